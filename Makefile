@@ -1,0 +1,29 @@
+# Entry points for people and CI. The venv is rebuilt only when pyproject.toml
+# changes (stamp files), so repeated `make test` / `make demo` start fast.
+
+PYTHON ?= python3
+VENV := .venv
+PYTEST_ARGS ?= -q -ra
+ARGS ?=
+
+.PHONY: demo test system-deps
+
+demo: $(VENV)/.stamp-base
+	exec $(VENV)/bin/citywall demo $(ARGS)
+
+test: system-deps $(VENV)/.stamp-test
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+system-deps:
+	bash scripts/install-system-deps
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.stamp-base: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install -q -e '.[test]'
+	touch $@

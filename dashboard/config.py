@@ -1,0 +1,411 @@
+"""The city's configuration: one pydantic model, validated once at start-up.
+
+Configuration is data. Everything a city changes (wall geometry, which panels each screen
+shows, feeds, thresholds, targets, language) lives in ``config.yaml``; everything else is
+code. A bad file must stop start-up with one line that names the file, the key path and the
+reason, so an integrator at a terminal can fix it without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import pkgutil
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from dashboard.kpis import DERIVED_KPIS
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
+PILLARS = ("governance", "people", "economy", "environment", "living", "mobility")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+Url = Annotated[str, Field(min_length=1)]
+
+
+class ConfigError(Exception):
+    """A configuration that cannot run; its message is the one line the user sees."""
+
+
+class Strict(BaseModel):
+    """Unknown keys are typos until proven otherwise, so every section forbids them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def available_panels() -> set[str]:
+    """Panel names are the module names in ``layouts/panels``: one file is one panel.
+
+    Listing the modules (not importing them) keeps ``check-config`` fast and free of Dash.
+    """
+    import layouts.panels
+
+    return {m.name for m in pkgutil.iter_modules(layouts.panels.__path__) if not m.name.startswith("_")}
+
+
+class City(Strict):
+    name: str
+    slug: str = Field(pattern=r"^[a-z0-9_-]+$")
+    timezone: str = "Asia/Jakarta"
+    timezone_label: str = "WIB"
+    language: Literal["id", "en"] = "id"
+    districts_geojson: str = "pekanbaru_kecamatan.geojson"
+    map_center: tuple[float, float] = (0.513408, 101.447026)
+    bbox: tuple[float, float, float, float] = (101.323, 0.42039, 101.60535, 0.691)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def districts_path(self) -> Path:
+        """A bare file name refers to the shipped ``assets/``; a path is taken as given."""
+        path = Path(self.districts_geojson)
+        if path.is_absolute() or path.parent != Path("."):
+            return path
+        return Path(__file__).resolve().parent.parent / "assets" / path
+
+
+class Span(Strict):
+    """One panel stretched over a rectangle of screens (top-left to bottom-right)."""
+
+    panel: str
+    top_left: int = Field(ge=1)
+    bottom_right: int = Field(ge=1)
+
+
+class Playlist(Strict):
+    """Panels a single screen rotates through, for walls with fewer screens than panels."""
+
+    panels: list[str] = Field(min_length=1)
+    every_s: int = Field(default=30, ge=5)
+
+
+class Wall(Strict):
+    columns: int = Field(default=6, ge=1, le=16)
+    rows: int = Field(default=4, ge=1, le=16)
+    screen_width_px: int = Field(default=1920, ge=320)
+    screen_height_px: int = Field(default=1080, ge=240)
+    screen_width_mm: float = Field(default=1209.6, gt=0)
+    screen_height_mm: float = Field(default=680.4, gt=0)
+    bezel_mm: float = Field(default=3.5, ge=0)
+    reload_at: time | None = time(3, 0)
+
+    @property
+    def screen_count(self) -> int:
+        return self.columns * self.rows
+
+    @property
+    def bezel_px(self) -> int:
+        """The gap between two screens in canvas pixels, so lines stay straight across it."""
+        return round(self.screen_width_px * self.bezel_mm / self.screen_width_mm)
+
+    def position(self, screen: int) -> tuple[int, int]:
+        """(row, column), 0-based, of a 1-based screen number counted left to right."""
+        return divmod(screen - 1, self.columns)
+
+
+class Tls(Strict):
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    insecure: bool = False
+
+
+class MqttFeed(Strict):
+    url: str | None = None
+    topics: list[str] = Field(default_factory=lambda: ["pekanbaru/#"], min_length=1)
+    qos: Literal[0, 1] = 1
+    protocol: Literal["5", "3.1.1"] = "5"
+    client_id: str = "citywall-ingest"
+    shared_group: str | None = None
+    session_expiry_s: int = Field(default=86_400, ge=0)
+    username: str | None = None
+    password: str | None = None
+    tls: Tls | None = None
+    status_topic: str = "citywall/status"
+    keepalive_s: int = Field(default=30, ge=5)
+
+    @field_validator("url")
+    @classmethod
+    def _mqtt_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("mqtt://", "mqtts://")):
+            raise ValueError("must start with mqtt:// or mqtts://")
+        return value
+
+
+class RedisFeed(Strict):
+    url: str | None = None
+    streams: list[str] = Field(default_factory=lambda: ["pekanbaru:events"])
+    field: str = "data"
+    group: str = "citywall"
+    consumer: str | None = None
+    channels: list[str] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+
+class Feeds(Strict):
+    mqtt: MqttFeed = MqttFeed()
+    redis: RedisFeed = RedisFeed()
+    max_payload_bytes: int = Field(default=64 * 1024, ge=256)
+    max_future_s: int = Field(default=300, ge=0)
+    dead_letters_kept: int = Field(default=500, ge=0)
+
+
+class Store(Strict):
+    url: str = "memory://"
+    key_prefix: str = "citywall"
+
+    @field_validator("url")
+    @classmethod
+    def _store_scheme(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://", "unix://")):
+            raise ValueError("must be memory:// or redis://host:port/db")
+        return value
+
+    @property
+    def backend(self) -> Literal["memory", "redis"]:
+        return "memory" if self.url.startswith("memory://") else "redis"
+
+
+class History(Strict):
+    """Bounds on everything that grows, so a wall that runs for weeks stays flat in memory."""
+
+    series_points: int = Field(default=1_440, ge=10)
+    series_age_h: int = Field(default=24 * 31, ge=1)
+    resolved_days: int = Field(default=7, ge=0)
+    open_incidents_max: int = Field(default=20_000, ge=100)
+    reports_max: int = Field(default=20_000, ge=100)
+    ticker_events: int = Field(default=50, ge=5)
+
+
+class DrainageLevels(Strict):
+    """Water level in metres at which a station enters each Indonesian alert stage."""
+
+    waspada: float
+    siaga: float
+    awas: float
+
+    @model_validator(mode="after")
+    def _rising(self) -> DrainageLevels:
+        if not self.waspada < self.siaga < self.awas:
+            raise ValueError("levels must rise: waspada < siaga < awas")
+        return self
+
+
+class Thresholds(Strict):
+    stale_after_s: int = Field(default=60, ge=1)
+    drainage: DrainageLevels = DrainageLevels(waspada=1.5, siaga=2.0, awas=2.5)
+    drainage_stations: dict[str, DrainageLevels] = Field(default_factory=dict)
+    waste_full: float = Field(default=0.8, gt=0, le=1)
+    incident_sla_min: dict[Literal["critical", "high", "medium", "low", "informational"], int] = Field(
+        default_factory=lambda: {"critical": 30, "high": 60, "medium": 240, "low": 1_440, "informational": 2_880}
+    )
+    waste_report_sla_h: int = Field(default=24, ge=1)
+
+
+class MppTargets(Strict):
+    permits_per_day: int = Field(default=700, ge=0)
+    permits_busy_day: int = Field(default=1_000, ge=0)
+    busy_weekdays: list[Literal[WEEKDAYS]] = Field(default_factory=lambda: ["monday", "friday"])  # type: ignore[valid-type]
+    services: int = Field(default=175, ge=0)
+    agencies: int = Field(default=26, ge=0)
+
+
+class Kpi(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_:.-]+$")
+    name: dict[Literal["id", "en"], str]
+    unit: str = ""
+    target: float
+    better: Literal["higher", "lower"] = "higher"
+    source: Literal["derived", "message"] = "derived"
+
+    @model_validator(mode="after")
+    def _derivable(self) -> Kpi:
+        if self.source == "derived" and self.id not in DERIVED_KPIS:
+            known = ", ".join(sorted(DERIVED_KPIS))
+            raise ValueError(f"no derived KPI named {self.id!r} (known: {known}); use source: message for KPIs that arrive on a feed")
+        return self
+
+
+class Server(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8050, ge=1, le=65_535)
+    websocket: bool = True
+    poll_ms: int = Field(default=1_000, ge=100)
+
+
+class Config(Strict):
+    city: City
+    wall: Wall = Wall()
+    screens: dict[int, list[str]] = Field(default_factory=dict)
+    spans: list[Span] = Field(default_factory=list)
+    playlists: dict[int, Playlist] = Field(default_factory=dict)
+    feeds: Feeds = Feeds()
+    store: Store = Store()
+    history: History = History()
+    thresholds: Thresholds = Thresholds()
+    mpp: MppTargets = MppTargets()
+    pillars: dict[Literal[PILLARS], list[Kpi]] = Field(default_factory=dict)  # type: ignore[valid-type]
+    server: Server = Server()
+
+    @model_validator(mode="after")
+    def _screens_fit_the_wall(self) -> Config:
+        count = self.wall.screen_count
+        known = available_panels()
+        where = f"the {self.wall.columns}x{self.wall.rows} wall (screens 1-{count})"
+        for screen, panels in self.screens.items():
+            if not 1 <= screen <= count:
+                raise _at(("screens", screen), f"screen {screen} is outside {where}")
+            for i, name in enumerate(panels):
+                if name not in known:
+                    raise _at(("screens", screen, i), _unknown_panel(name, known))
+        for screen, playlist in self.playlists.items():
+            if not 1 <= screen <= count:
+                raise _at(("playlists", screen), f"screen {screen} is outside {where}")
+            for i, name in enumerate(playlist.panels):
+                if name not in known:
+                    raise _at(("playlists", screen, "panels", i), _unknown_panel(name, known))
+        taken: dict[int, str] = {}
+        for i, span in enumerate(self.spans):
+            if span.panel not in known:
+                raise _at(("spans", i, "panel"), _unknown_panel(span.panel, known))
+            for field in ("top_left", "bottom_right"):
+                n = getattr(span, field)
+                if n > count:
+                    raise _at(("spans", i, field), f"screen {n} is outside {where}")
+            (r0, c0), (r1, c1) = self.wall.position(span.top_left), self.wall.position(span.bottom_right)
+            if r1 < r0 or c1 < c0:
+                raise _at(("spans", i), "bottom_right must be below and right of top_left")
+            for screen in self.span_screens(span):
+                if screen in self.screens or screen in taken:
+                    other = "screens" if screen in self.screens else f"span {taken[screen]}"
+                    raise _at(("spans", i), f"screen {screen} is already used by {other}")
+                taken[screen] = span.panel
+        ids = [kpi.id for kpis in self.pillars.values() for kpi in kpis]
+        duplicates = {k for k in ids if ids.count(k) > 1}
+        if duplicates:
+            raise _at(("pillars",), f"KPI ids must be unique, repeated: {', '.join(sorted(duplicates))}")
+        return self
+
+    def span_screens(self, span: Span) -> list[int]:
+        (r0, c0), (r1, c1) = self.wall.position(span.top_left), self.wall.position(span.bottom_right)
+        return [r * self.wall.columns + c + 1 for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
+
+    def span_at(self, screen: int) -> Span | None:
+        return next((s for s in self.spans if screen in self.span_screens(s)), None)
+
+    def kpis(self) -> list[tuple[str, Kpi]]:
+        return [(pillar, kpi) for pillar, kpis in self.pillars.items() for kpi in kpis]
+
+
+class _LocatedError(ValueError):
+    """A cross-field error that knows its key path, so the message can name it exactly."""
+
+    def __init__(self, path: tuple[Any, ...], reason: str) -> None:
+        super().__init__(reason)
+        self.path = path
+        self.reason = reason
+
+
+def _at(path: tuple[Any, ...], reason: str) -> _LocatedError:
+    return _LocatedError(path, reason)
+
+
+def _unknown_panel(name: str, known: set[str]) -> str:
+    return f"no panel named {name!r} (known: {', '.join(sorted(known))})"
+
+
+ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
+    "CITYWALL_MQTT_URL": ("feeds", "mqtt", "url"),
+    "CITYWALL_REDIS_URL": ("feeds", "redis", "url"),
+    "CITYWALL_STORE_URL": ("store", "url"),
+    "CITYWALL_LANGUAGE": ("city", "language"),
+}
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The file to read: the command line wins, then CITYWALL_CONFIG, then the shipped default."""
+    chosen = explicit or os.environ.get("CITYWALL_CONFIG") or DEFAULT_CONFIG
+    return Path(chosen)
+
+
+def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Read, override from the environment, validate; raise ConfigError with one clear line."""
+    file = config_path(path)
+    environ = dict(os.environ) if environ is None else environ
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{file}:{where} not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: (top level): must be a mapping of sections, got {type(raw).__name__}")
+    for var, keys in ENV_OVERRIDES.items():
+        if environ.get(var):
+            _set_path(raw, keys, environ[var])
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(file, exc)) from None
+
+
+def _set_path(tree: dict[str, Any], keys: tuple[str, ...], value: str) -> None:
+    for key in keys[:-1]:
+        node = tree.get(key)
+        if not isinstance(node, dict):
+            node = tree[key] = {}
+        tree = node
+    tree[keys[-1]] = value
+
+
+def _one_line(file: Path, exc: ValidationError) -> str:
+    """The first error, as ``file: key.path: reason``; pydantic's own text is too long for a terminal."""
+    error = exc.errors()[0]
+    located = (error.get("ctx") or {}).get("error")
+    if isinstance(located, _LocatedError):
+        path, reason = located.path, located.reason
+    else:
+        path = tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
+        reason = _reason(error)
+    dotted = ".".join(str(p) for p in path) or "(top level)"
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more)" if more > 0 else ""
+    return f"{file}: {dotted}: {reason}{suffix}"
+
+
+def _reason(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if kind == "literal_error" and "[key]" in error["loc"]:
+        return f"not a known name ({message.removeprefix('Input should be ')})"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"{message} (got {error.get('input')!r})"
+    return message

@@ -1,0 +1,3 @@
+"""Shared test setup: the real-service fixtures live in tests/services.py."""
+
+pytest_plugins = ["tests.services"]
