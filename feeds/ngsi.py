@@ -1,0 +1,143 @@
+"""Flatten any of the four NGSI wire forms into one keyValues dict.
+
+Producers send Smart Data Models as NGSI-v2 or NGSI-LD, each either "keyValues" (plain
+values) or "normalized" (every attribute wrapped as ``{"type": ..., "value": ...}``). The
+mapping code in ``feeds.normalize`` should see one shape only, so this module peels the
+wrappers off and reports which form it saw (the conformance report and metrics show it).
+
+The form is detected per attribute, not per message, because real payloads mix them: the
+upstream examples put ``{"type": "string", "value": ...}`` inside NGSI-LD entities, use a
+``Relationship`` for a date, and nest ``{"@type": "DateTime", "@value": ...}`` in values.
+An attribute counts as wrapped when it is an object with a ``type`` and a ``value`` (or
+``object``/``languageMap``); a GeoJSON point ``{"type": "Point", "coordinates": ...}`` or a
+postal address ``{"type": "PostalAddress", ...}`` has no ``value`` and stays as it is.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, NamedTuple
+
+__all__ = ["Form", "Unwrapped", "unwrap", "LD_ATTRIBUTE_TYPES"]
+
+LD_ATTRIBUTE_TYPES = frozenset(
+    {"Property", "GeoProperty", "Relationship", "LanguageProperty", "VocabProperty", "ListProperty", "ListRelationship", "JsonProperty"}
+)
+_KEEP = ("id", "type")
+_DROP = frozenset({"@context"})
+_VALUE_KEYS = ("value", "object", "languageMap", "vocab", "json", "valueList", "objectList")
+_PREFERRED_LANGUAGES = ("id", "en")
+
+
+class Form(str, Enum):
+    """The four NGSI representations of one entity."""
+
+    V2_KEY_VALUES = "ngsi-v2 keyValues"
+    V2_NORMALIZED = "ngsi-v2 normalized"
+    LD_KEY_VALUES = "ngsi-ld keyValues"
+    LD_NORMALIZED = "ngsi-ld normalized"
+
+
+class Unwrapped(NamedTuple):
+    """The flat entity, the form detected, and unit codes found on wrapped attributes."""
+
+    attrs: dict[str, Any]
+    form: Form
+    units: dict[str, str]
+
+
+def unwrap(entity: dict[str, Any]) -> Unwrapped:
+    """Flatten one entity; ``id`` and ``type`` are kept as given and ``@context`` is dropped.
+
+    Never raises on odd shapes: anything it cannot recognise is passed through unchanged, and
+    the normalizer, which knows what each field should be, rejects it with a precise reason.
+    """
+    attrs: dict[str, Any] = {}
+    units: dict[str, str] = {}
+    ld = "@context" in entity
+    wrapped = False
+    for key, raw in entity.items():
+        if key in _KEEP:
+            attrs[key] = raw
+            continue
+        if key in _DROP:
+            continue
+        if isinstance(raw, dict) and "type" in raw and _has_value(raw):
+            wrapped = True
+            ld = ld or raw["type"] in LD_ATTRIBUTE_TYPES
+            attrs[key] = _attribute_value(raw)
+            unit = _unit_code(raw)
+            if unit:
+                units[key] = unit
+        elif isinstance(raw, list) and raw and all(isinstance(x, dict) and "type" in x and _has_value(x) for x in raw):
+            wrapped = ld = True  # an NGSI-LD multi-attribute: several instances told apart by datasetId
+            attrs[key] = _attribute_value(_default_instance(raw))
+        elif isinstance(raw, dict) and "@value" in raw:
+            attrs[key] = raw["@value"]
+        else:
+            attrs[key] = raw
+    return Unwrapped(attrs, _form(ld, wrapped), units)
+
+
+def _has_value(attribute: dict[str, Any]) -> bool:
+    return any(k in attribute for k in _VALUE_KEYS)
+
+
+def _attribute_value(attribute: dict[str, Any]) -> Any:
+    """The plain value of one wrapped attribute, whichever of the NGSI spellings carries it."""
+    kind = attribute.get("type")
+    if "value" in attribute:
+        value = attribute["value"]
+    elif "object" in attribute:
+        value = attribute["object"]
+    elif "languageMap" in attribute:
+        value = _pick_language(attribute["languageMap"])
+    else:
+        value = next(attribute[k] for k in _VALUE_KEYS if k in attribute)
+    if isinstance(value, dict) and "@value" in value:
+        return value["@value"]
+    if kind == "geo:point" and isinstance(value, str):
+        return _geo_point(value)
+    return value
+
+
+def _default_instance(instances: list[dict[str, Any]]) -> dict[str, Any]:
+    """NGSI-LD's default instance is the one without a datasetId; else take the first."""
+    return next((x for x in instances if "datasetId" not in x), instances[0])
+
+
+def _pick_language(language_map: Any) -> Any:
+    if not isinstance(language_map, dict) or not language_map:
+        return language_map
+    for language in _PREFERRED_LANGUAGES:
+        if language in language_map:
+            return language_map[language]
+    return next(iter(language_map.values()))
+
+
+def _geo_point(text: str) -> Any:
+    """NGSI-v2 ``geo:point`` is "lat, lon" text; turn it into a GeoJSON Point ([lon, lat])."""
+    parts = text.split(",")
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        return text
+    return {"type": "Point", "coordinates": [lon, lat]}
+
+
+def _unit_code(attribute: dict[str, Any]) -> str | None:
+    """``unitCode`` sits on the attribute in NGSI-LD and inside ``metadata`` in NGSI-v2."""
+    unit = attribute.get("unitCode")
+    if unit is None:
+        metadata = attribute.get("metadata")
+        if isinstance(metadata, dict):
+            unit = metadata.get("unitCode")
+            if isinstance(unit, dict):
+                unit = unit.get("value")
+    return unit if isinstance(unit, str) else None
+
+
+def _form(ld: bool, wrapped: bool) -> Form:
+    if ld:
+        return Form.LD_NORMALIZED if wrapped else Form.LD_KEY_VALUES
+    return Form.V2_NORMALIZED if wrapped else Form.V2_KEY_VALUES
