@@ -167,7 +167,7 @@ class Feeds(Strict):
     redis: RedisFeed = RedisFeed()
     max_payload_bytes: int = Field(default=64 * 1024, ge=256)
     max_future_s: int = Field(default=300, ge=0)
-    dead_letters_kept: int = Field(default=500, ge=0)
+    dead_letters_kept: int = Field(default=500, ge=0, le=10_000)
 
 
 class Store(Strict):
@@ -194,7 +194,7 @@ class History(Strict):
     resolved_days: int = Field(default=7, ge=0)
     open_incidents_max: int = Field(default=20_000, ge=100)
     reports_max: int = Field(default=20_000, ge=100)
-    ticker_events: int = Field(default=50, ge=5)
+    ticker_events: int = Field(default=50, ge=5, le=500)
 
 
 class DrainageLevels(Strict):

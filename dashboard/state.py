@@ -1,0 +1,117 @@
+"""What an event does to the city's state: the ingest side of the core.
+
+``CityState`` is the ``EventSink`` the feed adapters write into. It turns each typed event
+into one idempotent ``upsert`` on the store (plus a series point and a ticker line), and
+keeps every set bounded by count and age so a wall that runs for weeks stays flat in memory.
+It holds no state of its own beyond a housekeeping clock: any number of ingest processes can
+share one Redis store.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any, Callable
+
+from dashboard.config import Config
+from dashboard.store.base import SeriesPoint, StateStore
+from feeds.events import (
+    CitizenReport,
+    DeadLetter,
+    Event,
+    Incident,
+    QueueReading,
+    WasteFill,
+    WaterLevel,
+)
+
+HOUSEKEEPING_EVERY_S = 30.0
+
+
+class CityState:
+    def __init__(self, store: StateStore, config: Config, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.config = config
+        self._clock = clock
+        self._next_housekeeping = 0.0
+
+    # --- EventSink ------------------------------------------------------------------------
+    def accept(self, event: Event) -> bool:
+        doc = event.to_doc()
+        observed = event.observed_at.timestamp()
+        changed = self.store.upsert(
+            event.kind,
+            event.id,
+            observed,
+            doc,
+            series=self._series_point(event, observed),
+            recent=_ticker_line(event, doc),
+            recent_keep=self.config.history.ticker_events,
+        )
+        self._maybe_housekeep()
+        return changed
+
+    def reject(self, letter: DeadLetter) -> None:
+        self.store.dead_letter(letter.to_doc(), keep=self.config.feeds.dead_letters_kept)
+
+    def record_feed(self, feed: str, counts: dict[str, int], status: dict[str, Any]) -> None:
+        self.store.record_feed(feed, counts, status)
+
+    # --- bounds ---------------------------------------------------------------------------
+    def housekeep(self, now: float | None = None) -> int:
+        """Drop what has aged out and cap what has grown; returns how many entities went."""
+        now = self._clock() if now is None else now
+        history = self.config.history
+        removed = self._drop_resolved("incident", now - history.resolved_days * 86_400)
+        removed += self._drop_resolved("report", now - history.resolved_days * 86_400)
+        removed += self.store.trim("incident", history.open_incidents_max)
+        removed += self.store.trim("report", history.reports_max)
+        return removed
+
+    def _maybe_housekeep(self) -> None:
+        now = self._clock()
+        if now >= self._next_housekeeping:
+            self._next_housekeeping = now + HOUSEKEEPING_EVERY_S
+            self.housekeep(now)
+
+    def _drop_resolved(self, kind: str, before: float) -> int:
+        """Resolved items past their keep time; open ones stay however old (the cap bounds them)."""
+        gone = [i for i, doc in self.store.entities(kind).items()
+                if doc.get("status") == "resolved" and _ts(doc["observed_at"]) < before]
+        return self.store.delete(kind, gone) if gone else 0
+
+    def _series_point(self, event: Event, observed: float) -> SeriesPoint | None:
+        value: float | None = None
+        if isinstance(event, WaterLevel):
+            value = event.level_m
+        elif isinstance(event, QueueReading):
+            value = float(event.served_today)
+        elif isinstance(event, WasteFill):
+            value = event.fill
+        if value is None:
+            return None
+        history = self.config.history
+        return SeriesPoint(
+            key=f"{event.kind}:{event.id}",
+            t=observed,
+            value=value,
+            step_s=60,
+            max_points=history.series_points,
+            max_age_s=history.series_age_h * 3_600,
+        )
+
+
+def _ticker_line(event: Event, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """A short line for the ticker: only the events an operator would want to read."""
+    if isinstance(event, Incident):
+        text = event.description or event.category
+        return {"t": doc["observed_at"], "kind": "incident", "id": event.id, "severity": event.severity,
+                "status": event.status, "kecamatan": event.kecamatan, "text": text[:160]}
+    if isinstance(event, CitizenReport):
+        return {"t": doc["observed_at"], "kind": "report", "id": event.id, "topic": event.topic,
+                "status": event.status, "kecamatan": event.kecamatan, "text": (event.description or event.category)[:160]}
+    return None
+
+
+def _ts(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()

@@ -1,0 +1,95 @@
+"""The store port: a handful of primitives that both backends implement exactly alike.
+
+The city's rules (incident lifecycle, alert stages, KPIs) live in ``dashboard.state`` and
+``dashboard.picture`` and drive these primitives; a backend only keeps entities, bounded
+series and counters. That keeps the memory backend (the embedded default) and the Redis
+backend (shared by every ingest and web process) provably the same: one contract suite runs
+against both.
+
+Every write is idempotent. ``upsert`` applies a document only when its ``observed_at`` is
+newer than the one stored, so a redelivered or late message changes nothing; series points
+live in time buckets where the last write of a bucket wins, so a replay rewrites the same
+point instead of adding one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    """One value for a bounded series, bucketed to ``step_s`` so replays do not add points."""
+
+    key: str
+    t: float
+    value: float
+    step_s: int = 60
+    max_points: int = 1_440
+    max_age_s: float = 31 * 86_400
+
+
+class StateStore(Protocol):
+    # --- writes (ingest side) -------------------------------------------------------------
+    def upsert(
+        self,
+        kind: str,
+        entity_id: str,
+        observed_at: float,
+        doc: dict[str, Any],
+        *,
+        series: SeriesPoint | None = None,
+        recent: dict[str, Any] | None = None,
+        recent_keep: int = 50,
+    ) -> bool:
+        """Store ``doc`` if newer than what is stored; then add the series point and the
+        ticker line, bump the version and notify. Returns whether anything changed."""
+        ...
+
+    def add_point(self, point: SeriesPoint) -> None:
+        """A series point not tied to an entity (sampled KPIs); bumps no version."""
+        ...
+
+    def delete(self, kind: str, entity_ids: list[str]) -> int: ...
+
+    def trim(self, kind: str, keep: int) -> int:
+        """Evict the oldest entities of ``kind`` beyond ``keep``; returns how many went."""
+        ...
+
+    def dead_letter(self, doc: dict[str, Any], keep: int) -> None: ...
+
+    def record_feed(self, feed: str, counts: dict[str, int], status: dict[str, Any]) -> None: ...
+
+    # --- reads (web side) -----------------------------------------------------------------
+    def entities(self, kind: str) -> dict[str, dict[str, Any]]: ...
+
+    def oldest(self, kind: str, before: float, limit: int = 1_000) -> list[str]:
+        """Ids of ``kind`` observed before ``before`` (for age-based pruning)."""
+        ...
+
+    def series(self, key: str, since: float = 0.0) -> list[tuple[float, float]]: ...
+
+    def recent(self, limit: int = 50) -> list[dict[str, Any]]: ...
+
+    def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]: ...
+
+    def feeds(self) -> dict[str, dict[str, Any]]: ...
+
+    def last_seen(self) -> dict[str, float]:
+        """Per kind, the arrival time (epoch s) of the newest accepted message: staleness."""
+        ...
+
+    def version(self) -> int: ...
+
+    def wait_changed(self, since: int, timeout: float) -> int:
+        """Block until the version exceeds ``since`` or the timeout passes; return it."""
+        ...
+
+    def ping(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def bucket(t: float, step_s: int) -> float:
+    return float(int(t // step_s) * step_s)

@@ -1,0 +1,162 @@
+"""The in-process store: the embedded default, and the reference the Redis store must match.
+
+One lock guards everything; writes are tiny and reads copy the containers, so contention
+stays low at the rates one process can ingest. The documents themselves are shared, not
+copied: treat what ``entities`` returns as read-only, as it is with Redis. A ``threading.Condition`` wakes waiting pages on change.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from dashboard.store.base import SeriesPoint, bucket
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._entities: dict[str, dict[str, tuple[float, dict[str, Any]]]] = defaultdict(dict)
+        self._series: dict[str, tuple[list[float], list[float]]] = {}
+        self._recent: deque[dict[str, Any]] = deque(maxlen=500)
+        self._dead: deque[dict[str, Any]] = deque(maxlen=10_000)
+        self._feeds: dict[str, dict[str, Any]] = {}
+        self._seen: dict[str, float] = {}
+        self._version = 0
+
+    # --- writes ---------------------------------------------------------------------------
+    def upsert(
+        self,
+        kind: str,
+        entity_id: str,
+        observed_at: float,
+        doc: dict[str, Any],
+        *,
+        series: SeriesPoint | None = None,
+        recent: dict[str, Any] | None = None,
+        recent_keep: int = 50,
+    ) -> bool:
+        with self._lock:
+            self._seen[kind] = time.time()
+            current = self._entities[kind].get(entity_id)
+            if current is not None and current[0] >= observed_at:
+                return False
+            self._entities[kind][entity_id] = (observed_at, doc)
+            if series is not None:
+                self._add_point(series)
+            if recent is not None:
+                self._recent.appendleft(recent)
+                while len(self._recent) > recent_keep:
+                    self._recent.pop()
+            self._bump()
+            return True
+
+    def add_point(self, point: SeriesPoint) -> None:
+        with self._lock:
+            self._add_point(point)
+
+    def delete(self, kind: str, entity_ids: list[str]) -> int:
+        with self._lock:
+            gone = sum(self._entities[kind].pop(i, None) is not None for i in entity_ids)
+            for i in entity_ids:
+                self._series.pop(f"{kind}:{i}", None)
+            if gone:
+                self._bump()
+            return gone
+
+    def trim(self, kind: str, keep: int) -> int:
+        with self._lock:
+            entities = self._entities[kind]
+            excess = len(entities) - keep
+            if excess <= 0:
+                return 0
+            oldest = sorted(entities, key=lambda i: (entities[i][0], i))[:excess]
+            for i in oldest:
+                del entities[i]
+                self._series.pop(f"{kind}:{i}", None)
+            self._bump()
+            return len(oldest)
+
+    def dead_letter(self, doc: dict[str, Any], keep: int) -> None:
+        with self._lock:
+            self._dead.appendleft(doc)
+            while len(self._dead) > keep:
+                self._dead.pop()
+
+    def record_feed(self, feed: str, counts: dict[str, int], status: dict[str, Any]) -> None:
+        with self._lock:
+            entry = self._feeds.setdefault(feed, {"counts": {}})
+            totals = entry["counts"]
+            for name, delta in counts.items():
+                totals[name] = totals.get(name, 0) + delta
+            entry.update(status)
+
+    # --- reads ----------------------------------------------------------------------------
+    def entities(self, kind: str) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {i: doc for i, (_, doc) in self._entities[kind].items()}
+
+    def oldest(self, kind: str, before: float, limit: int = 1_000) -> list[str]:
+        with self._lock:
+            old = [(t, i) for i, (t, _) in self._entities[kind].items() if t < before]
+        return [i for _, i in sorted(old)[:limit]]
+
+    def series(self, key: str, since: float = 0.0) -> list[tuple[float, float]]:
+        with self._lock:
+            times, values = self._series.get(key, ([], []))
+            start = bisect.bisect_left(times, since)
+            return list(zip(times[start:], values[start:]))
+
+    def recent(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._recent)[:limit]
+
+    def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._dead)[:limit]
+
+    def feeds(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {name: {**entry, "counts": dict(entry["counts"])} for name, entry in self._feeds.items()}
+
+    def last_seen(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._seen)
+
+    def version(self) -> int:
+        with self._lock:
+            return self._version
+
+    def wait_changed(self, since: int, timeout: float) -> int:
+        with self._changed:
+            self._changed.wait_for(lambda: self._version > since, timeout=timeout)
+            return self._version
+
+    def ping(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        """Nothing to release: the memory dies with the process."""
+
+    # --- internals (lock held) ------------------------------------------------------------
+    def _bump(self) -> None:
+        self._version += 1
+        self._changed.notify_all()
+
+    def _add_point(self, point: SeriesPoint) -> None:
+        times, values = self._series.setdefault(point.key, ([], []))
+        t = bucket(point.t, point.step_s)
+        i = bisect.bisect_left(times, t)
+        if i < len(times) and times[i] == t:
+            values[i] = point.value
+        else:
+            times.insert(i, t)
+            values.insert(i, point.value)
+        horizon = max(times[-1] - point.max_age_s, 0.0)
+        drop = max(len(times) - point.max_points, bisect.bisect_left(times, horizon))
+        if drop > 0:
+            del times[:drop], values[:drop]

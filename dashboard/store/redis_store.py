@@ -1,0 +1,421 @@
+"""The Redis store: the one source of truth that every ingest process and web worker shares.
+
+It behaves exactly like ``MemoryStore`` (the contract suite runs both), but its state lives in
+Redis so that a page reload, a web restart or a second host loses nothing. Choices and why:
+
+- Each write that must be atomic is one Lua script, so concurrent ingest processes cannot
+  interleave "compare observed_at" with "apply", and an upsert costs one round trip (EVALSHA).
+- Every key carries the hash tag ``{<prefix>}``: all keys land in one slot, so the scripts
+  (which touch several keys, some named inside the script) stay valid on Redis Cluster.
+- Documents are stored as JSON text and never decoded inside Lua (cjson would turn large
+  integers into floats and ``null`` into a sentinel), so what comes back is exactly what went in.
+- Numbers cross the wire as ``repr(float)`` and are printed in Lua with ``%.17g``; both
+  round-trip a double exactly, so bucket and horizon comparisons match the memory store.
+- Series buckets are computed here, in Python, with ``base.bucket``: Lua's ``floor(t/step)``
+  can differ from Python's ``t // step`` in the last ulp.
+- Change notification is PUBLISH of the new version, plus a GET before and after waiting, so a
+  message lost during a reconnect can only delay a page by its timeout, never hide a change.
+- The connection retries with exponential backoff, so a Redis restart is ridden out; when the
+  retries are spent, calls raise, and the ingest side must then not acknowledge its message.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError, RedisError, TimeoutError
+from redis.retry import Retry
+
+from dashboard.store.base import SeriesPoint, bucket
+
+#: ``MemoryStore`` keeps its ticker and dead letters in deques with these ``maxlen``; a larger
+#: ``keep`` is silently capped there, so it is capped here too.
+RECENT_CAP = 500
+DEAD_CAP = 10_000
+
+#: Three retries after 0.2, 0.4 and 0.8 s (redis-py waits ``base * 2**failures``): about
+#: 1.4 s of patience, enough for a Redis restart with a modest append-only file, short enough
+#: that a dead Redis surfaces quickly. The library's default base (8 ms) would give up after
+#: about 0.1 s, before a restarting Redis even listens again.
+RETRY_BASE_S = 0.1
+RETRY_CAP_S = 2.0
+RETRIES = 3
+
+_LUA_LIB = r"""
+local function add_point(key, b, member, max_points, max_age)
+  -- last write of a bucket wins: drop whatever the bucket held, then add
+  redis.call('ZREMRANGEBYSCORE', key, b, b)
+  redis.call('ZADD', key, b, member)
+  -- bound by age, relative to the newest point (not the one just written)
+  local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  local horizon = tonumber(newest[2]) - max_age
+  if horizon < 0 then horizon = 0 end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%.17g', horizon))
+  -- bound by count, oldest first
+  local excess = redis.call('ZCARD', key) - max_points
+  if excess > 0 then redis.call('ZREMRANGEBYRANK', key, 0, excess - 1) end
+end
+
+local function remove(idx, ent, series_prefix, ids)
+  local gone = 0
+  for _, id in ipairs(ids) do
+    gone = gone + redis.call('HDEL', ent, id)
+    redis.call('ZREM', idx, id)
+    redis.call('DEL', series_prefix .. id)
+  end
+  return gone
+end
+
+local function bump(version, channel)
+  local v = redis.call('INCR', version)
+  redis.call('PUBLISH', channel, v)
+  return v
+end
+"""
+
+# KEYS: idx, ent, seen, version, recent[, series]
+# ARGV: kind, id, observed_at, doc, channel, has_recent, recent, recent_keep
+#       [, bucket, member, max_points, max_age]
+_UPSERT_LUA = _LUA_LIB + r"""
+local now = redis.call('TIME')
+redis.call('HSET', KEYS[3], ARGV[1], now[1] .. '.' .. string.format('%06d', tonumber(now[2])))
+local stored = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if stored and tonumber(stored) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
+if KEYS[6] then
+  add_point(KEYS[6], ARGV[9], ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12]))
+end
+if ARGV[6] == '1' then
+  redis.call('LPUSH', KEYS[5], ARGV[7])
+  local keep = tonumber(ARGV[8])
+  if keep > 0 then redis.call('LTRIM', KEYS[5], 0, keep - 1) else redis.call('DEL', KEYS[5]) end
+end
+bump(KEYS[4], ARGV[5])
+return 1
+"""
+
+# KEYS: series; ARGV: bucket, member, max_points, max_age
+_ADD_POINT_LUA = _LUA_LIB + r"""
+add_point(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
+return 1
+"""
+
+# KEYS: idx, ent, version; ARGV: channel, series_prefix, id...
+_DELETE_LUA = _LUA_LIB + r"""
+local ids = {}
+for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
+local gone = remove(KEYS[1], KEYS[2], ARGV[2], ids)
+if gone > 0 then bump(KEYS[3], ARGV[1]) end
+return gone
+"""
+
+# KEYS: idx, ent, version; ARGV: channel, series_prefix, keep
+_TRIM_LUA = _LUA_LIB + r"""
+local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])
+if excess <= 0 then return 0 end
+local ids = redis.call('ZRANGE', KEYS[1], 0, excess - 1)
+local gone = remove(KEYS[1], KEYS[2], ARGV[2], ids)
+if gone > 0 then bump(KEYS[3], ARGV[1]) end
+return gone
+"""
+
+
+class RedisStore:
+    """``StateStore`` on Redis, shared by any number of processes on any number of hosts."""
+
+    def __init__(self, url: str, prefix: str = "citywall") -> None:
+        self._client = _connect(url)
+        self._base = f"{prefix}:{{{prefix}}}:"
+        self._channel = self._key("changed")
+        self._upsert = self._client.register_script(_UPSERT_LUA)
+        self._add_point = self._client.register_script(_ADD_POINT_LUA)
+        self._delete = self._client.register_script(_DELETE_LUA)
+        self._trim = self._client.register_script(_TRIM_LUA)
+        self._listener = _ChangeListener(self._client, self._channel)
+
+    # --- writes (ingest side) -------------------------------------------------------------
+    def upsert(
+        self,
+        kind: str,
+        entity_id: str,
+        observed_at: float,
+        doc: dict[str, Any],
+        *,
+        series: SeriesPoint | None = None,
+        recent: dict[str, Any] | None = None,
+        recent_keep: int = 50,
+    ) -> bool:
+        """One EVALSHA: the newer-than check and every effect happen atomically."""
+        keys = [self._idx(kind), self._ent(kind), self._key("seen"), self._key("version"), self._key("recent")]
+        args: list[str | int] = [
+            kind,
+            entity_id,
+            _num(observed_at),
+            _dumps(doc),
+            self._channel,
+            "0" if recent is None else "1",
+            "" if recent is None else _dumps(recent),
+            min(recent_keep, RECENT_CAP),
+        ]
+        if series is not None:
+            keys.append(self._series(series.key))
+            args += _point_args(series)
+        return bool(self._upsert(keys=keys, args=args))
+
+    def add_point(self, point: SeriesPoint) -> None:
+        """A script, not a pipeline: replace-in-bucket and trim must not interleave with a peer."""
+        self._add_point(keys=[self._series(point.key)], args=_point_args(point))
+
+    def delete(self, kind: str, entity_ids: list[str]) -> int:
+        """Series ``<kind>:<id>`` go too, as in MemoryStore: a pruned station's trend must not
+        come back with a new station of the same id."""
+        if not entity_ids:
+            return 0
+        keys = [self._idx(kind), self._ent(kind), self._key("version")]
+        return int(self._delete(keys=keys, args=[self._channel, self._series(f"{kind}:"), *entity_ids]))
+
+    def trim(self, kind: str, keep: int) -> int:
+        """Atomic, so an entity refreshed by a concurrent upsert is never evicted as 'oldest'."""
+        keys = [self._idx(kind), self._ent(kind), self._key("version")]
+        return int(self._trim(keys=keys, args=[self._channel, self._series(f"{kind}:"), keep]))
+
+    def dead_letter(self, doc: dict[str, Any], keep: int) -> None:
+        key = self._key("dead")
+        pipe = self._client.pipeline(transaction=True)
+        pipe.lpush(key, _dumps(doc))
+        _bound_list(pipe, key, min(keep, DEAD_CAP))
+        pipe.execute()
+
+    def record_feed(self, feed: str, counts: dict[str, int], status: dict[str, Any]) -> None:
+        """Counts are deltas (HINCRBY) so several ingest processes can report the same feed."""
+        pipe = self._client.pipeline(transaction=True)
+        pipe.sadd(self._key("feeds"), feed)
+        for name, delta in counts.items():
+            pipe.hincrby(self._feed(feed, "counts"), name, delta)
+        if status:
+            pipe.hset(self._feed(feed, "status"), mapping={k: _dumps(v) for k, v in status.items()})
+        pipe.execute()
+
+    # --- reads (web side) -----------------------------------------------------------------
+    def entities(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {i: json.loads(doc) for i, doc in self._client.hgetall(self._ent(kind)).items()}
+
+    def oldest(self, kind: str, before: float, limit: int = 1_000) -> list[str]:
+        """Ties on observed_at come back by id, as ZSET order has it (and as MemoryStore sorts)."""
+        if limit == 0:
+            return []
+        if limit < 0:  # the memory store slices ``[:limit]``: "all but the last -limit"
+            return self.oldest(kind, before, limit=2**62)[:limit]
+        ids = self._client.zrangebyscore(self._idx(kind), "-inf", f"({_num(before)}", start=0, num=limit)
+        return list(ids)
+
+    def series(self, key: str, since: float = 0.0) -> list[tuple[float, float]]:
+        members = self._client.zrangebyscore(self._series(key), _num(since), "+inf")
+        return [_decode_member(m) for m in members]
+
+    def recent(self, limit: int = 50) -> list[dict[str, Any]]:
+        return self._head(self._key("recent"), limit)
+
+    def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self._head(self._key("dead"), limit)
+
+    def feeds(self) -> dict[str, dict[str, Any]]:
+        names = sorted(self._client.smembers(self._key("feeds")))
+        pipe = self._client.pipeline(transaction=False)
+        for name in names:
+            pipe.hgetall(self._feed(name, "counts"))
+            pipe.hgetall(self._feed(name, "status"))
+        replies = pipe.execute()
+        out: dict[str, dict[str, Any]] = {}
+        for name, counts, status in zip(names, replies[0::2], replies[1::2]):
+            out[name] = {"counts": {k: int(v) for k, v in counts.items()}, **{k: json.loads(v) for k, v in status.items()}}
+        return out
+
+    def last_seen(self) -> dict[str, float]:
+        return {kind: float(t) for kind, t in self._client.hgetall(self._key("seen")).items()}
+
+    def version(self) -> int:
+        return int(self._client.get(self._key("version")) or 0)
+
+    def wait_changed(self, since: int, timeout: float) -> int:
+        return self._listener.wait(since, timeout, self.version)
+
+    def ping(self) -> bool:
+        """False rather than an exception: health checks want an answer, not a traceback."""
+        try:
+            return bool(self._client.ping())
+        except (RedisError, OSError):
+            return False
+
+    def close(self) -> None:
+        """Disconnecting the pool also breaks the listener out of its blocking read."""
+        self._listener.stop()
+        self._client.close()
+        self._listener.join()
+
+    # --- internals ------------------------------------------------------------------------
+    def _key(self, name: str) -> str:
+        return self._base + name
+
+    def _idx(self, kind: str) -> str:
+        return self._key(f"idx:{kind}")
+
+    def _ent(self, kind: str) -> str:
+        return self._key(f"ent:{kind}")
+
+    def _series(self, key: str) -> str:
+        return self._key(f"series:{key}")
+
+    def _feed(self, feed: str, part: str) -> str:
+        return self._key(f"feed:{feed}:{part}")
+
+    def _head(self, key: str, limit: int) -> list[dict[str, Any]]:
+        """``list[:limit]`` semantics: LRANGE 0 limit-1 matches them except for limit 0."""
+        if limit == 0:
+            return []
+        return [json.loads(item) for item in self._client.lrange(key, 0, limit - 1)]
+
+
+class _ChangeListener:
+    """One subscriber thread per store, waking every local waiter; started on first wait.
+
+    A waiter is woken by a "changed" message carrying a version above its ``since``, or by a
+    (re)subscription, after which anything may have been missed; either way it confirms with
+    GET, so the returned number is always the stored version.
+    """
+
+    POLL_S = 1.0
+
+    def __init__(self, client: redis.Redis, channel: str) -> None:
+        self._client = client
+        self._channel = channel
+        self._cond = threading.Condition()
+        self._messages = 0
+        self._latest = -1
+        self._resyncs = 0
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wait(self, since: int, timeout: float | None, read: Callable[[], int]) -> int:
+        self._start()
+        deadline = math.inf if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._cond:
+                marks = (self._messages, self._resyncs)
+            current = read()  # after taking the marks, so a change in between is never lost
+            remaining = deadline - time.monotonic()
+            if current > since or remaining <= 0 or self._closed.is_set():
+                return current
+            self._await(marks, since, remaining)
+
+    def _await(self, marks: tuple[int, int], since: int, remaining: float) -> None:
+        def woken() -> bool:
+            news = self._messages != marks[0] and self._latest > since
+            return news or self._resyncs != marks[1] or self._closed.is_set()
+
+        with self._cond:
+            self._cond.wait_for(woken, timeout=None if math.isinf(remaining) else remaining)
+
+    def stop(self) -> None:
+        """Release every waiter now; the thread ends at its next read."""
+        self._closed.set()
+        with self._cond:
+            self._cond.notify_all()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=2 * self.POLL_S)
+
+    def _start(self) -> None:
+        """Also restarts a thread lost to ``fork`` (a pre-loading web server), where only the
+        forking thread survives in the child."""
+        with self._cond:
+            alive = self._thread is not None and self._thread.is_alive()
+            if not alive and not self._closed.is_set():
+                self._thread = threading.Thread(target=self._run, name="citywall-store-changed", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        """Subscribe, listen, and after any failure start over with a fresh subscription."""
+        pause = RETRY_BASE_S
+        while not self._closed.is_set():
+            pubsub = self._client.pubsub()
+            try:
+                pubsub.subscribe(self._channel)
+                while not self._closed.is_set():
+                    message = pubsub.get_message(timeout=self.POLL_S)
+                    if message is not None:
+                        self._on_message(message)
+                        pause = RETRY_BASE_S
+            except Exception:  # noqa: BLE001 - whatever broke, the listener must live on
+                self._closed.wait(pause)
+                pause = min(2 * pause, RETRY_CAP_S)
+            finally:
+                _quietly(pubsub.close)
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        with self._cond:
+            if message["type"] == "message":
+                self._messages += 1
+                self._latest = int(message["data"])
+            elif message["type"] == "subscribe":
+                self._resyncs += 1
+            self._cond.notify_all()
+
+
+# --- helpers ------------------------------------------------------------------------------
+def _connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        health_check_interval=30,
+        socket_keepalive=True,
+        socket_connect_timeout=5,
+        socket_timeout=10,
+        retry=Retry(ExponentialBackoff(cap=RETRY_CAP_S, base=RETRY_BASE_S), RETRIES),
+        retry_on_error=[ConnectionError, TimeoutError],
+    )
+
+
+def _num(x: float) -> str:
+    """``repr`` of the double: Redis parses it with strtod back to the very same value."""
+    return repr(float(x))
+
+
+def _dumps(value: Any) -> str:
+    """Plain JSON, so floats stay floats and None stays None; a non-JSON value raises here."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _point_args(point: SeriesPoint) -> list[str | int]:
+    b = _num(bucket(point.t, point.step_s))
+    return [b, f"{b}|{_dumps(point.value)}", point.max_points, _num(point.max_age_s)]
+
+
+def _decode_member(member: str) -> tuple[float, float]:
+    """The member carries bucket and value (JSON), so an int stays an int as in MemoryStore."""
+    t, _, value = member.partition("|")
+    return float(t), json.loads(value)
+
+
+def _bound_list(pipe: Any, key: str, keep: int) -> None:
+    """LTRIM 0 -1 would keep everything, while ``keep <= 0`` means keep nothing."""
+    if keep > 0:
+        pipe.ltrim(key, 0, keep - 1)
+    else:
+        pipe.delete(key)
+
+
+def _quietly(action: Callable[[], Any]) -> None:
+    try:
+        action()
+    except Exception:  # closing a connection that is already gone
+        pass
