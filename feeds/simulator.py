@@ -1,0 +1,1640 @@
+"""A simulated Pekanbaru: FIWARE Smart Data Models payloads for the demo and for load tests.
+
+The demo must look like a real command centre from the first second, and load tests need
+valid traffic at thousands of messages a second. Both come from one model of the city:
+
+* incidents (``Alert``, NGSI-v2 keyValues) that arrive across the 15 kecamatan and move
+  through new -> acknowledged -> dispatched -> resolved over minutes;
+* drainage gauges (``FloodMonitoring``, NGSI-v2 keyValues) at the flood-prone kelurahan,
+  driven by rain episodes that are likelier in the afternoon;
+* TPS containers (``WasteContainer``, NGSI-LD keyValues) that fill through the day (most
+  of all in the official 19:00-22:00 disposal hours) and are emptied by morning trucks;
+* citizen reports (``IssueReporting``, NGSI-v2 keyValues) about sampah and drainase;
+* the MPP's 26 agency queues (``QueueMonitor``, NGSI-LD normalized) whose served counts
+  follow a daily curve in WIB, ~700 a day (1,000 on Mondays and Fridays);
+* KPIs no stream can derive (``KeyPerformanceIndicator``, NGSI-v2 keyValues).
+
+Everything is a pure function of the seed and the clock readings, so tests are
+reproducible. The simulator emits payloads only; the publishers at the bottom put them on
+MQTT or a Redis stream. ``feeds`` must not import ``dashboard`` or ``layouts``; this module
+needs only a districts object with the ``feeds.geo.Districts`` interface.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import math
+import os
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from itertools import accumulate, islice
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+log = logging.getLogger(__name__)
+
+Payload = dict[str, Any]
+Message = tuple[str, Payload]
+
+
+def _wib() -> tzinfo:
+    """Asia/Jakarta, or a fixed +07:00 where the system has no tz database (slim images)."""
+    try:
+        return ZoneInfo("Asia/Jakarta")
+    except ZoneInfoNotFoundError:  # pragma: no cover - depends on the host
+        return timezone(timedelta(hours=7), "WIB")
+
+
+WIB: tzinfo = _wib()
+UTC = timezone.utc
+
+#: Topic suffixes; the caller adds the city prefix (``pekanbaru/``).
+TOPICS: tuple[str, ...] = ("incidents", "drainage", "waste", "reports", "mpp", "kpi")
+
+#: The Smart Data Models types this simulator emits, by topic.
+TYPE_OF_TOPIC: dict[str, str] = {
+    "incidents": "Alert",
+    "drainage": "FloodMonitoring",
+    "waste": "WasteContainer",
+    "reports": "IssueReporting",
+    "mpp": "QueueMonitor",
+    "kpi": "KeyPerformanceIndicator",
+}
+
+NGSI_LD_CORE = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"
+WASTE_CONTEXT = (
+    "https://raw.githubusercontent.com/smart-data-models/dataModel.WasteManagement/master/context.jsonld",
+    NGSI_LD_CORE,
+)
+QUEUE_CONTEXT = (
+    "https://raw.githubusercontent.com/smart-data-models/dataModel.QueueManagement/master/context.jsonld",
+    NGSI_LD_CORE,
+)
+
+#: Indonesian drainage alert stages (metres): the dashboard's defaults.
+WASPADA_M, SIAGA_M, AWAS_M = 1.5, 2.0, 2.5
+
+INCIDENT_STAGES: tuple[str, ...] = ("new", "acknowledged", "dispatched", "resolved")
+REPORT_STAGES: tuple[str, ...] = ("Open", "InProgress", "Closed.")  # "Closed." is the SDM enum value
+
+
+def utc_now() -> datetime:
+    """The default clock: aware UTC now."""
+    return datetime.now(UTC)
+
+
+def iso_z(moment: datetime) -> str:
+    """UTC ISO 8601 with milliseconds and ``Z``: the one time format on the wire."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    elif moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    m = moment  # field by field: strftime is the slowest part of building a message
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond // 1000:03d}Z"
+
+
+class DistrictsLike(Protocol):
+    """What the simulator needs from ``feeds.geo.Districts``: names and points inside them."""
+
+    def names(self) -> list[str]: ...
+
+    def random_point(self, name: str, rng: random.Random) -> tuple[float, float]: ...
+
+    def centroid(self, name: str) -> tuple[float, float]: ...
+
+
+# --------------------------------------------------------------------------------------
+# Static city data. Coordinates are kelurahan label points (inside the kelurahan) from the
+# boundary data shipped with the project, copied here so nothing is read at run time.
+
+#: kecamatan -> (rough population in thousands, places for descriptions). Population only
+#: spreads incidents plausibly; streets are real Pekanbaru roads in (or bordering) the
+#: kecamatan; where we know no road for sure the kelurahan name stands in.
+KECAMATAN: dict[str, tuple[int, tuple[str, ...]]] = {
+    "Sukajadi": (45, ("Jl. Sudirman", "Jl. Tuanku Tambusai", "Jl. Ahmad Yani", "Jl. Durian", "Jl. Nangka")),
+    "Pekanbaru Kota": (25, ("Jl. Sudirman", "Jl. Teuku Umar", "Jl. Imam Bonjol", "Jl. Gatot Subroto", "Jl. Sultan Syarif Kasim")),
+    "Sail": (22, ("Jl. Diponegoro", "Jl. Hang Tuah", "Jl. Pattimura")),
+    "Lima Puluh": (40, ("Jl. Tanjung Datuk", "Jl. Sutomo", "Jl. Hang Tuah")),
+    "Senapelan": (35, ("Jl. Ahmad Yani", "Jl. Riau", "Jl. Juanda", "Jl. Senapelan")),
+    "Rumbai Barat": (40, ("Jl. Yos Sudarso", "Jl. Lele", "Kel. Rumbai Bukit", "Kel. Agrowisata", "Kel. Maharani")),
+    "Bukit Raya": (105, ("Jl. Kaharuddin Nasution", "Jl. Imam Munandar", "Jl. Datuk Setia Maharaja", "Jl. Sudirman")),
+    "Bina Widya": (160, ("Jl. HR Soebrantas", "Jl. Garuda Sakti", "Kel. Simpangbaru", "Kel. Tobekgodang")),
+    "Marpoyan Damai": (140, ("Jl. Arifin Achmad", "Jl. Kaharuddin Nasution", "Jl. Nangka", "Jl. Soekarno-Hatta", "Jl. Paus")),
+    "Tenayan Raya": (110, ("Jl. Hang Tuah", "Jl. Bukit Barisan", "Jl. Kampung Baru", "Kel. Rejosari")),
+    "Payung Sekaki": (95, ("Jl. Soekarno-Hatta", "Jl. Riau", "Jl. Tuanku Tambusai", "Kel. Labuh Baru Timur")),
+    "Rumbai": (75, ("Jl. Yos Sudarso", "Jl. Sembilang", "Jl. Umban Sari", "Kel. Meranti Pandak")),
+    "Tuah Madani": (150, ("Jl. HR Soebrantas", "Jl. Purwodadi", "Kel. Sidomulyo Barat", "Kel. Tuahkarya")),
+    "Kulim": (55, ("Kel. Kulim", "Kel. Mentangor", "Kel. Pebatuan", "Kel. Pematangkapau", "Kel. Sialangrampai")),
+    "Rumbai Timur": (35, ("Kel. Lembah Sari", "Kel. Limbungan", "Kel. Sungaiambang", "Kel. Sungaiukai", "Kel. Tebing Tinggi Okura")),
+}
+CENTRAL = frozenset({"Sukajadi", "Pekanbaru Kota", "Sail", "Lima Puluh", "Senapelan", "Marpoyan Damai", "Bukit Raya", "Payung Sekaki", "Bina Widya"})
+PERI_URBAN = frozenset({"Rumbai Barat", "Rumbai Timur", "Tenayan Raya", "Kulim", "Bina Widya", "Tuah Madani"})
+DRY_SEASON_KINDS = frozenset({"forestFire", "airPollution"})
+DESTINATIONS = ("Panam", "Simpang Tiga", "Pasar Pagi Arengka", "Rumbai", "pusat kota", "Bandara SSK II", "Jembatan Siak")
+VEHICLES = ("sepeda motor", "mobil pribadi", "truk", "bus Trans Metro Pekanbaru", "angkot", "mobil bak terbuka")
+
+
+@dataclass(frozen=True)
+class StationSite:
+    """A drainage/river gauge at a flood-prone kelurahan (BPBD 2025 mapping, Siak/Sail events)."""
+
+    code: str
+    name: str
+    kelurahan: str
+    kecamatan: str
+    lat: float
+    lon: float
+    river: bool  # Sungai Siak gauges rise and fall slowly; urban drains are flashy
+
+
+STATIONS: tuple[StationSite, ...] = (
+    StationSite("PKU-DR-01", "Sungai Siak - Meranti Pandak", "Meranti Pandak", "Rumbai", 0.55012, 101.44233, True),
+    StationSite("PKU-DR-02", "Sungai Siak - Sri Meranti", "Sri Meranti", "Rumbai", 0.56323, 101.40929, True),
+    StationSite("PKU-DR-03", "Sungai Siak - Palas", "Palas", "Rumbai", 0.57940, 101.35679, True),
+    StationSite("PKU-DR-04", "Rumbai Bukit", "Rumbai Bukit", "Rumbai Barat", 0.61430, 101.41336, True),
+    StationSite("PKU-DR-05", "Sungai Sail - Tangkerang Labuai", "Tangkerang Labuai", "Bukit Raya", 0.48586, 101.47281, False),
+    StationSite("PKU-DR-06", "Drainase Sialang Munggu", "Sialangmunggu", "Tuah Madani", 0.44917, 101.39312, False),
+    StationSite("PKU-DR-07", "Sungai Sibam", "Sungaisibam", "Bina Widya", 0.50626, 101.36420, False),
+    StationSite("PKU-DR-08", "Drainase Perhentian Marpoyan", "Perhentianmarpoyan", "Marpoyan Damai", 0.43642, 101.43517, False),
+    StationSite("PKU-DR-09", "Drainase Sidomulyo Timur", "Sidomulyo Timur", "Marpoyan Damai", 0.47193, 101.42901, False),
+    StationSite("PKU-DR-10", "Drainase Sialang Sakti", "Sialangsakti", "Tenayan Raya", 0.52141, 101.52138, False),
+    StationSite("PKU-DR-11", "Jl. Kampung Baru - Bambu Kuning", "Bambukuning", "Tenayan Raya", 0.54035, 101.47261, False),
+    StationSite("PKU-DR-12", "Drainase Air Hitam", "Air Hitam", "Payung Sekaki", 0.52421, 101.39144, False),
+)
+FLOOD_PRONE = tuple(dict.fromkeys(s.kecamatan for s in STATIONS))
+
+#: kecamatan -> short code used in TPS ids.
+KEC_CODE: dict[str, str] = {
+    "Sukajadi": "SKJ", "Pekanbaru Kota": "PBK", "Sail": "SAL", "Lima Puluh": "LMP", "Senapelan": "SNP",
+    "Rumbai Barat": "RBB", "Bukit Raya": "BKR", "Bina Widya": "BNW", "Marpoyan Damai": "MPD",
+    "Tenayan Raya": "TNR", "Payung Sekaki": "PYS", "Rumbai": "RMB", "Tuah Madani": "TMD",
+    "Kulim": "KLM", "Rumbai Timur": "RBT",
+}
+
+#: (kelurahan, kecamatan, kode kelurahan, lat, lon): 40 TPS, more where more people live;
+#: the Muara Fajar one stands for the transfer container at the TPA gate.
+TPS_SITES: tuple[tuple[str, str, str, float, float], ...] = (
+    ("Binawidya", "Bina Widya", "14.71.08.1010", 0.49324, 101.37562),
+    ("Delima", "Bina Widya", "14.71.08.1008", 0.48950, 101.40717),
+    ("Simpangbaru", "Bina Widya", "14.71.08.1001", 0.47617, 101.38081),
+    ("Tobekgodang", "Bina Widya", "14.71.08.1009", 0.47186, 101.40656),
+    ("Tuahkarya", "Tuah Madani", "14.71.13.1003", 0.45267, 101.37789),
+    ("Sidomulyo Barat", "Tuah Madani", "14.71.13.1001", 0.44351, 101.41136),
+    ("Tuahmadani", "Tuah Madani", "14.71.13.1004", 0.46035, 101.36097),
+    ("Airputih", "Tuah Madani", "14.71.13.1005", 0.48085, 101.34939),
+    ("Tangkerang Barat", "Marpoyan Damai", "14.71.09.1001", 0.49168, 101.42871),
+    ("Tangkerang Tengah", "Marpoyan Damai", "14.71.09.1002", 0.49044, 101.44641),
+    ("Maharatu", "Marpoyan Damai", "14.71.09.1005", 0.45614, 101.43690),
+    ("Wonorejo", "Marpoyan Damai", "14.71.09.1004", 0.50506, 101.44459),
+    ("Rejosari", "Tenayan Raya", "14.71.10.1004", 0.52200, 101.48302),
+    ("Tangkerang Timur", "Tenayan Raya", "14.71.10.1003", 0.49226, 101.49581),
+    ("Bencahlesung", "Tenayan Raya", "14.71.10.1002", 0.49826, 101.51144),
+    ("Simpang Tiga", "Bukit Raya", "14.71.07.1005", 0.46690, 101.47013),
+    ("Tangkerang Selatan", "Bukit Raya", "14.71.07.1006", 0.49042, 101.46051),
+    ("Tangkerang Utara", "Bukit Raya", "14.71.07.1008", 0.50471, 101.46809),
+    ("Labuh Baru Timur", "Payung Sekaki", "14.71.11.1002", 0.51454, 101.42522),
+    ("Labuh Baru Barat", "Payung Sekaki", "14.71.11.1003", 0.50785, 101.40686),
+    ("Tampan", "Payung Sekaki", "14.71.11.1001", 0.53365, 101.39711),
+    ("Limbungan Baru", "Rumbai", "14.71.12.1006", 0.56483, 101.44008),
+    ("Umban Sari", "Rumbai", "14.71.12.1011", 0.58078, 101.41693),
+    ("Lembah Damai", "Rumbai", "14.71.12.1004", 0.59201, 101.43901),
+    ("Kampung Melayu", "Sukajadi", "14.71.01.1004", 0.51120, 101.43466),
+    ("Kedung Sari", "Sukajadi", "14.71.01.1005", 0.52432, 101.43173),
+    ("Simpang Empat", "Pekanbaru Kota", "14.71.02.1001", 0.51497, 101.45011),
+    ("Sumahilang", "Pekanbaru Kota", "14.71.02.1002", 0.52465, 101.45028),
+    ("Cinta Raja", "Sail", "14.71.03.1001", 0.50898, 101.45583),
+    ("Sukamulya", "Sail", "14.71.03.1002", 0.52128, 101.45877),
+    ("Rintis", "Lima Puluh", "14.71.04.1001", 0.53129, 101.45387),
+    ("Sekip", "Lima Puluh", "14.71.04.1004", 0.52969, 101.46259),
+    ("Kampung Baru", "Senapelan", "14.71.05.1003", 0.53935, 101.43208),
+    ("Padang Terubuk", "Senapelan", "14.71.05.1006", 0.53259, 101.43393),
+    ("Rumbai Bukit", "Rumbai Barat", "14.71.06.1003", 0.61380, 101.41034),
+    ("Muarafajar Timur", "Rumbai Barat", "14.71.06.1005", 0.63814, 101.44236),
+    ("Pematangkapau", "Kulim", "14.71.14.1005", 0.47995, 101.49204),
+    ("Sialangrampai", "Kulim", "14.71.14.1003", 0.45204, 101.52637),
+    ("Lembah Sari", "Rumbai Timur", "14.71.15.1004", 0.57219, 101.47099),
+    ("Limbungan", "Rumbai Timur", "14.71.15.1005", 0.55997, 101.46660),
+)
+
+#: MPP Kota Pekanbaru, Jl. Jenderal Sudirman No. 464, Kel. Jadirejo (kelurahan label point).
+MPP_LAT, MPP_LON = 0.51374, 101.44406
+
+
+@dataclass(frozen=True)
+class AgencySpec:
+    """One MPP tenant: its share of the day's load and how its counters behave."""
+
+    slug: str
+    office: str
+    service: str
+    share: float  # relative share of the day's served tickets
+    counters: int
+    base_wait_min: float
+    service_min: float
+
+
+AGENCIES: tuple[AgencySpec, ...] = (
+    AgencySpec("dpmptsp", "DPMPTSP Kota Pekanbaru", "Perizinan dan Non-Perizinan", 30.0, 12, 25, 8),
+    AgencySpec("disdukcapil", "Disdukcapil Kota Pekanbaru", "KTP-el, KK dan Akta", 14.0, 8, 30, 6),
+    AgencySpec("imigrasi", "Kantor Imigrasi Pekanbaru", "Paspor", 5.0, 4, 35, 10),
+    AgencySpec("bpjs-kesehatan", "BPJS Kesehatan", "Kepesertaan JKN", 5.0, 4, 20, 8),
+    AgencySpec("bpjs-ketenagakerjaan", "BPJS Ketenagakerjaan", "Klaim JHT", 4.0, 3, 25, 12),
+    AgencySpec("samsat", "Samsat / Bapenda Riau", "Pajak Kendaraan Bermotor", 7.0, 5, 15, 5),
+    AgencySpec("polresta-skck", "Polresta Pekanbaru", "SKCK", 5.0, 3, 20, 6),
+    AgencySpec("bpn", "Kantor Pertanahan (BPN)", "Sertifikat dan Pendaftaran Tanah", 3.0, 3, 30, 15),
+    AgencySpec("kemenag", "Kantor Kemenag Kota Pekanbaru", "Layanan Haji dan Umrah", 1.5, 2, 15, 10),
+    AgencySpec("pln", "PLN UP3 Pekanbaru", "Pasang Baru dan Tambah Daya", 2.0, 2, 15, 8),
+    AgencySpec("pdam", "PDAM Tirta Siak", "Sambungan dan Tagihan Air", 2.0, 2, 15, 7),
+    AgencySpec("bank-riau-kepri", "Bank Riau Kepri Syariah", "Pembayaran PAD dan Rekening", 2.5, 3, 10, 5),
+    AgencySpec("bri", "Bank BRI", "Layanan Perbankan", 1.5, 2, 10, 6),
+    AgencySpec("bni", "Bank BNI", "Layanan Perbankan", 1.2, 2, 10, 6),
+    AgencySpec("mandiri", "Bank Mandiri", "Layanan Perbankan", 1.2, 2, 10, 6),
+    AgencySpec("pengadilan-agama", "Pengadilan Agama Pekanbaru", "Informasi dan Pendaftaran Perkara", 1.0, 1, 20, 15),
+    AgencySpec("kejaksaan", "Kejaksaan Negeri Pekanbaru", "Tilang dan Layanan Hukum", 1.2, 2, 15, 5),
+    AgencySpec("disnaker", "Disnaker Kota Pekanbaru", "Kartu Pencari Kerja (AK/I)", 2.0, 2, 15, 6),
+    AgencySpec("dinkes", "Dinas Kesehatan Kota Pekanbaru", "Rekomendasi Izin Tenaga Kesehatan", 1.0, 1, 15, 10),
+    AgencySpec("bapenda-kota", "Bapenda Kota Pekanbaru", "PBB dan BPHTB", 3.0, 3, 20, 8),
+    AgencySpec("taspen", "PT Taspen", "Layanan Pensiun", 1.0, 1, 15, 10),
+    AgencySpec("pos-indonesia", "Pos Indonesia", "Pengiriman dan Pembayaran", 1.0, 1, 8, 4),
+    AgencySpec("kpp-pratama", "Kantor Pelayanan Pajak Pratama", "NPWP dan SPT", 2.5, 2, 20, 8),
+    AgencySpec("dishub", "Dishub Kota Pekanbaru", "Uji KIR dan Izin Trayek", 1.0, 1, 15, 8),
+    AgencySpec("dlhk", "DLHK Kota Pekanbaru", "Persetujuan Lingkungan", 0.8, 1, 20, 12),
+    AgencySpec("diskop-ukm", "Diskop UKM Kota Pekanbaru", "NIB dan Pendampingan UMKM", 1.5, 2, 15, 8),
+)
+assert len(AGENCIES) == 26, "the MPP has 26 agencies"
+
+
+@dataclass(frozen=True)
+class IncidentKind:
+    """A kind of incident: SDM category/subCategory, Indonesian wording, and how often."""
+
+    category: str
+    sub_category: str
+    templates: tuple[str, ...]
+    weight: float
+    severity: tuple[tuple[str, float], ...]
+    area: str = "all"  # all | central | flood | peri
+    rain_factor: float = 1.0  # weight multiplier while it rains
+    rush_factor: float = 1.0  # weight multiplier in rush hours
+
+
+# fallenTree is not in the SDM subCategory enum: a tree across the road is a hazardOnRoad.
+# Weights are relative shares of ~2,400 incidents a day (what a 30-80 open set with
+# minute-scale lifecycles implies): traffic dominates, fires stay rare.
+INCIDENT_KINDS: tuple[IncidentKind, ...] = (
+    IncidentKind("traffic", "trafficJam", (
+        "Kemacetan panjang di {street} arah {dest}",
+        "Antrean kendaraan sekitar {km} km di {street}",
+        "Lampu lalu lintas padam, simpang di {street} macet",
+    ), 40, (("informational", 5), ("low", 40), ("medium", 43), ("high", 12)), "central", 1.5, 1.8),
+    IncidentKind("traffic", "carAccident", (
+        "Kecelakaan lalu lintas antara {vehicle} dan {vehicle2} di {street}",
+        "Kecelakaan tunggal {vehicle} di {street}, korban luka ringan",
+        "Tabrakan beruntun {n} kendaraan di {street}",
+    ), 14, (("low", 12), ("medium", 45), ("high", 35), ("critical", 8)), "central", 1.3, 1.5),
+    IncidentKind("traffic", "carStopped", (
+        "{vehicle} mogok di lajur kiri {street}",
+    ), 12, (("informational", 20), ("low", 60), ("medium", 20)), "central", 1.0, 1.5),
+    IncidentKind("traffic", "hazardOnRoad", (
+        "Pohon tumbang menutup sebagian badan {street}",
+        "Pohon tumbang menimpa kabel listrik di {street}",
+    ), 3, (("low", 15), ("medium", 50), ("high", 35)), "all", 6.0),
+    IncidentKind("traffic", "pothole", (
+        "Jalan berlubang membahayakan pengendara di {street}",
+    ), 8, (("informational", 20), ("low", 55), ("medium", 25)), "all", 1.5),
+    IncidentKind("naturalDisaster", "flood", (
+        "Genangan air {cm} cm di {street}",
+        "Drainase meluap, genangan {cm} cm di {street}",
+        "Banjir setinggi {cm} cm merendam rumah warga di Kec. {kec}",
+    ), 2, (("low", 12), ("medium", 45), ("high", 35), ("critical", 8)), "flood", 20.0),
+    IncidentKind("security", "buildingFire", (
+        "Kebakaran ruko di {street}, {n} unit damkar dikerahkan",
+        "Kebakaran rumah warga di {street}",
+    ), 0.4, (("medium", 20), ("high", 50), ("critical", 30)), "all", 0.5),
+    IncidentKind("security", "forestFire", (
+        "Kebakaran lahan sekitar {ha} ha di Kec. {kec}",
+        "Titik api terpantau di lahan gambut Kec. {kec}",
+    ), 0.3, (("medium", 40), ("high", 45), ("critical", 15)), "peri", 0.1),
+    IncidentKind("security", "robbery", (
+        "Laporan penjambretan di {street}",
+    ), 2, (("low", 15), ("medium", 60), ("high", 25)), "central"),
+    IncidentKind("security", "civilDisorder", (
+        "Keributan antarwarga di {street}, Satpol PP menuju lokasi",
+    ), 0.8, (("low", 30), ("medium", 55), ("high", 15)), "all"),
+    IncidentKind("health", "fallenPatient", (
+        "Warga pingsan di {street}, ambulans dibutuhkan",
+    ), 2.5, (("medium", 55), ("high", 40), ("critical", 5)), "all"),
+    IncidentKind("health", "heartAttack", (
+        "Dugaan serangan jantung di {street}, ambulans 119 dikirim",
+    ), 0.8, (("high", 60), ("critical", 40)), "all"),
+    IncidentKind("environment", "airPollution", (
+        "Kabut asap menurunkan jarak pandang di Kec. {kec}",
+    ), 0.5, (("informational", 40), ("low", 40), ("medium", 20)), "peri", 0.0),
+    IncidentKind("weather", "rainfall", (
+        "Hujan lebat disertai angin kencang di Kec. {kec}",
+    ), 0.0, (("informational", 60), ("low", 40)), "all", 0.0),  # rain-only, see _incident_weights
+)
+
+ALERT_SOURCES: dict[str, str] = {
+    "traffic": "urn:pekanbaru:source:dishub-atcs",
+    "naturalDisaster": "urn:pekanbaru:source:bpbd",
+    "weather": "urn:pekanbaru:source:bmkg",
+    "environment": "urn:pekanbaru:source:dlhk",
+    "security": "urn:pekanbaru:source:callcenter-112",
+    "health": "urn:pekanbaru:source:callcenter-112",
+}
+
+#: (topic, SDM subCategory label, categoryCode, description templates)
+REPORT_KINDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("drainage", "Genangan air", ("Genangan air setinggi {cm} cm di depan rumah warga di {street}",)),
+    ("drainage", "Drainase tersumbat", ("Parit tersumbat sampah dan sedimen di {street}, air tidak mengalir",)),
+    ("drainage", "Saluran meluap", ("Saluran drainase meluap ke jalan saat hujan di {street}",)),
+    ("drainage", "Gorong-gorong rusak", ("Gorong-gorong amblas di {street}",)),
+    ("waste", "Sampah menumpuk", ("Tumpukan sampah belum diangkut {days} hari di {street}",)),
+    ("waste", "TPS penuh", ("TPS penuh dan sampah meluber ke jalan di Kec. {kec}",)),
+    ("waste", "Pembuangan liar", ("Sampah dibuang sembarangan di lahan kosong {street}",)),
+    ("waste", "Pembakaran sampah", ("Warga membakar sampah, asap mengganggu di Kec. {kec}",)),
+)
+
+
+@dataclass(frozen=True)
+class KpiSpec:
+    """A KPI from outside the streams (finance, licensing, surveys, the bus operator)."""
+
+    kpi_id: str
+    name: str
+    description: str
+    category: tuple[str, ...]
+    provider: str
+    frequency: str
+
+
+KPIS: tuple[KpiSpec, ...] = (
+    KpiSpec("realisasi_pad", "Realisasi PAD", "Realisasi pendapatan asli daerah terhadap target APBD tahun berjalan (%)",
+            ("financial", "lagging"), "Bapenda Kota Pekanbaru", "daily"),
+    KpiSpec("investasi_izin_usaha", "Izin usaha baru bulan ini", "NIB/izin usaha baru terbit melalui OSS bulan berjalan",
+            ("output", "quantitative"), "DPMPTSP Kota Pekanbaru", "daily"),
+    KpiSpec("indeks_kepuasan_mpp", "Indeks Kepuasan Masyarakat MPP", "Indeks kepuasan masyarakat atas layanan MPP (0-100)",
+            ("qualitative", "lagging"), "DPMPTSP Kota Pekanbaru", "daily"),
+    KpiSpec("partisipasi_pelaporan", "Partisipasi pelaporan warga", "Laporan warga per 10.000 penduduk, 30 hari terakhir",
+            ("quantitative", "leading"), "Diskominfo Kota Pekanbaru", "daily"),
+    KpiSpec("ketepatan_bus_tmp", "Ketepatan waktu bus TMP", "Ketepatan waktu kedatangan bus Trans Metro Pekanbaru di halte (%)",
+            ("process", "quantitative"), "Dishub Kota Pekanbaru", "hourly"),
+)
+
+
+# --------------------------------------------------------------------------------------
+# The MPP's day: a cumulative curve over opening hours, cached per day type.
+
+OPEN_MIN, CLOSE_MIN = 8 * 60, 16 * 60
+BREAKS: dict[bool, tuple[int, int]] = {False: (12 * 60, 13 * 60), True: (11 * 60 + 30, 13 * 60 + 30)}  # Friday: Jumat prayers
+#: (morning peak weight, afternoon peak weight): balanced, morning-heavy, afternoon-heavy.
+MPP_VARIANTS: tuple[tuple[float, float], ...] = ((1.0, 0.75), (1.3, 0.55), (0.8, 0.95))
+BUSY_WEEKDAYS = frozenset({0, 4})  # Monday and Friday
+
+
+def _service_rate(minute: float, friday: bool, variant: int) -> float:
+    """Relative rate of served tickets at a minute of the day: two peaks, nothing in the break."""
+    start, end = BREAKS[friday]
+    if minute < OPEN_MIN or minute >= CLOSE_MIN or start <= minute < end:
+        return 0.0
+    morning, afternoon = MPP_VARIANTS[variant]
+    rate = 0.25 + morning * math.exp(-(((minute - 600) / 60) ** 2))  # peak around 10:00
+    rate += afternoon * math.exp(-(((minute - (end + 50)) / 45) ** 2))  # peak ~50 min after the break
+    if minute > CLOSE_MIN - 30:  # counters wind down before closing
+        rate *= 0.3 + 0.7 * (CLOSE_MIN - minute) / 30
+    return rate
+
+
+@lru_cache(maxsize=8)
+def _cumulative_profile(friday: bool, variant: int) -> tuple[float, ...]:
+    """F[m] for m = 0..480 minutes after 08:00: share of the day's tickets served, 0 -> 1."""
+    acc, out = 0.0, [0.0]
+    for m in range(CLOSE_MIN - OPEN_MIN):
+        acc += _service_rate(OPEN_MIN + m + 0.5, friday, variant)
+        out.append(acc)
+    return tuple(v / acc for v in out)
+
+
+def mpp_day_fraction(local: datetime, variant: int = 0) -> float:
+    """Share of the day's MPP tickets served by ``local`` (a WIB time): 0 before 08:00, 1 after 16:00.
+
+    Piecewise linear between minutes, hence monotonic; the same curve drives the served
+    counts whether the simulator started at 07:00 or at 14:00.
+    """
+    if local.weekday() >= 5:
+        return 0.0
+    minute = local.hour * 60 + local.minute + local.second / 60 + local.microsecond / 60e6
+    if minute <= OPEN_MIN:
+        return 0.0
+    if minute >= CLOSE_MIN:
+        return 1.0
+    profile = _cumulative_profile(local.weekday() == 4, variant)
+    offset = minute - OPEN_MIN
+    i = int(offset)
+    return profile[i] + (profile[i + 1] - profile[i]) * (offset - i)
+
+
+def _slope(friday: bool, variant: int, minute: int) -> float:
+    """Fraction of the day's tickets served in the minute starting at ``minute`` of the day."""
+    if not OPEN_MIN <= minute < CLOSE_MIN:
+        return 0.0
+    profile = _cumulative_profile(friday, variant)
+    i = minute - OPEN_MIN
+    return profile[i + 1] - profile[i]
+
+
+@lru_cache(maxsize=8)
+def _peak_slope(friday: bool, variant: int) -> float:
+    """The busiest minute of the day type, to express the current load as 0..1."""
+    return max(_slope(friday, variant, m) for m in range(OPEN_MIN, CLOSE_MIN))
+
+
+def _largest_remainder(total: int, weights: list[float]) -> list[int]:
+    """Split an integer total by weights so that the parts sum exactly to it."""
+    s = sum(weights)
+    raw = [total * w / s for w in weights]
+    parts = [int(r) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+# --------------------------------------------------------------------------------------
+# Mutable state of the simulated things.
+
+
+@dataclass
+class _Station:
+    site: StationSite
+    base: float
+    gain: float  # metres per (mm/h * h) at equilibrium per hour of tau
+    tau_h: float
+    rain_factor: float
+    reference: float  # sensor height above the channel bed
+    excess: float = 0.0
+    cell: float = 1.0  # how hard the current rain episode hits this station
+    next_report: datetime | None = None
+
+    @property
+    def entity_id(self) -> str:
+        return f"urn:ngsi-ld:FloodMonitoring:{self.site.code}"
+
+    @property
+    def level(self) -> float:
+        return min(self.base + self.excess, self.reference - 0.3)
+
+
+@dataclass
+class _Container:
+    tps_id: str
+    name: str
+    kelurahan: str
+    kecamatan: str
+    kode: str
+    lat: float
+    lon: float
+    capacity_m3: int
+    daily_fill: float
+    empty_minute: int  # minute of the day (WIB) of the morning pickup
+    second_pickup: int | None  # afternoon pickup for busy containers
+    fill: float = 0.0
+    last_emptied: datetime | None = None
+    next_pickup: datetime | None = None
+    status: str = "ok"
+    next_report: datetime | None = None
+
+    @property
+    def entity_id(self) -> str:
+        return f"urn:ngsi-ld:WasteContainer:{self.tps_id}"
+
+
+@dataclass
+class _Incident:
+    entity_id: str
+    kind: IncidentKind
+    severity: str
+    description: str
+    street: str
+    kecamatan: str
+    lat: float
+    lon: float
+    stage_times: list[datetime]
+    stage: int = -1  # index of the last stage emitted; -1 before the first message
+    stage_isos: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.stage_isos = [iso_z(t) for t in self.stage_times]
+
+
+@dataclass
+class _Report:
+    entity_id: str
+    report_id: str
+    topic: str
+    label: str
+    description: str
+    street: str
+    kecamatan: str
+    lat: float
+    lon: float
+    stage_times: list[datetime]
+    stage: int = -1  # index of the last stage emitted
+    stage_isos: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.stage_isos = [iso_z(t) for t in self.stage_times]
+
+
+# --------------------------------------------------------------------------------------
+
+
+class CitySimulator:
+    """Realistic Pekanbaru traffic as Smart Data Models payloads, driven by an injected clock.
+
+    Use ``initial_state(now)`` once, then either ``next_messages(now)`` (natural cadence,
+    ~2 messages/s: what a real city would send) or ``stream(rate_per_s)`` (exactly the
+    rate asked for, topped up with sensor readings: demos and load tests). Same seed and
+    same clock readings give the same messages.
+
+    Payloads are fresh dicts; the caller may mutate them.
+    """
+
+    #: Incident arrivals per minute at a weight-1.0 hour; mean lifetime ~28 min -> ~48 open.
+    INCIDENTS_PER_MIN = 1.7
+    MAX_OPEN_INCIDENTS = 80
+    REPORTS_PER_MIN = 0.6
+    MAX_OPEN_REPORTS = 300
+    STATION_PERIOD_S = 30.0
+    AGENCY_PERIOD_S = 30.0
+    AGENCY_CLOSED_PERIOD_S = 300.0
+    CONTAINER_PERIOD_S = 120.0
+    KPI_PERIOD_S = 120.0
+    WARMUP = timedelta(hours=24)  # TPS fills, river levels and slow reports need a day
+    INCIDENT_WARMUP = timedelta(hours=3)  # incidents live < 2 h: 3 h reach the steady state
+    MAX_CATCH_UP = timedelta(hours=6)
+    #: Share of filler messages in ``stream``: drainage and MPP dominate.
+    FILLER_WEIGHTS: tuple[tuple[str, int], ...] = (("drainage", 9), ("mpp", 8), ("waste", 3))
+
+    def __init__(
+        self,
+        districts: DistrictsLike,
+        rng_seed: int | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        tz: tzinfo = WIB,
+        mpp_target_normal: int = 700,
+        mpp_target_busy: int = 1000,
+    ) -> None:
+        self.districts = districts
+        self.clock = clock
+        self.tz = tz
+        self.mpp_target_normal = mpp_target_normal
+        self.mpp_target_busy = mpp_target_busy
+        self._rng = random.Random(rng_seed)
+        # Everything that must be a pure function of (seed, date) derives from this token.
+        self._token = str(rng_seed) if rng_seed is not None else f"{self._rng.getrandbits(64):x}"
+        self._names = list(districts.names())
+        if not self._names:
+            raise ValueError("districts has no names: cannot place incidents")
+        self._flood_names = [n for n in FLOOD_PRONE if n in self._names] or self._names
+        self._peri_names = [n for n in self._names if n in PERI_URBAN] or self._names
+        people = [float(KECAMATAN.get(n, (50, ()))[0]) for n in self._names]
+        self._people_cum = list(accumulate(people))
+        self._central_cum = list(accumulate(w * (1.6 if n in CENTRAL else 1.0) for n, w in zip(self._names, people)))
+        self.stations = self._make_stations()
+        self.containers = self._make_containers()
+        self._due: list[tuple[datetime, int, _Incident | _Report]] = []  # heap of (when, tie-break, what)
+        self._seq = 0
+        self._incidents: dict[str, _Incident] = {}
+        self._reports: dict[str, _Report] = {}
+        self._incident_no = 0
+        self._report_no = 0
+        self._run_tag = ""
+        self._t: datetime | None = None  # simulated time reached
+        self._incidents_from: datetime | None = None
+        self._rain_mm_h = 0.0
+        self._rain_until: datetime | None = None
+        self._agency_next: list[datetime] = []
+        self._mpp_plans: dict[date, list[int]] = {}
+        self._kpi_next: list[datetime] = []
+        self._point_pool: list[tuple[str, float, float]] = []
+        self._filler_cycle = self._make_filler_cycle()
+
+    # ------------------------------------------------------------------ construction
+
+    @staticmethod
+    def _make_stations() -> list[_Station]:
+        """Per-station hydrology, fixed by station code so the city is the same every run."""
+        out = []
+        for site in STATIONS:
+            r = random.Random(f"station:{site.code}")
+            if site.river:  # Sungai Siak: high base, slow rise, stays up for hours
+                st = _Station(site, base=r.uniform(0.9, 1.2), gain=r.uniform(0.01, 0.014), tau_h=r.uniform(8, 12),
+                              rain_factor=r.uniform(0.9, 1.2), reference=4.5)
+            else:  # urban drains and small rivers: flashy
+                st = _Station(site, base=r.uniform(0.25, 0.6), gain=r.uniform(0.045, 0.06), tau_h=r.uniform(1.2, 2.0),
+                              rain_factor=r.uniform(0.8, 1.3), reference=3.5)
+            out.append(st)
+        return out
+
+    @staticmethod
+    def _make_containers() -> list[_Container]:
+        """40 TPS at kelurahan across the kecamatan, with stable ids, sizes and pickup times."""
+        out, counters = [], {}
+        for kel, kec, kode, lat, lon in TPS_SITES:
+            code = KEC_CODE.get(kec, "PKU")
+            counters[code] = counters.get(code, 0) + 1
+            tps_id = f"TPS-{code}-{counters[code]:02d}"
+            r = random.Random(f"tps:{tps_id}")
+            daily = r.uniform(0.55, 1.15)
+            name = "Kontainer TPA Muara Fajar" if kel == "Muarafajar Timur" else f"TPS {kel}"
+            out.append(_Container(
+                tps_id, name, kel, kec, kode, lat, lon, capacity_m3=r.choice((6, 6, 10)), daily_fill=daily,
+                empty_minute=r.randint(5 * 60 + 30, 10 * 60), second_pickup=r.randint(14 * 60, 16 * 60) if daily > 1.0 else None,
+            ))
+        return out
+
+    def _make_filler_cycle(self) -> list[str]:
+        """A fixed interleaving of filler kinds by weight (smooth weighted round robin)."""
+        weights = dict(self.FILLER_WEIGHTS)
+        current = {k: 0 for k in weights}
+        total = sum(weights.values())
+        cycle = []
+        for _ in range(total):
+            for k, w in weights.items():
+                current[k] += w
+            best = max(current, key=lambda k: current[k])
+            current[best] -= total
+            cycle.append(best)
+        return cycle
+
+    # ------------------------------------------------------------------ public API
+
+    def initial_state(self, now: datetime | None = None) -> list[Message]:
+        """One message per station, TPS, MPP agency and KPI, plus open incidents and reports.
+
+        Sent first so a fresh dashboard shows a full picture at once instead of filling in
+        over minutes.
+        """
+        now = self._now(now)
+        self._ensure_started(now)
+        self._advance(now, collect=False)
+        iso = iso_z(now)
+        local = now.astimezone(self.tz)
+        out: list[Message] = [("drainage", self._drainage_payload(st, iso)) for st in self.stations]
+        out += [("waste", self._waste_payload(c, iso)) for c in self.containers]
+        out += [("mpp", self._mpp_payload(i, local, iso)) for i in range(len(AGENCIES))]
+        out += [("kpi", self._kpi_payload(i, now, iso)) for i in range(len(KPIS))]
+        out += [("incidents", self._incident_payload(inc)) for inc in self._incidents.values() if inc.stage >= 0]
+        out += [("reports", self._report_payload(rep)) for rep in self._reports.values() if rep.stage >= 0]
+        return out
+
+    def next_messages(self, now: datetime | None = None) -> list[Message]:
+        """What the city sent since the last call: lifecycle updates, new events, and each
+        sensor at its natural cadence (gauges and queues every 30 s, TPS every 2 min)."""
+        now = self._now(now)
+        self._ensure_started(now)
+        out = self._advance(now, collect=True)
+        iso = iso_z(now)
+        for st in self.stations:
+            if st.next_report is not None and st.next_report <= now:
+                out.append(("drainage", self._drainage_payload(st, iso)))
+                st.next_report = self._next_slot(st.next_report, now, self.STATION_PERIOD_S)
+        for c in self.containers:
+            if c.next_report is not None and c.next_report <= now:
+                out.append(("waste", self._waste_payload(c, iso)))
+                c.next_report = self._next_slot(c.next_report, now, self.CONTAINER_PERIOD_S)
+        local = now.astimezone(self.tz)
+        period = self.AGENCY_PERIOD_S if self._mpp_open(local) else self.AGENCY_CLOSED_PERIOD_S
+        for i, due in enumerate(self._agency_next):
+            if due <= now:
+                out.append(("mpp", self._mpp_payload(i, local, iso)))
+                self._agency_next[i] = self._next_slot(due, now, period)
+        return out
+
+    def stream(self, rate_per_s: float = 20.0) -> Iterator[Message]:
+        """Endless messages at whatever pace the caller pulls them (it does not sleep).
+
+        Due events (incidents, reports, KPIs, TPS pickups) come first; the rest of the
+        ``rate_per_s`` budget is drainage, MPP and TPS readings in a fixed interleaving.
+        The clock is read about 20 times per simulated second (every ``rate_per_s / 20``
+        messages), and the processes advance on each read, which keeps 5,000 msg/s cheap.
+        """
+        every = max(1, int(rate_per_s / 20))
+        pending: deque[Message] = deque()
+        cycle, ci = self._filler_cycle, 0
+        rr = {"drainage": 0, "mpp": 0, "waste": 0}
+        n = 0
+        now = self._now(None)
+        self._ensure_started(now)
+        iso, local = iso_z(now), now.astimezone(self.tz)
+        while True:
+            if n % every == 0:
+                now = self._now(None)
+                pending.extend(self._advance(now, collect=True))
+                iso, local = iso_z(now), now.astimezone(self.tz)
+            n += 1
+            if pending:
+                yield pending.popleft()
+                continue
+            kind = cycle[ci]
+            ci = (ci + 1) % len(cycle)
+            if kind == "drainage":
+                i = rr["drainage"] = (rr["drainage"] + 1) % len(self.stations)
+                yield "drainage", self._drainage_payload(self.stations[i], iso)
+            elif kind == "mpp":
+                i = rr["mpp"] = (rr["mpp"] + 1) % len(AGENCIES)
+                yield "mpp", self._mpp_payload(i, local, iso)
+            else:
+                i = rr["waste"] = (rr["waste"] + 1) % len(self.containers)
+                yield "waste", self._waste_payload(self.containers[i], iso)
+
+    def unique_alerts(self, n: int, prefix: str = "LT", severity: str = "high") -> Iterator[Payload]:
+        """``n`` Alert payloads with unique ids and unique descriptions, for no-loss and
+        latency tests: the description carries ``[prefix-000042]`` so a test can find the
+        very message in the DOM. Points come from a pre-generated pool, keeping it cheap."""
+        if not self._point_pool:
+            self._fill_point_pool()
+        kinds = [k for k in INCIDENT_KINDS if "{" in k.templates[0] and k.weight > 0]
+        pool = self._point_pool
+        for i in range(n):
+            kind = kinds[i % len(kinds)]
+            kec, lat, lon = pool[i % len(pool)]
+            places = KECAMATAN.get(kec, (0, (f"Kec. {kec}",)))[1]
+            street = places[i % len(places)]
+            text = kind.templates[0].format(street=street, kec=kec, dest="pusat kota", km=1, vehicle="sepeda motor",
+                                            vehicle2="mobil pribadi", n=2, cm=30, ha=2)
+            iso = iso_z(self._now(None))
+            yield {
+                "id": f"urn:ngsi-ld:Alert:{prefix}-{i:07d}",
+                "type": "Alert",
+                "category": kind.category,
+                "subCategory": kind.sub_category,
+                "severity": severity,
+                "status": "new",
+                "description": f"[{prefix}-{i:07d}] {text}",
+                "location": {"type": "Point", "coordinates": [lon, lat]},
+                "address": self._address(street, kec),
+                "alertSource": "urn:pekanbaru:source:load-test",
+                "dateIssued": iso,
+                "validFrom": iso,
+                "dateModified": iso,
+            }
+
+    def start_rain(self, now: datetime | None = None, mm_per_h: float = 40.0, minutes: float = 120.0) -> None:
+        """Make it rain now (demo button, tests): levels rise, floods and reports follow."""
+        now = self._now(now)
+        self._ensure_started(now)
+        self._set_rain(mm_per_h, now + timedelta(minutes=minutes))
+
+    @property
+    def raining(self) -> bool:
+        return self._rain_mm_h > 0
+
+    def open_incidents(self) -> int:
+        return len(self._incidents)
+
+    def open_reports(self) -> int:
+        return len(self._reports)
+
+    def mpp_served(self, now: datetime | None = None) -> dict[str, int]:
+        """Tickets served today per agency (office name), cumulative since 00:00 WIB."""
+        local = self._now(now).astimezone(self.tz)
+        plan = self._mpp_plan(local.date())
+        return {a.office: self._served(i, plan, local) for i, a in enumerate(AGENCIES)}
+
+    def mpp_total_served(self, now: datetime | None = None) -> int:
+        return sum(self.mpp_served(now).values())
+
+    # ------------------------------------------------------------------ time
+
+    def _now(self, now: datetime | None) -> datetime:
+        """An aware UTC time, never earlier than what was already simulated."""
+        now = self.clock() if now is None else now
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        now = now.astimezone(UTC)
+        if self._t is not None and now < self._t:
+            return self._t
+        return now
+
+    @staticmethod
+    def _next_slot(due: datetime, now: datetime, period_s: float) -> datetime:
+        nxt = due + timedelta(seconds=period_s)
+        return nxt if nxt > now else now + timedelta(seconds=period_s)
+
+    def _ensure_started(self, now: datetime) -> None:
+        """First call: run the last 24 h silently so the city is in a lived-in state."""
+        if self._t is not None:
+            return
+        self._run_tag = f"{now.astimezone(self.tz):%y%m%d%H%M}{self._rng.getrandbits(12):03x}"
+        start = now - self.WARMUP
+        self._t = start
+        self._incidents_from = now - self.INCIDENT_WARMUP
+        for c in self.containers:
+            c.fill = c.daily_fill * self._rng.uniform(0.2, 0.6)
+            c.last_emptied = start
+            c.next_pickup = self._next_pickup(c, start)
+        self._advance(now, collect=False, step_s=300.0, max_catch_up=self.WARMUP)
+        n = len(self.stations)
+        for i, st in enumerate(self.stations):
+            st.next_report = now + timedelta(seconds=self.STATION_PERIOD_S * (i + 1) / n)
+        for i, c in enumerate(self.containers):
+            c.next_report = now + timedelta(seconds=self.CONTAINER_PERIOD_S * (i + 1) / len(self.containers))
+        self._agency_next = [now + timedelta(seconds=self.AGENCY_PERIOD_S * (i + 1) / len(AGENCIES)) for i in range(len(AGENCIES))]
+        self._kpi_next = [now + timedelta(seconds=self.KPI_PERIOD_S * (i + 1) / len(KPIS)) for i in range(len(KPIS))]
+
+    def _advance(self, now: datetime, collect: bool, step_s: float = 60.0, max_catch_up: timedelta | None = None) -> list[Message]:
+        """Move every process from the simulated time to ``now`` in steps of at most
+        ``step_s``; returns the due events (with their own, earlier-or-equal times)."""
+        assert self._t is not None
+        out: list[Message] | None = [] if collect else None
+        if now <= self._t:
+            return []
+        limit = max_catch_up or self.MAX_CATCH_UP
+        if now - self._t > limit:  # a laptop woke up: skip, don't replay hours
+            self._t = now - limit
+        while self._t < now:
+            t1 = min(now, self._t + timedelta(seconds=step_s))
+            self._step(self._t, t1, out)
+            self._t = t1
+        self._pop_due(now, out)
+        self._kpis_due(now, out)
+        return out or []
+
+    def _step(self, t0: datetime, t1: datetime, out: list[Message] | None) -> None:
+        """One step of every process; ``out`` None means nobody listens (warm-up)."""
+        dt_h = (t1 - t0).total_seconds() / 3600
+        local = t1.astimezone(self.tz)
+        self._weather(t1, local, dt_h)
+        self._rivers(dt_h)
+        self._fill_containers(local, dt_h)
+        self._pickups(t1, out)
+        self._arrivals(t0, t1, local, dt_h)
+        self._pop_due(t1, out)
+
+    # ------------------------------------------------------------------ weather and water
+
+    @staticmethod
+    def _rain_hazard_per_h(hour: int) -> float:
+        """Chance per hour that a dry spell turns to rain: convective afternoons in Riau."""
+        if 13 <= hour < 18:
+            return 0.16
+        if 18 <= hour < 24:
+            return 0.05
+        if 11 <= hour < 13:
+            return 0.05
+        return 0.02
+
+    def _weather(self, t1: datetime, local: datetime, dt_h: float) -> None:
+        if self._rain_until is not None and t1 >= self._rain_until:
+            self._rain_mm_h, self._rain_until = 0.0, None
+        if self._rain_mm_h > 0:
+            return
+        if self._rng.random() < 1 - math.exp(-self._rain_hazard_per_h(local.hour) * dt_h):
+            r = self._rng.random()
+            if r < 0.45:
+                mm, minutes = self._rng.uniform(2, 8), self._rng.uniform(20, 120)
+            elif r < 0.75:
+                mm, minutes = self._rng.uniform(8, 20), self._rng.uniform(30, 120)
+            else:
+                mm, minutes = self._rng.uniform(20, 40), self._rng.uniform(40, 100)
+            self._set_rain(mm, t1 + timedelta(minutes=minutes))
+
+    def _set_rain(self, mm_per_h: float, until: datetime) -> None:
+        """Start an episode; convective cells hit some stations harder than others."""
+        self._rain_mm_h, self._rain_until = mm_per_h, until
+        for st in self.stations:
+            st.cell = self._rng.uniform(0.5, 1.4)
+
+    def _rivers(self, dt_h: float) -> None:
+        """Linear reservoir per station: exact solution for constant rain over the step."""
+        rain = self._rain_mm_h
+        for st in self.stations:
+            decay = math.exp(-dt_h / st.tau_h)
+            st.excess = st.excess * decay + st.gain * rain * st.rain_factor * st.cell * st.tau_h * (1 - decay)
+
+    # ------------------------------------------------------------------ waste
+
+    @staticmethod
+    def _disposal_weight(hour: int) -> float:
+        """Relative dumping rate by WIB hour; the official disposal window is 19:00-22:00."""
+        if 19 <= hour < 22:
+            return 2.5
+        if 5 <= hour < 9:
+            return 1.0
+        if 9 <= hour < 19:
+            return 0.6
+        if 22 <= hour < 24:
+            return 0.5
+        return 0.2
+
+    _DISPOSAL_DAY_SUM = 3 * 2.5 + 4 * 1.0 + 10 * 0.6 + 2 * 0.5 + 5 * 0.2
+
+    def _fill_containers(self, local: datetime, dt_h: float) -> None:
+        rate = self._disposal_weight(local.hour) / self._DISPOSAL_DAY_SUM * dt_h
+        for c in self.containers:
+            c.fill = min(1.0, c.fill + c.daily_fill * rate)
+
+    def _next_pickup(self, c: _Container, after: datetime) -> datetime:
+        local = after.astimezone(self.tz)
+        day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        minutes = sorted(m for m in (c.empty_minute, c.second_pickup) if m is not None)
+        for d in range(3):
+            for m in minutes:
+                at = day + timedelta(days=d, minutes=m)
+                if at > local:
+                    return at.astimezone(UTC)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pickups(self, t1: datetime, out: list[Message] | None) -> None:
+        """Trucks empty TPS at their pickup time; one in ten does not come (a broken truck)."""
+        for c in self.containers:
+            if c.next_pickup is None or c.next_pickup > t1:
+                continue
+            at = c.next_pickup
+            if self._rng.random() < 0.9:
+                c.fill = self._rng.uniform(0.02, 0.08)
+                c.last_emptied = at
+                c.status = "ok"
+                if out is not None:
+                    out.append(("waste", self._waste_payload(c, iso_z(at))))
+            c.next_pickup = self._next_pickup(c, at)
+
+    # ------------------------------------------------------------------ incidents and reports
+
+    @staticmethod
+    def _hour_weight(hour: int) -> float:
+        """Incidents per hour relative to midday: rush hours up, nights down."""
+        if 7 <= hour < 9 or 16 <= hour < 19:
+            return 1.25
+        if 9 <= hour < 16 or 19 <= hour < 22:
+            return 1.0
+        if 5 <= hour < 7 or 22 <= hour < 24:
+            return 0.9
+        return 0.8
+
+    def _poisson(self, mean: float) -> int:
+        if mean <= 0:
+            return 0
+        if mean > 30:
+            return max(0, round(self._rng.gauss(mean, math.sqrt(mean))))
+        limit, k, p = math.exp(-mean), 0, self._rng.random()
+        while p > limit:
+            k += 1
+            p *= self._rng.random()
+        return k
+
+    def _arrivals(self, t0: datetime, t1: datetime, local: datetime, dt_h: float) -> None:
+        """New incidents and reports in (t0, t1], Poisson by hour, rain and open-set cap."""
+        minutes = dt_h * 60
+        span = t1 - t0
+        w = self._hour_weight(local.hour)
+        rain_boost = 1.0 + min(self._rain_mm_h, 50) / 50  # heavy rain: up to 2x
+        k = self._poisson(self.INCIDENTS_PER_MIN * w * rain_boost * minutes)
+        if self._incidents_from is not None and t1 < self._incidents_from:
+            k = 0  # early warm-up: nothing of these would still be open now
+        for _ in range(min(k, self.MAX_OPEN_INCIDENTS - len(self._incidents))):
+            self._new_incident(t1 - span * self._rng.random(), local)
+        day = 1.2 if 6 <= local.hour < 21 else 0.3
+        k = self._poisson(self.REPORTS_PER_MIN * day * rain_boost * minutes)
+        for _ in range(min(k, self.MAX_OPEN_REPORTS - len(self._reports))):
+            self._new_report(t1 - span * self._rng.random())
+
+    def _incident_weights(self, local: datetime) -> list[float]:
+        """Kind shares now: rush hours favour traffic, rain favours floods and fallen trees,
+        the dry season (June-September in Riau) brings land fires and haze."""
+        rush = 7 <= local.hour < 9 or 16 <= local.hour < 19
+        raining = self._rain_mm_h > 0
+        dry = 6 <= local.month <= 9
+        out = []
+        for k in INCIDENT_KINDS:
+            w = k.weight * (k.rain_factor if raining else 1.0) * (k.rush_factor if rush else 1.0)
+            if k.sub_category in DRY_SEASON_KINDS:
+                w *= 4.0 if dry else 0.5
+            if k.sub_category == "rainfall" and raining and self._rain_mm_h >= 20:
+                w = 3.0
+            out.append(w)
+        return out
+
+    def _pick_kecamatan(self, area: str) -> str:
+        """Where an incident or report happens: by population, central roads for traffic,
+        flood-prone kelurahan for floods, the peat and plantation edge for land fires."""
+        if area == "flood":
+            if self._rng.random() < 0.8:
+                return self._rng.choice(self._flood_names)
+        elif area == "peri":
+            return self._rng.choice(self._peri_names)
+        cum = self._central_cum if area == "central" else self._people_cum
+        return self._rng.choices(self._names, cum_weights=cum)[0]
+
+    def _street(self, kec: str) -> str:
+        places = KECAMATAN.get(kec, (0, ()))[1]
+        return self._rng.choice(places) if places else f"Kec. {kec}"
+
+    def _fill_template(self, template: str, street: str, kec: str) -> str:
+        r = self._rng
+        v1, v2 = r.sample(VEHICLES, 2)
+        return template.format(street=street, kec=kec, dest=r.choice(DESTINATIONS), km=r.randint(1, 4),
+                               vehicle=v1, vehicle2=v2, n=r.randint(2, 4), cm=5 * r.randint(2, 14),
+                               ha=r.randint(1, 15), days=r.randint(2, 6))
+
+    def _new_incident(self, t: datetime, local: datetime) -> None:
+        r = self._rng
+        kind = r.choices(INCIDENT_KINDS, weights=self._incident_weights(local))[0]
+        severity = r.choices([s for s, _ in kind.severity], weights=[w for _, w in kind.severity])[0]
+        kec = self._pick_kecamatan(kind.area)
+        street = self._street(kec)
+        lat, lon = self.districts.random_point(kec, r)
+        self._incident_no += 1
+        urgency = {"critical": 0.5, "high": 0.7}.get(severity, 1.0)
+        ack = t + timedelta(minutes=r.uniform(0.5, 4) * urgency)
+        dispatched = ack + timedelta(minutes=r.uniform(1, 8) * urgency)
+        work = r.uniform(5, 30) * (3 if r.random() < 0.1 else 1)
+        inc = _Incident(
+            f"urn:ngsi-ld:Alert:PKU-{self._run_tag}-{self._incident_no:06d}", kind, severity,
+            self._fill_template(r.choice(kind.templates), street, kec), street, kec, lat, lon,
+            [t, ack, dispatched, dispatched + timedelta(minutes=work)],
+        )
+        self._incidents[inc.entity_id] = inc
+        self._push(t, inc)
+
+    def _new_report(self, t: datetime) -> None:
+        r = self._rng
+        drainage_weight = 4.0 if self._rain_mm_h > 0 else 1.0
+        weights = [drainage_weight if topic == "drainage" else 1.2 for topic, _, _ in REPORT_KINDS]
+        topic, label, templates = r.choices(REPORT_KINDS, weights=weights)[0]
+        kec = self._pick_kecamatan("flood" if topic == "drainage" else "all")
+        street = self._street(kec)
+        lat, lon = self.districts.random_point(kec, r)
+        self._report_no += 1
+        in_progress = t + timedelta(minutes=r.uniform(5, 60))
+        closing = r.uniform(20, 300) if r.random() > 0.05 else r.uniform(20 * 60, 30 * 60)  # 5% breach the 24 h SLA
+        rep = _Report(
+            f"urn:ngsi-ld:IssueReporting:PKU-{self._run_tag}-{self._report_no:06d}",
+            f"LPR-{self._run_tag}-{self._report_no:06d}", topic, label,
+            self._fill_template(r.choice(templates), street, kec), street, kec, lat, lon,
+            [t, in_progress, in_progress + timedelta(minutes=closing)],
+        )
+        self._reports[rep.entity_id] = rep
+        self._push(t, rep)
+
+    def _push(self, at: datetime, what: _Incident | _Report) -> None:
+        self._seq += 1
+        heapq.heappush(self._due, (at, self._seq, what))
+
+    def _pop_due(self, until: datetime, out: list[Message] | None) -> None:
+        """Emit every lifecycle stage that is due, with its own time, and schedule the next."""
+        while self._due and self._due[0][0] <= until:
+            item = heapq.heappop(self._due)[2]
+            item.stage += 1
+            incident = isinstance(item, _Incident)
+            live: dict[str, Any] = self._incidents if incident else self._reports
+            if out is not None:
+                out.append(("incidents", self._incident_payload(item)) if incident else ("reports", self._report_payload(item)))
+            if item.stage + 1 < len(item.stage_times):
+                self._push(item.stage_times[item.stage + 1], item)
+            else:
+                live.pop(item.entity_id, None)
+
+    def _kpis_due(self, now: datetime, out: list[Message] | None) -> None:
+        if not self._kpi_next or out is None:
+            return
+        iso = iso_z(now)
+        for i, due in enumerate(self._kpi_next):
+            if due <= now:
+                out.append(("kpi", self._kpi_payload(i, now, iso)))
+                self._kpi_next[i] = self._next_slot(due, now, self.KPI_PERIOD_S)
+
+    def _fill_point_pool(self) -> None:
+        """64 points per kecamatan, drawn once, so unique_alerts stays cheap at any rate."""
+        r = random.Random(f"pool:{self._token}")
+        for _ in range(64):
+            for kec in self._names:
+                lat, lon = self.districts.random_point(kec, r)
+                self._point_pool.append((kec, lat, lon))
+
+    # ------------------------------------------------------------------ MPP
+
+    def _mpp_plan(self, day: date) -> list[int]:
+        """Tickets each agency serves on ``day``: the day's target +-3%, split by share +-10%.
+
+        A pure function of (seed, date), so a simulator started at 14:00 shows the counts
+        the morning would have produced.
+        """
+        plan = self._mpp_plans.get(day)
+        if plan is not None:
+            return plan
+        if day.weekday() >= 5:
+            plan = [0] * len(AGENCIES)
+        else:
+            r = random.Random(f"mpp:{self._token}:{day.isoformat()}")
+            target = self.mpp_target_busy if day.weekday() in BUSY_WEEKDAYS else self.mpp_target_normal
+            total = round(target * r.uniform(0.97, 1.03))
+            plan = _largest_remainder(total, [a.share * r.uniform(0.9, 1.1) for a in AGENCIES])
+        if len(self._mpp_plans) > 16:
+            self._mpp_plans.clear()
+        self._mpp_plans[day] = plan
+        return plan
+
+    @staticmethod
+    def _served(i: int, plan: list[int], local: datetime) -> int:
+        return min(plan[i], int(plan[i] * mpp_day_fraction(local, i % len(MPP_VARIANTS)) + 1e-9))
+
+    @staticmethod
+    def _mpp_open(local: datetime) -> bool:
+        minute = local.hour * 60 + local.minute
+        return local.weekday() < 5 and OPEN_MIN <= minute < CLOSE_MIN
+
+    def _queue_now(self, i: int, plan: list[int], local: datetime) -> tuple[str, int, int, float]:
+        """(serviceStatus, waiting, being served, average wait in minutes) by Little's law."""
+        spec = AGENCIES[i]
+        if not self._mpp_open(local):
+            return "Closed", 0, 0, 0.0
+        variant = i % len(MPP_VARIANTS)
+        friday = local.weekday() == 4
+        minute = local.hour * 60 + local.minute
+        b0, b1 = BREAKS[friday]
+        if b0 <= minute < b1:  # istirahat: people keep waiting, nobody is served
+            rate = plan[i] * _slope(friday, variant, b0 - 1)
+            waiting = round(rate * spec.base_wait_min * 0.8 * self._rng.uniform(0.9, 1.1))
+            return "Suspended", waiting, 0, round(spec.base_wait_min * 1.5, 1)
+        rate = plan[i] * _slope(friday, variant, minute)  # tickets per minute
+        load = min(1.0, rate / (plan[i] * _peak_slope(friday, variant) or 1.0))
+        wait = spec.base_wait_min * (0.5 + 1.2 * load) * self._rng.uniform(0.9, 1.1)
+        waiting = round(rate * wait)
+        serving = min(spec.counters, math.ceil(rate * spec.service_min)) if plan[i] else 0
+        return "Open", waiting, serving, round(wait, 1)
+
+    # ------------------------------------------------------------------ payloads
+
+    @staticmethod
+    def _address(street: str, kec: str) -> dict[str, str]:
+        return {"streetAddress": street, "district": kec, "addressLocality": "Pekanbaru",
+                "addressRegion": "Riau", "addressCountry": "ID"}
+
+    def _incident_payload(self, inc: _Incident) -> Payload:
+        """Alert, NGSI-v2 keyValues, plus ``status``; one id, a later dateModified per stage."""
+        issued = inc.stage_isos[0]
+        return {
+            "id": inc.entity_id,
+            "type": "Alert",
+            "category": inc.kind.category,
+            "subCategory": inc.kind.sub_category,
+            "severity": inc.severity,
+            "status": INCIDENT_STAGES[inc.stage],
+            "description": inc.description,
+            "location": {"type": "Point", "coordinates": [inc.lon, inc.lat]},
+            "address": self._address(inc.street, inc.kecamatan),
+            "alertSource": ALERT_SOURCES.get(inc.kind.category, "urn:pekanbaru:source:callcenter-112"),
+            "dateIssued": issued,
+            "validFrom": issued,
+            "dateModified": inc.stage_isos[inc.stage],
+        }
+
+    def _report_payload(self, rep: _Report) -> Payload:
+        """IssueReporting, NGSI-v2 keyValues. ``observationDateTime`` is when the citizen
+        reported (the normalizer's ``opened_at``); ``dateModified`` moves with the status."""
+        created = rep.stage_isos[0]
+        modified = rep.stage_isos[rep.stage]
+        return {
+            "id": rep.entity_id,
+            "type": "IssueReporting",
+            "reportId": rep.report_id,
+            "category": "Drainase" if rep.topic == "drainage" else "Sampah",
+            "categoryCode": rep.topic,
+            "subCategory": rep.label,
+            "title": rep.label,
+            "comments": rep.description,
+            "departmentId": "PUPR" if rep.topic == "drainage" else "DLHK",
+            "landmark": rep.street,
+            "resolutionStatus": REPORT_STAGES[rep.stage],
+            "location": {"type": "Point", "coordinates": [rep.lon, rep.lat]},
+            "address": self._address(rep.street, rep.kecamatan),
+            "dateCreated": created,
+            "observationDateTime": created,
+            "dateModified": modified,
+        }
+
+    def _drainage_payload(self, st: _Station, iso: str) -> Payload:
+        """FloodMonitoring, NGSI-v2 keyValues; the level carries +-5 mm of sensor noise."""
+        level = round(max(0.0, st.level + self._rng.uniform(-0.005, 0.005)), 3)
+        status = "Awas" if level >= AWAS_M else "Siaga" if level >= SIAGA_M else "Waspada" if level >= WASPADA_M else "Normal"
+        site = st.site
+        return {
+            "id": st.entity_id,
+            "type": "FloodMonitoring",
+            "stationID": site.code,
+            "name": site.name,
+            "currentLevel": level,
+            "alertLevel": SIAGA_M,
+            "dangerLevel": AWAS_M,
+            "referenceLevel": st.reference,
+            "measuredDistance": round(st.reference - level, 3),
+            "floodLevelStatus": status,
+            "dataProvider": "BPBD Kota Pekanbaru",
+            "location": {"type": "Point", "coordinates": [site.lon, site.lat]},
+            "address": {"district": site.kecamatan, "addressLocality": "Pekanbaru", "streetAddress": f"Kel. {site.kelurahan}",
+                        "addressRegion": "Riau", "addressCountry": "ID"},
+            "observationDateTime": iso,
+            "dateModified": iso,
+        }
+
+    def _waste_payload(self, c: _Container, iso: str) -> Payload:
+        """WasteContainer, NGSI-LD keyValues with @context; fillingLevel 0..1."""
+        return {
+            "id": c.entity_id,
+            "type": "WasteContainer",
+            "name": c.name,
+            "fillingLevel": round(c.fill, 3),
+            "status": c.status,
+            "binCapacity": c.capacity_m3,
+            "binFullnessThreshold": 80,
+            "category": ["fixed"],
+            "storedWasteOrigin": "household",
+            "storedWasteKind": "other",
+            "wardId": c.kode,
+            "location": {"type": "Point", "coordinates": [c.lon, c.lat]},
+            "address": {"streetAddress": f"Kel. {c.kelurahan}", "district": c.kecamatan, "addressLocality": "Pekanbaru",
+                        "addressRegion": "Riau", "addressCountry": "ID"},
+            "dateLastEmptying": iso_z(c.last_emptied) if c.last_emptied else None,
+            "dateModified": iso,
+            "@context": list(WASTE_CONTEXT),
+        }
+
+    def _mpp_payload(self, i: int, local: datetime, iso: str) -> Payload:
+        """QueueMonitor, NGSI-LD normalized; ``averageWaitingTime`` (minutes) and
+        ``ticketsBeingServed`` are extensions the SDM lacks."""
+        spec = AGENCIES[i]
+        plan = self._mpp_plan(local.date())
+        served = self._served(i, plan, local)
+        status, waiting, serving, wait = self._queue_now(i, plan, local)
+        issued = served + serving + waiting
+        letter = chr(ord("A") + i)
+        return {
+            "id": f"urn:ngsi-ld:QueueMonitor:MPP-PKU:{spec.slug}",
+            "type": "QueueMonitor",
+            "name": {"type": "Property", "value": f"Antrean {spec.office}"},
+            "officeName": {"type": "Property", "value": spec.office},
+            "serviceName": {"type": "Property", "value": spec.service},
+            "serviceId": {"type": "Property", "value": spec.slug},
+            "serviceStatus": {"type": "Property", "value": status},
+            "ticketsToServe": {"type": "Property", "value": waiting},
+            "ticketServed": {"type": "Property", "value": served},
+            "ticketServedLabel": {"type": "Property", "value": f"{letter}-{served:03d}"},
+            "ticketsBeingServed": {"type": "Property", "value": serving},
+            "averageWaitingTime": {"type": "Property", "value": wait, "unitCode": "MIN"},
+            "lastTicketIssued": {"type": "Property", "value": issued},
+            "lastTicketIssuedLabel": {"type": "Property", "value": f"{letter}-{issued:03d}"},
+            "areaServed": {"type": "Property", "value": "Mal Pelayanan Publik Kota Pekanbaru"},
+            "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [MPP_LON, MPP_LAT]}},
+            "dateModified": {"type": "Property", "value": {"@type": "DateTime", "@value": iso}},
+            "@context": list(QUEUE_CONTEXT),
+        }
+
+    def _kpi_payload(self, i: int, now: datetime, iso: str) -> Payload:
+        """KeyPerformanceIndicator, NGSI-v2 keyValues; the last id segment is the KPI id."""
+        spec = KPIS[i]
+        local = now.astimezone(self.tz)
+        value, standing, period = self._kpi_value(spec.kpi_id, local)
+        return {
+            "id": f"urn:ngsi-ld:KeyPerformanceIndicator:{spec.kpi_id}",
+            "type": "KeyPerformanceIndicator",
+            "name": spec.name,
+            "alternateName": spec.kpi_id,
+            "description": spec.description,
+            "category": list(spec.category),
+            "organization": "Pemerintah Kota Pekanbaru",
+            "provider": spec.provider,
+            "kpiValue": value,
+            "currentStanding": standing,
+            "calculationPeriod": {"from": period[0].isoformat(), "to": period[1].isoformat()},
+            "calculationMethod": "automatic",
+            "calculationFrequency": spec.frequency,
+            "address": {"addressLocality": "Pekanbaru", "addressRegion": "Riau", "addressCountry": "ID"},
+            "dateModified": iso,
+        }
+
+    def _kpi_value(self, kpi_id: str, local: datetime) -> tuple[float, str, tuple[date, date]]:
+        """The KPI's value now, its standing, and its calculation period."""
+        day = local.date()
+        daily = random.Random(f"kpi:{self._token}:{kpi_id}:{day.isoformat()}")
+        if kpi_id == "realisasi_pad":
+            year_start = date(day.year, 1, 1)
+            f = ((day - year_start).days + local.hour / 24) / (366 if day.year % 4 == 0 else 365)
+            value = round(100 * (0.88 * f**1.2 + 0.06 * f**8) * daily.uniform(0.99, 1.01), 2)
+            pace = value / max(100 * f, 1e-6)
+            standing = _standing(pace, (0.95, 0.85, 0.75, 0.6))
+            return value, standing, (year_start, day)
+        if kpi_id == "investasi_izin_usaha":
+            month_start = day.replace(day=1)
+            monthly = random.Random(f"nib:{self._token}:{month_start.isoformat()}").randint(900, 1400)
+            days_in_month = ((month_start + timedelta(days=32)).replace(day=1) - month_start).days
+            f = (day.day - 1 + local.hour / 24) / days_in_month
+            value = float(round(monthly * f))
+            standing = _standing(monthly / 1100, (1.15, 1.0, 0.9, 0.8))
+            return value, standing, (month_start, day)
+        if kpi_id == "indeks_kepuasan_mpp":  # PermenPAN-RB 14/2017 bands: A >= 88.31, B >= 76.61
+            value = round(daily.gauss(85.5, 2.0), 2)
+            standing = "veryGood" if value >= 88.31 else "good" if value >= 76.61 else "fair" if value >= 65 else "veryBad"
+            return min(100.0, value), standing, (day - timedelta(days=30), day)
+        if kpi_id == "partisipasi_pelaporan":
+            value = round(daily.uniform(3.0, 6.0), 2)
+            return value, _standing(value / 5.0, (1.1, 0.95, 0.8, 0.65)), (day - timedelta(days=30), day)
+        # ketepatan_bus_tmp: worse in rush hours and in the rain
+        rush = 7 <= local.hour < 9 or 16 <= local.hour < 19
+        value = 89.0 - (7.0 if rush else 0.0) - min(self._rain_mm_h, 40) / 4 + self._rng.uniform(-1.5, 1.5)
+        value = round(max(40.0, min(100.0, value)), 1)
+        return value, _standing(value / 100, (0.9, 0.8, 0.7, 0.6)), (day, day)
+
+
+def _standing(ratio: float, bands: tuple[float, float, float, float]) -> str:
+    """Map a ratio (1.0 = on target) to the SDM currentStanding enum."""
+    for cut, name in zip(bands, ("veryGood", "good", "fair", "bad")):
+        if ratio >= cut:
+            return name
+    return "veryBad"
+
+
+def default_simulator(rng_seed: int | None = None, **kwargs: Any) -> CitySimulator:
+    """A simulator over the Pekanbaru kecamatan shipped in ``assets/`` (needs ``feeds.geo``)."""
+    from feeds.geo import Districts  # lazy: only the demo path needs the geometry
+
+    path = Path(__file__).resolve().parent.parent / "assets" / "pekanbaru_kecamatan.geojson"
+    return CitySimulator(Districts.load(path), rng_seed=rng_seed, **kwargs)
+
+
+# --------------------------------------------------------------------------------------
+# Publishers
+
+
+def _check_rate(rate: float) -> None:
+    """Refuse a useless rate before connecting, with a message the integrator can act on."""
+    if not rate > 0 or math.isinf(rate):
+        raise ValueError(f"rate must be a positive, finite number of messages per second, got {rate!r}")
+
+
+def _encode(payload: Payload) -> str:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+class _Pacer:
+    """Token bucket: ``take()`` says how many messages may go now, ``wait()`` sleeps until
+    the next one may. The bucket holds at most 0.1 s of messages, so a stall (a broker
+    reconnect) does not turn into a burst afterwards."""
+
+    def __init__(self, rate: float) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be > 0 messages per second")
+        self.rate = rate
+        self.capacity = max(1.0, rate * 0.1)
+        self.tokens = 1.0
+        self.last = time.monotonic()
+
+    def take(self) -> int:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        n = int(self.tokens)
+        self.tokens -= n
+        return n
+
+    def wait(self, stop_event: threading.Event) -> None:
+        stop_event.wait(max(0.0005, (1.0 - self.tokens) / self.rate))
+
+    def reset(self) -> None:
+        self.tokens, self.last = 1.0, time.monotonic()
+
+
+def _parse_mqtt_url(url: str) -> tuple[str, int, bool, str | None, str | None]:
+    """mqtt://user:pass@host:1883 or mqtts://host:8883 -> (host, port, tls, user, password)."""
+    parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+        raise ValueError(f"unsupported MQTT URL scheme {parts.scheme!r} in {url!r} (use mqtt:// or mqtts://)")
+    tls = parts.scheme in ("mqtts", "ssl")
+    port = parts.port or (8883 if tls else 1883)
+    user = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    return parts.hostname or "localhost", port, tls, user, password
+
+
+def _source(simulator: CitySimulator | None, messages: Iterable[Message] | None, rate: float) -> tuple[list[Message], Iterator[Message]]:
+    """(burst sent first, paced rest): the simulator's initial state then its stream, or
+    the caller's own messages (e.g. ``unique_alerts``) with no initial state."""
+    if messages is not None:
+        return [], iter(messages)
+    sim = simulator if simulator is not None else default_simulator()
+    return sim.initial_state(), sim.stream(rate)
+
+
+def publish_mqtt(
+    url: str,
+    topic_prefix: str,
+    rate: float,
+    duration_s: float | None,
+    qos: int = 1,
+    stop_event: threading.Event | None = None,
+    simulator: CitySimulator | None = None,
+    *,
+    messages: Iterable[Message] | None = None,
+    connect_timeout_s: float = 10.0,
+    drain_timeout_s: float = 10.0,
+    client_id: str | None = None,
+) -> int:
+    """Publish the simulated city to an MQTT broker; returns the number of messages sent.
+
+    ``initial_state`` goes first, then ``rate`` messages/s for ``duration_s`` (None: until
+    ``stop_event``). paho reconnects on its own when the broker drops; meanwhile pacing
+    pauses, and QoS>0 messages already handed to paho are resent after the reconnect, so
+    they count as sent. Before returning, waits up to ``drain_timeout_s`` for the broker
+    to acknowledge what is in flight. ``messages`` replaces the simulator's traffic with
+    the caller's (topic suffix, payload) pairs and stops when they run out.
+    """
+    import paho.mqtt.client as mqtt
+
+    _check_rate(rate)
+    stop = stop_event or threading.Event()
+    host, port, tls, user, password = _parse_mqtt_url(url)
+    prefix = topic_prefix.rstrip("/")
+    connected = threading.Event()
+    lock = threading.Lock()
+    acked = [0]
+
+    def on_connect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if reason.is_failure:
+            log.warning("MQTT connect to %s:%s refused: %s", host, port, reason)
+        else:
+            connected.set()
+
+    def on_disconnect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        connected.clear()
+        if reason.is_failure:
+            log.warning("MQTT connection to %s:%s lost (%s); reconnecting", host, port, reason)
+
+    def on_publish(client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
+        with lock:
+            acked[0] += 1
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                         client_id=client_id or f"citywall-sim-{os.getpid()}-{random.getrandbits(24):06x}")
+    client.on_connect, client.on_disconnect, client.on_publish = on_connect, on_disconnect, on_publish
+    client.max_inflight_messages_set(200)
+    client.max_queued_messages_set(0)
+    client.reconnect_delay_set(min_delay=0.2, max_delay=5)
+    if user:
+        client.username_pw_set(user, password)
+    if tls:
+        client.tls_set()
+    client.connect_async(host, port, keepalive=30)
+    client.loop_start()
+    sent = [0]
+    max_unacked = max(1_000, int(rate * 5))  # bound paho's memory if the broker is slow
+
+    def send_batch(batch: list[Message]) -> int:
+        ok = 0
+        for topic, payload in batch:
+            rc = client.publish(f"{prefix}/{topic}", _encode(payload), qos=qos).rc
+            # QoS>0 while disconnected: paho keeps it and sends it after the reconnect
+            if rc == mqtt.MQTT_ERR_SUCCESS or (qos > 0 and rc == mqtt.MQTT_ERR_NO_CONN):
+                ok += 1
+        sent[0] += ok
+        return ok
+
+    def ready() -> bool:
+        return connected.is_set() and (qos == 0 or sent[0] - acked[0] <= max_unacked)
+
+    try:
+        if not _wait_for(connected, stop, connect_timeout_s):
+            if stop.is_set():
+                return 0
+            raise ConnectionError(f"could not connect to MQTT broker {host}:{port} within {connect_timeout_s:g} s")
+        burst, rest = _source(simulator, messages, rate)
+        send_batch(burst)
+        _paced(rate, duration_s, stop, rest, send_batch, ready)
+        if qos > 0:
+            _drain(lambda: acked[0] >= sent[0], drain_timeout_s)
+            if acked[0] < sent[0]:
+                log.warning("MQTT: %d of %d messages unacknowledged after %g s", sent[0] - acked[0], sent[0], drain_timeout_s)
+        return sent[0]
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def _wait_for(event: threading.Event, stop: threading.Event, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not event.is_set() and not stop.is_set() and time.monotonic() < deadline:
+        event.wait(0.05)
+    return event.is_set()
+
+
+def _drain(done: Callable[[], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _paced(
+    rate: float,
+    duration_s: float | None,
+    stop: threading.Event,
+    source: Iterator[Message],
+    send_batch: Callable[[list[Message]], int],
+    ready: Callable[[], bool] = lambda: True,
+) -> None:
+    """The loop both publishers share: take tokens, send that many, sleep until the next
+    token. Pauses while ``ready()`` is false (broker away or too far behind) and after a
+    slow send (a reconnect inside ``send_batch``), then resumes the pace without a burst.
+    Stops at the end of ``duration_s``, on ``stop``, or when the source runs dry."""
+    pacer = _Pacer(rate)
+    end = None if duration_s is None else time.monotonic() + duration_s
+    while not stop.is_set() and (end is None or time.monotonic() < end):
+        if not ready():
+            stop.wait(0.05)
+            pacer.reset()
+            continue
+        n = pacer.take()
+        if n == 0:
+            pacer.wait(stop)
+            continue
+        batch = list(islice(source, n))
+        before = time.monotonic()
+        if batch:
+            send_batch(batch)
+        if len(batch) < n:
+            return
+        if time.monotonic() - before > 1.0:
+            pacer.reset()
+
+
+def publish_redis(
+    url: str,
+    stream: str,
+    field: str,
+    rate: float,
+    duration_s: float | None,
+    stop_event: threading.Event | None = None,
+    maxlen: int = 100_000,
+    simulator: CitySimulator | None = None,
+    *,
+    messages: Iterable[Message] | None = None,
+) -> int:
+    """XADD the simulated city into a Redis stream (one JSON payload in ``field``); returns
+    the number of entries added.
+
+    Entries go in pipelined batches with ``MAXLEN ~ maxlen`` so the stream stays bounded
+    cheaply. On a connection error the batch is retried after a backoff, so a Redis
+    restart means a pause and possibly a duplicate (the store's upsert absorbs it), not a loss.
+    """
+    import redis
+
+    _check_rate(rate)
+    stop = stop_event or threading.Event()
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    sent = [0]
+
+    def send_batch(batch: list[Message]) -> int:
+        n = _xadd_batch(client, stream, field, maxlen, batch, stop)
+        sent[0] += n
+        return n
+
+    try:
+        burst, rest = _source(simulator, messages, rate)
+        send_batch(burst)
+        _paced(rate, duration_s, stop, rest, send_batch)
+        return sent[0]
+    finally:
+        client.close()
+
+
+def _xadd_batch(client: Any, stream: str, field: str, maxlen: int, batch: list[Message], stop: threading.Event) -> int:
+    """One pipelined round trip; retried with backoff while Redis is unreachable."""
+    import redis
+
+    if not batch:
+        return 0
+    delay = 0.2
+    while True:
+        try:
+            pipe = client.pipeline(transaction=False)
+            for _topic, payload in batch:
+                pipe.xadd(stream, {field: _encode(payload)}, maxlen=maxlen, approximate=True)
+            pipe.execute()
+            return len(batch)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            if stop.is_set():
+                return 0
+            log.warning("Redis XADD to %s failed (%s); retrying in %.1f s", stream, exc, delay)
+            stop.wait(delay)
+            delay = min(5.0, delay * 2)
