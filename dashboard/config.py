@@ -339,6 +339,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "CITYWALL_REDIS_URL": ("feeds", "redis", "url"),
     "CITYWALL_STORE_URL": ("store", "url"),
     "CITYWALL_LANGUAGE": ("city", "language"),
+    "CITYWALL_MQTT_CLIENT_ID": ("feeds", "mqtt", "client_id"),
 }
 
 

@@ -1,0 +1,116 @@
+"""An MQTT broker inside the process, for ``citywall demo`` when no broker URL is configured.
+
+The demo must run with nothing else installed, yet take the same path as production:
+simulator -> MQTT -> adapter -> store. amqtt is a pure-Python broker, so it ships as a
+normal dependency. It runs on its own asyncio loop in a daemon thread because the rest of
+citywall is threaded (paho, the web server) and must not be made to share a loop.
+
+amqtt speaks MQTT 3.1.1 only: clients connecting here must use ``EmbeddedBroker.protocol``
+(no MQTT 5 shared subscriptions or session expiry, which a single demo process never needs).
+It keeps no state on disk; that is fine for a demo and wrong for production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def free_port(host: str) -> int:
+    """A port nobody listens on right now; the tiny race until amqtt binds it is accepted."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class EmbeddedBroker:
+    """amqtt's ``Broker`` on a private event loop; ``start`` returns once it listens."""
+
+    protocol = "3.1.1"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._broker: Any = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.host}:{self.port}"
+
+    def _config(self) -> dict[str, Any]:
+        # Only anonymous auth: amqtt's default plugin set also logs every packet and
+        # publishes $SYS topics, which costs CPU the demo would rather give the wall.
+        return {
+            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
+            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+        }
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Run the broker thread and block until it accepts connections (or failed)."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="embedded-mqtt-broker", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError(f"embedded MQTT broker did not start on {self.host}:{self.port} within {timeout:.0f}s")
+        if self._error is not None:
+            self._thread = None
+            raise RuntimeError(f"embedded MQTT broker failed on {self.host}:{self.port}: {self._error}") from self._error
+        log.info("embedded MQTT broker listening on %s", self.url)
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._start_broker())
+        except BaseException as exc:  # reported to start(), which raises it in the caller
+            self._error = exc
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()
+
+    async def _start_broker(self) -> None:
+        from amqtt.broker import Broker  # imported late: only the demo pays for it
+
+        self._broker = Broker(self._config(), loop=asyncio.get_running_loop())
+        await self._broker.start()  # returns after its listening sockets are bound
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Shut the broker down (clients see a lost connection) and end its thread."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        if self._broker is not None and loop.is_running():
+            future = asyncio.run_coroutine_threadsafe(self._broker.shutdown(), loop)
+            try:
+                future.result(timeout)
+            except Exception:
+                log.warning("embedded MQTT broker did not shut down cleanly", exc_info=True)
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+        self._thread = None
+        self._loop = None
+        self._broker = None
+        self._ready.clear()
+
+    def __enter__(self) -> EmbeddedBroker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,256 @@
+"""Feed health and the one path every inbound message takes.
+
+An operator looking at the wall must be able to tell "the river is calm" from "the river
+gauge feed is dead". ``FeedStats`` keeps what answers that question for one adapter in one
+process: what arrived, what was stored, what was dead-lettered and why, and when the
+connection dropped and for how long. Several ingest processes may feed one city (MQTT shared
+subscriptions, Redis consumer groups), so ``flush_to`` hands the store counter *deltas*,
+which add up across processes, rather than totals, which would overwrite each other.
+
+Staleness is deliberately not judged here: a feed that is connected but quiet is healthy
+from the adapter's point of view, and only the store knows how old the newest data is.
+
+``Pipeline`` is the decode -> store -> count sequence shared by all adapters, so that every
+transport treats a bad message, a buggy decoder and a failing store exactly the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from feeds.events import DeadLetter, Event, Reason, Rejected
+from feeds.sink import EventSink
+
+log = logging.getLogger(__name__)
+
+GAPS_KEPT = 20
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Gap:
+    """One outage: ``ended`` stays None while the connection is still down."""
+
+    started: datetime
+    reason: str
+    ended: datetime | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        seconds = None if self.ended is None else round((self.ended - self.started).total_seconds(), 3)
+        return {
+            "started_at": self.started.isoformat(),
+            "ended_at": None if self.ended is None else self.ended.isoformat(),
+            "seconds": seconds,
+            "reason": self.reason,
+        }
+
+
+class FeedStats:
+    """Counters and connection history of one adapter, safe to update from any thread.
+
+    Invariant once a message is fully handled: ``received == accepted + duplicates +
+    rejected``. ``accepted`` counts events that changed the city state, ``duplicates`` those
+    the store already had (redeliveries after a reconnect, a producer resending): a high
+    duplicate rate is normal after an outage and alarming otherwise, so it is kept apart.
+    A message whose storage failed (``store_failed``) is only counted as received; it will
+    be received again when the broker redelivers it.
+    """
+
+    def __init__(self, name: str, *, clock: Clock = utc_now, gaps_kept: int = GAPS_KEPT) -> None:
+        self.name = name
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._flushed: dict[str, int] = {}
+        self._connected = False
+        self._ever_connected = False
+        self._last_message_at: datetime | None = None
+        self._gaps: deque[_Gap] = deque(maxlen=gaps_kept)
+
+    # -- counting -------------------------------------------------------------------------
+
+    def _bump(self, key: str, n: int = 1) -> None:
+        self._counts[key] = self._counts.get(key, 0) + n
+
+    def received(self) -> None:
+        with self._lock:
+            self._bump("received")
+            self._last_message_at = self._clock()
+
+    def accepted(self, changed: bool) -> None:
+        with self._lock:
+            self._bump("accepted" if changed else "duplicates")
+
+    def rejected(self, reason: Reason) -> None:
+        with self._lock:
+            self._bump("rejected")
+            self._bump(f"rejected.{reason.value}")
+
+    def store_failed(self) -> None:
+        """The sink raised: the message stays unacknowledged and will come again."""
+        with self._lock:
+            self._bump("store_errors")
+
+    # -- connection -----------------------------------------------------------------------
+
+    def connected(self) -> None:
+        """Close the open gap, if any; a connection after a drop counts as a reconnect."""
+        with self._lock:
+            if self._connected:
+                return
+            self._connected = True
+            if self._ever_connected:
+                self._bump("reconnects")
+            self._ever_connected = True
+            if self._gaps and self._gaps[-1].ended is None:
+                self._gaps[-1].ended = self._clock()
+
+    def disconnected(self, reason: str) -> None:
+        """Open a gap when a live connection drops; failed retries while down add nothing."""
+        with self._lock:
+            if not self._connected:
+                if self._gaps and self._gaps[-1].ended is None:
+                    self._gaps[-1].reason = reason
+                return
+            self._connected = False
+            self._gaps.append(_Gap(started=self._clock(), reason=reason))
+
+    @property
+    def is_connected(self) -> bool:
+        with self._lock:
+            return self._connected
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def _status(self) -> dict[str, Any]:
+        return {
+            "connected": self._connected,
+            "last_message_at": None if self._last_message_at is None else self._last_message_at.isoformat(),
+            "gaps": [gap.to_doc() for gap in self._gaps],
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        """Totals since this object was made, for this process's own health endpoint."""
+        with self._lock:
+            counts = dict(self._counts)
+            status = self._status()
+        prefix = "rejected."
+        return {
+            "name": self.name,
+            **status,
+            "received": counts.get("received", 0),
+            "accepted": counts.get("accepted", 0),
+            "duplicates": counts.get("duplicates", 0),
+            "rejected": {k[len(prefix) :]: v for k, v in counts.items() if k.startswith(prefix)},
+            "store_errors": counts.get("store_errors", 0),
+            "reconnects": counts.get("reconnects", 0),
+        }
+
+    def flush_to(self, sink: EventSink) -> None:
+        """Hand the sink what changed since the last successful flush.
+
+        Count keys (only non-zero deltas are sent): ``received``, ``accepted``,
+        ``duplicates``, ``rejected`` (total) and ``rejected.<reason>``, ``store_errors``,
+        ``reconnects``. They are flat because the sink adds them up key by key. Status keys
+        (replaced, not added): ``connected``, ``last_message_at`` (ISO or None), ``gaps``
+        (the last 20: ``started_at``, ``ended_at``, ``seconds``, ``reason``).
+
+        If the sink raises, nothing is marked as flushed, so the same deltas go out with the
+        next flush instead of being lost. The flush lock keeps the timer and a connect
+        callback from sending the same delta twice.
+        """
+        with self._flush_lock:
+            with self._lock:
+                totals = dict(self._counts)
+                status = self._status()
+            deltas = {k: v - self._flushed.get(k, 0) for k, v in totals.items()}
+            sink.record_feed(self.name, {k: v for k, v in deltas.items() if v}, status)
+            self._flushed = totals
+
+
+class Decoder(Protocol):
+    """What ``feeds.normalize.Normalizer`` offers: bytes in, one typed event out."""
+
+    def decode(self, payload: bytes | str) -> Event:
+        """Return the event or raise ``Rejected``."""
+        ...
+
+
+class Pipeline:
+    """decode -> store -> count, identical for every transport.
+
+    ``handle`` returns normally when the message is settled (stored or dead-lettered), which
+    is the adapter's cue to acknowledge it. It raises only when the sink raised: the store
+    is down, the message must not be acknowledged, and the broker will redeliver it.
+    """
+
+    def __init__(
+        self,
+        normalizer: Decoder,
+        sink: EventSink,
+        stats: FeedStats,
+        dead_letter_excerpt: int = 200,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.normalizer = normalizer
+        self.sink = sink
+        self.stats = stats
+        self.excerpt_bytes = dead_letter_excerpt
+        self._clock = clock
+
+    def handle(self, payload: bytes, origin: str) -> bool:
+        """True when the payload became an event, False when it was dead-lettered."""
+        self.stats.received()
+        try:
+            event = self.normalizer.decode(payload)
+        except Rejected as exc:
+            self._dead_letter(payload, origin, exc.reason, exc.detail)
+            return False
+        except Exception as exc:  # a decoder bug must not stop the feed for everyone else
+            log.exception("decoder failed on a message from %s", origin)
+            self._dead_letter(payload, origin, Reason.INVALID_VALUE, f"decoder error: {type(exc).__name__}: {exc}")
+            return False
+        try:
+            changed = self.sink.accept(event)
+        except Exception:
+            self.stats.store_failed()
+            raise
+        self.stats.accepted(bool(changed))
+        return True
+
+    def refuse(self, payload: bytes, origin: str, reason: Reason, detail: str) -> None:
+        """Dead-letter a message the transport itself found unusable (e.g. a stream entry
+        without the payload field), counted like any other rejection."""
+        self.stats.received()
+        self._dead_letter(payload, origin, reason, detail)
+
+    def _dead_letter(self, payload: bytes, origin: str, reason: Reason, detail: str) -> None:
+        raw = payload[: self.excerpt_bytes]
+        excerpt = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", errors="replace")
+        letter = DeadLetter(
+            feed=self.stats.name,
+            origin=origin,
+            reason=reason,
+            detail=detail,
+            received_at=self._clock(),
+            excerpt=excerpt,
+        )
+        try:
+            self.sink.reject(letter)
+        except Exception:
+            self.stats.store_failed()
+            raise
+        self.stats.rejected(reason)

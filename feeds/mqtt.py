@@ -1,0 +1,355 @@
+"""MQTT inbound adapter (paho-mqtt 2.x).
+
+Delivery guarantee: at-least-once for QoS 1, end to end. A message is acknowledged (PUBACK)
+only after ``Pipeline.handle`` returned, i.e. after the store accepted it or kept it as a
+dead letter. The ack is sent from inside ``on_message`` on paho's own network thread (paho's
+``manual_ack`` mode), so there is no queue between receipt and storage that could ack
+something the store never saw. ``manual_ack`` is used instead of paho's automatic ack only so
+that a *failed* store can withhold the ack: the adapter then stops acknowledging, and after
+a backoff drops the connection, because brokers redeliver unacknowledged messages only on
+reconnect. Redelivered duplicates are harmless: the store upserts by entity id.
+
+Survival across restarts, on either side:
+
+- the client id is stable and the session persistent (MQTT 5: clean_start=False with a
+  session expiry; 3.1.1: clean_session=False), so the broker queues QoS 1 messages while
+  ingest is down and hands them over when it returns;
+- every (re)connect subscribes again. A broker that lost its state (no persistence, a new
+  node behind a load balancer) answers session-present=0 and would otherwise never send
+  anything again: the dashboard would sit there, connected and silent;
+- a retained status message, ``<status_topic>/<client_id>``, says "online" while connected;
+  the last will turns it to "offline" when the process dies without saying goodbye.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from feeds.health import Decoder, FeedStats, Pipeline
+from feeds.sink import EventSink
+
+log = logging.getLogger(__name__)
+
+STORE_RETRY_MAX_S = 30.0
+
+
+class TlsSettings(Protocol):
+    """The fields of ``dashboard.config.Tls`` this adapter reads (feeds cannot import it)."""
+
+    @property
+    def ca_file(self) -> str | None: ...
+    @property
+    def cert_file(self) -> str | None: ...
+    @property
+    def key_file(self) -> str | None: ...
+    @property
+    def insecure(self) -> bool: ...
+
+
+class MqttSettings(Protocol):
+    """The fields of ``dashboard.config.MqttFeed`` this adapter reads."""
+
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def topics(self) -> Sequence[str]: ...
+    @property
+    def qos(self) -> int: ...
+    @property
+    def protocol(self) -> str: ...
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def shared_group(self) -> str | None: ...
+    @property
+    def session_expiry_s(self) -> int: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def password(self) -> str | None: ...
+    @property
+    def tls(self) -> TlsSettings | None: ...
+    @property
+    def status_topic(self) -> str: ...
+    @property
+    def keepalive_s(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+
+
+def parse_url(url: str) -> Endpoint:
+    """``mqtt://user:pass@host:port`` or ``mqtts://...``; credentials are percent-decoded
+    so a password may contain ``@`` or ``:``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts"):
+        raise ValueError(f"MQTT url must start with mqtt:// or mqtts://, got {url!r}")
+    tls = parts.scheme == "mqtts"
+    if not parts.hostname:
+        raise ValueError(f"MQTT url has no host: {url!r}")
+    return Endpoint(
+        host=parts.hostname,
+        port=parts.port or (8883 if tls else 1883),
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def tls_context(ca_file: str | None, cert_file: str | None, key_file: str | None, insecure: bool) -> ssl.SSLContext:
+    """A client context; ``insecure`` skips certificate and host checks (lab brokers with
+    self-signed certificates only; never on a production wall)."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_file)
+    if cert_file:
+        context.load_cert_chain(cert_file, key_file)
+    if insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def subscription_filters(topics: Sequence[str], shared_group: str | None) -> list[str]:
+    """Wrap each filter as ``$share/<group>/<filter>`` so ingest processes split the load."""
+    if not shared_group:
+        return list(topics)
+    return [f"$share/{shared_group}/{topic}" for topic in topics]
+
+
+class MqttAdapter:
+    """One MQTT connection feeding one ``Pipeline``; see the module docstring for the why.
+
+    Several ingest processes sharing a ``shared_group`` each need their own ``client_id``
+    (pass ``client_id=``): the broker disconnects the older of two clients with one id.
+    """
+
+    def __init__(
+        self,
+        config: MqttSettings,
+        normalizer: Decoder,
+        sink: EventSink,
+        *,
+        name: str = "mqtt",
+        client_id: str | None = None,
+        flush_every_s: float = 1.0,
+        dead_letter_excerpt: int = 200,
+    ) -> None:
+        if not config.url:
+            raise ValueError("feeds.mqtt.url is not set")
+        self.config = config
+        self.endpoint = parse_url(config.url)
+        self.client_id = client_id or config.client_id
+        self.status_topic = f"{config.status_topic}/{self.client_id}"
+        self._status_prefix = f"{config.status_topic}/"
+        self._filters = subscription_filters(config.topics, config.shared_group)
+        self.sink = sink
+        self.stats = FeedStats(name)
+        self.pipeline = Pipeline(normalizer, sink, self.stats, dead_letter_excerpt)
+        self._v5 = config.protocol == "5"
+        self._flush_every_s = flush_every_s
+        self._ready = threading.Event()
+        self._halt = threading.Event()
+        self._stopping = False
+        self._subscribe_mid: int | None = None
+        self._store_lock = threading.Lock()
+        self._store_failing = False
+        self._store_failures = 0
+        self._drop_at = 0.0
+        self._housekeeper: threading.Thread | None = None
+        self._client = self._make_client()
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def _make_client(self) -> mqtt.Client:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
+            clean_session=None if self._v5 else False,
+            manual_ack=True,
+        )
+        username = self.config.username or self.endpoint.username
+        password = self.config.password or self.endpoint.password
+        if username:
+            client.username_pw_set(username, password)
+        tls = self.config.tls
+        if tls is not None or self.endpoint.tls:
+            client.tls_set_context(
+                tls_context(
+                    tls.ca_file if tls else None,
+                    tls.cert_file if tls else None,
+                    tls.key_file if tls else None,
+                    tls.insecure if tls else False,
+                )
+            )
+            if tls is not None and tls.insecure:
+                client.tls_insecure_set(True)
+        client.will_set(self.status_topic, "offline", qos=1, retain=True)
+        client.reconnect_delay_set(1, 30)
+        client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        return client
+
+    def _connect_properties(self) -> Properties | None:
+        if not self._v5:
+            return None
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.config.session_expiry_s
+        return props
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background; a broker that is down now is retried with backoff."""
+        self._client.connect_async(
+            self.endpoint.host,
+            self.endpoint.port,
+            keepalive=self.config.keepalive_s,
+            clean_start=False if self._v5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
+            properties=self._connect_properties(),
+        )
+        self._client.loop_start()
+        self._housekeeper = threading.Thread(target=self._housekeep, name=f"{self.stats.name}-health", daemon=True)
+        self._housekeeper.start()
+
+    def wait_connected(self, timeout: float = 10.0) -> bool:
+        """True once connected *and* subscribed, i.e. once a publish would reach us."""
+        return self._ready.wait(timeout)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Say "offline" (a clean disconnect suppresses the will), disconnect, flush stats.
+
+        The session stays on the broker (its expiry is not shortened), so messages
+        published while ingest is stopped are waiting when it starts again.
+        """
+        self._stopping = True
+        self._halt.set()
+        if self._ready.is_set():
+            info = self._client.publish(self.status_topic, "offline", qos=1, retain=True)
+            try:
+                info.wait_for_publish(timeout)
+            except (RuntimeError, ValueError):
+                log.warning("%s: could not publish offline status", self.stats.name)
+        self._client.disconnect()
+        self._client.loop_stop()
+        if self._housekeeper is not None:
+            self._housekeeper.join(timeout)
+        self._ready.clear()
+        self.stats.disconnected("stopped")
+        self._flush()
+
+    # -- paho callbacks (network thread) ---------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any) -> None:
+        if reason.is_failure:
+            log.warning("%s: broker refused the connection: %s", self.stats.name, reason)
+            self.stats.disconnected(f"refused: {reason}")
+            return
+        with self._store_lock:
+            self._store_failing = False
+        client.publish(self.status_topic, "online", qos=1, retain=True)
+        qos = self.config.qos
+        _, self._subscribe_mid = client.subscribe([(topic, qos) for topic in self._filters])
+        self.stats.connected()
+        log.info("%s: connected to %s:%s (session present: %s)", self.stats.name, self.endpoint.host, self.endpoint.port, flags.session_present)
+        self._flush()
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[ReasonCode], properties: Any) -> None:
+        if mid != self._subscribe_mid:
+            return
+        for topic, code in zip(self._filters, reasons, strict=False):
+            if code.is_failure:
+                log.error("%s: broker refused subscription %r: %s", self.stats.name, topic, code)
+        self._ready.set()
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        self.stats.disconnected("connect failed")
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any) -> None:
+        self._ready.clear()
+        if self._stopping:
+            return
+        log.warning("%s: disconnected: %s", self.stats.name, reason)
+        self.stats.disconnected(str(reason))
+        self._flush()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        with self._store_lock:
+            if self._store_failing:
+                return  # no ack: the broker redelivers after the reconnect
+        origin = _topic_of(msg)
+        if origin.startswith(self._status_prefix):
+            client.ack(msg.mid, msg.qos)  # our own presence messages, caught by a broad filter
+            return
+        try:
+            self.pipeline.handle(msg.payload, origin)
+        except Exception:
+            self._store_failed(origin)
+            return
+        with self._store_lock:
+            self._store_failures = 0
+        client.ack(msg.mid, msg.qos)
+
+    # -- store failure and housekeeping ----------------------------------------------------
+
+    def _store_failed(self, origin: str) -> None:
+        """Stop acking; schedule a reconnect so the broker redelivers what we did not ack."""
+        with self._store_lock:
+            self._store_failing = True
+            self._store_failures += 1
+            delay = min(2.0 ** (self._store_failures - 1), STORE_RETRY_MAX_S)
+            self._drop_at = time.monotonic() + delay
+        log.exception("%s: store failed on a message from %s; retrying in %.0f s", self.stats.name, origin, delay)
+
+    def _housekeep(self) -> None:
+        while not self._halt.wait(self._flush_every_s):
+            self._flush()
+            self._maybe_redeliver()
+
+    def _maybe_redeliver(self) -> None:
+        with self._store_lock:
+            due = self._store_failing and time.monotonic() >= self._drop_at
+        if not due:
+            return
+        sock = self._client.socket()
+        if sock is None:
+            return
+        try:
+            sock.shutdown(socket.SHUT_RDWR)  # paho sees a lost connection and reconnects
+        except OSError:
+            pass
+
+    def _flush(self) -> None:
+        try:
+            self.stats.flush_to(self.sink)
+        except Exception:
+            log.warning("%s: could not record feed health", self.stats.name, exc_info=True)
+
+
+def _topic_of(msg: mqtt.MQTTMessage) -> str:
+    try:
+        return msg.topic
+    except UnicodeDecodeError:
+        return repr(msg._topic)  # brokers should refuse these; never let one stop the feed
