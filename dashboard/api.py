@@ -1,0 +1,76 @@
+"""The JSON API, health and metrics: the same facts the screens show, for scripts and probes.
+
+Routes live on the FastAPI server that Dash runs on, so one port serves pages and API.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import FastAPI, Query
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from dashboard.reader import PictureCache
+
+STARTED = time.time()
+
+
+def register(server: FastAPI, reader: PictureCache) -> None:
+    store = reader.store
+
+    @server.get("/api/v1/state")
+    def state() -> dict[str, Any]:
+        return reader.picture()
+
+    @server.get("/api/v1/feeds")
+    def feeds() -> dict[str, Any]:
+        return {"feeds": store.feeds(), "last_seen": store.last_seen()}
+
+    @server.get("/api/v1/dead-letters")
+    def dead_letters(limit: int = Query(100, ge=1, le=10_000)) -> dict[str, Any]:
+        return {"dead_letters": store.dead_letters(limit)}
+
+    @server.get("/healthz")
+    def healthz() -> JSONResponse:
+        try:
+            ok, version = store.ping(), store.version()
+        except Exception as exc:  # the probe must answer, whatever the store says
+            return JSONResponse({"status": "error", "store": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ok" if ok else "error", "version": version,
+                             "uptime_s": round(time.time() - STARTED, 1)}, status_code=200 if ok else 503)
+
+    registry = CollectorRegistry()
+    registry.register(_StoreCollector(reader))
+
+    @server.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class _StoreCollector:
+    """Reads the shared store at scrape time, so every web worker reports the same totals."""
+
+    def __init__(self, reader: PictureCache) -> None:
+        self.reader = reader
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        store = self.reader.store
+        messages = CounterMetricFamily("citywall_feed_messages", "Messages per feed and outcome", labels=["feed", "outcome"])
+        rejected = CounterMetricFamily("citywall_feed_rejected", "Dead-lettered messages per feed and reason", labels=["feed", "reason"])
+        connected = GaugeMetricFamily("citywall_feed_connected", "1 when the feed is connected", labels=["feed"])
+        for name, feed in store.feeds().items():
+            for key, value in feed.get("counts", {}).items():
+                if key.startswith("rejected."):
+                    rejected.add_metric([name, key.removeprefix("rejected.")], value)
+                else:
+                    messages.add_metric([name, key], value)
+            connected.add_metric([name], 1.0 if feed.get("connected") else 0.0)
+        yield messages
+        yield rejected
+        yield connected
+        yield GaugeMetricFamily("citywall_state_version", "Store version (grows with every change)", value=store.version())
+        picture = self.reader.picture()
+        yield GaugeMetricFamily("citywall_open_incidents", "Open incidents", value=picture["incidents"]["open_count"])

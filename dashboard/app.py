@@ -1,0 +1,48 @@
+"""The Dash app factory: the place where config, store, pages and panels meet.
+
+``create_app`` is the only function that knows all three packages. Everything it hands to
+``layouts`` is plain: a reader satisfying ``layouts.ports.CityReader`` and ``ViewSettings``.
+Dash runs on its FastAPI backend so pages can be pushed to over a websocket, and the JSON
+API shares the same server and port.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from dash import Dash, html
+
+from dashboard import api
+from dashboard.config import Config
+from dashboard.reader import PictureCache
+from dashboard.store.base import StateStore
+from dashboard.views import view_settings
+from layouts import live, panels
+from layouts.pages import screen, tablet, wall
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def create_app(config: Config, store: StateStore) -> Dash:
+    reader = PictureCache(store, config)
+    settings = view_settings(config)
+    app = Dash(
+        __name__,
+        backend="fastapi",
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        title=f"citywall – {config.city.name}",
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
+    for page in (wall, screen, tablet):
+        page.register(settings)
+    app.layout = html.Div([live.live_components(settings), dash.page_container], className="cw-root")
+    live.register(app, reader)
+    for name in panels.names():
+        panels.load(name).register(app, reader, settings)
+    api.register(app.server, reader)
+    return app

@@ -1,0 +1,194 @@
+"""The ``citywall`` command: one entry point for every process the product runs.
+
+Each sub-command loads and validates the config first; a broken file ends the command with
+one line naming the file, the key path and the reason (exit status 2), before anything
+starts listening.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from dashboard.config import Config, ConfigError, config_path, load_config
+
+EXIT_CONFIG = 2
+DEMO_RATE = 20.0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"citywall: config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return int(args.run(config, args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="citywall", description="Command-centre video wall for a smart city.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the processes do")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, run: Any, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--config", default=None, help="config file (default: $CITYWALL_CONFIG or ./config.yaml)")
+        p.set_defaults(run=run)
+        return p
+
+    demo = command("demo", _demo, "everything in one process: embedded broker, simulator, ingest, web")
+    _web_options(demo)
+    demo.add_argument("--mqtt-url", default=None, help="use this broker instead of the embedded one")
+    demo.add_argument("--rate", type=float, default=DEMO_RATE, help="simulated messages per second")
+    _web_options(command("serve", _serve, "the web server alone, reading the configured store"))
+    command("ingest", _ingest, "the feed adapters alone, writing to the configured store")
+    sim = command("simulate", _simulate, "publish simulated city traffic to MQTT or a Redis stream")
+    sim.add_argument("--to", choices=("mqtt", "redis"), default="mqtt")
+    sim.add_argument("--rate", type=float, default=DEMO_RATE)
+    sim.add_argument("--duration", type=float, default=None, help="seconds (default: until interrupted)")
+    sim.add_argument("--url", default=None, help="broker or Redis URL (default: from the config)")
+    check = sub.add_parser("check-config", help="validate a config file and exit")
+    check.add_argument("path", nargs="?", default=None)
+    check.set_defaults(run=_check_config, config=None)
+    return parser
+
+
+def _web_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=None, help="listen address (default: server.host)")
+    p.add_argument("--port", type=int, default=None, help="listen port (default: server.port)")
+
+
+# --- commands ---------------------------------------------------------------------------------
+def _check_config(_: Config, args: argparse.Namespace) -> int:
+    path = config_path(args.path)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"citywall: config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    panels = {p for ps in config.screens.values() for p in ps} | {s.panel for s in config.spans}
+    print(f"{path}: ok ({config.city.name}, {config.wall.columns}x{config.wall.rows} wall, "
+          f"{len(panels)} panel kinds, {len(config.kpis())} KPIs, store {config.store.backend})")
+    return 0
+
+
+def _demo(config: Config, args: argparse.Namespace) -> int:
+    from dashboard.app import create_app
+    from dashboard.runtime import open_store, serve, start_ingest
+
+    stop = threading.Event()
+    protocol = None
+    broker = None
+    mqtt_url = args.mqtt_url or config.feeds.mqtt.url
+    if not mqtt_url:
+        from feeds.broker import EmbeddedBroker
+
+        broker = EmbeddedBroker()
+        broker.start()
+        mqtt_url, protocol = broker.url, broker.protocol
+    config = config.model_copy(update={"feeds": config.feeds.model_copy(
+        update={"mqtt": config.feeds.mqtt.model_copy(update={"url": mqtt_url})})})
+    store = open_store(config)
+    ingest = start_ingest(config, store, mqtt_protocol=protocol)
+    _start_simulator(config, mqtt_url, args.rate, stop)
+    host, port = args.host or config.server.host, args.port or config.server.port
+    _print_urls(config, host, port, mqtt_url, embedded=broker is not None)
+    try:
+        serve(create_app(config, store), host, port)
+    finally:
+        stop.set()
+        ingest.stop()
+        if broker is not None:
+            broker.stop()
+    return 0
+
+
+def _serve(config: Config, args: argparse.Namespace) -> int:
+    from dashboard.app import create_app
+    from dashboard.runtime import open_store, serve
+
+    host, port = args.host or config.server.host, args.port or config.server.port
+    _print_urls(config, host, port)
+    serve(create_app(config, open_store(config)), host, port)
+    return 0
+
+
+def _ingest(config: Config, _: argparse.Namespace) -> int:
+    from dashboard.runtime import open_store, start_ingest
+
+    if not (config.feeds.mqtt.url or config.feeds.redis.url):
+        print("citywall: config error: feeds: no feed configured (set feeds.mqtt.url or feeds.redis.url, "
+              "or CITYWALL_MQTT_URL / CITYWALL_REDIS_URL)", file=sys.stderr)
+        return EXIT_CONFIG
+    ingest = start_ingest(config, open_store(config))
+    print(f"citywall ingest: {len(ingest.adapters)} feed(s) -> {config.store.url}", flush=True)
+    _wait_for_signal()
+    ingest.stop()
+    return 0
+
+
+def _simulate(config: Config, args: argparse.Namespace) -> int:
+    from feeds import simulator
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        if args.to == "mqtt":
+            url = args.url or config.feeds.mqtt.url or f"mqtt://{config.server.host}:1883"
+            sent = simulator.publish_mqtt(url, f"{config.city.slug}/", args.rate, args.duration, stop_event=stop)
+        else:
+            url = args.url or config.feeds.redis.url or "redis://127.0.0.1:6379/0"
+            sent = simulator.publish_redis(url, config.feeds.redis.streams[0], config.feeds.redis.field,
+                                           args.rate, args.duration, stop_event=stop)
+    except KeyboardInterrupt:
+        return 0
+    print(f"citywall simulate: sent {sent} messages to {url}")
+    return 0
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def _start_simulator(config: Config, mqtt_url: str, rate: float, stop: threading.Event) -> None:
+    from feeds import simulator
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                simulator.publish_mqtt(mqtt_url, f"{config.city.slug}/", rate, None, stop_event=stop)
+            except Exception:
+                logging.getLogger("citywall").exception("simulator stopped; restarting in 2 s")
+                stop.wait(2)
+
+    threading.Thread(target=run, name="simulator", daemon=True).start()
+
+
+def _print_urls(config: Config, host: str, port: int, mqtt_url: str | None = None, embedded: bool = False) -> None:
+    base = f"http://{host}:{port}"
+    lines = [f"citywall: {config.city.name} on {base}",
+             f"  wall     {base}/wall   (preview: {base}/wall?scale=0.25, set-up: {base}/wall?identify=1)",
+             f"  screens  {base}/screen/1 .. {base}/screen/{config.wall.screen_count}",
+             f"  tablet   {base}/tablet",
+             f"  api      {base}/api/v1/state  {base}/api/v1/feeds  {base}/healthz  {base}/metrics"]
+    if mqtt_url:
+        lines.append(f"  mqtt     {mqtt_url}{' (embedded broker)' if embedded else ''}, topics {', '.join(config.feeds.mqtt.topics)}")
+    print("\n".join(lines), flush=True)
+
+
+def _wait_for_signal() -> None:
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    while not done.wait(1.0):
+        time.sleep(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

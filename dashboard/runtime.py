@@ -1,0 +1,104 @@
+"""Wiring the processes together: store, feeds, simulator, sampler and web server.
+
+``citywall demo`` runs all of it in one process (the same code path as production, with an
+embedded broker and the memory store); ``citywall ingest`` runs only the feed side and
+``citywall serve`` only the web side, sharing state through Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from dashboard.config import Config
+from dashboard.picture import sample_kpis
+from dashboard.state import CityState
+from dashboard.store.base import StateStore
+
+log = logging.getLogger("citywall")
+SAMPLE_EVERY_S = 60.0
+
+
+def open_store(config: Config) -> StateStore:
+    if config.store.backend == "memory":
+        from dashboard.store.memory import MemoryStore
+
+        return MemoryStore()
+    from dashboard.store.redis_store import RedisStore
+
+    return RedisStore(config.store.url, prefix=config.store.key_prefix)
+
+
+def build_normalizer(config: Config) -> Any:
+    from feeds.geo import Districts
+    from feeds.normalize import Normalizer
+
+    path = config.city.districts_path()
+    districts = Districts.load(path) if path.exists() else None
+    return Normalizer(
+        districts=districts,
+        bbox=config.city.bbox,
+        max_payload_bytes=config.feeds.max_payload_bytes,
+        max_future_s=config.feeds.max_future_s,
+    )
+
+
+@dataclass
+class Ingest:
+    """The running feed side: adapters plus the KPI sampler, stopped together."""
+
+    state: CityState
+    adapters: list[Any] = field(default_factory=list)
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for adapter in self.adapters:
+            adapter.stop()
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+
+def start_ingest(config: Config, store: StateStore, mqtt_protocol: str | None = None) -> Ingest:
+    """Start an adapter for every configured feed; the store receives what they accept."""
+    state = CityState(store, config)
+    ingest = Ingest(state)
+    normalizer = build_normalizer(config)
+    if config.feeds.mqtt.url:
+        from feeds.mqtt import MqttAdapter
+
+        mqtt_config = config.feeds.mqtt
+        if mqtt_protocol:
+            mqtt_config = mqtt_config.model_copy(update={"protocol": mqtt_protocol})
+        ingest.adapters.append(MqttAdapter(mqtt_config, normalizer, state))
+    if config.feeds.redis.url:
+        from feeds.redis_feed import RedisPubSubAdapter, RedisStreamAdapter
+
+        if config.feeds.redis.streams:
+            ingest.adapters.append(RedisStreamAdapter(config.feeds.redis, normalizer, state))
+        if config.feeds.redis.channels:
+            ingest.adapters.append(RedisPubSubAdapter(config.feeds.redis, normalizer, state))
+    for adapter in ingest.adapters:
+        adapter.start()
+    sampler = threading.Thread(target=_sample_loop, args=(store, config, ingest.stop_event), name="kpi-sampler", daemon=True)
+    sampler.start()
+    ingest.threads.append(sampler)
+    return ingest
+
+
+def _sample_loop(store: StateStore, config: Config, stop: threading.Event) -> None:
+    """KPI trends need a point every minute even when nothing arrives; a store outage only skips one."""
+    while not stop.wait(SAMPLE_EVERY_S):
+        try:
+            sample_kpis(store, config)
+        except Exception:
+            log.exception("KPI sampling failed; trying again in %s s", SAMPLE_EVERY_S)
+
+
+def serve(app: Any, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(app.server, host=host, port=port, log_level="warning", ws_ping_interval=20, ws_ping_timeout=20)

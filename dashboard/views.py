@@ -1,0 +1,34 @@
+"""The config, translated into the plain settings ``layouts`` takes (it never sees pydantic)."""
+
+from __future__ import annotations
+
+import json
+
+from dashboard.config import Config
+from layouts.ports import Span, ViewSettings, WallGeometry
+
+
+def view_settings(config: Config) -> ViewSettings:
+    wall = config.wall
+    return ViewSettings(
+        city_name=config.city.name,
+        language=config.city.language,
+        timezone=config.city.timezone,
+        timezone_label=config.city.timezone_label,
+        wall=WallGeometry(wall.columns, wall.rows, wall.screen_width_px, wall.screen_height_px, wall.bezel_px),
+        screens={n: tuple(p) for n, p in config.screens.items()},
+        spans=tuple(
+            Span(s.panel, tuple(config.span_screens(s)), s.top_left, s.bottom_right) for s in config.spans
+        ),
+        playlists={n: (tuple(p.panels), p.every_s) for n, p in config.playlists.items()},
+        poll_ms=config.server.poll_ms,
+        stale_after_s=config.thresholds.stale_after_s,
+        reload_at=wall.reload_at.strftime("%H:%M") if wall.reload_at else None,
+        map_center=config.city.map_center,
+        districts_geojson=_geojson(config),
+    )
+
+
+def _geojson(config: Config) -> dict | None:
+    path = config.city.districts_path()
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None

@@ -1,0 +1,66 @@
+"""What ``layouts`` needs from the rest of the product, declared here so it imports nothing.
+
+Panels render the data they are handed. They read the city through ``CityReader`` (the
+store in ``dashboard`` satisfies it) and take their settings as plain ``ViewSettings`` that
+the app factory builds from the config. That keeps every panel testable with a dict and a
+dataclass, and keeps MQTT, Redis and pydantic out of this package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class CityReader(Protocol):
+    def version(self) -> int:
+        """Grows with every change of the city state."""
+        ...
+
+    def picture(self) -> dict[str, Any]:
+        """The whole current picture (the same document as ``/api/v1/state``), cached per version."""
+        ...
+
+
+@dataclass(frozen=True)
+class WallGeometry:
+    columns: int
+    rows: int
+    screen_width_px: int
+    screen_height_px: int
+    bezel_px: int
+
+    @property
+    def screen_count(self) -> int:
+        return self.columns * self.rows
+
+    def position(self, screen: int) -> tuple[int, int]:
+        return divmod(screen - 1, self.columns)
+
+
+@dataclass(frozen=True)
+class Span:
+    panel: str
+    screens: tuple[int, ...]
+    top_left: int
+    bottom_right: int
+
+
+@dataclass(frozen=True)
+class ViewSettings:
+    city_name: str
+    language: str
+    timezone: str
+    timezone_label: str
+    wall: WallGeometry
+    screens: dict[int, tuple[str, ...]]
+    spans: tuple[Span, ...] = ()
+    playlists: dict[int, tuple[tuple[str, ...], int]] = field(default_factory=dict)
+    poll_ms: int = 1_000
+    stale_after_s: int = 60
+    reload_at: str | None = "03:00"
+    map_center: tuple[float, float] = (0.0, 0.0)
+    districts_geojson: dict[str, Any] | None = None
+
+    def span_at(self, screen: int) -> Span | None:
+        return next((s for s in self.spans if screen in s.screens), None)
