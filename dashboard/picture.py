@@ -39,7 +39,7 @@ def build_picture(store: StateStore, config: Config, now: float | None = None) -
     mpp = mpp_part(store, config, now)
     picture = {
         "version": version,
-        "generated_at": _iso(now),
+        "generated_at": iso(now),
         "city": {"name": config.city.name, "timezone": config.city.timezone, "language": config.city.language},
         "incidents": incidents,
         "drainage": drainage,
@@ -59,7 +59,7 @@ def freshness(seen: dict[str, float], config: Config, now: float) -> dict[str, d
     out: dict[str, dict[str, Any]] = {}
     for family, kinds in PANEL_KINDS.items():
         last = max((seen.get(k, 0.0) for k in kinds), default=0.0)
-        out[family] = {"updated_at": _iso(last) if last else None, "stale": (now - last) > limit}
+        out[family] = {"updated_at": iso(last) if last else None, "stale": (now - last) > limit}
     return out
 
 
@@ -311,6 +311,6 @@ def _ts(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-def _iso(t: float) -> str:
+def iso(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")
 

@@ -1,17 +1,19 @@
 """The web side's view of the store: one picture per store version, shared by every page.
 
 Building the picture reads every entity, so it happens at most once per version per
-process, however many screens, panels and API clients ask. ``layouts.ports.CityReader`` is
-the interface panels see.
+process, however many screens, panels and API clients ask. Feed health and freshness change
+without a new version (a feed drops, time passes), so they are read fresh on every call; they
+are small. ``layouts.ports.CityReader`` is the interface panels see.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from dashboard.config import Config
-from dashboard.picture import build_picture
+from dashboard.picture import build_picture, freshness, iso
 from dashboard.store.base import StateStore
 
 
@@ -26,6 +28,12 @@ class PictureCache:
         return self.store.version()
 
     def picture(self) -> dict[str, Any]:
+        now = time.time()
+        live = {"generated_at": iso(now), "feeds": self.store.feeds(),
+                "freshness": freshness(self.store.last_seen(), self.config, now)}
+        return {**self._by_version(), **live}
+
+    def _by_version(self) -> dict[str, Any]:
         version = self.store.version()
         cached = self._picture
         if cached is not None and cached["version"] == version:

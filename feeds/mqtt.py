@@ -272,9 +272,7 @@ class MqttAdapter:
         client.publish(self.status_topic, "online", qos=1, retain=True)
         qos = self.config.qos
         _, self._subscribe_mid = client.subscribe([(topic, qos) for topic in self._filters])
-        self.stats.connected()
         log.info("%s: connected to %s:%s (session present: %s)", self.stats.name, self.endpoint.host, self.endpoint.port, flags.session_present)
-        self._flush()
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[ReasonCode], properties: Any) -> None:
         if mid != self._subscribe_mid:
@@ -282,6 +280,9 @@ class MqttAdapter:
         for topic, code in zip(self._filters, reasons, strict=False):
             if code.is_failure:
                 log.error("%s: broker refused subscription %r: %s", self.stats.name, topic, code)
+        # Connected means subscribed: before the SUBACK a message to a fresh session is lost.
+        self.stats.connected()
+        self._flush()
         self._ready.set()
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
