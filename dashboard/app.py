@@ -12,14 +12,16 @@ from pathlib import Path
 
 import dash
 from dash import Dash, html
+from starlette.middleware.gzip import GZipMiddleware
 
-from dashboard import api
+from dashboard import api, export
 from dashboard.config import Config
 from dashboard.reader import PictureCache
 from dashboard.store.base import StateStore
 from dashboard.views import view_settings
-from layouts import live, panels
-from layouts.pages import screen, tablet, wall
+from layouts import live, panels, tablet
+from layouts.pages import screen, wall
+from layouts.pages import tablet as tablet_page
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -38,11 +40,17 @@ def create_app(config: Config, store: StateStore) -> Dash:
         update_title=None,
         suppress_callback_exceptions=True,
     )
-    for page in (wall, screen, tablet):
+    for page in (wall, screen, tablet_page):
         page.register(settings)
     app.layout = html.Div([live.live_components(settings), dash.page_container], className="cw-root")
     live.register(app, reader)
     for name in panels.names():
         panels.load(name).register(app, reader, settings)
+    tablet.register(app, reader, settings)
     api.register(app.server, reader)
+    export.register(app.server, reader, settings)
+    app.server.add_middleware(GZipMiddleware, minimum_size=1_024)
+    # Dash prepares its script and CSS lists on the first request to "/" or "/_dash-*"; a kiosk
+    # that boots straight into /screen/N would otherwise get a page without them.
+    app._setup_server()
     return app

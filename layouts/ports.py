@@ -21,6 +21,10 @@ class CityReader(Protocol):
         """The whole current picture (the same document as ``/api/v1/state``), cached per version."""
         ...
 
+    async def changed(self, since: int, timeout: float) -> int:
+        """Return as soon as the version is not ``since`` (or at the timeout) with the version."""
+        ...
+
 
 @dataclass(frozen=True)
 class WallGeometry:

@@ -1,18 +1,22 @@
-"""``/tablet``: the mayor's summary. A placeholder until the six pillars get their own view."""
+"""``/tablet``: the mayor's summary, sized for a tablet in either orientation and for a phone.
+
+The page is only the skeleton from ``layouts.tablet``; its callbacks fill it and keep it
+current. ``?pillar=<name>`` opens a pillar straight away, so a link shared by the staff
+lands on the pillar it is about.
+"""
 
 from __future__ import annotations
 
 import dash
 from dash import html
 
-from layouts.i18n import t
+from layouts import tablet
 from layouts.ports import ViewSettings
-from layouts.screens import panel_block
 
 
 def register(settings: ViewSettings) -> None:
-    def layout(**_: str) -> html.Div:
-        return html.Div([html.H1(t("tablet", settings.language)), panel_block("kpis", "tablet", settings)],
-                        className="cw-tablet")
+    def layout(pillar: str = "", **_: str) -> html.Div:
+        return tablet.page(settings, open_pillar=pillar)
 
-    dash.register_page("tablet", path="/tablet", layout=layout, title=f"citywall – {settings.city_name}")
+    dash.register_page("tablet", path="/tablet", layout=layout,
+                       title=f"{tablet.w('title', settings.language)} – {settings.city_name}")

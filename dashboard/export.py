@@ -1,0 +1,190 @@
+"""The mayor's daily summary as a PDF the staff can share: the tablet's KPI view on paper.
+
+Why this way:
+
+- The document is built from the picture on the server (``layouts.tablet.print_view``,
+  written out as static HTML with the CSS inline), not by pointing a browser at the live
+  page: no JavaScript, no callbacks to wait for, no need for the server to reach its own
+  public URL through a proxy, and nothing is fetched while printing.
+- A real renderer prints it: the system Chromium in headless print mode, with a throwaway
+  profile. The PDF therefore looks like the tablet (same CSS, same SVG trends) and its text
+  is real text, so it can be searched and quoted.
+- One print at a time, and the last PDF is kept until the data or the minute changes:
+  a mayor tapping twice, or three staff phones at once, cost one Chromium run.
+- Without Chromium the route answers 503 and says what to install, rather than failing
+  somewhere inside a subprocess.
+
+Chromium is looked up as ``$CITYWALL_CHROMIUM``, then ``chromium``/``chromium-browser``/
+``google-chrome`` on the PATH.
+"""
+
+from __future__ import annotations
+
+import html as html_text
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, Response
+
+from dashboard.reader import PictureCache
+from layouts import tablet
+from layouts.ports import ViewSettings
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+CHROMIUM_ENV = "CITYWALL_CHROMIUM"
+PRINT_TIMEOUT_S = 60
+#: The printed page runs no script and fetches nothing: styles inline, images as data URIs.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+VOID = frozenset({"img", "br", "hr", "input", "meta", "link", "wbr"})
+
+
+class ChromiumMissing(RuntimeError):
+    """No Chromium to print with: the integrator has to install one or point to it."""
+
+
+def find_chromium() -> str | None:
+    configured = os.environ.get(CHROMIUM_ENV)
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+
+
+# --- Dash components to static HTML ----------------------------------------------------------
+def _kebab(name: str) -> str:
+    return re.sub(r"([A-Z])", r"-\1", name).lower()
+
+
+def _css(style: dict[str, Any]) -> str:
+    return ";".join(f"{_kebab(k)}:{v}" for k, v in style.items())
+
+
+def static_html(node: Any) -> str:
+    """Plain ``dash.html`` components as HTML, so the print view shares the tablet's markup.
+
+    Only what the print view uses is supported: html components, strings and numbers,
+    ``className``, ``style``, ``data-*``/``aria-*`` and plain attributes. Dict ids (pattern
+    matching) mean nothing outside Dash and are dropped.
+    """
+    if node is None:
+        return ""
+    if isinstance(node, (list, tuple)):
+        return "".join(static_html(n) for n in node)
+    if isinstance(node, (str, int, float)):
+        return html_text.escape(str(node))
+    if getattr(node, "_namespace", "") != "dash_html_components":
+        raise TypeError(f"the print view only takes dash.html components, not {type(node).__name__}")
+    tag = node._type.lower()
+    props = node.to_plotly_json()["props"]
+    attrs = []
+    for key, value in props.items():
+        if key == "children" or value is None or (key == "id" and isinstance(value, dict)):
+            continue
+        name = {"className": "class", "htmlFor": "for"}.get(key, key)
+        text = _css(value) if key == "style" else str(value)
+        attrs.append(f' {name}="{html_text.escape(text, quote=True)}"')
+    opening = f"<{tag}{''.join(attrs)}>"
+    if tag in VOID:
+        return opening
+    return f"{opening}{static_html(props.get('children'))}</{tag}>"
+
+
+def summary_document(picture: dict[str, Any], settings: ViewSettings, printed_at: float) -> str:
+    """The whole printable page: Bootstrap and the tablet CSS inline, nothing to fetch."""
+    css = "\n".join(p.read_text(encoding="utf-8") for p in (ASSETS / "vendor" / "bootstrap" / "bootstrap.min.css",
+                                                           ASSETS / "tablet.css") if p.exists())
+    body = static_html(tablet.print_view(picture, settings, printed_at))
+    title = html_text.escape(f"{tablet.w('title', settings.language)} – {settings.city_name}")
+    return (f'<!doctype html><html lang="{settings.language}"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+            f"<title>{title}</title><style>{css}</style></head><body class=\"tb-print-body\">{body}</body></html>")
+
+
+def file_name(settings: ViewSettings, moment: float, ext: str = "pdf") -> str:
+    """``ringkasan-kota-pekanbaru-2024-07-05-1432-WIB.pdf``: sorts by date in a downloads folder."""
+    local = datetime.fromtimestamp(moment, ZoneInfo(settings.timezone))
+    city = re.sub(r"[^a-z0-9]+", "-", settings.city_name.lower()).strip("-")
+    label = re.sub(r"[^A-Za-z0-9]+", "", settings.timezone_label) or "local"
+    return f"{tablet.w('file', settings.language)}-{city}-{local:%Y-%m-%d-%H%M}-{label}.{ext}"
+
+
+def print_pdf(document: str, chromium: str, timeout: float = PRINT_TIMEOUT_S) -> bytes:
+    """Chromium's own print to PDF, in a throwaway profile; the page's CSP forbids scripts and fetches."""
+    with tempfile.TemporaryDirectory(prefix="citywall-print-") as tmp:
+        page, out = Path(tmp) / "summary.html", Path(tmp) / "summary.pdf"
+        page.write_text(document, encoding="utf-8")
+        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--no-pdf-header-footer", f"--user-data-dir={tmp}/profile",
+               f"--print-to-pdf={out}", page.as_uri()]
+        result = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        if not out.exists() or out.stat().st_size == 0:
+            tail = result.stderr.decode(errors="replace")[-800:]
+            raise RuntimeError(f"Chromium printed nothing (exit {result.returncode}): {tail}")
+        return out.read_bytes()
+
+
+class SummaryPrinter:
+    """Prints one summary at a time and keeps the last one for the same data and minute."""
+
+    def __init__(self, reader: PictureCache, settings: ViewSettings) -> None:
+        self.reader = reader
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._last: tuple[tuple[Any, ...], bytes] | None = None
+
+    def pdf(self, now: float | None = None) -> tuple[bytes, float]:
+        chromium = find_chromium()
+        if chromium is None:
+            raise ChromiumMissing(
+                "PDF export needs Chromium, which was not found on this server. Install it "
+                f"(Debian: apt-get install chromium) or set {CHROMIUM_ENV} to the browser's path.")
+        with self._lock:
+            now = time.time() if now is None else now
+            picture = self.reader.picture()
+            key = (picture.get("version"), int(now // 60))
+            if self._last is not None and self._last[0] == key:
+                return self._last[1], now
+            data = print_pdf(summary_document(picture, self.settings, now), chromium)
+            self._last = (key, data)
+            return data, now
+
+
+def register(server: FastAPI, reader: PictureCache, settings: ViewSettings) -> None:
+    """The summary routes: the PDF is the tablet on paper.
+
+    ``GET /api/v1/summary.pdf`` is what the tablet's export button links to;
+    ``GET /api/v1/summary.html`` is the same document for a browser (a preview, or printing
+    from a desktop).
+    """
+    printer = SummaryPrinter(reader, settings)
+
+    @server.get("/api/v1/summary.pdf")
+    def summary_pdf() -> Response:
+        try:
+            data, moment = printer.pdf()
+        except ChromiumMissing as exc:
+            return Response(str(exc), status_code=503, media_type="text/plain; charset=utf-8")
+        except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+            return Response(f"PDF export failed: {exc}", status_code=503, media_type="text/plain; charset=utf-8")
+        name = file_name(settings, moment)
+        return Response(data, media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+    @server.get("/api/v1/summary.html")
+    def summary_page() -> HTMLResponse:
+        return HTMLResponse(summary_document(reader.picture(), settings, time.time()),
+                            headers={"Cache-Control": "no-store"})

@@ -1,0 +1,360 @@
+"""The mayor's tablet in a real Chromium (portrait, landscape, phone) and its PDF summary.
+
+The app runs in-process on a memory store filled the way production fills it (the
+simulator's payloads through the normalizer into ``CityState``, replayed over the last
+hours: ``City`` and ``serve`` from the wall's browser tests), plus a month of KPI trend
+points written as ``sample_kpis`` writes them. At each size the page must show the six
+pillar cards with a standing word, the headline numbers of the store, no sideways scroll
+and no tap target under 44 x 44 px; tapping a pillar must open its KPIs with value, target
+and a trend, in place. Live updates must change values without remounting the charts.
+The PDF is fetched from its route and read back with ``pdftotext``, in Indonesian and in
+English.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.dates import format_datetime
+
+from dashboard.config import Config, load_config
+from dashboard.picture import build_picture
+from dashboard.store.base import SeriesPoint, StateStore
+from feeds.events import Incident, KpiReading
+from layouts import tablet
+from layouts.i18n import number, t
+from tests.test_wall_browser import City, serve
+
+pytestmark = pytest.mark.browser
+
+SIZES = [(820, 1180), (1180, 820), (390, 844)]
+PILLARS = tablet.PILLARS
+
+
+# --- a month of KPI history ----------------------------------------------------------------------
+def kpi_history(store: StateStore, config: Config, now: float | None = None, seed: int = 11) -> int:
+    """31 days of hourly and 24 h of per-minute points per KPI, ending at today's value.
+
+    The store only has what ``sample_kpis`` wrote during the replay; a tablet shows a month.
+    Each KPI drifts a little over the month and swings with the day, deterministically per
+    KPI id; counts stay whole and percentages stay within 0..100.
+    """
+    now = time.time() if now is None else now
+    picture = build_picture(store, config, now)
+    written = 0
+    for block in picture["kpis"]["pillars"].values():
+        for k in block["kpis"]:
+            if k["value"] is None:
+                continue
+            value = float(k["value"])
+            rng = random.Random(f"{seed}:{k['id']}")
+            whole = value.is_integer() and k["unit"] != "%"
+            spread = max(abs(value) * 0.06, 1.0)
+            drift, phase = rng.uniform(-1.5, 1.5) * spread, rng.uniform(0, 2 * math.pi)
+
+            def at(age_s: float, noise: float) -> float:
+                daily = math.sin(2 * math.pi * ((now - age_s) / 86_400 % 1) + phase) * min(1.0, age_s / 3_600)
+                v = value + drift * age_s / (31 * 86_400) + 0.5 * spread * daily + noise * min(1.0, age_s / 600)
+                v = min(100.0, max(0.0, v)) if k["unit"] == "%" else max(0.0, v)
+                return float(round(v)) if whole else round(v, 2)
+
+            for hours in range(744, 0, -1):
+                store.add_point(SeriesPoint(f"kpi_h:{k['id']}", now - hours * 3_600, at(hours * 3_600, rng.gauss(0, spread * 0.3)),
+                                            3_600, 744, 31 * 86_400))
+            for minutes in range(1_440, 0, -1):
+                store.add_point(SeriesPoint(f"kpi:{k['id']}", now - minutes * 60, at(minutes * 60, rng.gauss(0, spread * 0.1)),
+                                            60, 1_440, 86_400))
+            written += 1
+    return written
+
+
+def tablet_city(config: Config) -> City:
+    city = City(config).replay(hours=3)
+    kpi_history(city.store, config)
+    return city
+
+
+def english(config: Config) -> Config:
+    return config.model_copy(update={"city": config.city.model_copy(update={"language": "en"})})
+
+
+@pytest.fixture(scope="module")
+def city() -> City:
+    return tablet_city(load_config())
+
+
+@pytest.fixture(scope="module")
+def site(city: City) -> Iterator[str]:
+    with serve(city.config, city.store) as base:
+        yield base
+
+
+# --- what the page must satisfy ------------------------------------------------------------------
+#: Everything a finger can hit, visible, at least 44 x 44; and a few facts about the page.
+PAGE_JS = """
+() => {
+  const vw = window.innerWidth;
+  const doc = document.documentElement;
+  const small = [];
+  const seen = new Set();
+  const visible = el => {
+    const st = getComputedStyle(el);
+    if (st.visibility === 'hidden' || st.pointerEvents === 'none') return null;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 ? r : null;
+  };
+  const check = el => {
+    // a radio inside its label (or Bootstrap's hidden .btn-check): the label is what a finger hits
+    if (seen.has(el) || el.matches('.btn-check') || (el.matches('input') && el.closest('label'))) return;
+    seen.add(el);
+    const r = visible(el);
+    if (r && (r.width < 44 - 0.5 || r.height < 44 - 0.5))
+      small.push([el.tagName, (el.className || '').toString().slice(0, 40), (el.textContent || '').trim().slice(0, 30),
+                  Math.round(r.width), Math.round(r.height)]);
+  };
+  document.querySelectorAll('a[href], button, [role=button], label, input:not([type=hidden]), select, textarea, summary,'
+                            + ' [tabindex]:not([tabindex="-1"])').forEach(check);
+  // anything else that looks clickable (pointer cursor), at its outermost element
+  document.querySelectorAll('body *').forEach(el => {
+    if (getComputedStyle(el).cursor !== 'pointer') return;
+    if (el.parentElement && getComputedStyle(el.parentElement).cursor === 'pointer') return;
+    check(el);
+  });
+  const hoverOnly = Array.from(document.querySelectorAll('[title]'))
+    .filter(el => visible(el) && !(el.textContent || '').trim()).map(el => el.outerHTML.slice(0, 80));
+  const cards = Array.from(document.querySelectorAll('[data-pillar]')).map(el => ({
+    pillar: el.getAttribute('data-pillar'),
+    standing: el.getAttribute('data-standing'),
+    word: (el.querySelector('.tb-standing .tb-word') || {}).textContent || '',
+    shape: (el.querySelector('.tb-standing .tb-shape') || {}).textContent || '',
+    colour: getComputedStyle(el).borderLeftColor,
+    visible: !!visible(el),
+  }));
+  const heads = {};
+  document.querySelectorAll('[data-headline]').forEach(el => {
+    heads[el.getAttribute('data-headline')] = (el.querySelector('.tb-big') || {}).textContent || '';
+  });
+  const exp = document.querySelector('a[data-export]');
+  return {scrollWidth: doc.scrollWidth, bodyScrollWidth: document.body.scrollWidth, vw, small, hoverOnly, cards, heads,
+          font: getComputedStyle(document.querySelector('.tb-root')).fontFamily,
+          export: exp ? exp.getAttribute('href') : null,
+          updated: document.querySelector('[data-panel=tablet]').getAttribute('data-updated-at')};
+}
+"""
+
+READY_JS = """
+() => {
+  const cards = Array.from(document.querySelectorAll('[data-pillar]'));
+  return cards.length === 6 && cards.every(c => c.getAttribute('data-standing') !== 'unknown')
+    && !!document.querySelector('[data-headline=incidents] .tb-chips');
+}
+"""
+
+
+def open_page(page_factory: Any, base: str, size: tuple[int, int]) -> tuple[Any, list[str], list[str]]:
+    """The tablet, filled; with the console errors and any request that left the machine."""
+    page = page_factory(*size)
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
+    page.goto(f"{base}/tablet")
+    page.wait_for_function(READY_JS, timeout=15_000)
+    return page, errors, outside
+
+
+def check_layout(page: Any, size: tuple[int, int], language: str) -> dict[str, Any]:
+    facts = page.evaluate(PAGE_JS)
+    width = size[0]
+    assert facts["scrollWidth"] <= width and facts["bodyScrollWidth"] <= width, f"sideways scroll at {size}: {facts['scrollWidth']}"
+    assert not facts["small"], f"tap targets under 44 x 44 at {size}: {facts['small']}"
+    assert not facts["hoverOnly"], f"information only on hover: {facts['hoverOnly']}"
+    assert "Liberation Sans" in facts["font"], "tablet.css is not applied"
+    cards = facts["cards"]
+    assert [c["pillar"] for c in cards] == list(PILLARS)
+    words = {s: t(s, language) for s in ("veryGood", "good", "fair", "bad", "veryBad")}
+    for card in cards:
+        assert card["visible"], card
+        assert card["word"] == words.get(card["standing"]), card   # a word ...
+        assert card["shape"].strip(), card                          # ... a shape ...
+        assert card["colour"] not in ("", "rgba(0, 0, 0, 0)"), card  # ... and a colour
+    assert facts["export"] == tablet.EXPORT_PDF
+    assert facts["updated"], "the page root carries no data-updated-at"
+    return facts
+
+
+def expected_heads(city: City, language: str) -> dict[str, str]:
+    picture = build_picture(city.store, city.config)
+    return {"incidents": number(picture["incidents"]["open_count"], language),
+            "mpp": number(picture["mpp"]["served_today"], language),
+            "waste": number(picture["waste"]["reports_resolved"], language)}
+
+
+def open_pillar(page: Any, pillar: str, language: str, city: City) -> None:
+    """Tap a pillar: its KPIs appear with value, target and a visible trend; the span toggles."""
+    page.click(f"[data-pillar={pillar}]")
+    detail = page.locator(f"[data-pillar-detail={pillar}]")
+    detail.wait_for(state="visible", timeout=5_000)
+    assert page.get_attribute(f"[data-pillar={pillar}]", "aria-expanded") == "true"
+    configured = [k for p, k in city.config.kpis() if p == pillar]
+    kpis = detail.locator(".tb-kpi")
+    assert kpis.count() == len(configured)
+    for i in range(kpis.count()):
+        row = kpis.nth(i)
+        assert row.locator(".tb-kpi-name").inner_text().strip()
+        assert row.locator(".tb-value").inner_text().strip()
+        assert row.locator(".tb-target").inner_text().startswith(t("target", language))
+        chart = row.locator(".tb-trend[data-range=day] .tb-chart-img")
+        assert chart.is_visible()
+        assert chart.evaluate("img => img.complete && img.naturalWidth > 0")
+        box = chart.bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 40
+        assert row.locator(".tb-trend[data-range=day] .tb-trend-text").inner_text().strip()
+    # the span toggle: week replaces day
+    page.click(f"#tb-range label:has-text('{tablet.w('range_week', language)}')")
+    first = kpis.nth(0)
+    first.locator(".tb-trend[data-range=week] .tb-chart-img").wait_for(state="visible", timeout=3_000)
+    assert not first.locator(".tb-trend[data-range=day]").is_visible()
+    page.click(f"#tb-range label:has-text('{tablet.w('range_day', language)}')")
+
+
+# --- the page at three sizes ---------------------------------------------------------------------
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_tablet_at_size(site: str, city: City, page_factory: Any, size: tuple[int, int]) -> None:
+    page, errors, outside = open_page(page_factory, site, size)
+    facts = check_layout(page, size, "id")
+    heads = facts["heads"]
+    for name, value in expected_heads(city, "id").items():
+        assert heads[name].strip().startswith(value), (name, heads[name], value)
+    assert heads["flood"].strip()
+    # open the pillar with the most KPIs, then check the page again with it open
+    open_pillar(page, "people", "id", city)
+    check_layout(page, size, "id")
+    page.click("#tb-close")
+    page.locator("#tb-detail").wait_for(state="hidden", timeout=3_000)
+    assert not errors, errors
+    assert not outside, outside
+
+
+def test_live_update_keeps_charts_mounted(site: str, city: City, page_factory: Any) -> None:
+    """A new KPI value and a new critical incident arrive: text changes, the chart stays the same node."""
+    page, errors, _ = open_page(page_factory, site, (1180, 820))
+    page.click("[data-pillar=people]")
+    row = page.locator("[data-pillar-detail=people] [data-kpi=indeks_kepuasan_mpp]")
+    row.wait_for(state="visible")
+    row.locator(".tb-trend[data-range=day] .tb-chart-img").evaluate("img => { img.__tbMark = 'same node'; }")
+    before = int(page.get_attribute("[data-headline=incidents] [data-severity=critical]", "data-count") or 0)
+
+    now = datetime.now(timezone.utc)
+    kpi_doc = next(d for d in city.store.entities("kpi").values() if (d.get("kpi_id") or d["id"]) == "indeks_kepuasan_mpp")
+    city.state.accept(KpiReading(id=kpi_doc["id"], observed_at=now, source_type="KeyPerformanceIndicator",
+                                 kpi_id="indeks_kepuasan_mpp", value=91.5))
+    city.state.accept(Incident(id="tablet-test-critical", observed_at=now, source_type="Alert", category="traffic",
+                               severity="critical", status="new", description="Tabrakan beruntun", kecamatan="Bukit Raya"))
+
+    row.locator(".tb-value", has_text="91,5").wait_for(timeout=10_000)
+    page.wait_for_function(
+        f"() => +document.querySelector('[data-headline=incidents] [data-severity=critical]').dataset.count === {before + 1}",
+        timeout=10_000)
+    assert row.get_attribute("data-standing") == "good"
+    assert row.locator(".tb-trend[data-range=day] .tb-chart-img").evaluate("img => img.__tbMark") == "same node"
+    assert page.get_attribute("[data-pillar=people]", "aria-expanded") == "true"   # still open
+    assert not errors, errors
+
+
+# --- the PDF ---------------------------------------------------------------------------------
+def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=90) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def pdf_text(data: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "summary.pdf"
+    path.write_bytes(data)
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, timeout=30)
+    return re.sub(r"\s+", " ", out.stdout.decode())
+
+
+def check_pdf(data: bytes, name: str, city: City, config: Config, tmp_path: Path) -> str:
+    """The file a tap gives: named by city and date, and saying what the tablet says, in its language."""
+    language = config.city.language
+    assert data.startswith(b"%PDF")
+    label = tablet.w("file", language)
+    assert re.fullmatch(rf"{label}-kota-pekanbaru-\d{{4}}-\d{{2}}-\d{{2}}-\d{{4}}-WIB\.pdf", name), name
+    text = pdf_text(data, tmp_path)
+    assert config.city.name in text
+    for pillar in PILLARS:
+        assert t(pillar, language) in text, pillar
+    picture = build_picture(city.store, config)
+    mobility = {k["id"]: k for k in picture["kpis"]["pillars"]["mobility"]["kpis"]}
+    value = tablet.amount(mobility["traffic_incidents_open"]["value"], "", language)
+    assert f"{value} {t('target', language)}" in text, value
+    today = format_datetime(datetime.now(timezone.utc), "d MMMM y", tzinfo=ZoneInfo(config.city.timezone), locale=language)
+    assert today in text
+    assert re.search(rf"{tablet.w('printed', language)} \w+, {today} \d{{2}}:\d{{2}} WIB", text), text[:400]
+    return text
+
+
+def fetch_pdf(base: str) -> tuple[bytes, str]:
+    status, headers, data = fetch(f"{base}{tablet.EXPORT_PDF}")
+    assert status == 200, data[:500]
+    assert headers["content-type"] == "application/pdf"
+    assert headers["content-disposition"].startswith("attachment")
+    return data, re.search(r'filename="([^"]+)"', headers["content-disposition"]).group(1)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
+def test_one_tap_pdf_summary_in_indonesian(site: str, city: City, browser: Any, tmp_path: Path) -> None:
+    """The export button is a plain link: one tap downloads the PDF and the page stays."""
+    context = browser.new_context(viewport={"width": 820, "height": 1180}, accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{site}/tablet")
+        page.wait_for_function(READY_JS, timeout=15_000)
+        with page.expect_download(timeout=60_000) as download:
+            page.click("a[data-export]")
+        path = tmp_path / "tapped.pdf"
+        download.value.save_as(path)
+        text = check_pdf(path.read_bytes(), download.value.suggested_filename, city, city.config, tmp_path)
+        assert page.url.endswith("/tablet")
+    finally:
+        context.close()
+    assert "Ringkasan Wali Kota" in text and "Insiden terbuka" in text
+
+
+def test_pdf_without_chromium_says_what_to_do(site: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITYWALL_CHROMIUM", "/nonexistent/chromium")
+    status, headers, body = fetch(f"{site}{tablet.EXPORT_PDF}")
+    assert status == 503
+    assert "Chromium" in body.decode() and "CITYWALL_CHROMIUM" in body.decode()
+
+
+# --- English, last: Dash's page registry is per process, so this app's pages win from here on ----
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
+def test_english_tablet_and_pdf(city: City, page_factory: Any, tmp_path: Path) -> None:
+    config = english(city.config)
+    with serve(config, city.store) as base:
+        page, errors, _ = open_page(page_factory, base, (820, 1180))
+        facts = check_layout(page, (820, 1180), "en")
+        assert page.inner_text("[data-headline=incidents] .tb-tile-label") == "Open incidents"
+        assert facts["heads"]["incidents"].strip().startswith(expected_heads(city, "en")["incidents"])
+        text = check_pdf(*fetch_pdf(base), city, config, tmp_path)
+        assert "Mayor's summary" in text and "Open incidents" in text
+        assert not errors, errors
