@@ -8,6 +8,8 @@ API shares the same server and port.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from pathlib import Path
 
 import dash
@@ -50,7 +52,18 @@ def create_app(config: Config, store: StateStore) -> Dash:
     api.register(app.server, reader)
     export.register(app.server, reader, settings)
     app.server.add_middleware(GZipMiddleware, minimum_size=1_024)
-    # Dash prepares its script and CSS lists on the first request to "/" or "/_dash-*"; a kiosk
-    # that boots straight into /screen/N would otherwise get a page without them.
-    app._setup_server()
+    _first_request_setup(app)
     return app
+
+
+def _first_request_setup(app: Dash) -> None:
+    """Run Dash's first-request set-up now instead of on the first request.
+
+    On the FastAPI backend Dash runs it (the pages router, the script and CSS lists) only for
+    "/" and "/_dash-*" requests, so a kiosk booting straight into /screen/N after a restart got
+    a page without its CSS and scripts, and never recovered by itself.
+    """
+    for hook in list(app.backend._before_request_funcs):
+        result = hook()
+        if inspect.isawaitable(result):
+            asyncio.run(result)

@@ -213,6 +213,9 @@ class DrainageLevels(Strict):
 
 class Thresholds(Strict):
     stale_after_s: int = Field(default=60, ge=1)
+    stale_after_family_s: dict[Literal["incidents", "drainage", "waste", "mpp", "kpis"], int] = Field(
+        default_factory=lambda: {"incidents": 300, "waste": 300, "mpp": 900, "kpis": 900}
+    )
     drainage: DrainageLevels = DrainageLevels(waspada=1.5, siaga=2.0, awas=2.5)
     drainage_stations: dict[str, DrainageLevels] = Field(default_factory=dict)
     waste_full: float = Field(default=0.8, gt=0, le=1)

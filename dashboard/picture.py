@@ -54,12 +54,15 @@ def build_picture(store: StateStore, config: Config, now: float | None = None) -
 
 
 def freshness(seen: dict[str, float], config: Config, now: float) -> dict[str, dict[str, Any]]:
-    """Per panel family: when data last arrived and whether that is too long ago."""
-    limit = config.thresholds.stale_after_s
+    """Per panel family: when data last arrived, how long a silence it may keep, and whether
+    that is over. Feeds have their own rhythms: drainage gauges report every minute, a closed
+    MPP every few minutes, so each family has its own limit."""
+    thresholds = config.thresholds
     out: dict[str, dict[str, Any]] = {}
     for family, kinds in PANEL_KINDS.items():
+        limit = thresholds.stale_after_family_s.get(family, thresholds.stale_after_s)
         last = max((seen.get(k, 0.0) for k in kinds), default=0.0)
-        out[family] = {"updated_at": iso(last) if last else None, "stale": (now - last) > limit}
+        out[family] = {"updated_at": iso(last) if last else None, "stale": (now - last) > limit, "stale_after_s": limit}
     return out
 
 

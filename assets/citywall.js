@@ -1,0 +1,312 @@
+/* citywall: the browser's share of the work, so the server does as little as possible.
+ *
+ * - freshness: once a second, from the last freshness the server sent, each panel's age and
+ *   stale state. A panel turns stale on its own when data stops arriving (feed down, server
+ *   down, network down) and never blanks: only its frame's data-stale and age label change.
+ * - clock: WIB date and time, formatted here with Intl, so a wall of clocks costs nothing.
+ * - fit: lists marked .cw-fit show as many rows as their box holds and hide the rest, so a
+ *   panel never overflows or scrolls whatever screen or grid cell it lands in.
+ * - playlists: screens with a playlist show one slide at a time, turning with the clock;
+ * - kiosk fit: a screen page in a viewport of another size is scaled to fit it whole;
+ * - kiosk upkeep: a daily reload at reload_at (WIB) bounds browser memory, done only when
+ *   the server answers, so a reload never trades a working page for a browser error page;
+ *   and a watchdog that reloads (again only when the server answers) if the page content
+ *   failed to load, e.g. after the server restarted mid-navigation.
+ * Dash's own interval keeps firing while the server is away; a failed callback leaves the
+ * last content in place, and the first answer after a restart carries on.
+ */
+(function () {
+  "use strict";
+  var receivedAt = 0;      // browser clock when the last freshness message arrived
+  var lastFresh = null;    // that message: {server_now, families: {name: {updated_at, stale}}}
+  var settings = {};       // the cw-settings store, kept for the kiosk upkeep below
+  var loadedAt = Date.now();
+  var ALWAYS_FRESH = {clock: true};
+
+  function noUpdate() { return window.dash_clientside.no_update; }
+
+  // The last computed state per family, also painted at once onto elements React adds later
+  // (a re-rendered list replaces its rows, and must not show blank ages until the next tick).
+  var known = {};
+  var knownLanguage = "id";
+  function paint(root) {
+    var els = [];
+    if (root.nodeType === 1 && root.matches("[data-age-for], [data-stale-for]")) els.push(root);
+    root.querySelectorAll("[data-age-for], [data-stale-for]").forEach(function (el) { els.push(el); });
+    els.forEach(function (el) {
+      var ageFor = el.getAttribute("data-age-for");
+      if (ageFor && known[ageFor]) {
+        var st = known[ageFor];
+        var text = st.age === null ? "" : ageText(st.age, knownLanguage, el.hasAttribute("data-age-short"));
+        if (el.textContent !== text) el.textContent = text;
+      }
+      var staleFor = el.getAttribute("data-stale-for");
+      if (staleFor && known[staleFor] && el.getAttribute("data-stale") !== known[staleFor].stale) {
+        el.setAttribute("data-stale", known[staleFor].stale);
+      }
+    });
+  }
+
+  /* The DOM id Dash gives a pattern-matching id (keys sorted), to compare with what the page
+   * already shows: a prop is only written when it differs, so nothing re-renders each second. */
+  function domId(id) {
+    return "{" + Object.keys(id).sort().map(function (k) {
+      return JSON.stringify(k) + ":" + JSON.stringify(id[k]);
+    }).join(",") + "}";
+  }
+  function unlessShown(id, attr, value) {
+    var el = document.getElementById(domId(id));
+    if (!el) return value;
+    var shown = attr === "children" ? el.textContent : el.getAttribute(attr);
+    return shown === value ? noUpdate() : value;
+  }
+
+  function ageText(seconds, language, short) {
+    var s = Math.max(0, Math.floor(seconds));
+    var id = language !== "en";
+    var v;
+    if (s >= 86400) v = Math.floor(s / 86400) + (id ? " h" : " d");
+    else if (s >= 3600) v = Math.floor(s / 3600) + (id ? " j" : " h");
+    else if (s >= 60) v = Math.floor(s / 60) + (id ? " mnt" : " min");
+    else v = s + (id ? " dtk" : " s");
+    if (short) return v;
+    return id ? "diperbarui " + v + " lalu" : "updated " + v + " ago";
+  }
+
+  /* The newest update of a family. "a+b" means the newest of a and b (the ticker shows
+   * incidents and reports); "feeds" falls back to the newest of all, until the server sends
+   * a freshness entry of its own for the feeds. */
+  function newestOf(family) {
+    var fams = (lastFresh && lastFresh.families) || {};
+    var names = family.split("+");
+    if (family === "feeds" && !fams.feeds) names = Object.keys(fams);
+    var best = null, bestT = -Infinity;
+    names.forEach(function (name) {
+      var info = fams[name];
+      if (!info || !info.updated_at) return;
+      var t = Date.parse(info.updated_at);
+      if (t > bestT) { bestT = t; best = info.updated_at; }
+    });
+    return best;
+  }
+
+  // The longest silence a family (or "a+b") may keep before it is stale: each feed has its
+  // own rhythm (a closed MPP reports rarely), so the server sends a limit per family.
+  function limitOf(family, fallback) {
+    var fams = (lastFresh && lastFresh.families) || {};
+    var limit = 0;
+    family.split("+").forEach(function (name) {
+      var info = fams[name];
+      if (info && info.stale_after_s > limit) limit = info.stale_after_s;
+    });
+    return limit || fallback;
+  }
+
+  // --- clock ---------------------------------------------------------------------------
+  var formatters = {};
+  function formatter(key, locale, options) {
+    if (!formatters[key]) formatters[key] = new Intl.DateTimeFormat(locale, options);
+    return formatters[key];
+  }
+
+  // --- fit: hide the rows that do not fit -----------------------------------------------
+  function fit(box) {
+    var kids = box.children;
+    var i;
+    for (i = 0; i < kids.length; i++) kids[i].removeAttribute("data-cut");
+    for (i = kids.length - 1; i > 0; i--) {
+      if (box.scrollHeight <= box.clientHeight + 1 && box.scrollWidth <= box.clientWidth + 1) break;
+      kids[i].setAttribute("data-cut", "");
+    }
+  }
+  var pending = null;
+  var dirty = new Set();
+  function scheduleFit(box) {
+    if (box) dirty.add(box); else document.querySelectorAll(".cw-fit").forEach(function (b) { dirty.add(b); });
+    if (pending) return;
+    pending = window.requestAnimationFrame(function () {
+      pending = null;
+      var boxes = Array.from(dirty);
+      dirty.clear();
+      boxes.forEach(function (b) { if (b.isConnected) fit(b); });
+    });
+  }
+  function watchFit() {
+    var observer = new MutationObserver(function (mutations) {
+      mutations.forEach(function (m) {
+        var node = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+        if (!node) return;
+        var box = node.closest(".cw-fit");
+        if (box) scheduleFit(box);
+        if (m.type === "childList") {
+          m.addedNodes.forEach(function (n) {
+            if (n.nodeType === 1) {
+              paint(n);
+              if (n.classList.contains("cw-fit")) scheduleFit(n);
+              n.querySelectorAll(".cw-fit").forEach(function (b) { scheduleFit(b); });
+            }
+          });
+        }
+      });
+    });
+    observer.observe(document.body, {childList: true, subtree: true, characterData: true});
+    window.addEventListener("resize", function () { scheduleFit(null); });
+  }
+
+  // --- kiosk upkeep ----------------------------------------------------------------------
+  function serverAnswers() {
+    return fetch(window.location.href, {cache: "no-store", credentials: "same-origin"})
+      .then(function (r) { return r.ok; })
+      .catch(function () { return false; });
+  }
+  function reloadWhenServerAnswers() {
+    serverAnswers().then(function (ok) { if (ok) window.location.reload(); });
+  }
+  /* When the next reload is due: the next time the city's clock reads reload_at ("03:00")
+   * after ``nowMs``, as a browser timestamp. A page loaded at 03:00:20 reloads tomorrow. */
+  function nextReload(reloadAt, tz, nowMs) {
+    var hm = /^(\d{1,2}):(\d{2})$/.exec(reloadAt || "");
+    if (!hm) return null;
+    var parts = formatter("hms:" + tz, "en-GB", {timeZone: tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"})
+      .formatToParts(new Date(nowMs));
+    var h = 0, m = 0, sec = 0;
+    parts.forEach(function (p) {
+      if (p.type === "hour") h = +p.value;
+      if (p.type === "minute") m = +p.value;
+      if (p.type === "second") sec = +p.value;
+    });
+    var minutes = ((+hm[1]) * 60 + (+hm[2]) - (h * 60 + m) + 1440) % 1440;
+    if (minutes === 0) minutes = 1440;
+    return nowMs + minutes * 60000 - sec * 1000 - (nowMs % 1000);
+  }
+  var reloadAtMs = null;
+  var emptyChecks = 0;
+  function upkeep() {
+    // The scheduled reload: due from reload_at on, done as soon as the server answers.
+    if (reloadAtMs === null && settings.reload_at) reloadAtMs = nextReload(settings.reload_at, settings.timezone || "Asia/Jakarta", loadedAt);
+    if (reloadAtMs !== null && Date.now() >= reloadAtMs) reloadWhenServerAnswers();
+    // The watchdog: the page content is missing (a layout request failed).
+    var content = document.getElementById("_pages_content");
+    var root = document.querySelector(".cw-root");
+    var blank = !root || (content && content.children.length === 0);
+    emptyChecks = blank ? emptyChecks + 1 : 0;
+    if (emptyChecks >= 2) { emptyChecks = 0; reloadWhenServerAnswers(); }
+  }
+  /* Playlists: each .cw-playlist shows its next slide every data-every seconds. The slide
+   * index follows the clock, so every screen with the same playlist turns in step. */
+  function rotate() {
+    document.querySelectorAll(".cw-playlist").forEach(function (list) {
+      var slides = list.querySelectorAll(":scope > .cw-slide");
+      var every = Math.max(5, +list.getAttribute("data-every") || 30);
+      if (!slides.length) return;
+      var active = Math.floor(Date.now() / 1000 / every) % slides.length;
+      slides.forEach(function (slide, i) {
+        if ((i === active) !== slide.hasAttribute("data-active")) {
+          if (i === active) slide.setAttribute("data-active", ""); else slide.removeAttribute("data-active");
+          if (i === active) slide.querySelectorAll(".cw-fit").forEach(function (b) { scheduleFit(b); });
+        }
+      });
+    });
+  }
+
+  /* A kiosk whose viewport is not the screen's size (a 1366 x 768 panel, a browser zoom)
+   * shows the whole screen scaled to fit, rather than a cut-off corner or scrollbars. */
+  function fitKiosk() {
+    document.querySelectorAll(".cw-screen.cw-kiosk").forEach(function (screen) {
+      var w = screen.offsetWidth, h = screen.offsetHeight;
+      if (!w || !h) return;
+      var s = Math.min(window.innerWidth / w, window.innerHeight / h);
+      var transform = Math.abs(s - 1) < 0.01 ? "" : "scale(" + s.toFixed(4) + ")";
+      if (screen.style.transform !== transform) {
+        screen.style.transformOrigin = "0 0";
+        screen.style.transform = transform;
+      }
+    });
+  }
+
+  // for tests and for an integrator's console
+  window.citywall = {nextReload: nextReload, reloadWhenServerAnswers: reloadWhenServerAnswers, upkeep: upkeep,
+                     reloadAt: function () { return reloadAtMs; }};
+
+  function start() {
+    watchFit();
+    scheduleFit(null);
+    window.setInterval(upkeep, window.CITYWALL_UPKEEP_MS || 15000);
+    window.setInterval(rotate, 1000);
+    window.setInterval(fitKiosk, 1000);
+    window.addEventListener("resize", fitKiosk);
+    rotate();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    citywall: {
+      freshness: function (tick, fresh, cwSettings) {
+        var ctx = window.dash_clientside.callback_context;
+        var outs = ctx.outputs_list[0] || [];
+        if (cwSettings) settings = cwSettings;
+        if (fresh && fresh !== lastFresh) { lastFresh = fresh; receivedAt = Date.now() / 1000; }
+        var staleAfter = settings.stale_after_s || 60;
+        var language = settings.language || "id";
+        var nowBrowser = Date.now() / 1000;
+        var memo = {};
+        // {at, age, stale} of a family (or "a+b"), from the last message plus the time since
+        function state(family) {
+          if (memo[family]) return memo[family];
+          var at = ALWAYS_FRESH[family] ? null : (lastFresh ? newestOf(family) : null);
+          var result;
+          if (ALWAYS_FRESH[family]) result = {at: "", age: null, stale: "false"};
+          else if (!at) result = {at: "", age: null, stale: "true"};
+          else {
+            // age as the server saw it when it sent the message, plus the time since then
+            var age = (lastFresh.server_now - Date.parse(at) / 1000) + (nowBrowser - receivedAt);
+            result = {at: at, age: age, stale: age > limitOf(family, staleAfter) ? "true" : "false"};
+          }
+          memo[family] = result;
+          return result;
+        }
+        var stale = [], updated = [];
+        outs.forEach(function (out) {
+          var st = state(out.id.family);
+          stale.push(unlessShown(out.id, "data-stale", st.stale));
+          updated.push(unlessShown(out.id, "data-updated-at", st.at));
+        });
+        // Ages and stale marks anywhere in the page (frame heads, the feed-health rows):
+        // plain DOM writes that React does not own, so no component re-renders for them.
+        document.querySelectorAll("[data-age-for], [data-stale-for]").forEach(function (el) {
+          var family = el.getAttribute("data-age-for") || el.getAttribute("data-stale-for");
+          known[family] = state(family);
+        });
+        knownLanguage = language;
+        paint(document);
+        return [stale, updated];
+      },
+
+      clock: function (tick, cwSettings) {
+        var ctx = window.dash_clientside.callback_context;
+        var lists = ctx.outputs_list;
+        if (!lists[0] || !lists[0].length) return [[], [], []];
+        var s = cwSettings || settings;
+        var tz = s.timezone || "Asia/Jakarta";
+        var locale = s.language === "en" ? "en-GB" : "id-ID";
+        var now = new Date();
+        var parts = formatter("t:" + tz, "en-GB", {timeZone: tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"})
+          .formatToParts(now);
+        var h = "", m = "", sec = "";
+        parts.forEach(function (p) {
+          if (p.type === "hour") h = p.value;
+          if (p.type === "minute") m = p.value;
+          if (p.type === "second") sec = p.value;
+        });
+        var date = formatter("d:" + tz + locale, locale, {timeZone: tz, weekday: "long", day: "numeric", month: "long", year: "numeric"})
+          .format(now);
+        var hm = h + ":" + m, ss = ":" + sec;
+        function out(list, value) {
+          return list.map(function (o) { return unlessShown(o.id, "children", value); });
+        }
+        return [out(lists[0], hm), out(lists[1], ss), out(lists[2], date)];
+      }
+    }
+  });
+})();

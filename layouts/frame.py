@@ -1,0 +1,137 @@
+"""The frame every panel sits in: title, age of its data, and the stale state.
+
+The frame root carries the test hooks (``data-panel``, ``data-updated-at``, ``data-stale``).
+Staleness is computed in the browser from the last freshness the server sent and the time
+since, so a panel turns stale by itself when the server or the feed goes quiet, and keeps
+showing its last values instead of blanking.
+
+It also holds the few helpers every panel shares, so that each panel file stays about what
+it shows: ``signature`` (send a panel's HTML only when what it shows changed), the shapes
+that tell severity, stage and standing apart without colour, and ``empty`` (the one
+"no data yet" element the browser tests look for).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from layouts.i18n import t
+from layouts.ports import CityReader, ViewSettings
+
+#: Families whose frame never turns stale (the clock is computed in the browser itself).
+ALWAYS_FRESH = frozenset({"clock"})
+
+#: Shapes that carry meaning next to colour, for 4 m distance and colour-blind operators.
+SEVERITY_SHAPES = {"critical": "◆", "high": "▲", "medium": "●", "low": "○", "informational": "□"}
+STAGE_SHAPES = {"Normal": "●", "Waspada": "▲", "Siaga": "◆", "Awas": "■"}
+STANDING_SHAPES = {"veryGood": "✔", "good": "✔", "fair": "▲", "bad": "✖", "veryBad": "✖", "unknown": "?"}
+
+
+def frame_id(panel: str, family: str, instance: str) -> dict[str, str]:
+    return {"role": "frame", "panel": panel, "family": family, "instance": instance}
+
+
+def frame(panel: str, family: str, instance: str, language: str, body: Any, title: str | None = None) -> html.Div:
+    """The panel root. It starts stale with no time: nothing is claimed fresh before data arrived."""
+    fresh = family in ALWAYS_FRESH
+    return html.Div(
+        id=frame_id(panel, family, instance),
+        className=f"cw-panel cw-panel-{panel}",
+        **{"data-panel": panel, "data-updated-at": "", "data-stale": "false" if fresh else "true", "data-family": family},
+        children=[
+            html.Div(
+                className="cw-panel-head",
+                children=[
+                    html.Span(title or t(panel, language), className="cw-panel-title"),
+                    html.Span("", className="cw-age", **{"data-age-for": family}),
+                    html.Span(f"⚠ {t('stale', language)}", className="cw-stale-badge"),
+                ],
+            ),
+            html.Div(body, className="cw-panel-body"),
+        ],
+    )
+
+
+def signature(view: Any) -> str:
+    """A short digest of what a panel shows.
+
+    Panels keep the digest of what they last sent in a ``dcc.Store`` next to their content
+    and answer ``no_update`` when it is the same, so a change in the MPP queue does not
+    resend the drainage panel's HTML to every screen.
+    """
+    text = json.dumps(view, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def empty(language: str) -> html.Div:
+    """What a panel shows before its first data: one element the browser tests can find."""
+    return html.Div(t("no_data", language), className="cw-empty")
+
+
+def part(picture: dict[str, Any] | None, key: str) -> dict[str, Any]:
+    """One section of the picture, or an empty dict: a panel must render, not raise, on gaps."""
+    value = (picture or {}).get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def seen(picture: dict[str, Any] | None, family: str) -> bool:
+    """Whether this family's feed ever delivered: zero open incidents is news, no feed is not."""
+    info = part(picture, "freshness").get(family)
+    return bool(isinstance(info, dict) and info.get("updated_at"))
+
+
+def live_ids(role: str, instance: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ids of a live part (its content and the digest of what it shows)."""
+    return {"role": f"{role}-content", "instance": instance}, {"role": f"{role}-sig", "instance": instance}
+
+
+def live_part(role: str, instance: str, class_name: str = "", child: Any = None) -> list[Any]:
+    """A part of a panel that follows the city: a content element plus its digest store.
+
+    ``child`` replaces the default ``html.Div`` content (a ``dcc.Graph`` whose figure is
+    patched, say); it must carry the content id from ``live_ids``.
+    """
+    content_id, sig_id = live_ids(role, instance)
+    return [dcc.Store(id=sig_id, data=None), child if child is not None else html.Div(id=content_id, className=class_name)]
+
+
+def register_live(
+    app: Dash,
+    reader: CityReader,
+    settings: ViewSettings,
+    role: str,
+    view: Callable[[dict[str, Any], ViewSettings], Any],
+    render: Callable[[Any, ViewSettings], Any],
+    prop: str = "children",
+) -> None:
+    """One callback for every copy of a live part on a page, sending only what changed.
+
+    ``view`` reduces the picture to exactly what the part shows (plain data, cheap to
+    digest); ``render`` turns that into children (or a ``Patch`` of a figure). When the
+    digest equals what a copy already shows, that copy gets ``no_update``: a store version
+    bump elsewhere in the city costs this part one small request and nothing else.
+    """
+    content_id, sig_id = live_ids(role, ALL)
+
+    @app.callback(
+        Output(content_id, prop),
+        Output(sig_id, "data"),
+        Input("cw-version", "data"),
+        State(sig_id, "data"),
+    )
+    def _update(_: int | None, known: list[str | None]) -> tuple[list[Any], list[Any]]:
+        if not known:
+            raise PreventUpdate
+        shown = view(reader.picture(), settings)
+        digest = signature(shown)
+        if all(k == digest for k in known):
+            raise PreventUpdate
+        rendered = render(shown, settings)
+        return ([no_update if k == digest else rendered for k in known],
+                [no_update if k == digest else digest for k in known])

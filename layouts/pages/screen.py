@@ -1,0 +1,35 @@
+"""``/screen/<n>``: one wall screen alone, full viewport, for a kiosk LCD.
+
+The screen is exactly one monitor (1920 x 1080 by default): no scrollbars, no cursor, nothing
+outside it (``cw-kiosk`` in the wall theme). ``?identify=1`` adds the screen's number, huge.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import html
+
+from layouts.i18n import t
+from layouts.ports import ViewSettings
+from layouts.screens import identify as identify_mark, screen_content
+
+
+def register(settings: ViewSettings) -> None:
+    def layout(n: str = "1", identify: str = "0", **_: str) -> html.Div:
+        try:
+            screen = int(n)
+        except ValueError:
+            screen = 0
+        if not 1 <= screen <= settings.wall.screen_count:
+            return html.Div(f"{t('screen', settings.language)} {n}: 1-{settings.wall.screen_count}", className="cw-error")
+        content = [screen_content(screen, settings)]
+        if identify not in ("0", "", "false"):
+            content.append(identify_mark(screen))
+        return html.Div(
+            content,
+            className="cw-screen cw-kiosk",
+            style={"width": f"{settings.wall.screen_width_px}px", "height": f"{settings.wall.screen_height_px}px"},
+            **{"data-screen": str(screen)},
+        )
+
+    dash.register_page("screen", path_template="/screen/<n>", layout=layout, title=f"citywall – {settings.city_name}")

@@ -1,0 +1,121 @@
+"""Feed health: can the operators trust what the other screens show?
+
+"The river is calm" and "the river gauge feed is dead" look the same on a level chart, so
+this panel says, per source, when data last arrived and whether that is too long ago, and
+per inbound feed (MQTT, Redis) whether it is connected and what it received, stored and
+rejected. Ages tick in the browser (``citywall.js`` writes every ``data-age-for`` element
+and ``data-stale-for`` attribute once a second), so a dead feed shows up here even when
+nothing at all reaches the server any more.
+
+Feed counters come from ``picture["feeds"]`` (the store's ``feeds()``); the panel reads it
+defensively, so an older server without that section still shows the per-source ages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, html
+
+from layouts.frame import empty, live_part, part, register_live
+from layouts.i18n import number, t, when
+from layouts.ports import CityReader, ViewSettings
+
+FAMILY = "feeds"
+SOURCES = ("incidents", "drainage", "waste", "mpp", "kpis")
+SOURCE_LABELS = {"incidents": "incidents", "drainage": "drainage_family", "waste": "waste_family", "mpp": "mpp_family",
+                 "kpis": "kpis_family"}
+FEEDS_SHOWN = 4
+
+
+def body(instance: str, settings: ViewSettings) -> list[Any]:
+    return live_part("feed_health", instance, "cw-feed-health")
+
+
+def _rejected(counts: dict[str, Any]) -> tuple[int, list[tuple[str, int]]]:
+    """The rejected total and the reasons, largest first (``rejected.<reason>`` keys)."""
+    reasons = sorted(((k.split(".", 1)[1], int(v)) for k, v in counts.items() if k.startswith("rejected.") and v),
+                     key=lambda kv: -kv[1])
+    total = counts.get("rejected")
+    return (int(total) if total is not None else sum(v for _, v in reasons)), reasons
+
+
+def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+    fresh = part(picture, "freshness")
+    feeds = part(picture, "feeds")
+    shown_feeds = []
+    for name in sorted(feeds)[:FEEDS_SHOWN]:
+        feed = feeds[name] if isinstance(feeds[name], dict) else {}
+        counts = feed.get("counts") if isinstance(feed.get("counts"), dict) else {}
+        rejected, reasons = _rejected(counts)
+        shown_feeds.append({
+            "name": name,
+            "connected": bool(feed.get("connected")),
+            "last": feed.get("last_message_at"),
+            "received": int(counts.get("received", 0)),
+            "accepted": int(counts.get("accepted", 0)),
+            "duplicates": int(counts.get("duplicates", 0)),
+            "rejected": rejected,
+            "reasons": reasons[:2],
+        })
+    return {
+        "has_data": bool(picture) and bool(fresh),
+        "sources": [{"family": f, "updated_at": (fresh.get(f) or {}).get("updated_at")} for f in SOURCES if f in fresh],
+        "feeds": shown_feeds,
+        "feeds_known": "feeds" in (picture or {}),
+        "ticker_events": len((picture or {}).get("ticker") or []),
+    }
+
+
+def source_row(src: dict[str, Any], settings: ViewSettings) -> html.Div:
+    language = settings.language
+    family = src["family"]
+    last = when(src["updated_at"], settings.timezone, settings.timezone_label, language) if src["updated_at"] else t("never", language)
+    return html.Div(className="cw-source", **{"data-stale-for": family}, children=[
+        html.Span(t(SOURCE_LABELS.get(family, family), language), className="cw-source-name"),
+        html.Span(last, className="cw-source-last"),
+        html.Span("", className="cw-source-age", **{"data-age-for": family, "data-age-short": "1"}),
+        html.Span([html.Span(f"● {t('fresh', language)}", className="cw-when-fresh"),
+                   html.Span(f"■ {t('delayed', language)}", className="cw-when-stale")], className="cw-source-state"),
+    ])
+
+
+def feed_row(feed: dict[str, Any], settings: ViewSettings) -> html.Div:
+    language = settings.language
+    state = "connected" if feed["connected"] else "disconnected"
+    last = when(feed["last"], settings.timezone, settings.timezone_label, language) if feed["last"] else t("never", language)
+    reasons = ", ".join(f"{r} {number(n, language)}" for r, n in feed["reasons"])
+    return html.Div(className=f"cw-feed is-{state}", **{"data-feed": feed["name"]}, children=[
+        html.Div(className="cw-feed-head", children=[
+            html.Span(feed["name"].upper(), className="cw-feed-name"),
+            html.Span(f"{'●' if feed['connected'] else '✖'} {t(state, language)}", className=f"cw-feed-state is-{state}"),
+            html.Span(f"{t('last_message', language)} {last}", className="cw-feed-last"),
+        ]),
+        html.Div(className="cw-feed-counts", children=[
+            html.Span([html.B(number(feed["received"], language)), f" {t('received', language)}"]),
+            html.Span([html.B(number(feed["accepted"], language)), f" {t('accepted', language)}"]),
+            html.Span([html.B(number(feed["duplicates"], language)), f" {t('duplicates', language)}"]),
+            html.Span([html.B(number(feed["rejected"], language)), f" {t('rejected', language)}"] + ([f" ({reasons})"] if reasons else []),
+                      className="cw-feed-rejected" if feed["rejected"] else ""),
+        ]),
+    ])
+
+
+def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    language = settings.language
+    if not shown["has_data"]:
+        return [empty(language)]
+    feeds: list[Any] = [feed_row(f, settings) for f in shown["feeds"]]
+    if not feeds:
+        feeds = [html.Div(t("feeds_pending", language), className="cw-muted")]
+    return [
+        html.Div([html.Div(t("data_age", language), className="cw-section-title"),
+                  html.Div([source_row(s, settings) for s in shown["sources"]], className="cw-sources")],
+                 className="cw-feed-section"),
+        html.Div([html.Div(t("feeds_title", language), className="cw-section-title"),
+                  html.Div(feeds, className="cw-feeds cw-fit")], className="cw-feed-section cw-feed-section-grow"),
+    ]
+
+
+def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+    register_live(app, reader, settings, "feed_health", view, render)

@@ -1,0 +1,100 @@
+"""The incident queue: most severe first, then newest, with age and status.
+
+Severity is told by a word and a shape as well as colour, so it reads from 4 m and for
+colour-blind operators. Only the top rows are sent: a 1080-pixel screen shows about a dozen,
+and the browser hides whatever does not fit the panel's box (``cw-fit``) instead of letting
+the page scroll. The headline is the number an operator looks for first: open incidents.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, html
+
+from layouts.frame import SEVERITY_SHAPES, empty, live_part, part, register_live, seen
+from layouts.i18n import age, number, t
+from layouts.ports import CityReader, ViewSettings
+
+FAMILY = "incidents"
+ROWS = 14
+SEVERITIES = ("critical", "high", "medium", "low")
+SHAPES = SEVERITY_SHAPES  # kept for callers of the earlier name
+
+
+def body(instance: str, settings: ViewSettings) -> list[Any]:
+    return live_part("incident_queue", instance, "cw-queue-panel")
+
+
+def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+    """What the queue shows: counts and the top rows, ages already as the words shown."""
+    incidents = part(picture, "incidents")
+    language = settings.language
+    rows = [
+        {
+            "id": d.get("id", ""),
+            "severity": d.get("severity") or "medium",
+            "text": d.get("description") or d.get("category") or "",
+            "kecamatan": d.get("kecamatan") or "–",
+            "status": d.get("status") or "new",
+            "age": age(d.get("age_s"), language),
+        }
+        for d in (incidents.get("open") or [])[:ROWS]
+    ]
+    return {
+        "has_data": seen(picture, FAMILY),
+        "open_count": incidents.get("open_count", 0),
+        "by_severity": {s: (incidents.get("by_severity") or {}).get(s, 0) for s in SEVERITIES},
+        "resolved_24h": incidents.get("resolved_24h"),
+        "rows": rows,
+    }
+
+
+def rows(shown: list[dict[str, Any]], language: str) -> list[html.Div]:
+    return [
+        html.Div(
+            className=f"cw-row sev-{d['severity']}",
+            **{"data-incident": d["id"]},
+            children=[
+                html.Span(f"{SEVERITY_SHAPES.get(d['severity'], '●')} {t(d['severity'], language)}", className="cw-sev"),
+                html.Span(d["text"], className="cw-desc"),
+                html.Span(d["kecamatan"], className="cw-where"),
+                html.Span(t(d["status"], language), className=f"cw-status st-{d['status']}"),
+                html.Span(d["age"], className="cw-age-cell"),
+            ],
+        )
+        for d in shown
+    ]
+
+
+def summary(shown: dict[str, Any], language: str) -> html.Div:
+    counts = shown["by_severity"]
+    return html.Div(
+        className="cw-queue-summary",
+        children=[
+            html.Div(
+                className="cw-stat",
+                children=[html.Span(number(shown["open_count"], language), className="cw-headline"),
+                          html.Span(t("open_incidents", language), className="cw-stat-label")],
+            ),
+            html.Div(
+                className="cw-chips",
+                children=[
+                    html.Span(f"{SEVERITY_SHAPES[s]} {t(s, language)} {number(counts.get(s, 0), language)}",
+                              className=f"cw-chip sev-{s}")
+                    for s in SEVERITIES
+                ],
+            ),
+        ],
+    )
+
+
+def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    language = settings.language
+    if not shown["has_data"]:
+        return [empty(language)]
+    return [summary(shown, language), html.Div(rows(shown["rows"], language), className="cw-queue cw-fit")]
+
+
+def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+    register_live(app, reader, settings, "incident_queue", view, render)

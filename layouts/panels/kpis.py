@@ -1,0 +1,90 @@
+"""The six smart-city pillars and the KPIs behind them, each against its target.
+
+Every pillar card says its standing three ways (word, shape, colour) and lists its KPIs as
+value vs target with the direction that counts as better ("≥ 90%", "≤ 40"), so a reader
+from 4 m away never has to guess whether a big number is good. The same panel serves the
+wall (three cards by two) and the mayor's tablet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, html
+
+from layouts.frame import STANDING_SHAPES, empty, live_part, part, register_live, seen
+from layouts.i18n import number, t
+from layouts.ports import CityReader, ViewSettings
+
+FAMILY = "kpis"
+PILLARS = ("governance", "people", "economy", "environment", "living", "mobility")
+
+
+def body(instance: str, settings: ViewSettings) -> list[Any]:
+    return live_part("kpis", instance, "cw-kpis")
+
+
+def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+    pillars = part(part(picture, "kpis"), "pillars") if picture else {}
+    order = [p for p in PILLARS if p in pillars] + sorted(p for p in pillars if p not in PILLARS)
+    return {
+        # derived KPIs exist as soon as there is a picture; the family's own feed is optional
+        "has_data": bool(pillars) and any(seen(picture, f) for f in ("kpis", "incidents", "mpp", "waste", "drainage")),
+        "pillars": [
+            {
+                "id": p,
+                "standing": pillars[p].get("standing") or "unknown",
+                "kpis": [
+                    {"id": k.get("id", ""), "name": k.get("name") or k.get("id", ""), "unit": k.get("unit") or "",
+                     "value": k.get("value"), "target": k.get("target"), "better": k.get("better", "higher"),
+                     "standing": k.get("standing") or "unknown"}
+                    for k in pillars[p].get("kpis") or []
+                ],
+            }
+            for p in order
+        ],
+    }
+
+
+def amount(value: float | None, unit: str, language: str) -> str:
+    """A KPI value as read on the wall: whole numbers stay whole, percentages get one decimal."""
+    if value is None:
+        return "–"
+    decimals = 0 if float(value).is_integer() else 1
+    text = number(value, language, decimals)
+    return f"{text}%" if unit == "%" else (f"{text} {unit}" if unit else text)
+
+
+def kpi_row(k: dict[str, Any], language: str) -> html.Div:
+    sign = "≥" if k["better"] == "higher" else "≤"
+    return html.Div(className=f"cw-kpi standing-{k['standing']}", **{"data-kpi": k["id"]}, children=[
+        html.Div(k["name"], className="cw-kpi-name"),
+        html.Div(className="cw-kpi-line", children=[
+            html.Span(amount(k["value"], k["unit"], language), className="cw-kpi-value cw-headline"),
+            html.Span(f"{STANDING_SHAPES.get(k['standing'], '?')}", className=f"cw-kpi-shape standing-{k['standing']}"),
+            html.Span(f"{t('target', language)} {sign} {amount(k['target'], k['unit'], language)}", className="cw-kpi-target"),
+        ]),
+    ])
+
+
+def pillar_card(p: dict[str, Any], language: str) -> html.Div:
+    standing = p["standing"]
+    return html.Div(className=f"cw-pillar standing-{standing}", **{"data-pillar": p["id"]}, children=[
+        html.Div(className="cw-pillar-head", children=[
+            html.Span(t(p["id"], language), className="cw-pillar-name"),
+            html.Span(f"{STANDING_SHAPES.get(standing, '?')} {t(standing, language)}", className=f"cw-standing standing-{standing}"),
+        ]),
+        # cw-fit: in a small grid cell the card shows the KPIs that fit, first ones first
+        html.Div([kpi_row(k, language) for k in p["kpis"]], className="cw-pillar-kpis cw-fit"),
+    ])
+
+
+def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    language = settings.language
+    if not shown["has_data"]:
+        return [empty(language)]
+    return [html.Div([pillar_card(p, language) for p in shown["pillars"]], className="cw-pillars")]
+
+
+def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+    register_live(app, reader, settings, "kpis", view, render)

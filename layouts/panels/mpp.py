@@ -1,0 +1,156 @@
+"""The Mal Pelayanan Publik: served today against today's target, queues, the hourly curve.
+
+The MPP processes about 700 permits a day (1,000 on busy days), so the headline is
+"412 / 700" with a progress bar; below it the agencies with the longest queues and the
+permits served per hour. The hour chart is a fixed 24-bar figure built once; updates are a
+``Patch`` of its bar heights, labels and colours, never a new figure, so the series cannot
+grow and the browser never rebuilds the chart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, Patch, dcc, html
+
+from layouts.frame import empty, live_ids, live_part, part, register_live, seen
+from layouts.i18n import number, t
+from layouts.ports import CityReader, ViewSettings
+
+FAMILY = "mpp"
+AGENCIES = 12
+HOURS = 24
+BAR = "#4dabf7"
+BAR_NOW = "#ffd43b"
+FONT = "Liberation Sans, DejaVu Sans, Arial, sans-serif"
+
+
+def base_figure() -> dict[str, Any]:
+    """The hourly chart's fixed skeleton: 24 bars at zero, axes styled for the wall."""
+    return {
+        "data": [{
+            "type": "bar", "x": list(range(HOURS)), "y": [0] * HOURS, "text": [""] * HOURS,
+            "textposition": "outside", "cliponaxis": False, "hoverinfo": "skip",
+            "marker": {"color": [BAR] * HOURS}, "textfont": {"size": 22, "color": "#e9eef5", "family": FONT},
+        }],
+        "layout": {
+            "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+            "margin": {"l": 8, "r": 8, "t": 40, "b": 44}, "showlegend": False, "bargap": 0.18,
+            "font": {"family": FONT, "size": 20, "color": "#c7d2e0"},
+            "xaxis": {"range": [7.5, 17.5], "tickmode": "linear", "dtick": 1, "tickfont": {"size": 20},
+                      "showgrid": False, "zeroline": False, "fixedrange": True, "ticks": "", "color": "#c7d2e0",
+                      "tickformat": "02d"},
+            "yaxis": {"visible": False, "fixedrange": True, "rangemode": "tozero"},
+            "dragmode": False, "uirevision": "mpp",
+        },
+    }
+
+
+def body(instance: str, settings: ViewSettings) -> list[Any]:
+    chart_id, _ = live_ids("mpp-chart", instance)
+    graph = dcc.Graph(id=chart_id, figure=base_figure(), className="cw-graph cw-mpp-chart",
+                      config={"staticPlot": False, "displayModeBar": False, "responsive": True},
+                      style={"height": "100%", "width": "100%"})
+    return [
+        html.Div(className="cw-mpp", children=[
+            *live_part("mpp", instance, "cw-mpp-main"),
+            html.Div(className="cw-mpp-chart-box", children=[
+                html.Div(t("per_hour", settings.language), className="cw-section-title"),
+                html.Div(live_part("mpp-chart", instance, child=graph), className="cw-graph-box"),
+            ]),
+        ])
+    ]
+
+
+def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+    mpp = part(picture, "mpp")
+    agencies = sorted(mpp.get("agencies") or [], key=lambda a: (-(a.get("waiting") or 0), -(a.get("served_today") or 0)))
+    return {
+        "has_data": seen(picture, FAMILY),
+        "served": mpp.get("served_today", 0),
+        "target": mpp.get("target"),
+        "pct": mpp.get("attainment_pct"),
+        "waiting": mpp.get("waiting", 0),
+        "serving": mpp.get("serving", 0),
+        "avg_wait": mpp.get("avg_wait_min"),
+        "agencies": [
+            {"name": a.get("agency") or a.get("id", "–"), "waiting": a.get("waiting", 0), "serving": a.get("serving", 0),
+             "served": a.get("served_today", 0), "wait": a.get("avg_wait_min"), "open": a.get("open", True)}
+            for a in agencies[:AGENCIES]
+        ],
+    }
+
+
+def chart_view(picture: dict[str, Any], settings: ViewSettings) -> list[int]:
+    hourly = part(picture, "mpp").get("hourly") or []
+    return [int(h.get("served", 0)) for h in hourly[:HOURS]]
+
+
+def chart_patch(served: list[int], settings: ViewSettings) -> Patch:
+    """Only bar heights, labels, colours and the visible hours change."""
+    now = len(served) - 1
+    y = served + [0] * (HOURS - len(served))
+    busy = [h for h, v in enumerate(served) if v > 0]
+    first = min([8, *busy]) if busy else 8
+    last = max([17, now if now >= 0 else 17, *busy])
+    patch = Patch()
+    patch["data"][0]["y"] = y
+    patch["data"][0]["text"] = [number(v, settings.language) if v else "" for v in y]
+    patch["data"][0]["marker"]["color"] = [BAR_NOW if h == now else BAR for h in range(HOURS)]
+    patch["layout"]["xaxis"]["range"] = [first - 0.5, min(last, HOURS - 1) + 0.5]
+    patch["layout"]["yaxis"]["range"] = [0, max(y + [1]) * 1.18]
+    return patch
+
+
+def agency_row(a: dict[str, Any], language: str) -> html.Div:
+    wait = "–" if a["wait"] is None else f"{number(a['wait'], language)} {t('min_short', language)}"
+    return html.Div(className="cw-agency" + ("" if a["open"] else " is-closed"), children=[
+        html.Span(a["name"], className="cw-agency-name"),
+        html.Span(number(a["waiting"], language), className="cw-agency-num cw-agency-waiting"),
+        html.Span(number(a["served"], language), className="cw-agency-num"),
+        html.Span(wait if a["open"] else t("closed", language), className="cw-agency-num"),
+    ])
+
+
+def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    language = settings.language
+    if not shown["has_data"]:
+        return [empty(language)]
+    target = shown["target"] or 0
+    pct = shown["pct"] if shown["pct"] is not None else (100 * shown["served"] / target if target else 0)
+    avg = "–" if shown["avg_wait"] is None else f"{number(shown['avg_wait'], language, 1)} {t('min_short', language)}"
+    header = html.Div(className="cw-agency cw-agency-head", children=[
+        html.Span(t("agency", language), className="cw-agency-name"),
+        html.Span(t("waiting", language), className="cw-agency-num"),
+        html.Span(t("col_served", language), className="cw-agency-num"),
+        html.Span(t("col_wait", language), className="cw-agency-num"),
+    ])
+    return [
+        html.Div(className="cw-mpp-top", children=[
+            html.Div(className="cw-mpp-served", children=[
+                html.Div([html.Span(number(shown["served"], language), className="cw-headline cw-huge"),
+                          html.Span(f" / {number(target, language)}", className="cw-mpp-target")], className="cw-mpp-count"),
+                html.Div(f"{t('served_today', language)} · {t('target_today', language)}", className="cw-stat-label"),
+                html.Div(className="cw-progress", children=[
+                    html.Div(className="cw-progress-fill" + (" is-done" if pct >= 100 else ""), style={"width": f"{min(pct, 100):.1f}%"}),
+                    html.Span(f"{number(pct, language, 1)}%", className="cw-progress-text"),
+                ]),
+            ]),
+            html.Div(className="cw-stats cw-stats-col", children=[
+                html.Div([html.Span(number(shown["waiting"], language), className="cw-headline"),
+                          html.Span(t("waiting", language), className="cw-stat-label")], className="cw-stat"),
+                html.Div([html.Span(avg, className="cw-stat-num"),
+                          html.Span(t("avg_wait", language), className="cw-stat-label")], className="cw-stat"),
+            ]),
+        ]),
+        html.Div(className="cw-mpp-agencies", children=[
+            html.Div(t("queue_by_agency", language), className="cw-section-title"),
+            header,
+            html.Div([agency_row(a, language) for a in shown["agencies"]], className="cw-agency-rows cw-fit"),
+        ]),
+    ]
+
+
+def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+    register_live(app, reader, settings, "mpp", view, render)
+    register_live(app, reader, settings, "mpp-chart", chart_view, chart_patch, prop="figure")

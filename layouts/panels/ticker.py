@@ -1,0 +1,81 @@
+"""The ticker: the latest incidents and citizen reports, newest first, one line each.
+
+It is the wall's "what just happened" column: time (in the city's zone), what kind of event,
+how severe or in what state, where, and the text. It follows both incidents and reports,
+so its frame ages with the newer of the two families (``incidents+waste``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dash import Dash, html
+
+from layouts.frame import SEVERITY_SHAPES, empty, live_part, register_live, seen
+from layouts.i18n import t
+from layouts.ports import CityReader, ViewSettings
+
+FAMILY = "incidents+waste"
+ROWS = 20
+TOPIC_SHAPES = {"waste": "▣", "drainage": "≈", "other": "•"}
+
+
+def body(instance: str, settings: ViewSettings) -> list[Any]:
+    return live_part("ticker", instance, "cw-ticker")
+
+
+def local_time(iso: str | None, tz: str) -> str:
+    """``HH:MM`` in the city's zone; the zone label sits once in the panel, not on every line."""
+    if not iso:
+        return "–"
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return "–"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M")
+
+
+def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+    lines = [line for line in ((picture or {}).get("ticker") or []) if isinstance(line, dict)]
+    lines.sort(key=lambda line: str(line.get("t") or ""), reverse=True)
+    return {
+        "has_data": bool(lines) or seen(picture, "incidents") or seen(picture, "waste"),
+        "lines": [
+            {"id": line.get("id", ""), "time": local_time(line.get("t"), settings.timezone), "kind": line.get("kind") or "incident",
+             "severity": line.get("severity"), "topic": line.get("topic"), "status": line.get("status") or "",
+             "kecamatan": line.get("kecamatan") or "–", "text": line.get("text") or ""}
+            for line in lines[:ROWS]
+        ],
+    }
+
+
+def line_row(line: dict[str, Any], language: str) -> html.Div:
+    if line["kind"] == "incident":
+        severity = line["severity"] or "medium"
+        badge = html.Span(f"{SEVERITY_SHAPES.get(severity, '●')} {t(severity, language)}", className=f"cw-sev sev-{severity}")
+    else:
+        topic = line["topic"] or "other"
+        badge = html.Span(f"{TOPIC_SHAPES.get(topic, '•')} {t('topic_' + topic, language)}", className=f"cw-topic topic-{topic}")
+    return html.Div(className=f"cw-tick kind-{line['kind']}", **{"data-event": line["id"]}, children=[
+        html.Span(line["time"], className="cw-tick-time"),
+        html.Span(t(line["kind"], language), className=f"cw-kind kind-{line['kind']}"),
+        badge,
+        html.Span(t(line["status"], language), className=f"cw-status st-{line['status']}"),
+        html.Span(line["kecamatan"], className="cw-where"),
+        html.Span(line["text"], className="cw-desc"),
+    ])
+
+
+def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    language = settings.language
+    if not shown["has_data"]:
+        return [empty(language)]
+    return [html.Div([line_row(line, language) for line in shown["lines"]], className="cw-ticks cw-fit")]
+
+
+def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+    register_live(app, reader, settings, "ticker", view, render)

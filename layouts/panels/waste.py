@@ -1,0 +1,113 @@
+"""Waste: the fullest TPS (temporary waste sites) and the citizens' open waste reports.
+
+Two questions drive this screen in the morning briefing: which sites need a truck first, and
+where the complaints pile up. So: the fullest sites as bars (the over-threshold ones marked
+by a word and shape, not only red), open reports per kecamatan, and how fast reports are
+closed (count resolved and the median time to resolve).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, html
+
+from layouts.frame import empty, live_part, part, register_live, seen
+from layouts.i18n import number, t
+from layouts.ports import CityReader, ViewSettings
+
+FAMILY = "waste"
+TOP_SITES = 12
+TOP_KECAMATAN = 15
+
+
+def body(instance: str, settings: ViewSettings) -> list[Any]:
+    return live_part("waste", instance, "cw-waste")
+
+
+def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+    waste = part(picture, "waste")
+    containers = waste.get("containers") or []
+    by_kec = sorted((waste.get("reports_open_by_kecamatan") or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    return {
+        "has_data": seen(picture, FAMILY),
+        "sites": [
+            {"id": c.get("id", ""), "name": c.get("name") or c.get("id", "–"), "kecamatan": c.get("kecamatan") or "",
+             "fill": round(float(c.get("fill") or 0.0), 3), "full": bool(c.get("over_threshold"))}
+            for c in containers[:TOP_SITES]
+        ],
+        "site_count": len(containers),
+        "over_threshold": waste.get("over_threshold", 0),
+        "reports_open": waste.get("reports_open", 0),
+        "reports_resolved": waste.get("reports_resolved", 0),
+        "median_resolve_h": waste.get("median_resolve_h"),
+        "by_kecamatan": by_kec[:TOP_KECAMATAN],
+    }
+
+
+def _stat(value: str, label: str, headline: bool = False) -> html.Div:
+    return html.Div([html.Span(value, className="cw-headline" if headline else "cw-stat-num"),
+                     html.Span(label, className="cw-stat-label")], className="cw-stat")
+
+
+def site_row(site: dict[str, Any], language: str) -> html.Div:
+    pct = min(max(site["fill"], 0.0), 1.0) * 100
+    label = f"{number(pct, language)}%"
+    return html.Div(
+        className="cw-bar-row" + (" is-full" if site["full"] else ""),
+        **{"data-site": site["id"]},
+        children=[
+            html.Div([html.Span(site["name"], className="cw-bar-name"), html.Span(site["kecamatan"], className="cw-bar-sub")],
+                     className="cw-bar-label"),
+            html.Div(html.Div(className="cw-bar-fill", style={"width": f"{pct:.1f}%"}), className="cw-bar-track"),
+            html.Span(("■ " if site["full"] else "") + label, className="cw-bar-value"),
+        ],
+    )
+
+
+def kecamatan_row(name: str, count: int, most: int, language: str) -> html.Div:
+    return html.Div(
+        className="cw-bar-row cw-bar-row-compact",
+        children=[
+            html.Span(name, className="cw-bar-name"),
+            html.Div(html.Div(className="cw-bar-fill cw-bar-reports", style={"width": f"{100 * count / max(most, 1):.1f}%"}),
+                     className="cw-bar-track"),
+            html.Span(number(count, language), className="cw-bar-value"),
+        ],
+    )
+
+
+def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    language = settings.language
+    if not shown["has_data"]:
+        return [empty(language)]
+    median = shown["median_resolve_h"]
+    median_text = "–" if median is None else f"{number(median, language, 1)} {t('hours_short', language)}"
+    most = max((c for _, c in shown["by_kecamatan"]), default=1)
+    return [
+        html.Div(
+            className="cw-stats",
+            children=[
+                _stat(number(shown["over_threshold"], language), f"{t('tps_full', language)} / {number(shown['site_count'], language)}", True),
+                _stat(number(shown["reports_open"], language), t("reports_open", language), True),
+                _stat(number(shown["reports_resolved"], language), t("reports_resolved", language)),
+                _stat(median_text, t("median_resolve", language)),
+            ],
+        ),
+        html.Div(
+            className="cw-columns",
+            children=[
+                html.Div([html.Div(t("tps_fill", language), className="cw-section-title"),
+                          html.Div([site_row(s, language) for s in shown["sites"]], className="cw-bars cw-fit")],
+                         className="cw-column"),
+                html.Div([html.Div(t("open_by_kecamatan", language), className="cw-section-title"),
+                          html.Div([kecamatan_row(n, c, most, language) for n, c in shown["by_kecamatan"]], className="cw-bars cw-fit")
+                          if shown["by_kecamatan"] else html.Div("0", className="cw-muted")],
+                         className="cw-column"),
+            ],
+        ),
+    ]
+
+
+def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+    register_live(app, reader, settings, "waste", view, render)

@@ -1,0 +1,501 @@
+"""The wall in a real Chromium at 1920 x 1080: every screen legible, filled, still and offline.
+
+One app runs in-process (uvicorn in a thread) on a memory store filled the way production
+fills it: the simulator's Smart Data Models payloads, through the normalizer, into
+``CityState.accept``, replayed over the last hours so trends and the MPP's hourly curve exist,
+and kept moving by a feeder thread while the browser looks. One browser page then visits
+every ``/screen/<n>`` and checks what an operator 4 m away depends on:
+
+- the configured panels are there and show data (not the "no data yet" text);
+- nothing scrolls, no element leaves its panel, no text is cut by the screen's edge (on the
+  spanned map, that edge is a bezel);
+- every visible text is at least 18 CSS px, headline numbers at least 48 px;
+- no request leaves 127.0.0.1, and the page logs no error.
+
+The helpers at the top (``city_store``, ``serve``) are also what ``scripts/screenshots.py``
+uses, so the docs show exactly what is tested.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dashboard.app import create_app
+from dashboard.config import Config, load_config
+from dashboard.picture import sample_kpis
+from dashboard.runtime import build_normalizer
+from dashboard.state import CityState
+from dashboard.store.memory import MemoryStore
+from feeds.simulator import default_simulator
+
+HOST = "127.0.0.1"
+ISO = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
+#: Panels with a headline number that must read from across the room (>= 48 px).
+HEADLINED = {"clock", "incident_queue", "incidents_map", "drainage", "waste", "mpp", "kpis"}
+NO_DATA = ("Belum ada data", "No data yet")
+CALLBACKS = re.compile(r"/_dash-update-component(\?|$)")  # Dash adds ?endId=...
+
+
+# --- a realistic city ---------------------------------------------------------------------
+def _weekday_shift(now: datetime, config: Config) -> timedelta:
+    """How far back the simulator's clock runs so its "today" is a working day.
+
+    The MPP is closed at weekends; a test or a screenshot taken on a Sunday should still
+    show a working MPP. The day chosen is as busy as today by the config (the picture
+    takes today's target from today), and the payloads' times are moved forward by the
+    same amount, so for the store everything happened in the last hours.
+    """
+    busy = set(config.mpp.busy_weekdays)
+    local = now.astimezone(ZoneInfo(config.city.timezone))
+
+    def is_busy(day: datetime) -> bool:
+        return day.strftime("%A").lower() in busy
+
+    days = 0
+    while (local - timedelta(days=days)).weekday() >= 5 or is_busy(local - timedelta(days=days)) != is_busy(local):
+        days += 1
+    return timedelta(days=days)
+
+
+def _shift_times(value: Any, delta: timedelta) -> Any:
+    """Every ISO timestamp in a payload, moved by ``delta`` (keeps the payload's own format)."""
+    if not delta:
+        return value
+    if isinstance(value, dict):
+        return {k: _shift_times(v, delta) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shift_times(v, delta) for v in value]
+    if isinstance(value, str):
+        match = ISO.match(value)
+        if match:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00")) + delta
+            if match.group(3) == "Z":
+                return f"{moment.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+            return moment.isoformat()
+    return value
+
+
+class City:
+    """A memory store fed by the simulator through the real ingest path, and kept moving."""
+
+    def __init__(self, config: Config, seed: int = 7) -> None:
+        self.config = config
+        self.store = MemoryStore()
+        self.state = CityState(self.store, config)
+        self.normalizer = build_normalizer(config)
+        self.simulator = default_simulator(rng_seed=seed)
+        self.shift = _weekday_shift(datetime.now(timezone.utc), config)
+        self.rejected = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def feed(self, messages: list[tuple[str, dict[str, Any]]]) -> int:
+        accepted = 0
+        for _topic, payload in messages:
+            try:
+                self.state.accept(self.normalizer.decode(json.dumps(_shift_times(payload, self.shift))))
+                accepted += 1
+            except Exception:  # a simulator message the normalizer refuses is not this test's concern
+                self.rejected += 1
+        return accepted
+
+    def replay(self, hours: float = 6.5, step_s: float = 120.0, downpour_h: float | None = None) -> City:
+        """The last ``hours`` of the city, so trends and the hourly MPP curve have history.
+
+        ``downpour_h``: a heavy rain that began that many hours ago (drains rise to Siaga
+        and Awas, flood reports follow), for screenshots of the flood alert.
+        """
+        end = datetime.now(timezone.utc) - self.shift
+        t = end - timedelta(hours=hours)
+        self.feed(self.simulator.initial_state(t))
+        rain_at = None if downpour_h is None else end - timedelta(hours=downpour_h)
+        while t < end:
+            t = min(end, t + timedelta(seconds=step_s))
+            if rain_at is not None and t >= rain_at:
+                self.simulator.start_rain(t, mm_per_h=24.0, minutes=downpour_h * 60 + 30)
+                rain_at = None
+            self.feed(self.simulator.next_messages(t))
+        sample_kpis(self.store, self.config)
+        self._feed_health(connected=True)
+        return self
+
+    def _feed_health(self, connected: bool, received: int = 0) -> None:
+        now = datetime.now(timezone.utc).isoformat()
+        if not received:  # first report: plausible totals of a morning's traffic
+            self.state.record_feed("mqtt", {"received": 41_870, "accepted": 41_602, "duplicates": 231, "rejected": 37,
+                                            "rejected.unknown_type": 21, "rejected.missing_field": 16},
+                                   {"connected": connected, "last_message_at": now, "gaps": []})
+            self.state.record_feed("redis", {"received": 3_120, "accepted": 3_118, "duplicates": 2},
+                                   {"connected": connected, "last_message_at": now, "gaps": []})
+            return
+        self.state.record_feed("mqtt", {"received": received, "accepted": received},
+                               {"connected": connected, "last_message_at": now, "gaps": []})
+
+    def start(self) -> City:
+        """Keep the city moving (the simulator's natural ~2 messages a second)."""
+        def run() -> None:
+            while not self._stop.wait(1.0):
+                n = self.feed(self.simulator.next_messages(datetime.now(timezone.utc) - self.shift))
+                self._feed_health(True, n or 1)
+
+        self._thread = threading.Thread(target=run, name="city-feeder", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(config: Config, store: Any) -> Iterator[str]:
+    """The app on a free loopback port in a thread; yields its base URL.
+
+    Dash's FastAPI backend finishes its own set-up (asset list, inline scripts) on the first
+    ``/_dash-*`` request, so one is made before any browser sees a page.
+    """
+    import uvicorn
+
+    app = create_app(config, store)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app.server, host=HOST, port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="citywall-web", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the web server did not start")
+        time.sleep(0.05)
+    base = f"http://{HOST}:{port}"
+    with urllib.request.urlopen(f"{base}/_dash-layout", timeout=10) as response:
+        response.read()
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+# --- what a screen must satisfy, measured in the page ---------------------------------------
+CHECKS_JS = """
+(headlined) => {
+  const vw = window.innerWidth, vh = window.innerHeight;
+  const doc = document.documentElement;
+  const out = {scroll: [doc.scrollWidth, doc.scrollHeight, vw, vh], small: [], cut: [], overflow: [], panels: {}};
+  const shown = r => r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0 && r.left < vw && r.top < vh;
+  const label = el => (el.getAttribute('class') || el.tagName).toString().slice(0, 60);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const text = node.textContent.trim();
+    const el = node.parentElement;
+    if (!text || !el || el.closest('script, style, noscript, title')) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden') continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    // what is painted: the text's boxes clipped by the overflow-hiding ancestors inside its
+    // panel (an ellipsis is intended); the panel and the screen do not count as clips, so
+    // text that runs past its panel or the screen's edge (on a span: a bezel) is caught
+    const clips = [];
+    for (let a = el; a && !a.hasAttribute('data-panel') && !a.hasAttribute('data-screen') && a !== document.body; a = a.parentElement) {
+      const cs = getComputedStyle(a);
+      if (cs.overflowX !== 'visible' || cs.overflowY !== 'visible') clips.push(a.getBoundingClientRect());
+    }
+    const rects = Array.from(range.getClientRects()).map(r => {
+      let x0 = r.left, y0 = r.top, x1 = r.right, y1 = r.bottom;
+      for (const c of clips) { x0 = Math.max(x0, c.left); y0 = Math.max(y0, c.top); x1 = Math.min(x1, c.right); y1 = Math.min(y1, c.bottom); }
+      return {left: x0, top: y0, right: x1, bottom: y1, width: x1 - x0, height: y1 - y0};
+    }).filter(shown);
+    if (!rects.length) continue;
+    const size = parseFloat(style.fontSize);
+    if (size < 18) out.small.push([text.slice(0, 40), size, label(el)]);
+    for (const r of rects) {
+      // text the screen's edge cuts through: on a spanned panel that edge is a bezel
+      if (r.left < -1 || r.top < -1 || r.right > vw + 1 || r.bottom > vh + 1) {
+        out.cut.push([text.slice(0, 40), Math.round(r.left), Math.round(r.top), Math.round(r.right), Math.round(r.bottom)]);
+        break;
+      }
+    }
+  }
+  document.querySelectorAll('[data-panel]').forEach(panel => {
+    const name = panel.getAttribute('data-panel');
+    const box = panel.getBoundingClientRect();
+    const body = panel.querySelector('.cw-panel-body');
+    const info = out.panels[name] = out.panels[name] || {count: 0, empty: false, text: 0, updated: [], stale: [], headline: null};
+    info.count += 1;
+    info.empty = info.empty || !!panel.querySelector('.cw-empty');
+    info.text += body ? body.innerText.trim().length : 0;
+    info.updated.push(panel.getAttribute('data-updated-at'));
+    info.stale.push(panel.getAttribute('data-stale'));
+    panel.querySelectorAll('*').forEach(el => {
+      if (el.closest('svg') && el.tagName.toLowerCase() !== 'svg') return;   // plotly's own layers
+      const r = el.getBoundingClientRect();
+      if (!r.width || !r.height) return;
+      if (r.left < box.left - 1 || r.top < box.top - 1 || r.right > box.right + 1 || r.bottom > box.bottom + 1)
+        out.overflow.push([name, label(el), Math.round(r.right - box.right), Math.round(r.bottom - box.bottom)]);
+    });
+    if (headlined.includes(name)) {
+      const sizes = Array.from(panel.querySelectorAll('.cw-headline'))
+        .filter(el => shown(el.getBoundingClientRect()))
+        .map(el => parseFloat(getComputedStyle(el).fontSize));
+      if (sizes.length) info.headline = Math.min(...(info.headline === null ? sizes : [info.headline, ...sizes]));
+    }
+  });
+  return out;
+}
+"""
+
+READY_JS = """
+() => {
+  const panels = Array.from(document.querySelectorAll('[data-panel]'));
+  if (!panels.length) return false;
+  return panels.every(p => {
+    const body = p.querySelector('.cw-panel-body');
+    if (!body || !body.innerText.trim()) return false;
+    if (p.querySelector('.dash-graph') && !p.querySelector('.main-svg')) return false;
+    return p.getAttribute('data-panel') === 'clock' || p.getAttribute('data-updated-at') !== '';
+  });
+}
+"""
+
+
+# --- fixtures ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return load_config()
+
+
+@pytest.fixture(scope="module")
+def wall_url(config: Config) -> Iterator[str]:
+    city = City(config).replay().start()
+    try:
+        with serve(config, city.store) as base:
+            yield base
+    finally:
+        city.stop()
+
+
+@pytest.fixture
+def traffic() -> dict[str, list[str]]:
+    """Everything the pages asked for, and every error they logged."""
+    return {"requests": [], "errors": []}
+
+
+@pytest.fixture
+def screen_page(browser: Any, traffic: dict[str, list[str]]) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    page.on("request", lambda r: traffic["requests"].append(r.url))
+    page.on("websocket", lambda ws: traffic["requests"].append(ws.url))
+    page.on("pageerror", lambda e: traffic["errors"].append(f"pageerror: {e}"))
+    page.on("console", lambda m: traffic["errors"].append(f"console: {m.text}") if m.type == "error" else None)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def assert_offline_and_quiet(traffic: dict[str, list[str]]) -> None:
+    """Everything the page loaded came from 127.0.0.1, and it logged no error."""
+    assert traffic["requests"], "no requests were recorded"
+    outside = sorted({u for u in traffic["requests"]
+                      if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname != HOST})
+    assert not outside, f"requests to other hosts: {outside[:10]}"
+    assert not traffic["errors"], "\n".join(traffic["errors"][:10])
+
+
+def _open(page: Any, url: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_function(READY_JS, timeout=15_000, polling=100)
+
+
+# --- tests ---------------------------------------------------------------------------------
+@pytest.mark.browser
+def test_every_screen_legible_filled_and_still(screen_page: Any, wall_url: str, config: Config,
+                                               traffic: dict[str, list[str]]) -> None:
+    started = time.monotonic()
+    problems: list[str] = []
+    for screen in range(1, config.wall.screen_count + 1):
+        span = config.span_at(screen)
+        expected = {span.panel} if span else set(config.screens.get(screen, []))
+        _open(screen_page, f"{wall_url}/screen/{screen}")
+        screen_page.wait_for_timeout(150)  # one frame for the fit pass after the last update
+        found = screen_page.evaluate(CHECKS_JS, sorted(HEADLINED))
+        where = f"/screen/{screen}"
+        if screen_page.locator(f'[data-screen="{screen}"]').count() != 1:
+            problems.append(f"{where}: no data-screen root")
+        missing = expected - set(found["panels"])
+        if missing:
+            problems.append(f"{where}: panels missing {sorted(missing)}")
+        for name, info in found["panels"].items():
+            if info["empty"] or not info["text"]:
+                problems.append(f"{where}: {name} shows no data")
+            if name != "clock" and "" in info["updated"]:
+                problems.append(f"{where}: {name} has no data-updated-at")
+            # a spanned panel's headline sits on its first screen; the others show its map
+            has_head = span is None or screen == span.top_left
+            if name in HEADLINED and has_head and (info["headline"] is None or info["headline"] < 48):
+                problems.append(f"{where}: {name} headline {info['headline']} px (needs >= 48)")
+        sw, sh, vw, vh = found["scroll"]
+        if sw > vw or sh > vh:
+            problems.append(f"{where}: page scrolls ({sw}x{sh} in {vw}x{vh})")
+        problems += [f"{where}: text {t!r} at {s}px in {c}" for t, s, c in found["small"][:5]]
+        problems += [f"{where}: text {t!r} cut by the screen edge at {box}" for t, *box in found["cut"][:5]]
+        problems += [f"{where}: {n}: {c} overflows its panel by {dx},{dy} px" for n, c, dx, dy in found["overflow"][:5]]
+    assert not problems, "\n".join(problems)
+    assert_offline_and_quiet(traffic)
+    assert time.monotonic() - started < 60, "24 screens should take well under a minute"
+
+
+@pytest.mark.browser
+def test_wall_preview_shows_all_screens(browser: Any, wall_url: str, config: Config, traffic: dict[str, list[str]]) -> None:
+    wall = config.wall
+    canvas_w = wall.columns * (wall.screen_width_px + wall.bezel_px) - wall.bezel_px
+    canvas_h = wall.rows * (wall.screen_height_px + wall.bezel_px) - wall.bezel_px
+    context = browser.new_context(viewport={"width": math.ceil(canvas_w / 4), "height": math.ceil(canvas_h / 4)})
+    page = context.new_page()
+    page.on("request", lambda r: traffic["requests"].append(r.url))
+    page.on("pageerror", lambda e: traffic["errors"].append(f"pageerror: {e}"))
+    page.on("console", lambda m: traffic["errors"].append(f"console: {m.text}") if m.type == "error" else None)
+    try:
+        _open(page, f"{wall_url}/wall?scale=0.25")
+        screens = page.eval_on_selector_all("[data-screen]", "els => els.map(e => e.getAttribute('data-screen'))")
+        assert sorted(map(int, screens)) == list(range(1, config.wall.screen_count + 1))
+        panels = page.eval_on_selector_all("[data-panel]", "els => els.map(e => e.getAttribute('data-panel'))")
+        configured = {p for ps in config.screens.values() for p in ps} | {s.panel for s in config.spans}
+        assert configured <= set(panels)
+        assert page.locator("[data-panel=incidents_map] .main-svg").count() >= 1
+        width = page.evaluate("document.querySelector('.cw-wall').getBoundingClientRect().width")
+        assert abs(width - canvas_w / 4) <= 1, "the preview is the whole canvas at a quarter"
+        sw, sh = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+        assert sw <= math.ceil(canvas_w / 4) and sh <= math.ceil(canvas_h / 4), "the preview fits without scrolling"
+        page.goto(f"{wall_url}/wall?scale=0.25&identify=1", wait_until="domcontentloaded")
+        page.wait_for_selector(".cw-identify")
+        assert page.locator(".cw-identify").count() == config.wall.screen_count
+    finally:
+        context.close()
+    assert_offline_and_quiet(traffic)
+
+
+@pytest.mark.browser
+def test_stale_panels_keep_their_values_and_clear_by_themselves(browser: Any, config: Config) -> None:
+    """Feeds stop: within two intervals the panel is marked stale, values kept; data again: fresh."""
+    from feeds.events import Incident
+
+    quick = config.model_copy(update={"thresholds": config.thresholds.model_copy(update={"stale_after_s": 3, "stale_after_family_s": {}})})
+    city = City(quick).replay(hours=1.0, step_s=180)
+    counter = iter(range(1_000_000))
+
+    def alert() -> None:
+        city.state.accept(Incident(id=f"urn:ngsi-ld:Alert:stale-test-{next(counter)}", observed_at=datetime.now(timezone.utc),
+                                   source_type="Alert", category="traffic", severity="high", kecamatan="Sukajadi",
+                                   lat=0.517, lon=101.438, description="Uji data tertunda"))
+
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        with serve(quick, city.store) as base:
+            alert()
+            _open(page, f"{base}/screen/4")
+            frame = page.locator('[data-panel="incident_queue"]')
+            page.wait_for_function("() => document.querySelector('[data-panel=incident_queue]').dataset.stale === 'false'", timeout=5_000)
+            rows = frame.locator(".cw-row").count()
+            assert rows > 0
+            started = time.monotonic()
+            page.wait_for_function("() => document.querySelector('[data-panel=incident_queue]').dataset.stale === 'true'", timeout=8_000)
+            assert time.monotonic() - started <= 2 * 3 + 1, "stale within two expected intervals"
+            assert frame.locator(".cw-row").count() == rows, "a stale panel keeps its last values"
+            assert frame.locator(".cw-stale-badge").is_visible()
+            alert()
+            page.wait_for_function("() => document.querySelector('[data-panel=incident_queue]').dataset.stale === 'false'", timeout=5_000)
+            assert "Uji data tertunda" in frame.inner_text()
+            # the clock has no feed to lose: it never turns stale, even next to stale KPIs
+            _open(page, f"{base}/screen/1")
+            page.wait_for_function("() => document.querySelector('[data-panel=kpis]').dataset.stale === 'true'", timeout=8_000)
+            assert page.get_attribute('[data-panel="clock"]', "data-stale") == "false"
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_a_screen_rides_out_a_server_outage(browser: Any, wall_url: str) -> None:
+    """Callbacks fail for a while: the page keeps its content, then carries on by itself."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    in_flight: set[Any] = set()
+    page.on("request", lambda r: in_flight.add(r) if "_dash-update-component" in r.url else None)
+    page.on("requestfinished", lambda r: in_flight.discard(r))
+    page.on("requestfailed", lambda r: in_flight.discard(r))
+    try:
+        _open(page, f"{wall_url}/screen/13")
+        page.route(CALLBACKS, lambda route: route.abort())
+        deadline = time.monotonic() + 15
+        while in_flight and time.monotonic() < deadline:  # let what was already on its way land
+            page.wait_for_timeout(100)
+        page.wait_for_timeout(300)
+        before = page.inner_text('[data-panel="ticker"] .cw-panel-body')
+        page.wait_for_timeout(3_000)  # every poll in these seconds fails
+        during = page.inner_text('[data-panel="ticker"] .cw-panel-body')
+        assert during.strip() and during == before, "a failed callback must not blank or change the page"
+        page.unroute(CALLBACKS)
+        page.wait_for_function("(before) => document.querySelector('[data-panel=ticker] .cw-panel-body').innerText !== before",
+                               arg=before, timeout=10_000)
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_kiosk_reload_is_scheduled_in_wib_and_waits_for_the_server(browser: Any, wall_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        _open(page, f"{wall_url}/screen/4")
+        # 02:59:30 WIB on 5 July 2024 -> 03:00:00 WIB the same night; 03:00:20 -> the next night
+        before = datetime(2024, 7, 4, 19, 59, 30, tzinfo=timezone.utc).timestamp() * 1000
+        after = datetime(2024, 7, 4, 20, 0, 20, tzinfo=timezone.utc).timestamp() * 1000
+        due = page.evaluate("([a, b]) => [citywall.nextReload('03:00', 'Asia/Jakarta', a), citywall.nextReload('03:00', 'Asia/Jakarta', b)]",
+                            [before, after])
+        assert due[0] - before == 30_000
+        assert due[1] - after == 24 * 3_600_000 - 20_000
+        page.evaluate("window.__marker = 1")
+        with page.expect_navigation(timeout=10_000):
+            page.evaluate("citywall.reloadWhenServerAnswers()")
+        assert page.evaluate("window.__marker === undefined"), "the page was reloaded"
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_a_kiosk_of_another_size_shows_the_whole_screen(browser: Any, wall_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        _open(page, f"{wall_url}/screen/4")
+        page.wait_for_function("() => document.querySelector('.cw-kiosk').style.transform !== ''", timeout=5_000)
+        box = page.evaluate("(() => { const r = document.querySelector('.cw-kiosk').getBoundingClientRect(); return [r.width, r.height]; })()")
+        assert abs(box[0] - 1280) <= 2 and abs(box[1] - 720) <= 2
+        assert page.evaluate("document.documentElement.scrollHeight <= innerHeight && document.documentElement.scrollWidth <= innerWidth")
+    finally:
+        context.close()
