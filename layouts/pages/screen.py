@@ -10,6 +10,7 @@ import dash
 from dash import html
 
 from layouts.i18n import t
+from layouts.live import page_parts
 from layouts.ports import ViewSettings
 from layouts.screens import identify as identify_mark, screen_content
 
@@ -25,6 +26,7 @@ def register(settings: ViewSettings) -> None:
         content = [screen_content(screen, settings)]
         if identify not in ("0", "", "false"):
             content.append(identify_mark(screen))
+        content.append(page_parts(content))
         return html.Div(
             content,
             className="cw-screen cw-kiosk",

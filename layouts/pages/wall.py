@@ -10,6 +10,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
+from layouts.live import page_parts
 from layouts.ports import ViewSettings
 from layouts.screens import identify as identify_mark, screen_body, span_block
 
@@ -56,6 +57,7 @@ def register(settings: ViewSettings) -> None:
             factor = min(max(float(scale), 0.05), 4.0)
         except ValueError:
             factor = 1.0
-        return canvas(settings, factor, identify not in ("0", "", "false"))
+        wall = canvas(settings, factor, identify not in ("0", "", "false"))
+        return html.Div([wall, page_parts(wall)])
 
     dash.register_page("wall", path="/wall", layout=layout, title=f"citywall – {settings.city_name}")
