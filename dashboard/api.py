@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from dashboard.reader import PictureCache
+from layouts.live import PUSH_STATS
 
 STARTED = time.time()
 
@@ -74,3 +75,7 @@ class _StoreCollector:
         yield GaugeMetricFamily("citywall_state_version", "Store version (grows with every change)", value=store.version())
         picture = self.reader.picture()
         yield GaugeMetricFamily("citywall_open_incidents", "Open incidents", value=picture["incidents"]["open_count"])
+        for key, help_text in (("batches", "Websocket push batches sent by this process"),
+                               ("parts", "Panel parts pushed by this process"),
+                               ("bytes", "JSON bytes of pushed panel parts")):
+            yield CounterMetricFamily(f"citywall_push_{key}", help_text, value=PUSH_STATS[key])

@@ -12,7 +12,6 @@ import logging
 import signal
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = command("demo", _demo, "everything in one process: embedded broker, simulator, ingest, web")
     _web_options(demo)
     demo.add_argument("--mqtt-url", default=None, help="use this broker instead of the embedded one")
-    demo.add_argument("--rate", type=float, default=DEMO_RATE, help="simulated messages per second")
+    demo.add_argument("--rate", type=float, default=DEMO_RATE, help="simulated messages per second (0: no simulator)")
     _web_options(command("serve", _serve, "the web server alone, reading the configured store"))
     command("ingest", _ingest, "the feed adapters alone, writing to the configured store")
     sim = command("simulate", _simulate, "publish simulated city traffic to MQTT or a Redis stream")
@@ -56,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--rate", type=float, default=DEMO_RATE)
     sim.add_argument("--duration", type=float, default=None, help="seconds (default: until interrupted)")
     sim.add_argument("--url", default=None, help="broker or Redis URL (default: from the config)")
+    _bench_options(command("bench", _bench, "benchmarks: ingest throughput, store memory over a soak"))
     check = sub.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("path", nargs="?", default=None)
     check.set_defaults(run=_check_config, config=None)
@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
 def _web_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default=None, help="listen address (default: server.host)")
     p.add_argument("--port", type=int, default=None, help="listen port (default: server.port)")
+
+
+def _bench_options(p: argparse.ArgumentParser) -> None:
+    from dashboard.bench import add_arguments
+
+    add_arguments(p)
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -99,7 +105,8 @@ def _demo(config: Config, args: argparse.Namespace) -> int:
         update={"mqtt": config.feeds.mqtt.model_copy(update={"url": mqtt_url})})})
     store = open_store(config)
     ingest = start_ingest(config, store, mqtt_protocol=protocol)
-    _start_simulator(config, mqtt_url, args.rate, stop)
+    if args.rate > 0:
+        _start_simulator(config, mqtt_url, args.rate, stop)
     host, port = args.host or config.server.host, args.port or config.server.port
     _print_urls(config, host, port, mqtt_url, embedded=broker is not None)
     try:
@@ -155,6 +162,12 @@ def _simulate(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(config: Config, args: argparse.Namespace) -> int:
+    from dashboard.bench import run
+
+    return run(config, args)
+
+
 # --- helpers ----------------------------------------------------------------------------------
 def _start_simulator(config: Config, mqtt_url: str, rate: float, stop: threading.Event) -> None:
     from feeds import simulator
@@ -186,8 +199,8 @@ def _wait_for_signal() -> None:
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
-    while not done.wait(1.0):
-        time.sleep(0)
+    while not done.wait(1.0):  # a timed wait lets the signal handler run promptly
+        pass
 
 
 if __name__ == "__main__":

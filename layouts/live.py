@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update, set_props
+from dash._utils import to_json
 from dash.exceptions import PreventUpdate
 
 from layouts.frame import LIVE_PARTS, live_ids, signature
@@ -33,6 +34,10 @@ from layouts.ports import CityReader, ViewSettings
 
 MIN_GAP_S = 0.025
 HEARTBEAT_S = 2.0
+PARTS_CHECK_S = 10.0
+
+#: What the push has sent from this process (read by ``/metrics``): batches, parts, JSON bytes.
+PUSH_STATS = {"batches": 0, "parts": 0, "bytes": 0}
 
 
 def live_components(settings: ViewSettings) -> html.Div:
@@ -105,42 +110,60 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, push: bool =
 async def _push_loop(websocket: Any, reader: CityReader, settings: ViewSettings) -> None:
     """Until the page goes away: wait for a change, send what changed for this page.
 
-    The loop runs on the connection, not the page: it asks the browser which live parts the
-    page holds (``cw-parts``) at every heartbeat, so a page change is followed within one.
+    The loop runs on the connection, not the page: a side task asks the browser which live
+    parts the page holds (``cw-parts``) now and then, so a page change is followed, and a
+    browser busy rendering never holds up the next push.
     """
+    page = _PageParts()
+    watcher = asyncio.create_task(page.follow(websocket))
     shown: dict[tuple[str, str], str] = {}
     fresh_sent: Any = None
     version = -1
-    last = 0.0
-    parts: list[tuple[str, str]] = []
-    known: Any = None
-    next_parts_check = 0.0
-    while not websocket.is_shutdown:
-        if time.monotonic() >= next_parts_check:
-            next_parts_check = time.monotonic() + HEARTBEAT_S
+    try:
+        while not websocket.is_shutdown:
+            if page.changed:
+                page.changed, shown = False, {}
             try:
-                current = await websocket.get_prop("cw-parts", "data", timeout=HEARTBEAT_S)
-            except TimeoutError:  # the page is still rendering: ask again at the next heartbeat
-                current = known
-            if current != known:
-                known, shown = current, {}
-                parts = [tuple(p) for p in current or [] if p and p[0] in LIVE_PARTS]
-        try:
-            picture = await asyncio.to_thread(reader.picture)  # a Redis store answers over the network
-        except Exception:  # the store is away: keep what the page shows, it turns stale by itself
-            await asyncio.sleep(HEARTBEAT_S)
-            continue
-        version = picture.get("version", version)
-        push_changes(picture, settings, parts, shown)
-        families = picture.get("freshness")
-        if families != fresh_sent:
-            fresh_sent = families
-            set_props("cw-fresh", {"data": freshness_message(picture)})
-        last = time.monotonic()
-        await reader.changed(version, HEARTBEAT_S)
-        gap = MIN_GAP_S - (time.monotonic() - last)
-        if gap > 0:
-            await asyncio.sleep(gap)
+                picture = await asyncio.to_thread(reader.picture)  # a Redis store answers over the network
+            except Exception:  # the store is away: keep what the page shows, it turns stale by itself
+                await asyncio.sleep(HEARTBEAT_S)
+                continue
+            version = picture.get("version", version)
+            push_changes(picture, settings, page.parts, shown)
+            families = picture.get("freshness")
+            if families != fresh_sent:
+                fresh_sent = families
+                set_props("cw-fresh", {"data": freshness_message(picture)})
+            last = time.monotonic()
+            await reader.changed(version, HEARTBEAT_S if page.parts else 0.2)
+            gap = MIN_GAP_S - (time.monotonic() - last)
+            if gap > 0:
+                await asyncio.sleep(gap)
+    finally:
+        watcher.cancel()
+
+
+class _PageParts:
+    """The live parts of the page on the other end of one websocket, kept current on the side."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[str, str]] = []
+        self.changed = False
+        self._known: Any = None
+
+    async def follow(self, websocket: Any) -> None:
+        while not websocket.is_shutdown:
+            try:
+                current = await websocket.get_prop("cw-parts", "data", timeout=10.0)
+            except TimeoutError:  # the browser is busy: keep what we have, ask again later
+                current = self._known
+            except Exception:  # the connection went away: the push loop ends with it
+                return
+            if current != self._known:
+                self._known = current
+                self.parts = [tuple(p) for p in current or [] if p and p[0] in LIVE_PARTS]
+                self.changed = True
+            await asyncio.sleep(0.2 if not self.parts else PARTS_CHECK_S)
 
 
 def push_changes(picture: dict[str, Any], settings: ViewSettings, parts: list[tuple[str, str]],
@@ -160,10 +183,15 @@ def push_changes(picture: dict[str, Any], settings: ViewSettings, parts: list[tu
         if shown.get((role, instance)) == digest:
             continue
         content_id, sig_id = live_ids(role, instance)
-        set_props(content_id, {part.prop: part.render(view, settings)})
+        props = {part.prop: part.render(view, settings)}
+        set_props(content_id, props)
         set_props(sig_id, {"data": digest})
+        PUSH_STATS["bytes"] += len(to_json(props))
         shown[(role, instance)] = digest
         sent += 1
+    if sent:
+        PUSH_STATS["batches"] += 1
+        PUSH_STATS["parts"] += sent
     return sent
 
 

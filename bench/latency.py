@@ -1,0 +1,238 @@
+"""Publish-to-visible latency in a real Chromium, idle and under simulated load.
+
+Method (the same one used for other dashboards on this machine, so the numbers compare):
+an Alert with a unique description is published with ``mosquitto_pub -q 1``; a
+MutationObserver in the page records ``Date.now()`` when that text enters
+``document.body.innerText``; the latency is that time minus the time just before
+``mosquitto_pub`` was started. Trials whose text never shows within 5 s count as lost.
+
+It starts its own Mosquitto on a free loopback port, ``citywall demo`` on it (no built-in
+simulator), fills the city for a few seconds, then measures idle; then runs
+``citywall simulate --rate LOAD`` in another process and measures again. It also reports the
+server's CPU, the websocket bytes the page received per update, and what stood in for the
+24 screens (the ``/wall`` page holds all of them in one tab).
+
+    .venv/bin/python bench/latency.py --trials 50 --load 500 --out bench/results/latency.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import psutil
+from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+OBSERVER = """() => {
+    window.__needle = null; window.__seenAt = null;
+    new MutationObserver(() => {
+        if (window.__needle && window.__seenAt === null && document.body.innerText.includes(window.__needle))
+            window.__seenAt = Date.now();
+    }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    port = free_port()
+    conf = workdir / "mosquitto.conf"
+    user = os.environ.get("USER") or "root"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\nuser {user}\n")
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, port
+        time.sleep(0.05)
+    raise RuntimeError("mosquitto did not start")
+
+
+def alert(description: str) -> str:
+    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return json.dumps({"id": f"Alert:bench-{uuid.uuid4().hex[:12]}", "type": "Alert", "category": "security",
+                       "severity": "critical", "location": {"type": "Point", "coordinates": [101.4478, 0.5071]},
+                       "dateIssued": now, "description": description, "alertSource": "bench"})
+
+
+def trial(page: Page, mqtt_port: int, mosquitto_pub: str) -> float | None:
+    needle = f"Uji latensi {uuid.uuid4().hex[:10]}"
+    page.evaluate("(n) => { window.__seenAt = null; window.__needle = n; }", needle)
+    before_ms = time.time() * 1000
+    subprocess.run([mosquitto_pub, "-h", "127.0.0.1", "-p", str(mqtt_port), "-q", "1", "-t", "pekanbaru/incidents",
+                    "-m", alert(needle)], check=True, timeout=10)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            seen = page.evaluate("window.__seenAt")
+        except PlaywrightTimeout:  # the page's main thread is too busy to answer: count as lost
+            return None
+        if seen:
+            return seen - before_ms
+        time.sleep(0.005)
+    return None
+
+
+def push_counters(base: str) -> dict[str, float]:
+    """The server's own count of what it pushed (``citywall_push_*`` at /metrics)."""
+    text = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("citywall_push_") and "_total " in line:
+            name, value = line.split()
+            out[name.removeprefix("citywall_push_").removesuffix("_total")] = float(value)
+    return out
+
+
+def series(name: str, page: Page, trials: int, mqtt_port: int, server: psutil.Process, base: str) -> dict[str, Any]:
+    mosquitto_pub = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
+    server.cpu_percent(None)
+    before = push_counters(base)
+    started = time.monotonic()
+    results = []
+    for _ in range(trials):
+        results.append(trial(page, mqtt_port, mosquitto_pub))
+        time.sleep(0.2)
+    elapsed = time.monotonic() - started
+    cpu = server.cpu_percent(None)
+    after = push_counters(base)
+    batches = after["batches"] - before["batches"]
+    pushed_bytes = after["bytes"] - before["bytes"]
+    seen = sorted(r for r in results if r is not None)
+    try:
+        responsive = page.evaluate("() => new Promise(r => { const t = performance.now(); setTimeout(() => r(performance.now() - t), 0); })")
+    except PlaywrightTimeout:
+        responsive = float("inf")
+    return {
+        "name": name,
+        "trials": trials,
+        "shown": len(seen),
+        "lost": trials - len(seen),
+        "p50_ms": round(statistics.median(seen), 1) if seen else None,
+        "p95_ms": round(seen[max(0, int(0.95 * len(seen)) - 1)], 1) if seen else None,
+        "max_ms": round(seen[-1], 1) if seen else None,
+        "server_cpu_pct_of_one_core": round(cpu, 1),
+        "push_batches_per_s": round(batches / elapsed, 1),
+        "push_bytes_per_s": round(pushed_bytes / elapsed),
+        "push_bytes_per_update": round(pushed_bytes / batches) if batches else 0,
+        "main_thread_settimeout0_ms": round(responsive, 1),
+    }
+
+
+def measure(path: str, trials: int, load: float, keep: bool = False) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="citywall-latency-"))
+    mosquitto, mqtt_port = start_mosquitto(workdir)
+    web_port = free_port()
+    base = f"http://127.0.0.1:{web_port}"
+    mqtt_url = f"mqtt://127.0.0.1:{mqtt_port}"
+    cmd = [sys.executable, "-m", "dashboard.cli"]
+    log = open(workdir / "demo.log", "wb")
+    demo = subprocess.Popen([*cmd, "demo", "--port", str(web_port), "--mqtt-url", mqtt_url, "--rate", "0"],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    loader: subprocess.Popen[bytes] | None = None
+    try:
+        wait_http(f"http://127.0.0.1:{web_port}/healthz")
+        subprocess.run([*cmd, "simulate", "--to", "mqtt", "--url", mqtt_url, "--rate", "200", "--duration", "4"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, timeout=60)
+        server = psutil.Process(demo.pid)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            page.set_default_timeout(10_000)
+            page.goto(f"http://127.0.0.1:{web_port}{path}")
+            page.wait_for_selector("[data-panel] .cw-panel-body *", timeout=30_000)
+            page.wait_for_timeout(3_000)
+            page.evaluate(OBSERVER)
+            idle = series("idle", page, trials, mqtt_port, server, base)
+            loader = subprocess.Popen([*cmd, "simulate", "--to", "mqtt", "--url", mqtt_url, "--rate", str(load)],
+                                      cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            time.sleep(3)
+            loaded = series(f"{load:g} msg/s", page, trials, mqtt_port, server, base)
+            state = json.load(urllib.request.urlopen(f"http://127.0.0.1:{web_port}/api/v1/feeds", timeout=5))
+            browser.close()
+        return {"page": path, "idle": idle, "load": loaded, "feeds": state["feeds"]}
+    finally:
+        for proc in (loader, demo):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(10)
+        mosquitto.terminate()
+        mosquitto.wait(10)
+        log.close()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trials", type=int, default=50)
+    parser.add_argument("--load", type=float, default=500)
+    parser.add_argument("--pages", nargs="+", default=["/screen/4", "/wall?scale=0.25"])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    command = "python bench/latency.py " + " ".join(sys.argv[1:])
+    results = {
+        "command": command,
+        "method": "mosquitto_pub -q 1 of an Alert with a unique description; MutationObserver time when the text "
+                  "is in document.body.innerText, minus the time just before mosquitto_pub started",
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "chromium": "Debian chromium, headless"},
+        "stand_in_for_24_screens": "/wall?scale=0.25 holds all 24 screens (every panel, charts included) in one tab",
+        "runs": [measure(page, args.trials, args.load) for page in args.pages],
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    text = json.dumps(results, indent=2)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    if args.json:
+        print(text)
+    else:
+        for run in results["runs"]:
+            for key in ("idle", "load"):
+                r = run[key]
+                print(f"{run['page']:<18} {r['name']:<12} p50 {r['p50_ms']} ms  p95 {r['p95_ms']} ms  max {r['max_ms']} ms  "
+                      f"lost {r['lost']}/{r['trials']}  server CPU {r['server_cpu_pct_of_one_core']}%  "
+                      f"push {r['push_batches_per_s']}/s, {r['push_bytes_per_update']} B per update")
+        print(f"\n{command}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
