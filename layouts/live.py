@@ -4,8 +4,8 @@ Push. Each open page runs one persistent websocket callback. It waits for the st
 change, reduces the new picture to what each live part on *this* page shows, and sends only
 the parts whose content changed, as ``set_props`` messages, in one batch. Nothing goes back
 and forth per panel, so a change reaches the screen in one server-to-browser hop. Changes
-closer together than ``MIN_GAP_S`` are coalesced: under heavy traffic a page gets at most one
-update per gap, always the newest state. Feed health and freshness change without a new
+closer together than ``MIN_GAP_S`` are coalesced, and a new batch waits until the browser has
+applied the last one: under heavy traffic a page gets fewer updates, always the newest state. Feed health and freshness change without a new
 version, so the loop also wakes every ``HEARTBEAT_S``.
 
 Poll. Every page also holds ``cw-version``; a light callback compares it with the store's
@@ -129,18 +129,33 @@ async def _push_loop(websocket: Any, reader: CityReader, settings: ViewSettings)
                 await asyncio.sleep(HEARTBEAT_S)
                 continue
             version = picture.get("version", version)
-            push_changes(picture, settings, page.parts, shown)
+            sent = push_changes(picture, settings, page.parts, shown)
             families = picture.get("freshness")
             if families != fresh_sent:
                 fresh_sent = families
                 set_props("cw-fresh", {"data": freshness_message(picture)})
             last = time.monotonic()
+            if sent:
+                await _applied(websocket)
             await reader.changed(version, HEARTBEAT_S if page.parts else 0.2)
             gap = MIN_GAP_S - (time.monotonic() - last)
             if gap > 0:
                 await asyncio.sleep(gap)
     finally:
         watcher.cancel()
+
+
+async def _applied(websocket: Any) -> None:
+    """Back-pressure: wait until the browser has worked through what was sent.
+
+    The browser answers a property request only after the updates queued before it, so a
+    page that renders slower than the city changes gets fewer, newer updates instead of a
+    growing backlog that keeps its main thread busy for ever.
+    """
+    try:
+        await websocket.get_prop("cw-push", "id", timeout=10.0)
+    except TimeoutError:
+        pass
 
 
 class _PageParts:
