@@ -26,6 +26,8 @@ from feeds.events import (
 )
 
 HOUSEKEEPING_EVERY_S = 30.0
+HOUSEKEEPING_PAGE = 1_000
+HOUSEKEEPING_MAX = 1_000_000
 
 
 class CityState:
@@ -75,10 +77,19 @@ class CityState:
             self.housekeep(now)
 
     def _drop_resolved(self, kind: str, before: float) -> int:
-        """Resolved items past their keep time; open ones stay however old (the cap bounds them)."""
-        gone = [i for i, doc in self.store.entities(kind).items()
-                if doc.get("status") == "resolved" and _ts(doc["observed_at"]) < before]
-        return self.store.delete(kind, gone) if gone else 0
+        """Resolved items past their keep time; open ones stay however old (the cap bounds them).
+
+        Only the ids of entities last changed before the cut-off are listed, and only those
+        documents are read, so housekeeping costs what has aged out, not the whole open set.
+        """
+        old = self.store.oldest(kind, before, limit=HOUSEKEEPING_MAX)
+        gone = 0
+        for start in range(0, len(old), HOUSEKEEPING_PAGE):
+            docs = self.store.get(kind, old[start:start + HOUSEKEEPING_PAGE])
+            resolved = [i for i, doc in docs.items() if doc.get("status") == "resolved"]
+            if resolved:
+                gone += self.store.delete(kind, resolved)
+        return gone
 
     def _series_point(self, event: Event, observed: float) -> SeriesPoint | None:
         value: float | None = None

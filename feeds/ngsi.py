@@ -62,7 +62,17 @@ def unwrap(entity: dict[str, Any]) -> Unwrapped:
             continue
         if key in _DROP:
             continue
-        if isinstance(raw, dict) and "type" in raw and _has_value(raw):
+        if type(raw) is dict and "value" in raw and "type" in raw:  # the common wrapped case, first
+            wrapped = True
+            ld = ld or raw["type"] in LD_ATTRIBUTE_TYPES
+            attrs[key] = _attribute_value(raw)
+            if "unitCode" in raw or "metadata" in raw:
+                unit = _unit_code(raw)
+                if unit:
+                    units[key] = unit
+        elif not isinstance(raw, (dict, list)):  # a plain keyValues scalar
+            attrs[key] = raw
+        elif isinstance(raw, dict) and "type" in raw and _has_value(raw):
             wrapped = True
             ld = ld or raw["type"] in LD_ATTRIBUTE_TYPES
             attrs[key] = _attribute_value(raw)
@@ -88,6 +98,8 @@ def _attribute_value(attribute: dict[str, Any]) -> Any:
     kind = attribute.get("type")
     if "value" in attribute:
         value = attribute["value"]
+        if type(value) is not dict and kind != "geo:point":
+            return value
     elif "object" in attribute:
         value = attribute["object"]
     elif "languageMap" in attribute:

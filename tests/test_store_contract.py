@@ -428,3 +428,11 @@ def test_picture_is_the_same_on_both_backends(redis_url: str, config: Config) ->
     finally:
         memory.close()
         shared.close()
+
+
+def test_get_reads_only_the_named_entities(store: StateStore) -> None:
+    store.upsert("report", "a", T, {"id": "a", "n": 1})
+    store.upsert("report", "b", T + 1, {"id": "b", "n": 2.5, "none": None})
+    assert store.get("report", ["b", "missing", "a"]) == {"b": {"id": "b", "n": 2.5, "none": None}, "a": {"id": "a", "n": 1}}
+    assert store.get("report", []) == {}
+    assert store.get("nothing", ["a"]) == {}

@@ -64,6 +64,10 @@ class StateStore(Protocol):
     # --- reads (web side) -----------------------------------------------------------------
     def entities(self, kind: str) -> dict[str, dict[str, Any]]: ...
 
+    def get(self, kind: str, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Only the named entities (those that exist), for work on a few among thousands."""
+        ...
+
     def oldest(self, kind: str, before: float, limit: int = 1_000) -> list[str]:
         """Ids of ``kind`` observed before ``before`` (for age-based pruning)."""
         ...

@@ -100,6 +100,11 @@ class MemoryStore:
         with self._lock:
             return {i: doc for i, (_, doc) in self._entities[kind].items()}
 
+    def get(self, kind: str, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            entities = self._entities[kind]
+            return {i: entities[i][1] for i in entity_ids if i in entities}
+
     def oldest(self, kind: str, before: float, limit: int = 1_000) -> list[str]:
         with self._lock:
             old = [(t, i) for i, (t, _) in self._entities[kind].items() if t < before]

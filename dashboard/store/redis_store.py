@@ -208,6 +208,12 @@ class RedisStore:
     def entities(self, kind: str) -> dict[str, dict[str, Any]]:
         return {i: json.loads(doc) for i, doc in self._client.hgetall(self._ent(kind)).items()}
 
+    def get(self, kind: str, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
+        if not entity_ids:
+            return {}
+        docs = self._client.hmget(self._ent(kind), entity_ids)
+        return {i: json.loads(doc) for i, doc in zip(entity_ids, docs) if doc is not None}
+
     def oldest(self, kind: str, before: float, limit: int = 1_000) -> list[str]:
         """Ties on observed_at come back by id, as ZSET order has it (and as MemoryStore sorts)."""
         if limit == 0:
