@@ -12,7 +12,7 @@ import os
 import pkgutil
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -23,8 +23,6 @@ from dashboard.kpis import DERIVED_KPIS
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 PILLARS = ("governance", "people", "economy", "environment", "living", "mobility")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-Url = Annotated[str, Field(min_length=1)]
 
 
 class ConfigError(Exception):

@@ -31,7 +31,6 @@ def build_picture(store: StateStore, config: Config, now: float | None = None) -
     """Everything at once. ``version`` is read first, so a picture is never newer than it says."""
     now = time.time() if now is None else now
     version = store.version()
-    seen = store.last_seen()
     incidents = incidents_part(store.entities("incident"), config, now)
     reports = store.entities("report")
     drainage = drainage_part(store, config, reports)
@@ -39,18 +38,21 @@ def build_picture(store: StateStore, config: Config, now: float | None = None) -
     mpp = mpp_part(store, config, now)
     picture = {
         "version": version,
-        "generated_at": iso(now),
         "city": {"name": config.city.name, "timezone": config.city.timezone, "language": config.city.language},
         "incidents": incidents,
         "drainage": drainage,
         "waste": waste,
         "mpp": mpp,
         "ticker": store.recent(config.history.ticker_events),
-        "feeds": store.feeds(),
-        "freshness": freshness(seen, config, now),
+        **live_sections(store, config, now),
     }
     picture["kpis"] = kpis_part(store, config, picture, now)
     return picture
+
+
+def live_sections(store: StateStore, config: Config, now: float) -> dict[str, Any]:
+    """The parts that change without a new version (a feed drops, time passes): read each time."""
+    return {"generated_at": iso(now), "feeds": store.feeds(), "freshness": freshness(store.last_seen(), config, now)}
 
 
 def freshness(seen: dict[str, float], config: Config, now: float) -> dict[str, dict[str, Any]]:
@@ -71,11 +73,11 @@ def incidents_part(docs: dict[str, dict[str, Any]], config: Config, now: float) 
     open_, resolved_day = [], []
     for doc in docs.values():
         if doc.get("status") == "resolved":
-            if now - _ts(doc["observed_at"]) <= 86_400:
+            if now - ts(doc["observed_at"]) <= 86_400:
                 resolved_day.append(doc)
         else:
             open_.append(_with_age(doc, now))
-    open_.sort(key=lambda d: (SEVERITY_RANK.get(d.get("severity", "medium"), 2), -_ts(d["observed_at"]), d["id"]))
+    open_.sort(key=lambda d: (SEVERITY_RANK.get(d.get("severity", "medium"), 2), -ts(d["observed_at"]), d["id"]))
     sla = config.thresholds.incident_sla_min
     within = sum(1 for d in resolved_day if _minutes_open(d) <= sla.get(d.get("severity", "medium"), 240))
     return {
@@ -92,12 +94,12 @@ def incidents_part(docs: dict[str, dict[str, Any]], config: Config, now: float) 
 
 def _with_age(doc: dict[str, Any], now: float) -> dict[str, Any]:
     opened = doc.get("opened_at") or doc["observed_at"]
-    return {**doc, "age_s": max(0, int(now - _ts(opened)))}
+    return {**doc, "age_s": max(0, int(now - ts(opened)))}
 
 
 def _minutes_open(doc: dict[str, Any]) -> float:
     opened = doc.get("opened_at") or doc["observed_at"]
-    return (_ts(doc["observed_at"]) - _ts(opened)) / 60
+    return (ts(doc["observed_at"]) - ts(opened)) / 60
 
 
 # --- drainage -------------------------------------------------------------------------------
@@ -106,7 +108,7 @@ def drainage_part(store: StateStore, config: Config, reports: dict[str, dict[str
     for doc in store.entities("water_level").values():
         levels = station_levels(doc, config)
         stage = stage_of(doc["level_m"], levels)
-        trend = store.series(f"water_level:{doc['id']}", since=_ts(doc["observed_at"]) - 6 * 3_600)
+        trend = store.series(f"water_level:{doc['id']}", since=ts(doc["observed_at"]) - 6 * 3_600)
         stations.append({**doc, "stage": stage, "levels": levels.model_dump(), "trend": trend})
     stations.sort(key=lambda s: (-STAGES.index(s["stage"]), s.get("name") or s["station_id"], s["id"]))
     worst = max((s["stage"] for s in stations), key=STAGES.index, default="Normal")
@@ -148,7 +150,7 @@ def waste_part(fills: dict[str, dict[str, Any]], reports: dict[str, dict[str, An
     containers = sorted(fills.values(), key=lambda d: (-d["fill"], d["id"]))
     waste_reports = [r for r in reports.values() if r.get("topic") == "waste"]
     resolved = [r for r in waste_reports if r.get("status") == "resolved" and r.get("resolved_at")]
-    hours = [(_ts(r["resolved_at"]) - _ts(r["opened_at"])) / 3_600 for r in resolved]
+    hours = [(ts(r["resolved_at"]) - ts(r["opened_at"])) / 3_600 for r in resolved]
     sla_h = config.thresholds.waste_report_sla_h
     return {
         "containers": [{**c, "over_threshold": c["fill"] >= full} for c in containers],
@@ -176,7 +178,7 @@ def mpp_part(store: StateStore, config: Config, now: float) -> dict[str, Any]:
     tz = config.city.tz
     local_now = datetime.fromtimestamp(now, tz)
     midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
-    today = [d for d in store.entities("queue").values() if _ts(d["observed_at"]) >= midnight.timestamp()]
+    today = [d for d in store.entities("queue").values() if ts(d["observed_at"]) >= midnight.timestamp()]
     today.sort(key=lambda d: (-d.get("waiting", 0), d["id"]))
     served = sum(d.get("served_today", 0) for d in today)
     waiting = sum(d.get("waiting", 0) for d in today)
@@ -310,7 +312,7 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def _ts(iso: str) -> float:
+def ts(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 

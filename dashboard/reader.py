@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from dashboard.config import Config
-from dashboard.picture import build_picture, freshness, iso
+from dashboard.picture import build_picture, live_sections
 from dashboard.store.base import StateStore
 
 
@@ -38,10 +38,7 @@ class PictureCache:
         return await self._watcher.wait(since, timeout)
 
     def picture(self) -> dict[str, Any]:
-        now = time.time()
-        live = {"generated_at": iso(now), "feeds": self.store.feeds(),
-                "freshness": freshness(self.store.last_seen(), self.config, now)}
-        return {**self._by_version(), **live}
+        return {**self._by_version(), **live_sections(self.store, self.config, time.time())}
 
     def _by_version(self) -> dict[str, Any]:
         version = self.store.version()

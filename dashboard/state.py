@@ -10,10 +10,10 @@ share one Redis store.
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Any, Callable
 
 from dashboard.config import Config
+from dashboard.picture import ts
 from dashboard.store.base import SeriesPoint, StateStore
 from feeds.events import (
     CitizenReport,
@@ -122,7 +122,3 @@ def _ticker_line(event: Event, doc: dict[str, Any]) -> dict[str, Any] | None:
         return {"t": doc["observed_at"], "kind": "report", "id": event.id, "topic": event.topic,
                 "status": event.status, "kecamatan": event.kecamatan, "text": (event.description or event.category)[:160]}
     return None
-
-
-def _ts(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()
