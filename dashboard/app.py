@@ -41,6 +41,8 @@ def create_app(config: Config, store: StateStore) -> Dash:
         title=f"citywall – {config.city.name}",
         update_title=None,
         suppress_callback_exceptions=True,
+        # A push batch is queued in one go, so waiting for more only adds latency (Dash's default is 5 ms).
+        websocket_batch_delay=0.0005,
     )
     for page in (wall, screen, tablet_page):
         page.register(settings)

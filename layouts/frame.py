@@ -24,6 +24,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts.i18n import t
 from layouts.ports import CityReader, ViewSettings
+from layouts.tree import HtmlTree, to_tree
 
 #: Families whose frame never turns stale (the clock is computed in the browser itself).
 ALWAYS_FRESH = frozenset({"clock"})
@@ -95,11 +96,11 @@ def live_ids(role: str, instance: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 def live_part(role: str, instance: str, class_name: str = "", child: Any = None) -> list[Any]:
     """A part of a panel that follows the city: a content element plus its digest store.
 
-    ``child`` replaces the default ``html.Div`` content (a ``dcc.Graph`` whose figure is
-    patched, say); it must carry the content id from ``live_ids``.
+    The content is an ``HtmlTree`` (see ``layouts.tree``). ``child`` replaces it (a
+    ``dcc.Graph`` whose figure is patched, say); it must carry the content id from ``live_ids``.
     """
     content_id, sig_id = live_ids(role, instance)
-    return [dcc.Store(id=sig_id, data=None), child if child is not None else html.Div(id=content_id, className=class_name)]
+    return [dcc.Store(id=sig_id, data=None), child if child is not None else HtmlTree(id=content_id, className=class_name)]
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,15 @@ class LivePart:
     view: Callable[[dict[str, Any], ViewSettings], Any]
     render: Callable[[Any, ViewSettings], Any]
     prop: str = "children"
+
+    @property
+    def target(self) -> str:
+        """The content element's prop that receives updates: rendered children travel as a tree."""
+        return "tree" if self.prop == "children" else self.prop
+
+    def update(self, shown: Any, settings: ViewSettings) -> Any:
+        rendered = self.render(shown, settings)
+        return to_tree(rendered) if self.prop == "children" else rendered
 
 
 #: Every live part by role, filled as panels register: the push loop renders from here.
@@ -131,11 +141,11 @@ def register_live(
     digest equals what a copy already shows, that copy gets ``no_update``: a store version
     bump elsewhere in the city costs this part one small request and nothing else.
     """
-    LIVE_PARTS[role] = LivePart(view, render, prop)
+    live = LIVE_PARTS[role] = LivePart(view, render, prop)
     content_id, sig_id = live_ids(role, ALL)
 
     @app.callback(
-        Output(content_id, prop),
+        Output(content_id, live.target),
         Output(sig_id, "data"),
         Input("cw-version", "data"),
         State(sig_id, "data"),
@@ -147,6 +157,6 @@ def register_live(
         digest = signature(shown)
         if all(k == digest for k in known):
             raise PreventUpdate
-        rendered = render(shown, settings)
+        rendered = live.update(shown, settings)
         return ([no_update if k == digest else rendered for k in known],
                 [no_update if k == digest else digest for k in known])

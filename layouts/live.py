@@ -10,8 +10,9 @@ version, so the loop also wakes every ``HEARTBEAT_S``.
 
 Poll. Every page also holds ``cw-version``; a light callback compares it with the store's
 version every ``poll_ms`` and panels re-render over HTTP when it changed. That path serves
-browsers where the websocket is blocked, and costs nothing extra where the push already
-delivered (each part's digest matches, so the answer is "no update").
+browsers where the websocket is blocked. The push marks the version it delivered in
+``cw-pushed``, which nothing listens to, so where the push works the poll finds nothing new
+and costs one small request.
 
 Freshness (age and stale state) is computed in the browser once a second from the last
 freshness the server sent, so a panel turns stale by itself when the feed or the server goes
@@ -47,6 +48,7 @@ def live_components(settings: ViewSettings) -> html.Div:
             dcc.Interval(id="cw-tick", interval=settings.poll_ms),
             dcc.Interval(id="cw-second", interval=1_000),
             dcc.Store(id="cw-version", data=-1),
+            dcc.Store(id="cw-pushed", data=-1),
             dcc.Store(id="cw-fresh", data=None),
             dcc.Store(id="cw-settings", data={"stale_after_s": settings.stale_after_s, "reload_at": settings.reload_at,
                                                 "timezone": settings.timezone, "language": settings.language,
@@ -81,10 +83,11 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, push: bool =
         Output("cw-fresh", "data"),
         Input("cw-tick", "n_intervals"),
         State("cw-version", "data"),
+        State("cw-pushed", "data"),
     )
-    def _poll(_: int | None, known: int | None) -> tuple[Any, Any]:
+    def _poll(_: int | None, known: int | None, pushed: int | None) -> tuple[Any, Any]:
         version = reader.version()
-        if version == known:
+        if version in (known, pushed):
             return no_update, no_update
         return version, freshness_message(reader.picture())
 
@@ -118,11 +121,11 @@ async def _push_loop(websocket: Any, reader: CityReader, settings: ViewSettings)
     watcher = asyncio.create_task(page.follow(websocket))
     shown: dict[tuple[str, str], str] = {}
     fresh_sent: Any = None
-    version = -1
+    version = pushed = -1
     try:
         while not websocket.is_shutdown:
             if page.changed:
-                page.changed, shown = False, {}
+                page.changed, shown, pushed = False, {}, -1
             try:
                 picture = await asyncio.to_thread(reader.picture)  # a Redis store answers over the network
             except Exception:  # the store is away: keep what the page shows, it turns stale by itself
@@ -130,6 +133,9 @@ async def _push_loop(websocket: Any, reader: CityReader, settings: ViewSettings)
                 continue
             version = picture.get("version", version)
             sent = push_changes(picture, settings, page.parts, shown)
+            if page.parts and version != pushed:
+                pushed = version
+                set_props("cw-pushed", {"data": version})
             families = picture.get("freshness")
             if families != fresh_sent:
                 fresh_sent = families
@@ -185,9 +191,10 @@ def push_changes(picture: dict[str, Any], settings: ViewSettings, parts: list[tu
                  shown: dict[tuple[str, str], str]) -> int:
     """Send each part whose view changed since this page last got it; return how many went.
 
-    A part's view is computed once per role, however many copies the page holds.
+    A part's view and its update are computed once per role, however many copies the page holds.
     """
     views: dict[str, tuple[Any, str]] = {}
+    updates: dict[str, tuple[dict[str, Any], int]] = {}
     sent = 0
     for role, instance in parts:
         part = LIVE_PARTS[role]
@@ -197,11 +204,12 @@ def push_changes(picture: dict[str, Any], settings: ViewSettings, parts: list[tu
         view, digest = views[role]
         if shown.get((role, instance)) == digest:
             continue
-        content_id, sig_id = live_ids(role, instance)
-        props = {part.prop: part.render(view, settings)}
-        set_props(content_id, props)
-        set_props(sig_id, {"data": digest})
-        PUSH_STATS["bytes"] += len(to_json(props))
+        if role not in updates:
+            props = {part.target: part.update(view, settings)}
+            updates[role] = (props, len(to_json(props)))
+        props, size = updates[role]
+        set_props(live_ids(role, instance)[0], props)
+        PUSH_STATS["bytes"] += size
         shown[(role, instance)] = digest
         sent += 1
     if sent:

@@ -502,3 +502,44 @@ def test_a_kiosk_of_another_size_shows_the_whole_screen(browser: Any, wall_url: 
         assert page.evaluate("document.documentElement.scrollHeight <= innerHeight && document.documentElement.scrollWidth <= innerWidth")
     finally:
         context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("push", [True, False], ids=["push", "poll-only"])
+def test_a_new_incident_reaches_the_screen_by_push_or_by_poll_alone(browser: Any, config: Config, push: bool) -> None:
+    """Both delivery paths carry a change to the queue; where the push works, the poll adds nothing.
+
+    The poll-only case is a browser whose websocket is blocked (``server.websocket: false``
+    stands in for it). With the push on, the versioned poll must find the page current and
+    leave the panels alone: no ``/_dash-update-component`` answer carries panel content.
+    """
+    from feeds.events import Incident
+
+    server = config.server.model_copy(update={"websocket": push, "poll_ms": 300})
+    cfg = config.model_copy(update={"server": server})
+    city = City(cfg).replay(hours=1.0, step_s=180)
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    panel_answers: list[str] = []
+
+    def watch(response: Any) -> None:
+        if "_dash-update-component" in response.url and '"tree"' in (response.text() or ""):
+            panel_answers.append(response.url)
+
+    try:
+        with serve(cfg, city.store) as base:
+            _open(page, f"{base}/screen/4")
+            page.wait_for_timeout(1_000)
+            page.on("response", watch)
+            city.state.accept(Incident(id="urn:ngsi-ld:Alert:path-test", observed_at=datetime.now(timezone.utc), source_type="Alert",
+                                       category="traffic", severity="critical", kecamatan="Sukajadi", lat=0.517, lon=101.438,
+                                       description="Uji jalur pengiriman"))
+            page.wait_for_function("() => document.querySelector('[data-panel=incident_queue]').innerText.includes('Uji jalur pengiriman')",
+                                   timeout=5_000)
+            page.wait_for_timeout(1_000)  # a few more polls
+            if push:
+                assert not panel_answers, f"the poll resent panel content the push had delivered: {panel_answers[:3]}"
+            else:
+                assert panel_answers, "without the websocket the poll must have carried the change"
+    finally:
+        context.close()

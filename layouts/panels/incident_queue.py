@@ -54,6 +54,7 @@ def rows(shown: list[dict[str, Any]], language: str) -> list[html.Div]:
     return [
         html.Div(
             className=f"cw-row sev-{d['severity']}",
+            key=d["id"],
             **{"data-incident": d["id"]},
             children=[
                 html.Span(f"{SEVERITY_SHAPES.get(d['severity'], '●')} {t(d['severity'], language)}", className="cw-sev"),

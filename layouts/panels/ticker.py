@@ -45,7 +45,7 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
     return {
         "has_data": bool(lines) or seen(picture, "incidents") or seen(picture, "waste"),
         "lines": [
-            {"id": line.get("id", ""), "time": local_time(line.get("t"), settings.timezone), "kind": line.get("kind") or "incident",
+            {"id": line.get("id", ""), "key": f"{line.get('id', '')}@{line.get('t', '')}", "time": local_time(line.get("t"), settings.timezone), "kind": line.get("kind") or "incident",
              "severity": line.get("severity"), "topic": line.get("topic"), "status": line.get("status") or "",
              "kecamatan": line.get("kecamatan") or "–", "text": line.get("text") or ""}
             for line in lines[:ROWS]
@@ -60,7 +60,7 @@ def line_row(line: dict[str, Any], language: str) -> html.Div:
     else:
         topic = line["topic"] or "other"
         badge = html.Span(f"{TOPIC_SHAPES.get(topic, '•')} {t('topic_' + topic, language)}", className=f"cw-topic topic-{topic}")
-    return html.Div(className=f"cw-tick kind-{line['kind']}", **{"data-event": line["id"]}, children=[
+    return html.Div(className=f"cw-tick kind-{line['kind']}", key=line["key"], **{"data-event": line["id"]}, children=[
         html.Span(line["time"], className="cw-tick-time"),
         html.Span(t(line["kind"], language), className=f"cw-kind kind-{line['kind']}"),
         badge,
