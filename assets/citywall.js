@@ -110,14 +110,33 @@
   }
 
   // --- fit: hide the rows that do not fit -----------------------------------------------
-  function fit(box) {
+  /* In three passes over every box due, so the page is laid out once, not once per row:
+   * show every row; read each box's inner edges and its rows' boxes; hide the rows from
+   * the first one that crosses an edge on (the first row always shows). */
+  function overflows(box) {
+    return box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1;
+  }
+  function firstCut(box) {
+    var outer = box.getBoundingClientRect();
+    var scale = box.offsetHeight ? outer.height / box.offsetHeight : 1;   // the /wall preview is scaled
+    var cs = window.getComputedStyle(box);
+    var bottom = outer.top + (box.clientTop + box.clientHeight - parseFloat(cs.paddingBottom)) * scale + 1;
+    var right = outer.left + (box.clientLeft + box.clientWidth - parseFloat(cs.paddingRight)) * scale + 1;
     var kids = box.children;
-    var i;
-    for (i = 0; i < kids.length; i++) kids[i].removeAttribute("data-cut");
-    for (i = kids.length - 1; i > 0; i--) {
-      if (box.scrollHeight <= box.clientHeight + 1 && box.scrollWidth <= box.clientWidth + 1) break;
-      kids[i].setAttribute("data-cut", "");
+    for (var i = 1; i < kids.length; i++) {
+      var r = kids[i].getBoundingClientRect();
+      if (r.bottom > bottom || r.right > right) return i;
     }
+    return kids.length;
+  }
+  function fitAll(boxes) {
+    boxes.forEach(function (box) {
+      Array.prototype.forEach.call(box.children, function (kid) { kid.removeAttribute("data-cut"); });
+    });
+    var cuts = boxes.map(function (box) { return overflows(box) ? firstCut(box) : box.children.length; });
+    boxes.forEach(function (box, b) {
+      for (var i = cuts[b]; i < box.children.length; i++) box.children[i].setAttribute("data-cut", "");
+    });
   }
   var pending = null;
   var dirty = new Set();
@@ -126,9 +145,9 @@
     if (pending) return;
     pending = window.requestAnimationFrame(function () {
       pending = null;
-      var boxes = Array.from(dirty);
+      var boxes = Array.from(dirty).filter(function (b) { return b.isConnected; });
       dirty.clear();
-      boxes.forEach(function (b) { if (b.isConnected) fit(b); });
+      fitAll(boxes);
     });
   }
   function watchFit() {

@@ -286,8 +286,13 @@ def test_map_patch_touches_only_fills_labels_and_markers() -> None:
     touched = {(op["location"][0], op["location"][-1]) for op in ops}
     assert touched == {("data", "fillcolor"), ("layout", "text"), ("data", "x"), ("data", "y")}
     assert all(op["operation"] == "Assign" for op in ops)
-    critical = next(op for op in ops if op["location"] == ["data", len(names), "x"])
+    base = incidents_map.base_figure(incidents_map.cached_plan(s, None))
+    index = next(i for i, trace in enumerate(base["data"]) if trace["name"] == "critical")
+    critical = next(op for op in ops if op["location"] == ["data", index, "x"])
     assert critical["params"]["value"] == [101.44]
+    for op in ops:  # every patched trace is the one the base figure has there
+        trace = base["data"][op["location"][1]] if op["location"][0] == "data" else None
+        assert trace is None or trace["name"] in names + list(incidents_map.SEVERITIES)
 
 
 def test_map_figure_is_offline_and_static() -> None:

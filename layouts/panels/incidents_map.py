@@ -5,9 +5,12 @@ Offline by construction: the districts are plain ``go.Scatter`` polygons on hidd
 equator a degree of longitude and of latitude are the same length, so equal pixels per
 degree on both axes is a faithful projection.
 
-Built once, then patched: the figure (polygons, label annotations with their leader lines,
+Built once, then patched: the figure (polygons, one trace of leader lines, label annotations,
 empty marker traces) is made when the page is laid out; updates are a ``Patch`` of the
 district fills, the marker positions and the label texts only, and only when those changed.
+Leaders are a line trace, not annotation arrows: plotly measures every arrow against the
+page's layout each time it redraws, which on the wall cost more than everything else an
+update did.
 
 On the wall the map spans several screens. There it is laid out in canvas pixels: the map
 is placed so the small central kecamatan sit well inside one screen, their labels stand in
@@ -37,6 +40,7 @@ COLOURS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#ffd43b", "low":
 #: better from 4 m than a continuous scale, and stay clear of the severity marker colours.
 BINS = ((0, "#141d2b"), (1, "#22335a"), (3, "#35457f"), (6, "#4d3f8f"), (10, "#6a3596"))
 FONT = "Liberation Sans, DejaVu Sans, Arial, sans-serif"
+LEADER_GAP_PX = 4.0       # between a leader's end and its label's box
 SMALL_KM2 = 8.0           # districts smaller than this get their label on a leader line
 NAME_PX, FLUID_NAME_PX = 26, 20   # label names on a spanned map and in one grid cell
 COUNT_SCALE = 1.5                  # the count under a name, relative to the name
@@ -228,7 +232,7 @@ def plan(settings: ViewSettings, size: tuple[int, int] | None, left_px: int = 56
                 i = districts.index(d)
                 centre = ((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)
                 labels[i] = data(*centre)
-                leaders.append((data(ax, ay), data(*centre)))
+                leaders.append((data(ax, ay), data(*_edge_toward((ax, ay), box, LEADER_GAP_PX))))
                 leader_of[i] = len(leaders) - 1
     x_range = (lon0 - left / k, lon0 + (width - left) / k)
     y_range = (lat1 - (height - top) / k, lat1 + top / k)
@@ -239,6 +243,18 @@ def plan(settings: ViewSettings, size: tuple[int, int] | None, left_px: int = 56
         Box(left, top, left + map_w, top + (lat1 - lat0) * k) if size else None,
         30 if size else 16,
     )
+
+
+def _edge_toward(start: tuple[float, float], box: Box, gap: float) -> tuple[float, float]:
+    """Where the line from ``start`` to the box's centre meets the box grown by ``gap``."""
+    cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+    sx, sy = start
+    t = 0.0
+    for s0, c, lo, hi in ((sx, cx, box.x0 - gap, box.x1 + gap), (sy, cy, box.y0 - gap, box.y1 + gap)):
+        if s0 != c and not lo <= s0 <= hi:
+            t = max(t, ((lo if s0 < lo else hi) - s0) / (c - s0))
+    t = min(t, 1.0)
+    return sx + (cx - sx) * t, sy + (cy - sy) * t
 
 
 _PLANS: dict[tuple[int, tuple[int, int] | None], MapLayout] = {}
@@ -260,7 +276,7 @@ def label_text(name: str, count: int | None) -> str:
 
 
 def base_figure(layout: MapLayout) -> dict[str, Any]:
-    """The static figure: district polygons, label annotations (with leaders) and marker traces."""
+    """The static figure: district polygons, leader lines, label annotations and marker traces."""
     data: list[dict[str, Any]] = []
     for d in layout.districts:  # traces 0..n-1: the districts, then one marker trace per severity
         xs: list[float | None] = []
@@ -270,6 +286,14 @@ def base_figure(layout: MapLayout) -> dict[str, Any]:
             ys += [y for _, y in ring] + [None]
         data.append({"type": "scatter", "x": xs[:-1], "y": ys[:-1], "mode": "lines", "fill": "toself",
                      "fillcolor": BINS[0][1], "line": {"color": "#8aa0bf", "width": 2}, "hoverinfo": "skip", "name": d.name})
+    xs, ys = [], []
+    for leader in layout.leaders:
+        if leader is not None:
+            (x0, y0), (x1, y1) = leader
+            xs += [x0, x1, None]
+            ys += [y0, y1, None]
+    data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "hoverinfo": "skip", "name": "leaders",
+                 "line": {"color": "#dbe4ef", "width": 3}})
     for severity in SEVERITIES:
         open_symbol = SYMBOLS[severity].endswith("-open")
         data.append({"type": "scatter", "x": [], "y": [], "mode": "markers", "hoverinfo": "skip", "name": severity,
@@ -282,11 +306,8 @@ def base_figure(layout: MapLayout) -> dict[str, Any]:
         note: dict[str, Any] = {"x": x, "y": y, "xref": "x", "yref": "y", "text": label_text(d.name, None),
                                 "showarrow": False, "font": {"family": FONT, "size": size, "color": "#f1f5fa"},
                                 "bgcolor": "rgba(6,10,17,0.72)", "borderpad": 4, "align": "center"}
-        leader = layout.leaders[i]
-        if leader is not None:
-            (x0, y0), (x1, y1) = leader
-            note.update(x=x0, y=y0, ax=x1, ay=y1, axref="x", ayref="y", showarrow=True, arrowhead=0, arrowwidth=3,
-                        arrowcolor="#dbe4ef", bordercolor="#dbe4ef", borderwidth=1, standoff=4)
+        if layout.leaders[i] is not None:
+            note.update(bordercolor="#dbe4ef", borderwidth=1)
         annotations.append(note)
     fig_layout: dict[str, Any] = {
         "annotations": annotations,
@@ -430,8 +451,8 @@ def map_patch(shown: dict[str, Any], settings: ViewSettings) -> Patch:
         patch["layout"]["annotations"][i]["text"] = label_text(shown["names"][i], count)
     for j, severity in enumerate(SEVERITIES):
         xs, ys = shown["markers"][severity]
-        patch["data"][n + j]["x"] = xs
-        patch["data"][n + j]["y"] = ys
+        patch["data"][n + 1 + j]["x"] = xs  # after the districts and the leaders
+        patch["data"][n + 1 + j]["y"] = ys
     return patch
 
 
