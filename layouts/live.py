@@ -34,6 +34,7 @@ from layouts.frame import LIVE_PARTS, live_ids, signature
 from layouts.ports import CityReader, ViewSettings
 
 MIN_GAP_S = 0.025
+FIGURES_AFTER_S = 0.001  # longer than the websocket's batch window, so the text batch leaves first
 HEARTBEAT_S = 2.0
 PARTS_CHECK_S = 10.0
 
@@ -132,7 +133,11 @@ async def _push_loop(websocket: Any, reader: CityReader, settings: ViewSettings)
                 await asyncio.sleep(HEARTBEAT_S)
                 continue
             version = picture.get("version", version)
-            sent = push_changes(picture, settings, page.parts, shown)
+            # text first: what an operator reads goes out before the figures are even rendered
+            sent = push_changes(picture, settings, page.text_parts, shown)
+            if sent and page.figure_parts:
+                await asyncio.sleep(FIGURES_AFTER_S)
+            sent += push_changes(picture, settings, page.figure_parts, shown)
             if page.parts and version != pushed:
                 pushed = version
                 set_props("cw-pushed", {"data": version})
@@ -169,6 +174,8 @@ class _PageParts:
 
     def __init__(self) -> None:
         self.parts: list[tuple[str, str]] = []
+        self.text_parts: list[tuple[str, str]] = []
+        self.figure_parts: list[tuple[str, str]] = []
         self.changed = False
         self._known: Any = None
 
@@ -183,6 +190,8 @@ class _PageParts:
             if current != self._known:
                 self._known = current
                 self.parts = [tuple(p) for p in current or [] if p and p[0] in LIVE_PARTS]
+                self.text_parts = [p for p in self.parts if LIVE_PARTS[p[0]].prop == "children"]
+                self.figure_parts = [p for p in self.parts if LIVE_PARTS[p[0]].prop != "children"]
                 self.changed = True
             await asyncio.sleep(0.2 if not self.parts else PARTS_CHECK_S)
 
@@ -191,10 +200,10 @@ def push_changes(picture: dict[str, Any], settings: ViewSettings, parts: list[tu
                  shown: dict[tuple[str, str], str]) -> int:
     """Send each part whose view changed since this page last got it; return how many went.
 
-    A part's view and its update are computed once per role, however many copies the page holds.
+    A part's view is computed once per role, however many copies the page holds, and its
+    update once per process (``_rendered``), however many pages show it.
     """
     views: dict[str, tuple[Any, str]] = {}
-    updates: dict[str, tuple[dict[str, Any], int]] = {}
     sent = 0
     for role, instance in parts:
         part = LIVE_PARTS[role]
@@ -204,10 +213,7 @@ def push_changes(picture: dict[str, Any], settings: ViewSettings, parts: list[tu
         view, digest = views[role]
         if shown.get((role, instance)) == digest:
             continue
-        if role not in updates:
-            props = {part.target: part.update(view, settings)}
-            updates[role] = (props, len(to_json(props)))
-        props, size = updates[role]
+        props, size = _rendered(part, role, view, digest, settings)
         set_props(live_ids(role, instance)[0], props)
         PUSH_STATS["bytes"] += size
         shown[(role, instance)] = digest
@@ -216,6 +222,28 @@ def push_changes(picture: dict[str, Any], settings: ViewSettings, parts: list[tu
         PUSH_STATS["batches"] += 1
         PUSH_STATS["parts"] += sent
     return sent
+
+
+#: Rendered updates by (settings, role, digest), shared by every page this process pushes to.
+_RENDERED: dict[tuple[int, str, str], tuple[ViewSettings, dict[str, Any], int]] = {}
+_RENDERED_KEPT = 256
+
+
+def _rendered(part: Any, role: str, view: Any, digest: str, settings: ViewSettings) -> tuple[dict[str, Any], int]:
+    """A part's update and its JSON size, rendered once for all the wall's screens.
+
+    Twenty-four kiosks each run their own push loop; without this each of them rendered
+    the same queue for the same change. The settings object is kept in the entry so its id
+    cannot be reused by another while the entry lives.
+    """
+    key = (id(settings), role, digest)
+    hit = _RENDERED.get(key)
+    if hit is None:
+        props = {part.target: part.update(view, settings)}
+        hit = _RENDERED[key] = (settings, props, len(to_json(props)))
+        while len(_RENDERED) > _RENDERED_KEPT:
+            del _RENDERED[next(iter(_RENDERED))]
+    return hit[1], hit[2]
 
 
 def freshness_message(picture: dict[str, Any]) -> dict[str, Any]:

@@ -51,7 +51,9 @@ def to_tree(node: Any) -> Any:
         return [to_tree(child) for child in node]
     if not isinstance(node, Component) or node._namespace != "dash_html_components":
         raise TypeError(f"live content must be dash.html elements and text, not {type(node).__name__}")
-    props = {k: v for k, v in node.to_plotly_json()["props"].items() if k not in _DASH_ONLY and v is not None}
+    own = vars(node)  # a Dash component keeps each prop it was given as an attribute
+    props = {k: own[k] for k in node._prop_names if k in own and k not in _DASH_ONLY and own[k] is not None}
+    props.update((k, v) for k, v in own.items() if k.startswith(("data-", "aria-")))
     out: dict[str, Any] = {"t": node._type.lower()}
     if props:
         out["p"] = props

@@ -543,3 +543,24 @@ def test_a_new_incident_reaches_the_screen_by_push_or_by_poll_alone(browser: Any
                 assert panel_answers, "without the websocket the poll must have carried the change"
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_screens_in_tabs_of_one_browser_all_follow_the_city(browser: Any, config: Config) -> None:
+    """Tabs of one browser share Dash's websocket worker; each tab must still get its own parts."""
+    from feeds.events import Incident
+
+    city = City(config).replay(hours=1.0, step_s=180)
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    try:
+        with serve(config, city.store) as base:
+            pages = {path: context.new_page() for path in ("/screen/4", "/screen/13", "/screen/10")}
+            for path, page in pages.items():
+                _open(page, f"{base}{path}")
+            city.state.accept(Incident(id="urn:ngsi-ld:Alert:tabs-test", observed_at=datetime.now(timezone.utc), source_type="Alert",
+                                       category="traffic", severity="critical", kecamatan="Sukajadi", lat=0.517, lon=101.438,
+                                       description="Uji banyak tab"))
+            for path, page in pages.items():
+                page.wait_for_function("() => document.body.innerText.includes('Uji banyak tab')", timeout=5_000)
+    finally:
+        context.close()
