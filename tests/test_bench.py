@@ -99,3 +99,28 @@ def test_bench_store_prints_a_table_and_the_command(capsys: pytest.CaptureFixtur
     text = capsys.readouterr().out
     assert "memory at 10/50/100%" in text
     assert "command: citywall bench store --events 200 --backend memory" in text
+
+
+@pytest.mark.browser
+def test_latency_scripts_run_end_to_end(tmp_path: Path) -> None:
+    """bench/latency.py and bench/latency_stages.py at two trials: real Mosquitto, demo, Chromium."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "latency.json"
+    subprocess.run([sys.executable, "bench/latency.py", "--trials", "2", "--load", "50", "--pages", "/screen/4", "--out", str(out)],
+                   cwd=root, check=True, timeout=240, capture_output=True)
+    result = json.loads(out.read_text())
+    run = result["runs"][0]
+    assert run["page"] == "/screen/4" and result["command"].startswith("python bench/latency.py")
+    for series in (run["idle"], run["load"]):
+        assert series["trials"] == 2 and series["shown"] + series["lost"] == 2
+        assert series["shown"] == 2, "a trial was lost on an idle tiny run"
+        assert_number(series["p95_ms"])
+        assert_number(series["push_bytes_per_update"])
+    stages = subprocess.run([sys.executable, "bench/latency_stages.py", "--trials", "2"], cwd=root, check=True, timeout=240,
+                            capture_output=True, text=True).stdout
+    for stage in ("on_message", "stored", "rendered", "ws_send", "browser_recv", "visible"):
+        assert stage in stages, stages
+    assert "python bench/latency_stages.py --trials 2" in stages

@@ -1,0 +1,173 @@
+"""Where publish-to-visible time goes: a timestamp at each stage of one Alert's path.
+
+``bench/latency.py`` gives the totals; this runs the same trials with ``citywall demo``
+instrumented (stage functions wrapped to write ``time.time()`` to a file) and the page's
+MessagePort hooked, and prints, per stage, the median and p95 of its time since the moment
+just before ``mosquitto_pub`` started. Idle only: under load the stamps of other messages
+would be mixed in.
+
+    .venv/bin/python bench/latency_stages.py --trials 30 --page /screen/4
+
+Stages: ``on_message`` (the MQTT adapter has the message), ``stored`` (``CityState.accept``
+returned), ``wake`` (the change reached the event loop), ``picture`` (the push read the
+picture), ``rendered`` (the page's text parts were rendered and queued), ``ws_send`` (the
+websocket frame left), ``browser_recv`` (the page's Dash worker handed it over), ``visible``
+(the MutationObserver saw the text).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+HOOK_PORT = """(() => { window.__recv = []; const d = Object.getOwnPropertyDescriptor(MessagePort.prototype, 'onmessage');
+  Object.defineProperty(MessagePort.prototype, 'onmessage', {configurable: true, get: d.get, set(fn) {
+    d.set.call(this, (e) => { window.__recv.push(Date.now()); return fn(e); }); }}); })()"""
+
+
+def serve_instrumented(trace: str, argv: list[str]) -> int:
+    """``citywall demo`` with each stage function wrapped to stamp the trace file."""
+    sys.path.insert(0, str(ROOT))
+    import dashboard.reader as reader
+    import dashboard.state as state
+    import feeds.mqtt as mqtt
+    import layouts.live as live
+    from dash.backends import ws
+
+    out = open(trace, "a", buffering=1)
+
+    def stamp(name: str) -> None:
+        out.write(f"{name} {time.time() * 1000:.3f}\n")
+
+    def wrap(owner: Any, attr: str, before: str | None = None, after: str | None = None) -> None:
+        original = getattr(owner, attr)
+
+        @functools.wraps(original)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if before:
+                stamp(before)
+            result = original(*args, **kwargs)
+            if after:
+                stamp(after)
+            return result
+
+        setattr(owner, attr, wrapper)
+
+    wrap(mqtt.MqttAdapter, "_on_message", before="on_message")
+    wrap(state.CityState, "accept", after="stored")
+    wrap(reader._ChangeWatcher, "_wake", before="wake")
+    wrap(reader.PictureCache, "picture", after="picture")
+    wrap(live, "push_changes", after="rendered")
+    send = ws._send_batched
+
+    async def stamped_send(send_text: Any, messages: list[str]) -> bool:
+        result = await send(send_text, messages)
+        stamp("ws_send")
+        return result
+
+    ws._send_batched = stamped_send
+    from dashboard.cli import main
+
+    return main(argv)
+
+
+def measure(page_path: str, trials: int) -> dict[str, list[float]]:
+    sys.path.insert(0, str(HERE))
+    import latency
+    from playwright.sync_api import sync_playwright
+
+    workdir = Path(tempfile.mkdtemp(prefix="citywall-stages-"))
+    trace = workdir / "trace.txt"
+    trace.touch()
+    mosquitto, mqtt_port = latency.start_mosquitto(workdir)
+    web_port = latency.free_port()
+    mqtt_url = f"mqtt://127.0.0.1:{mqtt_port}"
+    demo = subprocess.Popen([sys.executable, __file__, "--serve", str(trace), "demo", "--port", str(web_port),
+                             "--mqtt-url", mqtt_url, "--rate", "0"], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rows = []
+    try:
+        latency.wait_http(f"http://127.0.0.1:{web_port}/healthz")
+        subprocess.run([sys.executable, "-m", "dashboard.cli", "simulate", "--to", "mqtt", "--url", mqtt_url, "--rate", "200",
+                        "--duration", "4"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        mosquitto_pub = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=latency.CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            page.add_init_script(HOOK_PORT)
+            page.goto(f"http://127.0.0.1:{web_port}{page_path}")
+            page.wait_for_selector("[data-panel] .cw-panel-body *", timeout=30_000)
+            page.wait_for_timeout(3_000)
+            page.evaluate(latency.OBSERVER)
+            for _ in range(trials):
+                needle = f"Uji latensi {uuid.uuid4().hex[:10]}"
+                page.evaluate("(n) => { window.__seenAt = null; window.__needle = n; window.__recv = []; }", needle)
+                before = time.time() * 1000
+                subprocess.run([mosquitto_pub, "-h", "127.0.0.1", "-p", str(mqtt_port), "-q", "1", "-t", "pekanbaru/incidents",
+                                "-m", latency.alert(needle)], check=True, timeout=10)
+                published = time.time() * 1000
+                seen = None
+                deadline = time.monotonic() + 5
+                while seen is None and time.monotonic() < deadline:
+                    seen = page.evaluate("window.__seenAt")
+                    time.sleep(0.005)
+                rows.append((before, published, seen, page.evaluate("window.__recv")))
+                time.sleep(0.2)
+            browser.close()
+    finally:
+        os.killpg(demo.pid, signal.SIGTERM)
+        demo.wait(10)
+        mosquitto.terminate()
+        mosquitto.wait(10)
+    stamps = [(line.split()[0], float(line.split()[1])) for line in trace.read_text().splitlines() if line.strip()]
+    shutil.rmtree(workdir, ignore_errors=True)
+    stages: dict[str, list[float]] = {}
+    for before, published, seen, received in rows:
+        if seen is None:
+            continue
+        first: dict[str, float] = {"mosquitto_pub_returned": published - before}
+        for name, at in stamps:
+            if before <= at <= seen and name not in first:
+                first[name] = at - before
+        got = [at for at in received if before <= at <= seen]
+        if got:
+            first["browser_recv"] = got[0] - before
+        first["visible"] = seen - before
+        for name, value in first.items():
+            stages.setdefault(name, []).append(value)
+    return stages
+
+
+def main() -> int:
+    if len(sys.argv) > 2 and sys.argv[1] == "--serve":
+        return serve_instrumented(sys.argv[2], sys.argv[3:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trials", type=int, default=30)
+    parser.add_argument("--page", default="/screen/4")
+    args = parser.parse_args()
+    stages = measure(args.page, args.trials)
+    print(f"{args.page}, idle, {len(stages.get('visible', []))} of {args.trials} trials seen; ms since just before mosquitto_pub")
+    for name in sorted(stages, key=lambda n: statistics.median(stages[n])):
+        values = sorted(stages[name])
+        p95 = values[max(0, int(0.95 * len(values)) - 1)]
+        print(f"  {name:<24} p50 {statistics.median(values):6.1f}   p95 {p95:6.1f}   (n={len(values)})")
+    print(f"\npython bench/latency_stages.py {' '.join(sys.argv[1:])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
