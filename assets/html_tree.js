@@ -25,13 +25,7 @@
   }
 
   function HtmlTree(props) {
-    var own = {className: props.className};
-    Object.keys(props).forEach(function (name) {
-      if (name.indexOf('data-') === 0) {
-        own[name] = props[name];
-      }
-    });
-    return React.createElement('div', own, draw(props.tree, 0));
+    return React.createElement('div', {className: props.className}, draw(props.tree, 0));
   }
 
   window.citywall_components = Object.assign({}, window.citywall_components, {HtmlTree: HtmlTree});

@@ -28,15 +28,11 @@ class HtmlTree(Component):
     _namespace = "citywall_components"
     _type = "HtmlTree"
 
-    def __init__(self, id: Any = None, tree: Any = None, className: str | None = None, **kwargs: Any) -> None:
-        self._prop_names = ["id", "tree", "className"]
-        self._valid_wildcard_attributes = ["data-"]
-        self.available_properties = ["id", "tree", "className"]
-        self.available_wildcard_properties = ["data-"]
-        args = {"tree": tree, "className": className, **kwargs}
-        if id is not None:
-            args["id"] = id
-        super().__init__(**{k: v for k, v in args.items() if v is not None})
+    def __init__(self, id: Any = None, tree: Any = None, className: str | None = None) -> None:
+        self._prop_names = self.available_properties = ["id", "tree", "className"]
+        self._valid_wildcard_attributes = self.available_wildcard_properties = []
+        given = {"id": id, "tree": tree, "className": className}
+        super().__init__(**{k: v for k, v in given.items() if v is not None})
 
 
 def to_tree(node: Any) -> Any:
