@@ -477,7 +477,8 @@ def pillar_title(pillar: str, language: str) -> list[Any]:
 def detail_body(p: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     head = html.Div([html.H3(pillar_title(p["id"], language), className="tb-detail-title"),
-                     standing_badge(p["standing"], language)], className="tb-detail-head")
+                     html.Div(standing_badge(p["standing"], language), id={"role": "tb-detail-standing", "pillar": p["id"]},
+                              className="tb-detail-standing")], className="tb-detail-head")
     if not p["kpis"]:
         return [head, html.Div(w("no_kpis", language), className="tb-empty")]
     return [head, *[kpi_block(k, settings) for k in p["kpis"]]]
@@ -740,6 +741,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
 
     @app.callback(
         Output({"role": "tb-body", "pillar": ALL}, "children"),
+        Output({"role": "tb-detail-standing", "pillar": ALL}, "children"),
         Output({"role": "tb-kpi", "kpi": ALL}, "data-standing"),
         Output({"role": "tb-facts", "kpi": ALL}, "children"),
         Output({"role": "tb-chart", "kpi": ALL, "range": ALL}, "src"),
@@ -754,20 +756,22 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         """Every pillar's KPIs, sent into elements that stay: charts are never remounted.
 
         A pillar's section is built once (again only if its list of KPIs changes). After that
-        a new value replaces that KPI's text, and a new trend point replaces the image source
-        and the labels of that span, in place. All six arrive with the page (in their own
+        a new standing replaces the pillar's badge, a new value replaces that KPI's text, and
+        a new trend point replaces the image source and the labels of that span, in place. All six arrive with the page (in their own
         request, after the cards), so opening a pillar needs no server.
         """
         _, pillars = views()
         sig, changed = differ(known)
         bodies: dict[str, Any] = {}
+        standings: dict[str, Any] = {}
         facts: dict[str, Any] = {}
         spans: dict[tuple[str, str], Any] = {}
         for pillar in PILLARS:
             p = pillars.get(pillar) or {"id": pillar, "standing": "unknown", "kpis": []}
-            shape = [p["standing"], [[k["id"], k["name"], k["unit"], k["target"], k["better"]] for k in p["kpis"]]]
+            shape = [[k["id"], k["name"], k["unit"], k["target"], k["better"]] for k in p["kpis"]]
             rebuilt = changed(f"body:{pillar}", shape)
             bodies[pillar] = p if rebuilt else None
+            standings[pillar] = p if changed(f"standing:{pillar}", p["standing"]) and not rebuilt else None
             for k in p["kpis"]:
                 # "updated 15:42 WIB" is shown to the minute: a derived KPI re-stamped every second is not news
                 shown = {**{x: y for x, y in k.items() if x != "trends"}, "updated_at": (k["updated_at"] or "")[:16]}
@@ -777,14 +781,15 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
                     fresh = changed(f"trend:{k['id']}:{r}", [k["trends"][r], k["standing"]])
                     spans[(k["id"], r)] = trend_parts(k, r, settings) if fresh and not rebuilt else None
         if sig == known:
-            return (no_update,) * 8
+            return (no_update,) * 9
         return (each(0, bodies, lambda p: detail_body(p, settings)),
-                each(1, facts, lambda k: k["standing"]),
-                each(2, facts, lambda k: kpi_facts(k, settings)),
-                each(3, spans, lambda parts: parts[0]),
-                each(4, spans, lambda parts: parts[1]),
-                each(5, spans, lambda parts: parts[2]),
-                each(6, spans, lambda parts: parts[3]),
+                each(1, standings, lambda p: standing_badge(p["standing"], language)),
+                each(2, facts, lambda k: k["standing"]),
+                each(3, facts, lambda k: kpi_facts(k, settings)),
+                each(4, spans, lambda parts: parts[0]),
+                each(5, spans, lambda parts: parts[1]),
+                each(6, spans, lambda parts: parts[2]),
+                each(7, spans, lambda parts: parts[3]),
                 sig)
 
     app.clientside_callback(
