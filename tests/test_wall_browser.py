@@ -24,6 +24,7 @@ import re
 import socket
 import threading
 import time
+import uuid
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ from dashboard.picture import sample_kpis
 from dashboard.runtime import build_normalizer
 from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
+from feeds.events import Incident
 from feeds.simulator import default_simulator
 
 HOST = "127.0.0.1"
@@ -288,13 +290,19 @@ def config() -> Config:
 
 
 @pytest.fixture(scope="module")
-def wall_url(config: Config) -> Iterator[str]:
+def wall(config: Config) -> Iterator[tuple[City, str]]:
+    """The moving city and the base URL of the app that shows it."""
     city = City(config).replay().start()
     try:
         with serve(config, city.store) as base:
-            yield base
+            yield city, base
     finally:
         city.stop()
+
+
+@pytest.fixture(scope="module")
+def wall_url(wall: tuple[City, str]) -> str:
+    return wall[1]
 
 
 @pytest.fixture
@@ -440,19 +448,23 @@ def test_stale_panels_keep_their_values_and_clear_by_themselves(browser: Any, co
 
 
 @pytest.mark.browser
-def test_a_screen_rides_out_a_server_outage(browser: Any, wall_url: str) -> None:
+def test_a_screen_rides_out_a_server_outage(browser: Any, wall: tuple[City, str]) -> None:
     """HTTP callbacks fail for a while: the page keeps its content, then carries on by itself.
 
-    (The websocket push may go on delivering meanwhile; what matters is that nothing blanks.)
+    (The websocket push may go on delivering meanwhile; what matters is that nothing blanks,
+    that the poll's requests succeed again once the server answers, and that news still shows.)
     """
+    city, base = wall
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     in_flight: set[Any] = set()
+    answered: list[int] = []
     page.on("request", lambda r: in_flight.add(r) if "_dash-update-component" in r.url else None)
     page.on("requestfinished", lambda r: in_flight.discard(r))
     page.on("requestfailed", lambda r: in_flight.discard(r))
+    page.on("response", lambda r: answered.append(r.status) if "_dash-update-component" in r.url else None)
     try:
-        _open(page, f"{wall_url}/screen/13")
+        _open(page, f"{base}/screen/13")
         page.route(CALLBACKS, lambda route: route.abort())
         deadline = time.monotonic() + 15
         while in_flight and time.monotonic() < deadline:  # let what was already on its way land
@@ -462,9 +474,17 @@ def test_a_screen_rides_out_a_server_outage(browser: Any, wall_url: str) -> None
         page.wait_for_timeout(3_000)  # every poll in these seconds fails
         during = page.inner_text('[data-panel="ticker"] .cw-panel-body')
         assert during.strip() and before.strip(), "a failed callback must not blank the page"
+        answered.clear()
         page.unroute(CALLBACKS)
-        page.wait_for_function("(before) => document.querySelector('[data-panel=ticker] .cw-panel-body').innerText !== before",
-                               arg=during, timeout=10_000)
+        news = f"Uji pemulihan {uuid.uuid4().hex[:8]}"
+        city.state.accept(Incident(id=f"outage-{news[-8:]}", observed_at=datetime.now(timezone.utc), source_type="Alert",
+                                   category="traffic", severity="high", status="new", description=news,
+                                   kecamatan="Sukajadi"))
+        page.locator('[data-panel="ticker"] .cw-panel-body', has_text=news).wait_for(timeout=10_000)
+        deadline = time.monotonic() + 10
+        while 200 not in answered and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        assert 200 in answered, "the poll's requests must succeed again once the server answers"
     finally:
         context.close()
 
