@@ -12,7 +12,9 @@ Poll. Every page also holds ``cw-version``; a light callback compares it with th
 version every ``poll_ms`` and panels re-render over HTTP when it changed. That path serves
 browsers where the websocket is blocked. The push marks the version it delivered in
 ``cw-pushed``, which nothing listens to, so where the push works the poll finds nothing new
-and costs one small request.
+and costs one small request. A poll that lands between a change and its push does not race
+the push: once a page has had a push, the poll waits a tick for it and takes over only if the
+push delivered nothing in that tick (``cw-lag`` holds what the push had delivered then).
 
 Freshness (age and stale state) is computed in the browser once a second from the last
 freshness the server sent, so a panel turns stale by itself when the feed or the server goes
@@ -50,6 +52,7 @@ def live_components(settings: ViewSettings) -> html.Div:
             dcc.Interval(id="cw-second", interval=1_000),
             dcc.Store(id="cw-version", data=-1),
             dcc.Store(id="cw-pushed", data=-1),
+            dcc.Store(id="cw-lag", data=None),
             dcc.Store(id="cw-fresh", data=None),
             dcc.Store(id="cw-settings", data={"stale_after_s": settings.stale_after_s, "reload_at": settings.reload_at,
                                                 "timezone": settings.timezone, "language": settings.language,
@@ -82,15 +85,19 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, push: bool =
     @app.callback(
         Output("cw-version", "data"),
         Output("cw-fresh", "data"),
+        Output("cw-lag", "data"),
         Input("cw-tick", "n_intervals"),
         State("cw-version", "data"),
         State("cw-pushed", "data"),
+        State("cw-lag", "data"),
     )
-    def _poll(_: int | None, known: int | None, pushed: int | None) -> tuple[Any, Any]:
+    def _poll(_: int | None, known: int | None, pushed: int | None, lag: int | None) -> tuple[Any, Any, Any]:
         version = reader.version()
         if version in (known, pushed):
-            return no_update, no_update
-        return version, freshness_message(reader.picture())
+            return no_update, no_update, no_update
+        if push_keeps_up(pushed, lag):
+            return no_update, no_update, pushed  # give the push one tick to deliver it
+        return version, freshness_message(reader.picture()), pushed
 
     if push:
         @app.callback(Input("cw-push", "id"), websocket=True, persistent=True)
@@ -109,6 +116,18 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, push: bool =
         Input("cw-fresh", "data"),
         State("cw-settings", "data"),
     )
+
+
+def push_keeps_up(pushed: int | None, lag: int | None) -> bool:
+    """Whether the push works on this page: it has delivered, and has moved since the last tick.
+
+    ``lag`` is what the push had delivered when a poll last found the page behind (``None``
+    before that). Equality, not order: a Redis restarted without persistence counts its
+    versions from zero again.
+    """
+    if pushed is None or pushed < 0:
+        return False  # no push has ever arrived: the poll is this page's only path
+    return lag is None or pushed != lag
 
 
 async def _push_loop(websocket: Any, reader: CityReader, settings: ViewSettings) -> None:
