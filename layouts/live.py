@@ -36,7 +36,6 @@ from layouts.frame import LIVE_PARTS, live_ids, signature
 from layouts.ports import CityReader, ViewSettings
 
 MIN_GAP_S = 0.025
-FIGURES_AFTER_S = 0.001  # longer than the websocket's batch window, so the text batch leaves first
 HEARTBEAT_S = 2.0
 PARTS_CHECK_S = 10.0
 
@@ -155,7 +154,7 @@ async def _push_loop(websocket: Any, reader: CityReader, settings: ViewSettings)
             # text first: what an operator reads goes out before the figures are even rendered
             sent = push_changes(picture, settings, page.text_parts, shown)
             if sent and page.figure_parts:
-                await asyncio.sleep(FIGURES_AFTER_S)
+                await _applied(websocket)  # the browser has drawn the text before a figure's redraw can hold it up
             sent += push_changes(picture, settings, page.figure_parts, shown)
             if page.parts and version != pushed:
                 pushed = version
