@@ -757,8 +757,9 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
 
         A pillar's section is built once (again only if its list of KPIs changes). After that
         a new standing replaces the pillar's badge, a new value replaces that KPI's text, and
-        a new trend point replaces the image source and the labels of that span, in place. All six arrive with the page (in their own
-        request, after the cards), so opening a pillar needs no server.
+        a new trend point replaces the image source and the labels of that span, in place.
+        All six arrive with the page (in their own request, after the cards), so opening a
+        pillar needs no server.
         """
         _, pillars = views()
         sig, changed = differ(known)
