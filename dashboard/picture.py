@@ -292,6 +292,16 @@ def _trend(store: StateStore, kpi_id: str, now: float) -> dict[str, Any]:
     return {"day": day, "month": month}
 
 
+def kpi_day_point(kpi_id: str, t: float, value: float) -> SeriesPoint:
+    """A point of the KPI's day trend: one a minute, kept 24 h."""
+    return SeriesPoint(f"kpi:{kpi_id}", t, value, 60, 1_440, 86_400)
+
+
+def kpi_month_point(kpi_id: str, t: float, value: float) -> SeriesPoint:
+    """A point of the KPI's month trend: one an hour, kept 31 days."""
+    return SeriesPoint(f"kpi_h:{kpi_id}", t, value, 3_600, 744, 31 * 86_400)
+
+
 def sample_kpis(store: StateStore, config: Config, now: float | None = None) -> int:
     """Write every KPI's current value into its day (1 min) and month (1 h) series."""
     now = time.time() if now is None else now
@@ -301,8 +311,8 @@ def sample_kpis(store: StateStore, config: Config, now: float | None = None) -> 
         for kpi in block["kpis"]:
             if kpi["value"] is None:
                 continue
-            store.add_point(SeriesPoint(f"kpi:{kpi['id']}", now, float(kpi["value"]), 60, 1_440, 86_400))
-            store.add_point(SeriesPoint(f"kpi_h:{kpi['id']}", now, float(kpi["value"]), 3_600, 744, 31 * 86_400))
+            store.add_point(kpi_day_point(kpi["id"], now, float(kpi["value"])))
+            store.add_point(kpi_month_point(kpi["id"], now, float(kpi["value"])))
             written += 1
     return written
 

@@ -31,8 +31,8 @@ import pytest
 from babel.dates import format_datetime
 
 from dashboard.config import Config, load_config
-from dashboard.picture import build_picture
-from dashboard.store.base import SeriesPoint, StateStore
+from dashboard.picture import build_picture, kpi_day_point, kpi_month_point
+from dashboard.store.base import StateStore
 from feeds.events import Incident, KpiReading
 from layouts import tablet
 from layouts.i18n import number, t
@@ -72,11 +72,9 @@ def kpi_history(store: StateStore, config: Config, now: float | None = None, see
                 return float(round(v)) if whole else round(v, 2)
 
             for hours in range(744, 0, -1):
-                store.add_point(SeriesPoint(f"kpi_h:{k['id']}", now - hours * 3_600, at(hours * 3_600, rng.gauss(0, spread * 0.3)),
-                                            3_600, 744, 31 * 86_400))
+                store.add_point(kpi_month_point(k["id"], now - hours * 3_600, at(hours * 3_600, rng.gauss(0, spread * 0.3))))
             for minutes in range(1_440, 0, -1):
-                store.add_point(SeriesPoint(f"kpi:{k['id']}", now - minutes * 60, at(minutes * 60, rng.gauss(0, spread * 0.1)),
-                                            60, 1_440, 86_400))
+                store.add_point(kpi_day_point(k["id"], now - minutes * 60, at(minutes * 60, rng.gauss(0, spread * 0.1))))
             written += 1
     return written
 
