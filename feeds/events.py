@@ -156,6 +156,9 @@ class Reason(str, Enum):
     NON_FINITE_NUMBER = "non_finite_number"
     COORDINATES_OUT_OF_RANGE = "coordinates_out_of_range"
     FUTURE_TIME = "future_time"
+    BAD_TEXT = "bad_text"  # an identifier holding a lone surrogate, a control or a bidi character
+    STORE_REJECTED = "store_rejected"  # the store refused the message itself (not an outage)
+    TOO_MANY_ENTITIES = "too_many_entities"  # a new id past the configured cap for its kind
 
 
 class Rejected(Exception):

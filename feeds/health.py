@@ -25,11 +25,16 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from feeds.events import DeadLetter, Event, Reason, Rejected
-from feeds.sink import EventSink
+from feeds.sink import EventSink, StoreUnavailable
+from feeds.text import safe_excerpt
 
 log = logging.getLogger(__name__)
 
 GAPS_KEPT = 20
+#: What a dead letter keeps of its origin (a topic or stream id) and of the detail: a
+#: 65,000-character topic is still identifiable from its first 256.
+ORIGIN_MAX = 256
+DETAIL_MAX = 500
 
 Clock = Callable[[], datetime]
 
@@ -225,9 +230,16 @@ class Pipeline:
             return False
         try:
             changed = self.sink.accept(event)
-        except Exception:
+        except Rejected as exc:  # a rule of the store, e.g. a new id past a cap
+            self._dead_letter(payload, origin, exc.reason, exc.detail)
+            return False
+        except (StoreUnavailable, OSError):
             self.stats.store_failed()
             raise
+        except Exception as exc:  # the store refused this message: acknowledge it, keep it for inspection
+            log.warning("store refused a message from %s: %s", safe_excerpt(origin, ORIGIN_MAX), type(exc).__name__)
+            self._dead_letter(payload, origin, Reason.STORE_REJECTED, f"{type(exc).__name__}: {exc}")
+            return False
         self.stats.accepted(bool(changed))
         return True
 
@@ -238,19 +250,26 @@ class Pipeline:
         self._dead_letter(payload, origin, reason, detail)
 
     def _dead_letter(self, payload: bytes, origin: str, reason: Reason, detail: str) -> None:
+        """Keep the refused message, cleaned and clipped so that keeping it cannot fail on its text.
+
+        Only an unavailable store is raised (the message then comes again); a letter the
+        store refuses for any other reason is counted and dropped, or it would loop for ever.
+        """
         raw = payload[: self.excerpt_bytes]
         excerpt = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", errors="replace")
         letter = DeadLetter(
             feed=self.stats.name,
-            origin=origin,
+            origin=safe_excerpt(origin, ORIGIN_MAX),
             reason=reason,
-            detail=detail,
+            detail=safe_excerpt(detail, DETAIL_MAX),
             received_at=self._clock(),
-            excerpt=excerpt,
+            excerpt=safe_excerpt(excerpt, self.excerpt_bytes),
         )
         try:
             self.sink.reject(letter)
-        except Exception:
+        except (StoreUnavailable, OSError):
             self.stats.store_failed()
             raise
+        except Exception:
+            log.exception("could not keep a dead letter from %s; counted, not kept", letter.origin)
         self.stats.rejected(reason)

@@ -11,6 +11,9 @@ The policy is "liberal where the meaning is clear, strict where it is not":
   ``selesai``), percent fill levels, NGSI-v2/LD wrappers, ``-08:00Z`` time stamps,
   coordinates given as [lat, lon] when only that reading is on Earth, over-long text
   (truncated, never rejected; panels render text, so it is not sanitised either);
+* free text that cannot be encoded or displayed as written (a lone surrogate, NUL and other
+  control characters, bidi overrides) is cleaned, and an identifier holding any of them is
+  rejected as ``bad_text`` (``feeds.text`` says why, field by field);
 * rejected: a missing required field, a value of the wrong JSON type, an enum value that
   could mean several things, a time stamp from the future, coordinates off the globe.
 
@@ -40,6 +43,7 @@ from feeds.events import (
 )
 from feeds.geo import Districts
 from feeds.ngsi import Form, unwrap
+from feeds.text import clean, is_clean
 
 __all__ = ["Decoded", "Normalizer", "now_utc", "parse_time", "MAX_DEPTH", "SOURCE_TYPES"]
 
@@ -116,7 +120,7 @@ class Normalizer:
         """An explicit district name wins when it names a known district; else the map decides."""
         if self.districts is None:
             named = attrs.get("kecamatan")
-            return _clip(named.strip(), NAME_MAX) if isinstance(named, str) and named.strip() else None
+            return _clip(clean(named).strip(), NAME_MAX) if isinstance(named, str) and clean(named).strip() else None
         for name in _named_districts(attrs):
             known = self.districts.match(name)
             if known:
@@ -236,14 +240,28 @@ class _Fields:
         value = str(value).strip()
         if not value or len(value) > ID_MAX:
             raise Rejected(Reason.INVALID_VALUE, f"id: must be 1-{ID_MAX} characters")
+        if not is_clean(value):
+            raise Rejected(Reason.BAD_TEXT, "id: holds a control, bidi or unencodable character")
         return value
+
+    def ident(self, *keys: str) -> str | None:
+        """A secondary identifier (a station, a device): optional, else the same rules as ``id``."""
+        key, value = self.first(*keys)
+        if value is _MISSING:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise _wrong(key, "a string", value)
+        value = str(value).strip()
+        if not is_clean(value):
+            raise Rejected(Reason.BAD_TEXT, f"{key}: holds a control, bidi or unencodable character")
+        return _clip(value, ID_MAX)
 
     def text(self, *keys: str, limit: int = NAME_MAX, required: bool = False) -> str | None:
         """A string (numbers are spelled out), stripped and cut to ``limit`` characters."""
         key, value = self.first(*keys)
         if value is not _MISSING:
             if isinstance(value, str):
-                value = value.strip()
+                value = clean(value).strip()
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = str(value)
             else:
@@ -418,7 +436,10 @@ def _address(attrs: dict[str, Any]) -> str | None:
     if isinstance(address, dict):
         parts = [address.get(k) for k in ("streetAddress", "addressLocality")]
         address = ", ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
-    return _clip(address.strip(), ADDRESS_MAX) if isinstance(address, str) and address.strip() else None
+    if not isinstance(address, str):
+        return None
+    address = clean(address).strip()
+    return _clip(address, ADDRESS_MAX) if address else None
 
 
 # --------------------------------------------------------------------------------------
@@ -537,7 +558,7 @@ def _flood_monitoring(f: _Fields, source: str) -> WaterLevel:
         lat=lat,
         lon=lon,
         kecamatan=f.place(lat, lon),
-        station_id=f.text("stationID", limit=ID_MAX) or entity_id,
+        station_id=f.ident("stationID") or entity_id,
         name=f.text("name"),
         level_m=level,  # type: ignore[arg-type]
         alert_level_m=f.metres("alertLevel"),
@@ -559,7 +580,7 @@ def _water_observed(f: _Fields, source: str) -> WaterLevel:
         lat=lat,
         lon=lon,
         kecamatan=f.place(lat, lon),
-        station_id=f.text("refDevice", limit=ID_MAX) or entity_id,
+        station_id=f.ident("refDevice") or entity_id,
         name=f.text("name"),
         level_m=level,  # type: ignore[arg-type]
     )

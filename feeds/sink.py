@@ -14,9 +14,23 @@ from typing import Any, Protocol
 from feeds.events import DeadLetter, Event
 
 
+class StoreUnavailable(ConnectionError):
+    """The store cannot be reached right now (connection refused, timeout, still loading).
+
+    This is the one failure that leaves a message unacknowledged, to be delivered again.
+    Any other exception from ``accept`` is about the message itself (the store refused what
+    it was given): retrying it would only stop the feed for every message behind it, so it
+    is dead-lettered as ``store_rejected`` and acknowledged. A plain ``OSError`` (a socket
+    that broke) counts as unavailable too.
+    """
+
+
 class EventSink(Protocol):
     def accept(self, event: Event) -> bool:
-        """Store the event; True when it changed the city state (False: duplicate or older)."""
+        """Store the event; True when it changed the city state (False: duplicate or older).
+
+        Raises ``StoreUnavailable`` when the store is away, ``Rejected`` when the store
+        refuses this event by rule (a new id past a cap)."""
         ...
 
     def reject(self, letter: DeadLetter) -> None:

@@ -25,15 +25,17 @@ import json
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import redis
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError, RedisError, TimeoutError
+from redis.exceptions import BusyLoadingError, ConnectionError, RedisError, ResponseError, TimeoutError
 from redis.retry import Retry
 
 from dashboard.store.base import SeriesPoint, bucket
+from feeds.sink import StoreUnavailable
 
 #: ``MemoryStore`` keeps its ticker and dead letters in deques with these ``maxlen``; a larger
 #: ``keep`` is silently capped there, so it is capped here too.
@@ -168,11 +170,13 @@ class RedisStore:
         if series is not None:
             keys.append(self._series(series.key))
             args += _point_args(series)
-        return bool(self._upsert(keys=keys, args=args))
+        with _writing():
+            return bool(self._upsert(keys=keys, args=args))
 
     def add_point(self, point: SeriesPoint) -> None:
         """A script, not a pipeline: replace-in-bucket and trim must not interleave with a peer."""
-        self._add_point(keys=[self._series(point.key)], args=_point_args(point))
+        with _writing():
+            self._add_point(keys=[self._series(point.key)], args=_point_args(point))
 
     def delete(self, kind: str, entity_ids: list[str]) -> int:
         """Series ``<kind>:<id>`` go too, as in MemoryStore: a pruned station's trend must not
@@ -192,7 +196,8 @@ class RedisStore:
         pipe = self._client.pipeline(transaction=True)
         pipe.lpush(key, _dumps(doc))
         _bound_list(pipe, key, min(keep, DEAD_CAP))
-        pipe.execute()
+        with _writing():
+            pipe.execute()
 
     def record_feed(self, feed: str, counts: dict[str, int], status: dict[str, Any]) -> None:
         """Counts are deltas (HINCRBY) so several ingest processes can report the same feed."""
@@ -202,7 +207,8 @@ class RedisStore:
             pipe.hincrby(self._feed(feed, "counts"), name, delta)
         if status:
             pipe.hset(self._feed(feed, "status"), mapping={k: _dumps(v) for k, v in status.items()})
-        pipe.execute()
+        with _writing():
+            pipe.execute()
 
     # --- reads (web side) -----------------------------------------------------------------
     def entities(self, kind: str) -> dict[str, dict[str, Any]]:
@@ -378,6 +384,27 @@ class _ChangeListener:
 
 
 # --- helpers ------------------------------------------------------------------------------
+#: Replies that say "not now" about Redis itself, never about what was sent.
+_UNAVAILABLE_REPLIES = ("LOADING", "OOM", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "MISCONF", "BUSY")
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    """Raise ``StoreUnavailable`` for an outage, so the feed retries only what can succeed later.
+
+    Anything else (a reply about the data, a value that cannot be encoded) passes through
+    unchanged: the feed then dead-letters that one message and carries on.
+    """
+    try:
+        yield
+    except (ConnectionError, TimeoutError, BusyLoadingError) as exc:
+        raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
+    except ResponseError as exc:
+        if str(exc).split(" ", 1)[0] in _UNAVAILABLE_REPLIES:
+            raise StoreUnavailable(f"redis: {str(exc).split(' ', 1)[0]}") from exc
+        raise
+
+
 def _connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(
         url,
