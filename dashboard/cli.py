@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from dashboard.config import Config, ConfigError, config_path, load_config
+from dashboard.redact import install as install_logging
+from dashboard.redact import redact
 
 EXIT_CONFIG = 2
 DEMO_RATE = 20.0
@@ -23,12 +25,12 @@ DEMO_RATE = 20.0
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_logging(logging.INFO if args.verbose else logging.WARNING,
+                    "%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"citywall: config error: {exc}", file=sys.stderr)
+        print(f"citywall: config error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
     return int(args.run(config, args) or 0)
 
@@ -79,7 +81,7 @@ def _check_config(_: Config, args: argparse.Namespace) -> int:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        print(f"citywall: config error: {exc}", file=sys.stderr)
+        print(f"citywall: config error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
     panels = {p for ps in config.screens.values() for p in ps} | {s.panel for s in config.spans}
     print(f"{path}: ok ({config.city.name}, {config.wall.columns}x{config.wall.rows} wall, "
@@ -137,7 +139,7 @@ def _ingest(config: Config, _: argparse.Namespace) -> int:
               "or CITYWALL_MQTT_URL / CITYWALL_REDIS_URL)", file=sys.stderr)
         return EXIT_CONFIG
     ingest = start_ingest(config, open_store(config))
-    print(f"citywall ingest: {len(ingest.adapters)} feed(s) -> {config.store.url}", flush=True)
+    print(f"citywall ingest: {len(ingest.adapters)} feed(s) -> {redact(config.store.url)}", flush=True)
     _wait_for_signal()
     ingest.stop()
     return 0
@@ -158,7 +160,7 @@ def _simulate(config: Config, args: argparse.Namespace) -> int:
                                            args.rate, args.duration, stop_event=stop)
     except KeyboardInterrupt:
         return 0
-    print(f"citywall simulate: sent {sent} messages to {url}")
+    print(f"citywall simulate: sent {sent} messages to {redact(url)}")
     return 0
 
 
@@ -191,7 +193,7 @@ def _print_urls(config: Config, host: str, port: int, mqtt_url: str | None = Non
              f"  tablet   {base}/tablet",
              f"  api      {base}/api/v1/state  {base}/api/v1/feeds  {base}/healthz  {base}/metrics"]
     if mqtt_url:
-        lines.append(f"  mqtt     {mqtt_url}{' (embedded broker)' if embedded else ''}, topics {', '.join(config.feeds.mqtt.topics)}")
+        lines.append(f"  mqtt     {redact(mqtt_url)}{' (embedded broker)' if embedded else ''}, topics {', '.join(config.feeds.mqtt.topics)}")
     print("\n".join(lines), flush=True)
 
 

@@ -19,14 +19,23 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dashboard.kpis import DERIVED_KPIS
+from dashboard.yaml_loader import YamlRefused, load_yaml_bytes
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 PILLARS = ("governance", "people", "economy", "environment", "living", "mobility")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
+#: A config error is one line on a terminal; a longer one is cut (it never carries a value).
+ERROR_MAX = 300
+
+
 class ConfigError(Exception):
     """A configuration that cannot run; its message is the one line the user sees."""
+
+    def __init__(self, message: str) -> None:
+        message = " ".join(message.split())
+        super().__init__(message if len(message) <= ERROR_MAX else message[: ERROR_MAX - 1] + "…")
 
 
 class Strict(BaseModel):
@@ -355,9 +364,13 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
     file = config_path(path)
     environ = dict(os.environ) if environ is None else environ
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = load_yaml_bytes(file.read_bytes())
     except FileNotFoundError:
         raise ConfigError(f"{file}: file not found") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
+    except YamlRefused as exc:
+        raise ConfigError(f"{file}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -409,5 +422,13 @@ def _reason(error: dict[str, Any]) -> str:
     if kind == "literal_error" and "[key]" in error["loc"]:
         return f"not a known name ({message.removeprefix('Input should be ')})"
     if kind.endswith("_type") or kind.endswith("_parsing"):
-        return f"{message} (got {error.get('input')!r})"
+        return f"{message} (got {_kind_of(error.get('input'))})"  # the kind, never the value: it may be a password
     return message
+
+
+def _kind_of(value: Any) -> str:
+    """What a YAML value is, in YAML's words."""
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "text", list: "a list",
+            dict: "a mapping"}.get(type(value), type(value).__name__)

@@ -103,10 +103,10 @@ def parse_url(url: str) -> Endpoint:
     so a password may contain ``@`` or ``:``."""
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts"):
-        raise ValueError(f"MQTT url must start with mqtt:// or mqtts://, got {url!r}")
+        raise ValueError("MQTT url must start with mqtt:// or mqtts://")  # never echo: it may hold a password
     tls = parts.scheme == "mqtts"
     if not parts.hostname:
-        raise ValueError(f"MQTT url has no host: {url!r}")
+        raise ValueError("MQTT url has no host")
     return Endpoint(
         host=parts.hostname,
         port=parts.port or (8883 if tls else 1883),

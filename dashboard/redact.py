@@ -1,0 +1,53 @@
+"""Credentials out of everything the product prints: URLs, log lines, errors.
+
+Broker and Redis URLs carry their password (``redis://:secret@host``,
+``mqtt://user:secret@host``); the integrator needs to see which host a process talks to, but
+a terminal, a journal or a support ticket must never show the password. Every URL that is
+printed goes through ``redact``; every log line goes through ``RedactingFormatter``, so a
+URL inside an exception message or a traceback is covered too.
+
+What is hidden: the password of any ``scheme://user:password@`` URL (the user name stays, it
+says which account), and the whole user part of ``scheme://token@`` for schemes where the
+lone user part is a password (Redis).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+MASK = "***"
+#: scheme://userinfo@ — the userinfo runs to the last "@" before the host's "/", "?" or "#".
+_USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)([^\s/?#\"'<>]*)@")
+_TOKEN_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def _hide(match: re.Match[str]) -> str:
+    scheme, userinfo = match.group(1), match.group(2)
+    if ":" in userinfo:
+        user = userinfo.split(":", 1)[0]
+        return f"{scheme}{user}:{MASK}@"
+    if scheme.lower() in _TOKEN_SCHEMES and userinfo:
+        return f"{scheme}{MASK}@"
+    return match.group(0)
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``***``."""
+    if "@" not in text:
+        return text
+    return _USERINFO.sub(_hide, text)
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats as usual, then hides credentials: covers messages, arguments and tracebacks."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def install(level: int, fmt: str) -> None:
+    """Root logging with redaction, for every ``citywall`` command."""
+    logging.basicConfig(level=level, format=fmt)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(RedactingFormatter(fmt))
