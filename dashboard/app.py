@@ -16,7 +16,7 @@ import dash
 from dash import Dash, html
 from starlette.middleware.gzip import GZipMiddleware
 
-from dashboard import api, export
+from dashboard import api, export, web_security
 from dashboard.config import Config
 from dashboard.reader import PictureCache
 from dashboard.store.base import StateStore
@@ -43,6 +43,7 @@ def create_app(config: Config, store: StateStore) -> Dash:
         suppress_callback_exceptions=True,
         # A push batch is queued in one go, so waiting for more only adds latency (Dash's default is 5 ms).
         websocket_batch_delay=0.0005,
+        websocket_allowed_origins=list(config.server.allowed_origins),  # besides the page's own
     )
     for page in (wall, screen, tablet_page):
         page.register(settings)
@@ -55,7 +56,23 @@ def create_app(config: Config, store: StateStore) -> Dash:
     export.register(app.server, reader, settings)
     app.server.add_middleware(GZipMiddleware, minimum_size=1_024)
     _first_request_setup(app)
+    _harden(app, config)  # after the set-up, which adds the pages' own clientside callback
     return app
+
+
+def _harden(app: Dash, config: Config) -> None:
+    """Headers, limits and origins outermost (added last), docs off; see ``web_security``.
+
+    The CSP hashes are taken here, after every clientside callback is registered."""
+    server = config.server
+    blocked = web_security.remove_api_docs(app.server, keep_schema=server.api_docs)
+    limits = web_security.Limits(
+        max_body_bytes=server.max_body_bytes, max_callback_bytes=server.max_callback_bytes,
+        max_response_bytes=server.max_response_bytes, max_connections_per_client=server.max_connections_per_client,
+        max_connections=server.max_connections, allowed_origins=frozenset(server.allowed_origins),
+        blocked_paths=blocked)
+    app.server.add_middleware(web_security.WebSecurity, csp=web_security.content_security_policy(app.csp_hashes()),
+                              limits=limits)
 
 
 def _first_request_setup(app: Dash) -> None:

@@ -261,6 +261,15 @@ class Server(Strict):
     port: int = Field(default=8050, ge=1, le=65_535)
     websocket: bool = True
     poll_ms: int = Field(default=1_000, ge=100)
+    # hardening (see dashboard/web_security.py): docs off, origins, sizes, connections
+    api_docs: bool = False
+    allowed_origins: list[str] = Field(default_factory=list, max_length=64)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1_024, le=64 * 1024 * 1024)
+    max_callback_bytes: int = Field(default=256 * 1024, ge=1_024, le=16 * 1024 * 1024)
+    max_response_bytes: int = Field(default=32 * 1024 * 1024, ge=64 * 1024)
+    max_connections_per_client: int = Field(default=64, ge=1)
+    max_connections: int = Field(default=1_000, ge=1)
+    screens_expected: int | None = Field(default=None, ge=0)
 
 
 class Config(Strict):

@@ -9,8 +9,10 @@ Why this way:
 - A real renderer prints it: the system Chromium in headless print mode, with a throwaway
   profile. The PDF therefore looks like the tablet (same CSS, same SVG trends) and its text
   is real text, so it can be searched and quoted.
-- One print at a time, and the last PDF is kept until the data or the minute changes:
-  a mayor tapping twice, or three staff phones at once, cost one Chromium run.
+- One print at a time, and the last PDF is kept for the rest of its minute (whatever the
+  data did meanwhile: under live traffic the version changes many times a second, and a
+  cache keyed by it queued 42 requests for 58 s of Chromium). At most ``QUEUE_MAX``
+  requests wait for the printer; the rest get 429 with ``Retry-After`` at once.
 - Without Chromium the route answers 503 and says what to install, rather than failing
   somewhere inside a subprocess.
 
@@ -43,6 +45,7 @@ from layouts.ports import ViewSettings
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 CHROMIUM_ENV = "CITYWALL_CHROMIUM"
 PRINT_TIMEOUT_S = 60
+QUEUE_MAX = 2
 #: The printed page runs no script and fetches nothing: styles inline, images as data URIs.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 VOID = frozenset({"img", "br", "hr", "input", "meta", "link", "wbr"})
@@ -137,14 +140,21 @@ def print_pdf(document: str, chromium: str, timeout: float = PRINT_TIMEOUT_S) ->
         return out.read_bytes()
 
 
-class SummaryPrinter:
-    """Prints one summary at a time and keeps the last one for the same data and minute."""
+class PrinterBusy(RuntimeError):
+    """More requests are waiting for the printer than ``QUEUE_MAX``: ask again shortly."""
 
-    def __init__(self, reader: PictureCache, settings: ViewSettings) -> None:
+
+class SummaryPrinter:
+    """Prints one summary at a time and keeps the last one for the rest of its minute."""
+
+    def __init__(self, reader: PictureCache, settings: ViewSettings, queue_max: int = QUEUE_MAX) -> None:
         self.reader = reader
         self.settings = settings
+        self.queue_max = queue_max
         self._lock = threading.Lock()
-        self._last: tuple[tuple[Any, ...], bytes] | None = None
+        self._queue_lock = threading.Lock()
+        self._queued = 0
+        self._last: tuple[int, bytes] | None = None
 
     def pdf(self, now: float | None = None) -> tuple[bytes, float]:
         chromium = find_chromium()
@@ -152,15 +162,27 @@ class SummaryPrinter:
             raise ChromiumMissing(
                 "PDF export needs Chromium, which was not found on this server. Install it "
                 f"(Debian: apt-get install chromium) or set {CHROMIUM_ENV} to the browser's path.")
-        with self._lock:
-            now = time.time() if now is None else now
-            picture = self.reader.picture()
-            key = (picture.get("version"), int(now // 60))
-            if self._last is not None and self._last[0] == key:
-                return self._last[1], now
-            data = print_pdf(summary_document(picture, self.settings, now), chromium)
-            self._last = (key, data)
-            return data, now
+        now = time.time() if now is None else now
+        key = int(now // 60)
+        last = self._last
+        if last is not None and last[0] == key:
+            return last[1], now
+        with self._queue_lock:
+            if self._queued >= self.queue_max + 1:  # one printing, ``queue_max`` waiting
+                raise PrinterBusy("the PDF printer is busy; try again in a few seconds")
+            self._queued += 1
+        try:
+            with self._lock:
+                last = self._last
+                if last is not None and last[0] == key:
+                    return last[1], now
+                picture = self.reader.picture()
+                data = print_pdf(summary_document(picture, self.settings, now), chromium)
+                self._last = (key, data)
+                return data, now
+        finally:
+            with self._queue_lock:
+                self._queued -= 1
 
 
 def register(server: FastAPI, reader: PictureCache, settings: ViewSettings) -> None:
@@ -178,6 +200,9 @@ def register(server: FastAPI, reader: PictureCache, settings: ViewSettings) -> N
             data, moment = printer.pdf()
         except ChromiumMissing as exc:
             return Response(str(exc), status_code=503, media_type="text/plain; charset=utf-8")
+        except PrinterBusy as exc:
+            return Response(str(exc), status_code=429, media_type="text/plain; charset=utf-8",
+                            headers={"Retry-After": "5"})
         except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
             return Response(f"PDF export failed: {exc}", status_code=503, media_type="text/plain; charset=utf-8")
         name = file_name(settings, moment)

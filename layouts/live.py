@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import dash
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update, set_props
 from dash._utils import to_json
 from dash.exceptions import PreventUpdate
@@ -99,12 +100,19 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, push: bool =
         return version, freshness_message(reader.picture()), pushed
 
     if push:
+        known = known_parts(settings)
+        looping: set[int] = set()
+
         @app.callback(Input("cw-push", "id"), websocket=True, persistent=True)
         async def _push(_: str) -> None:
             websocket = ctx.websocket
-            if websocket is None:
-                raise PreventUpdate
-            await _push_loop(websocket, reader, settings)
+            if websocket is None or id(websocket) in looping:
+                raise PreventUpdate  # one push loop per connection, however often a client asks
+            looping.add(id(websocket))
+            try:
+                await _push_loop(websocket, reader, settings, known)
+            finally:
+                looping.discard(id(websocket))
             raise PreventUpdate
 
     app.clientside_callback(
@@ -129,14 +137,33 @@ def push_keeps_up(pushed: int | None, lag: int | None) -> bool:
     return lag is None or pushed != lag
 
 
-async def _push_loop(websocket: Any, reader: CityReader, settings: ViewSettings) -> None:
+def known_parts(settings: ViewSettings) -> frozenset[tuple[str, str]]:
+    """Every live part some page holds: all a connection may ask to be sent.
+
+    The browser says which parts its page holds; a client that lies can then ask for no
+    more than the whole wall, and never for made-up copies of a part."""
+    found: set[tuple[str, str]] = set()
+    for page in dash.page_registry.values():
+        layout = page["layout"]
+        if not callable(layout):
+            found.update(_live_parts_in(layout))
+        elif "<n>" in (page.get("path_template") or ""):
+            for n in range(1, settings.wall.screen_count + 1):
+                found.update(_live_parts_in(layout(n=str(n))))
+        else:
+            found.update(_live_parts_in(layout()))
+    return frozenset(found)
+
+
+async def _push_loop(websocket: Any, reader: CityReader, settings: ViewSettings,
+                     known: frozenset[tuple[str, str]] | None = None) -> None:
     """Until the page goes away: wait for a change, send what changed for this page.
 
     The loop runs on the connection, not the page: a side task asks the browser which live
     parts the page holds (``cw-parts``) now and then, so a page change is followed, and a
     browser busy rendering never holds up the next push.
     """
-    page = _PageParts()
+    page = _PageParts(known)
     watcher = asyncio.create_task(page.follow(websocket))
     shown: dict[tuple[str, str], str] = {}
     fresh_sent: Any = None
@@ -190,7 +217,8 @@ async def _applied(websocket: Any) -> None:
 class _PageParts:
     """The live parts of the page on the other end of one websocket, kept current on the side."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: frozenset[tuple[str, str]] | None = None) -> None:
+        self.known_parts = known
         self.parts: list[tuple[str, str]] = []
         self.text_parts: list[tuple[str, str]] = []
         self.figure_parts: list[tuple[str, str]] = []
@@ -207,11 +235,24 @@ class _PageParts:
                 return
             if current != self._known:
                 self._known = current
-                self.parts = [tuple(p) for p in current or [] if p and p[0] in LIVE_PARTS]
+                self.parts = self._allowed(current)
                 self.text_parts = [p for p in self.parts if LIVE_PARTS[p[0]].prop == "children"]
                 self.figure_parts = [p for p in self.parts if LIVE_PARTS[p[0]].prop != "children"]
                 self.changed = True
             await asyncio.sleep(0.2 if not self.parts else PARTS_CHECK_S)
+
+    def _allowed(self, claimed: Any) -> list[tuple[str, str]]:
+        """The claimed parts that exist on some page, each once, in the order given."""
+        if not isinstance(claimed, list):
+            return []
+        parts: dict[tuple[str, str], None] = {}
+        for item in claimed[:1_000]:
+            if not (isinstance(item, (list, tuple)) and len(item) == 2 and all(isinstance(x, str) for x in item)):
+                continue
+            part = (item[0], item[1])
+            if part[0] in LIVE_PARTS and (self.known_parts is None or part in self.known_parts):
+                parts[part] = None
+        return list(parts)
 
 
 def push_changes(picture: dict[str, Any], settings: ViewSettings, parts: list[tuple[str, str]],

@@ -1,0 +1,225 @@
+"""What every HTTP and websocket request meets first: security headers and size limits.
+
+One plain ASGI middleware (not Starlette's ``BaseHTTPMiddleware``, which buffers responses
+and does not see websockets), installed outermost by the app factory:
+
+* **Headers** on every HTTP response: a Content-Security-Policy, ``X-Content-Type-Options:
+  nosniff``, ``Referrer-Policy: no-referrer`` and ``X-Frame-Options: DENY`` (the header
+  form of ``frame-ancestors 'none'`` for older browsers).
+* **Request bodies** are refused with 413 past ``server.max_body_bytes`` (and past the
+  smaller ``server.max_callback_bytes`` for Dash callbacks, which only ever carry a few
+  ids and small values), whether the client announced the length or not.
+* **Responses** past ``server.max_response_bytes`` are replaced by a 500 before a byte is
+  sent, when their length is known, and cut off otherwise: one request must not make the
+  server ship tens of megabytes.
+* **Origins.** A browser sends ``Origin`` with websocket handshakes and with writes; one
+  that is neither this host nor in ``server.allowed_origins`` is refused (403), so another
+  site cannot drive a screen's connection from a visitor's browser. Requests without an
+  ``Origin`` (scripts, probes) pass: they gain nothing a browser would lend them.
+* **Websocket connections** are counted per client address and in total; past either
+  limit the handshake is refused. Each open page holds one, so the limit per client must
+  stay above the number of screens one controller shows (24 on the reference wall).
+
+The CSP: ``script-src`` lists ``'self'`` plus the SHA-256 of each inline script Dash
+writes into its page (the renderer's start line and the clientside callbacks, as given by
+``Dash.csp_hashes()``), so no other inline script runs. ``_dash-config`` is JSON, not
+script, and needs no hash. ``style-src`` keeps ``'unsafe-inline'``: Plotly inserts
+``<style>`` elements for each figure at run time and Dash components carry ``style``
+attributes, and neither can be hashed in advance; styles cannot run code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+CALLBACK_PATHS = ("/_dash-update-component",)
+API_DOC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def content_security_policy(script_hashes: Iterable[str]) -> str:
+    """The policy for every page; ``script_hashes`` are ``'sha256-...'`` source expressions."""
+    scripts = " ".join(["'self'", *script_hashes])
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src {scripts}",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+@dataclass
+class Limits:
+    max_body_bytes: int = 1024 * 1024
+    max_callback_bytes: int = 256 * 1024
+    max_response_bytes: int = 32 * 1024 * 1024
+    max_connections_per_client: int = 64
+    max_connections: int = 1_000
+    allowed_origins: frozenset[str] = field(default_factory=frozenset)
+    #: answered 404 here, or Dash's catch-all page route would serve its page for them
+    blocked_paths: frozenset[str] = field(default_factory=frozenset)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class WebSecurity:
+    """The middleware; ``open_sockets`` (per client) is what the load benchmark reads."""
+
+    def __init__(self, app: ASGIApp, *, csp: str, limits: Limits) -> None:
+        self.app = app
+        self.limits = limits
+        self.open_sockets: dict[str, int] = {}
+        self.headers = [
+            (b"content-security-policy", csp.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-frame-options", b"DENY"),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    # --- http -----------------------------------------------------------------------------
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = _headers(scope)
+        if scope["path"] in self.limits.blocked_paths:
+            await self._plain(send, 404, "not found")
+            return
+        if scope["method"] in _UNSAFE_METHODS and not self._origin_ok(headers):
+            await self._plain(send, 403, "origin not allowed")
+            return
+        limit = self.limits.max_callback_bytes if scope["path"].startswith(CALLBACK_PATHS) else self.limits.max_body_bytes
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._plain(send, 413, f"request body over {limit} bytes")
+            return
+        body = await _read_body(receive, limit)  # bounded, so buffering it costs at most the limit
+        if body is None:
+            await self._plain(send, 413, f"request body over {limit} bytes")
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        started = False
+        sent = 0
+        cap = self.limits.max_response_bytes
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started, sent
+            if message["type"] == "http.response.start":
+                length = dict(message.get("headers", [])).get(b"content-length")
+                if length is not None and length.isdigit() and int(length) > cap:
+                    raise _TooLarge  # nothing sent yet: answered below
+                message["headers"] = [*message.get("headers", []), *self.headers]
+                started = True
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+                if sent > cap:
+                    raise _TooLarge
+            await send(message)
+
+        try:
+            await self.app(scope, replay, guarded_send)
+        except _TooLarge:
+            if started:  # the length was not announced: all that is left is to cut it off
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            await self._plain(send, 500, f"response over {cap} bytes refused")
+
+    async def _plain(self, send: Send, status: int, text: str) -> None:
+        body = json.dumps({"error": text}).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                *self.headers]})
+        await send({"type": "http.response.body", "body": body})
+
+    # --- websocket ------------------------------------------------------------------------
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = (scope.get("client") or ("?", 0))[0]
+        total = sum(self.open_sockets.values())
+        if (not self._origin_ok(_headers(scope))
+                or self.open_sockets.get(client, 0) >= self.limits.max_connections_per_client
+                or total >= self.limits.max_connections):
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        self.open_sockets[client] = self.open_sockets.get(client, 0) + 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            left = self.open_sockets[client] - 1
+            if left:
+                self.open_sockets[client] = left
+            else:
+                del self.open_sockets[client]
+
+    def _origin_ok(self, headers: dict[str, str]) -> bool:
+        origin = headers.get("origin")
+        if origin is None:
+            return True
+        if origin in self.limits.allowed_origins:
+            return True
+        return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None once it passes ``limit`` (or the client left)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+def remove_api_docs(server: Any, keep_schema: bool = False) -> frozenset[str]:
+    """FastAPI serves /docs, /redoc and /openapi.json by default, and /docs loads its scripts
+    from a CDN. A wall server has no use for them: they are removed, except the schema
+    (``/openapi.json``) when ``server.api_docs`` asks for it. Returns the paths to answer 404."""
+    gone = API_DOC_PATHS - {"/openapi.json"} if keep_schema else API_DOC_PATHS
+    server.router.routes = [r for r in server.router.routes if getattr(r, "path", None) not in gone]
+    server.docs_url = server.redoc_url = None
+    if not keep_schema:
+        server.openapi_url = None
+    return frozenset(gone)
