@@ -18,6 +18,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from dashboard import api, export, web_security
 from dashboard.config import Config
+from dashboard.health import StoreGate, StoreHealth
 from dashboard.reader import PictureCache
 from dashboard.store.base import StateStore
 from dashboard.views import view_settings
@@ -29,7 +30,8 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
 def create_app(config: Config, store: StateStore) -> Dash:
-    reader = PictureCache(store, config)
+    health = StoreHealth(store).start()
+    reader = PictureCache(store, config, health=health)
     settings = view_settings(config)
     app = Dash(
         __name__,
@@ -56,11 +58,11 @@ def create_app(config: Config, store: StateStore) -> Dash:
     export.register(app.server, reader, settings)
     app.server.add_middleware(GZipMiddleware, minimum_size=1_024)
     _first_request_setup(app)
-    _harden(app, config)  # after the set-up, which adds the pages' own clientside callback
+    _harden(app, config, health)  # after the set-up, which adds the pages' own clientside callback
     return app
 
 
-def _harden(app: Dash, config: Config) -> None:
+def _harden(app: Dash, config: Config, health: StoreHealth) -> None:
     """Headers, limits and origins outermost (added last), docs off; see ``web_security``.
 
     The CSP hashes are taken here, after every clientside callback is registered."""
@@ -71,6 +73,7 @@ def _harden(app: Dash, config: Config) -> None:
         max_response_bytes=server.max_response_bytes, max_connections_per_client=server.max_connections_per_client,
         max_connections=server.max_connections, allowed_origins=frozenset(server.allowed_origins),
         blocked_paths=blocked)
+    app.server.add_middleware(StoreGate, health=health)
     app.server.add_middleware(web_security.WebSecurity, csp=web_security.content_security_policy(app.csp_hashes()),
                               limits=limits)
 

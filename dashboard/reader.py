@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from dashboard.config import Config
@@ -19,14 +20,27 @@ from dashboard.store.base import StateStore
 
 
 class PictureCache:
-    def __init__(self, store: StateStore, config: Config) -> None:
+    """``health`` (a ``dashboard.health.StoreHealth``) lets it answer from memory while the
+    store is away, instead of blocking a page on a dead connection; ``sections`` adds what
+    other objects of the app know (screens) to every picture."""
+
+    def __init__(self, store: StateStore, config: Config, health: Any = None,
+                 sections: Callable[[], dict[str, Any]] | None = None) -> None:
         self.store = store
         self.config = config
+        self.health = health
+        self.sections = sections
         self._lock = threading.Lock()
         self._picture: dict[str, Any] | None = None
+        self._live: dict[str, Any] = {}
         self._watcher: _ChangeWatcher | None = None
 
+    def store_ok(self) -> bool:
+        return self.health is None or self.health.ok
+
     def version(self) -> int:
+        if not self.store_ok():
+            return self._picture["version"] if self._picture is not None else -1
         return self.store.version()
 
     async def changed(self, since: int, timeout: float) -> int:
@@ -38,7 +52,20 @@ class PictureCache:
         return await self._watcher.wait(since, timeout)
 
     def picture(self) -> dict[str, Any]:
-        return {**self._by_version(), **live_sections(self.store, self.config, time.time())}
+        extra = self._extra()
+        if not self.store_ok():  # the last picture, at once: the pages turn stale by themselves
+            return {**(self._picture or {"version": -1}), **self._live, **extra}
+        live = self._live = live_sections(self.store, self.config, time.time())
+        return {**self._by_version(), **live, **extra}
+
+    def _extra(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.health is not None:
+            state = self.health.snapshot()
+            extra["store"] = {k: state.get(k) for k in ("status", "ok", "epoch", "reset_at")}
+        if self.sections is not None:
+            extra.update(self.sections())
+        return extra
 
     def _by_version(self) -> dict[str, Any]:
         version = self.store.version()

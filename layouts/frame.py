@@ -13,6 +13,8 @@ that tell severity, stage and standing apart without colour, and ``empty`` (the 
 
 from __future__ import annotations
 
+import asyncio
+
 import hashlib
 import json
 from collections.abc import Callable
@@ -150,10 +152,10 @@ def register_live(
         Input("cw-version", "data"),
         State(sig_id, "data"),
     )
-    def _update(_: int | None, known: list[str | None]) -> tuple[list[Any], list[Any]]:
+    async def _update(_: int | None, known: list[str | None]) -> tuple[list[Any], list[Any]]:
         if not known:
             raise PreventUpdate
-        shown = view(reader.picture(), settings)
+        shown = view(await asyncio.to_thread(reader.picture), settings)  # off the event loop: see live._poll
         digest = signature(shown)
         if all(k == digest for k in known):
             raise PreventUpdate

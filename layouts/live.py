@@ -91,13 +91,15 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, push: bool =
         State("cw-pushed", "data"),
         State("cw-lag", "data"),
     )
-    def _poll(_: int | None, known: int | None, pushed: int | None, lag: int | None) -> tuple[Any, Any, Any]:
-        version = reader.version()
+    async def _poll(_: int | None, known: int | None, pushed: int | None, lag: int | None) -> tuple[Any, Any, Any]:
+        # Dash runs callbacks on the event loop: store I/O goes to a thread, or one slow
+        # Redis answer would hold up every page and /healthz of this worker
+        version = await asyncio.to_thread(reader.version)
         if version in (known, pushed):
             return no_update, no_update, no_update
         if push_keeps_up(pushed, lag):
             return no_update, no_update, pushed  # give the push one tick to deliver it
-        return version, freshness_message(reader.picture()), pushed
+        return version, freshness_message(await asyncio.to_thread(reader.picture)), pushed
 
     if push:
         known = known_parts(settings)

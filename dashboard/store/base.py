@@ -92,6 +92,11 @@ class StateStore(Protocol):
 
     def ping(self) -> bool: ...
 
+    def health_check(self) -> dict[str, Any]:
+        """``version``, ``epoch``, ``reset_at`` (epoch s or None), ``reset_now``, ``previous_epoch``,
+        answered within about a second or raised; see ``dashboard.health``."""
+        ...
+
     def close(self) -> None: ...
 
 

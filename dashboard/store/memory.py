@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import threading
 import time
+import uuid
 from collections import defaultdict, deque
 from typing import Any
 
@@ -27,6 +28,7 @@ class MemoryStore:
         self._feeds: dict[str, dict[str, Any]] = {}
         self._seen: dict[str, float] = {}
         self._version = 0
+        self._epoch = f"{time.time():.0f}-{uuid.uuid4().hex[:12]}"
 
     # --- writes ---------------------------------------------------------------------------
     def upsert(
@@ -140,6 +142,11 @@ class MemoryStore:
         with self._changed:
             self._changed.wait_for(lambda: self._version > since, timeout=timeout)
             return self._version
+
+    def health_check(self) -> dict[str, Any]:
+        """Always here; the epoch is the process's (the memory dies with it)."""
+        return {"version": self.version(), "epoch": self._epoch, "reset_at": None, "reset_now": False,
+                "previous_epoch": None}
 
     def ping(self) -> bool:
         return True

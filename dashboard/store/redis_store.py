@@ -25,12 +25,13 @@ import json
 import math
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import BusyLoadingError, ConnectionError, RedisError, ResponseError, TimeoutError
 from redis.retry import Retry
 
@@ -49,6 +50,9 @@ DEAD_CAP = 10_000
 RETRY_BASE_S = 0.1
 RETRY_CAP_S = 2.0
 RETRIES = 3
+#: The health probe's own connection: no retries, half a second, so a dead or hung Redis is
+#: reported within a second instead of after the data connection's patience.
+PROBE_TIMEOUT_S = 0.5
 
 _LUA_LIB = r"""
 local function add_point(key, b, member, max_points, max_age)
@@ -142,6 +146,9 @@ class RedisStore:
         self._delete = self._client.register_script(_DELETE_LUA)
         self._trim = self._client.register_script(_TRIM_LUA)
         self._listener = _ChangeListener(self._client, self._channel)
+        self._probe = redis.Redis.from_url(url, decode_responses=True, socket_timeout=PROBE_TIMEOUT_S,
+                                           socket_connect_timeout=PROBE_TIMEOUT_S, retry=Retry(NoBackoff(), 0))
+        self._epoch_seen: str | None = None
 
     # --- writes (ingest side) -------------------------------------------------------------
     def upsert(
@@ -260,6 +267,34 @@ class RedisStore:
     def wait_changed(self, since: int, timeout: float) -> int:
         return self._listener.wait(since, timeout, self.version)
 
+    def health_check(self) -> dict[str, Any]:
+        """Version, epoch and the last reset, over the probe connection (raises when away).
+
+        A missing epoch is written (SET NX, so one process wins); when this process had seen
+        an earlier epoch, the store was emptied under it, and the reset is recorded in the
+        store for every process to show: ``reset_at`` (epoch seconds) and the previous epoch.
+        """
+        keys = self._key("epoch"), self._key("reset")
+        pipe = self._probe.pipeline(transaction=False)
+        pipe.get(self._key("version"))
+        pipe.get(keys[0])
+        pipe.hgetall(keys[1])
+        version, epoch, reset = pipe.execute()
+        reset_now = False
+        if epoch is None or (self._epoch_seen is not None and epoch != self._epoch_seen):
+            if epoch is None:
+                self._probe.set(keys[0], f"{time.time():.0f}-{uuid.uuid4().hex[:12]}", nx=True)
+                epoch = self._probe.get(keys[0])
+            if self._epoch_seen is not None:
+                record = {"at": repr(time.time()), "previous": self._epoch_seen, "epoch": epoch}
+                reset_now = bool(self._probe.hsetnx(keys[1], "epoch", epoch))
+                if reset_now:
+                    self._probe.hset(keys[1], mapping=record)
+                reset = self._probe.hgetall(keys[1])
+        previous, self._epoch_seen = self._epoch_seen, epoch
+        return {"version": int(version or 0), "epoch": epoch, "reset_at": float(reset["at"]) if reset.get("at") else None,
+                "reset_now": reset_now, "previous_epoch": previous if reset_now else None}
+
     def ping(self) -> bool:
         """False rather than an exception: health checks want an answer, not a traceback."""
         try:
@@ -271,6 +306,7 @@ class RedisStore:
         """Disconnecting the pool also breaks the listener out of its blocking read."""
         self._listener.stop()
         self._client.close()
+        self._probe.close()
         self._listener.join()
 
     # --- internals ------------------------------------------------------------------------
