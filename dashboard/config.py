@@ -202,6 +202,11 @@ class History(Strict):
     open_incidents_max: int = Field(default=20_000, ge=100)
     reports_max: int = Field(default=20_000, ge=100)
     ticker_events: int = Field(default=50, ge=5, le=500)
+    # distinct ids per kind; a new id past its cap is dead-lettered as too_many_entities
+    stations_max: int = Field(default=2_000, ge=1)
+    sites_max: int = Field(default=5_000, ge=1)
+    queues_max: int = Field(default=1_000, ge=1)
+    kpis_max: int = Field(default=500, ge=1)
 
 
 class DrainageLevels(Strict):

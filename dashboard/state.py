@@ -14,13 +14,15 @@ from typing import Any, Callable
 
 from dashboard.config import Config
 from dashboard.picture import ts
-from dashboard.store.base import SeriesPoint, StateStore
+from dashboard.store.base import CapReached, SeriesPoint, StateStore
 from feeds.events import (
     CitizenReport,
     DeadLetter,
     Event,
     Incident,
     QueueReading,
+    Reason,
+    Rejected,
     WasteFill,
     WaterLevel,
 )
@@ -28,6 +30,12 @@ from feeds.events import (
 HOUSEKEEPING_EVERY_S = 30.0
 HOUSEKEEPING_PAGE = 1_000
 HOUSEKEEPING_MAX = 1_000_000
+#: After an eviction found nothing resolved to remove, new ids of that kind are refused
+#: without looking again for this long: a flood of new open incidents past the cap must not
+#: rescan every incident per message.
+FULL_RECHECK_S = 5.0
+#: Kinds whose resolved items may make room for new ones; the others are refused at the cap.
+LIFECYCLE_KINDS = ("incident", "report")
 
 
 class CityState:
@@ -36,22 +44,52 @@ class CityState:
         self.config = config
         self._clock = clock
         self._next_housekeeping = 0.0
+        self._full_until: dict[str, float] = {}
+        history = config.history
+        self.caps = {"incident": history.open_incidents_max, "report": history.reports_max,
+                     "water_level": history.stations_max, "waste_fill": history.sites_max,
+                     "queue": history.queues_max, "kpi": history.kpis_max}
 
     # --- EventSink ------------------------------------------------------------------------
     def accept(self, event: Event) -> bool:
+        """Store one event; a new id past its kind's cap raises ``Rejected(too_many_entities)``.
+
+        For incidents and reports, resolved items make room first (oldest first); open ones
+        are never evicted to make room, so an operator never loses an open incident unseen:
+        past the cap it is the *new* one that is refused, counted and dead-lettered, and feed
+        health shows the alarm.
+        """
         doc = event.to_doc()
         observed = event.observed_at.timestamp()
-        changed = self.store.upsert(
-            event.kind,
-            event.id,
-            observed,
-            doc,
-            series=self._series_point(event, observed),
-            recent=_ticker_line(event, doc),
-            recent_keep=self.config.history.ticker_events,
-        )
+        kind = event.kind
+        cap = self.caps.get(kind)
+
+        def upsert() -> bool:
+            return self.store.upsert(kind, event.id, observed, doc, series=self._series_point(event, observed),
+                                     recent=_ticker_line(event, doc), recent_keep=self.config.history.ticker_events,
+                                     cap=cap)
+
+        try:
+            changed = upsert()
+        except CapReached:
+            if not self._make_room(kind, cap or 0):
+                raise Rejected(Reason.TOO_MANY_ENTITIES, f"{kind}: {cap} distinct ids kept; a new one is refused") from None
+            try:
+                changed = upsert()
+            except CapReached:
+                raise Rejected(Reason.TOO_MANY_ENTITIES, f"{kind}: {cap} distinct ids kept; a new one is refused") from None
         self._maybe_housekeep()
         return changed
+
+    def _make_room(self, kind: str, cap: int) -> bool:
+        """Evict resolved items of a lifecycle kind down to ``cap - 1``; False if none could go."""
+        now = self._clock()
+        if kind not in LIFECYCLE_KINDS or self._full_until.get(kind, 0.0) > now:
+            return False
+        if self.trim_resolved(kind, cap - 1) > 0:
+            return True
+        self._full_until[kind] = now + FULL_RECHECK_S
+        return False
 
     def reject(self, letter: DeadLetter) -> None:
         self.store.dead_letter(letter.to_doc(), keep=self.config.feeds.dead_letters_kept)
@@ -66,9 +104,25 @@ class CityState:
         history = self.config.history
         removed = self._drop_resolved("incident", now - history.resolved_days * 86_400)
         removed += self._drop_resolved("report", now - history.resolved_days * 86_400)
-        removed += self.store.trim("incident", history.open_incidents_max)
-        removed += self.store.trim("report", history.reports_max)
+        removed += self.trim_resolved("incident", history.open_incidents_max)
+        removed += self.trim_resolved("report", history.reports_max)
         return removed
+
+    def trim_resolved(self, kind: str, keep: int) -> int:
+        """Down to ``keep`` by removing resolved items, oldest first; open ones always stay."""
+        excess = self.store.count(kind) - keep
+        if excess <= 0:
+            return 0
+        ids = self.store.oldest(kind, float("inf"), limit=HOUSEKEEPING_MAX)
+        gone = 0
+        for start in range(0, len(ids), HOUSEKEEPING_PAGE):
+            docs = self.store.get(kind, ids[start:start + HOUSEKEEPING_PAGE])
+            resolved = [i for i, doc in docs.items() if doc.get("status") == "resolved"][: excess - gone]
+            if resolved:
+                gone += self.store.delete(kind, resolved)
+            if gone >= excess:
+                break
+        return gone
 
     def _maybe_housekeep(self) -> None:
         now = self._clock()

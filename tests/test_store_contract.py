@@ -32,6 +32,7 @@ from feeds.events import (
     KpiReading,
     QueueReading,
     Reason,
+    Rejected,
     WasteFill,
     WaterLevel,
 )
@@ -349,10 +350,17 @@ def test_housekeep_drops_old_resolved_and_caps_the_count(store: StateStore, conf
         state.accept(incident(f"NEW-RES-{n}", 1 * day + n, "resolved"))
     assert state.housekeep(NOW) == 5
     assert ids_of(store, "incident") == {"OLD-OPEN-0", "OLD-OPEN-1", "NEW-RES-0", "NEW-RES-1", "NEW-RES-2"}
+    refused = []
     for n in range(100):
-        state.accept(incident(f"NOW-{n:03d}", 3_600 - n))
-    assert state.housekeep(NOW) == 5, "105 incidents, cap 100: the five oldest go"
-    assert ids_of(store, "incident") == {f"NOW-{n:03d}" for n in range(100)}
+        try:
+            state.accept(incident(f"NOW-{n:03d}", 3_600 - n))
+        except Rejected as exc:
+            refused.append((f"NOW-{n:03d}", exc.reason))
+    # cap 100: the three resolved ones made room; open incidents are never evicted, so the
+    # last two new ones are refused (and dead-lettered by the feed), not an old open one lost
+    assert refused == [("NOW-098", Reason.TOO_MANY_ENTITIES), ("NOW-099", Reason.TOO_MANY_ENTITIES)]
+    assert ids_of(store, "incident") == {"OLD-OPEN-0", "OLD-OPEN-1"} | {f"NOW-{n:03d}" for n in range(98)}
+    assert state.housekeep(NOW) == 0
 
 
 # --- the picture is the same document on both backends ---------------------------------------------
@@ -436,3 +444,31 @@ def test_get_reads_only_the_named_entities(store: StateStore) -> None:
     assert store.get("report", ["b", "missing", "a"]) == {"b": {"id": "b", "n": 2.5, "none": None}, "a": {"id": "a", "n": 1}}
     assert store.get("report", []) == {}
     assert store.get("nothing", ["a"]) == {}
+
+
+# --- caps on distinct ids --------------------------------------------------------------------------
+def test_a_new_station_past_the_cap_is_refused_and_known_ones_still_update(store: StateStore, config: Config) -> None:
+    state = city(store, config, stations_max=3)
+    for n in range(3):
+        assert state.accept(water(f"S{n}", 600, 1.0)) is True
+    with pytest.raises(Rejected) as caught:
+        state.accept(water("S-new", 500, 1.0))
+    assert caught.value.reason is Reason.TOO_MANY_ENTITIES
+    assert state.accept(water("S1", 60, 2.5)) is True, "a known station still updates at the cap"
+    assert store.count("water_level") == 3 and ids_of(store, "water_level") == {"S0", "S1", "S2"}
+
+
+def test_the_cap_is_dead_lettered_by_the_feed_with_its_reason(store: StateStore, config: Config) -> None:
+    from feeds.health import FeedStats, Pipeline
+
+    state = city(store, config, stations_max=2)
+    stats = FeedStats("mqtt")
+
+    class Direct:
+        def decode(self, payload: bytes) -> Event:
+            return water(payload.decode(), 60, 1.0)
+
+    pipeline = Pipeline(Direct(), state, stats)
+    assert [pipeline.handle(name.encode(), "city/water") for name in ("A", "B", "C", "A")] == [True, True, False, True]
+    assert [d["reason"] for d in store.dead_letters()] == ["too_many_entities"]
+    assert stats.snapshot()["rejected"] == {"too_many_entities": 1}

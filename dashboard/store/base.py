@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 
+class CapReached(Exception):
+    """``upsert`` of a new id when its kind already holds ``cap`` entities: nothing was written."""
+
+
 @dataclass(frozen=True)
 class SeriesPoint:
     """One value for a bounded series, bucketed to ``step_s`` so replays do not add points."""
@@ -42,9 +46,17 @@ class StateStore(Protocol):
         series: SeriesPoint | None = None,
         recent: dict[str, Any] | None = None,
         recent_keep: int = 50,
+        cap: int | None = None,
     ) -> bool:
         """Store ``doc`` if newer than what is stored; then add the series point and the
-        ticker line, bump the version and notify. Returns whether anything changed."""
+        ticker line, bump the version and notify. Returns whether anything changed.
+
+        With ``cap``, a *new* id is refused (``CapReached``, nothing written) when the kind
+        already holds ``cap`` entities; updates of known ids always pass."""
+        ...
+
+    def count(self, kind: str) -> int:
+        """How many entities of ``kind`` are stored."""
         ...
 
     def add_point(self, point: SeriesPoint) -> None:

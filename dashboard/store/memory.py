@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict, deque
 from typing import Any
 
-from dashboard.store.base import SeriesPoint, bucket
+from dashboard.store.base import CapReached, SeriesPoint, bucket
 
 
 class MemoryStore:
@@ -41,12 +41,15 @@ class MemoryStore:
         series: SeriesPoint | None = None,
         recent: dict[str, Any] | None = None,
         recent_keep: int = 50,
+        cap: int | None = None,
     ) -> bool:
         with self._lock:
             self._seen[kind] = time.time()
             current = self._entities[kind].get(entity_id)
             if current is not None and current[0] >= observed_at:
                 return False
+            if current is None and cap is not None and len(self._entities[kind]) >= cap:
+                raise CapReached(kind)
             self._entities[kind][entity_id] = (observed_at, doc)
             if series is not None:
                 self._add_point(series)
@@ -101,6 +104,10 @@ class MemoryStore:
     def entities(self, kind: str) -> dict[str, dict[str, Any]]:
         with self._lock:
             return {i: doc for i, (_, doc) in self._entities[kind].items()}
+
+    def count(self, kind: str) -> int:
+        with self._lock:
+            return len(self._entities[kind])
 
     def get(self, kind: str, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
         with self._lock:

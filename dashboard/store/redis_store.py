@@ -35,7 +35,7 @@ from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import BusyLoadingError, ConnectionError, RedisError, ResponseError, TimeoutError
 from redis.retry import Retry
 
-from dashboard.store.base import SeriesPoint, bucket
+from dashboard.store.base import CapReached, SeriesPoint, bucket
 from feeds.sink import StoreUnavailable
 
 #: ``MemoryStore`` keeps its ticker and dead letters in deques with these ``maxlen``; a larger
@@ -87,17 +87,19 @@ end
 """
 
 # KEYS: idx, ent, seen, version, recent[, series]
-# ARGV: kind, id, observed_at, doc, channel, has_recent, recent, recent_keep
+# ARGV: kind, id, observed_at, doc, channel, has_recent, recent, recent_keep, cap (-1: none)
 #       [, bucket, member, max_points, max_age]
 _UPSERT_LUA = _LUA_LIB + r"""
 local now = redis.call('TIME')
 redis.call('HSET', KEYS[3], ARGV[1], now[1] .. '.' .. string.format('%06d', tonumber(now[2])))
 local stored = redis.call('ZSCORE', KEYS[1], ARGV[2])
 if stored and tonumber(stored) >= tonumber(ARGV[3]) then return 0 end
+local cap = tonumber(ARGV[9])
+if not stored and cap >= 0 and redis.call('ZCARD', KEYS[1]) >= cap then return -1 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
 if KEYS[6] then
-  add_point(KEYS[6], ARGV[9], ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12]))
+  add_point(KEYS[6], ARGV[10], ARGV[11], tonumber(ARGV[12]), tonumber(ARGV[13]))
 end
 if ARGV[6] == '1' then
   redis.call('LPUSH', KEYS[5], ARGV[7])
@@ -161,8 +163,9 @@ class RedisStore:
         series: SeriesPoint | None = None,
         recent: dict[str, Any] | None = None,
         recent_keep: int = 50,
+        cap: int | None = None,
     ) -> bool:
-        """One EVALSHA: the newer-than check and every effect happen atomically."""
+        """One EVALSHA: the newer-than check, the cap and every effect happen atomically."""
         keys = [self._idx(kind), self._ent(kind), self._key("seen"), self._key("version"), self._key("recent")]
         args: list[str | int] = [
             kind,
@@ -173,12 +176,19 @@ class RedisStore:
             "0" if recent is None else "1",
             "" if recent is None else _dumps(recent),
             min(recent_keep, RECENT_CAP),
+            -1 if cap is None else cap,
         ]
         if series is not None:
             keys.append(self._series(series.key))
             args += _point_args(series)
         with _writing():
-            return bool(self._upsert(keys=keys, args=args))
+            result = int(self._upsert(keys=keys, args=args))
+        if result < 0:
+            raise CapReached(kind)
+        return bool(result)
+
+    def count(self, kind: str) -> int:
+        return int(self._client.zcard(self._idx(kind)))
 
     def add_point(self, point: SeriesPoint) -> None:
         """A script, not a pipeline: replace-in-bucket and trim must not interleave with a peer."""

@@ -13,6 +13,7 @@ defensively, so an older server without that section still shows the per-source 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from dash import Dash, html
@@ -59,12 +60,61 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
             "reasons": reasons[:2],
         })
     return {
+        "alarms": alarms(picture or {}),
         "has_data": bool(picture) and bool(fresh),
         "sources": [{"family": f, "updated_at": (fresh.get(f) or {}).get("updated_at")} for f in SOURCES if f in fresh],
         "feeds": shown_feeds,
         "feeds_known": "feeds" in (picture or {}),
         "ticker_events": len((picture or {}).get("ticker") or []),
     }
+
+
+def alarms(picture: dict[str, Any]) -> dict[str, Any]:
+    """What must catch an operator's eye: the store away or emptied, new ids refused at a cap,
+    messages the broker dropped, and how many screens are alive out of those expected."""
+    store = picture.get("store") if isinstance(picture.get("store"), dict) else {}
+    feeds = picture.get("feeds") if isinstance(picture.get("feeds"), dict) else {}
+    too_many = dropped = 0
+    for feed in feeds.values():
+        if isinstance(feed, dict):
+            counts = feed.get("counts") if isinstance(feed.get("counts"), dict) else {}
+            too_many += int(counts.get("rejected.too_many_entities", 0))
+            dropped = max(dropped, int(feed.get("broker_dropped") or 0))
+    screens = picture.get("screens") if isinstance(picture.get("screens"), dict) else {}
+    return {
+        "store_down": store.get("ok") is False,
+        "store_reset_at": store.get("reset_at"),
+        "too_many": too_many,
+        "broker_dropped": dropped,
+        "screens": [int(screens.get("live", 0)), int(screens.get("expected", 0)), int(screens.get("silent", 0))]
+        if screens else None,
+    }
+
+
+def alarm_rows(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    language = settings.language
+    rows: list[Any] = []
+    if shown["store_down"]:
+        rows.append(html.Div(f"✖ {t('store_down', language)}", className="cw-alarm", **{"data-alarm": "store_down"}))
+    if shown["store_reset_at"]:
+        at = datetime.fromtimestamp(float(shown["store_reset_at"]), UTC).isoformat()
+        rows.append(html.Div(f"■ {t('store_reset', language)} {when(at, settings.timezone, settings.timezone_label, language)}",
+                             className="cw-alarm", **{"data-alarm": "store_reset"}))
+    if shown["too_many"]:
+        rows.append(html.Div(f"■ {number(shown['too_many'], language)} {t('too_many', language)}",
+                             className="cw-alarm", **{"data-alarm": "too_many_entities"}))
+    if shown["broker_dropped"]:
+        rows.append(html.Div(f"■ {number(shown['broker_dropped'], language)} {t('broker_dropped', language)}",
+                             className="cw-alarm", **{"data-alarm": "broker_dropped"}))
+    if shown["screens"] is not None:
+        live, expected, silent = shown["screens"]
+        text = f"{number(live, language)}/{number(expected, language)} {t('screens_live', language)}"
+        if silent:
+            text += f" · {number(silent, language)} {t('screens_silent', language)}"
+        rows.append(html.Div(text, className="cw-alarm" if silent or live < expected else "cw-muted",
+                             **{"data-alarm": "screens", "data-live": str(live), "data-expected": str(expected),
+                                "data-silent": str(silent)}))
+    return rows
 
 
 def source_row(src: dict[str, Any], settings: ViewSettings) -> html.Div:
@@ -108,7 +158,9 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     feeds: list[Any] = [feed_row(f, settings) for f in shown["feeds"]]
     if not feeds:
         feeds = [html.Div(t("feeds_pending", language), className="cw-muted")]
+    alarm = alarm_rows(shown["alarms"], settings)
     return [
+        *([html.Div(alarm, className="cw-feed-section cw-alarms")] if alarm else []),
         html.Div([html.Div(t("data_age", language), className="cw-section-title"),
                   html.Div([source_row(s, settings) for s in shown["sources"]], className="cw-sources")],
                  className="cw-feed-section"),
