@@ -83,6 +83,7 @@ class FeedStats:
         self._ever_connected = False
         self._last_message_at: datetime | None = None
         self._gaps: deque[_Gap] = deque(maxlen=gaps_kept)
+        self._extra: dict[str, Any] = {}
 
     # -- counting -------------------------------------------------------------------------
 
@@ -132,6 +133,11 @@ class FeedStats:
             self._connected = False
             self._gaps.append(_Gap(started=self._clock(), reason=reason))
 
+    def set_status(self, key: str, value: Any) -> None:
+        """A status the transport learns on the side (the broker's dropped count)."""
+        with self._lock:
+            self._extra[key] = value
+
     @property
     def is_connected(self) -> bool:
         with self._lock:
@@ -144,6 +150,7 @@ class FeedStats:
             "connected": self._connected,
             "last_message_at": None if self._last_message_at is None else self._last_message_at.isoformat(),
             "gaps": [gap.to_doc() for gap in self._gaps],
+            **self._extra,
         }
 
     def snapshot(self) -> dict[str, Any]:

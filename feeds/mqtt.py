@@ -45,6 +45,9 @@ from feeds.sink import EventSink
 log = logging.getLogger(__name__)
 
 STORE_RETRY_MAX_S = 30.0
+#: Mosquitto's count of messages it dropped (a client's queue full, an over-long inflight
+#: window), published every ``sys_interval``; other brokers simply never send it.
+SYS_DROPPED = "$SYS/broker/publish/messages/dropped"
 
 
 class TlsSettings(Protocol):
@@ -271,14 +274,16 @@ class MqttAdapter:
             self._store_failing = False
         client.publish(self.status_topic, "online", qos=1, retain=True)
         qos = self.config.qos
-        _, self._subscribe_mid = client.subscribe([(topic, qos) for topic in self._filters])
+        _, self._subscribe_mid = client.subscribe([(topic, qos) for topic in self._filters] + [(SYS_DROPPED, 0)])
         log.info("%s: connected to %s:%s (session present: %s)", self.stats.name, self.endpoint.host, self.endpoint.port, flags.session_present)
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[ReasonCode], properties: Any) -> None:
         if mid != self._subscribe_mid:
             return
-        for topic, code in zip(self._filters, reasons, strict=False):
-            if code.is_failure:
+        for topic, code in zip([*self._filters, SYS_DROPPED], reasons, strict=False):
+            if code.is_failure and topic == SYS_DROPPED:
+                log.info("%s: the broker does not share its dropped-message count", self.stats.name)
+            elif code.is_failure:
                 log.error("%s: broker refused subscription %r: %s", self.stats.name, topic, code)
         # Connected means subscribed: before the SUBACK a message to a fresh session is lost.
         self.stats.connected()
@@ -301,6 +306,11 @@ class MqttAdapter:
             if self._store_failing:
                 return  # no ack: the broker redelivers after the reconnect
         origin = _topic_of(msg)
+        if origin == SYS_DROPPED:
+            self._broker_dropped(msg.payload)
+            if msg.qos:
+                client.ack(msg.mid, msg.qos)
+            return
         if origin.startswith(self._status_prefix):
             client.ack(msg.mid, msg.qos)  # our own presence messages, caught by a broad filter
             return
@@ -312,6 +322,14 @@ class MqttAdapter:
         with self._store_lock:
             self._store_failures = 0
         client.ack(msg.mid, msg.qos)
+
+    def _broker_dropped(self, payload: bytes) -> None:
+        """The broker's own count, as a status (replaced, not added): it is the broker's total."""
+        try:
+            count = int(payload.decode("ascii").strip())
+        except (UnicodeDecodeError, ValueError):
+            return
+        self.stats.set_status("broker_dropped", count)
 
     # -- store failure and housekeeping ----------------------------------------------------
 

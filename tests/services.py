@@ -229,8 +229,9 @@ class Mosquitto(_Service):
 
     name = "mosquitto"
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, extra: Sequence[str] = ()) -> None:
         super().__init__(workdir, port)
+        self.extra = list(extra)  # lines appended to the config (later settings win)
         self.conf_path = self.workdir / "mosquitto.conf"
         self.log_path = self.workdir / "mosquitto.log"
 
@@ -257,6 +258,7 @@ class Mosquitto(_Service):
                     "max_queued_messages 100000",
                     "max_inflight_messages 0",
                     f"log_dest file {self.log_path}",
+                    *self.extra,
                     "",
                 ]
             )
