@@ -16,10 +16,11 @@ import dash
 from dash import Dash, html
 from starlette.middleware.gzip import GZipMiddleware
 
-from dashboard import api, export, web_security
+from dashboard import api, export, screen_registry, web_security
 from dashboard.config import Config
 from dashboard.health import StoreGate, StoreHealth
 from dashboard.reader import PictureCache
+from dashboard.screen_registry import ScreenRegistry
 from dashboard.store.base import StateStore
 from dashboard.views import view_settings
 from layouts import live, panels, tablet
@@ -31,7 +32,8 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 def create_app(config: Config, store: StateStore) -> Dash:
     health = StoreHealth(store).start()
-    reader = PictureCache(store, config, health=health)
+    screens = ScreenRegistry(config.wall.screen_count, config.server.screens_expected, config.server.heartbeat_s)
+    reader = PictureCache(store, config, health=health, sections=lambda: {"screens": screens.summary()})
     settings = view_settings(config)
     app = Dash(
         __name__,
@@ -52,9 +54,10 @@ def create_app(config: Config, store: StateStore) -> Dash:
     app.layout = html.Div([live.live_components(settings), dash.page_container], className="cw-root")
     for name in panels.names():
         panels.load(name).register(app, reader, settings)
-    live.register(app, reader, settings, push=config.server.websocket)
+    live.register(app, reader, settings, push=config.server.websocket, on_beat=screens.beat)
     tablet.register(app, reader, settings)
     api.register(app.server, reader)
+    screen_registry.register(app.server, screens)
     export.register(app.server, reader, settings)
     app.server.add_middleware(GZipMiddleware, minimum_size=1_024)
     _first_request_setup(app)

@@ -106,13 +106,16 @@ class StoreGate:
     """
 
     PREFIXES = ("/api/", "/metrics")
+    EXEMPT = ("/api/v1/screens",)  # kept by this process, not the store
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], health: StoreHealth) -> None:
         self.app = app
         self.health = health
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(self.PREFIXES) and not self.health.ok:
+        path = scope.get("path", "")
+        if (scope["type"] == "http" and path.startswith(self.PREFIXES) and not path.startswith(self.EXEMPT)
+                and not self.health.ok):
             body = json.dumps({"status": "error", "store": "unavailable"}).encode()
             await send({"type": "http.response.start", "status": 503, "headers": [
                 (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),

@@ -22,6 +22,7 @@ def view_settings(config: Config) -> ViewSettings:
         ),
         playlists={n: (tuple(p.panels), p.every_s) for n, p in config.playlists.items()},
         poll_ms=config.server.poll_ms,
+        heartbeat_s=config.server.heartbeat_s,
         stale_after_s=config.thresholds.stale_after_s,
         reload_at=wall.reload_at.strftime("%H:%M") if wall.reload_at else None,
         map_center=config.city.map_center,

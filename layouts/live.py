@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import dash
@@ -50,6 +50,8 @@ def live_components(settings: ViewSettings) -> html.Div:
             html.Div(id="cw-push"),
             dcc.Interval(id="cw-tick", interval=settings.poll_ms),
             dcc.Interval(id="cw-second", interval=1_000),
+            dcc.Interval(id="cw-beat-tick", interval=settings.heartbeat_s * 1_000),
+            dcc.Store(id="cw-beat", data=None),
             dcc.Store(id="cw-version", data=-1),
             dcc.Store(id="cw-pushed", data=-1),
             dcc.Store(id="cw-lag", data=None),
@@ -80,8 +82,20 @@ def _live_parts_in(node: Any) -> Iterator[tuple[str, str]]:
     yield from _live_parts_in(getattr(node, "children", None) or [])
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings, push: bool = True) -> None:
-    """The poll and the browser-side freshness always; the websocket push when ``push``."""
+def register(app: Dash, reader: CityReader, settings: ViewSettings, push: bool = True,
+             on_beat: Callable[[Any], None] | None = None) -> None:
+    """The poll and the browser-side freshness always; the websocket push when ``push``.
+
+    ``on_beat`` receives each page's heartbeat (``assets/heartbeat.js``), which rides on the
+    poll every page runs anyway: a screen that stops polling stops beating."""
+    app.clientside_callback(
+        ClientsideFunction(namespace="citywall_beat", function_name="beat"),
+        Output("cw-beat", "data"),
+        Input("cw-beat-tick", "n_intervals"),
+        State("cw-pushed", "data"),
+        State("cw-version", "data"),
+    )
+
     @app.callback(
         Output("cw-version", "data"),
         Output("cw-fresh", "data"),
@@ -90,8 +104,12 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, push: bool =
         State("cw-version", "data"),
         State("cw-pushed", "data"),
         State("cw-lag", "data"),
+        State("cw-beat", "data"),
     )
-    async def _poll(_: int | None, known: int | None, pushed: int | None, lag: int | None) -> tuple[Any, Any, Any]:
+    async def _poll(_: int | None, known: int | None, pushed: int | None, lag: int | None,
+                    beat: Any = None) -> tuple[Any, Any, Any]:
+        if on_beat is not None and beat is not None:
+            on_beat(beat)
         # Dash runs callbacks on the event loop: store I/O goes to a thread, or one slow
         # Redis answer would hold up every page and /healthz of this worker
         version = await asyncio.to_thread(reader.version)

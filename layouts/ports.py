@@ -61,6 +61,7 @@ class ViewSettings:
     spans: tuple[Span, ...] = ()
     playlists: dict[int, tuple[tuple[str, ...], int]] = field(default_factory=dict)
     poll_ms: int = 1_000
+    heartbeat_s: int = 10
     stale_after_s: int = 60
     reload_at: str | None = "03:00"
     map_center: tuple[float, float] = (0.0, 0.0)
