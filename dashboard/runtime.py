@@ -19,6 +19,7 @@ from dashboard.store.base import StateStore
 
 log = logging.getLogger("citywall")
 SAMPLE_EVERY_S = 60.0
+WS_MAX_BYTES = 256 * 1024
 
 
 def open_store(config: Config) -> StateStore:
@@ -101,4 +102,7 @@ def _sample_loop(store: StateStore, config: Config, stop: threading.Event) -> No
 def serve(app: Any, host: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run(app.server, host=host, port=port, log_level="warning", ws_ping_interval=20, ws_ping_timeout=20)
+    # ws_max_size: a websocket message is a callback request or a property answer, a few KB;
+    # uvicorn's default (16 MB) would let one client make the server parse 16 MB per message
+    uvicorn.run(app.server, host=host, port=port, log_level="warning", ws_ping_interval=20, ws_ping_timeout=20,
+                ws_max_size=WS_MAX_BYTES)

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from feeds.events import DeadLetter, Event, Reason, Rejected
 from feeds.sink import EventSink, StoreUnavailable
-from feeds.text import safe_excerpt
+from feeds.text import encodable, safe_excerpt
 
 log = logging.getLogger(__name__)
 
@@ -270,7 +270,7 @@ class Pipeline:
             reason=reason,
             detail=safe_excerpt(detail, DETAIL_MAX),
             received_at=self._clock(),
-            excerpt=safe_excerpt(excerpt, self.excerpt_bytes),
+            excerpt=encodable(excerpt),
         )
         try:
             self.sink.reject(letter)

@@ -16,15 +16,16 @@ The policy, per kind of field:
   was there), control characters become a space, bidi overrides and isolates are removed.
   The incident still reaches the wall: losing a real alert over a stray byte is worse than
   showing it with a replacement mark.
-* what the adapters keep of a refused message (topic, detail, excerpt): cleaned the same
-  way and clipped, so a dead letter can always be stored and listed.
+* what the adapters keep of a refused message: topic and detail cleaned the same way and
+  clipped; the excerpt keeps its bytes as received (it is evidence), with only lone
+  surrogates replaced, so a dead letter can always be stored and listed.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["clean", "is_clean", "clip", "safe_excerpt"]
+__all__ = ["clean", "encodable", "is_clean", "clip", "safe_excerpt"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 #: C0 controls (tab, newline and carriage return included: one-line fields), DEL and C1.
@@ -46,6 +47,11 @@ def clean(text: str) -> str:
     text = _SURROGATE.sub("\ufffd", text)
     text = _CONTROL.sub(" ", text)
     return _BIDI.sub("", text)
+
+
+def encodable(text: str) -> str:
+    """Only the lone surrogates replaced: for a raw excerpt kept byte for byte otherwise."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def clip(text: str, limit: int) -> str:
