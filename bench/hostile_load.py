@@ -185,7 +185,7 @@ def capture_push_request(base: str) -> dict[str, Any]:
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         page.on("websocket", lambda ws: ws.on("framesent", lambda payload: frames.append(payload)))
         page.goto(base + "/wall?scale=0.25")
-        page.wait_for_function("document.querySelectorAll('[data-panel]').length > 10", timeout=60_000)
+        page.wait_for_function("() => document.querySelectorAll('[data-panel]').length > 10", timeout=60_000)
         deadline = time.monotonic() + 20
         request = None
         while request is None and time.monotonic() < deadline:

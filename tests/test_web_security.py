@@ -273,7 +273,7 @@ def test_pages_run_under_the_csp_without_violations(page_factory: Any, path: str
         state.accept(Incident(id=marker, observed_at=datetime.now(UTC), source_type="Alert", category="flood",
                               severity="critical", description=marker))
         if path != "/tablet":  # the incident queue shows the new incident: live updates run (the tablet's own are in test_tablet)
-            page.wait_for_function(f"document.body.textContent.includes('{marker}')", timeout=30_000)
+            page.wait_for_function("(m) => document.body.textContent.includes(m)", arg=marker, timeout=30_000)
         else:
             page.wait_for_selector(".tb-root [data-pillar], .tb-root .tb-pillar", timeout=30_000)
         assert page.evaluate("window.__csp") == []
