@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+import threading
+import traceback
+from types import TracebackType
 
 MASK = "***"
 #: scheme://userinfo@ — the userinfo runs to the last "@" before the host's "/", "?" or "#".
@@ -47,7 +51,14 @@ class RedactingFormatter(logging.Formatter):
 
 
 def install(level: int, fmt: str) -> None:
-    """Root logging with redaction, for every ``citywall`` command."""
+    """Root logging with redaction, for every ``citywall`` command; uncaught exceptions too
+    (in the main thread and in any other), since their messages may quote a URL."""
     logging.basicConfig(level=level, format=fmt)
     for handler in logging.getLogger().handlers:
         handler.setFormatter(RedactingFormatter(fmt))
+    sys.excepthook = _print_redacted
+    threading.excepthook = lambda args: _print_redacted(args.exc_type, args.exc_value, args.exc_traceback)
+
+
+def _print_redacted(kind: type[BaseException], value: BaseException | None, tb: TracebackType | None) -> None:
+    sys.stderr.write(redact("".join(traceback.format_exception(kind, value, tb))))

@@ -156,3 +156,13 @@ def test_demo_never_prints_the_mqtt_password(tmp_path: Path, mosquitto: Mosquitt
     text = proc.log_text()
     assert f"mqtt://user:***@{mosquitto.host}:{mosquitto.port}" in text
     assert SECRET not in text
+
+
+def test_an_uncaught_exception_is_printed_redacted() -> None:
+    code = ("import threading\nfrom dashboard.redact import install\ninstall(30, '%(message)s')\n"
+            f"def boom(): raise ConnectionError('cannot reach {URLS[1]}')\n"
+            "t = threading.Thread(target=boom); t.start(); t.join()\nboom()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.count("redis://default:***@127.0.0.1") == 2
+    assert SECRET not in done.stderr
