@@ -9,8 +9,8 @@ the command line; ``--out`` writes ``hostile-<scenario>.json`` there.
 
 Scenarios (issue #13):
 
-* ``ws``: 1,000 websocket clients that claim to be whole-wall pages. Each replays the push
-  callback request a real Chromium page sent (captured once at start), five times, answers
+* ``ws``: 1,000 websocket clients that claim to be whole-wall pages. Each sends the push
+  callback request a page sends (built from the app's own callback map), five times, answers
   every property request with all the wall's live parts, and reads what it is sent. They
   connect from 127.0.0.2-127.0.0.17 (loopback addresses), 64 per address, so the
   per-client limit admits them and the total limit is what bounds them.
@@ -19,7 +19,7 @@ Scenarios (issue #13):
 * ``stations``: 10,000 WaterObserved messages, each with a new station id.
 * ``pdf``: 20 concurrent ``GET /api/v1/summary.pdf``.
 
-Needs the ``test`` extra (Playwright for the capture in ``ws``), mosquitto and Chromium.
+Needs mosquitto, Chromium (for the PDF) and the ``websockets`` client (uvicorn[standard] brings it).
 """
 
 from __future__ import annotations
@@ -174,33 +174,9 @@ class Sampler:
 
 
 # --- ws -----------------------------------------------------------------------------------------
-def capture_push_request(base: str) -> dict[str, Any]:
-    """The callback request a real page sends to start its push, and the wall's parts."""
-    from playwright.sync_api import sync_playwright
-
-    frames: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                                    args=["--no-sandbox", "--disable-dev-shm-usage"])
-        page = browser.new_page(viewport={"width": 1920, "height": 1080})
-        page.on("websocket", lambda ws: ws.on("framesent", lambda payload: frames.append(payload)))
-        page.goto(base + "/wall?scale=0.25")
-        page.wait_for_function("() => document.querySelectorAll('[data-panel]').length > 10", timeout=60_000)
-        deadline = time.monotonic() + 20
-        request = None
-        while request is None and time.monotonic() < deadline:
-            for f in list(frames):
-                msg = json.loads(f) if isinstance(f, str) and f.startswith("{") else {}
-                if msg.get("type") == "callback_request" and "cw-push" in json.dumps(msg.get("payload", {}).get("inputs")):
-                    request = msg
-            time.sleep(0.2)
-        browser.close()
-    if request is None:
-        raise RuntimeError("no push request captured")
-    return request
-
-
-def wall_parts() -> list[list[str]]:
+def push_request_and_parts() -> tuple[dict[str, Any], list[list[str]]]:
+    """The callback request a page sends to start its push (as the renderer builds it, from
+    the same app's callback map), and every live part of the wall, which the clients claim."""
     from dashboard.app import create_app
     from dashboard.config import load_config
     from dashboard.store.memory import MemoryStore
@@ -208,8 +184,13 @@ def wall_parts() -> list[list[str]]:
     from layouts.live import known_parts
 
     config = load_config()
-    create_app(config, MemoryStore())
-    return sorted([list(p) for p in known_parts(view_settings(config))])
+    app = create_app(config, MemoryStore())
+    output = next(k for k, spec in app.callback_map.items()
+                  if any(i.get("id") == "cw-push" for i in spec.get("inputs", [])))
+    request = {"type": "callback_request", "payload": {
+        "output": output, "outputs": [], "inputs": [{"id": "cw-push", "property": "id", "value": "cw-push"}],
+        "changedPropIds": ["cw-push.id"], "state": []}}
+    return request, sorted([list(p) for p in known_parts(view_settings(config))])
 
 
 async def hostile_clients(base: str, request: dict[str, Any], parts: list[list[str]], clients: int,
@@ -217,8 +198,8 @@ async def hostile_clients(base: str, request: dict[str, Any], parts: list[list[s
     import websockets
 
     url = base.replace("http://", "ws://") + "/_dash-ws-callback"
-    stats = {"opened": 0, "refused": 0, "messages_in": 0, "bytes_in": 0, "prop_requests": 0}
-    deadline = time.monotonic() + seconds
+    stats: dict[str, Any] = {"opened": 0, "refused": 0, "messages_in": 0, "bytes_in": 0, "prop_requests": 0}
+    started = time.monotonic()
 
     async def one(n: int) -> None:
         local = f"127.0.0.{2 + n // 64}"
@@ -228,6 +209,8 @@ async def hostile_clients(base: str, request: dict[str, Any], parts: list[list[s
             stats["refused"] += 1
             return
         stats["opened"] += 1
+        stats["all_open_after_s"] = round(time.monotonic() - started, 1)
+        deadline = time.monotonic() + seconds  # each client stays ``seconds`` once it is in
         try:
             for _ in range(5):  # ask for the push five times: one loop per connection must result
                 msg = dict(request, requestId=str(uuid.uuid4()), rendererId=str(uuid.uuid4()))
@@ -237,18 +220,21 @@ async def hostile_clients(base: str, request: dict[str, Any], parts: list[list[s
                     raw = await asyncio.wait_for(ws.recv(), timeout=max(0.1, deadline - time.monotonic()))
                 except TimeoutError:
                     break
-                stats["messages_in"] += 1
                 stats["bytes_in"] += len(raw)
-                msg = json.loads(raw)
-                if msg.get("type") == "get_props_request":
+                batch = json.loads(raw)
+                for msg in batch if isinstance(batch, list) else [batch]:
+                    stats["messages_in"] += 1
+                    if msg.get("type") != "get_props_request":
+                        continue
                     stats["prop_requests"] += 1
                     payload = msg.get("payload", {})
                     component, props = payload.get("componentId"), payload.get("properties", [])
                     value: Any = parts if component == "cw-parts" else component
                     await ws.send(json.dumps({"type": "get_props_response", "requestId": msg["requestId"],
                                               "payload": {p: value for p in props}}))
-        except Exception:
-            pass
+        except Exception as exc:  # the server closed it: counted, the others go on
+            stats["errors"] = stats.get("errors", 0) + 1
+            stats["last_error"] = type(exc).__name__
         finally:
             await ws.close()
 
@@ -256,11 +242,22 @@ async def hostile_clients(base: str, request: dict[str, Any], parts: list[list[s
     return stats
 
 
+def _clients_process(base: str, request: dict[str, Any], parts: list[list[str]], clients: int, seconds: float,
+                     out: Any) -> None:
+    out.put(asyncio.run(hostile_clients(base, request, parts, clients, seconds)))
+
+
 def scenario_ws(base: str, process: psutil.Process, seconds: float) -> dict[str, Any]:
-    request = capture_push_request(base)
-    parts = wall_parts()
+    """The clients run in a process of their own, so their work does not slow the sampler."""
+    import multiprocessing
+
+    request, parts = push_request_and_parts()
+    queue: Any = multiprocessing.Queue()
+    clients = multiprocessing.Process(target=_clients_process, args=(base, request, parts, 1_000, seconds, queue))
     with Sampler(base, process) as sampler:
-        stats = asyncio.run(hostile_clients(base, request, parts, 1_000, seconds))
+        clients.start()
+        stats = queue.get(timeout=seconds + 300)
+        clients.join(30)
     return {"clients": 1_000, "claimed_parts": len(parts), **stats, **sampler.figures()}
 
 

@@ -282,14 +282,10 @@ def push_changes(picture: dict[str, Any], settings: ViewSettings, parts: list[tu
     A part's view is computed once per role, however many copies the page holds, and its
     update once per process (``_rendered``), however many pages show it.
     """
-    views: dict[str, tuple[Any, str]] = {}
     sent = 0
     for role, instance in parts:
         part = LIVE_PARTS[role]
-        if role not in views:
-            view = part.view(picture, settings)
-            views[role] = (view, signature(view))
-        view, digest = views[role]
+        view, digest = _view(part, role, picture, settings)
         if shown.get((role, instance)) == digest:
             continue
         props, size = _rendered(part, role, view, digest, settings)
@@ -301,6 +297,27 @@ def push_changes(picture: dict[str, Any], settings: ViewSettings, parts: list[tu
         PUSH_STATS["batches"] += 1
         PUSH_STATS["parts"] += sent
     return sent
+
+
+#: The last view of each role and the picture it came from (version and second), shared by
+#: every push loop of the process: a thousand open pages cost one view per change, not a
+#: thousand (hashing the views per page held the event loop for seconds).
+_VIEWS: dict[tuple[int, str], tuple[tuple[Any, ...], Any, str, ViewSettings]] = {}
+
+
+def _view(part: Any, role: str, picture: dict[str, Any], settings: ViewSettings) -> tuple[Any, str]:
+    """The store's epoch is in the key so two stores in one process never share a view."""
+    store = picture.get("store") if isinstance(picture.get("store"), dict) else {}
+    key = (picture.get("version"), picture.get("generated_at"), store.get("epoch"))
+    hit = _VIEWS.get((id(settings), role))
+    if hit is not None and hit[0] == key and hit[3] is settings and None not in key:
+        return hit[1], hit[2]
+    view = part.view(picture, settings)
+    digest = signature(view)
+    _VIEWS[(id(settings), role)] = (key, view, digest, settings)
+    if len(_VIEWS) > _RENDERED_KEPT:
+        del _VIEWS[next(iter(_VIEWS))]
+    return view, digest
 
 
 #: Rendered updates by (settings, role, digest), shared by every page this process pushes to.
