@@ -12,8 +12,9 @@ Scenarios (issue #13):
 * ``ws``: 1,000 websocket clients that claim to be whole-wall pages. Each sends the push
   callback request a page sends (built from the app's own callback map), five times, answers
   every property request with all the wall's live parts, and reads what it is sent. They
-  connect from 127.0.0.2-127.0.0.17 (loopback addresses), 64 per address, so the
-  per-client limit admits them and the total limit is what bounds them.
+  connect from 127.0.0.2-127.0.0.22 (loopback addresses), 48 per address, so the
+  per-client limit admits them and the total limit (200 pushing pages by default) is what
+  bounds them; a refused page still works through its poll.
 * ``flood``: messages of the maximum accepted size (``feeds.max_payload_bytes``), one in ten
   just over it, published as fast as mosquitto takes them (QoS 1).
 * ``stations``: 10,000 WaterObserved messages, each with a new station id.
@@ -202,7 +203,7 @@ async def hostile_clients(base: str, request: dict[str, Any], parts: list[list[s
     started = time.monotonic()
 
     async def one(n: int) -> None:
-        local = f"127.0.0.{2 + n // 64}"
+        local = f"127.0.0.{2 + n // 48}"
         try:
             ws = await websockets.connect(url, origin=base, local_addr=(local, 0), open_timeout=30, max_size=2**24)
         except Exception:  # refused by a limit, or the server too busy to accept in time

@@ -272,8 +272,8 @@ class Server(Strict):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1_024, le=64 * 1024 * 1024)
     max_callback_bytes: int = Field(default=256 * 1024, ge=1_024, le=16 * 1024 * 1024)
     max_response_bytes: int = Field(default=32 * 1024 * 1024, ge=64 * 1024)
-    max_connections_per_client: int = Field(default=64, ge=1)
-    max_connections: int = Field(default=1_000, ge=1)
+    max_connections_per_client: int = Field(default=48, ge=1)  # a wall controller opens 24, plus reconnects
+    max_connections: int = Field(default=200, ge=1)  # pushing pages; more fall back to the poll
     screens_expected: int | None = Field(default=None, ge=0)  # default: the wall's screen count
     heartbeat_s: int = Field(default=10, ge=1, le=600)  # how often each open screen reports
 

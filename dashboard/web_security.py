@@ -70,8 +70,8 @@ class Limits:
     max_body_bytes: int = 1024 * 1024
     max_callback_bytes: int = 256 * 1024
     max_response_bytes: int = 32 * 1024 * 1024
-    max_connections_per_client: int = 64
-    max_connections: int = 1_000
+    max_connections_per_client: int = 48
+    max_connections: int = 200
     allowed_origins: frozenset[str] = field(default_factory=frozenset)
     #: answered 404 here, or Dash's catch-all page route would serve its page for them
     blocked_paths: frozenset[str] = field(default_factory=frozenset)

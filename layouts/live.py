@@ -122,6 +122,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, push: bool =
     if push:
         known = known_parts(settings)
         looping: set[int] = set()
+        shared = SharedPicture(reader)
 
         @app.callback(Input("cw-push", "id"), websocket=True, persistent=True)
         async def _push(_: str) -> None:
@@ -130,7 +131,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, push: bool =
                 raise PreventUpdate  # one push loop per connection, however often a client asks
             looping.add(id(websocket))
             try:
-                await _push_loop(websocket, reader, settings, known)
+                await _push_loop(websocket, reader, settings, known, shared)
             finally:
                 looping.discard(id(websocket))
             raise PreventUpdate
@@ -175,8 +176,24 @@ def known_parts(settings: ViewSettings) -> frozenset[tuple[str, str]]:
     return frozenset(found)
 
 
+class SharedPicture:
+    """One picture read at a time for all push loops of a process; loops that ask while a read
+    is running wait for that one. A thousand open pages each reading the store in a thread of
+    their own queued behind one another for tens of seconds."""
+
+    def __init__(self, reader: CityReader) -> None:
+        self.reader = reader
+        self._task: asyncio.Future[dict[str, Any]] | None = None
+
+    async def get(self) -> dict[str, Any]:
+        task = self._task
+        if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
+            task = self._task = asyncio.ensure_future(asyncio.to_thread(self.reader.picture))
+        return await asyncio.shield(task)
+
+
 async def _push_loop(websocket: Any, reader: CityReader, settings: ViewSettings,
-                     known: frozenset[tuple[str, str]] | None = None) -> None:
+                     known: frozenset[tuple[str, str]] | None = None, shared: SharedPicture | None = None) -> None:
     """Until the page goes away: wait for a change, send what changed for this page.
 
     The loop runs on the connection, not the page: a side task asks the browser which live
@@ -193,7 +210,8 @@ async def _push_loop(websocket: Any, reader: CityReader, settings: ViewSettings,
             if page.changed:
                 page.changed, shown, pushed = False, {}, -1
             try:
-                picture = await asyncio.to_thread(reader.picture)  # a Redis store answers over the network
+                # a Redis store answers over the network: read off the loop, once for all pages
+                picture = await (shared.get() if shared is not None else asyncio.to_thread(reader.picture))
             except Exception:  # the store is away: keep what the page shows, it turns stale by itself
                 await asyncio.sleep(HEARTBEAT_S)
                 continue
