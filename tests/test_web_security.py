@@ -158,6 +158,15 @@ def test_a_response_past_the_cap_is_refused() -> None:
         assert status == 500 and b"response over 65536 bytes" in body
 
 
+def run_async(coro: Any) -> Any:
+    """asyncio.run on a thread of its own: Playwright's sync API keeps a loop in the main one."""
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(coro)))
+    thread.start()
+    thread.join(60)
+    return result[0]
+
+
 def ws_url(base: str) -> str:
     return base.replace("http://", "ws://") + "/_dash-ws-callback"
 
@@ -170,8 +179,8 @@ def test_websocket_from_another_origin_is_refused(base: str) -> None:
         except websockets.InvalidStatus:
             return False
 
-    assert asyncio.run(attempt(base)) is True
-    assert asyncio.run(attempt("http://evil.example")) is False
+    assert run_async(attempt(base)) is True
+    assert run_async(attempt("http://evil.example")) is False
 
 
 def test_websocket_connections_per_client_are_limited() -> None:
@@ -188,8 +197,8 @@ def test_websocket_connections_per_client_are_limited() -> None:
         return len(opened), refused
 
     with serve(configured(max_connections_per_client=5), MemoryStore()) as url:
-        assert asyncio.run(open_many(ws_url(url), 8, url)) == (5, 3)
-        assert asyncio.run(open_many(ws_url(url), 5, url)) == (5, 0)  # closed ones are counted out again
+        assert run_async(open_many(ws_url(url), 8, url)) == (5, 3)
+        assert run_async(open_many(ws_url(url), 5, url)) == (5, 0)  # closed ones are counted out again
 
 
 # ---------------------------------------------------------------------------------------
