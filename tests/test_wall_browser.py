@@ -556,3 +556,36 @@ def test_screens_in_tabs_of_one_browser_all_follow_the_city(browser: Any, config
                 page.wait_for_function("() => document.body.innerText.includes('Uji banyak tab')", timeout=5_000)
     finally:
         context.close()
+
+
+UNDO_LIST_JS = """() => {
+  const stores = window.dash_stores;
+  if (!Array.isArray(stores) || !stores.length) return 'window.dash_stores is gone';
+  const history = stores[0].getState().history;
+  if (!history || !Array.isArray(history.past)) return 'history.past is gone';
+  return history.past.length;
+}"""
+
+
+def test_a_kiosk_keeps_no_undo_history(page_factory: Any, wall: tuple[City, str]) -> None:
+    """Dash records an undo entry per interval tick and per pushed input; a wall tab must not
+    keep them, or it grows for as long as it stays open (assets/dash_history.js).
+
+    The test first sees Dash record entries (if a Dash upgrade stops recording, or moves the
+    state this relies on, it fails here and the asset can go or be fixed), then sees the list
+    emptied by the page's own timer, and the screen still following the city afterwards.
+    """
+    city, base = wall
+    page = page_factory()
+    _open(page, f"{base}/screen/4")
+    shape = page.evaluate(UNDO_LIST_JS)
+    assert isinstance(shape, int), f"Dash's renderer changed: {shape}"
+    page.wait_for_function(f"() => ({UNDO_LIST_JS})() >= 3", timeout=15_000)
+    page.wait_for_function(f"() => ({UNDO_LIST_JS})() === 0", timeout=15_000)
+    trimmed = page.evaluate("() => window.citywall_dash.trimHistory()")
+    assert trimmed >= 0, "trimHistory no longer finds Dash's undo list"
+    news = f"Uji riwayat {uuid.uuid4().hex[:8]}"
+    city.state.accept(Incident(id=f"undo-{news[-8:]}", observed_at=datetime.now(timezone.utc), source_type="Alert",
+                               category="traffic", severity="critical", status="new", description=news,
+                               kecamatan="Sukajadi"))
+    page.locator('[data-panel="incident_queue"] .cw-panel-body', has_text=news).wait_for(timeout=10_000)

@@ -1,0 +1,152 @@
+"""Kiosk memory soak: does a screen left open for hours keep a flat JS heap?
+
+A wall screen runs for weeks. The nightly reload bounds its memory, but a screen whose
+reload fails must not die of a slow leak either. This soak runs ``citywall demo`` with its
+simulator at ``--rate`` messages a second, opens each page in its own headless Chromium tab,
+and every ``--every`` seconds forces a garbage collection in each tab (CDP
+``HeapProfiler.collectGarbage``) and reads the live JS heap, the DOM node and listener
+counts, and the length of Dash's undo list. After a warm-up (the city fills, the charts'
+windows fill), growth is the least-squares slope of the heap over the rest of the run, in
+MB an hour, plus the plain difference between the medians of the first and last five
+samples.
+
+    .venv/bin/python bench/kiosk_soak.py --minutes 70 --warmup 10 --rate 100 \\
+        --out bench/results/kiosk-heap.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.latency import CHROMIUM_ARGS, free_port, wait_http  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ("/screen/4", "/screen/9", "/wall?scale=0.25")
+UNDO_LIST = "() => { const s = (window.dash_stores || [])[0]; return s ? s.getState().history.past.length : -1; }"
+
+
+def slope_per_hour(samples: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of (seconds, MB) points, in MB an hour."""
+    if len(samples) < 2:
+        return None
+    ts = [t for t, _ in samples]
+    ys = [y for _, y in samples]
+    mean_t, mean_y = statistics.fmean(ts), statistics.fmean(ys)
+    var = sum((t - mean_t) ** 2 for t in ts)
+    if var == 0:
+        return None
+    return sum((t - mean_t) * (y - mean_y) for t, y in zip(ts, ys)) / var * 3_600
+
+
+def summarise(samples: list[dict[str, Any]], warmup_s: float) -> dict[str, Any]:
+    measured = [s for s in samples if s["t_s"] >= warmup_s]
+    heap = [(s["t_s"], s["heap_mb"]) for s in measured]
+    first = [y for _, y in heap[:5]]
+    last = [y for _, y in heap[-5:]]
+    hours = (heap[-1][0] - heap[0][0]) / 3_600 if len(heap) > 1 else 0.0
+    return {
+        "samples_after_warmup": len(measured),
+        "measured_minutes": round(hours * 60, 1),
+        "heap_mb_first": round(statistics.median(first), 3) if first else None,
+        "heap_mb_last": round(statistics.median(last), 3) if last else None,
+        "heap_mb_per_hour_slope": round(slope, 3) if (slope := slope_per_hour(heap)) is not None else None,
+        "heap_mb_per_hour_first_to_last": round((statistics.median(last) - statistics.median(first)) / hours, 3)
+        if hours and first and last else None,
+        "nodes_min_max": [min(s["nodes"] for s in measured), max(s["nodes"] for s in measured)] if measured else None,
+        "listeners_min_max": [min(s["listeners"] for s in measured), max(s["listeners"] for s in measured)]
+        if measured else None,
+        "undo_list_max": max(s["undo_list"] for s in measured) if measured else None,
+    }
+
+
+def soak(minutes: float, warmup_min: float, rate: float, every_s: float, pages: tuple[str, ...]) -> dict[str, Any]:
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="citywall-soak-"))
+    log = (workdir / "citywall.log").open("wb")
+    citywall = shutil.which("citywall", path=str(Path(sys.executable).parent)) or "citywall"
+    server = subprocess.Popen([citywall, "demo", "--port", str(port), "--rate", str(rate)], cwd=ROOT,
+                              stdout=log, stderr=subprocess.STDOUT)
+    samples: dict[str, list[dict[str, Any]]] = {path: [] for path in pages}
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                                        args=CHROMIUM_ARGS)
+            tabs = []
+            for path in pages:
+                page = browser.new_page(viewport={"width": 1920, "height": 1080})
+                page.goto(f"http://127.0.0.1:{port}{path}")
+                cdp = page.context.new_cdp_session(page)
+                cdp.send("HeapProfiler.enable")
+                cdp.send("Performance.enable")
+                tabs.append((path, page, cdp))
+            start = time.monotonic()
+            end = start + minutes * 60
+            while time.monotonic() < end:
+                tabs[0][1].wait_for_timeout(every_s * 1_000)  # the soak's own pace, not a synchronisation
+                for path, page, cdp in tabs:
+                    cdp.send("HeapProfiler.collectGarbage")
+                    used = cdp.send("Runtime.getHeapUsage")["usedSize"]
+                    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+                    sample = {"t_s": round(time.monotonic() - start, 1), "heap_mb": round(used / 1e6, 3),
+                              "nodes": int(metrics["Nodes"]), "listeners": int(metrics["JSEventListeners"]),
+                              "undo_list": page.evaluate(UNDO_LIST)}
+                    samples[path].append(sample)
+                    print(f"{sample['t_s']:7.0f} s  {path:18s} heap {sample['heap_mb']:7.3f} MB  nodes "
+                          f"{sample['nodes']:5d}  listeners {sample['listeners']:4d}  undo {sample['undo_list']}",
+                          flush=True)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    return {path: {"summary": summarise(s, warmup_min * 60), "samples": s} for path, s in samples.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=70)
+    parser.add_argument("--warmup", type=float, default=10, help="minutes left out of the growth figures")
+    parser.add_argument("--rate", type=float, default=100, help="simulated messages a second")
+    parser.add_argument("--every", type=float, default=60, help="seconds between samples")
+    parser.add_argument("--pages", nargs="+", default=list(PAGES))
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    command = " ".join([".venv/bin/python", "bench/kiosk_soak.py", *sys.argv[1:]])
+    results = soak(args.minutes, args.warmup, args.rate, args.every, tuple(args.pages))
+    report = {
+        "command": command,
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "chromium": "Debian chromium, headless"},
+        "rate_msg_s": args.rate, "minutes": args.minutes, "warmup_minutes": args.warmup,
+        "pages": results,
+    }
+    print(f"\n{command}")
+    print(f"{'page':18s} {'heap first':>10s} {'heap last':>10s} {'MB/h slope':>11s} {'MB/h ends':>10s} "
+          f"{'nodes':>12s} {'undo max':>9s}")
+    for path, result in results.items():
+        s = result["summary"]
+        print(f"{path:18s} {s['heap_mb_first']!s:>10s} {s['heap_mb_last']!s:>10s} "
+              f"{s['heap_mb_per_hour_slope']!s:>11s} {s['heap_mb_per_hour_first_to_last']!s:>10s} "
+              f"{str(s['nodes_min_max']):>12s} {s['undo_list_max']!s:>9s}")
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
