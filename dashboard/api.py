@@ -36,12 +36,17 @@ def register(server: FastAPI, reader: PictureCache) -> None:
 
     @server.get("/healthz")
     async def healthz() -> JSONResponse:
-        """From the cached health state (``dashboard.health``): no store I/O, so it answers at once."""
+        """From the cached health state (``dashboard.health``): no store I/O, so it answers at once.
+
+        A recent reset answers 200 with ``"status": "reset"``: the worker serves and the feeds
+        refill the city, and a load balancer that took every worker out on a 503 would blank
+        the whole wall for the alarm's length. Monitoring reads the status word.
+        """
         state = reader.health.snapshot()
         body = {"status": state["status"], "version": state.get("version"), "uptime_s": round(time.time() - STARTED, 1),
                 "store": {"ok": state["ok"], "epoch": state.get("epoch"), "reset_at": state.get("reset_at"),
                           "error": state.get("error")}}
-        return JSONResponse(body, status_code=200 if state["status"] == "ok" else 503)
+        return JSONResponse(body, status_code=503 if state["status"] == "error" else 200)
 
     registry = CollectorRegistry()
     registry.register(_StoreCollector(reader))

@@ -10,10 +10,9 @@ while it is away, and the picture cache serves the last picture rather than bloc
 Epoch: the store holds a random ``epoch`` written when it was first seen empty. A Redis
 that restarts without persistence comes back empty, so the epoch is gone; the first check
 that notices writes a new one and records the reset (time and previous epoch) in the store,
-where feed health and ``/healthz`` show it to every process. A reset makes ``/healthz``
-answer 503 (``"status": "reset"``) for ``RESET_ALARM_S``, long enough for any probe to
-see it; after that the reset stays listed (``store.reset_at``) but the server is healthy
-again: the feeds refill the city.
+where feed health and ``/healthz`` show it to every process. For ``RESET_ALARM_S`` after a
+reset ``/healthz`` says ``"status": "reset"`` (still 200: the worker serves, and the feeds
+refill the city); after that the reset stays listed (``store.reset_at``).
 """
 
 from __future__ import annotations
