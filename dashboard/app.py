@@ -17,6 +17,10 @@ from dash import Dash, html
 from starlette.middleware.gzip import GZipMiddleware
 
 from dashboard import api, export
+from dashboard.auth import routes as auth_routes
+from dashboard.auth.csrf import COOKIE as CSRF_COOKIE
+from dashboard.auth.guard import AuthMiddleware
+from dashboard.auth.service import AuthService
 from dashboard.config import Config
 from dashboard.reader import PictureCache
 from dashboard.store.base import StateStore
@@ -31,6 +35,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 def create_app(config: Config, store: StateStore) -> Dash:
     reader = PictureCache(store, config)
     settings = view_settings(config)
+    auth = AuthService(config.auth, store)
     app = Dash(
         __name__,
         backend="fastapi",
@@ -43,6 +48,10 @@ def create_app(config: Config, store: StateStore) -> Dash:
         suppress_callback_exceptions=True,
         # A push batch is queued in one go, so waiting for more only adds latency (Dash's default is 5 ms).
         websocket_batch_delay=0.0005,
+        # Dash's renderer echoes this cookie in this header on every callback: the CSRF proof
+        # the guard asks of a session (see dashboard.auth.csrf).
+        csrf_token_name=CSRF_COOKIE,
+        csrf_header_name="X-CSRF-Token",
     )
     for page in (wall, screen, tablet_page):
         page.register(settings)
@@ -51,9 +60,11 @@ def create_app(config: Config, store: StateStore) -> Dash:
         panels.load(name).register(app, reader, settings)
     live.register(app, reader, settings, push=config.server.websocket)
     tablet.register(app, reader, settings)
+    auth_routes.register(app.server, auth)
     api.register(app.server, reader)
     export.register(app.server, reader, settings)
     app.server.add_middleware(GZipMiddleware, minimum_size=1_024)
+    app.server.add_middleware(AuthMiddleware, auth=auth)  # added last: outermost, sees every request first
     _first_request_setup(app)
     return app
 
