@@ -51,6 +51,18 @@ def add_test_routes(app: Any) -> None:
 
     app.server.get("/api/v1/test-current")(seen)
 
+    from dash import Input, Output
+
+    @app.callback(Output("test-who", "children"), Input("test-ask", "value"))
+    def who_http(_: Any) -> str:
+        who = current_principal()
+        return f"{who.name}/{who.role}/{who.via}" if who else "none"
+
+    @app.callback(Output("test-who-ws", "children"), Input("test-ask-ws", "value"), websocket=True)
+    def who_ws(_: Any) -> str:
+        who = current_principal()
+        return f"{who.name}/{who.role}/{who.via}" if who else "none"
+
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[dict[str, Any]]:
@@ -178,6 +190,38 @@ def test_dash_callbacks_by_identity(site: dict[str, Any]) -> None:
         if r.status_code == 200:
             assert 'data-screen' in r.text or "cw-wall" in r.text, r.text[:200]
     assert got == {who: 401 if who == "nobody" else 200 for who in WHO}
+
+
+def callback_payload(suffix: str = "") -> dict[str, Any]:
+    return {"output": f"test-who{suffix}.children", "outputs": {"id": f"test-who{suffix}", "property": "children"},
+            "inputs": [{"id": f"test-ask{suffix}", "property": "value", "value": 1}],
+            "changedPropIds": [f"test-ask{suffix}.value"], "state": []}
+
+
+@pytest.mark.parametrize("who, expected", [("operator", "operator/operator/session"), ("screen4", "screen-4/kiosk/token"),
+                                           ("api-operator", "integration/operator/token")])
+def test_dash_callbacks_know_who_called_them(site: dict[str, Any], who: str, expected: str) -> None:
+    r = client(site, who).post(site["base"] + "/_dash-update-component", json=callback_payload(), timeout=30)
+    assert r.status_code == 200
+    assert r.json()["response"]["test-who"]["children"] == expected
+
+
+def test_websocket_callbacks_know_who_opened_the_socket(site: dict[str, Any]) -> None:
+    s = client(site, "supervisor")
+    base = site["base"]
+    jar = "; ".join(f"{c.name}={c.value}" for c in s.cookies)
+    with connect(base.replace("http://", "ws://") + "/_dash-ws-callback", origin=base,
+                 additional_headers={"Cookie": jar}, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "callback_request", "requestId": "r1", "rendererId": "t",
+                            "payload": callback_payload("-ws")}))
+        deadline = time.monotonic() + 20
+        answer = None
+        while answer is None and time.monotonic() < deadline:
+            message = json.loads(ws.recv(timeout=20))
+            if message.get("requestId") == "r1":
+                answer = message
+    assert answer is not None
+    assert "supervisor/supervisor/session" in json.dumps(answer)
 
 
 def test_bearer_writes_need_no_csrf_token_but_a_wrong_bearer_is_nobody(site: dict[str, Any]) -> None:
