@@ -339,3 +339,26 @@ def test_websocket_with_a_session_refuses_a_foreign_origin(site: dict[str, Any])
     s = login(site["base"], creds.name, creds.password)
     assert ws_status(site, s, origin="http://evil.example") == 403
     assert ws_status(site, s) == 101
+
+
+def test_anonymous_read_opens_reading_never_writing() -> None:
+    store = MemoryStore()
+    users = add_users(store)
+    with running_app(closed_config(anonymous_read=True), store, setup=add_test_routes) as base:
+        anyone = requests.Session()
+        reads = {path: anyone.get(base + path, allow_redirects=False, timeout=60).status_code
+                 for path in ("/wall", "/screen/4", "/tablet", "/_dash-layout", "/api/v1/state", "/metrics")}
+        assert reads == dict.fromkeys(reads, 200)
+        assert anyone.get(f"{base}/api/v1/me", timeout=30).json()["via"] == "anonymous"
+        assert anyone.post(base + "/_dash-update-component", json=PAGE_CALLBACK, timeout=60).status_code == 200
+        assert anyone.post(base + "/_dash-update-component", json=callback_payload(), timeout=30).json()[
+            "response"]["test-who"]["children"] == "anonymous/viewer/anonymous"
+        writes = {role: anyone.post(f"{base}/api/v1/test-write/{role}", timeout=30).status_code for role in WRITES}
+        assert writes == {"operator": 403, "supervisor": 403, "admin": 403}
+        assert anyone.post(f"{base}/api/v1/logout", timeout=30).status_code == 403
+        assert ws_status({"base": base}, None) == 101
+        # a session still proves CSRF, even where anonymous reading is open
+        s = login(base, users["operator"].name, users["operator"].password)
+        token = s.headers.pop("X-CSRF-Token")
+        assert s.post(base + "/_dash-update-component", json=PAGE_CALLBACK, timeout=60).status_code == 403
+        assert s.post(base + "/api/v1/test-write/operator", headers={"X-CSRF-Token": token}, timeout=30).status_code == 200

@@ -57,8 +57,10 @@ def writer(role: str) -> Callable[..., Principal]:
     def write(request: Request) -> Principal:
         resolved = _resolved(request)
         who = resolved.principal
-        if who is None or who.via == "anonymous":
+        if who is None:
             raise HTTPException(401, "login or token required", headers=_UNAUTHORIZED)
+        if who.via == "anonymous":
+            raise HTTPException(403, "reading is open to everyone; writing needs a login or token")
         if not who.can(role):
             raise HTTPException(403, f"needs the {role} role")
         if resolved.session is not None:

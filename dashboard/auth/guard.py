@@ -111,7 +111,7 @@ class AuthMiddleware:
                 return _json(403, "missing or wrong CSRF token (send the login's csrf_token as X-CSRF-Token)")
         if not websocket and method not in SAFE_METHODS and path != CALLBACK_PATH:
             if who.via == "anonymous":
-                return _json(401, "login or token required", {"www-authenticate": "Bearer"})
+                return _json(403, "reading is open to everyone; writing needs a login or token")
             if who.is_kiosk:
                 return _json(403, "kiosk tokens only read")
         return None
