@@ -362,3 +362,32 @@ def test_anonymous_read_opens_reading_never_writing() -> None:
         token = s.headers.pop("X-CSRF-Token")
         assert s.post(base + "/_dash-update-component", json=PAGE_CALLBACK, timeout=60).status_code == 403
         assert s.post(base + "/api/v1/test-write/operator", headers={"X-CSRF-Token": token}, timeout=30).status_code == 200
+
+
+def test_an_open_websocket_closes_once_its_token_is_revoked(site: dict[str, Any]) -> None:
+    """Push runs over one long-lived socket; revoking the kiosk's token must end it too."""
+    from websockets.exceptions import ConnectionClosed
+
+    base, store = site["base"], site["store"]
+    tokens = TokenStore(store)
+    _, secret = tokens.create("kiosk", scope="screen", screen=11, name="revoked-while-open")
+    kiosk = requests.Session()
+    assert kiosk.get(f"{base}/screen/11?token={secret}", timeout=30).status_code == 200
+    jar = "; ".join(f"{c.name}={c.value}" for c in kiosk.cookies)
+    with connect(base.replace("http://", "ws://") + "/_dash-ws-callback", origin=base,
+                 additional_headers={"Cookie": jar}, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "heartbeat"}))
+        assert json.loads(ws.recv(timeout=10)) == {"type": "heartbeat_ack"}
+        tokens.revoke("revoked-while-open")
+        code = None
+        deadline = time.monotonic() + 20
+        while code is None and time.monotonic() < deadline:
+            try:
+                ws.send(json.dumps({"type": "heartbeat"}))
+                ws.recv(timeout=1)
+            except TimeoutError:
+                continue
+            except ConnectionClosed as closed:
+                code = closed.rcvd.code if closed.rcvd else None
+                break
+    assert code == 4401

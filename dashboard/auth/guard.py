@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from contextvars import ContextVar
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -33,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dashboard.auth.csrf import HEADER as CSRF_HEADER
 from dashboard.auth.csrf import origin_allowed, token_matches
 from dashboard.auth.principal import Principal
-from dashboard.auth.service import AuthService, Resolved
+from dashboard.auth.service import CACHE_S, AuthService, Resolved
 
 PUBLIC_PATHS = frozenset({"/login", "/api/v1/login", "/healthz", "/favicon.ico", "/_favicon.ico"})
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
@@ -87,6 +88,8 @@ class AuthMiddleware:
         try:
             if resolved.kiosk_cookie and scope["type"] == "http":
                 send = self._with_cookie(send, self.auth.kiosk_cookie(resolved.kiosk_cookie, _secure(scope, self.auth)))
+            if scope["type"] == "websocket":
+                send = self._rechecked(send, scope, headers, resolved)
             await self.app(scope, receive, send)
         finally:
             CURRENT.reset(reset)
@@ -115,6 +118,26 @@ class AuthMiddleware:
             if who.is_kiosk:
                 return _json(403, "kiosk tokens only read")
         return None
+
+    def _rechecked(self, send: Send, scope: Scope, headers: dict[str, str], first: Resolved) -> Send:
+        """A websocket is one request that lasts for hours: before it sends anything, at most
+        every ``CACHE_S`` seconds, check again that its identity still stands, and close it
+        (4401) once the token is revoked, the password changed or the user removed."""
+        cookies, token = parse_cookies(headers), query_token(scope)
+        state = {"due": time.monotonic() + CACHE_S, "closed": False}
+
+        async def sending(message: Message) -> None:
+            if state["closed"]:
+                return  # the socket is closed: drop what the app still sends
+            if message["type"] == "websocket.send" and time.monotonic() >= state["due"]:
+                state["due"] = time.monotonic() + CACHE_S
+                now = self.auth.resolve(headers, cookies, token).principal
+                if now is None or now != first.principal:
+                    state["closed"] = True
+                    message = {"type": "websocket.close", "code": WS_UNAUTHORIZED, "reason": "identity ended"}
+            await send(message)
+
+        return sending
 
     @staticmethod
     def _with_cookie(send: Send, cookie: str) -> Send:
