@@ -331,7 +331,7 @@ def ws_status(site: dict[str, Any], session: requests.Session | None, origin: st
 
 def test_websocket_upgrade_needs_an_identity(site: dict[str, Any]) -> None:
     got = {who: ws_status(site, None if who == "nobody" else client(site, who)) for who in WHO}
-    assert got == {who: 403 if who == "nobody" else 101 for who in WHO}
+    assert got == {who: 401 if who == "nobody" else 101 for who in WHO}
 
 
 def test_websocket_with_a_session_refuses_a_foreign_origin(site: dict[str, Any]) -> None:

@@ -212,10 +212,19 @@ def _redirect_to_login(scope: Scope) -> ASGIApp:
 
 
 def _ws_close(code: int) -> ASGIApp:
-    """Refusing before accept: the client sees the handshake fail (HTTP 403)."""
+    """Refusing the upgrade: with the server's denial-response extension (uvicorn has it) the
+    handshake gets a real 401 or 403, as HTTP routes do; otherwise a close before accept,
+    which the server turns into a 403."""
+    status = 401 if code == WS_UNAUTHORIZED else 403
+    body = json.dumps({"detail": "login or token required" if status == 401 else "forbidden"}).encode()
 
     async def respond(scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "websocket.close", "code": code})
+        if "websocket.http.response" in scope.get("extensions", {}):
+            await send({"type": "websocket.http.response.start", "status": status,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "websocket.http.response.body", "body": body})
+        else:
+            await send({"type": "websocket.close", "code": code})
 
     return respond
 
