@@ -17,6 +17,10 @@ from dash import Dash, html
 from starlette.middleware.gzip import GZipMiddleware
 
 from dashboard import api, export, screen_registry, web_security
+from dashboard.auth import routes as auth_routes
+from dashboard.auth.csrf import COOKIE as CSRF_COOKIE
+from dashboard.auth.guard import AuthMiddleware
+from dashboard.auth.service import AuthService
 from dashboard.config import Config
 from dashboard.health import StoreGate, StoreHealth
 from dashboard.reader import PictureCache
@@ -35,6 +39,7 @@ def create_app(config: Config, store: StateStore) -> Dash:
     screens = ScreenRegistry(config.wall.screen_count, config.server.screens_expected, config.server.heartbeat_s)
     reader = PictureCache(store, config, health=health, sections=lambda: {"screens": screens.summary()})
     settings = view_settings(config)
+    auth = AuthService(config.auth, store)
     app = Dash(
         __name__,
         backend="fastapi",
@@ -48,6 +53,10 @@ def create_app(config: Config, store: StateStore) -> Dash:
         # A push batch is queued in one go, so waiting for more only adds latency (Dash's default is 5 ms).
         websocket_batch_delay=0.0005,
         websocket_allowed_origins=list(config.server.allowed_origins),  # besides the page's own
+        # Dash's renderer echoes this cookie in this header on every callback: the CSRF proof
+        # the guard asks of a session (see dashboard.auth.csrf).
+        csrf_token_name=CSRF_COOKIE,
+        csrf_header_name="X-CSRF-Token",
     )
     for page in (wall, screen, tablet_page):
         page.register(settings)
@@ -56,10 +65,12 @@ def create_app(config: Config, store: StateStore) -> Dash:
         panels.load(name).register(app, reader, settings)
     live.register(app, reader, settings, push=config.server.websocket, on_beat=screens.beat)
     tablet.register(app, reader, settings)
+    auth_routes.register(app.server, auth)
     api.register(app.server, reader)
     screen_registry.register(app.server, screens)
     export.register(app.server, reader, settings)
     app.server.add_middleware(GZipMiddleware, minimum_size=1_024)
+    app.server.add_middleware(AuthMiddleware, auth=auth)  # outside all but the limits and headers of _harden
     _first_request_setup(app)
     _harden(app, config, health)  # after the set-up, which adds the pages' own clientside callback
     return app

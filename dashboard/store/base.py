@@ -102,6 +102,22 @@ class StateStore(Protocol):
         """Block until the version exceeds ``since`` or the timeout passes; return it."""
         ...
 
+    # --- named maps (identity: users, tokens, the shared cookie secret) -------------------
+    # A few small string maps that every web worker must see alike. Values are opaque text
+    # (the identity package stores JSON); nothing here bumps the version or notifies pages.
+    def map_get(self, name: str, key: str) -> str | None: ...
+
+    def map_all(self, name: str) -> dict[str, str]: ...
+
+    def map_put(self, name: str, key: str, value: str, *, only_new: bool = False) -> bool:
+        """Set ``key``; with ``only_new`` only when it is absent (first writer wins).
+        Returns whether the value was written."""
+        ...
+
+    def map_delete(self, name: str, key: str) -> bool:
+        """Remove ``key``; returns whether it was there."""
+        ...
+
     def ping(self) -> bool: ...
 
     def health_check(self) -> dict[str, Any]:

@@ -1,0 +1,103 @@
+"""The small rules of identity, without a server: the role ladder, token records, where a
+kiosk may look, where the login may send a browser, and the users file under concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from dashboard.auth import ROLES, Principal
+from dashboard.auth.guard import kiosk_may_read
+from dashboard.auth.maps import FileMaps
+from dashboard.auth.routes import safe_next
+from dashboard.auth.tokens import TokenError, TokenStore, digest
+from dashboard.auth.users import UserError, UserStore
+from dashboard.store.memory import MemoryStore
+
+
+def test_roles_form_a_ladder() -> None:
+    assert ROLES == ("viewer", "operator", "supervisor", "admin")
+    supervisor = Principal("s", "supervisor", "session")
+    assert [supervisor.can(r) for r in ROLES] == [True, True, True, False]
+    assert [Principal("v", "viewer", "token").can(r) for r in ROLES] == [True, False, False, False]
+    assert [Principal("a", "admin", "session").can(r) for r in ROLES] == [True, True, True, True]
+
+
+def test_kiosks_and_anonymous_never_write() -> None:
+    assert not any(Principal("k", "kiosk", "token", screen=3, scope="screen").can(r) for r in ROLES)
+    assert not any(Principal("anonymous", "viewer", "anonymous").can(r) for r in ROLES)
+    assert not Principal("a", "admin", "session").can("kiosk")
+
+
+@pytest.mark.parametrize("scope, screen, allowed, refused", [
+    ("screen", 4, ["/screen/4", "/screen/4/", "/_dash-layout", "/_dash-update-component"],
+     ["/screen/5", "/screen/44", "/wall", "/tablet", "/api/v1/state", "/"]),
+    ("wall", None, ["/wall", "/screen/1", "/screen/24", "/_dash-dependencies"], ["/tablet", "/api/v1/state", "/api/v1/summary.pdf"]),
+    ("tablet", None, ["/tablet", "/api/v1/summary.pdf", "/api/v1/summary.html"], ["/wall", "/screen/1", "/api/v1/state"]),
+    (None, None, ["/wall", "/screen/9", "/tablet", "/api/v1/state"], []),
+])
+def test_where_a_kiosk_may_read(scope: str | None, screen: int | None, allowed: list[str], refused: list[str]) -> None:
+    kiosk = Principal("k", "kiosk", "token", screen=screen, scope=scope)  # type: ignore[arg-type]
+    assert [p for p in allowed if not kiosk_may_read(kiosk, p)] == []
+    assert [p for p in refused if kiosk_may_read(kiosk, p)] == []
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/screen/4?lang=en", "/screen/4?lang=en"), ("/tablet", "/tablet"),
+    ("https://evil.example/", "/wall"), ("//evil.example", "/wall"), ("/\\evil.example", "/wall"),
+    ("javascript:alert(1)", "/wall"), ("wall", "/wall"),
+])
+def test_login_returns_only_to_this_site(target: str, expected: str) -> None:
+    assert safe_next(target) == expected
+
+
+def test_tokens_store_only_a_digest_and_find_by_it() -> None:
+    store = MemoryStore()
+    tokens = TokenStore(store)
+    token, secret = tokens.create("kiosk", scope="screen", screen=7)
+    assert token.name == "screen-7" and token.id == digest(secret)[:12]
+    assert list(store.map_all("auth:tokens")) == [digest(secret)]
+    assert secret not in "".join(store.map_all("auth:tokens").values())
+    assert tokens.lookup(secret) == token
+    assert tokens.lookup(secret + "x") is None
+    assert tokens.lookup("x" * 500) is None
+    second, _ = tokens.create("kiosk", scope="screen", screen=7)
+    assert second.name == "screen-7-2"
+    with pytest.raises(TokenError, match="exists"):
+        tokens.create("kiosk", name="screen-7")
+    with pytest.raises(TokenError, match="kiosk"):
+        tokens.create("operator", scope="wall")
+    with pytest.raises(TokenError, match="unknown role"):
+        tokens.create("root")
+    assert [t.name for t in tokens.revoke(token.id)] == ["screen-7"]
+    assert tokens.lookup(secret) is None
+
+
+def test_users_refuse_bad_names_roles_and_passwords() -> None:
+    users = UserStore(MemoryStore())
+    for name, role, password, message in [("a b", "viewer", "long-enough", "invalid user name"),
+                                          ("ani", "root", "long-enough", "unknown role"),
+                                          ("ani", "viewer", "x7Q!k", "too short"),
+                                          ("ani", "viewer", "p" * 1025, "too long")]:
+        with pytest.raises(UserError, match=message) as caught:
+            users.add(name, role, password)
+        assert password not in str(caught.value)
+    user = users.add("ani", "viewer", "long-enough")
+    assert user.hash.startswith("$argon2id$")
+    assert users.authenticate("ani", "long-enough") == user
+    assert users.authenticate("ani", "long-enougH") is None
+    assert users.authenticate("budi", "long-enough") is None
+    changed = users.set_role("ani", "admin")
+    assert changed.role == "admin" and changed.stamp != user.stamp
+
+
+def test_users_file_loses_nothing_under_concurrent_writers(tmp_path: Path) -> None:
+    maps = FileMaps(tmp_path / "users.json")
+    threads = [threading.Thread(target=maps.map_put, args=("auth:users", f"u{i}", f"v{i}")) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert maps.map_all("auth:users") == {f"u{i}": f"v{i}" for i in range(20)}
