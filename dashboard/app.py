@@ -39,7 +39,7 @@ def create_app(config: Config, store: StateStore) -> Dash:
     screens = ScreenRegistry(config.wall.screen_count, config.server.screens_expected, config.server.heartbeat_s)
     reader = PictureCache(store, config, health=health, sections=lambda: {"screens": screens.summary()})
     settings = view_settings(config)
-    auth = AuthService(config.auth, store)
+    auth = AuthService(config.auth, store, allowed_origins=config.server.allowed_origins)
     app = Dash(
         __name__,
         backend="fastapi",

@@ -288,7 +288,6 @@ class Auth(Strict):
     anonymous_read: bool = False
     session_ttl_h: int = Field(default=12, ge=1, le=24 * 30)
     users_file: str | None = None
-    allowed_origins: list[str] = Field(default_factory=list)
     secure_cookies: bool = False
 
 

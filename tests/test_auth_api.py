@@ -113,7 +113,7 @@ READS: dict[str, list[int]] = {
     "/api/v1/feeds":      [401, 200, 200, 200, 200, 403, 403, 403, 200, 200],
     "/api/v1/summary.html": [401, 200, 200, 200, 200, 403, 403, 200, 200, 200],
     "/metrics":           [401, 200, 200, 200, 200, 403, 403, 403, 200, 200],
-    "/docs":              [303, 200, 200, 200, 200, 403, 403, 403, 200, 200],
+    "/docs":              [404] * 10,  # the API docs are off by default (server.api_docs), for everyone
     "/healthz":           [200] * 10,
     "/login":             [200] * 10,
     "/assets/citywall.css": [200] * 10,
@@ -175,7 +175,7 @@ def test_session_writes_need_the_csrf_token_and_our_origin(site: dict[str, Any],
     assert s.post(base + path, json=body, headers={"X-CSRF-Token": token[:-2] + "xx"}, timeout=30).status_code == 403
     foreign = s.post(base + path, json=body, headers={"X-CSRF-Token": token, "Origin": "http://evil.example"}, timeout=30)
     assert foreign.status_code == 403
-    assert foreign.json()["detail"] == "request from a foreign origin"
+    assert "origin" in foreign.text  # refused by the web layer's origin check or by the CSRF guard
     null_origin = s.post(base + path, json=body, headers={"X-CSRF-Token": token, "Origin": "null"}, timeout=30)
     assert null_origin.status_code == 403
     assert s.post(base + path, json=body, headers={"X-CSRF-Token": token}, timeout=30).status_code == 200

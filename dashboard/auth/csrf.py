@@ -25,7 +25,7 @@ def token_matches(sent: str | None, expected: str) -> bool:
 def origin_allowed(headers: Mapping[str, str], allowed: Iterable[str] = ()) -> bool:
     """No Origin (a non-browser client) passes; otherwise it must be this host or an allowed one.
 
-    Behind a proxy that rewrites Host, list the public origin in ``auth.allowed_origins``.
+    Behind a proxy that rewrites Host, list the public origin in ``server.allowed_origins``.
     """
     origin = headers.get("origin")
     if origin is None:

@@ -65,7 +65,7 @@ def writer(role: str) -> Callable[..., Principal]:
             raise HTTPException(403, f"needs the {role} role")
         if resolved.session is not None:
             headers = {k.lower(): v for k, v in request.headers.items()}
-            if not origin_allowed(headers, service_of(request).config.allowed_origins):
+            if not origin_allowed(headers, service_of(request).allowed_origins):
                 raise HTTPException(403, "request from a foreign origin")
             if not token_matches(headers.get(CSRF_HEADER), resolved.session.csrf):
                 raise HTTPException(403, "missing or wrong CSRF token")

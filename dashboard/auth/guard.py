@@ -107,7 +107,7 @@ class AuthMiddleware:
         if who.is_kiosk and not kiosk_may_read(who, path):
             return _ws_close(WS_FORBIDDEN) if websocket else _json(403, "this token may not read this page")
         if resolved.session is not None and (websocket or method not in SAFE_METHODS):
-            allowed = origin_allowed(headers, self.auth.config.allowed_origins)
+            allowed = origin_allowed(headers, self.auth.allowed_origins)
             if not allowed:
                 return _ws_close(WS_FORBIDDEN) if websocket else _json(403, "request from a foreign origin")
             if not websocket and not token_matches(headers.get(CSRF_HEADER), resolved.session.csrf):

@@ -37,7 +37,7 @@ def register(server: FastAPI, auth: AuthService) -> None:
         """Sets the session cookie; the body carries the CSRF token to send as ``X-CSRF-Token``.
         A login from a foreign origin is refused, so no other site can log a browser in."""
         service = service_of(request)
-        if not origin_allowed({k.lower(): v for k, v in request.headers.items()}, service.config.allowed_origins):
+        if not origin_allowed({k.lower(): v for k, v in request.headers.items()}, service.allowed_origins):
             raise HTTPException(403, "request from a foreign origin")
         done = service.login(body.username, body.password)
         if done is None:

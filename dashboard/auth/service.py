@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -68,8 +68,12 @@ class _TtlCache:
 
 
 class AuthService:
-    def __init__(self, config: AuthConfig, store: NamedMaps, *, environ: dict[str, str] | None = None) -> None:
+    def __init__(self, config: AuthConfig, store: NamedMaps, *, environ: dict[str, str] | None = None,
+                 allowed_origins: Sequence[str] = ()) -> None:
         self.config = config
+        #: Public origins besides the request's own (``server.allowed_origins``, one list for
+        #: every layer that checks an Origin: the CSRF check here and the web-security limits).
+        self.allowed_origins = list(allowed_origins)
         self.users = UserStore(FileMaps(config.users_file) if config.users_file else store)
         self.tokens = TokenStore(store)
         self.signer = CookieSigner(shared_secret(store, environ), config.session_ttl_h * 3_600)
