@@ -330,6 +330,10 @@ def assert_offline_and_quiet(traffic: dict[str, list[str]]) -> None:
     assert not traffic["errors"], "\n".join(traffic["errors"][:10])
 
 
+#: Resolves after the next two frames: the list fitting runs in the first after an update.
+AFTER_FIT_JS = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
+
+
 def _open(page: Any, url: str) -> None:
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_function(READY_JS, timeout=15_000, polling=100)
@@ -339,13 +343,12 @@ def _open(page: Any, url: str) -> None:
 @pytest.mark.browser
 def test_every_screen_legible_filled_and_still(screen_page: Any, wall_url: str, config: Config,
                                                traffic: dict[str, list[str]]) -> None:
-    started = time.monotonic()
     problems: list[str] = []
     for screen in range(1, config.wall.screen_count + 1):
         span = config.span_at(screen)
         expected = {span.panel} if span else set(config.screens.get(screen, []))
         _open(screen_page, f"{wall_url}/screen/{screen}")
-        screen_page.wait_for_timeout(150)  # one frame for the fit pass after the last update
+        screen_page.evaluate(AFTER_FIT_JS)
         found = screen_page.evaluate(CHECKS_JS, sorted(HEADLINED))
         where = f"/screen/{screen}"
         if screen_page.locator(f'[data-screen="{screen}"]').count() != 1:
@@ -370,7 +373,6 @@ def test_every_screen_legible_filled_and_still(screen_page: Any, wall_url: str, 
         problems += [f"{where}: {n}: {c} overflows its panel by {dx},{dy} px" for n, c, dx, dy in found["overflow"][:5]]
     assert not problems, "\n".join(problems)
     assert_offline_and_quiet(traffic)
-    assert time.monotonic() - started < 60, "24 screens should take well under a minute"
 
 
 @pytest.mark.browser
