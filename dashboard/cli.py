@@ -83,7 +83,7 @@ def _check_config(_: Config, args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     panels = {p for ps in config.screens.values() for p in ps} | {s.panel for s in config.spans}
     print(f"{path}: ok ({config.city.name}, {config.wall.columns}x{config.wall.rows} wall, "
-          f"{len(panels)} panel kinds, {len(config.kpis())} KPIs, store {config.store.backend})")
+          f"{len(panels)} panel kinds, {len(config.pillars)} pillars, {len(config.kpis())} KPIs, store {config.store.backend})")
     return 0
 
 
@@ -144,6 +144,7 @@ def _ingest(config: Config, _: argparse.Namespace) -> int:
 
 
 def _simulate(config: Config, args: argparse.Namespace) -> int:
+    from dashboard.simulation import simulator_for
     from feeds import simulator
 
     stop = threading.Event()
@@ -151,11 +152,12 @@ def _simulate(config: Config, args: argparse.Namespace) -> int:
     try:
         if args.to == "mqtt":
             url = args.url or config.feeds.mqtt.url or f"mqtt://{config.server.host}:1883"
-            sent = simulator.publish_mqtt(url, f"{config.city.slug}/", args.rate, args.duration, stop_event=stop)
+            sent = simulator.publish_mqtt(url, f"{config.city.slug}/", args.rate, args.duration, stop_event=stop,
+                                          simulator=simulator_for(config))
         else:
             url = args.url or config.feeds.redis.url or "redis://127.0.0.1:6379/0"
             sent = simulator.publish_redis(url, config.feeds.redis.streams[0], config.feeds.redis.field,
-                                           args.rate, args.duration, stop_event=stop)
+                                           args.rate, args.duration, stop_event=stop, simulator=simulator_for(config))
     except KeyboardInterrupt:
         return 0
     print(f"citywall simulate: sent {sent} messages to {url}")
@@ -170,12 +172,14 @@ def _bench(config: Config, args: argparse.Namespace) -> int:
 
 # --- helpers ----------------------------------------------------------------------------------
 def _start_simulator(config: Config, mqtt_url: str, rate: float, stop: threading.Event) -> None:
+    from dashboard.simulation import simulator_for
     from feeds import simulator
 
     def run() -> None:
         while not stop.is_set():
             try:
-                simulator.publish_mqtt(mqtt_url, f"{config.city.slug}/", rate, None, stop_event=stop)
+                simulator.publish_mqtt(mqtt_url, f"{config.city.slug}/", rate, None, stop_event=stop,
+                                       simulator=simulator_for(config))
             except Exception:
                 logging.getLogger("citywall").exception("simulator stopped; restarting in 2 s")
                 stop.wait(2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from dashboard.config import Config
-from layouts.ports import Span, ViewSettings, WallGeometry
+from layouts.ports import PillarInfo, Span, ViewSettings, WallGeometry
 
 
 def view_settings(config: Config) -> ViewSettings:
@@ -26,9 +26,10 @@ def view_settings(config: Config) -> ViewSettings:
         reload_at=wall.reload_at.strftime("%H:%M") if wall.reload_at else None,
         map_center=config.city.map_center,
         districts_geojson=_geojson(config),
+        pillars=tuple(PillarInfo(p.id, p.label(config.city.language), p.icon) for p in config.pillars),
     )
 
 
 def _geojson(config: Config) -> dict | None:
-    path = config.city.districts_path()
+    path = config.districts_path()
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None

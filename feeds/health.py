@@ -98,6 +98,11 @@ class FeedStats:
             self._bump("rejected")
             self._bump(f"rejected.{reason.value}")
 
+    def outside_districts(self) -> None:
+        """A stored event whose point lies in none of the city's districts (shown as such)."""
+        with self._lock:
+            self._bump("outside_districts")
+
     def store_failed(self) -> None:
         """The sink raised: the message stays unacknowledged and will come again."""
         with self._lock:
@@ -183,7 +188,7 @@ class FeedStats:
 class Decoder(Protocol):
     """What ``feeds.normalize.Normalizer`` offers: bytes in, one typed event out."""
 
-    def decode(self, payload: bytes | str) -> Event:
+    def decode(self, payload: bytes | str, origin: str = "") -> Event:
         """Return the event or raise ``Rejected``."""
         ...
 
@@ -215,7 +220,7 @@ class Pipeline:
         """True when the payload became an event, False when it was dead-lettered."""
         self.stats.received()
         try:
-            event = self.normalizer.decode(payload)
+            event = self.normalizer.decode(payload, origin)
         except Rejected as exc:
             self._dead_letter(payload, origin, exc.reason, exc.detail)
             return False
@@ -229,6 +234,9 @@ class Pipeline:
             self.stats.store_failed()
             raise
         self.stats.accepted(bool(changed))
+        if getattr(event, "lat", None) is not None and getattr(event, "kecamatan", "") is None \
+                and getattr(self.normalizer, "districts", None) is not None:
+            self.stats.outside_districts()  # located, but in none of the city's districts
         return True
 
     def refuse(self, payload: bytes, origin: str, reason: Reason, detail: str) -> None:
