@@ -350,11 +350,12 @@ def generate_messages(n: int, seed: int, sim_rate: float = DEMO_RATE) -> list[tu
     normalizer, and each message is 1/sim_rate s after the previous one, so repeated readings
     of one gauge carry new times and are real changes, as in the demo.
     """
-    from feeds.simulator import default_simulator
+    from dashboard.config import load_config
+    from dashboard.simulation import simulator_for
 
     step = 1.0 / sim_rate
     clock = SimClock(datetime.now(UTC) - timedelta(seconds=n * step + 60), step)
-    sim = default_simulator(seed, clock=clock.now)
+    sim = simulator_for(load_config(), seed, clock=clock.now)
     out = [(kind, encode_payload(p)) for kind, p in sim.initial_state()[:n]]
     stream = sim.stream(sim_rate)
     while len(out) < n:
@@ -974,8 +975,8 @@ def run_store(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     from dashboard.picture import sample_kpis
     from dashboard.runtime import SAMPLE_EVERY_S, build_normalizer
     from dashboard.state import CityState
+    from dashboard.simulation import simulator_for
     from feeds.events import Rejected
-    from feeds.simulator import default_simulator
 
     n = args.events
     config = with_history(config, args.history)
@@ -989,7 +990,7 @@ def run_store(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="citywall-soak-") as tmp, \
             soak_backend(args, Path(tmp), prefix) as backend:
-        sim = default_simulator(args.seed, clock=clock.now)
+        sim = simulator_for(config, args.seed, clock=clock.now)
         normalizer = build_normalizer(config)
         normalizer.clock = clock.now  # "from the future" is judged against simulated time
         state = CityState(backend.store, config, clock=clock.epoch)

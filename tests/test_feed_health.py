@@ -74,7 +74,7 @@ class StandInNormalizer:
     """Just enough of ``feeds.normalize.Normalizer`` for transport tests: NGSI-v2
     keyValues ``KeyPerformanceIndicator`` only."""
 
-    def decode(self, payload: bytes | str) -> Event:
+    def decode(self, payload: bytes | str, origin: str = "") -> Event:
         try:
             doc = json.loads(payload)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -283,10 +283,10 @@ def test_counting_is_thread_safe() -> None:
 
 def test_pipeline_accepts_rejects_and_survives_decoder_bugs() -> None:
     class Buggy(StandInNormalizer):
-        def decode(self, payload: bytes | str) -> Event:
+        def decode(self, payload: bytes | str, origin: str = "") -> Event:
             if payload == b"boom":
                 raise KeyError("oops")
-            return super().decode(payload)
+            return super().decode(payload, origin)
 
     sink = RecordingSink()
     stats = FeedStats("mqtt")

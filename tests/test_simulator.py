@@ -9,6 +9,7 @@ publishes through a real mosquitto.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -27,14 +28,12 @@ import shapely
 
 from feeds.geo import Districts
 from feeds.normalize import Normalizer
+from dashboard.config import load_config
+from dashboard.simulation import city_profile
 from feeds.simulator import (
-    AGENCIES,
     INCIDENT_STAGES,
-    KPIS,
     REPORT_STAGES,
-    STATIONS,
     TOPICS,
-    TPS_SITES,
     TYPE_OF_TOPIC,
     WASPADA_M,
     WIB,
@@ -47,6 +46,10 @@ from feeds.simulator import (
 
 REPO = Path(__file__).resolve().parent.parent
 GEOJSON = REPO / "assets" / "pekanbaru_kecamatan.geojson"
+#: Pekanbaru as the shipped config describes it; its complaint app is tested on its own below,
+#: so the topic-by-topic checks here see the six plain topics.
+PEKANBARU = dataclasses.replace(city_profile(load_config()), channels=())
+AGENCIES, KPIS, STATIONS, TPS_SITES = PEKANBARU.agencies, PEKANBARU.kpis, PEKANBARU.stations, PEKANBARU.waste_sites
 
 #: The eight Smart Data Models the product reads (DESIGN.md).
 SDM_TYPES = {
@@ -89,7 +92,7 @@ def districts() -> Districts:
 
 def make_sim(districts: Districts, start: datetime = WEDNESDAY_14_WIB, seed: int | None = 7) -> tuple[CitySimulator, FakeClock]:
     clock = FakeClock(start)
-    return CitySimulator(districts, rng_seed=seed, clock=clock), clock
+    return CitySimulator(dataclasses.replace(PEKANBARU, districts=districts), rng_seed=seed, clock=clock), clock
 
 
 def wib(day: date, hour: int, minute: int = 0) -> datetime:
@@ -295,7 +298,8 @@ def test_fixed_things_have_stable_ids(districts: Districts) -> None:
     assert [len(one[t]) for t in ("drainage", "waste", "mpp", "kpi")] == [len(STATIONS), len(TPS_SITES), 26, len(KPIS)]
     assert len(STATIONS) == 12 and len(TPS_SITES) == 40
     assert all(len(set(v)) == len(v) for v in one.values())
-    assert one["kpi"][0] == "urn:ngsi-ld:KeyPerformanceIndicator:realisasi_pad"
+    assert one["kpi"][0] == "urn:ngsi-ld:KeyPerformanceIndicator:indeks_kepuasan_mpp"  # the config's first message KPI
+    assert all(":MPP-PEKANBARU:" in i for i in one["mpp"]) and all(i.startswith("urn:ngsi-ld:WasteContainer:TPS-PEKANBARU-") for i in one["waste"])
 
 
 # --------------------------------------------------------------------------------------
