@@ -51,8 +51,8 @@ class City(Strict):
     timezone_label: str = "WIB"
     language: Literal["id", "en"] = "id"
     districts_geojson: str = Field(min_length=1)
-    map_center: tuple[float, float] = (0.513408, 101.447026)
-    bbox: tuple[float, float, float, float] = (101.323, 0.42039, 101.60535, 0.691)
+    map_center: tuple[float, float] | None = None  # lat, lon; None: the middle of the districts
+    bbox: tuple[float, float, float, float] | None = None  # lon/lat min/max; None: the districts' own
 
     @field_validator("timezone")
     @classmethod
@@ -116,7 +116,7 @@ class Tls(Strict):
 
 class MqttFeed(Strict):
     url: str | None = None
-    topics: list[str] = Field(default_factory=lambda: ["pekanbaru/#"], min_length=1)
+    topics: list[str] = Field(default_factory=list)  # empty: "<city.slug>/#"
     qos: Literal[0, 1] = 1
     protocol: Literal["5", "3.1.1"] = "5"
     client_id: str = "citywall-ingest"
@@ -138,7 +138,7 @@ class MqttFeed(Strict):
 
 class RedisFeed(Strict):
     url: str | None = None
-    streams: list[str] = Field(default_factory=lambda: ["pekanbaru:events"])
+    streams: list[str] = Field(default_factory=list)  # empty: "<city.slug>:events"
     field: str = "data"
     group: str = "citywall"
     consumer: str | None = None
@@ -254,6 +254,22 @@ class Config(Strict):
     server: Server = Server()
     #: the folder relative paths in the config start from: the config file's own folder
     _base_dir: Path = PrivateAttr(default=DEFAULT_CONFIG.parent)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _feeds_named_for_the_city(cls, raw: Any) -> Any:
+        """Topics and streams left out are named after the city's slug, not any one city."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("city"), dict) or not isinstance(raw["city"].get("slug"), str):
+            return raw
+        slug = raw["city"]["slug"]
+        feeds = raw.get("feeds") if isinstance(raw.get("feeds"), dict) else {}
+        mqtt = feeds.get("mqtt") if isinstance(feeds.get("mqtt"), dict) else {}
+        redis = feeds.get("redis") if isinstance(feeds.get("redis"), dict) else {}
+        if not mqtt.get("topics"):
+            mqtt = {**mqtt, "topics": [f"{slug}/#"]}
+        if "streams" not in redis:
+            redis = {**redis, "streams": [f"{slug}:events"]}
+        return {**raw, "feeds": {**feeds, "mqtt": mqtt, "redis": redis}}
 
     @model_validator(mode="after")
     def _screens_fit_the_wall(self) -> Config:

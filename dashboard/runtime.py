@@ -35,9 +35,10 @@ def build_normalizer(config: Config) -> Any:
     from feeds.geo import Districts
     from feeds.normalize import ChannelRule, Normalizer
 
+    districts = Districts.load(config.districts_path())  # checked readable when the config loaded
     return Normalizer(
-        districts=Districts.load(config.districts_path()),  # checked readable when the config loaded
-        bbox=config.city.bbox,
+        districts=districts,
+        bbox=config.city.bbox or districts.bounds,
         max_payload_bytes=config.feeds.max_payload_bytes,
         max_future_s=config.feeds.max_future_s,
         channels=[ChannelRule(c.name, tuple(c.topics), tuple(c.streams), dict(c.categories)) for c in config.complaints],

@@ -160,6 +160,7 @@ class FeedStats:
             "duplicates": counts.get("duplicates", 0),
             "rejected": {k[len(prefix) :]: v for k, v in counts.items() if k.startswith(prefix)},
             "store_errors": counts.get("store_errors", 0),
+            "outside_districts": counts.get("outside_districts", 0),
             "reconnects": counts.get("reconnects", 0),
         }
 

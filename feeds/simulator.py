@@ -393,7 +393,9 @@ class CitySimulator:
     Payloads are fresh dicts; the caller may mutate them.
     """
 
-    #: Incident arrivals per minute at a weight-1.0 hour; mean lifetime ~28 min -> ~48 open.
+    #: Incident arrivals per minute at a weight-1.0 hour for a city of ``RATE_POPULATION_K``
+    #: thousand people; mean lifetime ~28 min -> ~48 open. Smaller cities get fewer, in proportion.
+    RATE_POPULATION_K = 1_132
     INCIDENTS_PER_MIN = 1.7
     MAX_OPEN_INCIDENTS = 80
     REPORTS_PER_MIN = 0.6
@@ -438,6 +440,10 @@ class CitySimulator:
         self._peri_names = [n for n in self._names if n in places and places[n].peri_urban] or self._names
         people = [float(places[n].population_k if n in places else 50) for n in self._names]
         self._people_cum = list(accumulate(people))
+        #: arrivals and open-set caps follow the city's size (bounded, so a typo cannot flood the demo)
+        self._scale = min(3.0, max(0.05, sum(people) / self.RATE_POPULATION_K))
+        self._max_open_incidents = max(10, round(self.MAX_OPEN_INCIDENTS * self._scale))
+        self._max_open_reports = max(20, round(self.MAX_OPEN_REPORTS * self._scale))
         self._central_cum = list(accumulate(
             w * (1.6 if n in places and places[n].central else 1.0) for n, w in zip(self._names, people)))
         self._channels = profile.channels
@@ -827,14 +833,14 @@ class CitySimulator:
         span = t1 - t0
         w = self._hour_weight(local.hour)
         rain_boost = 1.0 + min(self._rain_mm_h, 50) / 50  # heavy rain: up to 2x
-        k = self._poisson(self.INCIDENTS_PER_MIN * w * rain_boost * minutes)
+        k = self._poisson(self.INCIDENTS_PER_MIN * self._scale * w * rain_boost * minutes)
         if self._incidents_from is not None and t1 < self._incidents_from:
             k = 0  # early warm-up: nothing of these would still be open now
-        for _ in range(min(k, self.MAX_OPEN_INCIDENTS - len(self._incidents))):
+        for _ in range(min(k, self._max_open_incidents - len(self._incidents))):
             self._new_incident(t1 - span * self._rng.random(), local)
         day = 1.2 if 6 <= local.hour < 21 else 0.3
-        k = self._poisson(self.REPORTS_PER_MIN * day * rain_boost * minutes)
-        for _ in range(min(k, self.MAX_OPEN_REPORTS - len(self._reports))):
+        k = self._poisson(self.REPORTS_PER_MIN * self._scale * day * rain_boost * minutes)
+        for _ in range(min(k, self._max_open_reports - len(self._reports))):
             self._new_report(t1 - span * self._rng.random())
 
     def _incident_weights(self, local: datetime) -> list[float]:

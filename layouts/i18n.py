@@ -71,13 +71,7 @@ LABELS: dict[str, dict[str, str]] = {
         "col_served": "dilayani",
         "col_wait": "rata² tunggu",
         "closed": "tutup",
-        # KPIs
-        "governance": "Tata Kelola",
-        "people": "Masyarakat",
-        "economy": "Ekonomi",
-        "environment": "Lingkungan",
-        "living": "Kehidupan",
-        "mobility": "Mobilitas",
+        # KPIs (pillar names come from the city's config)
         "veryGood": "SANGAT BAIK",
         "good": "BAIK",
         "fair": "CUKUP",
@@ -190,13 +184,7 @@ LABELS: dict[str, dict[str, str]] = {
         "col_served": "served",
         "col_wait": "avg wait",
         "closed": "closed",
-        # KPIs
-        "governance": "Governance",
-        "people": "People",
-        "economy": "Economy",
-        "environment": "Environment",
-        "living": "Living",
-        "mobility": "Mobility",
+        # KPIs (pillar names come from the city's config)
         "veryGood": "VERY GOOD",
         "good": "GOOD",
         "fair": "FAIR",
