@@ -124,7 +124,7 @@ def shots(browser: Any, url: str, out: Path) -> list[Path]:
         context = browser.new_context(viewport={"width": size[0], "height": size[1]}, device_scale_factor=1)
         page = context.new_page()
         page.goto(f"{url}/tablet")
-        page.wait_for_function(READY_JS, timeout=30_000)
+        page.wait_for_function(READY_JS, timeout=120_000)
         if pillar is not None:
             card = page.locator(".tb-card[data-pillar]").nth(pillar)
             pillar_id = card.get_attribute("data-pillar")
