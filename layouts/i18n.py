@@ -71,6 +71,8 @@ LABELS: dict[str, dict[str, str]] = {
         "col_served": "dilayani",
         "col_wait": "rata² tunggu",
         "closed": "tutup",
+        "agencies_n": "{n} instansi",
+        "services_n": "{n} layanan",
         # KPIs (pillar names come from the city's config)
         "veryGood": "SANGAT BAIK",
         "good": "BAIK",
@@ -184,6 +186,8 @@ LABELS: dict[str, dict[str, str]] = {
         "col_served": "served",
         "col_wait": "avg wait",
         "closed": "closed",
+        "agencies_n": "{n} agencies",
+        "services_n": "{n} services",
         # KPIs (pillar names come from the city's config)
         "veryGood": "VERY GOOD",
         "good": "GOOD",

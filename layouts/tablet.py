@@ -1,9 +1,9 @@
-"""The mayor's tablet: today's headlines, then the six pillars, each opening to its KPIs.
+"""The mayor's tablet: today's headlines, then the city's pillars, each opening to its KPIs.
 
 Why it is built the way it is:
 
-- The skeleton is static. The four headline tiles, the six pillar cards and the six KPI
-  sections exist from the first render; callbacks fill them and later send only the parts
+- The skeleton is static. The four headline tiles, one card and one KPI section per pillar
+  of the city's config (3 to 8, its own ids, names and icons) exist from the first render; callbacks fill them and later send only the parts
   whose content changed (a digest per part, as the wall panels do). Nothing is remounted
   when the city moves, so an open pillar stays open and nothing jumps under a finger.
 - Trends are small SVG images drawn here, not plotly graphs. Without plotly.js the page is a
@@ -753,7 +753,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         State("tb-sig", "data"),
     )
     def _summary(_: int | None, known: dict[str, str] | None) -> tuple[Any, ...]:
-        """The headlines and the six cards: small, so they answer first and the page is useful."""
+        """The headlines and the pillar cards: small, so they answer first and the page is useful."""
         heads, pillars = views()
         sig, changed = differ(known)
         head_out = headline_tiles(heads, language) if changed("head", [heads[x] for x in ("incidents", "flood", "mpp", "waste")]) else no_update
@@ -786,7 +786,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         A pillar's section is built once (again only if its list of KPIs changes). After that
         a new standing replaces the pillar's badge, a new value replaces that KPI's text, and
         a new trend point replaces the image source and the labels of that span, in place.
-        All six arrive with the page (in their own request, after the cards), so opening a
+        All arrive with the page (in their own request, after the cards), so opening a
         pillar needs no server.
         """
         _, pillars = views()

@@ -92,6 +92,8 @@ def sample_picture() -> dict[str, Any]:
             "agencies": [{"id": "a1", "agency": "Disdukcapil", "waiting": 31, "serving": 4, "served_today": 180, "avg_wait_min": 22.0, "open": True},
                          {"id": "a2", "agency": "Bank BNI", "waiting": 3, "serving": 1, "served_today": 40, "avg_wait_min": 5.0, "open": True}],
             "served_today": 412,
+            "agencies_total": 26,
+            "services": 175,
             "waiting": 34,
             "serving": 5,
             "avg_wait_min": 20.2,
@@ -235,6 +237,7 @@ def test_mpp_headline_queue_and_hourly_patch() -> None:
     s = settings()
     text = joined(mpp.render(mpp.view(sample_picture(), s), s))
     assert "412" in text and " / 700" in text and "58,9%" in text
+    assert "26 instansi, 175 layanan" in text  # the MPP's size from the config
     assert text.index("Disdukcapil") < text.index("Bank BNI")  # longest queue first
     patch = mpp.chart_patch(mpp.chart_view(sample_picture(), s), s)
     assert isinstance(patch, Patch)
