@@ -238,6 +238,7 @@ def test_snapshot_shape_and_status_passed_to_sink() -> None:
         "duplicates": 0,
         "rejected": {},
         "store_errors": 0,
+        "outside_districts": 0,
         "reconnects": 0,
     }
     stats.connected()
