@@ -388,7 +388,7 @@ def read_backlog_file(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 def publish_backlog(broker: BrokerInfo, prefix: str, backlog: Path, n: int, qos: int) -> float:
     """Publish the file from a separate Python process and wait for it; returns seconds.
 
-    The child runs ``feeds.simulator.publish_mqtt`` (the product's publisher) at an
+    The child runs ``feeds.publish.publish_mqtt`` (the product's publisher) at an
     unlimited rate and waits for every PUBACK, so the broker holds the whole backlog when it
     returns (mosquitto queues a QoS 1 message for offline sessions before acknowledging it).
     """
@@ -403,7 +403,7 @@ def publish_backlog(broker: BrokerInfo, prefix: str, backlog: Path, n: int, qos:
 
 def publisher_main(argv: Sequence[str]) -> int:
     """The child side of ``publish_backlog``."""
-    from feeds.simulator import publish_mqtt
+    from feeds.publish import publish_mqtt
 
     p = argparse.ArgumentParser(prog="dashboard.bench _publish")
     p.add_argument("--url", required=True)

@@ -145,18 +145,18 @@ def _ingest(config: Config, _: argparse.Namespace) -> int:
 
 def _simulate(config: Config, args: argparse.Namespace) -> int:
     from dashboard.simulation import simulator_for
-    from feeds import simulator
+    from feeds import publish
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         if args.to == "mqtt":
             url = args.url or config.feeds.mqtt.url or f"mqtt://{config.server.host}:1883"
-            sent = simulator.publish_mqtt(url, f"{config.city.slug}/", args.rate, args.duration, stop_event=stop,
+            sent = publish.publish_mqtt(url, f"{config.city.slug}/", args.rate, args.duration, stop_event=stop,
                                           simulator=simulator_for(config))
         else:
             url = args.url or config.feeds.redis.url or "redis://127.0.0.1:6379/0"
-            sent = simulator.publish_redis(url, config.feeds.redis.streams[0], config.feeds.redis.field,
+            sent = publish.publish_redis(url, config.feeds.redis.streams[0], config.feeds.redis.field,
                                            args.rate, args.duration, stop_event=stop, simulator=simulator_for(config))
     except KeyboardInterrupt:
         return 0
@@ -173,12 +173,12 @@ def _bench(config: Config, args: argparse.Namespace) -> int:
 # --- helpers ----------------------------------------------------------------------------------
 def _start_simulator(config: Config, mqtt_url: str, rate: float, stop: threading.Event) -> None:
     from dashboard.simulation import simulator_for
-    from feeds import simulator
+    from feeds import publish
 
     def run() -> None:
         while not stop.is_set():
             try:
-                simulator.publish_mqtt(mqtt_url, f"{config.city.slug}/", rate, None, stop_event=stop,
+                publish.publish_mqtt(mqtt_url, f"{config.city.slug}/", rate, None, stop_event=stop,
                                        simulator=simulator_for(config))
             except Exception:
                 logging.getLogger("citywall").exception("simulator stopped; restarting in 2 s")

@@ -33,7 +33,7 @@ from dashboard.store.memory import MemoryStore
 from dashboard.store.redis_store import RedisStore
 from dashboard.simulation import simulator_for
 from feeds.mqtt import MqttAdapter
-from feeds.simulator import publish_mqtt
+from feeds.publish import publish_mqtt
 from tests.services import CITYWALL_CMD, CitywallProcess, Mosquitto, free_port
 from tests.test_no_loss import await_subscription, start_ingest, wait_until, write_config
 
