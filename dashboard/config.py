@@ -304,19 +304,20 @@ class Config(Strict):
                     other = "screens" if screen in self.screens else f"span {taken[screen]}"
                     raise _at(("spans", i), f"screen {screen} is already used by {other}")
                 taken[screen] = span.panel
-        seen_pillars: set[str] = set()
+        first: dict[str, int] = {}
         for i, pillar in enumerate(self.pillars):
-            if pillar.id in seen_pillars:
-                raise _at(("pillars", i, "id"), f"pillar id {pillar.id!r} is used twice")
-            seen_pillars.add(pillar.id)
+            if pillar.id in first:
+                raise _at(("pillars", i, "id"), f"the same id as pillars.{first[pillar.id]}")
+            first[pillar.id] = i
         ids = [kpi.id for _, kpi in self.kpis()]
         duplicates = {k for k in ids if ids.count(k) > 1}
         if duplicates:
             raise _at(("pillars",), f"KPI ids must be unique, repeated: {', '.join(sorted(duplicates))}")
-        channels = [c.id for c in self.complaints]
+        seen: dict[str, int] = {}
         for i, channel in enumerate(self.complaints):
-            if channels.count(channel.id) > 1:
-                raise _at(("complaints", i, "id"), f"complaint channel id {channel.id!r} is used twice")
+            if channel.id in seen:
+                raise _at(("complaints", i, "id"), f"the same id as complaints.{seen[channel.id]}")
+            seen[channel.id] = i
         return self
 
     def span_screens(self, span: Span) -> list[int]:
