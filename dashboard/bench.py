@@ -350,18 +350,25 @@ def generate_messages(n: int, seed: int, sim_rate: float = DEMO_RATE) -> list[tu
     normalizer, and each message is 1/sim_rate s after the previous one, so repeated readings
     of one gauge carry new times and are real changes, as in the demo.
     """
-    from feeds.simulator import default_simulator
+    from dashboard.config import load_config
+    from dashboard.simulation import simulator_for
 
     step = 1.0 / sim_rate
     clock = SimClock(datetime.now(UTC) - timedelta(seconds=n * step + 60), step)
-    sim = default_simulator(seed, clock=clock.now)
-    out = [(kind, encode_payload(p)) for kind, p in sim.initial_state()[:n]]
+    sim = simulator_for(load_config(), seed, clock=clock.now)
+    # a complaint app's reports carry their app's full topic; the bench keeps every message
+    # under its own prefix, so they travel as plain reports
+    out = [(_suffix(kind), encode_payload(p)) for kind, p in sim.initial_state()[:n]]
     stream = sim.stream(sim_rate)
     while len(out) < n:
         clock.tick()
         kind, payload = next(stream)
-        out.append((kind, encode_payload(payload)))
+        out.append((_suffix(kind), encode_payload(payload)))
     return out
+
+
+def _suffix(topic: str) -> str:
+    return "reports" if "/" in topic else topic
 
 
 def write_backlog_file(messages: list[tuple[str, bytes]], path: Path) -> None:
@@ -381,7 +388,7 @@ def read_backlog_file(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 def publish_backlog(broker: BrokerInfo, prefix: str, backlog: Path, n: int, qos: int) -> float:
     """Publish the file from a separate Python process and wait for it; returns seconds.
 
-    The child runs ``feeds.simulator.publish_mqtt`` (the product's publisher) at an
+    The child runs ``feeds.publish.publish_mqtt`` (the product's publisher) at an
     unlimited rate and waits for every PUBACK, so the broker holds the whole backlog when it
     returns (mosquitto queues a QoS 1 message for offline sessions before acknowledging it).
     """
@@ -396,7 +403,7 @@ def publish_backlog(broker: BrokerInfo, prefix: str, backlog: Path, n: int, qos:
 
 def publisher_main(argv: Sequence[str]) -> int:
     """The child side of ``publish_backlog``."""
-    from feeds.simulator import publish_mqtt
+    from feeds.publish import publish_mqtt
 
     p = argparse.ArgumentParser(prog="dashboard.bench _publish")
     p.add_argument("--url", required=True)
@@ -974,8 +981,8 @@ def run_store(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     from dashboard.picture import sample_kpis
     from dashboard.runtime import SAMPLE_EVERY_S, build_normalizer
     from dashboard.state import CityState
+    from dashboard.simulation import simulator_for
     from feeds.events import Rejected
-    from feeds.simulator import default_simulator
 
     n = args.events
     config = with_history(config, args.history)
@@ -989,7 +996,7 @@ def run_store(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="citywall-soak-") as tmp, \
             soak_backend(args, Path(tmp), prefix) as backend:
-        sim = default_simulator(args.seed, clock=clock.now)
+        sim = simulator_for(config, args.seed, clock=clock.now)
         normalizer = build_normalizer(config)
         normalizer.clock = clock.now  # "from the future" is judged against simulated time
         state = CityState(backend.store, config, clock=clock.epoch)

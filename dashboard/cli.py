@@ -88,7 +88,7 @@ def _check_config(_: Config, args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     panels = {p for ps in config.screens.values() for p in ps} | {s.panel for s in config.spans}
     print(f"{path}: ok ({config.city.name}, {config.wall.columns}x{config.wall.rows} wall, "
-          f"{len(panels)} panel kinds, {len(config.kpis())} KPIs, store {config.store.backend})")
+          f"{len(panels)} panel kinds, {len(config.pillars)} pillars, {len(config.kpis())} KPIs, store {config.store.backend})")
     return 0
 
 
@@ -151,18 +151,20 @@ def _ingest(config: Config, _: argparse.Namespace) -> int:
 
 
 def _simulate(config: Config, args: argparse.Namespace) -> int:
-    from feeds import simulator
+    from dashboard.simulation import simulator_for
+    from feeds import publish
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         if args.to == "mqtt":
             url = args.url or config.feeds.mqtt.url or f"mqtt://{config.server.host}:1883"
-            sent = simulator.publish_mqtt(url, f"{config.city.slug}/", args.rate, args.duration, stop_event=stop)
+            sent = publish.publish_mqtt(url, f"{config.city.slug}/", args.rate, args.duration, stop_event=stop,
+                                          simulator=simulator_for(config))
         else:
             url = args.url or config.feeds.redis.url or "redis://127.0.0.1:6379/0"
-            sent = simulator.publish_redis(url, config.feeds.redis.streams[0], config.feeds.redis.field,
-                                           args.rate, args.duration, stop_event=stop)
+            sent = publish.publish_redis(url, config.feeds.redis.streams[0], config.feeds.redis.field,
+                                           args.rate, args.duration, stop_event=stop, simulator=simulator_for(config))
     except KeyboardInterrupt:
         return 0
     print(f"citywall simulate: sent {sent} messages to {redact(url)}")
@@ -177,12 +179,14 @@ def _bench(config: Config, args: argparse.Namespace) -> int:
 
 # --- helpers ----------------------------------------------------------------------------------
 def _start_simulator(config: Config, mqtt_url: str, rate: float, stop: threading.Event) -> None:
-    from feeds import simulator
+    from dashboard.simulation import simulator_for
+    from feeds import publish
 
     def run() -> None:
         while not stop.is_set():
             try:
-                simulator.publish_mqtt(mqtt_url, f"{config.city.slug}/", rate, None, stop_event=stop)
+                publish.publish_mqtt(mqtt_url, f"{config.city.slug}/", rate, None, stop_event=stop,
+                                       simulator=simulator_for(config))
             except Exception:
                 logging.getLogger("citywall").exception("simulator stopped; restarting in 2 s")
                 stop.wait(2)

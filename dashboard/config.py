@@ -16,13 +16,12 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from dashboard.kpis import DERIVED_KPIS
+from dashboard.city_config import Agency, ComplaintChannel, Kpi, Pillar, Simulation
 from dashboard.yaml_loader import YamlRefused, load_yaml_bytes
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
-PILLARS = ("governance", "people", "economy", "environment", "living", "mobility")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -60,9 +59,9 @@ class City(Strict):
     timezone: str = "Asia/Jakarta"
     timezone_label: str = "WIB"
     language: Literal["id", "en"] = "id"
-    districts_geojson: str = "pekanbaru_kecamatan.geojson"
-    map_center: tuple[float, float] = (0.513408, 101.447026)
-    bbox: tuple[float, float, float, float] = (101.323, 0.42039, 101.60535, 0.691)
+    districts_geojson: str = Field(min_length=1)
+    map_center: tuple[float, float] | None = None  # lat, lon; None: the middle of the districts
+    bbox: tuple[float, float, float, float] | None = None  # lon/lat min/max; None: the districts' own
 
     @field_validator("timezone")
     @classmethod
@@ -76,13 +75,6 @@ class City(Strict):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-    def districts_path(self) -> Path:
-        """A bare file name refers to the shipped ``assets/``; a path is taken as given."""
-        path = Path(self.districts_geojson)
-        if path.is_absolute() or path.parent != Path("."):
-            return path
-        return Path(__file__).resolve().parent.parent / "assets" / path
 
 
 class Span(Strict):
@@ -133,7 +125,7 @@ class Tls(Strict):
 
 class MqttFeed(Strict):
     url: str | None = None
-    topics: list[str] = Field(default_factory=lambda: ["pekanbaru/#"], min_length=1)
+    topics: list[str] = Field(default_factory=list)  # empty: "<city.slug>/#"
     qos: Literal[0, 1] = 1
     protocol: Literal["5", "3.1.1"] = "5"
     client_id: str = "citywall-ingest"
@@ -155,7 +147,7 @@ class MqttFeed(Strict):
 
 class RedisFeed(Strict):
     url: str | None = None
-    streams: list[str] = Field(default_factory=lambda: ["pekanbaru:events"])
+    streams: list[str] = Field(default_factory=list)  # empty: "<city.slug>:events"
     field: str = "data"
     group: str = "citywall"
     consumer: str | None = None
@@ -241,24 +233,15 @@ class MppTargets(Strict):
     permits_per_day: int = Field(default=700, ge=0)
     permits_busy_day: int = Field(default=1_000, ge=0)
     busy_weekdays: list[Literal[WEEKDAYS]] = Field(default_factory=lambda: ["monday", "friday"])  # type: ignore[valid-type]
-    services: int = Field(default=175, ge=0)
-    agencies: int = Field(default=26, ge=0)
+    services: int = Field(default=0, ge=0)
+    #: how many tenants, or the tenants themselves (the simulator's queues follow them)
+    agencies: int | list[Agency] = Field(default=0)
+    name: str = ""  # "Mal Pelayanan Publik Kota Pekanbaru"
+    location: tuple[float, float] | None = None  # lat, lon
 
-
-class Kpi(Strict):
-    id: str = Field(pattern=r"^[a-z0-9_:.-]+$")
-    name: dict[Literal["id", "en"], str]
-    unit: str = ""
-    target: float
-    better: Literal["higher", "lower"] = "higher"
-    source: Literal["derived", "message"] = "derived"
-
-    @model_validator(mode="after")
-    def _derivable(self) -> Kpi:
-        if self.source == "derived" and self.id not in DERIVED_KPIS:
-            known = ", ".join(sorted(DERIVED_KPIS))
-            raise ValueError(f"no derived KPI named {self.id!r} (known: {known}); use source: message for KPIs that arrive on a feed")
-        return self
+    @property
+    def agency_count(self) -> int:
+        return len(self.agencies) if isinstance(self.agencies, list) else self.agencies
 
 
 class Server(Strict):
@@ -302,9 +285,29 @@ class Config(Strict):
     history: History = History()
     thresholds: Thresholds = Thresholds()
     mpp: MppTargets = MppTargets()
-    pillars: dict[Literal[PILLARS], list[Kpi]] = Field(default_factory=dict)  # type: ignore[valid-type]
+    pillars: list[Pillar] = Field(min_length=3, max_length=8)
+    complaints: list[ComplaintChannel] = Field(default_factory=list, max_length=20)
+    simulation: Simulation = Simulation()
     server: Server = Server()
     auth: Auth = Auth()
+    #: the folder relative paths in the config start from: the config file's own folder
+    _base_dir: Path = PrivateAttr(default=DEFAULT_CONFIG.parent)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _feeds_named_for_the_city(cls, raw: Any) -> Any:
+        """Topics and streams left out are named after the city's slug, not any one city."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("city"), dict) or not isinstance(raw["city"].get("slug"), str):
+            return raw
+        slug = raw["city"]["slug"]
+        feeds = raw.get("feeds") if isinstance(raw.get("feeds"), dict) else {}
+        mqtt = feeds.get("mqtt") if isinstance(feeds.get("mqtt"), dict) else {}
+        redis = feeds.get("redis") if isinstance(feeds.get("redis"), dict) else {}
+        if not mqtt.get("topics"):
+            mqtt = {**mqtt, "topics": [f"{slug}/#"]}
+        if "streams" not in redis:
+            redis = {**redis, "streams": [f"{slug}:events"]}
+        return {**raw, "feeds": {**feeds, "mqtt": mqtt, "redis": redis}}
 
     @model_validator(mode="after")
     def _screens_fit_the_wall(self) -> Config:
@@ -339,10 +342,20 @@ class Config(Strict):
                     other = "screens" if screen in self.screens else f"span {taken[screen]}"
                     raise _at(("spans", i), f"screen {screen} is already used by {other}")
                 taken[screen] = span.panel
-        ids = [kpi.id for kpis in self.pillars.values() for kpi in kpis]
+        first: dict[str, int] = {}
+        for i, pillar in enumerate(self.pillars):
+            if pillar.id in first:
+                raise _at(("pillars", i, "id"), f"the same id as pillars.{first[pillar.id]}")
+            first[pillar.id] = i
+        ids = [kpi.id for _, kpi in self.kpis()]
         duplicates = {k for k in ids if ids.count(k) > 1}
         if duplicates:
             raise _at(("pillars",), f"KPI ids must be unique, repeated: {', '.join(sorted(duplicates))}")
+        seen: dict[str, int] = {}
+        for i, channel in enumerate(self.complaints):
+            if channel.id in seen:
+                raise _at(("complaints", i, "id"), f"the same id as complaints.{seen[channel.id]}")
+            seen[channel.id] = i
         return self
 
     def span_screens(self, span: Span) -> list[int]:
@@ -353,7 +366,19 @@ class Config(Strict):
         return next((s for s in self.spans if screen in self.span_screens(s)), None)
 
     def kpis(self) -> list[tuple[str, Kpi]]:
-        return [(pillar, kpi) for pillar, kpis in self.pillars.items() for kpi in kpis]
+        return [(pillar.id, kpi) for pillar in self.pillars for kpi in pillar.kpis]
+
+    @property
+    def base_dir(self) -> Path:
+        return self._base_dir
+
+    def resolve(self, name: str) -> Path:
+        """A path from the config: relative ones start next to the config file."""
+        path = Path(name).expanduser()
+        return path if path.is_absolute() else self._base_dir / path
+
+    def districts_path(self) -> Path:
+        return self.resolve(self.city.districts_geojson)
 
 
 class _LocatedError(ValueError):
@@ -410,10 +435,49 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
     for var, keys in ENV_OVERRIDES.items():
         if environ.get(var):
             _set_path(raw, keys, environ[var])
+    base = file.resolve().parent
+    if isinstance(raw.get("simulation"), str):
+        raw["simulation"] = _data_file(file, base, raw["simulation"])
     try:
-        return Config.model_validate(raw)
+        config = Config.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_one_line(file, exc)) from None
+    config._base_dir = base
+    check_places(config, file)
+    return config
+
+
+def _data_file(file: Path, base: Path, name: str) -> Any:
+    """``simulation: <file>``: the section lives in a YAML file next to the config."""
+    path = Path(name) if Path(name).is_absolute() else base / name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: simulation: cannot read the file it names ({type(exc).__name__})") from None
+    except yaml.YAMLError:
+        raise ConfigError(f"{file}: simulation: the file it names is not valid YAML") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: simulation: the file it names must hold a mapping")
+    return data
+
+
+def check_places(config: Config, file: Path | str = "config") -> None:
+    """The districts GeoJSON must be readable and hold polygons, and every place the config
+    names must be one of its districts: otherwise the map is blank and points land nowhere."""
+    from feeds.geo import Districts, GeoJsonError
+
+    try:
+        districts = Districts.load(config.districts_path())
+    except GeoJsonError as exc:
+        raise ConfigError(f"{file}: city.districts_geojson: {exc}") from None
+    sim = config.simulation
+    where: list[tuple[tuple[Any, ...], str]] = [(("simulation", "places", name), name) for name in sim.places]
+    where += [(("simulation", "stations", i, "district"), s.district) for i, s in enumerate(sim.stations)]
+    where += [(("simulation", "waste_sites", i, "district"), s.district) for i, s in enumerate(sim.waste_sites)]
+    for path, name in where:
+        if districts.match(name) is None:
+            dotted = ".".join(str(p) for p in path)
+            raise ConfigError(f"{file}: {dotted}: no district of that name in city.districts_geojson")
 
 
 def _set_path(tree: dict[str, Any], keys: tuple[str, ...], value: str) -> None:

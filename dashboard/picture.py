@@ -43,6 +43,7 @@ def build_picture(store: StateStore, config: Config, now: float | None = None) -
         "drainage": drainage,
         "waste": waste,
         "mpp": mpp,
+        "reports": reports_part(reports, config),
         "ticker": store.recent(config.history.ticker_events),
         **live_sections(store, config, now),
     }
@@ -100,6 +101,20 @@ def _with_age(doc: dict[str, Any], now: float) -> dict[str, Any]:
 def _minutes_open(doc: dict[str, Any]) -> float:
     opened = doc.get("opened_at") or doc["observed_at"]
     return (ts(doc["observed_at"]) - ts(opened)) / 60
+
+
+# --- citizen reports, whatever their family or channel ---------------------------------------
+def reports_part(reports: dict[str, dict[str, Any]], config: Config) -> dict[str, Any]:
+    open_ = [r for r in reports.values() if r.get("status") != "resolved"]
+    by_channel = {c.name: 0 for c in config.complaints}
+    for r in open_:
+        if r.get("channel"):
+            by_channel[r["channel"]] = by_channel.get(r["channel"], 0) + 1
+    return {
+        "open": len(open_),
+        "open_by_topic": dict(Counter(r.get("topic") or "other" for r in open_)),
+        "open_by_channel": by_channel,
+    }
 
 
 # --- drainage -------------------------------------------------------------------------------
@@ -193,6 +208,9 @@ def mpp_part(store: StateStore, config: Config, now: float) -> dict[str, Any]:
         "avg_wait_min": round(avg_wait, 1) if avg_wait is not None else None,
         "target": target,
         "attainment_pct": round(100 * served / target, 1) if target else None,
+        "name": config.mpp.name,
+        "services": config.mpp.services,
+        "agencies_total": config.mpp.agency_count,
         "hourly": _hourly(store, [d["id"] for d in today], midnight, local_now),
     }
 
@@ -229,14 +247,18 @@ def derived_values(picture: dict[str, Any]) -> dict[str, float | None]:
         "waste_reports_resolved_24h": _pct(waste["reports_resolved_within_sla"], waste["reports_resolved"]),
         "tps_over_threshold": waste["over_threshold"],
         "drainage_stations_in_alert": drainage["in_alert"],
-        "citizen_reports_open": waste["reports_open"] + sum(drainage["reports_open_by_kecamatan"].values()),
+        # every open complaint counts, whichever app or family it came through
+        "citizen_reports_open": picture["reports"]["open"],
     }
 
 
 def kpis_part(store: StateStore, config: Config, picture: dict[str, Any], now: float) -> dict[str, Any]:
     derived = derived_values(picture)
     received = {_kpi_key(d): d for d in store.entities("kpi").values()}
-    pillars: dict[str, Any] = {}
+    language = config.city.language
+    pillars: dict[str, Any] = {
+        p.id: {"name": p.label(language), "icon": p.icon, "kpis": []} for p in config.pillars
+    }
     for pillar, kpi in config.kpis():
         if kpi.source == "derived":
             value, updated = derived.get(kpi.id), picture["generated_at"]
@@ -254,7 +276,7 @@ def kpis_part(store: StateStore, config: Config, picture: dict[str, Any], now: f
             "updated_at": updated,
             "trend": _trend(store, kpi.id, now),
         }
-        pillars.setdefault(pillar, {"kpis": []})["kpis"].append(entry)
+        pillars[pillar]["kpis"].append(entry)
     for block in pillars.values():
         block["standing"] = _worst([k["standing"] for k in block["kpis"]])
     return {"pillars": pillars}

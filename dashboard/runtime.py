@@ -34,16 +34,29 @@ def open_store(config: Config) -> StateStore:
 
 def build_normalizer(config: Config) -> Any:
     from feeds.geo import Districts
-    from feeds.normalize import Normalizer
+    from feeds.normalize import ChannelRule, Normalizer
 
-    path = config.city.districts_path()
-    districts = Districts.load(path) if path.exists() else None
+    districts = Districts.load(config.districts_path())  # checked readable when the config loaded
     return Normalizer(
         districts=districts,
-        bbox=config.city.bbox,
+        bbox=config.city.bbox or districts.bounds,
         max_payload_bytes=config.feeds.max_payload_bytes,
         max_future_s=config.feeds.max_future_s,
+        channels=[ChannelRule(c.name, tuple(c.topics), tuple(c.streams), dict(c.categories)) for c in config.complaints],
     )
+
+
+def with_channel_feeds(config: Config) -> Config:
+    """The feeds with every complaint channel's topics and streams subscribed as well."""
+    from feeds.normalize import topic_matches
+
+    topics = list(config.feeds.mqtt.topics)
+    for channel in config.complaints:  # a filter already covered would only bring duplicates
+        topics += [t for t in channel.topics if not any(topic_matches(f, t) for f in topics)]
+    streams = list(dict.fromkeys([*config.feeds.redis.streams, *(s for c in config.complaints for s in c.streams)]))
+    feeds = config.feeds.model_copy(update={"mqtt": config.feeds.mqtt.model_copy(update={"topics": topics}),
+                                            "redis": config.feeds.redis.model_copy(update={"streams": streams})})
+    return config.model_copy(update={"feeds": feeds})
 
 
 @dataclass
@@ -65,6 +78,7 @@ class Ingest:
 
 def start_ingest(config: Config, store: StateStore, mqtt_protocol: str | None = None) -> Ingest:
     """Start an adapter for every configured feed; the store receives what they accept."""
+    config = with_channel_feeds(config)
     state = CityState(store, config)
     ingest = Ingest(state)
     normalizer = build_normalizer(config)

@@ -173,6 +173,6 @@ def _ticker_line(event: Event, doc: dict[str, Any]) -> dict[str, Any] | None:
         return {"t": doc["observed_at"], "kind": "incident", "id": event.id, "severity": event.severity,
                 "status": event.status, "kecamatan": event.kecamatan, "text": text[:160]}
     if isinstance(event, CitizenReport):
-        return {"t": doc["observed_at"], "kind": "report", "id": event.id, "topic": event.topic,
+        return {"t": doc["observed_at"], "kind": "report", "id": event.id, "topic": event.topic, "channel": event.channel,
                 "status": event.status, "kecamatan": event.kecamatan, "text": (event.description or event.category)[:160]}
     return None

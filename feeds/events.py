@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 Severity = Literal["critical", "high", "medium", "low", "informational"]
 IncidentStatus = Literal["new", "acknowledged", "dispatched", "resolved"]
-ReportTopic = Literal["drainage", "waste", "other"]
+ReportTopic = Literal["drainage", "waste", "roads", "other"]
 ReportStatus = Literal["open", "resolved"]
 Standing = Literal["veryGood", "good", "fair", "bad", "veryBad"]
 
@@ -87,6 +87,7 @@ class CitizenReport(Event, Located):
     """A complaint from the public (``IssueReporting`` or ``Open311_ServiceRequest``)."""
 
     topic: ReportTopic
+    channel: str = ""  # the complaint app it came through, as shown on screen
     category: str = ""
     description: str = ""
     status: ReportStatus = "open"

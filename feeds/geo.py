@@ -28,7 +28,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["District", "Districts", "Uniform", "name_key"]
+__all__ = ["District", "Districts", "GeoJsonError", "Uniform", "name_key"]
 
 _PREFIX = re.compile(r"^\s*(?:kecamatan|kec\.?)\s+", re.IGNORECASE)
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -36,6 +36,10 @@ _RANDOM_TRIES = 1_000
 _CELL_DEG = 0.002  # ~220 m at the equator: 19k cells for Pekanbaru, built in well under a second
 _OUTSIDE = -1
 _BORDER = -2
+
+
+class GeoJsonError(ValueError):
+    """A districts file that cannot serve: missing, unreadable, or with no named polygons."""
 
 
 class Uniform(Protocol):
@@ -209,10 +213,27 @@ class _Grid:
 
 @functools.cache
 def _load_cached(path: str) -> Districts:
-    """One parse per file for the life of the process; the files are shipped, not edited live."""
-    with open(path, encoding="utf-8") as handle:
-        doc = json.load(handle)
-    return Districts.from_geojson(doc, source=path)
+    """One parse per file for the life of the process; the files are shipped, not edited live.
+
+    Raises ``GeoJsonError`` saying what is wrong with the file (never its content)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            doc = json.load(handle)
+    except FileNotFoundError:
+        raise GeoJsonError("file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GeoJsonError(f"file cannot be read ({type(exc).__name__})") from None
+    except ValueError:
+        raise GeoJsonError("file is not valid JSON") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
+        raise GeoJsonError("not a GeoJSON FeatureCollection")
+    usable = [f for f in doc["features"] if isinstance(f, dict) and _usable(f)]
+    if not usable:
+        raise GeoJsonError("no Polygon or MultiPolygon feature with a 'nama' property")
+    try:
+        return Districts([_district(f) for f in usable], source=path)
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise GeoJsonError(f"a feature's geometry cannot be read ({type(exc).__name__})") from None
 
 
 def _usable(feature: dict[str, Any]) -> bool:

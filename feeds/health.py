@@ -104,6 +104,11 @@ class FeedStats:
             self._bump("rejected")
             self._bump(f"rejected.{reason.value}")
 
+    def outside_districts(self) -> None:
+        """A stored event whose point lies in none of the city's districts (shown as such)."""
+        with self._lock:
+            self._bump("outside_districts")
+
     def store_failed(self) -> None:
         """The sink raised: the message stays unacknowledged and will come again."""
         with self._lock:
@@ -167,6 +172,7 @@ class FeedStats:
             "duplicates": counts.get("duplicates", 0),
             "rejected": {k[len(prefix) :]: v for k, v in counts.items() if k.startswith(prefix)},
             "store_errors": counts.get("store_errors", 0),
+            "outside_districts": counts.get("outside_districts", 0),
             "reconnects": counts.get("reconnects", 0),
         }
 
@@ -195,7 +201,7 @@ class FeedStats:
 class Decoder(Protocol):
     """What ``feeds.normalize.Normalizer`` offers: bytes in, one typed event out."""
 
-    def decode(self, payload: bytes | str) -> Event:
+    def decode(self, payload: bytes | str, origin: str = "") -> Event:
         """Return the event or raise ``Rejected``."""
         ...
 
@@ -227,7 +233,7 @@ class Pipeline:
         """True when the payload became an event, False when it was dead-lettered."""
         self.stats.received()
         try:
-            event = self.normalizer.decode(payload)
+            event = self.normalizer.decode(payload, origin)
         except Rejected as exc:
             self._dead_letter(payload, origin, exc.reason, exc.detail)
             return False
@@ -248,6 +254,9 @@ class Pipeline:
             self._dead_letter(payload, origin, Reason.STORE_REJECTED, f"{type(exc).__name__}: {exc}")
             return False
         self.stats.accepted(bool(changed))
+        if getattr(event, "lat", None) is not None and getattr(event, "kecamatan", "") is None \
+                and getattr(self.normalizer, "districts", None) is not None:
+            self.stats.outside_districts()  # located, but in none of the city's districts
         return True
 
     def refuse(self, payload: bytes, origin: str, reason: Reason, detail: str) -> None:

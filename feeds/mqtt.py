@@ -163,6 +163,8 @@ class MqttAdapter:
         self.client_id = client_id or config.client_id
         self.status_topic = f"{config.status_topic}/{self.client_id}"
         self._status_prefix = f"{config.status_topic}/"
+        if not config.topics:  # the config names them after the city; an empty list would subscribe to nothing
+            raise ValueError("MQTT feed has no topics to subscribe to")
         self._filters = subscription_filters(config.topics, config.shared_group)
         self.sink = sink
         self.stats = FeedStats(name)

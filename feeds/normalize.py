@@ -26,7 +26,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -73,6 +74,39 @@ class Decoded(NamedTuple):
 # the normalizer
 
 
+@dataclass(frozen=True)
+class ChannelRule:
+    """A complaint app: its reports are recognised by where they arrive (MQTT topic filters,
+    Redis stream names) and their categories mapped to a panel family by the app's own names."""
+
+    name: str
+    topics: tuple[str, ...] = ()
+    streams: tuple[str, ...] = ()
+    categories: dict[str, str] = field(default_factory=dict)
+
+    def matches(self, origin: str) -> bool:
+        stream = origin.split("#", 1)[0]
+        return stream in self.streams or any(topic_matches(f, origin) for f in self.topics)
+
+    def family(self, *names: str | None) -> str:
+        folded = {k.casefold(): v for k, v in self.categories.items()}
+        for name in names:
+            if name and name.strip().casefold() in folded:
+                return folded[name.strip().casefold()]
+        return "other"
+
+
+def topic_matches(pattern: str, topic: str) -> bool:
+    """MQTT filter matching (``+`` one level, ``#`` the rest), for a message's own topic."""
+    parts, levels = pattern.split("/"), topic.split("/")
+    for i, part in enumerate(parts):
+        if part == "#":
+            return True
+        if i >= len(levels) or (part != "+" and part != levels[i]):
+            return False
+    return len(parts) == len(levels)
+
+
 class Normalizer:
     """Turns payloads into events; one instance per process, shared by every adapter.
 
@@ -88,26 +122,31 @@ class Normalizer:
         max_payload_bytes: int,
         max_future_s: int,
         clock: Callable[[], datetime] = now_utc,
+        channels: Sequence[ChannelRule] = (),
     ) -> None:
+        self.channels = tuple(channels)
         self.districts = districts
         self.bbox = bbox
         self.max_payload_bytes = max_payload_bytes
         self.max_future = timedelta(seconds=max_future_s)
         self.clock = clock
 
-    def decode(self, payload: bytes | bytearray | memoryview | str) -> Event:
-        """The event a payload carries; raises ``Rejected`` naming the first problem found."""
-        return self.decode_with_form(payload).event
+    def decode(self, payload: bytes | bytearray | memoryview | str, origin: str = "") -> Event:
+        """The event a payload carries; raises ``Rejected`` naming the first problem found.
+        ``origin`` (topic, or ``stream#id``) tells a complaint app's reports apart."""
+        return self.decode_with_form(payload, origin).event
 
-    def decode_with_form(self, payload: bytes | bytearray | memoryview | str) -> Decoded:
+    def decode_with_form(self, payload: bytes | bytearray | memoryview | str, origin: str = "") -> Decoded:
         """Like ``decode``, and also says which NGSI form the message used."""
-        return self.from_entity(parse_payload(payload, self.max_payload_bytes))
+        return self.from_entity(parse_payload(payload, self.max_payload_bytes), origin)
 
-    def from_entity(self, entity: dict[str, Any]) -> Decoded:
+    def from_entity(self, entity: dict[str, Any], origin: str = "") -> Decoded:
         """Map an already parsed JSON object (the checks after "not an object")."""
         canonical, mapper = _route(entity.get("type"))
         flat = unwrap(entity)
         fields = _Fields(flat.attrs, flat.units, self)
+        if origin and self.channels:
+            fields.channel = next((c for c in self.channels if c.matches(origin)), None)
         return Decoded(mapper(fields, canonical), flat.form)
 
     # used by the mappers ------------------------------------------------------------
@@ -215,13 +254,14 @@ _MISSING = object()
 class _Fields:
     """Typed access to one flattened entity; every failure names the field it is about."""
 
-    __slots__ = ("attrs", "units", "normalizer", "_horizon")
+    __slots__ = ("attrs", "units", "normalizer", "_horizon", "channel")
 
     def __init__(self, attrs: dict[str, Any], units: dict[str, str], normalizer: Normalizer) -> None:
         self.attrs = attrs
         self.units = units
         self.normalizer = normalizer
         self._horizon: datetime | None = None
+        self.channel: ChannelRule | None = None
 
     def first(self, *keys: str) -> tuple[str, Any]:
         """The first of ``keys`` that is present and not null or blank (neither says anything)."""
@@ -597,6 +637,8 @@ def _citizen_report(f: _Fields, source: str) -> CitizenReport:
     if status == "resolved":
         resolved_at = f.time("updated_datetime", "dateModified") or observed
     lat, lon = f.location()
+    channel = f.channel
+    topic = channel.family(f.text("category"), f.text("subCategory"), f.text("service_name")) if channel else _topic(f)
     return CitizenReport(
         id=entity_id,
         observed_at=observed,
@@ -604,7 +646,8 @@ def _citizen_report(f: _Fields, source: str) -> CitizenReport:
         lat=lat,
         lon=lon,
         kecamatan=f.place(lat, lon),
-        topic=_topic(f),
+        topic=topic,  # type: ignore[arg-type]
+        channel=channel.name if channel else "",
         category=f.text("category", "service_name", "title") or "",
         description=f.text("description", "comments", limit=DESCRIPTION_MAX) or "",
         status=status,

@@ -1,47 +1,44 @@
-"""A simulated Pekanbaru: FIWARE Smart Data Models payloads for the demo and for load tests.
+"""A simulated city: FIWARE Smart Data Models payloads for the demo and for load tests.
 
 The demo must look like a real command centre from the first second, and load tests need
 valid traffic at thousands of messages a second. Both come from one model of the city:
 
-* incidents (``Alert``, NGSI-v2 keyValues) that arrive across the 15 kecamatan and move
+* incidents (``Alert``, NGSI-v2 keyValues) that arrive across the city's districts and move
   through new -> acknowledged -> dispatched -> resolved over minutes;
-* drainage gauges (``FloodMonitoring``, NGSI-v2 keyValues) at the flood-prone kelurahan,
+* drainage gauges (``FloodMonitoring``, NGSI-v2 keyValues) at the city's gauges,
   driven by rain episodes that are likelier in the afternoon;
 * TPS containers (``WasteContainer``, NGSI-LD keyValues) that fill through the day (most
   of all in the official 19:00-22:00 disposal hours) and are emptied by morning trucks;
-* citizen reports (``IssueReporting``, NGSI-v2 keyValues) about sampah and drainase;
-* the MPP's 26 agency queues (``QueueMonitor``, NGSI-LD normalized) whose served counts
-  follow a daily curve in WIB, ~700 a day (1,000 on Mondays and Fridays);
-* KPIs no stream can derive (``KeyPerformanceIndicator``, NGSI-v2 keyValues).
+* citizen reports (``IssueReporting``, NGSI-v2 keyValues) about sampah and drainase, and
+  through each configured complaint channel with that app's own category names;
+* the MPP's agency queues (``QueueMonitor``, NGSI-LD normalized) whose served counts
+  follow a daily curve in local time, around ``mpp.permits_per_day`` (more on busy days);
+* KPIs no stream can derive (``KeyPerformanceIndicator``, NGSI-v2 keyValues), around target.
+
+Which city: a ``feeds.city.CityProfile`` (districts, gauges, TPS, MPP tenants, KPIs, complaint
+channels), built by ``dashboard`` from ``config.yaml``. Nothing city-specific lives here.
 
 Everything is a pure function of the seed and the clock readings, so tests are
-reproducible. The simulator emits payloads only; the publishers at the bottom put them on
-MQTT or a Redis stream. ``feeds`` must not import ``dashboard`` or ``layouts``; this module
-needs only a districts object with the ``feeds.geo.Districts`` interface.
+reproducible. The simulator emits payloads only; ``feeds.publish`` puts them on MQTT or a
+Redis stream. ``feeds`` must not import ``dashboard`` or ``layouts``.
 """
 
 from __future__ import annotations
 
 import heapq
-import json
-import logging
 import math
-import os
 import random
-import threading
-import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
-from itertools import accumulate, islice
-from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
+from itertools import accumulate
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-log = logging.getLogger(__name__)
+from feeds import city
+
 
 Payload = dict[str, Any]
 Message = tuple[str, Payload]
@@ -58,7 +55,8 @@ def _wib() -> tzinfo:
 WIB: tzinfo = _wib()
 UTC = timezone.utc
 
-#: Topic suffixes; the caller adds the city prefix (``pekanbaru/``).
+#: Topic suffixes; the caller adds the city prefix (``<slug>/``). A topic with a ``/`` in it
+#: (a complaint channel's) is already complete.
 TOPICS: tuple[str, ...] = ("incidents", "drainage", "waste", "reports", "mpp", "kpi")
 
 #: The Smart Data Models types this simulator emits, by topic.
@@ -103,175 +101,8 @@ def iso_z(moment: datetime) -> str:
     return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond // 1000:03d}Z"
 
 
-class DistrictsLike(Protocol):
-    """What the simulator needs from ``feeds.geo.Districts``: names and points inside them."""
-
-    def names(self) -> list[str]: ...
-
-    def random_point(self, name: str, rng: random.Random) -> tuple[float, float]: ...
-
-    def centroid(self, name: str) -> tuple[float, float]: ...
-
-
-# --------------------------------------------------------------------------------------
-# Static city data. Coordinates are kelurahan label points (inside the kelurahan) from the
-# boundary data shipped with the project, copied here so nothing is read at run time.
-
-#: kecamatan -> (rough population in thousands, places for descriptions). Population only
-#: spreads incidents plausibly; streets are real Pekanbaru roads in (or bordering) the
-#: kecamatan; where we know no road for sure the kelurahan name stands in.
-KECAMATAN: dict[str, tuple[int, tuple[str, ...]]] = {
-    "Sukajadi": (45, ("Jl. Sudirman", "Jl. Tuanku Tambusai", "Jl. Ahmad Yani", "Jl. Durian", "Jl. Nangka")),
-    "Pekanbaru Kota": (25, ("Jl. Sudirman", "Jl. Teuku Umar", "Jl. Imam Bonjol", "Jl. Gatot Subroto", "Jl. Sultan Syarif Kasim")),
-    "Sail": (22, ("Jl. Diponegoro", "Jl. Hang Tuah", "Jl. Pattimura")),
-    "Lima Puluh": (40, ("Jl. Tanjung Datuk", "Jl. Sutomo", "Jl. Hang Tuah")),
-    "Senapelan": (35, ("Jl. Ahmad Yani", "Jl. Riau", "Jl. Juanda", "Jl. Senapelan")),
-    "Rumbai Barat": (40, ("Jl. Yos Sudarso", "Jl. Lele", "Kel. Rumbai Bukit", "Kel. Agrowisata", "Kel. Maharani")),
-    "Bukit Raya": (105, ("Jl. Kaharuddin Nasution", "Jl. Imam Munandar", "Jl. Datuk Setia Maharaja", "Jl. Sudirman")),
-    "Bina Widya": (160, ("Jl. HR Soebrantas", "Jl. Garuda Sakti", "Kel. Simpangbaru", "Kel. Tobekgodang")),
-    "Marpoyan Damai": (140, ("Jl. Arifin Achmad", "Jl. Kaharuddin Nasution", "Jl. Nangka", "Jl. Soekarno-Hatta", "Jl. Paus")),
-    "Tenayan Raya": (110, ("Jl. Hang Tuah", "Jl. Bukit Barisan", "Jl. Kampung Baru", "Kel. Rejosari")),
-    "Payung Sekaki": (95, ("Jl. Soekarno-Hatta", "Jl. Riau", "Jl. Tuanku Tambusai", "Kel. Labuh Baru Timur")),
-    "Rumbai": (75, ("Jl. Yos Sudarso", "Jl. Sembilang", "Jl. Umban Sari", "Kel. Meranti Pandak")),
-    "Tuah Madani": (150, ("Jl. HR Soebrantas", "Jl. Purwodadi", "Kel. Sidomulyo Barat", "Kel. Tuahkarya")),
-    "Kulim": (55, ("Kel. Kulim", "Kel. Mentangor", "Kel. Pebatuan", "Kel. Pematangkapau", "Kel. Sialangrampai")),
-    "Rumbai Timur": (35, ("Kel. Lembah Sari", "Kel. Limbungan", "Kel. Sungaiambang", "Kel. Sungaiukai", "Kel. Tebing Tinggi Okura")),
-}
-CENTRAL = frozenset({"Sukajadi", "Pekanbaru Kota", "Sail", "Lima Puluh", "Senapelan", "Marpoyan Damai", "Bukit Raya", "Payung Sekaki", "Bina Widya"})
-PERI_URBAN = frozenset({"Rumbai Barat", "Rumbai Timur", "Tenayan Raya", "Kulim", "Bina Widya", "Tuah Madani"})
+#: Kinds of incident that happen mostly in the dry season (June-September in Sumatra).
 DRY_SEASON_KINDS = frozenset({"forestFire", "airPollution"})
-DESTINATIONS = ("Panam", "Simpang Tiga", "Pasar Pagi Arengka", "Rumbai", "pusat kota", "Bandara SSK II", "Jembatan Siak")
-VEHICLES = ("sepeda motor", "mobil pribadi", "truk", "bus Trans Metro Pekanbaru", "angkot", "mobil bak terbuka")
-
-
-@dataclass(frozen=True)
-class StationSite:
-    """A drainage/river gauge at a flood-prone kelurahan (BPBD 2025 mapping, Siak/Sail events)."""
-
-    code: str
-    name: str
-    kelurahan: str
-    kecamatan: str
-    lat: float
-    lon: float
-    river: bool  # Sungai Siak gauges rise and fall slowly; urban drains are flashy
-
-
-STATIONS: tuple[StationSite, ...] = (
-    StationSite("PKU-DR-01", "Sungai Siak - Meranti Pandak", "Meranti Pandak", "Rumbai", 0.55012, 101.44233, True),
-    StationSite("PKU-DR-02", "Sungai Siak - Sri Meranti", "Sri Meranti", "Rumbai", 0.56323, 101.40929, True),
-    StationSite("PKU-DR-03", "Sungai Siak - Palas", "Palas", "Rumbai", 0.57940, 101.35679, True),
-    StationSite("PKU-DR-04", "Rumbai Bukit", "Rumbai Bukit", "Rumbai Barat", 0.61430, 101.41336, True),
-    StationSite("PKU-DR-05", "Sungai Sail - Tangkerang Labuai", "Tangkerang Labuai", "Bukit Raya", 0.48586, 101.47281, False),
-    StationSite("PKU-DR-06", "Drainase Sialang Munggu", "Sialangmunggu", "Tuah Madani", 0.44917, 101.39312, False),
-    StationSite("PKU-DR-07", "Sungai Sibam", "Sungaisibam", "Bina Widya", 0.50626, 101.36420, False),
-    StationSite("PKU-DR-08", "Drainase Perhentian Marpoyan", "Perhentianmarpoyan", "Marpoyan Damai", 0.43642, 101.43517, False),
-    StationSite("PKU-DR-09", "Drainase Sidomulyo Timur", "Sidomulyo Timur", "Marpoyan Damai", 0.47193, 101.42901, False),
-    StationSite("PKU-DR-10", "Drainase Sialang Sakti", "Sialangsakti", "Tenayan Raya", 0.52141, 101.52138, False),
-    StationSite("PKU-DR-11", "Jl. Kampung Baru - Bambu Kuning", "Bambukuning", "Tenayan Raya", 0.54035, 101.47261, False),
-    StationSite("PKU-DR-12", "Drainase Air Hitam", "Air Hitam", "Payung Sekaki", 0.52421, 101.39144, False),
-)
-FLOOD_PRONE = tuple(dict.fromkeys(s.kecamatan for s in STATIONS))
-
-#: kecamatan -> short code used in TPS ids.
-KEC_CODE: dict[str, str] = {
-    "Sukajadi": "SKJ", "Pekanbaru Kota": "PBK", "Sail": "SAL", "Lima Puluh": "LMP", "Senapelan": "SNP",
-    "Rumbai Barat": "RBB", "Bukit Raya": "BKR", "Bina Widya": "BNW", "Marpoyan Damai": "MPD",
-    "Tenayan Raya": "TNR", "Payung Sekaki": "PYS", "Rumbai": "RMB", "Tuah Madani": "TMD",
-    "Kulim": "KLM", "Rumbai Timur": "RBT",
-}
-
-#: (kelurahan, kecamatan, kode kelurahan, lat, lon): 40 TPS, more where more people live;
-#: the Muara Fajar one stands for the transfer container at the TPA gate.
-TPS_SITES: tuple[tuple[str, str, str, float, float], ...] = (
-    ("Binawidya", "Bina Widya", "14.71.08.1010", 0.49324, 101.37562),
-    ("Delima", "Bina Widya", "14.71.08.1008", 0.48950, 101.40717),
-    ("Simpangbaru", "Bina Widya", "14.71.08.1001", 0.47617, 101.38081),
-    ("Tobekgodang", "Bina Widya", "14.71.08.1009", 0.47186, 101.40656),
-    ("Tuahkarya", "Tuah Madani", "14.71.13.1003", 0.45267, 101.37789),
-    ("Sidomulyo Barat", "Tuah Madani", "14.71.13.1001", 0.44351, 101.41136),
-    ("Tuahmadani", "Tuah Madani", "14.71.13.1004", 0.46035, 101.36097),
-    ("Airputih", "Tuah Madani", "14.71.13.1005", 0.48085, 101.34939),
-    ("Tangkerang Barat", "Marpoyan Damai", "14.71.09.1001", 0.49168, 101.42871),
-    ("Tangkerang Tengah", "Marpoyan Damai", "14.71.09.1002", 0.49044, 101.44641),
-    ("Maharatu", "Marpoyan Damai", "14.71.09.1005", 0.45614, 101.43690),
-    ("Wonorejo", "Marpoyan Damai", "14.71.09.1004", 0.50506, 101.44459),
-    ("Rejosari", "Tenayan Raya", "14.71.10.1004", 0.52200, 101.48302),
-    ("Tangkerang Timur", "Tenayan Raya", "14.71.10.1003", 0.49226, 101.49581),
-    ("Bencahlesung", "Tenayan Raya", "14.71.10.1002", 0.49826, 101.51144),
-    ("Simpang Tiga", "Bukit Raya", "14.71.07.1005", 0.46690, 101.47013),
-    ("Tangkerang Selatan", "Bukit Raya", "14.71.07.1006", 0.49042, 101.46051),
-    ("Tangkerang Utara", "Bukit Raya", "14.71.07.1008", 0.50471, 101.46809),
-    ("Labuh Baru Timur", "Payung Sekaki", "14.71.11.1002", 0.51454, 101.42522),
-    ("Labuh Baru Barat", "Payung Sekaki", "14.71.11.1003", 0.50785, 101.40686),
-    ("Tampan", "Payung Sekaki", "14.71.11.1001", 0.53365, 101.39711),
-    ("Limbungan Baru", "Rumbai", "14.71.12.1006", 0.56483, 101.44008),
-    ("Umban Sari", "Rumbai", "14.71.12.1011", 0.58078, 101.41693),
-    ("Lembah Damai", "Rumbai", "14.71.12.1004", 0.59201, 101.43901),
-    ("Kampung Melayu", "Sukajadi", "14.71.01.1004", 0.51120, 101.43466),
-    ("Kedung Sari", "Sukajadi", "14.71.01.1005", 0.52432, 101.43173),
-    ("Simpang Empat", "Pekanbaru Kota", "14.71.02.1001", 0.51497, 101.45011),
-    ("Sumahilang", "Pekanbaru Kota", "14.71.02.1002", 0.52465, 101.45028),
-    ("Cinta Raja", "Sail", "14.71.03.1001", 0.50898, 101.45583),
-    ("Sukamulya", "Sail", "14.71.03.1002", 0.52128, 101.45877),
-    ("Rintis", "Lima Puluh", "14.71.04.1001", 0.53129, 101.45387),
-    ("Sekip", "Lima Puluh", "14.71.04.1004", 0.52969, 101.46259),
-    ("Kampung Baru", "Senapelan", "14.71.05.1003", 0.53935, 101.43208),
-    ("Padang Terubuk", "Senapelan", "14.71.05.1006", 0.53259, 101.43393),
-    ("Rumbai Bukit", "Rumbai Barat", "14.71.06.1003", 0.61380, 101.41034),
-    ("Muarafajar Timur", "Rumbai Barat", "14.71.06.1005", 0.63814, 101.44236),
-    ("Pematangkapau", "Kulim", "14.71.14.1005", 0.47995, 101.49204),
-    ("Sialangrampai", "Kulim", "14.71.14.1003", 0.45204, 101.52637),
-    ("Lembah Sari", "Rumbai Timur", "14.71.15.1004", 0.57219, 101.47099),
-    ("Limbungan", "Rumbai Timur", "14.71.15.1005", 0.55997, 101.46660),
-)
-
-#: MPP Kota Pekanbaru, Jl. Jenderal Sudirman No. 464, Kel. Jadirejo (kelurahan label point).
-MPP_LAT, MPP_LON = 0.51374, 101.44406
-
-
-@dataclass(frozen=True)
-class AgencySpec:
-    """One MPP tenant: its share of the day's load and how its counters behave."""
-
-    slug: str
-    office: str
-    service: str
-    share: float  # relative share of the day's served tickets
-    counters: int
-    base_wait_min: float
-    service_min: float
-
-
-AGENCIES: tuple[AgencySpec, ...] = (
-    AgencySpec("dpmptsp", "DPMPTSP Kota Pekanbaru", "Perizinan dan Non-Perizinan", 30.0, 12, 25, 8),
-    AgencySpec("disdukcapil", "Disdukcapil Kota Pekanbaru", "KTP-el, KK dan Akta", 14.0, 8, 30, 6),
-    AgencySpec("imigrasi", "Kantor Imigrasi Pekanbaru", "Paspor", 5.0, 4, 35, 10),
-    AgencySpec("bpjs-kesehatan", "BPJS Kesehatan", "Kepesertaan JKN", 5.0, 4, 20, 8),
-    AgencySpec("bpjs-ketenagakerjaan", "BPJS Ketenagakerjaan", "Klaim JHT", 4.0, 3, 25, 12),
-    AgencySpec("samsat", "Samsat / Bapenda Riau", "Pajak Kendaraan Bermotor", 7.0, 5, 15, 5),
-    AgencySpec("polresta-skck", "Polresta Pekanbaru", "SKCK", 5.0, 3, 20, 6),
-    AgencySpec("bpn", "Kantor Pertanahan (BPN)", "Sertifikat dan Pendaftaran Tanah", 3.0, 3, 30, 15),
-    AgencySpec("kemenag", "Kantor Kemenag Kota Pekanbaru", "Layanan Haji dan Umrah", 1.5, 2, 15, 10),
-    AgencySpec("pln", "PLN UP3 Pekanbaru", "Pasang Baru dan Tambah Daya", 2.0, 2, 15, 8),
-    AgencySpec("pdam", "PDAM Tirta Siak", "Sambungan dan Tagihan Air", 2.0, 2, 15, 7),
-    AgencySpec("bank-riau-kepri", "Bank Riau Kepri Syariah", "Pembayaran PAD dan Rekening", 2.5, 3, 10, 5),
-    AgencySpec("bri", "Bank BRI", "Layanan Perbankan", 1.5, 2, 10, 6),
-    AgencySpec("bni", "Bank BNI", "Layanan Perbankan", 1.2, 2, 10, 6),
-    AgencySpec("mandiri", "Bank Mandiri", "Layanan Perbankan", 1.2, 2, 10, 6),
-    AgencySpec("pengadilan-agama", "Pengadilan Agama Pekanbaru", "Informasi dan Pendaftaran Perkara", 1.0, 1, 20, 15),
-    AgencySpec("kejaksaan", "Kejaksaan Negeri Pekanbaru", "Tilang dan Layanan Hukum", 1.2, 2, 15, 5),
-    AgencySpec("disnaker", "Disnaker Kota Pekanbaru", "Kartu Pencari Kerja (AK/I)", 2.0, 2, 15, 6),
-    AgencySpec("dinkes", "Dinas Kesehatan Kota Pekanbaru", "Rekomendasi Izin Tenaga Kesehatan", 1.0, 1, 15, 10),
-    AgencySpec("bapenda-kota", "Bapenda Kota Pekanbaru", "PBB dan BPHTB", 3.0, 3, 20, 8),
-    AgencySpec("taspen", "PT Taspen", "Layanan Pensiun", 1.0, 1, 15, 10),
-    AgencySpec("pos-indonesia", "Pos Indonesia", "Pengiriman dan Pembayaran", 1.0, 1, 8, 4),
-    AgencySpec("kpp-pratama", "Kantor Pelayanan Pajak Pratama", "NPWP dan SPT", 2.5, 2, 20, 8),
-    AgencySpec("dishub", "Dishub Kota Pekanbaru", "Uji KIR dan Izin Trayek", 1.0, 1, 15, 8),
-    AgencySpec("dlhk", "DLHK Kota Pekanbaru", "Persetujuan Lingkungan", 0.8, 1, 20, 12),
-    AgencySpec("diskop-ukm", "Diskop UKM Kota Pekanbaru", "NIB dan Pendampingan UMKM", 1.5, 2, 15, 8),
-)
-assert len(AGENCIES) == 26, "the MPP has 26 agencies"
 
 
 @dataclass(frozen=True)
@@ -345,13 +176,14 @@ INCIDENT_KINDS: tuple[IncidentKind, ...] = (
     ), 0.0, (("informational", 60), ("low", 40)), "all", 0.0),  # rain-only, see _incident_weights
 )
 
+#: Who reports an alert of each category, when the city's config does not say.
 ALERT_SOURCES: dict[str, str] = {
-    "traffic": "urn:pekanbaru:source:dishub-atcs",
-    "naturalDisaster": "urn:pekanbaru:source:bpbd",
-    "weather": "urn:pekanbaru:source:bmkg",
-    "environment": "urn:pekanbaru:source:dlhk",
-    "security": "urn:pekanbaru:source:callcenter-112",
-    "health": "urn:pekanbaru:source:callcenter-112",
+    "traffic": "dishub-atcs",
+    "naturalDisaster": "bpbd",
+    "weather": "bmkg",
+    "environment": "dlhk",
+    "security": "callcenter-112",
+    "health": "callcenter-112",
 }
 
 #: (topic, SDM subCategory label, categoryCode, description templates)
@@ -367,30 +199,13 @@ REPORT_KINDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class KpiSpec:
-    """A KPI from outside the streams (finance, licensing, surveys, the bus operator)."""
-
-    kpi_id: str
-    name: str
-    description: str
-    category: tuple[str, ...]
-    provider: str
-    frequency: str
-
-
-KPIS: tuple[KpiSpec, ...] = (
-    KpiSpec("realisasi_pad", "Realisasi PAD", "Realisasi pendapatan asli daerah terhadap target APBD tahun berjalan (%)",
-            ("financial", "lagging"), "Bapenda Kota Pekanbaru", "daily"),
-    KpiSpec("investasi_izin_usaha", "Izin usaha baru bulan ini", "NIB/izin usaha baru terbit melalui OSS bulan berjalan",
-            ("output", "quantitative"), "DPMPTSP Kota Pekanbaru", "daily"),
-    KpiSpec("indeks_kepuasan_mpp", "Indeks Kepuasan Masyarakat MPP", "Indeks kepuasan masyarakat atas layanan MPP (0-100)",
-            ("qualitative", "lagging"), "DPMPTSP Kota Pekanbaru", "daily"),
-    KpiSpec("partisipasi_pelaporan", "Partisipasi pelaporan warga", "Laporan warga per 10.000 penduduk, 30 hari terakhir",
-            ("quantitative", "leading"), "Diskominfo Kota Pekanbaru", "daily"),
-    KpiSpec("ketepatan_bus_tmp", "Ketepatan waktu bus TMP", "Ketepatan waktu kedatangan bus Trans Metro Pekanbaru di halte (%)",
-            ("process", "quantitative"), "Dishub Kota Pekanbaru", "hourly"),
-)
+#: What a complaint app's report says, by the family its category maps to.
+CHANNEL_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "drainage": ("Saluran air tersumbat dan meluap di {street}",),
+    "waste": ("Sampah belum diangkut {days} hari di {street}",),
+    "roads": ("Jalan rusak dan berlubang di {street}", "Aspal jalan amblas di {street}"),
+    "other": ("Lampu penerangan jalan mati di {street}",),
+}
 
 
 # --------------------------------------------------------------------------------------
@@ -400,7 +215,6 @@ OPEN_MIN, CLOSE_MIN = 8 * 60, 16 * 60
 BREAKS: dict[bool, tuple[int, int]] = {False: (12 * 60, 13 * 60), True: (11 * 60 + 30, 13 * 60 + 30)}  # Friday: Jumat prayers
 #: (morning peak weight, afternoon peak weight): balanced, morning-heavy, afternoon-heavy.
 MPP_VARIANTS: tuple[tuple[float, float], ...] = ((1.0, 0.75), (1.3, 0.55), (0.8, 0.95))
-BUSY_WEEKDAYS = frozenset({0, 4})  # Monday and Friday
 
 
 def _service_rate(minute: float, friday: bool, variant: int) -> float:
@@ -477,7 +291,7 @@ def _largest_remainder(total: int, weights: list[float]) -> list[int]:
 
 @dataclass
 class _Station:
-    site: StationSite
+    site: city.StationSite
     base: float
     gain: float  # metres per (mm/h * h) at equilibrium per hour of tau
     tau_h: float
@@ -552,6 +366,7 @@ class _Report:
     stage_times: list[datetime]
     stage: int = -1  # index of the last stage emitted
     stage_isos: list[str] = field(default_factory=list)
+    channel: city.Channel | None = None  # a complaint app's report, in that app's categories
 
     def __post_init__(self) -> None:
         self.stage_isos = [iso_z(t) for t in self.stage_times]
@@ -561,7 +376,7 @@ class _Report:
 
 
 class CitySimulator:
-    """Realistic Pekanbaru traffic as Smart Data Models payloads, driven by an injected clock.
+    """Realistic traffic of one city as Smart Data Models payloads, driven by an injected clock.
 
     Use ``initial_state(now)`` once, then either ``next_messages(now)`` (natural cadence,
     ~2 messages/s: what a real city would send) or ``stream(rate_per_s)`` (exactly the
@@ -571,7 +386,9 @@ class CitySimulator:
     Payloads are fresh dicts; the caller may mutate them.
     """
 
-    #: Incident arrivals per minute at a weight-1.0 hour; mean lifetime ~28 min -> ~48 open.
+    #: Incident arrivals per minute at a weight-1.0 hour for a city of ``RATE_POPULATION_K``
+    #: thousand people; mean lifetime ~28 min -> ~48 open. Smaller cities get fewer, in proportion.
+    RATE_POPULATION_K = 1_132
     INCIDENTS_PER_MIN = 1.7
     MAX_OPEN_INCIDENTS = 80
     REPORTS_PER_MIN = 0.6
@@ -589,29 +406,40 @@ class CitySimulator:
 
     def __init__(
         self,
-        districts: DistrictsLike,
+        profile: city.CityProfile | city.DistrictsLike,
         rng_seed: int | None = None,
         clock: Callable[[], datetime] = utc_now,
-        tz: tzinfo = WIB,
-        mpp_target_normal: int = 700,
-        mpp_target_busy: int = 1000,
     ) -> None:
-        self.districts = districts
+        if not isinstance(profile, city.CityProfile):  # bare districts: a city with generated names
+            profile = city.CityProfile(slug="city", name="Kota", districts=profile)
+        self.city = profile = profile.complete()
+        self.districts = profile.districts
         self.clock = clock
-        self.tz = tz
-        self.mpp_target_normal = mpp_target_normal
-        self.mpp_target_busy = mpp_target_busy
+        self.tz = _zone(profile.timezone)
+        self.mpp_target_normal = profile.mpp_target_normal
+        self.mpp_target_busy = profile.mpp_target_busy
+        self.agencies = profile.agencies
+        self.kpis = profile.kpis
+        self._tag = profile.id_tag
         self._rng = random.Random(rng_seed)
         # Everything that must be a pure function of (seed, date) derives from this token.
         self._token = str(rng_seed) if rng_seed is not None else f"{self._rng.getrandbits(64):x}"
-        self._names = list(districts.names())
+        self._names = list(self.districts.names())
         if not self._names:
             raise ValueError("districts has no names: cannot place incidents")
-        self._flood_names = [n for n in FLOOD_PRONE if n in self._names] or self._names
-        self._peri_names = [n for n in self._names if n in PERI_URBAN] or self._names
-        people = [float(KECAMATAN.get(n, (50, ()))[0]) for n in self._names]
+        places = profile.places
+        flood_prone = {s.kecamatan for s in profile.stations}
+        self._flood_names = [n for n in self._names if n in flood_prone] or self._names
+        self._peri_names = [n for n in self._names if n in places and places[n].peri_urban] or self._names
+        people = [float(places[n].population_k if n in places else 50) for n in self._names]
         self._people_cum = list(accumulate(people))
-        self._central_cum = list(accumulate(w * (1.6 if n in CENTRAL else 1.0) for n, w in zip(self._names, people)))
+        #: arrivals and open-set caps follow the city's size (bounded, so a typo cannot flood the demo)
+        self._scale = min(3.0, max(0.05, sum(people) / self.RATE_POPULATION_K))
+        self._max_open_incidents = max(10, round(self.MAX_OPEN_INCIDENTS * self._scale))
+        self._max_open_reports = max(20, round(self.MAX_OPEN_REPORTS * self._scale))
+        self._central_cum = list(accumulate(
+            w * (1.6 if n in places and places[n].central else 1.0) for n, w in zip(self._names, people)))
+        self._channels = profile.channels
         self.stations = self._make_stations()
         self.containers = self._make_containers()
         self._due: list[tuple[datetime, int, _Incident | _Report]] = []  # heap of (when, tie-break, what)
@@ -633,13 +461,12 @@ class CitySimulator:
 
     # ------------------------------------------------------------------ construction
 
-    @staticmethod
-    def _make_stations() -> list[_Station]:
+    def _make_stations(self) -> list[_Station]:
         """Per-station hydrology, fixed by station code so the city is the same every run."""
         out = []
-        for site in STATIONS:
+        for site in self.city.stations:
             r = random.Random(f"station:{site.code}")
-            if site.river:  # Sungai Siak: high base, slow rise, stays up for hours
+            if site.river:  # a river: high base, slow rise, stays up for hours
                 st = _Station(site, base=r.uniform(0.9, 1.2), gain=r.uniform(0.01, 0.014), tau_h=r.uniform(8, 12),
                               rain_factor=r.uniform(0.9, 1.2), reference=4.5)
             else:  # urban drains and small rivers: flashy
@@ -648,19 +475,15 @@ class CitySimulator:
             out.append(st)
         return out
 
-    @staticmethod
-    def _make_containers() -> list[_Container]:
-        """40 TPS at kelurahan across the kecamatan, with stable ids, sizes and pickup times."""
-        out, counters = [], {}
-        for kel, kec, kode, lat, lon in TPS_SITES:
-            code = KEC_CODE.get(kec, "PKU")
-            counters[code] = counters.get(code, 0) + 1
-            tps_id = f"TPS-{code}-{counters[code]:02d}"
-            r = random.Random(f"tps:{tps_id}")
+    def _make_containers(self) -> list[_Container]:
+        """The city's TPS, with stable ids, sizes and pickup times."""
+        out = []
+        for site in self.city.waste_sites:
+            r = random.Random(f"tps:{site.tps_id}")
             daily = r.uniform(0.55, 1.15)
-            name = "Kontainer TPA Muara Fajar" if kel == "Muarafajar Timur" else f"TPS {kel}"
             out.append(_Container(
-                tps_id, name, kel, kec, kode, lat, lon, capacity_m3=r.choice((6, 6, 10)), daily_fill=daily,
+                site.tps_id, site.name, site.kelurahan, site.kecamatan, site.ward_code, site.lat, site.lon,
+                capacity_m3=r.choice((6, 6, 10)), daily_fill=daily,
                 empty_minute=r.randint(5 * 60 + 30, 10 * 60), second_pickup=r.randint(14 * 60, 16 * 60) if daily > 1.0 else None,
             ))
         return out
@@ -694,10 +517,10 @@ class CitySimulator:
         local = now.astimezone(self.tz)
         out: list[Message] = [("drainage", self._drainage_payload(st, iso)) for st in self.stations]
         out += [("waste", self._waste_payload(c, iso)) for c in self.containers]
-        out += [("mpp", self._mpp_payload(i, local, iso)) for i in range(len(AGENCIES))]
-        out += [("kpi", self._kpi_payload(i, now, iso)) for i in range(len(KPIS))]
+        out += [("mpp", self._mpp_payload(i, local, iso)) for i in range(len(self.agencies))]
+        out += [("kpi", self._kpi_payload(i, now, iso)) for i in range(len(self.kpis))]
         out += [("incidents", self._incident_payload(inc)) for inc in self._incidents.values() if inc.stage >= 0]
-        out += [("reports", self._report_payload(rep)) for rep in self._reports.values() if rep.stage >= 0]
+        out += [(self._report_topic(rep), self._report_payload(rep)) for rep in self._reports.values() if rep.stage >= 0]
         return out
 
     def next_messages(self, now: datetime | None = None) -> list[Message]:
@@ -754,7 +577,7 @@ class CitySimulator:
                 i = rr["drainage"] = (rr["drainage"] + 1) % len(self.stations)
                 yield "drainage", self._drainage_payload(self.stations[i], iso)
             elif kind == "mpp":
-                i = rr["mpp"] = (rr["mpp"] + 1) % len(AGENCIES)
+                i = rr["mpp"] = (rr["mpp"] + 1) % len(self.agencies)
                 yield "mpp", self._mpp_payload(i, local, iso)
             else:
                 i = rr["waste"] = (rr["waste"] + 1) % len(self.containers)
@@ -771,7 +594,8 @@ class CitySimulator:
         for i in range(n):
             kind = kinds[i % len(kinds)]
             kec, lat, lon = pool[i % len(pool)]
-            places = KECAMATAN.get(kec, (0, (f"Kec. {kec}",)))[1]
+            place = self.city.places.get(kec)
+            places = place.streets if place and place.streets else (f"Kec. {kec}",)
             street = places[i % len(places)]
             text = kind.templates[0].format(street=street, kec=kec, dest="pusat kota", km=1, vehicle="sepeda motor",
                                             vehicle2="mobil pribadi", n=2, cm=30, ha=2)
@@ -786,7 +610,7 @@ class CitySimulator:
                 "description": f"[{prefix}-{i:07d}] {text}",
                 "location": {"type": "Point", "coordinates": [lon, lat]},
                 "address": self._address(street, kec),
-                "alertSource": "urn:pekanbaru:source:load-test",
+                "alertSource": f"urn:{self.city.slug}:source:load-test",
                 "dateIssued": iso,
                 "validFrom": iso,
                 "dateModified": iso,
@@ -812,7 +636,7 @@ class CitySimulator:
         """Tickets served today per agency (office name), cumulative since 00:00 WIB."""
         local = self._now(now).astimezone(self.tz)
         plan = self._mpp_plan(local.date())
-        return {a.office: self._served(i, plan, local) for i, a in enumerate(AGENCIES)}
+        return {a.office: self._served(i, plan, local) for i, a in enumerate(self.agencies)}
 
     def mpp_total_served(self, now: datetime | None = None) -> int:
         return sum(self.mpp_served(now).values())
@@ -852,8 +676,8 @@ class CitySimulator:
             st.next_report = now + timedelta(seconds=self.STATION_PERIOD_S * (i + 1) / n)
         for i, c in enumerate(self.containers):
             c.next_report = now + timedelta(seconds=self.CONTAINER_PERIOD_S * (i + 1) / len(self.containers))
-        self._agency_next = [now + timedelta(seconds=self.AGENCY_PERIOD_S * (i + 1) / len(AGENCIES)) for i in range(len(AGENCIES))]
-        self._kpi_next = [now + timedelta(seconds=self.KPI_PERIOD_S * (i + 1) / len(KPIS)) for i in range(len(KPIS))]
+        self._agency_next = [now + timedelta(seconds=self.AGENCY_PERIOD_S * (i + 1) / len(self.agencies)) for i in range(len(self.agencies))]
+        self._kpi_next = [now + timedelta(seconds=self.KPI_PERIOD_S * (i + 1) / len(self.kpis)) for i in range(len(self.kpis))]
 
     def _advance(self, now: datetime, collect: bool, step_s: float = 60.0, max_catch_up: timedelta | None = None) -> list[Message]:
         """Move every process from the simulated time to ``now`` in steps of at most
@@ -888,7 +712,7 @@ class CitySimulator:
 
     @staticmethod
     def _rain_hazard_per_h(hour: int) -> float:
-        """Chance per hour that a dry spell turns to rain: convective afternoons in Riau."""
+        """Chance per hour that a dry spell turns to rain: convective tropical afternoons."""
         if 13 <= hour < 18:
             return 0.16
         if 18 <= hour < 24:
@@ -1002,19 +826,19 @@ class CitySimulator:
         span = t1 - t0
         w = self._hour_weight(local.hour)
         rain_boost = 1.0 + min(self._rain_mm_h, 50) / 50  # heavy rain: up to 2x
-        k = self._poisson(self.INCIDENTS_PER_MIN * w * rain_boost * minutes)
+        k = self._poisson(self.INCIDENTS_PER_MIN * self._scale * w * rain_boost * minutes)
         if self._incidents_from is not None and t1 < self._incidents_from:
             k = 0  # early warm-up: nothing of these would still be open now
-        for _ in range(min(k, self.MAX_OPEN_INCIDENTS - len(self._incidents))):
+        for _ in range(min(k, self._max_open_incidents - len(self._incidents))):
             self._new_incident(t1 - span * self._rng.random(), local)
         day = 1.2 if 6 <= local.hour < 21 else 0.3
-        k = self._poisson(self.REPORTS_PER_MIN * day * rain_boost * minutes)
-        for _ in range(min(k, self.MAX_OPEN_REPORTS - len(self._reports))):
+        k = self._poisson(self.REPORTS_PER_MIN * self._scale * day * rain_boost * minutes)
+        for _ in range(min(k, self._max_open_reports - len(self._reports))):
             self._new_report(t1 - span * self._rng.random())
 
     def _incident_weights(self, local: datetime) -> list[float]:
         """Kind shares now: rush hours favour traffic, rain favours floods and fallen trees,
-        the dry season (June-September in Riau) brings land fires and haze."""
+        the dry season (June-September in Sumatra) brings land fires and haze."""
         rush = 7 <= local.hour < 9 or 16 <= local.hour < 19
         raining = self._rain_mm_h > 0
         dry = 6 <= local.month <= 9
@@ -1040,13 +864,14 @@ class CitySimulator:
         return self._rng.choices(self._names, cum_weights=cum)[0]
 
     def _street(self, kec: str) -> str:
-        places = KECAMATAN.get(kec, (0, ()))[1]
-        return self._rng.choice(places) if places else f"Kec. {kec}"
+        place = self.city.places.get(kec)
+        return self._rng.choice(place.streets) if place and place.streets else f"Kec. {kec}"
 
     def _fill_template(self, template: str, street: str, kec: str) -> str:
         r = self._rng
-        v1, v2 = r.sample(VEHICLES, 2)
-        return template.format(street=street, kec=kec, dest=r.choice(DESTINATIONS), km=r.randint(1, 4),
+        vehicles = self.city.vehicles
+        v1, v2 = r.sample(vehicles, 2) if len(vehicles) > 1 else (vehicles[0], vehicles[0])
+        return template.format(street=street, kec=kec, dest=r.choice(self.city.destinations), km=r.randint(1, 4),
                                vehicle=v1, vehicle2=v2, n=r.randint(2, 4), cm=5 * r.randint(2, 14),
                                ha=r.randint(1, 15), days=r.randint(2, 6))
 
@@ -1063,7 +888,7 @@ class CitySimulator:
         dispatched = ack + timedelta(minutes=r.uniform(1, 8) * urgency)
         work = r.uniform(5, 30) * (3 if r.random() < 0.1 else 1)
         inc = _Incident(
-            f"urn:ngsi-ld:Alert:PKU-{self._run_tag}-{self._incident_no:06d}", kind, severity,
+            f"urn:ngsi-ld:Alert:{self._tag}-{self._run_tag}-{self._incident_no:06d}", kind, severity,
             self._fill_template(r.choice(kind.templates), street, kec), street, kec, lat, lon,
             [t, ack, dispatched, dispatched + timedelta(minutes=work)],
         )
@@ -1072,9 +897,17 @@ class CitySimulator:
 
     def _new_report(self, t: datetime) -> None:
         r = self._rng
-        drainage_weight = 4.0 if self._rain_mm_h > 0 else 1.0
-        weights = [drainage_weight if topic == "drainage" else 1.2 for topic, _, _ in REPORT_KINDS]
-        topic, label, templates = r.choices(REPORT_KINDS, weights=weights)[0]
+        channel = None
+        if self._channels and r.random() < 0.35:  # a share of complaints comes through the city's apps
+            channel = r.choice(self._channels)
+        if channel is not None and channel.categories:
+            label, topic = r.choice(channel.categories)
+            templates = CHANNEL_TEMPLATES.get(topic, CHANNEL_TEMPLATES["other"])
+        else:
+            drainage_weight = 4.0 if self._rain_mm_h > 0 else 1.0
+            weights = [drainage_weight if topic == "drainage" else 1.2 for topic, _, _ in REPORT_KINDS]
+            topic, label, templates = r.choices(REPORT_KINDS, weights=weights)[0]
+            channel = None
         kec = self._pick_kecamatan("flood" if topic == "drainage" else "all")
         street = self._street(kec)
         lat, lon = self.districts.random_point(kec, r)
@@ -1082,10 +915,10 @@ class CitySimulator:
         in_progress = t + timedelta(minutes=r.uniform(5, 60))
         closing = r.uniform(20, 300) if r.random() > 0.05 else r.uniform(20 * 60, 30 * 60)  # 5% breach the 24 h SLA
         rep = _Report(
-            f"urn:ngsi-ld:IssueReporting:PKU-{self._run_tag}-{self._report_no:06d}",
-            f"LPR-{self._run_tag}-{self._report_no:06d}", topic, label,
+            f"urn:ngsi-ld:IssueReporting:{self._tag}-{self._run_tag}-{self._report_no:06d}",
+            f"{channel.id.upper() if channel else 'LPR'}-{self._run_tag}-{self._report_no:06d}", topic, label,
             self._fill_template(r.choice(templates), street, kec), street, kec, lat, lon,
-            [t, in_progress, in_progress + timedelta(minutes=closing)],
+            [t, in_progress, in_progress + timedelta(minutes=closing)], channel=channel,
         )
         self._reports[rep.entity_id] = rep
         self._push(t, rep)
@@ -1102,7 +935,7 @@ class CitySimulator:
             incident = isinstance(item, _Incident)
             live: dict[str, Any] = self._incidents if incident else self._reports
             if out is not None:
-                out.append(("incidents", self._incident_payload(item)) if incident else ("reports", self._report_payload(item)))
+                out.append(("incidents", self._incident_payload(item)) if incident else (self._report_topic(item), self._report_payload(item)))
             if item.stage + 1 < len(item.stage_times):
                 self._push(item.stage_times[item.stage + 1], item)
             else:
@@ -1137,12 +970,12 @@ class CitySimulator:
         if plan is not None:
             return plan
         if day.weekday() >= 5:
-            plan = [0] * len(AGENCIES)
+            plan = [0] * len(self.agencies)
         else:
             r = random.Random(f"mpp:{self._token}:{day.isoformat()}")
-            target = self.mpp_target_busy if day.weekday() in BUSY_WEEKDAYS else self.mpp_target_normal
+            target = self.mpp_target_busy if day.weekday() in self.city.busy_weekdays else self.mpp_target_normal
             total = round(target * r.uniform(0.97, 1.03))
-            plan = _largest_remainder(total, [a.share * r.uniform(0.9, 1.1) for a in AGENCIES])
+            plan = _largest_remainder(total, [a.share * r.uniform(0.9, 1.1) for a in self.agencies])
         if len(self._mpp_plans) > 16:
             self._mpp_plans.clear()
         self._mpp_plans[day] = plan
@@ -1159,7 +992,7 @@ class CitySimulator:
 
     def _queue_now(self, i: int, plan: list[int], local: datetime) -> tuple[str, int, int, float]:
         """(serviceStatus, waiting, being served, average wait in minutes) by Little's law."""
-        spec = AGENCIES[i]
+        spec = self.agencies[i]
         if not self._mpp_open(local):
             return "Closed", 0, 0, 0.0
         variant = i % len(MPP_VARIANTS)
@@ -1179,10 +1012,12 @@ class CitySimulator:
 
     # ------------------------------------------------------------------ payloads
 
-    @staticmethod
-    def _address(street: str, kec: str) -> dict[str, str]:
-        return {"streetAddress": street, "district": kec, "addressLocality": "Pekanbaru",
-                "addressRegion": "Riau", "addressCountry": "ID"}
+    def _address(self, street: str, kec: str) -> dict[str, str]:
+        out = {"streetAddress": street, "district": kec, "addressLocality": self.city.locality}
+        if self.city.region:
+            out["addressRegion"] = self.city.region
+        out["addressCountry"] = "ID"
+        return out
 
     def _incident_payload(self, inc: _Incident) -> Payload:
         """Alert, NGSI-v2 keyValues, plus ``status``; one id, a later dateModified per stage."""
@@ -1197,17 +1032,38 @@ class CitySimulator:
             "description": inc.description,
             "location": {"type": "Point", "coordinates": [inc.lon, inc.lat]},
             "address": self._address(inc.street, inc.kecamatan),
-            "alertSource": ALERT_SOURCES.get(inc.kind.category, "urn:pekanbaru:source:callcenter-112"),
+            "alertSource": self._source_of(inc.kind.category),
             "dateIssued": issued,
             "validFrom": issued,
             "dateModified": inc.stage_isos[inc.stage],
         }
 
+    @staticmethod
+    def _report_topic(rep: _Report) -> str:
+        return rep.channel.topic if rep.channel is not None else "reports"
+
     def _report_payload(self, rep: _Report) -> Payload:
         """IssueReporting, NGSI-v2 keyValues. ``observationDateTime`` is when the citizen
-        reported (the normalizer's ``opened_at``); ``dateModified`` moves with the status."""
+        reported (the normalizer's ``opened_at``); ``dateModified`` moves with the status.
+        A complaint app's report carries only that app's own category name."""
         created = rep.stage_isos[0]
         modified = rep.stage_isos[rep.stage]
+        if rep.channel is not None:
+            return {
+                "id": rep.entity_id,
+                "type": "IssueReporting",
+                "reportId": rep.report_id,
+                "category": rep.label,
+                "title": rep.label,
+                "comments": rep.description,
+                "landmark": rep.street,
+                "resolutionStatus": REPORT_STAGES[rep.stage],
+                "location": {"type": "Point", "coordinates": [rep.lon, rep.lat]},
+                "address": self._address(rep.street, rep.kecamatan),
+                "dateCreated": created,
+                "observationDateTime": created,
+                "dateModified": modified,
+            }
         return {
             "id": rep.entity_id,
             "type": "IssueReporting",
@@ -1243,10 +1099,9 @@ class CitySimulator:
             "referenceLevel": st.reference,
             "measuredDistance": round(st.reference - level, 3),
             "floodLevelStatus": status,
-            "dataProvider": "BPBD Kota Pekanbaru",
+            "dataProvider": self.city.drainage_provider,
             "location": {"type": "Point", "coordinates": [site.lon, site.lat]},
-            "address": {"district": site.kecamatan, "addressLocality": "Pekanbaru", "streetAddress": f"Kel. {site.kelurahan}",
-                        "addressRegion": "Riau", "addressCountry": "ID"},
+            "address": self._address(f"Kel. {site.kelurahan}", site.kecamatan),
             "observationDateTime": iso,
             "dateModified": iso,
         }
@@ -1266,8 +1121,7 @@ class CitySimulator:
             "storedWasteKind": "other",
             "wardId": c.kode,
             "location": {"type": "Point", "coordinates": [c.lon, c.lat]},
-            "address": {"streetAddress": f"Kel. {c.kelurahan}", "district": c.kecamatan, "addressLocality": "Pekanbaru",
-                        "addressRegion": "Riau", "addressCountry": "ID"},
+            "address": self._address(f"Kel. {c.kelurahan}", c.kecamatan),
             "dateLastEmptying": iso_z(c.last_emptied) if c.last_emptied else None,
             "dateModified": iso,
             "@context": list(WASTE_CONTEXT),
@@ -1276,14 +1130,15 @@ class CitySimulator:
     def _mpp_payload(self, i: int, local: datetime, iso: str) -> Payload:
         """QueueMonitor, NGSI-LD normalized; ``averageWaitingTime`` (minutes) and
         ``ticketsBeingServed`` are extensions the SDM lacks."""
-        spec = AGENCIES[i]
+        spec = self.agencies[i]
         plan = self._mpp_plan(local.date())
         served = self._served(i, plan, local)
         status, waiting, serving, wait = self._queue_now(i, plan, local)
         issued = served + serving + waiting
-        letter = chr(ord("A") + i)
+        letter = _ticket_letters(i)
+        mpp_lat, mpp_lon = self.city.mpp_location or (0.0, 0.0)
         return {
-            "id": f"urn:ngsi-ld:QueueMonitor:MPP-PKU:{spec.slug}",
+            "id": f"urn:ngsi-ld:QueueMonitor:MPP-{self._tag}:{spec.slug}",
             "type": "QueueMonitor",
             "name": {"type": "Property", "value": f"Antrean {spec.office}"},
             "officeName": {"type": "Property", "value": spec.office},
@@ -1297,66 +1152,74 @@ class CitySimulator:
             "averageWaitingTime": {"type": "Property", "value": wait, "unitCode": "MIN"},
             "lastTicketIssued": {"type": "Property", "value": issued},
             "lastTicketIssuedLabel": {"type": "Property", "value": f"{letter}-{issued:03d}"},
-            "areaServed": {"type": "Property", "value": "Mal Pelayanan Publik Kota Pekanbaru"},
-            "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [MPP_LON, MPP_LAT]}},
+            "areaServed": {"type": "Property", "value": self.city.mpp_name},
+            "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [mpp_lon, mpp_lat]}},
             "dateModified": {"type": "Property", "value": {"@type": "DateTime", "@value": iso}},
             "@context": list(QUEUE_CONTEXT),
         }
 
     def _kpi_payload(self, i: int, now: datetime, iso: str) -> Payload:
         """KeyPerformanceIndicator, NGSI-v2 keyValues; the last id segment is the KPI id."""
-        spec = KPIS[i]
+        spec = self.kpis[i]
         local = now.astimezone(self.tz)
-        value, standing, period = self._kpi_value(spec.kpi_id, local)
-        return {
+        value, standing, period = self._kpi_value(spec, local)
+        out: Payload = {
             "id": f"urn:ngsi-ld:KeyPerformanceIndicator:{spec.kpi_id}",
             "type": "KeyPerformanceIndicator",
             "name": spec.name,
             "alternateName": spec.kpi_id,
-            "description": spec.description,
-            "category": list(spec.category),
-            "organization": "Pemerintah Kota Pekanbaru",
-            "provider": spec.provider,
+            "description": spec.description or spec.name,
+            "category": ["quantitative"],
+            "organization": self.city.organization,
+            "provider": spec.provider or self.city.organization,
             "kpiValue": value,
             "currentStanding": standing,
             "calculationPeriod": {"from": period[0].isoformat(), "to": period[1].isoformat()},
             "calculationMethod": "automatic",
-            "calculationFrequency": spec.frequency,
-            "address": {"addressLocality": "Pekanbaru", "addressRegion": "Riau", "addressCountry": "ID"},
+            "calculationFrequency": "daily",
+            "address": {k: v for k, v in self._address("", "").items() if v},
             "dateModified": iso,
         }
+        return out
 
-    def _kpi_value(self, kpi_id: str, local: datetime) -> tuple[float, str, tuple[date, date]]:
-        """The KPI's value now, its standing, and its calculation period."""
+    def _kpi_value(self, spec: city.MessageKpi, local: datetime) -> tuple[float, str, tuple[date, date]]:
+        """A plausible value around the KPI's target: a daily level (most days near the
+        target, some clearly off) and a small wobble through the day."""
         day = local.date()
-        daily = random.Random(f"kpi:{self._token}:{kpi_id}:{day.isoformat()}")
-        if kpi_id == "realisasi_pad":
-            year_start = date(day.year, 1, 1)
-            f = ((day - year_start).days + local.hour / 24) / (366 if day.year % 4 == 0 else 365)
-            value = round(100 * (0.88 * f**1.2 + 0.06 * f**8) * daily.uniform(0.99, 1.01), 2)
-            pace = value / max(100 * f, 1e-6)
-            standing = _standing(pace, (0.95, 0.85, 0.75, 0.6))
-            return value, standing, (year_start, day)
-        if kpi_id == "investasi_izin_usaha":
-            month_start = day.replace(day=1)
-            monthly = random.Random(f"nib:{self._token}:{month_start.isoformat()}").randint(900, 1400)
-            days_in_month = ((month_start + timedelta(days=32)).replace(day=1) - month_start).days
-            f = (day.day - 1 + local.hour / 24) / days_in_month
-            value = float(round(monthly * f))
-            standing = _standing(monthly / 1100, (1.15, 1.0, 0.9, 0.8))
-            return value, standing, (month_start, day)
-        if kpi_id == "indeks_kepuasan_mpp":  # PermenPAN-RB 14/2017 bands: A >= 88.31, B >= 76.61
-            value = round(daily.gauss(85.5, 2.0), 2)
-            standing = "veryGood" if value >= 88.31 else "good" if value >= 76.61 else "fair" if value >= 65 else "veryBad"
-            return min(100.0, value), standing, (day - timedelta(days=30), day)
-        if kpi_id == "partisipasi_pelaporan":
-            value = round(daily.uniform(3.0, 6.0), 2)
-            return value, _standing(value / 5.0, (1.1, 0.95, 0.8, 0.65)), (day - timedelta(days=30), day)
-        # ketepatan_bus_tmp: worse in rush hours and in the rain
-        rush = 7 <= local.hour < 9 or 16 <= local.hour < 19
-        value = 89.0 - (7.0 if rush else 0.0) - min(self._rain_mm_h, 40) / 4 + self._rng.uniform(-1.5, 1.5)
-        value = round(max(40.0, min(100.0, value)), 1)
-        return value, _standing(value / 100, (0.9, 0.8, 0.7, 0.6)), (day, day)
+        daily = random.Random(f"kpi:{self._token}:{spec.kpi_id}:{day.isoformat()}")
+        target = spec.target
+        scale = abs(target) if target else 1.0
+        level = daily.gauss(1.0, 0.07)
+        wobble = 1.0 + 0.01 * math.sin((local.hour * 60 + local.minute) / 1440 * 2 * math.pi)
+        value = target + scale * (level * wobble - 1.0)
+        if spec.unit == "%":
+            value = min(100.0, value)
+        value = round(max(0.0, value), 2)
+        ratio = value / scale if spec.better == "higher" else (scale / value if value else 2.0)
+        if not target:
+            ratio = 1.0 if value <= 0.5 else 0.7
+        return value, _standing(ratio, (1.05, 0.97, 0.85, 0.7)), (day - timedelta(days=30), day)
+
+    def _source_of(self, category: str) -> str:
+        name = self.city.sources.get(category) or ALERT_SOURCES.get(category, "callcenter-112")
+        return f"urn:{self.city.slug}:source:{name}"
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):  # pragma: no cover - depends on the host
+        return WIB
+
+
+def _ticket_letters(i: int) -> str:
+    """A, B, ..., Z, AA, AB, ...: the prefix of agency i's ticket numbers."""
+    out = ""
+    i += 1
+    while i:
+        i, rest = divmod(i - 1, 26)
+        out = chr(ord("A") + rest) + out
+    return out
 
 
 def _standing(ratio: float, bands: tuple[float, float, float, float]) -> str:
@@ -1365,276 +1228,3 @@ def _standing(ratio: float, bands: tuple[float, float, float, float]) -> str:
         if ratio >= cut:
             return name
     return "veryBad"
-
-
-def default_simulator(rng_seed: int | None = None, **kwargs: Any) -> CitySimulator:
-    """A simulator over the Pekanbaru kecamatan shipped in ``assets/`` (needs ``feeds.geo``)."""
-    from feeds.geo import Districts  # lazy: only the demo path needs the geometry
-
-    path = Path(__file__).resolve().parent.parent / "assets" / "pekanbaru_kecamatan.geojson"
-    return CitySimulator(Districts.load(path), rng_seed=rng_seed, **kwargs)
-
-
-# --------------------------------------------------------------------------------------
-# Publishers
-
-
-def _check_rate(rate: float) -> None:
-    """Refuse a useless rate before connecting, with a message the integrator can act on."""
-    if not rate > 0 or math.isinf(rate):
-        raise ValueError(f"rate must be a positive, finite number of messages per second, got {rate!r}")
-
-
-def _encode(payload: Payload) -> str:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-
-
-class _Pacer:
-    """Token bucket: ``take()`` says how many messages may go now, ``wait()`` sleeps until
-    the next one may. The bucket holds at most 0.1 s of messages, so a stall (a broker
-    reconnect) does not turn into a burst afterwards."""
-
-    def __init__(self, rate: float) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be > 0 messages per second")
-        self.rate = rate
-        self.capacity = max(1.0, rate * 0.1)
-        self.tokens = 1.0
-        self.last = time.monotonic()
-
-    def take(self) -> int:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
-        self.last = now
-        n = int(self.tokens)
-        self.tokens -= n
-        return n
-
-    def wait(self, stop_event: threading.Event) -> None:
-        stop_event.wait(max(0.0005, (1.0 - self.tokens) / self.rate))
-
-    def reset(self) -> None:
-        self.tokens, self.last = 1.0, time.monotonic()
-
-
-def _parse_mqtt_url(url: str) -> tuple[str, int, bool, str | None, str | None]:
-    """mqtt://user:pass@host:1883 or mqtts://host:8883 -> (host, port, tls, user, password)."""
-    parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
-        raise ValueError(f"unsupported MQTT URL scheme {parts.scheme!r} in {url!r} (use mqtt:// or mqtts://)")
-    tls = parts.scheme in ("mqtts", "ssl")
-    port = parts.port or (8883 if tls else 1883)
-    user = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password else None
-    return parts.hostname or "localhost", port, tls, user, password
-
-
-def _source(simulator: CitySimulator | None, messages: Iterable[Message] | None, rate: float) -> tuple[list[Message], Iterator[Message]]:
-    """(burst sent first, paced rest): the simulator's initial state then its stream, or
-    the caller's own messages (e.g. ``unique_alerts``) with no initial state."""
-    if messages is not None:
-        return [], iter(messages)
-    sim = simulator if simulator is not None else default_simulator()
-    return sim.initial_state(), sim.stream(rate)
-
-
-def publish_mqtt(
-    url: str,
-    topic_prefix: str,
-    rate: float,
-    duration_s: float | None,
-    qos: int = 1,
-    stop_event: threading.Event | None = None,
-    simulator: CitySimulator | None = None,
-    *,
-    messages: Iterable[Message] | None = None,
-    connect_timeout_s: float = 10.0,
-    drain_timeout_s: float = 10.0,
-    client_id: str | None = None,
-) -> int:
-    """Publish the simulated city to an MQTT broker; returns the number of messages sent.
-
-    ``initial_state`` goes first, then ``rate`` messages/s for ``duration_s`` (None: until
-    ``stop_event``). paho reconnects on its own when the broker drops; meanwhile pacing
-    pauses, and QoS>0 messages already handed to paho are resent after the reconnect, so
-    they count as sent. Before returning, waits up to ``drain_timeout_s`` for the broker
-    to acknowledge what is in flight. ``messages`` replaces the simulator's traffic with
-    the caller's (topic suffix, payload) pairs and stops when they run out.
-    """
-    import paho.mqtt.client as mqtt
-
-    _check_rate(rate)
-    stop = stop_event or threading.Event()
-    host, port, tls, user, password = _parse_mqtt_url(url)
-    prefix = topic_prefix.rstrip("/")
-    connected = threading.Event()
-    lock = threading.Lock()
-    acked = [0]
-
-    def on_connect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
-        if reason.is_failure:
-            log.warning("MQTT connect to %s:%s refused: %s", host, port, reason)
-        else:
-            connected.set()
-
-    def on_disconnect(client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
-        connected.clear()
-        if reason.is_failure:
-            log.warning("MQTT connection to %s:%s lost (%s); reconnecting", host, port, reason)
-
-    def on_publish(client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
-        with lock:
-            acked[0] += 1
-
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                         client_id=client_id or f"citywall-sim-{os.getpid()}-{random.getrandbits(24):06x}")
-    client.on_connect, client.on_disconnect, client.on_publish = on_connect, on_disconnect, on_publish
-    client.max_inflight_messages_set(200)
-    client.max_queued_messages_set(0)
-    client.reconnect_delay_set(min_delay=0.2, max_delay=5)
-    if user:
-        client.username_pw_set(user, password)
-    if tls:
-        client.tls_set()
-    client.connect_async(host, port, keepalive=30)
-    client.loop_start()
-    sent = [0]
-    max_unacked = max(1_000, int(rate * 5))  # bound paho's memory if the broker is slow
-
-    def send_batch(batch: list[Message]) -> int:
-        ok = 0
-        for topic, payload in batch:
-            rc = client.publish(f"{prefix}/{topic}", _encode(payload), qos=qos).rc
-            # QoS>0 while disconnected: paho keeps it and sends it after the reconnect
-            if rc == mqtt.MQTT_ERR_SUCCESS or (qos > 0 and rc == mqtt.MQTT_ERR_NO_CONN):
-                ok += 1
-        sent[0] += ok
-        return ok
-
-    def ready() -> bool:
-        return connected.is_set() and (qos == 0 or sent[0] - acked[0] <= max_unacked)
-
-    try:
-        if not _wait_for(connected, stop, connect_timeout_s):
-            if stop.is_set():
-                return 0
-            raise ConnectionError(f"could not connect to MQTT broker {host}:{port} within {connect_timeout_s:g} s")
-        burst, rest = _source(simulator, messages, rate)
-        send_batch(burst)
-        _paced(rate, duration_s, stop, rest, send_batch, ready)
-        if qos > 0:
-            _drain(lambda: acked[0] >= sent[0], drain_timeout_s)
-            if acked[0] < sent[0]:
-                log.warning("MQTT: %d of %d messages unacknowledged after %g s", sent[0] - acked[0], sent[0], drain_timeout_s)
-        return sent[0]
-    finally:
-        client.disconnect()
-        client.loop_stop()
-
-
-def _wait_for(event: threading.Event, stop: threading.Event, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not event.is_set() and not stop.is_set() and time.monotonic() < deadline:
-        event.wait(0.05)
-    return event.is_set()
-
-
-def _drain(done: Callable[[], bool], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not done() and time.monotonic() < deadline:
-        time.sleep(0.02)
-
-
-def _paced(
-    rate: float,
-    duration_s: float | None,
-    stop: threading.Event,
-    source: Iterator[Message],
-    send_batch: Callable[[list[Message]], int],
-    ready: Callable[[], bool] = lambda: True,
-) -> None:
-    """The loop both publishers share: take tokens, send that many, sleep until the next
-    token. Pauses while ``ready()`` is false (broker away or too far behind) and after a
-    slow send (a reconnect inside ``send_batch``), then resumes the pace without a burst.
-    Stops at the end of ``duration_s``, on ``stop``, or when the source runs dry."""
-    pacer = _Pacer(rate)
-    end = None if duration_s is None else time.monotonic() + duration_s
-    while not stop.is_set() and (end is None or time.monotonic() < end):
-        if not ready():
-            stop.wait(0.05)
-            pacer.reset()
-            continue
-        n = pacer.take()
-        if n == 0:
-            pacer.wait(stop)
-            continue
-        batch = list(islice(source, n))
-        before = time.monotonic()
-        if batch:
-            send_batch(batch)
-        if len(batch) < n:
-            return
-        if time.monotonic() - before > 1.0:
-            pacer.reset()
-
-
-def publish_redis(
-    url: str,
-    stream: str,
-    field: str,
-    rate: float,
-    duration_s: float | None,
-    stop_event: threading.Event | None = None,
-    maxlen: int = 100_000,
-    simulator: CitySimulator | None = None,
-    *,
-    messages: Iterable[Message] | None = None,
-) -> int:
-    """XADD the simulated city into a Redis stream (one JSON payload in ``field``); returns
-    the number of entries added.
-
-    Entries go in pipelined batches with ``MAXLEN ~ maxlen`` so the stream stays bounded
-    cheaply. On a connection error the batch is retried after a backoff, so a Redis
-    restart means a pause and possibly a duplicate (the store's upsert absorbs it), not a loss.
-    """
-    import redis
-
-    _check_rate(rate)
-    stop = stop_event or threading.Event()
-    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-    sent = [0]
-
-    def send_batch(batch: list[Message]) -> int:
-        n = _xadd_batch(client, stream, field, maxlen, batch, stop)
-        sent[0] += n
-        return n
-
-    try:
-        burst, rest = _source(simulator, messages, rate)
-        send_batch(burst)
-        _paced(rate, duration_s, stop, rest, send_batch)
-        return sent[0]
-    finally:
-        client.close()
-
-
-def _xadd_batch(client: Any, stream: str, field: str, maxlen: int, batch: list[Message], stop: threading.Event) -> int:
-    """One pipelined round trip; retried with backoff while Redis is unreachable."""
-    import redis
-
-    if not batch:
-        return 0
-    delay = 0.2
-    while True:
-        try:
-            pipe = client.pipeline(transaction=False)
-            for _topic, payload in batch:
-                pipe.xadd(stream, {field: _encode(payload)}, maxlen=maxlen, approximate=True)
-            pipe.execute()
-            return len(batch)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            if stop.is_set():
-                return 0
-            log.warning("Redis XADD to %s failed (%s); retrying in %.1f s", stream, exc, delay)
-            stop.wait(delay)
-            delay = min(5.0, delay * 2)

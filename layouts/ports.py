@@ -51,6 +51,15 @@ class Span:
 
 
 @dataclass(frozen=True)
+class PillarInfo:
+    """A smart-city pillar as the city names it; ``icon`` is one of the tablet's icon names."""
+
+    id: str
+    name: str
+    icon: str = "grid"
+
+
+@dataclass(frozen=True)
 class ViewSettings:
     city_name: str
     language: str
@@ -66,6 +75,11 @@ class ViewSettings:
     reload_at: str | None = "03:00"
     map_center: tuple[float, float] = (0.0, 0.0)
     districts_geojson: dict[str, Any] | None = None
+    pillars: tuple[PillarInfo, ...] = ()
+
+    def pillar(self, pillar_id: str) -> PillarInfo:
+        found = next((p for p in self.pillars if p.id == pillar_id), None)
+        return found or PillarInfo(pillar_id, pillar_id)
 
     def span_at(self, screen: int) -> Span | None:
         return next((s for s in self.spans if screen in s.screens), None)

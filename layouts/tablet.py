@@ -1,9 +1,9 @@
-"""The mayor's tablet: today's headlines, then the six pillars, each opening to its KPIs.
+"""The mayor's tablet: today's headlines, then the city's pillars, each opening to its KPIs.
 
 Why it is built the way it is:
 
-- The skeleton is static. The four headline tiles, the six pillar cards and the six KPI
-  sections exist from the first render; callbacks fill them and later send only the parts
+- The skeleton is static. The four headline tiles, one card and one KPI section per pillar
+  of the city's config (3 to 8, its own ids, names and icons) exist from the first render; callbacks fill them and later send only the parts
   whose content changed (a digest per part, as the wall panels do). Nothing is remounted
   when the city moves, so an open pillar stays open and nothing jumps under a finger.
 - Trends are small SVG images drawn here, not plotly graphs. Without plotly.js the page is a
@@ -37,7 +37,8 @@ from layouts.frame import SEVERITY_SHAPES, STAGE_SHAPES, STANDING_SHAPES, frame_
 from layouts.i18n import number, t, when
 from layouts.ports import CityReader, ViewSettings
 
-PILLARS = ("governance", "people", "economy", "environment", "living", "mobility")
+#: The icons the tablet can draw (CSS masks in ``assets/tablet.css``); ``grid`` is the default.
+ICONS = ("building", "people", "chart", "leaf", "home", "bus", "megaphone", "shield", "heart", "grid")
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
 #: The families whose newest update is "the data's time" of the tablet.
 FAMILIES = "incidents+drainage+waste+mpp+kpis"
@@ -69,7 +70,7 @@ WORDS: dict[str, dict[str, str]] = {
         "h_waste": "Laporan sampah",
         "resolved": "selesai",
         "still_open": "{n} masih terbuka",
-        "pillars": "Enam pilar kota cerdas",
+        "pillars": "{n} pilar kota cerdas",
         "tap_hint": "Ketuk pilar untuk melihat KPI-nya",
         "on_target": "{n} dari {m} KPI sesuai target",
         "no_kpis": "Belum ada KPI",
@@ -116,7 +117,7 @@ WORDS: dict[str, dict[str, str]] = {
         "h_waste": "Waste reports",
         "resolved": "resolved",
         "still_open": "{n} still open",
-        "pillars": "The six smart-city pillars",
+        "pillars": "The {n} smart-city pillars",
         "tap_hint": "Tap a pillar to see its KPIs",
         "on_target": "{n} of {m} KPIs on target",
         "no_kpis": "No KPIs yet",
@@ -228,7 +229,27 @@ def series_view(points: list[Any], span_s: int, buckets: int, now: float) -> dic
     }
 
 
-def pillars_view(picture: dict[str, Any] | None) -> dict[str, Any]:
+def pillars_heading(count: int, language: str) -> str:
+    """"Enam pilar kota cerdas" for Pekanbaru, "Lima pilar ..." for a city with five."""
+    words = NUMBER_WORDS.get(language, {})
+    text = w("pillars", language).format(n=words.get(count, str(count)))
+    return text[:1].upper() + text[1:]
+
+
+NUMBER_WORDS: dict[str, dict[int, str]] = {
+    "id": {3: "tiga", 4: "empat", 5: "lima", 6: "enam", 7: "tujuh", 8: "delapan"},
+    "en": {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"},
+}
+
+
+def pillar_ids(settings: ViewSettings | None, picture: dict[str, Any] | None = None) -> list[str]:
+    """The city's pillars in its config's order; without settings, the picture's order."""
+    if settings is not None and settings.pillars:
+        return [p.id for p in settings.pillars]
+    return list(part(part(picture, "kpis"), "pillars"))
+
+
+def pillars_view(picture: dict[str, Any] | None, settings: ViewSettings | None = None) -> dict[str, Any]:
     """Per pillar: standing, its KPIs and their three trend spans, in the tablet's order."""
     pillars = part(part(picture, "kpis"), "pillars")
     # windows move by the minute (KPIs are sampled once a minute), so a picture a second
@@ -238,7 +259,7 @@ def pillars_view(picture: dict[str, Any] | None) -> dict[str, Any]:
     # feed has delivered, that is not news, so nothing is claimed good or bad yet
     known = any(seen(picture, f) for f in FAMILIES.split("+"))
     out: dict[str, Any] = {}
-    for p in PILLARS:
+    for p in pillar_ids(settings, picture):
         block = pillars.get(p) or {}
         kpis = []
         for k in block.get("kpis") or []:
@@ -469,14 +490,16 @@ def card_body(p: dict[str, Any], language: str) -> list[Any]:
             html.Div(dots, className="tb-dots", **{"aria-hidden": "true"})]
 
 
-def pillar_title(pillar: str, language: str) -> list[Any]:
-    return [html.Span(className="tb-icon", **{"data-icon": pillar, "aria-hidden": "true"}),
-            html.Span(t(pillar, language), className="tb-card-name")]
+def pillar_title(pillar: str, settings: ViewSettings) -> list[Any]:
+    info = settings.pillar(pillar)
+    icon = info.icon if info.icon in ICONS else "grid"
+    return [html.Span(className="tb-icon", **{"data-icon": icon, "aria-hidden": "true"}),
+            html.Span(info.name, className="tb-card-name")]
 
 
 def detail_body(p: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
-    head = html.Div([html.H3(pillar_title(p["id"], language), className="tb-detail-title"),
+    head = html.Div([html.H3(pillar_title(p["id"], settings), className="tb-detail-title"),
                      html.Div(standing_badge(p["standing"], language), id={"role": "tb-detail-standing", "pillar": p["id"]},
                               className="tb-detail-standing")], className="tb-detail-head")
     if not p["kpis"]:
@@ -543,7 +566,8 @@ def page(settings: ViewSettings, open_pillar: str = "") -> html.Div:
     """The static skeleton; the first callback fills it with the city's current picture."""
     language = settings.language
     empty_heads = headlines_view(EMPTY)
-    open_pillar = open_pillar if open_pillar in PILLARS else ""
+    ids = pillar_ids(settings)
+    open_pillar = open_pillar if open_pillar in ids else ""
     cards = [
         html.Button(
             id={"role": "tb-card", "pillar": p},
@@ -553,12 +577,12 @@ def page(settings: ViewSettings, open_pillar: str = "") -> html.Div:
             style={"order": str((i + 1) * 10)},
             **{"data-pillar": p, "data-standing": "unknown", "aria-expanded": "true" if p == open_pillar else "false",
                "aria-controls": "tb-detail"},
-            children=[html.Div([*pillar_title(p, language),
+            children=[html.Div([*pillar_title(p, settings),
                                 html.Span("›", className="tb-chevron", **{"aria-hidden": "true"})], className="tb-card-top"),
                       html.Div(id={"role": "tb-card-body", "pillar": p}, className="tb-card-body",
                                children=[standing_badge("unknown", language)])],
         )
-        for i, p in enumerate(PILLARS)
+        for i, p in enumerate(ids)
     ]
     detail = html.Section(id="tb-detail", className="tb-detail", **{"aria-live": "polite"}, children=[
         html.Div(className="tb-detail-bar", children=[
@@ -577,13 +601,14 @@ def page(settings: ViewSettings, open_pillar: str = "") -> html.Div:
             html.Button(["✕ ", w("close", language)], id="tb-close", type="button", n_clicks=0,
                         className="btn btn-outline-secondary tb-close"),
         ]),
-        *[html.Div(id={"role": "tb-body", "pillar": p}, className="tb-detail-body", **{"data-pillar-detail": p})
-          for p in PILLARS],
+        *[html.Div(id={"role": "tb-body", "pillar": p}, className="tb-detail-body",
+                   **{"data-pillar-detail": p, "data-pillar-index": str(i)})
+          for i, p in enumerate(ids)],
     ])
     return html.Div(
         id=ROOT_ID,
         className="tb-root",
-        **{"data-open": open_pillar, "data-range": "day", "data-panel": "tablet", "data-updated-at": "",
+        **{"data-open": open_pillar, "data-open-index": str(ids.index(open_pillar)) if open_pillar else "", "data-range": "day", "data-panel": "tablet", "data-updated-at": "",
            "data-stale": "true", "data-family": FAMILIES},
         children=[
             dcc.Store(id="tb-sig", data=None),
@@ -606,19 +631,20 @@ def page(settings: ViewSettings, open_pillar: str = "") -> html.Div:
             ]),
             html.Div(headline_tiles(empty_heads, language), id="tb-headlines", className="tb-headlines"),
             html.Div(className="tb-section-head", children=[
-                html.H2(w("pillars", language), className="tb-h2"),
+                html.H2(pillars_heading(len(ids), language), className="tb-h2"),
                 html.Span(w("tap_hint", language), className="tb-hint"),
             ]),
-            html.Div([*cards, detail], className="tb-pillars"),
+            html.Div([*cards, detail], className="tb-pillars", **{"data-count": str(len(ids))}),
         ],
     )
 
 
 def print_view(picture: dict[str, Any], settings: ViewSettings, printed_at: float) -> html.Div:
-    """The KPI view on paper: headlines, the six cards, then every pillar open with all three spans."""
+    """The KPI view on paper: headlines, the pillar cards, then every pillar open with all three spans."""
     language = settings.language
     heads = headlines_view(picture)
-    pillars = pillars_view(picture)
+    pillars = pillars_view(picture, settings)
+    ids = list(pillars)
     printed = datetime.fromtimestamp(printed_at, timezone.utc).isoformat()
     return html.Div(className="tb-root tb-print", **{"data-range": "all"}, children=[
         html.Header(className="tb-header", children=[
@@ -633,13 +659,13 @@ def print_view(picture: dict[str, Any], settings: ViewSettings, printed_at: floa
             ]),
         ]),
         html.Div(headline_tiles(heads, language), className="tb-headlines"),
-        html.H2(w("pillars", language), className="tb-h2"),
-        html.Div([html.Div([html.Div(pillar_title(p, language), className="tb-card-top"),
+        html.H2(pillars_heading(len(ids), language), className="tb-h2"),
+        html.Div([html.Div([html.Div(pillar_title(p, settings), className="tb-card-top"),
                             html.Div(card_body(pillars[p], language), className="tb-card-body")],
                            className="tb-card", **{"data-pillar": p, "data-standing": pillars[p]["standing"]})
-                  for p in PILLARS], className="tb-pillars"),
+                  for p in ids], className="tb-pillars", **{"data-count": str(len(ids))}),
         *[html.Section(detail_body(pillars[p], settings), className="tb-detail-body", **{"data-pillar-detail": p})
-          for p in PILLARS],
+          for p in ids],
     ])
 
 
@@ -656,14 +682,16 @@ function (clicks, closeClicks, range, open) {
         var id = JSON.parse(p.slice(0, -9));
         next = next === id.pillar ? "" : id.pillar;
     });
-    var expanded = (c.outputs_list[2] || []).map(function (o) { return o.id.pillar === next ? "true" : "false"; });
+    var cards = c.outputs_list[2] || [];
+    var expanded = cards.map(function (o) { return o.id.pillar === next ? "true" : "false"; });
+    var index = expanded.indexOf("true");
     if (next && next !== open) {
         window.setTimeout(function () {
             var el = document.getElementById("tb-detail");
             if (el && el.scrollIntoView) el.scrollIntoView({block: "nearest", behavior: "smooth"});
         }, 60);
     }
-    return [next, range || "day", expanded];
+    return [next, range || "day", expanded, index < 0 ? "" : String(index)];
 }
 """
 
@@ -691,7 +719,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         picture = reader.picture()
         cached = memo.get("views")
         if cached is None or cached[0] != picture.get("version"):
-            cached = memo["views"] = (picture.get("version"), headlines_view(picture), pillars_view(picture))
+            cached = memo["views"] = (picture.get("version"), headlines_view(picture), pillars_view(picture, settings))
         return cached[1], cached[2]
 
     def differ(known: dict[str, str] | None) -> tuple[dict[str, str], Any]:
@@ -725,13 +753,13 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         State("tb-sig", "data"),
     )
     def _summary(_: int | None, known: dict[str, str] | None) -> tuple[Any, ...]:
-        """The headlines and the six cards: small, so they answer first and the page is useful."""
+        """The headlines and the pillar cards: small, so they answer first and the page is useful."""
         heads, pillars = views()
         sig, changed = differ(known)
         head_out = headline_tiles(heads, language) if changed("head", [heads[x] for x in ("incidents", "flood", "mpp", "waste")]) else no_update
         asof_out = as_of_text(heads["as_of"], settings) if changed("asof", heads["as_of"]) else no_update
         cards: dict[str, Any] = {}
-        for pillar in PILLARS:
+        for pillar in pillar_ids(settings):
             p = pillars.get(pillar) or {"id": pillar, "standing": "unknown", "kpis": []}
             cards[pillar] = p if changed(f"card:{pillar}", [p["standing"], [[k["id"], k["standing"]] for k in p["kpis"]]]) else None
         if sig == known:
@@ -758,7 +786,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         A pillar's section is built once (again only if its list of KPIs changes). After that
         a new standing replaces the pillar's badge, a new value replaces that KPI's text, and
         a new trend point replaces the image source and the labels of that span, in place.
-        All six arrive with the page (in their own request, after the cards), so opening a
+        All arrive with the page (in their own request, after the cards), so opening a
         pillar needs no server.
         """
         _, pillars = views()
@@ -767,7 +795,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         standings: dict[str, Any] = {}
         facts: dict[str, Any] = {}
         spans: dict[tuple[str, str], Any] = {}
-        for pillar in PILLARS:
+        for pillar in pillar_ids(settings):
             p = pillars.get(pillar) or {"id": pillar, "standing": "unknown", "kpis": []}
             shape = [[k["id"], k["name"], k["unit"], k["target"], k["better"]] for k in p["kpis"]]
             rebuilt = changed(f"body:{pillar}", shape)
@@ -798,6 +826,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         Output(ROOT_ID, "data-open"),
         Output(ROOT_ID, "data-range"),
         Output({"role": "tb-card", "pillar": ALL}, "aria-expanded"),
+        Output(ROOT_ID, "data-open-index"),
         Input({"role": "tb-card", "pillar": ALL}, "n_clicks"),
         Input("tb-close", "n_clicks"),
         Input("tb-range", "value"),

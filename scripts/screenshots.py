@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Regenerate the documentation screenshots of the wall: ``python scripts/screenshots.py``.
 
+``--config examples/pariaman/config.yaml`` photographs another city instead: its whole wall,
+each of its screens and its tablet, into files named after its slug (``pariaman-wall.png``).
+
 Runs the app in-process exactly as the browser tests do (``tests/test_wall_browser.py``):
 a memory store filled by the simulator through the real normalizer and ``CityState``,
 replayed over the last hours (with an afternoon downpour, so the flood alert shows), kept
@@ -41,12 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--no-rain", action="store_true", help="a dry afternoon: no flood alert")
+    parser.add_argument("--config", type=Path, default=None, help="another city's config (default: the shipped one)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
     from playwright.sync_api import sync_playwright
 
-    config = load_config(environ={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"})  # shots need no login
+    config = load_config(args.config, environ={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"})  # shots need no login
+    other = args.config is not None
+    prefix = f"{config.city.slug}-" if other else ""
     started = time.monotonic()
     # from before the MPP opens, so its hourly curve starts at 08:00
     city = City(config).replay(hours=8.5, downpour_h=None if args.no_rain else 1.5).start()
@@ -57,20 +63,34 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with serve(config, city.store) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=_chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
-            shots = [("wall-preview.png", f"/wall?scale={scale}", "the whole wall at quarter scale", (width, height))]
-            shots += [(name, path, what, (wall.screen_width_px, wall.screen_height_px)) for name, path, what in SHOTS]
+            shots = [(f"{prefix}wall-preview.png", f"/wall?scale={scale}", "the whole wall at quarter scale", (width, height))]
+            own = [(f"screen-{n:02d}.png", f"/screen/{n}", f"screen {n}") for n in range(1, wall.screen_count + 1)]
+            shots += [(prefix + name, path, what, (wall.screen_width_px, wall.screen_height_px))
+                      for name, path, what in (own if other else SHOTS)]
             for name, path, what, (w, h) in shots:
                 page = browser.new_page(viewport={"width": w, "height": h})
                 outside: list[str] = []
                 page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((base, "data:", "blob:")) else None)
                 page.goto(base + path, wait_until="domcontentloaded")
-                page.wait_for_function(READY_JS, timeout=20_000, polling=100)
+                page.wait_for_function(READY_JS, timeout=120_000, polling=100)
                 page.wait_for_timeout(1_200)  # plotly's first paint and the fit pass
                 page.screenshot(path=str(args.out / name))
                 page.close()
                 if outside:
                     raise SystemExit(f"{path} asked the internet for {outside[:3]}")
                 print(f"{args.out / name}  ({w}x{h}) {what}")
+            if other:
+                import shutil
+                import tempfile
+
+                from scripts.tablet_metrics import shots as tablet_shots
+
+                with tempfile.TemporaryDirectory() as tmp:  # the shipped city's tablet shots keep their names
+                    taken = tablet_shots(browser, base, Path(tmp))
+                    for path in taken:
+                        renamed = args.out / (prefix + path.name)
+                        shutil.move(path, renamed)
+                        print(f"{renamed}  tablet")
             browser.close()
     finally:
         city.stop()

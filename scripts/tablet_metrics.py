@@ -120,15 +120,17 @@ def shots(browser: Any, url: str, out: Path) -> list[Path]:
     """Portrait with a pillar open under its row, landscape at a glance: what the mayor sees first."""
     out.mkdir(parents=True, exist_ok=True)
     taken = []
-    for name, size, pillar in (("tablet-portrait.png", (820, 1180), "economy"),
+    for name, size, pillar in (("tablet-portrait.png", (820, 1180), 2),  # the third pillar, opened
                                ("tablet-landscape.png", (1180, 820), None)):
         context = browser.new_context(viewport={"width": size[0], "height": size[1]}, device_scale_factor=1)
         page = context.new_page()
         page.goto(f"{url}/tablet")
-        page.wait_for_function(READY_JS, timeout=30_000)
-        if pillar:
-            page.click(f"[data-pillar={pillar}]")
-            page.locator(f"[data-pillar-detail={pillar}]").wait_for(state="visible")
+        page.wait_for_function(READY_JS, timeout=120_000)
+        if pillar is not None:
+            card = page.locator(".tb-card[data-pillar]").nth(pillar)
+            pillar_id = card.get_attribute("data-pillar")
+            card.click()
+            page.locator(f"[data-pillar-detail={pillar_id}]").wait_for(state="visible")
         page.wait_for_timeout(1_200)   # ages tick, the scroll to the open pillar settles
         page.evaluate("window.scrollTo(0, 0)")   # the docs show the page from its top
         page.wait_for_timeout(200)

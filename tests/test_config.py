@@ -15,7 +15,11 @@ BASE = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
 
 
 def write(tmp_path: Path, edit) -> Path:
+    """The shipped config, edited, written elsewhere: its relative paths made absolute so
+    they still point at the shipped files."""
     tree = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    tree["city"]["districts_geojson"] = str(DEFAULT_CONFIG.parent / tree["city"]["districts_geojson"])
+    tree["simulation"] = str(DEFAULT_CONFIG.parent / tree["simulation"])
     edit(tree)
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
@@ -40,7 +44,10 @@ def test_shipped_config_is_valid() -> None:
     assert set(config.mpp.busy_weekdays) == {"monday", "friday"}
     covered = set(config.screens) | {s for span in config.spans for s in config.span_screens(span)}
     assert covered == set(range(1, 25)), "every one of the 24 screens shows something"
-    assert set(config.pillars) == {"governance", "people", "economy", "environment", "living", "mobility"}
+    assert [p.id for p in config.pillars] == ["governance", "people", "economy", "environment", "living", "mobility"]
+    assert config.mpp.agency_count == 26 and config.mpp.services == 175
+    assert config.districts_path() == DEFAULT_CONFIG.parent / "assets" / "pekanbaru_kecamatan.geojson"
+    assert len(config.simulation.stations) == 12 and len(config.simulation.waste_sites) == 40
 
 
 @pytest.mark.parametrize(
@@ -62,14 +69,62 @@ def test_shipped_config_is_valid() -> None:
         (lambda c: c["feeds"]["mqtt"].update(url="http://broker"), "feeds.mqtt.url: must start with mqtt:// or mqtts://"),
         (lambda c: c["store"].update(url="postgres://x"), "store.url: must be memory:// or redis://host:port/db"),
         (lambda c: c["thresholds"].update(drainage={"waspada": 2, "siaga": 1, "awas": 3}), "thresholds.drainage: levels must rise"),
-        (lambda c: c["pillars"]["governance"][0].update(id="made_up_kpi"), "pillars.governance.0: no derived KPI named 'made_up_kpi'"),
-        (lambda c: c["pillars"].update(happiness=[]), "pillars.happiness: not a known name ('governance'"),
+        (lambda c: c["pillars"][0]["kpis"][0].update(id="made_up_kpi"), "pillars.0.kpis.0: no derived KPI named 'made_up_kpi'"),
+        (lambda c: c["pillars"][1].update(id="governance"), "pillars.1.id: the same id as pillars.0"),
+        (lambda c: c.update(complaints=c["complaints"] * 2), "complaints.1.id: the same id as complaints.0"),
+        (lambda c: c["pillars"][2].update(icon="unicorn"), "pillars.2.icon: Input should be 'building'"),
+        (lambda c: c.update(pillars=c["pillars"][:2]), "pillars: List should have at least 3 items"),
+        (lambda c: c.update(pillars=c["pillars"] * 2), "pillars: List should have at most 8 items"),
+        (lambda c: c["city"].update(districts_geojson="nowhere.geojson"), "city.districts_geojson: file not found"),
+        (lambda c: c["complaints"][0].update(topics=[]), "complaints.0: a complaint channel needs topics or streams"),
+        (lambda c: c["complaints"][0]["categories"].update(Lainnya="parks"), "complaints.0.categories.Lainnya: Input should be 'drainage'"),
         (lambda c: c["wall"].update(reload_at="25:99"), "wall.reload_at:"),
     ],
 )
 def test_broken_config_names_key_and_reason(tmp_path: Path, edit, expected: str) -> None:
     message = error_of(write(tmp_path, edit))
     assert expected in message
+
+
+def test_relative_paths_resolve_next_to_the_config(tmp_path: Path) -> None:
+    """A bare file name is looked up beside the config file, not in the shipped assets."""
+    tree = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    tree["city"]["districts_geojson"] = "kecamatan.geojson"
+    tree["simulation"] = "sim.yaml"
+    (tmp_path / "sim.yaml").write_text((DEFAULT_CONFIG.parent / "pekanbaru-simulation.yaml").read_text(encoding="utf-8"),
+                                       encoding="utf-8")
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
+    assert "city.districts_geojson: file not found" in error_of(path)
+    (tmp_path / "kecamatan.geojson").write_bytes((DEFAULT_CONFIG.parent / "assets" / "pekanbaru_kecamatan.geojson").read_bytes())
+    config = load_config(path, environ={})
+    assert config.districts_path() == tmp_path / "kecamatan.geojson"
+    assert config.simulation.organization == "Pemerintah Kota Pekanbaru"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "city.districts_geojson: file is not valid JSON"),
+        ('{"type": "FeatureCollection", "features": []}', "city.districts_geojson: no Polygon or MultiPolygon feature"),
+        ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"nama": "A"}, '
+         '"geometry": {"type": "Point", "coordinates": [100, 0]}}]}', "city.districts_geojson: no Polygon or MultiPolygon"),
+        ("[1, 2]", "city.districts_geojson: not a GeoJSON FeatureCollection"),
+    ],
+    ids=["not-json", "no-features", "points-only", "not-a-collection"],
+)
+def test_unusable_geojson_is_a_config_error(tmp_path: Path, content: str, expected: str) -> None:
+    (tmp_path / "bad.geojson").write_text(content, encoding="utf-8")
+    message = error_of(write(tmp_path, lambda c: c["city"].update(districts_geojson=str(tmp_path / "bad.geojson"))))
+    assert expected in message
+
+
+def test_a_place_the_districts_lack_is_named(tmp_path: Path) -> None:
+    def edit(c):
+        c["simulation"] = {"stations": [{"code": "X-1", "name": "Pos", "district": "Atlantis", "lat": 0.5, "lon": 101.4}]}
+    message = error_of(write(tmp_path, edit))
+    assert "simulation.stations.0.district: no district of that name" in message
+    assert "Atlantis" not in message.split(": ", 2)[-1]
 
 
 def test_not_yaml(tmp_path: Path) -> None:
@@ -134,3 +189,13 @@ def test_start_up_stops_on_broken_config(tmp_path: Path, command: str) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().endswith("wall.colums: unknown key")
     assert done.stdout == ""
+
+
+def test_every_pillar_icon_is_drawn_by_the_tablet() -> None:
+    """The config accepts exactly the icons the tablet has a glyph for."""
+    from dashboard.city_config import PILLAR_ICONS
+    from layouts import tablet
+
+    assert set(PILLAR_ICONS) == set(tablet.ICONS)
+    css = (DEFAULT_CONFIG.parent / "assets" / "tablet.css").read_text(encoding="utf-8")
+    assert [i for i in PILLAR_ICONS if f'.tb-icon[data-icon="{i}"]' not in css] == []

@@ -74,7 +74,7 @@ class StandInNormalizer:
     """Just enough of ``feeds.normalize.Normalizer`` for transport tests: NGSI-v2
     keyValues ``KeyPerformanceIndicator`` only."""
 
-    def decode(self, payload: bytes | str) -> Event:
+    def decode(self, payload: bytes | str, origin: str = "") -> Event:
         try:
             doc = json.loads(payload)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -238,6 +238,7 @@ def test_snapshot_shape_and_status_passed_to_sink() -> None:
         "duplicates": 0,
         "rejected": {},
         "store_errors": 0,
+        "outside_districts": 0,
         "reconnects": 0,
     }
     stats.connected()
@@ -283,10 +284,10 @@ def test_counting_is_thread_safe() -> None:
 
 def test_pipeline_accepts_rejects_and_survives_decoder_bugs() -> None:
     class Buggy(StandInNormalizer):
-        def decode(self, payload: bytes | str) -> Event:
+        def decode(self, payload: bytes | str, origin: str = "") -> Event:
             if payload == b"boom":
                 raise KeyError("oops")
-            return super().decode(payload)
+            return super().decode(payload, origin)
 
     sink = RecordingSink()
     stats = FeedStats("mqtt")

@@ -309,7 +309,7 @@ CRASHING_INGEST = textwrap.dedent(
     from feeds.mqtt import MqttAdapter
     from tests.test_feed_health import RecordingSink, make_normalizer
 
-    adapter = MqttAdapter(MqttFeed(url=sys.argv[1], client_id="doomed-ingest"), make_normalizer(), RecordingSink())
+    adapter = MqttAdapter(MqttFeed(url=sys.argv[1], client_id="doomed-ingest", topics=["city/#"]), make_normalizer(), RecordingSink())
     adapter.start()
     assert adapter.wait_connected(10)
     print("ready", flush=True)

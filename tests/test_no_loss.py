@@ -28,8 +28,9 @@ import pytest
 import redis
 import yaml
 
+from dashboard.config import load_config
+from dashboard.simulation import simulator_for
 from dashboard.store.redis_store import RedisStore
-from feeds.simulator import default_simulator
 from tests.services import CITYWALL_CMD, REPO_ROOT, CitywallProcess, Mosquitto
 
 pytestmark = pytest.mark.integration
@@ -66,6 +67,9 @@ def wait_until(check: Callable[[], T], timeout: float, what: str, interval: floa
 def write_config(directory: Path, changes: dict[str, Any], name: str = "config.yaml") -> Path:
     """A copy of the repo's config.yaml with dotted-key ``changes`` (``feeds.redis.consumer``)."""
     raw = yaml.safe_load((REPO_ROOT / "config.yaml").read_text(encoding="utf-8"))
+    # the copy lives elsewhere: its relative paths must still name the shipped files
+    raw["city"]["districts_geojson"] = str(REPO_ROOT / raw["city"]["districts_geojson"])
+    raw["simulation"] = str(REPO_ROOT / raw["simulation"])
     for dotted, value in changes.items():
         node = raw
         *parents, last = dotted.split(".")
@@ -167,7 +171,7 @@ def await_subscription(broker: Mosquitto, store: RedisStore, proc: CitywallProce
     confirmed the subscription, so a burst published right then could miss a first session;
     the canary (re-sent every 2 s) closes that window. Returns the canary's id."""
     wait_until(lambda: feed(store, feed_name).get("connected"), timeout, "ingest feed connected", interval=0.1, proc=proc)
-    alert = next(default_simulator(rng_seed=1).unique_alerts(1, prefix=f"CANARY{uuid.uuid4().hex[:6]}"))
+    alert = next(simulator_for(load_config(), rng_seed=1).unique_alerts(1, prefix=f"CANARY{uuid.uuid4().hex[:6]}"))
     payload = json.dumps(alert).encode()
     deadline = time.monotonic() + timeout
     while alert["id"] not in store.entities("incident"):
@@ -181,7 +185,7 @@ def await_subscription(broker: Mosquitto, store: RedisStore, proc: CitywallProce
 
 
 def make_alerts(n: int, prefix: str) -> list[dict[str, Any]]:
-    return list(default_simulator(rng_seed=42).unique_alerts(n, prefix=prefix))
+    return list(simulator_for(load_config(), rng_seed=42).unique_alerts(n, prefix=prefix))
 
 
 def check_all_present_once(store: RedisStore, alerts: list[dict[str, Any]], extra_ids: set[str]) -> None:

@@ -19,7 +19,7 @@ from dash import Patch, html
 from layouts import panels
 from layouts.frame import frame, signature
 from layouts.panels import clock, drainage, feed_health, incident_queue, incidents_map, kpis, mpp, ticker, waste
-from layouts.ports import Span, ViewSettings, WallGeometry
+from layouts.ports import PillarInfo, Span, ViewSettings, WallGeometry
 from layouts.screens import grid_style, screen_body, screen_content, span_size
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -34,7 +34,12 @@ def settings(language: str = "id") -> ViewSettings:
         screens={1: ("clock", "kpis"), 4: ("incident_queue",)},
         spans=(Span("incidents_map", (2, 3, 8, 9), 2, 9),),
         districts_geojson=geojson,
+        pillars=tuple(PillarInfo(i, names[0 if language == "id" else 1], icon) for i, names, icon in PILLARS),
     )
+
+
+PILLARS = (("governance", ("Tata Kelola", "Governance"), "building"), ("people", ("Masyarakat", "People"), "people"),
+           ("mobility", ("Mobilitas", "Mobility"), "bus"))
 
 
 def incident(i: int, severity: str, kecamatan: str, status: str = "new", lat: float = 0.52, lon: float = 101.44) -> dict[str, Any]:
@@ -87,6 +92,8 @@ def sample_picture() -> dict[str, Any]:
             "agencies": [{"id": "a1", "agency": "Disdukcapil", "waiting": 31, "serving": 4, "served_today": 180, "avg_wait_min": 22.0, "open": True},
                          {"id": "a2", "agency": "Bank BNI", "waiting": 3, "serving": 1, "served_today": 40, "avg_wait_min": 5.0, "open": True}],
             "served_today": 412,
+            "agencies_total": 26,
+            "services": 175,
             "waiting": 34,
             "serving": 5,
             "avg_wait_min": 20.2,
@@ -230,6 +237,7 @@ def test_mpp_headline_queue_and_hourly_patch() -> None:
     s = settings()
     text = joined(mpp.render(mpp.view(sample_picture(), s), s))
     assert "412" in text and " / 700" in text and "58,9%" in text
+    assert "26 instansi, 175 layanan" in text  # the MPP's size from the config
     assert text.index("Disdukcapil") < text.index("Bank BNI")  # longest queue first
     patch = mpp.chart_patch(mpp.chart_view(sample_picture(), s), s)
     assert isinstance(patch, Patch)
@@ -237,6 +245,20 @@ def test_mpp_headline_queue_and_hourly_patch() -> None:
     y = next(op["params"]["value"] for op in ops if op["location"] == ["data", 0, "y"])
     assert len(y) == mpp.HOURS and y[8] == 58 and y[14] == 64  # a fixed 24 bars: the series cannot grow
     assert all(op["location"][0] in ("data", "layout") for op in ops)
+
+
+def test_kpis_pillars_by_their_configured_names() -> None:
+    """Another city's pillars show under its own names, in its order; no built-in name appears."""
+    own = ViewSettings(**{**settings().__dict__, "pillars": (PillarInfo("branding", "Smart Branding", "megaphone"),
+                                                             PillarInfo("government", "Smart Government", "building"))})
+    picture = sample_picture()
+    picture["kpis"]["pillars"] = {
+        "government": {"standing": "good", "kpis": [{"id": "a", "name": "A", "value": 1, "target": 1, "standing": "good"}]},
+        "branding": {"standing": "bad", "kpis": [{"id": "b", "name": "B", "value": 0, "target": 1, "standing": "bad"}]},
+    }
+    text = joined(kpis.render(kpis.view(picture, own), own))
+    assert text.index("Smart Branding") < text.index("Smart Government")
+    assert "Tata Kelola" not in text and "Mobilitas" not in text
 
 
 def test_kpis_six_pillars_value_vs_target_with_direction() -> None:

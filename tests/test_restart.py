@@ -31,8 +31,9 @@ from dashboard.runtime import build_normalizer
 from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
 from dashboard.store.redis_store import RedisStore
+from dashboard.simulation import simulator_for
 from feeds.mqtt import MqttAdapter
-from feeds.simulator import default_simulator, publish_mqtt
+from feeds.publish import publish_mqtt
 from tests.services import CITYWALL_CMD, CitywallProcess, Mosquitto, free_port
 from tests.test_no_loss import await_subscription, start_ingest, wait_until, write_config
 
@@ -154,7 +155,7 @@ def test_ingest_and_web_restarts_keep_the_same_city(
         # ~5 s of simulated city at 100 msg/s (after the simulator's initial burst)
         sent: list[int] = []
         publisher = threading.Thread(target=lambda: sent.append(publish_mqtt(
-            mosquitto.url, "pekanbaru/", RATE, TRAFFIC_S, simulator=default_simulator(rng_seed=11),
+            mosquitto.url, "pekanbaru/", RATE, TRAFFIC_S, simulator=simulator_for(load_config(), rng_seed=11),
             drain_timeout_s=30, client_id=f"sim-{uuid.uuid4().hex[:8]}")), daemon=True)
         publisher.start()
 

@@ -9,6 +9,7 @@ publishes through a real mosquitto.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -25,28 +26,29 @@ from typing import Any
 import pytest
 import shapely
 
+from dashboard.config import load_config
+from dashboard.simulation import city_profile
 from feeds.geo import Districts
-from feeds.normalize import Normalizer
+from feeds.normalize import ChannelRule, Normalizer
+from feeds.publish import _parse_mqtt_url, publish_mqtt
 from feeds.simulator import (
-    AGENCIES,
     INCIDENT_STAGES,
-    KPIS,
     REPORT_STAGES,
-    STATIONS,
     TOPICS,
-    TPS_SITES,
     TYPE_OF_TOPIC,
     WASPADA_M,
     WIB,
     CitySimulator,
-    _parse_mqtt_url,
     iso_z,
     mpp_day_fraction,
-    publish_mqtt,
 )
 
 REPO = Path(__file__).resolve().parent.parent
 GEOJSON = REPO / "assets" / "pekanbaru_kecamatan.geojson"
+#: Pekanbaru as the shipped config describes it; its complaint app is tested on its own
+#: (``test_complaint_app_reports``), so the topic-by-topic checks here see the six plain topics.
+PEKANBARU = dataclasses.replace(city_profile(load_config()), channels=())
+AGENCIES, KPIS, STATIONS, TPS_SITES = PEKANBARU.agencies, PEKANBARU.kpis, PEKANBARU.stations, PEKANBARU.waste_sites
 
 #: The eight Smart Data Models the product reads (DESIGN.md).
 SDM_TYPES = {
@@ -89,7 +91,7 @@ def districts() -> Districts:
 
 def make_sim(districts: Districts, start: datetime = WEDNESDAY_14_WIB, seed: int | None = 7) -> tuple[CitySimulator, FakeClock]:
     clock = FakeClock(start)
-    return CitySimulator(districts, rng_seed=seed, clock=clock), clock
+    return CitySimulator(dataclasses.replace(PEKANBARU, districts=districts), rng_seed=seed, clock=clock), clock
 
 
 def wib(day: date, hour: int, minute: int = 0) -> datetime:
@@ -295,7 +297,8 @@ def test_fixed_things_have_stable_ids(districts: Districts) -> None:
     assert [len(one[t]) for t in ("drainage", "waste", "mpp", "kpi")] == [len(STATIONS), len(TPS_SITES), 26, len(KPIS)]
     assert len(STATIONS) == 12 and len(TPS_SITES) == 40
     assert all(len(set(v)) == len(v) for v in one.values())
-    assert one["kpi"][0] == "urn:ngsi-ld:KeyPerformanceIndicator:realisasi_pad"
+    assert one["kpi"][0] == "urn:ngsi-ld:KeyPerformanceIndicator:indeks_kepuasan_mpp"  # the config's first message KPI
+    assert all(":MPP-PEKANBARU:" in i for i in one["mpp"]) and all(i.startswith("urn:ngsi-ld:WasteContainer:TPS-PEKANBARU-") for i in one["waste"])
 
 
 # --------------------------------------------------------------------------------------
@@ -539,3 +542,28 @@ def test_publish_mqtt_delivers_every_message(districts: Districts, mosquitto_url
     finally:
         subscriber.disconnect()
         subscriber.loop_stop()
+
+
+def test_complaint_app_reports(districts: Districts) -> None:
+    """A configured complaint app gets a share of the reports, on its own topic and in its own
+    category names only; the normalizer maps them back to the panels' families."""
+    config = load_config()
+    profile = dataclasses.replace(city_profile(config), districts=districts)
+    channel = profile.channels[0]
+    clock = FakeClock(WEDNESDAY_14_WIB)
+    sim = CitySimulator(profile, rng_seed=3, clock=clock)
+    messages = sim.initial_state()
+    for _ in range(120):
+        clock.advance(minutes=1)
+        messages += sim.next_messages()
+    app = [p for topic, p in messages if topic == channel.topic]
+    plain = [p for topic, p in messages if topic == "reports"]
+    assert len(app) > 20 and len(plain) > 20
+    names = dict(channel.categories)
+    assert {p["category"] for p in app} <= set(names)
+    assert all("categoryCode" not in p for p in app)  # nothing but the app's own words
+    rule = ChannelRule(channel.name, tuple(config.complaints[0].topics), (), names)
+    normalizer = Normalizer(districts, districts.bounds, 64 * 1024, 0, clock=clock, channels=[rule])
+    for p in app:
+        event = normalizer.decode(json.dumps(p), channel.topic)
+        assert event.channel == channel.name and event.topic == names[p["category"]]  # type: ignore[attr-defined]

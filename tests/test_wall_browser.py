@@ -39,10 +39,10 @@ from dashboard.app import create_app
 from dashboard.config import Config, load_config
 from dashboard.picture import sample_kpis
 from dashboard.runtime import build_normalizer
+from dashboard.simulation import simulator_for
 from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident
-from feeds.simulator import default_simulator
 
 HOST = "127.0.0.1"
 ISO = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
@@ -99,7 +99,7 @@ class City:
         self.store = MemoryStore()
         self.state = CityState(self.store, config)
         self.normalizer = build_normalizer(config)
-        self.simulator = default_simulator(rng_seed=seed)
+        self.simulator = simulator_for(config, rng_seed=seed)
         self.shift = _weekday_shift(datetime.now(timezone.utc), config)
         self.rejected = 0
         self._stop = threading.Event()
@@ -107,9 +107,10 @@ class City:
 
     def feed(self, messages: list[tuple[str, dict[str, Any]]]) -> int:
         accepted = 0
-        for _topic, payload in messages:
+        for topic, payload in messages:
+            origin = topic if "/" in topic else f"{self.config.city.slug}/{topic}"  # as the publisher sends it
             try:
-                self.state.accept(self.normalizer.decode(json.dumps(_shift_times(payload, self.shift))))
+                self.state.accept(self.normalizer.decode(json.dumps(_shift_times(payload, self.shift)), origin))
                 accepted += 1
             except Exception:  # a simulator message the normalizer refuses is not this test's concern
                 self.rejected += 1

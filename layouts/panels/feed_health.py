@@ -58,6 +58,7 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
             "duplicates": int(counts.get("duplicates", 0)),
             "rejected": rejected,
             "reasons": reasons[:2],
+            "outside": int(counts.get("outside_districts", 0)),
         })
     return {
         "alarms": alarms(picture or {}),
@@ -147,6 +148,9 @@ def feed_row(feed: dict[str, Any], settings: ViewSettings) -> html.Div:
             html.Span([html.B(number(feed["duplicates"], language)), f" {t('duplicates', language)}"]),
             html.Span([html.B(number(feed["rejected"], language)), f" {t('rejected', language)}"] + ([f" ({reasons})"] if reasons else []),
                       className="cw-feed-rejected" if feed["rejected"] else ""),
+            html.Span([html.B(number(feed["outside"], language)), f" {t('outside_districts', language)}"],
+                      className="cw-feed-outside cw-feed-rejected" if feed["outside"] else "cw-feed-outside",
+                      **{"data-outside": str(feed["outside"])}),
         ]),
     ])
 

@@ -1,9 +1,10 @@
-"""The six smart-city pillars and the KPIs behind them, each against its target.
+"""The city's smart-city pillars and the KPIs behind them, each against its target.
 
 Every pillar card says its standing three ways (word, shape, colour) and lists its KPIs as
 value vs target with the direction that counts as better ("≥ 90%", "≤ 40"), so a reader
 from 4 m away never has to guess whether a big number is good. The same panel serves the
-wall (three cards by two) and the mayor's tablet.
+wall (three cards by two) and the mayor's tablet. Which pillars, in which order and under
+which names is the city's config (``settings.pillars``); none is named here.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from layouts.i18n import number, t
 from layouts.ports import CityReader, ViewSettings
 
 FAMILY = "kpis"
-PILLARS = ("governance", "people", "economy", "environment", "living", "mobility")
 
 
 def body(instance: str, settings: ViewSettings) -> list[Any]:
@@ -26,13 +26,15 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
 
 def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
     pillars = part(part(picture, "kpis"), "pillars") if picture else {}
-    order = [p for p in PILLARS if p in pillars] + sorted(p for p in pillars if p not in PILLARS)
+    configured = [p.id for p in settings.pillars]
+    order = [p for p in configured if p in pillars] + [p for p in pillars if p not in configured]
     return {
         # derived KPIs exist as soon as there is a picture; the family's own feed is optional
         "has_data": bool(pillars) and any(seen(picture, f) for f in ("kpis", "incidents", "mpp", "waste", "drainage")),
         "pillars": [
             {
                 "id": p,
+                "name": settings.pillar(p).name if p in configured else (pillars[p].get("name") or p),
                 "standing": pillars[p].get("standing") or "unknown",
                 "kpis": [
                     {"id": k.get("id", ""), "name": k.get("name") or k.get("id", ""), "unit": k.get("unit") or "",
@@ -71,7 +73,7 @@ def pillar_card(p: dict[str, Any], language: str) -> html.Div:
     standing = p["standing"]
     return html.Div(className=f"cw-pillar standing-{standing}", **{"data-pillar": p["id"]}, children=[
         html.Div(className="cw-pillar-head", children=[
-            html.Span(t(p["id"], language), className="cw-pillar-name"),
+            html.Span(p["name"], className="cw-pillar-name"),
             html.Span(f"{STANDING_SHAPES.get(standing, '?')} {t(standing, language)}", className=f"cw-standing standing-{standing}"),
         ]),
         # cw-fit: in a small grid cell the card shows the KPIs that fit, first ones first
@@ -83,7 +85,8 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     if not shown["has_data"]:
         return [empty(language)]
-    return [html.Div([pillar_card(p, language) for p in shown["pillars"]], className="cw-pillars")]
+    return [html.Div([pillar_card(p, language) for p in shown["pillars"]], className="cw-pillars",
+                     **{"data-count": str(len(shown["pillars"]))})]
 
 
 def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:

@@ -73,6 +73,8 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
         "waiting": mpp.get("waiting", 0),
         "serving": mpp.get("serving", 0),
         "avg_wait": mpp.get("avg_wait_min"),
+        "agencies_total": mpp.get("agencies_total") or 0,
+        "services": mpp.get("services") or 0,
         "agencies": [
             {"name": a.get("agency") or a.get("id", "–"), "waiting": a.get("waiting", 0), "serving": a.get("serving", 0),
              "served": a.get("served_today", 0), "wait": a.get("avg_wait_min"), "open": a.get("open", True)}
@@ -112,6 +114,14 @@ def agency_row(a: dict[str, Any], language: str) -> html.Div:
     ])
 
 
+def size_note(shown: dict[str, Any], language: str) -> list[Any]:
+    """"· 26 instansi, 175 layanan": the MPP's size as the city's config gives it."""
+    parts = [t("agencies_n", language).format(n=number(shown["agencies_total"], language)) if shown["agencies_total"] else "",
+             t("services_n", language).format(n=number(shown["services"], language)) if shown["services"] else ""]
+    text = ", ".join(p for p in parts if p)
+    return [html.Span(f" · {text}", className="cw-mpp-size")] if text else []
+
+
 def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     if not shown["has_data"]:
@@ -144,7 +154,7 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
             ]),
         ]),
         html.Div(className="cw-mpp-agencies", children=[
-            html.Div(t("queue_by_agency", language), className="cw-section-title"),
+            html.Div([t("queue_by_agency", language), *size_note(shown, language)], className="cw-section-title"),
             header,
             html.Div([agency_row(a, language) for a in shown["agencies"]], className="cw-agency-rows cw-fit"),
         ]),

@@ -19,7 +19,7 @@ from layouts.ports import CityReader, ViewSettings
 
 FAMILY = "incidents+waste"
 ROWS = 20
-TOPIC_SHAPES = {"waste": "▣", "drainage": "≈", "other": "•"}
+TOPIC_SHAPES = {"waste": "▣", "drainage": "≈", "roads": "▤", "other": "•"}
 
 
 def body(instance: str, settings: ViewSettings) -> list[Any]:
@@ -47,7 +47,7 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
         "lines": [
             {"id": line.get("id", ""), "key": f"{line.get('id', '')}@{line.get('t', '')}", "time": local_time(line.get("t"), settings.timezone), "kind": line.get("kind") or "incident",
              "severity": line.get("severity"), "topic": line.get("topic"), "status": line.get("status") or "",
-             "kecamatan": line.get("kecamatan") or "–", "text": line.get("text") or ""}
+             "kecamatan": line.get("kecamatan") or "–", "text": line.get("text") or "", "channel": line.get("channel") or ""}
             for line in lines[:ROWS]
         ],
     }
@@ -62,7 +62,8 @@ def line_row(line: dict[str, Any], language: str) -> html.Div:
         badge = html.Span(f"{TOPIC_SHAPES.get(topic, '•')} {t('topic_' + topic, language)}", className=f"cw-topic topic-{topic}")
     return html.Div(className=f"cw-tick kind-{line['kind']}", key=line["key"], **{"data-event": line["id"]}, children=[
         html.Span(line["time"], className="cw-tick-time"),
-        html.Span(t(line["kind"], language), className=f"cw-kind kind-{line['kind']}"),
+        html.Span(line.get("channel") or t(line["kind"], language), className=f"cw-kind kind-{line['kind']}",
+                  **({"data-channel": line["channel"]} if line.get("channel") else {})),
         badge,
         html.Span(t(line["status"], language), className=f"cw-status st-{line['status']}"),
         html.Span(line["kecamatan"], className="cw-where"),
