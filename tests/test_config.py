@@ -10,20 +10,12 @@ import pytest
 import yaml
 
 from dashboard.config import DEFAULT_CONFIG, ConfigError, load_config
+from tests.configs import write_config
 
 BASE = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
 
 
-def write(tmp_path: Path, edit) -> Path:
-    """The shipped config, edited, written elsewhere: its relative paths made absolute so
-    they still point at the shipped files."""
-    tree = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
-    tree["city"]["districts_geojson"] = str(DEFAULT_CONFIG.parent / tree["city"]["districts_geojson"])
-    tree["simulation"] = str(DEFAULT_CONFIG.parent / tree["simulation"])
-    edit(tree)
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
-    return path
+write = write_config
 
 
 def error_of(path: Path, environ: dict[str, str] | None = None) -> str:

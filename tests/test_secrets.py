@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 
 from dashboard.config import DEFAULT_CONFIG, ConfigError, load_config
+from tests.configs import write_config
 from dashboard.redact import RedactingFormatter, redact
 from tests.services import CITYWALL_CMD, CitywallProcess, Mosquitto, RedisServer, free_port
 
@@ -61,12 +61,7 @@ def test_log_lines_and_tracebacks_are_redacted() -> None:
 # config errors: the key and the reason, never the value
 
 
-def write_tree(tmp_path: Path, edit: Callable[[dict], None]) -> Path:
-    tree = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
-    edit(tree)
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
-    return path
+write_tree = write_config
 
 
 def config_error(path: Path) -> str:
