@@ -10,26 +10,37 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 from pathlib import Path
 
 import dash
 from dash import Dash, html
 from starlette.middleware.gzip import GZipMiddleware
 
-from dashboard import api, export
+from dashboard import api, export, ops_api
+from dashboard.console_port import ConsolePort
+from dashboard.desk import Desk
+from dashboard.writeback import WriteBack, from_config as writeback_from_config
 from dashboard.config import Config
 from dashboard.reader import PictureCache
 from dashboard.store.base import StateStore
 from dashboard.views import view_settings
-from layouts import live, panels, tablet
-from layouts.pages import screen, wall
+from layouts import live, overlay, panels, tablet
+from layouts.pages import console, report, screen, wall
 from layouts.pages import tablet as tablet_page
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-def create_app(config: Config, store: StateStore) -> Dash:
+def create_app(config: Config, store: StateStore, writeback: WriteBack | None = None) -> Dash:
+    """``writeback``: where operator actions go out; by default the configured MQTT broker and
+    Redis feed (none configured: actions are stored and audited only)."""
     reader = PictureCache(store, config)
+    if writeback is None:
+        writeback = writeback_from_config(config.feeds.mqtt.url, config.feeds.redis.url, config.city.slug,
+                                          client_id=f"{config.feeds.mqtt.client_id}-actions-{os.getpid()}")
+    desk = Desk(store, config, writeback)
+    port = ConsolePort(desk)
     settings = view_settings(config)
     app = Dash(
         __name__,
@@ -49,9 +60,13 @@ def create_app(config: Config, store: StateStore) -> Dash:
     app.layout = html.Div([live.live_components(settings), dash.page_container], className="cw-root")
     for name in panels.names():
         panels.load(name).register(app, reader, settings)
+    overlay.register(app, reader, settings)
+    console.register(app, reader, settings, port)
+    report.register(app, settings, port)
     live.register(app, reader, settings, push=config.server.websocket)
     tablet.register(app, reader, settings)
     api.register(app.server, reader)
+    ops_api.register(app.server, desk, reader)
     export.register(app.server, reader, settings)
     app.server.add_middleware(GZipMiddleware, minimum_size=1_024)
     _first_request_setup(app)

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dashboard.kpis import DERIVED_KPIS
+from dashboard.ops_config import Operations
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 PILLARS = ("governance", "people", "economy", "environment", "living", "mobility")
@@ -267,6 +268,23 @@ class Config(Strict):
     mpp: MppTargets = MppTargets()
     pillars: dict[Literal[PILLARS], list[Kpi]] = Field(default_factory=dict)  # type: ignore[valid-type]
     server: Server = Server()
+    operations: Operations = Operations()
+
+    @model_validator(mode="after")
+    def _operations_fit_the_wall(self) -> Config:
+        """Presets and takeover rules name screens and panels: both must exist."""
+        count, known = self.wall.screen_count, available_panels()
+        for i, preset in enumerate(self.operations.presets):
+            for screen, names in preset.screens.items():
+                if not 1 <= screen <= count:
+                    raise _at(("operations", "presets", i, "screens", screen), f"screen {screen} is outside the wall (1-{count})")
+                for j, name in enumerate(names):
+                    if name not in known:
+                        raise _at(("operations", "presets", i, "screens", screen, j), _unknown_panel(name, known))
+        for i, rule in enumerate(self.operations.takeovers):
+            if rule.screen > count:
+                raise _at(("operations", "takeovers", i, "screen"), f"screen {rule.screen} is outside the wall (1-{count})")
+        return self
 
     @model_validator(mode="after")
     def _screens_fit_the_wall(self) -> Config:

@@ -26,6 +26,7 @@ def view_settings(config: Config) -> ViewSettings:
         reload_at=wall.reload_at.strftime("%H:%M") if wall.reload_at else None,
         map_center=config.city.map_center,
         districts_geojson=_geojson(config),
+        presets={p.name: {n: tuple(names) for n, names in p.screens.items()} for p in config.operations.presets},
     )
 
 
