@@ -45,7 +45,9 @@ class Desk:
         for _ in range(SWAP_TRIES):
             stamped = self.store.read_stamped(OPS_KIND, incident_id)
             stamp, record = stamped if stamped else (None, None)
-            at = self._after(stamp)
+            # an action answers the observation the operator saw, so it counts as newer than it
+            # even when the field's clock runs a little ahead of ours
+            at = max(self._after(stamp), incident_ops.ts(incident["observed_at"]) + 1e-3)
             updated = incident_ops.apply(record, incident, action, actor, at, self.ops)
             if self.store.swap(OPS_KIND, incident_id, stamp, at, updated):
                 break
