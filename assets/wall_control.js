@@ -23,5 +23,12 @@
     window.history.pushState({}, "", url.pathname + url.search + url.hash);
     window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
   }
-  window.setInterval(follow, 200);
+  // at once when the overlay changes, and every half second in case an update was missed
+  function start() {
+    new MutationObserver(follow).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                          attributeFilter: ["data-wall-preset"]});
+    window.setInterval(follow, 500);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts.i18n import t
@@ -48,13 +48,13 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
             html.Hr(),
             dbc.Row([
                 dbc.Col(button("cw-act-acknowledge", "warning"), width="auto"),
-                dbc.Col(dcc.Dropdown(id="cw-act-agency", options=agencies, placeholder="agency", className="text-dark"), md=3),
+                dbc.Col(dbc.Select(id="cw-act-agency", options=[{"label": "agency…", "value": ""}, *agencies], value="", size="sm"), md=3),
                 dbc.Col(button("cw-act-assign", "primary"), width="auto"),
                 dbc.Col(button("cw-act-escalate"), width="auto"),
                 dbc.Col(button("cw-act-deescalate"), width="auto"),
             ], className="g-2 mb-2 align-items-center"),
             dbc.Row([
-                dbc.Col(dcc.Dropdown(id="cw-act-code", options=codes, placeholder="resolution", className="text-dark"), md=4),
+                dbc.Col(dbc.Select(id="cw-act-code", options=[{"label": "resolution…", "value": ""}, *codes], value="", size="sm"), md=4),
                 dbc.Col(button("cw-act-resolve", "success"), width="auto"),
                 dbc.Col(button("cw-act-reopen"), width="auto"),
             ], className="g-2 mb-2 align-items-center"),
@@ -101,7 +101,7 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
         html.H5(detail.get("description") or detail.get("category") or detail["id"]),
         html.Div([
             dbc.Badge(t(detail.get("severity") or "medium", language), color="danger", className="me-2"),
-            dbc.Badge(t(detail["status"], language), color="info", className="me-2", id="cw-detail-status",
+            html.Span(dbc.Badge(t(detail["status"], language), color="info", className="me-2"), id="cw-detail-status",
                       **{"data-status": detail["status"]}),
             html.Span(f"→ {detail['assignee']}" if detail.get("assignee") else "unassigned", id="cw-detail-assignee"),
         ], className="mb-2"),
@@ -143,7 +143,8 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, port: Operat
         if not selected:
             return dbc.Alert("Select an incident first", color="warning", className="py-1"), no_update
         action = BUTTONS[trigger][0]
-        ok, result = port.act(selected, {"action": action, "agency": agency, "code": code,
+        ok, result = port.act(selected, {"action": action, "agency": (agency or None) if action == "assign" else None,
+                                         "code": (code or None) if action == "resolve" else None,
                                          "text": text if action == "note" else None})
         if not ok:
             return dbc.Alert(str(result), color="danger", className="py-1", id="cw-msg-error"), no_update

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, dcc, html
+from dash import Dash, Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
 
 from layouts.i18n import t
@@ -26,13 +26,13 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
             html.Div(id="cw-mini-wall"),
             html.Hr(),
             dbc.Row([
-                dbc.Col(dcc.Dropdown(id="cw-preset-choice", options=choices.get("presets", []), value="default",
-                                     clearable=False, className="text-dark"), md=6),
+                dbc.Col(dbc.Select(id="cw-preset-choice", options=[{"label": p, "value": p} for p in choices.get("presets", [])],
+                                   value="default", size="sm"), md=6),
                 dbc.Col(dbc.Button("Switch preset", id="cw-preset-apply", size="sm", n_clicks=0), width="auto"),
             ], className="g-2 mb-2 align-items-center"),
             dbc.Row([
-                dbc.Col(dcc.Dropdown(id="cw-broadcast-level", options=choices.get("levels", []), value="ORANGE",
-                                     clearable=False, className="text-dark"), md=3),
+                dbc.Col(dbc.Select(id="cw-broadcast-level", options=[{"label": v, "value": v} for v in choices.get("levels", [])],
+                                   value="ORANGE", size="sm"), md=3),
                 dbc.Col(dbc.Input(id="cw-broadcast-text", placeholder="broadcast text", maxLength=280, size="sm"), md=5),
                 dbc.Col(dbc.Input(id="cw-broadcast-minutes", type="number", min=1, value=30, size="sm"), md=2),
             ], className="g-2 mb-2 align-items-center"),
