@@ -168,8 +168,10 @@ def measure(path: str, trials: int, load: float, others: int = 0, keep: bool = F
     mqtt_url = f"mqtt://127.0.0.1:{mqtt_port}"
     cmd = [sys.executable, "-m", "dashboard.cli"]
     log = open(workdir / "demo.log", "wb")
+    # a measuring tool on loopback: it reads pages and the API without logging in
     demo = subprocess.Popen([*cmd, "demo", "--port", str(web_port), "--mqtt-url", mqtt_url, "--rate", "0"],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"})
     loader: subprocess.Popen[bytes] | None = None
     try:
         wait_http(f"http://127.0.0.1:{web_port}/healthz")

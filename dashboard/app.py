@@ -21,6 +21,10 @@ from dashboard import api, export, ops_api
 from dashboard.console_port import ConsolePort
 from dashboard.desk import Desk
 from dashboard.writeback import WriteBack, from_config as writeback_from_config
+from dashboard.auth import routes as auth_routes
+from dashboard.auth.csrf import COOKIE as CSRF_COOKIE
+from dashboard.auth.guard import AuthMiddleware
+from dashboard.auth.service import AuthService
 from dashboard.config import Config
 from dashboard.reader import PictureCache
 from dashboard.store.base import StateStore
@@ -42,6 +46,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     desk = Desk(store, config, writeback)
     port = ConsolePort(desk)
     settings = view_settings(config)
+    auth = AuthService(config.auth, store)
     app = Dash(
         __name__,
         backend="fastapi",
@@ -54,6 +59,10 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
         suppress_callback_exceptions=True,
         # A push batch is queued in one go, so waiting for more only adds latency (Dash's default is 5 ms).
         websocket_batch_delay=0.0005,
+        # Dash's renderer echoes this cookie in this header on every callback: the CSRF proof
+        # the guard asks of a session (see dashboard.auth.csrf).
+        csrf_token_name=CSRF_COOKIE,
+        csrf_header_name="X-CSRF-Token",
     )
     for page in (wall, screen, tablet_page):
         page.register(settings)
@@ -65,10 +74,12 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     report.register(app, settings, port)
     live.register(app, reader, settings, push=config.server.websocket)
     tablet.register(app, reader, settings)
+    auth_routes.register(app.server, auth)
     api.register(app.server, reader)
     ops_api.register(app.server, desk, reader)
     export.register(app.server, reader, settings)
     app.server.add_middleware(GZipMiddleware, minimum_size=1_024)
+    app.server.add_middleware(AuthMiddleware, auth=auth)  # added last: outermost, sees every request first
     _first_request_setup(app)
     return app
 

@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--duration", type=float, default=None, help="seconds (default: until interrupted)")
     sim.add_argument("--url", default=None, help="broker or Redis URL (default: from the config)")
     _bench_options(command("bench", _bench, "benchmarks: ingest throughput, store memory over a soak"))
+    from dashboard.auth.cli import add_commands
+
+    add_commands(sub, command)
     check = sub.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("path", nargs="?", default=None)
     check.set_defaults(run=_check_config, config=None)
@@ -108,7 +111,9 @@ def _demo(config: Config, args: argparse.Namespace) -> int:
     if args.rate > 0:
         _start_simulator(config, mqtt_url, args.rate, stop)
     host, port = args.host or config.server.host, args.port or config.server.port
-    _print_urls(config, host, port, mqtt_url, embedded=broker is not None)
+    from dashboard.auth.demo import demo_access
+
+    _print_urls(config, host, port, mqtt_url, embedded=broker is not None, access=demo_access(store))
     try:
         serve(create_app(config, store), host, port)
     finally:
@@ -183,13 +188,25 @@ def _start_simulator(config: Config, mqtt_url: str, rate: float, stop: threading
     threading.Thread(target=run, name="simulator", daemon=True).start()
 
 
-def _print_urls(config: Config, host: str, port: int, mqtt_url: str | None = None, embedded: bool = False) -> None:
+def _print_urls(config: Config, host: str, port: int, mqtt_url: str | None = None, embedded: bool = False,
+                access: Any = None) -> None:
+    """The addresses to open. The demo's ``access`` adds its kiosk tokens to the page URLs and
+    its one-time login: the only place the product prints a secret, because a demo with
+    nothing set up must still be usable (a real site creates users and tokens with the CLI)."""
     base = f"http://{host}:{port}"
+    wall_q = f"?token={access.wall_token}" if access else ""
+    tablet_q = f"?token={access.tablet_token}" if access else ""
     lines = [f"citywall: {config.city.name} on {base}",
-             f"  wall     {base}/wall   (preview: {base}/wall?scale=0.25, set-up: {base}/wall?identify=1)",
-             f"  screens  {base}/screen/1 .. {base}/screen/{config.wall.screen_count}",
-             f"  tablet   {base}/tablet",
+             f"  wall     {base}/wall{wall_q}   (preview: add scale=0.25, set-up: add identify=1)",
+             f"  screens  {base}/screen/1{wall_q} .. {base}/screen/{config.wall.screen_count}{wall_q}",
+             f"  tablet   {base}/tablet{tablet_q}",
              f"  api      {base}/api/v1/state  {base}/api/v1/feeds  {base}/healthz  {base}/metrics"]
+    if access:
+        lines.append(f"  login    {base}/login   user {access.user}, password {access.password} "
+                     f"({access.role}; shown once, valid while this demo runs)")
+    elif not config.auth.anonymous_read:
+        lines.append(f"  login    {base}/login   (users: citywall users add NAME --role ROLE; "
+                     "screens: citywall tokens create --role kiosk --screen N)")
     if mqtt_url:
         lines.append(f"  mqtt     {mqtt_url}{' (embedded broker)' if embedded else ''}, topics {', '.join(config.feeds.mqtt.topics)}")
     print("\n".join(lines), flush=True)

@@ -255,6 +255,20 @@ class Server(Strict):
     poll_ms: int = Field(default=1_000, ge=100)
 
 
+class Auth(Strict):
+    """Who may read and write. Closed by default: reading needs a login or a kiosk token.
+
+    The cookie-signing secret is not here on purpose: it comes from ``CITYWALL_SECRET_KEY`` or
+    is generated once and kept in the store, so it never sits in a file or a log.
+    """
+
+    anonymous_read: bool = False
+    session_ttl_h: int = Field(default=12, ge=1, le=24 * 30)
+    users_file: str | None = None
+    allowed_origins: list[str] = Field(default_factory=list)
+    secure_cookies: bool = False
+
+
 class Config(Strict):
     city: City
     wall: Wall = Wall()
@@ -269,6 +283,7 @@ class Config(Strict):
     pillars: dict[Literal[PILLARS], list[Kpi]] = Field(default_factory=dict)  # type: ignore[valid-type]
     server: Server = Server()
     operations: Operations = Operations()
+    auth: Auth = Auth()
 
     @model_validator(mode="after")
     def _operations_fit_the_wall(self) -> Config:
@@ -359,6 +374,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "CITYWALL_STORE_URL": ("store", "url"),
     "CITYWALL_LANGUAGE": ("city", "language"),
     "CITYWALL_MQTT_CLIENT_ID": ("feeds", "mqtt", "client_id"),
+    "CITYWALL_AUTH_ANONYMOUS_READ": ("auth", "anonymous_read"),
 }
 
 

@@ -1,8 +1,8 @@
 """The operations port handed to the console: the desk, seen through the current request.
 
-Dash callbacks on the FastAPI backend run inside the request that carried them, so the
-identity is read from that request (``dashboard.auth.principal_of``) on every write; a
-callback never trusts a name or role sent by the browser. Roles are checked here with the
+Dash callbacks run inside the request (or websocket message) that carried them; the guard
+has resolved who sent it and checked CSRF for sessions, and ``dashboard.auth.current_principal``
+hands that identity over. A callback never trusts a name or role sent by the browser. Roles are checked here with the
 same rules as the HTTP API: operators act on incidents and push, supervisors switch
 presets and broadcast.
 """
@@ -33,8 +33,7 @@ class ConsolePort:
         self.desk = desk
 
     def _principal(self) -> Any:
-        request = _request()
-        return auth.principal_of(request) if request is not None else None
+        return auth.current_principal()
 
     def whoami(self) -> tuple[str, str] | None:
         who = self._principal()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    config = load_config()
+    config = load_config(environ={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"})  # shots need no login
     started = time.monotonic()
     # from before the MPP opens, so its hourly curve starts at 08:00
     city = City(config).replay(hours=8.5, downpour_h=None if args.no_rain else 1.5).start()

@@ -1,7 +1,7 @@
-"""Helpers shared by the operations tests: a small city, the app on a port, signed-in clients.
+"""Helpers shared by the operations tests: a small city and signed-in browser contexts.
 
-``signed_in`` is the one place that knows how a test becomes an operator or a supervisor,
-for HTTP clients and for browser contexts alike.
+People sign in through the real login API (``POST /api/v1/login``) with the users that
+``tests.auth_helpers.add_users`` creates, one per role.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dashboard.config import Config
 from dashboard.state import CityState
 from feeds.events import Incident
 
-STAND_IN = "X-Stand-In-Principal"
+from tests.auth_helpers import KNOWN_USERS
 
 
 def incident(id: str, severity: str = "high", category: str = "traffic", ago_s: float = 5.0, status: str = "new",
@@ -30,12 +30,20 @@ def seed(state: CityState, count: int = 6) -> None:
         state.accept(incident(f"SEED-{i}", severity="medium", ago_s=60.0 * (i + 1)))
 
 
-def headers_for(role: str | None, name: str | None = None) -> dict[str, str]:
-    return {} if role is None else {STAND_IN: f"{name or role}/{role}"}
+def signed_in_context(browser: Any, base: str, role: str | None, width: int = 1600, height: int = 1000) -> Any:
+    """A browser context logged in as the known user of ``role`` (None: not logged in)."""
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    if role is not None:
+        creds = KNOWN_USERS[role]
+        response = ctx.request.post(f"{base}/api/v1/login", data={"username": creds.name, "password": creds.password},
+                                    headers={"Origin": base})
+        assert response.status == 200, f"login as {role}: {response.status} {response.text()[:200]}"
+    return ctx
 
 
-def signed_in_context(browser: Any, role: str | None, width: int = 1600, height: int = 1000) -> Any:
-    return browser.new_context(viewport={"width": width, "height": height}, extra_http_headers=headers_for(role))
+def open_config(config: Config) -> Config:
+    """Anonymous reading on, as for a wall of kiosks on a closed network; writing still needs a login."""
+    return config.model_copy(update={"auth": config.auth.model_copy(update={"anonymous_read": True})})
 
 
 def config_with(config: Config, **feeds: Any) -> Config:

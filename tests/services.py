@@ -55,6 +55,22 @@ CHROMIUM_ARGS: tuple[str, ...] = (
 
 
 # --------------------------------------------------------------------------
+# reading without a login
+
+#: The product is closed by default: reading needs a login or a kiosk token. Most tests are
+#: about something else (feeds, panels, restarts) and read pages and the API as a script
+#: would, so the whole run opens anonymous reading here, in one place, through the same
+#: setting an integrator uses. Apps started in-process (``load_config()``) and processes
+#: (``CitywallProcess`` inherits the environment) both see it. Identity tests opt out by
+#: building their config with ``environ={}`` or passing ``{ANONYMOUS_READ_ENV: "false"}``.
+ANONYMOUS_READ_ENV = "CITYWALL_AUTH_ANONYMOUS_READ"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ[ANONYMOUS_READ_ENV] = "true"
+
+
+# --------------------------------------------------------------------------
 # helpers
 
 

@@ -1,8 +1,9 @@
 """Operations in a real Chromium: the console acts, open wall screens follow.
 
 One app per test runs in-process on a memory store; incidents arrive through the ingest
-path (``CityState.accept``). An operator and a supervisor work in ``/console``; kiosk pages
-(``/screen/<n>``) are open in other contexts, as on the wall. What a kiosk shows is read from
+path (``CityState.accept``). An operator and a supervisor log in through the login API and
+work in ``/console``; kiosk pages (``/screen/<n>``, read anonymously, as the config allows
+here) are open in other contexts, as on the wall. What a kiosk shows is read from
 its DOM: ``data-status`` on queue rows, the overlay's ``data-broadcast`` / ``data-takeover``,
 the page's ``data-page-preset``. The 1 s budget from the issue is the wait's timeout, counted
 from the moment the console confirms the action.
@@ -18,7 +19,8 @@ import pytest
 from dashboard.config import Config, load_config
 from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
-from tests.ops_helpers import incident, seed, signed_in_context
+from tests.auth_helpers import add_users
+from tests.ops_helpers import incident, open_config, seed, signed_in_context
 from tests.test_wall_browser import serve
 
 FOLLOW_MS = 1_000  # "within 1 s of an action"
@@ -27,12 +29,13 @@ LOAD_MS = 60_000   # page loads on a shared 2-core machine
 
 @pytest.fixture(scope="module")
 def config() -> Config:
-    return load_config(environ={})
+    return open_config(load_config(environ={}))
 
 
 @pytest.fixture
 def city(config: Config) -> Iterator[tuple[CityState, str]]:
     store = MemoryStore()
+    add_users(store)
     state = CityState(store, config)
     seed(state)
     with serve(config, store) as base:
@@ -40,11 +43,11 @@ def city(config: Config) -> Iterator[tuple[CityState, str]]:
 
 
 @pytest.fixture
-def contexts(browser: Any) -> Iterator[Any]:
+def contexts(browser: Any, city: tuple[CityState, str]) -> Iterator[Any]:
     made: list[Any] = []
 
     def make(role: str | None, width: int = 1600, height: int = 1000) -> Any:
-        ctx = signed_in_context(browser, role, width, height)
+        ctx = signed_in_context(browser, city[1], role, width, height)
         made.append(ctx)
         page = ctx.new_page()
         page.set_default_timeout(LOAD_MS)

@@ -143,6 +143,32 @@ class MemoryStore:
             self._changed.wait_for(lambda: self._version > since, timeout=timeout)
             return self._version
 
+    # --- named maps (identity) ------------------------------------------------------------
+    @property
+    def _maps(self) -> dict[str, dict[str, str]]:
+        """Created on first use, so this block stays apart from the city state above."""
+        return self.__dict__.setdefault("_named_maps", defaultdict(dict))  # type: ignore[no-any-return]
+
+    def map_get(self, name: str, key: str) -> str | None:
+        with self._lock:
+            return self._maps[name].get(key)
+
+    def map_all(self, name: str) -> dict[str, str]:
+        with self._lock:
+            return dict(self._maps[name])
+
+    def map_put(self, name: str, key: str, value: str, *, only_new: bool = False) -> bool:
+        with self._lock:
+            entries = self._maps[name]
+            if only_new and key in entries:
+                return False
+            entries[key] = value
+            return True
+
+    def map_delete(self, name: str, key: str) -> bool:
+        with self._lock:
+            return self._maps[name].pop(key, None) is not None
+
     def ping(self) -> bool:
         return True
 

@@ -269,6 +269,23 @@ class RedisStore:
     def wait_changed(self, since: int, timeout: float) -> int:
         return self._listener.wait(since, timeout, self.version)
 
+    # --- named maps (identity): one hash per map --------------------------------------------
+    def map_get(self, name: str, key: str) -> str | None:
+        return self._client.hget(self._key(f"map:{name}"), key)  # type: ignore[no-any-return]
+
+    def map_all(self, name: str) -> dict[str, str]:
+        return dict(self._client.hgetall(self._key(f"map:{name}")))
+
+    def map_put(self, name: str, key: str, value: str, *, only_new: bool = False) -> bool:
+        """HSETNX for ``only_new``: atomic, so two workers generating a secret agree on one."""
+        if only_new:
+            return bool(self._client.hsetnx(self._key(f"map:{name}"), key, value))
+        self._client.hset(self._key(f"map:{name}"), key, value)
+        return True
+
+    def map_delete(self, name: str, key: str) -> bool:
+        return bool(self._client.hdel(self._key(f"map:{name}"), key))
+
     def ping(self) -> bool:
         """False rather than an exception: health checks want an answer, not a traceback."""
         try:

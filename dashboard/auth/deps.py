@@ -1,0 +1,87 @@
+"""FastAPI dependencies and the Dash-side accessor: how routes and callbacks ask "who is this?".
+
+The guard middleware has already resolved the request; these read its answer and apply the
+route's own rule (a role, CSRF for sessions). They also work where the guard did not run
+(an app without it, a route added later), by resolving again from the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import HTTPException, Request
+
+from dashboard.auth.csrf import HEADER as CSRF_HEADER
+from dashboard.auth.csrf import origin_allowed, token_matches
+from dashboard.auth.guard import CURRENT, parse_cookies, query_token
+from dashboard.auth.principal import ROLES, Principal
+from dashboard.auth.service import AuthService, Resolved
+
+_UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+
+
+def service_of(request: Request) -> AuthService:
+    auth = getattr(request.app.state, "citywall_auth", None)
+    if auth is None:
+        raise HTTPException(500, "identity is not set up on this server")
+    return auth  # type: ignore[no-any-return]
+
+
+def _resolved(request: Request) -> Resolved:
+    state = request.scope.get("state") or {}
+    if "principal" in state:
+        return Resolved(state["principal"], state.get("session"))
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    return service_of(request).resolve(headers, parse_cookies(headers), query_token(request.scope))
+
+
+def reader() -> Callable[..., Principal]:
+    """401 when nobody may read; otherwise the identity (anonymous when reading is open)."""
+
+    def read(request: Request) -> Principal:
+        who = _resolved(request).principal
+        if who is None:
+            raise HTTPException(401, "login or token required", headers=_UNAUTHORIZED)
+        return who
+
+    return read
+
+
+def writer(role: str) -> Callable[..., Principal]:
+    """401 without an identity; 403 for a lower role, a kiosk or anonymous; for a session,
+    403 unless ``X-CSRF-Token`` matches and the Origin (when sent) is ours."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+
+    def write(request: Request) -> Principal:
+        resolved = _resolved(request)
+        who = resolved.principal
+        if who is None or who.via == "anonymous":
+            raise HTTPException(401, "login or token required", headers=_UNAUTHORIZED)
+        if not who.can(role):
+            raise HTTPException(403, f"needs the {role} role")
+        if resolved.session is not None:
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            if not origin_allowed(headers, service_of(request).config.allowed_origins):
+                raise HTTPException(403, "request from a foreign origin")
+            if not token_matches(headers.get(CSRF_HEADER), resolved.session.csrf):
+                raise HTTPException(403, "missing or wrong CSRF token")
+        return who
+
+    return write
+
+
+def principal_of(request: Any = None) -> Principal | None:
+    """The identity of a request (a Starlette request, or anything with a ``scope``); without
+    one, of the request being served, which is what a Dash callback wants."""
+    scope = getattr(request, "scope", None)
+    if isinstance(scope, dict) and isinstance(scope.get("state"), dict) and "principal" in scope["state"]:
+        return scope["state"]["principal"]  # type: ignore[no-any-return]
+    return CURRENT.get()
+
+
+def current_principal() -> Principal | None:
+    """For Dash callbacks (HTTP or websocket): who triggered this callback. The guard has
+    already checked CSRF for sessions, so a callback only checks the role: ``who.can("operator")``."""
+    return CURRENT.get()

@@ -1,0 +1,202 @@
+"""The guard: one ASGI middleware in front of every route, pages, Dash, websocket and API alike.
+
+Deciding here, before routing, means a route cannot be forgotten: Dash adds its endpoints
+itself (layout, dependencies, callbacks, the websocket, a catch-all for pages), and each of
+them is covered without being named. What stays public holds no city data:
+
+- ``/login`` and ``POST /api/v1/login``: the way in.
+- ``/healthz``: load balancers and supervisors probe it without credentials; it says only
+  whether the store answers.
+- ``/assets/*`` and ``/_dash-component-suites/*``: CSS, fonts, scripts and the city outline,
+  the same for everyone.
+
+``/metrics`` is not public: its counters (open incidents, feed traffic) describe the city. A
+scraper reads it with an API token (``Authorization: Bearer``), or it opens with anonymous read.
+
+Writes made with a session cookie must prove they come from our own pages (CSRF token and
+Origin, see ``csrf``); a token or anonymous identity cannot be replayed by another site, and
+kiosks and anonymous readers may only run Dash callbacks, which read (write callbacks check
+the role themselves through ``current_principal``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from contextvars import ContextVar
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dashboard.auth.csrf import HEADER as CSRF_HEADER
+from dashboard.auth.csrf import origin_allowed, token_matches
+from dashboard.auth.principal import Principal
+from dashboard.auth.service import AuthService, Resolved
+
+PUBLIC_PATHS = frozenset({"/login", "/api/v1/login", "/healthz", "/favicon.ico", "/_favicon.ico"})
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CALLBACK_PATH = "/_dash-update-component"
+SCREEN_PATH = re.compile(r"^/screen/(\d{1,3})/?$")
+#: WebSocket close codes for "who are you" and "not for you" (4000-4999 are the app's own).
+WS_UNAUTHORIZED, WS_FORBIDDEN = 4401, 4403
+
+#: The identity of the request being served; Dash callbacks read it (``current_principal``).
+#: A ContextVar follows the request into Starlette's thread pool and Dash's websocket executor.
+CURRENT: ContextVar[Principal | None] = ContextVar("citywall_principal", default=None)
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+def kiosk_may_read(principal: Principal, path: str) -> bool:
+    """A scoped kiosk token reads its own pages and the Dash endpoints every page needs."""
+    if principal.scope is None or path.startswith("/_dash-"):
+        return True
+    screen = SCREEN_PATH.match(path)
+    if principal.scope == "screen":
+        return screen is not None and int(screen.group(1)) == principal.screen
+    if principal.scope == "wall":
+        return screen is not None or path.rstrip("/") == "/wall"
+    if principal.scope == "tablet":  # the tablet's one-tap summary is an API download
+        return path.rstrip("/") == "/tablet" or path.startswith("/api/v1/summary.")
+    return False
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, auth: AuthService) -> None:
+        self.app = app
+        self.auth = auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or is_public(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        resolved = self.auth.resolve(headers, parse_cookies(headers), query_token(scope))
+        denial = self._deny(scope, headers, resolved)
+        if denial is not None:
+            await denial(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = resolved.principal
+        scope["state"]["session"] = resolved.session
+        reset = CURRENT.set(resolved.principal)
+        try:
+            if resolved.kiosk_cookie and scope["type"] == "http":
+                send = self._with_cookie(send, self.auth.kiosk_cookie(resolved.kiosk_cookie, _secure(scope, self.auth)))
+            await self.app(scope, receive, send)
+        finally:
+            CURRENT.reset(reset)
+
+    def _deny(self, scope: Scope, headers: dict[str, str], resolved: Resolved) -> ASGIApp | None:
+        path, who = scope["path"], resolved.principal
+        websocket = scope["type"] == "websocket"
+        method = "GET" if websocket else scope["method"]
+        if who is None:
+            if websocket:
+                return _ws_close(WS_UNAUTHORIZED)
+            if method in ("GET", "HEAD") and _is_page(path):
+                return _redirect_to_login(scope)
+            return _json(401, "login or token required", {"www-authenticate": "Bearer"})
+        if who.is_kiosk and not kiosk_may_read(who, path):
+            return _ws_close(WS_FORBIDDEN) if websocket else _json(403, "this token may not read this page")
+        if resolved.session is not None and (websocket or method not in SAFE_METHODS):
+            allowed = origin_allowed(headers, self.auth.config.allowed_origins)
+            if not allowed:
+                return _ws_close(WS_FORBIDDEN) if websocket else _json(403, "request from a foreign origin")
+            if not websocket and not token_matches(headers.get(CSRF_HEADER), resolved.session.csrf):
+                return _json(403, "missing or wrong CSRF token (send the login's csrf_token as X-CSRF-Token)")
+        if not websocket and method not in SAFE_METHODS and path != CALLBACK_PATH:
+            if who.via == "anonymous":
+                return _json(401, "login or token required", {"www-authenticate": "Bearer"})
+            if who.is_kiosk:
+                return _json(403, "kiosk tokens only read")
+        return None
+
+    @staticmethod
+    def _with_cookie(send: Send, cookie: str) -> Send:
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie.encode("latin-1"))]}
+            await send(message)
+
+        return sending
+
+
+# --- small helpers ------------------------------------------------------------------------
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+def parse_cookies(headers: dict[str, str]) -> dict[str, str]:
+    raw = headers.get("cookie")
+    if not raw or len(raw) > 16_384:
+        return {}
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except CookieError:
+        return {}
+    return {k: m.value for k, m in jar.items()}
+
+
+def query_token(scope: Scope) -> str | None:
+    query = scope.get("query_string", b"")
+    if b"token=" not in query or len(query) > 4_096:
+        return None
+    values = parse_qs(query.decode("latin-1")).get("token")
+    return values[0] if values else None
+
+
+def _is_page(path: str) -> bool:
+    return not path.startswith(("/api/", "/_dash-", "/_reload", "/metrics"))
+
+
+def _secure(scope: Scope, auth: AuthService) -> bool:
+    return auth.config.secure_cookies or scope.get("scheme") in ("https", "wss")
+
+
+def _json(status: int, detail: str, extra: dict[str, str] | None = None) -> ASGIApp:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
+
+    async def respond(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return respond
+
+
+def _redirect_to_login(scope: Scope) -> ASGIApp:
+    """A browser asking for a page goes to the login, and comes back to the page after it."""
+    target = scope["path"]
+    query = [(k, v) for k, vs in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()
+             for v in vs if k != "token"]
+    if query:
+        target += "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in query)
+    location = "/login?next=" + quote(target, safe="")
+
+    async def respond(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 303,
+                    "headers": [(b"location", location.encode("latin-1")), (b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    return respond
+
+
+def _ws_close(code: int) -> ASGIApp:
+    """Refusing before accept: the client sees the handshake fail (HTTP 403)."""
+
+    async def respond(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "websocket.close", "code": code})
+
+    return respond
+
+
+def principal_in(scope: Any) -> Principal | None:
+    state = scope.get("state") if isinstance(scope, dict) else None
+    return state.get("principal") if isinstance(state, dict) else None

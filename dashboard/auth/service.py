@@ -1,0 +1,144 @@
+"""The identity service one app owns: users, tokens, cookies, and who a request is.
+
+Created by the app factory (no module globals), handed to the guard middleware and the login
+routes, and found by the FastAPI dependencies on ``app.state``. Lookups that every request
+makes (a token's revocation, a session user's stamp) are cached per worker for a few seconds
+at most, so a revoked token or a changed password takes effect within ``CACHE_S`` everywhere.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from dashboard.auth.csrf import COOKIE as CSRF_COOKIE
+from dashboard.auth.maps import FileMaps, NamedMaps
+from dashboard.auth.principal import ANONYMOUS, Principal
+from dashboard.auth.sessions import CookieSigner, Session, shared_secret
+from dashboard.auth.tokens import Token, TokenStore, digest
+from dashboard.auth.users import User, UserStore
+from dashboard.config import Auth as AuthConfig
+
+SESSION_COOKIE = "citywall_session"
+KIOSK_COOKIE = "citywall_kiosk"
+#: Browsers cap a cookie's life at 400 days; the kiosk page renews it on every load.
+KIOSK_COOKIE_S = 400 * 86_400
+CACHE_S = 3.0
+CACHE_MAX = 4_096
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Who a request is, and what the guard must know besides."""
+
+    principal: Principal | None
+    session: Session | None = None
+    kiosk_cookie: str | None = None  # set on the response: the request came with ?token=
+
+
+class _TtlCache:
+    """A tiny per-worker cache; cleared whole when full, so a flood of bad tokens stays bounded."""
+
+    def __init__(self, ttl_s: float, max_entries: int) -> None:
+        self.ttl_s, self.max_entries = ttl_s, max_entries
+        self._data: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, load: Callable[[], T]) -> T:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._data.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]  # type: ignore[no-any-return]
+        value = load()
+        with self._lock:
+            if len(self._data) >= self.max_entries:
+                self._data.clear()
+            self._data[key] = (now + self.ttl_s, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+class AuthService:
+    def __init__(self, config: AuthConfig, store: NamedMaps, *, environ: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.users = UserStore(FileMaps(config.users_file) if config.users_file else store)
+        self.tokens = TokenStore(store)
+        self.signer = CookieSigner(shared_secret(store, environ), config.session_ttl_h * 3_600)
+        self._cache = _TtlCache(CACHE_S, CACHE_MAX)
+
+    # --- resolving a request ---------------------------------------------------------------
+    def resolve(self, headers: Mapping[str, str], cookies: Mapping[str, str], query_token: str | None) -> Resolved:
+        """Bearer token, then a ``?token=`` in the URL, then the session, then the kiosk cookie,
+        then anonymous reading if the config allows it. A credential that does not check out
+        is ignored, never an error by itself: the route decides whether nobody may pass."""
+        bearer = _bearer(headers.get("authorization"))
+        if bearer is not None:
+            token = self._token(digest(bearer)) if len(bearer) <= 128 else None
+            return Resolved(token.principal() if token else None)
+        if query_token:
+            hashed = digest(query_token) if len(query_token) <= 128 else ""
+            token = self._token(hashed) if hashed else None
+            if token is not None:
+                return Resolved(token.principal(), kiosk_cookie=self.signer.bind_kiosk(hashed))
+        session = self.signer.read_session(cookies.get(SESSION_COOKIE))
+        if session is not None:
+            user = self._user(session.user)
+            if user is not None and user.stamp == session.stamp:
+                return Resolved(Principal(name=user.name, role=user.role, via="session"), session=session)
+        hashed_cookie = self.signer.read_kiosk(cookies.get(KIOSK_COOKIE))
+        if hashed_cookie:
+            token = self._token(hashed_cookie)
+            if token is not None:
+                return Resolved(token.principal())
+        return Resolved(ANONYMOUS if self.config.anonymous_read else None)
+
+    def _token(self, hashed: str) -> Token | None:
+        return self._cache.get("t:" + hashed, lambda: self.tokens.lookup_digest(hashed))
+
+    def _user(self, name: str) -> User | None:
+        return self._cache.get("u:" + name, lambda: self.users.get(name))
+
+    # --- logging in ------------------------------------------------------------------------
+    def login(self, name: str, password: str) -> tuple[User, str, Session] | None:
+        user = self.users.authenticate(name, password)
+        if user is None:
+            return None
+        cookie, session = self.signer.issue_session(user.name, user.stamp)
+        return user, cookie, session
+
+    def session_cookies(self, cookie: str, session: Session, secure: bool) -> list[str]:
+        ttl = self.config.session_ttl_h * 3_600
+        return [_cookie(SESSION_COOKIE, cookie, ttl, http_only=True, secure=secure),
+                _cookie(CSRF_COOKIE, session.csrf, ttl, http_only=False, secure=secure)]
+
+    def logout_cookies(self, secure: bool) -> list[str]:
+        return [_cookie(SESSION_COOKIE, "", 0, http_only=True, secure=secure),
+                _cookie(CSRF_COOKIE, "", 0, http_only=False, secure=secure)]
+
+    def kiosk_cookie(self, value: str, secure: bool) -> str:
+        return _cookie(KIOSK_COOKIE, value, KIOSK_COOKIE_S, http_only=True, secure=secure)
+
+
+def _bearer(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, credential = value.partition(" ")
+    return credential.strip() if scheme.lower() == "bearer" else None
+
+
+def _cookie(name: str, value: str, max_age: int, *, http_only: bool, secure: bool) -> str:
+    parts = [f"{name}={value}", "Path=/", f"Max-Age={max_age}", "SameSite=Lax"]
+    if http_only:
+        parts.append("HttpOnly")
+    if secure:
+        parts.append("Secure")
+    return "; ".join(parts)
