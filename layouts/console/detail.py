@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from layouts.frame import signature
 from layouts.i18n import t
 from layouts.ports import CityReader, OperationsPort, ViewSettings
 
@@ -44,6 +45,7 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
     return dbc.Card([
         dbc.CardHeader(html.Strong("Incident")),
         dbc.CardBody([
+            dcc.Store(id="cw-console-detail-sig", data=None),
             html.Div(id="cw-console-detail", children=html.Div("Select an incident (j / k)", className="text-secondary")),
             html.Hr(),
             dbc.Row([
@@ -117,12 +119,20 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
 def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
     @app.callback(
         Output("cw-console-detail", "children"),
+        Output("cw-console-detail-sig", "data"),
         Input("cw-console-selected", "data"),
         Input("cw-version", "data"),
         Input("cw-console-done", "data"),
+        State("cw-console-detail-sig", "data"),
     )
-    def _detail(selected: str | None, *_: Any) -> Any:
-        return render(port.incident(selected) if selected else None, settings.language)
+    def _detail(selected: str | None, _v: Any, _d: Any, shown: str | None) -> Any:
+        detail = port.incident(selected) if selected else None
+        # redrawn when something shown changes: the SLA clocks count in minutes here
+        sla = {k: (v // 60 if k.endswith("_left_s") else v) for k, v in ((detail or {}).get("sla") or {}).items()}
+        digest = signature({k: v for k, v in (detail or {}).items() if k not in ("sla", "age_s")} | {"sel": selected, "sla": sla})
+        if digest == shown:
+            raise PreventUpdate
+        return render(detail, settings.language), digest
 
     @app.callback(
         Output("cw-console-msg", "children"),

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Input, Output, dcc
+from dash import Dash, Input, Output, State, dcc
+from dash.exceptions import PreventUpdate
 import dash_bootstrap_components as dbc
 
+from layouts.frame import signature
 from layouts.ports import CityReader, ViewSettings
 
 COLOURS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#fcc419", "low": "#74c0fc", "informational": "#adb5bd"}
 
 
 def layout() -> dbc.Card:
-    return dbc.Card(dbc.CardBody(dcc.Graph(id="cw-console-map", config={"displayModeBar": False}, style={"height": "34vh"}),
+    return dbc.Card(dbc.CardBody([dcc.Store(id="cw-console-map-sig", data=None),
+                                  dcc.Graph(id="cw-console-map", config={"displayModeBar": False}, style={"height": "34vh"})],
                                  className="p-1"))
 
 
@@ -58,6 +61,12 @@ def figure(picture: dict[str, Any], selected: str | None, settings: ViewSettings
 def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
     lines = outlines(settings)
 
-    @app.callback(Output("cw-console-map", "figure"), Input("cw-version", "data"), Input("cw-console-selected", "data"))
-    def _map(_: Any, selected: str | None) -> Any:
-        return figure(reader.picture(), selected, settings, lines)
+    @app.callback(Output("cw-console-map", "figure"), Output("cw-console-map-sig", "data"),
+                  Input("cw-version", "data"), Input("cw-console-selected", "data"), State("cw-console-map-sig", "data"))
+    def _map(_: Any, selected: str | None, shown: str | None) -> Any:
+        picture = reader.picture()
+        digest = signature([[d["id"], d.get("severity"), d.get("lat"), d.get("lon")]
+                            for d in (picture.get("incidents") or {}).get("open") or []] + [selected])
+        if digest == shown:
+            raise PreventUpdate
+        return figure(picture, selected, settings, lines), digest

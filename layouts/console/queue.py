@@ -13,7 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from layouts.frame import SEVERITY_SHAPES
+from layouts.frame import SEVERITY_SHAPES, signature
 from layouts.i18n import age, t
 from layouts.ports import CityReader, ViewSettings
 
@@ -33,7 +33,8 @@ def layout(settings: ViewSettings) -> dbc.Card:
                                  multi=True, placeholder="status", className="text-dark"), md=3),
             dbc.Col(dbc.Input(id="cw-filter-text", placeholder="/ search", debounce=True, size="sm"), md=3),
         ], className="g-2 align-items-center")),
-        dbc.CardBody(html.Div(id="cw-console-queue", className="cw-console-queue"), className="p-0"),
+        dbc.CardBody([dcc.Store(id="cw-console-queue-sig", data=None),
+                      html.Div(id="cw-console-queue", className="cw-console-queue")], className="p-0"),
     ])
 
 
@@ -76,15 +77,22 @@ def table(rows: list[dict[str, Any]], selected: str | None, language: str) -> ht
 def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
     @app.callback(
         Output("cw-console-queue", "children"),
+        Output("cw-console-queue-sig", "data"),
         Input("cw-version", "data"),
         Input("cw-filter-severity", "value"),
         Input("cw-filter-status", "value"),
         Input("cw-filter-text", "value"),
         Input("cw-console-selected", "data"),
+        State("cw-console-queue-sig", "data"),
     )
-    def _queue(_: Any, severities: list[str] | None, statuses: list[str] | None, text: str | None, selected: str | None) -> Any:
-        picture = reader.picture()
-        return table(filtered(picture, severities, statuses, text), selected, settings.language)
+    def _queue(_: Any, severities: list[str] | None, statuses: list[str] | None, text: str | None, selected: str | None,
+               shown: str | None) -> Any:
+        rows = filtered(reader.picture(), severities, statuses, text)
+        digest = signature([[d["id"], d.get("status"), d.get("assignee"), d.get("severity"), d.get("description"),
+                             age(d.get("age_s"), settings.language)] for d in rows] + [selected])
+        if digest == shown:
+            raise PreventUpdate
+        return table(rows, selected, settings.language), digest
 
     @app.callback(
         Output("cw-console-selected", "data"),

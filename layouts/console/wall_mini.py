@@ -9,10 +9,11 @@ port refuses them to anyone below supervisor.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, html
+from dash import Dash, Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from layouts.i18n import t
@@ -23,6 +24,7 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
     return dbc.Card([
         dbc.CardHeader(html.Strong("Wall")),
         dbc.CardBody([
+            dcc.Store(id="cw-mini-sig", data=None),
             html.Div(id="cw-mini-wall"),
             html.Hr(),
             dbc.Row([
@@ -71,9 +73,18 @@ def miniature(wall: dict[str, Any], settings: ViewSettings) -> html.Div:
 
 
 def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
-    @app.callback(Output("cw-mini-wall", "children"), Input("cw-version", "data"), Input("cw-second", "n_intervals"))
-    def _mini(*_: Any) -> Any:
-        return miniature(reader.picture().get("wall") or {}, settings)
+    @app.callback(Output("cw-mini-wall", "children"), Output("cw-mini-sig", "data"),
+                  Input("cw-version", "data"), Input("cw-second", "n_intervals"), State("cw-mini-sig", "data"))
+    def _mini(_v: Any, _s: Any, shown: str | None) -> Any:
+        wall = dict(reader.picture().get("wall") or {})
+        now = time.time()  # pushes and the broadcast end between changes
+        wall["pushed"] = [p for p in wall.get("pushed") or [] if p.get("until", 0) > now]
+        if wall.get("broadcast") and wall["broadcast"].get("until", 0) <= now:
+            wall["broadcast"] = None
+        digest = signature(wall)
+        if digest == shown:
+            raise PreventUpdate
+        return miniature(wall, settings), digest
 
     @app.callback(
         Output("cw-wall-msg", "children"),
