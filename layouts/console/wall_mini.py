@@ -16,6 +16,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
+from layouts.frame import signature
 from layouts.i18n import t
 from layouts.ports import CityReader, OperationsPort, ViewSettings
 
@@ -74,8 +75,8 @@ def miniature(wall: dict[str, Any], settings: ViewSettings) -> html.Div:
 
 def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
     @app.callback(Output("cw-mini-wall", "children"), Output("cw-mini-sig", "data"),
-                  Input("cw-version", "data"), Input("cw-second", "n_intervals"), State("cw-mini-sig", "data"))
-    def _mini(_v: Any, _s: Any, shown: str | None) -> Any:
+                  Input("cw-version", "data"), State("cw-mini-sig", "data"))
+    def _mini(_v: Any, shown: str | None) -> Any:
         wall = dict(reader.picture().get("wall") or {})
         now = time.time()  # pushes and the broadcast end between changes
         wall["pushed"] = [p for p in wall.get("pushed") or [] if p.get("until", 0) > now]

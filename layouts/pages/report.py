@@ -31,10 +31,10 @@ def tables(report: dict[str, list[dict[str, Any]]]) -> list[Any]:
             out.append(html.P("–"))
             continue
         columns = list(rows[0])
-        out.append(dbc.Table([
+        out.append(html.Div(dbc.Table([
             html.Thead(html.Tr([html.Th(HEADERS.get(c, c)) for c in columns])),
             html.Tbody([html.Tr([html.Td("–" if r[c] is None else r[c]) for c in columns]) for r in rows]),
-        ], size="sm", striped=True, className="table-dark", **{"data-report": name}))
+        ], size="sm", striped=True, className="table-dark"), **{"data-report": name}))
     return out
 
 
