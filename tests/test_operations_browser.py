@@ -133,6 +133,10 @@ def test_supervisor_preset_and_broadcast_reach_open_screens(city: tuple[CityStat
         page.wait_for_selector('[data-broadcast]', state="detached", timeout=FOLLOW_MS * 3)
         assert page.evaluate("window.__sameDocument") is True, f"screen {n} reloaded"
     assert desk.locator('#cw-mini-preset[data-preset="default"]').count() == 1
+    assert desk.locator("[data-mini-screen]").count() == 24
+    desk.goto(f"{base}/report?period=day")
+    desk.wait_for_selector('[data-report="by_period"] td')
+    assert desk.locator('[data-report="by_category"] tbody tr').count() >= 1
 
     operator = console(contexts, base, "operator")
     choose(operator, "cw-preset-choice", "banjir")
