@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 from pathlib import Path
 
 import dash
 from dash import Dash, html
 from starlette.middleware.gzip import GZipMiddleware
 
-from dashboard import api, export, screen_registry, web_security
+from dashboard import api, export, ops_api, screen_registry, web_security
+from dashboard.console_port import ConsolePort
+from dashboard.desk import Desk
+from dashboard.writeback import WriteBack, from_config as writeback_from_config
 from dashboard.auth import routes as auth_routes
 from dashboard.auth.csrf import COOKIE as CSRF_COOKIE
 from dashboard.auth.guard import AuthMiddleware
@@ -27,17 +31,24 @@ from dashboard.reader import PictureCache
 from dashboard.screen_registry import ScreenRegistry
 from dashboard.store.base import StateStore
 from dashboard.views import view_settings
-from layouts import live, panels, tablet
-from layouts.pages import screen, wall
+from layouts import live, overlay, panels, tablet
+from layouts.pages import console, report, screen, wall
 from layouts.pages import tablet as tablet_page
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-def create_app(config: Config, store: StateStore) -> Dash:
+def create_app(config: Config, store: StateStore, writeback: WriteBack | None = None) -> Dash:
+    """``writeback``: where operator actions go out; by default the configured MQTT broker and
+    Redis feed (none configured: actions are stored and audited only)."""
     health = StoreHealth(store).start()
     screens = ScreenRegistry(config.wall.screen_count, config.server.screens_expected, config.server.heartbeat_s)
     reader = PictureCache(store, config, health=health, sections=lambda: {"screens": screens.summary()})
+    if writeback is None:
+        writeback = writeback_from_config(config.feeds.mqtt.url, config.feeds.redis.url, config.city.slug,
+                                          client_id=f"{config.feeds.mqtt.client_id}-actions-{os.getpid()}")
+    desk = Desk(store, config, writeback)
+    port = ConsolePort(desk)
     settings = view_settings(config)
     auth = AuthService(config.auth, store, allowed_origins=config.server.allowed_origins)
     app = Dash(
@@ -63,10 +74,14 @@ def create_app(config: Config, store: StateStore) -> Dash:
     app.layout = html.Div([live.live_components(settings), dash.page_container], className="cw-root")
     for name in panels.names():
         panels.load(name).register(app, reader, settings)
+    overlay.register(app, reader, settings)
+    console.register(app, reader, settings, port)
+    report.register(app, settings, port)
     live.register(app, reader, settings, push=config.server.websocket, on_beat=screens.beat)
     tablet.register(app, reader, settings)
     auth_routes.register(app.server, auth)
     api.register(app.server, reader)
+    ops_api.register(app.server, desk, reader)
     screen_registry.register(app.server, screens)
     export.register(app.server, reader, settings)
     app.server.add_middleware(GZipMiddleware, minimum_size=1_024)

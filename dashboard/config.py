@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from dashboard.city_config import Agency, ComplaintChannel, Kpi, Pillar, Simulation
+from dashboard.ops_config import Operations
 from dashboard.yaml_loader import YamlRefused, load_yaml_bytes
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
@@ -289,6 +290,7 @@ class Config(Strict):
     complaints: list[ComplaintChannel] = Field(default_factory=list, max_length=20)
     simulation: Simulation = Simulation()
     server: Server = Server()
+    operations: Operations = Operations()
     auth: Auth = Auth()
     #: the folder relative paths in the config start from: the config file's own folder
     _base_dir: Path = PrivateAttr(default=DEFAULT_CONFIG.parent)
@@ -308,6 +310,22 @@ class Config(Strict):
         if "streams" not in redis:
             redis = {**redis, "streams": [f"{slug}:events"]}
         return {**raw, "feeds": {**feeds, "mqtt": mqtt, "redis": redis}}
+
+    @model_validator(mode="after")
+    def _operations_fit_the_wall(self) -> Config:
+        """Presets and takeover rules name screens and panels: both must exist."""
+        count, known = self.wall.screen_count, available_panels()
+        for i, preset in enumerate(self.operations.presets):
+            for screen, names in preset.screens.items():
+                if not 1 <= screen <= count:
+                    raise _at(("operations", "presets", i, "screens", screen), f"screen {screen} is outside the wall (1-{count})")
+                for j, name in enumerate(names):
+                    if name not in known:
+                        raise _at(("operations", "presets", i, "screens", screen, j), _unknown_panel(name, known))
+        for i, rule in enumerate(self.operations.takeovers):
+            if rule.screen > count:
+                raise _at(("operations", "takeovers", i, "screen"), f"screen {rule.screen} is outside the wall (1-{count})")
+        return self
 
     @model_validator(mode="after")
     def _screens_fit_the_wall(self) -> Config:

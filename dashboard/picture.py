@@ -15,7 +15,11 @@ from typing import Any
 
 from dashboard.config import Config, DrainageLevels, Kpi
 from dashboard.store.base import SeriesPoint, StateStore
+from dashboard.incident_ops import merge_all
+from dashboard.wall_control import ID as WALL_ID, KIND as WALL_KIND, wall_part
 from feeds.events import SEVERITY_RANK
+
+OPS_KIND = "incident_ops"  # operators' records, laid over the field's incidents (dashboard.incident_ops)
 
 STAGES = ("Normal", "Waspada", "Siaga", "Awas")
 PANEL_KINDS: dict[str, tuple[str, ...]] = {
@@ -31,7 +35,8 @@ def build_picture(store: StateStore, config: Config, now: float | None = None) -
     """Everything at once. ``version`` is read first, so a picture is never newer than it says."""
     now = time.time() if now is None else now
     version = store.version()
-    incidents = incidents_part(store.entities("incident"), config, now)
+    merged = merge_all(store.entities("incident"), store.entities(OPS_KIND))
+    incidents = incidents_part(merged, config, now)
     reports = store.entities("report")
     drainage = drainage_part(store, config, reports)
     waste = waste_part(store.entities("waste_fill"), reports, config, now)
@@ -48,7 +53,21 @@ def build_picture(store: StateStore, config: Config, now: float | None = None) -
         **live_sections(store, config, now),
     }
     picture["kpis"] = kpis_part(store, config, picture, now)
+    picture["wall"] = wall_part(_wall_record(store), config.operations, merged, incidents["open"], drainage["stations"], now)
     return picture
+
+
+def build_wall_part(store: StateStore, config: Config, now: float) -> dict[str, Any]:
+    """The ``wall`` section alone (for ``GET /api/v1/wall``), from the same rules as the picture."""
+    merged = merge_all(store.entities("incident"), store.entities(OPS_KIND))
+    open_ = [d for d in merged.values() if d.get("status") != "resolved"]
+    stations = drainage_part(store, config, {})["stations"] if config.operations.takeovers else []
+    return wall_part(_wall_record(store), config.operations, merged, open_, stations, now)
+
+
+def _wall_record(store: StateStore) -> dict[str, Any] | None:
+    stamped = store.read_stamped(WALL_KIND, WALL_ID)
+    return stamped[1] if stamped else None
 
 
 def live_sections(store: StateStore, config: Config, now: float) -> dict[str, Any]:
@@ -74,7 +93,7 @@ def incidents_part(docs: dict[str, dict[str, Any]], config: Config, now: float) 
     open_, resolved_day = [], []
     for doc in docs.values():
         if doc.get("status") == "resolved":
-            if now - ts(doc["observed_at"]) <= 86_400:
+            if now - ts(doc.get("resolved_at") or doc["observed_at"]) <= 86_400:
                 resolved_day.append(doc)
         else:
             open_.append(_with_age(doc, now))
@@ -88,6 +107,7 @@ def incidents_part(docs: dict[str, dict[str, Any]], config: Config, now: float) 
         "by_status": dict(Counter(d.get("status") for d in open_)),
         "by_kecamatan": dict(Counter(d.get("kecamatan") or "?" for d in open_)),
         "by_category": dict(Counter(d.get("category") for d in open_)),
+        "by_assignee": dict(Counter(d["assignee"] for d in open_ if d.get("assignee"))),
         "resolved_24h": len(resolved_day),
         "resolved_within_sla_24h": within,
     }
@@ -100,7 +120,7 @@ def _with_age(doc: dict[str, Any], now: float) -> dict[str, Any]:
 
 def _minutes_open(doc: dict[str, Any]) -> float:
     opened = doc.get("opened_at") or doc["observed_at"]
-    return (ts(doc["observed_at"]) - ts(opened)) / 60
+    return (ts(doc.get("resolved_at") or doc["observed_at"]) - ts(opened)) / 60
 
 
 # --- citizen reports, whatever their family or channel ---------------------------------------

@@ -13,6 +13,7 @@ import time
 from typing import Any, Callable
 
 from dashboard.config import Config
+from dashboard.incident_ops import merged
 from dashboard.picture import ts
 from dashboard.store.base import CapReached, SeriesPoint, StateStore
 from feeds.events import (
@@ -27,6 +28,7 @@ from feeds.events import (
     WaterLevel,
 )
 
+OPS_KIND = "incident_ops"
 HOUSEKEEPING_EVERY_S = 30.0
 HOUSEKEEPING_PAGE = 1_000
 HOUSEKEEPING_MAX = 1_000_000
@@ -105,6 +107,7 @@ class CityState:
         removed = self._drop_resolved("incident", now - history.resolved_days * 86_400)
         removed += self._drop_resolved("report", now - history.resolved_days * 86_400)
         removed += self.trim_resolved("incident", history.open_incidents_max)
+        self.store.trim(OPS_KIND, history.open_incidents_max)  # operators' records never outnumber incidents
         removed += self.trim_resolved("report", history.reports_max)
         return removed
 
@@ -140,9 +143,15 @@ class CityState:
         gone = 0
         for start in range(0, len(old), HOUSEKEEPING_PAGE):
             docs = self.store.get(kind, old[start:start + HOUSEKEEPING_PAGE])
-            resolved = [i for i, doc in docs.items() if doc.get("status") == "resolved"]
+            if kind == "incident":  # an operator may have resolved (or reopened) it since
+                records = self.store.get(OPS_KIND, list(docs))
+                docs = {i: merged(doc, records.get(i)) for i, doc in docs.items()}
+            resolved = [i for i, doc in docs.items() if doc.get("status") == "resolved"
+                        and ts(doc.get("resolved_at") or doc["observed_at"]) < before]
             if resolved:
                 gone += self.store.delete(kind, resolved)
+                if kind == "incident":
+                    self.store.delete(OPS_KIND, resolved)
         return gone
 
     def _series_point(self, event: Event, observed: float) -> SeriesPoint | None:

@@ -28,6 +28,7 @@ def view_settings(config: Config) -> ViewSettings:
         map_center=config.city.map_center or _middle(config),
         districts_geojson=_geojson(config),
         pillars=tuple(PillarInfo(p.id, p.label(config.city.language), p.icon) for p in config.pillars),
+        presets={p.name: {n: tuple(names) for n, names in p.screens.items()} for p in config.operations.presets},
     )
 
 

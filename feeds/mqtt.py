@@ -131,6 +131,10 @@ def tls_context(ca_file: str | None, cert_file: str | None, key_file: str | None
     return context
 
 
+#: Operator actions written back on ``<slug>/actions/incidents/<id>``: ours, not field data.
+ACTIONS_LEVEL = "/actions/incidents/"
+
+
 def subscription_filters(topics: Sequence[str], shared_group: str | None) -> list[str]:
     """Wrap each filter as ``$share/<group>/<filter>`` so ingest processes split the load."""
     if not shared_group:
@@ -313,8 +317,8 @@ class MqttAdapter:
             if msg.qos:
                 client.ack(msg.mid, msg.qos)
             return
-        if origin.startswith(self._status_prefix):
-            client.ack(msg.mid, msg.qos)  # our own presence messages, caught by a broad filter
+        if origin.startswith(self._status_prefix) or ACTIONS_LEVEL in origin:
+            client.ack(msg.mid, msg.qos)  # our own presence and write-back messages, caught by a broad filter
             return
         try:
             self.pipeline.handle(msg.payload, origin)

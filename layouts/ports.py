@@ -26,6 +26,28 @@ class CityReader(Protocol):
         ...
 
 
+class OperationsPort(Protocol):
+    """What the operator console needs: who is at the desk, and the desk's actions.
+
+    Every write returns ``(ok, message_or_result)``: the console shows the refusal (a wrong
+    role, an incident already acknowledged) instead of raising inside a callback.
+    """
+
+    def whoami(self) -> tuple[str, str] | None:
+        """(name, role) of the person behind the current request, or None when nobody is."""
+        ...
+
+    def incident(self, incident_id: str) -> dict[str, Any] | None: ...
+
+    def choices(self) -> dict[str, Any]: ...
+
+    def act(self, incident_id: str, action: dict[str, Any]) -> tuple[bool, Any]: ...
+
+    def wall_action(self, what: str, args: dict[str, Any]) -> tuple[bool, Any]: ...
+
+    def report(self, period: str) -> dict[str, list[dict[str, Any]]]: ...
+
+
 @dataclass(frozen=True)
 class WallGeometry:
     columns: int
@@ -80,6 +102,7 @@ class ViewSettings:
     def pillar(self, pillar_id: str) -> PillarInfo:
         found = next((p for p in self.pillars if p.id == pillar_id), None)
         return found or PillarInfo(pillar_id, pillar_id)
+    presets: dict[str, dict[int, tuple[str, ...]]] = field(default_factory=dict)
 
     def span_at(self, screen: int) -> Span | None:
         return next((s for s in self.spans if screen in s.screens), None)

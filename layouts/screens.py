@@ -55,13 +55,21 @@ def grid(names: tuple[str, ...], screen: int, settings: ViewSettings, prefix: st
     return html.Div(blocks, className=f"cw-grid cw-grid-{len(blocks)}", style=style)
 
 
-def screen_body(screen: int, settings: ViewSettings) -> html.Div:
+def preset_panels(screen: int, settings: ViewSettings, preset: str | None) -> tuple[str, ...] | None:
+    """The panels a wall preset puts on ``screen``, or None when the preset leaves it alone."""
+    return settings.presets.get(preset or "", {}).get(screen)
+
+
+def screen_body(screen: int, settings: ViewSettings, preset: str | None = None) -> html.Div:
     """A screen's own content: its panels, or its playlist rotating through panels.
 
     A playlist shows one slide at a time, every ``every_s`` seconds the next (the rotation
     runs in ``citywall.js``; all slides stay live, so a slide is current the moment it
     shows). The screen's fixed panels, when it has some, are the first slide.
     """
+    chosen = preset_panels(screen, settings, preset)
+    if chosen is not None:
+        return grid(chosen, screen, settings, prefix=f"s{screen}{preset}")
     names = settings.screens.get(screen, ())
     playlist = settings.playlists.get(screen)
     if not playlist:
@@ -95,11 +103,12 @@ def span_block(span: Span, settings: ViewSettings, instance: str) -> html.Div:
                            "--cw-screen-h": f"{wall.screen_height_px}px", "--cw-bezel": f"{wall.bezel_px}px"})
 
 
-def screen_content(screen: int, settings: ViewSettings) -> Any:
-    """For ``/screen/<n>``: the screen's own panels, or its window onto a span."""
+def screen_content(screen: int, settings: ViewSettings, preset: str | None = None) -> Any:
+    """For ``/screen/<n>``: the screen's own panels, or its window onto a span (a preset that
+    names the screen replaces either)."""
     span = settings.span_at(screen)
-    if span is None:
-        return screen_body(screen, settings)
+    if span is None or preset_panels(screen, settings, preset) is not None:
+        return screen_body(screen, settings, preset)
     wall = settings.wall
     (r0, c0), (r, c) = wall.position(span.top_left), wall.position(screen)
     dx = (c - c0) * (wall.screen_width_px + wall.bezel_px)

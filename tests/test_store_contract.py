@@ -472,3 +472,41 @@ def test_the_cap_is_dead_lettered_by_the_feed_with_its_reason(store: StateStore,
     assert [pipeline.handle(name.encode(), "city/water") for name in ("A", "B", "C", "A")] == [True, True, False, True]
     assert [d["reason"] for d in store.dead_letters()] == ["too_many_entities"]
     assert stats.snapshot()["rejected"] == {"too_many_entities": 1}
+# --- operations: compare-and-swap and the audit trail ----------------------------------------
+def test_swap_creates_only_when_absent_and_then_needs_the_stamp(store: StateStore) -> None:
+    assert store.read_stamped("incident_ops", "A") is None
+    before = store.version()
+    assert store.swap("incident_ops", "A", None, 100.5, {"rev": 1}) is True
+    assert store.version() == before + 1
+    assert store.read_stamped("incident_ops", "A") == (100.5, {"rev": 1})
+    # a second creator, who also saw nothing, loses
+    assert store.swap("incident_ops", "A", None, 101.0, {"rev": "other"}) is False
+    # a writer holding a stale stamp loses; the one holding the current stamp wins
+    assert store.swap("incident_ops", "A", 99.0, 102.0, {"rev": "stale"}) is False
+    assert store.swap("incident_ops", "A", 100.5, 0.1 + 0.2 + 102, {"rev": 2}) is True
+    assert store.read_stamped("incident_ops", "A") == (0.1 + 0.2 + 102, {"rev": 2})
+    assert store.version() == before + 2
+
+
+def test_swap_of_two_racing_writers_keeps_exactly_one(store: StateStore) -> None:
+    store.swap("wall_control", "wall", None, 1.0, {"n": 0})
+    stamp, _ = store.read_stamped("wall_control", "wall")  # type: ignore[misc]
+    results = [store.swap("wall_control", "wall", stamp, 2.0 + i, {"n": i}) for i in (1, 2)]
+    assert results == [True, False]
+    assert store.read_stamped("wall_control", "wall") == (3.0, {"n": 1})
+
+
+def test_swapped_records_go_with_delete_and_count_no_feed_traffic(store: StateStore) -> None:
+    store.swap("incident_ops", "B", None, 5.0, {"x": 1})
+    assert "incident_ops" not in store.last_seen()
+    assert store.delete("incident_ops", ["B"]) == 1
+    assert store.read_stamped("incident_ops", "B") is None
+    assert store.swap("incident_ops", "B", None, 6.0, {"x": 2}) is True
+
+
+def test_audit_is_bounded_newest_first(store: StateStore) -> None:
+    for i in range(7):
+        store.append_audit({"i": i, "what": "acknowledge"}, keep=5)
+    assert [e["i"] for e in store.audit(10)] == [6, 5, 4, 3, 2]
+    assert [e["i"] for e in store.audit(2)] == [6, 5]
+    assert store.audit(0) == []

@@ -127,6 +127,28 @@ class StateStore(Protocol):
 
     def close(self) -> None: ...
 
+    # --- operations: records changed by people, and the audit trail ----------------------
+    # Operator actions are read-modify-write on one record, possibly from two web workers at
+    # once, so they go through a compare-and-swap on the stored ``observed_at`` (the stamp)
+    # instead of ``upsert``'s "newer wins", which would silently drop one of two concurrent
+    # actions. The audit trail is append-only and bounded.
+    def read_stamped(self, kind: str, entity_id: str) -> tuple[float, dict[str, Any]] | None:
+        """The stored document with its ``observed_at``, or None when there is none."""
+        ...
+
+    def swap(self, kind: str, entity_id: str, expect: float | None, observed_at: float, doc: dict[str, Any]) -> bool:
+        """Store ``doc`` at ``observed_at`` only if the stored stamp is still ``expect`` (None:
+        absent); bump the version and notify when it did. Does not count as feed traffic."""
+        ...
+
+    def append_audit(self, entry: dict[str, Any], keep: int) -> None:
+        """Add ``entry`` at the head of the audit trail, keeping the newest ``keep``."""
+        ...
+
+    def audit(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest ``limit`` audit entries, newest first."""
+        ...
+
 
 def bucket(t: float, step_s: int) -> float:
     return float(int(t // step_s) * step_s)

@@ -8,6 +8,7 @@ copied: treat what ``entities`` returns as read-only, as it is with Redis. A ``t
 from __future__ import annotations
 
 import bisect
+import itertools
 import threading
 import time
 import uuid
@@ -29,6 +30,7 @@ class MemoryStore:
         self._seen: dict[str, float] = {}
         self._version = 0
         self._epoch = f"{time.time():.0f}-{uuid.uuid4().hex[:12]}"
+        self._audit: deque[dict[str, Any]] = deque()
 
     # --- writes ---------------------------------------------------------------------------
     def upsert(
@@ -185,6 +187,30 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release: the memory dies with the process."""
+
+    # --- operations: compare-and-swap records and the audit trail -------------------------
+    def read_stamped(self, kind: str, entity_id: str) -> tuple[float, dict[str, Any]] | None:
+        with self._lock:
+            return self._entities[kind].get(entity_id)
+
+    def swap(self, kind: str, entity_id: str, expect: float | None, observed_at: float, doc: dict[str, Any]) -> bool:
+        with self._lock:
+            current = self._entities[kind].get(entity_id)
+            if (current[0] if current is not None else None) != expect:
+                return False
+            self._entities[kind][entity_id] = (observed_at, doc)
+            self._bump()
+            return True
+
+    def append_audit(self, entry: dict[str, Any], keep: int) -> None:
+        with self._lock:
+            self._audit.appendleft(entry)
+            while len(self._audit) > max(keep, 0):
+                self._audit.pop()
+
+    def audit(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(itertools.islice(self._audit, max(limit, 0)))
 
     # --- internals (lock held) ------------------------------------------------------------
     def _bump(self) -> None:

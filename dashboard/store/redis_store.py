@@ -135,6 +135,20 @@ if gone > 0 then bump(KEYS[3], ARGV[1]) end
 return gone
 """
 
+# KEYS: idx, ent, version; ARGV: channel, id, expect ('' when absent), observed_at, doc
+_SWAP_LUA = _LUA_LIB + r"""
+local stored = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if ARGV[3] == '' then
+  if stored then return 0 end
+elseif (not stored) or tonumber(stored) ~= tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[5])
+bump(KEYS[3], ARGV[1])
+return 1
+"""
+
 
 class RedisStore:
     """``StateStore`` on Redis, shared by any number of processes on any number of hosts."""
@@ -147,6 +161,7 @@ class RedisStore:
         self._add_point = self._client.register_script(_ADD_POINT_LUA)
         self._delete = self._client.register_script(_DELETE_LUA)
         self._trim = self._client.register_script(_TRIM_LUA)
+        self._swap = self._client.register_script(_SWAP_LUA)
         self._listener = _ChangeListener(self._client, self._channel)
         self._probe = redis.Redis.from_url(url, decode_responses=True, socket_timeout=PROBE_TIMEOUT_S,
                                            socket_connect_timeout=PROBE_TIMEOUT_S, retry=Retry(NoBackoff(), 0))
@@ -334,6 +349,32 @@ class RedisStore:
         self._client.close()
         self._probe.close()
         self._listener.join()
+
+    # --- operations: compare-and-swap records and the audit trail -------------------------
+    def read_stamped(self, kind: str, entity_id: str) -> tuple[float, dict[str, Any]] | None:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.zscore(self._idx(kind), entity_id)
+        pipe.hget(self._ent(kind), entity_id)
+        stamp, doc = pipe.execute()
+        if stamp is None or doc is None:
+            return None
+        return float(stamp), json.loads(doc)
+
+    def swap(self, kind: str, entity_id: str, expect: float | None, observed_at: float, doc: dict[str, Any]) -> bool:
+        """One script: the stamp comparison and the write cannot interleave with a peer's."""
+        keys = [self._idx(kind), self._ent(kind), self._key("version")]
+        args = [self._channel, entity_id, "" if expect is None else _num(expect), _num(observed_at), _dumps(doc)]
+        return bool(self._swap(keys=keys, args=args))
+
+    def append_audit(self, entry: dict[str, Any], keep: int) -> None:
+        key = self._key("audit")
+        pipe = self._client.pipeline(transaction=True)
+        pipe.lpush(key, _dumps(entry))
+        _bound_list(pipe, key, keep)
+        pipe.execute()
+
+    def audit(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self._head(self._key("audit"), max(limit, 0))
 
     # --- internals ------------------------------------------------------------------------
     def _key(self, name: str) -> str:

@@ -11,19 +11,21 @@ from dash import html
 
 from layouts.i18n import t
 from layouts.live import page_parts
+from layouts.overlay import overlay
 from layouts.ports import ViewSettings
 from layouts.screens import identify as identify_mark, screen_content
 
 
 def register(settings: ViewSettings) -> None:
-    def layout(n: str = "1", identify: str = "0", **_: str) -> html.Div:
+    def layout(n: str = "1", identify: str = "0", preset: str = "default", **_: str) -> html.Div:
         try:
             screen = int(n)
         except ValueError:
             screen = 0
         if not 1 <= screen <= settings.wall.screen_count:
             return html.Div(f"{t('screen', settings.language)} {n}: 1-{settings.wall.screen_count}", className="cw-error")
-        content = [screen_content(screen, settings)]
+        preset = preset if preset in settings.presets else "default"
+        content = [screen_content(screen, settings, preset), overlay(screen, "k")]
         if identify not in ("0", "", "false"):
             content.append(identify_mark(screen))
         content.append(page_parts(content))
@@ -31,7 +33,7 @@ def register(settings: ViewSettings) -> None:
             content,
             className="cw-screen cw-kiosk",
             style={"width": f"{settings.wall.screen_width_px}px", "height": f"{settings.wall.screen_height_px}px"},
-            **{"data-screen": str(screen)},
+            **{"data-screen": str(screen), "data-page-preset": preset},
         )
 
     dash.register_page("screen", path_template="/screen/<n>", layout=layout, title=f"citywall – {settings.city_name}")

@@ -11,11 +11,12 @@ import dash
 from dash import html
 
 from layouts.live import page_parts
+from layouts.overlay import overlay
 from layouts.ports import ViewSettings
-from layouts.screens import identify as identify_mark, screen_body, span_block
+from layouts.screens import identify as identify_mark, preset_panels, screen_body, span_block
 
 
-def canvas(settings: ViewSettings, scale: float = 1.0, identify: bool = False) -> html.Div:
+def canvas(settings: ViewSettings, scale: float = 1.0, identify: bool = False, preset: str = "default") -> html.Div:
     wall = settings.wall
     step_x, step_y = wall.screen_width_px + wall.bezel_px, wall.screen_height_px + wall.bezel_px
     tiles = []
@@ -24,8 +25,10 @@ def canvas(settings: ViewSettings, scale: float = 1.0, identify: bool = False) -
         row, col = wall.position(screen)
         style = {"left": f"{col * step_x}px", "top": f"{row * step_y}px",
                  "width": f"{wall.screen_width_px}px", "height": f"{wall.screen_height_px}px"}
-        content = [] if screen in spanned else [screen_body(screen, settings)]
-        tiles.append(html.Div(content, className="cw-screen cw-tile" + (" cw-under-span" if screen in spanned else ""),
+        own = screen not in spanned or preset_panels(screen, settings, preset) is not None
+        content = [screen_body(screen, settings, preset)] if own else []
+        over = " cw-over-span" if own and screen in spanned else " cw-under-span" if not own else ""
+        tiles.append(html.Div([*content, overlay(screen, "w")], className="cw-screen cw-tile" + over,
                               style=style, **{"data-screen": str(screen)}))
     for i, span in enumerate(settings.spans):
         row, col = wall.position(span.top_left)
@@ -52,12 +55,13 @@ def canvas(settings: ViewSettings, scale: float = 1.0, identify: bool = False) -
 
 
 def register(settings: ViewSettings) -> None:
-    def layout(scale: str = "1", identify: str = "0", **_: str) -> html.Div:
+    def layout(scale: str = "1", identify: str = "0", preset: str = "default", **_: str) -> html.Div:
         try:
             factor = min(max(float(scale), 0.05), 4.0)
         except ValueError:
             factor = 1.0
-        wall = canvas(settings, factor, identify not in ("0", "", "false"))
-        return html.Div([wall, page_parts(wall)])
+        preset = preset if preset in settings.presets else "default"
+        wall = canvas(settings, factor, identify not in ("0", "", "false"), preset)
+        return html.Div([wall, page_parts(wall)], **{"data-page-preset": preset})
 
     dash.register_page("wall", path="/wall", layout=layout, title=f"citywall – {settings.city_name}")

@@ -37,6 +37,7 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
             "text": d.get("description") or d.get("category") or "",
             "kecamatan": d.get("kecamatan") or "–",
             "status": d.get("status") or "new",
+            "assignee": d.get("assignee"),
             "age": age(d.get("age_s"), language),
         }
         for d in (incidents.get("open") or [])[:ROWS]
@@ -55,12 +56,13 @@ def rows(shown: list[dict[str, Any]], language: str) -> list[html.Div]:
         html.Div(
             className=f"cw-row sev-{d['severity']}",
             key=d["id"],
-            **{"data-incident": d["id"]},
+            **{"data-incident": d["id"], "data-status": d["status"]},
             children=[
                 html.Span(f"{SEVERITY_SHAPES.get(d['severity'], '●')} {t(d['severity'], language)}", className="cw-sev"),
                 html.Span(d["text"], className="cw-desc"),
                 html.Span(d["kecamatan"], className="cw-where"),
-                html.Span(t(d["status"], language), className=f"cw-status st-{d['status']}"),
+                html.Span(t(d["status"], language) + (f" · {d['assignee']}" if d.get("assignee") else ""),
+                          className=f"cw-status st-{d['status']}"),
                 html.Span(d["age"], className="cw-age-cell"),
             ],
         )

@@ -539,7 +539,9 @@ STATUSES = ("new", "acknowledged", "dispatched")
 def status_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
     incidents = part(picture, "incidents")
     by = incidents.get("by_status") or {}
+    assignees = sorted((incidents.get("by_assignee") or {}).items(), key=lambda kv: (-kv[1], kv[0]))[:4]
     return {"has_data": seen(picture, FAMILY), "status": [(s, by.get(s, 0)) for s in STATUSES],
+            "assignees": [[a, n] for a, n in assignees],
             "resolved": incidents.get("resolved_24h") or 0, "within": incidents.get("resolved_within_sla_24h") or 0}
 
 
@@ -553,6 +555,9 @@ def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         html.Div(t("by_status", language), className="cw-section-title"),
         html.Div([html.Div([html.Span(t(s, language), className=f"cw-status st-{s}"), html.Span(number(n, language), className="cw-stat-num")],
                            className="cw-map-status") for s, n in shown["status"]], className="cw-map-statuses"),
+        *([html.Div(" · ".join(f"{a} {number(n, language)}" for a, n in shown["assignees"]),
+                    className="cw-map-assignees", **{"data-assignees": ",".join(a for a, _ in shown["assignees"])})]
+          if shown.get("assignees") else []),
         html.Div(t("resolved_day", language), className="cw-section-title"),
         html.Div([html.Span(number(shown["resolved"], language), className="cw-headline"),
                   html.Span(t("resolved_sla", language).format(pct=pct), className="cw-stat-label")], className="cw-stat"),

@@ -1,0 +1,36 @@
+/* citywall console: keyboard shortcuts for the operator's desk.
+ *
+ * j / k move the selection down / up the queue; a acknowledge, g assign, n note (focus the
+ * text, Enter sends), r resolve, o reopen, p push to the wall, + / - severity, / search.
+ * Keys are ignored while typing in a field (except Enter in the note field), and only on
+ * the console page.
+ */
+(function () {
+  "use strict";
+  var BUTTONS = {a: "cw-act-acknowledge", g: "cw-act-assign", r: "cw-act-resolve", o: "cw-act-reopen",
+                 p: "cw-act-push", "+": "cw-act-escalate", "-": "cw-act-deescalate"};
+  function click(id) { var el = document.getElementById(id); if (el) el.click(); }
+  function move(step) {
+    var rows = Array.prototype.slice.call(document.querySelectorAll(".cw-console-table tr[data-incident]"));
+    if (!rows.length) return;
+    var at = rows.findIndex(function (r) { return r.classList.contains("cw-selected"); });
+    var next = rows[Math.min(rows.length - 1, Math.max(0, at < 0 ? 0 : at + step))];
+    next.click();
+    next.scrollIntoView({block: "nearest"});
+  }
+  document.addEventListener("keydown", function (e) {
+    if (!document.querySelector('[data-page="console"]') || e.ctrlKey || e.metaKey || e.altKey) return;
+    var target = e.target;
+    var typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable);
+    if (typing) {
+      if (e.key === "Enter" && target.id === "cw-act-text") { click("cw-act-note"); }
+      if (e.key === "Escape") target.blur();
+      return;
+    }
+    if (e.key === "j") move(1);
+    else if (e.key === "k") move(-1);
+    else if (e.key === "n") { var t = document.getElementById("cw-act-text"); if (t) { t.focus(); e.preventDefault(); } }
+    else if (e.key === "/") { var s = document.getElementById("cw-filter-text"); if (s) { s.focus(); e.preventDefault(); } }
+    else if (BUTTONS[e.key]) { click(BUTTONS[e.key]); e.preventDefault(); }
+  });
+})();

@@ -1,0 +1,49 @@
+"""The audit trail: who did what to what, when, in which role, and from where.
+
+Entries are appended to the store (so every web worker writes to, and reads from, one trail)
+and bounded by ``operations.audit_kept``, newest first. Nothing edits or removes an entry
+except that bound. ``to_csv`` gives the export a supervisor hands to an auditor.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from dashboard.incident_ops import Actor, iso
+from dashboard.store.base import StateStore
+
+COLUMNS = ("at", "who", "role", "via", "origin", "action", "target", "detail")
+
+
+class AuditTrail:
+    def __init__(self, store: StateStore, keep: int) -> None:
+        self.store = store
+        self.keep = keep
+
+    def record(self, actor: Actor, action: str, target: str, at: float, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+        entry = {"at": iso(at), "who": actor.name, "role": actor.role, "via": actor.via, "origin": actor.origin,
+                 "action": action, "target": target, "detail": detail or {}}
+        self.store.append_audit(entry, self.keep)
+        return entry
+
+    def entries(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self.store.audit(min(limit, self.keep))
+
+
+def to_csv(entries: list[dict[str, Any]]) -> str:
+    """One row per entry, ``detail`` as compact JSON; cells that a spreadsheet would run as a
+    formula are prefixed with a quote (CSV injection)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for entry in entries:
+        row = [entry.get(c, "") for c in COLUMNS[:-1]] + [json.dumps(entry.get("detail", {}), ensure_ascii=False, sort_keys=True)]
+        writer.writerow([_safe_cell(str(v)) for v in row])
+    return out.getvalue()
+
+
+def _safe_cell(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

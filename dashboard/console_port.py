@@ -1,0 +1,95 @@
+"""The operations port handed to the console: the desk, seen through the current request.
+
+Dash callbacks run inside the request (or websocket message) that carried them; the guard
+has resolved who sent it and checked CSRF for sessions, and ``dashboard.auth.current_principal``
+hands that identity over. A callback never trusts a name or role sent by the browser. Roles are checked here with the
+same rules as the HTTP API: operators act on incidents and push, supervisors switch
+presets and broadcast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dashboard import auth, shift_report
+from dashboard.desk import Desk
+from dashboard.incident_ops import Action, ActionError, Actor
+
+WALL_ROLES = {"preset": "supervisor", "broadcast": "supervisor", "clear_broadcast": "supervisor",
+              "push": "operator", "dismiss": "operator", "ack_station": "operator"}
+
+
+def _request() -> Any:
+    try:
+        from dash.backends._fastapi import get_current_request
+
+        return get_current_request()
+    except Exception:  # outside a request (a test calling the port directly)
+        return None
+
+
+class ConsolePort:
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    def _principal(self) -> Any:
+        return auth.current_principal()
+
+    def whoami(self) -> tuple[str, str] | None:
+        who = self._principal()
+        return (who.name, who.role) if who is not None else None
+
+    def _actor(self, role: str) -> Actor | ActionError:
+        who = self._principal()
+        if who is None:
+            return ActionError(401, "sign in first")
+        if not who.can(role):
+            return ActionError(403, f"needs the {role} role")
+        request = _request()
+        client = getattr(request, "client", None)
+        return Actor(name=who.name, role=who.role, via=who.via, origin=getattr(client, "host", "") or "")
+
+    def incident(self, incident_id: str) -> dict[str, Any] | None:
+        return self.desk.incident(incident_id)
+
+    def choices(self) -> dict[str, Any]:
+        return self.desk.choices()
+
+    def act(self, incident_id: str, action: dict[str, Any]) -> tuple[bool, Any]:
+        actor = self._actor("operator")
+        if isinstance(actor, ActionError):
+            return False, actor.reason
+        known = {k: action.get(k) for k in ("action", "agency", "text", "severity", "code", "step")}
+        try:
+            return True, self.desk.act(incident_id, Action(**known), actor)
+        except (ActionError, TypeError) as error:
+            return False, getattr(error, "reason", str(error))
+
+    def wall_action(self, what: str, args: dict[str, Any]) -> tuple[bool, Any]:
+        role = WALL_ROLES.get(what)
+        if role is None:
+            return False, f"unknown wall action {what!r}"
+        actor = self._actor(role)
+        if isinstance(actor, ActionError):
+            return False, actor.reason
+        try:
+            if what == "preset":
+                return True, self.desk.set_preset(str(args.get("preset")), actor)
+            if what == "broadcast":
+                return True, self.desk.broadcast(str(args.get("level")), str(args.get("text") or ""), int(args.get("minutes") or 30), actor)
+            if what == "clear_broadcast":
+                return True, self.desk.clear_broadcast(actor)
+            if what == "push":
+                return True, self.desk.push(int(args["screen"]), str(args["incident"]), int(args.get("minutes") or 10), actor)
+            if what == "dismiss":
+                return True, self.desk.dismiss(int(args["screen"]), actor)
+            return True, self.desk.ack_station(str(args.get("station")), actor)
+        except (ActionError, KeyError, ValueError, TypeError) as error:
+            return False, getattr(error, "reason", str(error))
+
+    def report(self, period: str) -> dict[str, list[dict[str, Any]]]:
+        who = self._principal()
+        if who is None or not who.can("supervisor"):
+            return {}
+        chosen = period if period in ("shift", "day", "week") else "day"
+        return shift_report.as_json(shift_report.build(self.desk.store, self.desk.config, chosen))  # type: ignore[arg-type]

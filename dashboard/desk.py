@@ -1,0 +1,131 @@
+"""The operations desk: the one object through which people change the city's state.
+
+The HTTP API and the console both call it, so every action is checked by the same rules,
+stored by compare-and-swap (a concurrent action on the same incident or wall retries on
+the fresh record instead of being lost), audited and written back, in that order. An action
+the store did not take is neither audited nor published.
+
+It satisfies ``layouts.ports.OperationsPort``: the console reads and acts through it
+without importing ``dashboard``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from dashboard import incident_ops, wall_control
+from dashboard.audit import AuditTrail
+from dashboard.config import Config
+from dashboard.incident_ops import Action, ActionError, Actor
+from dashboard.store.base import StateStore
+from dashboard.writeback import WriteBack
+
+OPS_KIND = "incident_ops"
+SWAP_TRIES = 20
+
+
+class Desk:
+    def __init__(self, store: StateStore, config: Config, writeback: WriteBack | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.config = config
+        self.ops = config.operations
+        self.writeback = writeback or WriteBack([])
+        self.audit = AuditTrail(store, self.ops.audit_kept)
+        self._clock = clock
+
+    # --- incidents ------------------------------------------------------------------------
+    def act(self, incident_id: str, action: Action, actor: Actor) -> dict[str, Any]:
+        """Apply ``action``; return the incident's detail. Raises ``ActionError``."""
+        incident = self.store.get("incident", [incident_id]).get(incident_id)
+        if incident is None:
+            raise ActionError(404, f"no incident {incident_id!r}")
+        for _ in range(SWAP_TRIES):
+            stamped = self.store.read_stamped(OPS_KIND, incident_id)
+            stamp, record = stamped if stamped else (None, None)
+            # an action answers the observation the operator saw, so it counts as newer than it
+            # even when the field's clock runs a little ahead of ours
+            at = max(self._after(stamp), incident_ops.ts(incident["observed_at"]) + 1e-3)
+            updated = incident_ops.apply(record, incident, action, actor, at, self.ops)
+            if self.store.swap(OPS_KIND, incident_id, stamp, at, updated):
+                break
+        else:
+            raise ActionError(409, "the incident kept changing; try again")
+        detail = incident_ops.detail(incident, updated, self.ops, at)
+        fields = {k: v for k, v in (("agency", action.agency), ("severity", action.severity), ("code", action.code),
+                                    ("step", action.step), ("text", action.text)) if v is not None}
+        self.audit.record(actor, action.action, f"incident/{incident_id}", at, {**fields, "status": detail["status"]})
+        self.writeback.publish(incident_id, {
+            "id": incident_id, "action": action.action, "at": incident_ops.iso(at), "by": actor.name, "role": actor.role,
+            "status": detail["status"], "severity": detail.get("severity"), "assignee": detail.get("assignee"),
+            "resolution": detail.get("resolution"), **fields})
+        return detail
+
+    def incident(self, incident_id: str) -> dict[str, Any] | None:
+        incident = self.store.get("incident", [incident_id]).get(incident_id)
+        if incident is None:
+            return None
+        stamped = self.store.read_stamped(OPS_KIND, incident_id)
+        return incident_ops.detail(incident, stamped[1] if stamped else None, self.ops, self._clock())
+
+    def choices(self) -> dict[str, Any]:
+        """What the console offers: agencies, resolution codes, presets, levels, screens."""
+        return {"agencies": [a.model_dump() for a in self.ops.agencies],
+                "codes": [c.model_dump() for c in self.ops.resolution_codes],
+                "presets": ["default", *(p.name for p in self.ops.presets)],
+                "levels": list(wall_control.LEVELS), "screens": self.config.wall.screen_count}
+
+    # --- the wall -------------------------------------------------------------------------
+    def wall(self) -> dict[str, Any]:
+        from dashboard.picture import build_wall_part  # the picture module derives takeovers
+
+        return build_wall_part(self.store, self.config, self._clock())
+
+    def set_preset(self, name: str, actor: Actor) -> dict[str, Any]:
+        return self._change_wall(actor, "preset", {"preset": name},
+                                 lambda r, at: wall_control.set_preset(r, name, self.ops, actor.name, at))
+
+    def broadcast(self, level: str, text: str, minutes: int, actor: Actor) -> dict[str, Any]:
+        return self._change_wall(actor, "broadcast", {"level": level, "text": text, "minutes": minutes},
+                                 lambda r, at: wall_control.set_broadcast(r, level, text, minutes, self.ops, actor.name, at))
+
+    def clear_broadcast(self, actor: Actor) -> dict[str, Any]:
+        return self._change_wall(actor, "broadcast.clear", {}, lambda r, at: wall_control.clear_broadcast(r))
+
+    def push(self, screen: int, incident_id: str, minutes: int, actor: Actor) -> dict[str, Any]:
+        if not self.store.get("incident", [incident_id]):
+            raise ActionError(404, f"no incident {incident_id!r}")
+        screens = self.config.wall.screen_count
+        return self._change_wall(actor, "push", {"screen": screen, "incident": incident_id, "minutes": minutes},
+                                 lambda r, at: wall_control.push(r, screen, incident_id, minutes, screens, self.ops, actor.name, at))
+
+    def dismiss(self, screen: int, actor: Actor) -> dict[str, Any]:
+        return self._change_wall(actor, "push.dismiss", {"screen": screen},
+                                 lambda r, at: wall_control.dismiss(r, screen, at))
+
+    def ack_station(self, station_id: str, actor: Actor) -> dict[str, Any]:
+        if not self.store.get("water_level", [station_id]):
+            raise ActionError(404, f"no station {station_id!r}")
+        return self._change_wall(actor, "takeover.ack", {"station": station_id},
+                                 lambda r, at: wall_control.ack_station(r, station_id, at))
+
+    def _change_wall(self, actor: Actor, what: str, detail: dict[str, Any],
+                     change: Callable[[dict[str, Any], float], dict[str, Any]]) -> dict[str, Any]:
+        for _ in range(SWAP_TRIES):
+            stamped = self.store.read_stamped(wall_control.KIND, wall_control.ID)
+            stamp, record = stamped if stamped else (None, wall_control.empty())
+            at = self._after(stamp)
+            updated = change(record, at)
+            if self.store.swap(wall_control.KIND, wall_control.ID, stamp, at, updated):
+                break
+        else:
+            raise ActionError(409, "the wall kept changing; try again")
+        self.audit.record(actor, f"wall.{what}", "wall", at, detail)
+        return self.wall()
+
+    def _after(self, stamp: float | None) -> float:
+        """Now, but always after the stored stamp, so a record's stamps only grow."""
+        now = self._clock()
+        return now if stamp is None or now > stamp else stamp + 1e-3

@@ -1,0 +1,227 @@
+"""The incident workflow's rules: what an operator's action does to an incident's record.
+
+Field systems and operators both change an incident. The field's ``Alert`` is stored as the
+incident itself (``kind="incident"``); what operators did lives next to it in an operations
+record (``kind="incident_ops"``, same id): status and severity as they set them and when,
+the assignee, SOP ticks, notes and a bounded history. Neither overwrites the other, so a
+field update never wipes an assignee and an action never loses the field's description.
+
+"The newest observation wins": status and severity are each taken from whichever said it
+last, the field message (its ``observed_at``) or the operator (the action's time). A field
+app that marks an incident resolved after the operator assigned it resolves it; an operator
+who reopens it afterwards reopens it. The assignee, notes and SOP come only from operators.
+
+Everything here is pure: a record in, a record out, or an ``ActionError`` that says why not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from dashboard.ops_config import SEVERITIES, Operations
+
+ACTIONS = ("acknowledge", "assign", "note", "escalate", "deescalate", "resolve", "reopen", "tick", "untick")
+TEXT_MAX = 1_000
+
+
+class ActionError(ValueError):
+    """An action that cannot be applied: ``status`` is the HTTP status that says why (409: not
+    in this state, 422: a bad argument, 404: no such incident)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the principal's name and role, how they signed in, and from where."""
+
+    name: str
+    role: str
+    via: str = "session"
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class Action:
+    action: str
+    agency: str | None = None
+    text: str | None = None
+    severity: str | None = None
+    code: str | None = None
+    step: int | None = None
+
+
+def iso(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).isoformat()
+
+
+def ts(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def merged(incident: dict[str, Any], record: dict[str, Any] | None) -> dict[str, Any]:
+    """The incident as the wall shows it: the field's document with the operators' record laid
+    over it where the operator spoke last."""
+    if not record:
+        return incident
+    observed = ts(incident["observed_at"]) if incident.get("observed_at") else 0.0
+    out = dict(incident)
+    if record.get("status") and record.get("status_at", 0.0) >= observed:
+        out["status"] = record["status"]
+    if record.get("severity") and record.get("severity_at", 0.0) >= observed:
+        out["severity"] = record["severity"]
+    if record.get("assignee"):
+        out["assignee"] = record["assignee"]
+    if record.get("acked_at"):
+        out["acked_at"] = record["acked_at"]
+    if record.get("resolved_at") and out.get("status") == "resolved":
+        out["resolved_at"] = record["resolved_at"]
+        out["resolution"] = record.get("resolution")
+    return out
+
+
+def merge_all(incidents: dict[str, dict[str, Any]], records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every incident merged with its record; costs the number of records, not of incidents."""
+    if not records:
+        return incidents
+    out = dict(incidents)
+    for incident_id, record in records.items():
+        doc = incidents.get(incident_id)
+        if doc is not None:
+            out[incident_id] = merged(doc, record)
+    return out
+
+
+def sop_steps(incident: dict[str, Any], ops: Operations) -> list[str]:
+    return list(ops.sop.get(incident.get("category") or "", ops.sop.get("default", [])))
+
+
+def apply(record: dict[str, Any] | None, incident: dict[str, Any], action: Action, actor: Actor, at: float,
+          ops: Operations) -> dict[str, Any]:
+    """The record after ``action``; raises ``ActionError`` when the action does not apply."""
+    if action.action not in ACTIONS:
+        raise ActionError(422, f"unknown action {action.action!r} (known: {', '.join(ACTIONS)})")
+    if action.text is not None and len(action.text) > TEXT_MAX:
+        raise ActionError(422, f"text is longer than {TEXT_MAX} characters")
+    rec: dict[str, Any] = {"notes": [], "history": [], "sop": {}, **(record or {})}
+    rec["notes"], rec["history"], rec["sop"] = list(rec["notes"]), list(rec["history"]), dict(rec["sop"])
+    now = merged(incident, record)
+    status, severity = now.get("status") or "new", now.get("severity") or "medium"
+    when = iso(at)
+    entry: dict[str, Any] = {"at": when, "by": actor.name, "role": actor.role, "action": action.action}
+
+    def set_status(value: str) -> None:
+        rec["status"], rec["status_at"] = value, at
+        entry["status"] = value
+
+    kind = action.action
+    if kind == "acknowledge":
+        if status != "new":
+            raise ActionError(409, f"incident is {status}, not new")
+        set_status("acknowledged")
+        rec.setdefault("acked_at", when)
+        rec.setdefault("acked_by", actor.name)
+    elif kind == "assign":
+        if status == "resolved":
+            raise ActionError(409, "incident is resolved; reopen it first")
+        agency = ops.agency(action.agency or "")
+        if agency is None:
+            known = ", ".join(a.id for a in ops.agencies) or "none configured"
+            raise ActionError(422, f"unknown agency {action.agency!r} (known: {known})")
+        set_status("dispatched")
+        rec["assignee"] = agency.id
+        rec.setdefault("acked_at", when)
+        rec.setdefault("acked_by", actor.name)
+        entry["agency"] = agency.id
+    elif kind == "note":
+        if not (action.text or "").strip():
+            raise ActionError(422, "a note needs text")
+    elif kind in ("escalate", "deescalate"):
+        rank = SEVERITIES.index(severity) if severity in SEVERITIES else 2
+        if action.severity is not None:
+            if action.severity not in SEVERITIES:
+                raise ActionError(422, f"unknown severity {action.severity!r}")
+            target = SEVERITIES.index(action.severity)
+        else:
+            target = rank - 1 if kind == "escalate" else rank + 1
+        if not 0 <= target < len(SEVERITIES):
+            raise ActionError(409, f"severity is already {severity}")
+        if (kind == "escalate" and target >= rank) or (kind == "deescalate" and target <= rank):
+            raise ActionError(422, f"{kind} from {severity} to {SEVERITIES[target]} goes the wrong way")
+        rec["severity"], rec["severity_at"] = SEVERITIES[target], at
+        entry["severity"] = SEVERITIES[target]
+    elif kind == "resolve":
+        if status == "resolved":
+            raise ActionError(409, "incident is already resolved")
+        codes = {c.code for c in ops.resolution_codes}
+        if action.code not in codes:
+            raise ActionError(422, f"unknown resolution code {action.code!r} (known: {', '.join(sorted(codes))})")
+        set_status("resolved")
+        rec["resolved_at"], rec["resolution"] = when, action.code
+        rec.setdefault("acked_at", when)
+        entry["code"] = action.code
+    elif kind == "reopen":
+        if status != "resolved":
+            raise ActionError(409, f"incident is {status}, not resolved")
+        set_status("new")
+        rec.pop("resolved_at", None)
+        rec.pop("resolution", None)
+    elif kind in ("tick", "untick"):
+        steps = sop_steps(incident, ops)
+        if action.step is None or not 0 <= action.step < len(steps):
+            raise ActionError(422, f"step must be 0-{len(steps) - 1} for this incident's SOP" if steps else "this incident has no SOP")
+        key = str(action.step)
+        if (kind == "tick") == (key in rec["sop"]):
+            raise ActionError(409, f"step {action.step} is already {'done' if kind == 'tick' else 'open'}")
+        if kind == "tick":
+            rec["sop"][key] = {"by": actor.name, "at": when}
+        else:
+            del rec["sop"][key]
+        entry["step"] = action.step
+    if action.text:
+        entry["text"] = action.text
+        rec["notes"] = (rec["notes"] + [{"at": when, "by": actor.name, "text": action.text}])[-ops.notes_kept:]
+    rec["history"] = (rec["history"] + [entry])[-ops.history_kept:]
+    return rec
+
+
+def detail(incident: dict[str, Any], record: dict[str, Any] | None, ops: Operations, now: float) -> dict[str, Any]:
+    """What ``GET /api/v1/incidents/{id}`` and the console show: status, assignee, SOP with who
+    ticked each step, notes, history, and the SLA clocks."""
+    shown = merged(incident, record)
+    rec = record or {}
+    ticks = rec.get("sop", {})
+    steps = [{"step": i, "text": text, "done": str(i) in ticks, **ticks.get(str(i), {})}
+             for i, text in enumerate(sop_steps(incident, ops))]
+    return {**shown, "status": shown.get("status") or "new", "assignee": shown.get("assignee"),
+            "sop": steps, "notes": list(rec.get("notes", [])), "history": list(rec.get("history", [])),
+            "sla": sla_clock(shown, ops, now)}
+
+
+def sla_clock(incident: dict[str, Any], ops: Operations, now: float) -> dict[str, Any]:
+    """Acknowledge and resolve deadlines for the incident's severity, and where it stands.
+
+    ``*_left_s`` counts down while the step is pending (negative: overdue); once the step is
+    done, ``*_took_s`` is how long it took and ``*_met`` whether that was within the SLA.
+    """
+    sla = ops.sla.get(incident.get("severity") or "medium")
+    opened_text = incident.get("opened_at") or incident.get("observed_at")
+    if sla is None or not opened_text:
+        return {}
+    opened = ts(opened_text)
+    out: dict[str, Any] = {"acknowledge_min": sla.acknowledge_min, "resolve_min": sla.resolve_min}
+    for step, limit, done in (("acknowledge", sla.acknowledge_min, incident.get("acked_at")),
+                              ("resolve", sla.resolve_min,
+                               incident.get("resolved_at") if incident.get("status") == "resolved" else None)):
+        if done:
+            took = ts(done) - opened
+            out[f"{step}_took_s"] = round(took)
+            out[f"{step}_met"] = took <= limit * 60
+        else:
+            out[f"{step}_left_s"] = round(opened + limit * 60 - now)
+    return out

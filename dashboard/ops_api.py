@@ -1,0 +1,148 @@
+"""The operations API: incident actions, the audit trail, wall control and the shift report.
+
+Reads need a reader identity, writes a role (``dashboard.auth``): operators act on incidents
+and push to the wall; supervisors switch presets and broadcast. Bodies are pydantic models
+with size limits and no unknown keys, so a malformed request gets a 422 that names the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from dashboard import shift_report
+from dashboard.audit import to_csv
+from dashboard.auth import Principal, reader, writer
+from dashboard.desk import Desk
+from dashboard.incident_ops import Action, ActionError, Actor
+from dashboard.reader import PictureCache
+
+ID = r"^[A-Za-z0-9:._~@/-]{1,200}$"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ActionBody(_Body):
+    action: str = Field(max_length=32)
+    agency: str | None = Field(default=None, max_length=64)
+    text: str | None = Field(default=None, max_length=1_000)
+    severity: str | None = Field(default=None, max_length=32)
+    code: str | None = Field(default=None, max_length=64)
+    step: int | None = Field(default=None, ge=0, le=1_000)
+
+
+class PresetBody(_Body):
+    preset: str = Field(max_length=64)
+
+
+class BroadcastBody(_Body):
+    level: Literal["GREEN", "ORANGE", "RED"]
+    text: str = Field(min_length=1, max_length=280)
+    minutes: int = Field(default=30, ge=1, le=10_080)
+
+
+class PushBody(_Body):
+    screen: int = Field(ge=1, le=256)
+    incident: str = Field(pattern=ID)
+    minutes: int = Field(default=10, ge=1, le=10_080)
+
+
+class StationAckBody(_Body):
+    station: str = Field(pattern=ID)
+
+
+def actor_of(who: Principal, request: Request) -> Actor:
+    origin = request.client.host if request.client else ""
+    return Actor(name=who.name, role=who.role, via=who.via, origin=origin)
+
+
+def _failed(error: ActionError) -> JSONResponse:
+    return JSONResponse({"detail": error.reason}, status_code=error.status)
+
+
+def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
+    @server.post("/api/v1/incidents/{incident_id}/actions")
+    def act(body: ActionBody, request: Request, incident_id: str = Path(pattern=ID),
+            who: Principal = Depends(writer("operator"))) -> Any:
+        try:
+            return desk.act(incident_id, Action(**body.model_dump()), actor_of(who, request))
+        except ActionError as error:
+            return _failed(error)
+
+    @server.get("/api/v1/incidents/{incident_id}")
+    def incident(incident_id: str = Path(pattern=ID), who: Principal = Depends(reader())) -> Any:
+        found = desk.incident(incident_id)
+        if found is None:
+            raise HTTPException(404, f"no incident {incident_id!r}")
+        return found
+
+    @server.get("/api/v1/audit")
+    def audit(limit: int = Query(100, ge=1, le=100_000), format: Literal["json", "csv"] = "json",
+              who: Principal = Depends(writer("supervisor"))) -> Any:
+        entries = desk.audit.entries(limit)
+        if format == "csv":
+            return Response(to_csv(entries), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": 'attachment; filename="citywall-audit.csv"'})
+        return {"audit": entries}
+
+    @server.get("/api/v1/wall")
+    def wall(who: Principal = Depends(reader())) -> Any:
+        return cache.picture()["wall"]
+
+    @server.post("/api/v1/wall/preset")
+    def preset(body: PresetBody, request: Request, who: Principal = Depends(writer("supervisor"))) -> Any:
+        try:
+            return desk.set_preset(body.preset, actor_of(who, request))
+        except ActionError as error:
+            return _failed(error)
+
+    @server.post("/api/v1/wall/broadcast")
+    def broadcast(body: BroadcastBody, request: Request, who: Principal = Depends(writer("supervisor"))) -> Any:
+        try:
+            return desk.broadcast(body.level, body.text, body.minutes, actor_of(who, request))
+        except ActionError as error:
+            return _failed(error)
+
+    @server.delete("/api/v1/wall/broadcast")
+    def clear(request: Request, who: Principal = Depends(writer("supervisor"))) -> Any:
+        return desk.clear_broadcast(actor_of(who, request))
+
+    @server.post("/api/v1/wall/push")
+    def push(body: PushBody, request: Request, who: Principal = Depends(writer("operator"))) -> Any:
+        try:
+            return desk.push(body.screen, body.incident, body.minutes, actor_of(who, request))
+        except ActionError as error:
+            return _failed(error)
+
+    @server.delete("/api/v1/wall/push/{screen}")
+    def dismiss(request: Request, screen: int = Path(ge=1, le=256), who: Principal = Depends(writer("operator"))) -> Any:
+        try:
+            return desk.dismiss(screen, actor_of(who, request))
+        except ActionError as error:
+            return _failed(error)
+
+    @server.post("/api/v1/wall/takeovers/ack")
+    def ack_station(body: StationAckBody, request: Request, who: Principal = Depends(writer("operator"))) -> Any:
+        try:
+            return desk.ack_station(body.station, actor_of(who, request))
+        except ActionError as error:
+            return _failed(error)
+
+    @server.get("/api/v1/report")
+    def report(period: Literal["shift", "day", "week"] = "day", format: Literal["json", "csv", "xlsx"] = "json",
+               who: Principal = Depends(writer("supervisor"))) -> Any:
+        frames = shift_report.build(desk.store, desk.config, period)
+        if format == "json":
+            return shift_report.as_json(frames)
+        name = f"citywall-report-{period}"
+        if format == "csv":
+            return Response(shift_report.as_csv(frames), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        return Response(shift_report.as_xlsx(frames),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})

@@ -1,0 +1,132 @@
+"""The supervisor's shift report: how fast incidents were acknowledged and resolved, against SLA.
+
+Response time is the number a city is judged by, so the report leads with it: median and
+90th percentile minutes to acknowledge and to resolve, and the share within the SLA of
+each incident's severity, grouped per shift, per day or per week (city time), plus the same
+by category and by agency. It covers what the store holds (open incidents, and resolved
+ones for ``history.resolved_days``).
+
+pandas does the grouping and quantiles; the same frames become the page, the CSV and the
+XLSX (openpyxl), so the three never disagree.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import pandas as pd
+
+from dashboard.config import Config
+from dashboard.incident_ops import merge_all, ts
+from dashboard.store.base import StateStore
+
+Period = Literal["shift", "day", "week"]
+OPS_KIND = "incident_ops"
+SUMMARY_COLUMNS = ["incidents", "acknowledged", "resolved", "ack_median_min", "ack_p90_min", "ack_within_sla_pct",
+                   "resolve_median_min", "resolve_p90_min", "resolve_within_sla_pct"]
+
+
+def incidents_frame(store: StateStore, config: Config) -> pd.DataFrame:
+    """One row per incident: when it opened, was acknowledged and resolved, and its SLA."""
+    merged = merge_all(store.entities("incident"), store.entities(OPS_KIND))
+    sla = config.operations.sla
+    rows = []
+    for d in merged.values():
+        opened = ts(d.get("opened_at") or d["observed_at"])
+        resolved = None
+        if d.get("status") == "resolved":
+            resolved = ts(d.get("resolved_at") or d["observed_at"])
+        acked = ts(d["acked_at"]) if d.get("acked_at") else resolved
+        limits = sla.get(d.get("severity") or "medium")
+        rows.append({
+            "id": d["id"], "category": d.get("category") or "?", "agency": d.get("assignee") or "-",
+            "severity": d.get("severity") or "medium", "opened": opened,
+            "ack_min": None if acked is None else max(0.0, acked - opened) / 60,
+            "resolve_min": None if resolved is None else max(0.0, resolved - opened) / 60,
+            "ack_sla_min": limits.acknowledge_min if limits else None,
+            "resolve_sla_min": limits.resolve_min if limits else None,
+        })
+    frame = pd.DataFrame(rows, columns=["id", "category", "agency", "severity", "opened", "ack_min", "resolve_min",
+                                        "ack_sla_min", "resolve_sla_min"])
+    return frame.astype({"ack_min": "float64", "resolve_min": "float64", "opened": "float64"})
+
+
+def period_label(opened: float, period: Period, config: Config) -> str:
+    local = datetime.fromtimestamp(opened, config.city.tz)
+    if period == "week":
+        year, week, _ = local.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "day":
+        return local.strftime("%Y-%m-%d")
+    shifts = sorted(config.operations.shifts, key=lambda s: s.start)
+    minute = local.hour * 60 + local.minute
+    current = shifts[-1]
+    day = local - timedelta(days=1)  # before the first start of the day: the last shift of yesterday
+    for shift in shifts:
+        if shift.start.hour * 60 + shift.start.minute <= minute:
+            current, day = shift, local
+    return f"{day:%Y-%m-%d} {current.name}"
+
+
+def _summary(group: pd.DataFrame) -> pd.Series:
+    ack, res = group["ack_min"].dropna(), group["resolve_min"].dropna()
+    acked, resolved = group.dropna(subset=["ack_min"]), group.dropna(subset=["resolve_min"])
+
+    def pct(done: pd.DataFrame, col: str, limit: str) -> float | None:
+        return round(100.0 * float((done[col] <= done[limit]).mean()), 1) if len(done) else None
+
+    def q(values: pd.Series, p: float) -> float | None:
+        return round(float(values.quantile(p)), 1) if len(values) else None
+
+    return pd.Series({
+        "incidents": len(group), "acknowledged": len(ack), "resolved": len(res),
+        "ack_median_min": q(ack, 0.5), "ack_p90_min": q(ack, 0.9), "ack_within_sla_pct": pct(acked, "ack_min", "ack_sla_min"),
+        "resolve_median_min": q(res, 0.5), "resolve_p90_min": q(res, 0.9),
+        "resolve_within_sla_pct": pct(resolved, "resolve_min", "resolve_sla_min"),
+    }, dtype="object")
+
+
+def summarise(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    if frame.empty:
+        return pd.DataFrame(columns=[by, *SUMMARY_COLUMNS])
+    out = frame.groupby(by, sort=True)[list(frame.columns)].apply(_summary).reset_index()
+    return out[[by, *SUMMARY_COLUMNS]]
+
+
+def build(store: StateStore, config: Config, period: Period = "day") -> dict[str, pd.DataFrame]:
+    frame = incidents_frame(store, config)
+    frame["period"] = [period_label(t, period, config) for t in frame["opened"]]
+    return {"by_period": summarise(frame, "period"), "by_category": summarise(frame, "category"),
+            "by_agency": summarise(frame, "agency")}
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def as_json(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, Any]]]:
+    return {name: [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+            for name, frame in frames.items()}
+
+
+def as_csv(frames: dict[str, pd.DataFrame]) -> str:
+    """The three tables one after another, each under a line naming it."""
+    out = io.StringIO()
+    for name, frame in frames.items():
+        out.write(f"# {name}\n")
+        frame.to_csv(out, index=False)
+        out.write("\n")
+    return out.getvalue()
+
+
+def as_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
+    """One sheet per table."""
+    out = io.BytesIO()
+    with pd.ExcelWriter(out, engine="openpyxl") as writer:
+        for name, frame in frames.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return out.getvalue()

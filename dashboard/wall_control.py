@@ -1,0 +1,144 @@
+"""Control of the wall: the current preset, a broadcast banner, incidents pushed to screens,
+and the takeovers that config rules derive from the city.
+
+The control record is one document in the store (``kind="wall_control"``, id ``wall``),
+changed by compare-and-swap, so every web worker sees one state and two supervisors cannot
+lose each other's change. A change bumps the store version, which wakes every open page's
+live push: screens follow within a push, without a reload.
+
+Broadcasts and pushes carry an ``until`` time; what is over is left out when read (the
+record is tidied at the next change), so an expired banner disappears on the next push
+heartbeat without anyone writing. Takeovers are not stored at all: they are derived from
+the incidents and stations on every picture, so a takeover clears the moment its incident
+is acknowledged, on every process alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dashboard.incident_ops import ActionError, iso
+from dashboard.ops_config import SEVERITIES, Operations
+
+KIND = "wall_control"
+ID = "wall"
+LEVELS = ("GREEN", "ORANGE", "RED")
+STAGES = ("Normal", "Waspada", "Siaga", "Awas")
+TEXT_MAX = 280
+
+
+def empty() -> dict[str, Any]:
+    return {"preset": "default", "broadcast": None, "pushed": [], "acks": {}}
+
+
+def set_preset(record: dict[str, Any], name: str, ops: Operations, by: str, at: float) -> dict[str, Any]:
+    if name != "default" and ops.preset(name) is None:
+        known = ", ".join(["default", *(p.name for p in ops.presets)])
+        raise ActionError(422, f"unknown preset {name!r} (known: {known})")
+    return {**record, "preset": name, "preset_by": by, "preset_at": iso(at)}
+
+
+def set_broadcast(record: dict[str, Any], level: str, text: str, minutes: int, ops: Operations, by: str, at: float) -> dict[str, Any]:
+    if level not in LEVELS:
+        raise ActionError(422, f"level must be one of {', '.join(LEVELS)}")
+    if not text.strip() or len(text) > TEXT_MAX:
+        raise ActionError(422, f"text must be 1-{TEXT_MAX} characters")
+    if not 1 <= minutes <= ops.broadcast_max_min:
+        raise ActionError(422, f"minutes must be 1-{ops.broadcast_max_min}")
+    broadcast = {"level": level, "text": text.strip(), "until": at + minutes * 60, "by": by, "at": iso(at)}
+    return {**record, "broadcast": broadcast}
+
+
+def clear_broadcast(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "broadcast": None}
+
+
+def push(record: dict[str, Any], screen: int, incident_id: str, minutes: int, screens: int, ops: Operations,
+         by: str, at: float) -> dict[str, Any]:
+    if not 1 <= screen <= screens:
+        raise ActionError(422, f"screen must be 1-{screens}")
+    if not 1 <= minutes <= ops.push_max_min:
+        raise ActionError(422, f"minutes must be 1-{ops.push_max_min}")
+    kept = [p for p in active_pushes(record, at) if p["screen"] != screen]
+    entry = {"screen": screen, "incident": incident_id, "until": at + minutes * 60, "by": by, "at": iso(at)}
+    return {**record, "pushed": sorted(kept + [entry], key=lambda p: p["screen"])}
+
+
+def dismiss(record: dict[str, Any], screen: int, at: float) -> dict[str, Any]:
+    pushed = active_pushes(record, at)
+    if not any(p["screen"] == screen for p in pushed):
+        raise ActionError(409, f"nothing is pushed to screen {screen}")
+    return {**record, "pushed": [p for p in pushed if p["screen"] != screen]}
+
+
+def ack_station(record: dict[str, Any], station_id: str, at: float) -> dict[str, Any]:
+    return {**record, "acks": {**record.get("acks", {}), f"station:{station_id}": at}}
+
+
+def active_pushes(record: dict[str, Any], now: float) -> list[dict[str, Any]]:
+    return [p for p in record.get("pushed", []) if p["until"] > now]
+
+
+def active_broadcast(record: dict[str, Any], now: float) -> dict[str, Any] | None:
+    broadcast = record.get("broadcast")
+    return broadcast if broadcast and broadcast["until"] > now else None
+
+
+def takeovers(ops: Operations, incidents: list[dict[str, Any]], stations: list[dict[str, Any]],
+              acks: dict[str, float], now: float) -> list[dict[str, Any]]:
+    """The takeover each rule fires, at most one per screen (the first rule for a screen wins).
+
+    ``incidents`` are the open ones, already merged with the operators' records, so an
+    acknowledged incident no longer matches. The most severe, then the oldest, match wins.
+    """
+    fired: dict[int, dict[str, Any]] = {}
+    for rule in ops.takeovers:
+        if rule.screen in fired:
+            continue
+        if rule.kind == "incident":
+            limit = SEVERITIES.index(rule.severity)
+            matches = [d for d in incidents if (d.get("status") or "new") == "new"
+                       and SEVERITIES.index(d.get("severity") or "medium") <= limit
+                       and (rule.category is None or d.get("category") == rule.category)]
+            if matches:
+                d = min(matches, key=lambda d: (SEVERITIES.index(d.get("severity") or "medium"),
+                                                d.get("opened_at") or d.get("observed_at") or "", d["id"]))
+                fired[rule.screen] = {"screen": rule.screen, "rule": rule.name, "kind": "incident", "id": d["id"],
+                                      "severity": d.get("severity"), "title": d.get("description") or d.get("category") or d["id"],
+                                      "where": d.get("kecamatan"), "category": d.get("category"),
+                                      "lat": d.get("lat"), "lon": d.get("lon")}
+        else:
+            floor = STAGES.index(rule.stage)
+            hold = rule.ack_holds_min * 60
+            matches = [s for s in stations if STAGES.index(s.get("stage", "Normal")) >= floor
+                       and now - acks.get(f"station:{s['id']}", -1e18) > hold]
+            if matches:
+                s = max(matches, key=lambda s: (STAGES.index(s["stage"]), s.get("level_m", 0.0)))
+                fired[rule.screen] = {"screen": rule.screen, "rule": rule.name, "kind": "station", "id": s["id"],
+                                      "stage": s["stage"], "title": s.get("name") or s.get("station_id") or s["id"],
+                                      "where": s.get("kecamatan"), "level_m": s.get("level_m"),
+                                      "lat": s.get("lat"), "lon": s.get("lon")}
+    return [fired[k] for k in sorted(fired)]
+
+
+def wall_part(record: dict[str, Any] | None, ops: Operations, incidents: dict[str, dict[str, Any]],
+              open_incidents: list[dict[str, Any]], stations: list[dict[str, Any]], now: float) -> dict[str, Any]:
+    """The picture's ``wall`` section: what the API answers and what the screens follow.
+
+    Pushes and the broadcast keep their ``until`` so a screen can drop them when they end
+    between two changes; pushed incidents come with what the screen shows of them.
+    """
+    record = record or empty()
+    pushed = []
+    for p in active_pushes(record, now):
+        d = incidents.get(p["incident"]) or {}
+        pushed.append({**p, "title": d.get("description") or d.get("category") or p["incident"],
+                       "severity": d.get("severity"), "status": d.get("status"), "assignee": d.get("assignee"),
+                       "where": d.get("kecamatan"), "address": d.get("address"), "lat": d.get("lat"), "lon": d.get("lon")})
+    return {
+        "presets": [{"name": "default", "label": "Default"}] + [{"name": p.name, "label": p.label} for p in ops.presets],
+        "current": record.get("preset", "default"),
+        "broadcast": active_broadcast(record, now),
+        "pushed": pushed,
+        "takeovers": takeovers(ops, open_incidents, stations, record.get("acks", {}), now),
+    }

@@ -1,0 +1,72 @@
+"""The console's map: district outlines, every open incident, the selected one ringed.
+
+A plain Plotly scatter in lon/lat (no tile server: the command centre may be offline),
+redrawn when the city or the selection changes; at desk size that is a small figure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, Input, Output, State, dcc
+from dash.exceptions import PreventUpdate
+import dash_bootstrap_components as dbc
+
+from layouts.frame import signature
+from layouts.ports import CityReader, ViewSettings
+
+COLOURS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#fcc419", "low": "#74c0fc", "informational": "#adb5bd"}
+
+
+def layout() -> dbc.Card:
+    return dbc.Card(dbc.CardBody([dcc.Store(id="cw-console-map-sig", data=None),
+                                  dcc.Graph(id="cw-console-map", config={"displayModeBar": False}, style={"height": "34vh"})],
+                                 className="p-1"))
+
+
+def outlines(settings: ViewSettings) -> tuple[list[float | None], list[float | None]]:
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for feature in (settings.districts_geojson or {}).get("features", []):
+        geometry = feature.get("geometry") or {}
+        polygons = geometry.get("coordinates", [])
+        if geometry.get("type") == "Polygon":
+            polygons = [polygons]
+        for polygon in polygons:
+            for ring in polygon[:1]:
+                xs += [p[0] for p in ring] + [None]
+                ys += [p[1] for p in ring] + [None]
+    return xs, ys
+
+
+def figure(picture: dict[str, Any], selected: str | None, settings: ViewSettings, lines: tuple[list[Any], list[Any]]) -> dict[str, Any]:
+    open_ = [d for d in (picture.get("incidents") or {}).get("open") or [] if d.get("lat") is not None and d.get("lon") is not None]
+    data: list[dict[str, Any]] = [{"type": "scattergl", "x": lines[0], "y": lines[1], "mode": "lines", "hoverinfo": "skip",
+                                   "line": {"color": "#51627a", "width": 1}}]
+    for severity, colour in COLOURS.items():
+        pts = [d for d in open_ if (d.get("severity") or "medium") == severity][:2_000]
+        data.append({"type": "scattergl", "x": [d["lon"] for d in pts], "y": [d["lat"] for d in pts], "mode": "markers",
+                     "marker": {"color": colour, "size": 7}, "text": [d.get("description") or d["id"] for d in pts],
+                     "hoverinfo": "text", "name": severity})
+    layout: dict[str, Any] = {"margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "showlegend": False, "paper_bgcolor": "#131f30",
+                              "plot_bgcolor": "#131f30", "xaxis": {"visible": False}, "yaxis": {"visible": False, "scaleanchor": "x"},
+                              "uirevision": "keep"}
+    chosen = next((d for d in open_ if d["id"] == selected), None)
+    if chosen is not None:
+        data.append({"type": "scatter", "x": [chosen["lon"]], "y": [chosen["lat"]], "mode": "markers", "hoverinfo": "skip",
+                     "marker": {"size": 22, "color": "rgba(0,0,0,0)", "line": {"color": "#ffffff", "width": 3}}})
+    return {"data": data, "layout": layout}
+
+
+def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+    lines = outlines(settings)
+
+    @app.callback(Output("cw-console-map", "figure"), Output("cw-console-map-sig", "data"),
+                  Input("cw-version", "data"), Input("cw-console-selected", "data"), State("cw-console-map-sig", "data"))
+    def _map(_: Any, selected: str | None, shown: str | None) -> Any:
+        picture = reader.picture()
+        digest = signature([[d["id"], d.get("severity"), d.get("lat"), d.get("lon")]
+                            for d in (picture.get("incidents") or {}).get("open") or []] + [selected])
+        if digest == shown:
+            raise PreventUpdate
+        return figure(picture, selected, settings, lines), digest

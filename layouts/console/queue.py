@@ -1,0 +1,109 @@
+"""The console's incident queue: every open incident, filterable, one row per incident.
+
+Rows carry ``data-incident`` and ``data-status`` like the wall's queue. A click (or j/k on
+the keyboard, ``assets/console_keys.js``) selects a row; the selection lives in the page
+(``cw-console-selected``) so the detail, the map and the actions follow it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from layouts.frame import SEVERITY_SHAPES, signature
+from layouts.i18n import age, t
+from layouts.ports import CityReader, ViewSettings
+
+SHOWN = 200
+SEVERITIES = ("critical", "high", "medium", "low", "informational")
+STATUSES = ("new", "acknowledged", "dispatched")
+
+
+def layout(settings: ViewSettings) -> dbc.Card:
+    language = settings.language
+    return dbc.Card([
+        dbc.CardHeader(dbc.Row([
+            dbc.Col(html.Strong(t("incident_queue", language), id="cw-console-queue-title"), width="auto"),
+            dbc.Col(dcc.Dropdown(id="cw-filter-severity", options=[{"label": t(s, language), "value": s} for s in SEVERITIES],
+                                 multi=True, placeholder="severity", className="text-dark"), md=3),
+            dbc.Col(dcc.Dropdown(id="cw-filter-status", options=[{"label": t(s, language), "value": s} for s in STATUSES],
+                                 multi=True, placeholder="status", className="text-dark"), md=3),
+            dbc.Col(dbc.Input(id="cw-filter-text", placeholder="/ search", debounce=True, size="sm"), md=3),
+        ], className="g-2 align-items-center")),
+        dbc.CardBody([dcc.Store(id="cw-console-queue-sig", data=None),
+                      html.Div(id="cw-console-queue", className="cw-console-queue")], className="p-0"),
+    ])
+
+
+def filtered(picture: dict[str, Any], severities: list[str] | None, statuses: list[str] | None, text: str | None) -> list[dict[str, Any]]:
+    rows = (picture.get("incidents") or {}).get("open") or []
+    needle = (text or "").strip().lower()
+    out = []
+    for d in rows:
+        if severities and (d.get("severity") or "medium") not in severities:
+            continue
+        if statuses and (d.get("status") or "new") not in statuses:
+            continue
+        if needle and needle not in " ".join(str(d.get(k) or "") for k in ("id", "description", "category", "kecamatan", "assignee")).lower():
+            continue
+        out.append(d)
+        if len(out) >= SHOWN:
+            break
+    return out
+
+
+def table(rows: list[dict[str, Any]], selected: str | None, language: str) -> html.Table:
+    body = [
+        html.Tr(id={"role": "cw-console-row", "id": d["id"]}, n_clicks=0,
+                className="cw-selected" if d["id"] == selected else "",
+                **{"data-incident": d["id"], "data-status": d.get("status") or "new"},
+                children=[
+                    html.Td(f"{SEVERITY_SHAPES.get(d.get('severity') or 'medium', '●')} {t(d.get('severity') or 'medium', language)}",
+                            className=f"sev-{d.get('severity') or 'medium'}"),
+                    html.Td(d.get("description") or d.get("category") or d["id"]),
+                    html.Td(d.get("kecamatan") or "–"),
+                    html.Td(t(d.get("status") or "new", language), className="cw-row-status"),
+                    html.Td(d.get("assignee") or "–", className="cw-row-assignee"),
+                    html.Td(age(d.get("age_s"), language)),
+                ])
+        for d in rows
+    ]
+    return dbc.Table([html.Tbody(body)], size="sm", hover=True, className="cw-console-table")
+
+
+def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+    @app.callback(
+        Output("cw-console-queue", "children"),
+        Output("cw-console-queue-sig", "data"),
+        Input("cw-version", "data"),
+        Input("cw-filter-severity", "value"),
+        Input("cw-filter-status", "value"),
+        Input("cw-filter-text", "value"),
+        Input("cw-console-selected", "data"),
+        State("cw-console-queue-sig", "data"),
+    )
+    def _queue(_: Any, severities: list[str] | None, statuses: list[str] | None, text: str | None, selected: str | None,
+               shown: str | None) -> Any:
+        rows = filtered(reader.picture(), severities, statuses, text)
+        digest = signature([[d["id"], d.get("status"), d.get("assignee"), d.get("severity"), d.get("description"),
+                             age(d.get("age_s"), settings.language)] for d in rows] + [selected])
+        if digest == shown:
+            raise PreventUpdate
+        return table(rows, selected, settings.language), digest
+
+    @app.callback(
+        Output("cw-console-selected", "data"),
+        Input({"role": "cw-console-row", "id": ALL}, "n_clicks"),
+        State("cw-console-selected", "data"),
+        prevent_initial_call=True,
+    )
+    def _select(clicks: list[int | None], current: str | None) -> Any:
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not any(clicks):
+            raise PreventUpdate
+        if not (ctx.triggered and ctx.triggered[0].get("value")):
+            raise PreventUpdate
+        return trigger["id"] if trigger["id"] != current else no_update

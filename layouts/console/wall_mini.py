@@ -1,0 +1,111 @@
+"""The console's live miniature of the wall, and the supervisor's controls for it.
+
+The miniature is the wall's grid, each screen labelled with what it shows now: its panels
+under the current preset, or the takeover or pushed incident that covers it, with the
+broadcast above. It follows the same picture as the screens, so what the desk sees is
+what the wall shows. Preset and broadcast go through ``OperationsPort.wall_action``; the
+port refuses them to anyone below supervisor.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, ctx, dcc, html
+from dash.exceptions import PreventUpdate
+
+from layouts.frame import signature
+from layouts.i18n import t
+from layouts.ports import CityReader, OperationsPort, ViewSettings
+
+
+def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
+    return dbc.Card([
+        dbc.CardHeader(html.Strong("Wall")),
+        dbc.CardBody([
+            dcc.Store(id="cw-mini-sig", data=None),
+            html.Div(id="cw-mini-wall"),
+            html.Hr(),
+            dbc.Row([
+                dbc.Col(dbc.Select(id="cw-preset-choice", options=[{"label": p, "value": p} for p in choices.get("presets", [])],
+                                   value="default", size="sm"), md=6),
+                dbc.Col(dbc.Button("Switch preset", id="cw-preset-apply", size="sm", n_clicks=0), width="auto"),
+            ], className="g-2 mb-2 align-items-center"),
+            dbc.Row([
+                dbc.Col(dbc.Select(id="cw-broadcast-level", options=[{"label": v, "value": v} for v in choices.get("levels", [])],
+                                   value="ORANGE", size="sm"), md=3),
+                dbc.Col(dbc.Input(id="cw-broadcast-text", placeholder="broadcast text", maxLength=280, size="sm"), md=5),
+                dbc.Col(dbc.Input(id="cw-broadcast-minutes", type="number", min=1, value=30, size="sm"), md=2),
+            ], className="g-2 mb-2 align-items-center"),
+            dbc.Row([
+                dbc.Col(dbc.Button("Broadcast", id="cw-broadcast-send", color="danger", size="sm", n_clicks=0), width="auto"),
+                dbc.Col(dbc.Button("Clear broadcast", id="cw-broadcast-clear", size="sm", n_clicks=0), width="auto"),
+            ], className="g-2 align-items-center"),
+            html.Div(id="cw-wall-msg", className="mt-2", role="status"),
+        ]),
+    ])
+
+
+def miniature(wall: dict[str, Any], settings: ViewSettings) -> html.Div:
+    preset = wall.get("current") or "default"
+    chosen = settings.presets.get(preset, {})
+    takeovers = {x["screen"]: x for x in wall.get("takeovers") or []}
+    pushed = {p["screen"]: p for p in wall.get("pushed") or []}
+    cells = []
+    for screen in range(1, settings.wall.screen_count + 1):
+        span = settings.span_at(screen)
+        names = chosen.get(screen) or settings.screens.get(screen) or ((span.panel,) if span else ())
+        label, extra = ", ".join(t(n, settings.language) for n in names), ""
+        if screen in takeovers:
+            label, extra = f"⚠ {takeovers[screen].get('title')}", " cw-mini-takeover"
+        elif screen in pushed:
+            label, extra = f"▶ {pushed[screen].get('title')}", " cw-mini-pushed"
+        cells.append(html.Div([html.B(f"{screen} "), label], className="cw-mini-screen" + extra, title=label,
+                              **{"data-mini-screen": str(screen)}))
+    broadcast = wall.get("broadcast")
+    return html.Div([
+        html.Div(f"{broadcast['level']}: {broadcast['text']}", className=f"cw-mini-broadcast lvl-{broadcast['level']}")
+        if broadcast else None,
+        html.Small(f"preset: {preset}", id="cw-mini-preset", **{"data-preset": preset}),
+        html.Div(cells, className="cw-mini-wall", style={"gridTemplateColumns": f"repeat({settings.wall.columns}, 1fr)"}),
+    ])
+
+
+def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
+    @app.callback(Output("cw-mini-wall", "children"), Output("cw-mini-sig", "data"),
+                  Input("cw-version", "data"), State("cw-mini-sig", "data"))
+    def _mini(_v: Any, shown: str | None) -> Any:
+        wall = dict(reader.picture().get("wall") or {})
+        now = time.time()  # pushes and the broadcast end between changes
+        wall["pushed"] = [p for p in wall.get("pushed") or [] if p.get("until", 0) > now]
+        if wall.get("broadcast") and wall["broadcast"].get("until", 0) <= now:
+            wall["broadcast"] = None
+        digest = signature(wall)
+        if digest == shown:
+            raise PreventUpdate
+        return miniature(wall, settings), digest
+
+    @app.callback(
+        Output("cw-wall-msg", "children"),
+        Input("cw-preset-apply", "n_clicks"),
+        Input("cw-broadcast-send", "n_clicks"),
+        Input("cw-broadcast-clear", "n_clicks"),
+        State("cw-preset-choice", "value"),
+        State("cw-broadcast-level", "value"),
+        State("cw-broadcast-text", "value"),
+        State("cw-broadcast-minutes", "value"),
+        prevent_initial_call=True,
+    )
+    def _control(_a: Any, _b: Any, _c: Any, preset: str, level: str, text: str | None, minutes: Any) -> Any:
+        if not (ctx.triggered and ctx.triggered[0].get("value")):
+            raise PreventUpdate
+        trigger = ctx.triggered_id
+        if trigger == "cw-preset-apply":
+            ok, result = port.wall_action("preset", {"preset": preset})
+        elif trigger == "cw-broadcast-send":
+            ok, result = port.wall_action("broadcast", {"level": level, "text": text, "minutes": minutes})
+        else:
+            ok, result = port.wall_action("clear_broadcast", {})
+        return dbc.Alert("done" if ok else str(result), color="success" if ok else "danger", className="py-1")

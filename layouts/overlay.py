@@ -1,0 +1,134 @@
+"""What wall control lays over a screen: a broadcast banner, a pushed incident, a takeover.
+
+Every screen (on ``/screen/<n>`` and on each tile of ``/wall``) holds one overlay: a live
+part of its own (``overlay-s<n>``), so it follows the store's version like any panel and
+reaches an open screen with the same push, within a second, without a reload. It also
+carries the current preset (``data-wall-preset``); ``assets/wall_control.js`` sees a preset
+other than the one the page was drawn with and has Dash's router draw the page again.
+
+A takeover wins over a pushed incident on the same screen: it is what the city's rules say
+cannot wait. Pushes and the broadcast carry an end time and are left out once it passes,
+so they vanish at the next push heartbeat without anyone writing.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import quote
+
+from dash import Dash, html
+
+from layouts.frame import SEVERITY_SHAPES, live_part, register_live
+from layouts.i18n import t
+from layouts.ports import CityReader, ViewSettings
+
+WORDS = {
+    "id": {"takeover": "PERLU TINDAKAN", "pushed": "DITAMPILKAN OPERATOR", "ack_hint": "Terima di konsol untuk menutup",
+           "assignee": "Ditangani", "station": "Pos drainase", "GREEN": "INFO", "ORANGE": "WASPADA", "RED": "BAHAYA"},
+    "en": {"takeover": "ACTION NEEDED", "pushed": "ON WALL BY OPERATOR", "ack_hint": "Acknowledge in the console to clear",
+           "assignee": "Assigned", "station": "Drainage station", "GREEN": "INFO", "ORANGE": "ALERT", "RED": "DANGER"},
+}
+MAP_SPAN_DEG = 0.02  # half the side of the pushed incident's map: about 2 km each way
+
+
+def w(key: str, language: str) -> str:
+    return WORDS.get(language, WORDS["id"]).get(key, key)
+
+
+def role(screen: int) -> str:
+    return f"overlay-s{screen}"
+
+
+def overlay(screen: int, instance: str) -> html.Div:
+    return html.Div(live_part(role(screen), instance, "cw-overlay"), className="cw-overlay-root",
+                    **{"data-overlay-screen": str(screen)})
+
+
+def view_for(screen: int):  # type: ignore[no-untyped-def]
+    def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+        wall = picture.get("wall") if isinstance(picture, dict) else None
+        wall = wall if isinstance(wall, dict) else {}
+        now = time.time()
+        broadcast = wall.get("broadcast")
+        takeover = next((x for x in wall.get("takeovers") or [] if x.get("screen") == screen), None)
+        pushed = next((p for p in wall.get("pushed") or [] if p.get("screen") == screen and p.get("until", 0) > now), None)
+        keep = ("id", "kind", "rule", "title", "severity", "stage", "where", "level_m", "lat", "lon", "status",
+                "assignee", "address", "incident", "category")
+        return {
+            "preset": wall.get("current") or "default",
+            "broadcast": [broadcast["level"], broadcast["text"]] if broadcast and broadcast.get("until", 0) > now else None,
+            "takeover": {k: takeover.get(k) for k in keep} if takeover else None,
+            "pushed": {k: pushed.get(k) for k in keep} if pushed and not takeover else None,
+        }
+    return view
+
+
+def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    language = settings.language
+    out: list[Any] = [html.Span(className="cw-preset-mark", **{"data-wall-preset": shown["preset"]})]
+    if shown["broadcast"]:
+        level, text = shown["broadcast"]
+        out.append(html.Div([html.Span(w(level, language), className="cw-broadcast-level"), html.Span(text, className="cw-broadcast-text")],
+                            className=f"cw-broadcast lvl-{level}", **{"data-broadcast": level}))
+    card = shown["takeover"] or shown["pushed"]
+    if card:
+        takeover = shown["takeover"] is not None
+        ident = card.get("id") or card.get("incident") or ""
+        if card.get("kind") == "station":
+            badge = f"■ {card.get('stage')}"
+            sub = f"{w('station', language)} · {card.get('level_m')} m"
+        else:
+            severity = card.get("severity") or "medium"
+            badge = f"{SEVERITY_SHAPES.get(severity, '●')} {t(severity, language)}"
+            status = t(card.get("status") or "new", language)
+            sub = status + (f" · {w('assignee', language)}: {card['assignee']}" if card.get("assignee") else "")
+        minimap = _minimap(card.get("lat"), card.get("lon"), settings)
+        out.append(html.Div(className="cw-takeover" if takeover else "cw-pushed",
+                            **{"data-takeover" if takeover else "data-pushed": ident},
+                            children=[
+                                html.Div(w("takeover" if takeover else "pushed", language), className="cw-card-kicker"),
+                                html.Div(badge, className=f"cw-card-badge sev-{card.get('severity') or 'critical'}"),
+                                html.Div(card.get("title") or ident, className="cw-card-title"),
+                                html.Div(" · ".join(x for x in (card.get("where"), card.get("address")) if x), className="cw-card-where"),
+                                html.Div(sub if card.get("kind") == "station" or not takeover else w("ack_hint", language),
+                                         className="cw-card-sub"),
+                                *([html.Img(src=minimap, className="cw-card-map", alt="")] if minimap else []),
+                            ]))
+    return out
+
+
+def _minimap(lat: Any, lon: Any, settings: ViewSettings) -> str | None:
+    """The districts around a point and the point, as an SVG data URI: a map zoomed to the
+    incident that needs no tile server and no graph component inside live content."""
+    if lat is None or lon is None or not settings.districts_geojson:
+        return None
+    lat, lon = float(lat), float(lon)
+    x0, x1, y0, y1 = lon - MAP_SPAN_DEG, lon + MAP_SPAN_DEG, lat - MAP_SPAN_DEG, lat + MAP_SPAN_DEG
+    size = 600
+
+    def xy(pt: list[float]) -> str:
+        return f"{(pt[0] - x0) / (x1 - x0) * size:.1f},{(y1 - pt[1]) / (y1 - y0) * size:.1f}"
+
+    paths = []
+    for feature in settings.districts_geojson.get("features", []):
+        geometry = feature.get("geometry") or {}
+        polygons = geometry.get("coordinates", [])
+        if geometry.get("type") == "Polygon":
+            polygons = [polygons]
+        for polygon in polygons:
+            for ring in polygon:
+                if not any(x0 - 0.05 <= p[0] <= x1 + 0.05 and y0 - 0.05 <= p[1] <= y1 + 0.05 for p in ring):
+                    continue
+                paths.append("M" + " L".join(xy(p) for p in ring) + " Z")
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}">'
+           f'<rect width="{size}" height="{size}" fill="#0b1422"/>'
+           f'<path d="{" ".join(paths)}" fill="#15233a" stroke="#8aa0bf" stroke-width="2"/>'
+           f'<circle cx="{size / 2}" cy="{size / 2}" r="60" fill="none" stroke="#ff5a4f" stroke-width="6"/>'
+           f'<circle cx="{size / 2}" cy="{size / 2}" r="16" fill="#ff5a4f"/></svg>')
+    return "data:image/svg+xml;utf8," + quote(svg)
+
+
+def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+    for screen in range(1, settings.wall.screen_count + 1):
+        register_live(app, reader, settings, role(screen), view_for(screen), render)

@@ -1,0 +1,52 @@
+"""``/console``: the operator's desk screen, at arm's length.
+
+Queue (with filters and keyboard shortcuts), the selected incident's detail with its SOP,
+actions and history, the map, and a live miniature of the wall with the supervisor's
+controls. Built with dash-bootstrap-components; the panels are in ``layouts/console``.
+The page reads the city through the shared ``cw-version`` poll, so it follows every change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, dcc, html
+
+from layouts.console import detail, map as console_map, queue, wall_mini
+from layouts.ports import CityReader, OperationsPort, ViewSettings
+
+SHORTCUTS = "j/k select · a acknowledge · g assign · n note · r resolve · o reopen · p push · + / − severity · / search"
+
+
+def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
+    def layout(**_: str) -> html.Div:
+        choices = port.choices()
+        return html.Div(className="cw-console", **{"data-page": "console"}, children=[
+            dcc.Store(id="cw-console-selected", data=None),
+            dcc.Store(id="cw-console-done", data=0),
+            dbc.Navbar(dbc.Container([
+                dbc.NavbarBrand(f"citywall · {settings.city_name} · console"),
+                html.Small(SHORTCUTS, className="text-secondary d-none d-xl-inline"),
+                html.Span(id="cw-console-who", className="text-light"),
+            ], fluid=True), dark=True, className="mb-2"),
+            dbc.Container(fluid=True, children=[
+                dbc.Row([
+                    dbc.Col([queue.layout(settings), html.Div(className="mb-2"), console_map.layout()], lg=7),
+                    dbc.Col([detail.layout(settings, choices), html.Div(className="mb-2"), wall_mini.layout(settings, choices)], lg=5),
+                ], className="g-2"),
+            ]),
+        ])
+
+    dash.register_page("console", path="/console", layout=layout, title=f"citywall console – {settings.city_name}")
+
+    @app.callback(Output("cw-console-who", "children"), Input("cw-console-selected", "id"))
+    def _who(_: Any) -> Any:
+        who = port.whoami()
+        return f"{who[0]} ({who[1]})" if who else html.A("sign in", href="/login", className="link-light")
+
+    queue.register(app, reader, settings)
+    detail.register(app, reader, settings, port)
+    console_map.register(app, reader, settings)
+    wall_mini.register(app, reader, settings, port)

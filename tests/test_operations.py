@@ -1,0 +1,261 @@
+"""The incident workflow, wall control, audit and shift report, on both stores.
+
+Actions go through ``Desk`` (the object the API and the console share) on a store fed the
+way production feeds it (``CityState.accept``); what the wall shows is read back from the
+picture the screens render. Expected values are written out by hand here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from dashboard.audit import to_csv
+from dashboard.config import Config, load_config
+from dashboard.desk import Desk
+from dashboard.incident_ops import Action, ActionError, Actor
+from dashboard.picture import build_picture
+from dashboard.shift_report import as_csv, as_xlsx, build, period_label
+from dashboard.state import CityState
+from dashboard.store.base import StateStore
+from dashboard.store.memory import MemoryStore
+from feeds.events import Incident, WaterLevel
+
+START = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)  # 10:00 WIB
+OPERATOR = Actor("ani", "operator", "session", "127.0.0.1")
+SUPERVISOR = Actor("budi", "supervisor", "session", "127.0.0.1")
+
+
+@dataclass
+class Clock:
+    now: float = START.timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return load_config(environ={})
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
+def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    from dashboard.store.redis_store import RedisStore
+
+    made = RedisStore(request.getfixturevalue("redis_url"), prefix="citywall")
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+def alert(id: str, minutes: float, status: str = "new", severity: str = "critical", category: str = "traffic",
+          opened_min: float = 0.0) -> Incident:
+    """An Alert observed ``minutes`` after START, opened ``opened_min`` after START."""
+    return Incident(id=id, observed_at=START + timedelta(minutes=minutes), source_type="Alert", category=category,
+                    severity=severity, status=status, kecamatan="Sail", lat=0.51, lon=101.45,  # type: ignore[arg-type]
+                    description=f"{category} {id}", opened_at=START + timedelta(minutes=opened_min))
+
+
+def desk_on(store: StateStore, config: Config, clock: Clock) -> Desk:
+    return Desk(store, config, clock=clock)
+
+
+def open_row(store: StateStore, config: Config, incident_id: str, now: float) -> dict:
+    picture = build_picture(store, config, now=now)
+    return next(d for d in picture["incidents"]["open"] if d["id"] == incident_id)
+
+
+def test_acknowledge_assign_show_on_the_queue_and_keep_through_field_updates(store: StateStore, config: Config) -> None:
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("A1", 0))
+    desk = desk_on(store, config, clock)
+    clock.now += 60
+    assert desk.act("A1", Action("acknowledge"), OPERATOR)["status"] == "acknowledged"
+    clock.now += 60
+    detail = desk.act("A1", Action("assign", agency="BPBD"), OPERATOR)
+    assert (detail["status"], detail["assignee"]) == ("dispatched", "BPBD")
+    row = open_row(store, config, "A1", clock.now)
+    assert (row["status"], row["assignee"]) == ("dispatched", "BPBD")
+    # a field update observed before the assignment changes the description but not the status
+    state.accept(Incident(id="A1", observed_at=START + timedelta(minutes=1, seconds=30), source_type="Alert",
+                          category="traffic", severity="critical", status="new", description="updated text",
+                          opened_at=START))
+    row = open_row(store, config, "A1", clock.now)
+    assert (row["status"], row["assignee"], row["description"]) == ("dispatched", "BPBD", "updated text")
+    # a newer field observation wins: the field app resolved it after the operator assigned it
+    state.accept(alert("A1", 10, status="resolved"))
+    picture = build_picture(store, config, now=clock.now)
+    assert all(d["id"] != "A1" for d in picture["incidents"]["open"])
+    assert desk.incident("A1")["assignee"] == "BPBD"
+
+
+def test_rules_refuse_what_does_not_apply(store: StateStore, config: Config) -> None:
+    clock = Clock()
+    CityState(store, config, clock=clock).accept(alert("B1", 0, severity="high"))
+    desk = desk_on(store, config, clock)
+    cases = [
+        (Action("assign", agency="NASA"), 422),
+        (Action("resolve", code="nope"), 422),
+        (Action("reopen"), 409),
+        (Action("note", text="  "), 422),
+        (Action("escalate", severity="low"), 422),
+        (Action("tick", step=99), 422),
+        (Action("fly"), 422),
+    ]
+    for action, status in cases:
+        with pytest.raises(ActionError) as caught:
+            desk.act("B1", action, OPERATOR)
+        assert caught.value.status == status, action
+    with pytest.raises(ActionError) as caught:
+        desk.act("nope", Action("acknowledge"), OPERATOR)
+    assert caught.value.status == 404
+    desk.act("B1", Action("acknowledge"), OPERATOR)
+    with pytest.raises(ActionError) as caught:
+        desk.act("B1", Action("acknowledge"), OPERATOR)
+    assert caught.value.status == 409
+    assert store.audit(100)[0]["action"] == "acknowledge", "refused actions leave no audit entry"
+    assert len(store.audit(100)) == 1
+
+
+def test_severity_sop_resolve_reopen_and_the_history(store: StateStore, config: Config) -> None:
+    clock = Clock()
+    CityState(store, config, clock=clock).accept(alert("C1", 0, severity="high", category="traffic"))
+    desk = desk_on(store, config, clock)
+    for minutes, action in enumerate([Action("escalate"), Action("tick", step=0), Action("tick", step=2),
+                                      Action("untick", step=2), Action("note", text="CCTV shows two cars"),
+                                      Action("resolve", code="handled"), Action("reopen")], start=1):
+        clock.now = START.timestamp() + minutes * 60
+        detail = desk.act("C1", action, OPERATOR)
+    assert detail["severity"] == "critical"
+    assert [(s["step"], s["done"]) for s in detail["sop"]] == [(0, True), (1, False), (2, False), (3, False)]
+    assert detail["sop"][0]["by"] == "ani"
+    assert detail["sop"][0]["text"] == "Konfirmasi lokasi lewat CCTV"
+    assert [n["text"] for n in detail["notes"]] == ["CCTV shows two cars"]
+    assert [h["action"] for h in detail["history"]] == ["escalate", "tick", "tick", "untick", "note", "resolve", "reopen"]
+    assert detail["status"] == "new"
+    # the SLA clock: critical is acknowledged within 5 minutes; resolve took 6, reopened so pending again
+    assert detail["sla"]["acknowledge_min"] == 5
+    assert detail["sla"]["acknowledge_took_s"] == 360 and detail["sla"]["acknowledge_met"] is False
+    assert detail["sla"]["resolve_left_s"] == 60 * 60 - 7 * 60
+
+
+def test_housekeeping_drops_incidents_resolved_by_operators_and_their_records(store: StateStore, config: Config) -> None:
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("D1", 0))
+    state.accept(alert("D2", 0))
+    desk = desk_on(store, config, clock)
+    desk.act("D1", Action("resolve", code="handled"), OPERATOR)
+    desk.act("D2", Action("acknowledge"), OPERATOR)
+    state.housekeep(now=START.timestamp() + (config.history.resolved_days + 1) * 86_400)
+    assert set(store.entities("incident")) == {"D2"}
+    assert set(store.entities("incident_ops")) == {"D2"}
+
+
+def test_wall_control_preset_broadcast_push_and_expiry(store: StateStore, config: Config) -> None:
+    clock = Clock()
+    CityState(store, config, clock=clock).accept(alert("E1", 0, severity="low"))
+    desk = desk_on(store, config, clock)
+    version = store.version()
+    desk.set_preset("banjir", SUPERVISOR)
+    assert store.version() > version, "screens wake on the version"
+    desk.broadcast("RED", "Banjir di Rumbai", 5, SUPERVISOR)
+    desk.push(4, "E1", 2, OPERATOR)
+    wall = build_picture(store, config, now=clock.now)["wall"]
+    assert wall["current"] == "banjir"
+    assert (wall["broadcast"]["level"], wall["broadcast"]["text"]) == ("RED", "Banjir di Rumbai")
+    assert [(p["screen"], p["incident"], p["severity"]) for p in wall["pushed"]] == [(4, "E1", "low")]
+    assert [p["name"] for p in wall["presets"]] == ["default", "banjir", "layanan"]
+    later = build_picture(store, config, now=clock.now + 3 * 60)["wall"]
+    assert later["pushed"] == [] and later["broadcast"] is not None
+    assert build_picture(store, config, now=clock.now + 6 * 60)["wall"]["broadcast"] is None
+    with pytest.raises(ActionError):
+        desk.set_preset("nope", SUPERVISOR)
+    with pytest.raises(ActionError):
+        desk.broadcast("PURPLE", "x", 5, SUPERVISOR)
+    desk.clear_broadcast(SUPERVISOR)
+    assert build_picture(store, config, now=clock.now)["wall"]["broadcast"] is None
+    actions = [e["action"] for e in store.audit(10)]
+    assert actions == ["wall.broadcast.clear", "wall.push", "wall.broadcast", "wall.preset"]
+
+
+def test_takeover_fires_for_a_critical_incident_and_clears_on_acknowledge(store: StateStore, config: Config) -> None:
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("F1", 0, severity="high"))
+    assert build_picture(store, config, now=clock.now)["wall"]["takeovers"] == []
+    state.accept(alert("F2", 1, severity="critical"))
+    takeovers = build_picture(store, config, now=clock.now)["wall"]["takeovers"]
+    assert [(x["screen"], x["id"], x["rule"]) for x in takeovers] == [(10, "F2", "critical-incident")]
+    Desk(store, config, clock=clock).act("F2", Action("acknowledge"), OPERATOR)
+    assert build_picture(store, config, now=clock.now)["wall"]["takeovers"] == []
+
+
+def test_station_takeover_holds_its_acknowledgement(store: StateStore, config: Config) -> None:
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(WaterLevel(id="W1", observed_at=START, source_type="FloodMonitoring", station_id="W1", name="Pos Sail",
+                            level_m=3.1, lat=0.5, lon=101.4))
+    assert [(x["screen"], x["id"]) for x in build_picture(store, config, now=clock.now)["wall"]["takeovers"]] == [(11, "W1")]
+    Desk(store, config, clock=clock).ack_station("W1", OPERATOR)
+    assert build_picture(store, config, now=clock.now + 59 * 60)["wall"]["takeovers"] == []
+    assert len(build_picture(store, config, now=clock.now + 61 * 60)["wall"]["takeovers"]) == 1
+
+
+def test_audit_csv_quotes_formulas(config: Config) -> None:
+    store = MemoryStore()
+    clock = Clock()
+    CityState(store, config, clock=clock).accept(alert("G1", 0))
+    clock.now += 60
+    Desk(store, config, clock=clock).act("G1", Action("note", text="=HYPERLINK(\"x\")"), Actor("=cmd", "operator", "session", "127.0.0.1"))
+    rows = list(csv.reader(io.StringIO(to_csv(store.audit(10)))))
+    assert rows[0] == ["at", "who", "role", "via", "origin", "action", "target", "detail"]
+    assert rows[1][:7] == ["2026-12-01T03:01:00+00:00", "'=cmd", "operator", "session", "127.0.0.1", "note", "incident/G1"]
+    assert '"text": "=HYPERLINK' in rows[1][7]
+
+
+def test_shift_report_medians_p90_and_sla(config: Config) -> None:
+    store = MemoryStore()
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    desk = Desk(store, config, clock=clock)
+    # five critical traffic incidents opened at 10:00 WIB, acknowledged after 2, 4, 6, 8, 10 minutes
+    for i, ack in enumerate([2, 4, 6, 8, 10]):
+        state.accept(alert(f"R{i}", 0))
+        clock.now = START.timestamp() + ack * 60
+        desk.act(f"R{i}", Action("assign", agency="Dishub"), OPERATOR)
+    clock.now = START.timestamp() + 30 * 60
+    desk.act("R0", Action("resolve", code="handled"), OPERATOR)
+    frames = build(store, config, "shift")
+    by_period = frames["by_period"].to_dict(orient="records")
+    assert len(by_period) == 1
+    row = by_period[0]
+    assert row["period"] == "2026-12-01 pagi"
+    assert (row["incidents"], row["acknowledged"], row["resolved"]) == (5, 5, 1)
+    assert row["ack_median_min"] == 6.0
+    assert row["ack_p90_min"] == 9.2  # linear between 8 and 10
+    assert row["ack_within_sla_pct"] == 40.0  # 2 and 4 within 5 minutes
+    assert (row["resolve_median_min"], row["resolve_within_sla_pct"]) == (30.0, 100.0)
+    assert frames["by_agency"].to_dict(orient="records")[0]["agency"] == "Dishub"
+    assert "# by_category" in as_csv(frames)
+    assert as_xlsx(frames)[:2] == b"PK"  # an XLSX is a zip
+
+
+def test_shift_labels_follow_city_time(config: Config) -> None:
+    wib = timedelta(hours=7)
+    at = lambda h, m: (datetime(2026, 12, 1, h, m, tzinfo=timezone.utc) - wib).timestamp()  # noqa: E731
+    assert period_label(at(6, 59), "shift", config) == "2026-11-30 malam"
+    assert period_label(at(7, 0), "shift", config) == "2026-12-01 pagi"
+    assert period_label(at(23, 30), "shift", config) == "2026-12-01 malam"
+    assert period_label(at(12, 0), "week", config) == "2026-W49"
