@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 import requests
-import yaml
 
 from dashboard.store.memory import MemoryStore
 from tests.auth_helpers import closed_config, login, running_app
+from tests.configs import write_config
 from tests.services import ANONYMOUS_READ_ENV, CITYWALL_CMD, REPO_ROOT, CitywallProcess, RedisServer, free_port
 
 CLOSED = {ANONYMOUS_READ_ENV: "false"}
@@ -172,10 +172,7 @@ def _redis_dump(url: str) -> dict[str, object]:
 
 def test_users_file_keeps_hashes_only_and_the_app_logs_in_from_it(tmp_path: Path) -> None:
     users_file = tmp_path / "users.json"
-    config_file = tmp_path / "config.yaml"
-    raw = yaml.safe_load((REPO_ROOT / "config.yaml").read_text())
-    raw["auth"] = {"users_file": str(users_file)}
-    config_file.write_text(yaml.safe_dump(raw))
+    config_file = write_config(tmp_path, lambda raw: raw.update(auth={"users_file": str(users_file)}))
     added = citywall("users", "--config", str(config_file), "add", "budi", "--role", "operator", "--password-stdin",
                      env={"CITYWALL_STORE_URL": "memory://"}, stdin="budi-password-1\n")
     assert added.returncode == 0, added.stderr

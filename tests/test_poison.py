@@ -10,7 +10,6 @@ dead-lettered by reason, and the feed must keep going.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime

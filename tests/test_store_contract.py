@@ -465,7 +465,7 @@ def test_the_cap_is_dead_lettered_by_the_feed_with_its_reason(store: StateStore,
     stats = FeedStats("mqtt")
 
     class Direct:
-        def decode(self, payload: bytes) -> Event:
+        def decode(self, payload: bytes, origin: str = "") -> Event:
             return water(payload.decode(), 60, 1.0)
 
     pipeline = Pipeline(Direct(), state, stats)
