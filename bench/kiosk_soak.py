@@ -80,7 +80,8 @@ def soak(minutes: float, warmup_min: float, rate: float, every_s: float, pages: 
     log = (workdir / "citywall.log").open("wb")
     citywall = shutil.which("citywall", path=str(Path(sys.executable).parent)) or "citywall"
     server = subprocess.Popen([citywall, "demo", "--port", str(port), "--rate", str(rate)], cwd=ROOT,
-                              stdout=log, stderr=subprocess.STDOUT)
+                              stdout=log, stderr=subprocess.STDOUT,
+                              env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"})  # reads without a login
     samples: dict[str, list[dict[str, Any]]] = {path: [] for path in pages}
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
