@@ -57,6 +57,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
         use_pages=True,
         pages_folder="",
         assets_folder=str(ASSETS),
+        assets_ignore=r"login\.js$",  # the login page's own script (dashboard.auth.routes)
         serve_locally=True,
         title=f"citywall – {config.city.name}",
         update_title=None,

@@ -110,29 +110,7 @@ _PAGE = """<!doctype html>
     <button class="btn btn-primary w-100" type="submit">Masuk / Log in</button>
   </form>
 </main>
-<script>
-(function () {
-  "use strict";
-  var form = document.getElementById("login"), error = document.getElementById("error");
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    error.classList.add("d-none");
-    fetch("/api/v1/login", {
-      method: "POST", credentials: "same-origin", headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({username: form.username.value, password: form.password.value})
-    }).then(function (response) {
-      if (response.ok) { window.location.assign(form.dataset.next); return; }
-      error.textContent = response.status === 401
-        ? "Nama pengguna atau kata sandi salah / Wrong user name or password"
-        : "Tidak dapat masuk (" + response.status + ") / Cannot log in";
-      error.classList.remove("d-none");
-    }).catch(function () {
-      error.textContent = "Server tidak menjawab / The server does not answer";
-      error.classList.remove("d-none");
-    });
-  });
-})();
-</script>
+<script src="/assets/login.js"></script>
 </body>
 </html>
 """
