@@ -1,4 +1,4 @@
-"""The incident map: Pekanbaru's kecamatan coloured by open incidents, incidents as markers.
+"""The incident map: the city's kecamatan coloured by open incidents, incidents as markers.
 
 Offline by construction: the districts are plain ``go.Scatter`` polygons on hidden x/y axes
 (longitude, latitude), so no tile server, no map style and no font is ever fetched. Near the
