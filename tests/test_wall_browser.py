@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import socket
 import threading
 import time
 import uuid
@@ -35,7 +34,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard.app import create_app
 from dashboard.config import Config, load_config
 from dashboard.picture import sample_kpis
 from dashboard.runtime import build_normalizer
@@ -43,6 +41,7 @@ from dashboard.simulation import simulator_for
 from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident
+from tests.auth_helpers import running_app
 
 HOST = "127.0.0.1"
 ISO = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
@@ -165,12 +164,6 @@ class City:
             self._thread.join(timeout=5)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def serve(config: Config, store: Any) -> Iterator[str]:
     """The app on a free loopback port in a thread; yields its base URL.
@@ -178,26 +171,10 @@ def serve(config: Config, store: Any) -> Iterator[str]:
     Dash's FastAPI backend finishes its own set-up (asset list, inline scripts) on the first
     ``/_dash-*`` request, so one is made before any browser sees a page.
     """
-    import uvicorn
-
-    app = create_app(config, store)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app.server, host=HOST, port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="citywall-web", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the web server did not start")
-        time.sleep(0.05)
-    base = f"http://{HOST}:{port}"
-    with urllib.request.urlopen(f"{base}/_dash-layout", timeout=10) as response:
-        response.read()
-    try:
+    with running_app(config, store) as base:
+        with urllib.request.urlopen(f"{base}/_dash-layout", timeout=10) as response:
+            response.read()
         yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 # --- what a screen must satisfy, measured in the page ---------------------------------------
