@@ -127,9 +127,10 @@ def test_supervisor_preset_and_broadcast_reach_open_screens(city: tuple[CityStat
         assert "Hujan lebat: waspada genangan" in page.inner_text('[data-broadcast="RED"]')
     choose(desk, "cw-preset-choice", "default")
     desk.click("#cw-preset-apply")
+    for page in screens.values():  # one action at a time, as a supervisor works
+        page.wait_for_selector('[data-page-preset="default"]', timeout=FOLLOW_MS * 3)
     desk.click("#cw-broadcast-clear")
     for n, page in screens.items():
-        page.wait_for_selector('[data-page-preset="default"]', timeout=FOLLOW_MS * 3)
         page.wait_for_selector('[data-broadcast]', state="detached", timeout=FOLLOW_MS * 3)
         assert page.evaluate("window.__sameDocument") is True, f"screen {n} reloaded"
     desk.locator('#cw-mini-preset[data-preset="default"]').wait_for(timeout=FOLLOW_MS * 3)
