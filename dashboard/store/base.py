@@ -34,6 +34,25 @@ class SeriesPoint:
     max_age_s: float = 31 * 86_400
 
 
+@dataclass(frozen=True)
+class IndexRow:
+    """One row of a read model that the store keeps current in the same atomic step as the
+    entity it comes from, so no reader ever rebuilds a read model from every entity.
+
+    An index orders its rows by ``key`` (plain string order; the key ends with the id, so it
+    is unique) and counts them per tag (``"severity:critical"``), so the top rows, a page after
+    a cursor, a count in a key range and the counts per tag each cost O(log n) or the size of
+    the answer. ``key=None`` removes the id from the index. Keys and tags never hold U+001F,
+    which the Redis store uses as a separator.
+    """
+
+    index: str
+    id: str
+    key: str | None = None
+    doc: dict[str, Any] | None = None
+    tags: tuple[str, ...] = ()
+
+
 class StateStore(Protocol):
     # --- writes (ingest side) -------------------------------------------------------------
     def upsert(
@@ -47,12 +66,14 @@ class StateStore(Protocol):
         recent: dict[str, Any] | None = None,
         recent_keep: int = 50,
         cap: int | None = None,
+        rows: tuple[IndexRow, ...] = (),
     ) -> bool:
         """Store ``doc`` if newer than what is stored; then add the series point and the
         ticker line, bump the version and notify. Returns whether anything changed.
 
         With ``cap``, a *new* id is refused (``CapReached``, nothing written) when the kind
-        already holds ``cap`` entities; updates of known ids always pass."""
+        already holds ``cap`` entities; updates of known ids always pass. ``rows`` are applied
+        with the document, and only when it is (see ``IndexRow``)."""
         ...
 
     def count(self, kind: str) -> int:
@@ -63,7 +84,9 @@ class StateStore(Protocol):
         """A series point not tied to an entity (sampled KPIs); bumps no version."""
         ...
 
-    def delete(self, kind: str, entity_ids: list[str]) -> int: ...
+    def delete(self, kind: str, entity_ids: list[str], indexes: tuple[str, ...] = ()) -> int:
+        """Remove the entities, their series and their rows in ``indexes``; returns how many went."""
+        ...
 
     def trim(self, kind: str, keep: int) -> int:
         """Evict the oldest entities of ``kind`` beyond ``keep``; returns how many went."""
@@ -97,6 +120,26 @@ class StateStore(Protocol):
         ...
 
     def version(self) -> int: ...
+
+    def kind_versions(self) -> dict[str, int]:
+        """Per kind, a counter bumped with every change of that kind: a reader rebuilds only
+        the sections whose kinds moved."""
+        ...
+
+    # --- read models (see ``IndexRow``) ---------------------------------------------------
+    def index_page(self, index: str, after: str | None = None, limit: int = 50,
+                   offset: int = 0) -> list[tuple[str, dict[str, Any]]]:
+        """Up to ``limit`` (key, doc) in key order: after the key ``after`` when given, else
+        from the ``offset``-th row."""
+        ...
+
+    def index_count(self, index: str, low: str | None = None, high: str | None = None) -> int:
+        """How many rows have ``low <= key < high`` (either end open when None)."""
+        ...
+
+    def index_tags(self, index: str) -> dict[str, int]:
+        """Rows per tag; tags with no row are absent."""
+        ...
 
     def wait_changed(self, since: int, timeout: float) -> int:
         """Block until the version exceeds ``since`` or the timeout passes; return it."""
@@ -136,9 +179,11 @@ class StateStore(Protocol):
         """The stored document with its ``observed_at``, or None when there is none."""
         ...
 
-    def swap(self, kind: str, entity_id: str, expect: float | None, observed_at: float, doc: dict[str, Any]) -> bool:
+    def swap(self, kind: str, entity_id: str, expect: float | None, observed_at: float, doc: dict[str, Any],
+             rows: tuple[IndexRow, ...] = ()) -> bool:
         """Store ``doc`` at ``observed_at`` only if the stored stamp is still ``expect`` (None:
-        absent); bump the version and notify when it did. Does not count as feed traffic."""
+        absent); apply ``rows`` with it, bump the version and notify when it did. Does not
+        count as feed traffic."""
         ...
 
     def append_audit(self, entry: dict[str, Any], keep: int) -> None:

@@ -15,7 +15,46 @@ import uuid
 from collections import defaultdict, deque
 from typing import Any
 
-from dashboard.store.base import CapReached, SeriesPoint, bucket
+from sortedcontainers import SortedList
+
+from dashboard.store.base import CapReached, IndexRow, SeriesPoint, bucket
+
+
+class _Index:
+    """One read model (see ``IndexRow``): keys in order, each id's row, and counts per tag.
+
+    A ``SortedList`` keeps insert, remove and rank lookups at O(log n), so keeping the queue
+    of 20,000 open incidents current costs the same per message as keeping 100.
+    """
+
+    def __init__(self) -> None:
+        self.keys: SortedList = SortedList()
+        self.rows: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {}
+        self.ids: dict[str, str] = {}  # key -> id
+        self.tags: dict[str, int] = {}
+
+    def apply(self, row: IndexRow) -> None:
+        old = self.rows.pop(row.id, None)
+        if old is not None:
+            self.keys.remove(old[0])
+            del self.ids[old[0]]
+            self._count(old[2], -1)
+        if row.key is not None:
+            self.rows[row.id] = (row.key, row.doc or {}, row.tags)
+            self.keys.add(row.key)
+            self.ids[row.key] = row.id
+            self._count(row.tags, 1)
+
+    def page(self, start: int, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        return [(k, self.rows[self.ids[k]][1]) for k in self.keys[start:start + limit]]
+
+    def _count(self, tags: tuple[str, ...], delta: int) -> None:
+        for tag in tags:
+            n = self.tags.get(tag, 0) + delta
+            if n > 0:
+                self.tags[tag] = n
+            else:
+                self.tags.pop(tag, None)
 
 
 class MemoryStore:
@@ -31,6 +70,8 @@ class MemoryStore:
         self._version = 0
         self._epoch = f"{time.time():.0f}-{uuid.uuid4().hex[:12]}"
         self._audit: deque[dict[str, Any]] = deque()
+        self._indexes: dict[str, _Index] = defaultdict(_Index)
+        self._kind_versions: dict[str, int] = {}
 
     # --- writes ---------------------------------------------------------------------------
     def upsert(
@@ -44,6 +85,7 @@ class MemoryStore:
         recent: dict[str, Any] | None = None,
         recent_keep: int = 50,
         cap: int | None = None,
+        rows: tuple[IndexRow, ...] = (),
     ) -> bool:
         with self._lock:
             self._seen[kind] = time.time()
@@ -59,20 +101,22 @@ class MemoryStore:
                 self._recent.appendleft(recent)
                 while len(self._recent) > recent_keep:
                     self._recent.pop()
-            self._bump()
+            self._apply_rows(rows)
+            self._bump(kind)
             return True
 
     def add_point(self, point: SeriesPoint) -> None:
         with self._lock:
             self._add_point(point)
 
-    def delete(self, kind: str, entity_ids: list[str]) -> int:
+    def delete(self, kind: str, entity_ids: list[str], indexes: tuple[str, ...] = ()) -> int:
         with self._lock:
             gone = sum(self._entities[kind].pop(i, None) is not None for i in entity_ids)
             for i in entity_ids:
                 self._series.pop(f"{kind}:{i}", None)
+            self._apply_rows(tuple(IndexRow(name, i) for name in indexes for i in entity_ids))
             if gone:
-                self._bump()
+                self._bump(kind)
             return gone
 
     def trim(self, kind: str, keep: int) -> int:
@@ -85,7 +129,7 @@ class MemoryStore:
             for i in oldest:
                 del entities[i]
                 self._series.pop(f"{kind}:{i}", None)
-            self._bump()
+            self._bump(kind)
             return len(oldest)
 
     def dead_letter(self, doc: dict[str, Any], keep: int) -> None:
@@ -147,6 +191,33 @@ class MemoryStore:
         with self._lock:
             return self._version
 
+    def kind_versions(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._kind_versions)
+
+    def index_page(self, index: str, after: str | None = None, limit: int = 50,
+                   offset: int = 0) -> list[tuple[str, dict[str, Any]]]:
+        with self._lock:
+            found = self._indexes.get(index)
+            if found is None or limit <= 0:
+                return []
+            start = found.keys.bisect_right(after) if after is not None else max(offset, 0)
+            return found.page(start, limit)
+
+    def index_count(self, index: str, low: str | None = None, high: str | None = None) -> int:
+        with self._lock:
+            found = self._indexes.get(index)
+            if found is None:
+                return 0
+            start = found.keys.bisect_left(low) if low is not None else 0
+            end = found.keys.bisect_left(high) if high is not None else len(found.keys)
+            return max(end - start, 0)
+
+    def index_tags(self, index: str) -> dict[str, int]:
+        with self._lock:
+            found = self._indexes.get(index)
+            return dict(found.tags) if found is not None else {}
+
     def wait_changed(self, since: int, timeout: float) -> int:
         with self._changed:
             self._changed.wait_for(lambda: self._version > since, timeout=timeout)
@@ -193,13 +264,15 @@ class MemoryStore:
         with self._lock:
             return self._entities[kind].get(entity_id)
 
-    def swap(self, kind: str, entity_id: str, expect: float | None, observed_at: float, doc: dict[str, Any]) -> bool:
+    def swap(self, kind: str, entity_id: str, expect: float | None, observed_at: float, doc: dict[str, Any],
+             rows: tuple[IndexRow, ...] = ()) -> bool:
         with self._lock:
             current = self._entities[kind].get(entity_id)
             if (current[0] if current is not None else None) != expect:
                 return False
             self._entities[kind][entity_id] = (observed_at, doc)
-            self._bump()
+            self._apply_rows(rows)
+            self._bump(kind)
             return True
 
     def append_audit(self, entry: dict[str, Any], keep: int) -> None:
@@ -213,9 +286,14 @@ class MemoryStore:
             return list(itertools.islice(self._audit, max(limit, 0)))
 
     # --- internals (lock held) ------------------------------------------------------------
-    def _bump(self) -> None:
+    def _bump(self, kind: str) -> None:
         self._version += 1
+        self._kind_versions[kind] = self._kind_versions.get(kind, 0) + 1
         self._changed.notify_all()
+
+    def _apply_rows(self, rows: tuple[IndexRow, ...]) -> None:
+        for row in rows:
+            self._indexes[row.index].apply(row)
 
     def _add_point(self, point: SeriesPoint) -> None:
         times, values = self._series.setdefault(point.key, ([], []))

@@ -35,7 +35,7 @@ from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import BusyLoadingError, ConnectionError, RedisError, ResponseError, TimeoutError
 from redis.retry import Retry
 
-from dashboard.store.base import CapReached, SeriesPoint, bucket
+from dashboard.store.base import CapReached, IndexRow, SeriesPoint, bucket
 from feeds.sink import StoreUnavailable
 
 #: ``MemoryStore`` keeps its ticker and dead letters in deques with these ``maxlen``; a larger
@@ -79,16 +79,58 @@ local function remove(idx, ent, series_prefix, ids)
   return gone
 end
 
-local function bump(version, channel)
+local function bump(version, channel, kind)
   local v = redis.call('INCR', version)
+  redis.call('HINCRBY', version .. ':kind', kind, 1)
   redis.call('PUBLISH', channel, v)
   return v
+end
+
+-- a read model's row (see IndexRow): meta is "key\31tag\31tag..." or '' to remove the id
+local function apply_row(base, name, id, meta, doc)
+  local z, r, m, c = base .. 'ix:' .. name, base .. 'ixr:' .. name, base .. 'ixm:' .. name, base .. 'ixc:' .. name
+  local old = redis.call('HGET', m, id)
+  if old then
+    local first = true
+    for part in string.gmatch(old, '[^\31]+') do
+      if first then
+        redis.call('ZREM', z, part)
+        redis.call('HDEL', r, part)
+        first = false
+      elseif redis.call('HINCRBY', c, part, -1) <= 0 then
+        redis.call('HDEL', c, part)
+      end
+    end
+  end
+  if meta == '' then
+    redis.call('HDEL', m, id)
+    return
+  end
+  local first = true
+  for part in string.gmatch(meta, '[^\31]+') do
+    if first then
+      redis.call('ZADD', z, 0, part)
+      redis.call('HSET', r, part, doc)
+      first = false
+    else
+      redis.call('HINCRBY', c, part, 1)
+    end
+  end
+  redis.call('HSET', m, id, meta)
+end
+
+-- rows travel as groups of four arguments from position ``at``: name, id, meta, doc
+local function apply_rows(base, argv, at, n)
+  for i = 0, n - 1 do
+    local j = at + 4 * i
+    apply_row(base, argv[j], argv[j + 1], argv[j + 2], argv[j + 3])
+  end
 end
 """
 
 # KEYS: idx, ent, seen, version, recent[, series]
-# ARGV: kind, id, observed_at, doc, channel, has_recent, recent, recent_keep, cap (-1: none)
-#       [, bucket, member, max_points, max_age]
+# ARGV: kind, id, observed_at, doc, channel, has_recent, recent, recent_keep, cap (-1: none),
+#       base, number of rows, rows (4 each) [, bucket, member, max_points, max_age]
 _UPSERT_LUA = _LUA_LIB + r"""
 local now = redis.call('TIME')
 redis.call('HSET', KEYS[3], ARGV[1], now[1] .. '.' .. string.format('%06d', tonumber(now[2])))
@@ -98,15 +140,18 @@ local cap = tonumber(ARGV[9])
 if not stored and cap >= 0 and redis.call('ZCARD', KEYS[1]) >= cap then return -1 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
+local nrows = tonumber(ARGV[11])
+apply_rows(ARGV[10], ARGV, 12, nrows)
 if KEYS[6] then
-  add_point(KEYS[6], ARGV[10], ARGV[11], tonumber(ARGV[12]), tonumber(ARGV[13]))
+  local s = 12 + 4 * nrows
+  add_point(KEYS[6], ARGV[s], ARGV[s + 1], tonumber(ARGV[s + 2]), tonumber(ARGV[s + 3]))
 end
 if ARGV[6] == '1' then
   redis.call('LPUSH', KEYS[5], ARGV[7])
   local keep = tonumber(ARGV[8])
   if keep > 0 then redis.call('LTRIM', KEYS[5], 0, keep - 1) else redis.call('DEL', KEYS[5]) end
 end
-bump(KEYS[4], ARGV[5])
+bump(KEYS[4], ARGV[5], ARGV[1])
 return 1
 """
 
@@ -116,26 +161,31 @@ add_point(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
 return 1
 """
 
-# KEYS: idx, ent, version; ARGV: channel, series_prefix, id...
+# KEYS: idx, ent, version; ARGV: channel, series_prefix, kind, base, number of indexes, index..., id...
 _DELETE_LUA = _LUA_LIB + r"""
+local nidx = tonumber(ARGV[5])
 local ids = {}
-for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
+for i = 6 + nidx, #ARGV do ids[#ids + 1] = ARGV[i] end
 local gone = remove(KEYS[1], KEYS[2], ARGV[2], ids)
-if gone > 0 then bump(KEYS[3], ARGV[1]) end
+for i = 6, 5 + nidx do
+  for _, id in ipairs(ids) do apply_row(ARGV[4], ARGV[i], id, '', '') end
+end
+if gone > 0 then bump(KEYS[3], ARGV[1], ARGV[3]) end
 return gone
 """
 
-# KEYS: idx, ent, version; ARGV: channel, series_prefix, keep
+# KEYS: idx, ent, version; ARGV: channel, series_prefix, keep, kind
 _TRIM_LUA = _LUA_LIB + r"""
 local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])
 if excess <= 0 then return 0 end
 local ids = redis.call('ZRANGE', KEYS[1], 0, excess - 1)
 local gone = remove(KEYS[1], KEYS[2], ARGV[2], ids)
-if gone > 0 then bump(KEYS[3], ARGV[1]) end
+if gone > 0 then bump(KEYS[3], ARGV[1], ARGV[4]) end
 return gone
 """
 
-# KEYS: idx, ent, version; ARGV: channel, id, expect ('' when absent), observed_at, doc
+# KEYS: idx, ent, version; ARGV: channel, id, expect ('' when absent), observed_at, doc, kind, base,
+#       number of rows, rows (4 each)
 _SWAP_LUA = _LUA_LIB + r"""
 local stored = redis.call('ZSCORE', KEYS[1], ARGV[2])
 if ARGV[3] == '' then
@@ -145,7 +195,8 @@ elseif (not stored) or tonumber(stored) ~= tonumber(ARGV[3]) then
 end
 redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[5])
-bump(KEYS[3], ARGV[1])
+apply_rows(ARGV[7], ARGV, 9, tonumber(ARGV[8]))
+bump(KEYS[3], ARGV[1], ARGV[6])
 return 1
 """
 
@@ -179,6 +230,7 @@ class RedisStore:
         recent: dict[str, Any] | None = None,
         recent_keep: int = 50,
         cap: int | None = None,
+        rows: tuple[IndexRow, ...] = (),
     ) -> bool:
         """One EVALSHA: the newer-than check, the cap and every effect happen atomically."""
         keys = [self._idx(kind), self._ent(kind), self._key("seen"), self._key("version"), self._key("recent")]
@@ -192,6 +244,7 @@ class RedisStore:
             "" if recent is None else _dumps(recent),
             min(recent_keep, RECENT_CAP),
             -1 if cap is None else cap,
+            *self._row_args(rows),
         ]
         if series is not None:
             keys.append(self._series(series.key))
@@ -210,18 +263,19 @@ class RedisStore:
         with _writing():
             self._add_point(keys=[self._series(point.key)], args=_point_args(point))
 
-    def delete(self, kind: str, entity_ids: list[str]) -> int:
+    def delete(self, kind: str, entity_ids: list[str], indexes: tuple[str, ...] = ()) -> int:
         """Series ``<kind>:<id>`` go too, as in MemoryStore: a pruned station's trend must not
         come back with a new station of the same id."""
         if not entity_ids:
             return 0
         keys = [self._idx(kind), self._ent(kind), self._key("version")]
-        return int(self._delete(keys=keys, args=[self._channel, self._series(f"{kind}:"), *entity_ids]))
+        args = [self._channel, self._series(f"{kind}:"), kind, self._base, len(indexes), *indexes, *entity_ids]
+        return int(self._delete(keys=keys, args=args))
 
     def trim(self, kind: str, keep: int) -> int:
         """Atomic, so an entity refreshed by a concurrent upsert is never evicted as 'oldest'."""
         keys = [self._idx(kind), self._ent(kind), self._key("version")]
-        return int(self._trim(keys=keys, args=[self._channel, self._series(f"{kind}:"), keep]))
+        return int(self._trim(keys=keys, args=[self._channel, self._series(f"{kind}:"), keep, kind]))
 
     def dead_letter(self, doc: dict[str, Any], keep: int) -> None:
         key = self._key("dead")
@@ -292,6 +346,34 @@ class RedisStore:
     def wait_changed(self, since: int, timeout: float) -> int:
         return self._listener.wait(since, timeout, self.version)
 
+    def kind_versions(self) -> dict[str, int]:
+        return {kind: int(v) for kind, v in self._client.hgetall(self._key("version:kind")).items()}
+
+    # --- read models: a sorted set of keys (all scores 0, so string order), the rows, the
+    # --- meta (key and tags) per id, the row per key, and the counts per tag --------------------------------
+    def index_page(self, index: str, after: str | None = None, limit: int = 50,
+                   offset: int = 0) -> list[tuple[str, dict[str, Any]]]:
+        if limit <= 0:
+            return []
+        zset = self._key(f"ix:{index}")
+        if after is not None:
+            keys = self._client.zrange(zset, f"({after}", "+", bylex=True, offset=0, num=limit)
+        else:
+            keys = self._client.zrange(zset, max(offset, 0), max(offset, 0) + limit - 1)
+        if not keys:
+            return []
+        docs = self._client.hmget(self._key(f"ixr:{index}"), keys)
+        return [(k, json.loads(d)) for k, d in zip(keys, docs) if d is not None]
+
+    def index_count(self, index: str, low: str | None = None, high: str | None = None) -> int:
+        zset = self._key(f"ix:{index}")
+        if low is None and high is None:
+            return int(self._client.zcard(zset))
+        return int(self._client.zlexcount(zset, "-" if low is None else f"[{low}", "+" if high is None else f"({high}"))
+
+    def index_tags(self, index: str) -> dict[str, int]:
+        return {tag: int(n) for tag, n in self._client.hgetall(self._key(f"ixc:{index}")).items() if int(n) > 0}
+
     def health_check(self) -> dict[str, Any]:
         """Version, epoch and the last reset, over the probe connection (raises when away).
 
@@ -360,10 +442,12 @@ class RedisStore:
             return None
         return float(stamp), json.loads(doc)
 
-    def swap(self, kind: str, entity_id: str, expect: float | None, observed_at: float, doc: dict[str, Any]) -> bool:
+    def swap(self, kind: str, entity_id: str, expect: float | None, observed_at: float, doc: dict[str, Any],
+             rows: tuple[IndexRow, ...] = ()) -> bool:
         """One script: the stamp comparison and the write cannot interleave with a peer's."""
         keys = [self._idx(kind), self._ent(kind), self._key("version")]
-        args = [self._channel, entity_id, "" if expect is None else _num(expect), _num(observed_at), _dumps(doc)]
+        args = [self._channel, entity_id, "" if expect is None else _num(expect), _num(observed_at), _dumps(doc),
+                kind, *self._row_args(rows)]
         return bool(self._swap(keys=keys, args=args))
 
     def append_audit(self, entry: dict[str, Any], keep: int) -> None:
@@ -377,6 +461,13 @@ class RedisStore:
         return self._head(self._key("audit"), max(limit, 0))
 
     # --- internals ------------------------------------------------------------------------
+    def _row_args(self, rows: tuple[IndexRow, ...]) -> list[str | int]:
+        args: list[str | int] = [self._base, len(rows)]
+        for row in rows:
+            meta = "" if row.key is None else "\x1f".join((row.key, *row.tags))
+            args += [row.index, row.id, meta, "" if row.key is None else _dumps(row.doc or {})]
+        return args
+
     def _key(self, name: str) -> str:
         return self._base + name
 
