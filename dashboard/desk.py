@@ -19,6 +19,7 @@ from dashboard import incident_ops, wall_control
 from dashboard.audit import AuditTrail
 from dashboard.config import Config
 from dashboard.incident_ops import Action, ActionError, Actor
+from dashboard.read_models import incident_rows
 from dashboard.store.base import StateStore
 from dashboard.writeback import WriteBack
 
@@ -49,7 +50,8 @@ class Desk:
             # even when the field's clock runs a little ahead of ours
             at = max(self._after(stamp), incident_ops.ts(incident["observed_at"]) + 1e-3)
             updated = incident_ops.apply(record, incident, action, actor, at, self.ops)
-            if self.store.swap(OPS_KIND, incident_id, stamp, at, updated):
+            rows = incident_rows(incident_ops.merged(incident, updated), self.config)
+            if self.store.swap(OPS_KIND, incident_id, stamp, at, updated, rows):
                 break
         else:
             raise ActionError(409, "the incident kept changing; try again")

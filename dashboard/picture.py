@@ -1,23 +1,34 @@
 """The city's current picture: what every panel, the tablet and ``/api/v1/state`` read.
 
-Derived at read time from the stored entities, so thresholds and targets are whatever the
-config says now, and every process (ingest or web, memory or Redis) derives the same thing
-from the same store. The web layer caches one picture per store version.
+Sections are read from the store in time that does not grow with the city: the big sets
+(incidents, citizen reports) from the read models the store keeps at write time
+(``dashboard.read_models``); the small, capped ones (stations, TPS sites, MPP counters,
+KPIs) from their entities, and only when their kinds moved (``Sections``). Thresholds and
+targets are applied at read time where they can be, so they are whatever the config says
+now, and every process (ingest or web, memory or Redis) derives the same thing from the same
+store.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
 from datetime import datetime, timezone
-from statistics import median
 from typing import Any
 
 from dashboard.config import Config, DrainageLevels, Kpi
 from dashboard.store.base import SeriesPoint, StateStore
 from dashboard.incident_ops import merge_all
+from dashboard.read_models import (
+    INCIDENTS_NEW,
+    INCIDENTS_OPEN,
+    INCIDENTS_RESOLVED,
+    INCIDENTS_RESOLVED_SLA,
+    REPORTS_OPEN,
+    tag_counts,
+    time_key,
+    waste_resolve_hours,
+)
 from dashboard.wall_control import ID as WALL_ID, KIND as WALL_KIND, wall_part
-from feeds.events import SEVERITY_RANK
 
 OPS_KIND = "incident_ops"  # operators' records, laid over the field's incidents (dashboard.incident_ops)
 
@@ -31,16 +42,24 @@ PANEL_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def build_picture(store: StateStore, config: Config, now: float | None = None) -> dict[str, Any]:
-    """Everything at once. ``version`` is read first, so a picture is never newer than it says."""
+def build_picture(store: StateStore, config: Config, now: float | None = None,
+                  sections: Sections | None = None) -> dict[str, Any]:
+    """Everything at once. ``version`` is read first, so a picture is never newer than it says.
+
+    With ``sections`` (one per process, kept by the web side's cache), a section whose kinds
+    did not move since the last picture is the very same object as before: nothing of it is
+    read again, and a panel that shows only it knows, by identity, that it has nothing to send.
+    """
     now = time.time() if now is None else now
     version = store.version()
-    merged = merge_all(store.entities("incident"), store.entities(OPS_KIND))
-    incidents = incidents_part(merged, config, now)
-    reports = store.entities("report")
-    drainage = drainage_part(store, config, reports)
-    waste = waste_part(store.entities("waste_fill"), reports, config, now)
-    mpp = mpp_part(store, config, now)
+    sections = sections if sections is not None else Sections()
+    moved = store.kind_versions()
+    minute = int(now // 60)
+    incidents = sections.get("incidents", moved, (), lambda: incidents_part(store, config, now))
+    reports = sections.get("reports", moved, (), lambda: reports_part(store, config))
+    drainage = sections.get("drainage", moved, (), lambda: drainage_part(store, config))
+    waste = sections.get("waste", moved, (), lambda: waste_part(store, config))
+    mpp = sections.get("mpp", moved, (minute,), lambda: mpp_part(store, config, now))
     picture = {
         "version": version,
         "city": {"name": config.city.name, "timezone": config.city.timezone, "language": config.city.language},
@@ -48,21 +67,69 @@ def build_picture(store: StateStore, config: Config, now: float | None = None) -
         "drainage": drainage,
         "waste": waste,
         "mpp": mpp,
-        "reports": reports_part(reports, config),
-        "ticker": store.recent(config.history.ticker_events),
+        "reports": reports,
+        "ticker": sections.get("ticker", moved, (), lambda: store.recent(config.history.ticker_events)),
         **live_sections(store, config, now),
     }
-    picture["kpis"] = kpis_part(store, config, picture, now)
-    picture["wall"] = wall_part(_wall_record(store), config.operations, merged, incidents["open"], drainage["stations"], now)
+    picture["kpis"] = sections.get("kpis", moved, (minute, id(incidents), id(reports), id(drainage), id(waste), id(mpp)),
+                                   lambda: kpis_part(store, config, picture, now))
+    picture["wall"] = sections.get("wall", moved, (id(drainage),), lambda: build_wall_part(store, config, now, drainage))
     return picture
 
 
-def build_wall_part(store: StateStore, config: Config, now: float) -> dict[str, Any]:
-    """The ``wall`` section alone (for ``GET /api/v1/wall``), from the same rules as the picture."""
-    merged = merge_all(store.entities("incident"), store.entities(OPS_KIND))
-    open_ = [d for d in merged.values() if d.get("status") != "resolved"]
-    stations = drainage_part(store, config, {})["stations"] if config.operations.takeovers else []
-    return wall_part(_wall_record(store), config.operations, merged, open_, stations, now)
+class Sections:
+    """The last built object of each picture section and what it was built from.
+
+    A section is rebuilt only when one of its kinds' versions moved (``SECTION_KINDS``) or
+    one of its ``extra`` inputs changed (the minute, for what counts "today"); otherwise the
+    same object is handed out again. Incidents at 500 a second then rebuild the incidents
+    section, from its read models, and leave drainage, waste and the MPP alone.
+    """
+
+    def __init__(self) -> None:
+        self._built: dict[str, tuple[tuple[Any, ...], Any]] = {}
+
+    def get(self, name: str, moved: dict[str, int], extra: tuple[Any, ...], build: Any) -> Any:
+        key = (*(moved.get(kind, 0) for kind in SECTION_KINDS[name]), *extra)
+        hit = self._built.get(name)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        value = build()
+        self._built[name] = (key, value)
+        return value
+
+
+#: The kinds each section is made of (see ``Sections``).
+SECTION_KINDS: dict[str, tuple[str, ...]] = {
+    "incidents": ("incident", OPS_KIND),
+    "reports": ("report",),
+    "drainage": ("water_level", "report"),
+    "waste": ("waste_fill", "report"),
+    "mpp": ("queue",),
+    "ticker": ("incident", "report"),
+    "kpis": ("kpi",),
+    "wall": (WALL_KIND, "incident", OPS_KIND),
+}
+
+#: How many open incidents a picture carries: the queue, the map's markers and the console's
+#: first screen; the rest are one page away (``GET /api/v1/incidents``).
+TOP_ROWS = 200
+#: How far down the not-yet-acknowledged incidents a takeover rule looks for its match.
+TAKEOVER_SCAN = 500
+
+
+def build_wall_part(store: StateStore, config: Config, now: float,
+                    drainage: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``wall`` section (also ``GET /api/v1/wall``): pushed incidents are read by id and
+    takeover rules look at the head of the not-yet-acknowledged ones, never at every incident."""
+    record = _wall_record(store)
+    pinned = [p["incident"] for p in (record or {}).get("pushed", []) if isinstance(p, dict) and p.get("incident")]
+    merged = merge_all(store.get("incident", pinned), store.get(OPS_KIND, pinned)) if pinned else {}
+    fresh = [doc for _, doc in store.index_page(INCIDENTS_NEW, limit=TAKEOVER_SCAN)] if config.operations.takeovers else []
+    stations = []
+    if config.operations.takeovers:
+        stations = (drainage if drainage is not None else drainage_part(store, config))["stations"]
+    return wall_part(record, config.operations, merged, fresh, stations, now)
 
 
 def _wall_record(store: StateStore) -> dict[str, Any] | None:
@@ -88,28 +155,20 @@ def freshness(seen: dict[str, float], config: Config, now: float) -> dict[str, d
     return out
 
 
-# --- incidents ------------------------------------------------------------------------------
-def incidents_part(docs: dict[str, dict[str, Any]], config: Config, now: float) -> dict[str, Any]:
-    open_, resolved_day = [], []
-    for doc in docs.values():
-        if doc.get("status") == "resolved":
-            if now - ts(doc.get("resolved_at") or doc["observed_at"]) <= 86_400:
-                resolved_day.append(doc)
-        else:
-            open_.append(_with_age(doc, now))
-    open_.sort(key=lambda d: (SEVERITY_RANK.get(d.get("severity", "medium"), 2), -ts(d["observed_at"]), d["id"]))
-    sla = config.thresholds.incident_sla_min
-    within = sum(1 for d in resolved_day if _minutes_open(d) <= sla.get(d.get("severity", "medium"), 240))
+# --- incidents: from their read models (``dashboard.read_models``) --------------------------
+def incidents_part(store: StateStore, config: Config, now: float) -> dict[str, Any]:
+    tags = store.index_tags(INCIDENTS_OPEN)
+    day_ago = time_key(now - 86_400)
     return {
-        "open": open_,
-        "open_count": len(open_),
-        "by_severity": dict(Counter(d.get("severity") for d in open_)),
-        "by_status": dict(Counter(d.get("status") for d in open_)),
-        "by_kecamatan": dict(Counter(d.get("kecamatan") or "?" for d in open_)),
-        "by_category": dict(Counter(d.get("category") for d in open_)),
-        "by_assignee": dict(Counter(d["assignee"] for d in open_ if d.get("assignee"))),
-        "resolved_24h": len(resolved_day),
-        "resolved_within_sla_24h": within,
+        "open": [_with_age(doc, now) for _, doc in store.index_page(INCIDENTS_OPEN, limit=TOP_ROWS)],
+        "open_count": store.index_count(INCIDENTS_OPEN),
+        "by_severity": tag_counts(tags, "severity"),
+        "by_status": tag_counts(tags, "status"),
+        "by_kecamatan": tag_counts(tags, "kecamatan"),
+        "by_category": tag_counts(tags, "category"),
+        "by_assignee": tag_counts(tags, "assignee"),
+        "resolved_24h": store.index_count(INCIDENTS_RESOLVED, low=day_ago),
+        "resolved_within_sla_24h": store.index_count(INCIDENTS_RESOLVED_SLA, low=day_ago),
     }
 
 
@@ -118,27 +177,24 @@ def _with_age(doc: dict[str, Any], now: float) -> dict[str, Any]:
     return {**doc, "age_s": max(0, int(now - ts(opened)))}
 
 
-def _minutes_open(doc: dict[str, Any]) -> float:
-    opened = doc.get("opened_at") or doc["observed_at"]
-    return (ts(doc.get("resolved_at") or doc["observed_at"]) - ts(opened)) / 60
-
-
 # --- citizen reports, whatever their family or channel ---------------------------------------
-def reports_part(reports: dict[str, dict[str, Any]], config: Config) -> dict[str, Any]:
-    open_ = [r for r in reports.values() if r.get("status") != "resolved"]
+def reports_part(store: StateStore, config: Config) -> dict[str, Any]:
+    tags = store.index_tags(REPORTS_OPEN)
     by_channel = {c.name: 0 for c in config.complaints}
-    for r in open_:
-        if r.get("channel"):
-            by_channel[r["channel"]] = by_channel.get(r["channel"], 0) + 1
+    by_channel.update(tag_counts(tags, "channel"))
     return {
-        "open": len(open_),
-        "open_by_topic": dict(Counter(r.get("topic") or "other" for r in open_)),
+        "open": store.index_count(REPORTS_OPEN),
+        "open_by_topic": tag_counts(tags, "topic"),
         "open_by_channel": by_channel,
     }
 
 
+def _open_by_kecamatan(store: StateStore, topic: str) -> dict[str, int]:
+    return tag_counts(store.index_tags(REPORTS_OPEN), f"kecamatan:{topic}")
+
+
 # --- drainage -------------------------------------------------------------------------------
-def drainage_part(store: StateStore, config: Config, reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def drainage_part(store: StateStore, config: Config) -> dict[str, Any]:
     stations = []
     for doc in store.entities("water_level").values():
         levels = station_levels(doc, config)
@@ -147,13 +203,12 @@ def drainage_part(store: StateStore, config: Config, reports: dict[str, dict[str
         stations.append({**doc, "stage": stage, "levels": levels.model_dump(), "trend": trend})
     stations.sort(key=lambda s: (-STAGES.index(s["stage"]), s.get("name") or s["station_id"], s["id"]))
     worst = max((s["stage"] for s in stations), key=STAGES.index, default="Normal")
-    drainage_reports = [r for r in reports.values() if r.get("topic") == "drainage"]
     return {
         "stations": stations,
         "worst_stage": worst,
         "in_alert": sum(1 for s in stations if s["stage"] != "Normal"),
         "flood_alert": worst in ("Siaga", "Awas"),
-        "reports_open_by_kecamatan": _open_by_kecamatan(drainage_reports),
+        "reports_open_by_kecamatan": _open_by_kecamatan(store, "drainage"),
     }
 
 
@@ -180,27 +235,21 @@ def stage_of(level: float, levels: DrainageLevels) -> str:
 
 
 # --- waste ----------------------------------------------------------------------------------
-def waste_part(fills: dict[str, dict[str, Any]], reports: dict[str, dict[str, Any]], config: Config, now: float) -> dict[str, Any]:
+def waste_part(store: StateStore, config: Config) -> dict[str, Any]:
     full = config.thresholds.waste_full
-    containers = sorted(fills.values(), key=lambda d: (-d["fill"], d["id"]))
-    waste_reports = [r for r in reports.values() if r.get("topic") == "waste"]
-    resolved = [r for r in waste_reports if r.get("status") == "resolved" and r.get("resolved_at")]
-    hours = [(ts(r["resolved_at"]) - ts(r["opened_at"])) / 3_600 for r in resolved]
-    sla_h = config.thresholds.waste_report_sla_h
+    containers = sorted(store.entities("waste_fill").values(), key=lambda d: (-d["fill"], d["id"]))
+    topics = tag_counts(store.index_tags(REPORTS_OPEN), "topic")
+    resolved, within, median_h = waste_resolve_hours(store, config.thresholds.waste_report_sla_h)
     return {
         "containers": [{**c, "over_threshold": c["fill"] >= full} for c in containers],
         "over_threshold": sum(1 for c in containers if c["fill"] >= full),
-        "reports_open": sum(1 for r in waste_reports if r.get("status") != "resolved"),
-        "reports_resolved": len(resolved),
-        "reports_resolved_within_sla": sum(1 for h in hours if h <= sla_h),
-        "median_resolve_h": round(median(hours), 1) if hours else None,
-        "reports_open_by_kecamatan": _open_by_kecamatan(waste_reports),
-        "other_reports_open": sum(1 for r in reports.values() if r.get("topic") == "other" and r.get("status") != "resolved"),
+        "reports_open": topics.get("waste", 0),
+        "reports_resolved": resolved,
+        "reports_resolved_within_sla": within,
+        "median_resolve_h": round(median_h, 1) if median_h is not None else None,
+        "reports_open_by_kecamatan": _open_by_kecamatan(store, "waste"),
+        "other_reports_open": topics.get("other", 0),
     }
-
-
-def _open_by_kecamatan(reports: list[dict[str, Any]]) -> dict[str, int]:
-    return dict(Counter(r.get("kecamatan") or "?" for r in reports if r.get("status") != "resolved"))
 
 
 # --- MPP ------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The web side's view of the store: one picture per store version, shared by every page.
 
-Building the picture reads every entity, so it happens at most once per version per
-process, however many screens, panels and API clients ask. Feed health and freshness change
+A picture is built at most once per version per process, however many screens, panels and
+API clients ask, and then only its sections whose kinds moved are read again
+(``dashboard.picture.Sections``). Feed health and freshness change
 without a new version (a feed drops, time passes), so they are read fresh on every call; they
 are small. ``layouts.ports.CityReader`` is the interface panels see.
 """
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dashboard.config import Config
-from dashboard.picture import build_picture, live_sections
+from dashboard.picture import Sections, build_picture, live_sections
 from dashboard.store.base import StateStore
 
 
@@ -32,6 +33,7 @@ class PictureCache:
         self.sections = sections
         self._lock = threading.Lock()
         self._picture: dict[str, Any] | None = None
+        self._sections = Sections()
         self._live: dict[str, Any] = {}
         self._watcher: _ChangeWatcher | None = None
 
@@ -75,7 +77,7 @@ class PictureCache:
         with self._lock:
             cached = self._picture
             if cached is None or cached["version"] != version:
-                cached = self._picture = build_picture(self.store, self.config)
+                cached = self._picture = build_picture(self.store, self.config, sections=self._sections)
             return cached
 
 

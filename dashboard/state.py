@@ -15,6 +15,7 @@ from typing import Any, Callable
 from dashboard.config import Config
 from dashboard.incident_ops import merged
 from dashboard.picture import ts
+from dashboard.read_models import INDEXES, rows_for
 from dashboard.store.base import CapReached, SeriesPoint, StateStore
 from feeds.events import (
     CitizenReport,
@@ -65,11 +66,12 @@ class CityState:
         observed = event.observed_at.timestamp()
         kind = event.kind
         cap = self.caps.get(kind)
+        rows = rows_for(kind, self._as_shown(kind, doc), self.config)
 
         def upsert() -> bool:
             return self.store.upsert(kind, event.id, observed, doc, series=self._series_point(event, observed),
                                      recent=_ticker_line(event, doc), recent_keep=self.config.history.ticker_events,
-                                     cap=cap)
+                                     cap=cap, rows=rows)
 
         try:
             changed = upsert()
@@ -82,6 +84,12 @@ class CityState:
                 raise Rejected(Reason.TOO_MANY_ENTITIES, f"{kind}: {cap} distinct ids kept; a new one is refused") from None
         self._maybe_housekeep()
         return changed
+
+    def _as_shown(self, kind: str, doc: dict[str, Any]) -> dict[str, Any]:
+        """An incident as the wall shows it: with the operators' record laid over it (one read)."""
+        if kind != "incident":
+            return doc
+        return merged(doc, self.store.get(OPS_KIND, [doc["id"]]).get(doc["id"]))
 
     def _make_room(self, kind: str, cap: int) -> bool:
         """Evict resolved items of a lifecycle kind down to ``cap - 1``; False if none could go."""
@@ -122,7 +130,7 @@ class CityState:
             docs = self.store.get(kind, ids[start:start + HOUSEKEEPING_PAGE])
             resolved = [i for i, doc in docs.items() if doc.get("status") == "resolved"][: excess - gone]
             if resolved:
-                gone += self.store.delete(kind, resolved)
+                gone += self.store.delete(kind, resolved, INDEXES.get(kind, ()))
             if gone >= excess:
                 break
         return gone
@@ -149,7 +157,7 @@ class CityState:
             resolved = [i for i, doc in docs.items() if doc.get("status") == "resolved"
                         and ts(doc.get("resolved_at") or doc["observed_at"]) < before]
             if resolved:
-                gone += self.store.delete(kind, resolved)
+                gone += self.store.delete(kind, resolved, INDEXES.get(kind, ()))
                 if kind == "incident":
                     self.store.delete(OPS_KIND, resolved)
         return gone
