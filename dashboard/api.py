@@ -6,17 +6,22 @@ Routes live on the FastAPI server that Dash runs on, so one port serves pages an
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from dashboard.read_models import INCIDENTS_ALL, INCIDENTS_OPEN, REPORTS_ALL, REPORTS_OPEN, page
 from dashboard.reader import PictureCache
 from layouts.live import PUSH_STATS
 
 STARTED = time.time()
+#: A page holds at most this many rows: a client that wants the city pages through it.
+PAGE_MAX = 1_000
+#: Cursors are keys of the read models (a time, a rank and an id): never longer than this.
+CURSOR_MAX = 600
 
 
 def register(server: FastAPI, reader: PictureCache) -> None:
@@ -25,6 +30,20 @@ def register(server: FastAPI, reader: PictureCache) -> None:
     @server.get("/api/v1/state")
     def state() -> dict[str, Any]:
         return reader.picture()
+
+    @server.get("/api/v1/incidents")
+    def incidents(status: Literal["open", "all"] = "open", limit: int = Query(100, ge=1, le=PAGE_MAX),
+                  cursor: str | None = Query(None, max_length=CURSOR_MAX)) -> dict[str, Any]:
+        """Every incident, a page at a time: open ones most urgent first, or all by id."""
+        items, after = page(store, INCIDENTS_OPEN if status == "open" else INCIDENTS_ALL, cursor, limit)
+        return {"items": items, "next": after}
+
+    @server.get("/api/v1/reports")
+    def reports(status: Literal["open", "all"] = "open", limit: int = Query(100, ge=1, le=PAGE_MAX),
+                cursor: str | None = Query(None, max_length=CURSOR_MAX)) -> dict[str, Any]:
+        """Every citizen report, a page at a time: open ones newest first, or all by id."""
+        items, after = page(store, REPORTS_OPEN if status == "open" else REPORTS_ALL, cursor, limit)
+        return {"items": items, "next": after}
 
     @server.get("/api/v1/feeds")
     def feeds() -> dict[str, Any]:
