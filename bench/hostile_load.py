@@ -183,17 +183,14 @@ def push_request_and_parts() -> tuple[dict[str, Any], list[list[str]]]:
     from dashboard.app import create_app
     from dashboard.config import load_config
     from dashboard.store.memory import MemoryStore
-    from dashboard.views import view_settings
     from layouts.live import known_parts
 
     config = load_config()
     app = create_app(config, MemoryStore())
-    output = next(k for k, spec in app.callback_map.items()
-                  if any(i.get("id") == "cw-push" for i in spec.get("inputs", [])))
+    output = next(k for k, spec in app.callback_map.items() if spec.get("websocket") and not spec.get("inputs"))
     request = {"type": "callback_request", "payload": {
-        "output": output, "outputs": [], "inputs": [{"id": "cw-push", "property": "id", "value": "cw-push"}],
-        "changedPropIds": ["cw-push.id"], "state": []}}
-    return request, sorted([list(p) for p in known_parts(view_settings(config))])
+        "output": output, "outputs": [], "inputs": [], "changedPropIds": [], "state": []}}
+    return request, sorted([list(p) for p in known_parts(app.server.state.live_parts)])
 
 
 async def hostile_clients(base: str, request: dict[str, Any], parts: list[list[str]], clients: int,

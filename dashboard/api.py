@@ -15,7 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from dashboard.read_models import INCIDENTS_ALL, INCIDENTS_OPEN, REPORTS_ALL, REPORTS_OPEN, page
 from dashboard.reader import PictureCache
-from layouts.live import PUSH_STATS
+from layouts.live_parts import PushStats
 
 STARTED = time.time()
 #: A page holds at most this many rows: a client that wants the city pages through it.
@@ -24,7 +24,7 @@ PAGE_MAX = 1_000
 CURSOR_MAX = 600
 
 
-def register(server: FastAPI, reader: PictureCache) -> None:
+def register(server: FastAPI, reader: PictureCache, push: PushStats | None = None) -> None:
     store = reader.store
 
     @server.get("/api/v1/state")
@@ -68,7 +68,7 @@ def register(server: FastAPI, reader: PictureCache) -> None:
         return JSONResponse(body, status_code=503 if state["status"] == "error" else 200)
 
     registry = CollectorRegistry()
-    registry.register(_StoreCollector(reader))
+    registry.register(_StoreCollector(reader, push or PushStats()))
 
     @server.get("/metrics")
     def metrics() -> Response:
@@ -78,8 +78,9 @@ def register(server: FastAPI, reader: PictureCache) -> None:
 class _StoreCollector:
     """Reads the shared store at scrape time, so every web worker reports the same totals."""
 
-    def __init__(self, reader: PictureCache) -> None:
+    def __init__(self, reader: PictureCache, push: PushStats) -> None:
         self.reader = reader
+        self.push = push
 
     def collect(self):  # type: ignore[no-untyped-def]
         store = self.reader.store
@@ -102,4 +103,4 @@ class _StoreCollector:
         for key, help_text in (("batches", "Websocket push batches sent by this process"),
                                ("parts", "Panel parts pushed by this process"),
                                ("bytes", "JSON bytes of pushed panel parts")):
-            yield CounterMetricFamily(f"citywall_push_{key}", help_text, value=PUSH_STATS[key])
+            yield CounterMetricFamily(f"citywall_push_{key}", help_text, value=getattr(self.push, key))

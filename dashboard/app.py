@@ -32,6 +32,7 @@ from dashboard.screen_registry import ScreenRegistry
 from dashboard.store.base import StateStore
 from dashboard.views import view_settings
 from layouts import live, overlay, panels, tablet
+from layouts.live_parts import LiveParts
 from layouts.pages import console, report, screen, wall
 from layouts.pages import tablet as tablet_page
 
@@ -73,15 +74,16 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     for page in (wall, screen, tablet_page):
         page.register(settings)
     app.layout = html.Div([live.live_components(settings), dash.page_container], className="cw-root")
+    parts = app.server.state.live_parts = LiveParts(reader, settings)  # the state's place on a FastAPI app
     for name in panels.names():
-        panels.load(name).register(app, reader, settings)
-    overlay.register(app, reader, settings)
+        panels.load(name).register(app, parts)
+    overlay.register(app, parts)
     console.register(app, reader, settings, port)
     report.register(app, settings, port)
-    live.register(app, reader, settings, push=config.server.websocket, on_beat=screens.beat)
+    live.register(app, parts, push=config.server.websocket, on_beat=screens.beat)
     tablet.register(app, reader, settings)
     auth_routes.register(app.server, auth)
-    api.register(app.server, reader)
+    api.register(app.server, reader, parts.stats)
     ops_api.register(app.server, desk, reader)
     screen_registry.register(app.server, screens)
     export.register(app.server, reader, settings)

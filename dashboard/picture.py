@@ -139,7 +139,9 @@ def _wall_record(store: StateStore) -> dict[str, Any] | None:
 
 def live_sections(store: StateStore, config: Config, now: float) -> dict[str, Any]:
     """The parts that change without a new version (a feed drops, time passes): read each time."""
-    return {"generated_at": iso(now), "feeds": store.feeds(), "freshness": freshness(store.last_seen(), config, now)}
+    fresh = freshness(store.last_seen(), config, now)
+    return {"generated_at": iso(now), "feeds": store.feeds(), "freshness": fresh,
+            "seen": {family: info["updated_at"] is not None for family, info in fresh.items()}}
 
 
 def freshness(seen: dict[str, float], config: Config, now: float) -> dict[str, dict[str, Any]]:

@@ -35,6 +35,7 @@ class PictureCache:
         self._picture: dict[str, Any] | None = None
         self._sections = Sections()
         self._live: dict[str, Any] = {}
+        self._last_extra: dict[str, Any] = {}
         self._watcher: _ChangeWatcher | None = None
 
     def store_ok(self) -> bool:
@@ -57,10 +58,14 @@ class PictureCache:
         extra = self._extra()
         if not self.store_ok():  # the last picture, at once: the pages turn stale by themselves
             return {**(self._picture or {"version": -1}), **self._live, **extra}
-        live = self._live = live_sections(self.store, self.config, time.time())
+        live = self._live = _same_when_equal(live_sections(self.store, self.config, time.time()), self._live)
         return {**self._by_version(), **live, **extra}
 
     def _extra(self) -> dict[str, Any]:
+        extra = self._last_extra = _same_when_equal(self._read_extra(), self._last_extra)
+        return extra
+
+    def _read_extra(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
         if self.health is not None:
             state = self.health.snapshot()
@@ -79,6 +84,15 @@ class PictureCache:
             if cached is None or cached["version"] != version:
                 cached = self._picture = build_picture(self.store, self.config, sections=self._sections)
             return cached
+
+
+def _same_when_equal(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """Sections read afresh on every call keep their old object when equal, so a panel view
+    that reads only them is known unchanged by identity (``layouts.live_parts``)."""
+    for name, value in old.items():
+        if new.get(name) == value:
+            new[name] = value
+    return new
 
 
 class _ChangeWatcher:

@@ -13,20 +13,14 @@ that tell severity, stage and standing apart without colour, and ``empty`` (the 
 
 from __future__ import annotations
 
-import asyncio
-
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
-from dash.exceptions import PreventUpdate
+from dash import dcc, html
 
 from layouts.i18n import t
-from layouts.ports import CityReader, ViewSettings
-from layouts.tree import HtmlTree, to_tree
+from layouts.tree import HtmlTree
 
 #: Families whose frame never turns stale (the clock is computed in the browser itself).
 ALWAYS_FRESH = frozenset({"clock"})
@@ -85,7 +79,14 @@ def part(picture: dict[str, Any] | None, key: str) -> dict[str, Any]:
 
 
 def seen(picture: dict[str, Any] | None, family: str) -> bool:
-    """Whether this family's feed ever delivered: zero open incidents is news, no feed is not."""
+    """Whether this family's feed ever delivered: zero open incidents is news, no feed is not.
+
+    Read from the small ``seen`` section, which changes once per family and feed, rather than
+    from ``freshness``, which moves with every message: a view that only asks this is then
+    not computed again per message (``layouts.live_parts``)."""
+    flags = part(picture, "seen")
+    if flags:
+        return bool(flags.get(family))
     info = part(picture, "freshness").get(family)
     return bool(isinstance(info, dict) and info.get("updated_at"))
 
@@ -103,62 +104,3 @@ def live_part(role: str, instance: str, class_name: str = "", child: Any = None)
     """
     content_id, sig_id = live_ids(role, instance)
     return [dcc.Store(id=sig_id, data=None), child if child is not None else HtmlTree(id=content_id, className=class_name)]
-
-
-@dataclass(frozen=True)
-class LivePart:
-    """How one part of a panel follows the city; the websocket push uses the same functions."""
-
-    view: Callable[[dict[str, Any], ViewSettings], Any]
-    render: Callable[[Any, ViewSettings], Any]
-    prop: str = "children"
-
-    @property
-    def target(self) -> str:
-        """The content element's prop that receives updates: rendered children travel as a tree."""
-        return "tree" if self.prop == "children" else self.prop
-
-    def update(self, shown: Any, settings: ViewSettings) -> Any:
-        rendered = self.render(shown, settings)
-        return to_tree(rendered) if self.prop == "children" else rendered
-
-
-#: Every live part by role, filled as panels register: the push loop renders from here.
-LIVE_PARTS: dict[str, LivePart] = {}
-
-
-def register_live(
-    app: Dash,
-    reader: CityReader,
-    settings: ViewSettings,
-    role: str,
-    view: Callable[[dict[str, Any], ViewSettings], Any],
-    render: Callable[[Any, ViewSettings], Any],
-    prop: str = "children",
-) -> None:
-    """One callback for every copy of a live part on a page, sending only what changed.
-
-    ``view`` reduces the picture to exactly what the part shows (plain data, cheap to
-    digest); ``render`` turns that into children (or a ``Patch`` of a figure). When the
-    digest equals what a copy already shows, that copy gets ``no_update``: a store version
-    bump elsewhere in the city costs this part one small request and nothing else.
-    """
-    live = LIVE_PARTS[role] = LivePart(view, render, prop)
-    content_id, sig_id = live_ids(role, ALL)
-
-    @app.callback(
-        Output(content_id, live.target),
-        Output(sig_id, "data"),
-        Input("cw-version", "data"),
-        State(sig_id, "data"),
-    )
-    async def _update(_: int | None, known: list[str | None]) -> tuple[list[Any], list[Any]]:
-        if not known:
-            raise PreventUpdate
-        shown = view(await asyncio.to_thread(reader.picture), settings)  # off the event loop: see live._poll
-        digest = signature(shown)
-        if all(k == digest for k in known):
-            raise PreventUpdate
-        rendered = live.update(shown, settings)
-        return ([no_update if k == digest else rendered for k in known],
-                [no_update if k == digest else digest for k in known])

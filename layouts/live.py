@@ -30,24 +30,20 @@ from typing import Any
 
 import dash
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update, set_props
-from dash._utils import to_json
 from dash.exceptions import PreventUpdate
 
-from layouts.frame import LIVE_PARTS, live_ids, signature
+from layouts.frame import live_ids
+from layouts.live_parts import LiveParts
 from layouts.ports import CityReader, ViewSettings
 
 MIN_GAP_S = 0.025
 HEARTBEAT_S = 2.0
 PARTS_CHECK_S = 10.0
 
-#: What the push has sent from this process (read by ``/metrics``): batches, parts, JSON bytes.
-PUSH_STATS = {"batches": 0, "parts": 0, "bytes": 0}
-
 
 def live_components(settings: ViewSettings) -> html.Div:
     return html.Div(
         [
-            html.Div(id="cw-push"),
             dcc.Interval(id="cw-tick", interval=settings.poll_ms),
             dcc.Interval(id="cw-second", interval=1_000),
             dcc.Interval(id="cw-beat-tick", interval=settings.heartbeat_s * 1_000),
@@ -56,6 +52,8 @@ def live_components(settings: ViewSettings) -> html.Div:
             dcc.Store(id="cw-pushed", data=-1),
             dcc.Store(id="cw-lag", data=None),
             dcc.Store(id="cw-fresh", data=None),
+            dcc.Store(id="cw-resend", data=0),
+            dcc.Store(id="cw-nudged", data=0),
             dcc.Store(id="cw-settings", data={"stale_after_s": settings.stale_after_s, "reload_at": settings.reload_at,
                                                 "timezone": settings.timezone, "language": settings.language,
                                                 "timezone_label": settings.timezone_label}),
@@ -76,18 +74,16 @@ def _live_parts_in(node: Any) -> Iterator[tuple[str, str]]:
         return
     ident = getattr(node, "id", None)
     if isinstance(ident, dict) and str(ident.get("role", "")).endswith("-content"):
-        role = ident["role"].removesuffix("-content")
-        if role in LIVE_PARTS:
-            yield role, ident["instance"]
+        yield ident["role"].removesuffix("-content"), ident["instance"]
     yield from _live_parts_in(getattr(node, "children", None) or [])
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings, push: bool = True,
-             on_beat: Callable[[Any], None] | None = None) -> None:
+def register(app: Dash, live: LiveParts, push: bool = True, on_beat: Callable[[Any], None] | None = None) -> None:
     """The poll and the browser-side freshness always; the websocket push when ``push``.
 
     ``on_beat`` receives each page's heartbeat (``assets/heartbeat.js``), which rides on the
     poll every page runs anyway: a screen that stops polling stops beating."""
+    reader = live.reader
     app.clientside_callback(
         ClientsideFunction(namespace="citywall_beat", function_name="beat"),
         Output("cw-beat", "data"),
@@ -119,19 +115,29 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, push: bool =
             return no_update, no_update, pushed  # give the push one tick to deliver it
         return version, freshness_message(await asyncio.to_thread(reader.picture)), pushed
 
+    # The push falling behind (cw-lag moved) nudges the websocket: see assets/citywall.js
+    app.clientside_callback(
+        ClientsideFunction(namespace="citywall", function_name="reconnect"),
+        Output("cw-nudged", "data"),
+        Input("cw-lag", "data"),
+        prevent_initial_call=True,
+    )
+
     if push:
-        known = known_parts(settings)
+        known = known_parts(live)
         looping: set[int] = set()
         shared = SharedPicture(reader)
 
-        @app.callback(Input("cw-push", "id"), websocket=True, persistent=True)
-        async def _push(_: str) -> None:
+        # No input: Dash starts such a callback with the page, and starts it again whenever
+        # its websocket comes back (a server, proxy or network restart), so the push resumes.
+        @app.callback(websocket=True, persistent=True)
+        async def _push() -> None:
             websocket = ctx.websocket
             if websocket is None or id(websocket) in looping:
                 raise PreventUpdate  # one push loop per connection, however often a client asks
             looping.add(id(websocket))
             try:
-                await _push_loop(websocket, reader, settings, known, shared)
+                await _push_loop(websocket, live, known, shared)
             finally:
                 looping.discard(id(websocket))
             raise PreventUpdate
@@ -158,7 +164,7 @@ def push_keeps_up(pushed: int | None, lag: int | None) -> bool:
     return lag is None or pushed != lag
 
 
-def known_parts(settings: ViewSettings) -> frozenset[tuple[str, str]]:
+def known_parts(live: LiveParts) -> frozenset[tuple[str, str]]:
     """Every live part some page holds: all a connection may ask to be sent.
 
     The browser says which parts its page holds; a client that lies can then ask for no
@@ -169,11 +175,11 @@ def known_parts(settings: ViewSettings) -> frozenset[tuple[str, str]]:
         if not callable(layout):
             found.update(_live_parts_in(layout))
         elif "<n>" in (page.get("path_template") or ""):
-            for n in range(1, settings.wall.screen_count + 1):
+            for n in range(1, live.settings.wall.screen_count + 1):
                 found.update(_live_parts_in(layout(n=str(n))))
         else:
             found.update(_live_parts_in(layout()))
-    return frozenset(found)
+    return frozenset(p for p in found if p[0] in live.parts)
 
 
 class SharedPicture:
@@ -192,15 +198,16 @@ class SharedPicture:
         return await asyncio.shield(task)
 
 
-async def _push_loop(websocket: Any, reader: CityReader, settings: ViewSettings,
-                     known: frozenset[tuple[str, str]] | None = None, shared: SharedPicture | None = None) -> None:
+async def _push_loop(websocket: Any, live: LiveParts, known: frozenset[tuple[str, str]] | None = None,
+                     shared: SharedPicture | None = None) -> None:
     """Until the page goes away: wait for a change, send what changed for this page.
 
     The loop runs on the connection, not the page: a side task asks the browser which live
     parts the page holds (``cw-parts``) now and then, so a page change is followed, and a
     browser busy rendering never holds up the next push.
     """
-    page = _PageParts(known)
+    reader = live.reader
+    page = _PageParts(live, known)
     watcher = asyncio.create_task(page.follow(websocket))
     shown: dict[tuple[str, str], str] = {}
     fresh_sent: Any = None
@@ -217,10 +224,10 @@ async def _push_loop(websocket: Any, reader: CityReader, settings: ViewSettings,
                 continue
             version = picture.get("version", version)
             # text first: what an operator reads goes out before the figures are even rendered
-            sent = push_changes(picture, settings, page.text_parts, shown)
+            sent = push_changes(picture, live, page.text_parts, shown)
             if sent and page.figure_parts:
                 await _applied(websocket)  # the browser has drawn the text before a figure's redraw can hold it up
-            sent += push_changes(picture, settings, page.figure_parts, shown)
+            sent += push_changes(picture, live, page.figure_parts, shown)
             if page.parts and version != pushed:
                 pushed = version
                 set_props("cw-pushed", {"data": version})
@@ -247,35 +254,41 @@ async def _applied(websocket: Any) -> None:
     growing backlog that keeps its main thread busy for ever.
     """
     try:
-        await websocket.get_prop("cw-push", "id", timeout=10.0)
+        await websocket.get_prop("cw-pushed", "data", timeout=10.0)
     except TimeoutError:
         pass
 
 
 class _PageParts:
-    """The live parts of the page on the other end of one websocket, kept current on the side."""
+    """The live parts of the page on the other end of one websocket, kept current on the side.
 
-    def __init__(self, known: frozenset[tuple[str, str]] | None = None) -> None:
+    It also follows ``cw-resend``, which the page bumps when a delta did not fit what it shows
+    (``assets/html_tree.js``): the next round then sends every part whole."""
+
+    def __init__(self, live: LiveParts, known: frozenset[tuple[str, str]] | None = None) -> None:
+        self.live = live
         self.known_parts = known
         self.parts: list[tuple[str, str]] = []
         self.text_parts: list[tuple[str, str]] = []
         self.figure_parts: list[tuple[str, str]] = []
         self.changed = False
         self._known: Any = None
+        self._resend: Any = None
 
     async def follow(self, websocket: Any) -> None:
         while not websocket.is_shutdown:
             try:
                 current = await websocket.get_prop("cw-parts", "data", timeout=10.0)
+                resend = await websocket.get_prop("cw-resend", "data", timeout=10.0)
             except TimeoutError:  # the browser is busy: keep what we have, ask again later
-                current = self._known
+                current, resend = self._known, self._resend
             except Exception:  # the connection went away: the push loop ends with it
                 return
-            if current != self._known:
-                self._known = current
+            if current != self._known or resend != self._resend:
+                self._known, self._resend = current, resend
                 self.parts = self._allowed(current)
-                self.text_parts = [p for p in self.parts if LIVE_PARTS[p[0]].prop == "children"]
-                self.figure_parts = [p for p in self.parts if LIVE_PARTS[p[0]].prop != "children"]
+                self.text_parts = [p for p in self.parts if self.live.parts[p[0]].is_tree]
+                self.figure_parts = [p for p in self.parts if not self.live.parts[p[0]].is_tree]
                 self.changed = True
             await asyncio.sleep(0.2 if not self.parts else PARTS_CHECK_S)
 
@@ -288,76 +301,33 @@ class _PageParts:
             if not (isinstance(item, (list, tuple)) and len(item) == 2 and all(isinstance(x, str) for x in item)):
                 continue
             part = (item[0], item[1])
-            if part[0] in LIVE_PARTS and (self.known_parts is None or part in self.known_parts):
+            if part[0] in self.live.parts and (self.known_parts is None or part in self.known_parts):
                 parts[part] = None
         return list(parts)
 
 
-def push_changes(picture: dict[str, Any], settings: ViewSettings, parts: list[tuple[str, str]],
+def push_changes(picture: dict[str, Any], live: LiveParts, parts: list[tuple[str, str]],
                  shown: dict[tuple[str, str], str]) -> int:
     """Send each part whose view changed since this page last got it; return how many went.
 
-    A part's view is computed once per role, however many copies the page holds, and its
-    update once per process (``_rendered``), however many pages show it.
+    A part's view is computed once per change of what it reads, its update once per process
+    however many pages show it, and a list goes as a keyed delta from what this page shows.
     """
     sent = 0
     for role, instance in parts:
-        part = LIVE_PARTS[role]
-        view, digest = _view(part, role, picture, settings)
-        if shown.get((role, instance)) == digest:
+        _, digest = live.view(role, picture)
+        before = shown.get((role, instance))
+        if before == digest:
             continue
-        props, size = _rendered(part, role, view, digest, settings)
-        set_props(live_ids(role, instance)[0], props)
-        PUSH_STATS["bytes"] += size
+        props, size = live.update_size(role, digest, before)
+        set_props(live_ids(role, instance)[0], {live.parts[role].target: props})
+        live.stats.bytes += size
         shown[(role, instance)] = digest
         sent += 1
     if sent:
-        PUSH_STATS["batches"] += 1
-        PUSH_STATS["parts"] += sent
+        live.stats.batches += 1
+        live.stats.parts += sent
     return sent
-
-
-#: The last view of each role and the picture it came from (version and second), shared by
-#: every push loop of the process: a thousand open pages cost one view per change, not a
-#: thousand (hashing the views per page held the event loop for seconds).
-_VIEWS: dict[tuple[int, str], tuple[tuple[Any, ...], Any, str, ViewSettings]] = {}
-
-
-def _view(part: Any, role: str, picture: dict[str, Any], settings: ViewSettings) -> tuple[Any, str]:
-    """The store's epoch is in the key so two stores in one process never share a view."""
-    store = picture.get("store") if isinstance(picture.get("store"), dict) else {}
-    key = (picture.get("version"), picture.get("generated_at"), store.get("epoch"))
-    hit = _VIEWS.get((id(settings), role))
-    if hit is not None and hit[0] == key and hit[3] is settings and None not in key:
-        return hit[1], hit[2]
-    view = part.view(picture, settings)
-    digest = signature(view)
-    _VIEWS[(id(settings), role)] = (key, view, digest, settings)
-    if len(_VIEWS) > _RENDERED_KEPT:
-        del _VIEWS[next(iter(_VIEWS))]
-    return view, digest
-
-
-#: Rendered updates by (settings, role, digest), shared by every page this process pushes to.
-_RENDERED: dict[tuple[int, str, str], tuple[ViewSettings, dict[str, Any], int]] = {}
-_RENDERED_KEPT = 256
-
-
-def _rendered(part: Any, role: str, view: Any, digest: str, settings: ViewSettings) -> tuple[dict[str, Any], int]:
-    """A part's update and its JSON size, rendered once for all the wall's screens.
-
-    Twenty-four kiosks each run their own push loop; without this each of them rendered
-    the same queue for the same change. The settings object is kept in the entry so its id
-    cannot be reused by another while the entry lives.
-    """
-    key = (id(settings), role, digest)
-    hit = _RENDERED.get(key)
-    if hit is None:
-        props = {part.target: part.update(view, settings)}
-        hit = _RENDERED[key] = (settings, props, len(to_json(props)))
-        while len(_RENDERED) > _RENDERED_KEPT:
-            del _RENDERED[next(iter(_RENDERED))]
-    return hit[1], hit[2]
 
 
 def freshness_message(picture: dict[str, Any]) -> dict[str, Any]:

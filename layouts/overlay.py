@@ -19,9 +19,10 @@ from urllib.parse import quote
 
 from dash import Dash, html
 
-from layouts.frame import SEVERITY_SHAPES, live_part, register_live
+from layouts.frame import SEVERITY_SHAPES, live_part
 from layouts.i18n import t
-from layouts.ports import CityReader, ViewSettings
+from layouts.live_parts import LiveParts
+from layouts.ports import ViewSettings
 
 WORDS = {
     "id": {"takeover": "PERLU TINDAKAN", "pushed": "DITAMPILKAN OPERATOR", "ack_hint": "Terima di konsol untuk menutup",
@@ -129,6 +130,6 @@ def _minimap(lat: Any, lon: Any, settings: ViewSettings) -> str | None:
     return "data:image/svg+xml;utf8," + quote(svg)
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
-    for screen in range(1, settings.wall.screen_count + 1):
-        register_live(app, reader, settings, role(screen), view_for(screen), render)
+def register(app: Dash, live: LiveParts) -> None:
+    for screen in range(1, live.settings.wall.screen_count + 1):
+        live.add(app, role(screen), view_for(screen), render)

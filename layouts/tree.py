@@ -57,3 +57,36 @@ def to_tree(node: Any) -> Any:
     if children is not None:
         out["c"] = to_tree(children)
     return out
+
+
+def keyed_delta(old: Any, new: Any) -> Any:
+    """``new`` with each keyed element that equals its namesake in ``old`` replaced by ``{"k": key}``.
+
+    Keys are looked up among the siblings of the same list, one level at a time, exactly as
+    ``assets/html_tree.js`` resolves them against the tree it shows; so a queue whose top row
+    is new travels as one whole row and thirteen references, and a removed row simply is not
+    listed.
+    """
+    if isinstance(new, list):
+        siblings = old if isinstance(old, list) else []
+        by_key = {k: child for child in siblings if (k := _key_of(child)) is not None}
+        out = []
+        for i, child in enumerate(new):
+            key = _key_of(child)
+            if key is not None and key in by_key and by_key[key] == child:
+                out.append({"k": key})
+            else:
+                out.append(keyed_delta(siblings[i] if i < len(siblings) else None, child))
+        return out
+    if isinstance(new, dict) and "c" in new:
+        same = isinstance(old, dict) and old.get("t") == new.get("t")
+        return {**new, "c": keyed_delta(old.get("c") if same else None, new["c"])}
+    return new
+
+
+def _key_of(node: Any) -> Any:
+    if isinstance(node, dict):
+        props = node.get("p")
+        if isinstance(props, dict):
+            return props.get("key")
+    return None

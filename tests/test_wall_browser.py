@@ -569,3 +569,111 @@ def test_a_kiosk_keeps_no_undo_history(page_factory: Any, wall: tuple[City, str]
                                category="traffic", severity="critical", status="new", description=news,
                                kecamatan="Sukajadi"))
     page.locator('[data-panel="incident_queue"] .cw-panel-body', has_text=news).wait_for(timeout=10_000)
+
+
+class _CuttableProxy:
+    """A loopback TCP proxy in front of the app that can drop every connection at once, or
+    refuse new ones for a while: a network loss or a proxy restart, seen from the browser."""
+
+    def __init__(self, target_port: int) -> None:
+        import socket
+
+        self._socket = socket
+        self.target = target_port
+        self.listener = socket.create_server((HOST, 0))
+        self.port = self.listener.getsockname()[1]
+        self.open: set[Any] = set()
+        self.refusing = threading.Event()
+        self.accepted = 0
+        self.refused = 0
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.refusing.is_set():
+                client.close()
+                self.refused += 1
+                continue
+            upstream = self._socket.create_connection((HOST, self.target))
+            with self._lock:
+                self.open.update((client, upstream))
+                self.accepted += 1
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, source: Any, sink: Any) -> None:
+        try:
+            while data := source.recv(65_536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.shutdown(self._socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        with self._lock:
+            for s in self.open:
+                try:
+                    s.shutdown(self._socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.open.clear()
+
+    def close(self) -> None:
+        self.listener.close()
+        self.cut()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("outage", ["cut", "down-for-a-while"])
+def test_the_push_resumes_after_the_websocket_is_dropped(page_factory: Any, config: Config, outage: str) -> None:
+    """Network loss or a proxy restart between the kiosk and the server: without a reload, the
+    push comes back and carries the next change. The poll is set to ten minutes, so only the
+    push can deliver within the wait."""
+    server = config.server.model_copy(update={"poll_ms": 600_000})
+    cfg = config.model_copy(update={"server": server})
+    city = City(cfg).replay(hours=1.0, step_s=180)
+    page = page_factory()
+
+    def alert(text: str) -> None:
+        city.state.accept(Incident(id=f"urn:ngsi-ld:Alert:{text.replace(' ', '-')}", observed_at=datetime.now(timezone.utc),
+                                   source_type="Alert", category="traffic", severity="critical", kecamatan="Sukajadi",
+                                   lat=0.517, lon=101.438, description=text))
+
+    def shows(text: str) -> None:
+        page.wait_for_function("t => document.querySelector('[data-panel=incident_queue]').innerText.includes(t)",
+                               arg=text, timeout=30_000)
+
+    with serve(cfg, city.store) as base:
+        proxy = _CuttableProxy(int(urlsplit(base).port or 0))
+        try:
+            _open(page, f"http://{HOST}:{proxy.port}/screen/4")
+            page.evaluate("window.__marker = 1")
+            alert("Sebelum putus")
+            shows("Sebelum putus")
+            connections = proxy.accepted
+            if outage == "down-for-a-while":
+                proxy.refusing.set()
+            proxy.cut()
+            if outage == "down-for-a-while":
+                # the browser tries again and is refused twice (Dash waits about 1, then 2 s)
+                deadline = time.monotonic() + 30
+                while proxy.refused < 2 and time.monotonic() < deadline:
+                    page.wait_for_timeout(100)
+                assert proxy.refused >= 2, "the browser never tried to reconnect"
+                proxy.refusing.clear()
+            alert("Sesudah putus")
+            shows("Sesudah putus")
+            assert proxy.accepted > connections, "the page reconnected through the proxy"
+            assert page.evaluate("window.__marker") == 1, "without a reload"
+        finally:
+            proxy.close()

@@ -5,7 +5,9 @@ A module here is a panel named after its file. It provides:
 - ``FAMILY``: which part of the city picture it shows (its freshness follows that part);
 - ``body(instance, settings)``: the static skeleton inside the frame (ids carry ``instance``,
   so one panel can appear on several screens of the same page);
-- ``register(app, reader, settings)``: its callbacks, registered once per app.
+- ``register(app, live)``: its callbacks, registered once per app; a part that follows the
+  city is added to ``live`` (``layouts.live_parts.LiveParts``), which knows the reader and
+  the settings.
 
 Adding a panel is one file here plus one line in ``config.yaml``.
 """

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, html
 
-from layouts.ports import CityReader, ViewSettings
+from layouts.live_parts import LiveParts
+from layouts.ports import ViewSettings
 
 FAMILY = "clock"
 
@@ -68,7 +69,7 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
     ]
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+def register(app: Dash, live: LiveParts) -> None:
     app.clientside_callback(
         ClientsideFunction(namespace="citywall", function_name="clock"),
         Output(_id("hm", ALL), "children"),

@@ -17,9 +17,10 @@ from urllib.parse import quote
 
 from dash import Dash, html
 
-from layouts.frame import STAGE_SHAPES, empty, live_part, part, register_live, seen
+from layouts.frame import STAGE_SHAPES, empty, live_part, part, seen
 from layouts.i18n import number, t
-from layouts.ports import CityReader, ViewSettings
+from layouts.live_parts import LiveParts
+from layouts.ports import ViewSettings
 
 FAMILY = "drainage"
 ROWS = 16
@@ -173,5 +174,5 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     return ([banner(shown, language)] if shown["flood_alert"] else []) + [head, rows]
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
-    register_live(app, reader, settings, "drainage", view, render)
+def register(app: Dash, live: LiveParts) -> None:
+    live.add(app, "drainage", view, render)

@@ -18,9 +18,10 @@ from typing import Any
 
 from dash import Dash, html
 
-from layouts.frame import empty, live_part, part, register_live
+from layouts.frame import empty, live_part, part
 from layouts.i18n import number, t, when
-from layouts.ports import CityReader, ViewSettings
+from layouts.live_parts import LiveParts
+from layouts.ports import ViewSettings
 
 FAMILY = "feeds"
 SOURCES = ("incidents", "drainage", "waste", "mpp", "kpis")
@@ -173,5 +174,5 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     ]
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
-    register_live(app, reader, settings, "feed_health", view, render)
+def register(app: Dash, live: LiveParts) -> None:
+    live.add(app, "feed_health", view, render)

@@ -12,9 +12,10 @@ from typing import Any
 
 from dash import Dash, html
 
-from layouts.frame import SEVERITY_SHAPES, empty, live_part, part, register_live, seen
+from layouts.frame import SEVERITY_SHAPES, empty, live_part, part, seen
 from layouts.i18n import age, number, t
-from layouts.ports import CityReader, ViewSettings
+from layouts.live_parts import LiveParts
+from layouts.ports import ViewSettings
 
 FAMILY = "incidents"
 ROWS = 14
@@ -99,5 +100,5 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     return [summary(shown, language), html.Div(rows(shown["rows"], language), className="cw-queue cw-fit")]
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
-    register_live(app, reader, settings, "incident_queue", view, render)
+def register(app: Dash, live: LiveParts) -> None:
+    live.add(app, "incident_queue", view, render)

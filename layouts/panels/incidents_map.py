@@ -28,9 +28,10 @@ from typing import Any
 
 from dash import Dash, Patch, dcc, html
 
-from layouts.frame import SEVERITY_SHAPES, empty, live_ids, live_part, part, register_live, seen
+from layouts.frame import SEVERITY_SHAPES, empty, live_ids, live_part, part, seen
 from layouts.i18n import age, number, t
-from layouts.ports import CityReader, ViewSettings
+from layouts.live_parts import LiveParts
+from layouts.ports import ViewSettings
 
 FAMILY = "incidents"
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
@@ -593,10 +594,10 @@ def top_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     ]
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
-    register_live(app, reader, settings, "incidents_map-top", top_view, top_render)
-    register_live(app, reader, settings, "incidents_map-status", status_view, status_render)
-    register_live(app, reader, settings, "incidents_map", map_view, map_patch, prop="figure")
-    register_live(app, reader, settings, "incidents_map-head", head_view, head_render)
-    register_live(app, reader, settings, "incidents_map-rank", rank_view, rank_render)
-    register_live(app, reader, settings, "incidents_map-cat", cat_view, cat_render)
+def register(app: Dash, live: LiveParts) -> None:
+    live.add(app, "incidents_map-top", top_view, top_render)
+    live.add(app, "incidents_map-status", status_view, status_render)
+    live.add(app, "incidents_map", map_view, map_patch, prop="figure")
+    live.add(app, "incidents_map-head", head_view, head_render)
+    live.add(app, "incidents_map-rank", rank_view, rank_render)
+    live.add(app, "incidents_map-cat", cat_view, cat_render)

@@ -13,9 +13,10 @@ from typing import Any
 
 from dash import Dash, html
 
-from layouts.frame import STANDING_SHAPES, empty, live_part, part, register_live, seen
+from layouts.frame import STANDING_SHAPES, empty, live_part, part, seen
 from layouts.i18n import number, t
-from layouts.ports import CityReader, ViewSettings
+from layouts.live_parts import LiveParts
+from layouts.ports import ViewSettings
 
 FAMILY = "kpis"
 
@@ -89,5 +90,5 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
                      **{"data-count": str(len(shown["pillars"]))})]
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
-    register_live(app, reader, settings, "kpis", view, render)
+def register(app: Dash, live: LiveParts) -> None:
+    live.add(app, "kpis", view, render)

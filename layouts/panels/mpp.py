@@ -13,9 +13,10 @@ from typing import Any
 
 from dash import Dash, Patch, dcc, html
 
-from layouts.frame import empty, live_ids, live_part, part, register_live, seen
+from layouts.frame import empty, live_ids, live_part, part, seen
 from layouts.i18n import number, t
-from layouts.ports import CityReader, ViewSettings
+from layouts.live_parts import LiveParts
+from layouts.ports import ViewSettings
 
 FAMILY = "mpp"
 AGENCIES = 12
@@ -161,6 +162,6 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     ]
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
-    register_live(app, reader, settings, "mpp", view, render)
-    register_live(app, reader, settings, "mpp-chart", chart_view, chart_patch, prop="figure")
+def register(app: Dash, live: LiveParts) -> None:
+    live.add(app, "mpp", view, render)
+    live.add(app, "mpp-chart", chart_view, chart_patch, prop="figure")

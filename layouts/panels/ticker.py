@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from dash import Dash, html
 
-from layouts.frame import SEVERITY_SHAPES, empty, live_part, register_live, seen
+from layouts.frame import SEVERITY_SHAPES, empty, live_part, seen
 from layouts.i18n import t
-from layouts.ports import CityReader, ViewSettings
+from layouts.live_parts import LiveParts
+from layouts.ports import ViewSettings
 
 FAMILY = "incidents+waste"
 ROWS = 20
@@ -78,5 +79,5 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     return [html.Div([line_row(line, language) for line in shown["lines"]], className="cw-ticks cw-fit")]
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
-    register_live(app, reader, settings, "ticker", view, render)
+def register(app: Dash, live: LiveParts) -> None:
+    live.add(app, "ticker", view, render)

@@ -12,9 +12,10 @@ from typing import Any
 
 from dash import Dash, html
 
-from layouts.frame import empty, live_part, part, register_live, seen
+from layouts.frame import empty, live_part, part, seen
 from layouts.i18n import number, t
-from layouts.ports import CityReader, ViewSettings
+from layouts.live_parts import LiveParts
+from layouts.ports import ViewSettings
 
 FAMILY = "waste"
 TOP_SITES = 12
@@ -109,5 +110,5 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     ]
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
-    register_live(app, reader, settings, "waste", view, render)
+def register(app: Dash, live: LiveParts) -> None:
+    live.add(app, "waste", view, render)

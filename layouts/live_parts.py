@@ -1,0 +1,218 @@
+"""The live parts of the app: what each one shows, how it is drawn, and the work pages share.
+
+Every panel part that follows the city is registered here once (``LiveParts.add``), and
+both ways a page is kept current use the same registry: the websocket push
+(``layouts.live``) and the versioned poll (the HTTP callback made in ``add``). The app
+factory makes one registry per app, so two apps in one process never share a view.
+
+Three kinds of sharing keep a change's cost at what changed, whatever the number of pages:
+
+- **A view is computed once per change of what it read.** Each view reads a few sections of
+  the picture; the registry records which (``_Reads``) and hands out the same view until one
+  of those sections is another object (the store side rebuilds a section only when its
+  kinds moved: ``dashboard.picture.Sections``) or the second turns. At 500 new incidents a
+  second, the drainage panel's view is not computed again.
+- **A part is rendered once per view**, for all the wall's screens.
+- **A list travels as a keyed delta** (``layouts.tree.keyed_delta``): a page that shows the
+  previous version of a part gets the rows that changed and references to those it has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from dash import ALL, Dash, Input, Output, State, no_update
+from dash._utils import to_json
+from dash.exceptions import PreventUpdate
+
+from layouts.frame import live_ids, signature
+from layouts.ports import CityReader, ViewSettings
+from layouts.tree import keyed_delta, to_tree
+
+#: Rendered parts and deltas kept per registry: enough for every part of a wall and a few
+#: versions behind, small enough not to matter.
+KEPT = 512
+
+
+@dataclass(frozen=True)
+class LivePart:
+    """How one part of a panel follows the city.
+
+    ``view`` reduces the picture to exactly what the part shows (plain data, cheap to
+    digest); ``render`` turns that into children, or a ``Patch`` of a figure (``prop``).
+    """
+
+    view: Callable[[dict[str, Any], ViewSettings], Any]
+    render: Callable[[Any, ViewSettings], Any]
+    prop: str = "children"
+
+    @property
+    def target(self) -> str:
+        """The content element's prop that receives updates: rendered children travel as a tree."""
+        return "tree" if self.is_tree else self.prop
+
+    @property
+    def is_tree(self) -> bool:
+        return self.prop == "children"
+
+
+@dataclass
+class PushStats:
+    """What the push has sent from this process (read by ``/metrics``)."""
+
+    batches: int = 0
+    parts: int = 0
+    bytes: int = 0
+
+
+class _Reads(dict):  # type: ignore[type-arg]
+    """The picture, noting which sections a view reads; any walk over it counts as reading all."""
+
+    def __init__(self, picture: dict[str, Any]) -> None:
+        super().__init__(picture)
+        self.read: set[str] | None = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self._note(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._note(key)
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._note(key)
+        return super().__contains__(key)
+
+    def __iter__(self) -> Any:
+        self.read = None
+        return super().__iter__()
+
+    def items(self) -> Any:
+        self.read = None
+        return super().items()
+
+    def values(self) -> Any:
+        self.read = None
+        return super().values()
+
+    def _note(self, key: object) -> None:
+        if self.read is not None and isinstance(key, str):
+            self.read.add(key)
+
+
+@dataclass(frozen=True)
+class _View:
+    second: Any
+    reads: tuple[tuple[str, Any], ...] | None  # None: it read everything, so it never repeats
+    shown: Any
+    digest: str
+
+    def still(self, picture: dict[str, Any]) -> bool:
+        return (self.reads is not None and picture.get("generated_at") == self.second
+                and all(picture.get(key) is value for key, value in self.reads))
+
+
+class LiveParts:
+    """The registry of live parts (one per app) and the views, renders and deltas they share."""
+
+    def __init__(self, reader: CityReader, settings: ViewSettings) -> None:
+        self.reader = reader
+        self.settings = settings
+        self.parts: dict[str, LivePart] = {}
+        self.stats = PushStats()
+        self._views: dict[str, _View] = {}
+        self._rendered: OrderedDict[tuple[str, str], tuple[Any, int]] = OrderedDict()
+        self._deltas: OrderedDict[tuple[str, str, str], tuple[Any, int]] = OrderedDict()
+
+    # --- registration ---------------------------------------------------------------------
+    def add(self, app: Dash, role: str, view: Callable[[dict[str, Any], ViewSettings], Any],
+            render: Callable[[Any, ViewSettings], Any], prop: str = "children") -> None:
+        """Register a part, and the poll's callback for every copy of it on a page.
+
+        When the digest equals what a copy already shows, that copy gets ``no_update``: a
+        store version bump elsewhere in the city costs this part one small request.
+        """
+        live = self.parts[role] = LivePart(view, render, prop)
+        content_id, sig_id = live_ids(role, ALL)
+
+        @app.callback(
+            Output(content_id, live.target),
+            Output(sig_id, "data"),
+            Input("cw-version", "data"),
+            State(sig_id, "data"),
+        )
+        async def _update(_: int | None, known: list[str | None]) -> tuple[list[Any], list[Any]]:
+            if not known:
+                raise PreventUpdate
+            picture = await asyncio.to_thread(self.reader.picture)  # off the event loop: see live._poll
+            _, digest = self.view(role, picture)
+            if all(k == digest for k in known):
+                raise PreventUpdate
+            update = self.update(role, digest)
+            return ([no_update if k == digest else update for k in known],
+                    [no_update if k == digest else digest for k in known])
+
+    def roles(self) -> Iterable[str]:
+        return self.parts.keys()
+
+    # --- shared work ----------------------------------------------------------------------
+    def view(self, role: str, picture: dict[str, Any]) -> tuple[Any, str]:
+        """The part's view of this picture and its digest, computed again only when what it read moved."""
+        hit = self._views.get(role)
+        if hit is not None and hit.still(picture):
+            return hit.shown, hit.digest
+        reads = _Reads(picture)
+        shown = self.parts[role].view(reads, self.settings)
+        names = reads.read
+        digest = hit.digest if hit is not None and hit.shown == shown else signature(shown)
+        self._views[role] = _View(picture.get("generated_at"),
+                                  None if names is None else tuple((n, picture.get(n)) for n in sorted(names)),
+                                  shown, digest)
+        return shown, digest
+
+    def update(self, role: str, digest: str, since: str | None = None) -> Any:
+        """The prop value that brings a copy showing ``since`` (a digest, or None) to ``digest``."""
+        return self._update(role, digest, since)[0]
+
+    def update_size(self, role: str, digest: str, since: str | None = None) -> tuple[Any, int]:
+        """``update`` and its size in JSON bytes (for ``/metrics``)."""
+        return self._update(role, digest, since)
+
+    def _update(self, role: str, digest: str, since: str | None) -> tuple[Any, int]:
+        full = self._render(role, digest)
+        part = self.parts[role]
+        if not part.is_tree or since is None or (role, since) not in self._rendered:
+            return full
+        key = (role, since, digest)
+        hit = self._deltas.get(key)
+        if hit is None:
+            old, new = self._rendered[(role, since)][0]["full"], full[0]["full"]
+            delta = {"base": since, "digest": digest, "delta": keyed_delta(old, new)}
+            hit = self._deltas[key] = (delta, len(to_json(delta)))
+            while len(self._deltas) > KEPT:
+                self._deltas.popitem(last=False)
+        else:
+            self._deltas.move_to_end(key)
+        return hit if hit[1] < full[1] else full
+
+    def _render(self, role: str, digest: str) -> tuple[Any, int]:
+        key = (role, digest)
+        hit = self._rendered.get(key)
+        if hit is None:
+            part = self.parts[role]
+            view = self._views[role].shown if self._views.get(role) and self._views[role].digest == digest else None
+            if view is None:
+                raise KeyError(f"{role}: no view with digest {digest}")
+            rendered = part.render(view, self.settings)
+            value = {"digest": digest, "full": to_tree(rendered)} if part.is_tree else rendered
+            hit = self._rendered[key] = (value, len(to_json(value)))
+            while len(self._rendered) > KEPT:
+                self._rendered.popitem(last=False)
+        else:
+            self._rendered.move_to_end(key)
+        return hit
