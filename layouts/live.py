@@ -1,12 +1,18 @@
 """How pages stay current: pushed over a websocket, with a versioned poll as the fallback.
 
 Push. Each open page runs one persistent websocket callback. It waits for the store to
-change, reduces the new picture to what each live part on *this* page shows, and sends only
-the parts whose content changed, as ``set_props`` messages, in one batch. Nothing goes back
-and forth per panel, so a change reaches the screen in one server-to-browser hop. Changes
-closer together than ``MIN_GAP_S`` are coalesced, and a new batch waits until the browser has
-applied the last one: under heavy traffic a page gets fewer updates, always the newest state. Feed health and freshness change without a new
-version, so the loop also wakes every ``HEARTBEAT_S``.
+change and sends, as ``set_props`` messages in one batch, only the live parts of *this*
+page whose view changed, lists as keyed deltas from what the page shows
+(``layouts.live_parts``). Nothing goes back and forth per panel, so a change reaches the
+screen in one server-to-browser hop. Changes closer together than ``MIN_GAP_S`` are
+coalesced, and a new batch waits until the browser has applied the last one: under heavy
+traffic a page gets fewer updates, always the newest state. Feed health and freshness change
+without a new version, so the loop also wakes every ``HEARTBEAT_S``.
+
+The push callback has no input, which is what Dash starts again on its own when the page's
+websocket reconnects; and when the poll finds the push behind, the page nudges Dash to
+reconnect (``assets/citywall.js``), since Dash gives up after ten tries. So a kiosk behind a
+restarted proxy or server gets its push back without a reload.
 
 Poll. Every page also holds ``cw-version``; a light callback compares it with the store's
 version every ``poll_ms`` and panels re-render over HTTP when it changed. That path serves

@@ -145,6 +145,9 @@ class LiveParts:
             Output(sig_id, "data"),
             Input("cw-version", "data"),
             State(sig_id, "data"),
+            # not with the page: the push (or the poll's first tick) fills it; fifty requests
+            # per wall page at load queued behind Chromium's six connections for seconds
+            prevent_initial_call=True,
         )
         async def _update(_: int | None, known: list[str | None]) -> tuple[list[Any], list[Any]]:
             if not known:
