@@ -11,6 +11,7 @@ store.
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -28,6 +29,7 @@ from dashboard.read_models import (
     time_key,
     waste_resolve_hours,
 )
+from feeds.events import SEVERITY_RANK
 from dashboard.wall_control import ID as WALL_ID, KIND as WALL_KIND, wall_part
 
 OPS_KIND = "incident_ops"  # operators' records, laid over the field's incidents (dashboard.incident_ops)
@@ -71,8 +73,9 @@ def build_picture(store: StateStore, config: Config, now: float | None = None,
         "ticker": sections.get("ticker", moved, (), lambda: store.recent(config.history.ticker_events)),
         **live_sections(store, config, now),
     }
+    trends = sections.get("kpi_trends", moved, (minute,), lambda: kpi_trends(store, config, now))
     picture["kpis"] = sections.get("kpis", moved, (minute, id(incidents), id(reports), id(drainage), id(waste), id(mpp)),
-                                   lambda: kpis_part(store, config, picture, now))
+                                   lambda: kpis_part(store, config, picture, now, trends))
     picture["wall"] = sections.get("wall", moved, (id(drainage),), lambda: build_wall_part(store, config, now, drainage))
     return picture
 
@@ -108,6 +111,7 @@ SECTION_KINDS: dict[str, tuple[str, ...]] = {
     "mpp": ("queue",),
     "ticker": ("incident", "report"),
     "kpis": ("kpi",),
+    "kpi_trends": (),  # points are sampled once a minute and bump no version
     "wall": (WALL_KIND, "incident", OPS_KIND),
 }
 
@@ -125,11 +129,31 @@ def build_wall_part(store: StateStore, config: Config, now: float,
     record = _wall_record(store)
     pinned = [p["incident"] for p in (record or {}).get("pushed", []) if isinstance(p, dict) and p.get("incident")]
     merged = merge_all(store.get("incident", pinned), store.get(OPS_KIND, pinned)) if pinned else {}
-    fresh = [doc for _, doc in store.index_page(INCIDENTS_NEW, limit=TAKEOVER_SCAN)] if config.operations.takeovers else []
+    fresh = [found for rule in config.operations.takeovers if rule.kind == "incident"
+             if (found := _first_new(store, rule.severity, rule.category)) is not None]
     stations = []
     if config.operations.takeovers:
         stations = (drainage if drainage is not None else drainage_part(store, config))["stations"]
     return wall_part(record, config.operations, merged, fresh, stations, now)
+
+
+def _first_new(store: StateStore, severity: str, category: str | None) -> dict[str, Any] | None:
+    """The first not-yet-acknowledged incident at ``severity`` or worse (and of ``category``),
+    in the index's order: most severe, then oldest. The index is ordered by severity first,
+    so the scan stops at the first row past the rule's severity."""
+    limit = SEVERITY_RANK.get(severity, 2)
+    after: str | None = None
+    for _ in range(TAKEOVER_SCAN // 50):
+        rows = store.index_page(INCIDENTS_NEW, after=after, limit=50)
+        for key, doc in rows:
+            if SEVERITY_RANK.get(doc.get("severity") or "medium", 2) > limit:
+                return None
+            if category is None or doc.get("category") == category:
+                return doc
+        if len(rows) < 50:
+            return None
+        after = rows[-1][0]
+    return None
 
 
 def _wall_record(store: StateStore) -> dict[str, Any] | None:
@@ -176,7 +200,13 @@ def incidents_part(store: StateStore, config: Config, now: float) -> dict[str, A
 
 def _with_age(doc: dict[str, Any], now: float) -> dict[str, Any]:
     opened = doc.get("opened_at") or doc["observed_at"]
-    return {**doc, "age_s": max(0, int(now - ts(opened)))}
+    return {**doc, "age_s": max(0, int(now - _parsed(opened)))}
+
+
+@functools.lru_cache(maxsize=4_096)
+def _parsed(iso_time: str) -> float:
+    """The top rows come back with every rebuild; their times are parsed once."""
+    return ts(iso_time)
 
 
 # --- citizen reports, whatever their family or channel ---------------------------------------
@@ -323,7 +353,13 @@ def derived_values(picture: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
-def kpis_part(store: StateStore, config: Config, picture: dict[str, Any], now: float) -> dict[str, Any]:
+def kpi_trends(store: StateStore, config: Config, now: float) -> dict[str, dict[str, Any]]:
+    """Every KPI's day and month trend: read once a minute, not with every incident."""
+    return {kpi.id: _trend(store, kpi.id, now) for _, kpi in config.kpis()}
+
+
+def kpis_part(store: StateStore, config: Config, picture: dict[str, Any], now: float,
+              trends: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     derived = derived_values(picture)
     received = {_kpi_key(d): d for d in store.entities("kpi").values()}
     language = config.city.language
@@ -345,7 +381,7 @@ def kpis_part(store: StateStore, config: Config, picture: dict[str, Any], now: f
             "better": kpi.better,
             "standing": standing(value, kpi),
             "updated_at": updated,
-            "trend": _trend(store, kpi.id, now),
+            "trend": trends[kpi.id] if trends is not None else _trend(store, kpi.id, now),
         }
         pillars[pillar]["kpis"].append(entry)
     for block in pillars.values():
