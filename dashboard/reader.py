@@ -20,6 +20,10 @@ from dashboard.picture import Sections, build_picture, live_sections
 from dashboard.store.base import StateStore
 
 
+#: The shortest time between two wake-ups of the pages by the change watcher.
+WAKE_GAP_S = 0.01
+
+
 class PictureCache:
     """``health`` (a ``dashboard.health.StoreHealth``) lets it answer from memory while the
     store is away, instead of blocking a page on a dead connection; ``sections`` adds what
@@ -129,6 +133,9 @@ class _ChangeWatcher:
             if version != self.version:
                 self.version = version
                 self.loop.call_soon_threadsafe(self._wake)
+                # pages take at most one change per frame anyway (layouts.live.MIN_GAP_S): a
+                # burst of 500 a second wakes this thread and the loop 100 times, not 500
+                time.sleep(WAKE_GAP_S)
 
     def _wake(self) -> None:
         event, self._event = self._event, asyncio.Event()

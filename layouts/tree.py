@@ -18,6 +18,9 @@ from dash.development.base_component import Component
 
 #: Props that only mean something to Dash's own wrappers; HTML attributes pass as they are.
 _DASH_ONLY = frozenset({"children", "id", "n_clicks", "n_clicks_timestamp", "disable_n_clicks", "loading_state"})
+#: The HTML props of each element class, Dash's own removed: found once per class, since
+#: walking every possible prop of every element cost more than drawing the rows.
+_PROPS: dict[type, frozenset[str]] = {}
 
 
 class HtmlTree(Component):
@@ -48,8 +51,9 @@ def to_tree(node: Any) -> Any:
     if not isinstance(node, Component) or node._namespace != "dash_html_components":
         raise TypeError(f"live content must be dash.html elements and text, not {type(node).__name__}")
     own = vars(node)  # a Dash component keeps each prop it was given as an attribute
-    props = {k: own[k] for k in node._prop_names if k in own and k not in _DASH_ONLY and own[k] is not None}
-    props.update((k, v) for k, v in own.items() if k.startswith(("data-", "aria-")))
+    names = _PROPS.get(type(node)) or _PROPS.setdefault(type(node), frozenset(node._prop_names) - _DASH_ONLY)
+    props = {k: v for k, v in own.items()
+             if v is not None and (k in names or k.startswith(("data-", "aria-")))}
     out: dict[str, Any] = {"t": node._type.lower()}
     if props:
         out["p"] = props
