@@ -15,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from dashboard.read_models import INCIDENTS_ALL, INCIDENTS_OPEN, REPORTS_ALL, REPORTS_OPEN, page
 from dashboard.reader import PictureCache
+from layouts.sections import Page
 from layouts.live_parts import PushStats
 
 STARTED = time.time()
@@ -36,14 +37,14 @@ def register(server: FastAPI, reader: PictureCache, push: PushStats | None = Non
                   cursor: str | None = Query(None, max_length=CURSOR_MAX)) -> dict[str, Any]:
         """Every incident, a page at a time: open ones most urgent first, or all by id."""
         items, after = page(store, INCIDENTS_OPEN if status == "open" else INCIDENTS_ALL, cursor, limit)
-        return {"items": items, "next": after}
+        return dict(Page(items=items, next=after))
 
     @server.get("/api/v1/reports")
     def reports(status: Literal["open", "all"] = "open", limit: int = Query(100, ge=1, le=PAGE_MAX),
                 cursor: str | None = Query(None, max_length=CURSOR_MAX)) -> dict[str, Any]:
         """Every citizen report, a page at a time: open ones newest first, or all by id."""
         items, after = page(store, REPORTS_OPEN if status == "open" else REPORTS_ALL, cursor, limit)
-        return {"items": items, "next": after}
+        return dict(Page(items=items, next=after))
 
     @server.get("/api/v1/feeds")
     def feeds() -> dict[str, Any]:

@@ -30,6 +30,7 @@ from dashboard.read_models import (
     waste_resolve_hours,
 )
 from feeds.events import SEVERITY_RANK
+from layouts.sections import IncidentsSection, ReportsSection
 from dashboard.wall_control import ID as WALL_ID, KIND as WALL_KIND, wall_part
 
 OPS_KIND = "incident_ops"  # operators' records, laid over the field's incidents (dashboard.incident_ops)
@@ -182,7 +183,7 @@ def freshness(seen: dict[str, float], config: Config, now: float) -> dict[str, d
 
 
 # --- incidents: from their read models (``dashboard.read_models``) --------------------------
-def incidents_part(store: StateStore, config: Config, now: float) -> dict[str, Any]:
+def incidents_part(store: StateStore, config: Config, now: float) -> IncidentsSection:
     tags = store.index_tags(INCIDENTS_OPEN)
     day_ago = time_key(now - 86_400)
     return {
@@ -210,7 +211,7 @@ def _parsed(iso_time: str) -> float:
 
 
 # --- citizen reports, whatever their family or channel ---------------------------------------
-def reports_part(store: StateStore, config: Config) -> dict[str, Any]:
+def reports_part(store: StateStore, config: Config) -> ReportsSection:
     tags = store.index_tags(REPORTS_OPEN)
     by_channel = {c.name: 0 for c in config.complaints}
     by_channel.update(tag_counts(tags, "channel"))

@@ -36,6 +36,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from layouts.frame import SEVERITY_SHAPES, STAGE_SHAPES, STANDING_SHAPES, frame_id, part, seen, signature
 from layouts.i18n import number, t, when
 from layouts.ports import CityReader, ViewSettings
+from layouts.sections import incidents_of
 
 #: The icons the tablet can draw (CSS masks in ``assets/tablet.css``); ``grid`` is the default.
 ICONS = ("building", "people", "chart", "leaf", "home", "bus", "megaphone", "shield", "heart", "grid")
@@ -166,7 +167,7 @@ def data_time(picture: dict[str, Any] | None) -> str | None:
 
 
 def headlines_view(picture: dict[str, Any] | None) -> dict[str, Any]:
-    incidents, drainage = part(picture, "incidents"), part(picture, "drainage")
+    incidents, drainage = incidents_of(picture), part(picture, "drainage")
     mpp, waste = part(picture, "mpp"), part(picture, "waste")
     by_severity = incidents.get("by_severity") or {}
     return {

@@ -196,3 +196,34 @@ def test_incremental_read_models_equal_the_ones_computed_from_scratch(fresh_stor
     assert sorted(walk(store, REPORTS_OPEN, 2)) == sorted(i for i, r in store.entities("report").items()
                                                           if r["status"] != "resolved")
     assert walk(store, REPORTS_ALL, 4) == sorted(store.entities("report"))
+
+
+def test_the_paginated_api_walks_every_incident_once_and_refuses_bad_pages(config: Config) -> None:
+    import requests
+
+    from tests.auth_helpers import running_app
+
+    store = MemoryStore()
+    state = CityState(store, config)
+    severities = ["low", "critical", "high", "critical", "medium"]
+    for i, severity in enumerate(severities):
+        state.accept(Incident(id=f"P{i}", observed_at=START + timedelta(minutes=i), source_type="Alert", category="traffic",
+                              severity=severity, status="resolved" if i == 4 else "new", description=f"p {i}"))
+    opened = config.model_copy(update={"auth": config.auth.model_copy(update={"anonymous_read": True})})
+    with running_app(opened, store) as base:
+        def walk_http(status: str) -> list[list[str]]:
+            pages, cursor = [], None
+            while True:
+                params: dict[str, Any] = {"status": status, "limit": 2, **({"cursor": cursor} if cursor else {})}
+                body = requests.get(f"{base}/api/v1/incidents", params=params, timeout=10).json()
+                pages.append([item["id"] for item in body["items"]])
+                cursor = body["next"]
+                if cursor is None:
+                    return pages
+
+        # open ones, most severe first and newest first within a severity; the resolved P4 is not among them
+        assert walk_http("open") == [["P3", "P1"], ["P2", "P0"]]
+        assert walk_http("all") == [["P0", "P1"], ["P2", "P3"], ["P4"]]
+        for bad in ({"limit": 0}, {"limit": 1_001}, {"status": "closed"}, {"cursor": "x" * 601}):
+            assert requests.get(f"{base}/api/v1/incidents", params=bad, timeout=10).status_code == 422, bad
+        assert requests.get(f"{base}/api/v1/reports", params={"status": "all"}, timeout=10).json() == {"items": [], "next": None}

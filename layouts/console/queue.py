@@ -16,6 +16,7 @@ from dash.exceptions import PreventUpdate
 from layouts.frame import SEVERITY_SHAPES, signature
 from layouts.i18n import age, t
 from layouts.ports import CityReader, ViewSettings
+from layouts.sections import incidents_of
 
 SHOWN = 200
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
@@ -39,7 +40,7 @@ def layout(settings: ViewSettings) -> dbc.Card:
 
 
 def filtered(picture: dict[str, Any], severities: list[str] | None, statuses: list[str] | None, text: str | None) -> list[dict[str, Any]]:
-    rows = (picture.get("incidents") or {}).get("open") or []
+    rows = incidents_of(picture)["open"]
     needle = (text or "").strip().lower()
     out = []
     for d in rows:

@@ -16,6 +16,7 @@ from layouts.frame import SEVERITY_SHAPES, empty, live_part, part, seen
 from layouts.i18n import age, number, t
 from layouts.live_parts import LiveParts
 from layouts.ports import ViewSettings
+from layouts.sections import incidents_of
 
 FAMILY = "incidents"
 ROWS = 14
@@ -29,7 +30,7 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
 
 def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
     """What the queue shows: counts and the top rows, ages already as the words shown."""
-    incidents = part(picture, "incidents")
+    incidents = incidents_of(picture)
     language = settings.language
     rows = [
         {

@@ -32,6 +32,7 @@ from layouts.frame import SEVERITY_SHAPES, empty, live_ids, live_part, part, see
 from layouts.i18n import age, number, t
 from layouts.live_parts import LiveParts
 from layouts.ports import ViewSettings
+from layouts.sections import incidents_of
 
 FAMILY = "incidents"
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
@@ -430,7 +431,7 @@ def fill_for(count: int) -> str:
 
 def map_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
     """What the figure shows: counts per district and marker positions per severity."""
-    incidents = part(picture, "incidents")
+    incidents = incidents_of(picture)
     names = [d.name for d in cached_plan(settings, None).districts]
     markers: dict[str, list[list[float]]] = {s: [[], []] for s in SEVERITIES}
     for d in incidents.get("open") or []:
@@ -458,7 +459,7 @@ def map_patch(shown: dict[str, Any], settings: ViewSettings) -> Patch:
 
 
 def head_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-    incidents = part(picture, "incidents")
+    incidents = incidents_of(picture)
     by = incidents.get("by_severity") or {}
     return {"has_data": seen(picture, FAMILY), "open": incidents.get("open_count", 0),
             "by_severity": [(s, by.get(s, 0)) for s in SEVERITIES if s != "informational" or by.get(s)]}
@@ -481,7 +482,7 @@ def head_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
 
 
 def rank_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-    incidents = part(picture, "incidents")
+    incidents = incidents_of(picture)
     names = [d.name for d in cached_plan(settings, None).districts]
     counts = counts_by_district(incidents, names)
     ranked = sorted(zip(names, counts), key=lambda nc: (-nc[1], nc[0]))
@@ -508,7 +509,7 @@ def rank_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
 
 
 def cat_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-    incidents = part(picture, "incidents")
+    incidents = incidents_of(picture)
     cats = sorted((incidents.get("by_category") or {}).items(), key=lambda kv: (-kv[1], str(kv[0])))
     return {"has_data": seen(picture, FAMILY), "cats": [(str(c), n) for c, n in cats[:CATEGORIES]]}
 
@@ -538,7 +539,7 @@ STATUSES = ("new", "acknowledged", "dispatched")
 
 
 def status_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-    incidents = part(picture, "incidents")
+    incidents = incidents_of(picture)
     by = incidents.get("by_status") or {}
     assignees = sorted((incidents.get("by_assignee") or {}).items(), key=lambda kv: (-kv[1], kv[0]))[:4]
     return {"has_data": seen(picture, FAMILY), "status": [(s, by.get(s, 0)) for s in STATUSES],
@@ -567,7 +568,7 @@ def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
 
 def top_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
     """The most severe open incidents (the picture sorts them), for the screen beside the map."""
-    incidents = part(picture, "incidents")
+    incidents = incidents_of(picture)
     rows = [
         {"severity": d.get("severity") or "medium", "text": d.get("description") or d.get("category") or "",
          "kecamatan": d.get("kecamatan") or "–", "age": age(d.get("age_s"), settings.language)}
