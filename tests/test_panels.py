@@ -143,6 +143,8 @@ def texts(node: Any) -> list[str]:
         return [str(node)]
     if isinstance(node, (list, tuple)):
         return [t for child in node for t in texts(child)]
+    if isinstance(node, dict):  # a row already drawn as a tree (layouts.tree.row_tree)
+        return texts(node.get("c"))
     return texts(getattr(node, "children", None))
 
 
@@ -153,6 +155,8 @@ def joined(node: Any) -> str:
 def classes(node: Any) -> list[str]:
     if isinstance(node, (list, tuple)):
         return [c for child in node for c in classes(child)]
+    if isinstance(node, dict):
+        return [str((node.get("p") or {}).get("className", ""))] + classes(node.get("c"))
     if not hasattr(node, "children"):
         return []
     own = [getattr(node, "className", "") or ""]

@@ -15,6 +15,7 @@ from dash import Dash, html
 from layouts.frame import SEVERITY_SHAPES, empty, live_part, part, seen
 from layouts.i18n import age, number, t
 from layouts.live_parts import LiveParts
+from layouts.tree import row_tree
 from layouts.ports import ViewSettings
 from layouts.sections import incidents_of
 
@@ -53,23 +54,25 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
     }
 
 
-def rows(shown: list[dict[str, Any]], language: str) -> list[html.Div]:
-    return [
-        html.Div(
-            className=f"cw-row sev-{d['severity']}",
-            key=d["id"],
-            **{"data-incident": d["id"], "data-status": d["status"]},
-            children=[
-                html.Span(f"{SEVERITY_SHAPES.get(d['severity'], '●')} {t(d['severity'], language)}", className="cw-sev"),
-                html.Span(d["text"], className="cw-desc"),
-                html.Span(d["kecamatan"], className="cw-where"),
-                html.Span(t(d["status"], language) + (f" · {d['assignee']}" if d.get("assignee") else ""),
-                          className=f"cw-status st-{d['status']}"),
-                html.Span(d["age"], className="cw-age-cell"),
-            ],
-        )
-        for d in shown
-    ]
+def rows(shown: list[dict[str, Any]], language: str) -> list[Any]:
+    return [_row(d, language) for d in shown]
+
+
+@row_tree
+def _row(d: dict[str, Any], language: str) -> html.Div:
+    return html.Div(
+        className=f"cw-row sev-{d['severity']}",
+        key=d["id"],
+        **{"data-incident": d["id"], "data-status": d["status"]},
+        children=[
+            html.Span(f"{SEVERITY_SHAPES.get(d['severity'], '●')} {t(d['severity'], language)}", className="cw-sev"),
+            html.Span(d["text"], className="cw-desc"),
+            html.Span(d["kecamatan"], className="cw-where"),
+            html.Span(t(d["status"], language) + (f" · {d['assignee']}" if d.get("assignee") else ""),
+                      className=f"cw-status st-{d['status']}"),
+            html.Span(d["age"], className="cw-age-cell"),
+        ],
+    )
 
 
 def summary(shown: dict[str, Any], language: str) -> html.Div:

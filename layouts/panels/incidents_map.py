@@ -31,6 +31,7 @@ from dash import Dash, Patch, dcc, html
 from layouts.frame import SEVERITY_SHAPES, empty, live_ids, live_part, part, seen
 from layouts.i18n import age, number, t
 from layouts.live_parts import LiveParts
+from layouts.tree import row_tree
 from layouts.ports import ViewSettings
 from layouts.sections import incidents_of
 
@@ -583,16 +584,18 @@ def top_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         return [empty(language)]
     return [
         html.Div(t("most_severe", language), className="cw-section-title"),
-        html.Div([
-            html.Div(className=f"cw-map-inc sev-{r['severity']}", children=[
-                html.Span(f"{SEVERITY_SHAPES.get(r['severity'], '●')} {t(r['severity'], language)}", className="cw-sev"),
-                html.Span(r["text"], className="cw-desc"),
-                html.Span(r["kecamatan"], className="cw-where"),
-                html.Span(r["age"], className="cw-age-cell"),
-            ])
-            for r in shown["rows"]
-        ], className="cw-map-incs cw-fit"),
+        html.Div([_top_row(r, language) for r in shown["rows"]], className="cw-map-incs cw-fit"),
     ]
+
+
+@row_tree
+def _top_row(r: dict[str, Any], language: str) -> html.Div:
+    return html.Div(className=f"cw-map-inc sev-{r['severity']}", children=[
+        html.Span(f"{SEVERITY_SHAPES.get(r['severity'], '●')} {t(r['severity'], language)}", className="cw-sev"),
+        html.Span(r["text"], className="cw-desc"),
+        html.Span(r["kecamatan"], className="cw-where"),
+        html.Span(r["age"], className="cw-age-cell"),
+    ])
 
 
 def register(app: Dash, live: LiveParts) -> None:

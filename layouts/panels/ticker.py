@@ -16,6 +16,7 @@ from dash import Dash, html
 from layouts.frame import SEVERITY_SHAPES, empty, live_part, seen
 from layouts.i18n import t
 from layouts.live_parts import LiveParts
+from layouts.tree import row_tree
 from layouts.ports import ViewSettings
 
 FAMILY = "incidents+waste"
@@ -54,6 +55,7 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
     }
 
 
+@row_tree
 def line_row(line: dict[str, Any], language: str) -> html.Div:
     if line["kind"] == "incident":
         severity = line["severity"] or "medium"
