@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from dash import ALL, Dash, Input, Output, State, no_update
-from dash._utils import to_json
 from dash.exceptions import PreventUpdate
 
 from layouts.frame import live_ids, signature
@@ -196,7 +196,7 @@ class LiveParts:
         if hit is None:
             old, new = self._rendered[(role, since)][0]["full"], full[0]["full"]
             delta = {"base": since, "digest": digest, "delta": keyed_delta(old, new)}
-            hit = self._deltas[key] = (delta, len(to_json(delta)))
+            hit = self._deltas[key] = (delta, _size(delta))
             while len(self._deltas) > KEPT:
                 self._deltas.popitem(last=False)
         else:
@@ -213,9 +213,24 @@ class LiveParts:
                 raise KeyError(f"{role}: no view with digest {digest}")
             rendered = part.render(view, self.settings)
             value = {"digest": digest, "full": to_tree(rendered)} if part.is_tree else rendered
-            hit = self._rendered[key] = (value, len(to_json(value)))
+            hit = self._rendered[key] = (value, _size(value))
             while len(self._rendered) > KEPT:
                 self._rendered.popitem(last=False)
         else:
             self._rendered.move_to_end(key)
         return hit
+
+
+def _size(value: Any) -> int:
+    """JSON bytes of an update, for ``/metrics`` and to choose a delta over a whole tree.
+
+    orjson, because Dash serialises every pushed part with plotly's encoder, which takes
+    orjson when it is installed: with a hundred pages open that encoding was half of the
+    server's time, and orjson does it about four times faster."""
+    return len(orjson.dumps(value, default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    """A figure ``Patch`` (or any Dash object) as the JSON Dash would send."""
+    plain = getattr(value, "to_plotly_json", None)
+    return plain() if callable(plain) else str(value)
