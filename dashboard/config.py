@@ -177,8 +177,13 @@ class Store(Strict):
     @field_validator("url")
     @classmethod
     def _store_scheme(cls, value: str) -> str:
-        if not value.startswith(("memory://", "redis://", "rediss://", "unix://")):
-            raise ValueError("must be memory:// or redis://host:port/db")
+        """memory://, or a single Redis, a Cluster or a Sentinel master (see
+        ``dashboard.store.redis_client``); checked here so a typo stops start-up, not ingest."""
+        if value.startswith("memory://"):
+            return value
+        from dashboard.store.redis_client import parse
+
+        parse(value)  # ValueError, worded without the URL (it may carry a password)
         return value
 
     @property
