@@ -527,6 +527,46 @@ class _Sentinel(_Service):
         return [_redis_binary(), str(conf), "--sentinel"]
 
 
+class Nginx(_Service):
+    """Debian's nginx as the reverse proxy in front of web workers, without root: prefix,
+    pid file, logs and temp paths all in its own directory, in the foreground.
+
+    ``site`` is a server-level config file (the one in ``deploy/`` with its ports templated);
+    it is included into a minimal main config written here."""
+
+    name = "nginx"
+
+    def __init__(self, workdir: Path, site: str, port: int | None = None) -> None:
+        super().__init__(workdir, port)
+        self.site = site
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def command(self) -> list[str]:
+        d = self.workdir
+        (d / "site.conf").write_text(self.site)
+        temps = "\n".join(f"  {kind}_temp_path {d}/{kind}_temp;" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        (d / "nginx.conf").write_text(f"""# written by tests/services.py
+user {pwd.getpwuid(os.getuid()).pw_name};
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log {d}/access.log;
+{temps}
+  include {d}/site.conf;
+}}
+""")
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        return [nginx, "-p", str(d), "-c", str(d / "nginx.conf"), "-g", "daemon off;"]
+
+    def log_text(self) -> str:
+        return _tail(self.output_path) + "\n" + _tail(self.workdir / "error.log")
+
+
 @pytest.fixture
 def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
     """Three masters, no replicas: the smallest real cluster."""
