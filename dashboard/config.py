@@ -137,6 +137,9 @@ class MqttFeed(Strict):
     tls: Tls | None = None
     status_topic: str = "citywall/status"
     keepalive_s: int = Field(default=30, ge=5)
+    #: shared-group members record a heartbeat this often; one silent for two is dead and its
+    #: session is emptied by a survivor (see feeds/membership.py)
+    heartbeat_s: int = Field(default=5, ge=1, le=300)
 
     @field_validator("url")
     @classmethod

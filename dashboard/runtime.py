@@ -90,7 +90,9 @@ def start_ingest(config: Config, store: StateStore, mqtt_protocol: str | None = 
         mqtt_config = config.feeds.mqtt
         if mqtt_protocol:
             mqtt_config = mqtt_config.model_copy(update={"protocol": mqtt_protocol})
-        ingest.adapters.append(MqttAdapter(mqtt_config, normalizer, state))
+        from dashboard.ingest_members import StoreMembers
+
+        ingest.adapters.append(MqttAdapter(mqtt_config, normalizer, state, members=StoreMembers(store)))
     if config.feeds.redis.url:
         from feeds.redis_feed import RedisPubSubAdapter, RedisStreamAdapter
 
