@@ -430,6 +430,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "CITYWALL_STORE_URL": ("store", "url"),
     "CITYWALL_LANGUAGE": ("city", "language"),
     "CITYWALL_MQTT_CLIENT_ID": ("feeds", "mqtt", "client_id"),
+    "CITYWALL_MQTT_SHARED_GROUP": ("feeds", "mqtt", "shared_group"),
     "CITYWALL_AUTH_ANONYMOUS_READ": ("auth", "anonymous_read"),
 }
 
