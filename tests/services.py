@@ -370,10 +370,12 @@ class RedisServer(_Service):
             time.sleep(0.05)
 
 
-def redis_cli(port: int, *args: str, timeout: float = 60.0) -> str:
-    """``redis-cli`` against a local port; its output, or a failure naming what it said."""
+def redis_cli(port: int, *args: str, timeout: float = 60.0, auth: tuple[str, str] | None = None) -> str:
+    """``redis-cli`` against a local port (as an ACL user when ``auth`` is given); its output,
+    or a failure naming what it said."""
     cli = shutil.which("redis-cli") or "/usr/bin/redis-cli"
-    done = subprocess.run([cli, "-h", HOST, "-p", str(port), *args], capture_output=True, text=True,
+    login = ["--user", auth[0], "--pass", auth[1], "--no-auth-warning"] if auth else []
+    done = subprocess.run([cli, "-h", HOST, "-p", str(port), *login, *args], capture_output=True, text=True,
                           timeout=timeout, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"redis-cli {' '.join(args)} failed: {done.stdout}{done.stderr}")
@@ -400,26 +402,34 @@ class RedisCluster:
     """A Redis Cluster of ``masters`` masters (and ``replicas`` replicas per master) on free
     loopback ports, created with ``redis-cli --cluster create`` as an integrator would."""
 
-    def __init__(self, workdir: Path, masters: int = 3, replicas: int = 0) -> None:
+    def __init__(self, workdir: Path, masters: int = 3, replicas: int = 0, acl: tuple[str, str] | None = None) -> None:
         self.workdir = Path(workdir)
         self.replicas = replicas
+        self.acl = acl
         cluster_opts = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                         "--cluster-node-timeout", "2000"]
+        if acl:  # an ACL user with every right; the default user may only answer PING (readiness)
+            cluster_opts += ["--user", acl[0], "on", f">{acl[1]}", "~*", "&*", "+@all",
+                             "--user", "default", "on", "nopass", "-@all", "+ping"]
         # the bus port is chosen free too: the default (port + 10000) may be taken, or past 65535
         self.nodes = [RedisServer(self.workdir / f"node{i}", extra=[*cluster_opts, "--cluster-port", str(free_port())])
                       for i in range(masters * (1 + replicas))]
 
     @property
     def url(self) -> str:
-        return "redis+cluster://" + ",".join(f"{n.host}:{n.port}" for n in self.nodes)
+        login = f"{self.acl[0]}:{self.acl[1]}@" if self.acl else ""
+        return f"redis+cluster://{login}" + ",".join(f"{n.host}:{n.port}" for n in self.nodes)
+
+    def _cli(self, port: int, *args: str) -> str:
+        return redis_cli(port, *args, auth=self.acl)
 
     def start(self) -> None:
         for node in self.nodes:
             node.start()
-        redis_cli(self.nodes[0].port, "--cluster", "create", *(f"{n.host}:{n.port}" for n in self.nodes),
+        self._cli(self.nodes[0].port, "--cluster", "create", *(f"{n.host}:{n.port}" for n in self.nodes),
                   "--cluster-replicas", str(self.replicas), "--cluster-yes")
         for node in self.nodes:
-            wait_until(lambda n=node: "cluster_state:ok" in redis_cli(n.port, "cluster", "info"), 30,
+            wait_until(lambda n=node: "cluster_state:ok" in self._cli(n.port, "cluster", "info"), 30,
                        f"cluster state ok on {node.port}")
 
     def stop(self) -> None:
@@ -429,7 +439,7 @@ class RedisCluster:
     def masters(self) -> dict[str, int]:
         """Node id -> port of every master, as the cluster itself reports."""
         out: dict[str, int] = {}
-        for line in redis_cli(self.nodes[0].port, "cluster", "nodes").splitlines():
+        for line in self._cli(self.nodes[0].port, "cluster", "nodes").splitlines():
             fields = line.split()
             if "master" in fields[2] and "fail" not in fields[2]:
                 out[fields[0]] = int(fields[1].split("@")[0].rsplit(":", 1)[1])
@@ -437,7 +447,7 @@ class RedisCluster:
 
     def node_for_slot(self, slot: int) -> tuple[str, int]:
         """(node id, port) of the master serving ``slot``."""
-        for line in redis_cli(self.nodes[0].port, "cluster", "nodes").splitlines():
+        for line in self._cli(self.nodes[0].port, "cluster", "nodes").splitlines():
             fields = line.split()
             if "master" not in fields[2]:
                 continue
@@ -454,20 +464,21 @@ class RedisCluster:
         the documented sequence (IMPORTING, MIGRATING, MIGRATE in batches, SETSLOT NODE on
         every master). Returns how many keys moved."""
         source_id, source_port = self.node_for_slot(slot)
-        target_id = redis_cli(to_port, "cluster", "myid").strip()
+        target_id = self._cli(to_port, "cluster", "myid").strip()
         if target_id == source_id:
             return 0
-        redis_cli(to_port, "cluster", "setslot", str(slot), "importing", source_id)
-        redis_cli(source_port, "cluster", "setslot", str(slot), "migrating", target_id)
+        self._cli(to_port, "cluster", "setslot", str(slot), "importing", source_id)
+        self._cli(source_port, "cluster", "setslot", str(slot), "migrating", target_id)
         moved = 0
         while True:
-            keys = redis_cli(source_port, "cluster", "getkeysinslot", str(slot), str(batch)).split()
+            keys = self._cli(source_port, "cluster", "getkeysinslot", str(slot), str(batch)).split()
             if not keys:
                 break
-            redis_cli(source_port, "migrate", HOST, str(to_port), "", "0", "5000", "keys", *keys)
+            login = ["auth2", *self.acl] if self.acl else []
+            self._cli(source_port, "migrate", HOST, str(to_port), "", "0", "5000", *login, "keys", *keys)
             moved += len(keys)
         for port in (to_port, source_port, *self.masters().values()):
-            redis_cli(port, "cluster", "setslot", str(slot), "node", target_id)
+            self._cli(port, "cluster", "setslot", str(slot), "node", target_id)
         return moved
 
 

@@ -173,3 +173,26 @@ def test_cluster_and_sentinel_passwords_are_redacted(url: str) -> None:
 
     shown = redact(f"connecting to {url}")
     assert "hunter2" not in shown and "***@" in shown
+
+
+@pytest.mark.integration
+def test_an_acl_user_on_the_cluster_and_no_access_without_it(tmp_path: Path) -> None:
+    """ACL credentials in the URL reach every node the cluster client talks to (the seed and
+    those it discovers); without them the default user may only PING, so the store refuses."""
+    import redis
+
+    cluster = RedisCluster(tmp_path / "acl-cluster", acl=("citywall", "s3cret-acl"))
+    try:
+        cluster.start()
+        store = RedisStore(cluster.url, prefix="acl")
+        try:
+            assert store.upsert("incident", "INC-ACL", 1.0, {"ok": True}) is True
+            assert store.entities("incident") == {"INC-ACL": {"ok": True}}
+            assert store.wait_changed(0, timeout=5) == 1
+        finally:
+            store.close()
+        anonymous = cluster.url.replace("citywall:s3cret-acl@", "")
+        with pytest.raises((redis.RedisError, redis.exceptions.RedisClusterException)):
+            RedisStore(anonymous, prefix="acl").upsert("incident", "INC-NO", 1.0, {})
+    finally:
+        cluster.stop()
