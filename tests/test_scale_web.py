@@ -113,6 +113,41 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         redis_server.stop()
 
 
+@pytest.mark.parametrize(("headers", "accepted", "host_inside"), [
+    ([(b"host", b"127.0.0.1")], False, None),  # what "Host $host" leaves of 127.0.0.1:8080
+    ([(b"host", b"127.0.0.1"), (b"x-forwarded-host", b"127.0.0.1:8080")], True, b"127.0.0.1:8080"),
+    ([(b"host", b"127.0.0.1"), (b"x-forwarded-host", b"127.0.0.1:8080, inner:1")], True, b"127.0.0.1:8080"),
+    ([(b"host", b"127.0.0.1"), (b"x-forwarded-host", b"evil.example")], False, None),
+])
+def test_the_origin_check_takes_the_host_a_proxy_forwards(headers: list, accepted: bool, host_inside: bytes | None) -> None:
+    """A browser on http://127.0.0.1:8080 behind a proxy; the websocket reaches the app only
+    when the host it asked for (forwarded) matches its Origin."""
+    import asyncio
+
+    from dashboard.web_security import Limits, WebSecurity
+
+    seen: list[dict] = []
+    sent: list[dict] = []
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        seen.append(scope)
+
+    async def receive() -> dict:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "websocket", "path": "/_dash-ws-callback", "client": ("127.0.0.1", 5000),
+             "headers": [*headers, (b"origin", b"http://127.0.0.1:8080")]}
+    asyncio.run(WebSecurity(app, csp="default-src 'self'", limits=Limits())(scope, receive, send))
+    assert bool(seen) is accepted
+    if accepted:
+        assert [v for k, v in seen[0]["headers"] if k == b"host"] == [host_inside]
+    else:
+        assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
 def test_more_than_one_worker_refuses_the_memory_store(tmp_path: Path) -> None:
     import subprocess
 
