@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import os
 from pathlib import Path
+from typing import Any
 
 import dash
 from dash import Dash, html
@@ -92,6 +93,21 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     _first_request_setup(app)
     _harden(app, config, health)  # after the set-up, which adds the pages' own clientside callback
     return app
+
+
+def create_asgi() -> Any:
+    """The ASGI app of one web worker: ``serve --workers N`` (or ``uvicorn --factory
+    dashboard.app:create_asgi``) calls this in every worker process, with the config file
+    named by ``CITYWALL_CONFIG``. A broken config fails the worker with the same one line."""
+    import logging
+
+    from dashboard.config import load_config
+    from dashboard.redact import install
+    from dashboard.runtime import open_store
+
+    install(logging.WARNING, "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = load_config()
+    return create_app(config, open_store(config)).server
 
 
 def _harden(app: Dash, config: Config, health: StoreHealth) -> None:

@@ -21,6 +21,7 @@ from dashboard.redact import redact
 
 EXIT_CONFIG = 2
 DEMO_RATE = 20.0
+MAX_WORKERS = 64
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,7 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     _web_options(demo)
     demo.add_argument("--mqtt-url", default=None, help="use this broker instead of the embedded one")
     demo.add_argument("--rate", type=float, default=DEMO_RATE, help="simulated messages per second (0: no simulator)")
-    _web_options(command("serve", _serve, "the web server alone, reading the configured store"))
+    serve = command("serve", _serve, "the web server alone, reading the configured store")
+    _web_options(serve)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="web worker processes on one port (more than 1 needs a Redis store)")
     command("ingest", _ingest, "the feed adapters alone, writing to the configured store")
     sim = command("simulate", _simulate, "publish simulated city traffic to MQTT or a Redis stream")
     sim.add_argument("--to", choices=("mqtt", "redis"), default="mqtt")
@@ -128,11 +132,21 @@ def _demo(config: Config, args: argparse.Namespace) -> int:
 
 def _serve(config: Config, args: argparse.Namespace) -> int:
     from dashboard.app import create_app
-    from dashboard.runtime import open_store, serve
+    from dashboard.runtime import open_store, serve, serve_workers
 
     host, port = args.host or config.server.host, args.port or config.server.port
+    if args.workers < 1 or args.workers > MAX_WORKERS:
+        print(f"citywall: --workers must be 1 to {MAX_WORKERS}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.workers > 1 and config.store.backend == "memory":
+        print("citywall: config error: store.url: serve --workers needs a shared store (redis), "
+              "each worker would otherwise show its own empty city", file=sys.stderr)
+        return EXIT_CONFIG
     _print_urls(config, host, port)
-    serve(create_app(config, open_store(config)), host, port)
+    if args.workers > 1:
+        serve_workers(config_path(args.config), host, port, args.workers)
+    else:
+        serve(create_app(config, open_store(config)), host, port)
     return 0
 
 

@@ -137,6 +137,9 @@ class MqttFeed(Strict):
     tls: Tls | None = None
     status_topic: str = "citywall/status"
     keepalive_s: int = Field(default=30, ge=5)
+    #: shared-group members record a heartbeat this often; one silent for two is dead and its
+    #: session is emptied by a survivor (see feeds/membership.py)
+    heartbeat_s: int = Field(default=5, ge=1, le=300)
 
     @field_validator("url")
     @classmethod
@@ -177,8 +180,13 @@ class Store(Strict):
     @field_validator("url")
     @classmethod
     def _store_scheme(cls, value: str) -> str:
-        if not value.startswith(("memory://", "redis://", "rediss://", "unix://")):
-            raise ValueError("must be memory:// or redis://host:port/db")
+        """memory://, or a single Redis, a Cluster or a Sentinel master (see
+        ``dashboard.store.redis_client``); checked here so a typo stops start-up, not ingest."""
+        if value.startswith("memory://"):
+            return value
+        from dashboard.store.redis_client import parse
+
+        parse(value)  # ValueError, worded without the URL (it may carry a password)
         return value
 
     @property
@@ -422,6 +430,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "CITYWALL_STORE_URL": ("store", "url"),
     "CITYWALL_LANGUAGE": ("city", "language"),
     "CITYWALL_MQTT_CLIENT_ID": ("feeds", "mqtt", "client_id"),
+    "CITYWALL_MQTT_SHARED_GROUP": ("feeds", "mqtt", "shared_group"),
     "CITYWALL_AUTH_ANONYMOUS_READ": ("auth", "anonymous_read"),
 }
 

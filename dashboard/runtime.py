@@ -8,8 +8,10 @@ embedded broker and the memory store); ``citywall ingest`` runs only the feed si
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dashboard.config import Config
@@ -88,7 +90,9 @@ def start_ingest(config: Config, store: StateStore, mqtt_protocol: str | None = 
         mqtt_config = config.feeds.mqtt
         if mqtt_protocol:
             mqtt_config = mqtt_config.model_copy(update={"protocol": mqtt_protocol})
-        ingest.adapters.append(MqttAdapter(mqtt_config, normalizer, state))
+        from dashboard.ingest_members import StoreMembers
+
+        ingest.adapters.append(MqttAdapter(mqtt_config, normalizer, state, members=StoreMembers(store)))
     if config.feeds.redis.url:
         from feeds.redis_feed import RedisPubSubAdapter, RedisStreamAdapter
 
@@ -113,10 +117,31 @@ def _sample_loop(store: StateStore, config: Config, stop: threading.Event) -> No
             log.exception("KPI sampling failed; trying again in %s s", SAMPLE_EVERY_S)
 
 
+#: ws_max_size: a websocket message is a callback request or a property answer, a few KB;
+#: uvicorn's default (16 MB) would let one client make the server parse 16 MB per message
+UVICORN_OPTIONS: dict[str, Any] = {"log_level": "warning", "ws_ping_interval": 20, "ws_ping_timeout": 20,
+                                   "ws_max_size": WS_MAX_BYTES}
+#: Each worker of ``serve --workers`` reads its config from here (the path the command got).
+CONFIG_ENV = "CITYWALL_CONFIG"
+ASGI_FACTORY = "dashboard.app:create_asgi"
+
+
 def serve(app: Any, host: str, port: int) -> None:
     import uvicorn
 
-    # ws_max_size: a websocket message is a callback request or a property answer, a few KB;
-    # uvicorn's default (16 MB) would let one client make the server parse 16 MB per message
-    uvicorn.run(app.server, host=host, port=port, log_level="warning", ws_ping_interval=20, ws_ping_timeout=20,
-                ws_max_size=WS_MAX_BYTES)
+    uvicorn.run(app.server, host=host, port=port, **UVICORN_OPTIONS)
+
+
+def serve_workers(config_file: Path, host: str, port: int, workers: int) -> None:
+    """``workers`` processes on one listening socket, each with its own app from the factory.
+
+    uvicorn can only start several workers from an import string, so every worker builds its
+    app from the config file named in ``CITYWALL_CONFIG`` (environment overrides apply in each,
+    as they did here). The supervisor restarts a worker that dies. What the workers share is
+    the store: the read models, the session secret and the users; what each keeps for itself
+    (its push registry, its picture cache) is rebuilt from the store.
+    """
+    import uvicorn
+
+    os.environ[CONFIG_ENV] = str(config_file.resolve())
+    uvicorn.run(ASGI_FACTORY, factory=True, workers=workers, host=host, port=port, **UVICORN_OPTIONS)

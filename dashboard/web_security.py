@@ -15,7 +15,9 @@ and does not see websockets), installed outermost by the app factory:
 * **Origins.** A browser sends ``Origin`` with websocket handshakes and with writes; one
   that is neither this host nor in ``server.allowed_origins`` is refused (403), so another
   site cannot drive a screen's connection from a visitor's browser. Requests without an
-  ``Origin`` (scripts, probes) pass: they gain nothing a browser would lend them.
+  ``Origin`` (scripts, probes) pass: they gain nothing a browser would lend them. Behind a
+  reverse proxy, "this host" is the one in ``X-Forwarded-Host`` when the proxy sends it
+  (see ``_public_host``), so ``proxy_set_header Host $host`` does not break the websocket.
 * **Websocket connections** are counted per client address and in total; past either
   limit the handshake is refused. Each open page holds one, so the limit per client must
   stay above the number of screens one controller shows (24 on the reference wall).
@@ -96,6 +98,8 @@ class WebSecurity:
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope = _public_host(scope)
         if scope["type"] == "http":
             await self._http(scope, receive, send)
         elif scope["type"] == "websocket":
@@ -207,6 +211,29 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _public_host(scope: Scope) -> Scope:
+    """The host the browser asked for, when a reverse proxy passes it in ``X-Forwarded-Host``.
+
+    A proxy configured with ``proxy_set_header Host $host`` drops the port from Host, so the
+    browser's ``Origin: http://wall.example:8080`` no longer equals it and every origin check
+    (this middleware's, the login's, Dash's own websocket check) would refuse the page's
+    websocket. The forwarded host (its first value: the proxy nearest the browser) replaces
+    Host for everything inside. Trusting it is safe for what Host decides here: a browser
+    cannot set ``X-Forwarded-Host`` on a websocket handshake, nor on a cross-site request
+    without a CORS preflight this server never grants, and a non-browser client could send
+    any Host (and any Origin) anyway.
+    """
+    headers = scope.get("headers", [])
+    forwarded = next((v for k, v in headers if k.lower() == b"x-forwarded-host"), None)
+    if not forwarded:
+        return scope
+    public = forwarded.split(b",", 1)[0].strip()
+    if not public:
+        return scope
+    rest = [(k, v) for k, v in headers if k.lower() != b"host"]
+    return {**scope, "headers": [(b"host", public), *rest]}
 
 
 def _headers(scope: Scope) -> dict[str, str]:

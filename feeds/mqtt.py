@@ -40,11 +40,16 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from feeds.health import Decoder, FeedStats, Pipeline
+from feeds.membership import MemberRegistry, Membership, member_id
 from feeds.sink import EventSink
 
 log = logging.getLogger(__name__)
 
 STORE_RETRY_MAX_S = 30.0
+#: Emptying a dead member's session ends when nothing has come for this long after the
+#: unsubscribe (the broker sends a resumed session's messages at once), or at the limit.
+DRAIN_QUIET_S = 1.0
+DRAIN_LIMIT_S = 300.0
 #: Mosquitto's count of messages it dropped (a client's queue full, an over-long inflight
 #: window), published every ``sys_interval``; other brokers simply never send it.
 SYS_DROPPED = "$SYS/broker/publish/messages/dropped"
@@ -90,6 +95,8 @@ class MqttSettings(Protocol):
     def status_topic(self) -> str: ...
     @property
     def keepalive_s(self) -> int: ...
+    @property
+    def heartbeat_s(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -145,8 +152,10 @@ def subscription_filters(topics: Sequence[str], shared_group: str | None) -> lis
 class MqttAdapter:
     """One MQTT connection feeding one ``Pipeline``; see the module docstring for the why.
 
-    Several ingest processes sharing a ``shared_group`` each need their own ``client_id``
-    (pass ``client_id=``): the broker disconnects the older of two clients with one id.
+    Several ingest processes sharing a ``shared_group`` each need their own ``client_id``:
+    the broker disconnects the older of two clients with one id. Given a ``members``
+    registry, a shared-group member takes ``<client_id>-<host>-<pid>`` and keeps a heartbeat,
+    and the group empties the session of a member that died (see ``feeds.membership``).
     """
 
     def __init__(
@@ -159,12 +168,14 @@ class MqttAdapter:
         client_id: str | None = None,
         flush_every_s: float = 1.0,
         dead_letter_excerpt: int = 200,
+        members: MemberRegistry | None = None,
     ) -> None:
         if not config.url:
             raise ValueError("feeds.mqtt.url is not set")
         self.config = config
         self.endpoint = parse_url(config.url)
-        self.client_id = client_id or config.client_id
+        elastic = members is not None and bool(config.shared_group) and config.protocol == "5"
+        self.client_id = client_id or (member_id(config.client_id) if elastic else config.client_id)
         self.status_topic = f"{config.status_topic}/{self.client_id}"
         self._status_prefix = f"{config.status_topic}/"
         if not config.topics:  # the config names them after the city; an empty list would subscribe to nothing
@@ -185,13 +196,30 @@ class MqttAdapter:
         self._drop_at = 0.0
         self._housekeeper: threading.Thread | None = None
         self._client = self._make_client()
+        self.membership: Membership | None = None
+        if elastic and members is not None:
+            self.membership = Membership(members, feed=name, member=self.client_id, group=str(config.shared_group),
+                                         heartbeat_s=config.heartbeat_s, snapshot=self.stats.snapshot,
+                                         drain=self.drain_session)
 
     # -- set-up ---------------------------------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
+        client = self._bare_client(self.client_id)
+        client.will_set(self.status_topic, "offline", qos=1, retain=True)
+        client.reconnect_delay_set(1, 30)
+        client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        return client
+
+    def _bare_client(self, client_id: str) -> mqtt.Client:
+        """A client with this feed's protocol, credentials and TLS, and no callbacks yet."""
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
+            client_id=client_id,
             protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
             clean_session=None if self._v5 else False,
             manual_ack=True,
@@ -212,13 +240,6 @@ class MqttAdapter:
             )
             if tls is not None and tls.insecure:
                 client.tls_insecure_set(True)
-        client.will_set(self.status_topic, "offline", qos=1, retain=True)
-        client.reconnect_delay_set(1, 30)
-        client.on_connect = self._on_connect
-        client.on_connect_fail = self._on_connect_fail
-        client.on_disconnect = self._on_disconnect
-        client.on_subscribe = self._on_subscribe
-        client.on_message = self._on_message
         return client
 
     def _connect_properties(self) -> Properties | None:
@@ -268,6 +289,11 @@ class MqttAdapter:
         self._ready.clear()
         self.stats.disconnected("stopped")
         self._flush()
+        if self.membership is not None:  # "left": the group empties this session now, not after two beats
+            try:
+                self.membership.beat("left")
+            except Exception:
+                log.warning("%s: could not record leaving the group", self.stats.name, exc_info=True)
 
     # -- paho callbacks (network thread) ---------------------------------------------------
 
@@ -352,6 +378,80 @@ class MqttAdapter:
         while not self._halt.wait(self._flush_every_s):
             self._flush()
             self._maybe_redeliver()
+            if self.membership is not None and self._ready.is_set():
+                try:
+                    self.membership.tick()
+                except Exception:
+                    log.warning("%s: heartbeat failed", self.stats.name, exc_info=True)
+
+    # -- a dead member's session ---------------------------------------------------------
+
+    def drain_session(self, client_id: str) -> int:
+        """Resume ``client_id``'s session, store what it held, and delete it.
+
+        Unsubscribes the shared filters first, so the broker routes nothing new there; the
+        messages already in the session (unacknowledged and queued) come anyway. Ends when
+        nothing has arrived for ``DRAIN_QUIET_S``, with a DISCONNECT that sets the session
+        expiry to 0. A failing store ends it early *without* deleting the session, so the
+        messages stay for a later attempt. Returns how many messages were stored.
+        """
+        handled = 0
+        last = time.monotonic()
+        connected = threading.Event()
+        failed = threading.Event()
+        present: list[bool] = []
+        client = self._bare_client(client_id)
+
+        def on_connect(c: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any) -> None:
+            if reason.is_failure:
+                failed.set()
+                return
+            present.append(bool(flags.session_present))
+            if flags.session_present:
+                c.unsubscribe(list(self._filters))
+            connected.set()
+
+        def on_message(c: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+            nonlocal handled, last
+            last = time.monotonic()
+            if failed.is_set():
+                return
+            origin = _topic_of(msg)
+            if origin != SYS_DROPPED and not origin.startswith(self._status_prefix) and ACTIONS_LEVEL not in origin:
+                try:
+                    self.pipeline.handle(msg.payload, origin)
+                except Exception:
+                    failed.set()  # keep the session: its messages stay for the next attempt
+                    return
+                handled += 1
+            if msg.qos:
+                c.ack(msg.mid, msg.qos)
+
+        client.on_connect = on_connect
+        client.on_message = on_message
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.config.session_expiry_s
+        client.connect(self.endpoint.host, self.endpoint.port, keepalive=self.config.keepalive_s,
+                       clean_start=False, properties=props)
+        client.loop_start()
+        deadline = time.monotonic() + DRAIN_LIMIT_S
+        try:
+            if not connected.wait(30) or failed.is_set():
+                raise ConnectionError(f"could not resume the session of {client_id}")
+            if present and present[0]:
+                while time.monotonic() < deadline and not failed.is_set():
+                    if time.monotonic() - last >= DRAIN_QUIET_S:
+                        break
+                    time.sleep(0.1)
+            if failed.is_set():
+                raise ConnectionError(f"the store failed while emptying the session of {client_id}")
+            bye = Properties(PacketTypes.DISCONNECT)
+            bye.SessionExpiryInterval = 0
+            client.disconnect(properties=bye)
+        finally:
+            client.loop_stop()
+        self._flush()
+        return handled
 
     def _maybe_redeliver(self) -> None:
         with self._store_lock:

@@ -327,9 +327,11 @@ class RedisServer(_Service):
 
     name = "redis"
 
-    def __init__(self, workdir: Path, port: int | None = None, *, persistent: bool = False) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, *, persistent: bool = False,
+                 extra: Sequence[str] = ()) -> None:
         super().__init__(workdir, port)
         self.persistent = persistent
+        self.extra = list(extra)  # more command-line options (cluster mode, replicaof)
 
     @property
     def url(self) -> str:
@@ -348,7 +350,7 @@ class RedisServer(_Service):
             cmd += ["--appendonly", "yes", "--appendfsync", "everysec"]
         else:
             cmd += ["--appendonly", "no"]
-        return cmd
+        return cmd + self.extra
 
     def _wait_ready(self, timeout: float) -> None:
         # Redis listens before it has loaded its AOF and answers -LOADING
@@ -366,6 +368,235 @@ class RedisServer(_Service):
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"redis on port {self.port} never answered PING")
             time.sleep(0.05)
+
+
+def redis_cli(port: int, *args: str, timeout: float = 60.0, auth: tuple[str, str] | None = None) -> str:
+    """``redis-cli`` against a local port (as an ACL user when ``auth`` is given); its output,
+    or a failure naming what it said."""
+    cli = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+    login = ["--user", auth[0], "--pass", auth[1], "--no-auth-warning"] if auth else []
+    done = subprocess.run([cli, "-h", HOST, "-p", str(port), *login, *args], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"redis-cli {' '.join(args)} failed: {done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def wait_until(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.05) -> object:
+    """Poll ``condition`` until it returns something truthy; fail naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while True:
+        try:
+            last = condition()
+            if last:
+                return last
+        except Exception as exc:  # a service still starting answers with errors
+            last = exc
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{what} not reached within {timeout:.0f}s (last: {last!r})")
+        time.sleep(interval)
+
+
+class RedisCluster:
+    """A Redis Cluster of ``masters`` masters (and ``replicas`` replicas per master) on free
+    loopback ports, created with ``redis-cli --cluster create`` as an integrator would."""
+
+    def __init__(self, workdir: Path, masters: int = 3, replicas: int = 0, acl: tuple[str, str] | None = None) -> None:
+        self.workdir = Path(workdir)
+        self.replicas = replicas
+        self.acl = acl
+        cluster_opts = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                        "--cluster-node-timeout", "2000"]
+        if acl:  # an ACL user with every right; the default user may only answer PING (readiness)
+            cluster_opts += ["--user", acl[0], "on", f">{acl[1]}", "~*", "&*", "+@all",
+                             "--user", "default", "on", "nopass", "-@all", "+ping"]
+        # the bus port is chosen free too: the default (port + 10000) may be taken, or past 65535
+        self.nodes = [RedisServer(self.workdir / f"node{i}", extra=[*cluster_opts, "--cluster-port", str(free_port())])
+                      for i in range(masters * (1 + replicas))]
+
+    @property
+    def url(self) -> str:
+        login = f"{self.acl[0]}:{self.acl[1]}@" if self.acl else ""
+        return f"redis+cluster://{login}" + ",".join(f"{n.host}:{n.port}" for n in self.nodes)
+
+    def _cli(self, port: int, *args: str) -> str:
+        return redis_cli(port, *args, auth=self.acl)
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.start()
+        self._cli(self.nodes[0].port, "--cluster", "create", *(f"{n.host}:{n.port}" for n in self.nodes),
+                  "--cluster-replicas", str(self.replicas), "--cluster-yes")
+        for node in self.nodes:
+            wait_until(lambda n=node: "cluster_state:ok" in self._cli(n.port, "cluster", "info"), 30,
+                       f"cluster state ok on {node.port}")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    def masters(self) -> dict[str, int]:
+        """Node id -> port of every master, as the cluster itself reports."""
+        out: dict[str, int] = {}
+        for line in self._cli(self.nodes[0].port, "cluster", "nodes").splitlines():
+            fields = line.split()
+            if "master" in fields[2] and "fail" not in fields[2]:
+                out[fields[0]] = int(fields[1].split("@")[0].rsplit(":", 1)[1])
+        return out
+
+    def node_for_slot(self, slot: int) -> tuple[str, int]:
+        """(node id, port) of the master serving ``slot``."""
+        for line in self._cli(self.nodes[0].port, "cluster", "nodes").splitlines():
+            fields = line.split()
+            if "master" not in fields[2]:
+                continue
+            for part in fields[8:]:
+                if part.startswith("["):
+                    continue
+                lo, _, hi = part.partition("-")
+                if int(lo) <= slot <= int(hi or lo):
+                    return fields[0], int(fields[1].split("@")[0].rsplit(":", 1)[1])
+        raise LookupError(f"no master serves slot {slot}")
+
+    def migrate_slot(self, slot: int, to_port: int, batch: int = 100) -> int:
+        """Move one slot, keys and all, to the master on ``to_port`` while clients keep writing:
+        the documented sequence (IMPORTING, MIGRATING, MIGRATE in batches, SETSLOT NODE on
+        every master). Returns how many keys moved."""
+        source_id, source_port = self.node_for_slot(slot)
+        target_id = self._cli(to_port, "cluster", "myid").strip()
+        if target_id == source_id:
+            return 0
+        self._cli(to_port, "cluster", "setslot", str(slot), "importing", source_id)
+        self._cli(source_port, "cluster", "setslot", str(slot), "migrating", target_id)
+        moved = 0
+        while True:
+            keys = self._cli(source_port, "cluster", "getkeysinslot", str(slot), str(batch)).split()
+            if not keys:
+                break
+            login = ["auth2", *self.acl] if self.acl else []
+            self._cli(source_port, "migrate", HOST, str(to_port), "", "0", "5000", *login, "keys", *keys)
+            moved += len(keys)
+        for port in (to_port, source_port, *self.masters().values()):
+            self._cli(port, "cluster", "setslot", str(slot), "node", target_id)
+        return moved
+
+
+class RedisSentinelSet:
+    """One master, one replica and one Sentinel watching them (quorum 1), on loopback ports.
+
+    ``down-after-milliseconds`` is short so a killed master is failed over within seconds."""
+
+    SERVICE = "citywall"
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = Path(workdir)
+        self.master = RedisServer(self.workdir / "master", persistent=True)
+        self.replica = RedisServer(self.workdir / "replica", persistent=True,
+                                   extra=["--replicaof", HOST, str(self.master.port)])
+        self.sentinel = _Sentinel(self.workdir / "sentinel", self.master.port, self.SERVICE)
+
+    @property
+    def url(self) -> str:
+        return f"redis+sentinel://{HOST}:{self.sentinel.port}/{self.SERVICE}/0"
+
+    def start(self) -> None:
+        self.master.start()
+        self.replica.start()
+        wait_until(lambda: "master_link_status:up" in redis_cli(self.replica.port, "info", "replication"), 30,
+                   "replica in sync")
+        self.sentinel.start()
+        wait_until(lambda: "slaves=1" in redis_cli(self.sentinel.port, "info", "sentinel"), 30,
+                   "sentinel sees the replica")
+
+    def master_port(self) -> int:
+        """The port of the master as Sentinel names it now."""
+        return int(redis_cli(self.sentinel.port, "sentinel", "get-master-addr-by-name", self.SERVICE).split()[1])
+
+    def stop(self) -> None:
+        for server in (self.sentinel, self.replica, self.master):
+            server.stop()
+
+
+class _Sentinel(_Service):
+    name = "sentinel"
+
+    def __init__(self, workdir: Path, master_port: int, service: str) -> None:
+        super().__init__(workdir)
+        self.master_port = master_port
+        self.service = service
+
+    def command(self) -> list[str]:
+        conf = self.workdir / "sentinel.conf"  # Sentinel rewrites its own file: it must be writable
+        conf.write_text("\n".join([
+            f"port {self.port}", f"bind {self.host}", f"dir {self.workdir}", "daemonize no",
+            f"sentinel monitor {self.service} {HOST} {self.master_port} 1",
+            f"sentinel down-after-milliseconds {self.service} 1000",
+            f"sentinel failover-timeout {self.service} 10000",
+            f"sentinel parallel-syncs {self.service} 1", "",
+        ]))
+        return [_redis_binary(), str(conf), "--sentinel"]
+
+
+class Nginx(_Service):
+    """Debian's nginx as the reverse proxy in front of web workers, without root: prefix,
+    pid file, logs and temp paths all in its own directory, in the foreground.
+
+    ``site`` is a server-level config file (the one in ``deploy/`` with its ports templated);
+    it is included into a minimal main config written here."""
+
+    name = "nginx"
+
+    def __init__(self, workdir: Path, site: str, port: int | None = None) -> None:
+        super().__init__(workdir, port)
+        self.site = site
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def command(self) -> list[str]:
+        d = self.workdir
+        (d / "site.conf").write_text(self.site)
+        temps = "\n".join(f"  {kind}_temp_path {d}/{kind}_temp;" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        (d / "nginx.conf").write_text(f"""# written by tests/services.py
+user {pwd.getpwuid(os.getuid()).pw_name};
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log {d}/access.log;
+{temps}
+  include {d}/site.conf;
+}}
+""")
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        return [nginx, "-p", str(d), "-c", str(d / "nginx.conf"), "-g", "daemon off;"]
+
+    def log_text(self) -> str:
+        return _tail(self.output_path) + "\n" + _tail(self.workdir / "error.log")
+
+
+@pytest.fixture
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """Three masters, no replicas: the smallest real cluster."""
+    cluster = RedisCluster(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def redis_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSentinelSet]:
+    sentinels = RedisSentinelSet(tmp_path_factory.mktemp("redis-sentinel"))
+    try:
+        sentinels.start()
+        yield sentinels
+    finally:
+        sentinels.stop()
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import BusyLoadingError, ConnectionError, RedisError, ResponseError, TimeoutError
 from redis.retry import Retry
 
+from dashboard.store import redis_client
 from dashboard.store.base import CapReached, IndexRow, SeriesPoint, bucket
 from feeds.sink import StoreUnavailable
 
@@ -214,7 +215,7 @@ class RedisStore:
         self._trim = self._client.register_script(_TRIM_LUA)
         self._swap = self._client.register_script(_SWAP_LUA)
         self._listener = _ChangeListener(self._client, self._channel)
-        self._probe = redis.Redis.from_url(url, decode_responses=True, socket_timeout=PROBE_TIMEOUT_S,
+        self._probe = redis_client.connect(url, decode_responses=True, socket_timeout=PROBE_TIMEOUT_S,
                                            socket_connect_timeout=PROBE_TIMEOUT_S, retry=Retry(NoBackoff(), 0))
         self._epoch_seen: str | None = None
 
@@ -591,7 +592,7 @@ def _writing() -> Iterator[None]:
     """
     try:
         yield
-    except (ConnectionError, TimeoutError, BusyLoadingError) as exc:
+    except (ConnectionError, TimeoutError, BusyLoadingError, *redis_client.OUTAGE_ERRORS) as exc:
         raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
     except ResponseError as exc:
         if str(exc).split(" ", 1)[0] in _UNAVAILABLE_REPLIES:
@@ -600,7 +601,8 @@ def _writing() -> Iterator[None]:
 
 
 def _connect(url: str) -> redis.Redis:
-    return redis.Redis.from_url(
+    """A single Redis, a Cluster or a Sentinel master, as the URL says (``redis_client``)."""
+    return redis_client.connect(  # type: ignore[no-any-return]
         url,
         decode_responses=True,
         health_check_interval=30,

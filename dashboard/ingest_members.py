@@ -1,0 +1,34 @@
+"""The store's side of shared-group membership (``feeds.membership.MemberRegistry``).
+
+A member is recorded as a feed of its own, ``<feed>@<member id>``, through ``record_feed``:
+its counts add up like any feed's, and its status (host, pid, heartbeat, running / left /
+dead / drained) replaces the last. So per-process health reaches ``/api/v1/state`` and
+``/api/v1/feeds`` and the feed-health panel the way the feed totals already do, with no
+read path of its own. Claims to empty a dead member's session are one named map, written
+with HSETNX semantics (``only_new``), so exactly one survivor wins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dashboard.store.base import StateStore
+
+CLAIMS = "ingest:drain"
+
+
+class StoreMembers:
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+
+    def beat(self, name: str, counts: dict[str, int], status: dict[str, Any]) -> None:
+        self.store.record_feed(name, counts, status)
+
+    def members(self, feed: str) -> dict[str, dict[str, Any]]:
+        prefix = f"{feed}@"
+        return {name: doc for name, doc in self.store.feeds().items() if name.startswith(prefix)}
+
+    def claim(self, name: str, by: str) -> bool:
+        """The first claimer wins; asking again as the winner (a retry) is still yes."""
+        self.store.map_put(CLAIMS, name, by, only_new=True)
+        return self.store.map_get(CLAIMS, name) == by
