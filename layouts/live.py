@@ -326,7 +326,9 @@ def push_changes(picture: dict[str, Any], live: LiveParts, parts: list[tuple[str
         if before == digest:
             continue
         props, size = live.update_size(role, digest, before)
-        set_props(live_ids(role, instance)[0], {live.parts[role].target: props})
+        content_id, sig_id = live_ids(role, instance)
+        set_props(content_id, {live.parts[role].target: props})
+        set_props(sig_id, {"data": digest})  # what the copy shows, so the poll's callback leaves it alone
         live.stats.bytes += size
         shown[(role, instance)] = digest
         sent += 1

@@ -241,8 +241,4 @@ def test_pages_through_nginx_get_pushes_before_and_after_the_workers_die(site: S
     started = time.monotonic()
     wait_in_page(page, lambda: shown(after), 30, "an incident written after the restart, on the page")
     print(f"after worker restart: shown in {time.monotonic() - started:.2f} s (new workers {sorted(new)})")  # type: ignore[arg-type]
-    if [a for a in over_http if after in a]:
-        # the workers, the supervisor and the proxy did their part (new workers, the page
-        # reconnected through nginx and shows the change); resuming the push on a reconnected
-        # websocket is the push loop's (layouts/live.py), which still leaves it to the poll
-        pytest.xfail("after the reconnect the poll delivered the change, not the push (push resume: layouts/live.py)")
+    assert not [a for a in over_http if after in a], "after the restart the push carried it again, not the poll"
