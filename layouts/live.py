@@ -45,6 +45,10 @@ from layouts.ports import CityReader, ViewSettings
 MIN_GAP_S = 0.025
 HEARTBEAT_S = 2.0
 PARTS_CHECK_S = 10.0
+#: Poll ticks a new page leaves to its push before the poll fills it instead: where the
+#: websocket is blocked the first content comes this much later, where it works the poll
+#: never races the push's first delivery.
+PUSH_GRACE_TICKS = 3
 
 
 def live_components(settings: ViewSettings) -> html.Div:
@@ -108,10 +112,12 @@ def register(app: Dash, live: LiveParts, push: bool = True, on_beat: Callable[[A
         State("cw-lag", "data"),
         State("cw-beat", "data"),
     )
-    async def _poll(_: int | None, known: int | None, pushed: int | None, lag: int | None,
+    async def _poll(ticks: int | None, known: int | None, pushed: int | None, lag: int | None,
                     beat: Any = None) -> tuple[Any, Any, Any]:
         if on_beat is not None and beat is not None:
             on_beat(beat)
+        if push and (pushed is None or pushed < 0) and (ticks or 0) < PUSH_GRACE_TICKS:
+            return no_update, no_update, no_update  # a new page: its push is on its way
         # Dash runs callbacks on the event loop: store I/O goes to a thread, or one slow
         # Redis answer would hold up every page and /healthz of this worker
         version = await asyncio.to_thread(reader.version)
@@ -244,7 +250,7 @@ async def _push_loop(websocket: Any, live: LiveParts, known: frozenset[tuple[str
             last = time.monotonic()
             if sent:
                 await _applied(websocket)
-            await reader.changed(version, HEARTBEAT_S if page.parts else 0.2)
+            await reader.changed(version, HEARTBEAT_S if page.parts else 0.05)  # a new page: its parts come soon
             gap = MIN_GAP_S - (time.monotonic() - last)
             if gap > 0:
                 await asyncio.sleep(gap)
@@ -284,8 +290,8 @@ class _PageParts:
     async def follow(self, websocket: Any) -> None:
         while not websocket.is_shutdown:
             try:
-                current = await websocket.get_prop("cw-parts", "data", timeout=10.0)
-                resend = await websocket.get_prop("cw-resend", "data", timeout=10.0)
+                current, resend = await asyncio.gather(websocket.get_prop("cw-parts", "data", timeout=10.0),
+                                                       websocket.get_prop("cw-resend", "data", timeout=10.0))
             except TimeoutError:  # the browser is busy: keep what we have, ask again later
                 current, resend = self._known, self._resend
             except Exception:  # the connection went away: the push loop ends with it
@@ -296,7 +302,7 @@ class _PageParts:
                 self.text_parts = [p for p in self.parts if self.live.parts[p[0]].is_tree]
                 self.figure_parts = [p for p in self.parts if not self.live.parts[p[0]].is_tree]
                 self.changed = True
-            await asyncio.sleep(0.2 if not self.parts else PARTS_CHECK_S)
+            await asyncio.sleep(0.05 if not self.parts else PARTS_CHECK_S)
 
     def _allowed(self, claimed: Any) -> list[tuple[str, str]]:
         """The claimed parts that exist on some page, each once, in the order given."""
