@@ -174,21 +174,41 @@ def test_every_panel_shows_no_data_before_its_feed_and_never_raises(module: Any)
             assert "Belum ada data" in text
 
 
+#: One change per part of the picture, each to a value the panels show.
+CHANGES: dict[str, Any] = {
+    "incidents": lambda p: p["incidents"].update(open_count=5),
+    "drainage": lambda p: p["drainage"]["stations"][0].update(level_m=2.6),
+    "waste": lambda p: p["waste"].update(reports_open=8),
+    "mpp": lambda p: p["mpp"].update(served_today=413),
+    "kpis": lambda p: p["kpis"]["pillars"]["governance"]["kpis"][0].update(value=60.0),
+    "feeds": lambda p: p["feeds"]["mqtt"]["counts"].update(received=1001),
+    "ticker": lambda p: p["ticker"].insert(0, {"t": NOW, "kind": "incident", "id": "i9", "severity": "low",
+                                               "status": "new", "text": "x"}),
+}
+#: The parts each panel reads; a change anywhere else must leave its view (and so its
+#: signature, and so the browser) alone. Feed health counts the ticker's events.
+READS = {"incident_queue": {"incidents"}, "drainage": {"drainage"}, "waste": {"waste"}, "mpp": {"mpp"},
+         "kpis": {"kpis"}, "feed_health": {"feeds", "ticker"}, "ticker": {"ticker"}}
+
+
 @pytest.mark.parametrize("module", HTML_PANELS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def test_view_is_plain_data_and_its_signature_is_stable(module: Any) -> None:
     s = settings()
     a, b = module.view(sample_picture(), s), module.view(sample_picture(), s)
     json.dumps(a)  # plain data: cheap to digest, nothing Dash in it
     assert signature(a) == signature(b)
+
+
+@pytest.mark.parametrize("part", sorted(CHANGES))
+@pytest.mark.parametrize("module", HTML_PANELS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_signature_changes_with_the_panels_own_part_only(module: Any, part: str) -> None:
+    s = settings()
+    before = signature(module.view(sample_picture(), s))
     changed = sample_picture()
-    changed["incidents"]["open_count"] = 5
-    changed["drainage"]["stations"][0]["level_m"] = 2.6
-    changed["waste"]["reports_open"] = 8
-    changed["mpp"]["served_today"] = 413
-    changed["kpis"]["pillars"]["governance"]["kpis"][0]["value"] = 60.0
-    changed["feeds"]["mqtt"]["counts"]["received"] = 1001
-    changed["ticker"].insert(0, {"t": NOW, "kind": "incident", "id": "i9", "severity": "low", "status": "new", "text": "x"})
-    assert signature(module.view(changed, s)) != signature(a)
+    CHANGES[part](changed)
+    after = signature(module.view(changed, s))
+    own = part in READS[module.__name__.rsplit(".", 1)[-1]]
+    assert (after != before) is own, f"{part} change {'left' if own else 'changed'} the view"
 
 
 def test_incident_queue_orders_by_the_picture_and_says_severity_in_words_and_shapes() -> None:
@@ -198,7 +218,9 @@ def test_incident_queue_orders_by_the_picture_and_says_severity_in_words_and_sha
     assert "◆ KRITIS" in text and "▲ TINGGI" in text
     assert text.index("Kecelakaan 1") < text.index("Kecelakaan 2")
     assert "dikirim" in text and "1 mnt" in text
-    assert "4" in texts(incident_queue.render(shown, s)[0])  # the headline: open incidents
+    # the headline: open incidents, then one chip per severity
+    assert texts(incident_queue.render(shown, s)[0]) == [
+        "4", "insiden terbuka", "◆ KRITIS 1", "▲ TINGGI 1", "● SEDANG 1", "○ RENDAH 1"]
     assert "cw-headline" in classes(incident_queue.render(shown, s))
 
 
