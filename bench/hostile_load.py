@@ -30,8 +30,6 @@ import asyncio
 import json
 import os
 import random
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,13 +50,7 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
+from dashboard.local_services import HOST, Mosquitto, free_port  # noqa: E402
 
 
 def wait_http(url: str, timeout: float = 60.0) -> None:
@@ -74,25 +66,13 @@ def wait_http(url: str, timeout: float = 60.0) -> None:
 
 @contextmanager
 def mosquitto(workdir: Path) -> Iterator[int]:
-    port = free_port()
-    conf = workdir / "mosquitto.conf"
-    import pwd
-
-    conf.write_text(f"listener {port} {HOST}\nallow_anonymous true\nuser {pwd.getpwuid(os.getuid()).pw_name}\n"
-                    "max_queued_messages 1000000\nmax_inflight_messages 0\nmessage_size_limit 0\n")
-    proc = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """A broker of our own with no queue, in-flight or message size limit: the flood must reach citywall."""
+    server = Mosquitto(workdir, persistent=False, max_queued=1_000_000, extra=["message_size_limit 0"])
+    server.start()
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex((HOST, port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield port
+        yield server.port
     finally:
-        proc.terminate()
-        proc.wait(10)
+        server.stop()
 
 
 @contextmanager

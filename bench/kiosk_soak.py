@@ -33,7 +33,8 @@ from typing import Any
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.latency import CHROMIUM_ARGS, free_port, wait_http  # noqa: E402
+from bench.latency import wait_http  # noqa: E402
+from dashboard.local_services import CHROMIUM_ARGS, chromium_binary, free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("/screen/4", "/screen/9", "/wall?scale=0.25")
@@ -86,8 +87,7 @@ def soak(minutes: float, warmup_min: float, rate: float, every_s: float, pages: 
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                                        args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=chromium_binary(), args=list(CHROMIUM_ARGS))
             tabs = []
             for path in pages:
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})

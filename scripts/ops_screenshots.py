@@ -22,7 +22,7 @@ from dashboard.desk import Desk  # noqa: E402
 from dashboard.incident_ops import Action, Actor  # noqa: E402
 from tests.auth_helpers import add_users  # noqa: E402
 from tests.ops_helpers import incident, open_config, signed_in_context  # noqa: E402
-from tests.services import CHROMIUM_ARGS, _chromium_binary  # noqa: E402
+from dashboard.local_services import CHROMIUM_ARGS, chromium_binary  # noqa: E402
 from tests.test_wall_browser import City, serve  # noqa: E402
 
 SUPERVISOR = Actor("supervisor", "supervisor", "session", "127.0.0.1")
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     city.start()
     try:
         with serve(config, city.store) as base, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=_chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
+            browser = pw.chromium.launch(executable_path=chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
             for name, path in (("takeover-screen-10.png", "/screen/10"), ("pushed-broadcast-screen-04.png", "/screen/4")):
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
                 page.set_default_timeout(120_000)

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from dashboard.config import load_config  # noqa: E402
-from tests.services import CHROMIUM_ARGS, _chromium_binary  # noqa: E402
+from dashboard.local_services import CHROMIUM_ARGS, chromium_binary  # noqa: E402
 from tests.test_wall_browser import READY_JS, City, serve  # noqa: E402
 
 #: (file name, path, what it shows) at 1920 x 1080; the wall preview is sized to fit.
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     height = math.ceil((wall.rows * (wall.screen_height_px + wall.bezel_px) - wall.bezel_px) * scale)
     try:
         with serve(config, city.store) as base, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=_chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
+            browser = pw.chromium.launch(executable_path=chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
             shots = [(f"{prefix}wall-preview.png", f"/wall?scale={scale}", "the whole wall at quarter scale", (width, height))]
             own = [(f"screen-{n:02d}.png", f"/screen/{n}", f"screen {n}") for n in range(1, wall.screen_count + 1)]
             shots += [(prefix + name, path, what, (wall.screen_width_px, wall.screen_height_px))

@@ -37,7 +37,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.services import CHROMIUM_ARGS, _chromium_binary  # noqa: E402
+from dashboard.local_services import CHROMIUM_ARGS, chromium_binary  # noqa: E402
 
 READY_JS = """
 () => {
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python " + " ".join(shlex.quote(a) for a in [str(Path(__file__).relative_to(REPO)), *sys.argv[1:]])
     site = (lambda: _given(args.url)) if args.url else local_site
     with site() as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=_chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
+        browser = pw.chromium.launch(executable_path=chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
         try:
             measure(browser, url, (args.width, args.height), 1.0)   # warm the server, not the browser
             runs = [measure(browser, url, (args.width, args.height), args.rate) for _ in range(args.runs)]

@@ -12,13 +12,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import shutil
-import socket
-import subprocess
 import threading
-import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +22,7 @@ import pytest
 import shapely
 
 from dashboard.config import load_config
+from dashboard.local_services import wait_until
 from dashboard.simulation import city_profile
 from feeds.geo import Districts
 from feeds.normalize import ChannelRule, Normalizer
@@ -42,6 +38,7 @@ from feeds.simulator import (
     iso_z,
     mpp_day_fraction,
 )
+from tests.services import Mosquitto
 
 REPO = Path(__file__).resolve().parent.parent
 GEOJSON = REPO / "assets" / "pekanbaru_kecamatan.geojson"
@@ -443,14 +440,13 @@ def test_stream_is_mostly_drainage_and_mpp(districts: Districts) -> None:
     assert counts["incidents"] > 0 and counts["kpi"] > 0 and counts["waste"] > 0
 
 
-def test_generation_is_cheap_at_load_test_rates(districts: Districts) -> None:
+def test_a_long_stream_at_load_test_rates_stays_on_known_topics(districts: Districts) -> None:
+    """20,000 messages at 5,000/s of simulated time (its speed is not asserted here: rules)."""
     sim, _ = make_sim(districts, seed=3)
     sim.initial_state()
     stream = sim.stream(5_000)
-    started = time.perf_counter()
-    for _ in range(20_000):
-        next(stream)
-    assert time.perf_counter() - started < 4.0  # > 5,000 msg/s even on a slow CI box
+    topics = {next(stream)[0] for _ in range(20_000)}
+    assert topics <= set(TYPE_OF_TOPIC), topics
 
 
 def test_mqtt_urls() -> None:
@@ -465,41 +461,9 @@ def test_mqtt_urls() -> None:
 # a real broker
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def mosquitto_url(tmp_path: Path) -> Iterator[str]:
-    binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
-    if binary is None:
-        pytest.skip("mosquitto is not installed")
-    port = _free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    log = (tmp_path / "mosquitto.log").open("wb")
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "mosquitto.log").read_text()) from None
-                time.sleep(0.05)
-        yield f"mqtt://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+def mosquitto_url(mosquitto: Mosquitto) -> str:
+    return mosquitto.url
 
 
 @pytest.mark.integration
@@ -531,9 +495,7 @@ def test_publish_mqtt_delivers_every_message(districts: Districts, mosquitto_url
         sim = CitySimulator(districts, rng_seed=5)
         sent = publish_mqtt(mosquitto_url, "pkutest/", rate=200, duration_s=2.0, simulator=sim)
         assert 0.9 * 400 + initial <= sent <= 400 + initial + 40
-        deadline = time.monotonic() + 10
-        while len(received) < sent and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: len(received) >= sent, 10, f"{sent} messages at the subscriber")
         assert len(received) == sent
         for topic, body in received:
             prefix, suffix = topic.split("/")
