@@ -23,12 +23,18 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Callable, Sequence
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from feeds.broker import free_port as _free_port
+
+if TYPE_CHECKING:
+    from dashboard.config import Config
 
 HOST = "127.0.0.1"
 T = TypeVar("T")
@@ -312,3 +318,62 @@ class RedisServer(Service):
     def ready(self) -> bool:
         # a persistent restart needs the data, not just the port
         return redis_answers(self.port, self.host)
+
+
+# --- the app itself, in this process ----------------------------------------------------------
+#: True once every panel on the page shows something: a body with text, a drawn graph, and
+#: (except the clock, which has no feed) the time of its newest data.
+WALL_READY_JS = """
+() => {
+  const panels = Array.from(document.querySelectorAll('[data-panel]'));
+  if (!panels.length) return false;
+  return panels.every(p => {
+    const body = p.querySelector('.cw-panel-body');
+    if (!body || !body.innerText.trim()) return false;
+    if (p.querySelector('.dash-graph') && !p.querySelector('.main-svg')) return false;
+    return p.getAttribute('data-panel') === 'clock' || p.getAttribute('data-updated-at') !== '';
+  });
+}
+"""
+
+
+@contextmanager
+def running_app(config: Config, store: Any, setup: Callable[[Any], None] | None = None) -> Iterator[str]:
+    """The whole app (pages, Dash, API, guard) on a free loopback port in a thread; yields its
+    URL. ``setup(app)`` may add routes first (a test's own endpoint behind a role)."""
+    import uvicorn
+
+    from dashboard.app import create_app
+
+    app = create_app(config, store)
+    if setup is not None:
+        setup(app)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app.server, host=HOST, port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="citywall-web", daemon=True)
+    thread.start()
+
+    def started() -> bool:
+        if not thread.is_alive():
+            raise RuntimeError("the web server stopped while starting")
+        return bool(server.started)
+
+    wait_until(started, 20, "the web server to start")
+    base = f"http://{HOST}:{port}"
+    with urllib.request.urlopen(f"{base}/healthz", timeout=10) as response:
+        response.read()
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def serve(config: Config, store: Any) -> Iterator[str]:
+    """``running_app``, warmed up: Dash's FastAPI backend finishes its own set-up (asset list,
+    inline scripts) on the first ``/_dash-*`` request, so one is made before any browser sees a page."""
+    with running_app(config, store) as base:
+        with urllib.request.urlopen(f"{base}/_dash-layout", timeout=10) as response:
+            response.read()
+        yield base

@@ -24,8 +24,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from dashboard.config import load_config  # noqa: E402
-from dashboard.local_services import CHROMIUM_ARGS, chromium_binary  # noqa: E402
-from tests.test_wall_browser import READY_JS, City, serve  # noqa: E402
+from dashboard.local_services import (  # noqa: E402
+    CHROMIUM_ARGS,
+    chromium_binary,
+    serve,  # noqa: E402
+)
+from dashboard.local_services import WALL_READY_JS as READY_JS  # noqa: E402
+from dashboard.sample_city import City  # noqa: E402
 
 #: (file name, path, what it shows) at 1920 x 1080; the wall preview is sized to fit.
 SHOTS = (

@@ -65,8 +65,8 @@ WATCH_JS = """
 def local_site() -> Iterator[str]:
     """The app in-process on the test city, kept moving so nothing turns stale."""
     from dashboard.config import load_config
-    from tests.test_tablet import tablet_city
-    from tests.test_wall_browser import serve
+    from dashboard.local_services import serve
+    from dashboard.sample_city import tablet_city
 
     city = tablet_city(load_config(environ={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"})).start()  # no login
     try:

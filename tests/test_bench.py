@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from dashboard.local_services import mosquitto_binary
 from dashboard.cli import main
+from dashboard.local_services import mosquitto_binary
 
 pytestmark = pytest.mark.integration
 

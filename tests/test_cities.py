@@ -20,7 +20,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,8 @@ import yaml
 from shapely.geometry import shape
 
 from dashboard.config import Config, load_config
+from dashboard.local_services import WALL_READY_JS as READY_JS
 from tests.services import CITYWALL_CMD, REPO_ROOT, CitywallProcess, Mosquitto, free_port
-from tests.test_wall_browser import READY_JS
 
 PARIAMAN = REPO_ROOT / "examples" / "pariaman" / "config.yaml"
 
@@ -157,7 +157,7 @@ def publish_complaint(city: Demo) -> tuple[str, str]:
     topic = channel.topics[0].replace("#", "test").replace("+", "test")
     name, polygon = next(iter(districts_of(city.config).items()))
     point = polygon.representative_point()
-    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     entity_id = f"urn:ngsi-ld:IssueReporting:TEST-{uuid.uuid4().hex[:10]}"
     payload = {"id": entity_id, "type": "IssueReporting", "category": category, "title": category,
                "comments": "Aspal berlubang di depan sekolah", "resolutionStatus": "Open",
@@ -311,7 +311,7 @@ def test_a_channel_complaint_counts_exactly_once(tmp_path: Path) -> None:
     store = MemoryStore()
     state = CityState(store, config)
     normalizer = build_normalizer(config)
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     payload = {"id": "urn:ngsi-ld:IssueReporting:X-1", "type": "IssueReporting", "category": "Jalan Rusak",
                "comments": "Aspal amblas", "resolutionStatus": "Open", "location": {"type": "Point", "coordinates": [115.02, -1.98]},
                "dateCreated": now, "dateModified": now}
@@ -348,7 +348,7 @@ def test_points_outside_every_district_are_counted_and_shown(tmp_path: Path) -> 
 
     stats = FeedStats("mqtt")
     pipeline = Pipeline(build_normalizer(config), Sink(), stats)  # type: ignore[arg-type]
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     for i, (lon, lat) in enumerate([(115.02, -1.98), (116.5, -1.98), (115.07, -1.93)]):
         alert = {"id": f"urn:ngsi-ld:Alert:o-{i}", "type": "Alert", "category": "traffic", "subCategory": "trafficJam",
                  "severity": "low", "description": "uji", "location": {"type": "Point", "coordinates": [lon, lat]},

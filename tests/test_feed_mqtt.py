@@ -26,8 +26,8 @@ from dashboard.config import MqttFeed
 from dashboard.local_services import wait_until
 from feeds.broker import EmbeddedBroker
 from feeds.mqtt import MqttAdapter, parse_url, subscription_filters
+from tests.helpers import RecordingSink, kpi_payload, make_normalizer
 from tests.services import REPO_ROOT, Mosquitto
-from tests.test_feed_health import RecordingSink, kpi_payload, make_normalizer
 
 TIMEOUT = 10.0
 
@@ -305,7 +305,7 @@ CRASHING_INGEST = textwrap.dedent(
     import sys, time
     from dashboard.config import MqttFeed
     from feeds.mqtt import MqttAdapter
-    from tests.test_feed_health import RecordingSink, make_normalizer
+    from tests.helpers import RecordingSink, make_normalizer
 
     adapter = MqttAdapter(MqttFeed(url=sys.argv[1], client_id="doomed-ingest", topics=["city/#"]), make_normalizer(), RecordingSink())
     adapter.start()

@@ -17,8 +17,8 @@ import redis
 from dashboard.config import RedisFeed
 from feeds.events import Reason
 from feeds.redis_feed import Backoff, RedisPubSubAdapter, RedisStreamAdapter
+from tests.helpers import RecordingSink, kpi_payload, make_normalizer
 from tests.services import RedisServer
-from tests.test_feed_health import RecordingSink, kpi_payload, make_normalizer
 
 TIMEOUT = 10.0
 STREAM = "pekanbaru:events"

@@ -9,7 +9,7 @@ overflow, offline) are in ``test_wall_browser.py``.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -313,7 +313,7 @@ def test_ticker_newest_first_in_wib() -> None:
 
 
 def test_clock_reads_like_a_wall_clock_in_both_languages() -> None:
-    moment = datetime(2024, 7, 5, 7, 32, 9, tzinfo=timezone.utc)
+    moment = datetime(2024, 7, 5, 7, 32, 9, tzinfo=UTC)
     assert clock.reading(moment, settings()) == {"hm": "14:32", "s": ":09", "date": "Jumat, 5 Juli 2024", "zone": "WIB"}
     assert clock.reading(moment, settings("en"))["date"] == "Friday, 5 July 2024"
     root = frame("clock", clock.FAMILY, "t", "id", clock.body("t", settings()))

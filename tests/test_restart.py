@@ -28,14 +28,14 @@ import pytest
 from dashboard.config import Config, load_config
 from dashboard.picture import build_picture, sample_kpis
 from dashboard.runtime import build_normalizer
+from dashboard.simulation import simulator_for
 from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
 from dashboard.store.redis_store import RedisStore
-from dashboard.simulation import simulator_for
 from feeds.mqtt import MqttAdapter
 from feeds.publish import publish_mqtt
+from tests.helpers import await_subscription, start_ingest, wait_until, write_config
 from tests.services import CITYWALL_CMD, CitywallProcess, Mosquitto, free_port
-from tests.test_no_loss import await_subscription, start_ingest, wait_until, write_config
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.config import DEFAULT_CONFIG, ConfigError, load_config
-from tests.configs import write_config
 from dashboard.redact import RedactingFormatter, redact
+from tests.configs import write_config
 from tests.services import CITYWALL_CMD, CitywallProcess, Mosquitto, RedisServer, free_port
 
 SECRET = "Hunter2SecretXyz"

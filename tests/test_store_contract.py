@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -37,9 +37,10 @@ from feeds.events import (
     WasteFill,
     WaterLevel,
 )
+from tests.helpers import LONG_WAIT_S, WOKEN_S
 
 #: A Monday, 10:00 WIB: a busy MPP day, well inside the local day so "today" is unambiguous.
-NOW_DT = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)
+NOW_DT = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 NOW = NOW_DT.timestamp()
 T = 1_000_020.0  # a multiple of 60, so bucket arithmetic in the series tests reads plainly
 
@@ -239,12 +240,6 @@ def test_version_grows_only_on_changes(store: StateStore) -> None:
     store.record_feed("mqtt", {"received": 1}, {})
     store.dead_letter({}, keep=5)
     assert seen == [0, 1, 2, 3] and store.version() == 3
-
-
-#: A waiter's own timeout, far beyond ``WOKEN``: a wait that ends within ``WOKEN`` ended because
-#: of the change, not because its time ran out. No duration is asserted.
-LONG_WAIT_S = 120.0
-WOKEN_S = 30.0
 
 
 def test_wait_changed_wakes_on_a_change_from_another_thread(store: StateStore) -> None:

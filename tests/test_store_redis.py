@@ -23,14 +23,9 @@ from dashboard.picture import build_picture
 from dashboard.store.base import SeriesPoint
 from dashboard.store.redis_store import RedisStore
 from feeds.sink import StoreUnavailable
+from tests.helpers import LONG_WAIT_S, WOKEN_S
 from tests.services import RedisServer
-from tests.test_store_contract import (
-    LONG_WAIT_S,
-    NOW,
-    WOKEN_S,
-    comparable,
-    feed_city_day,
-)
+from tests.test_store_contract import NOW, comparable, feed_city_day
 
 pytestmark = pytest.mark.integration
 

@@ -13,16 +13,13 @@ English.
 
 from __future__ import annotations
 
-import math
-import random
 import re
 import shutil
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,12 +28,11 @@ import pytest
 from babel.dates import format_datetime
 
 from dashboard.config import Config, load_config
-from dashboard.picture import kpi_day_point, kpi_month_point
-from dashboard.store.base import StateStore
+from dashboard.local_services import serve
+from dashboard.sample_city import City, tablet_city
 from feeds.events import Incident, KpiReading
 from layouts import tablet
 from layouts.i18n import number, t
-from tests.test_wall_browser import City, serve
 
 pytestmark = pytest.mark.browser
 
@@ -45,45 +41,6 @@ SIZES = [(820, 1180), (1180, 820), (390, 844)]
 VALUE = re.compile(r"\d{1,3}(?:[.,]\d{3})*(?:[.,]\d{1,2})?(?:%| \S+)?")
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 PILLARS = [p.id for p in load_config().pillars]
-
-
-# --- a month of KPI history ----------------------------------------------------------------------
-def kpi_history(store: StateStore, config: Config, now: float | None = None, seed: int = 11) -> int:
-    """31 days of hourly and 24 h of per-minute points per KPI, around the KPI's configured target.
-
-    The store only has what ``sample_kpis`` wrote during the replay; a tablet shows a month.
-    The history starts from the config's target (data the test is given, not anything the
-    dashboard computes), drifts a little over the month and swings with the day,
-    deterministically per KPI id; counts stay whole and percentages stay within 0..100.
-    """
-    now = time.time() if now is None else now
-    written = 0
-    for _pillar, kpi in config.kpis():
-        k = {"id": kpi.id, "unit": kpi.unit}
-        value = float(kpi.target)
-        rng = random.Random(f"{seed}:{k['id']}")
-        whole = value.is_integer() and k["unit"] != "%"
-        spread = max(abs(value) * 0.06, 1.0)
-        drift, phase = rng.uniform(-1.5, 1.5) * spread, rng.uniform(0, 2 * math.pi)
-
-        def at(age_s: float, noise: float) -> float:
-            daily = math.sin(2 * math.pi * ((now - age_s) / 86_400 % 1) + phase) * min(1.0, age_s / 3_600)
-            v = value + drift * age_s / (31 * 86_400) + 0.5 * spread * daily + noise * min(1.0, age_s / 600)
-            v = min(100.0, max(0.0, v)) if k["unit"] == "%" else max(0.0, v)
-            return float(round(v)) if whole else round(v, 2)
-
-        for hours in range(744, 0, -1):
-            store.add_point(kpi_month_point(k["id"], now - hours * 3_600, at(hours * 3_600, rng.gauss(0, spread * 0.3))))
-        for minutes in range(1_440, 0, -1):
-            store.add_point(kpi_day_point(k["id"], now - minutes * 60, at(minutes * 60, rng.gauss(0, spread * 0.1))))
-        written += 1
-    return written
-
-
-def tablet_city(config: Config) -> City:
-    city = City(config).replay(hours=3)
-    kpi_history(city.store, config)
-    return city
 
 
 def english(config: Config) -> Config:
@@ -275,7 +232,7 @@ def test_live_update_keeps_charts_mounted(site: str, city: City, page_factory: A
 
     def kpi(kpi_id: str, value: float) -> None:
         doc = next(d for d in city.store.entities("kpi").values() if (d.get("kpi_id") or d["id"]) == kpi_id)
-        city.state.accept(KpiReading(id=doc["id"], observed_at=datetime.now(timezone.utc),
+        city.state.accept(KpiReading(id=doc["id"], observed_at=datetime.now(UTC),
                                      source_type="KeyPerformanceIndicator", kpi_id=kpi_id, value=value))
 
     # a pillar is only as good as its worst KPI; both of this pillar's KPIs come as messages,
@@ -287,7 +244,7 @@ def test_live_update_keeps_charts_mounted(site: str, city: City, page_factory: A
     before = int(page.get_attribute("[data-headline=incidents] [data-severity=critical]", "data-count") or 0)
 
     kpi("realisasi_pad", 91.5)
-    city.state.accept(Incident(id="tablet-test-critical", observed_at=datetime.now(timezone.utc), source_type="Alert",
+    city.state.accept(Incident(id="tablet-test-critical", observed_at=datetime.now(UTC), source_type="Alert",
                                category="traffic", severity="critical", status="new", description="Tabrakan beruntun",
                                kecamatan="Bukit Raya"))
 
@@ -334,7 +291,7 @@ def check_pdf(data: bytes, name: str, city: City, config: Config, tmp_path: Path
                   if d.get("category") == "traffic" and d["status"] != "resolved")
     value = number(traffic, language)
     assert f"{value} {t('target', language)}" in text, value
-    today = format_datetime(datetime.now(timezone.utc), "d MMMM y", tzinfo=ZoneInfo(config.city.timezone), locale=language)
+    today = format_datetime(datetime.now(UTC), "d MMMM y", tzinfo=ZoneInfo(config.city.timezone), locale=language)
     assert today in text
     assert re.search(rf"{tablet.w('printed', language)} \w+, {today} \d{{2}}:\d{{2}} WIB", text), text[:400]
     return text

@@ -18,30 +18,22 @@ uses, so the docs show exactly what is tested.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import threading
 import time
 import uuid
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from dashboard.config import Config, load_config
-from dashboard.picture import sample_kpis
-from dashboard.runtime import build_normalizer
-from dashboard.simulation import simulator_for
-from dashboard.state import CityState
-from dashboard.store.memory import MemoryStore
+from dashboard.local_services import WALL_READY_JS as READY_JS
+from dashboard.local_services import serve
+from dashboard.sample_city import City
 from feeds.events import Incident
-from tests.auth_helpers import running_app
 
 HOST = "127.0.0.1"
 ISO = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
@@ -49,132 +41,6 @@ ISO = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d
 HEADLINED = {"clock", "incident_queue", "incidents_map", "drainage", "waste", "mpp", "kpis"}
 NO_DATA = ("Belum ada data", "No data yet")
 CALLBACKS = re.compile(r"/_dash-update-component(\?|$)")  # Dash adds ?endId=...
-
-
-# --- a realistic city ---------------------------------------------------------------------
-def _weekday_shift(now: datetime, config: Config) -> timedelta:
-    """How far back the simulator's clock runs so its "today" is a working day.
-
-    The MPP is closed at weekends; a test or a screenshot taken on a Sunday should still
-    show a working MPP. The day chosen is as busy as today by the config (the picture
-    takes today's target from today), and the payloads' times are moved forward by the
-    same amount, so for the store everything happened in the last hours.
-    """
-    busy = set(config.mpp.busy_weekdays)
-    local = now.astimezone(ZoneInfo(config.city.timezone))
-
-    def is_busy(day: datetime) -> bool:
-        return day.strftime("%A").lower() in busy
-
-    days = 0
-    while (local - timedelta(days=days)).weekday() >= 5 or is_busy(local - timedelta(days=days)) != is_busy(local):
-        days += 1
-    return timedelta(days=days)
-
-
-def _shift_times(value: Any, delta: timedelta) -> Any:
-    """Every ISO timestamp in a payload, moved by ``delta`` (keeps the payload's own format)."""
-    if not delta:
-        return value
-    if isinstance(value, dict):
-        return {k: _shift_times(v, delta) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shift_times(v, delta) for v in value]
-    if isinstance(value, str):
-        match = ISO.match(value)
-        if match:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00")) + delta
-            if match.group(3) == "Z":
-                return f"{moment.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
-            return moment.isoformat()
-    return value
-
-
-class City:
-    """A memory store fed by the simulator through the real ingest path, and kept moving."""
-
-    def __init__(self, config: Config, seed: int = 7) -> None:
-        self.config = config
-        self.store = MemoryStore()
-        self.state = CityState(self.store, config)
-        self.normalizer = build_normalizer(config)
-        self.simulator = simulator_for(config, rng_seed=seed)
-        self.shift = _weekday_shift(datetime.now(timezone.utc), config)
-        self.rejected = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def feed(self, messages: list[tuple[str, dict[str, Any]]]) -> int:
-        accepted = 0
-        for topic, payload in messages:
-            origin = topic if "/" in topic else f"{self.config.city.slug}/{topic}"  # as the publisher sends it
-            try:
-                self.state.accept(self.normalizer.decode(json.dumps(_shift_times(payload, self.shift)), origin))
-                accepted += 1
-            except Exception:  # a simulator message the normalizer refuses is not this test's concern
-                self.rejected += 1
-        return accepted
-
-    def replay(self, hours: float = 6.5, step_s: float = 120.0, downpour_h: float | None = None) -> City:
-        """The last ``hours`` of the city, so trends and the hourly MPP curve have history.
-
-        ``downpour_h``: a heavy rain that began that many hours ago (drains rise to Siaga
-        and Awas, flood reports follow), for screenshots of the flood alert.
-        """
-        end = datetime.now(timezone.utc) - self.shift
-        t = end - timedelta(hours=hours)
-        self.feed(self.simulator.initial_state(t))
-        rain_at = None if downpour_h is None else end - timedelta(hours=downpour_h)
-        while t < end:
-            t = min(end, t + timedelta(seconds=step_s))
-            if rain_at is not None and t >= rain_at:
-                self.simulator.start_rain(t, mm_per_h=24.0, minutes=downpour_h * 60 + 30)
-                rain_at = None
-            self.feed(self.simulator.next_messages(t))
-        sample_kpis(self.store, self.config)
-        self._feed_health(connected=True)
-        return self
-
-    def _feed_health(self, connected: bool, received: int = 0) -> None:
-        now = datetime.now(timezone.utc).isoformat()
-        if not received:  # first report: plausible totals of a morning's traffic
-            self.state.record_feed("mqtt", {"received": 41_870, "accepted": 41_602, "duplicates": 231, "rejected": 37,
-                                            "rejected.unknown_type": 21, "rejected.missing_field": 16},
-                                   {"connected": connected, "last_message_at": now, "gaps": []})
-            self.state.record_feed("redis", {"received": 3_120, "accepted": 3_118, "duplicates": 2},
-                                   {"connected": connected, "last_message_at": now, "gaps": []})
-            return
-        self.state.record_feed("mqtt", {"received": received, "accepted": received},
-                               {"connected": connected, "last_message_at": now, "gaps": []})
-
-    def start(self) -> City:
-        """Keep the city moving (the simulator's natural ~2 messages a second)."""
-        def run() -> None:
-            while not self._stop.wait(1.0):
-                n = self.feed(self.simulator.next_messages(datetime.now(timezone.utc) - self.shift))
-                self._feed_health(True, n or 1)
-
-        self._thread = threading.Thread(target=run, name="city-feeder", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-
-@contextmanager
-def serve(config: Config, store: Any) -> Iterator[str]:
-    """The app on a free loopback port in a thread; yields its base URL.
-
-    Dash's FastAPI backend finishes its own set-up (asset list, inline scripts) on the first
-    ``/_dash-*`` request, so one is made before any browser sees a page.
-    """
-    with running_app(config, store) as base:
-        with urllib.request.urlopen(f"{base}/_dash-layout", timeout=10) as response:
-            response.read()
-        yield base
 
 
 # --- what a screen must satisfy, measured in the page ---------------------------------------
@@ -247,18 +113,6 @@ CHECKS_JS = """
 }
 """
 
-READY_JS = """
-() => {
-  const panels = Array.from(document.querySelectorAll('[data-panel]'));
-  if (!panels.length) return false;
-  return panels.every(p => {
-    const body = p.querySelector('.cw-panel-body');
-    if (!body || !body.innerText.trim()) return false;
-    if (p.querySelector('.dash-graph') && !p.querySelector('.main-svg')) return false;
-    return p.getAttribute('data-panel') === 'clock' || p.getAttribute('data-updated-at') !== '';
-  });
-}
-"""
 
 
 # --- fixtures ------------------------------------------------------------------------------
@@ -389,7 +243,7 @@ def test_stale_panels_keep_their_values_and_clear_by_themselves(page_factory: An
     counter = iter(range(1_000_000))
 
     def alert() -> None:
-        city.state.accept(Incident(id=f"urn:ngsi-ld:Alert:stale-test-{next(counter)}", observed_at=datetime.now(timezone.utc),
+        city.state.accept(Incident(id=f"urn:ngsi-ld:Alert:stale-test-{next(counter)}", observed_at=datetime.now(UTC),
                                    source_type="Alert", category="traffic", severity="high", kecamatan="Sukajadi",
                                    lat=0.517, lon=101.438, description="Uji data tertunda"))
 
@@ -442,7 +296,7 @@ def test_a_screen_rides_out_a_server_outage(page_factory: Any, wall: tuple[City,
     answered.clear()
     page.unroute(CALLBACKS)
     news = f"Uji pemulihan {uuid.uuid4().hex[:8]}"
-    city.state.accept(Incident(id=f"outage-{news[-8:]}", observed_at=datetime.now(timezone.utc), source_type="Alert",
+    city.state.accept(Incident(id=f"outage-{news[-8:]}", observed_at=datetime.now(UTC), source_type="Alert",
                                category="traffic", severity="high", status="new", description=news,
                                kecamatan="Sukajadi"))
     page.locator('[data-panel="ticker"] .cw-panel-body', has_text=news).wait_for(timeout=10_000)
@@ -457,8 +311,8 @@ def test_kiosk_reload_is_scheduled_in_wib_and_waits_for_the_server(page_factory:
     page = page_factory()
     _open(page, f"{wall_url}/screen/4")
     # 02:59:30 WIB on 5 July 2024 -> 03:00:00 WIB the same night; 03:00:20 -> the next night
-    before = datetime(2024, 7, 4, 19, 59, 30, tzinfo=timezone.utc).timestamp() * 1000
-    after = datetime(2024, 7, 4, 20, 0, 20, tzinfo=timezone.utc).timestamp() * 1000
+    before = datetime(2024, 7, 4, 19, 59, 30, tzinfo=UTC).timestamp() * 1000
+    after = datetime(2024, 7, 4, 20, 0, 20, tzinfo=UTC).timestamp() * 1000
     due = page.evaluate("([a, b]) => [citywall.nextReload('03:00', 'Asia/Jakarta', a), citywall.nextReload('03:00', 'Asia/Jakarta', b)]",
                         [before, after])
     assert due[0] - before == 30_000
@@ -504,7 +358,7 @@ def test_a_new_incident_reaches_the_screen_by_push_or_by_poll_alone(page_factory
         _open(page, f"{base}/screen/4")
         page.wait_for_timeout(1_000)
         page.on("response", watch)
-        city.state.accept(Incident(id="urn:ngsi-ld:Alert:path-test", observed_at=datetime.now(timezone.utc), source_type="Alert",
+        city.state.accept(Incident(id="urn:ngsi-ld:Alert:path-test", observed_at=datetime.now(UTC), source_type="Alert",
                                    category="traffic", severity="critical", kecamatan="Sukajadi", lat=0.517, lon=101.438,
                                    description="Uji jalur pengiriman"))
         page.wait_for_function("() => document.querySelector('[data-panel=incident_queue]').innerText.includes('Uji jalur pengiriman')",
@@ -528,7 +382,7 @@ def test_screens_in_tabs_of_one_browser_all_follow_the_city(browser: Any, config
             pages = {path: context.new_page() for path in ("/screen/4", "/screen/13", "/screen/10")}
             for path, page in pages.items():
                 _open(page, f"{base}{path}")
-            city.state.accept(Incident(id="urn:ngsi-ld:Alert:tabs-test", observed_at=datetime.now(timezone.utc), source_type="Alert",
+            city.state.accept(Incident(id="urn:ngsi-ld:Alert:tabs-test", observed_at=datetime.now(UTC), source_type="Alert",
                                        category="traffic", severity="critical", kecamatan="Sukajadi", lat=0.517, lon=101.438,
                                        description="Uji banyak tab"))
             for path, page in pages.items():
@@ -564,7 +418,7 @@ def test_a_kiosk_keeps_no_undo_history(page_factory: Any, wall: tuple[City, str]
     trimmed = page.evaluate("() => window.citywall_dash.trimHistory()")
     assert trimmed >= 0, "trimHistory no longer finds Dash's undo list"
     news = f"Uji riwayat {uuid.uuid4().hex[:8]}"
-    city.state.accept(Incident(id=f"undo-{news[-8:]}", observed_at=datetime.now(timezone.utc), source_type="Alert",
+    city.state.accept(Incident(id=f"undo-{news[-8:]}", observed_at=datetime.now(UTC), source_type="Alert",
                                category="traffic", severity="critical", status="new", description=news,
                                kecamatan="Sukajadi"))
     page.locator('[data-panel="incident_queue"] .cw-panel-body', has_text=news).wait_for(timeout=10_000)
