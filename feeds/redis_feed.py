@@ -32,6 +32,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from feeds.backoff import Backoff
 from feeds.events import Reason
 from feeds.health import Decoder, FeedStats, Pipeline
 from feeds.sink import EventSink
@@ -59,23 +60,6 @@ class RedisSettings(Protocol):
     def consumer(self) -> str | None: ...
     @property
     def channels(self) -> Sequence[str]: ...
-
-
-class Backoff:
-    """Doubling waits, capped; reset after a success so the next outage starts short."""
-
-    def __init__(self, first: float = RECONNECT_FIRST_S, cap: float = RECONNECT_MAX_S) -> None:
-        self.first = first
-        self.cap = cap
-        self._next = first
-
-    def next(self) -> float:
-        delay = self._next
-        self._next = min(delay * 2, self.cap)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self.first
 
 
 class StoreDown(Exception):
@@ -111,7 +95,7 @@ class _RedisAdapter:
         self._halt = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
-        self._reconnect = Backoff()
+        self._reconnect = Backoff(RECONNECT_FIRST_S, RECONNECT_MAX_S)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -218,7 +202,7 @@ class RedisStreamAdapter(_RedisAdapter):
         self.block_ms = block_ms
         self.claim_every_s = claim_every_s
         self.claim_idle_ms = claim_idle_ms
-        self._store_retry = Backoff()
+        self._store_retry = Backoff(RECONNECT_FIRST_S, RECONNECT_MAX_S)
 
     def _session(self) -> None:
         # The socket timeout must outlast BLOCK, or every quiet second looks like an outage.

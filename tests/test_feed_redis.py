@@ -15,8 +15,9 @@ import pytest
 import redis
 
 from dashboard.config import RedisFeed
+from feeds.backoff import Backoff
 from feeds.events import Reason
-from feeds.redis_feed import Backoff, RedisPubSubAdapter, RedisStreamAdapter
+from feeds.redis_feed import RedisPubSubAdapter, RedisStreamAdapter
 from tests.helpers import RecordingSink, kpi_payload, make_normalizer
 from tests.services import RedisServer
 

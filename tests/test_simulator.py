@@ -26,7 +26,7 @@ from dashboard.local_services import wait_until
 from dashboard.simulation import city_profile
 from feeds.geo import Districts
 from feeds.normalize import ChannelRule, Normalizer
-from feeds.publish import _parse_mqtt_url, publish_mqtt
+from feeds.publish import publish_mqtt
 from feeds.simulator import (
     INCIDENT_STAGES,
     REPORT_STAGES,
@@ -449,12 +449,12 @@ def test_a_long_stream_at_load_test_rates_stays_on_known_topics(districts: Distr
     assert topics <= set(TYPE_OF_TOPIC), topics
 
 
-def test_mqtt_urls() -> None:
-    assert _parse_mqtt_url("mqtt://127.0.0.1:1884") == ("127.0.0.1", 1884, False, None, None)
-    assert _parse_mqtt_url("mqtts://u:p%40ss@broker") == ("broker", 8883, True, "u", "p@ss")
-    assert _parse_mqtt_url("localhost")[:2] == ("localhost", 1883)
-    with pytest.raises(ValueError):
-        _parse_mqtt_url("http://x")
+def test_the_publisher_takes_only_urls_the_config_takes(districts: Districts) -> None:
+    """``publish_mqtt`` parses with ``feeds.mqtt.parse_url``: a bare host or another scheme is
+    refused before anything connects, as it is in config.yaml."""
+    for url in ("localhost", "tcp://localhost:1883", "http://x"):
+        with pytest.raises(ValueError, match="mqtt://"):
+            publish_mqtt(url, "pkutest/", rate=10, duration_s=0.1, simulator=CitySimulator(districts, rng_seed=1))
 
 
 # --------------------------------------------------------------------------------------
