@@ -39,11 +39,12 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import psutil
 
@@ -78,7 +79,7 @@ def mosquitto(workdir: Path) -> Iterator[int]:
 @contextmanager
 def citywall(mqtt_port: int, workdir: Path) -> Iterator[tuple[str, psutil.Process]]:
     port = free_port()
-    log = open(workdir / "citywall.log", "wb")
+    log = open(workdir / "citywall.log", "wb")  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "demo", "--mqtt-url", f"mqtt://{HOST}:{mqtt_port}",
                              "--port", str(port), "--rate", "20"], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                             # the worst case: anyone may read, so hostile pages pass the login
@@ -341,9 +342,8 @@ def scenario_pdf(base: str, process: psutil.Process, seconds: float) -> dict[str
             status = exc.code
         return status, time.perf_counter() - start
 
-    with Sampler(base, process) as sampler:
-        with ThreadPoolExecutor(20) as pool:
-            results = list(pool.map(ask, range(20)))
+    with Sampler(base, process) as sampler, ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(ask, range(20)))
     statuses: dict[str, int] = {}
     for status, _ in results:
         statuses[str(status)] = statuses.get(str(status), 0) + 1

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ def slope_per_hour(samples: list[tuple[float, float]]) -> float | None:
     var = sum((t - mean_t) ** 2 for t in ts)
     if var == 0:
         return None
-    return sum((t - mean_t) * (y - mean_y) for t, y in zip(ts, ys)) / var * 3_600
+    return sum((t - mean_t) * (y - mean_y) for t, y in zip(ts, ys, strict=True)) / var * 3_600
 
 
 def summarise(samples: list[dict[str, Any]], warmup_s: float) -> dict[str, Any]:
@@ -131,7 +131,7 @@ def main() -> int:
     results = soak(args.minutes, args.warmup, args.rate, args.every, tuple(args.pages))
     report = {
         "command": command,
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "chromium": "Debian chromium, headless"},
         "rate_msg_s": args.rate, "minutes": args.minutes, "warmup_minutes": args.warmup,
         "pages": results,

@@ -42,13 +42,14 @@ HOOK_PORT = """(() => { window.__recv = []; const d = Object.getOwnPropertyDescr
 def serve_instrumented(trace: str, argv: list[str]) -> int:
     """``citywall demo`` with each stage function wrapped to stamp the trace file."""
     sys.path.insert(0, str(ROOT))
+    from dash.backends import ws
+
     import dashboard.reader as reader
     import dashboard.state as state
     import feeds.mqtt as mqtt
     import layouts.live as live
-    from dash.backends import ws
 
-    out = open(trace, "a", buffering=1)
+    out = open(trace, "a", buffering=1)  # noqa: SIM115 - lives as long as the instrumented server
 
     def stamp(name: str) -> None:
         out.write(f"{name} {time.time() * 1000:.3f}\n")

@@ -884,8 +884,8 @@ def run_store(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     """Apply ``--events`` simulated events over ``--days`` simulated days to one store."""
     from dashboard.picture import sample_kpis
     from dashboard.runtime import SAMPLE_EVERY_S, build_normalizer
-    from dashboard.state import CityState
     from dashboard.simulation import simulator_for
+    from dashboard.state import CityState
     from feeds.events import Rejected
 
     n = args.events

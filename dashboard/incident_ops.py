@@ -17,7 +17,7 @@ Everything here is pure: a record in, a record out, or an ``ActionError`` that s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.ops_config import SEVERITIES, Operations
@@ -57,7 +57,7 @@ class Action:
 
 
 def iso(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).isoformat()
+    return datetime.fromtimestamp(t, UTC).isoformat()
 
 
 def ts(value: str) -> float:

@@ -106,7 +106,7 @@ def wait_for_port(host: str, port: int, timeout: float = 10.0, *, proc: subproce
 # --- processes -------------------------------------------------------------------------------------
 def _load_prctl() -> Callable[[int, int], int] | None:
     try:
-        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+        return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):  # not Linux: stopping still stops all
         return None
 
@@ -126,7 +126,7 @@ def _die_with_parent() -> None:
 def start_process(cmd: Sequence[str], log: IO[bytes], **kwargs: object) -> subprocess.Popen[bytes]:
     """A child in a session of its own, so a stop signal reaches its children too (uvicorn
     workers, reloaders) and not the caller."""
-    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+    return subprocess.Popen(  # type: ignore[call-overload]
         list(cmd),
         stdin=subprocess.DEVNULL,
         stdout=log,

@@ -106,7 +106,7 @@ class City:
         rain_at = None if downpour_h is None else end - timedelta(hours=downpour_h)
         while t < end:
             t = min(end, t + timedelta(seconds=step_s))
-            if rain_at is not None and t >= rain_at:
+            if rain_at is not None and downpour_h is not None and t >= rain_at:
                 self.simulator.start_rain(t, mm_per_h=24.0, minutes=downpour_h * 60 + 30)
                 rain_at = None
             self.feed(self.simulator.next_messages(t))
@@ -154,25 +154,31 @@ def kpi_history(store: StateStore, config: Config, now: float | None = None, see
     now = time.time() if now is None else now
     written = 0
     for _pillar, kpi in config.kpis():
-        k = {"id": kpi.id, "unit": kpi.unit}
-        value = float(kpi.target)
-        rng = random.Random(f"{seed}:{k['id']}")
-        whole = value.is_integer() and k["unit"] != "%"
-        spread = max(abs(value) * 0.06, 1.0)
-        drift, phase = rng.uniform(-1.5, 1.5) * spread, rng.uniform(0, 2 * math.pi)
-
-        def at(age_s: float, noise: float) -> float:
-            daily = math.sin(2 * math.pi * ((now - age_s) / 86_400 % 1) + phase) * min(1.0, age_s / 3_600)
-            v = value + drift * age_s / (31 * 86_400) + 0.5 * spread * daily + noise * min(1.0, age_s / 600)
-            v = min(100.0, max(0.0, v)) if k["unit"] == "%" else max(0.0, v)
-            return float(round(v)) if whole else round(v, 2)
-
+        rng = random.Random(f"{seed}:{kpi.id}")
+        curve = _KpiCurve(float(kpi.target), kpi.unit, now, rng)
         for hours in range(744, 0, -1):
-            store.add_point(kpi_month_point(k["id"], now - hours * 3_600, at(hours * 3_600, rng.gauss(0, spread * 0.3))))
+            point = curve.at(hours * 3_600, rng.gauss(0, curve.spread * 0.3))
+            store.add_point(kpi_month_point(kpi.id, now - hours * 3_600, point))
         for minutes in range(1_440, 0, -1):
-            store.add_point(kpi_day_point(k["id"], now - minutes * 60, at(minutes * 60, rng.gauss(0, spread * 0.1))))
+            store.add_point(kpi_day_point(kpi.id, now - minutes * 60, curve.at(minutes * 60, rng.gauss(0, curve.spread * 0.1))))
         written += 1
     return written
+
+
+class _KpiCurve:
+    """One KPI's made-up past: a drift over the month and a swing with the day around ``value``."""
+
+    def __init__(self, value: float, unit: str, now: float, rng: random.Random) -> None:
+        self.value, self.unit, self.now = value, unit, now
+        self.whole = value.is_integer() and unit != "%"
+        self.spread = max(abs(value) * 0.06, 1.0)
+        self.drift, self.phase = rng.uniform(-1.5, 1.5) * self.spread, rng.uniform(0, 2 * math.pi)
+
+    def at(self, age_s: float, noise: float) -> float:
+        daily = math.sin(2 * math.pi * ((self.now - age_s) / 86_400 % 1) + self.phase) * min(1.0, age_s / 3_600)
+        v = self.value + self.drift * age_s / (31 * 86_400) + 0.5 * self.spread * daily + noise * min(1.0, age_s / 600)
+        v = min(100.0, max(0.0, v)) if self.unit == "%" else max(0.0, v)
+        return float(round(v)) if self.whole else round(v, 2)
 
 
 def tablet_city(config: Config) -> City:

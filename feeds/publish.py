@@ -130,7 +130,7 @@ def publish_mqtt(
     client.on_connect, client.on_disconnect, client.on_publish = on_connect, on_disconnect, on_publish
     client.max_inflight_messages_set(200)
     client.max_queued_messages_set(0)
-    client.reconnect_delay_set(min_delay=0.2, max_delay=5)
+    client.reconnect_delay_set(min_delay=0.2, max_delay=5)  # type: ignore[arg-type]  # paho takes seconds as float
     if user:
         client.username_pw_set(user, password)
     if tls:

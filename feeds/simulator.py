@@ -31,14 +31,13 @@ import random
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feeds import city
-
 
 Payload = dict[str, Any]
 Message = tuple[str, Payload]
@@ -53,7 +52,7 @@ def _wib() -> tzinfo:
 
 
 WIB: tzinfo = _wib()
-UTC = timezone.utc
+UTC = UTC
 
 #: Topic suffixes; the caller adds the city prefix (``<slug>/``). A topic with a ``/`` in it
 #: (a complaint channel's) is already complete.
@@ -438,7 +437,7 @@ class CitySimulator:
         self._max_open_incidents = max(10, round(self.MAX_OPEN_INCIDENTS * self._scale))
         self._max_open_reports = max(20, round(self.MAX_OPEN_REPORTS * self._scale))
         self._central_cum = list(accumulate(
-            w * (1.6 if n in places and places[n].central else 1.0) for n, w in zip(self._names, people)))
+            w * (1.6 if n in places and places[n].central else 1.0) for n, w in zip(self._names, people, strict=True)))
         self._channels = profile.channels
         self.stations = self._make_stations()
         self.containers = self._make_containers()
@@ -935,7 +934,10 @@ class CitySimulator:
             incident = isinstance(item, _Incident)
             live: dict[str, Any] = self._incidents if incident else self._reports
             if out is not None:
-                out.append(("incidents", self._incident_payload(item)) if incident else (self._report_topic(item), self._report_payload(item)))
+                if isinstance(item, _Incident):
+                    out.append(("incidents", self._incident_payload(item)))
+                else:
+                    out.append((self._report_topic(item), self._report_payload(item)))
             if item.stage + 1 < len(item.stage_times):
                 self._push(item.stage_times[item.stage + 1], item)
             else:
@@ -1224,7 +1226,7 @@ def _ticket_letters(i: int) -> str:
 
 def _standing(ratio: float, bands: tuple[float, float, float, float]) -> str:
     """Map a ratio (1.0 = on target) to the SDM currentStanding enum."""
-    for cut, name in zip(bands, ("veryGood", "good", "fair", "bad")):
+    for cut, name in zip(bands, ("veryGood", "good", "fair", "bad"), strict=True):
         if ratio >= cut:
             return name
     return "veryBad"

@@ -22,6 +22,7 @@ from dash import Dash, html
 from layouts.frame import SEVERITY_SHAPES, live_part, register_live
 from layouts.i18n import t
 from layouts.ports import CityReader, ViewSettings
+from layouts.tree import attrs
 
 MAP_SPAN_DEG = 0.02  # half the side of the pushed incident's map: about 2 km each way
 
@@ -32,10 +33,10 @@ def role(screen: int) -> str:
 
 def overlay(screen: int, instance: str) -> html.Div:
     return html.Div(live_part(role(screen), instance, "cw-overlay"), className="cw-overlay-root",
-                    **{"data-overlay-screen": str(screen)})
+                    **attrs({"data-overlay-screen": str(screen)}))
 
 
-def view_for(screen: int):  # type: ignore[no-untyped-def]
+def view_for(screen: int):
     def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
         wall = picture.get("wall") if isinstance(picture, dict) else None
         wall = wall if isinstance(wall, dict) else {}
@@ -56,11 +57,11 @@ def view_for(screen: int):  # type: ignore[no-untyped-def]
 
 def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
-    out: list[Any] = [html.Span(className="cw-preset-mark", **{"data-wall-preset": shown["preset"]})]
+    out: list[Any] = [html.Span(className="cw-preset-mark", **attrs({"data-wall-preset": shown["preset"]}))]
     if shown["broadcast"]:
         level, text = shown["broadcast"]
         out.append(html.Div([html.Span(t(level, language), className="cw-broadcast-level"), html.Span(text, className="cw-broadcast-text")],
-                            className=f"cw-broadcast lvl-{level}", **{"data-broadcast": level}))
+                            className=f"cw-broadcast lvl-{level}", **attrs({"data-broadcast": level})))
     card = shown["takeover"] or shown["pushed"]
     if card:
         takeover = shown["takeover"] is not None
@@ -75,7 +76,7 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
             sub = status + (f" · {t('assignee', language)}: {card['assignee']}" if card.get("assignee") else "")
         minimap = _minimap(card.get("lat"), card.get("lon"), settings)
         out.append(html.Div(className="cw-takeover" if takeover else "cw-pushed",
-                            **{"data-takeover" if takeover else "data-pushed": ident},
+                            **attrs({"data-takeover" if takeover else "data-pushed": ident}),
                             children=[
                                 html.Div(t("takeover" if takeover else "pushed", language), className="cw-card-kicker"),
                                 html.Div(badge, className=f"cw-card-badge sev-{card.get('severity') or 'critical'}"),

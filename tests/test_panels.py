@@ -357,7 +357,7 @@ def test_map_labels_keep_off_the_bezels() -> None:
     assert bands_x == [(1920, 1926)] and bands_y == [(1080, 1086)]
     x0, x1 = layout.x_range
     y0, y1 = layout.y_range
-    for district, (lon, lat) in zip(layout.districts, layout.labels):
+    for district, (lon, lat) in zip(layout.districts, layout.labels, strict=True):
         cx = (lon - x0) / (x1 - x0) * size[0]
         cy = (y1 - lat) / (y1 - y0) * size[1]
         box = incidents_map.label_box(district.name, cx, cy)

@@ -48,11 +48,8 @@ T = 1_000_020.0  # a multiple of 60, so bucket arithmetic in the series tests re
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
 def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
     """The same test against each backend; the Redis one on the shared, freshly emptied server."""
-    made: StateStore
-    if request.param == "memory":
-        made = MemoryStore()
-    else:
-        made = RedisStore(request.getfixturevalue("redis_url"), prefix="citywall")
+    made: StateStore = (MemoryStore() if request.param == "memory"
+                        else RedisStore(request.getfixturevalue("redis_url"), prefix="citywall"))
     try:
         yield made
     finally:
@@ -167,7 +164,7 @@ def test_dead_letters_bounded_newest_first(store: StateStore) -> None:
 
 # --- eviction -----------------------------------------------------------------------------------
 def test_trim_evicts_the_oldest_by_observed_at(store: StateStore) -> None:
-    for i, t in zip("cbeda", (30, 20, 50, 40, 10)):  # arrival order is not age order
+    for i, t in zip("cbeda", (30, 20, 50, 40, 10), strict=True):  # arrival order is not age order
         store.upsert("incident", i, T + t, {"id": i}, series=SeriesPoint(f"incident:{i}", T + t, 1.0))
     version = store.version()
     assert store.trim("incident", keep=3) == 2

@@ -385,7 +385,7 @@ def test_screens_in_tabs_of_one_browser_all_follow_the_city(browser: Any, config
             city.state.accept(Incident(id="urn:ngsi-ld:Alert:tabs-test", observed_at=datetime.now(UTC), source_type="Alert",
                                        category="traffic", severity="critical", kecamatan="Sukajadi", lat=0.517, lon=101.438,
                                        description="Uji banyak tab"))
-            for path, page in pages.items():
+            for page in pages.values():
                 page.wait_for_function("() => document.body.innerText.includes('Uji banyak tab')", timeout=5_000)
     finally:
         context.close()

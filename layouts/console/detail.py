@@ -17,6 +17,7 @@ from dash.exceptions import PreventUpdate
 from layouts.frame import signature
 from layouts.i18n import t
 from layouts.ports import CityReader, OperationsPort, ViewSettings
+from layouts.tree import attrs
 
 BUTTONS = {  # id -> (action, label, shortcut)
     "cw-act-acknowledge": ("acknowledge", "Acknowledge", "a"),
@@ -92,7 +93,7 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
             dbc.Checkbox(id={"role": "cw-sop", "step": s["step"]}, value=bool(s["done"]), label=s["text"],
                          className="d-inline-block"),
             html.Small(f"  {s['by']} {s['at'][11:16]}" if s.get("done") else "", className="text-secondary"),
-        ], **{"data-step": str(s["step"]), "data-done": "true" if s["done"] else "false"})
+        ], **attrs({"data-step": str(s["step"]), "data-done": "true" if s["done"] else "false"}))
         for s in detail.get("sop", [])
     ]
     history = [html.Li(f"{h['at'][11:19]} {h['by']} ({h['role']}) {h['action']}"
@@ -104,7 +105,7 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
         html.Div([
             dbc.Badge(t(detail.get("severity") or "medium", language), color="danger", className="me-2"),
             html.Span(dbc.Badge(t(detail["status"], language), color="info", className="me-2"), id="cw-detail-status",
-                      **{"data-status": detail["status"]}),
+                      **attrs({"data-status": detail["status"]})),
             html.Span(f"→ {detail['assignee']}" if detail.get("assignee") else "unassigned", id="cw-detail-assignee"),
         ], className="mb-2"),
         html.Div([html.Small(f"{detail['id']} · {detail.get('category')} · {detail.get('kecamatan') or '–'}")]),
@@ -113,7 +114,7 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
         html.Ul(sop, className="list-unstyled mb-2") if sop else None,
         html.Strong("History"),
         html.Ul(history or [html.Li("–")], className="cw-history list-unstyled"),
-    ], **{"data-incident": detail["id"], "data-status": detail["status"]})
+    ], **attrs({"data-incident": detail["id"], "data-status": detail["status"]}))
 
 
 def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc
 from dash.exceptions import PreventUpdate
-import dash_bootstrap_components as dbc
 
 from layouts.frame import signature
 from layouts.ports import CityReader, ViewSettings

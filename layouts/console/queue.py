@@ -16,6 +16,7 @@ from dash.exceptions import PreventUpdate
 from layouts.frame import SEVERITY_SHAPES, signature
 from layouts.i18n import age, t
 from layouts.ports import CityReader, ViewSettings
+from layouts.tree import attrs
 
 SHOWN = 200
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
@@ -59,7 +60,7 @@ def table(rows: list[dict[str, Any]], selected: str | None, language: str) -> ht
     body = [
         html.Tr(id={"role": "cw-console-row", "id": d["id"]}, n_clicks=0,
                 className="cw-selected" if d["id"] == selected else "",
-                **{"data-incident": d["id"], "data-status": d.get("status") or "new"},
+                **attrs({"data-incident": d["id"], "data-status": d.get("status") or "new"}),
                 children=[
                     html.Td(f"{SEVERITY_SHAPES.get(d.get('severity') or 'medium', '●')} {t(d.get('severity') or 'medium', language)}",
                             className=f"sev-{d.get('severity') or 'medium'}"),
