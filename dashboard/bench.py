@@ -230,7 +230,10 @@ def soak_redis(redis_url: str | None, workdir: Path) -> Iterator[tuple[str, str]
     server = RedisServer(workdir)
     server.start()
     try:
-        yield server.url, f"redis-server {_redis_version(binary)} started by the benchmark on {HOST}:{server.port} (--save '' --appendonly no)"
+        yield (
+            server.url,
+            f"redis-server {_redis_version(binary)} started by the benchmark on {HOST}:{server.port} (--save '' --appendonly no)",
+        )
     finally:
         server.stop()
 
@@ -516,10 +519,17 @@ class PipelineRun:
             raise RuntimeError(f"pipeline got {self.arrivals.count} of {self.n} messages")
         if applied + rejected != self.n:
             raise RuntimeError(f"pipeline: accepted+duplicates+rejected = {applied + rejected}, expected {self.n}")
-        return {"msgs_per_s": self.arrivals.per_second(applied), "seconds": round(self.arrivals.seconds, 3),
-                "cpu_us_per_msg": self.arrivals.cpu_us_per_msg(), "received": snap["received"],
-                "accepted": snap["accepted"], "duplicates": snap["duplicates"], "rejected": rejected, "rejected_by_reason": snap["rejected"],
-                "check_accepted_duplicates_rejected_eq_messages": applied + rejected == self.n}
+        return {
+            "msgs_per_s": self.arrivals.per_second(applied),
+            "seconds": round(self.arrivals.seconds, 3),
+            "cpu_us_per_msg": self.arrivals.cpu_us_per_msg(),
+            "received": snap["received"],
+            "accepted": snap["accepted"],
+            "duplicates": snap["duplicates"],
+            "rejected": rejected,
+            "rejected_by_reason": snap["rejected"],
+            "check_accepted_duplicates_rejected_eq_messages": applied + rejected == self.n,
+        }
 
 
 def ingest_round(config: Config, normalizer: Any, broker: BrokerInfo, backlog: Path, n: int, qos: int,

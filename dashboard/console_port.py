@@ -76,7 +76,9 @@ class ConsolePort:
             if what == "preset":
                 return True, self.desk.set_preset(str(args.get("preset")), actor)
             if what == "broadcast":
-                return True, self.desk.broadcast(str(args.get("level")), str(args.get("text") or ""), int(args.get("minutes") or 30), actor)
+                return True, self.desk.broadcast(
+                    str(args.get("level")), str(args.get("text") or ""), int(args.get("minutes") or 30), actor
+                )
             if what == "clear_broadcast":
                 return True, self.desk.clear_broadcast(actor)
             if what == "push":

@@ -174,7 +174,9 @@ def apply(record: dict[str, Any] | None, incident: dict[str, Any], action: Actio
     elif kind in ("tick", "untick"):
         steps = sop_steps(incident, ops)
         if action.step is None or not 0 <= action.step < len(steps):
-            raise ActionError(422, f"step must be 0-{len(steps) - 1} for this incident's SOP" if steps else "this incident has no SOP")
+            raise ActionError(
+                422, f"step must be 0-{len(steps) - 1} for this incident's SOP" if steps else "this incident has no SOP"
+            )
         key = str(action.step)
         if (kind == "tick") == (key in rec["sop"]):
             raise ActionError(409, f"step {action.step} is already {'done' if kind == 'tick' else 'open'}")

@@ -64,7 +64,9 @@ class _Pacer:
         self.tokens, self.last = 1.0, time.monotonic()
 
 
-def _source(simulator: CitySimulator | None, messages: Iterable[Message] | None, rate: float) -> tuple[list[Message], Iterator[Message]]:
+def _source(
+    simulator: CitySimulator | None, messages: Iterable[Message] | None, rate: float
+) -> tuple[list[Message], Iterator[Message]]:
     """(burst sent first, paced rest): the simulator's initial state then its stream, or
     the caller's own messages (e.g. ``unique_alerts``) with no initial state."""
     if messages is not None:

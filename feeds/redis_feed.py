@@ -191,7 +191,9 @@ class RedisStreamAdapter(_RedisAdapter):
         flush_every_s: float = 1.0,
         dead_letter_excerpt: int = 200,
     ) -> None:
-        super().__init__(config, normalizer, sink, name=name, flush_every_s=flush_every_s, dead_letter_excerpt=dead_letter_excerpt)
+        super().__init__(
+            config, normalizer, sink, name=name, flush_every_s=flush_every_s, dead_letter_excerpt=dead_letter_excerpt
+        )
         self.streams = list(config.streams)
         if not self.streams:
             raise ValueError("feeds.redis.streams is empty")
@@ -254,7 +256,9 @@ class RedisStreamAdapter(_RedisAdapter):
                 after = _text(entries[-1][0])
 
     def _read_new(self, client: redis.Redis) -> None:
-        reply = client.xreadgroup(self.group, self.consumer, {s: ">" for s in self.streams}, count=self.count, block=self.block_ms)
+        reply = client.xreadgroup(
+            self.group, self.consumer, {s: ">" for s in self.streams}, count=self.count, block=self.block_ms
+        )
         for stream, entries in _stream_batches(reply):
             self._settle(client, stream, entries)
 
@@ -298,7 +302,9 @@ class RedisStreamAdapter(_RedisAdapter):
         try:
             if payload is None:
                 known = ", ".join(sorted(_text(k) for k in fields))
-                self.pipeline.refuse(b"", origin, Reason.MISSING_FIELD, f"stream entry has no field {_text(self.field)!r} (has: {known})")
+                self.pipeline.refuse(
+                    b"", origin, Reason.MISSING_FIELD, f"stream entry has no field {_text(self.field)!r} (has: {known})"
+                )
             else:
                 self.pipeline.handle(payload, origin)
         except Exception as exc:
@@ -320,7 +326,9 @@ class RedisPubSubAdapter(_RedisAdapter):
         flush_every_s: float = 1.0,
         dead_letter_excerpt: int = 200,
     ) -> None:
-        super().__init__(config, normalizer, sink, name=name, flush_every_s=flush_every_s, dead_letter_excerpt=dead_letter_excerpt)
+        super().__init__(
+            config, normalizer, sink, name=name, flush_every_s=flush_every_s, dead_letter_excerpt=dead_letter_excerpt
+        )
         self.channels = [c for c in config.channels if not _is_pattern(c)]
         self.patterns = [c for c in config.channels if _is_pattern(c)]
         if not (self.channels or self.patterns):

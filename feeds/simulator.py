@@ -675,10 +675,14 @@ class CitySimulator:
             st.next_report = now + timedelta(seconds=self.STATION_PERIOD_S * (i + 1) / n)
         for i, c in enumerate(self.containers):
             c.next_report = now + timedelta(seconds=self.CONTAINER_PERIOD_S * (i + 1) / len(self.containers))
-        self._agency_next = [now + timedelta(seconds=self.AGENCY_PERIOD_S * (i + 1) / len(self.agencies)) for i in range(len(self.agencies))]
+        self._agency_next = [
+            now + timedelta(seconds=self.AGENCY_PERIOD_S * (i + 1) / len(self.agencies)) for i in range(len(self.agencies))
+        ]
         self._kpi_next = [now + timedelta(seconds=self.KPI_PERIOD_S * (i + 1) / len(self.kpis)) for i in range(len(self.kpis))]
 
-    def _advance(self, now: datetime, collect: bool, step_s: float = 60.0, max_catch_up: timedelta | None = None) -> list[Message]:
+    def _advance(
+        self, now: datetime, collect: bool, step_s: float = 60.0, max_catch_up: timedelta | None = None
+    ) -> list[Message]:
         """Move every process from the simulated time to ``now`` in steps of at most
         ``step_s``; returns the due events (with their own, earlier-or-equal times)."""
         assert self._t is not None

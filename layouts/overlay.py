@@ -60,8 +60,13 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     out: list[Any] = [html.Span(className="cw-preset-mark", **attrs({"data-wall-preset": shown["preset"]}))]
     if shown["broadcast"]:
         level, text = shown["broadcast"]
-        out.append(html.Div([html.Span(t(level, language), className="cw-broadcast-level"), html.Span(text, className="cw-broadcast-text")],
-                            className=f"cw-broadcast lvl-{level}", **attrs({"data-broadcast": level})))
+        out.append(
+            html.Div(
+                [html.Span(t(level, language), className="cw-broadcast-level"), html.Span(text, className="cw-broadcast-text")],
+                className=f"cw-broadcast lvl-{level}",
+                **attrs({"data-broadcast": level}),
+            )
+        )
     card = shown["takeover"] or shown["pushed"]
     if card:
         takeover = shown["takeover"] is not None
@@ -75,17 +80,22 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
             status = t(card.get("status") or "new", language)
             sub = status + (f" · {t('assignee', language)}: {card['assignee']}" if card.get("assignee") else "")
         minimap = _minimap(card.get("lat"), card.get("lon"), settings)
-        out.append(html.Div(className="cw-takeover" if takeover else "cw-pushed",
-                            **attrs({"data-takeover" if takeover else "data-pushed": ident}),
-                            children=[
-                                html.Div(t("takeover" if takeover else "pushed", language), className="cw-card-kicker"),
-                                html.Div(badge, className=f"cw-card-badge sev-{card.get('severity') or 'critical'}"),
-                                html.Div(card.get("title") or ident, className="cw-card-title"),
-                                html.Div(" · ".join(x for x in (card.get("where"), card.get("address")) if x), className="cw-card-where"),
-                                html.Div(sub if card.get("kind") == "station" or not takeover else t("ack_hint", language),
-                                         className="cw-card-sub"),
-                                *([html.Img(src=minimap, className="cw-card-map", alt="")] if minimap else []),
-                            ]))
+        out.append(
+            html.Div(
+                className="cw-takeover" if takeover else "cw-pushed",
+                **attrs({"data-takeover" if takeover else "data-pushed": ident}),
+                children=[
+                    html.Div(t("takeover" if takeover else "pushed", language), className="cw-card-kicker"),
+                    html.Div(badge, className=f"cw-card-badge sev-{card.get('severity') or 'critical'}"),
+                    html.Div(card.get("title") or ident, className="cw-card-title"),
+                    html.Div(" · ".join(x for x in (card.get("where"), card.get("address")) if x), className="cw-card-where"),
+                    html.Div(
+                        sub if card.get("kind") == "station" or not takeover else t("ack_hint", language), className="cw-card-sub"
+                    ),
+                    *([html.Img(src=minimap, className="cw-card-map", alt="")] if minimap else []),
+                ],
+            )
+        )
     return out
 
 

@@ -78,8 +78,12 @@ def screen_body(screen: int, settings: ViewSettings, preset: str | None = None) 
     panels_, every_s = playlist
     slides = ([names] if names else []) + [(p,) for p in panels_]
     return html.Div(
-        [html.Div(grid(slide, screen, settings, prefix=f"s{screen}p{k}"), className="cw-slide") for k, slide in enumerate(slides)],
-        className="cw-playlist", **attrs({"data-every": str(every_s)}),
+        [
+            html.Div(grid(slide, screen, settings, prefix=f"s{screen}p{k}"), className="cw-slide")
+            for k, slide in enumerate(slides)
+        ],
+        className="cw-playlist",
+        **attrs({"data-every": str(every_s)}),
     )
 
 

@@ -3,9 +3,10 @@
 Why it is built the way it is:
 
 - The skeleton is static. The four headline tiles, one card and one KPI section per pillar
-  of the city's config (3 to 8, its own ids, names and icons) exist from the first render; callbacks fill them and later send only the parts
-  whose content changed (a digest per part, as the wall panels do). Nothing is remounted
-  when the city moves, so an open pillar stays open and nothing jumps under a finger.
+  of the city's config (3 to 8, its own ids, names and icons) exist from the first render;
+  callbacks fill them and later send only the parts whose content changed (a digest per
+  part, as the wall panels do). Nothing is remounted when the city moves, so an open pillar
+  stays open and nothing jumps under a finger.
 - Trends are small SVG images drawn here, not plotly graphs. Without plotly.js the page is a
   fraction of the weight and paints sooner on a tablet, a chart never catches a finger
   that meant to scroll, and the same image prints crisply into the PDF summary. Every number
@@ -528,13 +529,28 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
         html.Div([_sev_chip(s, n, language) for s, n in inc["by_severity"]], className="tb-chips"),
     ] if inc["seen"] else [html.Div("–", className="tb-big"), nd])
     stage = flood["worst"]
-    flood_tile = _tile("flood", w("h_flood", language), [
-        html.Div([html.Span(STAGE_SHAPES.get(stage, "●"), className="tb-shape", **attrs({"aria-hidden": "true"})),
-                  html.Span(t(stage, language))], className="tb-big tb-stage", **attrs({"data-stage": stage})),
-        html.Div(w("flood_alert", language) if flood["alert"] else w("flood_none", language), className="tb-tile-strong"),
-        html.Div(w("stations_up", language).format(n=number(flood["in_alert"], language),
-                                                   m=number(flood["stations"], language)), className="tb-tile-sub"),
-    ] if flood["seen"] else [html.Div("–", className="tb-big"), nd], **attrs({"data-alert": "true" if flood["alert"] else "false"}))
+    flood_tile = _tile(
+        "flood",
+        w("h_flood", language),
+        [
+            html.Div(
+                [
+                    html.Span(STAGE_SHAPES.get(stage, "●"), className="tb-shape", **attrs({"aria-hidden": "true"})),
+                    html.Span(t(stage, language)),
+                ],
+                className="tb-big tb-stage",
+                **attrs({"data-stage": stage}),
+            ),
+            html.Div(w("flood_alert", language) if flood["alert"] else w("flood_none", language), className="tb-tile-strong"),
+            html.Div(
+                w("stations_up", language).format(n=number(flood["in_alert"], language), m=number(flood["stations"], language)),
+                className="tb-tile-sub",
+            ),
+        ]
+        if flood["seen"]
+        else [html.Div("–", className="tb-big"), nd],
+        **attrs({"data-alert": "true" if flood["alert"] else "false"}),
+    )
     pct = mpp["pct"]
     width = min(100.0, float(pct or 0))
     mpp_tile = _tile("mpp", w("h_mpp", language), [
@@ -556,7 +572,8 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
 def as_of_text(iso: str | None, settings: ViewSettings) -> str:
     if not iso:
         return w("no_data", settings.language)
-    return f"{w('data_as_of', settings.language)} {when(iso, settings.timezone, settings.timezone_label, settings.language, with_date=True)}"
+    moment = when(iso, settings.timezone, settings.timezone_label, settings.language, with_date=True)
+    return f"{w('data_as_of', settings.language)} {moment}"
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -576,12 +593,25 @@ def page(settings: ViewSettings, open_pillar: str = "") -> html.Div:
             n_clicks=0,
             type="button",
             style={"order": str((i + 1) * 10)},
-            **attrs({"data-pillar": p, "data-standing": "unknown", "aria-expanded": "true" if p == open_pillar else "false",
-               "aria-controls": "tb-detail"}),
-            children=[html.Div([*pillar_title(p, settings),
-                                html.Span("›", className="tb-chevron", **attrs({"aria-hidden": "true"}))], className="tb-card-top"),
-                      html.Div(id={"role": "tb-card-body", "pillar": p}, className="tb-card-body",
-                               children=[standing_badge("unknown", language)])],
+            **attrs(
+                {
+                    "data-pillar": p,
+                    "data-standing": "unknown",
+                    "aria-expanded": "true" if p == open_pillar else "false",
+                    "aria-controls": "tb-detail",
+                }
+            ),
+            children=[
+                html.Div(
+                    [*pillar_title(p, settings), html.Span("›", className="tb-chevron", **attrs({"aria-hidden": "true"}))],
+                    className="tb-card-top",
+                ),
+                html.Div(
+                    id={"role": "tb-card-body", "pillar": p},
+                    className="tb-card-body",
+                    children=[standing_badge("unknown", language)],
+                ),
+            ],
         )
         for i, p in enumerate(ids)
     ]
@@ -609,32 +639,60 @@ def page(settings: ViewSettings, open_pillar: str = "") -> html.Div:
     return html.Div(
         id=ROOT_ID,
         className="tb-root",
-        **attrs({"data-open": open_pillar, "data-open-index": str(ids.index(open_pillar)) if open_pillar else "", "data-range": "day", "data-panel": "tablet", "data-updated-at": "",
-           "data-stale": "true", "data-family": FAMILIES}),
+        **attrs(
+            {
+                "data-open": open_pillar,
+                "data-open-index": str(ids.index(open_pillar)) if open_pillar else "",
+                "data-range": "day",
+                "data-panel": "tablet",
+                "data-updated-at": "",
+                "data-stale": "true",
+                "data-family": FAMILIES,
+            }
+        ),
         children=[
             dcc.Store(id="tb-sig", data=None),
             dcc.Store(id="tb-sig-kpis", data=None),
-            html.Header(className="tb-header", children=[
-                html.Div(className="tb-heading", children=[
-                    html.H1(settings.city_name, className="tb-city"),
-                    html.Div(w("title", language), className="tb-subtitle"),
-                ]),
-                html.A([html.Span("⤓", className="tb-export-icon", **attrs({"aria-hidden": "true"})),
-                        html.Span(w("export", language), className="tb-export-long"),
-                        html.Span("PDF", className="tb-export-short", **attrs({"aria-hidden": "true"}))],
-                       id="tb-export", href=EXPORT_PDF, className="btn btn-primary tb-export", n_clicks=0,
-                       **attrs({"data-export": "pdf"})),
-                html.Div(className="tb-status", children=[
-                    html.Span(as_of_text(None, settings), id="tb-asof", className="tb-asof"),
-                    html.Span("", className="tb-age", **attrs({"data-age-for": FAMILIES})),
-                    html.Span(f"⚠ {w('stale', language)}", className="tb-stale"),
-                ]),
-            ]),
+            html.Header(
+                className="tb-header",
+                children=[
+                    html.Div(
+                        className="tb-heading",
+                        children=[
+                            html.H1(settings.city_name, className="tb-city"),
+                            html.Div(w("title", language), className="tb-subtitle"),
+                        ],
+                    ),
+                    html.A(
+                        [
+                            html.Span("⤓", className="tb-export-icon", **attrs({"aria-hidden": "true"})),
+                            html.Span(w("export", language), className="tb-export-long"),
+                            html.Span("PDF", className="tb-export-short", **attrs({"aria-hidden": "true"})),
+                        ],
+                        id="tb-export",
+                        href=EXPORT_PDF,
+                        className="btn btn-primary tb-export",
+                        n_clicks=0,
+                        **attrs({"data-export": "pdf"}),
+                    ),
+                    html.Div(
+                        className="tb-status",
+                        children=[
+                            html.Span(as_of_text(None, settings), id="tb-asof", className="tb-asof"),
+                            html.Span("", className="tb-age", **attrs({"data-age-for": FAMILIES})),
+                            html.Span(f"⚠ {w('stale', language)}", className="tb-stale"),
+                        ],
+                    ),
+                ],
+            ),
             html.Div(headline_tiles(empty_heads, language), id="tb-headlines", className="tb-headlines"),
-            html.Div(className="tb-section-head", children=[
-                html.H2(pillars_heading(len(ids), language), className="tb-h2"),
-                html.Span(w("tap_hint", language), className="tb-hint"),
-            ]),
+            html.Div(
+                className="tb-section-head",
+                children=[
+                    html.H2(pillars_heading(len(ids), language), className="tb-h2"),
+                    html.Span(w("tap_hint", language), className="tb-hint"),
+                ],
+            ),
             html.Div([*cards, detail], className="tb-pillars", **attrs({"data-count": str(len(ids))})),
         ],
     )
@@ -647,27 +705,56 @@ def print_view(picture: dict[str, Any], settings: ViewSettings, printed_at: floa
     pillars = pillars_view(picture, settings)
     ids = list(pillars)
     printed = datetime.fromtimestamp(printed_at, UTC).isoformat()
-    return html.Div(className="tb-root tb-print", **attrs({"data-range": "all"}), children=[
-        html.Header(className="tb-header", children=[
-            html.Div(className="tb-heading", children=[
-                html.H1(settings.city_name, className="tb-city"),
-                html.Div(w("title", language), className="tb-subtitle"),
-            ]),
-            html.Div(className="tb-status", children=[
-                html.Div(f"{w('printed', language)} {when(printed, settings.timezone, settings.timezone_label, language, with_date=True)}",
-                         className="tb-printed"),
-                html.Div(as_of_text(heads["as_of"], settings), className="tb-asof"),
-            ]),
-        ]),
-        html.Div(headline_tiles(heads, language), className="tb-headlines"),
-        html.H2(pillars_heading(len(ids), language), className="tb-h2"),
-        html.Div([html.Div([html.Div(pillar_title(p, settings), className="tb-card-top"),
-                            html.Div(card_body(pillars[p], language), className="tb-card-body")],
-                           className="tb-card", **attrs({"data-pillar": p, "data-standing": pillars[p]["standing"]}))
-                  for p in ids], className="tb-pillars", **attrs({"data-count": str(len(ids))})),
-        *[html.Section(detail_body(pillars[p], settings), className="tb-detail-body", **attrs({"data-pillar-detail": p}))
-          for p in ids],
-    ])
+    return html.Div(
+        className="tb-root tb-print",
+        **attrs({"data-range": "all"}),
+        children=[
+            html.Header(
+                className="tb-header",
+                children=[
+                    html.Div(
+                        className="tb-heading",
+                        children=[
+                            html.H1(settings.city_name, className="tb-city"),
+                            html.Div(w("title", language), className="tb-subtitle"),
+                        ],
+                    ),
+                    html.Div(
+                        className="tb-status",
+                        children=[
+                            html.Div(
+                                f"{w('printed', language)} "
+                                f"{when(printed, settings.timezone, settings.timezone_label, language, with_date=True)}",
+                                className="tb-printed",
+                            ),
+                            html.Div(as_of_text(heads["as_of"], settings), className="tb-asof"),
+                        ],
+                    ),
+                ],
+            ),
+            html.Div(headline_tiles(heads, language), className="tb-headlines"),
+            html.H2(pillars_heading(len(ids), language), className="tb-h2"),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.Div(pillar_title(p, settings), className="tb-card-top"),
+                            html.Div(card_body(pillars[p], language), className="tb-card-body"),
+                        ],
+                        className="tb-card",
+                        **attrs({"data-pillar": p, "data-standing": pillars[p]["standing"]}),
+                    )
+                    for p in ids
+                ],
+                className="tb-pillars",
+                **attrs({"data-count": str(len(ids))}),
+            ),
+            *[
+                html.Section(detail_body(pillars[p], settings), className="tb-detail-body", **attrs({"data-pillar-detail": p}))
+                for p in ids
+            ],
+        ],
+    )
 
 
 # --- callbacks --------------------------------------------------------------------------------
@@ -757,12 +844,18 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         """The headlines and the pillar cards: small, so they answer first and the page is useful."""
         heads, pillars = views()
         sig, changed = differ(known)
-        head_out = headline_tiles(heads, language) if changed("head", [heads[x] for x in ("incidents", "flood", "mpp", "waste")]) else no_update
+        head_out = (
+            headline_tiles(heads, language)
+            if changed("head", [heads[x] for x in ("incidents", "flood", "mpp", "waste")])
+            else no_update
+        )
         asof_out = as_of_text(heads["as_of"], settings) if changed("asof", heads["as_of"]) else no_update
         cards: dict[str, Any] = {}
         for pillar in pillar_ids(settings):
             p = pillars.get(pillar) or {"id": pillar, "standing": "unknown", "kpis": []}
-            cards[pillar] = p if changed(f"card:{pillar}", [p["standing"], [[k["id"], k["standing"]] for k in p["kpis"]]]) else None
+            cards[pillar] = (
+                p if changed(f"card:{pillar}", [p["standing"], [[k["id"], k["standing"]] for k in p["kpis"]]]) else None
+            )
         if sig == known:
             return (no_update,) * 5
         return (head_out, asof_out, each(2, cards, lambda p: card_body(p, language)),

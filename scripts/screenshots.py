@@ -75,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             for name, path, what, (w, h) in shots:
                 page = browser.new_page(viewport={"width": w, "height": h})
                 outside: list[str] = []
-                page.on("request", lambda r, outside=outside: outside.append(r.url) if not r.url.startswith((base, "data:", "blob:")) else None)
+                page.on(
+                    "request",
+                    lambda r, outside=outside: outside.append(r.url) if not r.url.startswith((base, "data:", "blob:")) else None,
+                )
                 page.goto(base + path, wait_until="domcontentloaded")
                 page.wait_for_function(READY_JS, timeout=120_000, polling=100)
                 page.wait_for_timeout(1_200)  # plotly's first paint and the fit pass

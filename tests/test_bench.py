@@ -123,8 +123,13 @@ def test_latency_scripts_run_end_to_end(tmp_path: Path) -> None:
 
     root = Path(__file__).resolve().parent.parent
     out = tmp_path / "latency.json"
-    subprocess.run([sys.executable, "bench/latency.py", "--trials", "2", "--load", "50", "--pages", "/screen/4", "--out", str(out)],
-                   cwd=root, check=True, timeout=240, capture_output=True)
+    subprocess.run(
+        [sys.executable, "bench/latency.py", "--trials", "2", "--load", "50", "--pages", "/screen/4", "--out", str(out)],
+        cwd=root,
+        check=True,
+        timeout=240,
+        capture_output=True,
+    )
     result = json.loads(out.read_text())
     run = result["runs"][0]
     assert run["page"] == "/screen/4" and result["command"].startswith("python bench/latency.py")

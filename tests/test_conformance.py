@@ -117,16 +117,32 @@ _WASTE_REJECT: Outcome = ("reject", Reason.MISSING_FIELD, "fillingLevel")
 OUTCOMES: dict[str, Outcome] = {
     "Alert/example.json": ("accept", "incident", {**_ALERT_ISSUED, "id": "Alert:1"}),
     "Alert/example.jsonld": ("accept", "incident", {**_ALERT_ISSUED, "id": "urn:ngsi-ld:Alert:Alert:1"}),
-    "Alert/example-normalized.json": ("accept", "incident", {**_ALERT_COMMON, "id": "Alert:1", "observed_at": t("2019-06-07T12:07:06+00:00")}),
+    "Alert/example-normalized.json": (
+        "accept",
+        "incident",
+        {**_ALERT_COMMON, "id": "Alert:1", "observed_at": t("2019-06-07T12:07:06+00:00")},
+    ),
     "Alert/example-normalized.jsonld": ("accept", "incident", {**_ALERT_ISSUED, "id": "urn:ngsi-ld:Alert:Alert:1"}),
     "FloodMonitoring/example.json": ("accept", "water_level", _FLOOD_KV),
     "FloodMonitoring/example.jsonld": ("accept", "water_level", _FLOOD_KV),
     "FloodMonitoring/example-normalized.json": ("accept", "water_level", _FLOOD_NORMALIZED),
     "FloodMonitoring/example-normalized.jsonld": ("accept", "water_level", _FLOOD_NORMALIZED),
     "WaterObserved/example.json": ("accept", "water_level", {**_WATER_COMMON, "level_m": 2.4, "station_id": "Device:T2-NP-018"}),
-    "WaterObserved/example.jsonld": ("accept", "water_level", {**_WATER_COMMON, "level_m": 3.52, "station_id": "uri:ngsi:Device:T2-NP-018"}),
-    "WaterObserved/example-normalized.json": ("accept", "water_level", {**_WATER_COMMON, "level_m": 2.4, "station_id": "Device:T2-NP-018"}),
-    "WaterObserved/example-normalized.jsonld": ("accept", "water_level", {**_WATER_COMMON, "level_m": 3.52, "station_id": "uri:ngsi:Device:T2-NP-018"}),
+    "WaterObserved/example.jsonld": (
+        "accept",
+        "water_level",
+        {**_WATER_COMMON, "level_m": 3.52, "station_id": "uri:ngsi:Device:T2-NP-018"},
+    ),
+    "WaterObserved/example-normalized.json": (
+        "accept",
+        "water_level",
+        {**_WATER_COMMON, "level_m": 2.4, "station_id": "Device:T2-NP-018"},
+    ),
+    "WaterObserved/example-normalized.jsonld": (
+        "accept",
+        "water_level",
+        {**_WATER_COMMON, "level_m": 3.52, "station_id": "uri:ngsi:Device:T2-NP-018"},
+    ),
     "IssueReporting/example.json": ("accept", "report", _ISSUE),
     "IssueReporting/example.jsonld": ("accept", "report", _ISSUE),
     "IssueReporting/example-normalized.json": ("accept", "report", _ISSUE),
@@ -173,7 +189,19 @@ def report_line(name: str, normalizer: Normalizer) -> str:
 
 def _summary(event: Event) -> str:
     doc = event.to_doc()
-    keys = ("category", "severity", "station_id", "level_m", "topic", "status", "agency", "waiting", "kpi_id", "value", "kecamatan")
+    keys = (
+        "category",
+        "severity",
+        "station_id",
+        "level_m",
+        "topic",
+        "status",
+        "agency",
+        "waiting",
+        "kpi_id",
+        "value",
+        "kecamatan",
+    )
     return " ".join(f"{k}={doc[k]}" for k in keys if k in doc)
 
 

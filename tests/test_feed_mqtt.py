@@ -161,7 +161,9 @@ def test_wildcard_topics_arrive(mosquitto: Mosquitto, adapters: Callable[..., Mq
 
 @pytest.mark.integration
 @pytest.mark.parametrize("protocol", ["5", "3.1.1"])
-def test_messages_sent_while_ingest_is_down_arrive(mosquitto: Mosquitto, protocol: str, adapters: Callable[..., MqttAdapter]) -> None:
+def test_messages_sent_while_ingest_is_down_arrive(
+    mosquitto: Mosquitto, protocol: str, adapters: Callable[..., MqttAdapter]
+) -> None:
     config = feed(mosquitto.url, protocol=protocol, client_id=f"ingest-{protocol}")
     first = adapters(config, RecordingSink())
     first.stop()
@@ -237,7 +239,9 @@ def test_shared_subscription_splits_the_load(mosquitto: Mosquitto, adapters: Cal
 
 
 @pytest.mark.integration
-def test_malformed_payloads_are_dead_lettered_and_the_feed_goes_on(mosquitto: Mosquitto, adapters: Callable[..., MqttAdapter]) -> None:
+def test_malformed_payloads_are_dead_lettered_and_the_feed_goes_on(
+    mosquitto: Mosquitto, adapters: Callable[..., MqttAdapter]
+) -> None:
     sink = RecordingSink()
     adapter = adapters(feed(mosquitto.url), sink)
     pub = Publisher(mosquitto.host, mosquitto.port)
@@ -307,7 +311,8 @@ CRASHING_INGEST = textwrap.dedent(
     from feeds.mqtt import MqttAdapter
     from tests.helpers import RecordingSink, make_normalizer
 
-    adapter = MqttAdapter(MqttFeed(url=sys.argv[1], client_id="doomed-ingest", topics=["city/#"]), make_normalizer(), RecordingSink())
+    feed = MqttFeed(url=sys.argv[1], client_id="doomed-ingest", topics=["city/#"])
+    adapter = MqttAdapter(feed, make_normalizer(), RecordingSink())
     adapter.start()
     assert adapter.wait_connected(10)
     print("ready", flush=True)

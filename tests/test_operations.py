@@ -218,7 +218,9 @@ def test_audit_csv_quotes_formulas(config: Config) -> None:
     clock = Clock()
     CityState(store, config, clock=clock).accept(alert("G1", 0))
     clock.now += 60
-    Desk(store, config, clock=clock).act("G1", Action("note", text="=HYPERLINK(\"x\")"), Actor("=cmd", "operator", "session", "127.0.0.1"))
+    Desk(store, config, clock=clock).act(
+        "G1", Action("note", text='=HYPERLINK("x")'), Actor("=cmd", "operator", "session", "127.0.0.1")
+    )
     rows = list(csv.reader(io.StringIO(to_csv(store.audit(10)))))
     assert rows[0] == ["at", "who", "role", "via", "origin", "action", "target", "detail"]
     assert rows[1][:7] == ["2026-12-01T03:01:00+00:00", "'=cmd", "operator", "session", "127.0.0.1", "note", "incident/G1"]

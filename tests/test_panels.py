@@ -42,7 +42,9 @@ PILLARS = (("governance", ("Tata Kelola", "Governance"), "building"), ("people",
            ("mobility", ("Mobilitas", "Mobility"), "bus"))
 
 
-def incident(i: int, severity: str, kecamatan: str, status: str = "new", lat: float = 0.52, lon: float = 101.44) -> dict[str, Any]:
+def incident(
+    i: int, severity: str, kecamatan: str, status: str = "new", lat: float = 0.52, lon: float = 101.44
+) -> dict[str, Any]:
     return {"id": f"urn:ngsi-ld:Alert:{i}", "observed_at": NOW, "category": "traffic", "severity": severity, "status": status,
             "description": f"Kecelakaan {i} di Jl. Sudirman", "kecamatan": kecamatan, "lat": lat, "lon": lon, "age_s": 60 * i}
 
@@ -55,8 +57,12 @@ def sample_picture() -> dict[str, Any]:
         "generated_at": NOW,
         "city": {"name": "Kota Pekanbaru", "timezone": "Asia/Jakarta", "language": "id"},
         "incidents": {
-            "open": [incident(1, "critical", "Sukajadi", "dispatched"), incident(2, "high", "Lima Puluh"),
-                     incident(3, "medium", "Tenayan Raya", "acknowledged"), incident(4, "low", "Rumbai")],
+            "open": [
+                incident(1, "critical", "Sukajadi", "dispatched"),
+                incident(2, "high", "Lima Puluh"),
+                incident(3, "medium", "Tenayan Raya", "acknowledged"),
+                incident(4, "low", "Rumbai"),
+            ],
             "open_count": 4,
             "by_severity": {"critical": 1, "high": 1, "medium": 1, "low": 1},
             "by_status": {"new": 2, "acknowledged": 1, "dispatched": 1},
@@ -67,10 +73,28 @@ def sample_picture() -> dict[str, Any]:
         },
         "drainage": {
             "stations": [
-                {"id": "s1", "station_id": "PKU-DR-01", "name": "Sungai Siak - Palas", "kecamatan": "Rumbai", "level_m": 2.31,
-                 "stage": "Siaga", "levels": {"waspada": 1.5, "siaga": 2.0, "awas": 2.5}, "trend": trend, "observed_at": NOW},
-                {"id": "s2", "station_id": "PKU-DR-02", "name": "Drainase Air Hitam", "kecamatan": "Payung Sekaki", "level_m": 0.6,
-                 "stage": "Normal", "levels": {"waspada": 1.5, "siaga": 2.0, "awas": 2.5}, "trend": [], "observed_at": NOW},
+                {
+                    "id": "s1",
+                    "station_id": "PKU-DR-01",
+                    "name": "Sungai Siak - Palas",
+                    "kecamatan": "Rumbai",
+                    "level_m": 2.31,
+                    "stage": "Siaga",
+                    "levels": {"waspada": 1.5, "siaga": 2.0, "awas": 2.5},
+                    "trend": trend,
+                    "observed_at": NOW,
+                },
+                {
+                    "id": "s2",
+                    "station_id": "PKU-DR-02",
+                    "name": "Drainase Air Hitam",
+                    "kecamatan": "Payung Sekaki",
+                    "level_m": 0.6,
+                    "stage": "Normal",
+                    "levels": {"waspada": 1.5, "siaga": 2.0, "awas": 2.5},
+                    "trend": [],
+                    "observed_at": NOW,
+                },
             ],
             "worst_stage": "Siaga",
             "in_alert": 1,
@@ -78,8 +102,10 @@ def sample_picture() -> dict[str, Any]:
             "reports_open_by_kecamatan": {"Rumbai": 3},
         },
         "waste": {
-            "containers": [{"id": "t1", "name": "TPS Sialangrampai", "kecamatan": "Kulim", "fill": 0.93, "over_threshold": True},
-                           {"id": "t2", "name": "TPS Wonorejo", "kecamatan": "Marpoyan Damai", "fill": 0.41, "over_threshold": False}],
+            "containers": [
+                {"id": "t1", "name": "TPS Sialangrampai", "kecamatan": "Kulim", "fill": 0.93, "over_threshold": True},
+                {"id": "t2", "name": "TPS Wonorejo", "kecamatan": "Marpoyan Damai", "fill": 0.41, "over_threshold": False},
+            ],
             "over_threshold": 1,
             "reports_open": 7,
             "reports_resolved": 12,
@@ -89,8 +115,26 @@ def sample_picture() -> dict[str, Any]:
             "other_reports_open": 0,
         },
         "mpp": {
-            "agencies": [{"id": "a1", "agency": "Disdukcapil", "waiting": 31, "serving": 4, "served_today": 180, "avg_wait_min": 22.0, "open": True},
-                         {"id": "a2", "agency": "Bank BNI", "waiting": 3, "serving": 1, "served_today": 40, "avg_wait_min": 5.0, "open": True}],
+            "agencies": [
+                {
+                    "id": "a1",
+                    "agency": "Disdukcapil",
+                    "waiting": 31,
+                    "serving": 4,
+                    "served_today": 180,
+                    "avg_wait_min": 22.0,
+                    "open": True,
+                },
+                {
+                    "id": "a2",
+                    "agency": "Bank BNI",
+                    "waiting": 3,
+                    "serving": 1,
+                    "served_today": 40,
+                    "avg_wait_min": 5.0,
+                    "open": True,
+                },
+            ],
             "served_today": 412,
             "agencies_total": 26,
             "services": 175,
@@ -101,26 +145,83 @@ def sample_picture() -> dict[str, Any]:
             "attainment_pct": 58.9,
             "hourly": [{"hour": h, "served": 0 if h < 8 else 50 + h} for h in range(15)],
         },
-        "kpis": {"pillars": {
-            "governance": {"standing": "fair", "kpis": [
-                {"id": "mpp_target_attainment", "name": "Capaian target izin MPP hari ini", "unit": "%", "value": 58.9, "target": 100,
-                 "better": "higher", "standing": "bad"},
-                {"id": "incidents_within_sla", "name": "Insiden selesai sesuai SLA", "unit": "%", "value": 90.0, "target": 90,
-                 "better": "higher", "standing": "good"}]},
-            "mobility": {"standing": "unknown", "kpis": [
-                {"id": "ketepatan_bus_tmp", "name": "Ketepatan waktu bus TMP", "unit": "%", "value": None, "target": 90,
-                 "better": "higher", "standing": "unknown"}]},
-        }},
+        "kpis": {
+            "pillars": {
+                "governance": {
+                    "standing": "fair",
+                    "kpis": [
+                        {
+                            "id": "mpp_target_attainment",
+                            "name": "Capaian target izin MPP hari ini",
+                            "unit": "%",
+                            "value": 58.9,
+                            "target": 100,
+                            "better": "higher",
+                            "standing": "bad",
+                        },
+                        {
+                            "id": "incidents_within_sla",
+                            "name": "Insiden selesai sesuai SLA",
+                            "unit": "%",
+                            "value": 90.0,
+                            "target": 90,
+                            "better": "higher",
+                            "standing": "good",
+                        },
+                    ],
+                },
+                "mobility": {
+                    "standing": "unknown",
+                    "kpis": [
+                        {
+                            "id": "ketepatan_bus_tmp",
+                            "name": "Ketepatan waktu bus TMP",
+                            "unit": "%",
+                            "value": None,
+                            "target": 90,
+                            "better": "higher",
+                            "standing": "unknown",
+                        }
+                    ],
+                },
+            }
+        },
         "ticker": [
-            {"t": "2024-07-05T07:30:00+00:00", "kind": "incident", "id": "i1", "severity": "critical", "status": "new",
-             "kecamatan": "Sukajadi", "text": "Kebakaran rumah"},
-            {"t": "2024-07-05T07:31:00+00:00", "kind": "report", "id": "r1", "topic": "waste", "status": "open",
-             "kecamatan": "Sail", "text": "Sampah menumpuk"},
+            {
+                "t": "2024-07-05T07:30:00+00:00",
+                "kind": "incident",
+                "id": "i1",
+                "severity": "critical",
+                "status": "new",
+                "kecamatan": "Sukajadi",
+                "text": "Kebakaran rumah",
+            },
+            {
+                "t": "2024-07-05T07:31:00+00:00",
+                "kind": "report",
+                "id": "r1",
+                "topic": "waste",
+                "status": "open",
+                "kecamatan": "Sail",
+                "text": "Sampah menumpuk",
+            },
         ],
-        "feeds": {"mqtt": {"counts": {"received": 1000, "accepted": 990, "duplicates": 4, "rejected": 6,
-                                      "rejected.unknown_type": 5, "rejected.missing_field": 1},
-                           "connected": True, "last_message_at": NOW, "gaps": []},
-                  "redis": {"counts": {"received": 10}, "connected": False, "last_message_at": None}},
+        "feeds": {
+            "mqtt": {
+                "counts": {
+                    "received": 1000,
+                    "accepted": 990,
+                    "duplicates": 4,
+                    "rejected": 6,
+                    "rejected.unknown_type": 5,
+                    "rejected.missing_field": 1,
+                },
+                "connected": True,
+                "last_message_at": NOW,
+                "gaps": [],
+            },
+            "redis": {"counts": {"received": 10}, "connected": False, "last_message_at": None},
+        },
         "freshness": {f: dict(fresh) for f in ("incidents", "drainage", "waste", "mpp", "kpis")},
     }
 

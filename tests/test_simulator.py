@@ -189,7 +189,9 @@ def test_mpp_queues_open_pause_and_close(districts: Districts) -> None:
 # every payload is valid and means what it says
 
 
-def sample_traffic(districts: Districts, seconds: int = 300, rate: float = 50) -> tuple[list[tuple[str, dict[str, Any]]], FakeClock]:
+def sample_traffic(
+    districts: Districts, seconds: int = 300, rate: float = 50
+) -> tuple[list[tuple[str, dict[str, Any]]], FakeClock]:
     """Initial state, a stream, natural-cadence messages and unique alerts: everything we emit."""
     sim, clock = make_sim(districts)
     sim.start_rain(mm_per_h=30, minutes=30)  # so flood incidents and rain alerts occur too
@@ -218,7 +220,9 @@ def test_every_topic_and_type_occurs(traffic: tuple[list[tuple[str, dict[str, An
         assert TYPE_OF_TOPIC[topic] == payload["type"]
 
 
-def test_every_payload_decodes_to_its_event(districts: Districts, traffic: tuple[list[tuple[str, dict[str, Any]]], FakeClock]) -> None:
+def test_every_payload_decodes_to_its_event(
+    districts: Districts, traffic: tuple[list[tuple[str, dict[str, Any]]], FakeClock]
+) -> None:
     """The normalizer, allowed no clock skew at all, accepts every message: ids, types,
     times (none in the future) and locations are all there."""
     messages, clock = traffic
@@ -231,7 +235,9 @@ def test_every_payload_decodes_to_its_event(districts: Districts, traffic: tuple
             assert event.kecamatan is not None, payload  # type: ignore[attr-defined]
 
 
-def test_points_lie_in_the_kecamatan_they_name(districts: Districts, traffic: tuple[list[tuple[str, dict[str, Any]]], FakeClock]) -> None:
+def test_points_lie_in_the_kecamatan_they_name(
+    districts: Districts, traffic: tuple[list[tuple[str, dict[str, Any]]], FakeClock]
+) -> None:
     """Inside the named polygon (not ``kecamatan_at``: neighbouring polygons overlap in thin
     border slivers, where that answers with the first one in file order)."""
     messages, _ = traffic
@@ -295,7 +301,9 @@ def test_fixed_things_have_stable_ids(districts: Districts) -> None:
     assert len(STATIONS) == 12 and len(TPS_SITES) == 40
     assert all(len(set(v)) == len(v) for v in one.values())
     assert one["kpi"][0] == "urn:ngsi-ld:KeyPerformanceIndicator:indeks_kepuasan_mpp"  # the config's first message KPI
-    assert all(":MPP-PEKANBARU:" in i for i in one["mpp"]) and all(i.startswith("urn:ngsi-ld:WasteContainer:TPS-PEKANBARU-") for i in one["waste"])
+    assert all(":MPP-PEKANBARU:" in i for i in one["mpp"]) and all(
+        i.startswith("urn:ngsi-ld:WasteContainer:TPS-PEKANBARU-") for i in one["waste"]
+    )
 
 
 # --------------------------------------------------------------------------------------

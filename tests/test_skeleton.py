@@ -37,7 +37,9 @@ def test_alert_reaches_api_and_screen(mosquitto, citywall_proc, page_factory) ->
     page.evaluate(
         """(needle) => {
             window.__seenAt = null;
-            const check = () => { if (window.__seenAt === null && document.body.innerText.includes(needle)) window.__seenAt = Date.now(); };
+            const check = () => {
+                if (window.__seenAt === null && document.body.innerText.includes(needle)) window.__seenAt = Date.now();
+            };
             new MutationObserver(check).observe(document.body, {childList: true, subtree: true, characterData: true});
         }""",
         description,

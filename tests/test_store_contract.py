@@ -281,7 +281,15 @@ def at(seconds_before_now: float) -> datetime:
     return NOW_DT - timedelta(seconds=seconds_before_now)
 
 
-def incident(id: str, ago: float, status: str = "new", *, severity: str = "high", category: str = "traffic", opened_ago: float | None = None) -> Incident:
+def incident(
+    id: str,
+    ago: float,
+    status: str = "new",
+    *,
+    severity: str = "high",
+    category: str = "traffic",
+    opened_ago: float | None = None,
+) -> Incident:
     return Incident(
         id=id, observed_at=at(ago), source_type="Alert", category=category, severity=severity,  # type: ignore[arg-type]
         status=status, kecamatan="Sail", lat=0.51, lon=101.45, description=f"{category} at {id}",  # type: ignore[arg-type]
@@ -388,7 +396,8 @@ def city_day() -> list[Event]:
                      waiting=9, serving=6, served_today=171, avg_wait_min=9.0),
         QueueReading(id="MPP-DUKCAPIL", observed_at=at(600), source_type="QueueMonitor", agency="Disdukcapil",
                      waiting=21, serving=8, served_today=240, avg_wait_min=14.0),
-        KpiReading(id="KPI-PAD", observed_at=at(5_000), source_type="KeyPerformanceIndicator", kpi_id="realisasi_pad", value=72.5),
+        KpiReading(id="KPI-PAD", observed_at=at(5_000), source_type="KeyPerformanceIndicator", kpi_id="realisasi_pad",
+                   value=72.5),
     ]  # fmt: skip
     return events
 

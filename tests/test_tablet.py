@@ -136,7 +136,9 @@ def open_page(page_factory: Any, base: str, size: tuple[int, int]) -> tuple[Any,
 def check_layout(page: Any, size: tuple[int, int], language: str) -> dict[str, Any]:
     facts = page.evaluate(PAGE_JS)
     width = size[0]
-    assert facts["scrollWidth"] <= width and facts["bodyScrollWidth"] <= width, f"sideways scroll at {size}: {facts['scrollWidth']}"
+    assert facts["scrollWidth"] <= width and facts["bodyScrollWidth"] <= width, (
+        f"sideways scroll at {size}: {facts['scrollWidth']}"
+    )
     assert not facts["small"], f"tap targets under 44 x 44 at {size}: {facts['small']}"
     assert not facts["hoverOnly"], f"information only on hover: {facts['hoverOnly']}"
     assert "Liberation Sans" in facts["font"], "tablet.css is not applied"

@@ -65,13 +65,16 @@ CHECKS_JS = """
     // panel (an ellipsis is intended); the panel and the screen do not count as clips, so
     // text that runs past its panel or the screen's edge (on a span: a bezel) is caught
     const clips = [];
-    for (let a = el; a && !a.hasAttribute('data-panel') && !a.hasAttribute('data-screen') && a !== document.body; a = a.parentElement) {
+    for (let a = el; a && !a.hasAttribute('data-panel') && !a.hasAttribute('data-screen') && a !== document.body;
+         a = a.parentElement) {
       const cs = getComputedStyle(a);
       if (cs.overflowX !== 'visible' || cs.overflowY !== 'visible') clips.push(a.getBoundingClientRect());
     }
     const rects = Array.from(range.getClientRects()).map(r => {
       let x0 = r.left, y0 = r.top, x1 = r.right, y1 = r.bottom;
-      for (const c of clips) { x0 = Math.max(x0, c.left); y0 = Math.max(y0, c.top); x1 = Math.min(x1, c.right); y1 = Math.min(y1, c.bottom); }
+      for (const c of clips) {
+        x0 = Math.max(x0, c.left); y0 = Math.max(y0, c.top); x1 = Math.min(x1, c.right); y1 = Math.min(y1, c.bottom);
+      }
       return {left: x0, top: y0, right: x1, bottom: y1, width: x1 - x0, height: y1 - y0};
     }).filter(shown);
     if (!rects.length) continue;
@@ -238,7 +241,9 @@ def test_stale_panels_keep_their_values_and_clear_by_themselves(page_factory: An
     """Feeds stop: within two intervals the panel is marked stale, values kept; data again: fresh."""
     from feeds.events import Incident
 
-    quick = config.model_copy(update={"thresholds": config.thresholds.model_copy(update={"stale_after_s": 3, "stale_after_family_s": {}})})
+    quick = config.model_copy(
+        update={"thresholds": config.thresholds.model_copy(update={"stale_after_s": 3, "stale_after_family_s": {}})}
+    )
     city = City(quick).replay(hours=1.0, step_s=180)
     counter = iter(range(1_000_000))
 
@@ -252,15 +257,21 @@ def test_stale_panels_keep_their_values_and_clear_by_themselves(page_factory: An
         alert()
         _open(page, f"{base}/screen/4")
         frame = page.locator('[data-panel="incident_queue"]')
-        page.wait_for_function("() => document.querySelector('[data-panel=incident_queue]').dataset.stale === 'false'", timeout=5_000)
+        page.wait_for_function(
+            "() => document.querySelector('[data-panel=incident_queue]').dataset.stale === 'false'", timeout=5_000
+        )
         rows = frame.locator(".cw-row").count()
         assert rows > 0
         # turns stale by itself once the feed is quiet (how soon is a matter for the benchmarks)
-        page.wait_for_function("() => document.querySelector('[data-panel=incident_queue]').dataset.stale === 'true'", timeout=30_000)
+        page.wait_for_function(
+            "() => document.querySelector('[data-panel=incident_queue]').dataset.stale === 'true'", timeout=30_000
+        )
         assert frame.locator(".cw-row").count() == rows, "a stale panel keeps its last values"
         assert frame.locator(".cw-stale-badge").is_visible()
         alert()
-        page.wait_for_function("() => document.querySelector('[data-panel=incident_queue]').dataset.stale === 'false'", timeout=5_000)
+        page.wait_for_function(
+            "() => document.querySelector('[data-panel=incident_queue]').dataset.stale === 'false'", timeout=5_000
+        )
         assert "Uji data tertunda" in frame.inner_text()
         # the clock has no feed to lose: it never turns stale, even next to stale KPIs
         _open(page, f"{base}/screen/1")
@@ -313,8 +324,10 @@ def test_kiosk_reload_is_scheduled_in_wib_and_waits_for_the_server(page_factory:
     # 02:59:30 WIB on 5 July 2024 -> 03:00:00 WIB the same night; 03:00:20 -> the next night
     before = datetime(2024, 7, 4, 19, 59, 30, tzinfo=UTC).timestamp() * 1000
     after = datetime(2024, 7, 4, 20, 0, 20, tzinfo=UTC).timestamp() * 1000
-    due = page.evaluate("([a, b]) => [citywall.nextReload('03:00', 'Asia/Jakarta', a), citywall.nextReload('03:00', 'Asia/Jakarta', b)]",
-                        [before, after])
+    due = page.evaluate(
+        "([a, b]) => [citywall.nextReload('03:00', 'Asia/Jakarta', a), citywall.nextReload('03:00', 'Asia/Jakarta', b)]",
+        [before, after],
+    )
     assert due[0] - before == 30_000
     assert due[1] - after == 24 * 3_600_000 - 20_000
     page.evaluate("window.__marker = 1")
@@ -328,9 +341,13 @@ def test_a_kiosk_of_another_size_shows_the_whole_screen(page_factory: Any, wall_
     page = page_factory(1280, 720)
     _open(page, f"{wall_url}/screen/4")
     page.wait_for_function("() => document.querySelector('.cw-kiosk').style.transform !== ''", timeout=5_000)
-    box = page.evaluate("(() => { const r = document.querySelector('.cw-kiosk').getBoundingClientRect(); return [r.width, r.height]; })()")
+    box = page.evaluate(
+        "(() => { const r = document.querySelector('.cw-kiosk').getBoundingClientRect(); return [r.width, r.height]; })()"
+    )
     assert abs(box[0] - 1280) <= 2 and abs(box[1] - 720) <= 2
-    assert page.evaluate("document.documentElement.scrollHeight <= innerHeight && document.documentElement.scrollWidth <= innerWidth")
+    assert page.evaluate(
+        "document.documentElement.scrollHeight <= innerHeight && document.documentElement.scrollWidth <= innerWidth"
+    )
 
 
 @pytest.mark.browser
@@ -361,8 +378,10 @@ def test_a_new_incident_reaches_the_screen_by_push_or_by_poll_alone(page_factory
         city.state.accept(Incident(id="urn:ngsi-ld:Alert:path-test", observed_at=datetime.now(UTC), source_type="Alert",
                                    category="traffic", severity="critical", kecamatan="Sukajadi", lat=0.517, lon=101.438,
                                    description="Uji jalur pengiriman"))
-        page.wait_for_function("() => document.querySelector('[data-panel=incident_queue]').innerText.includes('Uji jalur pengiriman')",
-                               timeout=5_000)
+        page.wait_for_function(
+            "() => document.querySelector('[data-panel=incident_queue]').innerText.includes('Uji jalur pengiriman')",
+            timeout=5_000,
+        )
         page.wait_for_timeout(1_000)  # a few more polls
         if push:
             assert not panel_answers, f"the poll resent panel content the push had delivered: {panel_answers[:3]}"
