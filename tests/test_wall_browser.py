@@ -290,18 +290,26 @@ def test_a_screen_rides_out_a_server_outage(page_factory: Any, wall: tuple[City,
     page = page_factory()
     in_flight: set[Any] = set()
     answered: list[int] = []
+    failed: list[str] = []
     page.on("request", lambda r: in_flight.add(r) if "_dash-update-component" in r.url else None)
     page.on("requestfinished", lambda r: in_flight.discard(r))
-    page.on("requestfailed", lambda r: in_flight.discard(r))
+    page.on("requestfailed", lambda r: (in_flight.discard(r), failed.append(r.url)))
     page.on("response", lambda r: answered.append(r.status) if "_dash-update-component" in r.url else None)
+
+    def pump_until(check: Any, timeout_s: float, what: str) -> None:
+        """Let the page run (Playwright delivers its events only inside its own calls) until ``check``."""
+        deadline = time.monotonic() + timeout_s
+        while not check():
+            assert time.monotonic() < deadline, f"{what}: not within {timeout_s:g} s"
+            page.wait_for_timeout(100)
+
     _open(page, f"{base}/screen/13")
     page.route(CALLBACKS, lambda route: route.abort())
-    deadline = time.monotonic() + 15
-    while in_flight and time.monotonic() < deadline:  # let what was already on its way land
-        page.wait_for_timeout(100)
-    page.wait_for_timeout(300)
+    # the outage is on once what was already on its way has landed and a poll has failed
+    pump_until(lambda: not in_flight and failed, 30, "a poll failing against the outage")
     before = page.inner_text('[data-panel="ticker"] .cw-panel-body')
-    page.wait_for_timeout(3_000)  # every poll in these seconds fails
+    seen = len(failed)
+    pump_until(lambda: len(failed) >= seen + 2 and not in_flight, 30, "two more polls failing")
     during = page.inner_text('[data-panel="ticker"] .cw-panel-body')
     assert during.strip() and before.strip(), "a failed callback must not blank the page"
     answered.clear()
