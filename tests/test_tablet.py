@@ -169,7 +169,7 @@ def expected_heads(city: City, language: str) -> dict[str, str]:
                  if datetime.fromisoformat(d["observed_at"]) >= midnight)
     resolved = sum(1 for d in store.entities("report").values()
                    if d.get("topic") == "waste" and d.get("status") == "resolved" and d.get("resolved_at"))
-    assert open_incidents > 0 and served > 0, "the replayed city should have open incidents and a working MPP"
+    assert open_incidents > 0, "the replayed city has open incidents (so the headline is not a vacuous 0)"
     return {"incidents": number(open_incidents, language), "mpp": number(served, language),
             "waste": number(resolved, language)}
 
