@@ -6,13 +6,18 @@ VENV := .venv
 PYTEST_ARGS ?= -q -ra
 ARGS ?=
 
-.PHONY: demo test system-deps
+.PHONY: demo test lint system-deps
 
 demo: $(VENV)/.stamp-base
 	exec $(VENV)/bin/citywall demo $(ARGS)
 
 test: system-deps $(VENV)/.stamp-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# Lint (ruff) and types (mypy), both configured in pyproject.toml; not yet part of `test`.
+lint: $(VENV)/.stamp-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 system-deps:
 	bash scripts/install-system-deps

@@ -30,8 +30,6 @@ import asyncio
 import json
 import os
 import random
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,24 +39,19 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
+from dashboard.local_services import HOST, Mosquitto, free_port  # noqa: E402
 
 
 def wait_http(url: str, timeout: float = 60.0) -> None:
@@ -74,31 +67,19 @@ def wait_http(url: str, timeout: float = 60.0) -> None:
 
 @contextmanager
 def mosquitto(workdir: Path) -> Iterator[int]:
-    port = free_port()
-    conf = workdir / "mosquitto.conf"
-    import pwd
-
-    conf.write_text(f"listener {port} {HOST}\nallow_anonymous true\nuser {pwd.getpwuid(os.getuid()).pw_name}\n"
-                    "max_queued_messages 1000000\nmax_inflight_messages 0\nmessage_size_limit 0\n")
-    proc = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """A broker of our own with no queue, in-flight or message size limit: the flood must reach citywall."""
+    server = Mosquitto(workdir, persistent=False, max_queued=1_000_000, extra=["message_size_limit 0"])
+    server.start()
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex((HOST, port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield port
+        yield server.port
     finally:
-        proc.terminate()
-        proc.wait(10)
+        server.stop()
 
 
 @contextmanager
 def citywall(mqtt_port: int, workdir: Path) -> Iterator[tuple[str, psutil.Process]]:
     port = free_port()
-    log = open(workdir / "citywall.log", "wb")
+    log = open(workdir / "citywall.log", "wb")  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "demo", "--mqtt-url", f"mqtt://{HOST}:{mqtt_port}",
                              "--port", str(port), "--rate", "20"], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                             # the worst case: anyone may read, so hostile pages pass the login
@@ -358,9 +339,8 @@ def scenario_pdf(base: str, process: psutil.Process, seconds: float) -> dict[str
             status = exc.code
         return status, time.perf_counter() - start
 
-    with Sampler(base, process) as sampler:
-        with ThreadPoolExecutor(20) as pool:
-            results = list(pool.map(ask, range(20)))
+    with Sampler(base, process) as sampler, ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(ask, range(20)))
     statuses: dict[str, int] = {}
     for status, _ in results:
         statuses[str(status)] = statuses.get(str(status), 0) + 1

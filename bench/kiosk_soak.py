@@ -26,14 +26,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.latency import CHROMIUM_ARGS, free_port, wait_http  # noqa: E402
+from bench.latency import wait_http  # noqa: E402
+from dashboard.local_services import CHROMIUM_ARGS, chromium_binary, free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("/screen/4", "/screen/9", "/wall?scale=0.25")
@@ -50,7 +51,7 @@ def slope_per_hour(samples: list[tuple[float, float]]) -> float | None:
     var = sum((t - mean_t) ** 2 for t in ts)
     if var == 0:
         return None
-    return sum((t - mean_t) * (y - mean_y) for t, y in zip(ts, ys)) / var * 3_600
+    return sum((t - mean_t) * (y - mean_y) for t, y in zip(ts, ys, strict=True)) / var * 3_600
 
 
 def summarise(samples: list[dict[str, Any]], warmup_s: float) -> dict[str, Any]:
@@ -86,8 +87,7 @@ def soak(minutes: float, warmup_min: float, rate: float, every_s: float, pages: 
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                                        args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=chromium_binary(), args=list(CHROMIUM_ARGS))
             tabs = []
             for path in pages:
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -131,7 +131,7 @@ def main() -> int:
     results = soak(args.minutes, args.warmup, args.rate, args.every, tuple(args.pages))
     report = {
         "command": command,
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "chromium": "Debian chromium, headless"},
         "rate_msg_s": args.rate, "minutes": args.minutes, "warmup_minutes": args.warmup,
         "pages": results,

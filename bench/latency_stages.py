@@ -42,13 +42,14 @@ HOOK_PORT = """(() => { window.__recv = []; const d = Object.getOwnPropertyDescr
 def serve_instrumented(trace: str, argv: list[str]) -> int:
     """``citywall demo`` with each stage function wrapped to stamp the trace file."""
     sys.path.insert(0, str(ROOT))
+    from dash.backends import ws
+
     import dashboard.reader as reader
     import dashboard.state as state
     import feeds.mqtt as mqtt
     import layouts.live as live
-    from dash.backends import ws
 
-    out = open(trace, "a", buffering=1)
+    out = open(trace, "a", buffering=1)  # noqa: SIM115 - lives as long as the instrumented server
 
     def stamp(name: str) -> None:
         out.write(f"{name} {time.time() * 1000:.3f}\n")
@@ -87,8 +88,11 @@ def serve_instrumented(trace: str, argv: list[str]) -> int:
 
 def measure(page_path: str, trials: int) -> dict[str, list[float]]:
     sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(ROOT))
     import latency
     from playwright.sync_api import sync_playwright
+
+    from dashboard.local_services import CHROMIUM_ARGS, chromium_binary
 
     workdir = Path(tempfile.mkdtemp(prefix="citywall-stages-"))
     trace = workdir / "trace.txt"
@@ -107,7 +111,7 @@ def measure(page_path: str, trials: int) -> dict[str, list[float]]:
                         "--duration", "4"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         mosquitto_pub = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=latency.CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=chromium_binary(), args=list(CHROMIUM_ARGS))
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
             page.add_init_script(HOOK_PORT)
             page.goto(f"http://127.0.0.1:{web_port}{page_path}")

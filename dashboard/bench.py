@@ -20,15 +20,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import gc
 import json
 import os
 import platform
 import shlex
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,7 +37,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
+
+from dashboard.local_services import HOST, Mosquitto, RedisServer, mosquitto_binary, redis_binary
 
 if TYPE_CHECKING:
     from dashboard.config import Config
@@ -49,7 +47,6 @@ if TYPE_CHECKING:
     from dashboard.store.base import StateStore
     from feeds.events import DeadLetter, Event
 
-HOST = "127.0.0.1"
 INGEST_GOAL_RATIO = 0.5
 #: The demo publishes 20 msg/s; generating at that simulated pace gives the demo's mix
 #: (mostly gauge and queue readings, some incidents and reports) with distinct time stamps.
@@ -164,86 +161,8 @@ class SimClock:
 # =============================================================================================
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: a benchmark killed hard must not leave a broker behind."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-@dataclass
-class LocalServer:
-    """One child service; stopped with SIGTERM, then SIGKILL if it hangs."""
-
-    name: str
-    command: list[str]
-    port: int
-    workdir: Path
-    proc: subprocess.Popen[bytes] | None = None
-    _log: IO[bytes] | None = None
-
-    def start(self, ready: Callable[[], bool], timeout: float = 15.0) -> None:
-        self._log = open(self.workdir / f"{self.name}.out", "ab")
-        self.proc = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-                                     cwd=self.workdir, start_new_session=True, preexec_fn=_die_with_parent)
-        deadline = time.monotonic() + timeout
-        while not ready():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"{self.name} did not start on {HOST}:{self.port}: {self.log_tail()}")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log_tail(self) -> str:
-        path = self.workdir / f"{self.name}.out"
-        return path.read_text(errors="replace")[-2000:] if path.exists() else ""
-
-
-def port_open(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
-        return True
-    return False
-
-
-def mosquitto_binary() -> str | None:
-    """Debian puts it in /usr/sbin, which is not on every PATH."""
-    found = shutil.which("mosquitto")
-    if found:
-        return found
-    return "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
-
-
-def mosquitto_config(port: int, workdir: Path, queued: int) -> str:
-    """No persistence (no disk in the timing); a queue deep enough for the whole backlog
-    (the default 1,000 would silently drop the rest); no in-flight cap for 3.1.1 clients
-    (MQTT 5 clients get their own receive maximum, 65,535); only errors and warnings logged."""
-    user = f"user {_user_name()}\n" if os.geteuid() == 0 else ""
-    return (f"listener {port} {HOST}\nallow_anonymous true\n{user}persistence false\n"
-            f"max_queued_messages {queued}\nmax_inflight_messages 0\n"
-            f"log_dest file {workdir / 'mosquitto.log'}\nlog_type error\nlog_type warning\n")
-
-
-def _user_name() -> str:
-    import pwd
-
-    return pwd.getpwuid(os.getuid()).pw_name
+# free_port, the process plumbing and the launchers are dashboard.local_services, shared with
+# the tests and scripts; only the labels that say what was measured against are here.
 
 
 def mosquitto_version(binary: str) -> str:
@@ -277,13 +196,13 @@ def ingest_broker(mqtt_url: str | None, protocol: str, queued: int, workdir: Pat
         return
     binary = mosquitto_binary()
     if binary:
-        port = free_port()
-        (workdir / "mosquitto.conf").write_text(mosquitto_config(port, workdir, queued))
-        server = LocalServer("mosquitto", [binary, "-c", str(workdir / "mosquitto.conf")], port, workdir)
-        server.start(lambda: port_open(port))
+        # no persistence (no disk in the timing); a queue deep enough for the whole backlog (the
+        # default 1,000 would silently drop the rest); only errors and warnings logged
+        server = Mosquitto(workdir, persistent=False, max_queued=queued, extra=["log_type error", "log_type warning"])
+        server.start()
         try:
-            yield BrokerInfo(f"mqtt://{HOST}:{port}", HOST, port, protocol,
-                             f"{mosquitto_version(binary)} started by the benchmark on {HOST}:{port}, no persistence")
+            yield BrokerInfo(server.url, HOST, server.port, protocol,
+                             f"{mosquitto_version(binary)} started by the benchmark on {HOST}:{server.port}, no persistence")
         finally:
             server.stop()
         return
@@ -299,18 +218,6 @@ def ingest_broker(mqtt_url: str | None, protocol: str, queued: int, workdir: Pat
         broker.stop()
 
 
-def redis_binary() -> str | None:
-    return shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
-
-
-def redis_answers(port: int) -> bool:
-    """Redis listens before it can serve; PONG means ready."""
-    with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5) as s:
-        s.sendall(b"PING\r\n")
-        return s.recv(64).startswith(b"+PONG")
-    return False
-
-
 @contextlib.contextmanager
 def soak_redis(redis_url: str | None, workdir: Path) -> Iterator[tuple[str, str]]:
     """(url, label): the given Redis, else a private redis-server that keeps nothing on disk."""
@@ -320,13 +227,13 @@ def soak_redis(redis_url: str | None, workdir: Path) -> Iterator[tuple[str, str]
     binary = redis_binary()
     if binary is None:
         raise RuntimeError("redis-server is not installed: pass --redis-url or install redis-server")
-    port = free_port()
-    cmd = [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no",
-           "--dir", str(workdir), "--daemonize", "no"]
-    server = LocalServer("redis", cmd, port, workdir)
-    server.start(lambda: redis_answers(port))
+    server = RedisServer(workdir)
+    server.start()
     try:
-        yield f"redis://{HOST}:{port}/0", f"redis-server {_redis_version(binary)} started by the benchmark on {HOST}:{port} (--save '' --appendonly no)"
+        yield (
+            server.url,
+            f"redis-server {_redis_version(binary)} started by the benchmark on {HOST}:{server.port} (--save '' --appendonly no)",
+        )
     finally:
         server.stop()
 
@@ -612,10 +519,17 @@ class PipelineRun:
             raise RuntimeError(f"pipeline got {self.arrivals.count} of {self.n} messages")
         if applied + rejected != self.n:
             raise RuntimeError(f"pipeline: accepted+duplicates+rejected = {applied + rejected}, expected {self.n}")
-        return {"msgs_per_s": self.arrivals.per_second(applied), "seconds": round(self.arrivals.seconds, 3),
-                "cpu_us_per_msg": self.arrivals.cpu_us_per_msg(), "received": snap["received"],
-                "accepted": snap["accepted"], "duplicates": snap["duplicates"], "rejected": rejected, "rejected_by_reason": snap["rejected"],
-                "check_accepted_duplicates_rejected_eq_messages": applied + rejected == self.n}
+        return {
+            "msgs_per_s": self.arrivals.per_second(applied),
+            "seconds": round(self.arrivals.seconds, 3),
+            "cpu_us_per_msg": self.arrivals.cpu_us_per_msg(),
+            "received": snap["received"],
+            "accepted": snap["accepted"],
+            "duplicates": snap["duplicates"],
+            "rejected": rejected,
+            "rejected_by_reason": snap["rejected"],
+            "check_accepted_duplicates_rejected_eq_messages": applied + rejected == self.n,
+        }
 
 
 def ingest_round(config: Config, normalizer: Any, broker: BrokerInfo, backlog: Path, n: int, qos: int,
@@ -980,8 +894,8 @@ def run_store(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     """Apply ``--events`` simulated events over ``--days`` simulated days to one store."""
     from dashboard.picture import sample_kpis
     from dashboard.runtime import SAMPLE_EVERY_S, build_normalizer
-    from dashboard.state import CityState
     from dashboard.simulation import simulator_for
+    from dashboard.state import CityState
     from feeds.events import Rejected
 
     n = args.events

@@ -41,7 +41,9 @@ class Kpi(_Strict):
     def _derivable(self) -> Kpi:
         if self.source == "derived" and self.id not in DERIVED_KPIS:
             known = ", ".join(sorted(DERIVED_KPIS))
-            raise ValueError(f"no derived KPI named {self.id!r} (known: {known}); use source: message for KPIs that arrive on a feed")
+            raise ValueError(
+                f"no derived KPI named {self.id!r} (known: {known}); use source: message for KPIs that arrive on a feed"
+            )
         return self
 
 

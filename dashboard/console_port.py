@@ -59,7 +59,7 @@ class ConsolePort:
         actor = self._actor("operator")
         if isinstance(actor, ActionError):
             return False, actor.reason
-        known = {k: action.get(k) for k in ("action", "agency", "text", "severity", "code", "step")}
+        known: dict[str, Any] = {k: action.get(k) for k in ("action", "agency", "text", "severity", "code", "step")}
         try:
             return True, self.desk.act(incident_id, Action(**known), actor)
         except (ActionError, TypeError) as error:
@@ -76,7 +76,9 @@ class ConsolePort:
             if what == "preset":
                 return True, self.desk.set_preset(str(args.get("preset")), actor)
             if what == "broadcast":
-                return True, self.desk.broadcast(str(args.get("level")), str(args.get("text") or ""), int(args.get("minutes") or 30), actor)
+                return True, self.desk.broadcast(
+                    str(args.get("level")), str(args.get("text") or ""), int(args.get("minutes") or 30), actor
+                )
             if what == "clear_broadcast":
                 return True, self.desk.clear_broadcast(actor)
             if what == "push":

@@ -100,8 +100,12 @@ class Desk:
         if not self.store.get("incident", [incident_id]):
             raise ActionError(404, f"no incident {incident_id!r}")
         screens = self.config.wall.screen_count
-        return self._change_wall(actor, "push", {"screen": screen, "incident": incident_id, "minutes": minutes},
-                                 lambda r, at: wall_control.push(r, screen, incident_id, minutes, screens, self.ops, actor.name, at))
+        return self._change_wall(
+            actor,
+            "push",
+            {"screen": screen, "incident": incident_id, "minutes": minutes},
+            lambda r, at: wall_control.push(r, screen, incident_id, minutes, screens, self.ops, actor.name, at),
+        )
 
     def dismiss(self, screen: int, actor: Actor) -> dict[str, Any]:
         return self._change_wall(actor, "push.dismiss", {"screen": screen},

@@ -41,6 +41,7 @@ from fastapi.responses import HTMLResponse, Response
 from dashboard.reader import PictureCache
 from layouts import tablet
 from layouts.ports import ViewSettings
+from layouts.tree import to_tree
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 CHROMIUM_ENV = "CITYWALL_CHROMIUM"
@@ -78,31 +79,30 @@ def _css(style: dict[str, Any]) -> str:
 def static_html(node: Any) -> str:
     """Plain ``dash.html`` components as HTML, so the print view shares the tablet's markup.
 
-    Only what the print view uses is supported: html components, strings and numbers,
-    ``className``, ``style``, ``data-*``/``aria-*`` and plain attributes. Dict ids (pattern
-    matching) mean nothing outside Dash and are dropped.
+    The components are walked once, by ``layouts.tree.to_tree`` (the walker the live panels
+    use), and the plain tree it returns is written out here: ``className``, ``style``,
+    ``data-*``/``aria-*`` and plain attributes; ids mean nothing outside Dash and are dropped.
     """
-    if node is None:
+    return _tree_html(to_tree(node))
+
+
+def _tree_html(tree: Any) -> str:
+    if tree is None:
         return ""
-    if isinstance(node, (list, tuple)):
-        return "".join(static_html(n) for n in node)
-    if isinstance(node, (str, int, float)):
-        return html_text.escape(str(node))
-    if getattr(node, "_namespace", "") != "dash_html_components":
-        raise TypeError(f"the print view only takes dash.html components, not {type(node).__name__}")
-    tag = node._type.lower()
-    props = node.to_plotly_json()["props"]
+    if isinstance(tree, list):
+        return "".join(_tree_html(n) for n in tree)
+    if isinstance(tree, (str, int, float)):
+        return html_text.escape(str(tree))
+    tag = tree["t"]
     attrs = []
-    for key, value in props.items():
-        if key == "children" or value is None or (key == "id" and isinstance(value, dict)):
-            continue
+    for key, value in tree.get("p", {}).items():
         name = {"className": "class", "htmlFor": "for"}.get(key, key)
         text = _css(value) if key == "style" else str(value)
         attrs.append(f' {name}="{html_text.escape(text, quote=True)}"')
     opening = f"<{tag}{''.join(attrs)}>"
     if tag in VOID:
         return opening
-    return f"{opening}{static_html(props.get('children'))}</{tag}>"
+    return f"{opening}{_tree_html(tree.get('c'))}</{tag}>"
 
 
 def summary_document(picture: dict[str, Any], settings: ViewSettings, printed_at: float) -> str:

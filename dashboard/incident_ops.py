@@ -17,7 +17,7 @@ Everything here is pure: a record in, a record out, or an ``ActionError`` that s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.ops_config import SEVERITIES, Operations
@@ -57,7 +57,7 @@ class Action:
 
 
 def iso(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).isoformat()
+    return datetime.fromtimestamp(t, UTC).isoformat()
 
 
 def ts(value: str) -> float:
@@ -174,7 +174,9 @@ def apply(record: dict[str, Any] | None, incident: dict[str, Any], action: Actio
     elif kind in ("tick", "untick"):
         steps = sop_steps(incident, ops)
         if action.step is None or not 0 <= action.step < len(steps):
-            raise ActionError(422, f"step must be 0-{len(steps) - 1} for this incident's SOP" if steps else "this incident has no SOP")
+            raise ActionError(
+                422, f"step must be 0-{len(steps) - 1} for this incident's SOP" if steps else "this incident has no SOP"
+            )
         key = str(action.step)
         if (kind == "tick") == (key in rec["sop"]):
             raise ActionError(409, f"step {action.step} is already {'done' if kind == 'tick' else 'open'}")

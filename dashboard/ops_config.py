@@ -76,7 +76,7 @@ class Shift(_Strict):
     start: time
 
 
-def _default_sla() -> dict[str, Sla]:
+def _default_sla() -> dict[Severity, Sla]:
     return {
         "critical": Sla(acknowledge_min=5, resolve_min=60),
         "high": Sla(acknowledge_min=10, resolve_min=240),

@@ -10,6 +10,7 @@ are small. ``layouts.ports.CityReader`` is the interface panels see.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -117,10 +118,8 @@ class _ChangeWatcher:
     async def wait(self, since: int, timeout: float) -> int:
         if self.version != since:
             return self.version
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), timeout)
-        except TimeoutError:
-            pass
         return self.version
 
     def _watch(self) -> None:

@@ -47,7 +47,8 @@ class ScreenRegistry:
         """One report from a page; anything malformed is ignored (it comes from a browser)."""
         if not isinstance(report, dict) or not isinstance(report.get("id"), str) or not _ID.match(report["id"]):
             return
-        page = report.get("page") if isinstance(report.get("page"), str) else ""
+        raw_page = report.get("page")
+        page = raw_page if isinstance(raw_page, str) else ""
         entry = {
             "id": report["id"],
             "page": page[:80],

@@ -36,12 +36,17 @@ def city_profile(config: Config) -> CityProfile:
         region=sim.region,
         organization=sim.organization,
         places={district(n): Place(p.population_k, tuple(p.streets), p.central, p.peri_urban) for n, p in sim.places.items()},
-        stations=tuple(StationSite(s.code, s.name, s.kelurahan or district(s.district), district(s.district), s.lat, s.lon, s.river)
-                       for s in sim.stations),
-        waste_sites=tuple(WasteSite("", w.name, w.kelurahan or district(w.district), district(w.district), w.ward_code, w.lat, w.lon)
-                          for w in sim.waste_sites),
-        agencies=tuple(AgencySpec(a.slug, a.office, a.service, a.share, a.counters, a.base_wait_min, a.service_min)
-                       for a in agencies),
+        stations=tuple(
+            StationSite(s.code, s.name, s.kelurahan or district(s.district), district(s.district), s.lat, s.lon, s.river)
+            for s in sim.stations
+        ),
+        waste_sites=tuple(
+            WasteSite("", w.name, w.kelurahan or district(w.district), district(w.district), w.ward_code, w.lat, w.lon)
+            for w in sim.waste_sites
+        ),
+        agencies=tuple(
+            AgencySpec(a.slug, a.office, a.service, a.share, a.counters, a.base_wait_min, a.service_min) for a in agencies
+        ),
         agency_count=config.mpp.agency_count,
         mpp_name=config.mpp.name,
         mpp_location=config.mpp.location,
@@ -49,12 +54,21 @@ def city_profile(config: Config) -> CityProfile:
         mpp_target_busy=config.mpp.permits_busy_day,
         busy_weekdays=frozenset(WEEKDAYS.index(d) for d in config.mpp.busy_weekdays),
         kpis=tuple(
-            MessageKpi(kpi.id, kpi.name.get(language) or next(iter(kpi.name.values())), kpi.target, kpi.unit, kpi.better,
-                       texts[kpi.id].description if kpi.id in texts else "", texts[kpi.id].provider if kpi.id in texts else "")
-            for _, kpi in config.kpis() if kpi.source == "message"
+            MessageKpi(
+                kpi.id,
+                kpi.name.get(language) or next(iter(kpi.name.values())),
+                kpi.target,
+                kpi.unit,
+                kpi.better,
+                texts[kpi.id].description if kpi.id in texts else "",
+                texts[kpi.id].provider if kpi.id in texts else "",
+            )
+            for _, kpi in config.kpis()
+            if kpi.source == "message"
         ),
-        channels=tuple(Channel(c.id, c.name, mqtt_topic_for(c.topics), tuple(c.categories.items()))
-                       for c in config.complaints if c.topics),
+        channels=tuple(
+            Channel(c.id, c.name, mqtt_topic_for(c.topics), tuple(c.categories.items())) for c in config.complaints if c.topics
+        ),
         vehicles=tuple(sim.vehicles),
         destinations=tuple(sim.destinations),
         sources=dict(sim.sources),

@@ -38,7 +38,9 @@ def set_preset(record: dict[str, Any], name: str, ops: Operations, by: str, at: 
     return {**record, "preset": name, "preset_by": by, "preset_at": iso(at)}
 
 
-def set_broadcast(record: dict[str, Any], level: str, text: str, minutes: int, ops: Operations, by: str, at: float) -> dict[str, Any]:
+def set_broadcast(
+    record: dict[str, Any], level: str, text: str, minutes: int, ops: Operations, by: str, at: float
+) -> dict[str, Any]:
     if level not in LEVELS:
         raise ActionError(422, f"level must be one of {', '.join(LEVELS)}")
     if not text.strip() or len(text) > TEXT_MAX:
@@ -103,10 +105,18 @@ def takeovers(ops: Operations, incidents: list[dict[str, Any]], stations: list[d
             if matches:
                 d = min(matches, key=lambda d: (SEVERITIES.index(d.get("severity") or "medium"),
                                                 d.get("opened_at") or d.get("observed_at") or "", d["id"]))
-                fired[rule.screen] = {"screen": rule.screen, "rule": rule.name, "kind": "incident", "id": d["id"],
-                                      "severity": d.get("severity"), "title": d.get("description") or d.get("category") or d["id"],
-                                      "where": d.get("kecamatan"), "category": d.get("category"),
-                                      "lat": d.get("lat"), "lon": d.get("lon")}
+                fired[rule.screen] = {
+                    "screen": rule.screen,
+                    "rule": rule.name,
+                    "kind": "incident",
+                    "id": d["id"],
+                    "severity": d.get("severity"),
+                    "title": d.get("description") or d.get("category") or d["id"],
+                    "where": d.get("kecamatan"),
+                    "category": d.get("category"),
+                    "lat": d.get("lat"),
+                    "lon": d.get("lon"),
+                }
         else:
             floor = STAGES.index(rule.stage)
             hold = rule.ack_holds_min * 60

@@ -84,7 +84,7 @@ class Districts:
         for geometry in geometries:
             shapely.prepare(geometry)
         self._tree = shapely.STRtree(geometries)
-        self.bounds: tuple[float, float, float, float] = tuple(shapely.total_bounds(geometries).tolist())  # type: ignore[assignment]
+        self.bounds: tuple[float, float, float, float] = tuple(shapely.total_bounds(geometries).tolist())
         self._grid = _Grid(self.bounds, self._tree, geometries)
 
     # construction ---------------------------------------------------------------------
@@ -158,7 +158,7 @@ class Districts:
             return state
         indexes, geometries = self._grid.candidates[cell]
         hits = shapely.intersects_xy(geometries, lon, lat)
-        for index, hit in zip(indexes, hits.tolist()):
+        for index, hit in zip(indexes, hits.tolist(), strict=True):
             if hit:
                 return index
         return _OUTSIDE

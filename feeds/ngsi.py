@@ -21,7 +21,16 @@ from typing import Any, NamedTuple
 __all__ = ["Form", "Unwrapped", "unwrap", "LD_ATTRIBUTE_TYPES"]
 
 LD_ATTRIBUTE_TYPES = frozenset(
-    {"Property", "GeoProperty", "Relationship", "LanguageProperty", "VocabProperty", "ListProperty", "ListRelationship", "JsonProperty"}
+    {
+        "Property",
+        "GeoProperty",
+        "Relationship",
+        "LanguageProperty",
+        "VocabProperty",
+        "ListProperty",
+        "ListRelationship",
+        "JsonProperty",
+    }
 )
 _KEEP = ("id", "type")
 _DROP = frozenset({"@context"})

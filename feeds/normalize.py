@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 from feeds.events import (
     CitizenReport,
@@ -296,6 +296,11 @@ class _Fields:
             raise Rejected(Reason.BAD_TEXT, f"{key}: holds a control, bidi or unencodable character")
         return _clip(value, ID_MAX)
 
+    @overload
+    def text(self, *keys: str, limit: int = NAME_MAX, required: Literal[True]) -> str: ...
+    @overload
+    def text(self, *keys: str, limit: int = NAME_MAX, required: bool = False) -> str | None: ...
+
     def text(self, *keys: str, limit: int = NAME_MAX, required: bool = False) -> str | None:
         """A string (numbers are spelled out), stripped and cut to ``limit`` characters."""
         key, value = self.first(*keys)
@@ -344,6 +349,11 @@ class _Fields:
         if factor is None:
             raise Rejected(Reason.INVALID_VALUE, f"{key}: unit {self.units[key]!r} is not a length")
         return value * factor
+
+    @overload
+    def time(self, *keys: str, required: Literal[True]) -> datetime: ...
+    @overload
+    def time(self, *keys: str, required: bool = False) -> datetime | None: ...
 
     def time(self, *keys: str, required: bool = False) -> datetime | None:
         """The first present time stamp among ``keys``, in UTC, and not in the future."""
@@ -498,6 +508,7 @@ def parse_time(text: str) -> datetime | None:
     """
     if len(text) > _TIME_TEXT_MAX:
         return None
+    moment: datetime | None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -651,12 +662,12 @@ def _citizen_report(f: _Fields, source: str) -> CitizenReport:
         category=f.text("category", "service_name", "title") or "",
         description=f.text("description", "comments", limit=DESCRIPTION_MAX) or "",
         status=status,
-        opened_at=opened,  # type: ignore[arg-type]
+        opened_at=opened,
         resolved_at=resolved_at,
     )
 
 
-def _report_status(f: _Fields) -> str:
+def _report_status(f: _Fields) -> Literal["open", "resolved"]:
     """Only a clear "closed/resolved/selesai/done" closes a report; anything else is still open."""
     status = f.text("resolutionStatus", "status")
     return "resolved" if status and status.lower().rstrip(".") in _REPORT_RESOLVED else "open"
@@ -714,7 +725,7 @@ def _queue_monitor(f: _Fields, source: str) -> QueueReading:
         id=entity_id,
         observed_at=observed,
         source_type=source,
-        agency=agency,  # type: ignore[arg-type]
+        agency=agency,
         service=f.text("serviceName"),
         waiting=f.count("ticketsToServe") or 0,
         serving=f.count("ticketsBeingServed") or 0,
@@ -752,7 +763,7 @@ def _kpi(f: _Fields, source: str) -> KpiReading:
         kpi_id=entity_id.removeprefix(KPI_ID_PREFIX),
         name=f.text("name"),
         value=value,  # type: ignore[arg-type]
-        standing=f.enum("currentStanding", _STANDING, None),  # type: ignore[arg-type]
+        standing=f.enum("currentStanding", _STANDING, None),
     )
 
 

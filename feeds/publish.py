@@ -17,7 +17,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+
+from feeds.backoff import Backoff
 
 if TYPE_CHECKING:
     from feeds.simulator import CitySimulator, Message, Payload
@@ -63,19 +64,9 @@ class _Pacer:
         self.tokens, self.last = 1.0, time.monotonic()
 
 
-def _parse_mqtt_url(url: str) -> tuple[str, int, bool, str | None, str | None]:
-    """mqtt://user:pass@host:1883 or mqtts://host:8883 -> (host, port, tls, user, password)."""
-    parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
-        raise ValueError(f"unsupported MQTT URL scheme {parts.scheme!r} in {url!r} (use mqtt:// or mqtts://)")
-    tls = parts.scheme in ("mqtts", "ssl")
-    port = parts.port or (8883 if tls else 1883)
-    user = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password else None
-    return parts.hostname or "localhost", port, tls, user, password
-
-
-def _source(simulator: CitySimulator | None, messages: Iterable[Message] | None, rate: float) -> tuple[list[Message], Iterator[Message]]:
+def _source(
+    simulator: CitySimulator | None, messages: Iterable[Message] | None, rate: float
+) -> tuple[list[Message], Iterator[Message]]:
     """(burst sent first, paced rest): the simulator's initial state then its stream, or
     the caller's own messages (e.g. ``unique_alerts``) with no initial state."""
     if messages is not None:
@@ -110,9 +101,12 @@ def publish_mqtt(
     """
     import paho.mqtt.client as mqtt
 
+    from feeds.mqtt import parse_url  # the same rules as the config's feeds.mqtt.url
+
     _check_rate(rate)
     stop = stop_event or threading.Event()
-    host, port, tls, user, password = _parse_mqtt_url(url)
+    endpoint = parse_url(url)
+    host, port, tls, user, password = endpoint.host, endpoint.port, endpoint.tls, endpoint.username, endpoint.password
     prefix = topic_prefix.rstrip("/")
     connected = threading.Event()
     lock = threading.Lock()
@@ -138,7 +132,7 @@ def publish_mqtt(
     client.on_connect, client.on_disconnect, client.on_publish = on_connect, on_disconnect, on_publish
     client.max_inflight_messages_set(200)
     client.max_queued_messages_set(0)
-    client.reconnect_delay_set(min_delay=0.2, max_delay=5)
+    client.reconnect_delay_set(min_delay=0.2, max_delay=5)  # type: ignore[arg-type]  # paho takes seconds as float
     if user:
         client.username_pw_set(user, password)
     if tls:
@@ -272,7 +266,7 @@ def _xadd_batch(client: Any, stream: str, field: str, maxlen: int, batch: list[M
 
     if not batch:
         return 0
-    delay = 0.2
+    backoff = Backoff(0.2, 5.0)
     while True:
         try:
             pipe = client.pipeline(transaction=False)
@@ -283,6 +277,6 @@ def _xadd_batch(client: Any, stream: str, field: str, maxlen: int, batch: list[M
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             if stop.is_set():
                 return 0
+            delay = backoff.next()
             log.warning("Redis XADD to %s failed (%s); retrying in %.1f s", stream, exc, delay)
             stop.wait(delay)
-            delay = min(5.0, delay * 2)

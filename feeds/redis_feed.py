@@ -32,6 +32,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from feeds.backoff import Backoff
 from feeds.events import Reason
 from feeds.health import Decoder, FeedStats, Pipeline
 from feeds.sink import EventSink
@@ -59,23 +60,6 @@ class RedisSettings(Protocol):
     def consumer(self) -> str | None: ...
     @property
     def channels(self) -> Sequence[str]: ...
-
-
-class Backoff:
-    """Doubling waits, capped; reset after a success so the next outage starts short."""
-
-    def __init__(self, first: float = RECONNECT_FIRST_S, cap: float = RECONNECT_MAX_S) -> None:
-        self.first = first
-        self.cap = cap
-        self._next = first
-
-    def next(self) -> float:
-        delay = self._next
-        self._next = min(delay * 2, self.cap)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self.first
 
 
 class StoreDown(Exception):
@@ -111,7 +95,7 @@ class _RedisAdapter:
         self._halt = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
-        self._reconnect = Backoff()
+        self._reconnect = Backoff(RECONNECT_FIRST_S, RECONNECT_MAX_S)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -207,7 +191,9 @@ class RedisStreamAdapter(_RedisAdapter):
         flush_every_s: float = 1.0,
         dead_letter_excerpt: int = 200,
     ) -> None:
-        super().__init__(config, normalizer, sink, name=name, flush_every_s=flush_every_s, dead_letter_excerpt=dead_letter_excerpt)
+        super().__init__(
+            config, normalizer, sink, name=name, flush_every_s=flush_every_s, dead_letter_excerpt=dead_letter_excerpt
+        )
         self.streams = list(config.streams)
         if not self.streams:
             raise ValueError("feeds.redis.streams is empty")
@@ -218,7 +204,7 @@ class RedisStreamAdapter(_RedisAdapter):
         self.block_ms = block_ms
         self.claim_every_s = claim_every_s
         self.claim_idle_ms = claim_idle_ms
-        self._store_retry = Backoff()
+        self._store_retry = Backoff(RECONNECT_FIRST_S, RECONNECT_MAX_S)
 
     def _session(self) -> None:
         # The socket timeout must outlast BLOCK, or every quiet second looks like an outage.
@@ -270,7 +256,9 @@ class RedisStreamAdapter(_RedisAdapter):
                 after = _text(entries[-1][0])
 
     def _read_new(self, client: redis.Redis) -> None:
-        reply = client.xreadgroup(self.group, self.consumer, {s: ">" for s in self.streams}, count=self.count, block=self.block_ms)
+        reply = client.xreadgroup(
+            self.group, self.consumer, {s: ">" for s in self.streams}, count=self.count, block=self.block_ms
+        )
         for stream, entries in _stream_batches(reply):
             self._settle(client, stream, entries)
 
@@ -314,7 +302,9 @@ class RedisStreamAdapter(_RedisAdapter):
         try:
             if payload is None:
                 known = ", ".join(sorted(_text(k) for k in fields))
-                self.pipeline.refuse(b"", origin, Reason.MISSING_FIELD, f"stream entry has no field {_text(self.field)!r} (has: {known})")
+                self.pipeline.refuse(
+                    b"", origin, Reason.MISSING_FIELD, f"stream entry has no field {_text(self.field)!r} (has: {known})"
+                )
             else:
                 self.pipeline.handle(payload, origin)
         except Exception as exc:
@@ -336,7 +326,9 @@ class RedisPubSubAdapter(_RedisAdapter):
         flush_every_s: float = 1.0,
         dead_letter_excerpt: int = 200,
     ) -> None:
-        super().__init__(config, normalizer, sink, name=name, flush_every_s=flush_every_s, dead_letter_excerpt=dead_letter_excerpt)
+        super().__init__(
+            config, normalizer, sink, name=name, flush_every_s=flush_every_s, dead_letter_excerpt=dead_letter_excerpt
+        )
         self.channels = [c for c in config.channels if not _is_pattern(c)]
         self.patterns = [c for c in config.channels if _is_pattern(c)]
         if not (self.channels or self.patterns):

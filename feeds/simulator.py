@@ -21,6 +21,12 @@ channels), built by ``dashboard`` from ``config.yaml``. Nothing city-specific li
 Everything is a pure function of the seed and the clock readings, so tests are
 reproducible. The simulator emits payloads only; ``feeds.publish`` puts them on MQTT or a
 Redis stream. ``feeds`` must not import ``dashboard`` or ``layouts``.
+
+Around this module: ``feeds.sim_catalog`` (topics, kinds, stages: pure data),
+``feeds.sim_mpp`` (the MPP's daily curve), ``feeds.sim_state`` (the things being simulated)
+and ``feeds.sim_payloads`` (the Smart Data Models encoders). What stays here, the model,
+is one class of about 600 lines on purpose: its parts draw from one seeded random stream
+in a fixed order, which is what makes a seed reproduce the same city, message for message.
 """
 
 from __future__ import annotations
@@ -30,352 +36,42 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
-from functools import lru_cache
+from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feeds import city
-
-
-Payload = dict[str, Any]
-Message = tuple[str, Payload]
-
-
-def _wib() -> tzinfo:
-    """Asia/Jakarta, or a fixed +07:00 where the system has no tz database (slim images)."""
-    try:
-        return ZoneInfo("Asia/Jakarta")
-    except ZoneInfoNotFoundError:  # pragma: no cover - depends on the host
-        return timezone(timedelta(hours=7), "WIB")
-
-
-WIB: tzinfo = _wib()
-UTC = timezone.utc
-
-#: Topic suffixes; the caller adds the city prefix (``<slug>/``). A topic with a ``/`` in it
-#: (a complaint channel's) is already complete.
-TOPICS: tuple[str, ...] = ("incidents", "drainage", "waste", "reports", "mpp", "kpi")
-
-#: The Smart Data Models types this simulator emits, by topic.
-TYPE_OF_TOPIC: dict[str, str] = {
-    "incidents": "Alert",
-    "drainage": "FloodMonitoring",
-    "waste": "WasteContainer",
-    "reports": "IssueReporting",
-    "mpp": "QueueMonitor",
-    "kpi": "KeyPerformanceIndicator",
-}
-
-NGSI_LD_CORE = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"
-WASTE_CONTEXT = (
-    "https://raw.githubusercontent.com/smart-data-models/dataModel.WasteManagement/master/context.jsonld",
-    NGSI_LD_CORE,
+from feeds.sim_catalog import (  # noqa: F401 - some are re-exported: tests and publishers import them from here
+    CHANNEL_TEMPLATES,
+    DRY_SEASON_KINDS,
+    INCIDENT_KINDS,
+    INCIDENT_STAGES,
+    REPORT_KINDS,
+    REPORT_STAGES,
+    TOPICS,
+    TYPE_OF_TOPIC,
+    WASPADA_M,
+    WIB,
+    Message,
+    Payload,
+    iso_z,
+    utc_now,
 )
-QUEUE_CONTEXT = (
-    "https://raw.githubusercontent.com/smart-data-models/dataModel.QueueManagement/master/context.jsonld",
-    NGSI_LD_CORE,
+from feeds.sim_mpp import (  # noqa: F401
+    BREAKS,
+    CLOSE_MIN,
+    MPP_VARIANTS,
+    OPEN_MIN,
+    _largest_remainder,
+    _peak_slope,
+    _slope,
+    mpp_day_fraction,
 )
-
-#: Indonesian drainage alert stages (metres): the dashboard's defaults.
-WASPADA_M, SIAGA_M, AWAS_M = 1.5, 2.0, 2.5
-
-INCIDENT_STAGES: tuple[str, ...] = ("new", "acknowledged", "dispatched", "resolved")
-REPORT_STAGES: tuple[str, ...] = ("Open", "InProgress", "Closed.")  # "Closed." is the SDM enum value
+from feeds.sim_payloads import SdmPayloads, _zone
+from feeds.sim_state import _Container, _Incident, _Report, _Station
 
 
-def utc_now() -> datetime:
-    """The default clock: aware UTC now."""
-    return datetime.now(UTC)
-
-
-def iso_z(moment: datetime) -> str:
-    """UTC ISO 8601 with milliseconds and ``Z``: the one time format on the wire."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    elif moment.utcoffset():
-        moment = moment.astimezone(UTC)
-    m = moment  # field by field: strftime is the slowest part of building a message
-    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond // 1000:03d}Z"
-
-
-#: Kinds of incident that happen mostly in the dry season (June-September in Sumatra).
-DRY_SEASON_KINDS = frozenset({"forestFire", "airPollution"})
-
-
-@dataclass(frozen=True)
-class IncidentKind:
-    """A kind of incident: SDM category/subCategory, Indonesian wording, and how often."""
-
-    category: str
-    sub_category: str
-    templates: tuple[str, ...]
-    weight: float
-    severity: tuple[tuple[str, float], ...]
-    area: str = "all"  # all | central | flood | peri
-    rain_factor: float = 1.0  # weight multiplier while it rains
-    rush_factor: float = 1.0  # weight multiplier in rush hours
-
-
-# fallenTree is not in the SDM subCategory enum: a tree across the road is a hazardOnRoad.
-# Weights are relative shares of ~2,400 incidents a day (what a 30-80 open set with
-# minute-scale lifecycles implies): traffic dominates, fires stay rare.
-INCIDENT_KINDS: tuple[IncidentKind, ...] = (
-    IncidentKind("traffic", "trafficJam", (
-        "Kemacetan panjang di {street} arah {dest}",
-        "Antrean kendaraan sekitar {km} km di {street}",
-        "Lampu lalu lintas padam, simpang di {street} macet",
-    ), 40, (("informational", 5), ("low", 40), ("medium", 43), ("high", 12)), "central", 1.5, 1.8),
-    IncidentKind("traffic", "carAccident", (
-        "Kecelakaan lalu lintas antara {vehicle} dan {vehicle2} di {street}",
-        "Kecelakaan tunggal {vehicle} di {street}, korban luka ringan",
-        "Tabrakan beruntun {n} kendaraan di {street}",
-    ), 14, (("low", 12), ("medium", 45), ("high", 35), ("critical", 8)), "central", 1.3, 1.5),
-    IncidentKind("traffic", "carStopped", (
-        "{vehicle} mogok di lajur kiri {street}",
-    ), 12, (("informational", 20), ("low", 60), ("medium", 20)), "central", 1.0, 1.5),
-    IncidentKind("traffic", "hazardOnRoad", (
-        "Pohon tumbang menutup sebagian badan {street}",
-        "Pohon tumbang menimpa kabel listrik di {street}",
-    ), 3, (("low", 15), ("medium", 50), ("high", 35)), "all", 6.0),
-    IncidentKind("traffic", "pothole", (
-        "Jalan berlubang membahayakan pengendara di {street}",
-    ), 8, (("informational", 20), ("low", 55), ("medium", 25)), "all", 1.5),
-    IncidentKind("naturalDisaster", "flood", (
-        "Genangan air {cm} cm di {street}",
-        "Drainase meluap, genangan {cm} cm di {street}",
-        "Banjir setinggi {cm} cm merendam rumah warga di Kec. {kec}",
-    ), 2, (("low", 12), ("medium", 45), ("high", 35), ("critical", 8)), "flood", 20.0),
-    IncidentKind("security", "buildingFire", (
-        "Kebakaran ruko di {street}, {n} unit damkar dikerahkan",
-        "Kebakaran rumah warga di {street}",
-    ), 0.4, (("medium", 20), ("high", 50), ("critical", 30)), "all", 0.5),
-    IncidentKind("security", "forestFire", (
-        "Kebakaran lahan sekitar {ha} ha di Kec. {kec}",
-        "Titik api terpantau di lahan gambut Kec. {kec}",
-    ), 0.3, (("medium", 40), ("high", 45), ("critical", 15)), "peri", 0.1),
-    IncidentKind("security", "robbery", (
-        "Laporan penjambretan di {street}",
-    ), 2, (("low", 15), ("medium", 60), ("high", 25)), "central"),
-    IncidentKind("security", "civilDisorder", (
-        "Keributan antarwarga di {street}, Satpol PP menuju lokasi",
-    ), 0.8, (("low", 30), ("medium", 55), ("high", 15)), "all"),
-    IncidentKind("health", "fallenPatient", (
-        "Warga pingsan di {street}, ambulans dibutuhkan",
-    ), 2.5, (("medium", 55), ("high", 40), ("critical", 5)), "all"),
-    IncidentKind("health", "heartAttack", (
-        "Dugaan serangan jantung di {street}, ambulans 119 dikirim",
-    ), 0.8, (("high", 60), ("critical", 40)), "all"),
-    IncidentKind("environment", "airPollution", (
-        "Kabut asap menurunkan jarak pandang di Kec. {kec}",
-    ), 0.5, (("informational", 40), ("low", 40), ("medium", 20)), "peri", 0.0),
-    IncidentKind("weather", "rainfall", (
-        "Hujan lebat disertai angin kencang di Kec. {kec}",
-    ), 0.0, (("informational", 60), ("low", 40)), "all", 0.0),  # rain-only, see _incident_weights
-)
-
-#: Who reports an alert of each category, when the city's config does not say.
-ALERT_SOURCES: dict[str, str] = {
-    "traffic": "dishub-atcs",
-    "naturalDisaster": "bpbd",
-    "weather": "bmkg",
-    "environment": "dlhk",
-    "security": "callcenter-112",
-    "health": "callcenter-112",
-}
-
-#: (topic, SDM subCategory label, categoryCode, description templates)
-REPORT_KINDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("drainage", "Genangan air", ("Genangan air setinggi {cm} cm di depan rumah warga di {street}",)),
-    ("drainage", "Drainase tersumbat", ("Parit tersumbat sampah dan sedimen di {street}, air tidak mengalir",)),
-    ("drainage", "Saluran meluap", ("Saluran drainase meluap ke jalan saat hujan di {street}",)),
-    ("drainage", "Gorong-gorong rusak", ("Gorong-gorong amblas di {street}",)),
-    ("waste", "Sampah menumpuk", ("Tumpukan sampah belum diangkut {days} hari di {street}",)),
-    ("waste", "TPS penuh", ("TPS penuh dan sampah meluber ke jalan di Kec. {kec}",)),
-    ("waste", "Pembuangan liar", ("Sampah dibuang sembarangan di lahan kosong {street}",)),
-    ("waste", "Pembakaran sampah", ("Warga membakar sampah, asap mengganggu di Kec. {kec}",)),
-)
-
-
-#: What a complaint app's report says, by the family its category maps to.
-CHANNEL_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "drainage": ("Saluran air tersumbat dan meluap di {street}",),
-    "waste": ("Sampah belum diangkut {days} hari di {street}",),
-    "roads": ("Jalan rusak dan berlubang di {street}", "Aspal jalan amblas di {street}"),
-    "other": ("Lampu penerangan jalan mati di {street}",),
-}
-
-
-# --------------------------------------------------------------------------------------
-# The MPP's day: a cumulative curve over opening hours, cached per day type.
-
-OPEN_MIN, CLOSE_MIN = 8 * 60, 16 * 60
-BREAKS: dict[bool, tuple[int, int]] = {False: (12 * 60, 13 * 60), True: (11 * 60 + 30, 13 * 60 + 30)}  # Friday: Jumat prayers
-#: (morning peak weight, afternoon peak weight): balanced, morning-heavy, afternoon-heavy.
-MPP_VARIANTS: tuple[tuple[float, float], ...] = ((1.0, 0.75), (1.3, 0.55), (0.8, 0.95))
-
-
-def _service_rate(minute: float, friday: bool, variant: int) -> float:
-    """Relative rate of served tickets at a minute of the day: two peaks, nothing in the break."""
-    start, end = BREAKS[friday]
-    if minute < OPEN_MIN or minute >= CLOSE_MIN or start <= minute < end:
-        return 0.0
-    morning, afternoon = MPP_VARIANTS[variant]
-    rate = 0.25 + morning * math.exp(-(((minute - 600) / 60) ** 2))  # peak around 10:00
-    rate += afternoon * math.exp(-(((minute - (end + 50)) / 45) ** 2))  # peak ~50 min after the break
-    if minute > CLOSE_MIN - 30:  # counters wind down before closing
-        rate *= 0.3 + 0.7 * (CLOSE_MIN - minute) / 30
-    return rate
-
-
-@lru_cache(maxsize=8)
-def _cumulative_profile(friday: bool, variant: int) -> tuple[float, ...]:
-    """F[m] for m = 0..480 minutes after 08:00: share of the day's tickets served, 0 -> 1."""
-    acc, out = 0.0, [0.0]
-    for m in range(CLOSE_MIN - OPEN_MIN):
-        acc += _service_rate(OPEN_MIN + m + 0.5, friday, variant)
-        out.append(acc)
-    return tuple(v / acc for v in out)
-
-
-def mpp_day_fraction(local: datetime, variant: int = 0) -> float:
-    """Share of the day's MPP tickets served by ``local`` (a WIB time): 0 before 08:00, 1 after 16:00.
-
-    Piecewise linear between minutes, hence monotonic; the same curve drives the served
-    counts whether the simulator started at 07:00 or at 14:00.
-    """
-    if local.weekday() >= 5:
-        return 0.0
-    minute = local.hour * 60 + local.minute + local.second / 60 + local.microsecond / 60e6
-    if minute <= OPEN_MIN:
-        return 0.0
-    if minute >= CLOSE_MIN:
-        return 1.0
-    profile = _cumulative_profile(local.weekday() == 4, variant)
-    offset = minute - OPEN_MIN
-    i = int(offset)
-    return profile[i] + (profile[i + 1] - profile[i]) * (offset - i)
-
-
-def _slope(friday: bool, variant: int, minute: int) -> float:
-    """Fraction of the day's tickets served in the minute starting at ``minute`` of the day."""
-    if not OPEN_MIN <= minute < CLOSE_MIN:
-        return 0.0
-    profile = _cumulative_profile(friday, variant)
-    i = minute - OPEN_MIN
-    return profile[i + 1] - profile[i]
-
-
-@lru_cache(maxsize=8)
-def _peak_slope(friday: bool, variant: int) -> float:
-    """The busiest minute of the day type, to express the current load as 0..1."""
-    return max(_slope(friday, variant, m) for m in range(OPEN_MIN, CLOSE_MIN))
-
-
-def _largest_remainder(total: int, weights: list[float]) -> list[int]:
-    """Split an integer total by weights so that the parts sum exactly to it."""
-    s = sum(weights)
-    raw = [total * w / s for w in weights]
-    parts = [int(r) for r in raw]
-    order = sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)
-    for i in order[: total - sum(parts)]:
-        parts[i] += 1
-    return parts
-
-
-# --------------------------------------------------------------------------------------
-# Mutable state of the simulated things.
-
-
-@dataclass
-class _Station:
-    site: city.StationSite
-    base: float
-    gain: float  # metres per (mm/h * h) at equilibrium per hour of tau
-    tau_h: float
-    rain_factor: float
-    reference: float  # sensor height above the channel bed
-    excess: float = 0.0
-    cell: float = 1.0  # how hard the current rain episode hits this station
-    next_report: datetime | None = None
-
-    @property
-    def entity_id(self) -> str:
-        return f"urn:ngsi-ld:FloodMonitoring:{self.site.code}"
-
-    @property
-    def level(self) -> float:
-        return min(self.base + self.excess, self.reference - 0.3)
-
-
-@dataclass
-class _Container:
-    tps_id: str
-    name: str
-    kelurahan: str
-    kecamatan: str
-    kode: str
-    lat: float
-    lon: float
-    capacity_m3: int
-    daily_fill: float
-    empty_minute: int  # minute of the day (WIB) of the morning pickup
-    second_pickup: int | None  # afternoon pickup for busy containers
-    fill: float = 0.0
-    last_emptied: datetime | None = None
-    next_pickup: datetime | None = None
-    status: str = "ok"
-    next_report: datetime | None = None
-
-    @property
-    def entity_id(self) -> str:
-        return f"urn:ngsi-ld:WasteContainer:{self.tps_id}"
-
-
-@dataclass
-class _Incident:
-    entity_id: str
-    kind: IncidentKind
-    severity: str
-    description: str
-    street: str
-    kecamatan: str
-    lat: float
-    lon: float
-    stage_times: list[datetime]
-    stage: int = -1  # index of the last stage emitted; -1 before the first message
-    stage_isos: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.stage_isos = [iso_z(t) for t in self.stage_times]
-
-
-@dataclass
-class _Report:
-    entity_id: str
-    report_id: str
-    topic: str
-    label: str
-    description: str
-    street: str
-    kecamatan: str
-    lat: float
-    lon: float
-    stage_times: list[datetime]
-    stage: int = -1  # index of the last stage emitted
-    stage_isos: list[str] = field(default_factory=list)
-    channel: city.Channel | None = None  # a complaint app's report, in that app's categories
-
-    def __post_init__(self) -> None:
-        self.stage_isos = [iso_z(t) for t in self.stage_times]
-
-
-# --------------------------------------------------------------------------------------
-
-
-class CitySimulator:
+class CitySimulator(SdmPayloads):
     """Realistic traffic of one city as Smart Data Models payloads, driven by an injected clock.
 
     Use ``initial_state(now)`` once, then either ``next_messages(now)`` (natural cadence,
@@ -438,7 +134,7 @@ class CitySimulator:
         self._max_open_incidents = max(10, round(self.MAX_OPEN_INCIDENTS * self._scale))
         self._max_open_reports = max(20, round(self.MAX_OPEN_REPORTS * self._scale))
         self._central_cum = list(accumulate(
-            w * (1.6 if n in places and places[n].central else 1.0) for n, w in zip(self._names, people)))
+            w * (1.6 if n in places and places[n].central else 1.0) for n, w in zip(self._names, people, strict=True)))
         self._channels = profile.channels
         self.stations = self._make_stations()
         self.containers = self._make_containers()
@@ -676,10 +372,14 @@ class CitySimulator:
             st.next_report = now + timedelta(seconds=self.STATION_PERIOD_S * (i + 1) / n)
         for i, c in enumerate(self.containers):
             c.next_report = now + timedelta(seconds=self.CONTAINER_PERIOD_S * (i + 1) / len(self.containers))
-        self._agency_next = [now + timedelta(seconds=self.AGENCY_PERIOD_S * (i + 1) / len(self.agencies)) for i in range(len(self.agencies))]
+        self._agency_next = [
+            now + timedelta(seconds=self.AGENCY_PERIOD_S * (i + 1) / len(self.agencies)) for i in range(len(self.agencies))
+        ]
         self._kpi_next = [now + timedelta(seconds=self.KPI_PERIOD_S * (i + 1) / len(self.kpis)) for i in range(len(self.kpis))]
 
-    def _advance(self, now: datetime, collect: bool, step_s: float = 60.0, max_catch_up: timedelta | None = None) -> list[Message]:
+    def _advance(
+        self, now: datetime, collect: bool, step_s: float = 60.0, max_catch_up: timedelta | None = None
+    ) -> list[Message]:
         """Move every process from the simulated time to ``now`` in steps of at most
         ``step_s``; returns the due events (with their own, earlier-or-equal times)."""
         assert self._t is not None
@@ -935,7 +635,10 @@ class CitySimulator:
             incident = isinstance(item, _Incident)
             live: dict[str, Any] = self._incidents if incident else self._reports
             if out is not None:
-                out.append(("incidents", self._incident_payload(item)) if incident else (self._report_topic(item), self._report_payload(item)))
+                if isinstance(item, _Incident):
+                    out.append(("incidents", self._incident_payload(item)))
+                else:
+                    out.append((self._report_topic(item), self._report_payload(item)))
             if item.stage + 1 < len(item.stage_times):
                 self._push(item.stage_times[item.stage + 1], item)
             else:
@@ -1009,222 +712,3 @@ class CitySimulator:
         waiting = round(rate * wait)
         serving = min(spec.counters, math.ceil(rate * spec.service_min)) if plan[i] else 0
         return "Open", waiting, serving, round(wait, 1)
-
-    # ------------------------------------------------------------------ payloads
-
-    def _address(self, street: str, kec: str) -> dict[str, str]:
-        out = {"streetAddress": street, "district": kec, "addressLocality": self.city.locality}
-        if self.city.region:
-            out["addressRegion"] = self.city.region
-        out["addressCountry"] = "ID"
-        return out
-
-    def _incident_payload(self, inc: _Incident) -> Payload:
-        """Alert, NGSI-v2 keyValues, plus ``status``; one id, a later dateModified per stage."""
-        issued = inc.stage_isos[0]
-        return {
-            "id": inc.entity_id,
-            "type": "Alert",
-            "category": inc.kind.category,
-            "subCategory": inc.kind.sub_category,
-            "severity": inc.severity,
-            "status": INCIDENT_STAGES[inc.stage],
-            "description": inc.description,
-            "location": {"type": "Point", "coordinates": [inc.lon, inc.lat]},
-            "address": self._address(inc.street, inc.kecamatan),
-            "alertSource": self._source_of(inc.kind.category),
-            "dateIssued": issued,
-            "validFrom": issued,
-            "dateModified": inc.stage_isos[inc.stage],
-        }
-
-    @staticmethod
-    def _report_topic(rep: _Report) -> str:
-        return rep.channel.topic if rep.channel is not None else "reports"
-
-    def _report_payload(self, rep: _Report) -> Payload:
-        """IssueReporting, NGSI-v2 keyValues. ``observationDateTime`` is when the citizen
-        reported (the normalizer's ``opened_at``); ``dateModified`` moves with the status.
-        A complaint app's report carries only that app's own category name."""
-        created = rep.stage_isos[0]
-        modified = rep.stage_isos[rep.stage]
-        if rep.channel is not None:
-            return {
-                "id": rep.entity_id,
-                "type": "IssueReporting",
-                "reportId": rep.report_id,
-                "category": rep.label,
-                "title": rep.label,
-                "comments": rep.description,
-                "landmark": rep.street,
-                "resolutionStatus": REPORT_STAGES[rep.stage],
-                "location": {"type": "Point", "coordinates": [rep.lon, rep.lat]},
-                "address": self._address(rep.street, rep.kecamatan),
-                "dateCreated": created,
-                "observationDateTime": created,
-                "dateModified": modified,
-            }
-        return {
-            "id": rep.entity_id,
-            "type": "IssueReporting",
-            "reportId": rep.report_id,
-            "category": "Drainase" if rep.topic == "drainage" else "Sampah",
-            "categoryCode": rep.topic,
-            "subCategory": rep.label,
-            "title": rep.label,
-            "comments": rep.description,
-            "departmentId": "PUPR" if rep.topic == "drainage" else "DLHK",
-            "landmark": rep.street,
-            "resolutionStatus": REPORT_STAGES[rep.stage],
-            "location": {"type": "Point", "coordinates": [rep.lon, rep.lat]},
-            "address": self._address(rep.street, rep.kecamatan),
-            "dateCreated": created,
-            "observationDateTime": created,
-            "dateModified": modified,
-        }
-
-    def _drainage_payload(self, st: _Station, iso: str) -> Payload:
-        """FloodMonitoring, NGSI-v2 keyValues; the level carries +-5 mm of sensor noise."""
-        level = round(max(0.0, st.level + self._rng.uniform(-0.005, 0.005)), 3)
-        status = "Awas" if level >= AWAS_M else "Siaga" if level >= SIAGA_M else "Waspada" if level >= WASPADA_M else "Normal"
-        site = st.site
-        return {
-            "id": st.entity_id,
-            "type": "FloodMonitoring",
-            "stationID": site.code,
-            "name": site.name,
-            "currentLevel": level,
-            "alertLevel": SIAGA_M,
-            "dangerLevel": AWAS_M,
-            "referenceLevel": st.reference,
-            "measuredDistance": round(st.reference - level, 3),
-            "floodLevelStatus": status,
-            "dataProvider": self.city.drainage_provider,
-            "location": {"type": "Point", "coordinates": [site.lon, site.lat]},
-            "address": self._address(f"Kel. {site.kelurahan}", site.kecamatan),
-            "observationDateTime": iso,
-            "dateModified": iso,
-        }
-
-    def _waste_payload(self, c: _Container, iso: str) -> Payload:
-        """WasteContainer, NGSI-LD keyValues with @context; fillingLevel 0..1."""
-        return {
-            "id": c.entity_id,
-            "type": "WasteContainer",
-            "name": c.name,
-            "fillingLevel": round(c.fill, 3),
-            "status": c.status,
-            "binCapacity": c.capacity_m3,
-            "binFullnessThreshold": 80,
-            "category": ["fixed"],
-            "storedWasteOrigin": "household",
-            "storedWasteKind": "other",
-            "wardId": c.kode,
-            "location": {"type": "Point", "coordinates": [c.lon, c.lat]},
-            "address": self._address(f"Kel. {c.kelurahan}", c.kecamatan),
-            "dateLastEmptying": iso_z(c.last_emptied) if c.last_emptied else None,
-            "dateModified": iso,
-            "@context": list(WASTE_CONTEXT),
-        }
-
-    def _mpp_payload(self, i: int, local: datetime, iso: str) -> Payload:
-        """QueueMonitor, NGSI-LD normalized; ``averageWaitingTime`` (minutes) and
-        ``ticketsBeingServed`` are extensions the SDM lacks."""
-        spec = self.agencies[i]
-        plan = self._mpp_plan(local.date())
-        served = self._served(i, plan, local)
-        status, waiting, serving, wait = self._queue_now(i, plan, local)
-        issued = served + serving + waiting
-        letter = _ticket_letters(i)
-        mpp_lat, mpp_lon = self.city.mpp_location or (0.0, 0.0)
-        return {
-            "id": f"urn:ngsi-ld:QueueMonitor:MPP-{self._tag}:{spec.slug}",
-            "type": "QueueMonitor",
-            "name": {"type": "Property", "value": f"Antrean {spec.office}"},
-            "officeName": {"type": "Property", "value": spec.office},
-            "serviceName": {"type": "Property", "value": spec.service},
-            "serviceId": {"type": "Property", "value": spec.slug},
-            "serviceStatus": {"type": "Property", "value": status},
-            "ticketsToServe": {"type": "Property", "value": waiting},
-            "ticketServed": {"type": "Property", "value": served},
-            "ticketServedLabel": {"type": "Property", "value": f"{letter}-{served:03d}"},
-            "ticketsBeingServed": {"type": "Property", "value": serving},
-            "averageWaitingTime": {"type": "Property", "value": wait, "unitCode": "MIN"},
-            "lastTicketIssued": {"type": "Property", "value": issued},
-            "lastTicketIssuedLabel": {"type": "Property", "value": f"{letter}-{issued:03d}"},
-            "areaServed": {"type": "Property", "value": self.city.mpp_name},
-            "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [mpp_lon, mpp_lat]}},
-            "dateModified": {"type": "Property", "value": {"@type": "DateTime", "@value": iso}},
-            "@context": list(QUEUE_CONTEXT),
-        }
-
-    def _kpi_payload(self, i: int, now: datetime, iso: str) -> Payload:
-        """KeyPerformanceIndicator, NGSI-v2 keyValues; the last id segment is the KPI id."""
-        spec = self.kpis[i]
-        local = now.astimezone(self.tz)
-        value, standing, period = self._kpi_value(spec, local)
-        out: Payload = {
-            "id": f"urn:ngsi-ld:KeyPerformanceIndicator:{spec.kpi_id}",
-            "type": "KeyPerformanceIndicator",
-            "name": spec.name,
-            "alternateName": spec.kpi_id,
-            "description": spec.description or spec.name,
-            "category": ["quantitative"],
-            "organization": self.city.organization,
-            "provider": spec.provider or self.city.organization,
-            "kpiValue": value,
-            "currentStanding": standing,
-            "calculationPeriod": {"from": period[0].isoformat(), "to": period[1].isoformat()},
-            "calculationMethod": "automatic",
-            "calculationFrequency": "daily",
-            "address": {k: v for k, v in self._address("", "").items() if v},
-            "dateModified": iso,
-        }
-        return out
-
-    def _kpi_value(self, spec: city.MessageKpi, local: datetime) -> tuple[float, str, tuple[date, date]]:
-        """A plausible value around the KPI's target: a daily level (most days near the
-        target, some clearly off) and a small wobble through the day."""
-        day = local.date()
-        daily = random.Random(f"kpi:{self._token}:{spec.kpi_id}:{day.isoformat()}")
-        target = spec.target
-        scale = abs(target) if target else 1.0
-        level = daily.gauss(1.0, 0.07)
-        wobble = 1.0 + 0.01 * math.sin((local.hour * 60 + local.minute) / 1440 * 2 * math.pi)
-        value = target + scale * (level * wobble - 1.0)
-        if spec.unit == "%":
-            value = min(100.0, value)
-        value = round(max(0.0, value), 2)
-        ratio = value / scale if spec.better == "higher" else (scale / value if value else 2.0)
-        if not target:
-            ratio = 1.0 if value <= 0.5 else 0.7
-        return value, _standing(ratio, (1.05, 0.97, 0.85, 0.7)), (day - timedelta(days=30), day)
-
-    def _source_of(self, category: str) -> str:
-        name = self.city.sources.get(category) or ALERT_SOURCES.get(category, "callcenter-112")
-        return f"urn:{self.city.slug}:source:{name}"
-
-
-def _zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):  # pragma: no cover - depends on the host
-        return WIB
-
-
-def _ticket_letters(i: int) -> str:
-    """A, B, ..., Z, AA, AB, ...: the prefix of agency i's ticket numbers."""
-    out = ""
-    i += 1
-    while i:
-        i, rest = divmod(i - 1, 26)
-        out = chr(ord("A") + rest) + out
-    return out
-
-
-def _standing(ratio: float, bands: tuple[float, float, float, float]) -> str:
-    """Map a ratio (1.0 = on target) to the SDM currentStanding enum."""
-    for cut, name in zip(bands, ("veryGood", "good", "fair", "bad")):
-        if ratio >= cut:
-            return name
-    return "veryBad"

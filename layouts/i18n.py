@@ -6,7 +6,8 @@ city's zone with its label (``Jumat, 5 Juli 2024 14:32 WIB``); Babel does the lo
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import os
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -134,6 +135,15 @@ LABELS: dict[str, dict[str, str]] = {
         "cat_security": "Keamanan",
         "cat_agriculture": "Pertanian",
         "cat_water": "Air",
+        # a card over a screen: taken over by a rule or pushed by an operator; broadcast levels
+        "takeover": "PERLU TINDAKAN",
+        "pushed": "DITAMPILKAN OPERATOR",
+        "ack_hint": "Terima di konsol untuk menutup",
+        "assignee": "Ditangani",
+        "station": "Pos drainase",
+        "GREEN": "INFO",
+        "ORANGE": "WASPADA",
+        "RED": "BAHAYA",
     },
     "en": {
         "clock": "Time",
@@ -256,13 +266,37 @@ LABELS: dict[str, dict[str, str]] = {
         "cat_security": "Security",
         "cat_agriculture": "Agriculture",
         "cat_water": "Water",
+        # a card over a screen: taken over by a rule or pushed by an operator; broadcast levels
+        "takeover": "ACTION NEEDED",
+        "pushed": "ON WALL BY OPERATOR",
+        "ack_hint": "Acknowledge in the console to clear",
+        "assignee": "Assigned",
+        "station": "Drainage station",
+        "GREEN": "INFO",
+        "ORANGE": "ALERT",
+        "RED": "DANGER",
     },
 }
 
 
+#: Set by the test suite: a missing word raises instead of showing its key, so a gap fails a
+#: test rather than reaching a wall. Read on each miss only, so it costs nothing otherwise.
+STRICT_ENV = "CITYWALL_STRICT_WORDS"
+
+
 def t(key: str, language: str) -> str:
-    """The label in the configured language; the key itself when missing, so gaps show."""
-    return LABELS.get(language, LABELS["id"]).get(key, key)
+    """The label in the configured language (Indonesian for an unknown language).
+
+    A missing word shows as its key on a running wall, where a gap is better than an error;
+    under the test suite (``CITYWALL_STRICT_WORDS=1``) it raises ``KeyError`` instead.
+    """
+    words = LABELS.get(language, LABELS["id"])
+    try:
+        return words[key]
+    except KeyError:
+        if os.environ.get(STRICT_ENV) == "1":
+            raise KeyError(f"no word for {key!r} in language {language!r}") from None
+        return key
 
 
 def number(value: float | int | None, language: str, decimals: int = 0) -> str:
@@ -278,7 +312,7 @@ def when(iso: str | None, tz: str, tz_label: str, language: str, with_date: bool
         return "–"
     moment = datetime.fromisoformat(iso)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     pattern = "EEEE, d MMMM y HH:mm" if with_date else "HH:mm"
     return f"{format_datetime(moment, pattern, tzinfo=ZoneInfo(tz), locale=language)} {tz_label}"
 

@@ -23,18 +23,9 @@ from layouts.frame import SEVERITY_SHAPES, live_part
 from layouts.i18n import t
 from layouts.live_parts import LiveParts
 from layouts.ports import ViewSettings
+from layouts.tree import attrs
 
-WORDS = {
-    "id": {"takeover": "PERLU TINDAKAN", "pushed": "DITAMPILKAN OPERATOR", "ack_hint": "Terima di konsol untuk menutup",
-           "assignee": "Ditangani", "station": "Pos drainase", "GREEN": "INFO", "ORANGE": "WASPADA", "RED": "BAHAYA"},
-    "en": {"takeover": "ACTION NEEDED", "pushed": "ON WALL BY OPERATOR", "ack_hint": "Acknowledge in the console to clear",
-           "assignee": "Assigned", "station": "Drainage station", "GREEN": "INFO", "ORANGE": "ALERT", "RED": "DANGER"},
-}
 MAP_SPAN_DEG = 0.02  # half the side of the pushed incident's map: about 2 km each way
-
-
-def w(key: str, language: str) -> str:
-    return WORDS.get(language, WORDS["id"]).get(key, key)
 
 
 def role(screen: int) -> str:
@@ -43,10 +34,10 @@ def role(screen: int) -> str:
 
 def overlay(screen: int, instance: str) -> html.Div:
     return html.Div(live_part(role(screen), instance, "cw-overlay"), className="cw-overlay-root",
-                    **{"data-overlay-screen": str(screen)})
+                    **attrs({"data-overlay-screen": str(screen)}))
 
 
-def view_for(screen: int):  # type: ignore[no-untyped-def]
+def view_for(screen: int):
     def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
         wall = picture.get("wall") if isinstance(picture, dict) else None
         wall = wall if isinstance(wall, dict) else {}
@@ -67,35 +58,45 @@ def view_for(screen: int):  # type: ignore[no-untyped-def]
 
 def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
-    out: list[Any] = [html.Span(className="cw-preset-mark", **{"data-wall-preset": shown["preset"]})]
+    out: list[Any] = [html.Span(className="cw-preset-mark", **attrs({"data-wall-preset": shown["preset"]}))]
     if shown["broadcast"]:
         level, text = shown["broadcast"]
-        out.append(html.Div([html.Span(w(level, language), className="cw-broadcast-level"), html.Span(text, className="cw-broadcast-text")],
-                            className=f"cw-broadcast lvl-{level}", **{"data-broadcast": level}))
+        out.append(
+            html.Div(
+                [html.Span(t(level, language), className="cw-broadcast-level"), html.Span(text, className="cw-broadcast-text")],
+                className=f"cw-broadcast lvl-{level}",
+                **attrs({"data-broadcast": level}),
+            )
+        )
     card = shown["takeover"] or shown["pushed"]
     if card:
         takeover = shown["takeover"] is not None
         ident = card.get("id") or card.get("incident") or ""
         if card.get("kind") == "station":
             badge = f"■ {card.get('stage')}"
-            sub = f"{w('station', language)} · {card.get('level_m')} m"
+            sub = f"{t('station', language)} · {card.get('level_m')} m"
         else:
             severity = card.get("severity") or "medium"
             badge = f"{SEVERITY_SHAPES.get(severity, '●')} {t(severity, language)}"
             status = t(card.get("status") or "new", language)
-            sub = status + (f" · {w('assignee', language)}: {card['assignee']}" if card.get("assignee") else "")
+            sub = status + (f" · {t('assignee', language)}: {card['assignee']}" if card.get("assignee") else "")
         minimap = _minimap(card.get("lat"), card.get("lon"), settings)
-        out.append(html.Div(className="cw-takeover" if takeover else "cw-pushed",
-                            **{"data-takeover" if takeover else "data-pushed": ident},
-                            children=[
-                                html.Div(w("takeover" if takeover else "pushed", language), className="cw-card-kicker"),
-                                html.Div(badge, className=f"cw-card-badge sev-{card.get('severity') or 'critical'}"),
-                                html.Div(card.get("title") or ident, className="cw-card-title"),
-                                html.Div(" · ".join(x for x in (card.get("where"), card.get("address")) if x), className="cw-card-where"),
-                                html.Div(sub if card.get("kind") == "station" or not takeover else w("ack_hint", language),
-                                         className="cw-card-sub"),
-                                *([html.Img(src=minimap, className="cw-card-map", alt="")] if minimap else []),
-                            ]))
+        out.append(
+            html.Div(
+                className="cw-takeover" if takeover else "cw-pushed",
+                **attrs({"data-takeover" if takeover else "data-pushed": ident}),
+                children=[
+                    html.Div(t("takeover" if takeover else "pushed", language), className="cw-card-kicker"),
+                    html.Div(badge, className=f"cw-card-badge sev-{card.get('severity') or 'critical'}"),
+                    html.Div(card.get("title") or ident, className="cw-card-title"),
+                    html.Div(" · ".join(x for x in (card.get("where"), card.get("address")) if x), className="cw-card-where"),
+                    html.Div(
+                        sub if card.get("kind") == "station" or not takeover else t("ack_hint", language), className="cw-card-sub"
+                    ),
+                    *([html.Img(src=minimap, className="cw-card-map", alt="")] if minimap else []),
+                ],
+            )
+        )
     return out
 
 

@@ -13,13 +13,14 @@ needs a line and a KPI board needs the screen.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 from dash import html
 
 from layouts import panels
 from layouts.frame import frame
 from layouts.ports import Span, ViewSettings
+from layouts.tree import attrs
 
 #: Panels that only need a band across the top of a shared screen, and its height in px.
 BANDS = {"clock": 200}
@@ -50,7 +51,7 @@ def grid(names: tuple[str, ...], screen: int, settings: ViewSettings, prefix: st
     for i, name in enumerate(ordered):
         block = panel_block(name, f"{prefix or f's{screen}'}-{i}", settings)
         if places[i]:
-            block.style = places[i]
+            cast(Any, block).style = places[i]  # Dash's typed components list no attributes
         blocks.append(block)
     return html.Div(blocks, className=f"cw-grid cw-grid-{len(blocks)}", style=style)
 
@@ -77,8 +78,12 @@ def screen_body(screen: int, settings: ViewSettings, preset: str | None = None) 
     panels_, every_s = playlist
     slides = ([names] if names else []) + [(p,) for p in panels_]
     return html.Div(
-        [html.Div(grid(slide, screen, settings, prefix=f"s{screen}p{k}"), className="cw-slide") for k, slide in enumerate(slides)],
-        className="cw-playlist", **{"data-every": str(every_s)},
+        [
+            html.Div(grid(slide, screen, settings, prefix=f"s{screen}p{k}"), className="cw-slide")
+            for k, slide in enumerate(slides)
+        ],
+        className="cw-playlist",
+        **attrs({"data-every": str(every_s)}),
     )
 
 
@@ -114,7 +119,7 @@ def screen_content(screen: int, settings: ViewSettings, preset: str | None = Non
     dx = (c - c0) * (wall.screen_width_px + wall.bezel_px)
     dy = (r - r0) * (wall.screen_height_px + wall.bezel_px)
     block = span_block(span, settings, f"s{screen}-span")
-    block.style = {**block.style, "transform": f"translate({-dx}px, {-dy}px)"}
+    cast(Any, block).style = {**cast(Any, block).style, "transform": f"translate({-dx}px, {-dy}px)"}
     return block
 
 

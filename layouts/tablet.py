@@ -3,9 +3,10 @@
 Why it is built the way it is:
 
 - The skeleton is static. The four headline tiles, one card and one KPI section per pillar
-  of the city's config (3 to 8, its own ids, names and icons) exist from the first render; callbacks fill them and later send only the parts
-  whose content changed (a digest per part, as the wall panels do). Nothing is remounted
-  when the city moves, so an open pillar stays open and nothing jumps under a finger.
+  of the city's config (3 to 8, its own ids, names and icons) exist from the first render;
+  callbacks fill them and later send only the parts whose content changed (a digest per
+  part, as the wall panels do). Nothing is remounted when the city moves, so an open pillar
+  stays open and nothing jumps under a finger.
 - Trends are small SVG images drawn here, not plotly graphs. Without plotly.js the page is a
   fraction of the weight and paints sooner on a tablet, a chart never catches a finger
   that meant to scroll, and the same image prints crisply into the PDF summary. Every number
@@ -26,7 +27,7 @@ Words that only the tablet uses live here (``WORDS``); shared words come from ``
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,7 @@ from layouts.frame import SEVERITY_SHAPES, STAGE_SHAPES, STANDING_SHAPES, frame_
 from layouts.i18n import number, t, when
 from layouts.ports import CityReader, ViewSettings
 from layouts.sections import incidents_of
+from layouts.tree import attrs
 
 #: The icons the tablet can draw (CSS masks in ``assets/tablet.css``); ``grid`` is the default.
 ICONS = ("building", "people", "chart", "leaf", "home", "bus", "megaphone", "shield", "heart", "grid")
@@ -297,7 +299,7 @@ def target_text(k: dict[str, Any], language: str) -> str:
 
 
 def _local(ts: float, pattern: str, settings: ViewSettings) -> str:
-    return format_datetime(datetime.fromtimestamp(ts, timezone.utc), pattern, tzinfo=ZoneInfo(settings.timezone),
+    return format_datetime(datetime.fromtimestamp(ts, UTC), pattern, tzinfo=ZoneInfo(settings.timezone),
                            locale=settings.language)
 
 
@@ -406,7 +408,7 @@ def trend_parts(k: dict[str, Any], range_: str, settings: ViewSettings) -> tuple
     start, middle, end = axis_labels(range_, s["start"], s["end"], settings)
     caption = [
         html.Div([html.Span(start), html.Span(middle), html.Span(end)], className="tb-xaxis"),
-        html.Div(className="tb-trend-text", **{"data-mood": mood}, children=[
+        html.Div(className="tb-trend-text", **attrs({"data-mood": mood}), children=[
             html.Span(text, className="tb-change"),
             html.Span(f" · {w(mood, language)}" if mood != "steady" else "", className="tb-mood"),
             html.Span(f" · {w('min', language)} {amount(s['lo'], unit, language)} · "
@@ -424,7 +426,7 @@ def part_id(role: str, kpi: str, range_: str | None = None) -> dict[str, str]:
 def trend_block(k: dict[str, Any], range_: str, settings: ViewSettings) -> html.Div:
     """One span of one KPI: the chart with its labels written out, and one line of what it says."""
     src, alt, marks, caption = trend_parts(k, range_, settings)
-    return html.Div(className="tb-trend", **{"data-range": range_}, children=[
+    return html.Div(className="tb-trend", **attrs({"data-range": range_}), children=[
         html.Div(w(f"span_{range_}", settings.language), className="tb-trend-label"),
         html.Div(className="tb-chart", children=[
             html.Img(id=part_id("tb-chart", k["id"], range_), src=src, alt=alt, className="tb-chart-img"),
@@ -437,9 +439,9 @@ def trend_block(k: dict[str, Any], range_: str, settings: ViewSettings) -> html.
 # --- pieces -----------------------------------------------------------------------------------
 def standing_badge(standing: str, language: str) -> html.Span:
     """Standing told three ways: colour (CSS), a shape and a word."""
-    return html.Span([html.Span(STANDING_SHAPES.get(standing, "?"), className="tb-shape", **{"aria-hidden": "true"}),
+    return html.Span([html.Span(STANDING_SHAPES.get(standing, "?"), className="tb-shape", **attrs({"aria-hidden": "true"})),
                       html.Span(t(standing, language), className="tb-word")],
-                     className="tb-standing", **{"data-standing": standing})
+                     className="tb-standing", **attrs({"data-standing": standing}))
 
 
 def bullet(k: dict[str, Any]) -> html.Div:
@@ -448,7 +450,7 @@ def bullet(k: dict[str, Any]) -> html.Div:
     if value is None or target is None:
         return html.Div(className="tb-bullet tb-bullet-empty")
     top = max(float(value), float(target), 1e-9) * 1.15
-    return html.Div(className="tb-bullet", **{"aria-hidden": "true"}, children=[
+    return html.Div(className="tb-bullet", **attrs({"aria-hidden": "true"}), children=[
         html.Div(className="tb-bullet-fill", style={"width": f"{max(0.0, float(value)) / top * 100:.1f}%"}),
         html.Div(className="tb-bullet-target", style={"left": f"{float(target) / top * 100:.1f}%"}),
     ])
@@ -470,7 +472,7 @@ def kpi_facts(k: dict[str, Any], settings: ViewSettings) -> list[Any]:
 
 def kpi_block(k: dict[str, Any], settings: ViewSettings) -> html.Div:
     return html.Div(id=part_id("tb-kpi", k["id"]), className="tb-kpi",
-                    **{"data-kpi": k["id"], "data-standing": k["standing"]}, children=[
+                    **attrs({"data-kpi": k["id"], "data-standing": k["standing"]}), children=[
         html.Div(kpi_facts(k, settings), id=part_id("tb-facts", k["id"]), className="tb-kpi-facts"),
         html.Div([trend_block(k, r, settings) for r in RANGES], className="tb-trends"),
     ])
@@ -485,16 +487,16 @@ def card_body(p: dict[str, Any], language: str) -> list[Any]:
     """What a pillar card says besides its name: standing, and how many KPIs are on target."""
     good, total = on_target(p)
     summary = w("on_target", language).format(n=good, m=total) if total else w("no_kpis", language)
-    dots = [html.Span(STANDING_SHAPES.get(k["standing"], "?"), className="tb-dot", **{"data-standing": k["standing"]})
+    dots = [html.Span(STANDING_SHAPES.get(k["standing"], "?"), className="tb-dot", **attrs({"data-standing": k["standing"]}))
             for k in p["kpis"]]
     return [standing_badge(p["standing"], language), html.Div(summary, className="tb-card-sub"),
-            html.Div(dots, className="tb-dots", **{"aria-hidden": "true"})]
+            html.Div(dots, className="tb-dots", **attrs({"aria-hidden": "true"}))]
 
 
 def pillar_title(pillar: str, settings: ViewSettings) -> list[Any]:
     info = settings.pillar(pillar)
     icon = info.icon if info.icon in ICONS else "grid"
-    return [html.Span(className="tb-icon", **{"data-icon": icon, "aria-hidden": "true"}),
+    return [html.Span(className="tb-icon", **attrs({"data-icon": icon, "aria-hidden": "true"})),
             html.Span(info.name, className="tb-card-name")]
 
 
@@ -509,14 +511,14 @@ def detail_body(p: dict[str, Any], settings: ViewSettings) -> list[Any]:
 
 
 def _sev_chip(sev: str, n: int, language: str) -> html.Span:
-    return html.Span([html.Span(SEVERITY_SHAPES.get(sev, "●"), className="tb-shape", **{"aria-hidden": "true"}),
+    return html.Span([html.Span(SEVERITY_SHAPES.get(sev, "●"), className="tb-shape", **attrs({"aria-hidden": "true"})),
                       html.B(number(n, language)), html.Span(t(sev, language).lower())],
-                     className="tb-chip", **{"data-severity": sev, "data-count": str(n)})
+                     className="tb-chip", **attrs({"data-severity": sev, "data-count": str(n)}))
 
 
-def _tile(name: str, label: str, body: list[Any], **attrs: str) -> html.Div:
+def _tile(name: str, label: str, body: list[Any], **extra: str) -> html.Div:
     return html.Div([html.Div(label, className="tb-tile-label"), *body], className="tb-tile",
-                    **{"data-headline": name, **attrs})
+                    **attrs({"data-headline": name, **extra}))
 
 
 def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
@@ -528,20 +530,35 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
         html.Div([_sev_chip(s, n, language) for s, n in inc["by_severity"]], className="tb-chips"),
     ] if inc["seen"] else [html.Div("–", className="tb-big"), nd])
     stage = flood["worst"]
-    flood_tile = _tile("flood", w("h_flood", language), [
-        html.Div([html.Span(STAGE_SHAPES.get(stage, "●"), className="tb-shape", **{"aria-hidden": "true"}),
-                  html.Span(t(stage, language))], className="tb-big tb-stage", **{"data-stage": stage}),
-        html.Div(w("flood_alert", language) if flood["alert"] else w("flood_none", language), className="tb-tile-strong"),
-        html.Div(w("stations_up", language).format(n=number(flood["in_alert"], language),
-                                                   m=number(flood["stations"], language)), className="tb-tile-sub"),
-    ] if flood["seen"] else [html.Div("–", className="tb-big"), nd], **{"data-alert": "true" if flood["alert"] else "false"})
+    flood_tile = _tile(
+        "flood",
+        w("h_flood", language),
+        [
+            html.Div(
+                [
+                    html.Span(STAGE_SHAPES.get(stage, "●"), className="tb-shape", **attrs({"aria-hidden": "true"})),
+                    html.Span(t(stage, language)),
+                ],
+                className="tb-big tb-stage",
+                **attrs({"data-stage": stage}),
+            ),
+            html.Div(w("flood_alert", language) if flood["alert"] else w("flood_none", language), className="tb-tile-strong"),
+            html.Div(
+                w("stations_up", language).format(n=number(flood["in_alert"], language), m=number(flood["stations"], language)),
+                className="tb-tile-sub",
+            ),
+        ]
+        if flood["seen"]
+        else [html.Div("–", className="tb-big"), nd],
+        **attrs({"data-alert": "true" if flood["alert"] else "false"}),
+    )
     pct = mpp["pct"]
     width = min(100.0, float(pct or 0))
     mpp_tile = _tile("mpp", w("h_mpp", language), [
         html.Div([html.Span(number(mpp["served"], language)),
                   html.Small(f" / {number(mpp['target'], language)}", className="tb-of")], className="tb-big"),
         html.Div(html.Div(className="progress-bar", style={"width": f"{width:.0f}%"}), className="progress tb-progress",
-                 role="progressbar", **{"aria-valuenow": f"{width:.0f}", "aria-valuemin": "0", "aria-valuemax": "100"}),
+                 role="progressbar", **attrs({"aria-valuenow": f"{width:.0f}", "aria-valuemin": "0", "aria-valuemax": "100"})),
         html.Div(w("of_target", language).format(pct=f"{number(pct or 0, language)}%",
                                                  target=number(mpp["target"], language)), className="tb-tile-sub"),
     ] if mpp["seen"] else [html.Div("–", className="tb-big"), nd])
@@ -556,11 +573,12 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
 def as_of_text(iso: str | None, settings: ViewSettings) -> str:
     if not iso:
         return w("no_data", settings.language)
-    return f"{w('data_as_of', settings.language)} {when(iso, settings.timezone, settings.timezone_label, settings.language, with_date=True)}"
+    moment = when(iso, settings.timezone, settings.timezone_label, settings.language, with_date=True)
+    return f"{w('data_as_of', settings.language)} {moment}"
 
 
 # --- the page ---------------------------------------------------------------------------------
-EMPTY = {"freshness": {}}
+EMPTY: dict[str, Any] = {"freshness": {}}
 
 
 def page(settings: ViewSettings, open_pillar: str = "") -> html.Div:
@@ -576,16 +594,29 @@ def page(settings: ViewSettings, open_pillar: str = "") -> html.Div:
             n_clicks=0,
             type="button",
             style={"order": str((i + 1) * 10)},
-            **{"data-pillar": p, "data-standing": "unknown", "aria-expanded": "true" if p == open_pillar else "false",
-               "aria-controls": "tb-detail"},
-            children=[html.Div([*pillar_title(p, settings),
-                                html.Span("›", className="tb-chevron", **{"aria-hidden": "true"})], className="tb-card-top"),
-                      html.Div(id={"role": "tb-card-body", "pillar": p}, className="tb-card-body",
-                               children=[standing_badge("unknown", language)])],
+            **attrs(
+                {
+                    "data-pillar": p,
+                    "data-standing": "unknown",
+                    "aria-expanded": "true" if p == open_pillar else "false",
+                    "aria-controls": "tb-detail",
+                }
+            ),
+            children=[
+                html.Div(
+                    [*pillar_title(p, settings), html.Span("›", className="tb-chevron", **attrs({"aria-hidden": "true"}))],
+                    className="tb-card-top",
+                ),
+                html.Div(
+                    id={"role": "tb-card-body", "pillar": p},
+                    className="tb-card-body",
+                    children=[standing_badge("unknown", language)],
+                ),
+            ],
         )
         for i, p in enumerate(ids)
     ]
-    detail = html.Section(id="tb-detail", className="tb-detail", **{"aria-live": "polite"}, children=[
+    detail = html.Section(id="tb-detail", className="tb-detail", **attrs({"aria-live": "polite"}), children=[
         html.Div(className="tb-detail-bar", children=[
             html.Span(w("trend", language), className="tb-detail-bar-label"),
             # a native radio group (keyboard and screen readers know it) dressed as Bootstrap
@@ -603,39 +634,67 @@ def page(settings: ViewSettings, open_pillar: str = "") -> html.Div:
                         className="btn btn-outline-secondary tb-close"),
         ]),
         *[html.Div(id={"role": "tb-body", "pillar": p}, className="tb-detail-body",
-                   **{"data-pillar-detail": p, "data-pillar-index": str(i)})
+                   **attrs({"data-pillar-detail": p, "data-pillar-index": str(i)}))
           for i, p in enumerate(ids)],
     ])
     return html.Div(
         id=ROOT_ID,
         className="tb-root",
-        **{"data-open": open_pillar, "data-open-index": str(ids.index(open_pillar)) if open_pillar else "", "data-range": "day", "data-panel": "tablet", "data-updated-at": "",
-           "data-stale": "true", "data-family": FAMILIES},
+        **attrs(
+            {
+                "data-open": open_pillar,
+                "data-open-index": str(ids.index(open_pillar)) if open_pillar else "",
+                "data-range": "day",
+                "data-panel": "tablet",
+                "data-updated-at": "",
+                "data-stale": "true",
+                "data-family": FAMILIES,
+            }
+        ),
         children=[
             dcc.Store(id="tb-sig", data=None),
             dcc.Store(id="tb-sig-kpis", data=None),
-            html.Header(className="tb-header", children=[
-                html.Div(className="tb-heading", children=[
-                    html.H1(settings.city_name, className="tb-city"),
-                    html.Div(w("title", language), className="tb-subtitle"),
-                ]),
-                html.A([html.Span("⤓", className="tb-export-icon", **{"aria-hidden": "true"}),
-                        html.Span(w("export", language), className="tb-export-long"),
-                        html.Span("PDF", className="tb-export-short", **{"aria-hidden": "true"})],
-                       id="tb-export", href=EXPORT_PDF, className="btn btn-primary tb-export", n_clicks=0,
-                       **{"data-export": "pdf"}),
-                html.Div(className="tb-status", children=[
-                    html.Span(as_of_text(None, settings), id="tb-asof", className="tb-asof"),
-                    html.Span("", className="tb-age", **{"data-age-for": FAMILIES}),
-                    html.Span(f"⚠ {w('stale', language)}", className="tb-stale"),
-                ]),
-            ]),
+            html.Header(
+                className="tb-header",
+                children=[
+                    html.Div(
+                        className="tb-heading",
+                        children=[
+                            html.H1(settings.city_name, className="tb-city"),
+                            html.Div(w("title", language), className="tb-subtitle"),
+                        ],
+                    ),
+                    html.A(
+                        [
+                            html.Span("⤓", className="tb-export-icon", **attrs({"aria-hidden": "true"})),
+                            html.Span(w("export", language), className="tb-export-long"),
+                            html.Span("PDF", className="tb-export-short", **attrs({"aria-hidden": "true"})),
+                        ],
+                        id="tb-export",
+                        href=EXPORT_PDF,
+                        className="btn btn-primary tb-export",
+                        n_clicks=0,
+                        **attrs({"data-export": "pdf"}),
+                    ),
+                    html.Div(
+                        className="tb-status",
+                        children=[
+                            html.Span(as_of_text(None, settings), id="tb-asof", className="tb-asof"),
+                            html.Span("", className="tb-age", **attrs({"data-age-for": FAMILIES})),
+                            html.Span(f"⚠ {w('stale', language)}", className="tb-stale"),
+                        ],
+                    ),
+                ],
+            ),
             html.Div(headline_tiles(empty_heads, language), id="tb-headlines", className="tb-headlines"),
-            html.Div(className="tb-section-head", children=[
-                html.H2(pillars_heading(len(ids), language), className="tb-h2"),
-                html.Span(w("tap_hint", language), className="tb-hint"),
-            ]),
-            html.Div([*cards, detail], className="tb-pillars", **{"data-count": str(len(ids))}),
+            html.Div(
+                className="tb-section-head",
+                children=[
+                    html.H2(pillars_heading(len(ids), language), className="tb-h2"),
+                    html.Span(w("tap_hint", language), className="tb-hint"),
+                ],
+            ),
+            html.Div([*cards, detail], className="tb-pillars", **attrs({"data-count": str(len(ids))})),
         ],
     )
 
@@ -646,28 +705,57 @@ def print_view(picture: dict[str, Any], settings: ViewSettings, printed_at: floa
     heads = headlines_view(picture)
     pillars = pillars_view(picture, settings)
     ids = list(pillars)
-    printed = datetime.fromtimestamp(printed_at, timezone.utc).isoformat()
-    return html.Div(className="tb-root tb-print", **{"data-range": "all"}, children=[
-        html.Header(className="tb-header", children=[
-            html.Div(className="tb-heading", children=[
-                html.H1(settings.city_name, className="tb-city"),
-                html.Div(w("title", language), className="tb-subtitle"),
-            ]),
-            html.Div(className="tb-status", children=[
-                html.Div(f"{w('printed', language)} {when(printed, settings.timezone, settings.timezone_label, language, with_date=True)}",
-                         className="tb-printed"),
-                html.Div(as_of_text(heads["as_of"], settings), className="tb-asof"),
-            ]),
-        ]),
-        html.Div(headline_tiles(heads, language), className="tb-headlines"),
-        html.H2(pillars_heading(len(ids), language), className="tb-h2"),
-        html.Div([html.Div([html.Div(pillar_title(p, settings), className="tb-card-top"),
-                            html.Div(card_body(pillars[p], language), className="tb-card-body")],
-                           className="tb-card", **{"data-pillar": p, "data-standing": pillars[p]["standing"]})
-                  for p in ids], className="tb-pillars", **{"data-count": str(len(ids))}),
-        *[html.Section(detail_body(pillars[p], settings), className="tb-detail-body", **{"data-pillar-detail": p})
-          for p in ids],
-    ])
+    printed = datetime.fromtimestamp(printed_at, UTC).isoformat()
+    return html.Div(
+        className="tb-root tb-print",
+        **attrs({"data-range": "all"}),
+        children=[
+            html.Header(
+                className="tb-header",
+                children=[
+                    html.Div(
+                        className="tb-heading",
+                        children=[
+                            html.H1(settings.city_name, className="tb-city"),
+                            html.Div(w("title", language), className="tb-subtitle"),
+                        ],
+                    ),
+                    html.Div(
+                        className="tb-status",
+                        children=[
+                            html.Div(
+                                f"{w('printed', language)} "
+                                f"{when(printed, settings.timezone, settings.timezone_label, language, with_date=True)}",
+                                className="tb-printed",
+                            ),
+                            html.Div(as_of_text(heads["as_of"], settings), className="tb-asof"),
+                        ],
+                    ),
+                ],
+            ),
+            html.Div(headline_tiles(heads, language), className="tb-headlines"),
+            html.H2(pillars_heading(len(ids), language), className="tb-h2"),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.Div(pillar_title(p, settings), className="tb-card-top"),
+                            html.Div(card_body(pillars[p], language), className="tb-card-body"),
+                        ],
+                        className="tb-card",
+                        **attrs({"data-pillar": p, "data-standing": pillars[p]["standing"]}),
+                    )
+                    for p in ids
+                ],
+                className="tb-pillars",
+                **attrs({"data-count": str(len(ids))}),
+            ),
+            *[
+                html.Section(detail_body(pillars[p], settings), className="tb-detail-body", **attrs({"data-pillar-detail": p}))
+                for p in ids
+            ],
+        ],
+    )
 
 
 # --- callbacks --------------------------------------------------------------------------------
@@ -757,12 +845,18 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         """The headlines and the pillar cards: small, so they answer first and the page is useful."""
         heads, pillars = views()
         sig, changed = differ(known)
-        head_out = headline_tiles(heads, language) if changed("head", [heads[x] for x in ("incidents", "flood", "mpp", "waste")]) else no_update
+        head_out = (
+            headline_tiles(heads, language)
+            if changed("head", [heads[x] for x in ("incidents", "flood", "mpp", "waste")])
+            else no_update
+        )
         asof_out = as_of_text(heads["as_of"], settings) if changed("asof", heads["as_of"]) else no_update
         cards: dict[str, Any] = {}
         for pillar in pillar_ids(settings):
             p = pillars.get(pillar) or {"id": pillar, "standing": "unknown", "kpis": []}
-            cards[pillar] = p if changed(f"card:{pillar}", [p["standing"], [[k["id"], k["standing"]] for k in p["kpis"]]]) else None
+            cards[pillar] = (
+                p if changed(f"card:{pillar}", [p["standing"], [[k["id"], k["standing"]] for k in p["kpis"]]]) else None
+            )
         if sig == known:
             return (no_update,) * 5
         return (head_out, asof_out, each(2, cards, lambda p: card_body(p, language)),
@@ -790,7 +884,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         All arrive with the page (in their own request, after the cards), so opening a
         pillar needs no server.
         """
-        _, pillars = views()
+        _heads, pillars = views()
         sig, changed = differ(known)
         bodies: dict[str, Any] = {}
         standings: dict[str, Any] = {}

@@ -40,6 +40,13 @@ class HtmlTree(Component):
         super().__init__(**{k: v for k, v in given.items() if v is not None})
 
 
+def attrs(values: dict[str, str]) -> dict[str, Any]:
+    """HTML attributes that Dash's typed signatures do not list (``data-*``, ``aria-*``), to
+    spread into a component: ``html.Div(**attrs({"data-panel": name}))``. Dash accepts them at
+    run time; typed as ``Any`` values so a type checker does not match them to other props."""
+    return values
+
+
 def to_tree(node: Any) -> Any:
     """Dash ``html`` components as ``{"t": tag, "p": props, "c": children}``; text stays text.
 

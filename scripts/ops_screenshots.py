@@ -12,20 +12,45 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from dashboard.auth.users import UserStore  # noqa: E402
 from dashboard.config import load_config  # noqa: E402
 from dashboard.desk import Desk  # noqa: E402
 from dashboard.incident_ops import Action, Actor  # noqa: E402
-from tests.auth_helpers import add_users  # noqa: E402
-from tests.ops_helpers import incident, open_config, signed_in_context  # noqa: E402
-from tests.services import CHROMIUM_ARGS, _chromium_binary  # noqa: E402
-from tests.test_wall_browser import City, serve  # noqa: E402
+from dashboard.local_services import (  # noqa: E402
+    CHROMIUM_ARGS,
+    chromium_binary,
+    serve,  # noqa: E402
+)
+from dashboard.sample_city import City  # noqa: E402
 
 SUPERVISOR = Actor("supervisor", "supervisor", "session", "127.0.0.1")
+#: The one account the pictures need; it lives only in this run's memory store.
+LOGIN = ("supervisor", "screenshot-supervisor-pass")
+
+
+def incident(id: str, severity: str = "high", category: str = "traffic", description: str = "") -> Any:
+    from feeds.events import Incident
+
+    now = datetime.now(UTC) - timedelta(seconds=5)
+    return Incident(id=id, observed_at=now, source_type="Alert", category=category, severity=severity,  # type: ignore[arg-type]
+                    status="new", kecamatan="Sail", lat=0.5125, lon=101.4475, description=description, opened_at=now)
+
+
+def signed_in_context(browser: Any, base: str, width: int, height: int) -> Any:
+    """A browser context logged in through the real login API, as the supervisor."""
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    response = ctx.request.post(f"{base}/api/v1/login", data={"username": LOGIN[0], "password": LOGIN[1]},
+                                headers={"Origin": base})
+    if response.status != 200:
+        raise RuntimeError(f"login as supervisor: {response.status} {response.text()[:200]}")
+    return ctx
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,9 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
 
-    config = open_config(load_config(environ={}))
+    config = load_config(environ={})
+    # anonymous reading on, as for a wall of kiosks on a closed network; writing still needs a login
+    config = config.model_copy(update={"auth": config.auth.model_copy(update={"anonymous_read": True})})
     city = City(config).replay(hours=2.0)
-    add_users(city.store)
+    UserStore(city.store).add(LOGIN[0], "supervisor", LOGIN[1])
     desk = Desk(city.store, config)
     open_ids = [d["id"] for d in desk.store.entities("incident").values() if d.get("status") == "new"][:3]
     for i, incident_id in enumerate(open_ids):
@@ -52,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     city.start()
     try:
         with serve(config, city.store) as base, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=_chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
+            browser = pw.chromium.launch(executable_path=chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
             for name, path in (("takeover-screen-10.png", "/screen/10"), ("pushed-broadcast-screen-04.png", "/screen/4")):
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
                 page.set_default_timeout(120_000)
@@ -61,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 page.wait_for_timeout(1_500)
                 page.screenshot(path=str(args.out / name))
                 print(f"{name}: {path}")
-            ctx = signed_in_context(browser, base, "supervisor", 1600, 1000)
+            ctx = signed_in_context(browser, base, 1600, 1000)
             page = ctx.new_page()
             page.on("console", lambda m: print("console:", m.text[:300]) if m.type == "error" else None)
             page.set_default_timeout(120_000)

@@ -24,8 +24,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from dashboard.config import load_config  # noqa: E402
-from tests.services import CHROMIUM_ARGS, _chromium_binary  # noqa: E402
-from tests.test_wall_browser import READY_JS, City, serve  # noqa: E402
+from dashboard.local_services import (  # noqa: E402
+    CHROMIUM_ARGS,
+    chromium_binary,
+    serve,  # noqa: E402
+)
+from dashboard.local_services import WALL_READY_JS as READY_JS  # noqa: E402
+from dashboard.sample_city import City  # noqa: E402
 
 #: (file name, path, what it shows) at 1920 x 1080; the wall preview is sized to fit.
 SHOTS = (
@@ -62,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     height = math.ceil((wall.rows * (wall.screen_height_px + wall.bezel_px) - wall.bezel_px) * scale)
     try:
         with serve(config, city.store) as base, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=_chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
+            browser = pw.chromium.launch(executable_path=chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
             shots = [(f"{prefix}wall-preview.png", f"/wall?scale={scale}", "the whole wall at quarter scale", (width, height))]
             own = [(f"screen-{n:02d}.png", f"/screen/{n}", f"screen {n}") for n in range(1, wall.screen_count + 1)]
             shots += [(prefix + name, path, what, (wall.screen_width_px, wall.screen_height_px))
@@ -70,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             for name, path, what, (w, h) in shots:
                 page = browser.new_page(viewport={"width": w, "height": h})
                 outside: list[str] = []
-                page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((base, "data:", "blob:")) else None)
+                page.on(
+                    "request",
+                    lambda r, outside=outside: outside.append(r.url) if not r.url.startswith((base, "data:", "blob:")) else None,
+                )
                 page.goto(base + path, wait_until="domcontentloaded")
                 page.wait_for_function(READY_JS, timeout=120_000, polling=100)
                 page.wait_for_timeout(1_200)  # plotly's first paint and the fit pass

@@ -37,7 +37,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.services import CHROMIUM_ARGS, _chromium_binary  # noqa: E402
+from dashboard.local_services import CHROMIUM_ARGS, chromium_binary  # noqa: E402
 
 READY_JS = """
 () => {
@@ -65,8 +65,8 @@ WATCH_JS = """
 def local_site() -> Iterator[str]:
     """The app in-process on the test city, kept moving so nothing turns stale."""
     from dashboard.config import load_config
-    from tests.test_tablet import tablet_city
-    from tests.test_wall_browser import serve
+    from dashboard.local_services import serve
+    from dashboard.sample_city import tablet_city
 
     city = tablet_city(load_config(environ={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"})).start()  # no login
     try:
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python " + " ".join(shlex.quote(a) for a in [str(Path(__file__).relative_to(REPO)), *sys.argv[1:]])
     site = (lambda: _given(args.url)) if args.url else local_site
     with site() as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=_chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
+        browser = pw.chromium.launch(executable_path=chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
         try:
             measure(browser, url, (args.width, args.height), 1.0)   # warm the server, not the browser
             runs = [measure(browser, url, (args.width, args.height), args.rate) for _ in range(args.runs)]

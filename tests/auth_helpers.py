@@ -11,11 +11,7 @@ as a role through the real login API, the way a browser or a script would::
 
 from __future__ import annotations
 
-import threading
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +21,7 @@ import requests
 from dashboard.auth.principal import ROLES
 from dashboard.auth.users import UserStore
 from dashboard.config import Config, load_config
-from tests.services import HOST, free_port
+from dashboard.local_services import running_app  # noqa: F401 - the app in a thread, for the tests
 
 
 @dataclass(frozen=True)
@@ -73,31 +69,3 @@ def closed_config(**auth: Any) -> Config:
     return config.model_copy(update={"auth": config.auth.model_copy(update={"anonymous_read": False, **auth})})
 
 
-@contextmanager
-def running_app(config: Config, store: Any, setup: Callable[[Any], None] | None = None) -> Iterator[str]:
-    """The whole app (pages, Dash, API, guard) on a free loopback port in a thread; yields its
-    URL. ``setup(app)`` may add routes first (a test's own endpoint behind ``writer(...)``)."""
-    import uvicorn
-
-    from dashboard.app import create_app
-
-    app = create_app(config, store)
-    if setup is not None:
-        setup(app)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app.server, host=HOST, port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="citywall-web", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the web server did not start")
-        time.sleep(0.05)
-    base = f"http://{HOST}:{port}"
-    with urllib.request.urlopen(f"{base}/healthz", timeout=10) as response:
-        response.read()
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -6,19 +6,18 @@ People sign in through the real login API (``POST /api/v1/login``) with the user
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dashboard.config import Config
 from dashboard.state import CityState
 from feeds.events import Incident
-
 from tests.auth_helpers import KNOWN_USERS
 
 
 def incident(id: str, severity: str = "high", category: str = "traffic", ago_s: float = 5.0, status: str = "new",
              description: str | None = None) -> Incident:
-    now = datetime.now(timezone.utc) - timedelta(seconds=ago_s)
+    now = datetime.now(UTC) - timedelta(seconds=ago_s)
     return Incident(id=id, observed_at=now, source_type="Alert", category=category, severity=severity,  # type: ignore[arg-type]
                     status=status, kecamatan="Sail", lat=0.5125, lon=101.4475,  # type: ignore[arg-type]
                     description=description or f"Uji operasi {id}", opened_at=now)

@@ -11,12 +11,8 @@ Loaded as a pytest plugin from ``tests/conftest.py``.
 
 from __future__ import annotations
 
-import ctypes
 import os
-import pwd
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,27 +27,26 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
+from dashboard.local_services import (  # noqa: F401 - re-exported for the tests
+    CHROMIUM_ARGS,
+    HOST,
+    Mosquitto,
+    RedisServer,
+    Service,
+    chromium_binary,
+    free_port,
+    start_process,
+    stop_group,
+    wait_for_port,
+    wait_until,
+)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 
 #: Prefix for running the app the way ``citywall`` does, but from this
 #: checkout and this interpreter, without needing the console script.
 CITYWALL_CMD: tuple[str, ...] = (sys.executable, "-m", "dashboard.cli")
 
-#: Chromium flags. The machine has no network beyond package registries, so
-#: everything that phones home is switched off; otherwise Chromium retries
-#: refused connections in the background and slows every page. Running as
-#: root in CI needs --no-sandbox; /dev/shm is small in containers.
-CHROMIUM_ARGS: tuple[str, ...] = (
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-)
 
 
 # --------------------------------------------------------------------------
@@ -74,218 +69,14 @@ def pytest_configure(config: pytest.Config) -> None:
 # helpers
 
 
-def free_port() -> int:
-    """Ask the kernel for a port nobody uses, so parallel runs never collide."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(
-    host: str,
-    port: int,
-    timeout: float = 10.0,
-    *,
-    proc: subprocess.Popen[bytes] | None = None,
-) -> None:
-    """Block until something accepts TCP connections on host:port.
-
-    A started process is not ready until it listens; tests that connect
-    earlier flake. Passing ``proc`` fails fast when the program died (bad
-    config, port taken) instead of waiting out the timeout.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before listening on {host}:{port}")
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return
-        except OSError:
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"nothing listening on {host}:{port} after {timeout:.0f}s") from None
-            time.sleep(0.05)
-
-
-def _load_prctl() -> Callable[[int, int], int] | None:
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
-    except (OSError, AttributeError):  # not Linux: teardown still stops all
-        return None
-
-
-# Resolved here, not in the child: after fork only async-signal-safe work is
-# sound, and dlopen/dlsym may take locks another thread held at fork time.
-_PRCTL = _load_prctl()
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: if pytest is killed hard (timeout,
-    Ctrl-C twice, OOM) the kernel kills the service too, so no stray broker
-    or server outlives the run and holds on to ports or CPU."""
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def _popen(cmd: Sequence[str], log: IO[bytes], **kwargs: object) -> subprocess.Popen[bytes]:
-    # A session of its own, so a stop signal reaches the program's children
-    # too (uvicorn workers, reloaders) and not pytest itself.
-    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
-        list(cmd),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        preexec_fn=_die_with_parent,
-        **kwargs,
-    )
-
-
-def _stop_group(proc: subprocess.Popen[bytes], timeout: float) -> int:
-    """SIGTERM first so services can flush state (mosquitto's persistence
-    file, Redis's AOF, the app's own shutdown hooks); SIGKILL if they hang,
-    so a stuck process can never hang the test run."""
-    if proc.poll() is None:
-        _signal_group(proc, signal.SIGTERM)
-        try:
-            return proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
-    # The leader may be gone while its children still run.
-    _signal_group(proc, signal.SIGKILL)
-    return proc.wait()
-
-
-def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return "<no log>"
-
-
-class _Service:
-    """Common lifecycle for a local server process bound to a fixed port.
-
-    The port is chosen once and kept across restart(), because restart tests
-    check that clients reconnect to the *same* address.
-    """
-
-    name = "service"
-
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
-        self.workdir = Path(workdir)
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.host = HOST
-        self.port = port or free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.output_path = self.workdir / f"{self.name}.out"
-        self._output: IO[bytes] | None = None
-
-    def command(self) -> list[str]:
-        raise NotImplementedError
-
-    def _wait_ready(self, timeout: float) -> None:
-        assert self.proc is not None
-        wait_for_port(self.host, self.port, timeout, proc=self.proc)
-
-    def start(self, timeout: float = 15.0) -> None:
-        if self.running:
-            return
-        self._output = open(self.output_path, "ab")
-        self.proc = _popen(self.command(), self._output, cwd=self.workdir)
-        try:
-            self._wait_ready(timeout)
-        except Exception as exc:
-            self.stop()
-            raise RuntimeError(f"{self.name} failed to start on port {self.port}:\n{self.log_text()}") from exc
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.proc is not None:
-            _stop_group(self.proc, timeout)
-            self.proc = None
-        if self._output is not None:
-            self._output.close()
-            self._output = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def log_text(self) -> str:
-        return _tail(self.output_path)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.host}:{self.port} running={self.running}>"
+# free_port, wait_for_port and the process plumbing live in dashboard.local_services, shared
+# with the benchmarks and scripts.
+_popen = start_process
+_stop_group = stop_group
 
 
 # --------------------------------------------------------------------------
 # Mosquitto
-
-
-def _mosquitto_binary() -> str:
-    # /usr/sbin is not on every user's PATH, which is where Debian puts it.
-    return shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-
-
-class Mosquitto(_Service):
-    """A private MQTT broker with on-disk persistence in its own directory,
-    so persistent sessions and queued QoS 1 messages survive restart()."""
-
-    name = "mosquitto"
-
-    def __init__(self, workdir: Path, port: int | None = None, extra: Sequence[str] = ()) -> None:
-        super().__init__(workdir, port)
-        self.extra = list(extra)  # lines appended to the config (later settings win)
-        self.conf_path = self.workdir / "mosquitto.conf"
-        self.log_path = self.workdir / "mosquitto.log"
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://{self.host}:{self.port}"
-
-    def write_config(self) -> None:
-        # `user`: mosquitto started as root drops to the `mosquitto` user,
-        # which cannot write into pytest's 0700 tmp dirs (log and persistence
-        # fail with "Permission denied"). Naming the current user keeps it
-        # as is; for a non-root user the option is ignored.
-        # max_queued_messages: the default (1000) would silently drop
-        # messages for a disconnected persistent client in backlog tests.
-        # max_inflight_messages 0: no cap, so QoS 1 bursts are not throttled.
-        self.conf_path.write_text(
-            "\n".join(
-                [
-                    f"listener {self.port} {self.host}",
-                    "allow_anonymous true",
-                    f"user {pwd.getpwuid(os.getuid()).pw_name}",
-                    "persistence true",
-                    f"persistence_location {self.workdir}/",
-                    "max_queued_messages 100000",
-                    "max_inflight_messages 0",
-                    f"log_dest file {self.log_path}",
-                    *self.extra,
-                    "",
-                ]
-            )
-        )
-
-    def command(self) -> list[str]:
-        self.write_config()
-        return [_mosquitto_binary(), "-c", str(self.conf_path)]
-
-    def log_text(self) -> str:
-        return _tail(self.output_path) + "\n" + _tail(self.log_path)
 
 
 @pytest.fixture
@@ -316,60 +107,6 @@ def mosquitto_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosq
 # Redis
 
 
-def _redis_binary() -> str:
-    return shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-class RedisServer(_Service):
-    """A private Redis. Without ``persistent`` it keeps nothing on disk, so
-    each start is empty and fast; with it, an append-only file lets restart
-    tests check what the dashboard finds after Redis comes back."""
-
-    name = "redis"
-
-    def __init__(self, workdir: Path, port: int | None = None, *, persistent: bool = False,
-                 extra: Sequence[str] = ()) -> None:
-        super().__init__(workdir, port)
-        self.persistent = persistent
-        self.extra = list(extra)  # more command-line options (cluster mode, replicaof)
-
-    @property
-    def url(self) -> str:
-        return f"redis://{self.host}:{self.port}/0"
-
-    def command(self) -> list[str]:
-        cmd = [
-            _redis_binary(),
-            "--port", str(self.port),
-            "--bind", self.host,
-            "--save", "",
-            "--dir", str(self.workdir),
-            "--daemonize", "no",
-        ]  # fmt: skip
-        if self.persistent:
-            cmd += ["--appendonly", "yes", "--appendfsync", "everysec"]
-        else:
-            cmd += ["--appendonly", "no"]
-        return cmd + self.extra
-
-    def _wait_ready(self, timeout: float) -> None:
-        # Redis listens before it has loaded its AOF and answers -LOADING
-        # meanwhile; a persistent restart test needs the data, not the port.
-        deadline = time.monotonic() + timeout
-        super()._wait_ready(timeout)
-        while True:
-            try:
-                with socket.create_connection((self.host, self.port), timeout=1) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(64).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"redis on port {self.port} never answered PING")
-            time.sleep(0.05)
-
-
 def redis_cli(port: int, *args: str, timeout: float = 60.0, auth: tuple[str, str] | None = None) -> str:
     """``redis-cli`` against a local port (as an ACL user when ``auth`` is given); its output,
     or a failure naming what it said."""
@@ -380,22 +117,6 @@ def redis_cli(port: int, *args: str, timeout: float = 60.0, auth: tuple[str, str
     if done.returncode != 0:
         raise RuntimeError(f"redis-cli {' '.join(args)} failed: {done.stdout}{done.stderr}")
     return done.stdout
-
-
-def wait_until(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.05) -> object:
-    """Poll ``condition`` until it returns something truthy; fail naming ``what`` otherwise."""
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while True:
-        try:
-            last = condition()
-            if last:
-                return last
-        except Exception as exc:  # a service still starting answers with errors
-            last = exc
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"{what} not reached within {timeout:.0f}s (last: {last!r})")
-        time.sleep(interval)
 
 
 class RedisCluster:
@@ -518,7 +239,7 @@ class RedisSentinelSet:
             server.stop()
 
 
-class _Sentinel(_Service):
+class _Sentinel(Service):
     name = "sentinel"
 
     def __init__(self, workdir: Path, master_port: int, service: str) -> None:
@@ -538,7 +259,7 @@ class _Sentinel(_Service):
         return [_redis_binary(), str(conf), "--sentinel"]
 
 
-class Nginx(_Service):
+class Nginx(Service):
     """Debian's nginx as the reverse proxy in front of web workers, without root: prefix,
     pid file, logs and temp paths all in its own directory, in the foreground.
 
@@ -639,9 +360,7 @@ def redis_url(redis_session: RedisServer) -> Iterator[str]:
 # Chromium (Playwright driving Debian's chromium)
 
 
-def _chromium_binary() -> str:
-    # Never Playwright's own browser download: CI has no network for it.
-    return shutil.which("chromium") or "/usr/bin/chromium"
+_chromium_binary = chromium_binary
 
 
 @pytest.fixture(scope="session")

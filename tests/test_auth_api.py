@@ -161,7 +161,10 @@ def test_writer_answers_with_the_identity(site: dict[str, Any]) -> None:
     assert s.post(f"{site['base']}/api/v1/test-write/operator", timeout=30).json() == {"name": "supervisor", "role": "supervisor"}
     assert s.get(f"{site['base']}/api/v1/test-current", timeout=30).json() == {"name": "supervisor"}
     api = client(site, "api-operator")
-    assert api.post(f"{site['base']}/api/v1/test-write/operator", timeout=30).json() == {"name": "integration", "role": "operator"}
+    assert api.post(f"{site['base']}/api/v1/test-write/operator", timeout=30).json() == {
+        "name": "integration",
+        "role": "operator",
+    }
 
 
 @pytest.mark.parametrize("path", ["/api/v1/test-write/operator", "/_dash-update-component", "/api/v1/logout"])
@@ -243,7 +246,10 @@ def test_login_refuses_wrong_passwords_unknown_users_bad_shapes_and_foreign_orig
     assert requests.post(url, json={"username": creds.name}, timeout=30).status_code == 422
     assert requests.post(url, json={"username": creds.name, "password": "p" * 2000}, timeout=30).status_code == 422
     assert requests.post(url, json={"username": "u" * 65, "password": "whatever-1"}, timeout=30).status_code == 422
-    assert requests.post(url, json={"username": creds.name, "password": creds.password, "role": "admin"}, timeout=30).status_code == 422
+    assert (
+        requests.post(url, json={"username": creds.name, "password": creds.password, "role": "admin"}, timeout=30).status_code
+        == 422
+    )
     foreign = requests.post(url, json={"username": creds.name, "password": creds.password},
                             headers={"Origin": "http://evil.example"}, timeout=30)
     assert foreign.status_code == 403

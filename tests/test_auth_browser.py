@@ -22,7 +22,9 @@ from tests.services import ANONYMOUS_READ_ENV, CITYWALL_CMD, CitywallProcess, fr
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-PANEL_READY = "() => { const p = document.querySelector('[data-panel] .cw-panel-body'); return !!p && p.innerText.trim().length > 0; }"
+PANEL_READY = (
+    "() => { const p = document.querySelector('[data-panel] .cw-panel-body'); return !!p && p.innerText.trim().length > 0; }"
+)
 
 
 def record_callbacks(page: Any) -> list[dict[str, Any]]:

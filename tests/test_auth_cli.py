@@ -95,7 +95,10 @@ def test_user_commands_say_what_is_wrong_and_never_echo_the_password(redis_url: 
     assert bad_name.returncode == 1 and "invalid user name" in bad_name.stderr
     bad_role = citywall("users", "add", "ani", "--role", "root", "--password-stdin", env=env, stdin="long-enough-1\n")
     assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
-    assert citywall("users", "add", "ani", "--role", "operator", "--password-stdin", env=env, stdin="long-enough-1\n").returncode == 0
+    assert (
+        citywall("users", "add", "ani", "--role", "operator", "--password-stdin", env=env, stdin="long-enough-1\n").returncode
+        == 0
+    )
     again = citywall("users", "add", "ani", "--role", "admin", "--password-stdin", env=env, stdin="long-enough-2\n")
     assert again.returncode == 1 and "exists" in again.stderr
     missing = citywall("users", "remove", "nobody", env=env)

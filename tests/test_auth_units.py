@@ -31,13 +31,25 @@ def test_kiosks_and_anonymous_never_write() -> None:
     assert not Principal("a", "admin", "session").can("kiosk")
 
 
-@pytest.mark.parametrize("scope, screen, allowed, refused", [
-    ("screen", 4, ["/screen/4", "/screen/4/", "/_dash-layout", "/_dash-update-component"],
-     ["/screen/5", "/screen/44", "/wall", "/tablet", "/api/v1/state", "/"]),
-    ("wall", None, ["/wall", "/screen/1", "/screen/24", "/_dash-dependencies"], ["/tablet", "/api/v1/state", "/api/v1/summary.pdf"]),
-    ("tablet", None, ["/tablet", "/api/v1/summary.pdf", "/api/v1/summary.html"], ["/wall", "/screen/1", "/api/v1/state"]),
-    (None, None, ["/wall", "/screen/9", "/tablet", "/api/v1/state"], []),
-])
+@pytest.mark.parametrize(
+    "scope, screen, allowed, refused",
+    [
+        (
+            "screen",
+            4,
+            ["/screen/4", "/screen/4/", "/_dash-layout", "/_dash-update-component"],
+            ["/screen/5", "/screen/44", "/wall", "/tablet", "/api/v1/state", "/"],
+        ),
+        (
+            "wall",
+            None,
+            ["/wall", "/screen/1", "/screen/24", "/_dash-dependencies"],
+            ["/tablet", "/api/v1/state", "/api/v1/summary.pdf"],
+        ),
+        ("tablet", None, ["/tablet", "/api/v1/summary.pdf", "/api/v1/summary.html"], ["/wall", "/screen/1", "/api/v1/state"]),
+        (None, None, ["/wall", "/screen/9", "/tablet", "/api/v1/state"], []),
+    ],
+)
 def test_where_a_kiosk_may_read(scope: str | None, screen: int | None, allowed: list[str], refused: list[str]) -> None:
     kiosk = Principal("k", "kiosk", "token", screen=screen, scope=scope)  # type: ignore[arg-type]
     assert [p for p in allowed if not kiosk_may_read(kiosk, p)] == []

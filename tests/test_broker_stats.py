@@ -16,8 +16,8 @@ import pytest
 
 from dashboard.config import MqttFeed
 from feeds.mqtt import MqttAdapter
+from tests.helpers import RecordingSink, make_normalizer
 from tests.services import Mosquitto
-from tests.test_feed_health import RecordingSink, make_normalizer
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,8 @@ import yaml
 from shapely.geometry import shape
 
 from dashboard.config import Config, load_config
+from dashboard.local_services import WALL_READY_JS as READY_JS
 from tests.services import CITYWALL_CMD, REPO_ROOT, CitywallProcess, Mosquitto, free_port
-from tests.test_wall_browser import READY_JS
 
 PARIAMAN = REPO_ROOT / "examples" / "pariaman" / "config.yaml"
 
@@ -48,17 +48,68 @@ MARKS: dict[str, tuple[str, ...]] = {
 SQUARES = {"Distrik Alfa": (115.00, -2.00), "Distrik Beta": (115.05, -2.00),
            "Distrik Gamma": (115.00, -1.95), "Distrik Delta": (115.05, -1.95)}
 CONTOH_PILLARS = [
-    ("hijau", "Pilar Hijau", "Green Pillar", "leaf", [
-        {"id": "tps_over_threshold", "name": {"id": "TPS hampir penuh", "en": "Waste sites nearly full"}, "target": 1, "better": "lower"}]),
-    ("layanan", "Pilar Layanan", "Service Pillar", "building", [
-        {"id": "mpp_target_attainment", "name": {"id": "Capaian MPP", "en": "MPP attainment"}, "unit": "%", "target": 100}]),
-    ("warga", "Pilar Warga", "Citizens Pillar", "people", [
-        {"id": "citizen_reports_open", "name": {"id": "Aduan terbuka", "en": "Open complaints"}, "target": 10, "better": "lower"},
-        {"id": "indeks_bahagia", "name": {"id": "Indeks bahagia", "en": "Happiness index"}, "target": 70, "source": "message"}]),
-    ("bahari", "Pilar Bahari", "Maritime Pillar", "heart", [
-        {"id": "open_incidents", "name": {"id": "Insiden terbuka", "en": "Open incidents"}, "target": 8, "better": "lower"}]),
-    ("aman", "Pilar Aman", "Safety Pillar", "shield", [
-        {"id": "tangkapan_ikan", "name": {"id": "Tangkapan ikan (ton)", "en": "Fish landed (t)"}, "target": 12, "source": "message"}]),
+    (
+        "hijau",
+        "Pilar Hijau",
+        "Green Pillar",
+        "leaf",
+        [
+            {
+                "id": "tps_over_threshold",
+                "name": {"id": "TPS hampir penuh", "en": "Waste sites nearly full"},
+                "target": 1,
+                "better": "lower",
+            }
+        ],
+    ),
+    (
+        "layanan",
+        "Pilar Layanan",
+        "Service Pillar",
+        "building",
+        [{"id": "mpp_target_attainment", "name": {"id": "Capaian MPP", "en": "MPP attainment"}, "unit": "%", "target": 100}],
+    ),
+    (
+        "warga",
+        "Pilar Warga",
+        "Citizens Pillar",
+        "people",
+        [
+            {
+                "id": "citizen_reports_open",
+                "name": {"id": "Aduan terbuka", "en": "Open complaints"},
+                "target": 10,
+                "better": "lower",
+            },
+            {
+                "id": "indeks_bahagia",
+                "name": {"id": "Indeks bahagia", "en": "Happiness index"},
+                "target": 70,
+                "source": "message",
+            },
+        ],
+    ),
+    (
+        "bahari",
+        "Pilar Bahari",
+        "Maritime Pillar",
+        "heart",
+        [{"id": "open_incidents", "name": {"id": "Insiden terbuka", "en": "Open incidents"}, "target": 8, "better": "lower"}],
+    ),
+    (
+        "aman",
+        "Pilar Aman",
+        "Safety Pillar",
+        "shield",
+        [
+            {
+                "id": "tangkapan_ikan",
+                "name": {"id": "Tangkapan ikan (ton)", "en": "Fish landed (t)"},
+                "target": 12,
+                "source": "message",
+            }
+        ],
+    ),
 ]
 
 
@@ -74,9 +125,18 @@ def write_contoh(directory: Path) -> Path:
         "wall": {"columns": 2, "rows": 2},
         "screens": {1: ["clock", "kpis"], 2: ["incidents_map"], 3: ["incident_queue", "mpp"], 4: ["ticker", "feed_health"]},
         "mpp": {"permits_per_day": 90, "permits_busy_day": 130, "busy_weekdays": ["wednesday"], "agencies": 3},
-        "pillars": [{"id": i, "name": {"id": n_id, "en": n_en}, "icon": icon, "kpis": kpis} for i, n_id, n_en, icon, kpis in CONTOH_PILLARS],
-        "complaints": [{"id": "e-aduan", "name": "e-Aduan", "topics": ["contoh/aduan/#"],
-                        "categories": {"Jalan Rusak": "roads", "Sampah Liar": "waste", "Saluran Mampet": "drainage"}}],
+        "pillars": [
+            {"id": i, "name": {"id": n_id, "en": n_en}, "icon": icon, "kpis": kpis}
+            for i, n_id, n_en, icon, kpis in CONTOH_PILLARS
+        ],
+        "complaints": [
+            {
+                "id": "e-aduan",
+                "name": "e-Aduan",
+                "topics": ["contoh/aduan/#"],
+                "categories": {"Jalan Rusak": "roads", "Sampah Liar": "waste", "Saluran Mampet": "drainage"},
+            }
+        ],
     }
     path = directory / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -157,7 +217,7 @@ def publish_complaint(city: Demo) -> tuple[str, str]:
     topic = channel.topics[0].replace("#", "test").replace("+", "test")
     name, polygon = next(iter(districts_of(city.config).items()))
     point = polygon.representative_point()
-    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     entity_id = f"urn:ngsi-ld:IssueReporting:TEST-{uuid.uuid4().hex[:10]}"
     payload = {"id": entity_id, "type": "IssueReporting", "category": category, "title": category,
                "comments": "Aspal berlubang di depan sekolah", "resolutionStatus": "Open",
@@ -282,14 +342,21 @@ def test_each_city_runs_as_itself(demo: Demo, page_factory: Callable[..., Any], 
         texts[f"/screen/{n}"] = page_text(screen, demo.base, f"/screen/{n}")
     tablet = page_factory(820, 1180)
     texts["/tablet"] = page_text(tablet, demo.base, "/tablet", TABLET_READY)
-    cards = tablet.eval_on_selector_all(".tb-card[data-pillar]", "els => els.map(e => [e.dataset.pillar, e.querySelector('.tb-card-name').textContent])")
+    cards = tablet.eval_on_selector_all(
+        ".tb-card[data-pillar]", "els => els.map(e => [e.dataset.pillar, e.querySelector('.tb-card-name').textContent])"
+    )
     assert [tuple(c) for c in cards] == wanted
     heading = tablet.text_content(".tb-h2") or ""
-    assert str(len(wanted)) in heading or {3: "tiga", 4: "empat", 5: "lima", 6: "enam", 7: "tujuh", 8: "delapan"}[len(wanted)] in heading.lower()
+    assert (
+        str(len(wanted)) in heading
+        or {3: "tiga", 4: "empat", 5: "lima", 6: "enam", 7: "tujuh", 8: "delapan"}[len(wanted)] in heading.lower()
+    )
     status, pdf = demo.get("/api/v1/summary.pdf")
     assert status == 200 and pdf.startswith(b"%PDF")
     (tmp_path / "summary.pdf").write_bytes(pdf)
-    out = subprocess.run(["pdftotext", "-layout", str(tmp_path / "summary.pdf"), "-"], capture_output=True, check=True, timeout=60)
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "summary.pdf"), "-"], capture_output=True, check=True, timeout=60
+    )
     texts["summary.pdf"] = re.sub(r"\s+", " ", out.stdout.decode())
     for _, name in wanted:
         assert name in texts["summary.pdf"], name
@@ -311,10 +378,17 @@ def test_a_channel_complaint_counts_exactly_once(tmp_path: Path) -> None:
     store = MemoryStore()
     state = CityState(store, config)
     normalizer = build_normalizer(config)
-    now = datetime.now(timezone.utc).isoformat()
-    payload = {"id": "urn:ngsi-ld:IssueReporting:X-1", "type": "IssueReporting", "category": "Jalan Rusak",
-               "comments": "Aspal amblas", "resolutionStatus": "Open", "location": {"type": "Point", "coordinates": [115.02, -1.98]},
-               "dateCreated": now, "dateModified": now}
+    now = datetime.now(UTC).isoformat()
+    payload = {
+        "id": "urn:ngsi-ld:IssueReporting:X-1",
+        "type": "IssueReporting",
+        "category": "Jalan Rusak",
+        "comments": "Aspal amblas",
+        "resolutionStatus": "Open",
+        "location": {"type": "Point", "coordinates": [115.02, -1.98]},
+        "dateCreated": now,
+        "dateModified": now,
+    }
     event = normalizer.decode(json.dumps(payload), "contoh/aduan/laporan")
     assert (event.topic, event.channel, event.kecamatan) == ("roads", "e-Aduan", "Distrik Alfa")  # type: ignore[attr-defined]
     state.accept(event)
@@ -348,7 +422,7 @@ def test_points_outside_every_district_are_counted_and_shown(tmp_path: Path) -> 
 
     stats = FeedStats("mqtt")
     pipeline = Pipeline(build_normalizer(config), Sink(), stats)  # type: ignore[arg-type]
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     for i, (lon, lat) in enumerate([(115.02, -1.98), (116.5, -1.98), (115.07, -1.93)]):
         alert = {"id": f"urn:ngsi-ld:Alert:o-{i}", "type": "Alert", "category": "traffic", "subCategory": "trafficJam",
                  "severity": "low", "description": "uji", "location": {"type": "Point", "coordinates": [lon, lat]},

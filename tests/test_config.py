@@ -60,7 +60,10 @@ def test_shipped_config_is_valid() -> None:
         (lambda c: c["city"].pop("name"), "city.name: required key is missing"),
         (lambda c: c["feeds"]["mqtt"].update(url="http://broker"), "feeds.mqtt.url: must start with mqtt:// or mqtts://"),
         (lambda c: c["store"].update(url="postgres://x"), "store.url: must be memory:// or redis://host:port/db"),
-        (lambda c: c["thresholds"].update(drainage={"waspada": 2, "siaga": 1, "awas": 3}), "thresholds.drainage: levels must rise"),
+        (
+            lambda c: c["thresholds"].update(drainage={"waspada": 2, "siaga": 1, "awas": 3}),
+            "thresholds.drainage: levels must rise",
+        ),
         (lambda c: c["pillars"][0]["kpis"][0].update(id="made_up_kpi"), "pillars.0.kpis.0: no derived KPI named 'made_up_kpi'"),
         (lambda c: c["pillars"][1].update(id="governance"), "pillars.1.id: the same id as pillars.0"),
         (lambda c: c.update(complaints=c["complaints"] * 2), "complaints.1.id: the same id as complaints.0"),
@@ -69,7 +72,10 @@ def test_shipped_config_is_valid() -> None:
         (lambda c: c.update(pillars=c["pillars"] * 2), "pillars: List should have at most 8 items"),
         (lambda c: c["city"].update(districts_geojson="nowhere.geojson"), "city.districts_geojson: file not found"),
         (lambda c: c["complaints"][0].update(topics=[]), "complaints.0: a complaint channel needs topics or streams"),
-        (lambda c: c["complaints"][0]["categories"].update(Lainnya="parks"), "complaints.0.categories.Lainnya: Input should be 'drainage'"),
+        (
+            lambda c: c["complaints"][0]["categories"].update(Lainnya="parks"),
+            "complaints.0.categories.Lainnya: Input should be 'drainage'",
+        ),
         (lambda c: c["wall"].update(reload_at="25:99"), "wall.reload_at:"),
     ],
 )

@@ -22,7 +22,7 @@ import pytest
 
 from dashboard.store.redis_store import RedisStore
 from tests.services import CitywallProcess, Mosquitto
-from tests.test_no_loss import PacedPublisher, check_all_present_once, make_alerts, start_ingest, wait_until, write_config
+from tests.helpers import PacedPublisher, check_all_present_once, make_alerts, start_ingest, wait_until, write_config
 
 pytestmark = pytest.mark.integration
 

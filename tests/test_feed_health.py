@@ -14,60 +14,9 @@ from typing import Any
 
 import pytest
 
-from feeds.events import DeadLetter, Event, KpiReading, Reason, Rejected
+from feeds.events import Event, KpiReading, Reason, Rejected
 from feeds.health import FeedStats, Pipeline
-
-# ---------------------------------------------------------------------------------------
-# helpers shared with test_feed_mqtt and test_feed_redis
-
-
-class RecordingSink:
-    """An in-memory ``EventSink`` that remembers everything, deduplicating by event id like
-    the real store does, and can be told to fail (the store is down)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.events: list[Event] = []
-        self.ids: set[str] = set()
-        self.letters: list[DeadLetter] = []
-        self.feeds: dict[str, dict[str, int]] = {}
-        self.status: dict[str, dict[str, Any]] = {}
-        self.flushes = 0
-        self.fail: bool = False
-        self.accept_calls = 0
-        self.arrived = threading.Condition(self.lock)
-
-    def accept(self, event: Event) -> bool:
-        with self.lock:
-            self.accept_calls += 1
-            self.arrived.notify_all()
-            if self.fail:
-                raise ConnectionError("store is down")
-            self.events.append(event)
-            changed = event.id not in self.ids
-            self.ids.add(event.id)
-            self.arrived.notify_all()
-            return changed
-
-    def reject(self, letter: DeadLetter) -> None:
-        with self.lock:
-            if self.fail:
-                raise ConnectionError("store is down")
-            self.letters.append(letter)
-            self.arrived.notify_all()
-
-    def record_feed(self, feed: str, counts: dict[str, int], status: dict[str, Any]) -> None:
-        with self.lock:
-            totals = self.feeds.setdefault(feed, {})
-            for key, n in counts.items():
-                totals[key] = totals.get(key, 0) + n
-            self.status[feed] = status
-            self.flushes += 1
-
-    def wait_for(self, predicate: Any, timeout: float = 10.0) -> bool:
-        """Block until ``predicate(self)`` holds; re-checked whenever something arrives."""
-        with self.arrived:
-            return self.arrived.wait_for(lambda: predicate(self), timeout)
+from tests.helpers import RecordingSink, kpi_payload
 
 
 class StandInNormalizer:
@@ -94,33 +43,6 @@ class StandInNormalizer:
             name=doc.get("name"),
             value=float(doc["kpiValue"]),
         )
-
-
-def make_normalizer() -> Any:
-    """The real normalizer with the shipped limits (no district map), so the transport
-    tests also prove the adapters and ``feeds.normalize`` fit together; the stand-in only
-    if that module is missing."""
-    try:
-        from feeds.normalize import Normalizer
-    except ImportError:
-        return StandInNormalizer()
-    from dashboard.config import Feeds
-
-    limits = Feeds()
-    return Normalizer(None, None, limits.max_payload_bytes, limits.max_future_s)
-
-
-def kpi_payload(n: int, *, kpi: str | None = None, pad: int = 0) -> bytes:
-    """A valid NGSI-v2 keyValues KPI; ``pad`` grows the description to a target size."""
-    doc = {
-        "id": kpi or f"urn:ngsi-ld:KeyPerformanceIndicator:test-{n}",
-        "type": "KeyPerformanceIndicator",
-        "name": f"KPI {n}",
-        "description": "x" * pad,
-        "kpiValue": n,
-        "dateModified": (datetime.now(UTC) - timedelta(seconds=1)).isoformat().replace("+00:00", "Z"),
-    }
-    return json.dumps(doc).encode()
 
 
 # ---------------------------------------------------------------------------------------

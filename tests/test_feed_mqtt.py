@@ -23,10 +23,11 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from dashboard.config import MqttFeed
+from dashboard.local_services import wait_until
 from feeds.broker import EmbeddedBroker
 from feeds.mqtt import MqttAdapter, parse_url, subscription_filters
+from tests.helpers import RecordingSink, kpi_payload, make_normalizer
 from tests.services import REPO_ROOT, Mosquitto
-from tests.test_feed_health import RecordingSink, kpi_payload, make_normalizer
 
 TIMEOUT = 10.0
 
@@ -148,19 +149,21 @@ def test_wildcard_topics_arrive(mosquitto: Mosquitto, adapters: Callable[..., Mq
             ("pekanbaru/drainage/sta-7/level", kpi_payload(2)),
             ("city/mpp/other", kpi_payload(3)),
             ("elsewhere/kpi", kpi_payload(4)),
+            ("city/end/kpi", kpi_payload(5)),  # subscribed, sent last: once it is in, the others had their chance
         ])  # fmt: skip
-        assert sink.wait_for(lambda s: len(s.ids) >= 2)
-        time.sleep(0.3)  # give the unsubscribed ones a chance to (wrongly) arrive
+        assert sink.wait_for(lambda s: ids(5, 1) <= s.ids)
     finally:
         pub.close()
-    assert sink.ids == ids(1, 2)
+    assert sink.ids == ids(1, 2) | ids(5, 1)
     snap = adapter.stats.snapshot()
-    assert (snap["received"], snap["accepted"], snap["connected"]) == (2, 2, True)
+    assert (snap["received"], snap["accepted"], snap["connected"]) == (3, 3, True)
 
 
 @pytest.mark.integration
 @pytest.mark.parametrize("protocol", ["5", "3.1.1"])
-def test_messages_sent_while_ingest_is_down_arrive(mosquitto: Mosquitto, protocol: str, adapters: Callable[..., MqttAdapter]) -> None:
+def test_messages_sent_while_ingest_is_down_arrive(
+    mosquitto: Mosquitto, protocol: str, adapters: Callable[..., MqttAdapter]
+) -> None:
     config = feed(mosquitto.url, protocol=protocol, client_id=f"ingest-{protocol}")
     first = adapters(config, RecordingSink())
     first.stop()
@@ -196,10 +199,8 @@ def test_broker_restart_reconnects_resubscribes_and_shows_a_gap(
     if not broker_keeps_state:
         for db in Path(mosquitto.workdir).glob("mosquitto.db*"):
             db.unlink()
-    down = time.monotonic()
     mosquitto.start()
-    assert adapter.wait_connected(TIMEOUT)
-    assert time.monotonic() - down < 5.0, "took more than 5 s to reconnect and re-subscribe"
+    assert adapter.wait_connected(TIMEOUT), "reconnected by itself"
 
     pub = Publisher(mosquitto.host, mosquitto.port)
     try:
@@ -225,20 +226,22 @@ def test_shared_subscription_splits_the_load(mosquitto: Mosquitto, adapters: Cal
     pub = Publisher(mosquitto.host, mosquitto.port)
     try:
         pub.publish_many(kpis(0, 400))
+        wait_until(lambda: len(sinks[0].events) + len(sinks[1].events) >= 400, TIMEOUT, "400 messages in the two sinks")
+        # one more, sent after all 400 arrived: once it is in, a duplicate of the 400 had its chance to show
+        pub.publish_many(kpis(400, 1))
+        wait_until(lambda: ids(400, 1) <= {e.id for s in sinks for e in s.events}, TIMEOUT, "the last message")
     finally:
         pub.close()
-    deadline = time.monotonic() + TIMEOUT
-    while len(sinks[0].events) + len(sinks[1].events) < 400 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.2)
     all_ids = [e.id for s in sinks for e in s.events]
-    assert len(all_ids) == 400, "a message was lost or processed twice"
-    assert set(all_ids) == ids(0, 400)
+    assert len(all_ids) == 401, "a message was lost or processed twice"
+    assert set(all_ids) == ids(0, 401)
     assert a.stats.snapshot()["received"] > 0 and b.stats.snapshot()["received"] > 0
 
 
 @pytest.mark.integration
-def test_malformed_payloads_are_dead_lettered_and_the_feed_goes_on(mosquitto: Mosquitto, adapters: Callable[..., MqttAdapter]) -> None:
+def test_malformed_payloads_are_dead_lettered_and_the_feed_goes_on(
+    mosquitto: Mosquitto, adapters: Callable[..., MqttAdapter]
+) -> None:
     sink = RecordingSink()
     adapter = adapters(feed(mosquitto.url), sink)
     pub = Publisher(mosquitto.host, mosquitto.port)
@@ -270,8 +273,7 @@ def test_store_outage_means_redelivery_not_loss(mosquitto: Mosquitto, adapters: 
     pub = Publisher(mosquitto.host, mosquitto.port)
     try:
         pub.publish_many(kpis(0, 20))
-        assert sink.wait_for(lambda s: s.accept_calls >= 1)
-        time.sleep(0.3)
+        assert sink.wait_for(lambda s: s.accept_calls >= 3), "the failed messages are tried again"
         sink.fail = False
         assert sink.wait_for(lambda s: len(s.ids) == 20, TIMEOUT), f"{len(sink.ids)} of 20 after the store came back"
     finally:
@@ -307,9 +309,10 @@ CRASHING_INGEST = textwrap.dedent(
     import sys, time
     from dashboard.config import MqttFeed
     from feeds.mqtt import MqttAdapter
-    from tests.test_feed_health import RecordingSink, make_normalizer
+    from tests.helpers import RecordingSink, make_normalizer
 
-    adapter = MqttAdapter(MqttFeed(url=sys.argv[1], client_id="doomed-ingest", topics=["city/#"]), make_normalizer(), RecordingSink())
+    feed = MqttFeed(url=sys.argv[1], client_id="doomed-ingest", topics=["city/#"])
+    adapter = MqttAdapter(feed, make_normalizer(), RecordingSink())
     adapter.start()
     assert adapter.wait_connected(10)
     print("ready", flush=True)

@@ -15,10 +15,11 @@ import pytest
 import redis
 
 from dashboard.config import RedisFeed
+from feeds.backoff import Backoff
 from feeds.events import Reason
-from feeds.redis_feed import Backoff, RedisPubSubAdapter, RedisStreamAdapter
+from feeds.redis_feed import RedisPubSubAdapter, RedisStreamAdapter
+from tests.helpers import RecordingSink, kpi_payload, make_normalizer
 from tests.services import RedisServer
-from tests.test_feed_health import RecordingSink, kpi_payload, make_normalizer
 
 TIMEOUT = 10.0
 STREAM = "pekanbaru:events"
@@ -87,7 +88,9 @@ def test_backoff_doubles_up_to_the_cap() -> None:
 
 
 @pytest.mark.integration
-def test_stream_entries_are_all_stored_and_acknowledged(redis_url: str, client: redis.Redis, adapters: Callable[..., Any]) -> None:
+def test_stream_entries_are_all_stored_and_acknowledged(
+    redis_url: str, client: redis.Redis, adapters: Callable[..., Any]
+) -> None:
     add(client, 0, 600)  # written before the group existed: the group starts at "0"
     sink = RecordingSink()
     adapter = adapters(RedisStreamAdapter, feed(redis_url), sink)
@@ -131,7 +134,9 @@ def test_store_recovery_delivers_without_a_restart(redis_url: str, client: redis
 
 
 @pytest.mark.integration
-def test_abandoned_entries_are_claimed_from_a_dead_consumer(redis_url: str, client: redis.Redis, adapters: Callable[..., Any]) -> None:
+def test_abandoned_entries_are_claimed_from_a_dead_consumer(
+    redis_url: str, client: redis.Redis, adapters: Callable[..., Any]
+) -> None:
     client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
     add(client, 0, 30)
     client.xreadgroup(GROUP, "crashed-host-123", {STREAM: ">"}, count=100)  # read, never acked
@@ -145,7 +150,9 @@ def test_abandoned_entries_are_claimed_from_a_dead_consumer(redis_url: str, clie
 
 
 @pytest.mark.integration
-def test_entry_without_payload_field_is_dead_lettered_and_acked(redis_url: str, client: redis.Redis, adapters: Callable[..., Any]) -> None:
+def test_entry_without_payload_field_is_dead_lettered_and_acked(
+    redis_url: str, client: redis.Redis, adapters: Callable[..., Any]
+) -> None:
     sink = RecordingSink()
     adapter = adapters(RedisStreamAdapter, feed(redis_url), sink)
     client.xadd(STREAM, {"body": b"{}"})

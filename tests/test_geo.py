@@ -77,9 +77,18 @@ def test_points_outside_the_city_give_none(districts: Districts, lat: float, lon
     assert not districts.contains_city(lat, lon)
 
 
-def test_swapped_order_is_not_silently_accepted(districts: Districts) -> None:
-    # (lon, lat) passed as (lat, lon): off the globe for latitude, must not match a district
-    assert districts.kecamatan_at(101.447026, 0.513408) is None
+def test_lookup_reads_latitude_first() -> None:
+    """A district whose mirror image across lat = lon is also on the globe, so a lookup that
+    confused the order would find it at the swapped point (Pekanbaru cannot show this: its
+    longitude, 101, is no latitude at all)."""
+    # lon 10..11, lat 20..21 (GeoJSON is [lon, lat])
+    square = {"type": "Polygon", "coordinates": [[[10, 20], [11, 20], [11, 21], [10, 21], [10, 20]]]}
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"nama": "Kotak"}, "geometry": square}]}
+    districts = Districts.from_geojson(doc)
+    assert districts.kecamatan_at(20.5, 10.5) == "Kotak"
+    assert districts.kecamatan_at(10.5, 20.5) is None
+    assert districts.contains_city(20.5, 10.5)
+    assert not districts.contains_city(10.5, 20.5)
 
 
 def test_lookup_agrees_with_brute_force_near_borders(districts: Districts) -> None:

@@ -25,8 +25,7 @@ import pytest
 
 from dashboard.store.redis_store import RedisStore
 from feeds.events import Reason
-from tests.services import CITYWALL_CMD, CitywallProcess, Mosquitto, free_port
-from tests.test_no_loss import (
+from tests.helpers import (
     PacedPublisher,
     await_subscription,
     feed,
@@ -37,6 +36,7 @@ from tests.test_no_loss import (
     wait_until,
     write_config,
 )
+from tests.services import CITYWALL_CMD, CitywallProcess, Mosquitto, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.services import CITYWALL_CMD, CitywallProcess, Mosquitto, free_port
-from tests.test_no_loss import PacedPublisher, make_alerts, wait_until
+from tests.helpers import PacedPublisher, make_alerts, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

@@ -14,8 +14,8 @@ import uuid
 
 import pytest
 
+from tests.helpers import alert, mqtt_connected, wait_until
 from tests.services import CITYWALL_CMD, free_port
-from tests.test_skeleton import alert, mqtt_connected, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -26,7 +26,7 @@ def test_open_screen_carries_on_after_the_server_restarts(mosquitto, citywall_pr
     command = [*CITYWALL_CMD, "demo", "--port", str(port), "--mqtt-url", mosquitto.url, "--rate", "5"]
     first = citywall_proc(command)
     first.wait_http(f"{base}/healthz", timeout=60)
-    assert wait_until(lambda: mqtt_connected(base), 15)
+    wait_until(lambda: mqtt_connected(base), 15, "the MQTT feed connected")
 
     page = page_factory(1920, 1080)
     page.goto(f"{base}/screen/4")
@@ -39,7 +39,7 @@ def test_open_screen_carries_on_after_the_server_restarts(mosquitto, citywall_pr
 
     second = citywall_proc(command)
     second.wait_http(f"{base}/healthz", timeout=60)
-    assert wait_until(lambda: mqtt_connected(base), 15), second.log_text()
+    wait_until(lambda: mqtt_connected(base), 15, "the MQTT feed connected after the restart", proc=second)
     description = f"Setelah restart {uuid.uuid4().hex[:8]}: pohon tumbang di Jl. Sudirman"
     mosquitto_pub = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
     subprocess.run([mosquitto_pub, "-h", "127.0.0.1", "-p", str(mosquitto.port), "-q", "1",

@@ -16,22 +16,28 @@ The helpers at the top are shared with ``test_hostile.py`` and ``test_restart.py
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import paho.mqtt.client as mqtt
 import pytest
 import redis
-import yaml
 
-from dashboard.config import load_config
-from dashboard.simulation import simulator_for
 from dashboard.store.redis_store import RedisStore
-from tests.services import CITYWALL_CMD, REPO_ROOT, CitywallProcess, Mosquitto
+from tests.helpers import (
+    check_all_present_once,
+    PacedPublisher,
+    await_subscription,
+    counts,
+    make_alerts,
+    settled_counts,
+    start_ingest,
+    wait_until,
+    write_config,
+)
+from tests.services import CitywallProcess, Mosquitto
 
 pytestmark = pytest.mark.integration
 
@@ -41,163 +47,6 @@ PUBLISH_RATE = 800.0  # msg/s: the 5,000 take about 6 s, so the kill lands mid-s
 CATCH_UP_S = 90.0
 
 T = TypeVar("T")
-
-
-# ---------------------------------------------------------------------------------------
-# shared helpers
-
-
-def wait_until(check: Callable[[], T], timeout: float, what: str, interval: float = 0.05,
-               proc: CitywallProcess | None = None) -> T:
-    """Poll ``check`` until it returns something truthy; fail with ``what`` (and the log of
-    ``proc``, if it died) when the time is up. Never a fixed sleep: the machine may be busy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if proc is not None and not proc.alive:
-            raise AssertionError(f"{what}: the process died ({proc.returncode}):\n{proc.log_text()[-4000:]}")
-        if time.monotonic() >= deadline:
-            log = f"\n--- process log ---\n{proc.log_text()[-4000:]}" if proc is not None else ""
-            raise AssertionError(f"{what}: not within {timeout:.0f} s (last: {value!r}){log}")
-        time.sleep(interval)
-
-
-def write_config(directory: Path, changes: dict[str, Any], name: str = "config.yaml") -> Path:
-    """A copy of the repo's config.yaml with dotted-key ``changes`` (``feeds.redis.consumer``)."""
-    raw = yaml.safe_load((REPO_ROOT / "config.yaml").read_text(encoding="utf-8"))
-    # the copy lives elsewhere: its relative paths must still name the shipped files
-    raw["city"]["districts_geojson"] = str(REPO_ROOT / raw["city"]["districts_geojson"])
-    raw["simulation"] = str(REPO_ROOT / raw["simulation"])
-    for dotted, value in changes.items():
-        node = raw
-        *parents, last = dotted.split(".")
-        for key in parents:
-            node = node.setdefault(key, {})
-        node[last] = value
-    path = directory / name
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def start_ingest(citywall_proc: Callable[..., CitywallProcess], config: Path, env: dict[str, str]) -> CitywallProcess:
-    return citywall_proc([*CITYWALL_CMD, "ingest", "--config", str(config)], env={"CITYWALL_CONFIG": str(config), **env})
-
-
-def feed(store: RedisStore, name: str) -> dict[str, Any]:
-    return store.feeds().get(name, {})
-
-
-def counts(store: RedisStore, name: str) -> dict[str, int]:
-    return dict(feed(store, name).get("counts", {}))
-
-
-def settled_counts(store: RedisStore, name: str, done: Callable[[dict[str, int]], bool], timeout: float = 30.0,
-                   proc: CitywallProcess | None = None) -> dict[str, int]:
-    """Feed counts once ``done`` says they are complete and two reads 1.5 s apart agree
-    (adapters flush their deltas every second)."""
-    def stable() -> dict[str, int] | None:
-        first = counts(store, name)
-        if not done(first):
-            return None
-        time.sleep(1.5)
-        second = counts(store, name)
-        return second if second == first else None
-
-    return wait_until(stable, timeout, f"feed {name!r} counts settle", interval=0.2, proc=proc)
-
-
-class PacedPublisher(threading.Thread):
-    """Publishes (topic, payload) pairs at ``rate`` per second with one paho client, then
-    waits for the broker's PUBACK of every one: anything missing afterwards was lost by the
-    product, not by the test."""
-
-    def __init__(self, broker: Mosquitto, items: Sequence[tuple[str, bytes]], rate: float, qos: int = 1) -> None:
-        super().__init__(name="paced-publisher", daemon=True)
-        self.broker = broker
-        self.items = items
-        self.rate = rate
-        self.qos = qos
-        self.acked = 0
-        self.error: BaseException | None = None
-        self.seconds = 0.0
-
-    def run(self) -> None:
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-pub-{uuid.uuid4().hex[:8]}",
-                             protocol=mqtt.MQTTv5)
-        client.max_inflight_messages_set(1_000)
-        client.max_queued_messages_set(0)
-        try:
-            client.connect(self.broker.host, self.broker.port)
-            client.loop_start()
-            infos = []
-            t0 = time.monotonic()
-            for i, (topic, payload) in enumerate(self.items, start=1):
-                infos.append(client.publish(topic, payload, qos=self.qos))
-                if i % 20 == 0:
-                    ahead = t0 + i / self.rate - time.monotonic()
-                    if ahead > 0:
-                        time.sleep(ahead)
-            for info in infos:
-                info.wait_for_publish(60)
-            self.acked = sum(1 for info in infos if info.is_published())
-            self.seconds = time.monotonic() - t0
-        except BaseException as exc:  # reported by the test thread
-            self.error = exc
-        finally:
-            client.disconnect()
-            client.loop_stop()
-
-    def finish(self, timeout: float = 120.0) -> None:
-        self.join(timeout)
-        assert not self.is_alive(), "publisher did not finish"
-        if self.error is not None:
-            raise self.error
-        assert self.acked == len(self.items), f"broker acknowledged {self.acked} of {len(self.items)}"
-
-
-def publish_once(broker: Mosquitto, items: Iterable[tuple[str, bytes]]) -> None:
-    """Publish QoS 1 and wait for every PUBACK (small batches: canaries, a last message)."""
-    publisher = PacedPublisher(broker, list(items), rate=1e9)
-    publisher.start()
-    publisher.finish(30)
-
-
-def await_subscription(broker: Mosquitto, store: RedisStore, proc: CitywallProcess, topic: str, feed_name: str = "mqtt",
-                       timeout: float = 60.0) -> str:
-    """Until the ingest process demonstrably receives: first its feed must show connected,
-    then a canary alert must land in the store. "connected" is recorded before the broker has
-    confirmed the subscription, so a burst published right then could miss a first session;
-    the canary (re-sent every 2 s) closes that window. Returns the canary's id."""
-    wait_until(lambda: feed(store, feed_name).get("connected"), timeout, "ingest feed connected", interval=0.1, proc=proc)
-    alert = next(simulator_for(load_config(), rng_seed=1).unique_alerts(1, prefix=f"CANARY{uuid.uuid4().hex[:6]}"))
-    payload = json.dumps(alert).encode()
-    deadline = time.monotonic() + timeout
-    while alert["id"] not in store.entities("incident"):
-        assert time.monotonic() < deadline, f"canary never arrived:\n{proc.log_text()[-4000:]}"
-        assert proc.alive, f"ingest died:\n{proc.log_text()[-4000:]}"
-        publish_once(broker, [(topic, payload)])
-        resend = time.monotonic() + 2.0
-        while time.monotonic() < resend and alert["id"] not in store.entities("incident"):
-            time.sleep(0.05)
-    return str(alert["id"])
-
-
-def make_alerts(n: int, prefix: str) -> list[dict[str, Any]]:
-    return list(simulator_for(load_config(), rng_seed=42).unique_alerts(n, prefix=prefix))
-
-
-def check_all_present_once(store: RedisStore, alerts: list[dict[str, Any]], extra_ids: set[str]) -> None:
-    """Exactly the published ids (plus ``extra_ids``), each with the description sent."""
-    docs = store.entities("incident")
-    expected = {a["id"]: a["description"] for a in alerts}
-    missing = sorted(set(expected) - set(docs))
-    unexpected = sorted(set(docs) - set(expected) - extra_ids)
-    assert not missing, f"{len(missing)} of {len(expected)} lost, e.g. {missing[:5]}"
-    assert not unexpected, f"ids nobody published: {unexpected[:5]}"
-    wrong = [i for i, text in expected.items() if docs[i].get("description") != text]
-    assert not wrong, f"{len(wrong)} descriptions differ, e.g. {wrong[0]}: {docs[wrong[0]].get('description')!r}"
 
 
 def check_counts_after_a_crash(settled: dict[str, int], distinct: int) -> None:

@@ -378,7 +378,9 @@ def test_exactly_the_limit_is_fine(districts: Districts) -> None:
     payload = encode(ALERT)
     tight = Normalizer(districts, BBOX, len(payload), MAX_FUTURE_S, clock=lambda: NOW)
     assert tight.decode(payload).id == ALERT["id"]
-    assert reject(Normalizer(districts, BBOX, len(payload) - 1, MAX_FUTURE_S, clock=lambda: NOW), payload).reason is Reason.TOO_LARGE
+    assert (
+        reject(Normalizer(districts, BBOX, len(payload) - 1, MAX_FUTURE_S, clock=lambda: NOW), payload).reason is Reason.TOO_LARGE
+    )
 
 
 @pytest.mark.parametrize("payload", [b'{"id": "\xff"}', b"\xc3\x28", "Jl. Cempaka \xe9".encode("latin-1"), "\ud800"])
@@ -551,7 +553,9 @@ def test_swapped_coordinates_are_swapped(normalizer: Normalizer) -> None:
         ([101.4, -0.5], -0.5, 101.4),
     ],
 )
-def test_plausible_coordinates_are_kept_as_given(normalizer: Normalizer, coordinates: list[float], lat: float, lon: float) -> None:
+def test_plausible_coordinates_are_kept_as_given(
+    normalizer: Normalizer, coordinates: list[float], lat: float, lon: float
+) -> None:
     event = normalizer.decode(encode(with_(ALERT, location={"type": "Point", "coordinates": coordinates})))
     assert (event.lat, event.lon) == (lat, lon)
 
@@ -562,7 +566,10 @@ def test_far_away_points_have_no_kecamatan(normalizer: Normalizer) -> None:
 
 
 def test_non_point_geometry_uses_the_centre_of_its_extent(normalizer: Normalizer) -> None:
-    square = {"type": "Polygon", "coordinates": [[[101.44, 0.51], [101.45, 0.51], [101.45, 0.52], [101.44, 0.52], [101.44, 0.51]]]}
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[101.44, 0.51], [101.45, 0.51], [101.45, 0.52], [101.44, 0.52], [101.44, 0.51]]],
+    }
     event = normalizer.decode(encode(with_(ALERT, location=square)))
     assert event.lat == pytest.approx(0.515) and event.lon == pytest.approx(101.445)
 
@@ -666,7 +673,10 @@ def test_line_priority_bool_or_int(normalizer: Normalizer, priority: Any) -> Non
     assert normalizer.decode(encode(with_(QUEUE, linePriority=priority))).agency == "DPMPTSP"
 
 
-@pytest.mark.parametrize(("status", "is_open"), [("Open", True), ("Closed", False), ("Suspended", False), ("tutup", False), ("Buka", True), (False, False)])
+@pytest.mark.parametrize(
+    ("status", "is_open"),
+    [("Open", True), ("Closed", False), ("Suspended", False), ("tutup", False), ("Buka", True), (False, False)],
+)
 def test_queue_service_status(normalizer: Normalizer, status: Any, is_open: bool) -> None:
     assert normalizer.decode(encode(with_(QUEUE, serviceStatus=status))).open is is_open
 
@@ -680,7 +690,9 @@ def test_kpi_value_number_or_numeric_string(normalizer: Normalizer, given: Any, 
     assert normalizer.decode(encode(with_(KPI, kpiValue=given))).value == value
 
 
-@pytest.mark.parametrize(("given", "standing"), [("veryGood", "veryGood"), ("very good", "veryGood"), ("BAD", "bad"), ("baik", "good")])
+@pytest.mark.parametrize(
+    ("given", "standing"), [("veryGood", "veryGood"), ("very good", "veryGood"), ("BAD", "bad"), ("baik", "good")]
+)
 def test_kpi_standing_spellings(normalizer: Normalizer, given: str, standing: str) -> None:
     assert normalizer.decode(encode(with_(KPI, currentStanding=given))).standing == standing
 

@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -26,7 +26,7 @@ from dashboard.store.base import StateStore
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident, WaterLevel
 
-START = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)  # 10:00 WIB
+START = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 WIB
 OPERATOR = Actor("ani", "operator", "session", "127.0.0.1")
 SUPERVISOR = Actor("budi", "supervisor", "session", "127.0.0.1")
 
@@ -218,7 +218,9 @@ def test_audit_csv_quotes_formulas(config: Config) -> None:
     clock = Clock()
     CityState(store, config, clock=clock).accept(alert("G1", 0))
     clock.now += 60
-    Desk(store, config, clock=clock).act("G1", Action("note", text="=HYPERLINK(\"x\")"), Actor("=cmd", "operator", "session", "127.0.0.1"))
+    Desk(store, config, clock=clock).act(
+        "G1", Action("note", text='=HYPERLINK("x")'), Actor("=cmd", "operator", "session", "127.0.0.1")
+    )
     rows = list(csv.reader(io.StringIO(to_csv(store.audit(10)))))
     assert rows[0] == ["at", "who", "role", "via", "origin", "action", "target", "detail"]
     assert rows[1][:7] == ["2026-12-01T03:01:00+00:00", "'=cmd", "operator", "session", "127.0.0.1", "note", "incident/G1"]
@@ -254,7 +256,7 @@ def test_shift_report_medians_p90_and_sla(config: Config) -> None:
 
 def test_shift_labels_follow_city_time(config: Config) -> None:
     wib = timedelta(hours=7)
-    at = lambda h, m: (datetime(2026, 12, 1, h, m, tzinfo=timezone.utc) - wib).timestamp()  # noqa: E731
+    at = lambda h, m: (datetime(2026, 12, 1, h, m, tzinfo=UTC) - wib).timestamp()  # noqa: E731
     assert period_label(at(6, 59), "shift", config) == "2026-11-30 malam"
     assert period_label(at(7, 0), "shift", config) == "2026-12-01 pagi"
     assert period_label(at(23, 30), "shift", config) == "2026-12-01 malam"

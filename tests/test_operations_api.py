@@ -46,10 +46,15 @@ def test_incident_actions_need_an_operator(app: tuple[str, CityState, dict[str, 
     assert done.status_code == 200
     assert (done.json()["id"], done.json()["status"]) == ("API-1", "acknowledged")
     assert s["operator"].post(url, json={"action": "acknowledge"}, timeout=30).status_code == 409
-    assert s["supervisor"].post(url, json={"action": "assign", "agency": "Dishub", "text": "Kirim derek"}, timeout=30).status_code == 200
+    assert (
+        s["supervisor"].post(url, json={"action": "assign", "agency": "Dishub", "text": "Kirim derek"}, timeout=30).status_code
+        == 200
+    )
     assert s["operator"].post(url, json={"action": "assign", "agency": "NASA"}, timeout=30).status_code == 422
     assert s["operator"].post(url, json={"action": "acknowledge", "extra": 1}, timeout=30).status_code == 422
-    assert s["operator"].post(f"{base}/api/v1/incidents/NOPE/actions", json={"action": "acknowledge"}, timeout=30).status_code == 404
+    assert (
+        s["operator"].post(f"{base}/api/v1/incidents/NOPE/actions", json={"action": "acknowledge"}, timeout=30).status_code == 404
+    )
     assert requests.get(f"{base}/api/v1/incidents/API-1", timeout=30).status_code == 401
     detail = s["viewer"].get(f"{base}/api/v1/incidents/API-1", timeout=30).json()
     assert (detail["status"], detail["assignee"]) == ("dispatched", "Dishub")
@@ -81,9 +86,13 @@ def test_wall_control_roles(app: tuple[str, CityState, dict[str, requests.Sessio
     assert s["supervisor"].post(f"{base}/api/v1/wall/preset", json={"preset": "banjir"}, timeout=30).status_code == 200
     assert s["supervisor"].post(f"{base}/api/v1/wall/preset", json={"preset": "nope"}, timeout=30).status_code == 422
     assert s["operator"].post(f"{base}/api/v1/wall/broadcast", json={"level": "RED", "text": "x"}, timeout=30).status_code == 403
-    sent = s["supervisor"].post(f"{base}/api/v1/wall/broadcast", json={"level": "ORANGE", "text": "Siaga banjir", "minutes": 15}, timeout=30)
+    sent = s["supervisor"].post(
+        f"{base}/api/v1/wall/broadcast", json={"level": "ORANGE", "text": "Siaga banjir", "minutes": 15}, timeout=30
+    )
     assert sent.status_code == 200 and sent.json()["broadcast"]["text"] == "Siaga banjir"
-    assert s["supervisor"].post(f"{base}/api/v1/wall/broadcast", json={"level": "BLUE", "text": "x"}, timeout=30).status_code == 422
+    assert (
+        s["supervisor"].post(f"{base}/api/v1/wall/broadcast", json={"level": "BLUE", "text": "x"}, timeout=30).status_code == 422
+    )
     assert s["viewer"].post(f"{base}/api/v1/wall/push", json={"screen": 4, "incident": "API-1"}, timeout=30).status_code == 403
     pushed = s["operator"].post(f"{base}/api/v1/wall/push", json={"screen": 4, "incident": "API-1", "minutes": 5}, timeout=30)
     assert pushed.status_code == 200
@@ -117,8 +126,29 @@ def test_write_back_reaches_mosquitto_sub_and_the_redis_stream(mosquitto: Any, r
     config = config_with(closed_config(), mqtt_url=mosquitto.url, redis_url=redis_url)
     CityState(store, config).accept(incident("WB-1", severity="high"))
     # line-buffered, so the SUBACK and each message reach us as they happen, not at exit
-    sub = subprocess.Popen(["stdbuf", "-oL", binary, "-h", "127.0.0.1", "-p", str(mosquitto.port), "-t", "pekanbaru/actions/#", "-v", "-d",
-                            "-q", "1", "-C", "2", "-W", "120"], stdout=subprocess.PIPE, text=True)
+    sub = subprocess.Popen(
+        [
+            "stdbuf",
+            "-oL",
+            binary,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(mosquitto.port),
+            "-t",
+            "pekanbaru/actions/#",
+            "-v",
+            "-d",
+            "-q",
+            "1",
+            "-C",
+            "2",
+            "-W",
+            "120",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert sub.stdout is not None
         for line in sub.stdout:  # -d prints the handshake; the SUBACK means it is listening

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from dashboard.config import Config, load_config
+from dashboard.local_services import serve
 from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
 from tests.auth_helpers import add_users
 from tests.ops_helpers import incident, open_config, seed, signed_in_context
-from tests.test_wall_browser import serve
 
 FOLLOW_MS = 1_000  # "within 1 s of an action"
 LOAD_MS = 60_000   # page loads on a shared 2-core machine

@@ -28,14 +28,14 @@ import pytest
 from dashboard.config import Config, load_config
 from dashboard.picture import build_picture, sample_kpis
 from dashboard.runtime import build_normalizer
+from dashboard.simulation import simulator_for
 from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
 from dashboard.store.redis_store import RedisStore
-from dashboard.simulation import simulator_for
 from feeds.mqtt import MqttAdapter
 from feeds.publish import publish_mqtt
+from tests.helpers import await_subscription, start_ingest, wait_until, write_config
 from tests.services import CITYWALL_CMD, CitywallProcess, Mosquitto, free_port
-from tests.test_no_loss import await_subscription, start_ingest, wait_until, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -102,7 +102,7 @@ def differences(a: Any, b: Any, path: str = "", limit: int = 12) -> list[str]:
                 else:
                     walk(x[key], y[key], f"{at}.{key}")
         elif isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
-            for i, (u, v) in enumerate(zip(x, y)):
+            for i, (u, v) in enumerate(zip(x, y, strict=True)):
                 walk(u, v, f"{at}[{i}]")
         elif x != y:
             found.append(f"{at}: {json.dumps(x, default=str)[:150]} != {json.dumps(y, default=str)[:150]}")
@@ -195,7 +195,7 @@ def test_ingest_and_web_restarts_keep_the_same_city(
             return fingerprint() == first
 
         wait_until(quiet, 30, "the store is quiet", interval=0.1, proc=ingest)
-        for attempt in range(3):
+        for attempt in range(3):  # noqa: B007 - reported after the loop
             mark = fingerprint()
             before = get_json(f"{base}/api/v1/state")
             serve.kill()

@@ -32,7 +32,7 @@ import requests
 
 from dashboard.store.redis_store import RedisStore
 from tests.services import CITYWALL_CMD, HOST, CitywallProcess, Mosquitto, Nginx, RedisCluster, free_port, redis_cli
-from tests.test_no_loss import PacedPublisher, check_all_present_once, make_alerts, start_ingest, wait_until, write_config
+from tests.helpers import PacedPublisher, check_all_present_once, make_alerts, start_ingest, wait_until, write_config
 from tests.test_scale_web import nginx_site
 
 pytestmark = pytest.mark.integration

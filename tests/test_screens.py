@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from dashboard.config import load_config
+from dashboard.local_services import serve
 from dashboard.screen_registry import ScreenRegistry
 from dashboard.store.memory import MemoryStore
-from tests.test_wall_browser import serve
 
 
 def listing(base: str) -> dict[str, Any]:

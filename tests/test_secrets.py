@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.config import DEFAULT_CONFIG, ConfigError, load_config
-from tests.configs import write_config
 from dashboard.redact import RedactingFormatter, redact
+from tests.configs import write_config
 from tests.services import CITYWALL_CMD, CitywallProcess, Mosquitto, RedisServer, free_port
 
 SECRET = "Hunter2SecretXyz"
@@ -89,12 +89,22 @@ BILLION_LAUGHS = "\n".join(
     [
         pytest.param(b"city:\n  name: Kota Pekanbaru \xe9\xff\n", "not UTF-8 text (invalid byte at offset", id="not-utf8"),
         pytest.param(("x: " + "[" * 3_000 + "]" * 3_000 + "\n").encode(), "line 1: nested deeper than 32 levels", id="deep"),
-        pytest.param(b"city:\n  name: A\n  slug: a\ncity:\n  name: B\n  slug: b\n", "line 4: key 'city' given twice", id="duplicate-section"),
+        pytest.param(
+            b"city:\n  name: A\n  slug: a\ncity:\n  name: B\n  slug: b\n",
+            "line 4: key 'city' given twice",
+            id="duplicate-section",
+        ),
         pytest.param(b"city:\n  name: A\n  name: B\n  slug: a\n", "line 3: key 'name' given twice", id="duplicate-key"),
-        pytest.param(f"{BILLION_LAUGHS}\nfeeds:\n  mqtt:\n    password: *i\n".encode(), "more than 64 aliases", id="billion-laughs"),
-        pytest.param(b"a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\n"
-                     b"d: &d [*c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d]\n"
-                     b"f: [*e, *e, *e, *e, *e, *e, *e, *e]\n", "aliases expand to more than 100,000 values", id="alias-expansion"),
+        pytest.param(
+            f"{BILLION_LAUGHS}\nfeeds:\n  mqtt:\n    password: *i\n".encode(), "more than 64 aliases", id="billion-laughs"
+        ),
+        pytest.param(
+            b"a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\n"
+            b"d: &d [*c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d]\n"
+            b"f: [*e, *e, *e, *e, *e, *e, *e, *e]\n",
+            "aliases expand to more than 100,000 values",
+            id="alias-expansion",
+        ),
         pytest.param(b"# padding\n" * 120_000, "file is larger than 1024 KB", id="too-big"),
     ],
 )

@@ -9,16 +9,17 @@ same document whichever backend holds the state.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from dashboard.config import Config, History, load_config
+from dashboard.local_services import wait_until
 from dashboard.picture import build_picture, sample_kpis
 from dashboard.state import CityState
 from dashboard.store.base import SeriesPoint, StateStore
@@ -36,9 +37,10 @@ from feeds.events import (
     WasteFill,
     WaterLevel,
 )
+from tests.helpers import LONG_WAIT_S, WOKEN_S
 
 #: A Monday, 10:00 WIB: a busy MPP day, well inside the local day so "today" is unambiguous.
-NOW_DT = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)
+NOW_DT = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 NOW = NOW_DT.timestamp()
 T = 1_000_020.0  # a multiple of 60, so bucket arithmetic in the series tests reads plainly
 
@@ -46,11 +48,8 @@ T = 1_000_020.0  # a multiple of 60, so bucket arithmetic in the series tests re
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
 def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
     """The same test against each backend; the Redis one on the shared, freshly emptied server."""
-    made: StateStore
-    if request.param == "memory":
-        made = MemoryStore()
-    else:
-        made = RedisStore(request.getfixturevalue("redis_url"), prefix="citywall")
+    made: StateStore = (MemoryStore() if request.param == "memory"
+                        else RedisStore(request.getfixturevalue("redis_url"), prefix="citywall"))
     try:
         yield made
     finally:
@@ -165,7 +164,7 @@ def test_dead_letters_bounded_newest_first(store: StateStore) -> None:
 
 # --- eviction -----------------------------------------------------------------------------------
 def test_trim_evicts_the_oldest_by_observed_at(store: StateStore) -> None:
-    for i, t in zip("cbeda", (30, 20, 50, 40, 10)):  # arrival order is not age order
+    for i, t in zip("cbeda", (30, 20, 50, 40, 10), strict=True):  # arrival order is not age order
         store.upsert("incident", i, T + t, {"id": i}, series=SeriesPoint(f"incident:{i}", T + t, 1.0))
     version = store.version()
     assert store.trim("incident", keep=3) == 2
@@ -221,7 +220,7 @@ def test_last_seen_moves_on_duplicates(store: StateStore) -> None:
     store.upsert("water_level", "a", T, {})
     first = store.last_seen()["water_level"]
     assert abs(first - time.time()) < 5, "arrival time on the wall clock"
-    time.sleep(0.02)
+    wait_until(lambda: time.time() > first, 5, "the wall clock to move on")
     assert store.upsert("water_level", "a", T, {}) is False
     second = store.last_seen()["water_level"]
     assert second > first, "a duplicate still proves the feed alive"
@@ -240,26 +239,19 @@ def test_version_grows_only_on_changes(store: StateStore) -> None:
     assert seen == [0, 1, 2, 3] and store.version() == 3
 
 
-def test_wait_changed_wakes_promptly_on_a_change_from_another_thread(store: StateStore) -> None:
+def test_wait_changed_wakes_on_a_change_from_another_thread(store: StateStore) -> None:
     version = store.version()
-    timer = threading.Timer(0.2, lambda: store.upsert("incident", "x", T, {}))
-    timer.start()
-    try:
-        started = time.monotonic()
-        assert store.wait_changed(version, timeout=10) == version + 1
-        assert time.monotonic() - started < 2.0
-    finally:
-        timer.join()
+    with ThreadPoolExecutor(1) as pool:
+        waiter = pool.submit(store.wait_changed, version, LONG_WAIT_S)
+        store.upsert("incident", "x", T, {})
+        assert waiter.result(timeout=WOKEN_S) == version + 1
 
 
-def test_wait_changed_times_out_without_a_change(store: StateStore) -> None:
+def test_wait_changed_without_a_change_returns_the_same_version(store: StateStore) -> None:
     store.upsert("incident", "x", T, {})
-    started = time.monotonic()
-    assert store.wait_changed(1, timeout=0.3) == 1
-    assert 0.25 <= time.monotonic() - started < 2.0
-    started = time.monotonic()
-    assert store.wait_changed(0, timeout=10) == 1, "already newer: no wait at all"
-    assert time.monotonic() - started < 0.5
+    assert store.wait_changed(1, timeout=0.3) == 1, "timed out: nothing changed"
+    with ThreadPoolExecutor(1) as pool:  # already newer: returns without waiting out its timeout
+        assert pool.submit(store.wait_changed, 0, LONG_WAIT_S).result(timeout=WOKEN_S) == 1
     assert store.ping() is True
 
 
@@ -289,7 +281,15 @@ def at(seconds_before_now: float) -> datetime:
     return NOW_DT - timedelta(seconds=seconds_before_now)
 
 
-def incident(id: str, ago: float, status: str = "new", *, severity: str = "high", category: str = "traffic", opened_ago: float | None = None) -> Incident:
+def incident(
+    id: str,
+    ago: float,
+    status: str = "new",
+    *,
+    severity: str = "high",
+    category: str = "traffic",
+    opened_ago: float | None = None,
+) -> Incident:
     return Incident(
         id=id, observed_at=at(ago), source_type="Alert", category=category, severity=severity,  # type: ignore[arg-type]
         status=status, kecamatan="Sail", lat=0.51, lon=101.45, description=f"{category} at {id}",  # type: ignore[arg-type]
@@ -396,7 +396,8 @@ def city_day() -> list[Event]:
                      waiting=9, serving=6, served_today=171, avg_wait_min=9.0),
         QueueReading(id="MPP-DUKCAPIL", observed_at=at(600), source_type="QueueMonitor", agency="Disdukcapil",
                      waiting=21, serving=8, served_today=240, avg_wait_min=14.0),
-        KpiReading(id="KPI-PAD", observed_at=at(5_000), source_type="KeyPerformanceIndicator", kpi_id="realisasi_pad", value=72.5),
+        KpiReading(id="KPI-PAD", observed_at=at(5_000), source_type="KeyPerformanceIndicator", kpi_id="realisasi_pad",
+                   value=72.5),
     ]  # fmt: skip
     return events
 

@@ -19,11 +19,11 @@ import pytest
 
 from dashboard.config import Config, load_config
 from dashboard.health import StoreHealth
+from dashboard.local_services import serve
 from dashboard.state import CityState
 from dashboard.store.redis_store import RedisStore
 from feeds.events import Incident
 from tests.services import RedisServer
-from tests.test_wall_browser import serve
 
 pytestmark = pytest.mark.integration
 

@@ -11,11 +11,17 @@ from layouts.tree import HtmlTree, to_tree
 
 
 def test_html_becomes_nested_data_with_every_attribute_kept() -> None:
-    tree = to_tree(html.Div(
-        [html.Img(src="data:image/svg+xml;utf8,x", alt=""), html.Span("3 mnt", className="cw-age", key="a1", **{"data-incident": "a1"}),
-         html.Div(className="cw-bar-fill", style={"width": "42%"}), 7],
-        className="cw-row",
-    ))
+    tree = to_tree(
+        html.Div(
+            [
+                html.Img(src="data:image/svg+xml;utf8,x", alt=""),
+                html.Span("3 mnt", className="cw-age", key="a1", **{"data-incident": "a1"}),
+                html.Div(className="cw-bar-fill", style={"width": "42%"}),
+                7,
+            ],
+            className="cw-row",
+        )
+    )
     assert tree == {"t": "div", "p": {"className": "cw-row"}, "c": [
         {"t": "img", "p": {"src": "data:image/svg+xml;utf8,x", "alt": ""}},
         {"t": "span", "p": {"className": "cw-age", "key": "a1", "data-incident": "a1"}, "c": "3 mnt"},

@@ -22,12 +22,12 @@ import websockets
 
 from dashboard.config import Config, load_config
 from dashboard.export import PrinterBusy, SummaryPrinter
+from dashboard.local_services import serve
 from dashboard.reader import PictureCache
 from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
 from dashboard.views import view_settings
 from feeds.events import Incident
-from tests.test_wall_browser import serve
 
 pytestmark = pytest.mark.integration
 

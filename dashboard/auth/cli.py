@@ -15,7 +15,7 @@ import argparse
 import getpass
 import sys
 import time
-from typing import Any
+from typing import Any, Literal
 
 from dashboard.auth.maps import FileMaps, NamedMaps
 from dashboard.auth.principal import ROLES
@@ -95,7 +95,8 @@ def run_tokens(config: Config, args: argparse.Namespace) -> int:
     tokens = TokenStore(maps)
     try:
         if args.action == "create":
-            scope = "screen" if args.screen is not None else "wall" if args.wall else "tablet" if args.tablet else None
+            scope: Literal["screen", "wall", "tablet"] | None = (
+                "screen" if args.screen is not None else "wall" if args.wall else "tablet" if args.tablet else None)
             if args.screen is not None and not 1 <= args.screen <= config.wall.screen_count:
                 raise TokenError(f"screen {args.screen} is outside the wall (screens 1-{config.wall.screen_count})")
             token, secret = tokens.create(args.role, scope=scope, screen=args.screen, name=args.name)
@@ -137,7 +138,7 @@ def _maps(config: Config, users: bool) -> NamedMaps | None:
         return None
     from dashboard.runtime import open_store
 
-    return open_store(config)  # type: ignore[return-value]
+    return open_store(config)
 
 
 def _password(from_stdin: bool) -> str:

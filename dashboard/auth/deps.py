@@ -25,7 +25,7 @@ def service_of(request: Request) -> AuthService:
     auth = getattr(request.app.state, "citywall_auth", None)
     if auth is None:
         raise HTTPException(500, "identity is not set up on this server")
-    return auth  # type: ignore[no-any-return]
+    return auth
 
 
 def _resolved(request: Request) -> Resolved:
@@ -79,7 +79,7 @@ def principal_of(request: Any = None) -> Principal | None:
     one, of the request being served, which is what a Dash callback wants."""
     scope = getattr(request, "scope", None)
     if isinstance(scope, dict) and isinstance(scope.get("state"), dict) and "principal" in scope["state"]:
-        return scope["state"]["principal"]  # type: ignore[no-any-return]
+        return scope["state"]["principal"]
     return CURRENT.get()
 
 

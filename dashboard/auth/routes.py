@@ -104,7 +104,8 @@ _PAGE = """<!doctype html>
     </div>
     <div class="mb-3">
       <label class="form-label" for="password">Kata sandi / Password</label>
-      <input class="form-control" id="password" name="password" type="password" autocomplete="current-password" maxlength="1024" required>
+      <input class="form-control" id="password" name="password" type="password"
+             autocomplete="current-password" maxlength="1024" required>
     </div>
     <div id="error" class="alert alert-danger py-2 d-none" role="alert"></div>
     <button class="btn btn-primary w-100" type="submit">Masuk / Log in</button>

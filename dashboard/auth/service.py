@@ -54,7 +54,7 @@ class _TtlCache:
         with self._lock:
             hit = self._data.get(key)
         if hit is not None and hit[0] > now:
-            return hit[1]  # type: ignore[no-any-return]
+            return hit[1]
         value = load()
         with self._lock:
             if len(self._data) >= self.max_entries:

@@ -8,6 +8,7 @@ wall must not log out. They end when revoked.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import re
@@ -92,7 +93,7 @@ class TokenStore:
         return sorted((Token(**json.loads(raw)) for raw in self.maps.map_all(TOKENS).values()),
                       key=lambda t: (t.created, t.name))
 
-    def revoke(self, name_or_id: str) -> list[Token]:
+    def revoke(self, name_or_id: str) -> builtins.list[Token]:
         """Revoke by name or by id; returns what was revoked (empty when nothing matched)."""
         gone = []
         for hashed, raw in self.maps.map_all(TOKENS).items():

@@ -93,7 +93,9 @@ class UserStore:
             return None
         assert user is not None
         if passwords.needs_rehash(user.hash):
-            self.maps.map_put(USERS, name, _dump(User(user.name, user.role, passwords.hash_password(password), user.stamp, user.created)))
+            self.maps.map_put(
+                USERS, name, _dump(User(user.name, user.role, passwords.hash_password(password), user.stamp, user.created))
+            )
         return user
 
     def _existing(self, name: str) -> User:

@@ -17,6 +17,7 @@ from dash.exceptions import PreventUpdate
 from layouts.frame import signature
 from layouts.i18n import t
 from layouts.ports import CityReader, OperationsPort, ViewSettings
+from layouts.tree import attrs
 
 BUTTONS = {  # id -> (action, label, shortcut)
     "cw-act-acknowledge": ("acknowledge", "Acknowledge", "a"),
@@ -42,37 +43,79 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
     codes = [{"label": c["label"], "value": c["code"]} for c in choices.get("codes", [])]
     button = lambda ident, color="secondary": dbc.Button(  # noqa: E731 - a local shorthand
         [BUTTONS[ident][1], " ", html.Span(BUTTONS[ident][2], className="cw-kbd")], id=ident, color=color, size="sm", n_clicks=0)
-    return dbc.Card([
-        dbc.CardHeader(html.Strong("Incident")),
-        dbc.CardBody([
-            dcc.Store(id="cw-console-detail-sig", data=None),
-            html.Div(id="cw-console-detail", children=html.Div("Select an incident (j / k)", className="text-secondary")),
-            html.Hr(),
-            dbc.Row([
-                dbc.Col(button("cw-act-acknowledge", "warning"), width="auto"),
-                dbc.Col(dbc.Select(id="cw-act-agency", options=[{"label": "agency…", "value": ""}, *agencies], value="", size="sm"), md=3),
-                dbc.Col(button("cw-act-assign", "primary"), width="auto"),
-                dbc.Col(button("cw-act-escalate"), width="auto"),
-                dbc.Col(button("cw-act-deescalate"), width="auto"),
-            ], className="g-2 mb-2 align-items-center"),
-            dbc.Row([
-                dbc.Col(dbc.Select(id="cw-act-code", options=[{"label": "resolution…", "value": ""}, *codes], value="", size="sm"), md=4),
-                dbc.Col(button("cw-act-resolve", "success"), width="auto"),
-                dbc.Col(button("cw-act-reopen"), width="auto"),
-            ], className="g-2 mb-2 align-items-center"),
-            dbc.Row([
-                dbc.Col(dbc.Input(id="cw-act-text", placeholder="note (n)", maxLength=1000, size="sm"), md=7),
-                dbc.Col(button("cw-act-note"), width="auto"),
-            ], className="g-2 mb-2 align-items-center"),
-            dbc.Row([
-                dbc.Col(dbc.Input(id="cw-push-screen", type="number", min=1, max=choices.get("screens", 24), value=4, size="sm"), md=2),
-                dbc.Col(dbc.Input(id="cw-push-minutes", type="number", min=1, max=240, value=10, size="sm"), md=2),
-                dbc.Col(dbc.Button(["Push to wall ", html.Span("p", className="cw-kbd")], id="cw-act-push", color="info",
-                                   size="sm", n_clicks=0), width="auto"),
-            ], className="g-2 align-items-center"),
-            html.Div(id="cw-console-msg", className="mt-2", role="status"),
-        ]),
-    ])
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.Strong("Incident")),
+            dbc.CardBody(
+                [
+                    dcc.Store(id="cw-console-detail-sig", data=None),
+                    html.Div(id="cw-console-detail", children=html.Div("Select an incident (j / k)", className="text-secondary")),
+                    html.Hr(),
+                    dbc.Row(
+                        [
+                            dbc.Col(button("cw-act-acknowledge", "warning"), width="auto"),
+                            dbc.Col(
+                                dbc.Select(
+                                    id="cw-act-agency",
+                                    options=[{"label": "agency…", "value": ""}, *agencies],
+                                    value="",
+                                    size="sm",
+                                ),
+                                md=3,
+                            ),
+                            dbc.Col(button("cw-act-assign", "primary"), width="auto"),
+                            dbc.Col(button("cw-act-escalate"), width="auto"),
+                            dbc.Col(button("cw-act-deescalate"), width="auto"),
+                        ],
+                        className="g-2 mb-2 align-items-center",
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                dbc.Select(
+                                    id="cw-act-code", options=[{"label": "resolution…", "value": ""}, *codes], value="", size="sm"
+                                ),
+                                md=4,
+                            ),
+                            dbc.Col(button("cw-act-resolve", "success"), width="auto"),
+                            dbc.Col(button("cw-act-reopen"), width="auto"),
+                        ],
+                        className="g-2 mb-2 align-items-center",
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(dbc.Input(id="cw-act-text", placeholder="note (n)", maxLength=1000, size="sm"), md=7),
+                            dbc.Col(button("cw-act-note"), width="auto"),
+                        ],
+                        className="g-2 mb-2 align-items-center",
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                dbc.Input(
+                                    id="cw-push-screen", type="number", min=1, max=choices.get("screens", 24), value=4, size="sm"
+                                ),
+                                md=2,
+                            ),
+                            dbc.Col(dbc.Input(id="cw-push-minutes", type="number", min=1, max=240, value=10, size="sm"), md=2),
+                            dbc.Col(
+                                dbc.Button(
+                                    ["Push to wall ", html.Span("p", className="cw-kbd")],
+                                    id="cw-act-push",
+                                    color="info",
+                                    size="sm",
+                                    n_clicks=0,
+                                ),
+                                width="auto",
+                            ),
+                        ],
+                        className="g-2 align-items-center",
+                    ),
+                    html.Div(id="cw-console-msg", className="mt-2", role="status"),
+                ]
+            ),
+        ]
+    )
 
 
 def render(detail: dict[str, Any] | None, language: str) -> Any:
@@ -83,7 +126,9 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
     def clock(step: str) -> html.Span:
         if f"{step}_took_s" in sla:
             ok = sla.get(f"{step}_met")
-            return html.Span(f"{_minutes(sla[f'{step}_took_s'])} {'✓' if ok else '✗'}", className="cw-sla-ok" if ok else "cw-sla-over")
+            return html.Span(
+                f"{_minutes(sla[f'{step}_took_s'])} {'✓' if ok else '✗'}", className="cw-sla-ok" if ok else "cw-sla-over"
+            )
         left = sla.get(f"{step}_left_s")
         return html.Span(_minutes(left), className="cw-sla-over" if left is not None and left < 0 else "cw-sla-ok")
 
@@ -92,7 +137,7 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
             dbc.Checkbox(id={"role": "cw-sop", "step": s["step"]}, value=bool(s["done"]), label=s["text"],
                          className="d-inline-block"),
             html.Small(f"  {s['by']} {s['at'][11:16]}" if s.get("done") else "", className="text-secondary"),
-        ], **{"data-step": str(s["step"]), "data-done": "true" if s["done"] else "false"})
+        ], **attrs({"data-step": str(s["step"]), "data-done": "true" if s["done"] else "false"}))
         for s in detail.get("sop", [])
     ]
     history = [html.Li(f"{h['at'][11:19]} {h['by']} ({h['role']}) {h['action']}"
@@ -104,7 +149,7 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
         html.Div([
             dbc.Badge(t(detail.get("severity") or "medium", language), color="danger", className="me-2"),
             html.Span(dbc.Badge(t(detail["status"], language), color="info", className="me-2"), id="cw-detail-status",
-                      **{"data-status": detail["status"]}),
+                      **attrs({"data-status": detail["status"]})),
             html.Span(f"→ {detail['assignee']}" if detail.get("assignee") else "unassigned", id="cw-detail-assignee"),
         ], className="mb-2"),
         html.Div([html.Small(f"{detail['id']} · {detail.get('category')} · {detail.get('kecamatan') or '–'}")]),
@@ -113,7 +158,7 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
         html.Ul(sop, className="list-unstyled mb-2") if sop else None,
         html.Strong("History"),
         html.Ul(history or [html.Li("–")], className="cw-history list-unstyled"),
-    ], **{"data-incident": detail["id"], "data-status": detail["status"]})
+    ], **attrs({"data-incident": detail["id"], "data-status": detail["status"]}))
 
 
 def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:

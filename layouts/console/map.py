@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc
 from dash.exceptions import PreventUpdate
-import dash_bootstrap_components as dbc
 
 from layouts.frame import signature
 from layouts.ports import CityReader, ViewSettings
@@ -40,7 +40,9 @@ def outlines(settings: ViewSettings) -> tuple[list[float | None], list[float | N
     return xs, ys
 
 
-def figure(picture: dict[str, Any], selected: str | None, settings: ViewSettings, lines: tuple[list[Any], list[Any]]) -> dict[str, Any]:
+def figure(
+    picture: dict[str, Any], selected: str | None, settings: ViewSettings, lines: tuple[list[Any], list[Any]]
+) -> dict[str, Any]:
     open_ = [d for d in incidents_of(picture)["open"] if d.get("lat") is not None and d.get("lon") is not None]
     data: list[dict[str, Any]] = [{"type": "scattergl", "x": lines[0], "y": lines[1], "mode": "lines", "hoverinfo": "skip",
                                    "line": {"color": "#51627a", "width": 1}}]
@@ -49,9 +51,15 @@ def figure(picture: dict[str, Any], selected: str | None, settings: ViewSettings
         data.append({"type": "scattergl", "x": [d["lon"] for d in pts], "y": [d["lat"] for d in pts], "mode": "markers",
                      "marker": {"color": colour, "size": 7}, "text": [d.get("description") or d["id"] for d in pts],
                      "hoverinfo": "text", "name": severity})
-    layout: dict[str, Any] = {"margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "showlegend": False, "paper_bgcolor": "#131f30",
-                              "plot_bgcolor": "#131f30", "xaxis": {"visible": False}, "yaxis": {"visible": False, "scaleanchor": "x"},
-                              "uirevision": "keep"}
+    layout: dict[str, Any] = {
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "showlegend": False,
+        "paper_bgcolor": "#131f30",
+        "plot_bgcolor": "#131f30",
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False, "scaleanchor": "x"},
+        "uirevision": "keep",
+    }
     chosen = next((d for d in open_ if d["id"] == selected), None)
     if chosen is not None:
         data.append({"type": "scatter", "x": [chosen["lon"]], "y": [chosen["lat"]], "mode": "markers", "hoverinfo": "skip",

@@ -17,6 +17,7 @@ from layouts.frame import SEVERITY_SHAPES, signature
 from layouts.i18n import age, t
 from layouts.ports import CityReader, ViewSettings
 from layouts.sections import incidents_of
+from layouts.tree import attrs
 
 SHOWN = 200
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
@@ -39,7 +40,9 @@ def layout(settings: ViewSettings) -> dbc.Card:
     ])
 
 
-def filtered(picture: dict[str, Any], severities: list[str] | None, statuses: list[str] | None, text: str | None) -> list[dict[str, Any]]:
+def filtered(
+    picture: dict[str, Any], severities: list[str] | None, statuses: list[str] | None, text: str | None
+) -> list[dict[str, Any]]:
     rows = incidents_of(picture)["open"]
     needle = (text or "").strip().lower()
     out = []
@@ -48,7 +51,11 @@ def filtered(picture: dict[str, Any], severities: list[str] | None, statuses: li
             continue
         if statuses and (d.get("status") or "new") not in statuses:
             continue
-        if needle and needle not in " ".join(str(d.get(k) or "") for k in ("id", "description", "category", "kecamatan", "assignee")).lower():
+        if (
+            needle
+            and needle
+            not in " ".join(str(d.get(k) or "") for k in ("id", "description", "category", "kecamatan", "assignee")).lower()
+        ):
             continue
         out.append(d)
         if len(out) >= SHOWN:
@@ -58,18 +65,23 @@ def filtered(picture: dict[str, Any], severities: list[str] | None, statuses: li
 
 def table(rows: list[dict[str, Any]], selected: str | None, language: str) -> html.Table:
     body = [
-        html.Tr(id={"role": "cw-console-row", "id": d["id"]}, n_clicks=0,
-                className="cw-selected" if d["id"] == selected else "",
-                **{"data-incident": d["id"], "data-status": d.get("status") or "new"},
-                children=[
-                    html.Td(f"{SEVERITY_SHAPES.get(d.get('severity') or 'medium', '●')} {t(d.get('severity') or 'medium', language)}",
-                            className=f"sev-{d.get('severity') or 'medium'}"),
-                    html.Td(d.get("description") or d.get("category") or d["id"]),
-                    html.Td(d.get("kecamatan") or "–"),
-                    html.Td(t(d.get("status") or "new", language), className="cw-row-status"),
-                    html.Td(d.get("assignee") or "–", className="cw-row-assignee"),
-                    html.Td(age(d.get("age_s"), language)),
-                ])
+        html.Tr(
+            id={"role": "cw-console-row", "id": d["id"]},
+            n_clicks=0,
+            className="cw-selected" if d["id"] == selected else "",
+            **attrs({"data-incident": d["id"], "data-status": d.get("status") or "new"}),
+            children=[
+                html.Td(
+                    f"{SEVERITY_SHAPES.get(d.get('severity') or 'medium', '●')} {t(d.get('severity') or 'medium', language)}",
+                    className=f"sev-{d.get('severity') or 'medium'}",
+                ),
+                html.Td(d.get("description") or d.get("category") or d["id"]),
+                html.Td(d.get("kecamatan") or "–"),
+                html.Td(t(d.get("status") or "new", language), className="cw-row-status"),
+                html.Td(d.get("assignee") or "–", className="cw-row-assignee"),
+                html.Td(age(d.get("age_s"), language)),
+            ],
+        )
         for d in rows
     ]
     return dbc.Table([html.Tbody(body)], size="sm", hover=True, className="cw-console-table")

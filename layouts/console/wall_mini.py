@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 from layouts.frame import signature
 from layouts.i18n import t
 from layouts.ports import CityReader, OperationsPort, ViewSettings
+from layouts.tree import attrs
 
 
 def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
@@ -63,12 +64,12 @@ def miniature(wall: dict[str, Any], settings: ViewSettings) -> html.Div:
         elif screen in pushed:
             label, extra = f"▶ {pushed[screen].get('title')}", " cw-mini-pushed"
         cells.append(html.Div([html.B(f"{screen} "), label], className="cw-mini-screen" + extra, title=label,
-                              **{"data-mini-screen": str(screen)}))
+                              **attrs({"data-mini-screen": str(screen)})))
     broadcast = wall.get("broadcast")
     return html.Div([
         html.Div(f"{broadcast['level']}: {broadcast['text']}", className=f"cw-mini-broadcast lvl-{broadcast['level']}")
         if broadcast else None,
-        html.Small(f"preset: {preset}", id="cw-mini-preset", **{"data-preset": preset}),
+        html.Small(f"preset: {preset}", id="cw-mini-preset", **attrs({"data-preset": preset})),
         html.Div(cells, className="cw-mini-wall", style={"gridTemplateColumns": f"repeat({settings.wall.columns}, 1fr)"}),
     ])
 

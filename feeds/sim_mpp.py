@@ -1,0 +1,87 @@
+"""The MPP's day as the simulator models it: opening hours, breaks and a cumulative service curve.
+
+Served counts follow a curve over local opening hours (a morning and an afternoon peak, a
+longer break on Fridays for Jumat prayers), cached per day type, so a simulated day ends near
+its target and the hourly panel looks like a real one.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from functools import lru_cache
+
+# The MPP's day: a cumulative curve over opening hours, cached per day type.
+
+OPEN_MIN, CLOSE_MIN = 8 * 60, 16 * 60
+BREAKS: dict[bool, tuple[int, int]] = {False: (12 * 60, 13 * 60), True: (11 * 60 + 30, 13 * 60 + 30)}  # Friday: Jumat prayers
+#: (morning peak weight, afternoon peak weight): balanced, morning-heavy, afternoon-heavy.
+MPP_VARIANTS: tuple[tuple[float, float], ...] = ((1.0, 0.75), (1.3, 0.55), (0.8, 0.95))
+
+
+def _service_rate(minute: float, friday: bool, variant: int) -> float:
+    """Relative rate of served tickets at a minute of the day: two peaks, nothing in the break."""
+    start, end = BREAKS[friday]
+    if minute < OPEN_MIN or minute >= CLOSE_MIN or start <= minute < end:
+        return 0.0
+    morning, afternoon = MPP_VARIANTS[variant]
+    rate = 0.25 + morning * math.exp(-(((minute - 600) / 60) ** 2))  # peak around 10:00
+    rate += afternoon * math.exp(-(((minute - (end + 50)) / 45) ** 2))  # peak ~50 min after the break
+    if minute > CLOSE_MIN - 30:  # counters wind down before closing
+        rate *= 0.3 + 0.7 * (CLOSE_MIN - minute) / 30
+    return rate
+
+
+@lru_cache(maxsize=8)
+def _cumulative_profile(friday: bool, variant: int) -> tuple[float, ...]:
+    """F[m] for m = 0..480 minutes after 08:00: share of the day's tickets served, 0 -> 1."""
+    acc, out = 0.0, [0.0]
+    for m in range(CLOSE_MIN - OPEN_MIN):
+        acc += _service_rate(OPEN_MIN + m + 0.5, friday, variant)
+        out.append(acc)
+    return tuple(v / acc for v in out)
+
+
+def mpp_day_fraction(local: datetime, variant: int = 0) -> float:
+    """Share of the day's MPP tickets served by ``local`` (a WIB time): 0 before 08:00, 1 after 16:00.
+
+    Piecewise linear between minutes, hence monotonic; the same curve drives the served
+    counts whether the simulator started at 07:00 or at 14:00.
+    """
+    if local.weekday() >= 5:
+        return 0.0
+    minute = local.hour * 60 + local.minute + local.second / 60 + local.microsecond / 60e6
+    if minute <= OPEN_MIN:
+        return 0.0
+    if minute >= CLOSE_MIN:
+        return 1.0
+    profile = _cumulative_profile(local.weekday() == 4, variant)
+    offset = minute - OPEN_MIN
+    i = int(offset)
+    return profile[i] + (profile[i + 1] - profile[i]) * (offset - i)
+
+
+def _slope(friday: bool, variant: int, minute: int) -> float:
+    """Fraction of the day's tickets served in the minute starting at ``minute`` of the day."""
+    if not OPEN_MIN <= minute < CLOSE_MIN:
+        return 0.0
+    profile = _cumulative_profile(friday, variant)
+    i = minute - OPEN_MIN
+    return profile[i + 1] - profile[i]
+
+
+@lru_cache(maxsize=8)
+def _peak_slope(friday: bool, variant: int) -> float:
+    """The busiest minute of the day type, to express the current load as 0..1."""
+    return max(_slope(friday, variant, m) for m in range(OPEN_MIN, CLOSE_MIN))
+
+
+def _largest_remainder(total: int, weights: list[float]) -> list[int]:
+    """Split an integer total by weights so that the parts sum exactly to it."""
+    s = sum(weights)
+    raw = [total * w / s for w in weights]
+    parts = [int(r) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
