@@ -96,8 +96,8 @@ def one_size(browser: Browser, workdir: Path, mqtt_port: int, config: Path, size
         while stream.proc.poll() is None:
             results.append(trial(page, mqtt_port))
             time.sleep(0.2)
-        stream_sent = stream.wait(60)
-        stream = None
+        running, stream = stream, None
+        stream_sent = running.wait(60)
         expected = counts0.get("received", 0) + stream_sent + len(results)
         received, waited_after = wait_received(base, expected, 60)
         cpu = meter.stop()

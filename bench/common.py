@@ -166,7 +166,10 @@ def publish_trial(mqtt_port: int, needle: str) -> float:
 def trial(page: Page, mqtt_port: int, mosquitto_pub: str | None = None) -> float | None:
     """One trial on one page: ms from just before the publish until the text is visible, None if lost."""
     needle = f"Uji latensi {uuid.uuid4().hex[:10]}"
-    arm(page, needle)
+    try:
+        arm(page, needle)
+    except PlaywrightTimeout:  # the page's main thread is too busy to answer: count as lost
+        return None
     before_ms = publish_trial(mqtt_port, needle)
     deadline = time.monotonic() + LOST_AFTER_S
     while time.monotonic() < deadline:

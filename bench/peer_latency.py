@@ -13,7 +13,8 @@ For each citywall page and each load, in that order:
 1. a fresh ``citywall demo --rate 0`` on the broker (a fresh memory store, so one series'
    backlog never weighs on the next), four seconds of the simulator to fill every panel,
    the page opened and given 3 s to settle;
-2. the load started in a process of its own and given 3 s: ``idle`` (none); ``alerts``
+2. the load started in a process of its own, waited for until citywall has received a
+   second's worth of it, and given 3 s more: ``idle`` (none); ``alerts``
    (``bench/publish_alerts.py``: new Alerts, every one a new incident, at ``--rate``/s on the
    incidents topic, none of them critical); ``mix`` (``citywall simulate --rate RATE``, the
    simulator's mix over all the city's topics);
@@ -48,13 +49,12 @@ from typing import Any
 
 import psutil
 from playwright.sync_api import Browser, Page, sync_playwright
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import nodered  # noqa: E402
-from bench.common import (CHROMIUM_ARGS, LOST_AFTER_S, OBSERVER, CpuMeter, Publisher, arm, chromium,  # noqa: E402
-                          feed_counts, fill_city, latency_stats, machine, publish_trial, seen_at, start_citywall,
-                          start_mosquitto, stop_group, wait_received, write_result)
+from bench.common import (CHROMIUM_ARGS, OBSERVER, CpuMeter, Publisher, chromium, feed_counts, fill_city,  # noqa: E402
+                          latency_stats, machine, start_citywall, start_mosquitto, stop_group, trial, wait_received,
+                          write_result)
 
 PAGES = ["/screen/4", "/screen/13", "/screen/9", "/wall?scale=0.25"]
 LOADS = ["idle", "alerts", "mix"]
@@ -85,26 +85,6 @@ def open_nodered(browser: Browser, peer: nodered.NodeRed) -> Page:
     return page
 
 
-def one_trial(page: Page, mqtt_port: int) -> float | None:
-    """One trial on one page; None when lost (not shown in 5 s, or the page too busy to answer)."""
-    needle = f"Uji latensi {uuid.uuid4().hex[:10]}"
-    try:
-        arm(page, needle)
-    except PlaywrightTimeout:
-        return None
-    before_ms = publish_trial(mqtt_port, needle)
-    deadline = time.monotonic() + LOST_AFTER_S
-    while time.monotonic() < deadline:
-        try:
-            seen = seen_at(page)
-        except PlaywrightTimeout:
-            return None
-        if seen:
-            return seen - before_ms
-        time.sleep(0.005)
-    return None
-
-
 def alternate(pages: dict[str, Page], mqtt_port: int, trials: int, give_up_after: int) -> tuple[dict[str, list[float | None]], dict[str, int | None], int]:
     """``trials`` per product, trial by trial, the order swapped every round; returns latencies,
     where each product was given up (or None) and how many trial Alerts were published."""
@@ -118,7 +98,7 @@ def alternate(pages: dict[str, Page], mqtt_port: int, trials: int, give_up_after
             if gave_up[name] is not None:
                 results[name].append(None)
                 continue
-            latency = one_trial(pages[name], mqtt_port)
+            latency = trial(pages[name], mqtt_port)
             published += 1
             results[name].append(latency)
             streak[name] = streak[name] + 1 if latency is None else 0
@@ -138,6 +118,8 @@ def series(browser: Browser, peer: nodered.NodeRed, peer_page: Page, peer_proc: 
         counts0 = feed_counts(base)
         if load != "idle":
             publisher = Publisher(load, mqtt_port, rate, prefix=f"{load}-{uuid.uuid4().hex[:6]}")
+            # the load is on once citywall has had a second's worth of it (a publisher takes a while to start)
+            wait_received(base, counts0.get("received", 0) + int(rate), 120)
         time.sleep(WARMUP_S)
         meters = {"citywall": CpuMeter(psutil.Process(citywall.pid)), "nodered": CpuMeter(peer_proc)}
         for meter in meters.values():
@@ -145,8 +127,8 @@ def series(browser: Browser, peer: nodered.NodeRed, peer_page: Page, peer_proc: 
         results, gave_up, published = alternate({"citywall": page, "nodered": peer_page}, mqtt_port, trials, give_up_after)
         cpu = {name: meter.stop() for name, meter in meters.items()}
         received_by_end = feed_counts(base).get("received", 0) - counts0.get("received", 0)
-        load_sent = publisher.stop() if publisher else 0
-        publisher = None
+        running, publisher = publisher, None
+        load_sent = running.stop() if running else 0
         sent = load_sent + published
         received, waited = wait_received(base, counts0.get("received", 0) + sent, SETTLE_WAIT_S)
         counts = feed_counts(base)

@@ -111,6 +111,8 @@ def run_mode(browser: Browser, workdir: Path, mqtt_port: int, mode: str, trials:
         counts0 = feed_counts(base)
         if rate > 0:
             publisher = Publisher("mix", mqtt_port, rate)
+            # the load is on once citywall has had a second's worth of it (a publisher takes a while to start)
+            wait_received(base, counts0.get("received", 0) + int(rate), 120)
         time.sleep(3)
         meter = CpuMeter(psutil.Process(citywall.pid))
         meter.start()
@@ -119,8 +121,11 @@ def run_mode(browser: Browser, workdir: Path, mqtt_port: int, mode: str, trials:
             per_trial.append(watch(watched, mqtt_port))
             time.sleep(0.2)
         cpu = meter.stop()
-        load_sent = publisher.stop() if publisher else 0
-        publisher = None
+        if rate > 0:
+            publisher = Publisher("mix", mqtt_port, rate)
+            # the load is on once citywall has had a second's worth of it (a publisher takes a while to start)
+            wait_received(base, counts0.get("received", 0) + int(rate), 120)
+        time.sleep(3)
         sent = load_sent + trials
         received, waited = wait_received(base, counts0.get("received", 0) + sent, 60)
         for page in pages.values():
