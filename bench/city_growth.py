@@ -35,30 +35,15 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-import yaml
 from playwright.sync_api import Browser, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (CHROMIUM_ARGS, OBSERVER, ROOT, CpuMeter, Publisher, chromium, feed_counts,  # noqa: E402
+from bench.common import (CHROMIUM_ARGS, OBSERVER, CpuMeter, Publisher, chromium, config_with, feed_counts,  # noqa: E402
                           latency_stats, machine, open_incidents, start_citywall, start_mosquitto, stop_group, trial,
                           wait_received, write_result)
 
 SIZES = [100, 1_000, 10_000, 20_000]
 PAGE = "/screen/4"
-
-
-def growth_config(workdir: Path, cap: int) -> Path:
-    """The shipped config with a higher open-incident cap; its relative paths made absolute."""
-    raw = yaml.safe_load((ROOT / "config.yaml").read_text())
-    raw.setdefault("history", {})["open_incidents_max"] = cap
-    city = raw.get("city", {})
-    if isinstance(city.get("districts_geojson"), str):
-        city["districts_geojson"] = str((ROOT / city["districts_geojson"]).resolve())
-    if isinstance(raw.get("simulation"), str):
-        raw["simulation"] = str((ROOT / raw["simulation"]).resolve())
-    path = workdir / "config-growth.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False))
-    return path
 
 
 def wait_open(base: str, at_least: int, timeout: float) -> tuple[int, float]:
@@ -104,9 +89,11 @@ def one_size(browser: Browser, workdir: Path, mqtt_port: int, config: Path, size
         page.context.close()
         open_at_end = open_incidents(base)
     finally:
-        if stream:
-            stream.stop()
-        stop_group(citywall)
+        try:
+            if stream:
+                stream.stop()
+        finally:
+            stop_group(citywall)
     messages = received - counts0.get("received", 0)
     idle_cpu_per_s = idle["cpu_s"] / idle["wall_s"] if idle["wall_s"] else 0.0
     net = cpu["cpu_s"] - idle_cpu_per_s * cpu["wall_s"]
@@ -156,7 +143,7 @@ def main() -> int:
     mosquitto, mqtt_port = start_mosquitto(workdir)
     sizes = []
     try:
-        config = growth_config(workdir, args.cap)
+        config = config_with(workdir, args.cap)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             for size in args.sizes:

@@ -213,7 +213,7 @@ def push_counters(base: str) -> dict[str, float]:
 
 def feed_counts(base: str) -> dict[str, int]:
     """citywall's MQTT feed counters (``received``, ``accepted``, ``rejected.*``) from ``/api/v1/feeds``."""
-    feeds = get_json(f"{base}/api/v1/feeds")["feeds"]
+    feeds = get_json(f"{base}/api/v1/feeds", timeout=60)["feeds"]
     return dict(feeds.get("mqtt", {}).get("counts", {}))
 
 
@@ -226,18 +226,44 @@ def open_incidents(base: str) -> int:
     raise RuntimeError("/metrics has no citywall_open_incidents")
 
 
+def received(base: str, timeout: float = 30) -> int | None:
+    """citywall's ``received`` count, or None when the server did not answer in time (busy)."""
+    try:
+        feeds = get_json(f"{base}/api/v1/feeds", timeout=timeout)["feeds"]
+    except OSError:
+        return None
+    return int(feeds.get("mqtt", {}).get("counts", {}).get("received", 0))
+
+
 def wait_received(base: str, at_least: int, timeout: float) -> tuple[int, float]:
     """Wait until citywall's feed has received ``at_least`` messages (or the time is up).
 
     Returns the count and the seconds waited; a count below ``at_least`` means the rest
-    had not arrived by then.
+    had not arrived by then. A server too busy to answer is asked again.
     """
     started = time.monotonic()
-    count = feed_counts(base).get("received", 0)
+    count = received(base) or 0
     while count < at_least and time.monotonic() - started < timeout:
         time.sleep(0.25)
-        count = feed_counts(base).get("received", 0)
+        count = received(base) or count
     return count, round(time.monotonic() - started, 1)
+
+
+def config_with(workdir: Path, open_incidents_max: int) -> Path:
+    """The shipped config.yaml with another ``history.open_incidents_max``, written to ``workdir``
+    (its relative paths made absolute, since the copy lives elsewhere)."""
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text())
+    raw.setdefault("history", {})["open_incidents_max"] = open_incidents_max
+    city = raw.get("city", {})
+    if isinstance(city.get("districts_geojson"), str):
+        city["districts_geojson"] = str((ROOT / city["districts_geojson"]).resolve())
+    if isinstance(raw.get("simulation"), str):
+        raw["simulation"] = str((ROOT / raw["simulation"]).resolve())
+    path = workdir / f"config-cap-{open_incidents_max}.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False))
+    return path
 
 
 class CpuMeter:

@@ -52,9 +52,9 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import nodered  # noqa: E402
-from bench.common import (CHROMIUM_ARGS, OBSERVER, CpuMeter, Publisher, chromium, feed_counts, fill_city,  # noqa: E402
-                          latency_stats, machine, start_citywall, start_mosquitto, stop_group, trial, wait_received,
-                          write_result)
+from bench.common import (CHROMIUM_ARGS, OBSERVER, CpuMeter, Publisher, chromium, config_with, feed_counts, fill_city,  # noqa: E402
+                          latency_stats, machine, received, start_citywall, start_mosquitto, stop_group, trial,
+                          wait_received, write_result)
 
 PAGES = ["/screen/4", "/screen/13", "/screen/9", "/wall?scale=0.25"]
 LOADS = ["idle", "alerts", "mix"]
@@ -109,8 +109,9 @@ def alternate(pages: dict[str, Page], mqtt_port: int, trials: int, give_up_after
 
 
 def series(browser: Browser, peer: nodered.NodeRed, peer_page: Page, peer_proc: psutil.Process, workdir: Path,
-           mqtt_port: int, path: str, load: str, rate: float, trials: int, give_up_after: int) -> dict[str, Any]:
-    citywall, base = start_citywall(workdir, mqtt_port)
+           mqtt_port: int, path: str, load: str, rate: float, trials: int, give_up_after: int,
+           config: Path | None) -> dict[str, Any]:
+    citywall, base = start_citywall(workdir, mqtt_port, config)
     publisher: Publisher | None = None
     try:
         fill_city(mqtt_port)
@@ -126,19 +127,22 @@ def series(browser: Browser, peer: nodered.NodeRed, peer_page: Page, peer_proc: 
             meter.start()
         results, gave_up, published = alternate({"citywall": page, "nodered": peer_page}, mqtt_port, trials, give_up_after)
         cpu = {name: meter.stop() for name, meter in meters.items()}
-        received_by_end = feed_counts(base).get("received", 0) - counts0.get("received", 0)
+        at_end = received(base)
+        received_by_end = None if at_end is None else at_end - counts0.get("received", 0)
         running, publisher = publisher, None
         load_sent = running.stop() if running else 0
         sent = load_sent + published
-        received, waited = wait_received(base, counts0.get("received", 0) + sent, SETTLE_WAIT_S)
+        got, waited = wait_received(base, counts0.get("received", 0) + sent, SETTLE_WAIT_S)
         counts = feed_counts(base)
         page.context.close()
     finally:
-        if publisher:
-            publisher.stop()
-        stop_group(citywall)
-    received -= counts0.get("received", 0)
-    ingest = {"sent": sent, "received": received, "missing": sent - received,
+        try:
+            if publisher:
+                publisher.stop()
+        finally:
+            stop_group(citywall)
+    got -= counts0.get("received", 0)
+    ingest = {"sent": sent, "received": got, "missing": sent - got,
               "received_by_end_of_trials": received_by_end, "seconds_waited_after_load": waited,
               "rejected": {k: v - counts0.get(k, 0) for k, v in counts.items() if k.startswith("rejected")}}
     out: dict[str, Any] = {"page": path, "load": load, "rate": rate if load != "idle" else 0}
@@ -175,6 +179,8 @@ def main() -> int:
     parser.add_argument("--pages", nargs="+", default=PAGES)
     parser.add_argument("--loads", nargs="+", default=LOADS, choices=LOADS)
     parser.add_argument("--give-up-after", type=int, default=10, help="lost trials in a row before a product's series stops (0: never)")
+    parser.add_argument("--cap", type=int, default=None,
+                        help="run citywall with history.open_incidents_max at this (default: the shipped config's)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs of citywall, Node-RED)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path)
@@ -189,12 +195,14 @@ def main() -> int:
                         "citywall and Node-RED alternate trial by trial, the order swapped every round; a fresh citywall "
                         "per page and load; server CPU of each product's process tree over the same window")
     result["pages"] = {p: ABOUT_PAGES.get(p, "") for p in args.pages}
+    result["config_change"] = {"history.open_incidents_max": args.cap} if args.cap else None
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="citywall-peer-"))
     mosquitto, mqtt_port = start_mosquitto(workdir)
     peer: nodered.NodeRed | None = None
     runs = []
     try:
+        config = config_with(workdir, args.cap) if args.cap else None
         peer = nodered.NodeRed(runtime, workdir, mqtt_port)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
@@ -202,7 +210,7 @@ def main() -> int:
             for path in args.pages:
                 for load in args.loads:
                     run = series(browser, peer, peer_page, psutil.Process(peer.proc.pid), workdir, mqtt_port, path, load,
-                                 args.rate, args.trials, args.give_up_after)
+                                 args.rate, args.trials, args.give_up_after, config)
                     runs.append(run)
                     c, n = run["citywall"], run["nodered"]
                     print(f"{path:<18} {load:<6} citywall p50 {ms(c['p50_ms'])} p95 {ms(c['p95_ms'])} lost {c['lost']}/{c['trials']} "

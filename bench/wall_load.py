@@ -121,26 +121,25 @@ def run_mode(browser: Browser, workdir: Path, mqtt_port: int, mode: str, trials:
             per_trial.append(watch(watched, mqtt_port))
             time.sleep(0.2)
         cpu = meter.stop()
-        if rate > 0:
-            publisher = Publisher("mix", mqtt_port, rate)
-            # the load is on once citywall has had a second's worth of it (a publisher takes a while to start)
-            wait_received(base, counts0.get("received", 0) + int(rate), 120)
-        time.sleep(3)
+        running, publisher = publisher, None
+        load_sent = running.stop() if running else 0
         sent = load_sent + trials
-        received, waited = wait_received(base, counts0.get("received", 0) + sent, 60)
+        got, waited = wait_received(base, counts0.get("received", 0) + sent, 60)
         for page in pages.values():
             page.context.close()
     finally:
-        if publisher:
-            publisher.stop()
-        stop_group(citywall)
-    received -= counts0.get("received", 0)
+        try:
+            if publisher:
+                publisher.stop()
+        finally:
+            stop_group(citywall)
+    got -= counts0.get("received", 0)
     everywhere = [None if any(v is None for v in t.values()) else max(t.values()) for t in per_trial]  # type: ignore[type-var]
     out: dict[str, Any] = {
         "mode": mode, "rate": rate, "viewport": viewport, "pages_open": len(pages), "pages_showing_a_new_alert": showing,
         "all": latency_stats(everywhere),
         "server_cpu_pct_of_one_core": cpu["cpu_pct_of_one_core"], "server_cpu": cpu,
-        "ingest": {"sent": sent, "received": received, "missing": sent - received, "seconds_waited_after_load": waited},
+        "ingest": {"sent": sent, "received": got, "missing": sent - got, "seconds_waited_after_load": waited},
         "per_page": {name: latency_stats([t[name] for t in per_trial]) for name in watched},
     }
     if "/screen/4" in watched:
