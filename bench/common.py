@@ -164,21 +164,23 @@ def publish_trial(mqtt_port: int, needle: str) -> float:
 
 
 def trial(page: Page, mqtt_port: int, mosquitto_pub: str | None = None) -> float | None:
-    """One trial on one page: ms from just before the publish until the text is visible, None if lost."""
+    """One trial on one page: ms from just before the publish until the text is visible, None if
+    lost (not visible within 5 s of that moment, or the page too busy to answer)."""
     needle = f"Uji latensi {uuid.uuid4().hex[:10]}"
     try:
         arm(page, needle)
     except PlaywrightTimeout:  # the page's main thread is too busy to answer: count as lost
         return None
-    before_ms = publish_trial(mqtt_port, needle)
     deadline = time.monotonic() + LOST_AFTER_S
+    before_ms = publish_trial(mqtt_port, needle)
     while time.monotonic() < deadline:
         try:
             seen = seen_at(page)
         except PlaywrightTimeout:  # the page's main thread is too busy to answer: count as lost
             return None
         if seen:
-            return seen - before_ms
+            latency = seen - before_ms
+            return latency if latency <= LOST_AFTER_S * 1000 else None
         time.sleep(0.005)
     return None
 

@@ -73,9 +73,9 @@ def watch(pages: dict[str, Page], mqtt_port: int, timeout: float = LOST_AFTER_S)
             arm(page, needle)
         except PlaywrightTimeout:
             pass
+    deadline = time.monotonic() + timeout
     before_ms = publish_trial(mqtt_port, needle)
     seen: dict[str, float | None] = {name: None for name in pages}
-    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and any(v is None for v in seen.values()):
         for name, page in pages.items():
             if seen[name] is None:
@@ -86,7 +86,7 @@ def watch(pages: dict[str, Page], mqtt_port: int, timeout: float = LOST_AFTER_S)
                 if at:
                     seen[name] = at - before_ms
         time.sleep(0.005)
-    return seen
+    return {name: v if v is None or v <= timeout * 1000 else None for name, v in seen.items()}
 
 
 def run_mode(browser: Browser, workdir: Path, mqtt_port: int, mode: str, trials: int, rate: float) -> dict[str, Any]:
