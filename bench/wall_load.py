@@ -78,7 +78,7 @@ def watch(pages: dict[str, Page], mqtt_port: int, timeout: float = LOST_AFTER_S)
     seen: dict[str, float | None] = {name: None for name in pages}
     while time.monotonic() < deadline and any(v is None for v in seen.values()):
         for name, page in pages.items():
-            if seen[name] is None:
+            if seen[name] is None and time.monotonic() < deadline:
                 try:
                     at = seen_at(page)
                 except PlaywrightTimeout:
@@ -105,6 +105,7 @@ def run_mode(browser: Browser, workdir: Path, mqtt_port: int, mode: str, trials:
         time.sleep(3)
         for page in pages.values():
             page.evaluate(OBSERVER)
+            page.set_default_timeout(LOST_AFTER_S * 1000)  # a page that cannot answer within the loss window has lost
         calibration = watch(pages, mqtt_port, CALIBRATION_S)
         showing = [name for name, v in calibration.items() if v is not None]
         watched = {name: pages[name] for name in showing} or pages
