@@ -138,6 +138,7 @@ def run_mode(browser: Browser, workdir: Path, mqtt_port: int, mode: str, trials:
     everywhere = [None if any(v is None for v in t.values()) else max(t.values()) for t in per_trial]  # type: ignore[type-var]
     out: dict[str, Any] = {
         "mode": mode, "rate": rate, "viewport": viewport, "pages_open": len(pages), "pages_showing_a_new_alert": showing,
+        "calibration_ms": {name: None if v is None else round(v, 1) for name, v in calibration.items()},
         "all": latency_stats(everywhere),
         "server_cpu_pct_of_one_core": cpu["cpu_pct_of_one_core"], "server_cpu": cpu,
         "ingest": {"sent": sent, "received": got, "missing": sent - got, "seconds_waited_after_load": waited},
