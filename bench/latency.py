@@ -23,14 +23,11 @@ import os
 import platform
 import shutil
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -40,84 +37,10 @@ from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-OBSERVER = """() => {
-    window.__needle = null; window.__seenAt = null;
-    new MutationObserver(() => {
-        if (window.__needle && window.__seenAt === null && document.body.innerText.includes(window.__needle))
-            window.__seenAt = Date.now();
-    }).observe(document.body, {childList: true, subtree: true, characterData: true});
-}"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
-
-
-def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    port = free_port()
-    conf = workdir / "mosquitto.conf"
-    user = os.environ.get("USER") or "root"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\nuser {user}\n")
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, port
-        time.sleep(0.05)
-    raise RuntimeError("mosquitto did not start")
-
-
-def alert(description: str) -> str:
-    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return json.dumps({"id": f"Alert:bench-{uuid.uuid4().hex[:12]}", "type": "Alert", "category": "security",
-                       "severity": "critical", "location": {"type": "Point", "coordinates": [101.4478, 0.5071]},
-                       "dateIssued": now, "description": description, "alertSource": "bench"})
-
-
-def trial(page: Page, mqtt_port: int, mosquitto_pub: str) -> float | None:
-    needle = f"Uji latensi {uuid.uuid4().hex[:10]}"
-    page.evaluate("(n) => { window.__seenAt = null; window.__needle = n; }", needle)
-    before_ms = time.time() * 1000
-    subprocess.run([mosquitto_pub, "-h", "127.0.0.1", "-p", str(mqtt_port), "-q", "1", "-t", "pekanbaru/incidents",
-                    "-m", alert(needle)], check=True, timeout=10)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            seen = page.evaluate("window.__seenAt")
-        except PlaywrightTimeout:  # the page's main thread is too busy to answer: count as lost
-            return None
-        if seen:
-            return seen - before_ms
-        time.sleep(0.005)
-    return None
-
-
-def push_counters(base: str) -> dict[str, float]:
-    """The server's own count of what it pushed (``citywall_push_*`` at /metrics)."""
-    text = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
-    out = {}
-    for line in text.splitlines():
-        if line.startswith("citywall_push_") and "_total " in line:
-            name, value = line.split()
-            out[name.removeprefix("citywall_push_").removesuffix("_total")] = float(value)
-    return out
+sys.path.insert(0, str(ROOT))
+# shared with the other latency benchmarks (bench/common.py); names kept here for bench/kiosk_soak.py
+from bench.common import (CHROMIUM_ARGS, OBSERVER, alert, free_port, latency_stats, push_counters,  # noqa: E402,F401
+                          start_mosquitto, trial, wait_http)
 
 
 def series(name: str, page: Page, trials: int, mqtt_port: int, server: psutil.Process, base: str) -> dict[str, Any]:
@@ -134,19 +57,13 @@ def series(name: str, page: Page, trials: int, mqtt_port: int, server: psutil.Pr
     after = push_counters(base)
     batches = after["batches"] - before["batches"]
     pushed_bytes = after["bytes"] - before["bytes"]
-    seen = sorted(r for r in results if r is not None)
     try:
         responsive = page.evaluate("() => new Promise(r => { const t = performance.now(); setTimeout(() => r(performance.now() - t), 0); })")
     except PlaywrightTimeout:
         responsive = float("inf")
     return {
         "name": name,
-        "trials": trials,
-        "shown": len(seen),
-        "lost": trials - len(seen),
-        "p50_ms": round(statistics.median(seen), 1) if seen else None,
-        "p95_ms": round(seen[max(0, int(0.95 * len(seen)) - 1)], 1) if seen else None,
-        "max_ms": round(seen[-1], 1) if seen else None,
+        **latency_stats(results),
         "server_cpu_pct_of_one_core": round(cpu, 1),
         "push_batches_per_s": round(batches / elapsed, 1),
         "push_bytes_per_s": round(pushed_bytes / elapsed),
