@@ -506,3 +506,21 @@ def test_every_panel_module_follows_the_contract() -> None:
         assert module.__doc__ and len(module.__doc__) > 80, f"{name}: say why, in the module docstring"
         body = module.body("t0", settings())
         assert isinstance(body, (list, html.Div)), name
+
+
+def test_the_ticker_holds_a_recent_critical_line_against_a_flood_of_lesser_ones() -> None:
+    s = settings()
+    flood = [{"t": f"2026-12-01T10:00:{59 - i:02d}+07:00", "kind": "incident", "id": f"low-{i}", "severity": "low",
+              "status": "new", "kecamatan": "Sail", "text": f"lesser {i}"} for i in range(30)]
+    critical = {"id": "crit-1", "severity": "critical", "status": "new", "kecamatan": "Rumbai", "age_s": 20,
+                "observed_at": "2026-12-01T10:00:10+07:00", "description": "Banjir besar di Rumbai"}
+    old_critical = {**critical, "id": "crit-0", "age_s": 3_600, "description": "Kebakaran kemarin"}
+    picture = {"ticker": flood, "incidents": {"open": [critical, old_critical], "open_count": 2},
+               "freshness": {"incidents": {"updated_at": "2026-12-01T03:00:59+00:00"}}}
+    shown = ticker.view(picture, s)
+    ids = [line["id"] for line in shown["lines"]]
+    assert len(ids) == 20
+    assert "crit-1" in ids, "a critical line of 20 s ago stays on the ticker"
+    assert "crit-0" not in ids, "an hour-old critical incident does not"
+    assert ids[:19] == [f"low-{i}" for i in range(19)], "the rest are the newest lesser lines, newest first"
+    assert ids[19] == "crit-1", "lines stay in time order"

@@ -3,6 +3,11 @@
 It is the wall's "what just happened" column: time (in the city's zone), what kind of event,
 how severe or in what state, where, and the text. It follows both incidents and reports,
 so its frame ages with the newer of the two families (``incidents+waste``).
+
+Critical incidents hold their line: an open critical incident observed in the last
+``CRITICAL_HOLD_S`` keeps a place among the first ``CRITICAL_ROWS`` lines however many
+lesser events follow it. At 500 events a second the plain newest-first list would carry a
+critical line off the screen in a few hundredths of a second, before anyone could read it.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ from layouts.i18n import t
 from layouts.live_parts import LiveParts
 from layouts.tree import row_tree
 from layouts.ports import ViewSettings
+from layouts.sections import incidents_of
 
 FAMILY = "incidents+waste"
 ROWS = 20
+CRITICAL_ROWS = 8
+CRITICAL_HOLD_S = 600
 TOPIC_SHAPES = {"waste": "▣", "drainage": "≈", "roads": "▤", "other": "•"}
 
 
@@ -44,6 +52,7 @@ def local_time(iso: str | None, tz: str) -> str:
 def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
     lines = [line for line in ((picture or {}).get("ticker") or []) if isinstance(line, dict)]
     lines.sort(key=lambda line: str(line.get("t") or ""), reverse=True)
+    lines = with_critical_held(lines, incidents_of(picture)["open"])
     return {
         "has_data": bool(lines) or seen(picture, "incidents") or seen(picture, "waste"),
         "lines": [
@@ -53,6 +62,27 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
             for line in lines[:ROWS]
         ],
     }
+
+
+def with_critical_held(lines: list[dict[str, Any]], open_incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first ``ROWS`` lines, newest first, with recent open critical incidents kept among them.
+
+    ``open_incidents`` come most severe first, newest first (the picture's order), each with
+    its age, so the critical ones are at the head and the scan stops at the first other."""
+    held: list[dict[str, Any]] = []
+    for d in open_incidents:
+        if d.get("severity") != "critical" or len(held) >= CRITICAL_ROWS:
+            break
+        if (d.get("age_s") or 0) <= CRITICAL_HOLD_S:
+            held.append({"t": d.get("observed_at"), "kind": "incident", "id": d.get("id", ""), "severity": "critical",
+                         "status": d.get("status") or "new", "kecamatan": d.get("kecamatan"),
+                         "text": (d.get("description") or d.get("category") or "")[:160]})
+    if not held:
+        return lines[:ROWS]
+    ids = {line["id"] for line in held}
+    rest = [line for line in lines if not (line.get("kind") == "incident" and line.get("id") in ids)]
+    chosen = held + rest[: ROWS - len(held)]
+    return sorted(chosen, key=lambda line: str(line.get("t") or ""), reverse=True)
 
 
 @row_tree
