@@ -38,9 +38,24 @@ import psutil
 from playwright.sync_api import Browser, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (CHROMIUM_ARGS, OBSERVER, CpuMeter, Publisher, chromium, config_with, feed_counts,  # noqa: E402
-                          latency_stats, machine, open_incidents, start_citywall, start_mosquitto, stop_group, trial,
-                          wait_received, write_result)
+from bench.common import (  # noqa: E402
+    CHROMIUM_ARGS,
+    OBSERVER,
+    CpuMeter,
+    Publisher,
+    chromium,
+    config_with,
+    feed_counts,
+    latency_stats,
+    machine,
+    open_incidents,
+    start_citywall,
+    start_mosquitto,
+    stop_group,
+    trial,
+    wait_received,
+    write_result,
+)
 
 SIZES = [100, 1_000, 10_000, 20_000]
 PAGE = "/screen/4"

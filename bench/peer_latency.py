@@ -58,9 +58,27 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import nodered  # noqa: E402
-from bench.common import (CHROMIUM_ARGS, LOST_AFTER_S, OBSERVER, CpuMeter, Publisher, chromium,  # noqa: E402
-                          config_with, feed_counts, fill_city, latency_stats, machine, open_incidents, received,
-                          start_citywall, start_mosquitto, stop_group, trial, wait_received, write_result)
+from bench.common import (  # noqa: E402
+    CHROMIUM_ARGS,
+    LOST_AFTER_S,
+    OBSERVER,
+    CpuMeter,
+    Publisher,
+    chromium,
+    config_with,
+    feed_counts,
+    fill_city,
+    latency_stats,
+    machine,
+    open_incidents,
+    received,
+    start_citywall,
+    start_mosquitto,
+    stop_group,
+    trial,
+    wait_received,
+    write_result,
+)
 
 PAGES = ["/screen/4", "/screen/13", "/screen/9", "/wall?scale=0.25"]
 LOADS = ["idle", "alerts", "mix"]

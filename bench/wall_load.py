@@ -39,9 +39,29 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (CHROMIUM_ARGS, LOST_AFTER_S, OBSERVER, ROOT, CpuMeter, Publisher, arm, chromium,  # noqa: E402
-                          feed_counts, fill_city, latency_stats, machine, publish_trial, seen_at,
-                          start_citywall, start_mosquitto, stop_group, wait_received, write_result)
+import contextlib
+
+from bench.common import (  # noqa: E402
+    CHROMIUM_ARGS,
+    LOST_AFTER_S,
+    OBSERVER,
+    ROOT,
+    CpuMeter,
+    Publisher,
+    arm,
+    chromium,
+    feed_counts,
+    fill_city,
+    latency_stats,
+    machine,
+    publish_trial,
+    seen_at,
+    start_citywall,
+    start_mosquitto,
+    stop_group,
+    wait_received,
+    write_result,
+)
 
 MODES = ["wall", "screens"]
 READY = "[data-panel] .cw-panel-body *"
@@ -69,10 +89,8 @@ def watch(pages: dict[str, Page], mqtt_port: int, timeout: float = LOST_AFTER_S)
     """One trial on every page at once: ms until each page showed the text (None: not within ``timeout`` s)."""
     needle = f"Uji latensi {uuid.uuid4().hex[:10]}"
     for page in pages.values():
-        try:
+        with contextlib.suppress(PlaywrightTimeout):
             arm(page, needle)
-        except PlaywrightTimeout:
-            pass
     deadline = time.monotonic() + timeout
     before_ms = publish_trial(mqtt_port, needle)
     seen: dict[str, float | None] = {name: None for name in pages}

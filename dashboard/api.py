@@ -15,8 +15,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from dashboard.read_models import INCIDENTS_ALL, INCIDENTS_OPEN, REPORTS_ALL, REPORTS_OPEN, page
 from dashboard.reader import PictureCache
-from layouts.sections import Page
 from layouts.live_parts import PushStats
+from layouts.sections import Page
 
 STARTED = time.time()
 #: A page holds at most this many rows: a client that wants the city pages through it.

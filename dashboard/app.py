@@ -19,19 +19,20 @@ from dash import Dash, html
 from starlette.middleware.gzip import GZipMiddleware
 
 from dashboard import api, export, ops_api, screen_registry, web_security
-from dashboard.console_port import ConsolePort
-from dashboard.desk import Desk
-from dashboard.writeback import WriteBack, from_config as writeback_from_config
 from dashboard.auth import routes as auth_routes
 from dashboard.auth.csrf import COOKIE as CSRF_COOKIE
 from dashboard.auth.guard import AuthMiddleware
 from dashboard.auth.service import AuthService
 from dashboard.config import Config
+from dashboard.console_port import ConsolePort
+from dashboard.desk import Desk
 from dashboard.health import StoreGate, StoreHealth
 from dashboard.reader import PictureCache
 from dashboard.screen_registry import ScreenRegistry
 from dashboard.store.base import StateStore
 from dashboard.views import view_settings
+from dashboard.writeback import WriteBack
+from dashboard.writeback import from_config as writeback_from_config
 from layouts import live, overlay, panels, tablet
 from layouts.live_parts import LiveParts
 from layouts.pages import console, report, screen, wall

@@ -23,13 +23,14 @@ Survival across restarts, on either side:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -461,10 +462,8 @@ class MqttAdapter:
         sock = self._client.socket()
         if sock is None:
             return
-        try:
-            sock.shutdown(socket.SHUT_RDWR)  # paho sees a lost connection and reconnects
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):  # paho sees a lost connection and reconnects
+            sock.shutdown(socket.SHUT_RDWR)
 
     def _flush(self) -> None:
         try:

@@ -30,6 +30,7 @@ quiet, and clears as soon as fresh data arrives.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -265,10 +266,8 @@ async def _applied(websocket: Any) -> None:
     page that renders slower than the city changes gets fewer, newer updates instead of a
     growing backlog that keeps its main thread busy for ever.
     """
-    try:
+    with contextlib.suppress(TimeoutError):
         await websocket.get_prop("cw-pushed", "data", timeout=10.0)
-    except TimeoutError:
-        pass
 
 
 class _PageParts:

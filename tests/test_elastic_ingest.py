@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from dashboard.store.redis_store import RedisStore
-from tests.services import CitywallProcess, Mosquitto
 from tests.helpers import PacedPublisher, check_all_present_once, make_alerts, start_ingest, wait_until, write_config
+from tests.services import CitywallProcess, Mosquitto
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.services import CITYWALL_CMD, CitywallProcess, Mosquitto, free_port
 from tests.helpers import PacedPublisher, make_alerts, wait_until
+from tests.services import CITYWALL_CMD, CitywallProcess, Mosquitto, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

@@ -169,7 +169,7 @@ class MemoryStore:
         with self._lock:
             times, values = self._series.get(key, ([], []))
             start = bisect.bisect_left(times, since)
-            return list(zip(times[start:], values[start:]))
+            return list(zip(times[start:], values[start:], strict=True))
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         with self._lock:

@@ -21,6 +21,7 @@ Redis so that a page reload, a web restart or a second host loses nothing. Choic
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import threading
@@ -305,7 +306,7 @@ class RedisStore:
         if not entity_ids:
             return {}
         docs = self._client.hmget(self._ent(kind), entity_ids)
-        return {i: json.loads(doc) for i, doc in zip(entity_ids, docs) if doc is not None}
+        return {i: json.loads(doc) for i, doc in zip(entity_ids, docs, strict=True) if doc is not None}
 
     def oldest(self, kind: str, before: float, limit: int = 1_000) -> list[str]:
         """Ties on observed_at come back by id, as ZSET order has it (and as MemoryStore sorts)."""
@@ -334,7 +335,7 @@ class RedisStore:
             pipe.hgetall(self._feed(name, "status"))
         replies = pipe.execute()
         out: dict[str, dict[str, Any]] = {}
-        for name, counts, status in zip(names, replies[0::2], replies[1::2]):
+        for name, counts, status in zip(names, replies[0::2], replies[1::2], strict=True):
             out[name] = {"counts": {k: int(v) for k, v in counts.items()}, **{k: json.loads(v) for k, v in status.items()}}
         return out
 
@@ -364,7 +365,7 @@ class RedisStore:
         if not keys:
             return []
         docs = self._client.hmget(self._key(f"ixr:{index}"), keys)
-        return [(k, json.loads(d)) for k, d in zip(keys, docs) if d is not None]
+        return [(k, json.loads(d)) for k, d in zip(keys, docs, strict=True) if d is not None]
 
     def index_count(self, index: str, low: str | None = None, high: str | None = None) -> int:
         zset = self._key(f"ix:{index}")
@@ -644,7 +645,5 @@ def _bound_list(pipe: Any, key: str, keep: int) -> None:
 
 
 def _quietly(action: Callable[[], Any]) -> None:
-    try:
+    with contextlib.suppress(Exception):  # closing a connection that is already gone
         action()
-    except Exception:  # closing a connection that is already gone
-        pass

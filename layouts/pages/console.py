@@ -14,7 +14,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
-from layouts.console import detail, map as console_map, queue, wall_mini
+from layouts.console import detail, queue, wall_mini
+from layouts.console import map as console_map
 from layouts.ports import CityReader, OperationsPort, ViewSettings
 
 SHORTCUTS = "j/k select · a acknowledge · g assign · n note · r resolve · o reopen · p push · + / − severity · / search"

@@ -13,7 +13,8 @@ from layouts.i18n import t
 from layouts.live import page_parts
 from layouts.overlay import overlay
 from layouts.ports import ViewSettings
-from layouts.screens import identify as identify_mark, screen_content
+from layouts.screens import identify as identify_mark
+from layouts.screens import screen_content
 
 
 def register(settings: ViewSettings) -> None:

@@ -13,7 +13,8 @@ from dash import html
 from layouts.live import page_parts
 from layouts.overlay import overlay
 from layouts.ports import ViewSettings
-from layouts.screens import identify as identify_mark, preset_panels, screen_body, span_block
+from layouts.screens import identify as identify_mark
+from layouts.screens import preset_panels, screen_body, span_block
 
 
 def canvas(settings: ViewSettings, scale: float = 1.0, identify: bool = False, preset: str = "default") -> html.Div:

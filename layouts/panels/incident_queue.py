@@ -12,12 +12,12 @@ from typing import Any
 
 from dash import Dash, html
 
-from layouts.frame import SEVERITY_SHAPES, empty, live_part, part, seen
+from layouts.frame import SEVERITY_SHAPES, empty, live_part, seen
 from layouts.i18n import age, number, t
 from layouts.live_parts import LiveParts
-from layouts.tree import row_tree
 from layouts.ports import ViewSettings
 from layouts.sections import incidents_of
+from layouts.tree import row_tree
 
 FAMILY = "incidents"
 ROWS = 14

@@ -28,12 +28,12 @@ from typing import Any
 
 from dash import Dash, Patch, dcc, html
 
-from layouts.frame import SEVERITY_SHAPES, empty, live_ids, live_part, part, seen
+from layouts.frame import SEVERITY_SHAPES, empty, live_ids, live_part, seen
 from layouts.i18n import age, number, t
 from layouts.live_parts import LiveParts
-from layouts.tree import row_tree
 from layouts.ports import ViewSettings
 from layouts.sections import incidents_of
+from layouts.tree import row_tree
 
 FAMILY = "incidents"
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
@@ -240,7 +240,7 @@ def plan(settings: ViewSettings, size: tuple[int, int] | None, left_px: int = 56
     x_range = (lon0 - left / k, lon0 + (width - left) / k)
     y_range = (lat1 - (height - top) / k, lat1 + top / k)
     return MapLayout(
-        districts, x_range, y_range, tuple(l for l in labels if l is not None),
+        districts, x_range, y_range, tuple(label for label in labels if label is not None),
         tuple(leaders[leader_of[i]] if i in leader_of else None for i in range(len(districts))),
         (int(width), int(height)) if size else None,
         Box(left, top, left + map_w, top + (lat1 - lat0) * k) if size else None,
@@ -486,7 +486,7 @@ def rank_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]
     incidents = incidents_of(picture)
     names = [d.name for d in cached_plan(settings, None).districts]
     counts = counts_by_district(incidents, names)
-    ranked = sorted(zip(names, counts), key=lambda nc: (-nc[1], nc[0]))
+    ranked = sorted(zip(names, counts, strict=True), key=lambda nc: (-nc[1], nc[0]))
     return {"has_data": seen(picture, FAMILY), "ranked": ranked}
 
 

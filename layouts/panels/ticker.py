@@ -7,7 +7,7 @@ so its frame ages with the newer of the two families (``incidents+waste``).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,8 +16,8 @@ from dash import Dash, html
 from layouts.frame import SEVERITY_SHAPES, empty, live_part, seen
 from layouts.i18n import t
 from layouts.live_parts import LiveParts
-from layouts.tree import row_tree
 from layouts.ports import ViewSettings
+from layouts.tree import row_tree
 
 FAMILY = "incidents+waste"
 ROWS = 20
@@ -37,7 +37,7 @@ def local_time(iso: str | None, tz: str) -> str:
     except ValueError:
         return "–"
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M")
 
 
