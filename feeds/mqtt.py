@@ -308,7 +308,8 @@ class MqttAdapter:
         client.publish(self.status_topic, "online", qos=1, retain=True)
         qos = self.config.qos
         _, self._subscribe_mid = client.subscribe([(topic, qos) for topic in self._filters] + [(SYS_DROPPED, 0)])
-        log.info("%s: connected to %s:%s (session present: %s)", self.stats.name, self.endpoint.host, self.endpoint.port, flags.session_present)
+        log.info("%s: connected to %s:%s (session present: %s)", self.stats.name, self.endpoint.host, self.endpoint.port,
+                 flags.session_present)
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[ReasonCode], properties: Any) -> None:
         if mid != self._subscribe_mid:
@@ -356,7 +357,7 @@ class MqttAdapter:
             self._store_failures = 0
         client.ack(msg.mid, msg.qos)
 
-    def _broker_dropped(self, payload: bytes) -> None:
+    def _broker_dropped(self, payload: bytes | bytearray) -> None:
         """The broker's own count, as a status (replaced, not added): it is the broker's total."""
         try:
             count = int(payload.decode("ascii").strip())
@@ -460,7 +461,7 @@ class MqttAdapter:
         if not due:
             return
         sock = self._client.socket()
-        if sock is None:
+        if not isinstance(sock, socket.socket):  # None when not connected; TCP and TLS sockets both are one
             return
         with contextlib.suppress(OSError):  # paho sees a lost connection and reconnects
             sock.shutdown(socket.SHUT_RDWR)
