@@ -178,7 +178,7 @@ def freshness(seen: dict[str, float], config: Config, now: float) -> dict[str, d
     thresholds = config.thresholds
     out: dict[str, dict[str, Any]] = {}
     for family, kinds in PANEL_KINDS.items():
-        limit = thresholds.stale_after_family_s.get(family, thresholds.stale_after_s)
+        limit = thresholds.stale_after(family)
         last = max((seen.get(k, 0.0) for k in kinds), default=0.0)
         out[family] = {"updated_at": iso(last) if last else None, "stale": (now - last) > limit, "stale_after_s": limit}
     return out
