@@ -355,7 +355,8 @@ def machine() -> dict[str, Any]:
         info["cpu"] = model
     except (OSError, StopIteration):
         pass
-    for name, argv in (("chromium", [chromium(), "--version"]), ("mosquitto", [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-h"])):
+    mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    for name, argv in (("chromium", [chromium(), "--version"]), ("mosquitto", [mosquitto, "-h"])):
         try:
             out = subprocess.run(argv, capture_output=True, text=True, timeout=20)
             info[name] = (out.stdout or out.stderr).splitlines()[0].strip()

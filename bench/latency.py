@@ -67,7 +67,8 @@ def series(name: str, page: Page, trials: int, mqtt_port: int, server: psutil.Pr
     batches = after["batches"] - before["batches"]
     pushed_bytes = after["bytes"] - before["bytes"]
     try:
-        responsive = page.evaluate("() => new Promise(r => { const t = performance.now(); setTimeout(() => r(performance.now() - t), 0); })")
+        responsive = page.evaluate("() => new Promise(r => { const t = performance.now(); "
+                                   "setTimeout(() => r(performance.now() - t), 0); })")
     except PlaywrightTimeout:
         responsive = float("inf")
     return {

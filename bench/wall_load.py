@@ -212,7 +212,8 @@ def main() -> int:
         for run in runs:
             a, s4 = run["all"], run.get("screen_4", {})
             label = f"/wall {run['viewport'][0]} x {run['viewport'][1]}" if run["mode"] == "wall" else "24 x /screen/N"
-            print(f"| {label} | {run['pages_open']} | {a['p50_ms']} | {a['p95_ms']} | {a['max_ms']} | {a['lost']}/{a['trials']} | "
+            print(f"| {label} | {run['pages_open']} | {a['p50_ms']} | {a['p95_ms']} | {a['max_ms']} | "
+                  f"{a['lost']}/{a['trials']} | "
                   f"{s4.get('p95_ms', '-')} | {run['server_cpu_pct_of_one_core']} % | {run['ingest']['received']:,} / "
                   f"{run['ingest']['sent']:,} |")
         print(f"\nload average {result['machine']['load_avg_at_start']} -> {result['machine']['load_avg_at_end']}, "

@@ -107,7 +107,8 @@ def run(store: StateStore, config: Config, sequence: list[Any]) -> None:
             now[0] = max(now[0], step[1].observed_at.timestamp())
         elif step[0] == "desk":
             now[0] += 60
-            with contextlib.suppress(ActionError):  # no such incident yet, or an action that does not apply: refused, nothing changes
+            # no such incident yet, or an action that does not apply: refused, nothing changes
+            with contextlib.suppress(ActionError):
                 desk.act(step[1], step[2], OPERATOR)
         else:
             state.housekeep(START.timestamp() + step[1] * 60)
