@@ -11,10 +11,12 @@ ARGS ?=
 demo: $(VENV)/.stamp-base
 	exec $(VENV)/bin/citywall demo $(ARGS)
 
-test: system-deps $(VENV)/.stamp-test
+# The whole check, as CI runs it (.ci/run): lint first, so a finding fails in seconds,
+# before the system packages and the long pytest run; then the suite.
+test: lint system-deps $(VENV)/.stamp-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-# Lint (ruff) and types (mypy), both configured in pyproject.toml; not yet part of `test`.
+# Lint (ruff) and types (mypy), both configured in pyproject.toml; the first step of `test`.
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy

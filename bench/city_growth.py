@@ -38,9 +38,24 @@ import psutil
 from playwright.sync_api import Browser, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (CHROMIUM_ARGS, OBSERVER, CpuMeter, Publisher, chromium, config_with, feed_counts,  # noqa: E402
-                          latency_stats, machine, open_incidents, start_citywall, start_mosquitto, stop_group, trial,
-                          wait_received, write_result)
+from bench.common import (  # noqa: E402
+    CHROMIUM_ARGS,
+    OBSERVER,
+    CpuMeter,
+    Publisher,
+    chromium,
+    config_with,
+    feed_counts,
+    latency_stats,
+    machine,
+    open_incidents,
+    start_citywall,
+    start_mosquitto,
+    stop_group,
+    trial,
+    wait_received,
+    write_result,
+)
 
 SIZES = [100, 1_000, 10_000, 20_000]
 PAGE = "/screen/4"
@@ -55,12 +70,14 @@ def wait_open(base: str, at_least: int, timeout: float) -> tuple[int, float]:
     return count, round(time.monotonic() - started, 1)
 
 
-def one_size(browser: Browser, workdir: Path, mqtt_port: int, config: Path, size: int, args: argparse.Namespace) -> dict[str, Any]:
+def one_size(browser: Browser, workdir: Path, mqtt_port: int, config: Path, size: int,
+             args: argparse.Namespace) -> dict[str, Any]:
     citywall, base = start_citywall(workdir, mqtt_port, config)
     stream: Publisher | None = None
     try:
         t0 = time.monotonic()
-        sent_preload = Publisher("alerts", mqtt_port, args.preload_rate, count=size, prefix=f"pre-{uuid.uuid4().hex[:6]}").wait(600)
+        prefix = f"pre-{uuid.uuid4().hex[:6]}"
+        sent_preload = Publisher("alerts", mqtt_port, args.preload_rate, count=size, prefix=prefix).wait(600)
         opened, waited = wait_open(base, size, args.preload_timeout)
         preload_s = round(time.monotonic() - t0, 1)
         page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()

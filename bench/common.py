@@ -27,7 +27,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -103,13 +103,12 @@ def start_citywall(workdir: Path, mqtt_port: int, config: Path | None = None) ->
     (``CITYWALL_AUTH_ANONYMOUS_READ``), as every benchmark here does.
     """
     web_port = free_port()
-    log = open(workdir / f"citywall-{web_port}.log", "wb")
     argv = [*CITYWALL, "demo", "--port", str(web_port), "--mqtt-url", f"mqtt://127.0.0.1:{mqtt_port}", "--rate", "0"]
     if config is not None:
         argv += ["--config", str(config)]
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"})
-    log.close()
+    with open(workdir / f"citywall-{web_port}.log", "wb") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"})
     base = f"http://127.0.0.1:{web_port}"
     try:
         wait_http(f"{base}/healthz")
@@ -140,7 +139,7 @@ def stop_group(proc: subprocess.Popen[Any] | None, timeout: float = 15) -> None:
 
 
 def alert(description: str, severity: str = "critical", alert_id: str | None = None) -> str:
-    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return json.dumps({"id": alert_id or f"Alert:bench-{uuid.uuid4().hex[:12]}", "type": "Alert", "category": "security",
                        "severity": severity, "location": {"type": "Point", "coordinates": [101.4478, 0.5071]},
                        "dateIssued": now, "description": description, "alertSource": "bench"})
@@ -356,7 +355,8 @@ def machine() -> dict[str, Any]:
         info["cpu"] = model
     except (OSError, StopIteration):
         pass
-    for name, argv in (("chromium", [chromium(), "--version"]), ("mosquitto", [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-h"])):
+    mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    for name, argv in (("chromium", [chromium(), "--version"]), ("mosquitto", [mosquitto, "-h"])):
         try:
             out = subprocess.run(argv, capture_output=True, text=True, timeout=20)
             info[name] = (out.stdout or out.stderr).splitlines()[0].strip()
@@ -378,7 +378,7 @@ def machine() -> dict[str, Any]:
 
 def write_result(result: dict[str, Any], out: Path | None) -> None:
     result["machine"]["load_avg_at_end"] = load_average()
-    result["measured_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    result["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2) + "\n")

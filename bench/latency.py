@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,17 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 # shared with the other latency benchmarks (bench/common.py); names kept here for bench/kiosk_soak.py
-from bench.common import (CHROMIUM_ARGS, OBSERVER, alert, free_port, latency_stats, push_counters,  # noqa: E402,F401
-                          start_mosquitto, trial, wait_http)
+from bench.common import (  # noqa: E402,F401
+    CHROMIUM_ARGS,
+    OBSERVER,
+    alert,
+    free_port,
+    latency_stats,
+    push_counters,
+    start_mosquitto,
+    trial,
+    wait_http,
+)
 
 
 def series(name: str, page: Page, trials: int, mqtt_port: int, server: psutil.Process, base: str) -> dict[str, Any]:
@@ -58,7 +67,8 @@ def series(name: str, page: Page, trials: int, mqtt_port: int, server: psutil.Pr
     batches = after["batches"] - before["batches"]
     pushed_bytes = after["bytes"] - before["bytes"]
     try:
-        responsive = page.evaluate("() => new Promise(r => { const t = performance.now(); setTimeout(() => r(performance.now() - t), 0); })")
+        responsive = page.evaluate("() => new Promise(r => { const t = performance.now(); "
+                                   "setTimeout(() => r(performance.now() - t), 0); })")
     except PlaywrightTimeout:
         responsive = float("inf")
     return {
@@ -84,7 +94,7 @@ def measure(path: str, trials: int, load: float, others: int = 0, keep: bool = F
     base = f"http://127.0.0.1:{web_port}"
     mqtt_url = f"mqtt://127.0.0.1:{mqtt_port}"
     cmd = [sys.executable, "-m", "dashboard.cli"]
-    log = open(workdir / "demo.log", "wb")
+    log = open(workdir / "demo.log", "wb")  # noqa: SIM115 - closed in the finally below, after the run
     # a measuring tool on loopback: it reads pages and the API without logging in
     demo = subprocess.Popen([*cmd, "demo", "--port", str(web_port), "--mqtt-url", mqtt_url, "--rate", "0"],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -149,7 +159,7 @@ def main() -> int:
                                     "server; and /wall?scale=0.25, all 24 screens in one tab"),
         "runs": [measure(page, args.trials, args.load) for page in args.pages]
                 + ([measure(args.pages[0], args.trials, args.load, args.others)] if args.others else []),
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     text = json.dumps(results, indent=2)
     if args.out:

@@ -74,11 +74,11 @@ class NodeRed:
         flow_file = user_dir / "flows.json"
         flow_file.write_text(json.dumps(flow(mqtt_port), indent=1))
         self.log_path = workdir / "nodered.log"
-        log = open(self.log_path, "wb")
         env = {**os.environ, "PEER_NR_PORT": str(self.port), "PEER_NR_USER_DIR": str(user_dir), "PEER_NR_FLOW": str(flow_file)}
-        self.proc = subprocess.Popen([runtime["node"], runtime["red"], "--settings", runtime["settings"], "--userDir", str(user_dir)],
-                                     cwd=user_dir, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        log.close()
+        argv = [runtime["node"], runtime["red"], "--settings", runtime["settings"], "--userDir", str(user_dir)]
+        with open(self.log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(argv, cwd=user_dir, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                         start_new_session=True)
         try:
             self._wait_ready()
         except Exception:

@@ -58,9 +58,27 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import nodered  # noqa: E402
-from bench.common import (CHROMIUM_ARGS, LOST_AFTER_S, OBSERVER, CpuMeter, Publisher, chromium,  # noqa: E402
-                          config_with, feed_counts, fill_city, latency_stats, machine, open_incidents, received,
-                          start_citywall, start_mosquitto, stop_group, trial, wait_received, write_result)
+from bench.common import (  # noqa: E402
+    CHROMIUM_ARGS,
+    LOST_AFTER_S,
+    OBSERVER,
+    CpuMeter,
+    Publisher,
+    chromium,
+    config_with,
+    feed_counts,
+    fill_city,
+    latency_stats,
+    machine,
+    open_incidents,
+    received,
+    start_citywall,
+    start_mosquitto,
+    stop_group,
+    trial,
+    wait_received,
+    write_result,
+)
 
 PAGES = ["/screen/4", "/screen/13", "/screen/9", "/wall?scale=0.25"]
 LOADS = ["idle", "alerts", "mix"]
@@ -95,7 +113,8 @@ def open_nodered(browser: Browser, peer: nodered.NodeRed) -> Page:
     return page
 
 
-def alternate(pages: dict[str, Page], mqtt_port: int, trials: int, give_up_after: int) -> tuple[dict[str, list[float | None]], dict[str, int | None], int]:
+def alternate(pages: dict[str, Page], mqtt_port: int, trials: int,
+              give_up_after: int) -> tuple[dict[str, list[float | None]], dict[str, int | None], int]:
     """``trials`` per product, trial by trial, the order swapped every round; returns latencies,
     where each product was given up (or None) and how many trial Alerts were published."""
     results: dict[str, list[float | None]] = {name: [] for name in pages}
@@ -190,7 +209,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=500, help="messages/s of the alerts and mix loads (500)")
     parser.add_argument("--pages", nargs="+", default=PAGES)
     parser.add_argument("--loads", nargs="+", default=LOADS, choices=LOADS)
-    parser.add_argument("--give-up-after", type=int, default=10, help="lost trials in a row before a product's series stops (0: never)")
+    parser.add_argument("--give-up-after", type=int, default=10,
+                        help="lost trials in a row before a product's series stops (0: never)")
     parser.add_argument("--cap", type=int, default=CAP,
                         help=f"citywall's history.open_incidents_max for the run ({CAP:,}; 0: the shipped config's)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs of citywall, Node-RED)")
@@ -225,7 +245,8 @@ def main() -> int:
                                  args.rate, args.trials, args.give_up_after, config)
                     runs.append(run)
                     c, n = run["citywall"], run["nodered"]
-                    print(f"{path:<18} {load:<6} citywall p50 {ms(c['p50_ms'])} p95 {ms(c['p95_ms'])} lost {c['lost']}/{c['trials']} "
+                    print(f"{path:<18} {load:<6} citywall p50 {ms(c['p50_ms'])} p95 {ms(c['p95_ms'])} "
+                          f"lost {c['lost']}/{c['trials']} "
                           f"CPU {c['server_cpu_pct_of_one_core']}% | Node-RED p50 {ms(n['p50_ms'])} p95 {ms(n['p95_ms'])} "
                           f"lost {n['lost']}/{n['trials']} CPU {n['server_cpu_pct_of_one_core']}% | received "
                           f"{c['ingest']['received']}/{c['ingest']['sent']}", file=sys.stderr, flush=True)

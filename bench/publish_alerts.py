@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -32,7 +32,7 @@ CATEGORIES = ("traffic", "environment", "health", "security", "weather", "natura
 
 
 def payload(prefix: str, n: int, rng: random.Random) -> str:
-    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return json.dumps({"id": f"Alert:{prefix}-{n:08d}", "type": "Alert", "category": rng.choice(CATEGORIES),
                        "severity": rng.choice(SEVERITIES), "location": {"type": "Point", "coordinates": random_point(rng)},
                        "dateIssued": now, "description": f"Beban {prefix} {n:08d}", "alertSource": "bench-load"})

@@ -39,9 +39,29 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import (CHROMIUM_ARGS, LOST_AFTER_S, OBSERVER, ROOT, CpuMeter, Publisher, arm, chromium,  # noqa: E402
-                          feed_counts, fill_city, latency_stats, machine, publish_trial, seen_at,
-                          start_citywall, start_mosquitto, stop_group, wait_received, write_result)
+import contextlib
+
+from bench.common import (  # noqa: E402
+    CHROMIUM_ARGS,
+    LOST_AFTER_S,
+    OBSERVER,
+    ROOT,
+    CpuMeter,
+    Publisher,
+    arm,
+    chromium,
+    feed_counts,
+    fill_city,
+    latency_stats,
+    machine,
+    publish_trial,
+    seen_at,
+    start_citywall,
+    start_mosquitto,
+    stop_group,
+    wait_received,
+    write_result,
+)
 
 MODES = ["wall", "screens"]
 READY = "[data-panel] .cw-panel-body *"
@@ -69,10 +89,8 @@ def watch(pages: dict[str, Page], mqtt_port: int, timeout: float = LOST_AFTER_S)
     """One trial on every page at once: ms until each page showed the text (None: not within ``timeout`` s)."""
     needle = f"Uji latensi {uuid.uuid4().hex[:10]}"
     for page in pages.values():
-        try:
+        with contextlib.suppress(PlaywrightTimeout):
             arm(page, needle)
-        except PlaywrightTimeout:
-            pass
     deadline = time.monotonic() + timeout
     before_ms = publish_trial(mqtt_port, needle)
     seen: dict[str, float | None] = {name: None for name in pages}
@@ -194,7 +212,8 @@ def main() -> int:
         for run in runs:
             a, s4 = run["all"], run.get("screen_4", {})
             label = f"/wall {run['viewport'][0]} x {run['viewport'][1]}" if run["mode"] == "wall" else "24 x /screen/N"
-            print(f"| {label} | {run['pages_open']} | {a['p50_ms']} | {a['p95_ms']} | {a['max_ms']} | {a['lost']}/{a['trials']} | "
+            print(f"| {label} | {run['pages_open']} | {a['p50_ms']} | {a['p95_ms']} | {a['max_ms']} | "
+                  f"{a['lost']}/{a['trials']} | "
                   f"{s4.get('p95_ms', '-')} | {run['server_cpu_pct_of_one_core']} % | {run['ingest']['received']:,} / "
                   f"{run['ingest']['sent']:,} |")
         print(f"\nload average {result['machine']['load_avg_at_start']} -> {result['machine']['load_avg_at_end']}, "

@@ -6,17 +6,19 @@ Routes live on the FastAPI server that Dash runs on, so one port serves pages an
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
 
 from dashboard.read_models import INCIDENTS_ALL, INCIDENTS_OPEN, REPORTS_ALL, REPORTS_OPEN, page
 from dashboard.reader import PictureCache
-from layouts.sections import Page
 from layouts.live_parts import PushStats
+from layouts.sections import Page
 
 STARTED = time.time()
 #: A page holds at most this many rows: a client that wants the city pages through it.
@@ -83,10 +85,11 @@ class _StoreCollector:
         self.reader = reader
         self.push = push
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterator[Metric]:
         store = self.reader.store
         messages = CounterMetricFamily("citywall_feed_messages", "Messages per feed and outcome", labels=["feed", "outcome"])
-        rejected = CounterMetricFamily("citywall_feed_rejected", "Dead-lettered messages per feed and reason", labels=["feed", "reason"])
+        rejected = CounterMetricFamily("citywall_feed_rejected", "Dead-lettered messages per feed and reason",
+                                       labels=["feed", "reason"])
         connected = GaugeMetricFamily("citywall_feed_connected", "1 when the feed is connected", labels=["feed"])
         for name, feed in store.feeds().items():
             for key, value in feed.get("counts", {}).items():

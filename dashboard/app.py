@@ -19,19 +19,20 @@ from dash import Dash, html
 from starlette.middleware.gzip import GZipMiddleware
 
 from dashboard import api, export, ops_api, screen_registry, web_security
-from dashboard.console_port import ConsolePort
-from dashboard.desk import Desk
-from dashboard.writeback import WriteBack, from_config as writeback_from_config
 from dashboard.auth import routes as auth_routes
 from dashboard.auth.csrf import COOKIE as CSRF_COOKIE
 from dashboard.auth.guard import AuthMiddleware
 from dashboard.auth.service import AuthService
 from dashboard.config import Config
+from dashboard.console_port import ConsolePort
+from dashboard.desk import Desk
 from dashboard.health import StoreGate, StoreHealth
 from dashboard.reader import PictureCache
 from dashboard.screen_registry import ScreenRegistry
 from dashboard.store.base import StateStore
 from dashboard.views import view_settings
+from dashboard.writeback import WriteBack
+from dashboard.writeback import from_config as writeback_from_config
 from layouts import live, overlay, panels, tablet
 from layouts.live_parts import LiveParts
 from layouts.pages import console, report, screen, wall
@@ -62,7 +63,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
         assets_ignore=r"login\.js$",  # the login page's own script (dashboard.auth.routes)
         serve_locally=True,
         title=f"citywall – {config.city.name}",
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # Dash documents None (keep the title) but types it str
         suppress_callback_exceptions=True,
         # A push batch is queued in one go, so waiting for more only adds latency (Dash's default is 5 ms).
         websocket_batch_delay=0.0005,
@@ -133,7 +134,8 @@ def _first_request_setup(app: Dash) -> None:
     "/" and "/_dash-*" requests, so a kiosk booting straight into /screen/N after a restart got
     a page without its CSS and scripts, and never recovered by itself.
     """
-    for hook in list(app.backend._before_request_funcs):
+    # FastAPIDashServer's own hook list, which the BaseDashServer type that Dash.backend declares does not name
+    for hook in list(app.backend._before_request_funcs):  # type: ignore[attr-defined]
         result = hook()
-        if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):  # an async hook; asyncio.run takes coroutines only
             asyncio.run(result)

@@ -228,7 +228,8 @@ def _print_urls(config: Config, host: str, port: int, mqtt_url: str | None = Non
         lines.append(f"  login    {base}/login   (users: citywall users add NAME --role ROLE; "
                      "screens: citywall tokens create --role kiosk --screen N)")
     if mqtt_url:
-        lines.append(f"  mqtt     {redact(mqtt_url)}{' (embedded broker)' if embedded else ''}, topics {', '.join(config.feeds.mqtt.topics)}")
+        broker = " (embedded broker)" if embedded else ""
+        lines.append(f"  mqtt     {redact(mqtt_url)}{broker}, topics {', '.join(config.feeds.mqtt.topics)}")
     print("\n".join(lines), flush=True)
 
 

@@ -12,7 +12,7 @@ import os
 import pkgutil
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -224,18 +224,37 @@ class DrainageLevels(Strict):
         return self
 
 
+#: The panel families a staleness limit of their own may be set for.
+PanelFamily = Literal["incidents", "drainage", "waste", "mpp", "kpis"]
+#: The severities an incident SLA may be set for.
+SeverityName = Literal["critical", "high", "medium", "low", "informational"]
+
+
+def _default_stale_after_family() -> dict[PanelFamily, int]:
+    return {"incidents": 300, "waste": 300, "mpp": 900, "kpis": 900}
+
+
+def _default_incident_sla() -> dict[SeverityName, int]:
+    return {"critical": 30, "high": 60, "medium": 240, "low": 1_440, "informational": 2_880}
+
+
 class Thresholds(Strict):
     stale_after_s: int = Field(default=60, ge=1)
-    stale_after_family_s: dict[Literal["incidents", "drainage", "waste", "mpp", "kpis"], int] = Field(
-        default_factory=lambda: {"incidents": 300, "waste": 300, "mpp": 900, "kpis": 900}
-    )
+    stale_after_family_s: dict[PanelFamily, int] = Field(default_factory=_default_stale_after_family)
     drainage: DrainageLevels = DrainageLevels(waspada=1.5, siaga=2.0, awas=2.5)
     drainage_stations: dict[str, DrainageLevels] = Field(default_factory=dict)
     waste_full: float = Field(default=0.8, gt=0, le=1)
-    incident_sla_min: dict[Literal["critical", "high", "medium", "low", "informational"], int] = Field(
-        default_factory=lambda: {"critical": 30, "high": 60, "medium": 240, "low": 1_440, "informational": 2_880}
-    )
+    incident_sla_min: dict[SeverityName, int] = Field(default_factory=_default_incident_sla)
     waste_report_sla_h: int = Field(default=24, ge=1)
+
+    def stale_after(self, family: str) -> int:
+        """A family's staleness limit, or the general one. Takes any name: the keys are checked
+        at the door, lookups come from stored data whose family is just text."""
+        return cast(dict[str, int], self.stale_after_family_s).get(family, self.stale_after_s)
+
+    def sla_minutes(self, severity: str, default: int) -> int:
+        """The SLA for a severity read from a stored document (text), or ``default``."""
+        return cast(dict[str, int], self.incident_sla_min).get(severity, default)
 
 
 class MppTargets(Strict):
@@ -310,9 +329,9 @@ class Config(Strict):
         if not isinstance(raw, dict) or not isinstance(raw.get("city"), dict) or not isinstance(raw["city"].get("slug"), str):
             return raw
         slug = raw["city"]["slug"]
-        feeds = raw.get("feeds") if isinstance(raw.get("feeds"), dict) else {}
-        mqtt = feeds.get("mqtt") if isinstance(feeds.get("mqtt"), dict) else {}
-        redis = feeds.get("redis") if isinstance(feeds.get("redis"), dict) else {}
+        feeds = _mapping(raw.get("feeds"))
+        mqtt = _mapping(feeds.get("mqtt"))
+        redis = _mapping(feeds.get("redis"))
         if not mqtt.get("topics"):
             mqtt = {**mqtt, "topics": [f"{slug}/#"]}
         if "streams" not in redis:
@@ -518,7 +537,7 @@ def _set_path(tree: dict[str, Any], keys: tuple[str, ...], value: str) -> None:
 
 def _one_line(file: Path, exc: ValidationError) -> str:
     """The first error, as ``file: key.path: reason``; pydantic's own text is too long for a terminal."""
-    error = exc.errors()[0]
+    error: dict[str, Any] = dict(exc.errors()[0])  # pydantic's ErrorDetails, as a plain dict
     located = (error.get("ctx") or {}).get("error")
     if isinstance(located, _LocatedError):
         path, reason = located.path, located.reason
@@ -529,6 +548,12 @@ def _one_line(file: Path, exc: ValidationError) -> str:
     more = len(exc.errors()) - 1
     suffix = f" (and {more} more)" if more > 0 else ""
     return f"{file}: {dotted}: {reason}{suffix}"
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A raw YAML section as a dict, or an empty one when it is absent or not a mapping (the
+    field validation that follows reports the latter with its key path)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _reason(error: dict[str, Any]) -> str:

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import functools
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.config import Config, DrainageLevels, Kpi
-from dashboard.store.base import SeriesPoint, StateStore
 from dashboard.incident_ops import merge_all
 from dashboard.read_models import (
     INCIDENTS_NEW,
@@ -29,9 +28,12 @@ from dashboard.read_models import (
     time_key,
     waste_resolve_hours,
 )
+from dashboard.store.base import SeriesPoint, StateStore
+from dashboard.wall_control import ID as WALL_ID
+from dashboard.wall_control import KIND as WALL_KIND
+from dashboard.wall_control import wall_part
 from feeds.events import SEVERITY_RANK
 from layouts.sections import IncidentsSection, ReportsSection
-from dashboard.wall_control import ID as WALL_ID, KIND as WALL_KIND, wall_part
 
 OPS_KIND = "incident_ops"  # operators' records, laid over the field's incidents (dashboard.incident_ops)
 
@@ -146,7 +148,7 @@ def _first_new(store: StateStore, severity: str, category: str | None) -> dict[s
     after: str | None = None
     for _ in range(TAKEOVER_SCAN // 50):
         rows = store.index_page(INCIDENTS_NEW, after=after, limit=50)
-        for key, doc in rows:
+        for _key, doc in rows:
             if SEVERITY_RANK.get(doc.get("severity") or "medium", 2) > limit:
                 return None
             if category is None or doc.get("category") == category:
@@ -176,7 +178,7 @@ def freshness(seen: dict[str, float], config: Config, now: float) -> dict[str, d
     thresholds = config.thresholds
     out: dict[str, dict[str, Any]] = {}
     for family, kinds in PANEL_KINDS.items():
-        limit = thresholds.stale_after_family_s.get(family, thresholds.stale_after_s)
+        limit = thresholds.stale_after(family)
         last = max((seen.get(k, 0.0) for k in kinds), default=0.0)
         out[family] = {"updated_at": iso(last) if last else None, "stale": (now - last) > limit, "stale_after_s": limit}
     return out
@@ -457,5 +459,5 @@ def ts(iso: str) -> float:
 
 
 def iso(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
 

@@ -93,7 +93,7 @@ def incident_rows(doc: dict[str, Any], config: Config) -> tuple[IndexRow, ...]:
     if doc.get("status") == "resolved":
         resolved = ts(doc.get("resolved_at") or doc["observed_at"])
         key = _key(time_key(resolved), entity_id)
-        sla_min = config.thresholds.incident_sla_min.get(severity, 240)
+        sla_min = config.thresholds.sla_minutes(severity, 240)
         within = (resolved - opened) / 60 <= sla_min
         small = {"id": entity_id, "severity": severity}
         rows += [IndexRow(INCIDENTS_OPEN, entity_id), IndexRow(INCIDENTS_NEW, entity_id),

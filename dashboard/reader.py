@@ -20,7 +20,6 @@ from dashboard.config import Config
 from dashboard.picture import Sections, build_picture, live_sections
 from dashboard.store.base import StateStore
 
-
 #: The shortest time between two wake-ups of the pages by the change watcher.
 WAKE_GAP_S = 0.01
 

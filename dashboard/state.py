@@ -10,7 +10,8 @@ share one Redis store.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from dashboard.config import Config
 from dashboard.incident_ops import merged

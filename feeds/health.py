@@ -201,7 +201,7 @@ class FeedStats:
 class Decoder(Protocol):
     """What ``feeds.normalize.Normalizer`` offers: bytes in, one typed event out."""
 
-    def decode(self, payload: bytes | str, origin: str = "") -> Event:
+    def decode(self, payload: bytes | bytearray | str, origin: str = "") -> Event:
         """Return the event or raise ``Rejected``."""
         ...
 
@@ -229,7 +229,7 @@ class Pipeline:
         self.excerpt_bytes = dead_letter_excerpt
         self._clock = clock
 
-    def handle(self, payload: bytes, origin: str) -> bool:
+    def handle(self, payload: bytes | bytearray, origin: str) -> bool:
         """True when the payload became an event, False when it was dead-lettered."""
         self.stats.received()
         try:
@@ -265,7 +265,7 @@ class Pipeline:
         self.stats.received()
         self._dead_letter(payload, origin, reason, detail)
 
-    def _dead_letter(self, payload: bytes, origin: str, reason: Reason, detail: str) -> None:
+    def _dead_letter(self, payload: bytes | bytearray | str, origin: str, reason: Reason, detail: str) -> None:
         """Keep the refused message, cleaned and clipped so that keeping it cannot fail on its text.
 
         Only an unavailable store is raised (the message then comes again); a letter the

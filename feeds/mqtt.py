@@ -23,13 +23,14 @@ Survival across restarts, on either side:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -307,7 +308,8 @@ class MqttAdapter:
         client.publish(self.status_topic, "online", qos=1, retain=True)
         qos = self.config.qos
         _, self._subscribe_mid = client.subscribe([(topic, qos) for topic in self._filters] + [(SYS_DROPPED, 0)])
-        log.info("%s: connected to %s:%s (session present: %s)", self.stats.name, self.endpoint.host, self.endpoint.port, flags.session_present)
+        log.info("%s: connected to %s:%s (session present: %s)", self.stats.name, self.endpoint.host, self.endpoint.port,
+                 flags.session_present)
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[ReasonCode], properties: Any) -> None:
         if mid != self._subscribe_mid:
@@ -355,7 +357,7 @@ class MqttAdapter:
             self._store_failures = 0
         client.ack(msg.mid, msg.qos)
 
-    def _broker_dropped(self, payload: bytes) -> None:
+    def _broker_dropped(self, payload: bytes | bytearray) -> None:
         """The broker's own count, as a status (replaced, not added): it is the broker's total."""
         try:
             count = int(payload.decode("ascii").strip())
@@ -459,12 +461,10 @@ class MqttAdapter:
         if not due:
             return
         sock = self._client.socket()
-        if sock is None:
+        if not isinstance(sock, socket.socket):  # None when not connected; TCP and TLS sockets both are one
             return
-        try:
-            sock.shutdown(socket.SHUT_RDWR)  # paho sees a lost connection and reconnects
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):  # paho sees a lost connection and reconnects
+            sock.shutdown(socket.SHUT_RDWR)
 
     def _flush(self) -> None:
         try:

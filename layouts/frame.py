@@ -20,7 +20,7 @@ from typing import Any
 from dash import dcc, html
 
 from layouts.i18n import t
-from layouts.tree import HtmlTree
+from layouts.tree import HtmlTree, attrs
 
 #: Families whose frame never turns stale (the clock is computed in the browser itself).
 ALWAYS_FRESH = frozenset({"clock"})
@@ -41,13 +41,13 @@ def frame(panel: str, family: str, instance: str, language: str, body: Any, titl
     return html.Div(
         id=frame_id(panel, family, instance),
         className=f"cw-panel cw-panel-{panel}",
-        **{"data-panel": panel, "data-updated-at": "", "data-stale": "false" if fresh else "true", "data-family": family},
+        **attrs({"data-panel": panel, "data-updated-at": "", "data-stale": "false" if fresh else "true", "data-family": family}),
         children=[
             html.Div(
                 className="cw-panel-head",
                 children=[
                     html.Span(title or t(panel, language), className="cw-panel-title"),
-                    html.Span("", className="cw-age", **{"data-age-for": family}),
+                    html.Span("", className="cw-age", **attrs({"data-age-for": family})),
                     html.Span(f"⚠ {t('stale', language)}", className="cw-stale-badge"),
                 ],
             ),

@@ -30,6 +30,7 @@ quiet, and clears as soon as fresh data arrives.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -43,6 +44,8 @@ from layouts.live_parts import LiveParts
 from layouts.ports import CityReader, ViewSettings
 
 MIN_GAP_S = 0.025
+#: Added to the gap between two batches for every pushing page of this worker: see ``frame_gap``.
+PER_CONNECTION_GAP_S = 0.002
 HEARTBEAT_S = 2.0
 PARTS_CHECK_S = 10.0
 #: Poll ticks a new page leaves to its push before the poll fills it instead: where the
@@ -149,7 +152,7 @@ def register(app: Dash, live: LiveParts, push: bool = True, on_beat: Callable[[A
                 raise PreventUpdate  # one push loop per connection, however often a client asks
             looping.add(id(websocket))
             try:
-                await _push_loop(websocket, live, known, shared)
+                await _push_loop(websocket, live, known, shared, lambda: len(looping))
             finally:
                 looping.discard(id(websocket))
             raise PreventUpdate
@@ -211,7 +214,7 @@ class SharedPicture:
 
 
 async def _push_loop(websocket: Any, live: LiveParts, known: frozenset[tuple[str, str]] | None = None,
-                     shared: SharedPicture | None = None) -> None:
+                     shared: SharedPicture | None = None, connections: Callable[[], int] = lambda: 1) -> None:
     """Until the page goes away: wait for a change, send what changed for this page.
 
     The loop runs on the connection, not the page: a side task asks the browser which live
@@ -251,11 +254,21 @@ async def _push_loop(websocket: Any, live: LiveParts, known: frozenset[tuple[str
             if sent:
                 await _applied(websocket)
             await reader.changed(version, HEARTBEAT_S if page.parts else 0.05)  # a new page: its parts come soon
-            gap = MIN_GAP_S - (time.monotonic() - last)
+            gap = frame_gap(connections()) - (time.monotonic() - last)
             if gap > 0:
                 await asyncio.sleep(gap)
     finally:
         watcher.cancel()
+
+
+def frame_gap(connections: int) -> float:
+    """The shortest time between two batches to one page, longer as more pages are open.
+
+    Every open page costs the server the encoding of each part it is sent, so a worker with
+    hundreds of pushing pages (a misbehaving client, or far more screens than one worker
+    should carry) gives each fewer, newer frames instead of falling behind everywhere,
+    ``/healthz`` included. A wall's 24 screens and a few consoles keep 25 to 60 ms."""
+    return max(MIN_GAP_S, connections * PER_CONNECTION_GAP_S)
 
 
 async def _applied(websocket: Any) -> None:
@@ -265,10 +278,8 @@ async def _applied(websocket: Any) -> None:
     page that renders slower than the city changes gets fewer, newer updates instead of a
     growing backlog that keeps its main thread busy for ever.
     """
-    try:
+    with contextlib.suppress(TimeoutError):
         await websocket.get_prop("cw-pushed", "data", timeout=10.0)
-    except TimeoutError:
-        pass
 
 
 class _PageParts:

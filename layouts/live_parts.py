@@ -69,7 +69,7 @@ class PushStats:
     bytes: int = 0
 
 
-class _Reads(dict):  # type: ignore[type-arg]
+class _Reads(dict[str, Any]):
     """The picture, noting which sections a view reads; any walk over it counts as reading all."""
 
     def __init__(self, picture: dict[str, Any]) -> None:

@@ -95,17 +95,19 @@ def span_size(span: Span, settings: ViewSettings) -> tuple[int, int]:
             rows * wall.screen_height_px + (rows - 1) * wall.bezel_px)
 
 
-def span_block(span: Span, settings: ViewSettings, instance: str) -> html.Div:
+def span_block(span: Span, settings: ViewSettings, instance: str, place: dict[str, str] | None = None) -> html.Div:
     """A spanning panel at the size of its whole rectangle, bezel gaps included.
 
     The screen geometry goes along as CSS variables so the panel can keep its head and
-    badges inside the first screen.
+    badges inside the first screen. ``place`` adds the caller's positioning to the style
+    (the wall's absolute offsets, a screen's window translation).
     """
     width, height = span_size(span, settings)
     wall = settings.wall
     return html.Div(panel_block(span.panel, instance, settings), className="cw-span",
                     style={"width": f"{width}px", "height": f"{height}px", "--cw-screen-w": f"{wall.screen_width_px}px",
-                           "--cw-screen-h": f"{wall.screen_height_px}px", "--cw-bezel": f"{wall.bezel_px}px"})
+                           "--cw-screen-h": f"{wall.screen_height_px}px", "--cw-bezel": f"{wall.bezel_px}px",
+                           **(place or {})})
 
 
 def screen_content(screen: int, settings: ViewSettings, preset: str | None = None) -> Any:
@@ -118,9 +120,7 @@ def screen_content(screen: int, settings: ViewSettings, preset: str | None = Non
     (r0, c0), (r, c) = wall.position(span.top_left), wall.position(screen)
     dx = (c - c0) * (wall.screen_width_px + wall.bezel_px)
     dy = (r - r0) * (wall.screen_height_px + wall.bezel_px)
-    block = span_block(span, settings, f"s{screen}-span")
-    cast(Any, block).style = {**cast(Any, block).style, "transform": f"translate({-dx}px, {-dy}px)"}
-    return block
+    return span_block(span, settings, f"s{screen}-span", {"transform": f"translate({-dx}px, {-dy}px)"})
 
 
 def identify(screen: int) -> html.Div:

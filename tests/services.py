@@ -11,7 +11,10 @@ Loaded as a pytest plugin from ``tests/conftest.py``.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pwd
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,8 +38,10 @@ from dashboard.local_services import (  # noqa: F401 - re-exported for the tests
     Service,
     chromium_binary,
     free_port,
+    redis_binary,
     start_process,
     stop_group,
+    tail,
     wait_for_port,
     wait_until,
 )
@@ -256,7 +261,10 @@ class _Sentinel(Service):
             f"sentinel failover-timeout {self.service} 10000",
             f"sentinel parallel-syncs {self.service} 1", "",
         ]))
-        return [_redis_binary(), str(conf), "--sentinel"]
+        binary = redis_binary()
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (Debian: apt-get install redis-server)")
+        return [binary, str(conf), "--sentinel"]
 
 
 class Nginx(Service):
@@ -296,7 +304,7 @@ http {{
         return [nginx, "-p", str(d), "-c", str(d / "nginx.conf"), "-g", "daemon off;"]
 
     def log_text(self) -> str:
-        return _tail(self.output_path) + "\n" + _tail(self.workdir / "error.log")
+        return tail(self.output_path) + "\n" + tail(self.workdir / "error.log")
 
 
 @pytest.fixture
@@ -397,10 +405,8 @@ def page_factory(browser: Browser) -> Iterator[Callable[..., Page]]:
         yield make
     finally:
         for ctx in contexts:
-            try:
+            with contextlib.suppress(Exception):  # already gone with a crashed browser
                 ctx.close()
-            except Exception:  # already gone with a crashed browser
-                pass
 
 
 # --------------------------------------------------------------------------
@@ -429,7 +435,7 @@ class CitywallProcess:
         self._log: IO[bytes] | None = None
 
     def start(self) -> CitywallProcess:
-        self._log = open(self.log_path, "ab")
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open while the process runs, closed in stop()
         self.proc = _popen(self.cmd, self._log, env=self.env, cwd=self.cwd)
         return self
 

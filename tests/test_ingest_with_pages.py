@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.services import CITYWALL_CMD, CitywallProcess, Mosquitto, free_port
 from tests.helpers import PacedPublisher, make_alerts, wait_until
+from tests.services import CITYWALL_CMD, CitywallProcess, Mosquitto, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -36,7 +36,8 @@ def all_incident_ids(base: str) -> list[str]:
     ids: list[str] = []
     cursor = ""
     while True:
-        page = get_json(f"{base}/api/v1/incidents?status=all&limit=1000" + (f"&cursor={urllib.parse.quote(cursor)}" if cursor else ""))
+        after = f"&cursor={urllib.parse.quote(cursor)}" if cursor else ""
+        page = get_json(f"{base}/api/v1/incidents?status=all&limit=1000{after}")
         ids += [item["id"] for item in page["items"]]
         if page["next"] is None:
             return ids

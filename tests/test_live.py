@@ -23,3 +23,11 @@ from layouts.live import push_keeps_up
 )
 def test_the_poll_gives_a_working_push_one_tick(pushed: int | None, lag: int | None, keeps_up: bool, why: str) -> None:
     assert push_keeps_up(pushed, lag) is keeps_up, why
+
+
+def test_pages_get_fewer_frames_as_more_pages_are_pushed_to() -> None:
+    from layouts.live import frame_gap
+
+    assert frame_gap(1) == 0.025, "one page: the frame gap"
+    assert frame_gap(30) == 0.06, "a wall's screens and consoles: 60 ms"
+    assert frame_gap(200) == 0.4, "200 pages on one worker: 2.5 frames a second each"

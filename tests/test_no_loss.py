@@ -20,16 +20,16 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 import redis
 
 from dashboard.store.redis_store import RedisStore
 from tests.helpers import (
-    check_all_present_once,
     PacedPublisher,
     await_subscription,
+    check_all_present_once,
     counts,
     make_alerts,
     settled_counts,

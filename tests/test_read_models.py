@@ -9,10 +9,11 @@ stored entity. The paginated API's walk is checked the same way: every id exactl
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from statistics import median
 from typing import Any
 
@@ -32,7 +33,7 @@ from dashboard.store.memory import MemoryStore
 from dashboard.store.redis_store import RedisStore
 from feeds.events import CitizenReport, Incident
 
-START = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+START = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 NOW = START + timedelta(days=2)
 RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "informational": 4}
 SLA_MIN = {"critical": 30, "high": 60, "medium": 240, "low": 1440, "informational": 2880}
@@ -106,10 +107,9 @@ def run(store: StateStore, config: Config, sequence: list[Any]) -> None:
             now[0] = max(now[0], step[1].observed_at.timestamp())
         elif step[0] == "desk":
             now[0] += 60
-            try:
+            # no such incident yet, or an action that does not apply: refused, nothing changes
+            with contextlib.suppress(ActionError):
                 desk.act(step[1], step[2], OPERATOR)
-            except ActionError:
-                pass  # no such incident yet, or an action that does not apply: refused, nothing changes
         else:
             state.housekeep(START.timestamp() + step[1] * 60)
 

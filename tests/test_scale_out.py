@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,8 @@ import pytest
 import requests
 
 from dashboard.store.redis_store import RedisStore
-from tests.services import CITYWALL_CMD, HOST, CitywallProcess, Mosquitto, Nginx, RedisCluster, free_port, redis_cli
 from tests.helpers import PacedPublisher, check_all_present_once, make_alerts, start_ingest, wait_until, write_config
+from tests.services import CITYWALL_CMD, HOST, CitywallProcess, Mosquitto, Nginx, RedisCluster, free_port, redis_cli
 from tests.test_scale_web import nginx_site
 
 pytestmark = pytest.mark.integration

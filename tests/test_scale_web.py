@@ -13,12 +13,13 @@ One ``citywall serve --workers 2`` on a Redis store, with Debian's nginx in fron
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ class Site:
 
     def incident(self, tag: str) -> str:
         text = f"Uji pekerja {tag}"
-        self.state.accept(Incident(id=f"urn:ngsi-ld:Alert:workers-{tag}", observed_at=datetime.now(timezone.utc),
+        self.state.accept(Incident(id=f"urn:ngsi-ld:Alert:workers-{tag}", observed_at=datetime.now(UTC),
                                    source_type="Alert", category="traffic", severity="critical", kecamatan="Sukajadi",
                                    lat=0.517, lon=101.438, description=text))
         return text
@@ -212,10 +213,8 @@ def test_pages_through_nginx_get_pushes_before_and_after_the_workers_die(site: S
 
     def response(answer: Any) -> None:
         if "_dash-update-component" in answer.url:
-            try:
+            with contextlib.suppress(Exception):  # a response of a page being torn down
                 over_http.append(answer.text() or "")
-            except Exception:  # a response of a page being torn down
-                pass
 
     page.on("console", console)
     page.on("response", response)

@@ -18,8 +18,10 @@ uses, so the docs show exactly what is tested.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -494,18 +496,14 @@ class _CuttableProxy:
             pass
         finally:
             for s in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(self._socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def cut(self) -> None:
         with self._lock:
             for s in self.open:
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(self._socket.SHUT_RDWR)
-                except OSError:
-                    pass
             self.open.clear()
 
     def close(self) -> None:
@@ -525,7 +523,7 @@ def test_the_push_resumes_after_the_websocket_is_dropped(page_factory: Any, conf
     page = page_factory()
 
     def alert(text: str) -> None:
-        city.state.accept(Incident(id=f"urn:ngsi-ld:Alert:{text.replace(' ', '-')}", observed_at=datetime.now(timezone.utc),
+        city.state.accept(Incident(id=f"urn:ngsi-ld:Alert:{text.replace(' ', '-')}", observed_at=datetime.now(UTC),
                                    source_type="Alert", category="traffic", severity="critical", kecamatan="Sukajadi",
                                    lat=0.517, lon=101.438, description=text))
 

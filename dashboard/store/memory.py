@@ -2,7 +2,8 @@
 
 One lock guards everything; writes are tiny and reads copy the containers, so contention
 stays low at the rates one process can ingest. The documents themselves are shared, not
-copied: treat what ``entities`` returns as read-only, as it is with Redis. A ``threading.Condition`` wakes waiting pages on change.
+copied: treat what ``entities`` returns as read-only, as it is with Redis. A
+``threading.Condition`` wakes waiting pages on change.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ class MemoryStore:
         with self._lock:
             times, values = self._series.get(key, ([], []))
             start = bisect.bisect_left(times, since)
-            return list(zip(times[start:], values[start:]))
+            return list(zip(times[start:], values[start:], strict=True))
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         with self._lock:
@@ -231,7 +232,7 @@ class MemoryStore:
     @property
     def _maps(self) -> dict[str, dict[str, str]]:
         """Created on first use, so this block stays apart from the city state above."""
-        return self.__dict__.setdefault("_named_maps", defaultdict(dict))  # type: ignore[no-any-return]
+        return self.__dict__.setdefault("_named_maps", defaultdict(dict))
 
     def map_get(self, name: str, key: str) -> str | None:
         with self._lock:

@@ -178,7 +178,7 @@ def connect(url: str, **kwargs: Any) -> Any:
     target = parse(url)
     if target.kind == "single":
         return redis.Redis.from_url(url, **kwargs)
-    auth = {"username": target.username, "password": target.password}
+    auth: dict[str, Any] = {"username": target.username, "password": target.password}
     tls = _tls_kwargs(target)
     if target.kind == "cluster":
         from redis.cluster import ClusterNode, RedisCluster

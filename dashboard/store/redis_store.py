@@ -21,6 +21,7 @@ Redis so that a page reload, a web restart or a second host loses nothing. Choic
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import threading
@@ -28,7 +29,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
@@ -270,7 +271,7 @@ class RedisStore:
         if not entity_ids:
             return 0
         keys = [self._idx(kind), self._ent(kind), self._key("version")]
-        args = [self._channel, self._series(f"{kind}:"), kind, self._base, len(indexes), *indexes, *entity_ids]
+        args: list[str | int] = [self._channel, self._series(f"{kind}:"), kind, self._base, len(indexes), *indexes, *entity_ids]
         return int(self._delete(keys=keys, args=args))
 
     def trim(self, kind: str, keep: int) -> int:
@@ -299,13 +300,13 @@ class RedisStore:
 
     # --- reads (web side) -----------------------------------------------------------------
     def entities(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {i: json.loads(doc) for i, doc in self._client.hgetall(self._ent(kind)).items()}
+        return {i: json.loads(doc) for i, doc in _text_map(self._client.hgetall(self._ent(kind))).items()}
 
     def get(self, kind: str, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
         if not entity_ids:
             return {}
         docs = self._client.hmget(self._ent(kind), entity_ids)
-        return {i: json.loads(doc) for i, doc in zip(entity_ids, docs) if doc is not None}
+        return {i: json.loads(doc) for i, doc in zip(entity_ids, docs, strict=True) if doc is not None}
 
     def oldest(self, kind: str, before: float, limit: int = 1_000) -> list[str]:
         """Ties on observed_at come back by id, as ZSET order has it (and as MemoryStore sorts)."""
@@ -314,11 +315,11 @@ class RedisStore:
         if limit < 0:  # the memory store slices ``[:limit]``: "all but the last -limit"
             return self.oldest(kind, before, limit=2**62)[:limit]
         ids = self._client.zrangebyscore(self._idx(kind), "-inf", f"({_num(before)}", start=0, num=limit)
-        return list(ids)
+        return list(_texts(ids))
 
     def series(self, key: str, since: float = 0.0) -> list[tuple[float, float]]:
         members = self._client.zrangebyscore(self._series(key), _num(since), "+inf")
-        return [_decode_member(m) for m in members]
+        return [_decode_member(m) for m in _texts(members)]
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         return self._head(self._key("recent"), limit)
@@ -327,19 +328,19 @@ class RedisStore:
         return self._head(self._key("dead"), limit)
 
     def feeds(self) -> dict[str, dict[str, Any]]:
-        names = sorted(self._client.smembers(self._key("feeds")))
+        names = sorted(_text_set(self._client.smembers(self._key("feeds"))))
         pipe = self._client.pipeline(transaction=False)
         for name in names:
             pipe.hgetall(self._feed(name, "counts"))
             pipe.hgetall(self._feed(name, "status"))
         replies = pipe.execute()
         out: dict[str, dict[str, Any]] = {}
-        for name, counts, status in zip(names, replies[0::2], replies[1::2]):
+        for name, counts, status in zip(names, replies[0::2], replies[1::2], strict=True):
             out[name] = {"counts": {k: int(v) for k, v in counts.items()}, **{k: json.loads(v) for k, v in status.items()}}
         return out
 
     def last_seen(self) -> dict[str, float]:
-        return {kind: float(t) for kind, t in self._client.hgetall(self._key("seen")).items()}
+        return {kind: float(t) for kind, t in _text_map(self._client.hgetall(self._key("seen"))).items()}
 
     def version(self) -> int:
         return int(self._client.get(self._key("version")) or 0)
@@ -348,7 +349,7 @@ class RedisStore:
         return self._listener.wait(since, timeout, self.version)
 
     def kind_versions(self) -> dict[str, int]:
-        return {kind: int(v) for kind, v in self._client.hgetall(self._key("version:kind")).items()}
+        return {kind: int(v) for kind, v in _text_map(self._client.hgetall(self._key("version:kind"))).items()}
 
     # --- read models: a sorted set of keys (all scores 0, so string order), the rows, the
     # --- meta (key and tags) per id, the row per key, and the counts per tag --------------------------------
@@ -358,13 +359,13 @@ class RedisStore:
             return []
         zset = self._key(f"ix:{index}")
         if after is not None:
-            keys = self._client.zrange(zset, f"({after}", "+", bylex=True, offset=0, num=limit)
+            keys = _texts(self._client.zrange(zset, f"({after}", "+", bylex=True, offset=0, num=limit))
         else:
-            keys = self._client.zrange(zset, max(offset, 0), max(offset, 0) + limit - 1)
+            keys = _texts(self._client.zrange(zset, max(offset, 0), max(offset, 0) + limit - 1))
         if not keys:
             return []
         docs = self._client.hmget(self._key(f"ixr:{index}"), keys)
-        return [(k, json.loads(d)) for k, d in zip(keys, docs) if d is not None]
+        return [(k, json.loads(d)) for k, d in zip(keys, docs, strict=True) if d is not None]
 
     def index_count(self, index: str, low: str | None = None, high: str | None = None) -> int:
         zset = self._key(f"ix:{index}")
@@ -373,7 +374,7 @@ class RedisStore:
         return int(self._client.zlexcount(zset, "-" if low is None else f"[{low}", "+" if high is None else f"({high}"))
 
     def index_tags(self, index: str) -> dict[str, int]:
-        return {tag: int(n) for tag, n in self._client.hgetall(self._key(f"ixc:{index}")).items() if int(n) > 0}
+        return {tag: int(n) for tag, n in _text_map(self._client.hgetall(self._key(f"ixc:{index}"))).items() if int(n) > 0}
 
     def health_check(self) -> dict[str, Any]:
         """Version, epoch and the last reset, over the probe connection (raises when away).
@@ -404,10 +405,11 @@ class RedisStore:
                 "reset_now": reset_now, "previous_epoch": previous if reset_now else None}
     # --- named maps (identity): one hash per map --------------------------------------------
     def map_get(self, name: str, key: str) -> str | None:
-        return self._client.hget(self._key(f"map:{name}"), key)  # type: ignore[no-any-return]
+        value = self._client.hget(self._key(f"map:{name}"), key)
+        return None if value is None else _text(value)
 
     def map_all(self, name: str) -> dict[str, str]:
-        return dict(self._client.hgetall(self._key(f"map:{name}")))
+        return dict(_text_map(self._client.hgetall(self._key(f"map:{name}"))))
 
     def map_put(self, name: str, key: str, value: str, *, only_new: bool = False) -> bool:
         """HSETNX for ``only_new``: atomic, so two workers generating a secret agree on one."""
@@ -592,7 +594,7 @@ def _writing() -> Iterator[None]:
     """
     try:
         yield
-    except (ConnectionError, TimeoutError, BusyLoadingError, *redis_client.OUTAGE_ERRORS) as exc:
+    except _UNAVAILABLE_ERRORS as exc:
         raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
     except ResponseError as exc:
         if str(exc).split(" ", 1)[0] in _UNAVAILABLE_REPLIES:
@@ -600,9 +602,32 @@ def _writing() -> Iterator[None]:
         raise
 
 
+#: Errors that mean the store is away or moving, not that the data is wrong.
+_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (ConnectionError, TimeoutError, BusyLoadingError,
+                                                    *redis_client.OUTAGE_ERRORS)
+
+
+# The client decodes every reply (``decode_responses=True``), which redis-py's types cannot
+# express: they say ``bytes | str`` throughout. These name the decoded shape; no conversion.
+def _text(reply: Any) -> str:
+    return cast(str, reply)
+
+
+def _texts(reply: Any) -> list[str]:
+    return cast(list[str], reply)
+
+
+def _text_set(reply: Any) -> set[str]:
+    return cast(set[str], reply)
+
+
+def _text_map(reply: Any) -> dict[str, str]:
+    return cast(dict[str, str], reply)
+
+
 def _connect(url: str) -> redis.Redis:
     """A single Redis, a Cluster or a Sentinel master, as the URL says (``redis_client``)."""
-    return redis_client.connect(  # type: ignore[no-any-return]
+    return redis_client.connect(
         url,
         decode_responses=True,
         health_check_interval=30,
@@ -644,7 +669,5 @@ def _bound_list(pipe: Any, key: str, keep: int) -> None:
 
 
 def _quietly(action: Callable[[], Any]) -> None:
-    try:
+    with contextlib.suppress(Exception):  # closing a connection that is already gone
         action()
-    except Exception:  # closing a connection that is already gone
-        pass

@@ -14,8 +14,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
-from layouts.console import detail, map as console_map, queue, wall_mini
+from layouts.console import detail, queue, wall_mini
+from layouts.console import map as console_map
 from layouts.ports import CityReader, OperationsPort, ViewSettings
+from layouts.tree import attrs
 
 SHORTCUTS = "j/k select · a acknowledge · g assign · n note · r resolve · o reopen · p push · + / − severity · / search"
 
@@ -23,7 +25,7 @@ SHORTCUTS = "j/k select · a acknowledge · g assign · n note · r resolve · o
 def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
     def layout(**_: str) -> html.Div:
         choices = port.choices()
-        return html.Div(className="cw-console", **{"data-page": "console"}, children=[
+        return html.Div(className="cw-console", **attrs({"data-page": "console"}), children=[
             dcc.Store(id="cw-console-selected", data=None),
             dcc.Store(id="cw-console-done", data=0),
             dbc.Navbar(dbc.Container([
@@ -34,7 +36,8 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, port: Operat
             dbc.Container(fluid=True, children=[
                 dbc.Row([
                     dbc.Col([queue.layout(settings), html.Div(className="mb-2"), console_map.layout()], lg=7),
-                    dbc.Col([detail.layout(settings, choices), html.Div(className="mb-2"), wall_mini.layout(settings, choices)], lg=5),
+                    dbc.Col([detail.layout(settings, choices), html.Div(className="mb-2"),
+                             wall_mini.layout(settings, choices)], lg=5),
                 ], className="g-2"),
             ]),
         ])

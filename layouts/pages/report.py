@@ -14,6 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
 from layouts.ports import OperationsPort, ViewSettings
+from layouts.tree import attrs
 
 TITLES = {"by_period": "Per period", "by_category": "By category", "by_agency": "By agency"}
 HEADERS = {"incidents": "incidents", "acknowledged": "acked", "resolved": "resolved", "ack_median_min": "ack median (min)",
@@ -34,14 +35,14 @@ def tables(report: dict[str, list[dict[str, Any]]]) -> list[Any]:
         out.append(html.Div(dbc.Table([
             html.Thead(html.Tr([html.Th(HEADERS.get(c, c)) for c in columns])),
             html.Tbody([html.Tr([html.Td("–" if r[c] is None else r[c]) for c in columns]) for r in rows]),
-        ], size="sm", striped=True, className="table-dark"), **{"data-report": name}))
+        ], size="sm", striped=True, className="table-dark"), **attrs({"data-report": name})))
     return out
 
 
 def register(app: Dash, settings: ViewSettings, port: OperationsPort) -> None:
     def layout(period: str = "day", **_: str) -> html.Div:
         period = period if period in ("shift", "day", "week") else "day"
-        return html.Div(className="cw-console cw-report", **{"data-page": "report"}, children=[
+        return html.Div(className="cw-console cw-report", **attrs({"data-page": "report"}), children=[
             html.H3(f"Shift report · {settings.city_name}"),
             dbc.RadioItems(id="cw-report-period", options=[{"label": p, "value": p} for p in ("shift", "day", "week")],
                            value=period, inline=True),

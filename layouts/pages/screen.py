@@ -13,7 +13,9 @@ from layouts.i18n import t
 from layouts.live import page_parts
 from layouts.overlay import overlay
 from layouts.ports import ViewSettings
-from layouts.screens import identify as identify_mark, screen_content
+from layouts.screens import identify as identify_mark
+from layouts.screens import screen_content
+from layouts.tree import attrs
 
 
 def register(settings: ViewSettings) -> None:
@@ -33,7 +35,7 @@ def register(settings: ViewSettings) -> None:
             content,
             className="cw-screen cw-kiosk",
             style={"width": f"{settings.wall.screen_width_px}px", "height": f"{settings.wall.screen_height_px}px"},
-            **{"data-screen": str(screen), "data-page-preset": preset},
+            **attrs({"data-screen": str(screen), "data-page-preset": preset}),
         )
 
     dash.register_page("screen", path_template="/screen/<n>", layout=layout, title=f"citywall – {settings.city_name}")

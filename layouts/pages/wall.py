@@ -13,7 +13,9 @@ from dash import html
 from layouts.live import page_parts
 from layouts.overlay import overlay
 from layouts.ports import ViewSettings
-from layouts.screens import identify as identify_mark, preset_panels, screen_body, span_block
+from layouts.screens import identify as identify_mark
+from layouts.screens import preset_panels, screen_body, span_block
+from layouts.tree import attrs
 
 
 def canvas(settings: ViewSettings, scale: float = 1.0, identify: bool = False, preset: str = "default") -> html.Div:
@@ -29,12 +31,11 @@ def canvas(settings: ViewSettings, scale: float = 1.0, identify: bool = False, p
         content = [screen_body(screen, settings, preset)] if own else []
         over = " cw-over-span" if own and screen in spanned else " cw-under-span" if not own else ""
         tiles.append(html.Div([*content, overlay(screen, "w")], className="cw-screen cw-tile" + over,
-                              style=style, **{"data-screen": str(screen)}))
+                              style=style, **attrs({"data-screen": str(screen)})))
     for i, span in enumerate(settings.spans):
         row, col = wall.position(span.top_left)
-        block = span_block(span, settings, f"span{i}")
-        block.style = {**block.style, "position": "absolute", "left": f"{col * step_x}px", "top": f"{row * step_y}px"}
-        tiles.append(block)
+        tiles.append(span_block(span, settings, f"span{i}",
+                                {"position": "absolute", "left": f"{col * step_x}px", "top": f"{row * step_y}px"}))
     if identify:
         # on top of everything, spans included, so every monitor shows its own number
         for screen in range(1, wall.screen_count + 1):
@@ -62,6 +63,6 @@ def register(settings: ViewSettings) -> None:
             factor = 1.0
         preset = preset if preset in settings.presets else "default"
         wall = canvas(settings, factor, identify not in ("0", "", "false"), preset)
-        return html.Div([wall, page_parts(wall)], **{"data-page-preset": preset})
+        return html.Div([wall, page_parts(wall)], **attrs({"data-page-preset": preset}))
 
     dash.register_page("wall", path="/wall", layout=layout, title=f"citywall – {settings.city_name}")

@@ -21,6 +21,7 @@ from layouts.frame import STAGE_SHAPES, empty, live_part, part, seen
 from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
 from layouts.ports import ViewSettings
+from layouts.tree import attrs
 
 FAMILY = "drainage"
 ROWS = 16
@@ -101,7 +102,8 @@ def sparkline(values: list[float], levels: dict[str, float], colour: str, width:
     else:
         line = ""
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
-           f'<line x1="0" x2="{width}" y1="{siaga}" y2="{siaga}" stroke="#ff922b" stroke-width="2" stroke-dasharray="6 5" opacity="0.8"/>'
+           f'<line x1="0" x2="{width}" y1="{siaga}" y2="{siaga}" stroke="#ff922b" stroke-width="2" '
+           'stroke-dasharray="6 5" opacity="0.8"/>'
            f"{line}</svg>")
     return "data:image/svg+xml;utf8," + quote(svg)
 
@@ -118,7 +120,8 @@ def track(level: float | None, levels: dict[str, float], stage: str) -> html.Div
     return html.Div(
         className="cw-track",
         children=[
-            *[html.Div(className=f"cw-band band-{name}", style={"left": f"{x0}%", "width": f"{x1 - x0}%"}) for name, x0, x1 in bands],
+            *[html.Div(className=f"cw-band band-{name}", style={"left": f"{x0}%", "width": f"{x1 - x0}%"})
+              for name, x0, x1 in bands],
             html.Div(className=f"cw-level stage-{stage}", style={"width": f"{pct(level or 0.0)}%"}),
             *[html.Div(className="cw-mark", style={"left": f"{x}%"}) for x in (w, s, a)],
         ],
@@ -127,10 +130,11 @@ def track(level: float | None, levels: dict[str, float], stage: str) -> html.Div
 
 def station_row(s: dict[str, Any], language: str) -> html.Div:
     rise = s["rise"]
-    rise_text = "" if rise is None else f"{'↑' if rise > 0.005 else '↓' if rise < -0.005 else '→'} {number(abs(rise), language, 2)} m/{t('hours_short', language)}"
+    arrow = "" if rise is None else "↑" if rise > 0.005 else "↓" if rise < -0.005 else "→"
+    rise_text = "" if rise is None else f"{arrow} {number(abs(rise), language, 2)} m/{t('hours_short', language)}"
     return html.Div(
         className=f"cw-station stage-{s['stage']}",
-        **{"data-station": s["id"]},
+        **attrs({"data-station": s["id"]}),
         children=[
             html.Span(f"{STAGE_SHAPES[s['stage']]} {t(s['stage'], language)}", className=f"cw-stage stage-{s['stage']}"),
             html.Div([html.Span(s["name"], className="cw-station-name"), html.Span(s["kecamatan"], className="cw-station-where")],

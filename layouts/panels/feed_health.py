@@ -22,6 +22,7 @@ from layouts.frame import empty, live_part, part
 from layouts.i18n import number, t, when
 from layouts.live_parts import LiveParts
 from layouts.ports import ViewSettings
+from layouts.tree import attrs
 
 FAMILY = "feeds"
 SOURCES = ("incidents", "drainage", "waste", "mpp", "kpis")
@@ -42,13 +43,19 @@ def _rejected(counts: dict[str, Any]) -> tuple[int, list[tuple[str, int]]]:
     return (int(total) if total is not None else sum(v for _, v in reasons)), reasons
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """A section of the picture as a dict, or an empty one: a store written by an older or
+    broken writer may hold anything there, and the panel must still draw."""
+    return value if isinstance(value, dict) else {}
+
+
 def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
     fresh = part(picture, "freshness")
     feeds = part(picture, "feeds")
     shown_feeds = []
     for name in sorted(feeds)[:FEEDS_SHOWN]:
-        feed = feeds[name] if isinstance(feeds[name], dict) else {}
-        counts = feed.get("counts") if isinstance(feed.get("counts"), dict) else {}
+        feed = _mapping(feeds[name])
+        counts = _mapping(feed.get("counts"))
         rejected, reasons = _rejected(counts)
         shown_feeds.append({
             "name": name,
@@ -74,15 +81,15 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
 def alarms(picture: dict[str, Any]) -> dict[str, Any]:
     """What must catch an operator's eye: the store away or emptied, new ids refused at a cap,
     messages the broker dropped, and how many screens are alive out of those expected."""
-    store = picture.get("store") if isinstance(picture.get("store"), dict) else {}
-    feeds = picture.get("feeds") if isinstance(picture.get("feeds"), dict) else {}
+    store = _mapping(picture.get("store"))
+    feeds = _mapping(picture.get("feeds"))
     too_many = dropped = 0
     for feed in feeds.values():
         if isinstance(feed, dict):
-            counts = feed.get("counts") if isinstance(feed.get("counts"), dict) else {}
+            counts = _mapping(feed.get("counts"))
             too_many += int(counts.get("rejected.too_many_entities", 0))
             dropped = max(dropped, int(feed.get("broker_dropped") or 0))
-    screens = picture.get("screens") if isinstance(picture.get("screens"), dict) else {}
+    screens = _mapping(picture.get("screens"))
     return {
         "store_down": store.get("ok") is False,
         "store_reset_at": store.get("reset_at"),
@@ -97,36 +104,37 @@ def alarm_rows(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     rows: list[Any] = []
     if shown["store_down"]:
-        rows.append(html.Div(f"✖ {t('store_down', language)}", className="cw-alarm", **{"data-alarm": "store_down"}))
+        rows.append(html.Div(f"✖ {t('store_down', language)}", className="cw-alarm", **attrs({"data-alarm": "store_down"})))
     if shown["store_reset_at"]:
         at = datetime.fromtimestamp(float(shown["store_reset_at"]), UTC).isoformat()
         rows.append(html.Div(f"■ {t('store_reset', language)} {when(at, settings.timezone, settings.timezone_label, language)}",
-                             className="cw-alarm", **{"data-alarm": "store_reset"}))
+                             className="cw-alarm", **attrs({"data-alarm": "store_reset"})))
     if shown["too_many"]:
         rows.append(html.Div(f"■ {number(shown['too_many'], language)} {t('too_many', language)}",
-                             className="cw-alarm", **{"data-alarm": "too_many_entities"}))
+                             className="cw-alarm", **attrs({"data-alarm": "too_many_entities"})))
     if shown["broker_dropped"]:
         rows.append(html.Div(f"■ {number(shown['broker_dropped'], language)} {t('broker_dropped', language)}",
-                             className="cw-alarm", **{"data-alarm": "broker_dropped"}))
+                             className="cw-alarm", **attrs({"data-alarm": "broker_dropped"})))
     if shown["screens"] is not None:
         live, expected, silent = shown["screens"]
         text = f"{number(live, language)}/{number(expected, language)} {t('screens_live', language)}"
         if silent:
             text += f" · {number(silent, language)} {t('screens_silent', language)}"
         rows.append(html.Div(text, className="cw-alarm" if silent or live < expected else "cw-muted",
-                             **{"data-alarm": "screens", "data-live": str(live), "data-expected": str(expected),
-                                "data-silent": str(silent)}))
+                             **attrs({"data-alarm": "screens", "data-live": str(live), "data-expected": str(expected),
+                                "data-silent": str(silent)})))
     return rows
 
 
 def source_row(src: dict[str, Any], settings: ViewSettings) -> html.Div:
     language = settings.language
     family = src["family"]
-    last = when(src["updated_at"], settings.timezone, settings.timezone_label, language) if src["updated_at"] else t("never", language)
-    return html.Div(className="cw-source", **{"data-stale-for": family}, children=[
+    updated = src["updated_at"]
+    last = when(updated, settings.timezone, settings.timezone_label, language) if updated else t("never", language)
+    return html.Div(className="cw-source", **attrs({"data-stale-for": family}), children=[
         html.Span(t(SOURCE_LABELS.get(family, family), language), className="cw-source-name"),
         html.Span(last, className="cw-source-last"),
-        html.Span("", className="cw-source-age", **{"data-age-for": family, "data-age-short": "1"}),
+        html.Span("", className="cw-source-age", **attrs({"data-age-for": family, "data-age-short": "1"})),
         html.Span([html.Span(f"● {t('fresh', language)}", className="cw-when-fresh"),
                    html.Span(f"■ {t('delayed', language)}", className="cw-when-stale")], className="cw-source-state"),
     ])
@@ -137,7 +145,7 @@ def feed_row(feed: dict[str, Any], settings: ViewSettings) -> html.Div:
     state = "connected" if feed["connected"] else "disconnected"
     last = when(feed["last"], settings.timezone, settings.timezone_label, language) if feed["last"] else t("never", language)
     reasons = ", ".join(f"{r} {number(n, language)}" for r, n in feed["reasons"])
-    return html.Div(className=f"cw-feed is-{state}", **{"data-feed": feed["name"]}, children=[
+    return html.Div(className=f"cw-feed is-{state}", **attrs({"data-feed": feed["name"]}), children=[
         html.Div(className="cw-feed-head", children=[
             html.Span(feed["name"].upper(), className="cw-feed-name"),
             html.Span(f"{'●' if feed['connected'] else '✖'} {t(state, language)}", className=f"cw-feed-state is-{state}"),
@@ -147,11 +155,12 @@ def feed_row(feed: dict[str, Any], settings: ViewSettings) -> html.Div:
             html.Span([html.B(number(feed["received"], language)), f" {t('received', language)}"]),
             html.Span([html.B(number(feed["accepted"], language)), f" {t('accepted', language)}"]),
             html.Span([html.B(number(feed["duplicates"], language)), f" {t('duplicates', language)}"]),
-            html.Span([html.B(number(feed["rejected"], language)), f" {t('rejected', language)}"] + ([f" ({reasons})"] if reasons else []),
+            html.Span([html.B(number(feed["rejected"], language)), f" {t('rejected', language)}",
+                       *([f" ({reasons})"] if reasons else [])],
                       className="cw-feed-rejected" if feed["rejected"] else ""),
             html.Span([html.B(number(feed["outside"], language)), f" {t('outside_districts', language)}"],
                       className="cw-feed-outside cw-feed-rejected" if feed["outside"] else "cw-feed-outside",
-                      **{"data-outside": str(feed["outside"])}),
+                      **attrs({"data-outside": str(feed["outside"])})),
         ]),
     ])
 

@@ -12,12 +12,12 @@ from typing import Any
 
 from dash import Dash, html
 
-from layouts.frame import SEVERITY_SHAPES, empty, live_part, part, seen
+from layouts.frame import SEVERITY_SHAPES, empty, live_part, seen
 from layouts.i18n import age, number, t
 from layouts.live_parts import LiveParts
-from layouts.tree import row_tree
 from layouts.ports import ViewSettings
 from layouts.sections import incidents_of
+from layouts.tree import attrs, row_tree
 
 FAMILY = "incidents"
 ROWS = 14
@@ -63,7 +63,7 @@ def _row(d: dict[str, Any], language: str) -> html.Div:
     return html.Div(
         className=f"cw-row sev-{d['severity']}",
         key=d["id"],
-        **{"data-incident": d["id"], "data-status": d["status"]},
+        **attrs({"data-incident": d["id"], "data-status": d["status"]}),
         children=[
             html.Span(f"{SEVERITY_SHAPES.get(d['severity'], '●')} {t(d['severity'], language)}", className="cw-sev"),
             html.Span(d["text"], className="cw-desc"),

@@ -28,12 +28,12 @@ from typing import Any
 
 from dash import Dash, Patch, dcc, html
 
-from layouts.frame import SEVERITY_SHAPES, empty, live_ids, live_part, part, seen
+from layouts.frame import SEVERITY_SHAPES, empty, live_ids, live_part, seen
 from layouts.i18n import age, number, t
 from layouts.live_parts import LiveParts
-from layouts.tree import row_tree
 from layouts.ports import ViewSettings
-from layouts.sections import incidents_of
+from layouts.sections import IncidentsSection, incidents_of
+from layouts.tree import attrs, row_tree
 
 FAMILY = "incidents"
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
@@ -93,7 +93,7 @@ class MapLayout:
 
 def districts_of(geojson: dict[str, Any] | None) -> tuple[District, ...]:
     """The polygons and label points of the configured district file (any city's)."""
-    out = []
+    out: list[District] = []
     for feature in (geojson or {}).get("features") or []:
         props, geometry = feature.get("properties") or {}, feature.get("geometry") or {}
         polygons = [geometry.get("coordinates") or []] if geometry.get("type") == "Polygon" else geometry.get("coordinates") or []
@@ -121,10 +121,12 @@ def label_box(name: str, cx: float, cy: float, name_px: int = NAME_PX) -> Box:
 def bezels(settings: ViewSettings, size: tuple[int, int]) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
     """The bezel gaps inside a span, as (start, end) pixel bands: vertical ones, horizontal ones."""
     wall = settings.wall
-    xs = [(c * wall.screen_width_px + (c - 1) * wall.bezel_px, c * (wall.screen_width_px + wall.bezel_px))
-          for c in range(1, round((size[0] + wall.bezel_px) / (wall.screen_width_px + wall.bezel_px)))]
-    ys = [(r * wall.screen_height_px + (r - 1) * wall.bezel_px, r * (wall.screen_height_px + wall.bezel_px))
-          for r in range(1, round((size[1] + wall.bezel_px) / (wall.screen_height_px + wall.bezel_px)))]
+    pitch_x = wall.screen_width_px + wall.bezel_px
+    pitch_y = wall.screen_height_px + wall.bezel_px
+    xs: list[tuple[float, float]] = [(c * wall.screen_width_px + (c - 1) * wall.bezel_px, c * pitch_x)
+                                     for c in range(1, round((size[0] + wall.bezel_px) / pitch_x))]
+    ys: list[tuple[float, float]] = [(r * wall.screen_height_px + (r - 1) * wall.bezel_px, r * pitch_y)
+                                     for r in range(1, round((size[1] + wall.bezel_px) / pitch_y))]
     return xs, ys
 
 
@@ -203,11 +205,13 @@ def plan(settings: ViewSettings, size: tuple[int, int] | None, left_px: int = 56
     # label level with its district where it can be, on a leader line, never on the cluster
     if len(small) < len(districts):
         corners = [px(x, y) for d in small for ring in d.rings for x, y in ring]
-        cluster = Box(min(c[0] for c in corners), min(c[1] for c in corners), max(c[0] for c in corners), max(c[1] for c in corners))
+        cluster = Box(min(c[0] for c in corners), min(c[1] for c in corners),
+                      max(c[0] for c in corners), max(c[1] for c in corners))
         mid = (cluster.x0 + cluster.x1) / 2
         gap = 70 * scale
         for side in (-1, 1):
-            members = sorted((d for d in small if (px(*d.anchor)[0] - mid) * side >= 0 and (side == 1 or px(*d.anchor)[0] != mid)),
+            members = sorted((d for d in small
+                              if (px(*d.anchor)[0] - mid) * side >= 0 and (side == 1 or px(*d.anchor)[0] != mid)),
                              key=lambda d: px(*d.anchor)[1])
             previous_bottom = -math.inf
             for d in members:
@@ -240,7 +244,7 @@ def plan(settings: ViewSettings, size: tuple[int, int] | None, left_px: int = 56
     x_range = (lon0 - left / k, lon0 + (width - left) / k)
     y_range = (lat1 - (height - top) / k, lat1 + top / k)
     return MapLayout(
-        districts, x_range, y_range, tuple(l for l in labels if l is not None),
+        districts, x_range, y_range, tuple(label for label in labels if label is not None),
         tuple(leaders[leader_of[i]] if i in leader_of else None for i in range(len(districts))),
         (int(width), int(height)) if size else None,
         Box(left, top, left + map_w, top + (lat1 - lat0) * k) if size else None,
@@ -301,7 +305,8 @@ def base_figure(layout: MapLayout) -> dict[str, Any]:
         open_symbol = SYMBOLS[severity].endswith("-open")
         data.append({"type": "scatter", "x": [], "y": [], "mode": "markers", "hoverinfo": "skip", "name": severity,
                      "marker": {"symbol": SYMBOLS[severity], "size": layout.marker_px, "color": COLOURS[severity],
-                                "line": {"color": COLOURS[severity] if open_symbol else "#0b0f14", "width": 5 if open_symbol else 2}}})
+                                "line": {"color": COLOURS[severity] if open_symbol else "#0b0f14",
+                                         "width": 5 if open_symbol else 2}}})
     size = NAME_PX if layout.size else FLUID_NAME_PX
     annotations = []
     for i, d in enumerate(layout.districts):
@@ -355,7 +360,8 @@ def legend(language: str) -> html.Div:
     for i, (low, colour) in enumerate(BINS):
         high = bounds[i + 1] - 1 if i + 1 < len(bounds) else None
         text = str(low) if high == low else (f"{low}–{high}" if high is not None else f"≥ {low}")
-        items.append(html.Span([html.Span(className="cw-swatch", style={"background": colour}), text], className="cw-legend-item"))
+        items.append(html.Span([html.Span(className="cw-swatch", style={"background": colour}), text],
+                               className="cw-legend-item"))
     return html.Div([html.Div(t("legend_fill", language), className="cw-section-title"),
                      html.Div(items, className="cw-legend cw-legend-wrap")], className="cw-map-legend")
 
@@ -411,7 +417,7 @@ def _fold(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum())
 
 
-def counts_by_district(incidents: dict[str, Any], names: list[str]) -> list[int]:
+def counts_by_district(incidents: IncidentsSection, names: list[str]) -> list[int]:
     """Open incidents per district, matched by folded name ("Lima Puluh" = "Limapuluh")."""
     folded = {_fold(n): i for i, n in enumerate(names)}
     counts = [0] * len(names)
@@ -486,7 +492,7 @@ def rank_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]
     incidents = incidents_of(picture)
     names = [d.name for d in cached_plan(settings, None).districts]
     counts = counts_by_district(incidents, names)
-    ranked = sorted(zip(names, counts), key=lambda nc: (-nc[1], nc[0]))
+    ranked = sorted(zip(names, counts, strict=True), key=lambda nc: (-nc[1], nc[0]))
     return {"has_data": seen(picture, FAMILY), "ranked": ranked}
 
 
@@ -500,7 +506,8 @@ def rank_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         html.Div([
             html.Div(className="cw-bar-row cw-bar-row-compact", children=[
                 html.Span(name, className="cw-bar-name"),
-                html.Div(html.Div(className="cw-bar-fill", style={"width": f"{100 * count / most:.1f}%", "background": fill_for(max(count, 1))}),
+                html.Div(html.Div(className="cw-bar-fill",
+                                  style={"width": f"{100 * count / most:.1f}%", "background": fill_for(max(count, 1))}),
                          className="cw-bar-track"),
                 html.Span(number(count, language), className="cw-bar-value"),
             ])
@@ -528,7 +535,8 @@ def cat_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     rows = [
         html.Div(className="cw-bar-row cw-bar-row-compact", children=[
             html.Span(_category(c, language), className="cw-bar-name"),
-            html.Div(html.Div(className="cw-bar-fill cw-bar-cat", style={"width": f"{100 * n / most:.1f}%"}), className="cw-bar-track"),
+            html.Div(html.Div(className="cw-bar-fill cw-bar-cat", style={"width": f"{100 * n / most:.1f}%"}),
+                     className="cw-bar-track"),
             html.Span(number(n, language), className="cw-bar-value"),
         ])
         for c, n in shown["cats"]
@@ -556,10 +564,11 @@ def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     pct = f"{number(100 * shown['within'] / shown['resolved'], language)}%" if shown["resolved"] else "–"
     return [
         html.Div(t("by_status", language), className="cw-section-title"),
-        html.Div([html.Div([html.Span(t(s, language), className=f"cw-status st-{s}"), html.Span(number(n, language), className="cw-stat-num")],
+        html.Div([html.Div([html.Span(t(s, language), className=f"cw-status st-{s}"),
+                            html.Span(number(n, language), className="cw-stat-num")],
                            className="cw-map-status") for s, n in shown["status"]], className="cw-map-statuses"),
         *([html.Div(" · ".join(f"{a} {number(n, language)}" for a, n in shown["assignees"]),
-                    className="cw-map-assignees", **{"data-assignees": ",".join(a for a, _ in shown["assignees"])})]
+                    className="cw-map-assignees", **attrs({"data-assignees": ",".join(a for a, _ in shown["assignees"])}))]
           if shown.get("assignees") else []),
         html.Div(t("resolved_day", language), className="cw-section-title"),
         html.Div([html.Span(number(shown["resolved"], language), className="cw-headline"),

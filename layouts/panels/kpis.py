@@ -17,6 +17,7 @@ from layouts.frame import STANDING_SHAPES, empty, live_part, part, seen
 from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
 from layouts.ports import ViewSettings
+from layouts.tree import attrs
 
 FAMILY = "kpis"
 
@@ -60,7 +61,7 @@ def amount(value: float | None, unit: str, language: str) -> str:
 
 def kpi_row(k: dict[str, Any], language: str) -> html.Div:
     sign = "≥" if k["better"] == "higher" else "≤"
-    return html.Div(className=f"cw-kpi standing-{k['standing']}", **{"data-kpi": k["id"]}, children=[
+    return html.Div(className=f"cw-kpi standing-{k['standing']}", **attrs({"data-kpi": k["id"]}), children=[
         html.Div(k["name"], className="cw-kpi-name"),
         html.Div(className="cw-kpi-line", children=[
             html.Span(amount(k["value"], k["unit"], language), className="cw-kpi-value cw-headline"),
@@ -72,10 +73,11 @@ def kpi_row(k: dict[str, Any], language: str) -> html.Div:
 
 def pillar_card(p: dict[str, Any], language: str) -> html.Div:
     standing = p["standing"]
-    return html.Div(className=f"cw-pillar standing-{standing}", **{"data-pillar": p["id"]}, children=[
+    return html.Div(className=f"cw-pillar standing-{standing}", **attrs({"data-pillar": p["id"]}), children=[
         html.Div(className="cw-pillar-head", children=[
             html.Span(p["name"], className="cw-pillar-name"),
-            html.Span(f"{STANDING_SHAPES.get(standing, '?')} {t(standing, language)}", className=f"cw-standing standing-{standing}"),
+            html.Span(f"{STANDING_SHAPES.get(standing, '?')} {t(standing, language)}",
+                      className=f"cw-standing standing-{standing}"),
         ]),
         # cw-fit: in a small grid cell the card shows the KPIs that fit, first ones first
         html.Div([kpi_row(k, language) for k in p["kpis"]], className="cw-pillar-kpis cw-fit"),
@@ -87,7 +89,7 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     if not shown["has_data"]:
         return [empty(language)]
     return [html.Div([pillar_card(p, language) for p in shown["pillars"]], className="cw-pillars",
-                     **{"data-count": str(len(shown["pillars"]))})]
+                     **attrs({"data-count": str(len(shown["pillars"]))}))]
 
 
 def register(app: Dash, live: LiveParts) -> None:

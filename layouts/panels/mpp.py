@@ -143,7 +143,8 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
                           html.Span(f" / {number(target, language)}", className="cw-mpp-target")], className="cw-mpp-count"),
                 html.Div(f"{t('served_today', language)} · {t('target_today', language)}", className="cw-stat-label"),
                 html.Div(className="cw-progress", children=[
-                    html.Div(className="cw-progress-fill" + (" is-done" if pct >= 100 else ""), style={"width": f"{min(pct, 100):.1f}%"}),
+                    html.Div(className="cw-progress-fill" + (" is-done" if pct >= 100 else ""),
+                             style={"width": f"{min(pct, 100):.1f}%"}),
                     html.Span(f"{number(pct, language, 1)}%", className="cw-progress-text"),
                 ]),
             ]),

@@ -12,7 +12,7 @@ critical line off the screen in a few hundredths of a second, before anyone coul
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,9 +21,9 @@ from dash import Dash, html
 from layouts.frame import SEVERITY_SHAPES, empty, live_part, seen
 from layouts.i18n import t
 from layouts.live_parts import LiveParts
-from layouts.tree import row_tree
 from layouts.ports import ViewSettings
 from layouts.sections import incidents_of
+from layouts.tree import attrs, row_tree
 
 FAMILY = "incidents+waste"
 ROWS = 20
@@ -45,7 +45,7 @@ def local_time(iso: str | None, tz: str) -> str:
     except ValueError:
         return "–"
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M")
 
 
@@ -56,7 +56,8 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
     return {
         "has_data": bool(lines) or seen(picture, "incidents") or seen(picture, "waste"),
         "lines": [
-            {"id": line.get("id", ""), "key": f"{line.get('id', '')}@{line.get('t', '')}", "time": local_time(line.get("t"), settings.timezone), "kind": line.get("kind") or "incident",
+            {"id": line.get("id", ""), "key": f"{line.get('id', '')}@{line.get('t', '')}",
+             "time": local_time(line.get("t"), settings.timezone), "kind": line.get("kind") or "incident",
              "severity": line.get("severity"), "topic": line.get("topic"), "status": line.get("status") or "",
              "kecamatan": line.get("kecamatan") or "–", "text": line.get("text") or "", "channel": line.get("channel") or ""}
             for line in lines[:ROWS]
@@ -93,7 +94,7 @@ def line_row(line: dict[str, Any], language: str) -> html.Div:
     else:
         topic = line["topic"] or "other"
         badge = html.Span(f"{TOPIC_SHAPES.get(topic, '•')} {t('topic_' + topic, language)}", className=f"cw-topic topic-{topic}")
-    return html.Div(className=f"cw-tick kind-{line['kind']}", key=line["key"], **{"data-event": line["id"]}, children=[
+    return html.Div(className=f"cw-tick kind-{line['kind']}", key=line["key"], **attrs({"data-event": line["id"]}), children=[
         html.Span(line["time"], className="cw-tick-time"),
         html.Span(line.get("channel") or t(line["kind"], language), className=f"cw-kind kind-{line['kind']}",
                   **({"data-channel": line["channel"]} if line.get("channel") else {})),

@@ -16,6 +16,7 @@ from layouts.frame import empty, live_part, part, seen
 from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
 from layouts.ports import ViewSettings
+from layouts.tree import attrs
 
 FAMILY = "waste"
 TOP_SITES = 12
@@ -56,7 +57,7 @@ def site_row(site: dict[str, Any], language: str) -> html.Div:
     label = f"{number(pct, language)}%"
     return html.Div(
         className="cw-bar-row" + (" is-full" if site["full"] else ""),
-        **{"data-site": site["id"]},
+        **attrs({"data-site": site["id"]}),
         children=[
             html.Div([html.Span(site["name"], className="cw-bar-name"), html.Span(site["kecamatan"], className="cw-bar-sub")],
                      className="cw-bar-label"),
@@ -89,7 +90,8 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         html.Div(
             className="cw-stats",
             children=[
-                _stat(number(shown["over_threshold"], language), f"{t('tps_full', language)} / {number(shown['site_count'], language)}", True),
+                _stat(number(shown["over_threshold"], language),
+                      f"{t('tps_full', language)} / {number(shown['site_count'], language)}", True),
                 _stat(number(shown["reports_open"], language), t("reports_open", language), True),
                 _stat(number(shown["reports_resolved"], language), t("reports_resolved", language)),
                 _stat(median_text, t("median_resolve", language)),
@@ -102,7 +104,8 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
                           html.Div([site_row(s, language) for s in shown["sites"]], className="cw-bars cw-fit")],
                          className="cw-column"),
                 html.Div([html.Div(t("open_by_kecamatan", language), className="cw-section-title"),
-                          html.Div([kecamatan_row(n, c, most, language) for n, c in shown["by_kecamatan"]], className="cw-bars cw-fit")
+                          html.Div([kecamatan_row(n, c, most, language) for n, c in shown["by_kecamatan"]],
+                                   className="cw-bars cw-fit")
                           if shown["by_kecamatan"] else html.Div("0", className="cw-muted")],
                          className="cw-column"),
             ],
