@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from layouts.frame import SEVERITY_SHAPES, STAGE_SHAPES, STANDING_SHAPES, frame_id, part, seen, signature
 from layouts.i18n import number, t, when
@@ -858,7 +859,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
                 p if changed(f"card:{pillar}", [p["standing"], [[k["id"], k["standing"]] for k in p["kpis"]]]) else None
             )
         if sig == known:
-            return (no_update,) * 5
+            raise PreventUpdate  # Dash takes no_update for a wildcard output only inside its list
         return (head_out, asof_out, each(2, cards, lambda p: card_body(p, language)),
                 each(3, cards, lambda p: p["standing"]), sig)
 
@@ -905,7 +906,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
                     fresh = changed(f"trend:{k['id']}:{r}", [k["trends"][r], k["standing"]])
                     spans[(k["id"], r)] = trend_parts(k, r, settings) if fresh and not rebuilt else None
         if sig == known:
-            return (no_update,) * 9
+            raise PreventUpdate
         return (each(0, bodies, lambda p: detail_body(p, settings)),
                 each(1, standings, lambda p: standing_badge(p["standing"], language)),
                 each(2, facts, lambda k: k["standing"]),
