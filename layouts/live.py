@@ -75,9 +75,15 @@ def live_components(settings: ViewSettings) -> html.Div:
     )
 
 
-def page_parts(content: Any) -> dcc.Store:
-    """The live parts a page holds, so its push loop knows what to render for it."""
-    return dcc.Store(id="cw-parts", data=sorted(set(_live_parts_in(content))))
+def page_parts(content: Any) -> html.Div:
+    """The live parts a page holds, so its push loop knows what to render for it; and a flag
+    the poll finds by pattern (absent on pages without live parts, such as the tablet)."""
+    return html.Div([dcc.Store(id="cw-parts", data=sorted(set(_live_parts_in(content)))),
+                     dcc.Store(id=PARTS_FLAG, data=True)], style={"display": "none"})
+
+
+#: Present only on pages with live parts: there the poll leaves the first ticks to the push.
+PARTS_FLAG = {"role": "cw-has-parts", "page": "this"}
 
 
 def _live_parts_in(node: Any) -> Iterator[tuple[str, str]]:
@@ -114,12 +120,13 @@ def register(app: Dash, live: LiveParts, push: bool = True, on_beat: Callable[[A
         State("cw-pushed", "data"),
         State("cw-lag", "data"),
         State("cw-beat", "data"),
+        State({"role": "cw-has-parts", "page": ALL}, "data"),
     )
     async def _poll(ticks: int | None, known: int | None, pushed: int | None, lag: int | None,
-                    beat: Any = None) -> tuple[Any, Any, Any]:
+                    beat: Any = None, has_parts: list[Any] | None = None) -> tuple[Any, Any, Any]:
         if on_beat is not None and beat is not None:
             on_beat(beat)
-        if push and (pushed is None or pushed < 0) and (ticks or 0) < PUSH_GRACE_TICKS:
+        if push and has_parts and (pushed is None or pushed < 0) and (ticks or 0) < PUSH_GRACE_TICKS:
             return no_update, no_update, no_update  # a new page: its push is on its way
         # Dash runs callbacks on the event loop: store I/O goes to a thread, or one slow
         # Redis answer would hold up every page and /healthz of this worker
