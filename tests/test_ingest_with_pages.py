@@ -80,5 +80,5 @@ def test_ingest_keeps_up_with_pages_open(mosquitto: Mosquitto, citywall_proc: Ca
     stored = all_incident_ids(base)
     assert sorted(stored) == sorted(a["id"] for a in alerts), "every Alert stored exactly once"
     # the queue screen was kept current meanwhile: its headline counts every one of them
-    pages[0].wait_for_function("t => document.querySelector('[data-panel=incident_queue] .cw-headline').innerText === t",
+    pages[0].wait_for_function("t => document.querySelector('[data-panel=incident_queue] .cw-headline')?.innerText === t",
                                arg="3.000", timeout=30_000)

@@ -229,7 +229,7 @@ def test_pages_through_nginx_get_pushes_before_and_after_the_workers_die(site: S
 
     # the page filled first (by push, or by the poll if the push was slow to start on a busy
     # machine); from then on a change must come by push
-    filled = "() => document.querySelector('[data-panel=incident_queue] .cw-panel-body').innerText.trim() !== ''"
+    filled = "() => (document.querySelector('[data-panel=incident_queue] .cw-panel-body')?.innerText ?? '').trim() !== ''"
     wait_in_page(page, lambda: page.evaluate(filled), 30, "the queue filled")
     over_http.clear()
     before = site.incident("sebelum")

@@ -389,7 +389,7 @@ def test_a_new_incident_reaches_the_screen_by_push_or_by_poll_alone(page_factory
                                    category="traffic", severity="critical", kecamatan="Sukajadi", lat=0.517, lon=101.438,
                                    description="Uji jalur pengiriman"))
         page.wait_for_function(
-            "() => document.querySelector('[data-panel=incident_queue]').innerText.includes('Uji jalur pengiriman')",
+            "() => (document.querySelector('[data-panel=incident_queue]')?.innerText ?? '').includes('Uji jalur pengiriman')",
             timeout=5_000,
         )
         page.wait_for_timeout(1_000)  # a few more polls
@@ -528,7 +528,7 @@ def test_the_push_resumes_after_the_websocket_is_dropped(page_factory: Any, conf
                                    lat=0.517, lon=101.438, description=text))
 
     def shows(text: str) -> None:
-        page.wait_for_function("t => document.querySelector('[data-panel=incident_queue]').innerText.includes(t)",
+        page.wait_for_function("t => (document.querySelector('[data-panel=incident_queue]')?.innerText ?? '').includes(t)",
                                arg=text, timeout=30_000)
 
     with serve(cfg, city.store) as base:
