@@ -8,8 +8,8 @@
  *   panel never overflows or scrolls whatever screen or grid cell it lands in.
  * - playlists: screens with a playlist show one slide at a time, turning with the clock;
  * - kiosk fit: a screen page in a viewport of another size is scaled to fit it whole;
- * - reconnect: when the push falls behind, the websocket is nudged to reconnect (Dash then
- *   starts the push again), so a kiosk never stays on the slower poll after a restart;
+ * - reconnect: when the push falls behind, its websocket is replaced (assets/push.js), so a
+ *   kiosk never stays on the slower poll after a restart;
  * - kiosk upkeep: a daily reload at reload_at (WIB) bounds browser memory, done only when
  *   the server answers, so a reload never trades a working page for a browser error page;
  *   and a watchdog that reloads (again only when the server answers) if the page content
@@ -329,12 +329,10 @@
         return [out(lists[0], hm), out(lists[1], ss), out(lists[2], date)];
       },
 
-      /* The poll found the page behind the push (cw-lag moved): the websocket may be down
-       * and Dash's own reconnection may have given up (it stops after ten tries). Dash
-       * reconnects a visible page on a visibility change; a kiosk never changes visibility,
-       * so announce one. When the socket is up this only resets Dash's idle timer. */
+      /* The poll found the page behind the push (cw-lag moved): the socket may be half-open
+       * behind a proxy that went away (assets/push.js replaces it if it has gone quiet). */
       reconnect: function (lag) {
-        if (document.visibilityState === "visible") document.dispatchEvent(new Event("visibilitychange"));
+        if (window.citywall_push) window.citywall_push.nudge();
         return Date.now();
       }
     }

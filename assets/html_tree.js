@@ -11,8 +11,10 @@
  *                                      (layouts.tree.keyed_delta); it applies to the tree
  *                                      whose digest is `base`;
  *   a bare tree                        (the first render).
- * A delta that does not fit what is shown is not drawn: the page asks the server (cw-resend)
- * to send everything whole, and keeps its current content meanwhile.
+ * It comes as a prop (the first render, the HTTP poll) or from the push (assets/push.js,
+ * through `citywall_trees.deliver`, without a round through Dash's store). A delta that does
+ * not fit what is shown is not drawn: the page asks the push to send everything whole, and
+ * keeps its current content meanwhile.
  */
 (function () {
   'use strict';
@@ -60,37 +62,71 @@
   }
 
   function askForEverything() {
-    var clientside = window.dash_clientside;
-    if (clientside && clientside.set_props) clientside.set_props('cw-resend', {data: Date.now()});
+    if (window.citywall_push) window.citywall_push.resend();
+  }
+
+  // What each part shows, by its id: the props (first render, the poll) and the push
+  // (assets/push.js) both write here, whichever comes, and the part's element redraws.
+  var states = {};
+
+  function stateOf(role, instance) {
+    var key = role + '\u0000' + instance;
+    return states[key] || (states[key] = {tree: null, digest: null, serial: 0, redraw: null});
+  }
+
+  function take(state, input) {
+    state.serial += 1;
+    if (input && typeof input === 'object' && !Array.isArray(input) && input.delta !== undefined) {
+      if (input.base !== state.digest) return askForEverything();
+      try {
+        state.tree = resolve(input.delta, state.tree);
+        state.digest = input.digest;
+      } catch (e) {
+        if (e !== MISSING) throw e;
+        askForEverything();
+      }
+    } else if (input && typeof input === 'object' && !Array.isArray(input) && input.full !== undefined) {
+      state.tree = input.full;
+      state.digest = input.digest;
+    } else {
+      state.tree = input;
+      state.digest = null;
+    }
+  }
+
+  function partId(id) {
+    if (typeof id === 'string' && id.charAt(0) === '{') {
+      try { id = JSON.parse(id); } catch (e) { /* a plain string id */ }
+    }
+    return id && typeof id === 'object' ? id : {role: String(id), instance: ''};
   }
 
   function HtmlTree(props) {
-    var memo = React.useRef({input: undefined, tree: null, digest: null}).current;
-    var input = props.tree;
-    if (input !== memo.input) {
-      memo.input = input;
-      if (input && typeof input === 'object' && !Array.isArray(input) && input.delta !== undefined) {
-        if (input.base === memo.digest) {
-          try {
-            memo.tree = resolve(input.delta, memo.tree);
-            memo.digest = input.digest;
-          } catch (e) {
-            if (e !== MISSING) throw e;
-            askForEverything();
-          }
-        } else {
-          askForEverything();
-        }
-      } else if (input && typeof input === 'object' && !Array.isArray(input) && input.full !== undefined) {
-        memo.tree = input.full;
-        memo.digest = input.digest;
-      } else {
-        memo.tree = input;
-        memo.digest = null;
-      }
+    var id = partId(props.id);
+    var state = stateOf(id.role, id.instance);
+    var seen = React.useRef({input: undefined}).current;
+    var redraw = React.useReducer(function (n) { return n + 1; }, 0)[1];
+    if (props.tree !== seen.input) {
+      seen.input = props.tree;
+      if (props.tree !== undefined) take(state, props.tree);
     }
-    return React.createElement('div', {className: props.className}, draw(memo.tree, 0));
+    var drawn = state.serial;
+    React.useEffect(function () {
+      state.redraw = redraw;
+      if (state.serial !== drawn) redraw();  // pushed between this render and now
+      return function () { if (state.redraw === redraw) state.redraw = null; };
+    });
+    return React.createElement('div', {className: props.className}, draw(state.tree, 0));
   }
+
+  /* For the push: a part's update, applied whether or not its element is drawn yet. */
+  window.citywall_trees = {
+    deliver: function (role, instance, input) {
+      var state = stateOf(role, instance);
+      take(state, input);
+      if (state.redraw) state.redraw();
+    }
+  };
 
   window.citywall_components = Object.assign({}, window.citywall_components, {HtmlTree: HtmlTree});
 })();

@@ -9,12 +9,11 @@ the command line; ``--out`` writes ``hostile-<scenario>.json`` there.
 
 Scenarios (issue #13):
 
-* ``ws``: 1,000 websocket clients that claim to be whole-wall pages. Each sends the push
-  callback request a page sends (built from the app's own callback map), five times, answers
-  every property request with all the wall's live parts, and reads what it is sent. They
-  connect from 127.0.0.2-127.0.0.22 (loopback addresses), 48 per address, so the
-  per-client limit admits them and the total limit (200 pushing pages by default) is what
-  bounds them; a refused page still works through its poll.
+* ``ws``: 1,000 websocket clients that claim to be whole-wall pages on the push route
+  (``/_citywall/push``): each claims every live part of the wall five times and answers
+  every frame at once. They connect from 127.0.0.2-127.0.0.22 (loopback addresses), 48 per
+  address, so the per-client limit admits them and the total limit (200 pushing pages by
+  default) is what bounds them; a refused page still works through its poll.
 * ``flood``: messages of the maximum accepted size (``feeds.max_payload_bytes``), one in ten
   just over it, published as fast as mosquitto takes them (QoS 1).
 * ``stations``: 10,000 WaterObserved messages, each with a new station id.
@@ -38,7 +37,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -158,29 +156,26 @@ class Sampler:
 
 
 # --- ws -----------------------------------------------------------------------------------------
-def push_request_and_parts() -> tuple[dict[str, Any], list[list[str]]]:
-    """The callback request a page sends to start its push (as the renderer builds it, from
-    the same app's callback map), and every live part of the wall, which the clients claim."""
+def wall_parts() -> list[list[str]]:
+    """Every live part of the wall: what each hostile client claims to hold."""
     from dashboard.app import create_app
     from dashboard.config import load_config
     from dashboard.store.memory import MemoryStore
     from layouts.live import known_parts
 
-    config = load_config()
-    app = create_app(config, MemoryStore())
-    output = next(k for k, spec in app.callback_map.items() if spec.get("websocket") and not spec.get("inputs"))
-    request = {"type": "callback_request", "payload": {
-        "output": output, "outputs": [], "inputs": [], "changedPropIds": [], "state": []}}
-    return request, sorted([list(p) for p in known_parts(app.server.state.live_parts)])
+    app = create_app(load_config(), MemoryStore())
+    return sorted([list(p) for p in known_parts(app.server.state.live_parts)])
 
 
-async def hostile_clients(base: str, request: dict[str, Any], parts: list[list[str]], clients: int,
-                          seconds: float) -> dict[str, Any]:
+async def hostile_clients(base: str, parts: list[list[str]], clients: int, seconds: float) -> dict[str, Any]:
+    """Clients that claim the whole wall on the push route, five times over, and answer every
+    frame at once: the most a page can ask of the server."""
     import websockets
 
-    url = base.replace("http://", "ws://") + "/_dash-ws-callback"
-    stats: dict[str, Any] = {"opened": 0, "refused": 0, "messages_in": 0, "bytes_in": 0, "prop_requests": 0}
+    url = base.replace("http://", "ws://") + "/_citywall/push"
+    stats: dict[str, Any] = {"opened": 0, "refused": 0, "frames_in": 0, "bytes_in": 0}
     started = time.monotonic()
+    claim = json.dumps({"parts": parts})
 
     async def one(n: int) -> None:
         local = f"127.0.0.{2 + n // 48}"
@@ -193,26 +188,16 @@ async def hostile_clients(base: str, request: dict[str, Any], parts: list[list[s
         stats["all_open_after_s"] = round(time.monotonic() - started, 1)
         deadline = time.monotonic() + seconds  # each client stays ``seconds`` once it is in
         try:
-            for _ in range(5):  # ask for the push five times: one loop per connection must result
-                msg = dict(request, requestId=str(uuid.uuid4()), rendererId=str(uuid.uuid4()))
-                await ws.send(json.dumps(msg))
+            for _ in range(5):  # claim five times: each claim must cost one full frame, not a new loop
+                await ws.send(claim)
             while time.monotonic() < deadline:
                 try:
                     raw = await asyncio.wait_for(ws.recv(), timeout=max(0.1, deadline - time.monotonic()))
                 except TimeoutError:
                     break
                 stats["bytes_in"] += len(raw)
-                batch = json.loads(raw)
-                for msg in batch if isinstance(batch, list) else [batch]:
-                    stats["messages_in"] += 1
-                    if msg.get("type") != "get_props_request":
-                        continue
-                    stats["prop_requests"] += 1
-                    payload = msg.get("payload", {})
-                    component, props = payload.get("componentId"), payload.get("properties", [])
-                    value: Any = parts if component == "cw-parts" else component
-                    await ws.send(json.dumps({"type": "get_props_response", "requestId": msg["requestId"],
-                                              "payload": {p: value for p in props}}))
+                stats["frames_in"] += 1
+                await ws.send(json.dumps({"ack": json.loads(raw).get("v")}))
         except Exception as exc:  # the server closed it: counted, the others go on
             stats["errors"] = stats.get("errors", 0) + 1
             stats["last_error"] = type(exc).__name__
@@ -223,18 +208,17 @@ async def hostile_clients(base: str, request: dict[str, Any], parts: list[list[s
     return stats
 
 
-def _clients_process(base: str, request: dict[str, Any], parts: list[list[str]], clients: int, seconds: float,
-                     out: Any) -> None:
-    out.put(asyncio.run(hostile_clients(base, request, parts, clients, seconds)))
+def _clients_process(base: str, parts: list[list[str]], clients: int, seconds: float, out: Any) -> None:
+    out.put(asyncio.run(hostile_clients(base, parts, clients, seconds)))
 
 
 def scenario_ws(base: str, process: psutil.Process, seconds: float) -> dict[str, Any]:
     """The clients run in a process of their own, so their work does not slow the sampler."""
     import multiprocessing
 
-    request, parts = push_request_and_parts()
+    parts = wall_parts()
     queue: Any = multiprocessing.Queue()
-    clients = multiprocessing.Process(target=_clients_process, args=(base, request, parts, 1_000, seconds, queue))
+    clients = multiprocessing.Process(target=_clients_process, args=(base, parts, 1_000, seconds, queue))
     with Sampler(base, process) as sampler:
         clients.start()
         stats = queue.get(timeout=seconds + 300)

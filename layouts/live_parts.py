@@ -126,8 +126,8 @@ class LiveParts:
         self.parts: dict[str, LivePart] = {}
         self.stats = PushStats()
         self._views: dict[str, _View] = {}
-        self._rendered: OrderedDict[tuple[str, str], tuple[Any, int]] = OrderedDict()
-        self._deltas: OrderedDict[tuple[str, str, str], tuple[Any, int]] = OrderedDict()
+        self._rendered: OrderedDict[tuple[str, str], tuple[Any, bytes]] = OrderedDict()
+        self._deltas: OrderedDict[tuple[str, str, str], tuple[Any, bytes]] = OrderedDict()
 
     # --- registration ---------------------------------------------------------------------
     def add(self, app: Dash, role: str, view: Callable[[dict[str, Any], ViewSettings], Any],
@@ -182,11 +182,11 @@ class LiveParts:
         """The prop value that brings a copy showing ``since`` (a digest, or None) to ``digest``."""
         return self._update(role, digest, since)[0]
 
-    def update_size(self, role: str, digest: str, since: str | None = None) -> tuple[Any, int]:
-        """``update`` and its size in JSON bytes (for ``/metrics``)."""
-        return self._update(role, digest, since)
+    def encoded_update(self, role: str, digest: str, since: str | None = None) -> bytes:
+        """``update`` as JSON, encoded once per process however many pages it goes to."""
+        return self._update(role, digest, since)[1]
 
-    def _update(self, role: str, digest: str, since: str | None) -> tuple[Any, int]:
+    def _update(self, role: str, digest: str, since: str | None) -> tuple[Any, bytes]:
         full = self._render(role, digest)
         part = self.parts[role]
         if not part.is_tree or since is None or (role, since) not in self._rendered:
@@ -196,14 +196,14 @@ class LiveParts:
         if hit is None:
             old, new = self._rendered[(role, since)][0]["full"], full[0]["full"]
             delta = {"base": since, "digest": digest, "delta": keyed_delta(old, new)}
-            hit = self._deltas[key] = (delta, _size(delta))
+            hit = self._deltas[key] = (delta, _encode(delta))
             while len(self._deltas) > KEPT:
                 self._deltas.popitem(last=False)
         else:
             self._deltas.move_to_end(key)
-        return hit if hit[1] < full[1] else full
+        return hit if len(hit[1]) < len(full[1]) else full
 
-    def _render(self, role: str, digest: str) -> tuple[Any, int]:
+    def _render(self, role: str, digest: str) -> tuple[Any, bytes]:
         key = (role, digest)
         hit = self._rendered.get(key)
         if hit is None:
@@ -213,7 +213,7 @@ class LiveParts:
                 raise KeyError(f"{role}: no view with digest {digest}")
             rendered = part.render(view, self.settings)
             value = {"digest": digest, "full": to_tree(rendered)} if part.is_tree else rendered
-            hit = self._rendered[key] = (value, _size(value))
+            hit = self._rendered[key] = (value, _encode(value))
             while len(self._rendered) > KEPT:
                 self._rendered.popitem(last=False)
         else:
@@ -221,13 +221,10 @@ class LiveParts:
         return hit
 
 
-def _size(value: Any) -> int:
-    """JSON bytes of an update, for ``/metrics`` and to choose a delta over a whole tree.
-
-    orjson, because Dash serialises every pushed part with plotly's encoder, which takes
-    orjson when it is installed: with a hundred pages open that encoding was half of the
-    server's time, and orjson does it about four times faster."""
-    return len(orjson.dumps(value, default=_plain))
+def _encode(value: Any) -> bytes:
+    """An update as the JSON the push sends (``layouts.push``), once per process: with a
+    hundred pages open, encoding each part again for every page was most of the server's time."""
+    return orjson.dumps(value, default=_plain)
 
 
 def _plain(value: Any) -> Any:

@@ -203,15 +203,15 @@ def wait_in_page(page: Any, condition: Any, timeout: float, what: str) -> Any:
 
 @pytest.mark.browser
 def test_pages_through_nginx_get_pushes_before_and_after_the_workers_die(site: Site, page_factory: Any) -> None:
-    """Dash opens the websocket in a shared worker, out of Playwright's sight, so a push is
-    recognised the way the browser tests of the push path do: the text reaches the page and
-    no HTTP callback answer carried it. Connections are counted by the renderer's own log line."""
+    """A push is recognised the way the browser tests of the push path do: the text reaches
+    the page and no HTTP callback answer carried it. Connections are counted by the push
+    script's own log line (assets/push.js)."""
     page = page_factory()
     connected: list[float] = []
     over_http: list[str] = []
 
     def console(message: Any) -> None:
-        if "WebSocket connected" in message.text:
+        if "citywall push: connected" in message.text:
             connected.append(time.monotonic())
 
     def response(answer: Any) -> None:

@@ -173,14 +173,19 @@ def run_async(coro: Any) -> Any:
     return result[0]
 
 
-def ws_url(base: str) -> str:
-    return base.replace("http://", "ws://") + "/_dash-ws-callback"
+#: Dash's own websocket route, and the push's
+WS_PATHS = ["/_dash-ws-callback", "/_citywall/push"]
 
 
-def test_websocket_from_another_origin_is_refused(base: str) -> None:
+def ws_url(base: str, path: str = "/_dash-ws-callback") -> str:
+    return base.replace("http://", "ws://") + path
+
+
+@pytest.mark.parametrize("path", WS_PATHS)
+def test_websocket_from_another_origin_is_refused(base: str, path: str) -> None:
     async def attempt(origin: str) -> bool:
         try:
-            async with websockets.connect(ws_url(base), origin=origin, open_timeout=10):
+            async with websockets.connect(ws_url(base, path), origin=origin, open_timeout=10):
                 return True
         except websockets.InvalidStatus:
             return False
@@ -189,7 +194,8 @@ def test_websocket_from_another_origin_is_refused(base: str) -> None:
     assert run_async(attempt("http://evil.example")) is False
 
 
-def test_websocket_connections_per_client_are_limited() -> None:
+@pytest.mark.parametrize("path", WS_PATHS)
+def test_websocket_connections_per_client_are_limited(path: str) -> None:
     async def open_many(url: str, n: int, origin: str) -> tuple[int, int]:
         opened: list[Any] = []
         refused = 0
@@ -203,8 +209,8 @@ def test_websocket_connections_per_client_are_limited() -> None:
         return len(opened), refused
 
     with serve(configured(max_connections_per_client=5), MemoryStore()) as url:
-        assert run_async(open_many(ws_url(url), 8, url)) == (5, 3)
-        assert run_async(open_many(ws_url(url), 5, url)) == (5, 0)  # closed ones are counted out again
+        assert run_async(open_many(ws_url(url, path), 8, url)) == (5, 3)
+        assert run_async(open_many(ws_url(url, path), 5, url)) == (5, 0)  # closed ones are counted out again
 
 
 # ---------------------------------------------------------------------------------------

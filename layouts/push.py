@@ -1,0 +1,233 @@
+"""The push: one websocket per open page, carrying only what changed for that page.
+
+A page opens ``PUSH_PATH`` (``assets/push.js``) and says which live parts it holds; the server
+then sends it *frames*, each the newest state of the parts whose view changed since the page's
+last frame:
+
+    {"v": version, "u": [[content_role, instance, prop, value, digest], ...], "f": freshness}
+
+``value`` is what ``LiveParts`` rendered (a tree or a keyed delta from the tree the page shows,
+or a figure ``Patch``), encoded once per process however many pages show it: a frame is
+those bytes joined, so one more page costs the server a join and a send, not an encoding of
+every part. The browser hands trees straight to their ``HtmlTree`` and figures to Dash.
+
+The page answers each frame (``{"ack": version}``) once it has applied it, and the next frame
+waits for that answer: a page that renders slower than the city changes gets fewer, newer
+frames instead of a backlog. Text goes first: when figures changed too, they follow in a
+second frame once the text is on screen.
+
+The browser reconnects by itself, for ever, with a growing pause; so a kiosk behind a
+restarted server or proxy gets its push back without a reload. The route sits behind the
+same guard, origin check and connection limits as every other route (``dashboard.app``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from layouts.live_parts import LiveParts
+from layouts.ports import CityReader
+
+PUSH_PATH = "/_citywall/push"
+#: The close code that tells a page the push is switched off: it does not reconnect.
+PUSH_OFF_CODE = 4000
+MIN_GAP_S = 0.025
+#: Added to the gap between two frames for every pushing page of this worker: see ``frame_gap``.
+PER_CONNECTION_GAP_S = 0.002
+HEARTBEAT_S = 2.0
+ACK_TIMEOUT_S = 10.0
+#: A page says which parts it holds and acknowledges frames: nothing it sends is bigger.
+MAX_MESSAGE_BYTES = 64 * 1024
+MAX_CLAIMED_PARTS = 1_000
+
+
+def frame_gap(connections: int) -> float:
+    """The shortest time between two frames to one page, longer as more pages are open.
+
+    A worker with hundreds of pushing pages (a misbehaving client, or far more screens than
+    one worker should carry) gives each fewer, newer frames instead of falling behind
+    everywhere, ``/healthz`` included. A wall's 24 screens and a few consoles keep 25 to 60 ms."""
+    return max(MIN_GAP_S, connections * PER_CONNECTION_GAP_S)
+
+
+class SharedPicture:
+    """One picture read at a time for all pushes of a process; those that ask while a read is
+    running wait for that one. A thousand open pages each reading the store in a thread of
+    their own queued behind one another for tens of seconds."""
+
+    def __init__(self, reader: CityReader) -> None:
+        self.reader = reader
+        self._task: asyncio.Future[dict[str, Any]] | None = None
+
+    async def get(self) -> dict[str, Any]:
+        task = self._task
+        if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
+            task = self._task = asyncio.ensure_future(asyncio.to_thread(self.reader.picture))
+        return await asyncio.shield(task)
+
+
+class Pusher:
+    """The push side of one app: the known parts, the shared picture read, the open pages."""
+
+    def __init__(self, live: LiveParts, known: frozenset[tuple[str, str]],
+                 freshness: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        self.live = live
+        self.known = known
+        self.freshness = freshness
+        self.shared = SharedPicture(live.reader)
+        self.open = 0
+
+    async def serve(self, websocket: WebSocket) -> None:
+        """The route: accept, then push to this page until it goes away."""
+        await websocket.accept()
+        self.open += 1
+        page = _Page(self, websocket)
+        listener = asyncio.create_task(page.listen())
+        try:
+            await page.push(listener)
+        except (WebSocketDisconnect, RuntimeError, ConnectionError):
+            pass  # the page went away mid-send
+        finally:
+            self.open -= 1
+            listener.cancel()
+            with contextlib.suppress(BaseException):
+                await listener
+
+    def allowed(self, claimed: Any) -> list[tuple[str, str]]:
+        """The claimed parts that exist on some page, each once, in the order given: a client
+        that lies can ask for no more than the whole wall, never for made-up copies."""
+        if not isinstance(claimed, list):
+            return []
+        parts: dict[tuple[str, str], None] = {}
+        for item in claimed[:MAX_CLAIMED_PARTS]:
+            if isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item):
+                part = (item[0], item[1])
+                if part in self.known:
+                    parts[part] = None
+        return list(parts)
+
+
+class _Page:
+    """One open page: what it holds, what it was last sent, and its answers."""
+
+    def __init__(self, pusher: Pusher, websocket: WebSocket) -> None:
+        self.pusher = pusher
+        self.websocket = websocket
+        self.text_parts: list[tuple[str, str]] = []
+        self.figure_parts: list[tuple[str, str]] = []
+        self.shown: dict[tuple[str, str], str] = {}
+        self.acked: Any = None
+        self.wake = asyncio.Event()
+        self.answered = asyncio.Event()
+        self.claimed = asyncio.Event()
+
+    async def listen(self) -> None:
+        """The page's messages: which parts it holds, its answers, and asks to resend all."""
+        while True:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                self.wake.set()
+                self.answered.set()
+                return
+            text = message.get("text") or (message.get("bytes") or b"").decode("utf-8", "replace")
+            if len(text) > MAX_MESSAGE_BYTES:
+                await self.websocket.close(code=1009)
+                return
+            try:
+                body = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(body, dict):
+                continue
+            if "parts" in body:
+                self._hold(self.pusher.allowed(body["parts"]))
+            if "ack" in body:
+                self.acked = body["ack"]
+                self.answered.set()
+            if body.get("resend"):
+                self.shown = {}
+                self.wake.set()
+
+    def _hold(self, parts: list[tuple[str, str]]) -> None:
+        if self.claimed.is_set() and parts == self.text_parts + self.figure_parts:
+            return  # the same claim again: what the page was sent still stands
+        live = self.pusher.live.parts
+        self.text_parts = [p for p in parts if live[p[0]].is_tree]
+        self.figure_parts = [p for p in parts if not live[p[0]].is_tree]
+        self.shown = {}
+        self.claimed.set()
+        self.wake.set()
+
+    async def push(self, listener: asyncio.Task[None]) -> None:
+        """Until the page goes away: wait for a change, send what changed for this page."""
+        await _first(listener, self.claimed.wait())
+        reader = self.pusher.live.reader
+        version, sent_version, fresh_sent, sent_at = -1, None, None, 0.0
+        while not listener.done():
+            try:
+                picture = await self.pusher.shared.get()
+            except Exception:  # the store is away: the page keeps what it shows and turns stale by itself
+                await _first(listener, asyncio.sleep(HEARTBEAT_S))
+                continue
+            version = picture.get("version", version)
+            fresh = picture.get("freshness")
+            last = time.monotonic()
+            self.wake.clear()
+            text = self._updates(picture, self.text_parts)
+            figures = self._updates(picture, self.figure_parts)
+            # every new version goes out, if only as a number (the poll reads from it that the
+            # push is alive), and something at least every heartbeat (the page's watchdog)
+            if text or version != sent_version or fresh != fresh_sent or last - sent_at >= HEARTBEAT_S:
+                await self._send(version, text, self.pusher.freshness(picture) if fresh != fresh_sent else None)
+                sent_version, fresh_sent, sent_at = version, fresh, last
+            if figures:  # after the text is on screen: a figure's redraw must not hold the text up
+                await self._send(version, figures, None)
+            await _first(listener, reader.changed(version, HEARTBEAT_S), self.wake.wait())
+            gap = frame_gap(self.pusher.open) - (time.monotonic() - last)
+            if gap > 0 and not listener.done():
+                await asyncio.sleep(gap)
+
+    def _updates(self, picture: dict[str, Any], parts: list[tuple[str, str]]) -> list[bytes]:
+        """Each part whose view changed since this page last got it, as its encoded frame entry."""
+        live = self.pusher.live
+        out: list[bytes] = []
+        for role, instance in parts:
+            _, digest = live.view(role, picture)
+            before = self.shown.get((role, instance))
+            if before == digest:
+                continue
+            encoded = live.encoded_update(role, digest, before)
+            out.append(b"[%s,%s,%s,%s,%s]" % (orjson.dumps(f"{role}-content"), orjson.dumps(instance),
+                                              orjson.dumps(live.parts[role].target), encoded, orjson.dumps(digest)))
+            self.shown[(role, instance)] = digest
+        if out:
+            live.stats.batches += 1
+            live.stats.parts += len(out)
+        return out
+
+    async def _send(self, version: int, updates: list[bytes], fresh: dict[str, Any] | None) -> None:
+        frame = b'{"v":%d,"u":[%s],"f":%s}' % (version, b",".join(updates), orjson.dumps(fresh))
+        self.answered.clear()
+        await self.websocket.send_text(frame.decode("utf-8"))
+        self.pusher.live.stats.bytes += len(frame)
+        # back-pressure: the next frame waits until the page has applied this one
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.answered.wait(), ACK_TIMEOUT_S)
+
+
+async def _first(listener: asyncio.Task[None], *awaitables: Any) -> None:
+    """Wait for the first of ``awaitables``, or until the page has gone (its listener ended);
+    the others are cancelled, so no waiter outlives its round."""
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    try:
+        await asyncio.wait([*tasks, listener], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
