@@ -156,7 +156,7 @@ class _Page:
                 self.wake.set()
 
     def _hold(self, parts: list[tuple[str, str]]) -> None:
-        if self.claimed.is_set() and parts == self.text_parts + self.figure_parts:
+        if self.claimed.is_set() and set(parts) == {*self.text_parts, *self.figure_parts}:
             return  # the same claim again: what the page was sent still stands
         live = self.pusher.live.parts
         self.text_parts = [p for p in parts if live[p[0]].is_tree]
