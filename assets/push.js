@@ -23,6 +23,7 @@
   var timer = null;
   var off = false;
   var lastFrame = 0;
+  var pushed = null;       // the version last marked in cw-pushed
 
   function partsText() {
     var holder = document.querySelector('[data-cw-parts]');
@@ -53,7 +54,10 @@
         setProps({role: u[0], instance: u[1]}, props);
       }
     });
-    setProps('cw-pushed', {data: frame.v});
+    if (frame.v !== pushed) {
+      pushed = frame.v;
+      setProps('cw-pushed', {data: frame.v});
+    }
     if (frame.f) setProps('cw-fresh', {data: frame.f});
   }
 

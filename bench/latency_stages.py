@@ -2,7 +2,7 @@
 
 ``bench/latency.py`` gives the totals; this runs the same trials with ``citywall demo``
 instrumented (stage functions wrapped to write ``time.time()`` to a file) and the page's
-MessagePort hooked, and prints, per stage, the median and p95 of its time since the moment
+WebSocket hooked, and prints, per stage, the median and p95 of its time since the moment
 just before ``mosquitto_pub`` started. Idle only: under load the stamps of other messages
 would be mixed in.
 
@@ -11,7 +11,7 @@ would be mixed in.
 Stages: ``on_message`` (the MQTT adapter has the message), ``stored`` (``CityState.accept``
 returned), ``wake`` (the change reached the event loop), ``picture`` (the push read the
 picture), ``rendered`` (the page's text parts were rendered and queued), ``ws_send`` (the
-websocket frame left), ``browser_recv`` (the page's Dash worker handed it over), ``visible``
+websocket frame left), ``browser_recv`` (the page's push socket received it), ``visible``
 (the MutationObserver saw the text).
 """
 
@@ -34,20 +34,18 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
-HOOK_PORT = """(() => { window.__recv = []; const d = Object.getOwnPropertyDescriptor(MessagePort.prototype, 'onmessage');
-  Object.defineProperty(MessagePort.prototype, 'onmessage', {configurable: true, get: d.get, set(fn) {
+HOOK_SOCKET = """(() => { window.__recv = []; const d = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
+  Object.defineProperty(WebSocket.prototype, 'onmessage', {configurable: true, get: d.get, set(fn) {
     d.set.call(this, (e) => { window.__recv.push(Date.now()); return fn(e); }); }}); })()"""
 
 
 def serve_instrumented(trace: str, argv: list[str]) -> int:
     """``citywall demo`` with each stage function wrapped to stamp the trace file."""
     sys.path.insert(0, str(ROOT))
-    from dash.backends import ws
-
     import dashboard.reader as reader
     import dashboard.state as state
     import feeds.mqtt as mqtt
-    import layouts.live as live
+    import layouts.push as push
 
     out = open(trace, "a", buffering=1)  # noqa: SIM115 - lives as long as the instrumented server
 
@@ -72,15 +70,14 @@ def serve_instrumented(trace: str, argv: list[str]) -> int:
     wrap(state.CityState, "accept", after="stored")
     wrap(reader._ChangeWatcher, "_wake", before="wake")
     wrap(reader.PictureCache, "picture", after="picture")
-    wrap(live, "push_changes", after="rendered")
-    send = ws._send_batched
+    wrap(push._Page, "_updates", after="rendered")
+    send = push._Page._send
 
-    async def stamped_send(send_text: Any, messages: list[str]) -> bool:
-        result = await send(send_text, messages)
-        stamp("ws_send")
-        return result
+    async def stamped_send(self: Any, *args: Any) -> None:
+        stamp("ws_send")  # the frame is handed to the socket now; _send then waits for the answer
+        await send(self, *args)
 
-    ws._send_batched = stamped_send
+    push._Page._send = stamped_send  # type: ignore[method-assign]
     from dashboard.cli import main
 
     return main(argv)
@@ -113,7 +110,7 @@ def measure(page_path: str, trials: int) -> dict[str, list[float]]:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_binary(), args=list(CHROMIUM_ARGS))
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
-            page.add_init_script(HOOK_PORT)
+            page.add_init_script(HOOK_SOCKET)
             page.goto(f"http://127.0.0.1:{web_port}{page_path}")
             page.wait_for_selector("[data-panel] .cw-panel-body *", timeout=30_000)
             page.wait_for_timeout(3_000)

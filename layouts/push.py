@@ -42,6 +42,8 @@ MIN_GAP_S = 0.025
 #: Added to the gap between two frames for every pushing page of this worker: see ``frame_gap``.
 PER_CONNECTION_GAP_S = 0.002
 HEARTBEAT_S = 2.0
+#: A version none of a page's parts shows goes to it at most this often (see ``_Page.push``).
+VERSION_EVERY_S = 0.25
 ACK_TIMEOUT_S = 10.0
 #: A page says which parts it holds and acknowledges frames: nothing it sends is bigger.
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -182,14 +184,20 @@ class _Page:
             self.wake.clear()
             text = self._updates(picture, self.text_parts)
             figures = self._updates(picture, self.figure_parts)
-            # every new version goes out, if only as a number (the poll reads from it that the
-            # push is alive), and something at least every heartbeat (the page's watchdog)
-            if text or version != sent_version or fresh != fresh_sent or last - sent_at >= HEARTBEAT_S:
+            # A new version goes out even when none of this page's parts moved (the poll reads
+            # from it that the push is alive), but such a bare number at most every
+            # VERSION_EVERY_S; and something goes at least every heartbeat (the page's watchdog).
+            bare_due = version != sent_version and last - sent_at >= VERSION_EVERY_S
+            if text or fresh != fresh_sent or bare_due or last - sent_at >= HEARTBEAT_S:
                 await self._send(version, text, self.pusher.freshness(picture) if fresh != fresh_sent else None)
                 sent_version, fresh_sent, sent_at = version, fresh, last
             if figures:  # after the text is on screen: a figure's redraw must not hold the text up
                 await self._send(version, figures, None)
-            await _first(listener, reader.changed(version, HEARTBEAT_S), self.wake.wait())
+            if version != sent_version:  # a number still owed: come back for it in time
+                await _first(listener, asyncio.sleep(max(0.0, VERSION_EVERY_S - (time.monotonic() - sent_at))),
+                             reader.changed(version, HEARTBEAT_S), self.wake.wait())
+            else:
+                await _first(listener, reader.changed(version, HEARTBEAT_S), self.wake.wait())
             gap = frame_gap(self.pusher.open) - (time.monotonic() - last)
             if gap > 0 and not listener.done():
                 await asyncio.sleep(gap)
