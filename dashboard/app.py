@@ -65,8 +65,6 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
         title=f"citywall – {config.city.name}",
         update_title=None,  # type: ignore[arg-type]  # Dash documents None (keep the title) but types it str
         suppress_callback_exceptions=True,
-        # A push batch is queued in one go, so waiting for more only adds latency (Dash's default is 5 ms).
-        websocket_batch_delay=0.0005,
         websocket_allowed_origins=list(config.server.allowed_origins),  # besides the page's own
         # Dash's renderer echoes this cookie in this header on every callback: the CSRF proof
         # the guard asks of a session (see dashboard.auth.csrf).

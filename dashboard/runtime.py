@@ -118,10 +118,13 @@ def _sample_loop(store: StateStore, config: Config, stop: threading.Event) -> No
             log.exception("KPI sampling failed; trying again in %s s", SAMPLE_EVERY_S)
 
 
-#: ws_max_size: a websocket message is a callback request or a property answer, a few KB;
-#: uvicorn's default (16 MB) would let one client make the server parse 16 MB per message
+#: ws_max_size: a websocket message is a callback request, a property answer or a page's
+#: claim of its parts, a few KB; uvicorn's default (16 MB) would let one client make the
+#: server parse 16 MB per message. No per-message deflate: it would compress the same push
+#: frame again for every page, the very per-page cost the push is built to avoid, to save
+#: bytes on a local network.
 UVICORN_OPTIONS: dict[str, Any] = {"log_level": "warning", "ws_ping_interval": 20, "ws_ping_timeout": 20,
-                                   "ws_max_size": WS_MAX_BYTES}
+                                   "ws_max_size": WS_MAX_BYTES, "ws_per_message_deflate": False}
 #: Each worker of ``serve --workers`` reads its config from here (the path the command got).
 CONFIG_ENV = "CITYWALL_CONFIG"
 ASGI_FACTORY = "dashboard.app:create_asgi"
