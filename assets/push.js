@@ -17,6 +17,8 @@
   var OFF = 4000;          // the server's push is switched off: stop asking
   var SILENT_MS = 7000;    // the server sends at least every 2 s
   var NUDGE_MS = 2500;
+  var FIRST_FRAME_MS = 30000;
+  var frames = 0;          // frames on the current socket
   var socket = null;
   var claimed = null;
   var pause = 250;
@@ -80,6 +82,7 @@
     }
     socket = ws;
     claimed = null;
+    frames = 0;
     ws.onopen = function () {
       pause = 250;
       lastFrame = Date.now();
@@ -93,8 +96,9 @@
       } catch (e) {
         return;
       }
-      lastFrame = Date.now();
+      frames += 1;
       apply(frame);
+      lastFrame = Date.now();  // after applying: a big first frame on a busy machine is no silence
       setTimeout(function () {
         if (ws.readyState === 1) ws.send('{"ack":' + JSON.stringify(frame.v) + '}');
       }, 0);
@@ -133,7 +137,8 @@
   setInterval(function () {
     if (!socket) schedule();
     else if (socket.readyState === 1) {
-      if (Date.now() - lastFrame > SILENT_MS && claimed !== null) reconnect();
+      // the first frame of a big page can take long on a busy machine: it gets more time
+      if (claimed !== null && Date.now() - lastFrame > (frames > 0 ? SILENT_MS : FIRST_FRAME_MS)) reconnect();
       else claim();
     }
   }, 1000);
@@ -145,7 +150,8 @@
     /* The poll found the page behind: a socket that has been quiet past a heartbeat is
      * replaced; one that delivers is left alone (the change is on its way). */
     nudge: function () {
-      if (!off && (!socket || socket.readyState !== 1 || Date.now() - lastFrame > NUDGE_MS)) reconnect();
+      if (off || (socket && socket.readyState === 0)) return;  // still connecting
+      if (!socket || (frames > 0 && Date.now() - lastFrame > NUDGE_MS)) reconnect();
     },
     resend: function () {
       if (socket && socket.readyState === 1) socket.send('{"resend":1}');
