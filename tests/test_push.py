@@ -1,0 +1,146 @@
+"""The push route as a page meets it: claim parts, get frames, answer them (``layouts/push.py``).
+
+A real server on a loopback port and a real websocket client; the store is changed in-process
+so each test knows exactly what happened between two frames.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from dashboard.config import Config, load_config
+from dashboard.local_services import serve
+from dashboard.state import CityState
+from dashboard.store.memory import MemoryStore
+from feeds.events import Incident
+
+pytestmark = pytest.mark.integration
+
+QUEUE = ["incident_queue", "s4-0"]
+
+
+#: Two days back: a row's age then reads in days and does not change while a test runs (a
+#: minute turning would change every row, and a whole list would rightly beat its delta).
+LONG_AGO = datetime.now(UTC) - timedelta(days=2)
+
+
+def alert(n: int, text: str) -> Incident:
+    return Incident(id=f"urn:ngsi-ld:Alert:push-{n}", observed_at=LONG_AGO + timedelta(seconds=n), source_type="Alert",
+                    category="traffic", severity="high", kecamatan="Sukajadi", lat=0.517, lon=101.438,
+                    description=text)
+
+
+@pytest.fixture
+def site() -> Iterator[tuple[CityState, str]]:
+    store = MemoryStore()
+    state = CityState(store, load_config())
+    state.accept(alert(0, "Kejadian pertama"))
+    with serve(load_config(), store) as base:
+        yield state, base
+
+
+def open_push(base: str) -> ClientConnection:
+    return connect(base.replace("http://", "ws://") + "/_citywall/push", origin=base, open_timeout=20,
+                   max_size=2**24)
+
+
+def frame(ws: ClientConnection) -> dict[str, Any]:
+    body = json.loads(ws.recv(timeout=20))
+    assert isinstance(body, dict)
+    return body
+
+
+def frame_with_updates(ws: ClientConnection, answer: bool = True) -> dict[str, Any]:
+    """The next frame that carries parts (bare version and heartbeat frames answered and passed)."""
+    for _ in range(200):
+        body = frame(ws)
+        if body["u"]:
+            return body
+        if answer:
+            ws.send(json.dumps({"ack": body["v"]}))
+    raise AssertionError("no frame with parts in 200 frames")
+
+
+def test_a_page_gets_its_part_whole_then_only_the_rows_that_changed(site: tuple[CityState, str]) -> None:
+    state, base = site
+    with open_push(base) as ws:
+        ws.send(json.dumps({"parts": [QUEUE]}))
+        first = frame_with_updates(ws)
+        assert [u[:3] for u in first["u"]] == [["incident_queue-content", "s4-0", "tree"]]
+        whole = first["u"][0][3]
+        assert set(whole) == {"digest", "full"} and whole["digest"] == first["u"][0][4]
+        assert "Kejadian pertama" in json.dumps(whole["full"])
+        ws.send(json.dumps({"ack": first["v"]}))
+
+        state.accept(alert(1, "Kejadian kedua"))
+        second = frame_with_updates(ws)
+        update = second["u"][0][3]
+        assert update["base"] == whole["digest"], "a delta from what the page shows"
+        sent = json.dumps(update["delta"])
+        assert "Kejadian kedua" in sent
+        assert "Kejadian pertama" not in sent, "a row the page has goes as a reference, not again"
+
+
+def test_unknown_parts_are_ignored_and_a_repeated_claim_sends_nothing_again(site: tuple[CityState, str]) -> None:
+    state, base = site
+    with open_push(base) as ws:
+        ws.send(json.dumps({"parts": [QUEUE, ["incident_queue", "s999-0"], ["no_such_panel", "x"]]}))
+        first = frame_with_updates(ws)
+        assert [u[:2] for u in first["u"]] == [["incident_queue-content", "s4-0"]]
+        ws.send(json.dumps({"parts": [QUEUE]}))
+        ws.send(json.dumps({"ack": first["v"]}))
+        state.accept(alert(1, "Kejadian kedua"))
+        after = frame_with_updates(ws)
+        assert "base" in after["u"][0][3], "the same claim again did not reset what the page was sent"
+
+
+def test_frames_wait_for_the_answer_and_carry_the_newest_state(site: tuple[CityState, str]) -> None:
+    state, base = site
+    with open_push(base) as ws:
+        ws.send(json.dumps({"parts": [QUEUE]}))
+        first = frame_with_updates(ws, answer=False)  # not answered: the next frame has to wait
+        for n, text in enumerate(("Satu", "Dua", "Tiga"), start=1):
+            state.accept(alert(n, f"Kejadian {text}"))
+        version = state.store.version()
+        ws.send(json.dumps({"ack": first["v"]}))
+        coalesced = frame_with_updates(ws)
+        assert coalesced["v"] == version, "one frame with the newest version, not one per change"
+        sent = json.dumps(coalesced["u"][0][3])
+        assert all(f"Kejadian {text}" in sent for text in ("Satu", "Dua", "Tiga"))
+
+
+def test_a_resend_request_gets_the_part_whole_again(site: tuple[CityState, str]) -> None:
+    state, base = site
+    with open_push(base) as ws:
+        ws.send(json.dumps({"parts": [QUEUE]}))
+        first = frame_with_updates(ws)
+        ws.send(json.dumps({"ack": first["v"]}))
+        ws.send(json.dumps({"resend": 1}))
+        again = frame_with_updates(ws)
+        assert set(again["u"][0][3]) == {"digest", "full"}
+
+
+def test_a_message_over_the_limit_closes_the_socket(site: tuple[CityState, str]) -> None:
+    _, base = site
+    with open_push(base) as ws:
+        ws.send(json.dumps({"parts": [["x", "y" * 70_000]]}))
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(100):
+                ws.recv(timeout=20)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+def test_with_the_push_switched_off_the_page_is_told_to_stop() -> None:
+    config: Config = load_config()
+    config = config.model_copy(update={"server": config.server.model_copy(update={"websocket": False})})
+    with serve(config, MemoryStore()) as base, open_push(base) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=20)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4000
