@@ -641,7 +641,8 @@ def profile_handler(config: Config, normalizer: Any, messages: list[tuple[str, b
 
     from dashboard.state import CityState
     from dashboard.store.memory import MemoryStore
-    from feeds.health import FeedStats, Pipeline
+    from feeds.health import FeedStats
+    from feeds.pipeline import Pipeline
 
     pipeline = Pipeline(normalizer, CityState(MemoryStore(), config), FeedStats("bench"))
     profiler = cProfile.Profile()
