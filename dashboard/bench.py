@@ -574,7 +574,7 @@ def _stage_pass(config: Config, normalizer: Any, payloads: list[bytes]) -> list[
     from dashboard.state import CityState
     from dashboard.store.memory import MemoryStore
     from feeds.health import FeedStats
-    from feeds.normalize import parse_payload
+    from feeds.payload import parse_payload
 
     state, stats, limit = CityState(MemoryStore(), config), FeedStats("bench"), config.feeds.max_payload_bytes
     clock = time.thread_time

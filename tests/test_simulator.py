@@ -24,8 +24,9 @@ import shapely
 from dashboard.config import load_config
 from dashboard.local_services import wait_until
 from dashboard.simulation import city_profile
+from feeds.channels import ChannelRule
 from feeds.geo import Districts
-from feeds.normalize import ChannelRule, Normalizer
+from feeds.normalize import Normalizer
 from feeds.publish import publish_mqtt
 from feeds.simulator import (
     INCIDENT_STAGES,
