@@ -61,7 +61,6 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--rate", type=float, default=DEMO_RATE)
     sim.add_argument("--duration", type=float, default=None, help="seconds (default: until interrupted)")
     sim.add_argument("--url", default=None, help="broker or Redis URL (default: from the config)")
-    _bench_options(command("bench", _bench, "benchmarks: ingest throughput, store memory over a soak"))
     from dashboard.auth.cli import add_commands
 
     add_commands(sub, command)
@@ -74,12 +73,6 @@ def _parser() -> argparse.ArgumentParser:
 def _web_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default=None, help="listen address (default: server.host)")
     p.add_argument("--port", type=int, default=None, help="listen port (default: server.port)")
-
-
-def _bench_options(p: argparse.ArgumentParser) -> None:
-    from dashboard.bench import add_arguments
-
-    add_arguments(p)
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -183,12 +176,6 @@ def _simulate(config: Config, args: argparse.Namespace) -> int:
         return 0
     print(f"citywall simulate: sent {sent} messages to {redact(url)}")
     return 0
-
-
-def _bench(config: Config, args: argparse.Namespace) -> int:
-    from dashboard.bench import run
-
-    return run(config, args)
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 """Mosquitto, Redis and Chromium of our own, on free loopback ports, for tests, benchmarks and scripts.
 
-The integration tests, ``citywall bench`` and the screenshot scripts all need the real
+The integration tests, the benchmarks in ``bench/`` and the screenshot scripts all need the real
 programs, started privately so that nothing listens on a default port (a machine may already
 run a system broker or Redis there) and nothing outlives the run. They used to carry three
 copies of the same launchers; this module is the one copy. It lives in the package, not in
-``tests/``, because benchmarks run from the installed ``citywall`` command and scripts must
-not import the test suite; importing it costs nothing (no third-party import at the top).
+``tests/``, because the benchmarks and scripts must not import the test suite; importing it
+costs nothing (no third-party import at the top).
 
 Each service is stopped with SIGTERM first, so it can flush what it keeps (mosquitto's
 persistence file, Redis's AOF), and SIGKILL after a grace period, so a hung one can never

@@ -36,8 +36,9 @@ def open_store(config: Config) -> StateStore:
 
 
 def build_normalizer(config: Config) -> Any:
+    from feeds.channels import ChannelRule
     from feeds.geo import Districts
-    from feeds.normalize import ChannelRule, Normalizer
+    from feeds.normalize import Normalizer
 
     districts = Districts.load(config.districts_path())  # checked readable when the config loaded
     return Normalizer(
@@ -51,7 +52,7 @@ def build_normalizer(config: Config) -> Any:
 
 def with_channel_feeds(config: Config) -> Config:
     """The feeds with every complaint channel's topics and streams subscribed as well."""
-    from feeds.normalize import topic_matches
+    from feeds.channels import topic_matches
 
     topics = list(config.feeds.mqtt.topics)
     for channel in config.complaints:  # a filter already covered would only bring duplicates

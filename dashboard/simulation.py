@@ -78,6 +78,7 @@ def city_profile(config: Config) -> CityProfile:
 
 def simulator_for(config: Config, rng_seed: int | None = None, clock: Callable[[], datetime] | None = None) -> Any:
     """A ``CitySimulator`` of the config's city."""
-    from feeds.simulator import CitySimulator, utc_now
+    from feeds.sim_catalog import utc_now
+    from feeds.simulator import CitySimulator
 
     return CitySimulator(city_profile(config), rng_seed=rng_seed, clock=clock or utc_now)

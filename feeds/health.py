@@ -1,4 +1,4 @@
-"""Feed health and the one path every inbound message takes.
+"""Feed health: what each adapter received, stored and refused, and when it was cut off.
 
 An operator looking at the wall must be able to tell "the river is calm" from "the river
 gauge feed is dead". ``FeedStats`` keeps what answers that question for one adapter in one
@@ -10,31 +10,23 @@ which add up across processes, rather than totals, which would overwrite each ot
 Staleness is deliberately not judged here: a feed that is connected but quiet is healthy
 from the adapter's point of view, and only the store knows how old the newest data is.
 
-``Pipeline`` is the decode -> store -> count sequence shared by all adapters, so that every
-transport treats a bad message, a buggy decoder and a failing store exactly the same way.
+The message path itself (decode -> store -> count) is ``feeds.pipeline.Pipeline``; it counts
+into a ``FeedStats``.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from feeds.events import DeadLetter, Event, Reason, Rejected
-from feeds.sink import EventSink, StoreUnavailable
-from feeds.text import encodable, safe_excerpt
-
-log = logging.getLogger(__name__)
+from feeds.events import Reason
+from feeds.sink import EventSink
 
 GAPS_KEPT = 20
-#: What a dead letter keeps of its origin (a topic or stream id) and of the detail: a
-#: 65,000-character topic is still identifiable from its first 256.
-ORIGIN_MAX = 256
-DETAIL_MAX = 500
 
 Clock = Callable[[], datetime]
 
@@ -196,96 +188,3 @@ class FeedStats:
             deltas = {k: v - self._flushed.get(k, 0) for k, v in totals.items()}
             sink.record_feed(self.name, {k: v for k, v in deltas.items() if v}, status)
             self._flushed = totals
-
-
-class Decoder(Protocol):
-    """What ``feeds.normalize.Normalizer`` offers: bytes in, one typed event out."""
-
-    def decode(self, payload: bytes | bytearray | str, origin: str = "") -> Event:
-        """Return the event or raise ``Rejected``."""
-        ...
-
-
-class Pipeline:
-    """decode -> store -> count, identical for every transport.
-
-    ``handle`` returns normally when the message is settled (stored or dead-lettered), which
-    is the adapter's cue to acknowledge it. It raises only when the sink raised: the store
-    is down, the message must not be acknowledged, and the broker will redeliver it.
-    """
-
-    def __init__(
-        self,
-        normalizer: Decoder,
-        sink: EventSink,
-        stats: FeedStats,
-        dead_letter_excerpt: int = 200,
-        *,
-        clock: Clock = utc_now,
-    ) -> None:
-        self.normalizer = normalizer
-        self.sink = sink
-        self.stats = stats
-        self.excerpt_bytes = dead_letter_excerpt
-        self._clock = clock
-
-    def handle(self, payload: bytes | bytearray, origin: str) -> bool:
-        """True when the payload became an event, False when it was dead-lettered."""
-        self.stats.received()
-        try:
-            event = self.normalizer.decode(payload, origin)
-        except Rejected as exc:
-            self._dead_letter(payload, origin, exc.reason, exc.detail)
-            return False
-        except Exception as exc:  # a decoder bug must not stop the feed for everyone else
-            log.exception("decoder failed on a message from %s", origin)
-            self._dead_letter(payload, origin, Reason.INVALID_VALUE, f"decoder error: {type(exc).__name__}: {exc}")
-            return False
-        try:
-            changed = self.sink.accept(event)
-        except Rejected as exc:  # a rule of the store, e.g. a new id past a cap
-            self._dead_letter(payload, origin, exc.reason, exc.detail)
-            return False
-        except (StoreUnavailable, OSError):
-            self.stats.store_failed()
-            raise
-        except Exception as exc:  # the store refused this message: acknowledge it, keep it for inspection
-            log.warning("store refused a message from %s: %s", safe_excerpt(origin, ORIGIN_MAX), type(exc).__name__)
-            self._dead_letter(payload, origin, Reason.STORE_REJECTED, f"{type(exc).__name__}: {exc}")
-            return False
-        self.stats.accepted(bool(changed))
-        if getattr(event, "lat", None) is not None and getattr(event, "kecamatan", "") is None \
-                and getattr(self.normalizer, "districts", None) is not None:
-            self.stats.outside_districts()  # located, but in none of the city's districts
-        return True
-
-    def refuse(self, payload: bytes, origin: str, reason: Reason, detail: str) -> None:
-        """Dead-letter a message the transport itself found unusable (e.g. a stream entry
-        without the payload field), counted like any other rejection."""
-        self.stats.received()
-        self._dead_letter(payload, origin, reason, detail)
-
-    def _dead_letter(self, payload: bytes | bytearray | str, origin: str, reason: Reason, detail: str) -> None:
-        """Keep the refused message, cleaned and clipped so that keeping it cannot fail on its text.
-
-        Only an unavailable store is raised (the message then comes again); a letter the
-        store refuses for any other reason is counted and dropped, or it would loop for ever.
-        """
-        raw = payload[: self.excerpt_bytes]
-        excerpt = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", errors="replace")
-        letter = DeadLetter(
-            feed=self.stats.name,
-            origin=safe_excerpt(origin, ORIGIN_MAX),
-            reason=reason,
-            detail=safe_excerpt(detail, DETAIL_MAX),
-            received_at=self._clock(),
-            excerpt=encodable(excerpt),
-        )
-        try:
-            self.sink.reject(letter)
-        except (StoreUnavailable, OSError):
-            self.stats.store_failed()
-            raise
-        except Exception:
-            log.exception("could not keep a dead letter from %s; counted, not kept", letter.origin)
-        self.stats.rejected(reason)

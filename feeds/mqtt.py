@@ -40,8 +40,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from feeds.health import Decoder, FeedStats, Pipeline
+from feeds.health import FeedStats
 from feeds.membership import MemberRegistry, Membership, member_id
+from feeds.pipeline import Decoder, Pipeline
 from feeds.sink import EventSink
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 Producers send Smart Data Models as NGSI-v2 or NGSI-LD, each either "keyValues" (plain
 values) or "normalized" (every attribute wrapped as ``{"type": ..., "value": ...}``). The
-mapping code in ``feeds.normalize`` should see one shape only, so this module peels the
+mappers in ``feeds.mappers`` should see one shape only, so this module peels the
 wrappers off and reports which form it saw (the conformance report and metrics show it).
 
 The form is detected per attribute, not per message, because real payloads mix them: the

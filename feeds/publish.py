@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from feeds.backoff import Backoff
 
 if TYPE_CHECKING:
-    from feeds.simulator import CitySimulator, Message, Payload
+    from feeds.sim_catalog import Message, Payload
+    from feeds.simulator import CitySimulator
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,8 @@ from redis.retry import Retry
 
 from feeds.backoff import Backoff
 from feeds.events import Reason
-from feeds.health import Decoder, FeedStats, Pipeline
+from feeds.health import FeedStats
+from feeds.pipeline import Decoder, Pipeline
 from feeds.sink import EventSink
 
 log = logging.getLogger(__name__)

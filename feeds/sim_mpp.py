@@ -2,14 +2,19 @@
 
 Served counts follow a curve over local opening hours (a morning and an afternoon peak, a
 longer break on Fridays for Jumat prayers), cached per day type, so a simulated day ends near
-its target and the hourly panel looks like a real one.
+its target and the hourly panel looks like a real one. ``MppQueues``, a mixin of
+``feeds.simulator.CitySimulator``, turns the curve into each agency's plan for the day and
+its queue at a given minute.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import datetime
+import random
+from datetime import date, datetime
 from functools import lru_cache
+
+from feeds.city import AgencySpec, CityProfile
 
 # The MPP's day: a cumulative curve over opening hours, cached per day type.
 
@@ -85,3 +90,65 @@ def _largest_remainder(total: int, weights: list[float]) -> list[int]:
     for i in order[: total - sum(parts)]:
         parts[i] += 1
     return parts
+
+
+class MppQueues:
+    """Each MPP agency's day and queue for ``CitySimulator``; what they read is declared here."""
+
+    city: CityProfile
+    agencies: tuple[AgencySpec, ...]
+    mpp_target_normal: int
+    mpp_target_busy: int
+    _rng: random.Random
+    _token: str
+    _mpp_plans: dict[date, list[int]]
+
+    def _mpp_plan(self, day: date) -> list[int]:
+        """Tickets each agency serves on ``day``: the day's target +-3%, split by share +-10%.
+
+        A pure function of (seed, date), so a simulator started at 14:00 shows the counts
+        the morning would have produced.
+        """
+        plan = self._mpp_plans.get(day)
+        if plan is not None:
+            return plan
+        if day.weekday() >= 5:
+            plan = [0] * len(self.agencies)
+        else:
+            r = random.Random(f"mpp:{self._token}:{day.isoformat()}")
+            target = self.mpp_target_busy if day.weekday() in self.city.busy_weekdays else self.mpp_target_normal
+            total = round(target * r.uniform(0.97, 1.03))
+            plan = _largest_remainder(total, [a.share * r.uniform(0.9, 1.1) for a in self.agencies])
+        if len(self._mpp_plans) > 16:
+            self._mpp_plans.clear()
+        self._mpp_plans[day] = plan
+        return plan
+
+    @staticmethod
+    def _served(i: int, plan: list[int], local: datetime) -> int:
+        return min(plan[i], int(plan[i] * mpp_day_fraction(local, i % len(MPP_VARIANTS)) + 1e-9))
+
+    @staticmethod
+    def _mpp_open(local: datetime) -> bool:
+        minute = local.hour * 60 + local.minute
+        return local.weekday() < 5 and OPEN_MIN <= minute < CLOSE_MIN
+
+    def _queue_now(self, i: int, plan: list[int], local: datetime) -> tuple[str, int, int, float]:
+        """(serviceStatus, waiting, being served, average wait in minutes) by Little's law."""
+        spec = self.agencies[i]
+        if not self._mpp_open(local):
+            return "Closed", 0, 0, 0.0
+        variant = i % len(MPP_VARIANTS)
+        friday = local.weekday() == 4
+        minute = local.hour * 60 + local.minute
+        b0, b1 = BREAKS[friday]
+        if b0 <= minute < b1:  # istirahat: people keep waiting, nobody is served
+            rate = plan[i] * _slope(friday, variant, b0 - 1)
+            waiting = round(rate * spec.base_wait_min * 0.8 * self._rng.uniform(0.9, 1.1))
+            return "Suspended", waiting, 0, round(spec.base_wait_min * 1.5, 1)
+        rate = plan[i] * _slope(friday, variant, minute)  # tickets per minute
+        load = min(1.0, rate / (plan[i] * _peak_slope(friday, variant) or 1.0))
+        wait = spec.base_wait_min * (0.5 + 1.2 * load) * self._rng.uniform(0.9, 1.1)
+        waiting = round(rate * wait)
+        serving = min(spec.counters, math.ceil(rate * spec.service_min)) if plan[i] else 0
+        return "Open", waiting, serving, round(wait, 1)

@@ -29,30 +29,19 @@ from feeds.sim_catalog import (
     Payload,
     iso_z,
 )
+from feeds.sim_mpp import MppQueues
 from feeds.sim_state import _Container, _Incident, _Report, _Station
 
 
-class SdmPayloads:
+class SdmPayloads(MppQueues):
     """Encoders for ``CitySimulator``: what they read from it is declared here."""
 
     city: CityProfile
     tz: tzinfo
-    agencies: Any
     kpis: Any
     _rng: random.Random
     _tag: str
     _token: str
-
-    def _mpp_plan(self, day: date) -> list[int]:
-        raise NotImplementedError
-
-    def _queue_now(self, i: int, plan: list[int], local: datetime) -> tuple[str, int, int, float]:
-        raise NotImplementedError
-
-    @staticmethod
-    def _served(i: int, plan: list[int], local: datetime) -> int:
-        raise NotImplementedError
-
 
     def _address(self, street: str, kec: str) -> dict[str, str]:
         out = {"streetAddress": street, "district": kec, "addressLocality": self.city.locality}

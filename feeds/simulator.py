@@ -23,16 +23,18 @@ reproducible. The simulator emits payloads only; ``feeds.publish`` puts them on 
 Redis stream. ``feeds`` must not import ``dashboard`` or ``layouts``.
 
 Around this module: ``feeds.sim_catalog`` (topics, kinds, stages: pure data),
-``feeds.sim_mpp`` (the MPP's daily curve), ``feeds.sim_state`` (the things being simulated)
-and ``feeds.sim_payloads`` (the Smart Data Models encoders). What stays here, the model,
-is one class of about 600 lines on purpose: its parts draw from one seeded random stream
-in a fixed order, which is what makes a seed reproduce the same city, message for message.
+``feeds.sim_state`` (the things being simulated), and the parts of the model, each a mixin
+of ``CitySimulator``: ``feeds.sim_environment`` (rain, gauges, TPS), ``feeds.sim_events``
+(incidents and reports), ``feeds.sim_mpp`` (the MPP's daily curve and queues) and
+``feeds.sim_payloads`` (the Smart Data Models encoders). They are mixins of one object, not
+objects of their own, because they all draw from one seeded random stream in the fixed order
+``_step`` calls them, which is what makes a seed reproduce the same city, message for message.
+What stays here is the clock: warm-up, stepping, cadence and the public API.
 """
 
 from __future__ import annotations
 
 import heapq
-import math
 import random
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -41,37 +43,20 @@ from itertools import accumulate
 from typing import Any
 
 from feeds import city
-from feeds.sim_catalog import (  # noqa: F401 - some are re-exported: tests and publishers import them from here
-    CHANNEL_TEMPLATES,
-    DRY_SEASON_KINDS,
+from feeds.sim_catalog import (
     INCIDENT_KINDS,
-    INCIDENT_STAGES,
-    REPORT_KINDS,
-    REPORT_STAGES,
-    TOPICS,
-    TYPE_OF_TOPIC,
-    WASPADA_M,
-    WIB,
     Message,
     Payload,
     iso_z,
     utc_now,
 )
-from feeds.sim_mpp import (  # noqa: F401
-    BREAKS,
-    CLOSE_MIN,
-    MPP_VARIANTS,
-    OPEN_MIN,
-    _largest_remainder,
-    _peak_slope,
-    _slope,
-    mpp_day_fraction,
-)
+from feeds.sim_environment import Environment
+from feeds.sim_events import Arrivals
 from feeds.sim_payloads import SdmPayloads, _zone
-from feeds.sim_state import _Container, _Incident, _Report, _Station
+from feeds.sim_state import _Incident, _Report
 
 
-class CitySimulator(SdmPayloads):
+class CitySimulator(Environment, Arrivals, SdmPayloads):
     """Realistic traffic of one city as Smart Data Models payloads, driven by an injected clock.
 
     Use ``initial_state(now)`` once, then either ``next_messages(now)`` (natural cadence,
@@ -156,33 +141,6 @@ class CitySimulator(SdmPayloads):
         self._filler_cycle = self._make_filler_cycle()
 
     # ------------------------------------------------------------------ construction
-
-    def _make_stations(self) -> list[_Station]:
-        """Per-station hydrology, fixed by station code so the city is the same every run."""
-        out = []
-        for site in self.city.stations:
-            r = random.Random(f"station:{site.code}")
-            if site.river:  # a river: high base, slow rise, stays up for hours
-                st = _Station(site, base=r.uniform(0.9, 1.2), gain=r.uniform(0.01, 0.014), tau_h=r.uniform(8, 12),
-                              rain_factor=r.uniform(0.9, 1.2), reference=4.5)
-            else:  # urban drains and small rivers: flashy
-                st = _Station(site, base=r.uniform(0.25, 0.6), gain=r.uniform(0.045, 0.06), tau_h=r.uniform(1.2, 2.0),
-                              rain_factor=r.uniform(0.8, 1.3), reference=3.5)
-            out.append(st)
-        return out
-
-    def _make_containers(self) -> list[_Container]:
-        """The city's TPS, with stable ids, sizes and pickup times."""
-        out = []
-        for site in self.city.waste_sites:
-            r = random.Random(f"tps:{site.tps_id}")
-            daily = r.uniform(0.55, 1.15)
-            out.append(_Container(
-                site.tps_id, site.name, site.kelurahan, site.kecamatan, site.ward_code, site.lat, site.lon,
-                capacity_m3=r.choice((6, 6, 10)), daily_fill=daily,
-                empty_minute=r.randint(5 * 60 + 30, 10 * 60), second_pickup=r.randint(14 * 60, 16 * 60) if daily > 1.0 else None,
-            ))
-        return out
 
     def _make_filler_cycle(self) -> list[str]:
         """A fixed interleaving of filler kinds by weight (smooth weighted round robin)."""
@@ -404,228 +362,11 @@ class CitySimulator(SdmPayloads):
         self._weather(t1, local, dt_h)
         self._rivers(dt_h)
         self._fill_containers(local, dt_h)
-        self._pickups(t1, out)
+        for c in self._pickups(t1):
+            if out is not None:
+                out.append(("waste", self._waste_payload(c, iso_z(c.last_emptied or t1))))
         self._arrivals(t0, t1, local, dt_h)
         self._pop_due(t1, out)
-
-    # ------------------------------------------------------------------ weather and water
-
-    @staticmethod
-    def _rain_hazard_per_h(hour: int) -> float:
-        """Chance per hour that a dry spell turns to rain: convective tropical afternoons."""
-        if 13 <= hour < 18:
-            return 0.16
-        if 18 <= hour < 24:
-            return 0.05
-        if 11 <= hour < 13:
-            return 0.05
-        return 0.02
-
-    def _weather(self, t1: datetime, local: datetime, dt_h: float) -> None:
-        if self._rain_until is not None and t1 >= self._rain_until:
-            self._rain_mm_h, self._rain_until = 0.0, None
-        if self._rain_mm_h > 0:
-            return
-        if self._rng.random() < 1 - math.exp(-self._rain_hazard_per_h(local.hour) * dt_h):
-            r = self._rng.random()
-            if r < 0.45:
-                mm, minutes = self._rng.uniform(2, 8), self._rng.uniform(20, 120)
-            elif r < 0.75:
-                mm, minutes = self._rng.uniform(8, 20), self._rng.uniform(30, 120)
-            else:
-                mm, minutes = self._rng.uniform(20, 40), self._rng.uniform(40, 100)
-            self._set_rain(mm, t1 + timedelta(minutes=minutes))
-
-    def _set_rain(self, mm_per_h: float, until: datetime) -> None:
-        """Start an episode; convective cells hit some stations harder than others."""
-        self._rain_mm_h, self._rain_until = mm_per_h, until
-        for st in self.stations:
-            st.cell = self._rng.uniform(0.5, 1.4)
-
-    def _rivers(self, dt_h: float) -> None:
-        """Linear reservoir per station: exact solution for constant rain over the step."""
-        rain = self._rain_mm_h
-        for st in self.stations:
-            decay = math.exp(-dt_h / st.tau_h)
-            st.excess = st.excess * decay + st.gain * rain * st.rain_factor * st.cell * st.tau_h * (1 - decay)
-
-    # ------------------------------------------------------------------ waste
-
-    @staticmethod
-    def _disposal_weight(hour: int) -> float:
-        """Relative dumping rate by WIB hour; the official disposal window is 19:00-22:00."""
-        if 19 <= hour < 22:
-            return 2.5
-        if 5 <= hour < 9:
-            return 1.0
-        if 9 <= hour < 19:
-            return 0.6
-        if 22 <= hour < 24:
-            return 0.5
-        return 0.2
-
-    _DISPOSAL_DAY_SUM = 3 * 2.5 + 4 * 1.0 + 10 * 0.6 + 2 * 0.5 + 5 * 0.2
-
-    def _fill_containers(self, local: datetime, dt_h: float) -> None:
-        rate = self._disposal_weight(local.hour) / self._DISPOSAL_DAY_SUM * dt_h
-        for c in self.containers:
-            c.fill = min(1.0, c.fill + c.daily_fill * rate)
-
-    def _next_pickup(self, c: _Container, after: datetime) -> datetime:
-        local = after.astimezone(self.tz)
-        day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        minutes = sorted(m for m in (c.empty_minute, c.second_pickup) if m is not None)
-        for d in range(3):
-            for m in minutes:
-                at = day + timedelta(days=d, minutes=m)
-                if at > local:
-                    return at.astimezone(UTC)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _pickups(self, t1: datetime, out: list[Message] | None) -> None:
-        """Trucks empty TPS at their pickup time; one in ten does not come (a broken truck)."""
-        for c in self.containers:
-            if c.next_pickup is None or c.next_pickup > t1:
-                continue
-            at = c.next_pickup
-            if self._rng.random() < 0.9:
-                c.fill = self._rng.uniform(0.02, 0.08)
-                c.last_emptied = at
-                c.status = "ok"
-                if out is not None:
-                    out.append(("waste", self._waste_payload(c, iso_z(at))))
-            c.next_pickup = self._next_pickup(c, at)
-
-    # ------------------------------------------------------------------ incidents and reports
-
-    @staticmethod
-    def _hour_weight(hour: int) -> float:
-        """Incidents per hour relative to midday: rush hours up, nights down."""
-        if 7 <= hour < 9 or 16 <= hour < 19:
-            return 1.25
-        if 9 <= hour < 16 or 19 <= hour < 22:
-            return 1.0
-        if 5 <= hour < 7 or 22 <= hour < 24:
-            return 0.9
-        return 0.8
-
-    def _poisson(self, mean: float) -> int:
-        if mean <= 0:
-            return 0
-        if mean > 30:
-            return max(0, round(self._rng.gauss(mean, math.sqrt(mean))))
-        limit, k, p = math.exp(-mean), 0, self._rng.random()
-        while p > limit:
-            k += 1
-            p *= self._rng.random()
-        return k
-
-    def _arrivals(self, t0: datetime, t1: datetime, local: datetime, dt_h: float) -> None:
-        """New incidents and reports in (t0, t1], Poisson by hour, rain and open-set cap."""
-        minutes = dt_h * 60
-        span = t1 - t0
-        w = self._hour_weight(local.hour)
-        rain_boost = 1.0 + min(self._rain_mm_h, 50) / 50  # heavy rain: up to 2x
-        k = self._poisson(self.INCIDENTS_PER_MIN * self._scale * w * rain_boost * minutes)
-        if self._incidents_from is not None and t1 < self._incidents_from:
-            k = 0  # early warm-up: nothing of these would still be open now
-        for _ in range(min(k, self._max_open_incidents - len(self._incidents))):
-            self._new_incident(t1 - span * self._rng.random(), local)
-        day = 1.2 if 6 <= local.hour < 21 else 0.3
-        k = self._poisson(self.REPORTS_PER_MIN * self._scale * day * rain_boost * minutes)
-        for _ in range(min(k, self._max_open_reports - len(self._reports))):
-            self._new_report(t1 - span * self._rng.random())
-
-    def _incident_weights(self, local: datetime) -> list[float]:
-        """Kind shares now: rush hours favour traffic, rain favours floods and fallen trees,
-        the dry season (June-September in Sumatra) brings land fires and haze."""
-        rush = 7 <= local.hour < 9 or 16 <= local.hour < 19
-        raining = self._rain_mm_h > 0
-        dry = 6 <= local.month <= 9
-        out = []
-        for k in INCIDENT_KINDS:
-            w = k.weight * (k.rain_factor if raining else 1.0) * (k.rush_factor if rush else 1.0)
-            if k.sub_category in DRY_SEASON_KINDS:
-                w *= 4.0 if dry else 0.5
-            if k.sub_category == "rainfall" and raining and self._rain_mm_h >= 20:
-                w = 3.0
-            out.append(w)
-        return out
-
-    def _pick_kecamatan(self, area: str) -> str:
-        """Where an incident or report happens: by population, central roads for traffic,
-        flood-prone kelurahan for floods, the peat and plantation edge for land fires."""
-        if area == "flood":
-            if self._rng.random() < 0.8:
-                return self._rng.choice(self._flood_names)
-        elif area == "peri":
-            return self._rng.choice(self._peri_names)
-        cum = self._central_cum if area == "central" else self._people_cum
-        return self._rng.choices(self._names, cum_weights=cum)[0]
-
-    def _street(self, kec: str) -> str:
-        place = self.city.places.get(kec)
-        return self._rng.choice(place.streets) if place and place.streets else f"Kec. {kec}"
-
-    def _fill_template(self, template: str, street: str, kec: str) -> str:
-        r = self._rng
-        vehicles = self.city.vehicles
-        v1, v2 = r.sample(vehicles, 2) if len(vehicles) > 1 else (vehicles[0], vehicles[0])
-        return template.format(street=street, kec=kec, dest=r.choice(self.city.destinations), km=r.randint(1, 4),
-                               vehicle=v1, vehicle2=v2, n=r.randint(2, 4), cm=5 * r.randint(2, 14),
-                               ha=r.randint(1, 15), days=r.randint(2, 6))
-
-    def _new_incident(self, t: datetime, local: datetime) -> None:
-        r = self._rng
-        kind = r.choices(INCIDENT_KINDS, weights=self._incident_weights(local))[0]
-        severity = r.choices([s for s, _ in kind.severity], weights=[w for _, w in kind.severity])[0]
-        kec = self._pick_kecamatan(kind.area)
-        street = self._street(kec)
-        lat, lon = self.districts.random_point(kec, r)
-        self._incident_no += 1
-        urgency = {"critical": 0.5, "high": 0.7}.get(severity, 1.0)
-        ack = t + timedelta(minutes=r.uniform(0.5, 4) * urgency)
-        dispatched = ack + timedelta(minutes=r.uniform(1, 8) * urgency)
-        work = r.uniform(5, 30) * (3 if r.random() < 0.1 else 1)
-        inc = _Incident(
-            f"urn:ngsi-ld:Alert:{self._tag}-{self._run_tag}-{self._incident_no:06d}", kind, severity,
-            self._fill_template(r.choice(kind.templates), street, kec), street, kec, lat, lon,
-            [t, ack, dispatched, dispatched + timedelta(minutes=work)],
-        )
-        self._incidents[inc.entity_id] = inc
-        self._push(t, inc)
-
-    def _new_report(self, t: datetime) -> None:
-        r = self._rng
-        channel = None
-        if self._channels and r.random() < 0.35:  # a share of complaints comes through the city's apps
-            channel = r.choice(self._channels)
-        if channel is not None and channel.categories:
-            label, topic = r.choice(channel.categories)
-            templates = CHANNEL_TEMPLATES.get(topic, CHANNEL_TEMPLATES["other"])
-        else:
-            drainage_weight = 4.0 if self._rain_mm_h > 0 else 1.0
-            weights = [drainage_weight if topic == "drainage" else 1.2 for topic, _, _ in REPORT_KINDS]
-            topic, label, templates = r.choices(REPORT_KINDS, weights=weights)[0]
-            channel = None
-        kec = self._pick_kecamatan("flood" if topic == "drainage" else "all")
-        street = self._street(kec)
-        lat, lon = self.districts.random_point(kec, r)
-        self._report_no += 1
-        in_progress = t + timedelta(minutes=r.uniform(5, 60))
-        closing = r.uniform(20, 300) if r.random() > 0.05 else r.uniform(20 * 60, 30 * 60)  # 5% breach the 24 h SLA
-        rep = _Report(
-            f"urn:ngsi-ld:IssueReporting:{self._tag}-{self._run_tag}-{self._report_no:06d}",
-            f"{channel.id.upper() if channel else 'LPR'}-{self._run_tag}-{self._report_no:06d}", topic, label,
-            self._fill_template(r.choice(templates), street, kec), street, kec, lat, lon,
-            [t, in_progress, in_progress + timedelta(minutes=closing)], channel=channel,
-        )
-        self._reports[rep.entity_id] = rep
-        self._push(t, rep)
-
-    def _push(self, at: datetime, what: _Incident | _Report) -> None:
-        self._seq += 1
-        heapq.heappush(self._due, (at, self._seq, what))
 
     def _pop_due(self, until: datetime, out: list[Message] | None) -> None:
         """Emit every lifecycle stage that is due, with its own time, and schedule the next."""
@@ -661,54 +402,3 @@ class CitySimulator(SdmPayloads):
                 lat, lon = self.districts.random_point(kec, r)
                 self._point_pool.append((kec, lat, lon))
 
-    # ------------------------------------------------------------------ MPP
-
-    def _mpp_plan(self, day: date) -> list[int]:
-        """Tickets each agency serves on ``day``: the day's target +-3%, split by share +-10%.
-
-        A pure function of (seed, date), so a simulator started at 14:00 shows the counts
-        the morning would have produced.
-        """
-        plan = self._mpp_plans.get(day)
-        if plan is not None:
-            return plan
-        if day.weekday() >= 5:
-            plan = [0] * len(self.agencies)
-        else:
-            r = random.Random(f"mpp:{self._token}:{day.isoformat()}")
-            target = self.mpp_target_busy if day.weekday() in self.city.busy_weekdays else self.mpp_target_normal
-            total = round(target * r.uniform(0.97, 1.03))
-            plan = _largest_remainder(total, [a.share * r.uniform(0.9, 1.1) for a in self.agencies])
-        if len(self._mpp_plans) > 16:
-            self._mpp_plans.clear()
-        self._mpp_plans[day] = plan
-        return plan
-
-    @staticmethod
-    def _served(i: int, plan: list[int], local: datetime) -> int:
-        return min(plan[i], int(plan[i] * mpp_day_fraction(local, i % len(MPP_VARIANTS)) + 1e-9))
-
-    @staticmethod
-    def _mpp_open(local: datetime) -> bool:
-        minute = local.hour * 60 + local.minute
-        return local.weekday() < 5 and OPEN_MIN <= minute < CLOSE_MIN
-
-    def _queue_now(self, i: int, plan: list[int], local: datetime) -> tuple[str, int, int, float]:
-        """(serviceStatus, waiting, being served, average wait in minutes) by Little's law."""
-        spec = self.agencies[i]
-        if not self._mpp_open(local):
-            return "Closed", 0, 0, 0.0
-        variant = i % len(MPP_VARIANTS)
-        friday = local.weekday() == 4
-        minute = local.hour * 60 + local.minute
-        b0, b1 = BREAKS[friday]
-        if b0 <= minute < b1:  # istirahat: people keep waiting, nobody is served
-            rate = plan[i] * _slope(friday, variant, b0 - 1)
-            waiting = round(rate * spec.base_wait_min * 0.8 * self._rng.uniform(0.9, 1.1))
-            return "Suspended", waiting, 0, round(spec.base_wait_min * 1.5, 1)
-        rate = plan[i] * _slope(friday, variant, minute)  # tickets per minute
-        load = min(1.0, rate / (plan[i] * _peak_slope(friday, variant) or 1.0))
-        wait = spec.base_wait_min * (0.5 + 1.2 * load) * self._rng.uniform(0.9, 1.1)
-        waiting = round(rate * wait)
-        serving = min(spec.counters, math.ceil(rate * spec.service_min)) if plan[i] else 0
-        return "Open", waiting, serving, round(wait, 1)

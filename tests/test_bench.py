@@ -1,4 +1,4 @@
-"""Smoke tests for ``citywall bench``: each benchmark runs at a tiny size and keeps its shape.
+"""Smoke tests for the benchmarks in bench/: each runs at a tiny size and keeps its shape.
 
 Speed is measured by the benchmarks themselves (bench/README.md), never asserted here: on a
 shared 2-core machine a timing assertion is a coin toss. What is checked is that the
@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 
-from dashboard.cli import main
+from bench import ingest, store_soak
 from dashboard.local_services import mosquitto_binary
 
 pytestmark = pytest.mark.integration
 
 
-def run_json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict[str, Any]:
-    """Run ``citywall <argv> --json`` in-process; the one JSON object it prints."""
+def run_json(capsys: pytest.CaptureFixture[str], main: Any, argv: list[str]) -> dict[str, Any]:
+    """Run a benchmark's ``main(<argv> --json)`` in-process; the one JSON object it prints."""
     assert main([*argv, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
 
@@ -39,7 +39,7 @@ def assert_positive(value: Any) -> None:
 
 def test_bench_ingest_tiny(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "ingest.json"
-    result = run_json(capsys, ["bench", "ingest", "--messages", "150", "--rounds", "2", "--out", str(out)])
+    result = run_json(capsys, ingest.main, ["--messages", "150", "--rounds", "2", "--out", str(out)])
 
     assert json.loads(out.read_text()) == result
     for key in ("pipeline_msgs_per_s", "bare_msgs_per_s", "ratio", "cpu_ratio"):
@@ -52,7 +52,7 @@ def test_bench_ingest_tiny(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
                             result["broker"]), result["broker"]
     else:
         assert result["broker"].startswith("embedded amqtt broker on mqtt://127.0.0.1:"), result["broker"]
-    assert result["command"].startswith("citywall bench ingest --messages 150 ")
+    assert result["command"].startswith("python bench/ingest.py --messages 150 ")
     assert result["machine"]["cores"] == os.cpu_count()
     assert result["machine"]["python"] == platform.python_version()
     assert len(result["runs"]) == 2
@@ -83,12 +83,12 @@ def check_store_result(result: dict[str, Any], backend: str, events: int) -> Non
     assert set(result["entities_at_100"]) == {"incident", "water_level", "report", "waste_fill", "queue", "kpi"}
     assert result["entities_at_100"]["water_level"] > 0
     assert result["rejected"] == 0
-    assert result["command"].startswith(f"citywall bench store --events {events} --backend {backend}")
+    assert result["command"].startswith(f"python bench/store_soak.py --events {events} --backend {backend}")
 
 
 def test_bench_store_memory_tiny(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "store.json"
-    result = run_json(capsys, ["bench", "store", "--events", "600", "--days", "0.05", "--sample-kpis",
+    result = run_json(capsys, store_soak.main, ["--events", "600", "--days", "0.05", "--sample-kpis",
                                "--history", "resolved_days=0", "--out", str(out)])
 
     check_store_result(result, "memory", 600)
@@ -101,18 +101,23 @@ def test_bench_store_memory_tiny(capsys: pytest.CaptureFixture[str], tmp_path: P
 @pytest.mark.skipif(shutil.which("redis-server") is None and not Path("/usr/bin/redis-server").exists(),
                     reason="redis-server is not installed")
 def test_bench_store_redis_tiny(capsys: pytest.CaptureFixture[str]) -> None:
-    result = run_json(capsys, ["bench", "store", "--backend", "redis", "--events", "300", "--days", "0.02"])
+    result = run_json(capsys, store_soak.main, ["--backend", "redis", "--events", "300", "--days", "0.02"])
 
     check_store_result(result, "redis", 300)
     assert "used_memory_mb" in result["checkpoints"][0]
     assert "redis-server" in result["store"]
 
 
-def test_bench_store_prints_a_table_and_the_command(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "store", "--events", "200", "--days", "0.01"]) == 0
-    text = capsys.readouterr().out
+def test_bench_store_runs_as_a_script_and_prints_a_table_and_the_command() -> None:
+    """As bench/README.md says to run it: a script of its own, from the checkout."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    text = subprocess.run([sys.executable, "bench/store_soak.py", "--events", "200", "--days", "0.01"], cwd=root,
+                          check=True, timeout=240, capture_output=True, text=True).stdout
     assert "memory at 10/50/100%" in text
-    assert "command: citywall bench store --events 200 --backend memory" in text
+    assert "command: python bench/store_soak.py --events 200 --backend memory" in text
 
 
 @pytest.mark.browser

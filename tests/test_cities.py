@@ -405,7 +405,8 @@ def test_a_channel_complaint_counts_exactly_once(tmp_path: Path) -> None:
 def test_points_outside_every_district_are_counted_and_shown(tmp_path: Path) -> None:
     from dashboard.runtime import build_normalizer
     from dashboard.views import view_settings
-    from feeds.health import FeedStats, Pipeline
+    from feeds.health import FeedStats
+    from feeds.pipeline import Pipeline
     from layouts.panels import feed_health
 
     config = load_config(write_contoh(tmp_path), environ={})

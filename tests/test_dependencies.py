@@ -6,7 +6,8 @@ product is ``dashboard/``, ``layouts/`` and ``feeds/``: their imports, read with
 lazy import inside a function counts too), are mapped to distributions through the installed
 metadata and compared with ``[project].dependencies`` in pyproject.toml.
 
-Benchmarks' own needs (``psutil``) are an optional extra, ``bench``, which ``test`` includes.
+Benchmarks live in ``bench/``, outside the product; their own needs (``psutil``) are an
+optional extra, ``bench``, which ``test`` includes.
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("dashboard", "layouts", "feeds")
 #: Imports that stay optional at run time: tried inside a function with a fallback that
 #: needs no third-party code. Each says why.
-OPTIONAL = {
-    "psutil": "dashboard/bench.py reads RSS with it when installed, else from /proc (the bench extra)",
-}
+OPTIONAL: dict[str, str] = {}
 #: Distributions used by name rather than imported: (file, the text that uses it).
 BY_NAME = {
     "openpyxl": ("dashboard/shift_report.py", 'engine="openpyxl"'),  # pandas' Excel writer loads it

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from feeds.events import Event, KpiReading, Reason, Rejected
-from feeds.health import FeedStats, Pipeline
+from feeds.health import FeedStats
+from feeds.pipeline import Pipeline
 from tests.helpers import RecordingSink, kpi_payload
 
 

@@ -16,9 +16,12 @@ from typing import Any
 import pytest
 
 from feeds.events import CitizenReport, Incident, KpiReading, QueueReading, Reason, Rejected, WasteFill, WaterLevel
+from feeds.fields import DESCRIPTION_MAX, NAME_MAX
 from feeds.geo import Districts
 from feeds.ngsi import Form, unwrap
-from feeds.normalize import DESCRIPTION_MAX, MAX_DEPTH, NAME_MAX, Normalizer, parse_time
+from feeds.normalize import Normalizer
+from feeds.payload import MAX_DEPTH
+from feeds.timestamps import parse_time
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 NOW = datetime(2026, 11, 22, tzinfo=UTC)

@@ -26,8 +26,9 @@ from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
 from dashboard.store.redis_store import RedisStore
 from feeds.events import DeadLetter, Reason
-from feeds.health import FeedStats, Pipeline
+from feeds.health import FeedStats
 from feeds.mqtt import MqttAdapter
+from feeds.pipeline import Pipeline
 from feeds.redis_feed import RedisStreamAdapter
 from feeds.sink import StoreUnavailable
 from feeds.text import clean, is_clean

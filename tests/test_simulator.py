@@ -24,20 +24,13 @@ import shapely
 from dashboard.config import load_config
 from dashboard.local_services import wait_until
 from dashboard.simulation import city_profile
+from feeds.channels import ChannelRule
 from feeds.geo import Districts
-from feeds.normalize import ChannelRule, Normalizer
+from feeds.normalize import Normalizer
 from feeds.publish import publish_mqtt
-from feeds.simulator import (
-    INCIDENT_STAGES,
-    REPORT_STAGES,
-    TOPICS,
-    TYPE_OF_TOPIC,
-    WASPADA_M,
-    WIB,
-    CitySimulator,
-    iso_z,
-    mpp_day_fraction,
-)
+from feeds.sim_catalog import INCIDENT_STAGES, REPORT_STAGES, TOPICS, TYPE_OF_TOPIC, WASPADA_M, WIB, iso_z
+from feeds.sim_mpp import mpp_day_fraction
+from feeds.simulator import CitySimulator
 from tests.services import Mosquitto
 
 REPO = Path(__file__).resolve().parent.parent

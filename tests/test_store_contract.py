@@ -460,7 +460,8 @@ def test_a_new_station_past_the_cap_is_refused_and_known_ones_still_update(store
 
 
 def test_the_cap_is_dead_lettered_by_the_feed_with_its_reason(store: StateStore, config: Config) -> None:
-    from feeds.health import FeedStats, Pipeline
+    from feeds.health import FeedStats
+    from feeds.pipeline import Pipeline
 
     state = city(store, config, stations_max=2)
     stats = FeedStats("mqtt")

@@ -1,0 +1,55 @@
+"""Time stamps from the field, read as aware UTC datetimes.
+
+Producers send ISO 8601 in many dialects: with or without a zone, date only, with a
+space for the ``T``, or an offset followed by a stray ``Z``. One reader for all of them keeps
+every mapper's idea of "when" the same.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+__all__ = ["parse_time"]
+
+_TIME_TEXT_MAX = 64
+_OFFSET_THEN_Z = re.compile(r"[+-]\d{2}:?\d{2}[Zz]$")
+
+
+def parse_time(text: str) -> datetime | None:
+    """ISO 8601 (with or without zone, fractions, date-only) as an aware UTC datetime, or None.
+
+    A missing zone means UTC. An offset followed by a stray ``Z`` ("-08:00Z", seen in the
+    upstream Open311 example) is read as the offset: both name a zone and the offset is the
+    more specific.
+    """
+    if len(text) > _TIME_TEXT_MAX:
+        return None
+    moment: datetime | None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = _parse_noisy_time(text)
+        if moment is None:
+            return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+def _parse_noisy_time(text: str) -> datetime | None:
+    """The slow path for stamps ``fromisoformat`` refuses: spaces, "-08:00Z", a lower-case z."""
+    text = text.strip()
+    if not text:
+        return None
+    if _OFFSET_THEN_Z.search(text):
+        text = text[:-1]
+    elif text[-1] == "z":
+        text = text[:-1] + "Z"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
