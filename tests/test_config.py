@@ -153,7 +153,7 @@ def test_environment_overrides() -> None:
 
 def test_bad_environment_override_is_named(tmp_path: Path) -> None:
     message = error_of(write(tmp_path, lambda c: None), {"CITYWALL_STORE_URL": "mysql://x"})
-    assert "store.url: must be memory://" in message
+    assert "store.url (from CITYWALL_STORE_URL): must be memory://" in message
 
 
 def test_config_env_var_selects_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
