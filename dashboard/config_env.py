@@ -126,10 +126,11 @@ def source_of(found: Iterable[Override]) -> Callable[[KeyPath], str]:
 
     def note(path: KeyPath) -> str:
         at = tuple(str(p).lower() for p in path)
-        inside = [o for o in found if o.path == at[: len(o.path)]]
+        lowered = [(o, tuple(p.lower() for p in o.path)) for o in found]
+        inside = [o for o, p in lowered if p == at[: len(p)]]
         if inside:
             return f" (from {inside[-1].variable})"  # the last applied is the one that holds
-        below = [o for o in found if at and o.path[: len(at)] == at]
+        below = [o for o, p in lowered if at and p[: len(at)] == at]
         return f" (with {below[-1].variable})" if below else ""
 
     return note
@@ -169,12 +170,17 @@ def _read(variable: str, value: str, file: Path | str) -> list[Override]:
 def _leaves(node: Any, path: tuple[str, ...]) -> Iterable[tuple[tuple[str, ...], Any]]:
     if isinstance(node, dict):  # an empty mapping sets nothing: mappings merge
         for key, child in node.items():
-            yield from _leaves(child, (*path, str(key).lower()))
+            yield from _leaves(child, (*path, str(key)))
     else:
         yield path, node
 
 
 def _existing_key(node: dict[Any, Any], name: str) -> Any:
-    """The file's own spelling of a key the environment names in lower case (``1`` for the
-    screen ``1``, ``PKU-01`` for ``pku-01``), so the value replaces it rather than sits beside it."""
-    return next((k for k in node if str(k).lower() == name), name)
+    """The file's own spelling of a key the environment names as text, in lower case when it
+    came from a variable's name (``1`` for the screen ``"1"``, ``PKU-01`` for ``pku-01``), so
+    the value replaces the file's rather than sits beside it. An exact match comes first."""
+    for same in (lambda k: str(k) == name, lambda k: str(k).lower() == name.lower()):
+        keys = [k for k in node if same(k)]
+        if keys:
+            return keys[0]
+    return name

@@ -114,6 +114,13 @@ class MqttFeed(Strict):
     #: session is emptied by a survivor (see feeds/membership.py)
     heartbeat_s: int = Field(default=5, ge=1, le=300)
 
+    @field_validator("qos", mode="before")
+    @classmethod
+    def _qos_from_text(cls, value: object) -> object:
+        """An environment variable is text, and a choice of numbers takes no text: ``"0"`` and
+        ``"1"`` are the numbers they spell (any other text still fails as "0 or 1")."""
+        return int(value) if value in ("0", "1") else value
+
     @field_validator("url")
     @classmethod
     def _mqtt_scheme(cls, value: str | None) -> str | None:
