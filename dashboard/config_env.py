@@ -95,7 +95,7 @@ def overrides(environ: Mapping[str, str], file: Path | str) -> list[Override]:
     """
     named = [Override(var, path, environ[var]) for var, path in NAMED_VARIABLES.items() if environ.get(var)]
     by_path: list[Override] = []
-    for variable in sorted(v for v in environ if _is_key_path(v, file) and environ[v] != ""):
+    for variable in sorted(v for v in environ if environ[v] != "" and _is_key_path(v, file)):
         by_path += _read(variable, environ[variable], file)
     return named + sorted(by_path, key=lambda o: len(o.path))
 

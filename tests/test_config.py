@@ -398,6 +398,7 @@ def test_null_clears_an_optional_key_and_empty_counts_as_unset(tmp_path: Path) -
     config = load_config(path, environ={"CITYWALL_FEEDS__MQTT__URL": "null", "CITYWALL_FEEDS__MQTT__CLIENT_ID": ""})
     assert config.feeds.mqtt.url is None
     assert config.feeds.mqtt.client_id == "from-file"
+    assert load_config(path, environ={"CITYWALL_FOO__BAR": ""}).feeds.mqtt.url == "mqtt://127.0.0.1:1883", "empty: unset"
 
 
 NAMED = [
