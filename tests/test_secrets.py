@@ -8,6 +8,7 @@ password everywhere and search every byte of output for it.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -123,6 +124,38 @@ def test_billion_laughs_as_a_password_costs_nothing(tmp_path: Path) -> None:
     assert done.stdout == b""
     assert done.stderr.decode().startswith(f"citywall: config error: {path}: line ")
     assert len(done.stderr) < 400
+
+
+ENV_SECRETS = [
+    {"CITYWALL_STORE__URL": f"mysql://ops:{SECRET}@db.local/0"},
+    {"CITYWALL_STORE_URL": f"redis+shard://ops:{SECRET}@h:7000"},
+    {"CITYWALL_FEEDS__MQTT__URL": f"http://user:{SECRET}@broker.local"},
+    {"CITYWALL_FEEDS__MQTT__KEEPALIVE_S": SECRET},
+    {"CITYWALL_FEEDS__MQTT": f'{{"password": ["{SECRET}"]}}'},
+    {"CITYWALL_FEEDS__MQTT": f'{{"password": "{SECRET}", "pasword": "{SECRET}"}}'},
+    {"CITYWALL_SERVER__ALLOWED_ORIGINS": f"[{SECRET}"},
+    {"CITYWALL_FEEDS__MQTT__TLS": SECRET},
+]
+
+
+@pytest.mark.parametrize("environ", ENV_SECRETS, ids=["store-url", "short-name", "mqtt-url", "number", "type-in-json",
+                                                      "unknown-key-in-json", "not-json", "section-not-json"])
+def test_a_bad_environment_value_is_named_never_shown(environ: dict[str, str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(DEFAULT_CONFIG, environ=environ)
+    message = str(caught.value)
+    assert SECRET not in message
+    (name,) = environ
+    assert message.startswith(f"{DEFAULT_CONFIG}: ") and f"(from {name}): " in message, message
+
+
+def test_check_config_shows_no_secret_from_the_environment() -> None:
+    env = {**os.environ, "CITYWALL_FEEDS__MQTT__URL": f"http://user:{SECRET}@broker.local"}
+    done = subprocess.run([*CITYWALL_CMD, "check-config", str(DEFAULT_CONFIG)], capture_output=True, timeout=60, env=env)
+    assert done.returncode == 2
+    assert done.stderr.decode().strip() == (f"citywall: config error: {DEFAULT_CONFIG}: feeds.mqtt.url "
+                                            "(from CITYWALL_FEEDS__MQTT__URL): must start with mqtt:// or mqtts://")
+    assert SECRET.encode() not in done.stdout + done.stderr
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,90 @@
+"""How a configuration that cannot run is told: one line with the key path and the reason.
+
+An integrator at a terminal fixes a config from the message alone, so it names the file, the
+key path (``feeds.mqtt.url``) and what is wrong with it, and, when the value came from an
+environment variable, that variable. It never shows the value itself: a URL may carry a
+password, and a wrong type is described by its kind ("got text"), not echoed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+#: A config error is one line on a terminal; a longer one is cut (it never carries a value).
+ERROR_MAX = 300
+
+#: A key path in the config tree: section and field names, list indexes, mapping keys.
+KeyPath = tuple[Any, ...]
+
+
+class ConfigError(Exception):
+    """A configuration that cannot run; its message is the one line the user sees."""
+
+    def __init__(self, message: str) -> None:
+        message = " ".join(message.split())
+        super().__init__(message if len(message) <= ERROR_MAX else message[: ERROR_MAX - 1] + "…")
+
+
+class LocatedError(ValueError):
+    """A cross-field error that knows its key path, so the message can name it exactly.
+
+    Raised inside a model validator of the root model, where pydantic would otherwise place
+    the error at the top level.
+    """
+
+    def __init__(self, path: KeyPath, reason: str) -> None:
+        super().__init__(reason)
+        self.path = path
+        self.reason = reason
+
+
+def dotted(path: KeyPath) -> str:
+    """``("feeds", "mqtt", "url")`` -> ``feeds.mqtt.url``; the empty path is the top level."""
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def one_line(file: Path | str, exc: ValidationError, source_of: Callable[[KeyPath], str] | None = None) -> str:
+    """The first error, as ``file: key.path: reason``; pydantic's own text is too long for a terminal.
+
+    ``source_of`` may add where a key's value came from (an environment variable), placed
+    right after the key path so that a cut message still shows it.
+    """
+    error: dict[str, Any] = dict(exc.errors()[0])  # pydantic's ErrorDetails, as a plain dict
+    located = (error.get("ctx") or {}).get("error")
+    if isinstance(located, LocatedError):
+        path, reason = located.path, located.reason
+    else:
+        path = tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
+        reason = _reason(error)
+    source = source_of(path) if source_of is not None else ""
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more)" if more > 0 else ""
+    return f"{file}: {dotted(path)}{source}: {reason}{suffix}"
+
+
+def _reason(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if kind == "literal_error" and "[key]" in error["loc"]:
+        return f"not a known name ({message.removeprefix('Input should be ')})"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"{message} (got {kind_of(error.get('input'))})"  # the kind, never the value: it may be a password
+    return message
+
+
+def kind_of(value: Any) -> str:
+    """What a YAML value is, in YAML's words."""
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "text", list: "a list",
+            dict: "a mapping"}.get(type(value), type(value).__name__)

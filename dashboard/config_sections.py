@@ -1,0 +1,282 @@
+"""The sections of ``config.yaml`` that set the product itself: wall, feeds, store, limits.
+
+Each section is a small frozen model that forbids unknown keys (a key nobody reads is a typo
+until proven otherwise). The root model that ties them together, and the checks that span
+sections (a screen number must be on the wall), are in ``dashboard.config_model``; the parts
+that describe the city rather than the product are in ``dashboard.city_config`` and
+``dashboard.ops_config``.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Literal, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from dashboard.city_config import Agency
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class Strict(BaseModel):
+    """Unknown keys are typos until proven otherwise, so every section forbids them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+
+class City(Strict):
+    name: str
+    slug: str = Field(pattern=r"^[a-z0-9_-]+$")
+    timezone: str = "Asia/Jakarta"
+    timezone_label: str = "WIB"
+    language: Literal["id", "en"] = "id"
+    districts_geojson: str = Field(min_length=1)
+    map_center: tuple[float, float] | None = None  # lat, lon; None: the middle of the districts
+    bbox: tuple[float, float, float, float] | None = None  # lon/lat min/max; None: the districts' own
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Span(Strict):
+    """One panel stretched over a rectangle of screens (top-left to bottom-right)."""
+
+    panel: str
+    top_left: int = Field(ge=1)
+    bottom_right: int = Field(ge=1)
+
+
+class Playlist(Strict):
+    """Panels a single screen rotates through, for walls with fewer screens than panels."""
+
+    panels: list[str] = Field(min_length=1)
+    every_s: int = Field(default=30, ge=5)
+
+
+class Wall(Strict):
+    columns: int = Field(default=6, ge=1, le=16)
+    rows: int = Field(default=4, ge=1, le=16)
+    screen_width_px: int = Field(default=1920, ge=320)
+    screen_height_px: int = Field(default=1080, ge=240)
+    screen_width_mm: float = Field(default=1209.6, gt=0)
+    screen_height_mm: float = Field(default=680.4, gt=0)
+    bezel_mm: float = Field(default=3.5, ge=0)
+    reload_at: time | None = time(3, 0)
+
+    @property
+    def screen_count(self) -> int:
+        return self.columns * self.rows
+
+    @property
+    def bezel_px(self) -> int:
+        """The gap between two screens in canvas pixels, so lines stay straight across it."""
+        return round(self.screen_width_px * self.bezel_mm / self.screen_width_mm)
+
+    def position(self, screen: int) -> tuple[int, int]:
+        """(row, column), 0-based, of a 1-based screen number counted left to right."""
+        return divmod(screen - 1, self.columns)
+
+
+class Tls(Strict):
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    insecure: bool = False
+
+
+class MqttFeed(Strict):
+    url: str | None = None
+    topics: list[str] = Field(default_factory=list)  # empty: "<city.slug>/#"
+    qos: Literal[0, 1] = 1
+    protocol: Literal["5", "3.1.1"] = "5"
+    client_id: str = "citywall-ingest"
+    shared_group: str | None = None
+    session_expiry_s: int = Field(default=86_400, ge=0)
+    username: str | None = None
+    password: str | None = None
+    tls: Tls | None = None
+    status_topic: str = "citywall/status"
+    keepalive_s: int = Field(default=30, ge=5)
+    #: shared-group members record a heartbeat this often; one silent for two is dead and its
+    #: session is emptied by a survivor (see feeds/membership.py)
+    heartbeat_s: int = Field(default=5, ge=1, le=300)
+
+    @field_validator("qos", mode="before")
+    @classmethod
+    def _qos_from_text(cls, value: object) -> object:
+        """An environment variable is text, and a choice of numbers takes no text: ``"0"`` and
+        ``"1"`` are the numbers they spell (any other text still fails as "0 or 1")."""
+        return int(value) if value in ("0", "1") else value
+
+    @field_validator("url")
+    @classmethod
+    def _mqtt_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("mqtt://", "mqtts://")):
+            raise ValueError("must start with mqtt:// or mqtts://")
+        return value
+
+
+class RedisFeed(Strict):
+    url: str | None = None
+    streams: list[str] = Field(default_factory=list)  # empty: "<city.slug>:events"
+    field: str = "data"
+    group: str = "citywall"
+    consumer: str | None = None
+    channels: list[str] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+
+class Feeds(Strict):
+    mqtt: MqttFeed = MqttFeed()
+    redis: RedisFeed = RedisFeed()
+    max_payload_bytes: int = Field(default=64 * 1024, ge=256)
+    max_future_s: int = Field(default=300, ge=0)
+    dead_letters_kept: int = Field(default=500, ge=0, le=10_000)
+
+
+class Store(Strict):
+    url: str = "memory://"
+    key_prefix: str = "citywall"
+
+    @field_validator("url")
+    @classmethod
+    def _store_scheme(cls, value: str) -> str:
+        """memory://, or a single Redis, a Cluster or a Sentinel master (see
+        ``dashboard.store.redis_client``); checked here so a typo stops start-up, not ingest."""
+        if value.startswith("memory://"):
+            return value
+        from dashboard.store.redis_client import parse
+
+        parse(value)  # ValueError, worded without the URL (it may carry a password)
+        return value
+
+    @property
+    def backend(self) -> Literal["memory", "redis"]:
+        return "memory" if self.url.startswith("memory://") else "redis"
+
+
+class History(Strict):
+    """Bounds on everything that grows, so a wall that runs for weeks stays flat in memory."""
+
+    series_points: int = Field(default=1_440, ge=10)
+    series_age_h: int = Field(default=24 * 31, ge=1)
+    resolved_days: int = Field(default=7, ge=0)
+    open_incidents_max: int = Field(default=20_000, ge=100)
+    reports_max: int = Field(default=20_000, ge=100)
+    ticker_events: int = Field(default=50, ge=5, le=500)
+    # distinct ids per kind; a new id past its cap is dead-lettered as too_many_entities
+    stations_max: int = Field(default=2_000, ge=1)
+    sites_max: int = Field(default=5_000, ge=1)
+    queues_max: int = Field(default=1_000, ge=1)
+    kpis_max: int = Field(default=500, ge=1)
+
+
+class DrainageLevels(Strict):
+    """Water level in metres at which a station enters each Indonesian alert stage."""
+
+    waspada: float
+    siaga: float
+    awas: float
+
+    @model_validator(mode="after")
+    def _rising(self) -> DrainageLevels:
+        if not self.waspada < self.siaga < self.awas:
+            raise ValueError("levels must rise: waspada < siaga < awas")
+        return self
+
+
+#: The panel families a staleness limit of their own may be set for.
+PanelFamily = Literal["incidents", "drainage", "waste", "mpp", "kpis"]
+#: The severities an incident SLA may be set for.
+SeverityName = Literal["critical", "high", "medium", "low", "informational"]
+
+
+def _default_stale_after_family() -> dict[PanelFamily, int]:
+    return {"incidents": 300, "waste": 300, "mpp": 900, "kpis": 900}
+
+
+def _default_incident_sla() -> dict[SeverityName, int]:
+    return {"critical": 30, "high": 60, "medium": 240, "low": 1_440, "informational": 2_880}
+
+
+class Thresholds(Strict):
+    stale_after_s: int = Field(default=60, ge=1)
+    stale_after_family_s: dict[PanelFamily, int] = Field(default_factory=_default_stale_after_family)
+    drainage: DrainageLevels = DrainageLevels(waspada=1.5, siaga=2.0, awas=2.5)
+    drainage_stations: dict[str, DrainageLevels] = Field(default_factory=dict)
+    waste_full: float = Field(default=0.8, gt=0, le=1)
+    incident_sla_min: dict[SeverityName, int] = Field(default_factory=_default_incident_sla)
+    waste_report_sla_h: int = Field(default=24, ge=1)
+
+    def stale_after(self, family: str) -> int:
+        """A family's staleness limit, or the general one. Takes any name: the keys are checked
+        at the door, lookups come from stored data whose family is just text."""
+        return cast(dict[str, int], self.stale_after_family_s).get(family, self.stale_after_s)
+
+    def sla_minutes(self, severity: str, default: int) -> int:
+        """The SLA for a severity read from a stored document (text), or ``default``."""
+        return cast(dict[str, int], self.incident_sla_min).get(severity, default)
+
+
+class MppTargets(Strict):
+    permits_per_day: int = Field(default=700, ge=0)
+    permits_busy_day: int = Field(default=1_000, ge=0)
+    busy_weekdays: list[Literal[WEEKDAYS]] = Field(default_factory=lambda: ["monday", "friday"])  # type: ignore[valid-type]
+    services: int = Field(default=0, ge=0)
+    #: how many tenants, or the tenants themselves (the simulator's queues follow them)
+    agencies: int | list[Agency] = Field(default=0)
+    name: str = ""  # "Mal Pelayanan Publik Kota Pekanbaru"
+    location: tuple[float, float] | None = None  # lat, lon
+
+    @property
+    def agency_count(self) -> int:
+        return len(self.agencies) if isinstance(self.agencies, list) else self.agencies
+
+
+class Server(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8050, ge=1, le=65_535)
+    websocket: bool = True
+    poll_ms: int = Field(default=1_000, ge=100)
+    # hardening (see dashboard/web_security.py): docs off, origins, sizes, connections
+    api_docs: bool = False
+    allowed_origins: list[str] = Field(default_factory=list, max_length=64)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1_024, le=64 * 1024 * 1024)
+    max_callback_bytes: int = Field(default=256 * 1024, ge=1_024, le=16 * 1024 * 1024)
+    max_response_bytes: int = Field(default=32 * 1024 * 1024, ge=64 * 1024)
+    max_connections_per_client: int = Field(default=48, ge=1)  # a wall controller opens 24, plus reconnects
+    max_connections: int = Field(default=200, ge=1)  # pushing pages; more fall back to the poll
+    screens_expected: int | None = Field(default=None, ge=0)  # default: the wall's screen count
+    heartbeat_s: int = Field(default=10, ge=1, le=600)  # how often each open screen reports
+
+
+class Auth(Strict):
+    """Who may read and write. Closed by default: reading needs a login or a kiosk token.
+
+    The cookie-signing secret is not here on purpose: it comes from ``CITYWALL_SECRET_KEY`` or
+    is generated once and kept in the store, so it never sits in a file or a log.
+    """
+
+    anonymous_read: bool = False
+    session_ttl_h: int = Field(default=12, ge=1, le=24 * 30)
+    users_file: str | None = None
+    secure_cookies: bool = False
