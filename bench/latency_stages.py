@@ -42,7 +42,7 @@ HOOK_PORT = """(() => { window.__recv = []; const d = Object.getOwnPropertyDescr
 def serve_instrumented(trace: str, argv: list[str]) -> int:
     """``citywall demo`` with each stage function wrapped to stamp the trace file."""
     sys.path.insert(0, str(ROOT))
-    from dash.backends import ws
+    from starlette.websockets import WebSocket
 
     import dashboard.reader as reader
     import dashboard.state as state
@@ -73,14 +73,14 @@ def serve_instrumented(trace: str, argv: list[str]) -> int:
     wrap(reader._ChangeWatcher, "_wake", before="wake")
     wrap(reader.PictureCache, "picture", after="picture")
     wrap(live, "push_changes", after="rendered")
-    send = ws._send_batched
+    # Dash hands each batch of pushed messages to the socket's public ``send_text``
+    send_text = WebSocket.send_text
 
-    async def stamped_send(send_text: Any, messages: list[str]) -> bool:
-        result = await send(send_text, messages)
+    async def stamped_send(self: WebSocket, data: str) -> None:
+        await send_text(self, data)
         stamp("ws_send")
-        return result
 
-    ws._send_batched = stamped_send
+    WebSocket.send_text = stamped_send  # type: ignore[method-assign,assignment]
     from dashboard.cli import main
 
     return main(argv)

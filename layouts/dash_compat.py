@@ -16,6 +16,11 @@ Dash's internals, and nowhere else:
   prop of every element and made that walk about three times slower. ``html_kind`` reads
   the tag and prop names once per class, ``given_props`` the props an element was given.
 
+One more lives in the browser and cannot move here: ``assets/wall_control.js`` redraws a
+page for a new preset by pushing the URL and sending Dash's own ``_dashprivate_pushstate``
+event, which is how ``dcc.Link`` asks ``dcc.Location`` to route without a reload. The
+compat test checks that ``dcc.Location`` still listens for it.
+
 When a Dash upgrade breaks one of these, the compat test fails and says which; when Dash
 gains a public way, use it and delete the function here.
 
