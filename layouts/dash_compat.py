@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 from dash import Dash
@@ -52,8 +53,21 @@ def run_first_request_setup(app: Dash) -> None:
     """
     for hook in list(app.backend._before_request_funcs):  # type: ignore[attr-defined]
         result = hook()
-        if inspect.iscoroutine(result):  # an async hook; asyncio.run takes coroutines only
-            asyncio.run(result)
+        if inspect.iscoroutine(result):  # an async hook (Dash's async pages router)
+            _run_to_the_end(result)
+
+
+def _run_to_the_end(coroutine: Coroutine[Any, Any, Any]) -> None:
+    """Run a coroutine and wait for it, also when called inside a running event loop (the
+    app factory is, under ``uvicorn --factory``), where ``asyncio.run`` refuses: then on a
+    loop of its own in a helper thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dash-setup") as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 def component_class(name: str, namespace: str, props: Sequence[str], module: str, doc: str) -> type[Component]:

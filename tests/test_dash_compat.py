@@ -8,6 +8,7 @@ only places that use them.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +62,23 @@ def test_the_fastapi_backend_keeps_its_before_request_hooks_in_a_list(tmp_path: 
     app.backend.before_request(later)
     dash_compat.run_first_request_setup(app)
     assert ran == ["sync", "async"], "both kinds of hook run once, in order"
+
+
+def test_the_set_up_also_runs_inside_a_running_event_loop(tmp_path: Path) -> None:
+    """``uvicorn --factory`` calls the app factory on its event loop."""
+    app = small_app(tmp_path)
+    ran: list[str] = []
+
+    async def hook() -> None:
+        ran.append("async")
+
+    app.backend.before_request(hook)
+
+    async def factory() -> None:
+        dash_compat.run_first_request_setup(app)
+
+    asyncio.run(factory())
+    assert ran == ["async"]
 
 
 def test_dash_still_sets_itself_up_only_on_its_own_paths(tmp_path: Path) -> None:
