@@ -42,6 +42,8 @@ HOOK_SOCKET = """(() => { window.__recv = []; const d = Object.getOwnPropertyDes
 def serve_instrumented(trace: str, argv: list[str]) -> int:
     """``citywall demo`` with each stage function wrapped to stamp the trace file."""
     sys.path.insert(0, str(ROOT))
+    from starlette.websockets import WebSocket
+
     import dashboard.reader as reader
     import dashboard.state as state
     import feeds.mqtt as mqtt
@@ -71,13 +73,14 @@ def serve_instrumented(trace: str, argv: list[str]) -> int:
     wrap(reader._ChangeWatcher, "_wake", before="wake")
     wrap(reader.PictureCache, "picture", after="picture")
     wrap(push._Page, "_updates", after="rendered")
-    send = push._Page._send
+    # the push hands each frame to the socket's public ``send_text``
+    send_text = WebSocket.send_text
 
-    async def stamped_send(self: Any, *args: Any) -> None:
-        stamp("ws_send")  # the frame is handed to the socket now; _send then waits for the answer
-        await send(self, *args)
+    async def stamped_send(self: WebSocket, data: str) -> None:
+        await send_text(self, data)
+        stamp("ws_send")
 
-    push._Page._send = stamped_send  # type: ignore[method-assign]
+    WebSocket.send_text = stamped_send  # type: ignore[method-assign,assignment]
     from dashboard.cli import main
 
     return main(argv)

@@ -8,8 +8,6 @@ API shares the same server and port.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import os
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from dashboard.views import view_settings
 from dashboard.writeback import WriteBack
 from dashboard.writeback import from_config as writeback_from_config
 from layouts import live, overlay, panels, tablet
+from layouts.dash_compat import run_first_request_setup
 from layouts.live_parts import LiveParts
 from layouts.pages import console, report, screen, wall
 from layouts.pages import tablet as tablet_page
@@ -89,7 +88,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     export.register(app.server, reader, settings)
     app.server.add_middleware(GZipMiddleware, minimum_size=1_024)
     app.server.add_middleware(AuthMiddleware, auth=auth)  # outside all but the limits and headers of _harden
-    _first_request_setup(app)
+    run_first_request_setup(app)  # a kiosk may boot straight into /screen/N (see layouts.dash_compat)
     _harden(app, config, health)  # after the set-up, which adds the pages' own clientside callback
     return app
 
@@ -123,17 +122,3 @@ def _harden(app: Dash, config: Config, health: StoreHealth) -> None:
     app.server.add_middleware(StoreGate, health=health)
     app.server.add_middleware(web_security.WebSecurity, csp=web_security.content_security_policy(app.csp_hashes()),
                               limits=limits)
-
-
-def _first_request_setup(app: Dash) -> None:
-    """Run Dash's first-request set-up now instead of on the first request.
-
-    On the FastAPI backend Dash runs it (the pages router, the script and CSS lists) only for
-    "/" and "/_dash-*" requests, so a kiosk booting straight into /screen/N after a restart got
-    a page without its CSS and scripts, and never recovered by itself.
-    """
-    # FastAPIDashServer's own hook list, which the BaseDashServer type that Dash.backend declares does not name
-    for hook in list(app.backend._before_request_funcs):  # type: ignore[attr-defined]
-        result = hook()
-        if inspect.iscoroutine(result):  # an async hook; asyncio.run takes coroutines only
-            asyncio.run(result)

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from dash import ctx
+from dash.exceptions import MissingCallbackContextException
+
 from dashboard import auth, shift_report
 from dashboard.desk import Desk
 from dashboard.incident_ops import Action, ActionError, Actor
@@ -19,13 +22,13 @@ WALL_ROLES = {"preset": "supervisor", "broadcast": "supervisor", "clear_broadcas
               "push": "operator", "dismiss": "operator", "ack_station": "operator"}
 
 
-def _request() -> Any:
+def _client_host() -> str:
+    """The address the callback's request came from, for the audit log: Dash's public
+    callback context gives it for an HTTP callback (the console's), not over the websocket."""
     try:
-        from dash.backends._fastapi import get_current_request
-
-        return get_current_request()
-    except Exception:  # outside a request (a test calling the port directly)
-        return None
+        return str(ctx.remote or "")
+    except MissingCallbackContextException:  # outside a callback (a test calling the port directly)
+        return ""
 
 
 class ConsolePort:
@@ -45,9 +48,7 @@ class ConsolePort:
             return ActionError(401, "sign in first")
         if not who.can(role):
             return ActionError(403, f"needs the {role} role")
-        request = _request()
-        client = getattr(request, "client", None)
-        return Actor(name=who.name, role=who.role, via=who.via, origin=getattr(client, "host", "") or "")
+        return Actor(name=who.name, role=who.role, via=who.via, origin=_client_host())
 
     def incident(self, incident_id: str) -> dict[str, Any] | None:
         return self.desk.incident(incident_id)

@@ -18,26 +18,16 @@ from typing import Any
 
 from dash.development.base_component import Component
 
+from layouts.dash_compat import component_class, given_props, html_kind
+
 #: Props that only mean something to Dash's own wrappers; HTML attributes pass as they are.
 _DASH_ONLY = frozenset({"children", "id", "n_clicks", "n_clicks_timestamp", "disable_n_clicks", "loading_state"})
-#: The HTML props of each element class, Dash's own removed: found once per class, since
-#: walking every possible prop of every element cost more than drawing the rows.
-_PROPS: dict[type, frozenset[str]] = {}
 
+HtmlTree = component_class(
+    "HtmlTree", "citywall_components", ("id", "tree", "className"), __name__,
+    """One element whose ``tree`` prop holds what ``to_tree`` made; drawn by ``assets/html_tree.js``.
 
-class HtmlTree(Component):
-    """One element whose ``tree`` prop holds what ``to_tree`` made; drawn by ``assets/html_tree.js``."""
-
-    _children_props: list[str] = []
-    _base_nodes: list[str] = []
-    _namespace = "citywall_components"
-    _type = "HtmlTree"
-
-    def __init__(self, id: Any = None, tree: Any = None, className: str | None = None) -> None:
-        self._prop_names = self.available_properties = ["id", "tree", "className"]
-        self._valid_wildcard_attributes = self.available_wildcard_properties = []
-        given = {"id": id, "tree": tree, "className": className}
-        super().__init__(**{k: v for k, v in given.items() if v is not None})
+    ``HtmlTree(id=..., tree=..., className=...)``; a prop given as ``None`` is left unset.""")
 
 
 def attrs(values: dict[str, str]) -> dict[str, Any]:
@@ -59,13 +49,13 @@ def to_tree(node: Any) -> Any:
         return node  # already a tree (``row_tree``)
     if isinstance(node, (list, tuple)):
         return [to_tree(child) for child in node]
-    if not isinstance(node, Component) or node._namespace != "dash_html_components":
+    kind = html_kind(node)
+    if kind is None:
         raise TypeError(f"live content must be dash.html elements and text, not {type(node).__name__}")
-    own = vars(node)  # a Dash component keeps each prop it was given as an attribute
-    names = _PROPS.get(type(node)) or _PROPS.setdefault(type(node), frozenset(node._prop_names) - _DASH_ONLY)
-    props = {k: v for k, v in own.items()
-             if v is not None and (k in names or k.startswith(("data-", "aria-")))}
-    out: dict[str, Any] = {"t": node._type.lower()}
+    tag, names = kind
+    props = {k: v for k, v in given_props(node).items()
+             if v is not None and ((k in names and k not in _DASH_ONLY) or k.startswith(("data-", "aria-")))}
+    out: dict[str, Any] = {"t": tag}
     if props:
         out["p"] = props
     children = getattr(node, "children", None)

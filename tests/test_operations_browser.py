@@ -97,6 +97,10 @@ def test_operator_acknowledges_and_assigns_and_an_open_kiosk_follows(city: tuple
     assert "BPBD" in screen.inner_text('[data-incident="OPS-1"] .cw-status')
     assert desk.inner_text("#cw-detail-assignee") == "→ BPBD"
     assert screen.evaluate("window.__sameDocument") is True
+    # the console's actions are audited with the address the browser called from
+    audited = [(e["who"], e["action"], e["target"], e["origin"]) for e in state.store.audit() if e["target"] == "incident/OPS-1"]
+    assert [a for _, a, _, _ in audited] == ["assign", "acknowledge"], audited
+    assert {(who, origin) for who, _, _, origin in audited} == {("operator", "127.0.0.1")}
 
     viewer = console(contexts, base, "viewer")
     viewer.click('.cw-console-table tr[data-incident="OPS-1"]')

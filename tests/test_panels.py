@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from dash import Patch, html
 
-from layouts import panels
+from layouts import map_figure, map_plan, panels
 from layouts.frame import frame, signature
-from layouts.panels import clock, drainage, feed_health, incident_queue, incidents_map, kpis, mpp, ticker, waste
+from layouts.panels import clock, drainage, feed_health, incident_queue, kpis, mpp, ticker, waste
 from layouts.ports import PillarInfo, Span, ViewSettings, WallGeometry
 from layouts.screens import grid_style, screen_body, screen_content, span_size
 
@@ -427,27 +427,27 @@ def test_clock_reads_like_a_wall_clock_in_both_languages() -> None:
 
 def test_map_patch_touches_only_fills_labels_and_markers() -> None:
     s = settings()
-    shown = incidents_map.map_view(sample_picture(), s)
+    shown = map_figure.map_view(sample_picture(), s)
     names = shown["names"]
     assert len(names) == 15
     assert shown["counts"][names.index("Lima Puluh")] == 1  # "Limapuluh" in the feed: matched by folded name
-    ops = incidents_map.map_patch(shown, s).to_plotly_json()["operations"]
+    ops = map_figure.map_patch(shown, s).to_plotly_json()["operations"]
     touched = {(op["location"][0], op["location"][-1]) for op in ops}
     assert touched == {("data", "fillcolor"), ("layout", "text"), ("data", "x"), ("data", "y")}
     assert all(op["operation"] == "Assign" for op in ops)
-    base = incidents_map.base_figure(incidents_map.cached_plan(s, None))
+    base = map_figure.base_figure(map_plan.cached_plan(s, None))
     index = next(i for i, trace in enumerate(base["data"]) if trace["name"] == "critical")
     critical = next(op for op in ops if op["location"] == ["data", index, "x"])
     assert critical["params"]["value"] == [101.44]
     for op in ops:  # every patched trace is the one the base figure has there
         trace = base["data"][op["location"][1]] if op["location"][0] == "data" else None
-        assert trace is None or trace["name"] in names + list(incidents_map.SEVERITIES)
+        assert trace is None or trace["name"] in names + list(map_figure.SEVERITIES)
 
 
 def test_map_figure_is_offline_and_static() -> None:
     s = settings()
-    layout = incidents_map.cached_plan(s, span_size(s.spans[0], s))
-    figure = incidents_map.base_figure(layout)
+    layout = map_plan.cached_plan(s, span_size(s.spans[0], s))
+    figure = map_figure.base_figure(layout)
     kinds = {trace["type"] for trace in figure["data"]}
     assert kinds == {"scatter"}, "no tile-based map traces"
     assert "mapbox" not in figure["layout"] and "map" not in figure["layout"]
@@ -457,16 +457,16 @@ def test_map_figure_is_offline_and_static() -> None:
 def test_map_labels_keep_off_the_bezels() -> None:
     s = settings()
     size = span_size(s.spans[0], s)
-    layout = incidents_map.cached_plan(s, size)
-    bands_x, bands_y = incidents_map.bezels(s, size)
+    layout = map_plan.cached_plan(s, size)
+    bands_x, bands_y = map_plan.bezels(s, size)
     assert bands_x == [(1920, 1926)] and bands_y == [(1080, 1086)]
     x0, x1 = layout.x_range
     y0, y1 = layout.y_range
     for district, (lon, lat) in zip(layout.districts, layout.labels, strict=True):
         cx = (lon - x0) / (x1 - x0) * size[0]
         cy = (y1 - lat) / (y1 - y0) * size[1]
-        box = incidents_map.label_box(district.name, cx, cy)
-        assert not incidents_map._crosses(box, bands_x, bands_y, margin=0), district.name
+        box = map_plan.label_box(district.name, cx, cy)
+        assert not map_plan.crosses(box, bands_x, bands_y, margin=0), district.name
 
 
 def test_screens_give_a_clock_a_band_and_the_rest_the_screen() -> None:

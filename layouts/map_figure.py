@@ -1,0 +1,141 @@
+"""The incident map as a Plotly figure, built once and then patched.
+
+Offline by construction: the districts are plain ``scatter`` polygons on hidden x/y axes
+(longitude, latitude), so no tile server, no map style and no font is ever fetched.
+
+The figure (polygons, one trace of leader lines, label annotations, empty marker traces) is
+made when the page is laid out; updates are a ``Patch`` of the district fills, the marker
+positions and the label texts only, and only when those changed. Leaders are a line trace,
+not annotation arrows: plotly measures every arrow against the page's layout each time it
+redraws, which on the wall cost more than everything else an update did.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Patch
+
+from layouts.map_plan import COUNT_SCALE, FLUID_NAME_PX, NAME_PX, MapLayout, cached_plan
+from layouts.ports import ViewSettings
+from layouts.sections import IncidentsSection, incidents_of
+
+SEVERITIES = ("critical", "high", "medium", "low", "informational")
+SYMBOLS = {"critical": "diamond", "high": "triangle-up", "medium": "circle", "low": "circle-open", "informational": "square-open"}
+COLOURS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#ffd43b", "low": "#66d9e8", "informational": "#ced4da"}
+#: Open-incident bins for the district fill: (lowest count, fill colour). Discrete bins read
+#: better from 4 m than a continuous scale, and stay clear of the severity marker colours.
+BINS = ((0, "#141d2b"), (1, "#22335a"), (3, "#35457f"), (6, "#4d3f8f"), (10, "#6a3596"))
+FONT = "Liberation Sans, DejaVu Sans, Arial, sans-serif"
+
+
+def label_text(name: str, count: int | None) -> str:
+    """A district label: its name over its open-incident count (bigger), or the name alone."""
+    if count is None:
+        return name
+    return f"{name}<br><span style='font-size:{COUNT_SCALE * 100:.0f}%'><b>{count}</b></span>"
+
+
+def base_figure(layout: MapLayout) -> dict[str, Any]:
+    """The static figure: district polygons, leader lines, label annotations and marker traces."""
+    data: list[dict[str, Any]] = []
+    for d in layout.districts:  # traces 0..n-1: the districts, then one marker trace per severity
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for ring in d.rings:
+            xs += [x for x, _ in ring] + [None]
+            ys += [y for _, y in ring] + [None]
+        data.append({"type": "scatter", "x": xs[:-1], "y": ys[:-1], "mode": "lines", "fill": "toself",
+                     "fillcolor": BINS[0][1], "line": {"color": "#8aa0bf", "width": 2}, "hoverinfo": "skip", "name": d.name})
+    xs, ys = [], []
+    for leader in layout.leaders:
+        if leader is not None:
+            (x0, y0), (x1, y1) = leader
+            xs += [x0, x1, None]
+            ys += [y0, y1, None]
+    data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "hoverinfo": "skip", "name": "leaders",
+                 "line": {"color": "#dbe4ef", "width": 3}})
+    for severity in SEVERITIES:
+        open_symbol = SYMBOLS[severity].endswith("-open")
+        data.append({"type": "scatter", "x": [], "y": [], "mode": "markers", "hoverinfo": "skip", "name": severity,
+                     "marker": {"symbol": SYMBOLS[severity], "size": layout.marker_px, "color": COLOURS[severity],
+                                "line": {"color": COLOURS[severity] if open_symbol else "#0b0f14",
+                                         "width": 5 if open_symbol else 2}}})
+    size = NAME_PX if layout.size else FLUID_NAME_PX
+    annotations = []
+    for i, d in enumerate(layout.districts):
+        x, y = layout.labels[i]
+        note: dict[str, Any] = {"x": x, "y": y, "xref": "x", "yref": "y", "text": label_text(d.name, None),
+                                "showarrow": False, "font": {"family": FONT, "size": size, "color": "#f1f5fa"},
+                                "bgcolor": "rgba(6,10,17,0.72)", "borderpad": 4, "align": "center"}
+        if layout.leaders[i] is not None:
+            note.update(bordercolor="#dbe4ef", borderwidth=1)
+        annotations.append(note)
+    fig_layout: dict[str, Any] = {
+        "annotations": annotations,
+        "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)", "showlegend": False,
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "dragmode": False, "hovermode": False,
+        "xaxis": {"visible": False, "range": list(layout.x_range), "fixedrange": True},
+        "yaxis": {"visible": False, "range": list(layout.y_range), "fixedrange": True},
+        "font": {"family": FONT, "color": "#f1f5fa"}, "uirevision": "map",
+    }
+    if layout.size:
+        fig_layout.update(width=layout.size[0], height=layout.size[1], autosize=False)
+    else:
+        fig_layout["yaxis"].update(scaleanchor="x", scaleratio=1, constrain="domain")
+        fig_layout["xaxis"].update(constrain="domain")
+    return {"data": data, "layout": fig_layout}
+
+
+
+def _fold(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def counts_by_district(incidents: IncidentsSection, names: list[str]) -> list[int]:
+    """Open incidents per district, matched by folded name ("Lima Puluh" = "Limapuluh")."""
+    folded = {_fold(n): i for i, n in enumerate(names)}
+    counts = [0] * len(names)
+    for name, count in (incidents.get("by_kecamatan") or {}).items():
+        i = folded.get(_fold(str(name)))
+        if i is not None:
+            counts[i] += int(count)
+    return counts
+
+
+def fill_for(count: int) -> str:
+    colour = BINS[0][1]
+    for low, c in BINS:
+        if count >= low:
+            colour = c
+    return colour
+
+
+def map_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+    """What the figure shows: counts per district and marker positions per severity."""
+    incidents = incidents_of(picture)
+    names = [d.name for d in cached_plan(settings, None).districts]
+    markers: dict[str, list[list[float]]] = {s: [[], []] for s in SEVERITIES}
+    for d in incidents.get("open") or []:
+        lat, lon = d.get("lat"), d.get("lon")
+        if lat is None or lon is None:
+            continue
+        xy = markers.get(d.get("severity") or "medium", markers["medium"])
+        xy[0].append(round(float(lon), 5))
+        xy[1].append(round(float(lat), 5))
+    return {"names": names, "counts": counts_by_district(incidents, names), "markers": markers}
+
+
+def map_patch(shown: dict[str, Any], settings: ViewSettings) -> Patch:
+    """Fills, label texts and marker positions: the only parts of the figure that move."""
+    n = len(shown["names"])
+    patch = Patch()
+    for i, count in enumerate(shown["counts"]):
+        patch["data"][i]["fillcolor"] = fill_for(count)
+        patch["layout"]["annotations"][i]["text"] = label_text(shown["names"][i], count)
+    for j, severity in enumerate(SEVERITIES):
+        xs, ys = shown["markers"][severity]
+        patch["data"][n + 1 + j]["x"] = xs  # after the districts and the leaders
+        patch["data"][n + 1 + j]["y"] = ys
+    return patch
+

@@ -1,0 +1,181 @@
+"""The lists beside the incident map: totals, legend, ranking, categories, lifecycle, most severe.
+
+Each but the static legend is a live part of the map panel (``layouts.panels.incidents_map``):
+a ``*_view`` takes what the list shows out of the picture, and a ``*_render`` writes it as
+``dash.html``. The panel places them; on a spanned map each sits inside a single screen, so
+no text crosses a bezel.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import html
+
+from layouts.frame import SEVERITY_SHAPES, empty, seen
+from layouts.i18n import age, number, t
+from layouts.map_figure import BINS, SEVERITIES, counts_by_district, fill_for
+from layouts.map_plan import cached_plan
+from layouts.ports import ViewSettings
+from layouts.sections import incidents_of
+from layouts.tree import attrs, row_tree
+
+FAMILY = "incidents"
+CATEGORIES = 6
+TOP_ROWS = 18
+
+
+def legend(language: str) -> html.Div:
+    """The fill bins, static: what a district's colour means."""
+    bounds = [b for b, _ in BINS]
+    items = []
+    for i, (low, colour) in enumerate(BINS):
+        high = bounds[i + 1] - 1 if i + 1 < len(bounds) else None
+        text = str(low) if high == low else (f"{low}–{high}" if high is not None else f"≥ {low}")
+        items.append(html.Span([html.Span(className="cw-swatch", style={"background": colour}), text],
+                               className="cw-legend-item"))
+    return html.Div([html.Div(t("legend_fill", language), className="cw-section-title"),
+                     html.Div(items, className="cw-legend cw-legend-wrap")], className="cw-map-legend")
+
+
+def head_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+    incidents = incidents_of(picture)
+    by = incidents.get("by_severity") or {}
+    return {"has_data": seen(picture, FAMILY), "open": incidents.get("open_count", 0),
+            "by_severity": [(s, by.get(s, 0)) for s in SEVERITIES if s != "informational" or by.get(s)]}
+
+
+def head_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    language = settings.language
+    if not shown["has_data"]:
+        return [empty(language)]
+    return [
+        html.Div([html.Span(number(shown["open"], language), className="cw-headline cw-huge"),
+                  html.Span(t("open_incidents", language), className="cw-stat-label")], className="cw-stat"),
+        html.Div(className="cw-map-sevs", children=[
+            html.Div([html.Span(SEVERITY_SHAPES[s], className=f"cw-map-symbol sev-{s}"),
+                      html.Span(t(s, language), className="cw-map-sev-word"),
+                      html.Span(number(c, language), className="cw-map-sev-count")], className=f"cw-map-sev sev-{s}")
+            for s, c in shown["by_severity"]
+        ]),
+    ]
+
+
+def rank_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+    incidents = incidents_of(picture)
+    names = [d.name for d in cached_plan(settings, None).districts]
+    counts = counts_by_district(incidents, names)
+    ranked = sorted(zip(names, counts, strict=True), key=lambda nc: (-nc[1], nc[0]))
+    return {"has_data": seen(picture, FAMILY), "ranked": ranked}
+
+
+def rank_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    language = settings.language
+    if not shown["has_data"]:
+        return [empty(language)]
+    most = max((c for _, c in shown["ranked"]), default=1) or 1
+    return [
+        html.Div(t("by_kecamatan", language), className="cw-section-title"),
+        html.Div([
+            html.Div(className="cw-bar-row cw-bar-row-compact", children=[
+                html.Span(name, className="cw-bar-name"),
+                html.Div(html.Div(className="cw-bar-fill",
+                                  style={"width": f"{100 * count / most:.1f}%", "background": fill_for(max(count, 1))}),
+                         className="cw-bar-track"),
+                html.Span(number(count, language), className="cw-bar-value"),
+            ])
+            for name, count in shown["ranked"]
+        ], className="cw-bars cw-fit"),
+    ]
+
+
+def cat_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+    incidents = incidents_of(picture)
+    cats = sorted((incidents.get("by_category") or {}).items(), key=lambda kv: (-kv[1], str(kv[0])))
+    return {"has_data": seen(picture, FAMILY), "cats": [(str(c), n) for c, n in cats[:CATEGORIES]]}
+
+
+def _category(key: str, language: str) -> str:
+    label = t(f"cat_{key}", language)
+    return key if label == f"cat_{key}" else label
+
+
+def cat_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    language = settings.language
+    if not shown["has_data"]:
+        return [empty(language)]
+    most = max((n for _, n in shown["cats"]), default=1) or 1
+    rows = [
+        html.Div(className="cw-bar-row cw-bar-row-compact", children=[
+            html.Span(_category(c, language), className="cw-bar-name"),
+            html.Div(html.Div(className="cw-bar-fill cw-bar-cat", style={"width": f"{100 * n / most:.1f}%"}),
+                     className="cw-bar-track"),
+            html.Span(number(n, language), className="cw-bar-value"),
+        ])
+        for c, n in shown["cats"]
+    ]
+    return [html.Div(t("by_category", language), className="cw-section-title"), html.Div(rows, className="cw-bars cw-fit")]
+
+
+STATUSES = ("new", "acknowledged", "dispatched")
+
+
+def status_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+    incidents = incidents_of(picture)
+    by = incidents.get("by_status") or {}
+    assignees = sorted((incidents.get("by_assignee") or {}).items(), key=lambda kv: (-kv[1], kv[0]))[:4]
+    return {"has_data": seen(picture, FAMILY), "status": [(s, by.get(s, 0)) for s in STATUSES],
+            "assignees": [[a, n] for a, n in assignees],
+            "resolved": incidents.get("resolved_24h") or 0, "within": incidents.get("resolved_within_sla_24h") or 0}
+
+
+def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    """Where the open incidents stand in their lifecycle, and how the last day went."""
+    language = settings.language
+    if not shown["has_data"]:
+        return [empty(language)]
+    pct = f"{number(100 * shown['within'] / shown['resolved'], language)}%" if shown["resolved"] else "–"
+    return [
+        html.Div(t("by_status", language), className="cw-section-title"),
+        html.Div([html.Div([html.Span(t(s, language), className=f"cw-status st-{s}"),
+                            html.Span(number(n, language), className="cw-stat-num")],
+                           className="cw-map-status") for s, n in shown["status"]], className="cw-map-statuses"),
+        *([html.Div(" · ".join(f"{a} {number(n, language)}" for a, n in shown["assignees"]),
+                    className="cw-map-assignees", **attrs({"data-assignees": ",".join(a for a, _ in shown["assignees"])}))]
+          if shown.get("assignees") else []),
+        html.Div(t("resolved_day", language), className="cw-section-title"),
+        html.Div([html.Span(number(shown["resolved"], language), className="cw-headline"),
+                  html.Span(t("resolved_sla", language).format(pct=pct), className="cw-stat-label")], className="cw-stat"),
+    ]
+
+
+def top_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+    """The most severe open incidents (the picture sorts them), for the screen beside the map."""
+    incidents = incidents_of(picture)
+    rows = [
+        {"severity": d.get("severity") or "medium", "text": d.get("description") or d.get("category") or "",
+         "kecamatan": d.get("kecamatan") or "–", "age": age(d.get("age_s"), settings.language)}
+        for d in (incidents.get("open") or [])[:TOP_ROWS]
+    ]
+    return {"has_data": seen(picture, FAMILY), "rows": rows}
+
+
+def top_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    language = settings.language
+    if not shown["has_data"]:
+        return [empty(language)]
+    return [
+        html.Div(t("most_severe", language), className="cw-section-title"),
+        html.Div([_top_row(r, language) for r in shown["rows"]], className="cw-map-incs cw-fit"),
+    ]
+
+
+@row_tree
+def _top_row(r: dict[str, Any], language: str) -> html.Div:
+    return html.Div(className=f"cw-map-inc sev-{r['severity']}", children=[
+        html.Span(f"{SEVERITY_SHAPES.get(r['severity'], '●')} {t(r['severity'], language)}", className="cw-sev"),
+        html.Span(r["text"], className="cw-desc"),
+        html.Span(r["kecamatan"], className="cw-where"),
+        html.Span(r["age"], className="cw-age-cell"),
+    ])
+
