@@ -31,7 +31,7 @@ from dashboard.config import Config, load_config
 from dashboard.local_services import serve
 from dashboard.sample_city import City, tablet_city
 from feeds.events import Incident, KpiReading
-from layouts.i18n import number, t
+from layouts.i18n import catalog, number, t
 from layouts.mayor.page import EXPORT_PDF
 
 pytestmark = pytest.mark.browser
@@ -157,6 +157,21 @@ def check_layout(page: Any, size: tuple[int, int], language: str) -> dict[str, A
     return facts
 
 
+#: The data's age as the browser writes it, from the words the page hands to its scripts.
+AGE = {"id": r"diperbarui \d+ (dtk|mnt|j|h) lalu", "en": r"updated \d+ (s|min|h|d) ago"}
+
+
+def check_words(page: Any, language: str) -> None:
+    """The browser's words come from the catalog: the age reads in the language, no key shows raw."""
+    page.wait_for_function("() => !!(document.querySelector('.tb-age') || {}).textContent", timeout=5_000)
+    age = page.text_content(".tb-age") or ""
+    assert re.fullmatch(AGE[language], age), age
+    assert page.evaluate("() => window.citywallWords.missing") == []
+    text = page.inner_text("body")
+    raw = [key for key in catalog(language) if "_" in key and re.search(rf"\b{key}\b", text)]
+    assert raw == [], f"words shown as their keys: {raw}"
+
+
 def expected_heads(city: City, language: str) -> dict[str, str]:
     """The headline counts, counted here from the stored events themselves (not through the
     dashboard's read side): open incidents are those not resolved; the MPP's served today is
@@ -209,6 +224,7 @@ def open_pillar(page: Any, pillar: str, language: str, city: City) -> None:
 def test_tablet_at_size(site: str, city: City, page_factory: Any, size: tuple[int, int]) -> None:
     page, errors, outside = open_page(page_factory, site, size)
     facts = check_layout(page, size, "id")
+    check_words(page, "id")
     heads = facts["heads"]
     for name, value in expected_heads(city, "id").items():
         assert heads[name].strip().startswith(value), (name, heads[name], value)
@@ -340,6 +356,7 @@ def test_english_tablet_and_pdf(city: City, page_factory: Any, tmp_path: Path) -
     with serve(config, city.store) as base:
         page, errors, _ = open_page(page_factory, base, (820, 1180))
         facts = check_layout(page, (820, 1180), "en")
+        check_words(page, "en")
         assert page.inner_text("[data-headline=incidents] .tb-tile-label") == "Open incidents"
         assert facts["heads"]["incidents"].strip().startswith(expected_heads(city, "en")["incidents"])
         text = check_pdf(*fetch_pdf(base), city, config, tmp_path)
