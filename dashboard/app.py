@@ -36,7 +36,6 @@ from dashboard.writeback import from_config as writeback_from_config
 from layouts import live, overlay, panels
 from layouts.i18n import words_holder
 from layouts.live_parts import LiveParts
-from layouts.mayor.callbacks import register as register_tablet
 from layouts.pages import console, report, screen, tablet, wall
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -74,7 +73,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
         csrf_token_name=CSRF_COOKIE,
         csrf_header_name="X-CSRF-Token",
     )
-    for page in (wall, screen, tablet):
+    for page in (wall, screen):
         page.register(settings)
     # the words the browser shows come with the layout, from the same catalog as the server's
     app.layout = html.Div([live.live_components(settings), words_holder(settings.language), dash.page_container],
@@ -84,9 +83,9 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
         panels.load(name).register(app, parts)
     overlay.register(app, parts)
     console.register(app, reader, settings, port)
+    tablet.register(app, reader, settings)
     report.register(app, settings, port)
     live.register(app, parts, push=config.server.websocket, on_beat=screens.beat)
-    register_tablet(app, reader, settings)
     auth_routes.register(app.server, auth)
     api.register(app.server, reader, parts.stats)
     ops_api.register(app.server, desk, reader)

@@ -8,15 +8,19 @@ straight away, so a link shared by the staff lands on the pillar it is about.
 from __future__ import annotations
 
 import dash
-from dash import html
+from dash import Dash, html
 
 from layouts.i18n import t
+from layouts.mayor import callbacks
 from layouts.mayor.page import page
-from layouts.ports import ViewSettings
+from layouts.ports import CityReader, ViewSettings
 
 
-def register(settings: ViewSettings) -> None:
+def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+    """The page and its callbacks, as the console registers its own."""
+
     def layout(pillar: str = "", **_: str) -> html.Div:
         return page(settings, open_pillar=pillar)
 
     dash.register_page("tablet", path="/tablet", layout=layout, title=f"{t('title', settings.language)} – {settings.city_name}")
+    callbacks.register(app, reader, settings)
