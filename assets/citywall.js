@@ -65,14 +65,14 @@
 
   function ageText(seconds, language, short) {
     var s = Math.max(0, Math.floor(seconds));
-    var id = language !== "en";
+    var words = window.citywallWords;   // the configured language's catalog (assets/words.js)
     var v;
-    if (s >= 86400) v = Math.floor(s / 86400) + (id ? " h" : " d");
-    else if (s >= 3600) v = Math.floor(s / 3600) + (id ? " j" : " h");
-    else if (s >= 60) v = Math.floor(s / 60) + (id ? " mnt" : " min");
-    else v = s + (id ? " dtk" : " s");
+    if (s >= 86400) v = words.word("age_days", {n: Math.floor(s / 86400)});
+    else if (s >= 3600) v = words.word("age_hours", {n: Math.floor(s / 3600)});
+    else if (s >= 60) v = words.word("age_minutes", {n: Math.floor(s / 60)});
+    else v = words.word("age_seconds", {n: s});
     if (short) return v;
-    return id ? "diperbarui " + v + " lalu" : "updated " + v + " ago";
+    return words.word("updated_ago", {age: v});
   }
 
   /* The newest update of a family. "a+b" means the newest of a and b (the ticker shows

@@ -31,11 +31,11 @@ from dashboard.store.base import StateStore
 from dashboard.views import view_settings
 from dashboard.writeback import WriteBack
 from dashboard.writeback import from_config as writeback_from_config
-from layouts import live, overlay, panels, tablet
+from layouts import live, overlay, panels
 from layouts.dash_compat import run_first_request_setup
+from layouts.i18n import words_holder
 from layouts.live_parts import LiveParts
-from layouts.pages import console, report, screen, wall
-from layouts.pages import tablet as tablet_page
+from layouts.pages import console, report, screen, tablet, wall
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -70,17 +70,19 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
         csrf_token_name=CSRF_COOKIE,
         csrf_header_name="X-CSRF-Token",
     )
-    for page in (wall, screen, tablet_page):
+    for page in (wall, screen):
         page.register(settings)
-    app.layout = html.Div([live.live_components(settings), dash.page_container], className="cw-root")
+    # the words the browser shows come with the layout, from the same catalog as the server's
+    app.layout = html.Div([live.live_components(settings), words_holder(settings.language), dash.page_container],
+                          className="cw-root")
     parts = app.server.state.live_parts = LiveParts(reader, settings)  # the state's place on a FastAPI app
     for name in panels.names():
         panels.load(name).register(app, parts)
     overlay.register(app, parts)
     console.register(app, reader, settings, port)
+    tablet.register(app, reader, settings)
     report.register(app, settings, port)
     live.register(app, parts, push=config.server.websocket, on_beat=screens.beat)
-    tablet.register(app, reader, settings)
     auth_routes.register(app.server, auth)
     api.register(app.server, reader, parts.stats)
     ops_api.register(app.server, desk, reader)

@@ -2,7 +2,7 @@
 
 Why this way:
 
-- The document is built from the picture on the server (``layouts.tablet.print_view``,
+- The document is built from the picture on the server (``layouts.mayor.page.print_page``,
   written out as static HTML with the CSS inline), not by pointing a browser at the live
   page: no JavaScript, no callbacks to wait for, no need for the server to reach its own
   public URL through a proxy, and nothing is fetched while printing.
@@ -39,7 +39,8 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
 from dashboard.reader import PictureCache
-from layouts import tablet
+from layouts.i18n import t
+from layouts.mayor.page import print_page
 from layouts.ports import ViewSettings
 from layouts.tree import to_tree
 
@@ -109,8 +110,8 @@ def summary_document(picture: dict[str, Any], settings: ViewSettings, printed_at
     """The whole printable page: Bootstrap and the tablet CSS inline, nothing to fetch."""
     css = "\n".join(p.read_text(encoding="utf-8") for p in (ASSETS / "vendor" / "bootstrap" / "bootstrap.min.css",
                                                            ASSETS / "tablet.css") if p.exists())
-    body = static_html(tablet.print_view(picture, settings, printed_at))
-    title = html_text.escape(f"{tablet.w('title', settings.language)} – {settings.city_name}")
+    body = static_html(print_page(picture, settings, printed_at))
+    title = html_text.escape(f"{t('title', settings.language)} – {settings.city_name}")
     return (f'<!doctype html><html lang="{settings.language}"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             f"<title>{title}</title><style>{css}</style></head><body class=\"tb-print-body\">{body}</body></html>")
@@ -121,7 +122,7 @@ def file_name(settings: ViewSettings, moment: float, ext: str = "pdf") -> str:
     local = datetime.fromtimestamp(moment, ZoneInfo(settings.timezone))
     city = re.sub(r"[^a-z0-9]+", "-", settings.city_name.lower()).strip("-")
     label = re.sub(r"[^A-Za-z0-9]+", "", settings.timezone_label) or "local"
-    return f"{tablet.w('file', settings.language)}-{city}-{local:%Y-%m-%d-%H%M}-{label}.{ext}"
+    return f"{t('file', settings.language)}-{city}-{local:%Y-%m-%d-%H%M}-{label}.{ext}"
 
 
 def print_pdf(document: str, chromium: str, timeout: float = PRINT_TIMEOUT_S) -> bytes:

@@ -526,8 +526,8 @@ def test_start_up_stops_on_broken_config(tmp_path: Path, command: str) -> None:
 def test_every_pillar_icon_is_drawn_by_the_tablet() -> None:
     """The config accepts exactly the icons the tablet has a glyph for."""
     from dashboard.city_config import PILLAR_ICONS
-    from layouts import tablet
+    from layouts.mayor.kpis import ICONS
 
-    assert set(PILLAR_ICONS) == set(tablet.ICONS)
+    assert set(PILLAR_ICONS) == set(ICONS)
     css = (DEFAULT_CONFIG.parent / "assets" / "tablet.css").read_text(encoding="utf-8")
     assert [i for i in PILLAR_ICONS if f'.tb-icon[data-icon="{i}"]' not in css] == []

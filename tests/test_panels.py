@@ -12,6 +12,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
+from xml.etree import ElementTree
 
 import pytest
 from dash import Patch, html
@@ -348,8 +350,15 @@ def test_drainage_banner_stage_words_trend_and_rise() -> None:
 def test_drainage_sparkline_is_a_local_svg() -> None:
     uri = drainage.sparkline([0.5, 1.0, 2.2], {"waspada": 1.5, "siaga": 2.0, "awas": 2.5}, "#fff")
     assert uri.startswith("data:image/svg+xml")
-    body = uri.split(",", 1)[1]
-    assert "http" not in body.replace("http%3A//www.w3.org/2000/svg", "").replace("http%3A%2F%2Fwww.w3.org%2F2000%2Fsvg", "")
+    body = unquote(uri.split(",", 1)[1])
+    assert "http" not in body.replace("http://www.w3.org/2000/svg", "")
+    svg = ElementTree.fromstring(body)  # a well-formed image once decoded
+    line = svg.find("{http://www.w3.org/2000/svg}polyline")
+    assert line is not None and line.get("stroke") == "#fff"
+    # top = 1.1 x awas = 2.75; y = 56 - 52 * v / 2.75, x from 4 to 236
+    assert line.get("points") == "4,46.5 120,37.1 236,14.4"
+    siaga = svg.find("{http://www.w3.org/2000/svg}path")
+    assert siaga is not None and siaga.get("d") == "M0 18.2H240"
 
 
 def test_waste_fullest_sites_reports_and_median() -> None:

@@ -31,8 +31,8 @@ from dashboard.config import Config, load_config
 from dashboard.local_services import serve
 from dashboard.sample_city import City, tablet_city
 from feeds.events import Incident, KpiReading
-from layouts import tablet
-from layouts.i18n import number, t
+from layouts.i18n import catalog, number, t
+from layouts.mayor.page import EXPORT_PDF
 
 pytestmark = pytest.mark.browser
 
@@ -152,9 +152,24 @@ def check_layout(page: Any, size: tuple[int, int], language: str) -> dict[str, A
         assert card["shape"] == shapes.get(card["standing"]), card   # ... a shape ...
         assert re.fullmatch(r"rgba?\(\d+, \d+, \d+(, [\d.]+)?\)", card["colour"]), card
         assert card["colour"] != "rgba(0, 0, 0, 0)", card             # ... and a colour
-    assert facts["export"] == tablet.EXPORT_PDF
+    assert facts["export"] == EXPORT_PDF
     assert ISO_TIME.fullmatch(facts["updated"]), f"data-updated-at is not an ISO time: {facts['updated']!r}"
     return facts
+
+
+#: The data's age as the browser writes it, from the words the page hands to its scripts.
+AGE = {"id": r"diperbarui \d+ (dtk|mnt|j|h) lalu", "en": r"updated \d+ (s|min|h|d) ago"}
+
+
+def check_words(page: Any, language: str) -> None:
+    """The browser's words come from the catalog: the age reads in the language, no key shows raw."""
+    page.wait_for_function("() => !!(document.querySelector('.tb-age') || {}).textContent", timeout=5_000)
+    age = page.text_content(".tb-age") or ""
+    assert re.fullmatch(AGE[language], age), age
+    assert page.evaluate("() => window.citywallWords.missing") == []
+    text = page.inner_text("body")
+    raw = [key for key in catalog(language) if "_" in key and re.search(rf"\b{key}\b", text)]
+    assert raw == [], f"words shown as their keys: {raw}"
 
 
 def expected_heads(city: City, language: str) -> dict[str, str]:
@@ -183,7 +198,7 @@ def open_pillar(page: Any, pillar: str, language: str, city: City) -> None:
     configured = [k for p, k in city.config.kpis() if p == pillar]
     kpis = detail.locator(".tb-kpi")
     assert kpis.count() == len(configured)
-    low, high = tablet.w("min", language), tablet.w("max", language)
+    low, high = t("min", language), t("max", language)
     for i, kpi in enumerate(configured):
         row = kpis.nth(i)
         assert row.locator(".tb-kpi-name").inner_text().strip() == kpi.name[language]
@@ -197,11 +212,11 @@ def open_pillar(page: Any, pillar: str, language: str, city: City) -> None:
         trend = row.locator(".tb-trend[data-range=day] .tb-trend-text").inner_text().strip()
         assert re.search(rf"· {low} {VALUE.pattern} · {high} {VALUE.pattern}$", trend), trend
     # the span toggle: week replaces day
-    page.click(f"#tb-range label:has-text('{tablet.w('range_week', language)}')")
+    page.click(f"#tb-range label:has-text('{t('range_week', language)}')")
     first = kpis.nth(0)
     first.locator(".tb-trend[data-range=week] .tb-chart-img").wait_for(state="visible", timeout=3_000)
     assert not first.locator(".tb-trend[data-range=day]").is_visible()
-    page.click(f"#tb-range label:has-text('{tablet.w('range_day', language)}')")
+    page.click(f"#tb-range label:has-text('{t('range_day', language)}')")
 
 
 # --- the page at three sizes ---------------------------------------------------------------------
@@ -209,6 +224,7 @@ def open_pillar(page: Any, pillar: str, language: str, city: City) -> None:
 def test_tablet_at_size(site: str, city: City, page_factory: Any, size: tuple[int, int]) -> None:
     page, errors, outside = open_page(page_factory, site, size)
     facts = check_layout(page, size, "id")
+    check_words(page, "id")
     heads = facts["heads"]
     for name, value in expected_heads(city, "id").items():
         assert heads[name].strip().startswith(value), (name, heads[name], value)
@@ -282,7 +298,7 @@ def check_pdf(data: bytes, name: str, city: City, config: Config, tmp_path: Path
     """The file a tap gives: named by city and date, and saying what the tablet says, in its language."""
     language = config.city.language
     assert data.startswith(b"%PDF")
-    label = tablet.w("file", language)
+    label = t("file", language)
     assert re.fullmatch(rf"{label}-kota-pekanbaru-\d{{4}}-\d{{2}}-\d{{2}}-\d{{4}}-WIB\.pdf", name), name
     text = pdf_text(data, tmp_path)
     assert config.city.name in text
@@ -295,12 +311,12 @@ def check_pdf(data: bytes, name: str, city: City, config: Config, tmp_path: Path
     assert f"{value} {t('target', language)}" in text, value
     today = format_datetime(datetime.now(UTC), "d MMMM y", tzinfo=ZoneInfo(config.city.timezone), locale=language)
     assert today in text
-    assert re.search(rf"{tablet.w('printed', language)} \w+, {today} \d{{2}}:\d{{2}} WIB", text), text[:400]
+    assert re.search(rf"{t('printed', language)} \w+, {today} \d{{2}}:\d{{2}} WIB", text), text[:400]
     return text
 
 
 def fetch_pdf(base: str) -> tuple[bytes, str]:
-    status, headers, data = fetch(f"{base}{tablet.EXPORT_PDF}")
+    status, headers, data = fetch(f"{base}{EXPORT_PDF}")
     assert status == 200, data[:500]
     assert headers["content-type"] == "application/pdf"
     assert headers["content-disposition"].startswith("attachment")
@@ -328,7 +344,7 @@ def test_one_tap_pdf_summary_in_indonesian(site: str, city: City, browser: Any, 
 
 def test_pdf_without_chromium_says_what_to_do(site: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CITYWALL_CHROMIUM", "/nonexistent/chromium")
-    status, headers, body = fetch(f"{site}{tablet.EXPORT_PDF}")
+    status, headers, body = fetch(f"{site}{EXPORT_PDF}")
     assert status == 503
     assert "Chromium" in body.decode() and "CITYWALL_CHROMIUM" in body.decode()
 
@@ -340,6 +356,7 @@ def test_english_tablet_and_pdf(city: City, page_factory: Any, tmp_path: Path) -
     with serve(config, city.store) as base:
         page, errors, _ = open_page(page_factory, base, (820, 1180))
         facts = check_layout(page, (820, 1180), "en")
+        check_words(page, "en")
         assert page.inner_text("[data-headline=incidents] .tb-tile-label") == "Open incidents"
         assert facts["heads"]["incidents"].strip().startswith(expected_heads(city, "en")["incidents"])
         text = check_pdf(*fetch_pdf(base), city, config, tmp_path)

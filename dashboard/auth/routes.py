@@ -20,6 +20,7 @@ from dashboard.auth.deps import reader, service_of
 from dashboard.auth.passwords import MAX_LENGTH
 from dashboard.auth.principal import Principal
 from dashboard.auth.service import AuthService
+from layouts.i18n import t
 
 
 class LoginRequest(BaseModel):
@@ -64,8 +65,7 @@ def register(server: FastAPI, auth: AuthService) -> None:
 
     @server.get("/login")
     def login_page(next: str = "/wall") -> HTMLResponse:  # noqa: A002 - the query parameter's name
-        return HTMLResponse(_PAGE.replace("{next}", html.escape(safe_next(next), quote=True)),
-                            headers={"cache-control": "no-store"})
+        return HTMLResponse(login_html(safe_next(next)), headers={"cache-control": "no-store"})
 
 
 def safe_next(target: str) -> str:
@@ -74,6 +74,20 @@ def safe_next(target: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/wall"
     return target[:2_048]
+
+
+def both(key: str) -> str:
+    """A word in Indonesian and English at once: nobody is known yet, so neither language is assumed."""
+    return html.escape(f"{t(key, 'id')} / {t(key, 'en')}", quote=True)
+
+
+def login_html(next_path: str) -> str:
+    """The login page with its words filled in from the catalogs (its script's messages too)."""
+    page = _PAGE
+    for name in ("title", "user", "password", "submit", "wrong", "failed", "silent"):
+        page = page.replace("{" + name + "}", both(f"login_{name}"))
+    # last, so nothing in the visitor's path is ever taken for a placeholder
+    return page.replace("{next}", html.escape(next_path, quote=True))
 
 
 def _secure(request: Request, service: AuthService) -> bool:
@@ -85,7 +99,7 @@ _PAGE = """<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>citywall – masuk / log in</title>
+<title>citywall – {title}</title>
 <link rel="stylesheet" href="/assets/vendor/bootstrap/bootstrap.min.css">
 <style>
   body { background: #0b1220; color: #e6edf7; min-height: 100vh; display: flex; align-items: center; justify-content: center; }
@@ -97,18 +111,19 @@ _PAGE = """<!doctype html>
 <body>
 <main class="card p-4 shadow" data-page="login">
   <h1 class="h4 mb-3">citywall</h1>
-  <form id="login" data-next="{next}" autocomplete="on">
+  <form id="login" data-next="{next}" data-wrong="{wrong}" data-failed="{failed}" data-silent="{silent}"
+        autocomplete="on">
     <div class="mb-3">
-      <label class="form-label" for="username">Nama pengguna / User name</label>
+      <label class="form-label" for="username">{user}</label>
       <input class="form-control" id="username" name="username" autocomplete="username" maxlength="64" required autofocus>
     </div>
     <div class="mb-3">
-      <label class="form-label" for="password">Kata sandi / Password</label>
+      <label class="form-label" for="password">{password}</label>
       <input class="form-control" id="password" name="password" type="password"
              autocomplete="current-password" maxlength="1024" required>
     </div>
     <div id="error" class="alert alert-danger py-2 d-none" role="alert"></div>
-    <button class="btn btn-primary w-100" type="submit">Masuk / Log in</button>
+    <button class="btn btn-primary w-100" type="submit">{submit}</button>
   </form>
 </main>
 <script src="/assets/login.js"></script>

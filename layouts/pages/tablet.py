@@ -1,22 +1,26 @@
 """``/tablet``: the mayor's summary, sized for a tablet in either orientation and for a phone.
 
-The page is only the skeleton from ``layouts.tablet``; its callbacks fill it and keep it
-current. ``?pillar=<name>`` opens a pillar straight away, so a link shared by the staff
-lands on the pillar it is about.
+The page is only the skeleton from ``layouts.mayor.page``; the callbacks in
+``layouts.mayor.callbacks`` fill it and keep it current. ``?pillar=<name>`` opens a pillar
+straight away, so a link shared by the staff lands on the pillar it is about.
 """
 
 from __future__ import annotations
 
 import dash
-from dash import html
+from dash import Dash, html
 
-from layouts import tablet
-from layouts.ports import ViewSettings
+from layouts.i18n import t
+from layouts.mayor import callbacks
+from layouts.mayor.page import page
+from layouts.ports import CityReader, ViewSettings
 
 
-def register(settings: ViewSettings) -> None:
+def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+    """The page and its callbacks, as the console registers its own."""
+
     def layout(pillar: str = "", **_: str) -> html.Div:
-        return tablet.page(settings, open_pillar=pillar)
+        return page(settings, open_pillar=pillar)
 
-    dash.register_page("tablet", path="/tablet", layout=layout,
-                       title=f"{tablet.w('title', settings.language)} – {settings.city_name}")
+    dash.register_page("tablet", path="/tablet", layout=layout, title=f"{t('title', settings.language)} – {settings.city_name}")
+    callbacks.register(app, reader, settings)

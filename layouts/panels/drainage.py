@@ -6,17 +6,17 @@ station's own thresholds, and a six-hour trend line with the rise of the last ho
 "2,1 m and rising 0,3 m an hour" calls for a different response than "2,1 m and falling".
 When any station reaches Siaga or Awas, a flood alert banner spans the panel.
 
-Trend lines are small inline SVG images built here: no chart library per row, a few
-hundred bytes each, and only sent when the station's numbers change.
+Trend lines are small inline SVG images (``layouts.charts``, shared with the tablet): no
+chart library per row, a few hundred bytes each, and only sent when the station's numbers change.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from dash import Dash, html
 
+from layouts import charts
 from layouts.frame import STAGE_SHAPES, empty, live_part, part, seen
 from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
@@ -92,20 +92,13 @@ def sparkline(values: list[float], levels: dict[str, float], colour: str, width:
     pad = 4
 
     def y(v: float) -> float:
-        return round(height - pad - (height - 2 * pad) * min(max(v / top, 0.0), 1.0), 1)
+        return charts.y_of(v, 0.0, top, pad, height - pad)
 
-    siaga = y(levels.get("siaga", top))
+    parts = [charts.guide(y(levels.get("siaga", top)), width, "#ff922b", 2, "6 5", opacity=0.8)]
     if len(values) >= 2:
         step = (width - 2 * pad) / (len(values) - 1)
-        pts = " ".join(f"{round(pad + i * step, 1)},{y(v)}" for i, v in enumerate(values))
-        line = f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="4" stroke-linejoin="round"/>'
-    else:
-        line = ""
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
-           f'<line x1="0" x2="{width}" y1="{siaga}" y2="{siaga}" stroke="#ff922b" stroke-width="2" '
-           'stroke-dasharray="6 5" opacity="0.8"/>'
-           f"{line}</svg>")
-    return "data:image/svg+xml;utf8," + quote(svg)
+        parts.append(charts.polyline([(round(pad + i * step, 1), y(v)) for i, v in enumerate(values)], colour, 4))
+    return charts.data_uri(parts, width, height)
 
 
 def track(level: float | None, levels: dict[str, float], stage: str) -> html.Div:

@@ -1,0 +1,44 @@
+/* citywall tablet: the browser's share of the mayor's tablet (layouts/mayor/callbacks.py).
+ *
+ * toggle: opens and closes pillars and switches the trend span with no server trip, so the
+ *   page answers at once, offline too. It sets the root's data-open / data-range (CSS shows
+ *   the open section right under the tapped card's row) and each card's aria-expanded.
+ * exportBusy: printing takes a second or two, so the PDF button shows it is working and
+ *   nobody taps twice.
+ */
+(function () {
+  "use strict";
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.citywall_tablet = {
+    toggle: function (clicks, closeClicks, range, open) {
+      var c = window.dash_clientside.callback_context;
+      var next = open || "";
+      (c.triggered || []).forEach(function (trig) {
+        var p = trig.prop_id || "";
+        if (p === "tb-close.n_clicks") { next = ""; return; }
+        if (p.indexOf("tb-card") < 0 || p.slice(-9) !== ".n_clicks" || !trig.value) return;
+        var id = JSON.parse(p.slice(0, -9));
+        next = next === id.pillar ? "" : id.pillar;
+      });
+      var cards = c.outputs_list[2] || [];
+      var expanded = cards.map(function (o) { return o.id.pillar === next ? "true" : "false"; });
+      var index = expanded.indexOf("true");
+      if (next && next !== open) {
+        window.setTimeout(function () {
+          var el = document.getElementById("tb-detail");
+          if (el && el.scrollIntoView) el.scrollIntoView({block: "nearest", behavior: "smooth"});
+        }, 60);
+      }
+      return [next, range || "day", expanded, index < 0 ? "" : String(index)];
+    },
+
+    exportBusy: function (clicks) {
+      var el = document.getElementById("tb-export");
+      if (clicks && el) {
+        el.setAttribute("data-busy", "true");
+        window.setTimeout(function () { el.removeAttribute("data-busy"); }, 4000);
+      }
+      return window.dash_clientside.no_update;
+    }
+  };
+})();

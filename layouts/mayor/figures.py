@@ -1,0 +1,66 @@
+"""How a KPI's numbers read on the tablet: values, targets, changes and the times on a chart's axis.
+
+Every figure is written out as text in the city's language (separators, units, words), so
+what a chart shows can also be read without it, and in the PDF.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+
+from layouts.i18n import number, t
+from layouts.ports import ViewSettings
+
+
+def amount(value: float | int | None, unit: str, language: str) -> str:
+    """A KPI value: whole numbers stay whole, others get one decimal, percent sticks to the number."""
+    if value is None:
+        return "–"
+    v = float(value)
+    decimals = 0 if v.is_integer() else (1 if unit == "%" or abs(v) >= 10 else 2)
+    text = number(round(v, decimals), language, decimals)
+    return f"{text}%" if unit == "%" else (f"{text} {unit}" if unit else text)
+
+
+def target_text(k: dict[str, Any], language: str) -> str:
+    sign = "≥" if k["better"] == "higher" else "≤"
+    return f"{t('target', language)} {sign} {amount(k['target'], k['unit'], language)}"
+
+
+def _local(ts: float, pattern: str, settings: ViewSettings) -> str:
+    return format_datetime(datetime.fromtimestamp(ts, UTC), pattern, tzinfo=ZoneInfo(settings.timezone),
+                           locale=settings.language)
+
+
+def axis_labels(range_: str, start: float, end: float, settings: ViewSettings) -> list[str]:
+    """Start, middle and end of a span in the city's time: hours for a day, dates beyond."""
+    first, middle = {"day": ("EEE HH:mm", "HH:mm"), "week": ("EEE d/M", "EEE d/M"), "month": ("d MMM", "d MMM")}[range_]
+    return [_local(start, first, settings), _local((start + end) / 2, middle, settings), t("now", settings.language)]
+
+
+def delta_amount(size: float, scale: float, unit: str, language: str) -> str:
+    """A change at the precision of the KPI itself; a change of a percentage is in points."""
+    if unit == "%":
+        return f"{number(round(size, 1), language, 1)} {t('points', language)}"
+    decimals = 0 if float(size).is_integer() else (1 if scale >= 10 else 2)
+    text = number(round(size, decimals), language, decimals)
+    return f"{text} {unit}" if unit else text
+
+
+def change_text(s: dict[str, Any], k: dict[str, Any], range_: str, language: str) -> tuple[str, str]:
+    """How the KPI moved over the span, and whether that is good: ("▲ up 5 over 24 h", "worse")."""
+    first, last = s["first"], s["last"]
+    delta = last - first
+    scale = max(abs(k["target"] or 0), abs(last), 1.0)
+    within = t("in_span", language, span=t(f"span_short_{range_}", language))
+    if abs(delta) < 0.01 * scale:
+        return f"● {t('steady', language)} {within}", "steady"
+    up = delta > 0
+    arrow, verb = ("▲", t("up", language)) if up else ("▼", t("down", language))
+    good = up == (k["better"] == "higher")
+    size = delta_amount(abs(delta), max(abs(first), abs(last)), k["unit"], language)
+    return f"{arrow} {verb} {size} {within}", "better" if good else "worse"

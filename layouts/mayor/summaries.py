@@ -1,0 +1,137 @@
+"""The city's picture reduced to what the tablet shows, as plain data.
+
+Summaries hold numbers, ids and timestamps only (no words, no components): they are what
+the callbacks compare to decide what changed, and what both the live page and the PDF are
+rendered from. They are computed once per store version, however many tablets ask.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from layouts.frame import part, seen
+from layouts.ports import ViewSettings
+from layouts.sections import incidents_of
+
+SEVERITIES = ("critical", "high", "medium", "low", "informational")
+#: The families whose newest update is "the data's time" of the tablet.
+FAMILIES = "incidents+drainage+waste+mpp+kpis"
+#: Trend spans: how far back, which stored series, and how many points the chart keeps.
+RANGES: dict[str, tuple[int, str, int]] = {
+    "day": (86_400, "day", 96),            # 1-min points -> 15-min steps
+    "week": (7 * 86_400, "month", 112),    # hourly points -> 90-min steps
+    "month": (31 * 86_400, "month", 124),  # hourly points -> 6-h steps
+}
+#: A picture before anything arrived: what the skeleton is drawn from.
+EMPTY: dict[str, Any] = {"freshness": {}}
+
+
+def data_time(picture: dict[str, Any] | None) -> str | None:
+    """The newest update of any family the tablet shows: what "Data as of" means."""
+    times = [v.get("updated_at") for v in part(picture, "freshness").values() if isinstance(v, dict)]
+    known = [x for x in times if x]
+    return max(known, key=lambda x: datetime.fromisoformat(x).timestamp()) if known else None
+
+
+def headline_summary(picture: dict[str, Any] | None) -> dict[str, Any]:
+    """The four facts of today (incidents, flooding, MPP permits, waste) and the data's time."""
+    incidents, drainage = incidents_of(picture), part(picture, "drainage")
+    mpp, waste = part(picture, "mpp"), part(picture, "waste")
+    by_severity = incidents.get("by_severity") or {}
+    return {
+        "incidents": {
+            "seen": seen(picture, "incidents"),
+            "open": incidents.get("open_count", 0),
+            "by_severity": [[s, int(by_severity.get(s, 0))] for s in SEVERITIES],
+        },
+        "flood": {
+            "seen": seen(picture, "drainage"),
+            "alert": bool(drainage.get("flood_alert")),
+            "worst": drainage.get("worst_stage") or "Normal",
+            "in_alert": drainage.get("in_alert", 0),
+            "stations": len(drainage.get("stations") or []),
+        },
+        "mpp": {
+            "seen": seen(picture, "mpp"),
+            "served": mpp.get("served_today", 0),
+            "target": mpp.get("target"),
+            "pct": mpp.get("attainment_pct"),
+        },
+        "waste": {
+            "seen": seen(picture, "waste"),
+            "resolved": waste.get("reports_resolved", 0),
+            "open": waste.get("reports_open", 0),
+        },
+        "as_of": data_time(picture),
+    }
+
+
+def _ts(value: Any) -> float:
+    return datetime.fromisoformat(value).timestamp() if isinstance(value, str) else float(value)
+
+
+def trend_summary(points: list[Any], span_s: int, buckets: int, now: float) -> dict[str, Any]:
+    """One trend span: points thinned to ``buckets`` steps (last value of each), plus the facts.
+
+    The last value of a step (not the mean) keeps the end of the line equal to the value
+    shown as "now"; low and high come from every stored point, so a short spike still counts.
+    """
+    start = now - span_s
+    raw = [(float(p[0]), float(p[1])) for p in points or [] if p and p[1] is not None and float(p[0]) >= start]
+    raw.sort()
+    if len(raw) < 2:
+        return {"start": start, "end": now, "points": [], "first": None, "last": None, "lo": None, "hi": None}
+    step = span_s / buckets
+    kept: dict[int, tuple[float, float]] = {}
+    for t_, v in raw:
+        kept[min(buckets - 1, int((t_ - start) // step))] = (t_, v)
+    values = [v for _, v in raw]
+    return {
+        "start": start,
+        "end": now,
+        "points": [[round(t_, 0), round(v, 3)] for _, (t_, v) in sorted(kept.items())],
+        "first": raw[0][1],
+        "first_at": raw[0][0],
+        "last": raw[-1][1],
+        "lo": min(values),
+        "hi": max(values),
+    }
+
+
+def pillar_ids(settings: ViewSettings | None, picture: dict[str, Any] | None = None) -> list[str]:
+    """The city's pillars in its config's order; without settings, the picture's order."""
+    if settings is not None and settings.pillars:
+        return [p.id for p in settings.pillars]
+    return list(part(part(picture, "kpis"), "pillars"))
+
+
+def pillar_summaries(picture: dict[str, Any] | None, settings: ViewSettings | None = None) -> dict[str, Any]:
+    """Per pillar: standing, its KPIs and their three trend spans, in the tablet's order."""
+    pillars = part(part(picture, "kpis"), "pillars")
+    # windows move by the minute (KPIs are sampled once a minute), so a picture a second
+    # newer does not redraw and resend every chart
+    now = _ts((picture or {}).get("generated_at") or time.time()) // 60 * 60
+    # derived KPIs have a value from the first picture on ("0 open incidents"); before any
+    # feed has delivered, that is not news, so nothing is claimed good or bad yet
+    known = any(seen(picture, f) for f in FAMILIES.split("+"))
+    out: dict[str, Any] = {}
+    for p in pillar_ids(settings, picture):
+        block = pillars.get(p) or {}
+        kpis = []
+        for k in block.get("kpis") or []:
+            trend = k.get("trend") or {}
+            kpis.append({
+                "id": k.get("id", ""),
+                "name": k.get("name") or k.get("id", ""),
+                "unit": k.get("unit") or "",
+                "value": k.get("value") if known else None,
+                "target": k.get("target"),
+                "better": k.get("better", "higher"),
+                "standing": (k.get("standing") or "unknown") if known else "unknown",
+                "updated_at": k.get("updated_at"),
+                "trends": {r: trend_summary(trend.get(src) or [], span, n, now) for r, (span, src, n) in RANGES.items()},
+            })
+        out[p] = {"id": p, "standing": (block.get("standing") or "unknown") if known else "unknown", "kpis": kpis}
+    return out
