@@ -60,5 +60,7 @@ def test_city_growth_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
         assert size["latency"]["trials"] >= 1
         assert size["latency"]["shown"] + size["latency"]["lost"] == size["latency"]["trials"]
         assert size["cpu_us_per_message"] > 0
-    assert result["machine"]["load_avg_at_start"] and result["machine"]["load_avg_at_end"]
+    for key in ("load_avg_at_start", "load_avg_at_end"):  # the 1, 5 and 15 minute load averages
+        load = result["machine"][key]
+        assert len(load) == 3 and all(type(x) in (int, float) and x >= 0 for x in load), (key, load)
     assert result["growth"]["from"] == 100 and result["growth"]["to"] == 300

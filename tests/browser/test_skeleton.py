@@ -14,6 +14,8 @@ import uuid
 
 import pytest
 
+from dashboard.config import load_config
+from dashboard.simulation import city_profile
 from tests.support.helpers import alert, get_json, mqtt_connected, wait_until
 from tests.support.services import CITYWALL_CMD, free_port
 
@@ -73,8 +75,12 @@ def test_demo_on_embedded_broker_serves_moving_data(citywall_proc) -> None:
     later = wait_until(lambda: (s := get_json(f"{base}/api/v1/state"))["version"] > first["version"] + 20 and s, 20,
                        "the simulated city moves", interval=0.5, proc=proc)
     assert later["incidents"]["open_count"] > 0
-    assert later["drainage"]["stations"]
-    assert later["waste"]["containers"]
+    # the simulated city's own stations and TPS sites, and only those (the demo runs the shipped config)
+    profile = city_profile(load_config())
+    stations = {s["name"] for s in later["drainage"]["stations"]}
+    containers = {c["name"] for c in later["waste"]["containers"]}
+    assert len(stations) >= 1 and stations <= {site.name for site in profile.stations}, stations
+    assert len(containers) >= 1 and containers <= {site.name for site in profile.waste_sites}, containers
     assert later["mpp"]["target"] in (700, 1000)
     assert set(later["kpis"]["pillars"]) == {"governance", "people", "economy", "environment", "living", "mobility"}
     for n in (1, 12, 24):

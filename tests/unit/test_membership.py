@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 from dashboard.ingest_members import StoreMembers
+from dashboard.local_services import wait_until
 from dashboard.store.memory import MemoryStore
 from feeds.membership import Membership, member_id
 
@@ -55,12 +56,9 @@ def test_a_peer_is_dead_only_after_two_silent_heartbeats_and_one_survivor_emptie
     assert done.wait(5)
     assert b.sweep() == [], "the claim is taken: the second survivor leaves it"
     assert a_drained == ["ingest-dead"] and b_drained == []
-    record = records(store)["mqtt@ingest-dead"]
-    for _ in range(50):  # the drain thread writes "drained" after the drain returns
-        if record.get("state") == "drained":
-            break
-        done.wait(0.05)
-        record = records(store)["mqtt@ingest-dead"]
+    # the drain thread writes "drained" after the drain returns
+    record = wait_until(lambda: (r := records(store)["mqtt@ingest-dead"]).get("state") == "drained" and r, 30,
+                        "the dead member's record marked drained")
     assert (record["state"], record["alive"], record["connected"]) == ("drained", False, False)
     assert (record["drained_by"], record["drained_messages"]) == ("ingest-a", 7)
     assert record["counts"] == {"received": 3, "accepted": 2, "duplicates": 1}, "its own counts, kept"

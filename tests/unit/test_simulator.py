@@ -39,6 +39,9 @@ from feeds.simulator import (
 
 REPO = Path(__file__).resolve().parents[2]
 GEOJSON = REPO / "assets" / "pekanbaru_kecamatan.geojson"
+#: The JSON-LD contexts an NGSI-LD payload of a Smart Data Model names, as the models publish them.
+SDM_CONTEXT = "https://raw.githubusercontent.com/smart-data-models/dataModel.{}/master/context.jsonld"
+NGSI_LD_CORE_CONTEXT = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"
 #: Pekanbaru as the shipped config describes it; its complaint app is tested on its own
 #: (``test_complaint_app_reports``), so the topic-by-topic checks here see the six plain topics.
 PEKANBARU = dataclasses.replace(city_profile(load_config()), channels=())
@@ -264,16 +267,17 @@ def test_values_are_within_the_smart_data_model_enums(traffic: tuple[list[tuple[
         if p["type"] == "Alert":
             assert p["category"] in ALERT_CATEGORIES and p["subCategory"] in ALERT_SUBCATEGORIES
             assert p["severity"] in SEVERITIES and p["status"] in INCIDENT_STAGES
-            assert p["description"]
+            assert type(p["description"]) is str and p["description"].strip() != "", p["id"]
         elif p["type"] == "IssueReporting":
             assert p["resolutionStatus"] in RESOLUTION and p["categoryCode"] in {"drainage", "waste"}
         elif p["type"] == "FloodMonitoring":
             assert 0 <= p["currentLevel"] < p["referenceLevel"]
             assert (p["alertLevel"], p["dangerLevel"]) == (2.0, 2.5)
         elif p["type"] == "WasteContainer":
-            assert 0 <= p["fillingLevel"] <= 1 and p["@context"] and p["id"].startswith("urn:ngsi-ld:WasteContainer:TPS-")
+            assert 0 <= p["fillingLevel"] <= 1 and p["id"].startswith("urn:ngsi-ld:WasteContainer:TPS-")
+            assert p["@context"] == [SDM_CONTEXT.format("WasteManagement"), NGSI_LD_CORE_CONTEXT]
         elif p["type"] == "QueueMonitor":
-            assert p["@context"]
+            assert p["@context"] == [SDM_CONTEXT.format("QueueManagement"), NGSI_LD_CORE_CONTEXT]
             for key, attribute in p.items():
                 if key not in {"id", "type", "@context"}:
                     assert attribute["type"] in {"Property", "GeoProperty"} and "value" in attribute, key
