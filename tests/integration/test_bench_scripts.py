@@ -67,7 +67,7 @@ def test_publish_alerts_sends_new_non_critical_incidents(mosquitto) -> None:  # 
                               "--count", "150", "--prefix", "smoke"], cwd=ROOT, capture_output=True, text=True, timeout=60,
                              check=True)
         assert json.loads(out.stdout.splitlines()[-1])["sent"] == 150
-        all_in.wait(10)
+        assert all_in.wait(60), f"{len(got)} of 150 at the subscriber"
     finally:
         client.loop_stop()
         client.disconnect()

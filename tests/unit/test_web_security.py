@@ -22,7 +22,7 @@ import websockets
 
 from dashboard.config import Config, load_config
 from dashboard.export import PrinterBusy, SummaryPrinter
-from dashboard.local_services import serve
+from dashboard.local_services import serve, wait_until
 from dashboard.reader import PictureCache
 from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
@@ -209,19 +209,21 @@ def test_websocket_connections_per_client_are_limited() -> None:
 # the PDF printer: one at a time, per minute, a short queue, 429 when busy
 
 
-def slow_chromium(tmp_path: Path, seconds: float) -> Path:
-    """A stand-in printer for the queue test only (the real Chromium is tested in test_tablet)."""
-    script = tmp_path / "chromium"
+def gated_chromium(tmp_path: Path) -> tuple[Path, Path]:
+    """A stand-in printer for the queue test only (the real Chromium is tested in test_tablet):
+    it prints once the returned gate file exists, so the test decides when a print ends."""
+    script, gate = tmp_path / "chromium", tmp_path / "gate"
     script.write_text("#!/bin/sh\nfor a in \"$@\"; do case $a in --print-to-pdf=*) out=${a#--print-to-pdf=};; esac; done\n"
-                      f"sleep {seconds}\nprintf '%%PDF-1.4 stand-in' > \"$out\"\n")
+                      f"while [ ! -e '{gate}' ]; do sleep 0.05; done\nprintf '%%PDF-1.4 stand-in' > \"$out\"\n")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return script
+    return script, gate
 
 
 def test_pdf_requests_beyond_the_queue_get_busy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_config()
     store = MemoryStore()
-    monkeypatch.setenv("CITYWALL_CHROMIUM", str(slow_chromium(tmp_path, 1.0)))
+    script, gate = gated_chromium(tmp_path)
+    monkeypatch.setenv("CITYWALL_CHROMIUM", str(script))
     printer = SummaryPrinter(PictureCache(store, config), view_settings(config), queue_max=2)
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -239,10 +241,15 @@ def test_pdf_requests_beyond_the_queue_get_busy(tmp_path: Path, monkeypatch: pyt
     threads = [threading.Thread(target=ask) for _ in range(20)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert sorted(outcomes).count("pdf") >= 1
-    assert outcomes.count("busy") >= 20 - 3
+    try:
+        # while the first print is held: one printing and two waiting are admitted, the other 17 refused at once
+        wait_until(lambda: outcomes.count("busy") == 17, 60, "17 requests refused as busy")
+        assert printer._queued == 3 and outcomes == ["busy"] * 17
+    finally:
+        gate.touch()
+        for t in threads:
+            t.join(timeout=60)
+    assert sorted(outcomes) == ["busy"] * 17 + ["pdf"] * 3, "the two waiting ones get the print made for the minute"
     printer.pdf(now=minute + 30)  # the same minute: served from the cache, no queue
     assert printer._queued == 0
 
