@@ -34,6 +34,8 @@ def test_open_screen_carries_on_after_the_server_restarts(mosquitto, citywall_pr
     page.evaluate("window.__sameDocument = true")
 
     first.kill()
+    # the server stays away for a while: that time is the behaviour under test (the open page
+    # must keep what it shows through it), so here a fixed wait is the point, not a synchronisation
     page.wait_for_timeout(3_000)
     assert page.locator('[data-panel="incident_queue"] [data-incident]').count() > 0, "the page blanked while the server was away"
 

@@ -103,7 +103,10 @@ def test_operator_acknowledges_and_assigns_and_an_open_kiosk_follows(city: tuple
     viewer.wait_for_selector('#cw-console-detail [data-incident="OPS-1"]')
     viewer.click("#cw-act-resolve")
     viewer.locator("#cw-msg-error", has_text="operator").wait_for()  # refused: the role it needs
-    screen.wait_for_timeout(300)  # nothing to wait for: a refused action changes nothing
+    # a change made after the refusal reaches the screen; had the refused action changed
+    # anything, that would have arrived first
+    state.accept(incident("OPS-2", severity="high", description="Penanda urutan"))
+    screen.wait_for_selector('[data-incident="OPS-2"]', timeout=FOLLOW_MS)
     assert screen.get_attribute('[data-incident="OPS-1"]', "data-status") == "dispatched"
 
 

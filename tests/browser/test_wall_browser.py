@@ -376,14 +376,23 @@ def test_a_new_incident_reaches_the_screen_by_push_or_by_poll_alone(page_factory
     city = City(cfg).replay(hours=1.0, step_s=180)
     page = page_factory()
     panel_answers: list[str] = []
+    answers: list[str] = []  # every callback answer: the poll's ticks among them
 
     def watch(response: Any) -> None:
         if "_dash-update-component" in response.url and '"tree"' in (response.text() or ""):
             panel_answers.append(response.url)
 
+    def more_answers(n: int) -> None:
+        """Let the page run (Playwright delivers its events only inside its own calls) until ``n`` more callbacks answered."""
+        target, deadline = len(answers) + n, time.monotonic() + 30
+        while len(answers) < target:
+            assert time.monotonic() < deadline, f"{n} more callback answers: not within 30 s ({len(answers)} so far)"
+            page.wait_for_timeout(50)
+
+    page.on("response", lambda r: answers.append(r.url) if "_dash-update-component" in r.url else None)
     with serve(cfg, city.store) as base:
         _open(page, f"{base}/screen/4")
-        page.wait_for_timeout(1_000)
+        more_answers(3)  # the page's first callbacks are behind it: the poll is ticking
         page.on("response", watch)
         city.state.accept(Incident(id="urn:ngsi-ld:Alert:path-test", observed_at=datetime.now(UTC), source_type="Alert",
                                    category="traffic", severity="critical", kecamatan="Sukajadi", lat=0.517, lon=101.438,
@@ -392,7 +401,7 @@ def test_a_new_incident_reaches_the_screen_by_push_or_by_poll_alone(page_factory
             "() => (document.querySelector('[data-panel=incident_queue]')?.innerText ?? '').includes('Uji jalur pengiriman')",
             timeout=5_000,
         )
-        page.wait_for_timeout(1_000)  # a few more polls
+        more_answers(3)  # a few more polls, each of which could have carried panel content
         if push:
             assert not panel_answers, f"the poll resent panel content the push had delivered: {panel_answers[:3]}"
         else:
