@@ -1,0 +1,66 @@
+"""The benchmark scripts that drive a real Chromium, run end to end at a tiny size: real
+Mosquitto, the demo and headless Chromium. Speed is never asserted (bench/README.md has the
+figures); what is checked is that every message is counted and the JSON keeps its shape."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.helpers import assert_positive
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.browser
+def test_latency_scripts_run_end_to_end(tmp_path: Path) -> None:
+    """bench/latency.py and bench/latency_stages.py at two trials: real Mosquitto, demo, Chromium."""
+    out = tmp_path / "latency.json"
+    subprocess.run(
+        [sys.executable, "bench/latency.py", "--trials", "2", "--load", "50", "--pages", "/screen/4", "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        timeout=240,
+        capture_output=True,
+    )
+    result = json.loads(out.read_text())
+    run = result["runs"][0]
+    assert run["page"] == "/screen/4" and result["command"].startswith("python bench/latency.py")
+    for series in (run["idle"], run["load"]):
+        assert series["trials"] == 2 and series["shown"] + series["lost"] == 2
+        assert series["shown"] == 2, "a trial was lost on an idle tiny run"
+        assert_positive(series["p95_ms"])
+        assert_positive(series["push_bytes_per_update"])
+    stages = subprocess.run([sys.executable, "bench/latency_stages.py", "--trials", "2"], cwd=ROOT, check=True, timeout=240,
+                            capture_output=True, text=True).stdout
+    for stage in ("on_message", "stored", "rendered", "ws_send", "browser_recv", "visible"):
+        assert stage in stages, stages
+    assert "python bench/latency_stages.py --trials 2" in stages
+
+
+@pytest.mark.integration
+@pytest.mark.browser
+def test_city_growth_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
+    out = tmp_path / "growth.json"
+    subprocess.run([sys.executable, "bench/city_growth.py", "--sizes", "100", "300", "--stream-rate", "20",
+                    "--stream-seconds", "2", "--idle-seconds", "1", "--cap", "2000", "--out", str(out)],
+                   cwd=ROOT, check=True, timeout=280, capture_output=True)
+    result = json.loads(out.read_text())
+
+    assert result["command"].startswith("python bench/city_growth.py --sizes 100 300")
+    assert [s["open_incidents_preloaded"] for s in result["sizes"]] == [100, 300]
+    for size in result["sizes"]:
+        assert size["preload"]["open_counted"] >= size["open_incidents_preloaded"]
+        assert size["stream"]["sent"] == 40
+        assert size["stream"]["missing"] == 0
+        assert size["latency"]["trials"] >= 1
+        assert size["latency"]["shown"] + size["latency"]["lost"] == size["latency"]["trials"]
+        assert size["cpu_us_per_message"] > 0
+    for key in ("load_avg_at_start", "load_avg_at_end"):  # the 1, 5 and 15 minute load averages
+        load = result["machine"][key]
+        assert len(load) == 3 and all(type(x) in (int, float) and x >= 0 for x in load), (key, load)
+    assert result["growth"]["from"] == 100 and result["growth"]["to"] == 300

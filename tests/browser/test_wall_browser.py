@@ -1,0 +1,567 @@
+"""The wall in a real Chromium at 1920 x 1080: every screen legible, filled, still and offline.
+
+One app runs in-process (uvicorn in a thread) on a memory store filled the way production
+fills it: the simulator's Smart Data Models payloads, through the normalizer, into
+``CityState.accept``, replayed over the last hours so trends and the MPP's hourly curve exist,
+and kept moving by a feeder thread while the browser looks. One browser page then visits
+every ``/screen/<n>`` and checks what an operator 4 m away depends on:
+
+- the configured panels are there and show data (not the "no data yet" text);
+- nothing scrolls, no element leaves its panel, no text is cut by the screen's edge (on the
+  spanned map, that edge is a bezel);
+- every visible text is at least 18 CSS px, headline numbers at least 48 px;
+- no request leaves 127.0.0.1, and the page logs no error.
+
+The helpers at the top (``city_store``, ``serve``) are also what ``scripts/screenshots.py``
+uses, so the docs show exactly what is tested.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from dashboard.config import Config, load_config
+from dashboard.local_services import WALL_READY_JS as READY_JS
+from dashboard.local_services import serve
+from dashboard.sample_city import City
+from feeds.events import Incident
+
+HOST = "127.0.0.1"
+ISO = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
+#: Panels with a headline number that must read from across the room (>= 48 px).
+HEADLINED = {"clock", "incident_queue", "incidents_map", "drainage", "waste", "mpp", "kpis"}
+NO_DATA = ("Belum ada data", "No data yet")
+CALLBACKS = re.compile(r"/_dash-update-component(\?|$)")  # Dash adds ?endId=...
+
+
+# --- what a screen must satisfy, measured in the page ---------------------------------------
+CHECKS_JS = """
+(headlined) => {
+  const vw = window.innerWidth, vh = window.innerHeight;
+  const doc = document.documentElement;
+  const out = {scroll: [doc.scrollWidth, doc.scrollHeight, vw, vh], small: [], cut: [], overflow: [], panels: {}};
+  const shown = r => r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0 && r.left < vw && r.top < vh;
+  const label = el => (el.getAttribute('class') || el.tagName).toString().slice(0, 60);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const text = node.textContent.trim();
+    const el = node.parentElement;
+    if (!text || !el || el.closest('script, style, noscript, title')) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden') continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    // what is painted: the text's boxes clipped by the overflow-hiding ancestors inside its
+    // panel (an ellipsis is intended); the panel and the screen do not count as clips, so
+    // text that runs past its panel or the screen's edge (on a span: a bezel) is caught
+    const clips = [];
+    for (let a = el; a && !a.hasAttribute('data-panel') && !a.hasAttribute('data-screen') && a !== document.body;
+         a = a.parentElement) {
+      const cs = getComputedStyle(a);
+      if (cs.overflowX !== 'visible' || cs.overflowY !== 'visible') clips.push(a.getBoundingClientRect());
+    }
+    const rects = Array.from(range.getClientRects()).map(r => {
+      let x0 = r.left, y0 = r.top, x1 = r.right, y1 = r.bottom;
+      for (const c of clips) {
+        x0 = Math.max(x0, c.left); y0 = Math.max(y0, c.top); x1 = Math.min(x1, c.right); y1 = Math.min(y1, c.bottom);
+      }
+      return {left: x0, top: y0, right: x1, bottom: y1, width: x1 - x0, height: y1 - y0};
+    }).filter(shown);
+    if (!rects.length) continue;
+    const size = parseFloat(style.fontSize);
+    if (size < 18) out.small.push([text.slice(0, 40), size, label(el)]);
+    for (const r of rects) {
+      // text the screen's edge cuts through: on a spanned panel that edge is a bezel
+      if (r.left < -1 || r.top < -1 || r.right > vw + 1 || r.bottom > vh + 1) {
+        out.cut.push([text.slice(0, 40), Math.round(r.left), Math.round(r.top), Math.round(r.right), Math.round(r.bottom)]);
+        break;
+      }
+    }
+  }
+  document.querySelectorAll('[data-panel]').forEach(panel => {
+    const name = panel.getAttribute('data-panel');
+    const box = panel.getBoundingClientRect();
+    const body = panel.querySelector('.cw-panel-body');
+    const info = out.panels[name] = out.panels[name] || {count: 0, empty: false, text: 0, updated: [], stale: [], headline: null};
+    info.count += 1;
+    info.empty = info.empty || !!panel.querySelector('.cw-empty');
+    info.text += body ? body.innerText.trim().length : 0;
+    info.updated.push(panel.getAttribute('data-updated-at'));
+    info.stale.push(panel.getAttribute('data-stale'));
+    panel.querySelectorAll('*').forEach(el => {
+      if (el.closest('svg') && el.tagName.toLowerCase() !== 'svg') return;   // plotly's own layers
+      const r = el.getBoundingClientRect();
+      if (!r.width || !r.height) return;
+      if (r.left < box.left - 1 || r.top < box.top - 1 || r.right > box.right + 1 || r.bottom > box.bottom + 1)
+        out.overflow.push([name, label(el), Math.round(r.right - box.right), Math.round(r.bottom - box.bottom)]);
+    });
+    if (headlined.includes(name)) {
+      const sizes = Array.from(panel.querySelectorAll('.cw-headline'))
+        .filter(el => shown(el.getBoundingClientRect()))
+        .map(el => parseFloat(getComputedStyle(el).fontSize));
+      if (sizes.length) info.headline = Math.min(...(info.headline === null ? sizes : [info.headline, ...sizes]));
+    }
+  });
+  return out;
+}
+"""
+
+
+
+# --- fixtures ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return load_config()
+
+
+@pytest.fixture(scope="module")
+def wall(config: Config) -> Iterator[tuple[City, str]]:
+    """The moving city and the base URL of the app that shows it."""
+    city = City(config).replay().start()
+    try:
+        with serve(config, city.store) as base:
+            yield city, base
+    finally:
+        city.stop()
+
+
+@pytest.fixture(scope="module")
+def wall_url(wall: tuple[City, str]) -> str:
+    return wall[1]
+
+
+@pytest.fixture
+def traffic() -> dict[str, list[str]]:
+    """Everything the pages asked for, and every error they logged."""
+    return {"requests": [], "errors": []}
+
+
+@pytest.fixture
+def screen_page(page_factory: Any, traffic: dict[str, list[str]]) -> Any:
+    page = page_factory()
+    page.on("request", lambda r: traffic["requests"].append(r.url))
+    page.on("websocket", lambda ws: traffic["requests"].append(ws.url))
+    page.on("pageerror", lambda e: traffic["errors"].append(f"pageerror: {e}"))
+    page.on("console", lambda m: traffic["errors"].append(f"console: {m.text}") if m.type == "error" else None)
+    return page
+
+
+def assert_offline_and_quiet(traffic: dict[str, list[str]]) -> None:
+    """Everything the page loaded came from 127.0.0.1, and it logged no error."""
+    assert traffic["requests"], "no requests were recorded"
+    outside = sorted({u for u in traffic["requests"]
+                      if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname != HOST})
+    assert not outside, f"requests to other hosts: {outside[:10]}"
+    assert not traffic["errors"], "\n".join(traffic["errors"][:10])
+
+
+#: Resolves after the next two frames: the list fitting runs in the first after an update.
+AFTER_FIT_JS = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
+
+
+def _open(page: Any, url: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_function(READY_JS, timeout=15_000, polling=100)
+
+
+# --- tests ---------------------------------------------------------------------------------
+@pytest.mark.browser
+def test_every_screen_legible_filled_and_still(screen_page: Any, wall_url: str, config: Config,
+                                               traffic: dict[str, list[str]]) -> None:
+    problems: list[str] = []
+    for screen in range(1, config.wall.screen_count + 1):
+        span = config.span_at(screen)
+        expected = {span.panel} if span else set(config.screens.get(screen, []))
+        _open(screen_page, f"{wall_url}/screen/{screen}")
+        screen_page.evaluate(AFTER_FIT_JS)
+        found = screen_page.evaluate(CHECKS_JS, sorted(HEADLINED))
+        where = f"/screen/{screen}"
+        if screen_page.locator(f'[data-screen="{screen}"]').count() != 1:
+            problems.append(f"{where}: no data-screen root")
+        missing = expected - set(found["panels"])
+        if missing:
+            problems.append(f"{where}: panels missing {sorted(missing)}")
+        for name, info in found["panels"].items():
+            if info["empty"] or not info["text"]:
+                problems.append(f"{where}: {name} shows no data")
+            if name != "clock" and "" in info["updated"]:
+                problems.append(f"{where}: {name} has no data-updated-at")
+            # a spanned panel's headline sits on its first screen; the others show its map
+            has_head = span is None or screen == span.top_left
+            if name in HEADLINED and has_head and (info["headline"] is None or info["headline"] < 48):
+                problems.append(f"{where}: {name} headline {info['headline']} px (needs >= 48)")
+        sw, sh, vw, vh = found["scroll"]
+        if sw > vw or sh > vh:
+            problems.append(f"{where}: page scrolls ({sw}x{sh} in {vw}x{vh})")
+        problems += [f"{where}: text {t!r} at {s}px in {c}" for t, s, c in found["small"][:5]]
+        problems += [f"{where}: text {t!r} cut by the screen edge at {box}" for t, *box in found["cut"][:5]]
+        problems += [f"{where}: {n}: {c} overflows its panel by {dx},{dy} px" for n, c, dx, dy in found["overflow"][:5]]
+    assert not problems, "\n".join(problems)
+    assert_offline_and_quiet(traffic)
+
+
+@pytest.mark.browser
+def test_wall_preview_shows_all_screens(page_factory: Any, wall_url: str, config: Config, traffic: dict[str, list[str]]) -> None:
+    wall = config.wall
+    canvas_w = wall.columns * (wall.screen_width_px + wall.bezel_px) - wall.bezel_px
+    canvas_h = wall.rows * (wall.screen_height_px + wall.bezel_px) - wall.bezel_px
+    page = page_factory(math.ceil(canvas_w / 4), math.ceil(canvas_h / 4))
+    page.on("request", lambda r: traffic["requests"].append(r.url))
+    page.on("pageerror", lambda e: traffic["errors"].append(f"pageerror: {e}"))
+    page.on("console", lambda m: traffic["errors"].append(f"console: {m.text}") if m.type == "error" else None)
+    _open(page, f"{wall_url}/wall?scale=0.25")
+    screens = page.eval_on_selector_all("[data-screen]", "els => els.map(e => e.getAttribute('data-screen'))")
+    assert sorted(map(int, screens)) == list(range(1, config.wall.screen_count + 1))
+    panels = page.eval_on_selector_all("[data-panel]", "els => els.map(e => e.getAttribute('data-panel'))")
+    configured = {p for ps in config.screens.values() for p in ps} | {s.panel for s in config.spans}
+    assert configured <= set(panels)
+    assert page.locator("[data-panel=incidents_map] .main-svg").count() >= 1
+    width = page.evaluate("document.querySelector('.cw-wall').getBoundingClientRect().width")
+    assert abs(width - canvas_w / 4) <= 1, "the preview is the whole canvas at a quarter"
+    sw, sh = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert sw <= math.ceil(canvas_w / 4) and sh <= math.ceil(canvas_h / 4), "the preview fits without scrolling"
+    page.goto(f"{wall_url}/wall?scale=0.25&identify=1", wait_until="domcontentloaded")
+    page.wait_for_selector(".cw-identify")
+    assert page.locator(".cw-identify").count() == config.wall.screen_count
+    assert_offline_and_quiet(traffic)
+
+
+@pytest.mark.browser
+def test_stale_panels_keep_their_values_and_clear_by_themselves(page_factory: Any, config: Config) -> None:
+    """Feeds stop: within two intervals the panel is marked stale, values kept; data again: fresh."""
+    from feeds.events import Incident
+
+    quick = config.model_copy(
+        update={"thresholds": config.thresholds.model_copy(update={"stale_after_s": 3, "stale_after_family_s": {}})}
+    )
+    city = City(quick).replay(hours=1.0, step_s=180)
+    counter = iter(range(1_000_000))
+
+    def alert() -> None:
+        city.state.accept(Incident(id=f"urn:ngsi-ld:Alert:stale-test-{next(counter)}", observed_at=datetime.now(UTC),
+                                   source_type="Alert", category="traffic", severity="high", kecamatan="Sukajadi",
+                                   lat=0.517, lon=101.438, description="Uji data tertunda"))
+
+    page = page_factory()
+    with serve(quick, city.store) as base:
+        alert()
+        _open(page, f"{base}/screen/4")
+        alert()  # fresh data once the page is up: how long the page took to load must not count
+        frame = page.locator('[data-panel="incident_queue"]')
+        page.wait_for_function(
+            "() => document.querySelector('[data-panel=incident_queue]').dataset.stale === 'false'", timeout=5_000
+        )
+        rows = frame.locator(".cw-row").count()
+        assert rows > 0
+        # turns stale by itself once the feed is quiet (how soon is a matter for the benchmarks)
+        page.wait_for_function(
+            "() => document.querySelector('[data-panel=incident_queue]').dataset.stale === 'true'", timeout=30_000
+        )
+        assert frame.locator(".cw-row").count() == rows, "a stale panel keeps its last values"
+        assert frame.locator(".cw-stale-badge").is_visible()
+        alert()
+        page.wait_for_function(
+            "() => document.querySelector('[data-panel=incident_queue]').dataset.stale === 'false'", timeout=5_000
+        )
+        assert "Uji data tertunda" in frame.inner_text()
+        # the clock has no feed to lose: it never turns stale, even next to stale KPIs
+        _open(page, f"{base}/screen/1")
+        page.wait_for_function("() => document.querySelector('[data-panel=kpis]').dataset.stale === 'true'", timeout=8_000)
+        assert page.get_attribute('[data-panel="clock"]', "data-stale") == "false"
+
+
+@pytest.mark.browser
+def test_a_screen_rides_out_a_server_outage(page_factory: Any, wall: tuple[City, str]) -> None:
+    """HTTP callbacks fail for a while: the page keeps its content, then carries on by itself.
+
+    (The websocket push may go on delivering meanwhile; what matters is that nothing blanks,
+    that the poll's requests succeed again once the server answers, and that news still shows.)
+    """
+    city, base = wall
+    page = page_factory()
+    in_flight: set[Any] = set()
+    answered: list[int] = []
+    failed: list[str] = []
+    page.on("request", lambda r: in_flight.add(r) if "_dash-update-component" in r.url else None)
+    page.on("requestfinished", lambda r: in_flight.discard(r))
+    page.on("requestfailed", lambda r: (in_flight.discard(r), failed.append(r.url)))
+    page.on("response", lambda r: answered.append(r.status) if "_dash-update-component" in r.url else None)
+
+    def pump_until(check: Any, timeout_s: float, what: str) -> None:
+        """Let the page run (Playwright delivers its events only inside its own calls) until ``check``."""
+        deadline = time.monotonic() + timeout_s
+        while not check():
+            assert time.monotonic() < deadline, f"{what}: not within {timeout_s:g} s"
+            page.wait_for_timeout(100)
+
+    _open(page, f"{base}/screen/13")
+    page.route(CALLBACKS, lambda route: route.abort())
+    # the outage is on once what was already on its way has landed and a poll has failed
+    pump_until(lambda: not in_flight and failed, 30, "a poll failing against the outage")
+    before = page.inner_text('[data-panel="ticker"] .cw-panel-body')
+    seen = len(failed)
+    pump_until(lambda: len(failed) >= seen + 2 and not in_flight, 30, "two more polls failing")
+    during = page.inner_text('[data-panel="ticker"] .cw-panel-body')
+    assert during.strip() and before.strip(), "a failed callback must not blank the page"
+    answered.clear()
+    page.unroute(CALLBACKS)
+    news = f"Uji pemulihan {uuid.uuid4().hex[:8]}"
+    city.state.accept(Incident(id=f"outage-{news[-8:]}", observed_at=datetime.now(UTC), source_type="Alert",
+                               category="traffic", severity="high", status="new", description=news,
+                               kecamatan="Sukajadi"))
+    page.locator('[data-panel="ticker"] .cw-panel-body', has_text=news).wait_for(timeout=10_000)
+    deadline = time.monotonic() + 10
+    while 200 not in answered and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert 200 in answered, "the poll's requests must succeed again once the server answers"
+
+
+@pytest.mark.browser
+def test_kiosk_reload_is_scheduled_in_wib_and_waits_for_the_server(page_factory: Any, wall_url: str) -> None:
+    page = page_factory()
+    _open(page, f"{wall_url}/screen/4")
+    # 02:59:30 WIB on 5 July 2024 -> 03:00:00 WIB the same night; 03:00:20 -> the next night
+    before = datetime(2024, 7, 4, 19, 59, 30, tzinfo=UTC).timestamp() * 1000
+    after = datetime(2024, 7, 4, 20, 0, 20, tzinfo=UTC).timestamp() * 1000
+    due = page.evaluate(
+        "([a, b]) => [citywall.nextReload('03:00', 'Asia/Jakarta', a), citywall.nextReload('03:00', 'Asia/Jakarta', b)]",
+        [before, after],
+    )
+    assert due[0] - before == 30_000
+    assert due[1] - after == 24 * 3_600_000 - 20_000
+    page.evaluate("window.__marker = 1")
+    with page.expect_navigation(timeout=10_000):
+        page.evaluate("citywall.reloadWhenServerAnswers()")
+    assert page.evaluate("window.__marker === undefined"), "the page was reloaded"
+
+
+@pytest.mark.browser
+def test_a_kiosk_of_another_size_shows_the_whole_screen(page_factory: Any, wall_url: str) -> None:
+    page = page_factory(1280, 720)
+    _open(page, f"{wall_url}/screen/4")
+    page.wait_for_function("() => document.querySelector('.cw-kiosk').style.transform !== ''", timeout=5_000)
+    box = page.evaluate(
+        "(() => { const r = document.querySelector('.cw-kiosk').getBoundingClientRect(); return [r.width, r.height]; })()"
+    )
+    assert abs(box[0] - 1280) <= 2 and abs(box[1] - 720) <= 2
+    assert page.evaluate(
+        "document.documentElement.scrollHeight <= innerHeight && document.documentElement.scrollWidth <= innerWidth"
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("push", [True, False], ids=["push", "poll-only"])
+def test_a_new_incident_reaches_the_screen_by_push_or_by_poll_alone(page_factory: Any, config: Config, push: bool) -> None:
+    """Both delivery paths carry a change to the queue; where the push works, the poll adds nothing.
+
+    The poll-only case is a browser whose websocket is blocked (``server.websocket: false``
+    stands in for it). With the push on, the versioned poll must find the page current and
+    leave the panels alone: no ``/_dash-update-component`` answer carries panel content.
+    """
+    from feeds.events import Incident
+
+    server = config.server.model_copy(update={"websocket": push, "poll_ms": 300})
+    cfg = config.model_copy(update={"server": server})
+    city = City(cfg).replay(hours=1.0, step_s=180)
+    page = page_factory()
+    panel_answers: list[str] = []
+    answers: list[str] = []  # every callback answer: the poll's ticks among them
+
+    def watch(response: Any) -> None:
+        if "_dash-update-component" in response.url and '"tree"' in (response.text() or ""):
+            panel_answers.append(response.url)
+
+    def more_answers(n: int) -> None:
+        """Let the page run (Playwright delivers its events only inside its own calls) until ``n`` more callbacks answered."""
+        target, deadline = len(answers) + n, time.monotonic() + 30
+        while len(answers) < target:
+            assert time.monotonic() < deadline, f"{n} more callback answers: not within 30 s ({len(answers)} so far)"
+            page.wait_for_timeout(50)
+
+    page.on("response", lambda r: answers.append(r.url) if "_dash-update-component" in r.url else None)
+    with serve(cfg, city.store) as base:
+        _open(page, f"{base}/screen/4")
+        more_answers(3)  # the page's first callbacks are behind it: the poll is ticking
+        page.on("response", watch)
+        city.state.accept(Incident(id="urn:ngsi-ld:Alert:path-test", observed_at=datetime.now(UTC), source_type="Alert",
+                                   category="traffic", severity="critical", kecamatan="Sukajadi", lat=0.517, lon=101.438,
+                                   description="Uji jalur pengiriman"))
+        page.wait_for_function(
+            "() => (document.querySelector('[data-panel=incident_queue]')?.innerText ?? '').includes('Uji jalur pengiriman')",
+            timeout=5_000,
+        )
+        more_answers(3)  # a few more polls, each of which could have carried panel content
+        if push:
+            assert not panel_answers, f"the poll resent panel content the push had delivered: {panel_answers[:3]}"
+        else:
+            assert panel_answers, "without the websocket the poll must have carried the change"
+
+
+@pytest.mark.browser
+def test_screens_in_tabs_of_one_browser_all_follow_the_city(browser: Any, config: Config) -> None:
+    """Tabs of one browser share Dash's websocket worker; each tab must still get its own parts."""
+    from feeds.events import Incident
+
+    city = City(config).replay(hours=1.0, step_s=180)
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    try:
+        with serve(config, city.store) as base:
+            pages = {path: context.new_page() for path in ("/screen/4", "/screen/13", "/screen/10")}
+            for path, page in pages.items():
+                _open(page, f"{base}{path}")
+            city.state.accept(Incident(id="urn:ngsi-ld:Alert:tabs-test", observed_at=datetime.now(UTC), source_type="Alert",
+                                       category="traffic", severity="critical", kecamatan="Sukajadi", lat=0.517, lon=101.438,
+                                       description="Uji banyak tab"))
+            for page in pages.values():
+                page.wait_for_function("() => document.body.innerText.includes('Uji banyak tab')", timeout=5_000)
+    finally:
+        context.close()
+
+
+UNDO_LIST_JS = """() => {
+  const stores = window.dash_stores;
+  if (!Array.isArray(stores) || !stores.length) return 'window.dash_stores is gone';
+  const history = stores[0].getState().history;
+  if (!history || !Array.isArray(history.past)) return 'history.past is gone';
+  return history.past.length;
+}"""
+
+
+def test_a_kiosk_keeps_no_undo_history(page_factory: Any, wall: tuple[City, str]) -> None:
+    """Dash records an undo entry per interval tick and per pushed input; a wall tab must not
+    keep them, or it grows for as long as it stays open (assets/dash_history.js).
+
+    The test first sees Dash record entries (if a Dash upgrade stops recording, or moves the
+    state this relies on, it fails here and the asset can go or be fixed), then sees the list
+    emptied by the page's own timer, and the screen still following the city afterwards.
+    """
+    city, base = wall
+    page = page_factory()
+    _open(page, f"{base}/screen/4")
+    shape = page.evaluate(UNDO_LIST_JS)
+    assert isinstance(shape, int), f"Dash's renderer changed: {shape}"
+    page.wait_for_function(f"() => ({UNDO_LIST_JS})() >= 3", timeout=15_000)
+    page.wait_for_function(f"() => ({UNDO_LIST_JS})() === 0", timeout=15_000)
+    trimmed = page.evaluate("() => window.citywall_dash.trimHistory()")
+    assert trimmed >= 0, "trimHistory no longer finds Dash's undo list"
+    news = f"Uji riwayat {uuid.uuid4().hex[:8]}"
+    city.state.accept(Incident(id=f"undo-{news[-8:]}", observed_at=datetime.now(UTC), source_type="Alert",
+                               category="traffic", severity="critical", status="new", description=news,
+                               kecamatan="Sukajadi"))
+    page.locator('[data-panel="incident_queue"] .cw-panel-body', has_text=news).wait_for(timeout=10_000)
+
+
+class _CuttableProxy:
+    """A loopback TCP proxy in front of the app that can drop every connection at once, or
+    refuse new ones for a while: a network loss or a proxy restart, seen from the browser."""
+
+    def __init__(self, target_port: int) -> None:
+        import socket
+
+        self._socket = socket
+        self.target = target_port
+        self.listener = socket.create_server((HOST, 0))
+        self.port = self.listener.getsockname()[1]
+        self.open: set[Any] = set()
+        self.refusing = threading.Event()
+        self.accepted = 0
+        self.refused = 0
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.refusing.is_set():
+                client.close()
+                self.refused += 1
+                continue
+            upstream = self._socket.create_connection((HOST, self.target))
+            with self._lock:
+                self.open.update((client, upstream))
+                self.accepted += 1
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, source: Any, sink: Any) -> None:
+        try:
+            while data := source.recv(65_536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                with contextlib.suppress(OSError):
+                    s.shutdown(self._socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        with self._lock:
+            for s in self.open:
+                with contextlib.suppress(OSError):
+                    s.shutdown(self._socket.SHUT_RDWR)
+            self.open.clear()
+
+    def close(self) -> None:
+        self.listener.close()
+        self.cut()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("outage", ["cut", "down-for-a-while"])
+def test_the_push_resumes_after_the_websocket_is_dropped(page_factory: Any, config: Config, outage: str) -> None:
+    """Network loss or a proxy restart between the kiosk and the server: without a reload, the
+    push comes back and carries the next change. The poll is set to ten minutes, so only the
+    push can deliver within the wait."""
+    server = config.server.model_copy(update={"poll_ms": 600_000})
+    cfg = config.model_copy(update={"server": server})
+    city = City(cfg).replay(hours=1.0, step_s=180)
+    page = page_factory()
+
+    def alert(text: str) -> None:
+        city.state.accept(Incident(id=f"urn:ngsi-ld:Alert:{text.replace(' ', '-')}", observed_at=datetime.now(UTC),
+                                   source_type="Alert", category="traffic", severity="critical", kecamatan="Sukajadi",
+                                   lat=0.517, lon=101.438, description=text))
+
+    def shows(text: str) -> None:
+        page.wait_for_function("t => (document.querySelector('[data-panel=incident_queue]')?.innerText ?? '').includes(t)",
+                               arg=text, timeout=30_000)
+
+    with serve(cfg, city.store) as base:
+        proxy = _CuttableProxy(int(urlsplit(base).port or 0))
+        try:
+            _open(page, f"http://{HOST}:{proxy.port}/screen/4")
+            page.evaluate("window.__marker = 1")
+            alert("Sebelum putus")
+            shows("Sebelum putus")
+            connections = proxy.accepted
+            if outage == "down-for-a-while":
+                proxy.refusing.set()
+            proxy.cut()
+            if outage == "down-for-a-while":
+                # the browser tries again and is refused twice (Dash waits about 1, then 2 s)
+                deadline = time.monotonic() + 30
+                while proxy.refused < 2 and time.monotonic() < deadline:
+                    page.wait_for_timeout(100)
+                assert proxy.refused >= 2, "the browser never tried to reconnect"
+                proxy.refusing.clear()
+            alert("Sesudah putus")
+            shows("Sesudah putus")
+            assert proxy.accepted > connections, "the page reconnected through the proxy"
+            assert page.evaluate("window.__marker") == 1, "without a reload"
+        finally:
+            proxy.close()

@@ -1,0 +1,1 @@
+"""Tests against a real Mosquitto, Redis, nginx or citywall process, started on free loopback ports."""

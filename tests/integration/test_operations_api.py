@@ -1,0 +1,173 @@
+"""The operations API over HTTP, signed in through the real login API, and the write-back
+seen by ``mosquitto_sub`` on a real Mosquitto and by XRANGE on a real Redis.
+
+The app runs closed (no anonymous reading): 401 without an identity, 403 for a role too
+low, 200 for the right one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+import requests
+
+from dashboard.state import CityState
+from dashboard.store.memory import MemoryStore
+from tests.support.auth import KNOWN_USERS, add_users, closed_config, login, running_app
+from tests.support.operations import config_with, incident
+
+
+@pytest.fixture
+def app() -> Iterator[tuple[str, CityState, dict[str, requests.Session]]]:
+    store = MemoryStore()
+    add_users(store)
+    config = closed_config()
+    state = CityState(store, config)
+    state.accept(incident("API-1", severity="high", category="traffic"))
+    with running_app(config, store) as base:
+        sessions = {role: login(base, c.name, c.password) for role, c in KNOWN_USERS.items()}
+        yield base, state, sessions
+
+
+def test_incident_actions_need_an_operator(app: tuple[str, CityState, dict[str, requests.Session]]) -> None:
+    base, _, s = app
+    url = f"{base}/api/v1/incidents/API-1/actions"
+    assert requests.post(url, json={"action": "acknowledge"}, timeout=30).status_code == 401
+    assert s["viewer"].post(url, json={"action": "acknowledge"}, timeout=30).status_code == 403
+    done = s["operator"].post(url, json={"action": "acknowledge"}, timeout=30)
+    assert done.status_code == 200
+    assert (done.json()["id"], done.json()["status"]) == ("API-1", "acknowledged")
+    assert s["operator"].post(url, json={"action": "acknowledge"}, timeout=30).status_code == 409
+    assert (
+        s["supervisor"].post(url, json={"action": "assign", "agency": "Dishub", "text": "Kirim derek"}, timeout=30).status_code
+        == 200
+    )
+    assert s["operator"].post(url, json={"action": "assign", "agency": "NASA"}, timeout=30).status_code == 422
+    assert s["operator"].post(url, json={"action": "acknowledge", "extra": 1}, timeout=30).status_code == 422
+    assert (
+        s["operator"].post(f"{base}/api/v1/incidents/NOPE/actions", json={"action": "acknowledge"}, timeout=30).status_code == 404
+    )
+    assert requests.get(f"{base}/api/v1/incidents/API-1", timeout=30).status_code == 401
+    detail = s["viewer"].get(f"{base}/api/v1/incidents/API-1", timeout=30).json()
+    assert (detail["status"], detail["assignee"]) == ("dispatched", "Dishub")
+    assert [step["text"] for step in detail["sop"]][:1] == ["Konfirmasi lokasi lewat CCTV"]
+    assert [n["text"] for n in detail["notes"]] == ["Kirim derek"]
+    assert [(h["action"], h["by"], h["role"]) for h in detail["history"]] == [
+        ("acknowledge", "operator", "operator"), ("assign", "supervisor", "supervisor")]
+
+
+def test_audit_is_for_supervisors_and_exports_csv(app: tuple[str, CityState, dict[str, requests.Session]]) -> None:
+    base, _, s = app
+    s["operator"].post(f"{base}/api/v1/incidents/API-1/actions", json={"action": "note", "text": "dicek"}, timeout=30)
+    s["operator"].post(f"{base}/api/v1/incidents/API-1/actions", json={"action": "acknowledge"}, timeout=30)
+    assert requests.get(f"{base}/api/v1/audit?limit=5", timeout=30).status_code == 401
+    assert s["operator"].get(f"{base}/api/v1/audit?limit=5", timeout=30).status_code == 403
+    entries = s["supervisor"].get(f"{base}/api/v1/audit?limit=1", timeout=30).json()["audit"]
+    assert [(e["who"], e["role"], e["action"], e["target"], e["origin"]) for e in entries] == [
+        ("operator", "operator", "acknowledge", "incident/API-1", "127.0.0.1")]
+    exported = s["supervisor"].get(f"{base}/api/v1/audit?limit=10&format=csv", timeout=30)
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [r["action"] for r in rows] == ["acknowledge", "note"]
+    assert json.loads(rows[1]["detail"])["text"] == "dicek"
+
+
+def test_wall_control_roles(app: tuple[str, CityState, dict[str, requests.Session]]) -> None:
+    base, _, s = app
+    assert requests.get(f"{base}/api/v1/wall", timeout=30).status_code == 401
+    assert s["operator"].post(f"{base}/api/v1/wall/preset", json={"preset": "banjir"}, timeout=30).status_code == 403
+    assert s["supervisor"].post(f"{base}/api/v1/wall/preset", json={"preset": "banjir"}, timeout=30).status_code == 200
+    assert s["supervisor"].post(f"{base}/api/v1/wall/preset", json={"preset": "nope"}, timeout=30).status_code == 422
+    assert s["operator"].post(f"{base}/api/v1/wall/broadcast", json={"level": "RED", "text": "x"}, timeout=30).status_code == 403
+    sent = s["supervisor"].post(
+        f"{base}/api/v1/wall/broadcast", json={"level": "ORANGE", "text": "Siaga banjir", "minutes": 15}, timeout=30
+    )
+    assert sent.status_code == 200 and sent.json()["broadcast"]["text"] == "Siaga banjir"
+    assert (
+        s["supervisor"].post(f"{base}/api/v1/wall/broadcast", json={"level": "BLUE", "text": "x"}, timeout=30).status_code == 422
+    )
+    assert s["viewer"].post(f"{base}/api/v1/wall/push", json={"screen": 4, "incident": "API-1"}, timeout=30).status_code == 403
+    pushed = s["operator"].post(f"{base}/api/v1/wall/push", json={"screen": 4, "incident": "API-1", "minutes": 5}, timeout=30)
+    assert pushed.status_code == 200
+    wall = s["viewer"].get(f"{base}/api/v1/wall", timeout=30).json()
+    assert set(wall) >= {"presets", "current", "broadcast", "pushed"}
+    assert (wall["current"], wall["broadcast"]["level"]) == ("banjir", "ORANGE")
+    assert [(p["screen"], p["incident"]) for p in wall["pushed"]] == [(4, "API-1")]
+    assert s["operator"].delete(f"{base}/api/v1/wall/broadcast", timeout=30).status_code == 403
+    assert s["supervisor"].delete(f"{base}/api/v1/wall/broadcast", timeout=30).status_code == 200
+    assert s["viewer"].get(f"{base}/api/v1/wall", timeout=30).json()["broadcast"] is None
+
+
+def test_shift_report_downloads(app: tuple[str, CityState, dict[str, requests.Session]]) -> None:
+    base, _, s = app
+    s["operator"].post(f"{base}/api/v1/incidents/API-1/actions", json={"action": "assign", "agency": "Dishub"}, timeout=30)
+    assert s["operator"].get(f"{base}/api/v1/report", timeout=30).status_code == 403
+    report = s["supervisor"].get(f"{base}/api/v1/report?period=week", timeout=30).json()
+    assert [(r["agency"], r["incidents"], r["acknowledged"]) for r in report["by_agency"]] == [("Dishub", 1, 1)]
+    as_csv = s["supervisor"].get(f"{base}/api/v1/report?period=day&format=csv", timeout=30)
+    assert as_csv.headers["content-type"].startswith("text/csv") and "# by_agency" in as_csv.text
+    as_xlsx = s["supervisor"].get(f"{base}/api/v1/report?period=shift&format=xlsx", timeout=30)
+    assert as_xlsx.content[:2] == b"PK"
+
+
+@pytest.mark.integration
+def test_write_back_reaches_mosquitto_sub_and_the_redis_stream(mosquitto: Any, redis_url: str) -> None:
+    binary = shutil.which("mosquitto_sub")
+    assert binary, "mosquitto_sub is part of the test system packages (mosquitto-clients)"
+    store = MemoryStore()
+    add_users(store)
+    config = config_with(closed_config(), mqtt_url=mosquitto.url, redis_url=redis_url)
+    CityState(store, config).accept(incident("WB-1", severity="high"))
+    # line-buffered, so the SUBACK and each message reach us as they happen, not at exit
+    sub = subprocess.Popen(
+        [
+            "stdbuf",
+            "-oL",
+            binary,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(mosquitto.port),
+            "-t",
+            "pekanbaru/actions/#",
+            "-v",
+            "-d",
+            "-q",
+            "1",
+            "-C",
+            "2",
+            "-W",
+            "120",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert sub.stdout is not None
+        for line in sub.stdout:  # -d prints the handshake; the SUBACK means it is listening
+            if "SUBACK" in line:
+                break
+        with running_app(config, store) as base:
+            operator = login(base, "operator", KNOWN_USERS["operator"].password)
+            operator.post(f"{base}/api/v1/incidents/WB-1/actions", json={"action": "acknowledge"}, timeout=30).raise_for_status()
+            operator.post(f"{base}/api/v1/incidents/WB-1/actions", json={"action": "assign", "agency": "Damkar"},
+                          timeout=30).raise_for_status()
+            received = [line.rstrip("\n") for line in sub.stdout if line.startswith("pekanbaru/actions/")]
+    finally:
+        sub.wait(timeout=130)
+    topics = [line.split(" ", 1)[0] for line in received]
+    payloads = [json.loads(line.split(" ", 1)[1]) for line in received]
+    assert topics == ["pekanbaru/actions/incidents/WB-1"] * 2
+    assert [(p["action"], p["status"], p["by"], p["role"]) for p in payloads] == [
+        ("acknowledge", "acknowledged", "operator", "operator"), ("assign", "dispatched", "operator", "operator")]
+    assert payloads[1]["assignee"] == "Damkar"
+    stream = redis.Redis.from_url(redis_url, decode_responses=True).xrange("pekanbaru:actions")
+    assert [json.loads(fields["data"])["action"] for _, fields in stream][-2:] == ["acknowledge", "assign"]
+    assert {fields["incident"] for _, fields in stream} == {"WB-1"}

@@ -1,0 +1,206 @@
+"""No secret is ever printed, and a hostile config file gets one line, not a traceback.
+
+Passwords live in broker and Redis URLs and in ``feeds.mqtt.password``. They must not appear
+in what the commands print, in their log lines, or in a config error: the tests put a marker
+password everywhere and search every byte of output for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from dashboard.config import DEFAULT_CONFIG, ConfigError, load_config
+from dashboard.redact import RedactingFormatter, redact
+from tests.support.configs import write_config
+from tests.support.services import CITYWALL_CMD, CitywallProcess, Mosquitto, RedisServer, free_port
+
+SECRET = "Hunter2SecretXyz"
+URLS = [
+    f"redis://:{SECRET}@127.0.0.1:6379/0",
+    f"redis://default:{SECRET}@127.0.0.1:6379/0",
+    f"rediss://{SECRET}@redis.example:6380",
+    f"unix://:{SECRET}@/run/redis.sock?db=1",
+    f"mqtt://user:{SECRET}@broker.local:1883",
+    f"mqtts://user:{SECRET}%40x@broker.local",
+    f"mqtt://user:{SECRET}@with@at@broker.local/path",
+]
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_redact_hides_the_password_of_every_kind_of_url(url: str) -> None:
+    shown = redact(f"connecting to {url} now")
+    assert SECRET not in shown
+    assert "***@" in shown and shown.startswith("connecting to ") and shown.endswith(" now")
+
+
+def test_redact_keeps_what_is_not_a_secret() -> None:
+    assert redact("mqtt://user@broker:1883") == "mqtt://user@broker:1883"
+    assert redact("mail admin@example.org") == "mail admin@example.org"
+    assert redact("mqtt://user:pw@h") == "mqtt://user:***@h"
+
+
+def test_log_lines_and_tracebacks_are_redacted() -> None:
+    record = logging.LogRecord("citywall", logging.ERROR, __file__, 1, "store %s failed", (URLS[0],), None)
+    try:
+        raise ConnectionError(f"cannot reach {URLS[4]}")
+    except ConnectionError:
+        record.exc_info = sys.exc_info()
+    text = RedactingFormatter("%(message)s").format(record)
+    assert SECRET not in text
+    assert "redis://:***@127.0.0.1" in text and "mqtt://user:***@broker.local" in text
+
+
+# ---------------------------------------------------------------------------------------
+# config errors: the key and the reason, never the value
+
+
+write_tree = write_config
+
+
+def config_error(path: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(str(path)) and len(message) <= 300
+    return message
+
+
+def test_a_type_error_names_the_kind_not_the_value(tmp_path: Path) -> None:
+    message = config_error(write_tree(tmp_path, lambda t: t["feeds"]["mqtt"].update(password=[SECRET])))
+    assert SECRET not in message
+    assert "feeds.mqtt.password: Input should be a valid string (got a list)" in message
+
+
+BILLION_LAUGHS = "\n".join(
+    ["a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]"]
+    + [f"{chr(98 + i)}: &{chr(98 + i)} [{','.join('*' + chr(97 + i) for _ in range(9))}]" for i in range(8)]
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(b"city:\n  name: Kota Pekanbaru \xe9\xff\n", "not UTF-8 text (invalid byte at offset", id="not-utf8"),
+        pytest.param(("x: " + "[" * 3_000 + "]" * 3_000 + "\n").encode(), "line 1: nested deeper than 32 levels", id="deep"),
+        pytest.param(
+            b"city:\n  name: A\n  slug: a\ncity:\n  name: B\n  slug: b\n",
+            "line 4: key 'city' given twice",
+            id="duplicate-section",
+        ),
+        pytest.param(b"city:\n  name: A\n  name: B\n  slug: a\n", "line 3: key 'name' given twice", id="duplicate-key"),
+        pytest.param(
+            f"{BILLION_LAUGHS}\nfeeds:\n  mqtt:\n    password: *i\n".encode(), "more than 64 aliases", id="billion-laughs"
+        ),
+        pytest.param(
+            b"a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\n"
+            b"d: &d [*c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d]\n"
+            b"f: [*e, *e, *e, *e, *e, *e, *e, *e]\n",
+            "aliases expand to more than 100,000 values",
+            id="alias-expansion",
+        ),
+        pytest.param(b"# padding\n" * 120_000, "file is larger than 1024 KB", id="too-big"),
+    ],
+)
+def test_each_bad_config_file_gets_one_line(tmp_path: Path, content: bytes, expected: str) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_bytes(content)
+    assert expected in config_error(path)
+
+
+def test_billion_laughs_as_a_password_costs_nothing(tmp_path: Path) -> None:
+    """The CLI answers with one short line (it printed 312 MB before)."""
+    path = tmp_path / "config.yaml"
+    path.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8") + "\n" + BILLION_LAUGHS + "\n", encoding="utf-8")
+    done = subprocess.run([*CITYWALL_CMD, "check-config", str(path)], capture_output=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == b""
+    assert done.stderr.decode().startswith(f"citywall: config error: {path}: line ")
+    assert len(done.stderr) < 400
+
+
+ENV_SECRETS = [
+    {"CITYWALL_STORE__URL": f"mysql://ops:{SECRET}@db.local/0"},
+    {"CITYWALL_STORE_URL": f"redis+shard://ops:{SECRET}@h:7000"},
+    {"CITYWALL_FEEDS__MQTT__URL": f"http://user:{SECRET}@broker.local"},
+    {"CITYWALL_FEEDS__MQTT__KEEPALIVE_S": SECRET},
+    {"CITYWALL_FEEDS__MQTT": f'{{"password": ["{SECRET}"]}}'},
+    {"CITYWALL_FEEDS__MQTT": f'{{"password": "{SECRET}", "pasword": "{SECRET}"}}'},
+    {"CITYWALL_SERVER__ALLOWED_ORIGINS": f"[{SECRET}"},
+    {"CITYWALL_FEEDS__MQTT__TLS": SECRET},
+]
+
+
+@pytest.mark.parametrize("environ", ENV_SECRETS, ids=["store-url", "short-name", "mqtt-url", "number", "type-in-json",
+                                                      "unknown-key-in-json", "not-json", "section-not-json"])
+def test_a_bad_environment_value_is_named_never_shown(environ: dict[str, str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(DEFAULT_CONFIG, environ=environ)
+    message = str(caught.value)
+    assert SECRET not in message
+    (name,) = environ
+    assert message.startswith(f"{DEFAULT_CONFIG}: ") and f"(from {name}): " in message, message
+
+
+def test_check_config_shows_no_secret_from_the_environment() -> None:
+    env = {**os.environ, "CITYWALL_FEEDS__MQTT__URL": f"http://user:{SECRET}@broker.local"}
+    done = subprocess.run([*CITYWALL_CMD, "check-config", str(DEFAULT_CONFIG)], capture_output=True, timeout=60, env=env)
+    assert done.returncode == 2
+    assert done.stderr.decode().strip() == (f"citywall: config error: {DEFAULT_CONFIG}: feeds.mqtt.url "
+                                            "(from CITYWALL_FEEDS__MQTT__URL): must start with mqtt:// or mqtts://")
+    assert SECRET.encode() not in done.stdout + done.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# what the commands print
+
+
+def output_until(proc: CitywallProcess, marker: str, timeout: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout
+    while marker not in proc.log_text():
+        assert proc.alive, proc.log_text()
+        assert time.monotonic() < deadline, f"no {marker!r} in:\n{proc.log_text()}"
+        time.sleep(0.1)
+    return proc.log_text()
+
+
+@pytest.mark.integration
+def test_ingest_never_prints_the_redis_password(tmp_path: Path, redis_server: RedisServer,
+                                                citywall_proc: Callable[..., CitywallProcess]) -> None:
+    url = redis_server.url.replace("redis://", f"redis://:{SECRET}@")
+    config = write_tree(tmp_path, lambda t: t.update(store={"url": url}) or t["feeds"].update(redis={"url": url}))
+    proc = citywall_proc([*CITYWALL_CMD, "-v", "ingest", "--config", str(config)])
+    text = output_until(proc, "citywall ingest:")
+    proc.terminate()
+    text = proc.log_text()
+    assert "redis://:***@127.0.0.1" in text
+    assert SECRET not in text
+
+
+@pytest.mark.integration
+def test_demo_never_prints_the_mqtt_password(tmp_path: Path, mosquitto: Mosquitto,
+                                             citywall_proc: Callable[..., CitywallProcess]) -> None:
+    url = f"mqtt://user:{SECRET}@{mosquitto.host}:{mosquitto.port}"
+    proc = citywall_proc([*CITYWALL_CMD, "-v", "demo", "--mqtt-url", url, "--port", str(free_port()), "--rate", "0"])
+    output_until(proc, "  mqtt ")
+    proc.terminate()
+    text = proc.log_text()
+    assert f"mqtt://user:***@{mosquitto.host}:{mosquitto.port}" in text
+    assert SECRET not in text
+
+
+def test_an_uncaught_exception_is_printed_redacted() -> None:
+    code = ("import threading\nfrom dashboard.redact import install\ninstall(30, '%(message)s')\n"
+            f"def boom(): raise ConnectionError('cannot reach {URLS[1]}')\n"
+            "t = threading.Thread(target=boom); t.start(); t.join()\nboom()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.count("redis://default:***@127.0.0.1") == 2
+    assert SECRET not in done.stderr

@@ -1,0 +1,111 @@
+"""A wiped Redis is seen as a reset; a dead Redis does not hang the web server.
+
+Both against a real redis-server that the test restarts (without persistence, so the restart
+empties it, exactly the case that used to leave ``/healthz`` at 200 over an empty city) or
+stops (the case that made ``/healthz`` take over 10 s on a worker with open pages).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from dashboard.config import Config, load_config
+from dashboard.health import StoreHealth
+from dashboard.local_services import serve
+from dashboard.state import CityState
+from dashboard.store.redis_store import RedisStore
+from feeds.events import Incident
+from tests.support.services import RedisServer
+
+pytestmark = pytest.mark.integration
+
+#: Far above a healthy answer, far below the 10 s the blocking version took: catches a hang.
+HANG_S = 3.0
+
+
+def get(url: str) -> tuple[int, dict[str, Any]]:
+    try:
+        with urllib.request.urlopen(url, timeout=HANG_S) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
+
+
+def redis_config(url: str) -> Config:
+    config = load_config()
+    return config.model_copy(update={"store": config.store.model_copy(update={"url": url})})
+
+
+def incident(n: int) -> Incident:
+    return Incident(id=f"inc-{n}", observed_at=datetime.now(UTC), source_type="Alert", category="flood")
+
+
+def test_a_wiped_store_is_reported_as_a_reset(redis_server: RedisServer) -> None:
+    store = RedisStore(redis_server.url, prefix="health")
+    health = StoreHealth(store, every_s=3600)  # checked by hand below
+    try:
+        first = health.check()
+        assert first["ok"] is True and first["reset_at"] is None
+        assert health.snapshot()["status"] == "ok"
+        redis_server.restart()  # no persistence: comes back empty
+        assert wait_for(lambda: health.check()["ok"])
+        state = health.snapshot()
+        assert state["status"] == "reset"
+        assert state["epoch"] != first["epoch"] and state["reset_at"] is not None
+        # another process sharing the store learns of the reset from the store itself
+        other = RedisStore(redis_server.url, prefix="health")
+        try:
+            assert StoreHealth(other).check()["reset_at"] == state["reset_at"]
+        finally:
+            other.close()
+    finally:
+        store.close()
+
+
+def test_reset_and_outage_seen_through_the_web_server(redis_server: RedisServer) -> None:
+    config = redis_config(redis_server.url)
+    store = RedisStore(redis_server.url, prefix=config.store.key_prefix)
+    CityState(store, config).accept(incident(1))
+    with serve(config, store) as base:
+        status, body = get(base + "/healthz")
+        assert (status, body["status"]) == (200, "ok")
+        epoch = body["store"]["epoch"]
+
+        # outage: every answer comes at once, 503 where the store is needed
+        lost_at = time.time()
+        redis_server.stop()
+        assert wait_for(lambda: get(base + "/healthz")[0] == 503)
+        for _ in range(5):
+            status, body = get(base + "/healthz")
+            assert (status, body["status"], body["store"]["ok"]) == (503, "error", False)
+            assert get(base + "/api/v1/state")[0] == 503
+            with urllib.request.urlopen(base + "/screen/4", timeout=HANG_S) as page:
+                assert page.status == 200  # pages still load and show what they had, turning stale
+
+        # back, but empty: a reset, shown on /healthz and in the picture for feed health
+        redis_server.start()
+        assert wait_for(lambda: get(base + "/healthz")[1].get("status") == "reset")
+        status, body = get(base + "/healthz")
+        assert status == 200 and body["store"]["epoch"] != epoch
+        assert lost_at <= body["store"]["reset_at"] <= time.time(), "the reset is dated when it was noticed"
+        status, picture = get(base + "/api/v1/state")
+        assert status == 200 and picture["store"]["status"] == "reset"
+        assert picture["store"]["reset_at"] == body["store"]["reset_at"]
+    store.close()

@@ -1,0 +1,1 @@
+"""Tests that start no real outside process: no broker, no Redis, no browser, no server process."""

@@ -1,0 +1,399 @@
+"""Access control over HTTP and the websocket, in the default (closed) mode.
+
+Every identity the product knows (nobody, each role's session, kiosk tokens of each scope, an
+API token) is sent against every kind of route (pages, Dash endpoints, the JSON API, metrics,
+health, a route guarded by ``writer``), and the status codes are the ones written here by
+hand. CSRF: a session's write without its token, with a wrong one, or from a foreign Origin is
+refused; a bearer token's write needs none.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+from fastapi import Depends
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from dashboard.auth import Principal, current_principal, writer
+from dashboard.auth.tokens import TokenStore
+from dashboard.auth.users import UserStore
+from dashboard.store.memory import MemoryStore
+from tests.support.auth import Credentials, add_users, closed_config, login, running_app
+
+#: The pages router callback: what a browser POSTs to render /wall.
+PAGE_CALLBACK = {
+    "output": ".._pages_content.children..._pages_store.data..",
+    "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+    "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/wall"},
+               {"id": "_pages_location", "property": "search", "value": ""}],
+    "changedPropIds": ["_pages_location.pathname"],
+    "state": [],
+}
+
+
+def add_test_routes(app: Any) -> None:
+    """Routes guarded the way the operations endpoints are, so the contract is tested as used."""
+    for role in ("operator", "supervisor", "admin"):
+        def act(who: Principal = Depends(writer(role))) -> dict[str, str]:
+            return {"name": who.name, "role": who.role}
+
+        app.server.post(f"/api/v1/test-write/{role}")(act)
+
+    def seen() -> dict[str, Any]:
+        who = current_principal()
+        return {"name": who.name if who else None}
+
+    app.server.get("/api/v1/test-current")(seen)
+
+    from dash import Input, Output
+
+    @app.callback(Output("test-who", "children"), Input("test-ask", "value"))
+    def who_http(_: Any) -> str:
+        who = current_principal()
+        return f"{who.name}/{who.role}/{who.via}" if who else "none"
+
+    @app.callback(Output("test-who-ws", "children"), Input("test-ask-ws", "value"), websocket=True)
+    def who_ws(_: Any) -> str:
+        who = current_principal()
+        return f"{who.name}/{who.role}/{who.via}" if who else "none"
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[dict[str, Any]]:
+    store = MemoryStore()
+    users = add_users(store)
+    tokens = TokenStore(store)
+    secrets = {
+        "screen4": tokens.create("kiosk", scope="screen", screen=4)[1],
+        "wall": tokens.create("kiosk", scope="wall")[1],
+        "tablet": tokens.create("kiosk", scope="tablet")[1],
+        "kiosk": tokens.create("kiosk")[1],
+        "api-operator": tokens.create("operator", name="integration")[1],
+    }
+    with running_app(closed_config(), store, setup=add_test_routes) as base:
+        yield {"base": base, "store": store, "users": users, "tokens": secrets}
+
+
+def client(site: dict[str, Any], who: str) -> requests.Session:
+    """A client acting as ``who``: nobody, a role's session, a kiosk (cookie set by its URL), or an API token."""
+    base = site["base"]
+    if who == "nobody":
+        return requests.Session()
+    if who in site["users"]:
+        creds: Credentials = site["users"][who]
+        return login(base, creds.name, creds.password)
+    session = requests.Session()
+    secret = site["tokens"][who]
+    if who.startswith("api-"):
+        session.headers["Authorization"] = f"Bearer {secret}"
+        return session
+    landing = {"screen4": "/screen/4", "wall": "/wall", "tablet": "/tablet", "kiosk": "/wall"}[who]
+    first = session.get(f"{base}{landing}?token={secret}", allow_redirects=False, timeout=30)
+    assert first.status_code == 200, first.text[:200]
+    assert "citywall_kiosk" in session.cookies, "the kiosk URL must leave a cookie for Dash's own requests"
+    return session
+
+
+WHO = ["nobody", "viewer", "operator", "supervisor", "admin", "screen4", "wall", "tablet", "kiosk", "api-operator"]
+# expected GET status per route, in WHO's order; 303 is the redirect to /login
+READS: dict[str, list[int]] = {
+    "/wall":              [303, 200, 200, 200, 200, 403, 200, 403, 200, 200],
+    "/screen/4":          [303, 200, 200, 200, 200, 200, 200, 403, 200, 200],
+    "/screen/5":          [303, 200, 200, 200, 200, 403, 200, 403, 200, 200],
+    "/tablet":            [303, 200, 200, 200, 200, 403, 403, 200, 200, 200],
+    "/_dash-layout":      [401, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    "/_dash-dependencies": [401, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    "/api/v1/state":      [401, 200, 200, 200, 200, 403, 403, 403, 200, 200],
+    "/api/v1/feeds":      [401, 200, 200, 200, 200, 403, 403, 403, 200, 200],
+    "/api/v1/summary.html": [401, 200, 200, 200, 200, 403, 403, 200, 200, 200],
+    "/metrics":           [401, 200, 200, 200, 200, 403, 403, 403, 200, 200],
+    "/docs":              [404] * 10,  # the API docs are off by default (server.api_docs), for everyone
+    "/healthz":           [200] * 10,
+    "/login":             [200] * 10,
+    "/assets/citywall.css": [200] * 10,
+}
+# expected POST status of writer(role) routes
+WRITES: dict[str, list[int]] = {
+    "operator":   [401, 403, 200, 200, 200, 403, 403, 403, 403, 200],
+    "supervisor": [401, 403, 403, 200, 200, 403, 403, 403, 403, 403],
+    "admin":      [401, 403, 403, 403, 200, 403, 403, 403, 403, 403],
+}
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_reads_by_identity(site: dict[str, Any], who: str) -> None:
+    s = client(site, who)
+    got = {path: s.get(site["base"] + path, allow_redirects=False, timeout=60).status_code for path in READS}
+    want = {path: codes[WHO.index(who)] for path, codes in READS.items()}
+    assert got == want
+
+
+def test_a_page_without_login_redirects_to_the_login_and_back(site: dict[str, Any]) -> None:
+    r = requests.get(site["base"] + "/screen/7?lang=en&token=not-a-token", allow_redirects=False, timeout=30)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login?next=%2Fscreen%2F7%3Flang%3Den"
+    page = requests.get(site["base"] + r.headers["location"], timeout=30).text
+    assert 'data-next="/screen/7?lang=en"' in page
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/x", "//evil.example/x", "javascript:alert(1)", "/\\evil.example"])
+def test_login_page_never_sends_elsewhere(site: dict[str, Any], target: str) -> None:
+    page = requests.get(site["base"] + "/login", params={"next": target}, timeout=30).text
+    assert 'data-next="/wall"' in page
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_writes_by_identity(site: dict[str, Any], who: str) -> None:
+    s = client(site, who)
+    got = {role: s.post(f"{site['base']}/api/v1/test-write/{role}", timeout=30).status_code for role in WRITES}
+    want = {role: codes[WHO.index(who)] for role, codes in WRITES.items()}
+    assert got == want
+
+
+def test_writer_answers_with_the_identity(site: dict[str, Any]) -> None:
+    s = client(site, "supervisor")
+    assert s.post(f"{site['base']}/api/v1/test-write/operator", timeout=30).json() == {"name": "supervisor", "role": "supervisor"}
+    assert s.get(f"{site['base']}/api/v1/test-current", timeout=30).json() == {"name": "supervisor"}
+    api = client(site, "api-operator")
+    assert api.post(f"{site['base']}/api/v1/test-write/operator", timeout=30).json() == {
+        "name": "integration",
+        "role": "operator",
+    }
+
+
+@pytest.mark.parametrize("path", ["/api/v1/test-write/operator", "/_dash-update-component", "/api/v1/logout"])
+def test_session_writes_need_the_csrf_token_and_our_origin(site: dict[str, Any], path: str) -> None:
+    creds = site["users"]["admin"]
+    base = site["base"]
+    s = login(base, creds.name, creds.password)
+    token = s.headers.pop("X-CSRF-Token")
+    body = PAGE_CALLBACK if "dash" in path else None
+    assert s.post(base + path, json=body, timeout=30).status_code == 403
+    assert s.post(base + path, json=body, headers={"X-CSRF-Token": token[:-2] + "xx"}, timeout=30).status_code == 403
+    foreign = s.post(base + path, json=body, headers={"X-CSRF-Token": token, "Origin": "http://evil.example"}, timeout=30)
+    assert foreign.status_code == 403
+    assert "origin" in foreign.text  # refused by the web layer's origin check or by the CSRF guard
+    null_origin = s.post(base + path, json=body, headers={"X-CSRF-Token": token, "Origin": "null"}, timeout=30)
+    assert null_origin.status_code == 403
+    assert s.post(base + path, json=body, headers={"X-CSRF-Token": token}, timeout=30).status_code == 200
+
+
+def test_dash_callbacks_by_identity(site: dict[str, Any]) -> None:
+    """Read-only callbacks run for every reader, kiosks included; nobody gets nothing."""
+    got = {}
+    for who in WHO:
+        r = client(site, who).post(site["base"] + "/_dash-update-component", json=PAGE_CALLBACK, timeout=60)
+        got[who] = r.status_code
+        if r.status_code == 200:
+            assert 'data-screen' in r.text or "cw-wall" in r.text, r.text[:200]
+    assert got == {who: 401 if who == "nobody" else 200 for who in WHO}
+
+
+def callback_payload(suffix: str = "") -> dict[str, Any]:
+    return {"output": f"test-who{suffix}.children", "outputs": {"id": f"test-who{suffix}", "property": "children"},
+            "inputs": [{"id": f"test-ask{suffix}", "property": "value", "value": 1}],
+            "changedPropIds": [f"test-ask{suffix}.value"], "state": []}
+
+
+@pytest.mark.parametrize("who, expected", [("operator", "operator/operator/session"), ("screen4", "screen-4/kiosk/token"),
+                                           ("api-operator", "integration/operator/token")])
+def test_dash_callbacks_know_who_called_them(site: dict[str, Any], who: str, expected: str) -> None:
+    r = client(site, who).post(site["base"] + "/_dash-update-component", json=callback_payload(), timeout=30)
+    assert r.status_code == 200
+    assert r.json()["response"]["test-who"]["children"] == expected
+
+
+def test_websocket_callbacks_know_who_opened_the_socket(site: dict[str, Any]) -> None:
+    s = client(site, "supervisor")
+    base = site["base"]
+    jar = "; ".join(f"{c.name}={c.value}" for c in s.cookies)
+    with connect(base.replace("http://", "ws://") + "/_dash-ws-callback", origin=base,
+                 additional_headers={"Cookie": jar}, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "callback_request", "requestId": "r1", "rendererId": "t",
+                            "payload": callback_payload("-ws")}))
+        deadline = time.monotonic() + 20
+        answer = None
+        while answer is None and time.monotonic() < deadline:
+            message = json.loads(ws.recv(timeout=20))
+            if message.get("requestId") == "r1":
+                answer = message
+    assert answer is not None
+    assert "supervisor/supervisor/session" in json.dumps(answer)
+
+
+def test_bearer_writes_need_no_csrf_token_but_a_wrong_bearer_is_nobody(site: dict[str, Any]) -> None:
+    base = site["base"]
+    ok = requests.post(f"{base}/api/v1/test-write/operator", timeout=30,
+                       headers={"Authorization": f"Bearer {site['tokens']['api-operator']}", "Origin": base})
+    assert ok.status_code == 200
+    bad = requests.post(f"{base}/api/v1/test-write/operator", headers={"Authorization": "Bearer x" * 3}, timeout=30)
+    assert bad.status_code == 401
+    huge = requests.get(f"{base}/api/v1/state", headers={"Authorization": "Bearer " + "x" * 5000}, timeout=30)
+    assert huge.status_code == 401
+
+
+def test_login_refuses_wrong_passwords_unknown_users_bad_shapes_and_foreign_origins(site: dict[str, Any]) -> None:
+    base, creds = site["base"], site["users"]["operator"]
+    url = f"{base}/api/v1/login"
+    assert requests.post(url, json={"username": creds.name, "password": "wrong-password"}, timeout=30).status_code == 401
+    assert requests.post(url, json={"username": "nobody-here", "password": "whatever-1"}, timeout=30).status_code == 401
+    assert requests.post(url, json={"username": creds.name}, timeout=30).status_code == 422
+    assert requests.post(url, json={"username": creds.name, "password": "p" * 2000}, timeout=30).status_code == 422
+    assert requests.post(url, json={"username": "u" * 65, "password": "whatever-1"}, timeout=30).status_code == 422
+    assert (
+        requests.post(url, json={"username": creds.name, "password": creds.password, "role": "admin"}, timeout=30).status_code
+        == 422
+    )
+    foreign = requests.post(url, json={"username": creds.name, "password": creds.password},
+                            headers={"Origin": "http://evil.example"}, timeout=30)
+    assert foreign.status_code == 403
+    assert "set-cookie" not in foreign.headers
+
+
+def test_login_sets_a_signed_httponly_samesite_session(site: dict[str, Any]) -> None:
+    base, creds = site["base"], site["users"]["viewer"]
+    r = requests.post(f"{base}/api/v1/login", json={"username": creds.name, "password": creds.password}, timeout=30)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["user"] == "viewer" and body["role"] == "viewer" and len(body["csrf_token"]) >= 32
+    cookies = r.raw.headers.getlist("set-cookie")
+    session = next(c for c in cookies if c.startswith("citywall_session="))
+    csrf = next(c for c in cookies if c.startswith("citywall_csrf="))
+    assert "HttpOnly" in session and "SameSite=Lax" in session and "Path=/" in session
+    assert csrf.startswith(f"citywall_csrf={body['csrf_token']};") and "HttpOnly" not in csrf
+    # a tampered session is nobody
+    value = session.split(";")[0].split("=", 1)[1]
+    tampered = requests.get(f"{base}/api/v1/me", cookies={"citywall_session": value[:-3] + "AAA"}, timeout=30)
+    assert tampered.status_code == 401
+    assert requests.get(f"{base}/api/v1/me", cookies={"citywall_session": value}, timeout=30).json()["name"] == "viewer"
+
+
+def wait_for_status(fetch: Callable[[], int], want: int, timeout: float = 15.0) -> int:
+    """Per-worker caches hold a lookup for a few seconds; poll until the change shows."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = fetch()
+        if status == want or time.monotonic() > deadline:
+            return status
+        time.sleep(0.2)
+
+
+def test_password_change_and_removal_end_sessions_and_revocation_ends_tokens(site: dict[str, Any]) -> None:
+    base, store = site["base"], site["store"]
+    accounts = UserStore(store)
+    accounts.add("temp-op", "operator", "temp-password-1")
+    s = login(base, "temp-op", "temp-password-1")
+    assert s.get(f"{base}/api/v1/me", timeout=30).status_code == 200
+    accounts.passwd("temp-op", "temp-password-2")
+    assert wait_for_status(lambda: s.get(f"{base}/api/v1/me", timeout=30).status_code, 401) == 401
+    s = login(base, "temp-op", "temp-password-2")
+    accounts.remove("temp-op")
+    assert wait_for_status(lambda: s.get(f"{base}/api/v1/me", timeout=30).status_code, 401) == 401
+
+    tokens = TokenStore(store)
+    _, secret = tokens.create("kiosk", scope="screen", screen=9, name="temp-screen")
+    kiosk = requests.Session()
+    assert kiosk.get(f"{base}/screen/9?token={secret}", timeout=30).status_code == 200
+    assert kiosk.get(f"{base}/_dash-layout", timeout=30).status_code == 200
+    assert [t.name for t in tokens.revoke("temp-screen")] == ["temp-screen"]
+    assert wait_for_status(lambda: kiosk.get(f"{base}/_dash-layout", timeout=30).status_code, 401) == 401
+    assert kiosk.get(f"{base}/screen/9", allow_redirects=False, timeout=30).status_code == 303
+
+
+def test_a_kiosk_cookie_names_its_token_by_signature_not_by_hash(site: dict[str, Any]) -> None:
+    """Someone who read the token hashes from the store still cannot forge a kiosk cookie."""
+    from dashboard.auth.tokens import digest
+
+    forged = requests.get(f"{site['base']}/_dash-layout", timeout=30,
+                          cookies={"citywall_kiosk": digest(site["tokens"]["kiosk"])})
+    assert forged.status_code == 401
+
+
+# --- the websocket ------------------------------------------------------------------------
+def ws_status(site: dict[str, Any], session: requests.Session | None, origin: str | None = None) -> int:
+    """101 when the upgrade is accepted, else the HTTP status the handshake was refused with."""
+    base = site["base"]
+    url = base.replace("http://", "ws://") + "/_dash-ws-callback"
+    headers = {}
+    if session is not None:
+        headers.update({k: v for k, v in session.headers.items() if k == "Authorization"})
+        jar = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+        if jar:
+            headers["Cookie"] = jar
+    try:
+        with connect(url, origin=origin or base, additional_headers=headers, open_timeout=10) as ws:
+            ws.send(json.dumps({"type": "heartbeat"}))
+            assert json.loads(ws.recv(timeout=10)) == {"type": "heartbeat_ack"}
+            return 101
+    except InvalidStatus as exc:
+        return exc.response.status_code
+
+
+def test_websocket_upgrade_needs_an_identity(site: dict[str, Any]) -> None:
+    got = {who: ws_status(site, None if who == "nobody" else client(site, who)) for who in WHO}
+    assert got == {who: 401 if who == "nobody" else 101 for who in WHO}
+
+
+def test_websocket_with_a_session_refuses_a_foreign_origin(site: dict[str, Any]) -> None:
+    creds = site["users"]["operator"]
+    s = login(site["base"], creds.name, creds.password)
+    assert ws_status(site, s, origin="http://evil.example") == 403
+    assert ws_status(site, s) == 101
+
+
+def test_anonymous_read_opens_reading_never_writing() -> None:
+    store = MemoryStore()
+    users = add_users(store)
+    with running_app(closed_config(anonymous_read=True), store, setup=add_test_routes) as base:
+        anyone = requests.Session()
+        reads = {path: anyone.get(base + path, allow_redirects=False, timeout=60).status_code
+                 for path in ("/wall", "/screen/4", "/tablet", "/_dash-layout", "/api/v1/state", "/metrics")}
+        assert reads == dict.fromkeys(reads, 200)
+        assert anyone.get(f"{base}/api/v1/me", timeout=30).json()["via"] == "anonymous"
+        assert anyone.post(base + "/_dash-update-component", json=PAGE_CALLBACK, timeout=60).status_code == 200
+        assert anyone.post(base + "/_dash-update-component", json=callback_payload(), timeout=30).json()[
+            "response"]["test-who"]["children"] == "anonymous/viewer/anonymous"
+        writes = {role: anyone.post(f"{base}/api/v1/test-write/{role}", timeout=30).status_code for role in WRITES}
+        assert writes == {"operator": 403, "supervisor": 403, "admin": 403}
+        assert anyone.post(f"{base}/api/v1/logout", timeout=30).status_code == 403
+        assert ws_status({"base": base}, None) == 101
+        # a session still proves CSRF, even where anonymous reading is open
+        s = login(base, users["operator"].name, users["operator"].password)
+        token = s.headers.pop("X-CSRF-Token")
+        assert s.post(base + "/_dash-update-component", json=PAGE_CALLBACK, timeout=60).status_code == 403
+        assert s.post(base + "/api/v1/test-write/operator", headers={"X-CSRF-Token": token}, timeout=30).status_code == 200
+
+
+def test_an_open_websocket_closes_once_its_token_is_revoked(site: dict[str, Any]) -> None:
+    """Push runs over one long-lived socket; revoking the kiosk's token must end it too."""
+    from websockets.exceptions import ConnectionClosed
+
+    base, store = site["base"], site["store"]
+    tokens = TokenStore(store)
+    _, secret = tokens.create("kiosk", scope="screen", screen=11, name="revoked-while-open")
+    kiosk = requests.Session()
+    assert kiosk.get(f"{base}/screen/11?token={secret}", timeout=30).status_code == 200
+    jar = "; ".join(f"{c.name}={c.value}" for c in kiosk.cookies)
+    with connect(base.replace("http://", "ws://") + "/_dash-ws-callback", origin=base,
+                 additional_headers={"Cookie": jar}, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "heartbeat"}))
+        assert json.loads(ws.recv(timeout=10)) == {"type": "heartbeat_ack"}
+        tokens.revoke("revoked-while-open")
+        code = None
+        deadline = time.monotonic() + 20
+        while code is None and time.monotonic() < deadline:
+            try:
+                ws.send(json.dumps({"type": "heartbeat"}))
+                ws.recv(timeout=1)
+            except TimeoutError:
+                continue
+            except ConnectionClosed as closed:
+                code = closed.rcvd.code if closed.rcvd else None
+                break
+    assert code == 4401

@@ -1,0 +1,533 @@
+"""A broken config.yaml stops start-up with one line: the file, the key path and the reason."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+
+from dashboard.config import DEFAULT_CONFIG, Config, ConfigError, DrainageLevels, load_config
+from tests.support.configs import write_config
+
+BASE = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+
+
+write = write_config
+
+
+def error_of(path: Path, environ: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ=environ or {})
+    message = str(caught.value)
+    assert "\n" not in message, "the error must be one line"
+    assert message.startswith(str(path)), message
+    return message
+
+
+def test_shipped_config_is_valid() -> None:
+    config = load_config(DEFAULT_CONFIG, environ={})
+    assert config.city.timezone == "Asia/Jakarta"
+    assert config.city.language == "id"
+    assert (config.wall.columns, config.wall.rows) == (6, 4)
+    assert config.mpp.permits_per_day == 700 and config.mpp.permits_busy_day == 1000
+    assert set(config.mpp.busy_weekdays) == {"monday", "friday"}
+    covered = set(config.screens) | {s for span in config.spans for s in config.span_screens(span)}
+    assert covered == set(range(1, 25)), "every one of the 24 screens shows something"
+    assert [p.id for p in config.pillars] == ["governance", "people", "economy", "environment", "living", "mobility"]
+    assert config.mpp.agency_count == 26 and config.mpp.services == 175
+    assert config.districts_path() == DEFAULT_CONFIG.parent / "assets" / "pekanbaru_kecamatan.geojson"
+    assert len(config.simulation.stations) == 12 and len(config.simulation.waste_sites) == 40
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda c: c["wall"].update(colums=6), "wall.colums: unknown key"),
+        (lambda c: c.update(citty={}), "citty: unknown key"),
+        (lambda c: c["wall"].update(columns="six"), "wall.columns: Input should be a valid integer"),
+        (lambda c: c["mpp"].update(permits_per_day=[700]), "mpp.permits_per_day: Input should be a valid integer"),
+        (lambda c: c["screens"].update({25: ["clock"]}), "screens.25: screen 25 is outside the 6x4 wall (screens 1-24)"),
+        (lambda c: c["screens"].update({0: ["clock"]}), "screens.0: screen 0 is outside the 6x4 wall"),
+        (lambda c: c["screens"].update({4: ["clock", "weather_radar"]}), "screens.4.1: no panel named 'weather_radar'"),
+        (lambda c: c["spans"][0].update(panel="nope"), "spans.0.panel: no panel named 'nope'"),
+        (lambda c: c["spans"][0].update(bottom_right=30), "spans.0.bottom_right: screen 30 is outside"),
+        (lambda c: c["screens"].update({3: ["clock"]}), "spans.0: screen 3 is already used by screens"),
+        (lambda c: c["city"].update(timezone="Asia/Pekanbaru"), "city.timezone: unknown time zone 'Asia/Pekanbaru'"),
+        (lambda c: c["city"].update(language="fr"), "city.language: Input should be 'id' or 'en'"),
+        (lambda c: c["city"].pop("name"), "city.name: required key is missing"),
+        (lambda c: c["feeds"]["mqtt"].update(url="http://broker"), "feeds.mqtt.url: must start with mqtt:// or mqtts://"),
+        (lambda c: c["store"].update(url="postgres://x"), "store.url: must be memory:// or redis://host:port/db"),
+        (
+            lambda c: c["thresholds"].update(drainage={"waspada": 2, "siaga": 1, "awas": 3}),
+            "thresholds.drainage: levels must rise",
+        ),
+        (lambda c: c["pillars"][0]["kpis"][0].update(id="made_up_kpi"), "pillars.0.kpis.0: no derived KPI named 'made_up_kpi'"),
+        (lambda c: c["pillars"][1].update(id="governance"), "pillars.1.id: the same id as pillars.0"),
+        (lambda c: c.update(complaints=c["complaints"] * 2), "complaints.1.id: the same id as complaints.0"),
+        (lambda c: c["pillars"][2].update(icon="unicorn"), "pillars.2.icon: Input should be 'building'"),
+        (lambda c: c.update(pillars=c["pillars"][:2]), "pillars: List should have at least 3 items"),
+        (lambda c: c.update(pillars=c["pillars"] * 2), "pillars: List should have at most 8 items"),
+        (lambda c: c["city"].update(districts_geojson="nowhere.geojson"), "city.districts_geojson: file not found"),
+        (lambda c: c["complaints"][0].update(topics=[]), "complaints.0: a complaint channel needs topics or streams"),
+        (
+            lambda c: c["complaints"][0]["categories"].update(Lainnya="parks"),
+            "complaints.0.categories.Lainnya: Input should be 'drainage'",
+        ),
+        (lambda c: c["wall"].update(reload_at="25:99"), "wall.reload_at:"),
+    ],
+)
+def test_broken_config_names_key_and_reason(tmp_path: Path, edit, expected: str) -> None:
+    message = error_of(write(tmp_path, edit))
+    assert expected in message
+
+
+def test_relative_paths_resolve_next_to_the_config(tmp_path: Path) -> None:
+    """A bare file name is looked up beside the config file, not in the shipped assets."""
+    tree = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    tree["city"]["districts_geojson"] = "kecamatan.geojson"
+    tree["simulation"] = "sim.yaml"
+    (tmp_path / "sim.yaml").write_text((DEFAULT_CONFIG.parent / "pekanbaru-simulation.yaml").read_text(encoding="utf-8"),
+                                       encoding="utf-8")
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
+    assert "city.districts_geojson: file not found" in error_of(path)
+    (tmp_path / "kecamatan.geojson").write_bytes((DEFAULT_CONFIG.parent / "assets" / "pekanbaru_kecamatan.geojson").read_bytes())
+    config = load_config(path, environ={})
+    assert config.districts_path() == tmp_path / "kecamatan.geojson"
+    assert config.simulation.organization == "Pemerintah Kota Pekanbaru"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "city.districts_geojson: file is not valid JSON"),
+        ('{"type": "FeatureCollection", "features": []}', "city.districts_geojson: no Polygon or MultiPolygon feature"),
+        ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"nama": "A"}, '
+         '"geometry": {"type": "Point", "coordinates": [100, 0]}}]}', "city.districts_geojson: no Polygon or MultiPolygon"),
+        ("[1, 2]", "city.districts_geojson: not a GeoJSON FeatureCollection"),
+    ],
+    ids=["not-json", "no-features", "points-only", "not-a-collection"],
+)
+def test_unusable_geojson_is_a_config_error(tmp_path: Path, content: str, expected: str) -> None:
+    (tmp_path / "bad.geojson").write_text(content, encoding="utf-8")
+    message = error_of(write(tmp_path, lambda c: c["city"].update(districts_geojson=str(tmp_path / "bad.geojson"))))
+    assert expected in message
+
+
+def test_a_place_the_districts_lack_is_named(tmp_path: Path) -> None:
+    def edit(c):
+        c["simulation"] = {"stations": [{"code": "X-1", "name": "Pos", "district": "Atlantis", "lat": 0.5, "lon": 101.4}]}
+    message = error_of(write(tmp_path, edit))
+    assert "simulation.stations.0.district: no district of that name" in message
+    assert "Atlantis" not in message.split(": ", 2)[-1]
+
+
+def test_not_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("city: [unclosed\n", encoding="utf-8")
+    assert "not valid YAML" in error_of(path)
+
+
+def test_not_a_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("- just\n- a list\n", encoding="utf-8")
+    assert "(top level): must be a mapping" in error_of(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert "file not found" in error_of(tmp_path / "absent.yaml")
+
+
+# ---------------------------------------------------------------------------------------
+# environment overrides: CITYWALL_<SECTION>__<KEY>, validated like the file
+
+GEOJSON = str(DEFAULT_CONFIG.parent / "assets" / "pekanbaru_kecamatan.geojson")
+SHIPPED_PILLAR_IDS = ["governance", "people", "economy", "environment", "living", "mobility"]
+
+#: Every key of the config: the text put in its variable, and what the loaded config then holds
+#: there (as JSON would show it), or a (part, value) pair when only a part is worth comparing.
+#: Each differs from the shipped config, so a variable that is not applied fails its case.
+LEAVES: dict[str, tuple[str, Any]] = {
+    "city.name": ("Kota Uji", "Kota Uji"),
+    "city.slug": ("uji", "uji"),
+    "city.timezone": ("Asia/Makassar", "Asia/Makassar"),
+    "city.timezone_label": ("WITA", "WITA"),
+    "city.language": ("en", "en"),
+    "city.districts_geojson": (GEOJSON, GEOJSON),
+    "city.map_center": ("[0.5, 101.4]", [0.5, 101.4]),
+    "city.bbox": ("[101.0, 0.4, 101.7, 0.7]", [101.0, 0.4, 101.7, 0.7]),
+    "wall.columns": ("7", 7),  # 7 columns keep the shipped span (screens 2 to 9) a rectangle
+    "wall.rows": ("5", 5),
+    "wall.screen_width_px": ("3840", 3840),
+    "wall.screen_height_px": ("2160", 2160),
+    "wall.screen_width_mm": ("1000.5", 1000.5),
+    "wall.screen_height_mm": ("560.25", 560.25),
+    "wall.bezel_mm": ("1.25", 1.25),
+    "wall.reload_at": ("04:30", "04:30:00"),
+    "screens": ('{"24": ["clock"]}', ("24", ["clock"])),
+    "spans": ("[]", []),
+    "playlists": ('{"3": {"panels": ["clock", "kpis"], "every_s": 10}}', {"3": {"panels": ["clock", "kpis"], "every_s": 10}}),
+    "feeds.mqtt.url": ("mqtt://127.0.0.1:1884", "mqtt://127.0.0.1:1884"),
+    "feeds.mqtt.topics": ('["uji/#", "lapor/#"]', ["uji/#", "lapor/#"]),
+    "feeds.mqtt.qos": ("0", 0),
+    "feeds.mqtt.protocol": ("3.1.1", "3.1.1"),
+    "feeds.mqtt.client_id": ("wall-7", "wall-7"),
+    "feeds.mqtt.shared_group": ("ingest", "ingest"),
+    "feeds.mqtt.session_expiry_s": ("600", 600),
+    "feeds.mqtt.username": ("operator", "operator"),
+    "feeds.mqtt.password": ("pw-from-env", "pw-from-env"),
+    "feeds.mqtt.tls.ca_file": ("/etc/citywall/ca.pem", "/etc/citywall/ca.pem"),
+    "feeds.mqtt.tls.cert_file": ("/etc/citywall/cert.pem", "/etc/citywall/cert.pem"),
+    "feeds.mqtt.tls.key_file": ("/etc/citywall/key.pem", "/etc/citywall/key.pem"),
+    "feeds.mqtt.tls.insecure": ("true", True),
+    "feeds.mqtt.status_topic": ("uji/status", "uji/status"),
+    "feeds.mqtt.keepalive_s": ("60", 60),
+    "feeds.mqtt.heartbeat_s": ("7", 7),
+    "feeds.redis.url": ("redis://127.0.0.1:6380/0", "redis://127.0.0.1:6380/0"),
+    "feeds.redis.streams": ('["uji:events"]', ["uji:events"]),
+    "feeds.redis.field": ("payload", "payload"),
+    "feeds.redis.group": ("wall", "wall"),
+    "feeds.redis.consumer": ("c1", "c1"),
+    "feeds.redis.channels": ('["alerts"]', ["alerts"]),
+    "feeds.max_payload_bytes": ("4096", 4096),
+    "feeds.max_future_s": ("60", 60),
+    "feeds.dead_letters_kept": ("100", 100),
+    "store.url": ("redis://127.0.0.1:6380/1", "redis://127.0.0.1:6380/1"),
+    "store.key_prefix": ("uji", "uji"),
+    "history.series_points": ("720", 720),
+    "history.series_age_h": ("48", 48),
+    "history.resolved_days": ("3", 3),
+    "history.open_incidents_max": ("5000", 5000),
+    "history.reports_max": ("6000", 6000),
+    "history.ticker_events": ("20", 20),
+    "history.stations_max": ("300", 300),
+    "history.sites_max": ("400", 400),
+    "history.queues_max": ("50", 50),
+    "history.kpis_max": ("60", 60),
+    "thresholds.stale_after_s": ("120", 120),
+    "thresholds.stale_after_family_s": ('{"drainage": 120}',
+                                        {"incidents": 300, "waste": 300, "mpp": 900, "kpis": 900, "drainage": 120}),
+    "thresholds.drainage.waspada": ("1.0", 1.0),
+    "thresholds.drainage.siaga": ("2.2", 2.2),
+    "thresholds.drainage.awas": ("3.0", 3.0),
+    "thresholds.drainage_stations": ('{"PKU-DR-01": {"waspada": 1, "siaga": 2, "awas": 3}}',
+                                     {"PKU-DR-01": {"waspada": 1.0, "siaga": 2.0, "awas": 3.0}}),
+    "thresholds.waste_full": ("0.9", 0.9),
+    "thresholds.incident_sla_min": ('{"critical": 15}',
+                                    {"critical": 15, "high": 60, "medium": 240, "low": 1440, "informational": 2880}),
+    "thresholds.waste_report_sla_h": ("48", 48),
+    "mpp.permits_per_day": ("500", 500),
+    "mpp.permits_busy_day": ("900", 900),
+    "mpp.busy_weekdays": ('["tuesday"]', ["tuesday"]),
+    "mpp.services": ("100", 100),
+    "mpp.agencies": ("12", 12),
+    "mpp.name": ("MPP Kota Uji", "MPP Kota Uji"),
+    "mpp.location": ("[0.5, 101.4]", [0.5, 101.4]),
+    "pillars": (json.dumps(BASE["pillars"][::-1]), ("ids", SHIPPED_PILLAR_IDS[::-1])),
+    "complaints": ("[]", []),
+    "simulation.organization": ("Pemerintah Kota Uji", "Pemerintah Kota Uji"),
+    "simulation.region": ("Sumatera Barat", "Sumatera Barat"),
+    "simulation.places": ('{"Sukajadi": {"population_k": 51.5}}', ("Sukajadi.population_k", 51.5)),
+    "simulation.stations": ("[]", []),
+    "simulation.waste_sites": ("[]", []),
+    "simulation.vehicles": ('["becak"]', ["becak"]),
+    "simulation.destinations": ('["Pasar Bawah"]', ["Pasar Bawah"]),
+    "simulation.sources": ('{"traffic": "atcs-uji"}', ("traffic", "atcs-uji")),
+    "simulation.drainage_provider": ("BPBD Kota Uji", "BPBD Kota Uji"),
+    "simulation.kpis": ('{"realisasi_pad": {"provider": "Bapenda Uji"}}', ("realisasi_pad.provider", "Bapenda Uji")),
+    "server.host": ("0.0.0.0", "0.0.0.0"),
+    "server.port": ("9000", 9000),
+    "server.websocket": ("false", False),
+    "server.poll_ms": ("500", 500),
+    "server.api_docs": ("true", True),
+    "server.allowed_origins": ('["https://wall.example"]', ["https://wall.example"]),
+    "server.max_body_bytes": ("2048", 2048),
+    "server.max_callback_bytes": ("4096", 4096),
+    "server.max_response_bytes": ("131072", 131072),
+    "server.max_connections_per_client": ("10", 10),
+    "server.max_connections": ("20", 20),
+    "server.screens_expected": ("12", 12),
+    "server.heartbeat_s": ("30", 30),
+    "operations.agencies": ('[{"id": "BPBD", "name": "BPBD Kota Uji"}]', [{"id": "BPBD", "name": "BPBD Kota Uji"}]),
+    "operations.resolution_codes": ('[{"code": "done", "label": "Selesai"}]', [{"code": "done", "label": "Selesai"}]),
+    "operations.sop": ('{"traffic": ["Cek CCTV"]}', ("traffic", ["Cek CCTV"])),
+    "operations.sla": ('{"critical": {"acknowledge_min": 2, "resolve_min": 30}}',
+                       ("critical", {"acknowledge_min": 2, "resolve_min": 30})),
+    "operations.presets": ("[]", []),
+    "operations.takeovers": ("[]", []),
+    "operations.shifts": ('[{"name": "siang", "start": "08:00"}]', [{"name": "siang", "start": "08:00:00"}]),
+    "operations.audit_kept": ("500", 500),
+    "operations.notes_kept": ("20", 20),
+    "operations.history_kept": ("20", 20),
+    "operations.push_max_min": ("60", 60),
+    "operations.broadcast_max_min": ("120", 120),
+    "auth.anonymous_read": ("true", True),
+    "auth.session_ttl_h": ("8", 8),
+    "auth.users_file": ("/etc/citywall/users.yaml", "/etc/citywall/users.yaml"),
+    "auth.secure_cookies": ("true", True),
+}
+
+
+def leaf_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every key of a model tree that holds a value rather than a section: a section is a
+    model, or a model or nothing (``tls``); lists and mappings are values, set whole."""
+    paths = []
+    for name, field in model.model_fields.items():
+        union = typing.get_origin(field.annotation) in (typing.Union, types.UnionType)
+        members = [a for a in typing.get_args(field.annotation) if a is not type(None)] if union else [field.annotation]
+        section = members[0] if len(members) == 1 and isinstance(members[0], type) and issubclass(members[0], BaseModel) else None
+        paths += leaf_paths(section, f"{prefix}{name}.") if section else [f"{prefix}{name}"]
+    return paths
+
+
+def variable(path: str) -> str:
+    return "CITYWALL_" + path.upper().replace(".", "__")
+
+
+def value_at(config: Config, path: str) -> Any:
+    node: Any = config
+    for name in path.split("."):
+        node = getattr(node, name) if node is not None else None  # feeds.mqtt.tls is None when unset
+    return to_jsonable_python(node)
+
+
+def part(value: Any, where: str) -> Any:
+    """``ids``: the ids of a list; ``a.b``: keys into mappings."""
+    if where == "ids":
+        return [item["id"] for item in value]
+    for key in where.split("."):
+        value = value[key]
+    return value
+
+
+def test_the_cases_cover_every_key_of_the_model() -> None:
+    """A key added to the config without a case here fails, so every key stays reachable."""
+    paths = leaf_paths(Config)
+    assert len(paths) == len(set(paths)) and len(paths) > 100
+    assert sorted(LEAVES) == sorted(paths)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Config:
+    return load_config(DEFAULT_CONFIG, environ={})
+
+
+@pytest.fixture(scope="module")
+def every_key_set() -> Config:
+    """The shipped file with all the cases' variables set at once: one load (reading the file
+    is most of a load's time), and the values are chosen to make a valid config together."""
+    return load_config(DEFAULT_CONFIG, environ={variable(path): text for path, (text, _) in LEAVES.items()})
+
+
+@pytest.mark.parametrize("path", sorted(LEAVES))
+def test_every_key_can_be_set_from_the_environment(path: str, shipped: Config, every_key_set: Config) -> None:
+    _, expected = LEAVES[path]
+    before = value_at(shipped, path)
+    got = value_at(every_key_set, path)
+    if isinstance(expected, tuple):
+        where, expected = expected
+        before, got = part(before, where), part(got, where)
+    assert before != expected, "the case must change the shipped value"
+    assert got == expected
+
+
+@pytest.mark.parametrize("path", ["wall.rows", "feeds.mqtt.tls.insecure", "server.allowed_origins", "thresholds.incident_sla_min",
+                                  "simulation.places", "pillars"])
+def test_one_variable_alone_sets_its_key(path: str, shipped: Config) -> None:
+    """A few of the cases alone, one per kind of value, so no case relies on another's variable."""
+    text, expected = LEAVES[path]
+    got = value_at(load_config(DEFAULT_CONFIG, environ={variable(path): text}), path)
+    if isinstance(expected, tuple):
+        where, expected = expected
+        got = part(got, where)
+    assert got == expected
+
+
+def test_names_are_read_without_regard_to_case() -> None:
+    config = load_config(DEFAULT_CONFIG, environ={"citywall_wall__rows": "5", "CityWall_Server__Port": "9001"})
+    assert (config.wall.rows, config.server.port) == (5, 9001)
+
+
+def test_a_whole_section_as_json_merges_and_a_key_path_refines_it() -> None:
+    environ = {"CITYWALL_WALL": '{"rows": 5, "bezel_mm": 2.0}', "CITYWALL_WALL__BEZEL_MM": "1.5"}
+    config = load_config(DEFAULT_CONFIG, environ=environ)
+    assert (config.wall.rows, config.wall.bezel_mm) == (5, 1.5)
+    assert config.wall.columns == 6 and config.wall.screen_width_px == 1920, "the file's other keys stay"
+
+
+def test_a_mapping_merges_key_by_key_with_the_file(tmp_path: Path) -> None:
+    """``screens.1`` from the environment replaces the file's screen 1 (an integer key in
+    YAML), leaves the other screens alone, and adds no second screen 1."""
+    config = load_config(DEFAULT_CONFIG, environ={"CITYWALL_SCREENS__1": '["clock"]'})
+    assert config.screens[1] == ["clock"]
+    assert config.screens[4] == ["incident_queue"] and config.screens[24] == ["clock", "kpis"]
+    assert sorted(config.screens) == [1, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24]
+
+
+def test_a_mapping_key_spelled_in_capitals_in_the_file_is_found_from_a_lower_case_name(tmp_path: Path) -> None:
+    levels = {"waspada": 1.0, "siaga": 2.0, "awas": 3.0}
+    path = write(tmp_path, lambda c: c["thresholds"].update(drainage_stations={"PKU-DR-01": levels}))
+    config = load_config(path, environ={"CITYWALL_THRESHOLDS__DRAINAGE_STATIONS__PKU-DR-01__AWAS": "4.5"})
+    assert config.thresholds.drainage_stations == {"PKU-DR-01": DrainageLevels(waspada=1.0, siaga=2.0, awas=4.5)}
+
+
+def test_lists_are_json_and_replace_the_files_list() -> None:
+    config = load_config(DEFAULT_CONFIG, environ={"CITYWALL_SERVER__ALLOWED_ORIGINS": '["https://a.example", "https://b.example"]',
+                                                  "CITYWALL_FEEDS__MQTT__TOPICS": '["uji/#"]'})
+    assert config.server.allowed_origins == ["https://a.example", "https://b.example"]
+    assert config.feeds.mqtt.topics == ["uji/#"]
+
+
+def test_an_item_of_a_list_has_no_variable_of_its_own() -> None:
+    message = error_of_env({"CITYWALL_PILLARS__0__ID": "x"})
+    assert "pillars (from CITYWALL_PILLARS__0__ID): a list is set whole, as JSON (CITYWALL_PILLARS='[...]')" in message
+
+
+def test_null_clears_an_optional_key_and_empty_counts_as_unset(tmp_path: Path) -> None:
+    path = write(tmp_path, lambda c: c["feeds"]["mqtt"].update(url="mqtt://127.0.0.1:1883", client_id="from-file"))
+    config = load_config(path, environ={"CITYWALL_FEEDS__MQTT__URL": "null", "CITYWALL_FEEDS__MQTT__CLIENT_ID": ""})
+    assert config.feeds.mqtt.url is None
+    assert config.feeds.mqtt.client_id == "from-file"
+    assert load_config(path, environ={"CITYWALL_FOO__BAR": ""}).feeds.mqtt.url == "mqtt://127.0.0.1:1883", "empty: unset"
+
+
+NAMED = [
+    ("CITYWALL_MQTT_URL", "mqtt://127.0.0.1:1884", "feeds.mqtt.url", "mqtt://127.0.0.1:1884"),
+    ("CITYWALL_REDIS_URL", "redis://127.0.0.1:6380/0", "feeds.redis.url", "redis://127.0.0.1:6380/0"),
+    ("CITYWALL_STORE_URL", "redis://127.0.0.1:6380/1", "store.url", "redis://127.0.0.1:6380/1"),
+    ("CITYWALL_LANGUAGE", "en", "city.language", "en"),
+    ("CITYWALL_MQTT_CLIENT_ID", "wall-9", "feeds.mqtt.client_id", "wall-9"),
+    ("CITYWALL_MQTT_SHARED_GROUP", "ingest", "feeds.mqtt.shared_group", "ingest"),
+    ("CITYWALL_AUTH_ANONYMOUS_READ", "true", "auth.anonymous_read", True),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "path", "expected"), NAMED, ids=[n[0] for n in NAMED])
+def test_the_short_names_from_before_still_work(name: str, text: str, path: str, expected: Any) -> None:
+    assert value_at(load_config(DEFAULT_CONFIG, environ={name: text}), path) == expected
+    assert value_at(load_config(DEFAULT_CONFIG, environ={name: ""}), path) != expected, "empty is unset"
+
+
+def test_several_short_names_at_once() -> None:
+    env = {"CITYWALL_MQTT_URL": "mqtt://127.0.0.1:1884", "CITYWALL_REDIS_URL": "redis://127.0.0.1:6380/0",
+           "CITYWALL_STORE_URL": "redis://127.0.0.1:6380/1", "CITYWALL_LANGUAGE": "en"}
+    config = load_config(DEFAULT_CONFIG, environ=env)
+    assert config.feeds.mqtt.url == "mqtt://127.0.0.1:1884"
+    assert config.feeds.redis.url == "redis://127.0.0.1:6380/0"
+    assert config.store.url == "redis://127.0.0.1:6380/1" and config.store.backend == "redis"
+    assert config.city.language == "en"
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["short-name-first", "key-path-first"])
+def test_a_key_path_variable_wins_over_the_short_name_for_the_same_key(reverse: bool) -> None:
+    pairs = [("CITYWALL_STORE_URL", "redis://127.0.0.1:6380/1"), ("CITYWALL_STORE__URL", "redis://127.0.0.1:6380/2"),
+             ("CITYWALL_MQTT_CLIENT_ID", "short"), ("CITYWALL_FEEDS", '{"mqtt": {"client_id": "section"}}')]
+    config = load_config(DEFAULT_CONFIG, environ=dict(pairs[::-1] if reverse else pairs))
+    assert config.store.url == "redis://127.0.0.1:6380/2"
+    assert config.feeds.mqtt.client_id == "section"
+
+
+def error_of_env(environ: dict[str, str]) -> str:
+    return error_of(DEFAULT_CONFIG, environ)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"CITYWALL_WALL__COLUMNS": "six"},
+         "wall.columns (from CITYWALL_WALL__COLUMNS): Input should be a valid integer, unable to parse string as an integer "
+         "(got text)"),
+        ({"CITYWALL_WALL__COLUMNS": "40"},
+         "wall.columns (from CITYWALL_WALL__COLUMNS): Input should be less than or equal to 16"),
+        ({"CITYWALL_WALL__COLUMNZ": "4"}, "wall.columnz (from CITYWALL_WALL__COLUMNZ): unknown key"),
+        ({"CITYWALL_WALL": '{"colums": 4}'}, "wall.colums (from CITYWALL_WALL): unknown key"),
+        ({"CITYWALL_FOO__BAR": "1"}, "foo (from CITYWALL_FOO__BAR): unknown key"),
+        ({"CITYWALL_WALL_COLUMNS": "4"}, "CITYWALL_WALL_COLUMNS: not a known variable; a key path is spelled with __"),
+        ({"CITYWALL_CITY__LANGUAGE": "fr"}, "city.language (from CITYWALL_CITY__LANGUAGE): Input should be 'id' or 'en'"),
+        ({"CITYWALL_SERVER__ALLOWED_ORIGINS": "https://a.example"},
+         "server.allowed_origins (from CITYWALL_SERVER__ALLOWED_ORIGINS): not valid JSON"),
+        ({"CITYWALL_SERVER__ALLOWED_ORIGINS": '"https://a.example"'},
+         "server.allowed_origins (from CITYWALL_SERVER__ALLOWED_ORIGINS): Input should be a valid list (got text)"),
+        ({"CITYWALL_THRESHOLDS__DRAINAGE__AWAS": "1.0"},
+         "thresholds.drainage (with CITYWALL_THRESHOLDS__DRAINAGE__AWAS): levels must rise"),
+        ({"CITYWALL_SCREENS__25": '["clock"]'},
+         "screens.25 (from CITYWALL_SCREENS__25): screen 25 is outside the 6x4 wall (screens 1-24)"),
+        ({"CITYWALL_WALL__ROWS": "2"}, "operations.presets.0.screens.16: screen 16 is outside the wall (1-12)"),
+    ],
+    ids=["type", "range", "unknown-key", "unknown-key-in-json", "unknown-section", "single-underscore", "literal",
+         "not-json", "json-of-the-wrong-kind", "section-check", "cross-section-check", "file-value-now-outside"],
+)
+def test_a_bad_environment_value_names_the_key_the_variable_and_the_reason(environ: dict[str, str], expected: str) -> None:
+    assert expected in error_of_env(environ)
+
+
+def test_other_prefixed_variables_are_left_alone() -> None:
+    environ = {"CITYWALL_CONFIG": "/nowhere.yaml", "CITYWALL_SECRET_KEY": "k", "CITYWALL_CHROMIUM": "chromium",
+               "CITYWALL_WORKERS": "2", "CITYWALL_STRICT_WORDS": "1", "OTHER__WALL__COLUMNS": "2"}
+    assert load_config(DEFAULT_CONFIG, environ=environ).wall.columns == 6
+
+
+def test_check_config_reads_the_environment(tmp_path: Path) -> None:
+    """The same rules hold in a real process started with the variables set."""
+    env = {**os.environ, "CITYWALL_WALL__ROWS": "5", "CITYWALL_CITY__NAME": "Kota Uji"}
+    done = run_cli("check-config", str(DEFAULT_CONFIG), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "ok (Kota Uji, 6x5 wall" in done.stdout
+    done = run_cli("check-config", str(DEFAULT_CONFIG), env={**os.environ, "CITYWALL_WALL__COLUMNS": "five"})
+    assert done.returncode == 2
+    prefix = f"citywall: config error: {DEFAULT_CONFIG}: wall.columns (from CITYWALL_WALL__COLUMNS): "
+    assert done.stderr.strip().startswith(prefix)
+    assert "five" not in done.stderr
+
+
+def test_config_env_var_selects_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, lambda c: c["city"].update(name="Kota Pariaman", slug="pariaman"))
+    monkeypatch.setenv("CITYWALL_CONFIG", str(path))
+    assert load_config().city.name == "Kota Pariaman"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True,
+                          timeout=60, env=env)
+
+
+def test_check_config_ok() -> None:
+    done = run_cli("check-config", str(DEFAULT_CONFIG))
+    assert done.returncode == 0, done.stderr
+    assert "ok (Kota Pekanbaru, 6x4 wall" in done.stdout
+
+
+def test_check_config_fails_with_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, lambda c: c["screens"].update({25: ["clock"]}))
+    done = run_cli("check-config", str(path))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"citywall: config error: {path}: screens.25: screen 25 is outside the 6x4 wall (screens 1-24)"
+
+
+@pytest.mark.parametrize("command", ["demo", "serve", "ingest"])
+def test_start_up_stops_on_broken_config(tmp_path: Path, command: str) -> None:
+    path = write(tmp_path, lambda c: c["wall"].update(colums=6))
+    done = run_cli(command, "--config", str(path))
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("wall.colums: unknown key")
+    assert done.stdout == ""
+
+
+def test_every_pillar_icon_is_drawn_by_the_tablet() -> None:
+    """The config accepts exactly the icons the tablet has a glyph for."""
+    from dashboard.city_config import PILLAR_ICONS
+    from layouts.mayor.kpis import ICONS
+
+    assert set(PILLAR_ICONS) == set(ICONS)
+    css = (DEFAULT_CONFIG.parent / "assets" / "tablet.css").read_text(encoding="utf-8")
+    assert [i for i in PILLAR_ICONS if f'.tb-icon[data-icon="{i}"]' not in css] == []

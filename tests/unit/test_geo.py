@@ -1,0 +1,157 @@
+"""Districts: point-in-polygon against the shipped Pekanbaru kecamatan.
+
+Expected centroids are the ``centroid_lat``/``centroid_lon`` published with the data (see
+assets/README-data.md), so a test failure means the lookup is wrong, not the data.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from feeds.geo import Districts, name_key
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+KECAMATAN = ASSETS / "pekanbaru_kecamatan.geojson"
+
+KNOWN_CENTROIDS = {
+    "Sukajadi": (0.51723, 101.43786),
+    "Pekanbaru Kota": (0.52297, 101.44846),
+    "Sail": (0.51584, 101.4595),
+    "Lima Puluh": (0.53922, 101.45892),
+    "Rumbai Barat": (0.63278, 101.40229),
+    "Bukit Raya": (0.47301, 101.46649),
+    "Tenayan Raya": (0.53372, 101.53509),
+    "Tuah Madani": (0.45689, 101.3818),
+    "Kulim": (0.47125, 101.53799),
+    "Rumbai Timur": (0.61197, 101.5105),
+}
+
+
+@pytest.fixture(scope="module")
+def districts() -> Districts:
+    return Districts.load(KECAMATAN)
+
+
+def test_fifteen_kecamatan(districts: Districts) -> None:
+    names = districts.names()
+    assert len(names) == 15
+    assert len(set(names)) == 15
+    assert {"Sukajadi", "Bina Widya", "Tuah Madani", "Kulim", "Rumbai Timur"} <= set(names)
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN_CENTROIDS))
+def test_published_centroid_maps_back_to_its_kecamatan(districts: Districts, name: str) -> None:
+    lat, lon = KNOWN_CENTROIDS[name]
+    assert districts.kecamatan_at(lat, lon) == name
+    assert districts.contains_city(lat, lon)
+
+
+def test_every_centroid_lies_in_its_own_polygon(districts: Districts) -> None:
+    for name in districts.names():
+        lat, lon = districts.centroid(name)
+        assert districts.kecamatan_at(lat, lon) == name
+
+
+def test_city_centre_is_sukajadi(districts: Districts) -> None:
+    # config.yaml's map centre, the Wikipedia coordinate of the city: Kel. Jadirejo, Kec. Sukajadi
+    assert districts.kecamatan_at(0.513408, 101.447026) == "Sukajadi"
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon"),
+    [
+        (0.0, 0.0),  # Gulf of Guinea
+        (1.5, 104.0),  # South China Sea off Singapore
+        (1.2, 102.9),  # Strait of Malacca side of Riau, far outside the city
+        (0.42, 101.323),  # south-west corner of the bounding box, outside every polygon
+        (0.6905, 101.3235),  # north-west corner of the bounding box
+        (40.423852, -3.712247),  # Madrid, from the upstream Alert example
+        (-0.9, 100.35),  # Padang
+    ],
+)
+def test_points_outside_the_city_give_none(districts: Districts, lat: float, lon: float) -> None:
+    assert districts.kecamatan_at(lat, lon) is None
+    assert not districts.contains_city(lat, lon)
+
+
+def test_lookup_reads_latitude_first() -> None:
+    """A district whose mirror image across lat = lon is also on the globe, so a lookup that
+    confused the order would find it at the swapped point (Pekanbaru cannot show this: its
+    longitude, 101, is no latitude at all)."""
+    # lon 10..11, lat 20..21 (GeoJSON is [lon, lat])
+    square = {"type": "Polygon", "coordinates": [[[10, 20], [11, 20], [11, 21], [10, 21], [10, 20]]]}
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"nama": "Kotak"}, "geometry": square}]}
+    districts = Districts.from_geojson(doc)
+    assert districts.kecamatan_at(20.5, 10.5) == "Kotak"
+    assert districts.kecamatan_at(10.5, 20.5) is None
+    assert districts.contains_city(20.5, 10.5)
+    assert not districts.contains_city(10.5, 20.5)
+
+
+def test_lookup_agrees_with_brute_force_near_borders(districts: Districts) -> None:
+    """The grid shortcut must give the same answer as testing every polygon."""
+    import shapely
+
+    rng = random.Random(7)
+    lon_min, lat_min, lon_max, lat_max = districts.bounds
+    for _ in range(3_000):
+        lat, lon = rng.uniform(lat_min - 0.01, lat_max + 0.01), rng.uniform(lon_min - 0.01, lon_max + 0.01)
+        point = shapely.Point(lon, lat)
+        expected = next((n for n in districts.names() if districts.geometry(n).intersects(point)), None)
+        assert districts.kecamatan_at(lat, lon) == expected, (lat, lon)
+
+
+def test_random_points_fall_inside_the_requested_kecamatan(districts: Districts) -> None:
+    rng = random.Random(42)
+    for name in districts.names():
+        for _ in range(20):
+            lat, lon = districts.random_point(name, rng)
+            assert districts.kecamatan_at(lat, lon) == name
+
+
+def test_random_point_is_reproducible(districts: Districts) -> None:
+    assert districts.random_point("Sail", random.Random(1)) == districts.random_point("Sail", random.Random(1))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Limapuluh", "Lima Puluh"),  # Kemendagri spelling
+        ("Kec. Bina Widya", "Bina Widya"),
+        ("KECAMATAN TUAHMADANI", "Tuah Madani"),
+        ("marpoyan-damai", "Marpoyan Damai"),
+        ("14.71.14", "Kulim"),
+        ("Tampan", None),  # the pre-2020 name: now split in two, so it names no single district
+        ("Madrid", None),
+    ],
+)
+def test_match_folds_spelling(districts: Districts, text: str, expected: str | None) -> None:
+    assert districts.match(text) == expected
+
+
+def test_centroid_accepts_aliases_and_rejects_unknown(districts: Districts) -> None:
+    assert districts.centroid("limapuluh") == districts.centroid("Lima Puluh")
+    with pytest.raises(KeyError):
+        districts.centroid("Atlantis")
+
+
+def test_load_is_cached_per_path(districts: Districts) -> None:
+    assert Districts.load(str(KECAMATAN)) is districts
+    assert Districts.load(ASSETS / ".." / "assets" / KECAMATAN.name) is districts
+
+
+def test_from_geojson_without_published_centroids() -> None:
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"nama": "Kotak"}, "geometry": square}]}
+    districts = Districts.from_geojson(doc)
+    assert districts.names() == ["Kotak"]
+    assert districts.centroid("Kotak") == pytest.approx((0.5, 0.5))
+    assert districts.kecamatan_at(0.25, 0.75) == "Kotak"
+    assert districts.kecamatan_at(1.5, 0.5) is None
+
+
+def test_name_key_ignores_case_space_and_prefix() -> None:
+    assert name_key("Kec. Lima Puluh") == name_key("limapuluh") == "limapuluh"

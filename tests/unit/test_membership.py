@@ -1,0 +1,84 @@
+"""Shared-group membership, decision by decision (the broker and store runs are in
+``test_elastic_ingest.py``): when a peer counts as dead, that one survivor empties it, and that
+a peer which said "left" is emptied without waiting."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from dashboard.ingest_members import StoreMembers
+from dashboard.local_services import wait_until
+from dashboard.store.memory import MemoryStore
+from feeds.membership import Membership, member_id
+
+
+class Clock:
+    def __init__(self, t: float = 1_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def member(store: MemoryStore, name: str, clock: Clock, drained: list[str], done: threading.Event | None = None) -> Membership:
+    def drain(client_id: str) -> int:
+        drained.append(client_id)
+        if done is not None:
+            done.set()
+        return 7
+
+    return Membership(StoreMembers(store), feed="mqtt", member=name, group="ingest", heartbeat_s=5.0,
+                      snapshot=lambda: {"connected": True, "received": 3, "accepted": 2, "duplicates": 1, "rejected": {}},
+                      drain=drain, clock=clock)
+
+
+def records(store: MemoryStore) -> dict[str, dict[str, Any]]:
+    return StoreMembers(store).members("mqtt")
+
+
+def test_a_peer_is_dead_only_after_two_silent_heartbeats_and_one_survivor_empties_it() -> None:
+    store, clock = MemoryStore(), Clock()
+    a_drained: list[str] = []
+    b_drained: list[str] = []
+    done = threading.Event()
+    a = member(store, "ingest-a", clock, a_drained, done)
+    b = member(store, "ingest-b", clock, b_drained)
+    dead = member(store, "ingest-dead", clock, [])
+    for m in (a, b, dead):
+        m.beat("running")
+    clock.t += 10.0  # exactly two heartbeats of silence: not yet
+    a.beat("running")
+    b.beat("running")
+    assert a.sweep() == [] and records(store)["mqtt@ingest-dead"]["alive"] is True
+    clock.t += 0.5
+    assert a.sweep() == ["ingest-dead"]
+    assert done.wait(5)
+    assert b.sweep() == [], "the claim is taken: the second survivor leaves it"
+    assert a_drained == ["ingest-dead"] and b_drained == []
+    # the drain thread writes "drained" after the drain returns
+    record = wait_until(lambda: (r := records(store)["mqtt@ingest-dead"]).get("state") == "drained" and r, 30,
+                        "the dead member's record marked drained")
+    assert (record["state"], record["alive"], record["connected"]) == ("drained", False, False)
+    assert (record["drained_by"], record["drained_messages"]) == ("ingest-a", 7)
+    assert record["counts"] == {"received": 3, "accepted": 2, "duplicates": 1}, "its own counts, kept"
+
+
+def test_a_peer_that_left_is_emptied_at_once_and_a_live_one_never() -> None:
+    store, clock = MemoryStore(), Clock()
+    drained: list[str] = []
+    done = threading.Event()
+    a = member(store, "ingest-a", clock, drained, done)
+    live, leaving = member(store, "ingest-live", clock, []), member(store, "ingest-left", clock, [])
+    for m in (a, live, leaving):
+        m.beat("running")
+    leaving.beat("left")
+    assert a.sweep() == ["ingest-left"] and done.wait(5)
+    assert drained == ["ingest-left"]
+    assert records(store)["mqtt@ingest-live"]["alive"] is True
+
+
+def test_member_ids_differ_by_host_and_process() -> None:
+    assert member_id("citywall-ingest", "wall-01.pemko.go.id", 4242) == "citywall-ingest-wall-01-4242"
+    assert member_id("citywall-ingest", "host", 1) != member_id("citywall-ingest", "host", 2)
+    assert member_id("x", "we/ird host", 5) == "x-we-ird-host-5", "no character MQTT or the store would mind"

@@ -1,0 +1,535 @@
+"""Each panel's pure parts with a sample picture: what it shows, in which words, what it sends.
+
+Panels are functions of the picture (``view``) and of their view (``render``, or a ``Patch``
+for figures), so they are tested here with a hand-written picture in the contract's shape
+(see ``dashboard/picture.py``), without a server or a browser. The browser checks (sizes,
+overflow, offline) are in ``test_wall_browser.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+from xml.etree import ElementTree
+
+import pytest
+from dash import Patch, html
+
+from layouts import map_figure, map_plan, panels
+from layouts.frame import frame, signature
+from layouts.panels import clock, drainage, feed_health, incident_queue, kpis, mpp, ticker, waste
+from layouts.ports import PillarInfo, Span, ViewSettings, WallGeometry
+from layouts.screens import grid_style, screen_body, screen_content, span_size
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+NOW = "2024-07-05T07:32:00+00:00"  # Friday 14:32 WIB
+
+
+def settings(language: str = "id") -> ViewSettings:
+    geojson = json.loads((ASSETS / "pekanbaru_kecamatan.geojson").read_text(encoding="utf-8"))
+    return ViewSettings(
+        city_name="Kota Pekanbaru", language=language, timezone="Asia/Jakarta", timezone_label="WIB",
+        wall=WallGeometry(6, 4, 1920, 1080, 6),
+        screens={1: ("clock", "kpis"), 4: ("incident_queue",)},
+        spans=(Span("incidents_map", (2, 3, 8, 9), 2, 9),),
+        districts_geojson=geojson,
+        pillars=tuple(PillarInfo(i, names[0 if language == "id" else 1], icon) for i, names, icon in PILLARS),
+    )
+
+
+PILLARS = (("governance", ("Tata Kelola", "Governance"), "building"), ("people", ("Masyarakat", "People"), "people"),
+           ("mobility", ("Mobilitas", "Mobility"), "bus"))
+
+
+def incident(
+    i: int, severity: str, kecamatan: str, status: str = "new", lat: float = 0.52, lon: float = 101.44
+) -> dict[str, Any]:
+    return {"id": f"urn:ngsi-ld:Alert:{i}", "observed_at": NOW, "category": "traffic", "severity": severity, "status": status,
+            "description": f"Kecelakaan {i} di Jl. Sudirman", "kecamatan": kecamatan, "lat": lat, "lon": lon, "age_s": 60 * i}
+
+
+def sample_picture() -> dict[str, Any]:
+    fresh = {"updated_at": NOW, "stale": False}
+    trend = [[1_720_160_000 + 60 * i, 1.2 + 0.01 * i] for i in range(120)]
+    return {
+        "version": 42,
+        "generated_at": NOW,
+        "city": {"name": "Kota Pekanbaru", "timezone": "Asia/Jakarta", "language": "id"},
+        "incidents": {
+            "open": [
+                incident(1, "critical", "Sukajadi", "dispatched"),
+                incident(2, "high", "Lima Puluh"),
+                incident(3, "medium", "Tenayan Raya", "acknowledged"),
+                incident(4, "low", "Rumbai"),
+            ],
+            "open_count": 4,
+            "by_severity": {"critical": 1, "high": 1, "medium": 1, "low": 1},
+            "by_status": {"new": 2, "acknowledged": 1, "dispatched": 1},
+            "by_kecamatan": {"Sukajadi": 1, "Limapuluh": 1, "Tenayan Raya": 1, "Rumbai": 1},
+            "by_category": {"traffic": 4},
+            "resolved_24h": 20,
+            "resolved_within_sla_24h": 18,
+        },
+        "drainage": {
+            "stations": [
+                {
+                    "id": "s1",
+                    "station_id": "PKU-DR-01",
+                    "name": "Sungai Siak - Palas",
+                    "kecamatan": "Rumbai",
+                    "level_m": 2.31,
+                    "stage": "Siaga",
+                    "levels": {"waspada": 1.5, "siaga": 2.0, "awas": 2.5},
+                    "trend": trend,
+                    "observed_at": NOW,
+                },
+                {
+                    "id": "s2",
+                    "station_id": "PKU-DR-02",
+                    "name": "Drainase Air Hitam",
+                    "kecamatan": "Payung Sekaki",
+                    "level_m": 0.6,
+                    "stage": "Normal",
+                    "levels": {"waspada": 1.5, "siaga": 2.0, "awas": 2.5},
+                    "trend": [],
+                    "observed_at": NOW,
+                },
+            ],
+            "worst_stage": "Siaga",
+            "in_alert": 1,
+            "flood_alert": True,
+            "reports_open_by_kecamatan": {"Rumbai": 3},
+        },
+        "waste": {
+            "containers": [
+                {"id": "t1", "name": "TPS Sialangrampai", "kecamatan": "Kulim", "fill": 0.93, "over_threshold": True},
+                {"id": "t2", "name": "TPS Wonorejo", "kecamatan": "Marpoyan Damai", "fill": 0.41, "over_threshold": False},
+            ],
+            "over_threshold": 1,
+            "reports_open": 7,
+            "reports_resolved": 12,
+            "reports_resolved_within_sla": 11,
+            "median_resolve_h": 5.5,
+            "reports_open_by_kecamatan": {"Bina Widya": 4, "Sail": 3},
+            "other_reports_open": 0,
+        },
+        "mpp": {
+            "agencies": [
+                {
+                    "id": "a1",
+                    "agency": "Disdukcapil",
+                    "waiting": 31,
+                    "serving": 4,
+                    "served_today": 180,
+                    "avg_wait_min": 22.0,
+                    "open": True,
+                },
+                {
+                    "id": "a2",
+                    "agency": "Bank BNI",
+                    "waiting": 3,
+                    "serving": 1,
+                    "served_today": 40,
+                    "avg_wait_min": 5.0,
+                    "open": True,
+                },
+            ],
+            "served_today": 412,
+            "agencies_total": 26,
+            "services": 175,
+            "waiting": 34,
+            "serving": 5,
+            "avg_wait_min": 20.2,
+            "target": 700,
+            "attainment_pct": 58.9,
+            "hourly": [{"hour": h, "served": 0 if h < 8 else 50 + h} for h in range(15)],
+        },
+        "kpis": {
+            "pillars": {
+                "governance": {
+                    "standing": "fair",
+                    "kpis": [
+                        {
+                            "id": "mpp_target_attainment",
+                            "name": "Capaian target izin MPP hari ini",
+                            "unit": "%",
+                            "value": 58.9,
+                            "target": 100,
+                            "better": "higher",
+                            "standing": "bad",
+                        },
+                        {
+                            "id": "incidents_within_sla",
+                            "name": "Insiden selesai sesuai SLA",
+                            "unit": "%",
+                            "value": 90.0,
+                            "target": 90,
+                            "better": "higher",
+                            "standing": "good",
+                        },
+                    ],
+                },
+                "mobility": {
+                    "standing": "unknown",
+                    "kpis": [
+                        {
+                            "id": "ketepatan_bus_tmp",
+                            "name": "Ketepatan waktu bus TMP",
+                            "unit": "%",
+                            "value": None,
+                            "target": 90,
+                            "better": "higher",
+                            "standing": "unknown",
+                        }
+                    ],
+                },
+            }
+        },
+        "ticker": [
+            {
+                "t": "2024-07-05T07:30:00+00:00",
+                "kind": "incident",
+                "id": "i1",
+                "severity": "critical",
+                "status": "new",
+                "kecamatan": "Sukajadi",
+                "text": "Kebakaran rumah",
+            },
+            {
+                "t": "2024-07-05T07:31:00+00:00",
+                "kind": "report",
+                "id": "r1",
+                "topic": "waste",
+                "status": "open",
+                "kecamatan": "Sail",
+                "text": "Sampah menumpuk",
+            },
+        ],
+        "feeds": {
+            "mqtt": {
+                "counts": {
+                    "received": 1000,
+                    "accepted": 990,
+                    "duplicates": 4,
+                    "rejected": 6,
+                    "rejected.unknown_type": 5,
+                    "rejected.missing_field": 1,
+                },
+                "connected": True,
+                "last_message_at": NOW,
+                "gaps": [],
+            },
+            "redis": {"counts": {"received": 10}, "connected": False, "last_message_at": None},
+        },
+        "freshness": {f: dict(fresh) for f in ("incidents", "drainage", "waste", "mpp", "kpis")},
+    }
+
+
+EMPTY: dict[str, Any] = {
+    "incidents": {"open": [], "open_count": 0, "by_severity": {}, "by_kecamatan": {}, "by_category": {}},
+    "drainage": {"stations": []}, "waste": {"containers": []}, "mpp": {"agencies": [], "hourly": []},
+    "kpis": {"pillars": {}}, "ticker": [],
+    "freshness": {f: {"updated_at": None, "stale": True} for f in ("incidents", "drainage", "waste", "mpp", "kpis")},
+}
+
+
+def texts(node: Any) -> list[str]:
+    """Every string in a rendered tree, in order."""
+    if node is None:
+        return []
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, (int, float)):
+        return [str(node)]
+    if isinstance(node, (list, tuple)):
+        return [t for child in node for t in texts(child)]
+    if isinstance(node, dict):  # a row already drawn as a tree (layouts.tree.row_tree)
+        return texts(node.get("c"))
+    return texts(getattr(node, "children", None))
+
+
+def joined(node: Any) -> str:
+    return " | ".join(texts(node))
+
+
+def classes(node: Any) -> list[str]:
+    if isinstance(node, (list, tuple)):
+        return [c for child in node for c in classes(child)]
+    if isinstance(node, dict):
+        return [str((node.get("p") or {}).get("className", ""))] + classes(node.get("c"))
+    if not hasattr(node, "children"):
+        return []
+    own = [getattr(node, "className", "") or ""]
+    return own + classes(node.children)
+
+
+HTML_PANELS = [incident_queue, drainage, waste, mpp, kpis, feed_health, ticker]
+
+
+@pytest.mark.parametrize("module", HTML_PANELS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_every_panel_shows_no_data_before_its_feed_and_never_raises(module: Any) -> None:
+    s = settings()
+    for picture in ({}, EMPTY):
+        text = joined(module.render(module.view(picture, s), s))
+        if module is feed_health and picture:
+            # feed health is the one panel with something to say when nothing arrives
+            assert "belum pernah" in text and "belum tersedia" in text
+        else:
+            assert "Belum ada data" in text
+
+
+#: One change per part of the picture, each to a value the panels show.
+CHANGES: dict[str, Any] = {
+    "incidents": lambda p: p["incidents"].update(open_count=5),
+    "drainage": lambda p: p["drainage"]["stations"][0].update(level_m=2.6),
+    "waste": lambda p: p["waste"].update(reports_open=8),
+    "mpp": lambda p: p["mpp"].update(served_today=413),
+    "kpis": lambda p: p["kpis"]["pillars"]["governance"]["kpis"][0].update(value=60.0),
+    "feeds": lambda p: p["feeds"]["mqtt"]["counts"].update(received=1001),
+    "ticker": lambda p: p["ticker"].insert(0, {"t": NOW, "kind": "incident", "id": "i9", "severity": "low",
+                                               "status": "new", "text": "x"}),
+}
+#: The parts each panel reads; a change anywhere else must leave its view (and so its
+#: signature, and so the browser) alone. Feed health counts the ticker's events.
+READS = {"incident_queue": {"incidents"}, "drainage": {"drainage"}, "waste": {"waste"}, "mpp": {"mpp"},
+         "kpis": {"kpis"}, "feed_health": {"feeds", "ticker"}, "ticker": {"ticker"}}
+
+
+@pytest.mark.parametrize("module", HTML_PANELS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_view_is_plain_data_and_its_signature_is_stable(module: Any) -> None:
+    s = settings()
+    a, b = module.view(sample_picture(), s), module.view(sample_picture(), s)
+    json.dumps(a)  # plain data: cheap to digest, nothing Dash in it
+    assert signature(a) == signature(b)
+
+
+@pytest.mark.parametrize("part", sorted(CHANGES))
+@pytest.mark.parametrize("module", HTML_PANELS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_signature_changes_with_the_panels_own_part_only(module: Any, part: str) -> None:
+    s = settings()
+    before = signature(module.view(sample_picture(), s))
+    changed = sample_picture()
+    CHANGES[part](changed)
+    after = signature(module.view(changed, s))
+    own = part in READS[module.__name__.rsplit(".", 1)[-1]]
+    assert (after != before) is own, f"{part} change {'left' if own else 'changed'} the view"
+
+
+def test_incident_queue_orders_by_the_picture_and_says_severity_in_words_and_shapes() -> None:
+    s = settings()
+    shown = incident_queue.view(sample_picture(), s)
+    text = joined(incident_queue.render(shown, s))
+    assert "◆ KRITIS" in text and "▲ TINGGI" in text
+    assert text.index("Kecelakaan 1") < text.index("Kecelakaan 2")
+    assert "dikirim" in text and "1 mnt" in text
+    # the headline: open incidents, then one chip per severity
+    assert texts(incident_queue.render(shown, s)[0]) == [
+        "4", "insiden terbuka", "◆ KRITIS 1", "▲ TINGGI 1", "● SEDANG 1", "○ RENDAH 1"]
+    assert "cw-headline" in classes(incident_queue.render(shown, s))
+
+
+def test_drainage_banner_stage_words_trend_and_rise() -> None:
+    s = settings()
+    shown = drainage.view(sample_picture(), s)
+    rendered = drainage.render(shown, s)
+    text = joined(rendered)
+    assert "PERINGATAN BANJIR" in text and "Sungai Siak - Palas (SIAGA)" in text
+    assert "◆ SIAGA" in text and "● NORMAL" in text
+    assert "2,31 m" in text  # Indonesian decimal comma
+    assert "↑ 0,60 m/jam" in text  # 0.01 m a minute
+    assert len(shown["stations"][0]["trend"]) == drainage.TREND_POINTS  # bounded, however long the history
+    assert rendered[0].className.startswith("cw-flood-banner")
+    calm = sample_picture()
+    calm["drainage"]["flood_alert"] = False
+    assert "PERINGATAN BANJIR" not in joined(drainage.render(drainage.view(calm, s), s))
+
+
+def test_drainage_sparkline_is_a_local_svg() -> None:
+    uri = drainage.sparkline([0.5, 1.0, 2.2], {"waspada": 1.5, "siaga": 2.0, "awas": 2.5}, "#fff")
+    assert uri.startswith("data:image/svg+xml")
+    body = unquote(uri.split(",", 1)[1])
+    assert "http" not in body.replace("http://www.w3.org/2000/svg", "")
+    svg = ElementTree.fromstring(body)  # a well-formed image once decoded
+    line = svg.find("{http://www.w3.org/2000/svg}polyline")
+    assert line is not None and line.get("stroke") == "#fff"
+    # top = 1.1 x awas = 2.75; y = 56 - 52 * v / 2.75, x from 4 to 236
+    assert line.get("points") == "4,46.5 120,37.1 236,14.4"
+    siaga = svg.find("{http://www.w3.org/2000/svg}path")
+    assert siaga is not None and siaga.get("d") == "M0 18.2H240"
+
+
+def test_waste_fullest_sites_reports_and_median() -> None:
+    s = settings()
+    text = joined(waste.render(waste.view(sample_picture(), s), s))
+    assert "TPS Sialangrampai" in text and "■ 93%" in text
+    assert "5,5 jam" in text and "Bina Widya" in text
+    assert text.index("TPS Sialangrampai") < text.index("TPS Wonorejo")
+
+
+def test_mpp_headline_queue_and_hourly_patch() -> None:
+    s = settings()
+    text = joined(mpp.render(mpp.view(sample_picture(), s), s))
+    assert "412" in text and " / 700" in text and "58,9%" in text
+    assert "26 instansi, 175 layanan" in text  # the MPP's size from the config
+    assert text.index("Disdukcapil") < text.index("Bank BNI")  # longest queue first
+    patch = mpp.chart_patch(mpp.chart_view(sample_picture(), s), s)
+    assert isinstance(patch, Patch)
+    ops = patch.to_plotly_json()["operations"]
+    y = next(op["params"]["value"] for op in ops if op["location"] == ["data", 0, "y"])
+    assert len(y) == mpp.HOURS and y[8] == 58 and y[14] == 64  # a fixed 24 bars: the series cannot grow
+    assert all(op["location"][0] in ("data", "layout") for op in ops)
+
+
+def test_kpis_pillars_by_their_configured_names() -> None:
+    """Another city's pillars show under its own names, in its order; no built-in name appears."""
+    own = ViewSettings(**{**settings().__dict__, "pillars": (PillarInfo("branding", "Smart Branding", "megaphone"),
+                                                             PillarInfo("government", "Smart Government", "building"))})
+    picture = sample_picture()
+    picture["kpis"]["pillars"] = {
+        "government": {"standing": "good", "kpis": [{"id": "a", "name": "A", "value": 1, "target": 1, "standing": "good"}]},
+        "branding": {"standing": "bad", "kpis": [{"id": "b", "name": "B", "value": 0, "target": 1, "standing": "bad"}]},
+    }
+    text = joined(kpis.render(kpis.view(picture, own), own))
+    assert text.index("Smart Branding") < text.index("Smart Government")
+    assert "Tata Kelola" not in text and "Mobilitas" not in text
+
+
+def test_kpis_six_pillars_value_vs_target_with_direction() -> None:
+    s = settings()
+    text = joined(kpis.render(kpis.view(sample_picture(), s), s))
+    assert "Tata Kelola" in text and "✖" in text and "target ≥ 100%" in text
+    assert "58,9%" in text and "90%" in text
+    assert "? BELUM ADA" in text and "–" in text  # no value yet: said, not hidden
+    english = settings("en")
+    assert "Governance" in joined(kpis.render(kpis.view(sample_picture(), english), english))
+
+
+def test_feed_health_reads_the_feeds_section_defensively() -> None:
+    s = settings()
+    text = joined(feed_health.render(feed_health.view(sample_picture(), s), s))
+    assert "MQTT" in text and "● TERHUBUNG" in text and "✖ TERPUTUS" in text
+    assert "1.000" in text and "unknown_type 5" in text
+    assert "Insiden" in text and "14:32 WIB" in text
+    without = sample_picture()
+    del without["feeds"]
+    text = joined(feed_health.render(feed_health.view(without, s), s))
+    assert "belum tersedia" in text
+
+
+def test_ticker_newest_first_in_wib() -> None:
+    s = settings()
+    text = joined(ticker.render(ticker.view(sample_picture(), s), s))
+    assert text.index("Sampah menumpuk") < text.index("Kebakaran rumah")
+    assert "14:31" in text and "▣ sampah" in text and "◆ KRITIS" in text
+
+
+def test_clock_reads_like_a_wall_clock_in_both_languages() -> None:
+    moment = datetime(2024, 7, 5, 7, 32, 9, tzinfo=UTC)
+    assert clock.reading(moment, settings()) == {"hm": "14:32", "s": ":09", "date": "Jumat, 5 Juli 2024", "zone": "WIB"}
+    assert clock.reading(moment, settings("en"))["date"] == "Friday, 5 July 2024"
+    root = frame("clock", clock.FAMILY, "t", "id", clock.body("t", settings()))
+    assert getattr(root, "data-stale") == "false", "a clock is never stale"
+
+
+def test_map_patch_touches_only_fills_labels_and_markers() -> None:
+    s = settings()
+    shown = map_figure.map_view(sample_picture(), s)
+    names = shown["names"]
+    assert len(names) == 15
+    assert shown["counts"][names.index("Lima Puluh")] == 1  # "Limapuluh" in the feed: matched by folded name
+    ops = map_figure.map_patch(shown, s).to_plotly_json()["operations"]
+    touched = {(op["location"][0], op["location"][-1]) for op in ops}
+    assert touched == {("data", "fillcolor"), ("layout", "text"), ("data", "x"), ("data", "y")}
+    assert all(op["operation"] == "Assign" for op in ops)
+    base = map_figure.base_figure(map_plan.cached_plan(s, None))
+    index = next(i for i, trace in enumerate(base["data"]) if trace["name"] == "critical")
+    critical = next(op for op in ops if op["location"] == ["data", index, "x"])
+    assert critical["params"]["value"] == [101.44]
+    for op in ops:  # every patched trace is the one the base figure has there
+        trace = base["data"][op["location"][1]] if op["location"][0] == "data" else None
+        assert trace is None or trace["name"] in names + list(map_figure.SEVERITIES)
+
+
+def test_map_figure_is_offline_and_static() -> None:
+    s = settings()
+    layout = map_plan.cached_plan(s, span_size(s.spans[0], s))
+    figure = map_figure.base_figure(layout)
+    kinds = {trace["type"] for trace in figure["data"]}
+    assert kinds == {"scatter"}, "no tile-based map traces"
+    assert "mapbox" not in figure["layout"] and "map" not in figure["layout"]
+    assert len(figure["layout"]["annotations"]) == 15
+
+
+def test_map_labels_keep_off_the_bezels() -> None:
+    s = settings()
+    size = span_size(s.spans[0], s)
+    layout = map_plan.cached_plan(s, size)
+    bands_x, bands_y = map_plan.bezels(s, size)
+    assert bands_x == [(1920, 1926)] and bands_y == [(1080, 1086)]
+    x0, x1 = layout.x_range
+    y0, y1 = layout.y_range
+    for district, (lon, lat) in zip(layout.districts, layout.labels, strict=True):
+        cx = (lon - x0) / (x1 - x0) * size[0]
+        cy = (y1 - lat) / (y1 - y0) * size[1]
+        box = map_plan.label_box(district.name, cx, cy)
+        assert not map_plan.crosses(box, bands_x, bands_y, margin=0), district.name
+
+
+def test_screens_give_a_clock_a_band_and_the_rest_the_screen() -> None:
+    style, places = grid_style(("clock", "kpis"))
+    assert style["gridTemplateRows"] == "200px minmax(0, 1fr)" and places[0] == {"gridColumn": "1 / -1"}
+    style, _ = grid_style(("incident_queue",))
+    assert style["gridTemplateColumns"] == "repeat(1, minmax(0, 1fr))"
+    style, _ = grid_style(("waste", "drainage"))
+    assert style["gridTemplateColumns"] == "repeat(2, minmax(0, 1fr))"
+    assert span_size(settings().spans[0], settings()) == (3846, 2166)
+
+
+def test_a_playlist_screen_has_one_slide_per_step_with_unique_ids() -> None:
+    from dataclasses import replace
+
+    s = replace(settings(), playlists={4: (("waste", "mpp"), 20)})
+    body = screen_body(4, s)
+    assert body.className == "cw-playlist" and getattr(body, "data-every") == "20"
+    slides = body.children
+    assert len(slides) == 3  # the screen's own panels first, then each playlist panel
+    ids = [json.dumps(frame_.id, sort_keys=True) for slide in slides for frame_ in slide.children.children]
+    assert len(ids) == len(set(ids)) == 3
+    assert screen_content(1, s).className.startswith("cw-grid")
+
+
+def test_a_span_window_is_the_whole_span_moved_by_whole_screens_and_bezels() -> None:
+    s = settings()
+    window = screen_content(9, s)
+    assert window.style["transform"] == "translate(-1926px, -1086px)"
+    assert window.style["width"] == "3846px"
+
+
+def test_every_panel_module_follows_the_contract() -> None:
+    for name in panels.names():
+        module = panels.load(name)
+        assert isinstance(module.FAMILY, str) and callable(module.body) and callable(module.register), name
+        assert module.__doc__ and len(module.__doc__) > 80, f"{name}: say why, in the module docstring"
+        body = module.body("t0", settings())
+        assert isinstance(body, (list, html.Div)), name
+
+
+def test_the_ticker_holds_a_recent_critical_line_against_a_flood_of_lesser_ones() -> None:
+    s = settings()
+    flood = [{"t": f"2026-12-01T10:00:{59 - i:02d}+07:00", "kind": "incident", "id": f"low-{i}", "severity": "low",
+              "status": "new", "kecamatan": "Sail", "text": f"lesser {i}"} for i in range(30)]
+    critical = {"id": "crit-1", "severity": "critical", "status": "new", "kecamatan": "Rumbai", "age_s": 20,
+                "observed_at": "2026-12-01T10:00:10+07:00", "description": "Banjir besar di Rumbai"}
+    old_critical = {**critical, "id": "crit-0", "age_s": 3_600, "description": "Kebakaran kemarin"}
+    picture = {"ticker": flood, "incidents": {"open": [critical, old_critical], "open_count": 2},
+               "freshness": {"incidents": {"updated_at": "2026-12-01T03:00:59+00:00"}}}
+    shown = ticker.view(picture, s)
+    ids = [line["id"] for line in shown["lines"]]
+    assert len(ids) == 20
+    assert "crit-1" in ids, "a critical line of 20 s ago stays on the ticker"
+    assert "crit-0" not in ids, "an hour-old critical incident does not"
+    assert ids[:19] == [f"low-{i}" for i in range(19)], "the rest are the newest lesser lines, newest first"
+    assert ids[19] == "crit-1", "lines stay in time order"

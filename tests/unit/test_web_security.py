@@ -1,0 +1,279 @@
+"""Security headers, request and response limits, origins, docs off, and the PDF queue.
+
+The app runs on a real uvicorn on loopback (``serve`` from the browser tests); requests are
+plain ``urllib`` and ``websockets`` clients. The CSP in a real Chromium: browser/test_csp.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import stat
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+
+from dashboard.config import Config, load_config
+from dashboard.export import PrinterBusy, SummaryPrinter
+from dashboard.local_services import serve, wait_until
+from dashboard.reader import PictureCache
+from dashboard.state import CityState
+from dashboard.store.memory import MemoryStore
+from dashboard.views import view_settings
+from feeds.events import Incident
+
+
+def configured(**server: Any) -> Config:
+    config = load_config()
+    return config.model_copy(update={"server": config.server.model_copy(update=server)})
+
+
+def fetch(url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None,
+          method: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
+
+
+@pytest.fixture(scope="module")
+def base() -> Any:
+    with serve(load_config(), MemoryStore()) as url:
+        yield url
+
+
+@pytest.mark.parametrize("path", ["/wall", "/screen/4", "/tablet", "/api/v1/state", "/healthz", "/assets/citywall.css"])
+def test_every_response_carries_the_security_headers(base: str, path: str) -> None:
+    status, headers, _ = fetch(base + path)
+    assert status == 200
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["x-frame-options"] == "DENY"
+    csp = headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp
+    script_src = next(d for d in csp.split("; ") if d.startswith("script-src "))
+    assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+    assert "'sha256-" in script_src
+
+
+def test_every_inline_script_of_a_page_is_hashed(base: str) -> None:
+    """Each executable inline script Dash writes is allowed by its hash, and nothing else."""
+    import base64
+    import hashlib
+    import re
+
+    _, headers, body = fetch(base + "/wall")
+    html = re.sub(r"<!--\[if IE\]>.*?<!\[endif\]-->", "", body.decode(), flags=re.S)
+    inline = [m.group(2) for m in re.finditer(r"<script(?![^>]*\bsrc=)([^>]*)>(.*?)</script>", html, re.S)
+              if "application/json" not in m.group(1)]
+    assert len(inline) >= 2
+    csp = headers["content-security-policy"]
+    for script in inline:
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp, script[:80]
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json"])
+def test_api_docs_are_off_by_default(base: str, path: str) -> None:
+    status, headers, body = fetch(base + path)
+    assert status == 404
+    text = body.decode(errors="replace").lower()
+    assert "swagger" not in text and "redoc" not in text and '"openapi"' not in text
+    assert "cdn" not in text
+
+
+def test_api_docs_when_configured_are_the_schema_only() -> None:
+    with serve(configured(api_docs=True), MemoryStore()) as url:
+        status, _, body = fetch(url + "/openapi.json")
+        assert status == 200 and json.loads(body)["paths"]["/healthz"]
+        assert "swagger" not in fetch(url + "/docs")[2].decode().lower()
+
+
+def test_request_bodies_are_limited(base: str) -> None:
+    big = b"x" * (300 * 1024)
+    status, _, body = fetch(base + "/_dash-update-component", data=big, headers={"Content-Type": "application/json"})
+    assert status == 413 and b"262144" in body
+    # a 50 MB announcement is answered before a byte of its body is read
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(base)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall(b"POST /api/v1/state HTTP/1.1\r\nHost: x\r\nContent-Length: 52428800\r\n\r\n")
+        assert sock.recv(200).startswith(b"HTTP/1.1 413 ")
+
+
+def test_a_body_without_a_length_is_limited_too(base: str) -> None:
+    def chunks() -> Any:
+        for _ in range(40):
+            yield b"z" * 16_384
+
+    request = urllib.request.Request(base + "/_dash-update-component", data=chunks(), method="POST",
+                                     headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+    # Refused either way: a 413, or, when the server's answer and close land while the client is
+    # still sending, the connection closed under the rest of the body (a broken pipe or reset).
+    with pytest.raises(urllib.error.URLError) as caught:
+        urllib.request.urlopen(request, timeout=20)
+    if isinstance(caught.value, urllib.error.HTTPError):
+        assert caught.value.code == 413
+    else:
+        assert isinstance(caught.value.reason, (BrokenPipeError, ConnectionResetError)), caught.value.reason
+    status, _, _ = fetch(base + "/healthz")
+    assert status == 200
+
+
+def test_a_write_from_another_origin_is_refused(base: str) -> None:
+    status, _, _ = fetch(base + "/_dash-update-component", data=b"{}", headers={
+        "Content-Type": "application/json", "Origin": "http://evil.example"})
+    assert status == 403
+    status, _, _ = fetch(base + "/_dash-update-component", data=b"{}", headers={
+        "Content-Type": "application/json", "Origin": base})
+    assert status != 403
+
+
+def test_allowed_origins_admit_a_proxy_origin() -> None:
+    with serve(configured(allowed_origins=["https://wall.example.go.id"]), MemoryStore()) as url:
+        status, _, _ = fetch(url + "/_dash-update-component", data=b"{}", headers={
+            "Content-Type": "application/json", "Origin": "https://wall.example.go.id"})
+        assert status != 403
+
+
+def test_a_response_past_the_cap_is_refused() -> None:
+    config = configured(max_response_bytes=64 * 1024)
+    store = MemoryStore()
+    state = CityState(store, config)
+    now = datetime.now(UTC)
+    for n in range(400):
+        state.accept(Incident(id=f"big-{n}", observed_at=now, source_type="Alert", category="flood",
+                              description="d" * 480))
+    with serve(config, store) as url:
+        status, _, body = fetch(url + "/api/v1/dead-letters")
+        assert status == 200
+        status, _, body = fetch(url + "/api/v1/state", headers={"Accept-Encoding": "identity"})
+        assert status == 500 and b"response over 65536 bytes" in body
+
+
+def run_async(coro: Any) -> Any:
+    """asyncio.run on a thread of its own: Playwright's sync API keeps a loop in the main one."""
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(coro)))
+    thread.start()
+    thread.join(60)
+    return result[0]
+
+
+#: Dash's own websocket route, and the push's
+WS_PATHS = ["/_dash-ws-callback", "/_citywall/push"]
+
+
+def ws_url(base: str, path: str = "/_dash-ws-callback") -> str:
+    return base.replace("http://", "ws://") + path
+
+
+@pytest.mark.parametrize("path", WS_PATHS)
+def test_websocket_from_another_origin_is_refused(base: str, path: str) -> None:
+    async def attempt(origin: str) -> bool:
+        try:
+            async with websockets.connect(ws_url(base, path), origin=origin, open_timeout=10):
+                return True
+        except websockets.InvalidStatus:
+            return False
+
+    assert run_async(attempt(base)) is True
+    assert run_async(attempt("http://evil.example")) is False
+
+
+@pytest.mark.parametrize("path", WS_PATHS)
+def test_websocket_connections_per_client_are_limited(path: str) -> None:
+    async def open_many(url: str, n: int, origin: str) -> tuple[int, int]:
+        opened: list[Any] = []
+        refused = 0
+        for _ in range(n):
+            try:
+                opened.append(await websockets.connect(url, origin=origin, open_timeout=10))
+            except websockets.InvalidStatus:
+                refused += 1
+        for ws in opened:
+            await ws.close()
+        return len(opened), refused
+
+    with serve(configured(max_connections_per_client=5), MemoryStore()) as url:
+        assert run_async(open_many(ws_url(url, path), 8, url)) == (5, 3)
+        assert run_async(open_many(ws_url(url, path), 5, url)) == (5, 0)  # closed ones are counted out again
+
+
+# ---------------------------------------------------------------------------------------
+# the PDF printer: one at a time, per minute, a short queue, 429 when busy
+
+
+def gated_chromium(tmp_path: Path) -> tuple[Path, Path]:
+    """A stand-in printer for the queue test only (the real Chromium is tested in test_tablet):
+    it prints once the returned gate file exists, so the test decides when a print ends."""
+    script, gate = tmp_path / "chromium", tmp_path / "gate"
+    script.write_text("#!/bin/sh\nfor a in \"$@\"; do case $a in --print-to-pdf=*) out=${a#--print-to-pdf=};; esac; done\n"
+                      f"while [ ! -e '{gate}' ]; do sleep 0.05; done\nprintf '%%PDF-1.4 stand-in' > \"$out\"\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script, gate
+
+
+def test_pdf_requests_beyond_the_queue_get_busy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config()
+    store = MemoryStore()
+    script, gate = gated_chromium(tmp_path)
+    monkeypatch.setenv("CITYWALL_CHROMIUM", str(script))
+    printer = SummaryPrinter(PictureCache(store, config), view_settings(config), queue_max=2)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+    minute = (time.time() // 60) * 60 + 1  # one fixed minute for every request
+
+    def ask() -> None:
+        try:
+            printer.pdf(now=minute)
+            result = "pdf"
+        except PrinterBusy:
+            result = "busy"
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=ask) for _ in range(20)]
+    for t in threads:
+        t.start()
+    try:
+        # while the first print is held: one printing and two waiting are admitted, the other 17 refused at once
+        wait_until(lambda: outcomes.count("busy") == 17, 60, "17 requests refused as busy")
+        assert printer._queued == 3 and outcomes == ["busy"] * 17
+    finally:
+        gate.touch()
+        for t in threads:
+            t.join(timeout=60)
+    assert sorted(outcomes) == ["busy"] * 17 + ["pdf"] * 3, "the two waiting ones get the print made for the minute"
+    printer.pdf(now=minute + 30)  # the same minute: served from the cache, no queue
+    assert printer._queued == 0
+
+
+def test_pdf_is_cached_for_the_minute_whatever_the_data_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config()
+    store = MemoryStore()
+    runs = tmp_path / "runs"
+    script = tmp_path / "chromium"
+    script.write_text("#!/bin/sh\necho run >> " + str(runs) + "\nfor a in \"$@\"; do case $a in --print-to-pdf=*) "
+                      "out=${a#--print-to-pdf=};; esac; done\nprintf '%%PDF-1.4' > \"$out\"\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("CITYWALL_CHROMIUM", str(script))
+    printer = SummaryPrinter(PictureCache(store, config), view_settings(config))
+    minute = (time.time() // 60) * 60
+    printer.pdf(now=minute + 1)
+    CityState(store, config).accept(Incident(id="x", observed_at=datetime.now(UTC), source_type="Alert", category="fire"))
+    printer.pdf(now=minute + 50)
+    assert runs.read_text().count("run") == 1
+    printer.pdf(now=minute + 61)
+    assert runs.read_text().count("run") == 2

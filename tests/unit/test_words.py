@@ -1,0 +1,154 @@
+"""Every word the product asks for exists in every language, in one catalog per language.
+
+The words live in ``layouts/locale/<language>/LC_MESSAGES/citywall.po``. ``t()`` shows a
+missing word's key on a running wall; these tests make a gap fail here instead: both
+catalogs hold the same keys with the same placeholders and nothing unfinished, every literal
+key passed to ``t(...)`` in ``layouts/`` or ``dashboard/`` and to ``word(...)`` in
+``assets/`` is there, no script keeps words of its own, and a miss raises under the test
+suite (``tests/conftest.py`` sets ``CITYWALL_STRICT_WORDS``), which catches the keys built at
+run time (a severity, a stage, a span) in every rendering test.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from dashboard.auth.routes import login_html
+from layouts.i18n import LANGUAGES, WORDS_ID, age, catalog, catalog_path, t, words_holder
+from layouts.mayor.headlines import pillars_heading
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Our own scripts (the vendored libraries have no words of ours).
+SCRIPTS = sorted(p for p in (ROOT / "assets").glob("*.js"))
+
+
+def po(language: str) -> dict[str, tuple[str, bool]]:
+    """The raw catalog file: key -> (word, fuzzy), read here rather than through the code under test."""
+    with catalog_path(language).open("rb") as f:
+        entries = read_po(f, locale=language)
+    return {str(m.id): (str(m.string), bool(m.fuzzy)) for m in entries if m.id}
+
+
+def literal_keys(function: str) -> set[tuple[str, str]]:
+    """(file:line, key) for each call ``function("literal", ...)`` in the product's Python."""
+    found = set()
+    for folder in ("layouts", "dashboard"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == function
+                        and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                    found.add((f"{path.relative_to(ROOT)}:{node.lineno}", node.args[0].value))
+    return found
+
+
+JS_WORD = re.compile(r"""\bword\(\s*(["'])([^"']+)\1""")
+
+
+def js_keys() -> set[tuple[str, str]]:
+    """(file:line, key) for each ``word("literal", ...)`` in the browser's scripts."""
+    found = set()
+    for path in SCRIPTS:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            found.update((f"{path.relative_to(ROOT)}:{number}", m.group(2)) for m in JS_WORD.finditer(line))
+    return found
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_one_catalog_per_language_with_the_same_keys() -> None:
+    ids, ens = po("id"), po("en")
+    assert LANGUAGES == ("id", "en")
+    assert len(ids) > 150, "the catalog file was not read"
+    assert sorted(set(ids) ^ set(ens)) == []
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_no_entry_is_empty_or_fuzzy(language: str) -> None:
+    unfinished = sorted(key for key, (word, fuzzy) in po(language).items() if not word.strip() or fuzzy)
+    assert unfinished == []
+
+
+def test_both_languages_fill_the_same_placeholders() -> None:
+    ids, ens = po("id"), po("en")
+    differ = sorted(k for k in ids if placeholders(ids[k][0]) != placeholders(ens[k][0]))
+    assert differ == []
+    assert placeholders(ids["stations_up"][0]) == {"n", "m"}, "the placeholder scan itself must see placeholders"
+
+
+def test_the_scans_find_the_calls() -> None:
+    """The scans themselves can fail: they must see calls we know are there."""
+    assert "no_data" in {key for _, key in literal_keys("t")}
+    assert "title" in {key for _, key in literal_keys("t")}
+    assert {"age_days", "age_seconds", "updated_ago"} <= {key for _, key in js_keys()}
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_every_literal_key_exists(language: str) -> None:
+    words = po(language)
+    missing = sorted(f"{where} t({key!r})" for where, key in literal_keys("t") if key not in words)
+    missing += sorted(f"{where} word({key!r})" for where, key in js_keys() if key not in words)
+    assert missing == []
+
+
+def test_no_script_keeps_words_of_its_own() -> None:
+    """A string in our JS that is an Indonesian word of the catalog means a word was hard-coded again."""
+    ids, ens = po("id"), po("en")
+    # words only the Indonesian catalog has (English ones would match code such as "open"), long enough to mean it
+    indonesian = {w.lower() for k, (w, _) in ids.items() if w != ens[k][0] and len(w) >= 4 and "{" not in w}
+    assert "diperbarui" in indonesian and "terbuka" in indonesian
+    literal = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
+    found = []
+    for path in SCRIPTS:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for m in literal.finditer(line):
+                text = (m.group(1) or m.group(2) or "").lower()
+                found += [f"{path.name}:{number} {word!r}" for word in indonesian if re.search(rf"\b{re.escape(word)}\b", text)]
+    assert found == []
+
+
+def test_the_browser_gets_the_same_catalog() -> None:
+    holder = words_holder("en").to_plotly_json()["props"]
+    assert holder["id"] == WORDS_ID
+    handed = json.loads(holder["data-words"])
+    assert handed["updated_ago"] == "updated {age} ago"
+    assert handed == {k: w for k, (w, _) in po("en").items()}
+    assert json.loads(words_holder("xx").to_plotly_json()["props"]["data-words"])["no_data"] == "Belum ada data"
+
+
+def test_words_read_through_t() -> None:
+    assert t("no_data", "id") == "Belum ada data"
+    assert t("stations_up", "en", n=2, m=9) == "2 of 9 stations above normal"
+    assert catalog("id")["count_6"] == "enam"
+    assert pillars_heading(6, "id") == "Enam pilar kota cerdas"
+    assert pillars_heading(5, "en") == "The five smart-city pillars"
+    assert [age(s, "id") for s in (5, 180, 7_200, 172_800)] == ["5 dtk", "3 mnt", "2 j", "2 h"]
+    assert [age(s, "en") for s in (5, 180, 7_200, 172_800)] == ["5 s", "3 min", "2 h", "2 d"]
+
+
+def test_the_login_page_says_everything_in_both_languages() -> None:
+    page = login_html("/tablet")
+    assert ">Masuk / Log in</button>" in page
+    assert 'data-wrong="Nama pengguna atau kata sandi salah / Wrong user name or password"' in page
+    assert 'data-failed="Tidak dapat masuk ({status}) / Cannot log in ({status})"' in page
+    assert re.findall(r"\{(?!status\})\w+\}", page) == [], "a placeholder was left unfilled"
+    assert 'data-next="/{title}"' in login_html("/{title}"), "a path is never filled in as a word"
+
+
+def test_a_missing_word_raises_under_the_tests_and_shows_its_key_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(KeyError, match="no word for 'no-such-word' in language 'en'"):
+        t("no-such-word", "en")
+    with pytest.raises(KeyError):
+        t("no-such-word", "id")
+    monkeypatch.delenv("CITYWALL_STRICT_WORDS")
+    assert t("no-such-word", "en") == "no-such-word"
+    assert t("no_data", "en") == "No data yet"
+    assert t("no_data", "xx") == "Belum ada data", "an unknown language falls back to Indonesian"
