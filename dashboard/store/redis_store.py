@@ -39,8 +39,10 @@ Why so:
 - A family is the natural shard: an incident's rows must stay with the incident (the queue,
   the counts per tag and the paginated API read them as one ordered set), so incidents are
   not split by kecamatan; what varies independently (stations, MPP, KPIs, feed health) is
-  apart, so a 500 msg/s mix lands on several masters. A single Redis or a Sentinel master
-  simply holds all tags.
+  apart, so a 500 msg/s mix lands on several masters. Which master holds a family follows
+  from its tag's slot; an operator places a family by moving that one slot
+  (``CLUSTER KEYSLOT {citywall:incidents}``). A single Redis or a Sentinel master simply
+  holds all tags.
 - What spans families is read per family in one non-transactional pipeline (a cluster sends
   each command to its slot's master; a MULTI could not span slots): the store's ``version``
   is the sum of the families' counters, ``kind_versions``, ``last_seen`` and the ticker are
@@ -521,11 +523,13 @@ class RedisStore:
         store for every process to show: ``reset_at`` (epoch seconds) and the previous epoch.
         """
         keys = self.keys.epoch(), self.keys.reset()
-        version = _sum_versions(self._per_family(self._probe, self.keys.version, "get"))
         pipe = self._probe.pipeline(transaction=False)
+        for family in self.keys.families:
+            pipe.get(self.keys.version(family))
         pipe.get(keys[0])
         pipe.hgetall(keys[1])
-        epoch, reset = pipe.execute()
+        *versions, epoch, reset = pipe.execute()
+        version = _sum_versions(versions)
         reset_now = False
         if epoch is None or (self._epoch_seen is not None and epoch != self._epoch_seen):
             if epoch is None:
