@@ -80,7 +80,9 @@ def counters(store: RedisStore) -> dict[str, int]:
 
 
 def members_via_web(base: str) -> dict[str, dict[str, Any]]:
-    feeds = requests.get(f"{base}/api/v1/feeds", timeout=10).json()["feeds"]
+    answer = requests.get(f"{base}/api/v1/feeds", timeout=10)
+    assert answer.status_code == 200, f"/api/v1/feeds via nginx: {answer.status_code} {answer.text[:300]!r}"
+    feeds = answer.json()["feeds"]
     return {name: doc for name, doc in feeds.items() if name.startswith("mqtt@")}
 
 

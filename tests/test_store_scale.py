@@ -200,3 +200,19 @@ def test_an_acl_user_on_the_cluster_and_no_access_without_it(tmp_path: Path) -> 
             RedisStore(anonymous, prefix="acl").upsert("incident", "INC-NO", 1.0, {})
     finally:
         cluster.stop()
+
+
+def test_a_cluster_client_that_gave_up_redirecting_is_an_outage_not_a_bad_message() -> None:
+    """While a slot migrates, a script whose keys are half moved is answered TRYAGAIN until the
+    migration ends; redis-py then gives up with ClusterError("TTL exhausted."). The feed must
+    retry that message (StoreUnavailable), not dead-letter it."""
+    from redis.exceptions import ClusterDownError, ClusterError, TryAgainError
+
+    from dashboard.store.redis_store import _writing
+    from feeds.sink import StoreUnavailable
+
+    for error in (ClusterError("TTL exhausted."), TryAgainError("slot 1 moving"), ClusterDownError("down")):
+        with pytest.raises(StoreUnavailable), _writing():
+            raise error
+    with pytest.raises(ValueError), _writing():  # anything about the data passes through
+        raise ValueError("not JSON")

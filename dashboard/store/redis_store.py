@@ -25,7 +25,7 @@ tag            holds
 ``other``      any kind, read model or series not named above
 =============  =================================================================================
 
-Each entity family also holds its own ``version`` (a counter), ``version:kind`` (a counter
+Each family also holds its own ``version`` (a counter), ``version:kind`` (a counter
 per kind), ``seen`` (arrival time per kind) and ticker (``recent``, with ``recent:clock``).
 Why so:
 
@@ -33,9 +33,11 @@ Why so:
   rows and tag counts, its series point, its ticker line and the family's counters change
   together or not at all. Every key a script touches is passed in KEYS (none is built inside
   Lua), so during a slot migration Redis itself sends the script where all its keys are, or
-  answers TRYAGAIN (the feed then retries); a key written behind the migration's back can
-  never be overwritten by it. ``trim``, which picks its victims inside the script, is told
-  the candidates' series keys first and evicts only if they are still the oldest.
+  answers TRYAGAIN (the feed then retries); a script never writes a key on a node that no
+  longer holds it, where the migration would then lose or overwrite the write (which is how
+  the single-tag layout lost counter increments). ``trim``, which picks its victims inside
+  the script, is told the candidates' series keys first and evicts only if they are still
+  the oldest.
 - A family is the natural shard: an incident's rows must stay with the incident (the queue,
   the counts per tag and the paginated API read them as one ordered set), so incidents are
   not split by kecamatan; what varies independently (stations, MPP, KPIs, feed health) is
@@ -408,7 +410,8 @@ class RedisStore:
     def get(self, kind: str, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
         if not entity_ids:
             return {}
-        docs = self._client.hmget(self.keys.ent(kind), entity_ids)
+        with _writing():  # ingest reads this before each write: an outage must make it retry, not dead-letter
+            docs = self._client.hmget(self.keys.ent(kind), entity_ids)
         return {i: json.loads(doc) for i, doc in zip(entity_ids, docs, strict=True) if doc is not None}
 
     def oldest(self, kind: str, before: float, limit: int = 1_000) -> list[str]:
