@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import json
 import signal
+import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -122,10 +124,18 @@ def test_cluster_shared_group_workers_and_nginx_lose_nothing(
         slot = int(redis_cli(redis_cluster.nodes[0].port, "cluster", "keyslot", "{citywall:incidents}"))
         source_id, _ = redis_cluster.node_for_slot(slot)
         target = next(port for node, port in redis_cluster.masters().items() if node != source_id)
-        moved = redis_cluster.migrate_slot(slot, target)
+        migrating = time.monotonic()
+        moved = redis_cluster.migrate_slot(slot, target, batch=1)  # one key per MIGRATE, as short a block as it gets
+        migrated_s = time.monotonic() - migrating
 
         publisher.finish(180)
-        wait_until(lambda: store.count("incident") >= TOTAL, 240, f"all {TOTAL} stored", interval=0.2, proc=second)
+        try:
+            wait_until(lambda: store.count("incident") >= TOTAL, 240, f"all {TOTAL} stored", interval=0.2, proc=second)
+        except AssertionError as exc:
+            reasons = Counter(d.get("reason") for d in store.dead_letters(10_000))
+            health = {n: {k: d.get(k) for k in ("state", "alive", "connected", "counts")} for n, d in store.feeds().items()}
+            raise AssertionError(f"{exc}\nstored {store.count('incident')}; dead letters {dict(reasons)}; feeds {health}\n"
+                                 f"--- replacement's log ---\n{replacement.log_text()[-3000:]}") from None
         ids, via = incident_ids_via_api(nginx.url, store)
         assert ids == {a["id"] for a in alerts}, f"{len(ids)} ids read via {via}"
         check_all_present_once(store, alerts, extra_ids=set())
@@ -138,7 +148,7 @@ def test_cluster_shared_group_workers_and_nginx_lose_nothing(
                             and members_via_web(nginx.url)[killed], 60, "the killed member's session emptied")
         assert record["alive"] is False and record["drained_messages"] > 0
         assert any(d.get("pid") == replacement.pid and d.get("alive") for d in members_via_web(nginx.url).values())
-        print(f"\n{TOTAL} alerts stored once (ids via {via}); slot {slot} moved with {moved} keys; "
+        print(f"\n{TOTAL} alerts stored once (ids via {via}); slot {slot} moved with {moved} keys in {migrated_s:.1f} s; "
               f"{record['drained_messages']} rescued from the killed member's session")
 
         keys_per_master = {port: int(redis_cli(port, "dbsize").strip()) for port in redis_cluster.masters().values()}
