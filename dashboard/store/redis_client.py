@@ -52,15 +52,18 @@ Kind = Literal["single", "cluster", "sentinel"]
 
 
 def _outage_errors() -> tuple[type[Exception], ...]:
-    from redis.exceptions import ClusterDownError, ReadOnlyError, SlotNotCoveredError, TryAgainError
+    from redis.exceptions import ClusterError, ReadOnlyError, SlotNotCoveredError, TryAgainError
 
-    return (ClusterDownError, TryAgainError, SlotNotCoveredError, ReadOnlyError)
+    return (ClusterError, TryAgainError, SlotNotCoveredError, ReadOnlyError)
 
 
 #: Errors that say "the cluster is moving or failing over", not "this write is wrong": a
 #: slot without a master, a migration in progress, a master demoted under us. redis-py maps
 #: them to classes and strips their CLUSTERDOWN / TRYAGAIN / READONLY prefix, so the store
 #: must know them by class; the feed then retries instead of dead-lettering the message.
+#: ``ClusterError`` (CLUSTERDOWN is one) is also what redis-py raises when it gave up
+#: following redirections and TRYAGAIN answers ("TTL exhausted"): a script whose keys are
+#: half moved gets TRYAGAIN for as long as the migration of their slot lasts.
 OUTAGE_ERRORS = _outage_errors()
 
 

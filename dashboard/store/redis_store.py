@@ -1,20 +1,79 @@
 """The Redis store: the one source of truth that every ingest process and web worker shares.
 
 It behaves exactly like ``MemoryStore`` (the contract suite runs both), but its state lives in
-Redis so that a page reload, a web restart or a second host loses nothing. Choices and why:
+Redis so that a page reload, a web restart or a second host loses nothing.
 
-- Each write that must be atomic is one Lua script, so concurrent ingest processes cannot
-  interleave "compare observed_at" with "apply", and an upsert costs one round trip (EVALSHA).
-- Every key carries the hash tag ``{<prefix>}``: all keys land in one slot, so the scripts
-  (which touch several keys, some named inside the script) stay valid on Redis Cluster.
+Key layout (names in ``dashboard.store.redis_keys``)
+-----------------------------------------------------
+Every key is ``<prefix>:{<prefix>:<family>}:<name>``. A Redis Cluster places a key by the
+part in braces only (its hash tag), so each *family* sits in one slot and the families are
+spread over the masters. A family is what one atomic write touches, and no more:
+
+=============  =================================================================================
+tag            holds
+=============  =================================================================================
+``incidents``  ``incident`` and ``incident_ops`` (the operators' record, whose compare-and-swap
+               rewrites the incident's rows), every ``incidents:*`` read model (``ix:`` keys in
+               order, ``ixr:`` rows, ``ixm:`` key and tags per id, ``ixc:`` counts per tag)
+``reports``    ``report`` and the ``reports:*`` read models
+``drainage``   ``water_level`` stations and their level series
+``waste``      ``waste_fill`` sites and their fill series
+``mpp``        ``queue`` counters and their served-today series
+``kpis``       ``kpi`` readings and the sampled ``kpi:`` / ``kpi_h:`` series
+``feeds``      feed health (``feeds`` set, ``feed:<name>:counts|status``), the dead letters
+``ops``        ``wall_control``, the audit trail, the named maps (identity), the epoch
+``other``      any kind, read model or series not named above
+=============  =================================================================================
+
+Each family also holds its own ``version`` (a counter), ``version:kind`` (a counter
+per kind), ``seen`` (arrival time per kind) and ticker (``recent``, with ``recent:clock``).
+Why so:
+
+- An upsert is one Lua script on one slot: the newer-than check, the entity, its read-model
+  rows and tag counts, its series point, its ticker line and the family's counters change
+  together or not at all. Every key a script touches is passed in KEYS (none is built inside
+  Lua), so during a slot migration Redis itself sends the script where all its keys are, or
+  answers TRYAGAIN (the feed then retries); a script never writes a key on a node that no
+  longer holds it, where the migration would then lose or overwrite the write (which is how
+  the single-tag layout lost counter increments). ``trim``, which picks its victims inside
+  the script, is told the candidates' series keys first and evicts only if they are still
+  the oldest.
+- A family is the natural shard: an incident's rows must stay with the incident (the queue,
+  the counts per tag and the paginated API read them as one ordered set), so incidents are
+  not split by kecamatan; what varies independently (stations, MPP, KPIs, feed health) is
+  apart, so a 500 msg/s mix lands on several masters. Which master holds a family follows
+  from its tag's slot; an operator places a family by moving that one slot
+  (``CLUSTER KEYSLOT {citywall:incidents}``). A single Redis or a Sentinel master simply
+  holds all tags.
+- What spans families is read per family in one non-transactional pipeline (a cluster sends
+  each command to its slot's master; a MULTI could not span slots): the store's ``version``
+  is the sum of the families' counters, ``kind_versions``, ``last_seen`` and the ticker are
+  merged from each family. Each counter only grows (INCR, persisted with the data), so a
+  later read of the sum is never smaller than an earlier one, also across a restart with
+  AOF; readers that wait for a version above the one they saw keep working.
+- The ticker is one list per family, each line behind an order stamp (the server's
+  microseconds, kept above the family's previous stamp); ``recent`` merges the families'
+  heads by stamp. On one Redis that is the exact arrival order; on a cluster two families'
+  lines that arrive within the masters' clock skew may swap, which a ticker can afford.
+- Change notification is one PUBLISH per change on ``<prefix>:changed`` with the family and
+  its counter. It is a channel, not a key: a cluster forwards it to subscribers on every node,
+  so one subscription per process hears every family. Waiters then read the version again.
+
+The layout changed with the cluster-ready key names: data written under the older single tag
+(``<prefix>:{<prefix>}:*``) is not read and not migrated. Delete those keys after upgrading;
+the city fills again from its feeds (stations, MPP and KPIs within minutes, incidents and
+reports as they are next reported), and operator records, audit and identity start afresh.
+
+Other choices and why:
+
 - Documents are stored as JSON text and never decoded inside Lua (cjson would turn large
   integers into floats and ``null`` into a sentinel), so what comes back is exactly what went in.
 - Numbers cross the wire as ``repr(float)`` and are printed in Lua with ``%.17g``; both
   round-trip a double exactly, so bucket and horizon comparisons match the memory store.
 - Series buckets are computed here, in Python, with ``base.bucket``: Lua's ``floor(t/step)``
   can differ from Python's ``t // step`` in the last ulp.
-- Change notification is PUBLISH of the new version, plus a GET before and after waiting, so a
-  message lost during a reconnect can only delay a page by its timeout, never hide a change.
+- A notification lost during a reconnect can only delay a page by its timeout, never hide a
+  change: the version is read before and after waiting.
 - The connection retries with exponential backoff, so a Redis restart is ridden out; when the
   retries are spent, calls raise, and the ingest side must then not acknowledge its message.
 """
@@ -38,6 +97,7 @@ from redis.retry import Retry
 
 from dashboard.store import redis_client
 from dashboard.store.base import CapReached, IndexRow, SeriesPoint, bucket
+from dashboard.store.redis_keys import KeyLayout
 from feeds.sink import StoreUnavailable
 
 #: ``MemoryStore`` keeps its ticker and dead letters in deques with these ``maxlen``; a larger
@@ -55,6 +115,9 @@ RETRIES = 3
 #: The health probe's own connection: no retries, half a second, so a dead or hung Redis is
 #: reported within a second instead of after the data connection's patience.
 PROBE_TIMEOUT_S = 0.5
+#: ``trim`` reads the oldest ids, then evicts them only if they are still the oldest; a peer
+#: writing the same kind in between makes it read again, at most this often.
+TRIM_ATTEMPTS = 20
 
 _LUA_LIB = r"""
 local function add_point(key, b, member, max_points, max_age)
@@ -71,26 +134,18 @@ local function add_point(key, b, member, max_points, max_age)
   if excess > 0 then redis.call('ZREMRANGEBYRANK', key, 0, excess - 1) end
 end
 
-local function remove(idx, ent, series_prefix, ids)
-  local gone = 0
-  for _, id in ipairs(ids) do
-    gone = gone + redis.call('HDEL', ent, id)
-    redis.call('ZREM', idx, id)
-    redis.call('DEL', series_prefix .. id)
-  end
-  return gone
-end
-
-local function bump(version, channel, kind)
+-- the family's counter, the kind's counter, and the announcement "<family> <version>"
+local function bump(version, kinds, channel, family, kind)
   local v = redis.call('INCR', version)
-  redis.call('HINCRBY', version .. ':kind', kind, 1)
-  redis.call('PUBLISH', channel, v)
+  redis.call('HINCRBY', kinds, kind, 1)
+  redis.call('PUBLISH', channel, family .. ' ' .. v)
   return v
 end
 
--- a read model's row (see IndexRow): meta is "key\31tag\31tag..." or '' to remove the id
-local function apply_row(base, name, id, meta, doc)
-  local z, r, m, c = base .. 'ix:' .. name, base .. 'ixr:' .. name, base .. 'ixm:' .. name, base .. 'ixc:' .. name
+-- a read model's row (see IndexRow) in its four keys from KEYS[at]: meta is
+-- "key\31tag\31tag..." or '' to remove the id
+local function apply_row(at, id, meta, doc)
+  local z, r, m, c = KEYS[at], KEYS[at + 1], KEYS[at + 2], KEYS[at + 3]
   local old = redis.call('HGET', m, id)
   if old then
     local first = true
@@ -121,39 +176,49 @@ local function apply_row(base, name, id, meta, doc)
   redis.call('HSET', m, id, meta)
 end
 
--- rows travel as groups of four arguments from position ``at``: name, id, meta, doc
-local function apply_rows(base, argv, at, n)
+-- n rows: their keys four each from KEYS[key_at], their id, meta and doc three each from ARGV[arg_at]
+local function apply_rows(key_at, arg_at, n)
   for i = 0, n - 1 do
-    local j = at + 4 * i
-    apply_row(base, argv[j], argv[j + 1], argv[j + 2], argv[j + 3])
+    local j = arg_at + 3 * i
+    apply_row(key_at + 4 * i, ARGV[j], ARGV[j + 1], ARGV[j + 2])
   end
+end
+
+-- a ticker line behind its order stamp: server microseconds, but never below the family's
+-- last stamp + 1, so one family's lines keep their order even if the clock steps back
+local function tick(list, clock, now, line, keep_text)
+  local keep = tonumber(keep_text)
+  local stamp = tonumber(now[1]) * 1000000 + tonumber(now[2])
+  local last = tonumber(redis.call('HGET', clock, 'last') or '0')
+  if stamp <= last then stamp = last + 1 end
+  local text = string.format('%d', stamp)
+  redis.call('HSET', clock, 'last', text, 'keep', keep_text)
+  redis.call('LPUSH', list, text .. '|' .. line)
+  if keep > 0 then redis.call('LTRIM', list, 0, keep - 1) else redis.call('DEL', list) end
 end
 """
 
-# KEYS: idx, ent, seen, version, recent[, series]
-# ARGV: kind, id, observed_at, doc, channel, has_recent, recent, recent_keep, cap (-1: none),
-#       base, number of rows, rows (4 each) [, bucket, member, max_points, max_age]
+# KEYS: idx, ent, seen, version, kinds, ticker, ticker clock, rows (4 each)[, series]
+# ARGV: kind, id, observed_at, doc, channel, family, has_recent, recent, recent_keep, cap (-1: none),
+#       number of rows, rows (3 each: id, meta, doc) [, bucket, member, max_points, max_age]
 _UPSERT_LUA = _LUA_LIB + r"""
 local now = redis.call('TIME')
 redis.call('HSET', KEYS[3], ARGV[1], now[1] .. '.' .. string.format('%06d', tonumber(now[2])))
 local stored = redis.call('ZSCORE', KEYS[1], ARGV[2])
 if stored and tonumber(stored) >= tonumber(ARGV[3]) then return 0 end
-local cap = tonumber(ARGV[9])
+local cap = tonumber(ARGV[10])
 if not stored and cap >= 0 and redis.call('ZCARD', KEYS[1]) >= cap then return -1 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
 local nrows = tonumber(ARGV[11])
-apply_rows(ARGV[10], ARGV, 12, nrows)
-if KEYS[6] then
-  local s = 12 + 4 * nrows
-  add_point(KEYS[6], ARGV[s], ARGV[s + 1], tonumber(ARGV[s + 2]), tonumber(ARGV[s + 3]))
+apply_rows(8, 12, nrows)
+local series = 8 + 4 * nrows
+if KEYS[series] then
+  local s = 12 + 3 * nrows
+  add_point(KEYS[series], ARGV[s], ARGV[s + 1], tonumber(ARGV[s + 2]), tonumber(ARGV[s + 3]))
 end
-if ARGV[6] == '1' then
-  redis.call('LPUSH', KEYS[5], ARGV[7])
-  local keep = tonumber(ARGV[8])
-  if keep > 0 then redis.call('LTRIM', KEYS[5], 0, keep - 1) else redis.call('DEL', KEYS[5]) end
-end
-bump(KEYS[4], ARGV[5], ARGV[1])
+if ARGV[7] == '1' then tick(KEYS[6], KEYS[7], now, ARGV[8], ARGV[9]) end
+bump(KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[1])
 return 1
 """
 
@@ -163,42 +228,60 @@ add_point(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
 return 1
 """
 
-# KEYS: idx, ent, version; ARGV: channel, series_prefix, kind, base, number of indexes, index..., id...
+# KEYS: idx, ent, version, kinds, indexes (4 keys each), the series of each id (one each)
+# ARGV: channel, family, kind, number of indexes, id...
 _DELETE_LUA = _LUA_LIB + r"""
-local nidx = tonumber(ARGV[5])
-local ids = {}
-for i = 6 + nidx, #ARGV do ids[#ids + 1] = ARGV[i] end
-local gone = remove(KEYS[1], KEYS[2], ARGV[2], ids)
-for i = 6, 5 + nidx do
-  for _, id in ipairs(ids) do apply_row(ARGV[4], ARGV[i], id, '', '') end
+local nidx = tonumber(ARGV[4])
+local series = 5 + 4 * nidx
+local gone = 0
+for i = 5, #ARGV do
+  local id = ARGV[i]
+  gone = gone + redis.call('HDEL', KEYS[2], id)
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('DEL', KEYS[series + i - 5])
+  for j = 0, nidx - 1 do apply_row(5 + 4 * j, id, '', '') end
 end
-if gone > 0 then bump(KEYS[3], ARGV[1], ARGV[3]) end
+if gone > 0 then bump(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3]) end
 return gone
 """
 
-# KEYS: idx, ent, version; ARGV: channel, series_prefix, keep, kind
+# KEYS: idx, ent, version, kinds, the series of each candidate (one each)
+# ARGV: channel, family, kind, keep, candidate id...
+# The candidates are the oldest ids as the caller read them; if the oldest are now others (a
+# peer wrote in between), nothing is done and -1 asks the caller to read again, so no series
+# key is ever named inside the script.
 _TRIM_LUA = _LUA_LIB + r"""
-local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])
+local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
 if excess <= 0 then return 0 end
+local at = {}
+for i = 5, #ARGV do at[ARGV[i]] = i - 5 end
 local ids = redis.call('ZRANGE', KEYS[1], 0, excess - 1)
-local gone = remove(KEYS[1], KEYS[2], ARGV[2], ids)
-if gone > 0 then bump(KEYS[3], ARGV[1], ARGV[4]) end
+for _, id in ipairs(ids) do
+  if at[id] == nil then return -1 end
+end
+local gone = 0
+for _, id in ipairs(ids) do
+  gone = gone + redis.call('HDEL', KEYS[2], id)
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('DEL', KEYS[5 + at[id]])
+end
+if gone > 0 then bump(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3]) end
 return gone
 """
 
-# KEYS: idx, ent, version; ARGV: channel, id, expect ('' when absent), observed_at, doc, kind, base,
-#       number of rows, rows (4 each)
+# KEYS: idx, ent, version, kinds, rows (4 each)
+# ARGV: channel, family, id, expect ('' when absent), observed_at, doc, kind, number of rows, rows (3 each)
 _SWAP_LUA = _LUA_LIB + r"""
-local stored = redis.call('ZSCORE', KEYS[1], ARGV[2])
-if ARGV[3] == '' then
+local stored = redis.call('ZSCORE', KEYS[1], ARGV[3])
+if ARGV[4] == '' then
   if stored then return 0 end
-elseif (not stored) or tonumber(stored) ~= tonumber(ARGV[3]) then
+elseif (not stored) or tonumber(stored) ~= tonumber(ARGV[4]) then
   return 0
 end
-redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[5])
-apply_rows(ARGV[7], ARGV, 9, tonumber(ARGV[8]))
-bump(KEYS[3], ARGV[1], ARGV[6])
+redis.call('ZADD', KEYS[1], ARGV[5], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[6])
+apply_rows(5, 9, tonumber(ARGV[8]))
+bump(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[7])
 return 1
 """
 
@@ -208,8 +291,8 @@ class RedisStore:
 
     def __init__(self, url: str, prefix: str = "citywall") -> None:
         self._client = _connect(url)
-        self._base = f"{prefix}:{{{prefix}}}:"
-        self._channel = self._key("changed")
+        self.keys = KeyLayout(prefix)
+        self._channel = self.keys.channel
         self._upsert = self._client.register_script(_UPSERT_LUA)
         self._add_point = self._client.register_script(_ADD_POINT_LUA)
         self._delete = self._client.register_script(_DELETE_LUA)
@@ -234,22 +317,27 @@ class RedisStore:
         cap: int | None = None,
         rows: tuple[IndexRow, ...] = (),
     ) -> bool:
-        """One EVALSHA: the newer-than check, the cap and every effect happen atomically."""
-        keys = [self._idx(kind), self._ent(kind), self._key("seen"), self._key("version"), self._key("recent")]
+        """One EVALSHA on the kind's family: the newer-than check, the cap and every effect
+        (rows, series point, ticker line, counters) happen atomically, on one slot."""
+        family = self.keys.family_of_kind(kind)
+        k = self.keys
+        keys = [k.idx(kind), k.ent(kind), k.seen(family), k.version(family), k.kinds(family), k.ticker(family),
+                k.ticker_clock(family), *self._row_keys(family, kind, rows)]
         args: list[str | int] = [
             kind,
             entity_id,
             _num(observed_at),
             _dumps(doc),
             self._channel,
+            family,
             "0" if recent is None else "1",
             "" if recent is None else _dumps(recent),
             min(recent_keep, RECENT_CAP),
             -1 if cap is None else cap,
-            *self._row_args(rows),
+            *_row_args(rows),
         ]
         if series is not None:
-            keys.append(self._series(series.key))
+            keys.append(self._series_key(family, kind, series.key))
             args += _point_args(series)
         with _writing():
             result = int(self._upsert(keys=keys, args=args))
@@ -258,29 +346,45 @@ class RedisStore:
         return bool(result)
 
     def count(self, kind: str) -> int:
-        return int(self._client.zcard(self._idx(kind)))
+        return int(self._client.zcard(self.keys.idx(kind)))
 
     def add_point(self, point: SeriesPoint) -> None:
         """A script, not a pipeline: replace-in-bucket and trim must not interleave with a peer."""
         with _writing():
-            self._add_point(keys=[self._series(point.key)], args=_point_args(point))
+            self._add_point(keys=[self.keys.series(point.key)], args=_point_args(point))
 
     def delete(self, kind: str, entity_ids: list[str], indexes: tuple[str, ...] = ()) -> int:
         """Series ``<kind>:<id>`` go too, as in MemoryStore: a pruned station's trend must not
-        come back with a new station of the same id."""
+        come back with a new station of the same id. Each id's series key is named in KEYS."""
         if not entity_ids:
             return 0
-        keys = [self._idx(kind), self._ent(kind), self._key("version")]
-        args: list[str | int] = [self._channel, self._series(f"{kind}:"), kind, self._base, len(indexes), *indexes, *entity_ids]
+        family, k = self.keys.family_of_kind(kind), self.keys
+        index_keys = [key for name in indexes for key in self._index_keys(family, kind, name)]
+        keys = [k.idx(kind), k.ent(kind), k.version(family), k.kinds(family), *index_keys,
+                *(self._series_key(family, kind, f"{kind}:{i}") for i in entity_ids)]
+        args: list[str | int] = [self._channel, family, kind, len(indexes), *entity_ids]
         return int(self._delete(keys=keys, args=args))
 
     def trim(self, kind: str, keep: int) -> int:
-        """Atomic, so an entity refreshed by a concurrent upsert is never evicted as 'oldest'."""
-        keys = [self._idx(kind), self._ent(kind), self._key("version")]
-        return int(self._trim(keys=keys, args=[self._channel, self._series(f"{kind}:"), keep, kind]))
+        """Atomic, so an entity refreshed by a concurrent upsert is never evicted as 'oldest'.
+
+        The oldest ids are read first, so that the script can be given their series keys; the
+        script evicts only if they are still the oldest, else they are read again."""
+        family, k = self.keys.family_of_kind(kind), self.keys
+        for _ in range(TRIM_ATTEMPTS):
+            excess = int(self._client.zcard(k.idx(kind))) - keep
+            if excess <= 0:
+                return 0
+            ids = _texts(self._client.zrange(k.idx(kind), 0, excess - 1))
+            keys = [k.idx(kind), k.ent(kind), k.version(family), k.kinds(family),
+                    *(self._series_key(family, kind, f"{kind}:{i}") for i in ids)]
+            gone = int(self._trim(keys=keys, args=[self._channel, family, kind, keep, *ids]))
+            if gone >= 0:
+                return gone
+        raise StoreUnavailable(f"redis: the oldest {kind} kept changing while {TRIM_ATTEMPTS} trims were tried")
 
     def dead_letter(self, doc: dict[str, Any], keep: int) -> None:
-        key = self._key("dead")
+        key = self.keys.dead()
         pipe = self._client.pipeline(transaction=True)
         pipe.lpush(key, _dumps(doc))
         _bound_list(pipe, key, min(keep, DEAD_CAP))
@@ -288,24 +392,26 @@ class RedisStore:
             pipe.execute()
 
     def record_feed(self, feed: str, counts: dict[str, int], status: dict[str, Any]) -> None:
-        """Counts are deltas (HINCRBY) so several ingest processes can report the same feed."""
+        """Counts are deltas (HINCRBY) so several ingest processes can report the same feed.
+        Every feed's keys share the ``feeds`` family's slot, so this stays one MULTI/EXEC."""
         pipe = self._client.pipeline(transaction=True)
-        pipe.sadd(self._key("feeds"), feed)
+        pipe.sadd(self.keys.feed_names(), feed)
         for name, delta in counts.items():
-            pipe.hincrby(self._feed(feed, "counts"), name, delta)
+            pipe.hincrby(self.keys.feed(feed, "counts"), name, delta)
         if status:
-            pipe.hset(self._feed(feed, "status"), mapping={k: _dumps(v) for k, v in status.items()})
+            pipe.hset(self.keys.feed(feed, "status"), mapping={k: _dumps(v) for k, v in status.items()})
         with _writing():
             pipe.execute()
 
     # --- reads (web side) -----------------------------------------------------------------
     def entities(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {i: json.loads(doc) for i, doc in _text_map(self._client.hgetall(self._ent(kind))).items()}
+        return {i: json.loads(doc) for i, doc in _text_map(self._client.hgetall(self.keys.ent(kind))).items()}
 
     def get(self, kind: str, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
         if not entity_ids:
             return {}
-        docs = self._client.hmget(self._ent(kind), entity_ids)
+        with _writing():  # ingest reads this before each write: an outage must make it retry, not dead-letter
+            docs = self._client.hmget(self.keys.ent(kind), entity_ids)
         return {i: json.loads(doc) for i, doc in zip(entity_ids, docs, strict=True) if doc is not None}
 
     def oldest(self, kind: str, before: float, limit: int = 1_000) -> list[str]:
@@ -314,25 +420,46 @@ class RedisStore:
             return []
         if limit < 0:  # the memory store slices ``[:limit]``: "all but the last -limit"
             return self.oldest(kind, before, limit=2**62)[:limit]
-        ids = self._client.zrangebyscore(self._idx(kind), "-inf", f"({_num(before)}", start=0, num=limit)
+        ids = self._client.zrangebyscore(self.keys.idx(kind), "-inf", f"({_num(before)}", start=0, num=limit)
         return list(_texts(ids))
 
     def series(self, key: str, since: float = 0.0) -> list[tuple[float, float]]:
-        members = self._client.zrangebyscore(self._series(key), _num(since), "+inf")
+        members = self._client.zrangebyscore(self.keys.series(key), _num(since), "+inf")
         return [_decode_member(m) for m in _texts(members)]
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
-        return self._head(self._key("recent"), limit)
+        """The families' tickers merged by their order stamps, newest first.
+
+        Each family keeps its newest ``keep`` lines, so the newest ``keep`` of the city are
+        among them; the ``keep`` that counts is the one given with the newest line (as in
+        MemoryStore, where every ticker line trims one shared list)."""
+        if limit <= 0:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for family in self.keys.families:
+            pipe.lrange(self.keys.ticker(family), 0, limit - 1)
+            pipe.hmget(self.keys.ticker_clock(family), ["last", "keep"])
+        replies = pipe.execute()
+        lines: list[tuple[int, str]] = []
+        newest, keep = -1, 0
+        for family_lines, (last, family_keep) in zip(replies[0::2], replies[1::2], strict=True):
+            for line in _texts(family_lines):
+                stamp, _, text = line.partition("|")
+                lines.append((int(stamp), text))
+            if last is not None and int(last) > newest:
+                newest, keep = int(last), int(family_keep)
+        lines.sort(key=lambda line: line[0], reverse=True)
+        return [json.loads(text) for _, text in lines[:min(limit, keep)]]
 
     def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
-        return self._head(self._key("dead"), limit)
+        return self._head(self.keys.dead(), limit)
 
     def feeds(self) -> dict[str, dict[str, Any]]:
-        names = sorted(_text_set(self._client.smembers(self._key("feeds"))))
+        names = sorted(_text_set(self._client.smembers(self.keys.feed_names())))
         pipe = self._client.pipeline(transaction=False)
         for name in names:
-            pipe.hgetall(self._feed(name, "counts"))
-            pipe.hgetall(self._feed(name, "status"))
+            pipe.hgetall(self.keys.feed(name, "counts"))
+            pipe.hgetall(self.keys.feed(name, "status"))
         replies = pipe.execute()
         out: dict[str, dict[str, Any]] = {}
         for name, counts, status in zip(names, replies[0::2], replies[1::2], strict=True):
@@ -340,16 +467,30 @@ class RedisStore:
         return out
 
     def last_seen(self) -> dict[str, float]:
-        return {kind: float(t) for kind, t in _text_map(self._client.hgetall(self._key("seen"))).items()}
+        """Each family's arrival times, read together (a kind has exactly one family)."""
+        out: dict[str, float] = {}
+        for seen in self._per_family(self._client, self.keys.seen, "hgetall"):
+            out.update({kind: float(t) for kind, t in _text_map(seen).items()})
+        return out
 
     def version(self) -> int:
-        return int(self._client.get(self._key("version")) or 0)
+        """The sum of the families' counters, read in one pipeline (see the module's docstring:
+        each counter only grows, so the sum read later is never smaller)."""
+        return _sum_versions(self._per_family(self._client, self.keys.version, "get"))
 
     def wait_changed(self, since: int, timeout: float) -> int:
         return self._listener.wait(since, timeout, self.version)
 
     def kind_versions(self) -> dict[str, int]:
-        return {kind: int(v) for kind, v in _text_map(self._client.hgetall(self._key("version:kind"))).items()}
+        out: dict[str, int] = {}
+        for kinds in self._per_family(self._client, self.keys.kinds, "hgetall"):
+            out.update({kind: int(v) for kind, v in _text_map(kinds).items()})
+        return out
+
+    def family_versions(self) -> dict[str, int]:
+        """Per family, its change counter: what ``version`` adds up (for operators and tests)."""
+        values = self._per_family(self._client, self.keys.version, "get")
+        return {family: int(v or 0) for family, v in zip(self.keys.families, values, strict=True)}
 
     # --- read models: a sorted set of keys (all scores 0, so string order), the rows, the
     # --- meta (key and tags) per id, the row per key, and the counts per tag --------------------------------
@@ -357,24 +498,25 @@ class RedisStore:
                    offset: int = 0) -> list[tuple[str, dict[str, Any]]]:
         if limit <= 0:
             return []
-        zset = self._key(f"ix:{index}")
+        zset, rows, _, _ = self.keys.index(index)
         if after is not None:
             keys = _texts(self._client.zrange(zset, f"({after}", "+", bylex=True, offset=0, num=limit))
         else:
             keys = _texts(self._client.zrange(zset, max(offset, 0), max(offset, 0) + limit - 1))
         if not keys:
             return []
-        docs = self._client.hmget(self._key(f"ixr:{index}"), keys)
+        docs = self._client.hmget(rows, keys)
         return [(k, json.loads(d)) for k, d in zip(keys, docs, strict=True) if d is not None]
 
     def index_count(self, index: str, low: str | None = None, high: str | None = None) -> int:
-        zset = self._key(f"ix:{index}")
+        zset = self.keys.index(index)[0]
         if low is None and high is None:
             return int(self._client.zcard(zset))
         return int(self._client.zlexcount(zset, "-" if low is None else f"[{low}", "+" if high is None else f"({high}"))
 
     def index_tags(self, index: str) -> dict[str, int]:
-        return {tag: int(n) for tag, n in _text_map(self._client.hgetall(self._key(f"ixc:{index}"))).items() if int(n) > 0}
+        counts = self.keys.index(index)[3]
+        return {tag: int(n) for tag, n in _text_map(self._client.hgetall(counts)).items() if int(n) > 0}
 
     def health_check(self) -> dict[str, Any]:
         """Version, epoch and the last reset, over the probe connection (raises when away).
@@ -383,12 +525,14 @@ class RedisStore:
         an earlier epoch, the store was emptied under it, and the reset is recorded in the
         store for every process to show: ``reset_at`` (epoch seconds) and the previous epoch.
         """
-        keys = self._key("epoch"), self._key("reset")
+        keys = self.keys.epoch(), self.keys.reset()
         pipe = self._probe.pipeline(transaction=False)
-        pipe.get(self._key("version"))
+        for family in self.keys.families:
+            pipe.get(self.keys.version(family))
         pipe.get(keys[0])
         pipe.hgetall(keys[1])
-        version, epoch, reset = pipe.execute()
+        *versions, epoch, reset = pipe.execute()
+        version = _sum_versions(versions)
         reset_now = False
         if epoch is None or (self._epoch_seen is not None and epoch != self._epoch_seen):
             if epoch is None:
@@ -401,25 +545,25 @@ class RedisStore:
                     self._probe.hset(keys[1], mapping=record)
                 reset = self._probe.hgetall(keys[1])
         previous, self._epoch_seen = self._epoch_seen, epoch
-        return {"version": int(version or 0), "epoch": epoch, "reset_at": float(reset["at"]) if reset.get("at") else None,
+        return {"version": version, "epoch": epoch, "reset_at": float(reset["at"]) if reset.get("at") else None,
                 "reset_now": reset_now, "previous_epoch": previous if reset_now else None}
     # --- named maps (identity): one hash per map --------------------------------------------
     def map_get(self, name: str, key: str) -> str | None:
-        value = self._client.hget(self._key(f"map:{name}"), key)
+        value = self._client.hget(self.keys.named_map(name), key)
         return None if value is None else _text(value)
 
     def map_all(self, name: str) -> dict[str, str]:
-        return dict(_text_map(self._client.hgetall(self._key(f"map:{name}"))))
+        return dict(_text_map(self._client.hgetall(self.keys.named_map(name))))
 
     def map_put(self, name: str, key: str, value: str, *, only_new: bool = False) -> bool:
         """HSETNX for ``only_new``: atomic, so two workers generating a secret agree on one."""
         if only_new:
-            return bool(self._client.hsetnx(self._key(f"map:{name}"), key, value))
-        self._client.hset(self._key(f"map:{name}"), key, value)
+            return bool(self._client.hsetnx(self.keys.named_map(name), key, value))
+        self._client.hset(self.keys.named_map(name), key, value)
         return True
 
     def map_delete(self, name: str, key: str) -> bool:
-        return bool(self._client.hdel(self._key(f"map:{name}"), key))
+        return bool(self._client.hdel(self.keys.named_map(name), key))
 
     def ping(self) -> bool:
         """False rather than an exception: health checks want an answer, not a traceback."""
@@ -438,8 +582,8 @@ class RedisStore:
     # --- operations: compare-and-swap records and the audit trail -------------------------
     def read_stamped(self, kind: str, entity_id: str) -> tuple[float, dict[str, Any]] | None:
         pipe = self._client.pipeline(transaction=True)
-        pipe.zscore(self._idx(kind), entity_id)
-        pipe.hget(self._ent(kind), entity_id)
+        pipe.zscore(self.keys.idx(kind), entity_id)
+        pipe.hget(self.keys.ent(kind), entity_id)
         stamp, doc = pipe.execute()
         if stamp is None or doc is None:
             return None
@@ -448,43 +592,46 @@ class RedisStore:
     def swap(self, kind: str, entity_id: str, expect: float | None, observed_at: float, doc: dict[str, Any],
              rows: tuple[IndexRow, ...] = ()) -> bool:
         """One script: the stamp comparison and the write cannot interleave with a peer's."""
-        keys = [self._idx(kind), self._ent(kind), self._key("version")]
-        args = [self._channel, entity_id, "" if expect is None else _num(expect), _num(observed_at), _dumps(doc),
-                kind, *self._row_args(rows)]
+        family, k = self.keys.family_of_kind(kind), self.keys
+        keys = [k.idx(kind), k.ent(kind), k.version(family), k.kinds(family), *self._row_keys(family, kind, rows)]
+        args = [self._channel, family, entity_id, "" if expect is None else _num(expect), _num(observed_at), _dumps(doc),
+                kind, *_row_args(rows)]
         return bool(self._swap(keys=keys, args=args))
 
     def append_audit(self, entry: dict[str, Any], keep: int) -> None:
-        key = self._key("audit")
+        key = self.keys.audit()
         pipe = self._client.pipeline(transaction=True)
         pipe.lpush(key, _dumps(entry))
         _bound_list(pipe, key, keep)
         pipe.execute()
 
     def audit(self, limit: int = 100) -> list[dict[str, Any]]:
-        return self._head(self._key("audit"), max(limit, 0))
+        return self._head(self.keys.audit(), max(limit, 0))
 
     # --- internals ------------------------------------------------------------------------
-    def _row_args(self, rows: tuple[IndexRow, ...]) -> list[str | int]:
-        args: list[str | int] = [self._base, len(rows)]
-        for row in rows:
-            meta = "" if row.key is None else "\x1f".join((row.key, *row.tags))
-            args += [row.index, row.id, meta, "" if row.key is None else _dumps(row.doc or {})]
-        return args
+    def _row_keys(self, family: str, kind: str, rows: tuple[IndexRow, ...]) -> list[str]:
+        return [key for row in rows for key in self._index_keys(family, kind, row.index)]
 
-    def _key(self, name: str) -> str:
-        return self._base + name
+    def _index_keys(self, family: str, kind: str, index: str) -> tuple[str, str, str, str]:
+        """A read model written with ``kind`` must live in the kind's family: one script, one slot."""
+        if self.keys.family_of_index(index) != family:
+            raise ValueError(f"read model {index!r} is in family {self.keys.family_of_index(index)!r}, kind {kind!r} in "
+                             f"{family!r}: one atomic write cannot span two families (dashboard.store.redis_keys)")
+        return self.keys.index(index)
 
-    def _idx(self, kind: str) -> str:
-        return self._key(f"idx:{kind}")
+    def _series_key(self, family: str, kind: str, key: str) -> str:
+        if self.keys.family_of_series(key) != family:
+            raise ValueError(f"series {key!r} is in family {self.keys.family_of_series(key)!r}, kind {kind!r} in "
+                             f"{family!r}: one atomic write cannot span two families (dashboard.store.redis_keys)")
+        return self.keys.series(key)
 
-    def _ent(self, kind: str) -> str:
-        return self._key(f"ent:{kind}")
-
-    def _series(self, key: str) -> str:
-        return self._key(f"series:{key}")
-
-    def _feed(self, feed: str, part: str) -> str:
-        return self._key(f"feed:{feed}:{part}")
+    def _per_family(self, client: Any, key: Callable[[str], str], command: str) -> list[Any]:
+        """One command per family in one non-transactional pipeline: on a cluster the pipeline
+        sends each to its master (a transaction could not span slots)."""
+        pipe = client.pipeline(transaction=False)
+        for family in self.keys.families:
+            getattr(pipe, command)(key(family))
+        return cast(list[Any], pipe.execute())
 
     def _head(self, key: str, limit: int) -> list[dict[str, Any]]:
         """``list[:limit]`` semantics: LRANGE 0 limit-1 matches them except for limit 0."""
@@ -496,9 +643,10 @@ class RedisStore:
 class _ChangeListener:
     """One subscriber thread per store, waking every local waiter; started on first wait.
 
-    A waiter is woken by a "changed" message carrying a version above its ``since``, or by a
-    (re)subscription, after which anything may have been missed; either way it confirms with
-    GET, so the returned number is always the stored version.
+    A waiter is woken by any "changed" message (it names a family and that family's counter,
+    not the store's version, which is a sum), or by a (re)subscription, after which anything
+    may have been missed; either way it reads the version again, so the returned number is
+    always the stored one.
     """
 
     POLL_S = 1.0
@@ -508,7 +656,6 @@ class _ChangeListener:
         self._channel = channel
         self._cond = threading.Condition()
         self._messages = 0
-        self._latest = -1
         self._resyncs = 0
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
@@ -523,12 +670,11 @@ class _ChangeListener:
             remaining = deadline - time.monotonic()
             if current > since or remaining <= 0 or self._closed.is_set():
                 return current
-            self._await(marks, since, remaining)
+            self._await(marks, remaining)
 
-    def _await(self, marks: tuple[int, int], since: int, remaining: float) -> None:
+    def _await(self, marks: tuple[int, int], remaining: float) -> None:
         def woken() -> bool:
-            news = self._messages != marks[0] and self._latest > since
-            return news or self._resyncs != marks[1] or self._closed.is_set()
+            return (self._messages, self._resyncs) != marks or self._closed.is_set()
 
         with self._cond:
             self._cond.wait_for(woken, timeout=None if math.isinf(remaining) else remaining)
@@ -574,7 +720,6 @@ class _ChangeListener:
         with self._cond:
             if message["type"] == "message":
                 self._messages += 1
-                self._latest = int(message["data"])
             elif message["type"] == "subscribe":
                 self._resyncs += 1
             self._cond.notify_all()
@@ -647,6 +792,19 @@ def _num(x: float) -> str:
 def _dumps(value: Any) -> str:
     """Plain JSON, so floats stay floats and None stays None; a non-JSON value raises here."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _row_args(rows: tuple[IndexRow, ...]) -> list[str | int]:
+    """How many rows, then id, meta ("key\x1ftag..." or '' to remove) and doc of each."""
+    args: list[str | int] = [len(rows)]
+    for row in rows:
+        meta = "" if row.key is None else "\x1f".join((row.key, *row.tags))
+        args += [row.id, meta, "" if row.key is None else _dumps(row.doc or {})]
+    return args
+
+
+def _sum_versions(replies: list[Any]) -> int:
+    return sum(int(v) for v in replies if v is not None)
 
 
 def _point_args(point: SeriesPoint) -> list[str | int]:

@@ -10,6 +10,7 @@ stale document or a version that disagrees with the changes made.
 from __future__ import annotations
 
 import random
+import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,10 +18,11 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.crc import key_slot
 
 from dashboard.config import Config, load_config
 from dashboard.picture import build_picture
-from dashboard.store.base import SeriesPoint
+from dashboard.store.base import IndexRow, SeriesPoint
 from dashboard.store.redis_store import RedisStore
 from feeds.sink import StoreUnavailable
 from tests.support.city import NOW, comparable, feed_city_day
@@ -75,17 +77,144 @@ def test_a_second_process_sees_the_same_city(redis_url: str, config: Config) -> 
             store.close()
 
 
-def test_every_key_shares_one_hash_tag(redis_url: str, config: Config) -> None:
-    """One slot for all keys is what keeps the multi-key scripts valid on Redis Cluster."""
+#: The families and one key each that must sit under the family's tag, written out here so
+#: that the layout is checked against the documented one, not against itself.
+FAMILY_KEYS = {
+    "incidents": ("cw:{cw:incidents}:ent:incident", "cw:{cw:incidents}:ix:incidents:open",
+                  "cw:{cw:incidents}:ixc:incidents:open", "cw:{cw:incidents}:version", "cw:{cw:incidents}:recent"),
+    "reports": ("cw:{cw:reports}:ent:report", "cw:{cw:reports}:ixr:reports:open"),
+    "drainage": ("cw:{cw:drainage}:ent:water_level", "cw:{cw:drainage}:series:water_level:PS-SAIL"),
+    "waste": ("cw:{cw:waste}:ent:waste_fill",),
+    "mpp": ("cw:{cw:mpp}:ent:queue", "cw:{cw:mpp}:series:queue:MPP-DPMPTSP"),
+    "kpis": ("cw:{cw:kpis}:ent:kpi", "cw:{cw:kpis}:series:kpi:open_incidents", "cw:{cw:kpis}:series:kpi_h:open_incidents"),
+    "feeds": ("cw:{cw:feeds}:dead", "cw:{cw:feeds}:feeds", "cw:{cw:feeds}:feed:mqtt:counts"),
+    "ops": ("cw:{cw:ops}:ent:wall_control", "cw:{cw:ops}:audit", "cw:{cw:ops}:epoch"),
+}
+
+
+def test_each_family_has_a_hash_tag_of_its_own(redis_url: str, config: Config) -> None:
+    """A tag per family puts each family in one slot (its scripts stay valid on a cluster)
+    and the families in different slots (a cluster spreads them over its masters)."""
     store = RedisStore(redis_url, prefix="cw")
     raw = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
         feed_city_day(store, config)
-        keys = list(raw.scan_iter("*"))
-        assert keys and all(key.startswith("cw:{cw}:") for key in keys), keys
+        store.swap("wall_control", "wall", None, 1.0, {"preset": "default"})
+        store.append_audit({"what": "preset"}, keep=5)
+        store.health_check()
+        keys = set(raw.scan_iter("*"))
+        tags = {re.match(r"cw:(\{cw:[a-z]+\}):", key)[1] for key in keys}  # type: ignore[index]
+        assert tags == {f"{{cw:{family}}}" for family in FAMILY_KEYS}, sorted(keys)
+        missing = {key for names in FAMILY_KEYS.values() for key in names} - keys
+        assert not missing, f"not where the layout puts them: {sorted(missing)}"
+        assert len({key_slot(tag.encode()) for tag in tags}) == len(FAMILY_KEYS), "every family in a slot of its own"
     finally:
         raw.close()
         store.close()
+
+
+def test_a_read_model_of_another_family_is_refused_before_anything_is_written(redis_url: str) -> None:
+    store = RedisStore(redis_url, prefix="cw")
+    try:
+        with pytest.raises(ValueError, match="one atomic write cannot span two families"):
+            store.upsert("water_level", "PS-1", 1.0, {}, rows=(IndexRow("incidents:open", "PS-1", "k|PS-1", {}),))
+        with pytest.raises(ValueError, match="one atomic write cannot span two families"):
+            store.upsert("water_level", "PS-1", 1.0, {}, series=SeriesPoint("queue:PS-1", 1.0, 1.0))
+        assert store.entities("water_level") == {} and store.version() == 0
+    finally:
+        store.close()
+
+
+def test_every_kind_the_city_writes_has_a_family() -> None:
+    """A kind left to the ``other`` family would still work, but would share a slot with
+    everything else that was forgotten; each one the product writes is placed on purpose."""
+    from dashboard.read_models import INDEXES
+    from dashboard.state import OPS_KIND
+    from dashboard.store.redis_keys import OTHER, KeyLayout
+    from dashboard.wall_control import KIND as WALL_KIND
+    from feeds.events import KIND_OF
+
+    layout = KeyLayout("cw")
+    kinds = {*KIND_OF.values(), OPS_KIND, WALL_KIND}
+    assert {kind for kind in kinds if layout.family_of_kind(kind) == OTHER} == set()
+    assert all(layout.family_of_index(index) == layout.family_of_kind(kind) for kind, names in INDEXES.items()
+               for index in names)
+    assert layout.family_of_kind("incident_ops") == layout.family_of_kind("incident"), "operators rewrite incident rows"
+
+
+_MONITOR_LINE = re.compile(rb'^[0-9.]+ \[\d+ ([^\]]+)\] (.*)$', re.S)
+_ARG = re.compile(rb'"((?:[^"\\]|\\.)*)"')
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"a": b"\a", b"b": b"\b", b"\\": b"\\", b'"': b'"'}
+
+
+def _monitor_args(text: bytes) -> list[bytes]:
+    """The arguments of a MONITOR line, unescaped (Redis quotes them as ``sdscatrepr`` does)."""
+    def unescape(m: re.Match[bytes]) -> bytes:
+        code = m[1]
+        return bytes([int(code[1:], 16)]) if code[:1] == b"x" and len(code) == 3 else _ESCAPES[code]
+
+    return [re.sub(rb"\\(x[0-9a-fA-F]{2}|.)", unescape, arg) for arg in _ARG.findall(text)]
+
+
+def test_scripts_touch_only_the_keys_they_declare(redis_url: str, config: Config) -> None:
+    """Every command a script runs (seen through MONITOR) touches only keys passed in KEYS, and
+    all of a script's keys share one hash tag: what a slot migration needs to lose nothing."""
+    from dashboard.read_models import INDEXES, incident_rows
+
+    raw = redis.Redis.from_url(redis_url)
+    store = RedisStore(redis_url, prefix="cw")
+    token = f"end-{random.random()}".encode()
+    lines: list[bytes] = []
+    ready = threading.Event()
+
+    def watch() -> None:
+        with raw.monitor() as monitor:
+            ready.set()
+            while True:
+                line = monitor.connection.read_response()
+                if token in line:
+                    return
+                lines.append(line)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    try:
+        watcher.start()
+        assert ready.wait(10)
+        store.ping()
+        feed_city_day(store, config)
+        incident = store.entities("incident")["INC-1"]
+        store.swap("incident_ops", "INC-1", None, NOW, {"status": "acknowledged"},
+                   rows=incident_rows({**incident, "status": "acknowledged"}, config))
+        store.delete("incident", ["INC-3", "INC-4"], INDEXES["incident"])
+        store.trim("water_level", 1)
+        store.add_point(SeriesPoint("kpi:x", NOW, 1.0))
+        redis.Redis.from_url(redis_url).echo(token)
+        watcher.join(30)
+        assert not watcher.is_alive()
+    finally:
+        store.close()
+
+    declared: list[bytes] = []
+    scripts, touched, undeclared = 0, set(), []
+    for line in lines:
+        match = _MONITOR_LINE.match(line)
+        assert match, line[:200]
+        client, args = match[1], _monitor_args(match[2])
+        if args[0].upper() == b"EVALSHA":
+            scripts += 1
+            declared = args[3:3 + int(args[2])]
+            assert len({re.search(rb"\{[^}]*\}", key)[0] for key in declared}) == 1, declared  # type: ignore[index]
+        elif client == b"lua":
+            try:
+                keys = [k if isinstance(k, bytes) else k.encode() for k in raw.command_getkeys(*args)]
+            except redis.ResponseError:  # TIME, PUBLISH: no key
+                keys = []
+            touched.update(keys)
+            undeclared += [(args[0], key) for key in keys if key not in declared]
+    raw.close()
+    assert scripts >= 25 and undeclared == []
+    kinds_of_key = {key.split(b"}:", 1)[1].split(b":")[0] for key in touched}
+    assert {b"ix", b"ixr", b"ixm", b"ixc", b"series", b"recent", b"version", b"seen", b"ent", b"idx"} <= kinds_of_key
 
 
 def test_a_change_in_one_process_wakes_a_waiter_in_another(redis_url: str) -> None:
@@ -108,7 +237,7 @@ def test_a_missed_notification_only_delays_until_the_timeout(redis_url: str) -> 
         store.wait_changed(0, timeout=0.05)  # listener running
         with ThreadPoolExecutor(1) as pool:
             waiter = pool.submit(store.wait_changed, 0, 0.6)
-            raw.incr("citywall:{citywall}:version")  # no PUBLISH: the waiter is never notified
+            raw.incr("citywall:{citywall:drainage}:version")  # no PUBLISH: the waiter is never notified
             assert waiter.result(timeout=WOKEN_S) == 1, "the version is read again when the wait times out"
     finally:
         raw.close()

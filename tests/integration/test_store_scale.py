@@ -79,6 +79,8 @@ def test_the_store_on_a_three_master_cluster(redis_cluster: RedisCluster, config
         assert comparable(build_picture(web, config, NOW)) == comparable(build_picture(memory, config, NOW))
         assert web.feeds() == memory.feeds() and web.dead_letters() == memory.dead_letters()
         assert web.health_check()["version"] == ingest.version() > 0
+        holding = {port: int(redis_cli(port, "dbsize").strip()) for port in redis_cluster.masters().values()}
+        assert sum(n > 0 for n in holding.values()) >= 2, f"the families spread over the masters: {holding}"
         version = web.version()
         timer = threading.Timer(0.3, lambda: ingest.upsert("incident", "INC-CL", NOW, {"status": "new"}))
         timer.start()
@@ -93,13 +95,13 @@ def test_the_store_on_a_three_master_cluster(redis_cluster: RedisCluster, config
 
 @pytest.mark.integration
 def test_no_write_is_lost_while_the_slot_moves_to_another_master(redis_cluster: RedisCluster) -> None:
-    """A writer keeps upserting while every key of the store's slot is migrated (MIGRATING /
+    """A writer keeps upserting while every key of the incidents' slot is migrated (MIGRATING /
     IMPORTING, MIGRATE, SETSLOT NODE): redis-py follows ASK and TRYAGAIN, and what it cannot
     place raises StoreUnavailable, which a feed answers by retrying, as this writer does."""
     from feeds.sink import StoreUnavailable
 
     store, web = RedisStore(redis_cluster.url, prefix="mig"), RedisStore(redis_cluster.url, prefix="mig")
-    slot = int(redis_cli(redis_cluster.nodes[0].port, "cluster", "keyslot", "mig"))
+    slot = int(redis_cli(redis_cluster.nodes[0].port, "cluster", "keyslot", "{mig:incidents}"))
     source_id, _ = redis_cluster.node_for_slot(slot)
     target_port = next(port for node_id, port in redis_cluster.masters().items() if node_id != source_id)
     total, written, retries = 3_000, [0], [0]
@@ -129,6 +131,8 @@ def test_no_write_is_lost_while_the_slot_moves_to_another_master(redis_cluster: 
         assert web.count("incident") == total
         assert set(web.entities("incident")) == {f"INC-{n:05d}" for n in range(total)}
         assert web.version() == total, "each new incident bumped the version exactly once"
+        assert web.kind_versions() == {"incident": total}
+        assert len(web.recent(total)) == 50 and web.recent(1) == [{"n": total - 1}], "the ticker kept its newest lines"
     finally:
         writer.join(timeout=5)
         store.close()
@@ -196,3 +200,19 @@ def test_an_acl_user_on_the_cluster_and_no_access_without_it(tmp_path: Path) -> 
             RedisStore(anonymous, prefix="acl").upsert("incident", "INC-NO", 1.0, {})
     finally:
         cluster.stop()
+
+
+def test_a_cluster_client_that_gave_up_redirecting_is_an_outage_not_a_bad_message() -> None:
+    """While a slot migrates, a script whose keys are half moved is answered TRYAGAIN until the
+    migration ends; redis-py then gives up with ClusterError("TTL exhausted."). The feed must
+    retry that message (StoreUnavailable), not dead-letter it."""
+    from redis.exceptions import ClusterDownError, ClusterError, TryAgainError
+
+    from dashboard.store.redis_store import _writing
+    from feeds.sink import StoreUnavailable
+
+    for error in (ClusterError("TTL exhausted."), TryAgainError("slot 1 moving"), ClusterDownError("down")):
+        with pytest.raises(StoreUnavailable), _writing():
+            raise error
+    with pytest.raises(ValueError), _writing():  # anything about the data passes through
+        raise ValueError("not JSON")

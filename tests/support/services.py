@@ -132,8 +132,11 @@ class RedisCluster:
         self.workdir = Path(workdir)
         self.replicas = replicas
         self.acl = acl
+        # the node timeout of deploy/redis/redis.conf: moving a slot copies its keys with MIGRATE,
+        # which blocks both masters while a large key (a city's incidents) is copied; on a busy
+        # machine that took over 2 s, the peers marked the master failed and the cluster went down
         cluster_opts = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                        "--cluster-node-timeout", "2000"]
+                        "--cluster-node-timeout", "5000"]
         if acl:  # an ACL user with every right; the default user may only answer PING (readiness)
             cluster_opts += ["--user", acl[0], "on", f">{acl[1]}", "~*", "&*", "+@all",
                              "--user", "default", "on", "nopass", "-@all", "+ping"]
