@@ -66,6 +66,10 @@ reports as they are next reported), and operator records, audit and identity sta
 
 Other choices and why:
 
+- The scripts are in ``redis_scripts``, the change listener in ``redis_changes``; this module
+  stays at about 580 lines because each method of ``RedisStore`` is the one place where a
+  call of the store contract meets its keys and its script, and the contract reads best whole.
+
 - Documents are stored as JSON text and never decoded inside Lua (cjson would turn large
   integers into floats and ``null`` into a sentinel), so what comes back is exactly what went in.
 - Numbers cross the wire as ``repr(float)`` and are printed in Lua with ``%.17g``; both
@@ -82,8 +86,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -97,7 +99,9 @@ from redis.retry import Retry
 
 from dashboard.store import redis_client
 from dashboard.store.base import CapReached, IndexRow, SeriesPoint, bucket
+from dashboard.store.redis_changes import RETRY_BASE_S, RETRY_CAP_S, ChangeListener
 from dashboard.store.redis_keys import KeyLayout
+from dashboard.store.redis_scripts import ADD_POINT_LUA, DELETE_LUA, SWAP_LUA, TRIM_LUA, UPSERT_LUA
 from feeds.sink import StoreUnavailable
 
 #: ``MemoryStore`` keeps its ticker and dead letters in deques with these ``maxlen``; a larger
@@ -109,8 +113,6 @@ DEAD_CAP = 10_000
 #: 1.4 s of patience, enough for a Redis restart with a modest append-only file, short enough
 #: that a dead Redis surfaces quickly. The library's default base (8 ms) would give up after
 #: about 0.1 s, before a restarting Redis even listens again.
-RETRY_BASE_S = 0.1
-RETRY_CAP_S = 2.0
 RETRIES = 3
 #: The health probe's own connection: no retries, half a second, so a dead or hung Redis is
 #: reported within a second instead of after the data connection's patience.
@@ -119,173 +121,6 @@ PROBE_TIMEOUT_S = 0.5
 #: writing the same kind in between makes it read again, at most this often.
 TRIM_ATTEMPTS = 20
 
-_LUA_LIB = r"""
-local function add_point(key, b, member, max_points, max_age)
-  -- last write of a bucket wins: drop whatever the bucket held, then add
-  redis.call('ZREMRANGEBYSCORE', key, b, b)
-  redis.call('ZADD', key, b, member)
-  -- bound by age, relative to the newest point (not the one just written)
-  local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-  local horizon = tonumber(newest[2]) - max_age
-  if horizon < 0 then horizon = 0 end
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%.17g', horizon))
-  -- bound by count, oldest first
-  local excess = redis.call('ZCARD', key) - max_points
-  if excess > 0 then redis.call('ZREMRANGEBYRANK', key, 0, excess - 1) end
-end
-
--- the family's counter, the kind's counter, and the announcement "<family> <version>"
-local function bump(version, kinds, channel, family, kind)
-  local v = redis.call('INCR', version)
-  redis.call('HINCRBY', kinds, kind, 1)
-  redis.call('PUBLISH', channel, family .. ' ' .. v)
-  return v
-end
-
--- a read model's row (see IndexRow) in its four keys from KEYS[at]: meta is
--- "key\31tag\31tag..." or '' to remove the id
-local function apply_row(at, id, meta, doc)
-  local z, r, m, c = KEYS[at], KEYS[at + 1], KEYS[at + 2], KEYS[at + 3]
-  local old = redis.call('HGET', m, id)
-  if old then
-    local first = true
-    for part in string.gmatch(old, '[^\31]+') do
-      if first then
-        redis.call('ZREM', z, part)
-        redis.call('HDEL', r, part)
-        first = false
-      elseif redis.call('HINCRBY', c, part, -1) <= 0 then
-        redis.call('HDEL', c, part)
-      end
-    end
-  end
-  if meta == '' then
-    redis.call('HDEL', m, id)
-    return
-  end
-  local first = true
-  for part in string.gmatch(meta, '[^\31]+') do
-    if first then
-      redis.call('ZADD', z, 0, part)
-      redis.call('HSET', r, part, doc)
-      first = false
-    else
-      redis.call('HINCRBY', c, part, 1)
-    end
-  end
-  redis.call('HSET', m, id, meta)
-end
-
--- n rows: their keys four each from KEYS[key_at], their id, meta and doc three each from ARGV[arg_at]
-local function apply_rows(key_at, arg_at, n)
-  for i = 0, n - 1 do
-    local j = arg_at + 3 * i
-    apply_row(key_at + 4 * i, ARGV[j], ARGV[j + 1], ARGV[j + 2])
-  end
-end
-
--- a ticker line behind its order stamp: server microseconds, but never below the family's
--- last stamp + 1, so one family's lines keep their order even if the clock steps back
-local function tick(list, clock, now, line, keep_text)
-  local keep = tonumber(keep_text)
-  local stamp = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  local last = tonumber(redis.call('HGET', clock, 'last') or '0')
-  if stamp <= last then stamp = last + 1 end
-  local text = string.format('%d', stamp)
-  redis.call('HSET', clock, 'last', text, 'keep', keep_text)
-  redis.call('LPUSH', list, text .. '|' .. line)
-  if keep > 0 then redis.call('LTRIM', list, 0, keep - 1) else redis.call('DEL', list) end
-end
-"""
-
-# KEYS: idx, ent, seen, version, kinds, ticker, ticker clock, rows (4 each)[, series]
-# ARGV: kind, id, observed_at, doc, channel, family, has_recent, recent, recent_keep, cap (-1: none),
-#       number of rows, rows (3 each: id, meta, doc) [, bucket, member, max_points, max_age]
-_UPSERT_LUA = _LUA_LIB + r"""
-local now = redis.call('TIME')
-redis.call('HSET', KEYS[3], ARGV[1], now[1] .. '.' .. string.format('%06d', tonumber(now[2])))
-local stored = redis.call('ZSCORE', KEYS[1], ARGV[2])
-if stored and tonumber(stored) >= tonumber(ARGV[3]) then return 0 end
-local cap = tonumber(ARGV[10])
-if not stored and cap >= 0 and redis.call('ZCARD', KEYS[1]) >= cap then return -1 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
-local nrows = tonumber(ARGV[11])
-apply_rows(8, 12, nrows)
-local series = 8 + 4 * nrows
-if KEYS[series] then
-  local s = 12 + 3 * nrows
-  add_point(KEYS[series], ARGV[s], ARGV[s + 1], tonumber(ARGV[s + 2]), tonumber(ARGV[s + 3]))
-end
-if ARGV[7] == '1' then tick(KEYS[6], KEYS[7], now, ARGV[8], ARGV[9]) end
-bump(KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[1])
-return 1
-"""
-
-# KEYS: series; ARGV: bucket, member, max_points, max_age
-_ADD_POINT_LUA = _LUA_LIB + r"""
-add_point(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
-return 1
-"""
-
-# KEYS: idx, ent, version, kinds, indexes (4 keys each), the series of each id (one each)
-# ARGV: channel, family, kind, number of indexes, id...
-_DELETE_LUA = _LUA_LIB + r"""
-local nidx = tonumber(ARGV[4])
-local series = 5 + 4 * nidx
-local gone = 0
-for i = 5, #ARGV do
-  local id = ARGV[i]
-  gone = gone + redis.call('HDEL', KEYS[2], id)
-  redis.call('ZREM', KEYS[1], id)
-  redis.call('DEL', KEYS[series + i - 5])
-  for j = 0, nidx - 1 do apply_row(5 + 4 * j, id, '', '') end
-end
-if gone > 0 then bump(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3]) end
-return gone
-"""
-
-# KEYS: idx, ent, version, kinds, the series of each candidate (one each)
-# ARGV: channel, family, kind, keep, candidate id...
-# The candidates are the oldest ids as the caller read them; if the oldest are now others (a
-# peer wrote in between), nothing is done and -1 asks the caller to read again, so no series
-# key is ever named inside the script.
-_TRIM_LUA = _LUA_LIB + r"""
-local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
-if excess <= 0 then return 0 end
-local at = {}
-for i = 5, #ARGV do at[ARGV[i]] = i - 5 end
-local ids = redis.call('ZRANGE', KEYS[1], 0, excess - 1)
-for _, id in ipairs(ids) do
-  if at[id] == nil then return -1 end
-end
-local gone = 0
-for _, id in ipairs(ids) do
-  gone = gone + redis.call('HDEL', KEYS[2], id)
-  redis.call('ZREM', KEYS[1], id)
-  redis.call('DEL', KEYS[5 + at[id]])
-end
-if gone > 0 then bump(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3]) end
-return gone
-"""
-
-# KEYS: idx, ent, version, kinds, rows (4 each)
-# ARGV: channel, family, id, expect ('' when absent), observed_at, doc, kind, number of rows, rows (3 each)
-_SWAP_LUA = _LUA_LIB + r"""
-local stored = redis.call('ZSCORE', KEYS[1], ARGV[3])
-if ARGV[4] == '' then
-  if stored then return 0 end
-elseif (not stored) or tonumber(stored) ~= tonumber(ARGV[4]) then
-  return 0
-end
-redis.call('ZADD', KEYS[1], ARGV[5], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[3], ARGV[6])
-apply_rows(5, 9, tonumber(ARGV[8]))
-bump(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[7])
-return 1
-"""
-
-
 class RedisStore:
     """``StateStore`` on Redis, shared by any number of processes on any number of hosts."""
 
@@ -293,12 +128,12 @@ class RedisStore:
         self._client = _connect(url)
         self.keys = KeyLayout(prefix)
         self._channel = self.keys.channel
-        self._upsert = self._client.register_script(_UPSERT_LUA)
-        self._add_point = self._client.register_script(_ADD_POINT_LUA)
-        self._delete = self._client.register_script(_DELETE_LUA)
-        self._trim = self._client.register_script(_TRIM_LUA)
-        self._swap = self._client.register_script(_SWAP_LUA)
-        self._listener = _ChangeListener(self._client, self._channel)
+        self._upsert = self._client.register_script(UPSERT_LUA)
+        self._add_point = self._client.register_script(ADD_POINT_LUA)
+        self._delete = self._client.register_script(DELETE_LUA)
+        self._trim = self._client.register_script(TRIM_LUA)
+        self._swap = self._client.register_script(SWAP_LUA)
+        self._listener = ChangeListener(self._client, self._channel)
         self._probe = redis_client.connect(url, decode_responses=True, socket_timeout=PROBE_TIMEOUT_S,
                                            socket_connect_timeout=PROBE_TIMEOUT_S, retry=Retry(NoBackoff(), 0))
         self._epoch_seen: str | None = None
@@ -638,91 +473,6 @@ class RedisStore:
         if limit == 0:
             return []
         return [json.loads(item) for item in self._client.lrange(key, 0, limit - 1)]
-
-
-class _ChangeListener:
-    """One subscriber thread per store, waking every local waiter; started on first wait.
-
-    A waiter is woken by any "changed" message (it names a family and that family's counter,
-    not the store's version, which is a sum), or by a (re)subscription, after which anything
-    may have been missed; either way it reads the version again, so the returned number is
-    always the stored one.
-    """
-
-    POLL_S = 1.0
-
-    def __init__(self, client: redis.Redis, channel: str) -> None:
-        self._client = client
-        self._channel = channel
-        self._cond = threading.Condition()
-        self._messages = 0
-        self._resyncs = 0
-        self._closed = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def wait(self, since: int, timeout: float | None, read: Callable[[], int]) -> int:
-        self._start()
-        deadline = math.inf if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._cond:
-                marks = (self._messages, self._resyncs)
-            current = read()  # after taking the marks, so a change in between is never lost
-            remaining = deadline - time.monotonic()
-            if current > since or remaining <= 0 or self._closed.is_set():
-                return current
-            self._await(marks, remaining)
-
-    def _await(self, marks: tuple[int, int], remaining: float) -> None:
-        def woken() -> bool:
-            return (self._messages, self._resyncs) != marks or self._closed.is_set()
-
-        with self._cond:
-            self._cond.wait_for(woken, timeout=None if math.isinf(remaining) else remaining)
-
-    def stop(self) -> None:
-        """Release every waiter now; the thread ends at its next read."""
-        self._closed.set()
-        with self._cond:
-            self._cond.notify_all()
-
-    def join(self) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout=2 * self.POLL_S)
-
-    def _start(self) -> None:
-        """Also restarts a thread lost to ``fork`` (a pre-loading web server), where only the
-        forking thread survives in the child."""
-        with self._cond:
-            alive = self._thread is not None and self._thread.is_alive()
-            if not alive and not self._closed.is_set():
-                self._thread = threading.Thread(target=self._run, name="citywall-store-changed", daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        """Subscribe, listen, and after any failure start over with a fresh subscription."""
-        pause = RETRY_BASE_S
-        while not self._closed.is_set():
-            pubsub = self._client.pubsub()
-            try:
-                pubsub.subscribe(self._channel)
-                while not self._closed.is_set():
-                    message = pubsub.get_message(timeout=self.POLL_S)
-                    if message is not None:
-                        self._on_message(message)
-                        pause = RETRY_BASE_S
-            except Exception:  # noqa: BLE001 - whatever broke, the listener must live on
-                self._closed.wait(pause)
-                pause = min(2 * pause, RETRY_CAP_S)
-            finally:
-                _quietly(pubsub.close)
-
-    def _on_message(self, message: dict[str, Any]) -> None:
-        with self._cond:
-            if message["type"] == "message":
-                self._messages += 1
-            elif message["type"] == "subscribe":
-                self._resyncs += 1
-            self._cond.notify_all()
 
 
 # --- helpers ------------------------------------------------------------------------------
