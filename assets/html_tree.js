@@ -114,17 +114,21 @@
     React.useEffect(function () {
       state.redraw = redraw;
       if (state.serial !== drawn) redraw();  // pushed between this render and now
+      else if (window.citywall_push) window.citywall_push.drawn();  // on screen: the push may send more
       return function () { if (state.redraw === redraw) state.redraw = null; };
     });
     return React.createElement('div', {className: props.className}, draw(state.tree, 0));
   }
 
-  /* For the push: a part's update, applied whether or not its element is drawn yet. */
+  /* For the push: a part's update, applied whether or not its element is drawn yet; true when
+   * an element will redraw for it. */
   window.citywall_trees = {
     deliver: function (role, instance, input) {
       var state = stateOf(role, instance);
       take(state, input);
-      if (state.redraw) state.redraw();
+      if (!state.redraw) return false;
+      state.redraw();
+      return true;  // it will be drawn, and say so (citywall_push.drawn)
     }
   };
 

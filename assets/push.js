@@ -5,7 +5,7 @@
  *   {v: version, u: [[content_role, instance, prop, value, digest], ...], f: freshness or null}
  * Trees go straight to their part (`citywall_trees.deliver`, assets/html_tree.js), other props
  * (a figure's Patch) through Dash's `set_props`; `cw-pushed` tells the poll the push is alive.
- * The answer {ack: v} goes once the frame is applied: the server sends the next one only then.
+ * The answer {ack: v} goes once the frame is drawn: the server sends the next one only then.
  *
  * The socket reconnects by itself for ever, with a pause growing to 5 s, and is replaced when
  * it has been silent for three heartbeats, or past one when the poll finds it behind (`citywall_push.nudge`,
@@ -26,6 +26,8 @@
   var off = false;
   var lastFrame = 0;
   var pushed = null;       // the version last marked in cw-pushed
+  var answer = null;       // sends the answer to the frame being drawn
+  var ANSWER_LATEST_MS = 1000;
 
   function partsText() {
     var holder = document.querySelector('[data-cw-parts]');
@@ -47,9 +49,10 @@
 
   function apply(frame) {
     var trees = window.citywall_trees;
+    var redrawing = false;
     (frame.u || []).forEach(function (u) {
       if (u[2] === 'tree') {
-        if (trees) trees.deliver(u[0], u[1], u[3]);
+        if (trees && trees.deliver(u[0], u[1], u[3])) redrawing = true;
       } else {
         var props = {};
         props[u[2]] = u[3];
@@ -61,6 +64,7 @@
       setProps('cw-pushed', {data: frame.v});
     }
     if (frame.f) setProps('cw-fresh', {data: frame.f});
+    return redrawing;
   }
 
   function schedule() {
@@ -97,11 +101,15 @@
         return;
       }
       frames += 1;
-      apply(frame);
+      var redrawing = apply(frame);
       lastFrame = Date.now();  // after applying: a big first frame on a busy machine is no silence
-      setTimeout(function () {
+      var mine = answer = function () {
+        answer = null;
         if (ws.readyState === 1) ws.send('{"ack":' + JSON.stringify(frame.v) + '}');
-      }, 0);
+      };
+      // The answer goes once the frame is on screen (the first part drawn after it says so),
+      // so the server never sends faster than the page draws; at once when nothing redraws.
+      setTimeout(function () { if (answer === mine) mine(); }, redrawing ? ANSWER_LATEST_MS : 0);
     };
     ws.onclose = function (event) {
       if (socket === ws) socket = null;
@@ -149,6 +157,11 @@
   window.citywall_push = {
     /* The poll found the page behind: a socket that has been quiet past a heartbeat is
      * replaced; one that delivers is left alone (the change is on its way). */
+    /* A part has been drawn (assets/html_tree.js): the frame is on screen, answer it. */
+    drawn: function () {
+      var mine = answer;
+      if (mine) setTimeout(function () { if (answer === mine) mine(); }, 0);
+    },
     nudge: function () {
       if (off || (socket && socket.readyState === 0)) return;  // still connecting
       if (!socket || (frames > 0 && Date.now() - lastFrame > NUDGE_MS)) reconnect();
