@@ -75,7 +75,8 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     # the words the browser shows come with the layout, from the same catalog as the server's
     app.layout = html.Div([live.live_components(settings), words_holder(settings.language), dash.page_container],
                           className="cw-root")
-    parts = app.server.state.live_parts = LiveParts(reader, settings)  # the state's place on a FastAPI app
+    # the registry's place on a FastAPI app is its state
+    parts = app.server.state.live_parts = LiveParts(reader, settings, fill_on_load=not config.server.websocket)
     for name in panels.names():
         panels.load(name).register(app, parts)
     overlay.register(app, parts)

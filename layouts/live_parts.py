@@ -120,9 +120,13 @@ class _View:
 class LiveParts:
     """The registry of live parts (one per app) and the views, renders and deltas they share."""
 
-    def __init__(self, reader: CityReader, settings: ViewSettings) -> None:
+    def __init__(self, reader: CityReader, settings: ViewSettings, fill_on_load: bool = False) -> None:
         self.reader = reader
         self.settings = settings
+        #: Without the push, each copy is filled by its poll callback as it appears on a page:
+        #: a page whose content mounted after the poll's first tick would otherwise stay empty
+        #: until the city next changed.
+        self.fill_on_load = fill_on_load
         self.parts: dict[str, LivePart] = {}
         self.stats = PushStats()
         self._views: dict[str, _View] = {}
@@ -145,9 +149,9 @@ class LiveParts:
             Output(sig_id, "data"),
             Input("cw-version", "data"),
             State(sig_id, "data"),
-            # not with the page: the push (or the poll's first tick) fills it; fifty requests
-            # per wall page at load queued behind Chromium's six connections for seconds
-            prevent_initial_call=True,
+            # with the push on, not with the page: the push (or the poll's first tick) fills it;
+            # fifty requests per wall page at load queued behind Chromium's six connections
+            prevent_initial_call=not self.fill_on_load,
         )
         async def _update(_: int | None, known: list[str | None]) -> tuple[list[Any], list[Any]]:
             if not known:
