@@ -125,7 +125,6 @@ class _Page:
         self.text_parts: list[tuple[str, str]] = []
         self.figure_parts: list[tuple[str, str]] = []
         self.shown: dict[tuple[str, str], str] = {}
-        self.acked: Any = None
         self.wake = asyncio.Event()
         self.answered = asyncio.Event()
         self.claimed = asyncio.Event()
@@ -151,7 +150,6 @@ class _Page:
             if "parts" in body:
                 self._hold(self.pusher.allowed(body["parts"]))
             if "ack" in body:
-                self.acked = body["ack"]
                 self.answered.set()
             if body.get("resend"):
                 self.shown = {}
