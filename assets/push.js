@@ -155,13 +155,13 @@
   });
 
   window.citywall_push = {
-    /* The poll found the page behind: a socket that has been quiet past a heartbeat is
-     * replaced; one that delivers is left alone (the change is on its way). */
     /* A part has been drawn (assets/html_tree.js): the frame is on screen, answer it. */
     drawn: function () {
       var mine = answer;
       if (mine) setTimeout(function () { if (answer === mine) mine(); }, 0);
     },
+    /* The poll found the page behind: a socket that has been quiet past a heartbeat is
+     * replaced; one that delivers is left alone (the change is on its way). */
     nudge: function () {
       if (off || (socket && socket.readyState === 0)) return;  // still connecting
       if (!socket || (frames > 0 && Date.now() - lastFrame > NUDGE_MS)) reconnect();
