@@ -22,6 +22,7 @@ from dash import Dash, html
 from layouts.frame import SEVERITY_SHAPES, live_part
 from layouts.i18n import t
 from layouts.live_parts import LiveParts
+from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
 from layouts.tree import attrs
 
@@ -38,9 +39,8 @@ def overlay(screen: int, instance: str) -> html.Div:
 
 
 def view_for(screen: int):
-    def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-        wall = picture.get("wall") if isinstance(picture, dict) else None
-        wall = wall if isinstance(wall, dict) else {}
+    def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+        wall = picture.wall
         now = time.time()
         broadcast = wall.get("broadcast")
         takeover = next((x for x in wall.get("takeovers") or [] if x.get("screen") == screen), None)

@@ -78,7 +78,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, port: Operat
     @app.callback(Output("cw-mini-wall", "children"), Output("cw-mini-sig", "data"),
                   Input("cw-version", "data"), State("cw-mini-sig", "data"))
     def _mini(_v: Any, shown: str | None) -> Any:
-        wall = dict(reader.picture().get("wall") or {})
+        wall = dict(reader.picture().wall)
         now = time.time()  # pushes and the broadcast end between changes
         wall["pushed"] = [p for p in wall.get("pushed") or [] if p.get("until", 0) > now]
         if wall.get("broadcast") and wall["broadcast"].get("until", 0) <= now:
