@@ -48,6 +48,7 @@ from layouts.sections import (
     MppSection,
     PillarBlock,
     ReportsSection,
+    WallSection,
     WasteSection,
 )
 
@@ -95,7 +96,7 @@ def build_picture(store: StateStore, config: Config, now: float | None = None,
     trends = sections.get("kpi_trends", moved, (minute,), lambda: kpi_trends(store, config, now))
     kpis = sections.get("kpis", moved, (minute, id(incidents), id(reports), id(drainage), id(waste), id(mpp)),
                         lambda: kpis_part(store, config, picture, now, trends))
-    wall = sections.get("wall", moved, (id(drainage),), lambda: build_wall_part(store, config, now, drainage))
+    wall: WallSection = sections.get("wall", moved, (id(drainage),), lambda: build_wall_part(store, config, now, drainage))
     return replace(picture, kpis=kpis, wall=wall)
 
 
@@ -143,7 +144,7 @@ TAKEOVER_SCAN = 500
 
 
 def build_wall_part(store: StateStore, config: Config, now: float,
-                    drainage: DrainageSection | None = None) -> dict[str, Any]:
+                    drainage: DrainageSection | None = None) -> WallSection:
     """The ``wall`` section (also ``GET /api/v1/wall``): pushed incidents are read by id and
     takeover rules look at the head of the not-yet-acknowledged ones, never at every incident."""
     record = _wall_record(store)

@@ -5,7 +5,8 @@ Defined here, in ``layouts``, because the panels read it and ``layouts`` never i
 has an empty default, so a page asked for before the first picture (or a test that needs one
 section) draws "no data yet" instead of raising.
 
-``to_json`` is the one way out to JSON: the shape of ``/api/v1/state`` is a public interface
+``to_json`` is the one way out to JSON (``plain`` is re-exported here for its other
+users): the shape of ``/api/v1/state`` is a public interface
 and is pinned by a test with its keys written out by hand.
 """
 
@@ -24,7 +25,9 @@ from layouts.sections import (
     ReportsSection,
     ScreensSummary,
     StoreStatus,
+    WallSection,
     WasteSection,
+    plain,
 )
 
 
@@ -49,8 +52,7 @@ class CityPicture:
     #: per family, whether it ever delivered (changes rarely, unlike ``freshness``)
     seen: dict[str, bool] = field(default_factory=dict)
     kpis: KpisSection = field(default_factory=KpisSection.empty)
-    #: what the wall shows besides its panels: presets, broadcast, pushed incidents, takeovers
-    wall: dict[str, Any] = field(default_factory=dict)
+    wall: WallSection = field(default_factory=WallSection.empty)
     store: StoreStatus | None = None  #: present when the app watches the store's health
     screens: ScreensSummary | None = None  #: present when the app keeps a screen registry
 
@@ -64,22 +66,4 @@ class CityPicture:
         return out
 
 
-def plain(value: Any) -> Any:
-    """Dataclasses as dicts (in field order), all the way down; anything else as it is.
-
-    Lists and dicts are walked only where they may hold a dataclass: the documents inside a
-    section are plain JSON already, and are handed out as they are (not copied)."""
-    fields = getattr(type(value), "__dataclass_fields__", None)
-    if fields is not None:
-        return {name: plain(getattr(value, name)) for name in fields}
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()} if _holds_dataclass(value.values()) else value
-    if isinstance(value, list):
-        return [plain(v) for v in value] if _holds_dataclass(value) else value
-    return value
-
-
-def _holds_dataclass(values: Any) -> bool:
-    for v in values:
-        return hasattr(type(v), "__dataclass_fields__")
-    return False
+__all__ = ["CityPicture", "plain"]

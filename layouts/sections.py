@@ -195,6 +195,95 @@ class ScreensSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class WallPreset:
+    name: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """The banner across the wall; it ends at ``until`` (a unix time) by itself."""
+
+    level: str  #: GREEN, ORANGE or RED
+    text: str
+    until: float
+    by: str
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class PushedIncident:
+    """An incident an operator put on one screen until ``until``, with what the screen shows of it."""
+
+    screen: int
+    incident: str
+    until: float
+    by: str
+    at: str
+    title: str
+    severity: str | None
+    status: str | None
+    assignee: str | None
+    where: str | None
+    address: str | None
+    lat: float | None
+    lon: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentTakeover:
+    """A config rule fired by a new incident: it holds its screen until someone acknowledges it."""
+
+    screen: int
+    rule: str
+    kind: str  #: "incident"
+    id: str
+    severity: str | None
+    title: str
+    where: str | None
+    category: str | None
+    lat: float | None
+    lon: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StationTakeover:
+    """A config rule fired by a gauge at or past a stage, until the station is acknowledged."""
+
+    screen: int
+    rule: str
+    kind: str  #: "station"
+    id: str
+    stage: str
+    title: str
+    where: str | None
+    level_m: float | None
+    lat: float | None
+    lon: float | None
+
+
+Takeover = IncidentTakeover | StationTakeover
+
+
+@dataclass(frozen=True, slots=True)
+class WallSection:
+    """What the wall shows besides its panels (also ``GET /api/v1/wall``)."""
+
+    presets: list[WallPreset]
+    current: str
+    broadcast: Broadcast | None
+    pushed: list[PushedIncident]
+    takeovers: list[Takeover]
+
+    @classmethod
+    def empty(cls) -> WallSection:
+        return cls(presets=[], current="default", broadcast=None, pushed=[], takeovers=[])
+
+    def to_json(self) -> dict[str, Any]:
+        return plain(self)
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """One page of a paginated list (``GET /api/v1/incidents``, ``/reports``)."""
 
@@ -203,3 +292,24 @@ class Page:
 
     def to_json(self) -> dict[str, Any]:
         return {"items": self.items, "next": self.next}
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses as dicts (in field order), all the way down; anything else as it is.
+
+    Lists and dicts are walked only where they may hold a dataclass: the documents inside a
+    section are plain JSON already, and are handed out as they are (not copied)."""
+    fields = getattr(type(value), "__dataclass_fields__", None)
+    if fields is not None:
+        return {name: plain(getattr(value, name)) for name in fields}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()} if _holds_dataclass(value.values()) else value
+    if isinstance(value, list):
+        return [plain(v) for v in value] if _holds_dataclass(value) else value
+    return value
+
+
+def _holds_dataclass(values: Any) -> bool:
+    for v in values:
+        return hasattr(type(v), "__dataclass_fields__")
+    return False
