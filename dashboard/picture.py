@@ -19,6 +19,7 @@ from typing import Any
 
 from dashboard.config import Config, DrainageLevels, Kpi
 from dashboard.incident_ops import merge_all
+from dashboard.kpis import derived_values
 from dashboard.read_models import (
     INCIDENTS_NEW,
     INCIDENTS_OPEN,
@@ -358,23 +359,6 @@ def _hourly(store: StateStore, ids: list[str], midnight: datetime, local_now: da
 
 
 # --- KPIs -----------------------------------------------------------------------------------
-def derived_values(picture: CityPicture) -> dict[str, float | None]:
-    incidents, waste, drainage, mpp = picture.incidents, picture.waste, picture.drainage, picture.mpp
-    resolved = incidents.resolved_24h
-    return {
-        "incidents_within_sla": _pct(incidents.resolved_within_sla_24h, resolved),
-        "open_incidents": incidents.open_count,
-        "traffic_incidents_open": incidents.by_category.get("traffic", 0),
-        "mpp_target_attainment": mpp.attainment_pct,
-        "mpp_avg_wait_min": mpp.avg_wait_min,
-        "waste_reports_resolved_24h": _pct(waste.reports_resolved_within_sla, waste.reports_resolved),
-        "tps_over_threshold": waste.over_threshold,
-        "drainage_stations_in_alert": drainage.in_alert,
-        # every open complaint counts, whichever app or family it came through
-        "citizen_reports_open": picture.reports.open,
-    }
-
-
 def kpi_trends(store: StateStore, config: Config, now: float) -> dict[str, KpiTrend]:
     """Every KPI's day and month trend: read once a minute, not with every incident."""
     return {kpi.id: _trend(store, kpi.id, now) for _, kpi in config.kpis()}
@@ -466,10 +450,6 @@ def sample_kpis(store: StateStore, config: Config, now: float | None = None) -> 
 
 
 # --- helpers --------------------------------------------------------------------------------
-def _pct(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
 def ts(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
