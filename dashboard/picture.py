@@ -30,7 +30,7 @@ from dashboard.read_models import (
     time_key,
     waste_resolve_hours,
 )
-from dashboard.store.base import SeriesPoint, StateStore
+from dashboard.store.base import SeriesPoint, StateStore, entity_series, kpi_series
 from dashboard.wall_control import ID as WALL_ID
 from dashboard.wall_control import KIND as WALL_KIND
 from dashboard.wall_control import wall_part
@@ -254,7 +254,7 @@ def drainage_part(store: StateStore, config: Config) -> DrainageSection:
     for doc in store.entities("water_level").values():
         levels = station_levels(doc, config)
         stage = stage_of(doc["level_m"], levels)
-        trend = store.series(f"water_level:{doc['id']}", since=ts(doc["observed_at"]) - 6 * 3_600)
+        trend = store.series(entity_series("water_level", doc["id"]), since=ts(doc["observed_at"]) - 6 * 3_600)
         stations.append({**doc, "stage": stage, "levels": levels.model_dump(), "trend": trend})
     stations.sort(key=lambda s: (-STAGES.index(s["stage"]), s.get("name") or s["station_id"], s["id"]))
     worst = max((s["stage"] for s in stations), key=STAGES.index, default="Normal")
@@ -346,7 +346,7 @@ def _hourly(store: StateStore, ids: list[str], midnight: datetime, local_now: da
     per_hour = [0.0] * hours
     for entity_id in ids:
         last_by_hour: dict[int, float] = {}
-        for t, value in store.series(f"queue:{entity_id}", since=start):
+        for t, value in store.series(entity_series("queue", entity_id), since=start):
             hour = int((t - start) // 3_600)
             if 0 <= hour < hours:
                 last_by_hour[hour] = value
@@ -419,19 +419,19 @@ def _worst(standings: list[str]) -> str:
 
 
 def _trend(store: StateStore, kpi_id: str, now: float) -> KpiTrend:
-    day = store.series(f"kpi:{kpi_id}", since=now - 86_400)
-    month = store.series(f"kpi_h:{kpi_id}", since=now - 31 * 86_400)
+    day = store.series(kpi_series(kpi_id), since=now - 86_400)
+    month = store.series(kpi_series(kpi_id, month=True), since=now - 31 * 86_400)
     return KpiTrend(day=day, month=month)
 
 
 def kpi_day_point(kpi_id: str, t: float, value: float) -> SeriesPoint:
     """A point of the KPI's day trend: one a minute, kept 24 h."""
-    return SeriesPoint(f"kpi:{kpi_id}", t, value, 60, 1_440, 86_400)
+    return SeriesPoint(kpi_series(kpi_id), t, value, 60, 1_440, 86_400)
 
 
 def kpi_month_point(kpi_id: str, t: float, value: float) -> SeriesPoint:
     """A point of the KPI's month trend: one an hour, kept 31 days."""
-    return SeriesPoint(f"kpi_h:{kpi_id}", t, value, 3_600, 744, 31 * 86_400)
+    return SeriesPoint(kpi_series(kpi_id, month=True), t, value, 3_600, 744, 31 * 86_400)
 
 
 def sample_kpis(store: StateStore, config: Config, now: float | None = None) -> int:
