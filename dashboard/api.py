@@ -32,21 +32,21 @@ def register(server: FastAPI, reader: PictureCache, push: PushStats | None = Non
 
     @server.get("/api/v1/state")
     def state() -> dict[str, Any]:
-        return reader.picture()
+        return reader.picture().to_json()
 
     @server.get("/api/v1/incidents")
     def incidents(status: Literal["open", "all"] = "open", limit: int = Query(100, ge=1, le=PAGE_MAX),
                   cursor: str | None = Query(None, max_length=CURSOR_MAX)) -> dict[str, Any]:
         """Every incident, a page at a time: open ones most urgent first, or all by id."""
         items, after = page(store, INCIDENTS_OPEN if status == "open" else INCIDENTS_ALL, cursor, limit)
-        return dict(Page(items=items, next=after))
+        return Page(items=items, next=after).to_json()
 
     @server.get("/api/v1/reports")
     def reports(status: Literal["open", "all"] = "open", limit: int = Query(100, ge=1, le=PAGE_MAX),
                 cursor: str | None = Query(None, max_length=CURSOR_MAX)) -> dict[str, Any]:
         """Every citizen report, a page at a time: open ones newest first, or all by id."""
         items, after = page(store, REPORTS_OPEN if status == "open" else REPORTS_ALL, cursor, limit)
-        return dict(Page(items=items, next=after))
+        return Page(items=items, next=after).to_json()
 
     @server.get("/api/v1/feeds")
     def feeds() -> dict[str, Any]:
@@ -103,7 +103,7 @@ class _StoreCollector:
         yield connected
         yield GaugeMetricFamily("citywall_state_version", "Store version (grows with every change)", value=store.version())
         picture = self.reader.picture()
-        yield GaugeMetricFamily("citywall_open_incidents", "Open incidents", value=picture["incidents"]["open_count"])
+        yield GaugeMetricFamily("citywall_open_incidents", "Open incidents", value=picture.incidents.open_count)
         for key, help_text in (("batches", "Websocket push batches sent by this process"),
                                ("parts", "Panel parts pushed by this process"),
                                ("bytes", "JSON bytes of pushed panel parts")):

@@ -45,7 +45,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     Redis feed (none configured: actions are stored and audited only)."""
     health = StoreHealth(store).start()
     screens = ScreenRegistry(config.wall.screen_count, config.server.screens_expected, config.server.heartbeat_s)
-    reader = PictureCache(store, config, health=health, sections=lambda: {"screens": screens.summary()})
+    reader = PictureCache(store, config, health=health, screens=screens.summary)
     if writeback is None:
         writeback = writeback_from_config(config.feeds.mqtt.url, config.feeds.redis.url, config.city.slug,
                                           client_id=f"{config.feeds.mqtt.client_id}-actions-{os.getpid()}")

@@ -83,7 +83,7 @@ class Desk:
     def wall(self) -> dict[str, Any]:
         from dashboard.picture import build_wall_part  # the picture module derives takeovers
 
-        return build_wall_part(self.store, self.config, self._clock())
+        return build_wall_part(self.store, self.config, self._clock()).to_json()
 
     def set_preset(self, name: str, actor: Actor) -> dict[str, Any]:
         return self._change_wall(actor, "preset", {"preset": name},

@@ -41,6 +41,7 @@ from fastapi.responses import HTMLResponse, Response
 from dashboard.reader import PictureCache
 from layouts.i18n import t
 from layouts.mayor.page import print_page
+from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
 from layouts.tree import to_tree
 
@@ -106,7 +107,7 @@ def _tree_html(tree: Any) -> str:
     return f"{opening}{_tree_html(tree.get('c'))}</{tag}>"
 
 
-def summary_document(picture: dict[str, Any], settings: ViewSettings, printed_at: float) -> str:
+def summary_document(picture: CityPicture, settings: ViewSettings, printed_at: float) -> str:
     """The whole printable page: Bootstrap and the tablet CSS inline, nothing to fetch."""
     css = "\n".join(p.read_text(encoding="utf-8") for p in (ASSETS / "vendor" / "bootstrap" / "bootstrap.min.css",
                                                            ASSETS / "tablet.css") if p.exists())

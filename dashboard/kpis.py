@@ -1,19 +1,54 @@
-"""KPIs the store can derive from the streams, by id.
+"""KPIs the store can derive from the streams: each one's id, what it means and how it is
+computed from the picture, in one place.
 
 A KPI in ``config.yaml`` with ``source: derived`` names one of these; the config model
 refuses any other name so a typo is caught at start-up, not on the mayor's tablet. The
-functions that compute them live in ``dashboard.picture``; this module only names them so
-that the config can be checked without loading the store.
+functions read only the typed picture (``layouts.picture.CityPicture``), so the config can
+be checked without loading the store, and adding a derived KPI is one entry here.
 """
 
-DERIVED_KPIS: dict[str, str] = {
-    "incidents_within_sla": "share of incidents resolved in the last 24 h within their severity's SLA (%)",
-    "open_incidents": "incidents not yet resolved (count)",
-    "traffic_incidents_open": "open incidents of category traffic (count)",
-    "mpp_target_attainment": "MPP permits served today against today's target (%)",
-    "mpp_avg_wait_min": "average waiting time over MPP agencies now (minutes)",
-    "waste_reports_resolved_24h": "share of waste reports resolved within the SLA (%)",
-    "tps_over_threshold": "waste containers above the full threshold (count)",
-    "drainage_stations_in_alert": "drainage stations at Waspada or above (count)",
-    "citizen_reports_open": "open citizen reports, drainage and waste (count)",
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from layouts.picture import CityPicture
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedKpi:
+    meaning: str
+    value: Callable[[CityPicture], float | None]
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+DERIVED: dict[str, DerivedKpi] = {
+    "incidents_within_sla": DerivedKpi(
+        "share of incidents resolved in the last 24 h within their severity's SLA (%)",
+        lambda p: _pct(p.incidents.resolved_within_sla_24h, p.incidents.resolved_24h)),
+    "open_incidents": DerivedKpi("incidents not yet resolved (count)", lambda p: p.incidents.open_count),
+    "traffic_incidents_open": DerivedKpi("open incidents of category traffic (count)",
+                                         lambda p: p.incidents.by_category.get("traffic", 0)),
+    "mpp_target_attainment": DerivedKpi("MPP permits served today against today's target (%)",
+                                        lambda p: p.mpp.attainment_pct),
+    "mpp_avg_wait_min": DerivedKpi("average waiting time over MPP agencies now (minutes)", lambda p: p.mpp.avg_wait_min),
+    "waste_reports_resolved_24h": DerivedKpi(
+        "share of waste reports resolved within the SLA (%)",
+        lambda p: _pct(p.waste.reports_resolved_within_sla, p.waste.reports_resolved)),
+    "tps_over_threshold": DerivedKpi("waste containers above the full threshold (count)", lambda p: p.waste.over_threshold),
+    "drainage_stations_in_alert": DerivedKpi("drainage stations at Waspada or above (count)",
+                                             lambda p: p.drainage.in_alert),
+    # every open complaint counts, whichever app or family it came through
+    "citizen_reports_open": DerivedKpi("open citizen reports, drainage and waste (count)", lambda p: p.reports.open),
 }
+
+#: id -> meaning, for the config's check and its error message.
+DERIVED_KPIS: dict[str, str] = {kpi_id: kpi.meaning for kpi_id, kpi in DERIVED.items()}
+
+
+def derived_values(picture: CityPicture) -> dict[str, float | None]:
+    """Every derived KPI's value in this picture."""
+    return {kpi_id: kpi.value(picture) for kpi_id, kpi in DERIVED.items()}

@@ -92,7 +92,7 @@ def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
 
     @server.get("/api/v1/wall")
     def wall(who: Principal = Depends(reader())) -> Any:
-        return cache.picture()["wall"]
+        return cache.picture().wall.to_json()
 
     @server.post("/api/v1/wall/preset")
     def preset(body: PresetBody, request: Request, who: Principal = Depends(writer("supervisor"))) -> Any:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.config import Config, DrainageLevels, Kpi
 from dashboard.incident_ops import merge_all
+from dashboard.kpis import derived_values
 from dashboard.read_models import (
     INCIDENTS_NEW,
     INCIDENTS_OPEN,
@@ -28,12 +30,28 @@ from dashboard.read_models import (
     time_key,
     waste_resolve_hours,
 )
-from dashboard.store.base import SeriesPoint, StateStore
+from dashboard.store.base import SeriesPoint, StateStore, entity_series, kpi_series
 from dashboard.wall_control import ID as WALL_ID
 from dashboard.wall_control import KIND as WALL_KIND
 from dashboard.wall_control import wall_part
 from feeds.events import SEVERITY_RANK
-from layouts.sections import IncidentsSection, ReportsSection
+from layouts.picture import CityPicture
+from layouts.sections import (
+    STANDINGS,
+    CityInfo,
+    DrainageSection,
+    Freshness,
+    HourServed,
+    IncidentsSection,
+    KpiEntry,
+    KpisSection,
+    KpiTrend,
+    MppSection,
+    PillarBlock,
+    ReportsSection,
+    WallSection,
+    WasteSection,
+)
 
 OPS_KIND = "incident_ops"  # operators' records, laid over the field's incidents (dashboard.incident_ops)
 
@@ -48,7 +66,7 @@ PANEL_KINDS: dict[str, tuple[str, ...]] = {
 
 
 def build_picture(store: StateStore, config: Config, now: float | None = None,
-                  sections: Sections | None = None) -> dict[str, Any]:
+                  sections: Sections | None = None) -> CityPicture:
     """Everything at once. ``version`` is read first, so a picture is never newer than it says.
 
     With ``sections`` (one per process, kept by the web side's cache), a section whose kinds
@@ -60,27 +78,27 @@ def build_picture(store: StateStore, config: Config, now: float | None = None,
     sections = sections if sections is not None else Sections()
     moved = store.kind_versions()
     minute = int(now // 60)
-    incidents = sections.get("incidents", moved, (), lambda: incidents_part(store, config, now))
-    reports = sections.get("reports", moved, (), lambda: reports_part(store, config))
-    drainage = sections.get("drainage", moved, (), lambda: drainage_part(store, config))
-    waste = sections.get("waste", moved, (), lambda: waste_part(store, config))
-    mpp = sections.get("mpp", moved, (minute,), lambda: mpp_part(store, config, now))
-    picture = {
-        "version": version,
-        "city": {"name": config.city.name, "timezone": config.city.timezone, "language": config.city.language},
-        "incidents": incidents,
-        "drainage": drainage,
-        "waste": waste,
-        "mpp": mpp,
-        "reports": reports,
-        "ticker": sections.get("ticker", moved, (), lambda: store.recent(config.history.ticker_events)),
+    incidents: IncidentsSection = sections.get("incidents", moved, (), lambda: incidents_part(store, config, now))
+    reports: ReportsSection = sections.get("reports", moved, (), lambda: reports_part(store, config))
+    drainage: DrainageSection = sections.get("drainage", moved, (), lambda: drainage_part(store, config))
+    waste: WasteSection = sections.get("waste", moved, (), lambda: waste_part(store, config))
+    mpp: MppSection = sections.get("mpp", moved, (minute,), lambda: mpp_part(store, config, now))
+    picture = CityPicture(
+        version=version,
+        city=sections.get("city", moved, (), lambda: CityInfo(config.city.name, config.city.timezone, config.city.language)),
+        incidents=incidents,
+        drainage=drainage,
+        waste=waste,
+        mpp=mpp,
+        reports=reports,
+        ticker=sections.get("ticker", moved, (), lambda: store.recent(config.history.ticker_events)),
         **live_sections(store, config, now),
-    }
+    )
     trends = sections.get("kpi_trends", moved, (minute,), lambda: kpi_trends(store, config, now))
-    picture["kpis"] = sections.get("kpis", moved, (minute, id(incidents), id(reports), id(drainage), id(waste), id(mpp)),
-                                   lambda: kpis_part(store, config, picture, now, trends))
-    picture["wall"] = sections.get("wall", moved, (id(drainage),), lambda: build_wall_part(store, config, now, drainage))
-    return picture
+    kpis = sections.get("kpis", moved, (minute, id(incidents), id(reports), id(drainage), id(waste), id(mpp)),
+                        lambda: kpis_part(store, config, picture, now, trends))
+    wall: WallSection = sections.get("wall", moved, (id(drainage),), lambda: build_wall_part(store, config, now, drainage))
+    return replace(picture, kpis=kpis, wall=wall)
 
 
 class Sections:
@@ -116,6 +134,7 @@ SECTION_KINDS: dict[str, tuple[str, ...]] = {
     "kpis": ("kpi",),
     "kpi_trends": (),  # points are sampled once a minute and bump no version
     "wall": (WALL_KIND, "incident", OPS_KIND),
+    "city": (),  # the config's, for the life of the process
 }
 
 #: How many open incidents a picture carries: the queue, the map's markers and the console's
@@ -126,7 +145,7 @@ TAKEOVER_SCAN = 500
 
 
 def build_wall_part(store: StateStore, config: Config, now: float,
-                    drainage: dict[str, Any] | None = None) -> dict[str, Any]:
+                    drainage: DrainageSection | None = None) -> WallSection:
     """The ``wall`` section (also ``GET /api/v1/wall``): pushed incidents are read by id and
     takeover rules look at the head of the not-yet-acknowledged ones, never at every incident."""
     record = _wall_record(store)
@@ -136,7 +155,7 @@ def build_wall_part(store: StateStore, config: Config, now: float,
              if (found := _first_new(store, rule.severity, rule.category)) is not None]
     stations = []
     if config.operations.takeovers:
-        stations = (drainage if drainage is not None else drainage_part(store, config))["stations"]
+        stations = (drainage if drainage is not None else drainage_part(store, config)).stations
     return wall_part(record, config.operations, merged, fresh, stations, now)
 
 
@@ -165,22 +184,23 @@ def _wall_record(store: StateStore) -> dict[str, Any] | None:
 
 
 def live_sections(store: StateStore, config: Config, now: float) -> dict[str, Any]:
-    """The parts that change without a new version (a feed drops, time passes): read each time."""
+    """The parts that change without a new version (a feed drops, time passes): read each time.
+    Keyed by ``CityPicture`` field: the web side keeps each one's old object when it is equal."""
     fresh = freshness(store.last_seen(), config, now)
     return {"generated_at": iso(now), "feeds": store.feeds(), "freshness": fresh,
-            "seen": {family: info["updated_at"] is not None for family, info in fresh.items()}}
+            "seen": {family: info.updated_at is not None for family, info in fresh.items()}}
 
 
-def freshness(seen: dict[str, float], config: Config, now: float) -> dict[str, dict[str, Any]]:
+def freshness(seen: dict[str, float], config: Config, now: float) -> dict[str, Freshness]:
     """Per panel family: when data last arrived, how long a silence it may keep, and whether
     that is over. Feeds have their own rhythms: drainage gauges report every minute, a closed
     MPP every few minutes, so each family has its own limit."""
     thresholds = config.thresholds
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Freshness] = {}
     for family, kinds in PANEL_KINDS.items():
         limit = thresholds.stale_after(family)
         last = max((seen.get(k, 0.0) for k in kinds), default=0.0)
-        out[family] = {"updated_at": iso(last) if last else None, "stale": (now - last) > limit, "stale_after_s": limit}
+        out[family] = Freshness(updated_at=iso(last) if last else None, stale=(now - last) > limit, stale_after_s=limit)
     return out
 
 
@@ -188,17 +208,17 @@ def freshness(seen: dict[str, float], config: Config, now: float) -> dict[str, d
 def incidents_part(store: StateStore, config: Config, now: float) -> IncidentsSection:
     tags = store.index_tags(INCIDENTS_OPEN)
     day_ago = time_key(now - 86_400)
-    return {
-        "open": [_with_age(doc, now) for _, doc in store.index_page(INCIDENTS_OPEN, limit=TOP_ROWS)],
-        "open_count": store.index_count(INCIDENTS_OPEN),
-        "by_severity": tag_counts(tags, "severity"),
-        "by_status": tag_counts(tags, "status"),
-        "by_kecamatan": tag_counts(tags, "kecamatan"),
-        "by_category": tag_counts(tags, "category"),
-        "by_assignee": tag_counts(tags, "assignee"),
-        "resolved_24h": store.index_count(INCIDENTS_RESOLVED, low=day_ago),
-        "resolved_within_sla_24h": store.index_count(INCIDENTS_RESOLVED_SLA, low=day_ago),
-    }
+    return IncidentsSection(
+        open=[_with_age(doc, now) for _, doc in store.index_page(INCIDENTS_OPEN, limit=TOP_ROWS)],
+        open_count=store.index_count(INCIDENTS_OPEN),
+        by_severity=tag_counts(tags, "severity"),
+        by_status=tag_counts(tags, "status"),
+        by_kecamatan=tag_counts(tags, "kecamatan"),
+        by_category=tag_counts(tags, "category"),
+        by_assignee=tag_counts(tags, "assignee"),
+        resolved_24h=store.index_count(INCIDENTS_RESOLVED, low=day_ago),
+        resolved_within_sla_24h=store.index_count(INCIDENTS_RESOLVED_SLA, low=day_ago),
+    )
 
 
 def _with_age(doc: dict[str, Any], now: float) -> dict[str, Any]:
@@ -217,11 +237,11 @@ def reports_part(store: StateStore, config: Config) -> ReportsSection:
     tags = store.index_tags(REPORTS_OPEN)
     by_channel = {c.name: 0 for c in config.complaints}
     by_channel.update(tag_counts(tags, "channel"))
-    return {
-        "open": store.index_count(REPORTS_OPEN),
-        "open_by_topic": tag_counts(tags, "topic"),
-        "open_by_channel": by_channel,
-    }
+    return ReportsSection(
+        open=store.index_count(REPORTS_OPEN),
+        open_by_topic=tag_counts(tags, "topic"),
+        open_by_channel=by_channel,
+    )
 
 
 def _open_by_kecamatan(store: StateStore, topic: str) -> dict[str, int]:
@@ -229,22 +249,22 @@ def _open_by_kecamatan(store: StateStore, topic: str) -> dict[str, int]:
 
 
 # --- drainage -------------------------------------------------------------------------------
-def drainage_part(store: StateStore, config: Config) -> dict[str, Any]:
+def drainage_part(store: StateStore, config: Config) -> DrainageSection:
     stations = []
     for doc in store.entities("water_level").values():
         levels = station_levels(doc, config)
         stage = stage_of(doc["level_m"], levels)
-        trend = store.series(f"water_level:{doc['id']}", since=ts(doc["observed_at"]) - 6 * 3_600)
+        trend = store.series(entity_series("water_level", doc["id"]), since=ts(doc["observed_at"]) - 6 * 3_600)
         stations.append({**doc, "stage": stage, "levels": levels.model_dump(), "trend": trend})
     stations.sort(key=lambda s: (-STAGES.index(s["stage"]), s.get("name") or s["station_id"], s["id"]))
     worst = max((s["stage"] for s in stations), key=STAGES.index, default="Normal")
-    return {
-        "stations": stations,
-        "worst_stage": worst,
-        "in_alert": sum(1 for s in stations if s["stage"] != "Normal"),
-        "flood_alert": worst in ("Siaga", "Awas"),
-        "reports_open_by_kecamatan": _open_by_kecamatan(store, "drainage"),
-    }
+    return DrainageSection(
+        stations=stations,
+        worst_stage=worst,
+        in_alert=sum(1 for s in stations if s["stage"] != "Normal"),
+        flood_alert=worst in ("Siaga", "Awas"),
+        reports_open_by_kecamatan=_open_by_kecamatan(store, "drainage"),
+    )
 
 
 def station_levels(doc: dict[str, Any], config: Config) -> DrainageLevels:
@@ -270,21 +290,21 @@ def stage_of(level: float, levels: DrainageLevels) -> str:
 
 
 # --- waste ----------------------------------------------------------------------------------
-def waste_part(store: StateStore, config: Config) -> dict[str, Any]:
+def waste_part(store: StateStore, config: Config) -> WasteSection:
     full = config.thresholds.waste_full
     containers = sorted(store.entities("waste_fill").values(), key=lambda d: (-d["fill"], d["id"]))
     topics = tag_counts(store.index_tags(REPORTS_OPEN), "topic")
     resolved, within, median_h = waste_resolve_hours(store, config.thresholds.waste_report_sla_h)
-    return {
-        "containers": [{**c, "over_threshold": c["fill"] >= full} for c in containers],
-        "over_threshold": sum(1 for c in containers if c["fill"] >= full),
-        "reports_open": topics.get("waste", 0),
-        "reports_resolved": resolved,
-        "reports_resolved_within_sla": within,
-        "median_resolve_h": round(median_h, 1) if median_h is not None else None,
-        "reports_open_by_kecamatan": _open_by_kecamatan(store, "waste"),
-        "other_reports_open": topics.get("other", 0),
-    }
+    return WasteSection(
+        containers=[{**c, "over_threshold": c["fill"] >= full} for c in containers],
+        over_threshold=sum(1 for c in containers if c["fill"] >= full),
+        reports_open=topics.get("waste", 0),
+        reports_resolved=resolved,
+        reports_resolved_within_sla=within,
+        median_resolve_h=round(median_h, 1) if median_h is not None else None,
+        reports_open_by_kecamatan=_open_by_kecamatan(store, "waste"),
+        other_reports_open=topics.get("other", 0),
+    )
 
 
 # --- MPP ------------------------------------------------------------------------------------
@@ -293,7 +313,7 @@ def mpp_target(config: Config, day: datetime) -> int:
     return config.mpp.permits_busy_day if busy else config.mpp.permits_per_day
 
 
-def mpp_part(store: StateStore, config: Config, now: float) -> dict[str, Any]:
+def mpp_part(store: StateStore, config: Config, now: float) -> MppSection:
     tz = config.city.tz
     local_now = datetime.fromtimestamp(now, tz)
     midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -304,29 +324,29 @@ def mpp_part(store: StateStore, config: Config, now: float) -> dict[str, Any]:
     waits = [(d["avg_wait_min"], d.get("waiting", 0) or 1) for d in today if d.get("avg_wait_min") is not None]
     avg_wait = sum(w * n for w, n in waits) / sum(n for _, n in waits) if waits else None
     target = mpp_target(config, local_now)
-    return {
-        "agencies": today,
-        "served_today": served,
-        "waiting": waiting,
-        "serving": sum(d.get("serving", 0) for d in today),
-        "avg_wait_min": round(avg_wait, 1) if avg_wait is not None else None,
-        "target": target,
-        "attainment_pct": round(100 * served / target, 1) if target else None,
-        "name": config.mpp.name,
-        "services": config.mpp.services,
-        "agencies_total": config.mpp.agency_count,
-        "hourly": _hourly(store, [d["id"] for d in today], midnight, local_now),
-    }
+    return MppSection(
+        agencies=today,
+        served_today=served,
+        waiting=waiting,
+        serving=sum(d.get("serving", 0) for d in today),
+        avg_wait_min=round(avg_wait, 1) if avg_wait is not None else None,
+        target=target,
+        attainment_pct=round(100 * served / target, 1) if target else None,
+        name=config.mpp.name,
+        services=config.mpp.services,
+        agencies_total=config.mpp.agency_count,
+        hourly=_hourly(store, [d["id"] for d in today], midnight, local_now),
+    )
 
 
-def _hourly(store: StateStore, ids: list[str], midnight: datetime, local_now: datetime) -> list[dict[str, Any]]:
+def _hourly(store: StateStore, ids: list[str], midnight: datetime, local_now: datetime) -> list[HourServed]:
     """Permits served per local hour, from each counter's cumulative series since midnight."""
     start = midnight.timestamp()
     hours = local_now.hour + 1
     per_hour = [0.0] * hours
     for entity_id in ids:
         last_by_hour: dict[int, float] = {}
-        for t, value in store.series(f"queue:{entity_id}", since=start):
+        for t, value in store.series(entity_series("queue", entity_id), since=start):
             hour = int((t - start) // 3_600)
             if 0 <= hour < hours:
                 last_by_hour[hour] = value
@@ -335,68 +355,48 @@ def _hourly(store: StateStore, ids: list[str], midnight: datetime, local_now: da
             if hour in last_by_hour:
                 per_hour[hour] += max(0.0, last_by_hour[hour] - previous)
                 previous = last_by_hour[hour]
-    return [{"hour": h, "served": int(v)} for h, v in enumerate(per_hour)]
+    return [HourServed(hour=h, served=int(v)) for h, v in enumerate(per_hour)]
 
 
 # --- KPIs -----------------------------------------------------------------------------------
-def derived_values(picture: dict[str, Any]) -> dict[str, float | None]:
-    incidents, waste, drainage, mpp = picture["incidents"], picture["waste"], picture["drainage"], picture["mpp"]
-    resolved = incidents["resolved_24h"]
-    return {
-        "incidents_within_sla": _pct(incidents["resolved_within_sla_24h"], resolved),
-        "open_incidents": incidents["open_count"],
-        "traffic_incidents_open": incidents["by_category"].get("traffic", 0),
-        "mpp_target_attainment": mpp["attainment_pct"],
-        "mpp_avg_wait_min": mpp["avg_wait_min"],
-        "waste_reports_resolved_24h": _pct(waste["reports_resolved_within_sla"], waste["reports_resolved"]),
-        "tps_over_threshold": waste["over_threshold"],
-        "drainage_stations_in_alert": drainage["in_alert"],
-        # every open complaint counts, whichever app or family it came through
-        "citizen_reports_open": picture["reports"]["open"],
-    }
-
-
-def kpi_trends(store: StateStore, config: Config, now: float) -> dict[str, dict[str, Any]]:
+def kpi_trends(store: StateStore, config: Config, now: float) -> dict[str, KpiTrend]:
     """Every KPI's day and month trend: read once a minute, not with every incident."""
     return {kpi.id: _trend(store, kpi.id, now) for _, kpi in config.kpis()}
 
 
-def kpis_part(store: StateStore, config: Config, picture: dict[str, Any], now: float,
-              trends: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def kpis_part(store: StateStore, config: Config, picture: CityPicture, now: float,
+              trends: dict[str, KpiTrend] | None = None) -> KpisSection:
     derived = derived_values(picture)
     received = {_kpi_key(d): d for d in store.entities("kpi").values()}
     language = config.city.language
-    pillars: dict[str, Any] = {
-        p.id: {"name": p.label(language), "icon": p.icon, "kpis": []} for p in config.pillars
-    }
+    entries: dict[str, list[KpiEntry]] = {p.id: [] for p in config.pillars}
     for pillar, kpi in config.kpis():
+        value: float | None
         if kpi.source == "derived":
-            value, updated = derived.get(kpi.id), picture["generated_at"]
+            value, updated = derived.get(kpi.id), picture.generated_at
         else:
             doc = received.get(kpi.id)
             value, updated = (doc["value"], doc["observed_at"]) if doc else (None, None)
-        entry = {
-            "id": kpi.id,
-            "name": kpi.name.get(config.city.language) or next(iter(kpi.name.values())),
-            "unit": kpi.unit,
-            "value": value,
-            "target": kpi.target,
-            "better": kpi.better,
-            "standing": standing(value, kpi),
-            "updated_at": updated,
-            "trend": trends[kpi.id] if trends is not None else _trend(store, kpi.id, now),
-        }
-        pillars[pillar]["kpis"].append(entry)
-    for block in pillars.values():
-        block["standing"] = _worst([k["standing"] for k in block["kpis"]])
-    return {"pillars": pillars}
+        entries[pillar].append(KpiEntry(
+            id=kpi.id,
+            name=kpi.name.get(language) or next(iter(kpi.name.values())),
+            unit=kpi.unit,
+            value=value,
+            target=kpi.target,
+            better=kpi.better,
+            standing=standing(value, kpi),
+            updated_at=updated,
+            trend=trends[kpi.id] if trends is not None else _trend(store, kpi.id, now),
+        ))
+    return KpisSection(pillars={
+        p.id: PillarBlock(name=p.label(language), icon=p.icon, kpis=entries[p.id],
+                          standing=_worst([k.standing for k in entries[p.id]]))
+        for p in config.pillars
+    })
 
 
 def _kpi_key(doc: dict[str, Any]) -> str:
     return str(doc.get("kpi_id") or doc["id"])
-
-
-STANDINGS = ("veryGood", "good", "fair", "bad", "veryBad", "unknown")
 
 
 def standing(value: float | None, kpi: Kpi) -> str:
@@ -418,20 +418,20 @@ def _worst(standings: list[str]) -> str:
     return max(known, key=STANDINGS.index) if known else "unknown"
 
 
-def _trend(store: StateStore, kpi_id: str, now: float) -> dict[str, Any]:
-    day = store.series(f"kpi:{kpi_id}", since=now - 86_400)
-    month = store.series(f"kpi_h:{kpi_id}", since=now - 31 * 86_400)
-    return {"day": day, "month": month}
+def _trend(store: StateStore, kpi_id: str, now: float) -> KpiTrend:
+    day = store.series(kpi_series(kpi_id), since=now - 86_400)
+    month = store.series(kpi_series(kpi_id, month=True), since=now - 31 * 86_400)
+    return KpiTrend(day=day, month=month)
 
 
 def kpi_day_point(kpi_id: str, t: float, value: float) -> SeriesPoint:
     """A point of the KPI's day trend: one a minute, kept 24 h."""
-    return SeriesPoint(f"kpi:{kpi_id}", t, value, 60, 1_440, 86_400)
+    return SeriesPoint(kpi_series(kpi_id), t, value, 60, 1_440, 86_400)
 
 
 def kpi_month_point(kpi_id: str, t: float, value: float) -> SeriesPoint:
     """A point of the KPI's month trend: one an hour, kept 31 days."""
-    return SeriesPoint(f"kpi_h:{kpi_id}", t, value, 3_600, 744, 31 * 86_400)
+    return SeriesPoint(kpi_series(kpi_id, month=True), t, value, 3_600, 744, 31 * 86_400)
 
 
 def sample_kpis(store: StateStore, config: Config, now: float | None = None) -> int:
@@ -439,21 +439,17 @@ def sample_kpis(store: StateStore, config: Config, now: float | None = None) -> 
     now = time.time() if now is None else now
     picture = build_picture(store, config, now)
     written = 0
-    for block in picture["kpis"]["pillars"].values():
-        for kpi in block["kpis"]:
-            if kpi["value"] is None:
+    for block in picture.kpis.pillars.values():
+        for kpi in block.kpis:
+            if kpi.value is None:
                 continue
-            store.add_point(kpi_day_point(kpi["id"], now, float(kpi["value"])))
-            store.add_point(kpi_month_point(kpi["id"], now, float(kpi["value"])))
+            store.add_point(kpi_day_point(kpi.id, now, float(kpi.value)))
+            store.add_point(kpi_month_point(kpi.id, now, float(kpi.value)))
             written += 1
     return written
 
 
 # --- helpers --------------------------------------------------------------------------------
-def _pct(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
 def ts(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 

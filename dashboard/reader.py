@@ -14,11 +14,14 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from dashboard.config import Config
 from dashboard.picture import Sections, build_picture, live_sections
 from dashboard.store.base import StateStore
+from layouts.picture import CityPicture
+from layouts.sections import ScreensSummary, StoreStatus
 
 #: The shortest time between two wake-ups of the pages by the change watcher.
 WAKE_GAP_S = 0.01
@@ -26,17 +29,17 @@ WAKE_GAP_S = 0.01
 
 class PictureCache:
     """``health`` (a ``dashboard.health.StoreHealth``) lets it answer from memory while the
-    store is away, instead of blocking a page on a dead connection; ``sections`` adds what
-    other objects of the app know (screens) to every picture."""
+    store is away, instead of blocking a page on a dead connection; ``screens`` adds what the
+    app's screen registry knows to every picture."""
 
     def __init__(self, store: StateStore, config: Config, health: Any = None,
-                 sections: Callable[[], dict[str, Any]] | None = None) -> None:
+                 screens: Callable[[], ScreensSummary] | None = None) -> None:
         self.store = store
         self.config = config
         self.health = health
-        self.sections = sections
+        self.screens = screens
         self._lock = threading.Lock()
-        self._picture: dict[str, Any] | None = None
+        self._picture: CityPicture | None = None
         self._sections = Sections()
         self._live: dict[str, Any] = {}
         self._last_extra: dict[str, Any] = {}
@@ -47,7 +50,7 @@ class PictureCache:
 
     def version(self) -> int:
         if not self.store_ok():
-            return self._picture["version"] if self._picture is not None else -1
+            return self._picture.version if self._picture is not None else -1
         return self.store.version()
 
     async def changed(self, since: int, timeout: float) -> int:
@@ -58,34 +61,36 @@ class PictureCache:
                     self._watcher = _ChangeWatcher(self.store, asyncio.get_running_loop())
         return await self._watcher.wait(since, timeout)
 
-    def picture(self) -> dict[str, Any]:
+    def picture(self) -> CityPicture:
         extra = self._extra()
         if not self.store_ok():  # the last picture, at once: the pages turn stale by themselves
-            return {**(self._picture or {"version": -1}), **self._live, **extra}
+            return replace(self._picture or CityPicture(), **self._live, **extra)
         live = self._live = _same_when_equal(live_sections(self.store, self.config, time.time()), self._live)
-        return {**self._by_version(), **live, **extra}
+        return replace(self._by_version(), **live, **extra)
 
     def _extra(self) -> dict[str, Any]:
         extra = self._last_extra = _same_when_equal(self._read_extra(), self._last_extra)
         return extra
 
     def _read_extra(self) -> dict[str, Any]:
+        """``CityPicture`` fields that other objects of the app know, by field name."""
         extra: dict[str, Any] = {}
         if self.health is not None:
             state = self.health.snapshot()
-            extra["store"] = {k: state.get(k) for k in ("status", "ok", "epoch", "reset_at")}
-        if self.sections is not None:
-            extra.update(self.sections())
+            extra["store"] = StoreStatus(status=state["status"], ok=state["ok"], epoch=state.get("epoch"),
+                                         reset_at=state.get("reset_at"))
+        if self.screens is not None:
+            extra["screens"] = self.screens()
         return extra
 
-    def _by_version(self) -> dict[str, Any]:
+    def _by_version(self) -> CityPicture:
         version = self.store.version()
         cached = self._picture
-        if cached is not None and cached["version"] == version:
+        if cached is not None and cached.version == version:
             return cached
         with self._lock:
             cached = self._picture
-            if cached is None or cached["version"] != version:
+            if cached is None or cached.version != version:
                 cached = self._picture = build_picture(self.store, self.config, sections=self._sections)
             return cached
 

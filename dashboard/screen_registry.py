@@ -26,6 +26,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from layouts.sections import ScreensSummary
+
 MAX_ENTRIES = 1_000
 SILENT_AFTER_BEATS = 2
 FORGET_AFTER_S = 3_600.0
@@ -106,10 +108,10 @@ class ScreenRegistry:
         return {"expected": self.expected, "live": len(live_screens), "silent": silent,
                 "heartbeat_s": self.beat_s, "screens": entries}
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> ScreensSummary:
         """What feed health shows: live out of expected, and how many are silent."""
         listing = self.listing()
-        return {k: listing[k] for k in ("expected", "live", "silent")}
+        return ScreensSummary(expected=listing["expected"], live=listing["live"], silent=listing["silent"])
 
 
 def _int(value: Any) -> int | None:

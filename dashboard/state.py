@@ -17,7 +17,7 @@ from dashboard.config import Config
 from dashboard.incident_ops import merged
 from dashboard.picture import ts
 from dashboard.read_models import INDEXES, rows_for
-from dashboard.store.base import CapReached, SeriesPoint, StateStore
+from dashboard.store.base import CapReached, SeriesPoint, StateStore, entity_series
 from feeds.events import (
     CitizenReport,
     DeadLetter,
@@ -175,7 +175,7 @@ class CityState:
             return None
         history = self.config.history
         return SeriesPoint(
-            key=f"{event.kind}:{event.id}",
+            key=entity_series(event.kind, event.id),
             t=observed,
             value=value,
             step_s=60,

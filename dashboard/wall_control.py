@@ -19,6 +19,15 @@ from typing import Any
 
 from dashboard.incident_ops import ActionError, iso
 from dashboard.ops_config import SEVERITIES, Operations
+from layouts.sections import (
+    Broadcast,
+    IncidentTakeover,
+    PushedIncident,
+    StationTakeover,
+    Takeover,
+    WallPreset,
+    WallSection,
+)
 
 KIND = "wall_control"
 ID = "wall"
@@ -87,13 +96,13 @@ def active_broadcast(record: dict[str, Any], now: float) -> dict[str, Any] | Non
 
 
 def takeovers(ops: Operations, incidents: list[dict[str, Any]], stations: list[dict[str, Any]],
-              acks: dict[str, float], now: float) -> list[dict[str, Any]]:
+              acks: dict[str, float], now: float) -> list[Takeover]:
     """The takeover each rule fires, at most one per screen (the first rule for a screen wins).
 
     ``incidents`` are the open ones, already merged with the operators' records, so an
     acknowledged incident no longer matches. The most severe, then the oldest, match wins.
     """
-    fired: dict[int, dict[str, Any]] = {}
+    fired: dict[int, Takeover] = {}
     for rule in ops.takeovers:
         if rule.screen in fired:
             continue
@@ -105,18 +114,18 @@ def takeovers(ops: Operations, incidents: list[dict[str, Any]], stations: list[d
             if matches:
                 d = min(matches, key=lambda d: (SEVERITIES.index(d.get("severity") or "medium"),
                                                 d.get("opened_at") or d.get("observed_at") or "", d["id"]))
-                fired[rule.screen] = {
-                    "screen": rule.screen,
-                    "rule": rule.name,
-                    "kind": "incident",
-                    "id": d["id"],
-                    "severity": d.get("severity"),
-                    "title": d.get("description") or d.get("category") or d["id"],
-                    "where": d.get("kecamatan"),
-                    "category": d.get("category"),
-                    "lat": d.get("lat"),
-                    "lon": d.get("lon"),
-                }
+                fired[rule.screen] = IncidentTakeover(
+                    screen=rule.screen,
+                    rule=rule.name,
+                    kind="incident",
+                    id=d["id"],
+                    severity=d.get("severity"),
+                    title=d.get("description") or d.get("category") or d["id"],
+                    where=d.get("kecamatan"),
+                    category=d.get("category"),
+                    lat=d.get("lat"),
+                    lon=d.get("lon"),
+                )
         else:
             floor = STAGES.index(rule.stage)
             hold = rule.ack_holds_min * 60
@@ -124,15 +133,15 @@ def takeovers(ops: Operations, incidents: list[dict[str, Any]], stations: list[d
                        and now - acks.get(f"station:{s['id']}", -1e18) > hold]
             if matches:
                 s = max(matches, key=lambda s: (STAGES.index(s["stage"]), s.get("level_m", 0.0)))
-                fired[rule.screen] = {"screen": rule.screen, "rule": rule.name, "kind": "station", "id": s["id"],
-                                      "stage": s["stage"], "title": s.get("name") or s.get("station_id") or s["id"],
-                                      "where": s.get("kecamatan"), "level_m": s.get("level_m"),
-                                      "lat": s.get("lat"), "lon": s.get("lon")}
+                fired[rule.screen] = StationTakeover(
+                    screen=rule.screen, rule=rule.name, kind="station", id=s["id"], stage=s["stage"],
+                    title=s.get("name") or s.get("station_id") or s["id"], where=s.get("kecamatan"),
+                    level_m=s.get("level_m"), lat=s.get("lat"), lon=s.get("lon"))
     return [fired[k] for k in sorted(fired)]
 
 
 def wall_part(record: dict[str, Any] | None, ops: Operations, incidents: dict[str, dict[str, Any]],
-              open_incidents: list[dict[str, Any]], stations: list[dict[str, Any]], now: float) -> dict[str, Any]:
+              open_incidents: list[dict[str, Any]], stations: list[dict[str, Any]], now: float) -> WallSection:
     """The picture's ``wall`` section: what the API answers and what the screens follow.
 
     Pushes and the broadcast keep their ``until`` so a screen can drop them when they end
@@ -142,13 +151,17 @@ def wall_part(record: dict[str, Any] | None, ops: Operations, incidents: dict[st
     pushed = []
     for p in active_pushes(record, now):
         d = incidents.get(p["incident"]) or {}
-        pushed.append({**p, "title": d.get("description") or d.get("category") or p["incident"],
-                       "severity": d.get("severity"), "status": d.get("status"), "assignee": d.get("assignee"),
-                       "where": d.get("kecamatan"), "address": d.get("address"), "lat": d.get("lat"), "lon": d.get("lon")})
-    return {
-        "presets": [{"name": "default", "label": "Default"}] + [{"name": p.name, "label": p.label} for p in ops.presets],
-        "current": record.get("preset", "default"),
-        "broadcast": active_broadcast(record, now),
-        "pushed": pushed,
-        "takeovers": takeovers(ops, open_incidents, stations, record.get("acks", {}), now),
-    }
+        pushed.append(PushedIncident(
+            screen=p["screen"], incident=p["incident"], until=p["until"], by=p.get("by", ""), at=p.get("at", ""),
+            title=d.get("description") or d.get("category") or p["incident"], severity=d.get("severity"),
+            status=d.get("status"), assignee=d.get("assignee"), where=d.get("kecamatan"), address=d.get("address"),
+            lat=d.get("lat"), lon=d.get("lon")))
+    banner = active_broadcast(record, now)
+    return WallSection(
+        presets=[WallPreset("default", "Default")] + [WallPreset(p.name, p.label) for p in ops.presets],
+        current=record.get("preset", "default"),
+        broadcast=Broadcast(level=banner["level"], text=banner["text"], until=banner["until"], by=banner.get("by", ""),
+                            at=banner.get("at", "")) if banner else None,
+        pushed=pushed,
+        takeovers=takeovers(ops, open_incidents, stations, record.get("acks", {}), now),
+    )

@@ -20,6 +20,7 @@ from typing import Any
 from dash import dcc, html
 
 from layouts.i18n import t
+from layouts.picture import CityPicture
 from layouts.tree import HtmlTree, attrs
 
 #: Families whose frame never turns stale (the clock is computed in the browser itself).
@@ -72,23 +73,13 @@ def empty(language: str) -> html.Div:
     return html.Div(t("no_data", language), className="cw-empty")
 
 
-def part(picture: dict[str, Any] | None, key: str) -> dict[str, Any]:
-    """One section of the picture, or an empty dict: a panel must render, not raise, on gaps."""
-    value = (picture or {}).get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def seen(picture: dict[str, Any] | None, family: str) -> bool:
+def seen(picture: CityPicture, family: str) -> bool:
     """Whether this family's feed ever delivered: zero open incidents is news, no feed is not.
 
     Read from the small ``seen`` section, which changes once per family and feed, rather than
     from ``freshness``, which moves with every message: a view that only asks this is then
     not computed again per message (``layouts.live_parts``)."""
-    flags = part(picture, "seen")
-    if flags:
-        return bool(flags.get(family))
-    info = part(picture, "freshness").get(family)
-    return bool(isinstance(info, dict) and info.get("updated_at"))
+    return bool(picture.seen.get(family))
 
 
 def live_ids(role: str, instance: Any) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -31,6 +31,7 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html,
 from starlette.websockets import WebSocket
 
 from layouts.live_parts import LiveParts
+from layouts.picture import CityPicture, plain
 from layouts.ports import ViewSettings
 from layouts.push import PUSH_OFF_CODE, PUSH_PATH, Pusher
 from layouts.tree import attrs
@@ -182,6 +183,6 @@ def known_parts(live: LiveParts) -> frozenset[tuple[str, str]]:
     return frozenset(p for p in found if p[0] in live.parts)
 
 
-def freshness_message(picture: dict[str, Any]) -> dict[str, Any]:
+def freshness_message(picture: CityPicture) -> dict[str, Any]:
     """What the browser needs to age each family on its own: the server's clock and the last times."""
-    return {"server_now": time.time(), "families": picture.get("freshness", {})}
+    return {"server_now": time.time(), "families": plain(picture.freshness)}

@@ -22,14 +22,15 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, cast
 
 import orjson
 from dash import ALL, Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts.frame import live_ids, signature
+from layouts.picture import CityPicture
 from layouts.ports import CityReader, ViewSettings
 from layouts.tree import keyed_delta, to_tree
 
@@ -46,7 +47,7 @@ class LivePart:
     digest); ``render`` turns that into children, or a ``Patch`` of a figure (``prop``).
     """
 
-    view: Callable[[dict[str, Any], ViewSettings], Any]
+    view: Callable[[CityPicture, ViewSettings], Any]
     render: Callable[[Any, ViewSettings], Any]
     prop: str = "children"
 
@@ -69,40 +70,28 @@ class PushStats:
     bytes: int = 0
 
 
-class _Reads(dict[str, Any]):
-    """The picture, noting which sections a view reads; any walk over it counts as reading all."""
+class _Reads:
+    """The picture, noting which sections a view reads; anything but a section (``to_json``,
+    say) counts as reading all. Views are typed against ``CityPicture`` and read attributes,
+    which this forwards."""
 
-    def __init__(self, picture: dict[str, Any]) -> None:
-        super().__init__(picture)
+    __slots__ = ("_picture", "read")
+
+    def __init__(self, picture: CityPicture) -> None:
+        self._picture = picture
         self.read: set[str] | None = set()
 
-    def __getitem__(self, key: str) -> Any:
-        self._note(key)
-        return super().__getitem__(key)
+    def __getattr__(self, name: str) -> Any:
+        if self.read is not None:
+            if name in SECTIONS:
+                self.read.add(name)
+            else:
+                self.read = None
+        return getattr(self._picture, name)
 
-    def get(self, key: str, default: Any = None) -> Any:
-        self._note(key)
-        return super().get(key, default)
 
-    def __contains__(self, key: object) -> bool:
-        self._note(key)
-        return super().__contains__(key)
-
-    def __iter__(self) -> Any:
-        self.read = None
-        return super().__iter__()
-
-    def items(self) -> Any:
-        self.read = None
-        return super().items()
-
-    def values(self) -> Any:
-        self.read = None
-        return super().values()
-
-    def _note(self, key: object) -> None:
-        if self.read is not None and isinstance(key, str):
-            self.read.add(key)
+#: The picture's fields: what a view may be recorded as reading.
+SECTIONS = frozenset(f.name for f in fields(CityPicture))
 
 
 @dataclass(frozen=True)
@@ -112,9 +101,9 @@ class _View:
     shown: Any
     digest: str
 
-    def still(self, picture: dict[str, Any]) -> bool:
-        return (self.reads is not None and picture.get("generated_at") == self.second
-                and all(picture.get(key) is value for key, value in self.reads))
+    def still(self, picture: CityPicture) -> bool:
+        return (self.reads is not None and picture.generated_at == self.second
+                and all(getattr(picture, key) is value for key, value in self.reads))
 
 
 class LiveParts:
@@ -134,7 +123,7 @@ class LiveParts:
         self._deltas: OrderedDict[tuple[str, str, str], tuple[Any, bytes]] = OrderedDict()
 
     # --- registration ---------------------------------------------------------------------
-    def add(self, app: Dash, role: str, view: Callable[[dict[str, Any], ViewSettings], Any],
+    def add(self, app: Dash, role: str, view: Callable[[CityPicture, ViewSettings], Any],
             render: Callable[[Any, ViewSettings], Any], prop: str = "children") -> None:
         """Register a part, and the poll's callback for every copy of it on a page.
 
@@ -168,17 +157,17 @@ class LiveParts:
         return self.parts.keys()
 
     # --- shared work ----------------------------------------------------------------------
-    def view(self, role: str, picture: dict[str, Any]) -> tuple[Any, str]:
+    def view(self, role: str, picture: CityPicture) -> tuple[Any, str]:
         """The part's view of this picture and its digest, computed again only when what it read moved."""
         hit = self._views.get(role)
         if hit is not None and hit.still(picture):
             return hit.shown, hit.digest
         reads = _Reads(picture)
-        shown = self.parts[role].view(reads, self.settings)
+        shown = self.parts[role].view(cast(CityPicture, reads), self.settings)
         names = reads.read
         digest = hit.digest if hit is not None and hit.shown == shown else signature(shown)
-        self._views[role] = _View(picture.get("generated_at"),
-                                  None if names is None else tuple((n, picture.get(n)) for n in sorted(names)),
+        self._views[role] = _View(picture.generated_at,
+                                  None if names is None else tuple((n, getattr(picture, n)) for n in sorted(names)),
                                   shown, digest)
         return shown, digest
 

@@ -17,8 +17,9 @@ from typing import Any
 from dash import Patch
 
 from layouts.map_plan import COUNT_SCALE, FLUID_NAME_PX, NAME_PX, MapLayout, cached_plan
+from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
-from layouts.sections import IncidentsSection, incidents_of
+from layouts.sections import IncidentsSection
 
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
 SYMBOLS = {"critical": "diamond", "high": "triangle-up", "medium": "circle", "low": "circle-open", "informational": "square-open"}
@@ -96,7 +97,7 @@ def counts_by_district(incidents: IncidentsSection, names: list[str]) -> list[in
     """Open incidents per district, matched by folded name ("Lima Puluh" = "Limapuluh")."""
     folded = {_fold(n): i for i, n in enumerate(names)}
     counts = [0] * len(names)
-    for name, count in (incidents.get("by_kecamatan") or {}).items():
+    for name, count in incidents.by_kecamatan.items():
         i = folded.get(_fold(str(name)))
         if i is not None:
             counts[i] += int(count)
@@ -111,12 +112,12 @@ def fill_for(count: int) -> str:
     return colour
 
 
-def map_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+def map_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     """What the figure shows: counts per district and marker positions per severity."""
-    incidents = incidents_of(picture)
+    incidents = picture.incidents
     names = [d.name for d in cached_plan(settings, None).districts]
     markers: dict[str, list[list[float]]] = {s: [[], []] for s in SEVERITIES}
-    for d in incidents.get("open") or []:
+    for d in incidents.open:
         lat, lon = d.get("lat"), d.get("lon")
         if lat is None or lon is None:
             continue

@@ -16,8 +16,8 @@ from layouts.frame import SEVERITY_SHAPES, empty, seen
 from layouts.i18n import age, number, t
 from layouts.map_figure import BINS, SEVERITIES, counts_by_district, fill_for
 from layouts.map_plan import cached_plan
+from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
-from layouts.sections import incidents_of
 from layouts.tree import attrs, row_tree
 
 FAMILY = "incidents"
@@ -38,10 +38,10 @@ def legend(language: str) -> html.Div:
                      html.Div(items, className="cw-legend cw-legend-wrap")], className="cw-map-legend")
 
 
-def head_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-    incidents = incidents_of(picture)
-    by = incidents.get("by_severity") or {}
-    return {"has_data": seen(picture, FAMILY), "open": incidents.get("open_count", 0),
+def head_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    incidents = picture.incidents
+    by = incidents.by_severity
+    return {"has_data": seen(picture, FAMILY), "open": incidents.open_count,
             "by_severity": [(s, by.get(s, 0)) for s in SEVERITIES if s != "informational" or by.get(s)]}
 
 
@@ -61,8 +61,8 @@ def head_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     ]
 
 
-def rank_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-    incidents = incidents_of(picture)
+def rank_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    incidents = picture.incidents
     names = [d.name for d in cached_plan(settings, None).districts]
     counts = counts_by_district(incidents, names)
     ranked = sorted(zip(names, counts, strict=True), key=lambda nc: (-nc[1], nc[0]))
@@ -89,9 +89,9 @@ def rank_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     ]
 
 
-def cat_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-    incidents = incidents_of(picture)
-    cats = sorted((incidents.get("by_category") or {}).items(), key=lambda kv: (-kv[1], str(kv[0])))
+def cat_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    incidents = picture.incidents
+    cats = sorted(incidents.by_category.items(), key=lambda kv: (-kv[1], str(kv[0])))
     return {"has_data": seen(picture, FAMILY), "cats": [(str(c), n) for c, n in cats[:CATEGORIES]]}
 
 
@@ -120,13 +120,13 @@ def cat_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
 STATUSES = ("new", "acknowledged", "dispatched")
 
 
-def status_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-    incidents = incidents_of(picture)
-    by = incidents.get("by_status") or {}
-    assignees = sorted((incidents.get("by_assignee") or {}).items(), key=lambda kv: (-kv[1], kv[0]))[:4]
+def status_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    incidents = picture.incidents
+    by = incidents.by_status
+    assignees = sorted(incidents.by_assignee.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
     return {"has_data": seen(picture, FAMILY), "status": [(s, by.get(s, 0)) for s in STATUSES],
             "assignees": [[a, n] for a, n in assignees],
-            "resolved": incidents.get("resolved_24h") or 0, "within": incidents.get("resolved_within_sla_24h") or 0}
+            "resolved": incidents.resolved_24h, "within": incidents.resolved_within_sla_24h}
 
 
 def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
@@ -149,13 +149,13 @@ def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     ]
 
 
-def top_view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+def top_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     """The most severe open incidents (the picture sorts them), for the screen beside the map."""
-    incidents = incidents_of(picture)
+    incidents = picture.incidents
     rows = [
         {"severity": d.get("severity") or "medium", "text": d.get("description") or d.get("category") or "",
          "kecamatan": d.get("kecamatan") or "–", "age": age(d.get("age_s"), settings.language)}
-        for d in (incidents.get("open") or [])[:TOP_ROWS]
+        for d in incidents.open[:TOP_ROWS]
     ]
     return {"has_data": seen(picture, FAMILY), "rows": rows}
 

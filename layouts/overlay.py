@@ -22,7 +22,9 @@ from dash import Dash, html
 from layouts.frame import SEVERITY_SHAPES, live_part
 from layouts.i18n import t
 from layouts.live_parts import LiveParts
+from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
+from layouts.sections import PushedIncident, StationTakeover, Takeover
 from layouts.tree import attrs
 
 MAP_SPAN_DEG = 0.02  # half the side of the pushed incident's map: about 2 km each way
@@ -37,21 +39,38 @@ def overlay(screen: int, instance: str) -> html.Div:
                     **attrs({"data-overlay-screen": str(screen)}))
 
 
+def _card(**known: Any) -> dict[str, Any]:
+    """A takeover's or a pushed incident's card, with every key the render reads."""
+    keep = ("id", "kind", "rule", "title", "severity", "stage", "where", "level_m", "lat", "lon", "status",
+            "assignee", "address", "incident", "category")
+    return {k: known.get(k) for k in keep}
+
+
+def _takeover_card(x: Takeover) -> dict[str, Any]:
+    if isinstance(x, StationTakeover):
+        return _card(id=x.id, kind=x.kind, rule=x.rule, title=x.title, stage=x.stage, where=x.where, level_m=x.level_m,
+                     lat=x.lat, lon=x.lon)
+    return _card(id=x.id, kind=x.kind, rule=x.rule, title=x.title, severity=x.severity, where=x.where,
+                 category=x.category, lat=x.lat, lon=x.lon)
+
+
+def _pushed_card(p: PushedIncident) -> dict[str, Any]:
+    return _card(title=p.title, severity=p.severity, where=p.where, lat=p.lat, lon=p.lon, status=p.status,
+                 assignee=p.assignee, address=p.address, incident=p.incident)
+
+
 def view_for(screen: int):
-    def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-        wall = picture.get("wall") if isinstance(picture, dict) else None
-        wall = wall if isinstance(wall, dict) else {}
+    def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+        wall = picture.wall
         now = time.time()
-        broadcast = wall.get("broadcast")
-        takeover = next((x for x in wall.get("takeovers") or [] if x.get("screen") == screen), None)
-        pushed = next((p for p in wall.get("pushed") or [] if p.get("screen") == screen and p.get("until", 0) > now), None)
-        keep = ("id", "kind", "rule", "title", "severity", "stage", "where", "level_m", "lat", "lon", "status",
-                "assignee", "address", "incident", "category")
+        broadcast = wall.broadcast
+        takeover = next((x for x in wall.takeovers if x.screen == screen), None)
+        pushed = next((p for p in wall.pushed if p.screen == screen and p.until > now), None)
         return {
-            "preset": wall.get("current") or "default",
-            "broadcast": [broadcast["level"], broadcast["text"]] if broadcast and broadcast.get("until", 0) > now else None,
-            "takeover": {k: takeover.get(k) for k in keep} if takeover else None,
-            "pushed": {k: pushed.get(k) for k in keep} if pushed and not takeover else None,
+            "preset": wall.current or "default",
+            "broadcast": [broadcast.level, broadcast.text] if broadcast is not None and broadcast.until > now else None,
+            "takeover": _takeover_card(takeover) if takeover is not None else None,
+            "pushed": _pushed_card(pushed) if pushed is not None and takeover is None else None,
         }
     return view
 

@@ -2,8 +2,8 @@
 
 Panels render the data they are handed. They read the city through ``CityReader`` (the
 store in ``dashboard`` satisfies it) and take their settings as plain ``ViewSettings`` that
-the app factory builds from the config. That keeps every panel testable with a dict and a
-dataclass, and keeps MQTT, Redis and pydantic out of this package.
+the app factory builds from the config. That keeps every panel testable with a picture built by
+hand, and keeps MQTT, Redis and pydantic out of this package.
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from layouts.picture import CityPicture
+
 
 class CityReader(Protocol):
     def version(self) -> int:
         """Grows with every change of the city state."""
         ...
 
-    def picture(self) -> dict[str, Any]:
+    def picture(self) -> CityPicture:
         """The whole current picture (the same document as ``/api/v1/state``), cached per version."""
         ...
 

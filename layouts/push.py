@@ -33,6 +33,7 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from layouts.live_parts import LiveParts
+from layouts.picture import CityPicture
 from layouts.ports import CityReader
 
 PUSH_PATH = "/_citywall/push"
@@ -66,9 +67,9 @@ class SharedPicture:
 
     def __init__(self, reader: CityReader) -> None:
         self.reader = reader
-        self._task: asyncio.Future[dict[str, Any]] | None = None
+        self._task: asyncio.Future[CityPicture] | None = None
 
-    async def get(self) -> dict[str, Any]:
+    async def get(self) -> CityPicture:
         task = self._task
         if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
             task = self._task = asyncio.ensure_future(asyncio.to_thread(self.reader.picture))
@@ -79,7 +80,7 @@ class Pusher:
     """The push side of one app: the known parts, the shared picture read, the open pages."""
 
     def __init__(self, live: LiveParts, known: frozenset[tuple[str, str]],
-                 freshness: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+                 freshness: Callable[[CityPicture], dict[str, Any]]) -> None:
         self.live = live
         self.known = known
         self.freshness = freshness
@@ -176,8 +177,8 @@ class _Page:
             except Exception:  # the store is away: the page keeps what it shows and turns stale by itself
                 await _first(listener, asyncio.sleep(HEARTBEAT_S))
                 continue
-            version = picture.get("version", version)
-            fresh = picture.get("freshness")
+            version = picture.version
+            fresh = picture.freshness
             last = time.monotonic()
             self.wake.clear()
             text = self._updates(picture, self.text_parts)
@@ -200,7 +201,7 @@ class _Page:
             if gap > 0 and not listener.done():
                 await asyncio.sleep(gap)
 
-    def _updates(self, picture: dict[str, Any], parts: list[tuple[str, str]]) -> list[bytes]:
+    def _updates(self, picture: CityPicture, parts: list[tuple[str, str]]) -> list[bytes]:
         """Each part whose view changed since this page last got it, as its encoded frame entry."""
         live = self.pusher.live
         out: list[bytes] = []

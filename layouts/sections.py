@@ -1,16 +1,42 @@
-"""The shapes of the picture's read models: one definition for the store side that builds
-them (``dashboard.picture``), the panels, the tablet, the API, the PDF and the tests.
+"""The sections of the city picture: one definition for the store side that builds them
+(``dashboard.picture``), the panels, the tablet, the map, the API, the PDF and the tests.
 
-They are ``TypedDict``s: the picture travels as JSON to the browser, the API and the PDF
-unchanged, and a type checker holds every reader and the builder to the same keys.
+They are frozen dataclasses with slots: a section is built once per change of its kinds and
+then read by every view of every page, so building must cost no more than a dict (no
+validation: what goes in was checked at the door, by the feeds and the config), and frozen,
+because an unchanged section is handed out again as the very same object and a panel knows by
+identity that it has nothing to send (``layouts.live_parts``). Attribute names are checked by
+mypy in every reader; ``layouts.picture.to_json`` writes them out as the JSON the API has
+always answered.
+
+The rows inside a section (an open incident, a gauge, a container, an MPP counter) are the
+store's own JSON documents, with the few fields the picture adds (``age_s``, ``stage``, ...).
 """
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from dataclasses import dataclass
+from typing import Any
 
 
-class IncidentsSection(TypedDict):
+@dataclass(frozen=True, slots=True)
+class CityInfo:
+    name: str = ""
+    timezone: str = "UTC"
+    language: str = "id"
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """When a family's data last arrived, and whether its silence has run past its limit."""
+
+    updated_at: str | None
+    stale: bool
+    stale_after_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentsSection:
     """Open incidents, from the read models the store keeps at write time."""
 
     open: list[dict[str, Any]]  #: the most urgent first (severity, then newest), at most ``TOP_ROWS``, with ``age_s``
@@ -23,34 +49,267 @@ class IncidentsSection(TypedDict):
     resolved_24h: int
     resolved_within_sla_24h: int
 
+    @classmethod
+    def empty(cls) -> IncidentsSection:
+        return cls(open=[], open_count=0, by_severity={}, by_status={}, by_kecamatan={}, by_category={},
+                   by_assignee={}, resolved_24h=0, resolved_within_sla_24h=0)
 
-class ReportsSection(TypedDict):
+
+@dataclass(frozen=True, slots=True)
+class ReportsSection:
     """Open citizen reports, whatever their family or channel."""
 
     open: int
     open_by_topic: dict[str, int]
     open_by_channel: dict[str, int]
 
+    @classmethod
+    def empty(cls) -> ReportsSection:
+        return cls(open=0, open_by_topic={}, open_by_channel={})
 
-class Page(TypedDict):
+
+@dataclass(frozen=True, slots=True)
+class DrainageSection:
+    """Gauges, worst first; each row is the gauge's document with ``stage``, ``levels``
+    (``waspada``, ``siaga``, ``awas`` in metres) and ``trend`` (six hours of ``[t, level]``)."""
+
+    stations: list[dict[str, Any]]
+    worst_stage: str
+    in_alert: int
+    flood_alert: bool
+    reports_open_by_kecamatan: dict[str, int]
+
+    @classmethod
+    def empty(cls) -> DrainageSection:
+        return cls(stations=[], worst_stage="Normal", in_alert=0, flood_alert=False, reports_open_by_kecamatan={})
+
+
+@dataclass(frozen=True, slots=True)
+class WasteSection:
+    """TPS containers, fullest first (each with ``over_threshold``), and waste reports."""
+
+    containers: list[dict[str, Any]]
+    over_threshold: int
+    reports_open: int
+    reports_resolved: int
+    reports_resolved_within_sla: int
+    median_resolve_h: float | None
+    reports_open_by_kecamatan: dict[str, int]
+    other_reports_open: int
+
+    @classmethod
+    def empty(cls) -> WasteSection:
+        return cls(containers=[], over_threshold=0, reports_open=0, reports_resolved=0, reports_resolved_within_sla=0,
+                   median_resolve_h=None, reports_open_by_kecamatan={}, other_reports_open=0)
+
+
+@dataclass(frozen=True, slots=True)
+class HourServed:
+    hour: int  #: local hour of the day, 0 to 23
+    served: int
+
+
+@dataclass(frozen=True, slots=True)
+class MppSection:
+    """The public service mall today: its counters (busiest first) and the day against its target."""
+
+    agencies: list[dict[str, Any]]
+    served_today: int
+    waiting: int
+    serving: int
+    avg_wait_min: float | None
+    target: int
+    attainment_pct: float | None
+    name: str
+    services: int
+    agencies_total: int
+    hourly: list[HourServed]
+
+    @classmethod
+    def empty(cls) -> MppSection:
+        return cls(agencies=[], served_today=0, waiting=0, serving=0, avg_wait_min=None, target=0, attainment_pct=None,
+                   name="", services=0, agencies_total=0, hourly=[])
+
+
+@dataclass(frozen=True, slots=True)
+class KpiTrend:
+    """A KPI's history as ``(time, value)`` points: a point a minute for the day, an hour for the month."""
+
+    day: list[tuple[float, float]]
+    month: list[tuple[float, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class KpiEntry:
+    id: str
+    name: str
+    unit: str
+    value: float | None
+    target: float
+    better: str  #: "higher" or "lower"
+    standing: str  #: one of ``STANDINGS``
+    updated_at: str | None
+    trend: KpiTrend
+
+
+@dataclass(frozen=True, slots=True)
+class PillarBlock:
+    """A pillar's KPIs, and its standing: the worst of theirs."""
+
+    name: str
+    icon: str
+    kpis: list[KpiEntry]
+    standing: str
+
+
+@dataclass(frozen=True, slots=True)
+class KpisSection:
+    pillars: dict[str, PillarBlock]
+
+    @classmethod
+    def empty(cls) -> KpisSection:
+        return cls(pillars={})
+
+
+#: A KPI's standing against its target, in the Smart Data Model's words, best first.
+STANDINGS = ("veryGood", "good", "fair", "bad", "veryBad", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStatus:
+    """The store as the web side last saw it (``dashboard.health``); ``reset_at`` is a unix time."""
+
+    status: str
+    ok: bool
+    epoch: Any
+    reset_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScreensSummary:
+    """Wall pages alive out of those expected, and how many went silent."""
+
+    expected: int
+    live: int
+    silent: int
+
+
+@dataclass(frozen=True, slots=True)
+class WallPreset:
+    name: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """The banner across the wall; it ends at ``until`` (a unix time) by itself."""
+
+    level: str  #: GREEN, ORANGE or RED
+    text: str
+    until: float
+    by: str
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class PushedIncident:
+    """An incident an operator put on one screen until ``until``, with what the screen shows of it."""
+
+    screen: int
+    incident: str
+    until: float
+    by: str
+    at: str
+    title: str
+    severity: str | None
+    status: str | None
+    assignee: str | None
+    where: str | None
+    address: str | None
+    lat: float | None
+    lon: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentTakeover:
+    """A config rule fired by a new incident: it holds its screen until someone acknowledges it."""
+
+    screen: int
+    rule: str
+    kind: str  #: "incident"
+    id: str
+    severity: str | None
+    title: str
+    where: str | None
+    category: str | None
+    lat: float | None
+    lon: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StationTakeover:
+    """A config rule fired by a gauge at or past a stage, until the station is acknowledged."""
+
+    screen: int
+    rule: str
+    kind: str  #: "station"
+    id: str
+    stage: str
+    title: str
+    where: str | None
+    level_m: float | None
+    lat: float | None
+    lon: float | None
+
+
+Takeover = IncidentTakeover | StationTakeover
+
+
+@dataclass(frozen=True, slots=True)
+class WallSection:
+    """What the wall shows besides its panels (also ``GET /api/v1/wall``)."""
+
+    presets: list[WallPreset]
+    current: str
+    broadcast: Broadcast | None
+    pushed: list[PushedIncident]
+    takeovers: list[Takeover]
+
+    @classmethod
+    def empty(cls) -> WallSection:
+        return cls(presets=[], current="default", broadcast=None, pushed=[], takeovers=[])
+
+    def to_json(self) -> dict[str, Any]:
+        return plain(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
     """One page of a paginated list (``GET /api/v1/incidents``, ``/reports``)."""
 
     items: list[dict[str, Any]]
     next: str | None  #: the cursor of the next page; None at the end
 
-
-def incidents_of(picture: dict[str, Any] | None) -> IncidentsSection:
-    """The picture's incidents section, or an empty one: a panel renders, never raises, on gaps."""
-    found = (picture or {}).get("incidents")
-    if isinstance(found, dict) and "open" in found:
-        return found  # type: ignore[return-value]
-    return IncidentsSection(open=[], open_count=0, by_severity={}, by_status={}, by_kecamatan={}, by_category={},
-                            by_assignee={}, resolved_24h=0, resolved_within_sla_24h=0)
+    def to_json(self) -> dict[str, Any]:
+        return {"items": self.items, "next": self.next}
 
 
-def reports_of(picture: dict[str, Any] | None) -> ReportsSection:
-    """The picture's reports section, or an empty one."""
-    found = (picture or {}).get("reports")
-    if isinstance(found, dict) and "open" in found:
-        return found  # type: ignore[return-value]
-    return ReportsSection(open=0, open_by_topic={}, open_by_channel={})
+def plain(value: Any) -> Any:
+    """Dataclasses as dicts (in field order), all the way down; anything else as it is.
+
+    Lists and dicts are walked only where they may hold a dataclass: the documents inside a
+    section are plain JSON already, and are handed out as they are (not copied)."""
+    fields = getattr(type(value), "__dataclass_fields__", None)
+    if fields is not None:
+        return {name: plain(getattr(value, name)) for name in fields}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()} if _holds_dataclass(value.values()) else value
+    if isinstance(value, list):
+        return [plain(v) for v in value] if _holds_dataclass(value) else value
+    return value
+
+
+def _holds_dataclass(values: Any) -> bool:
+    for v in values:
+        return hasattr(type(v), "__dataclass_fields__")
+    return False

@@ -34,6 +34,22 @@ class SeriesPoint:
     max_age_s: float = 31 * 86_400
 
 
+#: Series names, the one place they are spelled: an entity's readings (a gauge's level, a
+#: counter's served-today) go to ``<kind>:<id>``; a KPI's samples to ``kpi:<id>`` (a point a
+#: minute, one day) and ``kpi_h:<id>`` (a point an hour, a month). The Redis key layout groups
+#: series by the part before the colon (``redis_keys.FAMILIES``).
+KPI_DAY = "kpi"
+KPI_MONTH = "kpi_h"
+
+
+def entity_series(kind: str, entity_id: str) -> str:
+    return f"{kind}:{entity_id}"
+
+
+def kpi_series(kpi_id: str, month: bool = False) -> str:
+    return f"{KPI_MONTH if month else KPI_DAY}:{kpi_id}"
+
+
 @dataclass(frozen=True)
 class IndexRow:
     """One row of a read model that the store keeps current in the same atomic step as the

@@ -18,7 +18,7 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
-from dashboard.store.base import CapReached, IndexRow, SeriesPoint, bucket
+from dashboard.store.base import CapReached, IndexRow, SeriesPoint, bucket, entity_series
 
 
 class _Index:
@@ -114,7 +114,7 @@ class MemoryStore:
         with self._lock:
             gone = sum(self._entities[kind].pop(i, None) is not None for i in entity_ids)
             for i in entity_ids:
-                self._series.pop(f"{kind}:{i}", None)
+                self._series.pop(entity_series(kind, i), None)
             self._apply_rows(tuple(IndexRow(name, i) for name in indexes for i in entity_ids))
             if gone:
                 self._bump(kind)
@@ -129,7 +129,7 @@ class MemoryStore:
             oldest = sorted(entities, key=lambda i: (entities[i][0], i))[:excess]
             for i in oldest:
                 del entities[i]
-                self._series.pop(f"{kind}:{i}", None)
+                self._series.pop(entity_series(kind, i), None)
             self._bump(kind)
             return len(oldest)
 

@@ -98,7 +98,7 @@ from redis.exceptions import BusyLoadingError, ConnectionError, RedisError, Resp
 from redis.retry import Retry
 
 from dashboard.store import redis_client
-from dashboard.store.base import CapReached, IndexRow, SeriesPoint, bucket
+from dashboard.store.base import CapReached, IndexRow, SeriesPoint, bucket, entity_series
 from dashboard.store.redis_changes import RETRY_BASE_S, RETRY_CAP_S, ChangeListener
 from dashboard.store.redis_keys import KeyLayout
 from dashboard.store.redis_scripts import ADD_POINT_LUA, DELETE_LUA, SWAP_LUA, TRIM_LUA, UPSERT_LUA
@@ -196,7 +196,7 @@ class RedisStore:
         family, k = self.keys.family_of_kind(kind), self.keys
         index_keys = [key for name in indexes for key in self._index_keys(family, kind, name)]
         keys = [k.idx(kind), k.ent(kind), k.version(family), k.kinds(family), *index_keys,
-                *(self._series_key(family, kind, f"{kind}:{i}") for i in entity_ids)]
+                *(self._series_key(family, kind, entity_series(kind, i)) for i in entity_ids)]
         args: list[str | int] = [self._channel, family, kind, len(indexes), *entity_ids]
         return int(self._delete(keys=keys, args=args))
 
@@ -212,7 +212,7 @@ class RedisStore:
                 return 0
             ids = _texts(self._client.zrange(k.idx(kind), 0, excess - 1))
             keys = [k.idx(kind), k.ent(kind), k.version(family), k.kinds(family),
-                    *(self._series_key(family, kind, f"{kind}:{i}") for i in ids)]
+                    *(self._series_key(family, kind, entity_series(kind, i)) for i in ids)]
             gone = int(self._trim(keys=keys, args=[self._channel, family, kind, keep, *ids]))
             if gone >= 0:
                 return gone

@@ -13,8 +13,8 @@ from dash import Dash, Input, Output, State, dcc
 from dash.exceptions import PreventUpdate
 
 from layouts.frame import signature
+from layouts.picture import CityPicture
 from layouts.ports import CityReader, ViewSettings
-from layouts.sections import incidents_of
 
 COLOURS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#fcc419", "low": "#74c0fc", "informational": "#adb5bd"}
 
@@ -41,9 +41,9 @@ def outlines(settings: ViewSettings) -> tuple[list[float | None], list[float | N
 
 
 def figure(
-    picture: dict[str, Any], selected: str | None, settings: ViewSettings, lines: tuple[list[Any], list[Any]]
+    picture: CityPicture, selected: str | None, settings: ViewSettings, lines: tuple[list[Any], list[Any]]
 ) -> dict[str, Any]:
-    open_ = [d for d in incidents_of(picture)["open"] if d.get("lat") is not None and d.get("lon") is not None]
+    open_ = [d for d in picture.incidents.open if d.get("lat") is not None and d.get("lon") is not None]
     data: list[dict[str, Any]] = [{"type": "scattergl", "x": lines[0], "y": lines[1], "mode": "lines", "hoverinfo": "skip",
                                    "line": {"color": "#51627a", "width": 1}}]
     for severity, colour in COLOURS.items():
@@ -75,7 +75,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
     def _map(_: Any, selected: str | None, shown: str | None) -> Any:
         picture = reader.picture()
         digest = signature([[d["id"], d.get("severity"), d.get("lat"), d.get("lon")]
-                            for d in incidents_of(picture)["open"]] + [selected])
+                            for d in picture.incidents.open] + [selected])
         if digest == shown:
             raise PreventUpdate
         return figure(picture, selected, settings, lines), digest

@@ -15,8 +15,8 @@ from dash.exceptions import PreventUpdate
 
 from layouts.frame import SEVERITY_SHAPES, signature
 from layouts.i18n import age, t
+from layouts.picture import CityPicture
 from layouts.ports import CityReader, ViewSettings
-from layouts.sections import incidents_of
 from layouts.tree import attrs
 
 SHOWN = 200
@@ -41,9 +41,9 @@ def layout(settings: ViewSettings) -> dbc.Card:
 
 
 def filtered(
-    picture: dict[str, Any], severities: list[str] | None, statuses: list[str] | None, text: str | None
+    picture: CityPicture, severities: list[str] | None, statuses: list[str] | None, text: str | None
 ) -> list[dict[str, Any]]:
-    rows = incidents_of(picture)["open"]
+    rows = picture.incidents.open
     needle = (text or "").strip().lower()
     out = []
     for d in rows:

@@ -10,6 +10,7 @@ port refuses them to anyone below supervisor.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -19,6 +20,7 @@ from dash.exceptions import PreventUpdate
 from layouts.frame import signature
 from layouts.i18n import t
 from layouts.ports import CityReader, OperationsPort, ViewSettings
+from layouts.sections import WallSection
 from layouts.tree import attrs
 
 
@@ -49,25 +51,25 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
     ])
 
 
-def miniature(wall: dict[str, Any], settings: ViewSettings) -> html.Div:
-    preset = wall.get("current") or "default"
+def miniature(wall: WallSection, settings: ViewSettings) -> html.Div:
+    preset = wall.current or "default"
     chosen = settings.presets.get(preset, {})
-    takeovers = {x["screen"]: x for x in wall.get("takeovers") or []}
-    pushed = {p["screen"]: p for p in wall.get("pushed") or []}
+    takeovers = {x.screen: x for x in wall.takeovers}
+    pushed = {p.screen: p for p in wall.pushed}
     cells = []
     for screen in range(1, settings.wall.screen_count + 1):
         span = settings.span_at(screen)
         names = chosen.get(screen) or settings.screens.get(screen) or ((span.panel,) if span else ())
         label, extra = ", ".join(t(n, settings.language) for n in names), ""
         if screen in takeovers:
-            label, extra = f"⚠ {takeovers[screen].get('title')}", " cw-mini-takeover"
+            label, extra = f"⚠ {takeovers[screen].title}", " cw-mini-takeover"
         elif screen in pushed:
-            label, extra = f"▶ {pushed[screen].get('title')}", " cw-mini-pushed"
+            label, extra = f"▶ {pushed[screen].title}", " cw-mini-pushed"
         cells.append(html.Div([html.B(f"{screen} "), label], className="cw-mini-screen" + extra, title=label,
                               **attrs({"data-mini-screen": str(screen)})))
-    broadcast = wall.get("broadcast")
+    broadcast = wall.broadcast
     return html.Div([
-        html.Div(f"{broadcast['level']}: {broadcast['text']}", className=f"cw-mini-broadcast lvl-{broadcast['level']}")
+        html.Div(f"{broadcast.level}: {broadcast.text}", className=f"cw-mini-broadcast lvl-{broadcast.level}")
         if broadcast else None,
         html.Small(f"preset: {preset}", id="cw-mini-preset", **attrs({"data-preset": preset})),
         html.Div(cells, className="cw-mini-wall", style={"gridTemplateColumns": f"repeat({settings.wall.columns}, 1fr)"}),
@@ -78,12 +80,11 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, port: Operat
     @app.callback(Output("cw-mini-wall", "children"), Output("cw-mini-sig", "data"),
                   Input("cw-version", "data"), State("cw-mini-sig", "data"))
     def _mini(_v: Any, shown: str | None) -> Any:
-        wall = dict(reader.picture().get("wall") or {})
+        wall = reader.picture().wall
         now = time.time()  # pushes and the broadcast end between changes
-        wall["pushed"] = [p for p in wall.get("pushed") or [] if p.get("until", 0) > now]
-        if wall.get("broadcast") and wall["broadcast"].get("until", 0) <= now:
-            wall["broadcast"] = None
-        digest = signature(wall)
+        broadcast = wall.broadcast if wall.broadcast is not None and wall.broadcast.until > now else None
+        wall = replace(wall, pushed=[p for p in wall.pushed if p.until > now], broadcast=broadcast)
+        digest = signature(wall.to_json())
         if digest == shown:
             raise PreventUpdate
         return miniature(wall, settings), digest

@@ -31,8 +31,8 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         """Computed once per store version, however many tablets ask (one tuple, swapped whole)."""
         picture = reader.picture()
         cached = memo.get("summaries")
-        if cached is None or cached[0] != picture.get("version"):
-            cached = memo["summaries"] = (picture.get("version"), headline_summary(picture), pillar_summaries(picture, settings))
+        if cached is None or cached[0] != picture.version:
+            cached = memo["summaries"] = (picture.version, headline_summary(picture), pillar_summaries(picture, settings))
         return cached[1], cached[2]
 
     def differ(known: dict[str, str] | None) -> tuple[dict[str, str], Any]:

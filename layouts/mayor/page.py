@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from dash import dcc, html
 
@@ -12,6 +11,7 @@ from layouts.i18n import t, when
 from layouts.mayor.headlines import as_of_text, headline_tiles, pillars_heading
 from layouts.mayor.kpis import card_body, detail_body, pillar_title, standing_badge
 from layouts.mayor.summaries import EMPTY, FAMILIES, RANGES, headline_summary, pillar_ids, pillar_summaries
+from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
 from layouts.tree import attrs
 
@@ -139,7 +139,7 @@ def page(settings: ViewSettings, open_pillar: str = "") -> html.Div:
     )
 
 
-def print_page(picture: dict[str, Any], settings: ViewSettings, printed_at: float) -> html.Div:
+def print_page(picture: CityPicture, settings: ViewSettings, printed_at: float) -> html.Div:
     """The KPI view on paper: headlines, the pillar cards, then every pillar open with all three spans."""
     language = settings.language
     heads = headline_summary(picture)

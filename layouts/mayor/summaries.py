@@ -11,9 +11,9 @@ import time
 from datetime import datetime
 from typing import Any
 
-from layouts.frame import part, seen
+from layouts.frame import seen
+from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
-from layouts.sections import incidents_of
 
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
 #: The families whose newest update is "the data's time" of the tablet.
@@ -25,44 +25,42 @@ RANGES: dict[str, tuple[int, str, int]] = {
     "month": (31 * 86_400, "month", 124),  # hourly points -> 6-h steps
 }
 #: A picture before anything arrived: what the skeleton is drawn from.
-EMPTY: dict[str, Any] = {"freshness": {}}
+EMPTY = CityPicture()
 
 
-def data_time(picture: dict[str, Any] | None) -> str | None:
+def data_time(picture: CityPicture) -> str | None:
     """The newest update of any family the tablet shows: what "Data as of" means."""
-    times = [v.get("updated_at") for v in part(picture, "freshness").values() if isinstance(v, dict)]
+    times = [v.updated_at for v in picture.freshness.values()]
     known = [x for x in times if x]
     return max(known, key=lambda x: datetime.fromisoformat(x).timestamp()) if known else None
 
 
-def headline_summary(picture: dict[str, Any] | None) -> dict[str, Any]:
+def headline_summary(picture: CityPicture) -> dict[str, Any]:
     """The four facts of today (incidents, flooding, MPP permits, waste) and the data's time."""
-    incidents, drainage = incidents_of(picture), part(picture, "drainage")
-    mpp, waste = part(picture, "mpp"), part(picture, "waste")
-    by_severity = incidents.get("by_severity") or {}
+    incidents, drainage, mpp, waste = picture.incidents, picture.drainage, picture.mpp, picture.waste
     return {
         "incidents": {
             "seen": seen(picture, "incidents"),
-            "open": incidents.get("open_count", 0),
-            "by_severity": [[s, int(by_severity.get(s, 0))] for s in SEVERITIES],
+            "open": incidents.open_count,
+            "by_severity": [[s, int(incidents.by_severity.get(s, 0))] for s in SEVERITIES],
         },
         "flood": {
             "seen": seen(picture, "drainage"),
-            "alert": bool(drainage.get("flood_alert")),
-            "worst": drainage.get("worst_stage") or "Normal",
-            "in_alert": drainage.get("in_alert", 0),
-            "stations": len(drainage.get("stations") or []),
+            "alert": drainage.flood_alert,
+            "worst": drainage.worst_stage,
+            "in_alert": drainage.in_alert,
+            "stations": len(drainage.stations),
         },
         "mpp": {
             "seen": seen(picture, "mpp"),
-            "served": mpp.get("served_today", 0),
-            "target": mpp.get("target"),
-            "pct": mpp.get("attainment_pct"),
+            "served": mpp.served_today,
+            "target": mpp.target,
+            "pct": mpp.attainment_pct,
         },
         "waste": {
             "seen": seen(picture, "waste"),
-            "resolved": waste.get("reports_resolved", 0),
-            "open": waste.get("reports_open", 0),
+            "resolved": waste.reports_resolved,
+            "open": waste.reports_open,
         },
         "as_of": data_time(picture),
     }
@@ -100,38 +98,38 @@ def trend_summary(points: list[Any], span_s: int, buckets: int, now: float) -> d
     }
 
 
-def pillar_ids(settings: ViewSettings | None, picture: dict[str, Any] | None = None) -> list[str]:
+def pillar_ids(settings: ViewSettings | None, picture: CityPicture | None = None) -> list[str]:
     """The city's pillars in its config's order; without settings, the picture's order."""
     if settings is not None and settings.pillars:
         return [p.id for p in settings.pillars]
-    return list(part(part(picture, "kpis"), "pillars"))
+    return list(picture.kpis.pillars) if picture is not None else []
 
 
-def pillar_summaries(picture: dict[str, Any] | None, settings: ViewSettings | None = None) -> dict[str, Any]:
+def pillar_summaries(picture: CityPicture, settings: ViewSettings | None = None) -> dict[str, Any]:
     """Per pillar: standing, its KPIs and their three trend spans, in the tablet's order."""
-    pillars = part(part(picture, "kpis"), "pillars")
+    pillars = picture.kpis.pillars
     # windows move by the minute (KPIs are sampled once a minute), so a picture a second
     # newer does not redraw and resend every chart
-    now = _ts((picture or {}).get("generated_at") or time.time()) // 60 * 60
+    now = _ts(picture.generated_at or time.time()) // 60 * 60
     # derived KPIs have a value from the first picture on ("0 open incidents"); before any
     # feed has delivered, that is not news, so nothing is claimed good or bad yet
     known = any(seen(picture, f) for f in FAMILIES.split("+"))
     out: dict[str, Any] = {}
     for p in pillar_ids(settings, picture):
-        block = pillars.get(p) or {}
+        block = pillars.get(p)
         kpis = []
-        for k in block.get("kpis") or []:
-            trend = k.get("trend") or {}
+        for k in block.kpis if block is not None else []:
+            series = {"day": k.trend.day, "month": k.trend.month}
             kpis.append({
-                "id": k.get("id", ""),
-                "name": k.get("name") or k.get("id", ""),
-                "unit": k.get("unit") or "",
-                "value": k.get("value") if known else None,
-                "target": k.get("target"),
-                "better": k.get("better", "higher"),
-                "standing": (k.get("standing") or "unknown") if known else "unknown",
-                "updated_at": k.get("updated_at"),
-                "trends": {r: trend_summary(trend.get(src) or [], span, n, now) for r, (span, src, n) in RANGES.items()},
+                "id": k.id,
+                "name": k.name or k.id,
+                "unit": k.unit,
+                "value": k.value if known else None,
+                "target": k.target,
+                "better": k.better,
+                "standing": k.standing if known else "unknown",
+                "updated_at": k.updated_at,
+                "trends": {r: trend_summary(series[src], span, n, now) for r, (span, src, n) in RANGES.items()},
             })
-        out[p] = {"id": p, "standing": (block.get("standing") or "unknown") if known else "unknown", "kpis": kpis}
+        out[p] = {"id": p, "standing": block.standing if block is not None and known else "unknown", "kpis": kpis}
     return out

@@ -17,9 +17,10 @@ from typing import Any
 from dash import Dash, html
 
 from layouts import charts
-from layouts.frame import STAGE_SHAPES, empty, live_part, part, seen
+from layouts.frame import STAGE_SHAPES, empty, live_part, seen
 from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
+from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
 from layouts.tree import attrs
 
@@ -56,10 +57,10 @@ def _rise_per_hour(points: list[Any]) -> float | None:
     return (v_end - v0) * 3_600 / (t_end - t0)
 
 
-def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-    drainage = part(picture, "drainage")
+def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    drainage = picture.drainage
     stations = []
-    for s in (drainage.get("stations") or [])[:ROWS]:
+    for s in drainage.stations[:ROWS]:
         levels = s.get("levels") or {}
         trend = s.get("trend") or []
         rise = _rise_per_hour(trend)
@@ -76,12 +77,12 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
     alerted = [s for s in stations if s["stage"] in ("Siaga", "Awas")]
     return {
         "has_data": seen(picture, FAMILY),
-        "flood_alert": bool(drainage.get("flood_alert")),
+        "flood_alert": drainage.flood_alert,
         "alerted": [(s["name"], s["stage"]) for s in alerted],
-        "worst": drainage.get("worst_stage", "Normal"),
-        "in_alert": drainage.get("in_alert", 0),
-        "count": len(drainage.get("stations") or []),
-        "reports_open": sum((drainage.get("reports_open_by_kecamatan") or {}).values()),
+        "worst": drainage.worst_stage,
+        "in_alert": drainage.in_alert,
+        "count": len(drainage.stations),
+        "reports_open": sum(drainage.reports_open_by_kecamatan.values()),
         "stations": stations,
     }
 

@@ -7,8 +7,9 @@ rejected. Ages tick in the browser (``citywall.js`` writes every ``data-age-for`
 and ``data-stale-for`` attribute once a second), so a dead feed shows up here even when
 nothing at all reaches the server any more.
 
-Feed counters come from ``picture["feeds"]`` (the store's ``feeds()``); the panel reads it
-defensively, so an older server without that section still shows the per-source ages.
+Feed counters come from ``picture.feeds`` (the store's ``feeds()``, each feed's own status
+document); the panel reads those documents defensively, since an older or broken writer may
+have left anything in them, and still shows the per-source ages.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from typing import Any
 
 from dash import Dash, html
 
-from layouts.frame import empty, live_part, part
+from layouts.frame import empty, live_part
 from layouts.i18n import number, t, when
 from layouts.live_parts import LiveParts
+from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
 from layouts.tree import attrs
 
@@ -49,9 +51,9 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-    fresh = part(picture, "freshness")
-    feeds = part(picture, "feeds")
+def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    fresh = picture.freshness
+    feeds = picture.feeds
     shown_feeds = []
     for name in sorted(feeds)[:FEEDS_SHOWN]:
         feed = _mapping(feeds[name])
@@ -69,34 +71,31 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
             "outside": int(counts.get("outside_districts", 0)),
         })
     return {
-        "alarms": alarms(picture or {}),
-        "has_data": bool(picture) and bool(fresh),
-        "sources": [{"family": f, "updated_at": (fresh.get(f) or {}).get("updated_at")} for f in SOURCES if f in fresh],
+        "alarms": alarms(picture),
+        "has_data": bool(fresh),
+        "sources": [{"family": f, "updated_at": fresh[f].updated_at} for f in SOURCES if f in fresh],
         "feeds": shown_feeds,
-        "feeds_known": "feeds" in (picture or {}),
-        "ticker_events": len((picture or {}).get("ticker") or []),
+        "feeds_known": bool(feeds),
+        "ticker_events": len(picture.ticker),
     }
 
 
-def alarms(picture: dict[str, Any]) -> dict[str, Any]:
+def alarms(picture: CityPicture) -> dict[str, Any]:
     """What must catch an operator's eye: the store away or emptied, new ids refused at a cap,
     messages the broker dropped, and how many screens are alive out of those expected."""
-    store = _mapping(picture.get("store"))
-    feeds = _mapping(picture.get("feeds"))
+    store, screens = picture.store, picture.screens
     too_many = dropped = 0
-    for feed in feeds.values():
+    for feed in picture.feeds.values():
         if isinstance(feed, dict):
             counts = _mapping(feed.get("counts"))
             too_many += int(counts.get("rejected.too_many_entities", 0))
             dropped = max(dropped, int(feed.get("broker_dropped") or 0))
-    screens = _mapping(picture.get("screens"))
     return {
-        "store_down": store.get("ok") is False,
-        "store_reset_at": store.get("reset_at"),
+        "store_down": store is not None and not store.ok,
+        "store_reset_at": store.reset_at if store is not None else None,
         "too_many": too_many,
         "broker_dropped": dropped,
-        "screens": [int(screens.get("live", 0)), int(screens.get("expected", 0)), int(screens.get("silent", 0))]
-        if screens else None,
+        "screens": [screens.live, screens.expected, screens.silent] if screens is not None else None,
     }
 
 

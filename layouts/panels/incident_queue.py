@@ -15,8 +15,8 @@ from dash import Dash, html
 from layouts.frame import SEVERITY_SHAPES, empty, live_part, seen
 from layouts.i18n import age, number, t
 from layouts.live_parts import LiveParts
+from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
-from layouts.sections import incidents_of
 from layouts.tree import attrs, row_tree
 
 FAMILY = "incidents"
@@ -29,9 +29,9 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
     return live_part("incident_queue", instance, "cw-queue-panel")
 
 
-def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
+def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     """What the queue shows: counts and the top rows, ages already as the words shown."""
-    incidents = incidents_of(picture)
+    incidents = picture.incidents
     language = settings.language
     rows = [
         {
@@ -43,13 +43,13 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
             "assignee": d.get("assignee"),
             "age": age(d.get("age_s"), language),
         }
-        for d in (incidents.get("open") or [])[:ROWS]
+        for d in incidents.open[:ROWS]
     ]
     return {
         "has_data": seen(picture, FAMILY),
-        "open_count": incidents.get("open_count", 0),
-        "by_severity": {s: (incidents.get("by_severity") or {}).get(s, 0) for s in SEVERITIES},
-        "resolved_24h": incidents.get("resolved_24h"),
+        "open_count": incidents.open_count,
+        "by_severity": {s: incidents.by_severity.get(s, 0) for s in SEVERITIES},
+        "resolved_24h": incidents.resolved_24h,
         "rows": rows,
     }
 

@@ -13,9 +13,10 @@ from typing import Any
 
 from dash import Dash, html
 
-from layouts.frame import STANDING_SHAPES, empty, live_part, part, seen
+from layouts.frame import STANDING_SHAPES, empty, live_part, seen
 from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
+from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
 from layouts.tree import attrs
 
@@ -26,8 +27,8 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
     return live_part("kpis", instance, "cw-kpis")
 
 
-def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-    pillars = part(part(picture, "kpis"), "pillars") if picture else {}
+def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    pillars = picture.kpis.pillars
     configured = [p.id for p in settings.pillars]
     order = [p for p in configured if p in pillars] + [p for p in pillars if p not in configured]
     return {
@@ -36,13 +37,12 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
         "pillars": [
             {
                 "id": p,
-                "name": settings.pillar(p).name if p in configured else (pillars[p].get("name") or p),
-                "standing": pillars[p].get("standing") or "unknown",
+                "name": settings.pillar(p).name if p in configured else (pillars[p].name or p),
+                "standing": pillars[p].standing,
                 "kpis": [
-                    {"id": k.get("id", ""), "name": k.get("name") or k.get("id", ""), "unit": k.get("unit") or "",
-                     "value": k.get("value"), "target": k.get("target"), "better": k.get("better", "higher"),
-                     "standing": k.get("standing") or "unknown"}
-                    for k in pillars[p].get("kpis") or []
+                    {"id": k.id, "name": k.name or k.id, "unit": k.unit, "value": k.value, "target": k.target,
+                     "better": k.better, "standing": k.standing}
+                    for k in pillars[p].kpis
                 ],
             }
             for p in order

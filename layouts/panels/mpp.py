@@ -13,9 +13,10 @@ from typing import Any
 
 from dash import Dash, Patch, dcc, html
 
-from layouts.frame import empty, live_ids, live_part, part, seen
+from layouts.frame import empty, live_ids, live_part, seen
 from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
+from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
 
 FAMILY = "mpp"
@@ -63,19 +64,19 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
     ]
 
 
-def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-    mpp = part(picture, "mpp")
-    agencies = sorted(mpp.get("agencies") or [], key=lambda a: (-(a.get("waiting") or 0), -(a.get("served_today") or 0)))
+def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    mpp = picture.mpp
+    agencies = sorted(mpp.agencies, key=lambda a: (-(a.get("waiting") or 0), -(a.get("served_today") or 0)))
     return {
         "has_data": seen(picture, FAMILY),
-        "served": mpp.get("served_today", 0),
-        "target": mpp.get("target"),
-        "pct": mpp.get("attainment_pct"),
-        "waiting": mpp.get("waiting", 0),
-        "serving": mpp.get("serving", 0),
-        "avg_wait": mpp.get("avg_wait_min"),
-        "agencies_total": mpp.get("agencies_total") or 0,
-        "services": mpp.get("services") or 0,
+        "served": mpp.served_today,
+        "target": mpp.target,
+        "pct": mpp.attainment_pct,
+        "waiting": mpp.waiting,
+        "serving": mpp.serving,
+        "avg_wait": mpp.avg_wait_min,
+        "agencies_total": mpp.agencies_total,
+        "services": mpp.services,
         "agencies": [
             {"name": a.get("agency") or a.get("id", "–"), "waiting": a.get("waiting", 0), "serving": a.get("serving", 0),
              "served": a.get("served_today", 0), "wait": a.get("avg_wait_min"), "open": a.get("open", True)}
@@ -84,9 +85,8 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
     }
 
 
-def chart_view(picture: dict[str, Any], settings: ViewSettings) -> list[int]:
-    hourly = part(picture, "mpp").get("hourly") or []
-    return [int(h.get("served", 0)) for h in hourly[:HOURS]]
+def chart_view(picture: CityPicture, settings: ViewSettings) -> list[int]:
+    return [h.served for h in picture.mpp.hourly[:HOURS]]
 
 
 def chart_patch(served: list[int], settings: ViewSettings) -> Patch:

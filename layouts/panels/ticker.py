@@ -21,8 +21,8 @@ from dash import Dash, html
 from layouts.frame import SEVERITY_SHAPES, empty, live_part, seen
 from layouts.i18n import t
 from layouts.live_parts import LiveParts
+from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
-from layouts.sections import incidents_of
 from layouts.tree import attrs, row_tree
 
 FAMILY = "incidents+waste"
@@ -49,10 +49,10 @@ def local_time(iso: str | None, tz: str) -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M")
 
 
-def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-    lines = [line for line in ((picture or {}).get("ticker") or []) if isinstance(line, dict)]
+def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    lines = [line for line in picture.ticker if isinstance(line, dict)]
     lines.sort(key=lambda line: str(line.get("t") or ""), reverse=True)
-    lines = with_critical_held(lines, incidents_of(picture)["open"])
+    lines = with_critical_held(lines, picture.incidents.open)
     return {
         "has_data": bool(lines) or seen(picture, "incidents") or seen(picture, "waste"),
         "lines": [

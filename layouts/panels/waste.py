@@ -12,9 +12,10 @@ from typing import Any
 
 from dash import Dash, html
 
-from layouts.frame import empty, live_part, part, seen
+from layouts.frame import empty, live_part, seen
 from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
+from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
 from layouts.tree import attrs
 
@@ -27,10 +28,10 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
     return live_part("waste", instance, "cw-waste")
 
 
-def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
-    waste = part(picture, "waste")
-    containers = waste.get("containers") or []
-    by_kec = sorted((waste.get("reports_open_by_kecamatan") or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    waste = picture.waste
+    containers = waste.containers
+    by_kec = sorted(waste.reports_open_by_kecamatan.items(), key=lambda kv: (-kv[1], kv[0]))
     return {
         "has_data": seen(picture, FAMILY),
         "sites": [
@@ -39,10 +40,10 @@ def view(picture: dict[str, Any], settings: ViewSettings) -> dict[str, Any]:
             for c in containers[:TOP_SITES]
         ],
         "site_count": len(containers),
-        "over_threshold": waste.get("over_threshold", 0),
-        "reports_open": waste.get("reports_open", 0),
-        "reports_resolved": waste.get("reports_resolved", 0),
-        "median_resolve_h": waste.get("median_resolve_h"),
+        "over_threshold": waste.over_threshold,
+        "reports_open": waste.reports_open,
+        "reports_resolved": waste.reports_resolved,
+        "median_resolve_h": waste.median_resolve_h,
         "by_kecamatan": by_kec[:TOP_KECAMATAN],
     }
 

@@ -393,10 +393,10 @@ def test_a_channel_complaint_counts_exactly_once(tmp_path: Path) -> None:
     assert (event.topic, event.channel, event.kecamatan) == ("roads", "e-Aduan", "Distrik Alfa")  # type: ignore[attr-defined]
     state.accept(event)
     picture = build_picture(store, config)
-    kpi = {k["id"]: k for b in picture["kpis"]["pillars"].values() for k in b["kpis"]}
-    assert kpi["citizen_reports_open"]["value"] == 1
-    assert picture["reports"]["open_by_channel"] == {"e-Aduan": 1}
-    assert picture["reports"]["open_by_topic"] == {"roads": 1}
+    kpi = {k.id: k for b in picture.kpis.pillars.values() for k in b.kpis}
+    assert kpi["citizen_reports_open"].value == 1
+    assert picture.reports.open_by_channel == {"e-Aduan": 1}
+    assert picture.reports.open_by_topic == {"roads": 1}
 
     plain = normalizer.decode(json.dumps(payload), "contoh/reports")
     assert (plain.topic, plain.channel) == ("other", "")  # type: ignore[attr-defined]
@@ -408,6 +408,8 @@ def test_points_outside_every_district_are_counted_and_shown(tmp_path: Path) -> 
     from feeds.health import FeedStats
     from feeds.pipeline import Pipeline
     from layouts.panels import feed_health
+    from layouts.picture import CityPicture
+    from layouts.sections import Freshness
 
     config = load_config(write_contoh(tmp_path), environ={})
 
@@ -433,6 +435,7 @@ def test_points_outside_every_district_are_counted_and_shown(tmp_path: Path) -> 
     assert snap["outside_districts"] == 1 and snap["accepted"] == 3
     counts = {"received": snap["received"], "accepted": snap["accepted"], "outside_districts": snap["outside_districts"]}
     settings = view_settings(config)
-    picture = {"freshness": {"incidents": {"updated_at": now}}, "feeds": {"mqtt": {"connected": True, "counts": dict(counts)}}}
+    picture = CityPicture(freshness={"incidents": Freshness(updated_at=now, stale=False, stale_after_s=60)},
+                          feeds={"mqtt": {"connected": True, "counts": dict(counts)}})
     rendered = json.dumps(feed_health.render(feed_health.view(picture, settings), settings), default=lambda o: o.to_plotly_json())
     assert '"data-outside": "1"' in rendered and "di luar wilayah" in rendered

@@ -19,6 +19,7 @@ from dashboard.config import load_config
 from dashboard.local_services import serve
 from dashboard.screen_registry import ScreenRegistry
 from dashboard.store.memory import MemoryStore
+from layouts.sections import ScreensSummary
 
 
 def listing(base: str) -> dict[str, Any]:
@@ -83,6 +84,6 @@ def test_registry_ignores_malformed_reports_and_stays_bounded() -> None:
         registry.beat({"id": f"id{n}", "page": f"/screen/{n % 30}", "seq": 1})
         now[0] += 0.001
     assert len(registry.listing()["screens"]) <= 1_000
-    assert registry.summary()["live"] == 24  # /screen/25-29 are not on the wall
+    assert registry.summary().live == 24  # /screen/25-29 are not on the wall
     now[0] += 25  # two heartbeats and more
-    assert registry.summary() == {"expected": 24, "live": 0, "silent": len(registry.listing()["screens"])}
+    assert registry.summary() == ScreensSummary(expected=24, live=0, silent=len(registry.listing()["screens"]))

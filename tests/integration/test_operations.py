@@ -72,7 +72,7 @@ def desk_on(store: StateStore, config: Config, clock: Clock) -> Desk:
 
 def open_row(store: StateStore, config: Config, incident_id: str, now: float) -> dict:
     picture = build_picture(store, config, now=now)
-    return next(d for d in picture["incidents"]["open"] if d["id"] == incident_id)
+    return next(d for d in picture.incidents.open if d["id"] == incident_id)
 
 
 def test_acknowledge_assign_show_on_the_queue_and_keep_through_field_updates(store: StateStore, config: Config) -> None:
@@ -96,7 +96,7 @@ def test_acknowledge_assign_show_on_the_queue_and_keep_through_field_updates(sto
     # a newer field observation wins: the field app resolved it after the operator assigned it
     state.accept(alert("A1", 10, status="resolved"))
     picture = build_picture(store, config, now=clock.now)
-    assert all(d["id"] != "A1" for d in picture["incidents"]["open"])
+    assert all(d["id"] != "A1" for d in picture.incidents.open)
     assert desk.incident("A1")["assignee"] == "BPBD"
 
 
@@ -172,20 +172,20 @@ def test_wall_control_preset_broadcast_push_and_expiry(store: StateStore, config
     assert store.version() > version, "screens wake on the version"
     desk.broadcast("RED", "Banjir di Rumbai", 5, SUPERVISOR)
     desk.push(4, "E1", 2, OPERATOR)
-    wall = build_picture(store, config, now=clock.now)["wall"]
-    assert wall["current"] == "banjir"
-    assert (wall["broadcast"]["level"], wall["broadcast"]["text"]) == ("RED", "Banjir di Rumbai")
-    assert [(p["screen"], p["incident"], p["severity"]) for p in wall["pushed"]] == [(4, "E1", "low")]
-    assert [p["name"] for p in wall["presets"]] == ["default", "banjir", "layanan"]
-    later = build_picture(store, config, now=clock.now + 3 * 60)["wall"]
-    assert later["pushed"] == [] and later["broadcast"] is not None
-    assert build_picture(store, config, now=clock.now + 6 * 60)["wall"]["broadcast"] is None
+    wall = build_picture(store, config, now=clock.now).wall
+    assert wall.current == "banjir"
+    assert wall.broadcast is not None and (wall.broadcast.level, wall.broadcast.text) == ("RED", "Banjir di Rumbai")
+    assert [(p.screen, p.incident, p.severity) for p in wall.pushed] == [(4, "E1", "low")]
+    assert [p.name for p in wall.presets] == ["default", "banjir", "layanan"]
+    later = build_picture(store, config, now=clock.now + 3 * 60).wall
+    assert later.pushed == [] and later.broadcast is not None
+    assert build_picture(store, config, now=clock.now + 6 * 60).wall.broadcast is None
     with pytest.raises(ActionError):
         desk.set_preset("nope", SUPERVISOR)
     with pytest.raises(ActionError):
         desk.broadcast("PURPLE", "x", 5, SUPERVISOR)
     desk.clear_broadcast(SUPERVISOR)
-    assert build_picture(store, config, now=clock.now)["wall"]["broadcast"] is None
+    assert build_picture(store, config, now=clock.now).wall.broadcast is None
     actions = [e["action"] for e in store.audit(10)]
     assert actions == ["wall.broadcast.clear", "wall.push", "wall.broadcast", "wall.preset"]
 
@@ -194,12 +194,14 @@ def test_takeover_fires_for_a_critical_incident_and_clears_on_acknowledge(store:
     clock = Clock()
     state = CityState(store, config, clock=clock)
     state.accept(alert("F1", 0, severity="high"))
-    assert build_picture(store, config, now=clock.now)["wall"]["takeovers"] == []
+    assert build_picture(store, config, now=clock.now).wall.takeovers == []
     state.accept(alert("F2", 1, severity="critical"))
-    takeovers = build_picture(store, config, now=clock.now)["wall"]["takeovers"]
-    assert [(x["screen"], x["id"], x["rule"]) for x in takeovers] == [(10, "F2", "critical-incident")]
+    takeovers = build_picture(store, config, now=clock.now).wall.takeovers
+    assert [(x.screen, x.id, x.rule) for x in takeovers] == [(10, "F2", "critical-incident")]
+    assert list(build_picture(store, config, now=clock.now).wall.to_json()["takeovers"][0]) == [
+        "screen", "rule", "kind", "id", "severity", "title", "where", "category", "lat", "lon"]
     Desk(store, config, clock=clock).act("F2", Action("acknowledge"), OPERATOR)
-    assert build_picture(store, config, now=clock.now)["wall"]["takeovers"] == []
+    assert build_picture(store, config, now=clock.now).wall.takeovers == []
 
 
 def test_station_takeover_holds_its_acknowledgement(store: StateStore, config: Config) -> None:
@@ -207,10 +209,12 @@ def test_station_takeover_holds_its_acknowledgement(store: StateStore, config: C
     state = CityState(store, config, clock=clock)
     state.accept(WaterLevel(id="W1", observed_at=START, source_type="FloodMonitoring", station_id="W1", name="Pos Sail",
                             level_m=3.1, lat=0.5, lon=101.4))
-    assert [(x["screen"], x["id"]) for x in build_picture(store, config, now=clock.now)["wall"]["takeovers"]] == [(11, "W1")]
+    assert [(x.screen, x.id) for x in build_picture(store, config, now=clock.now).wall.takeovers] == [(11, "W1")]
+    assert list(build_picture(store, config, now=clock.now).wall.to_json()["takeovers"][0]) == [
+        "screen", "rule", "kind", "id", "stage", "title", "where", "level_m", "lat", "lon"]
     Desk(store, config, clock=clock).ack_station("W1", OPERATOR)
-    assert build_picture(store, config, now=clock.now + 59 * 60)["wall"]["takeovers"] == []
-    assert len(build_picture(store, config, now=clock.now + 61 * 60)["wall"]["takeovers"]) == 1
+    assert build_picture(store, config, now=clock.now + 59 * 60).wall.takeovers == []
+    assert len(build_picture(store, config, now=clock.now + 61 * 60).wall.takeovers) == 1
 
 
 def test_audit_csv_quotes_formulas(config: Config) -> None:

@@ -100,6 +100,12 @@ def test_wall_control_roles(app: tuple[str, CityState, dict[str, requests.Sessio
     assert set(wall) >= {"presets", "current", "broadcast", "pushed"}
     assert (wall["current"], wall["broadcast"]["level"]) == ("banjir", "ORANGE")
     assert [(p["screen"], p["incident"]) for p in wall["pushed"]] == [(4, "API-1")]
+    # the public shape of the wall's parts, written out by hand
+    assert list(wall) == ["presets", "current", "broadcast", "pushed", "takeovers"]
+    assert list(wall["presets"][0]) == ["name", "label"]
+    assert list(wall["broadcast"]) == ["level", "text", "until", "by", "at"]
+    assert list(wall["pushed"][0]) == ["screen", "incident", "until", "by", "at", "title", "severity", "status",
+                                       "assignee", "where", "address", "lat", "lon"]
     assert s["operator"].delete(f"{base}/api/v1/wall/broadcast", timeout=30).status_code == 403
     assert s["supervisor"].delete(f"{base}/api/v1/wall/broadcast", timeout=30).status_code == 200
     assert s["viewer"].get(f"{base}/api/v1/wall", timeout=30).json()["broadcast"] is None

@@ -108,7 +108,7 @@ def check_outcome(store: Any) -> None:
 def check_readable(store: Any) -> None:
     """Every read path answers: the picture encodes as UTF-8 JSON, and so do the dead letters."""
     picture = PictureCache(store, load_config()).picture()
-    json.dumps(picture, ensure_ascii=False).encode("utf-8")
+    json.dumps(picture.to_json(), ensure_ascii=False).encode("utf-8")
     json.dumps(store.dead_letters(1_000), ensure_ascii=False).encode("utf-8")
     json.dumps(store.recent(500), ensure_ascii=False).encode("utf-8")
     json.dumps(store.feeds(), ensure_ascii=False).encode("utf-8")

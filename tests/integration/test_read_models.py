@@ -178,17 +178,17 @@ def test_incremental_read_models_equal_the_ones_computed_from_scratch(fresh_stor
 
     shown = incidents_part(store, config, now)
     expected = incidents_from_scratch(store, now)
-    assert [d["id"] for d in shown["open"]] == expected["open"]
-    assert shown["open_count"] == len(expected["open"])
+    assert [d["id"] for d in shown.open] == expected["open"]
+    assert shown.open_count == len(expected["open"])
     for name in ("by_severity", "by_status", "by_kecamatan", "by_category", "by_assignee", "resolved_24h",
                  "resolved_within_sla_24h"):
-        assert shown[name] == expected[name], name
+        assert getattr(shown, name) == expected[name], name
 
     reports, waste, want = reports_part(store, config), waste_part(store, config), reports_from_scratch(store)
-    assert reports["open"] == want["open"]
-    assert reports["open_by_topic"] == want["open_by_topic"]
-    assert {k: v for k, v in reports["open_by_channel"].items() if v} == want["channels"]
-    assert (waste["reports_resolved"], waste["reports_resolved_within_sla"], waste["median_resolve_h"]) == (
+    assert reports.open == want["open"]
+    assert reports.open_by_topic == want["open_by_topic"]
+    assert {k: v for k, v in reports.open_by_channel.items() if v} == want["channels"]
+    assert (waste.reports_resolved, waste.reports_resolved_within_sla, waste.median_resolve_h) == (
         want["waste_resolved"], want["waste_within"], want["waste_median"])
 
     assert walk(store, INCIDENTS_OPEN, 3) == expected["open"]

@@ -169,13 +169,15 @@ def test_ingest_and_web_restarts_keep_the_same_city(
 
         def same_city() -> bool:
             now = time.time()
-            return city_only(build_picture(store, config, now)) == city_only(build_picture(ref_store, config, now))
+            return city_only(build_picture(store, config, now).to_json()) == city_only(
+                build_picture(ref_store, config, now).to_json())
 
         try:
             wait_until(same_city, 60, "the restarted ingest catches up with the reference", interval=0.25, proc=ingest)
         except AssertionError:
             now = time.time()
-            diff = differences(city_only(build_picture(store, config, now)), city_only(build_picture(ref_store, config, now)))
+            diff = differences(city_only(build_picture(store, config, now).to_json()),
+                               city_only(build_picture(ref_store, config, now).to_json()))
             raise AssertionError(f"Redis city (ingest killed once) differs from the reference: {diff}") from None
         reference_counts = ref_adapter.stats.snapshot()
         assert store.version() == ref_store.version() > killed_version

@@ -260,8 +260,8 @@ def test_incident_lifecycle_and_a_late_new_does_not_reopen(store: StateStore, co
     assert [line["status"] for line in store.recent()] == ["resolved", "dispatched", "acknowledged", "new"]
     assert store.version() == 4
     picture = build_picture(store, config, NOW)
-    assert picture["incidents"]["open_count"] == 0 and picture["incidents"]["resolved_24h"] == 1
-    assert picture["incidents"]["resolved_within_sla_24h"] == 1, "40 minutes open, high severity SLA 60"
+    assert picture.incidents.open_count == 0 and picture.incidents.resolved_24h == 1
+    assert picture.incidents.resolved_within_sla_24h == 1, "40 minutes open, high severity SLA 60"
 
 
 def test_water_level_series_through_city_state(store: StateStore, config: Config) -> None:
@@ -273,7 +273,7 @@ def test_water_level_series_through_city_state(store: StateStore, config: Config
     points = store.series("water_level:PS-01")
     assert [v for _, v in points] == [1.0, 1.4, 1.8, 2.2]
     assert all(t % 60 == 0 for t, _ in points)
-    station = build_picture(store, config, NOW)["drainage"]["stations"][0]
+    station = build_picture(store, config, NOW).drainage.stations[0]
     assert station["stage"] == "Siaga" and station["level_m"] == 2.2 and station["trend"] == points
 
 
@@ -285,9 +285,9 @@ def test_ten_thousand_open_incidents_are_held(store: StateStore, config: Config)
     assert len(store.entities("incident")) == 10_000
     assert state.housekeep(NOW) == 0, "open incidents are never aged out, and 10,000 is under the cap"
     picture = build_picture(store, config, NOW)
-    assert picture["incidents"]["open_count"] == 10_000
-    assert picture["incidents"]["by_severity"] == {s: 2_500 for s in severities}
-    assert len(picture["ticker"]) == config.history.ticker_events
+    assert picture.incidents.open_count == 10_000
+    assert picture.incidents.by_severity == {s: 2_500 for s in severities}
+    assert len(picture.ticker) == config.history.ticker_events
 
 
 def test_housekeep_drops_old_resolved_and_caps_the_count(store: StateStore, config: Config) -> None:
@@ -323,8 +323,8 @@ def test_picture_is_the_same_on_both_backends(redis_url: str, config: Config) ->
             feed_city_day(backend, config)
         mine, theirs = build_picture(memory, config, NOW), build_picture(shared, config, NOW)
         assert comparable(theirs) == comparable(mine)
-        assert mine["incidents"]["open_count"] == 3 and mine["drainage"]["worst_stage"] == "Awas"
-        assert mine["mpp"]["served_today"] == 411 and mine["waste"]["over_threshold"] == 1
+        assert mine.incidents.open_count == 3 and mine.drainage.worst_stage == "Awas"
+        assert mine.mpp.served_today == 411 and mine.waste.over_threshold == 1
         assert memory.feeds() == shared.feeds() and memory.dead_letters() == shared.dead_letters()
         assert all(memory.series(k) == shared.series(k) for k in ("kpi:open_incidents", "kpi_h:open_incidents"))
         assert memory.series("kpi:open_incidents"), "sampled KPIs landed in a series"

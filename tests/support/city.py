@@ -15,6 +15,7 @@ from dashboard.picture import sample_kpis
 from dashboard.state import CityState
 from dashboard.store.base import StateStore
 from feeds.events import CitizenReport, DeadLetter, Event, Incident, KpiReading, QueueReading, Reason, WasteFill, WaterLevel
+from layouts.picture import CityPicture
 
 #: A Monday, 10:00 WIB: a busy MPP day, well inside the local day so "today" is unambiguous.
 NOW_DT = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
@@ -105,11 +106,11 @@ def feed_city_day(store: StateStore, config: Config) -> None:
     sample_kpis(store, config, NOW)
 
 
-def comparable(picture: dict[str, Any]) -> dict[str, Any]:
+def comparable(picture: CityPicture) -> dict[str, Any]:
     """Drop what legitimately differs: when the picture was made, and when each backend's
     clock stamped the arrivals (the memory store's process clock, Redis's server clock)."""
-    out = {k: v for k, v in picture.items() if k != "generated_at"}
-    out["freshness"] = {family: {"stale": f["stale"]} for family, f in picture["freshness"].items()}
+    out = {k: v for k, v in picture.to_json().items() if k != "generated_at"}
+    out["freshness"] = {family: {"stale": f.stale} for family, f in picture.freshness.items()}
     return out
 
 

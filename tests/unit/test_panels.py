@@ -9,6 +9,7 @@ overflow, offline) are in ``test_wall_browser.py``.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,22 @@ from dash import Patch, html
 from layouts import map_figure, map_plan, panels
 from layouts.frame import frame, signature
 from layouts.panels import clock, drainage, feed_health, incident_queue, kpis, mpp, ticker, waste
+from layouts.picture import CityPicture
 from layouts.ports import PillarInfo, Span, ViewSettings, WallGeometry
 from layouts.screens import grid_style, screen_body, screen_content, span_size
+from layouts.sections import (
+    CityInfo,
+    DrainageSection,
+    Freshness,
+    HourServed,
+    IncidentsSection,
+    KpiEntry,
+    KpisSection,
+    KpiTrend,
+    MppSection,
+    PillarBlock,
+    WasteSection,
+)
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 NOW = "2024-07-05T07:32:00+00:00"  # Friday 14:32 WIB
@@ -51,30 +66,37 @@ def incident(
             "description": f"Kecelakaan {i} di Jl. Sudirman", "kecamatan": kecamatan, "lat": lat, "lon": lon, "age_s": 60 * i}
 
 
-def sample_picture() -> dict[str, Any]:
-    fresh = {"updated_at": NOW, "stale": False}
+def kpi(kpi_id: str, name: str, value: float | None, target: float, standing: str, unit: str = "%") -> KpiEntry:
+    return KpiEntry(id=kpi_id, name=name, unit=unit, value=value, target=target, better="higher", standing=standing,
+                    updated_at=NOW, trend=KpiTrend(day=[], month=[]))
+
+
+def sample_picture() -> CityPicture:
+    fresh = Freshness(updated_at=NOW, stale=False, stale_after_s=60)
     trend = [[1_720_160_000 + 60 * i, 1.2 + 0.01 * i] for i in range(120)]
-    return {
-        "version": 42,
-        "generated_at": NOW,
-        "city": {"name": "Kota Pekanbaru", "timezone": "Asia/Jakarta", "language": "id"},
-        "incidents": {
-            "open": [
+    families = ("incidents", "drainage", "waste", "mpp", "kpis")
+    return CityPicture(
+        version=42,
+        generated_at=NOW,
+        city=CityInfo(name="Kota Pekanbaru", timezone="Asia/Jakarta", language="id"),
+        incidents=IncidentsSection(
+            open=[
                 incident(1, "critical", "Sukajadi", "dispatched"),
                 incident(2, "high", "Lima Puluh"),
                 incident(3, "medium", "Tenayan Raya", "acknowledged"),
                 incident(4, "low", "Rumbai"),
             ],
-            "open_count": 4,
-            "by_severity": {"critical": 1, "high": 1, "medium": 1, "low": 1},
-            "by_status": {"new": 2, "acknowledged": 1, "dispatched": 1},
-            "by_kecamatan": {"Sukajadi": 1, "Limapuluh": 1, "Tenayan Raya": 1, "Rumbai": 1},
-            "by_category": {"traffic": 4},
-            "resolved_24h": 20,
-            "resolved_within_sla_24h": 18,
-        },
-        "drainage": {
-            "stations": [
+            open_count=4,
+            by_severity={"critical": 1, "high": 1, "medium": 1, "low": 1},
+            by_status={"new": 2, "acknowledged": 1, "dispatched": 1},
+            by_kecamatan={"Sukajadi": 1, "Limapuluh": 1, "Tenayan Raya": 1, "Rumbai": 1},
+            by_category={"traffic": 4},
+            by_assignee={},
+            resolved_24h=20,
+            resolved_within_sla_24h=18,
+        ),
+        drainage=DrainageSection(
+            stations=[
                 {
                     "id": "s1",
                     "station_id": "PKU-DR-01",
@@ -98,97 +120,52 @@ def sample_picture() -> dict[str, Any]:
                     "observed_at": NOW,
                 },
             ],
-            "worst_stage": "Siaga",
-            "in_alert": 1,
-            "flood_alert": True,
-            "reports_open_by_kecamatan": {"Rumbai": 3},
-        },
-        "waste": {
-            "containers": [
+            worst_stage="Siaga",
+            in_alert=1,
+            flood_alert=True,
+            reports_open_by_kecamatan={"Rumbai": 3},
+        ),
+        waste=WasteSection(
+            containers=[
                 {"id": "t1", "name": "TPS Sialangrampai", "kecamatan": "Kulim", "fill": 0.93, "over_threshold": True},
                 {"id": "t2", "name": "TPS Wonorejo", "kecamatan": "Marpoyan Damai", "fill": 0.41, "over_threshold": False},
             ],
-            "over_threshold": 1,
-            "reports_open": 7,
-            "reports_resolved": 12,
-            "reports_resolved_within_sla": 11,
-            "median_resolve_h": 5.5,
-            "reports_open_by_kecamatan": {"Bina Widya": 4, "Sail": 3},
-            "other_reports_open": 0,
-        },
-        "mpp": {
-            "agencies": [
-                {
-                    "id": "a1",
-                    "agency": "Disdukcapil",
-                    "waiting": 31,
-                    "serving": 4,
-                    "served_today": 180,
-                    "avg_wait_min": 22.0,
-                    "open": True,
-                },
-                {
-                    "id": "a2",
-                    "agency": "Bank BNI",
-                    "waiting": 3,
-                    "serving": 1,
-                    "served_today": 40,
-                    "avg_wait_min": 5.0,
-                    "open": True,
-                },
+            over_threshold=1,
+            reports_open=7,
+            reports_resolved=12,
+            reports_resolved_within_sla=11,
+            median_resolve_h=5.5,
+            reports_open_by_kecamatan={"Bina Widya": 4, "Sail": 3},
+            other_reports_open=0,
+        ),
+        mpp=MppSection(
+            agencies=[
+                {"id": "a1", "agency": "Disdukcapil", "waiting": 31, "serving": 4, "served_today": 180,
+                 "avg_wait_min": 22.0, "open": True},
+                {"id": "a2", "agency": "Bank BNI", "waiting": 3, "serving": 1, "served_today": 40,
+                 "avg_wait_min": 5.0, "open": True},
             ],
-            "served_today": 412,
-            "agencies_total": 26,
-            "services": 175,
-            "waiting": 34,
-            "serving": 5,
-            "avg_wait_min": 20.2,
-            "target": 700,
-            "attainment_pct": 58.9,
-            "hourly": [{"hour": h, "served": 0 if h < 8 else 50 + h} for h in range(15)],
-        },
-        "kpis": {
-            "pillars": {
-                "governance": {
-                    "standing": "fair",
-                    "kpis": [
-                        {
-                            "id": "mpp_target_attainment",
-                            "name": "Capaian target izin MPP hari ini",
-                            "unit": "%",
-                            "value": 58.9,
-                            "target": 100,
-                            "better": "higher",
-                            "standing": "bad",
-                        },
-                        {
-                            "id": "incidents_within_sla",
-                            "name": "Insiden selesai sesuai SLA",
-                            "unit": "%",
-                            "value": 90.0,
-                            "target": 90,
-                            "better": "higher",
-                            "standing": "good",
-                        },
-                    ],
-                },
-                "mobility": {
-                    "standing": "unknown",
-                    "kpis": [
-                        {
-                            "id": "ketepatan_bus_tmp",
-                            "name": "Ketepatan waktu bus TMP",
-                            "unit": "%",
-                            "value": None,
-                            "target": 90,
-                            "better": "higher",
-                            "standing": "unknown",
-                        }
-                    ],
-                },
-            }
-        },
-        "ticker": [
+            served_today=412,
+            agencies_total=26,
+            services=175,
+            waiting=34,
+            serving=5,
+            avg_wait_min=20.2,
+            target=700,
+            attainment_pct=58.9,
+            name="Mal Pelayanan Publik",
+            hourly=[HourServed(hour=h, served=0 if h < 8 else 50 + h) for h in range(15)],
+        ),
+        kpis=KpisSection(pillars={
+            "governance": PillarBlock(name="Tata Kelola", icon="building", standing="fair", kpis=[
+                kpi("mpp_target_attainment", "Capaian target izin MPP hari ini", 58.9, 100, "bad"),
+                kpi("incidents_within_sla", "Insiden selesai sesuai SLA", 90.0, 90, "good"),
+            ]),
+            "mobility": PillarBlock(name="Mobilitas", icon="bus", standing="unknown", kpis=[
+                kpi("ketepatan_bus_tmp", "Ketepatan waktu bus TMP", None, 90, "unknown"),
+            ]),
+        }),
+        ticker=[
             {
                 "t": "2024-07-05T07:30:00+00:00",
                 "kind": "incident",
@@ -208,7 +185,7 @@ def sample_picture() -> dict[str, Any]:
                 "text": "Sampah menumpuk",
             },
         ],
-        "feeds": {
+        feeds={
             "mqtt": {
                 "counts": {
                     "received": 1000,
@@ -224,16 +201,17 @@ def sample_picture() -> dict[str, Any]:
             },
             "redis": {"counts": {"received": 10}, "connected": False, "last_message_at": None},
         },
-        "freshness": {f: dict(fresh) for f in ("incidents", "drainage", "waste", "mpp", "kpis")},
-    }
+        freshness={f: fresh for f in families},
+        seen={f: True for f in families},
+    )
 
 
-EMPTY: dict[str, Any] = {
-    "incidents": {"open": [], "open_count": 0, "by_severity": {}, "by_kecamatan": {}, "by_category": {}},
-    "drainage": {"stations": []}, "waste": {"containers": []}, "mpp": {"agencies": [], "hourly": []},
-    "kpis": {"pillars": {}}, "ticker": [],
-    "freshness": {f: {"updated_at": None, "stale": True} for f in ("incidents", "drainage", "waste", "mpp", "kpis")},
-}
+#: Before any feed delivered: every family known, none ever seen.
+EMPTY = CityPicture(
+    freshness={f: Freshness(updated_at=None, stale=True, stale_after_s=60)
+               for f in ("incidents", "drainage", "waste", "mpp", "kpis")},
+    seen={f: False for f in ("incidents", "drainage", "waste", "mpp", "kpis")},
+)
 
 
 def texts(node: Any) -> list[str]:
@@ -272,25 +250,34 @@ HTML_PANELS = [incident_queue, drainage, waste, mpp, kpis, feed_health, ticker]
 @pytest.mark.parametrize("module", HTML_PANELS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def test_every_panel_shows_no_data_before_its_feed_and_never_raises(module: Any) -> None:
     s = settings()
-    for picture in ({}, EMPTY):
+    for picture in (CityPicture(), EMPTY):
         text = joined(module.render(module.view(picture, s), s))
-        if module is feed_health and picture:
+        if module is feed_health and picture is EMPTY:
             # feed health is the one panel with something to say when nothing arrives
             assert "belum pernah" in text and "belum tersedia" in text
         else:
             assert "Belum ada data" in text
 
 
-#: One change per part of the picture, each to a value the panels show.
+def _kpi_moved(p: CityPicture) -> CityPicture:
+    governance = p.kpis.pillars["governance"]
+    moved = replace(governance, kpis=[replace(governance.kpis[0], value=60.0), *governance.kpis[1:]])
+    return replace(p, kpis=KpisSection(pillars={**p.kpis.pillars, "governance": moved}))
+
+
+#: One change per part of the picture, each to a value the panels show: a new section, as
+#: the store side makes one (sections are frozen and shared between pictures).
 CHANGES: dict[str, Any] = {
-    "incidents": lambda p: p["incidents"].update(open_count=5),
-    "drainage": lambda p: p["drainage"]["stations"][0].update(level_m=2.6),
-    "waste": lambda p: p["waste"].update(reports_open=8),
-    "mpp": lambda p: p["mpp"].update(served_today=413),
-    "kpis": lambda p: p["kpis"]["pillars"]["governance"]["kpis"][0].update(value=60.0),
-    "feeds": lambda p: p["feeds"]["mqtt"]["counts"].update(received=1001),
-    "ticker": lambda p: p["ticker"].insert(0, {"t": NOW, "kind": "incident", "id": "i9", "severity": "low",
-                                               "status": "new", "text": "x"}),
+    "incidents": lambda p: replace(p, incidents=replace(p.incidents, open_count=5)),
+    "drainage": lambda p: replace(p, drainage=replace(
+        p.drainage, stations=[{**p.drainage.stations[0], "level_m": 2.6}, *p.drainage.stations[1:]])),
+    "waste": lambda p: replace(p, waste=replace(p.waste, reports_open=8)),
+    "mpp": lambda p: replace(p, mpp=replace(p.mpp, served_today=413)),
+    "kpis": _kpi_moved,
+    "feeds": lambda p: replace(p, feeds={**p.feeds, "mqtt": {**p.feeds["mqtt"], "counts": {
+        **p.feeds["mqtt"]["counts"], "received": 1001}}}),
+    "ticker": lambda p: replace(p, ticker=[{"t": NOW, "kind": "incident", "id": "i9", "severity": "low",
+                                            "status": "new", "text": "x"}, *p.ticker]),
 }
 #: The parts each panel reads; a change anywhere else must leave its view (and so its
 #: signature, and so the browser) alone. Feed health counts the ticker's events.
@@ -311,8 +298,7 @@ def test_view_is_plain_data_and_its_signature_is_stable(module: Any) -> None:
 def test_signature_changes_with_the_panels_own_part_only(module: Any, part: str) -> None:
     s = settings()
     before = signature(module.view(sample_picture(), s))
-    changed = sample_picture()
-    CHANGES[part](changed)
+    changed = CHANGES[part](sample_picture())
     after = signature(module.view(changed, s))
     own = part in READS[module.__name__.rsplit(".", 1)[-1]]
     assert (after != before) is own, f"{part} change {'left' if own else 'changed'} the view"
@@ -343,7 +329,7 @@ def test_drainage_banner_stage_words_trend_and_rise() -> None:
     assert len(shown["stations"][0]["trend"]) == drainage.TREND_POINTS  # bounded, however long the history
     assert rendered[0].className.startswith("cw-flood-banner")
     calm = sample_picture()
-    calm["drainage"]["flood_alert"] = False
+    calm = replace(calm, drainage=replace(calm.drainage, flood_alert=False))
     assert "PERINGATAN BANJIR" not in joined(drainage.render(drainage.view(calm, s), s))
 
 
@@ -387,11 +373,11 @@ def test_kpis_pillars_by_their_configured_names() -> None:
     """Another city's pillars show under its own names, in its order; no built-in name appears."""
     own = ViewSettings(**{**settings().__dict__, "pillars": (PillarInfo("branding", "Smart Branding", "megaphone"),
                                                              PillarInfo("government", "Smart Government", "building"))})
-    picture = sample_picture()
-    picture["kpis"]["pillars"] = {
-        "government": {"standing": "good", "kpis": [{"id": "a", "name": "A", "value": 1, "target": 1, "standing": "good"}]},
-        "branding": {"standing": "bad", "kpis": [{"id": "b", "name": "B", "value": 0, "target": 1, "standing": "bad"}]},
-    }
+    picture = replace(sample_picture(), kpis=KpisSection(pillars={
+        "government": PillarBlock(name="Government", icon="building", standing="good",
+                                  kpis=[kpi("a", "A", 1, 1, "good", unit="")]),
+        "branding": PillarBlock(name="Branding", icon="megaphone", standing="bad", kpis=[kpi("b", "B", 0, 1, "bad", unit="")]),
+    }))
     text = joined(kpis.render(kpis.view(picture, own), own))
     assert text.index("Smart Branding") < text.index("Smart Government")
     assert "Tata Kelola" not in text and "Mobilitas" not in text
@@ -413,8 +399,7 @@ def test_feed_health_reads_the_feeds_section_defensively() -> None:
     assert "MQTT" in text and "● TERHUBUNG" in text and "✖ TERPUTUS" in text
     assert "1.000" in text and "unknown_type 5" in text
     assert "Insiden" in text and "14:32 WIB" in text
-    without = sample_picture()
-    del without["feeds"]
+    without = replace(sample_picture(), feeds={})
     text = joined(feed_health.render(feed_health.view(without, s), s))
     assert "belum tersedia" in text
 
@@ -524,8 +509,10 @@ def test_the_ticker_holds_a_recent_critical_line_against_a_flood_of_lesser_ones(
     critical = {"id": "crit-1", "severity": "critical", "status": "new", "kecamatan": "Rumbai", "age_s": 20,
                 "observed_at": "2026-12-01T10:00:10+07:00", "description": "Banjir besar di Rumbai"}
     old_critical = {**critical, "id": "crit-0", "age_s": 3_600, "description": "Kebakaran kemarin"}
-    picture = {"ticker": flood, "incidents": {"open": [critical, old_critical], "open_count": 2},
-               "freshness": {"incidents": {"updated_at": "2026-12-01T03:00:59+00:00"}}}
+    picture = CityPicture(ticker=flood, incidents=replace(IncidentsSection.empty(), open=[critical, old_critical], open_count=2),
+                          freshness={"incidents": Freshness(updated_at="2026-12-01T03:00:59+00:00", stale=False,
+                                                            stale_after_s=60)},
+                          seen={"incidents": True})
     shown = ticker.view(picture, s)
     ids = [line["id"] for line in shown["lines"]]
     assert len(ids) == 20

@@ -1,0 +1,69 @@
+"""The city picture: everything the panels, the tablet, the console and ``/api/v1/state`` read.
+
+Defined here, in ``layouts``, because the panels read it and ``layouts`` never imports
+``dashboard``; the store side (``dashboard.picture.build_picture``) builds it. Every field
+has an empty default, so a page asked for before the first picture (or a test that needs one
+section) draws "no data yet" instead of raising.
+
+``to_json`` is the one way out to JSON (``plain`` is re-exported here for its other
+users): the shape of ``/api/v1/state`` is a public interface
+and is pinned by a test with its keys written out by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from layouts.sections import (
+    CityInfo,
+    DrainageSection,
+    Freshness,
+    IncidentsSection,
+    KpisSection,
+    MppSection,
+    ReportsSection,
+    ScreensSummary,
+    StoreStatus,
+    WallSection,
+    WasteSection,
+    plain,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CityPicture:
+    """One reading of the city. The sections are shared between pictures while their kinds do
+    not move (``dashboard.picture.Sections``): compare them with ``is``, never copy them."""
+
+    version: int = -1
+    city: CityInfo = field(default_factory=CityInfo)
+    incidents: IncidentsSection = field(default_factory=IncidentsSection.empty)
+    drainage: DrainageSection = field(default_factory=DrainageSection.empty)
+    waste: WasteSection = field(default_factory=WasteSection.empty)
+    mpp: MppSection = field(default_factory=MppSection.empty)
+    reports: ReportsSection = field(default_factory=ReportsSection.empty)
+    #: the latest events, newest first: ``t``, ``kind``, ``id``, ``severity``/``topic``, ``status``, ``text``
+    ticker: list[dict[str, Any]] = field(default_factory=list)
+    generated_at: str | None = None
+    #: each feed's status document as the feed writes it (``counts``, ``connected``, ...)
+    feeds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    freshness: dict[str, Freshness] = field(default_factory=dict)
+    #: per family, whether it ever delivered (changes rarely, unlike ``freshness``)
+    seen: dict[str, bool] = field(default_factory=dict)
+    kpis: KpisSection = field(default_factory=KpisSection.empty)
+    wall: WallSection = field(default_factory=WallSection.empty)
+    store: StoreStatus | None = None  #: present when the app watches the store's health
+    screens: ScreensSummary | None = None  #: present when the app keeps a screen registry
+
+    def to_json(self) -> dict[str, Any]:
+        """The picture as the JSON document ``/api/v1/state`` answers (``store`` and ``screens``
+        only where the app has them)."""
+        out = plain(self)
+        for optional in ("store", "screens"):
+            if out[optional] is None:
+                del out[optional]
+        return out
+
+
+__all__ = ["CityPicture", "plain"]

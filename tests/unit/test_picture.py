@@ -1,0 +1,136 @@
+"""The typed picture: ``/api/v1/state`` keeps its public shape, and an unchanged section is
+the very same object from one picture to the next, so a view that read only it is not
+computed again.
+
+The expected keys are written out by hand from the published shape of ``/api/v1/state``;
+they are not read from the types under test.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from dashboard.config import load_config
+from dashboard.local_services import serve
+from dashboard.picture import Sections, build_picture
+from dashboard.store.memory import MemoryStore
+from feeds.events import Incident
+from layouts.live_parts import LivePart, LiveParts
+from layouts.picture import CityPicture
+from layouts.ports import ViewSettings, WallGeometry
+from tests.support.city import NOW, at, city, feed_city_day
+from tests.support.helpers import get_json
+
+FAMILIES = ["incidents", "drainage", "waste", "mpp", "kpis"]
+
+
+def test_api_state_keeps_its_top_level_and_section_keys() -> None:
+    config = load_config()
+    store = MemoryStore()
+    feed_city_day(store, config)
+    with serve(config, store) as base:
+        state = get_json(f"{base}/api/v1/state")
+    assert list(state) == ["version", "city", "incidents", "drainage", "waste", "mpp", "reports", "ticker",
+                           "generated_at", "feeds", "freshness", "seen", "kpis", "wall", "store", "screens"]
+    assert list(state["city"]) == ["name", "timezone", "language"]
+    assert list(state["incidents"]) == ["open", "open_count", "by_severity", "by_status", "by_kecamatan", "by_category",
+                                        "by_assignee", "resolved_24h", "resolved_within_sla_24h"]
+    assert {"id", "severity", "age_s"} <= set(state["incidents"]["open"][0])
+    assert list(state["drainage"]) == ["stations", "worst_stage", "in_alert", "flood_alert", "reports_open_by_kecamatan"]
+    station = state["drainage"]["stations"][0]
+    assert {"id", "level_m", "stage", "levels", "trend"} <= set(station)
+    assert list(station["levels"]) == ["waspada", "siaga", "awas"]
+    assert list(state["waste"]) == ["containers", "over_threshold", "reports_open", "reports_resolved",
+                                    "reports_resolved_within_sla", "median_resolve_h", "reports_open_by_kecamatan",
+                                    "other_reports_open"]
+    assert list(state["mpp"]) == ["agencies", "served_today", "waiting", "serving", "avg_wait_min", "target",
+                                  "attainment_pct", "name", "services", "agencies_total", "hourly"]
+    assert state["mpp"]["hourly"] == [] or list(state["mpp"]["hourly"][0]) == ["hour", "served"]
+    assert list(state["reports"]) == ["open", "open_by_topic", "open_by_channel"]
+    assert isinstance(state["ticker"], list) and list(state["ticker"][0])[:2] == ["t", "kind"]
+    assert list(state["feeds"]["mqtt"]) and "counts" in state["feeds"]["mqtt"]
+    assert list(state["freshness"]) == FAMILIES
+    assert all(list(f) == ["updated_at", "stale", "stale_after_s"] for f in state["freshness"].values())
+    assert state["seen"] == {"incidents": True, "drainage": True, "waste": True, "mpp": True, "kpis": True}
+    assert list(state["kpis"]) == ["pillars"]
+    pillar = next(iter(state["kpis"]["pillars"].values()))
+    assert list(pillar) == ["name", "icon", "kpis", "standing"]
+    assert list(pillar["kpis"][0]) == ["id", "name", "unit", "value", "target", "better", "standing", "updated_at",
+                                       "trend"]
+    assert list(pillar["kpis"][0]["trend"]) == ["day", "month"]
+    assert list(state["wall"]) == ["presets", "current", "broadcast", "pushed", "takeovers"]
+    assert list(state["store"]) == ["status", "ok", "epoch", "reset_at"]
+    assert list(state["screens"]) == ["expected", "live", "silent"]
+    # the server reads trends up to its own clock; the day above is in the past: read it at its time
+    then = json.loads(json.dumps(build_picture(store, config, NOW).to_json()))
+    days = [k["trend"]["day"] for p in then["kpis"]["pillars"].values() for k in p["kpis"] if k["trend"]["day"]]
+    assert days and all(len(point) == 2 for point in days[0]), "trend points are [time, value] pairs"
+
+
+def test_a_section_whose_kinds_did_not_move_is_the_same_object() -> None:
+    config = load_config()
+    store = MemoryStore()
+    feed_city_day(store, config)
+    sections = Sections()
+    first = build_picture(store, config, NOW, sections)
+    city(store, config).accept(Incident(id="new-1", observed_at=at(30), source_type="Alert", category="traffic",
+                                             severity="high", description="Tabrakan"))
+    second = build_picture(store, config, NOW + 1, sections)
+    assert second.version > first.version
+    assert second.incidents is not first.incidents and second.incidents.open_count == first.incidents.open_count + 1
+    assert second.drainage is first.drainage
+    assert second.waste is first.waste
+    assert second.mpp is first.mpp
+    assert second.reports is first.reports
+    assert second.city is first.city
+
+
+def settings() -> ViewSettings:
+    return ViewSettings(city_name="Kota", language="id", timezone="Asia/Jakarta", timezone_label="WIB",
+                        wall=WallGeometry(1, 1, 1920, 1080, 0), screens={})
+
+
+class _Reader:
+    def __init__(self, picture: CityPicture) -> None:
+        self.current = picture
+
+    def version(self) -> int:
+        return self.current.version
+
+    def picture(self) -> CityPicture:
+        return self.current
+
+    async def changed(self, since: int, timeout: float) -> int:
+        return self.current.version
+
+
+def test_a_view_is_computed_again_only_when_a_section_it_read_is_another_object() -> None:
+    calls: list[str] = []
+
+    def waste_view(picture: CityPicture, _: ViewSettings) -> Any:
+        calls.append("waste")
+        return picture.waste.reports_open
+
+    def whole_view(picture: CityPicture, _: ViewSettings) -> Any:
+        calls.append("whole")
+        return len(picture.to_json())
+
+    base = CityPicture(version=1, generated_at="2026-03-02T03:00:00+00:00")
+    live = LiveParts(_Reader(base), settings())
+    live.parts["waste"] = LivePart(waste_view, lambda shown, s: [str(shown)])
+    live.parts["whole"] = LivePart(whole_view, lambda shown, s: [str(shown)])
+    live.view("waste", base)
+    live.view("whole", base)
+    assert calls == ["waste", "whole"]
+    # another picture, another incidents section, the same waste section: the waste view stands
+    other = replace(base, version=2, incidents=replace(base.incidents, open_count=3))
+    live.view("waste", other)
+    assert calls == ["waste", "whole"]
+    # a view that walked the whole picture is computed again with every picture
+    live.view("whole", other)
+    assert calls == ["waste", "whole", "whole"]
+    # a new waste section (equal or not) is another object: computed again
+    live.view("waste", replace(other, waste=replace(other.waste, reports_open=1)))
+    assert calls == ["waste", "whole", "whole", "waste"]
