@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
 from layouts.console import detail, queue, wall_mini
 from layouts.console import map as console_map
 from layouts.ports import CityReader, OperationsPort, ViewSettings
+from layouts.routing import Pages
 from layouts.tree import attrs
 
 SHORTCUTS = "j/k select · a acknowledge · g assign · n note · r resolve · o reopen · p push · + / − severity · / search"
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
+def register(app: Dash, pages: Pages, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
     def layout(**_: str) -> html.Div:
         choices = port.choices()
         return html.Div(className="cw-console", **attrs({"data-page": "console"}), children=[
@@ -42,7 +42,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, port: Operat
             ]),
         ])
 
-    dash.register_page("console", path="/console", layout=layout, title=f"citywall console – {settings.city_name}")
+    pages.add("console", "/console", layout, title=f"citywall console – {settings.city_name}")
 
     @app.callback(Output("cw-console-who", "children"), Input("cw-console-selected", "id"))
     def _who(_: Any) -> Any:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
 from layouts.ports import OperationsPort, ViewSettings
+from layouts.routing import Pages
 from layouts.tree import attrs
 
 TITLES = {"by_period": "Per period", "by_category": "By category", "by_agency": "By agency"}
@@ -39,7 +39,7 @@ def tables(report: dict[str, list[dict[str, Any]]]) -> list[Any]:
     return out
 
 
-def register(app: Dash, settings: ViewSettings, port: OperationsPort) -> None:
+def register(app: Dash, pages: Pages, settings: ViewSettings, port: OperationsPort) -> None:
     def layout(period: str = "day", **_: str) -> html.Div:
         period = period if period in ("shift", "day", "week") else "day"
         return html.Div(className="cw-console cw-report", **attrs({"data-page": "report"}), children=[
@@ -50,7 +50,7 @@ def register(app: Dash, settings: ViewSettings, port: OperationsPort) -> None:
             dcc.Loading(html.Div(id="cw-report-tables")),
         ])
 
-    dash.register_page("report", path="/report", layout=layout, title=f"citywall report – {settings.city_name}")
+    pages.add("report", "/report", layout, title=f"citywall report – {settings.city_name}")
 
     @app.callback(Output("cw-report-tables", "children"), Output("cw-report-links", "children"),
                   Input("cw-report-period", "value"))
