@@ -48,7 +48,7 @@ from dashboard.local_services import HOST, RedisServer, redis_binary
 
 if TYPE_CHECKING:
     from dashboard.config import Config
-    from dashboard.state import CityState
+    from dashboard.ingest import CityState
     from dashboard.store.base import StateStore
 
 KINDS = ("incident", "water_level", "report", "waste_fill", "queue", "kpi")
@@ -210,10 +210,10 @@ def with_history(config: Config, overrides: Sequence[str]) -> Config:
 
 def run_store(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     """Apply ``--events`` simulated events over ``--days`` simulated days to one store."""
+    from dashboard.ingest import CityState
     from dashboard.picture import sample_kpis
     from dashboard.runtime import SAMPLE_EVERY_S, build_normalizer
     from dashboard.simulation import simulator_for
-    from dashboard.state import CityState
     from feeds.events import Rejected
 
     n = args.events

@@ -24,10 +24,10 @@ from dashboard.config import Config
 from dashboard.console_port import ConsolePort
 from dashboard.desk import Desk
 from dashboard.health import StoreGate, StoreHealth
+from dashboard.layout_settings import view_settings
 from dashboard.reader import PictureCache
 from dashboard.screen_registry import ScreenRegistry
 from dashboard.store.base import StateStore
-from dashboard.views import view_settings
 from dashboard.writeback import WriteBack
 from dashboard.writeback import from_config as writeback_from_config
 from layouts import live, overlay, panels, routing

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from dashboard.config import Config, load_config
+from dashboard.ingest import CityState
 from dashboard.local_services import serve
-from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
 from tests.support.auth import add_users
 from tests.support.operations import incident, open_config, seed, signed_in_context

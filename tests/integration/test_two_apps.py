@@ -21,10 +21,10 @@ import requests
 from websockets.sync.client import connect
 
 from dashboard.config import Config, load_config
+from dashboard.ingest import CityState
+from dashboard.layout_settings import view_settings
 from dashboard.local_services import running_app, wait_until
-from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
-from dashboard.views import view_settings
 from feeds.events import Incident
 from layouts.map_plan import cached_plan
 
