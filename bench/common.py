@@ -35,6 +35,8 @@ import psutil
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from dashboard.local_services import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 CITYWALL = [sys.executable, "-m", "dashboard.cli"]
 INCIDENT_TOPIC = "pekanbaru/incidents"
@@ -57,12 +59,6 @@ def chromium() -> str:
 
 def mosquitto_pub() -> str:
     return shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, timeout: float = 60) -> None:
