@@ -122,13 +122,13 @@ def test_supervisor_preset_and_broadcast_reach_open_screens(city: tuple[CityStat
     desk = console(contexts, base, "supervisor")
     choose(desk, "cw-preset-choice", "banjir")
     desk.click("#cw-preset-apply")
-    desk.locator("#cw-wall-msg", has_text="done").wait_for()
+    desk.wait_for_selector("#cw-wall-ok")
     for n, panel in ((4, "drainage"), (17, "incident_queue")):
         screens[n].wait_for_selector(f'[data-page-preset="banjir"] [data-panel="{panel}"]', timeout=FOLLOW_MS)
     desk.fill("#cw-broadcast-text", "Hujan lebat: waspada genangan")
     choose(desk, "cw-broadcast-level", "RED")
     desk.click("#cw-broadcast-send")
-    desk.locator("#cw-wall-msg", has_text="done").wait_for()
+    desk.wait_for_selector("#cw-wall-ok")
     for page in screens.values():
         page.wait_for_selector('[data-broadcast="RED"]', timeout=FOLLOW_MS)
         assert "Hujan lebat: waspada genangan" in page.inner_text('[data-broadcast="RED"]')
