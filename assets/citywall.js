@@ -207,7 +207,7 @@
     if (reloadAtMs === null && settings.reload_at) reloadAtMs = nextReload(settings.reload_at, settings.timezone || "Asia/Jakarta", loadedAt);
     if (reloadAtMs !== null && Date.now() >= reloadAtMs) reloadWhenServerAnswers();
     // The watchdog: the page content is missing (a layout request failed).
-    var content = document.getElementById("_pages_content");
+    var content = document.getElementById("cw-page");
     var root = document.querySelector(".cw-root");
     var blank = !root || (content && content.children.length === 0);
     emptyChecks = blank ? emptyChecks + 1 : 0;

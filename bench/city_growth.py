@@ -25,7 +25,6 @@ measured. ``growth`` is the ratio of the largest size's figure to the smallest's
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -44,8 +43,10 @@ from bench.common import (  # noqa: E402
     CpuMeter,
     Publisher,
     chromium,
+    command_line,
     config_with,
     feed_counts,
+    finish,
     latency_stats,
     machine,
     open_incidents,
@@ -54,7 +55,6 @@ from bench.common import (  # noqa: E402
     stop_group,
     trial,
     wait_received,
-    write_result,
 )
 
 SIZES = [100, 1_000, 10_000, 20_000]
@@ -148,8 +148,7 @@ def main() -> int:
     args = parser.parse_args()
     if max(args.sizes) + args.stream_rate * args.stream_seconds + 1_000 > args.cap:
         parser.error("--cap must leave room for the largest size plus the stream and the trials")
-    command = "python bench/city_growth.py " + " ".join(sys.argv[1:])
-    result: dict[str, Any] = {"command": command, "machine": machine(), "page": PAGE,
+    result: dict[str, Any] = {"command": command_line("city_growth.py"), "machine": machine(), "page": PAGE,
                               "method": ("fresh citywall per size; preload N new Alerts, wait until all are open; open "
                                          "/screen/4; CPU idle baseline; then a stream of new Alerts with latency trials "
                                          "running; server CPU (process tree) from the stream's start until all of it was "
@@ -183,23 +182,20 @@ def main() -> int:
                         "net_cpu_us_per_message": ratio(first["net_cpu_us_per_message"], last["net_cpu_us_per_message"]),
                         "latency_p95": ratio(first["latency"]["p95_ms"], last["latency"]["p95_ms"])}
     result["seconds"] = round(time.monotonic() - started)
-    write_result(result, args.out)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print("| open incidents | CPU µs / msg | net of idle | idle CPU | p50 ms | p95 ms | lost | received / sent |")
-        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-        for row in sizes:
-            lat, st = row["latency"], row["stream"]
-            print(f"| {row['open_incidents_preloaded']:,} | {row['cpu_us_per_message']} | {row['net_cpu_us_per_message']} | "
-                  f"{row['idle_cpu_pct_of_one_core']} % | {lat['p50_ms']} | {lat['p95_ms']} | {lat['lost']}/{lat['trials']} | "
-                  f"{st['received']:,} / {st['sent'] + st['trial_alerts']:,} |")
-        g = result["growth"]
-        print(f"\ngrowth {g['from']:,} -> {g['to']:,}: CPU per message x{g['cpu_us_per_message']} "
-              f"(net x{g['net_cpu_us_per_message']}), p95 x{g['latency_p95']}")
-        print(f"load average {result['machine']['load_avg_at_start']} -> {result['machine']['load_avg_at_end']}, "
-              f"{result['seconds']} s\n{command}")
-    return 0
+    return finish(result, args.out, args.json, print_sizes)
+
+
+def print_sizes(result: dict[str, Any]) -> None:
+    print("| open incidents | CPU µs / msg | net of idle | idle CPU | p50 ms | p95 ms | lost | received / sent |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for row in result["sizes"]:
+        lat, st = row["latency"], row["stream"]
+        print(f"| {row['open_incidents_preloaded']:,} | {row['cpu_us_per_message']} | {row['net_cpu_us_per_message']} | "
+              f"{row['idle_cpu_pct_of_one_core']} % | {lat['p50_ms']} | {lat['p95_ms']} | {lat['lost']}/{lat['trials']} | "
+              f"{st['received']:,} / {st['sent'] + st['trial_alerts']:,} |")
+    g = result["growth"]
+    print(f"\ngrowth {g['from']:,} -> {g['to']:,}: CPU per message x{g['cpu_us_per_message']} "
+          f"(net x{g['net_cpu_us_per_message']}), p95 x{g['latency_p95']}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,12 @@ just before ``mosquitto_pub`` was started. A trial not seen within 5 s is lost.
 The server under test is whatever ``citywall`` is installed in this interpreter's
 environment, started through its command line (``python -m dashboard.cli demo``), so the
 benchmarks measure the code as it is today, whatever it is.
+
+Every benchmark here, these and the ingest and store ones (``bench/measure.py``), ends the
+same way: ``finish`` stamps the end of the run into the result, keeps the JSON when ``--out``
+names a file, and prints either the JSON or the figures followed by the machine, the load and
+the command that reproduces them. Heavy modules (Playwright, psutil) are imported where they
+are used, so the ingest and store benchmarks can import this module without them.
 """
 
 from __future__ import annotations
@@ -27,13 +33,16 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psutil
-from playwright.sync_api import Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from dashboard.local_services import free_port
+
+if TYPE_CHECKING:
+    import psutil
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parent.parent
 CITYWALL = [sys.executable, "-m", "dashboard.cli"]
@@ -57,12 +66,6 @@ def chromium() -> str:
 
 def mosquitto_pub() -> str:
     return shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, timeout: float = 60) -> None:
@@ -165,6 +168,8 @@ def publish_trial(mqtt_port: int, needle: str) -> float:
 def trial(page: Page, mqtt_port: int, mosquitto_pub: str | None = None) -> float | None:
     """One trial on one page: ms from just before the publish until the text is visible, None if
     lost (not visible within 5 s of that moment, or the page too busy to answer)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     needle = f"Uji latensi {uuid.uuid4().hex[:10]}"
     try:
         arm(page, needle)
@@ -276,6 +281,8 @@ class CpuMeter:
         self._t0 = 0.0
 
     def cpu_seconds(self) -> float:
+        import psutil
+
         total = 0.0
         try:
             procs = [self.proc, *self.proc.children(recursive=True)]
@@ -347,6 +354,8 @@ def load_average() -> list[float]:
 
 def machine() -> dict[str, Any]:
     """The machine as the results record it (the load average goes in at start and end)."""
+    import psutil
+
     info: dict[str, Any] = {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                             "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "load_avg_at_start": load_average()}
     try:
@@ -376,12 +385,39 @@ def machine() -> dict[str, Any]:
     return info
 
 
-def write_result(result: dict[str, Any], out: Path | None) -> None:
+def command_line(script: str) -> str:
+    """The command that reproduces this run, as the results record it."""
+    return " ".join(["python", f"bench/{script}", *sys.argv[1:]])
+
+
+def write_result(result: dict[str, Any], out: Path | str | None) -> None:
+    """Stamp the end of the run (the load average then, the time) and keep the JSON in ``out``.
+
+    Also called for a partial result of a long run, so a run stopped early leaves its figures."""
     result["machine"]["load_avg_at_end"] = load_average()
     result["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n")
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+
+
+def finish(result: dict[str, Any], out: Path | str | None, as_json: bool, figures: Callable[[dict[str, Any]], None]) -> int:
+    """How every benchmark ends: the result kept (``write_result``), then printed as JSON, or as
+    ``figures`` followed by the machine, the load over the run and the command that reproduces
+    it, so a figure copied anywhere carries what it depends on. Returns the exit status (0)."""
+    write_result(result, out)
+    if as_json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    figures(result)
+    m = result["machine"]
+    seconds = result.get("seconds")
+    took = f", {seconds} s" if isinstance(seconds, int | float) else ""
+    print(f"\nmachine: {m.get('cores')} cores, {m.get('cpu')}, Python {m.get('python')}; "
+          f"load average {m.get('load_avg_at_start')} -> {m.get('load_avg_at_end')}{took}")
+    print(f"command: {result['command']}")
+    return 0
 
 
 def random_point(rng: random.Random) -> list[float]:

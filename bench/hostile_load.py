@@ -164,7 +164,7 @@ def wall_parts() -> list[list[str]]:
     from layouts.live import known_parts
 
     app = create_app(load_config(), MemoryStore())
-    return sorted([list(p) for p in known_parts(app.server.state.live_parts)])
+    return sorted([list(p) for p in known_parts(app.server.state.live_parts, app.server.state.pages)])
 
 
 async def hostile_clients(base: str, parts: list[list[str]], clients: int, seconds: float) -> dict[str, Any]:

@@ -12,19 +12,18 @@ done here and only here: unit tests never assert speed.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import finish
 from bench.measure import (
     EXIT_CONFIG,
     common_options,
@@ -33,7 +32,6 @@ from bench.measure import (
     machine_info,
     median,
     positive,
-    report,
 )
 
 if TYPE_CHECKING:
@@ -75,7 +73,6 @@ def run_ingest(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "ingest",
         "command": ingest_command(args),
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "pipeline_msgs_per_s": pipe,
         "bare_msgs_per_s": bare,
         "ratio": ratio,
@@ -97,7 +94,7 @@ def run_ingest(config: Config, args: argparse.Namespace) -> dict[str, Any]:
                                              median([r["bare"]["cpu_us_per_msg"] for r in runs]),
                                              median([r["pipeline"]["cpu_us_per_msg"] for r in runs])),
         "profile_top_own_time": profile_handler(config, normalizer, messages),
-        "machine": {**machine, "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
+        "machine": machine,
     }
 
 
@@ -129,9 +126,6 @@ def print_ingest(result: dict[str, Any]) -> None:
     print("\nmost own time in Pipeline.handle (cProfile, us per message):")
     for row in result["profile_top_own_time"][:8]:
         print(f"  {row['own_us_per_msg']:>7.2f}  {row['function']}")
-    m = result["machine"]
-    print(f"\nmachine: {m['cores']} cores, {m.get('cpu')}, Python {m['python']}, load {m['load_avg_at_start']}")
-    print(f"command: {result['command']}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -155,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = load_bench_config(args)
     if config is None:
         return EXIT_CONFIG
-    return report(run_ingest(config, args), args, print_ingest)
+    return finish(run_ingest(config, args), args.out, args.json, print_ingest)
 
 
 if __name__ == "__main__":

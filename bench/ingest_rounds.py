@@ -24,7 +24,7 @@ from dashboard.local_services import HOST, Mosquitto, mosquitto_binary
 
 if TYPE_CHECKING:
     from dashboard.config import Config
-    from dashboard.state import CityState
+    from dashboard.ingest import CityState
     from feeds.events import DeadLetter, Event
 
 SESSION_EXPIRY_S = 3_600
@@ -309,7 +309,7 @@ class PipelineRun:
     sink: TimedSink = field(init=False)
 
     def __post_init__(self) -> None:
-        from dashboard.state import CityState
+        from dashboard.ingest import CityState
         from dashboard.store.memory import MemoryStore
 
         self.arrivals = Arrivals(self.n)

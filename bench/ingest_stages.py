@@ -27,7 +27,7 @@ def _stage_pass(config: Config, normalizer: Any, payloads: list[bytes]) -> list[
     thread's CPU time, so other processes on a shared machine do not inflate a step; the
     cost of reading it is measured and taken off.
     """
-    from dashboard.state import CityState
+    from dashboard.ingest import CityState
     from dashboard.store.memory import MemoryStore
     from feeds.health import FeedStats
     from feeds.payload import parse_payload
@@ -95,7 +95,7 @@ def profile_handler(config: Config, normalizer: Any, messages: list[tuple[str, b
     import cProfile
     import pstats
 
-    from dashboard.state import CityState
+    from dashboard.ingest import CityState
     from dashboard.store.memory import MemoryStore
     from feeds.health import FeedStats
     from feeds.pipeline import Pipeline

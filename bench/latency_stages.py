@@ -44,8 +44,8 @@ def serve_instrumented(trace: str, argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
     from starlette.websockets import WebSocket
 
+    import dashboard.ingest as ingest
     import dashboard.reader as reader
-    import dashboard.state as state
     import feeds.mqtt as mqtt
     import layouts.push as push
 
@@ -69,7 +69,7 @@ def serve_instrumented(trace: str, argv: list[str]) -> int:
         setattr(owner, attr, wrapper)
 
     wrap(mqtt.MqttAdapter, "_on_message", before="on_message")
-    wrap(state.CityState, "accept", after="stored")
+    wrap(ingest.CityState, "accept", after="stored")
     wrap(reader._ChangeWatcher, "_wake", before="wake")
     wrap(reader.PictureCache, "picture", after="picture")
     wrap(push._Page, "_updates", after="rendered")

@@ -1,8 +1,9 @@
-"""What the ingest and store benchmarks share: the machine, the figures, the command, the JSON.
+"""What the ingest and store benchmarks share: the machine, the options, the command.
 
 Both print their figures and the command line that reproduces them, and ``--out`` keeps the
-JSON in the repository (bench/results/), so the latest numbers travel with the code.
-Everything heavy (paho, redis, the simulator, the store) is imported where it is used.
+JSON in the repository (bench/results/), so the latest numbers travel with the code; that
+ending is every benchmark's, ``bench.common.finish``. Everything heavy (paho, redis, the
+simulator, the store) is imported where it is used.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import shlex
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,13 +82,6 @@ def mb(n_bytes: float) -> float:
 
 def rate(count: int, seconds: float) -> float:
     return round(count / seconds, 1) if seconds > 0 else 0.0
-
-
-def write_result(result: dict[str, Any], out: str | None) -> None:
-    if out:
-        path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
 
 
 def encode_payload(payload: dict[str, Any]) -> bytes:
@@ -171,12 +165,3 @@ def load_bench_config(args: argparse.Namespace) -> Config | None:
         print(f"config error: {redact(str(exc))}", file=sys.stderr)
         return None
 
-
-def report(result: dict[str, Any], args: argparse.Namespace, table: Callable[[dict[str, Any]], None]) -> int:
-    """Keep the JSON if asked, then print it or the table."""
-    write_result(result, args.out)
-    if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-    else:
-        table(result)
-    return 0

@@ -44,7 +44,6 @@ bounded when a page stops showing anything.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -65,9 +64,11 @@ from bench.common import (  # noqa: E402
     CpuMeter,
     Publisher,
     chromium,
+    command_line,
     config_with,
     feed_counts,
     fill_city,
+    finish,
     latency_stats,
     machine,
     open_incidents,
@@ -77,7 +78,6 @@ from bench.common import (  # noqa: E402
     stop_group,
     trial,
     wait_received,
-    write_result,
 )
 
 PAGES = ["/screen/4", "/screen/13", "/screen/9", "/wall?scale=0.25"]
@@ -217,8 +217,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    command = "python bench/peer_latency.py " + " ".join(sys.argv[1:])
-    result: dict[str, Any] = {"command": command, "machine": machine()}
+    result: dict[str, Any] = {"command": command_line("peer_latency.py"), "machine": machine()}
     runtime = nodered.install()
     result["peer"] = {"product": "Node-RED + FlowFuse Dashboard 2.0", "versions": runtime["versions"],
                       "page": nodered.PAGE, "flow": "mqtt in (incidents topic, QoS 1, JSON) -> ui-text (latest description)"}
@@ -260,14 +259,7 @@ def main() -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     result["runs"] = runs
     result["seconds"] = round(time.monotonic() - started)
-    write_result(result, args.out)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(table(runs))
-        print(f"\nload average {result['machine']['load_avg_at_start']} -> {result['machine']['load_avg_at_end']}, "
-              f"{result['seconds']} s\n{command}")
-    return 0
+    return finish(result, args.out, args.json, lambda done: print(table(done["runs"])))
 
 
 if __name__ == "__main__":

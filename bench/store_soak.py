@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import finish, write_result
 from bench.measure import (
     DEMO_RATE,
     EXIT_CONFIG,
@@ -41,14 +41,12 @@ from bench.measure import (
     process_rss_bytes,
     rate,
     redis_version,
-    report,
-    write_result,
 )
 from dashboard.local_services import HOST, RedisServer, redis_binary
 
 if TYPE_CHECKING:
     from dashboard.config import Config
-    from dashboard.state import CityState
+    from dashboard.ingest import CityState
     from dashboard.store.base import StateStore
 
 KINDS = ("incident", "water_level", "report", "waste_fill", "queue", "kpi")
@@ -210,10 +208,10 @@ def with_history(config: Config, overrides: Sequence[str]) -> Config:
 
 def run_store(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     """Apply ``--events`` simulated events over ``--days`` simulated days to one store."""
+    from dashboard.ingest import CityState
     from dashboard.picture import sample_kpis
     from dashboard.runtime import SAMPLE_EVERY_S, build_normalizer
     from dashboard.simulation import simulator_for
-    from dashboard.state import CityState
     from feeds.events import Rejected
 
     n = args.events
@@ -292,7 +290,6 @@ def store_result(args: argparse.Namespace, machine: dict[str, Any], label: str, 
     return {
         "benchmark": "store",
         "command": store_command(args),
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "backend": args.backend,
         "store": label,
         "events": n,
@@ -320,7 +317,7 @@ def store_result(args: argparse.Namespace, machine: dict[str, Any], label: str, 
                               "housekeeping accept triggers every 30 simulated seconds)",
         "history_windows": history,
         "checkpoints": rows,
-        "machine": {**machine, "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
+        "machine": machine,
     }
 
 
@@ -355,9 +352,6 @@ def print_store(result: dict[str, Any]) -> None:
           f"without its housekeeping: {s['housekeep']} s in {result['housekeep_calls']:,} calls); "
           f"end to end {result['end_to_end_events_per_s']:,}/s")
     print(f"seconds: {s}")
-    m = result["machine"]
-    print(f"machine: {m['cores']} cores, {m.get('cpu')}, Python {m['python']}, load {m['load_avg_at_start']}")
-    print(f"command: {result['command']}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -381,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = load_bench_config(args)
     if config is None:
         return EXIT_CONFIG
-    return report(run_store(config, args), args, print_store)
+    return finish(run_store(config, args), args.out, args.json, print_store)
 
 
 if __name__ == "__main__":

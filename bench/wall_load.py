@@ -25,7 +25,6 @@ kept up. All of it on one machine: the browsers share its cores with the server.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -50,8 +49,10 @@ from bench.common import (  # noqa: E402
     Publisher,
     arm,
     chromium,
+    command_line,
     feed_counts,
     fill_city,
+    finish,
     latency_stats,
     machine,
     publish_trial,
@@ -60,7 +61,6 @@ from bench.common import (  # noqa: E402
     start_mosquitto,
     stop_group,
     wait_received,
-    write_result,
 )
 
 MODES = ["wall", "screens"]
@@ -176,8 +176,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    command = "python bench/wall_load.py " + " ".join(sys.argv[1:])
-    result: dict[str, Any] = {"command": command, "machine": machine(),
+    result: dict[str, Any] = {"command": command_line("wall_load.py"), "machine": machine(),
                               "method": ("critical Alert with a unique description via mosquitto_pub -q 1; MutationObserver on "
                                          "document.body.innerText of every watched page; latency from just before the publish "
                                          "until the last watched page shows it; lost after 5 s; simulator mix as load")}
@@ -203,22 +202,19 @@ def main() -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     result["runs"] = runs
     result["seconds"] = round(time.monotonic() - started)
-    write_result(result, args.out)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print("| mode | pages | p50 ms | p95 ms | max ms | lost | /screen/4 p95 ms | server CPU | received / sent |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-        for run in runs:
-            a, s4 = run["all"], run.get("screen_4", {})
-            label = f"/wall {run['viewport'][0]} x {run['viewport'][1]}" if run["mode"] == "wall" else "24 x /screen/N"
-            print(f"| {label} | {run['pages_open']} | {a['p50_ms']} | {a['p95_ms']} | {a['max_ms']} | "
-                  f"{a['lost']}/{a['trials']} | "
-                  f"{s4.get('p95_ms', '-')} | {run['server_cpu_pct_of_one_core']} % | {run['ingest']['received']:,} / "
-                  f"{run['ingest']['sent']:,} |")
-        print(f"\nload average {result['machine']['load_avg_at_start']} -> {result['machine']['load_avg_at_end']}, "
-              f"{result['seconds']} s\n{command}")
-    return 0
+    return finish(result, args.out, args.json, print_modes)
+
+
+def print_modes(result: dict[str, Any]) -> None:
+    print("| mode | pages | p50 ms | p95 ms | max ms | lost | /screen/4 p95 ms | server CPU | received / sent |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for run in result["runs"]:
+        a, s4 = run["all"], run.get("screen_4", {})
+        label = f"/wall {run['viewport'][0]} x {run['viewport'][1]}" if run["mode"] == "wall" else "24 x /screen/N"
+        print(f"| {label} | {run['pages_open']} | {a['p50_ms']} | {a['p95_ms']} | {a['max_ms']} | "
+              f"{a['lost']}/{a['trials']} | "
+              f"{s4.get('p95_ms', '-')} | {run['server_cpu_pct_of_one_core']} % | {run['ingest']['received']:,} / "
+              f"{run['ingest']['sent']:,} |")
 
 
 if __name__ == "__main__":

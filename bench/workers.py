@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import shutil
 import subprocess
@@ -50,7 +49,9 @@ from bench.common import (  # noqa: E402
     ROOT,
     Publisher,
     chromium,
+    command_line,
     feed_counts,
+    finish,
     free_port,
     latency_stats,
     machine,
@@ -58,7 +59,6 @@ from bench.common import (  # noqa: E402
     stop_group,
     wait_http,
     wait_received,
-    write_result,
 )
 from bench.wall_load import READY, watch  # noqa: E402
 
@@ -247,9 +247,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    command = "python bench/workers.py " + " ".join(sys.argv[1:])
     result: dict[str, Any] = {
-        "command": command, "machine": machine(),
+        "command": command_line("workers.py"), "machine": machine(),
         "method": ("citywall ingest -> Redis <- citywall serve --workers N; /screen/1..P pages, each in its own browser "
                    "context, attributed to the worker holding their websocket; critical Alert with a unique description "
                    "via mosquitto_pub -q 1, MutationObserver on document.body.innerText; lost after 5 s; per-worker CPU "
@@ -278,10 +277,11 @@ def main() -> int:
             print(f"logs in {workdir}", file=sys.stderr)
     result["runs"] = runs
     result["seconds"] = round(time.monotonic() - started)
-    write_result(result, args.out)
-    if args.json:
-        print(json.dumps(result, indent=2))
-        return 0
+    return finish(result, args.out, args.json, print_workers)
+
+
+def print_workers(result: dict[str, Any]) -> None:
+    runs = result["runs"]
     print("| workers | worker | pages | showing Alerts | p50 ms | p95 ms | max ms | lost | CPU % of one core |")
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for run in runs:
@@ -298,9 +298,6 @@ def main() -> int:
         print(f"\n{run['workers']} worker(s): ingest {c['ingest']} %, redis {c['redis']} %, supervisor {c['supervisor']} % "
               f"of one core; received {i['received']:,} / {i['sent']:,}; unattributed pages: "
               f"{', '.join(run['unattributed_pages']) or 'none'}")
-    print(f"\nload average {result['machine']['load_avg_at_start']} -> {result['machine']['load_avg_at_end']}, "
-          f"{result['seconds']} s\n{command}")
-    return 0
 
 
 if __name__ == "__main__":

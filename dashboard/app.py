@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import dash
 from dash import Dash, html
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -25,13 +24,13 @@ from dashboard.config import Config
 from dashboard.console_port import ConsolePort
 from dashboard.desk import Desk
 from dashboard.health import StoreGate, StoreHealth
+from dashboard.layout_settings import view_settings
 from dashboard.reader import PictureCache
 from dashboard.screen_registry import ScreenRegistry
 from dashboard.store.base import StateStore
-from dashboard.views import view_settings
 from dashboard.writeback import WriteBack
 from dashboard.writeback import from_config as writeback_from_config
-from layouts import live, overlay, panels
+from layouts import live, overlay, panels, routing
 from layouts.dash_compat import run_first_request_setup
 from layouts.i18n import words_holder
 from layouts.live_parts import LiveParts
@@ -56,8 +55,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     app = Dash(
         __name__,
         backend="fastapi",
-        use_pages=True,
-        pages_folder="",
+        use_pages=False,  # each app routes its own pages (layouts.routing): Dash's page table is global
         assets_folder=str(ASSETS),
         assets_ignore=r"login\.js$",  # the login page's own script (dashboard.auth.routes)
         serve_locally=True,
@@ -70,20 +68,22 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
         csrf_token_name=CSRF_COOKIE,
         csrf_header_name="X-CSRF-Token",
     )
+    pages = app.server.state.pages = routing.Pages()
     for page in (wall, screen):
-        page.register(settings)
+        page.register(pages, settings)
     # the words the browser shows come with the layout, from the same catalog as the server's
-    app.layout = html.Div([live.live_components(settings), words_holder(settings.language), dash.page_container],
+    app.layout = html.Div([live.live_components(settings), words_holder(settings.language), routing.container()],
                           className="cw-root")
     # the registry's place on a FastAPI app is its state
     parts = app.server.state.live_parts = LiveParts(reader, settings, fill_on_load=not config.server.websocket)
     for name in panels.names():
         panels.load(name).register(app, parts)
     overlay.register(app, parts)
-    console.register(app, reader, settings, port)
-    tablet.register(app, reader, settings)
-    report.register(app, settings, port)
-    live.register(app, parts, push=config.server.websocket, on_beat=screens.beat)
+    console.register(app, pages, reader, settings, port)
+    tablet.register(app, pages, reader, settings)
+    report.register(app, pages, settings, port)
+    routing.register(app, pages, settings.language)
+    live.register(app, parts, pages, push=config.server.websocket, on_beat=screens.beat)
     auth_routes.register(app.server, auth)
     api.register(app.server, reader, parts.stats)
     ops_api.register(app.server, desk, reader)

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from feeds.broker import free_port as _free_port
+from feeds.broker import free_port  # the one definition; tests and benchmarks take it from here
 
 if TYPE_CHECKING:
     from dashboard.config import Config
@@ -56,11 +56,6 @@ CHROMIUM_ARGS: tuple[str, ...] = (
 
 
 # --- waiting for conditions, not for time ----------------------------------------------------------
-def free_port(host: str = HOST) -> int:
-    """A loopback port nobody listens on right now, so parallel runs never collide."""
-    return _free_port(host)
-
-
 def wait_until(check: Callable[[], T], timeout: float = 10.0, what: str = "condition", interval: float = 0.05) -> T:
     """Poll ``check`` until it returns something truthy and return that; ``TimeoutError`` naming
     ``what`` otherwise. The timeout only bounds a failure: a passing caller never waits it out."""

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.config import Config
+from dashboard.ingest import CityState
 from dashboard.picture import sample_kpis
-from dashboard.state import CityState
 from dashboard.store.base import StateStore
 
 log = logging.getLogger("citywall")

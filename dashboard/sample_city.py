@@ -21,10 +21,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard.config import Config
+from dashboard.ingest import CityState
 from dashboard.picture import kpi_day_point, kpi_month_point, sample_kpis
 from dashboard.runtime import build_normalizer
 from dashboard.simulation import simulator_for
-from dashboard.state import CityState
 from dashboard.store.base import StateStore
 from dashboard.store.memory import MemoryStore
 

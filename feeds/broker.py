@@ -21,8 +21,13 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-def free_port(host: str) -> int:
-    """A port nobody listens on right now; the tiny race until amqtt binds it is accepted."""
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now, so parallel runs never collide; the tiny race until
+    the caller binds it is accepted.
+
+    The one definition: it lives here because ``feeds`` imports nothing of the other packages
+    and the embedded broker needs it; ``dashboard.local_services`` hands it on to tests,
+    benchmarks and scripts."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])

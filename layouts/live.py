@@ -26,7 +26,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import dash
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 from starlette.websockets import WebSocket
 
@@ -34,6 +33,7 @@ from layouts.live_parts import LiveParts
 from layouts.picture import CityPicture, plain
 from layouts.ports import ViewSettings
 from layouts.push import PUSH_OFF_CODE, PUSH_PATH, Pusher
+from layouts.routing import Pages
 from layouts.tree import attrs
 
 #: Poll ticks a new page leaves to its push before the poll fills it instead: where the
@@ -85,7 +85,7 @@ def _live_parts_in(node: Any) -> Iterator[tuple[str, str]]:
     yield from _live_parts_in(getattr(node, "children", None) or [])
 
 
-def register(app: Dash, live: LiveParts, push: bool = True, on_beat: Callable[[Any], None] | None = None) -> None:
+def register(app: Dash, live: LiveParts, pages: Pages, push: bool = True, on_beat: Callable[[Any], None] | None = None) -> None:
     """The poll and the browser-side freshness always; the websocket push when ``push``.
 
     ``on_beat`` receives each page's heartbeat (``assets/heartbeat.js``), which rides on the
@@ -133,7 +133,7 @@ def register(app: Dash, live: LiveParts, push: bool = True, on_beat: Callable[[A
         prevent_initial_call=True,
     )
 
-    pusher = Pusher(live, known_parts(live), freshness_message)
+    pusher = Pusher(live, known_parts(live, pages), freshness_message)
     # without the push the route still answers, so the page's script knows to stop trying
     app.server.add_api_websocket_route(PUSH_PATH, pusher.serve if push else push_off)
 
@@ -165,21 +165,18 @@ def push_keeps_up(pushed: int | None, lag: int | None) -> bool:
     return lag is None or pushed != lag
 
 
-def known_parts(live: LiveParts) -> frozenset[tuple[str, str]]:
-    """Every live part some page holds: all a connection may ask to be sent.
+def known_parts(live: LiveParts, pages: Pages) -> frozenset[tuple[str, str]]:
+    """Every live part some page of this app holds: all a connection may ask to be sent.
 
     The browser says which parts its page holds; a client that lies can then ask for no
     more than the whole wall, and never for made-up copies of a part."""
     found: set[tuple[str, str]] = set()
-    for page in dash.page_registry.values():
-        layout = page["layout"]
-        if not callable(layout):
-            found.update(_live_parts_in(layout))
-        elif "<n>" in (page.get("path_template") or ""):
+    for page in pages:
+        if "n" in page.variables:
             for n in range(1, live.settings.wall.screen_count + 1):
-                found.update(_live_parts_in(layout(n=str(n))))
+                found.update(_live_parts_in(page.layout(n=str(n))))
         else:
-            found.update(_live_parts_in(layout()))
+            found.update(_live_parts_in(page.layout()))
     return frozenset(p for p in found if p[0] in live.parts)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from dash import html
 
 from layouts.frame import SEVERITY_SHAPES, empty, seen
-from layouts.i18n import age, number, t
+from layouts.i18n import age, catalog, number, t
 from layouts.map_figure import BINS, SEVERITIES, counts_by_district, fill_for
 from layouts.map_plan import cached_plan
 from layouts.picture import CityPicture
@@ -96,8 +96,9 @@ def cat_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
 
 
 def _category(key: str, language: str) -> str:
-    label = t(f"cat_{key}", language)
-    return key if label == f"cat_{key}" else label
+    """A category's word when the catalog has one, else the category as the feed named it:
+    categories are an open set (any feed's), so a missing word is normal here, not a gap."""
+    return catalog(language).get(f"cat_{key}", key)
 
 
 def cat_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:

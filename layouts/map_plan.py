@@ -240,15 +240,15 @@ def _edge_toward(start: tuple[float, float], box: Box, gap: float) -> tuple[floa
     return sx + (cx - sx) * t, sy + (cy - sy) * t
 
 
-_PLANS: dict[tuple[int, tuple[int, int] | None], MapLayout] = {}
-
-
 def cached_plan(settings: ViewSettings, size: tuple[int, int] | None) -> MapLayout:
-    """Planning walks every ring; pages are laid out per request, the geometry never changes."""
-    key = (id(settings.districts_geojson), size)
-    if key not in _PLANS:
-        _PLANS[key] = plan(settings, size)
-    return _PLANS[key]
+    """Planning walks every ring; pages are laid out per request, the geometry never changes.
+
+    Kept with the settings (``ViewSettings.memo``), so each app plans its own city's map."""
+    key = ("map_plan", size)
+    found = settings.memo.get(key)
+    if not isinstance(found, MapLayout):
+        found = settings.memo[key] = plan(settings, size)
+    return found
 
 
 def screen_rects(settings: ViewSettings, size: tuple[int, int]) -> list[Box]:

@@ -8,6 +8,7 @@ hand, and keeps MQTT, Redis and pydantic out of this package.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -105,6 +106,9 @@ class ViewSettings:
         found = next((p for p in self.pillars if p.id == pillar_id), None)
         return found or PillarInfo(pillar_id, pillar_id)
     presets: dict[str, dict[int, tuple[str, ...]]] = field(default_factory=dict)
+    #: Work done once for these settings and kept with them, not in a module (the map's plan
+    #: per size): each app has its own. Not part of the value; a copy starts empty.
+    memo: dict[Hashable, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def span_at(self, screen: int) -> Span | None:
         return next((s for s in self.spans if screen in s.screens), None)

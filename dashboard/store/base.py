@@ -1,6 +1,6 @@
 """The store port: a handful of primitives that both backends implement exactly alike.
 
-The city's rules (incident lifecycle, alert stages, KPIs) live in ``dashboard.state`` and
+The city's rules (incident lifecycle, alert stages, KPIs) live in ``dashboard.ingest`` and
 ``dashboard.picture`` and drive these primitives; a backend only keeps entities, bounded
 series and counters. That keeps the memory backend (the embedded default) and the Redis
 backend (shared by every ingest and web process) provably the same: one contract suite runs

@@ -32,7 +32,7 @@ class Family:
 
 
 #: The families of a city. Kind names are the ones the ingest and the operations write
-#: (``feeds.events`` kinds, ``dashboard.state.OPS_KIND``, ``dashboard.wall_control.KIND``);
+#: (``feeds.events`` kinds, ``dashboard.ingest.OPS_KIND``, ``dashboard.wall_control.KIND``);
 #: ``tests/test_store_redis.py`` checks that each of them has a family of its own here.
 FAMILIES: tuple[Family, ...] = (
     # an incident, the operators' record laid over it (their ``swap`` rewrites the incident's

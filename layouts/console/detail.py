@@ -19,14 +19,14 @@ from layouts.i18n import t
 from layouts.ports import CityReader, OperationsPort, ViewSettings
 from layouts.tree import attrs
 
-BUTTONS = {  # id -> (action, label, shortcut)
-    "cw-act-acknowledge": ("acknowledge", "Acknowledge", "a"),
-    "cw-act-assign": ("assign", "Assign", "g"),
-    "cw-act-note": ("note", "Add note", "n"),
-    "cw-act-escalate": ("escalate", "Escalate", "+"),
-    "cw-act-deescalate": ("deescalate", "De-escalate", "-"),
-    "cw-act-resolve": ("resolve", "Resolve", "r"),
-    "cw-act-reopen": ("reopen", "Reopen", "o"),
+BUTTONS = {  # id -> (action, the catalog key of its label, shortcut)
+    "cw-act-acknowledge": ("acknowledge", "console_act_acknowledge", "a"),
+    "cw-act-assign": ("assign", "console_act_assign", "g"),
+    "cw-act-note": ("note", "console_act_note", "n"),
+    "cw-act-escalate": ("escalate", "console_act_escalate", "+"),
+    "cw-act-deescalate": ("deescalate", "console_act_deescalate", "-"),
+    "cw-act-resolve": ("resolve", "console_act_resolve", "r"),
+    "cw-act-reopen": ("reopen", "console_act_reopen", "o"),
 }
 
 
@@ -39,17 +39,20 @@ def _minutes(seconds: int | None) -> str:
 
 
 def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
+    language = settings.language
     agencies = [{"label": f"{a['id']} – {a['name']}", "value": a["id"]} for a in choices.get("agencies", [])]
     codes = [{"label": c["label"], "value": c["code"]} for c in choices.get("codes", [])]
     button = lambda ident, color="secondary": dbc.Button(  # noqa: E731 - a local shorthand
-        [BUTTONS[ident][1], " ", html.Span(BUTTONS[ident][2], className="cw-kbd")], id=ident, color=color, size="sm", n_clicks=0)
+        [t(BUTTONS[ident][1], language), " ", html.Span(BUTTONS[ident][2], className="cw-kbd")], id=ident, color=color,
+        size="sm", n_clicks=0)
     return dbc.Card(
         [
-            dbc.CardHeader(html.Strong("Incident")),
+            dbc.CardHeader(html.Strong(t("console_incident", language))),
             dbc.CardBody(
                 [
                     dcc.Store(id="cw-console-detail-sig", data=None),
-                    html.Div(id="cw-console-detail", children=html.Div("Select an incident (j / k)", className="text-secondary")),
+                    html.Div(id="cw-console-detail",
+                             children=html.Div(t("console_select_hint", language), className="text-secondary")),
                     html.Hr(),
                     dbc.Row(
                         [
@@ -57,7 +60,7 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                             dbc.Col(
                                 dbc.Select(
                                     id="cw-act-agency",
-                                    options=[{"label": "agency…", "value": ""}, *agencies],
+                                    options=[{"label": t("console_agency_choice", language), "value": ""}, *agencies],
                                     value="",
                                     size="sm",
                                 ),
@@ -73,7 +76,9 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                         [
                             dbc.Col(
                                 dbc.Select(
-                                    id="cw-act-code", options=[{"label": "resolution…", "value": ""}, *codes], value="", size="sm"
+                                    id="cw-act-code",
+                                    options=[{"label": t("console_resolution_choice", language), "value": ""}, *codes],
+                                    value="", size="sm",
                                 ),
                                 md=4,
                             ),
@@ -84,7 +89,8 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                     ),
                     dbc.Row(
                         [
-                            dbc.Col(dbc.Input(id="cw-act-text", placeholder="note (n)", maxLength=1000, size="sm"), md=7),
+                            dbc.Col(dbc.Input(id="cw-act-text", placeholder=t("console_note_placeholder", language),
+                                              maxLength=1000, size="sm"), md=7),
                             dbc.Col(button("cw-act-note"), width="auto"),
                         ],
                         className="g-2 mb-2 align-items-center",
@@ -100,7 +106,7 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                             dbc.Col(dbc.Input(id="cw-push-minutes", type="number", min=1, max=240, value=10, size="sm"), md=2),
                             dbc.Col(
                                 dbc.Button(
-                                    ["Push to wall ", html.Span("p", className="cw-kbd")],
+                                    [t("console_push", language), " ", html.Span("p", className="cw-kbd")],
                                     id="cw-act-push",
                                     color="info",
                                     size="sm",
@@ -120,7 +126,7 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
 
 def render(detail: dict[str, Any] | None, language: str) -> Any:
     if not detail:
-        return html.Div("Select an incident (j / k)", className="text-secondary")
+        return html.Div(t("console_select_hint", language), className="text-secondary")
     sla = detail.get("sla") or {}
 
     def clock(step: str) -> html.Span:
@@ -150,18 +156,22 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
             dbc.Badge(t(detail.get("severity") or "medium", language), color="danger", className="me-2"),
             html.Span(dbc.Badge(t(detail["status"], language), color="info", className="me-2"), id="cw-detail-status",
                       **attrs({"data-status": detail["status"]})),
-            html.Span(f"→ {detail['assignee']}" if detail.get("assignee") else "unassigned", id="cw-detail-assignee"),
+            html.Span(f"→ {detail['assignee']}" if detail.get("assignee") else t("console_unassigned", language),
+                      id="cw-detail-assignee"),
         ], className="mb-2"),
         html.Div([html.Small(f"{detail['id']} · {detail.get('category')} · {detail.get('kecamatan') or '–'}")]),
-        html.Div(["Acknowledge SLA ", clock("acknowledge"), " · Resolve SLA ", clock("resolve")], className="mb-2"),
-        html.Strong("SOP") if sop else None,
+        html.Div([t("console_sla_acknowledge", language), " ", clock("acknowledge"), " · ",
+                  t("console_sla_resolve", language), " ", clock("resolve")], className="mb-2"),
+        html.Strong(t("console_sop", language)) if sop else None,
         html.Ul(sop, className="list-unstyled mb-2") if sop else None,
-        html.Strong("History"),
+        html.Strong(t("console_history", language)),
         html.Ul(history or [html.Li("–")], className="cw-history list-unstyled"),
     ], **attrs({"data-incident": detail["id"], "data-status": detail["status"]}))
 
 
 def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
+    language = settings.language
+
     @app.callback(
         Output("cw-console-detail", "children"),
         Output("cw-console-detail-sig", "data"),
@@ -196,14 +206,16 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, port: Operat
         if trigger not in BUTTONS or not (ctx.triggered and ctx.triggered[0].get("value")):
             raise PreventUpdate
         if not selected:
-            return dbc.Alert("Select an incident first", color="warning", className="py-1"), no_update
-        action = BUTTONS[trigger][0]
+            return dbc.Alert(t("console_select_first", language), color="warning", className="py-1"), no_update
+        action, label, _ = BUTTONS[trigger]
         ok, result = port.act(selected, {"action": action, "agency": (agency or None) if action == "assign" else None,
                                          "code": (code or None) if action == "resolve" else None,
                                          "text": text if action == "note" else None})
         if not ok:
             return dbc.Alert(str(result), color="danger", className="py-1", id="cw-msg-error"), no_update
-        return dbc.Alert(f"{action}: {result['status']}", color="success", className="py-1", id="cw-msg-ok"), (done or 0) + 1
+        done_now = dbc.Alert(f"{t(label, language)}: {t(result['status'], language)}", color="success", className="py-1",
+                             id="cw-msg-ok")
+        return done_now, (done or 0) + 1
 
     @app.callback(
         Output("cw-console-msg", "children", allow_duplicate=True),
@@ -240,6 +252,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, port: Operat
         if not clicks:
             raise PreventUpdate
         if not selected:
-            return dbc.Alert("Select an incident first", color="warning", className="py-1")
+            return dbc.Alert(t("console_select_first", language), color="warning", className="py-1")
         ok, result = port.wall_action("push", {"screen": screen, "incident": selected, "minutes": minutes})
-        return dbc.Alert(f"on screen {screen}" if ok else str(result), color="success" if ok else "danger", className="py-1")
+        return dbc.Alert(t("console_on_screen", language, screen=screen) if ok else str(result),
+                         color="success" if ok else "danger", className="py-1")

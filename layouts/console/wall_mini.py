@@ -25,8 +25,9 @@ from layouts.tree import attrs
 
 
 def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
+    language = settings.language
     return dbc.Card([
-        dbc.CardHeader(html.Strong("Wall")),
+        dbc.CardHeader(html.Strong(t("console_wall", language))),
         dbc.CardBody([
             dcc.Store(id="cw-mini-sig", data=None),
             html.Div(id="cw-mini-wall"),
@@ -34,17 +35,21 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
             dbc.Row([
                 dbc.Col(dbc.Select(id="cw-preset-choice", options=[{"label": p, "value": p} for p in choices.get("presets", [])],
                                    value="default", size="sm"), md=6),
-                dbc.Col(dbc.Button("Switch preset", id="cw-preset-apply", size="sm", n_clicks=0), width="auto"),
+                dbc.Col(dbc.Button(t("console_switch_preset", language), id="cw-preset-apply", size="sm", n_clicks=0),
+                        width="auto"),
             ], className="g-2 mb-2 align-items-center"),
             dbc.Row([
                 dbc.Col(dbc.Select(id="cw-broadcast-level", options=[{"label": v, "value": v} for v in choices.get("levels", [])],
                                    value="ORANGE", size="sm"), md=3),
-                dbc.Col(dbc.Input(id="cw-broadcast-text", placeholder="broadcast text", maxLength=280, size="sm"), md=5),
+                dbc.Col(dbc.Input(id="cw-broadcast-text", placeholder=t("console_broadcast_text", language), maxLength=280,
+                                  size="sm"), md=5),
                 dbc.Col(dbc.Input(id="cw-broadcast-minutes", type="number", min=1, value=30, size="sm"), md=2),
             ], className="g-2 mb-2 align-items-center"),
             dbc.Row([
-                dbc.Col(dbc.Button("Broadcast", id="cw-broadcast-send", color="danger", size="sm", n_clicks=0), width="auto"),
-                dbc.Col(dbc.Button("Clear broadcast", id="cw-broadcast-clear", size="sm", n_clicks=0), width="auto"),
+                dbc.Col(dbc.Button(t("console_broadcast", language), id="cw-broadcast-send", color="danger", size="sm",
+                                   n_clicks=0), width="auto"),
+                dbc.Col(dbc.Button(t("console_clear_broadcast", language), id="cw-broadcast-clear", size="sm", n_clicks=0),
+                        width="auto"),
             ], className="g-2 align-items-center"),
             html.Div(id="cw-wall-msg", className="mt-2", role="status"),
         ]),
@@ -71,7 +76,7 @@ def miniature(wall: WallSection, settings: ViewSettings) -> html.Div:
     return html.Div([
         html.Div(f"{broadcast.level}: {broadcast.text}", className=f"cw-mini-broadcast lvl-{broadcast.level}")
         if broadcast else None,
-        html.Small(f"preset: {preset}", id="cw-mini-preset", **attrs({"data-preset": preset})),
+        html.Small(t("console_preset", settings.language, preset=preset), id="cw-mini-preset", **attrs({"data-preset": preset})),
         html.Div(cells, className="cw-mini-wall", style={"gridTemplateColumns": f"repeat({settings.wall.columns}, 1fr)"}),
     ])
 
@@ -110,4 +115,6 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, port: Operat
             ok, result = port.wall_action("broadcast", {"level": level, "text": text, "minutes": minutes})
         else:
             ok, result = port.wall_action("clear_broadcast", {})
-        return dbc.Alert("done" if ok else str(result), color="success" if ok else "danger", className="py-1")
+        if ok:
+            return dbc.Alert(t("console_done", settings.language), color="success", className="py-1", id="cw-wall-ok")
+        return dbc.Alert(str(result), color="danger", className="py-1")

@@ -10,27 +10,28 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
 from layouts.console import detail, queue, wall_mini
 from layouts.console import map as console_map
+from layouts.i18n import t
 from layouts.ports import CityReader, OperationsPort, ViewSettings
+from layouts.routing import Pages
 from layouts.tree import attrs
 
-SHORTCUTS = "j/k select · a acknowledge · g assign · n note · r resolve · o reopen · p push · + / − severity · / search"
 
+def register(app: Dash, pages: Pages, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
+    language = settings.language
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
     def layout(**_: str) -> html.Div:
         choices = port.choices()
         return html.Div(className="cw-console", **attrs({"data-page": "console"}), children=[
             dcc.Store(id="cw-console-selected", data=None),
             dcc.Store(id="cw-console-done", data=0),
             dbc.Navbar(dbc.Container([
-                dbc.NavbarBrand(f"citywall · {settings.city_name} · console"),
-                html.Small(SHORTCUTS, className="text-secondary d-none d-xl-inline"),
+                dbc.NavbarBrand(t("console_brand", language, city=settings.city_name)),
+                html.Small(t("console_shortcuts", language), className="text-secondary d-none d-xl-inline"),
                 html.Span(id="cw-console-who", className="text-light"),
             ], fluid=True), dark=True, className="mb-2"),
             dbc.Container(fluid=True, children=[
@@ -42,12 +43,12 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, port: Operat
             ]),
         ])
 
-    dash.register_page("console", path="/console", layout=layout, title=f"citywall console – {settings.city_name}")
+    pages.add("console", "/console", layout, title=f"{t('console_title', language)} – {settings.city_name}")
 
     @app.callback(Output("cw-console-who", "children"), Input("cw-console-selected", "id"))
     def _who(_: Any) -> Any:
         who = port.whoami()
-        return f"{who[0]} ({who[1]})" if who else html.A("sign in", href="/login", className="link-light")
+        return f"{who[0]} ({who[1]})" if who else html.A(t("console_sign_in", language), href="/login", className="link-light")
 
     queue.register(app, reader, settings)
     detail.register(app, reader, settings, port)

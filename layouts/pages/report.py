@@ -9,52 +9,58 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
+from layouts.i18n import t
 from layouts.ports import OperationsPort, ViewSettings
+from layouts.routing import Pages
 from layouts.tree import attrs
 
-TITLES = {"by_period": "Per period", "by_category": "By category", "by_agency": "By agency"}
-HEADERS = {"incidents": "incidents", "acknowledged": "acked", "resolved": "resolved", "ack_median_min": "ack median (min)",
-           "ack_p90_min": "ack p90 (min)", "ack_within_sla_pct": "ack within SLA %", "resolve_median_min": "resolve median (min)",
-           "resolve_p90_min": "resolve p90 (min)", "resolve_within_sla_pct": "resolve within SLA %"}
+PERIODS = ("shift", "day", "week")
+#: The catalog key of each table's title and of each column's header (``layouts.i18n``).
+TITLES = {"by_period": "report_by_period", "by_category": "report_by_category", "by_agency": "report_by_agency"}
+HEADERS = {c: f"report_col_{c}" for c in (
+    "period", "category", "agency", "incidents", "acknowledged", "resolved", "ack_median_min", "ack_p90_min",
+    "ack_within_sla_pct", "resolve_median_min", "resolve_p90_min", "resolve_within_sla_pct")}
+PERIOD_WORDS = {p: f"report_period_{p}" for p in PERIODS}
 
 
-def tables(report: dict[str, list[dict[str, Any]]]) -> list[Any]:
+def tables(report: dict[str, list[dict[str, Any]]], language: str) -> list[Any]:
     if not report:
-        return [dbc.Alert("The shift report is for supervisors: sign in as one.", color="warning")]
+        return [dbc.Alert(t("report_for_supervisors", language), color="warning")]
     out: list[Any] = []
     for name, rows in report.items():
-        out.append(html.H5(TITLES.get(name, name), className="mt-3"))
+        out.append(html.H5(t(TITLES[name], language) if name in TITLES else name, className="mt-3"))
         if not rows:
             out.append(html.P("–"))
             continue
         columns = list(rows[0])
         out.append(html.Div(dbc.Table([
-            html.Thead(html.Tr([html.Th(HEADERS.get(c, c)) for c in columns])),
+            html.Thead(html.Tr([html.Th(t(HEADERS[c], language) if c in HEADERS else c) for c in columns])),
             html.Tbody([html.Tr([html.Td("–" if r[c] is None else r[c]) for c in columns]) for r in rows]),
         ], size="sm", striped=True, className="table-dark"), **attrs({"data-report": name})))
     return out
 
 
-def register(app: Dash, settings: ViewSettings, port: OperationsPort) -> None:
+def register(app: Dash, pages: Pages, settings: ViewSettings, port: OperationsPort) -> None:
+    language = settings.language
+
     def layout(period: str = "day", **_: str) -> html.Div:
-        period = period if period in ("shift", "day", "week") else "day"
+        period = period if period in PERIODS else "day"
         return html.Div(className="cw-console cw-report", **attrs({"data-page": "report"}), children=[
-            html.H3(f"Shift report · {settings.city_name}"),
-            dbc.RadioItems(id="cw-report-period", options=[{"label": p, "value": p} for p in ("shift", "day", "week")],
+            html.H3(t("report_heading", language, city=settings.city_name)),
+            dbc.RadioItems(id="cw-report-period", options=[{"label": t(PERIOD_WORDS[p], language), "value": p} for p in PERIODS],
                            value=period, inline=True),
             html.Div(id="cw-report-links", className="my-2"),
             dcc.Loading(html.Div(id="cw-report-tables")),
         ])
 
-    dash.register_page("report", path="/report", layout=layout, title=f"citywall report – {settings.city_name}")
+    pages.add("report", "/report", layout, title=f"{t('report_title', language)} – {settings.city_name}")
 
     @app.callback(Output("cw-report-tables", "children"), Output("cw-report-links", "children"),
                   Input("cw-report-period", "value"))
     def _report(period: str) -> Any:
         links = [html.A("CSV", href=f"/api/v1/report?period={period}&format=csv", className="btn btn-sm btn-outline-light me-2"),
                  html.A("XLSX", href=f"/api/v1/report?period={period}&format=xlsx", className="btn btn-sm btn-outline-light")]
-        return tables(port.report(period)), links
+        return tables(port.report(period), language), links

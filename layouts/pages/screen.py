@@ -6,19 +6,19 @@ outside it (``cw-kiosk`` in the wall theme). ``?identify=1`` adds the screen's n
 
 from __future__ import annotations
 
-import dash
 from dash import html
 
 from layouts.i18n import t
 from layouts.live import page_parts
 from layouts.overlay import overlay
 from layouts.ports import ViewSettings
+from layouts.routing import Pages
 from layouts.screens import identify as identify_mark
 from layouts.screens import screen_content
 from layouts.tree import attrs
 
 
-def register(settings: ViewSettings) -> None:
+def register(pages: Pages, settings: ViewSettings) -> None:
     def layout(n: str = "1", identify: str = "0", preset: str = "default", **_: str) -> html.Div:
         try:
             screen = int(n)
@@ -38,4 +38,4 @@ def register(settings: ViewSettings) -> None:
             **attrs({"data-screen": str(screen), "data-page-preset": preset}),
         )
 
-    dash.register_page("screen", path_template="/screen/<n>", layout=layout, title=f"citywall – {settings.city_name}")
+    pages.add("screen", "/screen/<n>", layout, title=f"citywall – {settings.city_name}")

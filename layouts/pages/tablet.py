@@ -7,20 +7,20 @@ straight away, so a link shared by the staff lands on the pillar it is about.
 
 from __future__ import annotations
 
-import dash
 from dash import Dash, html
 
 from layouts.i18n import t
 from layouts.mayor import callbacks
 from layouts.mayor.page import page
 from layouts.ports import CityReader, ViewSettings
+from layouts.routing import Pages
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+def register(app: Dash, pages: Pages, reader: CityReader, settings: ViewSettings) -> None:
     """The page and its callbacks, as the console registers its own."""
 
     def layout(pillar: str = "", **_: str) -> html.Div:
         return page(settings, open_pillar=pillar)
 
-    dash.register_page("tablet", path="/tablet", layout=layout, title=f"{t('title', settings.language)} – {settings.city_name}")
+    pages.add("tablet", "/tablet", layout, title=f"{t('title', settings.language)} – {settings.city_name}")
     callbacks.register(app, reader, settings)

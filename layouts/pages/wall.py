@@ -7,12 +7,12 @@ shrinks it for a desk preview; ``?identify=1`` shows each screen's number for se
 
 from __future__ import annotations
 
-import dash
 from dash import html
 
 from layouts.live import page_parts
 from layouts.overlay import overlay
 from layouts.ports import ViewSettings
+from layouts.routing import Pages
 from layouts.screens import identify as identify_mark
 from layouts.screens import preset_panels, screen_body, span_block
 from layouts.tree import attrs
@@ -55,7 +55,7 @@ def canvas(settings: ViewSettings, scale: float = 1.0, identify: bool = False, p
     )
 
 
-def register(settings: ViewSettings) -> None:
+def register(pages: Pages, settings: ViewSettings) -> None:
     def layout(scale: str = "1", identify: str = "0", preset: str = "default", **_: str) -> html.Div:
         try:
             factor = min(max(float(scale), 0.05), 4.0)
@@ -65,4 +65,4 @@ def register(settings: ViewSettings) -> None:
         wall = canvas(settings, factor, identify not in ("0", "", "false"), preset)
         return html.Div([wall, page_parts(wall)], **attrs({"data-page-preset": preset}))
 
-    dash.register_page("wall", path="/wall", layout=layout, title=f"citywall – {settings.city_name}")
+    pages.add("wall", "/wall", layout, title=f"citywall – {settings.city_name}")

@@ -369,9 +369,9 @@ def test_each_city_runs_as_itself(demo: Demo, page_factory: Callable[..., Any], 
 def test_a_channel_complaint_counts_exactly_once(tmp_path: Path) -> None:
     """In process, with nothing else in the city: the app's report is one open road report,
     and the same message on an ordinary topic is only an "other" report."""
+    from dashboard.ingest import CityState
     from dashboard.picture import build_picture
     from dashboard.runtime import build_normalizer
-    from dashboard.state import CityState
     from dashboard.store.memory import MemoryStore
 
     config = load_config(write_contoh(tmp_path), environ={})
@@ -403,8 +403,8 @@ def test_a_channel_complaint_counts_exactly_once(tmp_path: Path) -> None:
 
 
 def test_points_outside_every_district_are_counted_and_shown(tmp_path: Path) -> None:
+    from dashboard.layout_settings import view_settings
     from dashboard.runtime import build_normalizer
-    from dashboard.views import view_settings
     from feeds.health import FeedStats
     from feeds.pipeline import Pipeline
     from layouts.panels import feed_health

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from dashboard.config import load_config
+from dashboard.ingest import CityState
 from dashboard.local_services import serve
-from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from dashboard.config import Config, load_config
+from dashboard.ingest import CityState
 from dashboard.local_services import serve
-from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
 from tests.support.auth import add_users
 from tests.support.operations import incident, open_config, seed, signed_in_context
@@ -122,13 +122,13 @@ def test_supervisor_preset_and_broadcast_reach_open_screens(city: tuple[CityStat
     desk = console(contexts, base, "supervisor")
     choose(desk, "cw-preset-choice", "banjir")
     desk.click("#cw-preset-apply")
-    desk.locator("#cw-wall-msg", has_text="done").wait_for()
+    desk.wait_for_selector("#cw-wall-ok")
     for n, panel in ((4, "drainage"), (17, "incident_queue")):
         screens[n].wait_for_selector(f'[data-page-preset="banjir"] [data-panel="{panel}"]', timeout=FOLLOW_MS)
     desk.fill("#cw-broadcast-text", "Hujan lebat: waspada genangan")
     choose(desk, "cw-broadcast-level", "RED")
     desk.click("#cw-broadcast-send")
-    desk.locator("#cw-wall-msg", has_text="done").wait_for()
+    desk.wait_for_selector("#cw-wall-ok")
     for page in screens.values():
         page.wait_for_selector('[data-broadcast="RED"]', timeout=FOLLOW_MS)
         assert "Hujan lebat: waspada genangan" in page.inner_text('[data-broadcast="RED"]')

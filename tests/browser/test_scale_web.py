@@ -27,7 +27,7 @@ import requests
 
 from dashboard.auth.sessions import META
 from dashboard.config import Config, load_config
-from dashboard.state import CityState
+from dashboard.ingest import CityState
 from dashboard.store.redis_store import RedisStore
 from feeds.events import Incident
 from tests.support.auth import add_users, login

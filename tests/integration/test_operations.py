@@ -19,9 +19,9 @@ from dashboard.audit import to_csv
 from dashboard.config import Config, load_config
 from dashboard.desk import Desk
 from dashboard.incident_ops import Action, ActionError, Actor
+from dashboard.ingest import CityState
 from dashboard.picture import build_picture
 from dashboard.shift_report import as_csv, as_xlsx, build, period_label
-from dashboard.state import CityState
 from dashboard.store.base import StateStore
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident, WaterLevel

@@ -19,7 +19,7 @@ import pytest
 import redis
 import requests
 
-from dashboard.state import CityState
+from dashboard.ingest import CityState
 from dashboard.store.memory import MemoryStore
 from tests.support.auth import KNOWN_USERS, add_users, closed_config, login, running_app
 from tests.support.operations import config_with, incident

@@ -20,9 +20,9 @@ import pytest
 import redis
 
 from dashboard.config import MqttFeed, RedisFeed, load_config
+from dashboard.ingest import CityState
 from dashboard.reader import PictureCache
 from dashboard.runtime import build_normalizer
-from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
 from dashboard.store.redis_store import RedisStore
 from feeds.events import DeadLetter, Reason

@@ -16,8 +16,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from dashboard.config import Config, load_config
+from dashboard.ingest import CityState
 from dashboard.local_services import serve
-from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident
 

@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 from dashboard.config import Config, load_config
 from dashboard.desk import Desk
 from dashboard.incident_ops import Action, ActionError, Actor, merged
+from dashboard.ingest import CityState
 from dashboard.picture import incidents_part, reports_part, waste_part
 from dashboard.read_models import INCIDENTS_ALL, INCIDENTS_OPEN, REPORTS_ALL, REPORTS_OPEN, page
-from dashboard.state import CityState
 from dashboard.store.base import StateStore
 from dashboard.store.memory import MemoryStore
 from dashboard.store.redis_store import RedisStore

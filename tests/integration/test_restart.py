@@ -26,10 +26,10 @@ from typing import Any
 import pytest
 
 from dashboard.config import Config, load_config
+from dashboard.ingest import CityState
 from dashboard.picture import build_picture, sample_kpis
 from dashboard.runtime import build_normalizer
 from dashboard.simulation import simulator_for
-from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
 from dashboard.store.redis_store import RedisStore
 from feeds.mqtt import MqttAdapter

@@ -19,8 +19,8 @@ import pytest
 
 from dashboard.config import Config, load_config
 from dashboard.health import StoreHealth
+from dashboard.ingest import CityState
 from dashboard.local_services import serve
-from dashboard.state import CityState
 from dashboard.store.redis_store import RedisStore
 from feeds.events import Incident
 from tests.support.services import RedisServer

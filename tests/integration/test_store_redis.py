@@ -128,8 +128,8 @@ def test_a_read_model_of_another_family_is_refused_before_anything_is_written(re
 def test_every_kind_the_city_writes_has_a_family() -> None:
     """A kind left to the ``other`` family would still work, but would share a slot with
     everything else that was forgotten; each one the product writes is placed on purpose."""
+    from dashboard.ingest import OPS_KIND
     from dashboard.read_models import INDEXES
-    from dashboard.state import OPS_KIND
     from dashboard.store.redis_keys import OTHER, KeyLayout
     from dashboard.wall_control import KIND as WALL_KIND
     from feeds.events import KIND_OF

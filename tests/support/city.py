@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dashboard.config import Config, History
+from dashboard.ingest import CityState
 from dashboard.picture import sample_kpis
-from dashboard.state import CityState
 from dashboard.store.base import StateStore
 from feeds.events import CitizenReport, DeadLetter, Event, Incident, KpiReading, QueueReading, Reason, WasteFill, WaterLevel
 from layouts.picture import CityPicture

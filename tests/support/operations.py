@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dashboard.config import Config
-from dashboard.state import CityState
+from dashboard.ingest import CityState
 from feeds.events import Incident
 from tests.support.auth import KNOWN_USERS
 

@@ -28,11 +28,11 @@ from tests.support.auth import Credentials, add_users, closed_config, login, run
 
 #: The pages router callback: what a browser POSTs to render /wall.
 PAGE_CALLBACK = {
-    "output": ".._pages_content.children..._pages_store.data..",
-    "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-    "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/wall"},
-               {"id": "_pages_location", "property": "search", "value": ""}],
-    "changedPropIds": ["_pages_location.pathname"],
+    "output": "..cw-page.children...cw-page-title.data..",
+    "outputs": [{"id": "cw-page", "property": "children"}, {"id": "cw-page-title", "property": "data"}],
+    "inputs": [{"id": "cw-location", "property": "pathname", "value": "/wall"},
+               {"id": "cw-location", "property": "search", "value": ""}],
+    "changedPropIds": ["cw-location.pathname"],
     "state": [],
 }
 

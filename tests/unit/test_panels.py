@@ -8,6 +8,7 @@ overflow, offline) are in ``test_wall_browser.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -371,8 +372,8 @@ def test_mpp_headline_queue_and_hourly_patch() -> None:
 
 def test_kpis_pillars_by_their_configured_names() -> None:
     """Another city's pillars show under its own names, in its order; no built-in name appears."""
-    own = ViewSettings(**{**settings().__dict__, "pillars": (PillarInfo("branding", "Smart Branding", "megaphone"),
-                                                             PillarInfo("government", "Smart Government", "building"))})
+    own = dataclasses.replace(settings(), pillars=(PillarInfo("branding", "Smart Branding", "megaphone"),
+                                                   PillarInfo("government", "Smart Government", "building")))
     picture = replace(sample_picture(), kpis=KpisSection(pillars={
         "government": PillarBlock(name="Government", icon="building", standing="good",
                                   kpis=[kpi("a", "A", 1, 1, "good", unit="")]),

@@ -22,11 +22,11 @@ import websockets
 
 from dashboard.config import Config, load_config
 from dashboard.export import PrinterBusy, SummaryPrinter
+from dashboard.ingest import CityState
+from dashboard.layout_settings import view_settings
 from dashboard.local_services import serve, wait_until
 from dashboard.reader import PictureCache
-from dashboard.state import CityState
 from dashboard.store.memory import MemoryStore
-from dashboard.views import view_settings
 from feeds.events import Incident
 
 

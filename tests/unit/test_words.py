@@ -16,13 +16,17 @@ import json
 import re
 import string
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
 
 from dashboard.auth.routes import login_html
+from layouts.console import detail, queue, wall_mini
 from layouts.i18n import LANGUAGES, WORDS_ID, age, catalog, catalog_path, t, words_holder
 from layouts.mayor.headlines import pillars_heading
+from layouts.pages import report
+from layouts.ports import ViewSettings, WallGeometry
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Our own scripts (the vendored libraries have no words of ours).
@@ -152,3 +156,63 @@ def test_a_missing_word_raises_under_the_tests_and_shows_its_key_otherwise(monke
     assert t("no-such-word", "en") == "no-such-word"
     assert t("no_data", "en") == "No data yet"
     assert t("no_data", "xx") == "Belum ada data", "an unknown language falls back to Indonesian"
+
+
+def console_settings(language: str) -> ViewSettings:
+    return ViewSettings(city_name="Kota Pekanbaru", language=language, timezone="Asia/Jakarta", timezone_label="WIB",
+                        wall=WallGeometry(3, 2, 1920, 1080, 6), screens={1: ("clock",)})
+
+
+def text_of(node: Any) -> str:
+    """Every text and placeholder in a component tree, read from the components' own props."""
+    if isinstance(node, str | int | float):
+        return str(node)
+    if isinstance(node, list | tuple):
+        return " ".join(text_of(n) for n in node)
+    if node is None:
+        return ""
+    props = node.to_plotly_json()["props"]
+    parts = [text_of(props.get("children"))]
+    parts += [str(props[k]) for k in ("placeholder", "label") if isinstance(props.get(k), str)]
+    parts += [str(o.get("label")) for o in props.get("options") or [] if isinstance(o, dict)]
+    return " ".join(parts)
+
+
+#: What the operator console and the shift report show, by language, written out here.
+CONSOLE_WORDS = {
+    "id": ["Kejadian", "Terima", "Tugaskan", "Selesaikan", "Kirim ke dinding", "instansi…", "catatan (n)", "Dinding",
+           "Ganti preset", "Siarkan", "Hapus siaran", "tingkat", "/ cari"],
+    "en": ["Incident", "Acknowledge", "Assign", "Resolve", "Push to wall", "agency…", "note (n)", "Wall", "Switch preset",
+           "Broadcast", "Clear broadcast", "severity", "/ search"],
+}
+REPORT_WORDS = {
+    "id": ["Per periode", "Per kategori", "Per instansi", "periode", "kejadian", "diterima", "median terima (mnt)",
+           "selesai dalam SLA %"],
+    "en": ["Per period", "By category", "By agency", "period", "incidents", "acked", "ack median (min)",
+           "resolve within SLA %"],
+}
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_the_console_and_the_report_speak_the_configured_language(language: str) -> None:
+    """Their words come from the catalog (a missing one raises here, under the tests): the
+    console's panels and the report's tables in each language, the other language absent."""
+    settings = console_settings(language)
+    choices = {"agencies": [{"id": "BPBD", "name": "BPBD"}], "codes": [], "presets": ["default"], "levels": ["RED"]}
+    console = text_of([detail.layout(settings, choices), queue.layout(settings), wall_mini.layout(settings, choices)])
+    row = dict.fromkeys(report.HEADERS, 1)
+    shown = text_of(report.tables({"by_period": [row], "by_category": [row], "by_agency": [row]}, language))
+    other = "en" if language == "id" else "id"
+    assert [w for w in CONSOLE_WORDS[language] if w not in console] == []
+    assert [w for w in REPORT_WORDS[language] if w not in shown] == []
+    assert [w for w in CONSOLE_WORDS[other] if w not in CONSOLE_WORDS[language] and w in console] == []
+    assert [w for w in REPORT_WORDS[other] if w not in REPORT_WORDS[language] and w in shown.split(" ")] == []
+
+
+def test_the_keys_the_console_and_the_report_look_up_by_table_are_in_both_catalogs() -> None:
+    """Keys kept in tables (not literal ``t(...)`` calls, which the scan above checks)."""
+    keys = {b[1] for b in detail.BUTTONS.values()} | set(report.TITLES.values()) | set(report.HEADERS.values())
+    keys |= set(report.PERIOD_WORDS.values())
+    assert len(keys) == 25
+    for language in LANGUAGES:
+        assert sorted(keys - set(po(language))) == [], language

@@ -1,10 +1,13 @@
-"""What an event does to the city's state: the ingest side of the core.
+"""What an event does to the city's state: the ingest (write) side of the core.
 
 ``CityState`` is the ``EventSink`` the feed adapters write into. It turns each typed event
 into one idempotent ``upsert`` on the store (plus a series point and a ticker line), and
 keeps every set bounded by count and age so a wall that runs for weeks stays flat in memory.
 It holds no state of its own beyond a housekeeping clock: any number of ingest processes can
 share one Redis store.
+
+The read side is elsewhere: ``dashboard.reader`` and ``dashboard.picture`` assemble what pages
+and ``/api/v1/state`` show.
 """
 
 from __future__ import annotations

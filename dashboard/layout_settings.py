@@ -1,4 +1,8 @@
-"""The config, translated into the plain settings ``layouts`` takes (it never sees pydantic)."""
+"""The config, translated into the plain settings ``layouts`` takes (it never sees pydantic).
+
+Named for what it holds: the layouts' settings (``layouts.ports.ViewSettings``), made once per
+app by the factory. A panel's ``view()`` is something else: what it reads of the picture.
+"""
 
 from __future__ import annotations
 
