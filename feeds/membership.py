@@ -30,10 +30,11 @@ for dead. Hence, conservatively:
   next, so the heartbeat resumes as soon as the store answers again;
 - silence is measured against the clock *after* the records were read, never before a call
   that may have blocked;
-- a survivor judges silence only while it is itself in touch with the store: its previous
-  read of the records must be recent. One that was stuck itself (a store outage or a slot
-  migration stalls every member alike, since all member records share one slot) first looks
-  again, so a live member whose beat was stuck in the same outage has landed it meanwhile;
+- a survivor judges silence only while it is itself in touch with the store: its read of the
+  records must have been quick and its previous read recent. One that was stuck itself (a
+  store outage or a slot migration stalls every member alike, since all member records share
+  one slot) first looks again, so a live member whose beat was stuck in the same outage has
+  landed it meanwhile;
 - after winning the claim the survivor reads the record once more: if the heartbeat moved,
   or the silence no longer holds, it gives the claim back and leaves the session alone;
 - the survivor's connection under the dead member's id never reconnects by itself: if the
@@ -64,9 +65,9 @@ log = logging.getLogger(__name__)
 
 #: A member is dead when its last heartbeat is older than this many of its intervals.
 DEAD_AFTER_BEATS = 2
-#: A survivor whose own previous read of the records is older than this many of its intervals
-#: was stuck itself: it reads again one interval later before it declares anyone dead.
-IN_TOUCH_BEATS = 1.5
+#: A survivor was stuck itself when its read of the records took longer than one interval, or
+#: when more than ``DEAD_AFTER_BEATS`` intervals passed since its previous read ended: it then
+#: reads again before it declares anyone dead.
 #: A failed beat is tried again after this long (or the interval, if shorter).
 BEAT_RETRY_S = 1.0
 COUNTED = ("received", "accepted", "duplicates", "store_errors")
@@ -137,7 +138,7 @@ class Membership:
         self._drain = drain
         self._clock = clock
         self._sent: dict[str, int] = {}
-        self._last_read: float | None = None
+        self._last_read_end: float | None = None
         self._draining: set[str] = set()
         self._lock = threading.Lock()
         #: Held for each beat's write, so the last word ("left") is the last write: a beat
@@ -196,11 +197,12 @@ class Membership:
 
     def _sweep_loop(self) -> None:
         while not self._halt.is_set():
+            started = time.monotonic()
             try:
                 self.sweep()
             except Exception:
                 log.warning("%s: could not look for dead members", self.name, exc_info=True)
-            if self._halt.wait(self.heartbeat_s):
+            if self._halt.wait(max(0.0, started + self.heartbeat_s - time.monotonic())):
                 return
 
     # -- beats -------------------------------------------------------------------------------
@@ -247,11 +249,13 @@ class Membership:
     def sweep(self, now: float | None = None) -> list[str]:
         """Mark dead members as such and empty their sessions (one drain thread each).
 
-        ``now`` is taken after the records were read unless given (tests give it)."""
+        ``now`` is taken after the records were read unless given."""
+        began = self._clock() if now is None else now
         records = self.registry.members(self.feed)
         now = self._clock() if now is None else now
-        in_touch = self._last_read is not None and now - self._last_read <= IN_TOUCH_BEATS * self.heartbeat_s
-        self._last_read = now
+        in_touch = (self._last_read_end is not None and now - began <= self.heartbeat_s
+                    and began - self._last_read_end <= DEAD_AFTER_BEATS * self.heartbeat_s)
+        self._last_read_end = now
         started = []
         for name, record in records.items():
             member = record.get("member")
@@ -261,9 +265,6 @@ class Membership:
                 continue
             if record.get("state") != "left" and not in_touch:
                 continue  # just back from being stuck ourselves: its beat may be landing now
-            if record.get("state") == "running":  # shown dead now, before the drain is done
-                self.registry.beat(name, {}, {"state": "dead", "alive": False, "connected": False,
-                                              "dead_since": _iso(now)})
             with self._lock:
                 if member in self._draining:
                     continue
@@ -273,6 +274,9 @@ class Membership:
                 self.registry.release(name, self.member)
                 log.warning("%s: %s beat again before its session was taken; left alone", self.name, member)
                 continue
+            if record.get("state") == "running":  # shown dead now, before the drain is done
+                self.registry.beat(name, {}, {"state": "dead", "alive": False, "connected": False,
+                                              "dead_since": _iso(now)})
             with self._lock:
                 self._draining.add(member)
             threading.Thread(target=self._empty, args=(name, member), name=f"drain-{member}", daemon=True).start()
