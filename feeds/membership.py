@@ -11,16 +11,17 @@ and are then dropped). A replacement process with a new client id never sees tha
 
 The mechanism. Every member has a client id of its own (``<client_id>-<host>-<pid>``), a
 persistent session, and a heartbeat in the store, written by a thread of its own: neither a
-message loop busy storing a burst nor a write stuck on a moving cluster slot delays it. A
-second thread looks at the others once per heartbeat. A member whose heartbeat is older than
-two of its intervals is dead (one that stopped by SIGTERM says "left", after it disconnected,
-and needs no wait). The first survivor to claim it (an atomic claim in the store) connects
-*with the dead member's client id* and ``clean_start=False``: the broker resumes that session
-and delivers what it held, unacknowledged and queued alike. The survivor unsubscribes the
-shared filters at once (so nothing new is routed there), stores and acknowledges what comes,
-and when nothing more arrives it disconnects with a session expiry of 0, which deletes the
-session. A process that starts does the same sweep, so a group that died entirely is emptied
-by the first member to come back.
+message loop busy storing a burst nor a message write retrying against a moving cluster slot
+delays it, and neither does the sweep. A second thread looks at the others once per heartbeat.
+A member whose heartbeat is older than two of its intervals is dead (one that stopped by
+SIGTERM says "left", after it disconnected, and needs no wait). The first survivor to claim it
+(an atomic claim in the store) connects *with the dead member's client id* and
+``clean_start=False``: the broker resumes that session and delivers what it held,
+unacknowledged and queued alike. The survivor unsubscribes the shared filters at once (so
+nothing new is routed there), stores and acknowledges what comes, and when nothing more
+arrives it disconnects with a session expiry of 0, which deletes the session. A process that
+starts does the same sweep, so a group that died entirely is emptied by the first member to
+come back.
 
 Taking over a session kicks its owner off the broker, so a live member must never be taken
 for dead. Hence, conservatively:
@@ -39,6 +40,11 @@ for dead. Hence, conservatively:
   or the silence no longer holds, it gives the claim back and leaves the session alone;
 - the survivor's connection under the dead member's id never reconnects by itself: if the
   owner comes back and takes its session over, the survivor stops without deleting it.
+
+These make a wrong verdict unlikely, not impossible: a live member whose own beat is stuck in
+the store for longer than two intervals while a survivor's reads go through still looks dead.
+Its owner is then kicked off, reconnects under its own id and subscribes again (as on every
+connect); what its old session held is stored by the survivor.
 
 The trade-off. Messages of a dead member wait two to three heartbeats plus the drain before
 they are stored (late, never lost), and a survivor that was cut off from the store waits one
