@@ -5,7 +5,9 @@ its counts add up like any feed's, and its status (host, pid, heartbeat, running
 dead / drained) replaces the last. So per-process health reaches ``/api/v1/state`` and
 ``/api/v1/feeds`` and the feed-health panel the way the feed totals already do, with no
 read path of its own. Claims to empty a dead member's session are one named map, written
-with HSETNX semantics (``only_new``), so exactly one survivor wins.
+with HSETNX semantics (``only_new``), so exactly one survivor wins. A claim is given back when
+its drain ends (done or failed) or when the member turned out alive, so that a member that
+really dies later can be emptied by any survivor, not only by the one that once claimed it.
 """
 
 from __future__ import annotations
@@ -32,3 +34,8 @@ class StoreMembers:
         """The first claimer wins; asking again as the winner (a retry) is still yes."""
         self.store.map_put(CLAIMS, name, by, only_new=True)
         return self.store.map_get(CLAIMS, name) == by
+
+    def release(self, name: str, by: str) -> None:
+        """Only the holder's own claim goes: no one else can have claimed while it stood."""
+        if self.store.map_get(CLAIMS, name) == by:
+            self.store.map_delete(CLAIMS, name)

@@ -217,7 +217,7 @@ class MqttAdapter:
         client.on_message = self._on_message
         return client
 
-    def _bare_client(self, client_id: str) -> mqtt.Client:
+    def _bare_client(self, client_id: str, *, reconnect: bool = True) -> mqtt.Client:
         """A client with this feed's protocol, credentials and TLS, and no callbacks yet."""
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -225,6 +225,7 @@ class MqttAdapter:
             protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
             clean_session=None if self._v5 else False,
             manual_ack=True,
+            reconnect_on_failure=reconnect,
         )
         username = self.config.username or self.endpoint.username
         password = self.config.password or self.endpoint.password
@@ -265,6 +266,8 @@ class MqttAdapter:
         self._client.loop_start()
         self._housekeeper = threading.Thread(target=self._housekeep, name=f"{self.stats.name}-health", daemon=True)
         self._housekeeper.start()
+        if self.membership is not None:  # beats on its own threads: a busy message loop never silences it
+            self.membership.start()
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
         """True once connected *and* subscribed, i.e. once a publish would reach us."""
@@ -274,7 +277,9 @@ class MqttAdapter:
         """Say "offline" (a clean disconnect suppresses the will), disconnect, flush stats.
 
         The session stays on the broker (its expiry is not shortened), so messages
-        published while ingest is stopped are waiting when it starts again.
+        published while ingest is stopped are waiting when it starts again. A group member
+        keeps beating until it is off the broker and only then says "left": a peer that took
+        its session over earlier would kick a member that is still storing messages.
         """
         self._stopping = True
         self._halt.set()
@@ -293,7 +298,7 @@ class MqttAdapter:
         self._flush()
         if self.membership is not None:  # "left": the group empties this session now, not after two beats
             try:
-                self.membership.beat("left")
+                self.membership.stop("left")
             except Exception:
                 log.warning("%s: could not record leaving the group", self.stats.name, exc_info=True)
 
@@ -381,11 +386,6 @@ class MqttAdapter:
         while not self._halt.wait(self._flush_every_s):
             self._flush()
             self._maybe_redeliver()
-            if self.membership is not None and self._ready.is_set():
-                try:
-                    self.membership.tick()
-                except Exception:
-                    log.warning("%s: heartbeat failed", self.stats.name, exc_info=True)
 
     # -- a dead member's session ---------------------------------------------------------
 
@@ -394,16 +394,21 @@ class MqttAdapter:
 
         Unsubscribes the shared filters first, so the broker routes nothing new there; the
         messages already in the session (unacknowledged and queued) come anyway. Ends when
-        nothing has arrived for ``DRAIN_QUIET_S``, with a DISCONNECT that sets the session
-        expiry to 0. A failing store ends it early *without* deleting the session, so the
-        messages stay for a later attempt. Returns how many messages were stored.
+        nothing has arrived for ``DRAIN_QUIET_S`` after the last message was *stored* (a store
+        slow to answer does not look like an empty session), with a DISCONNECT that sets the
+        session expiry to 0. A failing store ends it early *without* deleting the session, so
+        the messages stay for a later attempt; so does losing the connection (the owner came
+        back and took its session over): this client never reconnects by itself, or the two
+        would take the session from each other in turn. Returns how many messages were stored.
         """
         handled = 0
         last = time.monotonic()
         connected = threading.Event()
         failed = threading.Event()
+        lost = threading.Event()
+        busy = threading.Event()
         present: list[bool] = []
-        client = self._bare_client(client_id)
+        client = self._bare_client(client_id, reconnect=False)
 
         def on_connect(c: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any) -> None:
             if reason.is_failure:
@@ -416,22 +421,30 @@ class MqttAdapter:
 
         def on_message(c: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
             nonlocal handled, last
-            last = time.monotonic()
-            if failed.is_set():
-                return
-            origin = _topic_of(msg)
-            if origin != SYS_DROPPED and not origin.startswith(self._status_prefix) and ACTIONS_LEVEL not in origin:
-                try:
-                    self.pipeline.handle(msg.payload, origin)
-                except Exception:
-                    failed.set()  # keep the session: its messages stay for the next attempt
+            busy.set()
+            try:
+                if failed.is_set():
                     return
-                handled += 1
-            if msg.qos:
-                c.ack(msg.mid, msg.qos)
+                origin = _topic_of(msg)
+                if origin != SYS_DROPPED and not origin.startswith(self._status_prefix) and ACTIONS_LEVEL not in origin:
+                    try:
+                        self.pipeline.handle(msg.payload, origin)
+                    except Exception:
+                        failed.set()  # keep the session: its messages stay for the next attempt
+                        return
+                    handled += 1
+                if msg.qos:
+                    c.ack(msg.mid, msg.qos)
+            finally:
+                last = time.monotonic()  # quiet counts from the end of the work, not its start
+                busy.clear()
+
+        def on_disconnect(c: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any) -> None:
+            lost.set()
 
         client.on_connect = on_connect
         client.on_message = on_message
+        client.on_disconnect = on_disconnect
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.config.session_expiry_s
         client.connect(self.endpoint.host, self.endpoint.port, keepalive=self.config.keepalive_s,
@@ -442,12 +455,14 @@ class MqttAdapter:
             if not connected.wait(30) or failed.is_set():
                 raise ConnectionError(f"could not resume the session of {client_id}")
             if present and present[0]:
-                while time.monotonic() < deadline and not failed.is_set():
-                    if time.monotonic() - last >= DRAIN_QUIET_S:
+                while time.monotonic() < deadline and not failed.is_set() and not lost.is_set():
+                    if not busy.is_set() and time.monotonic() - last >= DRAIN_QUIET_S:
                         break
-                    time.sleep(0.1)
+                    lost.wait(0.1)
             if failed.is_set():
                 raise ConnectionError(f"the store failed while emptying the session of {client_id}")
+            if lost.is_set():
+                raise ConnectionError(f"lost the session of {client_id} while emptying it (its owner is back?)")
             bye = Properties(PacketTypes.DISCONNECT)
             bye.SessionExpiryInterval = 0
             client.disconnect(properties=bye)

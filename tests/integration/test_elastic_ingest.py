@@ -41,6 +41,16 @@ def member_of(store: RedisStore, proc: CitywallProcess) -> tuple[str, dict[str, 
     return next(((n, d) for n, d in members(store).items() if d.get("pid") == proc.pid and d.get("connected")), None)
 
 
+def all_stored(store: RedisStore, total: int, timeout: float, proc: CitywallProcess) -> None:
+    """Wait for ``total`` incidents; a failure says how far it got and what each member shows."""
+    try:
+        wait_until(lambda: store.count("incident") >= total, timeout, f"all {total} alerts stored", interval=0.2, proc=proc)
+    except AssertionError as exc:
+        health = {n: {k: d.get(k) for k in ("state", "alive", "connected", "counts", "drained_messages")}
+                  for n, d in members(store).items()}
+        raise AssertionError(f"{exc}\nstored {store.count('incident')}; members {health}") from None
+
+
 def group_config(tmp_path: Path, mosquitto: Mosquitto, redis_url: str) -> Path:
     return write_config(tmp_path, {"feeds.mqtt.url": mosquitto.url, "feeds.mqtt.shared_group": "ingest",
                                    "feeds.mqtt.heartbeat_s": 1, "store.url": redis_url,
@@ -68,7 +78,7 @@ def test_a_killed_member_and_its_replacement_store_every_alert_once(
                           30, "the killed member shown dead", interval=0.1)
         seen_dead_s = time.monotonic() - killed_at
         publisher.finish(180)
-        wait_until(lambda: store.count("incident") >= TOTAL, 180, f"all {TOTAL} alerts stored", interval=0.2, proc=second)
+        all_stored(store, TOTAL, 180, second)
         check_all_present_once(store, alerts, extra_ids=set())
         assert store.version() - version == TOTAL, "each alert applied exactly once"
         record = wait_until(lambda: members(store)[killed_name].get("state") == "drained" and members(store)[killed_name],
@@ -102,7 +112,7 @@ def test_a_member_that_leaves_by_sigterm_hands_over_at_once(
         wait_until(lambda: store.count("incident") >= 1_000, 60, "1,000 alerts stored", proc=leaving)
         assert leaving.terminate(timeout=15) == 0
         publisher.finish(120)
-        wait_until(lambda: store.count("incident") >= len(alerts), 120, "all alerts stored", interval=0.2, proc=staying)
+        all_stored(store, len(alerts), 120, staying)
         check_all_present_once(store, alerts, extra_ids=set())
         record = wait_until(lambda: members(store)[name].get("state") == "drained" and members(store)[name], 60,
                             "the leaving member's session emptied")
