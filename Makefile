@@ -16,9 +16,10 @@ demo: $(VENV)/.stamp-base
 test: lint system-deps $(VENV)/.stamp-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-# Lint (ruff) and types (mypy), both configured in pyproject.toml; the first step of `test`.
+# Lint and format (ruff) and types (mypy), both configured in pyproject.toml; the first step of `test`.
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 system-deps:

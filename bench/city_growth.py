@@ -70,8 +70,9 @@ def wait_open(base: str, at_least: int, timeout: float) -> tuple[int, float]:
     return count, round(time.monotonic() - started, 1)
 
 
-def one_size(browser: Browser, workdir: Path, mqtt_port: int, config: Path, size: int,
-             args: argparse.Namespace) -> dict[str, Any]:
+def one_size(
+    browser: Browser, workdir: Path, mqtt_port: int, config: Path, size: int, args: argparse.Namespace
+) -> dict[str, Any]:
     citywall, base = start_citywall(workdir, mqtt_port, config)
     stream: Publisher | None = None
     try:
@@ -118,9 +119,14 @@ def one_size(browser: Browser, workdir: Path, mqtt_port: int, config: Path, size
         "open_incidents_preloaded": size,
         "preload": {"sent": sent_preload, "open_counted": opened, "seconds": preload_s, "seconds_waiting_for_server": waited},
         "idle_cpu_pct_of_one_core": idle["cpu_pct_of_one_core"],
-        "stream": {"sent": stream_sent, "trial_alerts": len(results), "received": messages,
-                   "missing": stream_sent + len(results) - messages, "seconds_until_received": cpu["wall_s"],
-                   "seconds_waited_after_stream": waited_after},
+        "stream": {
+            "sent": stream_sent,
+            "trial_alerts": len(results),
+            "received": messages,
+            "missing": stream_sent + len(results) - messages,
+            "seconds_until_received": cpu["wall_s"],
+            "seconds_waited_after_stream": waited_after,
+        },
         "server_cpu": cpu,
         "cpu_us_per_message": round(1e6 * cpu["cpu_s"] / messages, 1) if messages else None,
         "net_cpu_us_per_message": round(1e6 * net / messages, 1) if messages else None,
@@ -148,12 +154,18 @@ def main() -> int:
     args = parser.parse_args()
     if max(args.sizes) + args.stream_rate * args.stream_seconds + 1_000 > args.cap:
         parser.error("--cap must leave room for the largest size plus the stream and the trials")
-    result: dict[str, Any] = {"command": command_line("city_growth.py"), "machine": machine(), "page": PAGE,
-                              "method": ("fresh citywall per size; preload N new Alerts, wait until all are open; open "
-                                         "/screen/4; CPU idle baseline; then a stream of new Alerts with latency trials "
-                                         "running; server CPU (process tree) from the stream's start until all of it was "
-                                         "received, per message received"),
-                              "config_change": {"history.open_incidents_max": args.cap}}
+    result: dict[str, Any] = {
+        "command": command_line("city_growth.py"),
+        "machine": machine(),
+        "page": PAGE,
+        "method": (
+            "fresh citywall per size; preload N new Alerts, wait until all are open; open "
+            "/screen/4; CPU idle baseline; then a stream of new Alerts with latency trials "
+            "running; server CPU (process tree) from the stream's start until all of it was "
+            "received, per message received"
+        ),
+        "config_change": {"history.open_incidents_max": args.cap},
+    }
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="citywall-growth-"))
     mosquitto, mqtt_port = start_mosquitto(workdir)
@@ -166,9 +178,13 @@ def main() -> int:
                 row = one_size(browser, workdir, mqtt_port, config, size, args)
                 sizes.append(row)
                 lat = row["latency"]
-                print(f"{size:>6} open: {row['cpu_us_per_message']} CPU µs/msg (net {row['net_cpu_us_per_message']}), "
-                      f"p95 {lat['p95_ms']} ms, lost {lat['lost']}/{lat['trials']}, received {row['stream']['received']}/"
-                      f"{row['stream']['sent'] + row['stream']['trial_alerts']}", file=sys.stderr, flush=True)
+                print(
+                    f"{size:>6} open: {row['cpu_us_per_message']} CPU µs/msg (net {row['net_cpu_us_per_message']}), "
+                    f"p95 {lat['p95_ms']} ms, lost {lat['lost']}/{lat['trials']}, received {row['stream']['received']}/"
+                    f"{row['stream']['sent'] + row['stream']['trial_alerts']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             browser.close()
     finally:
         mosquitto.terminate()
@@ -177,10 +193,13 @@ def main() -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     result["sizes"] = sizes
     first, last = sizes[0], sizes[-1]
-    result["growth"] = {"from": first["open_incidents_preloaded"], "to": last["open_incidents_preloaded"],
-                        "cpu_us_per_message": ratio(first["cpu_us_per_message"], last["cpu_us_per_message"]),
-                        "net_cpu_us_per_message": ratio(first["net_cpu_us_per_message"], last["net_cpu_us_per_message"]),
-                        "latency_p95": ratio(first["latency"]["p95_ms"], last["latency"]["p95_ms"])}
+    result["growth"] = {
+        "from": first["open_incidents_preloaded"],
+        "to": last["open_incidents_preloaded"],
+        "cpu_us_per_message": ratio(first["cpu_us_per_message"], last["cpu_us_per_message"]),
+        "net_cpu_us_per_message": ratio(first["net_cpu_us_per_message"], last["net_cpu_us_per_message"]),
+        "latency_p95": ratio(first["latency"]["p95_ms"], last["latency"]["p95_ms"]),
+    }
     result["seconds"] = round(time.monotonic() - started)
     return finish(result, args.out, args.json, print_sizes)
 
@@ -190,12 +209,16 @@ def print_sizes(result: dict[str, Any]) -> None:
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for row in result["sizes"]:
         lat, st = row["latency"], row["stream"]
-        print(f"| {row['open_incidents_preloaded']:,} | {row['cpu_us_per_message']} | {row['net_cpu_us_per_message']} | "
-              f"{row['idle_cpu_pct_of_one_core']} % | {lat['p50_ms']} | {lat['p95_ms']} | {lat['lost']}/{lat['trials']} | "
-              f"{st['received']:,} / {st['sent'] + st['trial_alerts']:,} |")
+        print(
+            f"| {row['open_incidents_preloaded']:,} | {row['cpu_us_per_message']} | {row['net_cpu_us_per_message']} | "
+            f"{row['idle_cpu_pct_of_one_core']} % | {lat['p50_ms']} | {lat['p95_ms']} | {lat['lost']}/{lat['trials']} | "
+            f"{st['received']:,} / {st['sent'] + st['trial_alerts']:,} |"
+        )
     g = result["growth"]
-    print(f"\ngrowth {g['from']:,} -> {g['to']:,}: CPU per message x{g['cpu_us_per_message']} "
-          f"(net x{g['net_cpu_us_per_message']}), p95 x{g['latency_p95']}")
+    print(
+        f"\ngrowth {g['from']:,} -> {g['to']:,}: CPU per message x{g['cpu_us_per_message']} "
+        f"(net x{g['net_cpu_us_per_message']}), p95 x{g['latency_p95']}"
+    )
 
 
 if __name__ == "__main__":

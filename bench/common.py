@@ -48,8 +48,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CITYWALL = [sys.executable, "-m", "dashboard.cli"]
 INCIDENT_TOPIC = "pekanbaru/incidents"
 LOST_AFTER_S = 5.0
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 OBSERVER = """() => {
     window.__needle = null; window.__seenAt = null;
     new MutationObserver(() => {
@@ -110,8 +118,14 @@ def start_citywall(workdir: Path, mqtt_port: int, config: Path | None = None) ->
     if config is not None:
         argv += ["--config", str(config)]
     with open(workdir / f"citywall-{web_port}.log", "wb") as log:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"})
+        proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"},
+        )
     base = f"http://127.0.0.1:{web_port}"
     try:
         wait_http(f"{base}/healthz")
@@ -123,8 +137,24 @@ def start_citywall(workdir: Path, mqtt_port: int, config: Path | None = None) ->
 
 def fill_city(mqtt_port: int, seconds: float = 4, rate: float = 200) -> None:
     """A few seconds of the simulator, so every panel has something to show."""
-    subprocess.run([*CITYWALL, "simulate", "--to", "mqtt", "--url", f"mqtt://127.0.0.1:{mqtt_port}", "--rate", str(rate),
-                    "--duration", str(seconds)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL, timeout=120)
+    subprocess.run(
+        [
+            *CITYWALL,
+            "simulate",
+            "--to",
+            "mqtt",
+            "--url",
+            f"mqtt://127.0.0.1:{mqtt_port}",
+            "--rate",
+            str(rate),
+            "--duration",
+            str(seconds),
+        ],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=120,
+    )
 
 
 def stop_group(proc: subprocess.Popen[Any] | None, timeout: float = 15) -> None:
@@ -143,9 +173,18 @@ def stop_group(proc: subprocess.Popen[Any] | None, timeout: float = 15) -> None:
 
 def alert(description: str, severity: str = "critical", alert_id: str | None = None) -> str:
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return json.dumps({"id": alert_id or f"Alert:bench-{uuid.uuid4().hex[:12]}", "type": "Alert", "category": "security",
-                       "severity": severity, "location": {"type": "Point", "coordinates": [101.4478, 0.5071]},
-                       "dateIssued": now, "description": description, "alertSource": "bench"})
+    return json.dumps(
+        {
+            "id": alert_id or f"Alert:bench-{uuid.uuid4().hex[:12]}",
+            "type": "Alert",
+            "category": "security",
+            "severity": severity,
+            "location": {"type": "Point", "coordinates": [101.4478, 0.5071]},
+            "dateIssued": now,
+            "description": description,
+            "alertSource": "bench",
+        }
+    )
 
 
 def arm(page: Page, needle: str) -> None:
@@ -160,8 +199,11 @@ def seen_at(page: Page) -> float | None:
 def publish_trial(mqtt_port: int, needle: str) -> float:
     """Publish one trial Alert; returns the time (ms since the epoch) just before ``mosquitto_pub`` started."""
     before_ms = time.time() * 1000
-    subprocess.run([mosquitto_pub(), "-h", "127.0.0.1", "-p", str(mqtt_port), "-q", "1", "-t", INCIDENT_TOPIC,
-                    "-m", alert(needle)], check=True, timeout=10)
+    subprocess.run(
+        [mosquitto_pub(), "-h", "127.0.0.1", "-p", str(mqtt_port), "-q", "1", "-t", INCIDENT_TOPIC, "-m", alert(needle)],
+        check=True,
+        timeout=10,
+    )
     return before_ms
 
 
@@ -301,8 +343,11 @@ class CpuMeter:
 
     def stop(self) -> dict[str, float]:
         cpu, elapsed = self.cpu_seconds() - self._cpu0, time.monotonic() - self._t0
-        return {"cpu_s": round(cpu, 3), "wall_s": round(elapsed, 2),
-                "cpu_pct_of_one_core": round(100 * cpu / elapsed, 1) if elapsed else 0.0}
+        return {
+            "cpu_s": round(cpu, 3),
+            "wall_s": round(elapsed, 2),
+            "cpu_pct_of_one_core": round(100 * cpu / elapsed, 1) if elapsed else 0.0,
+        }
 
 
 class Publisher:
@@ -316,15 +361,24 @@ class Publisher:
     def __init__(self, kind: str, mqtt_port: int, rate: float, count: int | None = None, prefix: str = "load") -> None:
         url = f"mqtt://127.0.0.1:{mqtt_port}"
         if kind == "alerts":
-            argv = [sys.executable, str(ROOT / "bench" / "publish_alerts.py"), "--port", str(mqtt_port),
-                    "--rate", str(rate), "--prefix", prefix] + (["--count", str(count)] if count else [])
+            argv = [
+                sys.executable,
+                str(ROOT / "bench" / "publish_alerts.py"),
+                "--port",
+                str(mqtt_port),
+                "--rate",
+                str(rate),
+                "--prefix",
+                prefix,
+            ] + (["--count", str(count)] if count else [])
         elif kind == "mix":
             argv = [*CITYWALL, "simulate", "--to", "mqtt", "--url", url, "--rate", str(rate)]
         else:
             raise ValueError(f"unknown load {kind!r}")
         self.kind = kind
-        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     start_new_session=True, text=True)
+        self.proc = subprocess.Popen(
+            argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True, text=True
+        )
 
     def wait(self, timeout: float) -> int:
         """Wait for a publisher given ``count`` to finish; returns how many it sent."""
@@ -356,11 +410,19 @@ def machine() -> dict[str, Any]:
     """The machine as the results record it (the load average goes in at start and end)."""
     import psutil
 
-    info: dict[str, Any] = {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "load_avg_at_start": load_average()}
+    info: dict[str, Any] = {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_avg_at_start": load_average(),
+    }
     try:
-        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                     if line.startswith("model name"))
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
         info["cpu"] = model
     except (OSError, StopIteration):
         pass
@@ -378,8 +440,12 @@ def machine() -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - a version is a nicety, not a reason to fail
         info["citywall"] = None
     try:
-        info["citywall_commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                                 text=True, timeout=10).stdout.strip() or None
+        info["citywall_commit"] = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or None
+        )
     except OSError:
         info["citywall_commit"] = None
     return info
@@ -414,8 +480,10 @@ def finish(result: dict[str, Any], out: Path | str | None, as_json: bool, figure
     m = result["machine"]
     seconds = result.get("seconds")
     took = f", {seconds} s" if isinstance(seconds, int | float) else ""
-    print(f"\nmachine: {m.get('cores')} cores, {m.get('cpu')}, Python {m.get('python')}; "
-          f"load average {m.get('load_avg_at_start')} -> {m.get('load_avg_at_end')}{took}")
+    print(
+        f"\nmachine: {m.get('cores')} cores, {m.get('cpu')}, Python {m.get('python')}; "
+        f"load average {m.get('load_avg_at_start')} -> {m.get('load_avg_at_end')}{took}"
+    )
     print(f"command: {result['command']}")
     return 0
 

@@ -78,10 +78,25 @@ def mosquitto(workdir: Path) -> Iterator[int]:
 def citywall(mqtt_port: int, workdir: Path) -> Iterator[tuple[str, psutil.Process]]:
     port = free_port()
     log = open(workdir / "citywall.log", "wb")  # noqa: SIM115 - closed in the finally below
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "demo", "--mqtt-url", f"mqtt://{HOST}:{mqtt_port}",
-                             "--port", str(port), "--rate", "20"], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                            # the worst case: anyone may read, so hostile pages pass the login
-                            env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "demo",
+            "--mqtt-url",
+            f"mqtt://{HOST}:{mqtt_port}",
+            "--port",
+            str(port),
+            "--rate",
+            "20",
+        ],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        # the worst case: anyone may read, so hostile pages pass the login
+        env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"},
+    )
     base = f"http://{HOST}:{port}"
     try:
         wait_http(base + "/healthz")
@@ -145,8 +160,11 @@ class Sampler:
         ms = sorted(self.healthz_ms)
         p = lambda q: round(ms[min(len(ms) - 1, int(q * len(ms)))], 1) if ms else None  # noqa: E731
         return {
-            "healthz_n": len(ms), "healthz_failures": self.healthz_failures,
-            "healthz_p50_ms": p(0.5), "healthz_p95_ms": p(0.95), "healthz_max_ms": round(ms[-1], 1) if ms else None,
+            "healthz_n": len(ms),
+            "healthz_failures": self.healthz_failures,
+            "healthz_p50_ms": p(0.5),
+            "healthz_p95_ms": p(0.95),
+            "healthz_max_ms": round(ms[-1], 1) if ms else None,
             "rss_start_mb": round(self.rss[0] / 2**20, 1) if self.rss else None,
             "rss_max_mb": round(max(self.rss) / 2**20, 1) if self.rss else None,
             "rss_end_mb": round(self.rss[-1] / 2**20, 1) if self.rss else None,
@@ -267,8 +285,14 @@ def big_alerts(count: int, limit: int) -> Iterator[bytes]:
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for n in range(count):
         over = n % 10 == 9
-        doc = {"id": f"urn:ngsi-ld:Alert:flood-{n}", "type": "Alert", "category": "flood", "dateIssued": now,
-               "severity": "high", "description": ""}
+        doc = {
+            "id": f"urn:ngsi-ld:Alert:flood-{n}",
+            "type": "Alert",
+            "category": "flood",
+            "dateIssued": now,
+            "severity": "high",
+            "description": "",
+        }
         room = limit - len(json.dumps(doc).encode()) + (64 if over else -8)
         doc["description"] = "x" * room
         yield json.dumps(doc).encode()
@@ -283,18 +307,29 @@ def scenario_flood(base: str, process: psutil.Process, port: int, seconds: float
     with Sampler(base, process) as sampler:
         sent, elapsed = publish(port, big_alerts(count, limit), "pekanbaru/flood")
         counts = settle(base, before + sent)
-    return {"messages": sent, "bytes_each": limit, "publish_s": round(elapsed, 1),
-            "received": counts.get("received", 0) - before, "rejected_too_large": counts.get("rejected.too_large", 0),
-            **sampler.figures()}
+    return {
+        "messages": sent,
+        "bytes_each": limit,
+        "publish_s": round(elapsed, 1),
+        "received": counts.get("received", 0) - before,
+        "rejected_too_large": counts.get("rejected.too_large", 0),
+        **sampler.figures(),
+    }
 
 
 def new_stations(count: int) -> Iterator[bytes]:
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     rng = random.Random(7)
     for n in range(count):
-        yield json.dumps({"id": f"urn:ngsi-ld:WaterObserved:new-{n}", "type": "WaterObserved", "dateObserved": now,
-                          "waterLevel": round(rng.uniform(0.2, 2.8), 2),
-                          "location": {"type": "Point", "coordinates": [101.45, 0.51]}}).encode()
+        yield json.dumps(
+            {
+                "id": f"urn:ngsi-ld:WaterObserved:new-{n}",
+                "type": "WaterObserved",
+                "dateObserved": now,
+                "waterLevel": round(rng.uniform(0.2, 2.8), 2),
+                "location": {"type": "Point", "coordinates": [101.45, 0.51]},
+            }
+        ).encode()
 
 
 def scenario_stations(base: str, process: psutil.Process, port: int, seconds: float) -> dict[str, Any]:
@@ -306,10 +341,14 @@ def scenario_stations(base: str, process: psutil.Process, port: int, seconds: fl
     with urllib.request.urlopen(base + "/api/v1/state", timeout=60) as r:
         state = r.read()
     picture = json.loads(state)
-    return {"messages": sent, "publish_s": round(elapsed, 1),
-            "rejected_too_many_entities": counts.get("rejected.too_many_entities", 0),
-            "stations_in_picture": len(picture.get("drainage", {}).get("stations", [])),
-            "state_bytes": len(state), **sampler.figures()}
+    return {
+        "messages": sent,
+        "publish_s": round(elapsed, 1),
+        "rejected_too_many_entities": counts.get("rejected.too_many_entities", 0),
+        "stations_in_picture": len(picture.get("drainage", {}).get("stations", [])),
+        "state_bytes": len(state),
+        **sampler.figures(),
+    }
 
 
 def scenario_pdf(base: str, process: psutil.Process, seconds: float) -> dict[str, Any]:
@@ -328,8 +367,13 @@ def scenario_pdf(base: str, process: psutil.Process, seconds: float) -> dict[str
     statuses: dict[str, int] = {}
     for status, _ in results:
         statuses[str(status)] = statuses.get(str(status), 0) + 1
-    return {"requests": 20, "statuses": statuses, "slowest_s": round(max(t for _, t in results), 2),
-            "fastest_s": round(min(t for _, t in results), 3), **sampler.figures()}
+    return {
+        "requests": 20,
+        "statuses": statuses,
+        "slowest_s": round(max(t for _, t in results), 2),
+        "fastest_s": round(min(t for _, t in results), 3),
+        **sampler.figures(),
+    }
 
 
 def main() -> int:
@@ -341,8 +385,11 @@ def main() -> int:
     chosen = ["ws", "flood", "stations", "pdf"] if args.scenario == "all" else [args.scenario]
     command = " ".join(["python", "bench/hostile_load.py", *sys.argv[1:]])
     for name in chosen:
-        with tempfile.TemporaryDirectory(prefix="citywall-hostile-") as tmp, mosquitto(Path(tmp)) as port, \
-                citywall(port, Path(tmp)) as (base, process):
+        with (
+            tempfile.TemporaryDirectory(prefix="citywall-hostile-") as tmp,
+            mosquitto(Path(tmp)) as port,
+            citywall(port, Path(tmp)) as (base, process),
+        ):
             time.sleep(3)  # the simulator's first messages: a city, not an empty store
             load_before = os.getloadavg()
             if name == "ws":
@@ -353,9 +400,17 @@ def main() -> int:
                 figures = scenario_stations(base, process, port, args.seconds)
             else:
                 figures = scenario_pdf(base, process, args.seconds)
-            result = {"scenario": name, "command": command, "at": datetime.now(UTC).isoformat(timespec="seconds"),
-                      "machine": {"cpus": os.cpu_count(), "load_avg_at_start": [round(x, 2) for x in load_before],
-                                  "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]}, **figures}
+            result = {
+                "scenario": name,
+                "command": command,
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "load_avg_at_start": [round(x, 2) for x in load_before],
+                    "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
+                },
+                **figures,
+            }
         print(json.dumps(result, indent=2), flush=True)
         if args.out:
             out = Path(args.out)

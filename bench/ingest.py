@@ -64,8 +64,10 @@ def run_ingest(config: Config, args: argparse.Namespace) -> dict[str, Any]:
         backlog = workdir / "backlog.txt"
         write_backlog_file(messages, backlog)
         with ingest_broker(args.mqtt_url, config.feeds.mqtt.protocol, n + 10_000, workdir) as broker:
-            runs = [ingest_round(config, normalizer, broker, backlog, n, qos, r, token, args.idle_timeout)
-                    for r in range(1, args.rounds + 1)]
+            runs = [
+                ingest_round(config, normalizer, broker, backlog, n, qos, r, token, args.idle_timeout)
+                for r in range(1, args.rounds + 1)
+            ]
             label, protocol = broker.label, broker.protocol
     bare = median([r["bare"]["msgs_per_s"] for r in runs])
     pipe = median([r["pipeline"]["msgs_per_s"] for r in runs])
@@ -81,7 +83,7 @@ def run_ingest(config: Config, args: argparse.Namespace) -> dict[str, Any]:
         "ratio_median_of_rounds": round(median([r["ratio"] for r in runs]), 3),
         "cpu_ratio": round(median([r["cpu_ratio"] for r in runs]), 3),
         "cpu_ratio_means": "bare CPU-us per message / pipeline CPU-us per message (process CPU time over the "
-                           "same windows, median of rounds): the ratio with other processes' load taken out",
+        "same windows, median of rounds): the ratio with other processes' load taken out",
         "messages": n,
         "qos": qos,
         "protocol": f"MQTT {protocol}",
@@ -90,9 +92,13 @@ def run_ingest(config: Config, args: argparse.Namespace) -> dict[str, Any]:
         "message_mix": dict(Counter(kind for kind, _ in messages).most_common()),
         "payload_bytes_mean": round(sum(len(p) for _, p in messages) / n, 1),
         "runs": runs,
-        "stages_us_per_msg": stage_breakdown(config, normalizer, messages,
-                                             median([r["bare"]["cpu_us_per_msg"] for r in runs]),
-                                             median([r["pipeline"]["cpu_us_per_msg"] for r in runs])),
+        "stages_us_per_msg": stage_breakdown(
+            config,
+            normalizer,
+            messages,
+            median([r["bare"]["cpu_us_per_msg"] for r in runs]),
+            median([r["pipeline"]["cpu_us_per_msg"] for r in runs]),
+        ),
         "profile_top_own_time": profile_handler(config, normalizer, messages),
         "machine": machine,
     }
@@ -100,8 +106,18 @@ def run_ingest(config: Config, args: argparse.Namespace) -> dict[str, Any]:
 
 def ingest_command(args: argparse.Namespace) -> str:
     """The command line that reproduces these figures, every option spelt out."""
-    parts = ["python", "bench/ingest.py", "--messages", str(args.messages), "--qos", str(args.qos),
-             "--rounds", str(args.rounds), "--seed", str(args.seed)]
+    parts = [
+        "python",
+        "bench/ingest.py",
+        "--messages",
+        str(args.messages),
+        "--qos",
+        str(args.qos),
+        "--rounds",
+        str(args.rounds),
+        "--seed",
+        str(args.seed),
+    ]
     if args.mqtt_url:
         parts += ["--mqtt-url", args.mqtt_url]
     return finish_command(parts, args)
@@ -114,10 +130,14 @@ def print_ingest(result: dict[str, Any]) -> None:
     print(f"\n{'round':>5} {'order':<16} {'bare msg/s':>11} {'pipeline msg/s':>15} {'ratio':>6}  accepted/dup/rejected")
     for r in result["runs"]:
         p = r["pipeline"]
-        print(f"{r['round']:>5} {'->'.join(r['order']):<16} {r['bare']['msgs_per_s']:>11,.0f} {p['msgs_per_s']:>15,.0f} "
-              f"{r['ratio']:>6.2f}  {p['accepted']}/{p['duplicates']}/{p['rejected']}")
-    print(f"{'median':>5} {'':<16} {result['bare_msgs_per_s']:>11,.0f} {result['pipeline_msgs_per_s']:>15,.0f} "
-          f"{result['ratio']:>6.2f}  (goal >= {result['goal_ratio']}: {'met' if result['goal_met'] else 'NOT met'})")
+        print(
+            f"{r['round']:>5} {'->'.join(r['order']):<16} {r['bare']['msgs_per_s']:>11,.0f} {p['msgs_per_s']:>15,.0f} "
+            f"{r['ratio']:>6.2f}  {p['accepted']}/{p['duplicates']}/{p['rejected']}"
+        )
+    print(
+        f"{'median':>5} {'':<16} {result['bare_msgs_per_s']:>11,.0f} {result['pipeline_msgs_per_s']:>15,.0f} "
+        f"{result['ratio']:>6.2f}  (goal >= {result['goal_ratio']}: {'met' if result['goal_met'] else 'NOT met'})"
+    )
     print(f"CPU-time ratio (other processes' load taken out): {result['cpu_ratio']:.2f}")
     print("\nwhere the time goes (us per message):")
     for name, us in result["stages_us_per_msg"].items():

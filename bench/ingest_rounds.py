@@ -60,8 +60,13 @@ def ingest_broker(mqtt_url: str | None, protocol: str, queued: int, workdir: Pat
         server = Mosquitto(workdir, persistent=False, max_queued=queued, extra=["log_type error", "log_type warning"])
         server.start()
         try:
-            yield BrokerInfo(server.url, HOST, server.port, protocol,
-                             f"{mosquitto_version(binary)} started by the benchmark on {HOST}:{server.port}, no persistence")
+            yield BrokerInfo(
+                server.url,
+                HOST,
+                server.port,
+                protocol,
+                f"{mosquitto_version(binary)} started by the benchmark on {HOST}:{server.port}, no persistence",
+            )
         finally:
             server.stop()
         return
@@ -70,9 +75,14 @@ def ingest_broker(mqtt_url: str | None, protocol: str, queued: int, workdir: Pat
     broker = EmbeddedBroker()
     broker.start()
     try:
-        yield BrokerInfo(broker.url, broker.host, broker.port, broker.protocol,
-                         f"embedded amqtt broker on {broker.url} (mosquitto is not installed; amqtt is pure Python "
-                         "and shares this process's GIL, so both rates are far below a real broker's)")
+        yield BrokerInfo(
+            broker.url,
+            broker.host,
+            broker.port,
+            broker.protocol,
+            f"embedded amqtt broker on {broker.url} (mosquitto is not installed; amqtt is pure Python "
+            "and shares this process's GIL, so both rates are far below a real broker's)",
+        )
     finally:
         broker.stop()
 
@@ -126,8 +136,21 @@ def publish_backlog(broker: BrokerInfo, prefix: str, backlog: Path, n: int, qos:
     unlimited rate and waits for every PUBACK, so the broker holds the whole backlog when it
     returns (mosquitto queues a QoS 1 message for offline sessions before acknowledging it).
     """
-    cmd = [sys.executable, str(INGEST_SCRIPT), "_publish", "--url", broker.url, "--prefix", prefix,
-           "--file", str(backlog), "--qos", str(qos), "--expect", str(n)]
+    cmd = [
+        sys.executable,
+        str(INGEST_SCRIPT),
+        "_publish",
+        "--url",
+        broker.url,
+        "--prefix",
+        prefix,
+        "--file",
+        str(backlog),
+        "--qos",
+        str(qos),
+        "--expect",
+        str(n),
+    ]
     started = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
@@ -146,8 +169,9 @@ def publisher_main(argv: Sequence[str]) -> int:
     p.add_argument("--qos", type=int, default=1)
     p.add_argument("--expect", type=int, required=True)
     a = p.parse_args(argv)
-    sent = publish_mqtt(a.url, a.prefix, rate=1e7, duration_s=None, qos=a.qos,
-                        messages=read_backlog_file(Path(a.file)), drain_timeout_s=300)
+    sent = publish_mqtt(
+        a.url, a.prefix, rate=1e7, duration_s=None, qos=a.qos, messages=read_backlog_file(Path(a.file)), drain_timeout_s=300
+    )
     if sent != a.expect:
         print(f"sent {sent} of {a.expect}", file=sys.stderr)
         return 1
@@ -215,8 +239,12 @@ def paho_client(protocol: str, client_id: str, clean: bool = False) -> Any:
     import paho.mqtt.client as mqtt
 
     v5 = protocol == "5"
-    return mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
-                       protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, clean_session=None if v5 else clean)
+    return mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+        clean_session=None if v5 else clean,
+    )
 
 
 def paho_connect(client: Any, broker: BrokerInfo, clean: bool = False) -> None:
@@ -259,10 +287,16 @@ def drain_bare(broker: BrokerInfo, client_id: str, n: int, idle_s: float) -> dic
     complete = arrivals.wait(idle_s)
     paho_close(client)
     if not complete:
-        raise RuntimeError(f"bare subscriber got {arrivals.count} of {n} messages: did the broker drop queued "
-                           "messages (mosquitto max_queued_messages)?")
-    return {"msgs_per_s": arrivals.per_second(), "seconds": round(arrivals.seconds, 3),
-            "cpu_us_per_msg": arrivals.cpu_us_per_msg(), "received": arrivals.count}
+        raise RuntimeError(
+            f"bare subscriber got {arrivals.count} of {n} messages: did the broker drop queued "
+            "messages (mosquitto max_queued_messages)?"
+        )
+    return {
+        "msgs_per_s": arrivals.per_second(),
+        "seconds": round(arrivals.seconds, 3),
+        "cpu_us_per_msg": arrivals.cpu_us_per_msg(),
+        "received": arrivals.count,
+    }
 
 
 def clear_session(broker: BrokerInfo, client_id: str, status_topic: str | None = None) -> None:
@@ -318,10 +352,17 @@ class PipelineRun:
     def adapter(self) -> Any:
         from feeds.mqtt import MqttAdapter
 
-        mqtt_config = self.config.feeds.mqtt.model_copy(update={
-            "url": self.broker.url, "topics": [self.topic_filter], "client_id": self.client_id,
-            "protocol": self.broker.protocol, "shared_group": None, "qos": 1,
-            "session_expiry_s": SESSION_EXPIRY_S})
+        mqtt_config = self.config.feeds.mqtt.model_copy(
+            update={
+                "url": self.broker.url,
+                "topics": [self.topic_filter],
+                "client_id": self.client_id,
+                "protocol": self.broker.protocol,
+                "shared_group": None,
+                "qos": 1,
+                "session_expiry_s": SESSION_EXPIRY_S,
+            }
+        )
         return MqttAdapter(mqtt_config, self.normalizer, self.sink)
 
     def make_session(self) -> None:
@@ -359,8 +400,9 @@ class PipelineRun:
         }
 
 
-def ingest_round(config: Config, normalizer: Any, broker: BrokerInfo, backlog: Path, n: int, qos: int,
-                 round_no: int, token: str, idle_s: float) -> dict[str, Any]:
+def ingest_round(
+    config: Config, normalizer: Any, broker: BrokerInfo, backlog: Path, n: int, qos: int, round_no: int, token: str, idle_s: float
+) -> dict[str, Any]:
     """One publish, drained by both subscribers; which goes first alternates by round."""
     prefix = f"citywall-bench/{token}/r{round_no}"
     bare_id, pipe_id = f"bench-bare-{token}-{round_no}", f"bench-pipe-{token}-{round_no}"
@@ -379,5 +421,11 @@ def ingest_round(config: Config, normalizer: Any, broker: BrokerInfo, backlog: P
     ratio = results["pipeline"]["msgs_per_s"] / results["bare"]["msgs_per_s"] if results["bare"]["msgs_per_s"] else 0.0
     cpu = results["pipeline"]["cpu_us_per_msg"]
     cpu_ratio = results["bare"]["cpu_us_per_msg"] / cpu if cpu else 0.0
-    return {"round": round_no, "order": list(order), "publish_seconds": round(publish_s, 2), **results,
-            "ratio": round(ratio, 3), "cpu_ratio": round(cpu_ratio, 3)}
+    return {
+        "round": round_no,
+        "order": list(order),
+        "publish_seconds": round(publish_s, 2),
+        **results,
+        "ratio": round(ratio, 3),
+        "cpu_ratio": round(cpu_ratio, 3),
+    }

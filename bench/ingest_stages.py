@@ -62,8 +62,9 @@ def _clock_overhead(clock: Callable[[], float], n: int = 20_000) -> float:
     return (clock() - started) / n
 
 
-def stage_breakdown(config: Config, normalizer: Any, messages: list[tuple[str, bytes]],
-                    bare_us: float, pipeline_us: float, passes: int = 5) -> dict[str, Any]:
+def stage_breakdown(
+    config: Config, normalizer: Any, messages: list[tuple[str, bytes]], bare_us: float, pipeline_us: float, passes: int = 5
+) -> dict[str, Any]:
     """CPU microseconds per message for each step of the handler (fastest of ``passes``), next to
     paho's own cost (the bare subscriber's CPU per message, live) and the live pipeline's.
     ``adapter_and_contention`` is the live total minus paho minus the handler steps: the
@@ -80,8 +81,8 @@ def stage_breakdown(config: Config, normalizer: Any, messages: list[tuple[str, b
         "adapter_and_contention": round(pipeline_us - bare_us - handler, 2),
         "pipeline_live_total": round(pipeline_us, 2),
         "how": f"handler steps timed per message with thread CPU time over the same batch, fastest of {passes} "
-               "passes (store_upsert_series_ticker = CityState.accept minus its to_doc); paho_receive_ack and "
-               "pipeline_live_total are the live rounds' process CPU-us per message (median), bare and pipeline",
+        "passes (store_upsert_series_ticker = CityState.accept minus its to_doc); paho_receive_ack and "
+        "pipeline_live_total are the live rounds' process CPU-us per message (median), bare and pipeline",
     }
 
 
@@ -106,9 +107,15 @@ def profile_handler(config: Config, normalizer: Any, messages: list[tuple[str, b
     stats = pstats.Stats(profiler)
     n = len(messages)
     rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]  # type: ignore[attr-defined]
-    return [{"function": f"{_short(path)}:{line}({name})", "calls": nc,
-             "own_us_per_msg": round(tt / n * 1e6, 2), "cumulative_us_per_msg": round(ct / n * 1e6, 2)}
-            for (path, line, name), (_cc, nc, tt, ct, _callers) in rows]
+    return [
+        {
+            "function": f"{_short(path)}:{line}({name})",
+            "calls": nc,
+            "own_us_per_msg": round(tt / n * 1e6, 2),
+            "cumulative_us_per_msg": round(ct / n * 1e6, 2),
+        }
+        for (path, line, name), (_cc, nc, tt, ct, _callers) in rows
+    ]
 
 
 def _short(path: str) -> str:

@@ -67,10 +67,10 @@ def summarise(samples: list[dict[str, Any]], warmup_s: float) -> dict[str, Any]:
         "heap_mb_last": round(statistics.median(last), 3) if last else None,
         "heap_mb_per_hour_slope": round(slope, 3) if (slope := slope_per_hour(heap)) is not None else None,
         "heap_mb_per_hour_first_to_last": round((statistics.median(last) - statistics.median(first)) / hours, 3)
-        if hours and first and last else None,
+        if hours and first and last
+        else None,
         "nodes_min_max": [min(s["nodes"] for s in measured), max(s["nodes"] for s in measured)] if measured else None,
-        "listeners_min_max": [min(s["listeners"] for s in measured), max(s["listeners"] for s in measured)]
-        if measured else None,
+        "listeners_min_max": [min(s["listeners"] for s in measured), max(s["listeners"] for s in measured)] if measured else None,
         "undo_list_max": max(s["undo_list"] for s in measured) if measured else None,
     }
 
@@ -80,9 +80,13 @@ def soak(minutes: float, warmup_min: float, rate: float, every_s: float, pages: 
     workdir = Path(tempfile.mkdtemp(prefix="citywall-soak-"))
     log = (workdir / "citywall.log").open("wb")
     citywall = shutil.which("citywall", path=str(Path(sys.executable).parent)) or "citywall"
-    server = subprocess.Popen([citywall, "demo", "--port", str(port), "--rate", str(rate)], cwd=ROOT,
-                              stdout=log, stderr=subprocess.STDOUT,
-                              env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"})  # reads without a login
+    server = subprocess.Popen(
+        [citywall, "demo", "--port", str(port), "--rate", str(rate)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"},
+    )  # reads without a login
     samples: dict[str, list[dict[str, Any]]] = {path: [] for path in pages}
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
@@ -104,13 +108,19 @@ def soak(minutes: float, warmup_min: float, rate: float, every_s: float, pages: 
                     cdp.send("HeapProfiler.collectGarbage")
                     used = cdp.send("Runtime.getHeapUsage")["usedSize"]
                     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
-                    sample = {"t_s": round(time.monotonic() - start, 1), "heap_mb": round(used / 1e6, 3),
-                              "nodes": int(metrics["Nodes"]), "listeners": int(metrics["JSEventListeners"]),
-                              "undo_list": page.evaluate(UNDO_LIST)}
+                    sample = {
+                        "t_s": round(time.monotonic() - start, 1),
+                        "heap_mb": round(used / 1e6, 3),
+                        "nodes": int(metrics["Nodes"]),
+                        "listeners": int(metrics["JSEventListeners"]),
+                        "undo_list": page.evaluate(UNDO_LIST),
+                    }
                     samples[path].append(sample)
-                    print(f"{sample['t_s']:7.0f} s  {path:18s} heap {sample['heap_mb']:7.3f} MB  nodes "
-                          f"{sample['nodes']:5d}  listeners {sample['listeners']:4d}  undo {sample['undo_list']}",
-                          flush=True)
+                    print(
+                        f"{sample['t_s']:7.0f} s  {path:18s} heap {sample['heap_mb']:7.3f} MB  nodes "
+                        f"{sample['nodes']:5d}  listeners {sample['listeners']:4d}  undo {sample['undo_list']}",
+                        flush=True,
+                    )
             browser.close()
     finally:
         server.terminate()
@@ -133,17 +143,23 @@ def main() -> int:
         "command": command,
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "chromium": "Debian chromium, headless"},
-        "rate_msg_s": args.rate, "minutes": args.minutes, "warmup_minutes": args.warmup,
+        "rate_msg_s": args.rate,
+        "minutes": args.minutes,
+        "warmup_minutes": args.warmup,
         "pages": results,
     }
     print(f"\n{command}")
-    print(f"{'page':18s} {'heap first':>10s} {'heap last':>10s} {'MB/h slope':>11s} {'MB/h ends':>10s} "
-          f"{'nodes':>12s} {'undo max':>9s}")
+    print(
+        f"{'page':18s} {'heap first':>10s} {'heap last':>10s} {'MB/h slope':>11s} {'MB/h ends':>10s} "
+        f"{'nodes':>12s} {'undo max':>9s}"
+    )
     for path, result in results.items():
         s = result["summary"]
-        print(f"{path:18s} {s['heap_mb_first']!s:>10s} {s['heap_mb_last']!s:>10s} "
-              f"{s['heap_mb_per_hour_slope']!s:>11s} {s['heap_mb_per_hour_first_to_last']!s:>10s} "
-              f"{str(s['nodes_min_max']):>12s} {s['undo_list_max']!s:>9s}")
+        print(
+            f"{path:18s} {s['heap_mb_first']!s:>10s} {s['heap_mb_last']!s:>10s} "
+            f"{s['heap_mb_per_hour_slope']!s:>11s} {s['heap_mb_per_hour_first_to_last']!s:>10s} "
+            f"{str(s['nodes_min_max']):>12s} {s['undo_list_max']!s:>9s}"
+        )
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n")
     return 0

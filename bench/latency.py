@@ -67,8 +67,9 @@ def series(name: str, page: Page, trials: int, mqtt_port: int, server: psutil.Pr
     batches = after["batches"] - before["batches"]
     pushed_bytes = after["bytes"] - before["bytes"]
     try:
-        responsive = page.evaluate("() => new Promise(r => { const t = performance.now(); "
-                                   "setTimeout(() => r(performance.now() - t), 0); })")
+        responsive = page.evaluate(
+            "() => new Promise(r => { const t = performance.now(); setTimeout(() => r(performance.now() - t), 0); })"
+        )
     except PlaywrightTimeout:
         responsive = float("inf")
     return {
@@ -96,14 +97,24 @@ def measure(path: str, trials: int, load: float, others: int = 0, keep: bool = F
     cmd = [sys.executable, "-m", "dashboard.cli"]
     log = open(workdir / "demo.log", "wb")  # noqa: SIM115 - closed in the finally below, after the run
     # a measuring tool on loopback: it reads pages and the API without logging in
-    demo = subprocess.Popen([*cmd, "demo", "--port", str(web_port), "--mqtt-url", mqtt_url, "--rate", "0"],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"})
+    demo = subprocess.Popen(
+        [*cmd, "demo", "--port", str(web_port), "--mqtt-url", mqtt_url, "--rate", "0"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"},
+    )
     loader: subprocess.Popen[bytes] | None = None
     try:
         wait_http(f"http://127.0.0.1:{web_port}/healthz")
-        subprocess.run([*cmd, "simulate", "--to", "mqtt", "--url", mqtt_url, "--rate", "200", "--duration", "4"],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, timeout=60)
+        subprocess.run(
+            [*cmd, "simulate", "--to", "mqtt", "--url", mqtt_url, "--rate", "200", "--duration", "4"],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=60,
+        )
         server = psutil.Process(demo.pid)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -118,8 +129,13 @@ def measure(path: str, trials: int, load: float, others: int = 0, keep: bool = F
             page.wait_for_timeout(3_000)
             page.evaluate(OBSERVER)
             idle = series("idle", page, trials, mqtt_port, server, base)
-            loader = subprocess.Popen([*cmd, "simulate", "--to", "mqtt", "--url", mqtt_url, "--rate", str(load)],
-                                      cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            loader = subprocess.Popen(
+                [*cmd, "simulate", "--to", "mqtt", "--url", mqtt_url, "--rate", str(load)],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             time.sleep(3)
             loaded = series(f"{load:g} msg/s", page, trials, mqtt_port, server, base)
             state = json.load(urllib.request.urlopen(f"http://127.0.0.1:{web_port}/api/v1/feeds", timeout=5))
@@ -142,9 +158,13 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--load", type=float, default=500)
     parser.add_argument("--pages", nargs="+", default=["/screen/4", "/wall?scale=0.25"])
-    parser.add_argument("--others", type=int, default=0,
-                        help="measure the first page once more with this many other /screen/N pages open, "
-                             "each in its own browser context (23: the whole wall)")
+    parser.add_argument(
+        "--others",
+        type=int,
+        default=0,
+        help="measure the first page once more with this many other /screen/N pages open, "
+        "each in its own browser context (23: the whole wall)",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -152,13 +172,15 @@ def main() -> int:
     results = {
         "command": command,
         "method": "mosquitto_pub -q 1 of an Alert with a unique description; MutationObserver time when the text "
-                  "is in document.body.innerText, minus the time just before mosquitto_pub started",
+        "is in document.body.innerText, minus the time just before mosquitto_pub started",
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "chromium": "Debian chromium, headless"},
-        "stand_in_for_24_screens": ("--others 23: the other 23 /screen/N pages open at once, each in a headless Chromium "
-                                    "context of its own (its own websocket, as 24 kiosk PCs), on the same 2 cores as the "
-                                    "server; and /wall?scale=0.25, all 24 screens in one tab"),
+        "stand_in_for_24_screens": (
+            "--others 23: the other 23 /screen/N pages open at once, each in a headless Chromium "
+            "context of its own (its own websocket, as 24 kiosk PCs), on the same 2 cores as the "
+            "server; and /wall?scale=0.25, all 24 screens in one tab"
+        ),
         "runs": [measure(page, args.trials, args.load) for page in args.pages]
-                + ([measure(args.pages[0], args.trials, args.load, args.others)] if args.others else []),
+        + ([measure(args.pages[0], args.trials, args.load, args.others)] if args.others else []),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     text = json.dumps(results, indent=2)
@@ -172,9 +194,11 @@ def main() -> int:
             for key in ("idle", "load"):
                 r = run[key]
                 label = run["page"] + (f" +{run['other_screens_open']} screens" if run["other_screens_open"] else "")
-                print(f"{label:<28} {r['name']:<12} p50 {r['p50_ms']} ms  p95 {r['p95_ms']} ms  max {r['max_ms']} ms  "
-                      f"lost {r['lost']}/{r['trials']}  server CPU {r['server_cpu_pct_of_one_core']}%  "
-                      f"push {r['push_batches_per_s']}/s, {r['push_bytes_per_update']} B per update")
+                print(
+                    f"{label:<28} {r['name']:<12} p50 {r['p50_ms']} ms  p95 {r['p95_ms']} ms  max {r['max_ms']} ms  "
+                    f"lost {r['lost']}/{r['trials']}  server CPU {r['server_cpu_pct_of_one_core']}%  "
+                    f"push {r['push_batches_per_s']}/s, {r['push_bytes_per_update']} B per update"
+                )
         print(f"\n{command}")
     return 0
 

@@ -100,15 +100,36 @@ def measure(page_path: str, trials: int) -> dict[str, list[float]]:
     mosquitto, mqtt_port = latency.start_mosquitto(workdir)
     web_port = latency.free_port()
     mqtt_url = f"mqtt://127.0.0.1:{mqtt_port}"
-    demo = subprocess.Popen([sys.executable, __file__, "--serve", str(trace), "demo", "--port", str(web_port),
-                             "--mqtt-url", mqtt_url, "--rate", "0"], cwd=ROOT, start_new_session=True,
-                            env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"},  # reads without logging in
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    demo = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(trace), "demo", "--port", str(web_port), "--mqtt-url", mqtt_url, "--rate", "0"],
+        cwd=ROOT,
+        start_new_session=True,
+        env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"},  # reads without logging in
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     rows = []
     try:
         latency.wait_http(f"http://127.0.0.1:{web_port}/healthz")
-        subprocess.run([sys.executable, "-m", "dashboard.cli", "simulate", "--to", "mqtt", "--url", mqtt_url, "--rate", "200",
-                        "--duration", "4"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dashboard.cli",
+                "simulate",
+                "--to",
+                "mqtt",
+                "--url",
+                mqtt_url,
+                "--rate",
+                "200",
+                "--duration",
+                "4",
+            ],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         mosquitto_pub = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_binary(), args=list(CHROMIUM_ARGS))
@@ -122,8 +143,23 @@ def measure(page_path: str, trials: int) -> dict[str, list[float]]:
                 needle = f"Uji latensi {uuid.uuid4().hex[:10]}"
                 page.evaluate("(n) => { window.__seenAt = null; window.__needle = n; window.__recv = []; }", needle)
                 before = time.time() * 1000
-                subprocess.run([mosquitto_pub, "-h", "127.0.0.1", "-p", str(mqtt_port), "-q", "1", "-t", "pekanbaru/incidents",
-                                "-m", latency.alert(needle)], check=True, timeout=10)
+                subprocess.run(
+                    [
+                        mosquitto_pub,
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        str(mqtt_port),
+                        "-q",
+                        "1",
+                        "-t",
+                        "pekanbaru/incidents",
+                        "-m",
+                        latency.alert(needle),
+                    ],
+                    check=True,
+                    timeout=10,
+                )
                 published = time.time() * 1000
                 seen = None
                 deadline = time.monotonic() + 5

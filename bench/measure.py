@@ -164,4 +164,3 @@ def load_bench_config(args: argparse.Namespace) -> Config | None:
     except ConfigError as exc:
         print(f"config error: {redact(str(exc))}", file=sys.stderr)
         return None
-

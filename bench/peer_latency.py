@@ -82,9 +82,12 @@ from bench.common import (  # noqa: E402
 
 PAGES = ["/screen/4", "/screen/13", "/screen/9", "/wall?scale=0.25"]
 LOADS = ["idle", "alerts", "mix"]
-ABOUT_PAGES = {"/screen/4": "incident queue", "/screen/13": "ticker",
-               "/screen/9": "map window (one screen of the 2 x 2 map span: its most-severe list)",
-               "/wall?scale=0.25": "the whole wall in one tab, at a quarter size"}
+ABOUT_PAGES = {
+    "/screen/4": "incident queue",
+    "/screen/13": "ticker",
+    "/screen/9": "map window (one screen of the 2 x 2 map span: its most-severe list)",
+    "/wall?scale=0.25": "the whole wall in one tab, at a quarter size",
+}
 WARMUP_S = 3.0
 #: 500 new Alerts/s fill the shipped cap (20,000 open incidents) in 40 s, after which citywall
 #: refuses every new id by design, the trials' Alerts included: the run raises it so that a
@@ -113,8 +116,9 @@ def open_nodered(browser: Browser, peer: nodered.NodeRed) -> Page:
     return page
 
 
-def alternate(pages: dict[str, Page], mqtt_port: int, trials: int,
-              give_up_after: int) -> tuple[dict[str, list[float | None]], dict[str, int | None], int]:
+def alternate(
+    pages: dict[str, Page], mqtt_port: int, trials: int, give_up_after: int
+) -> tuple[dict[str, list[float | None]], dict[str, int | None], int]:
     """``trials`` per product, trial by trial, the order swapped every round; returns latencies,
     where each product was given up (or None) and how many trial Alerts were published."""
     results: dict[str, list[float | None]] = {name: [] for name in pages}
@@ -123,7 +127,7 @@ def alternate(pages: dict[str, Page], mqtt_port: int, trials: int,
     published = 0
     names = list(pages)
     for i in range(trials):
-        for name in (names if i % 2 == 0 else names[::-1]):
+        for name in names if i % 2 == 0 else names[::-1]:
             if gave_up[name] is not None:
                 results[name].append(None)
                 continue
@@ -137,9 +141,20 @@ def alternate(pages: dict[str, Page], mqtt_port: int, trials: int,
     return results, gave_up, published
 
 
-def series(browser: Browser, peer: nodered.NodeRed, peer_page: Page, peer_proc: psutil.Process, workdir: Path,
-           mqtt_port: int, path: str, load: str, rate: float, trials: int, give_up_after: int,
-           config: Path | None) -> dict[str, Any]:
+def series(
+    browser: Browser,
+    peer: nodered.NodeRed,
+    peer_page: Page,
+    peer_proc: psutil.Process,
+    workdir: Path,
+    mqtt_port: int,
+    path: str,
+    load: str,
+    rate: float,
+    trials: int,
+    give_up_after: int,
+    config: Path | None,
+) -> dict[str, Any]:
     citywall, base = start_citywall(workdir, mqtt_port, config)
     publisher: Publisher | None = None
     try:
@@ -172,15 +187,24 @@ def series(browser: Browser, peer: nodered.NodeRed, peer_page: Page, peer_proc: 
         finally:
             stop_group(citywall)
     got -= counts0.get("received", 0)
-    ingest = {"sent": sent, "received": got, "missing": sent - got,
-              "received_by_end_of_trials": received_by_end, "seconds_waited_after_load": waited,
-              "open_incidents_at_end": open_at_end,
-              "rejected": {k: v - counts0.get(k, 0) for k, v in counts.items() if k.startswith("rejected")}}
+    ingest = {
+        "sent": sent,
+        "received": got,
+        "missing": sent - got,
+        "received_by_end_of_trials": received_by_end,
+        "seconds_waited_after_load": waited,
+        "open_incidents_at_end": open_at_end,
+        "rejected": {k: v - counts0.get(k, 0) for k, v in counts.items() if k.startswith("rejected")},
+    }
     out: dict[str, Any] = {"page": path, "load": load, "rate": rate if load != "idle" else 0}
     for name in ("citywall", "nodered"):
-        out[name] = {**latency_stats(results[name]), "gave_up_after_trial": gave_up[name],
-                     "server_cpu_pct_of_one_core": cpu[name]["cpu_pct_of_one_core"], "server_cpu": cpu[name],
-                     "latencies_ms": [None if r is None else round(r, 1) for r in results[name]]}
+        out[name] = {
+            **latency_stats(results[name]),
+            "gave_up_after_trial": gave_up[name],
+            "server_cpu_pct_of_one_core": cpu[name]["cpu_pct_of_one_core"],
+            "server_cpu": cpu[name],
+            "latencies_ms": [None if r is None else round(r, 1) for r in results[name]],
+        }
     out["citywall"]["ingest"] = ingest
     return out
 
@@ -190,16 +214,20 @@ def ms(value: float | None) -> str:
 
 
 def table(runs: list[dict[str, Any]]) -> str:
-    lines = ["| page | load | citywall p50 / p95 / max ms | lost | Node-RED p50 / p95 / max ms | lost | "
-             "citywall CPU | Node-RED CPU | citywall received / sent |",
-             "| --- | --- | --- | ---: | --- | ---: | ---: | ---: | --- |"]
+    lines = [
+        "| page | load | citywall p50 / p95 / max ms | lost | Node-RED p50 / p95 / max ms | lost | "
+        "citywall CPU | Node-RED CPU | citywall received / sent |",
+        "| --- | --- | --- | ---: | --- | ---: | ---: | ---: | --- |",
+    ]
     for run in runs:
         c, n = run["citywall"], run["nodered"]
         load = run["load"] if run["load"] == "idle" else f"{run['rate']:g}/s {run['load']}"
-        lines.append(f"| `{run['page']}` | {load} | {ms(c['p50_ms'])} / {ms(c['p95_ms'])} / {ms(c['max_ms'])} | "
-                     f"{c['lost']}/{c['trials']} | {ms(n['p50_ms'])} / {ms(n['p95_ms'])} / {ms(n['max_ms'])} | "
-                     f"{n['lost']}/{n['trials']} | {c['server_cpu_pct_of_one_core']} % | {n['server_cpu_pct_of_one_core']} % | "
-                     f"{c['ingest']['received']:,} / {c['ingest']['sent']:,} |")
+        lines.append(
+            f"| `{run['page']}` | {load} | {ms(c['p50_ms'])} / {ms(c['p95_ms'])} / {ms(c['max_ms'])} | "
+            f"{c['lost']}/{c['trials']} | {ms(n['p50_ms'])} / {ms(n['p95_ms'])} / {ms(n['max_ms'])} | "
+            f"{n['lost']}/{n['trials']} | {c['server_cpu_pct_of_one_core']} % | {n['server_cpu_pct_of_one_core']} % | "
+            f"{c['ingest']['received']:,} / {c['ingest']['sent']:,} |"
+        )
     return "\n".join(lines)
 
 
@@ -209,22 +237,33 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=500, help="messages/s of the alerts and mix loads (500)")
     parser.add_argument("--pages", nargs="+", default=PAGES)
     parser.add_argument("--loads", nargs="+", default=LOADS, choices=LOADS)
-    parser.add_argument("--give-up-after", type=int, default=10,
-                        help="lost trials in a row before a product's series stops (0: never)")
-    parser.add_argument("--cap", type=int, default=CAP,
-                        help=f"citywall's history.open_incidents_max for the run ({CAP:,}; 0: the shipped config's)")
+    parser.add_argument(
+        "--give-up-after", type=int, default=10, help="lost trials in a row before a product's series stops (0: never)"
+    )
+    parser.add_argument(
+        "--cap",
+        type=int,
+        default=CAP,
+        help=f"citywall's history.open_incidents_max for the run ({CAP:,}; 0: the shipped config's)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs of citywall, Node-RED)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     result: dict[str, Any] = {"command": command_line("peer_latency.py"), "machine": machine()}
     runtime = nodered.install()
-    result["peer"] = {"product": "Node-RED + FlowFuse Dashboard 2.0", "versions": runtime["versions"],
-                      "page": nodered.PAGE, "flow": "mqtt in (incidents topic, QoS 1, JSON) -> ui-text (latest description)"}
-    result["method"] = ("mosquitto_pub -q 1 of a critical Alert with a unique description; MutationObserver time when the text "
-                        "is in document.body.innerText, minus the time just before mosquitto_pub started; lost after 5 s. "
-                        "citywall and Node-RED alternate trial by trial, the order swapped every round; a fresh citywall "
-                        "per page and load; server CPU of each product's process tree over the same window")
+    result["peer"] = {
+        "product": "Node-RED + FlowFuse Dashboard 2.0",
+        "versions": runtime["versions"],
+        "page": nodered.PAGE,
+        "flow": "mqtt in (incidents topic, QoS 1, JSON) -> ui-text (latest description)",
+    }
+    result["method"] = (
+        "mosquitto_pub -q 1 of a critical Alert with a unique description; MutationObserver time when the text "
+        "is in document.body.innerText, minus the time just before mosquitto_pub started; lost after 5 s. "
+        "citywall and Node-RED alternate trial by trial, the order swapped every round; a fresh citywall "
+        "per page and load; server CPU of each product's process tree over the same window"
+    )
     result["pages"] = {p: ABOUT_PAGES.get(p, "") for p in args.pages}
     result["config_change"] = {"history.open_incidents_max": args.cap} if args.cap else None
     started = time.monotonic()
@@ -240,15 +279,31 @@ def main() -> int:
             peer_page = open_nodered(browser, peer)
             for path in args.pages:
                 for load in args.loads:
-                    run = series(browser, peer, peer_page, psutil.Process(peer.proc.pid), workdir, mqtt_port, path, load,
-                                 args.rate, args.trials, args.give_up_after, config)
+                    run = series(
+                        browser,
+                        peer,
+                        peer_page,
+                        psutil.Process(peer.proc.pid),
+                        workdir,
+                        mqtt_port,
+                        path,
+                        load,
+                        args.rate,
+                        args.trials,
+                        args.give_up_after,
+                        config,
+                    )
                     runs.append(run)
                     c, n = run["citywall"], run["nodered"]
-                    print(f"{path:<18} {load:<6} citywall p50 {ms(c['p50_ms'])} p95 {ms(c['p95_ms'])} "
-                          f"lost {c['lost']}/{c['trials']} "
-                          f"CPU {c['server_cpu_pct_of_one_core']}% | Node-RED p50 {ms(n['p50_ms'])} p95 {ms(n['p95_ms'])} "
-                          f"lost {n['lost']}/{n['trials']} CPU {n['server_cpu_pct_of_one_core']}% | received "
-                          f"{c['ingest']['received']}/{c['ingest']['sent']}", file=sys.stderr, flush=True)
+                    print(
+                        f"{path:<18} {load:<6} citywall p50 {ms(c['p50_ms'])} p95 {ms(c['p95_ms'])} "
+                        f"lost {c['lost']}/{c['trials']} "
+                        f"CPU {c['server_cpu_pct_of_one_core']}% | Node-RED p50 {ms(n['p50_ms'])} p95 {ms(n['p95_ms'])} "
+                        f"lost {n['lost']}/{n['trials']} CPU {n['server_cpu_pct_of_one_core']}% | received "
+                        f"{c['ingest']['received']}/{c['ingest']['sent']}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
             browser.close()
     finally:
         if peer:

@@ -33,9 +33,18 @@ CATEGORIES = ("traffic", "environment", "health", "security", "weather", "natura
 
 def payload(prefix: str, n: int, rng: random.Random) -> str:
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return json.dumps({"id": f"Alert:{prefix}-{n:08d}", "type": "Alert", "category": rng.choice(CATEGORIES),
-                       "severity": rng.choice(SEVERITIES), "location": {"type": "Point", "coordinates": random_point(rng)},
-                       "dateIssued": now, "description": f"Beban {prefix} {n:08d}", "alertSource": "bench-load"})
+    return json.dumps(
+        {
+            "id": f"Alert:{prefix}-{n:08d}",
+            "type": "Alert",
+            "category": rng.choice(CATEGORIES),
+            "severity": rng.choice(SEVERITIES),
+            "location": {"type": "Point", "coordinates": random_point(rng)},
+            "dateIssued": now,
+            "description": f"Beban {prefix} {n:08d}",
+            "alertSource": "bench-load",
+        }
+    )
 
 
 def main() -> int:

@@ -125,8 +125,14 @@ def store_snapshot(store: StateStore, kpi_ids: Sequence[str]) -> dict[str, Any]:
     resolved = sum(1 for d in entities["incident"].values() if d.get("status") == "resolved")
     points = sum(len(store.series(f"{kind}:{i}")) for kind in SERIES_KINDS for i in entities[kind])
     kpi_points = sum(len(store.series(f"{prefix}:{k}")) for prefix in ("kpi", "kpi_h") for k in kpi_ids)
-    return {"entities": counts, "incidents_resolved": resolved, "incidents_open": counts["incident"] - resolved,
-            "entity_series_points": points, "kpi_series_points": kpi_points, "ticker": len(store.recent(10_000))}
+    return {
+        "entities": counts,
+        "incidents_resolved": resolved,
+        "incidents_open": counts["incident"] - resolved,
+        "entity_series_points": points,
+        "kpi_series_points": kpi_points,
+        "ticker": len(store.recent(10_000)),
+    }
 
 
 def redis_used_memory(url: str) -> int:
@@ -164,27 +170,33 @@ def soak_backend(args: argparse.Namespace, workdir: Path, prefix: str) -> Iterat
     if args.backend == "memory":
         from dashboard.store.memory import MemoryStore
 
-        yield SoakBackend(MemoryStore(), "memory (in-process MemoryStore)",
-                          lambda: {"rss_mb": mb(process_rss_bytes())})
+        yield SoakBackend(MemoryStore(), "memory (in-process MemoryStore)", lambda: {"rss_mb": mb(process_rss_bytes())})
         return
     from dashboard.store.redis_store import RedisStore
 
     with soak_redis(args.redis_url, workdir) as (url, label):
         store = RedisStore(url, prefix=prefix)
         try:
-            yield SoakBackend(store, label, lambda: {"used_memory_mb": mb(redis_used_memory(url)),
-                                                     "bench_process_rss_mb": mb(process_rss_bytes())})
+            yield SoakBackend(
+                store,
+                label,
+                lambda: {"used_memory_mb": mb(redis_used_memory(url)), "bench_process_rss_mb": mb(process_rss_bytes())},
+            )
         finally:
             store.close()
             if args.redis_url:
                 delete_prefix(url, prefix)
 
 
-def checkpoint(percent: int, done: int, clock: SimClock, started: float, timers: SoakTimers,
-               backend: SoakBackend, kpi_ids: Sequence[str]) -> dict[str, Any]:
-    row: dict[str, Any] = {"percent": percent, "events": done,
-                           "simulated_days": round((clock.now() - SOAK_START).total_seconds() / 86_400, 2),
-                           "wall_s": round(time.perf_counter() - started, 1)}
+def checkpoint(
+    percent: int, done: int, clock: SimClock, started: float, timers: SoakTimers, backend: SoakBackend, kpi_ids: Sequence[str]
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "percent": percent,
+        "events": done,
+        "simulated_days": round((clock.now() - SOAK_START).total_seconds() / 86_400, 2),
+        "wall_s": round(time.perf_counter() - started, 1),
+    }
     row.update(backend.memory())
     row.update(store_snapshot(backend.store, kpi_ids))
     row["apply_events_per_s_so_far"] = rate(done, timers.apply)
@@ -224,8 +236,7 @@ def run_store(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     kpi_ids = [kpi.id for _pillar, kpi in config.kpis()]
     marks = {max(1, n * p // 100): p for p in SOAK_CHECKPOINTS}
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="citywall-soak-") as tmp, \
-            soak_backend(args, Path(tmp), prefix) as backend:
+    with tempfile.TemporaryDirectory(prefix="citywall-soak-") as tmp, soak_backend(args, Path(tmp), prefix) as backend:
         sim = simulator_for(config, args.seed, clock=clock.now)
         normalizer = build_normalizer(config)
         normalizer.clock = clock.now  # "from the future" is judged against simulated time
@@ -261,8 +272,9 @@ def run_store(config: Config, args: argparse.Namespace) -> dict[str, Any]:
                 rows.append(checkpoint(marks[done], done, clock, started, timers, backend, kpi_ids))
                 _progress(args, rows[-1])
                 if done < n:  # a long soak stopped early still leaves its checkpoints behind
-                    partial = store_result(args, machine, backend.label, baseline, rows, timers,
-                                           time.perf_counter() - started, done, windows)
+                    partial = store_result(
+                        args, machine, backend.label, baseline, rows, timers, time.perf_counter() - started, done, windows
+                    )
                     write_result({**partial, "complete": False, "events_requested": n}, args.out)
         wall = time.perf_counter() - started
         label = backend.label
@@ -273,13 +285,24 @@ def run_store(config: Config, args: argparse.Namespace) -> dict[str, Any]:
 def _progress(args: argparse.Namespace, row: dict[str, Any]) -> None:
     """A line per checkpoint on stderr, so a long Redis soak shows it is alive."""
     memory = row.get("rss_mb", row.get("used_memory_mb"))
-    print(f"  {row['percent']:>3}%  {row['events']:>9,} events  day {row['simulated_days']:>5}  "
-          f"{memory} MB  {row['wall_s']} s", file=sys.stderr, flush=True)
+    print(
+        f"  {row['percent']:>3}%  {row['events']:>9,} events  day {row['simulated_days']:>5}  {memory} MB  {row['wall_s']} s",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
-def store_result(args: argparse.Namespace, machine: dict[str, Any], label: str, baseline: dict[str, Any],
-                 rows: list[dict[str, Any]], timers: SoakTimers, wall: float, n: int,
-                 history: dict[str, Any]) -> dict[str, Any]:
+def store_result(
+    args: argparse.Namespace,
+    machine: dict[str, Any],
+    label: str,
+    baseline: dict[str, Any],
+    rows: list[dict[str, Any]],
+    timers: SoakTimers,
+    wall: float,
+    n: int,
+    history: dict[str, Any],
+) -> dict[str, Any]:
     key = "rss_mb" if args.backend == "memory" else "used_memory_mb"
     at = {r["percent"]: r for r in rows}
     memory = {f"{p}%": at[p][key] for p in (10, 50, 100) if p in at}
@@ -305,16 +328,21 @@ def store_result(args: argparse.Namespace, machine: dict[str, Any], label: str, 
         "events_per_s": rate(n, timers.apply),
         "events_per_s_without_housekeeping": rate(n, store_s),
         "end_to_end_events_per_s": rate(n, wall),
-        "seconds": {"wall": round(wall, 1), "apply": round(timers.apply, 1), "housekeep": round(timers.housekeep, 1),
-                    "generate": round(timers.generate, 1), "decode": round(timers.decode, 1),
-                    "sample_kpis": round(timers.sample_kpis, 1)},
+        "seconds": {
+            "wall": round(wall, 1),
+            "apply": round(timers.apply, 1),
+            "housekeep": round(timers.housekeep, 1),
+            "generate": round(timers.generate, 1),
+            "decode": round(timers.decode, 1),
+            "sample_kpis": round(timers.sample_kpis, 1),
+        },
         "housekeep_calls": timers.housekeep_calls,
         "sample_kpis_calls": timers.sample_kpis_calls,
         "rejected": timers.rejected,
         "events_source": "simulator payloads encoded to JSON and decoded once each with the real Normalizer "
-                         "(simulated clock); generation and decoding are timed apart and not in events_per_s",
+        "(simulated clock); generation and decoding are timed apart and not in events_per_s",
         "events_per_s_means": "events applied per second of CityState.accept (the store writes plus the "
-                              "housekeeping accept triggers every 30 simulated seconds)",
+        "housekeeping accept triggers every 30 simulated seconds)",
         "history_windows": history,
         "checkpoints": rows,
         "machine": machine,
@@ -322,8 +350,18 @@ def store_result(args: argparse.Namespace, machine: dict[str, Any], label: str, 
 
 
 def store_command(args: argparse.Namespace) -> str:
-    parts = ["python", "bench/store_soak.py", "--events", str(args.events), "--backend", args.backend,
-             "--days", f"{args.days:g}", "--seed", str(args.seed)]
+    parts = [
+        "python",
+        "bench/store_soak.py",
+        "--events",
+        str(args.events),
+        "--backend",
+        args.backend,
+        "--days",
+        f"{args.days:g}",
+        "--seed",
+        str(args.seed),
+    ]
     if args.sample_kpis:
         parts.append("--sample-kpis")
     for item in args.history:
@@ -335,37 +373,51 @@ def store_command(args: argparse.Namespace) -> str:
 
 def print_store(result: dict[str, Any]) -> None:
     key = "rss_mb" if result["backend"] == "memory" else "used_memory_mb"
-    print(f"store soak: {result['events']:,} events over {result['simulated_days']:g} simulated days "
-          f"on {result['store']}")
+    print(f"store soak: {result['events']:,} events over {result['simulated_days']:g} simulated days on {result['store']}")
     print(f"memory: {result['memory_metric']}; baseline {result['memory_baseline_mb']}")
     head = f"{'%':>4} {'events':>10} {'day':>6} {'MB':>8} " + " ".join(f"{k[:11]:>11}" for k in KINDS)
     print("\n" + head + f" {'series pts':>10} {'kpi pts':>8}")
     for r in result["checkpoints"]:
         counts = " ".join(f"{r['entities'][k]:>11,}" for k in KINDS)
-        print(f"{r['percent']:>4} {r['events']:>10,} {r['simulated_days']:>6} {r[key]:>8} {counts} "
-              f"{r['entity_series_points']:>10,} {r['kpi_series_points']:>8,}")
+        print(
+            f"{r['percent']:>4} {r['events']:>10,} {r['simulated_days']:>6} {r[key]:>8} {counts} "
+            f"{r['entity_series_points']:>10,} {r['kpi_series_points']:>8,}"
+        )
     flat = "flat" if result["flat_50_to_100"] else "NOT flat"
-    print(f"\nmemory at 10/50/100%: {result['memory_mb']}; 50% -> 100%: {result['growth_50_to_100_pct']}% "
-          f"({flat}, tolerance {result['flat_tolerance_pct']}%)")
+    print(
+        f"\nmemory at 10/50/100%: {result['memory_mb']}; 50% -> 100%: {result['growth_50_to_100_pct']}% "
+        f"({flat}, tolerance {result['flat_tolerance_pct']}%)"
+    )
     s = result["seconds"]
-    print(f"events/s: {result['events_per_s']:,} through CityState.accept ({result['events_per_s_without_housekeeping']:,} "
-          f"without its housekeeping: {s['housekeep']} s in {result['housekeep_calls']:,} calls); "
-          f"end to end {result['end_to_end_events_per_s']:,}/s")
+    print(
+        f"events/s: {result['events_per_s']:,} through CityState.accept ({result['events_per_s_without_housekeeping']:,} "
+        f"without its housekeeping: {s['housekeep']} s in {result['housekeep_calls']:,} calls); "
+        f"end to end {result['end_to_end_events_per_s']:,}/s"
+    )
     print(f"seconds: {s}")
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bench/store_soak.py",
-                                description="soak: memory of one store while simulated weeks of events are applied")
+    p = argparse.ArgumentParser(
+        prog="bench/store_soak.py", description="soak: memory of one store while simulated weeks of events are applied"
+    )
     p.add_argument("--events", type=positive, default=1_000_000, help="events to apply (default 1000000)")
     p.add_argument("--backend", choices=("memory", "redis"), default="memory")
     p.add_argument("--redis-url", default=None, help="use this Redis instead of starting a private redis-server")
     p.add_argument("--days", type=float, default=35.0, help="simulated days the events span (default 35)")
-    p.add_argument("--sample-kpis", action="store_true",
-                   help="also run the ingest process's KPI sampler every 60 simulated s (a full build_picture "
-                        "each time: 50,400 of them in 35 days, which dominates the run)")
-    p.add_argument("--history", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config history window for this run (repeatable), e.g. resolved_days=1")
+    p.add_argument(
+        "--sample-kpis",
+        action="store_true",
+        help="also run the ingest process's KPI sampler every 60 simulated s (a full build_picture "
+        "each time: 50,400 of them in 35 days, which dominates the run)",
+    )
+    p.add_argument(
+        "--history",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config history window for this run (repeatable), e.g. resolved_days=1",
+    )
     common_options(p)
     return p
 

@@ -155,10 +155,15 @@ def run_mode(browser: Browser, workdir: Path, mqtt_port: int, mode: str, trials:
     got -= counts0.get("received", 0)
     everywhere = [None if any(v is None for v in t.values()) else max(t.values()) for t in per_trial]  # type: ignore[type-var]
     out: dict[str, Any] = {
-        "mode": mode, "rate": rate, "viewport": viewport, "pages_open": len(pages), "pages_showing_a_new_alert": showing,
+        "mode": mode,
+        "rate": rate,
+        "viewport": viewport,
+        "pages_open": len(pages),
+        "pages_showing_a_new_alert": showing,
         "calibration_ms": {name: None if v is None else round(v, 1) for name, v in calibration.items()},
         "all": latency_stats(everywhere),
-        "server_cpu_pct_of_one_core": cpu["cpu_pct_of_one_core"], "server_cpu": cpu,
+        "server_cpu_pct_of_one_core": cpu["cpu_pct_of_one_core"],
+        "server_cpu": cpu,
         "ingest": {"sent": sent, "received": got, "missing": sent - got, "seconds_waited_after_load": waited},
         "per_page": {name: latency_stats([t[name] for t in per_trial]) for name in watched},
     }
@@ -176,10 +181,15 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    result: dict[str, Any] = {"command": command_line("wall_load.py"), "machine": machine(),
-                              "method": ("critical Alert with a unique description via mosquitto_pub -q 1; MutationObserver on "
-                                         "document.body.innerText of every watched page; latency from just before the publish "
-                                         "until the last watched page shows it; lost after 5 s; simulator mix as load")}
+    result: dict[str, Any] = {
+        "command": command_line("wall_load.py"),
+        "machine": machine(),
+        "method": (
+            "critical Alert with a unique description via mosquitto_pub -q 1; MutationObserver on "
+            "document.body.innerText of every watched page; latency from just before the publish "
+            "until the last watched page shows it; lost after 5 s; simulator mix as load"
+        ),
+    }
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="citywall-wall-"))
     mosquitto, mqtt_port = start_mosquitto(workdir)
@@ -191,9 +201,12 @@ def main() -> int:
                 run = run_mode(browser, workdir, mqtt_port, mode, args.trials, args.rate)
                 runs.append(run)
                 a = run["all"]
-                print(f"{mode:<8} p50 {a['p50_ms']} p95 {a['p95_ms']} max {a['max_ms']} lost {a['lost']}/{a['trials']} "
-                      f"CPU {run['server_cpu_pct_of_one_core']}% received {run['ingest']['received']}/{run['ingest']['sent']}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"{mode:<8} p50 {a['p50_ms']} p95 {a['p95_ms']} max {a['max_ms']} lost {a['lost']}/{a['trials']} "
+                    f"CPU {run['server_cpu_pct_of_one_core']}% received {run['ingest']['received']}/{run['ingest']['sent']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             browser.close()
     finally:
         mosquitto.terminate()
@@ -211,10 +224,12 @@ def print_modes(result: dict[str, Any]) -> None:
     for run in result["runs"]:
         a, s4 = run["all"], run.get("screen_4", {})
         label = f"/wall {run['viewport'][0]} x {run['viewport'][1]}" if run["mode"] == "wall" else "24 x /screen/N"
-        print(f"| {label} | {run['pages_open']} | {a['p50_ms']} | {a['p95_ms']} | {a['max_ms']} | "
-              f"{a['lost']}/{a['trials']} | "
-              f"{s4.get('p95_ms', '-')} | {run['server_cpu_pct_of_one_core']} % | {run['ingest']['received']:,} / "
-              f"{run['ingest']['sent']:,} |")
+        print(
+            f"| {label} | {run['pages_open']} | {a['p50_ms']} | {a['p95_ms']} | {a['max_ms']} | "
+            f"{a['lost']}/{a['trials']} | "
+            f"{s4.get('p95_ms', '-')} | {run['server_cpu_pct_of_one_core']} % | {run['ingest']['received']:,} / "
+            f"{run['ingest']['sent']:,} |"
+        )
 
 
 if __name__ == "__main__":

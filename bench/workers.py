@@ -70,8 +70,11 @@ IDLE_S = 7.0
 def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     cli = shutil.which("redis-cli") or "/usr/bin/redis-cli"
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -83,8 +86,9 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
 
 def spawn(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, **env})
+        return subprocess.Popen(
+            argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **env}
+        )
 
 
 def worker_pids(serve: subprocess.Popen[bytes]) -> list[int]:
@@ -132,8 +136,9 @@ def cpu_seconds(pid: int) -> float:
     return t.user + t.system
 
 
-def open_pages(browser: Browser, base: str, count: int, pids: list[int],
-               port: int) -> tuple[dict[str, Page], dict[str, int | None]]:
+def open_pages(
+    browser: Browser, base: str, count: int, pids: list[int], port: int
+) -> tuple[dict[str, Page], dict[str, int | None]]:
     """Open ``/screen/1..count`` one at a time and find the worker holding each page's websocket."""
     pages: dict[str, Page] = {}
     new: dict[str, set[tuple[int, int]]] = {}
@@ -161,20 +166,29 @@ def run_workers(browser: Browser, workdir: Path, workers: int, pages_n: int, tri
     mosquitto, mqtt_port = start_mosquitto(run_dir)
     redis_proc, redis_port = start_redis(run_dir)
     web_port = free_port()
-    env = {"CITYWALL_STORE_URL": f"redis://127.0.0.1:{redis_port}/0", "CITYWALL_MQTT_URL": f"mqtt://127.0.0.1:{mqtt_port}",
-           "CITYWALL_AUTH_ANONYMOUS_READ": "true"}
+    env = {
+        "CITYWALL_STORE_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "CITYWALL_MQTT_URL": f"mqtt://127.0.0.1:{mqtt_port}",
+        "CITYWALL_AUTH_ANONYMOUS_READ": "true",
+    }
     config = str(ROOT / "config.yaml")
     ingest = spawn([*CITYWALL, "ingest", "--config", config], run_dir / "ingest.log", env)
-    serve = spawn([*CITYWALL, "serve", "--config", config, "--workers", str(workers), "--port", str(web_port)],
-                  run_dir / "serve.log", env)
+    serve = spawn(
+        [*CITYWALL, "serve", "--config", config, "--workers", str(workers), "--port", str(web_port)], run_dir / "serve.log", env
+    )
     base = f"http://127.0.0.1:{web_port}"
     publisher: Publisher | None = None
     opened: dict[str, Page] = {}
     try:
         wait_http(f"{base}/healthz", timeout=120)
         pids = wait_workers(serve, workers)
-        subprocess.run([*CITYWALL, "simulate", "--to", "mqtt", "--url", env["CITYWALL_MQTT_URL"], "--rate", "200",
-                        "--duration", "4"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL, timeout=120)
+        subprocess.run(
+            [*CITYWALL, "simulate", "--to", "mqtt", "--url", env["CITYWALL_MQTT_URL"], "--rate", "200", "--duration", "4"],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=120,
+        )
         opened, owner = open_pages(browser, base, pages_n, pids, web_port)
         for page in opened.values():
             page.evaluate(OBSERVER)
@@ -215,23 +229,35 @@ def run_workers(browser: Browser, workdir: Path, workers: int, pages_n: int, tri
                 proc.terminate()
                 proc.wait(10)
     got -= counts0.get("received", 0)
-    everywhere = [None if any(v is None for v in t.values()) else max(v for v in t.values() if v is not None)
-                  for t in per_trial]
+    everywhere = [None if any(v is None for v in t.values()) else max(v for v in t.values() if v is not None) for t in per_trial]
     per_worker = []
     for pid in pids:
         mine = [name for name in watched if owner.get(name) == pid]
         samples = [t[name] for t in per_trial for name in mine]
-        per_worker.append({"pid": pid, "pages": sorted(n for n, o in owner.items() if o == pid),
-                           "pages_showing_alerts": mine, "latency": latency_stats(samples),
-                           "cpu_pct_of_one_core": cpu[f"worker {pid}"]})
+        per_worker.append(
+            {
+                "pid": pid,
+                "pages": sorted(n for n, o in owner.items() if o == pid),
+                "pages_showing_alerts": mine,
+                "latency": latency_stats(samples),
+                "cpu_pct_of_one_core": cpu[f"worker {pid}"],
+            }
+        )
     return {
-        "workers": workers, "rate": rate, "pages_open": len(opened), "pages_showing_a_new_alert": showing,
+        "workers": workers,
+        "rate": rate,
+        "pages_open": len(opened),
+        "pages_showing_a_new_alert": showing,
         "unattributed_pages": sorted(name for name, o in owner.items() if o is None),
         "workers_restarted_during_trials": workers_now != pids,
         "all": latency_stats(everywhere),
         "per_worker": per_worker,
-        "cpu_pct_of_one_core": {"workers_total": round(sum(w["cpu_pct_of_one_core"] for w in per_worker), 1),
-                                "ingest": cpu["ingest"], "redis": cpu["redis"], "supervisor": cpu.get("supervisor", 0.0)},
+        "cpu_pct_of_one_core": {
+            "workers_total": round(sum(w["cpu_pct_of_one_core"] for w in per_worker), 1),
+            "ingest": cpu["ingest"],
+            "redis": cpu["redis"],
+            "supervisor": cpu.get("supervisor", 0.0),
+        },
         "trial_window_s": round(elapsed, 1),
         "ingest": {"sent": sent, "received": got, "missing": sent - got, "seconds_waited_after_load": waited},
     }
@@ -248,11 +274,14 @@ def main() -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     result: dict[str, Any] = {
-        "command": command_line("workers.py"), "machine": machine(),
-        "method": ("citywall ingest -> Redis <- citywall serve --workers N; /screen/1..P pages, each in its own browser "
-                   "context, attributed to the worker holding their websocket; critical Alert with a unique description "
-                   "via mosquitto_pub -q 1, MutationObserver on document.body.innerText; lost after 5 s; per-worker CPU "
-                   "from the worker process over the trials; simulator mix as load"),
+        "command": command_line("workers.py"),
+        "machine": machine(),
+        "method": (
+            "citywall ingest -> Redis <- citywall serve --workers N; /screen/1..P pages, each in its own browser "
+            "context, attributed to the worker holding their websocket; critical Alert with a unique description "
+            "via mosquitto_pub -q 1, MutationObserver on document.body.innerText; lost after 5 s; per-worker CPU "
+            "from the worker process over the trials; simulator mix as load"
+        ),
     }
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="citywall-workers-"))
@@ -264,8 +293,12 @@ def main() -> int:
                 run = run_workers(browser, workdir, workers, args.pages, args.trials, args.rate)
                 runs.append(run)
                 a = run["all"]
-                print(f"{workers} worker(s): p95 {a['p95_ms']} lost {a['lost']}/{a['trials']} "
-                      f"workers CPU {run['cpu_pct_of_one_core']['workers_total']}%", file=sys.stderr, flush=True)
+                print(
+                    f"{workers} worker(s): p95 {a['p95_ms']} lost {a['lost']}/{a['trials']} "
+                    f"workers CPU {run['cpu_pct_of_one_core']['workers_total']}%",
+                    file=sys.stderr,
+                    flush=True,
+                )
             browser.close()
     except PlaywrightTimeout as exc:
         print(f"a page did not load: {exc}", file=sys.stderr)
@@ -287,17 +320,23 @@ def print_workers(result: dict[str, Any]) -> None:
     for run in runs:
         for w in run["per_worker"]:
             lat = w["latency"]
-            print(f"| {run['workers']} | pid {w['pid']} | {len(w['pages'])} | {len(w['pages_showing_alerts'])} | "
-                  f"{lat['p50_ms']} | {lat['p95_ms']} | {lat['max_ms']} | {lat['lost']}/{lat['trials']} | "
-                  f"{w['cpu_pct_of_one_core']} |")
+            print(
+                f"| {run['workers']} | pid {w['pid']} | {len(w['pages'])} | {len(w['pages_showing_alerts'])} | "
+                f"{lat['p50_ms']} | {lat['p95_ms']} | {lat['max_ms']} | {lat['lost']}/{lat['trials']} | "
+                f"{w['cpu_pct_of_one_core']} |"
+            )
         a, c = run["all"], run["cpu_pct_of_one_core"]
-        print(f"| {run['workers']} | all (last page) | {run['pages_open']} | {len(run['pages_showing_a_new_alert'])} | "
-              f"{a['p50_ms']} | {a['p95_ms']} | {a['max_ms']} | {a['lost']}/{a['trials']} | {c['workers_total']} |")
+        print(
+            f"| {run['workers']} | all (last page) | {run['pages_open']} | {len(run['pages_showing_a_new_alert'])} | "
+            f"{a['p50_ms']} | {a['p95_ms']} | {a['max_ms']} | {a['lost']}/{a['trials']} | {c['workers_total']} |"
+        )
     for run in runs:
         c, i = run["cpu_pct_of_one_core"], run["ingest"]
-        print(f"\n{run['workers']} worker(s): ingest {c['ingest']} %, redis {c['redis']} %, supervisor {c['supervisor']} % "
-              f"of one core; received {i['received']:,} / {i['sent']:,}; unattributed pages: "
-              f"{', '.join(run['unattributed_pages']) or 'none'}")
+        print(
+            f"\n{run['workers']} worker(s): ingest {c['ingest']} %, redis {c['redis']} %, supervisor {c['supervisor']} % "
+            f"of one core; received {i['received']:,} / {i['sent']:,}; unattributed pages: "
+            f"{', '.join(run['unattributed_pages']) or 'none'}"
+        )
 
 
 if __name__ == "__main__":

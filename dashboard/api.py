@@ -35,15 +35,21 @@ def register(server: FastAPI, reader: PictureCache, push: PushStats | None = Non
         return reader.picture().to_json()
 
     @server.get("/api/v1/incidents")
-    def incidents(status: Literal["open", "all"] = "open", limit: int = Query(100, ge=1, le=PAGE_MAX),
-                  cursor: str | None = Query(None, max_length=CURSOR_MAX)) -> dict[str, Any]:
+    def incidents(
+        status: Literal["open", "all"] = "open",
+        limit: int = Query(100, ge=1, le=PAGE_MAX),
+        cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    ) -> dict[str, Any]:
         """Every incident, a page at a time: open ones most urgent first, or all by id."""
         items, after = page(store, INCIDENTS_OPEN if status == "open" else INCIDENTS_ALL, cursor, limit)
         return Page(items=items, next=after).to_json()
 
     @server.get("/api/v1/reports")
-    def reports(status: Literal["open", "all"] = "open", limit: int = Query(100, ge=1, le=PAGE_MAX),
-                cursor: str | None = Query(None, max_length=CURSOR_MAX)) -> dict[str, Any]:
+    def reports(
+        status: Literal["open", "all"] = "open",
+        limit: int = Query(100, ge=1, le=PAGE_MAX),
+        cursor: str | None = Query(None, max_length=CURSOR_MAX),
+    ) -> dict[str, Any]:
         """Every citizen report, a page at a time: open ones newest first, or all by id."""
         items, after = page(store, REPORTS_OPEN if status == "open" else REPORTS_ALL, cursor, limit)
         return Page(items=items, next=after).to_json()
@@ -65,9 +71,17 @@ def register(server: FastAPI, reader: PictureCache, push: PushStats | None = Non
         the whole wall for the alarm's length. Monitoring reads the status word.
         """
         state = reader.health.snapshot()
-        body = {"status": state["status"], "version": state.get("version"), "uptime_s": round(time.time() - STARTED, 1),
-                "store": {"ok": state["ok"], "epoch": state.get("epoch"), "reset_at": state.get("reset_at"),
-                          "error": state.get("error")}}
+        body = {
+            "status": state["status"],
+            "version": state.get("version"),
+            "uptime_s": round(time.time() - STARTED, 1),
+            "store": {
+                "ok": state["ok"],
+                "epoch": state.get("epoch"),
+                "reset_at": state.get("reset_at"),
+                "error": state.get("error"),
+            },
+        }
         return JSONResponse(body, status_code=503 if state["status"] == "error" else 200)
 
     registry = CollectorRegistry()
@@ -88,8 +102,9 @@ class _StoreCollector:
     def collect(self) -> Iterator[Metric]:
         store = self.reader.store
         messages = CounterMetricFamily("citywall_feed_messages", "Messages per feed and outcome", labels=["feed", "outcome"])
-        rejected = CounterMetricFamily("citywall_feed_rejected", "Dead-lettered messages per feed and reason",
-                                       labels=["feed", "reason"])
+        rejected = CounterMetricFamily(
+            "citywall_feed_rejected", "Dead-lettered messages per feed and reason", labels=["feed", "reason"]
+        )
         connected = GaugeMetricFamily("citywall_feed_connected", "1 when the feed is connected", labels=["feed"])
         for name, feed in store.feeds().items():
             for key, value in feed.get("counts", {}).items():
@@ -104,7 +119,9 @@ class _StoreCollector:
         yield GaugeMetricFamily("citywall_state_version", "Store version (grows with every change)", value=store.version())
         picture = self.reader.picture()
         yield GaugeMetricFamily("citywall_open_incidents", "Open incidents", value=picture.incidents.open_count)
-        for key, help_text in (("batches", "Websocket push batches sent by this process"),
-                               ("parts", "Panel parts pushed by this process"),
-                               ("bytes", "JSON bytes of pushed panel parts")):
+        for key, help_text in (
+            ("batches", "Websocket push batches sent by this process"),
+            ("parts", "Panel parts pushed by this process"),
+            ("bytes", "JSON bytes of pushed panel parts"),
+        ):
             yield CounterMetricFamily(f"citywall_push_{key}", help_text, value=getattr(self.push, key))

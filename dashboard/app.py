@@ -46,8 +46,12 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     screens = ScreenRegistry(config.wall.screen_count, config.server.screens_expected, config.server.heartbeat_s)
     reader = PictureCache(store, config, health=health, screens=screens.summary)
     if writeback is None:
-        writeback = writeback_from_config(config.feeds.mqtt.url, config.feeds.redis.url, config.city.slug,
-                                          client_id=f"{config.feeds.mqtt.client_id}-actions-{os.getpid()}")
+        writeback = writeback_from_config(
+            config.feeds.mqtt.url,
+            config.feeds.redis.url,
+            config.city.slug,
+            client_id=f"{config.feeds.mqtt.client_id}-actions-{os.getpid()}",
+        )
     desk = Desk(store, config, writeback)
     port = ConsolePort(desk)
     settings = view_settings(config)
@@ -72,8 +76,9 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     for page in (wall, screen):
         page.register(pages, settings)
     # the words the browser shows come with the layout, from the same catalog as the server's
-    app.layout = html.Div([live.live_components(settings), words_holder(settings.language), routing.container()],
-                          className="cw-root")
+    app.layout = html.Div(
+        [live.live_components(settings), words_holder(settings.language), routing.container()], className="cw-root"
+    )
     # the registry's place on a FastAPI app is its state
     parts = app.server.state.live_parts = LiveParts(reader, settings, fill_on_load=not config.server.websocket)
     for name in panels.names():
@@ -118,10 +123,13 @@ def _harden(app: Dash, config: Config, health: StoreHealth) -> None:
     server = config.server
     blocked = web_security.remove_api_docs(app.server, keep_schema=server.api_docs)
     limits = web_security.Limits(
-        max_body_bytes=server.max_body_bytes, max_callback_bytes=server.max_callback_bytes,
-        max_response_bytes=server.max_response_bytes, max_connections_per_client=server.max_connections_per_client,
-        max_connections=server.max_connections, allowed_origins=frozenset(server.allowed_origins),
-        blocked_paths=blocked)
+        max_body_bytes=server.max_body_bytes,
+        max_callback_bytes=server.max_callback_bytes,
+        max_response_bytes=server.max_response_bytes,
+        max_connections_per_client=server.max_connections_per_client,
+        max_connections=server.max_connections,
+        allowed_origins=frozenset(server.allowed_origins),
+        blocked_paths=blocked,
+    )
     app.server.add_middleware(StoreGate, health=health)
-    app.server.add_middleware(web_security.WebSecurity, csp=web_security.content_security_policy(app.csp_hashes()),
-                              limits=limits)
+    app.server.add_middleware(web_security.WebSecurity, csp=web_security.content_security_policy(app.csp_hashes()), limits=limits)

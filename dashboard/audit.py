@@ -24,8 +24,16 @@ class AuditTrail:
         self.keep = keep
 
     def record(self, actor: Actor, action: str, target: str, at: float, detail: dict[str, Any] | None = None) -> dict[str, Any]:
-        entry = {"at": iso(at), "who": actor.name, "role": actor.role, "via": actor.via, "origin": actor.origin,
-                 "action": action, "target": target, "detail": detail or {}}
+        entry = {
+            "at": iso(at),
+            "who": actor.name,
+            "role": actor.role,
+            "via": actor.via,
+            "origin": actor.origin,
+            "action": action,
+            "target": target,
+            "detail": detail or {},
+        }
         self.store.append_audit(entry, self.keep)
         return entry
 

@@ -26,8 +26,7 @@ MAX_WORKERS = 64
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    install_logging(logging.INFO if args.verbose else logging.WARNING,
-                    "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_logging(logging.INFO if args.verbose else logging.WARNING, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -53,8 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--rate", type=float, default=DEMO_RATE, help="simulated messages per second (0: no simulator)")
     serve = command("serve", _serve, "the web server alone, reading the configured store")
     _web_options(serve)
-    serve.add_argument("--workers", type=int, default=1,
-                       help="web worker processes on one port (more than 1 needs a Redis store)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="web worker processes on one port (more than 1 needs a Redis store)"
+    )
     command("ingest", _ingest, "the feed adapters alone, writing to the configured store")
     sim = command("simulate", _simulate, "publish simulated city traffic to MQTT or a Redis stream")
     sim.add_argument("--to", choices=("mqtt", "redis"), default="mqtt")
@@ -84,8 +84,10 @@ def _check_config(_: Config, args: argparse.Namespace) -> int:
         print(f"citywall: config error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
     panels = {p for ps in config.screens.values() for p in ps} | {s.panel for s in config.spans}
-    print(f"{path}: ok ({config.city.name}, {config.wall.columns}x{config.wall.rows} wall, "
-          f"{len(panels)} panel kinds, {len(config.pillars)} pillars, {len(config.kpis())} KPIs, store {config.store.backend})")
+    print(
+        f"{path}: ok ({config.city.name}, {config.wall.columns}x{config.wall.rows} wall, "
+        f"{len(panels)} panel kinds, {len(config.pillars)} pillars, {len(config.kpis())} KPIs, store {config.store.backend})"
+    )
     return 0
 
 
@@ -103,8 +105,9 @@ def _demo(config: Config, args: argparse.Namespace) -> int:
         broker = EmbeddedBroker()
         broker.start()
         mqtt_url, protocol = broker.url, broker.protocol
-    config = config.model_copy(update={"feeds": config.feeds.model_copy(
-        update={"mqtt": config.feeds.mqtt.model_copy(update={"url": mqtt_url})})})
+    config = config.model_copy(
+        update={"feeds": config.feeds.model_copy(update={"mqtt": config.feeds.mqtt.model_copy(update={"url": mqtt_url})})}
+    )
     store = open_store(config)
     ingest = start_ingest(config, store, mqtt_protocol=protocol)
     if args.rate > 0:
@@ -132,8 +135,11 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
         print(f"citywall: --workers must be 1 to {MAX_WORKERS}", file=sys.stderr)
         return EXIT_CONFIG
     if args.workers > 1 and config.store.backend == "memory":
-        print("citywall: config error: store.url: serve --workers needs a shared store (redis), "
-              "each worker would otherwise show its own empty city", file=sys.stderr)
+        print(
+            "citywall: config error: store.url: serve --workers needs a shared store (redis), "
+            "each worker would otherwise show its own empty city",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
     _print_urls(config, host, port)
     if args.workers > 1:
@@ -147,8 +153,11 @@ def _ingest(config: Config, _: argparse.Namespace) -> int:
     from dashboard.runtime import open_store, start_ingest
 
     if not (config.feeds.mqtt.url or config.feeds.redis.url):
-        print("citywall: config error: feeds: no feed configured (set feeds.mqtt.url or feeds.redis.url, "
-              "or CITYWALL_MQTT_URL / CITYWALL_REDIS_URL)", file=sys.stderr)
+        print(
+            "citywall: config error: feeds: no feed configured (set feeds.mqtt.url or feeds.redis.url, "
+            "or CITYWALL_MQTT_URL / CITYWALL_REDIS_URL)",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
     ingest = start_ingest(config, open_store(config))
     print(f"citywall ingest: {len(ingest.adapters)} feed(s) -> {redact(config.store.url)}", flush=True)
@@ -166,12 +175,20 @@ def _simulate(config: Config, args: argparse.Namespace) -> int:
     try:
         if args.to == "mqtt":
             url = args.url or config.feeds.mqtt.url or f"mqtt://{config.server.host}:1883"
-            sent = publish.publish_mqtt(url, f"{config.city.slug}/", args.rate, args.duration, stop_event=stop,
-                                          simulator=simulator_for(config))
+            sent = publish.publish_mqtt(
+                url, f"{config.city.slug}/", args.rate, args.duration, stop_event=stop, simulator=simulator_for(config)
+            )
         else:
             url = args.url or config.feeds.redis.url or "redis://127.0.0.1:6379/0"
-            sent = publish.publish_redis(url, config.feeds.redis.streams[0], config.feeds.redis.field,
-                                           args.rate, args.duration, stop_event=stop, simulator=simulator_for(config))
+            sent = publish.publish_redis(
+                url,
+                config.feeds.redis.streams[0],
+                config.feeds.redis.field,
+                args.rate,
+                args.duration,
+                stop_event=stop,
+                simulator=simulator_for(config),
+            )
     except KeyboardInterrupt:
         return 0
     print(f"citywall simulate: sent {sent} messages to {redact(url)}")
@@ -186,8 +203,9 @@ def _start_simulator(config: Config, mqtt_url: str, rate: float, stop: threading
     def run() -> None:
         while not stop.is_set():
             try:
-                publish.publish_mqtt(mqtt_url, f"{config.city.slug}/", rate, None, stop_event=stop,
-                                       simulator=simulator_for(config))
+                publish.publish_mqtt(
+                    mqtt_url, f"{config.city.slug}/", rate, None, stop_event=stop, simulator=simulator_for(config)
+                )
             except Exception:
                 logging.getLogger("citywall").exception("simulator stopped; restarting in 2 s")
                 stop.wait(2)
@@ -195,25 +213,32 @@ def _start_simulator(config: Config, mqtt_url: str, rate: float, stop: threading
     threading.Thread(target=run, name="simulator", daemon=True).start()
 
 
-def _print_urls(config: Config, host: str, port: int, mqtt_url: str | None = None, embedded: bool = False,
-                access: Any = None) -> None:
+def _print_urls(
+    config: Config, host: str, port: int, mqtt_url: str | None = None, embedded: bool = False, access: Any = None
+) -> None:
     """The addresses to open. The demo's ``access`` adds its kiosk tokens to the page URLs and
     its one-time login: the only place the product prints a secret, because a demo with
     nothing set up must still be usable (a real site creates users and tokens with the CLI)."""
     base = f"http://{host}:{port}"
     wall_q = f"?token={access.wall_token}" if access else ""
     tablet_q = f"?token={access.tablet_token}" if access else ""
-    lines = [f"citywall: {config.city.name} on {base}",
-             f"  wall     {base}/wall{wall_q}   (preview: add scale=0.25, set-up: add identify=1)",
-             f"  screens  {base}/screen/1{wall_q} .. {base}/screen/{config.wall.screen_count}{wall_q}",
-             f"  tablet   {base}/tablet{tablet_q}",
-             f"  api      {base}/api/v1/state  {base}/api/v1/feeds  {base}/healthz  {base}/metrics"]
+    lines = [
+        f"citywall: {config.city.name} on {base}",
+        f"  wall     {base}/wall{wall_q}   (preview: add scale=0.25, set-up: add identify=1)",
+        f"  screens  {base}/screen/1{wall_q} .. {base}/screen/{config.wall.screen_count}{wall_q}",
+        f"  tablet   {base}/tablet{tablet_q}",
+        f"  api      {base}/api/v1/state  {base}/api/v1/feeds  {base}/healthz  {base}/metrics",
+    ]
     if access:
-        lines.append(f"  login    {base}/login   user {access.user}, password {access.password} "
-                     f"({access.role}; shown once, valid while this demo runs)")
+        lines.append(
+            f"  login    {base}/login   user {access.user}, password {access.password} "
+            f"({access.role}; shown once, valid while this demo runs)"
+        )
     elif not config.auth.anonymous_read:
-        lines.append(f"  login    {base}/login   (users: citywall users add NAME --role ROLE; "
-                     "screens: citywall tokens create --role kiosk --screen N)")
+        lines.append(
+            f"  login    {base}/login   (users: citywall users add NAME --role ROLE; "
+            "screens: citywall tokens create --role kiosk --screen N)"
+        )
     if mqtt_url:
         broker = " (embedded broker)" if embedded else ""
         lines.append(f"  mqtt     {redact(mqtt_url)}{broker}, topics {', '.join(config.feeds.mqtt.topics)}")

@@ -51,9 +51,30 @@ from dashboard.config_sections import (
 from dashboard.yaml_loader import YamlRefused, load_yaml_bytes
 
 __all__ = [
-    "DEFAULT_CONFIG", "WEEKDAYS", "Auth", "City", "Config", "ConfigError", "DrainageLevels", "Feeds", "History", "Kpi",
-    "MppTargets", "MqttFeed", "Playlist", "RedisFeed", "Server", "Span", "Store", "Thresholds", "Tls", "Wall",
-    "available_panels", "check_places", "config_path", "load_config",
+    "DEFAULT_CONFIG",
+    "WEEKDAYS",
+    "Auth",
+    "City",
+    "Config",
+    "ConfigError",
+    "DrainageLevels",
+    "Feeds",
+    "History",
+    "Kpi",
+    "MppTargets",
+    "MqttFeed",
+    "Playlist",
+    "RedisFeed",
+    "Server",
+    "Span",
+    "Store",
+    "Thresholds",
+    "Tls",
+    "Wall",
+    "available_panels",
+    "check_places",
+    "config_path",
+    "load_config",
 ]
 
 

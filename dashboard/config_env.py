@@ -79,8 +79,14 @@ class _Environment(EnvSettingsSource):
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._given = environ
-        super().__init__(_Shape, case_sensitive=False, env_prefix=PREFIX, env_nested_delimiter=DELIMITER,
-                         env_ignore_empty=True, env_parse_none_str=NULL)
+        super().__init__(
+            _Shape,
+            case_sensitive=False,
+            env_prefix=PREFIX,
+            env_nested_delimiter=DELIMITER,
+            env_ignore_empty=True,
+            env_parse_none_str=NULL,
+        )
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
         return parse_env_vars(self._given, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
@@ -140,7 +146,7 @@ def _is_key_path(variable: str, file: Path | str) -> bool:
     """Whether a variable names a key path; refuses one that looks meant to but names no section."""
     if variable in NAMED_VARIABLES or not variable.upper().startswith(PREFIX):
         return False
-    rest = variable[len(PREFIX):].lower()
+    rest = variable[len(PREFIX) :].lower()
     if DELIMITER in rest:
         head = rest.split(DELIMITER, 1)[0]
         if head not in SECTIONS:
@@ -150,8 +156,10 @@ def _is_key_path(variable: str, file: Path | str) -> bool:
         return True  # a whole section, as JSON
     typo = next((s for s in sorted(SECTIONS) if rest.startswith(f"{s}_")), None)
     if typo is not None:
-        raise ConfigError(f"{file}: {variable}: not a known variable; a key path is spelled with "
-                          f"{DELIMITER} between names ({PREFIX}{typo.upper()}{DELIMITER}...)")
+        raise ConfigError(
+            f"{file}: {variable}: not a known variable; a key path is spelled with "
+            f"{DELIMITER} between names ({PREFIX}{typo.upper()}{DELIMITER}...)"
+        )
     return False  # another of the product's variables (CITYWALL_CONFIG, CITYWALL_SECRET_KEY, ...)
 
 
@@ -161,7 +169,7 @@ def _read(variable: str, value: str, file: Path | str) -> list[Override]:
     try:
         tree = _Environment({variable: value})()
     except SettingsError:
-        path = tuple(variable[len(PREFIX):].lower().split(DELIMITER))
+        path = tuple(variable[len(PREFIX) :].lower().split(DELIMITER))
         reason = "not valid JSON (a list or a mapping is given as JSON)"
         raise ConfigError(f"{file}: {dotted(path)} (from {variable}): {reason}") from None
     return [Override(variable, path, leaf) for path, leaf in _leaves(tree, ())]

@@ -86,5 +86,6 @@ def kind_of(value: Any) -> str:
     """What a YAML value is, in YAML's words."""
     if value is None:
         return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "text", list: "a list",
-            dict: "a mapping"}.get(type(value), type(value).__name__)
+    return {bool: "a boolean", int: "a number", float: "a number", str: "text", list: "a list", dict: "a mapping"}.get(
+        type(value), type(value).__name__
+    )

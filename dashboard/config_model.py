@@ -45,7 +45,6 @@ def available_panels() -> set[str]:
     return {m.name for m in pkgutil.iter_modules(layouts.panels.__path__) if not m.name.startswith("_")}
 
 
-
 class Config(Strict):
     city: City
     wall: Wall = Wall()
@@ -170,7 +169,6 @@ class Config(Strict):
         return self.resolve(self.city.districts_geojson)
 
 
-
 def _at(path: KeyPath, reason: str) -> LocatedError:
     return LocatedError(path, reason)
 
@@ -179,9 +177,7 @@ def _unknown_panel(name: str, known: set[str]) -> str:
     return f"no panel named {name!r} (known: {', '.join(sorted(known))})"
 
 
-
 def _mapping(value: Any) -> dict[str, Any]:
     """A raw YAML section as a dict, or an empty one when it is absent or not a mapping (the
     field validation that follows reports the latter with its key path)."""
     return value if isinstance(value, dict) else {}
-

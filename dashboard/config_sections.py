@@ -26,7 +26,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-
 class City(Strict):
     name: str
     slug: str = Field(pattern=r"^[a-z0-9_-]+$")

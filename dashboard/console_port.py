@@ -18,8 +18,14 @@ from dashboard import auth, shift_report
 from dashboard.desk import Desk
 from dashboard.incident_ops import Action, ActionError, Actor
 
-WALL_ROLES = {"preset": "supervisor", "broadcast": "supervisor", "clear_broadcast": "supervisor",
-              "push": "operator", "dismiss": "operator", "ack_station": "operator"}
+WALL_ROLES = {
+    "preset": "supervisor",
+    "broadcast": "supervisor",
+    "clear_broadcast": "supervisor",
+    "push": "operator",
+    "dismiss": "operator",
+    "ack_station": "operator",
+}
 
 
 def _client_host() -> str:

@@ -28,8 +28,9 @@ SWAP_TRIES = 20
 
 
 class Desk:
-    def __init__(self, store: StateStore, config: Config, writeback: WriteBack | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: StateStore, config: Config, writeback: WriteBack | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.store = store
         self.config = config
         self.ops = config.operations
@@ -56,13 +57,33 @@ class Desk:
         else:
             raise ActionError(409, "the incident kept changing; try again")
         detail = incident_ops.detail(incident, updated, self.ops, at)
-        fields = {k: v for k, v in (("agency", action.agency), ("severity", action.severity), ("code", action.code),
-                                    ("step", action.step), ("text", action.text)) if v is not None}
+        fields = {
+            k: v
+            for k, v in (
+                ("agency", action.agency),
+                ("severity", action.severity),
+                ("code", action.code),
+                ("step", action.step),
+                ("text", action.text),
+            )
+            if v is not None
+        }
         self.audit.record(actor, action.action, f"incident/{incident_id}", at, {**fields, "status": detail["status"]})
-        self.writeback.publish(incident_id, {
-            "id": incident_id, "action": action.action, "at": incident_ops.iso(at), "by": actor.name, "role": actor.role,
-            "status": detail["status"], "severity": detail.get("severity"), "assignee": detail.get("assignee"),
-            "resolution": detail.get("resolution"), **fields})
+        self.writeback.publish(
+            incident_id,
+            {
+                "id": incident_id,
+                "action": action.action,
+                "at": incident_ops.iso(at),
+                "by": actor.name,
+                "role": actor.role,
+                "status": detail["status"],
+                "severity": detail.get("severity"),
+                "assignee": detail.get("assignee"),
+                "resolution": detail.get("resolution"),
+                **fields,
+            },
+        )
         return detail
 
     def incident(self, incident_id: str) -> dict[str, Any] | None:
@@ -74,10 +95,13 @@ class Desk:
 
     def choices(self) -> dict[str, Any]:
         """What the console offers: agencies, resolution codes, presets, levels, screens."""
-        return {"agencies": [a.model_dump() for a in self.ops.agencies],
-                "codes": [c.model_dump() for c in self.ops.resolution_codes],
-                "presets": ["default", *(p.name for p in self.ops.presets)],
-                "levels": list(wall_control.LEVELS), "screens": self.config.wall.screen_count}
+        return {
+            "agencies": [a.model_dump() for a in self.ops.agencies],
+            "codes": [c.model_dump() for c in self.ops.resolution_codes],
+            "presets": ["default", *(p.name for p in self.ops.presets)],
+            "levels": list(wall_control.LEVELS),
+            "screens": self.config.wall.screen_count,
+        }
 
     # --- the wall -------------------------------------------------------------------------
     def wall(self) -> dict[str, Any]:
@@ -86,12 +110,17 @@ class Desk:
         return build_wall_part(self.store, self.config, self._clock()).to_json()
 
     def set_preset(self, name: str, actor: Actor) -> dict[str, Any]:
-        return self._change_wall(actor, "preset", {"preset": name},
-                                 lambda r, at: wall_control.set_preset(r, name, self.ops, actor.name, at))
+        return self._change_wall(
+            actor, "preset", {"preset": name}, lambda r, at: wall_control.set_preset(r, name, self.ops, actor.name, at)
+        )
 
     def broadcast(self, level: str, text: str, minutes: int, actor: Actor) -> dict[str, Any]:
-        return self._change_wall(actor, "broadcast", {"level": level, "text": text, "minutes": minutes},
-                                 lambda r, at: wall_control.set_broadcast(r, level, text, minutes, self.ops, actor.name, at))
+        return self._change_wall(
+            actor,
+            "broadcast",
+            {"level": level, "text": text, "minutes": minutes},
+            lambda r, at: wall_control.set_broadcast(r, level, text, minutes, self.ops, actor.name, at),
+        )
 
     def clear_broadcast(self, actor: Actor) -> dict[str, Any]:
         return self._change_wall(actor, "broadcast.clear", {}, lambda r, at: wall_control.clear_broadcast(r))
@@ -108,17 +137,18 @@ class Desk:
         )
 
     def dismiss(self, screen: int, actor: Actor) -> dict[str, Any]:
-        return self._change_wall(actor, "push.dismiss", {"screen": screen},
-                                 lambda r, at: wall_control.dismiss(r, screen, at))
+        return self._change_wall(actor, "push.dismiss", {"screen": screen}, lambda r, at: wall_control.dismiss(r, screen, at))
 
     def ack_station(self, station_id: str, actor: Actor) -> dict[str, Any]:
         if not self.store.get("water_level", [station_id]):
             raise ActionError(404, f"no station {station_id!r}")
-        return self._change_wall(actor, "takeover.ack", {"station": station_id},
-                                 lambda r, at: wall_control.ack_station(r, station_id, at))
+        return self._change_wall(
+            actor, "takeover.ack", {"station": station_id}, lambda r, at: wall_control.ack_station(r, station_id, at)
+        )
 
-    def _change_wall(self, actor: Actor, what: str, detail: dict[str, Any],
-                     change: Callable[[dict[str, Any], float], dict[str, Any]]) -> dict[str, Any]:
+    def _change_wall(
+        self, actor: Actor, what: str, detail: dict[str, Any], change: Callable[[dict[str, Any], float], dict[str, Any]]
+    ) -> dict[str, Any]:
         for _ in range(SWAP_TRIES):
             stamped = self.store.read_stamped(wall_control.KIND, wall_control.ID)
             stamp, record = stamped if stamped else (None, wall_control.empty())

@@ -109,13 +109,18 @@ def _tree_html(tree: Any) -> str:
 
 def summary_document(picture: CityPicture, settings: ViewSettings, printed_at: float) -> str:
     """The whole printable page: Bootstrap and the tablet CSS inline, nothing to fetch."""
-    css = "\n".join(p.read_text(encoding="utf-8") for p in (ASSETS / "vendor" / "bootstrap" / "bootstrap.min.css",
-                                                           ASSETS / "tablet.css") if p.exists())
+    css = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in (ASSETS / "vendor" / "bootstrap" / "bootstrap.min.css", ASSETS / "tablet.css")
+        if p.exists()
+    )
     body = static_html(print_page(picture, settings, printed_at))
     title = html_text.escape(f"{t('title', settings.language)} – {settings.city_name}")
-    return (f'<!doctype html><html lang="{settings.language}"><head><meta charset="utf-8">'
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-            f"<title>{title}</title><style>{css}</style></head><body class=\"tb-print-body\">{body}</body></html>")
+    return (
+        f'<!doctype html><html lang="{settings.language}"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f'<title>{title}</title><style>{css}</style></head><body class="tb-print-body">{body}</body></html>'
+    )
 
 
 def file_name(settings: ViewSettings, moment: float, ext: str = "pdf") -> str:
@@ -131,10 +136,21 @@ def print_pdf(document: str, chromium: str, timeout: float = PRINT_TIMEOUT_S) ->
     with tempfile.TemporaryDirectory(prefix="citywall-print-") as tmp:
         page, out = Path(tmp) / "summary.html", Path(tmp) / "summary.pdf"
         page.write_text(document, encoding="utf-8")
-        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--no-pdf-header-footer", f"--user-data-dir={tmp}/profile",
-               f"--print-to-pdf={out}", page.as_uri()]
+        cmd = [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-pdf-header-footer",
+            f"--user-data-dir={tmp}/profile",
+            f"--print-to-pdf={out}",
+            page.as_uri(),
+        ]
         result = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
         if not out.exists() or out.stat().st_size == 0:
             tail = result.stderr.decode(errors="replace")[-800:]
@@ -163,7 +179,8 @@ class SummaryPrinter:
         if chromium is None:
             raise ChromiumMissing(
                 "PDF export needs Chromium, which was not found on this server. Install it "
-                f"(Debian: apt-get install chromium) or set {CHROMIUM_ENV} to the browser's path.")
+                f"(Debian: apt-get install chromium) or set {CHROMIUM_ENV} to the browser's path."
+            )
         now = time.time() if now is None else now
         key = int(now // 60)
         last = self._last
@@ -203,15 +220,16 @@ def register(server: FastAPI, reader: PictureCache, settings: ViewSettings) -> N
         except ChromiumMissing as exc:
             return Response(str(exc), status_code=503, media_type="text/plain; charset=utf-8")
         except PrinterBusy as exc:
-            return Response(str(exc), status_code=429, media_type="text/plain; charset=utf-8",
-                            headers={"Retry-After": "5"})
+            return Response(str(exc), status_code=429, media_type="text/plain; charset=utf-8", headers={"Retry-After": "5"})
         except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
             return Response(f"PDF export failed: {exc}", status_code=503, media_type="text/plain; charset=utf-8")
         name = file_name(settings, moment)
-        return Response(data, media_type="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
 
     @server.get("/api/v1/summary.html")
     def summary_page() -> HTMLResponse:
-        return HTMLResponse(summary_document(reader.picture(), settings, time.time()),
-                            headers={"Cache-Control": "no-store"})
+        return HTMLResponse(summary_document(reader.picture(), settings, time.time()), headers={"Cache-Control": "no-store"})

@@ -67,8 +67,10 @@ class StoreHealth:
         else:
             state = {"ok": True, "checked_at": now, **answer}
             if answer.get("reset_now"):
-                log.warning("the store was emptied (a new epoch replaces %s); the feeds are rebuilding the city",
-                            answer.get("previous_epoch"))
+                log.warning(
+                    "the store was emptied (a new epoch replaces %s); the feeds are rebuilding the city",
+                    answer.get("previous_epoch"),
+                )
         with self._lock:
             if state["ok"] or "epoch" not in self._state:
                 self._state = state
@@ -113,12 +115,19 @@ class StoreGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if (scope["type"] == "http" and path.startswith(self.PREFIXES) and not path.startswith(self.EXEMPT)
-                and not self.health.ok):
+        if scope["type"] == "http" and path.startswith(self.PREFIXES) and not path.startswith(self.EXEMPT) and not self.health.ok:
             body = json.dumps({"status": "error", "store": "unavailable"}).encode()
-            await send({"type": "http.response.start", "status": 503, "headers": [
-                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                (b"retry-after", b"2")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"retry-after", b"2"),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)

@@ -101,8 +101,9 @@ def sop_steps(incident: dict[str, Any], ops: Operations) -> list[str]:
     return list(ops.sop.get(incident.get("category") or "", ops.sop.get("default", [])))
 
 
-def apply(record: dict[str, Any] | None, incident: dict[str, Any], action: Action, actor: Actor, at: float,
-          ops: Operations) -> dict[str, Any]:
+def apply(
+    record: dict[str, Any] | None, incident: dict[str, Any], action: Action, actor: Actor, at: float, ops: Operations
+) -> dict[str, Any]:
     """The record after ``action``; raises ``ActionError`` when the action does not apply."""
     if action.action not in ACTIONS:
         raise ActionError(422, f"unknown action {action.action!r} (known: {', '.join(ACTIONS)})")
@@ -187,8 +188,8 @@ def apply(record: dict[str, Any] | None, incident: dict[str, Any], action: Actio
         entry["step"] = action.step
     if action.text:
         entry["text"] = action.text
-        rec["notes"] = (rec["notes"] + [{"at": when, "by": actor.name, "text": action.text}])[-ops.notes_kept:]
-    rec["history"] = (rec["history"] + [entry])[-ops.history_kept:]
+        rec["notes"] = (rec["notes"] + [{"at": when, "by": actor.name, "text": action.text}])[-ops.notes_kept :]
+    rec["history"] = (rec["history"] + [entry])[-ops.history_kept :]
     return rec
 
 
@@ -198,11 +199,19 @@ def detail(incident: dict[str, Any], record: dict[str, Any] | None, ops: Operati
     shown = merged(incident, record)
     rec = record or {}
     ticks = rec.get("sop", {})
-    steps = [{"step": i, "text": text, "done": str(i) in ticks, **ticks.get(str(i), {})}
-             for i, text in enumerate(sop_steps(incident, ops))]
-    return {**shown, "status": shown.get("status") or "new", "assignee": shown.get("assignee"),
-            "sop": steps, "notes": list(rec.get("notes", [])), "history": list(rec.get("history", [])),
-            "sla": sla_clock(shown, ops, now)}
+    steps = [
+        {"step": i, "text": text, "done": str(i) in ticks, **ticks.get(str(i), {})}
+        for i, text in enumerate(sop_steps(incident, ops))
+    ]
+    return {
+        **shown,
+        "status": shown.get("status") or "new",
+        "assignee": shown.get("assignee"),
+        "sop": steps,
+        "notes": list(rec.get("notes", [])),
+        "history": list(rec.get("history", [])),
+        "sla": sla_clock(shown, ops, now),
+    }
 
 
 def sla_clock(incident: dict[str, Any], ops: Operations, now: float) -> dict[str, Any]:
@@ -217,9 +226,10 @@ def sla_clock(incident: dict[str, Any], ops: Operations, now: float) -> dict[str
         return {}
     opened = ts(opened_text)
     out: dict[str, Any] = {"acknowledge_min": sla.acknowledge_min, "resolve_min": sla.resolve_min}
-    for step, limit, done in (("acknowledge", sla.acknowledge_min, incident.get("acked_at")),
-                              ("resolve", sla.resolve_min,
-                               incident.get("resolved_at") if incident.get("status") == "resolved" else None)):
+    for step, limit, done in (
+        ("acknowledge", sla.acknowledge_min, incident.get("acked_at")),
+        ("resolve", sla.resolve_min, incident.get("resolved_at") if incident.get("status") == "resolved" else None),
+    ):
         if done:
             took = ts(done) - opened
             out[f"{step}_took_s"] = round(took)

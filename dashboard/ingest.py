@@ -53,9 +53,14 @@ class CityState:
         self._next_housekeeping = 0.0
         self._full_until: dict[str, float] = {}
         history = config.history
-        self.caps = {"incident": history.open_incidents_max, "report": history.reports_max,
-                     "water_level": history.stations_max, "waste_fill": history.sites_max,
-                     "queue": history.queues_max, "kpi": history.kpis_max}
+        self.caps = {
+            "incident": history.open_incidents_max,
+            "report": history.reports_max,
+            "water_level": history.stations_max,
+            "waste_fill": history.sites_max,
+            "queue": history.queues_max,
+            "kpi": history.kpis_max,
+        }
 
     # --- EventSink ------------------------------------------------------------------------
     def accept(self, event: Event) -> bool:
@@ -73,9 +78,17 @@ class CityState:
         rows = rows_for(kind, self._as_shown(kind, doc), self.config)
 
         def upsert() -> bool:
-            return self.store.upsert(kind, event.id, observed, doc, series=self._series_point(event, observed),
-                                     recent=_ticker_line(event, doc), recent_keep=self.config.history.ticker_events,
-                                     cap=cap, rows=rows)
+            return self.store.upsert(
+                kind,
+                event.id,
+                observed,
+                doc,
+                series=self._series_point(event, observed),
+                recent=_ticker_line(event, doc),
+                recent_keep=self.config.history.ticker_events,
+                cap=cap,
+                rows=rows,
+            )
 
         try:
             changed = upsert()
@@ -131,7 +144,7 @@ class CityState:
         ids = self.store.oldest(kind, float("inf"), limit=HOUSEKEEPING_MAX)
         gone = 0
         for start in range(0, len(ids), HOUSEKEEPING_PAGE):
-            docs = self.store.get(kind, ids[start:start + HOUSEKEEPING_PAGE])
+            docs = self.store.get(kind, ids[start : start + HOUSEKEEPING_PAGE])
             resolved = [i for i, doc in docs.items() if doc.get("status") == "resolved"][: excess - gone]
             if resolved:
                 gone += self.store.delete(kind, resolved, INDEXES.get(kind, ()))
@@ -154,12 +167,15 @@ class CityState:
         old = self.store.oldest(kind, before, limit=HOUSEKEEPING_MAX)
         gone = 0
         for start in range(0, len(old), HOUSEKEEPING_PAGE):
-            docs = self.store.get(kind, old[start:start + HOUSEKEEPING_PAGE])
+            docs = self.store.get(kind, old[start : start + HOUSEKEEPING_PAGE])
             if kind == "incident":  # an operator may have resolved (or reopened) it since
                 records = self.store.get(OPS_KIND, list(docs))
                 docs = {i: merged(doc, records.get(i)) for i, doc in docs.items()}
-            resolved = [i for i, doc in docs.items() if doc.get("status") == "resolved"
-                        and ts(doc.get("resolved_at") or doc["observed_at"]) < before]
+            resolved = [
+                i
+                for i, doc in docs.items()
+                if doc.get("status") == "resolved" and ts(doc.get("resolved_at") or doc["observed_at"]) < before
+            ]
             if resolved:
                 gone += self.store.delete(kind, resolved, INDEXES.get(kind, ()))
                 if kind == "incident":
@@ -191,9 +207,24 @@ def _ticker_line(event: Event, doc: dict[str, Any]) -> dict[str, Any] | None:
     """A short line for the ticker: only the events an operator would want to read."""
     if isinstance(event, Incident):
         text = event.description or event.category
-        return {"t": doc["observed_at"], "kind": "incident", "id": event.id, "severity": event.severity,
-                "status": event.status, "kecamatan": event.kecamatan, "text": text[:160]}
+        return {
+            "t": doc["observed_at"],
+            "kind": "incident",
+            "id": event.id,
+            "severity": event.severity,
+            "status": event.status,
+            "kecamatan": event.kecamatan,
+            "text": text[:160],
+        }
     if isinstance(event, CitizenReport):
-        return {"t": doc["observed_at"], "kind": "report", "id": event.id, "topic": event.topic, "channel": event.channel,
-                "status": event.status, "kecamatan": event.kecamatan, "text": (event.description or event.category)[:160]}
+        return {
+            "t": doc["observed_at"],
+            "kind": "report",
+            "id": event.id,
+            "topic": event.topic,
+            "channel": event.channel,
+            "status": event.status,
+            "kecamatan": event.kecamatan,
+            "text": (event.description or event.category)[:160],
+        }
     return None

@@ -28,19 +28,20 @@ def _pct(part: int, whole: int) -> float | None:
 DERIVED: dict[str, DerivedKpi] = {
     "incidents_within_sla": DerivedKpi(
         "share of incidents resolved in the last 24 h within their severity's SLA (%)",
-        lambda p: _pct(p.incidents.resolved_within_sla_24h, p.incidents.resolved_24h)),
+        lambda p: _pct(p.incidents.resolved_within_sla_24h, p.incidents.resolved_24h),
+    ),
     "open_incidents": DerivedKpi("incidents not yet resolved (count)", lambda p: p.incidents.open_count),
-    "traffic_incidents_open": DerivedKpi("open incidents of category traffic (count)",
-                                         lambda p: p.incidents.by_category.get("traffic", 0)),
-    "mpp_target_attainment": DerivedKpi("MPP permits served today against today's target (%)",
-                                        lambda p: p.mpp.attainment_pct),
+    "traffic_incidents_open": DerivedKpi(
+        "open incidents of category traffic (count)", lambda p: p.incidents.by_category.get("traffic", 0)
+    ),
+    "mpp_target_attainment": DerivedKpi("MPP permits served today against today's target (%)", lambda p: p.mpp.attainment_pct),
     "mpp_avg_wait_min": DerivedKpi("average waiting time over MPP agencies now (minutes)", lambda p: p.mpp.avg_wait_min),
     "waste_reports_resolved_24h": DerivedKpi(
         "share of waste reports resolved within the SLA (%)",
-        lambda p: _pct(p.waste.reports_resolved_within_sla, p.waste.reports_resolved)),
+        lambda p: _pct(p.waste.reports_resolved_within_sla, p.waste.reports_resolved),
+    ),
     "tps_over_threshold": DerivedKpi("waste containers above the full threshold (count)", lambda p: p.waste.over_threshold),
-    "drainage_stations_in_alert": DerivedKpi("drainage stations at Waspada or above (count)",
-                                             lambda p: p.drainage.in_alert),
+    "drainage_stations_in_alert": DerivedKpi("drainage stations at Waspada or above (count)", lambda p: p.drainage.in_alert),
     # every open complaint counts, whichever app or family it came through
     "citizen_reports_open": DerivedKpi("open citizen reports, drainage and waste (count)", lambda p: p.reports.open),
 }

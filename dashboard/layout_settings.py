@@ -21,9 +21,7 @@ def view_settings(config: Config) -> ViewSettings:
         timezone_label=config.city.timezone_label,
         wall=WallGeometry(wall.columns, wall.rows, wall.screen_width_px, wall.screen_height_px, wall.bezel_px),
         screens={n: tuple(p) for n, p in config.screens.items()},
-        spans=tuple(
-            Span(s.panel, tuple(config.span_screens(s)), s.top_left, s.bottom_right) for s in config.spans
-        ),
+        spans=tuple(Span(s.panel, tuple(config.span_screens(s)), s.top_left, s.bottom_right) for s in config.spans),
         playlists={n: (tuple(p.panels), p.every_s) for n, p in config.playlists.items()},
         poll_ms=config.server.poll_ms,
         heartbeat_s=config.server.heartbeat_s,

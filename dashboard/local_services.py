@@ -246,8 +246,15 @@ class Mosquitto(Service):
 
     name = "mosquitto"
 
-    def __init__(self, workdir: Path, port: int | None = None, extra: Sequence[str] = (), *,
-                 persistent: bool = True, max_queued: int = 100_000) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        extra: Sequence[str] = (),
+        *,
+        persistent: bool = True,
+        max_queued: int = 100_000,
+    ) -> None:
         super().__init__(workdir, port)
         self.extra = list(extra)  # lines appended to the config (later settings win)
         self.persistent = persistent
@@ -265,19 +272,22 @@ class Mosquitto(Service):
         # max_queued_messages: the default (1000) would silently drop messages for a
         # disconnected persistent client in backlog tests and benchmarks.
         # max_inflight_messages 0: no cap, so QoS 1 bursts are not throttled.
-        persistence = (["persistence true", f"persistence_location {self.workdir}/"] if self.persistent
-                       else ["persistence false"])
-        self.conf_path.write_text("\n".join([
-            f"listener {self.port} {self.host}",
-            "allow_anonymous true",
-            f"user {pwd.getpwuid(os.getuid()).pw_name}",
-            *persistence,
-            f"max_queued_messages {self.max_queued}",
-            "max_inflight_messages 0",
-            f"log_dest file {self.log_path}",
-            *self.extra,
-            "",
-        ]))
+        persistence = ["persistence true", f"persistence_location {self.workdir}/"] if self.persistent else ["persistence false"]
+        self.conf_path.write_text(
+            "\n".join(
+                [
+                    f"listener {self.port} {self.host}",
+                    "allow_anonymous true",
+                    f"user {pwd.getpwuid(os.getuid()).pw_name}",
+                    *persistence,
+                    f"max_queued_messages {self.max_queued}",
+                    "max_inflight_messages 0",
+                    f"log_dest file {self.log_path}",
+                    *self.extra,
+                    "",
+                ]
+            )
+        )
 
     def command(self) -> list[str]:
         binary = mosquitto_binary()
@@ -296,8 +306,7 @@ class RedisServer(Service):
 
     name = "redis"
 
-    def __init__(self, workdir: Path, port: int | None = None, *, persistent: bool = False,
-                 extra: Sequence[str] = ()) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, *, persistent: bool = False, extra: Sequence[str] = ()) -> None:
         super().__init__(workdir, port)
         self.persistent = persistent
         self.extra = list(extra)  # more command-line options (cluster mode, replicaof)
@@ -310,8 +319,19 @@ class RedisServer(Service):
         binary = redis_binary()
         if binary is None:
             raise RuntimeError("redis-server is not installed (Debian: apt-get install redis-server)")
-        cmd = [binary, "--port", str(self.port), "--bind", self.host, "--save", "", "--dir", str(self.workdir),
-               "--daemonize", "no"]
+        cmd = [
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            self.host,
+            "--save",
+            "",
+            "--dir",
+            str(self.workdir),
+            "--daemonize",
+            "no",
+        ]
         if self.persistent:
             return [*cmd, "--appendonly", "yes", "--appendfsync", "everysec", *self.extra]
         return [*cmd, "--appendonly", "no", *self.extra]

@@ -67,8 +67,9 @@ def _failed(error: ActionError) -> JSONResponse:
 
 def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
     @server.post("/api/v1/incidents/{incident_id}/actions")
-    def act(body: ActionBody, request: Request, incident_id: str = Path(pattern=ID),
-            who: Principal = Depends(writer("operator"))) -> Any:
+    def act(
+        body: ActionBody, request: Request, incident_id: str = Path(pattern=ID), who: Principal = Depends(writer("operator"))
+    ) -> Any:
         try:
             return desk.act(incident_id, Action(**body.model_dump()), actor_of(who, request))
         except ActionError as error:
@@ -82,12 +83,18 @@ def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
         return found
 
     @server.get("/api/v1/audit")
-    def audit(limit: int = Query(100, ge=1, le=100_000), format: Literal["json", "csv"] = "json",
-              who: Principal = Depends(writer("supervisor"))) -> Any:
+    def audit(
+        limit: int = Query(100, ge=1, le=100_000),
+        format: Literal["json", "csv"] = "json",
+        who: Principal = Depends(writer("supervisor")),
+    ) -> Any:
         entries = desk.audit.entries(limit)
         if format == "csv":
-            return Response(to_csv(entries), media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": 'attachment; filename="citywall-audit.csv"'})
+            return Response(
+                to_csv(entries),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": 'attachment; filename="citywall-audit.csv"'},
+            )
         return {"audit": entries}
 
     @server.get("/api/v1/wall")
@@ -134,15 +141,23 @@ def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
             return _failed(error)
 
     @server.get("/api/v1/report")
-    def report(period: Literal["shift", "day", "week"] = "day", format: Literal["json", "csv", "xlsx"] = "json",
-               who: Principal = Depends(writer("supervisor"))) -> Any:
+    def report(
+        period: Literal["shift", "day", "week"] = "day",
+        format: Literal["json", "csv", "xlsx"] = "json",
+        who: Principal = Depends(writer("supervisor")),
+    ) -> Any:
         frames = shift_report.build(desk.store, desk.config, period)
         if format == "json":
             return shift_report.as_json(frames)
         name = f"citywall-report-{period}"
         if format == "csv":
-            return Response(shift_report.as_csv(frames), media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-        return Response(shift_report.as_xlsx(frames),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+            return Response(
+                shift_report.as_csv(frames),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            )
+        return Response(
+            shift_report.as_xlsx(frames),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )

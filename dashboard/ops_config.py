@@ -88,14 +88,18 @@ def _default_sla() -> dict[Severity, Sla]:
 
 class Operations(_Strict):
     agencies: list[Agency] = Field(default_factory=list)
-    resolution_codes: list[ResolutionCode] = Field(
-        default_factory=lambda: [ResolutionCode(code="handled", label="Handled")])
+    resolution_codes: list[ResolutionCode] = Field(default_factory=lambda: [ResolutionCode(code="handled", label="Handled")])
     sop: dict[str, list[str]] = Field(default_factory=dict)
     sla: dict[Severity, Sla] = Field(default_factory=_default_sla)
     presets: list[Preset] = Field(default_factory=list)
     takeovers: list[TakeoverRule] = Field(default_factory=list)
-    shifts: list[Shift] = Field(default_factory=lambda: [Shift(name="pagi", start=time(7)), Shift(name="siang", start=time(15)),
-                                                         Shift(name="malam", start=time(23))])
+    shifts: list[Shift] = Field(
+        default_factory=lambda: [
+            Shift(name="pagi", start=time(7)),
+            Shift(name="siang", start=time(15)),
+            Shift(name="malam", start=time(23)),
+        ]
+    )
     audit_kept: int = Field(default=10_000, ge=100, le=1_000_000)
     notes_kept: int = Field(default=50, ge=1, le=1_000)
     history_kept: int = Field(default=100, ge=10, le=1_000)
@@ -104,11 +108,13 @@ class Operations(_Strict):
 
     @model_validator(mode="after")
     def _unique_and_complete(self) -> Operations:
-        for field, names in (("agencies", [a.id for a in self.agencies]),
-                             ("resolution_codes", [c.code for c in self.resolution_codes]),
-                             ("presets", [p.name for p in self.presets]),
-                             ("takeovers", [t.name for t in self.takeovers]),
-                             ("shifts", [s.name for s in self.shifts])):
+        for field, names in (
+            ("agencies", [a.id for a in self.agencies]),
+            ("resolution_codes", [c.code for c in self.resolution_codes]),
+            ("presets", [p.name for p in self.presets]),
+            ("takeovers", [t.name for t in self.takeovers]),
+            ("shifts", [s.name for s in self.shifts]),
+        ):
             repeated = sorted({n for n in names if names.count(n) > 1})
             if repeated:
                 raise ValueError(f"{field}: names must be unique, repeated: {', '.join(repeated)}")

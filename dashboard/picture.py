@@ -65,8 +65,7 @@ PANEL_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def build_picture(store: StateStore, config: Config, now: float | None = None,
-                  sections: Sections | None = None) -> CityPicture:
+def build_picture(store: StateStore, config: Config, now: float | None = None, sections: Sections | None = None) -> CityPicture:
     """Everything at once. ``version`` is read first, so a picture is never newer than it says.
 
     With ``sections`` (one per process, kept by the web side's cache), a section whose kinds
@@ -95,8 +94,12 @@ def build_picture(store: StateStore, config: Config, now: float | None = None,
         **live_sections(store, config, now),
     )
     trends = sections.get("kpi_trends", moved, (minute,), lambda: kpi_trends(store, config, now))
-    kpis = sections.get("kpis", moved, (minute, id(incidents), id(reports), id(drainage), id(waste), id(mpp)),
-                        lambda: kpis_part(store, config, picture, now, trends))
+    kpis = sections.get(
+        "kpis",
+        moved,
+        (minute, id(incidents), id(reports), id(drainage), id(waste), id(mpp)),
+        lambda: kpis_part(store, config, picture, now, trends),
+    )
     wall: WallSection = sections.get("wall", moved, (id(drainage),), lambda: build_wall_part(store, config, now, drainage))
     return replace(picture, kpis=kpis, wall=wall)
 
@@ -144,15 +147,18 @@ TOP_ROWS = 200
 TAKEOVER_SCAN = 500
 
 
-def build_wall_part(store: StateStore, config: Config, now: float,
-                    drainage: DrainageSection | None = None) -> WallSection:
+def build_wall_part(store: StateStore, config: Config, now: float, drainage: DrainageSection | None = None) -> WallSection:
     """The ``wall`` section (also ``GET /api/v1/wall``): pushed incidents are read by id and
     takeover rules look at the head of the not-yet-acknowledged ones, never at every incident."""
     record = _wall_record(store)
     pinned = [p["incident"] for p in (record or {}).get("pushed", []) if isinstance(p, dict) and p.get("incident")]
     merged = merge_all(store.get("incident", pinned), store.get(OPS_KIND, pinned)) if pinned else {}
-    fresh = [found for rule in config.operations.takeovers if rule.kind == "incident"
-             if (found := _first_new(store, rule.severity, rule.category)) is not None]
+    fresh = [
+        found
+        for rule in config.operations.takeovers
+        if rule.kind == "incident"
+        if (found := _first_new(store, rule.severity, rule.category)) is not None
+    ]
     stations = []
     if config.operations.takeovers:
         stations = (drainage if drainage is not None else drainage_part(store, config)).stations
@@ -187,8 +193,12 @@ def live_sections(store: StateStore, config: Config, now: float) -> dict[str, An
     """The parts that change without a new version (a feed drops, time passes): read each time.
     Keyed by ``CityPicture`` field: the web side keeps each one's old object when it is equal."""
     fresh = freshness(store.last_seen(), config, now)
-    return {"generated_at": iso(now), "feeds": store.feeds(), "freshness": fresh,
-            "seen": {family: info.updated_at is not None for family, info in fresh.items()}}
+    return {
+        "generated_at": iso(now),
+        "feeds": store.feeds(),
+        "freshness": fresh,
+        "seen": {family: info.updated_at is not None for family, info in fresh.items()},
+    }
 
 
 def freshness(seen: dict[str, float], config: Config, now: float) -> dict[str, Freshness]:
@@ -364,8 +374,9 @@ def kpi_trends(store: StateStore, config: Config, now: float) -> dict[str, KpiTr
     return {kpi.id: _trend(store, kpi.id, now) for _, kpi in config.kpis()}
 
 
-def kpis_part(store: StateStore, config: Config, picture: CityPicture, now: float,
-              trends: dict[str, KpiTrend] | None = None) -> KpisSection:
+def kpis_part(
+    store: StateStore, config: Config, picture: CityPicture, now: float, trends: dict[str, KpiTrend] | None = None
+) -> KpisSection:
     derived = derived_values(picture)
     received = {_kpi_key(d): d for d in store.entities("kpi").values()}
     language = config.city.language
@@ -377,22 +388,27 @@ def kpis_part(store: StateStore, config: Config, picture: CityPicture, now: floa
         else:
             doc = received.get(kpi.id)
             value, updated = (doc["value"], doc["observed_at"]) if doc else (None, None)
-        entries[pillar].append(KpiEntry(
-            id=kpi.id,
-            name=kpi.name.get(language) or next(iter(kpi.name.values())),
-            unit=kpi.unit,
-            value=value,
-            target=kpi.target,
-            better=kpi.better,
-            standing=standing(value, kpi),
-            updated_at=updated,
-            trend=trends[kpi.id] if trends is not None else _trend(store, kpi.id, now),
-        ))
-    return KpisSection(pillars={
-        p.id: PillarBlock(name=p.label(language), icon=p.icon, kpis=entries[p.id],
-                          standing=_worst([k.standing for k in entries[p.id]]))
-        for p in config.pillars
-    })
+        entries[pillar].append(
+            KpiEntry(
+                id=kpi.id,
+                name=kpi.name.get(language) or next(iter(kpi.name.values())),
+                unit=kpi.unit,
+                value=value,
+                target=kpi.target,
+                better=kpi.better,
+                standing=standing(value, kpi),
+                updated_at=updated,
+                trend=trends[kpi.id] if trends is not None else _trend(store, kpi.id, now),
+            )
+        )
+    return KpisSection(
+        pillars={
+            p.id: PillarBlock(
+                name=p.label(language), icon=p.icon, kpis=entries[p.id], standing=_worst([k.standing for k in entries[p.id]])
+            )
+            for p in config.pillars
+        }
+    )
 
 
 def _kpi_key(doc: dict[str, Any]) -> str:
@@ -456,4 +472,3 @@ def ts(iso: str) -> float:
 
 def iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
-

@@ -96,16 +96,26 @@ def incident_rows(doc: dict[str, Any], config: Config) -> tuple[IndexRow, ...]:
         sla_min = config.thresholds.sla_minutes(severity, 240)
         within = (resolved - opened) / 60 <= sla_min
         small = {"id": entity_id, "severity": severity}
-        rows += [IndexRow(INCIDENTS_OPEN, entity_id), IndexRow(INCIDENTS_NEW, entity_id),
-                 IndexRow(INCIDENTS_RESOLVED, entity_id, key, small),
-                 IndexRow(INCIDENTS_RESOLVED_SLA, entity_id, key if within else None, small if within else None)]
+        rows += [
+            IndexRow(INCIDENTS_OPEN, entity_id),
+            IndexRow(INCIDENTS_NEW, entity_id),
+            IndexRow(INCIDENTS_RESOLVED, entity_id, key, small),
+            IndexRow(INCIDENTS_RESOLVED_SLA, entity_id, key if within else None, small if within else None),
+        ]
         return tuple(rows)
-    tags = [f"severity:{doc.get('severity')}", f"status:{doc.get('status')}", f"kecamatan:{doc.get('kecamatan') or '?'}",
-            f"category:{doc.get('category')}"]
+    tags = [
+        f"severity:{doc.get('severity')}",
+        f"status:{doc.get('status')}",
+        f"kecamatan:{doc.get('kecamatan') or '?'}",
+        f"category:{doc.get('category')}",
+    ]
     if doc.get("assignee"):
         tags.append(f"assignee:{doc['assignee']}")
-    rows.append(IndexRow(INCIDENTS_OPEN, entity_id, _key(f"{rank}{newest_first(observed)}", entity_id), doc,
-                         tuple(_clean(t) for t in tags)))
+    rows.append(
+        IndexRow(
+            INCIDENTS_OPEN, entity_id, _key(f"{rank}{newest_first(observed)}", entity_id), doc, tuple(_clean(t) for t in tags)
+        )
+    )
     if (doc.get("status") or "new") == "new":
         rows.append(IndexRow(INCIDENTS_NEW, entity_id, _key(f"{rank}{time_key(opened)}", entity_id), doc))
     else:
@@ -125,8 +135,15 @@ def report_rows(doc: dict[str, Any], config: Config) -> tuple[IndexRow, ...]:
         tags = [f"topic:{topic}", f"kecamatan:{topic}:{doc.get('kecamatan') or '?'}"]
         if doc.get("channel"):
             tags.append(f"channel:{doc['channel']}")
-        rows.append(IndexRow(REPORTS_OPEN, entity_id, _key(newest_first(ts(doc["observed_at"])), entity_id), doc,
-                             tuple(_clean(t) for t in tags)))
+        rows.append(
+            IndexRow(
+                REPORTS_OPEN,
+                entity_id,
+                _key(newest_first(ts(doc["observed_at"])), entity_id),
+                doc,
+                tuple(_clean(t) for t in tags),
+            )
+        )
     if topic == "waste" and doc.get("status") == "resolved" and doc.get("resolved_at") and doc.get("opened_at"):
         hours = (ts(doc["resolved_at"]) - ts(doc["opened_at"])) / 3_600
         rows.append(IndexRow(WASTE_RESOLVED, entity_id, _key(hours_key(hours), entity_id), {"hours": hours}))
@@ -147,7 +164,7 @@ def rows_for(kind: str, doc: dict[str, Any], config: Config) -> tuple[IndexRow, 
 def tag_counts(tags: dict[str, int], name: str) -> dict[str, int]:
     """``{"severity:high": 3}`` -> ``{"high": 3}`` for one tag name."""
     prefix = f"{name}:"
-    return {tag[len(prefix):]: n for tag, n in tags.items() if tag.startswith(prefix)}
+    return {tag[len(prefix) :]: n for tag, n in tags.items() if tag.startswith(prefix)}
 
 
 def waste_resolve_hours(store: StateStore, sla_h: float) -> tuple[int, int, float | None]:

@@ -32,8 +32,9 @@ class PictureCache:
     store is away, instead of blocking a page on a dead connection; ``screens`` adds what the
     app's screen registry knows to every picture."""
 
-    def __init__(self, store: StateStore, config: Config, health: Any = None,
-                 screens: Callable[[], ScreensSummary] | None = None) -> None:
+    def __init__(
+        self, store: StateStore, config: Config, health: Any = None, screens: Callable[[], ScreensSummary] | None = None
+    ) -> None:
         self.store = store
         self.config = config
         self.health = health
@@ -77,8 +78,9 @@ class PictureCache:
         extra: dict[str, Any] = {}
         if self.health is not None:
             state = self.health.snapshot()
-            extra["store"] = StoreStatus(status=state["status"], ok=state["ok"], epoch=state.get("epoch"),
-                                         reset_at=state.get("reset_at"))
+            extra["store"] = StoreStatus(
+                status=state["status"], ok=state["ok"], epoch=state.get("epoch"), reset_at=state.get("reset_at")
+            )
         if self.screens is not None:
             extra["screens"] = self.screens()
         return extra

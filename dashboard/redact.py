@@ -23,8 +23,15 @@ from types import TracebackType
 MASK = "***"
 #: scheme://userinfo@ — the userinfo runs to the last "@" before the host's "/", "?" or "#".
 _USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)([^\s/?#\"'<>]*)@")
-_TOKEN_SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://",
-                  "redis+sentinel://", "rediss+sentinel://")
+_TOKEN_SCHEMES = (
+    "redis://",
+    "rediss://",
+    "unix://",
+    "redis+cluster://",
+    "rediss+cluster://",
+    "redis+sentinel://",
+    "rediss+sentinel://",
+)
 
 
 def _hide(match: re.Match[str]) -> str:

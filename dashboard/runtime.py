@@ -58,8 +58,12 @@ def with_channel_feeds(config: Config) -> Config:
     for channel in config.complaints:  # a filter already covered would only bring duplicates
         topics += [t for t in channel.topics if not any(topic_matches(f, t) for f in topics)]
     streams = list(dict.fromkeys([*config.feeds.redis.streams, *(s for c in config.complaints for s in c.streams)]))
-    feeds = config.feeds.model_copy(update={"mqtt": config.feeds.mqtt.model_copy(update={"topics": topics}),
-                                            "redis": config.feeds.redis.model_copy(update={"streams": streams})})
+    feeds = config.feeds.model_copy(
+        update={
+            "mqtt": config.feeds.mqtt.model_copy(update={"topics": topics}),
+            "redis": config.feeds.redis.model_copy(update={"streams": streams}),
+        }
+    )
     return config.model_copy(update={"feeds": feeds})
 
 
@@ -124,8 +128,13 @@ def _sample_loop(store: StateStore, config: Config, stop: threading.Event) -> No
 #: server parse 16 MB per message. No per-message deflate: it would compress the same push
 #: frame again for every page, the very per-page cost the push is built to avoid, to save
 #: bytes on a local network.
-UVICORN_OPTIONS: dict[str, Any] = {"log_level": "warning", "ws_ping_interval": 20, "ws_ping_timeout": 20,
-                                   "ws_max_size": WS_MAX_BYTES, "ws_per_message_deflate": False}
+UVICORN_OPTIONS: dict[str, Any] = {
+    "log_level": "warning",
+    "ws_ping_interval": 20,
+    "ws_ping_timeout": 20,
+    "ws_max_size": WS_MAX_BYTES,
+    "ws_per_message_deflate": False,
+}
 #: Each worker of ``serve --workers`` reads its config from here (the path the command got).
 CONFIG_ENV = "CITYWALL_CONFIG"
 ASGI_FACTORY = "dashboard.app:create_asgi"

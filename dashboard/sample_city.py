@@ -117,17 +117,31 @@ class City:
     def _feed_health(self, connected: bool, received: int = 0) -> None:
         now = datetime.now(UTC).isoformat()
         if not received:  # first report: plausible totals of a morning's traffic
-            self.state.record_feed("mqtt", {"received": 41_870, "accepted": 41_602, "duplicates": 231, "rejected": 37,
-                                            "rejected.unknown_type": 21, "rejected.missing_field": 16},
-                                   {"connected": connected, "last_message_at": now, "gaps": []})
-            self.state.record_feed("redis", {"received": 3_120, "accepted": 3_118, "duplicates": 2},
-                                   {"connected": connected, "last_message_at": now, "gaps": []})
+            self.state.record_feed(
+                "mqtt",
+                {
+                    "received": 41_870,
+                    "accepted": 41_602,
+                    "duplicates": 231,
+                    "rejected": 37,
+                    "rejected.unknown_type": 21,
+                    "rejected.missing_field": 16,
+                },
+                {"connected": connected, "last_message_at": now, "gaps": []},
+            )
+            self.state.record_feed(
+                "redis",
+                {"received": 3_120, "accepted": 3_118, "duplicates": 2},
+                {"connected": connected, "last_message_at": now, "gaps": []},
+            )
             return
-        self.state.record_feed("mqtt", {"received": received, "accepted": received},
-                               {"connected": connected, "last_message_at": now, "gaps": []})
+        self.state.record_feed(
+            "mqtt", {"received": received, "accepted": received}, {"connected": connected, "last_message_at": now, "gaps": []}
+        )
 
     def start(self) -> City:
         """Keep the city moving (the simulator's natural ~2 messages a second)."""
+
         def run() -> None:
             while not self._stop.wait(1.0):
                 n = self.feed(self.simulator.next_messages(datetime.now(UTC) - self.shift))

@@ -36,8 +36,7 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class ScreenRegistry:
-    def __init__(self, screen_count: int, expected: int | None, beat_s: float,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, screen_count: int, expected: int | None, beat_s: float, clock: Callable[[], float] = time.time) -> None:
         self.screen_count = screen_count
         self.expected = screen_count if expected is None else expected
         self.beat_s = beat_s
@@ -105,8 +104,13 @@ class ScreenRegistry:
             else:
                 silent += 1
         entries.sort(key=lambda e: (e["status"] != "silent", e["page"], e["id"]))
-        return {"expected": self.expected, "live": len(live_screens), "silent": silent,
-                "heartbeat_s": self.beat_s, "screens": entries}
+        return {
+            "expected": self.expected,
+            "live": len(live_screens),
+            "silent": silent,
+            "heartbeat_s": self.beat_s,
+            "screens": entries,
+        }
 
     def summary(self) -> ScreensSummary:
         """What feed health shows: live out of expected, and how many are silent."""

@@ -24,8 +24,17 @@ from dashboard.store.base import StateStore
 
 Period = Literal["shift", "day", "week"]
 OPS_KIND = "incident_ops"
-SUMMARY_COLUMNS = ["incidents", "acknowledged", "resolved", "ack_median_min", "ack_p90_min", "ack_within_sla_pct",
-                   "resolve_median_min", "resolve_p90_min", "resolve_within_sla_pct"]
+SUMMARY_COLUMNS = [
+    "incidents",
+    "acknowledged",
+    "resolved",
+    "ack_median_min",
+    "ack_p90_min",
+    "ack_within_sla_pct",
+    "resolve_median_min",
+    "resolve_p90_min",
+    "resolve_within_sla_pct",
+]
 
 
 def incidents_frame(store: StateStore, config: Config) -> pd.DataFrame:
@@ -40,16 +49,23 @@ def incidents_frame(store: StateStore, config: Config) -> pd.DataFrame:
             resolved = ts(d.get("resolved_at") or d["observed_at"])
         acked = ts(d["acked_at"]) if d.get("acked_at") else resolved
         limits = sla.get(d.get("severity") or "medium")
-        rows.append({
-            "id": d["id"], "category": d.get("category") or "?", "agency": d.get("assignee") or "-",
-            "severity": d.get("severity") or "medium", "opened": opened,
-            "ack_min": None if acked is None else max(0.0, acked - opened) / 60,
-            "resolve_min": None if resolved is None else max(0.0, resolved - opened) / 60,
-            "ack_sla_min": limits.acknowledge_min if limits else None,
-            "resolve_sla_min": limits.resolve_min if limits else None,
-        })
-    frame = pd.DataFrame(rows, columns=["id", "category", "agency", "severity", "opened", "ack_min", "resolve_min",
-                                        "ack_sla_min", "resolve_sla_min"])
+        rows.append(
+            {
+                "id": d["id"],
+                "category": d.get("category") or "?",
+                "agency": d.get("assignee") or "-",
+                "severity": d.get("severity") or "medium",
+                "opened": opened,
+                "ack_min": None if acked is None else max(0.0, acked - opened) / 60,
+                "resolve_min": None if resolved is None else max(0.0, resolved - opened) / 60,
+                "ack_sla_min": limits.acknowledge_min if limits else None,
+                "resolve_sla_min": limits.resolve_min if limits else None,
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=["id", "category", "agency", "severity", "opened", "ack_min", "resolve_min", "ack_sla_min", "resolve_sla_min"],
+    )
     return frame.astype({"ack_min": "float64", "resolve_min": "float64", "opened": "float64"})
 
 
@@ -80,12 +96,20 @@ def _summary(group: pd.DataFrame) -> pd.Series:
     def q(values: pd.Series, p: float) -> float | None:
         return round(float(values.quantile(p)), 1) if len(values) else None
 
-    return pd.Series({
-        "incidents": len(group), "acknowledged": len(ack), "resolved": len(res),
-        "ack_median_min": q(ack, 0.5), "ack_p90_min": q(ack, 0.9), "ack_within_sla_pct": pct(acked, "ack_min", "ack_sla_min"),
-        "resolve_median_min": q(res, 0.5), "resolve_p90_min": q(res, 0.9),
-        "resolve_within_sla_pct": pct(resolved, "resolve_min", "resolve_sla_min"),
-    }, dtype="object")
+    return pd.Series(
+        {
+            "incidents": len(group),
+            "acknowledged": len(ack),
+            "resolved": len(res),
+            "ack_median_min": q(ack, 0.5),
+            "ack_p90_min": q(ack, 0.9),
+            "ack_within_sla_pct": pct(acked, "ack_min", "ack_sla_min"),
+            "resolve_median_min": q(res, 0.5),
+            "resolve_p90_min": q(res, 0.9),
+            "resolve_within_sla_pct": pct(resolved, "resolve_min", "resolve_sla_min"),
+        },
+        dtype="object",
+    )
 
 
 def summarise(frame: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -98,8 +122,11 @@ def summarise(frame: pd.DataFrame, by: str) -> pd.DataFrame:
 def build(store: StateStore, config: Config, period: Period = "day") -> dict[str, pd.DataFrame]:
     frame = incidents_frame(store, config)
     frame["period"] = [period_label(t, period, config) for t in frame["opened"]]
-    return {"by_period": summarise(frame, "period"), "by_category": summarise(frame, "category"),
-            "by_agency": summarise(frame, "agency")}
+    return {
+        "by_period": summarise(frame, "period"),
+        "by_category": summarise(frame, "category"),
+        "by_agency": summarise(frame, "agency"),
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -109,8 +136,10 @@ def _plain(value: Any) -> Any:
 
 
 def as_json(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, Any]]]:
-    return {name: [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-            for name, frame in frames.items()}
+    return {
+        name: [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+        for name, frame in frames.items()
+    }
 
 
 def as_csv(frames: dict[str, pd.DataFrame]) -> str:

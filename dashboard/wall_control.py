@@ -64,8 +64,9 @@ def clear_broadcast(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "broadcast": None}
 
 
-def push(record: dict[str, Any], screen: int, incident_id: str, minutes: int, screens: int, ops: Operations,
-         by: str, at: float) -> dict[str, Any]:
+def push(
+    record: dict[str, Any], screen: int, incident_id: str, minutes: int, screens: int, ops: Operations, by: str, at: float
+) -> dict[str, Any]:
     if not 1 <= screen <= screens:
         raise ActionError(422, f"screen must be 1-{screens}")
     if not 1 <= minutes <= ops.push_max_min:
@@ -95,8 +96,9 @@ def active_broadcast(record: dict[str, Any], now: float) -> dict[str, Any] | Non
     return broadcast if broadcast and broadcast["until"] > now else None
 
 
-def takeovers(ops: Operations, incidents: list[dict[str, Any]], stations: list[dict[str, Any]],
-              acks: dict[str, float], now: float) -> list[Takeover]:
+def takeovers(
+    ops: Operations, incidents: list[dict[str, Any]], stations: list[dict[str, Any]], acks: dict[str, float], now: float
+) -> list[Takeover]:
     """The takeover each rule fires, at most one per screen (the first rule for a screen wins).
 
     ``incidents`` are the open ones, already merged with the operators' records, so an
@@ -108,12 +110,22 @@ def takeovers(ops: Operations, incidents: list[dict[str, Any]], stations: list[d
             continue
         if rule.kind == "incident":
             limit = SEVERITIES.index(rule.severity)
-            matches = [d for d in incidents if (d.get("status") or "new") == "new"
-                       and SEVERITIES.index(d.get("severity") or "medium") <= limit
-                       and (rule.category is None or d.get("category") == rule.category)]
+            matches = [
+                d
+                for d in incidents
+                if (d.get("status") or "new") == "new"
+                and SEVERITIES.index(d.get("severity") or "medium") <= limit
+                and (rule.category is None or d.get("category") == rule.category)
+            ]
             if matches:
-                d = min(matches, key=lambda d: (SEVERITIES.index(d.get("severity") or "medium"),
-                                                d.get("opened_at") or d.get("observed_at") or "", d["id"]))
+                d = min(
+                    matches,
+                    key=lambda d: (
+                        SEVERITIES.index(d.get("severity") or "medium"),
+                        d.get("opened_at") or d.get("observed_at") or "",
+                        d["id"],
+                    ),
+                )
                 fired[rule.screen] = IncidentTakeover(
                     screen=rule.screen,
                     rule=rule.name,
@@ -129,19 +141,36 @@ def takeovers(ops: Operations, incidents: list[dict[str, Any]], stations: list[d
         else:
             floor = STAGES.index(rule.stage)
             hold = rule.ack_holds_min * 60
-            matches = [s for s in stations if STAGES.index(s.get("stage", "Normal")) >= floor
-                       and now - acks.get(f"station:{s['id']}", -1e18) > hold]
+            matches = [
+                s
+                for s in stations
+                if STAGES.index(s.get("stage", "Normal")) >= floor and now - acks.get(f"station:{s['id']}", -1e18) > hold
+            ]
             if matches:
                 s = max(matches, key=lambda s: (STAGES.index(s["stage"]), s.get("level_m", 0.0)))
                 fired[rule.screen] = StationTakeover(
-                    screen=rule.screen, rule=rule.name, kind="station", id=s["id"], stage=s["stage"],
-                    title=s.get("name") or s.get("station_id") or s["id"], where=s.get("kecamatan"),
-                    level_m=s.get("level_m"), lat=s.get("lat"), lon=s.get("lon"))
+                    screen=rule.screen,
+                    rule=rule.name,
+                    kind="station",
+                    id=s["id"],
+                    stage=s["stage"],
+                    title=s.get("name") or s.get("station_id") or s["id"],
+                    where=s.get("kecamatan"),
+                    level_m=s.get("level_m"),
+                    lat=s.get("lat"),
+                    lon=s.get("lon"),
+                )
     return [fired[k] for k in sorted(fired)]
 
 
-def wall_part(record: dict[str, Any] | None, ops: Operations, incidents: dict[str, dict[str, Any]],
-              open_incidents: list[dict[str, Any]], stations: list[dict[str, Any]], now: float) -> WallSection:
+def wall_part(
+    record: dict[str, Any] | None,
+    ops: Operations,
+    incidents: dict[str, dict[str, Any]],
+    open_incidents: list[dict[str, Any]],
+    stations: list[dict[str, Any]],
+    now: float,
+) -> WallSection:
     """The picture's ``wall`` section: what the API answers and what the screens follow.
 
     Pushes and the broadcast keep their ``until`` so a screen can drop them when they end
@@ -151,17 +180,32 @@ def wall_part(record: dict[str, Any] | None, ops: Operations, incidents: dict[st
     pushed = []
     for p in active_pushes(record, now):
         d = incidents.get(p["incident"]) or {}
-        pushed.append(PushedIncident(
-            screen=p["screen"], incident=p["incident"], until=p["until"], by=p.get("by", ""), at=p.get("at", ""),
-            title=d.get("description") or d.get("category") or p["incident"], severity=d.get("severity"),
-            status=d.get("status"), assignee=d.get("assignee"), where=d.get("kecamatan"), address=d.get("address"),
-            lat=d.get("lat"), lon=d.get("lon")))
+        pushed.append(
+            PushedIncident(
+                screen=p["screen"],
+                incident=p["incident"],
+                until=p["until"],
+                by=p.get("by", ""),
+                at=p.get("at", ""),
+                title=d.get("description") or d.get("category") or p["incident"],
+                severity=d.get("severity"),
+                status=d.get("status"),
+                assignee=d.get("assignee"),
+                where=d.get("kecamatan"),
+                address=d.get("address"),
+                lat=d.get("lat"),
+                lon=d.get("lon"),
+            )
+        )
     banner = active_broadcast(record, now)
     return WallSection(
         presets=[WallPreset("default", "Default")] + [WallPreset(p.name, p.label) for p in ops.presets],
         current=record.get("preset", "default"),
-        broadcast=Broadcast(level=banner["level"], text=banner["text"], until=banner["until"], by=banner.get("by", ""),
-                            at=banner.get("at", "")) if banner else None,
+        broadcast=Broadcast(
+            level=banner["level"], text=banner["text"], until=banner["until"], by=banner.get("by", ""), at=banner.get("at", "")
+        )
+        if banner
+        else None,
         pushed=pushed,
         takeovers=takeovers(ops, open_incidents, stations, record.get("acks", {}), now),
     )

@@ -52,19 +52,21 @@ _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 def content_security_policy(script_hashes: Iterable[str]) -> str:
     """The policy for every page; ``script_hashes`` are ``'sha256-...'`` source expressions."""
     scripts = " ".join(["'self'", *script_hashes])
-    return "; ".join([
-        "default-src 'self'",
-        f"script-src {scripts}",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "worker-src 'self' blob:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {scripts}",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "worker-src 'self' blob:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 @dataclass
@@ -162,18 +164,24 @@ class WebSecurity:
 
     async def _plain(self, send: Send, status: int, text: str) -> None:
         body = json.dumps({"error": text}).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                *self.headers]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *self.headers],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     # --- websocket ------------------------------------------------------------------------
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = (scope.get("client") or ("?", 0))[0]
         total = sum(self.open_sockets.values())
-        if (not self._origin_ok(_headers(scope))
-                or self.open_sockets.get(client, 0) >= self.limits.max_connections_per_client
-                or total >= self.limits.max_connections):
+        if (
+            not self._origin_ok(_headers(scope))
+            or self.open_sockets.get(client, 0) >= self.limits.max_connections_per_client
+            or total >= self.limits.max_connections
+        ):
             await receive()  # websocket.connect
             await send({"type": "websocket.close", "code": 1008})
             return

@@ -173,12 +173,20 @@ class CityProfile:
                     sites.append(WasteSite("", f"TPS {name} {n}", name, name, "", lat, lon))
             out = replace(out, waste_sites=tuple(sites))
         if any(not s.tps_id for s in out.waste_sites):
-            out = replace(out, waste_sites=tuple(
-                s if s.tps_id else replace(s, tps_id=f"TPS-{tag}-{i:03d}") for i, s in enumerate(out.waste_sites, start=1)))
+            out = replace(
+                out,
+                waste_sites=tuple(
+                    s if s.tps_id else replace(s, tps_id=f"TPS-{tag}-{i:03d}") for i, s in enumerate(out.waste_sites, start=1)
+                ),
+            )
         if not out.agencies:
             count = out.agency_count or 6
-            out = replace(out, agencies=tuple(
-                AgencySpec(f"instansi-{i:02d}", f"Instansi {i}", f"Layanan {i}", 1.0, 2, 15, 8) for i in range(1, count + 1)))
+            out = replace(
+                out,
+                agencies=tuple(
+                    AgencySpec(f"instansi-{i:02d}", f"Instansi {i}", f"Layanan {i}", 1.0, 2, 15, 8) for i in range(1, count + 1)
+                ),
+            )
         return out
 
 

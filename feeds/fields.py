@@ -21,8 +21,22 @@ from feeds.timestamps import parse_time
 if TYPE_CHECKING:
     from feeds.channels import ChannelRule
 
-__all__ = ["ADDRESS_MAX", "DESCRIPTION_MAX", "ID_MAX", "NAME_MAX", "Context", "Fields", "address_text", "clip",
-           "fold", "lat_lon", "named_districts", "sample", "to_float", "wrong"]
+__all__ = [
+    "ADDRESS_MAX",
+    "DESCRIPTION_MAX",
+    "ID_MAX",
+    "NAME_MAX",
+    "Context",
+    "Fields",
+    "address_text",
+    "clip",
+    "fold",
+    "lat_lon",
+    "named_districts",
+    "sample",
+    "to_float",
+    "wrong",
+]
 
 ID_MAX = 256
 NAME_MAX = 120

@@ -163,9 +163,7 @@ def _report_status(f: Fields) -> Literal["open", "resolved"]:
 
 
 def _topic(f: Fields) -> str:
-    words = " | ".join(
-        t for t in (f.text(k, limit=DESCRIPTION_MAX) for k in _TOPIC_FIELDS) if t
-    ).lower()
+    words = " | ".join(t for t in (f.text(k, limit=DESCRIPTION_MAX) for k in _TOPIC_FIELDS) if t).lower()
     if _DRAINAGE.search(words):
         return "drainage"
     if _WASTE.search(words):

@@ -132,9 +132,18 @@ class Membership:
     starts both threads; ``stop`` ends them and writes the member's last word ("left").
     """
 
-    def __init__(self, registry: MemberRegistry, *, feed: str, member: str, group: str, heartbeat_s: float,
-                 snapshot: Callable[[], dict[str, Any]], drain: Callable[[str], int],
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        registry: MemberRegistry,
+        *,
+        feed: str,
+        member: str,
+        group: str,
+        heartbeat_s: float,
+        snapshot: Callable[[], dict[str, Any]],
+        drain: Callable[[str], int],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.registry = registry
         self.feed = feed
         self.member = member
@@ -163,8 +172,10 @@ class Membership:
 
     def start(self) -> None:
         self._halt.clear()
-        self._threads = [threading.Thread(target=self._beat_loop, name=f"{self.feed}-heartbeat", daemon=True),
-                         threading.Thread(target=self._sweep_loop, name=f"{self.feed}-sweep", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._beat_loop, name=f"{self.feed}-heartbeat", daemon=True),
+            threading.Thread(target=self._sweep_loop, name=f"{self.feed}-sweep", daemon=True),
+        ]
         for thread in self._threads:
             thread.start()
 
@@ -232,12 +243,23 @@ class Membership:
         totals["rejected"] = sum(int(v) for v in (snap.get("rejected") or {}).values())
         deltas = {k: v - self._sent.get(k, 0) for k, v in totals.items() if v != self._sent.get(k, 0)}
         now = self._clock()
-        self.registry.beat(self.name, deltas, {
-            "member": self.member, "host": self.host, "pid": os.getpid(), "group": self.group,
-            "state": state, "alive": state == "running", "connected": bool(snap.get("connected")) and state == "running",
-            "heartbeat_at": _iso(now), "heartbeat_t": now, "heartbeat_s": self.heartbeat_s,
-            "last_message_at": snap.get("last_message_at"),
-        })
+        self.registry.beat(
+            self.name,
+            deltas,
+            {
+                "member": self.member,
+                "host": self.host,
+                "pid": os.getpid(),
+                "group": self.group,
+                "state": state,
+                "alive": state == "running",
+                "connected": bool(snap.get("connected")) and state == "running",
+                "heartbeat_at": _iso(now),
+                "heartbeat_t": now,
+                "heartbeat_s": self.heartbeat_s,
+                "last_message_at": snap.get("last_message_at"),
+            },
+        )
         self._sent = totals
 
     # -- the sweep ---------------------------------------------------------------------------
@@ -259,8 +281,11 @@ class Membership:
         began = self._clock() if now is None else now
         records = self.registry.members(self.feed)
         now = self._clock() if now is None else now
-        in_touch = (self._last_read_end is not None and now - began <= self.heartbeat_s
-                    and began - self._last_read_end <= DEAD_AFTER_BEATS * self.heartbeat_s)
+        in_touch = (
+            self._last_read_end is not None
+            and now - began <= self.heartbeat_s
+            and began - self._last_read_end <= DEAD_AFTER_BEATS * self.heartbeat_s
+        )
         self._last_read_end = now
         started = []
         for name, record in records.items():
@@ -281,8 +306,7 @@ class Membership:
                 log.warning("%s: %s beat again before its session was taken; left alone", self.name, member)
                 continue
             if record.get("state") == "running":  # shown dead now, before the drain is done
-                self.registry.beat(name, {}, {"state": "dead", "alive": False, "connected": False,
-                                              "dead_since": _iso(now)})
+                self.registry.beat(name, {}, {"state": "dead", "alive": False, "connected": False, "dead_since": _iso(now)})
             with self._lock:
                 self._draining.add(member)
             threading.Thread(target=self._empty, args=(name, member), name=f"drain-{member}", daemon=True).start()
@@ -301,9 +325,18 @@ class Membership:
     def _empty(self, name: str, member: str) -> None:
         try:
             handled = self._drain(member)
-            self.registry.beat(name, {}, {"state": "drained", "alive": False, "connected": False,
-                                          "drained_by": self.member, "drained_messages": handled,
-                                          "drained_at": _iso(self._clock())})
+            self.registry.beat(
+                name,
+                {},
+                {
+                    "state": "drained",
+                    "alive": False,
+                    "connected": False,
+                    "drained_by": self.member,
+                    "drained_messages": handled,
+                    "drained_at": _iso(self._clock()),
+                },
+            )
             log.warning("took over the session of %s: %d message(s) stored", member, handled)
         except Exception:
             log.exception("could not empty the session of %s; it stays for a later sweep", member)

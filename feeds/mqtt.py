@@ -200,9 +200,15 @@ class MqttAdapter:
         self._client = self._make_client()
         self.membership: Membership | None = None
         if elastic and members is not None:
-            self.membership = Membership(members, feed=name, member=self.client_id, group=str(config.shared_group),
-                                         heartbeat_s=config.heartbeat_s, snapshot=self.stats.snapshot,
-                                         drain=self.drain_session)
+            self.membership = Membership(
+                members,
+                feed=name,
+                member=self.client_id,
+                group=str(config.shared_group),
+                heartbeat_s=config.heartbeat_s,
+                snapshot=self.stats.snapshot,
+                drain=self.drain_session,
+            )
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -314,8 +320,13 @@ class MqttAdapter:
         client.publish(self.status_topic, "online", qos=1, retain=True)
         qos = self.config.qos
         _, self._subscribe_mid = client.subscribe([(topic, qos) for topic in self._filters] + [(SYS_DROPPED, 0)])
-        log.info("%s: connected to %s:%s (session present: %s)", self.stats.name, self.endpoint.host, self.endpoint.port,
-                 flags.session_present)
+        log.info(
+            "%s: connected to %s:%s (session present: %s)",
+            self.stats.name,
+            self.endpoint.host,
+            self.endpoint.port,
+            flags.session_present,
+        )
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[ReasonCode], properties: Any) -> None:
         if mid != self._subscribe_mid:
@@ -447,8 +458,9 @@ class MqttAdapter:
         client.on_disconnect = on_disconnect
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.config.session_expiry_s
-        client.connect(self.endpoint.host, self.endpoint.port, keepalive=self.config.keepalive_s,
-                       clean_start=False, properties=props)
+        client.connect(
+            self.endpoint.host, self.endpoint.port, keepalive=self.config.keepalive_s, clean_start=False, properties=props
+        )
         client.loop_start()
         deadline = time.monotonic() + DRAIN_LIMIT_S
         try:

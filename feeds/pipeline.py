@@ -82,8 +82,11 @@ class Pipeline:
             self._dead_letter(payload, origin, Reason.STORE_REJECTED, f"{type(exc).__name__}: {exc}")
             return False
         self.stats.accepted(bool(changed))
-        if getattr(event, "lat", None) is not None and getattr(event, "kecamatan", "") is None \
-                and getattr(self.normalizer, "districts", None) is not None:
+        if (
+            getattr(event, "lat", None) is not None
+            and getattr(event, "kecamatan", "") is None
+            and getattr(self.normalizer, "districts", None) is not None
+        ):
             self.stats.outside_districts()  # located, but in none of the city's districts
         return True
 

@@ -128,8 +128,9 @@ def publish_mqtt(
         with lock:
             acked[0] += 1
 
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                         client_id=client_id or f"citywall-sim-{os.getpid()}-{random.getrandbits(24):06x}")
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or f"citywall-sim-{os.getpid()}-{random.getrandbits(24):06x}"
+    )
     client.on_connect, client.on_disconnect, client.on_publish = on_connect, on_disconnect, on_publish
     client.max_inflight_messages_set(200)
     client.max_queued_messages_set(0)

@@ -96,57 +96,147 @@ class IncidentKind:
 # Weights are relative shares of ~2,400 incidents a day (what a 30-80 open set with
 # minute-scale lifecycles implies): traffic dominates, fires stay rare.
 INCIDENT_KINDS: tuple[IncidentKind, ...] = (
-    IncidentKind("traffic", "trafficJam", (
-        "Kemacetan panjang di {street} arah {dest}",
-        "Antrean kendaraan sekitar {km} km di {street}",
-        "Lampu lalu lintas padam, simpang di {street} macet",
-    ), 40, (("informational", 5), ("low", 40), ("medium", 43), ("high", 12)), "central", 1.5, 1.8),
-    IncidentKind("traffic", "carAccident", (
-        "Kecelakaan lalu lintas antara {vehicle} dan {vehicle2} di {street}",
-        "Kecelakaan tunggal {vehicle} di {street}, korban luka ringan",
-        "Tabrakan beruntun {n} kendaraan di {street}",
-    ), 14, (("low", 12), ("medium", 45), ("high", 35), ("critical", 8)), "central", 1.3, 1.5),
-    IncidentKind("traffic", "carStopped", (
-        "{vehicle} mogok di lajur kiri {street}",
-    ), 12, (("informational", 20), ("low", 60), ("medium", 20)), "central", 1.0, 1.5),
-    IncidentKind("traffic", "hazardOnRoad", (
-        "Pohon tumbang menutup sebagian badan {street}",
-        "Pohon tumbang menimpa kabel listrik di {street}",
-    ), 3, (("low", 15), ("medium", 50), ("high", 35)), "all", 6.0),
-    IncidentKind("traffic", "pothole", (
-        "Jalan berlubang membahayakan pengendara di {street}",
-    ), 8, (("informational", 20), ("low", 55), ("medium", 25)), "all", 1.5),
-    IncidentKind("naturalDisaster", "flood", (
-        "Genangan air {cm} cm di {street}",
-        "Drainase meluap, genangan {cm} cm di {street}",
-        "Banjir setinggi {cm} cm merendam rumah warga di Kec. {kec}",
-    ), 2, (("low", 12), ("medium", 45), ("high", 35), ("critical", 8)), "flood", 20.0),
-    IncidentKind("security", "buildingFire", (
-        "Kebakaran ruko di {street}, {n} unit damkar dikerahkan",
-        "Kebakaran rumah warga di {street}",
-    ), 0.4, (("medium", 20), ("high", 50), ("critical", 30)), "all", 0.5),
-    IncidentKind("security", "forestFire", (
-        "Kebakaran lahan sekitar {ha} ha di Kec. {kec}",
-        "Titik api terpantau di lahan gambut Kec. {kec}",
-    ), 0.3, (("medium", 40), ("high", 45), ("critical", 15)), "peri", 0.1),
-    IncidentKind("security", "robbery", (
-        "Laporan penjambretan di {street}",
-    ), 2, (("low", 15), ("medium", 60), ("high", 25)), "central"),
-    IncidentKind("security", "civilDisorder", (
-        "Keributan antarwarga di {street}, Satpol PP menuju lokasi",
-    ), 0.8, (("low", 30), ("medium", 55), ("high", 15)), "all"),
-    IncidentKind("health", "fallenPatient", (
-        "Warga pingsan di {street}, ambulans dibutuhkan",
-    ), 2.5, (("medium", 55), ("high", 40), ("critical", 5)), "all"),
-    IncidentKind("health", "heartAttack", (
-        "Dugaan serangan jantung di {street}, ambulans 119 dikirim",
-    ), 0.8, (("high", 60), ("critical", 40)), "all"),
-    IncidentKind("environment", "airPollution", (
-        "Kabut asap menurunkan jarak pandang di Kec. {kec}",
-    ), 0.5, (("informational", 40), ("low", 40), ("medium", 20)), "peri", 0.0),
-    IncidentKind("weather", "rainfall", (
-        "Hujan lebat disertai angin kencang di Kec. {kec}",
-    ), 0.0, (("informational", 60), ("low", 40)), "all", 0.0),  # rain-only, see _incident_weights
+    IncidentKind(
+        "traffic",
+        "trafficJam",
+        (
+            "Kemacetan panjang di {street} arah {dest}",
+            "Antrean kendaraan sekitar {km} km di {street}",
+            "Lampu lalu lintas padam, simpang di {street} macet",
+        ),
+        40,
+        (("informational", 5), ("low", 40), ("medium", 43), ("high", 12)),
+        "central",
+        1.5,
+        1.8,
+    ),
+    IncidentKind(
+        "traffic",
+        "carAccident",
+        (
+            "Kecelakaan lalu lintas antara {vehicle} dan {vehicle2} di {street}",
+            "Kecelakaan tunggal {vehicle} di {street}, korban luka ringan",
+            "Tabrakan beruntun {n} kendaraan di {street}",
+        ),
+        14,
+        (("low", 12), ("medium", 45), ("high", 35), ("critical", 8)),
+        "central",
+        1.3,
+        1.5,
+    ),
+    IncidentKind(
+        "traffic",
+        "carStopped",
+        ("{vehicle} mogok di lajur kiri {street}",),
+        12,
+        (("informational", 20), ("low", 60), ("medium", 20)),
+        "central",
+        1.0,
+        1.5,
+    ),
+    IncidentKind(
+        "traffic",
+        "hazardOnRoad",
+        (
+            "Pohon tumbang menutup sebagian badan {street}",
+            "Pohon tumbang menimpa kabel listrik di {street}",
+        ),
+        3,
+        (("low", 15), ("medium", 50), ("high", 35)),
+        "all",
+        6.0,
+    ),
+    IncidentKind(
+        "traffic",
+        "pothole",
+        ("Jalan berlubang membahayakan pengendara di {street}",),
+        8,
+        (("informational", 20), ("low", 55), ("medium", 25)),
+        "all",
+        1.5,
+    ),
+    IncidentKind(
+        "naturalDisaster",
+        "flood",
+        (
+            "Genangan air {cm} cm di {street}",
+            "Drainase meluap, genangan {cm} cm di {street}",
+            "Banjir setinggi {cm} cm merendam rumah warga di Kec. {kec}",
+        ),
+        2,
+        (("low", 12), ("medium", 45), ("high", 35), ("critical", 8)),
+        "flood",
+        20.0,
+    ),
+    IncidentKind(
+        "security",
+        "buildingFire",
+        (
+            "Kebakaran ruko di {street}, {n} unit damkar dikerahkan",
+            "Kebakaran rumah warga di {street}",
+        ),
+        0.4,
+        (("medium", 20), ("high", 50), ("critical", 30)),
+        "all",
+        0.5,
+    ),
+    IncidentKind(
+        "security",
+        "forestFire",
+        (
+            "Kebakaran lahan sekitar {ha} ha di Kec. {kec}",
+            "Titik api terpantau di lahan gambut Kec. {kec}",
+        ),
+        0.3,
+        (("medium", 40), ("high", 45), ("critical", 15)),
+        "peri",
+        0.1,
+    ),
+    IncidentKind(
+        "security", "robbery", ("Laporan penjambretan di {street}",), 2, (("low", 15), ("medium", 60), ("high", 25)), "central"
+    ),
+    IncidentKind(
+        "security",
+        "civilDisorder",
+        ("Keributan antarwarga di {street}, Satpol PP menuju lokasi",),
+        0.8,
+        (("low", 30), ("medium", 55), ("high", 15)),
+        "all",
+    ),
+    IncidentKind(
+        "health",
+        "fallenPatient",
+        ("Warga pingsan di {street}, ambulans dibutuhkan",),
+        2.5,
+        (("medium", 55), ("high", 40), ("critical", 5)),
+        "all",
+    ),
+    IncidentKind(
+        "health",
+        "heartAttack",
+        ("Dugaan serangan jantung di {street}, ambulans 119 dikirim",),
+        0.8,
+        (("high", 60), ("critical", 40)),
+        "all",
+    ),
+    IncidentKind(
+        "environment",
+        "airPollution",
+        ("Kabut asap menurunkan jarak pandang di Kec. {kec}",),
+        0.5,
+        (("informational", 40), ("low", 40), ("medium", 20)),
+        "peri",
+        0.0,
+    ),
+    IncidentKind(
+        "weather",
+        "rainfall",
+        ("Hujan lebat disertai angin kencang di Kec. {kec}",),
+        0.0,
+        (("informational", 60), ("low", 40)),
+        "all",
+        0.0,
+    ),  # rain-only, see _incident_weights
 )
 
 #: Who reports an alert of each category, when the city's config does not say.

@@ -33,11 +33,23 @@ class Environment:
         for site in self.city.stations:
             r = random.Random(f"station:{site.code}")
             if site.river:  # a river: high base, slow rise, stays up for hours
-                st = _Station(site, base=r.uniform(0.9, 1.2), gain=r.uniform(0.01, 0.014), tau_h=r.uniform(8, 12),
-                              rain_factor=r.uniform(0.9, 1.2), reference=4.5)
+                st = _Station(
+                    site,
+                    base=r.uniform(0.9, 1.2),
+                    gain=r.uniform(0.01, 0.014),
+                    tau_h=r.uniform(8, 12),
+                    rain_factor=r.uniform(0.9, 1.2),
+                    reference=4.5,
+                )
             else:  # urban drains and small rivers: flashy
-                st = _Station(site, base=r.uniform(0.25, 0.6), gain=r.uniform(0.045, 0.06), tau_h=r.uniform(1.2, 2.0),
-                              rain_factor=r.uniform(0.8, 1.3), reference=3.5)
+                st = _Station(
+                    site,
+                    base=r.uniform(0.25, 0.6),
+                    gain=r.uniform(0.045, 0.06),
+                    tau_h=r.uniform(1.2, 2.0),
+                    rain_factor=r.uniform(0.8, 1.3),
+                    reference=3.5,
+                )
             out.append(st)
         return out
 
@@ -47,13 +59,22 @@ class Environment:
         for site in self.city.waste_sites:
             r = random.Random(f"tps:{site.tps_id}")
             daily = r.uniform(0.55, 1.15)
-            out.append(_Container(
-                site.tps_id, site.name, site.kelurahan, site.kecamatan, site.ward_code, site.lat, site.lon,
-                capacity_m3=r.choice((6, 6, 10)), daily_fill=daily,
-                empty_minute=r.randint(5 * 60 + 30, 10 * 60), second_pickup=r.randint(14 * 60, 16 * 60) if daily > 1.0 else None,
-            ))
+            out.append(
+                _Container(
+                    site.tps_id,
+                    site.name,
+                    site.kelurahan,
+                    site.kecamatan,
+                    site.ward_code,
+                    site.lat,
+                    site.lon,
+                    capacity_m3=r.choice((6, 6, 10)),
+                    daily_fill=daily,
+                    empty_minute=r.randint(5 * 60 + 30, 10 * 60),
+                    second_pickup=r.randint(14 * 60, 16 * 60) if daily > 1.0 else None,
+                )
+            )
         return out
-
 
     # ------------------------------------------------------------------ weather and water
 

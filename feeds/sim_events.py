@@ -119,9 +119,18 @@ class Arrivals:
         r = self._rng
         vehicles = self.city.vehicles
         v1, v2 = r.sample(vehicles, 2) if len(vehicles) > 1 else (vehicles[0], vehicles[0])
-        return template.format(street=street, kec=kec, dest=r.choice(self.city.destinations), km=r.randint(1, 4),
-                               vehicle=v1, vehicle2=v2, n=r.randint(2, 4), cm=5 * r.randint(2, 14),
-                               ha=r.randint(1, 15), days=r.randint(2, 6))
+        return template.format(
+            street=street,
+            kec=kec,
+            dest=r.choice(self.city.destinations),
+            km=r.randint(1, 4),
+            vehicle=v1,
+            vehicle2=v2,
+            n=r.randint(2, 4),
+            cm=5 * r.randint(2, 14),
+            ha=r.randint(1, 15),
+            days=r.randint(2, 6),
+        )
 
     def _new_incident(self, t: datetime, local: datetime) -> None:
         r = self._rng
@@ -136,8 +145,14 @@ class Arrivals:
         dispatched = ack + timedelta(minutes=r.uniform(1, 8) * urgency)
         work = r.uniform(5, 30) * (3 if r.random() < 0.1 else 1)
         inc = _Incident(
-            f"urn:ngsi-ld:Alert:{self._tag}-{self._run_tag}-{self._incident_no:06d}", kind, severity,
-            self._fill_template(r.choice(kind.templates), street, kec), street, kec, lat, lon,
+            f"urn:ngsi-ld:Alert:{self._tag}-{self._run_tag}-{self._incident_no:06d}",
+            kind,
+            severity,
+            self._fill_template(r.choice(kind.templates), street, kec),
+            street,
+            kec,
+            lat,
+            lon,
             [t, ack, dispatched, dispatched + timedelta(minutes=work)],
         )
         self._incidents[inc.entity_id] = inc
@@ -164,9 +179,16 @@ class Arrivals:
         closing = r.uniform(20, 300) if r.random() > 0.05 else r.uniform(20 * 60, 30 * 60)  # 5% breach the 24 h SLA
         rep = _Report(
             f"urn:ngsi-ld:IssueReporting:{self._tag}-{self._run_tag}-{self._report_no:06d}",
-            f"{channel.id.upper() if channel else 'LPR'}-{self._run_tag}-{self._report_no:06d}", topic, label,
-            self._fill_template(r.choice(templates), street, kec), street, kec, lat, lon,
-            [t, in_progress, in_progress + timedelta(minutes=closing)], channel=channel,
+            f"{channel.id.upper() if channel else 'LPR'}-{self._run_tag}-{self._report_no:06d}",
+            topic,
+            label,
+            self._fill_template(r.choice(templates), street, kec),
+            street,
+            kec,
+            lat,
+            lon,
+            [t, in_progress, in_progress + timedelta(minutes=closing)],
+            channel=channel,
         )
         self._reports[rep.entity_id] = rep
         self._push(t, rep)

@@ -118,8 +118,9 @@ class CitySimulator(Environment, Arrivals, SdmPayloads):
         self._scale = min(3.0, max(0.05, sum(people) / self.RATE_POPULATION_K))
         self._max_open_incidents = max(10, round(self.MAX_OPEN_INCIDENTS * self._scale))
         self._max_open_reports = max(20, round(self.MAX_OPEN_REPORTS * self._scale))
-        self._central_cum = list(accumulate(
-            w * (1.6 if n in places and places[n].central else 1.0) for n, w in zip(self._names, people, strict=True)))
+        self._central_cum = list(
+            accumulate(w * (1.6 if n in places and places[n].central else 1.0) for n, w in zip(self._names, people, strict=True))
+        )
         self._channels = profile.channels
         self.stations = self._make_stations()
         self.containers = self._make_containers()
@@ -251,8 +252,17 @@ class CitySimulator(Environment, Arrivals, SdmPayloads):
             place = self.city.places.get(kec)
             places = place.streets if place and place.streets else (f"Kec. {kec}",)
             street = places[i % len(places)]
-            text = kind.templates[0].format(street=street, kec=kec, dest="pusat kota", km=1, vehicle="sepeda motor",
-                                            vehicle2="mobil pribadi", n=2, cm=30, ha=2)
+            text = kind.templates[0].format(
+                street=street,
+                kec=kec,
+                dest="pusat kota",
+                km=1,
+                vehicle="sepeda motor",
+                vehicle2="mobil pribadi",
+                n=2,
+                cm=30,
+                ha=2,
+            )
             iso = iso_z(self._now(None))
             yield {
                 "id": f"urn:ngsi-ld:Alert:{prefix}-{i:07d}",
@@ -401,4 +411,3 @@ class CitySimulator(Environment, Arrivals, SdmPayloads):
             for kec in self._names:
                 lat, lon = self.districts.random_point(kec, r)
                 self._point_pool.append((kec, lat, lon))
-

@@ -43,12 +43,15 @@ def points_attr(points: Sequence[tuple[float, float]]) -> str:
 
 def polyline(points: Sequence[tuple[float, float]], colour: str, width: float, *, fixed: bool = False) -> str:
     keep = f" {FIXED_STROKE}" if fixed else ""
-    return (f"<polyline points='{points_attr(points)}' fill='none' stroke='{colour}' stroke-width='{width:g}' "
-            f"stroke-linejoin='round'{keep}/>")
+    return (
+        f"<polyline points='{points_attr(points)}' fill='none' stroke='{colour}' stroke-width='{width:g}' "
+        f"stroke-linejoin='round'{keep}/>"
+    )
 
 
-def guide(y: float, length: float, colour: str, width: float, dash: str, *, fixed: bool = False,
-          opacity: float | None = None) -> str:
+def guide(
+    y: float, length: float, colour: str, width: float, dash: str, *, fixed: bool = False, opacity: float | None = None
+) -> str:
     """A dashed horizontal line across the chart: a target, a threshold."""
     keep = f" {FIXED_STROKE}" if fixed else ""
     fade = "" if opacity is None else f" opacity='{opacity:g}'"

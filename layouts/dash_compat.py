@@ -84,8 +84,16 @@ def component_class(name: str, namespace: str, props: Sequence[str], module: str
         self._valid_wildcard_attributes = []  # no data-* or aria-*
         Component.__init__(self, **{k: v for k, v in given.items() if v is not None})
 
-    attributes = {"__module__": module, "__qualname__": name, "__doc__": doc, "__init__": __init__,
-                  "_namespace": namespace, "_type": name, "_children_props": [], "_base_nodes": []}
+    attributes = {
+        "__module__": module,
+        "__qualname__": name,
+        "__doc__": doc,
+        "__init__": __init__,
+        "_namespace": namespace,
+        "_type": name,
+        "_children_props": [],
+        "_base_nodes": [],
+    }
     # Made by Component's metaclass, as a class statement would be: that registers the namespace.
     return cast("type[Component]", ComponentMeta(name, (Component,), attributes))
 

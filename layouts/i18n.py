@@ -80,9 +80,16 @@ def words_holder(language: str) -> html.Div:
 
     Sent once with the app's layout (a few kilobytes), so scripts need no request of their own.
     """
-    return html.Div(id=WORDS_ID, hidden=True,
-                    **attrs({"data-words": json.dumps(dict(catalog(language)), ensure_ascii=False, sort_keys=True),
-                             "data-language": language if language in LANGUAGES else LANGUAGES[0]}))
+    return html.Div(
+        id=WORDS_ID,
+        hidden=True,
+        **attrs(
+            {
+                "data-words": json.dumps(dict(catalog(language)), ensure_ascii=False, sort_keys=True),
+                "data-language": language if language in LANGUAGES else LANGUAGES[0],
+            }
+        ),
+    )
 
 
 def number(value: float | int | None, language: str, decimals: int = 0) -> str:

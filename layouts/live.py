@@ -54,9 +54,16 @@ def live_components(settings: ViewSettings) -> html.Div:
             dcc.Store(id="cw-lag", data=None),
             dcc.Store(id="cw-fresh", data=None),
             dcc.Store(id="cw-nudged", data=0),
-            dcc.Store(id="cw-settings", data={"stale_after_s": settings.stale_after_s, "reload_at": settings.reload_at,
-                                                "timezone": settings.timezone, "language": settings.language,
-                                                "timezone_label": settings.timezone_label}),
+            dcc.Store(
+                id="cw-settings",
+                data={
+                    "stale_after_s": settings.stale_after_s,
+                    "reload_at": settings.reload_at,
+                    "timezone": settings.timezone,
+                    "language": settings.language,
+                    "timezone_label": settings.timezone_label,
+                },
+            ),
         ],
         style={"display": "none"},
     )
@@ -66,8 +73,11 @@ def page_parts(content: Any) -> html.Div:
     """The live parts a page holds, so its push loop knows what to render for it; and a flag
     the poll finds by pattern (absent on pages without live parts, such as the tablet)."""
     parts = sorted(set(_live_parts_in(content)))
-    return html.Div([dcc.Store(id=PARTS_FLAG, data=True)], style={"display": "none"},
-                    **attrs({"data-cw-parts": json.dumps(parts, separators=(",", ":"))}))
+    return html.Div(
+        [dcc.Store(id=PARTS_FLAG, data=True)],
+        style={"display": "none"},
+        **attrs({"data-cw-parts": json.dumps(parts, separators=(",", ":"))}),
+    )
 
 
 #: Present only on pages with live parts: there the poll leaves the first ticks to the push.
@@ -110,8 +120,14 @@ def register(app: Dash, live: LiveParts, pages: Pages, push: bool = True, on_bea
         State("cw-beat", "data"),
         State({"role": "cw-has-parts", "page": ALL}, "data"),
     )
-    async def _poll(ticks: int | None, known: int | None, pushed: int | None, lag: int | None,
-                    beat: Any = None, has_parts: list[Any] | None = None) -> tuple[Any, Any, Any]:
+    async def _poll(
+        ticks: int | None,
+        known: int | None,
+        pushed: int | None,
+        lag: int | None,
+        beat: Any = None,
+        has_parts: list[Any] | None = None,
+    ) -> tuple[Any, Any, Any]:
         if on_beat is not None and beat is not None:
             on_beat(beat)
         if push and has_parts and (pushed is None or pushed < 0) and (ticks or 0) < PUSH_GRACE_TICKS:

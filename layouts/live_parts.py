@@ -102,8 +102,11 @@ class _View:
     digest: str
 
     def still(self, picture: CityPicture) -> bool:
-        return (self.reads is not None and picture.generated_at == self.second
-                and all(getattr(picture, key) is value for key, value in self.reads))
+        return (
+            self.reads is not None
+            and picture.generated_at == self.second
+            and all(getattr(picture, key) is value for key, value in self.reads)
+        )
 
 
 class LiveParts:
@@ -123,8 +126,14 @@ class LiveParts:
         self._deltas: OrderedDict[tuple[str, str, str], tuple[Any, bytes]] = OrderedDict()
 
     # --- registration ---------------------------------------------------------------------
-    def add(self, app: Dash, role: str, view: Callable[[CityPicture, ViewSettings], Any],
-            render: Callable[[Any, ViewSettings], Any], prop: str = "children") -> None:
+    def add(
+        self,
+        app: Dash,
+        role: str,
+        view: Callable[[CityPicture, ViewSettings], Any],
+        render: Callable[[Any, ViewSettings], Any],
+        prop: str = "children",
+    ) -> None:
         """Register a part, and the poll's callback for every copy of it on a page.
 
         When the digest equals what a copy already shows, that copy gets ``no_update``: a
@@ -150,8 +159,7 @@ class LiveParts:
             if all(k == digest for k in known):
                 raise PreventUpdate
             update = self.update(role, digest)
-            return ([no_update if k == digest else update for k in known],
-                    [no_update if k == digest else digest for k in known])
+            return ([no_update if k == digest else update for k in known], [no_update if k == digest else digest for k in known])
 
     def roles(self) -> Iterable[str]:
         return self.parts.keys()
@@ -166,9 +174,9 @@ class LiveParts:
         shown = self.parts[role].view(cast(CityPicture, reads), self.settings)
         names = reads.read
         digest = hit.digest if hit is not None and hit.shown == shown else signature(shown)
-        self._views[role] = _View(picture.generated_at,
-                                  None if names is None else tuple((n, getattr(picture, n)) for n in sorted(names)),
-                                  shown, digest)
+        self._views[role] = _View(
+            picture.generated_at, None if names is None else tuple((n, getattr(picture, n)) for n in sorted(names)), shown, digest
+        )
         return shown, digest
 
     def update(self, role: str, digest: str, since: str | None = None) -> Any:

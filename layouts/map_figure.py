@@ -46,39 +46,85 @@ def base_figure(layout: MapLayout) -> dict[str, Any]:
         for ring in d.rings:
             xs += [x for x, _ in ring] + [None]
             ys += [y for _, y in ring] + [None]
-        data.append({"type": "scatter", "x": xs[:-1], "y": ys[:-1], "mode": "lines", "fill": "toself",
-                     "fillcolor": BINS[0][1], "line": {"color": "#8aa0bf", "width": 2}, "hoverinfo": "skip", "name": d.name})
+        data.append(
+            {
+                "type": "scatter",
+                "x": xs[:-1],
+                "y": ys[:-1],
+                "mode": "lines",
+                "fill": "toself",
+                "fillcolor": BINS[0][1],
+                "line": {"color": "#8aa0bf", "width": 2},
+                "hoverinfo": "skip",
+                "name": d.name,
+            }
+        )
     xs, ys = [], []
     for leader in layout.leaders:
         if leader is not None:
             (x0, y0), (x1, y1) = leader
             xs += [x0, x1, None]
             ys += [y0, y1, None]
-    data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "hoverinfo": "skip", "name": "leaders",
-                 "line": {"color": "#dbe4ef", "width": 3}})
+    data.append(
+        {
+            "type": "scatter",
+            "x": xs,
+            "y": ys,
+            "mode": "lines",
+            "hoverinfo": "skip",
+            "name": "leaders",
+            "line": {"color": "#dbe4ef", "width": 3},
+        }
+    )
     for severity in SEVERITIES:
         open_symbol = SYMBOLS[severity].endswith("-open")
-        data.append({"type": "scatter", "x": [], "y": [], "mode": "markers", "hoverinfo": "skip", "name": severity,
-                     "marker": {"symbol": SYMBOLS[severity], "size": layout.marker_px, "color": COLOURS[severity],
-                                "line": {"color": COLOURS[severity] if open_symbol else "#0b0f14",
-                                         "width": 5 if open_symbol else 2}}})
+        data.append(
+            {
+                "type": "scatter",
+                "x": [],
+                "y": [],
+                "mode": "markers",
+                "hoverinfo": "skip",
+                "name": severity,
+                "marker": {
+                    "symbol": SYMBOLS[severity],
+                    "size": layout.marker_px,
+                    "color": COLOURS[severity],
+                    "line": {"color": COLOURS[severity] if open_symbol else "#0b0f14", "width": 5 if open_symbol else 2},
+                },
+            }
+        )
     size = NAME_PX if layout.size else FLUID_NAME_PX
     annotations = []
     for i, d in enumerate(layout.districts):
         x, y = layout.labels[i]
-        note: dict[str, Any] = {"x": x, "y": y, "xref": "x", "yref": "y", "text": label_text(d.name, None),
-                                "showarrow": False, "font": {"family": FONT, "size": size, "color": "#f1f5fa"},
-                                "bgcolor": "rgba(6,10,17,0.72)", "borderpad": 4, "align": "center"}
+        note: dict[str, Any] = {
+            "x": x,
+            "y": y,
+            "xref": "x",
+            "yref": "y",
+            "text": label_text(d.name, None),
+            "showarrow": False,
+            "font": {"family": FONT, "size": size, "color": "#f1f5fa"},
+            "bgcolor": "rgba(6,10,17,0.72)",
+            "borderpad": 4,
+            "align": "center",
+        }
         if layout.leaders[i] is not None:
             note.update(bordercolor="#dbe4ef", borderwidth=1)
         annotations.append(note)
     fig_layout: dict[str, Any] = {
         "annotations": annotations,
-        "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)", "showlegend": False,
-        "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "dragmode": False, "hovermode": False,
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "showlegend": False,
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "dragmode": False,
+        "hovermode": False,
         "xaxis": {"visible": False, "range": list(layout.x_range), "fixedrange": True},
         "yaxis": {"visible": False, "range": list(layout.y_range), "fixedrange": True},
-        "font": {"family": FONT, "color": "#f1f5fa"}, "uirevision": "map",
+        "font": {"family": FONT, "color": "#f1f5fa"},
+        "uirevision": "map",
     }
     if layout.size:
         fig_layout.update(width=layout.size[0], height=layout.size[1], autosize=False)
@@ -86,7 +132,6 @@ def base_figure(layout: MapLayout) -> dict[str, Any]:
         fig_layout["yaxis"].update(scaleanchor="x", scaleratio=1, constrain="domain")
         fig_layout["xaxis"].update(constrain="domain")
     return {"data": data, "layout": fig_layout}
-
 
 
 def _fold(name: str) -> str:
@@ -139,4 +184,3 @@ def map_patch(shown: dict[str, Any], settings: ViewSettings) -> Patch:
         patch["data"][n + 1 + j]["x"] = xs  # after the districts and the leaders
         patch["data"][n + 1 + j]["y"] = ys
     return patch
-

@@ -32,17 +32,26 @@ def legend(language: str) -> html.Div:
     for i, (low, colour) in enumerate(BINS):
         high = bounds[i + 1] - 1 if i + 1 < len(bounds) else None
         text = str(low) if high == low else (f"{low}–{high}" if high is not None else f"≥ {low}")
-        items.append(html.Span([html.Span(className="cw-swatch", style={"background": colour}), text],
-                               className="cw-legend-item"))
-    return html.Div([html.Div(t("legend_fill", language), className="cw-section-title"),
-                     html.Div(items, className="cw-legend cw-legend-wrap")], className="cw-map-legend")
+        items.append(
+            html.Span([html.Span(className="cw-swatch", style={"background": colour}), text], className="cw-legend-item")
+        )
+    return html.Div(
+        [
+            html.Div(t("legend_fill", language), className="cw-section-title"),
+            html.Div(items, className="cw-legend cw-legend-wrap"),
+        ],
+        className="cw-map-legend",
+    )
 
 
 def head_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     incidents = picture.incidents
     by = incidents.by_severity
-    return {"has_data": seen(picture, FAMILY), "open": incidents.open_count,
-            "by_severity": [(s, by.get(s, 0)) for s in SEVERITIES if s != "informational" or by.get(s)]}
+    return {
+        "has_data": seen(picture, FAMILY),
+        "open": incidents.open_count,
+        "by_severity": [(s, by.get(s, 0)) for s in SEVERITIES if s != "informational" or by.get(s)],
+    }
 
 
 def head_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
@@ -50,14 +59,27 @@ def head_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     if not shown["has_data"]:
         return [empty(language)]
     return [
-        html.Div([html.Span(number(shown["open"], language), className="cw-headline cw-huge"),
-                  html.Span(t("open_incidents", language), className="cw-stat-label")], className="cw-stat"),
-        html.Div(className="cw-map-sevs", children=[
-            html.Div([html.Span(SEVERITY_SHAPES[s], className=f"cw-map-symbol sev-{s}"),
-                      html.Span(t(s, language), className="cw-map-sev-word"),
-                      html.Span(number(c, language), className="cw-map-sev-count")], className=f"cw-map-sev sev-{s}")
-            for s, c in shown["by_severity"]
-        ]),
+        html.Div(
+            [
+                html.Span(number(shown["open"], language), className="cw-headline cw-huge"),
+                html.Span(t("open_incidents", language), className="cw-stat-label"),
+            ],
+            className="cw-stat",
+        ),
+        html.Div(
+            className="cw-map-sevs",
+            children=[
+                html.Div(
+                    [
+                        html.Span(SEVERITY_SHAPES[s], className=f"cw-map-symbol sev-{s}"),
+                        html.Span(t(s, language), className="cw-map-sev-word"),
+                        html.Span(number(c, language), className="cw-map-sev-count"),
+                    ],
+                    className=f"cw-map-sev sev-{s}",
+                )
+                for s, c in shown["by_severity"]
+            ],
+        ),
     ]
 
 
@@ -76,16 +98,26 @@ def rank_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     most = max((c for _, c in shown["ranked"]), default=1) or 1
     return [
         html.Div(t("by_kecamatan", language), className="cw-section-title"),
-        html.Div([
-            html.Div(className="cw-bar-row cw-bar-row-compact", children=[
-                html.Span(name, className="cw-bar-name"),
-                html.Div(html.Div(className="cw-bar-fill",
-                                  style={"width": f"{100 * count / most:.1f}%", "background": fill_for(max(count, 1))}),
-                         className="cw-bar-track"),
-                html.Span(number(count, language), className="cw-bar-value"),
-            ])
-            for name, count in shown["ranked"]
-        ], className="cw-bars cw-fit"),
+        html.Div(
+            [
+                html.Div(
+                    className="cw-bar-row cw-bar-row-compact",
+                    children=[
+                        html.Span(name, className="cw-bar-name"),
+                        html.Div(
+                            html.Div(
+                                className="cw-bar-fill",
+                                style={"width": f"{100 * count / most:.1f}%", "background": fill_for(max(count, 1))},
+                            ),
+                            className="cw-bar-track",
+                        ),
+                        html.Span(number(count, language), className="cw-bar-value"),
+                    ],
+                )
+                for name, count in shown["ranked"]
+            ],
+            className="cw-bars cw-fit",
+        ),
     ]
 
 
@@ -107,12 +139,17 @@ def cat_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         return [empty(language)]
     most = max((n for _, n in shown["cats"]), default=1) or 1
     rows = [
-        html.Div(className="cw-bar-row cw-bar-row-compact", children=[
-            html.Span(_category(c, language), className="cw-bar-name"),
-            html.Div(html.Div(className="cw-bar-fill cw-bar-cat", style={"width": f"{100 * n / most:.1f}%"}),
-                     className="cw-bar-track"),
-            html.Span(number(n, language), className="cw-bar-value"),
-        ])
+        html.Div(
+            className="cw-bar-row cw-bar-row-compact",
+            children=[
+                html.Span(_category(c, language), className="cw-bar-name"),
+                html.Div(
+                    html.Div(className="cw-bar-fill cw-bar-cat", style={"width": f"{100 * n / most:.1f}%"}),
+                    className="cw-bar-track",
+                ),
+                html.Span(number(n, language), className="cw-bar-value"),
+            ],
+        )
         for c, n in shown["cats"]
     ]
     return [html.Div(t("by_category", language), className="cw-section-title"), html.Div(rows, className="cw-bars cw-fit")]
@@ -125,9 +162,13 @@ def status_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     incidents = picture.incidents
     by = incidents.by_status
     assignees = sorted(incidents.by_assignee.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
-    return {"has_data": seen(picture, FAMILY), "status": [(s, by.get(s, 0)) for s in STATUSES],
-            "assignees": [[a, n] for a, n in assignees],
-            "resolved": incidents.resolved_24h, "within": incidents.resolved_within_sla_24h}
+    return {
+        "has_data": seen(picture, FAMILY),
+        "status": [(s, by.get(s, 0)) for s in STATUSES],
+        "assignees": [[a, n] for a, n in assignees],
+        "resolved": incidents.resolved_24h,
+        "within": incidents.resolved_within_sla_24h,
+    }
 
 
 def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
@@ -138,15 +179,38 @@ def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     pct = f"{number(100 * shown['within'] / shown['resolved'], language)}%" if shown["resolved"] else "–"
     return [
         html.Div(t("by_status", language), className="cw-section-title"),
-        html.Div([html.Div([html.Span(t(s, language), className=f"cw-status st-{s}"),
-                            html.Span(number(n, language), className="cw-stat-num")],
-                           className="cw-map-status") for s, n in shown["status"]], className="cw-map-statuses"),
-        *([html.Div(" · ".join(f"{a} {number(n, language)}" for a, n in shown["assignees"]),
-                    className="cw-map-assignees", **attrs({"data-assignees": ",".join(a for a, _ in shown["assignees"])}))]
-          if shown.get("assignees") else []),
+        html.Div(
+            [
+                html.Div(
+                    [
+                        html.Span(t(s, language), className=f"cw-status st-{s}"),
+                        html.Span(number(n, language), className="cw-stat-num"),
+                    ],
+                    className="cw-map-status",
+                )
+                for s, n in shown["status"]
+            ],
+            className="cw-map-statuses",
+        ),
+        *(
+            [
+                html.Div(
+                    " · ".join(f"{a} {number(n, language)}" for a, n in shown["assignees"]),
+                    className="cw-map-assignees",
+                    **attrs({"data-assignees": ",".join(a for a, _ in shown["assignees"])}),
+                )
+            ]
+            if shown.get("assignees")
+            else []
+        ),
         html.Div(t("resolved_day", language), className="cw-section-title"),
-        html.Div([html.Span(number(shown["resolved"], language), className="cw-headline"),
-                  html.Span(t("resolved_sla", language).format(pct=pct), className="cw-stat-label")], className="cw-stat"),
+        html.Div(
+            [
+                html.Span(number(shown["resolved"], language), className="cw-headline"),
+                html.Span(t("resolved_sla", language).format(pct=pct), className="cw-stat-label"),
+            ],
+            className="cw-stat",
+        ),
     ]
 
 
@@ -154,8 +218,12 @@ def top_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     """The most severe open incidents (the picture sorts them), for the screen beside the map."""
     incidents = picture.incidents
     rows = [
-        {"severity": d.get("severity") or "medium", "text": d.get("description") or d.get("category") or "",
-         "kecamatan": d.get("kecamatan") or "–", "age": age(d.get("age_s"), settings.language)}
+        {
+            "severity": d.get("severity") or "medium",
+            "text": d.get("description") or d.get("category") or "",
+            "kecamatan": d.get("kecamatan") or "–",
+            "age": age(d.get("age_s"), settings.language),
+        }
         for d in incidents.open[:TOP_ROWS]
     ]
     return {"has_data": seen(picture, FAMILY), "rows": rows}
@@ -173,10 +241,12 @@ def top_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
 
 @row_tree
 def _top_row(r: dict[str, Any], language: str) -> html.Div:
-    return html.Div(className=f"cw-map-inc sev-{r['severity']}", children=[
-        html.Span(f"{SEVERITY_SHAPES.get(r['severity'], '●')} {t(r['severity'], language)}", className="cw-sev"),
-        html.Span(r["text"], className="cw-desc"),
-        html.Span(r["kecamatan"], className="cw-where"),
-        html.Span(r["age"], className="cw-age-cell"),
-    ])
-
+    return html.Div(
+        className=f"cw-map-inc sev-{r['severity']}",
+        children=[
+            html.Span(f"{SEVERITY_SHAPES.get(r['severity'], '●')} {t(r['severity'], language)}", className="cw-sev"),
+            html.Span(r["text"], className="cw-desc"),
+            html.Span(r["kecamatan"], className="cw-where"),
+            html.Span(r["age"], className="cw-age-cell"),
+        ],
+    )

@@ -20,10 +20,10 @@ from typing import Any
 
 from layouts.ports import ViewSettings
 
-LEADER_GAP_PX = 4.0       # between a leader's end and its label's box
-SMALL_KM2 = 8.0           # districts smaller than this get their label on a leader line
-NAME_PX, FLUID_NAME_PX = 26, 20   # label names on a spanned map and in one grid cell
-COUNT_SCALE = 1.5                  # the count under a name, relative to the name
+LEADER_GAP_PX = 4.0  # between a leader's end and its label's box
+SMALL_KM2 = 8.0  # districts smaller than this get their label on a leader line
+NAME_PX, FLUID_NAME_PX = 26, 20  # label names on a spanned map and in one grid cell
+COUNT_SCALE = 1.5  # the count under a name, relative to the name
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ class Box:
 @dataclass(frozen=True)
 class District:
     name: str
-    rings: tuple[tuple[tuple[float, float], ...], ...]   # (lon, lat) outer rings
-    anchor: tuple[float, float]                         # (lon, lat) inside the polygon
+    rings: tuple[tuple[tuple[float, float], ...], ...]  # (lon, lat) outer rings
+    anchor: tuple[float, float]  # (lon, lat) inside the polygon
     area_km2: float
 
 
@@ -59,10 +59,10 @@ class MapLayout:
     districts: tuple[District, ...]
     x_range: tuple[float, float]
     y_range: tuple[float, float]
-    labels: tuple[tuple[float, float], ...]             # label centre per district (lon, lat)
+    labels: tuple[tuple[float, float], ...]  # label centre per district (lon, lat)
     leaders: tuple[tuple[tuple[float, float], tuple[float, float]] | None, ...]  # (district, label) per district
-    size: tuple[int, int] | None                        # canvas px of the span, None when fluid
-    map_box: Box | None = None                          # the map's own rectangle on the span
+    size: tuple[int, int] | None  # canvas px of the span, None when fluid
+    map_box: Box | None = None  # the map's own rectangle on the span
     marker_px: int = 30
 
 
@@ -79,7 +79,7 @@ def districts_of(geojson: dict[str, Any] | None) -> tuple[District, ...]:
         ys = [y for ring in rings for _, y in ring]
         lon = props.get("label_lon", props.get("centroid_lon", (min(xs) + max(xs)) / 2))
         lat = props.get("label_lat", props.get("centroid_lat", (min(ys) + max(ys)) / 2))
-        area = props.get("area_km2_geom") or (max(xs) - min(xs)) * (max(ys) - min(ys)) * 111.32 ** 2
+        area = props.get("area_km2_geom") or (max(xs) - min(xs)) * (max(ys) - min(ys)) * 111.32**2
         name = props.get("nama") or props.get("name") or str(feature.get("id", len(out)))
         out.append(District(name, rings, (float(lon), float(lat)), float(area)))
     return tuple(out)
@@ -98,15 +98,24 @@ def bezels(settings: ViewSettings, size: tuple[int, int]) -> tuple[list[tuple[fl
     wall = settings.wall
     pitch_x = wall.screen_width_px + wall.bezel_px
     pitch_y = wall.screen_height_px + wall.bezel_px
-    xs: list[tuple[float, float]] = [(c * wall.screen_width_px + (c - 1) * wall.bezel_px, c * pitch_x)
-                                     for c in range(1, round((size[0] + wall.bezel_px) / pitch_x))]
-    ys: list[tuple[float, float]] = [(r * wall.screen_height_px + (r - 1) * wall.bezel_px, r * pitch_y)
-                                     for r in range(1, round((size[1] + wall.bezel_px) / pitch_y))]
+    xs: list[tuple[float, float]] = [
+        (c * wall.screen_width_px + (c - 1) * wall.bezel_px, c * pitch_x)
+        for c in range(1, round((size[0] + wall.bezel_px) / pitch_x))
+    ]
+    ys: list[tuple[float, float]] = [
+        (r * wall.screen_height_px + (r - 1) * wall.bezel_px, r * pitch_y)
+        for r in range(1, round((size[1] + wall.bezel_px) / pitch_y))
+    ]
     return xs, ys
 
 
-def _clear_of(box: Box, bands_x: list[tuple[float, float]], bands_y: list[tuple[float, float]], anchor: tuple[float, float],
-              margin: float = 14) -> Box:
+def _clear_of(
+    box: Box,
+    bands_x: list[tuple[float, float]],
+    bands_y: list[tuple[float, float]],
+    anchor: tuple[float, float],
+    margin: float = 14,
+) -> Box:
     """Move a label box off every bezel band, towards the side its anchor lies on."""
     for b0, b1 in bands_x:
         if box.x0 < b1 + margin and box.x1 > b0 - margin:
@@ -119,12 +128,19 @@ def _clear_of(box: Box, bands_x: list[tuple[float, float]], bands_y: list[tuple[
 
 def crosses(box: Box, bands_x: list[tuple[float, float]], bands_y: list[tuple[float, float]], margin: float = 10) -> bool:
     """Whether a box comes within ``margin`` of any bezel band."""
-    return any(box.x0 < b1 + margin and box.x1 > b0 - margin for b0, b1 in bands_x) or \
-        any(box.y0 < b1 + margin and box.y1 > b0 - margin for b0, b1 in bands_y)
+    return any(box.x0 < b1 + margin and box.x1 > b0 - margin for b0, b1 in bands_x) or any(
+        box.y0 < b1 + margin and box.y1 > b0 - margin for b0, b1 in bands_y
+    )
 
 
-def plan(settings: ViewSettings, size: tuple[int, int] | None, left_px: int = 560, right_px: int = 1000,
-         top_px: int = 96, bottom_px: int = 36) -> MapLayout:
+def plan(
+    settings: ViewSettings,
+    size: tuple[int, int] | None,
+    left_px: int = 560,
+    right_px: int = 1000,
+    top_px: int = 96,
+    bottom_px: int = 36,
+) -> MapLayout:
     """Lay the map out: its place on the span, its axis ranges, and every label's position.
 
     With ``size`` (a span in canvas pixels) the map fills the height, keeps ``left_px`` and
@@ -143,7 +159,7 @@ def plan(settings: ViewSettings, size: tuple[int, int] | None, left_px: int = 56
     if not size:
         left_px = right_px = 40
         top_px, bottom_px = 40, 40
-    k = (height - top_px - bottom_px) / (lat1 - lat0)           # pixels per degree, both axes
+    k = (height - top_px - bottom_px) / (lat1 - lat0)  # pixels per degree, both axes
     map_w = k * (lon1 - lon0)
     bands_x, bands_y = bezels(settings, size) if size else ([], [])
     small = [d for d in districts if d.area_km2 < SMALL_KM2] or list(districts)
@@ -181,14 +197,16 @@ def plan(settings: ViewSettings, size: tuple[int, int] | None, left_px: int = 56
     # label level with its district where it can be, on a leader line, never on the cluster
     if len(small) < len(districts):
         corners = [px(x, y) for d in small for ring in d.rings for x, y in ring]
-        cluster = Box(min(c[0] for c in corners), min(c[1] for c in corners),
-                      max(c[0] for c in corners), max(c[1] for c in corners))
+        cluster = Box(
+            min(c[0] for c in corners), min(c[1] for c in corners), max(c[0] for c in corners), max(c[1] for c in corners)
+        )
         mid = (cluster.x0 + cluster.x1) / 2
         gap = 70 * scale
         for side in (-1, 1):
-            members = sorted((d for d in small
-                              if (px(*d.anchor)[0] - mid) * side >= 0 and (side == 1 or px(*d.anchor)[0] != mid)),
-                             key=lambda d: px(*d.anchor)[1])
+            members = sorted(
+                (d for d in small if (px(*d.anchor)[0] - mid) * side >= 0 and (side == 1 or px(*d.anchor)[0] != mid)),
+                key=lambda d: px(*d.anchor)[1],
+            )
             previous_bottom = -math.inf
             for d in members:
                 ax, ay = px(*d.anchor)
@@ -200,11 +218,25 @@ def plan(settings: ViewSettings, size: tuple[int, int] | None, left_px: int = 56
                 best: tuple[float, Box] | None = None
                 for dx_step in range(5):
                     for dy_step in range(-6, 13):
-                        box = _clear_of(Box(x0 + side * dx_step * w * 0.5, y0 + dy_step * (h / 2 + 4),
-                                            x0 + side * dx_step * w * 0.5 + w, y0 + dy_step * (h / 2 + 4) + h),
-                                        bands_x, bands_y, (ax, ay))
-                        if any(box.overlap(p) > 0 for p in placed) or box.overlap(cluster) > 0 \
-                                or box.y0 < top or box.y1 > height - 8 or box.x0 < 4 or box.x1 > width - 4:
+                        box = _clear_of(
+                            Box(
+                                x0 + side * dx_step * w * 0.5,
+                                y0 + dy_step * (h / 2 + 4),
+                                x0 + side * dx_step * w * 0.5 + w,
+                                y0 + dy_step * (h / 2 + 4) + h,
+                            ),
+                            bands_x,
+                            bands_y,
+                            (ax, ay),
+                        )
+                        if (
+                            any(box.overlap(p) > 0 for p in placed)
+                            or box.overlap(cluster) > 0
+                            or box.y0 < top
+                            or box.y1 > height - 8
+                            or box.x0 < 4
+                            or box.x1 > width - 4
+                        ):
                             continue
                         cost = abs(dy_step) * 1.0 + dx_step * 1.5 + (4 if dy_step < 0 else 0)
                         if best is None or cost < best[0]:
@@ -220,7 +252,10 @@ def plan(settings: ViewSettings, size: tuple[int, int] | None, left_px: int = 56
     x_range = (lon0 - left / k, lon0 + (width - left) / k)
     y_range = (lat1 - (height - top) / k, lat1 + top / k)
     return MapLayout(
-        districts, x_range, y_range, tuple(label for label in labels if label is not None),
+        districts,
+        x_range,
+        y_range,
+        tuple(label for label in labels if label is not None),
         tuple(leaders[leader_of[i]] if i in leader_of else None for i in range(len(districts))),
         (int(width), int(height)) if size else None,
         Box(left, top, left + map_w, top + (lat1 - lat0) * k) if size else None,
@@ -256,8 +291,13 @@ def screen_rects(settings: ViewSettings, size: tuple[int, int]) -> list[Box]:
     wall = settings.wall
     cols = round((size[0] + wall.bezel_px) / (wall.screen_width_px + wall.bezel_px))
     rows = round((size[1] + wall.bezel_px) / (wall.screen_height_px + wall.bezel_px))
-    return [Box(c * (wall.screen_width_px + wall.bezel_px), r * (wall.screen_height_px + wall.bezel_px),
-                c * (wall.screen_width_px + wall.bezel_px) + wall.screen_width_px,
-                r * (wall.screen_height_px + wall.bezel_px) + wall.screen_height_px)
-            for r in range(rows) for c in range(cols)]
-
+    return [
+        Box(
+            c * (wall.screen_width_px + wall.bezel_px),
+            r * (wall.screen_height_px + wall.bezel_px),
+            c * (wall.screen_width_px + wall.bezel_px) + wall.screen_width_px,
+            r * (wall.screen_height_px + wall.bezel_px) + wall.screen_height_px,
+        )
+        for r in range(rows)
+        for c in range(cols)
+    ]

@@ -35,28 +35,73 @@ def role(screen: int) -> str:
 
 
 def overlay(screen: int, instance: str) -> html.Div:
-    return html.Div(live_part(role(screen), instance, "cw-overlay"), className="cw-overlay-root",
-                    **attrs({"data-overlay-screen": str(screen)}))
+    return html.Div(
+        live_part(role(screen), instance, "cw-overlay"),
+        className="cw-overlay-root",
+        **attrs({"data-overlay-screen": str(screen)}),
+    )
 
 
 def _card(**known: Any) -> dict[str, Any]:
     """A takeover's or a pushed incident's card, with every key the render reads."""
-    keep = ("id", "kind", "rule", "title", "severity", "stage", "where", "level_m", "lat", "lon", "status",
-            "assignee", "address", "incident", "category")
+    keep = (
+        "id",
+        "kind",
+        "rule",
+        "title",
+        "severity",
+        "stage",
+        "where",
+        "level_m",
+        "lat",
+        "lon",
+        "status",
+        "assignee",
+        "address",
+        "incident",
+        "category",
+    )
     return {k: known.get(k) for k in keep}
 
 
 def _takeover_card(x: Takeover) -> dict[str, Any]:
     if isinstance(x, StationTakeover):
-        return _card(id=x.id, kind=x.kind, rule=x.rule, title=x.title, stage=x.stage, where=x.where, level_m=x.level_m,
-                     lat=x.lat, lon=x.lon)
-    return _card(id=x.id, kind=x.kind, rule=x.rule, title=x.title, severity=x.severity, where=x.where,
-                 category=x.category, lat=x.lat, lon=x.lon)
+        return _card(
+            id=x.id,
+            kind=x.kind,
+            rule=x.rule,
+            title=x.title,
+            stage=x.stage,
+            where=x.where,
+            level_m=x.level_m,
+            lat=x.lat,
+            lon=x.lon,
+        )
+    return _card(
+        id=x.id,
+        kind=x.kind,
+        rule=x.rule,
+        title=x.title,
+        severity=x.severity,
+        where=x.where,
+        category=x.category,
+        lat=x.lat,
+        lon=x.lon,
+    )
 
 
 def _pushed_card(p: PushedIncident) -> dict[str, Any]:
-    return _card(title=p.title, severity=p.severity, where=p.where, lat=p.lat, lon=p.lon, status=p.status,
-                 assignee=p.assignee, address=p.address, incident=p.incident)
+    return _card(
+        title=p.title,
+        severity=p.severity,
+        where=p.where,
+        lat=p.lat,
+        lon=p.lon,
+        status=p.status,
+        assignee=p.assignee,
+        address=p.address,
+        incident=p.incident,
+    )
 
 
 def view_for(screen: int):
@@ -72,6 +117,7 @@ def view_for(screen: int):
             "takeover": _takeover_card(takeover) if takeover is not None else None,
             "pushed": _pushed_card(pushed) if pushed is not None and takeover is None else None,
         }
+
     return view
 
 
@@ -142,11 +188,13 @@ def _minimap(lat: Any, lon: Any, settings: ViewSettings) -> str | None:
                 if not any(x0 - 0.05 <= p[0] <= x1 + 0.05 and y0 - 0.05 <= p[1] <= y1 + 0.05 for p in ring):
                     continue
                 paths.append("M" + " L".join(xy(p) for p in ring) + " Z")
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}">'
-           f'<rect width="{size}" height="{size}" fill="#0b1422"/>'
-           f'<path d="{" ".join(paths)}" fill="#15233a" stroke="#8aa0bf" stroke-width="2"/>'
-           f'<circle cx="{size / 2}" cy="{size / 2}" r="60" fill="none" stroke="#ff5a4f" stroke-width="6"/>'
-           f'<circle cx="{size / 2}" cy="{size / 2}" r="16" fill="#ff5a4f"/></svg>')
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}">'
+        f'<rect width="{size}" height="{size}" fill="#0b1422"/>'
+        f'<path d="{" ".join(paths)}" fill="#15233a" stroke="#8aa0bf" stroke-width="2"/>'
+        f'<circle cx="{size / 2}" cy="{size / 2}" r="60" fill="none" stroke="#ff5a4f" stroke-width="6"/>'
+        f'<circle cx="{size / 2}" cy="{size / 2}" r="16" fill="#ff5a4f"/></svg>'
+    )
     return "data:image/svg+xml;utf8," + quote(svg)
 
 

@@ -105,6 +105,7 @@ class ViewSettings:
     def pillar(self, pillar_id: str) -> PillarInfo:
         found = next((p for p in self.pillars if p.id == pillar_id), None)
         return found or PillarInfo(pillar_id, pillar_id)
+
     presets: dict[str, dict[int, tuple[str, ...]]] = field(default_factory=dict)
     #: Work done once for these settings and kept with them, not in a module (the map's plan
     #: per size): each app has its own. Not part of the value; a copy starts empty.

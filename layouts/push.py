@@ -79,8 +79,9 @@ class SharedPicture:
 class Pusher:
     """The push side of one app: the known parts, the shared picture read, the open pages."""
 
-    def __init__(self, live: LiveParts, known: frozenset[tuple[str, str]],
-                 freshness: Callable[[CityPicture], dict[str, Any]]) -> None:
+    def __init__(
+        self, live: LiveParts, known: frozenset[tuple[str, str]], freshness: Callable[[CityPicture], dict[str, Any]]
+    ) -> None:
         self.live = live
         self.known = known
         self.freshness = freshness
@@ -193,8 +194,12 @@ class _Page:
             if figures:  # after the text is on screen: a figure's redraw must not hold the text up
                 await self._send(version, figures, None)
             if version != sent_version:  # a number still owed: come back for it in time
-                await _first(listener, asyncio.sleep(max(0.0, VERSION_EVERY_S - (time.monotonic() - sent_at))),
-                             reader.changed(version, HEARTBEAT_S), self.wake.wait())
+                await _first(
+                    listener,
+                    asyncio.sleep(max(0.0, VERSION_EVERY_S - (time.monotonic() - sent_at))),
+                    reader.changed(version, HEARTBEAT_S),
+                    self.wake.wait(),
+                )
             else:
                 await _first(listener, reader.changed(version, HEARTBEAT_S), self.wake.wait())
             gap = frame_gap(self.pusher.open) - (time.monotonic() - last)
@@ -211,8 +216,16 @@ class _Page:
             if before == digest:
                 continue
             encoded = live.encoded_update(role, digest, before)
-            out.append(b"[%s,%s,%s,%s,%s]" % (orjson.dumps(f"{role}-content"), orjson.dumps(instance),
-                                              orjson.dumps(live.parts[role].target), encoded, orjson.dumps(digest)))
+            out.append(
+                b"[%s,%s,%s,%s,%s]"
+                % (
+                    orjson.dumps(f"{role}-content"),
+                    orjson.dumps(instance),
+                    orjson.dumps(live.parts[role].target),
+                    encoded,
+                    orjson.dumps(digest),
+                )
+            )
             self.shown[(role, instance)] = digest
         if out:
             live.stats.batches += 1

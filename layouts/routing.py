@@ -89,13 +89,15 @@ class Pages:
 
 def container() -> html.Div:
     """Where the page goes in the app's layout: the URL, the page, and its title."""
-    return html.Div([
-        # "callback-nav": a callback may set the URL without the browser loading the page again
-        dcc.Location(id=LOCATION_ID, refresh="callback-nav"),
-        html.Div(id=CONTENT_ID, disable_n_clicks=True),
-        dcc.Store(id=TITLE_ID),
-        html.Div(id=_TITLE_SINK_ID, disable_n_clicks=True),
-    ])
+    return html.Div(
+        [
+            # "callback-nav": a callback may set the URL without the browser loading the page again
+            dcc.Location(id=LOCATION_ID, refresh="callback-nav"),
+            html.Div(id=CONTENT_ID, disable_n_clicks=True),
+            dcc.Store(id=TITLE_ID),
+            html.Div(id=_TITLE_SINK_ID, disable_n_clicks=True),
+        ]
+    )
 
 
 def query_parameters(search: str | None) -> dict[str, str]:
@@ -108,9 +110,13 @@ def query_parameters(search: str | None) -> dict[str, str]:
 def register(app: Dash, pages: Pages, language: str) -> None:
     """The router: the URL's page drawn into ``CONTENT_ID``, its title into the browser's tab."""
 
-    @app.callback(Output(CONTENT_ID, "children"), Output(TITLE_ID, "data"),
-                  Input(LOCATION_ID, "pathname"), Input(LOCATION_ID, "search"),
-                  prevent_initial_call=True)  # the Location sets both as it mounts
+    @app.callback(
+        Output(CONTENT_ID, "children"),
+        Output(TITLE_ID, "data"),
+        Input(LOCATION_ID, "pathname"),
+        Input(LOCATION_ID, "search"),
+        prevent_initial_call=True,
+    )  # the Location sets both as it mounts
     def route(pathname: str | None, search: str | None) -> tuple[Any, dict[str, str]]:
         found = pages.find(app.strip_relative_path(pathname or "/") or "")
         if found is None:

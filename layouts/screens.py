@@ -91,8 +91,7 @@ def span_size(span: Span, settings: ViewSettings) -> tuple[int, int]:
     wall = settings.wall
     (r0, c0), (r1, c1) = wall.position(span.top_left), wall.position(span.bottom_right)
     cols, rows = c1 - c0 + 1, r1 - r0 + 1
-    return (cols * wall.screen_width_px + (cols - 1) * wall.bezel_px,
-            rows * wall.screen_height_px + (rows - 1) * wall.bezel_px)
+    return (cols * wall.screen_width_px + (cols - 1) * wall.bezel_px, rows * wall.screen_height_px + (rows - 1) * wall.bezel_px)
 
 
 def span_block(span: Span, settings: ViewSettings, instance: str, place: dict[str, str] | None = None) -> html.Div:
@@ -104,10 +103,18 @@ def span_block(span: Span, settings: ViewSettings, instance: str, place: dict[st
     """
     width, height = span_size(span, settings)
     wall = settings.wall
-    return html.Div(panel_block(span.panel, instance, settings), className="cw-span",
-                    style={"width": f"{width}px", "height": f"{height}px", "--cw-screen-w": f"{wall.screen_width_px}px",
-                           "--cw-screen-h": f"{wall.screen_height_px}px", "--cw-bezel": f"{wall.bezel_px}px",
-                           **(place or {})})
+    return html.Div(
+        panel_block(span.panel, instance, settings),
+        className="cw-span",
+        style={
+            "width": f"{width}px",
+            "height": f"{height}px",
+            "--cw-screen-w": f"{wall.screen_width_px}px",
+            "--cw-screen-h": f"{wall.screen_height_px}px",
+            "--cw-bezel": f"{wall.bezel_px}px",
+            **(place or {}),
+        },
+    )
 
 
 def screen_content(screen: int, settings: ViewSettings, preset: str | None = None) -> Any:

@@ -51,8 +51,17 @@ class IncidentsSection:
 
     @classmethod
     def empty(cls) -> IncidentsSection:
-        return cls(open=[], open_count=0, by_severity={}, by_status={}, by_kecamatan={}, by_category={},
-                   by_assignee={}, resolved_24h=0, resolved_within_sla_24h=0)
+        return cls(
+            open=[],
+            open_count=0,
+            by_severity={},
+            by_status={},
+            by_kecamatan={},
+            by_category={},
+            by_assignee={},
+            resolved_24h=0,
+            resolved_within_sla_24h=0,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +108,16 @@ class WasteSection:
 
     @classmethod
     def empty(cls) -> WasteSection:
-        return cls(containers=[], over_threshold=0, reports_open=0, reports_resolved=0, reports_resolved_within_sla=0,
-                   median_resolve_h=None, reports_open_by_kecamatan={}, other_reports_open=0)
+        return cls(
+            containers=[],
+            over_threshold=0,
+            reports_open=0,
+            reports_resolved=0,
+            reports_resolved_within_sla=0,
+            median_resolve_h=None,
+            reports_open_by_kecamatan={},
+            other_reports_open=0,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +144,19 @@ class MppSection:
 
     @classmethod
     def empty(cls) -> MppSection:
-        return cls(agencies=[], served_today=0, waiting=0, serving=0, avg_wait_min=None, target=0, attainment_pct=None,
-                   name="", services=0, agencies_total=0, hourly=[])
+        return cls(
+            agencies=[],
+            served_today=0,
+            waiting=0,
+            serving=0,
+            avg_wait_min=None,
+            target=0,
+            attainment_pct=None,
+            name="",
+            services=0,
+            agencies_total=0,
+            hourly=[],
+        )
 
 
 @dataclass(frozen=True, slots=True)

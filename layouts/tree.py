@@ -24,10 +24,14 @@ from layouts.dash_compat import component_class, given_props, html_kind
 _DASH_ONLY = frozenset({"children", "id", "n_clicks", "n_clicks_timestamp", "disable_n_clicks", "loading_state"})
 
 HtmlTree = component_class(
-    "HtmlTree", "citywall_components", ("id", "tree", "className"), __name__,
+    "HtmlTree",
+    "citywall_components",
+    ("id", "tree", "className"),
+    __name__,
     """One element whose ``tree`` prop holds what ``to_tree`` made; drawn by ``assets/html_tree.js``.
 
-    ``HtmlTree(id=..., tree=..., className=...)``; a prop given as ``None`` is left unset.""")
+    ``HtmlTree(id=..., tree=..., className=...)``; a prop given as ``None`` is left unset.""",
+)
 
 
 def attrs(values: dict[str, str]) -> dict[str, Any]:
@@ -53,8 +57,11 @@ def to_tree(node: Any) -> Any:
     if kind is None:
         raise TypeError(f"live content must be dash.html elements and text, not {type(node).__name__}")
     tag, names = kind
-    props = {k: v for k, v in given_props(node).items()
-             if v is not None and ((k in names and k not in _DASH_ONLY) or k.startswith(("data-", "aria-")))}
+    props = {
+        k: v
+        for k, v in given_props(node).items()
+        if v is not None and ((k in names and k not in _DASH_ONLY) or k.startswith(("data-", "aria-")))
+    }
     out: dict[str, Any] = {"t": tag}
     if props:
         out["p"] = props

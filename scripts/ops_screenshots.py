@@ -39,15 +39,27 @@ def incident(id: str, severity: str = "high", category: str = "traffic", descrip
     from feeds.events import Incident
 
     now = datetime.now(UTC) - timedelta(seconds=5)
-    return Incident(id=id, observed_at=now, source_type="Alert", category=category, severity=severity,  # type: ignore[arg-type]
-                    status="new", kecamatan="Sail", lat=0.5125, lon=101.4475, description=description, opened_at=now)
+    return Incident(
+        id=id,
+        observed_at=now,
+        source_type="Alert",
+        category=category,
+        severity=severity,  # type: ignore[arg-type]
+        status="new",
+        kecamatan="Sail",
+        lat=0.5125,
+        lon=101.4475,
+        description=description,
+        opened_at=now,
+    )
 
 
 def signed_in_context(browser: Any, base: str, width: int, height: int) -> Any:
     """A browser context logged in through the real login API, as the supervisor."""
     ctx = browser.new_context(viewport={"width": width, "height": height})
-    response = ctx.request.post(f"{base}/api/v1/login", data={"username": LOGIN[0], "password": LOGIN[1]},
-                                headers={"Origin": base})
+    response = ctx.request.post(
+        f"{base}/api/v1/login", data={"username": LOGIN[0], "password": LOGIN[1]}, headers={"Origin": base}
+    )
     if response.status != 200:
         raise RuntimeError(f"login as supervisor: {response.status} {response.text()[:200]}")
     return ctx
@@ -71,8 +83,14 @@ def main(argv: list[str] | None = None) -> int:
         desk.act(incident_id, Action("acknowledge"), SUPERVISOR)
         if i:
             desk.act(incident_id, Action("assign", agency=("BPBD", "Dishub")[i % 2]), SUPERVISOR)
-    city.state.accept(incident("SHOT-CRIT", severity="critical", category="naturalDisaster",
-                               description="Banjir 80 cm, warga terjebak di Jl. Lintas Timur"))
+    city.state.accept(
+        incident(
+            "SHOT-CRIT",
+            severity="critical",
+            category="naturalDisaster",
+            description="Banjir 80 cm, warga terjebak di Jl. Lintas Timur",
+        )
+    )
     city.state.accept(incident("SHOT-PUSH", severity="high", description="Pohon tumbang menutup Jl. Sudirman"))
     desk.push(4, "SHOT-PUSH", 30, SUPERVISOR)
     desk.broadcast("ORANGE", "Hujan lebat sore ini: siaga genangan di Rumbai dan Tampan", 60, SUPERVISOR)

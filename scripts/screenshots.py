@@ -70,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             browser = pw.chromium.launch(executable_path=chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
             shots = [(f"{prefix}wall-preview.png", f"/wall?scale={scale}", "the whole wall at quarter scale", (width, height))]
             own = [(f"screen-{n:02d}.png", f"/screen/{n}", f"screen {n}") for n in range(1, wall.screen_count + 1)]
-            shots += [(prefix + name, path, what, (wall.screen_width_px, wall.screen_height_px))
-                      for name, path, what in (own if other else SHOTS)]
+            shots += [
+                (prefix + name, path, what, (wall.screen_width_px, wall.screen_height_px))
+                for name, path, what in (own if other else SHOTS)
+            ]
             for name, path, what, (w, h) in shots:
                 page = browser.new_page(viewport={"width": w, "height": h})
                 outside: list[str] = []

@@ -105,23 +105,35 @@ def measure(browser: Any, url: str, size: tuple[int, int], rate: float) -> dict[
     page.wait_for_function(READY_JS, timeout=60_000)
     ready = page.evaluate("window.__tbReady || performance.now()")
     weight_at_ready = dict(sizes)
-    page.wait_for_timeout(1_500)   # what trickles in just after (late chunks, the first poll)
-    paints = {e["name"]: e["startTime"] for e in page.evaluate(
-        "performance.getEntriesByType('paint').map(e => ({name: e.name, startTime: e.startTime}))")}
-    dom = page.evaluate("(() => { const n = performance.getEntriesByType('navigation')[0];"
-                        " return n ? n.domContentLoadedEventEnd : null; })()")
+    page.wait_for_timeout(1_500)  # what trickles in just after (late chunks, the first poll)
+    paints = {
+        e["name"]: e["startTime"]
+        for e in page.evaluate("performance.getEntriesByType('paint').map(e => ({name: e.name, startTime: e.startTime}))")
+    }
+    dom = page.evaluate(
+        "(() => { const n = performance.getEntriesByType('navigation')[0]; return n ? n.domContentLoadedEventEnd : null; })()"
+    )
     context.close()
-    return {"fcp": paints.get("first-contentful-paint"), "fp": paints.get("first-paint"), "ready": ready, "dcl": dom,
-            "bytes": sum(weight_at_ready.values()), "bytes_settled": sum(sizes.values()), "by_type": weight_at_ready,
-            "requests": count["requests"]}
+    return {
+        "fcp": paints.get("first-contentful-paint"),
+        "fp": paints.get("first-paint"),
+        "ready": ready,
+        "dcl": dom,
+        "bytes": sum(weight_at_ready.values()),
+        "bytes_settled": sum(sizes.values()),
+        "by_type": weight_at_ready,
+        "requests": count["requests"],
+    }
 
 
 def shots(browser: Any, url: str, out: Path) -> list[Path]:
     """Portrait with a pillar open under its row, landscape at a glance: what the mayor sees first."""
     out.mkdir(parents=True, exist_ok=True)
     taken = []
-    for name, size, pillar in (("tablet-portrait.png", (820, 1180), 2),  # the third pillar, opened
-                               ("tablet-landscape.png", (1180, 820), None)):
+    for name, size, pillar in (
+        ("tablet-portrait.png", (820, 1180), 2),  # the third pillar, opened
+        ("tablet-landscape.png", (1180, 820), None),
+    ):
         context = browser.new_context(viewport={"width": size[0], "height": size[1]}, device_scale_factor=1)
         page = context.new_page()
         page.goto(f"{url}/tablet")
@@ -131,8 +143,8 @@ def shots(browser: Any, url: str, out: Path) -> list[Path]:
             pillar_id = card.get_attribute("data-pillar")
             card.click()
             page.locator(f"[data-pillar-detail={pillar_id}]").wait_for(state="visible")
-        page.wait_for_timeout(1_200)   # ages tick, the scroll to the open pillar settles
-        page.evaluate("window.scrollTo(0, 0)")   # the docs show the page from its top
+        page.wait_for_timeout(1_200)  # ages tick, the scroll to the open pillar settles
+        page.evaluate("window.scrollTo(0, 0)")  # the docs show the page from its top
         page.wait_for_timeout(200)
         path = out / name
         page.screenshot(path=str(path))
@@ -162,25 +174,28 @@ def main(argv: list[str] | None = None) -> int:
     with site() as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
         try:
-            measure(browser, url, (args.width, args.height), 1.0)   # warm the server, not the browser
+            measure(browser, url, (args.width, args.height), 1.0)  # warm the server, not the browser
             runs = [measure(browser, url, (args.width, args.height), args.rate) for _ in range(args.runs)]
             taken = shots(browser, url, args.shots) if args.shots else []
         finally:
             browser.close()
 
-    med = {key: statistics.median(r[key] for r in runs if r[key] is not None)
-           for key in ("fcp", "fp", "ready", "dcl", "bytes", "bytes_settled", "requests")}
+    med = {
+        key: statistics.median(r[key] for r in runs if r[key] is not None)
+        for key in ("fcp", "fp", "ready", "dcl", "bytes", "bytes_settled", "requests")
+    }
     types: dict[str, float] = defaultdict(float)
     for r in runs:
         for kind, n in r["by_type"].items():
             types[kind] += n / len(runs)
     print(f"$ {command}")
     print(f"/tablet at {args.width}x{args.height}, CPU throttled {args.rate:g}x, cold cache, median of {len(runs)} runs")
-    print(f"  page weight until the pillars show: {kb(med['bytes'])} over {med['requests']:.0f} requests "
-          f"({kb(med['bytes_settled'])} 1.5 s later)")
+    print(
+        f"  page weight until the pillars show: {kb(med['bytes'])} over {med['requests']:.0f} requests "
+        f"({kb(med['bytes_settled'])} 1.5 s later)"
+    )
     print("    " + ", ".join(f"{kind} {kb(n)}" for kind, n in sorted(types.items(), key=lambda kv: -kv[1])))
-    print(f"  first paint {med['fp']:.0f} ms, first contentful paint {med['fcp']:.0f} ms, "
-          f"DOMContentLoaded {med['dcl']:.0f} ms")
+    print(f"  first paint {med['fp']:.0f} ms, first contentful paint {med['fcp']:.0f} ms, DOMContentLoaded {med['dcl']:.0f} ms")
     print(f"  pillars ready (six cards with their standing): {med['ready']:.0f} ms")
     print("  runs (fcp / ready ms): " + ", ".join(f"{r['fcp']:.0f}/{r['ready']:.0f}" for r in runs))
     for path in taken:

@@ -47,8 +47,12 @@ def add_commands(sub: Any, command: Any) -> None:
     tokens = command("tokens", run_tokens, "manage kiosk and API tokens")
     tokens_sub = tokens.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = tokens_sub.add_parser("create", help="create a token; prints it (a URL for kiosks) as the last line")
-    create.add_argument("--role", required=True, choices=TOKEN_ROLES,
-                        help="kiosk: read-only, for screens; a user role: an API token (Authorization: Bearer)")
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=TOKEN_ROLES,
+        help="kiosk: read-only, for screens; a user role: an API token (Authorization: Bearer)",
+    )
     where = create.add_mutually_exclusive_group()
     where.add_argument("--screen", type=int, metavar="N", help="kiosk may read only /screen/N")
     where.add_argument("--wall", action="store_true", help="kiosk may read the wall and its screens")
@@ -96,12 +100,16 @@ def run_tokens(config: Config, args: argparse.Namespace) -> int:
     try:
         if args.action == "create":
             scope: Literal["screen", "wall", "tablet"] | None = (
-                "screen" if args.screen is not None else "wall" if args.wall else "tablet" if args.tablet else None)
+                "screen" if args.screen is not None else "wall" if args.wall else "tablet" if args.tablet else None
+            )
             if args.screen is not None and not 1 <= args.screen <= config.wall.screen_count:
                 raise TokenError(f"screen {args.screen} is outside the wall (screens 1-{config.wall.screen_count})")
             token, secret = tokens.create(args.role, scope=scope, screen=args.screen, name=args.name)
-            print(f"created {token.role} token {token.name!r} (id {token.id}, {token.describe_scope()}); "
-                  "it is shown once, keep it safe", file=sys.stderr)
+            print(
+                f"created {token.role} token {token.name!r} (id {token.id}, {token.describe_scope()}); "
+                "it is shown once, keep it safe",
+                file=sys.stderr,
+            )
             if token.role == "kiosk":
                 base = (args.base_url or f"http://{config.server.host}:{config.server.port}").rstrip("/")
                 print(f"{base}{kiosk_path(token.scope, token.screen)}?token={secret}")
@@ -131,10 +139,12 @@ def _maps(config: Config, users: bool) -> NamedMaps | None:
         return FileMaps(config.auth.users_file)
     if config.store.backend == "memory":
         what = "users" if users else "tokens"
-        print(f"citywall: config error: store.url: {what} must live where every web worker sees them; the "
-              f"memory store lives inside one process (set store.url or CITYWALL_STORE_URL to redis://..."
-              f"{', or auth.users_file' if users else ''}). 'citywall demo' makes its own login and kiosk URLs.",
-              file=sys.stderr)
+        print(
+            f"citywall: config error: store.url: {what} must live where every web worker sees them; the "
+            f"memory store lives inside one process (set store.url or CITYWALL_STORE_URL to redis://..."
+            f"{', or auth.users_file' if users else ''}). 'citywall demo' makes its own login and kiosk URLs.",
+            file=sys.stderr,
+        )
         return None
     from dashboard.runtime import open_store
 

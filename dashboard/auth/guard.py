@@ -197,15 +197,19 @@ def _json(status: int, detail: str, extra: dict[str, str] | None = None) -> ASGI
 def _redirect_to_login(scope: Scope) -> ASGIApp:
     """A browser asking for a page goes to the login, and comes back to the page after it."""
     target = scope["path"]
-    query = [(k, v) for k, vs in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()
-             for v in vs if k != "token"]
+    query = [(k, v) for k, vs in parse_qs(scope.get("query_string", b"").decode("latin-1")).items() for v in vs if k != "token"]
     if query:
         target += "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in query)
     location = "/login?next=" + quote(target, safe="")
 
     async def respond(scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 303,
-                    "headers": [(b"location", location.encode("latin-1")), (b"content-length", b"0")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 303,
+                "headers": [(b"location", location.encode("latin-1")), (b"content-length", b"0")],
+            }
+        )
         await send({"type": "http.response.body", "body": b""})
 
     return respond
@@ -220,8 +224,13 @@ def _ws_close(code: int) -> ASGIApp:
 
     async def respond(scope: Scope, receive: Receive, send: Send) -> None:
         if "websocket.http.response" in scope.get("extensions", {}):
-            await send({"type": "websocket.http.response.start", "status": status,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+            await send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                }
+            )
             await send({"type": "websocket.http.response.body", "body": body})
         else:
             await send({"type": "websocket.close", "code": code})

@@ -44,8 +44,14 @@ def register(server: FastAPI, auth: AuthService) -> None:
         if done is None:
             raise HTTPException(401, "wrong user name or password")
         user, cookie, session = done
-        response = JSONResponse({"user": user.name, "role": user.role, "csrf_token": session.csrf,
-                                 "expires_in_s": service.config.session_ttl_h * 3_600})
+        response = JSONResponse(
+            {
+                "user": user.name,
+                "role": user.role,
+                "csrf_token": session.csrf,
+                "expires_in_s": service.config.session_ttl_h * 3_600,
+            }
+        )
         for header in service.session_cookies(cookie, session, _secure(request, service)):
             response.headers.append("set-cookie", header)
         return response

@@ -68,8 +68,9 @@ class _TtlCache:
 
 
 class AuthService:
-    def __init__(self, config: AuthConfig, store: NamedMaps, *, environ: dict[str, str] | None = None,
-                 allowed_origins: Sequence[str] = ()) -> None:
+    def __init__(
+        self, config: AuthConfig, store: NamedMaps, *, environ: dict[str, str] | None = None, allowed_origins: Sequence[str] = ()
+    ) -> None:
         self.config = config
         #: Public origins besides the request's own (``server.allowed_origins``, one list for
         #: every layer that checks an Origin: the CSRF check here and the web-security limits).
@@ -121,12 +122,16 @@ class AuthService:
 
     def session_cookies(self, cookie: str, session: Session, secure: bool) -> list[str]:
         ttl = self.config.session_ttl_h * 3_600
-        return [_cookie(SESSION_COOKIE, cookie, ttl, http_only=True, secure=secure),
-                _cookie(CSRF_COOKIE, session.csrf, ttl, http_only=False, secure=secure)]
+        return [
+            _cookie(SESSION_COOKIE, cookie, ttl, http_only=True, secure=secure),
+            _cookie(CSRF_COOKIE, session.csrf, ttl, http_only=False, secure=secure),
+        ]
 
     def logout_cookies(self, secure: bool) -> list[str]:
-        return [_cookie(SESSION_COOKIE, "", 0, http_only=True, secure=secure),
-                _cookie(CSRF_COOKIE, "", 0, http_only=False, secure=secure)]
+        return [
+            _cookie(SESSION_COOKIE, "", 0, http_only=True, secure=secure),
+            _cookie(CSRF_COOKIE, "", 0, http_only=False, secure=secure),
+        ]
 
     def kiosk_cookie(self, value: str, secure: bool) -> str:
         return _cookie(KIOSK_COOKIE, value, KIOSK_COOKIE_S, http_only=True, secure=secure)

@@ -58,8 +58,9 @@ class TokenStore:
     def __init__(self, maps: NamedMaps) -> None:
         self.maps = maps
 
-    def create(self, role: str, *, scope: Scope | None = None, screen: int | None = None,
-               name: str | None = None) -> tuple[Token, str]:
+    def create(
+        self, role: str, *, scope: Scope | None = None, screen: int | None = None, name: str | None = None
+    ) -> tuple[Token, str]:
         """A new token and its secret value, which is shown once and never stored."""
         if role not in TOKEN_ROLES:
             raise TokenError(f"unknown role {role!r} (token roles: {', '.join(TOKEN_ROLES)})")
@@ -90,8 +91,7 @@ class TokenStore:
         return None if raw is None else Token(**json.loads(raw))
 
     def list(self) -> list[Token]:
-        return sorted((Token(**json.loads(raw)) for raw in self.maps.map_all(TOKENS).values()),
-                      key=lambda t: (t.created, t.name))
+        return sorted((Token(**json.loads(raw)) for raw in self.maps.map_all(TOKENS).values()), key=lambda t: (t.created, t.name))
 
     def revoke(self, name_or_id: str) -> builtins.list[Token]:
         """Revoke by name or by id; returns what was revoked (empty when nothing matched)."""

@@ -143,8 +143,9 @@ class StateStore(Protocol):
         ...
 
     # --- read models (see ``IndexRow``) ---------------------------------------------------
-    def index_page(self, index: str, after: str | None = None, limit: int = 50,
-                   offset: int = 0) -> list[tuple[str, dict[str, Any]]]:
+    def index_page(
+        self, index: str, after: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[tuple[str, dict[str, Any]]]:
         """Up to ``limit`` (key, doc) in key order: after the key ``after`` when given, else
         from the ``offset``-th row."""
         ...
@@ -195,8 +196,15 @@ class StateStore(Protocol):
         """The stored document with its ``observed_at``, or None when there is none."""
         ...
 
-    def swap(self, kind: str, entity_id: str, expect: float | None, observed_at: float, doc: dict[str, Any],
-             rows: tuple[IndexRow, ...] = ()) -> bool:
+    def swap(
+        self,
+        kind: str,
+        entity_id: str,
+        expect: float | None,
+        observed_at: float,
+        doc: dict[str, Any],
+        rows: tuple[IndexRow, ...] = (),
+    ) -> bool:
         """Store ``doc`` at ``observed_at`` only if the stored stamp is still ``expect`` (None:
         absent); apply ``rows`` with it, bump the version and notify when it did. Does not
         count as feed traffic."""

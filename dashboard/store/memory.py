@@ -47,7 +47,7 @@ class _Index:
             self._count(row.tags, 1)
 
     def page(self, start: int, limit: int) -> list[tuple[str, dict[str, Any]]]:
-        return [(k, self.rows[self.ids[k]][1]) for k in self.keys[start:start + limit]]
+        return [(k, self.rows[self.ids[k]][1]) for k in self.keys[start : start + limit]]
 
     def _count(self, tags: tuple[str, ...], delta: int) -> None:
         for tag in tags:
@@ -196,8 +196,9 @@ class MemoryStore:
         with self._lock:
             return dict(self._kind_versions)
 
-    def index_page(self, index: str, after: str | None = None, limit: int = 50,
-                   offset: int = 0) -> list[tuple[str, dict[str, Any]]]:
+    def index_page(
+        self, index: str, after: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[tuple[str, dict[str, Any]]]:
         with self._lock:
             found = self._indexes.get(index)
             if found is None or limit <= 0:
@@ -226,8 +227,8 @@ class MemoryStore:
 
     def health_check(self) -> dict[str, Any]:
         """Always here; the epoch is the process's (the memory dies with it)."""
-        return {"version": self.version(), "epoch": self._epoch, "reset_at": None, "reset_now": False,
-                "previous_epoch": None}
+        return {"version": self.version(), "epoch": self._epoch, "reset_at": None, "reset_now": False, "previous_epoch": None}
+
     # --- named maps (identity) ------------------------------------------------------------
     @property
     def _maps(self) -> dict[str, dict[str, str]]:
@@ -265,8 +266,15 @@ class MemoryStore:
         with self._lock:
             return self._entities[kind].get(entity_id)
 
-    def swap(self, kind: str, entity_id: str, expect: float | None, observed_at: float, doc: dict[str, Any],
-             rows: tuple[IndexRow, ...] = ()) -> bool:
+    def swap(
+        self,
+        kind: str,
+        entity_id: str,
+        expect: float | None,
+        observed_at: float,
+        doc: dict[str, Any],
+        rows: tuple[IndexRow, ...] = (),
+    ) -> bool:
         with self._lock:
             current = self._entities[kind].get(entity_id)
             if (current[0] if current is not None else None) != expect:

@@ -45,8 +45,10 @@ DEFAULT_SENTINEL_PORT = 26379
 TLS_OPTIONS = frozenset({"ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs"})
 SENTINEL_OPTIONS = frozenset({"sentinel_auth"})
 MAX_NODES = 64
-SCHEMES_HELP = ("must be memory:// or redis://host:port/db (also rediss://, unix://, "
-                "redis[s]+cluster://HOST:PORT,..., redis[s]+sentinel://HOST:PORT,.../SERVICE)")
+SCHEMES_HELP = (
+    "must be memory:// or redis://host:port/db (also rediss://, unix://, "
+    "redis[s]+cluster://HOST:PORT,..., redis[s]+sentinel://HOST:PORT,.../SERVICE)"
+)
 
 Kind = Literal["single", "cluster", "sentinel"]
 
@@ -124,8 +126,17 @@ def parse(url: str) -> RedisTarget:
             if not parts[1].isdigit():
                 raise ValueError("the database after the service must be a number")
             db = int(parts[1])
-    return RedisTarget(kind, url, tls=scheme.startswith("rediss"), nodes=nodes, username=username,
-                       password=password, service=service, db=db, options=options)
+    return RedisTarget(
+        kind,
+        url,
+        tls=scheme.startswith("rediss"),
+        nodes=nodes,
+        username=username,
+        password=password,
+        service=service,
+        db=db,
+        options=options,
+    )
 
 
 def _nodes(hosts: str, default_port: int) -> tuple[tuple[str, int], ...]:

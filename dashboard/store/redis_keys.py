@@ -122,8 +122,12 @@ class KeyLayout:
         """A read model's four keys: keys in order (sorted set), row per key (hash), meta per
         id (hash: key and tags), rows per tag (hash)."""
         family = self.family_of_index(index)
-        return (self.key(family, f"ix:{index}"), self.key(family, f"ixr:{index}"),
-                self.key(family, f"ixm:{index}"), self.key(family, f"ixc:{index}"))
+        return (
+            self.key(family, f"ix:{index}"),
+            self.key(family, f"ixr:{index}"),
+            self.key(family, f"ixm:{index}"),
+            self.key(family, f"ixc:{index}"),
+        )
 
     # --- one family each -----------------------------------------------------------------
     def dead(self) -> str:

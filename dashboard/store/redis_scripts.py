@@ -86,7 +86,9 @@ end
 # KEYS: idx, ent, seen, version, kinds, ticker, ticker clock, rows (4 each)[, series]
 # ARGV: kind, id, observed_at, doc, channel, family, has_recent, recent, recent_keep, cap (-1: none),
 #       number of rows, rows (3 each: id, meta, doc) [, bucket, member, max_points, max_age]
-UPSERT_LUA = LUA_LIB + r"""
+UPSERT_LUA = (
+    LUA_LIB
+    + r"""
 local now = redis.call('TIME')
 redis.call('HSET', KEYS[3], ARGV[1], now[1] .. '.' .. string.format('%06d', tonumber(now[2])))
 local stored = redis.call('ZSCORE', KEYS[1], ARGV[2])
@@ -106,16 +108,22 @@ if ARGV[7] == '1' then tick(KEYS[6], KEYS[7], now, ARGV[8], ARGV[9]) end
 bump(KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[1])
 return 1
 """
+)
 
 # KEYS: series; ARGV: bucket, member, max_points, max_age
-ADD_POINT_LUA = LUA_LIB + r"""
+ADD_POINT_LUA = (
+    LUA_LIB
+    + r"""
 add_point(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
 return 1
 """
+)
 
 # KEYS: idx, ent, version, kinds, indexes (4 keys each), the series of each id (one each)
 # ARGV: channel, family, kind, number of indexes, id...
-DELETE_LUA = LUA_LIB + r"""
+DELETE_LUA = (
+    LUA_LIB
+    + r"""
 local nidx = tonumber(ARGV[4])
 local series = 5 + 4 * nidx
 local gone = 0
@@ -129,13 +137,16 @@ end
 if gone > 0 then bump(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3]) end
 return gone
 """
+)
 
 # KEYS: idx, ent, version, kinds, the series of each candidate (one each)
 # ARGV: channel, family, kind, keep, candidate id...
 # The candidates are the oldest ids as the caller read them; if the oldest are now others (a
 # peer wrote in between), nothing is done and -1 asks the caller to read again, so no series
 # key is ever named inside the script.
-TRIM_LUA = LUA_LIB + r"""
+TRIM_LUA = (
+    LUA_LIB
+    + r"""
 local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
 if excess <= 0 then return 0 end
 local at = {}
@@ -153,10 +164,13 @@ end
 if gone > 0 then bump(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3]) end
 return gone
 """
+)
 
 # KEYS: idx, ent, version, kinds, rows (4 each)
 # ARGV: channel, family, id, expect ('' when absent), observed_at, doc, kind, number of rows, rows (3 each)
-SWAP_LUA = LUA_LIB + r"""
+SWAP_LUA = (
+    LUA_LIB
+    + r"""
 local stored = redis.call('ZSCORE', KEYS[1], ARGV[3])
 if ARGV[4] == '' then
   if stored then return 0 end
@@ -169,3 +183,4 @@ apply_rows(5, 9, tonumber(ARGV[8]))
 bump(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[7])
 return 1
 """
+)

@@ -121,6 +121,7 @@ PROBE_TIMEOUT_S = 0.5
 #: writing the same kind in between makes it read again, at most this often.
 TRIM_ATTEMPTS = 20
 
+
 class RedisStore:
     """``StateStore`` on Redis, shared by any number of processes on any number of hosts."""
 
@@ -134,8 +135,13 @@ class RedisStore:
         self._trim = self._client.register_script(TRIM_LUA)
         self._swap = self._client.register_script(SWAP_LUA)
         self._listener = ChangeListener(self._client, self._channel)
-        self._probe = redis_client.connect(url, decode_responses=True, socket_timeout=PROBE_TIMEOUT_S,
-                                           socket_connect_timeout=PROBE_TIMEOUT_S, retry=Retry(NoBackoff(), 0))
+        self._probe = redis_client.connect(
+            url,
+            decode_responses=True,
+            socket_timeout=PROBE_TIMEOUT_S,
+            socket_connect_timeout=PROBE_TIMEOUT_S,
+            retry=Retry(NoBackoff(), 0),
+        )
         self._epoch_seen: str | None = None
 
     # --- writes (ingest side) -------------------------------------------------------------
@@ -156,8 +162,16 @@ class RedisStore:
         (rows, series point, ticker line, counters) happen atomically, on one slot."""
         family = self.keys.family_of_kind(kind)
         k = self.keys
-        keys = [k.idx(kind), k.ent(kind), k.seen(family), k.version(family), k.kinds(family), k.ticker(family),
-                k.ticker_clock(family), *self._row_keys(family, kind, rows)]
+        keys = [
+            k.idx(kind),
+            k.ent(kind),
+            k.seen(family),
+            k.version(family),
+            k.kinds(family),
+            k.ticker(family),
+            k.ticker_clock(family),
+            *self._row_keys(family, kind, rows),
+        ]
         args: list[str | int] = [
             kind,
             entity_id,
@@ -195,8 +209,14 @@ class RedisStore:
             return 0
         family, k = self.keys.family_of_kind(kind), self.keys
         index_keys = [key for name in indexes for key in self._index_keys(family, kind, name)]
-        keys = [k.idx(kind), k.ent(kind), k.version(family), k.kinds(family), *index_keys,
-                *(self._series_key(family, kind, entity_series(kind, i)) for i in entity_ids)]
+        keys = [
+            k.idx(kind),
+            k.ent(kind),
+            k.version(family),
+            k.kinds(family),
+            *index_keys,
+            *(self._series_key(family, kind, entity_series(kind, i)) for i in entity_ids),
+        ]
         args: list[str | int] = [self._channel, family, kind, len(indexes), *entity_ids]
         return int(self._delete(keys=keys, args=args))
 
@@ -211,8 +231,13 @@ class RedisStore:
             if excess <= 0:
                 return 0
             ids = _texts(self._client.zrange(k.idx(kind), 0, excess - 1))
-            keys = [k.idx(kind), k.ent(kind), k.version(family), k.kinds(family),
-                    *(self._series_key(family, kind, entity_series(kind, i)) for i in ids)]
+            keys = [
+                k.idx(kind),
+                k.ent(kind),
+                k.version(family),
+                k.kinds(family),
+                *(self._series_key(family, kind, entity_series(kind, i)) for i in ids),
+            ]
             gone = int(self._trim(keys=keys, args=[self._channel, family, kind, keep, *ids]))
             if gone >= 0:
                 return gone
@@ -284,7 +309,7 @@ class RedisStore:
             if last is not None and int(last) > newest:
                 newest, keep = int(last), int(family_keep)
         lines.sort(key=lambda line: line[0], reverse=True)
-        return [json.loads(text) for _, text in lines[:min(limit, keep)]]
+        return [json.loads(text) for _, text in lines[: min(limit, keep)]]
 
     def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
         return self._head(self.keys.dead(), limit)
@@ -329,8 +354,9 @@ class RedisStore:
 
     # --- read models: a sorted set of keys (all scores 0, so string order), the rows, the
     # --- meta (key and tags) per id, the row per key, and the counts per tag --------------------------------
-    def index_page(self, index: str, after: str | None = None, limit: int = 50,
-                   offset: int = 0) -> list[tuple[str, dict[str, Any]]]:
+    def index_page(
+        self, index: str, after: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[tuple[str, dict[str, Any]]]:
         if limit <= 0:
             return []
         zset, rows, _, _ = self.keys.index(index)
@@ -380,8 +406,14 @@ class RedisStore:
                     self._probe.hset(keys[1], mapping=record)
                 reset = self._probe.hgetall(keys[1])
         previous, self._epoch_seen = self._epoch_seen, epoch
-        return {"version": version, "epoch": epoch, "reset_at": float(reset["at"]) if reset.get("at") else None,
-                "reset_now": reset_now, "previous_epoch": previous if reset_now else None}
+        return {
+            "version": version,
+            "epoch": epoch,
+            "reset_at": float(reset["at"]) if reset.get("at") else None,
+            "reset_now": reset_now,
+            "previous_epoch": previous if reset_now else None,
+        }
+
     # --- named maps (identity): one hash per map --------------------------------------------
     def map_get(self, name: str, key: str) -> str | None:
         value = self._client.hget(self.keys.named_map(name), key)
@@ -424,13 +456,28 @@ class RedisStore:
             return None
         return float(stamp), json.loads(doc)
 
-    def swap(self, kind: str, entity_id: str, expect: float | None, observed_at: float, doc: dict[str, Any],
-             rows: tuple[IndexRow, ...] = ()) -> bool:
+    def swap(
+        self,
+        kind: str,
+        entity_id: str,
+        expect: float | None,
+        observed_at: float,
+        doc: dict[str, Any],
+        rows: tuple[IndexRow, ...] = (),
+    ) -> bool:
         """One script: the stamp comparison and the write cannot interleave with a peer's."""
         family, k = self.keys.family_of_kind(kind), self.keys
         keys = [k.idx(kind), k.ent(kind), k.version(family), k.kinds(family), *self._row_keys(family, kind, rows)]
-        args = [self._channel, family, entity_id, "" if expect is None else _num(expect), _num(observed_at), _dumps(doc),
-                kind, *_row_args(rows)]
+        args = [
+            self._channel,
+            family,
+            entity_id,
+            "" if expect is None else _num(expect),
+            _num(observed_at),
+            _dumps(doc),
+            kind,
+            *_row_args(rows),
+        ]
         return bool(self._swap(keys=keys, args=args))
 
     def append_audit(self, entry: dict[str, Any], keep: int) -> None:
@@ -450,14 +497,18 @@ class RedisStore:
     def _index_keys(self, family: str, kind: str, index: str) -> tuple[str, str, str, str]:
         """A read model written with ``kind`` must live in the kind's family: one script, one slot."""
         if self.keys.family_of_index(index) != family:
-            raise ValueError(f"read model {index!r} is in family {self.keys.family_of_index(index)!r}, kind {kind!r} in "
-                             f"{family!r}: one atomic write cannot span two families (dashboard.store.redis_keys)")
+            raise ValueError(
+                f"read model {index!r} is in family {self.keys.family_of_index(index)!r}, kind {kind!r} in "
+                f"{family!r}: one atomic write cannot span two families (dashboard.store.redis_keys)"
+            )
         return self.keys.index(index)
 
     def _series_key(self, family: str, kind: str, key: str) -> str:
         if self.keys.family_of_series(key) != family:
-            raise ValueError(f"series {key!r} is in family {self.keys.family_of_series(key)!r}, kind {kind!r} in "
-                             f"{family!r}: one atomic write cannot span two families (dashboard.store.redis_keys)")
+            raise ValueError(
+                f"series {key!r} is in family {self.keys.family_of_series(key)!r}, kind {kind!r} in "
+                f"{family!r}: one atomic write cannot span two families (dashboard.store.redis_keys)"
+            )
         return self.keys.series(key)
 
     def _per_family(self, client: Any, key: Callable[[str], str], command: str) -> list[Any]:
@@ -498,8 +549,7 @@ def _writing() -> Iterator[None]:
 
 
 #: Errors that mean the store is away or moving, not that the data is wrong.
-_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (ConnectionError, TimeoutError, BusyLoadingError,
-                                                    *redis_client.OUTAGE_ERRORS)
+_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (ConnectionError, TimeoutError, BusyLoadingError, *redis_client.OUTAGE_ERRORS)
 
 
 # The client decodes every reply (``decode_responses=True``), which redis-py's types cannot

@@ -43,16 +43,21 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
     agencies = [{"label": f"{a['id']} – {a['name']}", "value": a["id"]} for a in choices.get("agencies", [])]
     codes = [{"label": c["label"], "value": c["code"]} for c in choices.get("codes", [])]
     button = lambda ident, color="secondary": dbc.Button(  # noqa: E731 - a local shorthand
-        [t(BUTTONS[ident][1], language), " ", html.Span(BUTTONS[ident][2], className="cw-kbd")], id=ident, color=color,
-        size="sm", n_clicks=0)
+        [t(BUTTONS[ident][1], language), " ", html.Span(BUTTONS[ident][2], className="cw-kbd")],
+        id=ident,
+        color=color,
+        size="sm",
+        n_clicks=0,
+    )
     return dbc.Card(
         [
             dbc.CardHeader(html.Strong(t("console_incident", language))),
             dbc.CardBody(
                 [
                     dcc.Store(id="cw-console-detail-sig", data=None),
-                    html.Div(id="cw-console-detail",
-                             children=html.Div(t("console_select_hint", language), className="text-secondary")),
+                    html.Div(
+                        id="cw-console-detail", children=html.Div(t("console_select_hint", language), className="text-secondary")
+                    ),
                     html.Hr(),
                     dbc.Row(
                         [
@@ -78,7 +83,8 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                                 dbc.Select(
                                     id="cw-act-code",
                                     options=[{"label": t("console_resolution_choice", language), "value": ""}, *codes],
-                                    value="", size="sm",
+                                    value="",
+                                    size="sm",
                                 ),
                                 md=4,
                             ),
@@ -89,8 +95,15 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                     ),
                     dbc.Row(
                         [
-                            dbc.Col(dbc.Input(id="cw-act-text", placeholder=t("console_note_placeholder", language),
-                                              maxLength=1000, size="sm"), md=7),
+                            dbc.Col(
+                                dbc.Input(
+                                    id="cw-act-text",
+                                    placeholder=t("console_note_placeholder", language),
+                                    maxLength=1000,
+                                    size="sm",
+                                ),
+                                md=7,
+                            ),
                             dbc.Col(button("cw-act-note"), width="auto"),
                         ],
                         className="g-2 mb-2 align-items-center",
@@ -139,34 +152,63 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
         return html.Span(_minutes(left), className="cw-sla-over" if left is not None and left < 0 else "cw-sla-ok")
 
     sop = [
-        html.Li([
-            dbc.Checkbox(id={"role": "cw-sop", "step": s["step"]}, value=bool(s["done"]), label=s["text"],
-                         className="d-inline-block"),
-            html.Small(f"  {s['by']} {s['at'][11:16]}" if s.get("done") else "", className="text-secondary"),
-        ], **attrs({"data-step": str(s["step"]), "data-done": "true" if s["done"] else "false"}))
+        html.Li(
+            [
+                dbc.Checkbox(
+                    id={"role": "cw-sop", "step": s["step"]}, value=bool(s["done"]), label=s["text"], className="d-inline-block"
+                ),
+                html.Small(f"  {s['by']} {s['at'][11:16]}" if s.get("done") else "", className="text-secondary"),
+            ],
+            **attrs({"data-step": str(s["step"]), "data-done": "true" if s["done"] else "false"}),
+        )
         for s in detail.get("sop", [])
     ]
-    history = [html.Li(f"{h['at'][11:19]} {h['by']} ({h['role']}) {h['action']}"
-                       + "".join(f" {k}={h[k]}" for k in ("status", "agency", "severity", "code", "step") if k in h)
-                       + (f" – {h['text']}" if h.get("text") else ""))
-               for h in reversed(detail.get("history", []))]
-    return html.Div([
-        html.H5(detail.get("description") or detail.get("category") or detail["id"]),
-        html.Div([
-            dbc.Badge(t(detail.get("severity") or "medium", language), color="danger", className="me-2"),
-            html.Span(dbc.Badge(t(detail["status"], language), color="info", className="me-2"), id="cw-detail-status",
-                      **attrs({"data-status": detail["status"]})),
-            html.Span(f"→ {detail['assignee']}" if detail.get("assignee") else t("console_unassigned", language),
-                      id="cw-detail-assignee"),
-        ], className="mb-2"),
-        html.Div([html.Small(f"{detail['id']} · {detail.get('category')} · {detail.get('kecamatan') or '–'}")]),
-        html.Div([t("console_sla_acknowledge", language), " ", clock("acknowledge"), " · ",
-                  t("console_sla_resolve", language), " ", clock("resolve")], className="mb-2"),
-        html.Strong(t("console_sop", language)) if sop else None,
-        html.Ul(sop, className="list-unstyled mb-2") if sop else None,
-        html.Strong(t("console_history", language)),
-        html.Ul(history or [html.Li("–")], className="cw-history list-unstyled"),
-    ], **attrs({"data-incident": detail["id"], "data-status": detail["status"]}))
+    history = [
+        html.Li(
+            f"{h['at'][11:19]} {h['by']} ({h['role']}) {h['action']}"
+            + "".join(f" {k}={h[k]}" for k in ("status", "agency", "severity", "code", "step") if k in h)
+            + (f" – {h['text']}" if h.get("text") else "")
+        )
+        for h in reversed(detail.get("history", []))
+    ]
+    return html.Div(
+        [
+            html.H5(detail.get("description") or detail.get("category") or detail["id"]),
+            html.Div(
+                [
+                    dbc.Badge(t(detail.get("severity") or "medium", language), color="danger", className="me-2"),
+                    html.Span(
+                        dbc.Badge(t(detail["status"], language), color="info", className="me-2"),
+                        id="cw-detail-status",
+                        **attrs({"data-status": detail["status"]}),
+                    ),
+                    html.Span(
+                        f"→ {detail['assignee']}" if detail.get("assignee") else t("console_unassigned", language),
+                        id="cw-detail-assignee",
+                    ),
+                ],
+                className="mb-2",
+            ),
+            html.Div([html.Small(f"{detail['id']} · {detail.get('category')} · {detail.get('kecamatan') or '–'}")]),
+            html.Div(
+                [
+                    t("console_sla_acknowledge", language),
+                    " ",
+                    clock("acknowledge"),
+                    " · ",
+                    t("console_sla_resolve", language),
+                    " ",
+                    clock("resolve"),
+                ],
+                className="mb-2",
+            ),
+            html.Strong(t("console_sop", language)) if sop else None,
+            html.Ul(sop, className="list-unstyled mb-2") if sop else None,
+            html.Strong(t("console_history", language)),
+            html.Ul(history or [html.Li("–")], className="cw-history list-unstyled"),
+        ],
+        **attrs({"data-incident": detail["id"], "data-status": detail["status"]}),
+    )
 
 
 def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
@@ -201,20 +243,27 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, port: Operat
         prevent_initial_call=True,
     )
     def _act(*args: Any) -> Any:
-        selected, agency, code, text, done = args[len(BUTTONS):]
+        selected, agency, code, text, done = args[len(BUTTONS) :]
         trigger = ctx.triggered_id
         if trigger not in BUTTONS or not (ctx.triggered and ctx.triggered[0].get("value")):
             raise PreventUpdate
         if not selected:
             return dbc.Alert(t("console_select_first", language), color="warning", className="py-1"), no_update
         action, label, _ = BUTTONS[trigger]
-        ok, result = port.act(selected, {"action": action, "agency": (agency or None) if action == "assign" else None,
-                                         "code": (code or None) if action == "resolve" else None,
-                                         "text": text if action == "note" else None})
+        ok, result = port.act(
+            selected,
+            {
+                "action": action,
+                "agency": (agency or None) if action == "assign" else None,
+                "code": (code or None) if action == "resolve" else None,
+                "text": text if action == "note" else None,
+            },
+        )
         if not ok:
             return dbc.Alert(str(result), color="danger", className="py-1", id="cw-msg-error"), no_update
-        done_now = dbc.Alert(f"{t(label, language)}: {t(result['status'], language)}", color="success", className="py-1",
-                             id="cw-msg-ok")
+        done_now = dbc.Alert(
+            f"{t(label, language)}: {t(result['status'], language)}", color="success", className="py-1", id="cw-msg-ok"
+        )
         return done_now, (done or 0) + 1
 
     @app.callback(
@@ -254,5 +303,8 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings, port: Operat
         if not selected:
             return dbc.Alert(t("console_select_first", language), color="warning", className="py-1")
         ok, result = port.wall_action("push", {"screen": screen, "incident": selected, "minutes": minutes})
-        return dbc.Alert(t("console_on_screen", language, screen=screen) if ok else str(result),
-                         color="success" if ok else "danger", className="py-1")
+        return dbc.Alert(
+            t("console_on_screen", language, screen=screen) if ok else str(result),
+            color="success" if ok else "danger",
+            className="py-1",
+        )

@@ -20,9 +20,15 @@ COLOURS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#fcc419", "low":
 
 
 def layout() -> dbc.Card:
-    return dbc.Card(dbc.CardBody([dcc.Store(id="cw-console-map-sig", data=None),
-                                  dcc.Graph(id="cw-console-map", config={"displayModeBar": False}, style={"height": "34vh"})],
-                                 className="p-1"))
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                dcc.Store(id="cw-console-map-sig", data=None),
+                dcc.Graph(id="cw-console-map", config={"displayModeBar": False}, style={"height": "34vh"}),
+            ],
+            className="p-1",
+        )
+    )
 
 
 def outlines(settings: ViewSettings) -> tuple[list[float | None], list[float | None]]:
@@ -44,13 +50,30 @@ def figure(
     picture: CityPicture, selected: str | None, settings: ViewSettings, lines: tuple[list[Any], list[Any]]
 ) -> dict[str, Any]:
     open_ = [d for d in picture.incidents.open if d.get("lat") is not None and d.get("lon") is not None]
-    data: list[dict[str, Any]] = [{"type": "scattergl", "x": lines[0], "y": lines[1], "mode": "lines", "hoverinfo": "skip",
-                                   "line": {"color": "#51627a", "width": 1}}]
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scattergl",
+            "x": lines[0],
+            "y": lines[1],
+            "mode": "lines",
+            "hoverinfo": "skip",
+            "line": {"color": "#51627a", "width": 1},
+        }
+    ]
     for severity, colour in COLOURS.items():
         pts = [d for d in open_ if (d.get("severity") or "medium") == severity][:2_000]
-        data.append({"type": "scattergl", "x": [d["lon"] for d in pts], "y": [d["lat"] for d in pts], "mode": "markers",
-                     "marker": {"color": colour, "size": 7}, "text": [d.get("description") or d["id"] for d in pts],
-                     "hoverinfo": "text", "name": severity})
+        data.append(
+            {
+                "type": "scattergl",
+                "x": [d["lon"] for d in pts],
+                "y": [d["lat"] for d in pts],
+                "mode": "markers",
+                "marker": {"color": colour, "size": 7},
+                "text": [d.get("description") or d["id"] for d in pts],
+                "hoverinfo": "text",
+                "name": severity,
+            }
+        )
     layout: dict[str, Any] = {
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
         "showlegend": False,
@@ -62,20 +85,34 @@ def figure(
     }
     chosen = next((d for d in open_ if d["id"] == selected), None)
     if chosen is not None:
-        data.append({"type": "scatter", "x": [chosen["lon"]], "y": [chosen["lat"]], "mode": "markers", "hoverinfo": "skip",
-                     "marker": {"size": 22, "color": "rgba(0,0,0,0)", "line": {"color": "#ffffff", "width": 3}}})
+        data.append(
+            {
+                "type": "scatter",
+                "x": [chosen["lon"]],
+                "y": [chosen["lat"]],
+                "mode": "markers",
+                "hoverinfo": "skip",
+                "marker": {"size": 22, "color": "rgba(0,0,0,0)", "line": {"color": "#ffffff", "width": 3}},
+            }
+        )
     return {"data": data, "layout": layout}
 
 
 def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
     lines = outlines(settings)
 
-    @app.callback(Output("cw-console-map", "figure"), Output("cw-console-map-sig", "data"),
-                  Input("cw-version", "data"), Input("cw-console-selected", "data"), State("cw-console-map-sig", "data"))
+    @app.callback(
+        Output("cw-console-map", "figure"),
+        Output("cw-console-map-sig", "data"),
+        Input("cw-version", "data"),
+        Input("cw-console-selected", "data"),
+        State("cw-console-map-sig", "data"),
+    )
     def _map(_: Any, selected: str | None, shown: str | None) -> Any:
         picture = reader.picture()
-        digest = signature([[d["id"], d.get("severity"), d.get("lat"), d.get("lon")]
-                            for d in picture.incidents.open] + [selected])
+        digest = signature(
+            [[d["id"], d.get("severity"), d.get("lat"), d.get("lon")] for d in picture.incidents.open] + [selected]
+        )
         if digest == shown:
             raise PreventUpdate
         return figure(picture, selected, settings, lines), digest

@@ -26,19 +26,48 @@ STATUSES = ("new", "acknowledged", "dispatched")
 
 def layout(settings: ViewSettings) -> dbc.Card:
     language = settings.language
-    return dbc.Card([
-        dbc.CardHeader(dbc.Row([
-            dbc.Col(html.Strong(t("incident_queue", language), id="cw-console-queue-title"), width="auto"),
-            dbc.Col(dcc.Dropdown(id="cw-filter-severity", options=[{"label": t(s, language), "value": s} for s in SEVERITIES],
-                                 multi=True, placeholder=t("console_filter_severity", language), className="text-dark"), md=3),
-            dbc.Col(dcc.Dropdown(id="cw-filter-status", options=[{"label": t(s, language), "value": s} for s in STATUSES],
-                                 multi=True, placeholder=t("console_filter_status", language), className="text-dark"), md=3),
-            dbc.Col(dbc.Input(id="cw-filter-text", placeholder=t("console_filter_search", language), debounce=True,
-                              size="sm"), md=3),
-        ], className="g-2 align-items-center")),
-        dbc.CardBody([dcc.Store(id="cw-console-queue-sig", data=None),
-                      html.Div(id="cw-console-queue", className="cw-console-queue")], className="p-0"),
-    ])
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                dbc.Row(
+                    [
+                        dbc.Col(html.Strong(t("incident_queue", language), id="cw-console-queue-title"), width="auto"),
+                        dbc.Col(
+                            dcc.Dropdown(
+                                id="cw-filter-severity",
+                                options=[{"label": t(s, language), "value": s} for s in SEVERITIES],
+                                multi=True,
+                                placeholder=t("console_filter_severity", language),
+                                className="text-dark",
+                            ),
+                            md=3,
+                        ),
+                        dbc.Col(
+                            dcc.Dropdown(
+                                id="cw-filter-status",
+                                options=[{"label": t(s, language), "value": s} for s in STATUSES],
+                                multi=True,
+                                placeholder=t("console_filter_status", language),
+                                className="text-dark",
+                            ),
+                            md=3,
+                        ),
+                        dbc.Col(
+                            dbc.Input(
+                                id="cw-filter-text", placeholder=t("console_filter_search", language), debounce=True, size="sm"
+                            ),
+                            md=3,
+                        ),
+                    ],
+                    className="g-2 align-items-center",
+                )
+            ),
+            dbc.CardBody(
+                [dcc.Store(id="cw-console-queue-sig", data=None), html.Div(id="cw-console-queue", className="cw-console-queue")],
+                className="p-0",
+            ),
+        ]
+    )
 
 
 def filtered(
@@ -99,11 +128,29 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         Input("cw-console-selected", "data"),
         State("cw-console-queue-sig", "data"),
     )
-    def _queue(_: Any, severities: list[str] | None, statuses: list[str] | None, text: str | None, selected: str | None,
-               shown: str | None) -> Any:
+    def _queue(
+        _: Any,
+        severities: list[str] | None,
+        statuses: list[str] | None,
+        text: str | None,
+        selected: str | None,
+        shown: str | None,
+    ) -> Any:
         rows = filtered(reader.picture(), severities, statuses, text)
-        digest = signature([[d["id"], d.get("status"), d.get("assignee"), d.get("severity"), d.get("description"),
-                             age(d.get("age_s"), settings.language)] for d in rows] + [selected])
+        digest = signature(
+            [
+                [
+                    d["id"],
+                    d.get("status"),
+                    d.get("assignee"),
+                    d.get("severity"),
+                    d.get("description"),
+                    age(d.get("age_s"), settings.language),
+                ]
+                for d in rows
+            ]
+            + [selected]
+        )
         if digest == shown:
             raise PreventUpdate
         return table(rows, selected, settings.language), digest

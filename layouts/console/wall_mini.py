@@ -26,34 +26,82 @@ from layouts.tree import attrs
 
 def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
     language = settings.language
-    return dbc.Card([
-        dbc.CardHeader(html.Strong(t("console_wall", language))),
-        dbc.CardBody([
-            dcc.Store(id="cw-mini-sig", data=None),
-            html.Div(id="cw-mini-wall"),
-            html.Hr(),
-            dbc.Row([
-                dbc.Col(dbc.Select(id="cw-preset-choice", options=[{"label": p, "value": p} for p in choices.get("presets", [])],
-                                   value="default", size="sm"), md=6),
-                dbc.Col(dbc.Button(t("console_switch_preset", language), id="cw-preset-apply", size="sm", n_clicks=0),
-                        width="auto"),
-            ], className="g-2 mb-2 align-items-center"),
-            dbc.Row([
-                dbc.Col(dbc.Select(id="cw-broadcast-level", options=[{"label": v, "value": v} for v in choices.get("levels", [])],
-                                   value="ORANGE", size="sm"), md=3),
-                dbc.Col(dbc.Input(id="cw-broadcast-text", placeholder=t("console_broadcast_text", language), maxLength=280,
-                                  size="sm"), md=5),
-                dbc.Col(dbc.Input(id="cw-broadcast-minutes", type="number", min=1, value=30, size="sm"), md=2),
-            ], className="g-2 mb-2 align-items-center"),
-            dbc.Row([
-                dbc.Col(dbc.Button(t("console_broadcast", language), id="cw-broadcast-send", color="danger", size="sm",
-                                   n_clicks=0), width="auto"),
-                dbc.Col(dbc.Button(t("console_clear_broadcast", language), id="cw-broadcast-clear", size="sm", n_clicks=0),
-                        width="auto"),
-            ], className="g-2 align-items-center"),
-            html.Div(id="cw-wall-msg", className="mt-2", role="status"),
-        ]),
-    ])
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.Strong(t("console_wall", language))),
+            dbc.CardBody(
+                [
+                    dcc.Store(id="cw-mini-sig", data=None),
+                    html.Div(id="cw-mini-wall"),
+                    html.Hr(),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                dbc.Select(
+                                    id="cw-preset-choice",
+                                    options=[{"label": p, "value": p} for p in choices.get("presets", [])],
+                                    value="default",
+                                    size="sm",
+                                ),
+                                md=6,
+                            ),
+                            dbc.Col(
+                                dbc.Button(t("console_switch_preset", language), id="cw-preset-apply", size="sm", n_clicks=0),
+                                width="auto",
+                            ),
+                        ],
+                        className="g-2 mb-2 align-items-center",
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                dbc.Select(
+                                    id="cw-broadcast-level",
+                                    options=[{"label": v, "value": v} for v in choices.get("levels", [])],
+                                    value="ORANGE",
+                                    size="sm",
+                                ),
+                                md=3,
+                            ),
+                            dbc.Col(
+                                dbc.Input(
+                                    id="cw-broadcast-text",
+                                    placeholder=t("console_broadcast_text", language),
+                                    maxLength=280,
+                                    size="sm",
+                                ),
+                                md=5,
+                            ),
+                            dbc.Col(dbc.Input(id="cw-broadcast-minutes", type="number", min=1, value=30, size="sm"), md=2),
+                        ],
+                        className="g-2 mb-2 align-items-center",
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                dbc.Button(
+                                    t("console_broadcast", language),
+                                    id="cw-broadcast-send",
+                                    color="danger",
+                                    size="sm",
+                                    n_clicks=0,
+                                ),
+                                width="auto",
+                            ),
+                            dbc.Col(
+                                dbc.Button(
+                                    t("console_clear_broadcast", language), id="cw-broadcast-clear", size="sm", n_clicks=0
+                                ),
+                                width="auto",
+                            ),
+                        ],
+                        className="g-2 align-items-center",
+                    ),
+                    html.Div(id="cw-wall-msg", className="mt-2", role="status"),
+                ]
+            ),
+        ]
+    )
 
 
 def miniature(wall: WallSection, settings: ViewSettings) -> html.Div:
@@ -70,20 +118,35 @@ def miniature(wall: WallSection, settings: ViewSettings) -> html.Div:
             label, extra = f"⚠ {takeovers[screen].title}", " cw-mini-takeover"
         elif screen in pushed:
             label, extra = f"▶ {pushed[screen].title}", " cw-mini-pushed"
-        cells.append(html.Div([html.B(f"{screen} "), label], className="cw-mini-screen" + extra, title=label,
-                              **attrs({"data-mini-screen": str(screen)})))
+        cells.append(
+            html.Div(
+                [html.B(f"{screen} "), label],
+                className="cw-mini-screen" + extra,
+                title=label,
+                **attrs({"data-mini-screen": str(screen)}),
+            )
+        )
     broadcast = wall.broadcast
-    return html.Div([
-        html.Div(f"{broadcast.level}: {broadcast.text}", className=f"cw-mini-broadcast lvl-{broadcast.level}")
-        if broadcast else None,
-        html.Small(t("console_preset", settings.language, preset=preset), id="cw-mini-preset", **attrs({"data-preset": preset})),
-        html.Div(cells, className="cw-mini-wall", style={"gridTemplateColumns": f"repeat({settings.wall.columns}, 1fr)"}),
-    ])
+    return html.Div(
+        [
+            html.Div(f"{broadcast.level}: {broadcast.text}", className=f"cw-mini-broadcast lvl-{broadcast.level}")
+            if broadcast
+            else None,
+            html.Small(
+                t("console_preset", settings.language, preset=preset), id="cw-mini-preset", **attrs({"data-preset": preset})
+            ),
+            html.Div(cells, className="cw-mini-wall", style={"gridTemplateColumns": f"repeat({settings.wall.columns}, 1fr)"}),
+        ]
+    )
 
 
 def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
-    @app.callback(Output("cw-mini-wall", "children"), Output("cw-mini-sig", "data"),
-                  Input("cw-version", "data"), State("cw-mini-sig", "data"))
+    @app.callback(
+        Output("cw-mini-wall", "children"),
+        Output("cw-mini-sig", "data"),
+        Input("cw-version", "data"),
+        State("cw-mini-sig", "data"),
+    )
     def _mini(_v: Any, shown: str | None) -> Any:
         wall = reader.picture().wall
         now = time.time()  # pushes and the broadcast end between changes

@@ -83,8 +83,13 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
             )
         if sig == known:
             raise PreventUpdate  # Dash takes no_update for a wildcard output only inside its list
-        return (head_out, asof_out, each(2, cards, lambda p: card_body(p, language)),
-                each(3, cards, lambda p: p["standing"]), sig)
+        return (
+            head_out,
+            asof_out,
+            each(2, cards, lambda p: card_body(p, language)),
+            each(3, cards, lambda p: p["standing"]),
+            sig,
+        )
 
     @app.callback(
         Output({"role": "tb-body", "pillar": ALL}, "children"),
@@ -130,15 +135,17 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
                     spans[(k["id"], r)] = trend_parts(k, r, settings) if fresh and not rebuilt else None
         if sig == known:
             raise PreventUpdate
-        return (each(0, bodies, lambda p: detail_body(p, settings)),
-                each(1, standings, lambda p: standing_badge(p["standing"], language)),
-                each(2, facts, lambda k: k["standing"]),
-                each(3, facts, lambda k: kpi_facts(k, settings)),
-                each(4, spans, lambda parts: parts[0]),
-                each(5, spans, lambda parts: parts[1]),
-                each(6, spans, lambda parts: parts[2]),
-                each(7, spans, lambda parts: parts[3]),
-                sig)
+        return (
+            each(0, bodies, lambda p: detail_body(p, settings)),
+            each(1, standings, lambda p: standing_badge(p["standing"], language)),
+            each(2, facts, lambda k: k["standing"]),
+            each(3, facts, lambda k: kpi_facts(k, settings)),
+            each(4, spans, lambda parts: parts[0]),
+            each(5, spans, lambda parts: parts[1]),
+            each(6, spans, lambda parts: parts[2]),
+            each(7, spans, lambda parts: parts[3]),
+            sig,
+        )
 
     app.clientside_callback(
         ClientsideFunction(namespace="citywall_tablet", function_name="toggle"),
@@ -151,5 +158,9 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         Input("tb-range", "value"),
         State(ROOT_ID, "data-open"),
     )
-    app.clientside_callback(ClientsideFunction(namespace="citywall_tablet", function_name="exportBusy"),
-                            Output("tb-export", "data-taps"), Input("tb-export", "n_clicks"), prevent_initial_call=True)
+    app.clientside_callback(
+        ClientsideFunction(namespace="citywall_tablet", function_name="exportBusy"),
+        Output("tb-export", "data-taps"),
+        Input("tb-export", "n_clicks"),
+        prevent_initial_call=True,
+    )

@@ -32,8 +32,7 @@ def target_text(k: dict[str, Any], language: str) -> str:
 
 
 def _local(ts: float, pattern: str, settings: ViewSettings) -> str:
-    return format_datetime(datetime.fromtimestamp(ts, UTC), pattern, tzinfo=ZoneInfo(settings.timezone),
-                           locale=settings.language)
+    return format_datetime(datetime.fromtimestamp(ts, UTC), pattern, tzinfo=ZoneInfo(settings.timezone), locale=settings.language)
 
 
 def axis_labels(range_: str, start: float, end: float, settings: ViewSettings) -> list[str]:

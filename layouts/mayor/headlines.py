@@ -16,30 +16,43 @@ COUNTED = range(3, 9)
 
 
 def pillars_heading(count: int, language: str) -> str:
-    """"Enam pilar kota cerdas" for Pekanbaru, "Lima pilar ..." for a city with five."""
+    """ "Enam pilar kota cerdas" for Pekanbaru, "Lima pilar ..." for a city with five."""
     text = t("pillars", language, n=t(f"count_{count}", language) if count in COUNTED else str(count))
     return text[:1].upper() + text[1:]
 
 
 def _sev_chip(sev: str, n: int, language: str) -> html.Span:
-    return html.Span([html.Span(SEVERITY_SHAPES.get(sev, "●"), className="tb-shape", **attrs({"aria-hidden": "true"})),
-                      html.B(number(n, language)), html.Span(t(sev, language).lower())],
-                     className="tb-chip", **attrs({"data-severity": sev, "data-count": str(n)}))
+    return html.Span(
+        [
+            html.Span(SEVERITY_SHAPES.get(sev, "●"), className="tb-shape", **attrs({"aria-hidden": "true"})),
+            html.B(number(n, language)),
+            html.Span(t(sev, language).lower()),
+        ],
+        className="tb-chip",
+        **attrs({"data-severity": sev, "data-count": str(n)}),
+    )
 
 
 def _tile(name: str, label: str, body: list[Any], **extra: str) -> html.Div:
-    return html.Div([html.Div(label, className="tb-tile-label"), *body], className="tb-tile",
-                    **attrs({"data-headline": name, **extra}))
+    return html.Div(
+        [html.Div(label, className="tb-tile-label"), *body], className="tb-tile", **attrs({"data-headline": name, **extra})
+    )
 
 
 def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
     """The four facts of today, each a big number with the words that make it mean something."""
     nd = html.Div(t("no_data", language), className="tb-tile-sub")
     inc, flood, mpp, waste = v["incidents"], v["flood"], v["mpp"], v["waste"]
-    incidents = _tile("incidents", t("h_incidents", language), [
-        html.Div(number(inc["open"], language), className="tb-big"),
-        html.Div([_sev_chip(s, n, language) for s, n in inc["by_severity"]], className="tb-chips"),
-    ] if inc["seen"] else [html.Div("–", className="tb-big"), nd])
+    incidents = _tile(
+        "incidents",
+        t("h_incidents", language),
+        [
+            html.Div(number(inc["open"], language), className="tb-big"),
+            html.Div([_sev_chip(s, n, language) for s, n in inc["by_severity"]], className="tb-chips"),
+        ]
+        if inc["seen"]
+        else [html.Div("–", className="tb-big"), nd],
+    )
     stage = flood["worst"]
     flood_tile = _tile(
         "flood",
@@ -65,19 +78,44 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
     )
     pct = mpp["pct"]
     width = min(100.0, float(pct or 0))
-    mpp_tile = _tile("mpp", t("h_mpp", language), [
-        html.Div([html.Span(number(mpp["served"], language)),
-                  html.Small(f" / {number(mpp['target'], language)}", className="tb-of")], className="tb-big"),
-        html.Div(html.Div(className="progress-bar", style={"width": f"{width:.0f}%"}), className="progress tb-progress",
-                 role="progressbar", **attrs({"aria-valuenow": f"{width:.0f}", "aria-valuemin": "0", "aria-valuemax": "100"})),
-        html.Div(t("of_target", language, pct=f"{number(pct or 0, language)}%", target=number(mpp["target"], language)),
-                 className="tb-tile-sub"),
-    ] if mpp["seen"] else [html.Div("–", className="tb-big"), nd])
-    waste_tile = _tile("waste", t("h_waste", language), [
-        html.Div([html.Span(number(waste["resolved"], language)),
-                  html.Small(f" {t('resolved', language)}", className="tb-of")], className="tb-big"),
-        html.Div(t("still_open", language, n=number(waste["open"], language)), className="tb-tile-sub"),
-    ] if waste["seen"] else [html.Div("–", className="tb-big"), nd])
+    mpp_tile = _tile(
+        "mpp",
+        t("h_mpp", language),
+        [
+            html.Div(
+                [
+                    html.Span(number(mpp["served"], language)),
+                    html.Small(f" / {number(mpp['target'], language)}", className="tb-of"),
+                ],
+                className="tb-big",
+            ),
+            html.Div(
+                html.Div(className="progress-bar", style={"width": f"{width:.0f}%"}),
+                className="progress tb-progress",
+                role="progressbar",
+                **attrs({"aria-valuenow": f"{width:.0f}", "aria-valuemin": "0", "aria-valuemax": "100"}),
+            ),
+            html.Div(
+                t("of_target", language, pct=f"{number(pct or 0, language)}%", target=number(mpp["target"], language)),
+                className="tb-tile-sub",
+            ),
+        ]
+        if mpp["seen"]
+        else [html.Div("–", className="tb-big"), nd],
+    )
+    waste_tile = _tile(
+        "waste",
+        t("h_waste", language),
+        [
+            html.Div(
+                [html.Span(number(waste["resolved"], language)), html.Small(f" {t('resolved', language)}", className="tb-of")],
+                className="tb-big",
+            ),
+            html.Div(t("still_open", language, n=number(waste["open"], language)), className="tb-tile-sub"),
+        ]
+        if waste["seen"]
+        else [html.Div("–", className="tb-big"), nd],
+    )
     return [incidents, flood_tile, mpp_tile, waste_tile]
 
 

@@ -20,9 +20,14 @@ ICONS = ("building", "people", "chart", "leaf", "home", "bus", "megaphone", "shi
 
 def standing_badge(standing: str, language: str) -> html.Span:
     """Standing told three ways: colour (CSS), a shape and a word."""
-    return html.Span([html.Span(STANDING_SHAPES.get(standing, "?"), className="tb-shape", **attrs({"aria-hidden": "true"})),
-                      html.Span(t(standing, language), className="tb-word")],
-                     className="tb-standing", **attrs({"data-standing": standing}))
+    return html.Span(
+        [
+            html.Span(STANDING_SHAPES.get(standing, "?"), className="tb-shape", **attrs({"aria-hidden": "true"})),
+            html.Span(t(standing, language), className="tb-word"),
+        ],
+        className="tb-standing",
+        **attrs({"data-standing": standing}),
+    )
 
 
 def bullet(k: dict[str, Any]) -> html.Div:
@@ -31,10 +36,14 @@ def bullet(k: dict[str, Any]) -> html.Div:
     if value is None or target is None:
         return html.Div(className="tb-bullet tb-bullet-empty")
     top = max(float(value), float(target), 1e-9) * 1.15
-    return html.Div(className="tb-bullet", **attrs({"aria-hidden": "true"}), children=[
-        html.Div(className="tb-bullet-fill", style={"width": f"{max(0.0, float(value)) / top * 100:.1f}%"}),
-        html.Div(className="tb-bullet-target", style={"left": f"{float(target) / top * 100:.1f}%"}),
-    ])
+    return html.Div(
+        className="tb-bullet",
+        **attrs({"aria-hidden": "true"}),
+        children=[
+            html.Div(className="tb-bullet-fill", style={"width": f"{max(0.0, float(value)) / top * 100:.1f}%"}),
+            html.Div(className="tb-bullet-target", style={"left": f"{float(target) / top * 100:.1f}%"}),
+        ],
+    )
 
 
 def kpi_facts(k: dict[str, Any], settings: ViewSettings) -> list[Any]:
@@ -42,21 +51,31 @@ def kpi_facts(k: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     updated = when(k["updated_at"], settings.timezone, settings.timezone_label, language) if k["updated_at"] else "–"
     return [
-        html.Div([html.Div(k["name"], className="tb-kpi-name"), standing_badge(k["standing"], language)],
-                 className="tb-kpi-head"),
-        html.Div([html.Span(amount(k["value"], k["unit"], language), className="tb-value"),
-                  html.Span(target_text(k, language), className="tb-target")], className="tb-kpi-figures"),
+        html.Div(
+            [html.Div(k["name"], className="tb-kpi-name"), standing_badge(k["standing"], language)], className="tb-kpi-head"
+        ),
+        html.Div(
+            [
+                html.Span(amount(k["value"], k["unit"], language), className="tb-value"),
+                html.Span(target_text(k, language), className="tb-target"),
+            ],
+            className="tb-kpi-figures",
+        ),
         bullet(k),
         html.Div(f"{t('updated', language)} {updated}", className="tb-kpi-updated"),
     ]
 
 
 def kpi_block(k: dict[str, Any], settings: ViewSettings) -> html.Div:
-    return html.Div(id=part_id("tb-kpi", k["id"]), className="tb-kpi",
-                    **attrs({"data-kpi": k["id"], "data-standing": k["standing"]}), children=[
-        html.Div(kpi_facts(k, settings), id=part_id("tb-facts", k["id"]), className="tb-kpi-facts"),
-        html.Div([trend_block(k, r, settings) for r in RANGES], className="tb-trends"),
-    ])
+    return html.Div(
+        id=part_id("tb-kpi", k["id"]),
+        className="tb-kpi",
+        **attrs({"data-kpi": k["id"], "data-standing": k["standing"]}),
+        children=[
+            html.Div(kpi_facts(k, settings), id=part_id("tb-facts", k["id"]), className="tb-kpi-facts"),
+            html.Div([trend_block(k, r, settings) for r in RANGES], className="tb-trends"),
+        ],
+    )
 
 
 def on_target(p: dict[str, Any]) -> tuple[int, int]:
@@ -68,24 +87,39 @@ def card_body(p: dict[str, Any], language: str) -> list[Any]:
     """What a pillar card says besides its name: standing, and how many KPIs are on target."""
     good, total = on_target(p)
     summary = t("on_target", language, n=good, m=total) if total else t("no_kpis", language)
-    dots = [html.Span(STANDING_SHAPES.get(k["standing"], "?"), className="tb-dot", **attrs({"data-standing": k["standing"]}))
-            for k in p["kpis"]]
-    return [standing_badge(p["standing"], language), html.Div(summary, className="tb-card-sub"),
-            html.Div(dots, className="tb-dots", **attrs({"aria-hidden": "true"}))]
+    dots = [
+        html.Span(STANDING_SHAPES.get(k["standing"], "?"), className="tb-dot", **attrs({"data-standing": k["standing"]}))
+        for k in p["kpis"]
+    ]
+    return [
+        standing_badge(p["standing"], language),
+        html.Div(summary, className="tb-card-sub"),
+        html.Div(dots, className="tb-dots", **attrs({"aria-hidden": "true"})),
+    ]
 
 
 def pillar_title(pillar: str, settings: ViewSettings) -> list[Any]:
     info = settings.pillar(pillar)
     icon = info.icon if info.icon in ICONS else "grid"
-    return [html.Span(className="tb-icon", **attrs({"data-icon": icon, "aria-hidden": "true"})),
-            html.Span(info.name, className="tb-card-name")]
+    return [
+        html.Span(className="tb-icon", **attrs({"data-icon": icon, "aria-hidden": "true"})),
+        html.Span(info.name, className="tb-card-name"),
+    ]
 
 
 def detail_body(p: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
-    head = html.Div([html.H3(pillar_title(p["id"], settings), className="tb-detail-title"),
-                     html.Div(standing_badge(p["standing"], language), id={"role": "tb-detail-standing", "pillar": p["id"]},
-                              className="tb-detail-standing")], className="tb-detail-head")
+    head = html.Div(
+        [
+            html.H3(pillar_title(p["id"], settings), className="tb-detail-title"),
+            html.Div(
+                standing_badge(p["standing"], language),
+                id={"role": "tb-detail-standing", "pillar": p["id"]},
+                className="tb-detail-standing",
+            ),
+        ],
+        className="tb-detail-head",
+    )
     if not p["kpis"]:
         return [head, html.Div(t("no_kpis", language), className="tb-empty")]
     return [head, *[kpi_block(k, settings) for k in p["kpis"]]]

@@ -56,27 +56,45 @@ def page(settings: ViewSettings, open_pillar: str = "") -> html.Div:
         )
         for i, p in enumerate(ids)
     ]
-    detail = html.Section(id="tb-detail", className="tb-detail", **attrs({"aria-live": "polite"}), children=[
-        html.Div(className="tb-detail-bar", children=[
-            html.Span(t("trend", language), className="tb-detail-bar-label"),
-            # a native radio group (keyboard and screen readers know it) dressed as Bootstrap
-            # buttons; dcc, not dbc: dcc is loaded anyway, dbc's bundle would add 228 KB to every page
-            dcc.RadioItems(
-                id="tb-range",
-                options=[{"label": t(f"range_{r}", language), "value": r} for r in RANGES],
-                value="day",
-                inline=True,
-                className="tb-range",
-                labelClassName="btn btn-outline-primary",
-                inputClassName="tb-range-input",
+    detail = html.Section(
+        id="tb-detail",
+        className="tb-detail",
+        **attrs({"aria-live": "polite"}),
+        children=[
+            html.Div(
+                className="tb-detail-bar",
+                children=[
+                    html.Span(t("trend", language), className="tb-detail-bar-label"),
+                    # a native radio group (keyboard and screen readers know it) dressed as Bootstrap
+                    # buttons; dcc, not dbc: dcc is loaded anyway, dbc's bundle would add 228 KB to every page
+                    dcc.RadioItems(
+                        id="tb-range",
+                        options=[{"label": t(f"range_{r}", language), "value": r} for r in RANGES],
+                        value="day",
+                        inline=True,
+                        className="tb-range",
+                        labelClassName="btn btn-outline-primary",
+                        inputClassName="tb-range-input",
+                    ),
+                    html.Button(
+                        ["✕ ", t("close", language)],
+                        id="tb-close",
+                        type="button",
+                        n_clicks=0,
+                        className="btn btn-outline-secondary tb-close",
+                    ),
+                ],
             ),
-            html.Button(["✕ ", t("close", language)], id="tb-close", type="button", n_clicks=0,
-                        className="btn btn-outline-secondary tb-close"),
-        ]),
-        *[html.Div(id={"role": "tb-body", "pillar": p}, className="tb-detail-body",
-                   **attrs({"data-pillar-detail": p, "data-pillar-index": str(i)}))
-          for i, p in enumerate(ids)],
-    ])
+            *[
+                html.Div(
+                    id={"role": "tb-body", "pillar": p},
+                    className="tb-detail-body",
+                    **attrs({"data-pillar-detail": p, "data-pillar-index": str(i)}),
+                )
+                for i, p in enumerate(ids)
+            ],
+        ],
+    )
     return html.Div(
         id=ROOT_ID,
         className="tb-root",

@@ -20,8 +20,8 @@ SEVERITIES = ("critical", "high", "medium", "low", "informational")
 FAMILIES = "incidents+drainage+waste+mpp+kpis"
 #: Trend spans: how far back, which stored series, and how many points the chart keeps.
 RANGES: dict[str, tuple[int, str, int]] = {
-    "day": (86_400, "day", 96),            # 1-min points -> 15-min steps
-    "week": (7 * 86_400, "month", 112),    # hourly points -> 90-min steps
+    "day": (86_400, "day", 96),  # 1-min points -> 15-min steps
+    "week": (7 * 86_400, "month", 112),  # hourly points -> 90-min steps
     "month": (31 * 86_400, "month", 124),  # hourly points -> 6-h steps
 }
 #: A picture before anything arrived: what the skeleton is drawn from.
@@ -120,16 +120,18 @@ def pillar_summaries(picture: CityPicture, settings: ViewSettings | None = None)
         kpis = []
         for k in block.kpis if block is not None else []:
             series = {"day": k.trend.day, "month": k.trend.month}
-            kpis.append({
-                "id": k.id,
-                "name": k.name or k.id,
-                "unit": k.unit,
-                "value": k.value if known else None,
-                "target": k.target,
-                "better": k.better,
-                "standing": k.standing if known else "unknown",
-                "updated_at": k.updated_at,
-                "trends": {r: trend_summary(series[src], span, n, now) for r, (span, src, n) in RANGES.items()},
-            })
+            kpis.append(
+                {
+                    "id": k.id,
+                    "name": k.name or k.id,
+                    "unit": k.unit,
+                    "value": k.value if known else None,
+                    "target": k.target,
+                    "better": k.better,
+                    "standing": k.standing if known else "unknown",
+                    "updated_at": k.updated_at,
+                    "trends": {r: trend_summary(series[src], span, n, now) for r, (span, src, n) in RANGES.items()},
+                }
+            )
         out[p] = {"id": p, "standing": block.standing if block is not None and known else "unknown", "kpis": kpis}
     return out

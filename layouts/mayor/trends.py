@@ -18,8 +18,14 @@ from layouts.mayor.figures import amount, axis_labels, change_text, target_text
 from layouts.ports import ViewSettings
 from layouts.tree import attrs
 
-STANDING_COLOURS = {"veryGood": "#2f7d32", "good": "#2f7d32", "fair": "#b25e00", "bad": "#c62828",
-                    "veryBad": "#c62828", "unknown": "#6b7785"}
+STANDING_COLOURS = {
+    "veryGood": "#2f7d32",
+    "good": "#2f7d32",
+    "fair": "#b25e00",
+    "bad": "#c62828",
+    "veryBad": "#c62828",
+    "unknown": "#6b7785",
+}
 GOOD_SIDE = "#2f7d32"
 LINE = "#1f4e8c"
 BLANK_SVG = charts.data_uri([], 10, 10)
@@ -69,21 +75,31 @@ def trend_parts(k: dict[str, Any], range_: str, settings: ViewSettings) -> tuple
     if _y(s["lo"], lo, hi) - _y(s["hi"], lo, hi) > 22:
         marks.append(html.Span(amount(s["lo"], unit, language), className="tb-y", style={"top": f"{_y(s['lo'], lo, hi)}%"}))
     if k["target"] is not None:
-        marks.append(html.Span(target_text(k, language), className="tb-target-mark",
-                               style={"top": f"{_y(k['target'], lo, hi)}%"}))
-    alt = (f"{t('trend', language)} {t(f'span_{range_}', language)}: {amount(s['first'], unit, language)} → "
-           f"{amount(s['last'], unit, language)}, {t('min', language)} {amount(s['lo'], unit, language)}, "
-           f"{t('max', language)} {amount(s['hi'], unit, language)}")
+        marks.append(
+            html.Span(target_text(k, language), className="tb-target-mark", style={"top": f"{_y(k['target'], lo, hi)}%"})
+        )
+    alt = (
+        f"{t('trend', language)} {t(f'span_{range_}', language)}: {amount(s['first'], unit, language)} → "
+        f"{amount(s['last'], unit, language)}, {t('min', language)} {amount(s['lo'], unit, language)}, "
+        f"{t('max', language)} {amount(s['hi'], unit, language)}"
+    )
     text, mood = change_text(s, k, range_, language)
     start, middle, end = axis_labels(range_, s["start"], s["end"], settings)
     caption = [
         html.Div([html.Span(start), html.Span(middle), html.Span(end)], className="tb-xaxis"),
-        html.Div(className="tb-trend-text", **attrs({"data-mood": mood}), children=[
-            html.Span(text, className="tb-change"),
-            html.Span(f" · {t(mood, language)}" if mood != "steady" else "", className="tb-mood"),
-            html.Span(f" · {t('min', language)} {amount(s['lo'], unit, language)} · "
-                      f"{t('max', language)} {amount(s['hi'], unit, language)}", className="tb-range-facts"),
-        ]),
+        html.Div(
+            className="tb-trend-text",
+            **attrs({"data-mood": mood}),
+            children=[
+                html.Span(text, className="tb-change"),
+                html.Span(f" · {t(mood, language)}" if mood != "steady" else "", className="tb-mood"),
+                html.Span(
+                    f" · {t('min', language)} {amount(s['lo'], unit, language)} · "
+                    f"{t('max', language)} {amount(s['hi'], unit, language)}",
+                    className="tb-range-facts",
+                ),
+            ],
+        ),
     ]
     return trend_svg(s, k["target"], k["better"], k["standing"]), alt, marks, caption
 
@@ -96,11 +112,18 @@ def part_id(role: str, kpi: str, range_: str | None = None) -> dict[str, str]:
 def trend_block(k: dict[str, Any], range_: str, settings: ViewSettings) -> html.Div:
     """One span of one KPI: the chart with its labels written out, and one line of what it says."""
     src, alt, marks, caption = trend_parts(k, range_, settings)
-    return html.Div(className="tb-trend", **attrs({"data-range": range_}), children=[
-        html.Div(t(f"span_{range_}", settings.language), className="tb-trend-label"),
-        html.Div(className="tb-chart", children=[
-            html.Img(id=part_id("tb-chart", k["id"], range_), src=src, alt=alt, className="tb-chart-img"),
-            html.Div(marks, id=part_id("tb-marks", k["id"], range_), className="tb-marks"),
-        ]),
-        html.Div(caption, id=part_id("tb-caption", k["id"], range_), className="tb-caption"),
-    ])
+    return html.Div(
+        className="tb-trend",
+        **attrs({"data-range": range_}),
+        children=[
+            html.Div(t(f"span_{range_}", settings.language), className="tb-trend-label"),
+            html.Div(
+                className="tb-chart",
+                children=[
+                    html.Img(id=part_id("tb-chart", k["id"], range_), src=src, alt=alt, className="tb-chart-img"),
+                    html.Div(marks, id=part_id("tb-marks", k["id"], range_), className="tb-marks"),
+                ],
+            ),
+            html.Div(caption, id=part_id("tb-caption", k["id"], range_), className="tb-caption"),
+        ],
+    )

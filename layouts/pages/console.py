@@ -26,22 +26,45 @@ def register(app: Dash, pages: Pages, reader: CityReader, settings: ViewSettings
 
     def layout(**_: str) -> html.Div:
         choices = port.choices()
-        return html.Div(className="cw-console", **attrs({"data-page": "console"}), children=[
-            dcc.Store(id="cw-console-selected", data=None),
-            dcc.Store(id="cw-console-done", data=0),
-            dbc.Navbar(dbc.Container([
-                dbc.NavbarBrand(t("console_brand", language, city=settings.city_name)),
-                html.Small(t("console_shortcuts", language), className="text-secondary d-none d-xl-inline"),
-                html.Span(id="cw-console-who", className="text-light"),
-            ], fluid=True), dark=True, className="mb-2"),
-            dbc.Container(fluid=True, children=[
-                dbc.Row([
-                    dbc.Col([queue.layout(settings), html.Div(className="mb-2"), console_map.layout()], lg=7),
-                    dbc.Col([detail.layout(settings, choices), html.Div(className="mb-2"),
-                             wall_mini.layout(settings, choices)], lg=5),
-                ], className="g-2"),
-            ]),
-        ])
+        return html.Div(
+            className="cw-console",
+            **attrs({"data-page": "console"}),
+            children=[
+                dcc.Store(id="cw-console-selected", data=None),
+                dcc.Store(id="cw-console-done", data=0),
+                dbc.Navbar(
+                    dbc.Container(
+                        [
+                            dbc.NavbarBrand(t("console_brand", language, city=settings.city_name)),
+                            html.Small(t("console_shortcuts", language), className="text-secondary d-none d-xl-inline"),
+                            html.Span(id="cw-console-who", className="text-light"),
+                        ],
+                        fluid=True,
+                    ),
+                    dark=True,
+                    className="mb-2",
+                ),
+                dbc.Container(
+                    fluid=True,
+                    children=[
+                        dbc.Row(
+                            [
+                                dbc.Col([queue.layout(settings), html.Div(className="mb-2"), console_map.layout()], lg=7),
+                                dbc.Col(
+                                    [
+                                        detail.layout(settings, choices),
+                                        html.Div(className="mb-2"),
+                                        wall_mini.layout(settings, choices),
+                                    ],
+                                    lg=5,
+                                ),
+                            ],
+                            className="g-2",
+                        ),
+                    ],
+                ),
+            ],
+        )
 
     pages.add("console", "/console", layout, title=f"{t('console_title', language)} – {settings.city_name}")
 

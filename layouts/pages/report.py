@@ -20,9 +20,23 @@ from layouts.tree import attrs
 PERIODS = ("shift", "day", "week")
 #: The catalog key of each table's title and of each column's header (``layouts.i18n``).
 TITLES = {"by_period": "report_by_period", "by_category": "report_by_category", "by_agency": "report_by_agency"}
-HEADERS = {c: f"report_col_{c}" for c in (
-    "period", "category", "agency", "incidents", "acknowledged", "resolved", "ack_median_min", "ack_p90_min",
-    "ack_within_sla_pct", "resolve_median_min", "resolve_p90_min", "resolve_within_sla_pct")}
+HEADERS = {
+    c: f"report_col_{c}"
+    for c in (
+        "period",
+        "category",
+        "agency",
+        "incidents",
+        "acknowledged",
+        "resolved",
+        "ack_median_min",
+        "ack_p90_min",
+        "ack_within_sla_pct",
+        "resolve_median_min",
+        "resolve_p90_min",
+        "resolve_within_sla_pct",
+    )
+}
 PERIOD_WORDS = {p: f"report_period_{p}" for p in PERIODS}
 
 
@@ -36,10 +50,20 @@ def tables(report: dict[str, list[dict[str, Any]]], language: str) -> list[Any]:
             out.append(html.P("–"))
             continue
         columns = list(rows[0])
-        out.append(html.Div(dbc.Table([
-            html.Thead(html.Tr([html.Th(t(HEADERS[c], language) if c in HEADERS else c) for c in columns])),
-            html.Tbody([html.Tr([html.Td("–" if r[c] is None else r[c]) for c in columns]) for r in rows]),
-        ], size="sm", striped=True, className="table-dark"), **attrs({"data-report": name})))
+        out.append(
+            html.Div(
+                dbc.Table(
+                    [
+                        html.Thead(html.Tr([html.Th(t(HEADERS[c], language) if c in HEADERS else c) for c in columns])),
+                        html.Tbody([html.Tr([html.Td("–" if r[c] is None else r[c]) for c in columns]) for r in rows]),
+                    ],
+                    size="sm",
+                    striped=True,
+                    className="table-dark",
+                ),
+                **attrs({"data-report": name}),
+            )
+        )
     return out
 
 
@@ -48,19 +72,30 @@ def register(app: Dash, pages: Pages, settings: ViewSettings, port: OperationsPo
 
     def layout(period: str = "day", **_: str) -> html.Div:
         period = period if period in PERIODS else "day"
-        return html.Div(className="cw-console cw-report", **attrs({"data-page": "report"}), children=[
-            html.H3(t("report_heading", language, city=settings.city_name)),
-            dbc.RadioItems(id="cw-report-period", options=[{"label": t(PERIOD_WORDS[p], language), "value": p} for p in PERIODS],
-                           value=period, inline=True),
-            html.Div(id="cw-report-links", className="my-2"),
-            dcc.Loading(html.Div(id="cw-report-tables")),
-        ])
+        return html.Div(
+            className="cw-console cw-report",
+            **attrs({"data-page": "report"}),
+            children=[
+                html.H3(t("report_heading", language, city=settings.city_name)),
+                dbc.RadioItems(
+                    id="cw-report-period",
+                    options=[{"label": t(PERIOD_WORDS[p], language), "value": p} for p in PERIODS],
+                    value=period,
+                    inline=True,
+                ),
+                html.Div(id="cw-report-links", className="my-2"),
+                dcc.Loading(html.Div(id="cw-report-tables")),
+            ],
+        )
 
     pages.add("report", "/report", layout, title=f"{t('report_title', language)} – {settings.city_name}")
 
-    @app.callback(Output("cw-report-tables", "children"), Output("cw-report-links", "children"),
-                  Input("cw-report-period", "value"))
+    @app.callback(
+        Output("cw-report-tables", "children"), Output("cw-report-links", "children"), Input("cw-report-period", "value")
+    )
     def _report(period: str) -> Any:
-        links = [html.A("CSV", href=f"/api/v1/report?period={period}&format=csv", className="btn btn-sm btn-outline-light me-2"),
-                 html.A("XLSX", href=f"/api/v1/report?period={period}&format=xlsx", className="btn btn-sm btn-outline-light")]
+        links = [
+            html.A("CSV", href=f"/api/v1/report?period={period}&format=csv", className="btn btn-sm btn-outline-light me-2"),
+            html.A("XLSX", href=f"/api/v1/report?period={period}&format=xlsx", className="btn btn-sm btn-outline-light"),
+        ]
         return tables(port.report(period), language), links

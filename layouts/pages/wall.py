@@ -25,29 +25,54 @@ def canvas(settings: ViewSettings, scale: float = 1.0, identify: bool = False, p
     spanned = {s for span in settings.spans for s in span.screens}
     for screen in range(1, wall.screen_count + 1):
         row, col = wall.position(screen)
-        style = {"left": f"{col * step_x}px", "top": f"{row * step_y}px",
-                 "width": f"{wall.screen_width_px}px", "height": f"{wall.screen_height_px}px"}
+        style = {
+            "left": f"{col * step_x}px",
+            "top": f"{row * step_y}px",
+            "width": f"{wall.screen_width_px}px",
+            "height": f"{wall.screen_height_px}px",
+        }
         own = screen not in spanned or preset_panels(screen, settings, preset) is not None
         content = [screen_body(screen, settings, preset)] if own else []
         over = " cw-over-span" if own and screen in spanned else " cw-under-span" if not own else ""
-        tiles.append(html.Div([*content, overlay(screen, "w")], className="cw-screen cw-tile" + over,
-                              style=style, **attrs({"data-screen": str(screen)})))
+        tiles.append(
+            html.Div(
+                [*content, overlay(screen, "w")],
+                className="cw-screen cw-tile" + over,
+                style=style,
+                **attrs({"data-screen": str(screen)}),
+            )
+        )
     for i, span in enumerate(settings.spans):
         row, col = wall.position(span.top_left)
-        tiles.append(span_block(span, settings, f"span{i}",
-                                {"position": "absolute", "left": f"{col * step_x}px", "top": f"{row * step_y}px"}))
+        tiles.append(
+            span_block(
+                span, settings, f"span{i}", {"position": "absolute", "left": f"{col * step_x}px", "top": f"{row * step_y}px"}
+            )
+        )
     if identify:
         # on top of everything, spans included, so every monitor shows its own number
         for screen in range(1, wall.screen_count + 1):
             row, col = wall.position(screen)
-            tiles.append(html.Div(identify_mark(screen), className="cw-identify-tile",
-                                  style={"left": f"{col * step_x}px", "top": f"{row * step_y}px",
-                                         "width": f"{wall.screen_width_px}px", "height": f"{wall.screen_height_px}px"}))
+            tiles.append(
+                html.Div(
+                    identify_mark(screen),
+                    className="cw-identify-tile",
+                    style={
+                        "left": f"{col * step_x}px",
+                        "top": f"{row * step_y}px",
+                        "width": f"{wall.screen_width_px}px",
+                        "height": f"{wall.screen_height_px}px",
+                    },
+                )
+            )
     width = wall.columns * step_x - wall.bezel_px
     height = wall.rows * step_y - wall.bezel_px
     return html.Div(
-        html.Div(tiles, className="cw-canvas", style={"width": f"{width}px", "height": f"{height}px",
-                                                       "transform": f"scale({scale})", "transformOrigin": "0 0"}),
+        html.Div(
+            tiles,
+            className="cw-canvas",
+            style={"width": f"{width}px", "height": f"{height}px", "transform": f"scale({scale})", "transformOrigin": "0 0"},
+        ),
         # full size is what a wall controller shows: a kiosk (no cursor, no scrollbars);
         # a scaled preview is for a desk, where a cursor and scrolling are welcome
         className="cw-wall" + (" cw-identifying" if identify else "") + (" cw-kiosk" if scale == 1.0 else " cw-preview"),

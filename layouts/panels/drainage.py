@@ -64,16 +64,18 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
         levels = s.get("levels") or {}
         trend = s.get("trend") or []
         rise = _rise_per_hour(trend)
-        stations.append({
-            "id": s.get("station_id") or s.get("id", ""),
-            "name": s.get("name") or s.get("station_id") or "–",
-            "kecamatan": s.get("kecamatan") or "",
-            "level": s.get("level_m"),
-            "stage": s.get("stage") if s.get("stage") in STAGES else "Normal",
-            "levels": {k: float(levels.get(k, 0.0) or 0.0) for k in ("waspada", "siaga", "awas")},
-            "trend": [round(v, 3) for v in _thin(trend, TREND_POINTS)],
-            "rise": None if rise is None else round(rise, 2),
-        })
+        stations.append(
+            {
+                "id": s.get("station_id") or s.get("id", ""),
+                "name": s.get("name") or s.get("station_id") or "–",
+                "kecamatan": s.get("kecamatan") or "",
+                "level": s.get("level_m"),
+                "stage": s.get("stage") if s.get("stage") in STAGES else "Normal",
+                "levels": {k: float(levels.get(k, 0.0) or 0.0) for k in ("waspada", "siaga", "awas")},
+                "trend": [round(v, 3) for v in _thin(trend, TREND_POINTS)],
+                "rise": None if rise is None else round(rise, 2),
+            }
+        )
     alerted = [s for s in stations if s["stage"] in ("Siaga", "Awas")]
     return {
         "has_data": seen(picture, FAMILY),
@@ -114,8 +116,10 @@ def track(level: float | None, levels: dict[str, float], stage: str) -> html.Div
     return html.Div(
         className="cw-track",
         children=[
-            *[html.Div(className=f"cw-band band-{name}", style={"left": f"{x0}%", "width": f"{x1 - x0}%"})
-              for name, x0, x1 in bands],
+            *[
+                html.Div(className=f"cw-band band-{name}", style={"left": f"{x0}%", "width": f"{x1 - x0}%"})
+                for name, x0, x1 in bands
+            ],
             html.Div(className=f"cw-level stage-{stage}", style={"width": f"{pct(level or 0.0)}%"}),
             *[html.Div(className="cw-mark", style={"left": f"{x}%"}) for x in (w, s, a)],
         ],
@@ -131,10 +135,17 @@ def station_row(s: dict[str, Any], language: str) -> html.Div:
         **attrs({"data-station": s["id"]}),
         children=[
             html.Span(f"{STAGE_SHAPES[s['stage']]} {t(s['stage'], language)}", className=f"cw-stage stage-{s['stage']}"),
-            html.Div([html.Span(s["name"], className="cw-station-name"), html.Span(s["kecamatan"], className="cw-station-where")],
-                     className="cw-station-id"),
-            html.Div([html.Span(f"{number(s['level'], language, 2)} m", className="cw-station-level"),
-                      html.Span(rise_text, className="cw-station-rise")], className="cw-station-value"),
+            html.Div(
+                [html.Span(s["name"], className="cw-station-name"), html.Span(s["kecamatan"], className="cw-station-where")],
+                className="cw-station-id",
+            ),
+            html.Div(
+                [
+                    html.Span(f"{number(s['level'], language, 2)} m", className="cw-station-level"),
+                    html.Span(rise_text, className="cw-station-rise"),
+                ],
+                className="cw-station-value",
+            ),
             track(s["level"], s["levels"], s["stage"]),
             html.Img(src=sparkline(s["trend"], s["levels"], STAGE_COLOURS[s["stage"]]), className="cw-spark", alt=""),
         ],
@@ -146,8 +157,10 @@ def banner(shown: dict[str, Any], language: str) -> html.Div:
     return html.Div(
         className=f"cw-flood-banner stage-{shown['worst']}",
         role="alert",
-        children=[html.Span(f"{STAGE_SHAPES.get(shown['worst'], '■')} {t('flood_alert', language)}", className="cw-flood-title"),
-                  html.Span(names, className="cw-flood-names")],
+        children=[
+            html.Span(f"{STAGE_SHAPES.get(shown['worst'], '■')} {t('flood_alert', language)}", className="cw-flood-title"),
+            html.Span(names, className="cw-flood-names"),
+        ],
     )
 
 
@@ -158,14 +171,29 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     head = html.Div(
         className="cw-drainage-summary",
         children=[
-            html.Div([html.Span(number(shown["in_alert"], language), className="cw-headline"),
-                      html.Span(f"/ {number(shown['count'], language)} {t('stations', language)} ≥ {t('Waspada', language)}",
-                                className="cw-stat-label")], className="cw-stat"),
-            html.Div([html.Span(number(shown["reports_open"], language), className="cw-stat-num"),
-                      html.Span(t("reports_drainage", language), className="cw-stat-label")], className="cw-stat"),
-            html.Div(className="cw-legend", children=[
-                html.Span(f"{STAGE_SHAPES[s]} {t(s, language)}", className=f"cw-legend-item stage-{s}") for s in STAGES
-            ]),
+            html.Div(
+                [
+                    html.Span(number(shown["in_alert"], language), className="cw-headline"),
+                    html.Span(
+                        f"/ {number(shown['count'], language)} {t('stations', language)} ≥ {t('Waspada', language)}",
+                        className="cw-stat-label",
+                    ),
+                ],
+                className="cw-stat",
+            ),
+            html.Div(
+                [
+                    html.Span(number(shown["reports_open"], language), className="cw-stat-num"),
+                    html.Span(t("reports_drainage", language), className="cw-stat-label"),
+                ],
+                className="cw-stat",
+            ),
+            html.Div(
+                className="cw-legend",
+                children=[
+                    html.Span(f"{STAGE_SHAPES[s]} {t(s, language)}", className=f"cw-legend-item stage-{s}") for s in STAGES
+                ],
+            ),
         ],
     )
     rows = html.Div([station_row(s, language) for s in shown["stations"]], className="cw-stations cw-fit")

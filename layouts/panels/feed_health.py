@@ -28,8 +28,13 @@ from layouts.tree import attrs
 
 FAMILY = "feeds"
 SOURCES = ("incidents", "drainage", "waste", "mpp", "kpis")
-SOURCE_LABELS = {"incidents": "incidents", "drainage": "drainage_family", "waste": "waste_family", "mpp": "mpp_family",
-                 "kpis": "kpis_family"}
+SOURCE_LABELS = {
+    "incidents": "incidents",
+    "drainage": "drainage_family",
+    "waste": "waste_family",
+    "mpp": "mpp_family",
+    "kpis": "kpis_family",
+}
 FEEDS_SHOWN = 4
 
 
@@ -39,8 +44,9 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
 
 def _rejected(counts: dict[str, Any]) -> tuple[int, list[tuple[str, int]]]:
     """The rejected total and the reasons, largest first (``rejected.<reason>`` keys)."""
-    reasons = sorted(((k.split(".", 1)[1], int(v)) for k, v in counts.items() if k.startswith("rejected.") and v),
-                     key=lambda kv: -kv[1])
+    reasons = sorted(
+        ((k.split(".", 1)[1], int(v)) for k, v in counts.items() if k.startswith("rejected.") and v), key=lambda kv: -kv[1]
+    )
     total = counts.get("rejected")
     return (int(total) if total is not None else sum(v for _, v in reasons)), reasons
 
@@ -59,17 +65,19 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
         feed = _mapping(feeds[name])
         counts = _mapping(feed.get("counts"))
         rejected, reasons = _rejected(counts)
-        shown_feeds.append({
-            "name": name,
-            "connected": bool(feed.get("connected")),
-            "last": feed.get("last_message_at"),
-            "received": int(counts.get("received", 0)),
-            "accepted": int(counts.get("accepted", 0)),
-            "duplicates": int(counts.get("duplicates", 0)),
-            "rejected": rejected,
-            "reasons": reasons[:2],
-            "outside": int(counts.get("outside_districts", 0)),
-        })
+        shown_feeds.append(
+            {
+                "name": name,
+                "connected": bool(feed.get("connected")),
+                "last": feed.get("last_message_at"),
+                "received": int(counts.get("received", 0)),
+                "accepted": int(counts.get("accepted", 0)),
+                "duplicates": int(counts.get("duplicates", 0)),
+                "rejected": rejected,
+                "reasons": reasons[:2],
+                "outside": int(counts.get("outside_districts", 0)),
+            }
+        )
     return {
         "alarms": alarms(picture),
         "has_data": bool(fresh),
@@ -106,22 +114,43 @@ def alarm_rows(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         rows.append(html.Div(f"✖ {t('store_down', language)}", className="cw-alarm", **attrs({"data-alarm": "store_down"})))
     if shown["store_reset_at"]:
         at = datetime.fromtimestamp(float(shown["store_reset_at"]), UTC).isoformat()
-        rows.append(html.Div(f"■ {t('store_reset', language)} {when(at, settings.timezone, settings.timezone_label, language)}",
-                             className="cw-alarm", **attrs({"data-alarm": "store_reset"})))
+        rows.append(
+            html.Div(
+                f"■ {t('store_reset', language)} {when(at, settings.timezone, settings.timezone_label, language)}",
+                className="cw-alarm",
+                **attrs({"data-alarm": "store_reset"}),
+            )
+        )
     if shown["too_many"]:
-        rows.append(html.Div(f"■ {number(shown['too_many'], language)} {t('too_many', language)}",
-                             className="cw-alarm", **attrs({"data-alarm": "too_many_entities"})))
+        rows.append(
+            html.Div(
+                f"■ {number(shown['too_many'], language)} {t('too_many', language)}",
+                className="cw-alarm",
+                **attrs({"data-alarm": "too_many_entities"}),
+            )
+        )
     if shown["broker_dropped"]:
-        rows.append(html.Div(f"■ {number(shown['broker_dropped'], language)} {t('broker_dropped', language)}",
-                             className="cw-alarm", **attrs({"data-alarm": "broker_dropped"})))
+        rows.append(
+            html.Div(
+                f"■ {number(shown['broker_dropped'], language)} {t('broker_dropped', language)}",
+                className="cw-alarm",
+                **attrs({"data-alarm": "broker_dropped"}),
+            )
+        )
     if shown["screens"] is not None:
         live, expected, silent = shown["screens"]
         text = f"{number(live, language)}/{number(expected, language)} {t('screens_live', language)}"
         if silent:
             text += f" · {number(silent, language)} {t('screens_silent', language)}"
-        rows.append(html.Div(text, className="cw-alarm" if silent or live < expected else "cw-muted",
-                             **attrs({"data-alarm": "screens", "data-live": str(live), "data-expected": str(expected),
-                                "data-silent": str(silent)})))
+        rows.append(
+            html.Div(
+                text,
+                className="cw-alarm" if silent or live < expected else "cw-muted",
+                **attrs(
+                    {"data-alarm": "screens", "data-live": str(live), "data-expected": str(expected), "data-silent": str(silent)}
+                ),
+            )
+        )
     return rows
 
 
@@ -130,13 +159,22 @@ def source_row(src: dict[str, Any], settings: ViewSettings) -> html.Div:
     family = src["family"]
     updated = src["updated_at"]
     last = when(updated, settings.timezone, settings.timezone_label, language) if updated else t("never", language)
-    return html.Div(className="cw-source", **attrs({"data-stale-for": family}), children=[
-        html.Span(t(SOURCE_LABELS.get(family, family), language), className="cw-source-name"),
-        html.Span(last, className="cw-source-last"),
-        html.Span("", className="cw-source-age", **attrs({"data-age-for": family, "data-age-short": "1"})),
-        html.Span([html.Span(f"● {t('fresh', language)}", className="cw-when-fresh"),
-                   html.Span(f"■ {t('delayed', language)}", className="cw-when-stale")], className="cw-source-state"),
-    ])
+    return html.Div(
+        className="cw-source",
+        **attrs({"data-stale-for": family}),
+        children=[
+            html.Span(t(SOURCE_LABELS.get(family, family), language), className="cw-source-name"),
+            html.Span(last, className="cw-source-last"),
+            html.Span("", className="cw-source-age", **attrs({"data-age-for": family, "data-age-short": "1"})),
+            html.Span(
+                [
+                    html.Span(f"● {t('fresh', language)}", className="cw-when-fresh"),
+                    html.Span(f"■ {t('delayed', language)}", className="cw-when-stale"),
+                ],
+                className="cw-source-state",
+            ),
+        ],
+    )
 
 
 def feed_row(feed: dict[str, Any], settings: ViewSettings) -> html.Div:
@@ -144,24 +182,41 @@ def feed_row(feed: dict[str, Any], settings: ViewSettings) -> html.Div:
     state = "connected" if feed["connected"] else "disconnected"
     last = when(feed["last"], settings.timezone, settings.timezone_label, language) if feed["last"] else t("never", language)
     reasons = ", ".join(f"{r} {number(n, language)}" for r, n in feed["reasons"])
-    return html.Div(className=f"cw-feed is-{state}", **attrs({"data-feed": feed["name"]}), children=[
-        html.Div(className="cw-feed-head", children=[
-            html.Span(feed["name"].upper(), className="cw-feed-name"),
-            html.Span(f"{'●' if feed['connected'] else '✖'} {t(state, language)}", className=f"cw-feed-state is-{state}"),
-            html.Span(f"{t('last_message', language)} {last}", className="cw-feed-last"),
-        ]),
-        html.Div(className="cw-feed-counts", children=[
-            html.Span([html.B(number(feed["received"], language)), f" {t('received', language)}"]),
-            html.Span([html.B(number(feed["accepted"], language)), f" {t('accepted', language)}"]),
-            html.Span([html.B(number(feed["duplicates"], language)), f" {t('duplicates', language)}"]),
-            html.Span([html.B(number(feed["rejected"], language)), f" {t('rejected', language)}",
-                       *([f" ({reasons})"] if reasons else [])],
-                      className="cw-feed-rejected" if feed["rejected"] else ""),
-            html.Span([html.B(number(feed["outside"], language)), f" {t('outside_districts', language)}"],
-                      className="cw-feed-outside cw-feed-rejected" if feed["outside"] else "cw-feed-outside",
-                      **attrs({"data-outside": str(feed["outside"])})),
-        ]),
-    ])
+    return html.Div(
+        className=f"cw-feed is-{state}",
+        **attrs({"data-feed": feed["name"]}),
+        children=[
+            html.Div(
+                className="cw-feed-head",
+                children=[
+                    html.Span(feed["name"].upper(), className="cw-feed-name"),
+                    html.Span(f"{'●' if feed['connected'] else '✖'} {t(state, language)}", className=f"cw-feed-state is-{state}"),
+                    html.Span(f"{t('last_message', language)} {last}", className="cw-feed-last"),
+                ],
+            ),
+            html.Div(
+                className="cw-feed-counts",
+                children=[
+                    html.Span([html.B(number(feed["received"], language)), f" {t('received', language)}"]),
+                    html.Span([html.B(number(feed["accepted"], language)), f" {t('accepted', language)}"]),
+                    html.Span([html.B(number(feed["duplicates"], language)), f" {t('duplicates', language)}"]),
+                    html.Span(
+                        [
+                            html.B(number(feed["rejected"], language)),
+                            f" {t('rejected', language)}",
+                            *([f" ({reasons})"] if reasons else []),
+                        ],
+                        className="cw-feed-rejected" if feed["rejected"] else "",
+                    ),
+                    html.Span(
+                        [html.B(number(feed["outside"], language)), f" {t('outside_districts', language)}"],
+                        className="cw-feed-outside cw-feed-rejected" if feed["outside"] else "cw-feed-outside",
+                        **attrs({"data-outside": str(feed["outside"])}),
+                    ),
+                ],
+            ),
+        ],
+    )
 
 
 def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
@@ -174,11 +229,17 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     alarm = alarm_rows(shown["alarms"], settings)
     return [
         *([html.Div(alarm, className="cw-feed-section cw-alarms")] if alarm else []),
-        html.Div([html.Div(t("data_age", language), className="cw-section-title"),
-                  html.Div([source_row(s, settings) for s in shown["sources"]], className="cw-sources")],
-                 className="cw-feed-section"),
-        html.Div([html.Div(t("feeds_title", language), className="cw-section-title"),
-                  html.Div(feeds, className="cw-feeds cw-fit")], className="cw-feed-section cw-feed-section-grow"),
+        html.Div(
+            [
+                html.Div(t("data_age", language), className="cw-section-title"),
+                html.Div([source_row(s, settings) for s in shown["sources"]], className="cw-sources"),
+            ],
+            className="cw-feed-section",
+        ),
+        html.Div(
+            [html.Div(t("feeds_title", language), className="cw-section-title"), html.Div(feeds, className="cw-feeds cw-fit")],
+            className="cw-feed-section cw-feed-section-grow",
+        ),
     ]
 
 

@@ -68,8 +68,10 @@ def _row(d: dict[str, Any], language: str) -> html.Div:
             html.Span(f"{SEVERITY_SHAPES.get(d['severity'], '●')} {t(d['severity'], language)}", className="cw-sev"),
             html.Span(d["text"], className="cw-desc"),
             html.Span(d["kecamatan"], className="cw-where"),
-            html.Span(t(d["status"], language) + (f" · {d['assignee']}" if d.get("assignee") else ""),
-                      className=f"cw-status st-{d['status']}"),
+            html.Span(
+                t(d["status"], language) + (f" · {d['assignee']}" if d.get("assignee") else ""),
+                className=f"cw-status st-{d['status']}",
+            ),
             html.Span(d["age"], className="cw-age-cell"),
         ],
     )
@@ -82,14 +84,18 @@ def summary(shown: dict[str, Any], language: str) -> html.Div:
         children=[
             html.Div(
                 className="cw-stat",
-                children=[html.Span(number(shown["open_count"], language), className="cw-headline"),
-                          html.Span(t("open_incidents", language), className="cw-stat-label")],
+                children=[
+                    html.Span(number(shown["open_count"], language), className="cw-headline"),
+                    html.Span(t("open_incidents", language), className="cw-stat-label"),
+                ],
             ),
             html.Div(
                 className="cw-chips",
                 children=[
-                    html.Span(f"{SEVERITY_SHAPES[s]} {t(s, language)} {number(counts.get(s, 0), language)}",
-                              className=f"cw-chip sev-{s}")
+                    html.Span(
+                        f"{SEVERITY_SHAPES[s]} {t(s, language)} {number(counts.get(s, 0), language)}",
+                        className=f"cw-chip sev-{s}",
+                    )
                     for s in SEVERITIES
                 ],
             ),

@@ -40,19 +40,28 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
     size = span_size_for(instance, settings)
     layout = cached_plan(settings, size)
     graph_id, _ = live_ids("incidents_map", instance)
-    graph = dcc.Graph(id=graph_id, figure=base_figure(layout), className="cw-graph cw-map-graph",
-                      config={"staticPlot": False, "displayModeBar": False, "responsive": not size},
-                      style={"width": f"{size[0]}px", "height": f"{size[1]}px"} if size else {"width": "100%", "height": "100%"})
+    graph = dcc.Graph(
+        id=graph_id,
+        figure=base_figure(layout),
+        className="cw-graph cw-map-graph",
+        config={"staticPlot": False, "displayModeBar": False, "responsive": not size},
+        style={"width": f"{size[0]}px", "height": f"{size[1]}px"} if size else {"width": "100%", "height": "100%"},
+    )
     head = live_part("incidents_map-head", instance, "cw-map-head")
     rank = live_part("incidents_map-rank", instance, "cw-map-rank")
     cats = live_part("incidents_map-cat", instance, "cw-map-cats")
     latest = live_part("incidents_map-top", instance, "cw-map-top")
     status = live_part("incidents_map-status", instance, "cw-map-state")
     if not size or layout.map_box is None:
-        return [html.Div(className="cw-map cw-map-fluid", children=[
-            html.Div(live_part("incidents_map", instance, child=graph), className="cw-map-canvas"),
-            html.Div([*head, *rank], className="cw-map-side"),
-        ])]
+        return [
+            html.Div(
+                className="cw-map cw-map-fluid",
+                children=[
+                    html.Div(live_part("incidents_map", instance, child=graph), className="cw-map-canvas"),
+                    html.Div([*head, *rank], className="cw-map-side"),
+                ],
+            )
+        ]
     # spanned: each list sits inside one screen, beside the map, so no text crosses a bezel
     pad = 28
     screens = screen_rects(settings, size)
@@ -62,8 +71,12 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
 
     def column(screen: Box, left_side: bool, top_gap: float) -> dict[str, str]:
         x0, x1 = (screen.x0 + pad, box.x0 - pad) if left_side else (box.x1 + pad, screen.x1 - pad)
-        return {"left": f"{x0:.0f}px", "top": f"{screen.y0 + top_gap:.0f}px", "width": f"{x1 - x0:.0f}px",
-                "maxHeight": f"{screen.y1 - pad - screen.y0 - top_gap:.0f}px"}
+        return {
+            "left": f"{x0:.0f}px",
+            "top": f"{screen.y0 + top_gap:.0f}px",
+            "width": f"{x1 - x0:.0f}px",
+            "maxHeight": f"{screen.y1 - pad - screen.y0 - top_gap:.0f}px",
+        }
 
     slots: list[tuple[list[Box], bool, float, list[Any]]] = [
         (left_screens[:1], True, 110, [*head, lists.legend(settings.language), *cats]),
@@ -71,15 +84,31 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
         (right_screens[:1], False, pad, rank),
         (right_screens[1:2], False, pad, latest),
     ]
-    overlays = [html.Div(content, className="cw-map-overlay", style=column(where[0], left_side, gap))
-                for where, left_side, gap, content in slots if where]
+    overlays = [
+        html.Div(content, className="cw-map-overlay", style=column(where[0], left_side, gap))
+        for where, left_side, gap, content in slots
+        if where
+    ]
     # a stale mark on every screen of the span, not only on the one with the title
-    corners = [html.Span(f"⚠ {t('stale', settings.language)}", className="cw-stale-badge cw-stale-corner",
-                         style={"left": f"{s.x1 - 460:.0f}px", "top": f"{s.y0 + 20:.0f}px"}) for s in screens]
-    return [html.Div(className="cw-map cw-map-spanned", style={"width": f"{size[0]}px", "height": f"{size[1]}px"}, children=[
-        html.Div(live_part("incidents_map", instance, child=graph), className="cw-map-canvas"),
-        *overlays, *corners,
-    ])]
+    corners = [
+        html.Span(
+            f"⚠ {t('stale', settings.language)}",
+            className="cw-stale-badge cw-stale-corner",
+            style={"left": f"{s.x1 - 460:.0f}px", "top": f"{s.y0 + 20:.0f}px"},
+        )
+        for s in screens
+    ]
+    return [
+        html.Div(
+            className="cw-map cw-map-spanned",
+            style={"width": f"{size[0]}px", "height": f"{size[1]}px"},
+            children=[
+                html.Div(live_part("incidents_map", instance, child=graph), className="cw-map-canvas"),
+                *overlays,
+                *corners,
+            ],
+        )
+    ]
 
 
 def register(app: Dash, live: LiveParts) -> None:

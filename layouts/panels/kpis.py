@@ -40,8 +40,15 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
                 "name": settings.pillar(p).name if p in configured else (pillars[p].name or p),
                 "standing": pillars[p].standing,
                 "kpis": [
-                    {"id": k.id, "name": k.name or k.id, "unit": k.unit, "value": k.value, "target": k.target,
-                     "better": k.better, "standing": k.standing}
+                    {
+                        "id": k.id,
+                        "name": k.name or k.id,
+                        "unit": k.unit,
+                        "value": k.value,
+                        "target": k.target,
+                        "better": k.better,
+                        "standing": k.standing,
+                    }
                     for k in pillars[p].kpis
                 ],
             }
@@ -61,35 +68,58 @@ def amount(value: float | None, unit: str, language: str) -> str:
 
 def kpi_row(k: dict[str, Any], language: str) -> html.Div:
     sign = "≥" if k["better"] == "higher" else "≤"
-    return html.Div(className=f"cw-kpi standing-{k['standing']}", **attrs({"data-kpi": k["id"]}), children=[
-        html.Div(k["name"], className="cw-kpi-name"),
-        html.Div(className="cw-kpi-line", children=[
-            html.Span(amount(k["value"], k["unit"], language), className="cw-kpi-value cw-headline"),
-            html.Span(f"{STANDING_SHAPES.get(k['standing'], '?')}", className=f"cw-kpi-shape standing-{k['standing']}"),
-            html.Span(f"{t('target', language)} {sign} {amount(k['target'], k['unit'], language)}", className="cw-kpi-target"),
-        ]),
-    ])
+    return html.Div(
+        className=f"cw-kpi standing-{k['standing']}",
+        **attrs({"data-kpi": k["id"]}),
+        children=[
+            html.Div(k["name"], className="cw-kpi-name"),
+            html.Div(
+                className="cw-kpi-line",
+                children=[
+                    html.Span(amount(k["value"], k["unit"], language), className="cw-kpi-value cw-headline"),
+                    html.Span(f"{STANDING_SHAPES.get(k['standing'], '?')}", className=f"cw-kpi-shape standing-{k['standing']}"),
+                    html.Span(
+                        f"{t('target', language)} {sign} {amount(k['target'], k['unit'], language)}", className="cw-kpi-target"
+                    ),
+                ],
+            ),
+        ],
+    )
 
 
 def pillar_card(p: dict[str, Any], language: str) -> html.Div:
     standing = p["standing"]
-    return html.Div(className=f"cw-pillar standing-{standing}", **attrs({"data-pillar": p["id"]}), children=[
-        html.Div(className="cw-pillar-head", children=[
-            html.Span(p["name"], className="cw-pillar-name"),
-            html.Span(f"{STANDING_SHAPES.get(standing, '?')} {t(standing, language)}",
-                      className=f"cw-standing standing-{standing}"),
-        ]),
-        # cw-fit: in a small grid cell the card shows the KPIs that fit, first ones first
-        html.Div([kpi_row(k, language) for k in p["kpis"]], className="cw-pillar-kpis cw-fit"),
-    ])
+    return html.Div(
+        className=f"cw-pillar standing-{standing}",
+        **attrs({"data-pillar": p["id"]}),
+        children=[
+            html.Div(
+                className="cw-pillar-head",
+                children=[
+                    html.Span(p["name"], className="cw-pillar-name"),
+                    html.Span(
+                        f"{STANDING_SHAPES.get(standing, '?')} {t(standing, language)}",
+                        className=f"cw-standing standing-{standing}",
+                    ),
+                ],
+            ),
+            # cw-fit: in a small grid cell the card shows the KPIs that fit, first ones first
+            html.Div([kpi_row(k, language) for k in p["kpis"]], className="cw-pillar-kpis cw-fit"),
+        ],
+    )
 
 
 def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     if not shown["has_data"]:
         return [empty(language)]
-    return [html.Div([pillar_card(p, language) for p in shown["pillars"]], className="cw-pillars",
-                     **attrs({"data-count": str(len(shown["pillars"]))}))]
+    return [
+        html.Div(
+            [pillar_card(p, language) for p in shown["pillars"]],
+            className="cw-pillars",
+            **attrs({"data-count": str(len(shown["pillars"]))}),
+        )
+    ]
 
 
 def register(app: Dash, live: LiveParts) -> None:

@@ -30,37 +30,68 @@ FONT = "Liberation Sans, DejaVu Sans, Arial, sans-serif"
 def base_figure() -> dict[str, Any]:
     """The hourly chart's fixed skeleton: 24 bars at zero, axes styled for the wall."""
     return {
-        "data": [{
-            "type": "bar", "x": list(range(HOURS)), "y": [0] * HOURS, "text": [""] * HOURS,
-            "textposition": "outside", "cliponaxis": False, "hoverinfo": "skip",
-            "marker": {"color": [BAR] * HOURS}, "textfont": {"size": 22, "color": "#e9eef5", "family": FONT},
-        }],
+        "data": [
+            {
+                "type": "bar",
+                "x": list(range(HOURS)),
+                "y": [0] * HOURS,
+                "text": [""] * HOURS,
+                "textposition": "outside",
+                "cliponaxis": False,
+                "hoverinfo": "skip",
+                "marker": {"color": [BAR] * HOURS},
+                "textfont": {"size": 22, "color": "#e9eef5", "family": FONT},
+            }
+        ],
         "layout": {
-            "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
-            "margin": {"l": 8, "r": 8, "t": 40, "b": 44}, "showlegend": False, "bargap": 0.18,
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "margin": {"l": 8, "r": 8, "t": 40, "b": 44},
+            "showlegend": False,
+            "bargap": 0.18,
             "font": {"family": FONT, "size": 20, "color": "#c7d2e0"},
-            "xaxis": {"range": [7.5, 17.5], "tickmode": "linear", "dtick": 1, "tickfont": {"size": 20},
-                      "showgrid": False, "zeroline": False, "fixedrange": True, "ticks": "", "color": "#c7d2e0",
-                      "tickformat": "02d"},
+            "xaxis": {
+                "range": [7.5, 17.5],
+                "tickmode": "linear",
+                "dtick": 1,
+                "tickfont": {"size": 20},
+                "showgrid": False,
+                "zeroline": False,
+                "fixedrange": True,
+                "ticks": "",
+                "color": "#c7d2e0",
+                "tickformat": "02d",
+            },
             "yaxis": {"visible": False, "fixedrange": True, "rangemode": "tozero"},
-            "dragmode": False, "uirevision": "mpp",
+            "dragmode": False,
+            "uirevision": "mpp",
         },
     }
 
 
 def body(instance: str, settings: ViewSettings) -> list[Any]:
     chart_id, _ = live_ids("mpp-chart", instance)
-    graph = dcc.Graph(id=chart_id, figure=base_figure(), className="cw-graph cw-mpp-chart",
-                      config={"staticPlot": False, "displayModeBar": False, "responsive": True},
-                      style={"height": "100%", "width": "100%"})
+    graph = dcc.Graph(
+        id=chart_id,
+        figure=base_figure(),
+        className="cw-graph cw-mpp-chart",
+        config={"staticPlot": False, "displayModeBar": False, "responsive": True},
+        style={"height": "100%", "width": "100%"},
+    )
     return [
-        html.Div(className="cw-mpp", children=[
-            *live_part("mpp", instance, "cw-mpp-main"),
-            html.Div(className="cw-mpp-chart-box", children=[
-                html.Div(t("per_hour", settings.language), className="cw-section-title"),
-                html.Div(live_part("mpp-chart", instance, child=graph), className="cw-graph-box"),
-            ]),
-        ])
+        html.Div(
+            className="cw-mpp",
+            children=[
+                *live_part("mpp", instance, "cw-mpp-main"),
+                html.Div(
+                    className="cw-mpp-chart-box",
+                    children=[
+                        html.Div(t("per_hour", settings.language), className="cw-section-title"),
+                        html.Div(live_part("mpp-chart", instance, child=graph), className="cw-graph-box"),
+                    ],
+                ),
+            ],
+        )
     ]
 
 
@@ -78,8 +109,14 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
         "agencies_total": mpp.agencies_total,
         "services": mpp.services,
         "agencies": [
-            {"name": a.get("agency") or a.get("id", "–"), "waiting": a.get("waiting", 0), "serving": a.get("serving", 0),
-             "served": a.get("served_today", 0), "wait": a.get("avg_wait_min"), "open": a.get("open", True)}
+            {
+                "name": a.get("agency") or a.get("id", "–"),
+                "waiting": a.get("waiting", 0),
+                "serving": a.get("serving", 0),
+                "served": a.get("served_today", 0),
+                "wait": a.get("avg_wait_min"),
+                "open": a.get("open", True),
+            }
             for a in agencies[:AGENCIES]
         ],
     }
@@ -107,18 +144,23 @@ def chart_patch(served: list[int], settings: ViewSettings) -> Patch:
 
 def agency_row(a: dict[str, Any], language: str) -> html.Div:
     wait = "–" if a["wait"] is None else f"{number(a['wait'], language)} {t('min_short', language)}"
-    return html.Div(className="cw-agency" + ("" if a["open"] else " is-closed"), children=[
-        html.Span(a["name"], className="cw-agency-name"),
-        html.Span(number(a["waiting"], language), className="cw-agency-num cw-agency-waiting"),
-        html.Span(number(a["served"], language), className="cw-agency-num"),
-        html.Span(wait if a["open"] else t("closed", language), className="cw-agency-num"),
-    ])
+    return html.Div(
+        className="cw-agency" + ("" if a["open"] else " is-closed"),
+        children=[
+            html.Span(a["name"], className="cw-agency-name"),
+            html.Span(number(a["waiting"], language), className="cw-agency-num cw-agency-waiting"),
+            html.Span(number(a["served"], language), className="cw-agency-num"),
+            html.Span(wait if a["open"] else t("closed", language), className="cw-agency-num"),
+        ],
+    )
 
 
 def size_note(shown: dict[str, Any], language: str) -> list[Any]:
-    """"· 26 instansi, 175 layanan": the MPP's size as the city's config gives it."""
-    parts = [t("agencies_n", language).format(n=number(shown["agencies_total"], language)) if shown["agencies_total"] else "",
-             t("services_n", language).format(n=number(shown["services"], language)) if shown["services"] else ""]
+    """ "· 26 instansi, 175 layanan": the MPP's size as the city's config gives it."""
+    parts = [
+        t("agencies_n", language).format(n=number(shown["agencies_total"], language)) if shown["agencies_total"] else "",
+        t("services_n", language).format(n=number(shown["services"], language)) if shown["services"] else "",
+    ]
     text = ", ".join(p for p in parts if p)
     return [html.Span(f" · {text}", className="cw-mpp-size")] if text else []
 
@@ -130,36 +172,71 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     target = shown["target"] or 0
     pct = shown["pct"] if shown["pct"] is not None else (100 * shown["served"] / target if target else 0)
     avg = "–" if shown["avg_wait"] is None else f"{number(shown['avg_wait'], language, 1)} {t('min_short', language)}"
-    header = html.Div(className="cw-agency cw-agency-head", children=[
-        html.Span(t("agency", language), className="cw-agency-name"),
-        html.Span(t("waiting", language), className="cw-agency-num"),
-        html.Span(t("col_served", language), className="cw-agency-num"),
-        html.Span(t("col_wait", language), className="cw-agency-num"),
-    ])
+    header = html.Div(
+        className="cw-agency cw-agency-head",
+        children=[
+            html.Span(t("agency", language), className="cw-agency-name"),
+            html.Span(t("waiting", language), className="cw-agency-num"),
+            html.Span(t("col_served", language), className="cw-agency-num"),
+            html.Span(t("col_wait", language), className="cw-agency-num"),
+        ],
+    )
     return [
-        html.Div(className="cw-mpp-top", children=[
-            html.Div(className="cw-mpp-served", children=[
-                html.Div([html.Span(number(shown["served"], language), className="cw-headline cw-huge"),
-                          html.Span(f" / {number(target, language)}", className="cw-mpp-target")], className="cw-mpp-count"),
-                html.Div(f"{t('served_today', language)} · {t('target_today', language)}", className="cw-stat-label"),
-                html.Div(className="cw-progress", children=[
-                    html.Div(className="cw-progress-fill" + (" is-done" if pct >= 100 else ""),
-                             style={"width": f"{min(pct, 100):.1f}%"}),
-                    html.Span(f"{number(pct, language, 1)}%", className="cw-progress-text"),
-                ]),
-            ]),
-            html.Div(className="cw-stats cw-stats-col", children=[
-                html.Div([html.Span(number(shown["waiting"], language), className="cw-headline"),
-                          html.Span(t("waiting", language), className="cw-stat-label")], className="cw-stat"),
-                html.Div([html.Span(avg, className="cw-stat-num"),
-                          html.Span(t("avg_wait", language), className="cw-stat-label")], className="cw-stat"),
-            ]),
-        ]),
-        html.Div(className="cw-mpp-agencies", children=[
-            html.Div([t("queue_by_agency", language), *size_note(shown, language)], className="cw-section-title"),
-            header,
-            html.Div([agency_row(a, language) for a in shown["agencies"]], className="cw-agency-rows cw-fit"),
-        ]),
+        html.Div(
+            className="cw-mpp-top",
+            children=[
+                html.Div(
+                    className="cw-mpp-served",
+                    children=[
+                        html.Div(
+                            [
+                                html.Span(number(shown["served"], language), className="cw-headline cw-huge"),
+                                html.Span(f" / {number(target, language)}", className="cw-mpp-target"),
+                            ],
+                            className="cw-mpp-count",
+                        ),
+                        html.Div(f"{t('served_today', language)} · {t('target_today', language)}", className="cw-stat-label"),
+                        html.Div(
+                            className="cw-progress",
+                            children=[
+                                html.Div(
+                                    className="cw-progress-fill" + (" is-done" if pct >= 100 else ""),
+                                    style={"width": f"{min(pct, 100):.1f}%"},
+                                ),
+                                html.Span(f"{number(pct, language, 1)}%", className="cw-progress-text"),
+                            ],
+                        ),
+                    ],
+                ),
+                html.Div(
+                    className="cw-stats cw-stats-col",
+                    children=[
+                        html.Div(
+                            [
+                                html.Span(number(shown["waiting"], language), className="cw-headline"),
+                                html.Span(t("waiting", language), className="cw-stat-label"),
+                            ],
+                            className="cw-stat",
+                        ),
+                        html.Div(
+                            [
+                                html.Span(avg, className="cw-stat-num"),
+                                html.Span(t("avg_wait", language), className="cw-stat-label"),
+                            ],
+                            className="cw-stat",
+                        ),
+                    ],
+                ),
+            ],
+        ),
+        html.Div(
+            className="cw-mpp-agencies",
+            children=[
+                html.Div([t("queue_by_agency", language), *size_note(shown, language)], className="cw-section-title"),
+                header,
+                html.Div([agency_row(a, language) for a in shown["agencies"]], className="cw-agency-rows cw-fit"),
+            ],
+        ),
     ]
 
 

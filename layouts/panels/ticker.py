@@ -56,10 +56,18 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     return {
         "has_data": bool(lines) or seen(picture, "incidents") or seen(picture, "waste"),
         "lines": [
-            {"id": line.get("id", ""), "key": f"{line.get('id', '')}@{line.get('t', '')}",
-             "time": local_time(line.get("t"), settings.timezone), "kind": line.get("kind") or "incident",
-             "severity": line.get("severity"), "topic": line.get("topic"), "status": line.get("status") or "",
-             "kecamatan": line.get("kecamatan") or "–", "text": line.get("text") or "", "channel": line.get("channel") or ""}
+            {
+                "id": line.get("id", ""),
+                "key": f"{line.get('id', '')}@{line.get('t', '')}",
+                "time": local_time(line.get("t"), settings.timezone),
+                "kind": line.get("kind") or "incident",
+                "severity": line.get("severity"),
+                "topic": line.get("topic"),
+                "status": line.get("status") or "",
+                "kecamatan": line.get("kecamatan") or "–",
+                "text": line.get("text") or "",
+                "channel": line.get("channel") or "",
+            }
             for line in lines[:ROWS]
         ],
     }
@@ -75,9 +83,17 @@ def with_critical_held(lines: list[dict[str, Any]], open_incidents: list[dict[st
         if d.get("severity") != "critical" or len(held) >= CRITICAL_ROWS:
             break
         if (d.get("age_s") or 0) <= CRITICAL_HOLD_S:
-            held.append({"t": d.get("observed_at"), "kind": "incident", "id": d.get("id", ""), "severity": "critical",
-                         "status": d.get("status") or "new", "kecamatan": d.get("kecamatan"),
-                         "text": (d.get("description") or d.get("category") or "")[:160]})
+            held.append(
+                {
+                    "t": d.get("observed_at"),
+                    "kind": "incident",
+                    "id": d.get("id", ""),
+                    "severity": "critical",
+                    "status": d.get("status") or "new",
+                    "kecamatan": d.get("kecamatan"),
+                    "text": (d.get("description") or d.get("category") or "")[:160],
+                }
+            )
     if not held:
         return lines[:ROWS]
     ids = {line["id"] for line in held}
@@ -94,15 +110,23 @@ def line_row(line: dict[str, Any], language: str) -> html.Div:
     else:
         topic = line["topic"] or "other"
         badge = html.Span(f"{TOPIC_SHAPES.get(topic, '•')} {t('topic_' + topic, language)}", className=f"cw-topic topic-{topic}")
-    return html.Div(className=f"cw-tick kind-{line['kind']}", key=line["key"], **attrs({"data-event": line["id"]}), children=[
-        html.Span(line["time"], className="cw-tick-time"),
-        html.Span(line.get("channel") or t(line["kind"], language), className=f"cw-kind kind-{line['kind']}",
-                  **({"data-channel": line["channel"]} if line.get("channel") else {})),
-        badge,
-        html.Span(t(line["status"], language), className=f"cw-status st-{line['status']}"),
-        html.Span(line["kecamatan"], className="cw-where"),
-        html.Span(line["text"], className="cw-desc"),
-    ])
+    return html.Div(
+        className=f"cw-tick kind-{line['kind']}",
+        key=line["key"],
+        **attrs({"data-event": line["id"]}),
+        children=[
+            html.Span(line["time"], className="cw-tick-time"),
+            html.Span(
+                line.get("channel") or t(line["kind"], language),
+                className=f"cw-kind kind-{line['kind']}",
+                **({"data-channel": line["channel"]} if line.get("channel") else {}),
+            ),
+            badge,
+            html.Span(t(line["status"], language), className=f"cw-status st-{line['status']}"),
+            html.Span(line["kecamatan"], className="cw-where"),
+            html.Span(line["text"], className="cw-desc"),
+        ],
+    )
 
 
 def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:

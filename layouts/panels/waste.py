@@ -35,8 +35,13 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     return {
         "has_data": seen(picture, FAMILY),
         "sites": [
-            {"id": c.get("id", ""), "name": c.get("name") or c.get("id", "–"), "kecamatan": c.get("kecamatan") or "",
-             "fill": round(float(c.get("fill") or 0.0), 3), "full": bool(c.get("over_threshold"))}
+            {
+                "id": c.get("id", ""),
+                "name": c.get("name") or c.get("id", "–"),
+                "kecamatan": c.get("kecamatan") or "",
+                "fill": round(float(c.get("fill") or 0.0), 3),
+                "full": bool(c.get("over_threshold")),
+            }
             for c in containers[:TOP_SITES]
         ],
         "site_count": len(containers),
@@ -49,8 +54,10 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
 
 
 def _stat(value: str, label: str, headline: bool = False) -> html.Div:
-    return html.Div([html.Span(value, className="cw-headline" if headline else "cw-stat-num"),
-                     html.Span(label, className="cw-stat-label")], className="cw-stat")
+    return html.Div(
+        [html.Span(value, className="cw-headline" if headline else "cw-stat-num"), html.Span(label, className="cw-stat-label")],
+        className="cw-stat",
+    )
 
 
 def site_row(site: dict[str, Any], language: str) -> html.Div:
@@ -60,8 +67,10 @@ def site_row(site: dict[str, Any], language: str) -> html.Div:
         className="cw-bar-row" + (" is-full" if site["full"] else ""),
         **attrs({"data-site": site["id"]}),
         children=[
-            html.Div([html.Span(site["name"], className="cw-bar-name"), html.Span(site["kecamatan"], className="cw-bar-sub")],
-                     className="cw-bar-label"),
+            html.Div(
+                [html.Span(site["name"], className="cw-bar-name"), html.Span(site["kecamatan"], className="cw-bar-sub")],
+                className="cw-bar-label",
+            ),
             html.Div(html.Div(className="cw-bar-fill", style={"width": f"{pct:.1f}%"}), className="cw-bar-track"),
             html.Span(("■ " if site["full"] else "") + label, className="cw-bar-value"),
         ],
@@ -73,8 +82,10 @@ def kecamatan_row(name: str, count: int, most: int, language: str) -> html.Div:
         className="cw-bar-row cw-bar-row-compact",
         children=[
             html.Span(name, className="cw-bar-name"),
-            html.Div(html.Div(className="cw-bar-fill cw-bar-reports", style={"width": f"{100 * count / max(most, 1):.1f}%"}),
-                     className="cw-bar-track"),
+            html.Div(
+                html.Div(className="cw-bar-fill cw-bar-reports", style={"width": f"{100 * count / max(most, 1):.1f}%"}),
+                className="cw-bar-track",
+            ),
             html.Span(number(count, language), className="cw-bar-value"),
         ],
     )
@@ -91,8 +102,11 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         html.Div(
             className="cw-stats",
             children=[
-                _stat(number(shown["over_threshold"], language),
-                      f"{t('tps_full', language)} / {number(shown['site_count'], language)}", True),
+                _stat(
+                    number(shown["over_threshold"], language),
+                    f"{t('tps_full', language)} / {number(shown['site_count'], language)}",
+                    True,
+                ),
                 _stat(number(shown["reports_open"], language), t("reports_open", language), True),
                 _stat(number(shown["reports_resolved"], language), t("reports_resolved", language)),
                 _stat(median_text, t("median_resolve", language)),
@@ -101,14 +115,24 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         html.Div(
             className="cw-columns",
             children=[
-                html.Div([html.Div(t("tps_fill", language), className="cw-section-title"),
-                          html.Div([site_row(s, language) for s in shown["sites"]], className="cw-bars cw-fit")],
-                         className="cw-column"),
-                html.Div([html.Div(t("open_by_kecamatan", language), className="cw-section-title"),
-                          html.Div([kecamatan_row(n, c, most, language) for n, c in shown["by_kecamatan"]],
-                                   className="cw-bars cw-fit")
-                          if shown["by_kecamatan"] else html.Div("0", className="cw-muted")],
-                         className="cw-column"),
+                html.Div(
+                    [
+                        html.Div(t("tps_fill", language), className="cw-section-title"),
+                        html.Div([site_row(s, language) for s in shown["sites"]], className="cw-bars cw-fit"),
+                    ],
+                    className="cw-column",
+                ),
+                html.Div(
+                    [
+                        html.Div(t("open_by_kecamatan", language), className="cw-section-title"),
+                        html.Div(
+                            [kecamatan_row(n, c, most, language) for n, c in shown["by_kecamatan"]], className="cw-bars cw-fit"
+                        )
+                        if shown["by_kecamatan"]
+                        else html.Div("0", className="cw-muted"),
+                    ],
+                    className="cw-column",
+                ),
             ],
         ),
     ]

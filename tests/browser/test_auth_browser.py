@@ -32,8 +32,7 @@ def record_callbacks(page: Any) -> list[dict[str, Any]]:
 
     def on_response(response: Any) -> None:
         if "/_dash-update-component" in response.url:
-            seen.append({"status": response.status, "csrf": response.request.headers.get("x-csrf-token"),
-                         "url": response.url})
+            seen.append({"status": response.status, "csrf": response.request.headers.get("x-csrf-token"), "url": response.url})
 
     page.on("response", on_response)
     return seen
@@ -68,8 +67,9 @@ def test_login_page_then_the_screen_with_csrf_on_every_callback(page_factory: Ca
 
 
 @pytest.mark.integration
-def test_kiosk_screen_rides_out_a_restart_on_its_cookie(tmp_path: Path, redis_url: str, page_factory: Callable[..., Any],
-                                                        citywall_proc: Callable[..., CitywallProcess]) -> None:
+def test_kiosk_screen_rides_out_a_restart_on_its_cookie(
+    tmp_path: Path, redis_url: str, page_factory: Callable[..., Any], citywall_proc: Callable[..., CitywallProcess]
+) -> None:
     store = RedisStore(redis_url)
     try:
         _, secret = TokenStore(store).create("kiosk", scope="screen", screen=4)
@@ -94,8 +94,7 @@ def test_kiosk_screen_rides_out_a_restart_on_its_cookie(tmp_path: Path, redis_ur
     second = citywall_proc(command, env=env)
     second.wait_http(f"{base}/healthz", timeout=60)
     # the page's poll goes on by itself; its next answered callback comes from the new process
-    page.wait_for_event("response", timeout=30_000,
-                        predicate=lambda r: "/_dash-update-component" in r.url and r.status == 200)
+    page.wait_for_event("response", timeout=30_000, predicate=lambda r: "/_dash-update-component" in r.url and r.status == 200)
     assert not [c for c in callbacks if c["status"] in (401, 403)], "a kiosk request was refused"
     assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
     with_token = [u for u in requested if "token=" in u]

@@ -35,8 +35,14 @@ def test_latency_scripts_run_end_to_end(tmp_path: Path) -> None:
         assert series["shown"] == 2, "a trial was lost on an idle tiny run"
         assert_positive(series["p95_ms"])
         assert_positive(series["push_bytes_per_update"])
-    stages = subprocess.run([sys.executable, "bench/latency_stages.py", "--trials", "2"], cwd=ROOT, check=True, timeout=240,
-                            capture_output=True, text=True).stdout
+    stages = subprocess.run(
+        [sys.executable, "bench/latency_stages.py", "--trials", "2"],
+        cwd=ROOT,
+        check=True,
+        timeout=240,
+        capture_output=True,
+        text=True,
+    ).stdout
     for stage in ("on_message", "stored", "rendered", "ws_send", "browser_recv", "visible"):
         assert stage in stages, stages
     assert "python bench/latency_stages.py --trials 2" in stages
@@ -46,9 +52,29 @@ def test_latency_scripts_run_end_to_end(tmp_path: Path) -> None:
 @pytest.mark.browser
 def test_city_growth_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
     out = tmp_path / "growth.json"
-    subprocess.run([sys.executable, "bench/city_growth.py", "--sizes", "100", "300", "--stream-rate", "20",
-                    "--stream-seconds", "2", "--idle-seconds", "1", "--cap", "2000", "--out", str(out)],
-                   cwd=ROOT, check=True, timeout=280, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "bench/city_growth.py",
+            "--sizes",
+            "100",
+            "300",
+            "--stream-rate",
+            "20",
+            "--stream-seconds",
+            "2",
+            "--idle-seconds",
+            "1",
+            "--cap",
+            "2000",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=280,
+        capture_output=True,
+    )
     result = json.loads(out.read_text())
 
     assert result["command"].startswith("python bench/city_growth.py --sizes 100 300")

@@ -38,15 +38,30 @@ PARIAMAN = REPO_ROOT / "examples" / "pariaman" / "config.yaml"
 
 #: Text that belongs to one city only: none of it may appear anywhere in another city's demo.
 MARKS: dict[str, tuple[str, ...]] = {
-    "pekanbaru": ("Pekanbaru", "PEKANBARU", "Riau", "Sudirman", "Trans Metro", "Tata Kelola", "Mobilitas",
-                  "Marpoyan", "Rumbai", "Siak", "DPMPTSP"),
+    "pekanbaru": (
+        "Pekanbaru",
+        "PEKANBARU",
+        "Riau",
+        "Sudirman",
+        "Trans Metro",
+        "Tata Kelola",
+        "Mobilitas",
+        "Marpoyan",
+        "Rumbai",
+        "Siak",
+        "DPMPTSP",
+    ),
     "pariaman": ("Pariaman", "PARIAMAN", "Sumatera Barat", "Smart Branding", "Smart Society", "Karan Aur"),
     "contoh": ("Kota Contoh", "CONTOH", "e-Aduan", "Distrik Alfa", "Distrik Delta", "Pilar Hijau", "Pilar Bahari"),
 }
 
 #: The synthetic city: four square districts somewhere no other city is.
-SQUARES = {"Distrik Alfa": (115.00, -2.00), "Distrik Beta": (115.05, -2.00),
-           "Distrik Gamma": (115.00, -1.95), "Distrik Delta": (115.05, -1.95)}
+SQUARES = {
+    "Distrik Alfa": (115.00, -2.00),
+    "Distrik Beta": (115.05, -2.00),
+    "Distrik Gamma": (115.00, -1.95),
+    "Distrik Delta": (115.05, -1.95),
+}
 CONTOH_PILLARS = [
     (
         "hijau",
@@ -183,14 +198,17 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = 90.0, proc: C
 
 
 @pytest.fixture(params=["pekanbaru", "pariaman", "contoh"])
-def demo(request: pytest.FixtureRequest, tmp_path: Path, mosquitto: Mosquitto,
-         citywall_proc: Callable[..., CitywallProcess]) -> Iterator[Demo]:
+def demo(
+    request: pytest.FixtureRequest, tmp_path: Path, mosquitto: Mosquitto, citywall_proc: Callable[..., CitywallProcess]
+) -> Iterator[Demo]:
     key = request.param
     path = {"pekanbaru": REPO_ROOT / "config.yaml", "pariaman": PARIAMAN}.get(key) or write_contoh(tmp_path)
     config = load_config(path, environ={})
     port = free_port()
-    proc = citywall_proc([*CITYWALL_CMD, "demo", "--config", str(path), "--port", str(port),
-                          "--mqtt-url", mosquitto.url, "--rate", "5"], env={"CITYWALL_AUTH_ANONYMOUS_READ": "true"})
+    proc = citywall_proc(
+        [*CITYWALL_CMD, "demo", "--config", str(path), "--port", str(port), "--mqtt-url", mosquitto.url, "--rate", "5"],
+        env={"CITYWALL_AUTH_ANONYMOUS_READ": "true"},
+    )
     base = f"http://127.0.0.1:{port}"
     proc.wait_http(f"{base}/healthz", timeout=60)
     city = Demo(key, config, base, mosquitto, proc)
@@ -199,8 +217,14 @@ def demo(request: pytest.FixtureRequest, tmp_path: Path, mosquitto: Mosquitto,
     def filled() -> bool:
         s = city.state()
         valued = {k["id"] for b in s["kpis"]["pillars"].values() for k in b["kpis"] if k["value"] is not None}
-        return s["incidents"]["open_count"] > 0 and bool(s["drainage"]["stations"]) and bool(s["waste"]["containers"]) \
-            and message_kpis <= valued and len(s["mpp"]["agencies"]) == config.mpp.agency_count
+        return (
+            s["incidents"]["open_count"] > 0
+            and bool(s["drainage"]["stations"])
+            and bool(s["waste"]["containers"])
+            and message_kpis <= valued
+            and len(s["mpp"]["agencies"]) == config.mpp.agency_count
+        )
+
     wait_for(f"{key}: the simulated city on /api/v1/state", filled, proc=proc)
     yield city
 
@@ -219,10 +243,18 @@ def publish_complaint(city: Demo) -> tuple[str, str]:
     point = polygon.representative_point()
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     entity_id = f"urn:ngsi-ld:IssueReporting:TEST-{uuid.uuid4().hex[:10]}"
-    payload = {"id": entity_id, "type": "IssueReporting", "category": category, "title": category,
-               "comments": "Aspal berlubang di depan sekolah", "resolutionStatus": "Open",
-               "location": {"type": "Point", "coordinates": [point.x, point.y]},
-               "dateCreated": now, "observationDateTime": now, "dateModified": now}
+    payload = {
+        "id": entity_id,
+        "type": "IssueReporting",
+        "category": category,
+        "title": category,
+        "comments": "Aspal berlubang di depan sekolah",
+        "resolutionStatus": "Open",
+        "location": {"type": "Point", "coordinates": [point.x, point.y]},
+        "dateCreated": now,
+        "observationDateTime": now,
+        "dateModified": now,
+    }
     host, port = city.mosquitto.url.removeprefix("mqtt://").split(":")
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"complaint-{uuid.uuid4().hex[:8]}")
     client.connect(host, int(port))
@@ -317,6 +349,7 @@ def test_each_city_runs_as_itself(demo: Demo, page_factory: Callable[..., Any], 
         s = demo.state()
         line = next((x for x in s["ticker"] if x["id"] == entity_id), None)
         return s if line and line["channel"] == channel and line["topic"] == "roads" else None
+
     after = wait_for("the complaint in the ticker", counted, timeout=30, proc=demo.proc)
     assert after["reports"]["open_by_channel"][channel] >= 1
     kpi = {k["id"]: k for b in after["kpis"]["pillars"].values() for k in b["kpis"]}
@@ -427,15 +460,25 @@ def test_points_outside_every_district_are_counted_and_shown(tmp_path: Path) -> 
     pipeline = Pipeline(build_normalizer(config), Sink(), stats)  # type: ignore[arg-type]
     now = datetime.now(UTC).isoformat()
     for i, (lon, lat) in enumerate([(115.02, -1.98), (116.5, -1.98), (115.07, -1.93)]):
-        alert = {"id": f"urn:ngsi-ld:Alert:o-{i}", "type": "Alert", "category": "traffic", "subCategory": "trafficJam",
-                 "severity": "low", "description": "uji", "location": {"type": "Point", "coordinates": [lon, lat]},
-                 "dateIssued": now, "dateModified": now}
+        alert = {
+            "id": f"urn:ngsi-ld:Alert:o-{i}",
+            "type": "Alert",
+            "category": "traffic",
+            "subCategory": "trafficJam",
+            "severity": "low",
+            "description": "uji",
+            "location": {"type": "Point", "coordinates": [lon, lat]},
+            "dateIssued": now,
+            "dateModified": now,
+        }
         assert pipeline.handle(json.dumps(alert).encode(), "contoh/incidents")
     snap = stats.snapshot()
     assert snap["outside_districts"] == 1 and snap["accepted"] == 3
     counts = {"received": snap["received"], "accepted": snap["accepted"], "outside_districts": snap["outside_districts"]}
     settings = view_settings(config)
-    picture = CityPicture(freshness={"incidents": Freshness(updated_at=now, stale=False, stale_after_s=60)},
-                          feeds={"mqtt": {"connected": True, "counts": dict(counts)}})
+    picture = CityPicture(
+        freshness={"incidents": Freshness(updated_at=now, stale=False, stale_after_s=60)},
+        feeds={"mqtt": {"connected": True, "counts": dict(counts)}},
+    )
     rendered = json.dumps(feed_health.render(feed_health.view(picture, settings), settings), default=lambda o: o.to_plotly_json())
     assert '"data-outside": "1"' in rendered and "di luar wilayah" in rendered

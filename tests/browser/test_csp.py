@@ -24,13 +24,23 @@ def test_pages_run_under_the_csp_without_violations(page_factory: Any, path: str
     state = CityState(store, config)
     with serve(config, store) as url:
         page = page_factory()
-        page.add_init_script("window.__csp = []; document.addEventListener('securitypolicyviolation', "
-                             "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+        page.add_init_script(
+            "window.__csp = []; document.addEventListener('securitypolicyviolation', "
+            "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
         page.goto(url + path)
         page.wait_for_selector("[data-panel], .tb-root", timeout=30_000)
         marker = f"csp-check-{time.time_ns()}"
-        state.accept(Incident(id=marker, observed_at=datetime.now(UTC), source_type="Alert", category="flood",
-                              severity="critical", description=marker))
+        state.accept(
+            Incident(
+                id=marker,
+                observed_at=datetime.now(UTC),
+                source_type="Alert",
+                category="flood",
+                severity="critical",
+                description=marker,
+            )
+        )
         if path != "/tablet":  # the incident queue shows the new incident: live updates run (the tablet's own are in test_tablet)
             page.wait_for_function("(m) => document.body.textContent.includes(m)", arg=marker, timeout=30_000)
         else:

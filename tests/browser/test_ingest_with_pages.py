@@ -44,15 +44,22 @@ def all_incident_ids(base: str) -> list[str]:
         cursor = page["next"]
 
 
-def test_ingest_keeps_up_with_pages_open(mosquitto: Mosquitto, citywall_proc: Callable[..., CitywallProcess],
-                                         page_factory: Callable[..., Any], tmp_path: Path) -> None:
+def test_ingest_keeps_up_with_pages_open(
+    mosquitto: Mosquitto, citywall_proc: Callable[..., CitywallProcess], page_factory: Callable[..., Any], tmp_path: Path
+) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    demo = citywall_proc([*CITYWALL_CMD, "demo", "--port", str(port), "--mqtt-url", mosquitto.url, "--rate", "0"],
-                         env={"CITYWALL_AUTH_ANONYMOUS_READ": "true"})
+    demo = citywall_proc(
+        [*CITYWALL_CMD, "demo", "--port", str(port), "--mqtt-url", mosquitto.url, "--rate", "0"],
+        env={"CITYWALL_AUTH_ANONYMOUS_READ": "true"},
+    )
     demo.wait_http(f"{base}/healthz", timeout=60)
-    wait_until(lambda: (get_json(f"{base}/api/v1/feeds")["feeds"].get("mqtt") or {}).get("connected"), 30,
-               "the demo's MQTT feed connected", proc=demo)
+    wait_until(
+        lambda: (get_json(f"{base}/api/v1/feeds")["feeds"].get("mqtt") or {}).get("connected"),
+        30,
+        "the demo's MQTT feed connected",
+        proc=demo,
+    )
 
     pages = []
     for path, size in (("/screen/4", (1920, 1080)), ("/screen/13", (1920, 1080)), ("/wall?scale=0.25", (2880, 1080))):
@@ -80,5 +87,6 @@ def test_ingest_keeps_up_with_pages_open(mosquitto: Mosquitto, citywall_proc: Ca
     stored = all_incident_ids(base)
     assert sorted(stored) == sorted(a["id"] for a in alerts), "every Alert stored exactly once"
     # the queue screen was kept current meanwhile: its headline counts every one of them
-    pages[0].wait_for_function("t => document.querySelector('[data-panel=incident_queue] .cw-headline')?.innerText === t",
-                               arg="3.000", timeout=30_000)
+    pages[0].wait_for_function(
+        "t => document.querySelector('[data-panel=incident_queue] .cw-headline')?.innerText === t", arg="3.000", timeout=30_000
+    )

@@ -44,8 +44,23 @@ def test_open_screen_carries_on_after_the_server_restarts(mosquitto, citywall_pr
     wait_until(lambda: mqtt_connected(base), 15, "the MQTT feed connected after the restart", proc=second)
     description = f"Setelah restart {uuid.uuid4().hex[:8]}: pohon tumbang di Jl. Sudirman"
     mosquitto_pub = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
-    subprocess.run([mosquitto_pub, "-h", "127.0.0.1", "-p", str(mosquitto.port), "-q", "1",
-                    "-t", "pekanbaru/incidents", "-m", json.dumps(alert(description))], check=True, timeout=10)
+    subprocess.run(
+        [
+            mosquitto_pub,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(mosquitto.port),
+            "-q",
+            "1",
+            "-t",
+            "pekanbaru/incidents",
+            "-m",
+            json.dumps(alert(description)),
+        ],
+        check=True,
+        timeout=10,
+    )
     started = time.monotonic()
     page.wait_for_function("(text) => document.body.innerText.includes(text)", arg=description, timeout=30_000)
     print(f"\nkiosk: new data visible {time.monotonic() - started:.1f} s after publishing to the restarted server")

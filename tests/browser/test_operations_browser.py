@@ -24,7 +24,7 @@ from tests.support.auth import add_users
 from tests.support.operations import incident, open_config, seed, signed_in_context
 
 FOLLOW_MS = 1_000  # "within 1 s of an action"
-LOAD_MS = 60_000   # page loads on a shared 2-core machine
+LOAD_MS = 60_000  # page loads on a shared 2-core machine
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +138,7 @@ def test_supervisor_preset_and_broadcast_reach_open_screens(city: tuple[CityStat
         page.wait_for_selector('[data-page-preset="default"]', timeout=FOLLOW_MS * 3)
     desk.click("#cw-broadcast-clear")
     for n, page in screens.items():
-        page.wait_for_selector('[data-broadcast]', state="detached", timeout=FOLLOW_MS * 3)
+        page.wait_for_selector("[data-broadcast]", state="detached", timeout=FOLLOW_MS * 3)
         assert page.evaluate("window.__sameDocument") is True, f"screen {n} reloaded"
     desk.locator('#cw-mini-preset[data-preset="default"]').wait_for(timeout=FOLLOW_MS * 3)
     assert desk.locator("[data-mini-screen]").count() == 24

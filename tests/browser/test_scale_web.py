@@ -38,7 +38,6 @@ from tests.support.services import CITYWALL_CMD, HOST, CitywallProcess, Nginx, R
 pytestmark = pytest.mark.integration
 
 
-
 def worker_pids(serve: CitywallProcess) -> set[int]:
     """The uvicorn worker processes: children of ``serve`` started by multiprocessing spawn."""
     children = Path(f"/proc/{serve.pid}/task/{serve.pid}/children").read_text().split()
@@ -61,14 +60,23 @@ class Site:
 
     def incident(self, tag: str) -> str:
         text = f"Uji pekerja {tag}"
-        self.state.accept(Incident(id=f"urn:ngsi-ld:Alert:workers-{tag}", observed_at=datetime.now(UTC),
-                                   source_type="Alert", category="traffic", severity="critical", kecamatan="Sukajadi",
-                                   lat=0.517, lon=101.438, description=text))
+        self.state.accept(
+            Incident(
+                id=f"urn:ngsi-ld:Alert:workers-{tag}",
+                observed_at=datetime.now(UTC),
+                source_type="Alert",
+                category="traffic",
+                severity="critical",
+                kecamatan="Sukajadi",
+                lat=0.517,
+                lon=101.438,
+                description=text,
+            )
+        )
         return text
 
     def workers_ready(self, count: int = 2) -> set[int]:
-        pids = wait_until(lambda: len(worker_pids(self.serve)) == count and worker_pids(self.serve), 60,
-                          f"{count} workers")
+        pids = wait_until(lambda: len(worker_pids(self.serve)) == count and worker_pids(self.serve), 60, f"{count} workers")
         return pids  # type: ignore[return-value]
 
 
@@ -84,8 +92,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     path = write_config(work, lambda c: c.update(store={"url": redis_server.url}))
     config = load_config(path, environ={})
     port = free_port()
-    serve = CitywallProcess([*CITYWALL_CMD, "serve", "--config", str(path), "--workers", "2", "--port", str(port)],
-                            work / "serve.log", env={"CITYWALL_AUTH_ANONYMOUS_READ": "true"})
+    serve = CitywallProcess(
+        [*CITYWALL_CMD, "serve", "--config", str(path), "--workers", "2", "--port", str(port)],
+        work / "serve.log",
+        env={"CITYWALL_AUTH_ANONYMOUS_READ": "true"},
+    )
     proxy_port = free_port()
     nginx = Nginx(work / "nginx", nginx_site(proxy_port, [port]), port=proxy_port)
     store = RedisStore(redis_server.url)
@@ -103,12 +114,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         redis_server.stop()
 
 
-@pytest.mark.parametrize(("headers", "accepted", "host_inside"), [
-    ([(b"host", b"127.0.0.1")], False, None),  # what "Host $host" leaves of 127.0.0.1:8080
-    ([(b"host", b"127.0.0.1"), (b"x-forwarded-host", b"127.0.0.1:8080")], True, b"127.0.0.1:8080"),
-    ([(b"host", b"127.0.0.1"), (b"x-forwarded-host", b"127.0.0.1:8080, inner:1")], True, b"127.0.0.1:8080"),
-    ([(b"host", b"127.0.0.1"), (b"x-forwarded-host", b"evil.example")], False, None),
-])
+@pytest.mark.parametrize(
+    ("headers", "accepted", "host_inside"),
+    [
+        ([(b"host", b"127.0.0.1")], False, None),  # what "Host $host" leaves of 127.0.0.1:8080
+        ([(b"host", b"127.0.0.1"), (b"x-forwarded-host", b"127.0.0.1:8080")], True, b"127.0.0.1:8080"),
+        ([(b"host", b"127.0.0.1"), (b"x-forwarded-host", b"127.0.0.1:8080, inner:1")], True, b"127.0.0.1:8080"),
+        ([(b"host", b"127.0.0.1"), (b"x-forwarded-host", b"evil.example")], False, None),
+    ],
+)
 def test_the_origin_check_takes_the_host_a_proxy_forwards(headers: list, accepted: bool, host_inside: bytes | None) -> None:
     """A browser on http://127.0.0.1:8080 behind a proxy; the websocket reaches the app only
     when the host it asked for (forwarded) matches its Origin."""
@@ -129,8 +143,12 @@ def test_the_origin_check_takes_the_host_a_proxy_forwards(headers: list, accepte
     async def send(message: dict) -> None:
         sent.append(message)
 
-    scope = {"type": "websocket", "path": "/_dash-ws-callback", "client": ("127.0.0.1", 5000),
-             "headers": [*headers, (b"origin", b"http://127.0.0.1:8080")]}
+    scope = {
+        "type": "websocket",
+        "path": "/_dash-ws-callback",
+        "client": ("127.0.0.1", 5000),
+        "headers": [*headers, (b"origin", b"http://127.0.0.1:8080")],
+    }
     # a thread of its own: a browser test earlier in the session may leave an event loop running in this one
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, WebSecurity(app, csp="default-src 'self'", limits=Limits())(scope, receive, send)).result()
@@ -145,8 +163,13 @@ def test_more_than_one_worker_refuses_the_memory_store(tmp_path: Path) -> None:
     import subprocess
 
     path = write_config(tmp_path, lambda c: c.update(store={"url": "memory://"}))
-    done = subprocess.run([*CITYWALL_CMD, "serve", "--config", str(path), "--workers", "2", "--port", str(free_port())],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [*CITYWALL_CMD, "serve", "--config", str(path), "--workers", "2", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2, done.stderr
     assert "store.url: serve --workers needs a shared store" in done.stderr
 
@@ -164,10 +187,19 @@ def test_sessions_and_csrf_hold_on_each_worker(site: Site) -> None:
     os.kill(second, signal.SIGSTOP)
     try:
         me_second = session.get(f"{site.direct}/api/v1/me", timeout=10, headers={"Connection": "close"})
-        written = session.post(f"{site.direct}/api/v1/wall/broadcast", json={"level": "ORANGE", "text": "Uji dua pekerja"},
-                               timeout=10, headers={"Connection": "close"})
-        forged = requests.post(f"{site.direct}/api/v1/wall/broadcast", json={"level": "RED", "text": "palsu"},
-                               cookies=session.cookies, headers={"Origin": site.direct, "Connection": "close"}, timeout=10)
+        written = session.post(
+            f"{site.direct}/api/v1/wall/broadcast",
+            json={"level": "ORANGE", "text": "Uji dua pekerja"},
+            timeout=10,
+            headers={"Connection": "close"},
+        )
+        forged = requests.post(
+            f"{site.direct}/api/v1/wall/broadcast",
+            json={"level": "RED", "text": "palsu"},
+            cookies=session.cookies,
+            headers={"Origin": site.direct, "Connection": "close"},
+            timeout=10,
+        )
     finally:
         os.kill(second, signal.SIGCONT)
     assert me_first.status_code == me_second.status_code == 200
@@ -228,10 +260,10 @@ def test_pages_through_nginx_get_pushes_before_and_after_the_workers_die(site: S
     old = site.workers_ready()
     for pid in old:
         os.kill(pid, signal.SIGKILL)
-    new = wait_until(lambda: (p := worker_pids(site.serve)) and len(p) == 2 and not p & old and p, 120,
-                     "two new workers from the supervisor")
-    wait_until(lambda: requests.get(f"{site.nginx.url}/healthz", timeout=5).status_code == 200, 120,
-               "the proxy answering again")
+    new = wait_until(
+        lambda: (p := worker_pids(site.serve)) and len(p) == 2 and not p & old and p, 120, "two new workers from the supervisor"
+    )
+    wait_until(lambda: requests.get(f"{site.nginx.url}/healthz", timeout=5).status_code == 200, 120, "the proxy answering again")
     wait_in_page(page, lambda: len(connected) > 1, 60, "the page's websocket connected again")
     after = site.incident("sesudah")
     started = time.monotonic()

@@ -49,8 +49,11 @@ def test_alert_reaches_api_and_screen(mosquitto, citywall_proc, page_factory) ->
     payload = json.dumps(alert(description))
     mosquitto_pub = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
     published_ms = time.time() * 1000
-    subprocess.run([mosquitto_pub, "-h", "127.0.0.1", "-p", str(mosquitto.port), "-q", "1",
-                    "-t", "pekanbaru/incidents", "-m", payload], check=True, timeout=10)
+    subprocess.run(
+        [mosquitto_pub, "-h", "127.0.0.1", "-p", str(mosquitto.port), "-q", "1", "-t", "pekanbaru/incidents", "-m", payload],
+        check=True,
+        timeout=10,
+    )
 
     def in_api() -> float | None:
         incidents = get_json(f"{base}/api/v1/state")["incidents"]["open"]
@@ -72,8 +75,13 @@ def test_demo_on_embedded_broker_serves_moving_data(citywall_proc) -> None:
     assert "embedded broker" in proc.log_text()
 
     first = get_json(f"{base}/api/v1/state")
-    later = wait_until(lambda: (s := get_json(f"{base}/api/v1/state"))["version"] > first["version"] + 20 and s, 20,
-                       "the simulated city moves", interval=0.5, proc=proc)
+    later = wait_until(
+        lambda: (s := get_json(f"{base}/api/v1/state"))["version"] > first["version"] + 20 and s,
+        20,
+        "the simulated city moves",
+        interval=0.5,
+        proc=proc,
+    )
     assert later["incidents"]["open_count"] > 0
     # the simulated city's own stations and TPS sites, and only those (the demo runs the shipped config)
     profile = city_profile(load_config())

@@ -148,10 +148,10 @@ def check_layout(page: Any, size: tuple[int, int], language: str) -> dict[str, A
     shapes = {"veryGood": "✔", "good": "✔", "fair": "▲", "bad": "✖", "veryBad": "✖"}
     for card in cards:
         assert card["visible"] is True, card
-        assert card["word"] == words.get(card["standing"]), card     # a word ...
-        assert card["shape"] == shapes.get(card["standing"]), card   # ... a shape ...
+        assert card["word"] == words.get(card["standing"]), card  # a word ...
+        assert card["shape"] == shapes.get(card["standing"]), card  # ... a shape ...
         assert re.fullmatch(r"rgba?\(\d+, \d+, \d+(, [\d.]+)?\)", card["colour"]), card
-        assert card["colour"] != "rgba(0, 0, 0, 0)", card             # ... and a colour
+        assert card["colour"] != "rgba(0, 0, 0, 0)", card  # ... and a colour
     assert facts["export"] == EXPORT_PDF
     assert ISO_TIME.fullmatch(facts["updated"]), f"data-updated-at is not an ISO time: {facts['updated']!r}"
     return facts
@@ -180,13 +180,16 @@ def expected_heads(city: City, language: str) -> dict[str, str]:
     store = city.store
     midnight = datetime.now(ZoneInfo(city.config.city.timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
     open_incidents = sum(1 for d in store.entities("incident").values() if d["status"] != "resolved")
-    served = sum(d.get("served_today", 0) for d in store.entities("queue").values()
-                 if datetime.fromisoformat(d["observed_at"]) >= midnight)
-    resolved = sum(1 for d in store.entities("report").values()
-                   if d.get("topic") == "waste" and d.get("status") == "resolved" and d.get("resolved_at"))
+    served = sum(
+        d.get("served_today", 0) for d in store.entities("queue").values() if datetime.fromisoformat(d["observed_at"]) >= midnight
+    )
+    resolved = sum(
+        1
+        for d in store.entities("report").values()
+        if d.get("topic") == "waste" and d.get("status") == "resolved" and d.get("resolved_at")
+    )
     assert open_incidents > 0, "the replayed city has open incidents (so the headline is not a vacuous 0)"
-    return {"incidents": number(open_incidents, language), "mpp": number(served, language),
-            "waste": number(resolved, language)}
+    return {"incidents": number(open_incidents, language), "mpp": number(served, language), "waste": number(resolved, language)}
 
 
 def open_pillar(page: Any, pillar: str, language: str, city: City) -> None:
@@ -228,8 +231,9 @@ def test_tablet_at_size(site: str, city: City, page_factory: Any, size: tuple[in
     heads = facts["heads"]
     for name, value in expected_heads(city, "id").items():
         assert heads[name].strip().startswith(value), (name, heads[name], value)
-    assert heads["flood"].strip() in {f"{shape}{t(stage, 'id')}" for stage, shape in
-                                      {"Normal": "●", "Waspada": "▲", "Siaga": "◆", "Awas": "■"}.items()}, heads["flood"]
+    assert heads["flood"].strip() in {
+        f"{shape}{t(stage, 'id')}" for stage, shape in {"Normal": "●", "Waspada": "▲", "Siaga": "◆", "Awas": "■"}.items()
+    }, heads["flood"]
     # open the pillar with the most KPIs, then check the page again with it open
     open_pillar(page, "people", "id", city)
     check_layout(page, size, "id")
@@ -250,8 +254,11 @@ def test_live_update_keeps_charts_mounted(site: str, city: City, page_factory: A
 
     def kpi(kpi_id: str, value: float) -> None:
         doc = next(d for d in city.store.entities("kpi").values() if (d.get("kpi_id") or d["id"]) == kpi_id)
-        city.state.accept(KpiReading(id=doc["id"], observed_at=datetime.now(UTC),
-                                     source_type="KeyPerformanceIndicator", kpi_id=kpi_id, value=value))
+        city.state.accept(
+            KpiReading(
+                id=doc["id"], observed_at=datetime.now(UTC), source_type="KeyPerformanceIndicator", kpi_id=kpi_id, value=value
+            )
+        )
 
     # a pillar is only as good as its worst KPI; both of this pillar's KPIs come as messages,
     # so the test sets them: the other one good, this one bad, then this one good too
@@ -262,19 +269,29 @@ def test_live_update_keeps_charts_mounted(site: str, city: City, page_factory: A
     before = int(page.get_attribute("[data-headline=incidents] [data-severity=critical]", "data-count") or 0)
 
     kpi("realisasi_pad", 91.5)
-    city.state.accept(Incident(id="tablet-test-critical", observed_at=datetime.now(UTC), source_type="Alert",
-                               category="traffic", severity="critical", status="new", description="Tabrakan beruntun",
-                               kecamatan="Bukit Raya"))
+    city.state.accept(
+        Incident(
+            id="tablet-test-critical",
+            observed_at=datetime.now(UTC),
+            source_type="Alert",
+            category="traffic",
+            severity="critical",
+            status="new",
+            description="Tabrakan beruntun",
+            kecamatan="Bukit Raya",
+        )
+    )
 
     row.locator(".tb-value", has_text="91,5").wait_for(timeout=10_000)
     page.wait_for_function(
         f"() => +document.querySelector('[data-headline=incidents] [data-severity=critical]').dataset.count === {before + 1}",
-        timeout=10_000)
+        timeout=10_000,
+    )
     page.wait_for_function(f"() => document.querySelector('{badge}').dataset.standing === 'good'", timeout=10_000)
     assert row.get_attribute("data-standing") == "good"
     assert page.get_attribute("[data-pillar=economy]", "data-standing") == "good"
     assert row.locator(".tb-trend[data-range=day] .tb-chart-img").evaluate("img => img.__tbMark") == "same node"
-    assert page.get_attribute("[data-pillar=economy]", "aria-expanded") == "true"   # still open
+    assert page.get_attribute("[data-pillar=economy]", "aria-expanded") == "true"  # still open
     assert not errors, errors
 
 
@@ -305,8 +322,9 @@ def check_pdf(data: bytes, name: str, city: City, config: Config, tmp_path: Path
     for pillar in config.pillars:
         assert pillar.label(language) in text, pillar.id
     # open traffic incidents, counted from the stored events (not through the dashboard's read side)
-    traffic = sum(1 for d in city.store.entities("incident").values()
-                  if d.get("category") == "traffic" and d["status"] != "resolved")
+    traffic = sum(
+        1 for d in city.store.entities("incident").values() if d.get("category") == "traffic" and d["status"] != "resolved"
+    )
     value = number(traffic, language)
     assert f"{value} {t('target', language)}" in text, value
     today = format_datetime(datetime.now(UTC), "d MMMM y", tzinfo=ZoneInfo(config.city.timezone), locale=language)

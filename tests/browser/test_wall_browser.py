@@ -119,7 +119,6 @@ CHECKS_JS = """
 """
 
 
-
 # --- fixtures ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def config() -> Config:
@@ -161,8 +160,9 @@ def screen_page(page_factory: Any, traffic: dict[str, list[str]]) -> Any:
 def assert_offline_and_quiet(traffic: dict[str, list[str]]) -> None:
     """Everything the page loaded came from 127.0.0.1, and it logged no error."""
     assert traffic["requests"], "no requests were recorded"
-    outside = sorted({u for u in traffic["requests"]
-                      if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname != HOST})
+    outside = sorted(
+        {u for u in traffic["requests"] if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname != HOST}
+    )
     assert not outside, f"requests to other hosts: {outside[:10]}"
     assert not traffic["errors"], "\n".join(traffic["errors"][:10])
 
@@ -178,8 +178,9 @@ def _open(page: Any, url: str) -> None:
 
 # --- tests ---------------------------------------------------------------------------------
 @pytest.mark.browser
-def test_every_screen_legible_filled_and_still(screen_page: Any, wall_url: str, config: Config,
-                                               traffic: dict[str, list[str]]) -> None:
+def test_every_screen_legible_filled_and_still(
+    screen_page: Any, wall_url: str, config: Config, traffic: dict[str, list[str]]
+) -> None:
     problems: list[str] = []
     for screen in range(1, config.wall.screen_count + 1):
         span = config.span_at(screen)
@@ -250,9 +251,19 @@ def test_stale_panels_keep_their_values_and_clear_by_themselves(page_factory: An
     counter = iter(range(1_000_000))
 
     def alert() -> None:
-        city.state.accept(Incident(id=f"urn:ngsi-ld:Alert:stale-test-{next(counter)}", observed_at=datetime.now(UTC),
-                                   source_type="Alert", category="traffic", severity="high", kecamatan="Sukajadi",
-                                   lat=0.517, lon=101.438, description="Uji data tertunda"))
+        city.state.accept(
+            Incident(
+                id=f"urn:ngsi-ld:Alert:stale-test-{next(counter)}",
+                observed_at=datetime.now(UTC),
+                source_type="Alert",
+                category="traffic",
+                severity="high",
+                kecamatan="Sukajadi",
+                lat=0.517,
+                lon=101.438,
+                description="Uji data tertunda",
+            )
+        )
 
     page = page_factory()
     with serve(quick, city.store) as base:
@@ -318,9 +329,18 @@ def test_a_screen_rides_out_a_server_outage(page_factory: Any, wall: tuple[City,
     answered.clear()
     page.unroute(CALLBACKS)
     news = f"Uji pemulihan {uuid.uuid4().hex[:8]}"
-    city.state.accept(Incident(id=f"outage-{news[-8:]}", observed_at=datetime.now(UTC), source_type="Alert",
-                               category="traffic", severity="high", status="new", description=news,
-                               kecamatan="Sukajadi"))
+    city.state.accept(
+        Incident(
+            id=f"outage-{news[-8:]}",
+            observed_at=datetime.now(UTC),
+            source_type="Alert",
+            category="traffic",
+            severity="high",
+            status="new",
+            description=news,
+            kecamatan="Sukajadi",
+        )
+    )
     page.locator('[data-panel="ticker"] .cw-panel-body', has_text=news).wait_for(timeout=10_000)
     deadline = time.monotonic() + 10
     while 200 not in answered and time.monotonic() < deadline:
@@ -395,9 +415,19 @@ def test_a_new_incident_reaches_the_screen_by_push_or_by_poll_alone(page_factory
         _open(page, f"{base}/screen/4")
         more_answers(3)  # the page's first callbacks are behind it: the poll is ticking
         page.on("response", watch)
-        city.state.accept(Incident(id="urn:ngsi-ld:Alert:path-test", observed_at=datetime.now(UTC), source_type="Alert",
-                                   category="traffic", severity="critical", kecamatan="Sukajadi", lat=0.517, lon=101.438,
-                                   description="Uji jalur pengiriman"))
+        city.state.accept(
+            Incident(
+                id="urn:ngsi-ld:Alert:path-test",
+                observed_at=datetime.now(UTC),
+                source_type="Alert",
+                category="traffic",
+                severity="critical",
+                kecamatan="Sukajadi",
+                lat=0.517,
+                lon=101.438,
+                description="Uji jalur pengiriman",
+            )
+        )
         page.wait_for_function(
             "() => (document.querySelector('[data-panel=incident_queue]')?.innerText ?? '').includes('Uji jalur pengiriman')",
             timeout=5_000,
@@ -421,9 +451,19 @@ def test_screens_in_tabs_of_one_browser_all_follow_the_city(browser: Any, config
             pages = {path: context.new_page() for path in ("/screen/4", "/screen/13", "/screen/10")}
             for path, page in pages.items():
                 _open(page, f"{base}{path}")
-            city.state.accept(Incident(id="urn:ngsi-ld:Alert:tabs-test", observed_at=datetime.now(UTC), source_type="Alert",
-                                       category="traffic", severity="critical", kecamatan="Sukajadi", lat=0.517, lon=101.438,
-                                       description="Uji banyak tab"))
+            city.state.accept(
+                Incident(
+                    id="urn:ngsi-ld:Alert:tabs-test",
+                    observed_at=datetime.now(UTC),
+                    source_type="Alert",
+                    category="traffic",
+                    severity="critical",
+                    kecamatan="Sukajadi",
+                    lat=0.517,
+                    lon=101.438,
+                    description="Uji banyak tab",
+                )
+            )
             for page in pages.values():
                 page.wait_for_function("() => document.body.innerText.includes('Uji banyak tab')", timeout=5_000)
     finally:
@@ -457,9 +497,18 @@ def test_a_kiosk_keeps_no_undo_history(page_factory: Any, wall: tuple[City, str]
     trimmed = page.evaluate("() => window.citywall_dash.trimHistory()")
     assert trimmed >= 0, "trimHistory no longer finds Dash's undo list"
     news = f"Uji riwayat {uuid.uuid4().hex[:8]}"
-    city.state.accept(Incident(id=f"undo-{news[-8:]}", observed_at=datetime.now(UTC), source_type="Alert",
-                               category="traffic", severity="critical", status="new", description=news,
-                               kecamatan="Sukajadi"))
+    city.state.accept(
+        Incident(
+            id=f"undo-{news[-8:]}",
+            observed_at=datetime.now(UTC),
+            source_type="Alert",
+            category="traffic",
+            severity="critical",
+            status="new",
+            description=news,
+            kecamatan="Sukajadi",
+        )
+    )
     page.locator('[data-panel="incident_queue"] .cw-panel-body', has_text=news).wait_for(timeout=10_000)
 
 
@@ -533,13 +582,24 @@ def test_the_push_resumes_after_the_websocket_is_dropped(page_factory: Any, conf
     page = page_factory()
 
     def alert(text: str) -> None:
-        city.state.accept(Incident(id=f"urn:ngsi-ld:Alert:{text.replace(' ', '-')}", observed_at=datetime.now(UTC),
-                                   source_type="Alert", category="traffic", severity="critical", kecamatan="Sukajadi",
-                                   lat=0.517, lon=101.438, description=text))
+        city.state.accept(
+            Incident(
+                id=f"urn:ngsi-ld:Alert:{text.replace(' ', '-')}",
+                observed_at=datetime.now(UTC),
+                source_type="Alert",
+                category="traffic",
+                severity="critical",
+                kecamatan="Sukajadi",
+                lat=0.517,
+                lon=101.438,
+                description=text,
+            )
+        )
 
     def shows(text: str) -> None:
-        page.wait_for_function("t => (document.querySelector('[data-panel=incident_queue]')?.innerText ?? '').includes(t)",
-                               arg=text, timeout=30_000)
+        page.wait_for_function(
+            "t => (document.querySelector('[data-panel=incident_queue]')?.innerText ?? '').includes(t)", arg=text, timeout=30_000
+        )
 
     with serve(cfg, city.store) as base:
         proxy = _CuttableProxy(int(urlsplit(base).port or 0))

@@ -27,14 +27,22 @@ CLOSED = {ANONYMOUS_READ_ENV: "false"}
 
 
 def citywall(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CITYWALL_CMD, *args], input=stdin, capture_output=True, text=True, timeout=120,
-                          cwd=REPO_ROOT, env={**os.environ, **CLOSED, **env})
+    return subprocess.run(
+        [*CITYWALL_CMD, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO_ROOT,
+        env={**os.environ, **CLOSED, **env},
+    )
 
 
 def start_serve(citywall_proc: Callable[..., CitywallProcess], env: dict[str, str]) -> tuple[CitywallProcess, str]:
     port = free_port()
-    proc = citywall_proc([*CITYWALL_CMD, "serve", "--port", str(port)],
-                         env={**CLOSED, "CITYWALL_MQTT_URL": "", "CITYWALL_REDIS_URL": "", **env})
+    proc = citywall_proc(
+        [*CITYWALL_CMD, "serve", "--port", str(port)], env={**CLOSED, "CITYWALL_MQTT_URL": "", "CITYWALL_REDIS_URL": "", **env}
+    )
     base = f"http://127.0.0.1:{port}"
     proc.wait_http(f"{base}/healthz", timeout=60)
     return proc, base
@@ -69,15 +77,28 @@ def test_demo_prints_a_login_and_kiosk_urls_that_work(citywall_proc: Callable[..
     assert requests.get(tablet.group(1), timeout=30).status_code == 200
 
     s = login(base, "operator", password.group(1))
-    assert s.get(f"{base}/api/v1/me", timeout=30).json() == {"name": "operator", "role": "operator", "via": "session",
-                                                              "scope": None, "screen": None}
+    assert s.get(f"{base}/api/v1/me", timeout=30).json() == {
+        "name": "operator",
+        "role": "operator",
+        "via": "session",
+        "scope": None,
+        "screen": None,
+    }
     wrong = requests.post(f"{base}/api/v1/login", json={"username": "operator", "password": "not-it-at-all"}, timeout=30)
     assert wrong.status_code == 401
 
 
 def test_user_and_token_commands_need_a_shared_store() -> None:
-    done = citywall("users", "add", "ani", "--role", "operator", "--password-stdin",
-                    env={"CITYWALL_STORE_URL": "memory://"}, stdin="a-long-password\n")
+    done = citywall(
+        "users",
+        "add",
+        "ani",
+        "--role",
+        "operator",
+        "--password-stdin",
+        env={"CITYWALL_STORE_URL": "memory://"},
+        stdin="a-long-password\n",
+    )
     assert done.returncode == 2
     assert "store.url" in done.stderr and "memory store" in done.stderr
     assert "a-long-password" not in done.stdout + done.stderr
@@ -115,8 +136,12 @@ def test_users_and_tokens_survive_a_restart_on_redis(tmp_path: Path, citywall_pr
     redis_server.start()
     try:
         env = {"CITYWALL_STORE_URL": redis_server.url}
-        assert citywall("users", "add", "ani", "--role", "supervisor", "--password-stdin", env=env,
-                        stdin="ani-password-1\n").returncode == 0
+        assert (
+            citywall(
+                "users", "add", "ani", "--role", "supervisor", "--password-stdin", env=env, stdin="ani-password-1\n"
+            ).returncode
+            == 0
+        )
         kiosk = citywall("tokens", "create", "--role", "kiosk", "--screen", "4", "--base-url", "http://wall.example", env=env)
         assert kiosk.returncode == 0, kiosk.stderr
         url = kiosk.stdout.strip().splitlines()[-1]
@@ -145,8 +170,13 @@ def test_users_and_tokens_survive_a_restart_on_redis(tmp_path: Path, citywall_pr
         redis_server.restart()
         serve, base2 = start_serve(citywall_proc, env)
         # the same browser session and the same kiosk cookie work against the new processes
-        assert browser.get(f"{base2}/api/v1/me", timeout=30).json() == {"name": "ani", "role": "supervisor", "via": "session",
-                                                                         "scope": None, "screen": None}
+        assert browser.get(f"{base2}/api/v1/me", timeout=30).json() == {
+            "name": "ani",
+            "role": "supervisor",
+            "via": "session",
+            "scope": None,
+            "screen": None,
+        }
         assert screen.get(f"{base2}/screen/4", timeout=30).status_code == 200
         assert screen.get(f"{base2}/_dash-layout", timeout=30).status_code == 200
         assert requests.get(f"{base2}/api/v1/me", headers=bearer, timeout=30).status_code == 200
@@ -176,8 +206,18 @@ def _redis_dump(url: str) -> dict[str, object]:
 def test_users_file_keeps_hashes_only_and_the_app_logs_in_from_it(tmp_path: Path) -> None:
     users_file = tmp_path / "users.json"
     config_file = write_config(tmp_path, lambda raw: raw.update(auth={"users_file": str(users_file)}))
-    added = citywall("users", "--config", str(config_file), "add", "budi", "--role", "operator", "--password-stdin",
-                     env={"CITYWALL_STORE_URL": "memory://"}, stdin="budi-password-1\n")
+    added = citywall(
+        "users",
+        "--config",
+        str(config_file),
+        "add",
+        "budi",
+        "--role",
+        "operator",
+        "--password-stdin",
+        env={"CITYWALL_STORE_URL": "memory://"},
+        stdin="budi-password-1\n",
+    )
     assert added.returncode == 0, added.stderr
     text = users_file.read_text()
     assert "budi-password-1" not in text and "$argon2id$" in text

@@ -42,8 +42,9 @@ def test_bench_ingest_tiny(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     assert result["messages"] == 150 and result["qos"] == 1
     assert result["method"].startswith("backlog: each round makes two persistent sessions")
     if mosquitto_binary() is not None:
-        assert re.fullmatch(r"mosquitto \S+ started by the benchmark on 127\.0\.0\.1:\d+, no persistence",
-                            result["broker"]), result["broker"]
+        assert re.fullmatch(r"mosquitto \S+ started by the benchmark on 127\.0\.0\.1:\d+, no persistence", result["broker"]), (
+            result["broker"]
+        )
     else:
         assert result["broker"].startswith("embedded amqtt broker on mqtt://127.0.0.1:"), result["broker"]
     assert result["command"].startswith("python bench/ingest.py --messages 150 ")
@@ -57,8 +58,15 @@ def test_bench_ingest_tiny(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
         assert pipeline["accepted"] + pipeline["duplicates"] + pipeline["rejected"] == 150
         assert pipeline["rejected"] == 0  # the simulator only sends valid messages
     stages = result["stages_us_per_msg"]
-    for key in ("paho_receive_ack", "json_parse_and_checks", "validate_and_map", "event_to_doc",
-                "store_upsert_series_ticker", "handler_total", "pipeline_live_total"):
+    for key in (
+        "paho_receive_ack",
+        "json_parse_and_checks",
+        "validate_and_map",
+        "event_to_doc",
+        "store_upsert_series_ticker",
+        "handler_total",
+        "pipeline_live_total",
+    ):
         assert_positive(stages[key])
     top = result["profile_top_own_time"]
     assert len(top) >= 1
@@ -82,8 +90,11 @@ def check_store_result(result: dict[str, Any], backend: str, events: int) -> Non
 
 def test_bench_store_memory_tiny(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "store.json"
-    result = run_json(capsys, store_soak.main, ["--events", "600", "--days", "0.05", "--sample-kpis",
-                               "--history", "resolved_days=0", "--out", str(out)])
+    result = run_json(
+        capsys,
+        store_soak.main,
+        ["--events", "600", "--days", "0.05", "--sample-kpis", "--history", "resolved_days=0", "--out", str(out)],
+    )
 
     check_store_result(result, "memory", 600)
     assert json.loads(out.read_text()) == result
@@ -92,8 +103,9 @@ def test_bench_store_memory_tiny(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert result["sample_kpis_calls"] > 0
 
 
-@pytest.mark.skipif(shutil.which("redis-server") is None and not Path("/usr/bin/redis-server").exists(),
-                    reason="redis-server is not installed")
+@pytest.mark.skipif(
+    shutil.which("redis-server") is None and not Path("/usr/bin/redis-server").exists(), reason="redis-server is not installed"
+)
 def test_bench_store_redis_tiny(capsys: pytest.CaptureFixture[str]) -> None:
     result = run_json(capsys, store_soak.main, ["--backend", "redis", "--events", "300", "--days", "0.02"])
 
@@ -108,7 +120,13 @@ def test_bench_store_runs_as_a_script_and_prints_a_table_and_the_command() -> No
     import sys
 
     root = Path(__file__).resolve().parents[2]
-    text = subprocess.run([sys.executable, "bench/store_soak.py", "--events", "200", "--days", "0.01"], cwd=root,
-                          check=True, timeout=240, capture_output=True, text=True).stdout
+    text = subprocess.run(
+        [sys.executable, "bench/store_soak.py", "--events", "200", "--days", "0.01"],
+        cwd=root,
+        check=True,
+        timeout=240,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert "memory at 10/50/100%" in text
     assert "command: python bench/store_soak.py --events 200 --backend memory" in text

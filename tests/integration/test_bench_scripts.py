@@ -63,9 +63,25 @@ def test_publish_alerts_sends_new_non_critical_incidents(mosquitto) -> None:  # 
     client.loop_start()
     try:
         assert subscribed.wait(10)
-        out = subprocess.run([sys.executable, "bench/publish_alerts.py", "--port", str(mosquitto.port), "--rate", "200",
-                              "--count", "150", "--prefix", "smoke"], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                             check=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "bench/publish_alerts.py",
+                "--port",
+                str(mosquitto.port),
+                "--rate",
+                "200",
+                "--count",
+                "150",
+                "--prefix",
+                "smoke",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         assert json.loads(out.stdout.splitlines()[-1])["sent"] == 150
         assert all_in.wait(60), f"{len(got)} of 150 at the subscriber"
     finally:

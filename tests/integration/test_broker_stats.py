@@ -36,8 +36,7 @@ def small_queue_broker(tmp_path: Path) -> Iterator[Mosquitto]:
 def test_feed_health_shows_the_brokers_dropped_count(small_queue_broker: Mosquitto) -> None:
     broker = small_queue_broker
     # a persistent session that goes away: the broker queues for it, up to 5
-    offline = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="away", protocol=mqtt.MQTTv311,
-                          clean_session=False)
+    offline = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="away", protocol=mqtt.MQTTv311, clean_session=False)
     offline.connect(broker.host, broker.port)
     offline.loop_start()
     offline.subscribe("drop/#", qos=1)
@@ -46,8 +45,9 @@ def test_feed_health_shows_the_brokers_dropped_count(small_queue_broker: Mosquit
     offline.loop_stop()
 
     sink = RecordingSink()
-    adapter = MqttAdapter(MqttFeed(url=broker.url, topics=["elsewhere/#"], client_id="ingest-stats"),
-                          make_normalizer(), sink, flush_every_s=0.2)
+    adapter = MqttAdapter(
+        MqttFeed(url=broker.url, topics=["elsewhere/#"], client_id="ingest-stats"), make_normalizer(), sink, flush_every_s=0.2
+    )
     adapter.start()
     try:
         assert adapter.wait_connected(10)

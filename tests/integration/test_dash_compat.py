@@ -105,7 +105,10 @@ def test_a_declared_component_serializes_with_its_namespace_type_and_given_props
     Thing = dash_compat.component_class("Thing", "test_components", ("id", "value"), __name__, "A test component.")
     assert issubclass(Thing, Component) and Thing.__name__ == "Thing" and Thing.__doc__ == "A test component."
     assert Thing(id="t", value=[1, 2]).to_plotly_json() == {
-        "type": "Thing", "namespace": "test_components", "props": {"id": "t", "value": [1, 2]}}
+        "type": "Thing",
+        "namespace": "test_components",
+        "props": {"id": "t", "value": [1, 2]},
+    }
     assert Thing(id="t", value=None).to_plotly_json()["props"] == {"id": "t"}, "None leaves a prop unset"
     with pytest.raises(TypeError, match="unexpected keyword argument: `colour`"):
         Thing(colour="red")
@@ -117,9 +120,13 @@ def test_a_declared_component_lives_in_a_dash_layout_like_a_generated_one(tmp_pa
     with served(app) as base:
         layout = requests.get(f"{base}/_dash-layout", timeout=30)
     assert layout.status_code == 200
-    assert layout.json()["props"]["children"] == [{
-        "type": "HtmlTree", "namespace": "citywall_components",
-        "props": {"id": "tree-1", "className": "cw-x", "tree": {"t": "b", "c": "x"}}}]
+    assert layout.json()["props"]["children"] == [
+        {
+            "type": "HtmlTree",
+            "namespace": "citywall_components",
+            "props": {"id": "tree-1", "className": "cw-x", "tree": {"t": "b", "c": "x"}},
+        }
+    ]
 
 
 # --- html_kind and given_props ----------------------------------------------------------------

@@ -74,8 +74,9 @@ def test_the_units_run_commands_the_cli_accepts(unit: str, command: str) -> None
     assert parsed["Service"]["Restart"] == "always" and parsed["Install"]["WantedBy"] == "multi-user.target"
     if command == "serve":
         assert (args.host, args.port, args.workers) == ("127.0.0.1", 8050, 4)
-        env = dict(line.split("=", 1) for line in (DEPLOY / "citywall.env").read_text().splitlines()
-                   if line and not line.startswith("#"))
+        env = dict(
+            line.split("=", 1) for line in (DEPLOY / "citywall.env").read_text().splitlines() if line and not line.startswith("#")
+        )
         assert env["CITYWALL_WORKERS"].isdigit() and env["CITYWALL_STORE_URL"].startswith("redis://")
 
 
@@ -95,8 +96,18 @@ class _FromFile(RedisServer):
     the port, the address and the directory (later settings win in Redis)."""
 
     def command(self) -> list[str]:
-        return [shutil.which("redis-server") or "/usr/bin/redis-server", str(DEPLOY / "redis" / "redis.conf"),
-                "--port", str(self.port), "--bind", self.host, "--dir", str(self.workdir), "--daemonize", "no"]
+        return [
+            shutil.which("redis-server") or "/usr/bin/redis-server",
+            str(DEPLOY / "redis" / "redis.conf"),
+            "--port",
+            str(self.port),
+            "--bind",
+            self.host,
+            "--dir",
+            str(self.workdir),
+            "--daemonize",
+            "no",
+        ]
 
 
 @pytest.mark.integration
@@ -119,8 +130,12 @@ def test_redis_from_the_deploy_file_keeps_every_write_in_its_aof(tmp_path: Path)
 @pytest.mark.integration
 def test_mosquitto_from_the_deploy_file_wants_a_password_and_persists(tmp_path: Path) -> None:
     passwd = tmp_path / "passwd"
-    subprocess.run([shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd", "-c", "-b", str(passwd),
-                    "ingest", "s3cret-test"], check=True, capture_output=True, timeout=30)
+    subprocess.run(
+        [shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd", "-c", "-b", str(passwd), "ingest", "s3cret-test"],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
     broker = Mosquitto(tmp_path / "mq")
     text = (DEPLOY / "mosquitto" / "citywall.conf").read_text()
     text, n = re.subn(r"^listener 1883 127\.0\.0\.1$", f"listener {broker.port} {HOST}", text, flags=re.M)

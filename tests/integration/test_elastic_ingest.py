@@ -46,19 +46,29 @@ def all_stored(store: RedisStore, total: int, timeout: float, proc: CitywallProc
     try:
         wait_until(lambda: store.count("incident") >= total, timeout, f"all {total} alerts stored", interval=0.2, proc=proc)
     except AssertionError as exc:
-        health = {n: {k: d.get(k) for k in ("state", "alive", "connected", "counts", "drained_messages")}
-                  for n, d in members(store).items()}
+        health = {
+            n: {k: d.get(k) for k in ("state", "alive", "connected", "counts", "drained_messages")}
+            for n, d in members(store).items()
+        }
         raise AssertionError(f"{exc}\nstored {store.count('incident')}; members {health}") from None
 
 
 def group_config(tmp_path: Path, mosquitto: Mosquitto, redis_url: str) -> Path:
-    return write_config(tmp_path, {"feeds.mqtt.url": mosquitto.url, "feeds.mqtt.shared_group": "ingest",
-                                   "feeds.mqtt.heartbeat_s": 1, "store.url": redis_url,
-                                   "history.open_incidents_max": 2 * TOTAL})
+    return write_config(
+        tmp_path,
+        {
+            "feeds.mqtt.url": mosquitto.url,
+            "feeds.mqtt.shared_group": "ingest",
+            "feeds.mqtt.heartbeat_s": 1,
+            "store.url": redis_url,
+            "history.open_incidents_max": 2 * TOTAL,
+        },
+    )
 
 
 def test_a_killed_member_and_its_replacement_store_every_alert_once(
-        mosquitto: Mosquitto, redis_url: str, citywall_proc: Callable[..., CitywallProcess], tmp_path: Path) -> None:
+    mosquitto: Mosquitto, redis_url: str, citywall_proc: Callable[..., CitywallProcess], tmp_path: Path
+) -> None:
     config = group_config(tmp_path, mosquitto, redis_url)
     store = RedisStore(redis_url)
     try:
@@ -74,29 +84,39 @@ def test_a_killed_member_and_its_replacement_store_every_alert_once(
         first.kill(signal.SIGKILL)
         killed_at = time.monotonic()
         replacement = start_ingest(citywall_proc, config, {})
-        dead = wait_until(lambda: members(store)[killed_name].get("alive") is False and members(store)[killed_name],
-                          30, "the killed member shown dead", interval=0.1)
+        dead = wait_until(
+            lambda: members(store)[killed_name].get("alive") is False and members(store)[killed_name],
+            30,
+            "the killed member shown dead",
+            interval=0.1,
+        )
         seen_dead_s = time.monotonic() - killed_at
         publisher.finish(180)
         all_stored(store, TOTAL, 180, second)
         check_all_present_once(store, alerts, extra_ids=set())
         assert store.version() - version == TOTAL, "each alert applied exactly once"
-        record = wait_until(lambda: members(store)[killed_name].get("state") == "drained" and members(store)[killed_name],
-                            60, "the killed member's session emptied")
+        record = wait_until(
+            lambda: members(store)[killed_name].get("state") == "drained" and members(store)[killed_name],
+            60,
+            "the killed member's session emptied",
+        )
         survivors = {d["member"] for d in members(store).values() if d.get("pid") in (second.pid, replacement.pid)}
         assert record["drained_by"] in survivors
         assert record["drained_messages"] > 0, "the dead member's session held messages, and they were stored"
         assert dead["connected"] is False and dead["host"] == socket.gethostname() and dead["pid"] == first.pid
         assert member_of(store, replacement) is not None, "the replacement joined under a new client id"
         assert member_of(store, replacement)[0] != killed_name  # type: ignore[index]
-        print(f"\nkilled member shown dead after {seen_dead_s:.1f} s (heartbeat 1 s); "
-              f"{record['drained_messages']} message(s) rescued from its session")
+        print(
+            f"\nkilled member shown dead after {seen_dead_s:.1f} s (heartbeat 1 s); "
+            f"{record['drained_messages']} message(s) rescued from its session"
+        )
     finally:
         store.close()
 
 
 def test_a_member_that_leaves_by_sigterm_hands_over_at_once(
-        mosquitto: Mosquitto, redis_url: str, citywall_proc: Callable[..., CitywallProcess], tmp_path: Path) -> None:
+    mosquitto: Mosquitto, redis_url: str, citywall_proc: Callable[..., CitywallProcess], tmp_path: Path
+) -> None:
     """A graceful stop keeps the session (so a group that is stopped entirely still queues),
     says "left", and a survivor empties it without waiting for missed heartbeats."""
     config = group_config(tmp_path, mosquitto, redis_url)
@@ -114,8 +134,11 @@ def test_a_member_that_leaves_by_sigterm_hands_over_at_once(
         publisher.finish(120)
         all_stored(store, len(alerts), 120, staying)
         check_all_present_once(store, alerts, extra_ids=set())
-        record = wait_until(lambda: members(store)[name].get("state") == "drained" and members(store)[name], 60,
-                            "the leaving member's session emptied")
+        record = wait_until(
+            lambda: members(store)[name].get("state") == "drained" and members(store)[name],
+            60,
+            "the leaving member's session emptied",
+        )
         assert record["alive"] is False and record["connected"] is False
     finally:
         store.close()

@@ -339,8 +339,9 @@ def test_last_will_marks_a_killed_ingest_offline(mosquitto: Mosquitto) -> None:
         assert retained(mosquitto, "citywall/status/doomed-ingest") == b"online"
         proc.send_signal(signal.SIGKILL)
         proc.wait(TIMEOUT)
-        wait_until(lambda: retained(mosquitto, "citywall/status/doomed-ingest") == b"offline", 3 * TIMEOUT,
-                   "the last will published")
+        wait_until(
+            lambda: retained(mosquitto, "citywall/status/doomed-ingest") == b"offline", 3 * TIMEOUT, "the last will published"
+        )
     finally:
         proc.kill()
         proc.wait()

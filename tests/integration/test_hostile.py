@@ -94,8 +94,7 @@ def _nested(depth: int) -> str:
 
 #: (name, count, reason, maker(rng, n) -> payload bytes). Counts add up to 1,000.
 HOSTILE: list[tuple[str, int, Reason, Callable[[random.Random, int], bytes]]] = [
-    ("truncated JSON", 90, Reason.MALFORMED_JSON,
-     lambda r, n: (b := _enc(_alert(r, n)))[: r.randrange(1, len(b) - 1)]),
+    ("truncated JSON", 90, Reason.MALFORMED_JSON, lambda r, n: (b := _enc(_alert(r, n)))[: r.randrange(1, len(b) - 1)]),
     ("empty payload", 10, Reason.MALFORMED_JSON, lambda r, n: b""),
     ("severity: 5", 50, Reason.WRONG_TYPE, lambda r, n: _enc(_alert(r, n, severity=5))),
     ('location: "here"', 50, Reason.WRONG_TYPE, lambda r, n: _enc(_alert(r, n, location="here"))),
@@ -103,23 +102,51 @@ HOSTILE: list[tuple[str, int, Reason, Callable[[random.Random, int], bytes]]] = 
     ('kpiValue: "lots"', 50, Reason.WRONG_TYPE, lambda r, n: _enc(_kpi(n, "lots"))),
     ("no category", 10, Reason.MISSING_FIELD, lambda r, n: _enc(_alert(r, n, category=None))),
     ("2 MB description", 20, Reason.TOO_LARGE, lambda r, n: _enc(_alert(r, n, description="é" * (BIG // 2)))),
-    ("just over 64 KiB", 80, Reason.TOO_LARGE,
-     lambda r, n: _enc(_alert(r, n, description="x" * (64 * 1024 + r.randrange(1, 2_000))))),
-    ("random binary", 100, Reason.NOT_UTF8,
-     lambda r, n: b"\xff\xfe" + bytes(r.getrandbits(8) for _ in range(r.randrange(1, 600)))),
+    (
+        "just over 64 KiB",
+        80,
+        Reason.TOO_LARGE,
+        lambda r, n: _enc(_alert(r, n, description="x" * (64 * 1024 + r.randrange(1, 2_000)))),
+    ),
+    (
+        "random binary",
+        100,
+        Reason.NOT_UTF8,
+        lambda r, n: b"\xff\xfe" + bytes(r.getrandbits(8) for _ in range(r.randrange(1, 600))),
+    ),
     ("10,000 nested arrays", 60, Reason.TOO_DEEP, lambda r, n: _nested(10_000).encode()),
-    ("Alert with a 10,000-deep attribute", 40, Reason.TOO_DEEP,
-     lambda r, n: _enc(_alert(r, n))[:-1] + b',"extra":' + _nested(10_000).encode() + b"}"),
-    ("NaN / Infinity literals", 100, Reason.NON_FINITE_NUMBER,
-     lambda r, n: _enc(_kpi(n, 0)).replace(b'"kpiValue": 0', b'"kpiValue": ' + r.choice([b"NaN", b"Infinity", b"-Infinity"]))),
+    (
+        "Alert with a 10,000-deep attribute",
+        40,
+        Reason.TOO_DEEP,
+        lambda r, n: _enc(_alert(r, n))[:-1] + b',"extra":' + _nested(10_000).encode() + b"}",
+    ),
+    (
+        "NaN / Infinity literals",
+        100,
+        Reason.NON_FINITE_NUMBER,
+        lambda r, n: _enc(_kpi(n, 0)).replace(b'"kpiValue": 0', b'"kpiValue": ' + r.choice([b"NaN", b"Infinity", b"-Infinity"])),
+    ),
     ("unknown type", 80, Reason.UNKNOWN_TYPE, lambda r, n: _enc(_alert(r, n, type=r.choice(["Spaceship", "alert!", "Ufo"])))),
     ("no type", 20, Reason.UNKNOWN_TYPE, lambda r, n: _enc(_alert(r, n, type=None))),
-    ("not an object", 50, Reason.NOT_AN_OBJECT,
-     lambda r, n: r.choice([b"[1, 2, 3]", b"42", b'"an alert"', b"null", b"true", b"[" + _enc(_alert(r, n)) + b"]"])),
-    ("coordinates out of range", 70, Reason.COORDINATES_OUT_OF_RANGE,
-     lambda r, n: _enc(_alert(r, n, location={"type": "Point", "coordinates": [500.0 + n, -300.0]}))),
-    ("far in the future", 70, Reason.FUTURE_TIME,
-     lambda r, n: _enc(_alert(r, n, dateIssued="2999-01-01T00:00:00Z", dateModified="2999-01-01T00:00:00Z"))),
+    (
+        "not an object",
+        50,
+        Reason.NOT_AN_OBJECT,
+        lambda r, n: r.choice([b"[1, 2, 3]", b"42", b'"an alert"', b"null", b"true", b"[" + _enc(_alert(r, n)) + b"]"]),
+    ),
+    (
+        "coordinates out of range",
+        70,
+        Reason.COORDINATES_OUT_OF_RANGE,
+        lambda r, n: _enc(_alert(r, n, location={"type": "Point", "coordinates": [500.0 + n, -300.0]})),
+    ),
+    (
+        "far in the future",
+        70,
+        Reason.FUTURE_TIME,
+        lambda r, n: _enc(_alert(r, n, dateIssued="2999-01-01T00:00:00Z", dateModified="2999-01-01T00:00:00Z")),
+    ),
 ]
 
 
@@ -132,7 +159,7 @@ def build_storm(seed: int = 20240601) -> tuple[list[dict[str, Any]], list[tuple[
     rng = random.Random(seed)
     valid = make_alerts(VALID, "STORM")
     for i, alert in enumerate(make_alerts(SCRIPT_TAGGED, "XSS")):
-        alert["description"] = f"<script>alert(1)</script> [XSS-{i:07d}] \"quoted\" & <b>bold</b>"
+        alert["description"] = f'<script>alert(1)</script> [XSS-{i:07d}] "quoted" & <b>bold</b>'
         valid.append(alert)
     messages: list[tuple[bytes, Reason | None]] = [(json.dumps(a, ensure_ascii=False).encode(), None) for a in valid]
     n = 0
@@ -171,8 +198,12 @@ def test_a_storm_of_hostile_messages_is_counted_by_reason_and_the_valid_ones_get
 ) -> None:
     started = time.monotonic()
     config = write_config(tmp_path, {"feeds.dead_letters_kept": DEAD_KEPT})
-    env = {"CITYWALL_MQTT_URL": mosquitto.url, "CITYWALL_STORE_URL": redis_url, "CITYWALL_REDIS_URL": "",
-           "CITYWALL_MQTT_CLIENT_ID": f"citywall-storm-{uuid.uuid4().hex[:8]}"}
+    env = {
+        "CITYWALL_MQTT_URL": mosquitto.url,
+        "CITYWALL_STORE_URL": redis_url,
+        "CITYWALL_REDIS_URL": "",
+        "CITYWALL_MQTT_CLIENT_ID": f"citywall-storm-{uuid.uuid4().hex[:8]}",
+    }
     store = RedisStore(redis_url)
     try:
         ingest = start_ingest(citywall_proc, config, env)
@@ -194,10 +225,14 @@ def test_a_storm_of_hostile_messages_is_counted_by_reason_and_the_valid_ones_get
 
         # every reason counted exactly, and nothing else rejected
         got = {k.removeprefix("rejected."): v for k, v in after.items() if k.startswith("rejected.")}
-        table = "\n".join(f"  {reason:<26} sent {expected.get(reason, 0):>4}   counted {got.get(reason, 0):>4}"
-                          for reason in sorted(set(expected) | set(got)))
-        print(f"\n[hostile] per-reason dead letters (sent vs counted in feed 'mqtt'):\n{table}\n"
-              f"  {'total':<26} sent {len(hostile):>4}   counted {after.get('rejected', 0):>4}")
+        table = "\n".join(
+            f"  {reason:<26} sent {expected.get(reason, 0):>4}   counted {got.get(reason, 0):>4}"
+            for reason in sorted(set(expected) | set(got))
+        )
+        print(
+            f"\n[hostile] per-reason dead letters (sent vs counted in feed 'mqtt'):\n{table}\n"
+            f"  {'total':<26} sent {len(hostile):>4}   counted {after.get('rejected', 0):>4}"
+        )
         assert got == dict(expected)
         assert after["rejected"] == len(hostile) == sum(got.values())
         assert after["accepted"] - before["accepted"] == len(valid)
@@ -234,8 +269,10 @@ def test_a_storm_of_hostile_messages_is_counted_by_reason_and_the_valid_ones_get
 
         # /metrics of a web process on the same store reports the same counts
         port = free_port()
-        serve = citywall_proc([*CITYWALL_CMD, "serve", "--config", str(config), "--port", str(port)],
-                              env={"CITYWALL_STORE_URL": redis_url, "CITYWALL_MQTT_URL": "", "CITYWALL_REDIS_URL": ""})
+        serve = citywall_proc(
+            [*CITYWALL_CMD, "serve", "--config", str(config), "--port", str(port)],
+            env={"CITYWALL_STORE_URL": redis_url, "CITYWALL_MQTT_URL": "", "CITYWALL_REDIS_URL": ""},
+        )
         serve.wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
             metrics = resp.read().decode()
@@ -244,7 +281,9 @@ def test_a_storm_of_hostile_messages_is_counted_by_reason_and_the_valid_ones_get
             found = re.search(pattern, metrics, re.MULTILINE)
             assert found, f"no citywall_feed_rejected line for {reason} in /metrics:\n{metrics[:3000]}"
             assert float(found.group(1)) == count, f"{reason}: /metrics says {found.group(1)}, sent {count}"
-        print(f"[hostile] {len(messages)} messages ({publisher.seconds:.1f} s to publish), "
-              f"{len(valid)} valid stored, {len(letters)} dead letters kept, total {time.monotonic() - started:.1f} s")
+        print(
+            f"[hostile] {len(messages)} messages ({publisher.seconds:.1f} s to publish), "
+            f"{len(valid)} valid stored, {len(letters)} dead letters kept, total {time.monotonic() - started:.1f} s"
+        )
     finally:
         store.close()

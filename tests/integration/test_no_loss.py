@@ -62,6 +62,7 @@ def check_counts_after_a_crash(settled: dict[str, int], distinct: int) -> None:
     in_hand = settled["received"] - settled.get("accepted", 0) - settled.get("duplicates", 0)
     assert 0 <= in_hand <= 1, f"received must be accepted + duplicates (+1 in hand at the kill): {settled}"
 
+
 # ---------------------------------------------------------------------------------------
 # MQTT
 
@@ -72,8 +73,12 @@ def test_mqtt_qos1_sigkill_halfway_loses_nothing_and_applies_nothing_twice(
     started = time.monotonic()
     client_id = f"citywall-noloss-{uuid.uuid4().hex[:8]}"
     config = write_config(tmp_path, {"feeds.mqtt.topics": ["pekanbaru/#"], "feeds.mqtt.qos": 1})
-    env = {"CITYWALL_MQTT_URL": mosquitto.url, "CITYWALL_STORE_URL": redis_url, "CITYWALL_MQTT_CLIENT_ID": client_id,
-           "CITYWALL_REDIS_URL": ""}
+    env = {
+        "CITYWALL_MQTT_URL": mosquitto.url,
+        "CITYWALL_STORE_URL": redis_url,
+        "CITYWALL_MQTT_CLIENT_ID": client_id,
+        "CITYWALL_REDIS_URL": "",
+    }
     store = RedisStore(redis_url)
     try:
         first = start_ingest(citywall_proc, config, env)
@@ -85,8 +90,9 @@ def test_mqtt_qos1_sigkill_halfway_loses_nothing_and_applies_nothing_twice(
         publisher = PacedPublisher(mosquitto, items, PUBLISH_RATE)
         publisher.start()
 
-        wait_until(lambda: store.version() - base >= KILL_AT, 60, f"{KILL_AT} alerts stored before the kill",
-                   interval=0.01, proc=first)
+        wait_until(
+            lambda: store.version() - base >= KILL_AT, 60, f"{KILL_AT} alerts stored before the kill", interval=0.01, proc=first
+        )
         first.kill()  # SIGKILL: no flush, no ack, no goodbye
         killed_at = time.monotonic() - started
         in_at_kill = len(store.entities("incident")) - 1  # minus the canary
@@ -95,15 +101,21 @@ def test_mqtt_qos1_sigkill_halfway_loses_nothing_and_applies_nothing_twice(
         publisher.finish()  # everything now waits on the broker, in the persistent session
         published_at = time.monotonic() - started
         second = start_ingest(citywall_proc, config, env)
-        wait_until(lambda: store.version() - base >= TOTAL, CATCH_UP_S, f"all {TOTAL} alerts stored after the restart",
-                   interval=0.1, proc=second)
+        wait_until(
+            lambda: store.version() - base >= TOTAL,
+            CATCH_UP_S,
+            f"all {TOTAL} alerts stored after the restart",
+            interval=0.1,
+            proc=second,
+        )
         caught_up = time.monotonic() - started
 
         # The restarted process must receive at least what the killed one had not stored;
         # the catch-up is done when it has flushed those counts.
         owed = TOTAL - in_at_kill
-        settled = settled_counts(store, "mqtt", lambda c: c.get("received", 0) - counted_at_kill.get("received", 0) >= owed,
-                                 proc=second)
+        settled = settled_counts(
+            store, "mqtt", lambda c: c.get("received", 0) - counted_at_kill.get("received", 0) >= owed, proc=second
+        )
         check_all_present_once(store, alerts, {canary})
         assert store.version() - base == TOTAL, "a message was applied twice (or a change was lost)"
         assert second.alive, second.log_text()[-4000:]
@@ -132,8 +144,15 @@ def test_redis_stream_sigkill_halfway_loses_nothing_and_leaves_nothing_pending(
 ) -> None:
     started = time.monotonic()
     stream, field, group = "pekanbaru:events", "data", "citywall"
-    config = write_config(tmp_path, {"feeds.redis.streams": [stream], "feeds.redis.field": field,
-                                     "feeds.redis.group": group, "feeds.redis.consumer": "ingest-1"})
+    config = write_config(
+        tmp_path,
+        {
+            "feeds.redis.streams": [stream],
+            "feeds.redis.field": field,
+            "feeds.redis.group": group,
+            "feeds.redis.consumer": "ingest-1",
+        },
+    )
     env = {"CITYWALL_REDIS_URL": redis_url, "CITYWALL_STORE_URL": redis_url, "CITYWALL_MQTT_URL": ""}
     raw = redis.Redis.from_url(redis_url)
     store = RedisStore(redis_url)
@@ -144,14 +163,15 @@ def test_redis_stream_sigkill_halfway_loses_nothing_and_leaves_nothing_pending(
         # acknowledged, some already stored, which the restart must redeliver harmlessly.
         for i in range(0, TOTAL, 500):
             pipe = raw.pipeline(transaction=False)
-            for alert in alerts[i:i + 500]:
+            for alert in alerts[i : i + 500]:
                 pipe.xadd(stream, {field: json.dumps(alert, ensure_ascii=False)})
             pipe.execute()
         assert raw.xlen(stream) == TOTAL
 
         first = start_ingest(citywall_proc, config, env)
-        wait_until(lambda: store.version() >= KILL_AT + 100, 60, "half the stream stored before the kill",
-                   interval=0.005, proc=first)
+        wait_until(
+            lambda: store.version() >= KILL_AT + 100, 60, "half the stream stored before the kill", interval=0.005, proc=first
+        )
         first.kill()
         killed_at = time.monotonic() - started
         in_at_kill = len(store.entities("incident"))
@@ -159,14 +179,19 @@ def test_redis_stream_sigkill_halfway_loses_nothing_and_leaves_nothing_pending(
         counted_at_kill = counts(store, "redis")
 
         second = start_ingest(citywall_proc, config, env)
-        wait_until(lambda: store.version() >= TOTAL, CATCH_UP_S, f"all {TOTAL} entries stored after the restart",
-                   interval=0.1, proc=second)
-        wait_until(lambda: raw.xpending(stream, group)["pending"] == 0, 30, "nothing left pending", interval=0.1,
-                   proc=second)
+        wait_until(
+            lambda: store.version() >= TOTAL,
+            CATCH_UP_S,
+            f"all {TOTAL} entries stored after the restart",
+            interval=0.1,
+            proc=second,
+        )
+        wait_until(lambda: raw.xpending(stream, group)["pending"] == 0, 30, "nothing left pending", interval=0.1, proc=second)
         caught_up = time.monotonic() - started
         owed = TOTAL - in_at_kill
-        settled = settled_counts(store, "redis", lambda c: c.get("received", 0) - counted_at_kill.get("received", 0) >= owed,
-                                 proc=second)
+        settled = settled_counts(
+            store, "redis", lambda c: c.get("received", 0) - counted_at_kill.get("received", 0) >= owed, proc=second
+        )
 
         check_all_present_once(store, alerts, set())
         assert store.version() == TOTAL, "an entry was applied twice (or a change was lost)"

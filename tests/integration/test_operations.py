@@ -58,12 +58,23 @@ def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
         made.close()
 
 
-def alert(id: str, minutes: float, status: str = "new", severity: str = "critical", category: str = "traffic",
-          opened_min: float = 0.0) -> Incident:
+def alert(
+    id: str, minutes: float, status: str = "new", severity: str = "critical", category: str = "traffic", opened_min: float = 0.0
+) -> Incident:
     """An Alert observed ``minutes`` after START, opened ``opened_min`` after START."""
-    return Incident(id=id, observed_at=START + timedelta(minutes=minutes), source_type="Alert", category=category,
-                    severity=severity, status=status, kecamatan="Sail", lat=0.51, lon=101.45,  # type: ignore[arg-type]
-                    description=f"{category} {id}", opened_at=START + timedelta(minutes=opened_min))
+    return Incident(
+        id=id,
+        observed_at=START + timedelta(minutes=minutes),
+        source_type="Alert",
+        category=category,
+        severity=severity,
+        status=status,
+        kecamatan="Sail",
+        lat=0.51,
+        lon=101.45,  # type: ignore[arg-type]
+        description=f"{category} {id}",
+        opened_at=START + timedelta(minutes=opened_min),
+    )
 
 
 def desk_on(store: StateStore, config: Config, clock: Clock) -> Desk:
@@ -88,9 +99,18 @@ def test_acknowledge_assign_show_on_the_queue_and_keep_through_field_updates(sto
     row = open_row(store, config, "A1", clock.now)
     assert (row["status"], row["assignee"]) == ("dispatched", "BPBD")
     # a field update observed before the assignment changes the description but not the status
-    state.accept(Incident(id="A1", observed_at=START + timedelta(minutes=1, seconds=30), source_type="Alert",
-                          category="traffic", severity="critical", status="new", description="updated text",
-                          opened_at=START))
+    state.accept(
+        Incident(
+            id="A1",
+            observed_at=START + timedelta(minutes=1, seconds=30),
+            source_type="Alert",
+            category="traffic",
+            severity="critical",
+            status="new",
+            description="updated text",
+            opened_at=START,
+        )
+    )
     row = open_row(store, config, "A1", clock.now)
     assert (row["status"], row["assignee"], row["description"]) == ("dispatched", "BPBD", "updated text")
     # a newer field observation wins: the field app resolved it after the operator assigned it
@@ -132,9 +152,18 @@ def test_severity_sop_resolve_reopen_and_the_history(store: StateStore, config: 
     clock = Clock()
     CityState(store, config, clock=clock).accept(alert("C1", 0, severity="high", category="traffic"))
     desk = desk_on(store, config, clock)
-    for minutes, action in enumerate([Action("escalate"), Action("tick", step=0), Action("tick", step=2),
-                                      Action("untick", step=2), Action("note", text="CCTV shows two cars"),
-                                      Action("resolve", code="handled"), Action("reopen")], start=1):
+    for minutes, action in enumerate(
+        [
+            Action("escalate"),
+            Action("tick", step=0),
+            Action("tick", step=2),
+            Action("untick", step=2),
+            Action("note", text="CCTV shows two cars"),
+            Action("resolve", code="handled"),
+            Action("reopen"),
+        ],
+        start=1,
+    ):
         clock.now = START.timestamp() + minutes * 60
         detail = desk.act("C1", action, OPERATOR)
     assert detail["severity"] == "critical"
@@ -199,7 +228,17 @@ def test_takeover_fires_for_a_critical_incident_and_clears_on_acknowledge(store:
     takeovers = build_picture(store, config, now=clock.now).wall.takeovers
     assert [(x.screen, x.id, x.rule) for x in takeovers] == [(10, "F2", "critical-incident")]
     assert list(build_picture(store, config, now=clock.now).wall.to_json()["takeovers"][0]) == [
-        "screen", "rule", "kind", "id", "severity", "title", "where", "category", "lat", "lon"]
+        "screen",
+        "rule",
+        "kind",
+        "id",
+        "severity",
+        "title",
+        "where",
+        "category",
+        "lat",
+        "lon",
+    ]
     Desk(store, config, clock=clock).act("F2", Action("acknowledge"), OPERATOR)
     assert build_picture(store, config, now=clock.now).wall.takeovers == []
 
@@ -207,11 +246,31 @@ def test_takeover_fires_for_a_critical_incident_and_clears_on_acknowledge(store:
 def test_station_takeover_holds_its_acknowledgement(store: StateStore, config: Config) -> None:
     clock = Clock()
     state = CityState(store, config, clock=clock)
-    state.accept(WaterLevel(id="W1", observed_at=START, source_type="FloodMonitoring", station_id="W1", name="Pos Sail",
-                            level_m=3.1, lat=0.5, lon=101.4))
+    state.accept(
+        WaterLevel(
+            id="W1",
+            observed_at=START,
+            source_type="FloodMonitoring",
+            station_id="W1",
+            name="Pos Sail",
+            level_m=3.1,
+            lat=0.5,
+            lon=101.4,
+        )
+    )
     assert [(x.screen, x.id) for x in build_picture(store, config, now=clock.now).wall.takeovers] == [(11, "W1")]
     assert list(build_picture(store, config, now=clock.now).wall.to_json()["takeovers"][0]) == [
-        "screen", "rule", "kind", "id", "stage", "title", "where", "level_m", "lat", "lon"]
+        "screen",
+        "rule",
+        "kind",
+        "id",
+        "stage",
+        "title",
+        "where",
+        "level_m",
+        "lat",
+        "lon",
+    ]
     Desk(store, config, clock=clock).ack_station("W1", OPERATOR)
     assert build_picture(store, config, now=clock.now + 59 * 60).wall.takeovers == []
     assert len(build_picture(store, config, now=clock.now + 61 * 60).wall.takeovers) == 1

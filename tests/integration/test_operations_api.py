@@ -61,7 +61,9 @@ def test_incident_actions_need_an_operator(app: tuple[str, CityState, dict[str, 
     assert [step["text"] for step in detail["sop"]][:1] == ["Konfirmasi lokasi lewat CCTV"]
     assert [n["text"] for n in detail["notes"]] == ["Kirim derek"]
     assert [(h["action"], h["by"], h["role"]) for h in detail["history"]] == [
-        ("acknowledge", "operator", "operator"), ("assign", "supervisor", "supervisor")]
+        ("acknowledge", "operator", "operator"),
+        ("assign", "supervisor", "supervisor"),
+    ]
 
 
 def test_audit_is_for_supervisors_and_exports_csv(app: tuple[str, CityState, dict[str, requests.Session]]) -> None:
@@ -72,7 +74,8 @@ def test_audit_is_for_supervisors_and_exports_csv(app: tuple[str, CityState, dic
     assert s["operator"].get(f"{base}/api/v1/audit?limit=5", timeout=30).status_code == 403
     entries = s["supervisor"].get(f"{base}/api/v1/audit?limit=1", timeout=30).json()["audit"]
     assert [(e["who"], e["role"], e["action"], e["target"], e["origin"]) for e in entries] == [
-        ("operator", "operator", "acknowledge", "incident/API-1", "127.0.0.1")]
+        ("operator", "operator", "acknowledge", "incident/API-1", "127.0.0.1")
+    ]
     exported = s["supervisor"].get(f"{base}/api/v1/audit?limit=10&format=csv", timeout=30)
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert [r["action"] for r in rows] == ["acknowledge", "note"]
@@ -104,8 +107,21 @@ def test_wall_control_roles(app: tuple[str, CityState, dict[str, requests.Sessio
     assert list(wall) == ["presets", "current", "broadcast", "pushed", "takeovers"]
     assert list(wall["presets"][0]) == ["name", "label"]
     assert list(wall["broadcast"]) == ["level", "text", "until", "by", "at"]
-    assert list(wall["pushed"][0]) == ["screen", "incident", "until", "by", "at", "title", "severity", "status",
-                                       "assignee", "where", "address", "lat", "lon"]
+    assert list(wall["pushed"][0]) == [
+        "screen",
+        "incident",
+        "until",
+        "by",
+        "at",
+        "title",
+        "severity",
+        "status",
+        "assignee",
+        "where",
+        "address",
+        "lat",
+        "lon",
+    ]
     assert s["operator"].delete(f"{base}/api/v1/wall/broadcast", timeout=30).status_code == 403
     assert s["supervisor"].delete(f"{base}/api/v1/wall/broadcast", timeout=30).status_code == 200
     assert s["viewer"].get(f"{base}/api/v1/wall", timeout=30).json()["broadcast"] is None
@@ -163,8 +179,9 @@ def test_write_back_reaches_mosquitto_sub_and_the_redis_stream(mosquitto: Any, r
         with running_app(config, store) as base:
             operator = login(base, "operator", KNOWN_USERS["operator"].password)
             operator.post(f"{base}/api/v1/incidents/WB-1/actions", json={"action": "acknowledge"}, timeout=30).raise_for_status()
-            operator.post(f"{base}/api/v1/incidents/WB-1/actions", json={"action": "assign", "agency": "Damkar"},
-                          timeout=30).raise_for_status()
+            operator.post(
+                f"{base}/api/v1/incidents/WB-1/actions", json={"action": "assign", "agency": "Damkar"}, timeout=30
+            ).raise_for_status()
             received = [line.rstrip("\n") for line in sub.stdout if line.startswith("pekanbaru/actions/")]
     finally:
         sub.wait(timeout=130)
@@ -172,7 +189,9 @@ def test_write_back_reaches_mosquitto_sub_and_the_redis_stream(mosquitto: Any, r
     payloads = [json.loads(line.split(" ", 1)[1]) for line in received]
     assert topics == ["pekanbaru/actions/incidents/WB-1"] * 2
     assert [(p["action"], p["status"], p["by"], p["role"]) for p in payloads] == [
-        ("acknowledge", "acknowledged", "operator", "operator"), ("assign", "dispatched", "operator", "operator")]
+        ("acknowledge", "acknowledged", "operator", "operator"),
+        ("assign", "dispatched", "operator", "operator"),
+    ]
     assert payloads[1]["assignee"] == "Damkar"
     stream = redis.Redis.from_url(redis_url, decode_responses=True).xrange("pekanbaru:actions")
     assert [json.loads(fields["data"])["action"] for _, fields in stream][-2:] == ["acknowledge", "assign"]

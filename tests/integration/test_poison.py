@@ -39,15 +39,27 @@ NOW = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def alert(ident: str, **fields: Any) -> dict[str, Any]:
-    doc = {"id": f"urn:ngsi-ld:Alert:{ident}", "type": "Alert", "category": "traffic", "severity": "high",
-           "dateIssued": NOW, "description": f"good {ident}", "location": {"type": "Point", "coordinates": [101.45, 0.51]}}
+    doc = {
+        "id": f"urn:ngsi-ld:Alert:{ident}",
+        "type": "Alert",
+        "category": "traffic",
+        "severity": "high",
+        "dateIssued": NOW,
+        "description": f"good {ident}",
+        "location": {"type": "Point", "coordinates": [101.45, 0.51]},
+    }
     doc.update(fields)
     return doc
 
 
 def water(ident: str, **fields: Any) -> dict[str, Any]:
-    doc = {"id": f"urn:ngsi-ld:WaterObserved:{ident}", "type": "WaterObserved", "dateObserved": NOW,
-           "waterLevel": 1.2, "location": {"type": "Point", "coordinates": [101.45, 0.51]}}
+    doc = {
+        "id": f"urn:ngsi-ld:WaterObserved:{ident}",
+        "type": "WaterObserved",
+        "dateObserved": NOW,
+        "waterLevel": 1.2,
+        "location": {"type": "Point", "coordinates": [101.45, 0.51]},
+    }
     doc.update(fields)
     return doc
 
@@ -215,15 +227,19 @@ def wait_for(check: Callable[[], bool], timeout: float = TIMEOUT) -> bool:
 def settled(store: Any) -> bool:
     letters = store.dead_letters(1_000)
     dead = sum(1 for _, e in POISON if e.startswith("dead:"))
-    return len(store.entities("incident")) + len(store.entities("water_level")) >= GOOD + len(POISON) - dead \
-        and len(letters) >= dead
+    return (
+        len(store.entities("incident")) + len(store.entities("water_level")) >= GOOD + len(POISON) - dead and len(letters) >= dead
+    )
 
 
 @pytest.mark.integration
 def test_poison_over_mqtt(store: Any, mosquitto: Mosquitto) -> None:
     config = load_config()
-    adapter = MqttAdapter(MqttFeed(url=mosquitto.url, topics=["poison/#"], client_id="poison-test"),
-                          build_normalizer(config), CityState(store, config))
+    adapter = MqttAdapter(
+        MqttFeed(url=mosquitto.url, topics=["poison/#"], client_id="poison-test"),
+        build_normalizer(config),
+        CityState(store, config),
+    )
     adapter.start()
     try:
         assert adapter.wait_connected(TIMEOUT)
@@ -248,8 +264,9 @@ def test_poison_over_redis_streams(store: Any, redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
     for payload in interleaved():
         client.xadd("poison:events", {"data": payload})
-    adapter = RedisStreamAdapter(RedisFeed(url=redis_url, streams=["poison:events"], consumer="p1"),
-                                 build_normalizer(config), CityState(store, config))
+    adapter = RedisStreamAdapter(
+        RedisFeed(url=redis_url, streams=["poison:events"], consumer="p1"), build_normalizer(config), CityState(store, config)
+    )
     adapter.start()
     try:
         assert wait_for(lambda: settled(store)), "the feed did not settle every message"

@@ -32,9 +32,17 @@ LONG_AGO = datetime.now(UTC) - timedelta(days=2)
 
 
 def alert(n: int, text: str) -> Incident:
-    return Incident(id=f"urn:ngsi-ld:Alert:push-{n}", observed_at=LONG_AGO + timedelta(seconds=n), source_type="Alert",
-                    category="traffic", severity="high", kecamatan="Sukajadi", lat=0.517, lon=101.438,
-                    description=text)
+    return Incident(
+        id=f"urn:ngsi-ld:Alert:push-{n}",
+        observed_at=LONG_AGO + timedelta(seconds=n),
+        source_type="Alert",
+        category="traffic",
+        severity="high",
+        kecamatan="Sukajadi",
+        lat=0.517,
+        lon=101.438,
+        description=text,
+    )
 
 
 @pytest.fixture
@@ -47,8 +55,7 @@ def site() -> Iterator[tuple[CityState, str]]:
 
 
 def open_push(base: str) -> ClientConnection:
-    return connect(base.replace("http://", "ws://") + "/_citywall/push", origin=base, open_timeout=20,
-                   max_size=2**24)
+    return connect(base.replace("http://", "ws://") + "/_citywall/push", origin=base, open_timeout=20, max_size=2**24)
 
 
 def frame(ws: ClientConnection) -> dict[str, Any]:

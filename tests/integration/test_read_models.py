@@ -45,28 +45,69 @@ MINUTES = st.integers(min_value=0, max_value=2 * 24 * 60)
 TOOK = st.one_of(st.sampled_from([0, 29, 31, 59, 61, 239, 241, 1439, 1441, 2879, 2881]), st.integers(0, 3 * 24 * 60))
 
 incident_events = st.builds(
-    lambda id, minutes, took, severity, status, kecamatan, category: ("incident", Incident(
-        id=id, observed_at=START + timedelta(minutes=minutes), source_type="Alert", category=category,
-        severity=severity, status=status, kecamatan=kecamatan, description=f"{category} {id}",
-        opened_at=START + timedelta(minutes=minutes - took))),
-    IDS, MINUTES, TOOK, st.sampled_from(list(RANK)), st.sampled_from(["new", "acknowledged", "dispatched", "resolved"]),
-    st.sampled_from(["Sail", "Rumbai", None]), st.sampled_from(["traffic", "flood", "fire"]),
+    lambda id, minutes, took, severity, status, kecamatan, category: (
+        "incident",
+        Incident(
+            id=id,
+            observed_at=START + timedelta(minutes=minutes),
+            source_type="Alert",
+            category=category,
+            severity=severity,
+            status=status,
+            kecamatan=kecamatan,
+            description=f"{category} {id}",
+            opened_at=START + timedelta(minutes=minutes - took),
+        ),
+    ),
+    IDS,
+    MINUTES,
+    TOOK,
+    st.sampled_from(list(RANK)),
+    st.sampled_from(["new", "acknowledged", "dispatched", "resolved"]),
+    st.sampled_from(["Sail", "Rumbai", None]),
+    st.sampled_from(["traffic", "flood", "fire"]),
 )
 report_events = st.builds(
-    lambda id, minutes, took, topic, resolved, channel: ("report", CitizenReport(
-        id=id, observed_at=START + timedelta(minutes=minutes), source_type="ServiceRequest", topic=topic,
-        channel=channel, category="x", status="resolved" if resolved else "open", kecamatan="Sail",
-        opened_at=START + timedelta(minutes=minutes - took),
-        resolved_at=START + timedelta(minutes=minutes) if resolved else None)),
-    st.sampled_from([f"R{i}" for i in range(6)]), MINUTES, st.one_of(st.sampled_from([0, 1439, 1441]), st.integers(0, 4_000)),
-    st.sampled_from(["drainage", "waste", "roads", "other"]), st.booleans(), st.sampled_from(["", "Lapor", "SP4N"]),
+    lambda id, minutes, took, topic, resolved, channel: (
+        "report",
+        CitizenReport(
+            id=id,
+            observed_at=START + timedelta(minutes=minutes),
+            source_type="ServiceRequest",
+            topic=topic,
+            channel=channel,
+            category="x",
+            status="resolved" if resolved else "open",
+            kecamatan="Sail",
+            opened_at=START + timedelta(minutes=minutes - took),
+            resolved_at=START + timedelta(minutes=minutes) if resolved else None,
+        ),
+    ),
+    st.sampled_from([f"R{i}" for i in range(6)]),
+    MINUTES,
+    st.one_of(st.sampled_from([0, 1439, 1441]), st.integers(0, 4_000)),
+    st.sampled_from(["drainage", "waste", "roads", "other"]),
+    st.booleans(),
+    st.sampled_from(["", "Lapor", "SP4N"]),
 )
-desk_actions = st.tuples(st.just("desk"), IDS, st.sampled_from([
-    Action("acknowledge"), Action("assign", agency="BPBD"), Action("resolve", code="handled"), Action("reopen"),
-    Action("escalate", severity="critical"), Action("deescalate", severity="low")]))
+desk_actions = st.tuples(
+    st.just("desk"),
+    IDS,
+    st.sampled_from(
+        [
+            Action("acknowledge"),
+            Action("assign", agency="BPBD"),
+            Action("resolve", code="handled"),
+            Action("reopen"),
+            Action("escalate", severity="critical"),
+            Action("deescalate", severity="low"),
+        ]
+    ),
+)
 housekeeping = st.tuples(st.just("housekeep"), MINUTES)
-steps = st.lists(st.one_of(incident_events, incident_events, report_events, report_events, desk_actions, housekeeping),
-                 max_size=40)
+steps = st.lists(
+    st.one_of(incident_events, incident_events, report_events, report_events, desk_actions, housekeeping), max_size=40
+)
 
 
 @pytest.fixture(scope="module")
@@ -122,11 +163,16 @@ def ts(iso: str) -> float:
 def incidents_from_scratch(store: StateStore, now: float) -> dict[str, Any]:
     records = store.entities("incident_ops")
     docs = [merged(d, records.get(i)) for i, d in store.entities("incident").items()]
-    open_ = sorted((d for d in docs if d["status"] != "resolved"),
-                   key=lambda d: (RANK[d["severity"]], -ts(d["observed_at"]), d["id"]))
+    open_ = sorted(
+        (d for d in docs if d["status"] != "resolved"), key=lambda d: (RANK[d["severity"]], -ts(d["observed_at"]), d["id"])
+    )
     day = [d for d in docs if d["status"] == "resolved" and now - ts(d.get("resolved_at") or d["observed_at"]) <= 86_400]
-    within = [d for d in day if (ts(d.get("resolved_at") or d["observed_at"]) - ts(d.get("opened_at") or d["observed_at"])) / 60
-              <= SLA_MIN[d["severity"]]]
+    within = [
+        d
+        for d in day
+        if (ts(d.get("resolved_at") or d["observed_at"]) - ts(d.get("opened_at") or d["observed_at"])) / 60
+        <= SLA_MIN[d["severity"]]
+    ]
     return {
         "open": [d["id"] for d in open_],
         "by_severity": dict(Counter(d["severity"] for d in open_)),
@@ -142,8 +188,11 @@ def incidents_from_scratch(store: StateStore, now: float) -> dict[str, Any]:
 def reports_from_scratch(store: StateStore) -> dict[str, Any]:
     reports = list(store.entities("report").values())
     open_ = [r for r in reports if r["status"] != "resolved"]
-    waste_hours = [(ts(r["resolved_at"]) - ts(r["opened_at"])) / 3_600 for r in reports
-                   if r["topic"] == "waste" and r["status"] == "resolved"]
+    waste_hours = [
+        (ts(r["resolved_at"]) - ts(r["opened_at"])) / 3_600
+        for r in reports
+        if r["topic"] == "waste" and r["status"] == "resolved"
+    ]
     channels = {"Lapor": 0, "SP4N": 0}
     for r in open_:
         if r.get("channel"):
@@ -170,8 +219,9 @@ def walk(store: StateStore, index: str, limit: int) -> list[str]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=steps)
-def test_incremental_read_models_equal_the_ones_computed_from_scratch(fresh_store: Any, config: Config,
-                                                                      sequence: list[Any]) -> None:
+def test_incremental_read_models_equal_the_ones_computed_from_scratch(
+    fresh_store: Any, config: Config, sequence: list[Any]
+) -> None:
     store = fresh_store()
     run(store, config, sequence)
     now = NOW.timestamp()
@@ -180,8 +230,15 @@ def test_incremental_read_models_equal_the_ones_computed_from_scratch(fresh_stor
     expected = incidents_from_scratch(store, now)
     assert [d["id"] for d in shown.open] == expected["open"]
     assert shown.open_count == len(expected["open"])
-    for name in ("by_severity", "by_status", "by_kecamatan", "by_category", "by_assignee", "resolved_24h",
-                 "resolved_within_sla_24h"):
+    for name in (
+        "by_severity",
+        "by_status",
+        "by_kecamatan",
+        "by_category",
+        "by_assignee",
+        "resolved_24h",
+        "resolved_within_sla_24h",
+    ):
         assert getattr(shown, name) == expected[name], name
 
     reports, waste, want = reports_part(store, config), waste_part(store, config), reports_from_scratch(store)
@@ -189,12 +246,16 @@ def test_incremental_read_models_equal_the_ones_computed_from_scratch(fresh_stor
     assert reports.open_by_topic == want["open_by_topic"]
     assert {k: v for k, v in reports.open_by_channel.items() if v} == want["channels"]
     assert (waste.reports_resolved, waste.reports_resolved_within_sla, waste.median_resolve_h) == (
-        want["waste_resolved"], want["waste_within"], want["waste_median"])
+        want["waste_resolved"],
+        want["waste_within"],
+        want["waste_median"],
+    )
 
     assert walk(store, INCIDENTS_OPEN, 3) == expected["open"]
     assert walk(store, INCIDENTS_ALL, 3) == sorted(store.entities("incident"))
-    assert sorted(walk(store, REPORTS_OPEN, 2)) == sorted(i for i, r in store.entities("report").items()
-                                                          if r["status"] != "resolved")
+    assert sorted(walk(store, REPORTS_OPEN, 2)) == sorted(
+        i for i, r in store.entities("report").items() if r["status"] != "resolved"
+    )
     assert walk(store, REPORTS_ALL, 4) == sorted(store.entities("report"))
 
 
@@ -207,10 +268,20 @@ def test_the_paginated_api_walks_every_incident_once_and_refuses_bad_pages(confi
     state = CityState(store, config)
     severities = ["low", "critical", "high", "critical", "medium"]
     for i, severity in enumerate(severities):
-        state.accept(Incident(id=f"P{i}", observed_at=START + timedelta(minutes=i), source_type="Alert", category="traffic",
-                              severity=severity, status="resolved" if i == 4 else "new", description=f"p {i}"))
+        state.accept(
+            Incident(
+                id=f"P{i}",
+                observed_at=START + timedelta(minutes=i),
+                source_type="Alert",
+                category="traffic",
+                severity=severity,
+                status="resolved" if i == 4 else "new",
+                description=f"p {i}",
+            )
+        )
     opened = config.model_copy(update={"auth": config.auth.model_copy(update={"anonymous_read": True})})
     with running_app(opened, store) as base:
+
         def walk_http(status: str) -> list[list[str]]:
             pages, cursor = [], None
             while True:

@@ -49,9 +49,10 @@ TRAFFIC_S = 5.0
 
 def start_serve(citywall_proc: Callable[..., CitywallProcess], config: Path, redis_url: str) -> tuple[CitywallProcess, str]:
     port = free_port()
-    proc = citywall_proc([*CITYWALL_CMD, "serve", "--config", str(config), "--port", str(port)],
-                         env={"CITYWALL_CONFIG": str(config), "CITYWALL_STORE_URL": redis_url,
-                              "CITYWALL_MQTT_URL": "", "CITYWALL_REDIS_URL": ""})
+    proc = citywall_proc(
+        [*CITYWALL_CMD, "serve", "--config", str(config), "--port", str(port)],
+        env={"CITYWALL_CONFIG": str(config), "CITYWALL_STORE_URL": redis_url, "CITYWALL_MQTT_URL": "", "CITYWALL_REDIS_URL": ""},
+    )
     base = f"http://127.0.0.1:{port}"
     proc.wait_http(f"{base}/healthz", timeout=60)
     return proc, base
@@ -119,8 +120,9 @@ def reference() -> Iterator[Callable[[Config], tuple[MqttAdapter, MemoryStore]]]
 
     def make(config: Config) -> tuple[MqttAdapter, MemoryStore]:
         store = MemoryStore()
-        adapter = MqttAdapter(config.feeds.mqtt, build_normalizer(config), CityState(store, config),
-                              client_id=f"reference-{uuid.uuid4().hex[:8]}")
+        adapter = MqttAdapter(
+            config.feeds.mqtt, build_normalizer(config), CityState(store, config), client_id=f"reference-{uuid.uuid4().hex[:8]}"
+        )
         adapters.append(adapter)
         adapter.start()
         assert adapter.wait_connected(20), "reference subscriber did not connect"
@@ -137,14 +139,21 @@ def reference() -> Iterator[Callable[[Config], tuple[MqttAdapter, MemoryStore]]]
 
 
 def test_ingest_and_web_restarts_keep_the_same_city(
-    mosquitto: Mosquitto, redis_url: str, citywall_proc: Callable[..., CitywallProcess], tmp_path: Path,
+    mosquitto: Mosquitto,
+    redis_url: str,
+    citywall_proc: Callable[..., CitywallProcess],
+    tmp_path: Path,
     reference: Callable[[Config], tuple[MqttAdapter, MemoryStore]],
 ) -> None:
     started = time.monotonic()
     config_path = write_config(tmp_path, {})
     config = load_config(config_path, environ={"CITYWALL_MQTT_URL": mosquitto.url, "CITYWALL_STORE_URL": redis_url})
-    env = {"CITYWALL_MQTT_URL": mosquitto.url, "CITYWALL_STORE_URL": redis_url, "CITYWALL_REDIS_URL": "",
-           "CITYWALL_MQTT_CLIENT_ID": f"citywall-restart-{uuid.uuid4().hex[:8]}"}
+    env = {
+        "CITYWALL_MQTT_URL": mosquitto.url,
+        "CITYWALL_STORE_URL": redis_url,
+        "CITYWALL_REDIS_URL": "",
+        "CITYWALL_MQTT_CLIENT_ID": f"citywall-restart-{uuid.uuid4().hex[:8]}",
+    }
     store = RedisStore(redis_url)
     try:
         ref_adapter, ref_store = reference(config)
@@ -154,9 +163,20 @@ def test_ingest_and_web_restarts_keep_the_same_city(
 
         # ~5 s of simulated city at 100 msg/s (after the simulator's initial burst)
         sent: list[int] = []
-        publisher = threading.Thread(target=lambda: sent.append(publish_mqtt(
-            mosquitto.url, "pekanbaru/", RATE, TRAFFIC_S, simulator=simulator_for(load_config(), rng_seed=11),
-            drain_timeout_s=30, client_id=f"sim-{uuid.uuid4().hex[:8]}")), daemon=True)
+        publisher = threading.Thread(
+            target=lambda: sent.append(
+                publish_mqtt(
+                    mosquitto.url,
+                    "pekanbaru/",
+                    RATE,
+                    TRAFFIC_S,
+                    simulator=simulator_for(load_config(), rng_seed=11),
+                    drain_timeout_s=30,
+                    client_id=f"sim-{uuid.uuid4().hex[:8]}",
+                )
+            ),
+            daemon=True,
+        )
         publisher.start()
 
         # --- ingest: SIGKILL mid-traffic, start again with the same client id ---------------
@@ -170,14 +190,16 @@ def test_ingest_and_web_restarts_keep_the_same_city(
         def same_city() -> bool:
             now = time.time()
             return city_only(build_picture(store, config, now).to_json()) == city_only(
-                build_picture(ref_store, config, now).to_json())
+                build_picture(ref_store, config, now).to_json()
+            )
 
         try:
             wait_until(same_city, 60, "the restarted ingest catches up with the reference", interval=0.25, proc=ingest)
         except AssertionError:
             now = time.time()
-            diff = differences(city_only(build_picture(store, config, now).to_json()),
-                               city_only(build_picture(ref_store, config, now).to_json()))
+            diff = differences(
+                city_only(build_picture(store, config, now).to_json()), city_only(build_picture(ref_store, config, now).to_json())
+            )
             raise AssertionError(f"Redis city (ingest killed once) differs from the reference: {diff}") from None
         reference_counts = ref_adapter.stats.snapshot()
         assert store.version() == ref_store.version() > killed_version
@@ -220,13 +242,15 @@ def test_ingest_and_web_restarts_keep_the_same_city(
         assert after["mpp"]["hourly"], "MPP hourly curve"
         assert after["incidents"]["open_count"] > 0 and after["ticker"]
         assert serve.alive and ingest.alive
-        print(f"\n[restart] {sent[0]} simulated messages; ingest SIGKILLed at version {killed_version}, "
-              f"restarted, equal to the reference at version {store.version()} ({caught_up:.1f} s in); "
-              f"reference counts {{received {reference_counts['received']}, accepted {reference_counts['accepted']}, "
-              f"duplicates {reference_counts['duplicates']}, rejected {sum(reference_counts['rejected'].values())}}}; "
-              f"web restarts needed {attempt + 1}; {after['incidents']['open_count']} open incidents, "
-              f"{len(stations)} drainage stations, {sum(len(t) for t in trends)} KPI trend points; "
-              f"total {time.monotonic() - started:.1f} s")
+        print(
+            f"\n[restart] {sent[0]} simulated messages; ingest SIGKILLed at version {killed_version}, "
+            f"restarted, equal to the reference at version {store.version()} ({caught_up:.1f} s in); "
+            f"reference counts {{received {reference_counts['received']}, accepted {reference_counts['accepted']}, "
+            f"duplicates {reference_counts['duplicates']}, rejected {sum(reference_counts['rejected'].values())}}}; "
+            f"web restarts needed {attempt + 1}; {after['incidents']['open_count']} open incidents, "
+            f"{len(stations)} drainage stations, {sum(len(t) for t in trends)} KPI trend points; "
+            f"total {time.monotonic() - started:.1f} s"
+        )
     finally:
         store.close()
 
@@ -235,8 +259,12 @@ def test_served_state_shows_a_feed_dropping_in_a_quiet_city(
     mosquitto: Mosquitto, redis_url: str, citywall_proc: Callable[..., CitywallProcess], tmp_path: Path
 ) -> None:
     config_path = write_config(tmp_path, {})
-    env = {"CITYWALL_MQTT_URL": mosquitto.url, "CITYWALL_STORE_URL": redis_url, "CITYWALL_REDIS_URL": "",
-           "CITYWALL_MQTT_CLIENT_ID": f"citywall-quiet-{uuid.uuid4().hex[:8]}"}
+    env = {
+        "CITYWALL_MQTT_URL": mosquitto.url,
+        "CITYWALL_STORE_URL": redis_url,
+        "CITYWALL_REDIS_URL": "",
+        "CITYWALL_MQTT_CLIENT_ID": f"citywall-quiet-{uuid.uuid4().hex[:8]}",
+    }
     store = RedisStore(redis_url)
     try:
         ingest = start_ingest(citywall_proc, config_path, env)
@@ -245,8 +273,12 @@ def test_served_state_shows_a_feed_dropping_in_a_quiet_city(
         assert get_json(f"{base}/api/v1/state")["feeds"]["mqtt"]["connected"] is True
 
         mosquitto.stop()  # the broker dies; nothing else happens in the city
-        wait_until(lambda: get_json(f"{base}/api/v1/feeds")["feeds"]["mqtt"]["connected"] is False, 30,
-                   "/api/v1/feeds shows the feed down", proc=ingest)
+        wait_until(
+            lambda: get_json(f"{base}/api/v1/feeds")["feeds"]["mqtt"]["connected"] is False,
+            30,
+            "/api/v1/feeds shows the feed down",
+            proc=ingest,
+        )
         state = get_json(f"{base}/api/v1/state")
         assert state["feeds"]["mqtt"]["connected"] is False, "/api/v1/state still says the feed is connected"
     finally:

@@ -67,8 +67,9 @@ def incident_ids_via_api(base: str, store: RedisStore) -> tuple[set[str], str]:
         ids.update(item["id"] for item in body["items"])
         if not body.get("next"):
             return ids, "GET /api/v1/incidents through nginx"
-        page = requests.get(f"{base}/api/v1/incidents", params={"status": "all", "limit": PAGE, "cursor": body["next"]},
-                            timeout=30)
+        page = requests.get(
+            f"{base}/api/v1/incidents", params={"status": "all", "limit": PAGE, "cursor": body["next"]}, timeout=30
+        )
 
 
 def counters(store: RedisStore) -> dict[str, int]:
@@ -98,21 +99,34 @@ def members_via_web(base: str) -> dict[str, dict[str, Any]]:
 #: 2-core machine they add up to more than the suite's default 300 s.
 @pytest.mark.timeout(900)
 def test_cluster_shared_group_workers_and_nginx_lose_nothing(
-        tmp_path: Path, mosquitto: Mosquitto, redis_cluster: RedisCluster,
-        citywall_proc: Callable[..., CitywallProcess]) -> None:
-    config = write_config(tmp_path, {"feeds.mqtt.url": mosquitto.url, "feeds.mqtt.shared_group": "ingest",
-                                     "feeds.mqtt.heartbeat_s": HEARTBEAT_S, "store.url": redis_cluster.url,
-                                     "history.open_incidents_max": 2 * TOTAL})
+    tmp_path: Path, mosquitto: Mosquitto, redis_cluster: RedisCluster, citywall_proc: Callable[..., CitywallProcess]
+) -> None:
+    config = write_config(
+        tmp_path,
+        {
+            "feeds.mqtt.url": mosquitto.url,
+            "feeds.mqtt.shared_group": "ingest",
+            "feeds.mqtt.heartbeat_s": HEARTBEAT_S,
+            "store.url": redis_cluster.url,
+            "history.open_incidents_max": 2 * TOTAL,
+        },
+    )
     web_port, proxy_port = free_port(), free_port()
-    serve = citywall_proc([*CITYWALL_CMD, "serve", "--config", str(config), "--workers", "2", "--port", str(web_port)],
-                          env={"CITYWALL_CONFIG": str(config)})
+    serve = citywall_proc(
+        [*CITYWALL_CMD, "serve", "--config", str(config), "--workers", "2", "--port", str(web_port)],
+        env={"CITYWALL_CONFIG": str(config)},
+    )
     nginx = Nginx(tmp_path / "nginx", nginx_site(proxy_port, [web_port]), port=proxy_port)
     store = RedisStore(redis_cluster.url)
     try:
         first, second = start_ingest(citywall_proc, config, {}), start_ingest(citywall_proc, config, {})
         for proc in (first, second):
-            wait_until(lambda p=proc: any(d.get("pid") == p.pid and d.get("connected") for d in store.feeds().values()),
-                       90, "member connected", proc=proc)
+            wait_until(
+                lambda p=proc: any(d.get("pid") == p.pid and d.get("connected") for d in store.feeds().values()),
+                90,
+                "member connected",
+                proc=proc,
+            )
         serve.wait_http(f"http://{HOST}:{web_port}/healthz", timeout=120)
         nginx.start()
         before = counters(store)
@@ -139,22 +153,30 @@ def test_cluster_shared_group_workers_and_nginx_lose_nothing(
         except AssertionError as exc:
             reasons = Counter(d.get("reason") for d in store.dead_letters(10_000))
             health = {n: {k: d.get(k) for k in ("state", "alive", "connected", "counts")} for n, d in store.feeds().items()}
-            raise AssertionError(f"{exc}\nstored {store.count('incident')}; dead letters {dict(reasons)}; feeds {health}\n"
-                                 f"--- replacement's log ---\n{replacement.log_text()[-3000:]}") from None
+            raise AssertionError(
+                f"{exc}\nstored {store.count('incident')}; dead letters {dict(reasons)}; feeds {health}\n"
+                f"--- replacement's log ---\n{replacement.log_text()[-3000:]}"
+            ) from None
         ids, via = incident_ids_via_api(nginx.url, store)
         assert ids == {a["id"] for a in alerts}, f"{len(ids)} ids read via {via}"
         check_all_present_once(store, alerts, extra_ids=set())
         after = counters(store)
-        assert {name: after[name] - before[name] for name in after} == dict.fromkeys(after, TOTAL), \
+        assert {name: after[name] - before[name] for name in after} == dict.fromkeys(after, TOTAL), (
             f"every counter moved by the {TOTAL} alerts while slot {slot} migrated"
+        )
         assert moved > 0 and redis_cluster.node_for_slot(slot)[1] == target, "the slot moved mid-run"
 
-        record = wait_until(lambda: members_via_web(nginx.url)[killed].get("state") == "drained"
-                            and members_via_web(nginx.url)[killed], 60, "the killed member's session emptied")
+        record = wait_until(
+            lambda: members_via_web(nginx.url)[killed].get("state") == "drained" and members_via_web(nginx.url)[killed],
+            60,
+            "the killed member's session emptied",
+        )
         assert record["alive"] is False and record["drained_messages"] > 0
         assert any(d.get("pid") == replacement.pid and d.get("alive") for d in members_via_web(nginx.url).values())
-        print(f"\n{TOTAL} alerts stored once (ids via {via}); slot {slot} moved with {moved} keys in {migrated_s:.1f} s; "
-              f"{record['drained_messages']} rescued from the killed member's session")
+        print(
+            f"\n{TOTAL} alerts stored once (ids via {via}); slot {slot} moved with {moved} keys in {migrated_s:.1f} s; "
+            f"{record['drained_messages']} rescued from the killed member's session"
+        )
 
         keys_per_master = {port: int(redis_cli(port, "dbsize").strip()) for port in redis_cluster.masters().values()}
         assert sum(n > 0 for n in keys_per_master.values()) >= 2, f"the city on one master: {keys_per_master}"

@@ -80,7 +80,7 @@ def test_a_type_error_names_the_kind_not_the_value(tmp_path: Path) -> None:
 
 
 BILLION_LAUGHS = "\n".join(
-    ["a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]"]
+    ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     + [f"{chr(98 + i)}: &{chr(98 + i)} [{','.join('*' + chr(97 + i) for _ in range(9))}]" for i in range(8)]
 )
 
@@ -138,8 +138,11 @@ ENV_SECRETS = [
 ]
 
 
-@pytest.mark.parametrize("environ", ENV_SECRETS, ids=["store-url", "short-name", "mqtt-url", "number", "type-in-json",
-                                                      "unknown-key-in-json", "not-json", "section-not-json"])
+@pytest.mark.parametrize(
+    "environ",
+    ENV_SECRETS,
+    ids=["store-url", "short-name", "mqtt-url", "number", "type-in-json", "unknown-key-in-json", "not-json", "section-not-json"],
+)
 def test_a_bad_environment_value_is_named_never_shown(environ: dict[str, str]) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(DEFAULT_CONFIG, environ=environ)
@@ -153,8 +156,10 @@ def test_check_config_shows_no_secret_from_the_environment() -> None:
     env = {**os.environ, "CITYWALL_FEEDS__MQTT__URL": f"http://user:{SECRET}@broker.local"}
     done = subprocess.run([*CITYWALL_CMD, "check-config", str(DEFAULT_CONFIG)], capture_output=True, timeout=60, env=env)
     assert done.returncode == 2
-    assert done.stderr.decode().strip() == (f"citywall: config error: {DEFAULT_CONFIG}: feeds.mqtt.url "
-                                            "(from CITYWALL_FEEDS__MQTT__URL): must start with mqtt:// or mqtts://")
+    assert done.stderr.decode().strip() == (
+        f"citywall: config error: {DEFAULT_CONFIG}: feeds.mqtt.url "
+        "(from CITYWALL_FEEDS__MQTT__URL): must start with mqtt:// or mqtts://"
+    )
     assert SECRET.encode() not in done.stdout + done.stderr
 
 
@@ -172,8 +177,9 @@ def output_until(proc: CitywallProcess, marker: str, timeout: float = 60.0) -> s
 
 
 @pytest.mark.integration
-def test_ingest_never_prints_the_redis_password(tmp_path: Path, redis_server: RedisServer,
-                                                citywall_proc: Callable[..., CitywallProcess]) -> None:
+def test_ingest_never_prints_the_redis_password(
+    tmp_path: Path, redis_server: RedisServer, citywall_proc: Callable[..., CitywallProcess]
+) -> None:
     url = redis_server.url.replace("redis://", f"redis://:{SECRET}@")
     config = write_tree(tmp_path, lambda t: t.update(store={"url": url}) or t["feeds"].update(redis={"url": url}))
     proc = citywall_proc([*CITYWALL_CMD, "-v", "ingest", "--config", str(config)])
@@ -185,8 +191,9 @@ def test_ingest_never_prints_the_redis_password(tmp_path: Path, redis_server: Re
 
 
 @pytest.mark.integration
-def test_demo_never_prints_the_mqtt_password(tmp_path: Path, mosquitto: Mosquitto,
-                                             citywall_proc: Callable[..., CitywallProcess]) -> None:
+def test_demo_never_prints_the_mqtt_password(
+    tmp_path: Path, mosquitto: Mosquitto, citywall_proc: Callable[..., CitywallProcess]
+) -> None:
     url = f"mqtt://user:{SECRET}@{mosquitto.host}:{mosquitto.port}"
     proc = citywall_proc([*CITYWALL_CMD, "-v", "demo", "--mqtt-url", url, "--port", str(free_port()), "--rate", "0"])
     output_until(proc, "  mqtt ")
@@ -197,9 +204,11 @@ def test_demo_never_prints_the_mqtt_password(tmp_path: Path, mosquitto: Mosquitt
 
 
 def test_an_uncaught_exception_is_printed_redacted() -> None:
-    code = ("import threading\nfrom dashboard.redact import install\ninstall(30, '%(message)s')\n"
-            f"def boom(): raise ConnectionError('cannot reach {URLS[1]}')\n"
-            "t = threading.Thread(target=boom); t.start(); t.join()\nboom()\n")
+    code = (
+        "import threading\nfrom dashboard.redact import install\ninstall(30, '%(message)s')\n"
+        f"def boom(): raise ConnectionError('cannot reach {URLS[1]}')\n"
+        "t = threading.Thread(target=boom); t.start(); t.join()\nboom()\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr.count("redis://default:***@127.0.0.1") == 2

@@ -32,8 +32,9 @@ T = 1_000_020.0  # a multiple of 60, so bucket arithmetic in the series tests re
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
 def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
     """The same test against each backend; the Redis one on the shared, freshly emptied server."""
-    made: StateStore = (MemoryStore() if request.param == "memory"
-                        else RedisStore(request.getfixturevalue("redis_url"), prefix="citywall"))
+    made: StateStore = (
+        MemoryStore() if request.param == "memory" else RedisStore(request.getfixturevalue("redis_url"), prefix="citywall")
+    )
     try:
         yield made
     finally:
@@ -368,6 +369,8 @@ def test_the_cap_is_dead_lettered_by_the_feed_with_its_reason(store: StateStore,
     assert [pipeline.handle(name.encode(), "city/water") for name in ("A", "B", "C", "A")] == [True, True, False, True]
     assert [d["reason"] for d in store.dead_letters()] == ["too_many_entities"]
     assert stats.snapshot()["rejected"] == {"too_many_entities": 1}
+
+
 # --- operations: compare-and-swap and the audit trail ----------------------------------------
 def test_swap_creates_only_when_absent_and_then_needs_the_stamp(store: StateStore) -> None:
     assert store.read_stamped("incident_ops", "A") is None

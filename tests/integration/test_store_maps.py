@@ -18,8 +18,9 @@ from dashboard.store.redis_store import RedisStore
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
 def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
-    made: StateStore = (MemoryStore() if request.param == "memory"
-                        else RedisStore(request.getfixturevalue("redis_url"), prefix="citywall"))
+    made: StateStore = (
+        MemoryStore() if request.param == "memory" else RedisStore(request.getfixturevalue("redis_url"), prefix="citywall")
+    )
     try:
         yield made
     finally:

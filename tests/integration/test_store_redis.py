@@ -80,8 +80,13 @@ def test_a_second_process_sees_the_same_city(redis_url: str, config: Config) -> 
 #: The families and one key each that must sit under the family's tag, written out here so
 #: that the layout is checked against the documented one, not against itself.
 FAMILY_KEYS = {
-    "incidents": ("cw:{cw:incidents}:ent:incident", "cw:{cw:incidents}:ix:incidents:open",
-                  "cw:{cw:incidents}:ixc:incidents:open", "cw:{cw:incidents}:version", "cw:{cw:incidents}:recent"),
+    "incidents": (
+        "cw:{cw:incidents}:ent:incident",
+        "cw:{cw:incidents}:ix:incidents:open",
+        "cw:{cw:incidents}:ixc:incidents:open",
+        "cw:{cw:incidents}:version",
+        "cw:{cw:incidents}:recent",
+    ),
     "reports": ("cw:{cw:reports}:ent:report", "cw:{cw:reports}:ixr:reports:open"),
     "drainage": ("cw:{cw:drainage}:ent:water_level", "cw:{cw:drainage}:series:water_level:PS-SAIL"),
     "waste": ("cw:{cw:waste}:ent:waste_fill",),
@@ -137,18 +142,18 @@ def test_every_kind_the_city_writes_has_a_family() -> None:
     layout = KeyLayout("cw")
     kinds = {*KIND_OF.values(), OPS_KIND, WALL_KIND}
     assert {kind for kind in kinds if layout.family_of_kind(kind) == OTHER} == set()
-    assert all(layout.family_of_index(index) == layout.family_of_kind(kind) for kind, names in INDEXES.items()
-               for index in names)
+    assert all(layout.family_of_index(index) == layout.family_of_kind(kind) for kind, names in INDEXES.items() for index in names)
     assert layout.family_of_kind("incident_ops") == layout.family_of_kind("incident"), "operators rewrite incident rows"
 
 
-_MONITOR_LINE = re.compile(rb'^[0-9.]+ \[\d+ ([^\]]+)\] (.*)$', re.S)
+_MONITOR_LINE = re.compile(rb"^[0-9.]+ \[\d+ ([^\]]+)\] (.*)$", re.S)
 _ARG = re.compile(rb'"((?:[^"\\]|\\.)*)"')
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"a": b"\a", b"b": b"\b", b"\\": b"\\", b'"': b'"'}
 
 
 def _monitor_args(text: bytes) -> list[bytes]:
     """The arguments of a MONITOR line, unescaped (Redis quotes them as ``sdscatrepr`` does)."""
+
     def unescape(m: re.Match[bytes]) -> bytes:
         code = m[1]
         return bytes([int(code[1:], 16)]) if code[:1] == b"x" and len(code) == 3 else _ESCAPES[code]
@@ -183,8 +188,14 @@ def test_scripts_touch_only_the_keys_they_declare(redis_url: str, config: Config
         store.ping()
         feed_city_day(store, config)
         incident = store.entities("incident")["INC-1"]
-        store.swap("incident_ops", "INC-1", None, NOW, {"status": "acknowledged"},
-                   rows=incident_rows({**incident, "status": "acknowledged"}, config))
+        store.swap(
+            "incident_ops",
+            "INC-1",
+            None,
+            NOW,
+            {"status": "acknowledged"},
+            rows=incident_rows({**incident, "status": "acknowledged"}, config),
+        )
         store.delete("incident", ["INC-3", "INC-4"], INDEXES["incident"])
         store.trim("water_level", 1)
         store.add_point(SeriesPoint("kpi:x", NOW, 1.0))
@@ -202,7 +213,7 @@ def test_scripts_touch_only_the_keys_they_declare(redis_url: str, config: Config
         client, args = match[1], _monitor_args(match[2])
         if args[0].upper() == b"EVALSHA":
             scripts += 1
-            declared = args[3:3 + int(args[2])]
+            declared = args[3 : 3 + int(args[2])]
             assert len({re.search(rb"\{[^}]*\}", key)[0] for key in declared}) == 1, declared  # type: ignore[index]
         elif client == b"lua":
             try:

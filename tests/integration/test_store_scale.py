@@ -31,16 +31,33 @@ def config() -> Config:
 
 
 # --- store.url ---------------------------------------------------------------------------------
-@pytest.mark.parametrize(("url", "kind", "nodes", "extra"), [
-    ("redis+cluster://10.0.0.1:7000,10.0.0.2:7001/", "cluster", (("10.0.0.1", 7000), ("10.0.0.2", 7001)), {}),
-    ("rediss+cluster://ops:p%40ss@[::1]:7000,h2", "cluster", (("::1", 7000), ("h2", 6379)),
-     {"tls": True, "username": "ops", "password": "p@ss"}),
-    ("redis+sentinel://s1:26379,s2/citywall", "sentinel", (("s1", 26379), ("s2", 26379)), {"service": "citywall", "db": 0}),
-    ("rediss+sentinel://:pw@s1/city/3?ssl_cert_reqs=none&sentinel_auth=true", "sentinel", (("s1", 26379),),
-     {"service": "city", "db": 3, "tls": True, "username": None, "password": "pw",
-      "options": {"ssl_cert_reqs": "none", "sentinel_auth": "true"}}),
-    ("redis+cluster://tokenonly@h:7000", "cluster", (("h", 7000),), {"username": None, "password": "tokenonly"}),
-])
+@pytest.mark.parametrize(
+    ("url", "kind", "nodes", "extra"),
+    [
+        ("redis+cluster://10.0.0.1:7000,10.0.0.2:7001/", "cluster", (("10.0.0.1", 7000), ("10.0.0.2", 7001)), {}),
+        (
+            "rediss+cluster://ops:p%40ss@[::1]:7000,h2",
+            "cluster",
+            (("::1", 7000), ("h2", 6379)),
+            {"tls": True, "username": "ops", "password": "p@ss"},
+        ),
+        ("redis+sentinel://s1:26379,s2/citywall", "sentinel", (("s1", 26379), ("s2", 26379)), {"service": "citywall", "db": 0}),
+        (
+            "rediss+sentinel://:pw@s1/city/3?ssl_cert_reqs=none&sentinel_auth=true",
+            "sentinel",
+            (("s1", 26379),),
+            {
+                "service": "city",
+                "db": 3,
+                "tls": True,
+                "username": None,
+                "password": "pw",
+                "options": {"ssl_cert_reqs": "none", "sentinel_auth": "true"},
+            },
+        ),
+        ("redis+cluster://tokenonly@h:7000", "cluster", (("h", 7000),), {"username": None, "password": "tokenonly"}),
+    ],
+)
 def test_cluster_and_sentinel_urls_parse(url: str, kind: str, nodes: tuple, extra: dict) -> None:
     target = parse(url)
     assert (target.kind, target.nodes) == (kind, nodes)
@@ -48,15 +65,18 @@ def test_cluster_and_sentinel_urls_parse(url: str, kind: str, nodes: tuple, extr
         assert getattr(target, name) == value, name
 
 
-@pytest.mark.parametrize(("url", "reason"), [
-    ("redis+cluster://h:70x0", "a port in the node list is not a number"),
-    ("redis+cluster://h:7000/2", "a cluster has only database 0"),
-    ("redis+sentinel://h:26379", "redis+sentinel:// needs /SERVICE"),
-    ("redis+sentinel://h/svc/one", "the database after the service must be a number"),
-    ("redis+cluster://h:7000?password=hunter2", "an unknown option in the query"),
-    ("rediss+cluster://h:7000?ssl_cert_reqs=maybe", "ssl_cert_reqs must be required or none"),
-    ("redis+shard://h:7000", "must be memory:// or redis://host:port/db"),
-])
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("redis+cluster://h:70x0", "a port in the node list is not a number"),
+        ("redis+cluster://h:7000/2", "a cluster has only database 0"),
+        ("redis+sentinel://h:26379", "redis+sentinel:// needs /SERVICE"),
+        ("redis+sentinel://h/svc/one", "the database after the service must be a number"),
+        ("redis+cluster://h:7000?password=hunter2", "an unknown option in the query"),
+        ("rediss+cluster://h:7000?ssl_cert_reqs=maybe", "ssl_cert_reqs must be required or none"),
+        ("redis+shard://h:7000", "must be memory:// or redis://host:port/db"),
+    ],
+)
 def test_a_bad_store_url_is_a_config_error_without_the_password(tmp_path: Path, url: str, reason: str) -> None:
     secret_url = url.replace("://", "://ops:hunter2@", 1)
     path = write_config(tmp_path, lambda c: c["store"].update(url=secret_url))

@@ -42,11 +42,16 @@ def open_for_reading(path: Path) -> Config:
 
 def route(base: str, path: str, search: str = "") -> dict[str, Any]:
     """What a browser gets when its page's router asks for ``path``: the page and its title."""
-    body = {"output": "..cw-page.children...cw-page-title.data..",
-            "outputs": [{"id": "cw-page", "property": "children"}, {"id": "cw-page-title", "property": "data"}],
-            "inputs": [{"id": "cw-location", "property": "pathname", "value": path},
-                       {"id": "cw-location", "property": "search", "value": search}],
-            "changedPropIds": ["cw-location.pathname"], "state": []}
+    body = {
+        "output": "..cw-page.children...cw-page-title.data..",
+        "outputs": [{"id": "cw-page", "property": "children"}, {"id": "cw-page-title", "property": "data"}],
+        "inputs": [
+            {"id": "cw-location", "property": "pathname", "value": path},
+            {"id": "cw-location", "property": "search", "value": search},
+        ],
+        "changedPropIds": ["cw-location.pathname"],
+        "state": [],
+    }
     response = requests.post(f"{base}/_dash-update-component", json=body, headers={"Origin": base}, timeout=30)
     assert response.status_code == 200, response.text[:300]
     return response.json()["response"]
@@ -85,8 +90,7 @@ def open_ids(base: str) -> list[str]:
 def claimed(base: str, parts: list[list[str]]) -> list[list[str]]:
     """Claim live parts on the push route; the first frame with parts says which the server
     took (a part no page of this app holds is left out)."""
-    with connect(base.replace("http://", "ws://") + "/_citywall/push", origin=base, open_timeout=20,
-                 max_size=2**24) as ws:
+    with connect(base.replace("http://", "ws://") + "/_citywall/push", origin=base, open_timeout=20, max_size=2**24) as ws:
         ws.send(json.dumps({"parts": parts}))
         for _ in range(200):
             body = json.loads(ws.recv(timeout=20))
@@ -145,9 +149,17 @@ def test_each_app_pushes_only_its_own_pages_parts(cities: dict[str, tuple[str, M
 
 def test_a_change_in_one_store_shows_in_that_app_alone(cities: dict[str, tuple[str, MemoryStore, Config]]) -> None:
     (pekanbaru, store, config), pariaman = cities["pekanbaru"], cities["pariaman"][0]
-    alert = Incident(id="urn:ngsi-ld:Alert:two-apps-1", observed_at=datetime.now(UTC) - timedelta(minutes=5),
-                     source_type="Alert", category="flood", severity="high", kecamatan="Sukajadi", lat=0.517,
-                     lon=101.438, description="Banjir di Jl. Sudirman")
+    alert = Incident(
+        id="urn:ngsi-ld:Alert:two-apps-1",
+        observed_at=datetime.now(UTC) - timedelta(minutes=5),
+        source_type="Alert",
+        category="flood",
+        severity="high",
+        kecamatan="Sukajadi",
+        lat=0.517,
+        lon=101.438,
+        description="Banjir di Jl. Sudirman",
+    )
     assert CityState(store, config).accept(alert)
     wait_until(lambda: open_ids(pekanbaru) == [alert.id], 20, "the incident in Pekanbaru's API")
     assert open_ids(pariaman) == []
@@ -162,7 +174,11 @@ def test_each_apps_settings_keep_their_own_map_plan() -> None:
     pekanbaru = view_settings(open_for_reading(PEKANBARU))
     pariaman = view_settings(open_for_reading(PARIAMAN))
     assert [d.name for d in cached_plan(pariaman, None).districts] == [
-        "Pariaman Tengah", "Pariaman Utara", "Pariaman Selatan", "Pariaman Timur"]
+        "Pariaman Tengah",
+        "Pariaman Utara",
+        "Pariaman Selatan",
+        "Pariaman Timur",
+    ]
     assert "Sukajadi" in [d.name for d in cached_plan(pekanbaru, None).districts]
     assert cached_plan(pariaman, None) is cached_plan(pariaman, None), "planned once per settings"
     assert dataclasses.replace(pariaman).memo == {}, "a copy (other settings) plans again"

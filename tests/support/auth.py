@@ -54,8 +54,9 @@ def login(base_url: str, name: str, password: str) -> requests.Session:
     """A ``requests.Session`` logged in through ``POST /api/v1/login``: it holds the session
     cookie and sends ``X-CSRF-Token`` and a same-site ``Origin`` on every request, as our pages do."""
     session = requests.Session()
-    response = session.post(f"{base_url}/api/v1/login", json={"username": name, "password": password},
-                            headers={"Origin": base_url}, timeout=30)
+    response = session.post(
+        f"{base_url}/api/v1/login", json={"username": name, "password": password}, headers={"Origin": base_url}, timeout=30
+    )
     if response.status_code != 200:
         raise AssertionError(f"login as {name!r} failed: {response.status_code} {response.text[:200]}")
     session.headers.update({"X-CSRF-Token": response.json()["csrf_token"], "Origin": base_url})
@@ -67,5 +68,3 @@ def closed_config(**auth: Any) -> Config:
     environment says; ``auth`` overrides fields of the ``auth`` section."""
     config = load_config(environ={})
     return config.model_copy(update={"auth": config.auth.model_copy(update={"anonymous_read": False, **auth})})
-
-

@@ -21,6 +21,7 @@ from layouts.picture import CityPicture
 NOW_DT = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 NOW = NOW_DT.timestamp()
 
+
 @dataclass
 class Clock:
     """Housekeeping runs when the clock says so; tests call ``housekeep(now)`` themselves."""
@@ -58,8 +59,19 @@ def incident(
 
 
 def water(id: str, ago: float, level: float, name: str | None = None) -> WaterLevel:
-    return WaterLevel(id=id, observed_at=at(ago), source_type="FloodMonitoring", station_id=id, name=name or f"Pos {id}",
-                      level_m=level, alert_level_m=None, danger_level_m=None, kecamatan="Rumbai", lat=0.6, lon=101.43)
+    return WaterLevel(
+        id=id,
+        observed_at=at(ago),
+        source_type="FloodMonitoring",
+        station_id=id,
+        name=name or f"Pos {id}",
+        level_m=level,
+        alert_level_m=None,
+        danger_level_m=None,
+        kecamatan="Rumbai",
+        lat=0.6,
+        lon=101.43,
+    )
 
 
 def city_day() -> list[Event]:
@@ -112,5 +124,3 @@ def comparable(picture: CityPicture) -> dict[str, Any]:
     out = {k: v for k, v in picture.to_json().items() if k != "generated_at"}
     out["freshness"] = {family: {"stale": f.stale} for family, f in picture.freshness.items()}
     return out
-
-

@@ -41,8 +41,9 @@ WOKEN_S = 30.0
 
 
 # --- waiting and ingest processes ----------------------------------------------------------------
-def wait_until(check: Callable[[], T], timeout: float, what: str = "condition", interval: float = 0.05,
-               proc: CitywallProcess | None = None) -> T:
+def wait_until(
+    check: Callable[[], T], timeout: float, what: str = "condition", interval: float = 0.05, proc: CitywallProcess | None = None
+) -> T:
     """``dashboard.local_services.wait_until`` that fails as a test does, with the log of
     ``proc`` when it is given; fails at once if that process died."""
 
@@ -87,10 +88,16 @@ def counts(store: RedisStore, name: str) -> dict[str, int]:
     return dict(feed(store, name).get("counts", {}))
 
 
-def settled_counts(store: RedisStore, name: str, done: Callable[[dict[str, int]], bool], timeout: float = 30.0,
-                   proc: CitywallProcess | None = None) -> dict[str, int]:
+def settled_counts(
+    store: RedisStore,
+    name: str,
+    done: Callable[[dict[str, int]], bool],
+    timeout: float = 30.0,
+    proc: CitywallProcess | None = None,
+) -> dict[str, int]:
     """Feed counts once ``done`` says they are complete and two reads 1.5 s apart agree
     (adapters flush their deltas every second)."""
+
     def stable() -> dict[str, int] | None:
         first = counts(store, name)
         if not done(first):
@@ -118,8 +125,7 @@ class PacedPublisher(threading.Thread):
         self.seconds = 0.0
 
     def run(self) -> None:
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-pub-{uuid.uuid4().hex[:8]}",
-                             protocol=mqtt.MQTTv5)
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-pub-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
         client.max_inflight_messages_set(1_000)
         client.max_queued_messages_set(0)
         try:
@@ -158,8 +164,9 @@ def publish_once(broker: Mosquitto, items: Iterable[tuple[str, bytes]]) -> None:
     publisher.finish(30)
 
 
-def await_subscription(broker: Mosquitto, store: RedisStore, proc: CitywallProcess, topic: str, feed_name: str = "mqtt",
-                       timeout: float = 60.0) -> str:
+def await_subscription(
+    broker: Mosquitto, store: RedisStore, proc: CitywallProcess, topic: str, feed_name: str = "mqtt", timeout: float = 60.0
+) -> str:
     """Until the ingest process demonstrably receives: first its feed must show connected,
     then a canary alert must land in the store. "connected" is recorded before the broker has
     confirmed the subscription, so a burst published right then could miss a first session;

@@ -15,12 +15,28 @@ from feeds.events import Incident
 from tests.support.auth import KNOWN_USERS
 
 
-def incident(id: str, severity: str = "high", category: str = "traffic", ago_s: float = 5.0, status: str = "new",
-             description: str | None = None) -> Incident:
+def incident(
+    id: str,
+    severity: str = "high",
+    category: str = "traffic",
+    ago_s: float = 5.0,
+    status: str = "new",
+    description: str | None = None,
+) -> Incident:
     now = datetime.now(UTC) - timedelta(seconds=ago_s)
-    return Incident(id=id, observed_at=now, source_type="Alert", category=category, severity=severity,  # type: ignore[arg-type]
-                    status=status, kecamatan="Sail", lat=0.5125, lon=101.4475,  # type: ignore[arg-type]
-                    description=description or f"Uji operasi {id}", opened_at=now)
+    return Incident(
+        id=id,
+        observed_at=now,
+        source_type="Alert",
+        category=category,
+        severity=severity,  # type: ignore[arg-type]
+        status=status,
+        kecamatan="Sail",
+        lat=0.5125,
+        lon=101.4475,  # type: ignore[arg-type]
+        description=description or f"Uji operasi {id}",
+        opened_at=now,
+    )
 
 
 def seed(state: CityState, count: int = 6) -> None:
@@ -34,8 +50,9 @@ def signed_in_context(browser: Any, base: str, role: str | None, width: int = 16
     ctx = browser.new_context(viewport={"width": width, "height": height})
     if role is not None:
         creds = KNOWN_USERS[role]
-        response = ctx.request.post(f"{base}/api/v1/login", data={"username": creds.name, "password": creds.password},
-                                    headers={"Origin": base})
+        response = ctx.request.post(
+            f"{base}/api/v1/login", data={"username": creds.name, "password": creds.password}, headers={"Origin": base}
+        )
         assert response.status == 200, f"login as {role}: {response.status} {response.text()[:200]}"
     return ctx
 

@@ -53,7 +53,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CITYWALL_CMD: tuple[str, ...] = (sys.executable, "-m", "dashboard.cli")
 
 
-
 # --------------------------------------------------------------------------
 # reading without a login
 
@@ -117,8 +116,9 @@ def redis_cli(port: int, *args: str, timeout: float = 60.0, auth: tuple[str, str
     or a failure naming what it said."""
     cli = shutil.which("redis-cli") or "/usr/bin/redis-cli"
     login = ["--user", auth[0], "--pass", auth[1], "--no-auth-warning"] if auth else []
-    done = subprocess.run([cli, "-h", HOST, "-p", str(port), *login, *args], capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    done = subprocess.run(
+        [cli, "-h", HOST, "-p", str(port), *login, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"redis-cli {' '.join(args)} failed: {done.stdout}{done.stderr}")
     return done.stdout
@@ -135,14 +135,28 @@ class RedisCluster:
         # the node timeout of deploy/redis/redis.conf: moving a slot copies its keys with MIGRATE,
         # which blocks both masters while a large key (a city's incidents) is copied; on a busy
         # machine that took over 2 s, the peers marked the master failed and the cluster went down
-        cluster_opts = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                        "--cluster-node-timeout", "5000"]
+        cluster_opts = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"]
         if acl:  # an ACL user with every right; the default user may only answer PING (readiness)
-            cluster_opts += ["--user", acl[0], "on", f">{acl[1]}", "~*", "&*", "+@all",
-                             "--user", "default", "on", "nopass", "-@all", "+ping"]
+            cluster_opts += [
+                "--user",
+                acl[0],
+                "on",
+                f">{acl[1]}",
+                "~*",
+                "&*",
+                "+@all",
+                "--user",
+                "default",
+                "on",
+                "nopass",
+                "-@all",
+                "+ping",
+            ]
         # the bus port is chosen free too: the default (port + 10000) may be taken, or past 65535
-        self.nodes = [RedisServer(self.workdir / f"node{i}", extra=[*cluster_opts, "--cluster-port", str(free_port())])
-                      for i in range(masters * (1 + replicas))]
+        self.nodes = [
+            RedisServer(self.workdir / f"node{i}", extra=[*cluster_opts, "--cluster-port", str(free_port())])
+            for i in range(masters * (1 + replicas))
+        ]
 
     @property
     def url(self) -> str:
@@ -155,11 +169,19 @@ class RedisCluster:
     def start(self) -> None:
         for node in self.nodes:
             node.start()
-        self._cli(self.nodes[0].port, "--cluster", "create", *(f"{n.host}:{n.port}" for n in self.nodes),
-                  "--cluster-replicas", str(self.replicas), "--cluster-yes")
+        self._cli(
+            self.nodes[0].port,
+            "--cluster",
+            "create",
+            *(f"{n.host}:{n.port}" for n in self.nodes),
+            "--cluster-replicas",
+            str(self.replicas),
+            "--cluster-yes",
+        )
         for node in self.nodes:
-            wait_until(lambda n=node: "cluster_state:ok" in self._cli(n.port, "cluster", "info"), 30,
-                       f"cluster state ok on {node.port}")
+            wait_until(
+                lambda n=node: "cluster_state:ok" in self._cli(n.port, "cluster", "info"), 30, f"cluster state ok on {node.port}"
+            )
 
     def stop(self) -> None:
         for node in self.nodes:
@@ -221,8 +243,7 @@ class RedisSentinelSet:
     def __init__(self, workdir: Path) -> None:
         self.workdir = Path(workdir)
         self.master = RedisServer(self.workdir / "master", persistent=True)
-        self.replica = RedisServer(self.workdir / "replica", persistent=True,
-                                   extra=["--replicaof", HOST, str(self.master.port)])
+        self.replica = RedisServer(self.workdir / "replica", persistent=True, extra=["--replicaof", HOST, str(self.master.port)])
         self.sentinel = _Sentinel(self.workdir / "sentinel", self.master.port, self.SERVICE)
 
     @property
@@ -232,11 +253,9 @@ class RedisSentinelSet:
     def start(self) -> None:
         self.master.start()
         self.replica.start()
-        wait_until(lambda: "master_link_status:up" in redis_cli(self.replica.port, "info", "replication"), 30,
-                   "replica in sync")
+        wait_until(lambda: "master_link_status:up" in redis_cli(self.replica.port, "info", "replication"), 30, "replica in sync")
         self.sentinel.start()
-        wait_until(lambda: "slaves=1" in redis_cli(self.sentinel.port, "info", "sentinel"), 30,
-                   "sentinel sees the replica")
+        wait_until(lambda: "slaves=1" in redis_cli(self.sentinel.port, "info", "sentinel"), 30, "sentinel sees the replica")
 
     def master_port(self) -> int:
         """The port of the master as Sentinel names it now."""
@@ -257,13 +276,21 @@ class _Sentinel(Service):
 
     def command(self) -> list[str]:
         conf = self.workdir / "sentinel.conf"  # Sentinel rewrites its own file: it must be writable
-        conf.write_text("\n".join([
-            f"port {self.port}", f"bind {self.host}", f"dir {self.workdir}", "daemonize no",
-            f"sentinel monitor {self.service} {HOST} {self.master_port} 1",
-            f"sentinel down-after-milliseconds {self.service} 1000",
-            f"sentinel failover-timeout {self.service} 10000",
-            f"sentinel parallel-syncs {self.service} 1", "",
-        ]))
+        conf.write_text(
+            "\n".join(
+                [
+                    f"port {self.port}",
+                    f"bind {self.host}",
+                    f"dir {self.workdir}",
+                    "daemonize no",
+                    f"sentinel monitor {self.service} {HOST} {self.master_port} 1",
+                    f"sentinel down-after-milliseconds {self.service} 1000",
+                    f"sentinel failover-timeout {self.service} 10000",
+                    f"sentinel parallel-syncs {self.service} 1",
+                    "",
+                ]
+            )
+        )
         binary = redis_binary()
         if binary is None:
             raise RuntimeError("redis-server is not installed (Debian: apt-get install redis-server)")

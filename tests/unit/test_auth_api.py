@@ -30,8 +30,10 @@ from tests.support.auth import Credentials, add_users, closed_config, login, run
 PAGE_CALLBACK = {
     "output": "..cw-page.children...cw-page-title.data..",
     "outputs": [{"id": "cw-page", "property": "children"}, {"id": "cw-page-title", "property": "data"}],
-    "inputs": [{"id": "cw-location", "property": "pathname", "value": "/wall"},
-               {"id": "cw-location", "property": "search", "value": ""}],
+    "inputs": [
+        {"id": "cw-location", "property": "pathname", "value": "/wall"},
+        {"id": "cw-location", "property": "search", "value": ""},
+    ],
     "changedPropIds": ["cw-location.pathname"],
     "state": [],
 }
@@ -40,6 +42,7 @@ PAGE_CALLBACK = {
 def add_test_routes(app: Any) -> None:
     """Routes guarded the way the operations endpoints are, so the contract is tested as used."""
     for role in ("operator", "supervisor", "admin"):
+
         def act(who: Principal = Depends(writer(role))) -> dict[str, str]:
             return {"name": who.name, "role": who.role}
 
@@ -103,26 +106,26 @@ def client(site: dict[str, Any], who: str) -> requests.Session:
 WHO = ["nobody", "viewer", "operator", "supervisor", "admin", "screen4", "wall", "tablet", "kiosk", "api-operator"]
 # expected GET status per route, in WHO's order; 303 is the redirect to /login
 READS: dict[str, list[int]] = {
-    "/wall":              [303, 200, 200, 200, 200, 403, 200, 403, 200, 200],
-    "/screen/4":          [303, 200, 200, 200, 200, 200, 200, 403, 200, 200],
-    "/screen/5":          [303, 200, 200, 200, 200, 403, 200, 403, 200, 200],
-    "/tablet":            [303, 200, 200, 200, 200, 403, 403, 200, 200, 200],
-    "/_dash-layout":      [401, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    "/wall": [303, 200, 200, 200, 200, 403, 200, 403, 200, 200],
+    "/screen/4": [303, 200, 200, 200, 200, 200, 200, 403, 200, 200],
+    "/screen/5": [303, 200, 200, 200, 200, 403, 200, 403, 200, 200],
+    "/tablet": [303, 200, 200, 200, 200, 403, 403, 200, 200, 200],
+    "/_dash-layout": [401, 200, 200, 200, 200, 200, 200, 200, 200, 200],
     "/_dash-dependencies": [401, 200, 200, 200, 200, 200, 200, 200, 200, 200],
-    "/api/v1/state":      [401, 200, 200, 200, 200, 403, 403, 403, 200, 200],
-    "/api/v1/feeds":      [401, 200, 200, 200, 200, 403, 403, 403, 200, 200],
+    "/api/v1/state": [401, 200, 200, 200, 200, 403, 403, 403, 200, 200],
+    "/api/v1/feeds": [401, 200, 200, 200, 200, 403, 403, 403, 200, 200],
     "/api/v1/summary.html": [401, 200, 200, 200, 200, 403, 403, 200, 200, 200],
-    "/metrics":           [401, 200, 200, 200, 200, 403, 403, 403, 200, 200],
-    "/docs":              [404] * 10,  # the API docs are off by default (server.api_docs), for everyone
-    "/healthz":           [200] * 10,
-    "/login":             [200] * 10,
+    "/metrics": [401, 200, 200, 200, 200, 403, 403, 403, 200, 200],
+    "/docs": [404] * 10,  # the API docs are off by default (server.api_docs), for everyone
+    "/healthz": [200] * 10,
+    "/login": [200] * 10,
     "/assets/citywall.css": [200] * 10,
 }
 # expected POST status of writer(role) routes
 WRITES: dict[str, list[int]] = {
-    "operator":   [401, 403, 200, 200, 200, 403, 403, 403, 403, 200],
+    "operator": [401, 403, 200, 200, 200, 403, 403, 403, 403, 200],
     "supervisor": [401, 403, 403, 200, 200, 403, 403, 403, 403, 403],
-    "admin":      [401, 403, 403, 403, 200, 403, 403, 403, 403, 403],
+    "admin": [401, 403, 403, 403, 200, 403, 403, 403, 403, 403],
 }
 
 
@@ -191,18 +194,28 @@ def test_dash_callbacks_by_identity(site: dict[str, Any]) -> None:
         r = client(site, who).post(site["base"] + "/_dash-update-component", json=PAGE_CALLBACK, timeout=60)
         got[who] = r.status_code
         if r.status_code == 200:
-            assert 'data-screen' in r.text or "cw-wall" in r.text, r.text[:200]
+            assert "data-screen" in r.text or "cw-wall" in r.text, r.text[:200]
     assert got == {who: 401 if who == "nobody" else 200 for who in WHO}
 
 
 def callback_payload(suffix: str = "") -> dict[str, Any]:
-    return {"output": f"test-who{suffix}.children", "outputs": {"id": f"test-who{suffix}", "property": "children"},
-            "inputs": [{"id": f"test-ask{suffix}", "property": "value", "value": 1}],
-            "changedPropIds": [f"test-ask{suffix}.value"], "state": []}
+    return {
+        "output": f"test-who{suffix}.children",
+        "outputs": {"id": f"test-who{suffix}", "property": "children"},
+        "inputs": [{"id": f"test-ask{suffix}", "property": "value", "value": 1}],
+        "changedPropIds": [f"test-ask{suffix}.value"],
+        "state": [],
+    }
 
 
-@pytest.mark.parametrize("who, expected", [("operator", "operator/operator/session"), ("screen4", "screen-4/kiosk/token"),
-                                           ("api-operator", "integration/operator/token")])
+@pytest.mark.parametrize(
+    "who, expected",
+    [
+        ("operator", "operator/operator/session"),
+        ("screen4", "screen-4/kiosk/token"),
+        ("api-operator", "integration/operator/token"),
+    ],
+)
 def test_dash_callbacks_know_who_called_them(site: dict[str, Any], who: str, expected: str) -> None:
     r = client(site, who).post(site["base"] + "/_dash-update-component", json=callback_payload(), timeout=30)
     assert r.status_code == 200
@@ -213,10 +226,12 @@ def test_websocket_callbacks_know_who_opened_the_socket(site: dict[str, Any]) ->
     s = client(site, "supervisor")
     base = site["base"]
     jar = "; ".join(f"{c.name}={c.value}" for c in s.cookies)
-    with connect(base.replace("http://", "ws://") + "/_dash-ws-callback", origin=base,
-                 additional_headers={"Cookie": jar}, open_timeout=10) as ws:
-        ws.send(json.dumps({"type": "callback_request", "requestId": "r1", "rendererId": "t",
-                            "payload": callback_payload("-ws")}))
+    with connect(
+        base.replace("http://", "ws://") + "/_dash-ws-callback", origin=base, additional_headers={"Cookie": jar}, open_timeout=10
+    ) as ws:
+        ws.send(
+            json.dumps({"type": "callback_request", "requestId": "r1", "rendererId": "t", "payload": callback_payload("-ws")})
+        )
         deadline = time.monotonic() + 20
         answer = None
         while answer is None and time.monotonic() < deadline:
@@ -229,8 +244,11 @@ def test_websocket_callbacks_know_who_opened_the_socket(site: dict[str, Any]) ->
 
 def test_bearer_writes_need_no_csrf_token_but_a_wrong_bearer_is_nobody(site: dict[str, Any]) -> None:
     base = site["base"]
-    ok = requests.post(f"{base}/api/v1/test-write/operator", timeout=30,
-                       headers={"Authorization": f"Bearer {site['tokens']['api-operator']}", "Origin": base})
+    ok = requests.post(
+        f"{base}/api/v1/test-write/operator",
+        timeout=30,
+        headers={"Authorization": f"Bearer {site['tokens']['api-operator']}", "Origin": base},
+    )
     assert ok.status_code == 200
     bad = requests.post(f"{base}/api/v1/test-write/operator", headers={"Authorization": "Bearer x" * 3}, timeout=30)
     assert bad.status_code == 401
@@ -250,8 +268,9 @@ def test_login_refuses_wrong_passwords_unknown_users_bad_shapes_and_foreign_orig
         requests.post(url, json={"username": creds.name, "password": creds.password, "role": "admin"}, timeout=30).status_code
         == 422
     )
-    foreign = requests.post(url, json={"username": creds.name, "password": creds.password},
-                            headers={"Origin": "http://evil.example"}, timeout=30)
+    foreign = requests.post(
+        url, json={"username": creds.name, "password": creds.password}, headers={"Origin": "http://evil.example"}, timeout=30
+    )
     assert foreign.status_code == 403
     assert "set-cookie" not in foreign.headers
 
@@ -310,8 +329,7 @@ def test_a_kiosk_cookie_names_its_token_by_signature_not_by_hash(site: dict[str,
     """Someone who read the token hashes from the store still cannot forge a kiosk cookie."""
     from dashboard.auth.tokens import digest
 
-    forged = requests.get(f"{site['base']}/_dash-layout", timeout=30,
-                          cookies={"citywall_kiosk": digest(site["tokens"]["kiosk"])})
+    forged = requests.get(f"{site['base']}/_dash-layout", timeout=30, cookies={"citywall_kiosk": digest(site["tokens"]["kiosk"])})
     assert forged.status_code == 401
 
 
@@ -352,13 +370,19 @@ def test_anonymous_read_opens_reading_never_writing() -> None:
     users = add_users(store)
     with running_app(closed_config(anonymous_read=True), store, setup=add_test_routes) as base:
         anyone = requests.Session()
-        reads = {path: anyone.get(base + path, allow_redirects=False, timeout=60).status_code
-                 for path in ("/wall", "/screen/4", "/tablet", "/_dash-layout", "/api/v1/state", "/metrics")}
+        reads = {
+            path: anyone.get(base + path, allow_redirects=False, timeout=60).status_code
+            for path in ("/wall", "/screen/4", "/tablet", "/_dash-layout", "/api/v1/state", "/metrics")
+        }
         assert reads == dict.fromkeys(reads, 200)
         assert anyone.get(f"{base}/api/v1/me", timeout=30).json()["via"] == "anonymous"
         assert anyone.post(base + "/_dash-update-component", json=PAGE_CALLBACK, timeout=60).status_code == 200
-        assert anyone.post(base + "/_dash-update-component", json=callback_payload(), timeout=30).json()[
-            "response"]["test-who"]["children"] == "anonymous/viewer/anonymous"
+        assert (
+            anyone.post(base + "/_dash-update-component", json=callback_payload(), timeout=30).json()["response"]["test-who"][
+                "children"
+            ]
+            == "anonymous/viewer/anonymous"
+        )
         writes = {role: anyone.post(f"{base}/api/v1/test-write/{role}", timeout=30).status_code for role in WRITES}
         assert writes == {"operator": 403, "supervisor": 403, "admin": 403}
         assert anyone.post(f"{base}/api/v1/logout", timeout=30).status_code == 403
@@ -380,8 +404,9 @@ def test_an_open_websocket_closes_once_its_token_is_revoked(site: dict[str, Any]
     kiosk = requests.Session()
     assert kiosk.get(f"{base}/screen/11?token={secret}", timeout=30).status_code == 200
     jar = "; ".join(f"{c.name}={c.value}" for c in kiosk.cookies)
-    with connect(base.replace("http://", "ws://") + "/_dash-ws-callback", origin=base,
-                 additional_headers={"Cookie": jar}, open_timeout=10) as ws:
+    with connect(
+        base.replace("http://", "ws://") + "/_dash-ws-callback", origin=base, additional_headers={"Cookie": jar}, open_timeout=10
+    ) as ws:
         ws.send(json.dumps({"type": "heartbeat"}))
         assert json.loads(ws.recv(timeout=10)) == {"type": "heartbeat_ack"}
         tokens.revoke("revoked-while-open")

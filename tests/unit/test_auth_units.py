@@ -56,11 +56,18 @@ def test_where_a_kiosk_may_read(scope: str | None, screen: int | None, allowed: 
     assert [p for p in refused if kiosk_may_read(kiosk, p)] == []
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/screen/4?lang=en", "/screen/4?lang=en"), ("/tablet", "/tablet"),
-    ("https://evil.example/", "/wall"), ("//evil.example", "/wall"), ("/\\evil.example", "/wall"),
-    ("javascript:alert(1)", "/wall"), ("wall", "/wall"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/screen/4?lang=en", "/screen/4?lang=en"),
+        ("/tablet", "/tablet"),
+        ("https://evil.example/", "/wall"),
+        ("//evil.example", "/wall"),
+        ("/\\evil.example", "/wall"),
+        ("javascript:alert(1)", "/wall"),
+        ("wall", "/wall"),
+    ],
+)
 def test_login_returns_only_to_this_site(target: str, expected: str) -> None:
     assert safe_next(target) == expected
 
@@ -89,10 +96,12 @@ def test_tokens_store_only_a_digest_and_find_by_it() -> None:
 
 def test_users_refuse_bad_names_roles_and_passwords() -> None:
     users = UserStore(MemoryStore())
-    for name, role, password, message in [("a b", "viewer", "long-enough", "invalid user name"),
-                                          ("ani", "root", "long-enough", "unknown role"),
-                                          ("ani", "viewer", "x7Q!k", "too short"),
-                                          ("ani", "viewer", "p" * 1025, "too long")]:
+    for name, role, password, message in [
+        ("a b", "viewer", "long-enough", "invalid user name"),
+        ("ani", "root", "long-enough", "unknown role"),
+        ("ani", "viewer", "x7Q!k", "too short"),
+        ("ani", "viewer", "p" * 1025, "too long"),
+    ]:
         with pytest.raises(UserError, match=message) as caught:
             users.add(name, role, password)
         assert password not in str(caught.value)

@@ -96,8 +96,9 @@ def test_relative_paths_resolve_next_to_the_config(tmp_path: Path) -> None:
     tree = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     tree["city"]["districts_geojson"] = "kecamatan.geojson"
     tree["simulation"] = "sim.yaml"
-    (tmp_path / "sim.yaml").write_text((DEFAULT_CONFIG.parent / "pekanbaru-simulation.yaml").read_text(encoding="utf-8"),
-                                       encoding="utf-8")
+    (tmp_path / "sim.yaml").write_text(
+        (DEFAULT_CONFIG.parent / "pekanbaru-simulation.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
     assert "city.districts_geojson: file not found" in error_of(path)
@@ -112,8 +113,11 @@ def test_relative_paths_resolve_next_to_the_config(tmp_path: Path) -> None:
     [
         ("{not json", "city.districts_geojson: file is not valid JSON"),
         ('{"type": "FeatureCollection", "features": []}', "city.districts_geojson: no Polygon or MultiPolygon feature"),
-        ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"nama": "A"}, '
-         '"geometry": {"type": "Point", "coordinates": [100, 0]}}]}', "city.districts_geojson: no Polygon or MultiPolygon"),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"nama": "A"}, '
+            '"geometry": {"type": "Point", "coordinates": [100, 0]}}]}',
+            "city.districts_geojson: no Polygon or MultiPolygon",
+        ),
         ("[1, 2]", "city.districts_geojson: not a GeoJSON FeatureCollection"),
     ],
     ids=["not-json", "no-features", "points-only", "not-a-collection"],
@@ -127,6 +131,7 @@ def test_unusable_geojson_is_a_config_error(tmp_path: Path, content: str, expect
 def test_a_place_the_districts_lack_is_named(tmp_path: Path) -> None:
     def edit(c):
         c["simulation"] = {"stations": [{"code": "X-1", "name": "Pos", "district": "Atlantis", "lat": 0.5, "lon": 101.4}]}
+
     message = error_of(write(tmp_path, edit))
     assert "simulation.stations.0.district: no district of that name" in message
     assert "Atlantis" not in message.split(": ", 2)[-1]
@@ -215,16 +220,22 @@ LEAVES: dict[str, tuple[str, Any]] = {
     "history.queues_max": ("50", 50),
     "history.kpis_max": ("60", 60),
     "thresholds.stale_after_s": ("120", 120),
-    "thresholds.stale_after_family_s": ('{"drainage": 120}',
-                                        {"incidents": 300, "waste": 300, "mpp": 900, "kpis": 900, "drainage": 120}),
+    "thresholds.stale_after_family_s": (
+        '{"drainage": 120}',
+        {"incidents": 300, "waste": 300, "mpp": 900, "kpis": 900, "drainage": 120},
+    ),
     "thresholds.drainage.waspada": ("1.0", 1.0),
     "thresholds.drainage.siaga": ("2.2", 2.2),
     "thresholds.drainage.awas": ("3.0", 3.0),
-    "thresholds.drainage_stations": ('{"PKU-DR-01": {"waspada": 1, "siaga": 2, "awas": 3}}',
-                                     {"PKU-DR-01": {"waspada": 1.0, "siaga": 2.0, "awas": 3.0}}),
+    "thresholds.drainage_stations": (
+        '{"PKU-DR-01": {"waspada": 1, "siaga": 2, "awas": 3}}',
+        {"PKU-DR-01": {"waspada": 1.0, "siaga": 2.0, "awas": 3.0}},
+    ),
     "thresholds.waste_full": ("0.9", 0.9),
-    "thresholds.incident_sla_min": ('{"critical": 15}',
-                                    {"critical": 15, "high": 60, "medium": 240, "low": 1440, "informational": 2880}),
+    "thresholds.incident_sla_min": (
+        '{"critical": 15}',
+        {"critical": 15, "high": 60, "medium": 240, "low": 1440, "informational": 2880},
+    ),
     "thresholds.waste_report_sla_h": ("48", 48),
     "mpp.permits_per_day": ("500", 500),
     "mpp.permits_busy_day": ("900", 900),
@@ -261,8 +272,10 @@ LEAVES: dict[str, tuple[str, Any]] = {
     "operations.agencies": ('[{"id": "BPBD", "name": "BPBD Kota Uji"}]', [{"id": "BPBD", "name": "BPBD Kota Uji"}]),
     "operations.resolution_codes": ('[{"code": "done", "label": "Selesai"}]', [{"code": "done", "label": "Selesai"}]),
     "operations.sop": ('{"traffic": ["Cek CCTV"]}', ("traffic", ["Cek CCTV"])),
-    "operations.sla": ('{"critical": {"acknowledge_min": 2, "resolve_min": 30}}',
-                       ("critical", {"acknowledge_min": 2, "resolve_min": 30})),
+    "operations.sla": (
+        '{"critical": {"acknowledge_min": 2, "resolve_min": 30}}',
+        ("critical", {"acknowledge_min": 2, "resolve_min": 30}),
+    ),
     "operations.presets": ("[]", []),
     "operations.takeovers": ("[]", []),
     "operations.shifts": ('[{"name": "siang", "start": "08:00"}]', [{"name": "siang", "start": "08:00:00"}]),
@@ -341,8 +354,17 @@ def test_every_key_can_be_set_from_the_environment(path: str, shipped: Config, e
     assert got == expected
 
 
-@pytest.mark.parametrize("path", ["wall.rows", "feeds.mqtt.tls.insecure", "server.allowed_origins", "thresholds.incident_sla_min",
-                                  "simulation.places", "pillars"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "wall.rows",
+        "feeds.mqtt.tls.insecure",
+        "server.allowed_origins",
+        "thresholds.incident_sla_min",
+        "simulation.places",
+        "pillars",
+    ],
+)
 def test_one_variable_alone_sets_its_key(path: str, shipped: Config) -> None:
     """A few of the cases alone, one per kind of value, so no case relies on another's variable."""
     text, expected = LEAVES[path]
@@ -382,8 +404,13 @@ def test_a_mapping_key_spelled_in_capitals_in_the_file_is_found_from_a_lower_cas
 
 
 def test_lists_are_json_and_replace_the_files_list() -> None:
-    config = load_config(DEFAULT_CONFIG, environ={"CITYWALL_SERVER__ALLOWED_ORIGINS": '["https://a.example", "https://b.example"]',
-                                                  "CITYWALL_FEEDS__MQTT__TOPICS": '["uji/#"]'})
+    config = load_config(
+        DEFAULT_CONFIG,
+        environ={
+            "CITYWALL_SERVER__ALLOWED_ORIGINS": '["https://a.example", "https://b.example"]',
+            "CITYWALL_FEEDS__MQTT__TOPICS": '["uji/#"]',
+        },
+    )
     assert config.server.allowed_origins == ["https://a.example", "https://b.example"]
     assert config.feeds.mqtt.topics == ["uji/#"]
 
@@ -419,8 +446,12 @@ def test_the_short_names_from_before_still_work(name: str, text: str, path: str,
 
 
 def test_several_short_names_at_once() -> None:
-    env = {"CITYWALL_MQTT_URL": "mqtt://127.0.0.1:1884", "CITYWALL_REDIS_URL": "redis://127.0.0.1:6380/0",
-           "CITYWALL_STORE_URL": "redis://127.0.0.1:6380/1", "CITYWALL_LANGUAGE": "en"}
+    env = {
+        "CITYWALL_MQTT_URL": "mqtt://127.0.0.1:1884",
+        "CITYWALL_REDIS_URL": "redis://127.0.0.1:6380/0",
+        "CITYWALL_STORE_URL": "redis://127.0.0.1:6380/1",
+        "CITYWALL_LANGUAGE": "en",
+    }
     config = load_config(DEFAULT_CONFIG, environ=env)
     assert config.feeds.mqtt.url == "mqtt://127.0.0.1:1884"
     assert config.feeds.redis.url == "redis://127.0.0.1:6380/0"
@@ -430,8 +461,12 @@ def test_several_short_names_at_once() -> None:
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["short-name-first", "key-path-first"])
 def test_a_key_path_variable_wins_over_the_short_name_for_the_same_key(reverse: bool) -> None:
-    pairs = [("CITYWALL_STORE_URL", "redis://127.0.0.1:6380/1"), ("CITYWALL_STORE__URL", "redis://127.0.0.1:6380/2"),
-             ("CITYWALL_MQTT_CLIENT_ID", "short"), ("CITYWALL_FEEDS", '{"mqtt": {"client_id": "section"}}')]
+    pairs = [
+        ("CITYWALL_STORE_URL", "redis://127.0.0.1:6380/1"),
+        ("CITYWALL_STORE__URL", "redis://127.0.0.1:6380/2"),
+        ("CITYWALL_MQTT_CLIENT_ID", "short"),
+        ("CITYWALL_FEEDS", '{"mqtt": {"client_id": "section"}}'),
+    ]
     config = load_config(DEFAULT_CONFIG, environ=dict(pairs[::-1] if reverse else pairs))
     assert config.store.url == "redis://127.0.0.1:6380/2"
     assert config.feeds.mqtt.client_id == "section"
@@ -444,36 +479,66 @@ def error_of_env(environ: dict[str, str]) -> str:
 @pytest.mark.parametrize(
     ("environ", "expected"),
     [
-        ({"CITYWALL_WALL__COLUMNS": "six"},
-         "wall.columns (from CITYWALL_WALL__COLUMNS): Input should be a valid integer, unable to parse string as an integer "
-         "(got text)"),
-        ({"CITYWALL_WALL__COLUMNS": "40"},
-         "wall.columns (from CITYWALL_WALL__COLUMNS): Input should be less than or equal to 16"),
+        (
+            {"CITYWALL_WALL__COLUMNS": "six"},
+            "wall.columns (from CITYWALL_WALL__COLUMNS): Input should be a valid integer, unable to parse string as an integer "
+            "(got text)",
+        ),
+        (
+            {"CITYWALL_WALL__COLUMNS": "40"},
+            "wall.columns (from CITYWALL_WALL__COLUMNS): Input should be less than or equal to 16",
+        ),
         ({"CITYWALL_WALL__COLUMNZ": "4"}, "wall.columnz (from CITYWALL_WALL__COLUMNZ): unknown key"),
         ({"CITYWALL_WALL": '{"colums": 4}'}, "wall.colums (from CITYWALL_WALL): unknown key"),
         ({"CITYWALL_FOO__BAR": "1"}, "foo (from CITYWALL_FOO__BAR): unknown key"),
         ({"CITYWALL_WALL_COLUMNS": "4"}, "CITYWALL_WALL_COLUMNS: not a known variable; a key path is spelled with __"),
         ({"CITYWALL_CITY__LANGUAGE": "fr"}, "city.language (from CITYWALL_CITY__LANGUAGE): Input should be 'id' or 'en'"),
-        ({"CITYWALL_SERVER__ALLOWED_ORIGINS": "https://a.example"},
-         "server.allowed_origins (from CITYWALL_SERVER__ALLOWED_ORIGINS): not valid JSON"),
-        ({"CITYWALL_SERVER__ALLOWED_ORIGINS": '"https://a.example"'},
-         "server.allowed_origins (from CITYWALL_SERVER__ALLOWED_ORIGINS): Input should be a valid list (got text)"),
-        ({"CITYWALL_THRESHOLDS__DRAINAGE__AWAS": "1.0"},
-         "thresholds.drainage (with CITYWALL_THRESHOLDS__DRAINAGE__AWAS): levels must rise"),
-        ({"CITYWALL_SCREENS__25": '["clock"]'},
-         "screens.25 (from CITYWALL_SCREENS__25): screen 25 is outside the 6x4 wall (screens 1-24)"),
+        (
+            {"CITYWALL_SERVER__ALLOWED_ORIGINS": "https://a.example"},
+            "server.allowed_origins (from CITYWALL_SERVER__ALLOWED_ORIGINS): not valid JSON",
+        ),
+        (
+            {"CITYWALL_SERVER__ALLOWED_ORIGINS": '"https://a.example"'},
+            "server.allowed_origins (from CITYWALL_SERVER__ALLOWED_ORIGINS): Input should be a valid list (got text)",
+        ),
+        (
+            {"CITYWALL_THRESHOLDS__DRAINAGE__AWAS": "1.0"},
+            "thresholds.drainage (with CITYWALL_THRESHOLDS__DRAINAGE__AWAS): levels must rise",
+        ),
+        (
+            {"CITYWALL_SCREENS__25": '["clock"]'},
+            "screens.25 (from CITYWALL_SCREENS__25): screen 25 is outside the 6x4 wall (screens 1-24)",
+        ),
         ({"CITYWALL_WALL__ROWS": "2"}, "operations.presets.0.screens.16: screen 16 is outside the wall (1-12)"),
     ],
-    ids=["type", "range", "unknown-key", "unknown-key-in-json", "unknown-section", "single-underscore", "literal",
-         "not-json", "json-of-the-wrong-kind", "section-check", "cross-section-check", "file-value-now-outside"],
+    ids=[
+        "type",
+        "range",
+        "unknown-key",
+        "unknown-key-in-json",
+        "unknown-section",
+        "single-underscore",
+        "literal",
+        "not-json",
+        "json-of-the-wrong-kind",
+        "section-check",
+        "cross-section-check",
+        "file-value-now-outside",
+    ],
 )
 def test_a_bad_environment_value_names_the_key_the_variable_and_the_reason(environ: dict[str, str], expected: str) -> None:
     assert expected in error_of_env(environ)
 
 
 def test_other_prefixed_variables_are_left_alone() -> None:
-    environ = {"CITYWALL_CONFIG": "/nowhere.yaml", "CITYWALL_SECRET_KEY": "k", "CITYWALL_CHROMIUM": "chromium",
-               "CITYWALL_WORKERS": "2", "CITYWALL_STRICT_WORDS": "1", "OTHER__WALL__COLUMNS": "2"}
+    environ = {
+        "CITYWALL_CONFIG": "/nowhere.yaml",
+        "CITYWALL_SECRET_KEY": "k",
+        "CITYWALL_CHROMIUM": "chromium",
+        "CITYWALL_WORKERS": "2",
+        "CITYWALL_STRICT_WORDS": "1",
+        "OTHER__WALL__COLUMNS": "2",
+    }
     assert load_config(DEFAULT_CONFIG, environ=environ).wall.columns == 6
 
 
@@ -497,8 +562,7 @@ def test_config_env_var_selects_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True,
-                          timeout=60, env=env)
+    return subprocess.run([sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True, timeout=60, env=env)
 
 
 def test_check_config_ok() -> None:

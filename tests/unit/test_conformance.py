@@ -237,20 +237,35 @@ def test_report(normalizer: Normalizer, capsys: pytest.CaptureFixture[str]) -> N
         for line in lines:
             print("  " + line)
     # verdict and form of every line, written out: 28 accepted, the 4 WasteContainer forms dead-lettered
-    verdicts = [(line.split()[0], " ".join(line.split()[1:3]), "accepted" if " accepted as " in line else "dead-lettered")
-                for line in lines]
+    verdicts = [
+        (line.split()[0], " ".join(line.split()[1:3]), "accepted" if " accepted as " in line else "dead-lettered")
+        for line in lines
+    ]
     forms = ["ngsi-v2 normalized", "ngsi-ld normalized", "ngsi-v2 keyValues", "ngsi-ld keyValues"]
     expected = []
-    for model in ("Alert", "FloodMonitoring", "IssueReporting", "KeyPerformanceIndicator", "Open311_ServiceRequest",
-                  "QueueMonitor", "WasteContainer", "WaterObserved"):
+    for model in (
+        "Alert",
+        "FloodMonitoring",
+        "IssueReporting",
+        "KeyPerformanceIndicator",
+        "Open311_ServiceRequest",
+        "QueueMonitor",
+        "WasteContainer",
+        "WaterObserved",
+    ):
         for suffix, form in zip(("-normalized.json", "-normalized.jsonld", ".json", ".jsonld"), forms, strict=True):
             verdict = "dead-lettered" if model == "WasteContainer" else "accepted"
             expected.append((f"{model}/example{suffix}", form, verdict))
     assert verdicts == expected
     # and three whole lines, as a reader sees them
-    assert lines[0] == ("Alert/example-normalized.json                      ngsi-v2 normalized   accepted as incident "
-                        "category=traffic severity=high status=new kecamatan=None")
-    assert lines[22] == ("QueueMonitor/example.json                          ngsi-v2 keyValues    accepted as queue "
-                         "agency=Tourist Office waiting=12")
-    assert lines[26] == ("WasteContainer/example.json                        ngsi-v2 keyValues    "
-                         "dead-lettered: missing_field (fillingLevel)")
+    assert lines[0] == (
+        "Alert/example-normalized.json                      ngsi-v2 normalized   accepted as incident "
+        "category=traffic severity=high status=new kecamatan=None"
+    )
+    assert lines[22] == (
+        "QueueMonitor/example.json                          ngsi-v2 keyValues    accepted as queue "
+        "agency=Tourist Office waiting=12"
+    )
+    assert lines[26] == (
+        "WasteContainer/example.json                        ngsi-v2 keyValues    dead-lettered: missing_field (fillingLevel)"
+    )

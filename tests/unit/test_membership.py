@@ -28,9 +28,16 @@ def member(store: MemoryStore, name: str, clock: Clock, drained: list[str], done
             done.set()
         return 7
 
-    return Membership(StoreMembers(store), feed="mqtt", member=name, group="ingest", heartbeat_s=5.0,
-                      snapshot=lambda: {"connected": True, "received": 3, "accepted": 2, "duplicates": 1, "rejected": {}},
-                      drain=drain, clock=clock)
+    return Membership(
+        StoreMembers(store),
+        feed="mqtt",
+        member=name,
+        group="ingest",
+        heartbeat_s=5.0,
+        snapshot=lambda: {"connected": True, "received": 3, "accepted": 2, "duplicates": 1, "rejected": {}},
+        drain=drain,
+        clock=clock,
+    )
 
 
 def records(store: MemoryStore) -> dict[str, dict[str, Any]]:
@@ -57,8 +64,11 @@ def test_a_peer_is_dead_only_after_two_silent_heartbeats_and_one_survivor_emptie
     assert b.sweep() == [], "the claim is taken: the second survivor leaves it"
     assert a_drained == ["ingest-dead"] and b_drained == []
     # the drain thread writes "drained" after the drain returns
-    record = wait_until(lambda: (r := records(store)["mqtt@ingest-dead"]).get("state") == "drained" and r, 30,
-                        "the dead member's record marked drained")
+    record = wait_until(
+        lambda: (r := records(store)["mqtt@ingest-dead"]).get("state") == "drained" and r,
+        30,
+        "the dead member's record marked drained",
+    )
     assert (record["state"], record["alive"], record["connected"]) == ("drained", False, False)
     assert (record["drained_by"], record["drained_messages"]) == ("ingest-a", 7)
     assert record["counts"] == {"received": 3, "accepted": 2, "duplicates": 1}, "its own counts, kept"

@@ -30,10 +30,21 @@ class Clock:
 
 def settings(heartbeat_s: int = 1) -> Any:
     """The fields of ``dashboard.config.MqttFeed`` the adapter reads, for a shared group."""
-    return SimpleNamespace(url="mqtt://127.0.0.1:1", topics=["pekanbaru/#"], qos=1, protocol="5",
-                           client_id="citywall-ingest", shared_group="ingest", session_expiry_s=3600,
-                           username=None, password=None, tls=None, status_topic="citywall/status",
-                           keepalive_s=30, heartbeat_s=heartbeat_s)
+    return SimpleNamespace(
+        url="mqtt://127.0.0.1:1",
+        topics=["pekanbaru/#"],
+        qos=1,
+        protocol="5",
+        client_id="citywall-ingest",
+        shared_group="ingest",
+        session_expiry_s=3600,
+        username=None,
+        password=None,
+        tls=None,
+        status_topic="citywall/status",
+        keepalive_s=30,
+        heartbeat_s=heartbeat_s,
+    )
 
 
 class StuckSink:
@@ -70,8 +81,9 @@ def record(store: MemoryStore, name: str) -> dict[str, Any]:
 
 def beats_after(store: MemoryStore, name: str, t: float) -> float:
     """The member's heartbeat stamp, once it is later than ``t``."""
-    return wait_until(lambda: (b := float(record(store, name).get("heartbeat_t") or 0.0)) > t and b, 30,
-                      f"a heartbeat of {name} after {t}")
+    return wait_until(
+        lambda: (b := float(record(store, name).get("heartbeat_t") or 0.0)) > t and b, 30, f"a heartbeat of {name} after {t}"
+    )
 
 
 def test_a_member_whose_message_handling_is_blocked_still_beats() -> None:
@@ -119,8 +131,15 @@ class StuckReads(StoreMembers):
 def test_a_member_whose_sweep_is_stuck_on_the_store_still_beats() -> None:
     store = MemoryStore()
     registry = StuckReads(store)
-    member = Membership(registry, feed="mqtt", member="ingest-a", group="ingest", heartbeat_s=1.0,
-                        snapshot=lambda: {"connected": True}, drain=lambda client_id: 0)
+    member = Membership(
+        registry,
+        feed="mqtt",
+        member="ingest-a",
+        group="ingest",
+        heartbeat_s=1.0,
+        snapshot=lambda: {"connected": True},
+        drain=lambda client_id: 0,
+    )
     member.start()
     try:
         assert registry.reading.wait(30), "the sweep began reading"
@@ -139,8 +158,16 @@ def member(registry: StoreMembers, name: str, clock: Clock, drained: list[str]) 
         drained.append(client_id)
         return 1
 
-    return Membership(registry, feed="mqtt", member=name, group="ingest", heartbeat_s=5.0,
-                      snapshot=lambda: {"connected": True}, drain=drain, clock=clock)
+    return Membership(
+        registry,
+        feed="mqtt",
+        member=name,
+        group="ingest",
+        heartbeat_s=5.0,
+        snapshot=lambda: {"connected": True},
+        drain=drain,
+        clock=clock,
+    )
 
 
 class BeatsDuringClaim(StoreMembers):
@@ -232,8 +259,15 @@ class StuckBeat(StoreMembers):
 def test_left_is_the_last_word_even_with_a_beat_on_its_way() -> None:
     store = MemoryStore()
     registry = StuckBeat(store)
-    leaving = Membership(registry, feed="mqtt", member="ingest-leaving", group="ingest", heartbeat_s=1.0,
-                         snapshot=lambda: {"connected": True}, drain=lambda client_id: 0)
+    leaving = Membership(
+        registry,
+        feed="mqtt",
+        member="ingest-leaving",
+        group="ingest",
+        heartbeat_s=1.0,
+        snapshot=lambda: {"connected": True},
+        drain=lambda client_id: 0,
+    )
     leaving.start()
     beats_after(store, leaving.name, 0.0)
     registry.armed = True

@@ -47,7 +47,10 @@ NOW = "2024-07-05T07:32:00+00:00"  # Friday 14:32 WIB
 def settings(language: str = "id") -> ViewSettings:
     geojson = json.loads((ASSETS / "pekanbaru_kecamatan.geojson").read_text(encoding="utf-8"))
     return ViewSettings(
-        city_name="Kota Pekanbaru", language=language, timezone="Asia/Jakarta", timezone_label="WIB",
+        city_name="Kota Pekanbaru",
+        language=language,
+        timezone="Asia/Jakarta",
+        timezone_label="WIB",
         wall=WallGeometry(6, 4, 1920, 1080, 6),
         screens={1: ("clock", "kpis"), 4: ("incident_queue",)},
         spans=(Span("incidents_map", (2, 3, 8, 9), 2, 9),),
@@ -56,20 +59,42 @@ def settings(language: str = "id") -> ViewSettings:
     )
 
 
-PILLARS = (("governance", ("Tata Kelola", "Governance"), "building"), ("people", ("Masyarakat", "People"), "people"),
-           ("mobility", ("Mobilitas", "Mobility"), "bus"))
+PILLARS = (
+    ("governance", ("Tata Kelola", "Governance"), "building"),
+    ("people", ("Masyarakat", "People"), "people"),
+    ("mobility", ("Mobilitas", "Mobility"), "bus"),
+)
 
 
 def incident(
     i: int, severity: str, kecamatan: str, status: str = "new", lat: float = 0.52, lon: float = 101.44
 ) -> dict[str, Any]:
-    return {"id": f"urn:ngsi-ld:Alert:{i}", "observed_at": NOW, "category": "traffic", "severity": severity, "status": status,
-            "description": f"Kecelakaan {i} di Jl. Sudirman", "kecamatan": kecamatan, "lat": lat, "lon": lon, "age_s": 60 * i}
+    return {
+        "id": f"urn:ngsi-ld:Alert:{i}",
+        "observed_at": NOW,
+        "category": "traffic",
+        "severity": severity,
+        "status": status,
+        "description": f"Kecelakaan {i} di Jl. Sudirman",
+        "kecamatan": kecamatan,
+        "lat": lat,
+        "lon": lon,
+        "age_s": 60 * i,
+    }
 
 
 def kpi(kpi_id: str, name: str, value: float | None, target: float, standing: str, unit: str = "%") -> KpiEntry:
-    return KpiEntry(id=kpi_id, name=name, unit=unit, value=value, target=target, better="higher", standing=standing,
-                    updated_at=NOW, trend=KpiTrend(day=[], month=[]))
+    return KpiEntry(
+        id=kpi_id,
+        name=name,
+        unit=unit,
+        value=value,
+        target=target,
+        better="higher",
+        standing=standing,
+        updated_at=NOW,
+        trend=KpiTrend(day=[], month=[]),
+    )
 
 
 def sample_picture() -> CityPicture:
@@ -141,10 +166,24 @@ def sample_picture() -> CityPicture:
         ),
         mpp=MppSection(
             agencies=[
-                {"id": "a1", "agency": "Disdukcapil", "waiting": 31, "serving": 4, "served_today": 180,
-                 "avg_wait_min": 22.0, "open": True},
-                {"id": "a2", "agency": "Bank BNI", "waiting": 3, "serving": 1, "served_today": 40,
-                 "avg_wait_min": 5.0, "open": True},
+                {
+                    "id": "a1",
+                    "agency": "Disdukcapil",
+                    "waiting": 31,
+                    "serving": 4,
+                    "served_today": 180,
+                    "avg_wait_min": 22.0,
+                    "open": True,
+                },
+                {
+                    "id": "a2",
+                    "agency": "Bank BNI",
+                    "waiting": 3,
+                    "serving": 1,
+                    "served_today": 40,
+                    "avg_wait_min": 5.0,
+                    "open": True,
+                },
             ],
             served_today=412,
             agencies_total=26,
@@ -157,15 +196,27 @@ def sample_picture() -> CityPicture:
             name="Mal Pelayanan Publik",
             hourly=[HourServed(hour=h, served=0 if h < 8 else 50 + h) for h in range(15)],
         ),
-        kpis=KpisSection(pillars={
-            "governance": PillarBlock(name="Tata Kelola", icon="building", standing="fair", kpis=[
-                kpi("mpp_target_attainment", "Capaian target izin MPP hari ini", 58.9, 100, "bad"),
-                kpi("incidents_within_sla", "Insiden selesai sesuai SLA", 90.0, 90, "good"),
-            ]),
-            "mobility": PillarBlock(name="Mobilitas", icon="bus", standing="unknown", kpis=[
-                kpi("ketepatan_bus_tmp", "Ketepatan waktu bus TMP", None, 90, "unknown"),
-            ]),
-        }),
+        kpis=KpisSection(
+            pillars={
+                "governance": PillarBlock(
+                    name="Tata Kelola",
+                    icon="building",
+                    standing="fair",
+                    kpis=[
+                        kpi("mpp_target_attainment", "Capaian target izin MPP hari ini", 58.9, 100, "bad"),
+                        kpi("incidents_within_sla", "Insiden selesai sesuai SLA", 90.0, 90, "good"),
+                    ],
+                ),
+                "mobility": PillarBlock(
+                    name="Mobilitas",
+                    icon="bus",
+                    standing="unknown",
+                    kpis=[
+                        kpi("ketepatan_bus_tmp", "Ketepatan waktu bus TMP", None, 90, "unknown"),
+                    ],
+                ),
+            }
+        ),
         ticker=[
             {
                 "t": "2024-07-05T07:30:00+00:00",
@@ -209,8 +260,9 @@ def sample_picture() -> CityPicture:
 
 #: Before any feed delivered: every family known, none ever seen.
 EMPTY = CityPicture(
-    freshness={f: Freshness(updated_at=None, stale=True, stale_after_s=60)
-               for f in ("incidents", "drainage", "waste", "mpp", "kpis")},
+    freshness={
+        f: Freshness(updated_at=None, stale=True, stale_after_s=60) for f in ("incidents", "drainage", "waste", "mpp", "kpis")
+    },
     seen={f: False for f in ("incidents", "drainage", "waste", "mpp", "kpis")},
 )
 
@@ -270,20 +322,30 @@ def _kpi_moved(p: CityPicture) -> CityPicture:
 #: the store side makes one (sections are frozen and shared between pictures).
 CHANGES: dict[str, Any] = {
     "incidents": lambda p: replace(p, incidents=replace(p.incidents, open_count=5)),
-    "drainage": lambda p: replace(p, drainage=replace(
-        p.drainage, stations=[{**p.drainage.stations[0], "level_m": 2.6}, *p.drainage.stations[1:]])),
+    "drainage": lambda p: replace(
+        p, drainage=replace(p.drainage, stations=[{**p.drainage.stations[0], "level_m": 2.6}, *p.drainage.stations[1:]])
+    ),
     "waste": lambda p: replace(p, waste=replace(p.waste, reports_open=8)),
     "mpp": lambda p: replace(p, mpp=replace(p.mpp, served_today=413)),
     "kpis": _kpi_moved,
-    "feeds": lambda p: replace(p, feeds={**p.feeds, "mqtt": {**p.feeds["mqtt"], "counts": {
-        **p.feeds["mqtt"]["counts"], "received": 1001}}}),
-    "ticker": lambda p: replace(p, ticker=[{"t": NOW, "kind": "incident", "id": "i9", "severity": "low",
-                                            "status": "new", "text": "x"}, *p.ticker]),
+    "feeds": lambda p: replace(
+        p, feeds={**p.feeds, "mqtt": {**p.feeds["mqtt"], "counts": {**p.feeds["mqtt"]["counts"], "received": 1001}}}
+    ),
+    "ticker": lambda p: replace(
+        p, ticker=[{"t": NOW, "kind": "incident", "id": "i9", "severity": "low", "status": "new", "text": "x"}, *p.ticker]
+    ),
 }
 #: The parts each panel reads; a change anywhere else must leave its view (and so its
 #: signature, and so the browser) alone. Feed health counts the ticker's events.
-READS = {"incident_queue": {"incidents"}, "drainage": {"drainage"}, "waste": {"waste"}, "mpp": {"mpp"},
-         "kpis": {"kpis"}, "feed_health": {"feeds", "ticker"}, "ticker": {"ticker"}}
+READS = {
+    "incident_queue": {"incidents"},
+    "drainage": {"drainage"},
+    "waste": {"waste"},
+    "mpp": {"mpp"},
+    "kpis": {"kpis"},
+    "feed_health": {"feeds", "ticker"},
+    "ticker": {"ticker"},
+}
 
 
 @pytest.mark.parametrize("module", HTML_PANELS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
@@ -314,7 +376,13 @@ def test_incident_queue_orders_by_the_picture_and_says_severity_in_words_and_sha
     assert "dikirim" in text and "1 mnt" in text
     # the headline: open incidents, then one chip per severity
     assert texts(incident_queue.render(shown, s)[0]) == [
-        "4", "insiden terbuka", "◆ KRITIS 1", "▲ TINGGI 1", "● SEDANG 1", "○ RENDAH 1"]
+        "4",
+        "insiden terbuka",
+        "◆ KRITIS 1",
+        "▲ TINGGI 1",
+        "● SEDANG 1",
+        "○ RENDAH 1",
+    ]
     assert "cw-headline" in classes(incident_queue.render(shown, s))
 
 
@@ -372,13 +440,23 @@ def test_mpp_headline_queue_and_hourly_patch() -> None:
 
 def test_kpis_pillars_by_their_configured_names() -> None:
     """Another city's pillars show under its own names, in its order; no built-in name appears."""
-    own = dataclasses.replace(settings(), pillars=(PillarInfo("branding", "Smart Branding", "megaphone"),
-                                                   PillarInfo("government", "Smart Government", "building")))
-    picture = replace(sample_picture(), kpis=KpisSection(pillars={
-        "government": PillarBlock(name="Government", icon="building", standing="good",
-                                  kpis=[kpi("a", "A", 1, 1, "good", unit="")]),
-        "branding": PillarBlock(name="Branding", icon="megaphone", standing="bad", kpis=[kpi("b", "B", 0, 1, "bad", unit="")]),
-    }))
+    own = dataclasses.replace(
+        settings(),
+        pillars=(PillarInfo("branding", "Smart Branding", "megaphone"), PillarInfo("government", "Smart Government", "building")),
+    )
+    picture = replace(
+        sample_picture(),
+        kpis=KpisSection(
+            pillars={
+                "government": PillarBlock(
+                    name="Government", icon="building", standing="good", kpis=[kpi("a", "A", 1, 1, "good", unit="")]
+                ),
+                "branding": PillarBlock(
+                    name="Branding", icon="megaphone", standing="bad", kpis=[kpi("b", "B", 0, 1, "bad", unit="")]
+                ),
+            }
+        ),
+    )
     text = joined(kpis.render(kpis.view(picture, own), own))
     assert text.index("Smart Branding") < text.index("Smart Government")
     assert "Tata Kelola" not in text and "Mobilitas" not in text
@@ -505,15 +583,34 @@ def test_every_panel_module_follows_the_contract() -> None:
 
 def test_the_ticker_holds_a_recent_critical_line_against_a_flood_of_lesser_ones() -> None:
     s = settings()
-    flood = [{"t": f"2026-12-01T10:00:{59 - i:02d}+07:00", "kind": "incident", "id": f"low-{i}", "severity": "low",
-              "status": "new", "kecamatan": "Sail", "text": f"lesser {i}"} for i in range(30)]
-    critical = {"id": "crit-1", "severity": "critical", "status": "new", "kecamatan": "Rumbai", "age_s": 20,
-                "observed_at": "2026-12-01T10:00:10+07:00", "description": "Banjir besar di Rumbai"}
+    flood = [
+        {
+            "t": f"2026-12-01T10:00:{59 - i:02d}+07:00",
+            "kind": "incident",
+            "id": f"low-{i}",
+            "severity": "low",
+            "status": "new",
+            "kecamatan": "Sail",
+            "text": f"lesser {i}",
+        }
+        for i in range(30)
+    ]
+    critical = {
+        "id": "crit-1",
+        "severity": "critical",
+        "status": "new",
+        "kecamatan": "Rumbai",
+        "age_s": 20,
+        "observed_at": "2026-12-01T10:00:10+07:00",
+        "description": "Banjir besar di Rumbai",
+    }
     old_critical = {**critical, "id": "crit-0", "age_s": 3_600, "description": "Kebakaran kemarin"}
-    picture = CityPicture(ticker=flood, incidents=replace(IncidentsSection.empty(), open=[critical, old_critical], open_count=2),
-                          freshness={"incidents": Freshness(updated_at="2026-12-01T03:00:59+00:00", stale=False,
-                                                            stale_after_s=60)},
-                          seen={"incidents": True})
+    picture = CityPicture(
+        ticker=flood,
+        incidents=replace(IncidentsSection.empty(), open=[critical, old_critical], open_count=2),
+        freshness={"incidents": Freshness(updated_at="2026-12-01T03:00:59+00:00", stale=False, stale_after_s=60)},
+        seen={"incidents": True},
+    )
     shown = ticker.view(picture, s)
     ids = [line["id"] for line in shown["lines"]]
     assert len(ids) == 20

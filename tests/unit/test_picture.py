@@ -32,21 +32,64 @@ def test_api_state_keeps_its_top_level_and_section_keys() -> None:
     feed_city_day(store, config)
     with serve(config, store) as base:
         state = get_json(f"{base}/api/v1/state")
-    assert list(state) == ["version", "city", "incidents", "drainage", "waste", "mpp", "reports", "ticker",
-                           "generated_at", "feeds", "freshness", "seen", "kpis", "wall", "store", "screens"]
+    assert list(state) == [
+        "version",
+        "city",
+        "incidents",
+        "drainage",
+        "waste",
+        "mpp",
+        "reports",
+        "ticker",
+        "generated_at",
+        "feeds",
+        "freshness",
+        "seen",
+        "kpis",
+        "wall",
+        "store",
+        "screens",
+    ]
     assert list(state["city"]) == ["name", "timezone", "language"]
-    assert list(state["incidents"]) == ["open", "open_count", "by_severity", "by_status", "by_kecamatan", "by_category",
-                                        "by_assignee", "resolved_24h", "resolved_within_sla_24h"]
+    assert list(state["incidents"]) == [
+        "open",
+        "open_count",
+        "by_severity",
+        "by_status",
+        "by_kecamatan",
+        "by_category",
+        "by_assignee",
+        "resolved_24h",
+        "resolved_within_sla_24h",
+    ]
     assert {"id", "severity", "age_s"} <= set(state["incidents"]["open"][0])
     assert list(state["drainage"]) == ["stations", "worst_stage", "in_alert", "flood_alert", "reports_open_by_kecamatan"]
     station = state["drainage"]["stations"][0]
     assert {"id", "level_m", "stage", "levels", "trend"} <= set(station)
     assert list(station["levels"]) == ["waspada", "siaga", "awas"]
-    assert list(state["waste"]) == ["containers", "over_threshold", "reports_open", "reports_resolved",
-                                    "reports_resolved_within_sla", "median_resolve_h", "reports_open_by_kecamatan",
-                                    "other_reports_open"]
-    assert list(state["mpp"]) == ["agencies", "served_today", "waiting", "serving", "avg_wait_min", "target",
-                                  "attainment_pct", "name", "services", "agencies_total", "hourly"]
+    assert list(state["waste"]) == [
+        "containers",
+        "over_threshold",
+        "reports_open",
+        "reports_resolved",
+        "reports_resolved_within_sla",
+        "median_resolve_h",
+        "reports_open_by_kecamatan",
+        "other_reports_open",
+    ]
+    assert list(state["mpp"]) == [
+        "agencies",
+        "served_today",
+        "waiting",
+        "serving",
+        "avg_wait_min",
+        "target",
+        "attainment_pct",
+        "name",
+        "services",
+        "agencies_total",
+        "hourly",
+    ]
     assert state["mpp"]["hourly"] == [] or list(state["mpp"]["hourly"][0]) == ["hour", "served"]
     assert list(state["reports"]) == ["open", "open_by_topic", "open_by_channel"]
     assert isinstance(state["ticker"], list) and list(state["ticker"][0])[:2] == ["t", "kind"]
@@ -57,8 +100,7 @@ def test_api_state_keeps_its_top_level_and_section_keys() -> None:
     assert list(state["kpis"]) == ["pillars"]
     pillar = next(iter(state["kpis"]["pillars"].values()))
     assert list(pillar) == ["name", "icon", "kpis", "standing"]
-    assert list(pillar["kpis"][0]) == ["id", "name", "unit", "value", "target", "better", "standing", "updated_at",
-                                       "trend"]
+    assert list(pillar["kpis"][0]) == ["id", "name", "unit", "value", "target", "better", "standing", "updated_at", "trend"]
     assert list(pillar["kpis"][0]["trend"]) == ["day", "month"]
     assert list(state["wall"]) == ["presets", "current", "broadcast", "pushed", "takeovers"]
     assert list(state["store"]) == ["status", "ok", "epoch", "reset_at"]
@@ -75,8 +117,9 @@ def test_a_section_whose_kinds_did_not_move_is_the_same_object() -> None:
     feed_city_day(store, config)
     sections = Sections()
     first = build_picture(store, config, NOW, sections)
-    city(store, config).accept(Incident(id="new-1", observed_at=at(30), source_type="Alert", category="traffic",
-                                             severity="high", description="Tabrakan"))
+    city(store, config).accept(
+        Incident(id="new-1", observed_at=at(30), source_type="Alert", category="traffic", severity="high", description="Tabrakan")
+    )
     second = build_picture(store, config, NOW + 1, sections)
     assert second.version > first.version
     assert second.incidents is not first.incidents and second.incidents.open_count == first.incidents.open_count + 1
@@ -88,8 +131,14 @@ def test_a_section_whose_kinds_did_not_move_is_the_same_object() -> None:
 
 
 def settings() -> ViewSettings:
-    return ViewSettings(city_name="Kota", language="id", timezone="Asia/Jakarta", timezone_label="WIB",
-                        wall=WallGeometry(1, 1, 1920, 1080, 0), screens={})
+    return ViewSettings(
+        city_name="Kota",
+        language="id",
+        timezone="Asia/Jakarta",
+        timezone_label="WIB",
+        wall=WallGeometry(1, 1, 1920, 1080, 0),
+        screens={},
+    )
 
 
 class _Reader:

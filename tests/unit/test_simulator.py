@@ -47,14 +47,32 @@ SDM_TYPES = {
 }  # fmt: skip
 ALERT_CATEGORIES = {"traffic", "naturalDisaster", "weather", "environment", "health", "security", "agriculture"}
 ALERT_SUBCATEGORIES = {
-    "trafficJam", "carAccident", "carStopped", "hazardOnRoad", "pothole", "flood", "buildingFire",
-    "forestFire", "robbery", "civilDisorder", "fallenPatient", "heartAttack", "airPollution", "rainfall",
+    "trafficJam",
+    "carAccident",
+    "carStopped",
+    "hazardOnRoad",
+    "pothole",
+    "flood",
+    "buildingFire",
+    "forestFire",
+    "robbery",
+    "civilDisorder",
+    "fallenPatient",
+    "heartAttack",
+    "airPollution",
+    "rainfall",
 }  # fmt: skip (all members of the SDM Alert subCategory enum)
 SEVERITIES = {"informational", "low", "medium", "high", "critical"}
 RESOLUTION = {"Assigned", "Closed.", "InProgress", "Open", "Unassigned"}
 STANDINGS = {"veryGood", "good", "fair", "bad", "veryBad"}
-KIND_OF_TOPIC = {"incidents": "incident", "drainage": "water_level", "waste": "waste_fill",
-                 "reports": "report", "mpp": "queue", "kpi": "kpi"}
+KIND_OF_TOPIC = {
+    "incidents": "incident",
+    "drainage": "water_level",
+    "waste": "waste_fill",
+    "reports": "report",
+    "mpp": "queue",
+    "kpi": "kpi",
+}
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 WEDNESDAY_14_WIB = datetime(2025, 3, 12, 7, 0, tzinfo=UTC)

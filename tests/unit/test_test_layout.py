@@ -36,16 +36,24 @@ def test_test_modules_import_only_the_support_package() -> None:
     files = sorted(p for folder in FOLDERS for p in (ROOT / "tests" / folder).rglob("*.py"))
     files += sorted((ROOT / "tests" / "support").rglob("*.py")) + [ROOT / "tests" / "conftest.py"]
     assert len(files) > 50, "the test folders were not found"
-    wrong = [f"{path.relative_to(ROOT)}:{line} imports {module}" for path in files for line, module in imported(path)
-             if (module == "tests" or module.startswith("tests.")) and not module.startswith("tests.support")]
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in files
+        for line, module in imported(path)
+        if (module == "tests" or module.startswith("tests.")) and not module.startswith("tests.support")
+    ]
     assert wrong == []
 
 
 def test_nothing_outside_the_tests_imports_them() -> None:
     files = sorted(p for folder in ("dashboard", "layouts", "feeds", "scripts", "bench") for p in (ROOT / folder).rglob("*.py"))
     assert len(files) > 50, "the product's folders were not found"
-    wrong = [f"{path.relative_to(ROOT)}:{line} imports {module}" for path in files for line, module in imported(path)
-             if module == "tests" or module.startswith("tests.")]
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in files
+        for line, module in imported(path)
+        if module == "tests" or module.startswith("tests.")
+    ]
     assert wrong == []
 
 

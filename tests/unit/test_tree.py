@@ -22,12 +22,16 @@ def test_html_becomes_nested_data_with_every_attribute_kept() -> None:
             className="cw-row",
         )
     )
-    assert tree == {"t": "div", "p": {"className": "cw-row"}, "c": [
-        {"t": "img", "p": {"src": "data:image/svg+xml;utf8,x", "alt": ""}},
-        {"t": "span", "p": {"className": "cw-age", "key": "a1", "data-incident": "a1"}, "c": "3 mnt"},
-        {"t": "div", "p": {"className": "cw-bar-fill", "style": {"width": "42%"}}},
-        7,
-    ]}
+    assert tree == {
+        "t": "div",
+        "p": {"className": "cw-row"},
+        "c": [
+            {"t": "img", "p": {"src": "data:image/svg+xml;utf8,x", "alt": ""}},
+            {"t": "span", "p": {"className": "cw-age", "key": "a1", "data-incident": "a1"}, "c": "3 mnt"},
+            {"t": "div", "p": {"className": "cw-bar-fill", "style": {"width": "42%"}}},
+            7,
+        ],
+    }
     json.dumps(tree)  # it is sent as JSON, with nothing Dash-specific left in it
 
 
@@ -42,5 +46,8 @@ def test_stateful_components_are_refused_inside_live_content() -> None:
 
 def test_the_component_serializes_like_any_dash_component() -> None:
     data = HtmlTree(id={"role": "x-content", "instance": "4"}, className="cw-queue", tree=["a"]).to_plotly_json()
-    assert data == {"type": "HtmlTree", "namespace": "citywall_components",
-                    "props": {"id": {"role": "x-content", "instance": "4"}, "className": "cw-queue", "tree": ["a"]}}
+    assert data == {
+        "type": "HtmlTree",
+        "namespace": "citywall_components",
+        "props": {"id": {"role": "x-content", "instance": "4"}, "className": "cw-queue", "tree": ["a"]},
+    }

@@ -35,8 +35,9 @@ def configured(**server: Any) -> Config:
     return config.model_copy(update={"server": config.server.model_copy(update=server)})
 
 
-def fetch(url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None,
-          method: str | None = None) -> tuple[int, dict[str, str], bytes]:
+def fetch(
+    url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None, method: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
     try:
         with urllib.request.urlopen(request, timeout=20) as response:
@@ -73,8 +74,11 @@ def test_every_inline_script_of_a_page_is_hashed(base: str) -> None:
 
     _, headers, body = fetch(base + "/wall")
     html = re.sub(r"<!--\[if IE\]>.*?<!\[endif\]-->", "", body.decode(), flags=re.S)
-    inline = [m.group(2) for m in re.finditer(r"<script(?![^>]*\bsrc=)([^>]*)>(.*?)</script>", html, re.S)
-              if "application/json" not in m.group(1)]
+    inline = [
+        m.group(2)
+        for m in re.finditer(r"<script(?![^>]*\bsrc=)([^>]*)>(.*?)</script>", html, re.S)
+        if "application/json" not in m.group(1)
+    ]
     assert len(inline) >= 2
     csp = headers["content-security-policy"]
     for script in inline:
@@ -117,8 +121,12 @@ def test_a_body_without_a_length_is_limited_too(base: str) -> None:
         for _ in range(40):
             yield b"z" * 16_384
 
-    request = urllib.request.Request(base + "/_dash-update-component", data=chunks(), method="POST",
-                                     headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+    request = urllib.request.Request(
+        base + "/_dash-update-component",
+        data=chunks(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+    )
     # Refused either way: a 413, or, when the server's answer and close land while the client is
     # still sending, the connection closed under the rest of the body (a broken pipe or reset).
     with pytest.raises(urllib.error.URLError) as caught:
@@ -132,18 +140,25 @@ def test_a_body_without_a_length_is_limited_too(base: str) -> None:
 
 
 def test_a_write_from_another_origin_is_refused(base: str) -> None:
-    status, _, _ = fetch(base + "/_dash-update-component", data=b"{}", headers={
-        "Content-Type": "application/json", "Origin": "http://evil.example"})
+    status, _, _ = fetch(
+        base + "/_dash-update-component",
+        data=b"{}",
+        headers={"Content-Type": "application/json", "Origin": "http://evil.example"},
+    )
     assert status == 403
-    status, _, _ = fetch(base + "/_dash-update-component", data=b"{}", headers={
-        "Content-Type": "application/json", "Origin": base})
+    status, _, _ = fetch(
+        base + "/_dash-update-component", data=b"{}", headers={"Content-Type": "application/json", "Origin": base}
+    )
     assert status != 403
 
 
 def test_allowed_origins_admit_a_proxy_origin() -> None:
     with serve(configured(allowed_origins=["https://wall.example.go.id"]), MemoryStore()) as url:
-        status, _, _ = fetch(url + "/_dash-update-component", data=b"{}", headers={
-            "Content-Type": "application/json", "Origin": "https://wall.example.go.id"})
+        status, _, _ = fetch(
+            url + "/_dash-update-component",
+            data=b"{}",
+            headers={"Content-Type": "application/json", "Origin": "https://wall.example.go.id"},
+        )
         assert status != 403
 
 
@@ -153,8 +168,7 @@ def test_a_response_past_the_cap_is_refused() -> None:
     state = CityState(store, config)
     now = datetime.now(UTC)
     for n in range(400):
-        state.accept(Incident(id=f"big-{n}", observed_at=now, source_type="Alert", category="flood",
-                              description="d" * 480))
+        state.accept(Incident(id=f"big-{n}", observed_at=now, source_type="Alert", category="flood", description="d" * 480))
     with serve(config, store) as url:
         status, _, body = fetch(url + "/api/v1/dead-letters")
         assert status == 200
@@ -219,8 +233,10 @@ def gated_chromium(tmp_path: Path) -> tuple[Path, Path]:
     """A stand-in printer for the queue test only (the real Chromium is tested in test_tablet):
     it prints once the returned gate file exists, so the test decides when a print ends."""
     script, gate = tmp_path / "chromium", tmp_path / "gate"
-    script.write_text("#!/bin/sh\nfor a in \"$@\"; do case $a in --print-to-pdf=*) out=${a#--print-to-pdf=};; esac; done\n"
-                      f"while [ ! -e '{gate}' ]; do sleep 0.05; done\nprintf '%%PDF-1.4 stand-in' > \"$out\"\n")
+    script.write_text(
+        '#!/bin/sh\nfor a in "$@"; do case $a in --print-to-pdf=*) out=${a#--print-to-pdf=};; esac; done\n'
+        f"while [ ! -e '{gate}' ]; do sleep 0.05; done\nprintf '%%PDF-1.4 stand-in' > \"$out\"\n"
+    )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return script, gate
 
@@ -265,8 +281,10 @@ def test_pdf_is_cached_for_the_minute_whatever_the_data_does(tmp_path: Path, mon
     store = MemoryStore()
     runs = tmp_path / "runs"
     script = tmp_path / "chromium"
-    script.write_text("#!/bin/sh\necho run >> " + str(runs) + "\nfor a in \"$@\"; do case $a in --print-to-pdf=*) "
-                      "out=${a#--print-to-pdf=};; esac; done\nprintf '%%PDF-1.4' > \"$out\"\n")
+    script.write_text(
+        "#!/bin/sh\necho run >> " + str(runs) + '\nfor a in "$@"; do case $a in --print-to-pdf=*) '
+        "out=${a#--print-to-pdf=};; esac; done\nprintf '%%PDF-1.4' > \"$out\"\n"
+    )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("CITYWALL_CHROMIUM", str(script))
     printer = SummaryPrinter(PictureCache(store, config), view_settings(config))

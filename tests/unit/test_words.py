@@ -46,8 +46,14 @@ def literal_keys(function: str) -> set[tuple[str, str]]:
     for folder in ("layouts", "dashboard"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == function
-                        and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == function
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
                     found.add((f"{path.relative_to(ROOT)}:{node.lineno}", node.args[0].value))
     return found
 
@@ -159,8 +165,14 @@ def test_a_missing_word_raises_under_the_tests_and_shows_its_key_otherwise(monke
 
 
 def console_settings(language: str) -> ViewSettings:
-    return ViewSettings(city_name="Kota Pekanbaru", language=language, timezone="Asia/Jakarta", timezone_label="WIB",
-                        wall=WallGeometry(3, 2, 1920, 1080, 6), screens={1: ("clock",)})
+    return ViewSettings(
+        city_name="Kota Pekanbaru",
+        language=language,
+        timezone="Asia/Jakarta",
+        timezone_label="WIB",
+        wall=WallGeometry(3, 2, 1920, 1080, 6),
+        screens={1: ("clock",)},
+    )
 
 
 def text_of(node: Any) -> str:
@@ -180,16 +192,49 @@ def text_of(node: Any) -> str:
 
 #: What the operator console and the shift report show, by language, written out here.
 CONSOLE_WORDS = {
-    "id": ["Kejadian", "Terima", "Tugaskan", "Selesaikan", "Kirim ke dinding", "instansi…", "catatan (n)", "Dinding",
-           "Ganti preset", "Siarkan", "Hapus siaran", "tingkat", "/ cari"],
-    "en": ["Incident", "Acknowledge", "Assign", "Resolve", "Push to wall", "agency…", "note (n)", "Wall", "Switch preset",
-           "Broadcast", "Clear broadcast", "severity", "/ search"],
+    "id": [
+        "Kejadian",
+        "Terima",
+        "Tugaskan",
+        "Selesaikan",
+        "Kirim ke dinding",
+        "instansi…",
+        "catatan (n)",
+        "Dinding",
+        "Ganti preset",
+        "Siarkan",
+        "Hapus siaran",
+        "tingkat",
+        "/ cari",
+    ],
+    "en": [
+        "Incident",
+        "Acknowledge",
+        "Assign",
+        "Resolve",
+        "Push to wall",
+        "agency…",
+        "note (n)",
+        "Wall",
+        "Switch preset",
+        "Broadcast",
+        "Clear broadcast",
+        "severity",
+        "/ search",
+    ],
 }
 REPORT_WORDS = {
-    "id": ["Per periode", "Per kategori", "Per instansi", "periode", "kejadian", "diterima", "median terima (mnt)",
-           "selesai dalam SLA %"],
-    "en": ["Per period", "By category", "By agency", "period", "incidents", "acked", "ack median (min)",
-           "resolve within SLA %"],
+    "id": [
+        "Per periode",
+        "Per kategori",
+        "Per instansi",
+        "periode",
+        "kejadian",
+        "diterima",
+        "median terima (mnt)",
+        "selesai dalam SLA %",
+    ],
+    "en": ["Per period", "By category", "By agency", "period", "incidents", "acked", "ack median (min)", "resolve within SLA %"],
 }
 
 
