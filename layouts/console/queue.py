@@ -32,26 +32,8 @@ def layout(settings: ViewSettings) -> dbc.Card:
                 dbc.Row(
                     [
                         dbc.Col(html.Strong(t("incident_queue", language), id="cw-console-queue-title"), width="auto"),
-                        dbc.Col(
-                            dcc.Dropdown(
-                                id="cw-filter-severity",
-                                options=[{"label": t(s, language), "value": s} for s in SEVERITIES],
-                                multi=True,
-                                placeholder=t("console_filter_severity", language),
-                                className="text-dark",
-                            ),
-                            md=3,
-                        ),
-                        dbc.Col(
-                            dcc.Dropdown(
-                                id="cw-filter-status",
-                                options=[{"label": t(s, language), "value": s} for s in STATUSES],
-                                multi=True,
-                                placeholder=t("console_filter_status", language),
-                                className="text-dark",
-                            ),
-                            md=3,
-                        ),
+                        _choice("cw-filter-severity", SEVERITIES, "console_filter_severity", language),
+                        _choice("cw-filter-status", STATUSES, "console_filter_status", language),
                         dbc.Col(
                             dbc.Input(
                                 id="cw-filter-text", placeholder=t("console_filter_search", language), debounce=True, size="sm"
@@ -168,3 +150,17 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         if not (ctx.triggered and ctx.triggered[0].get("value")):
             raise PreventUpdate
         return trigger["id"] if trigger["id"] != current else no_update
+
+
+def _choice(component_id: str, values: tuple[str, ...], placeholder: str, language: str) -> dbc.Col:
+    """One of the queue's multiple-choice filters, its values in the operator's language."""
+    return dbc.Col(
+        dcc.Dropdown(
+            id=component_id,
+            options=[{"label": t(v, language), "value": v} for v in values],
+            multi=True,
+            placeholder=t(placeholder, language),
+            className="text-dark",
+        ),
+        md=3,
+    )
