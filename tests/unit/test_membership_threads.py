@@ -128,18 +128,23 @@ class StuckReads(StoreMembers):
         return super().members(feed)
 
 
-def test_a_member_whose_sweep_is_stuck_on_the_store_still_beats() -> None:
-    store = MemoryStore()
-    registry = StuckReads(store)
-    member = Membership(
+def beating_member(registry: StoreMembers, name: str) -> Membership:
+    """A member on its own threads, beating every second, with nothing to drain."""
+    return Membership(
         registry,
         feed="mqtt",
-        member="ingest-a",
+        member=name,
         group="ingest",
         heartbeat_s=1.0,
         snapshot=lambda: {"connected": True},
         drain=lambda client_id: 0,
     )
+
+
+def test_a_member_whose_sweep_is_stuck_on_the_store_still_beats() -> None:
+    store = MemoryStore()
+    registry = StuckReads(store)
+    member = beating_member(registry, "ingest-a")
     member.start()
     try:
         assert registry.reading.wait(30), "the sweep began reading"
@@ -259,15 +264,7 @@ class StuckBeat(StoreMembers):
 def test_left_is_the_last_word_even_with_a_beat_on_its_way() -> None:
     store = MemoryStore()
     registry = StuckBeat(store)
-    leaving = Membership(
-        registry,
-        feed="mqtt",
-        member="ingest-leaving",
-        group="ingest",
-        heartbeat_s=1.0,
-        snapshot=lambda: {"connected": True},
-        drain=lambda client_id: 0,
-    )
+    leaving = beating_member(registry, "ingest-leaving")
     leaving.start()
     beats_after(store, leaving.name, 0.0)
     registry.armed = True
