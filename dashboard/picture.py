@@ -39,9 +39,13 @@ from layouts.picture import CityPicture
 from layouts.sections import (
     STANDINGS,
     CityInfo,
+    ContainerRow,
+    CounterRow,
     DrainageSection,
     Freshness,
+    GaugeRow,
     HourServed,
+    IncidentRow,
     IncidentsSection,
     KpiEntry,
     KpisSection,
@@ -49,6 +53,7 @@ from layouts.sections import (
     MppSection,
     PillarBlock,
     ReportsSection,
+    StageLevels,
     WallSection,
     WasteSection,
 )
@@ -231,9 +236,9 @@ def incidents_part(store: StateStore, config: Config, now: float) -> IncidentsSe
     )
 
 
-def _with_age(doc: dict[str, Any], now: float) -> dict[str, Any]:
+def _with_age(doc: dict[str, Any], now: float) -> IncidentRow:
     opened = doc.get("opened_at") or doc["observed_at"]
-    return {**doc, "age_s": max(0, int(now - _parsed(opened)))}
+    return IncidentRow.from_doc(doc, max(0, int(now - _parsed(opened))))
 
 
 @functools.lru_cache(maxsize=4_096)
@@ -265,13 +270,14 @@ def drainage_part(store: StateStore, config: Config) -> DrainageSection:
         levels = station_levels(doc, config)
         stage = stage_of(doc["level_m"], levels)
         trend = store.series(entity_series("water_level", doc["id"]), since=ts(doc["observed_at"]) - 6 * 3_600)
-        stations.append({**doc, "stage": stage, "levels": levels.model_dump(), "trend": trend})
-    stations.sort(key=lambda s: (-STAGES.index(s["stage"]), s.get("name") or s["station_id"], s["id"]))
-    worst = max((s["stage"] for s in stations), key=STAGES.index, default="Normal")
+        judged_by = StageLevels(waspada=levels.waspada, siaga=levels.siaga, awas=levels.awas)
+        stations.append(GaugeRow.from_doc(doc, stage, judged_by, trend))
+    stations.sort(key=lambda s: (-STAGES.index(s.stage), s.title, s.id))
+    worst = max((s.stage for s in stations), key=STAGES.index, default="Normal")
     return DrainageSection(
         stations=stations,
         worst_stage=worst,
-        in_alert=sum(1 for s in stations if s["stage"] != "Normal"),
+        in_alert=sum(1 for s in stations if s.stage != "Normal"),
         flood_alert=worst in ("Siaga", "Awas"),
         reports_open_by_kecamatan=_open_by_kecamatan(store, "drainage"),
     )
@@ -306,7 +312,7 @@ def waste_part(store: StateStore, config: Config) -> WasteSection:
     topics = tag_counts(store.index_tags(REPORTS_OPEN), "topic")
     resolved, within, median_h = waste_resolve_hours(store, config.thresholds.waste_report_sla_h)
     return WasteSection(
-        containers=[{**c, "over_threshold": c["fill"] >= full} for c in containers],
+        containers=[ContainerRow.from_doc(c, c["fill"] >= full) for c in containers],
         over_threshold=sum(1 for c in containers if c["fill"] >= full),
         reports_open=topics.get("waste", 0),
         reports_resolved=resolved,
@@ -335,7 +341,7 @@ def mpp_part(store: StateStore, config: Config, now: float) -> MppSection:
     avg_wait = sum(w * n for w, n in waits) / sum(n for _, n in waits) if waits else None
     target = mpp_target(config, local_now)
     return MppSection(
-        agencies=today,
+        agencies=[CounterRow.from_doc(d) for d in today],
         served_today=served,
         waiting=waiting,
         serving=sum(d.get("serving", 0) for d in today),

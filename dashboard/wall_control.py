@@ -21,6 +21,7 @@ from dashboard.incident_ops import ActionError, iso
 from dashboard.ops_config import SEVERITIES, Operations
 from layouts.sections import (
     Broadcast,
+    GaugeRow,
     IncidentTakeover,
     PushedIncident,
     StationTakeover,
@@ -97,7 +98,7 @@ def active_broadcast(record: dict[str, Any], now: float) -> dict[str, Any] | Non
 
 
 def takeovers(
-    ops: Operations, incidents: list[dict[str, Any]], stations: list[dict[str, Any]], acks: dict[str, float], now: float
+    ops: Operations, incidents: list[dict[str, Any]], stations: list[GaugeRow], acks: dict[str, float], now: float
 ) -> list[Takeover]:
     """The takeover each rule fires, at most one per screen (the first rule for a screen wins).
 
@@ -141,24 +142,20 @@ def takeovers(
         else:
             floor = STAGES.index(rule.stage)
             hold = rule.ack_holds_min * 60
-            matches = [
-                s
-                for s in stations
-                if STAGES.index(s.get("stage", "Normal")) >= floor and now - acks.get(f"station:{s['id']}", -1e18) > hold
-            ]
-            if matches:
-                s = max(matches, key=lambda s: (STAGES.index(s["stage"]), s.get("level_m", 0.0)))
+            risen = [g for g in stations if STAGES.index(g.stage) >= floor and now - acks.get(f"station:{g.id}", -1e18) > hold]
+            if risen:
+                g = max(risen, key=lambda g: (STAGES.index(g.stage), g.level_m))
                 fired[rule.screen] = StationTakeover(
                     screen=rule.screen,
                     rule=rule.name,
                     kind="station",
-                    id=s["id"],
-                    stage=s["stage"],
-                    title=s.get("name") or s.get("station_id") or s["id"],
-                    where=s.get("kecamatan"),
-                    level_m=s.get("level_m"),
-                    lat=s.get("lat"),
-                    lon=s.get("lon"),
+                    id=g.id,
+                    stage=g.stage,
+                    title=g.title,
+                    where=g.kecamatan,
+                    level_m=g.level_m,
+                    lat=g.lat,
+                    lon=g.lon,
                 )
     return [fired[k] for k in sorted(fired)]
 
@@ -168,7 +165,7 @@ def wall_part(
     ops: Operations,
     incidents: dict[str, dict[str, Any]],
     open_incidents: list[dict[str, Any]],
-    stations: list[dict[str, Any]],
+    stations: list[GaugeRow],
     now: float,
 ) -> WallSection:
     """The picture's ``wall`` section: what the API answers and what the screens follow.

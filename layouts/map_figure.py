@@ -163,12 +163,11 @@ def map_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     names = [d.name for d in cached_plan(settings, None).districts]
     markers: dict[str, list[list[float]]] = {s: [[], []] for s in SEVERITIES}
     for d in incidents.open:
-        lat, lon = d.get("lat"), d.get("lon")
-        if lat is None or lon is None:
+        if d.lat is None or d.lon is None:
             continue
-        xy = markers.get(d.get("severity") or "medium", markers["medium"])
-        xy[0].append(round(float(lon), 5))
-        xy[1].append(round(float(lat), 5))
+        xy = markers.get(d.severity, markers["medium"])
+        xy[0].append(round(float(d.lon), 5))
+        xy[1].append(round(float(d.lat), 5))
     return {"names": names, "counts": counts_by_district(incidents, names), "markers": markers}
 
 

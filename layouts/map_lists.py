@@ -219,10 +219,10 @@ def top_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     incidents = picture.incidents
     rows = [
         {
-            "severity": d.get("severity") or "medium",
-            "text": d.get("description") or d.get("category") or "",
-            "kecamatan": d.get("kecamatan") or "–",
-            "age": age(d.get("age_s"), settings.language),
+            "severity": d.severity,
+            "text": d.text,
+            "kecamatan": d.kecamatan or "–",
+            "age": age(d.age_s, settings.language),
         }
         for d in incidents.open[:TOP_ROWS]
     ]

@@ -9,8 +9,9 @@ identity that it has nothing to send (``layouts.live_parts``). Attribute names a
 mypy in every reader; ``layouts.picture.to_json`` writes them out as the JSON the API has
 always answered.
 
-The rows inside a section (an open incident, a gauge, a container, an MPP counter) are the
-store's own JSON documents, with the few fields the picture adds (``age_s``, ``stage``, ...).
+The rows inside a section (an open incident, a gauge, a container, an MPP counter) are typed
+too: each is built from the store's JSON document by its ``from_doc``, which names the fields a
+screen may read and fills the defaults the feeds guarantee, so no reader guesses at a key.
 """
 
 from __future__ import annotations
@@ -36,10 +37,57 @@ class Freshness:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentRow:
+    """One open incident as the screens show it: the field's report with the operators' record
+    laid over it (status, severity, assignee), and its age when the picture was read."""
+
+    id: str
+    severity: str
+    status: str
+    category: str
+    sub_category: str | None
+    description: str
+    kecamatan: str | None
+    address: str | None
+    lat: float | None
+    lon: float | None
+    assignee: str | None
+    source_type: str
+    observed_at: str
+    opened_at: str | None
+    age_s: int
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any], age_s: int) -> IncidentRow:
+        return cls(
+            id=doc["id"],
+            severity=doc.get("severity") or "medium",
+            status=doc.get("status") or "new",
+            category=doc.get("category") or "",
+            sub_category=doc.get("sub_category"),
+            description=doc.get("description") or "",
+            kecamatan=doc.get("kecamatan"),
+            address=doc.get("address"),
+            lat=doc.get("lat"),
+            lon=doc.get("lon"),
+            assignee=doc.get("assignee"),
+            source_type=doc.get("source_type") or "",
+            observed_at=doc["observed_at"],
+            opened_at=doc.get("opened_at"),
+            age_s=age_s,
+        )
+
+    @property
+    def text(self) -> str:
+        """What a row says: the description, or the category when the report has none."""
+        return self.description or self.category
+
+
+@dataclass(frozen=True, slots=True)
 class IncidentsSection:
     """Open incidents, from the read models the store keeps at write time."""
 
-    open: list[dict[str, Any]]  #: the most urgent first (severity, then newest), at most ``TOP_ROWS``, with ``age_s``
+    open: list[IncidentRow]  #: the most urgent first (severity, then newest), at most ``TOP_ROWS``, with ``age_s``
     open_count: int
     by_severity: dict[str, int]
     by_status: dict[str, int]
@@ -78,11 +126,65 @@ class ReportsSection:
 
 
 @dataclass(frozen=True, slots=True)
-class DrainageSection:
-    """Gauges, worst first; each row is the gauge's document with ``stage``, ``levels``
-    (``waspada``, ``siaga``, ``awas`` in metres) and ``trend`` (six hours of ``[t, level]``)."""
+class StageLevels:
+    """The three levels (metres) at which a gauge enters Waspada, Siaga and Awas."""
 
-    stations: list[dict[str, Any]]
+    waspada: float
+    siaga: float
+    awas: float
+
+
+@dataclass(frozen=True, slots=True)
+class GaugeRow:
+    """One water-level gauge: its last reading, the stage that reading is in, the levels it was
+    judged by, and six hours of ``(time, level)`` for the sparkline."""
+
+    id: str
+    station_id: str
+    name: str | None
+    kecamatan: str | None
+    lat: float | None
+    lon: float | None
+    level_m: float
+    alert_level_m: float | None
+    danger_level_m: float | None
+    status_text: str | None
+    source_type: str
+    observed_at: str
+    stage: str  #: Normal, Waspada, Siaga or Awas
+    levels: StageLevels
+    trend: list[tuple[float, float]]
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any], stage: str, levels: StageLevels, trend: list[tuple[float, float]]) -> GaugeRow:
+        return cls(
+            id=doc["id"],
+            station_id=doc.get("station_id") or doc["id"],
+            name=doc.get("name"),
+            kecamatan=doc.get("kecamatan"),
+            lat=doc.get("lat"),
+            lon=doc.get("lon"),
+            level_m=doc["level_m"],
+            alert_level_m=doc.get("alert_level_m"),
+            danger_level_m=doc.get("danger_level_m"),
+            status_text=doc.get("status_text"),
+            source_type=doc.get("source_type") or "",
+            observed_at=doc["observed_at"],
+            stage=stage,
+            levels=levels,
+            trend=trend,
+        )
+
+    @property
+    def title(self) -> str:
+        return self.name or self.station_id
+
+
+@dataclass(frozen=True, slots=True)
+class DrainageSection:
+    """Gauges, worst stage first."""
+
+    stations: list[GaugeRow]
     worst_stage: str
     in_alert: int
     flood_alert: bool
@@ -94,10 +196,42 @@ class DrainageSection:
 
 
 @dataclass(frozen=True, slots=True)
+class ContainerRow:
+    """One TPS container: how full it was at its last reading, and whether that is past the
+    city's threshold."""
+
+    id: str
+    name: str | None
+    kecamatan: str | None
+    lat: float | None
+    lon: float | None
+    fill: float  #: 0 to 1
+    status: str | None
+    source_type: str
+    observed_at: str
+    over_threshold: bool
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any], over_threshold: bool) -> ContainerRow:
+        return cls(
+            id=doc["id"],
+            name=doc.get("name"),
+            kecamatan=doc.get("kecamatan"),
+            lat=doc.get("lat"),
+            lon=doc.get("lon"),
+            fill=doc["fill"],
+            status=doc.get("status"),
+            source_type=doc.get("source_type") or "",
+            observed_at=doc["observed_at"],
+            over_threshold=over_threshold,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class WasteSection:
     """TPS containers, fullest first (each with ``over_threshold``), and waste reports."""
 
-    containers: list[dict[str, Any]]
+    containers: list[ContainerRow]
     over_threshold: int
     reports_open: int
     reports_resolved: int
@@ -127,10 +261,41 @@ class HourServed:
 
 
 @dataclass(frozen=True, slots=True)
+class CounterRow:
+    """One MPP counter (an agency's desk) as read today."""
+
+    id: str
+    agency: str
+    service: str | None
+    waiting: int
+    serving: int
+    served_today: int
+    avg_wait_min: float | None
+    open: bool
+    source_type: str
+    observed_at: str
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> CounterRow:
+        return cls(
+            id=doc["id"],
+            agency=doc.get("agency") or doc["id"],
+            service=doc.get("service"),
+            waiting=doc.get("waiting") or 0,
+            serving=doc.get("serving") or 0,
+            served_today=doc.get("served_today") or 0,
+            avg_wait_min=doc.get("avg_wait_min"),
+            open=doc.get("open", True),
+            source_type=doc.get("source_type") or "",
+            observed_at=doc["observed_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class MppSection:
     """The public service mall today: its counters (busiest first) and the day against its target."""
 
-    agencies: list[dict[str, Any]]
+    agencies: list[CounterRow]  #: the counters read today, longest queue first
     served_today: int
     waiting: int
     serving: int

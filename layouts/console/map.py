@@ -49,7 +49,7 @@ def outlines(settings: ViewSettings) -> tuple[list[float | None], list[float | N
 def figure(
     picture: CityPicture, selected: str | None, settings: ViewSettings, lines: tuple[list[Any], list[Any]]
 ) -> dict[str, Any]:
-    open_ = [d for d in picture.incidents.open if d.get("lat") is not None and d.get("lon") is not None]
+    open_ = [d for d in picture.incidents.open if d.lat is not None and d.lon is not None]
     data: list[dict[str, Any]] = [
         {
             "type": "scattergl",
@@ -61,15 +61,15 @@ def figure(
         }
     ]
     for severity, colour in COLOURS.items():
-        pts = [d for d in open_ if (d.get("severity") or "medium") == severity][:2_000]
+        pts = [d for d in open_ if d.severity == severity][:2_000]
         data.append(
             {
                 "type": "scattergl",
-                "x": [d["lon"] for d in pts],
-                "y": [d["lat"] for d in pts],
+                "x": [d.lon for d in pts],
+                "y": [d.lat for d in pts],
                 "mode": "markers",
                 "marker": {"color": colour, "size": 7},
-                "text": [d.get("description") or d["id"] for d in pts],
+                "text": [d.description or d.id for d in pts],
                 "hoverinfo": "text",
                 "name": severity,
             }
@@ -83,13 +83,13 @@ def figure(
         "yaxis": {"visible": False, "scaleanchor": "x"},
         "uirevision": "keep",
     }
-    chosen = next((d for d in open_ if d["id"] == selected), None)
+    chosen = next((d for d in open_ if d.id == selected), None)
     if chosen is not None:
         data.append(
             {
                 "type": "scatter",
-                "x": [chosen["lon"]],
-                "y": [chosen["lat"]],
+                "x": [chosen.lon],
+                "y": [chosen.lat],
                 "mode": "markers",
                 "hoverinfo": "skip",
                 "marker": {"size": 22, "color": "rgba(0,0,0,0)", "line": {"color": "#ffffff", "width": 3}},
@@ -110,9 +110,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
     )
     def _map(_: Any, selected: str | None, shown: str | None) -> Any:
         picture = reader.picture()
-        digest = signature(
-            [[d["id"], d.get("severity"), d.get("lat"), d.get("lon")] for d in picture.incidents.open] + [selected]
-        )
+        digest = signature([[d.id, d.severity, d.lat, d.lon] for d in picture.incidents.open] + [selected])
         if digest == shown:
             raise PreventUpdate
         return figure(picture, selected, settings, lines), digest

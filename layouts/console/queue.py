@@ -17,6 +17,7 @@ from layouts.frame import SEVERITY_SHAPES, signature
 from layouts.i18n import age, t
 from layouts.picture import CityPicture
 from layouts.ports import CityReader, ViewSettings
+from layouts.sections import IncidentRow
 from layouts.tree import attrs
 
 SHOWN = 200
@@ -54,20 +55,16 @@ def layout(settings: ViewSettings) -> dbc.Card:
 
 def filtered(
     picture: CityPicture, severities: list[str] | None, statuses: list[str] | None, text: str | None
-) -> list[dict[str, Any]]:
+) -> list[IncidentRow]:
     rows = picture.incidents.open
     needle = (text or "").strip().lower()
     out = []
     for d in rows:
-        if severities and (d.get("severity") or "medium") not in severities:
+        if severities and d.severity not in severities:
             continue
-        if statuses and (d.get("status") or "new") not in statuses:
+        if statuses and d.status not in statuses:
             continue
-        if (
-            needle
-            and needle
-            not in " ".join(str(d.get(k) or "") for k in ("id", "description", "category", "kecamatan", "assignee")).lower()
-        ):
+        if needle and needle not in " ".join(x or "" for x in (d.id, d.description, d.category, d.kecamatan, d.assignee)).lower():
             continue
         out.append(d)
         if len(out) >= SHOWN:
@@ -75,23 +72,20 @@ def filtered(
     return out
 
 
-def table(rows: list[dict[str, Any]], selected: str | None, language: str) -> html.Table:
+def table(rows: list[IncidentRow], selected: str | None, language: str) -> html.Table:
     body = [
         html.Tr(
-            id={"role": "cw-console-row", "id": d["id"]},
+            id={"role": "cw-console-row", "id": d.id},
             n_clicks=0,
-            className="cw-selected" if d["id"] == selected else "",
-            **attrs({"data-incident": d["id"], "data-status": d.get("status") or "new"}),
+            className="cw-selected" if d.id == selected else "",
+            **attrs({"data-incident": d.id, "data-status": d.status}),
             children=[
-                html.Td(
-                    f"{SEVERITY_SHAPES.get(d.get('severity') or 'medium', '●')} {t(d.get('severity') or 'medium', language)}",
-                    className=f"sev-{d.get('severity') or 'medium'}",
-                ),
-                html.Td(d.get("description") or d.get("category") or d["id"]),
-                html.Td(d.get("kecamatan") or "–"),
-                html.Td(t(d.get("status") or "new", language), className="cw-row-status"),
-                html.Td(d.get("assignee") or "–", className="cw-row-assignee"),
-                html.Td(age(d.get("age_s"), language)),
+                html.Td(f"{SEVERITY_SHAPES.get(d.severity, '●')} {t(d.severity, language)}", className=f"sev-{d.severity}"),
+                html.Td(d.text or d.id),
+                html.Td(d.kecamatan or "–"),
+                html.Td(t(d.status, language), className="cw-row-status"),
+                html.Td(d.assignee or "–", className="cw-row-assignee"),
+                html.Td(age(d.age_s, language)),
             ],
         )
         for d in rows
@@ -120,18 +114,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
     ) -> Any:
         rows = filtered(reader.picture(), severities, statuses, text)
         digest = signature(
-            [
-                [
-                    d["id"],
-                    d.get("status"),
-                    d.get("assignee"),
-                    d.get("severity"),
-                    d.get("description"),
-                    age(d.get("age_s"), settings.language),
-                ]
-                for d in rows
-            ]
-            + [selected]
+            [[d.id, d.status, d.assignee, d.severity, d.description, age(d.age_s, settings.language)] for d in rows] + [selected]
         )
         if digest == shown:
             raise PreventUpdate

@@ -61,18 +61,16 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     drainage = picture.drainage
     stations = []
     for s in drainage.stations[:ROWS]:
-        levels = s.get("levels") or {}
-        trend = s.get("trend") or []
-        rise = _rise_per_hour(trend)
+        rise = _rise_per_hour(s.trend)
         stations.append(
             {
-                "id": s.get("station_id") or s.get("id", ""),
-                "name": s.get("name") or s.get("station_id") or "–",
-                "kecamatan": s.get("kecamatan") or "",
-                "level": s.get("level_m"),
-                "stage": s.get("stage") if s.get("stage") in STAGES else "Normal",
-                "levels": {k: float(levels.get(k, 0.0) or 0.0) for k in ("waspada", "siaga", "awas")},
-                "trend": [round(v, 3) for v in _thin(trend, TREND_POINTS)],
+                "id": s.station_id,
+                "name": s.title,
+                "kecamatan": s.kecamatan or "",
+                "level": s.level_m,
+                "stage": s.stage if s.stage in STAGES else "Normal",
+                "levels": {"waspada": s.levels.waspada, "siaga": s.levels.siaga, "awas": s.levels.awas},
+                "trend": [round(v, 3) for v in _thin(s.trend, TREND_POINTS)],
                 "rise": None if rise is None else round(rise, 2),
             }
         )

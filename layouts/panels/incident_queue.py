@@ -35,13 +35,13 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     language = settings.language
     rows = [
         {
-            "id": d.get("id", ""),
-            "severity": d.get("severity") or "medium",
-            "text": d.get("description") or d.get("category") or "",
-            "kecamatan": d.get("kecamatan") or "–",
-            "status": d.get("status") or "new",
-            "assignee": d.get("assignee"),
-            "age": age(d.get("age_s"), language),
+            "id": d.id,
+            "severity": d.severity,
+            "text": d.text,
+            "kecamatan": d.kecamatan or "–",
+            "status": d.status,
+            "assignee": d.assignee,
+            "age": age(d.age_s, language),
         }
         for d in incidents.open[:ROWS]
     ]

@@ -97,7 +97,7 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
 
 def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     mpp = picture.mpp
-    agencies = sorted(mpp.agencies, key=lambda a: (-(a.get("waiting") or 0), -(a.get("served_today") or 0)))
+    agencies = sorted(mpp.agencies, key=lambda a: (-a.waiting, -a.served_today))
     return {
         "has_data": seen(picture, FAMILY),
         "served": mpp.served_today,
@@ -110,12 +110,12 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
         "services": mpp.services,
         "agencies": [
             {
-                "name": a.get("agency") or a.get("id", "–"),
-                "waiting": a.get("waiting", 0),
-                "serving": a.get("serving", 0),
-                "served": a.get("served_today", 0),
-                "wait": a.get("avg_wait_min"),
-                "open": a.get("open", True),
+                "name": a.agency,
+                "waiting": a.waiting,
+                "serving": a.serving,
+                "served": a.served_today,
+                "wait": a.avg_wait_min,
+                "open": a.open,
             }
             for a in agencies[:AGENCIES]
         ],

@@ -23,6 +23,7 @@ from layouts.i18n import t
 from layouts.live_parts import LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
+from layouts.sections import IncidentRow
 from layouts.tree import attrs, row_tree
 
 FAMILY = "incidents+waste"
@@ -73,25 +74,25 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     }
 
 
-def with_critical_held(lines: list[dict[str, Any]], open_incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_critical_held(lines: list[dict[str, Any]], open_incidents: list[IncidentRow]) -> list[dict[str, Any]]:
     """The first ``ROWS`` lines, newest first, with recent open critical incidents kept among them.
 
     ``open_incidents`` come most severe first, newest first (the picture's order), each with
     its age, so the critical ones are at the head and the scan stops at the first other."""
     held: list[dict[str, Any]] = []
     for d in open_incidents:
-        if d.get("severity") != "critical" or len(held) >= CRITICAL_ROWS:
+        if d.severity != "critical" or len(held) >= CRITICAL_ROWS:
             break
-        if (d.get("age_s") or 0) <= CRITICAL_HOLD_S:
+        if d.age_s <= CRITICAL_HOLD_S:
             held.append(
                 {
-                    "t": d.get("observed_at"),
+                    "t": d.observed_at,
                     "kind": "incident",
-                    "id": d.get("id", ""),
+                    "id": d.id,
                     "severity": "critical",
-                    "status": d.get("status") or "new",
-                    "kecamatan": d.get("kecamatan"),
-                    "text": (d.get("description") or d.get("category") or "")[:160],
+                    "status": d.status,
+                    "kecamatan": d.kecamatan,
+                    "text": d.text[:160],
                 }
             )
     if not held:

@@ -36,11 +36,11 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
         "has_data": seen(picture, FAMILY),
         "sites": [
             {
-                "id": c.get("id", ""),
-                "name": c.get("name") or c.get("id", "–"),
-                "kecamatan": c.get("kecamatan") or "",
-                "fill": round(float(c.get("fill") or 0.0), 3),
-                "full": bool(c.get("over_threshold")),
+                "id": c.id,
+                "name": c.name or c.id,
+                "kecamatan": c.kecamatan or "",
+                "fill": round(float(c.fill), 3),
+                "full": c.over_threshold,
             }
             for c in containers[:TOP_SITES]
         ],

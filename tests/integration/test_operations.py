@@ -25,6 +25,7 @@ from dashboard.shift_report import as_csv, as_xlsx, build, period_label
 from dashboard.store.base import StateStore
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident, WaterLevel
+from layouts.sections import IncidentRow
 
 START = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 WIB
 OPERATOR = Actor("ani", "operator", "session", "127.0.0.1")
@@ -81,9 +82,9 @@ def desk_on(store: StateStore, config: Config, clock: Clock) -> Desk:
     return Desk(store, config, clock=clock)
 
 
-def open_row(store: StateStore, config: Config, incident_id: str, now: float) -> dict:
+def open_row(store: StateStore, config: Config, incident_id: str, now: float) -> IncidentRow:
     picture = build_picture(store, config, now=now)
-    return next(d for d in picture.incidents.open if d["id"] == incident_id)
+    return next(d for d in picture.incidents.open if d.id == incident_id)
 
 
 def test_acknowledge_assign_show_on_the_queue_and_keep_through_field_updates(store: StateStore, config: Config) -> None:
@@ -97,7 +98,7 @@ def test_acknowledge_assign_show_on_the_queue_and_keep_through_field_updates(sto
     detail = desk.act("A1", Action("assign", agency="BPBD"), OPERATOR)
     assert (detail["status"], detail["assignee"]) == ("dispatched", "BPBD")
     row = open_row(store, config, "A1", clock.now)
-    assert (row["status"], row["assignee"]) == ("dispatched", "BPBD")
+    assert (row.status, row.assignee) == ("dispatched", "BPBD")
     # a field update observed before the assignment changes the description but not the status
     state.accept(
         Incident(
@@ -112,11 +113,11 @@ def test_acknowledge_assign_show_on_the_queue_and_keep_through_field_updates(sto
         )
     )
     row = open_row(store, config, "A1", clock.now)
-    assert (row["status"], row["assignee"], row["description"]) == ("dispatched", "BPBD", "updated text")
+    assert (row.status, row.assignee, row.description) == ("dispatched", "BPBD", "updated text")
     # a newer field observation wins: the field app resolved it after the operator assigned it
     state.accept(alert("A1", 10, status="resolved"))
     picture = build_picture(store, config, now=clock.now)
-    assert all(d["id"] != "A1" for d in picture.incidents.open)
+    assert all(d.id != "A1" for d in picture.incidents.open)
     assert desk.incident("A1")["assignee"] == "BPBD"
 
 

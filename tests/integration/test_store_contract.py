@@ -275,7 +275,7 @@ def test_water_level_series_through_city_state(store: StateStore, config: Config
     assert [v for _, v in points] == [1.0, 1.4, 1.8, 2.2]
     assert all(t % 60 == 0 for t, _ in points)
     station = build_picture(store, config, NOW).drainage.stations[0]
-    assert station["stage"] == "Siaga" and station["level_m"] == 2.2 and station["trend"] == points
+    assert station.stage == "Siaga" and station.level_m == 2.2 and station.trend == points
 
 
 def test_ten_thousand_open_incidents_are_held(store: StateStore, config: Config) -> None:

@@ -28,15 +28,20 @@ from layouts.ports import PillarInfo, Span, ViewSettings, WallGeometry
 from layouts.screens import grid_style, screen_body, screen_content, span_size
 from layouts.sections import (
     CityInfo,
+    ContainerRow,
+    CounterRow,
     DrainageSection,
     Freshness,
+    GaugeRow,
     HourServed,
+    IncidentRow,
     IncidentsSection,
     KpiEntry,
     KpisSection,
     KpiTrend,
     MppSection,
     PillarBlock,
+    StageLevels,
     WasteSection,
 )
 
@@ -66,21 +71,76 @@ PILLARS = (
 )
 
 
-def incident(
-    i: int, severity: str, kecamatan: str, status: str = "new", lat: float = 0.52, lon: float = 101.44
-) -> dict[str, Any]:
-    return {
-        "id": f"urn:ngsi-ld:Alert:{i}",
-        "observed_at": NOW,
-        "category": "traffic",
-        "severity": severity,
-        "status": status,
-        "description": f"Kecelakaan {i} di Jl. Sudirman",
-        "kecamatan": kecamatan,
-        "lat": lat,
-        "lon": lon,
-        "age_s": 60 * i,
-    }
+def incident(i: int, severity: str, kecamatan: str, status: str = "new", lat: float = 0.52, lon: float = 101.44) -> IncidentRow:
+    return IncidentRow(
+        id=f"urn:ngsi-ld:Alert:{i}",
+        severity=severity,
+        status=status,
+        category="traffic",
+        sub_category=None,
+        description=f"Kecelakaan {i} di Jl. Sudirman",
+        kecamatan=kecamatan,
+        address=None,
+        lat=lat,
+        lon=lon,
+        assignee=None,
+        source_type="Alert",
+        observed_at=NOW,
+        opened_at=None,
+        age_s=60 * i,
+    )
+
+
+def gauge(gauge_id: str, station_id: str, name: str, kecamatan: str, level_m: float, stage: str, trend: list[Any]) -> GaugeRow:
+    return GaugeRow(
+        id=gauge_id,
+        station_id=station_id,
+        name=name,
+        kecamatan=kecamatan,
+        lat=None,
+        lon=None,
+        level_m=level_m,
+        alert_level_m=None,
+        danger_level_m=None,
+        status_text=None,
+        source_type="FloodMonitoring",
+        observed_at=NOW,
+        stage=stage,
+        levels=StageLevels(waspada=1.5, siaga=2.0, awas=2.5),
+        trend=trend,
+    )
+
+
+def container(site_id: str, name: str, kecamatan: str, fill: float, over_threshold: bool) -> ContainerRow:
+    return ContainerRow(
+        id=site_id,
+        name=name,
+        kecamatan=kecamatan,
+        lat=None,
+        lon=None,
+        fill=fill,
+        status=None,
+        source_type="WasteContainer",
+        observed_at=NOW,
+        over_threshold=over_threshold,
+    )
+
+
+def counter(
+    counter_id: str, agency: str, waiting: int, serving: int, served_today: int, avg_wait_min: float | None
+) -> CounterRow:
+    return CounterRow(
+        id=counter_id,
+        agency=agency,
+        service=None,
+        waiting=waiting,
+        serving=serving,
+        served_today=served_today,
+        avg_wait_min=avg_wait_min,
+        open=True,
+        source_type="QueueMonitor",
+        observed_at=NOW,
+    )
 
 
 def kpi(kpi_id: str, name: str, value: float | None, target: float, standing: str, unit: str = "%") -> KpiEntry:
@@ -123,28 +183,8 @@ def sample_picture() -> CityPicture:
         ),
         drainage=DrainageSection(
             stations=[
-                {
-                    "id": "s1",
-                    "station_id": "PKU-DR-01",
-                    "name": "Sungai Siak - Palas",
-                    "kecamatan": "Rumbai",
-                    "level_m": 2.31,
-                    "stage": "Siaga",
-                    "levels": {"waspada": 1.5, "siaga": 2.0, "awas": 2.5},
-                    "trend": trend,
-                    "observed_at": NOW,
-                },
-                {
-                    "id": "s2",
-                    "station_id": "PKU-DR-02",
-                    "name": "Drainase Air Hitam",
-                    "kecamatan": "Payung Sekaki",
-                    "level_m": 0.6,
-                    "stage": "Normal",
-                    "levels": {"waspada": 1.5, "siaga": 2.0, "awas": 2.5},
-                    "trend": [],
-                    "observed_at": NOW,
-                },
+                gauge("s1", "PKU-DR-01", "Sungai Siak - Palas", "Rumbai", 2.31, "Siaga", trend),
+                gauge("s2", "PKU-DR-02", "Drainase Air Hitam", "Payung Sekaki", 0.6, "Normal", []),
             ],
             worst_stage="Siaga",
             in_alert=1,
@@ -153,8 +193,8 @@ def sample_picture() -> CityPicture:
         ),
         waste=WasteSection(
             containers=[
-                {"id": "t1", "name": "TPS Sialangrampai", "kecamatan": "Kulim", "fill": 0.93, "over_threshold": True},
-                {"id": "t2", "name": "TPS Wonorejo", "kecamatan": "Marpoyan Damai", "fill": 0.41, "over_threshold": False},
+                container("t1", "TPS Sialangrampai", "Kulim", 0.93, True),
+                container("t2", "TPS Wonorejo", "Marpoyan Damai", 0.41, False),
             ],
             over_threshold=1,
             reports_open=7,
@@ -166,24 +206,8 @@ def sample_picture() -> CityPicture:
         ),
         mpp=MppSection(
             agencies=[
-                {
-                    "id": "a1",
-                    "agency": "Disdukcapil",
-                    "waiting": 31,
-                    "serving": 4,
-                    "served_today": 180,
-                    "avg_wait_min": 22.0,
-                    "open": True,
-                },
-                {
-                    "id": "a2",
-                    "agency": "Bank BNI",
-                    "waiting": 3,
-                    "serving": 1,
-                    "served_today": 40,
-                    "avg_wait_min": 5.0,
-                    "open": True,
-                },
+                counter("a1", "Disdukcapil", waiting=31, serving=4, served_today=180, avg_wait_min=22.0),
+                counter("a2", "Bank BNI", waiting=3, serving=1, served_today=40, avg_wait_min=5.0),
             ],
             served_today=412,
             agencies_total=26,
@@ -323,7 +347,7 @@ def _kpi_moved(p: CityPicture) -> CityPicture:
 CHANGES: dict[str, Any] = {
     "incidents": lambda p: replace(p, incidents=replace(p.incidents, open_count=5)),
     "drainage": lambda p: replace(
-        p, drainage=replace(p.drainage, stations=[{**p.drainage.stations[0], "level_m": 2.6}, *p.drainage.stations[1:]])
+        p, drainage=replace(p.drainage, stations=[replace(p.drainage.stations[0], level_m=2.6), *p.drainage.stations[1:]])
     ),
     "waste": lambda p: replace(p, waste=replace(p.waste, reports_open=8)),
     "mpp": lambda p: replace(p, mpp=replace(p.mpp, served_today=413)),
@@ -595,16 +619,14 @@ def test_the_ticker_holds_a_recent_critical_line_against_a_flood_of_lesser_ones(
         }
         for i in range(30)
     ]
-    critical = {
-        "id": "crit-1",
-        "severity": "critical",
-        "status": "new",
-        "kecamatan": "Rumbai",
-        "age_s": 20,
-        "observed_at": "2026-12-01T10:00:10+07:00",
-        "description": "Banjir besar di Rumbai",
-    }
-    old_critical = {**critical, "id": "crit-0", "age_s": 3_600, "description": "Kebakaran kemarin"}
+    critical = replace(
+        incident(1, "critical", "Rumbai"),
+        id="crit-1",
+        age_s=20,
+        observed_at="2026-12-01T10:00:10+07:00",
+        description="Banjir besar di Rumbai",
+    )
+    old_critical = replace(critical, id="crit-0", age_s=3_600, description="Kebakaran kemarin")
     picture = CityPicture(
         ticker=flood,
         incidents=replace(IncidentsSection.empty(), open=[critical, old_critical], open_count=2),
