@@ -54,6 +54,7 @@ from layouts.sections import (
     PillarBlock,
     ReportsSection,
     StageLevels,
+    TickerLine,
     WallSection,
     WasteSection,
 )
@@ -95,7 +96,7 @@ def build_picture(store: StateStore, config: Config, now: float | None = None, s
         waste=waste,
         mpp=mpp,
         reports=reports,
-        ticker=sections.get("ticker", moved, (), lambda: store.recent(config.history.ticker_events)),
+        ticker=sections.get("ticker", moved, (), lambda: ticker_lines(store, config)),
         **live_sections(store, config, now),
     )
     trends = sections.get("kpi_trends", moved, (minute,), lambda: kpi_trends(store, config, now))
@@ -192,6 +193,10 @@ def _first_new(store: StateStore, severity: str, category: str | None) -> dict[s
 def _wall_record(store: StateStore) -> dict[str, Any] | None:
     stamped = store.read_stamped(WALL_KIND, WALL_ID)
     return stamped[1] if stamped else None
+
+
+def ticker_lines(store: StateStore, config: Config) -> list[TickerLine]:
+    return [TickerLine.from_doc(d) for d in store.recent(config.history.ticker_events) if isinstance(d, dict)]
 
 
 def live_sections(store: StateStore, config: Config, now: float) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from layouts.sections import (
     ReportsSection,
     ScreensSummary,
     StoreStatus,
+    TickerLine,
     WallSection,
     WasteSection,
     plain,
@@ -43,8 +44,7 @@ class CityPicture:
     waste: WasteSection = field(default_factory=WasteSection.empty)
     mpp: MppSection = field(default_factory=MppSection.empty)
     reports: ReportsSection = field(default_factory=ReportsSection.empty)
-    #: the latest events, newest first: ``t``, ``kind``, ``id``, ``severity``/``topic``, ``status``, ``text``
-    ticker: list[dict[str, Any]] = field(default_factory=list)
+    ticker: list[TickerLine] = field(default_factory=list)  #: the latest events, newest first
     generated_at: str | None = None
     #: each feed's status document as the feed writes it (``counts``, ``connected``, ...)
     feeds: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -113,6 +113,38 @@ class IncidentsSection:
 
 
 @dataclass(frozen=True, slots=True)
+class TickerLine:
+    """One line of the ticker: an incident (with its ``severity``) or a citizen report (with
+    its ``topic`` and the ``channel`` it came through)."""
+
+    t: str  #: when it was observed, ISO 8601
+    kind: str  #: "incident" or "report"
+    id: str
+    severity: str | None
+    topic: str | None
+    channel: str
+    status: str
+    kecamatan: str | None
+    text: str
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> TickerLine:
+        """From the line ingest stored (``dashboard.ingest``); a field it lacks reads as empty,
+        so an old or damaged line shows blank instead of breaking the ticker."""
+        return cls(
+            t=str(doc.get("t") or ""),
+            kind=str(doc.get("kind") or "incident"),
+            id=str(doc.get("id") or ""),
+            severity=doc.get("severity"),
+            topic=doc.get("topic"),
+            channel=str(doc.get("channel") or ""),
+            status=str(doc.get("status") or ""),
+            kecamatan=doc.get("kecamatan"),
+            text=str(doc.get("text") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ReportsSection:
     """Open citizen reports, whatever their family or channel."""
 

@@ -23,7 +23,7 @@ from layouts.i18n import t
 from layouts.live_parts import LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
-from layouts.sections import IncidentRow
+from layouts.sections import IncidentRow, TickerLine
 from layouts.tree import attrs, row_tree
 
 FAMILY = "incidents+waste"
@@ -51,56 +51,57 @@ def local_time(iso: str | None, tz: str) -> str:
 
 
 def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
-    lines = [line for line in picture.ticker if isinstance(line, dict)]
-    lines.sort(key=lambda line: str(line.get("t") or ""), reverse=True)
+    lines = sorted(picture.ticker, key=lambda line: line.t, reverse=True)
     lines = with_critical_held(lines, picture.incidents.open)
     return {
         "has_data": bool(lines) or seen(picture, "incidents") or seen(picture, "waste"),
         "lines": [
             {
-                "id": line.get("id", ""),
-                "key": f"{line.get('id', '')}@{line.get('t', '')}",
-                "time": local_time(line.get("t"), settings.timezone),
-                "kind": line.get("kind") or "incident",
-                "severity": line.get("severity"),
-                "topic": line.get("topic"),
-                "status": line.get("status") or "",
-                "kecamatan": line.get("kecamatan") or "–",
-                "text": line.get("text") or "",
-                "channel": line.get("channel") or "",
+                "id": line.id,
+                "key": f"{line.id}@{line.t}",
+                "time": local_time(line.t, settings.timezone),
+                "kind": line.kind,
+                "severity": line.severity,
+                "topic": line.topic,
+                "status": line.status,
+                "kecamatan": line.kecamatan or "–",
+                "text": line.text,
+                "channel": line.channel,
             }
             for line in lines[:ROWS]
         ],
     }
 
 
-def with_critical_held(lines: list[dict[str, Any]], open_incidents: list[IncidentRow]) -> list[dict[str, Any]]:
+def with_critical_held(lines: list[TickerLine], open_incidents: list[IncidentRow]) -> list[TickerLine]:
     """The first ``ROWS`` lines, newest first, with recent open critical incidents kept among them.
 
     ``open_incidents`` come most severe first, newest first (the picture's order), each with
     its age, so the critical ones are at the head and the scan stops at the first other."""
-    held: list[dict[str, Any]] = []
+    held: list[TickerLine] = []
     for d in open_incidents:
         if d.severity != "critical" or len(held) >= CRITICAL_ROWS:
             break
         if d.age_s <= CRITICAL_HOLD_S:
             held.append(
-                {
-                    "t": d.observed_at,
-                    "kind": "incident",
-                    "id": d.id,
-                    "severity": "critical",
-                    "status": d.status,
-                    "kecamatan": d.kecamatan,
-                    "text": d.text[:160],
-                }
+                TickerLine(
+                    t=d.observed_at,
+                    kind="incident",
+                    id=d.id,
+                    severity="critical",
+                    topic=None,
+                    channel="",
+                    status=d.status,
+                    kecamatan=d.kecamatan,
+                    text=d.text[:160],
+                )
             )
     if not held:
         return lines[:ROWS]
-    ids = {line["id"] for line in held}
-    rest = [line for line in lines if not (line.get("kind") == "incident" and line.get("id") in ids)]
+    ids = {line.id for line in held}
+    rest = [line for line in lines if not (line.kind == "incident" and line.id in ids)]
     chosen = held + rest[: ROWS - len(held)]
-    return sorted(chosen, key=lambda line: str(line.get("t") or ""), reverse=True)
+    return sorted(chosen, key=lambda line: line.t, reverse=True)
 
 
 @row_tree

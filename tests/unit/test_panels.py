@@ -42,6 +42,7 @@ from layouts.sections import (
     MppSection,
     PillarBlock,
     StageLevels,
+    TickerLine,
     WasteSection,
 )
 
@@ -242,24 +243,28 @@ def sample_picture() -> CityPicture:
             }
         ),
         ticker=[
-            {
-                "t": "2024-07-05T07:30:00+00:00",
-                "kind": "incident",
-                "id": "i1",
-                "severity": "critical",
-                "status": "new",
-                "kecamatan": "Sukajadi",
-                "text": "Kebakaran rumah",
-            },
-            {
-                "t": "2024-07-05T07:31:00+00:00",
-                "kind": "report",
-                "id": "r1",
-                "topic": "waste",
-                "status": "open",
-                "kecamatan": "Sail",
-                "text": "Sampah menumpuk",
-            },
+            TickerLine.from_doc(
+                {
+                    "t": "2024-07-05T07:30:00+00:00",
+                    "kind": "incident",
+                    "id": "i1",
+                    "severity": "critical",
+                    "status": "new",
+                    "kecamatan": "Sukajadi",
+                    "text": "Kebakaran rumah",
+                }
+            ),
+            TickerLine.from_doc(
+                {
+                    "t": "2024-07-05T07:31:00+00:00",
+                    "kind": "report",
+                    "id": "r1",
+                    "topic": "waste",
+                    "status": "open",
+                    "kecamatan": "Sail",
+                    "text": "Sampah menumpuk",
+                }
+            ),
         ],
         feeds={
             "mqtt": {
@@ -356,7 +361,11 @@ CHANGES: dict[str, Any] = {
         p, feeds={**p.feeds, "mqtt": {**p.feeds["mqtt"], "counts": {**p.feeds["mqtt"]["counts"], "received": 1001}}}
     ),
     "ticker": lambda p: replace(
-        p, ticker=[{"t": NOW, "kind": "incident", "id": "i9", "severity": "low", "status": "new", "text": "x"}, *p.ticker]
+        p,
+        ticker=[
+            TickerLine.from_doc({"t": NOW, "kind": "incident", "id": "i9", "severity": "low", "status": "new", "text": "x"}),
+            *p.ticker,
+        ],
     ),
 }
 #: The parts each panel reads; a change anywhere else must leave its view (and so its
@@ -608,15 +617,17 @@ def test_every_panel_module_follows_the_contract() -> None:
 def test_the_ticker_holds_a_recent_critical_line_against_a_flood_of_lesser_ones() -> None:
     s = settings()
     flood = [
-        {
-            "t": f"2026-12-01T10:00:{59 - i:02d}+07:00",
-            "kind": "incident",
-            "id": f"low-{i}",
-            "severity": "low",
-            "status": "new",
-            "kecamatan": "Sail",
-            "text": f"lesser {i}",
-        }
+        TickerLine.from_doc(
+            {
+                "t": f"2026-12-01T10:00:{59 - i:02d}+07:00",
+                "kind": "incident",
+                "id": f"low-{i}",
+                "severity": "low",
+                "status": "new",
+                "kecamatan": "Sail",
+                "text": f"lesser {i}",
+            }
+        )
         for i in range(30)
     ]
     critical = replace(
