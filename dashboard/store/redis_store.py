@@ -67,7 +67,7 @@ reports as they are next reported), and operator records, audit and identity sta
 Other choices and why:
 
 - The scripts are in ``redis_scripts``, the change listener in ``redis_changes``; this module
-  stays at about 580 lines because each method of ``RedisStore`` is the one place where a
+  stays at about 630 lines because each method of ``RedisStore`` is the one place where a
   call of the store contract meets its keys and its script, and the contract reads best whole.
 
 - Documents are stored as JSON text and never decoded inside Lua (cjson would turn large
