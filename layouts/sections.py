@@ -9,9 +9,12 @@ identity that it has nothing to send (``layouts.live_parts``). Attribute names a
 mypy in every reader; ``layouts.picture.to_json`` writes them out as the JSON the API has
 always answered.
 
-The rows inside a section (an open incident, a gauge, a container, an MPP counter) are typed
-too: each is built from the store's JSON document by its ``from_doc``, which names the fields a
-screen may read and fills the defaults the feeds guarantee, so no reader guesses at a key.
+The rows inside a section (an open incident, a gauge, a container, an MPP counter, a ticker
+line) are typed too: each is built from the store's JSON document by its ``from_doc``, which
+names the fields a screen may read and fills the defaults the feeds guarantee, so no reader
+guesses at a key. A row in the API has exactly those fields: the store's own bookkeeping
+(``kind``) stays out, and a ticker line carries all its fields, empty where they do not apply.
+``/api/v1/incidents`` is the place for whole documents.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class IncidentRow:
     lat: float | None
     lon: float | None
     assignee: str | None
+    acked_at: str | None  #: when an operator first acknowledged it (ISO 8601)
     source_type: str
     observed_at: str
     opened_at: str | None
@@ -71,6 +75,7 @@ class IncidentRow:
             lat=doc.get("lat"),
             lon=doc.get("lon"),
             assignee=doc.get("assignee"),
+            acked_at=doc.get("acked_at"),
             source_type=doc.get("source_type") or "",
             observed_at=doc["observed_at"],
             opened_at=doc.get("opened_at"),
@@ -522,8 +527,8 @@ class Page:
 def plain(value: Any) -> Any:
     """Dataclasses as dicts (in field order), all the way down; anything else as it is.
 
-    Lists and dicts are walked only where they may hold a dataclass: the documents inside a
-    section are plain JSON already, and are handed out as they are (not copied)."""
+    Lists and dicts are walked only where they may hold a dataclass; the counts and other
+    plain JSON inside a section are handed out as they are (not copied)."""
     fields = getattr(type(value), "__dataclass_fields__", None)
     if fields is not None:
         return {name: plain(getattr(value, name)) for name in fields}

@@ -228,7 +228,7 @@ def test_incremental_read_models_equal_the_ones_computed_from_scratch(
 
     shown = incidents_part(store, config, now)
     expected = incidents_from_scratch(store, now)
-    assert [d["id"] for d in shown.open] == expected["open"]
+    assert [d.id for d in shown.open] == expected["open"]
     assert shown.open_count == len(expected["open"])
     for name in (
         "by_severity",

@@ -85,6 +85,7 @@ def incident(i: int, severity: str, kecamatan: str, status: str = "new", lat: fl
         lat=lat,
         lon=lon,
         assignee=None,
+        acked_at=None,
         source_type="Alert",
         observed_at=NOW,
         opened_at=None,
