@@ -18,12 +18,11 @@ from typing import Any
 from dashboard import incident_ops, wall_control
 from dashboard.audit import AuditTrail
 from dashboard.config import Config
-from dashboard.incident_ops import Action, ActionError, Actor
+from dashboard.incident_ops import OPS_KIND, Action, ActionError, Actor
 from dashboard.read_models import incident_rows
 from dashboard.store.base import StateStore
 from dashboard.writeback import WriteBack
 
-OPS_KIND = "incident_ops"
 SWAP_TRIES = 20
 
 

@@ -22,6 +22,9 @@ from typing import Any
 
 from dashboard.ops_config import SEVERITIES, Operations
 
+#: The kind the operators' record is stored under, beside the field's ``incident`` of the same id.
+OPS_KIND = "incident_ops"
+
 ACTIONS = ("acknowledge", "assign", "note", "escalate", "deescalate", "resolve", "reopen", "tick", "untick")
 TEXT_MAX = 1_000
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dashboard.config import Config
-from dashboard.incident_ops import merged
+from dashboard.incident_ops import OPS_KIND, merged
 from dashboard.picture import ts
 from dashboard.read_models import INDEXES, rows_for
 from dashboard.store.base import CapReached, SeriesPoint, StateStore, entity_series
@@ -33,7 +33,6 @@ from feeds.events import (
     WaterLevel,
 )
 
-OPS_KIND = "incident_ops"
 HOUSEKEEPING_EVERY_S = 30.0
 HOUSEKEEPING_PAGE = 1_000
 HOUSEKEEPING_MAX = 1_000_000

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.config import Config, DrainageLevels, Kpi
-from dashboard.incident_ops import merge_all
+from dashboard.incident_ops import OPS_KIND, merge_all
 from dashboard.kpis import derived_values
 from dashboard.read_models import (
     INCIDENTS_NEW,
@@ -58,8 +58,6 @@ from layouts.sections import (
     WallSection,
     WasteSection,
 )
-
-OPS_KIND = "incident_ops"  # operators' records, laid over the field's incidents (dashboard.incident_ops)
 
 STAGES = ("Normal", "Waspada", "Siaga", "Awas")
 PANEL_KINDS: dict[str, tuple[str, ...]] = {

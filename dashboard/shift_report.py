@@ -19,11 +19,10 @@ from typing import Any, Literal
 import pandas as pd
 
 from dashboard.config import Config
-from dashboard.incident_ops import merge_all, ts
+from dashboard.incident_ops import OPS_KIND, merge_all, ts
 from dashboard.store.base import StateStore
 
 Period = Literal["shift", "day", "week"]
-OPS_KIND = "incident_ops"
 SUMMARY_COLUMNS = [
     "incidents",
     "acknowledged",
