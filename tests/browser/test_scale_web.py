@@ -18,7 +18,6 @@ import os
 import signal
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,8 @@ from dashboard.auth.sessions import META
 from dashboard.config import Config, load_config
 from dashboard.ingest import CityState
 from dashboard.store.redis_store import RedisStore
-from feeds.events import Incident
 from tests.support.auth import add_users, login
+from tests.support.city import critical_now
 from tests.support.configs import write_config
 from tests.support.deploy import nginx_site
 from tests.support.services import CITYWALL_CMD, HOST, CitywallProcess, Nginx, RedisServer, free_port, wait_until
@@ -60,19 +59,7 @@ class Site:
 
     def incident(self, tag: str) -> str:
         text = f"Uji pekerja {tag}"
-        self.state.accept(
-            Incident(
-                id=f"urn:ngsi-ld:Alert:workers-{tag}",
-                observed_at=datetime.now(UTC),
-                source_type="Alert",
-                category="traffic",
-                severity="critical",
-                kecamatan="Sukajadi",
-                lat=0.517,
-                lon=101.438,
-                description=text,
-            )
-        )
+        self.state.accept(critical_now(f"urn:ngsi-ld:Alert:workers-{tag}", text))
         return text
 
     def workers_ready(self, count: int = 2) -> set[int]:

@@ -36,6 +36,7 @@ from dashboard.local_services import WALL_READY_JS as READY_JS
 from dashboard.local_services import serve
 from dashboard.sample_city import City
 from feeds.events import Incident
+from tests.support.city import critical_now
 
 HOST = "127.0.0.1"
 ISO = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
@@ -584,19 +585,7 @@ def test_the_push_resumes_after_the_websocket_is_dropped(page_factory: Any, conf
     page = page_factory()
 
     def alert(text: str) -> None:
-        city.state.accept(
-            Incident(
-                id=f"urn:ngsi-ld:Alert:{text.replace(' ', '-')}",
-                observed_at=datetime.now(UTC),
-                source_type="Alert",
-                category="traffic",
-                severity="critical",
-                kecamatan="Sukajadi",
-                lat=0.517,
-                lon=101.438,
-                description=text,
-            )
-        )
+        city.state.accept(critical_now(f"urn:ngsi-ld:Alert:{text.replace(' ', '-')}", text))
 
     def shows(text: str) -> None:
         page.wait_for_function(

@@ -58,6 +58,22 @@ def incident(
     )  # fmt: skip
 
 
+def critical_now(id: str, text: str) -> Incident:
+    """A critical traffic Alert observed now, in Sukajadi: what a browser test publishes and
+    then looks for on screen by its ``text``."""
+    return Incident(
+        id=id,
+        observed_at=datetime.now(UTC),
+        source_type="Alert",
+        category="traffic",
+        severity="critical",
+        kecamatan="Sukajadi",
+        lat=0.517,
+        lon=101.438,
+        description=text,
+    )
+
+
 def water(id: str, ago: float, level: float, name: str | None = None) -> WaterLevel:
     return WaterLevel(
         id=id,
