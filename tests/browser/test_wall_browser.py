@@ -393,7 +393,6 @@ def test_a_new_incident_reaches_the_screen_by_push_or_by_poll_alone(page_factory
     stands in for it). With the push on, the versioned poll must find the page current and
     leave the panels alone: no ``/_dash-update-component`` answer carries panel content.
     """
-    from feeds.events import Incident
 
     server = config.server.model_copy(update={"websocket": push, "poll_ms": 300})
     cfg = config.model_copy(update={"server": server})
@@ -418,19 +417,7 @@ def test_a_new_incident_reaches_the_screen_by_push_or_by_poll_alone(page_factory
         _open(page, f"{base}/screen/4")
         more_answers(3)  # the page's first callbacks are behind it: the poll is ticking
         page.on("response", watch)
-        city.state.accept(
-            Incident(
-                id="urn:ngsi-ld:Alert:path-test",
-                observed_at=datetime.now(UTC),
-                source_type="Alert",
-                category="traffic",
-                severity="critical",
-                kecamatan="Sukajadi",
-                lat=0.517,
-                lon=101.438,
-                description="Uji jalur pengiriman",
-            )
-        )
+        city.state.accept(critical_now("urn:ngsi-ld:Alert:path-test", "Uji jalur pengiriman"))
         page.wait_for_function(
             "() => (document.querySelector('[data-panel=incident_queue]')?.innerText ?? '').includes('Uji jalur pengiriman')",
             timeout=5_000,
@@ -445,7 +432,6 @@ def test_a_new_incident_reaches_the_screen_by_push_or_by_poll_alone(page_factory
 @pytest.mark.browser
 def test_screens_in_tabs_of_one_browser_all_follow_the_city(browser: Any, config: Config) -> None:
     """Tabs of one browser share Dash's websocket worker; each tab must still get its own parts."""
-    from feeds.events import Incident
 
     city = City(config).replay(hours=1.0, step_s=180)
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
@@ -454,19 +440,7 @@ def test_screens_in_tabs_of_one_browser_all_follow_the_city(browser: Any, config
             pages = {path: context.new_page() for path in ("/screen/4", "/screen/13", "/screen/10")}
             for path, page in pages.items():
                 _open(page, f"{base}{path}")
-            city.state.accept(
-                Incident(
-                    id="urn:ngsi-ld:Alert:tabs-test",
-                    observed_at=datetime.now(UTC),
-                    source_type="Alert",
-                    category="traffic",
-                    severity="critical",
-                    kecamatan="Sukajadi",
-                    lat=0.517,
-                    lon=101.438,
-                    description="Uji banyak tab",
-                )
-            )
+            city.state.accept(critical_now("urn:ngsi-ld:Alert:tabs-test", "Uji banyak tab"))
             for page in pages.values():
                 page.wait_for_function("() => document.body.innerText.includes('Uji banyak tab')", timeout=5_000)
     finally:
