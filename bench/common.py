@@ -38,7 +38,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dashboard.local_services import free_port
+from dashboard.local_services import CHROMIUM_ARGS as _CHROMIUM_FLAGS
+from dashboard.local_services import chromium_binary, free_port
 
 if TYPE_CHECKING:
     import psutil
@@ -48,16 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CITYWALL = [sys.executable, "-m", "dashboard.cli"]
 INCIDENT_TOPIC = "pekanbaru/incidents"
 LOST_AFTER_S = 5.0
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
+#: The same flags as the tests' browsers (``dashboard.local_services``), as a list for Playwright.
+CHROMIUM_ARGS = list(_CHROMIUM_FLAGS)
 OBSERVER = """() => {
     window.__needle = null; window.__seenAt = null;
     new MutationObserver(() => {
@@ -67,9 +60,8 @@ OBSERVER = """() => {
 }"""
 
 
-def chromium() -> str:
-    """Debian's Chromium: the same browser for every product measured."""
-    return shutil.which("chromium") or "/usr/bin/chromium"
+#: Debian's Chromium: the same browser for every product measured.
+chromium = chromium_binary
 
 
 def mosquitto_pub() -> str:

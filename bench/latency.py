@@ -43,8 +43,10 @@ from bench.common import (  # noqa: E402,F401
     CHROMIUM_ARGS,
     OBSERVER,
     alert,
+    chromium,
     free_port,
     latency_stats,
+    mosquitto_pub,
     push_counters,
     start_mosquitto,
     trial,
@@ -53,13 +55,13 @@ from bench.common import (  # noqa: E402,F401
 
 
 def series(name: str, page: Page, trials: int, mqtt_port: int, server: psutil.Process, base: str) -> dict[str, Any]:
-    mosquitto_pub = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
+    pub = mosquitto_pub()
     server.cpu_percent(None)
     before = push_counters(base)
     started = time.monotonic()
     results = []
     for _ in range(trials):
-        results.append(trial(page, mqtt_port, mosquitto_pub))
+        results.append(trial(page, mqtt_port, pub))
         time.sleep(0.2)
     elapsed = time.monotonic() - started
     cpu = server.cpu_percent(None)
@@ -117,7 +119,7 @@ def measure(path: str, trials: int, load: float, others: int = 0, keep: bool = F
         )
         server = psutil.Process(demo.pid)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
             page.set_default_timeout(10_000)
             for n in [n for n in range(1, 25) if f"/screen/{n}" != path][:others]:
