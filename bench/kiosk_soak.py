@@ -2,10 +2,13 @@
 
 A wall screen runs for weeks. The nightly reload bounds its memory, but a screen whose
 reload fails must not die of a slow leak either. This soak runs ``citywall demo`` with its
-simulator at ``--rate`` messages a second, opens each page in its own headless Chromium tab,
-and every ``--every`` seconds forces a garbage collection in each tab (CDP
+simulator at ``--rate`` messages a second, opens each page in its own headless Chromium window,
+and every ``--every`` seconds forces a garbage collection in each page (CDP
 ``HeapProfiler.collectGarbage``) and reads the live JS heap, the DOM node and listener
-counts, and the length of Dash's undo list. After a warm-up (the city fills, the charts'
+counts, and the length of Dash's undo list. Chromium is driven over bare CDP
+(``bench/cdp.py``), as a kiosk runs it, with no DevTools domain recording the page's requests.
+Each sample also records the store version the page last applied and its script errors, from
+the page's own heartbeat (``/api/v1/screens``), so a page that stopped updating shows. After a warm-up (the city fills, the charts'
 windows fill), growth is the least-squares slope of the heap over the rest of the run, in
 MB an hour, plus the plain difference between the medians of the first and last five
 samples.
@@ -33,15 +36,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import sync_playwright
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.latency import wait_http  # noqa: E402
-from dashboard.local_services import CHROMIUM_ARGS, chromium_binary, free_port  # noqa: E402
+from bench import cdp  # noqa: E402
+from bench.common import wait_http  # noqa: E402
+from dashboard.local_services import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("/screen/4", "/screen/9", "/wall?scale=0.25")
@@ -85,6 +89,35 @@ def summarise(samples: list[dict[str, Any]], warmup_s: float) -> dict[str, Any]:
     }
 
 
+def screens_by_page(port: int) -> dict[str, dict[str, Any]]:
+    """Each page's latest heartbeat (``/api/v1/screens``): the store version it last applied
+    and its script errors, so the figures are known to come from pages that kept updating."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/screens", timeout=10) as r:
+        listing = json.load(r)
+    return {e["page"]: e for e in listing["screens"] if e["status"] == "live"}
+
+
+def read_sample(page: cdp.Session, t_s: float) -> dict[str, Any]:
+    """The kept heap (the lowest of ``READINGS`` forced-GC readings), DOM and listener counts,
+    and the length of Dash's undo list."""
+    readings = []
+    for n in range(READINGS):
+        if n:
+            time.sleep(0.5)  # the readings' spacing, not a synchronisation
+        page.send("HeapProfiler.collectGarbage")
+        readings.append(round(page.send("Runtime.getHeapUsage")["usedSize"] / 1e6, 3))
+    metrics = {m["name"]: m["value"] for m in page.send("Performance.getMetrics")["metrics"]}
+    return {
+        "t_s": round(t_s, 1),
+        "heap_mb": min(readings),
+        "heap_mb_readings": readings,
+        "nodes": int(metrics["Nodes"]),
+        "listeners": int(metrics["JSEventListeners"]),
+        "undo_list": cdp.evaluate(page, f"({UNDO_LIST})()"),
+        "visible": cdp.evaluate(page, "document.visibilityState") == "visible",
+    }
+
+
 def soak(minutes: float, warmup_min: float, rate: float, every_s: float, pages: tuple[str, ...]) -> dict[str, Any]:
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="citywall-soak-"))
@@ -98,46 +131,35 @@ def soak(minutes: float, warmup_min: float, rate: float, every_s: float, pages: 
         env={**os.environ, "CITYWALL_AUTH_ANONYMOUS_READ": "true"},
     )  # reads without a login
     samples: dict[str, list[dict[str, Any]]] = {path: [] for path in pages}
+    browser = None
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium_binary(), args=list(CHROMIUM_ARGS))
-            tabs = []
-            for path in pages:
-                page = browser.new_page(viewport={"width": 1920, "height": 1080})
-                page.goto(f"http://127.0.0.1:{port}{path}")
-                cdp = page.context.new_cdp_session(page)
-                cdp.send("HeapProfiler.enable")
-                cdp.send("Performance.enable")
-                tabs.append((path, page, cdp))
-            start = time.monotonic()
-            end = start + minutes * 60
-            while time.monotonic() < end:
-                tabs[0][1].wait_for_timeout(every_s * 1_000)  # the soak's own pace, not a synchronisation
-                for path, page, cdp in tabs:
-                    readings = []
-                    for n in range(READINGS):
-                        if n:
-                            page.wait_for_timeout(500)  # the readings' spacing, not a synchronisation
-                        cdp.send("HeapProfiler.collectGarbage")
-                        readings.append(round(cdp.send("Runtime.getHeapUsage")["usedSize"] / 1e6, 3))
-                    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
-                    sample = {
-                        "t_s": round(time.monotonic() - start, 1),
-                        "heap_mb": min(readings),
-                        "heap_mb_readings": readings,
-                        "nodes": int(metrics["Nodes"]),
-                        "listeners": int(metrics["JSEventListeners"]),
-                        "undo_list": page.evaluate(UNDO_LIST),
-                    }
-                    samples[path].append(sample)
-                    print(
-                        f"{sample['t_s']:7.0f} s  {path:18s} heap {sample['heap_mb']:7.3f} MB  nodes "
-                        f"{sample['nodes']:5d}  listeners {sample['listeners']:4d}  undo {sample['undo_list']}",
-                        flush=True,
-                    )
-            browser.close()
+        browser = cdp.Browser()
+        tabs = []
+        for path in pages:
+            page = browser.open(f"http://127.0.0.1:{port}{path}", 1920, 1080)
+            page.send("Performance.enable")  # counts only; records nothing per request
+            tabs.append((path, page))
+        start = time.monotonic()
+        end = start + minutes * 60
+        while time.monotonic() < end:
+            time.sleep(every_s)  # the soak's own pace, not a synchronisation
+            beats = screens_by_page(port)
+            for path, page in tabs:
+                sample = read_sample(page, time.monotonic() - start)
+                beat = beats.get(urllib.parse.urlsplit(path).path, {})
+                sample["applied_version"] = beat.get("applied")
+                sample["script_errors"] = beat.get("errors")
+                samples[path].append(sample)
+                print(
+                    f"{sample['t_s']:7.0f} s  {path:18s} heap {sample['heap_mb']:7.3f} MB  nodes "
+                    f"{sample['nodes']:5d}  listeners {sample['listeners']:4d}  undo {sample['undo_list']}  "
+                    f"applied {sample['applied_version']}  errors {sample['script_errors']}",
+                    flush=True,
+                )
     finally:
+        if browser is not None:
+            browser.close()
         server.terminate()
         server.wait(timeout=20)
     return {path: {"summary": summarise(s, warmup_min * 60), "samples": s} for path, s in samples.items()}

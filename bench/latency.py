@@ -38,11 +38,10 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-# shared with the other latency benchmarks (bench/common.py); names kept here for bench/kiosk_soak.py
-from bench.common import (  # noqa: E402,F401
+# shared with the other latency benchmarks
+from bench.common import (  # noqa: E402
     CHROMIUM_ARGS,
     OBSERVER,
-    alert,
     chromium,
     free_port,
     latency_stats,
