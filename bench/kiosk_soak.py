@@ -8,10 +8,10 @@ and every ``--every`` seconds forces a garbage collection in each page (CDP
 counts, and the length of Dash's undo list. Chromium is driven over bare CDP
 (``bench/cdp.py``), as a kiosk runs it, with no DevTools domain recording the page's requests.
 Each sample also records the store version the page last applied and its script errors, from
-the page's own heartbeat (``/api/v1/screens``), so a page that stopped updating shows. After a warm-up (the city fills, the charts'
-windows fill), growth is the least-squares slope of the heap over the rest of the run, in
-MB an hour, plus the plain difference between the medians of the first and last five
-samples.
+the page's own heartbeat (``/api/v1/screens``), so a page that stopped updating shows.
+After a warm-up (the city fills, the charts' windows fill), growth is the least-squares
+slope of the heap over the rest of the run, in MB an hour, plus the plain difference between
+the medians of the first and last five samples.
 
 A sample's heap is the lowest of ``READINGS`` readings half a second apart, each after its
 own forced collection. With one reading per sample, the wall's samples swung by 3 to 4 MB
