@@ -31,8 +31,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+ROOT = Path(__file__).resolve().parent.parent
 
 HOOK_SOCKET = """(() => { window.__recv = []; const d = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
   Object.defineProperty(WebSocket.prototype, 'onmessage', {configurable: true, get: d.get, set(fn) {
@@ -87,18 +86,17 @@ def serve_instrumented(trace: str, argv: list[str]) -> int:
 
 
 def measure(page_path: str, trials: int) -> dict[str, list[float]]:
-    sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(ROOT))
-    import latency
     from playwright.sync_api import sync_playwright
 
+    from bench import common
     from dashboard.local_services import CHROMIUM_ARGS, chromium_binary
 
     workdir = Path(tempfile.mkdtemp(prefix="citywall-stages-"))
     trace = workdir / "trace.txt"
     trace.touch()
-    mosquitto, mqtt_port = latency.start_mosquitto(workdir)
-    web_port = latency.free_port()
+    mosquitto, mqtt_port = common.start_mosquitto(workdir)
+    web_port = common.free_port()
     mqtt_url = f"mqtt://127.0.0.1:{mqtt_port}"
     demo = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(trace), "demo", "--port", str(web_port), "--mqtt-url", mqtt_url, "--rate", "0"],
@@ -110,7 +108,7 @@ def measure(page_path: str, trials: int) -> dict[str, list[float]]:
     )
     rows = []
     try:
-        latency.wait_http(f"http://127.0.0.1:{web_port}/healthz")
+        common.wait_http(f"http://127.0.0.1:{web_port}/healthz")
         subprocess.run(
             [
                 sys.executable,
@@ -138,7 +136,7 @@ def measure(page_path: str, trials: int) -> dict[str, list[float]]:
             page.goto(f"http://127.0.0.1:{web_port}{page_path}")
             page.wait_for_selector("[data-panel] .cw-panel-body *", timeout=30_000)
             page.wait_for_timeout(3_000)
-            page.evaluate(latency.OBSERVER)
+            page.evaluate(common.OBSERVER)
             for _ in range(trials):
                 needle = f"Uji latensi {uuid.uuid4().hex[:10]}"
                 page.evaluate("(n) => { window.__seenAt = null; window.__needle = n; window.__recv = []; }", needle)
@@ -155,7 +153,7 @@ def measure(page_path: str, trials: int) -> dict[str, list[float]]:
                         "-t",
                         "pekanbaru/incidents",
                         "-m",
-                        latency.alert(needle),
+                        common.alert(needle),
                     ],
                     check=True,
                     timeout=10,
