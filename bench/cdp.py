@@ -77,10 +77,14 @@ class Browser:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self.port = self._read_port(Path(self._profile.name) / "DevToolsActivePort")
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/version", timeout=10) as r:
-            self._browser = Session(json.load(r)["webSocketDebuggerUrl"])
         self.pages: list[Session] = []
+        try:
+            self.port = self._read_port(Path(self._profile.name) / "DevToolsActivePort")
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/version", timeout=10) as r:
+                self._browser = Session(json.load(r)["webSocketDebuggerUrl"])
+        except BaseException:
+            self._stop()  # a browser that never answered is not left running
+            raise
 
     def _read_port(self, path: Path, timeout_s: float = 30) -> int:
         deadline = time.monotonic() + timeout_s
@@ -108,6 +112,9 @@ class Browser:
         for page in self.pages:
             page.close()
         self._browser.close()
+        self._stop()
+
+    def _stop(self) -> None:
         self._process.terminate()
         try:
             self._process.wait(timeout=20)

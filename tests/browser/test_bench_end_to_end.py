@@ -90,3 +90,29 @@ def test_city_growth_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
         load = result["machine"][key]
         assert len(load) == 3 and all(type(x) in (int, float) and x >= 0 for x in load), (key, load)
     assert result["growth"]["from"] == 100 and result["growth"]["to"] == 300
+
+
+@pytest.mark.browser
+def test_kiosk_soak_samples_pages_that_keep_updating(tmp_path: Path) -> None:
+    """bench/kiosk_soak.py for a minute over bare CDP: every page is sampled, visible, free of
+    script errors, and its heartbeat shows it applied newer store versions between samples."""
+    out = tmp_path / "soak.json"
+    run = subprocess.run(
+        [sys.executable, "bench/kiosk_soak.py", "--minutes", "1", "--warmup", "0", "--every", "5", "--out", str(out)],
+        cwd=ROOT,
+        timeout=240,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    pages = json.loads(out.read_text())["pages"]
+    assert set(pages) == {"/screen/4", "/screen/9", "/wall?scale=0.25"}
+    for path, result in pages.items():
+        samples = result["samples"]
+        assert len(samples) >= 2, path
+        assert all(s["visible"] is True for s in samples), path
+        assert samples[-1]["script_errors"] == 0, path  # None only before the first heartbeat
+        assert all(len(s["heap_mb_readings"]) == 3 and s["heap_mb"] == min(s["heap_mb_readings"]) for s in samples), path
+        assert_positive(samples[0]["heap_mb"])
+        # the first sample may come before the page's first heartbeat (None or -1); the last may not
+        assert samples[-1]["applied_version"] > max(samples[0]["applied_version"] or 0, 0), path
