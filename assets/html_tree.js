@@ -19,6 +19,11 @@
 (function () {
   'use strict';
 
+  // The element drawn for each tree node. A delta hands back the very node objects the page
+  // already shows for its unchanged rows (`resolve`), and React skips an element it is given
+  // again: so a new row at the top of a queue renders one row, not fourteen.
+  var drawnFor = new WeakMap();
+
   function draw(node, index) {
     if (node === null || node === undefined) {
       return null;
@@ -31,9 +36,13 @@
     }
     var props = Object.assign({}, node.p);
     if (props.key === undefined) {
-      props.key = index;
+      props.key = index;  // an element without a key of its own is keyed by its place
     }
-    return React.createElement(node.t, props, node.c === undefined ? undefined : draw(node.c, 0));
+    var hit = drawnFor.get(node);
+    if (hit && hit.props.key === props.key) return hit.element;
+    var element = React.createElement(node.t, props, node.c === undefined ? undefined : draw(node.c, 0));
+    drawnFor.set(node, {props: props, element: element});
+    return element;
   }
 
   var MISSING = {};
@@ -114,21 +123,18 @@
     React.useEffect(function () {
       state.redraw = redraw;
       if (state.serial !== drawn) redraw();  // pushed between this render and now
-      else if (window.citywall_push) window.citywall_push.drawn();  // on screen: the push may send more
       return function () { if (state.redraw === redraw) state.redraw = null; };
     });
     return React.createElement('div', {className: props.className}, draw(state.tree, 0));
   }
 
-  /* For the push: a part's update, applied whether or not its element is drawn yet; true when
-   * an element will redraw for it. */
+  /* For the push: a part's update, applied whether or not its element is drawn yet (one not
+   * drawn yet takes it when it is). The push wraps it in ReactDOM.flushSync to draw at once. */
   window.citywall_trees = {
     deliver: function (role, instance, input) {
       var state = stateOf(role, instance);
       take(state, input);
-      if (!state.redraw) return false;
-      state.redraw();
-      return true;  // it will be drawn, and say so (citywall_push.drawn)
+      if (state.redraw) state.redraw();
     }
   };
 

@@ -3,9 +3,14 @@
  * On connecting, the page says which live parts it holds (the `data-cw-parts` attribute its
  * layout carries), and again whenever that changes. Each frame is
  *   {v: version, u: [[content_role, instance, prop, value, digest], ...], f: freshness or null}
- * Trees go straight to their part (`citywall_trees.deliver`, assets/html_tree.js), other props
- * (a figure's Patch) through Dash's `set_props`; `cw-pushed` tells the poll the push is alive.
- * The answer {ack: v} goes once the frame is drawn: the server sends the next one only then.
+ * Trees go straight to their part (`citywall_trees.deliver`, assets/html_tree.js) and are drawn
+ * at once, in one synchronous React render, before anything else the frame causes; other props
+ * (a figure's Patch) go through Dash's `set_props`. `cw-pushed` (the poll's sign that the push
+ * is alive) and `cw-fresh` are written to Dash's store later, at most four times a second
+ * (`storeLater`): each write re-runs Dash's selectors over the whole page, which must not
+ * stand between a frame and its text. The answer {ack: v} goes in the next task: the server
+ * sends the next frame only then, so a page that draws slower than the city changes gets
+ * fewer, newer frames.
  *
  * The socket reconnects by itself for ever, with a pause growing to 5 s, and is replaced when
  * it has been silent for three heartbeats, or past one when the poll finds it behind (`citywall_push.nudge`,
@@ -26,8 +31,11 @@
   var off = false;
   var lastFrame = 0;
   var pushed = null;       // the version last marked in cw-pushed
-  var answer = null;       // sends the answer to the frame being drawn
-  var ANSWER_LATEST_MS = 1000;
+  var STORE_EVERY_MS = 250;
+  var storeTimer = null;   // the pending write of cw-pushed / cw-fresh
+  var storedAt = 0;
+  var owedVersion = null;  // what that write will mark
+  var owedFresh = null;
 
   function partsText() {
     var holder = document.querySelector('[data-cw-parts]');
@@ -47,24 +55,53 @@
     if (clientside && clientside.set_props) clientside.set_props(id, props);
   }
 
-  function apply(frame) {
+  /* Every tree of the frame in one render, done before this returns (React would otherwise
+   * draw them in a later task, after Dash's own work). */
+  function drawTrees(updates) {
     var trees = window.citywall_trees;
-    var redrawing = false;
-    (frame.u || []).forEach(function (u) {
-      if (u[2] === 'tree') {
-        if (trees && trees.deliver(u[0], u[1], u[3])) redrawing = true;
-      } else {
+    if (!trees || !updates.length) return;
+    var deliverAll = function () {
+      updates.forEach(function (u) { trees.deliver(u[0], u[1], u[3]); });
+    };
+    var reactDom = window.ReactDOM;
+    if (reactDom && reactDom.flushSync) reactDom.flushSync(deliverAll);
+    else deliverAll();
+  }
+
+  function apply(frame) {
+    var updates = frame.u || [];
+    drawTrees(updates.filter(function (u) { return u[2] === 'tree'; }));
+    updates.forEach(function (u) {
+      if (u[2] !== 'tree') {
         var props = {};
         props[u[2]] = u[3];
         setProps({role: u[0], instance: u[1]}, props);
       }
     });
-    if (frame.v !== pushed) {
-      pushed = frame.v;
-      setProps('cw-pushed', {data: frame.v});
+    storeLater(frame);
+  }
+
+  /* cw-pushed and cw-fresh in Dash's store: in a later task, and at most every STORE_EVERY_MS
+   * (the newest of what came meanwhile), since each write costs the page a pass over all its
+   * components and at 500 changes a second frames come every few tens of ms. The poll reads
+   * cw-pushed once a second, and ages are shown to the second. */
+  function storeLater(frame) {
+    owedVersion = frame.v;
+    if (frame.f) owedFresh = frame.f;
+    if (storeTimer === null) storeTimer = setTimeout(writeStore, Math.max(0, storedAt + STORE_EVERY_MS - Date.now()));
+  }
+
+  function writeStore() {
+    storeTimer = null;
+    storedAt = Date.now();
+    if (owedVersion !== pushed) {
+      pushed = owedVersion;
+      setProps('cw-pushed', {data: pushed});
     }
-    if (frame.f) setProps('cw-fresh', {data: frame.f});
-    return redrawing;
+    if (owedFresh) {
+      setProps('cw-fresh', {data: owedFresh});
+      owedFresh = null;
+    }
   }
 
   function schedule() {
@@ -101,15 +138,13 @@
         return;
       }
       frames += 1;
-      var redrawing = apply(frame);
+      apply(frame);
       lastFrame = Date.now();  // after applying: a big first frame on a busy machine is no silence
-      var mine = answer = function () {
-        answer = null;
+      // in the next task, once the frame's own work is done: the server never sends faster
+      // than the page takes frames in
+      setTimeout(function () {
         if (ws.readyState === 1) ws.send('{"ack":' + JSON.stringify(frame.v) + '}');
-      };
-      // The answer goes once the frame is on screen (the first part drawn after it says so),
-      // so the server never sends faster than the page draws; at once when nothing redraws.
-      setTimeout(function () { if (answer === mine) mine(); }, redrawing ? ANSWER_LATEST_MS : 0);
+      }, 0);
     };
     ws.onclose = function (event) {
       if (socket === ws) socket = null;
@@ -155,11 +190,6 @@
   });
 
   window.citywall_push = {
-    /* A part has been drawn (assets/html_tree.js): the frame is on screen, answer it. */
-    drawn: function () {
-      var mine = answer;
-      if (mine) setTimeout(function () { if (answer === mine) mine(); }, 0);
-    },
     /* The poll found the page behind: a socket that has been quiet past a heartbeat is
      * replaced; one that delivers is left alone (the change is on its way). */
     nudge: function () {
