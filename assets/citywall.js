@@ -4,6 +4,7 @@
  *   stale state. A panel turns stale on its own when data stops arriving (feed down, server
  *   down, network down) and never blanks: only its frame's data-stale and age label change.
  * - clock: WIB date and time, formatted here with Intl, so a wall of clocks costs nothing.
+ * - page kind: a class on <html> for the kind of page shown (see markPage);
  * - fit: lists marked .cw-fit show as many rows as their box holds and hide the rest, so a
  *   panel never overflows or scrolls whatever screen or grid cell it lands in.
  * - playlists: screens with a playlist show one slide at a time, turning with the clock;
@@ -152,8 +153,24 @@
       fitAll(boxes);
     });
   }
+  // --- the page's kind, on <html> -------------------------------------------------------
+  /* <html> and <body> take their background, margins and scrollbars from the kind of page
+   * drawn inside them (a wall screen, a kiosk, the tablet, the printed summary), which a class
+   * on <html> names. The CSS once said it with `html:has(.cw-screen)`; that made the browser
+   * recheck the style of the whole document on every change anywhere in it, a few ms a frame. */
+  var PAGE_KINDS = {"cw-screen": "cw-page-screen", "cw-wall": "cw-page-wall", "cw-kiosk": "cw-page-kiosk",
+                    "tb-root": "cw-page-tablet", "tb-print": "cw-page-print"};
+  function markPage() {
+    var html = document.documentElement;
+    Object.keys(PAGE_KINDS).forEach(function (inner) {
+      var has = document.querySelector("." + inner) !== null;
+      if (html.classList.contains(PAGE_KINDS[inner]) !== has) html.classList.toggle(PAGE_KINDS[inner], has);
+    });
+  }
+
   function watchFit() {
     var observer = new MutationObserver(function (mutations) {
+      if (mutations.some(function (m) { return m.type === "childList"; })) markPage();
       mutations.forEach(function (m) {
         var node = m.target.nodeType === 1 ? m.target : m.target.parentElement;
         if (!node) return;
@@ -250,6 +267,7 @@
                      reloadAt: function () { return reloadAtMs; }};
 
   function start() {
+    markPage();
     watchFit();
     scheduleFit(null);
     window.setInterval(upkeep, window.CITYWALL_UPKEEP_MS || 15000);
