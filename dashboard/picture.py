@@ -55,6 +55,7 @@ from layouts.sections import (
     ReportsSection,
     StageLevels,
     TickerLine,
+    TopRows,
     WallSection,
     WasteSection,
 )
@@ -227,7 +228,7 @@ def incidents_part(store: StateStore, config: Config, now: float) -> IncidentsSe
     tags = store.index_tags(INCIDENTS_OPEN)
     day_ago = time_key(now - 86_400)
     return IncidentsSection(
-        open=[_with_age(doc, now) for _, doc in store.index_page(INCIDENTS_OPEN, limit=TOP_ROWS)],
+        open=TopRows([doc for _, doc in store.index_page(INCIDENTS_OPEN, limit=TOP_ROWS)], lambda doc: _with_age(doc, now)),
         open_count=store.index_count(INCIDENTS_OPEN),
         by_severity=tag_counts(tags, "severity"),
         by_status=tag_counts(tags, "status"),

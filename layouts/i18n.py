@@ -95,6 +95,13 @@ def words_holder(language: str) -> html.Div:
 def number(value: float | int | None, language: str, decimals: int = 0) -> str:
     if value is None:
         return "–"
+    return _number(value, language, decimals)
+
+
+@functools.lru_cache(maxsize=4_096)
+def _number(value: float | int, language: str, decimals: int) -> str:
+    """Babel parses the pattern and the locale on every call, and a panel that follows the
+    city formats the same few counts again with each change."""
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(value, format=pattern, locale=language)
 

@@ -19,8 +19,9 @@ guesses at a key. A row in the API has exactly those fields: the store's own boo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +89,67 @@ class IncidentRow:
         return self.description or self.category
 
 
+class TopRows(Sequence[IncidentRow]):
+    """The most urgent open incidents, each made into a row when it is first read.
+
+    The incidents section is rebuilt with every new incident, up to 500 times a second, while
+    a page reads the dozen rows it shows (the queue 14, the ticker the critical head). Making
+    all ``TOP_ROWS`` rows every time was most of the cost of a picture; now only the map and
+    the console, which read them all, pay for all. A picture is read by several threads: two
+    that make the same row at once make equal rows, and either may be kept.
+    """
+
+    __slots__ = ("_docs", "_make", "_rows")
+
+    def __init__(self, docs: Sequence[Any], make: Callable[[Any], IncidentRow]) -> None:
+        self._docs = docs
+        self._make = make
+        self._rows: list[IncidentRow | None] = [None] * len(docs)
+
+    @classmethod
+    def of(cls, rows: Sequence[IncidentRow]) -> TopRows:
+        """Rows already made (tests, other sources)."""
+        return cls(list(rows), lambda row: row)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    @overload
+    def __getitem__(self, index: int) -> IncidentRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[IncidentRow]: ...
+    def __getitem__(self, index: int | slice) -> IncidentRow | list[IncidentRow]:
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self._docs)))]
+        if index < 0:
+            index += len(self._docs)
+        if not 0 <= index < len(self._docs):
+            raise IndexError(index)
+        return self._row(index)
+
+    def __iter__(self) -> Iterator[IncidentRow]:
+        return (self._row(i) for i in range(len(self._docs)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by content, and that content is made lazily
+
+    def __repr__(self) -> str:
+        return f"TopRows({len(self._docs)} rows)"
+
+    def _row(self, i: int) -> IncidentRow:
+        row = self._rows[i]
+        if row is None:
+            row = self._rows[i] = self._make(self._docs[i])
+        return row
+
+
 @dataclass(frozen=True, slots=True)
 class IncidentsSection:
     """Open incidents, from the read models the store keeps at write time."""
 
-    open: list[IncidentRow]  #: the most urgent first (severity, then newest), at most ``TOP_ROWS``, with ``age_s``
+    open: Sequence[IncidentRow]  #: the most urgent first (severity, then newest), at most ``TOP_ROWS``, with ``age_s``
     open_count: int
     by_severity: dict[str, int]
     by_status: dict[str, int]
@@ -105,7 +162,7 @@ class IncidentsSection:
     @classmethod
     def empty(cls) -> IncidentsSection:
         return cls(
-            open=[],
+            open=TopRows.of([]),
             open_count=0,
             by_severity={},
             by_status={},
@@ -534,6 +591,8 @@ def plain(value: Any) -> Any:
         return {name: plain(getattr(value, name)) for name in fields}
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()} if _holds_dataclass(value.values()) else value
+    if isinstance(value, TopRows):
+        return [plain(v) for v in value]
     if isinstance(value, list):
         return [plain(v) for v in value] if _holds_dataclass(value) else value
     return value

@@ -12,6 +12,7 @@ critical line off the screen in a few hundredths of a second, before anyone coul
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -73,7 +74,7 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     }
 
 
-def with_critical_held(lines: list[TickerLine], open_incidents: list[IncidentRow]) -> list[TickerLine]:
+def with_critical_held(lines: list[TickerLine], open_incidents: Sequence[IncidentRow]) -> list[TickerLine]:
     """The first ``ROWS`` lines, newest first, with recent open critical incidents kept among them.
 
     ``open_incidents`` come most severe first, newest first (the picture's order), each with

@@ -183,3 +183,55 @@ def test_a_view_is_computed_again_only_when_a_section_it_read_is_another_object(
     # a new waste section (equal or not) is another object: computed again
     live.view("waste", replace(other, waste=replace(other.waste, reports_open=1)))
     assert calls == ["waste", "whole", "whole", "waste"]
+
+
+def test_top_rows_are_made_only_when_read_and_read_like_a_list() -> None:
+    from layouts.sections import TopRows, plain
+
+    made: list[str] = []
+
+    def make(doc: dict[str, Any]) -> Any:
+        made.append(doc["id"])
+        return {"row": doc["id"]}
+
+    rows = TopRows([{"id": f"inc-{i}"} for i in range(200)], make)
+    assert made == [] and len(rows) == 200
+    assert rows[:3] == [{"row": "inc-0"}, {"row": "inc-1"}, {"row": "inc-2"}]
+    assert rows[-1] == {"row": "inc-199"}
+    assert made == ["inc-0", "inc-1", "inc-2", "inc-199"], "only the rows read were made"
+    assert rows[1] is rows[1] and made.count("inc-1") == 1, "a row is made once"
+    try:
+        rows[200]
+    except IndexError:
+        pass
+    else:
+        raise AssertionError("reading past the end must raise IndexError")
+    assert rows == [{"row": f"inc-{i}"} for i in range(200)]
+    assert plain(TopRows([{"id": "a"}], make)) == [{"row": "a"}]
+
+
+def test_the_queue_reads_its_head_of_the_open_incidents_and_the_api_reads_them_all() -> None:
+    config = load_config()
+    store = MemoryStore()
+    feed_city_day(store, config)
+    for i in range(30):
+        city(store, config).accept(
+            Incident(
+                id=f"bulk-{i:02d}",
+                observed_at=at(i),
+                source_type="Alert",
+                category="traffic",
+                severity="low",
+                description=f"Antrian {i}",
+            )
+        )
+    picture = build_picture(store, config, NOW)
+    rows = picture.incidents.open
+    assert len(rows) == min(200, picture.incidents.open_count) and len(rows) > 14
+    ids_in_order = [row.id for row in rows]
+    api_rows = picture.to_json()["incidents"]["open"]
+    assert [r["id"] for r in api_rows] == ids_in_order
+    assert all(isinstance(r["age_s"], int) and r["age_s"] >= 0 for r in api_rows)
+    severity_rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    ranks = [severity_rank[r["severity"]] for r in api_rows]
+    assert ranks == sorted(ranks), "most severe first"
