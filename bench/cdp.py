@@ -61,7 +61,8 @@ class Browser:
     """A headless Chromium started with a DevTools port on loopback; closed with ``close``."""
 
     def __init__(self, extra_args: tuple[str, ...] = ()) -> None:
-        self._profile = tempfile.TemporaryDirectory(prefix="citywall-cdp-")
+        # Chromium's helper processes may still write to the profile as the browser exits
+        self._profile = tempfile.TemporaryDirectory(prefix="citywall-cdp-", ignore_cleanup_errors=True)
         self._process = subprocess.Popen(
             [
                 chromium_binary(),
