@@ -33,7 +33,7 @@
   var pushed = null;       // the version last marked in cw-pushed
   var STORE_EVERY_MS = 250;
   var storeTimer = null;   // the pending write of cw-pushed / cw-fresh
-  var storedAt = 0;
+  var storedAt = -Infinity;  // performance.now() of the last write
   var owedVersion = null;  // what that write will mark
   var owedFresh = null;
 
@@ -90,12 +90,12 @@
   function storeLater(frame) {
     owedVersion = frame.v;
     if (frame.f) owedFresh = frame.f;
-    if (storeTimer === null) storeTimer = setTimeout(writeStore, Math.max(0, storedAt + STORE_EVERY_MS - Date.now()));
+    if (storeTimer === null) storeTimer = setTimeout(writeStore, Math.max(0, storedAt + STORE_EVERY_MS - performance.now()));
   }
 
   function writeStore() {
     storeTimer = null;
-    storedAt = Date.now();
+    storedAt = performance.now();  // not Date.now(): a kiosk's clock set back must not hold the writes up
     if (owedVersion !== pushed) {
       pushed = owedVersion;
       setProps('cw-pushed', {data: pushed});
