@@ -95,7 +95,8 @@ def words_holder(language: str) -> html.Div:
 def number(value: float | int | None, language: str, decimals: int = 0) -> str:
     if value is None:
         return "–"
-    return _number(value, language, decimals)
+    # 0, 0.0 and -0.0 are one cache entry, and Babel writes -0.0 as "-0": all zeros are 0
+    return _number(value or 0, language, decimals)
 
 
 @functools.lru_cache(maxsize=4_096)

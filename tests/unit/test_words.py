@@ -261,3 +261,16 @@ def test_the_keys_the_console_and_the_report_look_up_by_table_are_in_both_catalo
     assert len(keys) == 25
     for language in LANGUAGES:
         assert sorted(keys - set(po(language))) == [], language
+
+
+def test_numbers_are_written_the_same_whatever_was_written_before() -> None:
+    """Counts are formatted through a cache: a -0.0 written first must not make every later
+    zero read "-0" (Babel writes -0.0 with its sign)."""
+    from layouts.i18n import number
+
+    assert number(-0.0, "id", 1) == "0,0"
+    assert number(0, "id", 1) == "0,0"
+    assert number(0.0, "en") == "0"
+    assert number(1234567, "id") == "1.234.567"
+    assert number(1234567, "en") == "1,234,567"
+    assert number(None, "id") == "–"
