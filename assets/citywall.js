@@ -170,7 +170,8 @@
 
   function watchFit() {
     var observer = new MutationObserver(function (mutations) {
-      if (mutations.some(function (m) { return m.type === "childList"; })) markPage();
+      // a page drawn or replaced, not a panel's content (every pushed frame changes those)
+      if (mutations.some(function (m) { return m.type === "childList" && !(m.target.closest && m.target.closest(".cw-panel")); })) markPage();
       mutations.forEach(function (m) {
         var node = m.target.nodeType === 1 ? m.target : m.target.parentElement;
         if (!node) return;
@@ -273,6 +274,7 @@
     window.setInterval(upkeep, window.CITYWALL_UPKEEP_MS || 15000);
     window.setInterval(rotate, 1000);
     window.setInterval(fitKiosk, 1000);
+    window.setInterval(markPage, 1000);  // a page that only changed its root's class (/wall?scale=0.5 -> /wall)
     window.addEventListener("resize", fitKiosk);
     rotate();
   }

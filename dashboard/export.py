@@ -108,7 +108,9 @@ def _tree_html(tree: Any) -> str:
 
 
 def summary_document(picture: CityPicture, settings: ViewSettings, printed_at: float) -> str:
-    """The whole printable page: Bootstrap and the tablet CSS inline, nothing to fetch."""
+    """The whole printable page: Bootstrap and the tablet CSS inline, nothing to fetch. It runs
+    no script, so ``<html>`` carries the page's kind itself (``assets/citywall.js`` sets it on
+    the live pages)."""
     css = "\n".join(
         p.read_text(encoding="utf-8")
         for p in (ASSETS / "vendor" / "bootstrap" / "bootstrap.min.css", ASSETS / "tablet.css")
@@ -117,7 +119,7 @@ def summary_document(picture: CityPicture, settings: ViewSettings, printed_at: f
     body = static_html(print_page(picture, settings, printed_at))
     title = html_text.escape(f"{t('title', settings.language)} – {settings.city_name}")
     return (
-        f'<!doctype html><html lang="{settings.language}"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{settings.language}" class="cw-page-tablet cw-page-print"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f'<title>{title}</title><style>{css}</style></head><body class="tb-print-body">{body}</body></html>'
     )
