@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from dash import dcc, html
@@ -64,8 +65,17 @@ def signature(view: Any) -> str:
     and answer ``no_update`` when it is the same, so a change in the MPP queue does not
     resend the drainage panel's HTML to every screen.
     """
-    text = json.dumps(view, sort_keys=True, separators=(",", ":"), default=str)
+    text = json.dumps(view, sort_keys=True, separators=(",", ":"), default=_as_text)
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _as_text(value: Any) -> Any:
+    """What JSON does not know, for the digest: a lazy sequence (the incidents' ``TopRows``)
+    by its content, anything else by its text. A sequence digested by its name would never
+    change, and its panel would stop updating without a word."""
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return list(value)
+    return str(value)
 
 
 def empty(language: str) -> html.Div:

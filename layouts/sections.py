@@ -131,7 +131,9 @@ class TopRows(Sequence[IncidentRow]):
         return (self._row(i) for i in range(len(self._docs)))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
+        if not isinstance(other, (TopRows, list)):
+            return NotImplemented
+        return list(self) == list(other)
 
     __hash__ = None  # type: ignore[assignment]  # equal by content, and that content is made lazily
 

@@ -235,3 +235,31 @@ def test_the_queue_reads_its_head_of_the_open_incidents_and_the_api_reads_them_a
     severity_rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
     ranks = [severity_rank[r["severity"]] for r in api_rows]
     assert ranks == sorted(ranks), "most severe first"
+
+
+def test_a_view_holding_top_rows_is_digested_by_its_rows() -> None:
+    """A view that keeps the lazy rows themselves (not a slice) must still change its digest
+    when they change; digested by its name it would never change again."""
+    from layouts.frame import signature
+    from layouts.sections import TopRows
+
+    def rows(*ids: str) -> TopRows:
+        return TopRows([{"id": i} for i in ids], lambda doc: doc["id"])
+
+    assert signature({"rows": rows("a", "b")}) == signature({"rows": rows("a", "b")})
+    assert signature({"rows": rows("a", "b")}) != signature({"rows": rows("a", "c")})
+    assert signature({"rows": rows("a", "b")}) == signature({"rows": ["a", "b"]})
+
+
+def test_the_printed_summary_names_its_kind_on_html_as_it_runs_no_script() -> None:
+    """The live pages get their ``<html>`` class from citywall.js; the printed summary has no
+    script, so it carries the classes its white page and margins hang on itself."""
+    from dashboard.export import summary_document
+
+    config = load_config()
+    store = MemoryStore()
+    feed_city_day(store, config)
+    document = summary_document(build_picture(store, config, NOW), settings(), NOW)
+    assert '<html lang="id" class="cw-page-tablet cw-page-print">' in document
+    assert "html.cw-page-print, html.cw-page-print body { background: #fff; }" in document
+    assert "<script" not in document
