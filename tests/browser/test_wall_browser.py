@@ -590,3 +590,69 @@ def test_the_push_resumes_after_the_websocket_is_dropped(page_factory: Any, conf
             assert page.evaluate("window.__marker") == 1, "without a reload"
         finally:
             proxy.close()
+
+
+PUSHED_JS = """() => {
+    const state = window.dash_stores && window.dash_stores[0] && window.dash_stores[0].getState();
+    const path = state && state.paths && state.paths.strs && state.paths.strs['cw-pushed'];
+    if (!path) return null;
+    let node = state.layout;
+    for (const key of path) node = node[key];
+    return node.props.data;
+}"""
+#: Every frame the page gets: its version, when it came, and what ``cw-pushed`` said just before.
+FRAMES_HOOK = """(() => {
+    const pushed = PUSHED;
+    const Socket = window.WebSocket;
+    window.__frames = [];
+    window.WebSocket = function (url, protocols) {
+        const ws = new Socket(url, protocols);
+        ws.addEventListener('message', (event) => {
+            let v = null;
+            try { v = JSON.parse(event.data).v; } catch (e) { return; }
+            window.__frames.push({v: v, at: performance.now(), pushed: pushed()});
+        });
+        return ws;
+    };
+    window.WebSocket.prototype = Socket.prototype;
+    Object.assign(window.WebSocket, Socket);
+})();""".replace("PUSHED", PUSHED_JS)
+
+
+@pytest.mark.browser
+def test_after_a_burst_the_page_marks_the_last_version_it_was_pushed(page_factory: Any, config: Config) -> None:
+    """The push tells Dash's store what it delivered at most four times a second (every 250 ms);
+    after changes that come faster, the last version must still be written by itself, not
+    only when the next frame comes (a second or two later), or the once-a-second poll would
+    take a working push for a stalled one. The poll is set to ten minutes here, so only the
+    push writes ``cw-pushed``."""
+    server = config.server.model_copy(update={"poll_ms": 600_000})
+    cfg = config.model_copy(update={"server": server})
+    city = City(cfg).replay(hours=1.0, step_s=180)
+    page = page_factory()
+    page.add_init_script(FRAMES_HOOK)
+    with serve(cfg, city.store) as base:
+        _open(page, f"{base}/screen/4")
+        # each change once the page shows the one before: frames come tens of ms apart, closer
+        # than the writes to the store, so the last one is owed to a write still to come
+        for i in range(12):
+            city.state.accept(critical_now(f"urn:ngsi-ld:Alert:burst-{i}", f"Ledakan trafo {i}"))
+            page.wait_for_function(
+                "t => (document.querySelector('[data-panel=incident_queue]')?.innerText ?? '').includes(t)",
+                arg=f"Ledakan trafo {i}",
+                timeout=30_000,
+            )
+        last = city.store.version()
+        # the first frame at least 0.6 s after the one that brought the last version (ages
+        # move every second, and a heartbeat comes every 2 s): by then the write was due
+        later = page.wait_for_function(
+            """last => {
+                const frames = window.__frames;
+                const first = frames.findIndex(f => f.v === last);
+                if (first < 0) return null;
+                return frames.slice(first + 1).find(f => f.at - frames[first].at >= 600) || null;
+            }""",
+            arg=last,
+            timeout=30_000,
+        ).json_value()
+        assert later["pushed"] == last, later
