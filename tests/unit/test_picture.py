@@ -12,6 +12,8 @@ import json
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from dashboard.config import load_config
 from dashboard.local_services import serve
 from dashboard.picture import Sections, build_picture
@@ -200,12 +202,8 @@ def test_top_rows_are_made_only_when_read_and_read_like_a_list() -> None:
     assert rows[-1] == {"row": "inc-199"}
     assert made == ["inc-0", "inc-1", "inc-2", "inc-199"], "only the rows read were made"
     assert rows[1] is rows[1] and made.count("inc-1") == 1, "a row is made once"
-    try:
+    with pytest.raises(IndexError):
         rows[200]
-    except IndexError:
-        pass
-    else:
-        raise AssertionError("reading past the end must raise IndexError")
     assert rows == [{"row": f"inc-{i}"} for i in range(200)]
     assert plain(TopRows([{"id": "a"}], make)) == [{"row": "a"}]
 
