@@ -80,7 +80,7 @@
 
   function stateOf(role, instance) {
     var key = role + '\u0000' + instance;
-    return states[key] || (states[key] = {tree: null, digest: null, serial: 0, redraw: null});
+    return states[key] || (states[key] = {tree: null, digest: null, serial: 0, redraw: null, input: undefined});
   }
 
   function take(state, input) {
@@ -113,10 +113,13 @@
   function HtmlTree(props) {
     var id = partId(props.id);
     var state = stateOf(id.role, id.instance);
-    var seen = React.useRef({input: undefined}).current;
     var redraw = React.useReducer(function (n) { return n + 1; }, 0)[1];
-    if (props.tree !== seen.input) {
-      seen.input = props.tree;
+    // The prop last taken is kept with the part's state, not in a ref: React may run a first
+    // render again from scratch (a push drawn with flushSync interrupts the page's own first
+    // render), and a new ref would take the layout's first content again, over a newer tree
+    // the push had already delivered, which the server would then never send again.
+    if (props.tree !== state.input) {
+      state.input = props.tree;
       if (props.tree !== undefined) take(state, props.tree);
     }
     var drawn = state.serial;
