@@ -134,6 +134,11 @@
   /* For the push: a part's update, applied whether or not its element is drawn yet (one not
    * drawn yet takes it when it is). The push wraps it in ReactDOM.flushSync to draw at once. */
   window.citywall_trees = {
+    /* The digest of what a part draws (null for the layout's own first content). */
+    digestOf: function (role, instance) {
+      var state = states[role + '\u0000' + instance];
+      return state ? state.digest : null;
+    },
     deliver: function (role, instance, input) {
       var state = stateOf(role, instance);
       take(state, input);

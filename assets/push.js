@@ -8,7 +8,9 @@
  * (a figure's Patch) go through Dash's `set_props`. `cw-pushed` (the poll's sign that the push
  * is alive) and `cw-fresh` are written to Dash's store later, at most four times a second
  * (`storeLater`): each write re-runs Dash's selectors over the whole page, which must not
- * stand between a frame and its text. The answer {ack: v} goes in the next task: the server
+ * stand between a frame and its text. About every heartbeat, `s` lists what the server believes
+ * each text part shows; a part that draws something else (a race took an older tree over a
+ * pushed one) makes the page ask for everything again (`check`). The answer {ack: v} goes in the next task: the server
  * sends the next frame only then, so a page that draws slower than the city changes gets
  * fewer, newer frames.
  *
@@ -79,6 +81,21 @@
       }
     });
     storeLater(frame);
+    if (frame.s) check(frame.s);
+  }
+
+  /* The server's belief of what each text part shows against what it draws: on any
+   * difference, everything again, once. `healed` counts them, for the tests and benchmarks. */
+  var healed = 0;
+  function check(expected) {
+    var trees = window.citywall_trees;
+    if (!trees) return;
+    var wrong = expected.some(function (e) { return trees.digestOf(e[0], e[1]) !== e[2]; });
+    if (wrong) {
+      healed += 1;
+      console.warn('citywall push: a part showed something other than what it was sent; asking for everything');
+      window.citywall_push.resend();
+    }
   }
 
   /* cw-pushed and cw-fresh in Dash's store: in a later task, and at most every STORE_EVERY_MS
@@ -200,6 +217,7 @@
     },
     resend: function () {
       if (socket && socket.readyState === 1) socket.send('{"resend":1}');
-    }
+    },
+    healed: function () { return healed; }
   };
 })();

@@ -4,7 +4,8 @@ A page opens ``PUSH_PATH`` (``assets/push.js``) and says which live parts it hol
 then sends it *frames*, each the newest state of the parts whose view changed since the page's
 last frame:
 
-    {"v": version, "u": [[content_role, instance, prop, value, digest], ...], "f": freshness}
+    {"v": version, "u": [[content_role, instance, prop, value, digest], ...], "f": freshness,
+     "s": [[content_role, instance, digest], ...] or null}
 
 ``value`` is what ``LiveParts`` rendered (a tree or a keyed delta from the tree the page shows,
 or a figure ``Patch``), encoded once per process however many pages show it: a frame is
@@ -15,6 +16,12 @@ The page answers each frame (``{"ack": version}``) once it has applied it, and t
 waits for that answer: a page that renders slower than the city changes gets fewer, newer
 frames instead of a backlog. Text goes first: when figures changed too, they follow in a
 second frame once the text is on screen.
+
+About every heartbeat a frame also says, in ``s``, the digest of every text part the server
+believes the page shows. The page compares them with what it draws and asks for everything
+again on any difference: whatever race made it draw an older tree (the layout's own content
+taken again over a pushed one), a part that then never changes again is put right within a
+heartbeat, not left wrong for the weeks a kiosk runs.
 
 The browser reconnects by itself, for ever, with a growing pause; so a kiosk behind a
 restarted server or proxy gets its push back without a reload. The route sits behind the
@@ -125,6 +132,7 @@ class _Page:
         self.pusher = pusher
         self.websocket = websocket
         self.text_parts: list[tuple[str, str]] = []
+        self._texts: set[tuple[str, str]] = set()
         self.figure_parts: list[tuple[str, str]] = []
         self.shown: dict[tuple[str, str], str] = {}
         self.wake = asyncio.Event()
@@ -162,6 +170,7 @@ class _Page:
             return  # the same claim again: what the page was sent still stands
         live = self.pusher.live.parts
         self.text_parts = [p for p in parts if live[p[0]].is_tree]
+        self._texts = set(self.text_parts)
         self.figure_parts = [p for p in parts if not live[p[0]].is_tree]
         self.shown = {}
         self.claimed.set()
@@ -171,7 +180,7 @@ class _Page:
         """Until the page goes away: wait for a change, send what changed for this page."""
         await _first(listener, self.claimed.wait())
         reader = self.pusher.live.reader
-        version, sent_version, fresh_sent, sent_at = -1, None, None, 0.0
+        version, sent_version, fresh_sent, sent_at, checked_at = -1, None, None, 0.0, 0.0
         while not listener.done():
             try:
                 picture = await self.pusher.shared.get()
@@ -189,8 +198,11 @@ class _Page:
             # VERSION_EVERY_S; and something goes at least every heartbeat (the page's watchdog).
             bare_due = version != sent_version and last - sent_at >= VERSION_EVERY_S
             if text or fresh != fresh_sent or bare_due or last - sent_at >= HEARTBEAT_S:
-                await self._send(version, text, self.pusher.freshness(picture) if fresh != fresh_sent else None)
+                check = last - checked_at >= HEARTBEAT_S
+                fresh_message = self.pusher.freshness(picture) if fresh != fresh_sent else None
+                await self._send(version, text, fresh_message, self._shown() if check else None)
                 sent_version, fresh_sent, sent_at = version, fresh, last
+                checked_at = last if check else checked_at
             if figures:  # after the text is on screen: a figure's redraw must not hold the text up
                 await self._send(version, figures, None)
             if version != sent_version:  # a number still owed: come back for it in time
@@ -232,8 +244,15 @@ class _Page:
             live.stats.parts += len(out)
         return out
 
-    async def _send(self, version: int, updates: list[bytes], fresh: dict[str, Any] | None) -> None:
-        frame = b'{"v":%d,"u":[%s],"f":%s}' % (version, b",".join(updates), orjson.dumps(fresh))
+    def _shown(self) -> list[tuple[str, str, str]]:
+        """What the page's text parts should show, by digest, for its check (see the module's doc)."""
+        shown = self.shown.items()
+        return [(f"{role}-content", instance, digest) for (role, instance), digest in shown if (role, instance) in self._texts]
+
+    async def _send(
+        self, version: int, updates: list[bytes], fresh: dict[str, Any] | None, shown: list[tuple[str, str, str]] | None = None
+    ) -> None:
+        frame = b'{"v":%d,"u":[%s],"f":%s,"s":%s}' % (version, b",".join(updates), orjson.dumps(fresh), orjson.dumps(shown))
         self.answered.clear()
         await self.websocket.send_text(frame.decode("utf-8"))
         self.pusher.live.stats.bytes += len(frame)

@@ -656,3 +656,36 @@ def test_after_a_burst_the_page_marks_the_last_version_it_was_pushed(page_factor
             timeout=30_000,
         ).json_value()
         assert later["pushed"] == last, later
+
+
+@pytest.mark.browser
+def test_a_part_that_draws_an_older_tree_is_put_right_without_a_change(page_factory: Any, config: Config) -> None:
+    """Whatever race makes a part draw something other than what the push sent it, the page
+    finds out from the server's check (about every heartbeat) and asks for everything again:
+    the queue comes back with no new store version to bring it, on the push alone (the poll is
+    set to ten minutes). Without the check it would show the wrong tree until the queue next
+    changed, which on a quiet night can be hours."""
+    server = config.server.model_copy(update={"poll_ms": 600_000})
+    cfg = config.model_copy(update={"server": server})
+    city = City(cfg).replay(hours=1.0, step_s=180)
+    city.state.accept(critical_now("urn:ngsi-ld:Alert:check-1", "Gardu induk padam"))
+    page = page_factory()
+    with serve(cfg, city.store) as base:
+        _open(page, f"{base}/screen/4")
+        queue = "document.querySelector('[data-panel=incident_queue]')?.innerText ?? ''"
+        page.wait_for_function(f"() => ({queue}).includes('Gardu induk padam')", timeout=30_000)
+        version = city.store.version()
+        instance = page.evaluate(
+            """() => JSON.parse(document.querySelector('[data-cw-parts]').getAttribute('data-cw-parts'))
+                .find(p => p[0] === 'incident_queue')[1]"""
+        )
+        page.evaluate(
+            "i => window.citywall_trees.deliver('incident_queue-content', i, [{t: 'div', p: {}, c: 'Tayangan lama'}])",
+            instance,
+        )
+        page.wait_for_function(f"() => ({queue}).includes('Tayangan lama')", timeout=10_000)
+        page.wait_for_function(
+            f"() => ({queue}).includes('Gardu induk padam') && !({queue}).includes('Tayangan lama')", timeout=30_000
+        )
+        assert city.store.version() == version, "nothing in the city changed meanwhile"
+        assert page.evaluate("window.citywall_push.healed()") == 1

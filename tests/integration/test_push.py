@@ -95,6 +95,28 @@ def test_a_page_gets_its_part_whole_then_only_the_rows_that_changed(site: tuple[
         assert "Kejadian pertama" not in sent, "a row the page has goes as a reference, not again"
 
 
+def test_a_frame_says_what_the_server_believes_each_text_part_shows(site: tuple[CityState, str]) -> None:
+    """The page's check (assets/push.js): the first frame, and one about every heartbeat after,
+    lists each text part with the digest it was last sent."""
+    state, base = site
+    with open_push(base) as ws:
+        ws.send(json.dumps({"parts": [QUEUE]}))
+        first = frame_with_updates(ws)
+        assert first["s"] == [["incident_queue-content", "s4-0", first["u"][0][4]]]
+        ws.send(json.dumps({"ack": first["v"]}))
+        state.accept(alert(1, "Kejadian kedua"))
+        second = frame_with_updates(ws)
+        ws.send(json.dumps({"ack": second["v"]}))
+        sent = second["u"][0][4]
+        for _ in range(20):  # the next check, at most a heartbeat (2 s) later
+            body = frame(ws)
+            ws.send(json.dumps({"ack": body["v"]}))
+            if body["s"] is not None:
+                assert body["s"] == [["incident_queue-content", "s4-0", sent]]
+                return
+        raise AssertionError("no frame with the check in 20 frames")
+
+
 def test_unknown_parts_are_ignored_and_a_repeated_claim_sends_nothing_again(site: tuple[CityState, str]) -> None:
     state, base = site
     with open_push(base) as ws:
