@@ -2,9 +2,11 @@
 
     python bench/ingest_floor.py --out bench/results/ingest-floor.json
 
-With no page open, each subject subscribes to the incidents topic at QoS 1 on a private
-Mosquitto while ``bench/publish_alerts.py`` sends new Alerts at ``--rate``/s; after
-``--warmup`` s its CPU (the whole process tree, psutil) is measured for ``--seconds``:
+With no page open, each subject subscribes to the incidents topic at QoS 1 on a Mosquitto of
+its own (a fresh one each time: citywall's session is persistent, and a broker shared with
+the others would hand it everything they were sent meanwhile) while
+``bench/publish_alerts.py`` sends new Alerts at ``--rate``/s; after ``--warmup`` s its CPU
+(the whole process tree, psutil) is measured for ``--seconds``:
 
 - ``citywall``: ``citywall demo --rate 0`` (the MQTT adapter, the normaliser, the store);
 - ``node-red``: the peer's flow of ``bench/nodered.py`` (``mqtt in`` into one text widget);
@@ -93,8 +95,17 @@ class BareClient:
         return int(json.loads(lines[-1])["received"]) if lines else None
 
 
-def one(subject: str, workdir: Path, port: int, runtime: dict[str, Any] | None, args: argparse.Namespace) -> dict[str, Any]:
-    """Start the subject, load it, measure its CPU, stop it."""
+def one(subject: str, workdir: Path, runtime: dict[str, Any] | None, args: argparse.Namespace) -> dict[str, Any]:
+    """Start a broker and the subject, load it, measure its CPU, stop both."""
+    mosquitto, port = start_mosquitto(workdir)
+    try:
+        return measure(subject, workdir, port, runtime, args)
+    finally:
+        mosquitto.terminate()
+        mosquitto.wait(10)
+
+
+def measure(subject: str, workdir: Path, port: int, runtime: dict[str, Any] | None, args: argparse.Namespace) -> dict[str, Any]:
     import psutil
 
     from bench.nodered import NodeRed
@@ -162,18 +173,15 @@ def main() -> int:
         runtime = install()
         result["peer"] = runtime["versions"]
     workdir = Path(tempfile.mkdtemp(prefix="citywall-floor-"))
-    mosquitto, port = start_mosquitto(workdir)
     runs = []
     try:
         for round_no in range(args.rounds):
             for subject in args.subjects:
-                row = one(subject, workdir, port, runtime, args)
+                row = one(subject, workdir, runtime, args)
                 row["round"] = round_no + 1
                 runs.append(row)
                 print(f"round {round_no + 1} {subject}: {row['cpu_pct_of_one_core']} % of a core", file=sys.stderr, flush=True)
     finally:
-        mosquitto.terminate()
-        mosquitto.wait(10)
         shutil.rmtree(workdir, ignore_errors=True)
     result["runs"] = runs
     result["median_cpu_pct_of_one_core"] = {
