@@ -2,21 +2,26 @@
  *
  * On connecting, the page says which live parts it holds (the `data-cw-parts` attribute its
  * layout carries), and again whenever that changes. Each frame is
- *   {v: version, u: [[content_role, instance, prop, value, digest], ...], f: freshness or null}
+ *   {v: version, u: [[content_role, instance, prop, value, digest], ...], f: freshness or null,
+ *    s: [[content_role, instance, digest], ...] or null}
  * Trees go straight to their part (`citywall_trees.deliver`, assets/html_tree.js) and are drawn
  * at once, in one synchronous React render, before anything else the frame causes; other props
  * (a figure's Patch) go through Dash's `set_props`. `cw-pushed` (the poll's sign that the push
  * is alive) and `cw-fresh` are written to Dash's store later, at most four times a second
  * (`storeLater`): each write re-runs Dash's selectors over the whole page, which must not
- * stand between a frame and its text. About every heartbeat, `s` lists what the server believes
- * each text part shows; a part that draws something else (a race took an older tree over a
- * pushed one) makes the page ask for everything again (`check`). The answer {ack: v} goes in the next task: the server
- * sends the next frame only then, so a page that draws slower than the city changes gets
- * fewer, newer frames.
+ * stand between a frame and its text.
+ *
+ * About every heartbeat, `s` lists what the server believes each text part shows; a part that
+ * draws something else (a race took an older tree over a pushed one) makes the page ask for
+ * everything again (`check`).
+ *
+ * The answer {ack: v} goes in the next task: the server sends the next frame only then, so a
+ * page that draws slower than the city changes gets fewer, newer frames.
  *
  * The socket reconnects by itself for ever, with a pause growing to 5 s, and is replaced when
- * it has been silent for three heartbeats, or past one when the poll finds it behind (`citywall_push.nudge`,
- * from assets/citywall.js): a kiosk never stays on the slower poll after a restart.
+ * it has been silent for three heartbeats, or past one when the poll finds it behind
+ * (`citywall_push.nudge`, from assets/citywall.js): a kiosk never stays on the slower poll
+ * after a restart.
  */
 (function () {
   'use strict';
