@@ -102,6 +102,7 @@ def rank_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
             [
                 html.Div(
                     className="cw-bar-row cw-bar-row-compact",
+                    key=name,
                     children=[
                         html.Span(name, className="cw-bar-name"),
                         html.Div(
@@ -219,6 +220,7 @@ def top_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     incidents = picture.incidents
     rows = [
         {
+            "id": d.id,
             "severity": d.severity,
             "text": d.text,
             "kecamatan": d.kecamatan or "–",
@@ -243,6 +245,7 @@ def top_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
 def _top_row(r: dict[str, Any], language: str) -> html.Div:
     return html.Div(
         className=f"cw-map-inc sev-{r['severity']}",
+        key=r["id"],  # keyed: a new incident at the top sends one row and references
         children=[
             html.Span(f"{SEVERITY_SHAPES.get(r['severity'], '●')} {t(r['severity'], language)}", className="cw-sev"),
             html.Span(r["text"], className="cw-desc"),

@@ -161,6 +161,7 @@ def source_row(src: dict[str, Any], settings: ViewSettings) -> html.Div:
     last = when(updated, settings.timezone, settings.timezone_label, language) if updated else t("never", language)
     return html.Div(
         className="cw-source",
+        key=family,  # keyed: each message moves a feed's counts, not the families' rows
         **attrs({"data-stale-for": family}),
         children=[
             html.Span(t(SOURCE_LABELS.get(family, family), language), className="cw-source-name"),
@@ -184,6 +185,7 @@ def feed_row(feed: dict[str, Any], settings: ViewSettings) -> html.Div:
     reasons = ", ".join(f"{r} {number(n, language)}" for r, n in feed["reasons"])
     return html.Div(
         className=f"cw-feed is-{state}",
+        key=feed["name"],
         **attrs({"data-feed": feed["name"]}),
         children=[
             html.Div(

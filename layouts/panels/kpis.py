@@ -70,6 +70,7 @@ def kpi_row(k: dict[str, Any], language: str) -> html.Div:
     sign = "≥" if k["better"] == "higher" else "≤"
     return html.Div(
         className=f"cw-kpi standing-{k['standing']}",
+        key=k["id"],  # keyed: an incident that moves one KPI sends that row, not the card
         **attrs({"data-kpi": k["id"]}),
         children=[
             html.Div(k["name"], className="cw-kpi-name"),
@@ -91,6 +92,7 @@ def pillar_card(p: dict[str, Any], language: str) -> html.Div:
     standing = p["standing"]
     return html.Div(
         className=f"cw-pillar standing-{standing}",
+        key=p["id"],
         **attrs({"data-pillar": p["id"]}),
         children=[
             html.Div(

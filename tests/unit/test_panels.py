@@ -45,6 +45,7 @@ from layouts.sections import (
     TickerLine,
     WasteSection,
 )
+from layouts.tree import keyed_delta, to_tree
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 NOW = "2024-07-05T07:32:00+00:00"  # Friday 14:32 WIB
@@ -652,3 +653,57 @@ def test_the_ticker_holds_a_recent_critical_line_against_a_flood_of_lesser_ones(
     assert "crit-0" not in ids, "an hour-old critical incident does not"
     assert ids[:19] == [f"low-{i}" for i in range(19)], "the rest are the newest lesser lines, newest first"
     assert ids[19] == "crit-1", "lines stay in time order"
+
+
+def _refs(delta: object) -> list[str]:
+    """The keys a delta sends as references (``{"k": key}``), anywhere in it."""
+    found: list[str] = []
+    if isinstance(delta, list):
+        for child in delta:
+            found += _refs(child)
+    elif isinstance(delta, dict):
+        if set(delta) == {"k"}:
+            found.append(delta["k"])
+        else:
+            found += _refs(delta.get("c"))
+    return found
+
+
+def _kpi(kpi_id: str, value: float) -> dict[str, object]:
+    return {"id": kpi_id, "name": kpi_id, "value": value, "unit": "%", "target": 80, "better": "higher", "standing": "good"}
+
+
+def test_a_kpi_that_moves_sends_its_row_and_references_to_the_rest() -> None:
+    """Every new incident moves the incident KPIs, on four screens of the wall: as whole cards
+    that was 8.5 KB per copy and frame."""
+
+    def shown(resolved: float) -> dict[str, object]:
+        pillars = [
+            {
+                "id": "governance",
+                "name": "Tata kelola",
+                "standing": "good",
+                "kpis": [_kpi("sla", resolved), _kpi("egov", 91)],
+            },
+            {"id": "environment", "name": "Lingkungan", "standing": "good", "kpis": [_kpi("waste", 88)]},
+        ]
+        return {"has_data": True, "pillars": pillars}
+
+    old, new = to_tree(kpis.render(shown(81.0), settings())), to_tree(kpis.render(shown(82.5), settings()))
+    delta = keyed_delta(old, new)
+    assert sorted(_refs(delta)) == ["egov", "environment"]
+    assert "82,5%" in json.dumps(delta, ensure_ascii=False)
+
+
+def test_a_new_incident_beside_the_map_sends_one_row_and_references() -> None:
+    from layouts.map_lists import top_render
+
+    def row(n: int) -> dict[str, str]:
+        text = f"Kejadian {n}"
+        return {"id": f"urn:ngsi-ld:Alert:{n}", "severity": "high", "text": text, "kecamatan": "Sukajadi", "age": "3 mnt"}
+
+    old = to_tree(top_render({"has_data": True, "rows": [row(1), row(2)]}, settings()))
+    new = to_tree(top_render({"has_data": True, "rows": [row(3), row(1), row(2)]}, settings()))
+    delta = keyed_delta(old, new)
+    assert _refs(delta) == ["urn:ngsi-ld:Alert:1", "urn:ngsi-ld:Alert:2"]
+    assert "Kejadian 3" in json.dumps(delta)
