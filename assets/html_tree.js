@@ -78,8 +78,12 @@
   // (assets/push.js) both write here, whichever comes, and the part's element redraws.
   var states = {};
 
+  function keyOf(role, instance) {
+    return role + '\u0000' + instance;
+  }
+
   function stateOf(role, instance) {
-    var key = role + '\u0000' + instance;
+    var key = keyOf(role, instance);
     return states[key] || (states[key] = {tree: null, digest: null, serial: 0, redraw: null, input: undefined});
   }
 
@@ -136,7 +140,7 @@
   window.citywall_trees = {
     /* The digest of what a part draws (null for the layout's own first content). */
     digestOf: function (role, instance) {
-      var state = states[role + '\u0000' + instance];
+      var state = states[keyOf(role, instance)];
       return state ? state.digest : null;
     },
     deliver: function (role, instance, input) {

@@ -132,7 +132,6 @@ class _Page:
         self.pusher = pusher
         self.websocket = websocket
         self.text_parts: list[tuple[str, str]] = []
-        self._texts: set[tuple[str, str]] = set()
         self.figure_parts: list[tuple[str, str]] = []
         self.shown: dict[tuple[str, str], str] = {}
         self.wake = asyncio.Event()
@@ -170,7 +169,6 @@ class _Page:
             return  # the same claim again: what the page was sent still stands
         live = self.pusher.live.parts
         self.text_parts = [p for p in parts if live[p[0]].is_tree]
-        self._texts = set(self.text_parts)
         self.figure_parts = [p for p in parts if not live[p[0]].is_tree]
         self.shown = {}
         self.claimed.set()
@@ -246,8 +244,8 @@ class _Page:
 
     def _shown(self) -> list[tuple[str, str, str]]:
         """What the page's text parts should show, by digest, for its check (see the module's doc)."""
-        shown = self.shown.items()
-        return [(f"{role}-content", instance, digest) for (role, instance), digest in shown if (role, instance) in self._texts]
+        shown = self.shown
+        return [(f"{part[0]}-content", part[1], shown[part]) for part in self.text_parts if part in shown]
 
     async def _send(
         self, version: int, updates: list[bytes], fresh: dict[str, Any] | None, shown: list[tuple[str, str, str]] | None = None
