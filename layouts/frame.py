@@ -20,6 +20,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from layouts import elements as el
 from layouts.i18n import t
 from layouts.picture import CityPicture
 from layouts.tree import HtmlTree, attrs
@@ -78,9 +79,9 @@ def _as_text(value: Any) -> Any:
     return str(value)
 
 
-def empty(language: str) -> html.Div:
+def empty(language: str) -> el.Tree:
     """What a panel shows before its first data: one element the browser tests can find."""
-    return html.Div(t("no_data", language), className="cw-empty")
+    return el.Div(t("no_data", language), className="cw-empty")
 
 
 def seen(picture: CityPicture, family: str) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import html
 
+from layouts import elements as el
 from layouts.frame import SEVERITY_SHAPES, empty, seen
 from layouts.i18n import age, catalog, number, t
 from layouts.map_figure import BINS, SEVERITIES, counts_by_district, fill_for
@@ -59,21 +60,21 @@ def head_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     if not shown["has_data"]:
         return [empty(language)]
     return [
-        html.Div(
+        el.Div(
             [
-                html.Span(number(shown["open"], language), className="cw-headline cw-huge"),
-                html.Span(t("open_incidents", language), className="cw-stat-label"),
+                el.Span(number(shown["open"], language), className="cw-headline cw-huge"),
+                el.Span(t("open_incidents", language), className="cw-stat-label"),
             ],
             className="cw-stat",
         ),
-        html.Div(
+        el.Div(
             className="cw-map-sevs",
             children=[
-                html.Div(
+                el.Div(
                     [
-                        html.Span(SEVERITY_SHAPES[s], className=f"cw-map-symbol sev-{s}"),
-                        html.Span(t(s, language), className="cw-map-sev-word"),
-                        html.Span(number(c, language), className="cw-map-sev-count"),
+                        el.Span(SEVERITY_SHAPES[s], className=f"cw-map-symbol sev-{s}"),
+                        el.Span(t(s, language), className="cw-map-sev-word"),
+                        el.Span(number(c, language), className="cw-map-sev-count"),
                     ],
                     className=f"cw-map-sev sev-{s}",
                 )
@@ -97,22 +98,22 @@ def rank_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         return [empty(language)]
     most = max((c for _, c in shown["ranked"]), default=1) or 1
     return [
-        html.Div(t("by_kecamatan", language), className="cw-section-title"),
-        html.Div(
+        el.Div(t("by_kecamatan", language), className="cw-section-title"),
+        el.Div(
             [
-                html.Div(
+                el.Div(
                     className="cw-bar-row cw-bar-row-compact",
                     key=name,
                     children=[
-                        html.Span(name, className="cw-bar-name"),
-                        html.Div(
-                            html.Div(
+                        el.Span(name, className="cw-bar-name"),
+                        el.Div(
+                            el.Div(
                                 className="cw-bar-fill",
                                 style={"width": f"{100 * count / most:.1f}%", "background": fill_for(max(count, 1))},
                             ),
                             className="cw-bar-track",
                         ),
-                        html.Span(number(count, language), className="cw-bar-value"),
+                        el.Span(number(count, language), className="cw-bar-value"),
                     ],
                 )
                 for name, count in shown["ranked"]
@@ -140,20 +141,20 @@ def cat_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         return [empty(language)]
     most = max((n for _, n in shown["cats"]), default=1) or 1
     rows = [
-        html.Div(
+        el.Div(
             className="cw-bar-row cw-bar-row-compact",
             children=[
-                html.Span(_category(c, language), className="cw-bar-name"),
-                html.Div(
-                    html.Div(className="cw-bar-fill cw-bar-cat", style={"width": f"{100 * n / most:.1f}%"}),
+                el.Span(_category(c, language), className="cw-bar-name"),
+                el.Div(
+                    el.Div(className="cw-bar-fill cw-bar-cat", style={"width": f"{100 * n / most:.1f}%"}),
                     className="cw-bar-track",
                 ),
-                html.Span(number(n, language), className="cw-bar-value"),
+                el.Span(number(n, language), className="cw-bar-value"),
             ],
         )
         for c, n in shown["cats"]
     ]
-    return [html.Div(t("by_category", language), className="cw-section-title"), html.Div(rows, className="cw-bars cw-fit")]
+    return [el.Div(t("by_category", language), className="cw-section-title"), el.Div(rows, className="cw-bars cw-fit")]
 
 
 STATUSES = ("new", "acknowledged", "dispatched")
@@ -179,13 +180,13 @@ def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         return [empty(language)]
     pct = f"{number(100 * shown['within'] / shown['resolved'], language)}%" if shown["resolved"] else "–"
     return [
-        html.Div(t("by_status", language), className="cw-section-title"),
-        html.Div(
+        el.Div(t("by_status", language), className="cw-section-title"),
+        el.Div(
             [
-                html.Div(
+                el.Div(
                     [
-                        html.Span(t(s, language), className=f"cw-status st-{s}"),
-                        html.Span(number(n, language), className="cw-stat-num"),
+                        el.Span(t(s, language), className=f"cw-status st-{s}"),
+                        el.Span(number(n, language), className="cw-stat-num"),
                     ],
                     className="cw-map-status",
                 )
@@ -195,7 +196,7 @@ def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         ),
         *(
             [
-                html.Div(
+                el.Div(
                     " · ".join(f"{a} {number(n, language)}" for a, n in shown["assignees"]),
                     className="cw-map-assignees",
                     **attrs({"data-assignees": ",".join(a for a, _ in shown["assignees"])}),
@@ -204,11 +205,11 @@ def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
             if shown.get("assignees")
             else []
         ),
-        html.Div(t("resolved_day", language), className="cw-section-title"),
-        html.Div(
+        el.Div(t("resolved_day", language), className="cw-section-title"),
+        el.Div(
             [
-                html.Span(number(shown["resolved"], language), className="cw-headline"),
-                html.Span(t("resolved_sla", language).format(pct=pct), className="cw-stat-label"),
+                el.Span(number(shown["resolved"], language), className="cw-headline"),
+                el.Span(t("resolved_sla", language).format(pct=pct), className="cw-stat-label"),
             ],
             className="cw-stat",
         ),
@@ -236,20 +237,20 @@ def top_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     if not shown["has_data"]:
         return [empty(language)]
     return [
-        html.Div(t("most_severe", language), className="cw-section-title"),
-        html.Div([_top_row(r, language) for r in shown["rows"]], className="cw-map-incs cw-fit"),
+        el.Div(t("most_severe", language), className="cw-section-title"),
+        el.Div([_top_row(r, language) for r in shown["rows"]], className="cw-map-incs cw-fit"),
     ]
 
 
 @row_tree
-def _top_row(r: dict[str, Any], language: str) -> html.Div:
-    return html.Div(
+def _top_row(r: dict[str, Any], language: str) -> el.Tree:
+    return el.Div(
         className=f"cw-map-inc sev-{r['severity']}",
         key=r["id"],  # keyed: a new incident at the top sends one row and references
         children=[
-            html.Span(f"{SEVERITY_SHAPES.get(r['severity'], '●')} {t(r['severity'], language)}", className="cw-sev"),
-            html.Span(r["text"], className="cw-desc"),
-            html.Span(r["kecamatan"], className="cw-where"),
-            html.Span(r["age"], className="cw-age-cell"),
+            el.Span(f"{SEVERITY_SHAPES.get(r['severity'], '●')} {t(r['severity'], language)}", className="cw-sev"),
+            el.Span(r["text"], className="cw-desc"),
+            el.Span(r["kecamatan"], className="cw-where"),
+            el.Span(r["age"], className="cw-age-cell"),
         ],
     )

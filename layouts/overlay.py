@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from dash import Dash, html
 
+from layouts import elements as el
 from layouts.frame import SEVERITY_SHAPES, live_part
 from layouts.i18n import t
 from layouts.live_parts import LiveParts
@@ -123,12 +124,12 @@ def view_for(screen: int):
 
 def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
-    out: list[Any] = [html.Span(className="cw-preset-mark", **attrs({"data-wall-preset": shown["preset"]}))]
+    out: list[Any] = [el.Span(className="cw-preset-mark", **attrs({"data-wall-preset": shown["preset"]}))]
     if shown["broadcast"]:
         level, text = shown["broadcast"]
         out.append(
-            html.Div(
-                [html.Span(t(level, language), className="cw-broadcast-level"), html.Span(text, className="cw-broadcast-text")],
+            el.Div(
+                [el.Span(t(level, language), className="cw-broadcast-level"), el.Span(text, className="cw-broadcast-text")],
                 className=f"cw-broadcast lvl-{level}",
                 **attrs({"data-broadcast": level}),
             )
@@ -147,18 +148,18 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
             sub = status + (f" · {t('assignee', language)}: {card['assignee']}" if card.get("assignee") else "")
         minimap = _minimap(card.get("lat"), card.get("lon"), settings)
         out.append(
-            html.Div(
+            el.Div(
                 className="cw-takeover" if takeover else "cw-pushed",
                 **attrs({"data-takeover" if takeover else "data-pushed": ident}),
                 children=[
-                    html.Div(t("takeover" if takeover else "pushed", language), className="cw-card-kicker"),
-                    html.Div(badge, className=f"cw-card-badge sev-{card.get('severity') or 'critical'}"),
-                    html.Div(card.get("title") or ident, className="cw-card-title"),
-                    html.Div(" · ".join(x for x in (card.get("where"), card.get("address")) if x), className="cw-card-where"),
-                    html.Div(
+                    el.Div(t("takeover" if takeover else "pushed", language), className="cw-card-kicker"),
+                    el.Div(badge, className=f"cw-card-badge sev-{card.get('severity') or 'critical'}"),
+                    el.Div(card.get("title") or ident, className="cw-card-title"),
+                    el.Div(" · ".join(x for x in (card.get("where"), card.get("address")) if x), className="cw-card-where"),
+                    el.Div(
                         sub if card.get("kind") == "station" or not takeover else t("ack_hint", language), className="cw-card-sub"
                     ),
-                    *([html.Img(src=minimap, className="cw-card-map", alt="")] if minimap else []),
+                    *([el.Img(src=minimap, className="cw-card-map", alt="")] if minimap else []),
                 ],
             )
         )

@@ -3,10 +3,10 @@
 Dash's renderer wraps every component in a React wrapper that re-checks the layout store on
 every update the page receives, so a page's cost per update grows with how many components
 it holds, whatever changed: a 14-row queue is ~90 components, a whole wall several thousand,
-and each pushed change kept the browser busy in proportion. Panels still write their content
-with ``dash.html`` (readable, and the same code prints the tablet and the PDF); ``to_tree``
-turns that into nested plain data, and ``HtmlTree`` (``assets/html_tree.js``) draws it with
-React directly. A row that carries ``key=`` keeps its DOM node across updates, so a new
+and each pushed change kept the browser busy in proportion. Live content is this plain data,
+written with ``layouts.elements`` (``dash.html``'s names, trees straight away); ``to_tree``
+turns ``dash.html`` components into the same (the print view's markup), and ``HtmlTree``
+(``assets/html_tree.js``) draws it with React directly. A row that carries ``key=`` keeps its DOM node across updates, so a new
 incident at the top of the queue adds one row instead of redrawing fourteen.
 """
 
@@ -15,8 +15,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
-
-from dash.development.base_component import Component
 
 from layouts.dash_compat import component_class, given_props, html_kind
 
@@ -71,7 +69,7 @@ def to_tree(node: Any) -> Any:
     return out
 
 
-def row_tree(build: Callable[[dict[str, Any], str], Component]) -> Callable[[dict[str, Any], str], Any]:
+def row_tree(build: Callable[[dict[str, Any], str], Any]) -> Callable[[dict[str, Any], str], Any]:
     """A row builder whose rows come back as trees, built once per content and language.
 
     A queue that gains one incident shows thirteen rows it showed a moment ago; building

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, html
+from dash import Dash
 
 from layouts import charts
+from layouts import elements as el
 from layouts.frame import STAGE_SHAPES, empty, live_part, seen
 from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
@@ -102,7 +103,7 @@ def sparkline(values: list[float], levels: dict[str, float], colour: str, width:
     return charts.data_uri(parts, width, height)
 
 
-def track(level: float | None, levels: dict[str, float], stage: str) -> html.Div:
+def track(level: float | None, levels: dict[str, float], stage: str) -> el.Tree:
     """The level on a track tinted by the station's own bands (Normal, Waspada, Siaga, Awas)."""
     top = max(levels.get("awas", 0.0) * 1.25, (level or 0.0) * 1.05, 0.1)
 
@@ -111,53 +112,53 @@ def track(level: float | None, levels: dict[str, float], stage: str) -> html.Div
 
     w, s, a = pct(levels.get("waspada", top)), pct(levels.get("siaga", top)), pct(levels.get("awas", top))
     bands = [("Normal", 0, w), ("Waspada", w, s), ("Siaga", s, a), ("Awas", a, 100)]
-    return html.Div(
+    return el.Div(
         className="cw-track",
         children=[
             *[
-                html.Div(className=f"cw-band band-{name}", style={"left": f"{x0}%", "width": f"{x1 - x0}%"})
+                el.Div(className=f"cw-band band-{name}", style={"left": f"{x0}%", "width": f"{x1 - x0}%"})
                 for name, x0, x1 in bands
             ],
-            html.Div(className=f"cw-level stage-{stage}", style={"width": f"{pct(level or 0.0)}%"}),
-            *[html.Div(className="cw-mark", style={"left": f"{x}%"}) for x in (w, s, a)],
+            el.Div(className=f"cw-level stage-{stage}", style={"width": f"{pct(level or 0.0)}%"}),
+            *[el.Div(className="cw-mark", style={"left": f"{x}%"}) for x in (w, s, a)],
         ],
     )
 
 
-def station_row(s: dict[str, Any], language: str) -> html.Div:
+def station_row(s: dict[str, Any], language: str) -> el.Tree:
     rise = s["rise"]
     arrow = "" if rise is None else "↑" if rise > 0.005 else "↓" if rise < -0.005 else "→"
     rise_text = "" if rise is None else f"{arrow} {number(abs(rise), language, 2)} m/{t('hours_short', language)}"
-    return html.Div(
+    return el.Div(
         className=f"cw-station stage-{s['stage']}",
         **attrs({"data-station": s["id"]}),
         children=[
-            html.Span(f"{STAGE_SHAPES[s['stage']]} {t(s['stage'], language)}", className=f"cw-stage stage-{s['stage']}"),
-            html.Div(
-                [html.Span(s["name"], className="cw-station-name"), html.Span(s["kecamatan"], className="cw-station-where")],
+            el.Span(f"{STAGE_SHAPES[s['stage']]} {t(s['stage'], language)}", className=f"cw-stage stage-{s['stage']}"),
+            el.Div(
+                [el.Span(s["name"], className="cw-station-name"), el.Span(s["kecamatan"], className="cw-station-where")],
                 className="cw-station-id",
             ),
-            html.Div(
+            el.Div(
                 [
-                    html.Span(f"{number(s['level'], language, 2)} m", className="cw-station-level"),
-                    html.Span(rise_text, className="cw-station-rise"),
+                    el.Span(f"{number(s['level'], language, 2)} m", className="cw-station-level"),
+                    el.Span(rise_text, className="cw-station-rise"),
                 ],
                 className="cw-station-value",
             ),
             track(s["level"], s["levels"], s["stage"]),
-            html.Img(src=sparkline(s["trend"], s["levels"], STAGE_COLOURS[s["stage"]]), className="cw-spark", alt=""),
+            el.Img(src=sparkline(s["trend"], s["levels"], STAGE_COLOURS[s["stage"]]), className="cw-spark", alt=""),
         ],
     )
 
 
-def banner(shown: dict[str, Any], language: str) -> html.Div:
+def banner(shown: dict[str, Any], language: str) -> el.Tree:
     names = ", ".join(f"{name} ({t(stage, language)})" for name, stage in shown["alerted"][:3])
-    return html.Div(
+    return el.Div(
         className=f"cw-flood-banner stage-{shown['worst']}",
         role="alert",
         children=[
-            html.Span(f"{STAGE_SHAPES.get(shown['worst'], '■')} {t('flood_alert', language)}", className="cw-flood-title"),
-            html.Span(names, className="cw-flood-names"),
+            el.Span(f"{STAGE_SHAPES.get(shown['worst'], '■')} {t('flood_alert', language)}", className="cw-flood-title"),
+            el.Span(names, className="cw-flood-names"),
         ],
     )
 
@@ -166,35 +167,33 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     if not shown["has_data"]:
         return [empty(language)]
-    head = html.Div(
+    head = el.Div(
         className="cw-drainage-summary",
         children=[
-            html.Div(
+            el.Div(
                 [
-                    html.Span(number(shown["in_alert"], language), className="cw-headline"),
-                    html.Span(
+                    el.Span(number(shown["in_alert"], language), className="cw-headline"),
+                    el.Span(
                         f"/ {number(shown['count'], language)} {t('stations', language)} ≥ {t('Waspada', language)}",
                         className="cw-stat-label",
                     ),
                 ],
                 className="cw-stat",
             ),
-            html.Div(
+            el.Div(
                 [
-                    html.Span(number(shown["reports_open"], language), className="cw-stat-num"),
-                    html.Span(t("reports_drainage", language), className="cw-stat-label"),
+                    el.Span(number(shown["reports_open"], language), className="cw-stat-num"),
+                    el.Span(t("reports_drainage", language), className="cw-stat-label"),
                 ],
                 className="cw-stat",
             ),
-            html.Div(
+            el.Div(
                 className="cw-legend",
-                children=[
-                    html.Span(f"{STAGE_SHAPES[s]} {t(s, language)}", className=f"cw-legend-item stage-{s}") for s in STAGES
-                ],
+                children=[el.Span(f"{STAGE_SHAPES[s]} {t(s, language)}", className=f"cw-legend-item stage-{s}") for s in STAGES],
             ),
         ],
     )
-    rows = html.Div([station_row(s, language) for s in shown["stations"]], className="cw-stations cw-fit")
+    rows = el.Div([station_row(s, language) for s in shown["stations"]], className="cw-stations cw-fit")
     return ([banner(shown, language)] if shown["flood_alert"] else []) + [head, rows]
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from dash import Dash, html
+from dash import Dash
 
+from layouts import elements as el
 from layouts.frame import empty, live_part
 from layouts.i18n import number, t, when
 from layouts.live_parts import LiveParts
@@ -111,11 +112,11 @@ def alarm_rows(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     rows: list[Any] = []
     if shown["store_down"]:
-        rows.append(html.Div(f"✖ {t('store_down', language)}", className="cw-alarm", **attrs({"data-alarm": "store_down"})))
+        rows.append(el.Div(f"✖ {t('store_down', language)}", className="cw-alarm", **attrs({"data-alarm": "store_down"})))
     if shown["store_reset_at"]:
         at = datetime.fromtimestamp(float(shown["store_reset_at"]), UTC).isoformat()
         rows.append(
-            html.Div(
+            el.Div(
                 f"■ {t('store_reset', language)} {when(at, settings.timezone, settings.timezone_label, language)}",
                 className="cw-alarm",
                 **attrs({"data-alarm": "store_reset"}),
@@ -123,7 +124,7 @@ def alarm_rows(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         )
     if shown["too_many"]:
         rows.append(
-            html.Div(
+            el.Div(
                 f"■ {number(shown['too_many'], language)} {t('too_many', language)}",
                 className="cw-alarm",
                 **attrs({"data-alarm": "too_many_entities"}),
@@ -131,7 +132,7 @@ def alarm_rows(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         )
     if shown["broker_dropped"]:
         rows.append(
-            html.Div(
+            el.Div(
                 f"■ {number(shown['broker_dropped'], language)} {t('broker_dropped', language)}",
                 className="cw-alarm",
                 **attrs({"data-alarm": "broker_dropped"}),
@@ -143,7 +144,7 @@ def alarm_rows(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         if silent:
             text += f" · {number(silent, language)} {t('screens_silent', language)}"
         rows.append(
-            html.Div(
+            el.Div(
                 text,
                 className="cw-alarm" if silent or live < expected else "cw-muted",
                 **attrs(
@@ -154,23 +155,23 @@ def alarm_rows(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     return rows
 
 
-def source_row(src: dict[str, Any], settings: ViewSettings) -> html.Div:
+def source_row(src: dict[str, Any], settings: ViewSettings) -> el.Tree:
     language = settings.language
     family = src["family"]
     updated = src["updated_at"]
     last = when(updated, settings.timezone, settings.timezone_label, language) if updated else t("never", language)
-    return html.Div(
+    return el.Div(
         className="cw-source",
         key=family,  # keyed: each message moves a feed's counts, not the families' rows
         **attrs({"data-stale-for": family}),
         children=[
-            html.Span(t(SOURCE_LABELS.get(family, family), language), className="cw-source-name"),
-            html.Span(last, className="cw-source-last"),
-            html.Span("", className="cw-source-age", **attrs({"data-age-for": family, "data-age-short": "1"})),
-            html.Span(
+            el.Span(t(SOURCE_LABELS.get(family, family), language), className="cw-source-name"),
+            el.Span(last, className="cw-source-last"),
+            el.Span("", className="cw-source-age", **attrs({"data-age-for": family, "data-age-short": "1"})),
+            el.Span(
                 [
-                    html.Span(f"● {t('fresh', language)}", className="cw-when-fresh"),
-                    html.Span(f"■ {t('delayed', language)}", className="cw-when-stale"),
+                    el.Span(f"● {t('fresh', language)}", className="cw-when-fresh"),
+                    el.Span(f"■ {t('delayed', language)}", className="cw-when-stale"),
                 ],
                 className="cw-source-state",
             ),
@@ -178,40 +179,40 @@ def source_row(src: dict[str, Any], settings: ViewSettings) -> html.Div:
     )
 
 
-def feed_row(feed: dict[str, Any], settings: ViewSettings) -> html.Div:
+def feed_row(feed: dict[str, Any], settings: ViewSettings) -> el.Tree:
     language = settings.language
     state = "connected" if feed["connected"] else "disconnected"
     last = when(feed["last"], settings.timezone, settings.timezone_label, language) if feed["last"] else t("never", language)
     reasons = ", ".join(f"{r} {number(n, language)}" for r, n in feed["reasons"])
-    return html.Div(
+    return el.Div(
         className=f"cw-feed is-{state}",
         key=feed["name"],
         **attrs({"data-feed": feed["name"]}),
         children=[
-            html.Div(
+            el.Div(
                 className="cw-feed-head",
                 children=[
-                    html.Span(feed["name"].upper(), className="cw-feed-name"),
-                    html.Span(f"{'●' if feed['connected'] else '✖'} {t(state, language)}", className=f"cw-feed-state is-{state}"),
-                    html.Span(f"{t('last_message', language)} {last}", className="cw-feed-last"),
+                    el.Span(feed["name"].upper(), className="cw-feed-name"),
+                    el.Span(f"{'●' if feed['connected'] else '✖'} {t(state, language)}", className=f"cw-feed-state is-{state}"),
+                    el.Span(f"{t('last_message', language)} {last}", className="cw-feed-last"),
                 ],
             ),
-            html.Div(
+            el.Div(
                 className="cw-feed-counts",
                 children=[
-                    html.Span([html.B(number(feed["received"], language)), f" {t('received', language)}"]),
-                    html.Span([html.B(number(feed["accepted"], language)), f" {t('accepted', language)}"]),
-                    html.Span([html.B(number(feed["duplicates"], language)), f" {t('duplicates', language)}"]),
-                    html.Span(
+                    el.Span([el.B(number(feed["received"], language)), f" {t('received', language)}"]),
+                    el.Span([el.B(number(feed["accepted"], language)), f" {t('accepted', language)}"]),
+                    el.Span([el.B(number(feed["duplicates"], language)), f" {t('duplicates', language)}"]),
+                    el.Span(
                         [
-                            html.B(number(feed["rejected"], language)),
+                            el.B(number(feed["rejected"], language)),
                             f" {t('rejected', language)}",
                             *([f" ({reasons})"] if reasons else []),
                         ],
                         className="cw-feed-rejected" if feed["rejected"] else "",
                     ),
-                    html.Span(
-                        [html.B(number(feed["outside"], language)), f" {t('outside_districts', language)}"],
+                    el.Span(
+                        [el.B(number(feed["outside"], language)), f" {t('outside_districts', language)}"],
                         className="cw-feed-outside cw-feed-rejected" if feed["outside"] else "cw-feed-outside",
                         **attrs({"data-outside": str(feed["outside"])}),
                     ),
@@ -227,19 +228,19 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         return [empty(language)]
     feeds: list[Any] = [feed_row(f, settings) for f in shown["feeds"]]
     if not feeds:
-        feeds = [html.Div(t("feeds_pending", language), className="cw-muted")]
+        feeds = [el.Div(t("feeds_pending", language), className="cw-muted")]
     alarm = alarm_rows(shown["alarms"], settings)
     return [
-        *([html.Div(alarm, className="cw-feed-section cw-alarms")] if alarm else []),
-        html.Div(
+        *([el.Div(alarm, className="cw-feed-section cw-alarms")] if alarm else []),
+        el.Div(
             [
-                html.Div(t("data_age", language), className="cw-section-title"),
-                html.Div([source_row(s, settings) for s in shown["sources"]], className="cw-sources"),
+                el.Div(t("data_age", language), className="cw-section-title"),
+                el.Div([source_row(s, settings) for s in shown["sources"]], className="cw-sources"),
             ],
             className="cw-feed-section",
         ),
-        html.Div(
-            [html.Div(t("feeds_title", language), className="cw-section-title"), html.Div(feeds, className="cw-feeds cw-fit")],
+        el.Div(
+            [el.Div(t("feeds_title", language), className="cw-section-title"), el.Div(feeds, className="cw-feeds cw-fit")],
             className="cw-feed-section cw-feed-section-grow",
         ),
     ]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, html
+from dash import Dash
 
+from layouts import elements as el
 from layouts.frame import SEVERITY_SHAPES, empty, live_part, seen
 from layouts.i18n import age, number, t
 from layouts.live_parts import LiveParts
@@ -59,40 +60,40 @@ def rows(shown: list[dict[str, Any]], language: str) -> list[Any]:
 
 
 @row_tree
-def _row(d: dict[str, Any], language: str) -> html.Div:
-    return html.Div(
+def _row(d: dict[str, Any], language: str) -> el.Tree:
+    return el.Div(
         className=f"cw-row sev-{d['severity']}",
         key=d["id"],
         **attrs({"data-incident": d["id"], "data-status": d["status"]}),
         children=[
-            html.Span(f"{SEVERITY_SHAPES.get(d['severity'], '●')} {t(d['severity'], language)}", className="cw-sev"),
-            html.Span(d["text"], className="cw-desc"),
-            html.Span(d["kecamatan"], className="cw-where"),
-            html.Span(
+            el.Span(f"{SEVERITY_SHAPES.get(d['severity'], '●')} {t(d['severity'], language)}", className="cw-sev"),
+            el.Span(d["text"], className="cw-desc"),
+            el.Span(d["kecamatan"], className="cw-where"),
+            el.Span(
                 t(d["status"], language) + (f" · {d['assignee']}" if d.get("assignee") else ""),
                 className=f"cw-status st-{d['status']}",
             ),
-            html.Span(d["age"], className="cw-age-cell"),
+            el.Span(d["age"], className="cw-age-cell"),
         ],
     )
 
 
-def summary(shown: dict[str, Any], language: str) -> html.Div:
+def summary(shown: dict[str, Any], language: str) -> el.Tree:
     counts = shown["by_severity"]
-    return html.Div(
+    return el.Div(
         className="cw-queue-summary",
         children=[
-            html.Div(
+            el.Div(
                 className="cw-stat",
                 children=[
-                    html.Span(number(shown["open_count"], language), className="cw-headline"),
-                    html.Span(t("open_incidents", language), className="cw-stat-label"),
+                    el.Span(number(shown["open_count"], language), className="cw-headline"),
+                    el.Span(t("open_incidents", language), className="cw-stat-label"),
                 ],
             ),
-            html.Div(
+            el.Div(
                 className="cw-chips",
                 children=[
-                    html.Span(
+                    el.Span(
                         f"{SEVERITY_SHAPES[s]} {t(s, language)} {number(counts.get(s, 0), language)}",
                         className=f"cw-chip sev-{s}",
                     )
@@ -107,7 +108,7 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     if not shown["has_data"]:
         return [empty(language)]
-    return [summary(shown, language), html.Div(rows(shown["rows"], language), className="cw-queue cw-fit")]
+    return [summary(shown, language), el.Div(rows(shown["rows"], language), className="cw-queue cw-fit")]
 
 
 def register(app: Dash, live: LiveParts) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, html
+from dash import Dash
 
+from layouts import elements as el
 from layouts.frame import STANDING_SHAPES, empty, live_part, seen
 from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
@@ -66,20 +67,20 @@ def amount(value: float | None, unit: str, language: str) -> str:
     return f"{text}%" if unit == "%" else (f"{text} {unit}" if unit else text)
 
 
-def kpi_row(k: dict[str, Any], language: str) -> html.Div:
+def kpi_row(k: dict[str, Any], language: str) -> el.Tree:
     sign = "≥" if k["better"] == "higher" else "≤"
-    return html.Div(
+    return el.Div(
         className=f"cw-kpi standing-{k['standing']}",
         key=k["id"],  # keyed: an incident that moves one KPI sends that row, not the card
         **attrs({"data-kpi": k["id"]}),
         children=[
-            html.Div(k["name"], className="cw-kpi-name"),
-            html.Div(
+            el.Div(k["name"], className="cw-kpi-name"),
+            el.Div(
                 className="cw-kpi-line",
                 children=[
-                    html.Span(amount(k["value"], k["unit"], language), className="cw-kpi-value cw-headline"),
-                    html.Span(f"{STANDING_SHAPES.get(k['standing'], '?')}", className=f"cw-kpi-shape standing-{k['standing']}"),
-                    html.Span(
+                    el.Span(amount(k["value"], k["unit"], language), className="cw-kpi-value cw-headline"),
+                    el.Span(f"{STANDING_SHAPES.get(k['standing'], '?')}", className=f"cw-kpi-shape standing-{k['standing']}"),
+                    el.Span(
                         f"{t('target', language)} {sign} {amount(k['target'], k['unit'], language)}", className="cw-kpi-target"
                     ),
                 ],
@@ -88,25 +89,25 @@ def kpi_row(k: dict[str, Any], language: str) -> html.Div:
     )
 
 
-def pillar_card(p: dict[str, Any], language: str) -> html.Div:
+def pillar_card(p: dict[str, Any], language: str) -> el.Tree:
     standing = p["standing"]
-    return html.Div(
+    return el.Div(
         className=f"cw-pillar standing-{standing}",
         key=p["id"],
         **attrs({"data-pillar": p["id"]}),
         children=[
-            html.Div(
+            el.Div(
                 className="cw-pillar-head",
                 children=[
-                    html.Span(p["name"], className="cw-pillar-name"),
-                    html.Span(
+                    el.Span(p["name"], className="cw-pillar-name"),
+                    el.Span(
                         f"{STANDING_SHAPES.get(standing, '?')} {t(standing, language)}",
                         className=f"cw-standing standing-{standing}",
                     ),
                 ],
             ),
             # cw-fit: in a small grid cell the card shows the KPIs that fit, first ones first
-            html.Div([kpi_row(k, language) for k in p["kpis"]], className="cw-pillar-kpis cw-fit"),
+            el.Div([kpi_row(k, language) for k in p["kpis"]], className="cw-pillar-kpis cw-fit"),
         ],
     )
 
@@ -116,7 +117,7 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     if not shown["has_data"]:
         return [empty(language)]
     return [
-        html.Div(
+        el.Div(
             [pillar_card(p, language) for p in shown["pillars"]],
             className="cw-pillars",
             **attrs({"data-count": str(len(shown["pillars"]))}),

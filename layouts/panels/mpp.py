@@ -13,6 +13,7 @@ from typing import Any
 
 from dash import Dash, Patch, dcc, html
 
+from layouts import elements as el
 from layouts.frame import empty, live_ids, live_part, seen
 from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
@@ -142,15 +143,15 @@ def chart_patch(served: list[int], settings: ViewSettings) -> Patch:
     return patch
 
 
-def agency_row(a: dict[str, Any], language: str) -> html.Div:
+def agency_row(a: dict[str, Any], language: str) -> el.Tree:
     wait = "–" if a["wait"] is None else f"{number(a['wait'], language)} {t('min_short', language)}"
-    return html.Div(
+    return el.Div(
         className="cw-agency" + ("" if a["open"] else " is-closed"),
         children=[
-            html.Span(a["name"], className="cw-agency-name"),
-            html.Span(number(a["waiting"], language), className="cw-agency-num cw-agency-waiting"),
-            html.Span(number(a["served"], language), className="cw-agency-num"),
-            html.Span(wait if a["open"] else t("closed", language), className="cw-agency-num"),
+            el.Span(a["name"], className="cw-agency-name"),
+            el.Span(number(a["waiting"], language), className="cw-agency-num cw-agency-waiting"),
+            el.Span(number(a["served"], language), className="cw-agency-num"),
+            el.Span(wait if a["open"] else t("closed", language), className="cw-agency-num"),
         ],
     )
 
@@ -162,7 +163,7 @@ def size_note(shown: dict[str, Any], language: str) -> list[Any]:
         t("services_n", language).format(n=number(shown["services"], language)) if shown["services"] else "",
     ]
     text = ", ".join(p for p in parts if p)
-    return [html.Span(f" · {text}", className="cw-mpp-size")] if text else []
+    return [el.Span(f" · {text}", className="cw-mpp-size")] if text else []
 
 
 def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
@@ -172,56 +173,56 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     target = shown["target"] or 0
     pct = shown["pct"] if shown["pct"] is not None else (100 * shown["served"] / target if target else 0)
     avg = "–" if shown["avg_wait"] is None else f"{number(shown['avg_wait'], language, 1)} {t('min_short', language)}"
-    header = html.Div(
+    header = el.Div(
         className="cw-agency cw-agency-head",
         children=[
-            html.Span(t("agency", language), className="cw-agency-name"),
-            html.Span(t("waiting", language), className="cw-agency-num"),
-            html.Span(t("col_served", language), className="cw-agency-num"),
-            html.Span(t("col_wait", language), className="cw-agency-num"),
+            el.Span(t("agency", language), className="cw-agency-name"),
+            el.Span(t("waiting", language), className="cw-agency-num"),
+            el.Span(t("col_served", language), className="cw-agency-num"),
+            el.Span(t("col_wait", language), className="cw-agency-num"),
         ],
     )
     return [
-        html.Div(
+        el.Div(
             className="cw-mpp-top",
             children=[
-                html.Div(
+                el.Div(
                     className="cw-mpp-served",
                     children=[
-                        html.Div(
+                        el.Div(
                             [
-                                html.Span(number(shown["served"], language), className="cw-headline cw-huge"),
-                                html.Span(f" / {number(target, language)}", className="cw-mpp-target"),
+                                el.Span(number(shown["served"], language), className="cw-headline cw-huge"),
+                                el.Span(f" / {number(target, language)}", className="cw-mpp-target"),
                             ],
                             className="cw-mpp-count",
                         ),
-                        html.Div(f"{t('served_today', language)} · {t('target_today', language)}", className="cw-stat-label"),
-                        html.Div(
+                        el.Div(f"{t('served_today', language)} · {t('target_today', language)}", className="cw-stat-label"),
+                        el.Div(
                             className="cw-progress",
                             children=[
-                                html.Div(
+                                el.Div(
                                     className="cw-progress-fill" + (" is-done" if pct >= 100 else ""),
                                     style={"width": f"{min(pct, 100):.1f}%"},
                                 ),
-                                html.Span(f"{number(pct, language, 1)}%", className="cw-progress-text"),
+                                el.Span(f"{number(pct, language, 1)}%", className="cw-progress-text"),
                             ],
                         ),
                     ],
                 ),
-                html.Div(
+                el.Div(
                     className="cw-stats cw-stats-col",
                     children=[
-                        html.Div(
+                        el.Div(
                             [
-                                html.Span(number(shown["waiting"], language), className="cw-headline"),
-                                html.Span(t("waiting", language), className="cw-stat-label"),
+                                el.Span(number(shown["waiting"], language), className="cw-headline"),
+                                el.Span(t("waiting", language), className="cw-stat-label"),
                             ],
                             className="cw-stat",
                         ),
-                        html.Div(
+                        el.Div(
                             [
-                                html.Span(avg, className="cw-stat-num"),
-                                html.Span(t("avg_wait", language), className="cw-stat-label"),
+                                el.Span(avg, className="cw-stat-num"),
+                                el.Span(t("avg_wait", language), className="cw-stat-label"),
                             ],
                             className="cw-stat",
                         ),
@@ -229,12 +230,12 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
                 ),
             ],
         ),
-        html.Div(
+        el.Div(
             className="cw-mpp-agencies",
             children=[
-                html.Div([t("queue_by_agency", language), *size_note(shown, language)], className="cw-section-title"),
+                el.Div([t("queue_by_agency", language), *size_note(shown, language)], className="cw-section-title"),
                 header,
-                html.Div([agency_row(a, language) for a in shown["agencies"]], className="cw-agency-rows cw-fit"),
+                el.Div([agency_row(a, language) for a in shown["agencies"]], className="cw-agency-rows cw-fit"),
             ],
         ),
     ]

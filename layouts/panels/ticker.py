@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dash import Dash, html
+from dash import Dash
 
+from layouts import elements as el
 from layouts.frame import SEVERITY_SHAPES, empty, live_part, seen
 from layouts.i18n import t
 from layouts.live_parts import LiveParts
@@ -106,28 +107,28 @@ def with_critical_held(lines: list[TickerLine], open_incidents: Sequence[Inciden
 
 
 @row_tree
-def line_row(line: dict[str, Any], language: str) -> html.Div:
+def line_row(line: dict[str, Any], language: str) -> el.Tree:
     if line["kind"] == "incident":
         severity = line["severity"] or "medium"
-        badge = html.Span(f"{SEVERITY_SHAPES.get(severity, '●')} {t(severity, language)}", className=f"cw-sev sev-{severity}")
+        badge = el.Span(f"{SEVERITY_SHAPES.get(severity, '●')} {t(severity, language)}", className=f"cw-sev sev-{severity}")
     else:
         topic = line["topic"] or "other"
-        badge = html.Span(f"{TOPIC_SHAPES.get(topic, '•')} {t('topic_' + topic, language)}", className=f"cw-topic topic-{topic}")
-    return html.Div(
+        badge = el.Span(f"{TOPIC_SHAPES.get(topic, '•')} {t('topic_' + topic, language)}", className=f"cw-topic topic-{topic}")
+    return el.Div(
         className=f"cw-tick kind-{line['kind']}",
         key=line["key"],
         **attrs({"data-event": line["id"]}),
         children=[
-            html.Span(line["time"], className="cw-tick-time"),
-            html.Span(
+            el.Span(line["time"], className="cw-tick-time"),
+            el.Span(
                 line.get("channel") or t(line["kind"], language),
                 className=f"cw-kind kind-{line['kind']}",
                 **({"data-channel": line["channel"]} if line.get("channel") else {}),
             ),
             badge,
-            html.Span(t(line["status"], language), className=f"cw-status st-{line['status']}"),
-            html.Span(line["kecamatan"], className="cw-where"),
-            html.Span(line["text"], className="cw-desc"),
+            el.Span(t(line["status"], language), className=f"cw-status st-{line['status']}"),
+            el.Span(line["kecamatan"], className="cw-where"),
+            el.Span(line["text"], className="cw-desc"),
         ],
     )
 
@@ -136,7 +137,7 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     if not shown["has_data"]:
         return [empty(language)]
-    return [html.Div([line_row(line, language) for line in shown["lines"]], className="cw-ticks cw-fit")]
+    return [el.Div([line_row(line, language) for line in shown["lines"]], className="cw-ticks cw-fit")]
 
 
 def register(app: Dash, live: LiveParts) -> None:

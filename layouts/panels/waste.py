@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, html
+from dash import Dash
 
+from layouts import elements as el
 from layouts.frame import empty, live_part, seen
 from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
@@ -53,40 +54,40 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     }
 
 
-def _stat(value: str, label: str, headline: bool = False) -> html.Div:
-    return html.Div(
-        [html.Span(value, className="cw-headline" if headline else "cw-stat-num"), html.Span(label, className="cw-stat-label")],
+def _stat(value: str, label: str, headline: bool = False) -> el.Tree:
+    return el.Div(
+        [el.Span(value, className="cw-headline" if headline else "cw-stat-num"), el.Span(label, className="cw-stat-label")],
         className="cw-stat",
     )
 
 
-def site_row(site: dict[str, Any], language: str) -> html.Div:
+def site_row(site: dict[str, Any], language: str) -> el.Tree:
     pct = min(max(site["fill"], 0.0), 1.0) * 100
     label = f"{number(pct, language)}%"
-    return html.Div(
+    return el.Div(
         className="cw-bar-row" + (" is-full" if site["full"] else ""),
         **attrs({"data-site": site["id"]}),
         children=[
-            html.Div(
-                [html.Span(site["name"], className="cw-bar-name"), html.Span(site["kecamatan"], className="cw-bar-sub")],
+            el.Div(
+                [el.Span(site["name"], className="cw-bar-name"), el.Span(site["kecamatan"], className="cw-bar-sub")],
                 className="cw-bar-label",
             ),
-            html.Div(html.Div(className="cw-bar-fill", style={"width": f"{pct:.1f}%"}), className="cw-bar-track"),
-            html.Span(("■ " if site["full"] else "") + label, className="cw-bar-value"),
+            el.Div(el.Div(className="cw-bar-fill", style={"width": f"{pct:.1f}%"}), className="cw-bar-track"),
+            el.Span(("■ " if site["full"] else "") + label, className="cw-bar-value"),
         ],
     )
 
 
-def kecamatan_row(name: str, count: int, most: int, language: str) -> html.Div:
-    return html.Div(
+def kecamatan_row(name: str, count: int, most: int, language: str) -> el.Tree:
+    return el.Div(
         className="cw-bar-row cw-bar-row-compact",
         children=[
-            html.Span(name, className="cw-bar-name"),
-            html.Div(
-                html.Div(className="cw-bar-fill cw-bar-reports", style={"width": f"{100 * count / max(most, 1):.1f}%"}),
+            el.Span(name, className="cw-bar-name"),
+            el.Div(
+                el.Div(className="cw-bar-fill cw-bar-reports", style={"width": f"{100 * count / max(most, 1):.1f}%"}),
                 className="cw-bar-track",
             ),
-            html.Span(number(count, language), className="cw-bar-value"),
+            el.Span(number(count, language), className="cw-bar-value"),
         ],
     )
 
@@ -99,7 +100,7 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     median_text = "–" if median is None else f"{number(median, language, 1)} {t('hours_short', language)}"
     most = max((c for _, c in shown["by_kecamatan"]), default=1)
     return [
-        html.Div(
+        el.Div(
             className="cw-stats",
             children=[
                 _stat(
@@ -112,24 +113,24 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
                 _stat(median_text, t("median_resolve", language)),
             ],
         ),
-        html.Div(
+        el.Div(
             className="cw-columns",
             children=[
-                html.Div(
+                el.Div(
                     [
-                        html.Div(t("tps_fill", language), className="cw-section-title"),
-                        html.Div([site_row(s, language) for s in shown["sites"]], className="cw-bars cw-fit"),
+                        el.Div(t("tps_fill", language), className="cw-section-title"),
+                        el.Div([site_row(s, language) for s in shown["sites"]], className="cw-bars cw-fit"),
                     ],
                     className="cw-column",
                 ),
-                html.Div(
+                el.Div(
                     [
-                        html.Div(t("open_by_kecamatan", language), className="cw-section-title"),
-                        html.Div(
+                        el.Div(t("open_by_kecamatan", language), className="cw-section-title"),
+                        el.Div(
                             [kecamatan_row(n, c, most, language) for n, c in shown["by_kecamatan"]], className="cw-bars cw-fit"
                         )
                         if shown["by_kecamatan"]
-                        else html.Div("0", className="cw-muted"),
+                        else el.Div("0", className="cw-muted"),
                     ],
                     className="cw-column",
                 ),

@@ -431,7 +431,7 @@ def test_drainage_banner_stage_words_trend_and_rise() -> None:
     assert "2,31 m" in text  # Indonesian decimal comma
     assert "↑ 0,60 m/jam" in text  # 0.01 m a minute
     assert len(shown["stations"][0]["trend"]) == drainage.TREND_POINTS  # bounded, however long the history
-    assert rendered[0].className.startswith("cw-flood-banner")
+    assert rendered[0]["p"]["className"].startswith("cw-flood-banner")
     calm = sample_picture()
     calm = replace(calm, drainage=replace(calm.drainage, flood_alert=False))
     assert "PERINGATAN BANJIR" not in joined(drainage.render(drainage.view(calm, s), s))
