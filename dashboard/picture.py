@@ -70,12 +70,19 @@ PANEL_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def build_picture(store: StateStore, config: Config, now: float | None = None, sections: Sections | None = None) -> CityPicture:
+def build_picture(
+    store: StateStore,
+    config: Config,
+    now: float | None = None,
+    sections: Sections | None = None,
+    live: dict[str, Any] | None = None,
+) -> CityPicture:
     """Everything at once. ``version`` is read first, so a picture is never newer than it says.
 
     With ``sections`` (one per process, kept by the web side's cache), a section whose kinds
     did not move since the last picture is the very same object as before: nothing of it is
     read again, and a panel that shows only it knows, by identity, that it has nothing to send.
+    ``live``: the ``live_sections`` of this ``now``, when the caller has read them already.
     """
     now = time.time() if now is None else now
     version = store.version()
@@ -95,8 +102,8 @@ def build_picture(store: StateStore, config: Config, now: float | None = None, s
         waste=waste,
         mpp=mpp,
         reports=reports,
-        ticker=sections.get("ticker", moved, (), lambda: ticker_lines(store, config)),
-        **live_sections(store, config, now),
+        ticker=sections.get("ticker", moved, (), lambda: ticker_lines(store, config, sections.ticker_made)),
+        **(live if live is not None else live_sections(store, config, now)),
     )
     trends = sections.get("kpi_trends", moved, (minute,), lambda: kpi_trends(store, config, now))
     kpis = sections.get(
@@ -120,6 +127,8 @@ class Sections:
 
     def __init__(self) -> None:
         self._built: dict[str, tuple[tuple[Any, ...], Any]] = {}
+        #: The ticker's lines by the stored line they were made from (``ticker_lines``).
+        self.ticker_made: dict[int, tuple[dict[str, Any], TickerLine]] = {}
 
     def get(self, name: str, moved: dict[str, int], extra: tuple[Any, ...], build: Any) -> Any:
         key = (*(moved.get(kind, 0) for kind in SECTION_KINDS[name]), *extra)
@@ -174,18 +183,19 @@ def _first_new(store: StateStore, severity: str, category: str | None) -> dict[s
     """The first not-yet-acknowledged incident at ``severity`` or worse (and of ``category``),
     in the index's order: most severe, then oldest. The index is ordered by severity first,
     so the scan stops at the first row past the rule's severity."""
-    limit = SEVERITY_RANK.get(severity, 2)
+    worst = SEVERITY_RANK.get(severity, 2)
     after: str | None = None
-    for _ in range(TAKEOVER_SCAN // 50):
-        rows = store.index_page(INCIDENTS_NEW, after=after, limit=50)
+    scanned, page = 0, 8  # the head first: it matches almost always, and every incident asks again
+    while scanned < TAKEOVER_SCAN:
+        rows = store.index_page(INCIDENTS_NEW, after=after, limit=page)
         for _key, doc in rows:
-            if SEVERITY_RANK.get(doc.get("severity") or "medium", 2) > limit:
+            if SEVERITY_RANK.get(doc.get("severity") or "medium", 2) > worst:
                 return None
             if category is None or doc.get("category") == category:
                 return doc
-        if len(rows) < 50:
+        if len(rows) < page:
             return None
-        after = rows[-1][0]
+        scanned, page, after = scanned + len(rows), 50, rows[-1][0]
     return None
 
 
@@ -194,8 +204,23 @@ def _wall_record(store: StateStore) -> dict[str, Any] | None:
     return stamped[1] if stamped else None
 
 
-def ticker_lines(store: StateStore, config: Config) -> list[TickerLine]:
-    return [TickerLine.from_doc(d) for d in store.recent(config.history.ticker_events) if isinstance(d, dict)]
+def ticker_lines(
+    store: StateStore, config: Config, made: dict[int, tuple[dict[str, Any], TickerLine]] | None = None
+) -> list[TickerLine]:
+    """The newest ticker lines. With ``made`` (the last call's lines, by the identity of the
+    stored line each was made from), a line whose stored line is the very same object is not
+    made again: the memory store hands out the lines it keeps, which it never changes, and a
+    new incident made all fifty again. (Redis decodes new objects each time: all are made.)"""
+    stored = [d for d in store.recent(config.history.ticker_events) if isinstance(d, dict)]
+    if made is None:
+        return [TickerLine.from_doc(d) for d in stored]
+    lines: list[TickerLine] = []
+    for doc in stored:
+        hit = made.get(id(doc))
+        lines.append(hit[1] if hit is not None and hit[0] is doc else TickerLine.from_doc(doc))
+    made.clear()
+    made.update((id(doc), (doc, line)) for doc, line in zip(stored, lines, strict=True))
+    return lines
 
 
 def live_sections(store: StateStore, config: Config, now: float) -> dict[str, Any]:

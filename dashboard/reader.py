@@ -66,8 +66,9 @@ class PictureCache:
         extra = self._extra()
         if not self.store_ok():  # the last picture, at once: the pages turn stale by themselves
             return replace(self._picture or CityPicture(), **self._live, **extra)
-        live = self._live = _same_when_equal(live_sections(self.store, self.config, time.time()), self._live)
-        return replace(self._by_version(), **live, **extra)
+        now = time.time()
+        live = self._live = _same_when_equal(live_sections(self.store, self.config, now), self._live)
+        return replace(self._by_version(now, live), **live, **extra)
 
     def _extra(self) -> dict[str, Any]:
         extra = self._last_extra = _same_when_equal(self._read_extra(), self._last_extra)
@@ -85,7 +86,7 @@ class PictureCache:
             extra["screens"] = self.screens()
         return extra
 
-    def _by_version(self) -> CityPicture:
+    def _by_version(self, now: float, live: dict[str, Any]) -> CityPicture:
         version = self.store.version()
         cached = self._picture
         if cached is not None and cached.version == version:
@@ -93,7 +94,7 @@ class PictureCache:
         with self._lock:
             cached = self._picture
             if cached is None or cached.version != version:
-                cached = self._picture = build_picture(self.store, self.config, sections=self._sections)
+                cached = self._picture = build_picture(self.store, self.config, now, sections=self._sections, live=live)
             return cached
 
 

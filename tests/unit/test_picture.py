@@ -16,7 +16,7 @@ import pytest
 
 from dashboard.config import load_config
 from dashboard.local_services import serve
-from dashboard.picture import Sections, build_picture
+from dashboard.picture import Sections, _first_new, build_picture
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident
 from layouts.live_parts import LivePart, LiveParts
@@ -130,6 +130,67 @@ def test_a_section_whose_kinds_did_not_move_is_the_same_object() -> None:
     assert second.mpp is first.mpp
     assert second.reports is first.reports
     assert second.city is first.city
+
+
+def test_ticker_lines_are_made_only_for_stored_lines_not_seen_before() -> None:
+    config = load_config()
+    store = MemoryStore()
+    feed_city_day(store, config)
+    sections = Sections()
+    first = build_picture(store, config, NOW, sections).ticker
+    city(store, config).accept(
+        Incident(
+            id="new-2",
+            observed_at=at(31),
+            source_type="Alert",
+            category="fire",
+            severity="critical",
+            description="Kebakaran gudang",
+        )
+    )
+    second = build_picture(store, config, NOW + 1, sections).ticker
+    assert second == build_picture(store, config, NOW + 1).ticker  # the same as made from scratch
+    assert second[0].id == "new-2" and second[0].text == "Kebakaran gudang"
+    assert len(second) == min(len(first) + 1, config.history.ticker_events)
+    assert all(kept is before for kept, before in zip(second[1:], first, strict=False))  # not made again
+
+
+def test_a_takeover_rule_finds_its_category_past_the_head_of_the_new_incidents() -> None:
+    config = load_config()
+    store = MemoryStore()
+    state = city(store, config)
+    for n in range(20):  # older critical incidents of another category come first in the index
+        state.accept(Incident(id=f"jam-{n}", observed_at=at(n), source_type="Alert", category="traffic", severity="critical"))
+    state.accept(Incident(id="banjir-1", observed_at=at(40), source_type="Alert", category="flood", severity="high"))
+    found = _first_new(store, "high", "flood")
+    assert found is not None and found["id"] == "banjir-1"
+    assert _first_new(store, "critical", "flood") is None  # past the critical ones it stops
+    assert _first_new(store, "critical", None)["id"] == "jam-19"  # type: ignore[index]  # the oldest first
+
+
+class _CopyingStore(MemoryStore):
+    """Hands out copies of its ticker lines, as Redis decodes new ones on every read."""
+
+    def recent(self, limit: int = 50) -> list[dict[str, Any]]:
+        return [dict(line) for line in super().recent(limit)]
+
+
+def test_ticker_lines_read_as_new_objects_are_made_again() -> None:
+    config = load_config()
+    store = _CopyingStore()
+    feed_city_day(store, config)
+    sections = Sections()
+    first = build_picture(store, config, NOW, sections).ticker
+    store.upsert(
+        "report",
+        "r-x",
+        1.0,
+        {"id": "r-x"},
+        recent={"t": "2026-01-01T00:00:00Z", "kind": "report", "id": "r-x", "text": "Lampu mati"},
+    )
+    second = build_picture(store, config, NOW + 1, sections).ticker
+    assert second[0].text == "Lampu mati"
+    assert second[1] == first[0] and second[1] is not first[0]
 
 
 def settings() -> ViewSettings:
