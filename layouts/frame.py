@@ -14,10 +14,10 @@ that tell severity, stage and standing apart without colour, and ``empty`` (the 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from dash import dcc, html
 
 from layouts import elements as el
@@ -66,8 +66,8 @@ def signature(view: Any) -> str:
     and answer ``no_update`` when it is the same, so a change in the MPP queue does not
     resend the drainage panel's HTML to every screen.
     """
-    text = json.dumps(view, sort_keys=True, separators=(",", ":"), default=_as_text)
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+    text = orjson.dumps(view, default=_as_text, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.blake2b(text, digest_size=8).hexdigest()
 
 
 def _as_text(value: Any) -> Any:
