@@ -77,6 +77,22 @@ def choose(page: Any, select_id: str, value: str) -> None:
     page.select_option(f"#{select_id}", value)
 
 
+#: Whether each of the console's and the tablet's stylesheets is switched off on the page.
+SHEETS_OFF = """() => [...document.querySelectorAll('link[rel=stylesheet]')]
+    .filter(l => /vendor\\/bootstrap\\/|tablet\\.css/.test(l.href)).map(l => l.disabled)"""
+
+
+@pytest.mark.browser
+def test_a_wall_screen_draws_without_the_consoles_stylesheets(city: tuple[CityState, str], contexts: Any) -> None:
+    _, base = city
+    screen = kiosk(contexts, base, 4)
+    screen.wait_for_function("() => document.documentElement.classList.contains('cw-page-screen')")
+    assert screen.evaluate(SHEETS_OFF) == [True, True]
+    desk = console(contexts, base, "operator")
+    assert desk.evaluate(SHEETS_OFF) == [False, False]
+    assert "system-ui" in desk.evaluate("getComputedStyle(document.body).fontFamily")  # Bootstrap's, applied
+
+
 @pytest.mark.browser
 def test_operator_acknowledges_and_assigns_and_an_open_kiosk_follows(city: tuple[CityState, str], contexts: Any) -> None:
     state, base = city
