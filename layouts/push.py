@@ -15,7 +15,7 @@ every part. The browser hands trees straight to their ``HtmlTree`` and figures t
 The page answers each frame (``{"ack": version}``) once it has applied it, and the next frame
 waits for that answer: a page that renders slower than the city changes gets fewer, newer
 frames instead of a backlog. Text goes first: when figures changed too, they follow in a
-second frame once the text is on screen.
+second frame once the text is on screen, and at most once a second (``FIGURE_EVERY_S``).
 
 About every heartbeat a frame also says, in ``s``, the digest of every text part the server
 believes the page shows. The page compares them with what it draws and asks for everything
@@ -52,6 +52,10 @@ PER_CONNECTION_GAP_S = 0.002
 HEARTBEAT_S = 2.0
 #: A version none of a page's parts shows goes to it at most this often (see ``_Page.push``).
 VERSION_EVERY_S = 0.25
+#: A figure (the map, a chart) goes to a page at most this often; text goes with every frame.
+#: Redrawing the map took the full wall's browser 60-120 ms, and at 500 changes a second it was
+#: redrawn with every frame, holding up the text of the frames behind it.
+FIGURE_EVERY_S = 1.0
 ACK_TIMEOUT_S = 10.0
 #: A page says which parts it holds and acknowledges frames: nothing it sends is bigger.
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -134,6 +138,7 @@ class _Page:
         self.text_parts: list[tuple[str, str]] = []
         self.figure_parts: list[tuple[str, str]] = []
         self.shown: dict[tuple[str, str], str] = {}
+        self.figures_at = 0.0  # time.monotonic() of the last figures sent (``FIGURE_EVERY_S``)
         self.wake = asyncio.Event()
         self.answered = asyncio.Event()
         self.claimed = asyncio.Event()
@@ -161,7 +166,7 @@ class _Page:
             if "ack" in body:
                 self.answered.set()
             if body.get("resend"):
-                self.shown = {}
+                self.shown, self.figures_at = {}, 0.0
                 self.wake.set()
 
     def _hold(self, parts: list[tuple[str, str]]) -> None:
@@ -170,7 +175,7 @@ class _Page:
         live = self.pusher.live.parts
         self.text_parts = [p for p in parts if live[p[0]].is_tree]
         self.figure_parts = [p for p in parts if not live[p[0]].is_tree]
-        self.shown = {}
+        self.shown, self.figures_at = {}, 0.0
         self.claimed.set()
         self.wake.set()
 
@@ -190,7 +195,8 @@ class _Page:
             last = time.monotonic()
             self.wake.clear()
             text = self._updates(picture, self.text_parts)
-            figures = self._updates(picture, self.figure_parts)
+            figures_due = last - self.figures_at >= FIGURE_EVERY_S
+            figures = self._updates(picture, self.figure_parts) if figures_due else []
             # A new version goes out even when none of this page's parts moved (the poll reads
             # from it that the push is alive), but such a bare number at most every
             # VERSION_EVERY_S; and something goes at least every heartbeat (the page's watchdog).
@@ -202,16 +208,15 @@ class _Page:
                 sent_version, fresh_sent, sent_at = version, fresh, last
                 checked_at = last if check else checked_at
             if figures:  # after the text is on screen: a figure's redraw must not hold the text up
+                self.figures_at = last
                 await self._send(version, figures, None)
-            if version != sent_version:  # a number still owed: come back for it in time
-                await _first(
-                    listener,
-                    asyncio.sleep(max(0.0, VERSION_EVERY_S - (time.monotonic() - sent_at))),
-                    reader.changed(version, HEARTBEAT_S),
-                    self.wake.wait(),
-                )
-            else:
-                await _first(listener, reader.changed(version, HEARTBEAT_S), self.wake.wait())
+            # what is still owed (a bare version, a figure not yet due) is come back for in time
+            now = time.monotonic()
+            owed = [VERSION_EVERY_S - (now - sent_at)] if version != sent_version else []
+            if not figures_due and self._moved(picture, self.figure_parts):
+                owed.append(FIGURE_EVERY_S - (now - self.figures_at))
+            waits = [reader.changed(version, HEARTBEAT_S), self.wake.wait()]
+            await _first(listener, *waits, *([asyncio.sleep(max(0.0, min(owed)))] if owed else []))
             gap = frame_gap(self.pusher.open) - (time.monotonic() - last)
             if gap > 0 and not listener.done():
                 await asyncio.sleep(gap)
@@ -241,6 +246,11 @@ class _Page:
             live.stats.batches += 1
             live.stats.parts += len(out)
         return out
+
+    def _moved(self, picture: CityPicture, parts: list[tuple[str, str]]) -> bool:
+        """Whether any of ``parts`` shows something other than what this page was sent."""
+        live = self.pusher.live
+        return any(live.view(role, picture)[1] != self.shown.get((role, instance)) for role, instance in parts)
 
     def _shown(self) -> list[tuple[str, str, str]]:
         """What the page's text parts should show, by digest, for its check (see the module's doc)."""

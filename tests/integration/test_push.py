@@ -20,10 +20,12 @@ from dashboard.ingest import CityState
 from dashboard.local_services import serve
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident
+from layouts import push
 
 pytestmark = pytest.mark.integration
 
 QUEUE = ["incident_queue", "s4-0"]
+MAP = ["incidents_map", "s2-span"]
 
 
 #: Two days back: a row's age then reads in days and does not change while a test runs (a
@@ -143,6 +145,37 @@ def test_frames_wait_for_the_answer_and_carry_the_newest_state(site: tuple[CityS
         assert coalesced["v"] == version, "one frame with the newest version, not one per change"
         sent = json.dumps(coalesced["u"][0][3])
         assert all(f"Kejadian {text}" in sent for text in ("Satu", "Dua", "Tiga"))
+
+
+def roles(body: dict[str, Any]) -> set[str]:
+    return {u[0] for u in body["u"]}
+
+
+def test_a_figure_waits_its_turn_while_the_text_goes_at_once(site: tuple[CityState, str], monkeypatch: Any) -> None:
+    """Figures go at most every ``FIGURE_EVERY_S`` (a minute here, so the test does not race a
+    clock): new incidents within it send the queue each time and the map not at all, and the
+    map is held, not lost: asked for everything, the page gets it."""
+    monkeypatch.setattr(push, "FIGURE_EVERY_S", 60.0)
+    state, base = site
+    with open_push(base) as ws:
+        ws.send(json.dumps({"parts": [QUEUE, MAP]}))
+        first = frame_with_updates(ws)
+        ws.send(json.dumps({"ack": first["v"]}))
+        second = frame_with_updates(ws)
+        ws.send(json.dumps({"ack": second["v"]}))
+        assert (roles(first), roles(second)) == ({"incident_queue-content"}, {"incidents_map-content"})
+        for n, text in enumerate(("Satu", "Dua", "Tiga"), start=1):
+            state.accept(alert(n, f"Kejadian {text}"))
+            body = frame_with_updates(ws)
+            ws.send(json.dumps({"ack": body["v"]}))
+            assert roles(body) == {"incident_queue-content"}, f"after incident {n}"
+        ws.send(json.dumps({"resend": 1}))
+        seen: set[str] = set()
+        for _ in range(2):
+            body = frame_with_updates(ws)
+            ws.send(json.dumps({"ack": body["v"]}))
+            seen |= roles(body)
+        assert seen == {"incident_queue-content", "incidents_map-content"}
 
 
 def test_a_resend_request_gets_the_part_whole_again(site: tuple[CityState, str]) -> None:
