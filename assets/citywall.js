@@ -29,14 +29,21 @@
   function noUpdate() { return window.dash_clientside.no_update; }
 
   // The last computed state per family, also painted at once onto elements React adds later
-  // (a re-rendered list replaces its rows, and must not show blank ages until the next tick).
+  // (a re-rendered list replaces its rows, and must not show blank ages until the next tick):
+  // each frame's `data-stale` and `data-updated-at`, its age label, and feed health's marks.
   var known = {};
   var knownLanguage = "id";
+  var PAINTED = "[data-age-for], [data-stale-for], .cw-panel[data-family]";
   function paint(root) {
     var els = [];
-    if (root.nodeType === 1 && root.matches("[data-age-for], [data-stale-for]")) els.push(root);
-    root.querySelectorAll("[data-age-for], [data-stale-for]").forEach(function (el) { els.push(el); });
+    if (root.nodeType === 1 && root.matches(PAINTED)) els.push(root);
+    root.querySelectorAll(PAINTED).forEach(function (el) { els.push(el); });
     els.forEach(function (el) {
+      var frameOf = el.classList.contains("cw-panel") ? el.getAttribute("data-family") : null;
+      if (frameOf && known[frameOf]) {
+        if (el.getAttribute("data-stale") !== known[frameOf].stale) el.setAttribute("data-stale", known[frameOf].stale);
+        if (el.getAttribute("data-updated-at") !== known[frameOf].at) el.setAttribute("data-updated-at", known[frameOf].at);
+      }
       var ageFor = el.getAttribute("data-age-for");
       if (ageFor && known[ageFor]) {
         var st = known[ageFor];
@@ -103,6 +110,50 @@
       if (info && info.stale_after_s > limit) limit = info.stale_after_s;
     });
     return limit || fallback;
+  }
+
+  // --- freshness -------------------------------------------------------------------------
+  /* Written straight into the DOM, once a second and shortly after a freshness message (from
+   * the push, assets/push.js, or the poll's cw-fresh store). As a Dash callback with every
+   * frame's two attributes for outputs, each run cost the full wall's browser Dash's
+   * bookkeeping over ~300 outputs (deep comparisons of its callback lists), several times a
+   * second: a CPU profile at 500 messages a second put a sixth of the main thread there. */
+  function freshen() {
+    var staleAfter = settings.stale_after_s || 60;
+    var nowBrowser = Date.now() / 1000;
+    var memo = {};
+    // {at, age, stale} of a family (or "a+b"), from the last message plus the time since
+    function state(family) {
+      if (memo[family]) return memo[family];
+      var at = ALWAYS_FRESH[family] ? null : (lastFresh ? newestOf(family) : null);
+      var result;
+      if (ALWAYS_FRESH[family]) result = {at: "", age: null, stale: "false"};
+      else if (!at) result = {at: "", age: null, stale: "true"};
+      else {
+        // age as the server saw it when it sent the message, plus the time since then
+        var age = (lastFresh.server_now - Date.parse(at) / 1000) + (nowBrowser - receivedAt);
+        result = {at: at, age: age, stale: age > limitOf(family, staleAfter) ? "true" : "false"};
+      }
+      memo[family] = result;
+      return result;
+    }
+    document.querySelectorAll(PAINTED).forEach(function (el) {
+      var family = el.getAttribute("data-age-for") || el.getAttribute("data-stale-for") || el.getAttribute("data-family");
+      known[family] = state(family);
+    });
+    knownLanguage = settings.language || "id";
+    paint(document);
+  }
+
+  var freshenTimer = null;
+  /* A new freshness message: applied within a quarter second, at most four times a second
+   * (at 500 changes a second every pushed frame carries one). */
+  function fresh(message) {
+    if (message && message !== lastFresh) {
+      lastFresh = message;
+      receivedAt = Date.now() / 1000;
+    }
+    if (freshenTimer === null) freshenTimer = setTimeout(function () { freshenTimer = null; freshen(); }, 250);
   }
 
   // --- clock ---------------------------------------------------------------------------
@@ -278,7 +329,7 @@
 
   // for tests and for an integrator's console
   window.citywall = {nextReload: nextReload, reloadWhenServerAnswers: reloadWhenServerAnswers, upkeep: upkeep,
-                     reloadAt: function () { return reloadAtMs; }};
+                     reloadAt: function () { return reloadAtMs; }, fresh: fresh};
 
   function start() {
     markPage();
@@ -288,6 +339,7 @@
     window.setInterval(rotate, 1000);
     window.setInterval(fitKiosk, 1000);
     window.setInterval(markPage, 1000);  // a page that only changed its root's class (/wall?scale=0.5 -> /wall)
+    window.setInterval(freshen, 1000);
     window.addEventListener("resize", fitKiosk);
     rotate();
   }
@@ -296,45 +348,11 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     citywall: {
-      freshness: function (tick, fresh, cwSettings) {
-        var ctx = window.dash_clientside.callback_context;
-        var outs = ctx.outputs_list[0] || [];
+      /* A freshness message the poll brought (the push hands its own to citywall.fresh). */
+      fresh: function (message, cwSettings) {
         if (cwSettings) settings = cwSettings;
-        if (fresh && fresh !== lastFresh) { lastFresh = fresh; receivedAt = Date.now() / 1000; }
-        var staleAfter = settings.stale_after_s || 60;
-        var language = settings.language || "id";
-        var nowBrowser = Date.now() / 1000;
-        var memo = {};
-        // {at, age, stale} of a family (or "a+b"), from the last message plus the time since
-        function state(family) {
-          if (memo[family]) return memo[family];
-          var at = ALWAYS_FRESH[family] ? null : (lastFresh ? newestOf(family) : null);
-          var result;
-          if (ALWAYS_FRESH[family]) result = {at: "", age: null, stale: "false"};
-          else if (!at) result = {at: "", age: null, stale: "true"};
-          else {
-            // age as the server saw it when it sent the message, plus the time since then
-            var age = (lastFresh.server_now - Date.parse(at) / 1000) + (nowBrowser - receivedAt);
-            result = {at: at, age: age, stale: age > limitOf(family, staleAfter) ? "true" : "false"};
-          }
-          memo[family] = result;
-          return result;
-        }
-        var stale = [], updated = [];
-        outs.forEach(function (out) {
-          var st = state(out.id.family);
-          stale.push(unlessShown(out.id, "data-stale", st.stale));
-          updated.push(unlessShown(out.id, "data-updated-at", st.at));
-        });
-        // Ages and stale marks anywhere in the page (frame heads, the feed-health rows):
-        // plain DOM writes that React does not own, so no component re-renders for them.
-        document.querySelectorAll("[data-age-for], [data-stale-for]").forEach(function (el) {
-          var family = el.getAttribute("data-age-for") || el.getAttribute("data-stale-for");
-          known[family] = state(family);
-        });
-        knownLanguage = language;
-        paint(document);
-        return [stale, updated];
+        fresh(message);
+        return Date.now();
       },
 
       clock: function (tick, cwSettings) {

@@ -6,10 +6,11 @@
  *    s: [[content_role, instance, digest], ...] or null}
  * Trees go straight to their part (`citywall_trees.deliver`, assets/html_tree.js) and are drawn
  * at once, in one synchronous React render, before anything else the frame causes; other props
- * (a figure's Patch) go through Dash's `set_props`. `cw-pushed` (the poll's sign that the push
- * is alive) and `cw-fresh` are written to Dash's store later, at most four times a second
- * (`storeLater`): each write re-runs Dash's selectors over the whole page, which must not
- * stand between a frame and its text.
+ * (a figure's Patch) go through Dash's `set_props`. The freshness goes to `citywall.fresh`
+ * (assets/citywall.js), which marks the frames itself. `cw-pushed` (the poll's sign that the
+ * push is alive) is written to Dash's store later, at most four times a second (`storeLater`):
+ * each write re-runs Dash's selectors over the whole page, which must not stand between a
+ * frame and its text.
  *
  * About every heartbeat, `s` lists what the server believes each text part shows; a part that
  * draws something else (a race took an older tree over a pushed one) makes the page ask for
@@ -39,10 +40,9 @@
   var lastFrame = 0;
   var pushed = null;       // the version last marked in cw-pushed
   var STORE_EVERY_MS = 250;
-  var storeTimer = null;   // the pending write of cw-pushed / cw-fresh
+  var storeTimer = null;   // the pending write of cw-pushed
   var storedAt = -Infinity;  // performance.now() of the last write
   var owedVersion = null;  // what that write will mark
-  var owedFresh = null;
 
   function partsText() {
     var holder = document.querySelector('[data-cw-parts]');
@@ -85,6 +85,7 @@
         setProps({role: u[0], instance: u[1]}, props);
       }
     });
+    if (frame.f && window.citywall && window.citywall.fresh) window.citywall.fresh(frame.f);
     storeLater(frame);
     if (frame.s) check(frame.s);
   }
@@ -103,15 +104,13 @@
     }
   }
 
-  /* cw-pushed and cw-fresh in Dash's store: in a later task, and at most every STORE_EVERY_MS
-   * (the newest of what came meanwhile), since each write costs the page a pass over all its
-   * components and at 500 changes a second frames come every few tens of ms. Not rarer: the
-   * poll (once a second) takes a cw-pushed that did not move between two of its ticks for a
-   * push that stalled, and takes over (tried at 1 s on the full wall: p50 0.7-1.0 s against
-   * 0.4 s). Ages are shown to the second. */
+  /* cw-pushed in Dash's store: in a later task, and at most every STORE_EVERY_MS (the newest
+   * of what came meanwhile), since each write costs the page a pass over all its components and
+   * at 500 changes a second frames come every few tens of ms. Not rarer: the poll (once a
+   * second) takes a cw-pushed that did not move between two of its ticks for a push that
+   * stalled, and takes over (tried at 1 s on the full wall: p50 0.7-1.0 s against 0.4 s). */
   function storeLater(frame) {
     owedVersion = frame.v;
-    if (frame.f) owedFresh = frame.f;
     if (storeTimer === null) storeTimer = setTimeout(writeStore, Math.max(0, storedAt + STORE_EVERY_MS - performance.now()));
   }
 
@@ -121,10 +120,6 @@
     if (owedVersion !== pushed) {
       pushed = owedVersion;
       setProps('cw-pushed', {data: pushed});
-    }
-    if (owedFresh) {
-      setProps('cw-fresh', {data: owedFresh});
-      owedFresh = null;
     }
   }
 

@@ -53,6 +53,7 @@ def live_components(settings: ViewSettings) -> html.Div:
             dcc.Store(id="cw-pushed", data=-1),
             dcc.Store(id="cw-lag", data=None),
             dcc.Store(id="cw-fresh", data=None),
+            dcc.Store(id="cw-fresh-taken", data=None),
             dcc.Store(id="cw-nudged", data=0),
             dcc.Store(
                 id="cw-settings",
@@ -153,11 +154,11 @@ def register(app: Dash, live: LiveParts, pages: Pages, push: bool = True, on_bea
     # without the push the route still answers, so the page's script knows to stop trying
     app.server.add_api_websocket_route(PUSH_PATH, pusher.serve if push else push_off)
 
+    # The frames' freshness is written by assets/citywall.js itself, once a second and from
+    # each freshness message: the push hands it its own; the poll's come through cw-fresh.
     app.clientside_callback(
-        ClientsideFunction(namespace="citywall", function_name="freshness"),
-        Output({"role": "frame", "panel": ALL, "family": ALL, "instance": ALL}, "data-stale"),
-        Output({"role": "frame", "panel": ALL, "family": ALL, "instance": ALL}, "data-updated-at"),
-        Input("cw-second", "n_intervals"),
+        ClientsideFunction(namespace="citywall", function_name="fresh"),
+        Output("cw-fresh-taken", "data"),
         Input("cw-fresh", "data"),
         State("cw-settings", "data"),
     )

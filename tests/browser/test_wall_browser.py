@@ -248,12 +248,17 @@ def test_wall_preview_shows_all_screens(page_factory: Any, wall_url: str, config
 
 
 @pytest.mark.browser
-def test_stale_panels_keep_their_values_and_clear_by_themselves(page_factory: Any, config: Config) -> None:
-    """Feeds stop: within two intervals the panel is marked stale, values kept; data again: fresh."""
+@pytest.mark.parametrize("push", [True, False], ids=["push", "poll-only"])
+def test_stale_panels_keep_their_values_and_clear_by_themselves(page_factory: Any, config: Config, push: bool) -> None:
+    """Feeds stop: within two intervals the panel is marked stale, values kept; data again: fresh.
+    The freshness comes with the push, or with the poll where the websocket is blocked."""
     from feeds.events import Incident
 
     quick = config.model_copy(
-        update={"thresholds": config.thresholds.model_copy(update={"stale_after_s": 3, "stale_after_family_s": {}})}
+        update={
+            "thresholds": config.thresholds.model_copy(update={"stale_after_s": 3, "stale_after_family_s": {}}),
+            "server": config.server.model_copy(update={"websocket": push}),
+        }
     )
     city = City(quick).replay(hours=1.0, step_s=180)
     counter = iter(range(1_000_000))
