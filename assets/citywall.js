@@ -33,13 +33,13 @@
   // each frame's `data-stale` and `data-updated-at`, its age label, and feed health's marks.
   var known = {};
   var knownLanguage = "id";
-  var PAINTED = "[data-age-for], [data-stale-for], .cw-panel[data-family]";
+  var PAINTED = "[data-age-for], [data-stale-for], [data-panel][data-family]";  // the last: frames, the tablet's root
   function paint(root) {
     var els = [];
     if (root.nodeType === 1 && root.matches(PAINTED)) els.push(root);
     root.querySelectorAll(PAINTED).forEach(function (el) { els.push(el); });
     els.forEach(function (el) {
-      var frameOf = el.classList.contains("cw-panel") ? el.getAttribute("data-family") : null;
+      var frameOf = el.hasAttribute("data-panel") ? el.getAttribute("data-family") : null;
       if (frameOf && known[frameOf]) {
         if (el.getAttribute("data-stale") !== known[frameOf].stale) el.setAttribute("data-stale", known[frameOf].stale);
         if (el.getAttribute("data-updated-at") !== known[frameOf].at) el.setAttribute("data-updated-at", known[frameOf].at);
@@ -146,14 +146,26 @@
   }
 
   var freshenTimer = null;
-  /* A new freshness message: applied within a quarter second, at most four times a second
-   * (at 500 changes a second every pushed frame carries one). */
-  function fresh(message) {
+  var freshenedAt = -Infinity;
+  /* A new freshness message: applied at once, or, within a quarter second of the last, when
+   * that quarter is up: at most four times a second (at 500 changes a second every pushed frame
+   * carries one). */
+  function take(message) {
     if (message && message !== lastFresh) {
       lastFresh = message;
       receivedAt = Date.now() / 1000;
     }
-    if (freshenTimer === null) freshenTimer = setTimeout(function () { freshenTimer = null; freshen(); }, 250);
+  }
+  function fresh(message) {
+    take(message);
+    if (freshenTimer !== null) return;
+    var wait = freshenedAt + 250 - performance.now();
+    if (wait <= 0) {
+      freshenedAt = performance.now();
+      freshen();
+    } else {
+      freshenTimer = setTimeout(function () { freshenTimer = null; freshenedAt = performance.now(); freshen(); }, wait);
+    }
   }
 
   // --- clock ---------------------------------------------------------------------------
@@ -348,10 +360,12 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     citywall: {
-      /* A freshness message the poll brought (the push hands its own to citywall.fresh). */
+      /* A freshness message the poll brought (the push hands its own to citywall.fresh),
+       * applied at once: the poll brings one a second at most. */
       fresh: function (message, cwSettings) {
         if (cwSettings) settings = cwSettings;
-        fresh(message);
+        take(message);
+        freshen();
         return Date.now();
       },
 

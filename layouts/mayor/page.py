@@ -16,7 +16,7 @@ from layouts.ports import ViewSettings
 from layouts.tree import attrs
 
 EXPORT_PDF = "/api/v1/summary.pdf"
-#: The page root is a frame like the wall's panels: the shared freshness callback keeps its
+#: The page root is a frame like the wall's panels: ``assets/citywall.js`` keeps its
 #: ``data-updated-at``/``data-stale`` (the test hooks) current and ages its text every second.
 ROOT_ID = frame_id("tablet", FAMILIES, "tablet")
 

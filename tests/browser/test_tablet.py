@@ -115,7 +115,8 @@ READY_JS = """
 () => {
   const cards = Array.from(document.querySelectorAll('[data-pillar]'));
   return cards.length === 6 && cards.every(c => c.getAttribute('data-standing') !== 'unknown')
-    && !!document.querySelector('[data-headline=incidents] .tb-chips');
+    && !!document.querySelector('[data-headline=incidents] .tb-chips')
+    && document.querySelector('[data-panel=tablet]').getAttribute('data-updated-at') !== '';
 }
 """
 
