@@ -34,10 +34,16 @@
   var known = {};
   var knownLanguage = "id";
   var PAINTED = "[data-age-for], [data-stale-for], [data-panel][data-family]";  // the last: frames, the tablet's root
-  function paint(root) {
+  function painted(root) {
     var els = [];
     if (root.nodeType === 1 && root.matches(PAINTED)) els.push(root);
     root.querySelectorAll(PAINTED).forEach(function (el) { els.push(el); });
+    return els;
+  }
+  function paint(root) {
+    paintEach(painted(root));
+  }
+  function paintEach(els) {
     els.forEach(function (el) {
       var frameOf = el.hasAttribute("data-panel") ? el.getAttribute("data-family") : null;
       if (frameOf && known[frameOf]) {
@@ -137,12 +143,13 @@
       memo[family] = result;
       return result;
     }
-    document.querySelectorAll(PAINTED).forEach(function (el) {
+    var els = painted(document);
+    els.forEach(function (el) {
       var family = el.getAttribute("data-age-for") || el.getAttribute("data-stale-for") || el.getAttribute("data-family");
       known[family] = state(family);
     });
     knownLanguage = settings.language || "id";
-    paint(document);
+    paintEach(els);
   }
 
   var freshenTimer = null;

@@ -212,8 +212,7 @@ def ticker_lines(
     made again: the memory store hands out the lines it keeps, which it never changes, and a
     new incident made all fifty again. (Redis decodes new objects each time: all are made.)"""
     stored = [d for d in store.recent(config.history.ticker_events) if isinstance(d, dict)]
-    if made is None:
-        return [TickerLine.from_doc(d) for d in stored]
+    made = {} if made is None else made
     lines: list[TickerLine] = []
     for doc in stored:
         hit = made.get(id(doc))
