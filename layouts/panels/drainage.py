@@ -23,12 +23,13 @@ from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
-from layouts.tree import attrs
+from layouts.tree import attrs, row_tree
 
 FAMILY = "drainage"
 ROWS = 16
 TREND_POINTS = 48
 STAGES = ("Normal", "Waspada", "Siaga", "Awas")
+LEVELS = ("waspada", "siaga", "awas")
 STAGE_COLOURS = {"Normal": "#51cf66", "Waspada": "#ffd43b", "Siaga": "#ff922b", "Awas": "#ff5c5c"}
 
 
@@ -70,8 +71,9 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
                 "kecamatan": s.kecamatan or "",
                 "level": s.level_m,
                 "stage": s.stage if s.stage in STAGES else "Normal",
-                "levels": {"waspada": s.levels.waspada, "siaga": s.levels.siaga, "awas": s.levels.awas},
-                "trend": [round(v, 3) for v in _thin(s.trend, TREND_POINTS)],
+                # tuples, so a row is built once per content (``row_tree``)
+                "levels": (s.levels.waspada, s.levels.siaga, s.levels.awas),
+                "trend": tuple(round(v, 3) for v in _thin(s.trend, TREND_POINTS)),
                 "rise": None if rise is None else round(rise, 2),
             }
         )
@@ -125,12 +127,17 @@ def track(level: float | None, levels: dict[str, float], stage: str) -> el.Tree:
     )
 
 
+@row_tree
 def station_row(s: dict[str, Any], language: str) -> el.Tree:
+    """Keyed by station: a reading moves its own row, and the page is sent that row and
+    references to the others instead of every row with its sparkline (22 KB a copy)."""
+    levels = dict(zip(LEVELS, s["levels"], strict=True))
     rise = s["rise"]
     arrow = "" if rise is None else "↑" if rise > 0.005 else "↓" if rise < -0.005 else "→"
     rise_text = "" if rise is None else f"{arrow} {number(abs(rise), language, 2)} m/{t('hours_short', language)}"
     return el.Div(
         className=f"cw-station stage-{s['stage']}",
+        key=s["id"],
         **attrs({"data-station": s["id"]}),
         children=[
             el.Span(f"{STAGE_SHAPES[s['stage']]} {t(s['stage'], language)}", className=f"cw-stage stage-{s['stage']}"),
@@ -145,8 +152,8 @@ def station_row(s: dict[str, Any], language: str) -> el.Tree:
                 ],
                 className="cw-station-value",
             ),
-            track(s["level"], s["levels"], s["stage"]),
-            el.Img(src=sparkline(s["trend"], s["levels"], STAGE_COLOURS[s["stage"]]), className="cw-spark", alt=""),
+            track(s["level"], levels, s["stage"]),
+            el.Img(src=sparkline(list(s["trend"]), levels, STAGE_COLOURS[s["stage"]]), className="cw-spark", alt=""),
         ],
     )
 

@@ -695,6 +695,22 @@ def test_a_kpi_that_moves_sends_its_row_and_references_to_the_rest() -> None:
     assert "82,5%" in json.dumps(delta, ensure_ascii=False)
 
 
+def test_a_reading_that_moves_one_gauge_sends_its_row_and_references_to_the_rest() -> None:
+    """Every water-level reading changed the drainage panel, on three screens of the wall: as
+    every row with its sparkline that was 22 KB per copy and frame."""
+    s = settings()
+    picture = sample_picture()
+    stations = picture.drainage.stations
+    assert len(stations) == 2  # the sample's two gauges
+    moved = replace(stations[-1], level_m=stations[-1].level_m + 0.07)
+    after = replace(picture, drainage=replace(picture.drainage, stations=[*stations[:-1], moved]))
+    old = to_tree(drainage.render(drainage.view(picture, s), s))
+    new = to_tree(drainage.render(drainage.view(after, s), s))
+    delta = keyed_delta(old, new)
+    assert sorted(_refs(delta)) == sorted(g.station_id for g in stations[:-1])
+    assert f'"data-station": "{moved.station_id}"' in json.dumps(delta, ensure_ascii=False)
+
+
 def test_a_new_incident_beside_the_map_sends_one_row_and_references() -> None:
     from layouts.map_lists import top_render
 
