@@ -20,6 +20,7 @@ from typing import Any
 from dashboard.config import Config
 from dashboard.picture import Sections, build_picture, live_sections
 from dashboard.store.base import StateStore
+from dashboard.store.memory import MemoryStore
 from layouts.picture import CityPicture
 from layouts.sections import ScreensSummary, StoreStatus
 
@@ -45,6 +46,8 @@ class PictureCache:
         self._live: dict[str, Any] = {}
         self._last_extra: dict[str, Any] = {}
         self._watcher: _ChangeWatcher | None = None
+        #: Whether a read may wait on the network (Redis): the push then reads in a thread.
+        self.reads_block = not isinstance(store, MemoryStore)
 
     def store_ok(self) -> bool:
         return self.health is None or self.health.ok
@@ -108,11 +111,14 @@ def _same_when_equal(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]
 
 
 class _ChangeWatcher:
-    """One thread blocks on the store; it wakes every waiting page on the event loop.
+    """Wakes every waiting page on the event loop when the store changes.
 
-    A thread per open screen would exhaust the executor with 24 kiosk pages, and the store's
-    wait is blocking (a condition in memory, pub/sub on Redis), so exactly one thread waits
-    and hands each change to the loop.
+    A store that tells its changes (``on_change``: the city in this process's memory) wakes
+    the loop straight from the writing thread. Any other (Redis) blocks on its own wait
+    (pub/sub), so exactly one thread waits and hands each change to the loop: a thread per
+    open screen would exhaust the executor with 24 kiosk pages. Either way the loop is woken
+    at most every ``WAKE_GAP_S``: pages take at most one change per frame anyway, so a burst
+    of 500 a second wakes it 100 times, not 500.
     """
 
     def __init__(self, store: StateStore, loop: asyncio.AbstractEventLoop) -> None:
@@ -120,7 +126,15 @@ class _ChangeWatcher:
         self.loop = loop
         self.version = store.version()
         self._event = asyncio.Event()
-        threading.Thread(target=self._watch, name="change-watcher", daemon=True).start()
+        self._pending = False  # a wake is on its way to the loop
+        self._woke_at = -WAKE_GAP_S
+        on_change = getattr(store, "on_change", None)
+        if on_change is not None:
+            # A trip through a thread of our own cost each change a wake-up on its way to the
+            # screen, and on a busy machine a wait for a free core.
+            on_change(self._changed)
+        else:
+            threading.Thread(target=self._watch, name="change-watcher", daemon=True).start()
 
     async def wait(self, since: int, timeout: float) -> int:
         if self.version != since:
@@ -128,6 +142,24 @@ class _ChangeWatcher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), timeout)
         return self.version
+
+    def _changed(self) -> None:
+        """In the writing thread, with the store's lock held: one wake on its way at a time."""
+        if self._pending:
+            return
+        self._pending = True
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is left to wake
+            self.loop.call_soon_threadsafe(self._wake_when_due)
+
+    def _wake_when_due(self) -> None:
+        wait = self._woke_at + WAKE_GAP_S - time.monotonic()
+        if wait > 0:
+            self.loop.call_later(wait, self._wake_when_due)
+            return
+        self._pending = False  # before reading the version: a change after it sends a new wake
+        self._woke_at = time.monotonic()
+        self.version = self.store.version()
+        self._wake()
 
     def _watch(self) -> None:
         while not self.loop.is_closed():
@@ -139,8 +171,6 @@ class _ChangeWatcher:
             if version != self.version:
                 self.version = version
                 self.loop.call_soon_threadsafe(self._wake)
-                # pages take at most one change per frame anyway (layouts.live.MIN_GAP_S): a
-                # burst of 500 a second wakes this thread and the loop 100 times, not 500
                 time.sleep(WAKE_GAP_S)
 
     def _wake(self) -> None:

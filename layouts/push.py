@@ -74,17 +74,26 @@ def frame_gap(connections: int) -> float:
 class SharedPicture:
     """One picture read at a time for all pushes of a process; those that ask while a read is
     running wait for that one. A thousand open pages each reading the store in a thread of
-    their own queued behind one another for tens of seconds."""
+    their own queued behind one another for tens of seconds.
+
+    A reader whose reads never wait (``reads_block`` false: the city in this process's
+    memory) is read on the event loop itself, for a read of well under a millisecond: the
+    trip to a thread and back cost a change two more wake-ups on its way to the screen."""
 
     def __init__(self, reader: CityReader) -> None:
         self.reader = reader
+        self.in_thread = getattr(reader, "reads_block", True)
         self._task: asyncio.Future[CityPicture] | None = None
 
     async def get(self) -> CityPicture:
         task = self._task
         if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
-            task = self._task = asyncio.ensure_future(asyncio.to_thread(self.reader.picture))
+            read = asyncio.to_thread(self.reader.picture) if self.in_thread else self._read()
+            task = self._task = asyncio.ensure_future(read)
         return await asyncio.shield(task)
+
+    async def _read(self) -> CityPicture:
+        return self.reader.picture()
 
 
 class Pusher:

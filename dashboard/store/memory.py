@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
+from collections.abc import Callable
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -73,6 +74,7 @@ class MemoryStore:
         self._audit: deque[dict[str, Any]] = deque()
         self._indexes: dict[str, _Index] = defaultdict(_Index)
         self._kind_versions: dict[str, int] = {}
+        self._listeners: list[Callable[[], None]] = []
 
     # --- writes ---------------------------------------------------------------------------
     def upsert(
@@ -220,6 +222,14 @@ class MemoryStore:
             found = self._indexes.get(index)
             return dict(found.tags) if found is not None else {}
 
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every change, in the writing thread and with the store's lock
+        held: it may only pass the news on (the web side wakes its event loop with it), never
+        block or read the store. Pages then hear of a change without a thread of their own
+        waking first (``dashboard.reader``)."""
+        with self._lock:
+            self._listeners.append(listener)
+
     def wait_changed(self, since: int, timeout: float) -> int:
         with self._changed:
             self._changed.wait_for(lambda: self._version > since, timeout=timeout)
@@ -299,6 +309,8 @@ class MemoryStore:
         self._version += 1
         self._kind_versions[kind] = self._kind_versions.get(kind, 0) + 1
         self._changed.notify_all()
+        for listener in self._listeners:
+            listener()
 
     def _apply_rows(self, rows: tuple[IndexRow, ...]) -> None:
         for row in rows:

@@ -1,0 +1,73 @@
+"""How a change reaches the pages: from the writing thread to the event loop, and the picture
+read for them.
+
+The browser tests follow a change end to end; these pin the hand-over itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from dashboard.config import load_config
+from dashboard.reader import PictureCache
+from dashboard.store.memory import MemoryStore
+from layouts.picture import CityPicture
+from layouts.push import SharedPicture
+from tests.support.city import city, incident
+
+
+def test_a_burst_written_in_memory_wakes_the_pages_once_without_a_thread_of_their_own() -> None:
+    config = load_config()
+    store = MemoryStore()
+    state = city(store, config)
+    reader = PictureCache(store, config)
+
+    def burst() -> None:
+        for n in range(50):
+            state.accept(incident(f"urn:ngsi-ld:Alert:burst-{n}", ago=60))
+
+    async def main() -> tuple[int, int, set[str]]:
+        threads_before = {t.name for t in threading.enumerate()}
+        waiter = asyncio.create_task(reader.changed(store.version(), 30))
+        await asyncio.sleep(0)  # a turn of the loop: the waiter starts the watch and waits
+        loop = asyncio.get_running_loop()
+        handed = []
+        hand = loop.call_soon_threadsafe
+        loop.call_soon_threadsafe = lambda *a, **k: (handed.append(1), hand(*a, **k))[1]  # type: ignore[method-assign]
+        writer = threading.Thread(target=burst)
+        writer.start()
+        writer.join()  # the loop is held meanwhile: every write of the burst finds a wake on its way
+        version = await waiter
+        started = {t.name for t in threading.enumerate()} - threads_before
+        return version, len(handed), started
+
+    version, handed, started = asyncio.run(main())
+    assert version == store.version() == 50
+    assert handed == 1, "fifty writes while the loop was busy: one wake handed to it"
+    assert "change-watcher" not in started
+
+
+class _Reader:
+    def __init__(self, reads_block: bool) -> None:
+        self.reads_block = reads_block
+        self.read_in: list[threading.Thread] = []
+
+    def picture(self) -> CityPicture:
+        self.read_in.append(threading.current_thread())
+        return CityPicture()
+
+    def version(self) -> int:
+        return 0
+
+    async def changed(self, since: int, timeout: float) -> int:
+        return since
+
+
+def test_the_push_reads_a_city_in_memory_on_the_loop_and_any_other_in_a_thread() -> None:
+    in_memory, remote = _Reader(reads_block=False), _Reader(reads_block=True)
+    for reader in (in_memory, remote):
+        asyncio.run(SharedPicture(reader).get())
+    assert in_memory.read_in == [threading.main_thread()]
+    assert len(remote.read_in) == 1 and remote.read_in[0] is not threading.main_thread()
+    assert PictureCache(MemoryStore(), load_config()).reads_block is False
