@@ -46,7 +46,6 @@ def live_components(settings: ViewSettings) -> html.Div:
     return html.Div(
         [
             dcc.Interval(id="cw-tick", interval=settings.poll_ms),
-            dcc.Interval(id="cw-second", interval=1_000),
             dcc.Interval(id="cw-beat-tick", interval=settings.heartbeat_s * 1_000),
             dcc.Store(id="cw-beat", data=None),
             dcc.Store(id="cw-version", data=-1),

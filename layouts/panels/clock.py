@@ -1,8 +1,8 @@
 """The clock: date and time in the city's zone (WIB), in the configured language.
 
-It ticks in the browser (a clientside callback on the page's one-second interval, formatting
-with ``Intl.DateTimeFormat``), so 24 clocks on a wall cost the server nothing and keep
-ticking while the server is away. Its family, ``clock``, is never stale: a clock has no feed
+It ticks in the browser (``assets/citywall.js`` writes it once a second, formatting with
+``Intl.DateTimeFormat``), so 24 clocks on a wall cost the server nothing and keep ticking
+while the server is away. Its family, ``clock``, is never stale: a clock has no feed
 that can fall silent, and a wall that shows "DATA DELAYED" over the time would teach
 operators to ignore that badge.
 
@@ -16,16 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from dash import ALL, ClientsideFunction, Dash, Input, Output, State, html
+from dash import Dash, html
 
 from layouts.live_parts import LiveParts
 from layouts.ports import ViewSettings
 
 FAMILY = "clock"
-
-
-def _id(role: str, instance: Any) -> dict[str, Any]:
-    return {"role": f"clock-{role}", "instance": instance}
 
 
 def reading(moment: datetime, settings: ViewSettings) -> dict[str, str]:
@@ -52,15 +48,15 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
                 html.Div(
                     className="cw-clock-left",
                     children=[
-                        html.Div(now["date"], id=_id("date", instance), className="cw-clock-date"),
+                        html.Div(now["date"], className="cw-clock-date"),
                         html.Div(settings.city_name, className="cw-clock-city"),
                     ],
                 ),
                 html.Div(
                     className="cw-clock-time",
                     children=[
-                        html.Span(now["hm"], id=_id("hm", instance), className="cw-clock-hm cw-headline"),
-                        html.Span(now["s"], id=_id("s", instance), className="cw-clock-s"),
+                        html.Span(now["hm"], className="cw-clock-hm cw-headline"),
+                        html.Span(now["s"], className="cw-clock-s"),
                         html.Span(now["zone"], className="cw-clock-zone"),
                     ],
                 ),
@@ -70,11 +66,4 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
 
 
 def register(app: Dash, live: LiveParts) -> None:
-    app.clientside_callback(
-        ClientsideFunction(namespace="citywall", function_name="clock"),
-        Output(_id("hm", ALL), "children"),
-        Output(_id("s", ALL), "children"),
-        Output(_id("date", ALL), "children"),
-        Input("cw-second", "n_intervals"),
-        State("cw-settings", "data"),
-    )
+    """Nothing to register: the clock ticks in the browser (``tickClocks``, assets/citywall.js)."""

@@ -25,9 +25,10 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -304,6 +305,21 @@ def test_stale_panels_keep_their_values_and_clear_by_themselves(page_factory: An
         _open(page, f"{base}/screen/1")
         page.wait_for_function("() => document.querySelector('[data-panel=kpis]').dataset.stale === 'true'", timeout=8_000)
         assert page.get_attribute('[data-panel="clock"]', "data-stale") == "false"
+
+
+@pytest.mark.browser
+def test_the_clock_ticks_in_the_citys_time(screen_page: Any, wall_url: str, config: Config) -> None:
+    """The page writes the clock itself once a second (assets/citywall.js), in the city's zone:
+    seconds move, and the hours and minutes are the city's, whatever the browser's own zone."""
+    page = screen_page
+    _open(page, f"{wall_url}/screen/1")
+    first = page.inner_text(".cw-clock-s")
+    page.wait_for_function("s => document.querySelector('.cw-clock-s').textContent !== s", arg=first, timeout=5_000)
+    shown = page.evaluate("[...document.querySelectorAll('.cw-clock-hm, .cw-clock-s')].map(e => e.textContent).join('')")
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", shown), shown
+    city_now = datetime.now(ZoneInfo(config.city.timezone))
+    hours = {city_now.strftime("%H"), (city_now - timedelta(minutes=1)).strftime("%H")}
+    assert shown[:2] in hours, (shown, city_now)
 
 
 @pytest.mark.browser
