@@ -26,8 +26,6 @@
   var loadedAt = Date.now();
   var ALWAYS_FRESH = {clock: true};
 
-  function noUpdate() { return window.dash_clientside.no_update; }
-
   // The last computed state per family, also painted at once onto elements React adds later
   // (a re-rendered list replaces its rows, and must not show blank ages until the next tick):
   // each frame's `data-stale` and `data-updated-at`, its age label, and feed health's marks.
@@ -61,20 +59,6 @@
         el.setAttribute("data-stale", known[staleFor].stale);
       }
     });
-  }
-
-  /* The DOM id Dash gives a pattern-matching id (keys sorted), to compare with what the page
-   * already shows: a prop is only written when it differs, so nothing re-renders each second. */
-  function domId(id) {
-    return "{" + Object.keys(id).sort().map(function (k) {
-      return JSON.stringify(k) + ":" + JSON.stringify(id[k]);
-    }).join(",") + "}";
-  }
-  function unlessShown(id, attr, value) {
-    var el = document.getElementById(domId(id));
-    if (!el) return value;
-    var shown = attr === "children" ? el.textContent : el.getAttribute(attr);
-    return shown === value ? noUpdate() : value;
   }
 
   function ageText(seconds, language, short) {
@@ -380,7 +364,7 @@
 
   // for tests and for an integrator's console
   window.citywall = {nextReload: nextReload, reloadWhenServerAnswers: reloadWhenServerAnswers, upkeep: upkeep,
-                     reloadAt: function () { return reloadAtMs; }, fresh: fresh, tickClocks: tickClocks};
+                     reloadAt: function () { return reloadAtMs; }, fresh: fresh};
 
   function start() {
     markPage();
