@@ -8,7 +8,7 @@
  * at once, in one synchronous React render, before anything else the frame causes; other props
  * (a figure's Patch) go through Dash's `set_props`. The freshness goes to `citywall.fresh`
  * (assets/citywall.js), which marks the frames itself. `cw-pushed` (the poll's sign that the
- * push is alive) is written to Dash's store later, at most four times a second (`storeLater`):
+ * push is alive) is written to Dash's store later, at most once a second (`storeLater`):
  * each write re-runs Dash's selectors over the whole page, which must not stand between a
  * frame and its text.
  *
@@ -18,6 +18,9 @@
  *
  * The answer {ack: v} goes in the next task: the server sends the next frame only then, so a
  * page that draws slower than the city changes gets fewer, newer frames.
+ *
+ * While a socket delivers, the poll (`cw-tick`) slows to the pace the layout gives in
+ * `data-cw-poll-pushed-ms`; when the socket drops it goes back to `data-cw-poll-ms` (`pollAt`).
  *
  * The socket reconnects by itself for ever, with a pause growing to 5 s, and is replaced when
  * it has been silent for three heartbeats, or past one when the poll finds it behind
@@ -39,7 +42,7 @@
   var off = false;
   var lastFrame = 0;
   var pushed = null;       // the version last marked in cw-pushed
-  var STORE_EVERY_MS = 250;
+  var STORE_EVERY_MS = 1000;
   var storeTimer = null;   // the pending write of cw-pushed
   var storedAt = -Infinity;  // performance.now() of the last write
   var owedVersion = null;  // what that write will mark
@@ -60,6 +63,18 @@
   function setProps(id, props) {
     var clientside = window.dash_clientside;
     if (clientside && clientside.set_props) clientside.set_props(id, props);
+  }
+
+  /* The poll's pace: slow while the push delivers, the configured one otherwise. Written only
+   * when it changes: each write is a pass of Dash's renderer over the page. */
+  var pollPace = null;     // 'pushed' or 'plain', as last written
+  function pollAt(pace) {
+    var holder = document.querySelector('[data-cw-poll-ms]');
+    if (pace === pollPace || !holder) return;
+    var ms = Number(holder.getAttribute(pace === 'pushed' ? 'data-cw-poll-pushed-ms' : 'data-cw-poll-ms'));
+    if (!(ms > 0)) return;
+    pollPace = pace;
+    setProps('cw-tick', {interval: ms});
   }
 
   /* Every tree of the frame in one render, done before this returns (React would otherwise
@@ -106,9 +121,9 @@
 
   /* cw-pushed in Dash's store: in a later task, and at most every STORE_EVERY_MS (the newest
    * of what came meanwhile), since each write costs the page a pass over all its components and
-   * at 500 changes a second frames come every few tens of ms. Not rarer: the poll (once a
-   * second) takes a cw-pushed that did not move between two of its ticks for a push that
-   * stalled, and takes over (tried at 1 s on the full wall: p50 0.7-1.0 s against 0.4 s). */
+   * at 500 changes a second frames come every few tens of ms. Not rarer than the poll ticks
+   * while the push delivers (every half heartbeat, `pollAt`): the poll takes a cw-pushed that
+   * did not move between two of its ticks for a push that stalled, and takes over. */
   function storeLater(frame) {
     owedVersion = frame.v;
     if (storeTimer === null) storeTimer = setTimeout(writeStore, Math.max(0, storedAt + STORE_EVERY_MS - performance.now()));
@@ -158,6 +173,7 @@
       }
       frames += 1;
       apply(frame);
+      if (frames === 1) pollAt('pushed');
       lastFrame = Date.now();  // after applying: a big first frame on a busy machine is no silence
       // in the next task, once the frame's own work is done: the server never sends faster
       // than the page takes frames in
@@ -167,6 +183,7 @@
     };
     ws.onclose = function (event) {
       if (socket === ws) socket = null;
+      pollAt('plain');
       if (event.code === OFF) {
         off = true;
         return;
@@ -177,6 +194,7 @@
 
   function reconnect() {
     var ws = socket;
+    pollAt('plain');
     if (ws) {
       socket = null;
       ws.onclose = null;

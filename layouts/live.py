@@ -12,6 +12,8 @@ browsers where the websocket is blocked. The push marks the version it delivered
 and costs one small request. A poll that lands between a change and its push does not race
 the push: once a page has had a push, the poll waits a tick for it and takes over only if the
 push delivered nothing in that tick (``cw-lag`` holds what the push had delivered then).
+While the push delivers, the poll slows to ``pushed_poll_ms`` (``assets/push.js`` sets the
+interval), and it is back to ``poll_ms`` as soon as the socket drops.
 
 Freshness (age and stale state) is computed in the browser once a second from the last
 freshness the server sent, so a panel turns stale by itself when the feed or the server goes
@@ -43,6 +45,7 @@ PUSH_GRACE_TICKS = 3
 
 
 def live_components(settings: ViewSettings) -> html.Div:
+    """The poll's interval and stores; the poll's two paces ride along for ``assets/push.js``."""
     return html.Div(
         [
             dcc.Interval(id="cw-tick", interval=settings.poll_ms),
@@ -66,7 +69,19 @@ def live_components(settings: ViewSettings) -> html.Div:
             ),
         ],
         style={"display": "none"},
+        **attrs({"data-cw-poll-ms": str(settings.poll_ms), "data-cw-poll-pushed-ms": str(pushed_poll_ms(settings))}),
     )
+
+
+def pushed_poll_ms(settings: ViewSettings) -> int:
+    """The poll's pace while the push delivers: every half heartbeat, since the heartbeat rides
+    on the poll (a screen is taken for silent after two heartbeats without a report).
+
+    Each tick and the writes it reads cost a page a pass of Dash's renderer over all its
+    components; on the full wall those passes were the largest cost left besides the frames.
+    The push's own watch (``assets/push.js``) replaces a silent socket, and the poll comes back
+    to ``poll_ms`` the moment the socket drops."""
+    return max(settings.poll_ms, settings.heartbeat_s * 1_000 // 2)
 
 
 def page_parts(content: Any) -> html.Div:

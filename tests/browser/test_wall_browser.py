@@ -517,7 +517,9 @@ def test_a_kiosk_keeps_no_undo_history(page_factory: Any, wall: tuple[City, str]
 
 class _CuttableProxy:
     """A loopback TCP proxy in front of the app that can drop every connection at once, or
-    refuse new ones for a while: a network loss or a proxy restart, seen from the browser."""
+    refuse new ones for a while: a network loss or a proxy restart, seen from the browser.
+    ``refusing_push`` refuses only the push's websocket: a proxy or firewall that lets plain
+    HTTP through but not the upgrade."""
 
     def __init__(self, target_port: int) -> None:
         import socket
@@ -528,6 +530,7 @@ class _CuttableProxy:
         self.port = self.listener.getsockname()[1]
         self.open: set[Any] = set()
         self.refusing = threading.Event()
+        self.refusing_push = threading.Event()
         self.accepted = 0
         self.refused = 0
         self._lock = threading.Lock()
@@ -539,7 +542,7 @@ class _CuttableProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            if self.refusing.is_set():
+            if self.refusing.is_set() or (self.refusing_push.is_set() and self._asks_for_push(client)):
                 client.close()
                 self.refused += 1
                 continue
@@ -549,6 +552,16 @@ class _CuttableProxy:
                 self.accepted += 1
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _asks_for_push(self, client: Any) -> bool:
+        client.settimeout(5)
+        try:
+            head = client.recv(64, self._socket.MSG_PEEK)
+        except OSError:
+            return False
+        finally:
+            client.settimeout(None)
+        return head.startswith(b"GET /_citywall/push")
 
     def _pipe(self, source: Any, sink: Any) -> None:
         try:
@@ -618,6 +631,51 @@ def test_the_push_resumes_after_the_websocket_is_dropped(page_factory: Any, conf
             proxy.close()
 
 
+#: The poll's interval as Dash's store holds it (what ``dcc.Interval`` ticks at).
+POLL_MS_JS = """() => {
+    const state = window.dash_stores && window.dash_stores[0] && window.dash_stores[0].getState();
+    const path = state && state.paths && state.paths.strs && state.paths.strs['cw-tick'];
+    if (!path) return null;
+    let node = state.layout;
+    for (const key of path) node = node[key];
+    return node.props.interval;
+}"""
+
+
+@pytest.mark.browser
+def test_the_poll_slows_while_the_push_delivers_and_takes_over_when_the_socket_drops(page_factory: Any, config: Config) -> None:
+    """With the push delivering, the poll ticks every half heartbeat (5 s for a 10 s heartbeat)
+    instead of ``poll_ms``; when the socket drops and cannot come back, it ticks at ``poll_ms``
+    again and carries the next change itself; when the socket is back, it slows again."""
+    server = config.server.model_copy(update={"poll_ms": 700, "heartbeat_s": 10})
+    cfg = config.model_copy(update={"server": server})
+    city = City(cfg).replay(hours=1.0, step_s=180)
+    page = page_factory()
+
+    def poll_at(ms: int) -> None:
+        page.wait_for_function(f"() => ({POLL_MS_JS})() === {ms}", timeout=30_000)
+
+    with serve(cfg, city.store) as base:
+        proxy = _CuttableProxy(int(urlsplit(base).port or 0))
+        try:
+            _open(page, f"http://{HOST}:{proxy.port}/screen/4")
+            poll_at(5_000)
+            proxy.refusing_push.set()
+            proxy.cut()
+            poll_at(700)
+            # the websocket is refused, so only the poll can bring this one
+            city.state.accept(critical_now("urn:ngsi-ld:Alert:poll-takes-over", "Hanya lewat poll"))
+            page.wait_for_function(
+                "() => (document.querySelector('[data-panel=incident_queue]')?.innerText ?? '').includes('Hanya lewat poll')",
+                timeout=30_000,
+            )
+            assert proxy.refused >= 1, "the push was refused while the poll delivered"
+            proxy.refusing_push.clear()
+            poll_at(5_000)
+        finally:
+            proxy.close()
+
+
 PUSHED_JS = """() => {
     const state = window.dash_stores && window.dash_stores[0] && window.dash_stores[0].getState();
     const path = state && state.paths && state.paths.strs && state.paths.strs['cw-pushed'];
@@ -647,11 +705,10 @@ FRAMES_HOOK = """(() => {
 
 @pytest.mark.browser
 def test_after_a_burst_the_page_marks_the_last_version_it_was_pushed(page_factory: Any, config: Config) -> None:
-    """The push tells Dash's store what it delivered at most four times a second (every 250 ms);
-    after changes that come faster, the last version must still be written by itself, not
-    only when the next frame comes (a second or two later), or the once-a-second poll would
-    take a working push for a stalled one. The poll is set to ten minutes here, so only the
-    push writes ``cw-pushed``."""
+    """The push tells Dash's store what it delivered at most once a second; after changes that
+    come faster, the last version must still be written by itself, not only when the next
+    frame comes (a second or two later), or the poll would take a working push for a stalled
+    one. The poll is set to ten minutes here, so only the push writes ``cw-pushed``."""
     server = config.server.model_copy(update={"poll_ms": 600_000})
     cfg = config.model_copy(update={"server": server})
     city = City(cfg).replay(hours=1.0, step_s=180)
@@ -669,14 +726,14 @@ def test_after_a_burst_the_page_marks_the_last_version_it_was_pushed(page_factor
                 timeout=30_000,
             )
         last = city.store.version()
-        # the first frame at least 0.6 s after the one that brought the last version (ages
+        # the first frame at least 1.2 s after the one that brought the last version (ages
         # move every second, and a heartbeat comes every 2 s): by then the write was due
         later = page.wait_for_function(
             """last => {
                 const frames = window.__frames;
                 const first = frames.findIndex(f => f.v === last);
                 if (first < 0) return null;
-                return frames.slice(first + 1).find(f => f.at - frames[first].at >= 600) || null;
+                return frames.slice(first + 1).find(f => f.at - frames[first].at >= 1200) || null;
             }""",
             arg=last,
             timeout=30_000,

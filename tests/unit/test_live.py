@@ -31,3 +31,28 @@ def test_pages_get_fewer_frames_as_more_pages_are_pushed_to() -> None:
     assert frame_gap(1) == 0.025, "one page: the frame gap"
     assert frame_gap(30) == 0.06, "a wall's screens and consoles: 60 ms"
     assert frame_gap(200) == 0.4, "200 pages on one worker: 2.5 frames a second each"
+
+
+@pytest.mark.parametrize(
+    ("poll_ms", "heartbeat_s", "pushed_ms", "why"),
+    [
+        (1_000, 10, 5_000, "every half heartbeat: the heartbeat rides on the poll"),
+        (1_000, 1, 1_000, "never faster than the configured poll"),
+        (8_000, 10, 8_000, "a slow configured poll stays as slow"),
+    ],
+)
+def test_the_poll_slows_to_half_a_heartbeat_while_pushed(poll_ms: int, heartbeat_s: int, pushed_ms: int, why: str) -> None:
+    from layouts.live import pushed_poll_ms
+    from layouts.ports import ViewSettings, WallGeometry
+
+    view = ViewSettings(
+        city_name="Kota Uji",
+        language="id",
+        timezone="Asia/Jakarta",
+        timezone_label="WIB",
+        wall=WallGeometry(columns=1, rows=1, screen_width_px=1920, screen_height_px=1080, bezel_px=0),
+        screens={1: ("clock",)},
+        poll_ms=poll_ms,
+        heartbeat_s=heartbeat_s,
+    )
+    assert pushed_poll_ms(view) == pushed_ms, why
