@@ -45,11 +45,14 @@ class LivePart:
 
     ``view`` reduces the picture to exactly what the part shows (plain data, cheap to
     digest); ``render`` turns that into children, or a ``Patch`` of a figure (``prop``).
+    ``paced``: a measurement that moves with nearly every message of its feed (a queue's
+    numbers, a gauge), which the push sends a page at most once a second (``layouts.push``).
     """
 
     view: Callable[[CityPicture, ViewSettings], Any]
     render: Callable[[Any, ViewSettings], Any]
     prop: str = "children"
+    paced: bool = False
 
     @property
     def target(self) -> str:
@@ -133,13 +136,14 @@ class LiveParts:
         view: Callable[[CityPicture, ViewSettings], Any],
         render: Callable[[Any, ViewSettings], Any],
         prop: str = "children",
+        paced: bool = False,
     ) -> None:
         """Register a part, and the poll's callback for every copy of it on a page.
 
         When the digest equals what a copy already shows, that copy gets ``no_update``: a
         store version bump elsewhere in the city costs this part one small request.
         """
-        live = self.parts[role] = LivePart(view, render, prop)
+        live = self.parts[role] = LivePart(view, render, prop, paced)
         content_id, sig_id = live_ids(role, ALL)
 
         @app.callback(

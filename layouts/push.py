@@ -16,6 +16,9 @@ The page answers each frame (``{"ack": version}``) once it has applied it, and t
 waits for that answer: a page that renders slower than the city changes gets fewer, newer
 frames instead of a backlog. Text goes first: when figures changed too, they follow in a
 second frame once the text is on screen, and at most once a second (``FIGURE_EVERY_S``).
+Paced text parts (measurements whose numbers move with nearly every message: the MPP's
+queues, the gauges, the waste sites) go with the text, but at most once a second
+(``PACED_EVERY_S``); incidents and everything else go with every frame.
 
 About every heartbeat a frame also says, in ``s``, the digest of every text part the server
 believes the page shows. The page compares them with what it draws and asks for everything
@@ -56,6 +59,11 @@ VERSION_EVERY_S = 0.25
 #: Redrawing the map took the full wall's browser 60-120 ms, and at 500 changes a second it was
 #: redrawn with every frame, holding up the text of the frames behind it.
 FIGURE_EVERY_S = 1.0
+#: A paced text part (``LivePart.paced``: the MPP's queues, the gauges) goes to a page at most
+#: this often. Under the simulator's mix their numbers changed with nearly every frame: 97 % of
+#: the full wall's DOM changes, each frame's text laid out and painted again, with a new
+#: Alert's frame waiting behind them.
+PACED_EVERY_S = 1.0
 ACK_TIMEOUT_S = 10.0
 #: A page says which parts it holds and acknowledges frames: nothing it sends is bigger.
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -145,9 +153,11 @@ class _Page:
         self.pusher = pusher
         self.websocket = websocket
         self.text_parts: list[tuple[str, str]] = []
+        self.paced_parts: list[tuple[str, str]] = []
         self.figure_parts: list[tuple[str, str]] = []
         self.shown: dict[tuple[str, str], str] = {}
         self.figures_at = 0.0  # time.monotonic() of the last figures sent (``FIGURE_EVERY_S``)
+        self.paced_at = 0.0  # and of the last paced parts (``PACED_EVERY_S``)
         self.wake = asyncio.Event()
         self.answered = asyncio.Event()
         self.claimed = asyncio.Event()
@@ -175,16 +185,17 @@ class _Page:
             if "ack" in body:
                 self.answered.set()
             if body.get("resend"):
-                self.shown, self.figures_at = {}, 0.0
+                self.shown, self.figures_at, self.paced_at = {}, 0.0, 0.0
                 self.wake.set()
 
     def _hold(self, parts: list[tuple[str, str]]) -> None:
-        if self.claimed.is_set() and set(parts) == {*self.text_parts, *self.figure_parts}:
+        if self.claimed.is_set() and set(parts) == {*self.text_parts, *self.paced_parts, *self.figure_parts}:
             return  # the same claim again: what the page was sent still stands
         live = self.pusher.live.parts
-        self.text_parts = [p for p in parts if live[p[0]].is_tree]
+        self.text_parts = [p for p in parts if live[p[0]].is_tree and not live[p[0]].paced]
+        self.paced_parts = [p for p in parts if live[p[0]].is_tree and live[p[0]].paced]
         self.figure_parts = [p for p in parts if not live[p[0]].is_tree]
-        self.shown, self.figures_at = {}, 0.0
+        self.shown, self.figures_at, self.paced_at = {}, 0.0, 0.0
         self.claimed.set()
         self.wake.set()
 
@@ -204,6 +215,11 @@ class _Page:
             last = time.monotonic()
             self.wake.clear()
             text = self._updates(picture, self.text_parts)
+            paced_due = last - self.paced_at >= PACED_EVERY_S
+            paced = self._updates(picture, self.paced_parts) if paced_due else []
+            if paced:
+                self.paced_at = last
+                text += paced
             figures_due = last - self.figures_at >= FIGURE_EVERY_S
             figures = self._updates(picture, self.figure_parts) if figures_due else []
             # A new version goes out even when none of this page's parts moved (the poll reads
@@ -222,6 +238,8 @@ class _Page:
             # what is still owed (a bare version, a figure not yet due) is come back for in time
             now = time.monotonic()
             owed = [VERSION_EVERY_S - (now - sent_at)] if version != sent_version else []
+            if not paced_due and self._moved(picture, self.paced_parts):
+                owed.append(PACED_EVERY_S - (now - self.paced_at))
             if not figures_due and self._moved(picture, self.figure_parts):
                 owed.append(FIGURE_EVERY_S - (now - self.figures_at))
             waits = [reader.changed(version, HEARTBEAT_S), self.wake.wait()]
@@ -264,7 +282,7 @@ class _Page:
     def _shown(self) -> list[tuple[str, str, str]]:
         """What the page's text parts should show, by digest, for its check (see the module's doc)."""
         shown = self.shown
-        return [(f"{part[0]}-content", part[1], shown[part]) for part in self.text_parts if part in shown]
+        return [(f"{part[0]}-content", part[1], shown[part]) for part in (*self.text_parts, *self.paced_parts) if part in shown]
 
     async def _send(
         self, version: int, updates: list[bytes], fresh: dict[str, Any] | None, shown: list[tuple[str, str, str]] | None = None

@@ -205,4 +205,4 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
 
 
 def register(app: Dash, live: LiveParts) -> None:
-    live.add(app, "drainage", view, render)
+    live.add(app, "drainage", view, render, paced=True)

@@ -242,5 +242,5 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
 
 
 def register(app: Dash, live: LiveParts) -> None:
-    live.add(app, "mpp", view, render)
+    live.add(app, "mpp", view, render, paced=True)
     live.add(app, "mpp-chart", chart_view, chart_patch, prop="figure")

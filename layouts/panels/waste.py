@@ -140,4 +140,4 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
 
 
 def register(app: Dash, live: LiveParts) -> None:
-    live.add(app, "waste", view, render)
+    live.add(app, "waste", view, render, paced=True)

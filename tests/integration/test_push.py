@@ -19,7 +19,7 @@ from dashboard.config import Config, load_config
 from dashboard.ingest import CityState
 from dashboard.local_services import serve
 from dashboard.store.memory import MemoryStore
-from feeds.events import Incident
+from feeds.events import Incident, QueueReading
 from layouts import push
 
 pytestmark = pytest.mark.integration
@@ -206,3 +206,49 @@ def test_with_the_push_switched_off_the_page_is_told_to_stop() -> None:
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=20)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4000
+
+
+MPP = ["mpp", "s6-0"]
+
+
+def queue_reading(waiting: int) -> QueueReading:
+    return QueueReading(
+        id="urn:ngsi-ld:QueueMonitor:push-disdukcapil",
+        observed_at=datetime.now(UTC),
+        source_type="QueueMonitor",
+        agency="Disdukcapil Uji",
+        waiting=waiting,
+        serving=2,
+        served_today=40,
+    )
+
+
+def test_a_paced_part_waits_its_turn_while_the_incidents_go_at_once(site: tuple[CityState, str], monkeypatch: Any) -> None:
+    """The MPP's numbers go at most every ``PACED_EVERY_S`` (a minute here, so the test does
+    not race a clock): a new reading and then a new incident send the queue and not the MPP;
+    the reading is held, not lost: asked for everything, the page gets the newest."""
+    monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
+    state, base = site
+    state.accept(queue_reading(111))
+    with open_push(base) as ws:
+        ws.send(json.dumps({"parts": [QUEUE, MPP]}))
+        first = frame_with_updates(ws)
+        ws.send(json.dumps({"ack": first["v"]}))
+        assert roles(first) == {"incident_queue-content", "mpp-content"}, "a new claim gets every part at once"
+        assert '"111"' in mpp_tree(first)
+        for n, waiting in enumerate((222, 333), start=1):
+            state.accept(queue_reading(waiting))
+            state.accept(alert(n, f"Kejadian {n}"))
+            body = frame_with_updates(ws)
+            ws.send(json.dumps({"ack": body["v"]}))
+            assert roles(body) == {"incident_queue-content"}, f"after reading {waiting}"
+        ws.send(json.dumps({"resend": 1}))
+        again = frame_with_updates(ws)
+        assert roles(again) == {"incident_queue-content", "mpp-content"}
+        assert '"333"' in mpp_tree(again) and '"222"' not in mpp_tree(again)
+
+
+def mpp_tree(body: dict[str, Any]) -> str:
+    """The MPP part's whole tree in a frame, as text (its digests left out)."""
+    (update,) = [u[3] for u in body["u"] if u[0] == "mpp-content"]
+    return json.dumps(update["full"])
