@@ -15,7 +15,7 @@ every part. The browser hands trees straight to their ``HtmlTree`` and figures t
 The page answers each frame (``{"ack": version}``) once it has applied it, and the next frame
 waits for that answer: a page that renders slower than the city changes gets fewer, newer
 frames instead of a backlog. Text goes first: when figures changed too, they follow in a
-second frame once the text is on screen, and at most once a second (``FIGURE_EVERY_S``).
+second frame once the text is on screen, and at most every two seconds (``FIGURE_EVERY_S``).
 Paced text parts (measurements whose numbers move with nearly every message: the MPP's
 queues, the gauges, the waste sites) go with the text, but at most once a second
 (``PACED_EVERY_S``); incidents and everything else go with every frame.
@@ -56,9 +56,11 @@ HEARTBEAT_S = 2.0
 #: A version none of a page's parts shows goes to it at most this often (see ``_Page.push``).
 VERSION_EVERY_S = 0.25
 #: A figure (the map, a chart) goes to a page at most this often; text goes with every frame.
-#: Redrawing the map took the full wall's browser 60-120 ms, and at 500 changes a second it was
-#: redrawn with every frame, holding up the text of the frames behind it.
-FIGURE_EVERY_S = 1.0
+#: Redrawing the map takes the full wall's browser 60-120 ms (at 500 changes a second it was
+#: once redrawn with every frame). Once a second, a new Alert's frame still landed behind a
+#: redraw often enough to set the wall's p95 (119-134 ms against 81-92 at two seconds); the
+#: map's lists beside it are text and show a new incident at once.
+FIGURE_EVERY_S = 2.0
 #: A paced text part (``LivePart.paced``: the MPP's queues, the gauges) goes to a page at most
 #: this often. Under the simulator's mix their numbers changed with nearly every frame: 97 % of
 #: the full wall's DOM changes, each frame's text laid out and painted again, with a new
