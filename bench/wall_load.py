@@ -124,9 +124,13 @@ def run_mode(browser: Browser, workdir: Path, mqtt_port: int, mode: str, trials:
         for page in pages.values():
             page.evaluate(OBSERVER)
             page.set_default_timeout(LOST_AFTER_S * 1000)  # a page that cannot answer within the loss window has lost
+        before_calibration = feed_counts(base).get("received", 0)
         calibration = watch(pages, mqtt_port, CALIBRATION_S)
         showing = [name for name, v in calibration.items() if v is not None]
         watched = {name: pages[name] for name in showing} or pages
+        # the feed's counters reach the API on a timer: the calibration's message must be in
+        # them before the count to compare with starts, or it is counted with the load's
+        wait_received(base, before_calibration + 1, 30)
         counts0 = feed_counts(base)
         if rate > 0:
             publisher = Publisher("mix", mqtt_port, rate)
