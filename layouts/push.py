@@ -237,7 +237,7 @@ class _Page:
             if figures:  # after the text is on screen: a figure's redraw must not hold the text up
                 self.figures_at = last
                 await self._send(version, figures, None)
-            # what is still owed (a bare version, a figure not yet due) is come back for in time
+            # what is still owed (a bare version, a paced part or a figure not yet due) is come back for in time
             now = time.monotonic()
             owed = [VERSION_EVERY_S - (now - sent_at)] if version != sent_version else []
             if not paced_due and self._moved(picture, self.paced_parts):
