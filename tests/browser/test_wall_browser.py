@@ -631,15 +631,21 @@ def test_the_push_resumes_after_the_websocket_is_dropped(page_factory: Any, conf
             proxy.close()
 
 
-#: The poll's interval as Dash's store holds it (what ``dcc.Interval`` ticks at).
-POLL_MS_JS = """() => {
+def dash_prop_js(component: str, prop: str) -> str:
+    """A JS function that returns ``prop`` of the component with id ``component`` as Dash's
+    store holds it (``null`` before the layout is in the store)."""
+    return """() => {
     const state = window.dash_stores && window.dash_stores[0] && window.dash_stores[0].getState();
-    const path = state && state.paths && state.paths.strs && state.paths.strs['cw-tick'];
+    const path = state && state.paths && state.paths.strs && state.paths.strs['COMPONENT'];
     if (!path) return null;
     let node = state.layout;
     for (const key of path) node = node[key];
-    return node.props.interval;
-}"""
+    return node.props.PROP;
+}""".replace("COMPONENT", component).replace("PROP", prop)
+
+
+#: The poll's interval as Dash's store holds it (what ``dcc.Interval`` ticks at).
+POLL_MS_JS = dash_prop_js("cw-tick", "interval")
 
 
 @pytest.mark.browser
@@ -676,14 +682,7 @@ def test_the_poll_slows_while_the_push_delivers_and_takes_over_when_the_socket_d
             proxy.close()
 
 
-PUSHED_JS = """() => {
-    const state = window.dash_stores && window.dash_stores[0] && window.dash_stores[0].getState();
-    const path = state && state.paths && state.paths.strs && state.paths.strs['cw-pushed'];
-    if (!path) return null;
-    let node = state.layout;
-    for (const key of path) node = node[key];
-    return node.props.data;
-}"""
+PUSHED_JS = dash_prop_js("cw-pushed", "data")
 #: Every frame the page gets: its version, when it came, and what ``cw-pushed`` said just before.
 FRAMES_HOOK = """(() => {
     const pushed = PUSHED;
