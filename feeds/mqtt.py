@@ -42,6 +42,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from feeds.health import FeedStats
 from feeds.membership import MemberRegistry, Membership, member_id
+from feeds.mqtt_socket import ReadAheadClient
 from feeds.pipeline import Decoder, Pipeline
 from feeds.sink import EventSink
 
@@ -225,7 +226,7 @@ class MqttAdapter:
 
     def _bare_client(self, client_id: str, *, reconnect: bool = True) -> mqtt.Client:
         """A client with this feed's protocol, credentials and TLS, and no callbacks yet."""
-        client = mqtt.Client(
+        client = ReadAheadClient(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
@@ -488,11 +489,11 @@ class MqttAdapter:
             due = self._store_failing and time.monotonic() >= self._drop_at
         if not due:
             return
-        sock = self._client.socket()
-        if not isinstance(sock, socket.socket):  # None when not connected; TCP and TLS sockets both are one
+        shutdown = getattr(self._client.socket(), "shutdown", None)  # no socket when not connected
+        if shutdown is None:
             return
         with contextlib.suppress(OSError):  # paho sees a lost connection and reconnects
-            sock.shutdown(socket.SHUT_RDWR)
+            shutdown(socket.SHUT_RDWR)
 
     def _flush(self) -> None:
         try:
