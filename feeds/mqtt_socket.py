@@ -42,7 +42,7 @@ class ReadAheadSocket:
         if self._at >= len(self._buffer):
             chunk = self._sock.recv(READ_CHUNK)  # BlockingIOError and b"" (closed) go to paho as they are
             if len(chunk) <= size:
-                return bytes(chunk)
+                return chunk
             self._buffer, self._at = chunk, 0
         start = self._at
         self._at = min(start + size, len(self._buffer))
@@ -60,22 +60,22 @@ class ReadAheadClient(mqtt.Client):
     """paho's client on a :class:`ReadAheadSocket`: a turn of its loop drains what was read
     and sends the acks at once, and nothing it queues for itself wakes it through its pipe."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._wake_lock = threading.RLock()  # re-entered when a callback publishes
+
     def _create_socket(self) -> Any:
         sock = super()._create_socket()
         if self._transport == "websockets":
             return sock  # its wrapper frames and buffers on its own
         return ReadAheadSocket(sock)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._wake_lock = threading.Lock()  # a publish from elsewhere never sees the pipe taken away
-
     def _packet_queue(self, *args: Any, **kwargs: Any) -> mqtt.MQTTErrorCode:
         """paho writes a byte to its wake-up pipe for every packet it queues, so that a
         ``publish`` from another thread breaks its ``select``. From its own thread (an ack,
         a subscribe in ``on_connect``, a ping) that was a send, a ``select`` and a ``recv``
         for nothing: its next ``select`` asks for writability anyway."""
-        with self._wake_lock:
+        with self._wake_lock:  # a publish from another thread never finds the pipe taken away
             if threading.current_thread() is not getattr(self, "_thread", None):
                 return super()._packet_queue(*args, **kwargs)
             wake, self._sockpairW = self._sockpairW, None

@@ -82,3 +82,37 @@ def test_a_burst_arrives_whole_in_order_and_acknowledged(mosquitto: Mosquitto) -
         assert again.payloads == [b"after"]
     finally:
         again.close()
+
+
+def test_a_callback_that_publishes_from_the_caller_s_thread_goes_through(mosquitto: Mosquitto) -> None:
+    """Without a loop thread paho writes from inside ``publish`` and calls ``on_publish``
+    there; a callback that publishes again re-enters the client on the same thread."""
+    client = ReadAheadClient(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+    published: list[int] = []
+    client.on_publish = lambda c, userdata, mid, *rest: (
+        published.append(mid),
+        len(published) == 1 and c.publish("burst/again", b"2", qos=0),
+    )
+    client.connect(mosquitto.host, mosquitto.port)
+    for _ in range(100):
+        if client.is_connected():
+            break
+        client.loop(0.1)
+    assert client.is_connected()
+    done = threading.Event()
+
+    def first() -> None:
+        client.publish("burst/first", b"1", qos=0)
+        done.set()
+
+    worker = threading.Thread(target=first, daemon=True)
+    worker.start()
+    try:
+        assert done.wait(TIMEOUT), "the nested publish deadlocked the client"
+        client.loop(0.1)  # writes the nested message and calls its on_publish
+        assert len(published) == 2
+    finally:
+        if done.is_set():
+            client.disconnect()
+        else:  # the client is stuck on its own lock: only its socket can still be let go
+            client.socket().close()
