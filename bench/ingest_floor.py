@@ -14,9 +14,9 @@ the others would hand it everything they were sent meanwhile) while
   nothing with a message but acknowledge it by hand (``manual_ack``), the way citywall's
   adapter acknowledges only what it stored.
 
-The subjects alternate, ``--rounds`` times. The bare client is the floor: the part of
-citywall's ingest that is paho's own reading, parsing and acknowledging, which no change to
-citywall's code can take away.
+The subjects alternate, ``--rounds`` times. The bare client is what paho itself costs:
+reading, parsing and acknowledging, with paho's own reads (citywall's adapter reads ahead,
+``feeds/mqtt_socket.py``) and nothing done with the message.
 """
 
 from __future__ import annotations
