@@ -9,8 +9,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from feeds.mqtt_socket import ReadAheadClient, ReadAheadSocket
+from tests.support.helpers import CountingSocket
 from tests.support.services import Mosquitto
-from tests.unit.test_mqtt_socket import CountingSocket
 
 TIMEOUT = 10.0
 BURST = 2000

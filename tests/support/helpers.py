@@ -3,7 +3,7 @@
 - ``wait_until``: wait for a condition, never for a fixed time, with the log of a process.
 - Ingest processes: a config written elsewhere, ``citywall ingest`` started, a paced QoS 1
   publisher, and the wait until a fresh ingest process demonstrably receives.
-- Feeds: a recording sink, the real normalizer, a valid KPI payload.
+- Feeds: a recording sink, the real normalizer, a valid KPI payload, a socket that counts its reads.
 - The demo seen from outside: its JSON API and an Alert as a producer sends it.
 - Benchmarks' JSON: a measured figure is a real, finite number above zero.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import socket
 import threading
 import time
 import urllib.request
@@ -303,3 +304,18 @@ def assert_positive(value: Any) -> None:
     """A measured figure: a real, finite number above zero (its size is the benchmark's business)."""
     assert type(value) in (int, float), value
     assert math.isfinite(value) and value > 0, value
+
+
+class CountingSocket:
+    """A real socket that counts the ``recv`` calls that reach it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.recvs = 0
+
+    def recv(self, size: int) -> bytes:
+        self.recvs += 1
+        return self.sock.recv(size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sock, name)

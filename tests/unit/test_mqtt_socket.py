@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from feeds.mqtt_socket import ReadAheadSocket
-
-
-class CountingSocket:
-    """A real socket that counts the ``recv`` calls that reach it."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.recvs = 0
-
-    def recv(self, size: int) -> bytes:
-        self.recvs += 1
-        return self.sock.recv(size)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.sock, name)
+from tests.support.helpers import CountingSocket
 
 
 @pytest.fixture
