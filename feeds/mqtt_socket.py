@@ -35,6 +35,7 @@ class ReadAheadSocket:
 
     def __init__(self, sock: Any) -> None:
         self._sock = sock
+        self._inner_pending = getattr(sock, "pending", None)  # an SSL socket's own buffer
         self._buffer = b""
         self._at = 0
 
@@ -49,7 +50,7 @@ class ReadAheadSocket:
         return self._buffer[start : self._at]
 
     def pending(self) -> int:
-        inner = getattr(self._sock, "pending", None)
+        inner = self._inner_pending
         return len(self._buffer) - self._at + (inner() if inner is not None else 0)
 
     def __getattr__(self, name: str) -> Any:

@@ -89,10 +89,13 @@ def test_a_callback_that_publishes_from_the_caller_s_thread_goes_through(mosquit
     there; a callback that publishes again re-enters the client on the same thread."""
     client = ReadAheadClient(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
     published: list[int] = []
-    client.on_publish = lambda c, userdata, mid, *rest: (
-        published.append(mid),
-        len(published) == 1 and c.publish("burst/again", b"2", qos=0),
-    )
+
+    def on_publish(c: mqtt.Client, userdata: Any, mid: int, *rest: Any) -> None:
+        published.append(mid)
+        if len(published) == 1:
+            c.publish("burst/again", b"2", qos=0)
+
+    client.on_publish = on_publish
     client.connect(mosquitto.host, mosquitto.port)
     for _ in range(100):
         if client.is_connected():
