@@ -24,6 +24,7 @@ import math
 import os
 import platform
 import random
+import shlex
 import shutil
 import signal
 import socket
@@ -445,7 +446,7 @@ def machine() -> dict[str, Any]:
 
 def command_line(script: str) -> str:
     """The command that reproduces this run, as the results record it."""
-    return " ".join(["python", f"bench/{script}", *sys.argv[1:]])
+    return shlex.join(["python", f"bench/{script}", *sys.argv[1:]])
 
 
 def write_result(result: dict[str, Any], out: Path | str | None) -> None:

@@ -5,6 +5,7 @@ figures); what is checked is that every message is counted and the JSON keeps it
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,24 @@ def test_latency_scripts_run_end_to_end(tmp_path: Path) -> None:
     for stage in ("on_message", "stored", "rendered", "ws_send", "browser_recv", "visible"):
         assert stage in stages, stages
     assert "python bench/latency_stages.py --trials 2" in stages
+
+
+@pytest.mark.browser
+def test_row_layout_measures_each_list_with_and_without_the_variant(tmp_path: Path) -> None:
+    """bench/row_layout.py at one round of five rows: every list measured with the shipped CSS and
+    the variant, the page left with the rows it had, and a command that runs again as recorded."""
+    out = tmp_path / "rows.json"
+    argv = ["bench/row_layout.py", "--rounds", "1", "--repeats", "5", "--css", ".cw-queue { gap: 30px; }", "--out", str(out)]
+    subprocess.run([sys.executable, *argv], cwd=ROOT, check=True, timeout=240, capture_output=True)
+    result = json.loads(out.read_text())
+    assert result["command"] == shlex.join(["python", *argv])
+    assert set(result["lists"]) == {"/screen/4 .cw-queue", "/screen/13 .cw-ticks", "/screen/9 .cw-map-incs"}
+    for variants in result["lists"].values():
+        assert set(variants) == {"shipped", "variant"}
+        assert variants["shipped"]["rows"] == variants["variant"]["rows"] > 0
+        for figure in variants.values():
+            assert_positive(figure["layout_us"])
+            assert len(figure["rounds"]) == 1
 
 
 @pytest.mark.integration
