@@ -88,7 +88,8 @@ class SharedPicture:
 
     A reader whose reads never wait (``reads_block`` false: the city in this process's
     memory) is read on the event loop itself, for a read of well under a millisecond: the
-    trip to a thread and back cost a change two more wake-ups on its way to the screen."""
+    trip to a thread and back cost a change two more wake-ups on its way to the screen. Such a
+    read runs to its end before any other page's coroutine does, so there is none to share."""
 
     def __init__(self, reader: CityReader) -> None:
         self.reader = reader
@@ -96,14 +97,12 @@ class SharedPicture:
         self._task: asyncio.Future[CityPicture] | None = None
 
     async def get(self) -> CityPicture:
+        if not self.in_thread:
+            return self.reader.picture()
         task = self._task
         if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
-            read = asyncio.to_thread(self.reader.picture) if self.in_thread else self._read()
-            task = self._task = asyncio.ensure_future(read)
+            task = self._task = asyncio.ensure_future(asyncio.to_thread(self.reader.picture))
         return await asyncio.shield(task)
-
-    async def _read(self) -> CityPicture:
-        return self.reader.picture()
 
 
 class Pusher:
