@@ -166,7 +166,7 @@ def settle_the_heap() -> None:
 
     A full pass walks every object the collector tracks while the feed's thread and the pages
     wait, and Python starts one each time the long-lived objects have grown by a quarter: with
-    a burst of new incidents, every few seconds. About 150,000 of those objects come from
+    a burst of new incidents, about every ten seconds. About 150,000 of those objects come from
     start-up (the app's layouts, the district shapes, the locale data) and live as long as the
     process; walking them again in every pass only made the pauses longer (213 ms at 20,000
     open incidents). Frozen objects are still freed when their last reference goes; only a
