@@ -171,7 +171,7 @@ def _simulate(config: Config, args: argparse.Namespace) -> int:
     from feeds import publish
 
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop_on_signals(stop, (signal.SIGTERM,))
     try:
         if args.to == "mqtt":
             url = args.url or config.feeds.mqtt.url or f"mqtt://{config.server.host}:1883"
@@ -247,10 +247,25 @@ def _print_urls(
 
 def _wait_for_signal() -> None:
     done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
+    stop_on_signals(done, (signal.SIGINT, signal.SIGTERM))
     while not done.wait(1.0):  # a timed wait lets the signal handler run promptly
         pass
+
+
+def stop_on_signals(stop: threading.Event, signals: Sequence[signal.Signals]) -> None:
+    """Set ``stop`` when one of ``signals`` arrives.
+
+    Python runs a signal handler in the main thread, between two steps of whatever it was
+    doing. When that was waiting on ``stop`` itself, the main thread held the event's lock,
+    and a ``stop.set()`` in the handler waited for that lock for ever: ``citywall simulate``
+    hung on SIGTERM this way until it was killed. So the handler leaves the set to a thread
+    of its own, which takes the lock once the main thread lets go of it."""
+
+    def handler(signum: int, frame: Any) -> None:
+        threading.Thread(target=stop.set, name="stop-signal", daemon=True).start()
+
+    for sig in signals:
+        signal.signal(sig, handler)
 
 
 if __name__ == "__main__":
