@@ -22,6 +22,36 @@ from sortedcontainers import SortedList
 from dashboard.store.base import CapReached, IndexRow, SeriesPoint, bucket, entity_series
 
 
+class _Entities:
+    """One kind's entities: when each was observed, and its document, in two plain maps.
+
+    Not one map of (time, document) pairs: a tuple that holds a dict is a container the
+    garbage collector tracks for as long as it lives, so with one per entity (and one per
+    index row, see ``_Index``) every full pass walked the whole city while the feed and the
+    pages waited. Floats, strings and flat documents in plain maps leave it a few containers
+    per kind, however big the city.
+    """
+
+    def __init__(self) -> None:
+        self.stamps: dict[str, float] = {}
+        self.docs: dict[str, dict[str, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.stamps)
+
+    def stamped(self, entity_id: str) -> tuple[float, dict[str, Any]] | None:
+        stamp = self.stamps.get(entity_id)
+        return None if stamp is None else (stamp, self.docs[entity_id])
+
+    def put(self, entity_id: str, observed_at: float, doc: dict[str, Any]) -> None:
+        self.stamps[entity_id] = observed_at
+        self.docs[entity_id] = doc
+
+    def pop(self, entity_id: str) -> bool:
+        self.docs.pop(entity_id, None)
+        return self.stamps.pop(entity_id, None) is not None
+
+
 class _Index:
     """One read model (see ``IndexRow``): keys in order, each id's row, and counts per tag.
 
@@ -31,24 +61,26 @@ class _Index:
 
     def __init__(self) -> None:
         self.keys: SortedList = SortedList()
-        self.rows: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {}
+        self.entries: dict[str, tuple[str, tuple[str, ...]]] = {}  # id -> (key, tags)
+        self.docs: dict[str, dict[str, Any]] = {}  # id -> row, apart for the collector (see _Entities)
         self.ids: dict[str, str] = {}  # key -> id
         self.tags: dict[str, int] = {}
 
     def apply(self, row: IndexRow) -> None:
-        old = self.rows.pop(row.id, None)
+        old = self.entries.pop(row.id, None)
         if old is not None:
             self.keys.remove(old[0])
-            del self.ids[old[0]]
-            self._count(old[2], -1)
+            del self.ids[old[0]], self.docs[row.id]
+            self._count(old[1], -1)
         if row.key is not None:
-            self.rows[row.id] = (row.key, row.doc or {}, row.tags)
+            self.entries[row.id] = (row.key, row.tags)
+            self.docs[row.id] = row.doc or {}
             self.keys.add(row.key)
             self.ids[row.key] = row.id
             self._count(row.tags, 1)
 
     def page(self, start: int, limit: int) -> list[tuple[str, dict[str, Any]]]:
-        return [(k, self.rows[self.ids[k]][1]) for k in self.keys[start : start + limit]]
+        return [(k, self.docs[self.ids[k]]) for k in self.keys[start : start + limit]]
 
     def _count(self, tags: tuple[str, ...], delta: int) -> None:
         for tag in tags:
@@ -63,7 +95,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._entities: dict[str, dict[str, tuple[float, dict[str, Any]]]] = defaultdict(dict)
+        self._entities: dict[str, _Entities] = defaultdict(_Entities)
         self._series: dict[str, tuple[list[float], list[float]]] = {}
         self._recent: deque[dict[str, Any]] = deque(maxlen=500)
         self._dead: deque[dict[str, Any]] = deque(maxlen=10_000)
@@ -92,12 +124,13 @@ class MemoryStore:
     ) -> bool:
         with self._lock:
             self._seen[kind] = time.time()
-            current = self._entities[kind].get(entity_id)
-            if current is not None and current[0] >= observed_at:
+            entities = self._entities[kind]
+            current = entities.stamps.get(entity_id)
+            if current is not None and current >= observed_at:
                 return False
-            if current is None and cap is not None and len(self._entities[kind]) >= cap:
+            if current is None and cap is not None and len(entities) >= cap:
                 raise CapReached(kind)
-            self._entities[kind][entity_id] = (observed_at, doc)
+            entities.put(entity_id, observed_at, doc)
             if series is not None:
                 self._add_point(series)
             if recent is not None:
@@ -114,7 +147,8 @@ class MemoryStore:
 
     def delete(self, kind: str, entity_ids: list[str], indexes: tuple[str, ...] = ()) -> int:
         with self._lock:
-            gone = sum(self._entities[kind].pop(i, None) is not None for i in entity_ids)
+            entities = self._entities[kind]
+            gone = sum(entities.pop(i) for i in entity_ids)
             for i in entity_ids:
                 self._series.pop(entity_series(kind, i), None)
             self._apply_rows(tuple(IndexRow(name, i) for name in indexes for i in entity_ids))
@@ -128,9 +162,10 @@ class MemoryStore:
             excess = len(entities) - keep
             if excess <= 0:
                 return 0
-            oldest = sorted(entities, key=lambda i: (entities[i][0], i))[:excess]
+            stamps = entities.stamps
+            oldest = sorted(stamps, key=lambda i: (stamps[i], i))[:excess]
             for i in oldest:
-                del entities[i]
+                entities.pop(i)
                 self._series.pop(entity_series(kind, i), None)
             self._bump(kind)
             return len(oldest)
@@ -152,7 +187,7 @@ class MemoryStore:
     # --- reads ----------------------------------------------------------------------------
     def entities(self, kind: str) -> dict[str, dict[str, Any]]:
         with self._lock:
-            return {i: doc for i, (_, doc) in self._entities[kind].items()}
+            return dict(self._entities[kind].docs)
 
     def count(self, kind: str) -> int:
         with self._lock:
@@ -160,12 +195,12 @@ class MemoryStore:
 
     def get(self, kind: str, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
         with self._lock:
-            entities = self._entities[kind]
-            return {i: entities[i][1] for i in entity_ids if i in entities}
+            docs = self._entities[kind].docs
+            return {i: docs[i] for i in entity_ids if i in docs}
 
     def oldest(self, kind: str, before: float, limit: int = 1_000) -> list[str]:
         with self._lock:
-            old = [(t, i) for i, (t, _) in self._entities[kind].items() if t < before]
+            old = [(t, i) for i, t in self._entities[kind].stamps.items() if t < before]
         return [i for _, i in sorted(old)[:limit]]
 
     def series(self, key: str, since: float = 0.0) -> list[tuple[float, float]]:
@@ -274,7 +309,7 @@ class MemoryStore:
     # --- operations: compare-and-swap records and the audit trail -------------------------
     def read_stamped(self, kind: str, entity_id: str) -> tuple[float, dict[str, Any]] | None:
         with self._lock:
-            return self._entities[kind].get(entity_id)
+            return self._entities[kind].stamped(entity_id)
 
     def swap(
         self,
@@ -286,10 +321,10 @@ class MemoryStore:
         rows: tuple[IndexRow, ...] = (),
     ) -> bool:
         with self._lock:
-            current = self._entities[kind].get(entity_id)
-            if (current[0] if current is not None else None) != expect:
+            entities = self._entities[kind]
+            if entities.stamps.get(entity_id) != expect:
                 return False
-            self._entities[kind][entity_id] = (observed_at, doc)
+            entities.put(entity_id, observed_at, doc)
             self._apply_rows(rows)
             self._bump(kind)
             return True
