@@ -7,6 +7,7 @@ the city (see ``dashboard.store.memory``)."""
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 
 from dashboard.store.base import IndexRow
 from dashboard.store.memory import MemoryStore
@@ -21,11 +22,11 @@ def _incident(n: int) -> tuple[str, dict[str, object], IndexRow]:
     return entity_id, doc, row
 
 
-def _tracked_after(write: object) -> int:
+def _tracked_after(write: Callable[[], None]) -> int:
     """Tracked objects the process has after ``write()`` beyond what it had before it."""
     gc.collect()
     before = len(gc.get_objects())
-    write()  # type: ignore[operator]
+    write()
     gc.collect()
     return len(gc.get_objects()) - before
 
