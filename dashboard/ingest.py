@@ -74,7 +74,9 @@ class CityState:
         observed = event.observed_at.timestamp()
         kind = event.kind
         cap = self.caps.get(kind)
-        rows = rows_for(kind, self._as_shown(kind, doc), self.config)
+        shown = self._as_shown(kind, doc)
+        rows = rows_for(kind, shown, self.config)
+        urgent = _urgent(kind, shown)
 
         def upsert() -> bool:
             return self.store.upsert(
@@ -87,6 +89,7 @@ class CityState:
                 recent_keep=self.config.history.ticker_events,
                 cap=cap,
                 rows=rows,
+                urgent=urgent,
             )
 
         try:
@@ -227,3 +230,10 @@ def _ticker_line(event: Event, doc: dict[str, Any]) -> dict[str, Any] | None:
             "text": (event.description or event.category)[:160],
         }
     return None
+
+
+def _urgent(kind: str, shown: dict[str, Any]) -> bool:
+    """A change to an open critical incident: the screens show it at once instead of with their
+    next frame (``layouts.push``). Critical incidents are few; the rest of the city waits its
+    turn, which keeps the frames per second of a busy city bounded."""
+    return kind == "incident" and shown.get("severity") == "critical" and shown.get("status") != "resolved"

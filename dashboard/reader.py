@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -59,11 +60,20 @@ class PictureCache:
 
     async def changed(self, since: int, timeout: float) -> int:
         """Wait for a version other than ``since``; every open page awaits this at once."""
+        return await self._watching().wait(since, timeout)
+
+    async def urgent(self, since: float, timeout: float) -> bool:
+        """Whether an urgent change reached the pages after ``since`` (``time.monotonic()``),
+        waiting at most ``timeout`` for one; the push's frames wait on this between them."""
+        return await self._watching().urgent(since, timeout)
+
+    def _watching(self) -> _ChangeWatcher:
+        """The watcher, started by the first page that waits (it needs the running loop)."""
         if self._watcher is None:
             with self._lock:
                 if self._watcher is None:
                     self._watcher = _ChangeWatcher(self.store, asyncio.get_running_loop())
-        return await self._watcher.wait(since, timeout)
+        return self._watcher
 
     def picture(self) -> CityPicture:
         extra = self._extra()
@@ -118,7 +128,8 @@ class _ChangeWatcher:
     (pub/sub), so exactly one thread waits and hands each change to the loop: a thread per
     open screen would exhaust the executor with 24 kiosk pages. Either way the loop is woken
     at most every ``WAKE_GAP_S``: pages take at most one change per frame anyway, so a burst
-    of 500 a second wakes it 100 times, not 500.
+    of 500 a second wakes it 100 times, not 500. An urgent change (``StateStore.urgent_changes``:
+    an open critical incident) wakes it at once, and also what waits in ``urgent``.
     """
 
     def __init__(self, store: StateStore, loop: asyncio.AbstractEventLoop) -> None:
@@ -128,6 +139,9 @@ class _ChangeWatcher:
         self._event = asyncio.Event()
         self._pending = False  # a wake is on its way to the loop
         self._woke_at = -WAKE_GAP_S
+        self._urgent_event = asyncio.Event()
+        self._urgent_heard = store.urgent_changes()  # in the writing (or watching) thread only
+        self.urgent_at = -math.inf  # time.monotonic() of the last urgent change woken
         on_change = getattr(store, "on_change", None)
         if on_change is not None:
             # A trip through a thread of our own cost each change a wake-up on its way to the
@@ -143,23 +157,38 @@ class _ChangeWatcher:
             await asyncio.wait_for(self._event.wait(), timeout)
         return self.version
 
+    async def urgent(self, since: float, timeout: float) -> bool:
+        if self.urgent_at <= since:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._urgent_event.wait(), timeout)
+        return self.urgent_at > since
+
+    def _is_urgent(self) -> bool:
+        """In the writing or watching thread: whether the store heard urgent changes since
+        the last call (the store's lock serialises the writers)."""
+        heard = self.store.urgent_changes()
+        urgent, self._urgent_heard = heard != self._urgent_heard, heard
+        return urgent
+
     def _changed(self) -> None:
-        """In the writing thread, with the store's lock held: one wake on its way at a time."""
-        if self._pending:
+        """In the writing thread, with the store's lock held: one wake on its way at a time,
+        and one more for an urgent change, which does not wait for that one."""
+        urgent = self._is_urgent()
+        if self._pending and not urgent:
             return
         self._pending = True
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is left to wake
-            self.loop.call_soon_threadsafe(self._wake_when_due)
+            self.loop.call_soon_threadsafe(self._wake_when_due, urgent)
 
-    def _wake_when_due(self) -> None:
+    def _wake_when_due(self, urgent: bool = False) -> None:
         wait = self._woke_at + WAKE_GAP_S - time.monotonic()
-        if wait > 0:
+        if wait > 0 and not urgent:
             self.loop.call_later(wait, self._wake_when_due)
             return
         self._pending = False  # before reading the version: a change after it sends a new wake
         self._woke_at = time.monotonic()
         self.version = self.store.version()
-        self._wake()
+        self._wake(urgent)
 
     def _watch(self) -> None:
         while not self.loop.is_closed():
@@ -170,9 +199,13 @@ class _ChangeWatcher:
                 continue
             if version != self.version:
                 self.version = version
-                self.loop.call_soon_threadsafe(self._wake)
+                self.loop.call_soon_threadsafe(self._wake, self._is_urgent())
                 time.sleep(WAKE_GAP_S)
 
-    def _wake(self) -> None:
+    def _wake(self, urgent: bool = False) -> None:
+        if urgent:
+            self.urgent_at = time.monotonic()
+            event, self._urgent_event = self._urgent_event, asyncio.Event()
+            event.set()
         event, self._event = self._event, asyncio.Event()
         event.set()

@@ -28,6 +28,11 @@ class CityReader(Protocol):
         """Return as soon as the version is not ``since`` (or at the timeout) with the version."""
         ...
 
+    async def urgent(self, since: float, timeout: float) -> bool:
+        """Whether an urgent change (an open critical incident) came after ``since``
+        (``time.monotonic()``), waiting at most ``timeout`` for one."""
+        ...
+
 
 class OperationsPort(Protocol):
     """What the operator console needs: who is at the desk, and the desk's actions.

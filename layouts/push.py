@@ -18,7 +18,9 @@ frames instead of a backlog. Text goes first: when figures changed too, they fol
 second frame once the text is on screen, and at most every two seconds (``FIGURE_EVERY_S``).
 Paced text parts (measurements whose numbers move with nearly every message: the MPP's
 queues, the gauges, the waste sites) go with the text, but at most once a second
-(``PACED_EVERY_S``); incidents and everything else go with every frame.
+(``PACED_EVERY_S``); incidents and everything else go with every frame. Frames to one page
+are at least ``frame_gap`` apart, except that an urgent change (an open critical incident,
+``StateStore.urgent_changes``) sends the next one at once, once per gap at most.
 
 About every heartbeat a frame also says, in ``s``, the digest of every text part the server
 believes the page shows. The page compares them with what it draws and asks for everything
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -158,6 +161,7 @@ class _Page:
         self.figure_parts: list[tuple[str, str]] = []
         self.shown: dict[tuple[str, str], str] = {}
         self.figures_at = 0.0  # time.monotonic() of the last figures sent (``FIGURE_EVERY_S``)
+        self.early_at = -math.inf  # and of the last frame an urgent change sent early
         self.paced_at = 0.0  # and of the last paced parts (``PACED_EVERY_S``)
         self.wake = asyncio.Event()
         self.answered = asyncio.Event()
@@ -245,9 +249,25 @@ class _Page:
                 owed.append(FIGURE_EVERY_S - (now - self.figures_at))
             waits = [reader.changed(version, HEARTBEAT_S), self.wake.wait()]
             await _first(listener, *waits, *([asyncio.sleep(max(0.0, min(owed)))] if owed else []))
-            gap = frame_gap(self.pusher.open) - (time.monotonic() - last)
-            if gap > 0 and not listener.done():
-                await asyncio.sleep(gap)
+            await self._pause(reader, last, listener)
+
+    async def _pause(self, reader: CityReader, last: float, listener: asyncio.Future[None]) -> None:
+        """The rest of the frame gap since ``last``, cut short by an urgent change (an open
+        critical incident) at most once per gap, or by the page going away: a critical incident
+        reaches the screen without waiting for the next frame, and a storm of them at most
+        doubles the frames."""
+        gap = frame_gap(self.pusher.open)
+        now = time.monotonic()
+        rest = gap - (now - last)
+        if rest <= 0:
+            return
+        if now - self.early_at < gap:
+            await _first(listener, asyncio.sleep(rest))
+            return
+        urgent = asyncio.ensure_future(reader.urgent(last, rest))
+        await _first(listener, urgent)
+        if urgent.done() and not urgent.cancelled() and urgent.result():
+            self.early_at = time.monotonic()
 
     def _updates(self, picture: CityPicture, parts: list[tuple[str, str]]) -> list[bytes]:
         """Each part whose view changed since this page last got it, as its encoded frame entry."""
@@ -297,7 +317,7 @@ class _Page:
             await asyncio.wait_for(self.answered.wait(), ACK_TIMEOUT_S)
 
 
-async def _first(listener: asyncio.Task[None], *awaitables: Any) -> None:
+async def _first(listener: asyncio.Future[None], *awaitables: Any) -> None:
     """Wait for the first of ``awaitables``, or until the page has gone (its listener ended);
     the others are cancelled, so no waiter outlives its round."""
     tasks = [asyncio.ensure_future(a) for a in awaitables]

@@ -83,13 +83,15 @@ class StateStore(Protocol):
         recent_keep: int = 50,
         cap: int | None = None,
         rows: tuple[IndexRow, ...] = (),
+        urgent: bool = False,
     ) -> bool:
         """Store ``doc`` if newer than what is stored; then add the series point and the
         ticker line, bump the version and notify. Returns whether anything changed.
 
         With ``cap``, a *new* id is refused (``CapReached``, nothing written) when the kind
         already holds ``cap`` entities; updates of known ids always pass. ``rows`` are applied
-        with the document, and only when it is (see ``IndexRow``)."""
+        with the document, and only when it is (see ``IndexRow``). An ``urgent`` change that
+        is stored is told apart in its notification (see ``urgent_changes``)."""
         ...
 
     def count(self, kind: str) -> int:
@@ -160,6 +162,13 @@ class StateStore(Protocol):
 
     def wait_changed(self, since: int, timeout: float) -> int:
         """Block until the version exceeds ``since`` or the timeout passes; return it."""
+        ...
+
+    def urgent_changes(self) -> int:
+        """How many urgent changes this process has heard of (any writer's, once
+        ``wait_changed`` has returned for them): the pages send those without waiting for
+        their next frame (``layouts.push``). Never blocks, never takes the store's lock: it is
+        read in the writing thread while that lock is held."""
         ...
 
     # --- named maps (identity: users, tokens, the shared cookie secret) -------------------

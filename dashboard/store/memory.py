@@ -107,6 +107,7 @@ class MemoryStore:
         self._indexes: dict[str, _Index] = defaultdict(_Index)
         self._kind_versions: dict[str, int] = {}
         self._listeners: list[Callable[[], None]] = []
+        self._urgent = 0
 
     # --- writes ---------------------------------------------------------------------------
     def upsert(
@@ -121,6 +122,7 @@ class MemoryStore:
         recent_keep: int = 50,
         cap: int | None = None,
         rows: tuple[IndexRow, ...] = (),
+        urgent: bool = False,
     ) -> bool:
         with self._lock:
             self._seen[kind] = time.time()
@@ -138,6 +140,7 @@ class MemoryStore:
                 while len(self._recent) > recent_keep:
                     self._recent.pop()
             self._apply_rows(rows)
+            self._urgent += urgent  # before the listeners hear of the change
             self._bump(kind)
             return True
 
@@ -269,6 +272,9 @@ class MemoryStore:
         with self._changed:
             self._changed.wait_for(lambda: self._version > since, timeout=timeout)
             return self._version
+
+    def urgent_changes(self) -> int:
+        return self._urgent  # one int read: no lock needed, and the listeners hold it
 
     def health_check(self) -> dict[str, Any]:
         """Always here; the epoch is the process's (the memory dies with it)."""

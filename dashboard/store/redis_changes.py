@@ -22,7 +22,8 @@ class ChangeListener:
     A waiter is woken by any "changed" message (it names a family and that family's counter,
     not the store's version, which is a sum), or by a (re)subscription, after which anything
     may have been missed; either way it reads the version again, so the returned number is
-    always the stored one.
+    always the stored one. ``urgent`` counts the messages of urgent changes, before their
+    waiters are woken.
     """
 
     POLL_S = 1.0
@@ -33,6 +34,8 @@ class ChangeListener:
         self._cond = threading.Condition()
         self._messages = 0
         self._resyncs = 0
+        self.urgent = 0
+        self.listening = False
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -90,14 +93,18 @@ class ChangeListener:
                 self._closed.wait(pause)
                 pause = min(2 * pause, RETRY_CAP_S)
             finally:
+                self.listening = False
                 _quietly(pubsub.close)
 
     def _on_message(self, message: dict[str, Any]) -> None:
         with self._cond:
             if message["type"] == "message":
                 self._messages += 1
+                data = message["data"]
+                self.urgent += (data.decode() if isinstance(data, bytes) else str(data)).endswith(" urgent")
             elif message["type"] == "subscribe":
                 self._resyncs += 1
+                self.listening = True
             self._cond.notify_all()
 
 

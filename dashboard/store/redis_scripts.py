@@ -19,11 +19,12 @@ local function add_point(key, b, member, max_points, max_age)
   if excess > 0 then redis.call('ZREMRANGEBYRANK', key, 0, excess - 1) end
 end
 
--- the family's counter, the kind's counter, and the announcement "<family> <version>"
-local function bump(version, kinds, channel, family, kind)
+-- the family's counter, the kind's counter, and the announcement "<family> <version>",
+-- followed by " urgent" for an urgent change (see ChangeListener)
+local function bump(version, kinds, channel, family, kind, urgent)
   local v = redis.call('INCR', version)
   redis.call('HINCRBY', kinds, kind, 1)
-  redis.call('PUBLISH', channel, family .. ' ' .. v)
+  redis.call('PUBLISH', channel, family .. ' ' .. v .. (urgent and ' urgent' or ''))
   return v
 end
 
@@ -85,7 +86,8 @@ end
 
 # KEYS: idx, ent, seen, version, kinds, ticker, ticker clock, rows (4 each)[, series]
 # ARGV: kind, id, observed_at, doc, channel, family, has_recent, recent, recent_keep, cap (-1: none),
-#       number of rows, rows (3 each: id, meta, doc) [, bucket, member, max_points, max_age]
+#       number of rows, rows (3 each: id, meta, doc) [, bucket, member, max_points, max_age],
+#       urgent ('1' or '0', always the last)
 UPSERT_LUA = (
     LUA_LIB
     + r"""
@@ -105,7 +107,7 @@ if KEYS[series] then
   add_point(KEYS[series], ARGV[s], ARGV[s + 1], tonumber(ARGV[s + 2]), tonumber(ARGV[s + 3]))
 end
 if ARGV[7] == '1' then tick(KEYS[6], KEYS[7], now, ARGV[8], ARGV[9]) end
-bump(KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[1])
+bump(KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[1], ARGV[#ARGV] == '1')
 return 1
 """
 )

@@ -157,6 +157,7 @@ class RedisStore:
         recent_keep: int = 50,
         cap: int | None = None,
         rows: tuple[IndexRow, ...] = (),
+        urgent: bool = False,
     ) -> bool:
         """One EVALSHA on the kind's family: the newer-than check, the cap and every effect
         (rows, series point, ticker line, counters) happen atomically, on one slot."""
@@ -188,6 +189,7 @@ class RedisStore:
         if series is not None:
             keys.append(self._series_key(family, kind, series.key))
             args += _point_args(series)
+        args.append("1" if urgent else "0")
         with _writing():
             result = int(self._upsert(keys=keys, args=args))
         if result < 0:
@@ -340,6 +342,14 @@ class RedisStore:
 
     def wait_changed(self, since: int, timeout: float) -> int:
         return self._listener.wait(since, timeout, self.version)
+
+    def urgent_changes(self) -> int:
+        return self._listener.urgent
+
+    def listening(self) -> bool:
+        """Whether this process hears changes now: its subscription is up (from the first
+        ``wait_changed`` on). What was published before is not heard."""
+        return self._listener.listening
 
     def kind_versions(self) -> dict[str, int]:
         out: dict[str, int] = {}

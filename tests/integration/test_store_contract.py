@@ -243,6 +243,22 @@ def test_wait_changed_without_a_change_returns_the_same_version(store: StateStor
     assert store.ping() is True
 
 
+def test_only_a_stored_urgent_change_is_heard_as_one(store: StateStore) -> None:
+    """``urgent_changes`` counts the changes the pages should get at once. The Redis store
+    hears what is published once it has subscribed, from its first wait on."""
+    store.wait_changed(store.version(), 0.0)
+    wait_until(lambda: getattr(store, "listening", lambda: True)(), WOKEN_S, "the store listening")
+    store.upsert("incident", "calm", T, {})
+    store.upsert("incident", "hot", T, {}, urgent=True)
+    store.upsert("incident", "hot", T, {"again": True}, urgent=True)  # not newer: not stored
+    store.upsert("incident", "hot", T + 1, {"newer": True}, urgent=True)
+    store.upsert("incident", "calm", T + 1, {})
+    wait_until(lambda: store.urgent_changes() >= 2, WOKEN_S, "two urgent changes heard")
+    store.upsert("incident", "marker", T, {}, urgent=True)  # heard after everything above
+    wait_until(lambda: store.urgent_changes() >= 3, WOKEN_S, "the marker heard")
+    assert store.urgent_changes() == 3, "the calm changes and the refused one are not urgent"
+
+
 # --- the city's rules through CityState -------------------------------------------------------------
 @pytest.fixture(scope="module")
 def config() -> Config:

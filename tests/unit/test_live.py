@@ -5,8 +5,15 @@ The browser tests run both paths end to end; this pins the decision itself, tick
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
 
+from layouts import push
 from layouts.live import push_keeps_up
 
 
@@ -56,3 +63,41 @@ def test_the_poll_slows_to_half_a_heartbeat_while_pushed(poll_ms: int, heartbeat
         heartbeat_s=heartbeat_s,
     )
     assert pushed_poll_ms(view) == pushed_ms, why
+
+
+class UrgentAnswers:
+    """A reader that answers the push's ``urgent`` from a list, and notes the waits asked for."""
+
+    def __init__(self, *answers: bool) -> None:
+        self.answers = list(answers)
+        self.asked: list[int] = []
+
+    async def urgent(self, since: float, timeout: float) -> bool:
+        self.asked.append(round(timeout))
+        return self.answers.pop(0)
+
+
+def test_an_urgent_change_cuts_the_frame_gap_short_once_per_gap(monkeypatch: Any) -> None:
+    """Gaps of 100 s, so the test does not race a clock; sleeps are noted, not slept."""
+    monkeypatch.setattr(push, "MIN_GAP_S", 100.0)
+    slept: list[int] = []
+
+    async def noted(seconds: float) -> None:
+        slept.append(round(seconds))
+
+    async def rounds() -> tuple[list[int], bool, bool]:
+        page = push._Page(SimpleNamespace(open=1), None)  # type: ignore[arg-type]
+        reader = UrgentAnswers(True, False)
+        here: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # the page stays
+        monkeypatch.setattr(push.asyncio, "sleep", noted)
+        await page._pause(reader, time.monotonic(), here)  # type: ignore[arg-type]
+        early = page.early_at > -math.inf
+        await page._pause(reader, time.monotonic(), here)  # type: ignore[arg-type]  # within the early one's gap
+        monkeypatch.setattr(push, "MIN_GAP_S", 0.0)
+        page.early_at = -math.inf
+        await page._pause(reader, time.monotonic() - 1, here)  # type: ignore[arg-type]  # the gap is over: no wait
+        return reader.asked, early, bool(reader.answers)
+
+    asked, early, left = asyncio.run(rounds())
+    assert (asked, early, slept) == ([100], True, [100]), "one early frame, then the rest of the gap slept"
+    assert left is True, "a gap that is over asks nothing"
