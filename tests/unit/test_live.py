@@ -35,7 +35,7 @@ def test_the_poll_gives_a_working_push_one_tick(pushed: int | None, lag: int | N
 def test_pages_get_fewer_frames_as_more_pages_are_pushed_to() -> None:
     from layouts.push import frame_gap
 
-    assert frame_gap(1) == 0.025, "one page: the frame gap"
+    assert frame_gap(1) == 0.05, "one page: the frame gap"
     assert frame_gap(30) == 0.06, "a wall's screens and consoles: 60 ms"
     assert frame_gap(200) == 0.4, "200 pages on one worker: 2.5 frames a second each"
 
