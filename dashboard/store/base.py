@@ -165,10 +165,11 @@ class StateStore(Protocol):
         ...
 
     def urgent_changes(self) -> int:
-        """How many urgent changes this process has heard of (any writer's, once
-        ``wait_changed`` has returned for them): the pages send those without waiting for
-        their next frame (``layouts.push``). Never blocks, never takes the store's lock: it is
-        read in the writing thread while that lock is held."""
+        """How many urgent changes this process has heard of: the pages send those without
+        waiting for their next frame (``layouts.push``). A store shared between processes
+        hears another writer's by its change notification, which can come a moment after
+        the version that holds the change is readable. Never blocks, never takes the store's
+        lock: it is read in the writing thread while that lock is held."""
         ...
 
     # --- named maps (identity: users, tokens, the shared cookie secret) -------------------

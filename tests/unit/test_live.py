@@ -1,6 +1,7 @@
-"""When the HTTP poll leaves a change to the websocket push, and when it takes over.
+"""When the HTTP poll leaves a change to the websocket push, when it takes over, and how
+often the push sends a frame.
 
-The browser tests run both paths end to end; this pins the decision itself, tick by tick.
+The browser tests run both paths end to end; this pins the decisions themselves.
 """
 
 from __future__ import annotations
