@@ -193,13 +193,16 @@ class _ChangeWatcher:
     def _watch(self) -> None:
         while not self.loop.is_closed():
             try:
-                version = self.store.wait_changed(self.version, 1.0)
+                # an urgent change heard while this thread slept does not wait for the next change
+                heard = self.store.urgent_changes() != self._urgent_heard
+                version = self.store.version() if heard else self.store.wait_changed(self.version, 1.0)
             except Exception:  # the store is down: pages keep their last picture and turn stale
                 time.sleep(1.0)
                 continue
-            if version != self.version:
+            urgent = self._is_urgent()  # heard with its version or, a moment later, alone
+            if version != self.version or urgent:
                 self.version = version
-                self.loop.call_soon_threadsafe(self._wake, self._is_urgent())
+                self.loop.call_soon_threadsafe(self._wake, urgent)
                 time.sleep(WAKE_GAP_S)
 
     def _wake(self, urgent: bool = False) -> None:

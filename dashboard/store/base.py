@@ -161,7 +161,8 @@ class StateStore(Protocol):
         ...
 
     def wait_changed(self, since: int, timeout: float) -> int:
-        """Block until the version exceeds ``since`` or the timeout passes; return it."""
+        """Block until the version exceeds ``since``, an urgent change is heard (see
+        ``urgent_changes``) or the timeout passes; return the version."""
         ...
 
     def urgent_changes(self) -> int:

@@ -270,7 +270,8 @@ class MemoryStore:
 
     def wait_changed(self, since: int, timeout: float) -> int:
         with self._changed:
-            self._changed.wait_for(lambda: self._version > since, timeout=timeout)
+            urgent = self._urgent
+            self._changed.wait_for(lambda: self._version > since or self._urgent != urgent, timeout=timeout)
             return self._version
 
     def urgent_changes(self) -> int:

@@ -40,14 +40,17 @@ class ChangeListener:
         self._thread: threading.Thread | None = None
 
     def wait(self, since: int, timeout: float | None, read: Callable[[], int]) -> int:
+        """Also returns when an urgent change is heard, whatever the version: its message can
+        come after a waiter has already read the version that holds it."""
         self._start()
         deadline = math.inf if timeout is None else time.monotonic() + timeout
+        urgent = self.urgent
         while True:
             with self._cond:
                 marks = (self._messages, self._resyncs)
             current = read()  # after taking the marks, so a change in between is never lost
             remaining = deadline - time.monotonic()
-            if current > since or remaining <= 0 or self._closed.is_set():
+            if current > since or self.urgent != urgent or remaining <= 0 or self._closed.is_set():
                 return current
             self._await(marks, remaining)
 

@@ -18,7 +18,9 @@ from websockets.sync.client import ClientConnection, connect
 from dashboard.config import Config, load_config
 from dashboard.ingest import CityState
 from dashboard.local_services import serve
+from dashboard.store.base import StateStore
 from dashboard.store.memory import MemoryStore
+from dashboard.store.redis_store import RedisStore
 from feeds.events import Incident, QueueReading
 from layouts import push
 
@@ -54,6 +56,19 @@ def site() -> Iterator[tuple[CityState, str]]:
     state.accept(alert(0, "Kejadian pertama"))
     with serve(load_config(), store) as base:
         yield state, base
+
+
+@pytest.fixture(params=["memory", "redis"])
+def either_site(request: pytest.FixtureRequest) -> Iterator[tuple[CityState, str]]:
+    """The same site on each store: the Redis one hears changes by pub/sub, in a thread."""
+    store: StateStore = MemoryStore() if request.param == "memory" else RedisStore(request.getfixturevalue("redis_url"))
+    state = CityState(store, load_config())
+    state.accept(alert(0, "Kejadian pertama"))
+    try:
+        with serve(load_config(), store) as base:
+            yield state, base
+    finally:
+        store.close()
 
 
 def open_push(base: str) -> ClientConnection:
@@ -148,12 +163,12 @@ def test_frames_wait_for_the_answer_and_carry_the_newest_state(site: tuple[CityS
 
 
 def test_a_critical_incident_goes_at_once_and_takes_the_waiting_change_along(
-    site: tuple[CityState, str], monkeypatch: Any
+    either_site: tuple[CityState, str], monkeypatch: Any
 ) -> None:
     """Frames to a page are a gap apart (a minute here, once the page has had a change pushed
     the usual way, so the test does not race a clock): a new high incident waits for the next
     frame, a critical one sends it now."""
-    state, base = site
+    state, base = either_site
     with open_push(base) as ws:
         ws.send(json.dumps({"parts": [QUEUE]}))
         first = frame_with_updates(ws)

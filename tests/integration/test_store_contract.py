@@ -259,6 +259,18 @@ def test_only_a_stored_urgent_change_is_heard_as_one(store: StateStore) -> None:
     assert store.urgent_changes() == 3, "the calm changes and the refused one are not urgent"
 
 
+def test_an_urgent_change_ends_a_wait_for_a_later_version(store: StateStore) -> None:
+    """The Redis store hears an urgent change by a message that can come after its version
+    was read; a waiter learns of it all the same (``dashboard.reader``'s watcher)."""
+    store.wait_changed(store.version(), 0.0)
+    wait_until(lambda: getattr(store, "listening", lambda: True)(), WOKEN_S, "the store listening")
+    far = store.version() + 1_000
+    with ThreadPoolExecutor(1) as pool:
+        waiter = pool.submit(store.wait_changed, far, LONG_WAIT_S)
+        store.upsert("incident", "hot", T, {}, urgent=True)
+        assert waiter.result(timeout=WOKEN_S) < far
+
+
 # --- the city's rules through CityState -------------------------------------------------------------
 @pytest.fixture(scope="module")
 def config() -> Config:
