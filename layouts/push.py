@@ -53,9 +53,9 @@ PUSH_PATH = "/_citywall/push"
 #: The close code that tells a page the push is switched off: it does not reconnect.
 PUSH_OFF_CODE = 4000
 #: The shortest gap between two frames to one page: twenty a second. An urgent change (an open
-#: critical incident) does not wait for it (``_Page._pause``); under 500 new Alerts/s, 50 ms
-#: instead of 25 took 3-4 points of a core off the server and the page's redraws by half, and
-#: the critical trial Alerts showed no later.
+#: critical incident) does not wait for it (``_Page._pause``). Under 500 new Alerts/s, 50 ms
+#: instead of 25 halves the frames a page may get and took 3-4 points of a core off the server,
+#: and the critical trial Alerts showed no later (``bench/README.md``).
 MIN_GAP_S = 0.05
 #: Added to the gap between two frames for every pushing page of this worker: see ``frame_gap``.
 PER_CONNECTION_GAP_S = 0.002
