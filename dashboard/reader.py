@@ -139,6 +139,7 @@ class _ChangeWatcher:
         self._event = asyncio.Event()
         self._pending = False  # a wake is on its way to the loop
         self._woke_at = -WAKE_GAP_S
+        self._later: asyncio.TimerHandle | None = None  # a wake put off to the end of the gap
         self._urgent_event = asyncio.Event()
         self._urgent_heard = store.urgent_changes()  # in the writing (or watching) thread only
         self.urgent_at = -math.inf  # time.monotonic() of the last urgent change woken
@@ -183,8 +184,11 @@ class _ChangeWatcher:
     def _wake_when_due(self, urgent: bool = False) -> None:
         wait = self._woke_at + WAKE_GAP_S - time.monotonic()
         if wait > 0 and not urgent:
-            self.loop.call_later(wait, self._wake_when_due)
+            self._later = self.loop.call_later(wait, self._wake_when_due)
             return
+        if self._later is not None:  # an urgent change came first: this wake covers the one put off
+            self._later.cancel()
+            self._later = None
         self._pending = False  # before reading the version: a change after it sends a new wake
         self._woke_at = time.monotonic()
         self.version = self.store.version()

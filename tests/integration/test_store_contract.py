@@ -243,11 +243,16 @@ def test_wait_changed_without_a_change_returns_the_same_version(store: StateStor
     assert store.ping() is True
 
 
-def test_only_a_stored_urgent_change_is_heard_as_one(store: StateStore) -> None:
-    """``urgent_changes`` counts the changes the pages should get at once. The Redis store
-    hears what is published once it has subscribed, from its first wait on."""
+def listening(store: StateStore) -> None:
+    """Return once the store hears changes: the Redis store hears what is published only
+    after its listener has subscribed, from its first wait on; the memory store always."""
     store.wait_changed(store.version(), 0.0)
     wait_until(lambda: getattr(store, "listening", lambda: True)(), WOKEN_S, "the store listening")
+
+
+def test_only_a_stored_urgent_change_is_heard_as_one(store: StateStore) -> None:
+    """``urgent_changes`` counts the changes the pages should get at once."""
+    listening(store)
     store.upsert("incident", "calm", T, {})
     store.upsert("incident", "hot", T, {}, urgent=True)
     store.upsert("incident", "hot", T, {"again": True}, urgent=True)  # not newer: not stored
@@ -262,8 +267,7 @@ def test_only_a_stored_urgent_change_is_heard_as_one(store: StateStore) -> None:
 def test_an_urgent_change_ends_a_wait_for_a_later_version(store: StateStore) -> None:
     """The Redis store hears an urgent change by a message that can come after its version
     was read; a waiter learns of it all the same (``dashboard.reader``'s watcher)."""
-    store.wait_changed(store.version(), 0.0)
-    wait_until(lambda: getattr(store, "listening", lambda: True)(), WOKEN_S, "the store listening")
+    listening(store)
     far = store.version() + 1_000
     with ThreadPoolExecutor(1) as pool:
         waiter = pool.submit(store.wait_changed, far, LONG_WAIT_S)
