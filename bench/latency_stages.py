@@ -6,7 +6,13 @@ WebSocket hooked, and prints, per stage, the median and p95 of its time since th
 just before ``mosquitto_pub`` started. Idle only: under load the stamps of other messages
 would be mixed in.
 
-    .venv/bin/python bench/latency_stages.py --trials 30 --page /screen/4
+    .venv/bin/python bench/latency_stages.py --trials 30 --page /screen/4 [--peer]
+
+``--peer`` also runs Node-RED Dashboard 2.0 (``bench/nodered.py``) on the same broker, its
+page in the same Chromium with the same socket hook, trials alternating as in
+``bench/peer_latency.py``. Its server cannot be stamped, so it gets the page's stages only;
+``frame_to_text`` (visible minus browser_recv) is each page's own share, and whatever comes
+before ``browser_recv`` is the broker, the server and the socket.
 
 Stages: ``on_message`` (the MQTT adapter has the message), ``stored`` (``CityState.accept``
 returned), ``wake`` (the change reached the event loop), ``picture`` (the push read the
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import math
 import os
 import shutil
 import signal
@@ -33,9 +40,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: Every socket message's arrival, in ms since the epoch to a tenth of a ms (``Date.now()``
+#: has whole ms, too coarse for a stage of one or two).
 HOOK_SOCKET = """(() => { window.__recv = []; const d = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
   Object.defineProperty(WebSocket.prototype, 'onmessage', {configurable: true, get: d.get, set(fn) {
-    d.set.call(this, (e) => { window.__recv.push(Date.now()); return fn(e); }); }}); })()"""
+    d.set.call(this, (e) => { window.__recv.push(performance.timeOrigin + performance.now()); return fn(e); }); }}); })()"""
 
 
 def serve_instrumented(trace: str, argv: list[str]) -> int:
@@ -85,11 +94,33 @@ def serve_instrumented(trace: str, argv: list[str]) -> int:
     return main(argv)
 
 
-def measure(page_path: str, trials: int) -> dict[str, list[float]]:
+#: One trial: just before the publish, when ``mosquitto_pub`` returned, when the text was seen
+#: (None: not within 5 s), and every socket message's arrival; ms since the epoch.
+Row = tuple[float, float, float | None, list[float]]
+
+
+def trial(page: Any, mqtt_port: int) -> Row:
+    """One Alert, published the way every latency benchmark here does (``bench/common.py``)."""
+    from bench import common
+
+    needle = f"Uji latensi {uuid.uuid4().hex[:10]}"
+    page.evaluate("(n) => { window.__seenAt = null; window.__needle = n; window.__recv = []; }", needle)
+    before = common.publish_trial(mqtt_port, needle)
+    published = time.time() * 1000
+    seen = None
+    deadline = time.monotonic() + 5
+    while seen is None and time.monotonic() < deadline:
+        seen = page.evaluate("window.__seenAt")
+        time.sleep(0.005)
+    return before, published, seen, page.evaluate("window.__recv")
+
+
+def measure(page_path: str, trials: int, peer: bool = False) -> dict[str, dict[str, list[float]]]:
+    """Stages by product: ``citywall`` always, ``nodered`` with ``peer``."""
     sys.path.insert(0, str(ROOT))
     from playwright.sync_api import sync_playwright
 
-    from bench import common
+    from bench import common, nodered
     from dashboard.local_services import CHROMIUM_ARGS, chromium_binary
 
     workdir = Path(tempfile.mkdtemp(prefix="citywall-stages-"))
@@ -106,74 +137,47 @@ def measure(page_path: str, trials: int) -> dict[str, list[float]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    rows = []
+    peer_server: nodered.NodeRed | None = None
+    rows: dict[str, list[Row]] = {"citywall": []}
     try:
         common.wait_http(f"http://127.0.0.1:{web_port}/healthz")
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "dashboard.cli",
-                "simulate",
-                "--to",
-                "mqtt",
-                "--url",
-                mqtt_url,
-                "--rate",
-                "200",
-                "--duration",
-                "4",
-            ],
-            cwd=ROOT,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        mosquitto_pub = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
+        common.fill_city(mqtt_port)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_binary(), args=list(CHROMIUM_ARGS))
-            page = browser.new_page(viewport={"width": 1920, "height": 1080})
-            page.add_init_script(HOOK_SOCKET)
-            page.goto(f"http://127.0.0.1:{web_port}{page_path}")
-            page.wait_for_selector("[data-panel] .cw-panel-body *", timeout=30_000)
-            page.wait_for_timeout(3_000)
-            page.evaluate(common.OBSERVER)
-            for _ in range(trials):
-                needle = f"Uji latensi {uuid.uuid4().hex[:10]}"
-                page.evaluate("(n) => { window.__seenAt = null; window.__needle = n; window.__recv = []; }", needle)
-                before = time.time() * 1000
-                subprocess.run(
-                    [
-                        mosquitto_pub,
-                        "-h",
-                        "127.0.0.1",
-                        "-p",
-                        str(mqtt_port),
-                        "-q",
-                        "1",
-                        "-t",
-                        "pekanbaru/incidents",
-                        "-m",
-                        common.alert(needle),
-                    ],
-                    check=True,
-                    timeout=10,
-                )
-                published = time.time() * 1000
-                seen = None
-                deadline = time.monotonic() + 5
-                while seen is None and time.monotonic() < deadline:
-                    seen = page.evaluate("window.__seenAt")
-                    time.sleep(0.005)
-                rows.append((before, published, seen, page.evaluate("window.__recv")))
-                time.sleep(0.2)
+            pages = {"citywall": browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()}
+            pages["citywall"].add_init_script(HOOK_SOCKET)
+            pages["citywall"].goto(f"http://127.0.0.1:{web_port}{page_path}")
+            pages["citywall"].wait_for_selector("[data-panel] .cw-panel-body *", timeout=30_000)
+            pages["citywall"].wait_for_timeout(3_000)
+            if peer:
+                peer_server = nodered.NodeRed(nodered.install(), workdir, mqtt_port)
+                pages["nodered"] = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+                pages["nodered"].add_init_script(HOOK_SOCKET)
+                pages["nodered"].goto(peer_server.url)
+                pages["nodered"].wait_for_selector(f"text={nodered.LABEL}", timeout=60_000)
+                pages["nodered"].wait_for_timeout(1_000)
+                rows["nodered"] = []
+            for page in pages.values():
+                page.evaluate(common.OBSERVER)
+            names = list(pages)
+            for i in range(trials):
+                for name in names if i % 2 == 0 else names[::-1]:
+                    rows[name].append(trial(pages[name], mqtt_port))
+                    time.sleep(0.2)
             browser.close()
     finally:
+        if peer_server is not None:
+            peer_server.stop()
         os.killpg(demo.pid, signal.SIGTERM)
         demo.wait(10)
         mosquitto.terminate()
         mosquitto.wait(10)
     stamps = [(line.split()[0], float(line.split()[1])) for line in trace.read_text().splitlines() if line.strip()]
     shutil.rmtree(workdir, ignore_errors=True)
+    return {name: _stages(product_rows, stamps if name == "citywall" else []) for name, product_rows in rows.items()}
+
+
+def _stages(rows: list[Row], stamps: list[tuple[str, float]]) -> dict[str, list[float]]:
     stages: dict[str, list[float]] = {}
     for before, published, seen, received in rows:
         if seen is None:
@@ -182,9 +186,10 @@ def measure(page_path: str, trials: int) -> dict[str, list[float]]:
         for name, at in stamps:
             if before <= at <= seen and name not in first:
                 first[name] = at - before
-        got = [at for at in received if before <= at <= seen]
+        got = [at for at in received if before <= at <= seen + 1]  # seen has whole ms
         if got:
             first["browser_recv"] = got[0] - before
+            first["frame_to_text"] = seen - got[0]
         first["visible"] = seen - before
         for name, value in first.items():
             stages.setdefault(name, []).append(value)
@@ -197,13 +202,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--page", default="/screen/4")
+    parser.add_argument("--peer", action="store_true", help="Node-RED Dashboard 2.0 on the same broker, trials alternating")
     args = parser.parse_args()
-    stages = measure(args.page, args.trials)
-    print(f"{args.page}, idle, {len(stages.get('visible', []))} of {args.trials} trials seen; ms since just before mosquitto_pub")
-    for name in sorted(stages, key=lambda n: statistics.median(stages[n])):
-        values = sorted(stages[name])
-        p95 = values[max(0, int(0.95 * len(values)) - 1)]
-        print(f"  {name:<24} p50 {statistics.median(values):6.1f}   p95 {p95:6.1f}   (n={len(values)})")
+    by_product = measure(args.page, args.trials, args.peer)
+    for product, stages in by_product.items():
+        page = args.page if product == "citywall" else "its text widget"
+        seen = len(stages.get("visible", []))
+        print(f"{product}, {page}, idle, {seen} of {args.trials} trials seen; ms since just before mosquitto_pub")
+        for name in sorted(stages, key=lambda n: statistics.median(stages[n]) if n != "frame_to_text" else math.inf):
+            values = sorted(stages[name])
+            p95 = values[max(0, int(0.95 * len(values)) - 1)]
+            print(f"  {name:<24} p50 {statistics.median(values):6.1f}   p95 {p95:6.1f}   (n={len(values)})")
     print(f"\npython bench/latency_stages.py {' '.join(sys.argv[1:])}")
     return 0
 

@@ -44,7 +44,7 @@ def test_latency_scripts_run_end_to_end(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
     ).stdout
-    for stage in ("on_message", "stored", "rendered", "ws_send", "browser_recv", "visible"):
+    for stage in ("on_message", "stored", "rendered", "ws_send", "browser_recv", "visible", "frame_to_text"):
         assert stage in stages, stages
     assert "python bench/latency_stages.py --trials 2" in stages
 
