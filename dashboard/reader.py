@@ -64,7 +64,8 @@ class PictureCache:
 
     async def urgent(self, since: float, timeout: float) -> bool:
         """Whether an urgent change reached the pages after ``since`` (``time.monotonic()``),
-        waiting at most ``timeout`` for one; the push's frames wait on this between them."""
+        waiting at most ``timeout`` for one; the push's frames wait on this between them, and
+        with no ``timeout`` it asks whether paced parts are due at once."""
         return await self._watching().urgent(since, timeout)
 
     def _watching(self) -> _ChangeWatcher:
@@ -159,7 +160,7 @@ class _ChangeWatcher:
         return self.version
 
     async def urgent(self, since: float, timeout: float) -> bool:
-        if self.urgent_at <= since:
+        if self.urgent_at <= since and timeout > 0:  # no wait asked for: the answer now, without a turn of the loop
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._urgent_event.wait(), timeout)
         return self.urgent_at > since

@@ -45,8 +45,9 @@ class LivePart:
 
     ``view`` reduces the picture to exactly what the part shows (plain data, cheap to
     digest); ``render`` turns that into children, or a ``Patch`` of a figure (``prop``).
-    ``paced``: a measurement that moves with nearly every message of its feed (a queue's
-    numbers, a gauge), which the push sends a page at most once a second (``layouts.push``).
+    ``paced``: what moves with nearly every message of a busy feed (a queue's numbers, a
+    gauge, the ticker), which the push sends a page at most once a second, or at once with an
+    urgent change (``layouts.push``).
     """
 
     view: Callable[[CityPicture, ViewSettings], Any]

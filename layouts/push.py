@@ -16,11 +16,12 @@ The page answers each frame (``{"ack": version}``) once it has applied it, and t
 waits for that answer: a page that renders slower than the city changes gets fewer, newer
 frames instead of a backlog. Text goes first: when figures changed too, they follow in a
 second frame once the text is on screen, and at most every two seconds (``FIGURE_EVERY_S``).
-Paced text parts (measurements whose numbers move with nearly every message: the MPP's
-queues, the gauges, the waste sites) go with the text, but at most once a second
-(``PACED_EVERY_S``); incidents and everything else go with every frame. Frames to one page
-are at least ``frame_gap`` apart, except that an urgent change (an open critical incident,
-``StateStore.urgent_changes``) sends the next one at once, once per gap at most.
+Paced text parts (what moves with nearly every message of a busy feed: the MPP's queues, the
+gauges, the waste sites, the ticker) go with the text, but at most once a second
+(``PACED_EVERY_S``) or with an urgent change; the queue and everything else go with every
+frame. Frames to one page are at least ``frame_gap`` apart, except that an urgent change (an
+open critical incident, ``StateStore.urgent_changes``) sends the next one at once, once per
+gap at most.
 
 About every heartbeat a frame also says, in ``s``, the digest of every text part the server
 believes the page shows. The page compares them with what it draws and asks for everything
@@ -68,10 +69,11 @@ VERSION_EVERY_S = 0.25
 #: redraw often enough to set the wall's p95 (119-134 ms against 81-92 at two seconds); the
 #: map's lists beside it are text and show a new incident at once.
 FIGURE_EVERY_S = 2.0
-#: A paced text part (``LivePart.paced``: the MPP's queues, the gauges) goes to a page at most
-#: this often. Under the simulator's mix their numbers changed with nearly every frame: 97 % of
-#: the full wall's DOM changes, each frame's text laid out and painted again, with a new
-#: Alert's frame waiting behind them.
+#: A paced text part (``LivePart.paced``: the MPP's queues, the gauges, the ticker) goes to a
+#: page at most this often, and at once with an urgent change (which the part may show). Under
+#: the simulator's mix their numbers changed with nearly every frame: 97 % of the full wall's
+#: DOM changes, each frame's text laid out and painted again, with a new Alert's frame waiting
+#: behind them.
 PACED_EVERY_S = 1.0
 ACK_TIMEOUT_S = 10.0
 #: A page says which parts it holds and acknowledges frames: nothing it sends is bigger.
@@ -224,7 +226,9 @@ class _Page:
             last = time.monotonic()
             self.wake.clear()
             text = self._updates(picture, self.text_parts)
-            paced_due = last - self.paced_at >= PACED_EVERY_S
+            paced_due = bool(self.paced_parts) and (
+                last - self.paced_at >= PACED_EVERY_S or await reader.urgent(self.paced_at, 0)
+            )
             paced = self._updates(picture, self.paced_parts) if paced_due else []
             if paced:
                 self.paced_at = last

@@ -285,6 +285,31 @@ def test_a_paced_part_waits_its_turn_while_the_incidents_go_at_once(site: tuple[
         assert '"333"' in mpp_tree(again) and '"222"' not in mpp_tree(again)
 
 
+TICKER = ["ticker", "s13-0"]
+
+
+def test_a_paced_part_goes_at_once_with_an_urgent_change(site: tuple[CityState, str], monkeypatch: Any) -> None:
+    """The ticker is paced (``PACED_EVERY_S``, a minute here): a plain new incident sends the
+    queue and holds the ticker back; a critical one sends both at once, the ticker with the
+    line it held as well."""
+    monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
+    state, base = site
+    with open_push(base) as ws:
+        ws.send(json.dumps({"parts": [QUEUE, TICKER]}))
+        first = frame_with_updates(ws)
+        ws.send(json.dumps({"ack": first["v"]}))
+        assert roles(first) == {"incident_queue-content", "ticker-content"}, "a new claim gets every part at once"
+        state.accept(alert(1, "Kejadian biasa"))
+        plain = frame_with_updates(ws)
+        ws.send(json.dumps({"ack": plain["v"]}))
+        assert roles(plain) == {"incident_queue-content"}, "the ticker waits its turn"
+        state.accept(alert(2, "Kejadian kritis", severity="critical"))
+        urgent = frame_with_updates(ws)
+        assert roles(urgent) == {"incident_queue-content", "ticker-content"}
+        (ticker,) = [json.dumps(u[3]) for u in urgent["u"] if u[0] == "ticker-content"]
+        assert "Kejadian kritis" in ticker and "Kejadian biasa" in ticker
+
+
 def mpp_tree(body: dict[str, Any]) -> str:
     """The MPP part's whole tree in a frame, as text (its digests left out)."""
     (update,) = [u[3] for u in body["u"] if u[0] == "mpp-content"]
