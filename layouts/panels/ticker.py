@@ -144,4 +144,4 @@ def register(app: Dash, live: LiveParts) -> None:
     # Paced (``layouts.push``): at 500 events a second every frame made all twenty lines anew,
     # twenty times a second, faster than anyone reads; now at most once a second, and a
     # critical line at once.
-    live.add(app, "ticker", view, render, paced=True)
+    live.add(app, "ticker", view, render, paced=True, urgent=True)

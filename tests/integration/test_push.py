@@ -288,21 +288,25 @@ def test_a_paced_part_waits_its_turn_while_the_incidents_go_at_once(site: tuple[
 TICKER = ["ticker", "s13-0"]
 
 
-def test_a_paced_part_goes_at_once_with_an_urgent_change(site: tuple[CityState, str], monkeypatch: Any) -> None:
-    """The ticker is paced (``PACED_EVERY_S``, a minute here): a plain new incident sends the
-    queue and holds the ticker back; a critical one sends both at once, the ticker with the
-    line it held as well."""
+def test_an_urgent_change_sends_the_ticker_at_once_and_leaves_the_gauges_paced(
+    site: tuple[CityState, str], monkeypatch: Any
+) -> None:
+    """The ticker and the MPP are paced (``PACED_EVERY_S``, a minute here): a plain new
+    incident and a new reading send the queue alone; a critical incident, which the ticker
+    shows, sends the ticker at once with the line it held, while the MPP waits its turn."""
     monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
     state, base = site
+    state.accept(queue_reading(111))
     with open_push(base) as ws:
-        ws.send(json.dumps({"parts": [QUEUE, TICKER]}))
+        ws.send(json.dumps({"parts": [QUEUE, TICKER, MPP]}))
         first = frame_with_updates(ws)
         ws.send(json.dumps({"ack": first["v"]}))
-        assert roles(first) == {"incident_queue-content", "ticker-content"}, "a new claim gets every part at once"
+        assert roles(first) == {"incident_queue-content", "ticker-content", "mpp-content"}, "a new claim gets every part"
+        state.accept(queue_reading(222))
         state.accept(alert(1, "Kejadian biasa"))
         plain = frame_with_updates(ws)
         ws.send(json.dumps({"ack": plain["v"]}))
-        assert roles(plain) == {"incident_queue-content"}, "the ticker waits its turn"
+        assert roles(plain) == {"incident_queue-content"}, "the ticker and the MPP wait their turn"
         state.accept(alert(2, "Kejadian kritis", severity="critical"))
         urgent = frame_with_updates(ws)
         assert roles(urgent) == {"incident_queue-content", "ticker-content"}
