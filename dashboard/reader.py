@@ -65,7 +65,7 @@ class PictureCache:
     async def urgent(self, since: float, timeout: float) -> bool:
         """Whether an urgent change reached the pages after ``since`` (``time.monotonic()``),
         waiting at most ``timeout`` for one; the push's frames wait on this between them, and
-        with no ``timeout`` it asks whether paced parts are due at once."""
+        with a ``timeout`` of 0 the push asks whether the ticker is due at once."""
         return await self._watching().urgent(since, timeout)
 
     def _watching(self) -> _ChangeWatcher:

@@ -232,9 +232,9 @@ class _Page:
             text = self._updates(picture, self.text_parts)
             paced_due = last - self.paced_at >= PACED_EVERY_S
             paced = self._updates(picture, self.paced_parts if paced_due else await self._urgent_paced(reader, last))
-            if paced:
-                self.paced_at = last if paced_due else self.paced_at
-                text += paced
+            if paced and paced_due:
+                self.paced_at = last
+            text += paced
             figures_due = last - self.figures_at >= FIGURE_EVERY_S
             figures = self._updates(picture, self.figure_parts) if figures_due else []
             # A new version goes out even when none of this page's parts moved (the poll reads
