@@ -3,6 +3,7 @@
  * - freshness: once a second, from the last freshness the server sent, each panel's age and
  *   stale state. A panel turns stale on its own when data stops arriving (feed down, server
  *   down, network down) and never blanks: only its frame's data-stale and age label change.
+ *   Each listed incident's age too (data-age-since), on the server's clock.
  * - clock: WIB date and time, formatted here with Intl, so a wall of clocks costs nothing.
  * - page kind: a class on <html> for the kind of page shown (see markPage);
  * - fit: lists marked .cw-fit show as many rows as their box holds and hide the rest, so a
@@ -31,7 +32,8 @@
   // each frame's `data-stale` and `data-updated-at`, its age label, and feed health's marks.
   var known = {};
   var knownLanguage = "id";
-  var PAINTED = "[data-age-for], [data-stale-for], [data-panel][data-family]";  // the last: frames, the tablet's root
+  // the third: frames and the tablet's root; the last: an incident's age (layouts/frame.py age_cell)
+  var PAINTED = "[data-age-for], [data-stale-for], [data-panel][data-family], [data-age-since]";
   function painted(root) {
     var els = [];
     if (root.nodeType === 1 && root.matches(PAINTED)) els.push(root);
@@ -58,7 +60,20 @@
       if (staleFor && known[staleFor] && el.getAttribute("data-stale") !== known[staleFor].stale) {
         el.setAttribute("data-stale", known[staleFor].stale);
       }
+      var since = el.getAttribute("data-age-since");
+      if (since) {
+        var start = Date.parse(since);
+        var age = isNaN(start) ? "–" : ageText(serverNow() - start / 1000, knownLanguage, true);
+        if (el.textContent !== age) el.textContent = age;
+      }
     });
+  }
+
+  /* The server's clock now, in seconds: the last freshness message's, plus the time since it
+   * came (a kiosk's own clock may be off by minutes); the browser's until one came. */
+  function serverNow() {
+    var now = Date.now() / 1000;
+    return lastFresh ? lastFresh.server_now + (now - receivedAt) : now;
   }
 
   function ageText(seconds, language, short) {
@@ -130,7 +145,7 @@
     var els = painted(document);
     els.forEach(function (el) {
       var family = el.getAttribute("data-age-for") || el.getAttribute("data-stale-for") || el.getAttribute("data-family");
-      known[family] = state(family);
+      if (family) known[family] = state(family);
     });
     knownLanguage = settings.language || "id";
     paintEach(els);

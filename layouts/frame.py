@@ -84,6 +84,15 @@ def empty(language: str) -> el.Tree:
     return el.Div(t("no_data", language), className="cw-empty")
 
 
+def age_cell(since: str) -> el.Tree:
+    """An incident's age, written by the browser (``assets/citywall.js``) from ``since`` (its
+    ISO start) every second, in the words of ``layouts.i18n.age``. Written here, a row changed
+    whenever its age did: every row of every list sent and laid out again once a second while
+    incidents came in, and, since a picture is read once per change, ages that stood still
+    while none came."""
+    return el.Span(className="cw-age-cell", **attrs({"data-age-since": since}))
+
+
 def seen(picture: CityPicture, family: str) -> bool:
     """Whether this family's feed ever delivered: zero open incidents is news, no feed is not.
 

@@ -13,8 +13,8 @@ from typing import Any
 from dash import html
 
 from layouts import elements as el
-from layouts.frame import SEVERITY_SHAPES, empty, seen
-from layouts.i18n import age, catalog, number, t
+from layouts.frame import SEVERITY_SHAPES, age_cell, empty, seen
+from layouts.i18n import catalog, number, t
 from layouts.map_figure import BINS, SEVERITIES, counts_by_district, fill_for
 from layouts.map_plan import cached_plan
 from layouts.picture import CityPicture
@@ -225,7 +225,7 @@ def top_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
             "severity": d.severity,
             "text": d.text,
             "kecamatan": d.kecamatan or "–",
-            "age": age(d.age_s, settings.language),
+            "since": d.opened_at or d.observed_at,  # the age is the browser's (``age_cell``)
         }
         for d in incidents.open[:TOP_ROWS]
     ]
@@ -251,6 +251,6 @@ def _top_row(r: dict[str, Any], language: str) -> el.Tree:
             el.Span(f"{SEVERITY_SHAPES.get(r['severity'], '●')} {t(r['severity'], language)}", className="cw-sev"),
             el.Span(r["text"], className="cw-desc"),
             el.Span(r["kecamatan"], className="cw-where"),
-            el.Span(r["age"], className="cw-age-cell"),
+            age_cell(r["since"]),
         ],
     )

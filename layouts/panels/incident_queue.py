@@ -13,8 +13,8 @@ from typing import Any
 from dash import Dash
 
 from layouts import elements as el
-from layouts.frame import SEVERITY_SHAPES, empty, live_part, seen
-from layouts.i18n import age, number, t
+from layouts.frame import SEVERITY_SHAPES, age_cell, empty, live_part, seen
+from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
@@ -31,9 +31,9 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
 
 
 def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
-    """What the queue shows: counts and the top rows, ages already as the words shown."""
+    """What the queue shows: counts and the top rows. A row's age is not in it: the browser
+    writes it from ``since`` (``age_cell``), so a row stays the same while it ages."""
     incidents = picture.incidents
-    language = settings.language
     rows = [
         {
             "id": d.id,
@@ -42,7 +42,7 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
             "kecamatan": d.kecamatan or "–",
             "status": d.status,
             "assignee": d.assignee,
-            "age": age(d.age_s, language),
+            "since": d.opened_at or d.observed_at,
         }
         for d in incidents.open[:ROWS]
     ]
@@ -73,7 +73,7 @@ def _row(d: dict[str, Any], language: str) -> el.Tree:
                 t(d["status"], language) + (f" · {d['assignee']}" if d.get("assignee") else ""),
                 className=f"cw-status st-{d['status']}",
             ),
-            el.Span(d["age"], className="cw-age-cell"),
+            age_cell(d["since"]),
         ],
     )
 

@@ -1,0 +1,49 @@
+"""An incident's age in the lists is written by the browser from the incident's start.
+
+The server sends each row with its start (``data-age-since``) and no age, so a row stays the
+same while it ages; ``assets/citywall.js`` writes the age once a second on the server's
+clock. The expected words are the catalog's (``3 j``, ``2 mnt``), written out here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from dashboard.config import load_config
+from dashboard.ingest import CityState
+from dashboard.local_services import serve
+from dashboard.store.memory import MemoryStore
+from feeds.events import Incident
+
+
+def incident(n: int, ago: timedelta, severity: str, text: str) -> Incident:
+    return Incident(
+        id=f"urn:ngsi-ld:Alert:age-{n}",
+        observed_at=datetime.now(UTC) - ago,
+        source_type="Alert",
+        category="traffic",
+        severity=severity,  # type: ignore[arg-type]
+        kecamatan="Sukajadi",
+        lat=0.517,
+        lon=101.438,
+        description=text,
+    )
+
+
+@pytest.mark.browser
+def test_the_queue_and_the_list_beside_the_map_show_each_incidents_age(page_factory: Any) -> None:
+    config = load_config()
+    store = MemoryStore()
+    state = CityState(store, config)
+    state.accept(incident(1, timedelta(hours=3, minutes=5), "critical", "Tiga jam lalu"))
+    state.accept(incident(2, timedelta(minutes=2, seconds=5), "high", "Dua menit lalu"))
+    with serve(config, store) as base:
+        for path, row in (("/screen/4", ".cw-row"), ("/screen/9", ".cw-map-inc")):
+            page = page_factory()
+            page.goto(base + path)
+            for text, age in (("Tiga jam lalu", "3 j"), ("Dua menit lalu", "2 mnt")):
+                expect(page.locator(row, has_text=text).locator(".cw-age-cell")).to_have_text(age, timeout=30_000)
