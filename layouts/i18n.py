@@ -116,16 +116,3 @@ def when(iso: str | None, tz: str, tz_label: str, language: str, with_date: bool
         moment = moment.replace(tzinfo=UTC)
     pattern = "EEEE, d MMMM y HH:mm" if with_date else "HH:mm"
     return f"{format_datetime(moment, pattern, tzinfo=ZoneInfo(tz), locale=language)} {tz_label}"
-
-
-def age(seconds: float | int | None, language: str) -> str:
-    """A compact age (``3 mnt``, ``2 j``) that stays short enough to read from 4 m.
-
-    ``assets/citywall.js`` writes the same ages in the browser from the same words."""
-    if seconds is None:
-        return "–"
-    s = int(seconds)
-    for key, size in (("age_days", 86_400), ("age_hours", 3_600), ("age_minutes", 60)):
-        if s >= size:
-            return t(key, language, n=s // size)
-    return t("age_seconds", language, n=s)

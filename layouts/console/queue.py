@@ -14,7 +14,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts.frame import SEVERITY_SHAPES, signature
-from layouts.i18n import age, t
+from layouts.i18n import t
 from layouts.picture import CityPicture
 from layouts.ports import CityReader, ViewSettings
 from layouts.sections import IncidentRow
@@ -85,7 +85,8 @@ def table(rows: list[IncidentRow], selected: str | None, language: str) -> html.
                 html.Td(d.kecamatan or "–"),
                 html.Td(t(d.status, language), className="cw-row-status"),
                 html.Td(d.assignee or "–", className="cw-row-assignee"),
-                html.Td(age(d.age_s, language)),
+                # the age, written by the browser from the start (``layouts.frame.age_cell``)
+                html.Td(html.Span(**attrs({"data-age-since": d.opened_at or d.observed_at}))),
             ],
         )
         for d in rows
@@ -114,7 +115,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
     ) -> Any:
         rows = filtered(reader.picture(), severities, statuses, text)
         digest = signature(
-            [[d.id, d.status, d.assignee, d.severity, d.description, age(d.age_s, settings.language)] for d in rows] + [selected]
+            [[d.id, d.status, d.assignee, d.severity, d.description, d.opened_at or d.observed_at] for d in rows] + [selected]
         )
         if digest == shown:
             raise PreventUpdate

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from dashboard.config import Config, load_config
 from dashboard.ingest import CityState
@@ -91,6 +92,15 @@ def test_a_wall_screen_draws_without_the_consoles_stylesheets(city: tuple[CitySt
     desk = console(contexts, base, "operator")
     assert desk.evaluate(SHEETS_OFF) == [False, False]
     assert "system-ui" in desk.evaluate("getComputedStyle(document.body).fontFamily")  # Bootstrap's, applied
+
+
+@pytest.mark.browser
+def test_the_console_shows_each_incidents_age_from_its_start(city: tuple[CityState, str], contexts: Any) -> None:
+    """The seed's third incident opened three minutes before the test (``seed``); its age is
+    written by the browser from that start, as on the wall (``tests/browser/test_ages.py``)."""
+    _, base = city
+    desk = console(contexts, base, "operator")
+    expect(desk.locator('.cw-console-table tr[data-incident="SEED-2"] [data-age-since]')).to_have_text("3 mnt")
 
 
 @pytest.mark.browser
