@@ -87,10 +87,11 @@ def empty(language: str) -> el.Tree:
 def age_cell(since: str) -> el.Tree:
     """An incident's age, written by the browser (``assets/citywall.js``) from ``since`` (its
     ISO start) every second, in the catalog's words (``age_seconds`` to ``age_days``: ``3 mnt``,
-    ``2 j``, short enough to read from 4 m). Written here, a row changed
-    whenever its age did: every row of every list sent and laid out again once a second while
-    incidents came in, and, since a picture is read once per change, ages that stood still
-    while none came."""
+    ``2 j``, short enough to read from 4 m).
+
+    Rendered on the server, a row changed whenever its age did: every row of every list was
+    sent and laid out again once a second while incidents came in; and since a picture is
+    read once per change, the ages stood still while none came."""
     return el.Span(className="cw-age-cell", **attrs({"data-age-since": since}))
 
 
