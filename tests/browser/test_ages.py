@@ -7,7 +7,6 @@ clock. The expected words are the catalog's (``3 j``, ``2 mnt``), written out he
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,21 +16,7 @@ from dashboard.config import load_config
 from dashboard.ingest import CityState
 from dashboard.local_services import serve
 from dashboard.store.memory import MemoryStore
-from feeds.events import Incident
-
-
-def incident(n: int, ago: timedelta, severity: str, text: str) -> Incident:
-    return Incident(
-        id=f"urn:ngsi-ld:Alert:age-{n}",
-        observed_at=datetime.now(UTC) - ago,
-        source_type="Alert",
-        category="traffic",
-        severity=severity,  # type: ignore[arg-type]
-        kecamatan="Sukajadi",
-        lat=0.517,
-        lon=101.438,
-        description=text,
-    )
+from tests.support.operations import incident
 
 
 @pytest.mark.browser
@@ -39,8 +24,8 @@ def test_the_queue_and_the_list_beside_the_map_show_each_incidents_age(page_fact
     config = load_config()
     store = MemoryStore()
     state = CityState(store, config)
-    state.accept(incident(1, timedelta(hours=3, minutes=5), "critical", "Tiga jam lalu"))
-    state.accept(incident(2, timedelta(minutes=2, seconds=5), "high", "Dua menit lalu"))
+    state.accept(incident("age-1", severity="critical", ago_s=3 * 3_600 + 300, description="Tiga jam lalu"))
+    state.accept(incident("age-2", severity="high", ago_s=125, description="Dua menit lalu"))
     with serve(config, store) as base:
         for path, row in (("/screen/4", ".cw-row"), ("/screen/9", ".cw-map-inc")):
             page = page_factory()
