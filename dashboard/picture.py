@@ -11,7 +11,6 @@ store.
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -252,7 +251,7 @@ def incidents_part(store: StateStore, config: Config, now: float) -> IncidentsSe
     tags = store.index_tags(INCIDENTS_OPEN)
     day_ago = time_key(now - 86_400)
     return IncidentsSection(
-        open=TopRows([doc for _, doc in store.index_page(INCIDENTS_OPEN, limit=TOP_ROWS)], lambda doc: _with_age(doc, now)),
+        open=TopRows([doc for _, doc in store.index_page(INCIDENTS_OPEN, limit=TOP_ROWS)], IncidentRow.from_doc),
         open_count=store.index_count(INCIDENTS_OPEN),
         by_severity=tag_counts(tags, "severity"),
         by_status=tag_counts(tags, "status"),
@@ -262,17 +261,6 @@ def incidents_part(store: StateStore, config: Config, now: float) -> IncidentsSe
         resolved_24h=store.index_count(INCIDENTS_RESOLVED, low=day_ago),
         resolved_within_sla_24h=store.index_count(INCIDENTS_RESOLVED_SLA, low=day_ago),
     )
-
-
-def _with_age(doc: dict[str, Any], now: float) -> IncidentRow:
-    opened = doc.get("opened_at") or doc["observed_at"]
-    return IncidentRow.from_doc(doc, max(0, int(now - _parsed(opened))))
-
-
-@functools.lru_cache(maxsize=4_096)
-def _parsed(iso_time: str) -> float:
-    """The top rows come back with every rebuild; their times are parsed once."""
-    return ts(iso_time)
 
 
 # --- citizen reports, whatever their family or channel ---------------------------------------

@@ -225,7 +225,7 @@ def top_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
             "severity": d.severity,
             "text": d.text,
             "kecamatan": d.kecamatan or "–",
-            "since": d.opened_at or d.observed_at,  # the age is the browser's (``age_cell``)
+            "since": d.since,  # the age is the browser's (``age_cell``)
         }
         for d in incidents.open[:TOP_ROWS]
     ]

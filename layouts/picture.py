@@ -12,6 +12,7 @@ and is pinned by a test with its keys written out by hand.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from layouts.sections import (
     TickerLine,
     WallSection,
     WasteSection,
+    epoch,
     plain,
 )
 
@@ -58,8 +60,13 @@ class CityPicture:
 
     def to_json(self) -> dict[str, Any]:
         """The picture as the JSON document ``/api/v1/state`` answers (``store`` and ``screens``
-        only where the app has them)."""
+        only where the app has them). Each open incident's ``age_s`` is its age at
+        ``generated_at``, the time of this reading, not of the city's last change."""
         out = plain(self)
+        now = epoch(self.generated_at) if self.generated_at else time.time()
+        out["incidents"]["open"] = [
+            {**doc, "age_s": row.age_at(now)} for doc, row in zip(out["incidents"]["open"], self.incidents.open, strict=True)
+        ]
         for optional in ("store", "screens"):
             if out[optional] is None:
                 del out[optional]

@@ -19,8 +19,10 @@ guesses at a key. A row in the API has exactly those fields: the store's own boo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, overload
 
 
@@ -43,7 +45,12 @@ class Freshness:
 @dataclass(frozen=True, slots=True)
 class IncidentRow:
     """One open incident as the screens show it: the field's report with the operators' record
-    laid over it (status, severity, assignee), and its age when the picture was read."""
+    laid over it (status, severity, assignee).
+
+    It holds no age: a picture is read once per change of the city, and an age written into it
+    stood still while nothing changed. The screens write the age in the browser from ``since``;
+    the ticker and the API take it from ``age_at`` with the time of their reading.
+    """
 
     id: str
     severity: str
@@ -60,10 +67,9 @@ class IncidentRow:
     source_type: str
     observed_at: str
     opened_at: str | None
-    age_s: int
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any], age_s: int) -> IncidentRow:
+    def from_doc(cls, doc: dict[str, Any]) -> IncidentRow:
         return cls(
             id=doc["id"],
             severity=doc.get("severity") or "medium",
@@ -80,8 +86,16 @@ class IncidentRow:
             source_type=doc.get("source_type") or "",
             observed_at=doc["observed_at"],
             opened_at=doc.get("opened_at"),
-            age_s=age_s,
         )
+
+    @property
+    def since(self) -> str:
+        """When it started: opened by an operator, or else first seen in the field (ISO 8601)."""
+        return self.opened_at or self.observed_at
+
+    def age_at(self, now: float) -> int:
+        """Whole seconds since it started, at ``now`` (epoch seconds); never below 0."""
+        return max(0, int(now - epoch(self.since)))
 
     @property
     def text(self) -> str:
@@ -151,7 +165,7 @@ class TopRows(Sequence[IncidentRow]):
 class IncidentsSection:
     """Open incidents, from the read models the store keeps at write time."""
 
-    open: Sequence[IncidentRow]  #: the most urgent first (severity, then newest), at most ``TOP_ROWS``, with ``age_s``
+    open: Sequence[IncidentRow]  #: the most urgent first (severity, then newest), at most ``TOP_ROWS``
     open_count: int
     by_severity: dict[str, int]
     by_status: dict[str, int]
@@ -581,6 +595,14 @@ class Page:
 
     def to_json(self) -> dict[str, Any]:
         return {"items": self.items, "next": self.next}
+
+
+@functools.lru_cache(maxsize=4_096)
+def epoch(iso_time: str) -> float:
+    """An ISO 8601 time as epoch seconds, UTC when it names no zone. The top rows come back
+    with every reading, so their times are parsed once."""
+    moment = datetime.fromisoformat(iso_time)
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def plain(value: Any) -> Any:

@@ -86,7 +86,7 @@ def table(rows: list[IncidentRow], selected: str | None, language: str) -> html.
                 html.Td(t(d.status, language), className="cw-row-status"),
                 html.Td(d.assignee or "–", className="cw-row-assignee"),
                 # the age, written by the browser from the start (``layouts.frame.age_cell``)
-                html.Td(html.Span(**attrs({"data-age-since": d.opened_at or d.observed_at}))),
+                html.Td(html.Span(**attrs({"data-age-since": d.since}))),
             ],
         )
         for d in rows
@@ -114,9 +114,7 @@ def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
         shown: str | None,
     ) -> Any:
         rows = filtered(reader.picture(), severities, statuses, text)
-        digest = signature(
-            [[d.id, d.status, d.assignee, d.severity, d.description, d.opened_at or d.observed_at] for d in rows] + [selected]
-        )
+        digest = signature([[d.id, d.status, d.assignee, d.severity, d.description, d.since] for d in rows] + [selected])
         if digest == shown:
             raise PreventUpdate
         return table(rows, selected, settings.language), digest

@@ -42,7 +42,7 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
             "kecamatan": d.kecamatan or "–",
             "status": d.status,
             "assignee": d.assignee,
-            "since": d.opened_at or d.observed_at,
+            "since": d.since,
         }
         for d in incidents.open[:ROWS]
     ]

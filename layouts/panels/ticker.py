@@ -12,6 +12,7 @@ critical line off the screen in a few hundredths of a second, before anyone coul
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +26,7 @@ from layouts.i18n import t
 from layouts.live_parts import LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
-from layouts.sections import IncidentRow, TickerLine
+from layouts.sections import IncidentRow, TickerLine, epoch
 from layouts.tree import attrs, row_tree
 
 FAMILY = "incidents+waste"
@@ -54,7 +55,8 @@ def local_time(iso: str | None, tz: str) -> str:
 
 def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     lines = sorted(picture.ticker, key=lambda line: line.t, reverse=True)
-    lines = with_critical_held(lines, picture.incidents.open)
+    now = epoch(picture.generated_at) if picture.generated_at else time.time()
+    lines = with_critical_held(lines, picture.incidents.open, now)
     return {
         "has_data": bool(lines) or seen(picture, "incidents") or seen(picture, "waste"),
         "lines": [
@@ -75,16 +77,17 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     }
 
 
-def with_critical_held(lines: list[TickerLine], open_incidents: Sequence[IncidentRow]) -> list[TickerLine]:
-    """The first ``ROWS`` lines, newest first, with recent open critical incidents kept among them.
+def with_critical_held(lines: list[TickerLine], open_incidents: Sequence[IncidentRow], now: float) -> list[TickerLine]:
+    """The first ``ROWS`` lines, newest first, with open critical incidents younger than
+    ``CRITICAL_HOLD_S`` at ``now`` kept among them.
 
-    ``open_incidents`` come most severe first, newest first (the picture's order), each with
-    its age, so the critical ones are at the head and the scan stops at the first other."""
+    ``open_incidents`` come most severe first, newest first (the picture's order), so the
+    critical ones are at the head and the scan stops at the first other."""
     held: list[TickerLine] = []
     for d in open_incidents:
         if d.severity != "critical" or len(held) >= CRITICAL_ROWS:
             break
-        if d.age_s <= CRITICAL_HOLD_S:
+        if d.age_at(now) <= CRITICAL_HOLD_S:
             held.append(
                 TickerLine(
                     t=d.observed_at,

@@ -296,6 +296,20 @@ def test_the_queue_reads_its_head_of_the_open_incidents_and_the_api_reads_them_a
     assert ranks == sorted(ranks), "most severe first"
 
 
+def test_the_apis_ages_are_those_of_the_reading_not_of_the_citys_last_change() -> None:
+    """A picture is built once per change of the city; read an hour later with nothing
+    changed in between, ``/api/v1/state`` must say the incidents are an hour older."""
+    config = load_config()
+    store = MemoryStore()
+    city(store, config).accept(
+        Incident(id="alone", observed_at=at(300), source_type="Alert", category="traffic", severity="high", description="Banjir")
+    )
+    picture = build_picture(store, config, NOW)
+    assert [(r["id"], r["age_s"]) for r in picture.to_json()["incidents"]["open"]] == [("alone", 300)]
+    an_hour_on = replace(picture, generated_at="2026-03-02T04:00:00+00:00")  # what the reader does with a new reading
+    assert [(r["id"], r["age_s"]) for r in an_hour_on.to_json()["incidents"]["open"]] == [("alone", 3_900)]
+
+
 def test_a_view_holding_top_rows_is_digested_by_its_rows() -> None:
     """A view that keeps the lazy rows themselves (not a slice) must still change its digest
     when they change; digested by its name it would never change again."""
