@@ -88,7 +88,8 @@ def build_picture(
     sections = sections if sections is not None else Sections()
     moved = store.kind_versions()
     minute = int(now // 60)
-    incidents: IncidentsSection = sections.get("incidents", moved, (), lambda: incidents_part(store, config, now))
+    # the minute: what was resolved in the last 24 hours shrinks as time passes
+    incidents: IncidentsSection = sections.get("incidents", moved, (minute,), lambda: incidents_part(store, config, now))
     reports: ReportsSection = sections.get("reports", moved, (), lambda: reports_part(store, config))
     drainage: DrainageSection = sections.get("drainage", moved, (), lambda: drainage_part(store, config))
     waste: WasteSection = sections.get("waste", moved, (), lambda: waste_part(store, config))

@@ -32,17 +32,30 @@ WAKE_GAP_S = 0.01
 class PictureCache:
     """``health`` (a ``dashboard.health.StoreHealth``) lets it answer from memory while the
     store is away, instead of blocking a page on a dead connection; ``screens`` adds what the
-    app's screen registry knows to every picture."""
+    app's screen registry knows to every picture.
+
+    A picture is built again when the store's version moves, and also when the minute turns:
+    what counts "today" or "the last 24 hours" (the MPP's day, resolved incidents, the KPIs)
+    moves with the clock, and a quiet hour must not leave it standing. Only the sections that
+    depend on the minute are read again then (``dashboard.picture.Sections``).
+    """
 
     def __init__(
-        self, store: StateStore, config: Config, health: Any = None, screens: Callable[[], ScreensSummary] | None = None
+        self,
+        store: StateStore,
+        config: Config,
+        health: Any = None,
+        screens: Callable[[], ScreensSummary] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.config = config
         self.health = health
         self.screens = screens
         self._lock = threading.Lock()
+        self._clock = clock
         self._picture: CityPicture | None = None
+        self._minute = -1  # the minute self._picture was built in
         self._sections = Sections()
         self._live: dict[str, Any] = {}
         self._last_extra: dict[str, Any] = {}
@@ -80,7 +93,7 @@ class PictureCache:
         extra = self._extra()
         if not self.store_ok():  # the last picture, at once: the pages turn stale by themselves
             return replace(self._picture or CityPicture(), **self._live, **extra)
-        now = time.time()
+        now = self._clock()
         live = self._live = _same_when_equal(live_sections(self.store, self.config, now), self._live)
         return replace(self._by_version(now, live), **live, **extra)
 
@@ -101,14 +114,15 @@ class PictureCache:
         return extra
 
     def _by_version(self, now: float, live: dict[str, Any]) -> CityPicture:
-        version = self.store.version()
+        version, minute = self.store.version(), int(now // 60)
         cached = self._picture
-        if cached is not None and cached.version == version:
+        if cached is not None and cached.version == version and self._minute == minute:
             return cached
         with self._lock:
             cached = self._picture
-            if cached is None or cached.version != version:
+            if cached is None or cached.version != version or self._minute != minute:
                 cached = self._picture = build_picture(self.store, self.config, now, sections=self._sections, live=live)
+                self._minute = minute
             return cached
 
 

@@ -14,7 +14,7 @@ from dashboard.reader import PictureCache
 from dashboard.store.memory import MemoryStore
 from layouts.picture import CityPicture
 from layouts.push import SharedPicture
-from tests.support.city import city, incident
+from tests.support.city import NOW, city, incident
 
 
 def test_a_burst_written_in_memory_wakes_the_pages_once_without_a_thread_of_their_own() -> None:
@@ -71,3 +71,20 @@ def test_the_push_reads_a_city_in_memory_on_the_loop_and_any_other_in_a_thread()
     assert in_memory.read_in == [threading.main_thread()]
     assert len(remote.read_in) == 1 and remote.read_in[0] is not threading.main_thread()
     assert PictureCache(MemoryStore(), load_config()).reads_block is False
+
+
+def test_a_quiet_city_still_sees_the_clock_move_what_counts_the_last_24_hours() -> None:
+    """A picture is built per change of the city, and also when the minute turns: an incident
+    resolved 23 h 59 min 30 s ago leaves the 24-hour count two minutes later with nothing else
+    having happened."""
+    config = load_config()
+    store = MemoryStore()
+    city(store, config).accept(incident("urn:ngsi-ld:Alert:done", ago=86_400 - 30, status="resolved"))
+    now = [NOW]
+    reader = PictureCache(store, config, clock=lambda: now[0])
+    first = reader.picture()
+    assert (first.incidents.open_count, first.incidents.resolved_24h) == (0, 1)
+    now[0] = NOW + 120
+    later = reader.picture()
+    assert later.version == first.version, "nothing was written in between"
+    assert later.incidents.resolved_24h == 0
