@@ -8,7 +8,6 @@ only places that use them.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from dash.development.base_component import Component
 from dashboard.local_services import HOST, free_port, wait_until
 from layouts import dash_compat
 from layouts.tree import HtmlTree
+from tests.support.helpers import run_async
 
 
 # --- run_first_request_setup ----------------------------------------------------------------
@@ -77,7 +77,7 @@ def test_the_set_up_also_runs_inside_a_running_event_loop(tmp_path: Path) -> Non
     async def factory() -> None:
         dash_compat.run_first_request_setup(app)
 
-    asyncio.run(factory())
+    run_async(factory())
     assert ran == ["async"]
 
 

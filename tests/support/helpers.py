@@ -6,10 +6,12 @@
 - Feeds: a recording sink, the real normalizer, a valid KPI payload, a socket that counts its reads.
 - The demo seen from outside: its JSON API and an Alert as a producer sends it.
 - Benchmarks' JSON: a measured figure is a real, finite number above zero.
+- ``run_async``: a coroutine run to its end, whatever ran in the main thread before.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import socket
@@ -319,3 +321,26 @@ class CountingSocket:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.sock, name)
+
+
+def run_async(coro: Any) -> Any:
+    """``asyncio.run`` on a thread of its own. Playwright's sync API keeps a loop running in the
+    main thread for the rest of the session, where ``asyncio.run`` refuses to start: a test
+    that ran after a browser test failed, and passed alone."""
+    result: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(asyncio.run(coro))
+        except BaseException as exc:  # handed to the test's thread, which reports it
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, name="test-loop")
+    thread.start()
+    thread.join(60)
+    if errors:
+        raise errors[0]
+    if not result:
+        raise TimeoutError("the coroutine did not finish within 60 s")
+    return result[0]

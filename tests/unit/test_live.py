@@ -16,6 +16,7 @@ import pytest
 
 from layouts import push
 from layouts.live import push_keeps_up
+from tests.support.helpers import run_async
 
 
 @pytest.mark.parametrize(
@@ -99,6 +100,6 @@ def test_an_urgent_change_cuts_the_frame_gap_short_once_per_gap(monkeypatch: Any
         await page._pause(reader, time.monotonic() - 1, here)  # type: ignore[arg-type]  # the gap is over: no wait
         return reader.asked, early, bool(reader.answers)
 
-    asked, early, left = asyncio.run(rounds())
+    asked, early, left = run_async(rounds())
     assert (asked, early, slept) == ([100], True, [100]), "one early frame, then the rest of the gap slept"
     assert left is True, "a gap that is over asks nothing"

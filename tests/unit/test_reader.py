@@ -15,6 +15,7 @@ from dashboard.store.memory import MemoryStore
 from layouts.picture import CityPicture
 from layouts.push import SharedPicture
 from tests.support.city import NOW, city, incident
+from tests.support.helpers import run_async
 
 
 def test_a_burst_written_in_memory_wakes_the_pages_once_without_a_thread_of_their_own() -> None:
@@ -42,7 +43,7 @@ def test_a_burst_written_in_memory_wakes_the_pages_once_without_a_thread_of_thei
         started = {t.name for t in threading.enumerate()} - threads_before
         return version, len(handed), started
 
-    version, handed, started = asyncio.run(main())
+    version, handed, started = run_async(main())
     assert version == store.version() == 50
     assert handed == 1, "fifty writes while the loop was busy: one wake handed to it"
     assert "change-watcher" not in started
@@ -65,11 +66,14 @@ class _Reader:
 
 
 def test_the_push_reads_a_city_in_memory_on_the_loop_and_any_other_in_a_thread() -> None:
+    async def read(reader: _Reader) -> threading.Thread:
+        await SharedPicture(reader).get()
+        return threading.current_thread()  # the loop's
+
     in_memory, remote = _Reader(reads_block=False), _Reader(reads_block=True)
-    for reader in (in_memory, remote):
-        asyncio.run(SharedPicture(reader).get())
-    assert in_memory.read_in == [threading.main_thread()]
-    assert len(remote.read_in) == 1 and remote.read_in[0] is not threading.main_thread()
+    loops = [run_async(read(reader)) for reader in (in_memory, remote)]
+    assert in_memory.read_in == [loops[0]]
+    assert len(remote.read_in) == 1 and remote.read_in[0] is not loops[1]
     assert PictureCache(MemoryStore(), load_config()).reads_block is False
 
 

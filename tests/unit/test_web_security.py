@@ -6,7 +6,6 @@ plain ``urllib`` and ``websockets`` clients. The CSP in a real Chromium: browser
 
 from __future__ import annotations
 
-import asyncio
 import json
 import stat
 import threading
@@ -28,6 +27,7 @@ from dashboard.local_services import serve, wait_until
 from dashboard.reader import PictureCache
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident
+from tests.support.helpers import run_async
 
 
 def configured(**server: Any) -> Config:
@@ -174,15 +174,6 @@ def test_a_response_past_the_cap_is_refused() -> None:
         assert status == 200
         status, _, body = fetch(url + "/api/v1/state", headers={"Accept-Encoding": "identity"})
         assert status == 500 and b"response over 65536 bytes" in body
-
-
-def run_async(coro: Any) -> Any:
-    """asyncio.run on a thread of its own: Playwright's sync API keeps a loop in the main one."""
-    result: list[Any] = []
-    thread = threading.Thread(target=lambda: result.append(asyncio.run(coro)))
-    thread.start()
-    thread.join(60)
-    return result[0]
 
 
 #: Dash's own websocket route, and the push's
