@@ -295,15 +295,28 @@
           m.addedNodes.forEach(function (n) {
             if (n.nodeType === 1) {
               paint(n);
-              if (n.classList.contains("cw-fit")) scheduleFit(n);
-              n.querySelectorAll(".cw-fit").forEach(function (b) { scheduleFit(b); });
+              if (n.classList.contains("cw-fit")) watchBox(n);
+              n.querySelectorAll(".cw-fit").forEach(watchBox);
             }
           });
         }
       });
     });
     observer.observe(document.body, {childList: true, subtree: true, characterData: true});
-    window.addEventListener("resize", function () { scheduleFit(null); });
+    document.querySelectorAll(".cw-fit").forEach(watchBox);
+  }
+  /* A list's box changes size with the window, and with what shares its panel (the ticker's
+   * held critical lines above its flow): each change of its size fits it again. A box taken
+   * off the page shrinks to nothing, which reports it here once more: it is let go, so a
+   * kiosk that redraws its pages for weeks keeps no old boxes alive. */
+  var sizes = new ResizeObserver(function (entries) {
+    entries.forEach(function (e) {
+      if (e.target.isConnected) scheduleFit(e.target); else sizes.unobserve(e.target);
+    });
+  });
+  function watchBox(box) {
+    sizes.observe(box);
+    scheduleFit(box);
   }
 
   // --- kiosk upkeep ----------------------------------------------------------------------

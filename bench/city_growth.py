@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402
     CHROMIUM_ARGS,
     OBSERVER,
+    READY,
     CpuMeter,
     Publisher,
     chromium,
@@ -84,7 +85,7 @@ def one_size(
         page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
         page.set_default_timeout(30_000)
         page.goto(base + PAGE)
-        page.wait_for_selector("[data-panel] .cw-panel-body *", timeout=120_000)
+        page.wait_for_selector(READY, timeout=120_000)
         page.wait_for_timeout(3_000)
         page.evaluate(OBSERVER)
         meter = CpuMeter(psutil.Process(citywall.pid))

@@ -52,6 +52,9 @@ INCIDENT_TOPIC = "pekanbaru/incidents"
 LOST_AFTER_S = 5.0
 #: The same flags as the tests' browsers (``dashboard.local_services``), as a list for Playwright.
 CHROMIUM_ARGS = list(_CHROMIUM_FLAGS)
+#: A page is drawn once a panel shows something: a part with content in a panel's body (a part
+#: may be empty while it has nothing to show, as the ticker's held lines mostly are).
+READY = "[data-panel] .cw-panel-body > :not(:empty)"
 OBSERVER = """() => {
     window.__needle = null; window.__seenAt = null;
     new MutationObserver(() => {

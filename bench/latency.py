@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import (  # noqa: E402
     CHROMIUM_ARGS,
     OBSERVER,
+    READY,
     chromium,
     free_port,
     latency_stats,
@@ -124,9 +125,9 @@ def measure(path: str, trials: int, load: float, others: int = 0, keep: bool = F
             for n in [n for n in range(1, 25) if f"/screen/{n}" != path][:others]:
                 other = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
                 other.goto(f"http://127.0.0.1:{web_port}/screen/{n}")
-                other.wait_for_selector("[data-panel] .cw-panel-body *", timeout=30_000)
+                other.wait_for_selector(READY, timeout=30_000)
             page.goto(f"http://127.0.0.1:{web_port}{path}")
-            page.wait_for_selector("[data-panel] .cw-panel-body *", timeout=30_000)
+            page.wait_for_selector(READY, timeout=30_000)
             page.wait_for_timeout(3_000)
             page.evaluate(OBSERVER)
             idle = series("idle", page, trials, mqtt_port, server, base)

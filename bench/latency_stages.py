@@ -147,7 +147,7 @@ def measure(page_path: str, trials: int, peer: bool = False) -> dict[str, dict[s
             pages = {"citywall": browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()}
             pages["citywall"].add_init_script(HOOK_SOCKET)
             pages["citywall"].goto(f"http://127.0.0.1:{web_port}{page_path}")
-            pages["citywall"].wait_for_selector("[data-panel] .cw-panel-body *", timeout=30_000)
+            pages["citywall"].wait_for_selector(common.READY, timeout=30_000)
             pages["citywall"].wait_for_timeout(3_000)
             if peer:
                 peer_server = nodered.NodeRed(nodered.install(), workdir, mqtt_port)

@@ -61,6 +61,7 @@ from bench.common import (  # noqa: E402
     CHROMIUM_ARGS,
     LOST_AFTER_S,
     OBSERVER,
+    READY,
     CpuMeter,
     Publisher,
     chromium,
@@ -99,7 +100,7 @@ SETTLE_WAIT_S = 60.0
 def open_citywall(browser: Browser, base: str, path: str) -> Page:
     page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
     page.goto(base + path)
-    page.wait_for_selector("[data-panel] .cw-panel-body *", timeout=60_000)
+    page.wait_for_selector(READY, timeout=60_000)
     page.wait_for_timeout(3_000)
     page.evaluate(OBSERVER)
     page.set_default_timeout(LOST_AFTER_S * 1000)  # a page that cannot answer within the loss window has lost the trial

@@ -32,6 +32,7 @@ from playwright.sync_api import Page, sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402
     CHROMIUM_ARGS,
+    READY,
     chromium,
     command_line,
     fill_city,
@@ -74,7 +75,7 @@ MEASURE = """([list, css, repeats]) => {
 
 def open_page(page: Page, base: str, path: str) -> None:
     page.goto(base + path)
-    page.wait_for_selector("[data-panel] .cw-panel-body *", timeout=60_000)
+    page.wait_for_selector(READY, timeout=60_000)
     page.wait_for_timeout(2_000)
 
 

@@ -44,6 +44,7 @@ from bench.common import (  # noqa: E402
     CHROMIUM_ARGS,
     LOST_AFTER_S,
     OBSERVER,
+    READY,
     ROOT,
     CpuMeter,
     Publisher,
@@ -64,7 +65,6 @@ from bench.common import (  # noqa: E402
 )
 
 MODES = ["wall", "screens"]
-READY = "[data-panel] .cw-panel-body *"
 CALIBRATION_S = 30.0  # the unmeasured first trial, idle: long enough for every screen that shows Alerts at all
 
 

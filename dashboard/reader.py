@@ -77,8 +77,7 @@ class PictureCache:
 
     async def urgent(self, since: float, timeout: float) -> bool:
         """Whether an urgent change reached the pages after ``since`` (``time.monotonic()``),
-        waiting at most ``timeout`` for one; the push's frames wait on this between them, and
-        with a ``timeout`` of 0 the push asks whether the ticker is due at once."""
+        waiting at most ``timeout`` for one; the push's frames wait on this between them."""
         return await self._watching().urgent(since, timeout)
 
     def _watching(self) -> _ChangeWatcher:
@@ -174,7 +173,7 @@ class _ChangeWatcher:
         return self.version
 
     async def urgent(self, since: float, timeout: float) -> bool:
-        if self.urgent_at <= since and timeout > 0:  # no wait asked for: the answer now, without a turn of the loop
+        if self.urgent_at <= since:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._urgent_event.wait(), timeout)
         return self.urgent_at > since

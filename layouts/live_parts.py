@@ -46,16 +46,14 @@ class LivePart:
     ``view`` reduces the picture to exactly what the part shows (plain data, cheap to
     digest); ``render`` turns that into children, or a ``Patch`` of a figure (``prop``).
     ``paced``: what moves with nearly every message of a busy feed (a queue's numbers, a
-    gauge, the ticker), which the push sends a page at most once a second (``layouts.push``).
-    ``urgent``: a paced part that may show an urgent change (the ticker's critical lines),
-    which that change sends at once.
+    gauge, the ticker's flow), which the push sends a page at most once a second
+    (``layouts.push``).
     """
 
     view: Callable[[CityPicture, ViewSettings], Any]
     render: Callable[[Any, ViewSettings], Any]
     prop: str = "children"
     paced: bool = False
-    urgent: bool = False
 
     @property
     def target(self) -> str:
@@ -140,14 +138,13 @@ class LiveParts:
         render: Callable[[Any, ViewSettings], Any],
         prop: str = "children",
         paced: bool = False,
-        urgent: bool = False,
     ) -> None:
         """Register a part, and the poll's callback for every copy of it on a page.
 
         When the digest equals what a copy already shows, that copy gets ``no_update``: a
         store version bump elsewhere in the city costs this part one small request.
         """
-        live = self.parts[role] = LivePart(view, render, prop, paced, urgent)
+        live = self.parts[role] = LivePart(view, render, prop, paced)
         content_id, sig_id = live_ids(role, ALL)
 
         @app.callback(

@@ -17,9 +17,9 @@ waits for that answer: a page that renders slower than the city changes gets few
 frames instead of a backlog. Text goes first: when figures changed too, they follow in a
 second frame once the text is on screen, and at most every two seconds (``FIGURE_EVERY_S``).
 Paced text parts (what moves with nearly every message of a busy feed: the MPP's queues, the
-gauges, the waste sites, the ticker) go with the text, but at most once a second
-(``PACED_EVERY_S``), except that an urgent change sends those that may show it (the ticker)
-at once; the queue and everything else go with every frame. Frames to one page are at least
+gauges, the waste sites, the ticker's flow) go with the text, but at most once a second
+(``PACED_EVERY_S``); the queue, the ticker's held critical lines and everything else go with
+every frame. Frames to one page are at least
 ``frame_gap`` apart, except that an urgent change (an open critical incident,
 ``StateStore.urgent_changes``) sends the next one at once, once per gap at most.
 
@@ -69,12 +69,13 @@ VERSION_EVERY_S = 0.25
 #: redraw often enough to set the wall's p95 (119-134 ms against 81-92 at two seconds); the
 #: map's lists beside it are text and show a new incident at once.
 FIGURE_EVERY_S = 2.0
-#: A paced text part (``LivePart.paced``: the MPP's queues, the gauges, the ticker) goes to a
-#: page at most this often. Under the simulator's mix their numbers changed with nearly every
-#: frame: 97 % of the full wall's DOM changes, each frame's text laid out and painted again,
-#: with a new Alert's frame waiting behind them. One that may show an urgent change
-#: (``LivePart.urgent``: the ticker) goes at once with it; sending all of them with every
-#: critical trial Alert made the full wall's frames for it bigger and its p50 3-4 ms longer.
+#: A paced text part (``LivePart.paced``: the MPP's queues, the gauges, the ticker's flow) goes
+#: to a page at most this often. Under the simulator's mix their numbers changed with nearly
+#: every frame: 97 % of the full wall's DOM changes, each frame's text laid out and painted
+#: again, with a new Alert's frame waiting behind them. A critical incident does not wait for
+#: them: what shows it at once (the queue, the ticker's held lines) is not paced, and sending
+#: the paced parts with every critical trial Alert made the full wall's frames for it bigger
+#: and its p50 3-4 ms longer.
 PACED_EVERY_S = 1.0
 ACK_TIMEOUT_S = 10.0
 #: A page says which parts it holds and acknowledges frames: nothing it sends is bigger.
@@ -170,8 +171,6 @@ class _Page:
         self.figures_at = 0.0  # time.monotonic() of the last figures sent (``FIGURE_EVERY_S``)
         self.early_at = -math.inf  # and of the last frame an urgent change sent early
         self.paced_at = 0.0  # and of the last paced parts (``PACED_EVERY_S``)
-        self.urgent_paced: list[tuple[str, str]] = []  # the paced parts that go with an urgent change
-        self.urgent_paced_at = 0.0  # and when they last went with one
         self.wake = asyncio.Event()
         self.answered = asyncio.Event()
         self.claimed = asyncio.Event()
@@ -208,7 +207,6 @@ class _Page:
         live = self.pusher.live.parts
         self.text_parts = [p for p in parts if live[p[0]].is_tree and not live[p[0]].paced]
         self.paced_parts = [p for p in parts if live[p[0]].is_tree and live[p[0]].paced]
-        self.urgent_paced = [p for p in self.paced_parts if live[p[0]].urgent]
         self.figure_parts = [p for p in parts if not live[p[0]].is_tree]
         self.shown, self.figures_at, self.paced_at = {}, 0.0, 0.0
         self.claimed.set()
@@ -231,8 +229,8 @@ class _Page:
             self.wake.clear()
             text = self._updates(picture, self.text_parts)
             paced_due = last - self.paced_at >= PACED_EVERY_S
-            paced = self._updates(picture, self.paced_parts if paced_due else await self._urgent_paced(reader, last))
-            if paced and paced_due:
+            paced = self._updates(picture, self.paced_parts) if paced_due else []
+            if paced:
                 self.paced_at = last
             text += paced
             figures_due = last - self.figures_at >= FIGURE_EVERY_S
@@ -278,14 +276,6 @@ class _Page:
         await _first(listener, urgent)
         if urgent.done() and not urgent.cancelled() and urgent.result():
             self.early_at = time.monotonic()
-
-    async def _urgent_paced(self, reader: CityReader, last: float) -> list[tuple[str, str]]:
-        """The paced parts that may show an urgent change, when one came since they last went
-        (``last``: when this round's picture was read)."""
-        if self.urgent_paced and await reader.urgent(max(self.paced_at, self.urgent_paced_at), 0):
-            self.urgent_paced_at = last
-            return self.urgent_paced
-        return []
 
     def _updates(self, picture: CityPicture, parts: list[tuple[str, str]]) -> list[bytes]:
         """Each part whose view changed since this page last got it, as its encoded frame entry."""

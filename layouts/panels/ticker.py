@@ -4,16 +4,21 @@ It is the wall's "what just happened" column: time (in the city's zone), what ki
 how severe or in what state, where, and the text. It follows both incidents and reports,
 so its frame ages with the newer of the two families (``incidents+waste``).
 
-Critical incidents hold their line: an open critical incident observed in the last
-``CRITICAL_HOLD_S`` keeps a place among the first ``CRITICAL_ROWS`` lines however many
+Critical incidents are held above the flow: an open critical incident observed in the last
+``CRITICAL_HOLD_S`` stays pinned at the top (up to ``CRITICAL_ROWS`` of them), however many
 lesser events follow it. At 500 events a second the plain newest-first list would carry a
 critical line off the screen in a few hundredths of a second, before anyone could read it.
+
+The two are two live parts. The flow (``ticker``) moves with nearly every message of a busy
+feed, so the push sends it at most once a second (``LivePart.paced``). The held lines
+(``ticker-held``) change only with a critical incident, and go with the frame it is in: a
+new critical line reaches the screen as one new row, not with the twenty lines the flow
+took in since its last turn, all drawn and laid out anew.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,7 +42,7 @@ TOPIC_SHAPES = {"waste": "▣", "drainage": "≈", "roads": "▤", "other": "•
 
 
 def body(instance: str, settings: ViewSettings) -> list[Any]:
-    return live_part("ticker", instance, "cw-ticker")
+    return [*live_part("ticker-held", instance, "cw-ticker-held"), *live_part("ticker", instance, "cw-ticker")]
 
 
 def local_time(iso: str | None, tz: str) -> str:
@@ -54,59 +59,63 @@ def local_time(iso: str | None, tz: str) -> str:
 
 
 def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    """The flow: the newest lines, without those held above it."""
+    held = {line.id for line in held_lines(picture)}
     lines = sorted(picture.ticker, key=lambda line: line.t, reverse=True)
-    now = epoch(picture.generated_at) if picture.generated_at else time.time()
-    lines = with_critical_held(lines, picture.incidents.open, now)
+    flow = [line for line in lines if not (line.kind == "incident" and line.id in held)]
     return {
         "has_data": bool(lines) or seen(picture, "incidents") or seen(picture, "waste"),
-        "lines": [
-            {
-                "id": line.id,
-                "key": f"{line.id}@{line.t}",
-                "time": local_time(line.t, settings.timezone),
-                "kind": line.kind,
-                "severity": line.severity,
-                "topic": line.topic,
-                "status": line.status,
-                "kecamatan": line.kecamatan or "–",
-                "text": line.text,
-                "channel": line.channel,
-            }
-            for line in lines[:ROWS]
-        ],
+        "lines": [_shown(line, settings) for line in flow[:ROWS]],
     }
 
 
-def with_critical_held(lines: list[TickerLine], open_incidents: Sequence[IncidentRow], now: float) -> list[TickerLine]:
-    """The first ``ROWS`` lines, newest first, with open critical incidents younger than
-    ``CRITICAL_HOLD_S`` at ``now`` kept among them.
+def held_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    return {"lines": [_shown(line, settings) for line in held_lines(picture)]}
 
-    ``open_incidents`` come most severe first, newest first (the picture's order), so the
+
+def held_lines(picture: CityPicture) -> list[TickerLine]:
+    """The open critical incidents younger than ``CRITICAL_HOLD_S`` at the picture's reading,
+    newest first, ``CRITICAL_ROWS`` at most, as ticker lines.
+
+    The open incidents come most severe first, newest first (the picture's order), so the
     critical ones are at the head and the scan stops at the first other."""
+    now = epoch(picture.generated_at) if picture.generated_at else time.time()
     held: list[TickerLine] = []
-    for d in open_incidents:
+    for d in picture.incidents.open:
         if d.severity != "critical" or len(held) >= CRITICAL_ROWS:
             break
         if d.age_at(now) <= CRITICAL_HOLD_S:
-            held.append(
-                TickerLine(
-                    t=d.observed_at,
-                    kind="incident",
-                    id=d.id,
-                    severity="critical",
-                    topic=None,
-                    channel="",
-                    status=d.status,
-                    kecamatan=d.kecamatan,
-                    text=d.text[:160],
-                )
-            )
-    if not held:
-        return lines[:ROWS]
-    ids = {line.id for line in held}
-    rest = [line for line in lines if not (line.kind == "incident" and line.id in ids)]
-    chosen = held + rest[: ROWS - len(held)]
-    return sorted(chosen, key=lambda line: line.t, reverse=True)
+            held.append(_line_of(d))
+    return held
+
+
+def _line_of(d: IncidentRow) -> TickerLine:
+    return TickerLine(
+        t=d.observed_at,
+        kind="incident",
+        id=d.id,
+        severity=d.severity,
+        topic=None,
+        channel="",
+        status=d.status,
+        kecamatan=d.kecamatan,
+        text=d.text[:160],
+    )
+
+
+def _shown(line: TickerLine, settings: ViewSettings) -> dict[str, Any]:
+    return {
+        "id": line.id,
+        "key": f"{line.id}@{line.t}",
+        "time": local_time(line.t, settings.timezone),
+        "kind": line.kind,
+        "severity": line.severity,
+        "topic": line.topic,
+        "status": line.status,
+        "kecamatan": line.kecamatan or "–",
+        "text": line.text,
+        "channel": line.channel,
+    }
 
 
 @row_tree
@@ -143,8 +152,15 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     return [el.Div([line_row(line, language) for line in shown["lines"]], className="cw-ticks cw-fit")]
 
 
+def held_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    """Nothing while no critical line is held: the flow then has the whole panel."""
+    if not shown["lines"]:
+        return []
+    return [el.Div([line_row(line, settings.language) for line in shown["lines"]], className="cw-ticks cw-held")]
+
+
 def register(app: Dash, live: LiveParts) -> None:
+    live.add(app, "ticker-held", held_view, held_render)
     # Paced (``layouts.push``): at 500 events a second every frame made all twenty lines anew,
-    # twenty times a second, faster than anyone reads; now at most once a second, and a
-    # critical line at once.
-    live.add(app, "ticker", view, render, paced=True, urgent=True)
+    # twenty times a second, faster than anyone reads; now at most once a second.
+    live.add(app, "ticker", view, render, paced=True)

@@ -23,6 +23,7 @@ from dashboard.store.memory import MemoryStore
 from dashboard.store.redis_store import RedisStore
 from feeds.events import Incident, QueueReading
 from layouts import push
+from tests.support.city import critical_now
 
 pytestmark = pytest.mark.integration
 
@@ -286,32 +287,36 @@ def test_a_paced_part_waits_its_turn_while_the_incidents_go_at_once(site: tuple[
 
 
 TICKER = ["ticker", "s13-0"]
+HELD = ["ticker-held", "s13-0"]
 
 
-def test_an_urgent_change_sends_the_ticker_at_once_and_leaves_the_gauges_paced(
+def test_a_critical_incident_goes_at_once_as_one_held_line_while_the_flow_and_the_gauges_keep_their_pace(
     site: tuple[CityState, str], monkeypatch: Any
 ) -> None:
-    """The ticker and the MPP are paced (``PACED_EVERY_S``, a minute here): a plain new
-    incident and a new reading send the queue alone; a critical incident, which the ticker
-    shows, sends the ticker at once with the line it held, while the MPP waits its turn."""
+    """The ticker's flow and the MPP are paced (``PACED_EVERY_S``, a minute here): a plain new
+    incident and a new reading send the queue alone; a critical incident sends the queue and
+    the ticker's held lines at once, that line alone, while the flow and the MPP wait their
+    turn."""
     monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
     state, base = site
     state.accept(queue_reading(111))
     with open_push(base) as ws:
-        ws.send(json.dumps({"parts": [QUEUE, TICKER, MPP]}))
+        ws.send(json.dumps({"parts": [QUEUE, TICKER, HELD, MPP]}))
         first = frame_with_updates(ws)
         ws.send(json.dumps({"ack": first["v"]}))
-        assert roles(first) == {"incident_queue-content", "ticker-content", "mpp-content"}, "a new claim gets every part"
+        assert roles(first) == {"incident_queue-content", "ticker-content", "ticker-held-content", "mpp-content"}, (
+            "a new claim gets every part"
+        )
         state.accept(queue_reading(222))
         state.accept(alert(1, "Kejadian biasa"))
         plain = frame_with_updates(ws)
         ws.send(json.dumps({"ack": plain["v"]}))
-        assert roles(plain) == {"incident_queue-content"}, "the ticker and the MPP wait their turn"
-        state.accept(alert(2, "Kejadian kritis", severity="critical"))
+        assert roles(plain) == {"incident_queue-content"}, "the flow and the MPP wait their turn"
+        state.accept(critical_now("urn:ngsi-ld:Alert:push-2", "Kejadian kritis"))  # held: younger than ten minutes
         urgent = frame_with_updates(ws)
-        assert roles(urgent) == {"incident_queue-content", "ticker-content"}
-        (ticker,) = [json.dumps(u[3]) for u in urgent["u"] if u[0] == "ticker-content"]
-        assert "Kejadian kritis" in ticker and "Kejadian biasa" in ticker
+        assert roles(urgent) == {"incident_queue-content", "ticker-held-content"}
+        (held,) = [json.dumps(u[3]) for u in urgent["u"] if u[0] == "ticker-held-content"]
+        assert "Kejadian kritis" in held and "Kejadian biasa" not in held
 
 
 def mpp_tree(body: dict[str, Any]) -> str:

@@ -615,7 +615,7 @@ def test_every_panel_module_follows_the_contract() -> None:
         assert isinstance(body, (list, html.Div)), name
 
 
-def test_the_ticker_holds_a_recent_critical_line_against_a_flood_of_lesser_ones() -> None:
+def test_the_ticker_holds_a_recent_critical_line_above_a_flood_of_lesser_ones() -> None:
     s = settings()
     flood = [
         TickerLine.from_doc(
@@ -638,22 +638,28 @@ def test_the_ticker_holds_a_recent_critical_line_against_a_flood_of_lesser_ones(
         description="Banjir besar di Rumbai",
     )
     old_critical = replace(critical, id="crit-0", observed_at="2026-12-01T09:00:30+07:00", description="Kebakaran kemarin")
+    critical_line = TickerLine.from_doc(
+        {"t": critical.observed_at, "kind": "incident", "id": "crit-1", "severity": "critical", "text": critical.description}
+    )
     picture = CityPicture(
         generated_at="2026-12-01T03:00:30+00:00",  # 20 s after the critical incident, an hour after the old one
-        ticker=flood,
+        ticker=[*flood[:5], critical_line, *flood[5:]],
         incidents=replace(IncidentsSection.empty(), open=[critical, old_critical], open_count=2),
         freshness={"incidents": Freshness(updated_at="2026-12-01T03:00:59+00:00", stale=False, stale_after_s=60)},
         seen={"incidents": True},
     )
-    shown = ticker.view(picture, s)
-    ids = [line["id"] for line in shown["lines"]]
-    assert len(ids) == 20
-    assert "crit-1" in ids, "a critical line of 20 s ago stays on the ticker"
-    assert "crit-0" not in ids, "an hour-old critical incident does not"
-    assert ids[:19] == [f"low-{i}" for i in range(19)], "the rest are the newest lesser lines, newest first"
-    assert ids[19] == "crit-1", "lines stay in time order"
+    held = [line["id"] for line in ticker.held_view(picture, s)["lines"]]
+    flow = [line["id"] for line in ticker.view(picture, s)["lines"]]
+    assert held == ["crit-1"], "a critical line of 20 s ago is held; an hour-old one is not"
+    assert flow == [f"low-{i}" for i in range(20)], "the flow: the newest lesser lines, newest first, the held one not again"
     eleven_minutes_on = replace(picture, generated_at="2026-12-01T03:11:10+00:00")  # nothing changed in the city
-    assert "crit-1" not in [line["id"] for line in ticker.view(eleven_minutes_on, s)["lines"]], "its hold ends on time"
+    assert ticker.held_view(eleven_minutes_on, s)["lines"] == [], "its hold ends on time"
+    quiet = replace(eleven_minutes_on, ticker=[*flood[:5], critical_line])
+    assert [line["id"] for line in ticker.view(quiet, s)["lines"]] == [*(f"low-{i}" for i in range(5)), "crit-1"], (
+        "a line no longer held is back in the flow, in time order"
+    )
+    assert "Banjir besar di Rumbai" in texts(ticker.held_render(ticker.held_view(picture, s), s))
+    assert ticker.held_render(ticker.held_view(eleven_minutes_on, s), s) == [], "nothing held, nothing drawn"
 
 
 def _refs(delta: object) -> list[str]:
