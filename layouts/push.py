@@ -17,9 +17,9 @@ waits for that answer: a page that renders slower than the city changes gets few
 frames instead of a backlog. Text goes first: when figures changed too, they follow in a
 second frame once the text is on screen, and at most every two seconds (``FIGURE_EVERY_S``).
 Paced text parts (what moves with nearly every message of a busy feed: the MPP's queues, the
-gauges, the waste sites, the ticker's flow) go with the text, but at most once a second
-(``PACED_EVERY_S``); the queue, the ticker's held critical lines and everything else go with
-every frame. Frames to one page are at least
+gauges, the waste sites, the incident queue's counts and lesser rows, the ticker's flow) go
+with the text, but at most once a second (``PACED_EVERY_S``); the critical rows of the queue
+and the ticker, and everything else, go with every frame. Frames to one page are at least
 ``frame_gap`` apart, except that an urgent change (an open critical incident,
 ``StateStore.urgent_changes``) sends the next one at once, once per gap at most.
 
@@ -69,13 +69,14 @@ VERSION_EVERY_S = 0.25
 #: redraw often enough to set the wall's p95 (119-134 ms against 81-92 at two seconds); the
 #: map's lists beside it are text and show a new incident at once.
 FIGURE_EVERY_S = 2.0
-#: A paced text part (``LivePart.paced``: the MPP's queues, the gauges, the ticker's flow) goes
-#: to a page at most this often. Under the simulator's mix their numbers changed with nearly
-#: every frame: 97 % of the full wall's DOM changes, each frame's text laid out and painted
-#: again, with a new Alert's frame waiting behind them. A critical incident does not wait for
-#: them: what shows it at once (the queue, the ticker's held lines) is not paced, and sending
-#: the paced parts with every critical trial Alert made the full wall's frames for it bigger
-#: and its p50 3-4 ms longer.
+#: A paced text part (``LivePart.paced``: the MPP's queues, the gauges, the incident queue's
+#: counts and lesser rows, the ticker's flow) goes to a page at most this often. Under the
+#: simulator's mix their numbers changed with nearly every frame: 97 % of the full wall's DOM
+#: changes, each frame's text laid out and painted again, with a new Alert's frame waiting
+#: behind them. A critical incident does not wait for them: what shows it at once (the
+#: critical rows of the queue and the ticker) is not paced, and sending the paced parts with
+#: every critical trial Alert made the full wall's frames for it bigger and its p50 3-4 ms
+#: longer.
 PACED_EVERY_S = 1.0
 ACK_TIMEOUT_S = 10.0
 #: A page says which parts it holds and acknowledges frames: nothing it sends is bigger.

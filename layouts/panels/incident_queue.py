@@ -4,6 +4,14 @@ Severity is told by a word and a shape as well as colour, so it reads from 4 m a
 colour-blind operators. Only the top rows are sent: a 1080-pixel screen shows about a dozen,
 and the browser hides whatever does not fit the panel's box (``cw-fit``) instead of letting
 the page scroll. The headline is the number an operator looks for first: open incidents.
+
+Three live parts, drawn one under the other as one list: the counts
+(``incident_queue-head``), the open critical incidents (``incident_queue-critical``) and the
+rest of the rows (``incident_queue``). The counts and the rest move with nearly every message
+of a busy feed, so the push sends them at most once a second (``LivePart.paced``); the
+critical rows go with the frame they change in. Under 500 new incidents a second a critical
+one then reaches the screen as one new row, not with the half-dozen lesser rows that came in
+since the last frame, all drawn and laid out anew.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
+from layouts.sections import IncidentRow
 from layouts.tree import attrs, row_tree
 
 FAMILY = "incidents"
@@ -27,31 +36,47 @@ SHAPES = SEVERITY_SHAPES  # kept for callers of the earlier name
 
 
 def body(instance: str, settings: ViewSettings) -> list[Any]:
-    return live_part("incident_queue", instance, "cw-queue-panel")
-
-
-def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
-    """What the queue shows: counts and the top rows. A row's age is not in it: the browser
-    writes it from ``since`` (``age_cell``), so a row stays the same while it ages."""
-    incidents = picture.incidents
-    rows = [
-        {
-            "id": d.id,
-            "severity": d.severity,
-            "text": d.text,
-            "kecamatan": d.kecamatan or "–",
-            "status": d.status,
-            "assignee": d.assignee,
-            "since": d.since,
-        }
-        for d in incidents.open[:ROWS]
+    return [
+        *live_part("incident_queue-head", instance, "cw-queue-head"),
+        *live_part("incident_queue-critical", instance, "cw-queue-critical"),
+        *live_part("incident_queue", instance, "cw-queue-rest"),
     ]
+
+
+def head_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    incidents = picture.incidents
     return {
         "has_data": seen(picture, FAMILY),
         "open_count": incidents.open_count,
         "by_severity": {s: incidents.by_severity.get(s, 0) for s in SEVERITIES},
-        "resolved_24h": incidents.resolved_24h,
-        "rows": rows,
+    }
+
+
+def critical_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    """The open critical incidents among the top rows: the head of the list, as the list is
+    most severe first."""
+    return {"rows": [_shown(d) for d in picture.incidents.open[:ROWS] if d.severity == "critical"]}
+
+
+def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    """The rest of the top rows, and whether incidents ever came (the panel's "no data yet").
+    A row's age is not in it: the browser writes it from ``since`` (``age_cell``), so a row
+    stays the same while it ages."""
+    return {
+        "has_data": seen(picture, FAMILY),
+        "rows": [_shown(d) for d in picture.incidents.open[:ROWS] if d.severity != "critical"],
+    }
+
+
+def _shown(d: IncidentRow) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "severity": d.severity,
+        "text": d.text,
+        "kecamatan": d.kecamatan or "–",
+        "status": d.status,
+        "assignee": d.assignee,
+        "since": d.since,
     }
 
 
@@ -104,12 +129,28 @@ def summary(shown: dict[str, Any], language: str) -> el.Tree:
     )
 
 
+def head_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    return [summary(shown, settings.language)] if shown["has_data"] else []
+
+
 def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
-    language = settings.language
-    if not shown["has_data"]:
-        return [empty(language)]
-    return [summary(shown, language), el.Div(rows(shown["rows"], language), className="cw-queue cw-fit")]
+    """Nothing while there are no rows (the other parts then have the panel), and "no data
+    yet" before the first incident."""
+    if not shown.get("has_data", True):
+        return [empty(settings.language)]
+    if not shown["rows"]:
+        return []
+    return [el.Div(rows(shown["rows"], settings.language), className="cw-queue cw-fit")]
+
+
+#: The panel's live parts, top to bottom: role, view, render, paced.
+PARTS = (
+    ("incident_queue-head", head_view, head_render, True),
+    ("incident_queue-critical", critical_view, render, False),
+    ("incident_queue", view, render, True),
+)
 
 
 def register(app: Dash, live: LiveParts) -> None:
-    live.add(app, "incident_queue", view, render)
+    for role, part_view, part_render, paced in PARTS:
+        live.add(app, role, part_view, part_render, paced=paced)

@@ -159,8 +159,15 @@ def held_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     return [el.Div([line_row(line, settings.language) for line in shown["lines"]], className="cw-ticks cw-held")]
 
 
+#: The panel's live parts, top to bottom: role, view, render, paced. The flow is paced: at
+#: 500 events a second every frame made all twenty lines anew, twenty times a second, faster
+#: than anyone reads; now at most once a second.
+PARTS = (
+    ("ticker-held", held_view, held_render, False),
+    ("ticker", view, render, True),
+)
+
+
 def register(app: Dash, live: LiveParts) -> None:
-    live.add(app, "ticker-held", held_view, held_render)
-    # Paced (``layouts.push``): at 500 events a second every frame made all twenty lines anew,
-    # twenty times a second, faster than anyone reads; now at most once a second.
-    live.add(app, "ticker", view, render, paced=True)
+    for role, part_view, part_render, paced in PARTS:
+        live.add(app, role, part_view, part_render, paced=paced)

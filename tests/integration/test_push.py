@@ -29,6 +29,8 @@ pytestmark = pytest.mark.integration
 
 QUEUE = ["incident_queue", "s4-0"]
 MAP = ["incidents_map", "s2-span"]
+MAP_LATEST = ["incidents_map-top", "s2-span"]
+QUEUE_CRITICAL = ["incident_queue-critical", "s4-0"]
 
 
 #: Two days back: a row's age then reads in days and does not change while a test runs (a
@@ -168,21 +170,29 @@ def test_a_critical_incident_goes_at_once_and_takes_the_waiting_change_along(
 ) -> None:
     """Frames to a page are a gap apart (a minute here, once the page has had a change pushed
     the usual way, so the test does not race a clock): a new high incident waits for the next
-    frame, a critical one sends it now."""
+    frame, a critical one sends it now, with the newest state of every part that is not paced
+    (the map's list of the latest incidents) and without those that are (the queue's lesser
+    rows, paced to a minute here, as the gap)."""
+    monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
     state, base = either_site
     with open_push(base) as ws:
-        ws.send(json.dumps({"parts": [QUEUE]}))
+        ws.send(json.dumps({"parts": [QUEUE_CRITICAL, QUEUE, MAP_LATEST]}))
         first = frame_with_updates(ws)
         ws.send(json.dumps({"ack": first["v"]}))
         state.accept(alert(1, "Kejadian pertama hari ini"))
         second = frame_with_updates(ws)
+        assert roles(second) == {"incidents_map-top-content"}, "the queue's lesser rows wait their turn"
         monkeypatch.setattr(push, "MIN_GAP_S", 60.0)
         ws.send(json.dumps({"ack": second["v"]}))
         state.accept(alert(2, "Kejadian biasa"))
         state.accept(alert(3, "Kejadian kritis", severity="critical"))
         body = frame_with_updates(ws)  # without the early frame, a minute: the receive times out first
-        sent = json.dumps(body["u"][0][3])
-        assert "Kejadian kritis" in sent and "Kejadian biasa" in sent, "the newest state of the part"
+        assert roles(body) == {"incident_queue-critical-content", "incidents_map-top-content"}
+        sent = {u[0]: json.dumps(u[3]) for u in body["u"]}
+        assert "Kejadian kritis" in sent["incident_queue-critical-content"]
+        assert "Kejadian biasa" not in sent["incident_queue-critical-content"]
+        latest = sent["incidents_map-top-content"]
+        assert "Kejadian kritis" in latest and "Kejadian biasa" in latest, "the newest state of the part"
 
 
 def roles(body: dict[str, Any]) -> set[str]:
@@ -263,26 +273,27 @@ def queue_reading(waiting: int) -> QueueReading:
 
 def test_a_paced_part_waits_its_turn_while_the_incidents_go_at_once(site: tuple[CityState, str], monkeypatch: Any) -> None:
     """The MPP's numbers go at most every ``PACED_EVERY_S`` (a minute here, so the test does
-    not race a clock): a new reading and then a new incident send the queue and not the MPP;
-    the reading is held, not lost: asked for everything, the page gets the newest."""
+    not race a clock): a new reading and then a new incident send the map's list of the latest
+    incidents and not the MPP; the reading is held, not lost: asked for everything, the page
+    gets the newest."""
     monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
     state, base = site
     state.accept(queue_reading(111))
     with open_push(base) as ws:
-        ws.send(json.dumps({"parts": [QUEUE, MPP]}))
+        ws.send(json.dumps({"parts": [MAP_LATEST, MPP]}))
         first = frame_with_updates(ws)
         ws.send(json.dumps({"ack": first["v"]}))
-        assert roles(first) == {"incident_queue-content", "mpp-content"}, "a new claim gets every part at once"
+        assert roles(first) == {"incidents_map-top-content", "mpp-content"}, "a new claim gets every part at once"
         assert '"111"' in mpp_tree(first)
         for n, waiting in enumerate((222, 333), start=1):
             state.accept(queue_reading(waiting))
             state.accept(alert(n, f"Kejadian {n}"))
             body = frame_with_updates(ws)
             ws.send(json.dumps({"ack": body["v"]}))
-            assert roles(body) == {"incident_queue-content"}, f"after reading {waiting}"
+            assert roles(body) == {"incidents_map-top-content"}, f"after reading {waiting}"
         ws.send(json.dumps({"resend": 1}))
         again = frame_with_updates(ws)
-        assert roles(again) == {"incident_queue-content", "mpp-content"}
+        assert roles(again) == {"incidents_map-top-content", "mpp-content"}
         assert '"333"' in mpp_tree(again) and '"222"' not in mpp_tree(again)
 
 
@@ -294,27 +305,27 @@ def test_a_critical_incident_goes_at_once_as_one_held_line_while_the_flow_and_th
     site: tuple[CityState, str], monkeypatch: Any
 ) -> None:
     """The ticker's flow and the MPP are paced (``PACED_EVERY_S``, a minute here): a plain new
-    incident and a new reading send the queue alone; a critical incident sends the queue and
-    the ticker's held lines at once, that line alone, while the flow and the MPP wait their
-    turn."""
+    incident and a new reading send the map's latest incidents alone; a critical incident sends
+    them and the ticker's held lines at once, that line alone, while the flow and the MPP wait
+    their turn."""
     monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
     state, base = site
     state.accept(queue_reading(111))
     with open_push(base) as ws:
-        ws.send(json.dumps({"parts": [QUEUE, TICKER, HELD, MPP]}))
+        ws.send(json.dumps({"parts": [MAP_LATEST, TICKER, HELD, MPP]}))
         first = frame_with_updates(ws)
         ws.send(json.dumps({"ack": first["v"]}))
-        assert roles(first) == {"incident_queue-content", "ticker-content", "ticker-held-content", "mpp-content"}, (
+        assert roles(first) == {"incidents_map-top-content", "ticker-content", "ticker-held-content", "mpp-content"}, (
             "a new claim gets every part"
         )
         state.accept(queue_reading(222))
         state.accept(alert(1, "Kejadian biasa"))
         plain = frame_with_updates(ws)
         ws.send(json.dumps({"ack": plain["v"]}))
-        assert roles(plain) == {"incident_queue-content"}, "the flow and the MPP wait their turn"
+        assert roles(plain) == {"incidents_map-top-content"}, "the flow and the MPP wait their turn"
         state.accept(critical_now("urn:ngsi-ld:Alert:push-2", "Kejadian kritis"))  # held: younger than ten minutes
         urgent = frame_with_updates(ws)
-        assert roles(urgent) == {"incident_queue-content", "ticker-held-content"}
+        assert roles(urgent) == {"incidents_map-top-content", "ticker-held-content"}
         (held,) = [json.dumps(u[3]) for u in urgent["u"] if u[0] == "ticker-held-content"]
         assert "Kejadian kritis" in held and "Kejadian biasa" not in held
 

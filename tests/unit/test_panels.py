@@ -297,6 +297,17 @@ EMPTY = CityPicture(
 )
 
 
+def views(module: Any, picture: CityPicture, s: ViewSettings) -> list[Any]:
+    """The views of every live part of a panel (``PARTS``, where it has several), top to bottom."""
+    return [view(picture, s) for _, view, _, _ in getattr(module, "PARTS", [(None, module.view, module.render, False)])]
+
+
+def drawn(module: Any, picture: CityPicture, s: ViewSettings) -> list[Any]:
+    """A panel's live content as the page draws it: every part's render, top to bottom."""
+    parts = getattr(module, "PARTS", [(None, module.view, module.render, False)])
+    return [node for _, view, render, _ in parts for node in render(view(picture, s), s)]
+
+
 def texts(node: Any) -> list[str]:
     """Every string in a rendered tree, in order."""
     if node is None:
@@ -334,7 +345,7 @@ HTML_PANELS = [incident_queue, drainage, waste, mpp, kpis, feed_health, ticker]
 def test_every_panel_shows_no_data_before_its_feed_and_never_raises(module: Any) -> None:
     s = settings()
     for picture in (CityPicture(), EMPTY):
-        text = joined(module.render(module.view(picture, s), s))
+        text = joined(drawn(module, picture, s))
         if module is feed_health and picture is EMPTY:
             # feed health is the one panel with something to say when nothing arrives
             assert "belum pernah" in text and "belum tersedia" in text
@@ -385,7 +396,7 @@ READS = {
 @pytest.mark.parametrize("module", HTML_PANELS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def test_view_is_plain_data_and_its_signature_is_stable(module: Any) -> None:
     s = settings()
-    a, b = module.view(sample_picture(), s), module.view(sample_picture(), s)
+    a, b = views(module, sample_picture(), s), views(module, sample_picture(), s)
     json.dumps(a)  # plain data: cheap to digest, nothing Dash in it
     assert signature(a) == signature(b)
 
@@ -394,22 +405,22 @@ def test_view_is_plain_data_and_its_signature_is_stable(module: Any) -> None:
 @pytest.mark.parametrize("module", HTML_PANELS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def test_signature_changes_with_the_panels_own_part_only(module: Any, part: str) -> None:
     s = settings()
-    before = signature(module.view(sample_picture(), s))
+    before = signature(views(module, sample_picture(), s))
     changed = CHANGES[part](sample_picture())
-    after = signature(module.view(changed, s))
+    after = signature(views(module, changed, s))
     own = part in READS[module.__name__.rsplit(".", 1)[-1]]
     assert (after != before) is own, f"{part} change {'left' if own else 'changed'} the view"
 
 
 def test_incident_queue_orders_by_the_picture_and_says_severity_in_words_and_shapes() -> None:
     s = settings()
-    shown = incident_queue.view(sample_picture(), s)
-    text = joined(incident_queue.render(shown, s))
+    panel = drawn(incident_queue, sample_picture(), s)
+    text = joined(panel)
     assert "◆ KRITIS" in text and "▲ TINGGI" in text
-    assert text.index("Kecelakaan 1") < text.index("Kecelakaan 2")
+    assert text.index("Kecelakaan 1") < text.index("Kecelakaan 2") < text.index("Kecelakaan 3"), "the critical row first"
     assert "dikirim" in text
     # the headline: open incidents, then one chip per severity
-    assert texts(incident_queue.render(shown, s)[0]) == [
+    assert texts(panel[0]) == [
         "4",
         "insiden terbuka",
         "◆ KRITIS 1",
@@ -417,7 +428,12 @@ def test_incident_queue_orders_by_the_picture_and_says_severity_in_words_and_sha
         "● SEDANG 1",
         "○ RENDAH 1",
     ]
-    assert "cw-headline" in classes(incident_queue.render(shown, s))
+    assert "cw-headline" in classes(panel)
+    critical = [r["id"] for r in incident_queue.critical_view(sample_picture(), s)["rows"]]
+    rest = [r["id"] for r in incident_queue.view(sample_picture(), s)["rows"]]
+    assert (critical, rest) == (["urn:ngsi-ld:Alert:1"], ["urn:ngsi-ld:Alert:2", "urn:ngsi-ld:Alert:3", "urn:ngsi-ld:Alert:4"]), (
+        "the critical row in its own part, the rest in theirs, each once"
+    )
 
 
 def test_drainage_banner_stage_words_trend_and_rise() -> None:
@@ -747,12 +763,15 @@ def test_an_incidents_age_is_left_to_the_browser_so_its_row_stays_the_same_as_it
     start (``data-age-since``) and no text, which ``assets/citywall.js`` writes."""
     from layouts.map_lists import top_render, top_view
 
-    view, render = (incident_queue.view, incident_queue.render) if lister == "queue" else (top_view, top_render)
     s = settings()
     picture = sample_picture()
     incidents = picture.incidents
     later = replace(picture, generated_at="2024-07-05T08:32:00+00:00")  # NOW, an hour on
-    assert signature(view(picture, s)) == signature(view(later, s))
-    cells = _age_cells(to_tree(render(view(picture, s), s)))
+    if lister == "queue":
+        assert signature(views(incident_queue, picture, s)) == signature(views(incident_queue, later, s))
+        cells = _age_cells(to_tree(drawn(incident_queue, picture, s)))
+    else:
+        assert signature(top_view(picture, s)) == signature(top_view(later, s))
+        cells = _age_cells(to_tree(top_render(top_view(picture, s), s)))
     assert [c["p"].get("data-age-since") for c in cells] == [NOW] * len(incidents.open)
     assert all("c" not in c for c in cells), "no age text from the server"
