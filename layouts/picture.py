@@ -58,12 +58,17 @@ class CityPicture:
     store: StoreStatus | None = None  #: present when the app watches the store's health
     screens: ScreensSummary | None = None  #: present when the app keeps a screen registry
 
+    def read_at(self) -> float:
+        """When this picture was read (``generated_at``, epoch seconds): what an age counts to.
+        A picture built by hand without it (a test's) is read now."""
+        return epoch(self.generated_at) if self.generated_at else time.time()
+
     def to_json(self) -> dict[str, Any]:
         """The picture as the JSON document ``/api/v1/state`` answers (``store`` and ``screens``
         only where the app has them). Each open incident's ``age_s`` is its age at
         ``generated_at``, the time of this reading, not of the city's last change."""
         out = plain(self)
-        now = epoch(self.generated_at) if self.generated_at else time.time()
+        now = self.read_at()
         out["incidents"]["open"] = [
             {**doc, "age_s": row.age_at(now)} for doc, row in zip(out["incidents"]["open"], self.incidents.open, strict=True)
         ]

@@ -30,8 +30,7 @@ class CityReader(Protocol):
 
     async def urgent(self, since: float, timeout: float) -> bool:
         """Whether an urgent change (an open critical incident) came after ``since``
-        (``time.monotonic()``), waiting at most ``timeout`` for one; a ``timeout`` of 0
-        answers without waiting."""
+        (``time.monotonic()``), waiting at most ``timeout`` for one."""
         ...
 
 

@@ -233,7 +233,7 @@ class _Page:
             paced = self._updates(picture, self.paced_parts) if paced_due else []
             if paced:
                 self.paced_at = last
-            text += paced
+                text += paced
             figures_due = last - self.figures_at >= FIGURE_EVERY_S
             figures = self._updates(picture, self.figure_parts) if figures_due else []
             # A new version goes out even when none of this page's parts moved (the poll reads

@@ -133,20 +133,22 @@ def head_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     return [summary(shown, settings.language)] if shown["has_data"] else []
 
 
-def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
-    """Nothing while there are no rows (the other parts then have the panel), and "no data
-    yet" before the first incident."""
-    if not shown.get("has_data", True):
-        return [empty(settings.language)]
+def rows_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    """Nothing while there are no rows: the other parts then have the panel."""
     if not shown["rows"]:
         return []
     return [el.Div(rows(shown["rows"], settings.language), className="cw-queue cw-fit")]
 
 
+def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    """The rows below the critical ones, or "no data yet" before the first incident."""
+    return rows_render(shown, settings) if shown["has_data"] else [empty(settings.language)]
+
+
 #: The panel's live parts, top to bottom: role, view, render, paced.
 PARTS = (
     ("incident_queue-head", head_view, head_render, True),
-    ("incident_queue-critical", critical_view, render, False),
+    ("incident_queue-critical", critical_view, rows_render, False),
     ("incident_queue", view, render, True),
 )
 

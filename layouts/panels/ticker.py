@@ -18,7 +18,6 @@ took in since its last turn, all drawn and laid out anew.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +30,7 @@ from layouts.i18n import t
 from layouts.live_parts import LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
-from layouts.sections import IncidentRow, TickerLine, epoch
+from layouts.sections import IncidentRow, TickerLine
 from layouts.tree import attrs, row_tree
 
 FAMILY = "incidents+waste"
@@ -79,7 +78,7 @@ def held_lines(picture: CityPicture) -> list[TickerLine]:
 
     The open incidents come most severe first, newest first (the picture's order), so the
     critical ones are at the head and the scan stops at the first other."""
-    now = epoch(picture.generated_at) if picture.generated_at else time.time()
+    now = picture.read_at()
     held: list[TickerLine] = []
     for d in picture.incidents.open:
         if d.severity != "critical" or len(held) >= CRITICAL_ROWS:
