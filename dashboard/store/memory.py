@@ -106,7 +106,7 @@ class MemoryStore:
         self._audit: deque[dict[str, Any]] = deque()
         self._indexes: dict[str, _Index] = defaultdict(_Index)
         self._kind_versions: dict[str, int] = {}
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[int], None]] = []
         self._urgent = 0
 
     # --- writes ---------------------------------------------------------------------------
@@ -260,11 +260,11 @@ class MemoryStore:
             found = self._indexes.get(index)
             return dict(found.tags) if found is not None else {}
 
-    def on_change(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` after every change, in the writing thread and with the store's lock
-        held: it may only pass the news on (the web side wakes its event loop with it), never
-        block or read the store. Pages then hear of a change without a thread of their own
-        waking first (``dashboard.reader``)."""
+    def on_change(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener`` with the new version after every change, in the writing thread and
+        with the store's lock held: it may only pass the news on (the web side wakes its event
+        loop with it), never block or read the store. Pages then hear of a change without a
+        thread of their own waking first (``dashboard.reader``)."""
         with self._lock:
             self._listeners.append(listener)
 
@@ -352,7 +352,7 @@ class MemoryStore:
         self._kind_versions[kind] = self._kind_versions.get(kind, 0) + 1
         self._changed.notify_all()
         for listener in self._listeners:
-            listener()
+            listener(self._version)
 
     def _apply_rows(self, rows: tuple[IndexRow, ...]) -> None:
         for row in rows:

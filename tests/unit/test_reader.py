@@ -49,6 +49,35 @@ def test_a_burst_written_in_memory_wakes_the_pages_once_without_a_thread_of_thei
     assert "change-watcher" not in started
 
 
+def test_changes_while_no_page_waits_wake_nothing_and_the_next_wait_sees_them_at_once() -> None:
+    config = load_config()
+    store = MemoryStore()
+    state = city(store, config)
+    reader = PictureCache(store, config)
+
+    async def main() -> tuple[int, int, int, int]:
+        first = await reader.changed(-1, 1)  # starts the watch; the version differs: back at once
+        loop = asyncio.get_running_loop()
+        handed = []
+        hand = loop.call_soon_threadsafe
+        loop.call_soon_threadsafe = lambda *a, **k: (handed.append(1), hand(*a, **k))[1]  # type: ignore[method-assign]
+        writer = threading.Thread(target=lambda: [state.accept(incident(f"urn:ngsi-ld:Alert:q-{n}", ago=60)) for n in range(5)])
+        writer.start()
+        writer.join()  # every page is between frames: nobody waits
+        quiet = len(handed)
+        seen = await reader.changed(first, 30)  # comes to wait: the five changes are already there
+        waiter = asyncio.create_task(reader.changed(seen, 30))
+        await asyncio.sleep(0)  # now a page waits
+        writer = threading.Thread(target=lambda: state.accept(incident("urn:ngsi-ld:Alert:q-last", ago=60)))
+        writer.start()
+        writer.join()
+        return seen, quiet, await waiter, len(handed)
+
+    seen, quiet, woken, handed = run_async(main())
+    assert (seen, quiet) == (5, 0), "five changes with no page waiting: no wake, and the next wait returns them"
+    assert (woken, handed) == (6, 1), "a change while a page waits: one wake, and it carries the new version"
+
+
 class _Reader:
     def __init__(self, reads_block: bool) -> None:
         self.reads_block = reads_block
