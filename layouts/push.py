@@ -20,8 +20,9 @@ Paced text parts (what moves with nearly every message of a busy feed: the MPP's
 gauges, the waste sites, the incident queue's counts and lesser rows, the ticker's flow) go
 with the text, but at most once a second (``PACED_EVERY_S``); the critical rows of the queue
 and the ticker, and everything else, go with every frame. Frames to one page are at least
-``frame_gap`` apart, except that an urgent change (an open critical incident,
-``StateStore.urgent_changes``) sends the next one at once, once per gap at most.
+``frame_gap`` apart, and up to ``QUIET_GAP_MAX_S`` while none of its text moves; an urgent
+change (an open critical incident, ``StateStore.urgent_changes``) sends the next one at once,
+once per gap at most.
 
 About every heartbeat a frame also says, in ``s``, the digest of every text part the server
 believes the page shows. The page compares them with what it draws and asks for everything
@@ -60,6 +61,12 @@ PUSH_OFF_CODE = 4000
 MIN_GAP_S = 0.05
 #: Added to the gap between two frames for every pushing page of this worker: see ``frame_gap``.
 PER_CONNECTION_GAP_S = 0.002
+#: A page whose last frames had no text for it waits longer for its next look, the gap doubling
+#: up to this. Under 500 lesser Alerts/s, ``/screen/4``'s only part that is neither paced nor
+#: a figure (the queue's critical rows) never moved, yet the page read the picture and its
+#: parts twenty times a second to send something four times. An urgent change still cuts the
+#: wait short, and a page that was sent text is back at the frame gap.
+QUIET_GAP_MAX_S = 0.25
 HEARTBEAT_S = 2.0
 #: A version none of a page's parts shows goes to it at most this often (see ``_Page.push``).
 VERSION_EVERY_S = 0.25
@@ -172,6 +179,7 @@ class _Page:
         self.figures_at = 0.0  # time.monotonic() of the last figures sent (``FIGURE_EVERY_S``)
         self.early_at = -math.inf  # and of the last frame an urgent change sent early
         self.paced_at = 0.0  # and of the last paced parts (``PACED_EVERY_S``)
+        self.quiet = 0  # looks in a row that found no text to send (``QUIET_GAP_MAX_S``)
         self.wake = asyncio.Event()
         self.answered = asyncio.Event()
         self.claimed = asyncio.Event()
@@ -246,6 +254,7 @@ class _Page:
                 await self._send(version, text, fresh_message, self._shown() if check else None)
                 sent_version, fresh_sent, sent_at = version, fresh, last
                 checked_at = last if check else checked_at
+            self.quiet = 0 if text else min(self.quiet + 1, 8)
             if figures:  # after the text is on screen: a figure's redraw must not hold the text up
                 self.figures_at = last
                 await self._send(version, figures, None)
@@ -261,16 +270,17 @@ class _Page:
             await self._pause(reader, last, listener)
 
     async def _pause(self, reader: CityReader, last: float, listener: asyncio.Future[None]) -> None:
-        """The rest of the frame gap since ``last``, cut short by an urgent change (an open
-        critical incident) at most once per gap, or by the page going away: a critical incident
-        reaches the screen without waiting for the next frame, and a storm of them at most
-        doubles the frames."""
-        gap = frame_gap(self.pusher.open)
+        """The rest of the frame gap since ``last`` (longer after quiet looks), cut short by an
+        urgent change (an open critical incident) at most once per frame gap, or by the page
+        going away: a critical incident reaches the screen without waiting for the next frame,
+        and a storm of them at most doubles the frames."""
+        base = frame_gap(self.pusher.open)
+        gap = min(base * 2**self.quiet, max(base, QUIET_GAP_MAX_S))
         now = time.monotonic()
         rest = gap - (now - last)
         if rest <= 0:
             return
-        if now - self.early_at < gap:
+        if now - self.early_at < base:
             await _first(listener, asyncio.sleep(rest))
             return
         urgent = asyncio.ensure_future(reader.urgent(last, rest))

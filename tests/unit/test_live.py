@@ -103,3 +103,23 @@ def test_an_urgent_change_cuts_the_frame_gap_short_once_per_gap(monkeypatch: Any
     asked, early, left = run_async(rounds())
     assert (asked, early, slept) == ([100], True, [100]), "one early frame, then the rest of the gap slept"
     assert left is True, "a gap that is over asks nothing"
+
+
+def test_a_page_whose_text_did_not_move_looks_again_later_and_an_urgent_change_still_cuts_in(monkeypatch: Any) -> None:
+    """A frame gap of 10 s and a quiet one of at most 35 s, so the test does not race a clock."""
+    monkeypatch.setattr(push, "MIN_GAP_S", 10.0)
+    monkeypatch.setattr(push, "QUIET_GAP_MAX_S", 35.0)
+
+    async def rounds() -> tuple[list[int], bool]:
+        page = push._Page(SimpleNamespace(open=1), None)  # type: ignore[arg-type]
+        reader = UrgentAnswers(False, False, False, False, True)
+        here: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # the page stays
+        for quiet in (0, 1, 2, 3):  # looks in a row that found nothing to send
+            page.quiet = quiet
+            await page._pause(reader, time.monotonic(), here)  # type: ignore[arg-type]
+        await page._pause(reader, time.monotonic(), here)  # type: ignore[arg-type]  # quiet, and urgent
+        return reader.asked, page.early_at > -math.inf
+
+    asked, early = run_async(rounds())
+    assert asked == [10, 20, 35, 35, 35], "the gap doubles while the page is quiet, up to its cap"
+    assert early is True, "an urgent change cuts even a quiet page's wait short"
