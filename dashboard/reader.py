@@ -232,7 +232,7 @@ class _ChangeWatcher:
                 self.version = version
                 if urgent or self._waiting:  # no page waits: one that comes finds the version moved
                     self.loop.call_soon_threadsafe(self._wake, urgent)
-                    time.sleep(WAKE_GAP_S)
+                time.sleep(WAKE_GAP_S)  # woken or not: this thread looks at most this often
 
     def _wake(self, urgent: bool = False) -> None:
         if urgent:
