@@ -145,17 +145,18 @@ def line_row(line: dict[str, Any], language: str) -> el.Tree:
 
 
 def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
-    language = settings.language
     if not shown["has_data"]:
-        return [empty(language)]
-    return [el.Div([line_row(line, language) for line in shown["lines"]], className="cw-ticks cw-fit")]
+        return [empty(settings.language)]
+    return [_ticks(shown["lines"], settings.language, "cw-fit")]
 
 
 def held_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     """Nothing while no critical line is held: the flow then has the whole panel."""
-    if not shown["lines"]:
-        return []
-    return [el.Div([line_row(line, settings.language) for line in shown["lines"]], className="cw-ticks cw-held")]
+    return [_ticks(shown["lines"], settings.language, "cw-held")] if shown["lines"] else []
+
+
+def _ticks(lines: list[dict[str, Any]], language: str, kind: str) -> el.Tree:
+    return el.Div([line_row(line, language) for line in lines], className=f"cw-ticks {kind}")
 
 
 #: The panel's live parts, top to bottom: role, view, render, paced. The flow is paced: at

@@ -297,15 +297,19 @@ EMPTY = CityPicture(
 )
 
 
+def parts(module: Any) -> Any:
+    """A panel's live parts, top to bottom: its ``PARTS`` where it has several, else its one."""
+    return getattr(module, "PARTS", [(None, module.view, module.render, False)])
+
+
 def views(module: Any, picture: CityPicture, s: ViewSettings) -> list[Any]:
-    """The views of every live part of a panel (``PARTS``, where it has several), top to bottom."""
-    return [view(picture, s) for _, view, _, _ in getattr(module, "PARTS", [(None, module.view, module.render, False)])]
+    """The views of every live part of a panel, top to bottom."""
+    return [view(picture, s) for _, view, _, _ in parts(module)]
 
 
 def drawn(module: Any, picture: CityPicture, s: ViewSettings) -> list[Any]:
     """A panel's live content as the page draws it: every part's render, top to bottom."""
-    parts = getattr(module, "PARTS", [(None, module.view, module.render, False)])
-    return [node for _, view, render, _ in parts for node in render(view(picture, s), s)]
+    return [node for _, view, render, _ in parts(module) for node in render(view(picture, s), s)]
 
 
 def texts(node: Any) -> list[str]:
