@@ -11,8 +11,9 @@ store.
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,45 +76,81 @@ def build_picture(
     now: float | None = None,
     sections: Sections | None = None,
     live: dict[str, Any] | None = None,
+    lazy: bool = False,
 ) -> CityPicture:
-    """Everything at once. ``version`` is read first, so a picture is never newer than it says.
+    """The city now. ``version`` is read first, so a picture is never newer than it says.
 
     With ``sections`` (one per process, kept by the web side's cache), a section whose kinds
     did not move since the last picture is the very same object as before: nothing of it is
     read again, and a panel that shows only it knows, by identity, that it has nothing to send.
+    ``lazy``: each section is read when first asked for (``CityPicture.lazily``), which only a
+    store in this process's memory allows: its reads never wait on the network.
     ``live``: the ``live_sections`` of this ``now``, when the caller has read them already.
     """
     now = time.time() if now is None else now
     version = store.version()
-    sections = sections if sections is not None else Sections()
-    moved = store.kind_versions()
-    minute = int(now // 60)
-    # the minute: what was resolved in the last 24 hours shrinks as time passes
-    incidents: IncidentsSection = sections.get("incidents", moved, (minute,), lambda: incidents_part(store, config, now))
-    reports: ReportsSection = sections.get("reports", moved, (), lambda: reports_part(store, config))
-    drainage: DrainageSection = sections.get("drainage", moved, (), lambda: drainage_part(store, config))
-    waste: WasteSection = sections.get("waste", moved, (), lambda: waste_part(store, config))
-    mpp: MppSection = sections.get("mpp", moved, (minute,), lambda: mpp_part(store, config, now))
-    picture = CityPicture(
+    reading = _Reading(store, config, now, sections if sections is not None else Sections())
+    picture = CityPicture.lazily(
+        {name: getattr(reading, name) for name in LAZY_SECTIONS},
         version=version,
-        city=sections.get("city", moved, (), lambda: CityInfo(config.city.name, config.city.timezone, config.city.language)),
-        incidents=incidents,
-        drainage=drainage,
-        waste=waste,
-        mpp=mpp,
-        reports=reports,
-        ticker=sections.get("ticker", moved, (), lambda: ticker_lines(store, config, sections.ticker_made)),
         **(live if live is not None else live_sections(store, config, now)),
     )
-    trends = sections.get("kpi_trends", moved, (minute,), lambda: kpi_trends(store, config, now))
-    kpis = sections.get(
-        "kpis",
-        moved,
-        (minute, id(incidents), id(reports), id(drainage), id(waste), id(mpp)),
-        lambda: kpis_part(store, config, picture, now, trends),
-    )
-    wall: WallSection = sections.get("wall", moved, (id(drainage),), lambda: build_wall_part(store, config, now, drainage))
-    return replace(picture, kpis=kpis, wall=wall)
+    return picture if lazy else picture.settle()
+
+
+#: The picture's sections read from the store when first asked for; the rest are read at once.
+LAZY_SECTIONS = ("city", "incidents", "drainage", "waste", "mpp", "reports", "ticker", "kpis", "wall")
+#: The sections the derived KPIs are computed from (``dashboard.kpis.derived_values``).
+KPI_INPUTS = ("incidents", "reports", "drainage", "waste", "mpp")
+
+
+class _Reading:
+    """How each section of one picture is read: through the process's ``Sections``, with the
+    kinds' versions as they were when the picture was begun. A section asked for later is
+    then the one an eager reading would have made, unless its kinds moved in between; it is
+    then newer than the picture's version, which a reading may always be."""
+
+    def __init__(self, store: StateStore, config: Config, now: float, sections: Sections) -> None:
+        self.store = store
+        self.config = config
+        self.now = now
+        self.sections = sections
+        self.moved = store.kind_versions()
+        self.minute = int(now // 60)  # what was resolved in the last 24 hours shrinks as time passes
+
+    def _get(self, name: str, extra: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        return self.sections.get(name, self.moved, extra, build)
+
+    def city(self, _: CityPicture) -> CityInfo:
+        city = self.config.city
+        return self._get("city", (), lambda: CityInfo(city.name, city.timezone, city.language))
+
+    def incidents(self, _: CityPicture) -> IncidentsSection:
+        return self._get("incidents", (self.minute,), lambda: incidents_part(self.store, self.config, self.now))
+
+    def reports(self, _: CityPicture) -> ReportsSection:
+        return self._get("reports", (), lambda: reports_part(self.store, self.config))
+
+    def drainage(self, _: CityPicture) -> DrainageSection:
+        return self._get("drainage", (), lambda: drainage_part(self.store, self.config))
+
+    def waste(self, _: CityPicture) -> WasteSection:
+        return self._get("waste", (), lambda: waste_part(self.store, self.config))
+
+    def mpp(self, _: CityPicture) -> MppSection:
+        return self._get("mpp", (self.minute,), lambda: mpp_part(self.store, self.config, self.now))
+
+    def ticker(self, _: CityPicture) -> list[TickerLine]:
+        return self._get("ticker", (), lambda: ticker_lines(self.store, self.config, self.sections.ticker_made))
+
+    def kpis(self, picture: CityPicture) -> KpisSection:
+        inputs = (self.minute, *(id(getattr(picture, name)) for name in KPI_INPUTS))
+        trends = self._get("kpi_trends", (self.minute,), lambda: kpi_trends(self.store, self.config, self.now))
+        return self._get("kpis", inputs, lambda: kpis_part(self.store, self.config, picture, self.now, trends))
+
+    def wall(self, picture: CityPicture) -> WallSection:
+        drainage = picture.drainage
+        return self._get("wall", (id(drainage),), lambda: build_wall_part(self.store, self.config, self.now, drainage))
 
 
 class Sections:
@@ -123,21 +160,27 @@ class Sections:
     one of its ``extra`` inputs changed (the minute, for what counts "today"); otherwise the
     same object is handed out again. Incidents at 500 a second then rebuild the incidents
     section, from its read models, and leave drainage, waste and the MPP alone.
+
+    Lazy pictures build their sections in whichever thread reads them first (the event loop,
+    a callback's thread), so one lock, re-entered by a section built from others (the KPIs),
+    keeps two threads from building one section at once.
     """
 
     def __init__(self) -> None:
         self._built: dict[str, tuple[tuple[Any, ...], Any]] = {}
+        self._lock = threading.RLock()
         #: The ticker's lines by the stored line they were made from (``ticker_lines``).
         self.ticker_made: dict[int, tuple[dict[str, Any], TickerLine]] = {}
 
-    def get(self, name: str, moved: dict[str, int], extra: tuple[Any, ...], build: Any) -> Any:
+    def get(self, name: str, moved: dict[str, int], extra: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         key = (*(moved.get(kind, 0) for kind in SECTION_KINDS[name]), *extra)
-        hit = self._built.get(name)
-        if hit is not None and hit[0] == key:
-            return hit[1]
-        value = build()
-        self._built[name] = (key, value)
-        return value
+        with self._lock:
+            hit = self._built.get(name)
+            if hit is not None and hit[0] == key:
+                return hit[1]
+            value = build()
+            self._built[name] = (key, value)
+            return value
 
 
 #: The kinds each section is made of (see ``Sections``).

@@ -2,7 +2,9 @@
 
 A picture is built at most once per version per process, however many screens, panels and
 API clients ask, and then only its sections whose kinds moved are read again
-(``dashboard.picture.Sections``). Feed health and freshness change
+(``dashboard.picture.Sections``). From a store in this process's memory, a section is read
+only when some page or client first asks for it; a Redis store's picture is read whole, in a
+thread, since a read there may wait on the network. Feed health and freshness change
 without a new version (a feed drops, time passes), so they are read fresh on every call; they
 are small. ``layouts.ports.CityReader`` is the interface panels see.
 """
@@ -15,7 +17,6 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from dashboard.config import Config
@@ -91,10 +92,10 @@ class PictureCache:
     def picture(self) -> CityPicture:
         extra = self._extra()
         if not self.store_ok():  # the last picture, at once: the pages turn stale by themselves
-            return replace(self._picture or CityPicture(), **self._live, **extra)
+            return (self._picture or CityPicture()).but(**self._live, **extra)
         now = self._clock()
         live = self._live = _same_when_equal(live_sections(self.store, self.config, now), self._live)
-        return replace(self._by_version(now, live), **live, **extra)
+        return self._by_version(now, live).but(**live, **extra)
 
     def _extra(self) -> dict[str, Any]:
         extra = self._last_extra = _same_when_equal(self._read_extra(), self._last_extra)
@@ -120,7 +121,9 @@ class PictureCache:
         with self._lock:
             cached = self._picture
             if cached is None or cached.version != version or self._minute != minute:
-                cached = self._picture = build_picture(self.store, self.config, now, sections=self._sections, live=live)
+                cached = self._picture = build_picture(
+                    self.store, self.config, now, sections=self._sections, live=live, lazy=not self.reads_block
+                )
                 self._minute = minute
             return cached
 

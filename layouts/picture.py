@@ -5,6 +5,10 @@ Defined here, in ``layouts``, because the panels read it and ``layouts`` never i
 has an empty default, so a page asked for before the first picture (or a test that needs one
 section) draws "no data yet" instead of raising.
 
+A picture may be built *lazily* (``CityPicture.lazily``): each section is read from the store
+the first time something reads it. A page that shows the incident queue then never pays for
+the KPIs or the ticker on a new incident; ``/api/v1/state`` reads them all.
+
 ``to_json`` is the one way out to JSON (``plain`` is re-exported here for its other
 users): the shape of ``/api/v1/state`` is a public interface
 and is pinned by a test with its keys written out by hand.
@@ -13,8 +17,9 @@ and is pinned by a test with its keys written out by hand.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 from layouts.sections import (
     CityInfo,
@@ -34,7 +39,7 @@ from layouts.sections import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CityPicture:
     """One reading of the city. The sections are shared between pictures while their kinds do
     not move (``dashboard.picture.Sections``): compare them with ``is``, never copy them."""
@@ -58,6 +63,48 @@ class CityPicture:
     store: StoreStatus | None = None  #: present when the app watches the store's health
     screens: ScreensSummary | None = None  #: present when the app keeps a screen registry
 
+    @classmethod
+    def lazily(cls, sections: Mapping[str, Callable[[CityPicture], Any]], **given: Any) -> CityPicture:
+        """A picture with the fields ``given`` (the rest at their defaults), whose ``sections``
+        are each built, by ``sections[name](picture)``, the first time one is read."""
+        _known(given)
+        picture = object.__new__(cls)
+        for f in fields(cls):
+            if f.name in given:
+                object.__setattr__(picture, f.name, given[f.name])
+            elif f.name not in sections:
+                factory = f.default_factory
+                object.__setattr__(picture, f.name, factory() if callable(factory) else f.default)
+        object.__setattr__(picture, "_pending", dict(sections))
+        return picture
+
+    if not TYPE_CHECKING:  # to the type checker, every field is simply there
+
+        def __getattr__(self, name: str) -> Any:
+            """Only for a field not yet built: build it now, once (see ``lazily``)."""
+            build = self.__dict__.get("_pending", {}).get(name)
+            if build is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            value = build(self)
+            object.__setattr__(self, name, value)
+            return value
+
+    def but(self, **changes: Any) -> CityPicture:
+        """This picture with ``changes``; the sections not read yet stay unread
+        (``dataclasses.replace`` would build them all)."""
+        _known(changes)
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__.update(changes)
+        return copy
+
+    def settle(self) -> CityPicture:
+        """Every section built now, and the picture returned: for a reading that must not wait
+        on the store later (a Redis store is read in a thread; its pages, on the event loop)."""
+        for name in self.__dict__.get("_pending", {}):
+            getattr(self, name)
+        return self
+
     def read_at(self) -> float:
         """When this picture was read (``generated_at``, epoch seconds): what an age counts to.
         A picture built by hand without it (a test's) is read now."""
@@ -76,6 +123,13 @@ class CityPicture:
             if out[optional] is None:
                 del out[optional]
         return out
+
+
+def _known(names: Mapping[str, Any]) -> None:
+    """A misspelt field must fail here, as ``dataclasses.replace`` would, not hide as an attribute."""
+    unknown = names.keys() - CityPicture.__dataclass_fields__.keys()
+    if unknown:
+        raise TypeError(f"CityPicture has no field {sorted(unknown)[0]!r}")
 
 
 __all__ = ["CityPicture", "plain"]

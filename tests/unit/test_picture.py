@@ -132,6 +132,43 @@ def test_a_section_whose_kinds_did_not_move_is_the_same_object() -> None:
     assert second.city is first.city
 
 
+class _CountingStore(MemoryStore):
+    """Counts the reads behind the ticker and the KPIs, which a queue's page never shows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.recent_reads = 0
+        self.kpi_reads = 0
+
+    def recent(self, n: int) -> list[Any]:
+        self.recent_reads += 1
+        return super().recent(n)
+
+    def entities(self, kind: str) -> dict[str, dict[str, Any]]:
+        self.kpi_reads += kind == "kpi"
+        return super().entities(kind)
+
+
+def test_a_lazy_picture_reads_only_the_sections_asked_for_and_they_equal_an_eager_reading() -> None:
+    config = load_config()
+    store = _CountingStore()
+    feed_city_day(store, config)
+    sections = Sections()
+    build_picture(store, config, NOW, sections)  # every section built once, as a running app has
+    city(store, config).accept(
+        Incident(id="new-3", observed_at=at(32), source_type="Alert", category="fire", severity="critical", description="Api")
+    )
+    store.recent_reads = store.kpi_reads = 0
+    lazy = build_picture(store, config, NOW + 1, sections, lazy=True)
+    copy = lazy.but(screens=None)
+    assert [row.id for row in copy.incidents.open if row.id == "new-3"] == ["new-3"]
+    assert (store.recent_reads, store.kpi_reads) == (0, 0)  # neither the ticker nor the KPIs were read
+    assert copy.ticker[0].id == "new-3" and store.recent_reads == 1
+    assert copy.kpis is lazy.kpis and store.kpi_reads == 1  # a copy's section is the one its original gets
+    eager = build_picture(store, config, NOW + 1)
+    assert lazy == eager
+
+
 def test_ticker_lines_are_made_only_for_stored_lines_not_seen_before() -> None:
     config = load_config()
     store = MemoryStore()
