@@ -126,7 +126,8 @@ class _Reading:
         return self._get("city", (), lambda: CityInfo(city.name, city.timezone, city.language))
 
     def incidents(self, _: CityPicture) -> IncidentsSection:
-        return self._get("incidents", (self.minute,), lambda: incidents_part(self.store, self.config, self.now))
+        made = self.sections.rows_made
+        return self._get("incidents", (self.minute,), lambda: incidents_part(self.store, self.config, self.now, made))
 
     def reports(self, _: CityPicture) -> ReportsSection:
         return self._get("reports", (), lambda: reports_part(self.store, self.config))
@@ -171,6 +172,8 @@ class Sections:
         self._lock = threading.RLock()
         #: The ticker's lines by the stored line they were made from (``ticker_lines``).
         self.ticker_made: dict[int, tuple[dict[str, Any], TickerLine]] = {}
+        #: And the incidents' rows by their stored document (``incidents_part``).
+        self.rows_made: dict[int, tuple[dict[str, Any], IncidentRow]] = {}
 
     def get(self, name: str, moved: dict[str, int], extra: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         key = (*(moved.get(kind, 0) for kind in SECTION_KINDS[name]), *extra)
@@ -291,11 +294,16 @@ def freshness(seen: dict[str, float], config: Config, now: float) -> dict[str, F
 
 
 # --- incidents: from their read models (``dashboard.read_models``) --------------------------
-def incidents_part(store: StateStore, config: Config, now: float) -> IncidentsSection:
+def incidents_part(
+    store: StateStore, config: Config, now: float, made: dict[int, tuple[dict[str, Any], IncidentRow]] | None = None
+) -> IncidentsSection:
+    """With ``made`` (kept by ``Sections``), a row whose stored document is the very same object
+    as one the last section made a row of is that row again, as the ticker's lines are."""
     tags = store.index_tags(INCIDENTS_OPEN)
     day_ago = time_key(now - 86_400)
+    docs = [doc for _, doc in store.index_page(INCIDENTS_OPEN, limit=TOP_ROWS)]
     return IncidentsSection(
-        open=TopRows([doc for _, doc in store.index_page(INCIDENTS_OPEN, limit=TOP_ROWS)], IncidentRow.from_doc),
+        open=TopRows(docs, _row_maker(made) if made is not None else IncidentRow.from_doc),
         open_count=store.index_count(INCIDENTS_OPEN),
         by_severity=tag_counts(tags, "severity"),
         by_status=tag_counts(tags, "status"),
@@ -305,6 +313,22 @@ def incidents_part(store: StateStore, config: Config, now: float) -> IncidentsSe
         resolved_24h=store.index_count(INCIDENTS_RESOLVED, low=day_ago),
         resolved_within_sla_24h=store.index_count(INCIDENTS_RESOLVED_SLA, low=day_ago),
     )
+
+
+def _row_maker(made: dict[int, tuple[dict[str, Any], IncidentRow]]) -> Callable[[dict[str, Any]], IncidentRow]:
+    """Rows for a new section: the last section's row of the same document object, or a new
+    one. ``made`` then holds the rows of this section only, as they are read; the map reads all
+    two hundred on every new incident, and made them all again each time."""
+    last = dict(made)
+    made.clear()
+
+    def make(doc: dict[str, Any]) -> IncidentRow:
+        hit = last.get(id(doc))
+        row = hit[1] if hit is not None and hit[0] is doc else IncidentRow.from_doc(doc)
+        made[id(doc)] = (doc, row)
+        return row
+
+    return make
 
 
 # --- citizen reports, whatever their family or channel ---------------------------------------

@@ -192,6 +192,23 @@ def test_ticker_lines_are_made_only_for_stored_lines_not_seen_before() -> None:
     assert all(kept is before for kept, before in zip(second[1:], first, strict=False))  # not made again
 
 
+def test_incident_rows_are_made_only_for_documents_not_seen_before() -> None:
+    config = load_config()
+    store = MemoryStore()
+    feed_city_day(store, config)
+    sections = Sections()
+    first = list(build_picture(store, config, NOW, sections).incidents.open)
+    city(store, config).accept(
+        Incident(id="new-4", observed_at=at(33), source_type="Alert", category="fire", severity="critical", description="Asap")
+    )
+    second = list(build_picture(store, config, NOW + 1, sections).incidents.open)
+    assert second == list(build_picture(store, config, NOW + 1).incidents.open)  # as made from scratch
+    assert [row.id for row in second if row not in first] == ["new-4"]
+    kept = [row for row in second if row.id != "new-4"]
+    assert len(kept) == len(first) - (len(first) == len(second))  # the last may have dropped off the top
+    assert all(any(row is before for before in first) for row in kept)  # not made again
+
+
 def test_a_takeover_rule_finds_its_category_past_the_head_of_the_new_incidents() -> None:
     config = load_config()
     store = MemoryStore()
