@@ -176,7 +176,8 @@ class _ChangeWatcher:
             if self.version != since:
                 return self.version
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), timeout)
+                async with asyncio.timeout(timeout):  # no task of its own, unlike wait_for: one hop less per wake
+                    await self._event.wait()
             return self.version
         finally:
             self._waiting -= 1
@@ -184,7 +185,8 @@ class _ChangeWatcher:
     async def urgent(self, since: float, timeout: float) -> bool:
         if self.urgent_at <= since:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._urgent_event.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._urgent_event.wait()
         return self.urgent_at > since
 
     def _is_urgent(self) -> bool:

@@ -333,7 +333,8 @@ class _Page:
         self.pusher.live.stats.bytes += len(frame)
         # back-pressure: the next frame waits until the page has applied this one
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.answered.wait(), ACK_TIMEOUT_S)
+            async with asyncio.timeout(ACK_TIMEOUT_S):
+                await self.answered.wait()
 
 
 async def _first(listener: asyncio.Future[None], *awaitables: Any) -> None:
