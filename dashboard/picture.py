@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from dashboard.config import Config, DrainageLevels, Kpi
 from dashboard.incident_ops import OPS_KIND, merge_all
@@ -59,6 +59,8 @@ from layouts.sections import (
     WallSection,
     WasteSection,
 )
+
+Made = TypeVar("Made")
 
 STAGES = ("Normal", "Waspada", "Siaga", "Awas")
 PANEL_KINDS: dict[str, tuple[str, ...]] = {
@@ -253,19 +255,12 @@ def _wall_record(store: StateStore) -> dict[str, Any] | None:
 def ticker_lines(
     store: StateStore, config: Config, made: dict[int, tuple[dict[str, Any], TickerLine]] | None = None
 ) -> list[TickerLine]:
-    """The newest ticker lines. With ``made`` (the last call's lines, by the identity of the
-    stored line each was made from), a line whose stored line is the very same object is not
-    made again: the memory store hands out the lines it keeps, which it never changes, and a
-    new incident made all fifty again. (Redis decodes new objects each time: all are made.)"""
-    stored = [d for d in store.recent(config.history.ticker_events) if isinstance(d, dict)]
-    made = {} if made is None else made
-    lines: list[TickerLine] = []
-    for doc in stored:
-        hit = made.get(id(doc))
-        lines.append(hit[1] if hit is not None and hit[0] is doc else TickerLine.from_doc(doc))
-    made.clear()
-    made.update((id(doc), (doc, line)) for doc, line in zip(stored, lines, strict=True))
-    return lines
+    """The newest ticker lines. With ``made`` (the last call's lines, by the stored line each
+    was made from), a stored line that is the very same object is not made again: the memory
+    store hands out the lines it keeps, which it never changes, and a new incident made all
+    fifty again. (Redis decodes new objects each time: all are made.)"""
+    make = _reusing(made, TickerLine.from_doc) if made is not None else TickerLine.from_doc
+    return [make(doc) for doc in store.recent(config.history.ticker_events) if isinstance(doc, dict)]
 
 
 def live_sections(store: StateStore, config: Config, now: float) -> dict[str, Any]:
@@ -303,7 +298,7 @@ def incidents_part(
     day_ago = time_key(now - 86_400)
     docs = [doc for _, doc in store.index_page(INCIDENTS_OPEN, limit=TOP_ROWS)]
     return IncidentsSection(
-        open=TopRows(docs, _row_maker(made) if made is not None else IncidentRow.from_doc),
+        open=TopRows(docs, _reusing(made, IncidentRow.from_doc) if made is not None else IncidentRow.from_doc),
         open_count=store.index_count(INCIDENTS_OPEN),
         by_severity=tag_counts(tags, "severity"),
         by_status=tag_counts(tags, "status"),
@@ -315,20 +310,23 @@ def incidents_part(
     )
 
 
-def _row_maker(made: dict[int, tuple[dict[str, Any], IncidentRow]]) -> Callable[[dict[str, Any]], IncidentRow]:
-    """Rows for a new section: the last section's row of the same document object, or a new
-    one. ``made`` then holds the rows of this section only, as they are read; the map reads all
-    two hundred on every new incident, and made them all again each time."""
+def _reusing(
+    made: dict[int, tuple[dict[str, Any], Made]], make: Callable[[dict[str, Any]], Made]
+) -> Callable[[dict[str, Any]], Made]:
+    """``make``, except that a stored document that is the very same object as one the last
+    call's maker was given gets the same thing back. ``made`` then holds what this maker made
+    or handed back, as it is asked: a section's rows are made lazily (``TopRows``), and the map
+    reads all two hundred on every new incident."""
     last = dict(made)
     made.clear()
 
-    def make(doc: dict[str, Any]) -> IncidentRow:
+    def reuse(doc: dict[str, Any]) -> Made:
         hit = last.get(id(doc))
-        row = hit[1] if hit is not None and hit[0] is doc else IncidentRow.from_doc(doc)
-        made[id(doc)] = (doc, row)
-        return row
+        value = hit[1] if hit is not None and hit[0] is doc else make(doc)
+        made[id(doc)] = (doc, value)
+        return value
 
-    return make
+    return reuse
 
 
 # --- citizen reports, whatever their family or channel ---------------------------------------
