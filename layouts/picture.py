@@ -81,21 +81,24 @@ class CityPicture:
     if not TYPE_CHECKING:  # to the type checker, every field is simply there
 
         def __getattr__(self, name: str) -> Any:
-            """Only for a field not yet built: build it now, once (see ``lazily``)."""
+            """Only for a field not yet built: build it now, once (see ``lazily``); a copy
+            (``but``) takes its original's, so the section is built once for all copies."""
             build = self.__dict__.get("_pending", {}).get(name)
             if build is None:
                 raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            value = build(self)
+            origin = self.__dict__.get("_origin")
+            value = getattr(origin, name) if origin is not None else build(self)
             object.__setattr__(self, name, value)
             return value
 
     def but(self, **changes: Any) -> CityPicture:
         """This picture with ``changes``; the sections not read yet stay unread
-        (``dataclasses.replace`` would build them all)."""
+        (``dataclasses.replace`` would build them all) and are read from this one when asked."""
         _known(changes)
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
         copy.__dict__.update(changes)
+        copy.__dict__["_origin"] = self.__dict__.get("_origin", self)
         return copy
 
     def settle(self) -> CityPicture:
