@@ -12,11 +12,13 @@ the others would hand it everything they were sent meanwhile) while
 - ``node-red``: the peer's flow of ``bench/nodered.py`` (``mqtt in`` into one text widget);
 - ``paho v5`` and ``paho v3.1.1``: this script as a bare paho-mqtt subscriber that does
   nothing with a message but acknowledge it by hand (``manual_ack``), the way citywall's
-  adapter acknowledges only what it stored.
+  adapter acknowledges only what it stored;
+- ``read-ahead v5``: the same bare subscriber on citywall's own client
+  (``feeds/mqtt_socket.py``: the socket read a chunk at a time, plain PUBLISH packets taken
+  whole from it).
 
-The subjects alternate, ``--rounds`` times. The bare client is what paho itself costs:
-reading, parsing and acknowledging, with paho's own reads (citywall's adapter reads ahead,
-``feeds/mqtt_socket.py``) and nothing done with the message.
+The subjects alternate, ``--rounds`` times. The bare clients are what the MQTT client itself
+costs: reading, parsing and acknowledging, with nothing done with the message.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ from bench.common import (  # noqa: E402
     stop_group,
 )
 
-SUBJECTS = ("citywall", "node-red", "paho v5", "paho v3.1.1")
+SUBJECTS = ("citywall", "node-red", "paho v5", "paho v3.1.1", "read-ahead v5")
+#: The bare client's protocol for each bare subject; "5+" is MQTT 5 on citywall's read-ahead client.
+BARE = {"paho v5": "5", "paho v3.1.1": "3.1.1", "read-ahead v5": "5+"}
 
 
 def subscriber(port: int, protocol: str) -> None:
@@ -65,10 +69,13 @@ def subscriber(port: int, protocol: str) -> None:
     def on_connect(client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         client.subscribe(INCIDENT_TOPIC, qos=1)
 
-    client = mqtt.Client(
+    from feeds.mqtt_socket import ReadAheadClient
+
+    kind = ReadAheadClient if protocol == "5+" else mqtt.Client
+    client = kind(
         mqtt.CallbackAPIVersion.VERSION2,
         client_id=f"floor-{protocol}",
-        protocol=mqtt.MQTTv5 if protocol == "5" else mqtt.MQTTv311,
+        protocol=mqtt.MQTTv311 if protocol == "3.1.1" else mqtt.MQTTv5,
         manual_ack=True,
     )
     client.on_message = on_message
@@ -119,7 +126,7 @@ def measure(subject: str, workdir: Path, port: int, runtime: dict[str, Any] | No
         nodered = NodeRed(runtime, workdir, port)
         pid = nodered.proc.pid
     else:
-        bare = BareClient(port, "5" if subject == "paho v5" else "3.1.1")
+        bare = BareClient(port, BARE[subject])
         pid = bare.proc.pid
     publisher = Publisher("alerts", port, args.rate, prefix=f"floor-{time.monotonic_ns()}")
     try:
@@ -151,7 +158,7 @@ def main() -> int:
     parser.add_argument("--subjects", nargs="+", default=list(SUBJECTS), choices=SUBJECTS)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--subscriber", choices=("5", "3.1.1"), help=argparse.SUPPRESS)
+    parser.add_argument("--subscriber", choices=tuple(BARE.values()), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.subscriber:

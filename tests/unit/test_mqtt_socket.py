@@ -1,13 +1,15 @@
-"""The read-ahead socket under paho: bytes come out as they went in, one ``recv`` a chunk."""
+"""The read-ahead socket under paho: bytes come out as they went in, one ``recv`` a chunk, and
+whole PUBLISH packets reach the callback as paho's own reader would hand them on."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
 
+import paho.mqtt.client as mqtt
 import pytest
 
-from feeds.mqtt_socket import ReadAheadSocket
+from feeds.mqtt_socket import ReadAheadClient, ReadAheadSocket
 from tests.support.helpers import CountingSocket
 
 
@@ -64,3 +66,94 @@ def test_everything_else_is_the_socket_s(pair: tuple[socket.socket, CountingSock
     assert sock.fileno() == counting.sock.fileno()  # what select() waits on
     sock.send(b"ping")
     assert theirs.recv(10) == b"ping"
+
+
+# -- whole PUBLISH packets taken from the buffer ------------------------------------------------
+
+USER_PROPERTY = 0x26
+
+
+def mqtt_string(text: bytes) -> bytes:
+    return len(text).to_bytes(2, "big") + text
+
+
+def publish_packet(
+    topic: bytes, payload: bytes, *, qos: int = 0, mid: int = 0, retain: bool = False, properties: bytes = b""
+) -> bytes:
+    """A PUBLISH packet as MQTT 5 spells it, written out here rather than by paho."""
+    body = mqtt_string(topic) + (mid.to_bytes(2, "big") if qos else b"") + bytes([len(properties)]) + properties + payload
+    assert len(body) < 128  # one byte of remaining length
+    return bytes([0x30 | qos << 1 | int(retain), len(body)]) + body
+
+
+class Received:
+    """A client (MQTT 5 unless told) on one end of a socket pair that keeps what paho hands its callback."""
+
+    def __init__(self, ours: socket.socket, protocol: mqtt.MQTTProtocolVersion = mqtt.MQTTv5) -> None:
+        self.client = ReadAheadClient(mqtt.CallbackAPIVersion.VERSION2, protocol=protocol)
+        self.client._sock = ReadAheadSocket(ours)  # connected as far as reading is concerned
+        self.messages: list[mqtt.MQTTMessage] = []
+        self.client.on_message = lambda client, userdata, message: self.messages.append(message)
+
+    def seen(self) -> list[tuple[str, bytes, int, int, bool, list[tuple[str, str]] | None]]:
+        """Each message's fields; its user properties, or None when it came without properties."""
+        return [
+            (m.topic, m.payload, m.qos, m.mid, m.retain, None if m.properties is None else m.properties.UserProperty)
+            for m in self.messages
+        ]
+
+
+def test_publishes_come_in_order_with_their_flags_properties_and_acks(
+    pair: tuple[socket.socket, CountingSocket],
+) -> None:
+    theirs, counting = pair
+    received = Received(counting.sock)
+    user_property = bytes([USER_PROPERTY]) + mqtt_string(b"k") + mqtt_string(b"v")
+    theirs.sendall(
+        publish_packet(b"kota/a", b"one", qos=1, mid=7)
+        + publish_packet(b"kota/b", b"two", retain=True)
+        + publish_packet(b"kota/c", b"three", qos=1, mid=8, properties=user_property)
+        + publish_packet(b"kota/d", b"four", qos=2, mid=9)
+        + publish_packet(b"kota/e", b"five")
+    )
+    assert received.client.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert received.seen() == [
+        ("kota/a", b"one", 1, 7, False, None),
+        ("kota/b", b"two", 0, 0, True, None),
+        ("kota/c", b"three", 1, 8, False, [("k", "v")]),
+        # a QoS 2 message is handed on when the broker releases it, after the PUBREC
+        ("kota/e", b"five", 0, 0, False, None),
+    ]
+    # PUBACK 7, PUBACK 8, PUBREC 9: every ack written in the same turn
+    assert theirs.recv(100) == bytes.fromhex("400200074002000850020009")
+
+
+def test_a_publish_cut_across_reads_is_handed_on_whole_once(pair: tuple[socket.socket, CountingSocket]) -> None:
+    """The rest of a cut packet is never read as a packet of its own, even when its bytes
+    look like one (this payload is a whole PUBLISH of topic ``x``)."""
+    theirs, counting = pair
+    received = Received(counting.sock)
+    looks_like_a_packet = bytes([0x30, 5]) + mqtt_string(b"x") + b"\x00z"
+    first, second = publish_packet(b"kota/a", b"one"), publish_packet(b"kota/b", looks_like_a_packet)
+    cut = len(second) - len(looks_like_a_packet)
+    theirs.sendall(first + second[:cut])
+    assert received.client.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert received.seen() == [("kota/a", b"one", 0, 0, False, None)]
+    theirs.sendall(second[cut:] + first)
+    assert received.client.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert [(m.topic, m.payload) for m in received.messages] == [
+        ("kota/a", b"one"),
+        ("kota/b", looks_like_a_packet),
+        ("kota/a", b"one"),
+    ]
+
+
+@pytest.mark.parametrize("protocol", [mqtt.MQTTv5, mqtt.MQTTv311])
+def test_a_publish_whose_topic_runs_past_its_end_is_a_protocol_error(
+    pair: tuple[socket.socket, CountingSocket], protocol: mqtt.MQTTProtocolVersion
+) -> None:
+    theirs, counting = pair
+    received = Received(counting.sock, protocol)
+    theirs.sendall(bytes([0x30, 4]) + b"\x00\x09ab")  # a topic of 9 bytes in a body of 4
+    assert received.client.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_PROTOCOL
+    assert received.messages == []
