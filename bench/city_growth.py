@@ -9,7 +9,7 @@ For each size, a fresh ``citywall demo --rate 0`` on a private Mosquitto:
    (``citywall_open_incidents`` at /metrics);
 2. ``/screen/4`` (the incident queue) is opened in headless Chromium and given 3 s; the
    server's CPU is measured for ``--idle-seconds`` with nothing arriving (the baseline);
-3. **stream**: ``--stream-rate`` new Alerts/s for ``--stream-seconds`` (100/s for 20 s: 2,000),
+3. **stream**: ``--stream-rate`` new Alerts/s for ``--stream-seconds`` (100/s for 60 s: 6,000),
    while latency trials (a critical Alert with a unique description, ``mosquitto_pub -q 1``,
    MutationObserver on the page, as in ``bench/common.py``) run one after another, 0.2 s apart;
 4. the server's CPU (its process tree, psutil) from the stream's start until citywall has
@@ -144,7 +144,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", type=int, default=SIZES)
     parser.add_argument("--stream-rate", type=float, default=100.0)
-    parser.add_argument("--stream-seconds", type=float, default=20.0)
+    # 2,000 messages a size (20 s) made each size's CPU about 1.1 s, a tenth of which moved
+    # from run to run: the growth factor swung between 0.94 and 1.21 with the same code
+    parser.add_argument("--stream-seconds", type=float, default=60.0)
     parser.add_argument("--preload-rate", type=float, default=2_000.0)
     parser.add_argument("--preload-timeout", type=float, default=300.0)
     parser.add_argument("--idle-seconds", type=float, default=5.0)
