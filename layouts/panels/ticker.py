@@ -50,7 +50,7 @@ def local_time(iso: str | None, tz: str) -> str:
     """``HH:MM`` in the city's zone; the zone label sits once in the panel, not on every line.
 
     The same lines come back with every frame, and parsing, converting and formatting their
-    times again was a fifth of the cost of a frame of ``/screen/13``."""
+    times again was about a fifth of the cost of working out ``/screen/13``'s parts."""
     if not iso:
         return "–"
     try:
