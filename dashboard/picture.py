@@ -259,7 +259,7 @@ def ticker_lines(
     was made from), a stored line that is the very same object is not made again: the memory
     store hands out the lines it keeps, which it never changes, and a new incident made all
     fifty again. (Redis decodes new objects each time: all are made.)"""
-    make = _reusing(made, TickerLine.from_doc) if made is not None else TickerLine.from_doc
+    make = _reusing(made, TickerLine.from_doc)
     return [make(doc) for doc in store.recent(config.history.ticker_events) if isinstance(doc, dict)]
 
 
@@ -298,7 +298,7 @@ def incidents_part(
     day_ago = time_key(now - 86_400)
     docs = [doc for _, doc in store.index_page(INCIDENTS_OPEN, limit=TOP_ROWS)]
     return IncidentsSection(
-        open=TopRows(docs, _reusing(made, IncidentRow.from_doc) if made is not None else IncidentRow.from_doc),
+        open=TopRows(docs, _reusing(made, IncidentRow.from_doc)),
         open_count=store.index_count(INCIDENTS_OPEN),
         by_severity=tag_counts(tags, "severity"),
         by_status=tag_counts(tags, "status"),
@@ -311,12 +311,14 @@ def incidents_part(
 
 
 def _reusing(
-    made: dict[int, tuple[dict[str, Any], Made]], make: Callable[[dict[str, Any]], Made]
+    made: dict[int, tuple[dict[str, Any], Made]] | None, make: Callable[[dict[str, Any]], Made]
 ) -> Callable[[dict[str, Any]], Made]:
     """``make``, except that a stored document that is the very same object as one the last
     call's maker was given gets the same thing back. ``made`` then holds what this maker made
     or handed back, as it is asked: a section's rows are made lazily (``TopRows``), and the map
-    reads all two hundred on every new incident."""
+    reads all two hundred on every new incident. Without ``made``, plain ``make``."""
+    if made is None:
+        return make
     last = dict(made)
     made.clear()
 

@@ -29,7 +29,6 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 SUCCESS = mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
-PUBLISH = 0x30
 
 READ_CHUNK = 65536
 #: Packets read in one turn of the loop at most, so that writes (the acks) and the keep-alive
@@ -102,7 +101,7 @@ class ReadAheadSocket:
         """The buffer's bytes from ``start`` to ``end``, left in the buffer."""
         return self._buffer[start:end]
 
-    def take(self, start: int, end: int) -> None:
+    def take(self, end: int) -> None:
         """Drop the buffer's bytes up to ``end``: they were read."""
         self._at = end
 
@@ -173,10 +172,10 @@ class ReadAheadClient(mqtt.Client):
             if packet is None:
                 break
             first, start, end = packet
-            message = plain_publish(first, sock.peek(start, end), v5) if first & 0xF0 == PUBLISH else None
+            message = plain_publish(first, sock.peek(start, end), v5) if first & 0xF0 == mqtt.PUBLISH else None
             if message is None:
                 break
-            sock.take(start, end)
+            sock.take(end)
             read += 1
             message.timestamp = mqtt.time_func()
             self._handle_on_message(message)
