@@ -309,15 +309,29 @@ def assert_positive(value: Any) -> None:
 
 
 class CountingSocket:
-    """A real socket that counts the ``recv`` calls that reach it."""
+    """A real socket that counts the ``recv`` and ``send`` calls that reach it.
 
-    def __init__(self, sock: socket.socket) -> None:
+    ``room``, when set, is how many more bytes it takes before it is full and a send fails
+    with ``BlockingIOError``, as a socket's does when its peer stops reading."""
+
+    def __init__(self, sock: socket.socket, room: int | None = None) -> None:
         self.sock = sock
         self.recvs = 0
+        self.sends = 0
+        self.room = room
 
     def recv(self, size: int) -> bytes:
         self.recvs += 1
         return self.sock.recv(size)
+
+    def send(self, data: bytes | bytearray) -> int:
+        self.sends += 1
+        if self.room is not None:
+            if self.room == 0:
+                raise BlockingIOError
+            data = bytes(data[: self.room])
+            self.room -= len(data)
+        return self.sock.send(data)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.sock, name)

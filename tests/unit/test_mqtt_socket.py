@@ -157,3 +157,73 @@ def test_a_publish_whose_topic_runs_past_its_end_is_a_protocol_error(
     theirs.sendall(bytes([0x30, 4]) + b"\x00\x09ab")  # a topic of 9 bytes in a body of 4
     assert received.client.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_PROTOCOL
     assert received.messages == []
+
+
+# -- the acks of a turn, written together --------------------------------------------------------
+
+
+def acking(ours: CountingSocket) -> Received:
+    """A client that acknowledges each message from its callback, as citywall's adapter does."""
+    received = Received(ours.sock)
+    received.client._sock = ReadAheadSocket(ours)
+    received.client.manual_ack_set(True)
+
+    def on_message(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        received.messages.append(message)
+        client.ack(message.mid, message.qos)
+
+    received.client.on_message = on_message
+    return received
+
+
+def puback(mid: int) -> bytes:
+    return bytes([0x40, 2]) + mid.to_bytes(2, "big")
+
+
+def test_the_acks_of_a_turn_leave_in_order_in_one_send(pair: tuple[socket.socket, CountingSocket]) -> None:
+    theirs, counting = pair
+    received = acking(counting)
+    user_property = bytes([USER_PROPERTY]) + mqtt_string(b"k") + mqtt_string(b"v")
+    theirs.sendall(
+        publish_packet(b"kota/a", b"1", qos=1, mid=11)
+        + publish_packet(b"kota/b", b"2", qos=1, mid=12, properties=user_property)  # read by paho
+        + publish_packet(b"kota/c", b"3", qos=1, mid=13)
+        + publish_packet(b"kota/d", b"4", qos=0)
+        + publish_packet(b"kota/e", b"5", qos=1, mid=14)
+    )
+    assert received.client.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert [m.payload for m in received.messages] == [b"1", b"2", b"3", b"4", b"5"]
+    assert theirs.recv(100) == puback(11) + puback(12) + puback(13) + puback(14)
+    assert counting.sends == 1
+    assert not received.client.want_write()
+
+
+def test_an_ack_outside_a_turn_goes_paho_s_way(pair: tuple[socket.socket, CountingSocket]) -> None:
+    """As from a thread of the application's: with no loop thread running, paho writes it at
+    once (the turn's buffer would hold it until a turn that may never come)."""
+    theirs, counting = pair
+    client = acking(counting).client
+    client.ack(21, 1)
+    assert theirs.recv(100) == puback(21)
+    assert not client.want_write()
+
+
+def test_a_full_socket_gets_every_packet_whole_and_the_acks_in_order(pair: tuple[socket.socket, CountingSocket]) -> None:
+    """The socket takes a few bytes at a time: a packet paho had half written is finished
+    (with the rest of its queue) before the turn's acks start, and no packet is cut into."""
+    theirs, counting = pair
+    client = acking(counting).client
+    ping = bytes([0xC0, 0])
+    counting.room = 1
+    client._send_pingreq()  # paho's own packet, queued before the turn
+    assert client.loop_write() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS  # one byte of it leaves
+    theirs.sendall(publish_packet(b"kota/a", b"1", qos=1, mid=31) + publish_packet(b"kota/b", b"2", qos=1, mid=32))
+    client.loop_read()  # the acks wait: the socket is full
+    client._send_pingreq()  # queued while the acks wait
+    for _ in range(20):
+        if not client.want_write():
+            break
+        counting.room = 3
+        assert client.loop_write() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert not client.want_write()
+    assert theirs.recv(100) == ping + ping + puback(31) + puback(32)
