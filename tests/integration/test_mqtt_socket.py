@@ -1,6 +1,7 @@
 """paho on the read-ahead socket against a real Mosquitto: a burst arrives whole and in
-order in far fewer reads and sends than paho's own, and every message is acknowledged, on MQTT 3.1.1
-and on MQTT 5 (where the plain PUBLISH packets are cut from the buffer, not read by paho)."""
+order in far fewer reads and sends than paho's own, and every message is acknowledged, on
+MQTT 3.1.1 and on MQTT 5 (where the plain PUBLISH packets are cut from the buffer, not read
+by paho)."""
 
 from __future__ import annotations
 
