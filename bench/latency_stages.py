@@ -14,11 +14,14 @@ page in the same Chromium with the same socket hook, trials alternating as in
 ``frame_to_text`` (visible minus browser_recv) is each page's own share, and whatever comes
 before ``browser_recv`` is the broker, the server and the socket.
 
-Stages: ``on_message`` (the MQTT adapter has the message), ``stored`` (``CityState.accept``
-returned), ``wake`` (the change reached the event loop), ``picture`` (the push read the
+Stages: ``read`` (the MQTT client's read turn began), ``on_message`` (the MQTT adapter has
+the message), ``notified`` (the store told the web side of the change, from the writing
+thread), ``stored`` (``CityState.accept`` returned), ``wake`` (the change reached the event
+loop), ``resumed`` (the page's push went back to work), ``picture`` (the push read the
 picture), ``rendered`` (the page's text parts were rendered and queued), ``ws_send`` (the
 websocket frame left), ``browser_recv`` (the page's push socket received it), ``visible``
-(the MutationObserver saw the text).
+(the MutationObserver saw the text). ``read`` is the first read turn after the publish began,
+which idle is the trial's (a keep-alive answer could come first, seldom).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ def serve_instrumented(trace: str, argv: list[str]) -> int:
     import dashboard.ingest as ingest
     import dashboard.reader as reader
     import feeds.mqtt as mqtt
+    import feeds.mqtt_socket as mqtt_socket
     import layouts.push as push
 
     out = open(trace, "a", buffering=1)  # noqa: SIM115 - lives as long as the instrumented server
@@ -76,9 +80,12 @@ def serve_instrumented(trace: str, argv: list[str]) -> int:
 
         setattr(owner, attr, wrapper)
 
+    wrap(mqtt_socket.ReadAheadClient, "loop_read", before="read")
     wrap(mqtt.MqttAdapter, "_on_message", before="on_message")
+    wrap(reader._ChangeWatcher, "_changed", before="notified")
     wrap(ingest.CityState, "accept", after="stored")
     wrap(reader._ChangeWatcher, "_wake", before="wake")
+    wrap(push.SharedPicture, "get", before="resumed")  # called as the push loop resumes
     wrap(reader.PictureCache, "picture", after="picture")
     wrap(push._Page, "_updates", after="rendered")
     # the push hands each frame to the socket's public ``send_text``
