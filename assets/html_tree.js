@@ -1,8 +1,12 @@
 /* Draws the plain-data trees made by layouts/tree.py (`to_tree`) as one Dash component.
  *
- * A node is text, a list of nodes, or {t: tag, p: props, c: children}. Elements with a
- * `key` prop keep their DOM node between updates (React reconciles by key), so a new row
- * at the top of a list adds one node instead of redrawing the list.
+ * A node is text, a list of nodes, or {t: tag, p: props, c: children}. The component is a
+ * React element only as far as its own box: what is inside is written straight into the DOM
+ * here (`patch`), without React. React's render of a part, even of one new row, was most of
+ * the page's time between a pushed frame and its text. Elements with a `key` prop keep their
+ * DOM node between updates (as React matched them, by key, else by place), so a new row at
+ * the top of a list adds one node and leaves the others, and whatever citywall.js wrote into
+ * them (a row's age), alone.
  *
  * The `tree` prop arrives in one of three forms:
  *   {digest, full: tree}               the whole tree;
@@ -12,37 +16,149 @@
  *                                      whose digest is `base`;
  *   a bare tree                        (the first render).
  * It comes as a prop (the first render, the HTTP poll) or from the push (assets/push.js,
- * through `citywall_trees.deliver`, without a round through Dash's store). A delta that does
- * not fit what is shown is not drawn: the page asks the push to send everything whole, and
- * keeps its current content meanwhile.
+ * through `citywall_trees.deliver`, without a round through Dash's store), and is drawn at
+ * once. A delta that does not fit what is shown is not drawn: the page asks the push to send
+ * everything whole, and keeps its current content meanwhile.
  */
 (function () {
   'use strict';
 
-  // The element drawn for each tree node. A delta hands back the very node objects the page
-  // already shows for its unchanged rows (`resolve`), and React skips an element it is given
-  // again: so a new row at the top of a queue renders one row, not fourteen.
-  var drawnFor = new WeakMap();
+  // --- drawing ---------------------------------------------------------------------------
+  // Each DOM node drawn here remembers the tree node it shows and the key it was matched by.
+  // A delta hands back the very node objects the page already shows for its unchanged rows
+  // (`resolve`): such a row costs one comparison.
+  var SHOWN = '__cwShown';
+  var KEY = '__cwKey';
+  var ATTRIBUTE = {className: 'class', htmlFor: 'for', tabIndex: 'tabindex'};
+  var UNITLESS = /^(opacity|zIndex|flex|flexGrow|flexShrink|fontWeight|lineHeight|order|zoom)$/;
+  var NONE = {};
 
-  function draw(node, index) {
-    if (node === null || node === undefined) {
-      return null;
+  function isText(node) {
+    return typeof node !== 'object';
+  }
+
+  // A list's nodes, nested lists flattened and empty ones left out.
+  function flat(node, out) {
+    if (node === null || node === undefined) return out;
+    if (Array.isArray(node)) node.forEach(function (child) { flat(child, out); });
+    else out.push(node);
+    return out;
+  }
+
+  function matchKey(node, index) {
+    if (isText(node)) return '\u0000#' + index;
+    var key = node.p && node.p.key;
+    return key !== undefined && key !== null ? 'k' + key : '\u0000' + node.t + index;
+  }
+
+  function sameKind(dom, node) {
+    return isText(node) ? dom.nodeType === 3 : dom.nodeType === 1 && dom[SHOWN].t === node.t;
+  }
+
+  function setStyle(el, before, after) {
+    var name;
+    for (name in before) {
+      if (!(name in after)) {
+        if (name.charAt(0) === '-') el.style.removeProperty(name);
+        else el.style[name] = '';
+      }
     }
-    if (Array.isArray(node)) {
-      return node.map(draw);
+    for (name in after) {
+      var value = after[name];
+      if (value === before[name]) continue;
+      if (typeof value === 'number' && value !== 0 && !UNITLESS.test(name)) value = value + 'px';
+      if (value === null || value === undefined) value = '';
+      if (name.charAt(0) === '-') el.style.setProperty(name, String(value));
+      else el.style[name] = value;
     }
-    if (typeof node !== 'object') {
-      return String(node);
+  }
+
+  function setProps(el, before, after) {
+    var name;
+    for (name in before) {
+      if (!(name in after) && name !== 'key') {
+        if (name === 'style') setStyle(el, before.style || NONE, NONE);
+        else el.removeAttribute(ATTRIBUTE[name] || name);
+      }
     }
-    var props = Object.assign({}, node.p);
-    if (props.key === undefined) {
-      props.key = index;  // an element without a key of its own is keyed by its place
+    for (name in after) {
+      var value = after[name];
+      if (name === 'key' || value === before[name]) continue;
+      if (name === 'style') setStyle(el, before.style || NONE, value || NONE);
+      else if (value === null || value === undefined || value === false) el.removeAttribute(ATTRIBUTE[name] || name);
+      else el.setAttribute(ATTRIBUTE[name] || name, value === true ? '' : String(value));
     }
-    var hit = drawnFor.get(node);
-    if (hit && hit.props.key === props.key) return hit.element;
-    var element = React.createElement(node.t, props, node.c === undefined ? undefined : draw(node.c, 0));
-    drawnFor.set(node, {props: props, element: element});
-    return element;
+  }
+
+  // An element's children: one text is the element's text (as React wrote it), so text that
+  // citywall.js wrote over it is replaced only when the tree's text changes.
+  function setChildren(el, before, after) {
+    if (isText(after) && after !== null && after !== undefined) {
+      if (after !== before || !isText(before)) el.textContent = String(after);
+    } else {
+      if (isText(before) && before !== null && before !== undefined) el.textContent = '';
+      patch(el, flat(after, []));
+    }
+  }
+
+  function create(node) {
+    if (isText(node)) {
+      var text = document.createTextNode(String(node));
+      text[SHOWN] = node;
+      return text;
+    }
+    var el = document.createElement(node.t);
+    el[SHOWN] = {t: node.t};
+    return update(el, node);
+  }
+
+  function update(dom, node) {
+    var shown = dom[SHOWN];
+    if (shown === node) return dom;  // the very node drawn before
+    if (isText(node)) {
+      if (shown !== node) dom.data = String(node);
+    } else {
+      setProps(dom, shown.p || NONE, node.p || NONE);
+      setChildren(dom, shown.c, node.c);
+    }
+    dom[SHOWN] = node;
+    return dom;
+  }
+
+  // `parent`'s children made to show `nodes`, matching what is there by key (else by place
+  // and tag); a child this code did not draw is left where it is.
+  function patch(parent, nodes) {
+    var old = {};
+    for (var child = parent.firstChild; child; child = child.nextSibling) {
+      if (child[KEY] !== undefined) old[child[KEY]] = child;
+    }
+    var wanted = nodes.map(function (node, index) {
+      var key = matchKey(node, index);
+      var dom = old[key];
+      if (dom !== undefined && sameKind(dom, node)) {
+        delete old[key];
+        dom = update(dom, node);
+      } else {
+        dom = create(node);
+      }
+      dom[KEY] = key;
+      return dom;
+    });
+    Object.keys(old).forEach(function (key) { parent.removeChild(old[key]); });
+    var at = parent.firstChild;
+    wanted.forEach(function (dom) {
+      if (dom === at) at = at.nextSibling;
+      else parent.insertBefore(dom, at);
+    });
+  }
+
+  // A part's box made to show its tree, if it shows another.
+  function paint(state) {
+    var box = state.box;
+    if (box && box[SHOWN] !== state.tree) {
+      patch(box, flat(state.tree, []));
+      box[SHOWN] = state.tree;
+    }
   }
 
   var MISSING = {};
@@ -75,7 +191,7 @@
   }
 
   // What each part shows, by its id: the props (first render, the poll) and the push
-  // (assets/push.js) both write here, whichever comes, and the part's element redraws.
+  // (assets/push.js) both write here, whichever comes, and the part's box is drawn again.
   var states = {};
 
   function keyOf(role, instance) {
@@ -84,11 +200,10 @@
 
   function stateOf(role, instance) {
     var key = keyOf(role, instance);
-    return states[key] || (states[key] = {tree: null, digest: null, serial: 0, redraw: null, input: undefined});
+    return states[key] || (states[key] = {tree: null, digest: null, box: null, input: undefined});
   }
 
   function take(state, input) {
-    state.serial += 1;
     if (input && typeof input === 'object' && !Array.isArray(input) && input.delta !== undefined) {
       if (input.base !== state.digest) return askForEverything();
       try {
@@ -117,26 +232,24 @@
   function HtmlTree(props) {
     var id = partId(props.id);
     var state = stateOf(id.role, id.instance);
-    var redraw = React.useReducer(function (n) { return n + 1; }, 0)[1];
+    var box = React.useRef(null);
     // The prop last taken is kept with the part's state, not in a ref: React may run a first
-    // render again from scratch (a push drawn with flushSync interrupts the page's own first
-    // render), and a new ref would take the layout's first content again, over a newer tree
-    // the push had already delivered, which the server would then never send again.
+    // render again from scratch, and a new ref would take the layout's first content again,
+    // over a newer tree the push had already delivered, which the server would then never
+    // send again.
     if (props.tree !== state.input) {
       state.input = props.tree;
       if (props.tree !== undefined) take(state, props.tree);
     }
-    var drawn = state.serial;
-    React.useEffect(function () {
-      state.redraw = redraw;
-      if (state.serial !== drawn) redraw();  // pushed between this render and now
-      return function () { if (state.redraw === redraw) state.redraw = null; };
+    React.useLayoutEffect(function () {
+      state.box = box.current;
+      paint(state);  // what came by prop, or was pushed before the box existed
+      return function () { if (state.box === box.current) state.box = null; };
     });
-    return React.createElement('div', {className: props.className}, draw(state.tree, 0));
+    return React.createElement('div', {className: props.className, ref: box});
   }
 
-  /* For the push: a part's update, applied whether or not its element is drawn yet (one not
-   * drawn yet takes it when it is). The push wraps it in ReactDOM.flushSync to draw at once. */
+  /* For the push: a part's update, drawn at once if its box is on the page, else when it is. */
   window.citywall_trees = {
     /* The digest of what a part draws (null for the layout's own first content). */
     digestOf: function (role, instance) {
@@ -146,7 +259,7 @@
     deliver: function (role, instance, input) {
       var state = stateOf(role, instance);
       take(state, input);
-      if (state.redraw) state.redraw();
+      paint(state);
     }
   };
 

@@ -5,7 +5,7 @@
  *   {v: version, u: [[content_role, instance, prop, value, digest], ...], f: freshness or null,
  *    s: [[content_role, instance, digest], ...] or null}
  * Trees go straight to their part (`citywall_trees.deliver`, assets/html_tree.js) and are drawn
- * at once, in one synchronous React render, before anything else the frame causes; other props
+ * at once, into the DOM, before anything else the frame causes; other props
  * (a figure's Patch) go through Dash's `set_props`. The freshness goes to `citywall.fresh`
  * (assets/citywall.js), which marks the frames itself. `cw-pushed` (the poll's sign that the
  * push is alive) is written to Dash's store later, at most once a second (`storeLater`):
@@ -77,17 +77,11 @@
     setProps('cw-tick', {interval: ms});
   }
 
-  /* Every tree of the frame in one render, done before this returns (React would otherwise
-   * draw them in a later task, after Dash's own work). */
+  /* Every tree of the frame, drawn before this returns (assets/html_tree.js writes the DOM itself). */
   function drawTrees(updates) {
     var trees = window.citywall_trees;
-    if (!trees || !updates.length) return;
-    var deliverAll = function () {
-      updates.forEach(function (u) { trees.deliver(u[0], u[1], u[3]); });
-    };
-    var reactDom = window.ReactDOM;
-    if (reactDom && reactDom.flushSync) reactDom.flushSync(deliverAll);
-    else deliverAll();
+    if (!trees) return;
+    updates.forEach(function (u) { trees.deliver(u[0], u[1], u[3]); });
   }
 
   function apply(frame) {

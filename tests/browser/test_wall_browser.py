@@ -456,6 +456,43 @@ def test_a_new_incident_reaches_the_screen_by_push_or_by_poll_alone(page_factory
 
 
 @pytest.mark.browser
+def test_a_pushed_row_leaves_the_rows_already_shown_where_they_are(page_factory: Any, config: Config) -> None:
+    """A new critical incident at the top of the queue adds one row: the rows already on the
+    screen keep their DOM nodes, so what the page wrote into them (their ages) stays, and a
+    page's cost per new incident does not grow with the rows it shows."""
+    city = City(config).replay(hours=1.0, step_s=180)
+    page = page_factory()
+    rows = "[data-panel=incident_queue] .cw-row"
+    with serve(config, city.store) as base:
+        _open(page, f"{base}/screen/4")
+        page.wait_for_function(f"() => document.querySelectorAll('{rows}').length >= 3", timeout=10_000)
+        before = page.evaluate(
+            f"""() => Array.from(document.querySelectorAll('{rows}')).map((row, i) => {{
+                row.dataset.testMark = String(i);
+                return [row.getAttribute('data-incident'), row.querySelector('.cw-age-cell').textContent];
+            }})"""
+        )
+        assert all(age for _, age in before), f"every row shows its age before the change: {before}"
+        city.state.accept(critical_now("urn:ngsi-ld:Alert:row-test", "Uji baris baru"))
+        page.wait_for_function(
+            f"() => document.querySelector('{rows}')?.getAttribute('data-incident') === 'urn:ngsi-ld:Alert:row-test'",
+            timeout=5_000,
+        )
+        after = page.evaluate(
+            f"""() => Array.from(document.querySelectorAll('{rows}')).map(row =>
+                [row.getAttribute('data-incident'), row.dataset.testMark ?? null,
+                 row.querySelector('.cw-age-cell').textContent])"""
+        )
+    assert after[0][:2] == ["urn:ngsi-ld:Alert:row-test", None], "the new row is a new node, at the top"
+    assert all(age for _, _, age in after), f"every row shows its age after the change: {after}"
+    kept = {incident: mark for incident, mark, _ in after[1:]}
+    for i, (incident, _) in enumerate(before):
+        if incident in kept:  # a row pushed past the panel's end leaves it
+            assert kept[incident] == str(i), f"row {incident} was drawn anew: {after}"
+    assert sum(1 for incident, _ in before if incident in kept) >= len(before) - 1
+
+
+@pytest.mark.browser
 def test_screens_in_tabs_of_one_browser_all_follow_the_city(browser: Any, config: Config) -> None:
     """Tabs of one browser share Dash's websocket worker; each tab must still get its own parts."""
 
