@@ -129,9 +129,13 @@
   // and tag); a child this code did not draw is left where it is.
   function patch(parent, nodes) {
     var old = {};
+    var twice = [];  // a key given to two siblings: the second node goes, never to be matched
     for (var child = parent.firstChild; child; child = child.nextSibling) {
-      if (child[KEY] !== undefined) old[child[KEY]] = child;
+      if (child[KEY] === undefined) continue;
+      if (child[KEY] in old) twice.push(child);
+      else old[child[KEY]] = child;
     }
+    twice.forEach(function (dom) { parent.removeChild(dom); });
     var wanted = nodes.map(function (node, index) {
       var key = matchKey(node, index);
       var dom = old[key];

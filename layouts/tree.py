@@ -6,9 +6,9 @@ it holds, whatever changed: a 14-row queue is ~90 components, a whole wall sever
 and each pushed change kept the browser busy in proportion. Live content is this plain data,
 written with ``layouts.elements`` (``dash.html``'s names, trees straight away); ``to_tree``
 turns ``dash.html`` components into the same (the print view's markup), and ``HtmlTree``
-(``assets/html_tree.js``) draws it with React directly. A row that carries ``key=`` keeps
-its DOM node across updates, so a new incident at the top of the queue adds one row instead
-of redrawing fourteen.
+(``assets/html_tree.js``) writes it into the DOM itself, without React. A row that carries
+``key=`` keeps its DOM node across updates, so a new incident at the top of the queue adds
+one row instead of redrawing fourteen.
 """
 
 from __future__ import annotations

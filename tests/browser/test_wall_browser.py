@@ -493,6 +493,44 @@ def test_a_pushed_row_leaves_the_rows_already_shown_where_they_are(page_factory:
 
 
 @pytest.mark.browser
+def test_a_part_draws_exactly_the_tree_it_is_given(page_factory: Any, config: Config) -> None:
+    """The part's box writes its tree into the DOM itself: each delivery leaves exactly what the
+    tree holds, whatever was there (two siblings given one key, another tag under a key, text
+    that changes, props and styles that come and go)."""
+    server = config.server.model_copy(update={"poll_ms": 600_000})
+    cfg = config.model_copy(update={"server": server})
+    city = City(cfg).replay(hours=1.0, step_s=180)
+    page = page_factory()
+    with serve(cfg, city.store) as base:
+        _open(page, f"{base}/screen/4")
+        instance = page.evaluate(
+            """() => JSON.parse(document.querySelector('[data-cw-parts]').getAttribute('data-cw-parts'))
+                .find(p => p[0] === 'incident_queue')[1]"""
+        )
+
+        def drawn(tree: list[dict[str, Any]]) -> list[list[Any]]:
+            return page.evaluate(
+                """([i, tree]) => {
+                    window.citywall_trees.deliver('incident_queue-content', i, tree);
+                    const box = document.querySelector('[data-panel=incident_queue] .t-mark').parentElement;
+                    return Array.from(box.children).map(el =>
+                        [el.tagName, el.className, el.textContent, el.getAttribute('data-z'), el.style.width]);
+                }""",
+                [instance, tree],
+            )
+
+        def item(tag: str, text: str, **props: Any) -> dict[str, Any]:
+            return {"t": tag, "p": {"key": "a", "className": "t-mark", **props}, "c": text}
+
+        two = [["DIV", "t-mark", "satu", None, ""], ["DIV", "t-mark", "dua", None, ""]]
+        assert drawn([item("div", "satu"), item("div", "dua")]) == two
+        marked = item("div", "tiga", style={"width": "12px"}, **{"data-z": "1"})
+        assert drawn([marked]) == [["DIV", "t-mark", "tiga", "1", "12px"]]
+        assert drawn([item("div", "tiga")]) == [["DIV", "t-mark", "tiga", None, ""]]
+        assert drawn([item("span", "empat", style={"width": 7})]) == [["SPAN", "t-mark", "empat", None, "7px"]]
+
+
+@pytest.mark.browser
 def test_screens_in_tabs_of_one_browser_all_follow_the_city(browser: Any, config: Config) -> None:
     """Tabs of one browser share Dash's websocket worker; each tab must still get its own parts."""
 
