@@ -33,8 +33,9 @@
   var UNITLESS = /^(opacity|zIndex|flex|flexGrow|flexShrink|fontWeight|lineHeight|order|zoom)$/;
   var NONE = {};
 
+  // Text is a string or a number (or whatever else is not an object), never null or undefined.
   function isText(node) {
-    return typeof node !== 'object';
+    return node !== undefined && typeof node !== 'object';
   }
 
   // A list's nodes, nested lists flattened and empty ones left out.
@@ -93,10 +94,10 @@
   // An element's children: one text is the element's text (as React wrote it), so text that
   // citywall.js wrote over it is replaced only when the tree's text changes.
   function setChildren(el, before, after) {
-    if (isText(after) && after !== null && after !== undefined) {
-      if (after !== before || !isText(before)) el.textContent = String(after);
+    if (isText(after)) {
+      if (after !== before) el.textContent = String(after);
     } else {
-      if (isText(before) && before !== null && before !== undefined) el.textContent = '';
+      if (isText(before)) el.textContent = '';
       patch(el, flat(after, []));
     }
   }
@@ -116,7 +117,7 @@
     var shown = dom[SHOWN];
     if (shown === node) return dom;  // the very node drawn before
     if (isText(node)) {
-      if (shown !== node) dom.data = String(node);
+      dom.data = String(node);
     } else {
       setProps(dom, shown.p || NONE, node.p || NONE);
       setChildren(dom, shown.c, node.c);
