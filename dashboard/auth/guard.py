@@ -41,6 +41,8 @@ PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CALLBACK_PATH = "/_dash-update-component"
 SCREEN_PATH = re.compile(r"^/screen/(\d{1,3})/?$")
+#: What every page uses, whatever page it is: Dash's endpoints and citywall's push socket.
+EVERY_PAGE_PREFIXES = ("/_dash-", "/_citywall/push")
 #: WebSocket close codes for "who are you" and "not for you" (4000-4999 are the app's own).
 WS_UNAUTHORIZED, WS_FORBIDDEN = 4401, 4403
 
@@ -54,8 +56,10 @@ def is_public(path: str) -> bool:
 
 
 def kiosk_may_read(principal: Principal, path: str) -> bool:
-    """A scoped kiosk token reads its own pages and the Dash endpoints every page needs."""
-    if principal.scope is None or path.startswith("/_dash-"):
+    """A scoped kiosk token reads its own pages and the endpoints every page needs: Dash's,
+    and the push socket (``layouts.push``), without which a kiosk's screen fell back to the
+    poll for good."""
+    if principal.scope is None or path.startswith(EVERY_PAGE_PREFIXES):
         return True
     screen = SCREEN_PATH.match(path)
     if principal.scope == "screen":

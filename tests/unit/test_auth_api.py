@@ -334,10 +334,12 @@ def test_a_kiosk_cookie_names_its_token_by_signature_not_by_hash(site: dict[str,
 
 
 # --- the websocket ------------------------------------------------------------------------
-def ws_status(site: dict[str, Any], session: requests.Session | None, origin: str | None = None) -> int:
+def ws_status(
+    site: dict[str, Any], session: requests.Session | None, origin: str | None = None, path: str = "/_dash-ws-callback"
+) -> int:
     """101 when the upgrade is accepted, else the HTTP status the handshake was refused with."""
     base = site["base"]
-    url = base.replace("http://", "ws://") + "/_dash-ws-callback"
+    url = base.replace("http://", "ws://") + path
     headers = {}
     if session is not None:
         headers.update({k: v for k, v in session.headers.items() if k == "Authorization"})
@@ -346,8 +348,9 @@ def ws_status(site: dict[str, Any], session: requests.Session | None, origin: st
             headers["Cookie"] = jar
     try:
         with connect(url, origin=origin or base, additional_headers=headers, open_timeout=10) as ws:
-            ws.send(json.dumps({"type": "heartbeat"}))
-            assert json.loads(ws.recv(timeout=10)) == {"type": "heartbeat_ack"}
+            if path == "/_dash-ws-callback":
+                ws.send(json.dumps({"type": "heartbeat"}))
+                assert json.loads(ws.recv(timeout=10)) == {"type": "heartbeat_ack"}
             return 101
     except InvalidStatus as exc:
         return exc.response.status_code
@@ -355,6 +358,13 @@ def ws_status(site: dict[str, Any], session: requests.Session | None, origin: st
 
 def test_websocket_upgrade_needs_an_identity(site: dict[str, Any]) -> None:
     got = {who: ws_status(site, None if who == "nobody" else client(site, who)) for who in WHO}
+    assert got == {who: 401 if who == "nobody" else 101 for who in WHO}
+
+
+def test_every_reader_kiosks_of_any_scope_included_may_open_the_push_socket(site: dict[str, Any]) -> None:
+    """A kiosk's page is kept current by the push whatever its token's scope; refused, it
+    would be left on the slower poll for good."""
+    got = {who: ws_status(site, None if who == "nobody" else client(site, who), path="/_citywall/push") for who in WHO}
     assert got == {who: 401 if who == "nobody" else 101 for who in WHO}
 
 

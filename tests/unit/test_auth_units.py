@@ -37,16 +37,21 @@ def test_kiosks_and_anonymous_never_write() -> None:
         (
             "screen",
             4,
-            ["/screen/4", "/screen/4/", "/_dash-layout", "/_dash-update-component"],
+            ["/screen/4", "/screen/4/", "/_dash-layout", "/_dash-update-component", "/_citywall/push"],
             ["/screen/5", "/screen/44", "/wall", "/tablet", "/api/v1/state", "/"],
         ),
         (
             "wall",
             None,
-            ["/wall", "/screen/1", "/screen/24", "/_dash-dependencies"],
+            ["/wall", "/screen/1", "/screen/24", "/_dash-dependencies", "/_citywall/push"],
             ["/tablet", "/api/v1/state", "/api/v1/summary.pdf"],
         ),
-        ("tablet", None, ["/tablet", "/api/v1/summary.pdf", "/api/v1/summary.html"], ["/wall", "/screen/1", "/api/v1/state"]),
+        (
+            "tablet",
+            None,
+            ["/tablet", "/api/v1/summary.pdf", "/api/v1/summary.html", "/_citywall/push"],
+            ["/wall", "/screen/1", "/api/v1/state"],
+        ),
         (None, None, ["/wall", "/screen/9", "/tablet", "/api/v1/state"], []),
     ],
 )
