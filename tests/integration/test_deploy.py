@@ -21,6 +21,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+import requests
 import yaml
 
 from dashboard.cli import _parser
@@ -89,6 +90,21 @@ def test_the_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
     done = subprocess.run([*cmd[:-2], "-t"], capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 0, done.stderr
     assert "test is successful" in done.stderr
+
+
+@pytest.mark.integration
+def test_the_nginx_access_log_keeps_the_path_but_not_a_kiosk_token(tmp_path: Path) -> None:
+    port = free_port()
+    proxy = Nginx(tmp_path, nginx_site(port, [free_port()]), port=port)  # nothing listens upstream
+    proxy.start()
+    try:
+        answer = requests.get(f"{proxy.url}/screen/4?token=kiosk-s3cret-token", timeout=10)
+    finally:
+        proxy.stop()
+    assert answer.status_code == 502
+    log = (tmp_path / "access.log").read_text()
+    assert '"GET /screen/4 HTTP/1.1" 502' in log
+    assert "s3cret" not in log
 
 
 class _FromFile(RedisServer):
