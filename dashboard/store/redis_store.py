@@ -197,7 +197,8 @@ class RedisStore:
         return bool(result)
 
     def count(self, kind: str) -> int:
-        return int(self._client.zcard(self.keys.idx(kind)))
+        with _writing():  # ingest's housekeeping counts before it writes: an outage must make it retry
+            return int(self._client.zcard(self.keys.idx(kind)))
 
     def add_point(self, point: SeriesPoint) -> None:
         """A script, not a pipeline: replace-in-bucket and trim must not interleave with a peer."""
@@ -220,7 +221,8 @@ class RedisStore:
             *(self._series_key(family, kind, entity_series(kind, i)) for i in entity_ids),
         ]
         args: list[str | int] = [self._channel, family, kind, len(indexes), *entity_ids]
-        return int(self._delete(keys=keys, args=args))
+        with _writing():
+            return int(self._delete(keys=keys, args=args))
 
     def trim(self, kind: str, keep: int) -> int:
         """Atomic, so an entity refreshed by a concurrent upsert is never evicted as 'oldest'.
@@ -229,10 +231,11 @@ class RedisStore:
         script evicts only if they are still the oldest, else they are read again."""
         family, k = self.keys.family_of_kind(kind), self.keys
         for _ in range(TRIM_ATTEMPTS):
-            excess = int(self._client.zcard(k.idx(kind))) - keep
+            with _writing():
+                excess = int(self._client.zcard(k.idx(kind))) - keep
+                ids = _texts(self._client.zrange(k.idx(kind), 0, excess - 1)) if excess > 0 else []
             if excess <= 0:
                 return 0
-            ids = _texts(self._client.zrange(k.idx(kind), 0, excess - 1))
             keys = [
                 k.idx(kind),
                 k.ent(kind),
@@ -240,7 +243,8 @@ class RedisStore:
                 k.kinds(family),
                 *(self._series_key(family, kind, entity_series(kind, i)) for i in ids),
             ]
-            gone = int(self._trim(keys=keys, args=[self._channel, family, kind, keep, *ids]))
+            with _writing():
+                gone = int(self._trim(keys=keys, args=[self._channel, family, kind, keep, *ids]))
             if gone >= 0:
                 return gone
         raise StoreUnavailable(f"redis: the oldest {kind} kept changing while {TRIM_ATTEMPTS} trims were tried")
@@ -282,7 +286,8 @@ class RedisStore:
             return []
         if limit < 0:  # the memory store slices ``[:limit]``: "all but the last -limit"
             return self.oldest(kind, before, limit=2**62)[:limit]
-        ids = self._client.zrangebyscore(self.keys.idx(kind), "-inf", f"({_num(before)}", start=0, num=limit)
+        with _writing():  # ingest's housekeeping reads this before it deletes
+            ids = self._client.zrangebyscore(self.keys.idx(kind), "-inf", f"({_num(before)}", start=0, num=limit)
         return list(_texts(ids))
 
     def series(self, key: str, since: float = 0.0) -> list[tuple[float, float]]:

@@ -200,6 +200,31 @@ def test_redis_store_tells_an_outage_from_a_bad_document(redis_server: RedisServ
         store.close()
 
 
+@pytest.mark.integration
+def test_the_redis_calls_of_ingests_housekeeping_are_an_outage_too(redis_server: RedisServer) -> None:
+    """``CityState.accept`` counts, lists, deletes and trims around its write (the caps); a
+    Redis that went away there must make the feed retry the message, not dead-letter it."""
+    store = RedisStore(redis_server.url, prefix="poison-housekeeping")
+    calls: dict[str, Callable[[], Any]] = {
+        "count": lambda: store.count("incident"),
+        "oldest": lambda: store.oldest("incident", 2.0),
+        "delete": lambda: store.delete("incident", ["y"]),
+        "trim": lambda: store.trim("incident", 0),
+    }
+    try:
+        assert store.upsert("incident", "y", 1.0, {"category": "ok"}) is True
+        redis_server.stop()
+        raised = {}
+        for name, call in calls.items():
+            try:
+                call()
+            except Exception as exc:  # noqa: BLE001 - which error each raises is what is tested
+                raised[name] = type(exc).__name__
+        assert raised == {name: "StoreUnavailable" for name in calls}
+    finally:
+        store.close()
+
+
 # ---------------------------------------------------------------------------------------
 # both feeds into both stores
 
