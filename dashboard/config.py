@@ -129,9 +129,11 @@ def _data_file(file: Path, base: Path, name: str) -> Any:
     """``simulation: <file>``: the section lives in a YAML file next to the config."""
     path = Path(name) if Path(name).is_absolute() else base / name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        data = load_yaml_bytes(path.read_bytes())  # the config file's own limits (size, depth, aliases)
+    except OSError as exc:
         raise ConfigError(f"{file}: simulation: cannot read the file it names ({type(exc).__name__})") from None
+    except YamlRefused as exc:
+        raise ConfigError(f"{file}: simulation: the file it names is refused: {exc}") from None
     except yaml.YAMLError:
         raise ConfigError(f"{file}: simulation: the file it names is not valid YAML") from None
     if not isinstance(data, dict):

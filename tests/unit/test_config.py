@@ -111,6 +111,26 @@ def test_relative_paths_resolve_next_to_the_config(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
+        (b"[" * 3_000 + b"]" * 3_000, "nested deeper than 32 levels"),
+        (
+            b"a: &a [x, x, x, x, x, x, x, x]\n" + b"".join(b"k%d: [*a, *a, *a, *a, *a, *a, *a, *a]\n" % i for i in range(70)),
+            "more than 64 aliases",
+        ),
+        (b"stations: [" + b"1, " * 600_000 + b"]", "file is larger than 1024 KB"),
+        (b"\xff\xfe", "not UTF-8 text"),
+        (b"stations: [", "not valid YAML"),
+    ],
+    ids=["deep", "aliases", "large", "not-utf8", "broken"],
+)
+def test_a_simulation_file_has_the_config_files_limits(tmp_path: Path, content: bytes, expected: str) -> None:
+    (tmp_path / "sim.yaml").write_bytes(content)
+    message = error_of(write(tmp_path, lambda c: c.update(simulation=str(tmp_path / "sim.yaml"))))
+    assert ": simulation: the file it names " in message and expected in message, message
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
         ("{not json", "city.districts_geojson: file is not valid JSON"),
         ('{"type": "FeatureCollection", "features": []}', "city.districts_geojson: no Polygon or MultiPolygon feature"),
         (
