@@ -86,6 +86,11 @@ FIGURE_EVERY_S = 2.0
 #: longer.
 PACED_EVERY_S = 1.0
 ACK_TIMEOUT_S = 10.0
+#: A page may ask for everything again (``resend``, or a claim of other parts) at most this
+#: often; an ask within it is kept and answered when it ends. Each ask sends every part the
+#: page holds, figures and paced parts included: asked with every answer, a page could make
+#: the server send it its whole claim twenty times a second.
+RESEND_EVERY_S = HEARTBEAT_S
 #: A page says which parts it holds and acknowledges frames: nothing it sends is bigger.
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_CLAIMED_PARTS = 1_000
@@ -180,6 +185,8 @@ class _Page:
         self.early_at = -math.inf  # and of the last frame an urgent change sent early
         self.paced_at = 0.0  # and of the last paced parts (``PACED_EVERY_S``)
         self.quiet = 0  # looks in a row that found no text to send (``QUIET_GAP_MAX_S``)
+        self.restarted_at = -math.inf  # time.monotonic() of the last ask for everything answered
+        self.restart_later: asyncio.TimerHandle | None = None  # an ask kept for the end of the gap
         self.wake = asyncio.Event()
         self.answered = asyncio.Event()
         self.claimed = asyncio.Event()
@@ -189,6 +196,8 @@ class _Page:
         while True:
             message = await self.websocket.receive()
             if message["type"] == "websocket.disconnect":
+                if self.restart_later is not None:
+                    self.restart_later.cancel()
                 self.wake.set()
                 self.answered.set()
                 return
@@ -207,8 +216,7 @@ class _Page:
             if "ack" in body:
                 self.answered.set()
             if body.get("resend"):
-                self.shown, self.figures_at, self.paced_at = {}, 0.0, 0.0
-                self.wake.set()
+                self._start_over()
 
     def _hold(self, parts: list[tuple[str, str]]) -> None:
         if self.claimed.is_set() and set(parts) == {*self.text_parts, *self.paced_parts, *self.figure_parts}:
@@ -217,8 +225,21 @@ class _Page:
         self.text_parts = [p for p in parts if live[p[0]].is_tree and not live[p[0]].paced]
         self.paced_parts = [p for p in parts if live[p[0]].is_tree and live[p[0]].paced]
         self.figure_parts = [p for p in parts if not live[p[0]].is_tree]
-        self.shown, self.figures_at, self.paced_at = {}, 0.0, 0.0
         self.claimed.set()
+        self._start_over()
+        self.wake.set()  # newly claimed parts are not in ``shown``: they go at once either way
+
+    def _start_over(self) -> None:
+        """Everything the page holds goes again with its next frame, or, asked within
+        ``RESEND_EVERY_S`` of the last time, once that has passed."""
+        wait = self.restarted_at + RESEND_EVERY_S - time.monotonic()
+        if wait > 0:
+            if self.restart_later is None:
+                self.restart_later = asyncio.get_running_loop().call_later(wait, self._start_over)
+            return
+        self.restart_later = None
+        self.restarted_at = time.monotonic()
+        self.shown, self.figures_at, self.paced_at = {}, 0.0, 0.0
         self.wake.set()
 
     async def push(self, listener: asyncio.Task[None]) -> None:

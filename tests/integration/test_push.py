@@ -226,6 +226,30 @@ def test_a_figure_waits_its_turn_while_the_text_goes_at_once(site: tuple[CitySta
         assert seen == {"incident_queue-content", "incidents_map-content"}
 
 
+def test_asks_for_everything_are_answered_at_most_once_per_gap(site: tuple[CityState, str], monkeypatch: Any) -> None:
+    """A page that asks for everything again and again (``resend``) does not make the server
+    send its whole claim, figures included, with every frame: within ``RESEND_EVERY_S`` (a
+    minute here) of the claim, new incidents still go at once, as the rows that changed, and
+    the map is not sent again."""
+    monkeypatch.setattr(push, "RESEND_EVERY_S", 60.0)
+    monkeypatch.setattr(push, "FIGURE_EVERY_S", 60.0)  # after the claim's, only an ask sends the map
+    state, base = site
+    with open_push(base) as ws:
+        ws.send(json.dumps({"parts": [QUEUE, MAP]}))
+        seen: set[str] = set()
+        while seen != {"incident_queue-content", "incidents_map-content"}:
+            body = frame_with_updates(ws)
+            ws.send(json.dumps({"ack": body["v"]}))
+            seen |= roles(body)
+        for n in (1, 2):
+            ws.send(json.dumps({"resend": 1}))
+            state.accept(alert(10 + n, f"Kejadian ulang {n}"))
+            body = frame_with_updates(ws)
+            ws.send(json.dumps({"ack": body["v"]}))
+            assert roles(body) == {"incident_queue-content"}, f"after ask {n}"
+            assert set(body["u"][0][3]) == {"base", "digest", "delta"}, f"after ask {n}: the whole part went again"
+
+
 def test_a_resend_request_gets_the_part_whole_again(site: tuple[CityState, str]) -> None:
     state, base = site
     with open_push(base) as ws:
