@@ -16,6 +16,7 @@ from dash import Dash, html
 from starlette.middleware.gzip import GZipMiddleware
 
 from dashboard import api, export, ops_api, screen_registry, web_security
+from dashboard.auth import may_show_page
 from dashboard.auth import routes as auth_routes
 from dashboard.auth.csrf import COOKIE as CSRF_COOKIE
 from dashboard.auth.guard import AuthMiddleware
@@ -87,7 +88,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     console.register(app, pages, reader, settings, port)
     tablet.register(app, pages, reader, settings)
     report.register(app, pages, settings, port)
-    routing.register(app, pages, settings.language)
+    routing.register(app, pages, settings.language, may_show=may_show_page)
     live.register(app, parts, pages, push=config.server.websocket, on_beat=screens.beat)
     auth_routes.register(app.server, auth)
     api.register(app.server, reader, parts.stats)

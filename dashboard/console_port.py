@@ -57,6 +57,10 @@ class ConsolePort:
         return Actor(name=who.name, role=who.role, via=who.via, origin=_client_host())
 
     def incident(self, incident_id: str) -> dict[str, Any] | None:
+        """None for a kiosk whose token may not read the console: the detail's callback is
+        reachable with any token, as every Dash callback is (``auth.may_show_page``)."""
+        if not auth.may_show_page("/console"):
+            return None
         return self.desk.incident(incident_id)
 
     def choices(self) -> dict[str, Any]:

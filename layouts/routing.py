@@ -107,8 +107,11 @@ def query_parameters(search: str | None) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(search[1:], keep_blank_values=True).items()}
 
 
-def register(app: Dash, pages: Pages, language: str) -> None:
-    """The router: the URL's page drawn into ``CONTENT_ID``, its title into the browser's tab."""
+def register(app: Dash, pages: Pages, language: str, may_show: Callable[[str], bool] = lambda path: True) -> None:
+    """The router: the URL's page drawn into ``CONTENT_ID``, its title into the browser's tab.
+
+    ``may_show(path)``: whether the caller may see that page (a kiosk token scoped to one
+    screen may not ask the router for another page's layout)."""
 
     @app.callback(
         Output(CONTENT_ID, "children"),
@@ -118,9 +121,12 @@ def register(app: Dash, pages: Pages, language: str) -> None:
         prevent_initial_call=True,
     )  # the Location sets both as it mounts
     def route(pathname: str | None, search: str | None) -> tuple[Any, dict[str, str]]:
-        found = pages.find(app.strip_relative_path(pathname or "/") or "")
+        path = app.strip_relative_path(pathname or "/") or ""
+        found = pages.find(path)
         if found is None:
             return html.H1(t("page_not_found", language), className="cw-error"), {"title": app.title}
+        if not may_show("/" + path):
+            return html.H1(t("page_not_allowed", language), className="cw-error"), {"title": app.title}
         page, variables = found
         return page.layout(**{**query_parameters(search), **variables}), {"title": page.title}
 

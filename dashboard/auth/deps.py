@@ -14,7 +14,7 @@ from fastapi import HTTPException, Request
 
 from dashboard.auth.csrf import HEADER as CSRF_HEADER
 from dashboard.auth.csrf import origin_allowed, token_matches
-from dashboard.auth.guard import CURRENT, parse_cookies, query_token
+from dashboard.auth.guard import CURRENT, kiosk_may_read, parse_cookies, query_token
 from dashboard.auth.principal import ROLES, Principal
 from dashboard.auth.service import AuthService, Resolved
 
@@ -87,3 +87,13 @@ def current_principal() -> Principal | None:
     """For Dash callbacks (HTTP or websocket): who triggered this callback. The guard has
     already checked CSRF for sessions, so a callback only checks the role: ``who.can("operator")``."""
     return CURRENT.get()
+
+
+def may_show_page(path: str) -> bool:
+    """For the page router (a Dash callback): whether the caller may see the page at ``path``.
+
+    The guard keeps a scoped kiosk token off other pages' URLs, but every page is drawn by
+    one callback from the path the browser posts; without this a screen's token could ask it
+    for the console or the tablet."""
+    who = current_principal()
+    return who is None or not who.is_kiosk or kiosk_may_read(who, path)

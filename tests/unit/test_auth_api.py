@@ -187,15 +187,30 @@ def test_session_writes_need_the_csrf_token_and_our_origin(site: dict[str, Any],
     assert s.post(base + path, json=body, headers={"X-CSRF-Token": token}, timeout=30).status_code == 200
 
 
+def drawn(site: dict[str, Any], who: str, path: str) -> str:
+    """What the page router's callback gives ``who`` for ``path``: the HTTP status when it
+    refused the request, else which page it drew ("console", whose mini wall is no "wall") or
+    "not allowed"."""
+    body = {**PAGE_CALLBACK, "inputs": [{**PAGE_CALLBACK["inputs"][0], "value": path}, PAGE_CALLBACK["inputs"][1]]}
+    r = client(site, who).post(site["base"] + "/_dash-update-component", json=body, timeout=60)
+    if r.status_code != 200:
+        return str(r.status_code)
+    for marker, name in (("cw-console", "console"), ("cw-wall", "wall"), ("Token ini tidak boleh", "not allowed")):
+        if marker in r.text:
+            return name
+    return r.text[:200]
+
+
 def test_dash_callbacks_by_identity(site: dict[str, Any]) -> None:
-    """Read-only callbacks run for every reader, kiosks included; nobody gets nothing."""
-    got = {}
-    for who in WHO:
-        r = client(site, who).post(site["base"] + "/_dash-update-component", json=PAGE_CALLBACK, timeout=60)
-        got[who] = r.status_code
-        if r.status_code == 200:
-            assert "data-screen" in r.text or "cw-wall" in r.text, r.text[:200]
-    assert got == {who: 401 if who == "nobody" else 200 for who in WHO}
+    """Read-only callbacks run for every reader, kiosks included; nobody gets nothing. The
+    page router draws a kiosk only the pages its token may read: every page is drawn by that
+    one callback, from whatever path the browser posts."""
+
+    def expected(page: str, refused: tuple[str, ...]) -> dict[str, str]:
+        return {who: "401" if who == "nobody" else "not allowed" if who in refused else page for who in WHO}
+
+    assert {who: drawn(site, who, "/wall") for who in WHO} == expected("wall", ("screen4", "tablet"))
+    assert {who: drawn(site, who, "/console") for who in WHO} == expected("console", ("screen4", "wall", "tablet"))
 
 
 def callback_payload(suffix: str = "") -> dict[str, Any]:

@@ -4,17 +4,23 @@ kiosk may look, where the login may send a browser, and the users file under con
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from dashboard.auth import ROLES, Principal
-from dashboard.auth.guard import kiosk_may_read
+from dashboard.auth.guard import CURRENT, kiosk_may_read
 from dashboard.auth.maps import FileMaps
 from dashboard.auth.routes import safe_next
 from dashboard.auth.tokens import TokenError, TokenStore, digest
 from dashboard.auth.users import UserError, UserStore
+from dashboard.config import load_config
+from dashboard.console_port import ConsolePort
+from dashboard.desk import Desk
+from dashboard.ingest import CityState
 from dashboard.store.memory import MemoryStore
+from feeds.events import Incident
 
 
 def test_roles_form_a_ladder() -> None:
@@ -127,3 +133,31 @@ def test_users_file_loses_nothing_under_concurrent_writers(tmp_path: Path) -> No
     for t in threads:
         t.join()
     assert maps.map_all("auth:users") == {f"u{i}": f"v{i}" for i in range(20)}
+
+
+def test_the_consoles_incident_detail_is_for_those_who_may_read_the_console() -> None:
+    """The detail's Dash callback answers any token, as every callback does: the port gives
+    a kiosk scoped to a screen, the wall or the tablet nothing, and everyone else the incident."""
+    config = load_config()
+    store = MemoryStore()
+    CityState(store, config).accept(
+        Incident(
+            id="d-1", observed_at=datetime(2026, 12, 4, 8, tzinfo=UTC), source_type="Alert", category="fire", description="Api"
+        )
+    )
+    port = ConsolePort(Desk(store, config))
+    got = {}
+    for name, who in {
+        "screen kiosk": Principal("k", "kiosk", "token", screen=4, scope="screen"),
+        "wall kiosk": Principal("k", "kiosk", "token", scope="wall"),
+        "tablet kiosk": Principal("k", "kiosk", "token", scope="tablet"),
+        "kiosk": Principal("k", "kiosk", "token"),
+        "viewer": Principal("v", "viewer", "session"),
+    }.items():
+        reset = CURRENT.set(who)
+        try:
+            detail = port.incident("d-1")
+        finally:
+            CURRENT.reset(reset)
+        got[name] = None if detail is None else detail["id"]
+    assert got == {"screen kiosk": None, "wall kiosk": None, "tablet kiosk": None, "kiosk": "d-1", "viewer": "d-1"}
