@@ -13,11 +13,13 @@ from typing import Any
 
 import pytest
 import yaml
-from pydantic import BaseModel
-from pydantic_core import to_jsonable_python
+from pydantic import BaseModel, TypeAdapter
 
 from dashboard.config import DEFAULT_CONFIG, Config, ConfigError, DrainageLevels, load_config
 from tests.support.configs import write_config
+
+#: Any value of the config as JSON would give it (a section as a mapping, a path as text).
+JSON_VALUE: TypeAdapter[Any] = TypeAdapter(Any)
 
 BASE = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
 
@@ -331,7 +333,7 @@ def value_at(config: Config, path: str) -> Any:
     node: Any = config
     for name in path.split("."):
         node = getattr(node, name) if node is not None else None  # feeds.mqtt.tls is None when unset
-    return to_jsonable_python(node)
+    return JSON_VALUE.dump_python(node, mode="json")
 
 
 def part(value: Any, where: str) -> Any:
