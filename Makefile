@@ -25,7 +25,9 @@ lint: $(VENV)/.stamp-test
 system-deps:
 	bash scripts/install-system-deps
 
+# A stock Debian's python3 has no ensurepip until python3-venv is installed.
 $(VENV)/bin/python:
+	$(PYTHON) -c 'import ensurepip' 2>/dev/null || bash scripts/install-system-deps python3-venv
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.stamp-base: pyproject.toml | $(VENV)/bin/python
