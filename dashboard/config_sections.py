@@ -147,7 +147,7 @@ class RedisFeed(Strict):
 class Feeds(Strict):
     mqtt: MqttFeed = MqttFeed()
     redis: RedisFeed = RedisFeed()
-    max_payload_bytes: int = Field(default=64 * 1024, ge=256)
+    max_payload_bytes: int = Field(default=64 * 1024, ge=256, le=16 * 1024 * 1024)
     max_future_s: int = Field(default=300, ge=0)
     dead_letters_kept: int = Field(default=500, ge=0, le=10_000)
 

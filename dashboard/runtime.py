@@ -92,14 +92,22 @@ def start_ingest(config: Config, store: StateStore, mqtt_protocol: str | None = 
     ingest = Ingest(state)
     normalizer = build_normalizer(config)
     if config.feeds.mqtt.url:
-        from feeds.mqtt import MqttAdapter
+        from feeds.mqtt import MqttAdapter, packet_limit
 
         mqtt_config = config.feeds.mqtt
         if mqtt_protocol:
             mqtt_config = mqtt_config.model_copy(update={"protocol": mqtt_protocol})
         from dashboard.ingest_members import StoreMembers
 
-        ingest.adapters.append(MqttAdapter(mqtt_config, normalizer, state, members=StoreMembers(store)))
+        ingest.adapters.append(
+            MqttAdapter(
+                mqtt_config,
+                normalizer,
+                state,
+                members=StoreMembers(store),
+                max_packet_bytes=packet_limit(config.feeds.max_payload_bytes),
+            )
+        )
     if config.feeds.redis.url:
         from feeds.redis_feed import RedisPubSubAdapter, RedisStreamAdapter
 

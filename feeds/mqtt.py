@@ -152,6 +152,14 @@ def subscription_filters(topics: Sequence[str], shared_group: str | None) -> lis
     return [f"$share/{shared_group}/{topic}" for topic in topics]
 
 
+def packet_limit(max_payload_bytes: int) -> int:
+    """The largest packet the broker may send us (MQTT 5's Maximum Packet Size): four times
+    the largest payload the pipeline takes, and never under 1 MiB. A message somewhat too
+    large still comes, and is dead-lettered as such; one far larger (a broker's own limit is
+    often 256 MB) is dropped by the broker instead of being read whole into memory first."""
+    return max(1 << 20, 4 * max_payload_bytes)
+
+
 class MqttAdapter:
     """One MQTT connection feeding one ``Pipeline``; see the module docstring for the why.
 
@@ -172,6 +180,7 @@ class MqttAdapter:
         flush_every_s: float = 1.0,
         dead_letter_excerpt: int = 200,
         members: MemberRegistry | None = None,
+        max_packet_bytes: int | None = None,
     ) -> None:
         if not config.url:
             raise ValueError("feeds.mqtt.url is not set")
@@ -188,6 +197,7 @@ class MqttAdapter:
         self.stats = FeedStats(name)
         self.pipeline = Pipeline(normalizer, sink, self.stats, dead_letter_excerpt)
         self._v5 = config.protocol == "5"
+        self._max_packet_bytes = max_packet_bytes  # MQTT 5 only: under 3.1.1 the broker's own limit holds
         self._flush_every_s = flush_every_s
         self._ready = threading.Event()
         self._halt = threading.Event()
@@ -257,6 +267,8 @@ class MqttAdapter:
             return None
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.config.session_expiry_s
+        if self._max_packet_bytes is not None:
+            props.MaximumPacketSize = self._max_packet_bytes
         return props
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -457,8 +469,7 @@ class MqttAdapter:
         client.on_connect = on_connect
         client.on_message = on_message
         client.on_disconnect = on_disconnect
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self.config.session_expiry_s
+        props = self._connect_properties()  # a group member's session: MQTT 5
         client.connect(
             self.endpoint.host, self.endpoint.port, keepalive=self.config.keepalive_s, clean_start=False, properties=props
         )

@@ -25,7 +25,7 @@ import pytest
 from dashboard.config import MqttFeed
 from dashboard.local_services import wait_until
 from feeds.broker import EmbeddedBroker
-from feeds.mqtt import MqttAdapter, parse_url, subscription_filters
+from feeds.mqtt import MqttAdapter, packet_limit, parse_url, subscription_filters
 from tests.support.helpers import RecordingSink, kpi_payload, make_normalizer
 from tests.support.services import REPO_ROOT, Mosquitto
 
@@ -269,6 +269,28 @@ def test_malformed_payloads_are_dead_lettered_and_the_feed_goes_on(
     assert (snap["received"], snap["accepted"]) == (6, 4)
     assert [letter.origin for letter in sink.letters] == ["city/kpi", "city/kpi"]
     assert sink.letters[0].excerpt == '{"id": "x", "type": '
+
+
+@pytest.mark.integration
+def test_a_message_past_the_packet_limit_is_dropped_by_the_broker_and_the_feed_goes_on(
+    mosquitto: Mosquitto, adapters: Callable[..., MqttAdapter]
+) -> None:
+    """MQTT 5's Maximum Packet Size (1 MiB for a 256-byte payload limit): a 2 MiB message
+    never reaches ingest's memory, one somewhat too large comes and is dead-lettered, and
+    the message after both is stored (a subscriber gets one topic's messages in order)."""
+    sink = RecordingSink()
+    adapters(feed(mosquitto.url), sink, max_packet_bytes=packet_limit(256))
+    pub = Publisher(mosquitto.host, mosquitto.port)
+    try:
+        pub.publish_many([
+            ("city/kpi", b"[" + b"1," * (1 << 20) + b"1]"),
+            ("city/kpi", b"[" + b"2," * 200_000 + b"2]"),
+            ("city/kpi", kpi_payload(1)),
+        ])  # fmt: skip
+        assert sink.wait_for(lambda s: len(s.ids) == 1), "the message after the large ones was not stored"
+    finally:
+        pub.close()
+    assert [(letter.reason.value, letter.excerpt[:3]) for letter in sink.letters] == [("too_large", "[2,")]
 
 
 @pytest.mark.integration
