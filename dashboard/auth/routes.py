@@ -20,6 +20,7 @@ from dashboard.auth.deps import reader, service_of
 from dashboard.auth.passwords import MAX_LENGTH
 from dashboard.auth.principal import Principal
 from dashboard.auth.service import AuthService
+from dashboard.auth.throttle import LoginThrottle
 from layouts.i18n import t
 
 
@@ -32,15 +33,25 @@ class LoginRequest(BaseModel):
 
 def register(server: FastAPI, auth: AuthService) -> None:
     server.state.citywall_auth = auth
+    throttle = LoginThrottle()
 
     @server.post("/api/v1/login")
     def login(body: LoginRequest, request: Request) -> JSONResponse:
         """Sets the session cookie; the body carries the CSRF token to send as ``X-CSRF-Token``.
-        A login from a foreign origin is refused, so no other site can log a browser in."""
+        A login from a foreign origin is refused, so no other site can log a browser in; one
+        from an address with too many wrong tries, or while too many are being checked, is
+        answered 429 (``throttle``)."""
         service = service_of(request)
         if not origin_allowed({k.lower(): v for k, v in request.headers.items()}, service.allowed_origins):
             raise HTTPException(403, "request from a foreign origin")
-        done = service.login(body.username, body.password)
+        address = request.client.host if request.client is not None else ""
+        if throttle.blocked(address) or not throttle.begin():
+            raise HTTPException(429, "too many login attempts: try again later", headers={"retry-after": "60"})
+        done = None
+        try:
+            done = service.login(body.username, body.password)
+        finally:
+            throttle.end(address, succeeded=done is not None)
         if done is None:
             raise HTTPException(401, "wrong user name or password")
         user, cookie, session = done

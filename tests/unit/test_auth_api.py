@@ -290,6 +290,21 @@ def test_login_refuses_wrong_passwords_unknown_users_bad_shapes_and_foreign_orig
     assert "set-cookie" not in foreign.headers
 
 
+def test_ten_wrong_passwords_from_one_address_make_the_next_try_wait() -> None:
+    """Its own app: the tries of this test's address would hold up every other login here."""
+    store = MemoryStore()
+    creds = add_users(store)["operator"]
+    with running_app(closed_config(), store) as base:
+        url, origin = f"{base}/api/v1/login", {"Origin": base}
+        codes = [
+            requests.post(url, json={"username": creds.name, "password": "salah"}, headers=origin, timeout=30).status_code
+            for _ in range(10)
+        ]
+        right = requests.post(url, json={"username": creds.name, "password": creds.password}, headers=origin, timeout=30)
+    assert codes == [401] * 10
+    assert (right.status_code, right.headers.get("retry-after")) == (429, "60")
+
+
 def test_login_sets_a_signed_httponly_samesite_session(site: dict[str, Any]) -> None:
     base, creds = site["base"], site["users"]["viewer"]
     r = requests.post(f"{base}/api/v1/login", json={"username": creds.name, "password": creds.password}, timeout=30)

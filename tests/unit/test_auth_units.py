@@ -13,6 +13,7 @@ from dashboard.auth import ROLES, Principal
 from dashboard.auth.guard import CURRENT, kiosk_may_read
 from dashboard.auth.maps import FileMaps
 from dashboard.auth.routes import safe_next
+from dashboard.auth.throttle import LoginThrottle
 from dashboard.auth.tokens import TokenError, TokenStore, digest
 from dashboard.auth.users import UserError, UserStore
 from dashboard.config import load_config
@@ -161,3 +162,36 @@ def test_the_consoles_incident_detail_is_for_those_who_may_read_the_console() ->
             CURRENT.reset(reset)
         got[name] = None if detail is None else detail["id"]
     assert got == {"screen kiosk": None, "wall kiosk": None, "tablet kiosk": None, "kiosk": "d-1", "viewer": "d-1"}
+
+
+def test_wrong_passwords_from_one_address_are_limited_and_a_right_one_clears_them() -> None:
+    now = [1_000.0]
+    throttle = LoginThrottle(clock=lambda: now[0])
+
+    def wrong(address: str) -> None:
+        assert throttle.begin()
+        throttle.end(address, succeeded=False)
+
+    for _ in range(9):
+        wrong("10.0.0.1")
+    assert not throttle.blocked("10.0.0.1")
+    wrong("10.0.0.1")
+    assert (throttle.blocked("10.0.0.1"), throttle.blocked("10.0.0.2")) == (True, False)
+    now[0] += 15 * 60 - 1
+    assert throttle.blocked("10.0.0.1"), "the window is 15 minutes from the oldest wrong try"
+    now[0] += 1
+    assert not throttle.blocked("10.0.0.1")
+    for _ in range(9):
+        wrong("10.0.0.2")
+    assert throttle.begin()
+    throttle.end("10.0.0.2", succeeded=True)
+    wrong("10.0.0.2")
+    assert not throttle.blocked("10.0.0.2"), "a right password forgets the wrong tries before it"
+
+
+def test_only_so_many_password_checks_run_at_once() -> None:
+    throttle = LoginThrottle()
+    taken = [throttle.begin() for _ in range(5)]
+    assert taken == [True, True, True, True, False]
+    throttle.end("10.0.0.1", succeeded=True)
+    assert throttle.begin()
