@@ -43,8 +43,9 @@ from paho.mqtt.reasoncodes import ReasonCode
 from feeds.health import FeedStats
 from feeds.membership import MemberRegistry, Membership, member_id
 from feeds.mqtt_socket import ReadAheadClient
-from feeds.pipeline import Decoder, Pipeline
+from feeds.pipeline import ORIGIN_MAX, Decoder, Pipeline
 from feeds.sink import EventSink
+from feeds.text import safe_excerpt
 
 log = logging.getLogger(__name__)
 
@@ -404,7 +405,8 @@ class MqttAdapter:
             self._store_failures += 1
             delay = min(2.0 ** (self._store_failures - 1), STORE_RETRY_MAX_S)
             self._drop_at = time.monotonic() + delay
-        log.exception("%s: store failed on a message from %s; retrying in %.0f s", self.stats.name, origin, delay)
+        where = safe_excerpt(origin, ORIGIN_MAX)  # a topic is anyone's text: no line breaks of its own in the log
+        log.exception("%s: store failed on a message from %s; retrying in %.0f s", self.stats.name, where, delay)
 
     def _housekeep(self) -> None:
         while not self._halt.wait(self._flush_every_s):

@@ -66,7 +66,7 @@ class Pipeline:
             self._dead_letter(payload, origin, exc.reason, exc.detail)
             return False
         except Exception as exc:  # a decoder bug must not stop the feed for everyone else
-            log.exception("decoder failed on a message from %s", origin)
+            log.exception("decoder failed on a message from %s", safe_excerpt(origin, ORIGIN_MAX))  # a topic is anyone's text
             self._dead_letter(payload, origin, Reason.INVALID_VALUE, f"decoder error: {type(exc).__name__}: {exc}")
             return False
         try:

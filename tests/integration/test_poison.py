@@ -302,3 +302,19 @@ def test_poison_over_redis_streams(store: Any, redis_url: str) -> None:
     finally:
         adapter.stop()
         client.close()
+
+
+def test_a_topic_is_logged_on_one_line_whatever_it_holds(caplog: pytest.LogCaptureFixture) -> None:
+    """A topic is anyone's text: a line break in it must not start a line of the log that
+    looks like the product's own."""
+
+    class Broken:
+        def decode(self, payload: bytes, origin: str) -> Any:
+            raise RuntimeError("a decoder bug")
+
+    store = MemoryStore()
+    pipeline = Pipeline(Broken(), CityState(store, load_config()), FeedStats("mqtt"))  # type: ignore[arg-type]
+    with caplog.at_level("ERROR", logger="feeds.pipeline"):
+        assert pipeline.handle(b"{}", "kota/x\nERROR citywall: all feeds stopped") is False
+    (record,) = [r for r in caplog.records if "decoder failed" in r.getMessage()]
+    assert "\n" not in record.getMessage() and "all feeds stopped" in record.getMessage()
