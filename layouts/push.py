@@ -235,12 +235,17 @@ class _Page:
         wait = self.restarted_at + RESEND_EVERY_S - time.monotonic()
         if wait > 0:
             if self.restart_later is None:
-                self.restart_later = asyncio.get_running_loop().call_later(wait, self._start_over)
+                self.restart_later = asyncio.get_running_loop().call_later(wait, self._start_over_later)
             return
-        self.restart_later = None
         self.restarted_at = time.monotonic()
         self.shown, self.figures_at, self.paced_at = {}, 0.0, 0.0
         self.wake.set()
+
+    def _start_over_later(self) -> None:
+        """The kept ask, at the end of the gap. The loop's timer may fire a hair before
+        ``time.monotonic()`` says the gap is over: then it is kept again, not dropped."""
+        self.restart_later = None
+        self._start_over()
 
     async def push(self, listener: asyncio.Task[None]) -> None:
         """Until the page goes away: wait for a change, send what changed for this page."""

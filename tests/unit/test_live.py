@@ -123,3 +123,24 @@ def test_a_page_whose_text_did_not_move_looks_again_later_and_an_urgent_change_s
     asked, early = run_async(rounds())
     assert asked == [10, 20, 35, 35, 35], "the gap doubles while the page is quiet, up to its cap"
     assert early is True, "an urgent change cuts even a quiet page's wait short"
+
+
+def test_an_ask_for_everything_within_the_gap_is_kept_even_when_its_timer_fires_early(monkeypatch: Any) -> None:
+    """The loop's timer may fire a hair before ``time.monotonic()`` says the gap is over;
+    the ask it carries must be kept again, not dropped (a page then waited for it for ever)."""
+    monkeypatch.setattr(push, "RESEND_EVERY_S", 100.0)
+
+    async def asks() -> tuple[bool, bool, bool]:
+        page = push._Page(SimpleNamespace(open=1), None)  # type: ignore[arg-type]
+        page._start_over()  # the claim's: answered at once
+        page.shown = {("incident_queue", "s4-0"): "digest"}
+        page._start_over()  # within the gap: kept for its end
+        kept = page.restart_later is not None
+        page._start_over_later()  # the timer, firing before the gap is over
+        still_kept = page.restart_later is not None and page.shown != {}
+        page.restarted_at -= 100.0  # the gap is over
+        page._start_over_later()
+        answered = page.shown == {} and page.restart_later is None
+        return kept, still_kept, answered
+
+    assert run_async(asks()) == (True, True, True)
