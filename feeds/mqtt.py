@@ -154,11 +154,12 @@ def subscription_filters(topics: Sequence[str], shared_group: str | None) -> lis
 
 
 def packet_limit(max_payload_bytes: int) -> int:
-    """The largest packet the broker may send us (MQTT 5's Maximum Packet Size): four times
-    the largest payload the pipeline takes, and never under 1 MiB. A message somewhat too
-    large still comes, and is dead-lettered as such; one far larger (a broker's own limit is
-    often 256 MB) is dropped by the broker instead of being read whole into memory first."""
-    return max(1 << 20, 4 * max_payload_bytes)
+    """The largest packet the broker may send us (MQTT 5's Maximum Packet Size): sixteen
+    times the largest payload the pipeline takes, and never under 8 MiB. A message too large
+    by that much still comes and is dead-lettered as such, where operators see it; one far
+    larger (a broker's own limit is often 256 MB) is dropped by the broker instead of being
+    read whole into memory first."""
+    return max(8 << 20, 16 * max_payload_bytes)
 
 
 class MqttAdapter:

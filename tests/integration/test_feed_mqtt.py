@@ -275,15 +275,16 @@ def test_malformed_payloads_are_dead_lettered_and_the_feed_goes_on(
 def test_a_message_past_the_packet_limit_is_dropped_by_the_broker_and_the_feed_goes_on(
     mosquitto: Mosquitto, adapters: Callable[..., MqttAdapter]
 ) -> None:
-    """MQTT 5's Maximum Packet Size (1 MiB for a 256-byte payload limit): a 2 MiB message
-    never reaches ingest's memory, one somewhat too large comes and is dead-lettered, and
-    the message after both is stored (a subscriber gets one topic's messages in order)."""
+    """MQTT 5's Maximum Packet Size (8 MiB for the default 64 KiB payload limit): a 9 MiB
+    message never reaches ingest's memory, one somewhat too large comes and is
+    dead-lettered, and the message after both is stored (a subscriber gets one topic's
+    messages in order)."""
     sink = RecordingSink()
-    adapters(feed(mosquitto.url), sink, max_packet_bytes=packet_limit(256))
+    adapters(feed(mosquitto.url), sink, max_packet_bytes=packet_limit(64 * 1024))
     pub = Publisher(mosquitto.host, mosquitto.port)
     try:
         pub.publish_many([
-            ("city/kpi", b"[" + b"1," * (1 << 20) + b"1]"),
+            ("city/kpi", b"[" + b"1," * (9 << 19) + b"1]"),
             ("city/kpi", b"[" + b"2," * 200_000 + b"2]"),
             ("city/kpi", kpi_payload(1)),
         ])  # fmt: skip
