@@ -98,8 +98,11 @@ def test_a_burst_arrives_whole_in_order_and_acknowledged(mosquitto: Mosquitto, p
         assert subscriber.with_properties <= counting.recvs
         # paho alone reads a packet in three recv calls at least (command, length, body)
         assert counting.recvs < 2 * BURST
-        # and sends each ack by itself; here a turn's acks leave together
-        assert counting.sends < BURST // 10
+        # and sends each ack by itself (BURST sends); here a turn's acks leave together. How
+        # many a turn holds is the broker's and the scheduler's doing: Mosquitto has at most 20
+        # unacknowledged messages in flight to a client, and a busy machine splits them further
+        # (9 a send on average in one clean-clone run, 10 and more in others)
+        assert counting.sends < BURST // 4
         # the broker may take in a disconnect after a new connection of the same client, and
         # hand the session over without the acks still unread on the old one
         assert subscriber.round_trip()
