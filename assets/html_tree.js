@@ -209,7 +209,8 @@
   }
 
   function take(state, input) {
-    if (input && typeof input === 'object' && !Array.isArray(input) && input.delta !== undefined) {
+    var wrapped = input && typeof input === 'object' && !Array.isArray(input);  // not a bare tree
+    if (wrapped && input.delta !== undefined) {
       if (input.base !== state.digest) return askForEverything();
       try {
         state.tree = resolve(input.delta, state.tree);
@@ -218,7 +219,7 @@
         if (e !== MISSING) throw e;
         askForEverything();
       }
-    } else if (input && typeof input === 'object' && !Array.isArray(input) && input.full !== undefined) {
+    } else if (wrapped && input.full !== undefined) {
       state.tree = input.full;
       state.digest = input.digest;
     } else {

@@ -233,9 +233,9 @@ class RedisStore:
         for _ in range(TRIM_ATTEMPTS):
             with _writing():
                 excess = int(self._client.zcard(k.idx(kind))) - keep
-                ids = _texts(self._client.zrange(k.idx(kind), 0, excess - 1)) if excess > 0 else []
-            if excess <= 0:
-                return 0
+                if excess <= 0:
+                    return 0
+                ids = _texts(self._client.zrange(k.idx(kind), 0, excess - 1))
             keys = [
                 k.idx(kind),
                 k.ent(kind),
