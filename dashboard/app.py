@@ -44,7 +44,9 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     """``writeback``: where operator actions go out; by default the configured MQTT broker and
     Redis feed (none configured: actions are stored and audited only)."""
     health = StoreHealth(store).start()
-    screens = ScreenRegistry(config.wall.screen_count, config.server.screens_expected, config.server.heartbeat_s)
+    screens = ScreenRegistry(
+        config.wall.screen_count, config.server.screens_expected, config.server.heartbeat_s, may_show=may_show_page
+    )
     reader = PictureCache(store, config, health=health, screens=screens.summary)
     if writeback is None:
         writeback = writeback_from_config(

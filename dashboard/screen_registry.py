@@ -14,6 +14,10 @@ Counting: ``/screen/<n>`` covers screen *n*, ``/wall`` covers every screen; tabl
 other pages are listed but not counted. "Expected" is ``server.screens_expected``, by
 default the wall's screen count. The registry is per web process; behind several workers
 each lists the screens connected to it.
+
+A beat counts only for a page its sender may show (``may_show``, the router's own rule): a
+kiosk token scoped to one screen could otherwise report another screen, or take over its
+entry, and make a dark LCD look alive on the list.
 """
 
 from __future__ import annotations
@@ -36,11 +40,19 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class ScreenRegistry:
-    def __init__(self, screen_count: int, expected: int | None, beat_s: float, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        screen_count: int,
+        expected: int | None,
+        beat_s: float,
+        clock: Callable[[], float] = time.time,
+        may_show: Callable[[str], bool] = lambda page: True,
+    ) -> None:
         self.screen_count = screen_count
         self.expected = screen_count if expected is None else expected
         self.beat_s = beat_s
         self._clock = clock
+        self._may_show = may_show
         self._lock = threading.Lock()
         self._entries: dict[str, dict[str, Any]] = {}
 
@@ -50,6 +62,8 @@ class ScreenRegistry:
             return
         raw_page = report.get("page")
         page = raw_page if isinstance(raw_page, str) else ""
+        if not self._may_show(page):
+            return
         entry = {
             "id": report["id"],
             "page": page[:80],
@@ -62,6 +76,8 @@ class ScreenRegistry:
         now = self._clock()
         with self._lock:
             known = self._entries.get(entry["id"])
+            if known is not None and known["page"] != entry["page"] and not self._may_show(known["page"]):
+                return  # another page's entry, which this sender may not report for
             seq = _int(report.get("seq"))
             if known is not None and known.get("seq") == seq and seq is not None:
                 return  # the same report again (the poll repeats the last one between beats)

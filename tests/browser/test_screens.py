@@ -87,3 +87,20 @@ def test_registry_ignores_malformed_reports_and_stays_bounded() -> None:
     assert registry.summary().live == 24  # /screen/25-29 are not on the wall
     now[0] += 25  # two heartbeats and more
     assert registry.summary() == ScreensSummary(expected=24, live=0, silent=len(registry.listing()["screens"]))
+
+
+def test_a_beat_counts_only_for_a_page_its_sender_may_show() -> None:
+    """The registry asks the router's rule: a sender limited to screen 4 neither reports
+    screen 9 nor takes over screen 9's entry by its id."""
+    registry = ScreenRegistry(24, None, beat_s=10, may_show=lambda page: page == "/screen/4")
+    registry.beat({"id": "nine", "page": "/screen/9", "seq": 1})
+    assert registry.listing()["screens"] == []
+    registry.beat({"id": "four", "page": "/screen/4", "seq": 1})
+    assert [(e["id"], e["screens"]) for e in registry.listing()["screens"]] == [("four", [4])]
+
+    allowed = {"/screen/4", "/screen/9"}
+    shared = ScreenRegistry(24, None, beat_s=10, may_show=lambda page: page in allowed)
+    shared.beat({"id": "nine", "page": "/screen/9", "seq": 1})
+    allowed.discard("/screen/9")  # the same id, now sent by a sender limited to screen 4
+    shared.beat({"id": "nine", "page": "/screen/4", "seq": 2})
+    assert [(e["id"], e["page"], e["seq"]) for e in shared.listing()["screens"]] == [("nine", "/screen/9", 1)]

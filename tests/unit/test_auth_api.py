@@ -213,6 +213,35 @@ def test_dash_callbacks_by_identity(site: dict[str, Any]) -> None:
     assert {who: drawn(site, who, "/console") for who in WHO} == expected("console", ("screen4", "wall", "tablet"))
 
 
+def beat_as(site: dict[str, Any], who: str, beat_id: str, page: str) -> int:
+    """The poll's callback posted as ``who``, carrying a heartbeat for ``page`` (``layouts.live``)."""
+    beat = {"id": beat_id, "page": page, "seq": 1}
+    body = {
+        "output": "..cw-version.data...cw-fresh.data...cw-lag.data..",
+        "outputs": [{"id": i, "property": "data"} for i in ("cw-version", "cw-fresh", "cw-lag")],
+        "inputs": [{"id": "cw-tick", "property": "n_intervals", "value": 1}],
+        "changedPropIds": ["cw-tick.n_intervals"],
+        "state": [
+            {"id": "cw-version", "property": "data", "value": None},
+            {"id": "cw-pushed", "property": "data", "value": None},
+            {"id": "cw-lag", "property": "data", "value": None},
+            {"id": "cw-beat", "property": "data", "value": beat},
+            [],
+        ],
+    }
+    return client(site, who).post(site["base"] + "/_dash-update-component", json=body, timeout=60).status_code
+
+
+def test_a_heartbeat_counts_only_for_a_page_its_sender_may_read(site: dict[str, Any]) -> None:
+    """A kiosk token for screen 4 (or the tablet) cannot make screen 9 look alive on the list."""
+    readers = [who for who in WHO if who != "nobody"]
+    assert {who: beat_as(site, who, f"nine-{who}", "/screen/9") for who in readers} == {who: 200 for who in readers}
+    assert beat_as(site, "screen4", "four-screen4", "/screen/4") == 200
+    listing = client(site, "operator").get(site["base"] + "/api/v1/screens", timeout=30).json()
+    reported = sorted(e["id"] for e in listing["screens"] if e["id"].startswith(("nine-", "four-")))
+    assert reported == sorted(["four-screen4", *(f"nine-{who}" for who in readers if who not in ("screen4", "tablet"))])
+
+
 def callback_payload(suffix: str = "") -> dict[str, Any]:
     return {
         "output": f"test-who{suffix}.children",
