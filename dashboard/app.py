@@ -87,9 +87,10 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     for name in panels.names():
         panels.load(name).register(app, parts)
     overlay.register(app, parts)
-    console.register(app, pages, reader, settings, port)
-    tablet.register(app, pages, reader, settings)
-    report.register(app, pages, settings, port)
+    # a page's callbacks answer only whoever may show that page (a kiosk token scoped to a screen may not)
+    console.register(routing.PageCallbacks(app, "/console", may_show_page), pages, reader, settings, port)
+    tablet.register(routing.PageCallbacks(app, "/tablet", may_show_page), pages, reader, settings)
+    report.register(routing.PageCallbacks(app, "/report", may_show_page), pages, settings, port)
     routing.register(app, pages, settings.language, may_show=may_show_page)
     live.register(app, parts, pages, push=config.server.websocket, on_beat=screens.beat)
     auth_routes.register(app.server, auth)

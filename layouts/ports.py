@@ -34,6 +34,15 @@ class CityReader(Protocol):
         ...
 
 
+class Callbacks(Protocol):
+    """Where a page's module registers its callbacks: the Dash app, or the app behind the
+    page's access rule (``layouts.routing.PageCallbacks``)."""
+
+    def callback(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def clientside_callback(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
 class OperationsPort(Protocol):
     """What the operator console needs: who is at the desk, and the desk's actions.
 

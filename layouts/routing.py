@@ -11,12 +11,15 @@ the browser.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, dcc, html
+from dash.exceptions import PreventUpdate
 
 from layouts.i18n import t
 
@@ -135,6 +138,41 @@ def register(app: Dash, pages: Pages, language: str, may_show: Callable[[str], b
         Output(_TITLE_SINK_ID, "children"),
         Input(TITLE_ID, "data"),
     )
+
+
+class PageCallbacks:
+    """The app as one page's module sees it: each callback it registers first asks
+    ``may_show(path)`` and, refused, updates nothing.
+
+    Dash runs any callback for whoever may reach its endpoint, whatever page that browser
+    shows; every page needs that endpoint, so the guard lets kiosk tokens of every scope
+    through. Without this a token scoped to one screen could run the console's callbacks and
+    read its lists, or the tablet's."""
+
+    def __init__(self, app: Dash, path: str, may_show: Callable[[str], bool]) -> None:
+        self.app = app
+        self.path = path
+        self.may_show = may_show
+
+    def callback(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+        register = self.app.callback(*args, **kwargs)
+        return lambda func: register(self._checked(func))
+
+    def clientside_callback(self, *args: Any, **kwargs: Any) -> Any:
+        return self.app.clientside_callback(*args, **kwargs)  # runs in the browser: nothing of the server's to read
+
+    def _checked(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.iscoroutinefunction(func):  # the check below would hand Dash an un-awaited coroutine
+            raise TypeError(f"{func.__qualname__}: a page's callbacks are plain functions")
+        path, may_show = self.path, self.may_show
+
+        @functools.wraps(func)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if not may_show(path):
+                raise PreventUpdate
+            return func(*args, **kwargs)
+
+        return checked
 
 
 def _is_variable(segment: str) -> bool:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts.frame import signature
 from layouts.i18n import t
-from layouts.ports import CityReader, OperationsPort, ViewSettings
+from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
 from layouts.tree import attrs
 
 BUTTONS = {  # id -> (action, the catalog key of its label, shortcut)
@@ -211,7 +211,7 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
     )
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
+def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
     language = settings.language
 
     @app.callback(

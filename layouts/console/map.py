@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, dcc
+from dash import Input, Output, State, dcc
 from dash.exceptions import PreventUpdate
 
 from layouts.frame import signature
 from layouts.picture import CityPicture
-from layouts.ports import CityReader, ViewSettings
+from layouts.ports import Callbacks, CityReader, ViewSettings
 
 COLOURS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#fcc419", "low": "#74c0fc", "informational": "#adb5bd"}
 
@@ -98,7 +98,7 @@ def figure(
     return {"data": data, "layout": layout}
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+def register(app: Callbacks, reader: CityReader, settings: ViewSettings) -> None:
     lines = outlines(settings)
 
     @app.callback(

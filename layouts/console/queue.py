@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts.frame import SEVERITY_SHAPES, signature
 from layouts.i18n import t
 from layouts.picture import CityPicture
-from layouts.ports import CityReader, ViewSettings
+from layouts.ports import Callbacks, CityReader, ViewSettings
 from layouts.sections import IncidentRow
 from layouts.tree import attrs
 
@@ -94,7 +94,7 @@ def table(rows: list[IncidentRow], selected: str | None, language: str) -> html.
     return dbc.Table([html.Tbody(body)], size="sm", hover=True, className="cw-console-table")
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+def register(app: Callbacks, reader: CityReader, settings: ViewSettings) -> None:
     @app.callback(
         Output("cw-console-queue", "children"),
         Output("cw-console-queue-sig", "data"),

@@ -14,12 +14,12 @@ from dataclasses import replace
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, dcc, html
+from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from layouts.frame import signature
 from layouts.i18n import t
-from layouts.ports import CityReader, OperationsPort, ViewSettings
+from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
 from layouts.sections import WallSection
 from layouts.tree import attrs
 
@@ -140,7 +140,7 @@ def miniature(wall: WallSection, settings: ViewSettings) -> html.Div:
     )
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
+def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
     @app.callback(
         Output("cw-mini-wall", "children"),
         Output("cw-mini-sig", "data"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts.frame import signature
@@ -19,10 +19,10 @@ from layouts.mayor.kpis import card_body, detail_body, kpi_facts, standing_badge
 from layouts.mayor.page import ROOT_ID
 from layouts.mayor.summaries import RANGES, headline_summary, pillar_ids, pillar_summaries
 from layouts.mayor.trends import trend_parts
-from layouts.ports import CityReader, ViewSettings
+from layouts.ports import Callbacks, CityReader, ViewSettings
 
 
-def register(app: Dash, reader: CityReader, settings: ViewSettings) -> None:
+def register(app: Callbacks, reader: CityReader, settings: ViewSettings) -> None:
     """The tablet's callbacks: headlines and cards, the KPIs, and (in the browser) what is open."""
     language = settings.language
     memo: dict[str, tuple[Any, dict[str, Any], dict[str, Any]]] = {}

@@ -11,17 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, dcc, html
+from dash import Input, Output, dcc, html
 
 from layouts.console import detail, queue, wall_mini
 from layouts.console import map as console_map
 from layouts.i18n import t
-from layouts.ports import CityReader, OperationsPort, ViewSettings
+from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
 from layouts.routing import Pages
 from layouts.tree import attrs
 
 
-def register(app: Dash, pages: Pages, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
+def register(app: Callbacks, pages: Pages, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
     language = settings.language
 
     def layout(**_: str) -> html.Div:

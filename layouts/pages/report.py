@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, dcc, html
+from dash import Input, Output, dcc, html
 
 from layouts.i18n import t
-from layouts.ports import OperationsPort, ViewSettings
+from layouts.ports import Callbacks, OperationsPort, ViewSettings
 from layouts.routing import Pages
 from layouts.tree import attrs
 
@@ -67,7 +67,7 @@ def tables(report: dict[str, list[dict[str, Any]]], language: str) -> list[Any]:
     return out
 
 
-def register(app: Dash, pages: Pages, settings: ViewSettings, port: OperationsPort) -> None:
+def register(app: Callbacks, pages: Pages, settings: ViewSettings, port: OperationsPort) -> None:
     language = settings.language
 
     def layout(period: str = "day", **_: str) -> html.Div:

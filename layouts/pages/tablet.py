@@ -7,16 +7,16 @@ straight away, so a link shared by the staff lands on the pillar it is about.
 
 from __future__ import annotations
 
-from dash import Dash, html
+from dash import html
 
 from layouts.i18n import t
 from layouts.mayor import callbacks
 from layouts.mayor.page import page
-from layouts.ports import CityReader, ViewSettings
+from layouts.ports import Callbacks, CityReader, ViewSettings
 from layouts.routing import Pages
 
 
-def register(app: Dash, pages: Pages, reader: CityReader, settings: ViewSettings) -> None:
+def register(app: Callbacks, pages: Pages, reader: CityReader, settings: ViewSettings) -> None:
     """The page and its callbacks, as the console registers its own."""
 
     def layout(pillar: str = "", **_: str) -> html.Div:

@@ -213,6 +213,32 @@ def test_dash_callbacks_by_identity(site: dict[str, Any]) -> None:
     assert {who: drawn(site, who, "/console") for who in WHO} == expected("console", ("screen4", "wall", "tablet"))
 
 
+#: The console's queue list: a read-only callback of a page a scoped kiosk may not show.
+CONSOLE_QUEUE_CALLBACK = {
+    "output": "..cw-console-queue.children...cw-console-queue-sig.data..",
+    "outputs": [{"id": "cw-console-queue", "property": "children"}, {"id": "cw-console-queue-sig", "property": "data"}],
+    "inputs": [
+        {"id": "cw-version", "property": "data", "value": 1},
+        {"id": "cw-filter-severity", "property": "value", "value": None},
+        {"id": "cw-filter-status", "property": "value", "value": None},
+        {"id": "cw-filter-text", "property": "value", "value": None},
+        {"id": "cw-console-selected", "property": "data", "value": None},
+    ],
+    "changedPropIds": ["cw-version.data"],
+    "state": [{"id": "cw-console-queue-sig", "property": "data", "value": None}],
+}
+
+
+def test_a_page_s_callbacks_answer_only_those_who_may_show_the_page(site: dict[str, Any]) -> None:
+    """Dash's endpoint is open to every kiosk (every page needs it), so a token scoped to a
+    screen, the wall or the tablet could run the console's list: 204 (nothing updated) now."""
+    url = site["base"] + "/_dash-update-component"
+    got = {who: client(site, who).post(url, json=CONSOLE_QUEUE_CALLBACK, timeout=60) for who in WHO}
+    statuses = {who: r.status_code for who, r in got.items()}
+    assert statuses == dict(zip(WHO, [401, 200, 200, 200, 200, 204, 204, 204, 200, 200], strict=True))
+    assert all("cw-console-queue" in r.json()["response"] for r in got.values() if r.status_code == 200)
+
+
 def beat_as(site: dict[str, Any], who: str, beat_id: str, page: str) -> int:
     """The poll's callback posted as ``who``, carrying a heartbeat for ``page`` (``layouts.live``)."""
     beat = {"id": beat_id, "page": page, "seq": 1}
