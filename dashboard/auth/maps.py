@@ -27,6 +27,21 @@ class NamedMaps(Protocol):
     def map_delete(self, name: str, key: str) -> bool: ...
 
 
+class Counters(Protocol):
+    """Counters that every web worker sees alike and that vanish ``ttl_s`` after their first
+    count (the login throttle's wrong tries)."""
+
+    def count_up(self, name: str, key: str, ttl_s: float) -> int: ...
+
+    def counted(self, name: str, key: str) -> int: ...
+
+    def count_clear(self, name: str, key: str) -> None: ...
+
+
+class IdentityStore(NamedMaps, Counters, Protocol):
+    """What identity keeps in the city's store: tokens, the cookie secret, the wrong tries."""
+
+
 class FileMaps:
     """``NamedMaps`` in one JSON file (mode 0600: it holds password hashes)."""
 

@@ -20,7 +20,6 @@ from dashboard.auth.deps import reader, service_of
 from dashboard.auth.passwords import MAX_LENGTH
 from dashboard.auth.principal import Principal
 from dashboard.auth.service import AuthService
-from dashboard.auth.throttle import LoginThrottle
 from layouts.i18n import t
 
 
@@ -33,7 +32,7 @@ class LoginRequest(BaseModel):
 
 def register(server: FastAPI, auth: AuthService) -> None:
     server.state.citywall_auth = auth
-    throttle = LoginThrottle()
+    throttle = auth.throttle
 
     @server.post("/api/v1/login")
     def login(body: LoginRequest, request: Request) -> JSONResponse:

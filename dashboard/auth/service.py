@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from dashboard.auth.csrf import COOKIE as CSRF_COOKIE
-from dashboard.auth.maps import FileMaps, NamedMaps
+from dashboard.auth.maps import FileMaps, IdentityStore
 from dashboard.auth.principal import ANONYMOUS, Principal
 from dashboard.auth.sessions import CookieSigner, Session, shared_secret
+from dashboard.auth.throttle import LoginThrottle
 from dashboard.auth.tokens import Token, TokenStore, digest
 from dashboard.auth.users import User, UserStore
 from dashboard.config import Auth as AuthConfig
@@ -69,7 +70,12 @@ class _TtlCache:
 
 class AuthService:
     def __init__(
-        self, config: AuthConfig, store: NamedMaps, *, environ: dict[str, str] | None = None, allowed_origins: Sequence[str] = ()
+        self,
+        config: AuthConfig,
+        store: IdentityStore,
+        *,
+        environ: dict[str, str] | None = None,
+        allowed_origins: Sequence[str] = (),
     ) -> None:
         self.config = config
         #: Public origins besides the request's own (``server.allowed_origins``, one list for
@@ -78,6 +84,7 @@ class AuthService:
         self.users = UserStore(FileMaps(config.users_file) if config.users_file else store)
         self.tokens = TokenStore(store)
         self.signer = CookieSigner(shared_secret(store, environ), config.session_ttl_h * 3_600)
+        self.throttle = LoginThrottle(store)
         self._cache = _TtlCache(CACHE_S, CACHE_MAX)
 
     # --- resolving a request ---------------------------------------------------------------

@@ -189,6 +189,18 @@ class StateStore(Protocol):
         """Remove ``key``; returns whether it was there."""
         ...
 
+    # --- expiring counters (identity: the login throttle's wrong tries) --------------------
+    def count_up(self, name: str, key: str, ttl_s: float) -> int:
+        """Add one to a counter and return its count; the first count starts its ``ttl_s``,
+        at whose end it is gone (counts again from zero)."""
+        ...
+
+    def counted(self, name: str, key: str) -> int:
+        """A counter's count; 0 when it never counted or has expired."""
+        ...
+
+    def count_clear(self, name: str, key: str) -> None: ...
+
     def ping(self) -> bool: ...
 
     def health_check(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import itertools
 import threading
 import time
 import uuid
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -91,8 +91,13 @@ class _Index:
                 self.tags.pop(tag, None)
 
 
+#: Expiring counters kept at most (``count_up``); past it the oldest go first.
+COUNTERS_MAX = 10_000
+
+
 class MemoryStore:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock  # the expiring counters' (``count_up``)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._entities: dict[str, _Entities] = defaultdict(_Entities)
@@ -306,6 +311,33 @@ class MemoryStore:
     def map_delete(self, name: str, key: str) -> bool:
         with self._lock:
             return self._maps[name].pop(key, None) is not None
+
+    # --- expiring counters (identity: the login throttle) ---------------------------------
+    @property
+    def _counters(self) -> OrderedDict[tuple[str, str], list[float]]:
+        """(name, key) -> [count, expires at], oldest first; created on first use."""
+        return self.__dict__.setdefault("_expiring", OrderedDict())
+
+    def count_up(self, name: str, key: str, ttl_s: float) -> int:
+        with self._lock:
+            now, counters = self._clock(), self._counters
+            entry = counters.get((name, key))
+            if entry is None or entry[1] <= now:
+                counters.pop((name, key), None)
+                entry = counters[(name, key)] = [0, now + ttl_s]
+                while counters and (len(counters) > COUNTERS_MAX or next(iter(counters.values()))[1] <= now):
+                    counters.popitem(last=False)
+            entry[0] += 1
+            return int(entry[0])
+
+    def counted(self, name: str, key: str) -> int:
+        with self._lock:
+            entry = self._counters.get((name, key))
+            return int(entry[0]) if entry is not None and entry[1] > self._clock() else 0
+
+    def count_clear(self, name: str, key: str) -> None:
+        with self._lock:
+            self._counters.pop((name, key), None)
 
     def ping(self) -> bool:
         return True

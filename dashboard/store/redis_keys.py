@@ -145,6 +145,10 @@ class KeyLayout:
     def named_map(self, name: str) -> str:
         return self.key(OPS, f"map:{name}")
 
+    def counter(self, name: str, key: str) -> str:
+        """An expiring counter (``count_up``): a key of its own, so Redis expires it."""
+        return self.key(OPS, f"count:{name}:{key}")
+
     def epoch(self) -> str:
         return self.key(OPS, "epoch")
 

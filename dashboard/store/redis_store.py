@@ -447,6 +447,22 @@ class RedisStore:
     def map_delete(self, name: str, key: str) -> bool:
         return bool(self._client.hdel(self.keys.named_map(name), key))
 
+    def count_up(self, name: str, key: str, ttl_s: float) -> int:
+        """The expiry is set by the first count only (SET NX), in the same transaction as the
+        count: a worker that dies between the two leaves no counter that never expires."""
+        counter = self.keys.counter(name, key)
+        pipe = self._client.pipeline(transaction=True)
+        pipe.set(counter, 0, px=max(1, int(ttl_s * 1_000)), nx=True)
+        pipe.incr(counter)
+        return int(pipe.execute()[1])
+
+    def counted(self, name: str, key: str) -> int:
+        value = self._client.get(self.keys.counter(name, key))
+        return 0 if value is None else int(value)
+
+    def count_clear(self, name: str, key: str) -> None:
+        self._client.delete(self.keys.counter(name, key))
+
     def ping(self) -> bool:
         """False rather than an exception: health checks want an answer, not a traceback."""
         try:

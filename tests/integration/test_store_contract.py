@@ -441,3 +441,17 @@ def test_audit_is_bounded_newest_first(store: StateStore) -> None:
     assert [e["i"] for e in store.audit(10)] == [6, 5, 4, 3, 2]
     assert [e["i"] for e in store.audit(2)] == [6, 5]
     assert store.audit(0) == []
+
+
+# --- expiring counters (the login throttle) -------------------------------------------------
+def test_a_counter_counts_clears_and_expires_by_itself(store: StateStore) -> None:
+    assert [store.count_up("tries", "10.0.0.1", 60) for _ in range(3)] == [1, 2, 3]
+    store.count_up("tries", "10.0.0.2", 60)
+    counts = [store.counted("tries", "10.0.0.1"), store.counted("tries", "10.0.0.2"), store.counted("other", "10.0.0.1")]
+    assert counts == [3, 1, 0]
+    store.count_clear("tries", "10.0.0.1")
+    assert store.counted("tries", "10.0.0.1") == 0
+    store.count_up("tries", "short", 0.2)
+    assert store.counted("tries", "short") == 1
+    wait_until(lambda: store.counted("tries", "short") == 0, 10, "the counter to go at the end of its ttl")
+    assert store.count_up("tries", "short", 60) == 1, "and counts from zero again"

@@ -166,7 +166,7 @@ def test_the_consoles_incident_detail_is_for_those_who_may_read_the_console() ->
 
 def test_wrong_passwords_from_one_address_are_limited_and_a_right_one_clears_them() -> None:
     now = [1_000.0]
-    throttle = LoginThrottle(clock=lambda: now[0])
+    throttle = LoginThrottle(MemoryStore(clock=lambda: now[0]))
 
     def wrong(address: str) -> None:
         assert throttle.begin()
@@ -178,7 +178,7 @@ def test_wrong_passwords_from_one_address_are_limited_and_a_right_one_clears_the
     wrong("10.0.0.1")
     assert (throttle.blocked("10.0.0.1"), throttle.blocked("10.0.0.2")) == (True, False)
     now[0] += 15 * 60 - 1
-    assert throttle.blocked("10.0.0.1"), "the window is 15 minutes from the oldest wrong try"
+    assert throttle.blocked("10.0.0.1"), "the window is 15 minutes from the first wrong try"
     now[0] += 1
     assert not throttle.blocked("10.0.0.1")
     for _ in range(9):
@@ -190,7 +190,7 @@ def test_wrong_passwords_from_one_address_are_limited_and_a_right_one_clears_the
 
 
 def test_only_so_many_password_checks_run_at_once() -> None:
-    throttle = LoginThrottle()
+    throttle = LoginThrottle(MemoryStore())
     taken = [throttle.begin() for _ in range(5)]
     assert taken == [True, True, True, True, False]
     throttle.end("10.0.0.1", succeeded=True)
