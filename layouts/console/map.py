@@ -2,6 +2,11 @@
 
 A plain Plotly scatter in lon/lat (no tile server: the command centre may be offline),
 redrawn when the city or the selection changes; at desk size that is a small figure.
+
+SVG traces, not WebGL ones: Plotly's WebGL traces build their drawing code with ``eval``,
+which the pages' content security policy forbids (``dashboard.web_security``), and drew
+nothing but Plotly's "WebGL is not supported" notice where the map should be. The picture
+holds at most a few hundred open incidents (``TOP_ROWS``), which SVG draws at once.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ def figure(
     open_ = [d for d in picture.incidents.open if d.lat is not None and d.lon is not None]
     data: list[dict[str, Any]] = [
         {
-            "type": "scattergl",
+            "type": "scatter",
             "x": lines[0],
             "y": lines[1],
             "mode": "lines",
@@ -64,7 +69,7 @@ def figure(
         pts = [d for d in open_ if d.severity == severity][:2_000]
         data.append(
             {
-                "type": "scattergl",
+                "type": "scatter",
                 "x": [d.lon for d in pts],
                 "y": [d.lat for d in pts],
                 "mode": "markers",

@@ -104,6 +104,17 @@ def test_the_console_shows_each_incidents_age_from_its_start(city: tuple[CitySta
 
 
 @pytest.mark.browser
+def test_the_console_map_draws_the_open_incidents_under_the_pages_own_policy(city: tuple[CityState, str], contexts: Any) -> None:
+    """The seed's six open incidents are six markers. The markers were WebGL traces, whose
+    drawing code Plotly builds with ``eval``: the pages' content security policy forbids it,
+    and the map showed only Plotly's "WebGL is not supported" notice, in every browser."""
+    _, base = city
+    desk = console(contexts, base, "operator")
+    expect(desk.locator("#cw-console-map .scatterlayer .point")).to_have_count(6)
+    expect(desk.locator("#cw-console-map .no-webgl")).to_have_count(0)
+
+
+@pytest.mark.browser
 def test_operator_acknowledges_and_assigns_and_an_open_kiosk_follows(city: tuple[CityState, str], contexts: Any) -> None:
     state, base = city
     state.accept(incident("OPS-1", severity="high", description="Pohon tumbang di Jl. Sudirman"))
