@@ -17,7 +17,7 @@ from feeds.events import Incident
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("path", ["/wall?scale=0.25", "/screen/4", "/tablet"])
+@pytest.mark.parametrize("path", ["/wall?scale=0.25", "/screen/4", "/tablet", "/console"])
 def test_pages_run_under_the_csp_without_violations(page_factory: Any, path: str) -> None:
     config = load_config()
     store = MemoryStore()
@@ -29,7 +29,7 @@ def test_pages_run_under_the_csp_without_violations(page_factory: Any, path: str
             "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
         )
         page.goto(url + path)
-        page.wait_for_selector("[data-panel], .tb-root", timeout=30_000)
+        page.wait_for_selector("[data-panel], .tb-root, .cw-console", timeout=30_000)
         marker = f"csp-check-{time.time_ns()}"
         state.accept(
             Incident(
@@ -39,10 +39,14 @@ def test_pages_run_under_the_csp_without_violations(page_factory: Any, path: str
                 category="flood",
                 severity="critical",
                 description=marker,
+                lat=0.51,
+                lon=101.45,
             )
         )
         if path != "/tablet":  # the incident queue shows the new incident: live updates run (the tablet's own are in test_tablet)
             page.wait_for_function("(m) => document.body.textContent.includes(m)", arg=marker, timeout=30_000)
         else:
             page.wait_for_selector(".tb-root [data-pillar], .tb-root .tb-pillar", timeout=30_000)
+        if path == "/console":  # its map drawn, the new incident a marker (its WebGL markers once tried an eval here)
+            page.wait_for_selector("#cw-console-map .scatterlayer .point", timeout=30_000)
         assert page.evaluate("window.__csp") == []
