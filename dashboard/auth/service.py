@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from dashboard.auth.csrf import COOKIE as CSRF_COOKIE
 from dashboard.auth.maps import FileMaps, IdentityStore
-from dashboard.auth.principal import ANONYMOUS, Principal
+from dashboard.auth.principal import ANONYMOUS, KIOSK, Principal
 from dashboard.auth.sessions import CookieSigner, Session, shared_secret
 from dashboard.auth.throttle import LoginThrottle
 from dashboard.auth.tokens import Token, TokenStore, digest
@@ -91,7 +91,12 @@ class AuthService:
     def resolve(self, headers: Mapping[str, str], cookies: Mapping[str, str], query_token: str | None) -> Resolved:
         """Bearer token, then a ``?token=`` in the URL, then the session, then the kiosk cookie,
         then anonymous reading if the config allows it. A credential that does not check out
-        is ignored, never an error by itself: the route decides whether nobody may pass."""
+        is ignored, never an error by itself: the route decides whether nobody may pass.
+
+        Only a kiosk token may come in the URL and stay as the kiosk cookie. Any other (an
+        operator's or a supervisor's API token) rides in the Authorization header: as a cookie
+        it would write without the CSRF proof a session needs, for the cookie's 400 days,
+        through every logout in that browser."""
         bearer = _bearer(headers.get("authorization"))
         if bearer is not None:
             token = self._token(digest(bearer)) if len(bearer) <= 128 else None
@@ -99,7 +104,7 @@ class AuthService:
         if query_token:
             hashed = digest(query_token) if len(query_token) <= 128 else ""
             token = self._token(hashed) if hashed else None
-            if token is not None:
+            if token is not None and token.role == KIOSK:
                 return Resolved(token.principal(), kiosk_cookie=self.signer.bind_kiosk(hashed))
         session = self.signer.read_session(cookies.get(SESSION_COOKIE))
         if session is not None:
@@ -109,7 +114,7 @@ class AuthService:
         hashed_cookie = self.signer.read_kiosk(cookies.get(KIOSK_COOKIE))
         if hashed_cookie:
             token = self._token(hashed_cookie)
-            if token is not None:
+            if token is not None and token.role == KIOSK:
                 return Resolved(token.principal())
         return Resolved(ANONYMOUS if self.config.anonymous_read else None)
 
@@ -138,6 +143,7 @@ class AuthService:
         return [
             _cookie(SESSION_COOKIE, "", 0, http_only=True, secure=secure),
             _cookie(CSRF_COOKIE, "", 0, http_only=False, secure=secure),
+            _cookie(KIOSK_COOKIE, "", 0, http_only=True, secure=secure),  # a shared desk once opened a kiosk URL
         ]
 
     def kiosk_cookie(self, value: str, secure: bool) -> str:

@@ -21,7 +21,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from dashboard.auth import Principal, current_principal, writer
-from dashboard.auth.tokens import TokenStore
+from dashboard.auth.sessions import CookieSigner, shared_secret
+from dashboard.auth.tokens import TokenStore, digest
 from dashboard.auth.users import UserStore
 from dashboard.store.memory import MemoryStore
 from tests.support.auth import Credentials, add_users, closed_config, login, running_app
@@ -517,3 +518,24 @@ def test_an_open_websocket_closes_once_its_token_is_revoked(site: dict[str, Any]
                 code = closed.rcvd.code if closed.rcvd else None
                 break
     assert code == 4401
+
+
+def test_only_a_kiosk_token_may_come_in_the_url_or_stay_as_a_cookie(site: dict[str, Any]) -> None:
+    """An operator's API token in ``?token=`` is nobody, and leaves no cookie: as the kiosk
+    cookie it wrote without the CSRF proof, for 400 days, through logouts. A logout also
+    takes a kiosk cookie away from a shared desk."""
+    base, store = site["base"], site["store"]
+    secret = site["tokens"]["api-operator"]
+    browser = requests.Session()
+    answer = browser.get(f"{base}/api/v1/state?token={secret}", allow_redirects=False, timeout=30)
+    assert (answer.status_code, "citywall_kiosk" in browser.cookies) == (401, False)
+    forged = requests.Session()  # the cookie such a URL once left behind
+    forged.cookies.set("citywall_kiosk", CookieSigner(shared_secret(store), 3_600).bind_kiosk(digest(secret)))
+    write = forged.post(f"{base}/api/v1/test-write/operator", headers={"Origin": base}, timeout=30)
+    assert write.status_code == 401
+
+    desk = client(site, "viewer")
+    assert desk.get(f"{base}/screen/4?token={site['tokens']['screen4']}", timeout=30).status_code == 200
+    assert "citywall_kiosk" in desk.cookies
+    assert desk.post(f"{base}/api/v1/logout", timeout=30).status_code == 200
+    assert "citywall_kiosk" not in desk.cookies
