@@ -44,13 +44,13 @@ def register(server: FastAPI, auth: AuthService) -> None:
         if not origin_allowed({k.lower(): v for k, v in request.headers.items()}, service.allowed_origins):
             raise HTTPException(403, "request from a foreign origin")
         address = request.client.host if request.client is not None else ""
-        if throttle.blocked(address) or not throttle.begin():
+        if throttle.blocked(address, body.username) or not throttle.begin():
             raise HTTPException(429, "too many login attempts: try again later", headers={"retry-after": "60"})
         done = None
         try:
             done = service.login(body.username, body.password)
         finally:
-            throttle.end(address, succeeded=done is not None)
+            throttle.end(address, body.username, succeeded=done is not None)
         if done is None:
             raise HTTPException(401, "wrong user name or password")
         user, cookie, session = done

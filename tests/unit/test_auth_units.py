@@ -164,34 +164,56 @@ def test_the_consoles_incident_detail_is_for_those_who_may_read_the_console() ->
     assert got == {"screen kiosk": None, "wall kiosk": None, "tablet kiosk": None, "kiosk": "d-1", "viewer": "d-1"}
 
 
-def test_wrong_passwords_from_one_address_are_limited_and_a_right_one_clears_them() -> None:
+def test_wrong_passwords_for_a_name_from_one_address_are_limited_and_its_right_one_clears_them() -> None:
     now = [1_000.0]
     throttle = LoginThrottle(MemoryStore(clock=lambda: now[0]))
 
-    def wrong(address: str) -> None:
+    def attempt(address: str, name: str, right: bool = False) -> None:
         assert throttle.begin()
-        throttle.end(address, succeeded=False)
+        throttle.end(address, name, succeeded=right)
 
     for _ in range(9):
-        wrong("10.0.0.1")
-    assert not throttle.blocked("10.0.0.1")
-    wrong("10.0.0.1")
-    assert (throttle.blocked("10.0.0.1"), throttle.blocked("10.0.0.2")) == (True, False)
+        attempt("10.0.0.1", "admin")
+    assert not throttle.blocked("10.0.0.1", "admin")
+    attempt("10.0.0.1", "admin")
+    assert [
+        throttle.blocked("10.0.0.1", "admin"),
+        throttle.blocked("10.0.0.2", "admin"),
+        throttle.blocked("10.0.0.1", "viewer"),
+    ] == [
+        True,
+        False,
+        False,
+    ]
+    attempt("10.0.0.1", "viewer", right=True)
+    assert throttle.blocked("10.0.0.1", "admin"), "another name's right password clears nothing"
     now[0] += 15 * 60 - 1
-    assert throttle.blocked("10.0.0.1"), "the window is 15 minutes from the first wrong try"
+    assert throttle.blocked("10.0.0.1", "admin"), "the window is 15 minutes from the first wrong try"
     now[0] += 1
-    assert not throttle.blocked("10.0.0.1")
+    assert not throttle.blocked("10.0.0.1", "admin")
     for _ in range(9):
-        wrong("10.0.0.2")
+        attempt("10.0.0.2", "operator")
+    attempt("10.0.0.2", "operator", right=True)
+    attempt("10.0.0.2", "operator")
+    assert not throttle.blocked("10.0.0.2", "operator"), "the name's right password forgets the wrong tries before it"
+
+
+def test_wrong_passwords_spread_over_names_are_limited_per_address() -> None:
+    throttle = LoginThrottle(MemoryStore())
+    for n in range(29):
+        assert throttle.begin()
+        throttle.end("10.0.0.3", f"name-{n}", succeeded=False)
+    assert not throttle.blocked("10.0.0.3", "someone")
     assert throttle.begin()
-    throttle.end("10.0.0.2", succeeded=True)
-    wrong("10.0.0.2")
-    assert not throttle.blocked("10.0.0.2"), "a right password forgets the wrong tries before it"
+    throttle.end("10.0.0.3", "name-29", succeeded=False)
+    assert throttle.begin()
+    throttle.end("10.0.0.3", "viewer", succeeded=True)
+    assert (throttle.blocked("10.0.0.3", "someone"), throttle.blocked("10.0.0.4", "someone")) == (True, False)
 
 
 def test_only_so_many_password_checks_run_at_once() -> None:
     throttle = LoginThrottle(MemoryStore())
     taken = [throttle.begin() for _ in range(5)]
     assert taken == [True, True, True, True, False]
-    throttle.end("10.0.0.1", succeeded=True)
+    throttle.end("10.0.0.1", "viewer", succeeded=True)
     assert throttle.begin()
