@@ -17,6 +17,8 @@ import re
 import shlex
 import shutil
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -52,6 +54,14 @@ def test_the_compose_file_names_the_whole_topology() -> None:
             else:
                 assert source in compose["volumes"], f"volume {source} is not declared"
     assert (DEPLOY / "Dockerfile").is_file()
+
+
+def test_the_compose_file_publishes_only_nginx_beyond_the_host() -> None:
+    """The broker takes anonymous clients inside the compose network: on every interface it
+    would take anyone's incidents for the wall."""
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    published = {name: service.get("ports", []) for name, service in services.items()}
+    assert published == {"redis": [], "mosquitto": ["127.0.0.1:1883:1883"], "ingest": [], "web": [], "nginx": ["8080:80"]}
 
 
 def test_the_compose_nginx_config_is_the_host_one_but_for_the_upstream() -> None:
@@ -105,6 +115,33 @@ def test_the_nginx_access_log_keeps_the_path_but_not_a_kiosk_token(tmp_path: Pat
     log = (tmp_path / "access.log").read_text()
     assert '"GET /screen/4 HTTP/1.1" 502' in log
     assert "s3cret" not in log
+
+
+def test_nginx_forwards_the_client_s_own_address_never_one_it_claims(tmp_path: Path) -> None:
+    """Whatever ``X-Forwarded-For`` a client sends, the workers hear nginx's peer: with the
+    claim passed on, a login from made-up addresses escaped the throttle's count."""
+    heard: list[str | None] = []
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            heard.append(self.headers.get("X-Forwarded-For"))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    upstream = ThreadingHTTPServer((HOST, free_port()), Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    port = free_port()
+    proxy = Nginx(tmp_path, nginx_site(port, [upstream.server_address[1]]), port=port)
+    proxy.start()
+    try:
+        answer = requests.get(f"{proxy.url}/healthz", headers={"X-Forwarded-For": "10.66.0.7"}, timeout=10)
+    finally:
+        proxy.stop()
+        upstream.shutdown()
+    assert (answer.status_code, heard) == (204, ["127.0.0.1"])
 
 
 class _FromFile(RedisServer):
