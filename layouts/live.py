@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -164,7 +165,9 @@ def register(app: Dash, live: LiveParts, pages: Pages, push: bool = True, on_bea
         prevent_initial_call=True,
     )
 
-    pusher = Pusher(live, known_parts(live, pages), freshness_message)
+    known = known_parts(live, pages)
+    live.copies = dict(Counter(role for role, _ in known))
+    pusher = Pusher(live, known, freshness_message)
     # without the push the route still answers, so the page's script knows to stop trying
     app.server.add_api_websocket_route(PUSH_PATH, pusher.serve if push else push_off)
 

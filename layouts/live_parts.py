@@ -124,6 +124,10 @@ class LiveParts:
         #: until the city next changed.
         self.fill_on_load = fill_on_load
         self.parts: dict[str, LivePart] = {}
+        #: How many copies of each part the app's pages hold (``layouts.live.known_parts``): a
+        #: poll asking for more copies is refused. Each copy costs the answer a whole tree, so
+        #: a 200 KB request listing a thousand made-up copies made the server build 10 MB.
+        self.copies: dict[str, int] = {}
         self.stats = PushStats()
         self._views: dict[str, _View] = {}
         self._rendered: OrderedDict[tuple[str, str], tuple[Any, bytes]] = OrderedDict()
@@ -157,7 +161,7 @@ class LiveParts:
             prevent_initial_call=not self.fill_on_load,
         )
         async def _update(_: int | None, known: list[str | None]) -> tuple[list[Any], list[Any]]:
-            if not known:
+            if not known or len(known) > self.copies.get(role, len(known)):
                 raise PreventUpdate
             picture = await asyncio.to_thread(self.reader.picture)  # off the event loop: see live._poll
             _, digest = self.view(role, picture)

@@ -539,3 +539,31 @@ def test_only_a_kiosk_token_may_come_in_the_url_or_stay_as_a_cookie(site: dict[s
     assert "citywall_kiosk" in desk.cookies
     assert desk.post(f"{base}/api/v1/logout", timeout=30).status_code == 200
     assert "citywall_kiosk" not in desk.cookies
+
+
+def live_part_poll(role: str, prop: str, copies: int) -> dict[str, Any]:
+    """A live part's poll callback (``layouts.live_parts``) for ``copies`` copies of it."""
+    content = [{"id": {"role": f"{role}-content", "instance": f"c{i}"}, "property": prop} for i in range(copies)]
+    sigs = [{"id": {"role": f"{role}-sig", "instance": f"c{i}"}, "property": "data"} for i in range(copies)]
+    return {
+        "output": f'..{{"instance":["ALL"],"role":"{role}-content"}}.{prop}...{{"instance":["ALL"],"role":"{role}-sig"}}.data..',
+        "outputs": [content, sigs],
+        "inputs": [{"id": "cw-version", "property": "data", "value": 1}],
+        "state": [[{**s, "value": None} for s in sigs]],
+        "changedPropIds": ["cw-version.data"],
+    }
+
+
+def test_a_live_part_s_poll_answers_no_more_copies_than_the_pages_hold(site: dict[str, Any]) -> None:
+    """Each copy costs the answer a whole tree: 500 made-up copies of the ticker in one small
+    request were 500 trees built on the event loop. One copy is answered."""
+    url = site["base"] + "/_dash-update-component"
+    kiosk = client(site, "screen4")
+    one = kiosk.post(url, json=live_part_poll("ticker", "tree", 1), timeout=60)
+    many = kiosk.post(url, json=live_part_poll("ticker", "tree", 500), timeout=60)
+    assert one.status_code == 200
+    assert sorted(one.json()["response"]) == [
+        '{"instance":"c0","role":"ticker-content"}',
+        '{"instance":"c0","role":"ticker-sig"}',
+    ]
+    assert many.status_code == 204
