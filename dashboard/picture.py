@@ -368,14 +368,18 @@ def drainage_part(store: StateStore, config: Config) -> DrainageSection:
 
 
 def station_levels(doc: dict[str, Any], config: Config) -> DrainageLevels:
-    """Config per station wins; then the gauge's own alert/danger levels; then the default."""
+    """Config per station wins; then the gauge's own alert/danger levels; then the default.
+
+    Never raises: the levels come from the gauge's message, and a stage that cannot be drawn
+    would take the drainage panel, the KPIs and every screen's overlay down with it."""
     own = config.thresholds.drainage_stations.get(doc.get("station_id", ""))
     if own:
         return own
     alert, danger = doc.get("alert_level_m"), doc.get("danger_level_m")
     if alert is not None and danger is not None and 0 < alert < danger:
         waspada = max(alert - (danger - alert), alert * 0.75)
-        return DrainageLevels(waspada=waspada, siaga=alert, awas=danger)
+        if 0 < waspada < alert:  # levels so near zero that they round together cannot be stages
+            return DrainageLevels(waspada=waspada, siaga=alert, awas=danger)
     return config.thresholds.drainage
 
 

@@ -22,7 +22,7 @@ from feeds.events import Incident
 from layouts.live_parts import LivePart, LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings, WallGeometry
-from tests.support.city import NOW, at, city, feed_city_day
+from tests.support.city import NOW, at, city, feed_city_day, water
 from tests.support.helpers import get_json
 
 FAMILIES = ["incidents", "drainage", "waste", "mpp", "kpis"]
@@ -390,3 +390,19 @@ def test_the_printed_summary_names_its_kind_on_html_as_it_runs_no_script() -> No
     assert '<html lang="id" class="cw-page-tablet cw-page-print">' in document
     assert "html.cw-page-print, html.cw-page-print body { background: #fff; }" in document
     assert "<script" not in document
+
+
+def test_a_gauge_s_own_levels_too_near_zero_to_be_stages_fall_back_to_the_city_s() -> None:
+    """Alert and danger levels of 5e-324 and 1e-323 m: the derived waspada rounds to the alert
+    level itself. That station once made the drainage section, and with it the KPIs, every
+    screen's overlay and /api/v1/state, raise on every picture."""
+    config = load_config()
+    store = MemoryStore()
+    state = city(store, config)
+    tiny = replace(water("TINY", 60, 0.2), alert_level_m=5e-324, danger_level_m=1e-323)
+    state.accept(tiny)
+    state.accept(water("SANE", 30, 0.5))
+    picture = build_picture(store, config, now=NOW)
+    by_id = {g.id: (g.stage, g.levels.siaga) for g in picture.drainage.stations}
+    assert by_id == {"TINY": ("Normal", config.thresholds.drainage.siaga), "SANE": ("Normal", config.thresholds.drainage.siaga)}
+    assert picture.to_json()["drainage"]["worst_stage"] == "Normal"
