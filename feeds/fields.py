@@ -127,12 +127,20 @@ class Fields:
         return clip(value, limit)
 
     def number(self, *keys: str, required: bool = False) -> float | None:
+        """A number within ``NUMBER_RANGE``. Beyond it no city reading lies (a budget in
+        rupiah stays below 1e15), and the panels could not draw it: a gauge's 3.4e38 (float
+        max, an error code of some sensors) or a queue's 1e28 broke the drainage, MPP and KPI
+        panels for as long as that reading was the last."""
         key, value = self.first(*keys)
         if value is _MISSING:
             if required:
                 raise Rejected(Reason.MISSING_FIELD, key)
             return None
-        return to_float(key, value)
+        number = to_float(key, value)
+        smallest, largest = NUMBER_RANGE
+        if number and not smallest <= abs(number) <= largest:
+            raise Rejected(Reason.INVALID_VALUE, f"{key}: {sample(value)} is out of range")
+        return number
 
     def count(self, key: str) -> int | None:
         """A non-negative whole number: ticket counters and the like."""
@@ -211,6 +219,9 @@ class Fields:
     def place(self, lat: float | None, lon: float | None) -> str | None:
         return self.normalizer.kecamatan(self.attrs, lat, lon)
 
+
+#: The magnitudes a field's number may have, zero apart.
+NUMBER_RANGE = (1e-9, 1e15)
 
 _METRE_FACTORS = {"MTR": 1.0, "CMT": 0.01, "MMT": 0.001, "FOT": 0.3048}  # UN/CEFACT codes
 

@@ -881,3 +881,29 @@ def test_unwrap_ld_language_map_and_multi_attribute() -> None:
 def test_unwrap_ld_key_values_detected_by_context() -> None:
     assert unwrap(as_form(KPI, "ld-keyValues")).form is Form.LD_KEY_VALUES
     assert unwrap(KPI).form is Form.V2_KEY_VALUES
+
+
+@pytest.mark.parametrize(
+    "base, field, value",
+    [
+        (WATER, "waterLevel", 3.4028235e38),  # float max: some gauges' error code
+        (FLOOD, "alertLevel", 5e-324),
+        (QUEUE, "ticketsToServe", 2**64),
+        (QUEUE, "averageWaitingTime", 1e28),
+        (KPI, "kpiValue", "1e28"),
+    ],
+)
+def test_numbers_beyond_any_city_reading_are_refused_by_name(normalizer: Normalizer, base: Any, field: str, value: Any) -> None:
+    """Accepted, they broke the panels that draw them (Babel cannot format 1e28, orjson cannot
+    write 2**64) for as long as that reading was the last."""
+    refused = reject(normalizer, {**base, field: value})
+    assert (refused.reason, refused.detail.startswith(f"{field}: "), refused.detail.endswith("is out of range")) == (
+        Reason.INVALID_VALUE,
+        True,
+        True,
+    )
+
+
+def test_a_city_budget_in_rupiah_is_a_number_like_any_other(normalizer: Normalizer) -> None:
+    event = normalizer.decode(encode({**KPI, "kpiValue": 1.2e12}))
+    assert event.value == 1.2e12
