@@ -10,7 +10,7 @@ failure names the field it is about.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 from feeds.events import Reason, Rejected
@@ -191,6 +191,8 @@ class Fields:
             self._horizon = self.normalizer.horizon()
         if moment > self._horizon:
             raise Rejected(Reason.FUTURE_TIME, f"{key}: {moment.isoformat()} is ahead of the clock")
+        if moment < EARLIEST_TIME:
+            raise Rejected(Reason.INVALID_VALUE, f"{key}: {moment.isoformat()} is before {EARLIEST_TIME.year}")
         return moment
 
     def location(self, required: bool = False) -> tuple[float, float] | tuple[None, None]:
@@ -219,6 +221,11 @@ class Fields:
     def place(self, lat: float | None, lon: float | None) -> str | None:
         return self.normalizer.kecamatan(self.attrs, lat, lon)
 
+
+#: No reading is older (the oldest in FIWARE's own examples is from 2010). A critical Alert
+#: "issued" in the year 1 went to the head of the unacknowledged queue and took the
+#: critical-incident screen over from the real one.
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
 #: The magnitudes a field's number may have, zero apart.
 NUMBER_RANGE = (1e-9, 1e15)

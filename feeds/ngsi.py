@@ -73,7 +73,7 @@ def unwrap(entity: dict[str, Any]) -> Unwrapped:
             continue
         if type(raw) is dict and "value" in raw and "type" in raw:  # the common wrapped case, first
             wrapped = True
-            ld = ld or raw["type"] in LD_ATTRIBUTE_TYPES
+            ld = ld or (isinstance(raw["type"], str) and raw["type"] in LD_ATTRIBUTE_TYPES)
             attrs[key] = _attribute_value(raw)
             if "unitCode" in raw or "metadata" in raw:
                 unit = _unit_code(raw)
@@ -83,7 +83,7 @@ def unwrap(entity: dict[str, Any]) -> Unwrapped:
             attrs[key] = raw
         elif isinstance(raw, dict) and "type" in raw and _has_value(raw):
             wrapped = True
-            ld = ld or raw["type"] in LD_ATTRIBUTE_TYPES
+            ld = ld or (isinstance(raw["type"], str) and raw["type"] in LD_ATTRIBUTE_TYPES)
             attrs[key] = _attribute_value(raw)
             unit = _unit_code(raw)
             if unit:

@@ -907,3 +907,18 @@ def test_numbers_beyond_any_city_reading_are_refused_by_name(normalizer: Normali
 def test_a_city_budget_in_rupiah_is_a_number_like_any_other(normalizer: Normalizer) -> None:
     event = normalizer.decode(encode({**KPI, "kpiValue": 1.2e12}))
     assert event.value == 1.2e12
+
+
+def test_a_time_before_2000_is_refused_by_name(normalizer: Normalizer) -> None:
+    """A critical Alert "issued" in the year 1 led the unacknowledged queue and took the
+    critical-incident screen over from the real one."""
+    refused = reject(normalizer, {**ALERT, "dateIssued": "0001-01-01T00:00:00Z"})
+    assert (refused.reason, refused.detail) == (Reason.INVALID_VALUE, "dateIssued: 0001-01-01T00:00:00+00:00 is before 2000")
+    assert normalizer.decode(encode({**ALERT, "dateIssued": "2010-04-14T10:00:00Z"})).opened_at.year == 2010
+
+
+def test_an_attribute_whose_type_is_not_text_is_a_wrong_type_not_a_decoder_error(normalizer: Normalizer) -> None:
+    """A list as an NGSI attribute's ``type`` raised TypeError inside the decoder: a named
+    reason still, but with a whole traceback logged for every such message."""
+    refused = reject(normalizer, {**ALERT, "category": {"type": ["Property"], "value": ["traffic"]}})
+    assert refused.reason is Reason.WRONG_TYPE
