@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from dashboard.config import Config, load_config
+from dashboard.desk import Desk
+from dashboard.incident_ops import Action, Actor
 from dashboard.local_services import wait_until
 from dashboard.picture import build_picture
 from dashboard.store.base import SeriesPoint, StateStore
@@ -345,6 +347,26 @@ def test_housekeep_drops_old_resolved_and_caps_the_count(store: StateStore, conf
     assert refused == [("NOW-098", Reason.TOO_MANY_ENTITIES), ("NOW-099", Reason.TOO_MANY_ENTITIES)]
     assert ids_of(store, "incident") == {"OLD-OPEN-0", "OLD-OPEN-1"} | {f"NOW-{n:03d}" for n in range(98)}
     assert state.housekeep(NOW) == 0
+
+
+def test_at_the_cap_an_incident_goes_as_the_wall_shows_it_resolved_never_one_reopened(store: StateStore, config: Config) -> None:
+    """FIELD-RES was resolved in the field and reopened by an operator: open on the wall, so it
+    stays. DESK-RES is open in the field and resolved by an operator: it may go. Judged by the
+    field's own status, the reopened one was deleted and the other could never go."""
+    state = city(store, config, open_incidents_max=100)
+    desk = Desk(store, config, clock=lambda: NOW)
+    operator = Actor("ani", "operator", "session", "127.0.0.1")
+    state.accept(incident("FIELD-RES", 9_000, "resolved"))
+    desk.act("FIELD-RES", Action("reopen"), operator)
+    state.accept(incident("DESK-RES", 8_000))
+    desk.act("DESK-RES", Action("resolve", code=config.operations.resolution_codes[0].code), operator)
+    for n in range(98):
+        state.accept(incident(f"OPEN-{n}", 7_000 - n))
+    state.accept(incident("NEW", 60))
+    assert ids_of(store, "incident") == {"FIELD-RES", "NEW"} | {f"OPEN-{n}" for n in range(98)}
+    with pytest.raises(Rejected) as caught:
+        state.accept(incident("ONE-TOO-MANY", 30))
+    assert caught.value.reason is Reason.TOO_MANY_ENTITIES
 
 
 # --- the picture is the same document on both backends ---------------------------------------------
