@@ -41,12 +41,13 @@ INCIDENTS_RESOLVED = "incidents:resolved"
 INCIDENTS_RESOLVED_SLA = "incidents:resolved_sla"
 REPORTS_OPEN = "reports:open"
 REPORTS_ALL = "reports:all"
+REPORTS_RESOLVED = "reports:resolved"
 WASTE_RESOLVED = "reports:waste_resolved"
 
 #: Every index a kind writes rows in: a deleted entity leaves all of them.
 INDEXES: dict[str, tuple[str, ...]] = {
     "incident": (INCIDENTS_OPEN, INCIDENTS_NEW, INCIDENTS_ALL, INCIDENTS_RESOLVED, INCIDENTS_RESOLVED_SLA),
-    "report": (REPORTS_OPEN, REPORTS_ALL, WASTE_RESOLVED),
+    "report": (REPORTS_OPEN, REPORTS_ALL, REPORTS_RESOLVED, WASTE_RESOLVED),
 }
 
 #: Times in keys: epoch seconds, fixed width, so string order is time order until year 5138.
@@ -130,8 +131,11 @@ def report_rows(doc: dict[str, Any], config: Config) -> tuple[IndexRow, ...]:
     topic = doc.get("topic") or "other"
     rows = [IndexRow(REPORTS_ALL, entity_id, _key("", entity_id), doc)]
     if doc.get("status") == "resolved":
+        resolved = ts(doc.get("resolved_at") or doc["observed_at"])
         rows.append(IndexRow(REPORTS_OPEN, entity_id))
+        rows.append(IndexRow(REPORTS_RESOLVED, entity_id, _key(time_key(resolved), entity_id), {"id": entity_id}))
     else:
+        rows.append(IndexRow(REPORTS_RESOLVED, entity_id))
         tags = [f"topic:{topic}", f"kecamatan:{topic}:{doc.get('kecamatan') or '?'}"]
         if doc.get("channel"):
             tags.append(f"channel:{doc['channel']}")

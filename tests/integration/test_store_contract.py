@@ -24,8 +24,8 @@ from dashboard.picture import build_picture
 from dashboard.store.base import SeriesPoint, StateStore
 from dashboard.store.memory import MemoryStore
 from dashboard.store.redis_store import RedisStore
-from feeds.events import Event, Reason, Rejected
-from tests.support.city import NOW, city, comparable, feed_city_day, incident, water
+from feeds.events import CitizenReport, Event, Reason, Rejected
+from tests.support.city import NOW, at, city, comparable, feed_city_day, incident, water
 from tests.support.helpers import LONG_WAIT_S, WOKEN_S
 
 T = 1_000_020.0  # a multiple of 60, so bucket arithmetic in the series tests reads plainly
@@ -367,6 +367,24 @@ def test_at_the_cap_an_incident_goes_as_the_wall_shows_it_resolved_never_one_reo
     with pytest.raises(Rejected) as caught:
         state.accept(incident("ONE-TOO-MANY", 30))
     assert caught.value.reason is Reason.TOO_MANY_ENTITIES
+
+
+def test_at_the_report_cap_the_longest_resolved_report_goes(store: StateStore, config: Config) -> None:
+    state = city(store, config, reports_max=100)
+
+    def report(rid: str, ago: float, resolved_ago: float | None = None) -> CitizenReport:
+        return CitizenReport(
+            id=rid, observed_at=at(ago), source_type="IssueReporting", topic="drainage", category="drainase",
+            opened_at=at(ago + 600), status="resolved" if resolved_ago is not None else "open",
+            resolved_at=at(resolved_ago) if resolved_ago is not None else None,
+        )  # fmt: skip
+
+    state.accept(report("RES-LATE", 500, resolved_ago=500))
+    state.accept(report("RES-EARLY", 400, resolved_ago=4_000))
+    for n in range(98):
+        state.accept(report(f"OPEN-{n}", 3_000 - n))
+    state.accept(report("NEW", 60))
+    assert ids_of(store, "report") == {"RES-LATE", "NEW"} | {f"OPEN-{n}" for n in range(98)}
 
 
 # --- the picture is the same document on both backends ---------------------------------------------
