@@ -48,7 +48,7 @@ from dashboard.config_sections import (
     Tls,
     Wall,
 )
-from dashboard.yaml_loader import YamlRefused, load_yaml_bytes
+from dashboard.yaml_loader import YamlRefused, load_yaml_bytes, read_file
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -109,13 +109,15 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str
 def _read_tree(file: Path) -> dict[str, Any]:
     """The file as a tree of sections, or one line saying why it cannot be."""
     try:
-        raw = load_yaml_bytes(file.read_bytes())
+        raw = load_yaml_bytes(read_file(file))
     except FileNotFoundError:
         raise ConfigError(f"{file}: file not found") from None
-    except (IsADirectoryError, PermissionError) as exc:
-        raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror or type(exc).__name__}") from None
     except YamlRefused as exc:
         raise ConfigError(f"{file}: {exc}") from None
+    except ValueError:  # a NUL in the path
+        raise ConfigError(f"{file}: not a path this machine can open") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -129,11 +131,11 @@ def _data_file(file: Path, base: Path, name: str) -> Any:
     """``simulation: <file>``: the section lives in a YAML file next to the config."""
     path = Path(name) if Path(name).is_absolute() else base / name
     try:
-        data = load_yaml_bytes(path.read_bytes())  # the config file's own limits (size, depth, aliases)
-    except OSError as exc:
-        raise ConfigError(f"{file}: simulation: cannot read the file it names ({type(exc).__name__})") from None
+        data = load_yaml_bytes(read_file(path))  # the config file's own limits (size, depth, aliases)
     except YamlRefused as exc:
         raise ConfigError(f"{file}: simulation: the file it names is refused: {exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        raise ConfigError(f"{file}: simulation: cannot read the file it names ({type(exc).__name__})") from None
     except yaml.YAMLError:
         raise ConfigError(f"{file}: simulation: the file it names is not valid YAML") from None
     if not isinstance(data, dict):
@@ -150,6 +152,8 @@ def check_places(config: Config, file: Path | str = "config") -> None:
         districts = Districts.load(config.districts_path())
     except GeoJsonError as exc:
         raise ConfigError(f"{file}: city.districts_geojson: {exc}") from None
+    except (OSError, ValueError, RuntimeError):  # a NUL in the name, "~nosuchuser/...", a name too long
+        raise ConfigError(f"{file}: city.districts_geojson: not a path this machine can open") from None
     sim = config.simulation
     where: list[tuple[tuple[Any, ...], str]] = [(("simulation", "places", name), name) for name in sim.places]
     where += [(("simulation", "stations", i, "district"), s.district) for i, s in enumerate(sim.stations)]

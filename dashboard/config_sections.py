@@ -41,8 +41,8 @@ class City(Strict):
     def _known_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+        except (ZoneInfoNotFoundError, ValueError, OSError, RecursionError):  # "Asia" is a folder of zones, not one
+            raise ValueError(f"unknown time zone {value[:64]!r}") from None
         return value
 
     @property

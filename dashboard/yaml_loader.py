@@ -12,6 +12,9 @@ Limits are generous for a real config (Pekanbaru's is about 5 KB, 6 levels deep,
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -113,6 +116,18 @@ def _children(node: Any) -> list[Any]:
     if isinstance(node, yaml.MappingNode):
         return [part for pair in node.value for part in pair]
     return []
+
+
+def read_file(path: Path) -> bytes:
+    """A regular file's bytes, at most ``MAX_BYTES`` of them read: a device or a FIFO named as
+    a config file (``/dev/zero``) would otherwise be read for ever."""
+    with open(path, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise YamlRefused("not a regular file")
+        data = handle.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise YamlRefused(f"file is larger than {MAX_BYTES // 1024} KB")
+    return data
 
 
 def load_yaml_bytes(data: bytes) -> Any:

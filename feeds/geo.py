@@ -18,7 +18,9 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,6 +36,11 @@ _PREFIX = re.compile(r"^\s*(?:kecamatan|kec\.?)\s+", re.IGNORECASE)
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _RANDOM_TRIES = 1_000
 _CELL_DEG = 0.002  # ~220 m at the equator: 19k cells for Pekanbaru, built in well under a second
+#: Cells at most: districts spread wider (a stray feature far away) get coarser cells, not
+#: a grid that takes the memory of the machine (one feature at [0, 0] asked for 17 million).
+_CELLS_MAX = 250_000
+#: A districts file is a city's boundaries: a few MB at most (Pekanbaru's is 0.2 MB).
+GEOJSON_MAX_BYTES = 16 * 1024 * 1024
 _OUTSIDE = -1
 _BORDER = -2
 
@@ -184,11 +191,16 @@ class _Grid:
 
     def __init__(self, bounds: tuple[float, float, float, float], tree: shapely.STRtree, geometries: list[BaseGeometry]) -> None:
         self.lon_min, self.lat_min, lon_max, lat_max = bounds
-        self.nx = max(1, math.ceil((lon_max - self.lon_min) / _CELL_DEG))
-        self.ny = max(1, math.ceil((lat_max - self.lat_min) / _CELL_DEG))
+        width, height = lon_max - self.lon_min, lat_max - self.lat_min
+        size = max(_CELL_DEG, math.sqrt(width * height / _CELLS_MAX), max(width, height) / _CELLS_MAX)
+        while math.ceil(width / size) * math.ceil(height / size) > _CELLS_MAX:  # the rounding up, at most a step or two
+            size *= 1.01
+        self.size = size
+        self.nx = max(1, math.ceil(width / size))
+        self.ny = max(1, math.ceil(height / size))
         i, j = np.meshgrid(np.arange(self.nx), np.arange(self.ny))
-        x0, y0 = self.lon_min + i.ravel() * _CELL_DEG, self.lat_min + j.ravel() * _CELL_DEG
-        boxes = shapely.box(x0, y0, x0 + _CELL_DEG, y0 + _CELL_DEG)
+        x0, y0 = self.lon_min + i.ravel() * size, self.lat_min + j.ravel() * size
+        boxes = shapely.box(x0, y0, x0 + size, y0 + size)
         self.states: list[int] = [_OUTSIDE] * (self.nx * self.ny)
         self.candidates: dict[int, tuple[tuple[int, ...], np.ndarray]] = {}
         touching: dict[int, list[int]] = {}
@@ -206,8 +218,8 @@ class _Grid:
 
     def cell(self, lat: float, lon: float) -> int:
         """The cell of a point already known to lie within the bounds (the far edges clamp in)."""
-        i = min(int((lon - self.lon_min) / _CELL_DEG), self.nx - 1)
-        j = min(int((lat - self.lat_min) / _CELL_DEG), self.ny - 1)
+        i = min(int((lon - self.lon_min) / self.size), self.nx - 1)
+        j = min(int((lat - self.lat_min) / self.size), self.ny - 1)
         return j * self.nx + i
 
 
@@ -217,14 +229,22 @@ def _load_cached(path: str) -> Districts:
 
     Raises ``GeoJsonError`` saying what is wrong with the file (never its content)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            doc = json.load(handle)
+        with open(path, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise GeoJsonError("not a regular file")
+            raw = handle.read(GEOJSON_MAX_BYTES + 1)
     except FileNotFoundError:
         raise GeoJsonError("file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise GeoJsonError(f"file cannot be read ({type(exc).__name__})") from None
-    except ValueError:
-        raise GeoJsonError("file is not valid JSON") from None
+    if len(raw) > GEOJSON_MAX_BYTES:
+        raise GeoJsonError(f"file is larger than {GEOJSON_MAX_BYTES // (1024 * 1024)} MiB")
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise GeoJsonError("file is not UTF-8") from None
+    except (ValueError, RecursionError):
+        raise GeoJsonError("file is not valid JSON, or nested too deep") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
         raise GeoJsonError("not a GeoJSON FeatureCollection")
     usable = [f for f in doc["features"] if isinstance(f, dict) and _usable(f)]
@@ -232,7 +252,7 @@ def _load_cached(path: str) -> Districts:
         raise GeoJsonError("no Polygon or MultiPolygon feature with a 'nama' property")
     try:
         return Districts([_district(f) for f in usable], source=path)
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError, shapely.errors.ShapelyError) as exc:
         raise GeoJsonError(f"a feature's geometry cannot be read ({type(exc).__name__})") from None
 
 

@@ -617,3 +617,35 @@ def test_every_pillar_icon_is_drawn_by_the_tablet() -> None:
     assert set(PILLAR_ICONS) == set(ICONS)
     css = (DEFAULT_CONFIG.parent / "assets" / "tablet.css").read_text(encoding="utf-8")
     assert [i for i in PILLAR_ICONS if f'.tb-icon[data-icon="{i}"]' not in css] == []
+
+
+def _city(key: str, value: Any) -> Any:
+    return lambda tree: tree["city"].__setitem__(key, value)
+
+
+def _top(key: str, value: Any) -> Any:
+    return lambda tree: tree.__setitem__(key, value)
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (_city("timezone", "Asia"), "city.timezone: unknown time zone 'Asia'"),  # a folder of zones
+        (_city("timezone", "a" * 300), "city.timezone: unknown time zone"),  # a name too long for the disk
+        (_city("districts_geojson", "~nosuchuser/districts.geojson"), "city.districts_geojson: not a path this machine can open"),
+        (_city("districts_geojson", "districts\0.geojson"), "city.districts_geojson: not a path this machine can open"),
+        (_city("districts_geojson", "/dev/zero"), "city.districts_geojson: not a regular file"),
+        (_top("simulation", "sim\0.yaml"), "simulation: cannot read the file it names (ValueError)"),
+        (_top("simulation", "/dev/zero"), "simulation: the file it names is refused: not a regular file"),
+    ],
+)
+def test_a_name_no_file_can_have_is_one_line_naming_its_key(tmp_path: Path, edit: Any, expected: str) -> None:
+    """Each of these was a traceback (IsADirectoryError, OSError, RuntimeError, ValueError),
+    and /dev/zero was read for ever."""
+    assert expected in error_of(write(tmp_path, edit))
+
+
+def test_a_config_file_that_is_a_device_is_refused_at_once() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(Path("/dev/zero"), environ={})
+    assert str(caught.value) == "/dev/zero: not a regular file"

@@ -6,12 +6,14 @@ assets/README-data.md), so a test failure means the lookup is wrong, not the dat
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from feeds.geo import Districts, name_key
+from feeds.geo import GEOJSON_MAX_BYTES, Districts, GeoJsonError, name_key
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 KECAMATAN = ASSETS / "pekanbaru_kecamatan.geojson"
@@ -155,3 +157,48 @@ def test_from_geojson_without_published_centroids() -> None:
 
 def test_name_key_ignores_case_space_and_prefix() -> None:
     assert name_key("Kec. Lima Puluh") == name_key("limapuluh") == "limapuluh"
+
+
+def _square(name: str, lon: float, lat: float, size: float = 0.01) -> dict[str, Any]:
+    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    return {"type": "Feature", "properties": {"nama": name}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        ('{"type": "FeatureCollection", "features": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deep"),
+        (
+            json.dumps({"type": "FeatureCollection", "features": [_square("A", 101.4, 0.5)]}).replace("101.4,", "Infinity,", 1),
+            "a feature's geometry cannot be read",
+        ),
+    ],
+)
+def test_a_hostile_districts_file_is_one_reason(tmp_path: Path, content: str, reason: str) -> None:
+    """A RecursionError and a GEOSException escaped as tracebacks."""
+    path = tmp_path / "districts.geojson"
+    path.write_text(content)
+    with pytest.raises(GeoJsonError) as caught:
+        Districts.load(path)
+    assert reason in str(caught.value)
+
+
+def test_a_districts_file_larger_than_the_limit_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "big.geojson"
+    path.write_bytes(b" " * (GEOJSON_MAX_BYTES + 1))
+    with pytest.raises(GeoJsonError) as caught:
+        Districts.load(path)
+    assert str(caught.value) == "file is larger than 16 MiB"
+
+
+def test_a_stray_feature_far_away_makes_the_cells_coarser_not_the_grid_huge() -> None:
+    """One small feature at [0, 0] beside the city asked for 17 million cells."""
+    doc = {"type": "FeatureCollection", "features": [_square("Kota", 101.4, 0.5, 0.1), _square("Nyasar", 0.0, 0.0)]}
+    districts = Districts.from_geojson(doc)
+    grid = districts._grid
+    assert grid.nx * grid.ny <= 250_000
+    assert (districts.kecamatan_at(0.55, 101.45), districts.kecamatan_at(0.005, 0.005), districts.kecamatan_at(0.3, 50.0)) == (
+        "Kota",
+        "Nyasar",
+        None,
+    )
