@@ -108,7 +108,7 @@ def incident_rows(doc: dict[str, Any], config: Config) -> tuple[IndexRow, ...]:
         f"severity:{doc.get('severity')}",
         f"status:{doc.get('status')}",
         f"kecamatan:{doc.get('kecamatan') or '?'}",
-        f"category:{doc.get('category')}",
+        f"category:{counted_category(doc.get('category'), config)}",
     ]
     if doc.get("assignee"):
         tags.append(f"assignee:{doc['assignee']}")
@@ -154,6 +154,25 @@ def report_rows(doc: dict[str, Any], config: Config) -> tuple[IndexRow, ...]:
     else:
         rows.append(IndexRow(WASTE_RESOLVED, entity_id))
     return tuple(rows)
+
+
+#: Categories counted under their own name: the Alert data model's and those the word catalog
+#: names. A city counts more of its own by giving each a procedure (``operations.sop``).
+COUNTED_CATEGORIES = frozenset(
+    {"traffic", "naturalDisaster", "weather", "environment", "health", "security", "agriculture", "water"}
+)
+OTHER_CATEGORY = "other"
+
+
+def counted_category(category: Any, config: Config) -> str:
+    """The category an open incident is counted under (``by_category``): its own, or "other".
+
+    Each category counted is a tag that every picture reads on every change of the incidents;
+    a feed of made-up categories (any text up to 120 characters) made that cost grow with the
+    city, 11.5 ms a change at 19,000 open incidents. The incident itself keeps its word."""
+    if category in COUNTED_CATEGORIES or category in config.operations.sop:
+        return str(category)
+    return OTHER_CATEGORY
 
 
 def rows_for(kind: str, doc: dict[str, Any], config: Config) -> tuple[IndexRow, ...]:

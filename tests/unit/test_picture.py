@@ -22,7 +22,7 @@ from feeds.events import Incident
 from layouts.live_parts import LivePart, LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings, WallGeometry
-from tests.support.city import NOW, at, city, feed_city_day, water
+from tests.support.city import NOW, at, city, feed_city_day, incident, water
 from tests.support.helpers import get_json
 
 FAMILIES = ["incidents", "drainage", "waste", "mpp", "kpis"]
@@ -406,3 +406,19 @@ def test_a_gauge_s_own_levels_too_near_zero_to_be_stages_fall_back_to_the_city_s
     by_id = {g.id: (g.stage, g.levels.siaga) for g in picture.drainage.stations}
     assert by_id == {"TINY": ("Normal", config.thresholds.drainage.siaga), "SANE": ("Normal", config.thresholds.drainage.siaga)}
     assert picture.to_json()["drainage"]["worst_stage"] == "Normal"
+
+
+def test_made_up_categories_are_counted_as_other_and_a_city_s_own_by_name() -> None:
+    """Every category counted is a tag each picture reads: a feed of unique made-up ones made
+    that cost grow with the city. The incident keeps its own word."""
+    config = load_config()
+    config = config.model_copy(
+        update={"operations": config.operations.model_copy(update={"sop": {**config.operations.sop, "fire": ["Kirim Damkar"]}})}
+    )
+    store = MemoryStore()
+    state = city(store, config)
+    for n, category in enumerate(["traffic", "fire", "cat-1", "cat-2", "x" * 120]):
+        state.accept(replace(incident(f"C{n}", 60 + n), category=category))
+    picture = build_picture(store, config, now=NOW)
+    assert picture.incidents.by_category == {"traffic": 1, "fire": 1, "other": 3}
+    assert sorted(d.category for d in picture.incidents.open) == sorted(["traffic", "fire", "cat-1", "cat-2", "x" * 120])
