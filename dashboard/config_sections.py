@@ -21,9 +21,11 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 
 class Strict(BaseModel):
-    """Unknown keys are typos until proven otherwise, so every section forbids them."""
+    """Unknown keys are typos until proven otherwise, so every section forbids them; and no
+    number of the config is NaN or infinite (``.nan`` in a bounding box turned district
+    tagging off without a word)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class City(Strict):

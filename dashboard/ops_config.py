@@ -19,7 +19,7 @@ Severity = Literal["critical", "high", "medium", "low", "informational"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Agency(_Strict):

@@ -649,3 +649,14 @@ def test_a_config_file_that_is_a_device_is_refused_at_once() -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(Path("/dev/zero"), environ={})
     assert str(caught.value) == "/dev/zero: not a regular file"
+
+
+@pytest.mark.parametrize(
+    "edit, key",
+    [
+        (_city("bbox", [float("nan"), 0.3, 101.7, 0.8]), "city.bbox.0"),  # tagging turned off without a word
+        (_city("map_center", [0.5, float("inf")]), "city.map_center.1"),
+    ],
+)
+def test_no_number_of_the_config_is_nan_or_infinite(tmp_path: Path, edit: Any, key: str) -> None:
+    assert f"{key}: Input should be a finite number" in error_of(write(tmp_path, edit))
