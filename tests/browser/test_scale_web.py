@@ -13,7 +13,6 @@ One ``citywall serve --workers 2`` on a Redis store, with Debian's nginx in fron
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import time
@@ -28,6 +27,7 @@ from dashboard.auth.sessions import META
 from dashboard.config import Config, load_config
 from dashboard.ingest import CityState
 from dashboard.store.redis_store import RedisStore
+from layouts.push import PUSH_PATH
 from tests.support.auth import add_users, login
 from tests.support.city import critical_now
 from tests.support.configs import write_config
@@ -211,24 +211,25 @@ def wait_in_page(page: Any, condition: Any, timeout: float, what: str) -> Any:
 
 @pytest.mark.browser
 def test_pages_through_nginx_get_pushes_before_and_after_the_workers_die(site: Site, page_factory: Any) -> None:
-    """A push is recognised the way the browser tests of the push path do: the text reaches
-    the page and no HTTP callback answer carried it. Connections are counted by the push
-    script's own log line (assets/push.js)."""
+    """A push is recognised by a frame of the push socket that carries the text. (Whether the
+    poll also fetched it is not asked: on a loaded machine a frame a tick late makes the poll
+    take over for that change, as designed, and that made this test fail once while the push
+    had delivered.) Connections are counted by the push script's own log line
+    (assets/push.js)."""
     page = page_factory()
     connected: list[float] = []
-    over_http: list[str] = []
+    pushed: list[str] = []
 
     def console(message: Any) -> None:
         if "citywall push: connected" in message.text:
             connected.append(time.monotonic())
 
-    def response(answer: Any) -> None:
-        if "_dash-update-component" in answer.url:
-            with contextlib.suppress(Exception):  # a response of a page being torn down
-                over_http.append(answer.text() or "")
+    def socket(ws: Any) -> None:
+        if PUSH_PATH in ws.url:
+            ws.on("framereceived", lambda payload: pushed.append(payload if isinstance(payload, str) else payload.decode()))
 
     page.on("console", console)
-    page.on("response", response)
+    page.on("websocket", socket)
     page.goto(f"{site.nginx.url}/screen/4", wait_until="domcontentloaded")
     wait_in_page(page, lambda: connected, 60, "the websocket through nginx")
 
@@ -239,10 +240,9 @@ def test_pages_through_nginx_get_pushes_before_and_after_the_workers_die(site: S
     # machine); from then on a change must come by push
     filled = "() => (document.querySelector('[data-panel=incident_queue] .cw-panel-body')?.innerText ?? '').trim() !== ''"
     wait_in_page(page, lambda: page.evaluate(filled), 30, "the queue filled")
-    over_http.clear()
     before = site.incident("sebelum")
     wait_in_page(page, lambda: shown(before), 20, "a new incident on the page")
-    assert not [a for a in over_http if before in a], "the push through nginx carried it, not the poll"
+    wait_in_page(page, lambda: [f for f in pushed if before in f], 20, "a push frame through nginx carrying it")
 
     old = site.workers_ready()
     for pid in old:
@@ -256,4 +256,4 @@ def test_pages_through_nginx_get_pushes_before_and_after_the_workers_die(site: S
     started = time.monotonic()
     wait_in_page(page, lambda: shown(after), 30, "an incident written after the restart, on the page")
     print(f"after worker restart: shown in {time.monotonic() - started:.2f} s (new workers {sorted(new)})")  # type: ignore[arg-type]
-    assert not [a for a in over_http if after in a], "after the restart the push carried it again, not the poll"
+    wait_in_page(page, lambda: [f for f in pushed if after in f], 20, "a push frame carrying it after the restart")
