@@ -42,6 +42,10 @@ HOUSEKEEPING_MAX = 1_000_000
 FULL_RECHECK_S = 5.0
 #: Kinds whose resolved items may make room for new ones; the others are refused at the cap.
 LIFECYCLE_KINDS = ("incident", "report")
+#: A station, site, queue or KPI silent this long before a new id's reading gives way to it at
+#: the cap. These kinds never age out otherwise: a burst of made-up ids (a misconfigured
+#: gauge numbering its readings) that filled a cap kept every new real one out for good.
+SILENT_GIVES_WAY_S = 7 * 86_400
 #: Each lifecycle kind's resolved items, the longest resolved first (``trim_resolved``).
 RESOLVED_INDEX = {"incident": INCIDENTS_RESOLVED, "report": REPORTS_RESOLVED}
 
@@ -67,8 +71,9 @@ class CityState:
     def accept(self, event: Event) -> bool:
         """Store one event; a new id past its kind's cap raises ``Rejected(too_many_entities)``.
 
-        For incidents and reports, resolved items make room first (oldest first); open ones
-        are never evicted to make room, so an operator never loses an open incident unseen:
+        For incidents and reports, resolved items make room first (longest resolved first);
+        for the other kinds, one silent for a week before the new reading. Open incidents and
+        reports are never evicted to make room, so an operator never loses one unseen:
         past the cap it is the *new* one that is refused, counted and dead-lettered, and feed
         health shows the alarm.
         """
@@ -97,7 +102,7 @@ class CityState:
         try:
             changed = upsert()
         except CapReached:
-            if not self._make_room(kind, cap or 0):
+            if not self._make_room(kind, cap or 0, observed):
                 raise Rejected(Reason.TOO_MANY_ENTITIES, f"{kind}: {cap} distinct ids kept; a new one is refused") from None
             try:
                 changed = upsert()
@@ -112,15 +117,21 @@ class CityState:
             return doc
         return merged(doc, self.store.get(OPS_KIND, [doc["id"]]).get(doc["id"]))
 
-    def _make_room(self, kind: str, cap: int) -> bool:
-        """Evict resolved items of a lifecycle kind down to ``cap - 1``; False if none could go."""
+    def _make_room(self, kind: str, cap: int, observed: float) -> bool:
+        """Room for one new id: resolved items of a lifecycle kind go, down to ``cap - 1``; of
+        any other kind (stations, sites, queues, KPIs) the one silent longest goes, if it has
+        been silent for ``SILENT_GIVES_WAY_S`` before the new reading. False if none could go."""
         now = self._clock()
-        if kind not in LIFECYCLE_KINDS or self._full_until.get(kind, 0.0) > now:
+        if self._full_until.get(kind, 0.0) > now:
             return False
-        if self.trim_resolved(kind, cap - 1) > 0:
-            return True
-        self._full_until[kind] = now + FULL_RECHECK_S
-        return False
+        if kind in LIFECYCLE_KINDS:
+            made = self.trim_resolved(kind, cap - 1) > 0
+        else:
+            silent = self.store.oldest(kind, observed - SILENT_GIVES_WAY_S, limit=1)
+            made = bool(silent) and self.store.delete(kind, silent) > 0
+        if not made:
+            self._full_until[kind] = now + FULL_RECHECK_S
+        return made
 
     def reject(self, letter: DeadLetter) -> None:
         self.store.dead_letter(letter.to_doc(), keep=self.config.feeds.dead_letters_kept)

@@ -426,6 +426,23 @@ def test_a_new_station_past_the_cap_is_refused_and_known_ones_still_update(store
     assert store.count("water_level") == 3 and ids_of(store, "water_level") == {"S0", "S1", "S2"}
 
 
+def test_at_the_cap_a_station_silent_for_a_week_gives_way_to_a_new_one(store: StateStore, config: Config) -> None:
+    """Stations never age out otherwise: made-up ids that filled the cap kept every new real
+    one out for good. One silent for less than a week still keeps its place."""
+    state = city(store, config, stations_max=3)
+    state.accept(water("JUNK-1", 8 * 86_400, 1.0))
+    state.accept(water("JUNK-2", 9 * 86_400, 1.0))
+    state.accept(water("RECENT", 6 * 86_400, 1.0))
+    assert [v for _, v in store.series("water_level:JUNK-2")] == [1.0]
+    assert state.accept(water("REAL-1", 60, 1.2)) is True
+    assert state.accept(water("REAL-2", 50, 1.3)) is True
+    assert ids_of(store, "water_level") == {"RECENT", "REAL-1", "REAL-2"}
+    assert store.series("water_level:JUNK-2") == [], "its series went with it"
+    with pytest.raises(Rejected) as caught:
+        state.accept(water("REAL-3", 40, 1.4))
+    assert caught.value.reason is Reason.TOO_MANY_ENTITIES
+
+
 def test_the_cap_is_dead_lettered_by_the_feed_with_its_reason(store: StateStore, config: Config) -> None:
     from feeds.health import FeedStats
     from feeds.pipeline import Pipeline
