@@ -18,7 +18,8 @@ frames instead of a backlog. Text goes first: when figures changed too, they fol
 second frame once the text is on screen, and at most every two seconds (``FIGURE_EVERY_S``).
 Paced text parts (what moves with nearly every message of a busy feed: the MPP's queues, the
 gauges, the waste sites, the incident queue's counts and lesser rows, the ticker's flow) go
-with the text, but at most once a second (``PACED_EVERY_S``); the critical rows of the queue
+with the text, but at most once a second (``PACED_EVERY_S``) once a short burst
+(``PACED_BURST``) is spent; the critical rows of the queue
 and the ticker, and everything else, go with every frame. Frames to one page are at least
 ``frame_gap`` apart, and up to ``QUIET_GAP_MAX_S`` while none of its text moves; an urgent
 change (an open critical incident, ``StateStore.urgent_changes``) sends the next one at once,
@@ -85,6 +86,12 @@ FIGURE_EVERY_S = 2.0
 #: every critical trial Alert made the full wall's frames for it bigger and its p50 3-4 ms
 #: longer.
 PACED_EVERY_S = 1.0
+#: Paced parts may go this many times in a row before ``PACED_EVERY_S`` holds them back, one
+#: more earned every ``PACED_EVERY_S`` (a token bucket). A busy feed spends the burst within a
+#: few frames and is paced as before; a quiet city's changes, such as an operator who
+#: acknowledges an incident and assigns it a few seconds later, show at once. Without it, the
+#: assignment's row waited for the rest of the second the acknowledgement had started.
+PACED_BURST = 3
 ACK_TIMEOUT_S = 10.0
 #: A page may ask for everything again (``resend``, or a claim of other parts) at most this
 #: often; an ask within it is kept and answered when it ends. Each ask sends every part the
@@ -183,7 +190,8 @@ class _Page:
         self.shown: dict[tuple[str, str], str] = {}
         self.figures_at = 0.0  # time.monotonic() of the last figures sent (``FIGURE_EVERY_S``)
         self.early_at = -math.inf  # and of the last frame an urgent change sent early
-        self.paced_at = 0.0  # and of the last paced parts (``PACED_EVERY_S``)
+        self.paced_tokens = float(PACED_BURST)  # paced sends the page may have now (``PACED_BURST``)
+        self.paced_filled_at = time.monotonic()  # when they were last counted
         self.quiet = 0  # looks in a row that found no text to send (``QUIET_GAP_MAX_S``)
         self.restarted_at = -math.inf  # time.monotonic() of the last ask for everything answered
         self.restart_later: asyncio.TimerHandle | None = None  # an ask kept for the end of the gap
@@ -238,7 +246,8 @@ class _Page:
                 self.restart_later = asyncio.get_running_loop().call_later(wait, self._start_over_later)
             return
         self.restarted_at = time.monotonic()
-        self.shown, self.figures_at, self.paced_at = {}, 0.0, 0.0
+        self.shown, self.figures_at = {}, 0.0
+        self.paced_tokens = max(self.paced_tokens, 1.0)
         self.wake.set()
 
     def _start_over_later(self) -> None:
@@ -263,10 +272,10 @@ class _Page:
             last = time.monotonic()
             self.wake.clear()
             text = self._updates(picture, self.text_parts)
-            paced_due = last - self.paced_at >= PACED_EVERY_S
+            paced_due = self._paced_tokens(last) >= 1.0
             paced = self._updates(picture, self.paced_parts) if paced_due else []
             if paced:
-                self.paced_at = last
+                self.paced_tokens -= 1.0
                 text += paced
             figures_due = last - self.figures_at >= FIGURE_EVERY_S
             figures = self._updates(picture, self.figure_parts) if figures_due else []
@@ -288,12 +297,20 @@ class _Page:
             now = time.monotonic()
             owed = [VERSION_EVERY_S - (now - sent_at)] if version != sent_version else []
             if not paced_due and self._moved(picture, self.paced_parts):
-                owed.append(PACED_EVERY_S - (now - self.paced_at))
+                owed.append((1.0 - self._paced_tokens(now)) * PACED_EVERY_S)
             if not figures_due and self._moved(picture, self.figure_parts):
                 owed.append(FIGURE_EVERY_S - (now - self.figures_at))
             waits = [reader.changed(version, HEARTBEAT_S), self.wake.wait()]
             await _first(listener, *waits, *([asyncio.sleep(max(0.0, min(owed)))] if owed else []))
             await self._pause(reader, last, listener)
+
+    def _paced_tokens(self, now: float) -> float:
+        """The paced sends the page may have at ``now``: those left, plus one for every
+        ``PACED_EVERY_S`` since they were last counted, up to ``PACED_BURST``."""
+        earned = (now - self.paced_filled_at) / PACED_EVERY_S
+        self.paced_tokens = min(float(PACED_BURST), self.paced_tokens + earned)
+        self.paced_filled_at = now
+        return self.paced_tokens
 
     async def _pause(self, reader: CityReader, last: float, listener: asyncio.Future[None]) -> None:
         """The rest of the frame gap since ``last`` (longer after quiet looks), cut short by an

@@ -174,6 +174,7 @@ def test_a_critical_incident_goes_at_once_and_takes_the_waiting_change_along(
     (the map's list of the latest incidents) and without those that are (the queue's lesser
     rows, paced to a minute here, as the gap)."""
     monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
+    monkeypatch.setattr(push, "PACED_BURST", 1)  # no burst: the claim's frame spends the one send
     state, base = either_site
     with open_push(base) as ws:
         ws.send(json.dumps({"parts": [QUEUE_CRITICAL, QUEUE, MAP_LATEST]}))
@@ -301,6 +302,7 @@ def test_a_paced_part_waits_its_turn_while_the_incidents_go_at_once(site: tuple[
     incidents and not the MPP; the reading is held, not lost: asked for everything, the page
     gets the newest."""
     monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
+    monkeypatch.setattr(push, "PACED_BURST", 1)  # no burst: the claim's frame spends the one send
     state, base = site
     state.accept(queue_reading(111))
     with open_push(base) as ws:
@@ -321,6 +323,37 @@ def test_a_paced_part_waits_its_turn_while_the_incidents_go_at_once(site: tuple[
         assert '"333"' in mpp_tree(again) and '"222"' not in mpp_tree(again)
 
 
+def test_a_quiet_page_gets_a_short_burst_of_paced_changes_at_once(site: tuple[CityState, str], monkeypatch: Any) -> None:
+    """Paced to a minute here, with a burst of three: the claim's frame spends one send, the
+    next two readings of the MPP go at once, and the third waits for the minute. Each reading
+    is followed by a new incident, which is never paced: the reading must arrive no later than
+    the incident. An operator's two actions a second apart reach the wall as they happen; a
+    busy feed spends the burst and is paced as before."""
+    monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
+    monkeypatch.setattr(push, "PACED_BURST", 3)
+    state, base = site
+    state.accept(queue_reading(111))
+    with open_push(base) as ws:
+        ws.send(json.dumps({"parts": [MAP_LATEST, MPP]}))
+        first = frame_with_updates(ws)
+        ws.send(json.dumps({"ack": first["v"]}))
+        assert roles(first) == {"incidents_map-top-content", "mpp-content"}
+        for n, waiting in enumerate((222, 333, 444), start=1):
+            state.accept(queue_reading(waiting))
+            state.accept(alert(n, f"Kejadian {n}"))
+            mpp: list[str] = []
+            while True:  # the frames until the one that shows the incident
+                body = frame_with_updates(ws)
+                ws.send(json.dumps({"ack": body["v"]}))
+                mpp += [mpp_tree(body)] if "mpp-content" in roles(body) else []
+                if any(f"Kejadian {n}" in json.dumps(u[3]) for u in body["u"] if u[0] == "incidents_map-top-content"):
+                    break
+            if waiting < 444:
+                assert any(f'"{waiting}"' in tree for tree in mpp), f"reading {waiting} went at once"
+            else:
+                assert mpp == [], "the burst is spent: the MPP waits its turn"
+
+
 TICKER = ["ticker", "s13-0"]
 HELD = ["ticker-held", "s13-0"]
 
@@ -333,6 +366,7 @@ def test_a_critical_incident_goes_at_once_as_one_held_line_while_the_flow_and_th
     them and the ticker's held lines at once, that line alone, while the flow and the MPP wait
     their turn."""
     monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
+    monkeypatch.setattr(push, "PACED_BURST", 1)  # no burst: the claim's frame spends the one send
     state, base = site
     state.accept(queue_reading(111))
     with open_push(base) as ws:
