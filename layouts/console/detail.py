@@ -14,6 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from layouts.console.controls import labelled
 from layouts.frame import signature
 from layouts.i18n import t
 from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
@@ -65,8 +66,9 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                             dbc.Col(
                                 dbc.Select(
                                     id="cw-act-agency",
-                                    options=[{"label": t("console_agency_choice", language), "value": ""}, *agencies],
+                                    options=agencies,
                                     value="",
+                                    placeholder=t("console_agency_choice", language),
                                     size="sm",
                                 ),
                                 md=3,
@@ -82,8 +84,9 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                             dbc.Col(
                                 dbc.Select(
                                     id="cw-act-code",
-                                    options=[{"label": t("console_resolution_choice", language), "value": ""}, *codes],
+                                    options=codes,
                                     value="",
+                                    placeholder=t("console_resolution_choice", language),
                                     size="sm",
                                 ),
                                 md=4,
@@ -111,12 +114,20 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                     dbc.Row(
                         [
                             dbc.Col(
-                                dbc.Input(
-                                    id="cw-push-screen", type="number", min=1, max=choices.get("screens", 24), value=4, size="sm"
+                                labelled(
+                                    t("screen", language),
+                                    dbc.Input(id="cw-push-screen", type="number", min=1, max=choices.get("screens", 24), value=4),
                                 ),
-                                md=2,
+                                md=3,
                             ),
-                            dbc.Col(dbc.Input(id="cw-push-minutes", type="number", min=1, max=240, value=10, size="sm"), md=2),
+                            dbc.Col(
+                                labelled(
+                                    None,
+                                    dbc.Input(id="cw-push-minutes", type="number", min=1, max=240, value=10),
+                                    t("min_short", language),
+                                ),
+                                md=3,
+                            ),
                             dbc.Col(
                                 dbc.Button(
                                     [t("console_push", language), " ", html.Span("p", className="cw-kbd")],

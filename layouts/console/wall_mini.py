@@ -17,6 +17,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
+from layouts.console.controls import labelled
 from layouts.frame import signature
 from layouts.i18n import t
 from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
@@ -70,9 +71,16 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                                     maxLength=280,
                                     size="sm",
                                 ),
-                                md=5,
+                                md=6,
                             ),
-                            dbc.Col(dbc.Input(id="cw-broadcast-minutes", type="number", min=1, value=30, size="sm"), md=2),
+                            dbc.Col(
+                                labelled(
+                                    None,
+                                    dbc.Input(id="cw-broadcast-minutes", type="number", min=1, value=30),
+                                    t("min_short", language),
+                                ),
+                                md=3,
+                            ),
                         ],
                         className="g-2 mb-2 align-items-center",
                     ),

@@ -36,7 +36,7 @@ def register(app: Callbacks, pages: Pages, reader: CityReader, settings: ViewSet
                     dbc.Container(
                         [
                             dbc.NavbarBrand(t("console_brand", language, city=settings.city_name)),
-                            html.Small(t("console_shortcuts", language), className="text-secondary d-none d-xl-inline"),
+                            html.Small(t("console_shortcuts", language), className="text-white d-none d-xl-inline"),
                             html.Span(id="cw-console-who", className="text-light"),
                         ],
                         fluid=True,

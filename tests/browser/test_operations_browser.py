@@ -115,6 +115,19 @@ def test_the_console_map_draws_the_open_incidents_under_the_pages_own_policy(cit
 
 
 @pytest.mark.browser
+def test_the_action_controls_say_what_they_are_before_anything_is_chosen(city: tuple[CityState, str], contexts: Any) -> None:
+    """The agency and resolution choices show their word, not a blank box (a hidden empty
+    option of the select was the one chosen), and the push's two numbers their units."""
+    _, base = city
+    desk = console(contexts, base, "operator")
+    shown = "(s) => s.options[s.selectedIndex].text"
+    assert desk.eval_on_selector("#cw-act-agency", shown) == "instansi…"
+    assert desk.eval_on_selector("#cw-act-code", shown) == "penyelesaian…"
+    for ident, words in (("cw-push-screen", ["Layar"]), ("cw-push-minutes", ["mnt"]), ("cw-broadcast-minutes", ["mnt"])):
+        assert desk.locator(f".input-group:has(#{ident}) .input-group-text").all_inner_texts() == words, ident
+
+
+@pytest.mark.browser
 def test_operator_acknowledges_and_assigns_and_an_open_kiosk_follows(city: tuple[CityState, str], contexts: Any) -> None:
     state, base = city
     state.accept(incident("OPS-1", severity="high", description="Pohon tumbang di Jl. Sudirman"))
