@@ -75,6 +75,9 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
         csrf_token_name=CSRF_COOKIE,
         csrf_header_name="X-CSRF-Token",
     )
+    # the store's probe ends with the server: an app a test made and dropped went on probing,
+    # and on the Redis emptied for the next test wrote a new epoch among that test's keys
+    app.server.router.on_shutdown.append(health.stop)
     pages = app.server.state.pages = routing.Pages()
     for page in (wall, screen):
         page.register(pages, settings)

@@ -8,6 +8,7 @@ stops (the case that made ``/healthz`` take over 10 s on a worker with open page
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +21,8 @@ import pytest
 from dashboard.config import Config, load_config
 from dashboard.health import StoreHealth
 from dashboard.ingest import CityState
-from dashboard.local_services import serve
+from dashboard.local_services import running_app, serve
+from dashboard.store.memory import MemoryStore
 from dashboard.store.redis_store import RedisStore
 from feeds.events import Incident
 from tests.support.services import RedisServer
@@ -109,3 +111,15 @@ def test_reset_and_outage_seen_through_the_web_server(redis_server: RedisServer)
         assert status == 200 and picture["store"]["status"] == "reset"
         assert picture["store"]["reset_at"] == body["store"]["reset_at"]
     store.close()
+
+
+def test_the_probe_ends_with_the_server() -> None:
+    """An app's store probe runs on a thread of its own; it stops when the server does. A test's
+    dropped app once went on probing its Redis, and wrote a new epoch into the next test's."""
+    before = {t for t in threading.enumerate() if t.name == "store-health"}
+    with running_app(load_config(environ={}), MemoryStore()):
+        probes = {t for t in threading.enumerate() if t.name == "store-health"} - before
+        assert len(probes) == 1
+    (probe,) = probes
+    probe.join(timeout=10)
+    assert not probe.is_alive()

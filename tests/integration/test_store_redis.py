@@ -108,7 +108,9 @@ def test_each_family_has_a_hash_tag_of_its_own(redis_url: str, config: Config) -
         store.append_audit({"what": "preset"}, keep=5)
         store.health_check()
         keys = set(raw.scan_iter("*"))
-        tags = {re.match(r"cw:(\{cw:[a-z]+\}):", key)[1] for key in keys}  # type: ignore[index]
+        tagged = {key: re.match(r"cw:(\{cw:[a-z]+\}):", key) for key in keys}
+        assert [key for key, tag in tagged.items() if tag is None] == [], "every key has its family's tag"
+        tags = {tag[1] for tag in tagged.values() if tag is not None}
         assert tags == {f"{{cw:{family}}}" for family in FAMILY_KEYS}, sorted(keys)
         missing = {key for names in FAMILY_KEYS.values() for key in names} - keys
         assert not missing, f"not where the layout puts them: {sorted(missing)}"
