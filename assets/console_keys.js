@@ -2,8 +2,9 @@
  *
  * j / k move the selection down / up the queue; a acknowledge, g assign, n note (focus the
  * text, Enter sends), r resolve, o reopen, p push to the wall, + / - severity, / search.
- * Keys are ignored while typing in a field (except Enter in the note field), and only on
- * the console page.
+ * Keys are ignored while typing in a field or choosing in a select box (a select picks an
+ * option by its first letter: "r" for RED resolved the incident), except Enter in the note
+ * field, and only on the console page. A held key repeats j / k, never an action.
  */
 (function () {
   "use strict";
@@ -21,12 +22,13 @@
   document.addEventListener("keydown", function (e) {
     if (!document.querySelector('[data-page="console"]') || e.ctrlKey || e.metaKey || e.altKey) return;
     var target = e.target;
-    var typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable);
+    var typing = target && (/^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) || target.isContentEditable);
     if (typing) {
-      if (e.key === "Enter" && target.id === "cw-act-text") { click("cw-act-note"); }
+      if (e.key === "Enter" && !e.repeat && target.id === "cw-act-text") { click("cw-act-note"); }
       if (e.key === "Escape") target.blur();
       return;
     }
+    if (e.repeat && e.key !== "j" && e.key !== "k") return;
     if (e.key === "j") move(1);
     else if (e.key === "k") move(-1);
     else if (e.key === "n") { var t = document.getElementById("cw-act-text"); if (t) { t.focus(); e.preventDefault(); } }

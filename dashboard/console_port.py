@@ -51,9 +51,9 @@ class ConsolePort:
     def _actor(self, role: str) -> Actor | ActionError:
         who = self._principal()
         if who is None:
-            return ActionError(401, "sign in first")
+            return ActionError(401, "sign in first", "err_sign_in")
         if not who.can(role):
-            return ActionError(403, f"needs the {role} role")
+            return ActionError(403, f"needs the {role} role", "err_needs_role", role=role)
         return Actor(name=who.name, role=who.role, via=who.via, origin=_client_host())
 
     def incident(self, incident_id: str) -> dict[str, Any] | None:
@@ -69,20 +69,20 @@ class ConsolePort:
     def act(self, incident_id: str, action: dict[str, Any]) -> tuple[bool, Any]:
         actor = self._actor("operator")
         if isinstance(actor, ActionError):
-            return False, actor.reason
+            return False, actor
         known: dict[str, Any] = {k: action.get(k) for k in ("action", "agency", "text", "severity", "code", "step")}
         try:
             return True, self.desk.act(incident_id, Action(**known), actor)
         except (ActionError, TypeError) as error:
-            return False, getattr(error, "reason", str(error))
+            return False, _refusal(error)
 
     def wall_action(self, what: str, args: dict[str, Any]) -> tuple[bool, Any]:
         role = WALL_ROLES.get(what)
         if role is None:
-            return False, f"unknown wall action {what!r}"
+            return False, ActionError(422, f"unknown wall action {what!r}")
         actor = self._actor(role)
         if isinstance(actor, ActionError):
-            return False, actor.reason
+            return False, actor
         try:
             if what == "preset":
                 return True, self.desk.set_preset(str(args.get("preset")), actor)
@@ -98,7 +98,7 @@ class ConsolePort:
                 return True, self.desk.dismiss(int(args["screen"]), actor)
             return True, self.desk.ack_station(str(args.get("station")), actor)
         except (ActionError, KeyError, ValueError, TypeError) as error:
-            return False, getattr(error, "reason", str(error))
+            return False, _refusal(error)
 
     def report(self, period: str) -> dict[str, list[dict[str, Any]]]:
         who = self._principal()
@@ -106,3 +106,8 @@ class ConsolePort:
             return {}
         chosen = period if period in ("shift", "day", "week") else "day"
         return shift_report.as_json(shift_report.build(self.desk.store, self.desk.config, chosen))  # type: ignore[arg-type]
+
+
+def _refusal(error: Exception) -> ActionError:
+    """Every refusal as an ``ActionError``: the console says its ``word``, or its reason."""
+    return error if isinstance(error, ActionError) else ActionError(422, str(error))

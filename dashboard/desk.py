@@ -54,7 +54,7 @@ class Desk:
             if self.store.swap(OPS_KIND, incident_id, stamp, at, updated, rows):
                 break
         else:
-            raise ActionError(409, "the incident kept changing; try again")
+            raise ActionError(409, "the incident kept changing; try again", "err_try_again")
         detail = incident_ops.detail(incident, updated, self.ops, at)
         fields = {
             k: v
@@ -93,13 +93,16 @@ class Desk:
         return incident_ops.detail(incident, stamped[1] if stamped else None, self.ops, self._clock())
 
     def choices(self) -> dict[str, Any]:
-        """What the console offers: agencies, resolution codes, presets, levels, screens."""
+        """What the console offers: agencies, resolution codes, presets, levels, screens, and the
+        longest push and broadcast."""
         return {
             "agencies": [a.model_dump() for a in self.ops.agencies],
             "codes": [c.model_dump() for c in self.ops.resolution_codes],
             "presets": ["default", *(p.name for p in self.ops.presets)],
             "levels": list(wall_control.LEVELS),
             "screens": self.config.wall.screen_count,
+            "push_minutes_max": self.ops.push_max_min,
+            "broadcast_minutes_max": self.ops.broadcast_max_min,
         }
 
     # --- the wall -------------------------------------------------------------------------
@@ -156,7 +159,7 @@ class Desk:
             if self.store.swap(wall_control.KIND, wall_control.ID, stamp, at, updated):
                 break
         else:
-            raise ActionError(409, "the wall kept changing; try again")
+            raise ActionError(409, "the wall kept changing; try again", "err_try_again")
         self.audit.record(actor, f"wall.{what}", "wall", at, detail)
         return self.wall()
 

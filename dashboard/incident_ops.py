@@ -31,12 +31,17 @@ TEXT_MAX = 1_000
 
 class ActionError(ValueError):
     """An action that cannot be applied: ``status`` is the HTTP status that says why (409: not
-    in this state, 422: a bad argument, 404: no such incident)."""
+    in this state, 422: a bad argument, 404: no such incident).
 
-    def __init__(self, status: int, reason: str) -> None:
+    ``reason`` is for the API's clients; ``word`` (a catalog key, filled with ``fill``) is how
+    the console says it to an operator in the city's language, where one is known."""
+
+    def __init__(self, status: int, reason: str, word: str | None = None, **fill: str) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.word = word
+        self.fill = fill
 
 
 @dataclass(frozen=True)
@@ -126,17 +131,17 @@ def apply(
     kind = action.action
     if kind == "acknowledge":
         if status != "new":
-            raise ActionError(409, f"incident is {status}, not new")
+            raise ActionError(409, f"incident is {status}, not new", "err_not_new", state=status)
         set_status("acknowledged")
         rec.setdefault("acked_at", when)
         rec.setdefault("acked_by", actor.name)
     elif kind == "assign":
         if status == "resolved":
-            raise ActionError(409, "incident is resolved; reopen it first")
+            raise ActionError(409, "incident is resolved; reopen it first", "err_reopen_first")
         agency = ops.agency(action.agency or "")
         if agency is None:
             known = ", ".join(a.id for a in ops.agencies) or "none configured"
-            raise ActionError(422, f"unknown agency {action.agency!r} (known: {known})")
+            raise ActionError(422, f"unknown agency {action.agency!r} (known: {known})", "err_choose_agency")
         set_status("dispatched")
         rec["assignee"] = agency.id
         rec.setdefault("acked_at", when)
@@ -144,7 +149,7 @@ def apply(
         entry["agency"] = agency.id
     elif kind == "note":
         if not (action.text or "").strip():
-            raise ActionError(422, "a note needs text")
+            raise ActionError(422, "a note needs text", "err_note_text")
     elif kind in ("escalate", "deescalate"):
         rank = SEVERITIES.index(severity) if severity in SEVERITIES else 2
         if action.severity is not None:
@@ -154,24 +159,26 @@ def apply(
         else:
             target = rank - 1 if kind == "escalate" else rank + 1
         if not 0 <= target < len(SEVERITIES):
-            raise ActionError(409, f"severity is already {severity}")
+            raise ActionError(409, f"severity is already {severity}", "err_severity_end", severity=severity)
         if (kind == "escalate" and target >= rank) or (kind == "deescalate" and target <= rank):
             raise ActionError(422, f"{kind} from {severity} to {SEVERITIES[target]} goes the wrong way")
         rec["severity"], rec["severity_at"] = SEVERITIES[target], at
         entry["severity"] = SEVERITIES[target]
     elif kind == "resolve":
         if status == "resolved":
-            raise ActionError(409, "incident is already resolved")
+            raise ActionError(409, "incident is already resolved", "err_already_resolved")
         codes = {c.code for c in ops.resolution_codes}
         if action.code not in codes:
-            raise ActionError(422, f"unknown resolution code {action.code!r} (known: {', '.join(sorted(codes))})")
+            raise ActionError(
+                422, f"unknown resolution code {action.code!r} (known: {', '.join(sorted(codes))})", "err_choose_code"
+            )
         set_status("resolved")
         rec["resolved_at"], rec["resolution"] = when, action.code
         rec.setdefault("acked_at", when)
         entry["code"] = action.code
     elif kind == "reopen":
         if status != "resolved":
-            raise ActionError(409, f"incident is {status}, not resolved")
+            raise ActionError(409, f"incident is {status}, not resolved", "err_not_resolved", state=status)
         set_status("new")
         rec.pop("resolved_at", None)
         rec.pop("resolution", None)

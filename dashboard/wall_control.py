@@ -54,7 +54,7 @@ def set_broadcast(
     if level not in LEVELS:
         raise ActionError(422, f"level must be one of {', '.join(LEVELS)}")
     if not text.strip() or len(text) > TEXT_MAX:
-        raise ActionError(422, f"text must be 1-{TEXT_MAX} characters")
+        raise ActionError(422, f"text must be 1-{TEXT_MAX} characters", "err_broadcast_text", high=str(TEXT_MAX))
     if not 1 <= minutes <= ops.broadcast_max_min:
         raise ActionError(422, f"minutes must be 1-{ops.broadcast_max_min}")
     broadcast = {"level": level, "text": text.strip(), "until": at + minutes * 60, "by": by, "at": iso(at)}

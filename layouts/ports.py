@@ -46,8 +46,10 @@ class Callbacks(Protocol):
 class OperationsPort(Protocol):
     """What the operator console needs: who is at the desk, and the desk's actions.
 
-    Every write returns ``(ok, message_or_result)``: the console shows the refusal (a wrong
-    role, an incident already acknowledged) instead of raising inside a callback.
+    Every write returns ``(ok, result_or_refusal)``: the console shows the refusal (a wrong
+    role, an incident already acknowledged) instead of raising inside a callback. A refusal
+    has a ``reason`` in English and may have a ``word`` (a catalog key) and its ``fill``, which
+    the console shows in the city's language (``layouts.console.controls.said``).
     """
 
     def whoami(self) -> tuple[str, str] | None:

@@ -8,13 +8,15 @@ Buttons carry fixed ids so ``assets/console_keys.js`` can drive them from the ke
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from layouts.console.controls import labelled
+from layouts.console.controls import labelled, out_of_range, said
 from layouts.frame import signature
 from layouts.i18n import t
 from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
@@ -29,6 +31,11 @@ BUTTONS = {  # id -> (action, the catalog key of its label, shortcut)
     "cw-act-resolve": ("resolve", "console_act_resolve", "r"),
     "cw-act-reopen": ("reopen", "console_act_reopen", "o"),
 }
+
+
+#: The severity badge in the colours of the wall's queue (``assets/citywall.css``): it was red
+#: for every severity.
+BADGE_COLORS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#ffd43b", "low": "#66d9e8", "info": "#ced4da"}
 
 
 def _minutes(seconds: int | None) -> str:
@@ -123,7 +130,13 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                             dbc.Col(
                                 labelled(
                                     None,
-                                    dbc.Input(id="cw-push-minutes", type="number", min=1, max=240, value=10),
+                                    dbc.Input(
+                                        id="cw-push-minutes",
+                                        type="number",
+                                        min=1,
+                                        max=choices.get("push_minutes_max", 240),
+                                        value=10,
+                                    ),
                                     t("min_short", language),
                                 ),
                                 md=3,
@@ -148,7 +161,16 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
     )
 
 
-def render(detail: dict[str, Any] | None, language: str) -> Any:
+def _local(iso: str, settings: ViewSettings, seconds: bool = False) -> str:
+    """A stored time (UTC) on the city's clock: the history and the SOP ticks read in UTC,
+    seven hours off the wall's clock in Pekanbaru, at a shift's handover."""
+    moment = datetime.fromisoformat(iso)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(settings.timezone)).strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def render(detail: dict[str, Any] | None, settings: ViewSettings) -> Any:
+    language = settings.language
     if not detail:
         return html.Div(t("console_select_hint", language), className="text-secondary")
     sla = detail.get("sla") or {}
@@ -168,7 +190,7 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
                 dbc.Checkbox(
                     id={"role": "cw-sop", "step": s["step"]}, value=bool(s["done"]), label=s["text"], className="d-inline-block"
                 ),
-                html.Small(f"  {s['by']} {s['at'][11:16]}" if s.get("done") else "", className="text-secondary"),
+                html.Small(f"  {s['by']} {_local(s['at'], settings)}" if s.get("done") else "", className="text-secondary"),
             ],
             **attrs({"data-step": str(s["step"]), "data-done": "true" if s["done"] else "false"}),
         )
@@ -176,7 +198,7 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
     ]
     history = [
         html.Li(
-            f"{h['at'][11:19]} {h['by']} ({h['role']}) {h['action']}"
+            f"{_local(h['at'], settings, seconds=True)} {h['by']} ({h['role']}) {h['action']}"
             + "".join(f" {k}={h[k]}" for k in ("status", "agency", "severity", "code", "step") if k in h)
             + (f" – {h['text']}" if h.get("text") else "")
         )
@@ -187,7 +209,16 @@ def render(detail: dict[str, Any] | None, language: str) -> Any:
             html.H5(detail.get("description") or detail.get("category") or detail["id"]),
             html.Div(
                 [
-                    dbc.Badge(t(detail.get("severity") or "medium", language), color="danger", className="me-2"),
+                    html.Span(
+                        dbc.Badge(
+                            t(detail.get("severity") or "medium", language),
+                            color=BADGE_COLORS.get(detail.get("severity") or "medium", "secondary"),
+                            text_color="dark",
+                            className="me-2",
+                        ),
+                        id="cw-detail-severity",
+                        **attrs({"data-severity": detail.get("severity") or "medium"}),
+                    ),
                     html.Span(
                         dbc.Badge(t(detail["status"], language), color="info", className="me-2"),
                         id="cw-detail-status",
@@ -240,11 +271,12 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         digest = signature({k: v for k, v in (detail or {}).items() if k not in ("sla", "age_s")} | {"sel": selected, "sla": sla})
         if digest == shown:
             raise PreventUpdate
-        return render(detail, settings.language), digest
+        return render(detail, settings), digest
 
     @app.callback(
         Output("cw-console-msg", "children"),
         Output("cw-console-done", "data"),
+        Output("cw-act-text", "value"),
         *[Input(ident, "n_clicks") for ident in BUTTONS],
         State("cw-console-selected", "data"),
         State("cw-act-agency", "value"),
@@ -252,6 +284,9 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         State("cw-act-text", "value"),
         State("cw-console-done", "data"),
         prevent_initial_call=True,
+        # a double click, or a key pressed twice, lands on a disabled button: "+" twice
+        # raised the severity two steps, a note went in twice
+        running=[(Output(ident, "disabled"), True, False) for ident in BUTTONS],
     )
     def _act(*args: Any) -> Any:
         selected, agency, code, text, done = args[len(BUTTONS) :]
@@ -259,7 +294,7 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         if trigger not in BUTTONS or not (ctx.triggered and ctx.triggered[0].get("value")):
             raise PreventUpdate
         if not selected:
-            return dbc.Alert(t("console_select_first", language), color="warning", className="py-1"), no_update
+            return dbc.Alert(t("console_select_first", language), color="warning", className="py-1"), no_update, no_update
         action, label, _ = BUTTONS[trigger]
         ok, result = port.act(
             selected,
@@ -271,11 +306,24 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
             },
         )
         if not ok:
-            return dbc.Alert(str(result), color="danger", className="py-1", id="cw-msg-error"), no_update
-        done_now = dbc.Alert(
-            f"{t(label, language)}: {t(result['status'], language)}", color="success", className="py-1", id="cw-msg-ok"
-        )
-        return done_now, (done or 0) + 1
+            return dbc.Alert(said(result, language), color="danger", className="py-1", id="cw-msg-error"), no_update, no_update
+        outcome = t(result["severity"], language) if action in ("escalate", "deescalate") else t(result["status"], language)
+        done_now = dbc.Alert(f"{t(label, language)}: {outcome}", color="success", className="py-1", id="cw-msg-ok")
+        return done_now, (done or 0) + 1, "" if action == "note" else no_update
+
+    @app.callback(
+        Output("cw-act-agency", "value"),
+        Output("cw-act-code", "value"),
+        Output("cw-act-text", "value", allow_duplicate=True),
+        Output("cw-console-msg", "children", allow_duplicate=True),
+        Input("cw-console-selected", "data"),
+        prevent_initial_call=True,
+    )
+    def _fresh(_: str | None) -> tuple[str, str, str, None]:
+        """Another incident starts with nothing chosen: an agency, a resolution code or a
+        half-written note left from the last one went with the next key to the wrong incident
+        (resolve A as a false alarm, press j, then r: B was a false alarm too)."""
+        return "", "", "", None
 
     @app.callback(
         Output("cw-console-msg", "children", allow_duplicate=True),
@@ -297,7 +345,7 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
             raise PreventUpdate
         ok, result = port.act(selected, {"action": "tick" if wanted else "untick", "step": step})
         if not ok:
-            return dbc.Alert(str(result), color="danger", className="py-1"), (done or 0) + 1
+            return dbc.Alert(said(result, language), color="danger", className="py-1"), (done or 0) + 1
         return no_update, (done or 0) + 1
 
     @app.callback(
@@ -313,9 +361,15 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
             raise PreventUpdate
         if not selected:
             return dbc.Alert(t("console_select_first", language), color="warning", className="py-1")
+        choices = port.choices()
+        wrong = out_of_range(screen, choices.get("screens", 24), "console_screen_range", language) or out_of_range(
+            minutes, choices.get("push_minutes_max", 240), "console_minutes_range", language
+        )
+        if wrong:
+            return dbc.Alert(wrong, color="danger", className="py-1", id="cw-msg-error")
         ok, result = port.wall_action("push", {"screen": screen, "incident": selected, "minutes": minutes})
         return dbc.Alert(
-            t("console_on_screen", language, screen=screen) if ok else str(result),
+            t("console_on_screen", language, screen=screen) if ok else said(result, language),
             color="success" if ok else "danger",
             className="py-1",
         )

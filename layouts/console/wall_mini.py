@@ -17,7 +17,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
-from layouts.console.controls import labelled
+from layouts.console.controls import labelled, out_of_range, said
 from layouts.frame import signature
 from layouts.i18n import t
 from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
@@ -76,7 +76,13 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                             dbc.Col(
                                 labelled(
                                     None,
-                                    dbc.Input(id="cw-broadcast-minutes", type="number", min=1, value=30),
+                                    dbc.Input(
+                                        id="cw-broadcast-minutes",
+                                        type="number",
+                                        min=1,
+                                        max=choices.get("broadcast_minutes_max", 720),
+                                        value=30,
+                                    ),
                                     t("min_short", language),
                                 ),
                                 md=3,
@@ -183,9 +189,14 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         if trigger == "cw-preset-apply":
             ok, result = port.wall_action("preset", {"preset": preset})
         elif trigger == "cw-broadcast-send":
+            wrong = out_of_range(
+                minutes, port.choices().get("broadcast_minutes_max", 720), "console_minutes_range", settings.language
+            )
+            if wrong:
+                return dbc.Alert(wrong, color="danger", className="py-1")
             ok, result = port.wall_action("broadcast", {"level": level, "text": text, "minutes": minutes})
         else:
             ok, result = port.wall_action("clear_broadcast", {})
         if ok:
             return dbc.Alert(t("console_done", settings.language), color="success", className="py-1", id="cw-wall-ok")
-        return dbc.Alert(str(result), color="danger", className="py-1")
+        return dbc.Alert(said(result, settings.language), color="danger", className="py-1")

@@ -1,0 +1,171 @@
+"""The console at an operator's desk over a shift: keys, choices, numbers, times, sign-in.
+
+Each test drives ``/console`` in a real Chromium against an app on a memory store, closed as
+a real site is (reading needs a login). What an action did is read from the store's audit,
+which records every action the desk applied, in order: an action that must not happen is
+shown absent by a later one that must, so no test waits for nothing to happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dashboard.config import Config, load_config
+from dashboard.ingest import CityState
+from dashboard.local_services import running_app
+from dashboard.store.memory import MemoryStore
+from tests.support.auth import add_users
+from tests.support.operations import incident, seed, signed_in_context
+
+LOAD_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return load_config(environ={})
+
+
+@pytest.fixture
+def city(config: Config) -> Iterator[tuple[CityState, str]]:
+    store = MemoryStore()
+    add_users(store)
+    state = CityState(store, config)
+    seed(state)
+    state.accept(incident("DESK-A", severity="high", description="Kejadian A"))
+    state.accept(incident("DESK-B", severity="high", description="Kejadian B", ago_s=10.0))
+    with running_app(config, store) as base:
+        yield state, base
+
+
+@pytest.fixture
+def desk(browser: Any, city: tuple[CityState, str]) -> Iterator[Any]:
+    ctx = signed_in_context(browser, city[1], "operator")
+    page = ctx.new_page()
+    page.set_default_timeout(LOAD_MS)
+    page.goto(f"{city[1]}/console")
+    page.wait_for_selector(".cw-console-table tr[data-incident]")
+    yield page
+    ctx.close()
+
+
+def select(page: Any, incident_id: str) -> None:
+    page.click(f'.cw-console-table tr[data-incident="{incident_id}"]')
+    page.wait_for_selector(f'#cw-console-detail [data-incident="{incident_id}"]')
+
+
+def actions(state: CityState, incident_id: str) -> list[str]:
+    """What was done to the incident, oldest first."""
+    return [e["action"] for e in reversed(state.store.audit()) if e["target"] == f"incident/{incident_id}"]
+
+
+def confirmed(page: Any, text: str) -> None:
+    page.locator("#cw-msg-ok", has_text=text).wait_for()
+
+
+@pytest.mark.browser
+def test_a_letter_typed_into_a_select_box_is_not_a_shortcut(city: tuple[CityState, str], desk: Any) -> None:
+    """ "r" picks RED in the broadcast's level box; it used to resolve the incident too."""
+    state, _ = city
+    select(desk, "DESK-A")
+    desk.select_option("#cw-act-code", "handled")
+    desk.focus("#cw-broadcast-level")
+    desk.keyboard.press("r")
+    desk.locator("#cw-act-acknowledge").click()
+    confirmed(desk, "diterima")
+    assert actions(state, "DESK-A") == ["acknowledge"]
+
+
+@pytest.mark.browser
+def test_a_held_key_acts_once(city: tuple[CityState, str], desk: Any) -> None:
+    """A key held down repeats (``keydown`` again with ``repeat`` set): "+" held raised the
+    severity a step per repeat. Only the repeat is sent here, so it must do nothing at all."""
+    state, _ = city
+    select(desk, "DESK-A")
+    desk.evaluate("document.body.dispatchEvent(new KeyboardEvent('keydown', {key: '+', repeat: true, bubbles: true}))")
+    desk.locator("#cw-act-acknowledge").click()
+    confirmed(desk, "diterima")
+    assert actions(state, "DESK-A") == ["acknowledge"]
+
+
+@pytest.mark.browser
+def test_the_next_incident_starts_with_nothing_chosen(city: tuple[CityState, str], desk: Any) -> None:
+    """A resolution code, an agency and a half-written note stay with the incident they were
+    chosen for: resolving B with the keyboard after A's code was chosen made B a false alarm."""
+    state, _ = city
+    select(desk, "DESK-A")
+    desk.select_option("#cw-act-code", "false_alarm")
+    desk.select_option("#cw-act-agency", "BPBD")
+    desk.fill("#cw-act-text", "setengah ditulis")
+    desk.click("#cw-act-resolve")
+    confirmed(desk, "selesai")
+    select(desk, "DESK-B")
+    assert [desk.input_value(f"#{i}") for i in ("cw-act-code", "cw-act-agency", "cw-act-text")] == ["", "", ""]
+    assert desk.locator("#cw-console-msg").inner_text() == "", "A's message does not stand under B"
+    desk.keyboard.press("r")
+    assert desk.locator("#cw-msg-error").inner_text() == "Pilih penyelesaian dulu"
+    assert actions(state, "DESK-B") == []
+
+
+@pytest.mark.browser
+def test_a_kept_note_leaves_the_box_empty(city: tuple[CityState, str], desk: Any) -> None:
+    """Enter a second time no longer keeps the same note twice."""
+    state, _ = city
+    select(desk, "DESK-A")
+    desk.fill("#cw-act-text", "Petugas sudah di lokasi")
+    desk.press("#cw-act-text", "Enter")
+    confirmed(desk, "baru")
+    assert desk.input_value("#cw-act-text") == ""
+    desk.press("#cw-act-text", "Enter")
+    assert desk.locator("#cw-msg-error").inner_text() == "Tulis catatan dulu"
+    assert actions(state, "DESK-A") == ["note"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("screen", "minutes", "said"),
+    [
+        ("25", "10", "Layar harus bilangan bulat 1–24"),
+        ("", "10", "Layar harus bilangan bulat 1–24"),
+        ("4", "2.5", "Menit harus bilangan bulat 1–240"),
+        ("4", "0", "Menit harus bilangan bulat 1–240"),
+    ],
+)
+def test_a_push_with_a_number_out_of_range_says_which(
+    city: tuple[CityState, str], desk: Any, screen: str, minutes: str, said: str
+) -> None:
+    """The browser sends nothing for a number its box refuses: that became ten minutes
+    without a word, or a Python error about int() for the screen."""
+    state, _ = city
+    select(desk, "DESK-A")
+    desk.fill("#cw-push-screen", screen)
+    desk.fill("#cw-push-minutes", minutes)
+    desk.click("#cw-act-push")
+    assert desk.locator("#cw-msg-error").inner_text() == said
+    assert [e for e in state.store.audit() if e["action"] == "push"] == []
+
+
+@pytest.mark.browser
+def test_the_history_reads_on_the_citys_clock(city: tuple[CityState, str], desk: Any, config: Config) -> None:
+    state, _ = city
+    select(desk, "DESK-A")
+    desk.click("#cw-act-acknowledge")
+    confirmed(desk, "diterima")
+    (entry,) = [e for e in state.store.audit() if e["target"] == "incident/DESK-A"]
+    local = datetime.fromisoformat(entry["at"]).astimezone(ZoneInfo(config.city.timezone)).strftime("%H:%M:%S")
+    line = desk.locator(".cw-history li").first
+    line.wait_for()
+    assert line.inner_text().startswith(f"{local} operator (operator) acknowledge")
+
+
+@pytest.mark.browser
+def test_a_console_whose_sign_in_ended_goes_to_the_login(city: tuple[CityState, str], desk: Any) -> None:
+    """Without its session every callback gets 401: the queue stood still and the buttons did
+    nothing, the operator's name still in the corner. The login brings them back here."""
+    desk.context.clear_cookies(name="citywall_session")
+    desk.click('.cw-console-table tr[data-incident="DESK-B"]')
+    desk.wait_for_url("**/login?next=%2Fconsole")
