@@ -14,7 +14,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts.frame import SEVERITY_SHAPES, signature
-from layouts.i18n import t
+from layouts.i18n import number, t
 from layouts.picture import CityPicture
 from layouts.ports import Callbacks, CityReader, ViewSettings
 from layouts.sections import IncidentRow
@@ -46,7 +46,11 @@ def layout(settings: ViewSettings) -> dbc.Card:
                 )
             ),
             dbc.CardBody(
-                [dcc.Store(id="cw-console-queue-sig", data=None), html.Div(id="cw-console-queue", className="cw-console-queue")],
+                [
+                    dcc.Store(id="cw-console-queue-sig", data=None),
+                    html.Div(id="cw-console-queue", className="cw-console-queue"),
+                    html.Small(id="cw-console-queue-note", className="text-secondary px-2"),
+                ],
                 className="p-0",
             ),
         ]
@@ -118,6 +122,22 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings) -> None
         if digest == shown:
             raise PreventUpdate
         return table(rows, selected, settings.language), digest
+
+    @app.callback(Output("cw-console-queue-note", "children"), Input("cw-version", "data"))
+    def _note(_: Any) -> str:
+        """Past ``TOP_ROWS`` open incidents the list holds the most urgent only, and its filters
+        look among those: with 20,000 open, a search for a known low incident found nothing
+        and nothing said why."""
+        incidents = reader.picture().incidents
+        if incidents.open_count <= len(incidents.open):
+            return ""
+        language = settings.language
+        return t(
+            "console_queue_top",
+            language,
+            shown=number(len(incidents.open), language),
+            total=number(incidents.open_count, language),
+        )
 
     @app.callback(
         Output("cw-console-selected", "data"),

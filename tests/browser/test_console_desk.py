@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 from dashboard.config import Config, load_config
 from dashboard.ingest import CityState
@@ -169,3 +170,15 @@ def test_a_console_whose_sign_in_ended_goes_to_the_login(city: tuple[CityState, 
     desk.context.clear_cookies(name="citywall_session")
     desk.click('.cw-console-table tr[data-incident="DESK-B"]')
     desk.wait_for_url("**/login?next=%2Fconsole")
+
+
+@pytest.mark.browser
+def test_a_queue_longer_than_the_list_says_so(city: tuple[CityState, str], desk: Any) -> None:
+    """The list holds the 200 most urgent open incidents; past that, a line says so."""
+    state, _ = city
+    assert desk.locator("#cw-console-queue-note").inner_text() == ""  # 8 open: all listed
+    for n in range(200):
+        state.accept(incident(f"MANY-{n}", severity="low", ago_s=30.0 + n))
+    expect(desk.locator("#cw-console-queue-note")).to_have_text(
+        "Hanya 200 paling mendesak dari 208 insiden terbuka; saringan mencari di antaranya"
+    )
