@@ -5,12 +5,24 @@
  * Keys are ignored while typing in a field or choosing in a select box (a select picks an
  * option by its first letter: "r" for RED resolved the incident), except Enter in the note
  * field, and only on the console page. A held key repeats j / k, never an action.
+ *
+ * An action key acts only once the detail shows the incident last chosen: pressed right after
+ * j, "r" went out before the page had taken the new selection, and resolved the last one.
  */
 (function () {
   "use strict";
   var BUTTONS = {a: "cw-act-acknowledge", g: "cw-act-assign", r: "cw-act-resolve", o: "cw-act-reopen",
                  p: "cw-act-push", "+": "cw-act-escalate", "-": "cw-act-deescalate"};
-  function click(id) { var el = document.getElementById(id); if (el) el.click(); }
+  var wanted = null;  // the incident the operator chose last, by a click or j / k
+  document.addEventListener("click", function (e) {
+    var row = e.target && e.target.closest ? e.target.closest(".cw-console-table tr[data-incident]") : null;
+    if (row) wanted = row.getAttribute("data-incident");
+  }, true);
+  function settled() {
+    var shown = document.querySelector("#cw-console-detail [data-incident]");
+    return wanted === null || (shown !== null && shown.getAttribute("data-incident") === wanted);
+  }
+  function click(id) { var el = document.getElementById(id); if (el && settled()) el.click(); }
   function move(step) {
     var rows = Array.prototype.slice.call(document.querySelectorAll(".cw-console-table tr[data-incident]"));
     if (!rows.length) return;

@@ -247,7 +247,7 @@ class _Page:
             return
         self.restarted_at = time.monotonic()
         self.shown, self.figures_at = {}, 0.0
-        self.paced_tokens = max(self.paced_tokens, 1.0)
+        self.paced_tokens = max(self._paced_tokens(time.monotonic()), 1.0)
         self.wake.set()
 
     def _start_over_later(self) -> None:

@@ -35,7 +35,7 @@ BUTTONS = {  # id -> (action, the catalog key of its label, shortcut)
 
 #: The severity badge in the colours of the wall's queue (``assets/citywall.css``): it was red
 #: for every severity.
-BADGE_COLORS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#ffd43b", "low": "#66d9e8", "info": "#ced4da"}
+BADGE_COLORS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#ffd43b", "low": "#66d9e8", "informational": "#ced4da"}
 
 
 def _minutes(seconds: int | None) -> str:
@@ -311,19 +311,19 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         done_now = dbc.Alert(f"{t(label, language)}: {outcome}", color="success", className="py-1", id="cw-msg-ok")
         return done_now, (done or 0) + 1, "" if action == "note" else no_update
 
-    @app.callback(
-        Output("cw-act-agency", "value"),
-        Output("cw-act-code", "value"),
-        Output("cw-act-text", "value", allow_duplicate=True),
-        Output("cw-console-msg", "children", allow_duplicate=True),
-        Input("cw-console-selected", "data"),
+    # ``running`` is not undone when the request itself fails (the server away mid-click):
+    # the next version the page hears, the server is back, and the buttons with it.
+    app.clientside_callback(
+        """function () {
+            var states = Array.prototype.slice.call(arguments, 1);
+            if (!states.some(Boolean)) { throw window.dash_clientside.PreventUpdate; }
+            return states.map(function () { return false; });
+        }""",
+        *[Output(ident, "disabled", allow_duplicate=True) for ident in BUTTONS],
+        Input("cw-version", "data"),
+        *[State(ident, "disabled") for ident in BUTTONS],
         prevent_initial_call=True,
     )
-    def _fresh(_: str | None) -> tuple[str, str, str, None]:
-        """Another incident starts with nothing chosen: an agency, a resolution code or a
-        half-written note left from the last one went with the next key to the wrong incident
-        (resolve A as a false alarm, press j, then r: B was a false alarm too)."""
-        return "", "", "", None
 
     @app.callback(
         Output("cw-console-msg", "children", allow_duplicate=True),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from layouts.frame import SEVERITY_SHAPES, signature
@@ -139,19 +139,25 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings) -> None
             total=number(incidents.open_count, language),
         )
 
-    @app.callback(
+    # In the browser, in one step: the new selection and the detail's choices cleared. Done
+    # by the server in two round trips, a key pressed between them acted on the new incident
+    # with the last one's resolution code (resolve A as a false alarm, j, r: B was one too).
+    app.clientside_callback(
+        """function (clicks, current) {
+            var ctx = window.dash_clientside.callback_context, id = ctx.triggered_id;
+            var value = ctx.triggered.length ? ctx.triggered[0].value : null;
+            if (!id || typeof id !== "object" || !value || id.id === current) { throw window.dash_clientside.PreventUpdate; }
+            return [id.id, "", "", "", null];
+        }""",
         Output("cw-console-selected", "data"),
+        Output("cw-act-agency", "value"),
+        Output("cw-act-code", "value"),
+        Output("cw-act-text", "value", allow_duplicate=True),
+        Output("cw-console-msg", "children", allow_duplicate=True),
         Input({"role": "cw-console-row", "id": ALL}, "n_clicks"),
         State("cw-console-selected", "data"),
         prevent_initial_call=True,
     )
-    def _select(clicks: list[int | None], current: str | None) -> Any:
-        trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not any(clicks):
-            raise PreventUpdate
-        if not (ctx.triggered and ctx.triggered[0].get("value")):
-            raise PreventUpdate
-        return trigger["id"] if trigger["id"] != current else no_update
 
 
 def _choice(component_id: str, values: tuple[str, ...], placeholder: str, language: str) -> dbc.Col:
