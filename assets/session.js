@@ -12,8 +12,8 @@
   var plainFetch = window.fetch;
   var leaving = false;
   window.fetch = function (input, init) {
-    return plainFetch.apply(this, arguments).then(function (response) {
-      var url = typeof input === "string" ? input : (input && input.url) || "";
+    return plainFetch.apply(window, arguments).then(function (response) {
+      var url = input && input.url ? input.url : String(input);  // a string, a URL or a Request
       if (response.status === 401 && !leaving && url.indexOf("/_dash-update-component") !== -1 && document.querySelector(PAGES)) {
         leaving = true;
         window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname + window.location.search));

@@ -89,7 +89,7 @@ PACED_EVERY_S = 1.0
 #: Paced parts may go this many times in a row before ``PACED_EVERY_S`` holds them back, one
 #: more earned every ``PACED_EVERY_S`` (a token bucket). A busy feed spends the burst within a
 #: few frames and is paced as before; a quiet city's changes, such as an operator who
-#: acknowledges an incident and assigns it a few seconds later, show at once. Without it, the
+#: acknowledges an incident and assigns it a moment later, show at once. Without it, the
 #: assignment's row waited for the rest of the second the acknowledgement had started.
 PACED_BURST = 3
 ACK_TIMEOUT_S = 10.0

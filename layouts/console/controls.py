@@ -16,6 +16,11 @@ def labelled(before: str | None, control: dbc.Input, after: str | None = None) -
     return dbc.InputGroup([*words, control, *([dbc.InputGroupText(after)] if after else [])], size="sm")
 
 
+def minutes_box(ident: str, high: int, value: int, language: str) -> dbc.InputGroup:
+    """How long something stays on the wall, in whole minutes up to ``high``."""
+    return labelled(None, dbc.Input(id=ident, type="number", min=1, max=high, value=value), t("min_short", language))
+
+
 def out_of_range(value: Any, high: int, word: str, language: str) -> str | None:
     """What is wrong with a number box's value, in the operator's words, or None.
 

@@ -16,7 +16,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from layouts.console.controls import labelled, out_of_range, said
+from layouts.console.controls import labelled, minutes_box, out_of_range, said
 from layouts.frame import signature
 from layouts.i18n import t
 from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
@@ -128,17 +128,7 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                                 md=3,
                             ),
                             dbc.Col(
-                                labelled(
-                                    None,
-                                    dbc.Input(
-                                        id="cw-push-minutes",
-                                        type="number",
-                                        min=1,
-                                        max=choices.get("push_minutes_max", 240),
-                                        value=10,
-                                    ),
-                                    t("min_short", language),
-                                ),
+                                minutes_box("cw-push-minutes", choices.get("push_minutes_max", 240), 10, language),
                                 md=3,
                             ),
                             dbc.Col(

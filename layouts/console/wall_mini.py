@@ -17,7 +17,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
-from layouts.console.controls import labelled, out_of_range, said
+from layouts.console.controls import minutes_box, out_of_range, said
 from layouts.frame import signature
 from layouts.i18n import t
 from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
@@ -74,17 +74,7 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                                 md=6,
                             ),
                             dbc.Col(
-                                labelled(
-                                    None,
-                                    dbc.Input(
-                                        id="cw-broadcast-minutes",
-                                        type="number",
-                                        min=1,
-                                        max=choices.get("broadcast_minutes_max", 720),
-                                        value=30,
-                                    ),
-                                    t("min_short", language),
-                                ),
+                                minutes_box("cw-broadcast-minutes", choices.get("broadcast_minutes_max", 720), 30, language),
                                 md=3,
                             ),
                         ],
