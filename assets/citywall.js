@@ -33,7 +33,7 @@
   var known = {};
   var knownLanguage = "id";
   // the third: frames and the tablet's root; the last: an incident's age (layouts/frame.py age_cell)
-  var PAINTED = "[data-age-for], [data-stale-for], [data-panel][data-family], [data-age-since]";
+  var PAINTED = "[data-age-for], [data-stale-for], [data-panel][data-family], [data-age-since], [data-sla-due]";
   function painted(root) {
     var els = [];
     if (root.nodeType === 1 && root.matches(PAINTED)) els.push(root);
@@ -60,6 +60,8 @@
       if (staleFor && known[staleFor] && el.getAttribute("data-stale") !== known[staleFor].stale) {
         el.setAttribute("data-stale", known[staleFor].stale);
       }
+      var due = el.getAttribute("data-sla-due");
+      if (due) paintDeadline(el, Date.parse(due) / 1000 - serverNow());
       var since = el.getAttribute("data-age-since");
       if (since) {
         var start = Date.parse(since);
@@ -67,6 +69,18 @@
         if (el.textContent !== age) el.textContent = age;
       }
     });
+  }
+
+  /* An SLA clock of the console (layouts/console/detail.py): minutes and seconds left, red
+   * and negative once overdue. */
+  function paintDeadline(el, left) {
+    if (isNaN(left)) return;
+    var s = Math.abs(Math.round(left));
+    var text = (left < -0.5 ? "-" : "") + Math.floor(s / 60) + ":" + (s % 60 < 10 ? "0" : "") + (s % 60);
+    if (el.textContent !== text) el.textContent = text;
+    var over = left < -0.5;
+    el.classList.toggle("cw-sla-over", over);
+    el.classList.toggle("cw-sla-ok", !over);
   }
 
   /* The server's clock now, in seconds: the last freshness message's, plus the time since it

@@ -227,8 +227,9 @@ def detail(incident: dict[str, Any], record: dict[str, Any] | None, ops: Operati
 def sla_clock(incident: dict[str, Any], ops: Operations, now: float) -> dict[str, Any]:
     """Acknowledge and resolve deadlines for the incident's severity, and where it stands.
 
-    ``*_left_s`` counts down while the step is pending (negative: overdue); once the step is
-    done, ``*_took_s`` is how long it took and ``*_met`` whether that was within the SLA.
+    ``*_left_s`` counts down while the step is pending (negative: overdue), and ``*_due`` is
+    when it runs out (the console counts down to it); once the step is done, ``*_took_s`` is
+    how long it took and ``*_met`` whether that was within the SLA.
     """
     sla = ops.sla.get(incident.get("severity") or "medium")
     opened_text = incident.get("opened_at") or incident.get("observed_at")
@@ -246,4 +247,5 @@ def sla_clock(incident: dict[str, Any], ops: Operations, now: float) -> dict[str
             out[f"{step}_met"] = took <= limit * 60
         else:
             out[f"{step}_left_s"] = round(opened + limit * 60 - now)
+            out[f"{step}_due"] = iso(opened + limit * 60)
     return out

@@ -172,7 +172,10 @@ def render(detail: dict[str, Any] | None, settings: ViewSettings) -> Any:
                 f"{_minutes(sla[f'{step}_took_s'])} {'✓' if ok else '✗'}", className="cw-sla-ok" if ok else "cw-sla-over"
             )
         left = sla.get(f"{step}_left_s")
-        return html.Span(_minutes(left), className="cw-sla-over" if left is not None and left < 0 else "cw-sla-ok")
+        # the browser counts down to the deadline (``assets/citywall.js``): the detail is
+        # redrawn only when the city changes, and on a quiet feed an overdue clock stayed green
+        due = {"data-sla-due": sla[f"{step}_due"]} if f"{step}_due" in sla else {}
+        return html.Span(_minutes(left), className="cw-sla-over" if left is not None and left < 0 else "cw-sla-ok", **attrs(due))
 
     sop = [
         html.Li(

@@ -201,3 +201,16 @@ def test_a_queue_longer_than_the_list_says_so(city: tuple[CityState, str], desk:
     expect(desk.locator("#cw-console-queue-note")).to_have_text(
         "Hanya 200 paling mendesak dari 208 insiden terbuka; saringan mencari di antaranya"
     )
+
+
+@pytest.mark.browser
+def test_an_sla_clock_counts_down_past_its_deadline_on_a_quiet_feed(city: tuple[CityState, str], desk: Any) -> None:
+    """A high incident must be acknowledged within 10 minutes; this one has 3 seconds left.
+    Nothing else changes in the city, and the clock still turns red and negative: the detail
+    used to be redrawn only with a change, and an overdue clock stayed green."""
+    state, _ = city
+    state.accept(incident("DESK-SLA", severity="high", description="Hampir lewat SLA", ago_s=10 * 60 - 3))
+    select(desk, "DESK-SLA")
+    clock = desk.locator("#cw-console-detail [data-sla-due]").first
+    expect(clock).to_have_class(re.compile(r"\bcw-sla-over\b"), timeout=15_000)
+    expect(clock).to_have_text(re.compile(r"^-0:\d\d$"))
