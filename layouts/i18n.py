@@ -111,8 +111,12 @@ def when(iso: str | None, tz: str, tz_label: str, language: str, with_date: bool
     """An ISO time in the city's zone: ``14:32 WIB``, or with the long date."""
     if not iso:
         return "–"
+    return f"{local_time(iso, tz, language, 'EEEE, d MMMM y HH:mm' if with_date else 'HH:mm')} {tz_label}"
+
+
+def local_time(iso: str, tz: str, language: str, pattern: str = "HH:mm") -> str:
+    """An ISO time (UTC when it names no zone) on the city's clock, in a CLDR ``pattern``."""
     moment = datetime.fromisoformat(iso)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    pattern = "EEEE, d MMMM y HH:mm" if with_date else "HH:mm"
-    return f"{format_datetime(moment, pattern, tzinfo=ZoneInfo(tz), locale=language)} {tz_label}"
+    return format_datetime(moment, pattern, tzinfo=ZoneInfo(tz), locale=language)

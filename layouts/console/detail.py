@@ -8,9 +8,7 @@ Buttons carry fixed ids so ``assets/console_keys.js`` can drive them from the ke
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
@@ -18,7 +16,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts.console.controls import labelled, minutes_box, out_of_range, said
 from layouts.frame import signature
-from layouts.i18n import t
+from layouts.i18n import local_time, t
 from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
 from layouts.tree import attrs
 
@@ -151,14 +149,6 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
     )
 
 
-def _local(iso: str, settings: ViewSettings, seconds: bool = False) -> str:
-    """A stored time (UTC) on the city's clock: the history and the SOP ticks read in UTC,
-    seven hours off the wall's clock in Pekanbaru, at a shift's handover."""
-    moment = datetime.fromisoformat(iso)
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo(settings.timezone)).strftime("%H:%M:%S" if seconds else "%H:%M")
-
-
 def render(detail: dict[str, Any] | None, settings: ViewSettings) -> Any:
     language = settings.language
     if not detail:
@@ -183,7 +173,10 @@ def render(detail: dict[str, Any] | None, settings: ViewSettings) -> Any:
                 dbc.Checkbox(
                     id={"role": "cw-sop", "step": s["step"]}, value=bool(s["done"]), label=s["text"], className="d-inline-block"
                 ),
-                html.Small(f"  {s['by']} {_local(s['at'], settings)}" if s.get("done") else "", className="text-secondary"),
+                html.Small(
+                    f"  {s['by']} {local_time(s['at'], settings.timezone, language)}" if s.get("done") else "",
+                    className="text-secondary",
+                ),
             ],
             **attrs({"data-step": str(s["step"]), "data-done": "true" if s["done"] else "false"}),
         )
@@ -191,7 +184,7 @@ def render(detail: dict[str, Any] | None, settings: ViewSettings) -> Any:
     ]
     history = [
         html.Li(
-            f"{_local(h['at'], settings, seconds=True)} {h['by']} ({h['role']}) {h['action']}"
+            f"{local_time(h['at'], settings.timezone, language, 'HH:mm:ss')} {h['by']} ({h['role']}) {h['action']}"
             + "".join(f" {k}={h[k]}" for k in ("status", "agency", "severity", "code", "step") if k in h)
             + (f" – {h['text']}" if h.get("text") else "")
         )
@@ -202,15 +195,11 @@ def render(detail: dict[str, Any] | None, settings: ViewSettings) -> Any:
             html.H5(detail.get("description") or detail.get("category") or detail["id"]),
             html.Div(
                 [
-                    html.Span(
-                        dbc.Badge(
-                            t(detail.get("severity") or "medium", language),
-                            color=BADGE_COLORS.get(detail.get("severity") or "medium", "secondary"),
-                            text_color="dark",
-                            className="me-2",
-                        ),
-                        id="cw-detail-severity",
-                        **attrs({"data-severity": detail.get("severity") or "medium"}),
+                    dbc.Badge(
+                        t(detail.get("severity") or "medium", language),
+                        color=BADGE_COLORS.get(detail.get("severity") or "medium", "secondary"),
+                        text_color="dark",
+                        className="me-2",
                     ),
                     html.Span(
                         dbc.Badge(t(detail["status"], language), color="info", className="me-2"),
@@ -259,8 +248,8 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
     )
     def _detail(selected: str | None, _v: Any, _d: Any, shown: str | None) -> Any:
         detail = port.incident(selected) if selected else None
-        # redrawn when something shown changes: the SLA clocks count in minutes here
-        sla = {k: (v // 60 if k.endswith("_left_s") else v) for k, v in ((detail or {}).get("sla") or {}).items()}
+        # redrawn when something shown changes; the SLA clocks count down in the browser, to their ``*_due``
+        sla = {k: v for k, v in ((detail or {}).get("sla") or {}).items() if not k.endswith("_left_s")}
         digest = signature({k: v for k, v in (detail or {}).items() if k not in ("sla", "age_s")} | {"sel": selected, "sla": sla})
         if digest == shown:
             raise PreventUpdate
