@@ -419,6 +419,26 @@ def browser() -> Iterator[Browser]:
             b.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed browser test reports what its pages showed, before its fixtures close them:
+    a CI log keeps only the error, and "waited 60 s for X" does not say what was there."""
+    outcome = yield
+    report = outcome.get_result()
+    b = getattr(item, "funcargs", {}).get("browser")
+    if call.when != "call" or not report.failed or b is None:
+        return
+    shown = []
+    for ctx in b.contexts:
+        for p in ctx.pages:
+            try:
+                text = p.inner_text("body", timeout=2_000)
+            except Exception as exc:  # a crashed or hung page says so instead
+                text = f"(unreadable: {type(exc).__name__})"
+            shown.append(f"{p.url}\n{text[:1_500]}")
+    report.sections.append(("what the pages showed", "\n\n".join(shown) or "(no page open)"))
+
+
 @pytest.fixture
 def page_factory(browser: Browser) -> Iterator[Callable[..., Page]]:
     """Pages in fresh contexts (no shared cookies, storage or cache), sized
