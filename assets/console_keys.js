@@ -8,15 +8,26 @@
  *
  * An action key acts only once the detail shows the incident last chosen: pressed right after
  * j, "r" went out before the page had taken the new selection, and resolved the last one.
+ *
+ * j / k move from the row chosen last, as this page knows it at once, not from the row the
+ * server has highlighted, which lags a round trip: j twice went one row down, and j right
+ * after a resolve went back to the resolved row. When that row has left the list (resolved,
+ * filtered out), the row now in its place is the next one.
  */
 (function () {
   "use strict";
   var BUTTONS = {a: "cw-act-acknowledge", g: "cw-act-assign", r: "cw-act-resolve", o: "cw-act-reopen",
                  p: "cw-act-push", "+": "cw-act-escalate", "-": "cw-act-deescalate"};
   var wanted = null;  // the incident the operator chose last, by a click or j / k
+  var wantedAt = 0;  // and where its row was in the list then
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll(".cw-console-table tr[data-incident]"));
+  }
   document.addEventListener("click", function (e) {
     var row = e.target && e.target.closest ? e.target.closest(".cw-console-table tr[data-incident]") : null;
-    if (row) wanted = row.getAttribute("data-incident");
+    if (!row) return;
+    wanted = row.getAttribute("data-incident");
+    wantedAt = Math.max(0, rows().indexOf(row));
   }, true);
   function settled() {
     var shown = document.querySelector("#cw-console-detail [data-incident]");
@@ -24,10 +35,11 @@
   }
   function click(id) { var el = document.getElementById(id); if (el && settled()) el.click(); }
   function move(step) {
-    var rows = Array.prototype.slice.call(document.querySelectorAll(".cw-console-table tr[data-incident]"));
-    if (!rows.length) return;
-    var at = rows.findIndex(function (r) { return r.classList.contains("cw-selected"); });
-    var next = rows[Math.min(rows.length - 1, Math.max(0, at < 0 ? 0 : at + step))];
+    var list = rows();
+    if (!list.length) return;
+    var at = list.findIndex(function (r) { return r.getAttribute("data-incident") === wanted; });
+    var to = at >= 0 ? at + step : wanted === null ? 0 : step > 0 ? wantedAt : wantedAt - 1;
+    var next = list[Math.min(list.length - 1, Math.max(0, to))];
     next.click();
     next.scrollIntoView({block: "nearest"});
   }

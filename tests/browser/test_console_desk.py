@@ -132,6 +132,37 @@ def test_a_key_pressed_before_the_detail_follows_does_nothing(city: tuple[CitySt
 
 
 @pytest.mark.browser
+def test_j_twice_goes_two_rows_down(city: tuple[CityState, str], desk: Any) -> None:
+    """The second j moved from the row the server had highlighted, a round trip behind, so
+    j j went one row down: A, then B twice."""
+    state, _ = city
+    select(desk, "DESK-A")
+    desk.keyboard.press("j")
+    desk.keyboard.press("j")
+    desk.wait_for_selector('#cw-console-detail [data-incident="SEED-0"]')
+    desk.keyboard.press("a")
+    confirmed(desk, "diterima")
+    assert (actions(state, "DESK-B"), actions(state, "SEED-0")) == ([], ["acknowledge"])
+
+
+@pytest.mark.browser
+def test_j_after_a_resolve_goes_to_the_row_below_it(city: tuple[CityState, str], desk: Any) -> None:
+    """Once the resolved row has left the list, j goes to the row that was below it (the one
+    now in its place); it went back to the top of the queue."""
+    state, _ = city
+    select(desk, "DESK-B")  # A, B, SEED-0, ...
+    desk.select_option("#cw-act-code", "handled")
+    desk.click("#cw-act-resolve")
+    confirmed(desk, "selesai")
+    expect(desk.locator('.cw-console-table tr[data-incident="DESK-B"]')).to_have_count(0)
+    desk.keyboard.press("j")
+    desk.wait_for_selector('#cw-console-detail [data-incident="SEED-0"]')
+    desk.keyboard.press("a")
+    confirmed(desk, "diterima")
+    assert (actions(state, "DESK-A"), actions(state, "SEED-0")) == ([], ["acknowledge"])
+
+
+@pytest.mark.browser
 def test_a_kept_note_leaves_the_box_empty(city: tuple[CityState, str], desk: Any) -> None:
     """Enter a second time no longer keeps the same note twice."""
     state, _ = city
