@@ -1,4 +1,4 @@
-/* citywall console: keyboard shortcuts for the operator's desk.
+/* citywall console: the choice of a row, and keyboard shortcuts, for the operator's desk.
  *
  * j / k move the selection down / up the queue; a acknowledge, g assign, n note (focus the
  * text, Enter sends), r resolve, o reopen, p push to the wall, + / - severity, / search.
@@ -9,10 +9,13 @@
  * An action key acts only once the detail shows the incident last chosen: pressed right after
  * j, "r" went out before the page had taken the new selection, and resolved the last one.
  *
- * j / k move from the row chosen last, as this page knows it at once, not from the row the
- * server has highlighted, which lags a round trip: j twice went one row down, and j right
- * after a resolve went back to the resolved row. When that row has left the list (resolved,
- * filtered out), the row now in its place is the next one.
+ * Choosing a row, by a click or by j / k, is done here. It was a Dash callback on the rows'
+ * clicks, and two rows chosen before Dash ran it (j j) were merged into one call that took
+ * the first. In the same step the last incident's choices (agency, resolution code, note,
+ * message) are cleared, so no key can land between the two and resolve the new incident with
+ * the old one's code. j / k move from the row chosen last, not from the row the server has
+ * highlighted, which lags a round trip; when that row has left the list (resolved, filtered
+ * out), the row now in its place is the next one.
  */
 (function () {
   "use strict";
@@ -23,11 +26,19 @@
   function rows() {
     return Array.prototype.slice.call(document.querySelectorAll(".cw-console-table tr[data-incident]"));
   }
+  var CLEARED = [["cw-act-agency", {value: ""}], ["cw-act-code", {value: ""}], ["cw-act-text", {value: ""}],
+                 ["cw-console-msg", {children: null}]];
+  function choose(id) {
+    var set = window.dash_clientside.set_props;
+    CLEARED.forEach(function (c) { set(c[0], c[1]); });
+    set("cw-console-selected", {data: id});
+  }
   document.addEventListener("click", function (e) {
     var row = e.target && e.target.closest ? e.target.closest(".cw-console-table tr[data-incident]") : null;
     if (!row) return;
-    wanted = row.getAttribute("data-incident");
+    var id = row.getAttribute("data-incident");
     wantedAt = Math.max(0, rows().indexOf(row));
+    if (id !== wanted) { wanted = id; choose(id); }
   }, true);
   function settled() {
     var shown = document.querySelector("#cw-console-detail [data-incident]");

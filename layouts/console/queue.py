@@ -1,8 +1,8 @@
 """The console's incident queue: every open incident, filterable, one row per incident.
 
 Rows carry ``data-incident`` and ``data-status`` like the wall's queue. A click (or j/k on
-the keyboard, ``assets/console_keys.js``) selects a row; the selection lives in the page
-(``cw-console-selected``) so the detail, the map and the actions follow it.
+the keyboard) selects a row, in the browser (``assets/console_keys.js``); the selection lives
+in the page (``cw-console-selected``) so the detail, the map and the actions follow it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, dcc, html
+from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from layouts.frame import SEVERITY_SHAPES, signature
@@ -79,8 +79,6 @@ def filtered(
 def table(rows: list[IncidentRow], selected: str | None, language: str) -> html.Table:
     body = [
         html.Tr(
-            id={"role": "cw-console-row", "id": d.id},
-            n_clicks=0,
             className="cw-selected" if d.id == selected else "",
             **attrs({"data-incident": d.id, "data-status": d.status}),
             children=[
@@ -138,26 +136,6 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings) -> None
             shown=number(len(incidents.open), language),
             total=number(incidents.open_count, language),
         )
-
-    # In the browser, in one step: the new selection and the detail's choices cleared. Done
-    # by the server in two round trips, a key pressed between them acted on the new incident
-    # with the last one's resolution code (resolve A as a false alarm, j, r: B was one too).
-    app.clientside_callback(
-        """function (clicks, current) {
-            var ctx = window.dash_clientside.callback_context, id = ctx.triggered_id;
-            var value = ctx.triggered.length ? ctx.triggered[0].value : null;
-            if (!id || typeof id !== "object" || !value || id.id === current) { throw window.dash_clientside.PreventUpdate; }
-            return [id.id, "", "", "", null];
-        }""",
-        Output("cw-console-selected", "data"),
-        Output("cw-act-agency", "value"),
-        Output("cw-act-code", "value"),
-        Output("cw-act-text", "value", allow_duplicate=True),
-        Output("cw-console-msg", "children", allow_duplicate=True),
-        Input({"role": "cw-console-row", "id": ALL}, "n_clicks"),
-        State("cw-console-selected", "data"),
-        prevent_initial_call=True,
-    )
 
 
 def _choice(component_id: str, values: tuple[str, ...], placeholder: str, language: str) -> dbc.Col:
