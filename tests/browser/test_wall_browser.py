@@ -621,7 +621,11 @@ class _CuttableProxy:
                 client.close()
                 self.refused += 1
                 continue
-            upstream = self._socket.create_connection((HOST, self.target))
+            try:
+                upstream = self._socket.create_connection((HOST, self.target))
+            except OSError:  # the app is gone (a test's teardown): as a proxy would, drop the client
+                client.close()
+                continue
             with self._lock:
                 self.open.update((client, upstream))
                 self.accepted += 1
