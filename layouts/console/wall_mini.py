@@ -149,11 +149,14 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         Output("cw-mini-wall", "children"),
         Output("cw-mini-sig", "data"),
         Input("cw-version", "data"),
+        Input("cw-beat-tick", "n_intervals"),
         State("cw-mini-sig", "data"),
     )
-    def _mini(_v: Any, shown: str | None) -> Any:
+    def _mini(_v: Any, _beat: Any, shown: str | None) -> Any:
+        """Also on the page's heartbeat: a push or broadcast ends by the clock, which changes
+        nothing in the city, so on a quiet night the miniature would show it long after."""
         wall = reader.picture().wall
-        now = time.time()  # pushes and the broadcast end between changes
+        now = time.time()
         broadcast = wall.broadcast if wall.broadcast is not None and wall.broadcast.until > now else None
         wall = replace(wall, pushed=[p for p in wall.pushed if p.until > now], broadcast=broadcast)
         digest = signature(wall.to_json())

@@ -11,6 +11,7 @@ from the moment the console confirms the action.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,8 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.config import Config, load_config
+from dashboard.desk import Desk
+from dashboard.incident_ops import Actor
 from dashboard.ingest import CityState
 from dashboard.local_services import serve
 from dashboard.store.memory import MemoryStore
@@ -200,6 +203,19 @@ def test_supervisor_preset_and_broadcast_reach_open_screens(city: tuple[CityStat
     choose(operator, "cw-preset-choice", "banjir")
     operator.click("#cw-preset-apply")
     operator.locator("#cw-wall-msg", has_text="supervisor").wait_for()  # refused: the role it needs
+
+
+@pytest.mark.browser
+def test_the_consoles_wall_lets_a_push_go_when_its_time_is_up(city: tuple[CityState, str], contexts: Any, config: Config) -> None:
+    """Nothing in the city changes here: the push's end by the clock alone must reach the desk."""
+    state, base = city
+    desk = console(contexts, base, "operator")
+    late = Desk(state.store, config, clock=lambda: time.time() - 57)  # a one-minute push with 3 s left
+    late.push(4, "SEED-0", 1, Actor(name="budi", role="operator"))
+    pushed = desk.locator('[data-mini-screen="4"].cw-mini-pushed')
+    pushed.wait_for(timeout=FOLLOW_MS * 3)
+    pushed.wait_for(state="detached", timeout=(3 + config.server.heartbeat_s * 2) * 1_000)
+    assert "Antrean insiden" in desk.inner_text('[data-mini-screen="4"]')
 
 
 @pytest.mark.browser
