@@ -107,6 +107,21 @@ def test_the_console_shows_each_incidents_age_from_its_start(city: tuple[CitySta
 
 
 @pytest.mark.browser
+def test_the_console_queue_shows_severity_in_the_walls_colours_and_stays_readable_under_the_pointer(
+    city: tuple[CityState, str], contexts: Any
+) -> None:
+    """Bootstrap's table drew every cell in one colour, and under the pointer in its light
+    page's near-black: the row an operator was about to click could hardly be read."""
+    _, base = city
+    desk = console(contexts, base, "operator")
+    row = desk.locator('.cw-console-table tr[data-incident="SEED-2"]')
+    expect(row.locator("td").nth(0)).to_have_css("color", "rgb(255, 212, 59)")  # medium, as on the wall
+    row.hover()
+    expect(row.locator("td").nth(1)).to_have_css("color", "rgb(255, 255, 255)")
+    expect(row.locator("td").nth(5)).to_have_css("white-space", "nowrap")  # the age stays on one line
+
+
+@pytest.mark.browser
 def test_the_console_map_draws_the_open_incidents_under_the_pages_own_policy(city: tuple[CityState, str], contexts: Any) -> None:
     """The seed's six open incidents are six markers. The markers were WebGL traces, whose
     drawing code Plotly builds with ``eval``: the pages' content security policy forbids it,
