@@ -45,12 +45,13 @@ class ConsolePort:
         return auth.current_principal()
 
     def whoami(self) -> tuple[str, str] | None:
+        """None for nobody signed in, anonymous readers included: the console offers the login."""
         who = self._principal()
-        return (who.name, who.role) if who is not None else None
+        return (who.name, who.role) if who is not None and who.via != "anonymous" else None
 
     def _actor(self, role: str) -> Actor | ActionError:
         who = self._principal()
-        if who is None:
+        if who is None or who.via == "anonymous":  # with reading open, an ended session reads as anonymous
             return ActionError(401, "sign in first", "err_sign_in")
         if not who.can(role):
             return ActionError(403, f"needs the {role} role", "err_needs_role", role=role)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
+from dash import html
 
 from layouts.i18n import t
 
@@ -36,12 +37,18 @@ def out_of_range(value: Any, high: int, word: str, language: str) -> str | None:
 _WORDED_FILLS = ("state", "severity")
 
 
-def said(refusal: Any, language: str) -> str:
+def said(refusal: Any, language: str) -> Any:
     """A refusal from ``OperationsPort`` as the operator reads it: its catalog word in the
     city's language where it has one (the server's English reason showed in an Indonesian
-    console: "unknown resolution code None (known: ...)"), else its reason."""
+    console: "unknown resolution code None (known: ...)"), else its reason.
+
+    "Sign in first" comes with the way to the login: with reading open to everyone, a desk
+    whose session ended reads on as nobody in particular, and its next action lands here."""
     word = getattr(refusal, "word", None)
     if not word:
         return str(getattr(refusal, "reason", refusal))
     fill = {k: t(v, language) if k in _WORDED_FILLS else v for k, v in getattr(refusal, "fill", {}).items()}
-    return t(word, language, **fill)
+    text = t(word, language, **fill)
+    if getattr(refusal, "status", None) != 401:
+        return text
+    return [text, " · ", html.A(t("console_sign_in", language), href="/login?next=/console", id="cw-sign-in-again")]

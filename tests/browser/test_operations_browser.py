@@ -146,6 +146,26 @@ def test_the_action_controls_say_what_they_are_before_anything_is_chosen(city: t
 
 
 @pytest.mark.browser
+def test_a_desk_whose_session_ended_under_open_reading_is_shown_the_way_to_the_login(
+    city: tuple[CityState, str], contexts: Any
+) -> None:
+    """Reading is open here, so a desk without its session reads on as nobody in particular.
+    Its action used to be refused for want of the operator role, which the operator has."""
+    state, base = city
+    desk = console(contexts, base, "operator")
+    desk.context.clear_cookies(name="citywall_session")
+    desk.click('.cw-console-table tr[data-incident="SEED-1"]')
+    desk.wait_for_selector('#cw-console-detail [data-incident="SEED-1"]')
+    desk.click("#cw-act-acknowledge")
+    expect(desk.locator("#cw-msg-error")).to_have_text("Masuk dulu · masuk")
+    assert state.store.get("incident", ["SEED-1"])["SEED-1"]["status"] == "new"
+    desk.click("#cw-sign-in-again")
+    desk.wait_for_url("**/login?next=/console")
+    desk.goto(f"{base}/console")
+    expect(desk.locator("#cw-console-who a")).to_have_attribute("href", "/login")
+
+
+@pytest.mark.browser
 def test_operator_acknowledges_and_assigns_and_an_open_kiosk_follows(city: tuple[CityState, str], contexts: Any) -> None:
     state, base = city
     state.accept(incident("OPS-1", severity="high", description="Pohon tumbang di Jl. Sudirman"))

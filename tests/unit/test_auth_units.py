@@ -12,6 +12,7 @@ import pytest
 from dashboard.auth import ROLES, Principal
 from dashboard.auth.guard import CURRENT, kiosk_may_read
 from dashboard.auth.maps import FileMaps
+from dashboard.auth.principal import ANONYMOUS
 from dashboard.auth.routes import safe_next
 from dashboard.auth.throttle import LoginThrottle
 from dashboard.auth.tokens import TokenError, TokenStore, digest
@@ -217,3 +218,31 @@ def test_only_so_many_password_checks_run_at_once() -> None:
     assert taken == [True, True, True, True, False]
     throttle.end("10.0.0.1", "viewer", succeeded=True)
     assert throttle.begin()
+
+
+def test_the_console_asks_anonymous_readers_to_sign_in_and_viewers_for_the_role() -> None:
+    """With reading open, a desk whose session ended reads on as the anonymous reader: its
+    next action must send it to the login ("Masuk dulu"), not ask for a role it already has."""
+    config = load_config()
+    store = MemoryStore()
+    CityState(store, config).accept(
+        Incident(id="d-2", observed_at=datetime(2026, 12, 4, 8, tzinfo=UTC), source_type="Alert", category="fire")
+    )
+    port = ConsolePort(Desk(store, config))
+    got = {}
+    for name, who in {
+        "anonymous": ANONYMOUS,
+        "viewer": Principal("v", "viewer", "session"),
+        "operator": Principal("o", "operator", "session"),
+    }.items():
+        reset = CURRENT.set(who)
+        try:
+            ok, result = port.act("d-2", {"action": "acknowledge"})
+            got[name] = (port.whoami(), "done" if ok else (result.status, result.word))
+        finally:
+            CURRENT.reset(reset)
+    assert got == {
+        "anonymous": (None, (401, "err_sign_in")),
+        "viewer": (("v", "viewer"), (403, "err_needs_role")),
+        "operator": (("o", "operator"), "done"),
+    }
