@@ -181,7 +181,7 @@ def test_redis_from_the_deploy_file_keeps_every_write_in_its_aof(tmp_path: Path)
 
 
 @pytest.mark.integration
-def test_mosquitto_from_the_deploy_file_wants_a_password_and_persists(tmp_path: Path) -> None:
+def test_mosquitto_from_the_deploy_file_wants_a_password_limits_payloads_and_persists(tmp_path: Path) -> None:
     passwd = tmp_path / "passwd"
     subprocess.run(
         [shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd", "-c", "-b", str(passwd), "ingest", "s3cret-test"],
@@ -208,16 +208,50 @@ def test_mosquitto_from_the_deploy_file_wants_a_password_and_persists(tmp_path: 
 
         assert _connack_code(broker, "ingest", "s3cret-test") == 0
         assert _connack_code(broker, None, None) != 0, "anonymous clients are refused"
+        assert _passed_on(broker, "ingest", "s3cret-test", [8 << 20, (8 << 20) + 1, 10]) == [8 << 20, 10]
         broker.stop()
         assert (broker.workdir / "mosquitto.db").is_file(), "sessions are saved on the way down"
     finally:
         broker.stop()
 
 
+def _passed_on(broker: Mosquitto, user: str, password: str, sizes: list[int]) -> list[int]:
+    """The sizes of the payloads an MQTT 3.1.1 subscriber gets when ``sizes`` are published at
+    QoS 1 in that order (3.1.1: the client cannot tell the broker how much it takes)."""
+    got: list[int] = []
+    last = threading.Event()
+    subscribed = threading.Event()
+    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="probe-sub", protocol=mqtt.MQTTv311)
+    sub.username_pw_set(user, password)
+    sub.on_subscribe = lambda *_: subscribed.set()
+
+    def on_message(c: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        got.append(len(message.payload))
+        if len(message.payload) == sizes[-1]:
+            last.set()
+
+    sub.on_message = on_message
+    sub.connect(HOST, broker.port)
+    sub.loop_start()
+    pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="probe-pub", protocol=mqtt.MQTTv311)
+    pub.username_pw_set(user, password)
+    pub.connect(HOST, broker.port)
+    pub.loop_start()
+    try:
+        sub.subscribe("probe/size", qos=1)
+        assert subscribed.wait(10), "no SUBACK"
+        for size in sizes:
+            pub.publish("probe/size", b"x" * size, qos=1).wait_for_publish(30)
+        assert last.wait(30), f"the last message never came (got {got})"
+        return got
+    finally:
+        for client in (pub, sub):
+            client.disconnect()
+            client.loop_stop()
+
+
 def _connack_code(broker: Mosquitto, user: str | None, password: str | None) -> int:
     """The broker's CONNACK reason code (0: accepted) for these credentials."""
-    import threading
-
     codes: list[int] = []
     answered = threading.Event()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"probe-{user}", protocol=mqtt.MQTTv5)
