@@ -10,7 +10,7 @@ that describe the city rather than the product are in ``dashboard.city_config`` 
 from __future__ import annotations
 
 from datetime import time
-from typing import Literal, cast
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -207,16 +207,10 @@ class DrainageLevels(Strict):
 
 #: The panel families a staleness limit of their own may be set for.
 PanelFamily = Literal["incidents", "drainage", "waste", "mpp", "kpis"]
-#: The severities an incident SLA may be set for.
-SeverityName = Literal["critical", "high", "medium", "low", "informational"]
 
 
 def _default_stale_after_family() -> dict[PanelFamily, int]:
     return {"incidents": 300, "waste": 300, "mpp": 900, "kpis": 900}
-
-
-def _default_incident_sla() -> dict[SeverityName, int]:
-    return {"critical": 30, "high": 60, "medium": 240, "low": 1_440, "informational": 2_880}
 
 
 class Thresholds(Strict):
@@ -225,17 +219,21 @@ class Thresholds(Strict):
     drainage: DrainageLevels = DrainageLevels(waspada=1.5, siaga=2.0, awas=2.5)
     drainage_stations: dict[str, DrainageLevels] = Field(default_factory=dict)
     waste_full: float = Field(default=0.8, gt=0, le=1)
-    incident_sla_min: dict[SeverityName, int] = Field(default_factory=_default_incident_sla)
     waste_report_sla_h: int = Field(default=24, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_sla_table(cls, data: Any) -> Any:
+        """The incident SLAs were here as well as in ``operations.sla``, and the tablet and the
+        shift report judged the same incidents by different tables (20 % against 60 %)."""
+        if isinstance(data, dict) and "incident_sla_min" in data:
+            raise ValueError("incident_sla_min is gone: set each severity's resolve_min in operations.sla")
+        return data
 
     def stale_after(self, family: str) -> int:
         """A family's staleness limit, or the general one. Takes any name: the keys are checked
         at the door, lookups come from stored data whose family is just text."""
         return cast(dict[str, int], self.stale_after_family_s).get(family, self.stale_after_s)
-
-    def sla_minutes(self, severity: str, default: int) -> int:
-        """The SLA for a severity read from a stored document (text), or ``default``."""
-        return cast(dict[str, int], self.incident_sla_min).get(severity, default)
 
 
 class MppTargets(Strict):

@@ -18,6 +18,9 @@ from layouts.picture import CityPicture
 @dataclass(frozen=True, slots=True)
 class DerivedKpi:
     meaning: str
+    #: the panel family whose feed it is computed from: until that feed has delivered, "0 open
+    #: incidents" or "0 % of today's permits" is not news, and the KPI has no value
+    family: str
     value: Callable[[CityPicture], float | None]
 
 
@@ -28,28 +31,31 @@ def _pct(part: int, whole: int) -> float | None:
 DERIVED: dict[str, DerivedKpi] = {
     "incidents_within_sla": DerivedKpi(
         "share of incidents resolved in the last 24 h within their severity's SLA (%)",
+        "incidents",
         lambda p: _pct(p.incidents.resolved_within_sla_24h, p.incidents.resolved_24h),
     ),
-    "open_incidents": DerivedKpi("incidents not yet resolved (count)", lambda p: p.incidents.open_count),
+    "open_incidents": DerivedKpi("incidents not yet resolved (count)", "incidents", lambda p: p.incidents.open_count),
     "traffic_incidents_open": DerivedKpi(
-        "open incidents of category traffic (count)", lambda p: p.incidents.by_category.get("traffic", 0)
+        "open incidents of category traffic (count)", "incidents", lambda p: p.incidents.by_category.get("traffic", 0)
     ),
-    "mpp_target_attainment": DerivedKpi("MPP permits served today against today's target (%)", lambda p: p.mpp.attainment_pct),
-    "mpp_avg_wait_min": DerivedKpi("average waiting time over MPP agencies now (minutes)", lambda p: p.mpp.avg_wait_min),
+    "mpp_target_attainment": DerivedKpi(
+        "MPP permits served today against today's target (%)", "mpp", lambda p: p.mpp.attainment_pct
+    ),
+    "mpp_avg_wait_min": DerivedKpi("average waiting time over MPP agencies now (minutes)", "mpp", lambda p: p.mpp.avg_wait_min),
     "waste_reports_resolved_24h": DerivedKpi(
         "share of waste reports resolved within the SLA (%)",
+        "waste",
         lambda p: _pct(p.waste.reports_resolved_within_sla, p.waste.reports_resolved),
     ),
-    "tps_over_threshold": DerivedKpi("waste containers above the full threshold (count)", lambda p: p.waste.over_threshold),
-    "drainage_stations_in_alert": DerivedKpi("drainage stations at Waspada or above (count)", lambda p: p.drainage.in_alert),
+    "tps_over_threshold": DerivedKpi(
+        "waste containers above the full threshold (count)", "waste", lambda p: p.waste.over_threshold
+    ),
+    "drainage_stations_in_alert": DerivedKpi(
+        "drainage stations at Waspada or above (count)", "drainage", lambda p: p.drainage.in_alert
+    ),
     # every open complaint counts, whichever app or family it came through
-    "citizen_reports_open": DerivedKpi("open citizen reports, drainage and waste (count)", lambda p: p.reports.open),
+    "citizen_reports_open": DerivedKpi("open citizen reports, drainage and waste (count)", "waste", lambda p: p.reports.open),
 }
 
 #: id -> meaning, for the config's check and its error message.
 DERIVED_KPIS: dict[str, str] = {kpi_id: kpi.meaning for kpi_id, kpi in DERIVED.items()}
-
-
-def derived_values(picture: CityPicture) -> dict[str, float | None]:
-    """Every derived KPI's value in this picture."""
-    return {kpi_id: kpi.value(picture) for kpi_id, kpi in DERIVED.items()}

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from dashboard.config import Config, DrainageLevels, Kpi
 from dashboard.incident_ops import OPS_KIND, merge_all
-from dashboard.kpis import derived_values
+from dashboard.kpis import DERIVED
 from dashboard.read_models import (
     INCIDENTS_NEW,
     INCIDENTS_OPEN,
@@ -35,6 +35,7 @@ from dashboard.wall_control import ID as WALL_ID
 from dashboard.wall_control import KIND as WALL_KIND
 from dashboard.wall_control import wall_part
 from feeds.events import SEVERITY_RANK
+from layouts.mayor.figures import shown
 from layouts.picture import CityPicture
 from layouts.sections import (
     STANDINGS,
@@ -102,7 +103,8 @@ def build_picture(
 
 #: The picture's sections read from the store when first asked for; the rest are read at once.
 LAZY_SECTIONS = ("city", "incidents", "drainage", "waste", "mpp", "reports", "ticker", "kpis", "wall")
-#: The sections the derived KPIs are computed from (``dashboard.kpis.derived_values``).
+#: The sections the derived KPIs are computed from (``dashboard.kpis.DERIVED``); their feeds'
+#: last deliveries (``freshness``) also go into what the KPIs show.
 KPI_INPUTS = ("incidents", "reports", "drainage", "waste", "mpp")
 
 
@@ -147,7 +149,8 @@ class _Reading:
         return self._get("ticker", (), lambda: ticker_lines(self.store, self.config, self.sections.ticker_made))
 
     def kpis(self, picture: CityPicture) -> KpisSection:
-        inputs = (self.minute, *(id(getattr(picture, name)) for name in KPI_INPUTS))
+        delivered = tuple((family, fresh.updated_at) for family, fresh in picture.freshness.items())
+        inputs = (self.minute, delivered, *(id(getattr(picture, name)) for name in KPI_INPUTS))
         trends = self._get("kpi_trends", (self.minute,), lambda: kpi_trends(self.store, self.config, self.now))
         return self._get("kpis", inputs, lambda: kpis_part(self.store, self.config, picture, self.now, trends))
 
@@ -471,16 +474,16 @@ def kpi_trends(store: StateStore, config: Config, now: float) -> dict[str, KpiTr
 def kpis_part(
     store: StateStore, config: Config, picture: CityPicture, now: float, trends: dict[str, KpiTrend] | None = None
 ) -> KpisSection:
-    derived = derived_values(picture)
     received = {_kpi_key(d): d for d in store.entities("kpi").values()}
     language = config.city.language
     entries: dict[str, list[KpiEntry]] = {p.id: [] for p in config.pillars}
     for pillar, kpi in config.kpis():
         value: float | None
         if kpi.source == "derived":
-            value, updated = derived.get(kpi.id), picture.generated_at
+            family = DERIVED[kpi.id].family
+            value, updated = _derived(picture, kpi.id, family)
         else:
-            doc = received.get(kpi.id)
+            family, doc = "kpis", received.get(kpi.id)
             value, updated = (doc["value"], doc["observed_at"]) if doc else (None, None)
         entries[pillar].append(
             KpiEntry(
@@ -492,6 +495,7 @@ def kpis_part(
                 better=kpi.better,
                 standing=standing(value, kpi),
                 updated_at=updated,
+                family=family,
                 trend=trends[kpi.id] if trends is not None else _trend(store, kpi.id, now),
             )
         )
@@ -505,14 +509,25 @@ def kpis_part(
     )
 
 
+def _derived(picture: CityPicture, kpi_id: str, family: str) -> tuple[float | None, str | None]:
+    """A derived KPI's value, and when its feed last delivered: none before that feed ever has.
+    It was stamped with the picture's time, so a KPI from a feed silent for hours looked new."""
+    if not picture.seen.get(family):
+        return None, None
+    fresh = picture.freshness.get(family)
+    return DERIVED[kpi_id].value(picture), fresh.updated_at if fresh else None
+
+
 def _kpi_key(doc: dict[str, Any]) -> str:
     return str(doc.get("kpi_id") or doc["id"])
 
 
 def standing(value: float | None, kpi: Kpi) -> str:
-    """Against the target, in the SDM's words; counts with a zero target get a small margin."""
+    """Against the target, in the SDM's words; counts with a zero target get a small margin.
+    Judged on the value as the tablet shows it, so the word and the number agree."""
     if value is None:
         return "unknown"
+    value = shown(value, kpi.unit)
     target = kpi.target
     if kpi.better == "higher":
         if value >= target:

@@ -28,7 +28,7 @@ index                  key                                              for
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from dashboard.config import Config
 from dashboard.store.base import IndexRow, StateStore
@@ -94,8 +94,8 @@ def incident_rows(doc: dict[str, Any], config: Config) -> tuple[IndexRow, ...]:
     if doc.get("status") == "resolved":
         resolved = ts(doc.get("resolved_at") or doc["observed_at"])
         key = _key(time_key(resolved), entity_id)
-        sla_min = config.thresholds.sla_minutes(severity, 240)
-        within = (resolved - opened) / 60 <= sla_min
+        limits = cast(dict[str, Any], config.operations.sla).get(severity)  # stored text, not a Severity
+        within = limits is None or (resolved - opened) / 60 <= limits.resolve_min  # the shift report's table
         small = {"id": entity_id, "severity": severity}
         rows += [
             IndexRow(INCIDENTS_OPEN, entity_id),

@@ -114,9 +114,22 @@ def when(iso: str | None, tz: str, tz_label: str, language: str, with_date: bool
     return f"{local_time(iso, tz, language, 'EEEE, d MMMM y HH:mm' if with_date else 'HH:mm')} {tz_label}"
 
 
+def when_lately(iso: str | None, tz: str, tz_label: str, language: str, now: float) -> str:
+    """``14:32 WIB`` for a time of the city's day at ``now``, ``3 Des 14:32 WIB`` for an
+    earlier one: a monthly KPI measured three days ago read as this morning's."""
+    if not iso:
+        return "–"
+    zone = ZoneInfo(tz)
+    moment = _aware(iso)
+    today = datetime.fromtimestamp(now, zone).date() == moment.astimezone(zone).date()
+    return f"{local_time(iso, tz, language, 'HH:mm' if today else 'd MMM HH:mm')} {tz_label}"
+
+
+def _aware(iso: str) -> datetime:
+    moment = datetime.fromisoformat(iso)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def local_time(iso: str, tz: str, language: str, pattern: str = "HH:mm") -> str:
     """An ISO time (UTC when it names no zone) on the city's clock, in a CLDR ``pattern``."""
-    moment = datetime.fromisoformat(iso)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return format_datetime(moment, pattern, tzinfo=ZoneInfo(tz), locale=language)
+    return format_datetime(_aware(iso), pattern, tzinfo=ZoneInfo(tz), locale=language)

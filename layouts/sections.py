@@ -453,6 +453,9 @@ class KpiEntry:
     standing: str  #: one of ``STANDINGS``
     updated_at: str | None
     trend: KpiTrend
+    #: the panel family whose feed it comes from ("kpis": a KeyPerformanceIndicator message):
+    #: the tablet marks the KPI stale when that feed is
+    family: str = "kpis"
 
 
 @dataclass(frozen=True, slots=True)

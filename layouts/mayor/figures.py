@@ -16,13 +16,23 @@ from layouts.i18n import number, t
 from layouts.ports import ViewSettings
 
 
+def decimals(value: float, unit: str) -> int:
+    """How many decimals a KPI value shows: whole numbers none, percentages and tens one, else two."""
+    return 0 if float(value).is_integer() else (1 if unit == "%" or abs(value) >= 10 else 2)
+
+
+def shown(value: float, unit: str) -> float:
+    """The value as the tablet writes it. Its standing is judged on this, so 79.96 against a
+    target of 80 % reads "80,0 %" and good, not "80,0 %" and fair."""
+    return round(float(value), decimals(value, unit))
+
+
 def amount(value: float | int | None, unit: str, language: str) -> str:
     """A KPI value: whole numbers stay whole, others get one decimal, percent sticks to the number."""
     if value is None:
         return "–"
-    v = float(value)
-    decimals = 0 if v.is_integer() else (1 if unit == "%" or abs(v) >= 10 else 2)
-    text = number(round(v, decimals), language, decimals)
+    places = decimals(value, unit)
+    text = number(round(float(value), places), language, places)
     return f"{text}%" if unit == "%" else (f"{text} {unit}" if unit else text)
 
 

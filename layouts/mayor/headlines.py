@@ -33,9 +33,16 @@ def _sev_chip(sev: str, n: int, language: str) -> html.Span:
     )
 
 
-def _tile(name: str, label: str, body: list[Any], **extra: str) -> html.Div:
+def _tile(name: str, label: str, body: list[Any], stale_for: str | None, language: str, **extra: str) -> html.Div:
+    """A headline tile; one whose feed has delivered is marked stale when that feed falls
+    silent (``data-stale-for``, kept by ``assets/citywall.js``): the page's own mark follows
+    the newest of all feeds, so one live feed kept a silent one's tile looking current."""
+    marks = {"data-stale-for": stale_for} if stale_for else {}
+    warning = [html.Div(f"⚠ {t('stale', language)}", className="tb-tile-stale")] if stale_for else []
     return html.Div(
-        [html.Div(label, className="tb-tile-label"), *body], className="tb-tile", **attrs({"data-headline": name, **extra})
+        [html.Div(label, className="tb-tile-label"), *body, *warning],
+        className="tb-tile",
+        **attrs({"data-headline": name, **marks, **extra}),
     )
 
 
@@ -52,6 +59,8 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
         ]
         if inc["seen"]
         else [html.Div("–", className="tb-big"), nd],
+        "incidents" if inc["seen"] else None,
+        language,
     )
     stage = flood["worst"]
     flood_tile = _tile(
@@ -74,6 +83,8 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
         ]
         if flood["seen"]
         else [html.Div("–", className="tb-big"), nd],
+        "drainage" if flood["seen"] else None,
+        language,
         **attrs({"data-alert": "true" if flood["alert"] else "false"}),
     )
     pct = mpp["pct"]
@@ -102,6 +113,8 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
         ]
         if mpp["seen"]
         else [html.Div("–", className="tb-big"), nd],
+        "mpp" if mpp["seen"] else None,
+        language,
     )
     waste_tile = _tile(
         "waste",
@@ -115,6 +128,8 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
         ]
         if waste["seen"]
         else [html.Div("–", className="tb-big"), nd],
+        "waste" if waste["seen"] else None,
+        language,
     )
     return [incidents, flood_tile, mpp_tile, waste_tile]
 

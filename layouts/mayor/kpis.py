@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from dash import html
 
 from layouts.frame import STANDING_SHAPES
-from layouts.i18n import t, when
+from layouts.i18n import t, when_lately
 from layouts.mayor.figures import amount, target_text
 from layouts.mayor.summaries import RANGES
 from layouts.mayor.trends import part_id, trend_block
@@ -49,7 +50,8 @@ def bullet(k: dict[str, Any]) -> html.Div:
 def kpi_facts(k: dict[str, Any], settings: ViewSettings) -> list[Any]:
     """Name, standing, value against target, and when the value was measured."""
     language = settings.language
-    updated = when(k["updated_at"], settings.timezone, settings.timezone_label, language) if k["updated_at"] else "–"
+    updated = when_lately(k["updated_at"], settings.timezone, settings.timezone_label, language, time.time())
+    stale_for = {"data-stale-for": k["family"]} if k["updated_at"] else {}  # a silent feed's KPI says so
     return [
         html.Div(
             [html.Div(k["name"], className="tb-kpi-name"), standing_badge(k["standing"], language)], className="tb-kpi-head"
@@ -62,7 +64,7 @@ def kpi_facts(k: dict[str, Any], settings: ViewSettings) -> list[Any]:
             className="tb-kpi-figures",
         ),
         bullet(k),
-        html.Div(f"{t('updated', language)} {updated}", className="tb-kpi-updated"),
+        html.Div(f"{t('updated', language)} {updated}", className="tb-kpi-updated", **attrs(stale_for)),
     ]
 
 

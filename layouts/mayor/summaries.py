@@ -111,9 +111,6 @@ def pillar_summaries(picture: CityPicture, settings: ViewSettings | None = None)
     # windows move by the minute (KPIs are sampled once a minute), so a picture a second
     # newer does not redraw and resend every chart
     now = _ts(picture.generated_at or time.time()) // 60 * 60
-    # derived KPIs have a value from the first picture on ("0 open incidents"); before any
-    # feed has delivered, that is not news, so nothing is claimed good or bad yet
-    known = any(seen(picture, f) for f in FAMILIES.split("+"))
     out: dict[str, Any] = {}
     for p in pillar_ids(settings, picture):
         block = pillars.get(p)
@@ -125,13 +122,14 @@ def pillar_summaries(picture: CityPicture, settings: ViewSettings | None = None)
                     "id": k.id,
                     "name": k.name or k.id,
                     "unit": k.unit,
-                    "value": k.value if known else None,
+                    "value": k.value,
                     "target": k.target,
                     "better": k.better,
-                    "standing": k.standing if known else "unknown",
+                    "standing": k.standing,
                     "updated_at": k.updated_at,
+                    "family": k.family,
                     "trends": {r: trend_summary(series[src], span, n, now) for r, (span, src, n) in RANGES.items()},
                 }
             )
-        out[p] = {"id": p, "standing": block.standing if block is not None and known else "unknown", "kpis": kpis}
+        out[p] = {"id": p, "standing": block.standing if block is not None else "unknown", "kpis": kpis}
     return out

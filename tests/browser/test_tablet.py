@@ -28,8 +28,10 @@ import pytest
 from babel.dates import format_datetime
 
 from dashboard.config import Config, load_config
+from dashboard.ingest import CityState
 from dashboard.local_services import serve
 from dashboard.sample_city import City, tablet_city
+from dashboard.store.memory import MemoryStore
 from feeds.events import Incident, KpiReading
 from layouts.i18n import catalog, number, t
 from layouts.mayor.page import EXPORT_PDF
@@ -381,3 +383,33 @@ def test_english_tablet_and_pdf(city: City, page_factory: Any, tmp_path: Path) -
         text = check_pdf(*fetch_pdf(base), city, config, tmp_path)
         assert "Mayor's summary" in text and "Open incidents" in text
         assert not errors, errors
+
+
+def test_a_silent_feed_is_marked_on_its_tile_and_kpis_and_an_unheard_one_claims_nothing(page_factory: Any) -> None:
+    """The incident feed delivered once and fell silent (its limit here is 1 s); a KPI arrives
+    now; the drainage feed never spoke. The page as a whole follows its newest feed, so the
+    incidents' tile and KPIs must say for themselves that they are old; the drainage KPI has
+    no value and no standing ("0 stations in alert, good" was a claim no gauge had made)."""
+    config = load_config()
+    thresholds = config.thresholds.model_copy(update={"stale_after_family_s": {"incidents": 1, "kpis": 900}})
+    config = config.model_copy(update={"thresholds": thresholds})
+    store = MemoryStore()
+    state = CityState(store, config)
+    state.accept(Incident(id="T-1", observed_at=datetime.now(UTC), source_type="Alert", category="traffic", severity="high"))
+    state.accept(
+        KpiReading(
+            id="K-1", observed_at=datetime.now(UTC), source_type="KeyPerformanceIndicator", kpi_id="realisasi_pad", value=50.0
+        )
+    )
+    with serve(config, store) as base:
+        page = page_factory(1180, 820)
+        page.goto(f"{base}/tablet")
+        page.locator('[data-headline="incidents"][data-stale="true"] .tb-tile-stale').wait_for(timeout=15_000)
+        assert page.locator('[data-headline="flood"]').get_attribute("data-stale-for") is None
+        assert page.get_attribute("[data-panel=tablet]", "data-stale") == "false"
+        updated = page.locator('[data-kpi="open_incidents"] .tb-kpi-updated').first
+        assert updated.get_attribute("data-stale") == "true"
+        assert updated.get_attribute("data-stale-for") == "incidents"
+        drainage = page.locator('[data-kpi="drainage_stations_in_alert"]').first
+        assert drainage.get_attribute("data-standing") == "unknown"
+        assert drainage.locator(".tb-value").inner_text() == "–"

@@ -254,10 +254,6 @@ LEAVES: dict[str, tuple[str, Any]] = {
         {"PKU-DR-01": {"waspada": 1.0, "siaga": 2.0, "awas": 3.0}},
     ),
     "thresholds.waste_full": ("0.9", 0.9),
-    "thresholds.incident_sla_min": (
-        '{"critical": 15}',
-        {"critical": 15, "high": 60, "medium": 240, "low": 1440, "informational": 2880},
-    ),
     "thresholds.waste_report_sla_h": ("48", 48),
     "mpp.permits_per_day": ("500", 500),
     "mpp.permits_busy_day": ("900", 900),
@@ -382,7 +378,7 @@ def test_every_key_can_be_set_from_the_environment(path: str, shipped: Config, e
         "wall.rows",
         "feeds.mqtt.tls.insecure",
         "server.allowed_origins",
-        "thresholds.incident_sla_min",
+        "thresholds.stale_after_family_s",
         "simulation.places",
         "pillars",
     ],
@@ -660,3 +656,13 @@ def test_a_config_file_that_is_a_device_is_refused_at_once() -> None:
 )
 def test_no_number_of_the_config_is_nan_or_infinite(tmp_path: Path, edit: Any, key: str) -> None:
     assert f"{key}: Input should be a finite number" in error_of(write(tmp_path, edit))
+
+
+def test_the_old_second_sla_table_stops_start_up_saying_where_the_slas_are(tmp_path: Path) -> None:
+    """The incident SLAs were in two tables, and the tablet and the shift report disagreed."""
+    path = write_config(tmp_path, lambda tree: tree["thresholds"].update(incident_sla_min={"critical": 30}))
+    with pytest.raises(ConfigError) as refused:
+        load_config(path, environ={})
+    assert str(refused.value) == (
+        f"{path}: thresholds: incident_sla_min is gone: set each severity's resolve_min in operations.sla"
+    )

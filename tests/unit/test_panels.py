@@ -22,6 +22,7 @@ from dash import Patch, html
 
 from layouts import map_figure, map_plan, panels
 from layouts.frame import frame, signature
+from layouts.i18n import when_lately
 from layouts.panels import clock, drainage, feed_health, incident_queue, kpis, mpp, ticker, waste
 from layouts.picture import CityPicture
 from layouts.ports import PillarInfo, Span, ViewSettings, WallGeometry
@@ -779,3 +780,17 @@ def test_an_incidents_age_is_left_to_the_browser_so_its_row_stays_the_same_as_it
         cells = _age_cells(to_tree(top_render(top_view(picture, s), s)))
     assert [c["p"].get("data-age-since") for c in cells] == [NOW] * len(incidents.open)
     assert all("c" not in c for c in cells), "no age text from the server"
+
+
+@pytest.mark.parametrize(
+    ("iso", "expected"),
+    [
+        ("2026-03-02T00:39:00+00:00", "07:39 WIB"),  # this morning
+        ("2026-03-01T17:30:00+00:00", "00:30 WIB"),  # just after the city's midnight, UTC's yesterday
+        ("2026-03-01T16:30:00+00:00", "1 Mar 23:30 WIB"),  # the city's yesterday
+        ("2026-02-27T00:39:00+00:00", "27 Feb 07:39 WIB"),  # a monthly KPI's last reading
+    ],
+)
+def test_a_kpis_time_carries_its_date_unless_it_is_of_the_citys_day(iso: str, expected: str) -> None:
+    """Monday 2 March 2026, 10:00 WIB. "diperbarui 07:39 WIB" for a reading three days old read as this morning's."""
+    assert when_lately(iso, "Asia/Jakarta", "WIB", "id", datetime(2026, 3, 2, 3, 0, tzinfo=UTC).timestamp()) == expected

@@ -9,14 +9,17 @@ they are not read from the types under test.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from dashboard.city_config import Kpi
 from dashboard.config import load_config
 from dashboard.local_services import serve
-from dashboard.picture import Sections, _first_new, build_picture
+from dashboard.picture import Sections, _first_new, build_picture, standing
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident
 from layouts.live_parts import LivePart, LiveParts
@@ -102,7 +105,18 @@ def test_api_state_keeps_its_top_level_and_section_keys() -> None:
     assert list(state["kpis"]) == ["pillars"]
     pillar = next(iter(state["kpis"]["pillars"].values()))
     assert list(pillar) == ["name", "icon", "kpis", "standing"]
-    assert list(pillar["kpis"][0]) == ["id", "name", "unit", "value", "target", "better", "standing", "updated_at", "trend"]
+    assert list(pillar["kpis"][0]) == [
+        "id",
+        "name",
+        "unit",
+        "value",
+        "target",
+        "better",
+        "standing",
+        "updated_at",
+        "trend",
+        "family",
+    ]
     assert list(pillar["kpis"][0]["trend"]) == ["day", "month"]
     assert list(state["wall"]) == ["presets", "current", "broadcast", "pushed", "takeovers"]
     assert list(state["store"]) == ["status", "ok", "epoch", "reset_at"]
@@ -422,3 +436,69 @@ def test_made_up_categories_are_counted_as_other_and_a_city_s_own_by_name() -> N
     picture = build_picture(store, config, now=NOW)
     assert picture.incidents.by_category == {"traffic": 1, "fire": 1, "other": 3}
     assert sorted(d.category for d in picture.incidents.open) == sorted(["traffic", "fire", "cat-1", "cat-2", "x" * 120])
+
+
+def _kpi(picture: CityPicture, kpi_id: str) -> Any:
+    return next(k for block in picture.kpis.pillars.values() for k in block.kpis if k.id == kpi_id)
+
+
+def test_a_derived_kpi_has_no_value_before_its_feed_delivers_and_then_that_feeds_time() -> None:
+    """ "0 open incidents" is not news before the incident feed has said anything, nor does a
+    drainage KPI become known when only incidents arrived; and a derived KPI is as recent as
+    its feed's last message, not as the reading (a KPI of a feed silent for hours looked new)."""
+    config = load_config()
+    store = MemoryStore()
+    state = city(store, config)
+    before = build_picture(store, config, now=NOW)
+    for kpi_id in ("open_incidents", "drainage_stations_in_alert"):
+        kpi = _kpi(before, kpi_id)
+        assert (kpi.value, kpi.standing, kpi.updated_at) == (None, "unknown", None), kpi_id
+    arrived_from = int(time.time())
+    state.accept(incident("K-1", 60))
+    arrived_by = time.time()
+    later = build_picture(store, config, now=arrived_by + 3 * 3_600)
+    open_incidents = _kpi(later, "open_incidents")
+    assert (open_incidents.value, open_incidents.family) == (1, "incidents")
+    assert arrived_from <= datetime.fromisoformat(open_incidents.updated_at).timestamp() <= arrived_by
+    drainage = _kpi(later, "drainage_stations_in_alert")
+    assert (drainage.value, drainage.standing, drainage.updated_at, drainage.family) == (None, "unknown", None, "drainage")
+    pillar = next(b for b in later.kpis.pillars.values() if any(k.id == "drainage_stations_in_alert" for k in b.kpis))
+    assert pillar.standing == _worst_known([k.standing for k in pillar.kpis])
+
+
+def _worst_known(standings: list[str]) -> str:
+    order = ["veryGood", "good", "fair", "bad", "veryBad"]
+    known = [s for s in standings if s != "unknown"]
+    return max(known, key=order.index) if known else "unknown"
+
+
+@pytest.mark.parametrize(
+    ("value", "target", "better", "unit", "expected"),
+    [
+        (79.96, 80, "higher", "%", "good"),  # shown as 80,0 %
+        (79.94, 80, "higher", "%", "fair"),  # shown as 79,9 %
+        (1.996, 2, "higher", "", "good"),  # shown as 2,00
+        (1.994, 2, "higher", "", "fair"),  # shown as 1,99
+        (30.04, 30, "lower", "min", "good"),  # shown as 30,0 min
+        (30.06, 30, "lower", "min", "fair"),  # shown as 30,1 min
+    ],
+)
+def test_a_kpis_standing_agrees_with_the_value_the_tablet_shows(
+    value: float, target: float, better: str, unit: str, expected: str
+) -> None:
+    kpi = Kpi(id="k", name={"id": "k"}, unit=unit, target=target, better=better, source="message")
+    assert standing(value, kpi) == expected
+
+
+def test_the_tablets_share_within_sla_judges_by_the_shift_reports_table() -> None:
+    """operations.sla gives a critical incident 60 minutes to be resolved. The tablet used a
+    second table (30 minutes) and called 50 minutes a breach that the shift report did not."""
+    config = load_config()
+    assert config.operations.sla["critical"].resolve_min == 60
+    store = MemoryStore()
+    state = city(store, config)
+    state.accept(incident("S-50", 600, "resolved", severity="critical", opened_ago=600 + 50 * 60))
+    state.accept(incident("S-70", 600, "resolved", severity="critical", opened_ago=600 + 70 * 60))
+    state.accept(incident("S-55", 600, "resolved", severity="critical", opened_ago=600 + 55 * 60))
+    picture = build_picture(store, config, now=NOW)
+    assert _kpi(picture, "incidents_within_sla").value == 66.7  # 2 of 3, by hand
