@@ -98,6 +98,7 @@ def start_ingest(config: Config, store: StateStore, mqtt_protocol: str | None = 
         if mqtt_protocol:
             mqtt_config = mqtt_config.model_copy(update={"protocol": mqtt_protocol})
         from dashboard.ingest_members import StoreMembers
+        from dashboard.writeback import actions_prefix
 
         ingest.adapters.append(
             MqttAdapter(
@@ -106,6 +107,7 @@ def start_ingest(config: Config, store: StateStore, mqtt_protocol: str | None = 
                 state,
                 members=StoreMembers(store),
                 max_packet_bytes=packet_limit(config.feeds.max_payload_bytes),
+                actions_prefix=actions_prefix(config.city.slug),
             )
         )
     if config.feeds.redis.url:

@@ -45,12 +45,17 @@ class WriteBack:
             publisher.close()
 
 
+def actions_prefix(slug: str) -> str:
+    """Where a city's actions are published, one topic per incident below it."""
+    return f"{slug}/actions/incidents/"
+
+
 class MqttWriteBack:
     def __init__(self, url: str, slug: str, client_id: str = "citywall-actions", qos: int = 1) -> None:
         import paho.mqtt.client as mqtt
 
         parts = urlsplit(url)
-        self.prefix = f"{slug}/actions/incidents/"
+        self.prefix = actions_prefix(slug)
         self.qos = qos
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
         if parts.username:

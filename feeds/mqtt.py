@@ -142,10 +142,6 @@ def tls_context(ca_file: str | None, cert_file: str | None, key_file: str | None
     return context
 
 
-#: Operator actions written back on ``<slug>/actions/incidents/<id>``: ours, not field data.
-ACTIONS_LEVEL = "/actions/incidents/"
-
-
 def subscription_filters(topics: Sequence[str], shared_group: str | None) -> list[str]:
     """Wrap each filter as ``$share/<group>/<filter>`` so ingest processes split the load."""
     if not shared_group:
@@ -183,7 +179,10 @@ class MqttAdapter:
         dead_letter_excerpt: int = 200,
         members: MemberRegistry | None = None,
         max_packet_bytes: int | None = None,
+        actions_prefix: str | None = None,
     ) -> None:
+        """``actions_prefix``: where the operators' actions are written back
+        (``<slug>/actions/incidents/``), ours and not field data when a broad filter catches them."""
         if not config.url:
             raise ValueError("feeds.mqtt.url is not set")
         self.config = config
@@ -192,6 +191,9 @@ class MqttAdapter:
         self.client_id = client_id or (member_id(config.client_id) if elastic else config.client_id)
         self.status_topic = f"{config.status_topic}/{self.client_id}"
         self._status_prefix = f"{config.status_topic}/"
+        #: our own presence and write-back messages: a field message on ``.../actions/incidents/...``
+        #: elsewhere in the tree is field data (it was dropped without a word)
+        self._own_prefixes = (self._status_prefix, *([actions_prefix] if actions_prefix else []))
         if not config.topics:  # the config names them after the city; an empty list would subscribe to nothing
             raise ValueError("MQTT feed has no topics to subscribe to")
         self._filters = subscription_filters(config.topics, config.shared_group)
@@ -377,7 +379,7 @@ class MqttAdapter:
             if msg.qos:
                 client.ack(msg.mid, msg.qos)
             return
-        if origin.startswith(self._status_prefix) or ACTIONS_LEVEL in origin:
+        if origin.startswith(self._own_prefixes):
             client.ack(msg.mid, msg.qos)  # our own presence and write-back messages, caught by a broad filter
             return
         try:
@@ -453,7 +455,7 @@ class MqttAdapter:
                 if failed.is_set():
                     return
                 origin = _topic_of(msg)
-                if origin != SYS_DROPPED and not origin.startswith(self._status_prefix) and ACTIONS_LEVEL not in origin:
+                if origin != SYS_DROPPED and not origin.startswith(self._own_prefixes):
                     try:
                         self.pipeline.handle(msg.payload, origin)
                     except Exception:

@@ -159,6 +159,26 @@ def test_wildcard_topics_arrive(mosquitto: Mosquitto, adapters: Callable[..., Mq
     assert (snap["received"], snap["accepted"], snap["connected"]) == (3, 3, True)
 
 
+def test_only_the_citys_own_write_back_is_passed_over(mosquitto: Mosquitto, adapters: Callable[..., MqttAdapter]) -> None:
+    """A broad filter also catches the operators' actions, written back under
+    ``city/actions/incidents/``: those are ours. A field feed whose topic happens to hold
+    ``/actions/incidents/`` elsewhere was dropped too, without a count or a dead letter."""
+    sink = RecordingSink()
+    adapter = adapters(feed(mosquitto.url), sink, actions_prefix="city/actions/incidents/")
+    pub = Publisher(mosquitto.host, mosquitto.port)
+    try:
+        pub.publish_many([
+            ("city/actions/incidents/INC-1", kpi_payload(1)),
+            ("city/bpbd/actions/incidents/feed", kpi_payload(2)),
+            ("city/end/kpi", kpi_payload(3)),
+        ])  # fmt: skip
+        assert sink.wait_for(lambda s: ids(3, 1) <= s.ids)
+    finally:
+        pub.close()
+    assert sink.ids == ids(2, 2)
+    assert adapter.stats.snapshot()["received"] == 2
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 def test_messages_sent_while_ingest_is_down_arrive(
