@@ -8,6 +8,7 @@ reason. What the object means is ``feeds.mappers``' business.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from feeds.events import Reason, Rejected
@@ -25,7 +26,16 @@ def _refuse_constant(name: str) -> Any:
     raise _Constant(name)
 
 
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+def _finite(text: str) -> float:
+    """A JSON number too large for a float (``1e999``) is read as infinity: refused like the
+    ``Infinity`` literal. It went on as the text "inf", in a category or a description."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Constant(text[:24])
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite)
 
 
 def parse_payload(payload: bytes | bytearray | memoryview | str, max_bytes: int) -> dict[str, Any]:
@@ -71,6 +81,8 @@ def _depth(value: Any) -> int:
 
 
 def json_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "object"
     if isinstance(value, list):
         return "array"
     if isinstance(value, str):

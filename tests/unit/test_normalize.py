@@ -410,6 +410,20 @@ def test_non_finite_by_overflow_and_by_string(normalizer: Normalizer) -> None:
     assert reject(normalizer, with_(FLOOD, currentLevel=10**400)).reason is Reason.NON_FINITE_NUMBER
 
 
+@pytest.mark.parametrize("field", ["category", "description"])
+def test_an_overflowing_number_where_text_is_expected_is_refused_not_spelled_inf(normalizer: Normalizer, field: str) -> None:
+    """Numbers are spelled out where text is asked for; ``1e999`` was spelled "inf"."""
+    payload = encode(with_(ALERT, **{field: 7})).replace(f'"{field}": 7'.encode(), f'"{field}": -1e999'.encode())
+    assert f'"{field}": -1e999'.encode() in payload
+    rejected = reject(normalizer, payload)
+    assert (rejected.reason, rejected.detail) == (Reason.NON_FINITE_NUMBER, "-1e999 is not a JSON number")
+
+
+def test_a_wrong_type_says_an_object_is_an_object(normalizer: Normalizer) -> None:
+    rejected = reject(normalizer, with_(ALERT, description={"a": 1}))
+    assert (rejected.reason, rejected.detail) == (Reason.WRONG_TYPE, "description: expected a string, got object {'a': 1}")
+
+
 def _nested(depth: int) -> Any:
     value: Any = 1
     for _ in range(depth - 1):
