@@ -262,8 +262,8 @@ def lat_lon(geometry: Any) -> tuple[float, float]:
     kind, coordinates = geometry.get("type"), geometry.get("coordinates")
     if kind == "Point":
         position = coordinates
-    elif kind in {"LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"}:
-        position = _extent_centre(coordinates)
+    elif kind in POSITION_DEPTH:
+        position = _extent_centre(coordinates, POSITION_DEPTH[kind])
     else:
         raise wrong("location", "a GeoJSON geometry", geometry)
     if not isinstance(position, list) or len(position) < 2:
@@ -277,22 +277,27 @@ def lat_lon(geometry: Any) -> tuple[float, float]:
     return lat, lon
 
 
-def _extent_centre(coordinates: Any) -> list[float] | None:
-    """Centre of the bounding box of any nested GeoJSON position array (None if it has none)."""
+#: How many arrays down a geometry's positions are (RFC 7946): a Polygon is rings of positions.
+POSITION_DEPTH = {"LineString": 1, "MultiPoint": 1, "Polygon": 2, "MultiLineString": 2, "MultiPolygon": 3}
+
+
+def _extent_centre(coordinates: Any, depth: int) -> list[float] | None:
+    """Centre of the bounding box of a geometry's positions, found ``depth`` arrays down
+    (None if there are none, or any is elsewhere: a Polygon six arrays deep was given a centre)."""
     xs: list[float] = []
     ys: list[float] = []
-    stack = [coordinates]
+    stack = [(coordinates, 0)]
     while stack:
-        node = stack.pop()
+        node, level = stack.pop()
         if not isinstance(node, list):
             return None
-        if node and not isinstance(node[0], list):
-            if len(node) < 2:
+        if level == depth:
+            if len(node) < 2 or isinstance(node[0], list):
                 return None
             xs.append(to_float("location.coordinates", node[0]))
             ys.append(to_float("location.coordinates", node[1]))
         else:
-            stack.extend(node)
+            stack.extend((child, level + 1) for child in node)
     if not xs:
         return None
     return [(min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2]

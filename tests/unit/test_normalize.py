@@ -591,6 +591,31 @@ def test_non_point_geometry_uses_the_centre_of_its_extent(normalizer: Normalizer
     assert event.lat == pytest.approx(0.515) and event.lon == pytest.approx(101.445)
 
 
+@pytest.mark.parametrize(
+    ("kind", "coordinates", "centre"),
+    [
+        ("LineString", [[101.44, 0.51], [101.46, 0.53]], (0.52, 101.45)),
+        ("MultiPoint", [[101.44, 0.51], [101.46, 0.53]], (0.52, 101.45)),
+        ("MultiLineString", [[[101.44, 0.51], [101.46, 0.53]]], (0.52, 101.45)),
+        ("MultiPolygon", [[[[101.44, 0.51], [101.46, 0.51], [101.46, 0.53], [101.44, 0.51]]]], (0.52, 101.45)),
+        ("Polygon", [[101.44, 0.51], [[101.46, 0.53]]], None),  # a ring that is a position
+        ("Polygon", [[[[[[101.44, 0.51]]]]]], None),  # six arrays deep
+        ("LineString", [[[101.44, 0.51], [101.46, 0.53]]], None),  # a MultiLineString's shape
+        ("MultiPolygon", [[[101.44, 0.51], [101.46, 0.53]]], None),  # a Polygon's
+    ],
+)
+def test_a_geometry_has_a_centre_only_with_its_positions_at_its_own_depth(
+    normalizer: Normalizer, kind: str, coordinates: Any, centre: tuple[float, float] | None
+) -> None:
+    entity = with_(ALERT, location={"type": kind, "coordinates": coordinates})
+    if centre is None:
+        rejected = reject(normalizer, entity)
+        assert (rejected.reason, rejected.detail.split(":")[0]) == (Reason.WRONG_TYPE, "location.coordinates")
+        return
+    event = normalizer.decode(encode(entity))
+    assert (event.lat, event.lon) == pytest.approx(centre)
+
+
 def test_location_with_altitude_and_numeric_strings(normalizer: Normalizer) -> None:
     event = normalizer.decode(encode(with_(ALERT, location={"type": "Point", "coordinates": ["101.447026", "0.513408", 12]})))
     assert (event.lat, event.lon) == (0.513408, 101.447026)
