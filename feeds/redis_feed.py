@@ -45,6 +45,11 @@ RECONNECT_MAX_S = 30.0
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
+#: What one stream read may bring back before the reads after it take one entry at a time.
+#: An entry's size is checked only once it is in memory: 400 entries of 4 MB were one read of
+#: 1.6 GB, and under a memory limit that read failed again and again, stopping the stream.
+READ_BUDGET_BYTES = 4 << 20
+
 
 class RedisSettings(Protocol):
     """The fields of ``dashboard.config.RedisFeed`` these adapters read (feeds cannot import it)."""
@@ -202,6 +207,7 @@ class RedisStreamAdapter(_RedisAdapter):
         self.consumer = config.consumer or default_consumer_name()
         self.field = config.field.encode()
         self.count = count
+        self._count = count  # one after a read over READ_BUDGET_BYTES, doubling back to ``count``
         self.block_ms = block_ms
         self.claim_every_s = claim_every_s
         self.claim_idle_ms = claim_idle_ms
@@ -223,6 +229,10 @@ class RedisStreamAdapter(_RedisAdapter):
                             self._claim_abandoned(client)
                         self._read_new(client)
                         self._maybe_flush()
+                except MemoryError:
+                    self._count = 1
+                    self._reset(client)  # the reply was read part-way: the connection is out of step
+                    self._drain_own_pending(client)  # what that read delivered, one at a time
                 except StoreDown:
                     self._maybe_flush()
                     self._halt.wait(self._store_retry.next())
@@ -245,20 +255,47 @@ class RedisStreamAdapter(_RedisAdapter):
 
     def _drain_own_pending(self, client: redis.Redis) -> None:
         """Entries delivered to this consumer but never acknowledged (a crash, a store
-        outage): read by id from "0" until none are left, before taking new ones."""
+        outage): read by id from "0" until none are left, before taking new ones. One that
+        cannot be held in memory even alone is dead-lettered unread, so it cannot stop the rest."""
         for stream in self.streams:
             after = "0"
             while not self._halt.is_set():
-                reply = client.xreadgroup(self.group, self.consumer, {stream: after}, count=self.count)
+                try:
+                    reply = client.xreadgroup(self.group, self.consumer, {stream: after}, count=self._count)
+                except MemoryError:
+                    self._reset(client)
+                    if self._count > 1:
+                        self._count = 1
+                    else:
+                        after = self._skip_unreadable(client, stream, after) or after
+                    continue
                 entries = [entry for _, batch in _stream_batches(reply) for entry in batch]
                 if not entries:
                     break
                 self._settle(client, stream, entries)
                 after = _text(entries[-1][0])
 
+    def _skip_unreadable(self, client: redis.Redis, stream: str, after: str) -> str | None:
+        """Dead-letter and acknowledge this consumer's next pending entry after ``after``
+        without reading it; its id, or None if there is none."""
+        head = client.xpending_range(
+            stream, self.group, min="-" if after == "0" else f"({after}", max="+", count=1, consumername=self.consumer
+        )
+        if not head:
+            return None
+        raw = head[0]["message_id"]
+        entry_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+        self.pipeline.refuse(b"", f"{stream}#{entry_id}", Reason.TOO_LARGE, "too large to read into memory")
+        client.xack(stream, self.group, entry_id)
+        return entry_id
+
+    @staticmethod
+    def _reset(client: redis.Redis) -> None:
+        client.connection_pool.disconnect()
+
     def _read_new(self, client: redis.Redis) -> None:
         reply = client.xreadgroup(
-            self.group, self.consumer, {s: ">" for s in self.streams}, count=self.count, block=self.block_ms
+            self.group, self.consumer, {s: ">" for s in self.streams}, count=self._count, block=self.block_ms
         )
         for stream, entries in _stream_batches(reply):
             self._settle(client, stream, entries)
@@ -269,7 +306,7 @@ class RedisStreamAdapter(_RedisAdapter):
             start = "0-0"
             for _ in range(100):  # bounded, so a huge backlog cannot starve new entries
                 next_start, claimed, *_ = client.xautoclaim(
-                    stream, self.group, self.consumer, min_idle_time=self.claim_idle_ms, start_id=start, count=self.count
+                    stream, self.group, self.consumer, min_idle_time=self.claim_idle_ms, start_id=start, count=self._count
                 )
                 if claimed:
                     log.info("%s: claimed %d abandoned entries from %s", self.stats.name, len(claimed), stream)
@@ -281,6 +318,7 @@ class RedisStreamAdapter(_RedisAdapter):
     def _settle(self, client: redis.Redis, stream: str, entries: list[Entry]) -> None:
         """Handle each entry, then XACK the handled ones in one round trip. If the store
         fails, the handled ones are still acknowledged and the rest stay pending."""
+        self._budget(entries)
         done: list[bytes] = []
         try:
             for entry_id, fields in entries:
@@ -293,6 +331,12 @@ class RedisStreamAdapter(_RedisAdapter):
             raise
         if done:
             client.xack(stream, self.group, *done)
+
+    def _budget(self, entries: list[Entry]) -> None:
+        """The next read's size: one entry after a read over ``READ_BUDGET_BYTES``, else
+        double the last, up to ``count``."""
+        size = sum(len(k) + len(v) for _, fields in entries for k, v in (fields or {}).items())
+        self._count = 1 if size > READ_BUDGET_BYTES else min(self.count, self._count * 2)
 
     def _handle(self, stream: str, entry_id: bytes, fields: dict[bytes, bytes] | None) -> bool:
         """False for an entry deleted while pending (nothing to handle, only to ack)."""

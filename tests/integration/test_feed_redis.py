@@ -201,3 +201,80 @@ def test_pubsub_channels_and_patterns_deliver(redis_url: str, client: redis.Redi
     assert sink.ids == ids(1, 2)
     assert sink.letters[0].origin == "pekanbaru:kpi"
     assert adapter.stats.snapshot()["received"] == 3
+
+
+BIG = 2 << 20  # an entry over the ingest's size limit, and here over what the process can hold
+
+
+def _reply_bytes(reply: Any) -> int:
+    pairs = reply.items() if isinstance(reply, dict) else (reply or [])
+    return sum(len(k) + len(v) for _, entries in pairs for _, fields in entries for k, v in (fields or {}).items())
+
+
+class _Recorded:
+    """A real client that notes each stream read's count and the bytes it brought back; with
+    ``hold`` set, a reply holding an entry larger than that raises MemoryError after Redis has
+    delivered it (and put it on the consumer's pending list), as under a container's limit."""
+
+    def __init__(self, real: redis.Redis, reads: list[tuple[int, int]], hold: int | None) -> None:
+        self._real, self._reads, self._hold = real, reads, hold
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def xreadgroup(self, *args: Any, **kwargs: Any) -> Any:
+        reply = self._real.xreadgroup(*args, **kwargs)
+        self._reads.append((kwargs["count"], _reply_bytes(reply)))
+        if self._hold is not None and _reply_bytes(reply) > self._hold:
+            raise MemoryError
+        return reply
+
+
+def _recording_adapter(reads: list[tuple[int, int]], hold: int | None) -> type[RedisStreamAdapter]:
+    class Recording(RedisStreamAdapter):
+        def _connect(self, read_timeout: float | None) -> redis.Redis:
+            return _Recorded(super()._connect(read_timeout), reads, hold)  # type: ignore[return-value]
+
+    return Recording
+
+
+@pytest.mark.integration
+def test_an_entry_too_large_to_hold_is_dead_lettered_unread_and_the_stream_goes_on(
+    redis_url: str, client: redis.Redis, adapters: Callable[..., Any]
+) -> None:
+    """Three 2 MB entries between good ones, in a process that cannot hold one of them. The
+    read that brings them fails after Redis has delivered it; read again it failed again, and
+    the good entries behind them never came."""
+    client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    add(client, 0, 5)
+    for _ in range(3):
+        client.xadd(STREAM, {"data": b"x" * BIG})
+    add(client, 5, 5)
+    sink = RecordingSink()
+    reads: list[tuple[int, int]] = []
+    adapters(_recording_adapter(reads, hold=BIG - 1), feed(redis_url), sink)
+    assert sink.wait_for(lambda s: len(s.ids) == 10 and len(s.letters) == 3), (
+        f"{len(sink.ids)} of 10, {len(sink.letters)} letters"
+    )
+    assert sink.ids == ids(0, 10)
+    assert {(letter.reason, letter.detail) for letter in sink.letters} == {(Reason.TOO_LARGE, "too large to read into memory")}
+    assert eventually(lambda: pending(client) == 0)
+
+
+@pytest.mark.integration
+def test_after_a_read_over_the_budget_the_stream_is_read_one_entry_at_a_time(
+    redis_url: str, client: redis.Redis, adapters: Callable[..., Any]
+) -> None:
+    """The size limit is checked once an entry is in memory: after a read of 6 MB (three
+    entries of 2 MB, each dead-lettered too_large) the next reads take one entry, then two,
+    four... back to the full count (8 here), instead of a full count more such entries at once."""
+    client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    for _ in range(3):
+        client.xadd(STREAM, {"data": b"x" * BIG})
+    add(client, 0, 40)
+    sink = RecordingSink()
+    reads: list[tuple[int, int]] = []
+    adapters(_recording_adapter(reads, hold=None), feed(redis_url), sink, count=8)
+    assert sink.wait_for(lambda s: len(s.ids) == 40 and len(s.letters) == 3)
+    big = next(i for i, (_, size) in enumerate(reads) if size > 3 * BIG)
+    assert [count for count, _ in reads[big : big + 6]] == [8, 1, 2, 4, 8, 8]
