@@ -57,4 +57,6 @@ def safe_cell(value: str) -> str:
     """A cell a spreadsheet shows as text: one that starts like a formula gets a leading
     quote. What feeds and operators write (a category, a note) reaches supervisors' exports,
     and ``=HYPERLINK(...)`` in one would send the sheet's figures elsewhere when opened."""
+    if value == "-":
+        return value  # a lone dash (no agency yet) is no formula, and "'-" read as a typo
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -87,6 +87,8 @@ def merged(incident: dict[str, Any], record: dict[str, Any] | None) -> dict[str,
         out["assignee"] = record["assignee"]
     if record.get("acked_at"):
         out["acked_at"] = record["acked_at"]
+        if record.get("acked_severity"):
+            out["acked_severity"] = record["acked_severity"]
     if record.get("resolved_at") and out.get("status") == "resolved":
         out["resolved_at"] = record["resolved_at"]
         out["resolution"] = record.get("resolution")
@@ -134,6 +136,7 @@ def apply(
             raise ActionError(409, f"incident is {status}, not new", "err_not_new", state=status)
         set_status("acknowledged")
         rec.setdefault("acked_at", when)
+        rec.setdefault("acked_severity", severity)  # its SLA is the one of that moment
         rec.setdefault("acked_by", actor.name)
     elif kind == "assign":
         if status == "resolved":
@@ -145,6 +148,7 @@ def apply(
         set_status("dispatched")
         rec["assignee"] = agency.id
         rec.setdefault("acked_at", when)
+        rec.setdefault("acked_severity", severity)  # its SLA is the one of that moment
         rec.setdefault("acked_by", actor.name)
         entry["agency"] = agency.id
     elif kind == "note":
@@ -175,6 +179,7 @@ def apply(
         set_status("resolved")
         rec["resolved_at"], rec["resolution"] = when, action.code
         rec.setdefault("acked_at", when)
+        rec.setdefault("acked_severity", severity)  # its SLA is the one of that moment
         entry["code"] = action.code
     elif kind == "reopen":
         if status != "resolved":

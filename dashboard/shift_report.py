@@ -13,8 +13,9 @@ XLSX (openpyxl), so the three never disagree.
 from __future__ import annotations
 
 import io
+import time
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pandas as pd
 
@@ -37,10 +38,30 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def incidents_frame(store: StateStore, config: Config) -> pd.DataFrame:
-    """One row per incident: when it opened, was acknowledged and resolved, and its SLA."""
+COLUMNS = [
+    "id",
+    "category",
+    "agency",
+    "severity",
+    "opened",
+    "ack_min",
+    "resolve_min",
+    "ack_sla_min",
+    "resolve_sla_min",
+    "ack_overdue",
+    "resolve_overdue",
+]
+
+
+def incidents_frame(store: StateStore, config: Config, now: float) -> pd.DataFrame:
+    """One row per incident: when it opened, was acknowledged and resolved, and its SLA.
+
+    The acknowledgement is judged by the SLA of the severity the incident had when it was
+    acknowledged: one raised to critical after a timely acknowledgement did not miss the
+    critical five minutes. One still waiting past its SLA at ``now`` is overdue, a breach
+    already: leaving those out made the worst cases vanish from the shares."""
     merged = merge_all(store.entities("incident"), store.entities(OPS_KIND))
-    sla = config.operations.sla
+    sla = cast(dict[str, Any], config.operations.sla)  # looked up by stored text
     rows = []
     for d in merged.values():
         opened = ts(d.get("opened_at") or d["observed_at"])
@@ -48,25 +69,31 @@ def incidents_frame(store: StateStore, config: Config) -> pd.DataFrame:
         if d.get("status") == "resolved":
             resolved = ts(d.get("resolved_at") or d["observed_at"])
         acked = ts(d["acked_at"]) if d.get("acked_at") else resolved
-        limits = sla.get(d.get("severity") or "medium")
+        severity = d.get("severity") or "medium"
+        limits = sla.get(severity)
+        ack_limits = sla.get(d.get("acked_severity") or severity)
+        ack_sla = ack_limits.acknowledge_min if ack_limits else None
+        resolve_sla = limits.resolve_min if limits else None
+        waited = max(0.0, now - opened) / 60
         rows.append(
             {
                 "id": d["id"],
                 "category": d.get("category") or "?",
                 "agency": d.get("assignee") or "-",
-                "severity": d.get("severity") or "medium",
+                "severity": severity,
                 "opened": opened,
                 "ack_min": None if acked is None else max(0.0, acked - opened) / 60,
                 "resolve_min": None if resolved is None else max(0.0, resolved - opened) / 60,
-                "ack_sla_min": limits.acknowledge_min if limits else None,
-                "resolve_sla_min": limits.resolve_min if limits else None,
+                "ack_sla_min": ack_sla,
+                "resolve_sla_min": resolve_sla,
+                "ack_overdue": acked is None and ack_sla is not None and waited > ack_sla,
+                "resolve_overdue": resolved is None and resolve_sla is not None and waited > resolve_sla,
             }
         )
-    frame = pd.DataFrame(
-        rows,
-        columns=["id", "category", "agency", "severity", "opened", "ack_min", "resolve_min", "ack_sla_min", "resolve_sla_min"],
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    return frame.astype(
+        {"ack_min": "float64", "resolve_min": "float64", "opened": "float64", "ack_overdue": bool, "resolve_overdue": bool}
     )
-    return frame.astype({"ack_min": "float64", "resolve_min": "float64", "opened": "float64"})
 
 
 def period_label(opened: float, period: Period, config: Config) -> str:
@@ -90,8 +117,11 @@ def _summary(group: pd.DataFrame) -> pd.Series:
     ack, res = group["ack_min"].dropna(), group["resolve_min"].dropna()
     acked, resolved = group.dropna(subset=["ack_min"]), group.dropna(subset=["resolve_min"])
 
-    def pct(done: pd.DataFrame, col: str, limit: str) -> float | None:
-        return round(100.0 * float((done[col] <= done[limit]).mean()), 1) if len(done) else None
+    def pct(done: pd.DataFrame, col: str, limit: str, overdue: str) -> float | None:
+        """Done within the SLA, out of those done and those past it without being done."""
+        late = int(group[overdue].sum())
+        judged = len(done) + late
+        return round(100.0 * float((done[col] <= done[limit]).sum()) / judged, 1) if judged else None
 
     def q(values: pd.Series, p: float) -> float | None:
         return round(float(values.quantile(p)), 1) if len(values) else None
@@ -103,27 +133,29 @@ def _summary(group: pd.DataFrame) -> pd.Series:
             "resolved": len(res),
             "ack_median_min": q(ack, 0.5),
             "ack_p90_min": q(ack, 0.9),
-            "ack_within_sla_pct": pct(acked, "ack_min", "ack_sla_min"),
+            "ack_within_sla_pct": pct(acked, "ack_min", "ack_sla_min", "ack_overdue"),
             "resolve_median_min": q(res, 0.5),
             "resolve_p90_min": q(res, 0.9),
-            "resolve_within_sla_pct": pct(resolved, "resolve_min", "resolve_sla_min"),
+            "resolve_within_sla_pct": pct(resolved, "resolve_min", "resolve_sla_min", "resolve_overdue"),
         },
         dtype="object",
     )
 
 
-def summarise(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+def summarise(frame: pd.DataFrame, by: str, in_order: bool = False) -> pd.DataFrame:
+    """One row per value of ``by``: by name, or ``in_order`` of first appearance in ``frame``."""
     if frame.empty:
         return pd.DataFrame(columns=[by, *SUMMARY_COLUMNS])
-    out = frame.groupby(by, sort=True)[list(frame.columns)].apply(_summary).reset_index()
+    out = frame.groupby(by, sort=not in_order)[list(frame.columns)].apply(_summary).reset_index()
     return out[[by, *SUMMARY_COLUMNS]]
 
 
-def build(store: StateStore, config: Config, period: Period = "day") -> dict[str, pd.DataFrame]:
-    frame = incidents_frame(store, config)
+def build(store: StateStore, config: Config, period: Period = "day", now: float | None = None) -> dict[str, pd.DataFrame]:
+    """Periods in the order they came (by name, "malam" came before "pagi" of the same day)."""
+    frame = incidents_frame(store, config, time.time() if now is None else now).sort_values("opened", kind="stable")
     frame["period"] = [period_label(t, period, config) for t in frame["opened"]]
     return {
-        "by_period": summarise(frame, "period"),
+        "by_period": summarise(frame, "period", in_order=True),
         "by_category": summarise(frame, "category"),
         "by_agency": summarise(frame, "agency"),
     }

@@ -12,7 +12,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
-from layouts.i18n import t
+from layouts.i18n import number, t
 from layouts.ports import Callbacks, OperationsPort, ViewSettings
 from layouts.routing import Pages
 from layouts.tree import attrs
@@ -40,6 +40,17 @@ HEADERS = {
 PERIOD_WORDS = {p: f"report_period_{p}" for p in PERIODS}
 
 
+def _cell(value: Any, language: str) -> Any:
+    """A figure in the city's own way of writing numbers (20,8 and 1.200 in Indonesian)."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return number(value, language, 1)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number(value, language)
+    return value
+
+
 def tables(report: dict[str, list[dict[str, Any]]], language: str) -> list[Any]:
     if not report:
         return [dbc.Alert(t("report_for_supervisors", language), color="warning")]
@@ -55,7 +66,7 @@ def tables(report: dict[str, list[dict[str, Any]]], language: str) -> list[Any]:
                 dbc.Table(
                     [
                         html.Thead(html.Tr([html.Th(t(HEADERS[c], language) if c in HEADERS else c) for c in columns])),
-                        html.Tbody([html.Tr([html.Td("–" if r[c] is None else r[c]) for c in columns]) for r in rows]),
+                        html.Tbody([html.Tr([html.Td(_cell(r[c], language)) for c in columns]) for r in rows]),
                     ],
                     size="sm",
                     striped=True,

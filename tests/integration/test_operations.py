@@ -23,7 +23,7 @@ from dashboard.desk import Desk
 from dashboard.incident_ops import Action, ActionError, Actor
 from dashboard.ingest import CityState
 from dashboard.picture import build_picture
-from dashboard.shift_report import as_csv, as_xlsx, build, period_label
+from dashboard.shift_report import as_csv, as_xlsx, build, incidents_frame, period_label
 from dashboard.store.base import StateStore
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident, WaterLevel
@@ -318,7 +318,7 @@ def test_shift_report_medians_p90_and_sla(config: Config) -> None:
         desk.act(f"R{i}", Action("assign", agency="Dishub"), OPERATOR)
     clock.now = START.timestamp() + 30 * 60
     desk.act("R0", Action("resolve", code="handled"), OPERATOR)
-    frames = build(store, config, "shift")
+    frames = build(store, config, "shift", now=clock.now)
     by_period = frames["by_period"].to_dict(orient="records")
     assert len(by_period) == 1
     row = by_period[0]
@@ -331,6 +331,69 @@ def test_shift_report_medians_p90_and_sla(config: Config) -> None:
     assert frames["by_agency"].to_dict(orient="records")[0]["agency"] == "Dishub"
     assert "# by_category" in as_csv(frames)
     assert as_xlsx(frames)[:2] == b"PK"  # an XLSX is a zip
+
+
+def test_an_incident_past_its_sla_still_waiting_counts_as_a_breach(config: Config) -> None:
+    """Critical: acknowledge within 5 min, resolve within 60. At 10:50 WIB, A was
+    acknowledged after 2 min and resolved after 40; B, opened at 10:00, is still new; C,
+    opened at 10:48, is new but still has time. By hand: acknowledged in time 1 of 2 judged
+    (A in time, B 50 min late; C not yet due), resolved in time 1 of 1 (B and C not yet due).
+    B's wait used to be left out, and the shift showed 100 %."""
+    store = MemoryStore()
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    desk = Desk(store, config, clock=clock)
+    state.accept(alert("A", 0))
+    state.accept(alert("B", 0))
+    clock.now = START.timestamp() + 2 * 60
+    desk.act("A", Action("acknowledge"), OPERATOR)
+    clock.now = START.timestamp() + 40 * 60
+    desk.act("A", Action("resolve", code="handled"), OPERATOR)
+    clock.now = START.timestamp() + 48 * 60
+    state.accept(alert("C", 48, opened_min=48))
+    row = build(store, config, "shift", now=START.timestamp() + 50 * 60)["by_period"].to_dict(orient="records")[0]
+    assert (row["incidents"], row["acknowledged"], row["ack_within_sla_pct"]) == (3, 1, 50.0)
+    assert (row["resolved"], row["resolve_within_sla_pct"]) == (1, 100.0)
+    later = build(store, config, "shift", now=START.timestamp() + 70 * 60)["by_period"].to_dict(orient="records")[0]
+    assert later["resolve_within_sla_pct"] == 50.0  # B is now past 60 min unresolved; C is at 22 min
+
+
+def test_an_acknowledgement_is_judged_by_the_severity_it_was_given_then(config: Config) -> None:
+    """Medium: acknowledge within 30 min. Acknowledged after 20, raised to critical at 30: in
+    time. It was judged against critical's 5 minutes."""
+    store = MemoryStore()
+    clock = Clock()
+    CityState(store, config, clock=clock).accept(alert("M", 0, severity="medium"))
+    desk = Desk(store, config, clock=clock)
+    clock.now = START.timestamp() + 20 * 60
+    desk.act("M", Action("acknowledge"), OPERATOR)
+    clock.now = START.timestamp() + 30 * 60
+    desk.act("M", Action("escalate", severity="critical"), OPERATOR)
+    row = build(store, config, "shift", now=clock.now)["by_period"].to_dict(orient="records")[0]
+    assert row["ack_within_sla_pct"] == 100.0
+    assert frames_severity(store, config, clock.now) == ["critical"]
+
+
+def frames_severity(store: MemoryStore, config: Config, now: float) -> list[str]:
+    return [r["severity"] for r in incidents_frame(store, config, now).to_dict(orient="records")]
+
+
+def test_shifts_are_listed_in_the_order_they_came(config: Config) -> None:
+    """Pagi 07:00, siang 15:00, malam 23:00 WIB: by name, malam came first."""
+    store = MemoryStore()
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    clock.now = START.timestamp() + 14 * 3600
+    for n, minutes in enumerate([13 * 60 + 30, 60, 6 * 60]):  # 23:30, 11:00 and 16:00 WIB
+        state.accept(alert(f"S{n}", minutes, opened_min=minutes))
+    periods = build(store, config, "shift", now=START.timestamp() + 14 * 3600)["by_period"]["period"].tolist()
+    assert periods == ["2026-12-01 pagi", "2026-12-01 siang", "2026-12-01 malam"]
+
+
+def test_an_incident_without_an_agency_exports_as_a_plain_dash() -> None:
+    frames = {"by_agency": pd.DataFrame([{"agency": "-", "incidents": 2}, {"agency": "-1+1", "incidents": 1}])}
+    rows = list(csv.reader(io.StringIO(as_csv(frames))))
+    assert rows[2:4] == [["-", "2"], ["'-1+1", "1"]]
 
 
 def test_shift_labels_follow_city_time(config: Config) -> None:

@@ -23,6 +23,7 @@ from dash import Patch, html
 from layouts import map_figure, map_plan, panels
 from layouts.frame import frame, signature
 from layouts.i18n import when_lately
+from layouts.pages.report import tables as report_tables
 from layouts.panels import clock, drainage, feed_health, incident_queue, kpis, mpp, ticker, waste
 from layouts.picture import CityPicture
 from layouts.ports import PillarInfo, Span, ViewSettings, WallGeometry
@@ -794,3 +795,10 @@ def test_an_incidents_age_is_left_to_the_browser_so_its_row_stays_the_same_as_it
 def test_a_kpis_time_carries_its_date_unless_it_is_of_the_citys_day(iso: str, expected: str) -> None:
     """Monday 2 March 2026, 10:00 WIB. "diperbarui 07:39 WIB" for a reading three days old read as this morning's."""
     assert when_lately(iso, "Asia/Jakarta", "WIB", "id", datetime(2026, 3, 2, 3, 0, tzinfo=UTC).timestamp()) == expected
+
+
+def test_the_reports_figures_are_written_the_citys_way() -> None:
+    report = {"by_period": [{"period": "2026-12-01 pagi", "incidents": 1200, "ack_median_min": 20.8, "ack_p90_min": None}]}
+    table = report_tables(report, "id")[1]
+    cells = [str(td.children) for td in table.children.children[1].children[0].children]
+    assert cells == ["2026-12-01 pagi", "1.200", "20,8", "–"]
