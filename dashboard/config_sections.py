@@ -245,6 +245,18 @@ class MppTargets(Strict):
     agencies: int | list[Agency] = Field(default=0)
     name: str = ""  # "Mal Pelayanan Publik Kota Pekanbaru"
     location: tuple[float, float] | None = None  # lat, lon
+    #: opening hours (city time) and days: how much of the day's target is due by a moment
+    opens: time = time(8, 0)
+    closes: time = time(16, 0)
+    open_weekdays: list[Literal[WEEKDAYS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["monday", "tuesday", "wednesday", "thursday", "friday"]
+    )
+
+    @model_validator(mode="after")
+    def _open_some_time(self) -> MppTargets:
+        if self.closes <= self.opens:
+            raise ValueError(f"closes ({self.closes:%H:%M}) must be after opens ({self.opens:%H:%M})")
+        return self
 
     @property
     def agency_count(self) -> int:

@@ -41,6 +41,12 @@ DERIVED: dict[str, DerivedKpi] = {
     "mpp_target_attainment": DerivedKpi(
         "MPP permits served today against today's target (%)", "mpp", lambda p: p.mpp.attainment_pct
     ),
+    "mpp_on_pace": DerivedKpi(
+        "MPP permits served today against the share of today's target due by now, at an even pace"
+        " over the opening hours (%; none before opening and on closed days)",
+        "mpp",
+        lambda p: p.mpp.pace_pct,
+    ),
     "mpp_avg_wait_min": DerivedKpi("average waiting time over MPP agencies now (minutes)", "mpp", lambda p: p.mpp.avg_wait_min),
     "waste_reports_resolved_24h": DerivedKpi(
         "share of waste reports resolved within the SLA (%)",

@@ -420,6 +420,16 @@ def mpp_target(config: Config, day: datetime) -> int:
     return config.mpp.permits_busy_day if busy else config.mpp.permits_per_day
 
 
+def mpp_due(config: Config, local_now: datetime, target: int) -> int:
+    """The share of ``target`` due by ``local_now`` at an even pace over the opening hours."""
+    mpp = config.mpp
+    if local_now.strftime("%A").lower() not in mpp.open_weekdays:
+        return 0
+    opens, closes = (t.hour * 60 + t.minute for t in (mpp.opens, mpp.closes))
+    minute = local_now.hour * 60 + local_now.minute
+    return round(target * min(1.0, max(0.0, (minute - opens) / (closes - opens))))
+
+
 def mpp_part(store: StateStore, config: Config, now: float) -> MppSection:
     tz = config.city.tz
     local_now = datetime.fromtimestamp(now, tz)
@@ -431,6 +441,7 @@ def mpp_part(store: StateStore, config: Config, now: float) -> MppSection:
     waits = [(d["avg_wait_min"], d.get("waiting", 0) or 1) for d in today if d.get("avg_wait_min") is not None]
     avg_wait = sum(w * n for w, n in waits) / sum(n for _, n in waits) if waits else None
     target = mpp_target(config, local_now)
+    due = mpp_due(config, local_now, target)
     return MppSection(
         agencies=[CounterRow.from_doc(d) for d in today],
         served_today=served,
@@ -443,6 +454,8 @@ def mpp_part(store: StateStore, config: Config, now: float) -> MppSection:
         services=config.mpp.services,
         agencies_total=config.mpp.agency_count,
         hourly=_hourly(store, [d["id"] for d in today], midnight, local_now),
+        due_now=due,
+        pace_pct=round(100 * served / due, 1) if due else None,
     )
 
 

@@ -416,6 +416,11 @@ class MppSection:
     services: int
     agencies_total: int
     hourly: list[HourServed]
+    #: the share of ``target`` due by now, at an even pace over the opening hours (0 before
+    #: opening and on closed days), and ``served_today`` against it: a morning is judged by
+    #: the morning's share, not by the whole day's target
+    due_now: int = 0
+    pace_pct: float | None = None
 
     @classmethod
     def empty(cls) -> MppSection:

@@ -262,6 +262,9 @@ LEAVES: dict[str, tuple[str, Any]] = {
     "mpp.agencies": ("12", 12),
     "mpp.name": ("MPP Kota Uji", "MPP Kota Uji"),
     "mpp.location": ("[0.5, 101.4]", [0.5, 101.4]),
+    "mpp.opens": ("07:30", "07:30:00"),
+    "mpp.closes": ("15:00", "15:00:00"),
+    "mpp.open_weekdays": ('["monday", "saturday"]', ["monday", "saturday"]),
     "pillars": (json.dumps(BASE["pillars"][::-1]), ("ids", SHIPPED_PILLAR_IDS[::-1])),
     "complaints": ("[]", []),
     "simulation.organization": ("Pemerintah Kota Uji", "Pemerintah Kota Uji"),
@@ -666,3 +669,10 @@ def test_the_old_second_sla_table_stops_start_up_saying_where_the_slas_are(tmp_p
     assert str(refused.value) == (
         f"{path}: thresholds: incident_sla_min is gone: set each severity's resolve_min in operations.sla"
     )
+
+
+def test_an_mpp_that_closes_before_it_opens_stops_start_up(tmp_path: Path) -> None:
+    path = write_config(tmp_path, lambda tree: tree["mpp"].update(opens="16:00", closes="08:00"))
+    with pytest.raises(ConfigError) as refused:
+        load_config(path, environ={})
+    assert str(refused.value) == f"{path}: mpp: closes (08:00) must be after opens (16:00)"

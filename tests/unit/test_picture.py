@@ -11,17 +11,18 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from dashboard.city_config import Kpi
 from dashboard.config import load_config
+from dashboard.ingest import CityState
 from dashboard.local_services import serve
 from dashboard.picture import Sections, _first_new, build_picture, standing
 from dashboard.store.memory import MemoryStore
-from feeds.events import Incident
+from feeds.events import Incident, QueueReading
 from layouts.live_parts import LivePart, LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings, WallGeometry
@@ -94,6 +95,8 @@ def test_api_state_keeps_its_top_level_and_section_keys() -> None:
         "services",
         "agencies_total",
         "hourly",
+        "due_now",
+        "pace_pct",
     ]
     assert state["mpp"]["hourly"] == [] or list(state["mpp"]["hourly"][0]) == ["hour", "served"]
     assert list(state["reports"]) == ["open", "open_by_topic", "open_by_channel"]
@@ -502,3 +505,33 @@ def test_the_tablets_share_within_sla_judges_by_the_shift_reports_table() -> Non
     state.accept(incident("S-55", 600, "resolved", severity="critical", opened_ago=600 + 55 * 60))
     picture = build_picture(store, config, now=NOW)
     assert _kpi(picture, "incidents_within_sla").value == 66.7  # 2 of 3, by hand
+
+
+@pytest.mark.parametrize(
+    ("local", "served", "due", "pace", "word"),
+    [
+        # Tuesday 1 Dec 2026, target 700, open 08:00-16:00 WIB: 480 minutes; good from 100 %, fair from 85 %
+        (datetime(2026, 12, 1, 7, 50), 0, 0, None, "unknown"),  # before opening nothing is due or judged
+        (datetime(2026, 12, 1, 10, 0), 150, 175, 85.7, "fair"),  # 120 of 480 min: 700 / 4 = 175; 150 / 175
+        (datetime(2026, 12, 1, 12, 0), 360, 350, 102.9, "good"),  # half the day: 350 due; 360 / 350
+        (datetime(2026, 12, 1, 17, 0), 650, 700, 92.9, "fair"),  # after closing, the whole target
+        (datetime(2026, 12, 5, 10, 0), 0, 0, None, "unknown"),  # Saturday: closed
+    ],
+)
+def test_the_mpp_is_judged_by_the_share_of_its_target_due_by_now(
+    local: datetime, served: int, due: int, pace: float | None, word: str
+) -> None:
+    """A morning was judged against the whole day's target: the MPP was 'bad' every morning."""
+    config = load_config()
+    moment = local.replace(tzinfo=config.city.tz).timestamp()
+    store = MemoryStore()
+    CityState(store, config, clock=lambda: moment).accept(
+        QueueReading(
+            id="mpp-q", observed_at=datetime.fromtimestamp(moment - 60, UTC), source_type="QueueMonitor",
+            agency="dpmptsp", served_today=served,
+        )
+    )  # fmt: skip
+    picture = build_picture(store, config, now=moment)
+    assert (picture.mpp.due_now, picture.mpp.pace_pct) == (due, pace)
+    kpi = _kpi(picture, "mpp_on_pace")
+    assert (kpi.value, kpi.standing) == (pace, word)
