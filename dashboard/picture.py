@@ -416,8 +416,11 @@ def waste_part(store: StateStore, config: Config) -> WasteSection:
 
 # --- MPP ------------------------------------------------------------------------------------
 def mpp_target(config: Config, day: datetime) -> int:
-    busy = day.strftime("%A").lower() in config.mpp.busy_weekdays
-    return config.mpp.permits_busy_day if busy else config.mpp.permits_per_day
+    """The day's permits target: none on a day the MPP is closed (it stood 'bad' every weekend)."""
+    weekday = day.strftime("%A").lower()
+    if weekday not in config.mpp.open_weekdays:
+        return 0
+    return config.mpp.permits_busy_day if weekday in config.mpp.busy_weekdays else config.mpp.permits_per_day
 
 
 def mpp_due(config: Config, local_now: datetime, target: int) -> int:

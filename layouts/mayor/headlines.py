@@ -111,6 +111,11 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
                 className="tb-tile-sub",
             ),
         ]
+        if mpp["seen"] and mpp["target"]
+        else [
+            html.Div(number(mpp["served"], language), className="tb-big"),
+            html.Div(t("mpp_closed_today", language), className="tb-tile-sub"),
+        ]
         if mpp["seen"]
         else [html.Div("–", className="tb-big"), nd],
         "mpp" if mpp["seen"] else None,

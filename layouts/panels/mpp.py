@@ -166,6 +166,21 @@ def size_note(shown: dict[str, Any], language: str) -> list[Any]:
     return [el.Span(f" · {text}", className="cw-mpp-size")] if text else []
 
 
+def _against_target(pct: float, language: str) -> list[Any]:
+    return [
+        el.Div(f"{t('served_today', language)} · {t('target_today', language)}", className="cw-stat-label"),
+        el.Div(
+            className="cw-progress",
+            children=[
+                el.Div(
+                    className="cw-progress-fill" + (" is-done" if pct >= 100 else ""), style={"width": f"{min(pct, 100):.1f}%"}
+                ),
+                el.Span(f"{number(pct, language, 1)}%", className="cw-progress-text"),
+            ],
+        ),
+    ]
+
+
 def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     if not shown["has_data"]:
@@ -192,20 +207,14 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
                         el.Div(
                             [
                                 el.Span(number(shown["served"], language), className="cw-headline cw-huge"),
-                                el.Span(f" / {number(target, language)}", className="cw-mpp-target"),
+                                *([el.Span(f" / {number(target, language)}", className="cw-mpp-target")] if target else []),
                             ],
                             className="cw-mpp-count",
                         ),
-                        el.Div(f"{t('served_today', language)} · {t('target_today', language)}", className="cw-stat-label"),
-                        el.Div(
-                            className="cw-progress",
-                            children=[
-                                el.Div(
-                                    className="cw-progress-fill" + (" is-done" if pct >= 100 else ""),
-                                    style={"width": f"{min(pct, 100):.1f}%"},
-                                ),
-                                el.Span(f"{number(pct, language, 1)}%", className="cw-progress-text"),
-                            ],
+                        *(
+                            _against_target(pct, language)
+                            if target
+                            else [el.Div(t("mpp_closed_today", language), className="cw-stat-label")]
                         ),
                     ],
                 ),

@@ -269,7 +269,10 @@ def publish_complaint(city: Demo) -> tuple[str, str]:
 
 def expected_mpp_target(config: Config) -> tuple[int, datetime]:
     local = datetime.now(config.city.tz)
-    busy = local.strftime("%A").lower() in config.mpp.busy_weekdays
+    weekday = local.strftime("%A").lower()
+    if weekday not in config.mpp.open_weekdays:  # closed: no target
+        return 0, local
+    busy = weekday in config.mpp.busy_weekdays
     return (config.mpp.permits_busy_day if busy else config.mpp.permits_per_day), local
 
 

@@ -494,6 +494,13 @@ def test_mpp_headline_queue_and_hourly_patch() -> None:
     assert all(op["location"][0] in ("data", "layout") for op in ops)
 
 
+def test_a_closed_mpp_says_so_instead_of_counting_against_a_target() -> None:
+    s = settings()
+    closed = replace(sample_picture(), mpp=replace(sample_picture().mpp, served_today=0, target=0, attainment_pct=None))
+    text = joined(mpp.render(mpp.view(closed, s), s))
+    assert "MPP tutup hari ini" in text and " / " not in text.split("MPP tutup")[0]
+
+
 def test_kpis_pillars_by_their_configured_names() -> None:
     """Another city's pillars show under its own names, in its order; no built-in name appears."""
     own = dataclasses.replace(

@@ -533,5 +533,6 @@ def test_the_mpp_is_judged_by_the_share_of_its_target_due_by_now(
     )  # fmt: skip
     picture = build_picture(store, config, now=moment)
     assert (picture.mpp.due_now, picture.mpp.pace_pct) == (due, pace)
+    assert picture.mpp.target == (0 if local.weekday() == 5 else 700)  # a Saturday has no target
     kpi = _kpi(picture, "mpp_on_pace")
     assert (kpi.value, kpi.standing) == (pace, word)
