@@ -63,31 +63,16 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
             )
         ]
     # spanned: each list sits inside one screen, beside the map, so no text crosses a bezel
-    pad = 28
     screens = screen_rects(settings, size)
     box = layout.map_box
-    left_screens = [s for s in screens if s.x0 < box.x0]
-    right_screens = [s for s in screens if s.x1 > box.x1]
-
-    def column(screen: Box, left_side: bool, top_gap: float) -> dict[str, str]:
-        x0, x1 = (screen.x0 + pad, box.x0 - pad) if left_side else (box.x1 + pad, screen.x1 - pad)
-        return {
-            "left": f"{x0:.0f}px",
-            "top": f"{screen.y0 + top_gap:.0f}px",
-            "width": f"{x1 - x0:.0f}px",
-            "maxHeight": f"{screen.y1 - pad - screen.y0 - top_gap:.0f}px",
-        }
-
-    slots: list[tuple[list[Box], bool, float, list[Any]]] = [
-        (left_screens[:1], True, 110, [*head, lists.legend(settings.language), *cats]),
-        (left_screens[1:2], True, pad, status),
-        (right_screens[:1], False, pad, rank),
-        (right_screens[1:2], False, pad, latest),
-    ]
+    left = _columns([s for s in screens if s.x0 < box.x0], box, left_side=True)
+    right = _columns([s for s in screens if s.x1 > box.x1], box, left_side=False)
     overlays = [
-        html.Div(content, className="cw-map-overlay", style=column(where[0], left_side, gap))
-        for where, left_side, gap, content in slots
-        if where
+        html.Div(content, className="cw-map-overlay", style=style)
+        for style, content in (
+            *_placed(left, [(110, [*head, lists.legend(settings.language), *cats]), (PAD, status)]),
+            *_placed(right, [(PAD, rank), (PAD, latest)]),
+        )
     ]
     # a stale mark on every screen of the span, not only on the one with the title
     corners = [
@@ -108,6 +93,41 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
                 *corners,
             ],
         )
+    ]
+
+
+PAD = 28
+#: A list beside the map needs this much width, or it goes to another screen of the span.
+MIN_COLUMN_PX = 360
+
+
+def _columns(beside: list[Box], box: Box, left_side: bool) -> list[Box]:
+    """Where lists may stand on one side of the map: in each screen of that side, the part
+    not under the map, wide enough to read. A screen the map does not reach gives all of
+    itself; the one it ends in, what is left beside it. (On a span one screen high the lists
+    once began beside the map and ran on into the next screen, cut in two by the bezel.)"""
+    out = []
+    for screen in beside:
+        x0, x1 = (screen.x0 + PAD, min(box.x0, screen.x1) - PAD) if left_side else (max(box.x1, screen.x0) + PAD, screen.x1 - PAD)
+        if x1 - x0 >= MIN_COLUMN_PX:
+            out.append(Box(x0, screen.y0, x1, screen.y1))
+    return out
+
+
+def _placed(columns: list[Box], wanted: list[tuple[float, list[Any]]]) -> list[tuple[dict[str, str], list[Any]]]:
+    """The lists in the columns, in order, one each: a list with no column left is not
+    shown (stacked under another, it ran past the foot of a screen one span high)."""
+    return [
+        (
+            {
+                "left": f"{column.x0:.0f}px",
+                "top": f"{column.y0 + gap:.0f}px",
+                "width": f"{column.x1 - column.x0:.0f}px",
+                "maxHeight": f"{column.y1 - PAD - column.y0 - gap:.0f}px",
+            },
+            content,
+        )
+        for column, (gap, content) in zip(columns, wanted, strict=False)
     ]
 
 

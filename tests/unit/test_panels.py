@@ -20,11 +20,13 @@ from xml.etree import ElementTree
 import pytest
 from dash import Patch, html
 
+from dashboard.config import load_config
+from dashboard.layout_settings import view_settings
 from layouts import map_figure, map_plan, panels
 from layouts.frame import frame, signature
 from layouts.i18n import when_lately
 from layouts.pages.report import tables as report_tables
-from layouts.panels import clock, drainage, feed_health, incident_queue, kpis, mpp, ticker, waste
+from layouts.panels import clock, drainage, feed_health, incident_queue, incidents_map, kpis, mpp, ticker, waste
 from layouts.picture import CityPicture
 from layouts.ports import PillarInfo, Span, ViewSettings, WallGeometry
 from layouts.screens import grid_style, screen_body, screen_content, span_size
@@ -809,3 +811,31 @@ def test_the_reports_figures_are_written_the_citys_way() -> None:
     table = report_tables(report, "id")[1]
     cells = [str(td.children) for td in table.children.children[1].children[0].children]
     assert cells == ["2026-12-01 pagi", "1.200", "20,8", "–"]
+
+
+@pytest.mark.parametrize("config_path", ["config.yaml", "examples/pariaman/config.yaml"])
+def test_each_list_beside_a_spanned_map_stands_inside_one_screen(config_path: str) -> None:
+    """Pekanbaru's map spans two rows of two screens, Pariaman's one row of two. There the
+    most severe incidents began beside the map and ran on into the next screen: every line
+    cut in two by the bezel, and the ranking beside the map hidden under it."""
+    s = view_settings(load_config(Path(__file__).resolve().parents[2] / config_path, environ={}))
+    size = span_size(s.spans[0], s)
+    screens = map_plan.screen_rects(s, size)
+    overlays = [
+        node for top in incidents_map.body("span", s) for node in _walk(top) if getattr(node, "className", "") == "cw-map-overlay"
+    ]
+    assert len(overlays) >= 2
+    for overlay in overlays:
+        style = overlay.style
+        x0, y0 = float(style["left"][:-2]), float(style["top"][:-2])
+        x1, y1 = x0 + float(style["width"][:-2]), y0 + float(style["maxHeight"][:-2])
+        assert any(r.x0 <= x0 and x1 <= r.x1 and r.y0 <= y0 and y1 <= r.y1 for r in screens), (x0, y0, x1, y1)
+    boxes = sorted((o.style["left"], o.style["top"]) for o in overlays)
+    assert len(boxes) == len(set(boxes)), "two lists in one place"
+
+
+def _walk(node: Any) -> Any:
+    yield node
+    children = getattr(node, "children", None)
+    for child in children if isinstance(children, list) else [children] if children is not None else []:
+        yield from _walk(child)
