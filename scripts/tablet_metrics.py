@@ -12,9 +12,9 @@ over CDP: ``Emulation.setCPUThrottlingRate {rate: 4}``, bytes counted from
 ``Network.loadingFinished.encodedDataLength`` (what went over the wire, headers included)
 plus websocket frames (Dash's FastAPI backend answers callbacks over one). Reported:
 
-- page weight: bytes until the six pillar cards show their standing, by resource type;
+- page weight: bytes until every pillar card is filled, by resource type;
 - first contentful paint: ``performance.getEntriesByType('paint')``;
-- pillars ready: when the six cards first carry a standing (the page is useful), from
+- pillars ready: when every pillar card is first filled (the page is useful), from
   navigation start.
 
 Medians over the runs. Nothing is fetched from the internet.
@@ -42,16 +42,18 @@ from dashboard.local_services import CHROMIUM_ARGS, chromium_binary  # noqa: E40
 READY_JS = """
 () => {
   const cards = Array.from(document.querySelectorAll('[data-pillar]'));
-  return cards.length === 6 && cards.every(c => c.getAttribute('data-standing') !== 'unknown');
+  return cards.length > 0 && cards.every(c => c.querySelector('.tb-card-sub'));
 }
 """
 
-#: Marks the moment the cards first carry a standing, measured inside the page.
+#: Marks the moment every pillar card is filled (its standing and how many KPIs are on
+#: target), measured inside the page. Any number of pillars: a city sets its own, and a
+#: pillar whose feeds have not spoken stays "unknown", so a standing cannot be the sign.
 WATCH_JS = """
 (() => {
   const done = () => {
     const cards = Array.from(document.querySelectorAll('[data-pillar]'));
-    return cards.length === 6 && cards.every(c => c.getAttribute('data-standing') !== 'unknown');
+    return cards.length > 0 && cards.every(c => c.querySelector('.tb-card-sub'));
   };
   const observer = new MutationObserver(() => {
     if (!window.__tbReady && done()) { window.__tbReady = performance.now(); observer.disconnect(); }
@@ -196,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("    " + ", ".join(f"{kind} {kb(n)}" for kind, n in sorted(types.items(), key=lambda kv: -kv[1])))
     print(f"  first paint {med['fp']:.0f} ms, first contentful paint {med['fcp']:.0f} ms, DOMContentLoaded {med['dcl']:.0f} ms")
-    print(f"  pillars ready (six cards with their standing): {med['ready']:.0f} ms")
+    print(f"  pillars ready (every pillar card filled): {med['ready']:.0f} ms")
     print("  runs (fcp / ready ms): " + ", ".join(f"{r['fcp']:.0f}/{r['ready']:.0f}" for r in runs))
     for path in taken:
         print(f"  wrote {path}")
