@@ -41,8 +41,8 @@ class Kpi(_Strict):
     def _derivable(self) -> Kpi:
         if self.source == "derived" and self.id not in DERIVED_KPIS:
             known = ", ".join(sorted(DERIVED_KPIS))
-            raise ValueError(
-                f"no derived KPI named {self.id!r} (known: {known}); use source: message for KPIs that arrive on a feed"
+            raise ValueError(  # the advice first: a long list of names is what a cut line loses
+                f"no derived KPI named {self.id!r}; use source: message for KPIs that arrive on a feed (derived: {known})"
             )
         return self
 

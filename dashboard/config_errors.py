@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 #: A config error is one line on a terminal; a longer one is cut (it never carries a value).
-ERROR_MAX = 300
+ERROR_MAX = 500
 
 #: A key path in the config tree: section and field names, list indexes, mapping keys.
 KeyPath = tuple[Any, ...]

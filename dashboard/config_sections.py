@@ -9,7 +9,7 @@ that describe the city rather than the product are in ``dashboard.city_config`` 
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,7 +32,8 @@ class City(Strict):
     name: str
     slug: str = Field(pattern=r"^[a-z0-9_-]+$")
     timezone: str = "Asia/Jakarta"
-    timezone_label: str = "WIB"
+    #: default: the zone's own abbreviation (WIB, WITA, WIT); it was WIB whatever the zone
+    timezone_label: str = Field(default="", max_length=16)
     language: Literal["id", "en"] = "id"
     districts_geojson: str = Field(min_length=1)
     map_center: tuple[float, float] | None = None  # lat, lon; None: the middle of the districts
@@ -46,6 +47,18 @@ class City(Strict):
         except (ZoneInfoNotFoundError, ValueError, OSError, RecursionError):  # "Asia" is a folder of zones, not one
             raise ValueError(f"unknown time zone {value[:64]!r}") from None
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _label_of_the_zone(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("timezone_label"):
+            return data
+        zone = data.get("timezone", "Asia/Jakarta")
+        try:
+            label = datetime.now(ZoneInfo(zone)).tzname()
+        except Exception:  # an unknown zone: its own check says so
+            return data
+        return {**data, "timezone_label": label or zone}
 
     @property
     def tz(self) -> ZoneInfo:

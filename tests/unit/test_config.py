@@ -73,7 +73,10 @@ def test_shipped_config_is_valid() -> None:
             lambda c: c["thresholds"].update(drainage={"waspada": 2, "siaga": 1, "awas": 3}),
             "thresholds.drainage: levels must rise",
         ),
-        (lambda c: c["pillars"][0]["kpis"][0].update(id="made_up_kpi"), "pillars.0.kpis.0: no derived KPI named 'made_up_kpi'"),
+        (
+            lambda c: c["pillars"][0]["kpis"][0].update(id="made_up_kpi"),
+            "pillars.0.kpis.0: no derived KPI named 'made_up_kpi'; use source: message for KPIs that arrive on a feed (derived: ",
+        ),
         (lambda c: c["pillars"][1].update(id="governance"), "pillars.1.id: the same id as pillars.0"),
         (lambda c: c.update(complaints=c["complaints"] * 2), "complaints.1.id: the same id as complaints.0"),
         (lambda c: c["pillars"][2].update(icon="unicorn"), "pillars.2.icon: Input should be 'building'"),
@@ -91,6 +94,12 @@ def test_shipped_config_is_valid() -> None:
 def test_broken_config_names_key_and_reason(tmp_path: Path, edit, expected: str) -> None:
     message = error_of(write(tmp_path, edit))
     assert expected in message
+
+
+def test_an_unknown_derived_kpi_is_told_every_derived_name_uncut(tmp_path: Path) -> None:
+    """The line was cut at 300 characters, inside the list, and the advice after it was lost."""
+    message = error_of(write(tmp_path, lambda c: c["pillars"][0]["kpis"][0].update(id="made_up_kpi")))
+    assert "tps_over_threshold" in message and "citizen_reports_open" in message and message.endswith(")")
 
 
 def test_relative_paths_resolve_next_to_the_config(tmp_path: Path) -> None:
@@ -676,3 +685,14 @@ def test_an_mpp_that_closes_before_it_opens_stops_start_up(tmp_path: Path) -> No
     with pytest.raises(ConfigError) as refused:
         load_config(path, environ={})
     assert str(refused.value) == f"{path}: mpp: closes (08:00) must be after opens (16:00)"
+
+
+@pytest.mark.parametrize(("zone", "label"), [("Asia/Makassar", "WITA"), ("Asia/Jayapura", "WIT"), ("Asia/Jakarta", "WIB")])
+def test_the_time_zone_names_itself_unless_the_config_names_it(tmp_path: Path, zone: str, label: str) -> None:
+    """A city in WITA left without a label was shown in 'WIB'."""
+
+    def edit(tree: dict[str, Any]) -> None:
+        tree["city"]["timezone"] = zone
+        tree["city"].pop("timezone_label", None)
+
+    assert load_config(write_config(tmp_path, edit), environ={}).city.timezone_label == label
