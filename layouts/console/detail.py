@@ -44,6 +44,15 @@ def _minutes(seconds: int | None) -> str:
     return f"{sign}{s // 60}:{s % 60:02d}"
 
 
+def push_default(settings: ViewSettings) -> int:
+    """The screen a push goes to unless the operator says: the first showing the incident
+    queue, else the first not under a spanned panel. It was screen 4, which on a small wall
+    was half of the map, or no screen at all."""
+    screens = range(1, settings.wall.screen_count + 1)
+    queue = next((n for n in screens if "incident_queue" in settings.screens.get(n, ())), None)
+    return queue or next((n for n in screens if settings.span_at(n) is None), 1)
+
+
 def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
     language = settings.language
     agencies = [{"label": f"{a['id']} – {a['name']}", "value": a["id"]} for a in choices.get("agencies", [])]
@@ -121,7 +130,13 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                             dbc.Col(
                                 labelled(
                                     t("screen", language),
-                                    dbc.Input(id="cw-push-screen", type="number", min=1, max=choices.get("screens", 24), value=4),
+                                    dbc.Input(
+                                        id="cw-push-screen",
+                                        type="number",
+                                        min=1,
+                                        max=choices.get("screens", 24),
+                                        value=push_default(settings),
+                                    ),
                                 ),
                                 md=3,
                             ),

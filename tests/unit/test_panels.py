@@ -23,6 +23,7 @@ from dash import Patch, html
 from dashboard.config import load_config
 from dashboard.layout_settings import view_settings
 from layouts import map_figure, map_plan, panels
+from layouts.console.detail import push_default
 from layouts.frame import frame, signature
 from layouts.i18n import when_lately
 from layouts.pages.report import tables as report_tables
@@ -839,3 +840,12 @@ def _walk(node: Any) -> Any:
     children = getattr(node, "children", None)
     for child in children if isinstance(children, list) else [children] if children is not None else []:
         yield from _walk(child)
+
+
+def test_a_push_goes_by_default_to_the_queue_screen_or_the_first_screen_of_its_own() -> None:
+    """A 3 x 2 wall: the map spans screens 1 and 2. Screen 4, the old default, was not always there."""
+    wall = WallGeometry(columns=3, rows=2, screen_width_px=1920, screen_height_px=1080, bezel_px=6)
+    spans = (Span("incidents_map", (1, 2), 1, 2),)
+    with_queue = replace(settings(), wall=wall, spans=spans, screens={3: ("clock",), 6: ("incident_queue",)})
+    assert push_default(with_queue) == 6
+    assert push_default(replace(with_queue, screens={3: ("clock",)})) == 3
