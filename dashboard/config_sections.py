@@ -28,6 +28,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+#: Keys a city's config once had, and why they went: a config copied from an older one is
+#: told so, not just "unknown key".
+GONE_CITY_KEYS = {
+    # nothing drew from it: the map centres on the districts
+    "map_center": "the map centres on the districts of city.districts_geojson",
+    # one copied from another city's config turned district tagging off without a word
+    "bbox": "the districts' own extent is used",
+}
+
+
 class City(Strict):
     name: str
     slug: str = Field(pattern=r"^[a-z0-9_-]+$")
@@ -36,8 +46,6 @@ class City(Strict):
     timezone_label: str = Field(default="", max_length=16)
     language: Literal["id", "en"] = "id"
     districts_geojson: str = Field(min_length=1)
-    map_center: tuple[float, float] | None = None  # lat, lon; None: the middle of the districts
-    bbox: tuple[float, float, float, float] | None = None  # lon/lat min/max; None: the districts' own
 
     @field_validator("timezone")
     @classmethod
@@ -47,6 +55,14 @@ class City(Strict):
         except (ZoneInfoNotFoundError, ValueError, OSError, RecursionError):  # "Asia" is a folder of zones, not one
             raise ValueError(f"unknown time zone {value[:64]!r}") from None
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_gone_keys(cls, data: Any) -> Any:
+        for key, why in GONE_CITY_KEYS.items():
+            if isinstance(data, dict) and key in data:
+                raise ValueError(f"{key} is gone: {why}")
+        return data
 
     @model_validator(mode="before")
     @classmethod

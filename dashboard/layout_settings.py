@@ -27,18 +27,10 @@ def view_settings(config: Config) -> ViewSettings:
         heartbeat_s=config.server.heartbeat_s,
         stale_after_s=config.thresholds.stale_after_s,
         reload_at=wall.reload_at.strftime("%H:%M") if wall.reload_at else None,
-        map_center=config.city.map_center or _middle(config),
         districts_geojson=_geojson(config),
         pillars=tuple(PillarInfo(p.id, p.label(config.city.language), p.icon) for p in config.pillars),
         presets={p.name: {n: tuple(names) for n, names in p.screens.items()} for p in config.operations.presets},
     )
-
-
-def _middle(config: Config) -> tuple[float, float]:
-    from feeds.geo import Districts
-
-    lon_min, lat_min, lon_max, lat_max = Districts.load(config.districts_path()).bounds
-    return ((lat_min + lat_max) / 2, (lon_min + lon_max) / 2)
 
 
 def _geojson(config: Config) -> dict | None:

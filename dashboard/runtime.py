@@ -44,7 +44,7 @@ def build_normalizer(config: Config) -> Any:
     districts = Districts.load(config.districts_path())  # checked readable when the config loaded
     return Normalizer(
         districts=districts,
-        bbox=config.city.bbox or districts.bounds,
+        bbox=districts.bounds,
         max_payload_bytes=config.feeds.max_payload_bytes,
         max_future_s=config.feeds.max_future_s,
         channels=[ChannelRule(c.name, tuple(c.topics), tuple(c.streams), dict(c.categories)) for c in config.complaints],

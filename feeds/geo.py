@@ -251,9 +251,17 @@ def _load_cached(path: str) -> Districts:
     if not usable:
         raise GeoJsonError("no Polygon or MultiPolygon feature with a 'nama' property")
     try:
-        return Districts([_district(f) for f in usable], source=path)
+        districts = Districts([_district(f) for f in usable], source=path)
     except (ValueError, TypeError, AttributeError, KeyError, RecursionError, shapely.errors.ShapelyError) as exc:
         raise GeoJsonError(f"a feature's geometry cannot be read ({type(exc).__name__})") from None
+    lon_min, lat_min, lon_max, lat_max = districts.bounds
+    if not (-180 <= lon_min <= lon_max <= 180 and -90 <= lat_min <= lat_max <= 90):
+        # a file written [lat, lon]: the map drew the city on its side, and no point fell in it
+        raise GeoJsonError(
+            f"coordinates off the globe (longitude {lon_min:g} to {lon_max:g}, latitude {lat_min:g} to {lat_max:g});"
+            " GeoJSON positions are [longitude, latitude]"
+        )
+    return districts
 
 
 def _usable(feature: dict[str, Any]) -> bool:

@@ -114,7 +114,6 @@ class ViewSettings:
     heartbeat_s: int = 10
     stale_after_s: int = 60
     reload_at: str | None = "03:00"
-    map_center: tuple[float, float] = (0.0, 0.0)
     districts_geojson: dict[str, Any] | None = None
     pillars: tuple[PillarInfo, ...] = ()
 

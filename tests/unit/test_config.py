@@ -200,8 +200,6 @@ LEAVES: dict[str, tuple[str, Any]] = {
     "city.timezone_label": ("WITA", "WITA"),
     "city.language": ("en", "en"),
     "city.districts_geojson": (GEOJSON, GEOJSON),
-    "city.map_center": ("[0.5, 101.4]", [0.5, 101.4]),
-    "city.bbox": ("[101.0, 0.4, 101.7, 0.7]", [101.0, 0.4, 101.7, 0.7]),
     "wall.columns": ("7", 7),  # 7 columns keep the shipped span (screens 2 to 9) a rectangle
     "wall.rows": ("5", 5),
     "wall.screen_width_px": ("3840", 3840),
@@ -662,8 +660,8 @@ def test_a_config_file_that_is_a_device_is_refused_at_once() -> None:
 @pytest.mark.parametrize(
     "edit, key",
     [
-        (_city("bbox", [float("nan"), 0.3, 101.7, 0.8]), "city.bbox.0"),  # tagging turned off without a word
-        (_city("map_center", [0.5, float("inf")]), "city.map_center.1"),
+        (lambda c: c["thresholds"].update(waste_full=float("nan")), "thresholds.waste_full"),
+        (lambda c: c["mpp"].update(location=[0.5, float("inf")]), "mpp.location.1"),
     ],
 )
 def test_no_number_of_the_config_is_nan_or_infinite(tmp_path: Path, edit: Any, key: str) -> None:
@@ -696,3 +694,16 @@ def test_the_time_zone_names_itself_unless_the_config_names_it(tmp_path: Path, z
         tree["city"].pop("timezone_label", None)
 
     assert load_config(write_config(tmp_path, edit), environ={}).city.timezone_label == label
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "why"),
+    [
+        ("bbox", [101.323, 0.42039, 101.60535, 0.691], "the districts' own extent is used"),
+        ("map_center", [0.513408, 101.447026], "the map centres on the districts of city.districts_geojson"),
+    ],
+)
+def test_a_city_key_that_is_gone_is_named_with_why(tmp_path: Path, key: str, value: list[float], why: str) -> None:
+    """Pekanbaru's bbox left in another city's config turned its district tagging off: every
+    point fell outside it. The key is gone, and a config still holding it is told."""
+    assert error_of(write(tmp_path, _city(key, value))).endswith(f": city: {key} is gone: {why}")

@@ -183,6 +183,18 @@ def test_a_hostile_districts_file_is_one_reason(tmp_path: Path, content: str, re
     assert reason in str(caught.value)
 
 
+def test_a_districts_file_written_latitude_first_is_refused(tmp_path: Path) -> None:
+    """Bontang at [0.13, 117.5] written [lat, lon]: the map lay on its side and no point fell in it."""
+    path = tmp_path / "districts.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [_square("A", 0.13, 117.5)]}))
+    with pytest.raises(GeoJsonError) as caught:
+        Districts.load(path)
+    assert str(caught.value) == (
+        "coordinates off the globe (longitude 0.13 to 0.14, latitude 117.5 to 117.51);"
+        " GeoJSON positions are [longitude, latitude]"
+    )
+
+
 def test_a_districts_file_larger_than_the_limit_is_refused_unread(tmp_path: Path) -> None:
     path = tmp_path / "big.geojson"
     path.write_bytes(b" " * (GEOJSON_MAX_BYTES + 1))
