@@ -850,3 +850,26 @@ def test_a_part_that_draws_an_older_tree_is_put_right_without_a_change(page_fact
         )
         assert city.store.version() == version, "nothing in the city changed meanwhile"
         assert page.evaluate("window.citywall_push.healed()") == 1
+
+
+@pytest.mark.browser
+def test_three_panels_on_one_screen_keep_their_words(page_factory: Any, config: Config) -> None:
+    """A small wall puts MPP, feed health and the ticker on one screen, 620 px each. The
+    sources' names took no width at all, the agencies read "D…" and each event "Tabraka…"."""
+    screens = {**config.screens, 6: ["mpp", "feed_health", "ticker"]}
+    three = config.model_copy(update={"screens": screens})
+    city = City(three).replay(hours=1)
+    with serve(three, city.store) as base:
+        page = page_factory()
+        page.goto(f"{base}/screen/6")
+        for part in ('[data-panel="feed_health"] .cw-source-name', '[data-panel="mpp"] .cw-agency-name', ".cw-tick .cw-desc"):
+            page.wait_for_selector(part, state="attached")
+        # the narrowest of each, among rows on screen (a held row's list may be empty and hidden)
+        widths = page.evaluate(
+            """() => Object.fromEntries(['.cw-source-name', '.cw-agency-name', '.cw-tick .cw-desc'].map(s =>
+                 [s, Math.min(...Array.from(document.querySelectorAll(s)).filter(e => e.parentElement.offsetParent)
+                                  .map(e => e.getBoundingClientRect().width))]))"""
+        )
+    assert widths[".cw-source-name"] >= 120, widths  # "Insiden", "Drainase" at 21 px
+    assert widths[".cw-agency-name"] >= 240, widths  # "Disdukcapil Kota Pekanbaru" needs about 250
+    assert widths[".cw-tick .cw-desc"] >= 280, widths
