@@ -143,6 +143,11 @@ def _data_file(file: Path, base: Path, name: str) -> Any:
     return data
 
 
+#: How far past the districts' extent a configured site may lie (about 5 km): the published
+#: boundaries are approximate, and a river gauge may stand just outside them.
+NEAR_DEG = 0.05
+
+
 def check_places(config: Config, file: Path | str = "config") -> None:
     """The districts GeoJSON must be readable and hold polygons, and every place the config
     names must be one of its districts: otherwise the map is blank and points land nowhere."""
@@ -157,6 +162,14 @@ def check_places(config: Config, file: Path | str = "config") -> None:
     sim = config.simulation
     where: list[tuple[tuple[Any, ...], str]] = [(("simulation", "places", name), name) for name in sim.places]
     where += [(("simulation", "stations", i, "district"), s.district) for i, s in enumerate(sim.stations)]
+    where += [(("simulation", "waste_sites", i, "district"), w.district) for i, w in enumerate(sim.waste_sites)]
     for path, name in where:
         if districts.match(name) is None:
             raise ConfigError(f"{file}: {dotted(path)}: no district of that name in city.districts_geojson")
+    # a gauge or a TPS copied from another city's config lies far outside this one
+    lon_min, lat_min, lon_max, lat_max = districts.bounds
+    sites = [("stations", i, s.lat, s.lon) for i, s in enumerate(sim.stations)]
+    sites += [("waste_sites", i, w.lat, w.lon) for i, w in enumerate(sim.waste_sites)]
+    for kind, i, lat, lon in sites:
+        if not (lat_min - NEAR_DEG <= lat <= lat_max + NEAR_DEG and lon_min - NEAR_DEG <= lon <= lon_max + NEAR_DEG):
+            raise ConfigError(f"{file}: simulation.{kind}.{i}: lat {lat}, lon {lon} is outside the city's districts")

@@ -159,6 +159,19 @@ def test_unusable_geojson_is_a_config_error(tmp_path: Path, content: str, expect
     assert expected in message
 
 
+@pytest.mark.parametrize(
+    ("site", "expected"),
+    [
+        ({"district": "Atlantis", "lat": 0.5, "lon": 101.4}, "simulation.waste_sites.0.district: no district of that name"),
+        ({"district": "Sail", "lat": 0.13, "lon": 117.5}, "simulation.waste_sites.0: lat 0.13, lon 117.5 is outside"),
+    ],
+)
+def test_a_waste_site_is_in_a_district_of_the_city(tmp_path: Path, site: dict[str, Any], expected: str) -> None:
+    """A TPS in a district the city lacks, or at another city's coordinates, passed check-config."""
+    message = error_of(write(tmp_path, lambda c: c.update(simulation={"waste_sites": [{"name": "TPS", **site}]})))
+    assert expected in message
+
+
 def test_a_place_the_districts_lack_is_named(tmp_path: Path) -> None:
     def edit(c):
         c["simulation"] = {"stations": [{"code": "X-1", "name": "Pos", "district": "Atlantis", "lat": 0.5, "lon": 101.4}]}
