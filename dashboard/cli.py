@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Sequence
@@ -20,6 +22,8 @@ from dashboard.redact import install as install_logging
 from dashboard.redact import redact
 
 EXIT_CONFIG = 2
+#: The web port is taken (before anything was started or printed).
+EXIT_NO_PORT = 3
 DEMO_RATE = 20.0
 MAX_WORKERS = 64
 
@@ -91,10 +95,25 @@ def _check_config(_: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _listen(host: str, port: int) -> socket.socket | None:
+    from dashboard.runtime import listening_socket
+
+    try:
+        return listening_socket(host, port)
+    except OSError as exc:
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(f"citywall: cannot listen on {host}:{port} ({why}); is another citywall there?", file=sys.stderr)
+        return None
+
+
 def _demo(config: Config, args: argparse.Namespace) -> int:
     from dashboard.app import create_app
     from dashboard.runtime import open_store, serve, start_ingest
 
+    host, port = args.host or config.server.host, args.port or config.server.port
+    sock = _listen(host, port)
+    if sock is None:
+        return EXIT_NO_PORT
     stop = threading.Event()
     protocol = None
     broker = None
@@ -112,12 +131,11 @@ def _demo(config: Config, args: argparse.Namespace) -> int:
     ingest = start_ingest(config, store, mqtt_protocol=protocol)
     if args.rate > 0:
         _start_simulator(config, mqtt_url, args.rate, stop)
-    host, port = args.host or config.server.host, args.port or config.server.port
     from dashboard.auth.demo import demo_access
 
     _print_urls(config, host, port, mqtt_url, embedded=broker is not None, access=demo_access(store))
     try:
-        serve(create_app(config, store), host, port)
+        serve(create_app(config, store), sock)
     finally:
         stop.set()
         ingest.stop()
@@ -141,11 +159,15 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    _print_urls(config, host, port)
     if args.workers > 1:
+        _print_urls(config, host, port)
         serve_workers(config_path(args.config), host, port, args.workers)
-    else:
-        serve(create_app(config, open_store(config)), host, port)
+        return 0
+    sock = _listen(host, port)
+    if sock is None:
+        return EXIT_NO_PORT
+    _print_urls(config, host, port)
+    serve(create_app(config, open_store(config)), sock)
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import socket
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -151,12 +152,19 @@ CONFIG_ENV = "CITYWALL_CONFIG"
 ASGI_FACTORY = "dashboard.app:create_asgi"
 
 
-def serve(app: Any, host: str, port: int) -> None:
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The web port, taken before anything else starts: with the port in use, ``demo`` once
+    printed fresh tokens and a password for it, then failed, and those led to the other
+    process. Raises OSError (``EADDRINUSE``) if the port is taken."""
+    return socket.create_server((host, port), reuse_port=False)
+
+
+def serve(app: Any, sock: socket.socket) -> None:
     import uvicorn
 
     share_the_interpreter()
     settle_the_heap()
-    uvicorn.run(app.server, host=host, port=port, **UVICORN_OPTIONS)
+    uvicorn.Server(uvicorn.Config(app.server, **UVICORN_OPTIONS)).run(sockets=[sock])
 
 
 #: How long a busy thread may hold the interpreter before another gets it (Python's default 5 ms).

@@ -224,3 +224,20 @@ def test_users_file_keeps_hashes_only_and_the_app_logs_in_from_it(tmp_path: Path
     assert stat.S_IMODE(users_file.stat().st_mode) == 0o600
     with running_app(closed_config(users_file=str(users_file)), MemoryStore()) as base:
         assert login(base, "budi", "budi-password-1").get(f"{base}/api/v1/me", timeout=30).json()["role"] == "operator"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("command", ["demo", "serve"])
+def test_a_taken_port_stops_start_up_before_anything_is_printed(command: str) -> None:
+    """With the port taken, demo printed fresh tokens and a password for it and then failed:
+    the links led to the other process, which refused them."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = citywall(command, "--host", "127.0.0.1", "--port", str(port), env={})
+    assert done.returncode == 3
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"citywall: cannot listen on 127.0.0.1:{port} (Address already in use); is another citywall there?"
+    )
+    assert done.stdout == ""
