@@ -266,8 +266,11 @@ class RedisStreamAdapter(_RedisAdapter):
                     self._reset(client)
                     if self._count > 1:
                         self._count = 1
-                    else:
-                        after = self._skip_unreadable(client, stream, after) or after
+                        continue
+                    skipped = self._skip_unreadable(client, stream, after)
+                    if skipped is None:
+                        break  # nothing pending to blame: the next read tries again
+                    after = skipped
                     continue
                 entries = [entry for _, batch in _stream_batches(reply) for entry in batch]
                 if not entries:
