@@ -72,7 +72,7 @@ class City(Strict):
         zone = data.get("timezone", "Asia/Jakarta")
         try:
             label = datetime.now(ZoneInfo(zone)).tzname()
-        except Exception:  # an unknown zone: its own check says so
+        except (ZoneInfoNotFoundError, ValueError, TypeError, OSError, RecursionError):  # its own check says what is wrong
             return data
         return {**data, "timezone_label": label or zone}
 
