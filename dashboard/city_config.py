@@ -33,7 +33,7 @@ class Kpi(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_:.-]+$", max_length=64)
     name: Names = Field(min_length=1)
     unit: str = Field(default="", max_length=16)
-    target: float
+    target: float = Field(strict=True)  # a YAML "true" was read as 1
     better: Literal["higher", "lower"] = "higher"
     source: Literal["derived", "message"] = "derived"
 

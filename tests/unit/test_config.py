@@ -77,6 +77,7 @@ def test_shipped_config_is_valid() -> None:
             lambda c: c["pillars"][0]["kpis"][0].update(id="made_up_kpi"),
             "pillars.0.kpis.0: no derived KPI named 'made_up_kpi'; use source: message for KPIs that arrive on a feed (derived: ",
         ),
+        (lambda c: c["pillars"][0]["kpis"][0].update(target=True), "pillars.0.kpis.0.target: Input should be a valid number"),
         (lambda c: c["pillars"][1].update(id="governance"), "pillars.1.id: the same id as pillars.0"),
         (lambda c: c.update(complaints=c["complaints"] * 2), "complaints.1.id: the same id as complaints.0"),
         (lambda c: c["pillars"][2].update(icon="unicorn"), "pillars.2.icon: Input should be 'building'"),
