@@ -73,12 +73,16 @@ class City:
     """A memory store fed by the simulator through the real ingest path, and kept moving."""
 
     def __init__(self, config: Config, seed: int = 7) -> None:
-        self.config = config
+        self.shift = _weekday_shift(datetime.now(UTC), config)
+        if self.shift:  # the simulator's "today" is a working day: serve it with the MPP open today
+            today = datetime.now(config.city.tz).strftime("%A").lower()
+            mpp = config.mpp.model_copy(update={"open_weekdays": [*config.mpp.open_weekdays, today]})
+            config = config.model_copy(update={"mpp": mpp})
+        self.config = config  # what to serve this city with
         self.store = MemoryStore()
         self.state = CityState(self.store, config)
         self.normalizer = build_normalizer(config)
         self.simulator = simulator_for(config, rng_seed=seed)
-        self.shift = _weekday_shift(datetime.now(UTC), config)
         self.rejected = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     desk.broadcast("ORANGE", "Hujan lebat sore ini: siaga genangan di Rumbai dan Tampan", 60, SUPERVISOR)
     city.start()
     try:
-        with serve(config, city.store) as base, sync_playwright() as pw:
+        with serve(city.config, city.store) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
             for name, path in (("takeover-screen-10.png", "/screen/10"), ("pushed-broadcast-screen-04.png", "/screen/4")):
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     width = math.ceil((wall.columns * (wall.screen_width_px + wall.bezel_px) - wall.bezel_px) * scale)
     height = math.ceil((wall.rows * (wall.screen_height_px + wall.bezel_px) - wall.bezel_px) * scale)
     try:
-        with serve(config, city.store) as base, sync_playwright() as pw:
+        with serve(city.config, city.store) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
             shots = [(f"{prefix}wall-preview.png", f"/wall?scale={scale}", "the whole wall at quarter scale", (width, height))]
             own = [(f"screen-{n:02d}.png", f"/screen/{n}", f"screen {n}") for n in range(1, wall.screen_count + 1)]
