@@ -11,6 +11,8 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -89,7 +91,8 @@ def test_demo_on_embedded_broker_serves_moving_data(citywall_proc) -> None:
     containers = {c["name"] for c in later["waste"]["containers"]}
     assert len(stations) >= 1 and stations <= {site.name for site in profile.stations}, stations
     assert len(containers) >= 1 and containers <= {site.name for site in profile.waste_sites}, containers
-    assert later["mpp"]["target"] in (700, 1000)
+    open_today = datetime.now(ZoneInfo("Asia/Jakarta")).weekday() < 5  # the shipped MPP opens Monday to Friday
+    assert later["mpp"]["target"] in ((700, 1000) if open_today else (0,))
     assert set(later["kpis"]["pillars"]) == {"governance", "people", "economy", "environment", "living", "mobility"}
     for n in (1, 12, 24):
         with urllib.request.urlopen(f"{base}/screen/{n}", timeout=5) as response:

@@ -139,4 +139,8 @@ def comparable(picture: CityPicture) -> dict[str, Any]:
     clock stamped the arrivals (the memory store's process clock, Redis's server clock)."""
     out = {k: v for k, v in picture.to_json().items() if k != "generated_at"}
     out["freshness"] = {family: {"stale": f.stale} for family, f in picture.freshness.items()}
+    for block in out["kpis"]["pillars"].values():
+        for kpi in block["kpis"]:
+            if kpi["family"] != "kpis":  # a derived KPI is as recent as its feed's last arrival
+                kpi["updated_at"] = "<arrival>" if kpi["updated_at"] else None
     return out
