@@ -51,7 +51,9 @@ def kpi_facts(k: dict[str, Any], settings: ViewSettings) -> list[Any]:
     """Name, standing, value against target, and when the value was measured."""
     language = settings.language
     updated = when_lately(k["updated_at"], settings.timezone, settings.timezone_label, language, time.time())
-    stale_for = {"data-stale-for": k["family"]} if k["updated_at"] else {}  # a silent feed's KPI says so
+    # a KPI of a continuous feed says when that feed falls silent; one sent as its own message
+    # (a month's revenue) keeps its own rhythm, and its date says how old it is
+    stale_for = {"data-stale-for": k["family"]} if k["updated_at"] and k["family"] != "kpis" else {}
     return [
         html.Div(
             [html.Div(k["name"], className="tb-kpi-name"), standing_badge(k["standing"], language)], className="tb-kpi-head"

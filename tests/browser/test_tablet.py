@@ -410,6 +410,8 @@ def test_a_silent_feed_is_marked_on_its_tile_and_kpis_and_an_unheard_one_claims_
         updated = page.locator('[data-kpi="open_incidents"] .tb-kpi-updated').first
         assert updated.get_attribute("data-stale") == "true"
         assert updated.get_attribute("data-stale-for") == "incidents"
+        monthly = page.locator('[data-kpi="realisasi_pad"] .tb-kpi-updated').first
+        assert monthly.get_attribute("data-stale-for") is None  # a KPI sent on its own rhythm
         drainage = page.locator('[data-kpi="drainage_stations_in_alert"]').first
         assert drainage.get_attribute("data-standing") == "unknown"
         assert drainage.locator(".tb-value").inner_text() == "–"
