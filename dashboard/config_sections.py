@@ -28,14 +28,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-#: Keys a city's config once had, and why they went: a config copied from an older one is
-#: told so, not just "unknown key".
+def refuse_gone(data: Any, gone: dict[str, str]) -> Any:
+    """A key a config once had is named with why it went: a config copied from an older one
+    is told so, not just "unknown key"."""
+    for key, why in gone.items():
+        if isinstance(data, dict) and key in data:
+            raise ValueError(f"{key} is gone: {why}")
+    return data
+
+
 GONE_CITY_KEYS = {
     # nothing drew from it: the map centres on the districts
     "map_center": "the map centres on the districts of city.districts_geojson",
     # one copied from another city's config turned district tagging off without a word
     "bbox": "the districts' own extent is used",
 }
+#: The incident SLAs were here as well as in ``operations.sla``, and the tablet and the shift
+#: report judged the same incidents by different tables (20 % against 60 %).
+GONE_THRESHOLD_KEYS = {"incident_sla_min": "set each severity's resolve_min in operations.sla"}
 
 
 class City(Strict):
@@ -59,10 +69,7 @@ class City(Strict):
     @model_validator(mode="before")
     @classmethod
     def _no_gone_keys(cls, data: Any) -> Any:
-        for key, why in GONE_CITY_KEYS.items():
-            if isinstance(data, dict) and key in data:
-                raise ValueError(f"{key} is gone: {why}")
-        return data
+        return refuse_gone(data, GONE_CITY_KEYS)
 
     @model_validator(mode="before")
     @classmethod
@@ -252,12 +259,8 @@ class Thresholds(Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _one_sla_table(cls, data: Any) -> Any:
-        """The incident SLAs were here as well as in ``operations.sla``, and the tablet and the
-        shift report judged the same incidents by different tables (20 % against 60 %)."""
-        if isinstance(data, dict) and "incident_sla_min" in data:
-            raise ValueError("incident_sla_min is gone: set each severity's resolve_min in operations.sla")
-        return data
+    def _no_gone_keys(cls, data: Any) -> Any:
+        return refuse_gone(data, GONE_THRESHOLD_KEYS)
 
     def stale_after(self, family: str) -> int:
         """A family's staleness limit, or the general one. Takes any name: the keys are checked

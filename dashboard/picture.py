@@ -424,10 +424,9 @@ def mpp_target(config: Config, day: datetime) -> int:
 
 
 def mpp_due(config: Config, local_now: datetime, target: int) -> int:
-    """The share of ``target`` due by ``local_now`` at an even pace over the opening hours."""
+    """The share of ``target`` due by ``local_now`` at an even pace over the opening hours
+    (a closed day's target is none already)."""
     mpp = config.mpp
-    if local_now.strftime("%A").lower() not in mpp.open_weekdays:
-        return 0
     opens, closes = (t.hour * 60 + t.minute for t in (mpp.opens, mpp.closes))
     minute = local_now.hour * 60 + local_now.minute
     return round(target * min(1.0, max(0.0, (minute - opens) / (closes - opens))))

@@ -156,7 +156,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
     """The web port, taken before anything else starts: with the port in use, ``demo`` once
     printed fresh tokens and a password for it, then failed, and those led to the other
     process. Raises OSError (``EADDRINUSE``) if the port is taken."""
-    return socket.create_server((host, port), reuse_port=False)
+    return socket.create_server((host, port))
 
 
 def serve(app: Any, sock: socket.socket) -> None:

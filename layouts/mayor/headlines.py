@@ -46,6 +46,36 @@ def _tile(name: str, label: str, body: list[Any], stale_for: str | None, languag
     )
 
 
+def _mpp_body(mpp: dict[str, Any], language: str) -> list[Any]:
+    """Permits served against today's target; on a closed day, that it is closed."""
+    if not mpp["target"]:
+        return [
+            html.Div(number(mpp["served"], language), className="tb-big"),
+            html.Div(t("mpp_closed_today", language), className="tb-tile-sub"),
+        ]
+    pct = mpp["pct"]
+    width = min(100.0, float(pct or 0))
+    return [
+        html.Div(
+            [
+                html.Span(number(mpp["served"], language)),
+                html.Small(f" / {number(mpp['target'], language)}", className="tb-of"),
+            ],
+            className="tb-big",
+        ),
+        html.Div(
+            html.Div(className="progress-bar", style={"width": f"{width:.0f}%"}),
+            className="progress tb-progress",
+            role="progressbar",
+            **attrs({"aria-valuenow": f"{width:.0f}", "aria-valuemin": "0", "aria-valuemax": "100"}),
+        ),
+        html.Div(
+            t("of_target", language, pct=f"{number(pct or 0, language)}%", target=number(mpp["target"], language)),
+            className="tb-tile-sub",
+        ),
+    ]
+
+
 def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
     """The four facts of today, each a big number with the words that make it mean something."""
     nd = html.Div(t("no_data", language), className="tb-tile-sub")
@@ -87,37 +117,10 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
         language,
         **attrs({"data-alert": "true" if flood["alert"] else "false"}),
     )
-    pct = mpp["pct"]
-    width = min(100.0, float(pct or 0))
     mpp_tile = _tile(
         "mpp",
         t("h_mpp", language),
-        [
-            html.Div(
-                [
-                    html.Span(number(mpp["served"], language)),
-                    html.Small(f" / {number(mpp['target'], language)}", className="tb-of"),
-                ],
-                className="tb-big",
-            ),
-            html.Div(
-                html.Div(className="progress-bar", style={"width": f"{width:.0f}%"}),
-                className="progress tb-progress",
-                role="progressbar",
-                **attrs({"aria-valuenow": f"{width:.0f}", "aria-valuemin": "0", "aria-valuemax": "100"}),
-            ),
-            html.Div(
-                t("of_target", language, pct=f"{number(pct or 0, language)}%", target=number(mpp["target"], language)),
-                className="tb-tile-sub",
-            ),
-        ]
-        if mpp["seen"] and mpp["target"]
-        else [
-            html.Div(number(mpp["served"], language), className="tb-big"),
-            html.Div(t("mpp_closed_today", language), className="tb-tile-sub"),
-        ]
-        if mpp["seen"]
-        else [html.Div("–", className="tb-big"), nd],
+        _mpp_body(mpp, language) if mpp["seen"] else [html.Div("–", className="tb-big"), nd],
         "mpp" if mpp["seen"] else None,
         language,
     )
