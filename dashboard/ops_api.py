@@ -86,7 +86,7 @@ def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
     def audit(
         limit: int = Query(100, ge=1, le=100_000),
         format: Literal["json", "csv"] = "json",
-        who: Principal = Depends(writer("supervisor")),
+        who: Principal = Depends(reader("supervisor")),
     ) -> Any:
         entries = desk.audit.entries(limit)
         if format == "csv":
@@ -144,7 +144,7 @@ def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
     def report(
         period: Literal["shift", "day", "week"] = "day",
         format: Literal["json", "csv", "xlsx"] = "json",
-        who: Principal = Depends(writer("supervisor")),
+        who: Principal = Depends(reader("supervisor")),
     ) -> Any:
         frames = shift_report.build(desk.store, desk.config, period)
         if format == "json":

@@ -36,16 +36,32 @@ def _resolved(request: Request) -> Resolved:
     return service_of(request).resolve(headers, parse_cookies(headers), query_token(request.scope))
 
 
-def reader() -> Callable[..., Principal]:
-    """401 when nobody may read; otherwise the identity (anonymous when reading is open)."""
+def reader(role: str | None = None) -> Callable[..., Principal]:
+    """401 when nobody may read; otherwise the identity (anonymous when reading is open).
+
+    With a ``role``, a read only that role may make (the shift report, the audit log): 403
+    for a lower role, a kiosk or anonymous, but no CSRF check. It is a GET that a page's
+    plain download link makes, which cannot send ``X-CSRF-Token``; a foreign site that
+    makes the browser follow such a link cannot read what comes back."""
+    if role is not None and role not in ROLES:
+        raise ValueError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
 
     def read(request: Request) -> Principal:
         who = _resolved(request).principal
         if who is None:
             raise HTTPException(401, "login or token required", headers=_UNAUTHORIZED)
+        if role is not None:
+            _check_role(who, role)
         return who
 
     return read
+
+
+def _check_role(who: Principal, role: str) -> None:
+    if who.via == "anonymous":
+        raise HTTPException(403, "reading is open to everyone; this needs a login or token")
+    if not who.can(role):
+        raise HTTPException(403, f"needs the {role} role")
 
 
 def writer(role: str) -> Callable[..., Principal]:
@@ -59,10 +75,7 @@ def writer(role: str) -> Callable[..., Principal]:
         who = resolved.principal
         if who is None:
             raise HTTPException(401, "login or token required", headers=_UNAUTHORIZED)
-        if who.via == "anonymous":
-            raise HTTPException(403, "reading is open to everyone; writing needs a login or token")
-        if not who.can(role):
-            raise HTTPException(403, f"needs the {role} role")
+        _check_role(who, role)
         if resolved.session is not None:
             headers = {k.lower(): v for k, v in request.headers.items()}
             if not origin_allowed(headers, service_of(request).allowed_origins):

@@ -139,6 +139,26 @@ def test_shift_report_downloads(app: tuple[str, CityState, dict[str, requests.Se
     assert as_xlsx.content[:2] == b"PK"
 
 
+def as_a_link(session: requests.Session) -> requests.Session:
+    """The session's cookie alone: what a browser sends when a page's plain link is followed."""
+    plain = requests.Session()
+    plain.cookies.update(session.cookies)
+    return plain
+
+
+def test_the_report_and_audit_download_by_a_plain_link(app: tuple[str, CityState, dict[str, requests.Session]]) -> None:
+    """The report page's CSV and XLSX buttons are links: no CSRF header comes with them."""
+    base, _, s = app
+    supervisor, operator = as_a_link(s["supervisor"]), as_a_link(s["operator"])
+    as_csv = supervisor.get(f"{base}/api/v1/report?period=day&format=csv", timeout=30)
+    assert (as_csv.status_code, as_csv.text.splitlines()[0]) == (200, "# by_period")
+    assert supervisor.get(f"{base}/api/v1/report?period=shift&format=xlsx", timeout=30).content[:2] == b"PK"
+    audit = supervisor.get(f"{base}/api/v1/audit?limit=5&format=csv", timeout=30)
+    assert (audit.status_code, audit.headers["content-type"]) == (200, "text/csv; charset=utf-8")
+    assert operator.get(f"{base}/api/v1/report?format=csv", timeout=30).status_code == 403
+    assert operator.get(f"{base}/api/v1/audit?format=csv", timeout=30).status_code == 403
+
+
 @pytest.mark.integration
 def test_write_back_reaches_mosquitto_sub_and_the_redis_stream(mosquitto: Any, redis_url: str) -> None:
     binary = shutil.which("mosquitto_sub")
