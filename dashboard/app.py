@@ -129,6 +129,7 @@ def _harden(app: Dash, config: Config, health: StoreHealth) -> None:
     The CSP hashes are taken here, after every clientside callback is registered."""
     server = config.server
     blocked = web_security.remove_api_docs(app.server, keep_schema=server.api_docs)
+    web_security.quiet_validation_errors(app.server)
     limits = web_security.Limits(
         max_body_bytes=server.max_body_bytes,
         max_callback_bytes=server.max_callback_bytes,

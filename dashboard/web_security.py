@@ -248,6 +248,22 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
 
+def quiet_validation_errors(server: Any) -> None:
+    """A refused API request is told where and why, without what it sent.
+
+    FastAPI's own 422 echoes each wrong field's input: a login with an over-long password
+    got the password back, and a body that was not JSON came back whole."""
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+
+    async def refuse(request: Any, error: Exception) -> JSONResponse:
+        errors = error.errors() if isinstance(error, RequestValidationError) else []
+        detail = [{key: e[key] for key in ("type", "loc", "msg") if key in e} for e in errors]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    server.add_exception_handler(RequestValidationError, refuse)
+
+
 def remove_api_docs(server: Any, keep_schema: bool = False) -> frozenset[str]:
     """FastAPI serves /docs, /redoc and /openapi.json by default, and /docs loads its scripts
     from a CDN. A wall server has no use for them: they are removed, except the schema
