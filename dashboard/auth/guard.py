@@ -7,8 +7,9 @@ them is covered without being named. What stays public holds no city data:
 - ``/login`` and ``POST /api/v1/login``: the way in.
 - ``/healthz``: load balancers and supervisors probe it without credentials; it says only
   whether the store answers.
-- ``/assets/*`` and ``/_dash-component-suites/*``: CSS, fonts, scripts and the city outline,
-  the same for everyone.
+- files under ``/assets/`` and ``/_dash-component-suites/``: CSS, fonts, scripts and the city
+  outline, the same for everyone. Only a file's path is public there: any other path under them
+  reached Dash's page, with its versions and clientside code, without a login.
 
 ``/metrics`` is not public: its counters (open incidents, feed traffic) describe the city. A
 scraper reads it with an API token (``Authorization: Bearer``), or it opens with anonymous read.
@@ -37,7 +38,9 @@ from dashboard.auth.principal import Principal
 from dashboard.auth.service import CACHE_S, AuthService, Resolved
 
 PUBLIC_PATHS = frozenset({"/login", "/api/v1/login", "/healthz", "/favicon.ico", "/_favicon.ico"})
-PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+#: A file under the assets or Dash's component scripts (``/_dash-component-suites/<package>/<file>``):
+#: anything else under those prefixes reaches Dash's catch-all page, which is not public.
+PUBLIC_FILE = re.compile(r"^/(?:assets|_dash-component-suites/[\w.-]+)(?:/[\w.@~-]+)+\.\w+$")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CALLBACK_PATH = "/_dash-update-component"
 SCREEN_PATH = re.compile(r"^/screen/(\d{1,3})/?$")
@@ -52,7 +55,7 @@ CURRENT: ContextVar[Principal | None] = ContextVar("citywall_principal", default
 
 
 def is_public(path: str) -> bool:
-    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+    return path in PUBLIC_PATHS or PUBLIC_FILE.match(path) is not None
 
 
 def kiosk_may_read(principal: Principal, path: str) -> bool:

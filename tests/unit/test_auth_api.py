@@ -121,6 +121,9 @@ READS: dict[str, list[int]] = {
     "/healthz": [200] * 10,
     "/login": [200] * 10,
     "/assets/citywall.css": [200] * 10,
+    "/_dash-component-suites/dash/dcc/dash_core_components.js": [200] * 10,
+    # not a file: Dash's catch-all page, with its versions and clientside code
+    "/_dash-component-suites/x": [401] + [200] * 9,
 }
 # expected POST status of writer(role) routes
 WRITES: dict[str, list[int]] = {
