@@ -365,12 +365,14 @@ def running_app(config: Config, store: Any, setup: Callable[[Any], None] | None 
     import uvicorn
 
     from dashboard.app import create_app
+    from dashboard.runtime import UVICORN_OPTIONS
 
     app = create_app(config, store)
     if setup is not None:
         setup(app)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app.server, host=HOST, port=port, log_level="warning", lifespan="on"))
+    options = {**UVICORN_OPTIONS, "lifespan": "on"}  # the product's own limits and parser
+    server = uvicorn.Server(uvicorn.Config(app.server, host=HOST, port=port, **options))
     thread = threading.Thread(target=server.run, name="citywall-web", daemon=True)
     thread.start()
 

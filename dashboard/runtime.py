@@ -135,13 +135,22 @@ def _sample_loop(store: StateStore, config: Config, stop: threading.Event) -> No
             log.exception("KPI sampling failed; trying again in %s s", SAMPLE_EVERY_S)
 
 
+#: http h11 with h11_max_incomplete_event_size: a request's line and headers together may take
+#: at most MAX_HEAD_BYTES before the server answers 400. uvicorn's faster parser (httptools)
+#: has no such limit: one client sending 128 MB of headers to /healthz, without a login, held
+#: 128 MB of the server's memory. nginx limits them in the deploy; a ``demo`` or a ``serve``
+#: reached directly has only this. The pages' own HTTP traffic is light: the push carries the
+#: city, so the slower parser costs little.
 #: ws_max_size: a websocket message is a callback request, a property answer or a page's
 #: claim of its parts, a few KB; uvicorn's default (16 MB) would let one client make the
 #: server parse 16 MB per message. No per-message deflate: it would compress the same push
 #: frame again for every page, the very per-page cost the push is built to avoid, to save
 #: bytes on a local network.
+MAX_HEAD_BYTES = 64 * 1024
 UVICORN_OPTIONS: dict[str, Any] = {
     "log_level": "warning",
+    "http": "h11",
+    "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
     "ws_ping_interval": 20,
     "ws_ping_timeout": 20,
     "ws_max_size": WS_MAX_BYTES,

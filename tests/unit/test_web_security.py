@@ -116,6 +116,26 @@ def test_request_bodies_are_limited(base: str) -> None:
         assert sock.recv(200).startswith(b"HTTP/1.1 413 ")
 
 
+def test_request_headers_are_limited_before_the_login_is_asked(base: str) -> None:
+    """A public path, no login: headers past the limit are refused while they come, not held."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(base)
+    line = b"X-Pad: " + b"a" * 8_000 + b"\r\n"
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        try:
+            for _ in range(1_000):  # 8 MB, never finished
+                sock.sendall(line)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed while we still sent
+        answer = sock.recv(200)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer
+    status, _, _ = fetch(base + "/healthz", headers={"X-Pad": "a" * 8_000})  # a big but sane header passes
+    assert status == 200
+
+
 def test_a_body_without_a_length_is_limited_too(base: str) -> None:
     def chunks() -> Any:
         for _ in range(40):
