@@ -39,3 +39,6 @@ class StoreMembers:
         """Only the holder's own claim goes: no one else can have claimed while it stood."""
         if self.store.map_get(CLAIMS, name) == by:
             self.store.map_delete(CLAIMS, name)
+
+    def forget(self, name: str) -> None:
+        self.store.forget_feed(name)

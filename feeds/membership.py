@@ -76,6 +76,10 @@ DEAD_AFTER_BEATS = 2
 #: reads again before it declares anyone dead.
 #: A failed beat is tried again after this long (or the interval, if shorter).
 BEAT_RETRY_S = 1.0
+#: How long the record of a member whose session was emptied stays for operators to see. Each
+#: restart of a member leaves one (a new process has a new id); kept for ever they piled up
+#: as dead rows on the feed-health panel and pushed the live feeds off it.
+KEEP_DRAINED_S = 3600.0
 COUNTED = ("received", "accepted", "duplicates", "store_errors")
 
 
@@ -96,6 +100,10 @@ class MemberRegistry(Protocol):
 
     def release(self, name: str, by: str) -> None:
         """Give back ``by``'s claim on ``name`` (the member was alive after all, or is done)."""
+        ...
+
+    def forget(self, name: str) -> None:
+        """Drop member ``name``'s record: its session was emptied long enough ago."""
         ...
 
 
@@ -292,6 +300,10 @@ class Membership:
             member = record.get("member")
             if not isinstance(member, str) or member == self.member or record.get("group") != self.group:
                 continue
+            if record.get("state") == "drained":
+                if now - float(record.get("drained_t") or _beat_t(record)) > KEEP_DRAINED_S:
+                    self.registry.forget(name)
+                continue
             if not self._gone(record, now):
                 continue
             if record.get("state") != "left" and not in_touch:
@@ -325,6 +337,7 @@ class Membership:
     def _empty(self, name: str, member: str) -> None:
         try:
             handled = self._drain(member)
+            drained = self._clock()
             self.registry.beat(
                 name,
                 {},
@@ -334,7 +347,8 @@ class Membership:
                     "connected": False,
                     "drained_by": self.member,
                     "drained_messages": handled,
-                    "drained_at": _iso(self._clock()),
+                    "drained_at": _iso(drained),
+                    "drained_t": drained,
                 },
             )
             log.warning("took over the session of %s: %d message(s) stored", member, handled)

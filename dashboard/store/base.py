@@ -114,6 +114,10 @@ class StateStore(Protocol):
 
     def record_feed(self, feed: str, counts: dict[str, int], status: dict[str, Any]) -> None: ...
 
+    def forget_feed(self, feed: str) -> None:
+        """Drop a feed's counts and status (an ingest member long gone)."""
+        ...
+
     # --- reads (web side) -----------------------------------------------------------------
     def entities(self, kind: str) -> dict[str, dict[str, Any]]: ...
 

@@ -192,6 +192,10 @@ class MemoryStore:
                 totals[name] = totals.get(name, 0) + delta
             entry.update(status)
 
+    def forget_feed(self, feed: str) -> None:
+        with self._lock:
+            self._feeds.pop(feed, None)
+
     # --- reads ----------------------------------------------------------------------------
     def entities(self, kind: str) -> dict[str, dict[str, Any]]:
         with self._lock:

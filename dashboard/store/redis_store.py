@@ -269,6 +269,13 @@ class RedisStore:
         with _writing():
             pipe.execute()
 
+    def forget_feed(self, feed: str) -> None:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.srem(self.keys.feed_names(), feed)
+        pipe.delete(self.keys.feed(feed, "counts"), self.keys.feed(feed, "status"))
+        with _writing():
+            pipe.execute()
+
     # --- reads (web side) -----------------------------------------------------------------
     def entities(self, kind: str) -> dict[str, dict[str, Any]]:
         return {i: json.loads(doc) for i, doc in _text_map(self._client.hgetall(self.keys.ent(kind))).items()}

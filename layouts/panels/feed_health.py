@@ -58,11 +58,21 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _in_order(feeds: dict[str, Any]) -> list[str]:
+    """The feeds first, then the ingest members (``<feed>@<member>``) that are not done with:
+    running ones before dead ones. A member whose session was emptied has nothing left to
+    show; the rows are few, and the feeds' own must never be pushed off them."""
+    own = sorted(name for name in feeds if "@" not in name)
+    members = [name for name in feeds if "@" in name and _mapping(feeds[name]).get("state") != "drained"]
+    members.sort(key=lambda name: (_mapping(feeds[name]).get("state") != "running", name))
+    return own + members
+
+
 def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     fresh = picture.freshness
     feeds = picture.feeds
     shown_feeds = []
-    for name in sorted(feeds)[:FEEDS_SHOWN]:
+    for name in _in_order(feeds)[:FEEDS_SHOWN]:
         feed = _mapping(feeds[name])
         counts = _mapping(feed.get("counts"))
         rejected, reasons = _rejected(counts)

@@ -201,6 +201,11 @@ def test_record_feed_adds_deltas_and_replaces_status(store: StateStore) -> None:
         "redis": {"counts": {}},
     }
     assert store.version() == 0
+    store.forget_feed("mqtt")
+    store.forget_feed("never-there")
+    assert store.feeds() == {"redis": {"counts": {}}}
+    store.record_feed("mqtt", {"received": 1}, {})
+    assert store.feeds()["mqtt"] == {"counts": {"received": 1}}, "forgotten: it starts again from nothing"
 
 
 def test_last_seen_moves_on_duplicates(store: StateStore) -> None:

@@ -88,6 +88,26 @@ def test_a_peer_that_left_is_emptied_at_once_and_a_live_one_never() -> None:
     assert records(store)["mqtt@ingest-live"]["alive"] is True
 
 
+def test_the_record_of_an_emptied_member_goes_an_hour_later() -> None:
+    """Each restart leaves a record under a new id; kept for ever they filled the feed-health panel."""
+    store, clock = MemoryStore(), Clock()
+    done = threading.Event()
+    a = member(store, "ingest-a", clock, [], done)
+    leaving = member(store, "ingest-old", clock, [])
+    a.beat("running")
+    leaving.beat("left")
+    assert a.sweep() == ["ingest-old"] and done.wait(5)
+    wait_until(lambda: records(store)["mqtt@ingest-old"].get("state") == "drained", 30, "the old member marked drained")
+    clock.t += 3_599.0
+    a.beat("running")
+    a.sweep()
+    assert sorted(records(store)) == ["mqtt@ingest-a", "mqtt@ingest-old"], "within the hour it stays to be seen"
+    clock.t += 2.0
+    a.beat("running")
+    a.sweep()
+    assert sorted(records(store)) == ["mqtt@ingest-a"]
+
+
 def test_member_ids_differ_by_host_and_process() -> None:
     assert member_id("citywall-ingest", "wall-01.pemko.go.id", 4242) == "citywall-ingest-wall-01-4242"
     assert member_id("citywall-ingest", "host", 1) != member_id("citywall-ingest", "host", 2)

@@ -549,6 +549,17 @@ def test_feed_health_reads_the_feeds_section_defensively() -> None:
     assert "belum tersedia" in text
 
 
+def test_feed_health_shows_the_feeds_before_ingest_members_and_no_emptied_member() -> None:
+    s = settings()
+    members = {
+        f"mqtt@ingest-host-{pid}": {"state": state, "connected": state == "running", "counts": {}}
+        for pid, state in ((11, "drained"), (12, "drained"), (13, "dead"), (14, "running"), (15, "drained"))
+    }
+    feeds = {**members, "redis": {"connected": True, "counts": {}}, "mqtt": {"connected": True, "counts": {}}}
+    shown = feed_health.view(replace(sample_picture(), feeds=feeds), s)["feeds"]
+    assert [f["name"] for f in shown] == ["mqtt", "redis", "mqtt@ingest-host-14", "mqtt@ingest-host-13"]
+
+
 def test_ticker_newest_first_in_wib() -> None:
     s = settings()
     text = joined(ticker.render(ticker.view(sample_picture(), s), s))
