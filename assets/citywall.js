@@ -334,9 +334,16 @@
   }
 
   // --- kiosk upkeep ----------------------------------------------------------------------
+  /* True when the server would draw this very page again. A page whose token or session no
+   * longer holds is sent on to the login form, which fetch follows to a 200: reloading then
+   * left a screen with no keyboard on that form, where the page it showed, stale marks and
+   * all, at least says what it last knew. */
   function serverAnswers() {
     return fetch(window.location.href, {cache: "no-store", credentials: "same-origin"})
-      .then(function (r) { return r.ok; })
+      .then(function (r) {
+        if (r.ok && r.redirected) console.warn("citywall: the server sends this page to " + new URL(r.url).pathname + "; staying");
+        return r.ok && !r.redirected;
+      })
       .catch(function () { return false; });
   }
   function reloadWhenServerAnswers() {

@@ -99,3 +99,36 @@ def test_kiosk_screen_rides_out_a_restart_on_its_cookie(
     assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
     with_token = [u for u in requested if "token=" in u]
     assert with_token == [f"{base}/screen/4?token={secret}"], "only the first request carries the token"
+
+
+def test_the_nightly_reload_happens_but_never_into_the_login_form(page_factory: Callable[..., Any]) -> None:
+    """Two kiosks on one screen's token. At reload time the first reloads. Then the token is
+    revoked: the second, at its reload time, stays on the screen it shows (the server would
+    send it to a login form that no one at a kiosk can fill in) and says so in its console."""
+    import requests
+
+    from dashboard.local_services import wait_until
+
+    store = MemoryStore()
+    tokens = TokenStore(store)
+    token, secret = tokens.create("kiosk", scope="screen", screen=4)
+    with running_app(closed_config(), store) as base:
+        url = f"{base}/screen/4?token={secret}"
+        first, second = page_factory(1280, 800), page_factory(1280, 800)
+        for page in (first, second):
+            page.clock.install()
+            page.goto(url)
+            page.wait_for_function(PANEL_READY, timeout=20_000, polling=100)
+            page.evaluate("window.__sameDocument = true")
+
+        first.clock.fast_forward("24:00:00")  # past 03:00, whenever the test runs
+        first.wait_for_function("() => window.__sameDocument === undefined", timeout=20_000)
+        first.wait_for_function(PANEL_READY, timeout=20_000, polling=100)
+
+        assert len(tokens.revoke(token.id)) == 1
+        wait_until(lambda: requests.get(url, allow_redirects=False, timeout=10).status_code == 303, 15, "the token refused")
+        with second.expect_console_message(lambda message: "staying" in message.text, timeout=20_000) as said:
+            second.clock.fast_forward("24:00:00")
+        assert "/login" in said.value.text
+        assert second.evaluate("window.__sameDocument === true"), "the kiosk reloaded"
+        assert second.url == url
