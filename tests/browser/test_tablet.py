@@ -246,6 +246,28 @@ def test_tablet_at_size(site: str, city: City, page_factory: Any, size: tuple[in
     assert not outside, outside
 
 
+COUNT_FIRST_CLAIMS = """
+window.__firstClaims = 0;
+const setTimeoutBefore = window.setTimeout;
+window.setTimeout = function (callback, ...rest) {
+  if (callback && callback.name === 'firstClaim') window.__firstClaims += 1;
+  return setTimeoutBefore.call(this, callback, ...rest);
+};
+"""
+
+
+def test_a_page_without_live_parts_stops_looking_for_them(site: str, page_factory: Any) -> None:
+    """The tablet has no live parts to claim on the push; it looked for them every 25 ms for ever,
+    a wake-up 40 times a second on the mayor's battery for as long as the page stayed open."""
+    page = page_factory(1280, 800)
+    page.clock.install()
+    page.add_init_script(COUNT_FIRST_CLAIMS)  # after the clock's: it counts the fake timers
+    page.goto(f"{site}/tablet")
+    page.wait_for_function(READY_JS, timeout=15_000)
+    page.clock.run_for(60_000)  # a minute of the page's timers
+    assert page.evaluate("window.__firstClaims") == 200  # 5 s at 25 ms, then the once-a-second check
+
+
 def test_live_update_keeps_charts_mounted(site: str, city: City, page_factory: Any) -> None:
     """New KPI values, a new pillar standing and a new critical incident arrive: text changes,
     the chart stays the same node."""
