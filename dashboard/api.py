@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
+from dashboard.ingest_members import with_members_merged
 from dashboard.read_models import INCIDENTS_ALL, INCIDENTS_OPEN, REPORTS_ALL, REPORTS_OPEN, page
 from dashboard.reader import PictureCache
 from layouts.live_parts import PushStats
@@ -56,7 +57,7 @@ def register(server: FastAPI, reader: PictureCache, push: PushStats | None = Non
 
     @server.get("/api/v1/feeds")
     def feeds() -> dict[str, Any]:
-        return {"feeds": store.feeds(), "last_seen": store.last_seen()}
+        return {"feeds": with_members_merged(store.feeds()), "last_seen": store.last_seen()}
 
     @server.get("/api/v1/dead-letters")
     def dead_letters(limit: int = Query(100, ge=1, le=10_000)) -> dict[str, Any]:
@@ -106,7 +107,7 @@ class _StoreCollector:
             "citywall_feed_rejected", "Dead-lettered messages per feed and reason", labels=["feed", "reason"]
         )
         connected = GaugeMetricFamily("citywall_feed_connected", "1 when the feed is connected", labels=["feed"])
-        for name, feed in store.feeds().items():
+        for name, feed in with_members_merged(store.feeds()).items():
             for key, value in feed.get("counts", {}).items():
                 if key.startswith("rejected."):
                     rejected.add_metric([name, key.removeprefix("rejected.")], value)

@@ -12,11 +12,48 @@ really dies later can be emptied by any survivor, not only by the one that once 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from dashboard.store.base import StateStore
 
 CLAIMS = "ingest:drain"
+
+
+def with_members_merged(feeds: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The feeds as one deployment sees them: a feed that running members share is connected
+    when any of them is, and its last message is the newest any of them had.
+
+    Every member writes the feed's status with its own counts, and the last writer's status
+    stood: with two members, ``connected`` and ``last_message_at`` flipped with each flush,
+    and the panel said "last message: never" after thousands."""
+    running: dict[str, list[dict[str, Any]]] = {}
+    for name, doc in feeds.items():
+        feed, at, _ = name.partition("@")
+        if at and doc.get("state") == "running":
+            running.setdefault(feed, []).append(doc)
+    out = dict(feeds)
+    for feed, members in running.items():
+        if feed not in out:
+            continue
+        stamps = [stamp for m in (*members, out[feed]) if (stamp := _moment(m.get("last_message_at"))) is not None]
+        out[feed] = {
+            **out[feed],
+            "connected": any(bool(m.get("connected")) for m in members),
+            "last_message_at": max(stamps)[1] if stamps else None,
+        }
+    return out
+
+
+def _moment(value: Any) -> tuple[datetime, str] | None:
+    """An ISO time with its text, or None for anything else (an older writer's leftovers)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (moment, value) if moment.tzinfo is not None else None
 
 
 class StoreMembers:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from dashboard.ingest_members import StoreMembers
+from dashboard.ingest_members import StoreMembers, with_members_merged
 from dashboard.local_services import wait_until
 from dashboard.store.memory import MemoryStore
 from feeds.membership import Membership, member_id
@@ -112,3 +112,25 @@ def test_member_ids_differ_by_host_and_process() -> None:
     assert member_id("citywall-ingest", "wall-01.pemko.go.id", 4242) == "citywall-ingest-wall-01-4242"
     assert member_id("citywall-ingest", "host", 1) != member_id("citywall-ingest", "host", 2)
     assert member_id("x", "we/ird host", 5) == "x-we-ird-host-5", "no character MQTT or the store would mind"
+
+
+def test_a_feed_shared_by_running_members_is_connected_when_one_is_and_shows_their_newest_message() -> None:
+    """The last member to write the feed's status used to decide it: an idle member made the
+    feed read "never" and "disconnected" after thousands of messages through the other."""
+    feeds = {
+        "mqtt": {"counts": {"received": 7223}, "connected": False, "last_message_at": None},
+        "mqtt@ingest-a": {"state": "running", "connected": True, "last_message_at": "2026-12-05T03:05:14.250000+00:00"},
+        "mqtt@ingest-b": {"state": "running", "connected": False, "last_message_at": "2026-12-05T03:05:09+00:00"},
+        "mqtt@ingest-old": {"state": "drained", "connected": False, "last_message_at": "2026-12-05T04:00:00+00:00"},
+        "redis": {"counts": {}, "connected": False, "last_message_at": None},
+    }
+    merged = with_members_merged(feeds)
+    assert merged["mqtt"] == {
+        "counts": {"received": 7223},
+        "connected": True,
+        "last_message_at": "2026-12-05T03:05:14.250000+00:00",
+    }
+    assert merged["redis"] == feeds["redis"], "no members: as it was written"
+    assert merged["mqtt@ingest-b"] == feeds["mqtt@ingest-b"]
+    alone = with_members_merged({k: v for k, v in feeds.items() if k != "mqtt@ingest-a"})
+    assert (alone["mqtt"]["connected"], alone["mqtt"]["last_message_at"]) == (False, "2026-12-05T03:05:09+00:00")
