@@ -94,7 +94,7 @@ from typing import Any, cast
 
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
-from redis.exceptions import BusyLoadingError, ConnectionError, RedisError, ResponseError, TimeoutError
+from redis.exceptions import BusyLoadingError, ConnectionError, OutOfMemoryError, RedisError, ResponseError, TimeoutError
 from redis.retry import Retry
 
 from dashboard.store import redis_client
@@ -566,7 +566,7 @@ class RedisStore:
 
 # --- helpers ------------------------------------------------------------------------------
 #: Replies that say "not now" about Redis itself, never about what was sent.
-_UNAVAILABLE_REPLIES = ("LOADING", "OOM", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "MISCONF", "BUSY")
+_UNAVAILABLE_REPLIES = ("LOADING", "OOM", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "MISCONF", "BUSY", "NOREPLICAS")
 
 
 @contextmanager
@@ -581,13 +581,29 @@ def _writing() -> Iterator[None]:
     except _UNAVAILABLE_ERRORS as exc:
         raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
     except ResponseError as exc:
-        if str(exc).split(" ", 1)[0] in _UNAVAILABLE_REPLIES:
-            raise StoreUnavailable(f"redis: {str(exc).split(' ', 1)[0]}") from exc
+        code = _reply_code(exc)
+        if code in _UNAVAILABLE_REPLIES:
+            raise StoreUnavailable(f"redis: {code}") from exc
         raise
 
 
+def _reply_code(exc: ResponseError) -> str:
+    """The error reply's code ("OOM", "NOREPLICAS"); redis-py puts the failing command before
+    it for a pipeline ("Command # 1 (SADD ...) of pipeline caused error: OOM ..."), where the
+    code was not found and a full Redis dead-lettered the message instead of retrying it."""
+    text = str(exc)
+    _, marker, reply = text.partition("caused error: ")
+    return (reply if marker else text).split(" ", 1)[0]
+
+
 #: Errors that mean the store is away or moving, not that the data is wrong.
-_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (ConnectionError, TimeoutError, BusyLoadingError, *redis_client.OUTAGE_ERRORS)
+_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    ConnectionError,
+    TimeoutError,
+    BusyLoadingError,
+    OutOfMemoryError,  # redis-py's class for OOM where it recognises the reply
+    *redis_client.OUTAGE_ERRORS,
+)
 
 
 # The client decodes every reply (``decode_responses=True``), which redis-py's types cannot

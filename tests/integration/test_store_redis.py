@@ -294,6 +294,47 @@ def test_raises_while_redis_is_down_then_recovers(redis_server: RedisServer) -> 
         store.close()
 
 
+def test_a_master_without_its_replicas_is_an_outage_not_a_bad_message(redis_server: RedisServer) -> None:
+    """With ``min-replicas-to-write`` (deploy/redis/redis.conf, for Sentinel), a master cut off
+    from its replicas (one being replaced in a failover) refuses writes with NOREPLICAS. The
+    feed must retry them, unacknowledged, until the new master takes them: acknowledged on
+    the old master, they were lost when it rejoined as a replica and dropped its data."""
+    store = RedisStore(redis_server.url)
+    admin = redis.Redis.from_url(redis_server.url)
+    try:
+        admin.config_set("min-replicas-to-write", 1)
+        with pytest.raises(StoreUnavailable, match="NOREPLICAS"):
+            store.upsert("incident", "a", 1.0, {})
+        with pytest.raises(StoreUnavailable, match="NOREPLICAS"):
+            store.record_feed("mqtt", {"received": 1}, {})
+        admin.config_set("min-replicas-to-write", 0)
+        assert store.upsert("incident", "a", 1.0, {"kept": True}) is True
+        assert store.entities("incident") == {"a": {"kept": True}}
+    finally:
+        admin.close()
+        store.close()
+
+
+def test_a_full_redis_is_an_outage_in_a_pipeline_too(redis_server: RedisServer) -> None:
+    """``maxmemory`` with ``noeviction`` (the deploy's) answers OOM; redis-py words it
+    differently inside a pipeline, where it was taken for a bad message and dead-lettered."""
+    store = RedisStore(redis_server.url)
+    admin = redis.Redis.from_url(redis_server.url)
+    try:
+        admin.config_set("maxmemory-policy", "noeviction")
+        admin.config_set("maxmemory", 1)
+        with pytest.raises(StoreUnavailable, match="OutOfMemory"):
+            store.record_feed("mqtt", {"received": 1}, {})
+        with pytest.raises(StoreUnavailable, match="OutOfMemory"):
+            store.upsert("incident", "a", 1.0, {})
+        admin.config_set("maxmemory", 0)
+        store.record_feed("mqtt", {"received": 1}, {})
+        assert store.feeds()["mqtt"]["counts"] == {"received": 1}
+    finally:
+        admin.close()
+        store.close()
+
+
 def test_concurrent_writers_end_with_the_newest_doc_and_a_consistent_version(redis_url: str) -> None:
     """Two ingest processes redelivering overlapping updates in different orders."""
     ids, times = [f"WL-{n:02d}" for n in range(50)], range(40)
