@@ -91,6 +91,14 @@ class CityPicture:
             object.__setattr__(self, name, value)
             return value
 
+    @property
+    def original(self) -> CityPicture:
+        """The picture this one is a copy of (``but``), else itself. The reader builds one per
+        store version and minute and hands out copies with the live parts: what is worked out
+        from a picture once for many callers is keyed by this."""
+        origin = self.__dict__.get("_origin")
+        return origin if isinstance(origin, CityPicture) else self
+
     def but(self, **changes: Any) -> CityPicture:
         """This picture with ``changes``; the sections not read yet stay unread
         (``dataclasses.replace`` would build them all) and are read from this one when asked."""

@@ -28,11 +28,12 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings) -> None
     memo: dict[str, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
 
     def summaries() -> tuple[dict[str, Any], dict[str, Any]]:
-        """Computed once per store version, however many tablets ask (one tuple, swapped whole)."""
+        """Computed once per picture, however many tablets ask (one tuple, swapped whole). The
+        reader builds a new picture when the version moves and when the minute turns."""
         picture = reader.picture()
         cached = memo.get("summaries")
-        if cached is None or cached[0] != picture.version:
-            cached = memo["summaries"] = (picture.version, headline_summary(picture), pillar_summaries(picture, settings))
+        if cached is None or cached[0] is not picture.original:
+            cached = memo["summaries"] = (picture.original, headline_summary(picture), pillar_summaries(picture, settings))
         return cached[1], cached[2]
 
     def differ(known: dict[str, str] | None) -> tuple[dict[str, str], Any]:
@@ -63,9 +64,10 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings) -> None
         Output({"role": "tb-card", "pillar": ALL}, "data-standing"),
         Output("tb-sig", "data"),
         Input("cw-version", "data"),
+        Input("tb-minute", "n_intervals"),
         State("tb-sig", "data"),
     )
-    def _summary(_: int | None, known: dict[str, str] | None) -> tuple[Any, ...]:
+    def _summary(_: int | None, _minute: int | None, known: dict[str, str] | None) -> tuple[Any, ...]:
         """The headlines and the pillar cards: small, so they answer first and the page is useful."""
         heads, pillars = summaries()
         sig, changed = differ(known)
@@ -102,9 +104,10 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings) -> None
         Output({"role": "tb-caption", "kpi": ALL, "range": ALL}, "children"),
         Output("tb-sig-kpis", "data"),
         Input("cw-version", "data"),
+        Input("tb-minute", "n_intervals"),
         State("tb-sig-kpis", "data"),
     )
-    def _kpis(_: int | None, known: dict[str, str] | None) -> tuple[Any, ...]:
+    def _kpis(_: int | None, _minute: int | None, known: dict[str, str] | None) -> tuple[Any, ...]:
         """Every pillar's KPIs, sent into elements that stay: charts are never remounted.
 
         A pillar's section is built once (again only if its list of KPIs changes). After that

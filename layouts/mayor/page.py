@@ -16,6 +16,7 @@ from layouts.ports import ViewSettings
 from layouts.tree import attrs
 
 EXPORT_PDF = "/api/v1/summary.pdf"
+MINUTE_MS = 60_000
 #: The page root is a frame like the wall's panels: ``assets/citywall.js`` keeps its
 #: ``data-updated-at``/``data-stale`` (the test hooks) current and ages its text every second.
 ROOT_ID = frame_id("tablet", FAMILIES, "tablet")
@@ -112,6 +113,9 @@ def page(settings: ViewSettings, open_pillar: str = "") -> html.Div:
         children=[
             dcc.Store(id="tb-sig", data=None),
             dcc.Store(id="tb-sig-kpis", data=None),
+            # what the clock alone changes (the MPP's day and pace, "updated" times, the day's
+            # windows) with no new version to bring it: a quiet night left yesterday's MPP up
+            dcc.Interval(id="tb-minute", interval=MINUTE_MS),
             html.Header(
                 className="tb-header",
                 children=[

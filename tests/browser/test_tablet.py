@@ -268,6 +268,47 @@ def test_a_page_without_live_parts_stops_looking_for_them(site: str, page_factor
     assert page.evaluate("window.__firstClaims") == 200  # 5 s at 25 ms, then the once-a-second check
 
 
+def test_the_tablet_turns_to_the_new_day_at_midnight_on_a_quiet_night(page_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Monday's 903 permits stood on the tablet after midnight until some feed sent anything:
+    it was redrawn only with a new version. The minute turning alone now redraws it."""
+    import time
+
+    import dashboard.app as app_module
+    from dashboard.reader import PictureCache
+    from feeds.events import QueueReading
+
+    wib = ZoneInfo("Asia/Jakarta")
+    offset = [datetime(2025, 6, 2, 23, 59, 0, tzinfo=wib).timestamp() - time.time()]  # a Monday
+
+    def clock() -> float:
+        return time.time() + offset[0]
+
+    class CityClockCache(PictureCache):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **{**kwargs, "clock": clock})
+
+    monkeypatch.setattr(app_module, "PictureCache", CityClockCache)
+    config = load_config()
+    store = MemoryStore()
+    state = CityState(store, config, clock=clock)
+    afternoon = datetime(2025, 6, 2, 16, 0, tzinfo=wib).astimezone(UTC)
+    for i in range(3):
+        state.accept(QueueReading(id=f"mpp-{i}", observed_at=afternoon, source_type="t", agency=f"A{i}", served_today=300 + i))
+    mpp = "() => (document.querySelector('[data-headline=mpp]') || {}).innerText || ''"
+    with serve(config, store) as base:
+        page = page_factory(1024, 1366)
+        page.clock.install()
+        page.goto(f"{base}/tablet")
+        page.wait_for_function(f"() => ({mpp})().includes('903')", timeout=15_000)
+        before = page.evaluate(mpp)
+        offset[0] += 90  # Tuesday 00:00:30 in the city, and nothing arrives
+        page.clock.fast_forward(61_000)
+        page.wait_for_function(f"() => !({mpp})().includes('903')", timeout=15_000)
+        after = page.evaluate(mpp)
+    assert "1.000" in before, before  # Monday's target
+    assert "700" in after and "1.000" not in after, after  # Tuesday's, nothing served yet
+
+
 def test_live_update_keeps_charts_mounted(site: str, city: City, page_factory: Any) -> None:
     """New KPI values, a new pillar standing and a new critical incident arrive: text changes,
     the chart stays the same node."""
