@@ -20,6 +20,7 @@ from dashboard.auth.deps import reader, service_of
 from dashboard.auth.passwords import MAX_LENGTH
 from dashboard.auth.principal import Principal
 from dashboard.auth.service import AuthService
+from dashboard.auth.sessions import Session
 from layouts.i18n import t
 
 
@@ -68,8 +69,12 @@ def register(server: FastAPI, auth: AuthService) -> None:
 
     @server.post("/api/v1/logout")
     def logout(request: Request) -> JSONResponse:
-        """Clears the cookies; the guard has checked the CSRF token (logout is a write too)."""
+        """Ends the session and clears the cookies; the guard has checked the CSRF token
+        (logout is a write too)."""
         service = service_of(request)
+        session = (request.scope.get("state") or {}).get("session")
+        if isinstance(session, Session):
+            service.end_session(session)
         response = JSONResponse({"logged_out": True})
         for header in service.logout_cookies(_secure(request, service)):
             response.headers.append("set-cookie", header)

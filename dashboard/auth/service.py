@@ -8,6 +8,7 @@ at most, so a revoked token or a changed password takes effect within ``CACHE_S`
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +29,8 @@ KIOSK_COOKIE = "citywall_kiosk"
 #: Browsers cap a cookie's life at 400 days; the kiosk page renews it on every load.
 KIOSK_COOKIE_S = 400 * 86_400
 CACHE_S = 3.0
+#: Sessions ended by a logout, by ``session_id``, each until its cookie would have expired anyway.
+ENDED = "auth:ended"
 CACHE_MAX = 4_096
 
 T = TypeVar("T")
@@ -67,6 +70,10 @@ class _TtlCache:
         with self._lock:
             self._data.clear()
 
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
 
 class AuthService:
     def __init__(
@@ -85,6 +92,7 @@ class AuthService:
         self.tokens = TokenStore(store)
         self.signer = CookieSigner(shared_secret(store, environ), config.session_ttl_h * 3_600)
         self.throttle = LoginThrottle(store)
+        self._counters = store
         self._cache = _TtlCache(CACHE_S, CACHE_MAX)
 
     # --- resolving a request ---------------------------------------------------------------
@@ -109,7 +117,7 @@ class AuthService:
         session = self.signer.read_session(cookies.get(SESSION_COOKIE))
         if session is not None:
             user = self._user(session.user)
-            if user is not None and user.stamp == session.stamp:
+            if user is not None and user.stamp == session.stamp and not self._ended(session):
                 return Resolved(Principal(name=user.name, role=user.role, via="session"), session=session)
         hashed_cookie = self.signer.read_kiosk(cookies.get(KIOSK_COOKIE))
         if hashed_cookie:
@@ -123,6 +131,18 @@ class AuthService:
 
     def _user(self, name: str) -> User | None:
         return self._cache.get("u:" + name, lambda: self.users.get(name))
+
+    def _ended(self, session: Session) -> bool:
+        ended = session_id(session)
+        return self._cache.get("e:" + ended, lambda: self._counters.counted(ENDED, ended) > 0)
+
+    def end_session(self, session: Session) -> None:
+        """Logging out ends the session itself, not only this browser's copy of its cookie: a
+        copy taken before (a shared desk, a saved cookie jar) is refused from then on, within
+        ``CACHE_S`` on the other workers. The mark lasts as long as the cookie could."""
+        ended = session_id(session)
+        self._counters.count_up(ENDED, ended, ttl_s=self.signer.session_ttl_s)
+        self._cache.drop("e:" + ended)
 
     # --- logging in ------------------------------------------------------------------------
     def login(self, name: str, password: str) -> tuple[User, str, Session] | None:
@@ -148,6 +168,12 @@ class AuthService:
 
     def kiosk_cookie(self, value: str, secure: bool) -> str:
         return _cookie(KIOSK_COOKIE, value, KIOSK_COOKIE_S, http_only=True, secure=secure)
+
+
+def session_id(session: Session) -> str:
+    """A session's name in the store: a digest of its CSRF token, which is new for every login
+    and must not be stored as it is."""
+    return hashlib.sha256(session.csrf.encode()).hexdigest()[:32]
 
 
 def _bearer(value: str | None) -> str | None:

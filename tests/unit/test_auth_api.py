@@ -396,6 +396,23 @@ def wait_for_status(fetch: Callable[[], int], want: int, timeout: float = 15.0) 
         time.sleep(0.2)
 
 
+def test_a_logout_ends_the_session_for_every_copy_of_its_cookie(site: dict[str, Any]) -> None:
+    """A copy of the cookie taken before the logout (a shared desk, a saved cookie jar) was
+    still an operator for the cookie's 12 hours; another login of the same user is not touched."""
+    base, store = site["base"], site["store"]
+    UserStore(store).add("desk-op", "operator", "desk-password-1")
+    browser = login(base, "desk-op", "desk-password-1")
+    other_login = login(base, "desk-op", "desk-password-1")
+    copy = requests.Session()
+    copy.cookies.update(browser.cookies)
+    copy.headers.update(browser.headers)  # the CSRF token and Origin too
+    assert copy.get(f"{base}/api/v1/me", timeout=30).json()["name"] == "desk-op"
+    assert browser.post(f"{base}/api/v1/logout", timeout=30).status_code == 200
+    assert copy.get(f"{base}/api/v1/me", timeout=30).status_code == 401  # this worker: at once
+    assert copy.post(f"{base}/api/v1/test-write/operator", timeout=30).status_code == 401
+    assert other_login.get(f"{base}/api/v1/me", timeout=30).json()["name"] == "desk-op"
+
+
 def test_password_change_and_removal_end_sessions_and_revocation_ends_tokens(site: dict[str, Any]) -> None:
     base, store = site["base"], site["store"]
     accounts = UserStore(store)
