@@ -179,10 +179,10 @@ def wall_parts() -> list[list[str]]:
     from dashboard.app import create_app
     from dashboard.config import load_config
     from dashboard.store.memory import MemoryStore
-    from layouts.live import known_parts
+    from layouts.live import part_pages
 
     app = create_app(load_config(), MemoryStore())
-    return sorted([list(p) for p in known_parts(app.server.state.live_parts, app.server.state.pages)])
+    return sorted([list(p) for p in part_pages(app.server.state.live_parts, app.server.state.pages)])
 
 
 async def hostile_clients(base: str, parts: list[list[str]], clients: int, seconds: float) -> dict[str, Any]:

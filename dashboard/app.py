@@ -95,7 +95,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     tablet.register(routing.PageCallbacks(app, "/tablet", may_show_page), pages, reader, settings)
     report.register(routing.PageCallbacks(app, "/report", may_show_page), pages, settings, port)
     routing.register(app, pages, settings.language, may_show=may_show_page)
-    live.register(app, parts, pages, push=config.server.websocket, on_beat=screens.beat)
+    live.register(app, parts, pages, push=config.server.websocket, on_beat=screens.beat, may_show=may_show_page)
     auth_routes.register(app.server, auth)
     api.register(app.server, reader, parts.stats)
     ops_api.register(app.server, desk, reader)

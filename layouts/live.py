@@ -111,8 +111,18 @@ def _live_parts_in(node: Any) -> Iterator[tuple[str, str]]:
     yield from _live_parts_in(getattr(node, "children", None) or [])
 
 
-def register(app: Dash, live: LiveParts, pages: Pages, push: bool = True, on_beat: Callable[[Any], None] | None = None) -> None:
+def register(
+    app: Dash,
+    live: LiveParts,
+    pages: Pages,
+    push: bool = True,
+    on_beat: Callable[[Any], None] | None = None,
+    may_show: Callable[[str], bool] = lambda path: True,
+) -> None:
     """The poll and the browser-side freshness always; the websocket push when ``push``.
+
+    ``may_show(path)``: whether the caller may show the page at ``path``; a live part goes,
+    by poll or push, only to a caller who may show some page that holds it.
 
     ``on_beat`` receives each page's heartbeat (``assets/heartbeat.js``), which rides on the
     poll every page runs anyway: a screen that stops polling stops beating."""
@@ -165,8 +175,11 @@ def register(app: Dash, live: LiveParts, pages: Pages, push: bool = True, on_bea
         prevent_initial_call=True,
     )
 
-    known = known_parts(live, pages)
+    known = part_pages(live, pages)
     live.copies = dict(Counter(role for role, _ in known))
+    for (role, _), paths in known.items():
+        live.pages_of[role] = live.pages_of.get(role, frozenset()) | paths
+    live.may_show = may_show
     pusher = Pusher(live, known, freshness_message)
     # without the push the route still answers, so the page's script knows to stop trying
     app.server.add_api_websocket_route(PUSH_PATH, pusher.serve if push else push_off)
@@ -199,19 +212,25 @@ def push_keeps_up(pushed: int | None, lag: int | None) -> bool:
     return lag is None or pushed != lag
 
 
-def known_parts(live: LiveParts, pages: Pages) -> frozenset[tuple[str, str]]:
-    """Every live part some page of this app holds: all a connection may ask to be sent.
+def part_pages(live: LiveParts, pages: Pages) -> dict[tuple[str, str], frozenset[str]]:
+    """Every live part some page of this app holds, with the paths of those pages: all a
+    connection may ask to be sent, and what a kiosk token scoped to some pages may see.
 
     The browser says which parts its page holds; a client that lies can then ask for no
     more than the whole wall, and never for made-up copies of a part."""
-    found: set[tuple[str, str]] = set()
+    found: dict[tuple[str, str], set[str]] = {}
     for page in pages:
         if "n" in page.variables:
-            for n in range(1, live.settings.wall.screen_count + 1):
-                found.update(_live_parts_in(page.layout(n=str(n))))
+            laid = [
+                (page.path.replace("<n>", str(n)), page.layout(n=str(n))) for n in range(1, live.settings.wall.screen_count + 1)
+            ]
         else:
-            found.update(_live_parts_in(page.layout()))
-    return frozenset(p for p in found if p[0] in live.parts)
+            laid = [(page.path, page.layout())]
+        for path, layout in laid:
+            for part in _live_parts_in(layout):
+                if part[0] in live.parts:
+                    found.setdefault(part, set()).add(path)
+    return {part: frozenset(paths) for part, paths in found.items()}
 
 
 def freshness_message(picture: CityPicture) -> dict[str, Any]:

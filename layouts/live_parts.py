@@ -124,10 +124,15 @@ class LiveParts:
         #: until the city next changed.
         self.fill_on_load = fill_on_load
         self.parts: dict[str, LivePart] = {}
-        #: How many copies of each part the app's pages hold (``layouts.live.known_parts``): a
+        #: How many copies of each part the app's pages hold (``layouts.live.part_pages``): a
         #: poll asking for more copies is refused. Each copy costs the answer a whole tree, so
         #: a 200 KB request listing a thousand made-up copies made the server build 10 MB.
         self.copies: dict[str, int] = {}
+        #: The paths of the pages that hold each part (``layouts.live.part_pages``), and who may
+        #: show a path: a kiosk token scoped to the tablet read the incident queue through
+        #: the queue's poll, though no page it may open holds it.
+        self.pages_of: dict[str, frozenset[str]] = {}
+        self.may_show: Callable[[str], bool] = lambda path: True
         self.stats = PushStats()
         self._views: dict[str, _View] = {}
         self._rendered: OrderedDict[tuple[str, str], tuple[Any, bytes]] = OrderedDict()
@@ -161,7 +166,7 @@ class LiveParts:
             prevent_initial_call=not self.fill_on_load,
         )
         async def _update(_: int | None, known: list[str | None]) -> tuple[list[Any], list[Any]]:
-            if not known or len(known) > self.copies.get(role, len(known)):
+            if not known or len(known) > self.copies.get(role, len(known)) or not self.may_read(role):
                 raise PreventUpdate
             picture = await asyncio.to_thread(self.reader.picture)  # off the event loop: see live._poll
             _, digest = self.view(role, picture)
@@ -169,6 +174,10 @@ class LiveParts:
                 raise PreventUpdate
             update = self.update(role, digest)
             return ([no_update if k == digest else update for k in known], [no_update if k == digest else digest for k in known])
+
+    def may_read(self, role: str) -> bool:
+        """Whether the caller may show some page that holds a copy of the part."""
+        return any(self.may_show(path) for path in self.pages_of.get(role, ()))
 
     def roles(self) -> Iterable[str]:
         return self.parts.keys()

@@ -42,7 +42,7 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -140,7 +140,10 @@ class Pusher:
     """The push side of one app: the known parts, the shared picture read, the open pages."""
 
     def __init__(
-        self, live: LiveParts, known: frozenset[tuple[str, str]], freshness: Callable[[CityPicture], dict[str, Any]]
+        self,
+        live: LiveParts,
+        known: Mapping[tuple[str, str], frozenset[str]],
+        freshness: Callable[[CityPicture], dict[str, Any]],
     ) -> None:
         self.live = live
         self.known = known
@@ -165,15 +168,17 @@ class Pusher:
                 await listener
 
     def allowed(self, claimed: Any) -> list[tuple[str, str]]:
-        """The claimed parts that exist on some page, each once, in the order given: a client
-        that lies can ask for no more than the whole wall, never for made-up copies."""
+        """The claimed parts that exist on some page the caller may show (``known`` holds each
+        part's pages), each once, in the order given: a client that lies can ask for no more
+        than its pages hold, never for made-up copies."""
         if not isinstance(claimed, list):
             return []
         parts: dict[tuple[str, str], None] = {}
         for item in claimed[:MAX_CLAIMED_PARTS]:
             if isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item):
                 part = (item[0], item[1])
-                if part in self.known:
+                pages = self.known.get(part)
+                if pages is not None and any(self.live.may_show(path) for path in pages):
                     parts[part] = None
         return list(parts)
 

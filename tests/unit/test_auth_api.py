@@ -243,6 +243,46 @@ def test_a_page_s_callbacks_answer_only_those_who_may_show_the_page(site: dict[s
     assert all("cw-console-queue" in r.json()["response"] for r in got.values() if r.status_code == 200)
 
 
+QUEUE_ID = {"instance": "s4-0", "role": "incident_queue-content"}
+QUEUE_SIG = {"instance": "s4-0", "role": "incident_queue-sig"}
+#: The incident queue's poll (``layouts.live_parts``), for the copy on screen 4 and the wall.
+QUEUE_POLL = {
+    "output": '..{"instance":["ALL"],"role":"incident_queue-content"}.tree'
+    '...{"instance":["ALL"],"role":"incident_queue-sig"}.data..',
+    "outputs": [[{"id": QUEUE_ID, "property": "tree"}], [{"id": QUEUE_SIG, "property": "data"}]],
+    "inputs": [{"id": "cw-version", "property": "data", "value": 1}],
+    "changedPropIds": ["cw-version.data"],
+    "state": [[{"id": QUEUE_SIG, "property": "data", "value": None}]],
+}
+
+
+def test_a_live_part_goes_only_to_those_who_may_show_a_page_that_holds_it(site: dict[str, Any]) -> None:
+    """The queue is on screen 4 and the wall: a tablet's token read it through its poll."""
+    url = site["base"] + "/_dash-update-component"
+    got = {who: client(site, who).post(url, json=QUEUE_POLL, timeout=60) for who in WHO}
+    statuses = {who: r.status_code for who, r in got.items()}
+    assert statuses == dict(zip(WHO, [401, 200, 200, 200, 200, 200, 200, 204, 200, 200], strict=True))
+    assert all("incident_queue-content" in r.text for r in got.values() if r.status_code == 200)
+
+
+def first_push_frame(site: dict[str, Any], who: str, parts: list[list[str]]) -> dict[str, Any]:
+    """The first frame the push sends ``who`` after claiming ``parts``."""
+    session = client(site, who)
+    jar = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    url = site["base"].replace("http://", "ws://") + "/_citywall/push"
+    with connect(url, origin=site["base"], additional_headers={"Cookie": jar}, open_timeout=10) as ws:
+        ws.send(json.dumps({"parts": parts}))
+        frame: dict[str, Any] = json.loads(ws.recv(timeout=15))
+        return frame
+
+
+def test_the_push_sends_a_scoped_kiosk_only_the_parts_of_its_pages(site: dict[str, Any]) -> None:
+    """The same rule on the push: what a page claims is kept to what its token may show."""
+    parts = [["incident_queue", "s4-0"], ["ticker", "s13-0"]]
+    sent = {who: {u[0] for u in first_push_frame(site, who, parts)["u"]} for who in ("screen4", "tablet", "wall")}
+    assert sent == {"screen4": {"incident_queue-content"}, "tablet": set(), "wall": {"incident_queue-content", "ticker-content"}}
+
+
 def beat_as(site: dict[str, Any], who: str, beat_id: str, page: str) -> int:
     """The poll's callback posted as ``who``, carrying a heartbeat for ``page`` (``layouts.live``)."""
     beat = {"id": beat_id, "page": page, "seq": 1}
@@ -582,7 +622,7 @@ def test_a_live_part_s_poll_answers_no_more_copies_than_the_pages_hold(site: dic
     """Each copy costs the answer a whole tree: 500 made-up copies of the ticker in one small
     request were 500 trees built on the event loop. One copy is answered."""
     url = site["base"] + "/_dash-update-component"
-    kiosk = client(site, "screen4")
+    kiosk = client(site, "wall")  # the ticker is on the wall (and screen 13)
     one = kiosk.post(url, json=live_part_poll("ticker", "tree", 1), timeout=60)
     many = kiosk.post(url, json=live_part_poll("ticker", "tree", 500), timeout=60)
     assert one.status_code == 200
