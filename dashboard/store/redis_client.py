@@ -44,6 +44,7 @@ DEFAULT_SENTINEL_PORT = 26379
 #: Options the query string may carry, by deployment.
 TLS_OPTIONS = frozenset({"ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs"})
 SENTINEL_OPTIONS = frozenset({"sentinel_auth"})
+SINGLE_OPTIONS = frozenset({"db"})  # a unix:// socket names its database here
 MAX_NODES = 64
 SCHEMES_HELP = (
     "must be memory:// or redis://host:port/db (also rediss://, unix://, "
@@ -97,6 +98,9 @@ def parse(url: str) -> RedisTarget:
             parse_url(url)
         except ValueError:  # redis-py's message may quote a part of the URL
             raise ValueError(f"not a valid {scheme}:// URL (a port or an option is not a number)") from None
+        # redis-py takes any option here and fails on a wrong one only when it connects,
+        # after start-up has printed its URLs: the same options as a cluster's, checked now
+        _options(rest.partition("?")[2], TLS_OPTIONS | SINGLE_OPTIONS)
         return RedisTarget("single", url, tls=scheme == "rediss")
     if scheme not in CLUSTER_SCHEMES + SENTINEL_SCHEMES:
         raise ValueError(SCHEMES_HELP)

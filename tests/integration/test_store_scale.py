@@ -75,6 +75,8 @@ def test_cluster_and_sentinel_urls_parse(url: str, kind: str, nodes: tuple, extr
         ("redis+cluster://h:7000?password=hunter2", "an unknown option in the query"),
         ("rediss+cluster://h:7000?ssl_cert_reqs=maybe", "ssl_cert_reqs must be required or none"),
         ("redis+shard://h:7000", "must be memory:// or redis://host:port/db"),
+        ("rediss://127.0.0.1:1/0?ssl_cert_reqs=bogus", "ssl_cert_reqs must be required or none"),
+        ("redis://127.0.0.1:6379/0?socket_timeout=1", "an unknown option in the query"),
     ],
 )
 def test_a_bad_store_url_is_a_config_error_without_the_password(tmp_path: Path, url: str, reason: str) -> None:
