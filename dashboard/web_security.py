@@ -45,6 +45,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CALLBACK_PATHS = ("/_dash-update-component",)
+#: A callback's ids, inputs and states nest a few levels (a pattern's list of dicts of ids).
+MAX_CALLBACK_DEPTH = 32
 API_DOC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -127,6 +129,11 @@ class WebSecurity:
         if body is None:
             await self._plain(send, 413, f"request body over {limit} bytes")
             return
+        if scope["method"] == "POST" and scope["path"].startswith(CALLBACK_PATHS):
+            refused = callback_refusal(body)
+            if refused is not None:
+                await self._plain(send, 400, f"not a Dash callback request: {refused}")
+                return
         replayed = False
 
         async def replay() -> Message:
@@ -242,6 +249,39 @@ def _public_host(scope: Scope) -> Scope:
         return scope
     rest = [(k, v) for k, v in headers if k.lower() != b"host"]
     return {**scope, "headers": [(b"host", public), *rest]}
+
+
+def callback_refusal(body: bytes) -> str | None:
+    """Why ``body`` cannot be a Dash callback request, or None. Dash indexes into whatever
+    comes, so ``{}``, ``[]`` or ``null`` was a 500 with nothing in the log."""
+    try:
+        request = json.loads(body)
+    except (ValueError, RecursionError):
+        return "the body is not JSON"
+    if not isinstance(request, dict):
+        return "the body is not a JSON object"
+    if not isinstance(request.get("output"), str):
+        return "no output named"
+    if not isinstance(request.get("outputs"), (dict, list)):
+        return "no outputs listed"
+    for key in ("inputs", "state", "changedPropIds"):
+        if not isinstance(request.get(key, []), list):
+            return f"{key} is not a list"
+    if _depth(request) > MAX_CALLBACK_DEPTH:
+        return f"nested deeper than {MAX_CALLBACK_DEPTH} levels"
+    return None
+
+
+def _depth(value: Any) -> int:
+    """How deep ``value`` nests, without recursion (a deep one must not exhaust the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, level)
+            if level <= MAX_CALLBACK_DEPTH:
+                stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -136,6 +136,23 @@ def test_request_headers_are_limited_before_the_login_is_asked(base: str) -> Non
     assert status == 200
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{}", "no output named"),
+        (b"[]", "the body is not a JSON object"),
+        (b"null", "the body is not a JSON object"),
+        (b"{nope", "the body is not JSON"),
+        (b'{"output": "a.b", "outputs": {"id": "a", "property": "b"}, "inputs": 5}', "inputs is not a list"),
+        (b'{"output": "a.b", "outputs": ' + b"[" * 40 + b"]" * 40 + b"}", "nested deeper than 32 levels"),
+    ],
+)
+def test_a_callback_request_of_the_wrong_shape_is_told_why(base: str, body: bytes, reason: str) -> None:
+    """Dash answered each of these with a bare 500 and logged nothing."""
+    status, _, answer = fetch(base + "/_dash-update-component", data=body, headers={"Content-Type": "application/json"})
+    assert (status, json.loads(answer)) == (400, {"error": f"not a Dash callback request: {reason}"})
+
+
 def test_a_body_without_a_length_is_limited_too(base: str) -> None:
     def chunks() -> Any:
         for _ in range(40):
