@@ -22,6 +22,7 @@
 (function () {
   "use strict";
   var receivedAt = 0;      // browser clock when the last freshness message arrived
+  var CLOCK_SKEW_S = 5;    // as dashboard/picture.py's
   var lastFresh = null;    // that message: {server_now, families: {name: {updated_at, stale}}}
   var settings = {};       // the cw-settings store, kept for the kiosk upkeep below
   var loadedAt = Date.now();
@@ -151,7 +152,9 @@
       else {
         // age as the server saw it when it sent the message, plus the time since then
         var age = (lastFresh.server_now - Date.parse(at) / 1000) + (nowBrowser - receivedAt);
-        result = {at: at, age: age, stale: age > limitOf(family, staleAfter) ? "true" : "false"};
+        // an arrival stamped ahead of now (past the hosts' usual skew): the clock was set back
+        var stale = age > limitOf(family, staleAfter) || age < -CLOCK_SKEW_S;
+        result = {at: at, age: age, stale: stale ? "true" : "false"};
       }
       memo[family] = result;
       return result;

@@ -65,6 +65,10 @@ from layouts.sections import (
 Made = TypeVar("Made")
 
 STAGES = ("Normal", "Waspada", "Siaga", "Awas")
+#: A last arrival this far in the future is no sign of life: the clock was set back (an NTP
+#: step) after it was stamped, and a feed that died then looked fresh for as long as the step
+#: plus its limit. Closer than this, it is two hosts' clocks that differ a little.
+CLOCK_SKEW_S = 5.0
 PANEL_KINDS: dict[str, tuple[str, ...]] = {
     "incidents": ("incident",),
     "drainage": ("water_level",),
@@ -288,7 +292,10 @@ def freshness(seen: dict[str, float], config: Config, now: float) -> dict[str, F
     for family, kinds in PANEL_KINDS.items():
         limit = thresholds.stale_after(family)
         last = max((seen.get(k, 0.0) for k in kinds), default=0.0)
-        out[family] = Freshness(updated_at=iso(last) if last else None, stale=(now - last) > limit, stale_after_s=limit)
+        age = now - last
+        out[family] = Freshness(
+            updated_at=iso(last) if last else None, stale=not -CLOCK_SKEW_S <= age <= limit, stale_after_s=limit
+        )
     return out
 
 

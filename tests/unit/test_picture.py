@@ -20,7 +20,7 @@ from dashboard.city_config import Kpi
 from dashboard.config import load_config
 from dashboard.ingest import CityState
 from dashboard.local_services import serve
-from dashboard.picture import Sections, _first_new, build_picture, standing
+from dashboard.picture import Sections, _first_new, build_picture, freshness, standing
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident, QueueReading
 from layouts.live_parts import LivePart, LiveParts
@@ -536,3 +536,18 @@ def test_the_mpp_is_judged_by_the_share_of_its_target_due_by_now(
     assert picture.mpp.target == (0 if local.weekday() == 5 else 700)  # a Saturday has no target
     kpi = _kpi(picture, "mpp_on_pace")
     assert (kpi.value, kpi.standing) == (pace, word)
+
+
+def test_a_last_arrival_ahead_of_the_clock_is_stale() -> None:
+    """After the clock was set back, a feed that died looked fresh for the step plus its limit."""
+    config = load_config(environ={})
+    now = 1_750_000_000.0
+    limit = config.thresholds.stale_after("incidents")
+    ages = {"just now": 0.0, "a host a little ahead": -4.0, "the clock set back a minute": -60.0, "silent too long": limit + 1}
+    stale = {name: freshness({"incident": now - age}, config, now)["incidents"].stale for name, age in ages.items()}
+    assert stale == {
+        "just now": False,
+        "a host a little ahead": False,
+        "the clock set back a minute": True,
+        "silent too long": True,
+    }
