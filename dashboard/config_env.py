@@ -48,6 +48,7 @@ NAMED_VARIABLES: dict[str, tuple[str, ...]] = {
     "CITYWALL_LANGUAGE": ("city", "language"),
     "CITYWALL_MQTT_CLIENT_ID": ("feeds", "mqtt", "client_id"),
     "CITYWALL_MQTT_SHARED_GROUP": ("feeds", "mqtt", "shared_group"),
+    "CITYWALL_MQTT_MEMBER": ("feeds", "mqtt", "member"),
     "CITYWALL_AUTH_ANONYMOUS_READ": ("auth", "anonymous_read"),
 }
 SECTIONS = frozenset(Config.model_fields)

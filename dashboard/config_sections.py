@@ -141,6 +141,9 @@ class MqttFeed(Strict):
     protocol: Literal["5", "3.1.1"] = "5"
     client_id: str = "citywall-ingest"
     shared_group: str | None = None
+    #: This process's name in the shared group (``citywall-ingest@%i``'s ``%i``): its client id
+    #: is then the same after a restart, and the broker gives it back its own session
+    member: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
     session_expiry_s: int = Field(default=86_400, ge=0)
     username: str | None = None
     password: str | None = None

@@ -107,13 +107,17 @@ class MemberRegistry(Protocol):
         ...
 
 
-def member_id(client_id: str, host: str | None = None, pid: int | None = None) -> str:
-    """A client id of this process alone: a restarted or replacement process gets a new one."""
+def member_id(client_id: str, host: str | None = None, pid: int | None = None, member: str | None = None) -> str:
+    """A client id of this process alone: ``<client_id>-<host>-<member>`` for a member named in
+    the config (the same after a restart, so the broker hands it back its own session), else
+    with the pid (a restarted or replacement process is a new member). A session that only
+    the store knew of, a survivor empties; one the store lost (a Redis that came back empty)
+    kept taking its share of the group's messages, out of reach, until it expired."""
     import os
 
     host = (host or socket.gethostname()).split(".")[0]
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in host)[:40]
-    return f"{client_id}-{safe}-{os.getpid() if pid is None else pid}"
+    return f"{client_id}-{safe}-{member or (os.getpid() if pid is None else pid)}"
 
 
 def record_name(feed: str, member: str) -> str:

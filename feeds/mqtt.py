@@ -88,6 +88,8 @@ class MqttSettings(Protocol):
     @property
     def shared_group(self) -> str | None: ...
     @property
+    def member(self) -> str | None: ...
+    @property
     def session_expiry_s(self) -> int: ...
     @property
     def username(self) -> str | None: ...
@@ -188,7 +190,7 @@ class MqttAdapter:
         self.config = config
         self.endpoint = parse_url(config.url)
         elastic = members is not None and bool(config.shared_group) and config.protocol == "5"
-        self.client_id = client_id or (member_id(config.client_id) if elastic else config.client_id)
+        self.client_id = client_id or (member_id(config.client_id, member=config.member) if elastic else config.client_id)
         self.status_topic = f"{config.status_topic}/{self.client_id}"
         self._status_prefix = f"{config.status_topic}/"
         #: our own presence and write-back messages: a field message on ``.../actions/incidents/...``

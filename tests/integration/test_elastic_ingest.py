@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from dashboard.store.redis_store import RedisStore
 from tests.support.helpers import PacedPublisher, check_all_present_once, make_alerts, start_ingest, wait_until, write_config
@@ -140,5 +141,41 @@ def test_a_member_that_leaves_by_sigterm_hands_over_at_once(
             "the leaving member's session emptied",
         )
         assert record["alive"] is False and record["connected"] is False
+    finally:
+        store.close()
+
+
+def test_a_named_member_resumes_its_own_session_after_the_store_lost_its_record(
+    mosquitto: Mosquitto, redis_url: str, citywall_proc: Callable[..., CitywallProcess], tmp_path: Path
+) -> None:
+    """``feeds.mqtt.member`` (systemd's instance): a restart has the client id it had, and the
+    broker hands it what came while it was away, though the store that would have named its
+    session to a survivor came back empty. With the pid in the id, those messages waited in a
+    session no process would ever resume, and went when it expired."""
+    config = write_config(
+        tmp_path,
+        {
+            "feeds.mqtt.url": mosquitto.url,
+            "feeds.mqtt.shared_group": "ingest",
+            "feeds.mqtt.member": "1",
+            "feeds.mqtt.heartbeat_s": 1,
+            "store.url": redis_url,
+        },
+    )
+    store = RedisStore(redis_url)
+    try:
+        first = start_ingest(citywall_proc, config, {})
+        wait_until(lambda: member_of(store, first), 60, "member 1 connected and subscribed", proc=first)
+        assert first.terminate(timeout=15) == 0
+        flush = redis.Redis.from_url(redis_url)
+        flush.flushall()  # the store comes back empty: no record names member 1's session
+        flush.close()
+        alerts = make_alerts(50, "AWAY")
+        publisher = PacedPublisher(mosquitto, [(TOPIC, json.dumps(a).encode()) for a in alerts], rate=500.0)
+        publisher.start()
+        publisher.finish(60)
+        again = start_ingest(citywall_proc, config, {})
+        all_stored(store, len(alerts), 60, again)
+        check_all_present_once(store, alerts, extra_ids=set())
     finally:
         store.close()

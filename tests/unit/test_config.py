@@ -90,6 +90,7 @@ def test_shipped_config_is_valid() -> None:
             "complaints.0.categories.Lainnya: Input should be 'drainage'",
         ),
         (lambda c: c["wall"].update(reload_at="25:99"), "wall.reload_at:"),
+        (lambda c: c["feeds"]["mqtt"].update(member="ingest 1"), "feeds.mqtt.member: String should match pattern"),
     ],
 )
 def test_broken_config_names_key_and_reason(tmp_path: Path, edit, expected: str) -> None:
@@ -231,6 +232,7 @@ LEAVES: dict[str, tuple[str, Any]] = {
     "feeds.mqtt.protocol": ("3.1.1", "3.1.1"),
     "feeds.mqtt.client_id": ("wall-7", "wall-7"),
     "feeds.mqtt.shared_group": ("ingest", "ingest"),
+    "feeds.mqtt.member": ("2", "2"),
     "feeds.mqtt.session_expiry_s": ("600", 600),
     "feeds.mqtt.username": ("operator", "operator"),
     "feeds.mqtt.password": ("pw-from-env", "pw-from-env"),
@@ -477,6 +479,7 @@ NAMED = [
     ("CITYWALL_LANGUAGE", "en", "city.language", "en"),
     ("CITYWALL_MQTT_CLIENT_ID", "wall-9", "feeds.mqtt.client_id", "wall-9"),
     ("CITYWALL_MQTT_SHARED_GROUP", "ingest", "feeds.mqtt.shared_group", "ingest"),
+    ("CITYWALL_MQTT_MEMBER", "3", "feeds.mqtt.member", "3"),
     ("CITYWALL_AUTH_ANONYMOUS_READ", "true", "auth.anonymous_read", True),
 ]
 

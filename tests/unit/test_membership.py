@@ -111,6 +111,9 @@ def test_the_record_of_an_emptied_member_goes_an_hour_later() -> None:
 def test_member_ids_differ_by_host_and_process() -> None:
     assert member_id("citywall-ingest", "wall-01.pemko.go.id", 4242) == "citywall-ingest-wall-01-4242"
     assert member_id("citywall-ingest", "host", 1) != member_id("citywall-ingest", "host", 2)
+    assert member_id("citywall-ingest", "host", 1, member="2") == member_id("citywall-ingest", "host", 7, member="2"), (
+        "a named member keeps its id across restarts"
+    )
     assert member_id("x", "we/ird host", 5) == "x-we-ird-host-5", "no character MQTT or the store would mind"
 
 
