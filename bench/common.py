@@ -245,13 +245,15 @@ def latency_stats(results: list[float | None]) -> dict[str, Any]:
 
 
 def push_counters(base: str) -> dict[str, float]:
-    """The server's own count of what it pushed (``citywall_push_*`` at /metrics)."""
+    """The server's own count of what it pushed (``citywall_push_*`` at /metrics, one worker's)."""
     text = urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode()
     out = {}
     for line in text.splitlines():
-        if line.startswith("citywall_push_") and "_total " in line:
-            name, value = line.split()
-            out[name.removeprefix("citywall_push_").removesuffix("_total")] = float(value)
+        if line.startswith("citywall_push_") and not line.startswith("citywall_push_created"):
+            series, value = line.rsplit(" ", 1)
+            name = series.split("{", 1)[0]
+            if name.endswith("_total"):
+                out[name.removeprefix("citywall_push_").removesuffix("_total")] = float(value)
     return out
 
 

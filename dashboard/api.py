@@ -5,6 +5,8 @@ Routes live on the FastAPI server that Dash runs on, so one port serves pages an
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -99,6 +101,9 @@ class _StoreCollector:
     def __init__(self, reader: PictureCache, push: PushStats) -> None:
         self.reader = reader
         self.push = push
+        #: The push counters are this process's own. Unlabelled, scrapes through the one port
+        #: that several workers share read 144, 50, 144: Prometheus took each drop for a reset.
+        self.worker = f"{socket.gethostname().split('.')[0]}-{os.getpid()}"
 
     def collect(self) -> Iterator[Metric]:
         store = self.reader.store
@@ -121,8 +126,10 @@ class _StoreCollector:
         picture = self.reader.picture()
         yield GaugeMetricFamily("citywall_open_incidents", "Open incidents", value=picture.incidents.open_count)
         for key, help_text in (
-            ("batches", "Websocket push batches sent by this process"),
-            ("parts", "Panel parts pushed by this process"),
-            ("bytes", "JSON bytes of pushed panel parts"),
+            ("batches", "Websocket push batches sent by this web worker"),
+            ("parts", "Panel parts pushed by this web worker"),
+            ("bytes", "JSON bytes of panel parts pushed by this web worker"),
         ):
-            yield CounterMetricFamily(f"citywall_push_{key}", help_text, value=getattr(self.push, key))
+            counter = CounterMetricFamily(f"citywall_push_{key}", help_text, labels=["worker"])
+            counter.add_metric([self.worker], getattr(self.push, key))
+            yield counter

@@ -45,7 +45,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     Redis feed (none configured: actions are stored and audited only)."""
     health = StoreHealth(store).start()
     screens = ScreenRegistry(
-        config.wall.screen_count, config.server.screens_expected, config.server.heartbeat_s, may_show=may_show_page
+        config.wall.screen_count, config.server.screens_expected, config.server.heartbeat_s, may_show=may_show_page, maps=store
     )
     reader = PictureCache(store, config, health=health, screens=screens.summary)
     if writeback is None:

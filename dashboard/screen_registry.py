@@ -12,8 +12,12 @@ the same page is dropped when a live one takes its place.
 
 Counting: ``/screen/<n>`` covers screen *n*, ``/wall`` covers every screen; tablets and
 other pages are listed but not counted. "Expected" is ``server.screens_expected``, by
-default the wall's screen count. The registry is per web process; behind several workers
-each lists the screens connected to it.
+default the wall's screen count.
+
+The entries live in the store (one named map), so every web worker lists the same screens:
+kept per process, the count behind three workers was 24, 1 or 0 live by which one answered,
+and the wall said "1/24 screens live" with all 24 up. A listing is read at most once a
+second per process; a store that is away keeps the last one.
 
 A beat counts only for a page its sender may show (``may_show``, the router's own rule): a
 kiosk token scoped to one screen could otherwise report another screen, or take over its
@@ -22,6 +26,9 @@ entry, and make a dark LCD look alive on the list.
 
 from __future__ import annotations
 
+import json
+import logging
+import math
 import re
 import threading
 import time
@@ -30,9 +37,16 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from dashboard.auth.maps import NamedMaps
+from dashboard.store.memory import MemoryStore
 from layouts.sections import ScreensSummary
 
+log = logging.getLogger(__name__)
+
+MAP = "screens:beats"
+LISTING_EVERY_S = 1.0
 MAX_ENTRIES = 1_000
+SWEEP_EVERY_BEATS = 100
 SILENT_AFTER_BEATS = 2
 FORGET_AFTER_S = 3_600.0
 _SCREEN_PATH = re.compile(r"^/screen/(\d{1,3})$")
@@ -47,14 +61,20 @@ class ScreenRegistry:
         beat_s: float,
         clock: Callable[[], float] = time.time,
         may_show: Callable[[str], bool] = lambda page: True,
+        maps: NamedMaps | None = None,
     ) -> None:
+        """``maps``: where the entries are kept (the store, shared by every worker); by
+        default a map of this process alone."""
         self.screen_count = screen_count
         self.expected = screen_count if expected is None else expected
         self.beat_s = beat_s
         self._clock = clock
         self._may_show = may_show
+        self._maps: NamedMaps = maps if maps is not None else MemoryStore()
         self._lock = threading.Lock()
-        self._entries: dict[str, dict[str, Any]] = {}
+        self._listed: tuple[float, dict[str, Any]] | None = None  # (when, listing): read once a second
+        self._beats = 0  # recorded by this process
+        self._swept = -math.inf  # when this process last swept the entries (``_forget``)
 
     def beat(self, report: Any, transport: str = "poll") -> None:
         """One report from a page; anything malformed is ignored (it comes from a browser)."""
@@ -73,29 +93,49 @@ class ScreenRegistry:
             "errors": _int(report.get("errors")) or 0,
             "transport": transport,
         }
-        now = self._clock()
-        with self._lock:
-            known = self._entries.get(entry["id"])
-            if known is not None and known["page"] != entry["page"] and not self._may_show(known["page"]):
-                return  # another page's entry, which this sender may not report for
-            seq = _int(report.get("seq"))
-            if known is not None and known.get("seq") == seq and seq is not None:
-                return  # the same report again (the poll repeats the last one between beats)
-            entry.update(seq=seq, last_beat=now, first_seen=known["first_seen"] if known else now)
-            self._entries[entry["id"]] = entry
-            self._forget(now, entry)
+        try:
+            self._record(entry, _int(report.get("seq")))
+        except Exception:  # the store is away: the page beats again, and listings keep the last
+            log.debug("screen heartbeat not recorded", exc_info=True)
 
-    def _forget(self, now: float, fresh: dict[str, Any]) -> None:
-        """Drop silent entries of the page that just reported, long-silent ones, and the oldest past the cap."""
+    def _record(self, entry: dict[str, Any], seq: int | None) -> None:
+        now = self._clock()
+        known = _entry(self._maps.map_get(MAP, entry["id"]))
+        if known is not None and known.get("page") != entry["page"] and not self._may_show(str(known.get("page"))):
+            return  # another page's entry, which this sender may not report for
+        if known is not None and known.get("seq") == seq and seq is not None:
+            return  # the same report again (the poll repeats the last one between beats)
+        entry.update(seq=seq, last_beat=now, first_seen=known.get("first_seen", now) if known else now)
+        self._maps.map_put(MAP, entry["id"], json.dumps(entry))
+        with self._lock:
+            self._listed = None  # this process's own listing shows its beat at once
+            self._beats += 1
+            due = self._beats % SWEEP_EVERY_BEATS == 0 or now - self._swept >= self.beat_s
+            if due:
+                self._swept = now
+        if due:
+            self._forget(now, self._entries())
+
+    def _entries(self) -> dict[str, dict[str, Any]]:
+        """Every page's last report, from the store; one that is not a report is left out."""
+        return {key: entry for key, raw in self._maps.map_all(MAP).items() if (entry := _entry(raw)) is not None}
+
+    def _forget(self, now: float, entries: dict[str, dict[str, Any]]) -> None:
+        """Drop the silent entries of a page that another entry shows live (its browser was
+        restarted), long-silent ones, and the oldest past the cap. Done every heartbeat, or
+        every ``SWEEP_EVERY_BEATS`` beats, not with each: it reads every entry."""
         silent_after = SILENT_AFTER_BEATS * self.beat_s
-        for key, entry in list(self._entries.items()):
-            age = now - entry["last_beat"]
-            same_page = entry["page"] == fresh["page"] and key != fresh["id"] and age > silent_after
-            if same_page or age > FORGET_AFTER_S:
-                del self._entries[key]
-        while len(self._entries) > MAX_ENTRIES:
-            oldest = min(self._entries, key=lambda k: self._entries[k]["last_beat"])
-            del self._entries[oldest]
+        live_pages = {e.get("page") for e in entries.values() if now - e["last_beat"] <= silent_after}
+        gone = [
+            key
+            for key, entry in entries.items()
+            if now - entry["last_beat"] > FORGET_AFTER_S
+            or (now - entry["last_beat"] > silent_after and entry.get("page") in live_pages)
+        ]
+        kept = sorted((k for k in entries if k not in gone), key=lambda k: entries[k]["last_beat"])
+        gone += kept[: max(0, len(kept) - MAX_ENTRIES)]
+        for key in gone:
+            self._maps.map_delete(MAP, key)
 
     def _covers(self, page: str) -> list[int]:
         if page.rstrip("/") == "/wall":
@@ -106,10 +146,24 @@ class ScreenRegistry:
         return []
 
     def listing(self) -> dict[str, Any]:
+        """The screens as every worker sees them; read from the store at most once a second."""
         now = self._clock()
-        silent_after = SILENT_AFTER_BEATS * self.beat_s
         with self._lock:
-            entries = [dict(e) for e in self._entries.values()]
+            listed = self._listed
+            if listed is not None and 0 <= now - listed[0] < LISTING_EVERY_S:
+                return listed[1]
+        try:
+            entries = list(self._entries().values())
+        except Exception:  # the store is away: the last listing, or none
+            log.debug("screen heartbeats not read", exc_info=True)
+            return listed[1] if listed is not None else self._list([], now)
+        listing = self._list(entries, now)
+        with self._lock:
+            self._listed = (now, listing)
+        return listing
+
+    def _list(self, entries: list[dict[str, Any]], now: float) -> dict[str, Any]:
+        silent_after = SILENT_AFTER_BEATS * self.beat_s
         live_screens: set[int] = set()
         silent = 0
         for entry in entries:
@@ -132,6 +186,15 @@ class ScreenRegistry:
         """What feed health shows: live out of expected, and how many are silent."""
         listing = self.listing()
         return ScreensSummary(expected=listing["expected"], live=listing["live"], silent=listing["silent"])
+
+
+def _entry(raw: str | None) -> dict[str, Any] | None:
+    """A stored report, or None for anything else (nothing there, or not one of ours)."""
+    try:
+        entry = json.loads(raw) if raw is not None else None
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) and isinstance(entry.get("last_beat"), (int, float)) else None
 
 
 def _int(value: Any) -> int | None:

@@ -196,6 +196,51 @@ def test_sessions_and_csrf_hold_on_each_worker(site: Site) -> None:
     assert list(site.store.map_all(META)) == ["secret"], "one signing secret, in the store, for every worker"
 
 
+def beat_body(beat_id: str, page: str) -> dict[str, Any]:
+    """The poll's callback carrying a page's heartbeat (``layouts.live``), as a page posts it."""
+    beat = {"id": beat_id, "page": page, "seq": 1}
+    return {
+        "output": "..cw-version.data...cw-fresh.data...cw-lag.data..",
+        "outputs": [{"id": i, "property": "data"} for i in ("cw-version", "cw-fresh", "cw-lag")],
+        "inputs": [{"id": "cw-tick", "property": "n_intervals", "value": 1}],
+        "changedPropIds": ["cw-tick.n_intervals"],
+        "state": [
+            {"id": "cw-version", "property": "data", "value": None},
+            {"id": "cw-pushed", "property": "data", "value": None},
+            {"id": "cw-lag", "property": "data", "value": None},
+            {"id": "cw-beat", "property": "data", "value": beat},
+            [],
+        ],
+    }
+
+
+def test_every_worker_lists_a_screen_that_beat_on_another(site: Site) -> None:
+    """Kept per worker, the live screens were 24, 1 or 0 by which worker answered."""
+    first, second = sorted(site.workers_ready())
+    os.kill(first, signal.SIGSTOP)
+    try:
+        posted = requests.post(
+            f"{site.direct}/_dash-update-component",
+            json=beat_body("beat-on-second", "/screen/4"),
+            timeout=10,
+            headers={"Connection": "close"},
+        )
+    finally:
+        os.kill(first, signal.SIGCONT)
+    os.kill(second, signal.SIGSTOP)
+    try:
+
+        def listed() -> list[tuple[str, str]]:
+            screens = requests.get(f"{site.direct}/api/v1/screens", timeout=10, headers={"Connection": "close"}).json()["screens"]
+            return [(e["page"], e["status"]) for e in screens if e["id"] == "beat-on-second"]
+
+        on_first = wait_until(listed, 10, "the first worker listing the beat the second took")
+    finally:
+        os.kill(second, signal.SIGCONT)
+    assert posted.status_code in (200, 204), posted.text
+    assert on_first == [("/screen/4", "live")]
+
+
 def wait_in_page(page: Any, condition: Any, timeout: float, what: str) -> Any:
     """``wait_until`` that lets Playwright deliver its events between checks (a plain sleep
     would hold them back: the sync API dispatches only while it is called)."""

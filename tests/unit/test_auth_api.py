@@ -631,3 +631,14 @@ def test_a_live_part_s_poll_answers_no_more_copies_than_the_pages_hold(site: dic
         '{"instance":"c0","role":"ticker-sig"}',
     ]
     assert many.status_code == 204
+
+
+def test_the_push_counters_name_the_worker_they_count_for(site: dict[str, Any]) -> None:
+    """Several workers share one port: unlabelled, one scrape read 144 and the next 50."""
+    import os
+    import socket
+
+    metrics = client(site, "viewer").get(site["base"] + "/metrics", timeout=30).text
+    worker = f"{socket.gethostname().split('.')[0]}-{os.getpid()}"  # the app runs in this process
+    lines = [line.split(" ")[0] for line in metrics.splitlines() if line.startswith("citywall_push_batches_total")]
+    assert lines == [f'citywall_push_batches_total{{worker="{worker}"}}']
