@@ -32,6 +32,7 @@ from tests.support.auth import add_users, login
 from tests.support.city import critical_now
 from tests.support.configs import write_config
 from tests.support.deploy import nginx_site
+from tests.support.helpers import beat_callback
 from tests.support.services import CITYWALL_CMD, HOST, CitywallProcess, Nginx, RedisServer, free_port, wait_until
 
 pytestmark = pytest.mark.integration
@@ -196,24 +197,6 @@ def test_sessions_and_csrf_hold_on_each_worker(site: Site) -> None:
     assert list(site.store.map_all(META)) == ["secret"], "one signing secret, in the store, for every worker"
 
 
-def beat_body(beat_id: str, page: str) -> dict[str, Any]:
-    """The poll's callback carrying a page's heartbeat (``layouts.live``), as a page posts it."""
-    beat = {"id": beat_id, "page": page, "seq": 1}
-    return {
-        "output": "..cw-version.data...cw-fresh.data...cw-lag.data..",
-        "outputs": [{"id": i, "property": "data"} for i in ("cw-version", "cw-fresh", "cw-lag")],
-        "inputs": [{"id": "cw-tick", "property": "n_intervals", "value": 1}],
-        "changedPropIds": ["cw-tick.n_intervals"],
-        "state": [
-            {"id": "cw-version", "property": "data", "value": None},
-            {"id": "cw-pushed", "property": "data", "value": None},
-            {"id": "cw-lag", "property": "data", "value": None},
-            {"id": "cw-beat", "property": "data", "value": beat},
-            [],
-        ],
-    }
-
-
 def test_every_worker_lists_a_screen_that_beat_on_another(site: Site) -> None:
     """Kept per worker, the live screens were 24, 1 or 0 by which worker answered."""
     first, second = sorted(site.workers_ready())
@@ -221,7 +204,7 @@ def test_every_worker_lists_a_screen_that_beat_on_another(site: Site) -> None:
     try:
         posted = requests.post(
             f"{site.direct}/_dash-update-component",
-            json=beat_body("beat-on-second", "/screen/4"),
+            json=beat_callback("beat-on-second", "/screen/4"),
             timeout=10,
             headers={"Connection": "close"},
         )

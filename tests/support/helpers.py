@@ -358,3 +358,21 @@ def run_async(coro: Any) -> Any:
     if not result:
         raise TimeoutError("the coroutine did not finish within 60 s")
     return result[0]
+
+
+def beat_callback(beat_id: str, page: str) -> dict[str, Any]:
+    """The body of the poll's callback carrying a page's heartbeat (``layouts.live``), as a page posts it."""
+    beat = {"id": beat_id, "page": page, "seq": 1}
+    return {
+        "output": "..cw-version.data...cw-fresh.data...cw-lag.data..",
+        "outputs": [{"id": i, "property": "data"} for i in ("cw-version", "cw-fresh", "cw-lag")],
+        "inputs": [{"id": "cw-tick", "property": "n_intervals", "value": 1}],
+        "changedPropIds": ["cw-tick.n_intervals"],
+        "state": [
+            {"id": "cw-version", "property": "data", "value": None},
+            {"id": "cw-pushed", "property": "data", "value": None},
+            {"id": "cw-lag", "property": "data", "value": None},
+            {"id": "cw-beat", "property": "data", "value": beat},
+            [],
+        ],
+    }

@@ -26,6 +26,7 @@ from dashboard.auth.tokens import TokenStore, digest
 from dashboard.auth.users import UserStore
 from dashboard.store.memory import MemoryStore
 from tests.support.auth import Credentials, add_users, closed_config, login, running_app
+from tests.support.helpers import beat_callback
 
 #: The pages router callback: what a browser POSTs to render /wall.
 PAGE_CALLBACK = {
@@ -285,20 +286,7 @@ def test_the_push_sends_a_scoped_kiosk_only_the_parts_of_its_pages(site: dict[st
 
 def beat_as(site: dict[str, Any], who: str, beat_id: str, page: str) -> int:
     """The poll's callback posted as ``who``, carrying a heartbeat for ``page`` (``layouts.live``)."""
-    beat = {"id": beat_id, "page": page, "seq": 1}
-    body = {
-        "output": "..cw-version.data...cw-fresh.data...cw-lag.data..",
-        "outputs": [{"id": i, "property": "data"} for i in ("cw-version", "cw-fresh", "cw-lag")],
-        "inputs": [{"id": "cw-tick", "property": "n_intervals", "value": 1}],
-        "changedPropIds": ["cw-tick.n_intervals"],
-        "state": [
-            {"id": "cw-version", "property": "data", "value": None},
-            {"id": "cw-pushed", "property": "data", "value": None},
-            {"id": "cw-lag", "property": "data", "value": None},
-            {"id": "cw-beat", "property": "data", "value": beat},
-            [],
-        ],
-    }
+    body = beat_callback(beat_id, page)
     return client(site, who).post(site["base"] + "/_dash-update-component", json=body, timeout=60).status_code
 
 
