@@ -32,3 +32,21 @@ def test_the_queue_and_the_list_beside_the_map_show_each_incidents_age(page_fact
             page.goto(base + path)
             for text, age in (("Tiga jam lalu", "3 j"), ("Dua menit lalu", "2 mnt")):
                 expect(page.locator(row, has_text=text).locator(".cw-age-cell")).to_have_text(age, timeout=30_000)
+
+
+@pytest.mark.browser
+def test_a_last_arrival_ahead_of_the_clock_shows_stale_on_the_page(page_factory: Any) -> None:
+    """The server's clock was set back after the last incident arrived: the page ages the
+    feed from the server's clock too, found a negative age, and called a dead feed fresh."""
+    import time
+
+    config = load_config()
+    store = MemoryStore()
+    CityState(store, config).accept(incident("ahead-1", severity="critical", ago_s=60, description="Jam mundur"))
+    store._seen["incident"] = time.time() + 120  # stamped two minutes ahead of the clock now
+    with serve(config, store) as base:
+        page = page_factory()
+        page.goto(base + "/screen/4")
+        painted = "() => (document.querySelector('[data-panel=incident_queue]')?.getAttribute('data-updated-at') ?? '') !== ''"
+        page.wait_for_function(painted, timeout=30_000)  # citywall.js has painted the frame's state
+        assert page.get_attribute("[data-panel=incident_queue]", "data-stale") == "true"
