@@ -126,14 +126,14 @@ class ScreenRegistry:
         every ``SWEEP_EVERY_BEATS`` beats, not with each: it reads every entry."""
         silent_after = SILENT_AFTER_BEATS * self.beat_s
         live_pages = {e.get("page") for e in entries.values() if now - e["last_beat"] <= silent_after}
-        gone = [
+        gone = {
             key
             for key, entry in entries.items()
             if now - entry["last_beat"] > FORGET_AFTER_S
             or (now - entry["last_beat"] > silent_after and entry.get("page") in live_pages)
-        ]
+        }
         kept = sorted((k for k in entries if k not in gone), key=lambda k: entries[k]["last_beat"])
-        gone += kept[: max(0, len(kept) - MAX_ENTRIES)]
+        gone.update(kept[: max(0, len(kept) - MAX_ENTRIES)])
         for key in gone:
             self._maps.map_delete(MAP, key)
 
