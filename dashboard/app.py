@@ -16,7 +16,7 @@ from dash import Dash, html
 from starlette.middleware.gzip import GZipMiddleware
 
 from dashboard import api, export, ops_api, screen_registry, web_security
-from dashboard.auth import may_show_page
+from dashboard.auth import may_show_page, reporter_name
 from dashboard.auth import routes as auth_routes
 from dashboard.auth.csrf import COOKIE as CSRF_COOKIE
 from dashboard.auth.guard import AuthMiddleware
@@ -45,7 +45,12 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     Redis feed (none configured: actions are stored and audited only)."""
     health = StoreHealth(store).start()
     screens = ScreenRegistry(
-        config.wall.screen_count, config.server.screens_expected, config.server.heartbeat_s, may_show=may_show_page, maps=store
+        config.wall.screen_count,
+        config.server.screens_expected,
+        config.server.heartbeat_s,
+        may_show=may_show_page,
+        maps=store,
+        reporter=reporter_name,
     )
     reader = PictureCache(store, config, health=health, screens=screens.summary)
     if writeback is None:

@@ -62,14 +62,18 @@ class ScreenRegistry:
         clock: Callable[[], float] = time.time,
         may_show: Callable[[str], bool] = lambda page: True,
         maps: NamedMaps | None = None,
+        reporter: Callable[[], str | None] = lambda: None,
     ) -> None:
         """``maps``: where the entries are kept (the store, shared by every worker); by
-        default a map of this process alone."""
+        default a map of this process alone. ``reporter``: who sends the beat being taken
+        (a user or a token, by name), listed with its entry: a signed-in reader may report
+        any page, and a screen kept "live" by someone other than its kiosk shows who."""
         self.screen_count = screen_count
         self.expected = screen_count if expected is None else expected
         self.beat_s = beat_s
         self._clock = clock
         self._may_show = may_show
+        self._reporter = reporter
         self._maps: NamedMaps = maps if maps is not None else MemoryStore()
         self._lock = threading.Lock()
         self._listed: tuple[float, dict[str, Any]] | None = None  # (when, listing): read once a second
@@ -92,6 +96,7 @@ class ScreenRegistry:
             "heap_bytes": _int(report.get("heap")),
             "errors": _int(report.get("errors")) or 0,
             "transport": transport,
+            "by": self._reporter(),
         }
         try:
             self._record(entry, _int(report.get("seq")))

@@ -110,3 +110,10 @@ def may_show_page(path: str) -> bool:
     for the console or the tablet."""
     who = current_principal()
     return who is None or not who.is_kiosk or kiosk_may_read(who, path)
+
+
+def reporter_name() -> str | None:
+    """For records a callback writes on someone's word (a screen's heartbeat): who, by name
+    and how they came in; None where nobody is known (anonymous reading, or no request)."""
+    who = current_principal()
+    return None if who is None or who.via == "anonymous" else f"{who.name} ({who.via})"

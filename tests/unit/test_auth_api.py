@@ -298,6 +298,8 @@ def test_a_heartbeat_counts_only_for_a_page_its_sender_may_read(site: dict[str, 
     listing = client(site, "operator").get(site["base"] + "/api/v1/screens", timeout=30).json()
     reported = sorted(e["id"] for e in listing["screens"] if e["id"].startswith(("nine-", "four-")))
     assert reported == sorted(["four-screen4", *(f"nine-{who}" for who in readers if who not in ("screen4", "tablet"))])
+    by = {e["id"]: e["by"] for e in listing["screens"] if e["id"] in ("four-screen4", "nine-viewer")}
+    assert by == {"four-screen4": "screen-4 (token)", "nine-viewer": "viewer (session)"}, "each entry names who reported it"
 
 
 def callback_payload(suffix: str = "") -> dict[str, Any]:
