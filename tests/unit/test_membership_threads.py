@@ -37,6 +37,7 @@ def settings(heartbeat_s: int = 1) -> Any:
         protocol="5",
         client_id="citywall-ingest",
         shared_group="ingest",
+        member=None,
         session_expiry_s=3600,
         username=None,
         password=None,
