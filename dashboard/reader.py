@@ -23,6 +23,7 @@ from dashboard.config import Config
 from dashboard.picture import Sections, build_picture, live_sections
 from dashboard.store.base import StateStore
 from dashboard.store.memory import MemoryStore
+from dashboard.store.redis_store import is_outage
 from layouts.picture import CityPicture
 from layouts.sections import ScreensSummary, StoreStatus
 
@@ -68,9 +69,13 @@ class PictureCache:
         return self.health is None or self.health.ok
 
     def version(self) -> int:
-        if not self.store_ok():
-            return self._picture.version if self._picture is not None else -1
-        return self.store.version()
+        if self.store_ok():
+            try:
+                return self.store.version()
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+        return self._picture.version if self._picture is not None else -1
 
     async def changed(self, since: int, timeout: float) -> int:
         """Wait for a version other than ``since``; every open page awaits this at once."""
@@ -90,12 +95,20 @@ class PictureCache:
         return self._watcher
 
     def picture(self) -> CityPicture:
+        """The city now; while the store is away, the last picture, at once (the pages turn
+        stale by themselves). Also in the second before the health check has seen it go: a
+        read that meets the outage then gives the last picture too, where it was a 500 with
+        a traceback for every page's poll and push."""
         extra = self._extra()
-        if not self.store_ok():  # the last picture, at once: the pages turn stale by themselves
-            return (self._picture or CityPicture()).but(**self._live, **extra)
-        now = self._clock()
-        live = self._live = _same_when_equal(live_sections(self.store, self.config, now), self._live)
-        return self._by_version(now, live).but(**live, **extra)
+        if self.store_ok():
+            try:
+                now = self._clock()
+                live = self._live = _same_when_equal(live_sections(self.store, self.config, now), self._live)
+                return self._by_version(now, live).but(**live, **extra)
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+        return (self._picture or CityPicture()).but(**self._live, **extra)
 
     def _extra(self) -> dict[str, Any]:
         extra = self._last_extra = _same_when_equal(self._read_extra(), self._last_extra)

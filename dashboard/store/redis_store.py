@@ -587,6 +587,14 @@ def _writing() -> Iterator[None]:
         raise
 
 
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says the store is away or moving (retry later), not that a read or a
+    write was wrong: what ``_writing`` turns into ``StoreUnavailable``, and that itself."""
+    if isinstance(exc, (StoreUnavailable, *_UNAVAILABLE_ERRORS)):
+        return True
+    return isinstance(exc, ResponseError) and _reply_code(exc) in _UNAVAILABLE_REPLIES
+
+
 def _reply_code(exc: ResponseError) -> str:
     """The error reply's code ("OOM", "NOREPLICAS"); redis-py puts the failing command before
     it for a pipeline ("Command # 1 (SADD ...) of pipeline caused error: OOM ..."), where the

@@ -335,6 +335,31 @@ def test_a_full_redis_is_an_outage_in_a_pipeline_too(redis_server: RedisServer) 
         store.close()
 
 
+def test_a_picture_read_that_meets_the_outage_is_the_last_picture(redis_server: RedisServer) -> None:
+    """In the second before the health check sees Redis go, every page's poll and push read
+    met the outage and answered 500 with a traceback; now they get the last picture."""
+    from dashboard.ingest import CityState
+    from dashboard.reader import PictureCache
+    from tests.support.operations import incident
+
+    config = load_config(environ={})
+    store = RedisStore(redis_server.url)
+    try:
+        CityState(store, config).accept(incident("OUT-1", severity="critical"))
+        reader = PictureCache(store, config)  # no health check: it has not looked yet
+        before = reader.picture()
+        redis_server.stop()
+        assert reader.version() == before.version
+        after = reader.picture()
+        assert (after.version, after.incidents.open_count, [r.id for r in after.incidents.open]) == (
+            before.version,
+            1,
+            ["OUT-1"],
+        )
+    finally:
+        store.close()
+
+
 def test_concurrent_writers_end_with_the_newest_doc_and_a_consistent_version(redis_url: str) -> None:
     """Two ingest processes redelivering overlapping updates in different orders."""
     ids, times = [f"WL-{n:02d}" for n in range(50)], range(40)
