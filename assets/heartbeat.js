@@ -1,8 +1,8 @@
 /* citywall: each open screen says it is alive.
  *
  * Every heartbeat the page builds a small report (its own id for this tab, the page it
- * shows, the last store version it applied, its JS heap where the browser tells, and how
- * many script errors it has seen); the page's regular poll carries it to the server, so no
+ * shows, the last store version it applied, its JS heap where the browser tells, how many
+ * script errors it has seen, and whether the push delivers to it); the page's regular poll carries it to the server, so no
  * extra connection is opened. A screen whose reports stop is flagged by the server.
  */
 (function () {
@@ -36,6 +36,7 @@
         applied: applied(pushed, version),
         heap: memory ? memory.usedJSHeapSize : null,
         errors: errors,
+        push: typeof pushed === "number" && pushed >= 0,  // its data come by the push, not the poll
         seq: seq
       };
     }

@@ -80,7 +80,7 @@ class ScreenRegistry:
         self._beats = 0  # recorded by this process
         self._swept = -math.inf  # when this process last swept the entries (``_forget``)
 
-    def beat(self, report: Any, transport: str = "poll") -> None:
+    def beat(self, report: Any) -> None:
         """One report from a page; anything malformed is ignored (it comes from a browser)."""
         if not isinstance(report, dict) or not isinstance(report.get("id"), str) or not _ID.match(report["id"]):
             return
@@ -95,7 +95,8 @@ class ScreenRegistry:
             "applied": _int(report.get("applied")),
             "heap_bytes": _int(report.get("heap")),
             "errors": _int(report.get("errors")) or 0,
-            "transport": transport,
+            # how the page's data reach it: a page left on the poll after a restart shows here
+            "transport": "push" if report.get("push") is True else "poll",
             "by": self._reporter(),
         }
         try:

@@ -58,6 +58,7 @@ def test_a_silent_screen_is_flagged_and_clears_when_it_comes_back(page_factory: 
         entry = by_page(data)["/screen/4"][0]
         assert entry["status"] == "live" and entry["screens"] == [4]
         assert isinstance(entry["applied"], int) and entry["errors"] == 0
+        assert wait_for(lambda: by_page(listing(base))["/screen/4"][0]["transport"] == "push"), by_page(listing(base))
         assert entry["heap_bytes"] is not None and entry["heap_bytes"] > 0
 
         five.context.close()  # the kiosk's browser dies
