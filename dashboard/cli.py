@@ -249,20 +249,23 @@ def _print_urls(
         f"  wall     {base}/wall{wall_q}   (preview: add scale=0.25, set-up: add identify=1)",
         f"  screens  {base}/screen/1{wall_q} .. {base}/screen/{config.wall.screen_count}{wall_q}",
         f"  tablet   {base}/tablet{tablet_q}",
-        f"  api      {base}/api/v1/state  {base}/api/v1/feeds  {base}/healthz  {base}/metrics",
+        f"  console  {base}/console   shift report {base}/report" + ("" if config.auth.anonymous_read else "   (log in first)"),
+        f"  api      {base}/api/v1/state  {base}/api/v1/feeds  {base}/healthz  {base}/metrics"
+        + ("" if config.auth.anonymous_read else "   (with a login; /healthz is open)"),
     ]
     if access:
-        lines.append(
-            f"  login    {base}/login   user {access.user}, password {access.password} "
-            f"({access.role}; shown once, valid while this demo runs)"
-        )
+        for n, login in enumerate(access.logins):
+            lines.append(
+                f"  {'login' if n == 0 else '':<8} {base + '/login' if n == 0 else '':<{len(base) + 6}}   "
+                f"user {login.user}, password {login.password} ({login.role}; shown once, valid while this demo runs)"
+            )
     elif not config.auth.anonymous_read:
         lines.append(
             f"  login    {base}/login   (users: citywall users add NAME --role ROLE; "
             "screens: citywall tokens create --role kiosk --screen N)"
         )
     if mqtt_url:
-        broker = " (embedded broker)" if embedded else ""
+        broker = " (embedded broker, MQTT 3.1.1 only)" if embedded else ""
         lines.append(f"  mqtt     {redact(mqtt_url)}{broker}, topics {', '.join(config.feeds.mqtt.topics)}")
     print("\n".join(lines), flush=True)
 

@@ -64,6 +64,8 @@ def test_demo_prints_a_login_and_kiosk_urls_that_work(citywall_proc: Callable[..
     proc.wait_http(f"{base}/healthz", timeout=90)
     log = proc.log_text()
     password = re.search(r"login +\S+/login +user operator, password (\S+) ", log)
+    supervisor = re.search(r"\n +user supervisor, password (\S+) \(supervisor;", log)
+    assert supervisor and re.search(rf"console +{re.escape(base)}/console +shift report {re.escape(base)}/report", log), log
     wall = re.search(rf"wall +({re.escape(base)}/wall\?token=\S+)", log)
     tablet = re.search(rf"tablet +({re.escape(base)}/tablet\?token=\S+)", log)
     assert password and wall and tablet, log
@@ -86,6 +88,10 @@ def test_demo_prints_a_login_and_kiosk_urls_that_work(citywall_proc: Callable[..
     }
     wrong = requests.post(f"{base}/api/v1/login", json={"username": "operator", "password": "not-it-at-all"}, timeout=30)
     assert wrong.status_code == 401
+    # the supervisor's login shows what only a supervisor may do
+    assert s.get(f"{base}/api/v1/report?format=csv", timeout=30).status_code == 403
+    boss = login(base, "supervisor", supervisor.group(1))
+    assert boss.get(f"{base}/api/v1/report?format=csv", timeout=30).status_code == 200
 
 
 def test_user_and_token_commands_need_a_shared_store() -> None:
