@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def command(name: str, run: Any, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--config", default=None, help="config file (default: $CITYWALL_CONFIG or ./config.yaml)")
+        p.add_argument("--config", default=None, help="config file (default: $CITYWALL_CONFIG, else this checkout's config.yaml)")
         p.set_defaults(run=run)
         return p
 
