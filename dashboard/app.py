@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dash import Dash, html
+from dash.exceptions import PreventUpdate
 from starlette.middleware.gzip import GZipMiddleware
 
 from dashboard import api, export, ops_api, screen_registry, web_security
@@ -29,6 +30,7 @@ from dashboard.layout_settings import view_settings
 from dashboard.reader import PictureCache
 from dashboard.screen_registry import ScreenRegistry
 from dashboard.store.base import StateStore
+from dashboard.store.redis_store import is_outage
 from dashboard.writeback import WriteBack
 from dashboard.writeback import from_config as writeback_from_config
 from layouts import live, overlay, panels, routing
@@ -79,6 +81,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
         # the guard asks of a session (see dashboard.auth.csrf).
         csrf_token_name=CSRF_COOKIE,
         csrf_header_name="X-CSRF-Token",
+        on_error=outage_changes_nothing,
     )
     # the store's probe ends with the server: an app a test made and dropped went on probing,
     # and on the Redis emptied for the next test wrote a new epoch among that test's keys
@@ -111,6 +114,15 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     run_first_request_setup(app)  # a kiosk may boot straight into /screen/N (see layouts.dash_compat)
     _harden(app, config, health)  # after the set-up, which adds the pages' own clientside callback
     return app
+
+
+def outage_changes_nothing(error: Exception) -> None:
+    """Every callback's last word on an error: one that met the store away (in the second
+    before the health check sees it go, or during a failover) answers "nothing new", and
+    the page keeps what it shows and turns stale by itself. Anything else stays an error."""
+    if is_outage(error):
+        raise PreventUpdate from error
+    raise error
 
 
 def create_asgi() -> Any:

@@ -123,3 +123,38 @@ def test_the_probe_ends_with_the_server() -> None:
     (probe,) = probes
     probe.join(timeout=10)
     assert not probe.is_alive()
+
+
+#: The console's incident detail (``layouts/console/detail.py``), which reads the store itself.
+CONSOLE_DETAIL = {
+    "output": "..cw-console-detail.children...cw-console-detail-sig.data..",
+    "outputs": [{"id": "cw-console-detail", "property": "children"}, {"id": "cw-console-detail-sig", "property": "data"}],
+    "inputs": [
+        {"id": "cw-console-selected", "property": "data", "value": "DET-1"},
+        {"id": "cw-version", "property": "data", "value": 1},
+        {"id": "cw-console-done", "property": "data", "value": None},
+    ],
+    "changedPropIds": ["cw-console-selected.data"],
+    "state": [{"id": "cw-console-detail-sig", "property": "data", "value": None}],
+}
+
+
+def test_a_callback_that_meets_redis_away_changes_nothing(redis_server: RedisServer) -> None:
+    """Dash callbacks are not behind the health gate: one that read Redis just after it went
+    answered 500 with a traceback. It answers 204 now, and the page keeps what it shows."""
+    import requests
+
+    from tests.support.operations import incident
+
+    config = load_config(environ={"CITYWALL_AUTH_ANONYMOUS_READ": "true"})  # no identity to read from Redis
+    store = RedisStore(redis_server.url)
+    try:
+        CityState(store, config).accept(incident("DET-1", severity="high"))
+        with running_app(config, store) as base:
+            shown = requests.post(f"{base}/_dash-update-component", json=CONSOLE_DETAIL, timeout=30)
+            redis_server.stop()
+            gone = requests.post(f"{base}/_dash-update-component", json=CONSOLE_DETAIL, timeout=60)
+        assert (shown.status_code, "DET-1" in shown.text) == (200, True)
+        assert (gone.status_code, gone.text) == (204, "")
+    finally:
+        store.close()
