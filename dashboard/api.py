@@ -112,7 +112,8 @@ class _StoreCollector:
             "citywall_feed_rejected", "Dead-lettered messages per feed and reason", labels=["feed", "reason"]
         )
         connected = GaugeMetricFamily("citywall_feed_connected", "1 when the feed is connected", labels=["feed"])
-        for name, feed in with_members_merged(store.feeds()).items():
+        picture = self.reader.picture()  # its feeds are the store's, merged over ingest members
+        for name, feed in picture.feeds.items():
             for key, value in feed.get("counts", {}).items():
                 if key.startswith("rejected."):
                     rejected.add_metric([name, key.removeprefix("rejected.")], value)
@@ -123,7 +124,6 @@ class _StoreCollector:
         yield rejected
         yield connected
         yield GaugeMetricFamily("citywall_state_version", "Store version (grows with every change)", value=store.version())
-        picture = self.reader.picture()
         yield GaugeMetricFamily("citywall_open_incidents", "Open incidents", value=picture.incidents.open_count)
         for key, help_text in (
             ("batches", "Websocket push batches sent by this web worker"),

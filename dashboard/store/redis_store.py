@@ -578,13 +578,11 @@ def _writing() -> Iterator[None]:
     """
     try:
         yield
-    except _UNAVAILABLE_ERRORS as exc:
-        raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
-    except ResponseError as exc:
-        code = _reply_code(exc)
-        if code in _UNAVAILABLE_REPLIES:
-            raise StoreUnavailable(f"redis: {code}") from exc
-        raise
+    except RedisError as exc:
+        if not is_outage(exc):
+            raise
+        name = type(exc).__name__ if isinstance(exc, _UNAVAILABLE_ERRORS) else _reply_code(cast(ResponseError, exc))
+        raise StoreUnavailable(f"redis: {name}") from exc
 
 
 def is_outage(exc: BaseException) -> bool:
