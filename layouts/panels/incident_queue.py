@@ -32,6 +32,9 @@ from layouts.tree import attrs, row_tree
 FAMILY = "incidents"
 ROWS = 14
 SEVERITIES = ("critical", "high", "medium", "low")
+#: Informational incidents have a chip only while some are open: the headline's count holds
+#: them, and chips that added up to less than it read as a miscount on the wall.
+QUIET_SEVERITY = "informational"
 SHAPES = SEVERITY_SHAPES  # kept for callers of the earlier name
 
 
@@ -48,7 +51,7 @@ def head_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     return {
         "has_data": seen(picture, FAMILY),
         "open_count": incidents.open_count,
-        "by_severity": {s: incidents.by_severity.get(s, 0) for s in SEVERITIES},
+        "by_severity": {s: incidents.by_severity.get(s, 0) for s in (*SEVERITIES, QUIET_SEVERITY)},
     }
 
 
@@ -122,7 +125,8 @@ def summary(shown: dict[str, Any], language: str) -> el.Tree:
                         f"{SEVERITY_SHAPES[s]} {t(s, language)} {number(counts.get(s, 0), language)}",
                         className=f"cw-chip sev-{s}",
                     )
-                    for s in SEVERITIES
+                    for s in (*SEVERITIES, QUIET_SEVERITY)
+                    if s != QUIET_SEVERITY or counts.get(s, 0)
                 ],
             ),
         ],

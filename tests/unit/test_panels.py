@@ -438,6 +438,16 @@ def test_incident_queue_orders_by_the_picture_and_says_severity_in_words_and_sha
         "○ RENDAH 1",
     ]
     assert "cw-headline" in classes(panel)
+    picture = sample_picture()
+    counts = {**picture.incidents.by_severity, "informational": 2}
+    with_info = replace(picture, incidents=replace(picture.incidents, open_count=6, by_severity=counts))
+    assert texts(drawn(incident_queue, with_info, s)[0])[2:] == [
+        "◆ KRITIS 1",
+        "▲ TINGGI 1",
+        "● SEDANG 1",
+        "○ RENDAH 1",
+        "□ INFO 2",
+    ], "while informational incidents are open the chips add up to the headline"
     critical = [r["id"] for r in incident_queue.critical_view(sample_picture(), s)["rows"]]
     rest = [r["id"] for r in incident_queue.view(sample_picture(), s)["rows"]]
     assert (critical, rest) == (["urn:ngsi-ld:Alert:1"], ["urn:ngsi-ld:Alert:2", "urn:ngsi-ld:Alert:3", "urn:ngsi-ld:Alert:4"]), (
