@@ -85,8 +85,8 @@ def merged(incident: dict[str, Any], record: dict[str, Any] | None) -> dict[str,
         out["severity"] = record["severity"]
     if record.get("assignee"):
         out["assignee"] = record["assignee"]
-    if record.get("acked_at"):
-        out["acked_at"] = record["acked_at"]
+    if record.get("acked_at") and (not out.get("acked_at") or ts(record["acked_at"]) < ts(out["acked_at"])):
+        out["acked_at"] = record["acked_at"]  # whoever acknowledged first: the field or an operator
         if record.get("acked_severity"):
             out["acked_severity"] = record["acked_severity"]
     if record.get("resolved_at") and out.get("status") == "resolved":

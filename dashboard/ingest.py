@@ -80,6 +80,8 @@ class CityState:
         doc = event.to_doc()
         observed = event.observed_at.timestamp()
         kind = event.kind
+        if kind == "incident" and doc.get("status") not in (None, "new"):
+            doc = self._with_field_times(doc)
         cap = self.caps.get(kind)
         shown = self._as_shown(kind, doc)
         rows = rows_for(kind, shown, self.config)
@@ -110,6 +112,24 @@ class CityState:
                 raise Rejected(Reason.TOO_MANY_ENTITIES, f"{kind}: {cap} distinct ids kept; a new one is refused") from None
         self._maybe_housekeep()
         return changed
+
+    def _with_field_times(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """An incident the field itself moved on, with when it did: ``acked_at`` from the first
+        message past "new", ``resolved_at`` from the first that said "resolved".
+
+        An Alert carries no such times, and each message replaces the last: without these, a
+        field acknowledgement counted as none and a resolution re-sent hours later counted
+        from the re-send, so the shift report and the tablet showed SLA breaches that never
+        happened. Only these messages read the stored incident; a flood of new ones does not.
+        An operator's own times, when earlier, still win (``incident_ops.merged``)."""
+        before = self.store.get("incident", [doc["id"]]).get(doc["id"]) or {}
+        out = dict(doc)
+        out["acked_at"] = before.get("acked_at") or doc["observed_at"]
+        out["acked_severity"] = before.get("acked_severity") or doc.get("severity")
+        if doc["status"] == "resolved":
+            kept = before.get("resolved_at") if before.get("status") == "resolved" else None
+            out["resolved_at"] = kept or doc["observed_at"]
+        return out
 
     def _as_shown(self, kind: str, doc: dict[str, Any]) -> dict[str, Any]:
         """An incident as the wall shows it: with the operators' record laid over it (one read)."""

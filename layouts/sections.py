@@ -63,7 +63,7 @@ class IncidentRow:
     lat: float | None
     lon: float | None
     assignee: str | None
-    acked_at: str | None  #: when an operator first acknowledged it (ISO 8601)
+    acked_at: str | None  #: when it was first acknowledged, by the field or an operator (ISO 8601)
     source_type: str
     observed_at: str
     opened_at: str | None

@@ -374,6 +374,53 @@ def test_an_acknowledgement_is_judged_by_the_severity_it_was_given_then(config: 
     assert frames_severity(store, config, clock.now) == ["critical"]
 
 
+def test_the_fields_own_acknowledgement_and_resolution_count_from_when_it_said_so(store: StateStore, config: Config) -> None:
+    """Medium (acknowledge within 30 min, resolve within 720), all opened at 10:00 WIB, the
+    report read at 10:00 + 900 min. By hand:
+    - P: the field says acknowledged at 3, dispatched at 5, resolved at 60: acknowledged at 3
+      (in time), resolved at 60 (in time).
+    - Q: the field says resolved at 60 and sends it again at 800: acknowledged and resolved at
+      60; the acknowledgement late (60 > 30), the resolution in time.
+    - R: the field says acknowledged at 3 and nothing more: acknowledged in time, and open past
+      720, so its resolution is a breach.
+    Acknowledged in time 2 of 3, resolved in time 2 of 3; medians 3 and 60 minutes. Before,
+    only an operator's record gave an acknowledgement and a re-send moved the resolution, and
+    the report said 0 %, 33.3 % and 430 minutes."""
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    for incident_id, steps in {
+        "P": [(0, "new"), (3, "acknowledged"), (5, "dispatched"), (60, "resolved")],
+        "Q": [(0, "new"), (60, "resolved"), (800, "resolved")],
+        "R": [(0, "new"), (3, "acknowledged")],
+    }.items():
+        for minutes, status in steps:
+            state.accept(alert(incident_id, minutes, status=status, severity="medium"))
+    now = START.timestamp() + 900 * 60
+    row = build(store, config, "day", now=now)["by_period"].to_dict(orient="records")[0]
+    assert (row["incidents"], row["acknowledged"], row["resolved"]) == (3, 3, 2)
+    assert (row["ack_within_sla_pct"], row["resolve_within_sla_pct"]) == (66.7, 66.7)
+    assert (row["ack_median_min"], row["resolve_median_min"]) == (3.0, 60.0)
+    clock.now = now
+    detail = desk_on(store, config, clock).incident("P")
+    assert detail is not None
+    sla = detail["sla"]
+    assert (sla["acknowledge_took_s"], sla["resolve_took_s"], sla["resolve_met"]) == (180, 3_600, True)
+
+
+def test_an_operator_acknowledging_after_the_field_does_not_move_the_acknowledgement(config: Config) -> None:
+    """The field acknowledged at 3 minutes, an operator assigned at 40: the acknowledgement
+    stays at 3 (medium: within 30)."""
+    store = MemoryStore()
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("F", 0, severity="medium"))
+    state.accept(alert("F", 3, status="acknowledged", severity="medium"))
+    clock.now = START.timestamp() + 40 * 60
+    desk_on(store, config, clock).act("F", Action("assign", agency="Dishub"), OPERATOR)
+    frame = incidents_frame(store, config, clock.now).to_dict(orient="records")
+    assert [(r["id"], r["ack_min"]) for r in frame] == [("F", 3.0)]
+
+
 def frames_severity(store: MemoryStore, config: Config, now: float) -> list[str]:
     return [r["severity"] for r in incidents_frame(store, config, now).to_dict(orient="records")]
 
