@@ -79,7 +79,10 @@ def merged(incident: dict[str, Any], record: dict[str, Any] | None) -> dict[str,
         return incident
     observed = ts(incident["observed_at"]) if incident.get("observed_at") else 0.0
     out = dict(incident)
-    if record.get("status") and record.get("status_at", 0.0) >= observed:
+    # An operator's resolution stands until an operator reopens it: a field system still sending
+    # an earlier stage of it ("acknowledged") after the resolve had put it back on the wall
+    # with nothing in its history to say why.
+    if record.get("status") and (record.get("status_at", 0.0) >= observed or record["status"] == "resolved"):
         out["status"] = record["status"]
     if record.get("severity") and record.get("severity_at", 0.0) >= observed:
         out["severity"] = record["severity"]

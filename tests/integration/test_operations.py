@@ -182,6 +182,22 @@ def test_severity_sop_resolve_reopen_and_the_history(store: StateStore, config: 
     assert detail["sla"]["resolve_left_s"] == 60 * 60 - 7 * 60
 
 
+def test_an_operators_resolution_stands_against_later_field_stages_until_reopened(store: StateStore, config: Config) -> None:
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("S1", 0, severity="high"))
+    desk = desk_on(store, config, clock)
+    clock.now = START.timestamp() + 2 * 60
+    desk.act("S1", Action("resolve", code="handled"), OPERATOR)
+    state.accept(alert("S1", 5, status="acknowledged", severity="high"))  # the field app, three minutes later
+    assert desk.incident("S1")["status"] == "resolved"
+    assert all(d.id != "S1" for d in build_picture(store, config, now=START.timestamp() + 6 * 60).incidents.open)
+    clock.now = START.timestamp() + 7 * 60
+    desk.act("S1", Action("reopen"), OPERATOR)
+    state.accept(alert("S1", 8, status="dispatched", severity="high"))
+    assert open_row(store, config, "S1", clock.now).status == "dispatched", "after the reopen the field's stages show again"
+
+
 def test_housekeeping_drops_incidents_resolved_by_operators_and_their_records(store: StateStore, config: Config) -> None:
     clock = Clock()
     state = CityState(store, config, clock=clock)
