@@ -57,7 +57,9 @@
   document.addEventListener("keydown", function (e) {
     if (!document.querySelector('[data-page="console"]') || e.ctrlKey || e.metaKey || e.altKey) return;
     var target = e.target;
-    var typing = target && (/^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) || target.isContentEditable);
+    // Dash's dropdown is a button inside .dash-dropdown, not a select: a key on it is a choice too
+    var typing = target && (/^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) || target.isContentEditable ||
+                          (target.closest && target.closest(".dash-dropdown") !== null));
     if (typing) {
       if (e.key === "Enter" && !e.repeat && target.id === "cw-act-text") { click("cw-act-note"); }
       if (e.key === "Escape") target.blur();

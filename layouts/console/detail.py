@@ -44,6 +44,19 @@ def _minutes(seconds: int | None) -> str:
     return f"{sign}{s // 60}:{s % 60:02d}"
 
 
+def _outcome(action: str, result: dict[str, Any], language: str) -> str:
+    """What the message after an action says: what it changed. A note said the incident's
+    status ("Add note: resolved" read as if the note had resolved it), and an assignment
+    did not say to whom, so two operators assigning at once each read their own agency."""
+    if action in ("escalate", "deescalate"):
+        return t(result["severity"], language)
+    if action in ("note", "tick", "untick"):
+        return t("console_saved", language)
+    if action == "assign" and result.get("assignee"):
+        return f"{t(result['status'], language)} → {result['assignee']}"
+    return t(result["status"], language)
+
+
 def push_default(settings: ViewSettings) -> int:
     """The screen a push goes to unless the operator says: the first showing the incident
     queue, else the first not under a spanned panel. It was screen 4, which on a small wall
@@ -304,7 +317,7 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         )
         if not ok:
             return dbc.Alert(said(result, language), color="danger", className="py-1", id="cw-msg-error"), no_update, no_update
-        outcome = t(result["severity"], language) if action in ("escalate", "deescalate") else t(result["status"], language)
+        outcome = _outcome(action, result, language)
         done_now = dbc.Alert(f"{t(label, language)}: {outcome}", color="success", className="py-1", id="cw-msg-ok")
         return done_now, (done or 0) + 1, "" if action == "note" else no_update
 

@@ -83,6 +83,26 @@ def test_a_letter_typed_into_a_select_box_is_not_a_shortcut(city: tuple[CityStat
 
 
 @pytest.mark.browser
+def test_a_key_pressed_on_a_filter_dropdown_is_not_a_shortcut(city: tuple[CityState, str], desk: Any) -> None:
+    """Dash's dropdown is a button, not a select: with the severity filter focused (opened,
+    then closed with Escape), "-" lowered the chosen incident's severity and "a"
+    acknowledged it."""
+    state, _ = city
+    select(desk, "DESK-A")
+    desk.click("#cw-filter-severity")
+    desk.keyboard.press("Escape")
+    desk.focus("#cw-filter-severity")
+    desk.keyboard.press("-")
+    desk.keyboard.press("Escape")
+    desk.focus("#cw-filter-severity")
+    desk.keyboard.press("a")
+    desk.keyboard.press("Escape")
+    desk.locator("#cw-act-escalate").click()
+    confirmed(desk, "KRITIS")
+    assert actions(state, "DESK-A") == ["escalate"]
+
+
+@pytest.mark.browser
 def test_a_held_key_acts_once(city: tuple[CityState, str], desk: Any) -> None:
     """A key held down repeats (``keydown`` again with ``repeat`` set): "+" held raised the
     severity a step per repeat. Only the repeat is sent here, so it must do nothing at all."""
@@ -173,7 +193,7 @@ def test_a_kept_note_leaves_the_box_empty(city: tuple[CityState, str], desk: Any
     select(desk, "DESK-A")
     desk.fill("#cw-act-text", "Petugas sudah di lokasi")
     desk.press("#cw-act-text", "Enter")
-    confirmed(desk, "baru")
+    expect(desk.locator("#cw-msg-ok")).to_have_text("Tambah catatan: disimpan")  # not the status, "baru"
     assert desk.input_value("#cw-act-text") == ""
     desk.press("#cw-act-text", "Enter")
     expect(desk.locator("#cw-msg-error")).to_have_text("Tulis catatan dulu")

@@ -184,6 +184,7 @@ def test_operator_acknowledges_and_assigns_and_an_open_kiosk_follows(city: tuple
     screen.wait_for_selector('[data-incident="OPS-1"][data-status="dispatched"]', timeout=FOLLOW_MS)
     assert "BPBD" in screen.inner_text('[data-incident="OPS-1"] .cw-status')
     assert desk.inner_text("#cw-detail-assignee") == "→ BPBD"
+    assert desk.inner_text("#cw-msg-ok") == "Tugaskan: dikirim → BPBD"  # to whom, when two assign at once
     assert screen.evaluate("window.__sameDocument") is True
     # the console's actions are audited with the address the browser called from
     audited = [(e["who"], e["action"], e["target"], e["origin"]) for e in state.store.audit() if e["target"] == "incident/OPS-1"]
