@@ -8,9 +8,11 @@ about the product's own settings, and lets a new city be described in data alone
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from datetime import time
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from dashboard.kpis import DERIVED_KPIS
 
@@ -20,6 +22,23 @@ PILLAR_ICONS = ("building", "people", "chart", "leaf", "home", "bus", "megaphone
 REPORT_FAMILIES = ("drainage", "waste", "roads", "other")
 
 Slug = Field(pattern=r"^[a-z0-9_-]+$", max_length=64)
+
+
+def _two_digit_hour(value: Any) -> Any:
+    """``8:00`` as ``08:00``: how people write an opening time."""
+    if isinstance(value, str) and re.fullmatch(r"\d:\d\d(:\d\d)?", value.strip()):
+        return "0" + value.strip()
+    return value
+
+
+def _city_clock(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("a time of day in city time takes no offset (write 08:00, not 08:00+07:00)")
+    return value
+
+
+#: A time of day on the city's clock, written "08:00" or "8:00" (``config.yaml``).
+CityTime = Annotated[time, BeforeValidator(_two_digit_hour), AfterValidator(_city_clock)]
 
 
 class _Strict(BaseModel):
@@ -53,7 +72,7 @@ class Pillar(_Strict):
     id: str = Slug
     name: Names = Field(min_length=1)
     icon: Literal[PILLAR_ICONS] = "grid"  # type: ignore[valid-type]
-    kpis: list[Kpi] = Field(default_factory=list, max_length=12)
+    kpis: list[Kpi] = Field(min_length=1, max_length=12)  # an empty card "no KPI yet" for ever otherwise
 
     def label(self, language: str) -> str:
         return self.name.get(language) or next(iter(self.name.values()))  # type: ignore[call-overload]

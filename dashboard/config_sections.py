@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dashboard.city_config import Agency
+from dashboard.city_config import Agency, CityTime
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -63,7 +63,10 @@ class City(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError, OSError, RecursionError):  # "Asia" is a folder of zones, not one
-            raise ValueError(f"unknown time zone {value[:64]!r}") from None
+            raise ValueError(  # Surabaya, Medan, Bali have no zone of their own
+                f"unknown time zone {value[:64]!r}: Indonesia's are Asia/Jakarta (WIB), Asia/Pontianak (WIB),"
+                " Asia/Makassar (WITA) and Asia/Jayapura (WIT)"
+            ) from None
         return value
 
     @model_validator(mode="before")
@@ -281,8 +284,8 @@ class MppTargets(Strict):
     name: str = ""  # "Mal Pelayanan Publik Kota Pekanbaru"
     location: tuple[float, float] | None = None  # lat, lon
     #: opening hours (city time) and days: how much of the day's target is due by a moment
-    opens: time = time(8, 0)
-    closes: time = time(16, 0)
+    opens: CityTime = time(8, 0)
+    closes: CityTime = time(16, 0)
     open_weekdays: list[Literal[WEEKDAYS]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["monday", "tuesday", "wednesday", "thursday", "friday"]
     )

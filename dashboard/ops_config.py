@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dashboard.city_config import CityTime
+
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
 Severity = Literal["critical", "high", "medium", "low", "informational"]
 
@@ -73,7 +75,7 @@ class Shift(_Strict):
     """A named shift starting at ``start`` (city time); it runs until the next one starts."""
 
     name: str = Field(min_length=1, max_length=40)
-    start: time
+    start: CityTime
 
 
 def _default_sla() -> dict[Severity, Sla]:

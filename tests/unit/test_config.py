@@ -8,6 +8,7 @@ import subprocess
 import sys
 import types
 import typing
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,9 @@ def test_shipped_config_is_valid() -> None:
         (lambda c: c["pillars"][1].update(id="governance"), "pillars.1.id: the same id as pillars.0"),
         (lambda c: c.update(complaints=c["complaints"] * 2), "complaints.1.id: the same id as complaints.0"),
         (lambda c: c["pillars"][2].update(icon="unicorn"), "pillars.2.icon: Input should be 'building'"),
+        (lambda c: c["pillars"][3].update(kpis=[]), "pillars.3.kpis: List should have at least 1 item"),
+        (lambda c: c["pillars"][3].pop("kpis"), "pillars.3.kpis: required key is missing"),
+        (lambda c: c["city"].update(timezone="Asia/Surabaya"), "Indonesia's are Asia/Jakarta (WIB), Asia/Pontianak (WIB)"),
         (lambda c: c.update(pillars=c["pillars"][:2]), "pillars: List should have at least 3 items"),
         (lambda c: c.update(pillars=c["pillars"] * 2), "pillars: List should have at most 8 items"),
         (lambda c: c["city"].update(districts_geojson="nowhere.geojson"), "city.districts_geojson: file not found"),
@@ -700,6 +704,31 @@ def test_an_mpp_that_closes_before_it_opens_stops_start_up(tmp_path: Path) -> No
     with pytest.raises(ConfigError) as refused:
         load_config(path, environ={})
     assert str(refused.value) == f"{path}: mpp: closes (08:00) must be after opens (16:00)"
+
+
+@pytest.mark.parametrize(
+    ("written", "opens", "closes"),
+    [("8:00", time(8), time(15, 30)), ("07:30", time(7, 30), time(15, 30)), ('"8:00"', time(8), time(15, 30))],
+)
+def test_an_opening_time_is_read_as_people_write_it(tmp_path: Path, written: str, opens: time, closes: time) -> None:
+    """Unquoted, YAML 1.1 read 8:00 as the number 480 (base 60), which became 00:08 UTC without a
+    word; 07:30 beside 15:30 stopped start-up with a traceback."""
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    text = text.replace('opens: "08:00"', f"opens: {written}").replace('closes: "16:00"', "closes: 15:30")
+    text = text.replace('{name: pagi, start: "07:00"}', "{name: pagi, start: 7:00}")
+    path = tmp_path / "config.yaml"
+    text = text.replace(" assets/", f" {DEFAULT_CONFIG.parent}/assets/").replace(
+        "simulation: pekanbaru", f"simulation: {DEFAULT_CONFIG.parent}/pekanbaru"
+    )
+    path.write_text(text, encoding="utf-8")
+    config = load_config(path, environ={})
+    assert (config.mpp.opens, config.mpp.closes) == (opens, closes)
+    assert config.operations.shifts[0].start == time(7)
+
+
+def test_a_time_of_day_with_an_offset_is_refused(tmp_path: Path) -> None:
+    path = write_config(tmp_path, lambda tree: tree["mpp"].update(opens="08:00+07:00"))
+    assert error_of(path) == f"{path}: mpp.opens: a time of day in city time takes no offset (write 08:00, not 08:00+07:00)"
 
 
 @pytest.mark.parametrize(("zone", "label"), [("Asia/Makassar", "WITA"), ("Asia/Jayapura", "WIT"), ("Asia/Jakarta", "WIB")])
