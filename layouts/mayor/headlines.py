@@ -105,7 +105,7 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
                 className="tb-big tb-stage",
                 **attrs({"data-stage": stage}),
             ),
-            html.Div(t("flood_alert", language) if flood["alert"] else t("flood_none", language), className="tb-tile-strong"),
+            html.Div(t(_flood_line(flood["alert"], stage), language), className="tb-tile-strong"),
             html.Div(
                 t("stations_up", language, n=number(flood["in_alert"], language), m=number(flood["stations"], language)),
                 className="tb-tile-sub",
@@ -147,3 +147,11 @@ def as_of_text(iso: str | None, settings: ViewSettings) -> str:
         return t("no_data", settings.language)
     moment = when(iso, settings.timezone, settings.timezone_label, settings.language, with_date=True)
     return f"{t('data_as_of', settings.language)} {moment}"
+
+
+def _flood_line(alert: bool, stage: str) -> str:
+    """The line under the stage. At Waspada "no flood alert" stood under "▲ WASPADA" and read
+    as a contradiction: the alert starts at Siaga, so Waspada says the water is being watched."""
+    if alert:
+        return "flood_alert"
+    return "flood_watch" if stage != "Normal" else "flood_none"

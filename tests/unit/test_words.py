@@ -24,7 +24,7 @@ from babel.messages.pofile import read_po
 from dashboard.auth.routes import login_html
 from layouts.console import detail, queue, wall_mini
 from layouts.i18n import LANGUAGES, WORDS_ID, catalog, catalog_path, t, words_holder
-from layouts.mayor.headlines import pillars_heading
+from layouts.mayor.headlines import headline_tiles, pillars_heading
 from layouts.pages import report
 from layouts.ports import ViewSettings, WallGeometry
 
@@ -272,3 +272,25 @@ def test_numbers_are_written_the_same_whatever_was_written_before() -> None:
     assert number(1234567, "id") == "1.234.567"
     assert number(1234567, "en") == "1,234,567"
     assert number(None, "id") == "–"
+
+
+@pytest.mark.parametrize(
+    ("worst", "alert", "line"),
+    [
+        ("Normal", False, "Tidak ada peringatan banjir"),
+        ("Waspada", False, "Dipantau, belum peringatan banjir"),
+        ("Siaga", True, "PERINGATAN BANJIR"),
+    ],
+)
+def test_the_tablets_flood_tile_never_says_no_alert_under_waspada(worst: str, alert: bool, line: str) -> None:
+    """ "▲ WASPADA" over "Tidak ada peringatan banjir" read as a contradiction to the mayor."""
+    from tests.unit.test_panels import texts
+
+    view = {
+        "incidents": {"seen": False},
+        "flood": {"seen": True, "alert": alert, "worst": worst, "in_alert": 0 if worst == "Normal" else 1, "stations": 4},
+        "mpp": {"seen": False},
+        "waste": {"seen": False},
+    }
+    flood = texts(headline_tiles(view, "id")[1])
+    assert flood[2:4] == [t(worst, "id"), line], flood
