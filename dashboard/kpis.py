@@ -24,15 +24,23 @@ class DerivedKpi:
     value: Callable[[CityPicture], float | None]
 
 
-def _pct(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
+def share_pct(part: float, whole: float) -> float | None:
+    """``part`` of ``whole`` in per cent to one decimal, but never 100 while something is
+    missing nor 0 while something is there: 1,999 of 2,000 in time rounded to 100.0, which
+    read as "no misses"."""
+    if not whole:
+        return None
+    pct = round(100 * part / whole, 1)
+    if 0 < part < whole:
+        return min(max(pct, 0.1), 99.9)
+    return pct
 
 
 DERIVED: dict[str, DerivedKpi] = {
     "incidents_within_sla": DerivedKpi(
         "share of incidents resolved in the last 24 h within their severity's SLA (%)",
         "incidents",
-        lambda p: _pct(p.incidents.resolved_within_sla_24h, p.incidents.resolved_24h),
+        lambda p: share_pct(p.incidents.resolved_within_sla_24h, p.incidents.resolved_24h),
     ),
     "open_incidents": DerivedKpi("incidents not yet resolved (count)", "incidents", lambda p: p.incidents.open_count),
     "traffic_incidents_open": DerivedKpi(
@@ -51,7 +59,7 @@ DERIVED: dict[str, DerivedKpi] = {
     "waste_reports_resolved_24h": DerivedKpi(
         "share of waste reports resolved within the SLA (%)",
         "waste",
-        lambda p: _pct(p.waste.reports_resolved_within_sla, p.waste.reports_resolved),
+        lambda p: share_pct(p.waste.reports_resolved_within_sla, p.waste.reports_resolved),
     ),
     "tps_over_threshold": DerivedKpi(
         "waste containers above the full threshold (count)", "waste", lambda p: p.waste.over_threshold

@@ -22,6 +22,7 @@ import pandas as pd
 from dashboard.audit import safe_cell
 from dashboard.config import Config
 from dashboard.incident_ops import OPS_KIND, merge_all, ts
+from dashboard.kpis import share_pct
 from dashboard.store.base import StateStore
 
 Period = Literal["shift", "day", "week"]
@@ -121,7 +122,7 @@ def _summary(group: pd.DataFrame) -> pd.Series:
         """Done within the SLA, out of those done and those past it without being done."""
         late = int(group[overdue].sum())
         judged = len(done) + late
-        return round(100.0 * float((done[col] <= done[limit]).sum()) / judged, 1) if judged else None
+        return share_pct(float((done[col] <= done[limit]).sum()), judged)
 
     def q(values: pd.Series, p: float) -> float | None:
         return round(float(values.quantile(p)), 1) if len(values) else None

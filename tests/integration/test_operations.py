@@ -22,6 +22,7 @@ from dashboard.config import Config, load_config
 from dashboard.desk import Desk
 from dashboard.incident_ops import Action, ActionError, Actor
 from dashboard.ingest import CityState
+from dashboard.kpis import share_pct
 from dashboard.picture import build_picture
 from dashboard.shift_report import as_csv, as_xlsx, build, incidents_frame, period_label
 from dashboard.store.base import StateStore
@@ -466,3 +467,11 @@ def test_shift_labels_follow_city_time(config: Config) -> None:
     assert period_label(at(7, 0), "shift", config) == "2026-12-01 pagi"
     assert period_label(at(23, 30), "shift", config) == "2026-12-01 malam"
     assert period_label(at(12, 0), "week", config) == "2026-W49"
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "shown"), [(1_999, 2_000, 99.9), (1, 2_000, 0.1), (2_000, 2_000, 100.0), (0, 5, 0.0), (2, 3, 66.7)]
+)
+def test_a_share_short_of_the_whole_never_shows_100(part: int, whole: int, shown: float) -> None:
+    """1,999 of 2,000 acknowledged in time rounded to 100.0 %: "no misses" on a busy week."""
+    assert share_pct(part, whole) == shown
