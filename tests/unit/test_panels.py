@@ -51,6 +51,7 @@ from layouts.sections import (
     WasteSection,
 )
 from layouts.tree import keyed_delta, to_tree
+from tests.support.trees import texts
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 NOW = "2024-07-05T07:32:00+00:00"  # Friday 14:32 WIB
@@ -315,21 +316,6 @@ def views(module: Any, picture: CityPicture, s: ViewSettings) -> list[Any]:
 def drawn(module: Any, picture: CityPicture, s: ViewSettings) -> list[Any]:
     """A panel's live content as the page draws it: every part's render, top to bottom."""
     return [node for _, view, render, _ in parts(module) for node in render(view(picture, s), s)]
-
-
-def texts(node: Any) -> list[str]:
-    """Every string in a rendered tree, in order."""
-    if node is None:
-        return []
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, (int, float)):
-        return [str(node)]
-    if isinstance(node, (list, tuple)):
-        return [t for child in node for t in texts(child)]
-    if isinstance(node, dict):  # a row already drawn as a tree (layouts.tree.row_tree)
-        return texts(node.get("c"))
-    return texts(getattr(node, "children", None))
 
 
 def joined(node: Any) -> str:

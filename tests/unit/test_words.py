@@ -27,6 +27,7 @@ from layouts.i18n import LANGUAGES, WORDS_ID, catalog, catalog_path, t, words_ho
 from layouts.mayor.headlines import headline_tiles, pillars_heading
 from layouts.pages import report
 from layouts.ports import ViewSettings, WallGeometry
+from tests.support.trees import texts
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Our own scripts (the vendored libraries have no words of ours).
@@ -284,8 +285,6 @@ def test_numbers_are_written_the_same_whatever_was_written_before() -> None:
 )
 def test_the_tablets_flood_tile_never_says_no_alert_under_waspada(worst: str, alert: bool, line: str) -> None:
     """ "▲ WASPADA" over "Tidak ada peringatan banjir" read as a contradiction to the mayor."""
-    from tests.unit.test_panels import texts
-
     view = {
         "incidents": {"seen": False},
         "flood": {"seen": True, "alert": alert, "worst": worst, "in_alert": 0 if worst == "Normal" else 1, "stations": 4},
