@@ -9,7 +9,7 @@ that describe the city rather than the product are in ``dashboard.city_config`` 
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -289,6 +289,9 @@ class MppTargets(Strict):
     open_weekdays: list[Literal[WEEKDAYS]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["monday", "tuesday", "wednesday", "thursday", "friday"]
     )
+    #: public holidays and collective leave (cuti bersama): closed, so no target is due. Without
+    #: them every national holiday stood "bad" on the tablet, 0 of 700 permits.
+    closed_dates: list[date] = Field(default_factory=list, max_length=400)
 
     @model_validator(mode="after")
     def _open_some_time(self) -> MppTargets:

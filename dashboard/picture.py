@@ -424,9 +424,10 @@ def waste_part(store: StateStore, config: Config) -> WasteSection:
 
 # --- MPP ------------------------------------------------------------------------------------
 def mpp_target(config: Config, day: datetime) -> int:
-    """The day's permits target: none on a day the MPP is closed (it stood 'bad' every weekend)."""
+    """The day's permits target: none on a day the MPP is closed (it stood 'bad' every weekend
+    and every public holiday)."""
     weekday = day.strftime("%A").lower()
-    if weekday not in config.mpp.open_weekdays:
+    if weekday not in config.mpp.open_weekdays or day.date() in config.mpp.closed_dates:
         return 0
     return config.mpp.permits_busy_day if weekday in config.mpp.busy_weekdays else config.mpp.permits_per_day
 

@@ -292,6 +292,7 @@ LEAVES: dict[str, tuple[str, Any]] = {
     "mpp.opens": ("07:30", "07:30:00"),
     "mpp.closes": ("15:00", "15:00:00"),
     "mpp.open_weekdays": ('["monday", "saturday"]', ["monday", "saturday"]),
+    "mpp.closed_dates": ('["2026-12-25"]', ["2026-12-25"]),
     "pillars": (json.dumps(BASE["pillars"][::-1]), ("ids", SHIPPED_PILLAR_IDS[::-1])),
     "complaints": ("[]", []),
     "simulation.organization": ("Pemerintah Kota Uji", "Pemerintah Kota Uji"),

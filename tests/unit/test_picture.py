@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -536,6 +536,16 @@ def test_the_mpp_is_judged_by_the_share_of_its_target_due_by_now(
     assert picture.mpp.target == (0 if local.weekday() == 5 else 700)  # a Saturday has no target
     kpi = _kpi(picture, "mpp_on_pace")
     assert (kpi.value, kpi.standing) == (pace, word)
+
+
+def test_a_public_holiday_listed_in_the_config_has_no_target() -> None:
+    """Christmas on a Friday (25 Dec 2026): a busy day's 1,000 permits were due, and the tablet
+    showed the closed MPP failing."""
+    config = load_config(environ={})
+    holiday = config.model_copy(update={"mpp": config.mpp.model_copy(update={"closed_dates": [date(2026, 12, 25)]})})
+    noon = datetime(2026, 12, 25, 12, 0, tzinfo=config.city.tz).timestamp()
+    targets = [build_picture(MemoryStore(), c, now=noon).mpp for c in (config, holiday)]
+    assert [(m.target, m.due_now, m.attainment_pct) for m in targets] == [(1_000, 500, 0.0), (0, 0, None)]
 
 
 def test_a_last_arrival_ahead_of_the_clock_is_stale() -> None:
