@@ -57,7 +57,7 @@ DERIVED: dict[str, DerivedKpi] = {
     ),
     "mpp_avg_wait_min": DerivedKpi("average waiting time over MPP agencies now (minutes)", "mpp", lambda p: p.mpp.avg_wait_min),
     "waste_reports_resolved_24h": DerivedKpi(
-        "share of waste reports resolved within the SLA (%)",
+        "share of the waste reports resolved in the last 24 h that took at most the waste SLA (%)",
         "waste",
         lambda p: share_pct(p.waste.reports_resolved_within_sla, p.waste.reports_resolved),
     ),

@@ -29,7 +29,8 @@ from dashboard.read_models import (
     REPORTS_OPEN,
     tag_counts,
     time_key,
-    waste_resolve_hours,
+    waste_median_hours,
+    waste_resolved_day,
 )
 from dashboard.store.base import SeriesPoint, StateStore, entity_series, kpi_series
 from dashboard.wall_control import ID as WALL_ID
@@ -145,7 +146,7 @@ class _Reading:
         return self._get("drainage", (), lambda: drainage_part(self.store, self.config))
 
     def waste(self, _: CityPicture) -> WasteSection:
-        return self._get("waste", (), lambda: waste_part(self.store, self.config))
+        return self._get("waste", (self.minute,), lambda: waste_part(self.store, self.config, self.now))
 
     def mpp(self, _: CityPicture) -> MppSection:
         return self._get("mpp", (self.minute,), lambda: mpp_part(self.store, self.config, self.now))
@@ -405,11 +406,12 @@ def stage_of(level: float, levels: DrainageLevels) -> str:
 
 
 # --- waste ----------------------------------------------------------------------------------
-def waste_part(store: StateStore, config: Config) -> WasteSection:
+def waste_part(store: StateStore, config: Config, now: float) -> WasteSection:
     full = config.thresholds.waste_full
     containers = sorted(store.entities("waste_fill").values(), key=lambda d: (-d["fill"], d["id"]))
     topics = tag_counts(store.index_tags(REPORTS_OPEN), "topic")
-    resolved, within, median_h = waste_resolve_hours(store, config.thresholds.waste_report_sla_h)
+    resolved, within = waste_resolved_day(store, now)
+    median_h = waste_median_hours(store)
     return WasteSection(
         containers=[ContainerRow.from_doc(c, c["fill"] >= full) for c in containers],
         over_threshold=sum(1 for c in containers if c["fill"] >= full),

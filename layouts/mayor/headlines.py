@@ -129,7 +129,10 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
         t("h_waste", language),
         [
             html.Div(
-                [html.Span(number(waste["resolved"], language)), html.Small(f" {t('resolved', language)}", className="tb-of")],
+                [
+                    html.Span(number(waste["resolved"], language)),
+                    html.Small(f" {t('resolved_24h', language)}", className="tb-of"),
+                ],
                 className="tb-big",
             ),
             html.Div(t("still_open", language, n=number(waste["open"], language)), className="tb-tile-sub"),

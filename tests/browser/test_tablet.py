@@ -19,7 +19,7 @@ import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -179,7 +179,7 @@ def expected_heads(city: City, language: str) -> dict[str, str]:
     """The headline counts, counted here from the stored events themselves (not through the
     dashboard's read side): open incidents are those not resolved; the MPP's served today is
     the sum over agencies that reported since local midnight; resolved waste reports are
-    waste-topic reports with a resolution time."""
+    waste-topic reports resolved in the last 24 hours."""
     store = city.store
     midnight = datetime.now(ZoneInfo(city.config.city.timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
     open_incidents = sum(1 for d in store.entities("incident").values() if d["status"] != "resolved")
@@ -189,7 +189,10 @@ def expected_heads(city: City, language: str) -> dict[str, str]:
     resolved = sum(
         1
         for d in store.entities("report").values()
-        if d.get("topic") == "waste" and d.get("status") == "resolved" and d.get("resolved_at")
+        if d.get("topic") == "waste"
+        and d.get("status") == "resolved"
+        and d.get("resolved_at")
+        and datetime.now(UTC) - datetime.fromisoformat(d["resolved_at"]) <= timedelta(hours=24)
     )
     assert open_incidents > 0, "the replayed city has open incidents (so the headline is not a vacuous 0)"
     return {"incidents": number(open_incidents, language), "mpp": number(served, language), "waste": number(resolved, language)}
