@@ -92,6 +92,8 @@ def _check_config(_: Config, args: argparse.Namespace) -> int:
         f"{path}: ok ({config.city.name}, {config.wall.columns}x{config.wall.rows} wall, "
         f"{len(panels)} panel kinds, {len(config.pillars)} pillars, {len(config.kpis())} KPIs, store {config.store.backend})"
     )
+    if not config.operations.agencies:  # valid, but the console's "assign" offers nobody
+        print(f"{path}: warning: operations.agencies is empty: operators cannot assign an incident to anyone")
     return 0
 
 

@@ -90,7 +90,7 @@ def _default_sla() -> dict[Severity, Sla]:
 
 class Operations(_Strict):
     agencies: list[Agency] = Field(default_factory=list)
-    resolution_codes: list[ResolutionCode] = Field(default_factory=lambda: [ResolutionCode(code="handled", label="Handled")])
+    resolution_codes: list[ResolutionCode] = Field(default_factory=lambda: [ResolutionCode(code="handled", label="Ditangani")])
     sop: dict[str, list[str]] = Field(default_factory=dict)
     sla: dict[Severity, Sla] = Field(default_factory=_default_sla)
     presets: list[Preset] = Field(default_factory=list)

@@ -621,6 +621,19 @@ def test_check_config_ok() -> None:
     assert "ok (Kota Pekanbaru, 6x4 wall" in done.stdout
 
 
+def test_check_config_warns_when_no_agency_can_be_assigned(tmp_path: Path) -> None:
+    """A new city left without operations.agencies passed with 'ok', and its console's assign
+    offered nobody. It still runs (a wall can be watched without a desk), with a warning."""
+    path = write(tmp_path, lambda c: c["operations"].update(agencies=[]))
+    done = run_cli("check-config", str(path))
+    assert done.returncode == 0, done.stderr
+    assert (
+        done.stdout.splitlines()[1]
+        == f"{path}: warning: operations.agencies is empty: operators cannot assign an incident to anyone"
+    )
+    assert "warning" not in run_cli("check-config", str(DEFAULT_CONFIG)).stdout
+
+
 def test_check_config_fails_with_one_line(tmp_path: Path) -> None:
     path = write(tmp_path, lambda c: c["screens"].update({25: ["clock"]}))
     done = run_cli("check-config", str(path))
