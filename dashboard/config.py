@@ -134,6 +134,8 @@ def _data_file(file: Path, base: Path, name: str) -> Any:
         data = load_yaml_bytes(read_file(path))  # the config file's own limits (size, depth, aliases)
     except YamlRefused as exc:
         raise ConfigError(f"{file}: simulation: the file it names is refused: {exc}") from None
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: simulation: file not found ({_shown_path(path)})") from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
         raise ConfigError(f"{file}: simulation: cannot read the file it names ({type(exc).__name__})") from None
     except yaml.YAMLError:
@@ -141,6 +143,12 @@ def _data_file(file: Path, base: Path, name: str) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: simulation: the file it names must hold a mapping")
     return data
+
+
+def _shown_path(path: Path) -> str:
+    """A path for a one-line error: at most 200 characters of it, control characters as '?'."""
+    text = "".join(c if c.isprintable() else "?" for c in str(path))
+    return text if len(text) <= 200 else "…" + text[-199:]
 
 
 #: How far past the districts' extent a configured site may lie (about 5 km): the published
@@ -155,8 +163,8 @@ def check_places(config: Config, file: Path | str = "config") -> None:
 
     try:
         districts = Districts.load(config.districts_path())
-    except GeoJsonError as exc:
-        raise ConfigError(f"{file}: city.districts_geojson: {exc}") from None
+    except GeoJsonError as exc:  # the path as resolved: a relative name is read beside the config file
+        raise ConfigError(f"{file}: city.districts_geojson: {exc} ({_shown_path(config.districts_path())})") from None
     except (OSError, ValueError, RuntimeError):  # a NUL in the name, "~nosuchuser/...", a name too long
         raise ConfigError(f"{file}: city.districts_geojson: not a path this machine can open") from None
     sim = config.simulation

@@ -108,6 +108,13 @@ def test_an_unknown_derived_kpi_is_told_every_derived_name_uncut(tmp_path: Path)
     assert "tps_over_threshold" in message and "citizen_reports_open" in message and message.endswith(")")
 
 
+def test_a_missing_simulation_file_is_named_where_it_was_looked_for(tmp_path: Path) -> None:
+    """Following the production recipe (the config copied alone to /etc/citywall) said only
+    'cannot read the file it names (FileNotFoundError)', not where it had looked."""
+    path = write(tmp_path, lambda c: c.update(simulation="pekanbaru-simulation.yaml"))
+    assert error_of(path) == f"{path}: simulation: file not found ({tmp_path / 'pekanbaru-simulation.yaml'})"
+
+
 def test_relative_paths_resolve_next_to_the_config(tmp_path: Path) -> None:
     """A bare file name is looked up beside the config file, not in the shipped assets."""
     tree = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
@@ -118,7 +125,7 @@ def test_relative_paths_resolve_next_to_the_config(tmp_path: Path) -> None:
     )
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
-    assert "city.districts_geojson: file not found" in error_of(path)
+    assert error_of(path).endswith(f"city.districts_geojson: file not found ({tmp_path / 'kecamatan.geojson'})")
     (tmp_path / "kecamatan.geojson").write_bytes((DEFAULT_CONFIG.parent / "assets" / "pekanbaru_kecamatan.geojson").read_bytes())
     config = load_config(path, environ={})
     assert config.districts_path() == tmp_path / "kecamatan.geojson"
