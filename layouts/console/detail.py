@@ -338,6 +338,7 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
     @app.callback(
         Output("cw-console-msg", "children", allow_duplicate=True),
         Output("cw-console-done", "data", allow_duplicate=True),
+        Output({"role": "cw-sop", "step": ALL}, "value"),
         Input({"role": "cw-sop", "step": ALL}, "value"),
         State("cw-console-selected", "data"),
         State("cw-console-done", "data"),
@@ -354,9 +355,11 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         if current is None or current["done"] == wanted:
             raise PreventUpdate
         ok, result = port.act(selected, {"action": "tick" if wanted else "untick", "step": step})
-        if not ok:
-            return dbc.Alert(said(result, language), color="danger", className="py-1"), (done or 0) + 1
-        return no_update, (done or 0) + 1
+        boxes = [box["id"]["step"] for box in ctx.inputs_list[0]]
+        if not ok:  # the box goes back: the detail is unchanged, so no redraw would put it right
+            back = [current["done"] if box == step else no_update for box in boxes]
+            return dbc.Alert(said(result, language), color="danger", className="py-1", id="cw-msg-error"), (done or 0) + 1, back
+        return no_update, (done or 0) + 1, [no_update] * len(boxes)
 
     @app.callback(
         Output("cw-console-msg", "children", allow_duplicate=True),

@@ -103,6 +103,27 @@ def test_a_key_pressed_on_a_filter_dropdown_is_not_a_shortcut(city: tuple[CitySt
 
 
 @pytest.mark.browser
+def test_a_refused_sop_tick_leaves_the_box_as_it_was(browser: Any, city: tuple[CityState, str]) -> None:
+    """A viewer's tick was refused ("needs the operator role"), but the box stayed ticked while
+    nothing had been recorded."""
+    state, base = city
+    ctx = signed_in_context(browser, base, "viewer")
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(LOAD_MS)
+        page.goto(f"{base}/console")
+        page.wait_for_selector(".cw-console-table tr[data-incident]")
+        select(page, "DESK-A")
+        box = page.locator("#cw-console-detail input[type=checkbox]").first
+        box.click()
+        expect(page.locator("#cw-msg-error")).to_contain_text("operator")
+        expect(box).not_to_be_checked()
+        assert actions(state, "DESK-A") == []
+    finally:
+        ctx.close()
+
+
+@pytest.mark.browser
 def test_a_held_key_acts_once(city: tuple[CityState, str], desk: Any) -> None:
     """A key held down repeats (``keydown`` again with ``repeat`` set): "+" held raised the
     severity a step per repeat. Only the repeat is sent here, so it must do nothing at all."""
