@@ -80,7 +80,7 @@ def push(
 def dismiss(record: dict[str, Any], screen: int, at: float) -> dict[str, Any]:
     pushed = active_pushes(record, at)
     if not any(p["screen"] == screen for p in pushed):
-        raise ActionError(409, f"nothing is pushed to screen {screen}")
+        raise ActionError(409, f"nothing is pushed to screen {screen}", "err_nothing_pushed", screen=str(screen))
     return {**record, "pushed": [p for p in pushed if p["screen"] != screen]}
 
 
@@ -171,12 +171,15 @@ def wall_part(
     """The picture's ``wall`` section: what the API answers and what the screens follow.
 
     Pushes and the broadcast keep their ``until`` so a screen can drop them when they end
-    between two changes; pushed incidents come with what the screen shows of them.
+    between two changes; pushed incidents come with what the screen shows of them, and a push
+    ends early once its incident is resolved.
     """
     record = record or empty()
     pushed = []
     for p in active_pushes(record, now):
         d = incidents.get(p["incident"]) or {}
+        if d.get("status") == "resolved":
+            continue  # done with: the screen goes back to its panels, not "resolved" for the push's minutes
         pushed.append(
             PushedIncident(
                 screen=p["screen"],

@@ -167,6 +167,12 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                                 ),
                                 width="auto",
                             ),
+                            dbc.Col(
+                                dbc.Button(
+                                    t("console_unpush", language), id="cw-act-unpush", color="secondary", size="sm", n_clicks=0
+                                ),
+                                width="auto",
+                            ),
                         ],
                         className="g-2 align-items-center",
                     ),
@@ -386,3 +392,21 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
             color="success" if ok else "danger",
             className="py-1",
         )
+
+    @app.callback(
+        Output("cw-console-msg", "children", allow_duplicate=True),
+        Input("cw-act-unpush", "n_clicks"),
+        State("cw-push-screen", "value"),
+        prevent_initial_call=True,
+    )
+    def _unpush(clicks: int | None, screen: Any) -> Any:
+        """Takes a push off its screen before its minutes are up: until then only the API could."""
+        if not clicks:
+            raise PreventUpdate
+        wrong = out_of_range(screen, port.choices().get("screens", 24), "console_screen_range", language)
+        if wrong:
+            return dbc.Alert(wrong, color="danger", className="py-1", id="cw-msg-error")
+        ok, result = port.wall_action("dismiss", {"screen": screen})
+        if not ok:
+            return dbc.Alert(said(result, language), color="danger", className="py-1", id="cw-msg-error")
+        return dbc.Alert(t("console_off_screen", language, screen=screen), color="success", className="py-1", id="cw-msg-ok")

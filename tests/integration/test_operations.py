@@ -239,6 +239,22 @@ def test_wall_control_preset_broadcast_push_and_expiry(store: StateStore, config
     assert actions == ["wall.broadcast.clear", "wall.push", "wall.broadcast", "wall.preset"]
 
 
+def test_a_push_ends_when_its_incident_is_resolved(store: StateStore, config: Config) -> None:
+    """A resolved incident stayed pushed on its screen, "selesai", for the rest of its minutes,
+    in place of the screen's own panels."""
+    clock = Clock()
+    CityState(store, config, clock=clock).accept(alert("P1", 0, severity="high"))
+    desk = desk_on(store, config, clock)
+    desk.push(4, "P1", 10, OPERATOR)
+    assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["P1"]
+    clock.now += 60
+    desk.act("P1", Action("resolve", code="handled"), OPERATOR)
+    assert build_picture(store, config, now=clock.now).wall.pushed == []
+    clock.now += 60
+    desk.act("P1", Action("reopen"), OPERATOR)
+    assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["P1"], "within its minutes"
+
+
 def test_takeover_fires_for_a_critical_incident_and_clears_on_acknowledge(store: StateStore, config: Config) -> None:
     clock = Clock()
     state = CityState(store, config, clock=clock)
