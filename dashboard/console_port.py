@@ -71,7 +71,9 @@ class ConsolePort:
         actor = self._actor("operator")
         if isinstance(actor, ActionError):
             return False, actor
-        known: dict[str, Any] = {k: action.get(k) for k in ("action", "agency", "text", "severity", "code", "step")}
+        known: dict[str, Any] = {
+            k: action.get(k) for k in ("action", "agency", "text", "severity", "code", "step", "assignee_seen")
+        }
         try:
             return True, self.desk.act(incident_id, Action(**known), actor)
         except (ActionError, TypeError) as error:

@@ -62,6 +62,9 @@ class Action:
     severity: str | None = None
     code: str | None = None
     step: int | None = None
+    #: the assignee the caller last saw ("" for none): an assignment made meanwhile by someone
+    #: else is then refused instead of silently replaced
+    assignee_seen: str | None = None
 
 
 def iso(t: float) -> str:
@@ -148,6 +151,12 @@ def apply(
         if agency is None:
             known = ", ".join(a.id for a in ops.agencies) or "none configured"
             raise ActionError(422, f"unknown agency {action.agency!r} (known: {known})", "err_choose_agency")
+        assignee = now.get("assignee") or ""
+        if action.assignee_seen is not None and action.assignee_seen != assignee and assignee != agency.id:
+            # two operators assigning one incident at once each read "dispatched" and believed their own agency
+            raise ActionError(
+                409, f"assigned to {assignee} meanwhile; look again, then assign", "err_assigned_meanwhile", agency=assignee
+            )
         set_status("dispatched")
         rec["assignee"] = agency.id
         rec.setdefault("acked_at", when)

@@ -34,6 +34,7 @@ class ActionBody(_Body):
     severity: str | None = Field(default=None, max_length=32)
     code: str | None = Field(default=None, max_length=64)
     step: int | None = Field(default=None, ge=0, le=1_000)
+    assignee_seen: str | None = Field(default=None, max_length=64)
 
 
 class PresetBody(_Body):

@@ -83,6 +83,7 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
             dbc.CardBody(
                 [
                     dcc.Store(id="cw-console-detail-sig", data=None),
+                    dcc.Store(id="cw-detail-seen", data=None),  # the assignee the detail shows
                     html.Div(
                         id="cw-console-detail", children=html.Div(t("console_select_hint", language), className="text-secondary")
                     ),
@@ -275,6 +276,7 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
     @app.callback(
         Output("cw-console-detail", "children"),
         Output("cw-console-detail-sig", "data"),
+        Output("cw-detail-seen", "data"),
         Input("cw-console-selected", "data"),
         Input("cw-version", "data"),
         Input("cw-console-done", "data"),
@@ -287,7 +289,7 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         digest = signature({k: v for k, v in (detail or {}).items() if k not in ("sla", "age_s")} | {"sel": selected, "sla": sla})
         if digest == shown:
             raise PreventUpdate
-        return render(detail, settings), digest
+        return render(detail, settings), digest, (detail.get("assignee") or "") if detail else None
 
     @app.callback(
         Output("cw-console-msg", "children"),
@@ -298,6 +300,7 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         State("cw-act-agency", "value"),
         State("cw-act-code", "value"),
         State("cw-act-text", "value"),
+        State("cw-detail-seen", "data"),
         State("cw-console-done", "data"),
         prevent_initial_call=True,
         # a double click, or a key pressed twice, lands on a disabled button: "+" twice
@@ -305,7 +308,7 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         running=[(Output(ident, "disabled"), True, False) for ident in BUTTONS],
     )
     def _act(*args: Any) -> Any:
-        selected, agency, code, text, done = args[len(BUTTONS) :]
+        selected, agency, code, text, seen, done = args[len(BUTTONS) :]
         trigger = ctx.triggered_id
         if trigger not in BUTTONS or not (ctx.triggered and ctx.triggered[0].get("value")):
             raise PreventUpdate
@@ -319,6 +322,7 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
                 "agency": (agency or None) if action == "assign" else None,
                 "code": (code or None) if action == "resolve" else None,
                 "text": text if action == "note" else None,
+                "assignee_seen": seen if action == "assign" else None,
             },
         )
         if not ok:

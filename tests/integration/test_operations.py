@@ -124,6 +124,23 @@ def test_acknowledge_assign_show_on_the_queue_and_keep_through_field_updates(sto
     assert desk.incident("A1")["assignee"] == "BPBD"
 
 
+def test_an_assignment_made_meanwhile_is_not_silently_replaced(store: StateStore, config: Config) -> None:
+    """Two operators assigned one incident 64 ms apart, to BPBD and to Damkar; both read
+    "dispatched" and the incident went to Damkar without a word to the first."""
+    clock = Clock()
+    CityState(store, config, clock=clock).accept(alert("M1", 0, severity="high"))
+    desk = desk_on(store, config, clock)
+    budi = Actor("budi", "operator", "session", "127.0.0.1")
+    assert desk.act("M1", Action("assign", agency="BPBD", assignee_seen=""), OPERATOR)["assignee"] == "BPBD"
+    with pytest.raises(ActionError) as refused:
+        desk.act("M1", Action("assign", agency="Damkar", assignee_seen=""), budi)
+    assert (refused.value.status, refused.value.word, refused.value.fill) == (409, "err_assigned_meanwhile", {"agency": "BPBD"})
+    assert desk.incident("M1")["assignee"] == "BPBD"
+    # having seen BPBD, a reassignment goes through; so does one that does not say what it saw (the API's)
+    assert desk.act("M1", Action("assign", agency="Damkar", assignee_seen="BPBD"), budi)["assignee"] == "Damkar"
+    assert desk.act("M1", Action("assign", agency="Dishub"), OPERATOR)["assignee"] == "Dishub"
+
+
 def test_rules_refuse_what_does_not_apply(store: StateStore, config: Config) -> None:
     clock = Clock()
     CityState(store, config, clock=clock).accept(alert("B1", 0, severity="high"))
