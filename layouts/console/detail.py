@@ -219,9 +219,13 @@ def render(detail: dict[str, Any] | None, settings: ViewSettings) -> Any:
     ]
     history = [
         html.Li(
-            f"{local_time(h['at'], settings.timezone, language, 'HH:mm:ss')} {h['by']} ({h['role']}) {h['action']}"
-            + "".join(f" {k}={h[k]}" for k in ("status", "agency", "severity", "code", "step") if k in h)
-            + (f" – {h['text']}" if h.get("text") else "")
+            [
+                f"{local_time(h['at'], settings.timezone, language, 'HH:mm:ss')} {h['by']} ({h['role']}) {h['action']}"
+                + "".join(f" {k}={h[k]}" for k in ("status", "agency", "severity", "code", "step") if k in h),
+                # a note's own text direction stays inside it (``bdi``): a right-to-left override
+                # in one turned the rest of its history line around
+                *((" – ", html.Bdi(str(h["text"]))) if h.get("text") else ()),
+            ]
         )
         for h in reversed(detail.get("history", []))
     ]

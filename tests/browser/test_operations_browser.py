@@ -279,3 +279,29 @@ def test_takeover_fires_on_a_critical_incident_and_clears_on_acknowledge(city: t
     screen.wait_for_selector('[data-pushed="OPS-CRIT"]', state="detached", timeout=FOLLOW_MS)
     desk.click("#cw-act-unpush")
     expect(desk.locator("#cw-msg-error")).to_have_text("Tidak ada yang dikirim ke layar 10")
+
+
+@pytest.mark.browser
+def test_a_pushed_incident_with_a_long_description_keeps_its_place_and_status_on_screen(
+    city: tuple[CityState, str], contexts: Any
+) -> None:
+    """A 300-character description filled the pushed card and put where it is and its status
+    below the screen's edge; a right-to-left override in a note turned its history line around."""
+    state, base = city
+    words = "Genangan air setinggi lutut di depan pasar dan sekolah dasar, arus kendaraan tersendat "
+    state.accept(incident("OPS-LONG", severity="high", description=(words * 4)[:300]))
+    screen = kiosk(contexts, base, 4)
+    desk = console(contexts, base, "operator")
+    desk.click('.cw-console-table tr[data-incident="OPS-LONG"]')
+    desk.wait_for_selector('#cw-console-detail [data-incident="OPS-LONG"]')
+    desk.fill("#cw-act-text", "catatan \u202eterbalik")
+    desk.click("#cw-act-note")
+    desk.wait_for_selector("#cw-console-detail .cw-history bdi")
+    assert desk.inner_text("#cw-console-detail .cw-history bdi") == "catatan \u202eterbalik"
+    desk.fill("#cw-push-screen", "4")
+    desk.click("#cw-act-push")
+    card = screen.locator('[data-pushed="OPS-LONG"]')
+    card.wait_for(timeout=FOLLOW_MS * 3)
+    for part in (".cw-card-title", ".cw-card-where", ".cw-card-sub"):
+        box = card.locator(part).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 1080, (part, box)
