@@ -59,6 +59,12 @@ def catalog(language: str) -> Mapping[str, str]:
     return MappingProxyType({str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy})
 
 
+def category_word(key: str, language: str) -> str:
+    """An incident category's word when the catalog has one, else the category as the feed
+    named it: categories are an open set (any feed's), so a missing word is normal here."""
+    return catalog(language).get(f"cat_{key}", key)
+
+
 def t(key: str, language: str, **fill: object) -> str:
     """The word for ``key`` in the configured language (Indonesian for an unknown language);
     ``fill`` fills its ``{placeholders}``.

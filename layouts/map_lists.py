@@ -14,7 +14,7 @@ from dash import html
 
 from layouts import elements as el
 from layouts.frame import SEVERITY_SHAPES, age_cell, empty, seen
-from layouts.i18n import catalog, number, t
+from layouts.i18n import category_word, number, t
 from layouts.map_figure import BINS, SEVERITIES, counts_by_district, fill_for
 from layouts.map_plan import cached_plan
 from layouts.picture import CityPicture
@@ -129,12 +129,6 @@ def cat_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     return {"has_data": seen(picture, FAMILY), "cats": [(str(c), n) for c, n in cats[:CATEGORIES]]}
 
 
-def _category(key: str, language: str) -> str:
-    """A category's word when the catalog has one, else the category as the feed named it:
-    categories are an open set (any feed's), so a missing word is normal here, not a gap."""
-    return catalog(language).get(f"cat_{key}", key)
-
-
 def cat_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     if not shown["has_data"]:
@@ -144,7 +138,7 @@ def cat_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         el.Div(
             className="cw-bar-row cw-bar-row-compact",
             children=[
-                el.Span(_category(c, language), className="cw-bar-name"),
+                el.Span(category_word(c, language), className="cw-bar-name"),
                 el.Div(
                     el.Div(className="cw-bar-fill cw-bar-cat", style={"width": f"{100 * n / most:.1f}%"}),
                     className="cw-bar-track",

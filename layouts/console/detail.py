@@ -16,7 +16,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts.console.controls import labelled, minutes_box, out_of_range, said
 from layouts.frame import signature
-from layouts.i18n import local_time, t
+from layouts.i18n import category_word, local_time, t
 from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
 from layouts.tree import attrs
 
@@ -229,6 +229,7 @@ def render(detail: dict[str, Any] | None, settings: ViewSettings) -> Any:
         )
         for h in reversed(detail.get("history", []))
     ]
+    category = category_word(str(detail.get("category") or "–"), language)  # the wall's word, not the feed's id
     return html.Div(
         [
             html.H5(detail.get("description") or detail.get("category") or detail["id"]),
@@ -252,7 +253,7 @@ def render(detail: dict[str, Any] | None, settings: ViewSettings) -> Any:
                 ],
                 className="mb-2",
             ),
-            html.Div([html.Small(f"{detail['id']} · {detail.get('category')} · {detail.get('kecamatan') or '–'}")]),
+            html.Div([html.Small(" · ".join((category, detail.get("kecamatan") or "–", detail["id"])))]),
             html.Div(
                 [
                     t("console_sla_acknowledge", language),

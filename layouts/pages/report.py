@@ -12,7 +12,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
-from layouts.i18n import number, t
+from layouts.i18n import category_word, number, t
 from layouts.ports import Callbacks, OperationsPort, ViewSettings
 from layouts.routing import Pages
 from layouts.tree import attrs
@@ -66,7 +66,18 @@ def tables(report: dict[str, list[dict[str, Any]]], language: str) -> list[Any]:
                 dbc.Table(
                     [
                         html.Thead(html.Tr([html.Th(t(HEADERS[c], language) if c in HEADERS else c) for c in columns])),
-                        html.Tbody([html.Tr([html.Td(_cell(r[c], language)) for c in columns]) for r in rows]),
+                        html.Tbody(
+                            [
+                                html.Tr(
+                                    [
+                                        # the wall's word for a category ("Bencana alam"), not the feed's id
+                                        html.Td(category_word(r[c], language) if c == "category" else _cell(r[c], language))
+                                        for c in columns
+                                    ]
+                                )
+                                for r in rows
+                            ]
+                        ),
                     ],
                     size="sm",
                     striped=True,

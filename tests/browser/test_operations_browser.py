@@ -234,6 +234,8 @@ def test_supervisor_preset_and_broadcast_reach_open_screens(city: tuple[CityStat
     desk.goto(f"{base}/report?period=day")
     desk.wait_for_selector('[data-report="by_period"] td')
     assert desk.locator('[data-report="by_category"] tbody tr').count() >= 1
+    categories = desk.locator('[data-report="by_category"] tbody tr td:first-child').all_inner_texts()
+    assert "Lalu lintas" in categories and "traffic" not in categories, categories  # the wall's words, not the feed's ids
 
     operator = console(contexts, base, "operator")
     choose(operator, "cw-preset-choice", "banjir")
