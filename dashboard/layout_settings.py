@@ -7,6 +7,7 @@ app by the factory. A panel's ``view()`` is something else: what it reads of the
 from __future__ import annotations
 
 import json
+from datetime import time
 
 from dashboard.config import Config
 from layouts.ports import PillarInfo, Span, ViewSettings, WallGeometry
@@ -30,7 +31,13 @@ def view_settings(config: Config) -> ViewSettings:
         districts_geojson=_geojson(config),
         pillars=tuple(PillarInfo(p.id, p.label(config.city.language), p.icon) for p in config.pillars),
         presets={p.name: {n: tuple(names) for n, names in p.screens.items()} for p in config.operations.presets},
+        mpp_hours=(config.mpp.opens.hour, _closing_hour(config.mpp.closes)),
     )
+
+
+def _closing_hour(closes: time) -> int:
+    """The last hour the MPP serves in: 16 for 16:30, 15 for 16:00."""
+    return closes.hour if closes.minute else max(0, closes.hour - 1)
 
 
 def _geojson(config: Config) -> dict | None:

@@ -132,8 +132,9 @@ def chart_patch(served: list[int], settings: ViewSettings) -> Patch:
     now = len(served) - 1
     y = served + [0] * (HOURS - len(served))
     busy = [h for h, v in enumerate(served) if v > 0]
-    first = min([8, *busy]) if busy else 8
-    last = max([17, now if now >= 0 else 17, *busy])
+    opens, closes = settings.mpp_hours  # the configured hours: Pasuruan's 08:00-15:00 showed 08-17
+    first = min([opens, *busy])
+    last = max([closes, now if now >= 0 else closes, *busy])
     patch = Patch()
     patch["data"][0]["y"] = y
     patch["data"][0]["text"] = [number(v, settings.language) if v else "" for v in y]

@@ -493,6 +493,20 @@ def test_mpp_headline_queue_and_hourly_patch() -> None:
     assert all(op["location"][0] in ("data", "layout") for op in ops)
 
 
+def test_the_hourly_chart_spans_the_configured_opening_hours() -> None:
+    """The axis was 08-17 whatever the config said; an MPP open 08:00-15:00 showed two hours
+    it never serves in. Served hours outside the opening ones still show."""
+    s = replace(settings(), mpp_hours=(8, 14))
+
+    def axis(served: list[int]) -> list[float]:
+        ops = mpp.chart_patch(served, s).to_plotly_json()["operations"]
+        return next(op["params"]["value"] for op in ops if op["location"] == ["layout", "xaxis", "range"])
+
+    morning = [0] * 8 + [40, 55, 10]  # 10:xx now
+    assert axis(morning) == [7.5, 14.5]
+    assert axis([0] * 7 + [3] + [50] * 8 + [0]) == [6.5, 16.5], "served before opening, and now at 16:xx"
+
+
 def test_a_closed_mpp_says_so_instead_of_counting_against_a_target() -> None:
     s = settings()
     closed = replace(sample_picture(), mpp=replace(sample_picture().mpp, served_today=0, target=0, attainment_pct=None))
