@@ -72,12 +72,16 @@
     });
   }
 
-  /* An SLA clock of the console (layouts/console/detail.py): minutes and seconds left, red
-   * and negative once overdue. */
+  /* An SLA clock of the console (layouts/console/detail.py): minutes and seconds left, or
+   * hours and minutes from an hour on ("719:47" read like a time of day), red and negative
+   * once overdue. The same text as the server's first drawing (``_minutes``). */
   function paintDeadline(el, left) {
     if (isNaN(left)) return;
     var s = Math.abs(Math.round(left));
-    var text = (left < -0.5 ? "-" : "") + Math.floor(s / 60) + ":" + (s % 60 < 10 ? "0" : "") + (s % 60);
+    var words = window.citywallWords;
+    var text = (left < -0.5 ? "-" : "") + (s >= 3600
+      ? Math.floor(s / 3600) + " " + words.word("hours_short") + " " + Math.floor(s % 3600 / 60) + " " + words.word("min_short")
+      : Math.floor(s / 60) + ":" + (s % 60 < 10 ? "0" : "") + (s % 60));
     if (el.textContent !== text) el.textContent = text;
     var over = left < -0.5;
     el.classList.toggle("cw-sla-over", over);

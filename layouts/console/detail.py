@@ -36,11 +36,15 @@ BUTTONS = {  # id -> (action, the catalog key of its label, shortcut)
 BADGE_COLORS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#ffd43b", "low": "#66d9e8", "informational": "#ced4da"}
 
 
-def _minutes(seconds: int | None) -> str:
+def _minutes(seconds: int | None, language: str) -> str:
+    """An SLA clock: "4:05" under an hour, "11 jam 59 mnt" from an hour on ("719:47" read like
+    a time of day). ``assets/citywall.js`` counts it down in the same words."""
     if seconds is None:
         return "–"
     sign = "-" if seconds < 0 else ""
     s = abs(int(seconds))
+    if s >= 3_600:
+        return f"{sign}{s // 3_600} {t('hours_short', language)} {s % 3_600 // 60} {t('min_short', language)}"
     return f"{sign}{s // 60}:{s % 60:02d}"
 
 
@@ -193,14 +197,14 @@ def render(detail: dict[str, Any] | None, settings: ViewSettings) -> Any:
     def clock(step: str) -> html.Span:
         if f"{step}_took_s" in sla:
             ok = sla.get(f"{step}_met")
-            return html.Span(
-                f"{_minutes(sla[f'{step}_took_s'])} {'✓' if ok else '✗'}", className="cw-sla-ok" if ok else "cw-sla-over"
-            )
+            took = _minutes(sla[f"{step}_took_s"], language)
+            return html.Span(f"{took} {'✓' if ok else '✗'}", className="cw-sla-ok" if ok else "cw-sla-over")
         left = sla.get(f"{step}_left_s")
         # the browser counts down to the deadline (``assets/citywall.js``): the detail is
         # redrawn only when the city changes, and on a quiet feed an overdue clock stayed green
         due = {"data-sla-due": sla[f"{step}_due"]} if f"{step}_due" in sla else {}
-        return html.Span(_minutes(left), className="cw-sla-over" if left is not None and left < 0 else "cw-sla-ok", **attrs(due))
+        over = left is not None and left < 0
+        return html.Span(_minutes(left, language), className="cw-sla-over" if over else "cw-sla-ok", **attrs(due))
 
     sop = [
         html.Li(

@@ -294,3 +294,6 @@ def test_an_sla_clock_counts_down_past_its_deadline_on_a_quiet_feed(city: tuple[
     clock = desk.locator("#cw-console-detail [data-sla-due]").first
     expect(clock).to_have_class(re.compile(r"\bcw-sla-over\b"), timeout=15_000)
     expect(clock).to_have_text(re.compile(r"^-0:\d\d$"))
+    # the resolve clock, 4 hours less the 10 minutes gone: hours and minutes, not "229:57"
+    resolve = desk.locator("#cw-console-detail [data-sla-due]").nth(1)
+    expect(resolve).to_have_text(re.compile(r"^3 jam (49|50) mnt$"))
