@@ -71,7 +71,10 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
         html.Div(content, className="cw-map-overlay", style=style)
         for style, content in (
             *_placed(left, [(110, [*head, lists.legend(settings.language), *cats]), (PAD, status)]),
-            *_placed(right, [(PAD, rank), (PAD, latest)]),
+            # the most severe open incidents first: on a span with one column to the right (a
+            # two-screen wall) the list that did not fit was this one, and its screen held the
+            # four rows of a small city's district ranking
+            *_placed(right, [(PAD, latest), (PAD, rank)]),
         )
     ]
     # a stale mark on every screen of the span, not only on the one with the title

@@ -854,6 +854,43 @@ def test_each_list_beside_a_spanned_map_stands_inside_one_screen(config_path: st
         assert any(r.x0 <= x0 and x1 <= r.x1 and r.y0 <= y0 and y1 <= r.y1 for r in screens), (x0, y0, x1, y1)
     boxes = sorted((o.style["left"], o.style["top"]) for o in overlays)
     assert len(boxes) == len(set(boxes)), "two lists in one place"
+    shown = {getattr(n, "id", {}).get("role") for o in overlays for n in _walk(o) if isinstance(getattr(n, "id", None), dict)}
+    assert "incidents_map-top-content" in shown, "the most severe open incidents show on every span (Pariaman's lacked them)"
+
+
+def test_on_a_span_with_one_column_beside_the_map_the_most_severe_incidents_take_it() -> None:
+    """A city of four small kecamatan on a 4 x 2 wall, its map over screens 2 and 3: one
+    column to the right, which held the four rows of the district ranking while the most
+    severe open incidents showed nowhere."""
+
+    def square(name: str, x0: float, y0: float, x1: float, y1: float) -> dict[str, Any]:
+        ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+        return {"type": "Feature", "properties": {"nama": name}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+    districts = {
+        "type": "FeatureCollection",
+        "features": [
+            square("A", 112.87, -7.66, 112.895, -7.62),
+            square("B", 112.895, -7.66, 112.915, -7.63),
+            square("C", 112.915, -7.68, 112.95, -7.64),
+            square("D", 112.895, -7.63, 112.93, -7.6),
+        ],
+    }
+    s = replace(
+        settings(),
+        wall=WallGeometry(4, 2, 1920, 1080, 6),
+        spans=(Span("incidents_map", (2, 3), 2, 3),),
+        screens={},
+        districts_geojson=districts,
+    )
+    right = [
+        node
+        for top in incidents_map.body("span", s)
+        for node in _walk(top)
+        if getattr(node, "className", "") == "cw-map-overlay" and float(node.style["left"][:-2]) > 1920
+    ]
+    roles = [n.id["role"] for o in right for n in _walk(o) if isinstance(getattr(n, "id", None), dict)]
+    assert "incidents_map-top-content" in roles, roles
 
 
 def _walk(node: Any) -> Any:
