@@ -127,8 +127,12 @@ def test_the_probe_ends_with_the_server() -> None:
 
 #: The console's incident detail (``layouts/console/detail.py``), which reads the store itself.
 CONSOLE_DETAIL = {
-    "output": "..cw-console-detail.children...cw-console-detail-sig.data..",
-    "outputs": [{"id": "cw-console-detail", "property": "children"}, {"id": "cw-console-detail-sig", "property": "data"}],
+    "output": "..cw-console-detail.children...cw-console-detail-sig.data...cw-detail-seen.data..",
+    "outputs": [
+        {"id": "cw-console-detail", "property": "children"},
+        {"id": "cw-console-detail-sig", "property": "data"},
+        {"id": "cw-detail-seen", "property": "data"},
+    ],
     "inputs": [
         {"id": "cw-console-selected", "property": "data", "value": "DET-1"},
         {"id": "cw-version", "property": "data", "value": 1},
