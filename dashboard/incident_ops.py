@@ -98,6 +98,8 @@ def merged(incident: dict[str, Any], record: dict[str, Any] | None) -> dict[str,
     if record.get("resolved_at") and out.get("status") == "resolved":
         out["resolved_at"] = record["resolved_at"]
         out["resolution"] = record.get("resolution")
+    elif out.get("status") != "resolved":
+        out.pop("resolved_at", None)  # the field's, from before an operator reopened it
     return out
 
 

@@ -80,10 +80,12 @@ class CityState:
         doc = event.to_doc()
         observed = event.observed_at.timestamp()
         kind = event.kind
-        if kind == "incident" and doc.get("status") not in (None, "new"):
-            doc = self._with_field_times(doc)
+        shown = doc
+        if kind == "incident":  # the operators' record laid over it, as the wall shows it
+            record = self.store.get(OPS_KIND, [doc["id"]]).get(doc["id"])
+            doc = self._with_field_times(doc, record)
+            shown = merged(doc, record)
         cap = self.caps.get(kind)
-        shown = self._as_shown(kind, doc)
         rows = rows_for(kind, shown, self.config)
         urgent = _urgent(kind, shown)
 
@@ -113,29 +115,27 @@ class CityState:
         self._maybe_housekeep()
         return changed
 
-    def _with_field_times(self, doc: dict[str, Any]) -> dict[str, Any]:
-        """An incident the field itself moved on, with when it did: ``acked_at`` from the first
-        message past "new", ``resolved_at`` from the first that said "resolved".
+    def _with_field_times(self, doc: dict[str, Any], record: dict[str, Any] | None) -> dict[str, Any]:
+        """An incident with when the field itself moved it on: ``acked_at`` from the first
+        message past "new" (kept if the field says "new" again), ``resolved_at`` from the
+        first that said "resolved" since it was last open.
 
         An Alert carries no such times, and each message replaces the last: without these, a
         field acknowledgement counted as none and a resolution re-sent hours later counted
         from the re-send, so the shift report and the tablet showed SLA breaches that never
-        happened. Only these messages read the stored incident; a flood of new ones does not.
-        An operator's own times, when earlier, still win (``incident_ops.merged``)."""
+        happened. An operator's own times, when earlier, still win (``incident_ops.merged``),
+        and an operator's reopening starts a new resolution (``record``)."""
         before = self.store.get("incident", [doc["id"]]).get(doc["id"]) or {}
+        status = doc.get("status") or "new"
         out = dict(doc)
-        out["acked_at"] = before.get("acked_at") or doc["observed_at"]
-        out["acked_severity"] = before.get("acked_severity") or doc.get("severity")
-        if doc["status"] == "resolved":
-            kept = before.get("resolved_at") if before.get("status") == "resolved" else None
-            out["resolved_at"] = kept or doc["observed_at"]
+        acked = before.get("acked_at") or (doc["observed_at"] if status != "new" else None)
+        if acked:
+            out["acked_at"] = acked
+            out["acked_severity"] = before.get("acked_severity") or doc.get("severity")
+        if status == "resolved":
+            was_resolved = merged(before, record).get("status") == "resolved" if before else False
+            out["resolved_at"] = (before.get("resolved_at") if was_resolved else None) or doc["observed_at"]
         return out
-
-    def _as_shown(self, kind: str, doc: dict[str, Any]) -> dict[str, Any]:
-        """An incident as the wall shows it: with the operators' record laid over it (one read)."""
-        if kind != "incident":
-            return doc
-        return merged(doc, self.store.get(OPS_KIND, [doc["id"]]).get(doc["id"]))
 
     def _make_room(self, kind: str, cap: int, observed: float) -> bool:
         """Room for one new id: resolved items of a lifecycle kind go, down to ``cap - 1``; of

@@ -22,13 +22,12 @@ from dashboard.config import Config, load_config
 from dashboard.desk import Desk
 from dashboard.incident_ops import Action, ActionError, Actor
 from dashboard.ingest import CityState
-from dashboard.kpis import share_pct
 from dashboard.picture import build_picture
 from dashboard.shift_report import as_csv, as_xlsx, build, incidents_frame, period_label
 from dashboard.store.base import StateStore
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident, WaterLevel
-from layouts.sections import IncidentRow
+from layouts.sections import IncidentRow, share_pct
 
 START = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 WIB
 OPERATOR = Actor("ani", "operator", "session", "127.0.0.1")
@@ -455,6 +454,26 @@ def test_the_fields_own_acknowledgement_and_resolution_count_from_when_it_said_s
     assert detail is not None
     sla = detail["sla"]
     assert (sla["acknowledge_took_s"], sla["resolve_took_s"], sla["resolve_met"]) == (180, 3_600, True)
+
+
+def test_a_resolution_after_an_operators_reopening_counts_from_itself(store: StateStore, config: Config) -> None:
+    """Medium (resolve within 720). The field resolves at 10, an operator reopens at 20, the
+    field resolves again at 800: the resolution is at 800, late. It had kept the first one's
+    10 minutes. And the field saying "new" again after its acknowledgement keeps that."""
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("RO", 0, severity="medium"))
+    state.accept(alert("RO", 3, status="acknowledged", severity="medium"))
+    state.accept(alert("RO", 6, severity="medium"))  # "new" again
+    state.accept(alert("RO", 10, status="resolved", severity="medium"))
+    clock.now = START.timestamp() + 20 * 60
+    desk = desk_on(store, config, clock)
+    reopened = desk.act("RO", Action("reopen"), OPERATOR)
+    assert (reopened["status"], reopened.get("resolved_at")) == ("new", None)
+    state.accept(alert("RO", 800, status="resolved", severity="medium"))
+    clock.now = START.timestamp() + 900 * 60
+    frame = incidents_frame(store, config, clock.now).to_dict(orient="records")
+    assert [(r["id"], r["ack_min"], r["resolve_min"]) for r in frame] == [("RO", 3.0, 800.0)]
 
 
 def test_an_operator_acknowledging_after_the_field_does_not_move_the_acknowledgement(config: Config) -> None:
