@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from layouts.picture import CityPicture
+from layouts.sections import share_pct
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,18 +23,6 @@ class DerivedKpi:
     #: incidents" or "0 % of today's permits" is not news, and the KPI has no value
     family: str
     value: Callable[[CityPicture], float | None]
-
-
-def share_pct(part: float, whole: float) -> float | None:
-    """``part`` of ``whole`` in per cent to one decimal, but never 100 while something is
-    missing nor 0 while something is there: 1,999 of 2,000 in time rounded to 100.0, which
-    read as "no misses"."""
-    if not whole:
-        return None
-    pct = round(100 * part / whole, 1)
-    if 0 < part < whole:
-        return min(max(pct, 0.1), 99.9)
-    return pct
 
 
 DERIVED: dict[str, DerivedKpi] = {

@@ -22,8 +22,8 @@ import pandas as pd
 from dashboard.audit import safe_cell
 from dashboard.config import Config
 from dashboard.incident_ops import OPS_KIND, merge_all, ts
-from dashboard.kpis import share_pct
 from dashboard.store.base import StateStore
+from layouts.sections import share_pct
 
 Period = Literal["shift", "day", "week"]
 SUMMARY_COLUMNS = [

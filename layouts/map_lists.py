@@ -19,6 +19,7 @@ from layouts.map_figure import BINS, SEVERITIES, counts_by_district, fill_for
 from layouts.map_plan import cached_plan
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
+from layouts.sections import share_pct
 from layouts.tree import attrs, row_tree
 
 FAMILY = "incidents"
@@ -172,7 +173,8 @@ def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     if not shown["has_data"]:
         return [empty(language)]
-    pct = f"{number(100 * shown['within'] / shown['resolved'], language)}%" if shown["resolved"] else "–"
+    share = share_pct(shown["within"], shown["resolved"])  # as the KPI says it: 1,999 of 2,000 is not 100 %
+    pct = f"{number(share, language, 1)}%" if share is not None else "–"
     return [
         el.Div(t("by_status", language), className="cw-section-title"),
         el.Div(

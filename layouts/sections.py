@@ -26,6 +26,18 @@ from datetime import UTC, datetime
 from typing import Any, overload
 
 
+def share_pct(part: float, whole: float) -> float | None:
+    """``part`` of ``whole`` in per cent to one decimal, but never 100 while something is
+    missing nor 0 while something is there: 1,999 of 2,000 in time rounded to 100.0, which
+    read as "no misses"."""
+    if not whole:
+        return None
+    pct = round(100 * part / whole, 1)
+    if 0 < part < whole:
+        return min(max(pct, 0.1), 99.9)
+    return pct
+
+
 @dataclass(frozen=True, slots=True)
 class CityInfo:
     name: str = ""

@@ -907,3 +907,12 @@ def test_a_push_goes_by_default_to_the_queue_screen_or_the_first_screen_of_its_o
     with_queue = replace(settings(), wall=wall, spans=spans, screens={3: ("clock",), 6: ("incident_queue",)})
     assert push_default(with_queue) == 6
     assert push_default(replace(with_queue, screens={3: ("clock",)})) == 3
+
+
+def test_the_maps_share_within_sla_is_the_kpis_not_rounded_up_to_100() -> None:
+    """1,999 of 2,000 read "100%" beside the map while the KPI said 99,9."""
+    from layouts.map_lists import status_render
+
+    shown = {"has_data": True, "status": [("new", 1)], "assignees": [], "resolved": 2_000, "within": 1_999}
+    assert "99,9%" in joined(status_render(shown, settings()))
+    assert "100%" not in joined(status_render(shown, settings()))
