@@ -25,7 +25,10 @@ Slug = Field(pattern=r"^[a-z0-9_-]+$", max_length=64)
 
 
 def _two_digit_hour(value: Any) -> Any:
-    """``8:00`` as ``08:00``: how people write an opening time."""
+    """``8:00`` as ``08:00``: how people write an opening time. A number is refused here:
+    pydantic would read 800 as seconds past midnight, UTC."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError('a time of day is written "08:00"')
     if isinstance(value, str) and re.fullmatch(r"\d:\d\d(:\d\d)?", value.strip()):
         return "0" + value.strip()
     return value

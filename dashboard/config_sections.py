@@ -114,7 +114,7 @@ class Wall(Strict):
     screen_width_mm: float = Field(default=1209.6, gt=0)
     screen_height_mm: float = Field(default=680.4, gt=0)
     bezel_mm: float = Field(default=3.5, ge=0)
-    reload_at: time | None = time(3, 0)
+    reload_at: CityTime | None = time(3, 0)
 
     @property
     def screen_count(self) -> int:

@@ -747,6 +747,20 @@ def test_an_opening_time_is_read_as_people_write_it(tmp_path: Path, written: str
     assert config.operations.shifts[0].start == time(7)
 
 
+def test_a_time_of_day_written_as_a_number_or_unquoted_anywhere_is_read_right(tmp_path: Path) -> None:
+    """A number was read as seconds past midnight and refused for an offset it never had; the
+    wall's reload time missed the unquoted form the other times took."""
+    path = write_config(tmp_path, lambda tree: tree["mpp"].update(opens=800))
+    assert error_of(path) == f'{path}: mpp.opens: a time of day is written "08:00"'
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace('reload_at: "03:00"', "reload_at: 3:30")
+    assert "reload_at: 3:30" in text
+    text = text.replace(" assets/", f" {DEFAULT_CONFIG.parent}/assets/").replace(
+        "simulation: pekanbaru", f"simulation: {DEFAULT_CONFIG.parent}/pekanbaru"
+    )
+    (tmp_path / "unquoted.yaml").write_text(text, encoding="utf-8")
+    assert load_config(tmp_path / "unquoted.yaml", environ={}).wall.reload_at == time(3, 30)
+
+
 def test_a_time_of_day_with_an_offset_is_refused(tmp_path: Path) -> None:
     path = write_config(tmp_path, lambda tree: tree["mpp"].update(opens="08:00+07:00"))
     assert error_of(path) == f"{path}: mpp.opens: a time of day in city time takes no offset (write 08:00, not 08:00+07:00)"
