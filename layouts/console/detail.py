@@ -87,7 +87,7 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
             dbc.CardBody(
                 [
                     dcc.Store(id="cw-console-detail-sig", data=None),
-                    dcc.Store(id="cw-detail-seen", data=None),  # the assignee the detail shows
+                    dcc.Store(id="cw-detail-seen", data=None),  # the incident the detail shows and its assignee
                     html.Div(
                         id="cw-console-detail", children=html.Div(t("console_select_hint", language), className="text-secondary")
                     ),
@@ -298,7 +298,8 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         digest = signature({k: v for k, v in (detail or {}).items() if k not in ("sla", "age_s")} | {"sel": selected, "sla": sla})
         if digest == shown:
             raise PreventUpdate
-        return render(detail, settings), digest, (detail.get("assignee") or "") if detail else None
+        seen = {"id": selected, "assignee": detail.get("assignee") or ""} if detail else None
+        return render(detail, settings), digest, seen
 
     @app.callback(
         Output("cw-console-msg", "children"),
@@ -331,7 +332,8 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
                 "agency": (agency or None) if action == "assign" else None,
                 "code": (code or None) if action == "resolve" else None,
                 "text": text if action == "note" else None,
-                "assignee_seen": seen if action == "assign" else None,
+                # what the detail shows of this incident; not yet drawn (just chosen): no check
+                "assignee_seen": seen["assignee"] if action == "assign" and seen and seen.get("id") == selected else None,
             },
         )
         if not ok:

@@ -18,6 +18,8 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.config import Config, load_config
+from dashboard.desk import Desk
+from dashboard.incident_ops import Action, Actor
 from dashboard.ingest import CityState
 from dashboard.local_services import running_app
 from dashboard.store.memory import MemoryStore
@@ -121,6 +123,23 @@ def test_a_refused_sop_tick_leaves_the_box_as_it_was(browser: Any, city: tuple[C
         assert actions(state, "DESK-A") == []
     finally:
         ctx.close()
+
+
+@pytest.mark.browser
+def test_an_assignment_made_meanwhile_is_told_not_replaced(city: tuple[CityState, str], desk: Any) -> None:
+    """Two desks assigned one incident at the same moment and each read "dispatched". Here the
+    other desk's BPBD lands while this desk still shows the incident unassigned (the moment
+    before its detail follows, held by setting what it shows back): its Damkar is refused."""
+    state, _ = city
+    select(desk, "DESK-A")
+    other = Desk(state.store, state.config)
+    other.act("DESK-A", Action("assign", agency="BPBD"), Actor("budi", "operator", "session", "127.0.0.1"))
+    expect(desk.locator("#cw-detail-assignee")).to_have_text("→ BPBD")
+    desk.evaluate("window.dash_clientside.set_props('cw-detail-seen', {data: {id: 'DESK-A', assignee: ''}})")
+    desk.select_option("#cw-act-agency", "Damkar")
+    desk.click("#cw-act-assign")
+    expect(desk.locator("#cw-msg-error")).to_have_text("Sudah ditugaskan ke BPBD oleh orang lain; periksa lalu tugaskan lagi")
+    assert Desk(state.store, state.config).incident("DESK-A")["assignee"] == "BPBD"
 
 
 @pytest.mark.browser
