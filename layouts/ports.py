@@ -124,7 +124,7 @@ class ViewSettings:
     presets: dict[str, dict[int, tuple[str, ...]]] = field(default_factory=dict)
     #: the MPP's opening hours (city time, whole hours: opens, and the hour it closes in): the
     #: hourly chart's axis
-    mpp_hours: tuple[int, int] = (8, 16)
+    mpp_hours: tuple[int, int] = (8, 15)
     #: Work done once for these settings and kept with them, not in a module (the map's plan
     #: per size): each app has its own. Not part of the value; a copy starts empty.
     memo: dict[Hashable, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
