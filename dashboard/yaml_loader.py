@@ -13,7 +13,6 @@ Limits are generous for a real config (Pekanbaru's is about 5 KB, 6 levels deep,
 from __future__ import annotations
 
 import os
-import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -27,31 +26,9 @@ MAX_ALIASES = 64
 MAX_EXPANDED_NODES = 100_000
 
 
-#: The YAML 1.1 number patterns without their base-60 forms (``1:30``), which YAML 1.2 dropped.
-_SEXAGESIMAL_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
-_NUMBERS = [
-    (
-        "tag:yaml.org,2002:int",
-        re.compile(
-            r"""^(?:[-+]?0b[0-1_]+
-            |[-+]?0[0-7_]+
-            |[-+]?(?:0|[1-9][0-9_]*)
-            |[-+]?0x[0-9a-fA-F_]+)$""",
-            re.X,
-        ),
-    ),
-    (
-        "tag:yaml.org,2002:float",
-        re.compile(
-            r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
-            |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
-            |[-+]?\.(?:inf|Inf|INF)
-            |\.(?:nan|NaN|NAN))$""",
-            re.X,
-        ),
-    ),
-]
-_NUMBER_FIRSTS = {"tag:yaml.org,2002:int": "-+0123456789", "tag:yaml.org,2002:float": "-+0123456789."}
+#: The tags YAML 1.1 gives base-60 numbers (``1:30``), which YAML 1.2 dropped.
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_TEXT_TAG = "tag:yaml.org,2002:str"
 
 
 class YamlRefused(ValueError):
@@ -67,11 +44,11 @@ class _BoundedLoader(yaml.SafeLoader):
     numbers: ``8:00`` is text, not YAML 1.1's base-60 integer 480. An unquoted ``opens: 8:00``
     had become 00:08 UTC, and ``opens: 07:30`` beside ``closes: 15:30`` a traceback."""
 
-    yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag not in _SEXAGESIMAL_TAGS]
-        + [(tag, regexp) for tag, regexp in _NUMBERS if first in _NUMBER_FIRSTS[tag]]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        tag = super().resolve(kind, value, implicit)
+        if tag in _NUMBER_TAGS and ":" in value:  # no other number has a colon
+            return _TEXT_TAG
+        return tag
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
