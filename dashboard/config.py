@@ -49,6 +49,7 @@ from dashboard.config_sections import (
     Wall,
 )
 from dashboard.yaml_loader import YamlRefused, load_yaml_bytes, read_file
+from feeds.text import clean
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -146,8 +147,9 @@ def _data_file(file: Path, base: Path, name: str) -> Any:
 
 
 def _shown_path(path: Path) -> str:
-    """A path for a one-line error: at most 200 characters of it, control characters as '?'."""
-    text = "".join(c if c.isprintable() else "?" for c in str(path))
+    """A path for a one-line error, cleaned as any outside text is (``feeds.text.clean``), and
+    its last 200 characters: the file's name is the end of it."""
+    text = clean(str(path))
     return text if len(text) <= 200 else "…" + text[-199:]
 
 
