@@ -40,8 +40,11 @@ HEADERS = {
 PERIOD_WORDS = {p: f"report_period_{p}" for p in PERIODS}
 
 
-def _cell(value: Any, language: str) -> Any:
-    """A figure in the city's own way of writing numbers (20,8 and 1.200 in Indonesian)."""
+def _cell(value: Any, language: str, column: str = "") -> Any:
+    """A figure in the city's own way of writing numbers (20,8 and 1.200 in Indonesian), and a
+    category in the wall's words ("Bencana alam"), not the feed's id."""
+    if column == "category" and isinstance(value, str):
+        return category_word(value, language)
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -66,18 +69,7 @@ def tables(report: dict[str, list[dict[str, Any]]], language: str) -> list[Any]:
                 dbc.Table(
                     [
                         html.Thead(html.Tr([html.Th(t(HEADERS[c], language) if c in HEADERS else c) for c in columns])),
-                        html.Tbody(
-                            [
-                                html.Tr(
-                                    [
-                                        # the wall's word for a category ("Bencana alam"), not the feed's id
-                                        html.Td(category_word(r[c], language) if c == "category" else _cell(r[c], language))
-                                        for c in columns
-                                    ]
-                                )
-                                for r in rows
-                            ]
-                        ),
+                        html.Tbody([html.Tr([html.Td(_cell(r[c], language, c)) for c in columns]) for r in rows]),
                     ],
                     size="sm",
                     striped=True,
