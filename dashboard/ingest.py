@@ -82,8 +82,9 @@ class CityState:
         kind = event.kind
         shown = doc
         if kind == "incident":  # the operators' record laid over it, as the wall shows it
-            record = self.store.get(OPS_KIND, [doc["id"]]).get(doc["id"])
-            doc = self._with_field_times(doc, record)
+            got = self.store.get_each({"incident": [doc["id"]], OPS_KIND: [doc["id"]]})
+            record = got[OPS_KIND].get(doc["id"])
+            doc = _with_field_times(doc, got["incident"].get(doc["id"]) or {}, record)
             shown = merged(doc, record)
         cap = self.caps.get(kind)
         rows = rows_for(kind, shown, self.config)
@@ -114,28 +115,6 @@ class CityState:
                 raise Rejected(Reason.TOO_MANY_ENTITIES, f"{kind}: {cap} distinct ids kept; a new one is refused") from None
         self._maybe_housekeep()
         return changed
-
-    def _with_field_times(self, doc: dict[str, Any], record: dict[str, Any] | None) -> dict[str, Any]:
-        """An incident with when the field itself moved it on: ``acked_at`` from the first
-        message past "new" (kept if the field says "new" again), ``resolved_at`` from the
-        first that said "resolved" since it was last open.
-
-        An Alert carries no such times, and each message replaces the last: without these, a
-        field acknowledgement counted as none and a resolution re-sent hours later counted
-        from the re-send, so the shift report and the tablet showed SLA breaches that never
-        happened. An operator's own times, when earlier, still win (``incident_ops.merged``),
-        and an operator's reopening starts a new resolution (``record``)."""
-        before = self.store.get("incident", [doc["id"]]).get(doc["id"]) or {}
-        status = doc.get("status") or "new"
-        out = dict(doc)
-        acked = before.get("acked_at") or (doc["observed_at"] if status != "new" else None)
-        if acked:
-            out["acked_at"] = acked
-            out["acked_severity"] = before.get("acked_severity") or doc.get("severity")
-        if status == "resolved":
-            was_resolved = merged(before, record).get("status") == "resolved" if before else False
-            out["resolved_at"] = (before.get("resolved_at") if was_resolved else None) or doc["observed_at"]
-        return out
 
     def _make_room(self, kind: str, cap: int, observed: float) -> bool:
         """Room for one new id: resolved items of a lifecycle kind go, down to ``cap - 1``; of
@@ -236,6 +215,28 @@ class CityState:
             max_points=history.series_points,
             max_age_s=history.series_age_h * 3_600,
         )
+
+
+def _with_field_times(doc: dict[str, Any], before: dict[str, Any], record: dict[str, Any] | None) -> dict[str, Any]:
+    """An incident with when the field itself moved it on: ``acked_at`` from the first
+    message past "new" (kept if the field says "new" again), ``resolved_at`` from the
+    first that said "resolved" since it was last open; ``before`` is the stored one.
+
+    An Alert carries no such times, and each message replaces the last: without these, a
+    field acknowledgement counted as none and a resolution re-sent hours later counted
+    from the re-send, so the shift report and the tablet showed SLA breaches that never
+    happened. An operator's own times, when earlier, still win (``incident_ops.merged``),
+    and an operator's reopening starts a new resolution (``record``)."""
+    status = doc.get("status") or "new"
+    out = dict(doc)
+    acked = before.get("acked_at") or (doc["observed_at"] if status != "new" else None)
+    if acked:
+        out["acked_at"] = acked
+        out["acked_severity"] = before.get("acked_severity") or doc.get("severity")
+    if status == "resolved":
+        was_resolved = merged(before, record).get("status") == "resolved" if before else False
+        out["resolved_at"] = (before.get("resolved_at") if was_resolved else None) or doc["observed_at"]
+    return out
 
 
 def _ticker_line(event: Event, doc: dict[str, Any]) -> dict[str, Any] | None:

@@ -125,6 +125,11 @@ class StateStore(Protocol):
         """Only the named entities (those that exist), for work on a few among thousands."""
         ...
 
+    def get_each(self, wanted: dict[str, list[str]]) -> dict[str, dict[str, dict[str, Any]]]:
+        """``get`` of several kinds at once, by kind: one trip to Redis where there were as many
+        as kinds (ingest reads an incident and its operators' record before each write)."""
+        ...
+
     def oldest(self, kind: str, before: float, limit: int = 1_000) -> list[str]:
         """Ids of ``kind`` observed before ``before`` (for age-based pruning)."""
         ...

@@ -210,6 +210,9 @@ class MemoryStore:
             docs = self._entities[kind].docs
             return {i: docs[i] for i in entity_ids if i in docs}
 
+    def get_each(self, wanted: dict[str, list[str]]) -> dict[str, dict[str, dict[str, Any]]]:
+        return {kind: self.get(kind, ids) for kind, ids in wanted.items()}
+
     def oldest(self, kind: str, before: float, limit: int = 1_000) -> list[str]:
         with self._lock:
             old = [(t, i) for i, t in self._entities[kind].stamps.items() if t < before]

@@ -281,11 +281,19 @@ class RedisStore:
         return {i: json.loads(doc) for i, doc in _text_map(self._client.hgetall(self.keys.ent(kind))).items()}
 
     def get(self, kind: str, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
-        if not entity_ids:
-            return {}
+        return self.get_each({kind: entity_ids})[kind]
+
+    def get_each(self, wanted: dict[str, list[str]]) -> dict[str, dict[str, dict[str, Any]]]:
+        asked = [(kind, ids) for kind, ids in wanted.items() if ids]
+        pipe = self._client.pipeline(transaction=False)
+        for kind, ids in asked:
+            pipe.hmget(self.keys.ent(kind), ids)
         with _writing():  # ingest reads this before each write: an outage must make it retry, not dead-letter
-            docs = self._client.hmget(self.keys.ent(kind), entity_ids)
-        return {i: json.loads(doc) for i, doc in zip(entity_ids, docs, strict=True) if doc is not None}
+            replies = pipe.execute() if asked else []
+        out: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in wanted}
+        for (kind, ids), docs in zip(asked, replies, strict=True):
+            out[kind] = {i: json.loads(doc) for i, doc in zip(ids, docs, strict=True) if doc is not None}
+        return out
 
     def oldest(self, kind: str, before: float, limit: int = 1_000) -> list[str]:
         """Ties on observed_at come back by id, as ZSET order has it (and as MemoryStore sorts)."""

@@ -419,6 +419,17 @@ def test_get_reads_only_the_named_entities(store: StateStore) -> None:
     assert store.get("nothing", ["a"]) == {}
 
 
+def test_get_each_reads_several_kinds_by_kind(store: StateStore) -> None:
+    store.upsert("report", "a", T, {"id": "a", "n": 1})
+    store.upsert("incident", "a", T, {"id": "a", "severity": "high"})
+    assert store.get_each({"report": ["a", "missing"], "incident": ["a"], "incident_ops": ["a"], "kpi": []}) == {
+        "report": {"a": {"id": "a", "n": 1}},
+        "incident": {"a": {"id": "a", "severity": "high"}},
+        "incident_ops": {},
+        "kpi": {},
+    }
+
+
 # --- caps on distinct ids --------------------------------------------------------------------------
 def test_a_new_station_past_the_cap_is_refused_and_known_ones_still_update(store: StateStore, config: Config) -> None:
     state = city(store, config, stations_max=3)
