@@ -61,6 +61,7 @@ from layouts.sections import (
     TopRows,
     WallSection,
     WasteSection,
+    round_half_up,
 )
 
 Made = TypeVar("Made")
@@ -418,7 +419,7 @@ def waste_part(store: StateStore, config: Config, now: float) -> WasteSection:
         reports_open=topics.get("waste", 0),
         reports_resolved=resolved,
         reports_resolved_within_sla=within,
-        median_resolve_h=round(median_h, 1) if median_h is not None else None,
+        median_resolve_h=round_half_up(median_h, 1) if median_h is not None else None,
         reports_open_by_kecamatan=_open_by_kecamatan(store, "waste"),
         other_reports_open=topics.get("other", 0),
     )
@@ -460,15 +461,15 @@ def mpp_part(store: StateStore, config: Config, now: float) -> MppSection:
         served_today=served,
         waiting=waiting,
         serving=sum(d.get("serving", 0) for d in today),
-        avg_wait_min=round(avg_wait, 1) if avg_wait is not None else None,
+        avg_wait_min=round_half_up(avg_wait, 1) if avg_wait is not None else None,
         target=target,
-        attainment_pct=round(100 * served / target, 1) if target else None,
+        attainment_pct=round_half_up(100 * served / target, 1) if target else None,
         name=config.mpp.name,
         services=config.mpp.services,
         agencies_total=config.mpp.agency_count,
         hourly=_hourly(store, [d["id"] for d in today], midnight, local_now),
         due_now=due,
-        pace_pct=round(100 * served / due, 1) if due else None,
+        pace_pct=round_half_up(100 * served / due, 1) if due else None,
     )
 
 

@@ -23,7 +23,7 @@ from dashboard.audit import safe_cell
 from dashboard.config import Config
 from dashboard.incident_ops import OPS_KIND, merge_all, ts
 from dashboard.store.base import StateStore
-from layouts.sections import share_pct
+from layouts.sections import round_half_up, share_pct
 
 Period = Literal["shift", "day", "week"]
 SUMMARY_COLUMNS = [
@@ -125,7 +125,7 @@ def _summary(group: pd.DataFrame) -> pd.Series:
         return share_pct(float((done[col] <= done[limit]).sum()), judged)
 
     def q(values: pd.Series, p: float) -> float | None:
-        return round(float(values.quantile(p)), 1) if len(values) else None
+        return round_half_up(float(values.quantile(p)), 1) if len(values) else None
 
     return pd.Series(
         {

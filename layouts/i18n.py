@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from dash import html
 
+from layouts.sections import half_up
 from layouts.tree import attrs
 
 #: The languages with a catalog; the first is the fallback for any other.
@@ -110,7 +112,8 @@ def _number(value: float | int, language: str, decimals: int) -> str:
     """Babel parses the pattern and the locale on every call, and a panel that follows the
     city formats the same few counts again with each change."""
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=language)
+    exact = half_up(value, decimals) if isinstance(value, float) and math.isfinite(value) else value
+    return format_decimal(exact, format=pattern, locale=language)
 
 
 def when(iso: str | None, tz: str, tz_label: str, language: str, with_date: bool = False) -> str:

@@ -14,6 +14,7 @@ from babel.dates import format_datetime
 
 from layouts.i18n import number, t
 from layouts.ports import ViewSettings
+from layouts.sections import round_half_up
 
 
 def decimals(value: float, unit: str) -> int:
@@ -24,7 +25,7 @@ def decimals(value: float, unit: str) -> int:
 def shown(value: float, unit: str) -> float:
     """The value as the tablet writes it. Its standing is judged on this, so 79.96 against a
     target of 80 % reads "80,0 %" and good, not "80,0 %" and fair."""
-    return round(float(value), decimals(value, unit))
+    return round_half_up(float(value), decimals(value, unit))
 
 
 def amount(value: float | int | None, unit: str, language: str) -> str:
@@ -32,7 +33,7 @@ def amount(value: float | int | None, unit: str, language: str) -> str:
     if value is None:
         return "–"
     places = decimals(value, unit)
-    text = number(round(float(value), places), language, places)
+    text = number(float(value), language, places)
     return f"{text}%" if unit == "%" else (f"{text} {unit}" if unit else text)
 
 
@@ -54,9 +55,9 @@ def axis_labels(range_: str, start: float, end: float, settings: ViewSettings) -
 def delta_amount(size: float, scale: float, unit: str, language: str) -> str:
     """A change at the precision of the KPI itself; a change of a percentage is in points."""
     if unit == "%":
-        return f"{number(round(size, 1), language, 1)} {t('points', language)}"
+        return f"{number(float(size), language, 1)} {t('points', language)}"
     decimals = 0 if float(size).is_integer() else (1 if scale >= 10 else 2)
-    text = number(round(size, decimals), language, decimals)
+    text = number(float(size), language, decimals)
     return f"{text} {unit}" if unit else text
 
 

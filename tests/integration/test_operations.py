@@ -522,7 +522,8 @@ def test_shift_labels_follow_city_time(config: Config) -> None:
 
 
 @pytest.mark.parametrize(
-    ("part", "whole", "shown"), [(1_999, 2_000, 99.9), (1, 2_000, 0.1), (2_000, 2_000, 100.0), (0, 5, 0.0), (2, 3, 66.7)]
+    ("part", "whole", "shown"),
+    [(1_999, 2_000, 99.9), (1, 2_000, 0.1), (2_000, 2_000, 100.0), (0, 5, 0.0), (2, 3, 66.7), (29, 400, 7.3)],
 )
 def test_a_share_short_of_the_whole_never_shows_100(part: int, whole: int, shown: float) -> None:
     """1,999 of 2,000 acknowledged in time rounded to 100.0 %: "no misses" on a busy week."""

@@ -276,6 +276,20 @@ def test_numbers_are_written_the_same_whatever_was_written_before() -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "places", "text"),
+    [(7.25, 1, "7,3"), (0.45, 1, "0,5"), (2.675, 2, "2,68"), (-7.25, 1, "-7,3"), (7.24, 1, "7,2"), (1234.45, 1, "1.234,5")],
+)
+def test_a_five_rounds_up_as_by_hand(value: float, places: int, text: str) -> None:
+    """A supervisor checking 7.25 minutes by hand writes 7,3; rounding to the even digit on the
+    binary float wrote 7,2, and 2.675 as 2,67."""
+    from layouts.i18n import number
+    from layouts.sections import round_half_up
+
+    assert number(value, "id", places) == text
+    assert number(round_half_up(value, places), "id", places) == text
+
+
+@pytest.mark.parametrize(
     ("worst", "alert", "line"),
     [
         ("Normal", False, "Tidak ada peringatan banjir"),
