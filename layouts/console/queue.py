@@ -146,7 +146,22 @@ def _choice(component_id: str, values: tuple[str, ...], placeholder: str, langua
             options=[{"label": t(v, language), "value": v} for v in values],
             multi=True,
             placeholder=t(placeholder, language),
+            labels=_dropdown_words(language),
             className="text-dark",
         ),
         md=3,
+    )
+
+
+def _dropdown_words(language: str) -> dcc.Dropdown.Labels:
+    """The words Dash's dropdown writes itself ("Select All", "No options found"), which are
+    English unless given."""
+    return dcc.Dropdown.Labels(
+        select_all=t("console_dropdown_select_all", language),
+        deselect_all=t("console_dropdown_deselect_all", language),
+        selected_count=t("console_dropdown_selected_count", language),
+        search=t("console_dropdown_search", language),
+        clear_search=t("console_dropdown_clear_search", language),
+        clear_selection=t("console_dropdown_clear_selection", language),
+        no_options_found=t("console_dropdown_no_options_found", language),
     )

@@ -105,6 +105,18 @@ def test_a_key_pressed_on_a_filter_dropdown_is_not_a_shortcut(city: tuple[CitySt
 
 
 @pytest.mark.browser
+def test_the_filter_dropdowns_speak_the_desks_language(desk: Any) -> None:
+    """Dash's dropdown writes its own words, in English unless told: an Indonesian desk read
+    "Select All" and "No options found" inside its filters."""
+    desk.click("#cw-filter-severity")
+    menu = desk.locator(".dash-dropdown-content")
+    expect(menu).to_contain_text("Pilih semua")
+    desk.keyboard.type("zzz")
+    expect(menu).to_contain_text("Tidak ada pilihan")
+    assert "Select All" not in menu.inner_text()
+
+
+@pytest.mark.browser
 def test_a_refused_sop_tick_leaves_the_box_as_it_was(browser: Any, city: tuple[CityState, str]) -> None:
     """A viewer's tick was refused ("needs the operator role"), but the box stayed ticked while
     nothing had been recorded."""
