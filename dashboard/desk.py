@@ -131,12 +131,14 @@ class Desk:
         if not self.store.get("incident", [incident_id]):
             raise ActionError(404, f"no incident {incident_id!r}")
         screens = self.config.wall.screen_count
-        return self._change_wall(
-            actor,
-            "push",
-            {"screen": screen, "incident": incident_id, "minutes": minutes},
-            lambda r, at: wall_control.push(r, screen, incident_id, minutes, screens, self.ops, actor.name, at),
-        )
+        detail: dict[str, Any] = {"screen": screen, "incident": incident_id, "minutes": minutes}
+
+        def change(record: dict[str, Any], at: float) -> dict[str, Any]:
+            detail["replaced"] = wall_control.replaced_by_push(record, screen, incident_id, at)
+            return wall_control.push(record, screen, incident_id, minutes, screens, self.ops, actor.name, at)
+
+        wall = self._change_wall(actor, "push", detail, change)
+        return {**wall, "replaced": detail["replaced"]}
 
     def dismiss(self, screen: int, actor: Actor) -> dict[str, Any]:
         return self._change_wall(actor, "push.dismiss", {"screen": screen}, lambda r, at: wall_control.dismiss(r, screen, at))

@@ -77,6 +77,15 @@ def push(
     return {**record, "pushed": sorted(kept + [entry], key=lambda p: p["screen"])}
 
 
+def replaced_by_push(record: dict[str, Any], screen: int, incident_id: str, at: float) -> dict[str, str] | None:
+    """The push of another incident that a push to ``screen`` takes off (its incident and who
+    pushed it), so the operator is told: a push put over a colleague's went by unsaid."""
+    for p in active_pushes(record, at):
+        if p["screen"] == screen and p["incident"] != incident_id:
+            return {"incident": p["incident"], "by": p["by"]}
+    return None
+
+
 def dismiss(record: dict[str, Any], screen: int, at: float) -> dict[str, Any]:
     pushed = active_pushes(record, at)
     if not any(p["screen"] == screen for p in pushed):

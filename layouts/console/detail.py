@@ -402,11 +402,13 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         if wrong:
             return dbc.Alert(wrong, color="danger", className="py-1", id="cw-msg-error")
         ok, result = port.wall_action("push", {"screen": screen, "incident": selected, "minutes": minutes})
-        return dbc.Alert(
-            t("console_on_screen", language, screen=screen) if ok else said(result, language),
-            color="success" if ok else "danger",
-            className="py-1",
-        )
+        if not ok:
+            return dbc.Alert(said(result, language), color="danger", className="py-1")
+        replaced = result.get("replaced")
+        if replaced:
+            words = t("console_on_screen_replaced", language, screen=screen, incident=replaced["incident"], by=replaced["by"])
+            return dbc.Alert(html.Bdi(words), color="warning", className="py-1", id="cw-msg-replaced")
+        return dbc.Alert(t("console_on_screen", language, screen=screen), color="success", className="py-1")
 
     @app.callback(
         Output("cw-console-msg", "children", allow_duplicate=True),

@@ -271,6 +271,25 @@ def test_a_push_ends_when_its_incident_is_resolved(store: StateStore, config: Co
     assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["P1"], "within its minutes"
 
 
+def test_a_push_over_another_incidents_push_says_whose_it_took_off(store: StateStore, config: Config) -> None:
+    """A push put over a colleague's push on the same screen went by unsaid: the colleague's
+    incident left the wall and nobody was told."""
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("R1", 0, severity="high"))
+    state.accept(alert("R2", 1, severity="high"))
+    desk = desk_on(store, config, clock)
+    assert desk.push(4, "R1", 10, Actor(name="budi", role="operator"))["replaced"] is None
+    clock.now += 30
+    taken = desk.push(4, "R2", 10, Actor(name="sari", role="operator"))
+    assert taken["replaced"] == {"incident": "R1", "by": "budi"}
+    assert [p["incident"] for p in taken["pushed"]] == ["R2"]
+    assert store.audit(1)[0]["detail"]["replaced"] == {"incident": "R1", "by": "budi"}
+    clock.now += 30
+    assert desk.push(4, "R2", 5, Actor(name="sari", role="operator"))["replaced"] is None, "the same incident again"
+    assert desk.push(5, "R1", 5, Actor(name="budi", role="operator"))["replaced"] is None, "an empty screen"
+
+
 def test_takeover_fires_for_a_critical_incident_and_clears_on_acknowledge(store: StateStore, config: Config) -> None:
     clock = Clock()
     state = CityState(store, config, clock=clock)

@@ -99,6 +99,7 @@ def test_wall_control_roles(app: tuple[str, CityState, dict[str, requests.Sessio
     assert s["viewer"].post(f"{base}/api/v1/wall/push", json={"screen": 4, "incident": "API-1"}, timeout=30).status_code == 403
     pushed = s["operator"].post(f"{base}/api/v1/wall/push", json={"screen": 4, "incident": "API-1", "minutes": 5}, timeout=30)
     assert pushed.status_code == 200
+    assert pushed.json()["replaced"] is None
     wall = s["viewer"].get(f"{base}/api/v1/wall", timeout=30).json()
     assert set(wall) >= {"presets", "current", "broadcast", "pushed"}
     assert (wall["current"], wall["broadcast"]["level"]) == ("banjir", "ORANGE")
