@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from dashboard.config import WEEKDAYS, Config
-from feeds.city import AgencySpec, Channel, CityProfile, MessageKpi, Place, StationSite, WasteSite, mqtt_topic_for
+from feeds.city import AgencySpec, Channel, CityProfile, MessageKpi, MppHours, Place, StationSite, WasteSite, mqtt_topic_for
 
 
 def city_profile(config: Config) -> CityProfile:
@@ -53,6 +53,11 @@ def city_profile(config: Config) -> CityProfile:
         mpp_target_normal=config.mpp.permits_per_day,
         mpp_target_busy=config.mpp.permits_busy_day,
         busy_weekdays=frozenset(WEEKDAYS.index(d) for d in config.mpp.busy_weekdays),
+        mpp_hours=MppHours(
+            config.mpp.opens.hour * 60 + config.mpp.opens.minute,
+            config.mpp.closes.hour * 60 + config.mpp.closes.minute,
+            frozenset(WEEKDAYS.index(d) for d in config.mpp.open_weekdays),
+        ),
         kpis=tuple(
             MessageKpi(
                 kpi.id,

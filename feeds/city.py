@@ -103,6 +103,17 @@ GENERIC_DESTINATIONS = ("pusat kota",)
 
 
 @dataclass(frozen=True)
+class MppHours:
+    """When the simulated MPP serves, in minutes of the city's day and weekdays (0 is Monday).
+    The config's ``mpp.opens``, ``closes`` and ``open_weekdays``: a city that opens at 07:30 or
+    on Saturdays was simulated from 08:00 to 16:00 on weekdays, against its own chart."""
+
+    opens_min: int = 8 * 60
+    closes_min: int = 16 * 60
+    weekdays: frozenset[int] = frozenset(range(5))
+
+
+@dataclass(frozen=True)
 class CityProfile:
     """Everything city-specific the simulator says. Use ``complete`` before simulating."""
 
@@ -122,6 +133,7 @@ class CityProfile:
     mpp_target_normal: int = 700
     mpp_target_busy: int = 1000
     busy_weekdays: frozenset[int] = frozenset({0, 4})
+    mpp_hours: MppHours = MppHours()
     kpis: tuple[MessageKpi, ...] = ()
     channels: tuple[Channel, ...] = ()
     vehicles: tuple[str, ...] = ()

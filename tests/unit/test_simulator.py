@@ -13,7 +13,7 @@ import dataclasses
 import json
 import re
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import shapely
 from dashboard.config import load_config
 from dashboard.simulation import city_profile
 from feeds.channels import ChannelRule
+from feeds.city import MppHours
 from feeds.geo import Districts
 from feeds.normalize import Normalizer
 from feeds.publish import publish_mqtt
@@ -194,6 +195,36 @@ def test_mpp_queues_open_pause_and_close(districts: Districts) -> None:
     night = statuses(make_sim(districts, wib(day, 20, 0))[0])
     assert {p["serviceStatus"]["value"] for p in night.values()} == {"Closed"}
     assert all(p["ticketsToServe"]["value"] == 0 for p in night.values())
+
+
+def test_mpp_serves_the_hours_and_days_the_config_opens_it(districts: Districts) -> None:
+    """The simulated MPP served Monday to Friday, 08:00 to 16:00, whatever the config said: a
+    city open 07:30-15:30 and on Saturdays showed a closed MPP on its own open Saturday and
+    served half an hour past its own closing, against its chart's axis."""
+    config = load_config()
+    mpp = config.mpp.model_copy(
+        update={
+            "opens": time(7, 30),
+            "closes": time(15, 30),
+            "open_weekdays": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday"],
+        }
+    )
+    profile = city_profile(config.model_copy(update={"mpp": mpp}))
+    assert profile.mpp_hours == MppHours(450, 930, frozenset(range(6)))
+    wednesday, saturday = date(2025, 3, 12), date(2025, 3, 15)
+
+    def status_at(moment: datetime) -> set[str]:
+        sim = CitySimulator(dataclasses.replace(profile, districts=districts, channels=()), rng_seed=7, clock=FakeClock(moment))
+        return {p["serviceStatus"]["value"] for t, p in sim.initial_state() if t == "mpp"}
+
+    assert status_at(wib(wednesday, 7, 45)) == {"Open"}
+    assert status_at(wib(wednesday, 15, 40)) == {"Closed"}
+    assert status_at(wib(saturday, 10, 0)) == {"Open"}
+    hours = profile.mpp_hours
+    local = lambda day, h, m: datetime(day.year, day.month, day.day, h, m, tzinfo=WIB)  # noqa: E731
+    assert mpp_day_fraction(local(wednesday, 7, 30), 0, hours) == 0.0 < mpp_day_fraction(local(wednesday, 7, 45), 0, hours)
+    assert mpp_day_fraction(local(wednesday, 15, 30), 0, hours) == 1.0
+    assert mpp_day_fraction(local(saturday, 11, 0), 0, hours) > 0.0
 
 
 # --------------------------------------------------------------------------------------
