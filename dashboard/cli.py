@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = command("demo", _demo, "everything in one process: embedded broker, simulator, ingest, web")
     _web_options(demo)
-    demo.add_argument("--mqtt-url", default=None, help="use this broker instead of the embedded one")
+    demo.add_argument("--mqtt-url", default=None, type=_mqtt_url, help="use this broker instead of the embedded one")
     demo.add_argument("--rate", type=float, default=DEMO_RATE, help="simulated messages per second (0: no simulator)")
     serve = command("serve", _serve, "the web server alone, reading the configured store")
     _web_options(serve)
@@ -80,6 +80,18 @@ def _web_options(p: argparse.ArgumentParser) -> None:
 
 
 # --- commands ---------------------------------------------------------------------------------
+def _mqtt_url(value: str) -> str:
+    """A broker URL given on the command line, checked as the config's is: its error was a
+    traceback that quoted the start of the password."""
+    from feeds.mqtt import parse_url
+
+    try:
+        parse_url(value)
+    except ValueError as exc:  # worded without the URL
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
 def _check_config(_: Config, args: argparse.Namespace) -> int:
     path = config_path(args.path)
     try:
@@ -198,7 +210,7 @@ def _simulate(config: Config, args: argparse.Namespace) -> int:
     stop_on_signals(stop, (signal.SIGTERM,))
     try:
         if args.to == "mqtt":
-            url = args.url or config.feeds.mqtt.url or f"mqtt://{config.server.host}:1883"
+            url = _mqtt_url(args.url) if args.url else config.feeds.mqtt.url or f"mqtt://{config.server.host}:1883"
             sent = publish.publish_mqtt(
                 url, f"{config.city.slug}/", args.rate, args.duration, stop_event=stop, simulator=simulator_for(config)
             )
@@ -215,6 +227,9 @@ def _simulate(config: Config, args: argparse.Namespace) -> int:
             )
     except KeyboardInterrupt:
         return 0
+    except argparse.ArgumentTypeError as exc:
+        print(f"citywall simulate: --url: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     print(f"citywall simulate: sent {sent} messages to {redact(url)}")
     return 0
 

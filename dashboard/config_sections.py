@@ -166,9 +166,13 @@ class MqttFeed(Strict):
 
     @field_validator("url")
     @classmethod
-    def _mqtt_scheme(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("mqtt://", "mqtts://")):
-            raise ValueError("must start with mqtt:// or mqtts://")
+    def _mqtt_url(cls, value: str | None) -> str | None:
+        """Parsed here, so a wrong port or a stray character in the password stops start-up
+        with a line that names the key; it was a traceback from the MQTT client."""
+        if value is not None:
+            from feeds.mqtt import parse_url
+
+            parse_url(value)  # ValueError, worded without the URL (it may carry a password)
         return value
 
 

@@ -116,16 +116,28 @@ class Endpoint:
 
 def parse_url(url: str) -> Endpoint:
     """``mqtt://user:pass@host:port`` or ``mqtts://...``; credentials are percent-decoded
-    so a password may contain ``@`` or ``:``."""
+    so a password may contain ``@`` or ``:``.
+
+    Every ``ValueError`` is worded without the URL, which may hold a password: the standard
+    library's own (a port that is not a number) quotes the text it took for the port, which
+    with a ``/`` in the password was the start of the password."""
+    if any(c.isspace() for c in url):
+        raise ValueError("MQTT url has a space in it (write a space in a password as %20)")
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts"):
         raise ValueError("MQTT url must start with mqtt:// or mqtts://")  # never echo: it may hold a password
     tls = parts.scheme == "mqtts"
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(
+            "MQTT url has a port that is not a number from 0 to 65535 (write a / ? # in a password as %2F %3F %23)"
+        ) from None
     if not parts.hostname:
         raise ValueError("MQTT url has no host")
     return Endpoint(
         host=parts.hostname,
-        port=parts.port or (8883 if tls else 1883),
+        port=port or (8883 if tls else 1883),
         tls=tls,
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,

@@ -158,9 +158,35 @@ def test_check_config_shows_no_secret_from_the_environment() -> None:
     assert done.returncode == 2
     assert done.stderr.decode().strip() == (
         f"citywall: config error: {DEFAULT_CONFIG}: feeds.mqtt.url "
-        "(from CITYWALL_FEEDS__MQTT__URL): must start with mqtt:// or mqtts://"
+        "(from CITYWALL_FEEDS__MQTT__URL): MQTT url must start with mqtt:// or mqtts://"
     )
     assert SECRET.encode() not in done.stdout + done.stderr
+
+
+#: Broker URLs the MQTT client cannot take, each with the start of the password where the
+#: standard library looks for a port, or where the masking stopped.
+BROKEN_BROKER_URLS = {
+    "slash": (f"mqtt://bob:Hunter/{SECRET}@127.0.0.1:1883", "a port that is not a number"),
+    "hash": (f"mqtt://bob:Hunter#{SECRET}@127.0.0.1:1883", "a port that is not a number"),
+    "space": (f"mqtt://bob:Hunter {SECRET}@127.0.0.1:1883", "a space in it"),
+    "port": ("mqtt://127.0.0.1:99999", "a port that is not a number"),
+}
+
+
+@pytest.mark.parametrize(("url", "reason"), BROKEN_BROKER_URLS.values(), ids=BROKEN_BROKER_URLS)
+def test_a_broker_url_the_client_cannot_take_is_named_without_its_password(url: str, reason: str) -> None:
+    """A / or # in a password made the client fail at start-up with a traceback that quoted the
+    password's start as the port, and check-config said ok; a space got past the masking."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(DEFAULT_CONFIG, environ={"CITYWALL_FEEDS__MQTT__URL": url})
+    message = str(caught.value)
+    assert "feeds.mqtt.url (from CITYWALL_FEEDS__MQTT__URL): MQTT url has " + reason in message, message
+    assert "Hunter" not in message and SECRET not in message
+    for argv in (["demo", "--port", "1", "--mqtt-url", url], ["simulate", "--url", url, "--duration", "1"]):
+        done = subprocess.run([*CITYWALL_CMD, *argv], capture_output=True, timeout=60)
+        assert done.returncode == 2, argv
+        assert reason in done.stderr.decode(), (argv, done.stderr)
+        assert b"Hunter" not in done.stdout + done.stderr, argv
 
 
 # ---------------------------------------------------------------------------------------

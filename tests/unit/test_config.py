@@ -68,7 +68,10 @@ def test_shipped_config_is_valid() -> None:
         (lambda c: c["city"].update(timezone="Asia/Pekanbaru"), "city.timezone: unknown time zone 'Asia/Pekanbaru'"),
         (lambda c: c["city"].update(language="fr"), "city.language: Input should be 'id' or 'en'"),
         (lambda c: c["city"].pop("name"), "city.name: required key is missing"),
-        (lambda c: c["feeds"]["mqtt"].update(url="http://broker"), "feeds.mqtt.url: must start with mqtt:// or mqtts://"),
+        (
+            lambda c: c["feeds"]["mqtt"].update(url="http://broker"),
+            "feeds.mqtt.url: MQTT url must start with mqtt:// or mqtts://",
+        ),
         (lambda c: c["store"].update(url="postgres://x"), "store.url: must be memory:// or redis://host:port/db"),
         (
             lambda c: c["thresholds"].update(drainage={"waspada": 2, "siaga": 1, "awas": 3}),
