@@ -8,6 +8,7 @@ API shares the same server and port.
 
 from __future__ import annotations
 
+import html as markup
 import os
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,35 @@ from layouts.pages import console, report, screen, tablet, wall
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
+class CityDash(Dash):
+    """Dash, with the page's title escaped: Dash writes it into the HTML as it is, and the
+    title carries the city's name from the config. A name holding markup put a
+    ``<meta http-equiv="refresh">`` of its own into every page, which the CSP does not stop.
+    The router sets the same title as text (``layouts.routing``), so that stays raw."""
+
+    def interpolate_index(
+        self,
+        metas: Any = "",
+        title: Any = "",
+        css: Any = "",
+        config: Any = "",
+        scripts: Any = "",
+        app_entry: Any = "",
+        favicon: Any = "",
+        renderer: Any = "",
+    ) -> Any:
+        return super().interpolate_index(
+            metas=metas,
+            title=markup.escape(str(title)),
+            css=css,
+            config=config,
+            scripts=scripts,
+            app_entry=app_entry,
+            favicon=favicon,
+            renderer=renderer,
+        )
+
+
 def create_app(config: Config, store: StateStore, writeback: WriteBack | None = None) -> Dash:
     """``writeback``: where operator actions go out; by default the configured MQTT broker and
     Redis feed (none configured: actions are stored and audited only)."""
@@ -66,7 +96,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     port = ConsolePort(desk)
     settings = view_settings(config)
     auth = AuthService(config.auth, store, allowed_origins=config.server.allowed_origins)
-    app = Dash(
+    app = CityDash(
         __name__,
         backend="fastapi",
         use_pages=False,  # each app routes its own pages (layouts.routing): Dash's page table is global

@@ -323,3 +323,18 @@ def test_pdf_is_cached_for_the_minute_whatever_the_data_does(tmp_path: Path, mon
     assert runs.read_text().count("run") == 1
     printer.pdf(now=minute + 61)
     assert runs.read_text().count("run") == 2
+
+
+def test_a_city_name_with_markup_is_text_in_the_page_title() -> None:
+    """Dash writes the page's title into its HTML as it is: a city's name holding markup put a
+    refresh of its own into every page, which sent the wall to another site."""
+    from dashboard.local_services import running_app
+    from tests.support.auth import closed_config
+
+    config = closed_config(anonymous_read=True)
+    name = 'Kota X</title><meta http-equiv="refresh" content="0;url=https://evil.example/">'
+    config = config.model_copy(update={"city": config.city.model_copy(update={"name": name})})
+    with running_app(config, MemoryStore()) as base, urllib.request.urlopen(f"{base}/wall", timeout=30) as answer:
+        page = answer.read().decode()
+    assert '<meta http-equiv="refresh"' not in page
+    assert "<title>citywall – Kota X&lt;/title&gt;&lt;meta http-equiv=&quot;refresh&quot;" in page
