@@ -28,6 +28,9 @@ STARTED = time.time()
 PAGE_MAX = 1_000
 #: Cursors are keys of the read models (a time, a rank and an id): never longer than this.
 CURSOR_MAX = 600
+#: A cursor is a read model's key (``dashboard.read_models``): an ordering part, ``|``, an id.
+#: Anything else was taken silently, answering the first page or an empty one.
+CURSOR = r"^[^|\x00-\x1f\x7f]*\|[^\x00-\x1f\x7f]+$"
 
 
 def register(server: FastAPI, reader: PictureCache, push: PushStats | None = None) -> None:
@@ -41,7 +44,7 @@ def register(server: FastAPI, reader: PictureCache, push: PushStats | None = Non
     def incidents(
         status: Literal["open", "all"] = "open",
         limit: int = Query(100, ge=1, le=PAGE_MAX),
-        cursor: str | None = Query(None, max_length=CURSOR_MAX),
+        cursor: str | None = Query(None, max_length=CURSOR_MAX, pattern=CURSOR),
     ) -> dict[str, Any]:
         """Every incident, a page at a time: open ones most urgent first, or all by id."""
         items, after = page(store, INCIDENTS_OPEN if status == "open" else INCIDENTS_ALL, cursor, limit)
@@ -51,7 +54,7 @@ def register(server: FastAPI, reader: PictureCache, push: PushStats | None = Non
     def reports(
         status: Literal["open", "all"] = "open",
         limit: int = Query(100, ge=1, le=PAGE_MAX),
-        cursor: str | None = Query(None, max_length=CURSOR_MAX),
+        cursor: str | None = Query(None, max_length=CURSOR_MAX, pattern=CURSOR),
     ) -> dict[str, Any]:
         """Every citizen report, a page at a time: open ones newest first, or all by id."""
         items, after = page(store, REPORTS_OPEN if status == "open" else REPORTS_ALL, cursor, limit)

@@ -9,6 +9,7 @@ API shares the same server and port.
 from __future__ import annotations
 
 import html as markup
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -140,18 +141,26 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     screen_registry.register(app.server, screens)
     export.register(app.server, reader, settings)
     app.server.add_middleware(GZipMiddleware, minimum_size=1_024)
+    app.server.add_middleware(
+        web_security.KnownRoutes, routes=lambda: app.server.router.routes, scripts=lambda: app.registered_paths
+    )
     app.server.add_middleware(AuthMiddleware, auth=auth)  # outside all but the limits and headers of _harden
     run_first_request_setup(app)  # a kiosk may boot straight into /screen/N (see layouts.dash_compat)
     _harden(app, config, health)  # after the set-up, which adds the pages' own clientside callback
     return app
 
 
+CALLBACK_LOG = logging.getLogger("citywall.callbacks")
+
+
 def outage_changes_nothing(error: Exception) -> None:
     """Every callback's last word on an error: one that met the store away (in the second
     before the health check sees it go, or during a failover) answers "nothing new", and
-    the page keeps what it shows and turns stale by itself. Anything else stays an error."""
+    the page keeps what it shows and turns stale by itself. Anything else stays an error,
+    and is logged: Dash answers it with a bare 500 and writes nothing anywhere."""
     if is_outage(error):
         raise PreventUpdate from error
+    CALLBACK_LOG.error("a callback failed: %s", type(error).__name__, exc_info=error)
     raise error
 
 
@@ -187,4 +196,9 @@ def _harden(app: Dash, config: Config, health: StoreHealth) -> None:
         blocked_paths=blocked,
     )
     app.server.add_middleware(StoreGate, health=health)
-    app.server.add_middleware(web_security.WebSecurity, csp=web_security.content_security_policy(app.csp_hashes()), limits=limits)
+    app.server.add_middleware(
+        web_security.WebSecurity,
+        csp=web_security.content_security_policy(app.csp_hashes()),
+        limits=limits,
+        callbacks=lambda: app.callback_map,
+    )

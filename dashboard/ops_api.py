@@ -19,8 +19,12 @@ from dashboard.auth import Principal, reader, writer
 from dashboard.desk import Desk
 from dashboard.incident_ops import Action, ActionError, Actor
 from dashboard.reader import PictureCache
+from feeds.fields import ID_MAX
 
-ID = r"^[A-Za-z0-9:._~@/-]{1,200}$"
+#: An entity id as the feeds take it (``feeds.fields``): up to ``ID_MAX`` characters, none a
+#: control character. A narrower set here left incidents the feed had taken, with a space or
+#: a ``#`` in their id, beyond the API while the console could act on them.
+ID = rf"^[^\x00-\x1f\x7f]{{1,{ID_MAX}}}$"
 
 
 class _Body(BaseModel):
@@ -67,7 +71,7 @@ def _failed(error: ActionError) -> JSONResponse:
 
 
 def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
-    @server.post("/api/v1/incidents/{incident_id}/actions")
+    @server.post("/api/v1/incidents/{incident_id:path}/actions")
     def act(
         body: ActionBody, request: Request, incident_id: str = Path(pattern=ID), who: Principal = Depends(writer("operator"))
     ) -> Any:
@@ -76,7 +80,7 @@ def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
         except ActionError as error:
             return _failed(error)
 
-    @server.get("/api/v1/incidents/{incident_id}")
+    @server.get("/api/v1/incidents/{incident_id:path}")
     def incident(incident_id: str = Path(pattern=ID), who: Principal = Depends(reader())) -> Any:
         found = desk.incident(incident_id)
         if found is None:

@@ -18,6 +18,10 @@ and does not see websockets), installed outermost by the app factory:
   ``Origin`` (scripts, probes) pass: they gain nothing a browser would lend them. Behind a
   reverse proxy, "this host" is the one in ``X-Forwarded-Host`` when the proxy sends it
   (see ``_public_host``), so ``proxy_set_header Host $host`` does not break the websocket.
+* **Dash's own routes** answer a request they cannot serve with 400 or 404 and the reason:
+  a callback the app does not have, or with too few or too many inputs, and a script of a
+  package or a file Dash does not serve. Dash answered each with a bare 500 and logged
+  nothing, which would also hide a real fault among them.
 * **Websocket connections** are counted per client address and in total; past either
   limit the handshake is refused. Each open page holds one, so the limit per client must
   stay above the number of screens one controller shows (24 on the reference wall).
@@ -33,10 +37,13 @@ attributes, and neither can be hashed in advance; styles cannot run code.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from dash.fingerprint import check_fingerprint
+from starlette.routing import Match
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -45,6 +52,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CALLBACK_PATHS = ("/_dash-update-component",)
+#: Where Dash serves the scripts of its component packages: ``<package>/<file>``.
+SCRIPTS_PATH = "/_dash-component-suites/"
+API_PATH = "/api/"
 #: A callback's ids, inputs and states nest a few levels (a pattern's list of dicts of ids).
 MAX_CALLBACK_DEPTH = 32
 API_DOC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
@@ -90,9 +100,14 @@ class _TooLarge(Exception):
 class WebSecurity:
     """The middleware; ``open_sockets`` (per client) is what the load benchmark reads."""
 
-    def __init__(self, app: ASGIApp, *, csp: str, limits: Limits) -> None:
+    def __init__(
+        self, app: ASGIApp, *, csp: str, limits: Limits, callbacks: Callable[[], Mapping[str, Any]] | None = None
+    ) -> None:
         self.app = app
         self.limits = limits
+        #: The app's callbacks by output (``Dash.callback_map``), read when a request asks: a
+        #: callback may be registered after the middleware is.
+        self.callbacks = callbacks
         self.open_sockets: dict[str, int] = {}
         self.headers = [
             (b"content-security-policy", csp.encode()),
@@ -130,7 +145,7 @@ class WebSecurity:
             await self._plain(send, 413, f"request body over {limit} bytes")
             return
         if scope["method"] == "POST" and scope["path"].startswith(CALLBACK_PATHS):
-            refused = callback_refusal(body)
+            refused = callback_refusal(body, self.callbacks() if self.callbacks else None)
             if refused is not None:
                 await self._plain(send, 400, f"not a Dash callback request: {refused}")
                 return
@@ -170,15 +185,7 @@ class WebSecurity:
             await self._plain(send, 500, f"response over {cap} bytes refused")
 
     async def _plain(self, send: Send, status: int, text: str) -> None:
-        body = json.dumps({"error": text}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *self.headers],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _json(send, status, {"error": text}, self.headers)
 
     # --- websocket ------------------------------------------------------------------------
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -251,9 +258,52 @@ def _public_host(scope: Scope) -> Scope:
     return {**scope, "headers": [(b"host", public), *rest]}
 
 
-def callback_refusal(body: bytes) -> str | None:
-    """Why ``body`` cannot be a Dash callback request, or None. Dash indexes into whatever
-    comes, so ``{}``, ``[]`` or ``null`` was a 500 with nothing in the log."""
+class KnownRoutes:
+    """Inside the login: a path under ``/api/`` that no API route takes (with this method),
+    and a component script Dash does not serve, answer 404 with the reason.
+
+    Dash's page route takes every path nobody else does, so a typo in a script's URL got
+    200 and a page's HTML; and Dash answered a script it does not have with a bare 500.
+    Routes and scripts are read when a request asks, so those added later count too."""
+
+    def __init__(self, app: ASGIApp, *, routes: Callable[[], Iterable[Any]], scripts: Callable[[], Mapping[str, Any]]) -> None:
+        self.app = app
+        self.routes = routes
+        self.scripts = scripts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            if path.startswith(API_PATH) and not self._api_takes(scope):
+                await _json(send, 404, {"detail": "no such API route (or not with this method)"})
+                return
+            if path.startswith(SCRIPTS_PATH) and not self._serves_script(path[len(SCRIPTS_PATH) :]):
+                await _json(send, 404, {"error": "no such component script"})
+                return
+        await self.app(scope, receive, send)
+
+    def _api_takes(self, scope: Scope) -> bool:
+        return any(
+            getattr(route, "path", "").startswith(API_PATH) and route.matches(scope)[0] is Match.FULL for route in self.routes()
+        )
+
+    def _serves_script(self, rest: str) -> bool:
+        """Whether Dash serves ``<package>/<file>`` (a file's name may carry a version)."""
+        package, _, file = rest.partition("/")
+        return check_fingerprint(file)[0] in self.scripts().get(package, ())
+
+
+async def _json(send: Send, status: int, body: dict[str, Any], extra: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    data = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+def callback_refusal(body: bytes, callbacks: Mapping[str, Any] | None = None) -> str | None:
+    """Why ``body`` cannot be a request for one of ``callbacks`` (the app's, by output), or
+    None. Dash indexes into whatever comes, so ``{}``, ``[]`` or ``null``, an output it does
+    not have or an input short was a 500 with nothing in the log."""
     try:
         request = json.loads(body)
     except (ValueError, RecursionError):
@@ -269,6 +319,17 @@ def callback_refusal(body: bytes) -> str | None:
             return f"{key} is not a list"
     if _depth(request) > MAX_CALLBACK_DEPTH:
         return f"nested deeper than {MAX_CALLBACK_DEPTH} levels"
+    if callbacks is None:
+        return None
+    declared = callbacks.get(request["output"])
+    if declared is None:
+        return "no such callback"
+    for key in ("inputs", "state"):
+        want, got = len(declared.get(key, [])), request.get(key, [])
+        if len(got) != want:
+            return f"the callback takes {want} {key}, not {len(got)}"
+        if not all(isinstance(item, (dict, list)) for item in got):
+            return f"an entry of {key} is neither an object nor a list"
     return None
 
 

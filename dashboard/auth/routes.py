@@ -21,6 +21,7 @@ from dashboard.auth.passwords import MAX_LENGTH
 from dashboard.auth.principal import Principal
 from dashboard.auth.service import AuthService
 from dashboard.auth.sessions import Session
+from dashboard.auth.throttle import WINDOW_S
 from layouts.i18n import t
 
 
@@ -45,8 +46,10 @@ def register(server: FastAPI, auth: AuthService) -> None:
         if not origin_allowed({k.lower(): v for k, v in request.headers.items()}, service.allowed_origins):
             raise HTTPException(403, "request from a foreign origin")
         address = request.client.host if request.client is not None else ""
-        if throttle.blocked(address, body.username) or not throttle.begin():
-            raise HTTPException(429, "too many login attempts: try again later", headers={"retry-after": "60"})
+        if throttle.blocked(address, body.username):  # until its window ends: at most WINDOW_S
+            raise HTTPException(429, "too many wrong passwords: try again later", headers={"retry-after": f"{WINDOW_S:.0f}"})
+        if not throttle.begin():  # the checks running now end within a second
+            raise HTTPException(429, "too many logins at once: try again in a moment", headers={"retry-after": "1"})
         done = None
         try:
             done = service.login(body.username, body.password)

@@ -12,6 +12,7 @@ import io
 import json
 import shutil
 import subprocess
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -217,3 +218,32 @@ def test_write_back_reaches_mosquitto_sub_and_the_redis_stream(mosquitto: Any, r
     stream = redis.Redis.from_url(redis_url, decode_responses=True).xrange("pekanbaru:actions")
     assert [json.loads(fields["data"])["action"] for _, fields in stream][-2:] == ["acknowledge", "assign"]
     assert {fields["incident"] for _, fields in stream} == {"WB-1"}
+
+
+@pytest.mark.parametrize(
+    "incident_id", ["urn:ngsi-ld:Alert:JALAN RIAU", "urn:ngsi-ld:Alert:A#7", "urn:ngsi-ld:Alert:a/b", "X" * 256]
+)
+def test_an_id_the_feed_takes_the_api_takes_too(
+    app: tuple[str, CityState, dict[str, requests.Session]], incident_id: str
+) -> None:
+    """The feed takes any clean id up to 256 characters; the API took a narrower set, so an
+    incident with a space or a # in its id could be acted on from the console but not here."""
+    base, state, s = app
+    state.accept(incident(incident_id, severity="low"))
+    url = f"{base}/api/v1/incidents/{urllib.parse.quote(incident_id, safe='')}"
+    assert s["viewer"].get(url, timeout=30).json()["id"] == incident_id
+    acted = s["operator"].post(f"{url}/actions", json={"action": "acknowledge"}, timeout=30)
+    assert (acted.status_code, acted.json()["status"]) == (200, "acknowledged")
+    assert s["viewer"].get(f"{base}/api/v1/incidents/{'X' * 257}", timeout=30).status_code == 422
+
+
+@pytest.mark.parametrize("cursor", ["\x00", "-1", "1:2:3", "zz"])
+def test_a_cursor_that_no_page_gave_is_refused(app: tuple[str, CityState, dict[str, requests.Session]], cursor: str) -> None:
+    """A made-up cursor answered the first page or an empty one, as if it meant something."""
+    base, _, s = app
+    for path in ("incidents", "reports"):
+        answer = s["viewer"].get(f"{base}/api/v1/{path}", params={"cursor": cursor}, timeout=30)
+        assert answer.status_code == 422, path
+        assert [e["loc"] for e in answer.json()["detail"]] == [["query", "cursor"]]
+    first = s["viewer"].get(f"{base}/api/v1/incidents", params={"status": "all", "limit": 1}, timeout=30).json()
+    assert s["viewer"].get(f"{base}/api/v1/incidents", params={"status": "all", "cursor": first["next"]}, timeout=30).ok

@@ -7,6 +7,7 @@ plain ``urllib`` and ``websockets`` clients. The CSP in a real Chromium: browser
 from __future__ import annotations
 
 import json
+import logging
 import stat
 import threading
 import time
@@ -151,6 +152,68 @@ def test_a_callback_request_of_the_wrong_shape_is_told_why(base: str, body: byte
     """Dash answered each of these with a bare 500 and logged nothing."""
     status, _, answer = fetch(base + "/_dash-update-component", data=body, headers={"Content-Type": "application/json"})
     assert (status, json.loads(answer)) == (400, {"error": f"not a Dash callback request: {reason}"})
+
+
+def router_request(base: str) -> dict[str, Any]:
+    """A well-formed request for the page router's callback, as the app lists it."""
+    _, _, listed = fetch(base + "/_dash-dependencies")
+    router = next(c for c in json.loads(listed) if any(i["property"] == "pathname" for i in c["inputs"]))
+    return {
+        "output": router["output"],
+        "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in router["output"].strip(".").split("...")],
+        "inputs": [{**i, "value": "/wall" if i["property"] == "pathname" else ""} for i in router["inputs"]],
+        "changedPropIds": [],
+        "state": [{**s, "value": None} for s in router.get("state", [])],
+    }
+
+
+def test_a_callback_the_app_does_not_have_or_with_inputs_missing_is_told_why(base: str) -> None:
+    """Dash indexes its callbacks by the output it is sent and takes the inputs as they come:
+    an unknown output or an input short was a bare 500."""
+    request = router_request(base)
+    assert len(request["inputs"]) == 2
+    for body, reason in [
+        ({**request, "output": "nope.children"}, "no such callback"),
+        ({**request, "inputs": request["inputs"][:1]}, "the callback takes 2 inputs, not 1"),
+        ({**request, "inputs": [5, 6]}, "an entry of inputs is neither an object nor a list"),
+    ]:
+        status, _, answer = fetch(
+            base + "/_dash-update-component", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        assert (status, json.loads(answer)) == (400, {"error": f"not a Dash callback request: {reason}"})
+    status, _, _ = fetch(
+        base + "/_dash-update-component", data=json.dumps(request).encode(), headers={"Content-Type": "application/json"}
+    )
+    assert status == 200, "the whole request is served"
+
+
+def test_a_callback_that_fails_is_logged(base: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Dash answers a callback's error with a bare 500 and writes nothing: a real fault in a
+    panel would go unseen."""
+    request = router_request(base)
+    request["inputs"] = [{**i, "value": {"not": "a path"}} if i["property"] == "pathname" else i for i in request["inputs"]]
+    with caplog.at_level(logging.ERROR, logger="citywall.callbacks"):
+        status, _, _ = fetch(
+            base + "/_dash-update-component", data=json.dumps(request).encode(), headers={"Content-Type": "application/json"}
+        )
+    assert status == 500
+    assert [r.getMessage().split(":")[0] for r in caplog.records if r.name == "citywall.callbacks"] == ["a callback failed"]
+
+
+@pytest.mark.parametrize("path", ["/_dash-component-suites/nopkg/x.js", "/_dash-component-suites/dash/nofile.js"])
+def test_a_script_dash_does_not_serve_is_not_found(base: str, path: str) -> None:
+    status, _, answer = fetch(base + path)
+    assert (status, json.loads(answer)) == (404, {"error": "no such component script"})
+
+
+def test_an_unknown_api_route_is_a_json_404(base: str) -> None:
+    """Dash's page route took every other path: a typo in a script's URL answered 200 and a page's HTML."""
+    for path, method in [("/api/v1/typo", "GET"), ("/api/v1/wall/preset", "GET"), ("/api/v2/state", "GET")]:
+        status, headers, answer = fetch(base + path, method=method)
+        assert (status, headers["content-type"]) == (404, "application/json"), path
+        assert json.loads(answer) == {"detail": "no such API route (or not with this method)"}
+    status, _, answer = fetch(base + "/api/v1/state")
+    assert status == 200 and "version" in json.loads(answer)
 
 
 def test_a_body_without_a_length_is_limited_too(base: str) -> None:
