@@ -213,19 +213,24 @@ def push_keeps_up(pushed: int | None, lag: int | None) -> bool:
 
 
 def part_pages(live: LiveParts, pages: Pages) -> dict[tuple[str, str], frozenset[str]]:
-    """Every live part some page of this app holds, with the paths of those pages: all a
-    connection may ask to be sent, and what a kiosk token scoped to some pages may see.
+    """Every live part some page of this app holds, under any wall preset, with the paths of
+    those pages: all a connection may ask to be sent, and what a kiosk token scoped to some
+    pages may see. Laid out with the default preset only, the panels a preset puts on a
+    screen were refused to every page, and stayed empty under their titles.
 
     The browser says which parts its page holds; a client that lies can then ask for no
     more than the whole wall, and never for made-up copies of a part."""
     found: dict[tuple[str, str], set[str]] = {}
+    presets = [{}, *({"preset": name} for name in live.settings.presets)]  # a preset's panels are parts of their own
     for page in pages:
         if "n" in page.variables:
             laid = [
-                (page.path.replace("<n>", str(n)), page.layout(n=str(n))) for n in range(1, live.settings.wall.screen_count + 1)
+                (page.path.replace("<n>", str(n)), page.layout(n=str(n), **preset))
+                for n in range(1, live.settings.wall.screen_count + 1)
+                for preset in presets
             ]
         else:
-            laid = [(page.path, page.layout())]
+            laid = [(page.path, page.layout(**preset)) for preset in presets]
         for path, layout in laid:
             for part in _live_parts_in(layout):
                 if part[0] in live.parts:

@@ -213,7 +213,9 @@ def test_supervisor_preset_and_broadcast_reach_open_screens(city: tuple[CityStat
     desk.click("#cw-preset-apply")
     desk.wait_for_selector("#cw-wall-ok")
     for n, panel in ((4, "drainage"), (17, "incident_queue")):
-        screens[n].wait_for_selector(f'[data-page-preset="banjir"] [data-panel="{panel}"]', timeout=FOLLOW_MS)
+        # with content, not only its title: the parts of a preset's panels were refused to every page
+        shown = f'[data-page-preset="banjir"] [data-panel="{panel}"] .cw-panel-body > :not(:empty)'
+        screens[n].wait_for_selector(shown, timeout=FOLLOW_MS)
     desk.fill("#cw-broadcast-text", "Hujan lebat: waspada genangan")
     choose(desk, "cw-broadcast-level", "RED")
     desk.click("#cw-broadcast-send")
