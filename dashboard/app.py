@@ -96,7 +96,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     desk = Desk(store, config, writeback)
     port = ConsolePort(desk)
     settings = view_settings(config)
-    auth = AuthService(config.auth, store, allowed_origins=config.server.allowed_origins)
+    auth = AuthService(config.auth, store, allowed_origins=config.server.allowed_origins, store_ok=lambda: health.ok)
     app = CityDash(
         __name__,
         backend="fastapi",

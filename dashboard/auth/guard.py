@@ -22,6 +22,7 @@ the role themselves through ``current_principal``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -36,6 +37,7 @@ from dashboard.auth.csrf import HEADER as CSRF_HEADER
 from dashboard.auth.csrf import origin_allowed, token_matches
 from dashboard.auth.principal import Principal
 from dashboard.auth.service import CACHE_S, AuthService, Resolved
+from dashboard.store.redis_store import is_outage
 
 PUBLIC_PATHS = frozenset({"/login", "/api/v1/login", "/healthz", "/favicon.ico", "/_favicon.ico"})
 #: A file under the assets or Dash's component scripts (``/_dash-component-suites/<package>/<file>``):
@@ -48,6 +50,8 @@ SCREEN_PATH = re.compile(r"^/screen/(\d{1,3})/?$")
 EVERY_PAGE_PREFIXES = ("/_dash-", "/_citywall/push")
 #: WebSocket close codes for "who are you" and "not for you" (4000-4999 are the app's own).
 WS_UNAUTHORIZED, WS_FORBIDDEN = 4401, 4403
+#: "Try again later": the store is away and the identity cannot be looked up.
+WS_TRY_AGAIN = 1013
 
 #: The identity of the request being served; Dash callbacks read it (``current_principal``).
 #: A ContextVar follows the request into Starlette's thread pool and Dash's websocket executor.
@@ -84,7 +88,16 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         headers = _headers(scope)
-        resolved = self.auth.resolve(headers, parse_cookies(headers), query_token(scope))
+        try:
+            # in a thread: a lookup that misses the cache asks the store, which may hang on a
+            # dead connection for seconds, and on the event loop that held up every page,
+            # every push and /healthz of the worker
+            resolved = await asyncio.to_thread(self.auth.resolve, headers, parse_cookies(headers), query_token(scope))
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            await _store_away(scope["type"] == "websocket")(scope, receive, send)
+            return
         denial = self._deny(scope, headers, resolved)
         if denial is not None:
             await denial(scope, receive, send)
@@ -138,7 +151,12 @@ class AuthMiddleware:
                 return  # the socket is closed: drop what the app still sends
             if message["type"] == "websocket.send" and time.monotonic() >= state["due"]:
                 state["due"] = time.monotonic() + CACHE_S
-                now = self.auth.resolve(headers, cookies, token).principal
+                try:
+                    now = (await asyncio.to_thread(self.auth.resolve, headers, cookies, token)).principal
+                except Exception as exc:
+                    if not is_outage(exc):
+                        raise
+                    now = first.principal  # the store is away: the identity stands until it can be asked
                 if now is None or now != first.principal:
                     state["closed"] = True
                     message = {"type": "websocket.close", "code": WS_UNAUTHORIZED, "reason": "identity ended"}
@@ -220,6 +238,18 @@ def _redirect_to_login(scope: Scope) -> ASGIApp:
         await send({"type": "http.response.body", "body": b""})
 
     return respond
+
+
+def _store_away(websocket: bool) -> ASGIApp:
+    """The store is away and the caller's identity was never looked up: try again shortly
+    (the page's push reconnects by itself; 1013 is "try again later")."""
+    if websocket:
+
+        async def close(scope: Scope, receive: Receive, send: Send) -> None:
+            await send({"type": "websocket.close", "code": WS_TRY_AGAIN})
+
+        return close
+    return _json(503, "the store is unavailable: try again shortly", {"retry-after": "2"})
 
 
 def _ws_close(code: int) -> ASGIApp:

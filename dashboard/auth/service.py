@@ -23,6 +23,7 @@ from dashboard.auth.throttle import LoginThrottle
 from dashboard.auth.tokens import Token, TokenStore, digest
 from dashboard.auth.users import User, UserStore
 from dashboard.config import Auth as AuthConfig
+from dashboard.store.redis_store import StoreUnavailable, is_outage
 
 SESSION_COOKIE = "citywall_session"
 KIOSK_COOKIE = "citywall_kiosk"
@@ -46,20 +47,32 @@ class Resolved:
 
 
 class _TtlCache:
-    """A tiny per-worker cache; cleared whole when full, so a flood of bad tokens stays bounded."""
+    """A tiny per-worker cache; cleared whole when full, so a flood of bad tokens stays bounded.
+
+    While the store is away an answer it already has stands past its time: the store's
+    outage must not log every operator out or blank every kiosk, and asking the store again
+    on every request only waited on a dead connection. An identity it never had is an
+    outage (``StoreUnavailable``), for the guard to answer 503."""
 
     def __init__(self, ttl_s: float, max_entries: int) -> None:
         self.ttl_s, self.max_entries = ttl_s, max_entries
         self._data: dict[str, tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str, load: Callable[[], T]) -> T:
+    def get(self, key: str, load: Callable[[], T], reachable: bool = True) -> T:
         now = time.monotonic()
         with self._lock:
             hit = self._data.get(key)
-        if hit is not None and hit[0] > now:
+        if hit is not None and (hit[0] > now or not reachable):
             return hit[1]
-        value = load()
+        if not reachable:
+            raise StoreUnavailable("the store is away and this identity was not looked up before")
+        try:
+            value = load()
+        except Exception as exc:
+            if hit is not None and is_outage(exc):
+                return hit[1]
+            raise
         with self._lock:
             if len(self._data) >= self.max_entries:
                 self._data.clear()
@@ -83,8 +96,12 @@ class AuthService:
         *,
         environ: dict[str, str] | None = None,
         allowed_origins: Sequence[str] = (),
+        store_ok: Callable[[], bool] = lambda: True,
     ) -> None:
         self.config = config
+        #: Whether the store answers now (``dashboard.health.StoreHealth.ok``): while it does
+        #: not, identities are answered from what was looked up before (``_TtlCache``).
+        self.store_ok = store_ok
         #: Public origins besides the request's own (``server.allowed_origins``, one list for
         #: every layer that checks an Origin: the CSRF check here and the web-security limits).
         self.allowed_origins = list(allowed_origins)
@@ -127,14 +144,14 @@ class AuthService:
         return Resolved(ANONYMOUS if self.config.anonymous_read else None)
 
     def _token(self, hashed: str) -> Token | None:
-        return self._cache.get("t:" + hashed, lambda: self.tokens.lookup_digest(hashed))
+        return self._cache.get("t:" + hashed, lambda: self.tokens.lookup_digest(hashed), self.store_ok())
 
     def _user(self, name: str) -> User | None:
-        return self._cache.get("u:" + name, lambda: self.users.get(name))
+        return self._cache.get("u:" + name, lambda: self.users.get(name), self.store_ok())
 
     def _ended(self, session: Session) -> bool:
         ended = session_id(session)
-        return self._cache.get("e:" + ended, lambda: self._counters.counted(ENDED, ended) > 0)
+        return self._cache.get("e:" + ended, lambda: self._counters.counted(ENDED, ended) > 0, self.store_ok())
 
     def end_session(self, session: Session) -> None:
         """Logging out ends the session itself, not only this browser's copy of its cookie: a

@@ -162,3 +162,36 @@ def test_a_callback_that_meets_redis_away_changes_nothing(redis_server: RedisSer
         assert (gone.status_code, gone.text) == (204, "")
     finally:
         store.close()
+
+
+def test_identities_stand_while_redis_is_away(redis_server: RedisServer) -> None:
+    """Every request looked its identity up in Redis on the event loop: with Redis gone,
+    each waited on the dead connection, the worker's pages, pushes and /healthz with it, and
+    a signed-in desk or a kiosk then got 500. An identity looked up before now stands until
+    Redis is back; one never seen is told to try again (503)."""
+    import requests
+
+    from dashboard.auth.tokens import TokenStore
+    from tests.support.auth import add_users, closed_config, login
+
+    config = closed_config()
+    config = config.model_copy(update={"store": config.store.model_copy(update={"url": redis_server.url})})
+    store = RedisStore(redis_server.url)
+    try:
+        operator = add_users(store)["operator"]
+        tokens = TokenStore(store)
+        seen, unseen = tokens.create("kiosk", scope="screen", screen=4)[1], tokens.create("kiosk", scope="screen", screen=4)[1]
+        with running_app(config, store) as base:
+            desk = login(base, operator.name, operator.password)
+            kiosk = requests.Session()
+            assert desk.get(f"{base}/console", timeout=30).status_code == 200
+            assert kiosk.get(f"{base}/screen/4?token={seen}", timeout=30).status_code == 200
+            redis_server.stop()
+            assert wait_for(lambda: get(base + "/healthz")[0] == 503)
+            assert desk.get(f"{base}/console", timeout=30).status_code == 200
+            assert kiosk.get(f"{base}/screen/4", timeout=30).status_code == 200, "by its kiosk cookie"
+            refused = requests.get(f"{base}/screen/4?token={unseen}", timeout=30)
+            assert (refused.status_code, refused.json()) == (503, {"detail": "the store is unavailable: try again shortly"})
+            assert requests.get(f"{base}/console", timeout=30, allow_redirects=False).status_code == 303, "nobody is nobody"
+    finally:
+        store.close()

@@ -10,6 +10,7 @@ refused; a bearer token's write needs none.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -632,3 +633,41 @@ def test_the_push_counters_name_the_worker_they_count_for(site: dict[str, Any]) 
     worker = f"{socket.gethostname().split('.')[0]}-{os.getpid()}"  # the app runs in this process
     lines = [line.split(" ")[0] for line in metrics.splitlines() if line.startswith("citywall_push_batches_total")]
     assert lines == [f'citywall_push_batches_total{{worker="{worker}"}}']
+
+
+class _HangingTokens(MemoryStore):
+    """A store whose token lookups hang while ``hold`` is set, as Redis does on a dead
+    connection; ``inside`` says one is hanging now."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold, self.inside = threading.Event(), threading.Event()
+        self.release = threading.Event()
+
+    def map_get(self, name: str, key: str) -> str | None:
+        if self.hold.is_set() and name == "auth:tokens":
+            self.inside.set()
+            self.release.wait(60)
+        return super().map_get(name, key)
+
+
+def test_a_lookup_that_hangs_holds_up_nothing_else() -> None:
+    """Identities were looked up on the event loop: one lookup waiting on a dead Redis held
+    up every page, every push and /healthz of the worker for as long as it waited."""
+    store = _HangingTokens()
+    secret = TokenStore(store).create("kiosk", scope="screen", screen=4)[1]
+    with running_app(closed_config(), store) as base:
+        store.hold.set()
+        waiting: dict[str, int] = {}
+        lookup = threading.Thread(
+            target=lambda: waiting.update(code=requests.get(f"{base}/screen/4?token={secret}", timeout=90).status_code)
+        )
+        lookup.start()
+        assert store.inside.wait(30), "the lookup reached the store"
+        try:
+            assert requests.get(f"{base}/healthz", timeout=20).status_code == 200
+            assert requests.get(f"{base}/login", timeout=20).status_code == 200
+        finally:
+            store.release.set()
+            lookup.join(90)
+    assert waiting == {"code": 200}

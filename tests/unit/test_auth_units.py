@@ -246,3 +246,33 @@ def test_the_console_asks_anonymous_readers_to_sign_in_and_viewers_for_the_role(
         "viewer": (("v", "viewer"), (403, "err_needs_role")),
         "operator": (("o", "operator"), "done"),
     }
+
+
+def test_an_identity_looked_up_before_stands_while_the_store_is_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request asked the store who it was: with Redis gone, each waited on the dead
+    connection, and a signed-in desk or a kiosk got 500 once its few seconds of cache ran out."""
+    import redis
+
+    from dashboard.auth import service
+    from dashboard.store.redis_store import StoreUnavailable
+
+    monkeypatch.setattr(service, "CACHE_S", 0.0)  # every answer out of date at once
+    store = MemoryStore()
+    tokens = TokenStore(store)
+    seen, unseen = tokens.create("kiosk", scope="screen", screen=4)[1], tokens.create("kiosk", scope="screen", screen=4)[1]
+    up = {"ok": True}
+    auth = service.AuthService(load_config().auth, store, store_ok=lambda: up["ok"])
+    assert auth.resolve({}, {}, seen).principal == Principal(name="screen-4", role="kiosk", via="token", scope="screen", screen=4)
+
+    def away(*_: object) -> None:
+        raise redis.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(store, "map_get", away)
+    up["ok"] = False  # known away: the store is not asked
+    assert auth.resolve({}, {}, seen).principal is not None
+    with pytest.raises(StoreUnavailable):
+        auth.resolve({}, {}, unseen)
+    up["ok"] = True  # not yet known away: asked, and its outage leaves the last answer standing
+    assert auth.resolve({}, {}, seen).principal is not None
+    with pytest.raises(redis.ConnectionError):
+        auth.resolve({}, {}, unseen)
