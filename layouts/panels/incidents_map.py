@@ -66,7 +66,9 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
     screens = screen_rects(settings, size)
     box = layout.map_box
     left = _columns([s for s in screens if s.x0 < box.x0], box, left_side=True)
-    right = _columns([s for s in screens if s.x1 > box.x1], box, left_side=False)
+    # the widest first, for the most severe incidents (a description on every row): on a span
+    # one row high the strip beside the map came first, and cut each description to a letter
+    right = sorted(_columns([s for s in screens if s.x1 > box.x1], box, left_side=False), key=lambda c: c.x0 - c.x1)
     overlays = [
         html.Div(content, className="cw-map-overlay", style=style)
         for style, content in (

@@ -857,6 +857,16 @@ def test_each_list_beside_a_spanned_map_stands_inside_one_screen(config_path: st
     shown = {getattr(n, "id", {}).get("role") for o in overlays for n in _walk(o) if isinstance(getattr(n, "id", None), dict)}
     assert "incidents_map-top-content" in shown, "the most severe open incidents show on every span (Pariaman's lacked them)"
 
+    def holds(overlay: Any, role: str) -> bool:
+        return any(isinstance(getattr(n, "id", None), dict) and n.id["role"] == role for n in _walk(overlay))
+
+    # the most severe list needs the width (a description on every row), the ranking does not:
+    # on Pariaman's span it stood in the strip beside the map, its descriptions cut to one
+    # letter, while the next screen held the four rows of the ranking
+    right = [o for o in overlays if float(o.style["left"][:-2]) > s.wall.screen_width_px / 2]
+    top = next(o for o in right if holds(o, "incidents_map-top-content"))
+    assert float(top.style["width"][:-2]) == max(float(o.style["width"][:-2]) for o in right)
+
 
 def test_on_a_span_with_one_column_beside_the_map_the_most_severe_incidents_take_it() -> None:
     """A city of four small kecamatan on a 4 x 2 wall, its map over screens 2 and 3: one
