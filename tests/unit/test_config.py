@@ -501,8 +501,9 @@ NAMED = [
 
 @pytest.mark.parametrize(("name", "text", "path", "expected"), NAMED, ids=[n[0] for n in NAMED])
 def test_the_short_names_from_before_still_work(name: str, text: str, path: str, expected: Any) -> None:
-    assert value_at(load_config(DEFAULT_CONFIG, environ={name: text}), path) == expected
-    assert value_at(load_config(DEFAULT_CONFIG, environ={name: ""}), path) != expected, "empty is unset"
+    group = {"CITYWALL_MQTT_SHARED_GROUP": "ingest"} if name == "CITYWALL_MQTT_MEMBER" else {}  # a member is one of a group
+    assert value_at(load_config(DEFAULT_CONFIG, environ={**group, name: text}), path) == expected
+    assert value_at(load_config(DEFAULT_CONFIG, environ={**group, name: ""}), path) != expected, "empty is unset"
 
 
 def test_several_short_names_at_once() -> None:
@@ -791,3 +792,16 @@ def test_a_city_key_that_is_gone_is_named_with_why(tmp_path: Path, key: str, val
     """Pekanbaru's bbox left in another city's config turned its district tagging off: every
     point fell outside it. The key is gone, and a config still holding it is told."""
     assert error_of(write(tmp_path, _city(key, value))).endswith(f": city: {key} is gone: {why}")
+
+
+def test_an_ingest_member_without_a_shared_group_is_refused() -> None:
+    """The systemd unit names a member for every instance; with the shipped env file (no
+    group) both members connected under one client id and the broker threw each off as the
+    other came, 19 times in 10 s, while check-config said ok."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ={"CITYWALL_MQTT_MEMBER": "1"})
+    assert "feeds.mqtt (with CITYWALL_MQTT_MEMBER): member is set but shared_group is not" in str(caught.value)
+    both = load_config(environ={"CITYWALL_MQTT_MEMBER": "1", "CITYWALL_MQTT_SHARED_GROUP": "ingest"})
+    assert (both.feeds.mqtt.member, both.feeds.mqtt.shared_group) == ("1", "ingest")
+    shipped = Path(__file__).resolve().parents[2] / "deploy" / "citywall.env"
+    assert "CITYWALL_MQTT_SHARED_GROUP=ingest" in shipped.read_text(encoding="utf-8").splitlines()
