@@ -69,8 +69,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_commands(sub, command)
     check = sub.add_parser("check-config", help="validate a config file and exit")
-    check.add_argument("path", nargs="?", default=None)
-    check.set_defaults(run=_check_config, config=None)
+    # the file to check is the one loaded: loading the default first blamed it for this one's errors
+    check.add_argument("config", nargs="?", default=None, metavar="path", help="config file (default: as --config)")
+    check.set_defaults(run=_check_config)
     return parser
 
 
@@ -92,13 +93,8 @@ def _mqtt_url(value: str) -> str:
     return value
 
 
-def _check_config(_: Config, args: argparse.Namespace) -> int:
-    path = config_path(args.path)
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        print(f"citywall: config error: {redact(str(exc))}", file=sys.stderr)
-        return EXIT_CONFIG
+def _check_config(config: Config, args: argparse.Namespace) -> int:
+    path = config_path(args.config)
     panels = {p for ps in config.screens.values() for p in ps} | {s.panel for s in config.spans}
     print(
         f"{path}: ok ({config.city.name}, {config.wall.columns}x{config.wall.rows} wall, "

@@ -614,6 +614,11 @@ def test_check_config_reads_the_environment(tmp_path: Path) -> None:
     prefix = f"citywall: config error: {DEFAULT_CONFIG}: wall.columns (from CITYWALL_WALL__COLUMNS): "
     assert done.stderr.strip().startswith(prefix)
     assert "five" not in done.stderr
+    # another file: the error was blamed on the default one, loaded before the file asked for
+    other = write(tmp_path, lambda c: c["city"].update(name="Kota Lain"))
+    done = run_cli("check-config", str(other), env={**os.environ, "CITYWALL_WALL__COLUMNS": "five"})
+    assert done.stderr.strip().startswith(f"citywall: config error: {other}: wall.columns (from CITYWALL_WALL__COLUMNS): ")
+    assert run_cli("check-config", str(other)).stdout.startswith(f"{other}: ok (Kota Lain, 6x4 wall")
 
 
 def test_config_env_var_selects_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
