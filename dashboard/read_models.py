@@ -12,7 +12,7 @@ two rows never share a key and ties fall back to the id, as the screens always s
 =====================  ===============================================  =======================
 index                  key                                              for
 =====================  ===============================================  =======================
-``incidents:open``     severity rank, newest observation first, id      the queue, the map,
+``incidents:open``     severity rank, newest opened first, id           the queue, the map,
                                                                         counts per tag
 ``incidents:new``      severity rank, oldest opening first, id          takeover rules
 ``incidents:all``      id                                               the paginated API
@@ -92,7 +92,6 @@ def incident_rows(doc: dict[str, Any], config: Config) -> tuple[IndexRow, ...]:
     entity_id = str(doc["id"])
     severity = doc.get("severity") or "medium"
     rank = SEVERITY_RANK.get(severity, 2)
-    observed = ts(doc["observed_at"])
     opened = ts(doc.get("opened_at") or doc["observed_at"])
     rows = [IndexRow(INCIDENTS_ALL, entity_id, _key("", entity_id), doc)]
     if doc.get("status") == "resolved":
@@ -117,9 +116,7 @@ def incident_rows(doc: dict[str, Any], config: Config) -> tuple[IndexRow, ...]:
     if doc.get("assignee"):
         tags.append(f"assignee:{doc['assignee']}")
     rows.append(
-        IndexRow(
-            INCIDENTS_OPEN, entity_id, _key(f"{rank}{newest_first(observed)}", entity_id), doc, tuple(_clean(t) for t in tags)
-        )
+        IndexRow(INCIDENTS_OPEN, entity_id, _key(f"{rank}{newest_first(opened)}", entity_id), doc, tuple(_clean(t) for t in tags))
     )
     if (doc.get("status") or "new") == "new":
         rows.append(IndexRow(INCIDENTS_NEW, entity_id, _key(f"{rank}{time_key(opened)}", entity_id), doc))

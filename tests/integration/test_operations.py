@@ -547,3 +547,17 @@ def test_shift_labels_follow_city_time(config: Config) -> None:
 def test_a_share_short_of_the_whole_never_shows_100(part: int, whole: int, shown: float) -> None:
     """1,999 of 2,000 acknowledged in time rounded to 100.0 %: "no misses" on a busy week."""
     assert share_pct(part, whole) == shown
+
+
+def test_the_queue_lists_the_newest_opened_first_within_a_severity(store: StateStore, config: Config) -> None:
+    """The queue sorted by each incident's last update and showed its age from its opening:
+    "4 mnt" stood above "3 mnt", and one opened an hour ago jumped to the top whenever the
+    field sent a new status."""
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("OLD", 0, severity="high", opened_min=0))
+    state.accept(alert("NEW", 10, severity="high", opened_min=10))
+    state.accept(alert("OLD", 20, status="acknowledged", severity="high", opened_min=0))  # updated last
+    state.accept(alert("LOW", 30, severity="low", opened_min=30))
+    open_rows = build_picture(store, config, now=clock.now).incidents.open
+    assert [row.id for row in open_rows] == ["NEW", "OLD", "LOW"]
