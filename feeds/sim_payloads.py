@@ -225,7 +225,7 @@ class SdmPayloads(MppQueues):
         value = target + scale * (level * wobble - 1.0)
         if spec.unit == "%":
             value = min(100.0, value)
-        value = round(max(0.0, value), 2)
+        value = round(max(0.0, value), 0 if _counted(spec) else 2)
         ratio = value / scale if spec.better == "higher" else (scale / value if value else 2.0)
         if not target:
             ratio = 1.0 if value <= 0.5 else 0.7
@@ -234,6 +234,13 @@ class SdmPayloads(MppQueues):
     def _source_of(self, category: str) -> str:
         name = self.city.sources.get(category) or ALERT_SOURCES.get(category, "callcenter-112")
         return f"urn:{self.city.slug}:source:{name}"
+
+
+def _counted(spec: MessageKpi) -> bool:
+    """Whether the KPI counts things (licences issued this month: a whole target in the
+    hundreds, no percentage), so its simulated value is whole: "1.325,5 izin usaha" read as
+    nonsense. An index or a rate (85, 2 reports per 10,000) keeps its decimals."""
+    return spec.unit != "%" and float(spec.target).is_integer() and abs(spec.target) >= 100
 
 
 def _zone(name: str) -> tzinfo:

@@ -531,3 +531,16 @@ def test_complaint_app_reports(districts: Districts) -> None:
     for p in app:
         event = normalizer.decode(json.dumps(p), channel.topic)
         assert event.channel == channel.name and event.topic == names[p["category"]]  # type: ignore[attr-defined]
+
+
+def test_a_counted_kpi_is_simulated_whole_and_a_rate_keeps_its_decimals(districts: Districts) -> None:
+    """The wall read "Izin usaha baru bulan ini 1.325,5": licences come whole."""
+    values: dict[str, list[float]] = defaultdict(list)
+    for day in range(10, 20):
+        sim, _ = make_sim(districts, wib(date(2025, 3, day), 11, 7))
+        for topic, p in sim.initial_state():
+            if topic == "kpi":
+                values[p["alternateName"]].append(p["kpiValue"])
+    assert all(float(v).is_integer() for v in values["investasi_izin_usaha"]), values["investasi_izin_usaha"]
+    assert not all(float(v).is_integer() for v in values["partisipasi_pelaporan"]), values["partisipasi_pelaporan"]
+    assert not all(float(v).is_integer() for v in values["indeks_kepuasan_mpp"]), values["indeks_kepuasan_mpp"]
