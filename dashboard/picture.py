@@ -452,7 +452,11 @@ def mpp_part(store: StateStore, config: Config, now: float) -> MppSection:
     today.sort(key=lambda d: (-d.get("waiting", 0), d["id"]))
     served = sum(d.get("served_today", 0) for d in today)
     waiting = sum(d.get("waiting", 0) for d in today)
-    waits = [(d["avg_wait_min"], d.get("waiting", 0) or 1) for d in today if d.get("avg_wait_min") is not None]
+    # the counters that serve now: a closed MPP's agencies report a wait of 0, and the wall
+    # read "0,0 mnt rata-rata tunggu" all night
+    waits = [
+        (d["avg_wait_min"], d.get("waiting", 0) or 1) for d in today if d.get("avg_wait_min") is not None and d.get("open", True)
+    ]
     avg_wait = sum(w * n for w, n in waits) / sum(n for _, n in waits) if waits else None
     target = mpp_target(config, local_now)
     due = mpp_due(config, local_now, target)

@@ -538,6 +538,29 @@ def test_the_mpp_is_judged_by_the_share_of_its_target_due_by_now(
     assert (kpi.value, kpi.standing) == (pace, word)
 
 
+def test_the_average_wait_is_of_the_counters_open_now() -> None:
+    """A closed MPP's agencies report a wait of 0: the wall read "0,0 mnt rata-rata tunggu"
+    all night, and one closed counter pulled the open ones' average down by day."""
+    config = load_config(environ={})
+    moment = datetime(2026, 12, 1, 10, 0, tzinfo=config.city.tz).timestamp()
+
+    def counter(i: str, wait: float, waiting: int, open_: bool) -> QueueReading:
+        return QueueReading(
+            id=f"mpp-{i}", observed_at=datetime.fromtimestamp(moment - 60, UTC), source_type="QueueMonitor",
+            agency=i, avg_wait_min=wait, waiting=waiting, open=open_,
+        )  # fmt: skip
+
+    day, night = MemoryStore(), MemoryStore()
+    for store, counters in (
+        (day, [counter("a", 12.0, 10, True), counter("b", 20.0, 30, True), counter("c", 0.0, 0, False)]),
+        (night, [counter("a", 0.0, 0, False), counter("b", 0.0, 0, False)]),
+    ):
+        for reading in counters:
+            CityState(store, config, clock=lambda: moment).accept(reading)
+    assert build_picture(day, config, now=moment).mpp.avg_wait_min == 18.0  # (12 x 10 + 20 x 30) / 40
+    assert build_picture(night, config, now=moment).mpp.avg_wait_min is None
+
+
 def test_a_public_holiday_listed_in_the_config_has_no_target() -> None:
     """Christmas on a Friday (25 Dec 2026): a busy day's 1,000 permits were due, and the tablet
     showed the closed MPP failing."""
