@@ -97,6 +97,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     port = ConsolePort(desk)
     settings = view_settings(config)
     auth = AuthService(config.auth, store, allowed_origins=config.server.allowed_origins, store_ok=lambda: health.ok)
+    health.on_reset(auth.restore_secret)
     app = CityDash(
         __name__,
         backend="fastapi",

@@ -43,6 +43,12 @@ class StoreHealth:
         self._state: dict[str, Any] = {"ok": False, "checked_at": 0.0, "error": "not checked yet"}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._on_reset: list[Callable[[], None]] = []
+
+    def on_reset(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` (on the checking thread) whenever this process sees the store come
+        back as another store: a new epoch, whoever wrote it."""
+        self._on_reset.append(hook)
 
     def start(self) -> StoreHealth:
         self.check()
@@ -72,10 +78,14 @@ class StoreHealth:
                     answer.get("previous_epoch"),
                 )
         with self._lock:
+            known = self._state.get("epoch")
             if state["ok"] or "epoch" not in self._state:
                 self._state = state
             else:  # keep what is known of the store while it is away
                 self._state = {**{k: v for k, v in self._state.items() if k in ("epoch", "reset_at", "version")}, **state}
+        if state["ok"] and known is not None and state.get("epoch") != known:
+            for hook in self._on_reset:
+                hook()
         return state
 
     def snapshot(self) -> dict[str, Any]:

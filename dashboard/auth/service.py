@@ -107,10 +107,23 @@ class AuthService:
         self.allowed_origins = list(allowed_origins)
         self.users = UserStore(FileMaps(config.users_file) if config.users_file else store)
         self.tokens = TokenStore(store)
-        self.signer = CookieSigner(shared_secret(store, environ), config.session_ttl_h * 3_600)
+        self._store, self._environ = store, environ
+        self._secret = shared_secret(store, environ)
+        self.signer = CookieSigner(self._secret, config.session_ttl_h * 3_600)
         self.throttle = LoginThrottle(store)
         self._counters = store
         self._cache = _TtlCache(CACHE_S, CACHE_MAX)
+
+    def restore_secret(self) -> None:
+        """The store came back empty (``StoreHealth.on_reset``): its session secret went with
+        it, and a worker started since signed with a new one, so a session cookie worked on
+        one worker and not on the next. This worker puts back the secret it signs with, or,
+        when another worker's is there first, signs with that one from now on."""
+        secret = shared_secret(self._store, self._environ, kept=self._secret)
+        if secret != self._secret:
+            self._secret = secret
+            self.signer = CookieSigner(secret, self.config.session_ttl_h * 3_600)
+        self._cache.clear()  # users and tokens went with the store too
 
     # --- resolving a request ---------------------------------------------------------------
     def resolve(self, headers: Mapping[str, str], cookies: Mapping[str, str], query_token: str | None) -> Resolved:

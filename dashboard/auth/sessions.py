@@ -25,12 +25,14 @@ META = "auth:meta"
 MAX_COOKIE_CHARS = 4_096
 
 
-def shared_secret(maps: NamedMaps, environ: dict[str, str] | None = None) -> str:
-    """The configured secret, or the one the first worker generated (HSETNX: one winner)."""
+def shared_secret(maps: NamedMaps, environ: dict[str, str] | None = None, kept: str | None = None) -> str:
+    """The configured secret, or the one the first worker put in the store (HSETNX: one
+    winner): a new one, or ``kept``, the one this worker signed with before the store was
+    emptied, so that the workers still running agree again and nobody is logged out."""
     env = os.environ if environ is None else environ
     if env.get(SECRET_ENV):
         return env[SECRET_ENV]
-    maps.map_put(META, "secret", secrets.token_urlsafe(48), only_new=True)
+    maps.map_put(META, "secret", kept or secrets.token_urlsafe(48), only_new=True)
     secret = maps.map_get(META, "secret")
     if not secret:
         raise RuntimeError("the store did not keep the session secret")

@@ -195,3 +195,35 @@ def test_identities_stand_while_redis_is_away(redis_server: RedisServer) -> None
             assert requests.get(f"{base}/console", timeout=30, allow_redirects=False).status_code == 303, "nobody is nobody"
     finally:
         store.close()
+
+
+def test_after_the_store_came_back_empty_every_worker_signs_with_one_secret(redis_server: RedisServer) -> None:
+    """The session secret lives in Redis and went with a flush; a worker started after it
+    signed with a new one while the running ones kept the old, so a desk's session worked on
+    one worker and got 401 on the next. The running worker now puts its secret back."""
+    import redis as redis_client
+    import requests
+
+    from dashboard.auth.sessions import META
+    from tests.support.auth import add_users, closed_config, login
+
+    config = closed_config()
+    config = config.model_copy(update={"store": config.store.model_copy(update={"url": redis_server.url})})
+    first, second = RedisStore(redis_server.url), RedisStore(redis_server.url)
+    try:
+        add_users(first)
+        with running_app(config, first) as one:
+            secret = first.map_get(META, "secret")
+            raw = redis_client.Redis.from_url(redis_server.url)
+            raw.flushall()
+            raw.close()
+            assert wait_for(lambda: first.map_get(META, "secret") == secret), "the running worker put its secret back"
+            operator = add_users(first)["operator"]  # the users went too: made again, as a site would
+            desk = login(one, operator.name, operator.password)
+            with running_app(config, second) as two:  # a worker started after the flush
+                assert desk.get(f"{one}/api/v1/me", timeout=30).json()["name"] == operator.name
+                mine = requests.get(f"{two}/api/v1/me", cookies=desk.cookies, timeout=30)
+                assert (mine.status_code, mine.json().get("name")) == (200, operator.name)
+    finally:
+        first.close()
+        second.close()
