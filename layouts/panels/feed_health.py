@@ -21,7 +21,7 @@ from dash import Dash
 
 from layouts import elements as el
 from layouts.frame import empty, live_part
-from layouts.i18n import number, t, when
+from layouts.i18n import catalog, number, t, when
 from layouts.live_parts import LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
@@ -50,6 +50,14 @@ def _rejected(counts: dict[str, Any]) -> tuple[int, list[tuple[str, int]]]:
     )
     total = counts.get("rejected")
     return (int(total) if total is not None else sum(v for _, v in reasons)), reasons
+
+
+def reason_word(code: str, language: str) -> str:
+    """A dead-letter reason (``feeds.events.Reason``) in the wall's language: operators read
+    "jenis tak dikenal", not ``unknown_type``; the API and the dead-letter records keep the code.
+    A code this build has no word for (a store written by another version) shows as it came,
+    not as an error: the panel must still draw."""
+    return catalog(language).get(f"reason_{code}", code)
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -193,7 +201,7 @@ def feed_row(feed: dict[str, Any], settings: ViewSettings) -> el.Tree:
     language = settings.language
     state = "connected" if feed["connected"] else "disconnected"
     last = when(feed["last"], settings.timezone, settings.timezone_label, language) if feed["last"] else t("never", language)
-    reasons = ", ".join(f"{r} {number(n, language)}" for r, n in feed["reasons"])
+    reasons = ", ".join(f"{reason_word(r, language)} {number(n, language)}" for r, n in feed["reasons"])
     return el.Div(
         className=f"cw-feed is-{state}",
         key=feed["name"],

@@ -552,7 +552,7 @@ def test_feed_health_reads_the_feeds_section_defensively() -> None:
     s = settings()
     text = joined(feed_health.render(feed_health.view(sample_picture(), s), s))
     assert "MQTT" in text and "● TERHUBUNG" in text and "✖ TERPUTUS" in text
-    assert "1.000" in text and "unknown_type 5" in text
+    assert "1.000" in text and "jenis tak dikenal 5" in text
     assert "Insiden" in text and "14:32 WIB" in text
     without = replace(sample_picture(), feeds={})
     text = joined(feed_health.render(feed_health.view(without, s), s))
