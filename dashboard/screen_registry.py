@@ -6,13 +6,18 @@ its id for this tab, the page, the last store version it applied, its JS heap an
 script errors. This registry keeps the latest report per page instance, bounded in count
 and size, and says which are live and which have been silent for two heartbeats.
 
-A screen that comes back (a reloaded tab keeps its id; a restarted browser reports the same
-page under a new id) clears by itself: its new report makes it live, and a silent entry for
-the same page is dropped when a live one takes its place.
-
 Counting: ``/screen/<n>`` covers screen *n*, ``/wall`` covers every screen; tablets and
-other pages are listed but not counted. "Expected" is ``server.screens_expected``, by
-default the wall's screen count.
+other pages are listed but not counted. "Live" is the wall's screens some live page shows,
+out of "expected" (``server.screens_expected``, by default the wall's screen count).
+"Silent", the alarm on feed health, is the screens a silent page showed that no live page
+shows now: a screen gone dark. It counts screens, not pages: with ``/wall`` open, preview
+tabs of ``/screen/<n>`` opened and closed left "3 layar diam" (and more with each tab) in
+orange under "24/24 layar hidup", though nothing was dark.
+
+A silent entry whose page, or every screen of it, a live entry shows is dropped at the next
+sweep (a reloaded tab keeps its id; a restarted browser reports the same page under a new
+id; a closed preview's screen is on ``/wall``), and any entry silent for ``FORGET_AFTER_S``
+is dropped too.
 
 The entries live in the store (one named map), so every web worker lists the same screens:
 kept per process, the count behind three workers was 24, 1 or 0 live by which one answered,
@@ -32,7 +37,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI
@@ -127,21 +132,33 @@ class ScreenRegistry:
         return {key: entry for key, raw in self._maps.map_all(MAP).items() if (entry := _entry(raw)) is not None}
 
     def _forget(self, now: float, entries: dict[str, dict[str, Any]]) -> None:
-        """Drop the silent entries of a page that another entry shows live (its browser was
-        restarted), long-silent ones, and the oldest past the cap. Done every heartbeat, or
-        every ``SWEEP_EVERY_BEATS`` beats, not with each: it reads every entry."""
-        silent_after = SILENT_AFTER_BEATS * self.beat_s
-        live_pages = {e.get("page") for e in entries.values() if now - e["last_beat"] <= silent_after}
+        """Drop the silent entries whose page or screens a live entry shows (a restarted
+        browser, a preview tab closed while ``/wall`` shows its screen), long-silent ones, and
+        the oldest past the cap. Done every heartbeat, or every ``SWEEP_EVERY_BEATS`` beats,
+        not with each: it reads every entry."""
+        live = [e for e in entries.values() if not self._silent(e, now)]
+        live_pages = {e.get("page") for e in live}
+        live_screens = _screens_of(live)
         gone = {
             key
             for key, entry in entries.items()
-            if now - entry["last_beat"] > FORGET_AFTER_S
-            or (now - entry["last_beat"] > silent_after and entry.get("page") in live_pages)
+            if self._forgotten(entry, now)
+            or (self._silent(entry, now) and (entry.get("page") in live_pages or _shown_by(entry, live_screens)))
         }
         kept = sorted((k for k in entries if k not in gone), key=lambda k: entries[k]["last_beat"])
         gone.update(kept[: max(0, len(kept) - MAX_ENTRIES)])
         for key in gone:
             self._maps.map_delete(MAP, key)
+
+    def _silent(self, entry: dict[str, Any], now: float) -> bool:
+        """No report for two heartbeats: one late beat is a slow network, two a closed page."""
+        return bool(now - entry["last_beat"] > SILENT_AFTER_BEATS * self.beat_s)
+
+    @staticmethod
+    def _forgotten(entry: dict[str, Any], now: float) -> bool:
+        """Silent for ``FORGET_AFTER_S``: an operator has seen it by then, and a page that is
+        never coming back must not hold its entry (or the alarm) for ever."""
+        return bool(now - entry["last_beat"] > FORGET_AFTER_S)
 
     def _covers(self, page: str) -> list[int]:
         if page.rstrip("/") == "/wall":
@@ -169,21 +186,20 @@ class ScreenRegistry:
         return listing
 
     def _list(self, entries: list[dict[str, Any]], now: float) -> dict[str, Any]:
-        silent_after = SILENT_AFTER_BEATS * self.beat_s
-        live_screens: set[int] = set()
-        silent = 0
+        """Live: the wall's screens some live page shows. Silent: the screens a silent page
+        showed that no live page shows now, the screens an operator must go and look at; a
+        silent page whose screens are shown (a closed preview tab under ``/wall``) and a
+        page that is no screen of the wall (a tablet) are listed, but raise no alarm."""
         for entry in entries:
             entry["age_s"] = round(now - entry["last_beat"], 1)
-            entry["status"] = "silent" if entry["age_s"] > silent_after else "live"
-            if entry["status"] == "live":
-                live_screens.update(entry["screens"])
-            else:
-                silent += 1
+            entry["status"] = "silent" if self._silent(entry, now) else "live"
+        live_screens = _screens_of(e for e in entries if e["status"] == "live")
+        dark = _screens_of(e for e in entries if e["status"] == "silent") - live_screens
         entries.sort(key=lambda e: (e["status"] != "silent", e["page"], e["id"]))
         return {
             "expected": self.expected,
             "live": len(live_screens),
-            "silent": silent,
+            "silent": len(dark),
             "heartbeat_s": self.beat_s,
             "screens": entries,
         }
@@ -201,6 +217,17 @@ def _entry(raw: str | None) -> dict[str, Any] | None:
     except ValueError:
         return None
     return entry if isinstance(entry, dict) and isinstance(entry.get("last_beat"), (int, float)) else None
+
+
+def _screens_of(entries: Iterable[dict[str, Any]]) -> set[int]:
+    """The wall's screens these entries show (``screens`` as ``_covers`` wrote it)."""
+    return {n for entry in entries for n in entry.get("screens") or () if isinstance(n, int)}
+
+
+def _shown_by(entry: dict[str, Any], live_screens: set[int]) -> bool:
+    """Whether every screen of this page is shown by a live one; a page of no screen is not."""
+    screens = _screens_of([entry])
+    return bool(screens) and screens <= live_screens
 
 
 def _int(value: Any) -> int | None:

@@ -526,7 +526,8 @@ class StoreStatus:
 
 @dataclass(frozen=True, slots=True)
 class ScreensSummary:
-    """Wall pages alive out of those expected, and how many went silent."""
+    """The wall's screens a live page shows out of those expected, and how many screens a
+    page showed that no live page shows now (``dashboard.screen_registry``)."""
 
     expected: int
     live: int

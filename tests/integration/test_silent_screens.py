@@ -1,0 +1,157 @@
+""" "Layar diam" means a screen of the wall that nothing live shows, and nothing else.
+
+With the whole wall (``/wall``) open, feed health read "24/24 layar hidup · 3 layar diam"
+in orange, and the silent count grew with every preview tab of ``/screen/<n>`` opened and
+closed: a closed page stayed silent for an hour, though ``/wall`` showed its screen all
+along. These drive the screen registry (in a memory store, with its clock in the test's
+hand) and draw its summary in the feed-health panel, as the wall shows it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dashboard.screen_registry import MAP, ScreenRegistry
+from dashboard.store.memory import MemoryStore
+from layouts.panels import feed_health
+from layouts.picture import CityPicture
+from layouts.ports import ViewSettings, WallGeometry
+from layouts.sections import ScreensSummary
+from tests.support.trees import texts
+
+BEAT_S = 10
+
+
+class Wall:
+    """The open pages of one wall, each beating with its own id, on a clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.store = MemoryStore()
+        self.reads = 0  # how many times the registry read every entry
+        self.registry = ScreenRegistry(24, None, beat_s=BEAT_S, clock=lambda: self.now, maps=self.store)
+        self._seq: dict[str, int] = {}
+        map_all = self.store.map_all
+
+        def counted(name: str) -> dict[str, str]:
+            self.reads += 1
+            return map_all(name)
+
+        self.store.map_all = counted  # type: ignore[method-assign]
+
+    def beat(self, page_id: str, page: str) -> None:
+        self._seq[page_id] = self._seq.get(page_id, 0) + 1
+        self.registry.beat({"id": page_id, "page": page, "seq": self._seq[page_id]})
+
+    def wait(self, seconds: float) -> None:
+        self.now += seconds
+
+    def stored_pages(self) -> list[str]:
+        """The pages whose entries the store still holds (what the registry costs in memory)."""
+        return sorted(json.loads(raw)["page"] for raw in self.store.map_all(MAP).values())
+
+
+def settings() -> ViewSettings:
+    return ViewSettings(
+        city_name="Kota Pekanbaru",
+        language="id",
+        timezone="Asia/Jakarta",
+        timezone_label="WIB",
+        wall=WallGeometry(6, 4, 1920, 1080, 6),
+        screens={},
+    )
+
+
+def screens_alarm(summary: ScreensSummary) -> tuple[str, str]:
+    """Feed health's screens row as drawn: its text and its class (orange is ``cw-alarm``)."""
+    alarms: dict[str, Any] = feed_health.alarms(CityPicture(screens=summary))
+    [row] = feed_health.alarm_rows(alarms, settings())
+    return "".join(texts(row)), row["p"]["className"]
+
+
+def test_preview_tabs_closed_under_a_live_wall_raise_no_alarm() -> None:
+    wall = Wall()
+    wall.beat("wall", "/wall")
+    for n in (3, 7, 12):  # previews opened beside the wall, then closed
+        wall.beat(f"preview-{n}", f"/screen/{n}")
+    for _ in range(2):
+        wall.wait(BEAT_S)
+        wall.beat("wall", "/wall")
+    wall.wait(5)  # the previews are silent (25 s), the wall beat 5 s ago
+
+    assert wall.registry.summary() == ScreensSummary(expected=24, live=24, silent=0)
+    assert screens_alarm(wall.registry.summary()) == ("24/24 layar hidup", "cw-muted")
+    statuses = sorted((e["page"], e["status"]) for e in wall.registry.listing()["screens"])
+    assert statuses == [("/screen/12", "silent"), ("/screen/3", "silent"), ("/screen/7", "silent"), ("/wall", "live")]
+
+    wall.wait(5)
+    wall.beat("wall", "/wall")  # the next sweep drops the previews the wall shows
+    assert wall.stored_pages() == ["/wall"]
+
+
+def test_many_previews_opened_and_closed_leave_nothing_behind() -> None:
+    wall = Wall()
+    for n in range(1, 25):
+        wall.beat("wall", "/wall")
+        wall.beat(f"preview-{n}", f"/screen/{n}")
+        wall.wait(BEAT_S)
+    wall.beat("wall", "/wall")
+    wall.wait(1)
+    assert wall.registry.summary() == ScreensSummary(expected=24, live=24, silent=0)
+    assert wall.stored_pages() == ["/screen/23", "/screen/24", "/wall"]  # the last two were not silent at the last sweep
+
+
+def test_a_screen_nothing_live_shows_is_counted_silent() -> None:
+    wall = Wall()
+    wall.beat("kiosk-4", "/screen/4")
+    wall.beat("kiosk-5", "/screen/5")
+    wall.wait(BEAT_S)
+    wall.beat("kiosk-4", "/screen/4")
+    wall.wait(BEAT_S + 5)  # kiosk 5's browser died 25 s ago, kiosk 4 beat 15 s ago
+    assert wall.registry.summary() == ScreensSummary(expected=24, live=1, silent=1)
+    assert screens_alarm(wall.registry.summary()) == ("1/24 layar hidup · 1 layar diam", "cw-alarm")
+
+
+def test_a_closed_wall_counts_each_screen_no_kiosk_shows() -> None:
+    """Silent counts screens, not pages: the closed ``/wall`` leaves dark every screen but
+    the three whose kiosks are live."""
+    wall = Wall()
+    wall.beat("wall", "/wall")
+    for _ in range(3):
+        for n in (1, 2, 3):
+            wall.beat(f"kiosk-{n}", f"/screen/{n}")
+        wall.wait(BEAT_S)
+    assert wall.registry.summary() == ScreensSummary(expected=24, live=3, silent=21)
+    assert screens_alarm(wall.registry.summary()) == ("3/24 layar hidup · 21 layar diam", "cw-alarm")
+
+
+def test_a_closed_wall_whose_screens_all_have_live_kiosks_is_no_alarm() -> None:
+    wall = Wall()
+    wall.beat("wall", "/wall")
+    for _ in range(3):
+        for n in range(1, 25):
+            wall.beat(f"kiosk-{n}", f"/screen/{n}")
+        wall.wait(BEAT_S)
+    assert wall.registry.summary() == ScreensSummary(expected=24, live=24, silent=0)
+
+
+def test_a_silent_tablet_is_listed_but_is_no_screen_of_the_wall() -> None:
+    wall = Wall()
+    wall.beat("wall", "/wall")
+    wall.beat("mayor", "/tablet")
+    for _ in range(3):
+        wall.wait(BEAT_S)
+        wall.beat("wall", "/wall")
+    assert wall.registry.summary() == ScreensSummary(expected=24, live=24, silent=0)
+    assert [(e["page"], e["status"]) for e in wall.registry.listing()["screens"]] == [("/tablet", "silent"), ("/wall", "live")]
+
+
+def test_a_heartbeat_does_not_read_every_entry() -> None:
+    """Sixty pages beat once each within one heartbeat: the registry reads the whole map once
+    (the first beat's sweep), not once per beat."""
+    wall = Wall()
+    for n in range(60):
+        wall.beat(f"page-{n}", f"/screen/{n % 24 + 1}")
+        wall.wait(0.1)
+    assert wall.reads == 1
