@@ -17,7 +17,7 @@ orange under "24/24 layar hidup", though nothing was dark.
 A silent entry whose page, or every screen of it, a live entry shows is dropped at the next
 sweep (a reloaded tab keeps its id; a restarted browser reports the same page under a new
 id; a closed preview's screen is on ``/wall``), and any entry silent for ``FORGET_AFTER_S``
-is dropped too.
+is dropped too, and left out of listings even when no beat comes to sweep.
 
 The entries live in the store (one named map), so every web worker lists the same screens:
 kept per process, the count behind three workers was 24, 1 or 0 live by which one answered,
@@ -190,6 +190,7 @@ class ScreenRegistry:
         showed that no live page shows now, the screens an operator must go and look at; a
         silent page whose screens are shown (a closed preview tab under ``/wall``) and a
         page that is no screen of the wall (a tablet) are listed, but raise no alarm."""
+        entries = [e for e in entries if not self._forgotten(e, now)]  # even when no beat came to sweep
         for entry in entries:
             entry["age_s"] = round(now - entry["last_beat"], 1)
             entry["status"] = "silent" if self._silent(entry, now) else "live"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dashboard.screen_registry import MAP, ScreenRegistry
+from dashboard.screen_registry import FORGET_AFTER_S, MAP, ScreenRegistry
 from dashboard.store.memory import MemoryStore
 from layouts.panels import feed_health
 from layouts.picture import CityPicture
@@ -145,6 +145,21 @@ def test_a_silent_tablet_is_listed_but_is_no_screen_of_the_wall() -> None:
         wall.beat("wall", "/wall")
     assert wall.registry.summary() == ScreensSummary(expected=24, live=24, silent=0)
     assert [(e["page"], e["status"]) for e in wall.registry.listing()["screens"]] == [("/tablet", "silent"), ("/wall", "live")]
+
+
+def test_an_entry_silent_for_an_hour_is_forgotten_even_when_nothing_beats() -> None:
+    """The whole wall is off (a power cut): no beat comes to sweep the entries, and the
+    listing must still let go of them after an hour."""
+    assert FORGET_AFTER_S == 3_600
+    wall = Wall()
+    wall.beat("kiosk-5", "/screen/5")
+    wall.wait(3_590)
+    assert wall.registry.summary() == ScreensSummary(expected=24, live=0, silent=1)
+    wall.wait(20)
+    assert wall.registry.summary() == ScreensSummary(expected=24, live=0, silent=0)
+    assert wall.registry.listing()["screens"] == []
+    wall.beat("kiosk-6", "/screen/6")  # the first beat after sweeps the store too
+    assert wall.stored_pages() == ["/screen/6"]
 
 
 def test_a_heartbeat_does_not_read_every_entry() -> None:
