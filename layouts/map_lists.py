@@ -17,6 +17,7 @@ from layouts.frame import SEVERITY_SHAPES, age_cell, empty, seen
 from layouts.i18n import category_word, number, t
 from layouts.map_figure import BINS, SEVERITIES, counts_by_district, fill_for
 from layouts.map_plan import cached_plan
+from layouts.mayor.figures import amount
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
 from layouts.sections import share_pct
@@ -174,7 +175,7 @@ def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     if not shown["has_data"]:
         return [empty(language)]
     share = share_pct(shown["within"], shown["resolved"])  # as the KPI says it: 1,999 of 2,000 is not 100 %
-    pct = f"{number(share, language, 1)}%" if share is not None else "–"
+    pct = amount(share, "%", language)  # as the pillar's KPI writes it: 100 % whole, 99,9 % short of it
     return [
         el.Div(t("by_status", language), className="cw-section-title"),
         el.Div(

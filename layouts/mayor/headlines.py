@@ -46,7 +46,7 @@ def _tile(name: str, label: str, body: list[Any], stale_for: str | None, languag
     )
 
 
-def _mpp_body(mpp: dict[str, Any], language: str) -> list[Any]:
+def mpp_body(mpp: dict[str, Any], language: str) -> list[Any]:
     """Permits served against today's target; on a closed day, that it is closed."""
     if not mpp["target"]:
         return [
@@ -70,7 +70,7 @@ def _mpp_body(mpp: dict[str, Any], language: str) -> list[Any]:
             **attrs({"aria-valuenow": f"{width:.0f}", "aria-valuemin": "0", "aria-valuemax": "100"}),
         ),
         html.Div(
-            t("of_target", language, pct=f"{number(pct or 0, language)}%", target=number(mpp["target"], language)),
+            t("of_target", language, pct=f"{number(pct or 0, language, 1)}%", target=number(mpp["target"], language)),
             className="tb-tile-sub",
         ),
     ]
@@ -120,7 +120,7 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
     mpp_tile = _tile(
         "mpp",
         t("h_mpp", language),
-        _mpp_body(mpp, language) if mpp["seen"] else [html.Div("–", className="tb-big"), nd],
+        mpp_body(mpp, language) if mpp["seen"] else [html.Div("–", className="tb-big"), nd],
         "mpp" if mpp["seen"] else None,
         language,
     )

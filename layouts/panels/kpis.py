@@ -15,8 +15,9 @@ from dash import Dash
 
 from layouts import elements as el
 from layouts.frame import STANDING_SHAPES, empty, live_part, seen
-from layouts.i18n import number, t
+from layouts.i18n import t
 from layouts.live_parts import LiveParts
+from layouts.mayor.figures import amount
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
 from layouts.tree import attrs
@@ -56,15 +57,6 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
             for p in order
         ],
     }
-
-
-def amount(value: float | None, unit: str, language: str) -> str:
-    """A KPI value as read on the wall: whole numbers stay whole, percentages get one decimal."""
-    if value is None:
-        return "–"
-    decimals = 0 if float(value).is_integer() else 1
-    text = number(value, language, decimals)
-    return f"{text}%" if unit == "%" else (f"{text} {unit}" if unit else text)
 
 
 def kpi_row(k: dict[str, Any], language: str) -> el.Tree:

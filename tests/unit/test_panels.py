@@ -926,3 +926,16 @@ def test_the_maps_share_within_sla_is_the_kpis_not_rounded_up_to_100() -> None:
     shown = {"has_data": True, "status": [("new", 1)], "assignees": [], "resolved": 2_000, "within": 1_999}
     assert "99,9%" in joined(status_render(shown, settings()))
     assert "100%" not in joined(status_render(shown, settings()))
+
+
+def test_a_figure_reads_the_same_on_the_wall_the_map_and_the_tablet() -> None:
+    """The wall wrote 1,6 where the tablet wrote 1,64, the map 100,0% where the pillar wrote
+    100%, and the tablet's MPP 102% where the wall's said 101,9%."""
+    from layouts.map_lists import status_render
+    from layouts.mayor.headlines import mpp_body
+
+    row = {"id": "k", "name": "Partisipasi", "value": 1.64, "target": 2.0, "unit": "", "better": "higher", "standing": "fair"}
+    assert texts(kpis.kpi_row(row, "id"))[1] == "1,64"
+    whole = {"has_data": True, "status": [("new", 1)], "assignees": [], "resolved": 40, "within": 40}
+    assert "100%" in joined(status_render(whole, settings()))
+    assert texts(mpp_body({"served": 713, "target": 700, "pct": 101.9}, "id"))[-1].startswith("101,9%")
