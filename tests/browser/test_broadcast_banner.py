@@ -1,0 +1,102 @@
+"""The supervisor's broadcast banner in a real Chromium: unmissable, and covering nothing essential.
+
+The banner once lay over the top 170 px of every screen and hid the clock on screen 1 and the
+incident queue's title, count and severity chips on screen 4. Here a broadcast is sent through
+the API as the supervisor, the screens are opened as kiosks and the boxes of the banner and of
+what must stay in view are compared: each must start at or below the banner's bottom edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from dashboard.config import Config, load_config
+from dashboard.desk import Desk
+from dashboard.incident_ops import Actor
+from dashboard.ingest import CityState
+from dashboard.local_services import serve
+from dashboard.store.memory import MemoryStore
+from tests.support.auth import add_users
+from tests.support.operations import open_config, seed
+
+LOAD_MS = 60_000  # page loads on a shared 2-core machine
+TEXT = "Hujan lebat: waspada genangan di Jl. Sudirman"
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return open_config(load_config(environ={}))
+
+
+@pytest.fixture
+def base(config: Config) -> Iterator[str]:
+    """An app on a memory store with a supervisor's broadcast on."""
+    store = MemoryStore()
+    add_users(store)
+    seed(CityState(store, config))
+    Desk(store, config).broadcast("ORANGE", TEXT, 30, Actor("budi", "supervisor"))
+    with serve(config, store) as url:
+        yield url
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Any]:
+    made: list[Any] = []
+
+    def make(url: str, width: int, height: int) -> Any:
+        ctx = browser.new_context(viewport={"width": width, "height": height})
+        made.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(LOAD_MS)
+        page.goto(url)
+        page.wait_for_selector('[data-broadcast="ORANGE"]')
+        return page
+
+    yield make
+    for ctx in made:
+        ctx.close()
+
+
+def box(page: Any, selector: str) -> dict[str, float]:
+    found = page.locator(selector).first.bounding_box()
+    assert found is not None, f"{selector} is not shown"
+    return found
+
+
+def below(page: Any, banner: str, *selectors: str) -> dict[str, float]:
+    """How far each element's top lies below the banner's bottom (negative: covered)."""
+    edge = box(page, banner)["y"] + box(page, banner)["height"]
+    return {s: round(box(page, s)["y"] - edge, 1) for s in selectors}
+
+
+@pytest.mark.browser
+def test_the_banner_leaves_the_clock_and_the_kpis_in_view_on_screen_1(base: str, open_page: Any) -> None:
+    page = open_page(f"{base}/screen/1", 1920, 1080)
+    page.wait_for_selector('[data-screen="1"] [data-kpi]')
+    assert "Hujan lebat" in page.inner_text('[data-broadcast="ORANGE"]')
+    assert box(page, '[data-broadcast="ORANGE"]')["height"] >= 120  # still a strip you cannot miss from 4 m
+    gaps = below(page, '[data-broadcast="ORANGE"]', ".cw-clock-date", ".cw-clock-hm", ".cw-panel-kpis .cw-panel-title")
+    assert [s for s, gap in gaps.items() if gap < 0] == [], gaps
+    # the KPI cards keep every headline number: none is cut to make room for the banner
+    assert page.locator(".cw-panel-kpis [data-kpi][data-cut]").count() == 0
+
+
+@pytest.mark.browser
+def test_the_banner_leaves_the_queues_title_count_and_chips_in_view_on_screen_4(base: str, open_page: Any) -> None:
+    page = open_page(f"{base}/screen/4", 1920, 1080)
+    page.wait_for_selector('[data-screen="4"] .cw-chip')
+    gaps = below(page, '[data-broadcast="ORANGE"]', ".cw-panel-title", ".cw-queue-summary .cw-headline", ".cw-chip")
+    assert [s for s, gap in gaps.items() if gap < 0] == [], gaps
+
+
+@pytest.mark.browser
+def test_on_the_whole_wall_the_banner_leaves_screen_1s_clock_and_the_maps_title_in_view(base: str, open_page: Any) -> None:
+    page = open_page(f"{base}/wall?scale=0.25", 1600, 1000)
+    page.wait_for_selector('.cw-tile[data-screen="1"] .cw-clock-hm')
+    one = '.cw-tile[data-screen="1"]'
+    gaps = below(page, f"{one} [data-broadcast]", f"{one} .cw-clock-date", f"{one} .cw-clock-hm")
+    gaps |= below(page, '.cw-tile[data-screen="2"] [data-broadcast]', ".cw-span .cw-panel-title")
+    assert [s for s, gap in gaps.items() if gap < 0] == [], gaps
