@@ -25,6 +25,20 @@ from layouts.sections import WallSection
 from layouts.tree import attrs
 
 
+def preset_label(name: str, settings: ViewSettings) -> str:
+    """A preset as the desk reads it: the config's label, not its slug; the wall's own layout
+    ("default") has no config entry, so its word comes from the catalog."""
+    if name == "default":
+        return t("preset_default", settings.language)
+    return settings.preset_labels.get(name, name)
+
+
+def level_options(levels: list[str], language: str) -> list[dict[str, str]]:
+    """The broadcast levels in the banner's words; the value stays the code the API takes, so
+    what the supervisor picks reads the same as what the wall then shows."""
+    return [{"label": t(level, language), "value": level} for level in levels]
+
+
 def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
     language = settings.language
     return dbc.Card(
@@ -40,7 +54,9 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                             dbc.Col(
                                 dbc.Select(
                                     id="cw-preset-choice",
-                                    options=[{"label": p, "value": p} for p in choices.get("presets", [])],
+                                    options=[
+                                        {"label": preset_label(p, settings), "value": p} for p in choices.get("presets", [])
+                                    ],
                                     value="default",
                                     size="sm",
                                 ),
@@ -58,7 +74,7 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                             dbc.Col(
                                 dbc.Select(
                                     id="cw-broadcast-level",
-                                    options=[{"label": v, "value": v} for v in choices.get("levels", [])],
+                                    options=level_options(choices.get("levels", []), language),
                                     value="ORANGE",
                                     size="sm",
                                 ),
@@ -133,11 +149,15 @@ def miniature(wall: WallSection, settings: ViewSettings) -> html.Div:
     broadcast = wall.broadcast
     return html.Div(
         [
-            html.Div(f"{broadcast.level}: {broadcast.text}", className=f"cw-mini-broadcast lvl-{broadcast.level}")
+            html.Div(
+                f"{t(broadcast.level, settings.language)}: {broadcast.text}", className=f"cw-mini-broadcast lvl-{broadcast.level}"
+            )
             if broadcast
             else None,
             html.Small(
-                t("console_preset", settings.language, preset=preset), id="cw-mini-preset", **attrs({"data-preset": preset})
+                t("console_preset", settings.language, preset=preset_label(preset, settings)),
+                id="cw-mini-preset",
+                **attrs({"data-preset": preset}),
             ),
             html.Div(cells, className="cw-mini-wall", style={"gridTemplateColumns": f"repeat({settings.wall.columns}, 1fr)"}),
         ]

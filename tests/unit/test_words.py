@@ -200,7 +200,7 @@ CONSOLE_WORDS = {
         "instansi…",
         "catatan (n)",
         "Dinding",
-        "Ganti preset",
+        "Ganti tata letak",
         "Siarkan",
         "Hapus siaran",
         "tingkat",
