@@ -100,3 +100,11 @@ def test_on_the_whole_wall_the_banner_leaves_screen_1s_clock_and_the_maps_title_
     gaps = below(page, f"{one} [data-broadcast]", f"{one} .cw-clock-date", f"{one} .cw-clock-hm")
     gaps |= below(page, '.cw-tile[data-screen="2"] [data-broadcast]', ".cw-span .cw-panel-title")
     assert [s for s, gap in gaps.items() if gap < 0] == [], gaps
+
+
+@pytest.mark.browser
+def test_the_orange_banner_says_siaga_in_the_colour_the_drainage_rows_give_siaga(base: str, open_page: Any) -> None:
+    page = open_page(f"{base}/screen/5", 1920, 1080)
+    assert page.inner_text('[data-broadcast="ORANGE"] .cw-broadcast-level') == "SIAGA"
+    edge = page.eval_on_selector('[data-broadcast="ORANGE"]', "e => getComputedStyle(e).borderBottomColor")
+    assert edge == "rgb(255, 146, 43)"  # --cw-high, the colour of .stage-Siaga
