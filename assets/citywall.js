@@ -100,7 +100,10 @@
     var words = window.citywallWords;   // the configured language's catalog (assets/words.js)
     var v;
     if (s >= 86400) v = words.word("age_days", {n: Math.floor(s / 86400)});
-    else if (s >= 3600) v = words.word("age_hours", {n: Math.floor(s / 3600)});
+    else if (s >= 3600) {  // "1 j" stood for anything from 60 to 119 minutes
+      v = words.word("age_hours", {n: Math.floor(s / 3600)});
+      if (s % 3600 >= 60) v += " " + words.word("age_minutes", {n: Math.floor(s % 3600 / 60)});
+    }
     else if (s >= 60) v = words.word("age_minutes", {n: Math.floor(s / 60)});
     else v = words.word("age_seconds", {n: s});
     if (short) return v;

@@ -2,7 +2,7 @@
 
 The server sends each row with its start (``data-age-since``) and no age, so a row stays the
 same while it ages; ``assets/citywall.js`` writes the age once a second on the server's
-clock. The expected words are the catalog's (``3 j``, ``2 mnt``), written out here.
+clock. The expected words are the catalog's (``3 j 5 mnt``, ``2 mnt``), written out here.
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ def test_the_queue_and_the_list_beside_the_map_show_each_incidents_age(page_fact
     config = load_config()
     store = MemoryStore()
     state = CityState(store, config)
-    state.accept(incident("age-1", severity="critical", ago_s=3 * 3_600 + 300, description="Tiga jam lalu"))
+    state.accept(incident("age-1", severity="critical", ago_s=3 * 3_600 + 5 * 60 + 1, description="Tiga jam lalu"))
     state.accept(incident("age-2", severity="high", ago_s=125, description="Dua menit lalu"))
     with serve(config, store) as base:
         for path, row in (("/screen/4", ".cw-row"), ("/screen/9", ".cw-map-inc")):
             page = page_factory()
             page.goto(base + path)
-            for text, age in (("Tiga jam lalu", "3 j"), ("Dua menit lalu", "2 mnt")):
+            # hours with their minutes: "1 j" stood for anything from 60 to 119 minutes
+            for text, age in (("Tiga jam lalu", "3 j 5 mnt"), ("Dua menit lalu", "2 mnt")):
                 expect(page.locator(row, has_text=text).locator(".cw-age-cell")).to_have_text(age, timeout=30_000)
 
 
