@@ -108,8 +108,11 @@ def register(app: Callbacks, pages: Pages, settings: ViewSettings, port: Operati
         Output("cw-report-tables", "children"), Output("cw-report-links", "children"), Input("cw-report-period", "value")
     )
     def _report(period: str) -> Any:
+        report = port.report(period)
+        if not report:  # not a supervisor: the downloads would answer 403 (an operator was offered them)
+            return tables(report, language), []
         links = [
             html.A("CSV", href=f"/api/v1/report?period={period}&format=csv", className="btn btn-sm btn-outline-light me-2"),
             html.A("XLSX", href=f"/api/v1/report?period={period}&format=xlsx", className="btn btn-sm btn-outline-light"),
         ]
-        return tables(port.report(period), language), links
+        return tables(report, language), links

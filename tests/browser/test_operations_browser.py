@@ -243,6 +243,10 @@ def test_supervisor_preset_and_broadcast_reach_open_screens(city: tuple[CityStat
     choose(operator, "cw-preset-choice", "banjir")
     operator.click("#cw-preset-apply")
     operator.locator("#cw-wall-msg", has_text="supervisor").wait_for()  # refused: the role it needs
+    # the report is for supervisors: an operator is told so, and offered no download that would answer 403
+    operator.goto(f"{base}/report?period=day")
+    operator.locator("#cw-report-tables", has_text="supervisor").wait_for()
+    assert operator.locator("#cw-report-links a").count() == 0
 
 
 @pytest.mark.browser
