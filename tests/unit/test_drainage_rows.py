@@ -1,0 +1,101 @@
+"""The drainage panel's rows and banner, as an operator at the wall reads them.
+
+What the server draws is checked here (which words, which rows, which counts); how many rows
+the browser's box holds is decided by ``assets/citywall.js`` (``.cw-fit``), which fills in the
+"+N more" line the server leaves for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from layouts.panels import drainage
+from layouts.picture import CityPicture
+from layouts.ports import ViewSettings, WallGeometry
+from layouts.sections import DrainageSection, Freshness, GaugeRow, StageLevels
+from tests.support.trees import texts
+
+NOW = "2024-07-05T07:32:00+00:00"
+
+
+def settings(language: str = "id") -> ViewSettings:
+    return ViewSettings(
+        city_name="Kota Pariaman",
+        language=language,
+        timezone="Asia/Jakarta",
+        timezone_label="WIB",
+        wall=WallGeometry(3, 2, 1920, 1080, 6),
+        screens={5: ("drainage", "waste")},
+    )
+
+
+def gauge(n: int, name: str, stage: str, level_m: float = 1.6, kecamatan: str = "Pariaman Tengah") -> GaugeRow:
+    return GaugeRow(
+        id=f"g{n}",
+        station_id=f"PRM-DR-{n:02d}",
+        name=name,
+        kecamatan=kecamatan,
+        lat=None,
+        lon=None,
+        level_m=level_m,
+        alert_level_m=None,
+        danger_level_m=None,
+        status_text=None,
+        source_type="FloodMonitoring",
+        observed_at=NOW,
+        stage=stage,
+        levels=StageLevels(waspada=1.5, siaga=2.0, awas=2.5),
+        trend=[],
+    )
+
+
+def picture(stations: list[GaugeRow], flood_alert: bool = False, reports: dict[str, int] | None = None) -> CityPicture:
+    """A picture with these stations, already in the order the picture gives (worst first)."""
+    in_alert = sum(1 for s in stations if s.stage != "Normal")
+    worst = stations[0].stage if stations else "Normal"
+    return CityPicture(
+        drainage=DrainageSection(
+            stations=stations,
+            worst_stage=worst,
+            in_alert=in_alert,
+            flood_alert=flood_alert,
+            reports_open_by_kecamatan=reports or {},
+        ),
+        freshness={"drainage": Freshness(updated_at=NOW, stale=False, stale_after_s=60)},
+        seen={"drainage": True},
+    )
+
+
+def drawn(p: CityPicture, language: str = "id") -> list[Any]:
+    s = settings(language)
+    return drainage.render(drainage.view(p, s), s)
+
+
+def by_class(node: Any, name: str) -> list[dict[str, Any]]:
+    """Every drawn element whose class list holds ``name``, in document order."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, (list, tuple)):
+        for child in node:
+            found += by_class(child, name)
+    elif isinstance(node, dict):
+        if name in str((node.get("p") or {}).get("className", "")).split():
+            found.append(node)
+        found += by_class(node.get("c"), name)
+    return found
+
+
+def text_of(node: Any) -> str:
+    return "".join(texts(node))
+
+
+# --- the reports count says what it counts ----------------------------------------------------
+
+
+def test_the_open_reports_count_is_labelled_as_drainage_reports_in_both_languages() -> None:
+    """It sums every open drainage report (blocked ditches, broken culverts), not only flooding."""
+    p = picture([gauge(1, "Pos drainase Pariaman Tengah", "Normal", 1.0)], reports={"Pariaman Tengah": 13})
+    labels_id = [text_of(n) for n in by_class(drawn(p, "id"), "cw-stat-label")]
+    labels_en = [text_of(n) for n in by_class(drawn(p, "en"), "cw-stat-label")]
+    assert "laporan drainase terbuka" in labels_id
+    assert "open drainage reports" in labels_en
+    assert not any("genangan" in label or "flooding" in label for label in labels_id + labels_en)
