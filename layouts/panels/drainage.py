@@ -12,6 +12,7 @@ chart library per row, a few hundred bytes each, and only sent when the station'
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dash import Dash
@@ -31,6 +32,7 @@ TREND_POINTS = 48
 STAGES = ("Normal", "Waspada", "Siaga", "Awas")
 LEVELS = ("waspada", "siaga", "awas")
 STAGE_COLOURS = {"Normal": "#51cf66", "Waspada": "#ffd43b", "Siaga": "#ff922b", "Awas": "#ff5c5c"}
+_WORD = re.compile(r"\S+")
 
 
 def body(instance: str, settings: ViewSettings) -> list[Any]:
@@ -59,15 +61,52 @@ def _rise_per_hour(points: list[Any]) -> float | None:
     return (v_end - v0) * 3_600 / (t_end - t0)
 
 
+def _shared_words(mine: list[str], other: list[str]) -> int:
+    """How many leading words two names have in common."""
+    n = 0
+    for a, b in zip(mine, other, strict=False):
+        if a != b:
+            break
+        n += 1
+    return n
+
+
+def name_parts(names: list[str]) -> list[tuple[str, str]]:
+    """Each name as (the leading words it shares with another listed name, the rest).
+
+    A city's stations are often named alike ("Pos drainase Pariaman Selatan", "... Tengah"),
+    and a narrow row cut every name to the same "Pos drainase Pari…": the end that tells
+    them apart was the part lost. The row lets the shared lead shrink first, so the own part
+    always shows, and the whole name wherever there is room. The own part keeps at least the
+    last word, and does not start with a lone separator ("- Palas").
+    """
+    words = [name.split() for name in names]
+    parts = []
+    for i, (name, mine) in enumerate(zip(names, words, strict=True)):
+        shared = max((_shared_words(mine, other) for j, other in enumerate(words) if j != i), default=0)
+        keep = min(shared, len(mine) - 1)
+        while 0 < keep < len(mine) - 1 and not any(c.isalnum() for c in mine[keep]):
+            keep += 1
+        if keep <= 0:
+            parts.append(("", name))
+            continue
+        start = [m.start() for m in _WORD.finditer(name)][keep]
+        parts.append((name[:start], name[start:]))
+    return parts
+
+
 def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     drainage = picture.drainage
+    listed = drainage.stations[:ROWS]
     stations = []
-    for s in drainage.stations[:ROWS]:
+    for s, (lead, own) in zip(listed, name_parts([s.title for s in listed]), strict=True):
         rise = _rise_per_hour(s.trend)
         stations.append(
             {
                 "id": s.station_id,
                 "name": s.title,
+                "lead": lead,
+                "own": own,
                 "kecamatan": s.kecamatan or "",
                 "level": s.level_m,
                 "stage": s.stage if s.stage in STAGES else "Normal",
@@ -127,6 +166,13 @@ def track(level: float | None, levels: dict[str, float], stage: str) -> el.Tree:
     )
 
 
+def name_line(lead: str, own: str, class_name: str) -> el.Tree:
+    """A name in two spans, the shared lead (if any) before the part that tells it apart, so
+    the CSS can shrink the lead first (``name_parts``); a name with no lead draws as before."""
+    children = ([el.Span(lead, className="cw-name-lead")] if lead else []) + [el.Span(own, className="cw-name-own")]
+    return el.Span(children, className=class_name)
+
+
 @row_tree
 def station_row(s: dict[str, Any], language: str) -> el.Tree:
     """Keyed by station: a reading moves its own row, and the page is sent that row and
@@ -142,7 +188,7 @@ def station_row(s: dict[str, Any], language: str) -> el.Tree:
         children=[
             el.Span(f"{STAGE_SHAPES[s['stage']]} {t(s['stage'], language)}", className=f"cw-stage stage-{s['stage']}"),
             el.Div(
-                [el.Span(s["name"], className="cw-station-name"), el.Span(s["kecamatan"], className="cw-station-where")],
+                [name_line(s["lead"], s["own"], "cw-station-name"), el.Span(s["kecamatan"], className="cw-station-where")],
                 className="cw-station-id",
             ),
             el.Div(

@@ -99,3 +99,67 @@ def test_the_open_reports_count_is_labelled_as_drainage_reports_in_both_language
     assert "laporan drainase terbuka" in labels_id
     assert "open drainage reports" in labels_en
     assert not any("genangan" in label or "flooding" in label for label in labels_id + labels_en)
+
+
+# --- each row shows the part of the name that tells the stations apart ------------------------
+
+
+def name_spans(p: CityPicture) -> list[tuple[str, str]]:
+    """(lead, own) as each row's name draws them; a row without a lead has ""."""
+    found = []
+    for name in by_class(drawn(p), "cw-station-name"):
+        lead = by_class(name, "cw-name-lead")
+        found.append((text_of(lead), text_of(by_class(name, "cw-name-own"))))
+    return found
+
+
+def test_alike_names_keep_the_words_that_tell_them_apart_apart_from_the_shared_lead() -> None:
+    """Kota Pariaman at half width read "Pos drainase Pari…" four times: the shared lead is
+    now its own span (shrunk first by the CSS), the distinguishing end another."""
+    p = picture(
+        [
+            gauge(1, "Pos drainase Pariaman Selatan", "Waspada", 1.68),
+            gauge(2, "Pos drainase Pariaman Tengah", "Waspada", 1.71),
+            gauge(3, "Pos drainase Pariaman Utara", "Waspada", 1.87),
+            gauge(4, "Pos drainase Pariaman Timur", "Normal", 1.08),
+        ]
+    )
+    assert name_spans(p) == [
+        ("Pos drainase Pariaman ", "Selatan"),
+        ("Pos drainase Pariaman ", "Tengah"),
+        ("Pos drainase Pariaman ", "Utara"),
+        ("Pos drainase Pariaman ", "Timur"),
+    ]
+
+
+def test_pekanbaru_names_split_only_where_they_share_words_with_another() -> None:
+    p = picture(
+        [
+            gauge(1, "Drainase Sialang Sakti", "Awas", 2.6),
+            gauge(2, "Drainase Air Hitam", "Waspada"),
+            gauge(3, "Rumbai Bukit", "Waspada"),
+            gauge(4, "Sungai Sail - Tangkerang Labuai", "Waspada"),
+            gauge(5, "Sungai Siak - Palas", "Waspada"),
+            gauge(6, "Sungai Siak - Sri Meranti", "Waspada"),
+            gauge(7, "Drainase Sialang Munggu", "Normal", 1.2),
+        ]
+    )
+    assert name_spans(p) == [
+        ("Drainase Sialang ", "Sakti"),
+        ("Drainase ", "Air Hitam"),
+        ("", "Rumbai Bukit"),
+        ("Sungai ", "Sail - Tangkerang Labuai"),
+        ("Sungai Siak - ", "Palas"),
+        ("Sungai Siak - ", "Sri Meranti"),
+        ("Drainase Sialang ", "Munggu"),
+    ]
+
+
+def test_a_name_that_is_all_shared_keeps_its_last_word_and_a_lone_station_its_whole_name() -> None:
+    p = picture([gauge(1, "Pos Sibam", "Waspada"), gauge(2, "Pos Sibam Hulu", "Waspada")])
+    assert name_spans(p) == [("Pos ", "Sibam"), ("Pos Sibam ", "Hulu")]
+    p = picture([gauge(1, "Sungai Siak", "Waspada"), gauge(2, "Sungai Siak - Palas", "Waspada")])
+    assert name_spans(p) == [("Sungai ", "Siak"), ("Sungai Siak - ", "Palas")]  # not "- Palas"
+    assert name_spans(picture([gauge(1, "Pos drainase Pariaman Tengah", "Normal", 1.0)])) == [
+        ("", "Pos drainase Pariaman Tengah")
+    ]
