@@ -7,7 +7,8 @@
  * - clock: WIB date and time, formatted here with Intl, so a wall of clocks costs nothing.
  * - page kind: a class on <html> for the kind of page shown (see markPage);
  * - fit: lists marked .cw-fit show as many rows as their box holds and hide the rest, so a
- *   panel never overflows or scrolls whatever screen or grid cell it lands in.
+ *   panel never overflows or scrolls whatever screen or grid cell it lands in; a .cw-fit-more
+ *   line right after the box says how many are not shown (the word fit_more).
  * - playlists: screens with a playlist show one slide at a time, turning with the clock;
  * - kiosk fit: a screen page in a viewport of another size is scaled to fit it whole;
  * - reconnect: when the push falls behind, its websocket is replaced (assets/push.js), so a
@@ -244,11 +245,11 @@
   function overflows(box) {
     return box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1;
   }
-  function firstCut(box) {
+  function firstCut(box, below) {   // below: screen pixels the box could grow down by
     var outer = box.getBoundingClientRect();
     var scale = box.offsetHeight ? outer.height / box.offsetHeight : 1;   // the /wall preview is scaled
     var cs = window.getComputedStyle(box);
-    var bottom = outer.top + (box.clientTop + box.clientHeight - parseFloat(cs.paddingBottom)) * scale + 1;
+    var bottom = outer.top + (box.clientTop + box.clientHeight - parseFloat(cs.paddingBottom)) * scale + 1 + (below || 0);
     var right = outer.left + (box.clientLeft + box.clientWidth - parseFloat(cs.paddingRight)) * scale + 1;
     var kids = box.children;
     for (var i = 1; i < kids.length; i++) {
@@ -257,13 +258,41 @@
     }
     return kids.length;
   }
+  /* A box followed by a .cw-fit-more line (layouts/panels/drainage.py, more_line) says how
+   * many rows are not shown, so no row goes unsaid: its data-hidden counts those the server
+   * left out, the rows cut here are added. The line shows while the box is measured, so the
+   * rows make room for it, and is hidden when nothing is left out: when every row would fit
+   * in the room the line takes under the box, none gives way to a "+1". */
+  function moreOf(box) {
+    var next = box.nextElementSibling;
+    return next && next.classList.contains("cw-fit-more") ? next : null;
+  }
+  function hiddenBy(more) {
+    return parseInt(more.getAttribute("data-hidden"), 10) || 0;
+  }
+  function cutOf(box) {
+    if (!overflows(box)) return box.children.length;
+    var more = moreOf(box);
+    if (more && !hiddenBy(more)) {
+      var under = more.getBoundingClientRect().bottom - box.getBoundingClientRect().bottom;
+      if (under > 0 && firstCut(box, under) === box.children.length) return box.children.length;
+    }
+    return firstCut(box, 0);
+  }
   function fitAll(boxes) {
     boxes.forEach(function (box) {
       Array.prototype.forEach.call(box.children, function (kid) { kid.removeAttribute("data-cut"); });
+      var more = moreOf(box);
+      if (more) more.removeAttribute("data-cut");
     });
-    var cuts = boxes.map(function (box) { return overflows(box) ? firstCut(box) : box.children.length; });
+    var cuts = boxes.map(cutOf);
     boxes.forEach(function (box, b) {
       for (var i = cuts[b]; i < box.children.length; i++) box.children[i].setAttribute("data-cut", "");
+      var more = moreOf(box);
+      if (!more) return;
+      var n = hiddenBy(more) + box.children.length - cuts[b];
+      if (n > 0) setText(more, window.citywallWords.word("fit_more", {n: n}));
+      else more.setAttribute("data-cut", "");
     });
   }
   var pending = null;
@@ -315,6 +344,10 @@
         if (!node) return;
         var box = node.closest(".cw-fit");
         if (box) scheduleFit(box);
+        var more = node.closest(".cw-fit-more");   // the server's count changed: add the cut rows again
+        if (more && more.previousElementSibling && more.previousElementSibling.classList.contains("cw-fit")) {
+          scheduleFit(more.previousElementSibling);
+        }
         if (m.type === "childList") {
           m.addedNodes.forEach(function (n) {
             if (n.nodeType === 1) {

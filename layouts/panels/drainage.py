@@ -5,6 +5,8 @@ ways (word, shape, colour), draws the level on a track whose tinted bands are th
 station's own thresholds, and a six-hour trend line with the rise of the last hour, because
 "2,1 m and rising 0,3 m an hour" calls for a different response than "2,1 m and falling".
 When any station reaches Siaga or Awas, a flood alert banner spans the panel.
+Rows the panel has no room for go from the bottom (the least severe) and are counted under
+the list ("+2 lainnya"), never dropped unsaid; the banner does the same with its names.
 
 Trend lines are small inline SVG images (``layouts.charts``, shared with the tablet): no
 chart library per row, a few hundred bytes each, and only sent when the station's numbers change.
@@ -31,6 +33,7 @@ ROWS = 16
 TREND_POINTS = 48
 STAGES = ("Normal", "Waspada", "Siaga", "Awas")
 LEVELS = ("waspada", "siaga", "awas")
+ALERTED = ("Siaga", "Awas")  #: the stages the flood banner names
 STAGE_COLOURS = {"Normal": "#51cf66", "Waspada": "#ffd43b", "Siaga": "#ff922b", "Awas": "#ff5c5c"}
 _WORD = re.compile(r"\S+")
 
@@ -116,11 +119,14 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
                 "rise": None if rise is None else round(rise, 2),
             }
         )
-    alerted = [s for s in stations if s["stage"] in ("Siaga", "Awas")]
+    alerted = [s for s in stations if s["stage"] in ALERTED]
     return {
         "has_data": seen(picture, FAMILY),
         "flood_alert": drainage.flood_alert,
-        "alerted": [(s["name"], s["stage"]) for s in alerted],
+        "alerted": [(s["lead"], s["own"], s["stage"]) for s in alerted],
+        # past ``ROWS``: the "+N" lines count them (``more_line``)
+        "alerted_hidden": sum(1 for s in drainage.stations if s.stage in ALERTED) - len(alerted),
+        "hidden": len(drainage.stations) - len(stations),
         "worst": drainage.worst_stage,
         "in_alert": drainage.in_alert,
         "count": len(drainage.stations),
@@ -204,14 +210,28 @@ def station_row(s: dict[str, Any], language: str) -> el.Tree:
     )
 
 
+def more_line(hidden: int, language: str) -> el.Tree:
+    """The line after a ``cw-fit`` list saying how many of its entries are not shown, so a
+    station never drops out of sight unsaid. ``data-hidden`` counts those the server left out
+    (past ``ROWS``); the browser adds those its box had no room for and hides the line when
+    there are none (``assets/citywall.js``, fit)."""
+    text = t("fit_more", language, n=number(hidden, language)) if hidden else ""
+    return el.Div(text, className="cw-fit-more", **attrs({"data-hidden": str(hidden)}))
+
+
 def banner(shown: dict[str, Any], language: str) -> el.Tree:
-    names = ", ".join(f"{name} ({t(stage, language)})" for name, stage in shown["alerted"][:3])
+    """Every Siaga/Awas station, each name whole: the browser shows those that fit on the
+    line and counts the rest after it, instead of cutting the text mid-word ("Sungai Sibam (AW…")."""
+    names = [name_line(lead, f"{own} ({t(stage, language)})", "cw-flood-name") for lead, own, stage in shown["alerted"]]
     return el.Div(
         className=f"cw-flood-banner stage-{shown['worst']}",
         role="alert",
         children=[
             el.Span(f"{STAGE_SHAPES.get(shown['worst'], '■')} {t('flood_alert', language)}", className="cw-flood-title"),
-            el.Span(names, className="cw-flood-names"),
+            el.Div(
+                [el.Div(names, className="cw-flood-names cw-fit"), more_line(shown["alerted_hidden"], language)],
+                className="cw-flood-list",
+            ),
         ],
     )
 
@@ -247,7 +267,7 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         ],
     )
     rows = el.Div([station_row(s, language) for s in shown["stations"]], className="cw-stations cw-fit")
-    return ([banner(shown, language)] if shown["flood_alert"] else []) + [head, rows]
+    return ([banner(shown, language)] if shown["flood_alert"] else []) + [head, rows, more_line(shown["hidden"], language)]
 
 
 def register(app: Dash, live: LiveParts) -> None:

@@ -163,3 +163,80 @@ def test_a_name_that_is_all_shared_keeps_its_last_word_and_a_lone_station_its_wh
     assert name_spans(picture([gauge(1, "Pos drainase Pariaman Tengah", "Normal", 1.0)])) == [
         ("", "Pos drainase Pariaman Tengah")
     ]
+
+
+# --- no station is hidden without saying so --------------------------------------------------
+
+
+def stations(n: int, stage: str = "Waspada", start: int = 1) -> list[GaugeRow]:
+    return [gauge(i, f"Sungai Nomor {i}", stage) for i in range(start, start + n)]
+
+
+def top_classes(rendered: list[Any]) -> list[str]:
+    return [str(node["p"].get("className", "")) for node in rendered]
+
+
+def test_stations_past_the_panels_rows_are_counted_in_a_line_after_the_list() -> None:
+    """20 gauges, 16 rows: the four least severe (last, as the picture sorts them) are not
+    drawn, and the line after the list says so; the browser adds the rows it cuts to it."""
+    p = picture(stations(4, "Awas") + stations(6, "Siaga", 5) + stations(10, "Normal", 11))
+    rendered = drawn(p)
+    assert top_classes(rendered)[-2:] == ["cw-stations cw-fit", "cw-fit-more"]  # the line right after the list
+    rows = by_class(rendered, "cw-station")
+    assert [row["p"]["key"] for row in rows] == [f"PRM-DR-{i:02d}" for i in range(1, 17)]
+    more = rendered[-1]
+    assert more["c"] == "+4 lainnya"
+    assert more["p"]["data-hidden"] == "4"
+    assert drawn(p, "en")[-1]["c"] == "+4 more"
+
+
+def test_when_every_station_is_drawn_the_line_is_left_empty_for_the_browser_to_count() -> None:
+    """Twelve gauges are all sent; whether the box holds them is the browser's to tell."""
+    rendered = drawn(picture(stations(12)))
+    assert len(by_class(rendered, "cw-station")) == 12
+    assert top_classes(rendered)[-2:] == ["cw-stations cw-fit", "cw-fit-more"]
+    assert rendered[-1]["c"] == ""
+    assert rendered[-1]["p"]["data-hidden"] == "0"
+
+
+def test_the_flood_banner_names_every_alerted_station_whole_and_counts_those_past_the_rows() -> None:
+    """The banner joined three names into one text that the screen cut mid-word
+    ("Sungai Sibam (AW…"): each name is now an element of its own in a fitted box, which
+    the browser shows whole or not at all, counted in the line after it."""
+    p = picture(
+        [
+            gauge(1, "Sungai Sibam", "Awas", 2.7, "Bina Widya"),
+            gauge(2, "Sungai Siak - Palas", "Siaga", 2.2, "Rumbai"),
+            gauge(3, "Drainase Sialang Sakti", "Siaga", 2.1, "Tenayan Raya"),
+            gauge(4, "Jl. Kampung Baru - Bambu Kuning", "Siaga", 2.05, "Tenayan Raya"),
+            gauge(5, "Rumbai Bukit", "Waspada", 1.7, "Rumbai Barat"),
+        ],
+        flood_alert=True,
+    )
+    banner = drawn(p)[0]
+    names_box, more = banner["c"][1]["c"]  # the line after the names counts those not shown
+    assert names_box["p"]["className"] == "cw-flood-names cw-fit"
+    assert [text_of(n) for n in by_class(names_box, "cw-flood-name")] == [
+        "Sungai Sibam (AWAS)",
+        "Sungai Siak - Palas (SIAGA)",
+        "Drainase Sialang Sakti (SIAGA)",
+        "Jl. Kampung Baru - Bambu Kuning (SIAGA)",
+    ]
+    assert more["p"]["className"] == "cw-fit-more" and more["p"]["data-hidden"] == "0"
+
+    crowded = picture(stations(20, "Awas"), flood_alert=True)
+    names_box, more = drawn(crowded, "en")[0]["c"][1]["c"]
+    assert len(by_class(names_box, "cw-flood-name")) == 16
+    assert more["c"] == "+4 more" and more["p"]["data-hidden"] == "4"
+
+
+def test_alike_names_in_the_banner_keep_the_part_that_tells_them_apart() -> None:
+    p = picture(
+        [gauge(1, "Pos drainase Pariaman Utara", "Siaga", 2.2), gauge(2, "Pos drainase Pariaman Tengah", "Siaga", 2.1)],
+        flood_alert=True,
+    )
+    names = by_class(drawn(p)[0], "cw-flood-name")
+    assert [(text_of(by_class(n, "cw-name-lead")), text_of(by_class(n, "cw-name-own"))) for n in names] == [
+        ("Pos drainase Pariaman ", "Utara (SIAGA)"),
+        ("Pos drainase Pariaman ", "Tengah (SIAGA)"),
+    ]
