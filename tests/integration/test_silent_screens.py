@@ -16,9 +16,10 @@ from dashboard.screen_registry import FORGET_AFTER_S, MAP, ScreenRegistry
 from dashboard.store.memory import MemoryStore
 from layouts.panels import feed_health
 from layouts.picture import CityPicture
-from layouts.ports import ViewSettings, WallGeometry
+from layouts.ports import ViewSettings
 from layouts.sections import ScreensSummary
 from tests.support.trees import texts
+from tests.support.views import wall_settings
 
 BEAT_S = 10
 
@@ -53,14 +54,7 @@ class Wall:
 
 
 def settings() -> ViewSettings:
-    return ViewSettings(
-        city_name="Kota Pekanbaru",
-        language="id",
-        timezone="Asia/Jakarta",
-        timezone_label="WIB",
-        wall=WallGeometry(6, 4, 1920, 1080, 6),
-        screens={},
-    )
+    return wall_settings("id")
 
 
 def screens_alarm(summary: ScreensSummary) -> tuple[str, str]:

@@ -18,20 +18,18 @@ from dashboard.layout_settings import view_settings
 from layouts import overlay
 from layouts.console import wall_mini
 from layouts.i18n import t
-from layouts.ports import ViewSettings, WallGeometry
+from layouts.ports import ViewSettings
 from layouts.sections import Broadcast, WallPreset, WallSection
 from tests.support.trees import texts
+from tests.support.views import wall_settings
 
 CHOICES = {"presets": ["default", "banjir"], "levels": ["GREEN", "ORANGE", "RED"], "broadcast_minutes_max": 720}
 
 
 def settings(language: str) -> ViewSettings:
-    return ViewSettings(
-        city_name="Kota Pekanbaru",
-        language=language,
-        timezone="Asia/Jakarta",
-        timezone_label="WIB",
-        wall=WallGeometry(2, 1, 1920, 1080, 6),
+    return wall_settings(
+        language,
+        size=(2, 1),
         screens={1: ("clock",), 2: ("drainage",)},
         presets={"banjir": {2: ("waste",)}},
         preset_labels={"banjir": "Siaga banjir"},

@@ -11,42 +11,19 @@ from typing import Any
 
 from layouts.panels import drainage
 from layouts.picture import CityPicture
-from layouts.ports import ViewSettings, WallGeometry
-from layouts.sections import DrainageSection, Freshness, GaugeRow, StageLevels
+from layouts.ports import ViewSettings
+from layouts.sections import DrainageSection, Freshness, GaugeRow
 from tests.support.trees import texts
-
-NOW = "2024-07-05T07:32:00+00:00"
+from tests.support.views import NOW, wall_settings
+from tests.support.views import gauge as station
 
 
 def settings(language: str = "id") -> ViewSettings:
-    return ViewSettings(
-        city_name="Kota Pariaman",
-        language=language,
-        timezone="Asia/Jakarta",
-        timezone_label="WIB",
-        wall=WallGeometry(3, 2, 1920, 1080, 6),
-        screens={5: ("drainage", "waste")},
-    )
+    return wall_settings(language, "Kota Pariaman", (3, 2), {5: ("drainage", "waste")})
 
 
 def gauge(n: int, name: str, stage: str, level_m: float = 1.6, kecamatan: str = "Pariaman Tengah") -> GaugeRow:
-    return GaugeRow(
-        id=f"g{n}",
-        station_id=f"PRM-DR-{n:02d}",
-        name=name,
-        kecamatan=kecamatan,
-        lat=None,
-        lon=None,
-        level_m=level_m,
-        alert_level_m=None,
-        danger_level_m=None,
-        status_text=None,
-        source_type="FloodMonitoring",
-        observed_at=NOW,
-        stage=stage,
-        levels=StageLevels(waspada=1.5, siaga=2.0, awas=2.5),
-        trend=[],
-    )
+    return station(f"PRM-DR-{n:02d}", name, stage, level_m, kecamatan, gauge_id=f"g{n}")
 
 
 def picture(stations: list[GaugeRow], flood_alert: bool = False, reports: dict[str, int] | None = None) -> CityPicture:

@@ -18,19 +18,13 @@ from feeds.events import Reason
 from layouts.i18n import catalog_path
 from layouts.panels import feed_health
 from layouts.picture import CityPicture
-from layouts.ports import ViewSettings, WallGeometry
+from layouts.ports import ViewSettings
 from tests.support.trees import texts
+from tests.support.views import wall_settings
 
 
 def settings(language: str) -> ViewSettings:
-    return ViewSettings(
-        city_name="Kota Pekanbaru",
-        language=language,
-        timezone="Asia/Jakarta",
-        timezone_label="WIB",
-        wall=WallGeometry(6, 4, 1920, 1080, 6),
-        screens={},
-    )
+    return wall_settings(language, size=(6, 4), screens={})
 
 
 def counts_drawn(counts: dict[str, Any], language: str) -> list[str]:

@@ -46,12 +46,12 @@ from layouts.sections import (
     KpiTrend,
     MppSection,
     PillarBlock,
-    StageLevels,
     TickerLine,
     WasteSection,
 )
 from layouts.tree import keyed_delta, to_tree
 from tests.support.trees import texts
+from tests.support.views import gauge as station
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 NOW = "2024-07-05T07:32:00+00:00"  # Friday 14:32 WIB
@@ -100,23 +100,7 @@ def incident(i: int, severity: str, kecamatan: str, status: str = "new", lat: fl
 
 
 def gauge(gauge_id: str, station_id: str, name: str, kecamatan: str, level_m: float, stage: str, trend: list[Any]) -> GaugeRow:
-    return GaugeRow(
-        id=gauge_id,
-        station_id=station_id,
-        name=name,
-        kecamatan=kecamatan,
-        lat=None,
-        lon=None,
-        level_m=level_m,
-        alert_level_m=None,
-        danger_level_m=None,
-        status_text=None,
-        source_type="FloodMonitoring",
-        observed_at=NOW,
-        stage=stage,
-        levels=StageLevels(waspada=1.5, siaga=2.0, awas=2.5),
-        trend=trend,
-    )
+    return station(station_id, name, stage, level_m, kecamatan, trend, gauge_id=gauge_id)
 
 
 def container(site_id: str, name: str, kecamatan: str, fill: float, over_threshold: bool) -> ContainerRow:
