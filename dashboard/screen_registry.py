@@ -9,15 +9,18 @@ and size, and says which are live and which have been silent for two heartbeats.
 Counting: ``/screen/<n>`` covers screen *n*, ``/wall`` covers every screen; tablets and
 other pages are listed but not counted. "Live" is the wall's screens some live page shows,
 out of "expected" (``server.screens_expected``, by default the wall's screen count).
-"Silent", the alarm on feed health, is the screens a silent page showed that no live page
-shows now: a screen gone dark. It counts screens, not pages: with ``/wall`` open, preview
-tabs of ``/screen/<n>`` opened and closed left "3 layar diam" (and more with each tab) in
-orange under "24/24 layar hidup", though nothing was dark.
+"Silent", the alarm on feed health, is the screens of the wall's own pages (a kiosk's
+token, or open reading) gone silent with no live page of the same path: an LCD gone dark.
+It counts screens, not pages. A page open under someone's sign-in is a preview on a desk:
+listed, but its closing darkens no LCD, so it raises no alarm; with ``/wall`` open, preview
+tabs of ``/screen/<n>`` opened and closed had left "3 layar diam" (and more with each tab)
+under "24/24 layar hidup". A desk's ``/wall`` preview, for its part, does not hide a dead
+kiosk: it shows the screen on a desk, not on the wall.
 
-A silent entry whose page, or every screen of it, a live entry shows is dropped at the next
-sweep (a reloaded tab keeps its id; a restarted browser reports the same page under a new
-id; a closed preview's screen is on ``/wall``), and any entry silent for ``FORGET_AFTER_S``
-is dropped too, and left out of listings even when no beat comes to sweep.
+A silent entry whose page a live entry shows is dropped at the next sweep (a reloaded tab
+keeps its id; a restarted browser reports the same page under a new id), so is a silent
+preview whose screens a live page shows, and any entry silent for ``FORGET_AFTER_S`` is
+dropped too, and left out of listings even when no beat comes to sweep.
 
 The entries live in the store (one named map), so every web worker lists the same screens:
 kept per process, the count behind three workers was 24, 1 or 0 live by which one answered,
@@ -143,7 +146,10 @@ class ScreenRegistry:
             key
             for key, entry in entries.items()
             if self._forgotten(entry, now)
-            or (self._silent(entry, now) and (entry.get("page") in live_pages or _shown_by(entry, live_screens)))
+            or (
+                self._silent(entry, now)
+                and (entry.get("page") in live_pages or (_desk_view(entry) and _shown_by(entry, live_screens)))
+            )
         }
         kept = sorted((k for k in entries if k not in gone), key=lambda k: entries[k]["last_beat"])
         gone.update(kept[: max(0, len(kept) - MAX_ENTRIES)])
@@ -186,16 +192,20 @@ class ScreenRegistry:
         return listing
 
     def _list(self, entries: list[dict[str, Any]], now: float) -> dict[str, Any]:
-        """Live: the wall's screens some live page shows. Silent: the screens a silent page
-        showed that no live page shows now, the screens an operator must go and look at; a
-        silent page whose screens are shown (a closed preview tab under ``/wall``) and a
-        page that is no screen of the wall (a tablet) are listed, but raise no alarm."""
+        """Live: the wall's screens some live page shows. Silent: the screens of the wall's own
+        pages gone silent with no live page of the same path, the LCDs an operator must go
+        and look at; a desk's preview and a page that is no screen of the wall (a tablet) are
+        listed, but raise no alarm (see the module's doc)."""
         entries = [e for e in entries if not self._forgotten(e, now)]  # even when no beat came to sweep
         for entry in entries:
             entry["age_s"] = round(now - entry["last_beat"], 1)
             entry["status"] = "silent" if self._silent(entry, now) else "live"
-        live_screens = _screens_of(e for e in entries if e["status"] == "live")
-        dark = _screens_of(e for e in entries if e["status"] == "silent") - live_screens
+        live = [e for e in entries if e["status"] == "live"]
+        live_pages = {e["page"] for e in live}
+        silent = (e for e in entries if e["status"] == "silent" and not _desk_view(e) and e["page"] not in live_pages)
+        # a dead kiosk is dark though a desk's /wall preview shows its screen: that is no LCD of the wall
+        dark = _screens_of(silent) - _screens_of(e for e in live if not _desk_view(e))
+        live_screens = _screens_of(live)
         entries.sort(key=lambda e: (e["status"] != "silent", e["page"], e["id"]))
         return {
             "expected": self.expected,
@@ -223,6 +233,12 @@ def _entry(raw: str | None) -> dict[str, Any] | None:
 def _screens_of(entries: Iterable[dict[str, Any]]) -> set[int]:
     """The wall's screens these entries show (``screens`` as ``_covers`` wrote it)."""
     return {n for entry in entries for n in entry.get("screens") or () if isinstance(n, int)}
+
+
+def _desk_view(entry: dict[str, Any]) -> bool:
+    """Whether a page was open under someone's sign-in (a preview on a desk), not a kiosk's
+    token or open reading: closed, it leaves no LCD of the wall dark, so it raises no alarm."""
+    return str(entry.get("by") or "").endswith("(session)")
 
 
 def _shown_by(entry: dict[str, Any], live_screens: set[int]) -> bool:

@@ -31,7 +31,8 @@ class Wall:
         self.now = 1_000.0
         self.store = MemoryStore()
         self.reads = 0  # how many times the registry read every entry
-        self.registry = ScreenRegistry(24, None, beat_s=BEAT_S, clock=lambda: self.now, maps=self.store)
+        self.by: str | None = None
+        self.registry = ScreenRegistry(24, None, beat_s=BEAT_S, clock=lambda: self.now, maps=self.store, reporter=lambda: self.by)
         self._seq: dict[str, int] = {}
         map_all = self.store.map_all
 
@@ -41,8 +42,10 @@ class Wall:
 
         self.store.map_all = counted  # type: ignore[method-assign]
 
-    def beat(self, page_id: str, page: str) -> None:
+    def beat(self, page_id: str, page: str, by: str | None = None) -> None:
+        """``by``: who sends it, as the app names them ("budi (session)", "screen-5 (token)")."""
         self._seq[page_id] = self._seq.get(page_id, 0) + 1
+        self.by = by
         self.registry.beat({"id": page_id, "page": page, "seq": self._seq[page_id]})
 
     def wait(self, seconds: float) -> None:
@@ -67,8 +70,8 @@ def screens_alarm(summary: ScreensSummary) -> tuple[str, str]:
 def test_preview_tabs_closed_under_a_live_wall_raise_no_alarm() -> None:
     wall = Wall()
     wall.beat("wall", "/wall")
-    for n in (3, 7, 12):  # previews opened beside the wall, then closed
-        wall.beat(f"preview-{n}", f"/screen/{n}")
+    for n in (3, 7, 12):  # previews opened on a desk beside the wall, then closed
+        wall.beat(f"preview-{n}", f"/screen/{n}", by="budi (session)")
     for _ in range(2):
         wall.wait(BEAT_S)
         wall.beat("wall", "/wall")
@@ -88,7 +91,7 @@ def test_many_previews_opened_and_closed_leave_nothing_behind() -> None:
     wall = Wall()
     for n in range(1, 25):
         wall.beat("wall", "/wall")
-        wall.beat(f"preview-{n}", f"/screen/{n}")
+        wall.beat(f"preview-{n}", f"/screen/{n}", by="budi (session)")
         wall.wait(BEAT_S)
     wall.beat("wall", "/wall")
     wall.wait(1)
@@ -105,6 +108,22 @@ def test_a_screen_nothing_live_shows_is_counted_silent() -> None:
     wall.wait(BEAT_S + 5)  # kiosk 5's browser died 25 s ago, kiosk 4 beat 15 s ago
     assert wall.registry.summary() == ScreensSummary(expected=24, live=1, silent=1)
     assert screens_alarm(wall.registry.summary()) == ("1/24 layar hidup · 1 layar diam", "cw-alarm")
+
+
+def test_a_dead_kiosk_is_dark_though_a_desks_wall_preview_shows_its_screen() -> None:
+    """A supervisor's /wall preview covers every screen; kiosk 5's browser crashing behind it
+    must still raise the alarm, and its entry must stay until the kiosk comes back."""
+    wall = Wall()
+    for _ in range(3):
+        wall.beat("desk", "/wall", by="sari (session)")
+        wall.beat("kiosk-4", "/screen/4", by="screen-4 (token)")
+        if wall.now < 1_010:
+            wall.beat("kiosk-5", "/screen/5", by="screen-5 (token)")
+        wall.wait(BEAT_S)
+    assert wall.registry.summary() == ScreensSummary(expected=24, live=24, silent=1)
+    assert "/screen/5" in wall.stored_pages()
+    wall.beat("kiosk-5b", "/screen/5", by="screen-5 (token)")  # its browser restarted: a new tab id
+    assert wall.registry.summary() == ScreensSummary(expected=24, live=24, silent=0)
 
 
 def test_a_closed_wall_counts_each_screen_no_kiosk_shows() -> None:
