@@ -44,6 +44,7 @@ class StoreHealth:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._on_reset: list[Callable[[], None]] = []
+        self._reset_owed = False  # a reset seen whose hooks have not all run yet
 
     def on_reset(self, hook: Callable[[], None]) -> None:
         """Call ``hook`` (on the checking thread) whenever this process sees the store come
@@ -84,9 +85,22 @@ class StoreHealth:
             else:  # keep what is known of the store while it is away
                 self._state = {**{k: v for k, v in self._state.items() if k in ("epoch", "reset_at", "version")}, **state}
         if state["ok"] and known is not None and state.get("epoch") != known:
+            self._reset_owed = True
+        if state["ok"] and self._reset_owed:
+            self._run_reset_hooks()
+        return state
+
+    def _run_reset_hooks(self) -> None:
+        """The hooks of a reset, until they have all run once: one that fails (the store
+        flapping again under its write) is tried again at the next check, and never takes
+        the checking thread down with it, which would leave every check overdue."""
+        try:
             for hook in self._on_reset:
                 hook()
-        return state
+        except Exception:  # noqa: BLE001 - whatever it is, the next check tries again
+            log.warning("a hook for the store's reset failed; trying again at the next check", exc_info=True)
+            return
+        self._reset_owed = False
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:

@@ -123,7 +123,10 @@ def parse_url(url: str) -> Endpoint:
     with a ``/`` in the password was the start of the password."""
     if any(c.isspace() for c in url):
         raise ValueError("MQTT url has a space in it (write a space in a password as %20)")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # its message quotes the host part, password and all (a full-width '#', say)
+        raise ValueError("MQTT url cannot be read (a character in it that a URL may not hold?)") from None
     if parts.scheme not in ("mqtt", "mqtts"):
         raise ValueError("MQTT url must start with mqtt:// or mqtts://")  # never echo: it may hold a password
     tls = parts.scheme == "mqtts"

@@ -166,10 +166,12 @@ def test_check_config_shows_no_secret_from_the_environment() -> None:
 #: Broker URLs the MQTT client cannot take, each with the start of the password where the
 #: standard library looks for a port, or where the masking stopped.
 BROKEN_BROKER_URLS = {
-    "slash": (f"mqtt://bob:Hunter/{SECRET}@127.0.0.1:1883", "a port that is not a number"),
-    "hash": (f"mqtt://bob:Hunter#{SECRET}@127.0.0.1:1883", "a port that is not a number"),
-    "space": (f"mqtt://bob:Hunter {SECRET}@127.0.0.1:1883", "a space in it"),
-    "port": ("mqtt://127.0.0.1:99999", "a port that is not a number"),
+    "slash": (f"mqtt://bob:Hunter/{SECRET}@127.0.0.1:1883", "has a port that is not a number"),
+    "hash": (f"mqtt://bob:Hunter#{SECRET}@127.0.0.1:1883", "has a port that is not a number"),
+    "space": (f"mqtt://bob:Hunter {SECRET}@127.0.0.1:1883", "has a space in it"),
+    "port": ("mqtt://127.0.0.1:99999", "has a port that is not a number"),
+    # the standard library's own error quoted the host part, password and all
+    "full-width": (f"mqtt://bob:Hunter\uff03{SECRET}@127.0.0.1:1883", "cannot be read"),
 }
 
 
@@ -180,7 +182,7 @@ def test_a_broker_url_the_client_cannot_take_is_named_without_its_password(url: 
     with pytest.raises(ConfigError) as caught:
         load_config(DEFAULT_CONFIG, environ={"CITYWALL_FEEDS__MQTT__URL": url})
     message = str(caught.value)
-    assert "feeds.mqtt.url (from CITYWALL_FEEDS__MQTT__URL): MQTT url has " + reason in message, message
+    assert "feeds.mqtt.url (from CITYWALL_FEEDS__MQTT__URL): MQTT url " + reason in message, message
     assert "Hunter" not in message and SECRET not in message
     for argv in (["demo", "--port", "1", "--mqtt-url", url], ["simulate", "--url", url, "--duration", "1"]):
         done = subprocess.run([*CITYWALL_CMD, *argv], capture_output=True, timeout=60)

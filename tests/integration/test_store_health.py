@@ -81,6 +81,33 @@ def test_a_wiped_store_is_reported_as_a_reset(redis_server: RedisServer) -> None
         store.close()
 
 
+def test_a_reset_hook_that_fails_is_tried_again_and_the_checks_go_on(redis_server: RedisServer) -> None:
+    """A hook for the reset (the session secret's restore) that met the store flapping again
+    raised out of the check, and took the checking thread down: every check was overdue from
+    then on, /healthz and the API answered 503 until the worker restarted."""
+    store = RedisStore(redis_server.url, prefix="hooks")
+    health = StoreHealth(store, every_s=3600)  # checked by hand below
+    tries: list[str] = []
+
+    def flapping() -> None:
+        tries.append("tried")
+        if len(tries) == 1:
+            raise ConnectionError("the store went again")
+
+    health.on_reset(flapping)
+    try:
+        health.check()
+        redis_server.restart()  # no persistence: comes back empty
+        assert wait_for(lambda: health.check()["ok"])
+        assert tries == ["tried"]
+        assert health.check()["ok"] is True, "the check after a failed hook goes on"
+        assert tries == ["tried", "tried"]
+        health.check()
+        assert tries == ["tried", "tried"], "once it has run, not again"
+    finally:
+        store.close()
+
+
 def test_reset_and_outage_seen_through_the_web_server(redis_server: RedisServer) -> None:
     config = redis_config(redis_server.url)
     store = RedisStore(redis_server.url, prefix=config.store.key_prefix)
