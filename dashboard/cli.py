@@ -102,6 +102,8 @@ def _check_config(config: Config, args: argparse.Namespace) -> int:
     )
     if not config.operations.agencies:  # valid, but the console's "assign" offers nobody
         print(f"{path}: warning: operations.agencies is empty: operators cannot assign an incident to anyone")
+    if config.feeds.mqtt.member and not config.feeds.mqtt.shared_group:  # valid, but each member takes every message
+        print(f"{path}: warning: feeds.mqtt.member is set but shared_group is not: every ingest member takes every message")
     return 0
 
 

@@ -157,15 +157,6 @@ class MqttFeed(Strict):
     #: session is emptied by a survivor (see feeds/membership.py)
     heartbeat_s: int = Field(default=5, ge=1, le=300)
 
-    @model_validator(mode="after")
-    def _member_in_a_group(self) -> MqttFeed:
-        """A member's name means something only in a shared group: without one,
-        every member connected under the one client id, and the broker threw each off as the
-        next came (the systemd unit sets a member for every instance)."""
-        if self.member is not None and not self.shared_group:
-            raise ValueError("member is set but shared_group is not: members share one subscription as a group; set shared_group")
-        return self
-
     @field_validator("qos", mode="before")
     @classmethod
     def _qos_from_text(cls, value: object) -> object:

@@ -205,7 +205,11 @@ class MqttAdapter:
         self.config = config
         self.endpoint = parse_url(config.url)
         elastic = members is not None and bool(config.shared_group) and config.protocol == "5"
-        self.client_id = client_id or (member_id(config.client_id, member=config.member) if elastic else config.client_id)
+        # a named member has a client id of its own, in a group or not: without one, the members
+        # the systemd unit starts connected under one id and the broker threw each off as the
+        # next came (without a group, each takes every message; check-config warns)
+        own = elastic or config.member is not None
+        self.client_id = client_id or (member_id(config.client_id, member=config.member) if own else config.client_id)
         self.status_topic = f"{config.status_topic}/{self.client_id}"
         self._status_prefix = f"{config.status_topic}/"
         #: our own presence and write-back messages: a field message on ``.../actions/incidents/...``
