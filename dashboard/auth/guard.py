@@ -26,6 +26,7 @@ import asyncio
 import json
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -36,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dashboard.auth.csrf import HEADER as CSRF_HEADER
 from dashboard.auth.csrf import origin_allowed, token_matches
 from dashboard.auth.principal import Principal
-from dashboard.auth.service import CACHE_S, AuthService, Resolved
+from dashboard.auth.service import CACHE_S, AuthService, NeedsLookup, Resolved
 from dashboard.store.redis_store import is_outage
 
 PUBLIC_PATHS = frozenset({"/login", "/api/v1/login", "/healthz", "/favicon.ico", "/_favicon.ico"})
@@ -50,6 +51,8 @@ SCREEN_PATH = re.compile(r"^/screen/(\d{1,3})/?$")
 EVERY_PAGE_PREFIXES = ("/_dash-", "/_citywall/push")
 #: WebSocket close codes for "who are you" and "not for you" (4000-4999 are the app's own).
 WS_UNAUTHORIZED, WS_FORBIDDEN = 4401, 4403
+#: Identity lookups that miss the cache run in this many threads of the guard's own.
+LOOKUP_THREADS = 4
 #: "Try again later": the store is away and the identity cannot be looked up.
 WS_TRY_AGAIN = 1013
 
@@ -82,6 +85,7 @@ class AuthMiddleware:
     def __init__(self, app: ASGIApp, auth: AuthService) -> None:
         self.app = app
         self.auth = auth
+        self._lookups = ThreadPoolExecutor(max_workers=LOOKUP_THREADS, thread_name_prefix="identity-lookup")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or is_public(scope["path"]):
@@ -89,10 +93,7 @@ class AuthMiddleware:
             return
         headers = _headers(scope)
         try:
-            # in a thread: a lookup that misses the cache asks the store, which may hang on a
-            # dead connection for seconds, and on the event loop that held up every page,
-            # every push and /healthz of the worker
-            resolved = await asyncio.to_thread(self.auth.resolve, headers, parse_cookies(headers), query_token(scope))
+            resolved = await self._resolve(headers, parse_cookies(headers), query_token(scope))
         except Exception as exc:
             if not is_outage(exc):
                 raise
@@ -113,6 +114,16 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
         finally:
             CURRENT.reset(reset)
+
+    async def _resolve(self, headers: dict[str, str], cookies: dict[str, str], token: str | None) -> Resolved:
+        """Who the request is: from memory on the event loop, which answers nearly every
+        request, else in a thread of the guard's own. A lookup asks the store, which may hang
+        on a dead connection for seconds: on the loop it held up every page, every push and
+        /healthz of the worker, and in the loop's shared executor it held up the pictures."""
+        try:
+            return self.auth.resolve(headers, cookies, token, from_memory=True)
+        except NeedsLookup:
+            return await asyncio.get_running_loop().run_in_executor(self._lookups, self.auth.resolve, headers, cookies, token)
 
     def _deny(self, scope: Scope, headers: dict[str, str], resolved: Resolved) -> ASGIApp | None:
         path, who = scope["path"], resolved.principal
@@ -152,7 +163,7 @@ class AuthMiddleware:
             if message["type"] == "websocket.send" and time.monotonic() >= state["due"]:
                 state["due"] = time.monotonic() + CACHE_S
                 try:
-                    now = (await asyncio.to_thread(self.auth.resolve, headers, cookies, token)).principal
+                    now = (await self._resolve(headers, cookies, token)).principal
                 except Exception as exc:
                     if not is_outage(exc):
                         raise
@@ -242,22 +253,17 @@ def _redirect_to_login(scope: Scope) -> ASGIApp:
 
 def _store_away(websocket: bool) -> ASGIApp:
     """The store is away and the caller's identity was never looked up: try again shortly
-    (the page's push reconnects by itself; 1013 is "try again later")."""
-    if websocket:
-
-        async def close(scope: Scope, receive: Receive, send: Send) -> None:
-            await send({"type": "websocket.close", "code": WS_TRY_AGAIN})
-
-        return close
-    return _json(503, "the store is unavailable: try again shortly", {"retry-after": "2"})
+    (the page's push reconnects by itself)."""
+    detail = "the store is unavailable: try again shortly"
+    return _ws_close(WS_TRY_AGAIN, 503, detail) if websocket else _json(503, detail, {"retry-after": "2"})
 
 
-def _ws_close(code: int) -> ASGIApp:
+def _ws_close(code: int, status: int | None = None, detail: str | None = None) -> ASGIApp:
     """Refusing the upgrade: with the server's denial-response extension (uvicorn has it) the
-    handshake gets a real 401 or 403, as HTTP routes do; otherwise a close before accept,
-    which the server turns into a 403."""
-    status = 401 if code == WS_UNAUTHORIZED else 403
-    body = json.dumps({"detail": "login or token required" if status == 401 else "forbidden"}).encode()
+    handshake gets a real 401, 403 or 503, as HTTP routes do; otherwise a close before
+    accept, which the server turns into a 403."""
+    status = status or (401 if code == WS_UNAUTHORIZED else 403)
+    body = json.dumps({"detail": detail or ("login or token required" if status == 401 else "forbidden")}).encode()
 
     async def respond(scope: Scope, receive: Receive, send: Send) -> None:
         if "websocket.http.response" in scope.get("extensions", {}):

@@ -46,6 +46,10 @@ class Resolved:
     kiosk_cookie: str | None = None  # set on the response: the request came with ?token=
 
 
+class NeedsLookup(Exception):
+    """An identity that memory cannot answer for now: the store must be asked."""
+
+
 class _TtlCache:
     """A tiny per-worker cache; cleared whole when full, so a flood of bad tokens stays bounded.
 
@@ -59,7 +63,8 @@ class _TtlCache:
         self._data: dict[str, tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str, load: Callable[[], T], reachable: bool = True) -> T:
+    def get(self, key: str, load: Callable[[], T], reachable: bool = True, ask: bool = True) -> T:
+        """``ask`` false: answer from memory or raise ``NeedsLookup``, never touching the store."""
         now = time.monotonic()
         with self._lock:
             hit = self._data.get(key)
@@ -67,6 +72,8 @@ class _TtlCache:
             return hit[1]
         if not reachable:
             raise StoreUnavailable("the store is away and this identity was not looked up before")
+        if not ask:
+            raise NeedsLookup(key)
         try:
             value = load()
         except Exception as exc:
@@ -106,6 +113,7 @@ class AuthService:
         #: every layer that checks an Origin: the CSRF check here and the web-security limits).
         self.allowed_origins = list(allowed_origins)
         self.users = UserStore(FileMaps(config.users_file) if config.users_file else store)
+        self._users_in_file = bool(config.users_file)
         self.tokens = TokenStore(store)
         self._store, self._environ = store, environ
         self._secret = shared_secret(store, environ)
@@ -126,10 +134,13 @@ class AuthService:
         self._cache.clear()  # users and tokens went with the store too
 
     # --- resolving a request ---------------------------------------------------------------
-    def resolve(self, headers: Mapping[str, str], cookies: Mapping[str, str], query_token: str | None) -> Resolved:
+    def resolve(
+        self, headers: Mapping[str, str], cookies: Mapping[str, str], query_token: str | None, from_memory: bool = False
+    ) -> Resolved:
         """Bearer token, then a ``?token=`` in the URL, then the session, then the kiosk cookie,
         then anonymous reading if the config allows it. A credential that does not check out
         is ignored, never an error by itself: the route decides whether nobody may pass.
+        ``from_memory``: never ask the store; ``NeedsLookup`` when the answer is not in memory.
 
         Only a kiosk token may come in the URL and stay as the kiosk cookie. Any other (an
         operator's or a supervisor's API token) rides in the Authorization header: as a cookie
@@ -137,34 +148,36 @@ class AuthService:
         through every logout in that browser."""
         bearer = _bearer(headers.get("authorization"))
         if bearer is not None:
-            token = self._token(digest(bearer)) if len(bearer) <= 128 else None
+            token = self._token(digest(bearer), from_memory) if len(bearer) <= 128 else None
             return Resolved(token.principal() if token else None)
         if query_token:
             hashed = digest(query_token) if len(query_token) <= 128 else ""
-            token = self._token(hashed) if hashed else None
+            token = self._token(hashed, from_memory) if hashed else None
             if token is not None and token.role == KIOSK:
                 return Resolved(token.principal(), kiosk_cookie=self.signer.bind_kiosk(hashed))
         session = self.signer.read_session(cookies.get(SESSION_COOKIE))
         if session is not None:
-            user = self._user(session.user)
-            if user is not None and user.stamp == session.stamp and not self._ended(session):
+            user = self._user(session.user, from_memory)
+            if user is not None and user.stamp == session.stamp and not self._ended(session, from_memory):
                 return Resolved(Principal(name=user.name, role=user.role, via="session"), session=session)
         hashed_cookie = self.signer.read_kiosk(cookies.get(KIOSK_COOKIE))
         if hashed_cookie:
-            token = self._token(hashed_cookie)
+            token = self._token(hashed_cookie, from_memory)
             if token is not None and token.role == KIOSK:
                 return Resolved(token.principal())
         return Resolved(ANONYMOUS if self.config.anonymous_read else None)
 
-    def _token(self, hashed: str) -> Token | None:
-        return self._cache.get("t:" + hashed, lambda: self.tokens.lookup_digest(hashed), self.store_ok())
+    def _token(self, hashed: str, from_memory: bool = False) -> Token | None:
+        return self._cache.get("t:" + hashed, lambda: self.tokens.lookup_digest(hashed), self.store_ok(), not from_memory)
 
-    def _user(self, name: str) -> User | None:
-        return self._cache.get("u:" + name, lambda: self.users.get(name), self.store_ok())
+    def _user(self, name: str, from_memory: bool = False) -> User | None:
+        # users kept in a file are read from it whatever the store's state
+        reachable = self.store_ok() or self._users_in_file
+        return self._cache.get("u:" + name, lambda: self.users.get(name), reachable, not from_memory)
 
-    def _ended(self, session: Session) -> bool:
+    def _ended(self, session: Session, from_memory: bool = False) -> bool:
         ended = session_id(session)
-        return self._cache.get("e:" + ended, lambda: self._counters.counted(ENDED, ended) > 0, self.store_ok())
+        return self._cache.get("e:" + ended, lambda: self._counters.counted(ENDED, ended) > 0, self.store_ok(), not from_memory)
 
     def end_session(self, session: Session) -> None:
         """Logging out ends the session itself, not only this browser's copy of its cookie: a

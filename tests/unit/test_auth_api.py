@@ -10,6 +10,7 @@ refused; a bearer token's write needs none.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -643,10 +644,12 @@ class _HangingTokens(MemoryStore):
         super().__init__()
         self.hold, self.inside = threading.Event(), threading.Event()
         self.release = threading.Event()
+        self.hanging = threading.Semaphore(0)  # one release per lookup that hangs
 
     def map_get(self, name: str, key: str) -> str | None:
         if self.hold.is_set() and name == "auth:tokens":
             self.inside.set()
+            self.hanging.release()
             self.release.wait(60)
         return super().map_get(name, key)
 
@@ -671,3 +674,32 @@ def test_a_lookup_that_hangs_holds_up_nothing_else() -> None:
             store.release.set()
             lookup.join(90)
     assert waiting == {"code": 200}
+
+
+def test_an_identity_in_memory_is_answered_while_lookups_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request's identity went through a thread of the loop's shared pool, cache hits
+    too: a handful of lookups waiting on a dead Redis left a signed-in desk, and the pages'
+    picture reads, queued behind them."""
+    from dashboard.auth import guard, service
+
+    monkeypatch.setattr(service, "CACHE_S", 3_600.0)  # the desk's identity stays in memory however slow the test
+    # as many lookups hang as the loop's shared pool has threads (6 on two cores), in threads of their own
+    monkeypatch.setattr(guard, "LOOKUP_THREADS", 8, raising=False)
+    store = _HangingTokens()
+    secrets = [TokenStore(store).create("kiosk", scope="screen", screen=4)[1] for _ in range(8)]
+    creds = add_users(store)["viewer"]
+    with running_app(closed_config(), store) as base:
+        desk = login(base, creds.name, creds.password)
+        assert desk.get(f"{base}/api/v1/me", timeout=20).json()["name"] == creds.name  # its identity now in memory
+        store.hold.set()
+        lookups = [threading.Thread(target=lambda s=s: requests.get(f"{base}/screen/4?token={s}", timeout=90)) for s in secrets]
+        for thread in lookups:
+            thread.start()
+        try:
+            for _ in range(min(6, (os.cpu_count() or 1) + 4)):
+                assert store.hanging.acquire(timeout=30), "the lookups reached the store"
+            assert desk.get(f"{base}/api/v1/me", timeout=20).json()["name"] == creds.name
+        finally:
+            store.release.set()
+            for thread in lookups:
+                thread.join(90)
