@@ -34,19 +34,20 @@ ISO = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d
 def _weekday_shift(now: datetime, config: Config) -> timedelta:
     """How far back the simulator's clock runs so its "today" is a working day.
 
-    The MPP is closed on the days the config does not open it (weekends, as shipped); a test
+    The MPP is closed on the days the config does not open it (weekends, as shipped, and
+    its closed dates); a test
     or a screenshot taken on a Sunday should still show a working MPP. The day chosen is as
     busy as today by the config (the picture takes today's target from today), and the
     payloads' times are moved forward by the same amount, so for the store everything
     happened in the last hours."""
-    busy, open_days = set(config.mpp.busy_weekdays), set(config.mpp.open_weekdays)
+    busy, open_days, closed = set(config.mpp.busy_weekdays), set(config.mpp.open_weekdays), set(config.mpp.closed_dates)
     local = now.astimezone(ZoneInfo(config.city.timezone))
 
     def is_busy(day: datetime) -> bool:
         return day.strftime("%A").lower() in busy
 
     def is_open(day: datetime) -> bool:
-        return day.strftime("%A").lower() in open_days
+        return day.strftime("%A").lower() in open_days and day.date() not in closed
 
     week = [local - timedelta(days=back) for back in range(7)]
     alike = (back for back, day in enumerate(week) if is_open(day) and is_busy(day) == is_busy(local))

@@ -57,6 +57,7 @@ def city_profile(config: Config) -> CityProfile:
             config.mpp.opens.hour * 60 + config.mpp.opens.minute,
             config.mpp.closes.hour * 60 + config.mpp.closes.minute,
             frozenset(WEEKDAYS.index(d) for d in config.mpp.open_weekdays),
+            frozenset(config.mpp.closed_dates),
         ),
         kpis=tuple(
             MessageKpi(

@@ -13,6 +13,7 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Protocol
 
 
@@ -111,6 +112,10 @@ class MppHours:
     opens_min: int = 8 * 60
     closes_min: int = 16 * 60
     weekdays: frozenset[int] = frozenset(range(5))
+    closed: frozenset[date] = frozenset()  # public holidays and cuti bersama (``mpp.closed_dates``)
+
+    def open_on(self, day: date) -> bool:
+        return day.weekday() in self.weekdays and day not in self.closed
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def mpp_day_fraction(local: datetime, variant: int = 0, hours: MppHours = SHIPPE
     Piecewise linear between minutes, hence monotonic; the same curve drives the served
     counts whether the simulator started at 07:00 or at 14:00.
     """
-    if local.weekday() not in hours.weekdays:
+    if not hours.open_on(local.date()):
         return 0.0
     minute = local.hour * 60 + local.minute + local.second / 60 + local.microsecond / 60e6
     if minute <= hours.opens_min:
@@ -114,7 +114,7 @@ class MppQueues:
         plan = self._mpp_plans.get(day)
         if plan is not None:
             return plan
-        if day.weekday() not in self.city.mpp_hours.weekdays:
+        if not self.city.mpp_hours.open_on(day):
             plan = [0] * len(self.agencies)
         else:
             r = random.Random(f"mpp:{self._token}:{day.isoformat()}")
@@ -131,7 +131,7 @@ class MppQueues:
 
     def _mpp_open(self, local: datetime) -> bool:
         hours, minute = self.city.mpp_hours, local.hour * 60 + local.minute
-        return local.weekday() in hours.weekdays and hours.opens_min <= minute < hours.closes_min
+        return hours.open_on(local.date()) and hours.opens_min <= minute < hours.closes_min
 
     def _queue_now(self, i: int, plan: list[int], local: datetime) -> tuple[str, int, int, float]:
         """(serviceStatus, waiting, being served, average wait in minutes) by Little's law."""

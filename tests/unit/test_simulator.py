@@ -207,10 +207,11 @@ def test_mpp_serves_the_hours_and_days_the_config_opens_it(districts: Districts)
             "opens": time(7, 30),
             "closes": time(15, 30),
             "open_weekdays": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday"],
+            "closed_dates": [date(2025, 3, 13)],  # a holiday on a Thursday
         }
     )
     profile = city_profile(config.model_copy(update={"mpp": mpp}))
-    assert profile.mpp_hours == MppHours(450, 930, frozenset(range(6)))
+    assert profile.mpp_hours == MppHours(450, 930, frozenset(range(6)), frozenset({date(2025, 3, 13)}))
     wednesday, saturday = date(2025, 3, 12), date(2025, 3, 15)
 
     def status_at(moment: datetime) -> set[str]:
@@ -220,6 +221,7 @@ def test_mpp_serves_the_hours_and_days_the_config_opens_it(districts: Districts)
     assert status_at(wib(wednesday, 7, 45)) == {"Open"}
     assert status_at(wib(wednesday, 15, 40)) == {"Closed"}
     assert status_at(wib(saturday, 10, 0)) == {"Open"}
+    assert status_at(wib(date(2025, 3, 13), 10, 0)) == {"Closed"}, "a closed date the config lists"
     hours = profile.mpp_hours
     local = lambda day, h, m: datetime(day.year, day.month, day.day, h, m, tzinfo=WIB)  # noqa: E731
     assert mpp_day_fraction(local(wednesday, 7, 30), 0, hours) == 0.0 < mpp_day_fraction(local(wednesday, 7, 45), 0, hours)
