@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dashboard.config import Config
+from dashboard.config import WEEKDAYS, Config
 from dashboard.ingest import CityState
 from dashboard.picture import kpi_day_point, kpi_month_point, sample_kpis
 from dashboard.runtime import build_normalizer
@@ -44,10 +44,10 @@ def _weekday_shift(now: datetime, config: Config) -> timedelta:
     local = now.astimezone(ZoneInfo(config.city.timezone))
 
     def is_busy(day: datetime) -> bool:
-        return day.strftime("%A").lower() in busy
+        return WEEKDAYS[day.weekday()] in busy
 
     def is_open(day: datetime) -> bool:
-        return day.strftime("%A").lower() in open_days and day.date() not in closed
+        return WEEKDAYS[day.weekday()] in open_days and day.date() not in closed
 
     week = [local - timedelta(days=back) for back in range(7)]
     alike = (back for back, day in enumerate(week) if is_open(day) and is_busy(day) == is_busy(local))

@@ -61,10 +61,16 @@ def catalog(language: str) -> Mapping[str, str]:
     return MappingProxyType({str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy})
 
 
+def word_or_code(prefix: str, code: str, language: str) -> str:
+    """The catalog's word for ``<prefix>_<code>`` when it has one, else the code as it came:
+    for sets the feeds or another version may extend (categories, dead-letter reasons), where
+    a missing word is normal and the panel must still draw."""
+    return catalog(language).get(f"{prefix}_{code}", code)
+
+
 def category_word(key: str, language: str) -> str:
-    """An incident category's word when the catalog has one, else the category as the feed
-    named it: categories are an open set (any feed's), so a missing word is normal here."""
-    return catalog(language).get(f"cat_{key}", key)
+    """An incident category's word, else the category as the feed named it (any feed's)."""
+    return word_or_code("cat", key, language)
 
 
 def t(key: str, language: str, **fill: object) -> str:

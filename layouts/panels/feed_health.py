@@ -21,7 +21,7 @@ from dash import Dash
 
 from layouts import elements as el
 from layouts.frame import empty, live_part
-from layouts.i18n import catalog, number, t, when
+from layouts.i18n import number, t, when, word_or_code
 from layouts.live_parts import LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
@@ -57,7 +57,7 @@ def reason_word(code: str, language: str) -> str:
     "jenis tak dikenal", not ``unknown_type``; the API and the dead-letter records keep the code.
     A code this build has no word for (a store written by another version) shows as it came,
     not as an error: the panel must still draw."""
-    return catalog(language).get(f"reason_{code}", code)
+    return word_or_code("reason", code, language)
 
 
 def _mapping(value: Any) -> dict[str, Any]:
