@@ -17,12 +17,13 @@ refill the city); after that the reset stays listed (``store.reset_at``).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from dashboard.web_security import send_json
 
 log = logging.getLogger(__name__)
 
@@ -140,18 +141,6 @@ class StoreGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] == "http" and path.startswith(self.PREFIXES) and not path.startswith(self.EXEMPT) and not self.health.ok:
-            body = json.dumps({"status": "error", "store": "unavailable"}).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                        (b"retry-after", b"2"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_json(send, 503, {"status": "error", "store": "unavailable"}, [(b"retry-after", b"2")])
             return
         await self.app(scope, receive, send)

@@ -185,7 +185,7 @@ class WebSecurity:
             await self._plain(send, 500, f"response over {cap} bytes refused")
 
     async def _plain(self, send: Send, status: int, text: str) -> None:
-        await _json(send, status, {"error": text}, self.headers)
+        await send_json(send, status, {"error": text}, self.headers)
 
     # --- websocket ------------------------------------------------------------------------
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -275,10 +275,10 @@ class KnownRoutes:
         if scope["type"] == "http":
             path = scope["path"]
             if path.startswith(API_PATH) and not self._api_takes(scope):
-                await _json(send, 404, {"detail": "no such API route (or not with this method)"})
+                await send_json(send, 404, {"detail": "no such API route (or not with this method)"})
                 return
             if path.startswith(SCRIPTS_PATH) and not self._serves_script(path[len(SCRIPTS_PATH) :]):
-                await _json(send, 404, {"error": "no such component script"})
+                await send_json(send, 404, {"error": "no such component script"})
                 return
         await self.app(scope, receive, send)
 
@@ -293,7 +293,8 @@ class KnownRoutes:
         return check_fingerprint(file)[0] in self.scripts().get(package, ())
 
 
-async def _json(send: Send, status: int, body: dict[str, Any], extra: Iterable[tuple[bytes, bytes]] = ()) -> None:
+async def send_json(send: Send, status: int, body: dict[str, Any], extra: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    """A whole JSON answer, from a middleware that answers for the app (a refusal, a 404, a 503)."""
     data = json.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -39,6 +39,7 @@ from dashboard.auth.csrf import origin_allowed, token_matches
 from dashboard.auth.principal import Principal
 from dashboard.auth.service import CACHE_S, AuthService, NeedsLookup, Resolved
 from dashboard.store.redis_store import is_outage
+from dashboard.web_security import send_json
 
 PUBLIC_PATHS = frozenset({"/login", "/api/v1/login", "/healthz", "/favicon.ico", "/_favicon.ico"})
 #: A file under the assets or Dash's component scripts (``/_dash-component-suites/<package>/<file>``):
@@ -219,13 +220,10 @@ def _secure(scope: Scope, auth: AuthService) -> bool:
 
 
 def _json(status: int, detail: str, extra: dict[str, str] | None = None) -> ASGIApp:
-    body = json.dumps({"detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
+    headers = [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
 
     async def respond(scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, status, {"detail": detail}, headers)
 
     return respond
 
