@@ -98,7 +98,7 @@ class Desk:
         return {
             "agencies": [a.model_dump() for a in self.ops.agencies],
             "codes": [c.model_dump() for c in self.ops.resolution_codes],
-            "presets": ["default", *(p.name for p in self.ops.presets)],
+            "presets": wall_control.presets(self.ops),
             "levels": list(wall_control.LEVELS),
             "screens": self.config.wall.screen_count,
             "push_minutes_max": self.ops.push_max_min,

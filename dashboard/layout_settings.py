@@ -32,7 +32,6 @@ def view_settings(config: Config) -> ViewSettings:
         pillars=tuple(PillarInfo(p.id, p.label(config.city.language), p.icon) for p in config.pillars),
         presets={p.name: {n: tuple(names) for n, names in p.screens.items()} for p in config.operations.presets},
         mpp_hours=(config.mpp.opens.hour, _closing_hour(config.mpp.closes)),
-        preset_labels={p.name: p.label for p in config.operations.presets},
     )
 
 

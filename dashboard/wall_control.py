@@ -37,6 +37,11 @@ STAGES = ("Normal", "Waspada", "Siaga", "Awas")
 TEXT_MAX = 280
 
 
+def presets(ops: Operations) -> list[WallPreset]:
+    """The wall's own layout and the config's presets, each with the label the desk shows."""
+    return [WallPreset("default", "Default")] + [WallPreset(p.name, p.label) for p in ops.presets]
+
+
 def empty() -> dict[str, Any]:
     return {"preset": "default", "broadcast": None, "pushed": [], "acks": {}}
 
@@ -208,7 +213,7 @@ def wall_part(
         )
     banner = active_broadcast(record, now)
     return WallSection(
-        presets=[WallPreset("default", "Default")] + [WallPreset(p.name, p.label) for p in ops.presets],
+        presets=presets(ops),
         current=record.get("preset", "default"),
         broadcast=Broadcast(
             level=banner["level"], text=banner["text"], until=banner["until"], by=banner.get("by", ""), at=banner.get("at", "")

@@ -128,8 +128,6 @@ class ViewSettings:
     #: Work done once for these settings and kept with them, not in a module (the map's plan
     #: per size): each app has its own. Not part of the value; a copy starts empty.
     memo: dict[Hashable, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
-    #: each preset's label as the config names it, for the console (its names are slugs)
-    preset_labels: dict[str, str] = field(default_factory=dict)
 
     def span_at(self, screen: int) -> Span | None:
         return next((s for s in self.spans if screen in s.screens), None)

@@ -21,16 +21,14 @@ from layouts.console.controls import minutes_box, out_of_range, said
 from layouts.frame import signature
 from layouts.i18n import t
 from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
-from layouts.sections import WallSection
+from layouts.sections import WallPreset, WallSection
 from layouts.tree import attrs
 
 
-def preset_label(name: str, settings: ViewSettings) -> str:
+def preset_label(preset: WallPreset, language: str) -> str:
     """A preset as the desk reads it: the config's label, not its slug; the wall's own layout
     ("default") has no config entry, so its word comes from the catalog."""
-    if name == "default":
-        return t("preset_default", settings.language)
-    return settings.preset_labels.get(name, name)
+    return t("preset_default", language) if preset.name == "default" else preset.label
 
 
 def level_options(levels: list[str], language: str) -> list[dict[str, str]]:
@@ -55,7 +53,7 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                                 dbc.Select(
                                     id="cw-preset-choice",
                                     options=[
-                                        {"label": preset_label(p, settings), "value": p} for p in choices.get("presets", [])
+                                        {"label": preset_label(p, language), "value": p.name} for p in choices.get("presets", [])
                                     ],
                                     value="default",
                                     size="sm",
@@ -126,6 +124,7 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
 
 def miniature(wall: WallSection, settings: ViewSettings) -> html.Div:
     preset = wall.current or "default"
+    current = next((p for p in wall.presets if p.name == preset), WallPreset(preset, preset))
     chosen = settings.presets.get(preset, {})
     takeovers = {x.screen: x for x in wall.takeovers}
     pushed = {p.screen: p for p in wall.pushed}
@@ -155,7 +154,7 @@ def miniature(wall: WallSection, settings: ViewSettings) -> html.Div:
             if broadcast
             else None,
             html.Small(
-                t("console_preset", settings.language, preset=preset_label(preset, settings)),
+                t("console_preset", settings.language, preset=preset_label(current, settings.language)),
                 id="cw-mini-preset",
                 **attrs({"data-preset": preset}),
             ),

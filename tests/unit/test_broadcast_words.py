@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from dashboard import wall_control
 from dashboard.config import load_config
-from dashboard.layout_settings import view_settings
 from layouts import overlay
 from layouts.console import wall_mini
 from layouts.i18n import t
@@ -23,7 +23,11 @@ from layouts.sections import Broadcast, WallPreset, WallSection
 from tests.support.trees import texts
 from tests.support.views import wall_settings
 
-CHOICES = {"presets": ["default", "banjir"], "levels": ["GREEN", "ORANGE", "RED"], "broadcast_minutes_max": 720}
+CHOICES = {
+    "presets": [WallPreset("default", "Default"), WallPreset("banjir", "Siaga banjir")],
+    "levels": ["GREEN", "ORANGE", "RED"],
+    "broadcast_minutes_max": 720,
+}
 
 
 def settings(language: str) -> ViewSettings:
@@ -32,7 +36,6 @@ def settings(language: str) -> ViewSettings:
         size=(2, 1),
         screens={1: ("clock",), 2: ("drainage",)},
         presets={"banjir": {2: ("waste",)}},
-        preset_labels={"banjir": "Siaga banjir"},
     )
 
 
@@ -116,5 +119,9 @@ def test_the_preset_choice_shows_labels_in_the_desks_language(language: str, but
     assert button in texts(box)
 
 
-def test_the_settings_carry_the_configs_preset_labels() -> None:
-    assert view_settings(load_config(environ={})).preset_labels == {"banjir": "Siaga banjir", "layanan": "Layanan publik"}
+def test_the_desk_and_the_wall_offer_the_configs_presets_by_their_labels() -> None:
+    assert wall_control.presets(load_config(environ={}).operations) == [
+        WallPreset("default", "Default"),
+        WallPreset("banjir", "Siaga banjir"),
+        WallPreset("layanan", "Layanan publik"),
+    ]

@@ -27,6 +27,7 @@ from layouts.i18n import LANGUAGES, WORDS_ID, catalog, catalog_path, t, words_ho
 from layouts.mayor.headlines import headline_tiles, pillars_heading
 from layouts.pages import report
 from layouts.ports import ViewSettings, WallGeometry
+from layouts.sections import WallPreset
 from tests.support.trees import texts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,7 +243,12 @@ def test_the_console_and_the_report_speak_the_configured_language(language: str)
     """Their words come from the catalog (a missing one raises here, under the tests): the
     console's panels and the report's tables in each language, the other language absent."""
     settings = console_settings(language)
-    choices = {"agencies": [{"id": "BPBD", "name": "BPBD"}], "codes": [], "presets": ["default"], "levels": ["RED"]}
+    choices = {
+        "agencies": [{"id": "BPBD", "name": "BPBD"}],
+        "codes": [],
+        "presets": [WallPreset("default", "Default")],
+        "levels": ["RED"],
+    }
     console = text_of([detail.layout(settings, choices), queue.layout(settings), wall_mini.layout(settings, choices)])
     row = dict.fromkeys(report.HEADERS, 1)
     shown = text_of(report.tables({"by_period": [row], "by_category": [row], "by_agency": [row]}, language))
