@@ -48,6 +48,11 @@ WASTE_RESOLVED = "reports:waste_resolved"
 WASTE_RESOLVED_AT = "reports:waste_resolved_at"
 WASTE_RESOLVED_SLA = "reports:waste_resolved_sla"
 
+#: Which layout of rows this release writes. Raise it with any change to a row's key, tags or
+#: document, or to the indexes a kind writes: an ingest process that finds a store written
+#: under another layout rewrites every row once (``dashboard.reindex``).
+READ_MODELS_VERSION = 2
+
 #: Every index a kind writes rows in: a deleted entity leaves all of them.
 INDEXES: dict[str, tuple[str, ...]] = {
     "incident": (INCIDENTS_OPEN, INCIDENTS_NEW, INCIDENTS_ALL, INCIDENTS_RESOLVED, INCIDENTS_RESOLVED_SLA),

@@ -120,10 +120,34 @@ def start_ingest(config: Config, store: StateStore, mqtt_protocol: str | None = 
             ingest.adapters.append(RedisPubSubAdapter(config.feeds.redis, normalizer, state))
     for adapter in ingest.adapters:
         adapter.start()
-    sampler = threading.Thread(target=_sample_loop, args=(store, config, ingest.stop_event), name="kpi-sampler", daemon=True)
-    sampler.start()
-    ingest.threads.append(sampler)
+    for target, name in ((_sample_loop, "kpi-sampler"), (_rebuild_read_models, "read-model-rebuild")):
+        thread = threading.Thread(target=target, args=(store, config, ingest.stop_event), name=name, daemon=True)
+        thread.start()
+        ingest.threads.append(thread)
     return ingest
+
+
+def _rebuild_read_models(store: StateStore, config: Config, stop: threading.Event) -> None:
+    """Once per start, beside the feed: rows written by an older release are rewritten
+    (``dashboard.reindex``); a store that is away is tried again until it answers."""
+    from dashboard.reindex import rebuild_if_needed
+
+    while True:
+        try:
+            done = rebuild_if_needed(store, config)
+        except Exception:
+            log.exception("rebuilding the read models failed; trying again in %s s", SAMPLE_EVERY_S)
+            if stop.wait(SAMPLE_EVERY_S):
+                return
+            continue
+        if done is not None:
+            log.info(
+                "read models rebuilt to this release's layout: %d incidents and reports rewritten, %d changed meanwhile, %.1f s",
+                done.rewritten,
+                done.overtaken,
+                done.seconds,
+            )
+        return
 
 
 def _sample_loop(store: StateStore, config: Config, stop: threading.Event) -> None:
