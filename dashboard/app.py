@@ -143,7 +143,10 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     export.register(app.server, reader, settings)
     app.server.add_middleware(GZipMiddleware, minimum_size=1_024)
     app.server.add_middleware(
-        web_security.KnownRoutes, routes=lambda: app.server.router.routes, scripts=lambda: app.registered_paths
+        web_security.KnownRoutes,
+        routes=lambda: app.server.router.routes,
+        scripts=lambda: app.registered_paths,
+        callbacks=lambda: app.callback_map,
     )
     app.server.add_middleware(AuthMiddleware, auth=auth)  # outside all but the limits and headers of _harden
     run_first_request_setup(app)  # a kiosk may boot straight into /screen/N (see layouts.dash_compat)
@@ -201,5 +204,4 @@ def _harden(app: Dash, config: Config, health: StoreHealth) -> None:
         web_security.WebSecurity,
         csp=web_security.content_security_policy(app.csp_hashes()),
         limits=limits,
-        callbacks=lambda: app.callback_map,
     )

@@ -18,10 +18,11 @@ and does not see websockets), installed outermost by the app factory:
   ``Origin`` (scripts, probes) pass: they gain nothing a browser would lend them. Behind a
   reverse proxy, "this host" is the one in ``X-Forwarded-Host`` when the proxy sends it
   (see ``_public_host``), so ``proxy_set_header Host $host`` does not break the websocket.
-* **Dash's own routes** answer a request they cannot serve with 400 or 404 and the reason:
-  a callback the app does not have, or with too few or too many inputs, and a script of a
-  package or a file Dash does not serve. Dash answered each with a bare 500 and logged
-  nothing, which would also hide a real fault among them.
+* **Dash's own routes** answer a request they cannot serve with 400 or 404 and the reason
+  (``KnownRoutes``, inside the login, so only someone signed in learns which callbacks
+  exist): a callback the app does not have, or with too few or too many inputs, and a
+  script of a package or a file Dash does not serve. Dash answered each with a bare 500 and
+  logged nothing, which would also hide a real fault among them.
 * **Websocket connections** are counted per client address and in total; past either
   limit the handshake is refused. Each open page holds one, so the limit per client must
   stay above the number of screens one controller shows (24 on the reference wall).
@@ -37,6 +38,7 @@ attributes, and neither can be hashed in advance; styles cannot run code.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,14 +102,9 @@ class _TooLarge(Exception):
 class WebSecurity:
     """The middleware; ``open_sockets`` (per client) is what the load benchmark reads."""
 
-    def __init__(
-        self, app: ASGIApp, *, csp: str, limits: Limits, callbacks: Callable[[], Mapping[str, Any]] | None = None
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, csp: str, limits: Limits) -> None:
         self.app = app
         self.limits = limits
-        #: The app's callbacks by output (``Dash.callback_map``), read when a request asks: a
-        #: callback may be registered after the middleware is.
-        self.callbacks = callbacks
         self.open_sockets: dict[str, int] = {}
         self.headers = [
             (b"content-security-policy", csp.encode()),
@@ -144,20 +141,6 @@ class WebSecurity:
         if body is None:
             await self._plain(send, 413, f"request body over {limit} bytes")
             return
-        if scope["method"] == "POST" and scope["path"].startswith(CALLBACK_PATHS):
-            refused = callback_refusal(body, self.callbacks() if self.callbacks else None)
-            if refused is not None:
-                await self._plain(send, 400, f"not a Dash callback request: {refused}")
-                return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
         started = False
         sent = 0
         cap = self.limits.max_response_bytes
@@ -177,7 +160,7 @@ class WebSecurity:
             await send(message)
 
         try:
-            await self.app(scope, replay, guarded_send)
+            await self.app(scope, replaying(body, receive), guarded_send)
         except _TooLarge:
             if started:  # the length was not announced: all that is left is to cut it off
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -216,6 +199,21 @@ class WebSecurity:
         if origin in self.limits.allowed_origins:
             return True
         return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """``receive`` for the app inside, once a middleware has read the whole body: the body
+    first, in one message, and whatever the client sends after it (a disconnect)."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
@@ -260,20 +258,40 @@ def _public_host(scope: Scope) -> Scope:
 
 class KnownRoutes:
     """Inside the login: a path under ``/api/`` that no API route takes (with this method),
-    and a component script Dash does not serve, answer 404 with the reason.
+    and a component script Dash does not serve, answer 404 with the reason; a callback
+    request the app cannot serve (``callback_refusal``), 400.
 
     Dash's page route takes every path nobody else does, so a typo in a script's URL got
     200 and a page's HTML; and Dash answered a script it does not have with a bare 500.
-    Routes and scripts are read when a request asks, so those added later count too."""
+    Routes, scripts and callbacks are read when a request asks, so those added later count
+    too. A callback's body was read whole by ``WebSecurity`` outside, within its limit: it
+    comes here in one message, and is handed on the same way."""
 
-    def __init__(self, app: ASGIApp, *, routes: Callable[[], Iterable[Any]], scripts: Callable[[], Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        routes: Callable[[], Iterable[Any]],
+        scripts: Callable[[], Mapping[str, Any]],
+        callbacks: Callable[[], Mapping[str, Any]],
+    ) -> None:
         self.app = app
         self.routes = routes
         self.scripts = scripts
+        self.callbacks = callbacks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
+            if scope["method"] == "POST" and path.startswith(CALLBACK_PATHS):
+                body = await _read_body(receive, sys.maxsize)  # bounded outside: see the docstring
+                if body is None:
+                    return  # the client left
+                refused = callback_refusal(body, self.callbacks())
+                if refused is not None:
+                    await send_json(send, 400, {"error": f"not a Dash callback request: {refused}"})
+                    return
+                receive = replaying(body, receive)
             if path.startswith(API_PATH) and not self._api_takes(scope):
                 await send_json(send, 404, {"detail": "no such API route (or not with this method)"})
                 return

@@ -24,10 +24,11 @@ from dashboard.config import Config, load_config
 from dashboard.export import PrinterBusy, SummaryPrinter
 from dashboard.ingest import CityState
 from dashboard.layout_settings import view_settings
-from dashboard.local_services import serve, wait_until
+from dashboard.local_services import running_app, serve, wait_until
 from dashboard.reader import PictureCache
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident
+from tests.support.auth import closed_config
 from tests.support.helpers import run_async
 
 
@@ -401,3 +402,17 @@ def test_a_city_name_with_markup_is_text_in_the_page_title() -> None:
         page = answer.read().decode()
     assert '<meta http-equiv="refresh"' not in page
     assert "<title>citywall – Kota X&lt;/title&gt;&lt;meta http-equiv=&quot;refresh&quot;" in page
+
+
+def test_without_a_login_a_callback_request_learns_nothing_of_the_apps_callbacks() -> None:
+    """The callback check sits inside the login: a request not signed in gets the login's
+    answer whatever it names, not "no such callback" or how many inputs one takes."""
+    unknown = {"output": "nope.children", "outputs": {"id": "nope", "property": "children"}, "inputs": []}
+    with running_app(closed_config(), MemoryStore()) as url:
+        answers = [
+            fetch(url + "/_dash-update-component", data=body, headers={"Content-Type": "application/json"})
+            for body in (json.dumps(unknown).encode(), b"{}")
+        ]
+    assert [status for status, _, _ in answers] == [401, 401]
+    assert answers[0][2] == answers[1][2]
+    assert b"callback" not in answers[0][2]
