@@ -384,7 +384,10 @@
   function serverAnswers() {
     return fetch(window.location.href, {cache: "no-store", credentials: "same-origin"})
       .then(function (r) {
-        if (r.ok && r.redirected) console.warn("citywall: the server sends this page to " + new URL(r.url).pathname + "; staying");
+        if (r.ok && r.redirected) {
+          console.warn("citywall: the server sends this page to " + new URL(r.url).pathname + "; staying");
+          if (window.citywall_push) window.citywall_push.refused(true);
+        }
         return r.ok && !r.redirected;
       })
       .catch(function () { return false; });

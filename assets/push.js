@@ -22,6 +22,11 @@
  * While a socket delivers, the poll (`cw-tick`) slows to the pace the layout gives in
  * `data-cw-poll-pushed-ms`; when the socket drops it goes back to `data-cw-poll-ms` (`pollAt`).
  *
+ * When the server closes the socket because the page's token or sign-in no longer holds
+ * (4401, 4403), the page says so across its top (`refused`) and keeps what it shows: a kiosk
+ * whose token was revoked went on looking alive until its panels turned stale. A later socket
+ * that opens takes the notice away.
+ *
  * The socket reconnects by itself for ever, with a pause growing to 5 s, and is replaced when
  * it has been silent for three heartbeats, or past one when the poll finds it behind
  * (`citywall_push.nudge`, from assets/citywall.js): a kiosk never stays on the slower poll
@@ -31,6 +36,7 @@
   'use strict';
   var PATH = '/_citywall/push';
   var OFF = 4000;          // the server's push is switched off: stop asking
+  var REFUSED = [4401, 4403];  // the guard's "who are you" and "not for you" (dashboard/auth/guard.py)
   var SILENT_MS = 7000;    // the server sends at least every 2 s
   var NUDGE_MS = 2500;
   var FIRST_FRAME_MS = 30000;
@@ -154,6 +160,7 @@
     claimed = null;
     frames = 0;
     ws.onopen = function () {
+      refused(false);
       pause = 250;
       lastFrame = Date.now();
       console.log('citywall push: connected');
@@ -183,8 +190,25 @@
         off = true;
         return;
       }
+      if (REFUSED.indexOf(event.code) >= 0) refused(true);
       schedule();
     };
+  }
+
+  /* The notice across the page's top that the server no longer lets this page in. */
+  function refused(on) {
+    var notice = document.getElementById('cw-refused');
+    if (!on) {
+      if (notice) notice.remove();
+      return;
+    }
+    if (notice) return;
+    notice = document.createElement('div');
+    notice.id = 'cw-refused';
+    notice.className = 'cw-refused';
+    notice.setAttribute('role', 'alert');
+    notice.textContent = window.citywallWords ? window.citywallWords.word('screen_refused') : '';
+    document.body.appendChild(notice);
   }
 
   function reconnect() {
@@ -236,6 +260,7 @@
     resend: function () {
       if (socket && socket.readyState === 1) socket.send('{"resend":1}');
     },
-    healed: function () { return healed; }
+    healed: function () { return healed; },
+    refused: refused
   };
 })();

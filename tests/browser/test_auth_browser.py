@@ -132,3 +132,28 @@ def test_the_nightly_reload_happens_but_never_into_the_login_form(page_factory: 
         assert "/login" in said.value.text
         assert second.evaluate("window.__sameDocument === true"), "the kiosk reloaded"
         assert second.url == url
+
+
+def test_a_kiosk_whose_token_is_revoked_says_so_across_its_top(page_factory: Callable[..., Any], tmp_path: Path) -> None:
+    """It went on looking alive until its panels turned stale, a minute later, with no word of
+    why. The server closes its push when the token no longer holds; the page then says so,
+    in the wall's language, and keeps what it shows."""
+    store = MemoryStore()
+    tokens = TokenStore(store)
+    token, secret = tokens.create("kiosk", scope="screen", screen=4)
+    with running_app(closed_config(), store) as base:
+        page = page_factory(1920, 1080)
+        page.goto(f"{base}/screen/4?token={secret}")
+        page.wait_for_function(PANEL_READY, timeout=20_000, polling=100)
+        page.wait_for_function("() => window.citywall_push && window.citywall_push.healed !== undefined", timeout=10_000)
+        assert page.locator("#cw-refused").count() == 0
+
+        assert len(tokens.revoke(token.id)) == 1
+        notice = page.locator("#cw-refused")
+        notice.wait_for(timeout=30_000)
+        page.screenshot(path=str(tmp_path / "refused.png"))
+        assert notice.inner_text() == (
+            "Layar ini tidak lagi diizinkan server: tokennya dicabut atau tidak berlaku. Minta alamat baru ke admin."
+        )
+        assert notice.get_attribute("role") == "alert"
+        assert page.evaluate(PANEL_READY), "the page keeps what it showed"
