@@ -23,20 +23,9 @@ from dashboard.audit import safe_cell
 from dashboard.config import Config
 from dashboard.incident_ops import OPS_KIND, merge_all, ts
 from dashboard.store.base import StateStore
-from layouts.sections import round_half_up, share_pct
+from layouts.sections import REPORT_FIGURES, round_half_up, share_pct
 
 Period = Literal["shift", "day", "week"]
-SUMMARY_COLUMNS = [
-    "incidents",
-    "acknowledged",
-    "resolved",
-    "ack_median_min",
-    "ack_p90_min",
-    "ack_within_sla_pct",
-    "resolve_median_min",
-    "resolve_p90_min",
-    "resolve_within_sla_pct",
-]
 
 
 COLUMNS = [
@@ -146,9 +135,9 @@ def _summary(group: pd.DataFrame) -> pd.Series:
 def summarise(frame: pd.DataFrame, by: str, in_order: bool = False) -> pd.DataFrame:
     """One row per value of ``by``: by name, or ``in_order`` of first appearance in ``frame``."""
     if frame.empty:
-        return pd.DataFrame(columns=[by, *SUMMARY_COLUMNS])
+        return pd.DataFrame(columns=[by, *REPORT_FIGURES])
     out = frame.groupby(by, sort=not in_order)[list(frame.columns)].apply(_summary).reset_index()
-    return out[[by, *SUMMARY_COLUMNS]]
+    return out[[by, *REPORT_FIGURES]]
 
 
 def build(store: StateStore, config: Config, period: Period = "day", now: float | None = None) -> dict[str, pd.DataFrame]:

@@ -513,6 +513,21 @@ class KpisSection:
 #: A KPI's standing against its target, in the Smart Data Model's words, best first.
 STANDINGS = ("veryGood", "good", "fair", "bad", "veryBad", "unknown")
 
+#: The shift report's periods, and the figures each row of its tables carries, in order:
+#: ``dashboard.shift_report`` makes the rows, ``layouts/pages/report.py`` heads the columns.
+REPORT_PERIODS = ("shift", "day", "week")
+REPORT_FIGURES = (
+    "incidents",
+    "acknowledged",
+    "resolved",
+    "ack_median_min",
+    "ack_p90_min",
+    "ack_within_sla_pct",
+    "resolve_median_min",
+    "resolve_p90_min",
+    "resolve_within_sla_pct",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class StoreStatus:

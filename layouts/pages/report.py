@@ -15,29 +15,13 @@ from dash import Input, Output, dcc, html
 from layouts.i18n import category_word, number, t
 from layouts.ports import Callbacks, OperationsPort, ViewSettings
 from layouts.routing import Pages
+from layouts.sections import REPORT_FIGURES, REPORT_PERIODS
 from layouts.tree import attrs
 
-PERIODS = ("shift", "day", "week")
 #: The catalog key of each table's title and of each column's header (``layouts.i18n``).
 TITLES = {"by_period": "report_by_period", "by_category": "report_by_category", "by_agency": "report_by_agency"}
-HEADERS = {
-    c: f"report_col_{c}"
-    for c in (
-        "period",
-        "category",
-        "agency",
-        "incidents",
-        "acknowledged",
-        "resolved",
-        "ack_median_min",
-        "ack_p90_min",
-        "ack_within_sla_pct",
-        "resolve_median_min",
-        "resolve_p90_min",
-        "resolve_within_sla_pct",
-    )
-}
-PERIOD_WORDS = {p: f"report_period_{p}" for p in PERIODS}
+HEADERS = {c: f"report_col_{c}" for c in ("period", "category", "agency", *REPORT_FIGURES)}
+PERIOD_WORDS = {p: f"report_period_{p}" for p in REPORT_PERIODS}
 
 
 def _cell(value: Any, language: str, column: str = "") -> Any:
@@ -85,7 +69,7 @@ def register(app: Callbacks, pages: Pages, settings: ViewSettings, port: Operati
     language = settings.language
 
     def layout(period: str = "day", **_: str) -> html.Div:
-        period = period if period in PERIODS else "day"
+        period = period if period in REPORT_PERIODS else "day"
         return html.Div(
             className="cw-console cw-report",
             **attrs({"data-page": "report"}),
@@ -93,7 +77,7 @@ def register(app: Callbacks, pages: Pages, settings: ViewSettings, port: Operati
                 html.H3(t("report_heading", language, city=settings.city_name)),
                 dbc.RadioItems(
                     id="cw-report-period",
-                    options=[{"label": t(PERIOD_WORDS[p], language), "value": p} for p in PERIODS],
+                    options=[{"label": t(PERIOD_WORDS[p], language), "value": p} for p in REPORT_PERIODS],
                     value=period,
                     inline=True,
                 ),
