@@ -7,7 +7,7 @@ with size limits and no unknown keys, so a malformed request gets a 422 that nam
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -66,19 +66,20 @@ def actor_of(who: Principal, request: Request) -> Actor:
     return Actor(name=who.name, role=who.role, via=who.via, origin=origin)
 
 
-def _failed(error: ActionError) -> JSONResponse:
-    return JSONResponse({"detail": error.reason}, status_code=error.status)
+async def _refused(request: Request, error: Exception) -> JSONResponse:
+    """An action the desk refused (``ActionError``), from any route: its status and reason."""
+    refused = cast(ActionError, error)  # the handler is registered for ActionError alone
+    return JSONResponse({"detail": refused.reason}, status_code=refused.status)
 
 
 def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
+    server.add_exception_handler(ActionError, _refused)
+
     @server.post("/api/v1/incidents/{incident_id:path}/actions")
     def act(
         body: ActionBody, request: Request, incident_id: str = Path(pattern=ID), who: Principal = Depends(writer("operator"))
     ) -> Any:
-        try:
-            return desk.act(incident_id, Action(**body.model_dump()), actor_of(who, request))
-        except ActionError as error:
-            return _failed(error)
+        return desk.act(incident_id, Action(**body.model_dump()), actor_of(who, request))
 
     @server.get("/api/v1/incidents/{incident_id:path}")
     def incident(incident_id: str = Path(pattern=ID), who: Principal = Depends(reader())) -> Any:
@@ -108,17 +109,11 @@ def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
 
     @server.post("/api/v1/wall/preset")
     def preset(body: PresetBody, request: Request, who: Principal = Depends(writer("supervisor"))) -> Any:
-        try:
-            return desk.set_preset(body.preset, actor_of(who, request))
-        except ActionError as error:
-            return _failed(error)
+        return desk.set_preset(body.preset, actor_of(who, request))
 
     @server.post("/api/v1/wall/broadcast")
     def broadcast(body: BroadcastBody, request: Request, who: Principal = Depends(writer("supervisor"))) -> Any:
-        try:
-            return desk.broadcast(body.level, body.text, body.minutes, actor_of(who, request))
-        except ActionError as error:
-            return _failed(error)
+        return desk.broadcast(body.level, body.text, body.minutes, actor_of(who, request))
 
     @server.delete("/api/v1/wall/broadcast")
     def clear(request: Request, who: Principal = Depends(writer("supervisor"))) -> Any:
@@ -126,24 +121,15 @@ def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
 
     @server.post("/api/v1/wall/push")
     def push(body: PushBody, request: Request, who: Principal = Depends(writer("operator"))) -> Any:
-        try:
-            return desk.push(body.screen, body.incident, body.minutes, actor_of(who, request))
-        except ActionError as error:
-            return _failed(error)
+        return desk.push(body.screen, body.incident, body.minutes, actor_of(who, request))
 
     @server.delete("/api/v1/wall/push/{screen}")
     def dismiss(request: Request, screen: int = Path(ge=1, le=256), who: Principal = Depends(writer("operator"))) -> Any:
-        try:
-            return desk.dismiss(screen, actor_of(who, request))
-        except ActionError as error:
-            return _failed(error)
+        return desk.dismiss(screen, actor_of(who, request))
 
     @server.post("/api/v1/wall/takeovers/ack")
     def ack_station(body: StationAckBody, request: Request, who: Principal = Depends(writer("operator"))) -> Any:
-        try:
-            return desk.ack_station(body.station, actor_of(who, request))
-        except ActionError as error:
-            return _failed(error)
+        return desk.ack_station(body.station, actor_of(who, request))
 
     @server.get("/api/v1/report")
     def report(
