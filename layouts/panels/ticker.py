@@ -1,6 +1,7 @@
 """The ticker: the latest incidents and citizen reports, newest first, one line each.
 
-It is the wall's "what just happened" column: time (in the city's zone), what kind of event,
+It is the wall's "what just happened" column: time (in the city's zone, and the day under it
+for a line from before the city's today), what kind of event,
 how severe or in what state, where, and the text. It follows both incidents and reports,
 so its frame ages with the newer of the two families (``incidents+waste``).
 
@@ -19,10 +20,11 @@ took in since its last turn, all drawn and laid out anew.
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from dash import Dash
 
 from layouts import elements as el
@@ -51,15 +53,29 @@ def local_time(iso: str | None, tz: str) -> str:
 
     The same lines come back with every frame, and parsing, converting and formatting their
     times again was about a fifth of the cost of working out ``/screen/13``'s parts."""
+    moment = _local(iso, tz)
+    return moment.strftime("%H:%M") if moment is not None else "–"
+
+
+@functools.lru_cache(maxsize=4_096)
+def local_day(iso: str | None, tz: str, language: str) -> tuple[date | None, str]:
+    """The line's date in the city's zone, and that date as the ticker writes it (``4 Des``)."""
+    moment = _local(iso, tz)
+    if moment is None:
+        return None, ""
+    return moment.date(), format_date(moment.date(), "d MMM", locale=language)
+
+
+def _local(iso: str | None, tz: str) -> datetime | None:
     if not iso:
-        return "–"
+        return None
     try:
         moment = datetime.fromisoformat(iso)
     except ValueError:
-        return "–"
+        return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M")
+    return moment.astimezone(ZoneInfo(tz))
 
 
 def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
@@ -67,14 +83,21 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     held = {line.id for line in held_lines(picture)}
     lines = sorted(picture.ticker, key=lambda line: line.t, reverse=True)
     flow = [line for line in lines if not (line.kind == "incident" and line.id in held)]
+    today = _today(picture, settings)
     return {
         "has_data": bool(lines) or seen(picture, "incidents") or seen(picture, "waste"),
-        "lines": [_shown(line, settings) for line in flow[:ROWS]],
+        "lines": [_shown(line, settings, today) for line in flow[:ROWS]],
     }
 
 
 def held_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
-    return {"lines": [_shown(line, settings) for line in held_lines(picture)]}
+    today = _today(picture, settings)
+    return {"lines": [_shown(line, settings, today) for line in held_lines(picture)]}
+
+
+def _today(picture: CityPicture, settings: ViewSettings) -> date:
+    """The city's date at the picture's reading: a line of another day says which."""
+    return datetime.fromtimestamp(picture.read_at(), ZoneInfo(settings.timezone)).date()
 
 
 def held_lines(picture: CityPicture) -> list[TickerLine]:
@@ -107,11 +130,15 @@ def _line_of(d: IncidentRow) -> TickerLine:
     )
 
 
-def _shown(line: TickerLine, settings: ViewSettings) -> dict[str, Any]:
+def _shown(line: TickerLine, settings: ViewSettings, today: date) -> dict[str, Any]:
+    """One line as shown. ``day`` is None on the city's ``today``: at 09:00 a line of
+    yesterday's 14:30 read "14:30", an afternoon yet to come or a week ago for all it said."""
+    day, day_text = local_day(line.t, settings.timezone, settings.language)
     return {
         "id": line.id,
         "key": f"{line.id}@{line.t}",
         "time": local_time(line.t, settings.timezone),
+        "day": day_text if day is not None and day != today else None,
         "kind": line.kind,
         "severity": line.severity,
         "topic": line.topic,
@@ -135,7 +162,10 @@ def line_row(line: dict[str, Any], language: str) -> el.Tree:
         key=line["key"],
         **attrs({"data-event": line["id"]}),
         children=[
-            el.Span(line["time"], className="cw-tick-time"),
+            el.Span(
+                [line["time"], el.Span(line["day"], className="cw-tick-day")] if line.get("day") else line["time"],
+                className="cw-tick-time",
+            ),
             el.Span(
                 line.get("channel") or t(line["kind"], language),
                 className=f"cw-kind kind-{line['kind']}",

@@ -923,3 +923,28 @@ def test_a_figure_reads_the_same_on_the_wall_the_map_and_the_tablet() -> None:
     whole = {"has_data": True, "status": [("new", 1)], "assignees": [], "resolved": 40, "within": 40}
     assert "100%" in joined(status_render(whole, settings()))
     assert texts(mpp_body({"served": 713, "target": 700, "pct": 101.9}, "id"))[-1].startswith("101,9%")
+
+
+def test_a_ticker_line_from_an_earlier_day_says_which_day() -> None:
+    """At 09:00 WIB a line from yesterday's 14:30 read "14:30", under this morning's 08:45: an
+    event from the afternoon to come, or one from a week ago, for all the wall said."""
+    s = settings()
+    morning = "2024-07-05T02:00:00+00:00"  # Friday 09:00 WIB
+
+    def line(i: str, t: str) -> TickerLine:
+        return TickerLine(
+            t=t, kind="incident", id=i, severity="high", topic=None, channel="", status="new", kecamatan="Sail", text=i
+        )
+
+    lines = [line("today", "2024-07-05T01:45:00+00:00"), line("yesterday", "2024-07-04T07:30:00+00:00")]
+    lines.append(line("last-night", "2024-07-04T16:59:00+00:00"))  # 23:59 WIB on Thursday
+    picture = replace(sample_picture(), ticker=lines, generated_at=morning)
+    shown = {row["id"]: row for row in ticker.view(picture, s)["lines"]}
+    assert {i: (row["time"], row["day"]) for i, row in shown.items()} == {
+        "today": ("08:45", None),
+        "yesterday": ("14:30", "4 Jul"),
+        "last-night": ("23:59", "4 Jul"),
+    }
+    assert "4 Jul" in joined(ticker.render(ticker.view(picture, s), s))
+    english = ticker.view(picture, settings("en"))["lines"]
+    assert [row["day"] for row in english] == [None, "4 Jul", "4 Jul"]
