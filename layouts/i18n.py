@@ -140,6 +140,13 @@ def when_lately(iso: str | None, tz: str, tz_label: str, language: str, now: flo
     return f"{local_time(iso, tz, language, 'HH:mm' if today else 'd MMM HH:mm')} {tz_label}"
 
 
+def day_start(now: float, tz: str) -> float:
+    """The start of the city's day at ``now`` (epoch seconds): a view that says "today or not"
+    keeps it, rather than ``now``, so it changes once a day and not with every second."""
+    local = datetime.fromtimestamp(now, ZoneInfo(tz))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
 def _aware(iso: str) -> datetime:
     moment = datetime.fromisoformat(iso)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -21,7 +21,7 @@ from dash import Dash
 
 from layouts import elements as el
 from layouts.frame import empty, live_part
-from layouts.i18n import number, t, when, word_or_code
+from layouts.i18n import day_start, number, t, when, when_lately, word_or_code
 from layouts.live_parts import LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
@@ -78,6 +78,7 @@ def _in_order(feeds: dict[str, Any]) -> list[str]:
 
 def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     fresh = picture.freshness
+    day = day_start(picture.read_at(), settings.timezone)
     feeds = picture.feeds
     shown_feeds = []
     for name in _in_order(feeds)[:FEEDS_SHOWN]:
@@ -89,6 +90,7 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
                 "name": name,
                 "connected": bool(feed.get("connected")),
                 "last": feed.get("last_message_at"),
+                "day": day,
                 "received": int(counts.get("received", 0)),
                 "accepted": int(counts.get("accepted", 0)),
                 "duplicates": int(counts.get("duplicates", 0)),
@@ -100,7 +102,7 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     return {
         "alarms": alarms(picture),
         "has_data": bool(fresh),
-        "sources": [{"family": f, "updated_at": fresh[f].updated_at} for f in SOURCES if f in fresh],
+        "sources": [{"family": f, "updated_at": fresh[f].updated_at, "day": day} for f in SOURCES if f in fresh],
         "feeds": shown_feeds,
         "feeds_known": bool(feeds),
         "ticker_events": len(picture.ticker),
@@ -173,11 +175,20 @@ def alarm_rows(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     return rows
 
 
+def _last(iso: str, day: float | None, settings: ViewSettings) -> str:
+    """When a feed last delivered: ``14:32 WIB`` on the city's day of the reading (``day``, its
+    start), ``3 Jul 14:32 WIB`` before it. A feed silent since Wednesday read as this
+    afternoon's on Friday morning."""
+    if day is None:
+        return when(iso, settings.timezone, settings.timezone_label, settings.language)
+    return when_lately(iso, settings.timezone, settings.timezone_label, settings.language, day)
+
+
 def source_row(src: dict[str, Any], settings: ViewSettings) -> el.Tree:
     language = settings.language
     family = src["family"]
     updated = src["updated_at"]
-    last = when(updated, settings.timezone, settings.timezone_label, language) if updated else t("never", language)
+    last = _last(updated, src.get("day"), settings) if updated else t("never", language)
     return el.Div(
         className="cw-source",
         key=family,  # keyed: each message moves a feed's counts, not the families' rows
@@ -200,7 +211,7 @@ def source_row(src: dict[str, Any], settings: ViewSettings) -> el.Tree:
 def feed_row(feed: dict[str, Any], settings: ViewSettings) -> el.Tree:
     language = settings.language
     state = "connected" if feed["connected"] else "disconnected"
-    last = when(feed["last"], settings.timezone, settings.timezone_label, language) if feed["last"] else t("never", language)
+    last = _last(feed["last"], feed.get("day"), settings) if feed["last"] else t("never", language)
     reasons = ", ".join(f"{reason_word(r, language)} {number(n, language)}" for r, n in feed["reasons"])
     return el.Div(
         className=f"cw-feed is-{state}",

@@ -19,6 +19,7 @@ from layouts.i18n import catalog_path
 from layouts.panels import feed_health
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
+from layouts.sections import Freshness
 from tests.support.trees import texts
 from tests.support.views import wall_settings
 
@@ -75,3 +76,25 @@ def test_each_reason_word_is_the_language_s_own() -> None:
     assert as_codes == []
     untranslated = sorted(r.value for r in Reason if ids.get(f"reason_{r.value}") == ens.get(f"reason_{r.value}"))
     assert untranslated == []
+
+
+def test_a_last_message_of_an_earlier_day_says_which_day() -> None:
+    """A feed silent since Wednesday's 14:30 read "pesan terakhir 14:30 WIB" on Friday
+    morning: this afternoon's, or a minute's silence, for all the panel said."""
+    picture = CityPicture(
+        generated_at="2024-07-05T02:00:00+00:00",  # Friday 09:00 WIB
+        feeds={
+            "mqtt": {"counts": {}, "connected": True, "last_message_at": "2024-07-05T01:45:00+00:00"},
+            "redis": {"counts": {}, "connected": False, "last_message_at": "2024-07-03T07:30:00+00:00"},
+        },
+        freshness={
+            "incidents": Freshness(updated_at="2024-07-05T01:45:00+00:00", stale=False, stale_after_s=300),
+            "drainage": Freshness(updated_at="2024-07-04T16:59:00+00:00", stale=True, stale_after_s=60),
+        },
+    )
+    drawn = " | ".join(texts(feed_health.render(feed_health.view(picture, settings("id")), settings("id"))))
+    assert "pesan terakhir 08:45 WIB" in drawn  # today's: the time alone
+    assert "pesan terakhir 3 Jul 14:30 WIB" in drawn
+    assert "4 Jul 23:59 WIB" in drawn  # the drainage gauges' last, a minute before midnight
+    english = " | ".join(texts(feed_health.render(feed_health.view(picture, settings("en")), settings("en"))))
+    assert "3 Jul 14:30 WIB" in english
