@@ -4,7 +4,8 @@
  *   stale state. A panel turns stale on its own when data stops arriving (feed down, server
  *   down, network down) and never blanks: only its frame's data-stale and age label change.
  *   Each listed incident's age too (data-age-since), on the server's clock.
- * - clock: WIB date and time, formatted here with Intl, so a wall of clocks costs nothing.
+ * - clock: WIB date and time, formatted here with Intl, so a wall of clocks costs nothing;
+ *   on the server's clock (serverNow), as the ages are, not the kiosk's own.
  * - page kind: a class on <html> for the kind of page shown (see markPage);
  * - fit: lists marked .cw-fit show as many rows as their box holds and hide the rest, so a
  *   panel never overflows or scrolls whatever screen or grid cell it lands in; a .cw-fit-more
@@ -223,7 +224,8 @@
     var his = document.querySelectorAll(".cw-clock-hm");
     if (!his.length) return;
     var locale = settings.language === "en" ? "en-GB" : "id-ID";
-    var now = new Date();
+    // the server's time, as the ages beside it: a kiosk PC weeks without NTP showed its own
+    var now = new Date(serverNow() * 1000);
     var h = "", m = "", sec = "";
     formatter("t:" + tz, "en-GB", {timeZone: tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"})
       .formatToParts(now).forEach(function (p) {

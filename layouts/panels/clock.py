@@ -2,7 +2,9 @@
 
 It ticks in the browser (``assets/citywall.js`` writes it once a second, formatting with
 ``Intl.DateTimeFormat``), so 24 clocks on a wall cost the server nothing and keep ticking
-while the server is away. Its family, ``clock``, is never stale: a clock has no feed
+while the server is away. It reads the server's clock (the last freshness message's, plus the
+time since), as the incidents' ages beside it do: a kiosk PC that ran for weeks without NTP
+showed its own drifted time. Its family, ``clock``, is never stale: a clock has no feed
 that can fall silent, and a wall that shows "DATA DELAYED" over the time would teach
 operators to ignore that badge.
 

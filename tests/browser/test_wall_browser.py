@@ -323,6 +323,22 @@ def test_the_clock_ticks_in_the_citys_time(screen_page: Any, wall_url: str, conf
 
 
 @pytest.mark.browser
+def test_a_kiosk_whose_own_clock_drifted_shows_the_servers_time(page_factory: Any, wall_url: str, config: Config) -> None:
+    """A kiosk PC that ran for weeks without NTP, three hours ahead: its clock panel showed its
+    own time, while every age on the same screen counts on the server's clock."""
+    page = page_factory()
+    page.clock.install(time=time.time() + 3 * 3_600)  # the kiosk's own clock, three hours ahead
+    _open(page, f"{wall_url}/screen/1")
+    zone = ZoneInfo(config.city.timezone)
+    city_now = datetime.now(zone)
+    # the server's minute now, or the next one should it turn while the page settles
+    minutes = {(city_now + timedelta(minutes=m)).strftime("%H:%M") for m in (0, 1)}
+    first = page.inner_text(".cw-clock-s")  # the server's first paint, until the page's own tick
+    page.wait_for_function("s => document.querySelector('.cw-clock-s').textContent !== s", arg=first, timeout=5_000)
+    assert page.inner_text(".cw-clock-hm") in minutes, (page.inner_text(".cw-clock-hm"), minutes)
+
+
+@pytest.mark.browser
 def test_a_screen_rides_out_a_server_outage(page_factory: Any, wall: tuple[City, str]) -> None:
     """HTTP callbacks fail for a while: the page keeps its content, then carries on by itself.
 
