@@ -61,7 +61,8 @@ INDEXES: dict[str, tuple[str, ...]] = {
 
 #: Times in keys: epoch seconds, fixed width, so string order is time order until year 5138.
 _LATEST = 99_999_999_999.999
-#: Hours to resolve may be negative when clocks disagree; the offset keeps their keys in order.
+#: Hours to resolve are never below 0 (``report_rows``); the offset keeps a key written by an
+#: older writer, which let them be negative when clocks disagreed, in order.
 _HOURS_OFFSET = 1_000_000.0
 
 
@@ -156,7 +157,9 @@ def report_rows(doc: dict[str, Any], config: Config) -> tuple[IndexRow, ...]:
         )
     if topic == "waste" and doc.get("status") == "resolved" and doc.get("resolved_at") and doc.get("opened_at"):
         resolved = ts(doc["resolved_at"])
-        hours = (resolved - ts(doc["opened_at"])) / 3_600
+        # closed "before" it opened: two systems' clocks disagree, and it took no time (as the
+        # shift report counts it); the wall read "-0,2 jam" as the median time to resolve
+        hours = max(0.0, resolved - ts(doc["opened_at"])) / 3_600
         at = _key(time_key(resolved), entity_id)
         within = hours <= config.thresholds.waste_report_sla_h
         rows += [

@@ -22,7 +22,7 @@ from dashboard.ingest import CityState
 from dashboard.local_services import serve
 from dashboard.picture import Sections, _first_new, build_picture, freshness, standing
 from dashboard.store.memory import MemoryStore
-from feeds.events import Incident, QueueReading
+from feeds.events import CitizenReport, Incident, QueueReading
 from layouts.live_parts import LivePart, LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings, WallGeometry
@@ -584,3 +584,20 @@ def test_a_last_arrival_ahead_of_the_clock_is_stale() -> None:
         "the clock set back a minute": True,
         "silent too long": True,
     }
+
+
+def test_a_waste_report_closed_by_a_clock_behind_the_one_that_opened_it_took_no_time() -> None:
+    """An Open311 request opened at 09:40 WIB by the app and closed at 09:30 WIB by a desk whose
+    clock ran behind: the wall read "-0,2 jam median waktu selesai"."""
+    config = load_config(environ={})
+    now = datetime(2026, 12, 5, 3, 0, tzinfo=UTC).timestamp()  # 10:00 WIB
+    store = MemoryStore()
+    CityState(store, config, clock=lambda: now).accept(
+        CitizenReport(
+            id="R-skew", observed_at=datetime(2026, 12, 5, 2, 40, tzinfo=UTC), source_type="Open311_ServiceRequest",
+            topic="waste", category="Sampah menumpuk", status="resolved",
+            opened_at=datetime(2026, 12, 5, 2, 40, tzinfo=UTC), resolved_at=datetime(2026, 12, 5, 2, 30, tzinfo=UTC),
+        )
+    )  # fmt: skip
+    waste = build_picture(store, config, now=now).waste
+    assert (waste.reports_resolved, waste.reports_resolved_within_sla, waste.median_resolve_h) == (1, 1, 0.0)
