@@ -261,7 +261,9 @@ def sla_clock(incident: dict[str, Any], ops: Operations, now: float) -> dict[str
         ("resolve", sla.resolve_min, incident.get("resolved_at") if incident.get("status") == "resolved" else None),
     ):
         if done:
-            took = ts(done) - opened
+            # done "before" it opened: the field's clocks disagree (a desk behind the app that
+            # issued it); it took no time, as the shift report counts it, not "-5:00"
+            took = max(0.0, ts(done) - opened)
             out[f"{step}_took_s"] = round(took)
             out[f"{step}_met"] = took <= limit * 60
         else:

@@ -509,6 +509,20 @@ def test_an_operator_acknowledging_after_the_field_does_not_move_the_acknowledge
     assert [(r["id"], r["ack_min"]) for r in frame] == [("F", 3.0)]
 
 
+def test_a_step_stamped_before_the_incident_opened_took_no_time(config: Config) -> None:
+    """The field's app issued the Alert at 10:05 WIB and its desk, a clock five minutes behind,
+    acknowledged and resolved it "at 10:00": the console read "-5:00 ✓" and the API a negative
+    ``acknowledge_took_s``. The shift report counts such a step as 0 minutes; so does the SLA."""
+    store = MemoryStore()
+    clock = Clock(now=START.timestamp() + 10 * 60)
+    CityState(store, config, clock=clock).accept(alert("K", 0, status="acknowledged", severity="high", opened_min=5))
+    sla = desk_on(store, config, clock).incident("K")["sla"]
+    assert (sla["acknowledge_took_s"], sla["acknowledge_met"]) == (0, True)
+    CityState(store, config, clock=clock).accept(alert("K", 1, status="resolved", severity="high", opened_min=5))
+    sla = desk_on(store, config, clock).incident("K")["sla"]
+    assert (sla["acknowledge_took_s"], sla["resolve_took_s"], sla["resolve_met"]) == (0, 0, True)
+
+
 def frames_severity(store: MemoryStore, config: Config, now: float) -> list[str]:
     return [r["severity"] for r in incidents_frame(store, config, now).to_dict(orient="records")]
 
