@@ -134,10 +134,15 @@ def when_lately(iso: str | None, tz: str, tz_label: str, language: str, now: flo
     earlier one: a monthly KPI measured three days ago read as this morning's."""
     if not iso:
         return "–"
+    return f"{local_time_lately(iso, tz, language, now)} {tz_label}"
+
+
+def local_time_lately(iso: str, tz: str, language: str, now: float, pattern: str = "HH:mm") -> str:
+    """``pattern`` on the city's clock for a time of the city's day at ``now``, with the day
+    before it (``3 Des 14:32``) for an earlier one."""
     zone = ZoneInfo(tz)
-    moment = _aware(iso)
-    today = datetime.fromtimestamp(now, zone).date() == moment.astimezone(zone).date()
-    return f"{local_time(iso, tz, language, 'HH:mm' if today else 'd MMM HH:mm')} {tz_label}"
+    today = datetime.fromtimestamp(now, zone).date() == _aware(iso).astimezone(zone).date()
+    return local_time(iso, tz, language, pattern if today else f"d MMM {pattern}")
 
 
 def day_start(now: float, tz: str) -> float:

@@ -8,6 +8,7 @@ Buttons carry fixed ids so ``assets/console_keys.js`` can drive them from the ke
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -16,7 +17,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts.console.controls import labelled, minutes_box, out_of_range, said
 from layouts.frame import signature
-from layouts.i18n import category_word, local_time, t
+from layouts.i18n import category_word, day_start, local_time_lately, t
 from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
 from layouts.tree import attrs
 
@@ -188,11 +189,18 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
     )
 
 
-def render(detail: dict[str, Any] | None, settings: ViewSettings) -> Any:
+def render(detail: dict[str, Any] | None, settings: ViewSettings, now: float | None = None) -> Any:
+    """The selected incident. Its history and SOP ticks are on the city's clock, with the day
+    for those before the city's day at ``now`` (default: the time now): an incident open since
+    yesterday listed yesterday's 23:55 after this morning's 00:10 as if both were today's."""
     language = settings.language
+    now = time.time() if now is None else now
     if not detail:
         return html.Div(t("console_select_hint", language), className="text-secondary")
     sla = detail.get("sla") or {}
+
+    def at(iso: str, pattern: str = "HH:mm") -> str:
+        return local_time_lately(iso, settings.timezone, language, now, pattern)
 
     def clock(step: str) -> html.Span:
         if f"{step}_took_s" in sla:
@@ -213,7 +221,7 @@ def render(detail: dict[str, Any] | None, settings: ViewSettings) -> Any:
                     id={"role": "cw-sop", "step": s["step"]}, value=bool(s["done"]), label=s["text"], className="d-inline-block"
                 ),
                 html.Small(
-                    f"  {s['by']} {local_time(s['at'], settings.timezone, language)}" if s.get("done") else "",
+                    f"  {s['by']} {at(s['at'])}" if s.get("done") else "",
                     className="text-secondary",
                 ),
             ],
@@ -224,7 +232,7 @@ def render(detail: dict[str, Any] | None, settings: ViewSettings) -> Any:
     history = [
         html.Li(
             [
-                f"{local_time(h['at'], settings.timezone, language, 'HH:mm:ss')} {h['by']} ({h['role']}) {h['action']}"
+                f"{at(h['at'], 'HH:mm:ss')} {h['by']} ({h['role']}) {h['action']}"
                 + "".join(f" {k}={h[k]}" for k in ("status", "agency", "severity", "code", "step") if k in h),
                 # a note's own text direction stays inside it (``bdi``): a right-to-left override
                 # in one turned the rest of its history line around
@@ -295,11 +303,13 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         detail = port.incident(selected) if selected else None
         # redrawn when something shown changes; the SLA clocks count down in the browser, to their ``*_due``
         sla = {k: v for k, v in ((detail or {}).get("sla") or {}).items() if not k.endswith("_left_s")}
-        digest = signature({k: v for k, v in (detail or {}).items() if k not in ("sla", "age_s")} | {"sel": selected, "sla": sla})
+        now = time.time()
+        shown_on = {"sel": selected, "sla": sla, "day": day_start(now, settings.timezone)}  # a new day adds dates
+        digest = signature({k: v for k, v in (detail or {}).items() if k not in ("sla", "age_s")} | shown_on)
         if digest == shown:
             raise PreventUpdate
         seen = {"id": selected, "assignee": detail.get("assignee") or ""} if detail else None
-        return render(detail, settings), digest, seen
+        return render(detail, settings, now), digest, seen
 
     @app.callback(
         Output("cw-console-msg", "children"),

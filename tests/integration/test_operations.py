@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pandas as pd
@@ -22,12 +23,15 @@ from dashboard.config import Config, load_config
 from dashboard.desk import Desk
 from dashboard.incident_ops import Action, ActionError, Actor
 from dashboard.ingest import CityState
+from dashboard.layout_settings import view_settings
 from dashboard.picture import build_picture
 from dashboard.shift_report import as_csv, as_xlsx, build, incidents_frame, period_label
 from dashboard.store.base import StateStore
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident, WaterLevel
+from layouts.console import detail as console_detail
 from layouts.sections import IncidentRow, share_pct
+from tests.support.trees import texts
 
 START = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 WIB
 OPERATOR = Actor("ani", "operator", "session", "127.0.0.1")
@@ -521,6 +525,28 @@ def test_a_step_stamped_before_the_incident_opened_took_no_time(config: Config) 
     CityState(store, config, clock=clock).accept(alert("K", 1, status="resolved", severity="high", opened_min=5))
     sla = desk_on(store, config, clock).incident("K")["sla"]
     assert (sla["acknowledge_took_s"], sla["resolve_took_s"], sla["resolve_met"]) == (0, 0, True)
+
+
+def test_the_consoles_history_names_the_day_of_a_step_before_today(config: Config) -> None:
+    """Opened at 23:50 WIB, acknowledged at 23:55 and assigned at 00:10: at 00:20 the console
+    listed "00:10:00" over "23:55:00", as if the acknowledgement came after the assignment."""
+    wib = ZoneInfo("Asia/Jakarta")
+    opened = datetime(2026, 12, 4, 23, 50, tzinfo=wib)
+    store = MemoryStore()
+    clock = Clock(now=opened.timestamp())
+    CityState(store, config, clock=clock).accept(
+        Incident(id="M", observed_at=opened, source_type="Alert", category="traffic", severity="low", status="new",
+                 description="Lampu lalu lintas mati", opened_at=opened)
+    )  # fmt: skip
+    desk = desk_on(store, config, clock)
+    clock.now = datetime(2026, 12, 4, 23, 55, tzinfo=wib).timestamp()
+    desk.act("M", Action("acknowledge"), OPERATOR)
+    clock.now = datetime(2026, 12, 5, 0, 10, tzinfo=wib).timestamp()
+    desk.act("M", Action("assign", agency="Dishub"), OPERATOR)
+    clock.now = datetime(2026, 12, 5, 0, 20, tzinfo=wib).timestamp()
+    drawn = texts(console_detail.render(desk.incident("M"), view_settings(config), now=clock.now))
+    lines = [line for line in drawn if " ani (operator) " in line]
+    assert [line.split(" ani ")[0] for line in lines] == ["00:10:00", "4 Des 23:55:00"]  # newest first
 
 
 def frames_severity(store: MemoryStore, config: Config, now: float) -> list[str]:
