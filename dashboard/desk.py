@@ -47,15 +47,17 @@ class Desk:
             stamped = self.store.read_stamped(OPS_KIND, incident_id)
             stamp, record = stamped if stamped else (None, None)
             # an action answers the observation the operator saw, so it counts as newer than it
-            # even when the field's clock runs a little ahead of ours
+            # even when the field's clock runs a little ahead of ours; it was done now, though,
+            # and that is the time its history, the audit trail and the write-back carry
+            now = self._clock()
             at = max(self._after(stamp), incident_ops.ts(incident["observed_at"]) + 1e-3)
-            updated = incident_ops.apply(record, incident, action, actor, at, self.ops)
+            updated = incident_ops.apply(record, incident, action, actor, at, self.ops, done_at=now)
             rows = incident_rows(incident_ops.merged(incident, updated), self.config)
             if self.store.swap(OPS_KIND, incident_id, stamp, at, updated, rows):
                 break
         else:
             raise ActionError(409, "the incident kept changing; try again", "err_try_again")
-        detail = incident_ops.detail(incident, updated, self.ops, at)
+        detail = incident_ops.detail(incident, updated, self.ops, now)
         fields = {
             k: v
             for k, v in (
@@ -67,13 +69,13 @@ class Desk:
             )
             if v is not None
         }
-        self.audit.record(actor, action.action, f"incident/{incident_id}", at, {**fields, "status": detail["status"]})
+        self.audit.record(actor, action.action, f"incident/{incident_id}", now, {**fields, "status": detail["status"]})
         self.writeback.publish(
             incident_id,
             {
                 "id": incident_id,
                 "action": action.action,
-                "at": incident_ops.iso(at),
+                "at": incident_ops.iso(now),
                 "by": actor.name,
                 "role": actor.role,
                 "status": detail["status"],

@@ -120,9 +120,20 @@ def sop_steps(incident: dict[str, Any], ops: Operations) -> list[str]:
 
 
 def apply(
-    record: dict[str, Any] | None, incident: dict[str, Any], action: Action, actor: Actor, at: float, ops: Operations
+    record: dict[str, Any] | None,
+    incident: dict[str, Any],
+    action: Action,
+    actor: Actor,
+    at: float,
+    ops: Operations,
+    done_at: float | None = None,
 ) -> dict[str, Any]:
-    """The record after ``action``; raises ``ActionError`` when the action does not apply."""
+    """The record after ``action``; raises ``ActionError`` when the action does not apply.
+
+    ``at`` orders the action against the field's messages (``status_at``); ``done_at`` (default
+    ``at``) is when it was done, written into its history, notes, ticks and SLA times. The two
+    differ when the field's clock runs ahead: the action must count as newer than the Alert it
+    answers, but an acknowledgement made at 10:00:00 is not one made at 10:03:20."""
     if action.action not in ACTIONS:
         raise ActionError(422, f"unknown action {action.action!r} (known: {', '.join(ACTIONS)})")
     if action.text is not None and len(action.text) > TEXT_MAX:
@@ -131,7 +142,7 @@ def apply(
     rec["notes"], rec["history"], rec["sop"] = list(rec["notes"]), list(rec["history"]), dict(rec["sop"])
     now = merged(incident, record)
     status, severity = now.get("status") or "new", now.get("severity") or "medium"
-    when = iso(at)
+    when = iso(at if done_at is None else done_at)
     entry: dict[str, Any] = {"at": when, "by": actor.name, "role": actor.role, "action": action.action}
 
     def set_status(value: str) -> None:

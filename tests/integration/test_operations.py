@@ -549,6 +549,22 @@ def test_the_consoles_history_names_the_day_of_a_step_before_today(config: Confi
     assert [line.split(" ani ")[0] for line in lines] == ["00:10:00", "4 Des 23:55:00"]  # newest first
 
 
+def test_an_action_on_an_alert_stamped_ahead_is_recorded_when_it_was_done(config: Config) -> None:
+    """The field's clock runs 200 s ahead (within ``feeds.max_future_s``). The acknowledgement
+    still counts as newer than the Alert it answers, but the history, the audit trail and the
+    SLA said it was done at the Alert's time plus a millisecond: 10:03:20 for an operator who
+    acted at 10:00:00, a time that had not come yet."""
+    store = MemoryStore()
+    clock = Clock()  # 10:00:00 WIB
+    CityState(store, config, clock=clock).accept(alert("S", 200 / 60, opened_min=200 / 60))  # 10:03:20 on its clock
+    detail = desk_on(store, config, clock).act("S", Action("acknowledge"), OPERATOR)
+    assert detail["status"] == "acknowledged"
+    assert detail["history"][-1]["at"] == detail["acked_at"] == "2026-12-01T03:00:00+00:00"
+    assert store.audit(1)[0]["at"] == "2026-12-01T03:00:00+00:00"
+    assert (detail["sla"]["acknowledge_took_s"], detail["sla"]["acknowledge_met"]) == (0, True)
+    assert build_picture(store, config, now=clock.now).wall.takeovers == []  # the answered Alert does not win
+
+
 def frames_severity(store: MemoryStore, config: Config, now: float) -> list[str]:
     return [r["severity"] for r in incidents_frame(store, config, now).to_dict(orient="records")]
 
