@@ -101,7 +101,10 @@
     var s = Math.max(0, Math.floor(seconds));
     var words = window.citywallWords;   // the configured language's catalog (assets/words.js)
     var v;
-    if (s >= 86400) v = words.word("age_days", {n: Math.floor(s / 86400)});
+    if (s >= 86400) {  // "1 h" stood for anything from 24 to 47 hours: one night open, or two
+      v = words.word("age_days", {n: Math.floor(s / 86400)});
+      if (s % 86400 >= 3600) v += " " + words.word("age_hours", {n: Math.floor(s % 86400 / 3600)});
+    }
     else if (s >= 3600) {  // "1 j" stood for anything from 60 to 119 minutes
       v = words.word("age_hours", {n: Math.floor(s / 3600)});
       if (s % 3600 >= 60) v += " " + words.word("age_minutes", {n: Math.floor(s % 3600 / 60)});

@@ -26,12 +26,14 @@ def test_the_queue_and_the_list_beside_the_map_show_each_incidents_age(page_fact
     state = CityState(store, config)
     state.accept(incident("age-1", severity="critical", ago_s=3 * 3_600 + 5 * 60 + 1, description="Tiga jam lalu"))
     state.accept(incident("age-2", severity="high", ago_s=125, description="Dua menit lalu"))
+    state.accept(incident("age-3", severity="high", ago_s=47 * 3_600 + 5 * 60, description="Dua malam lalu"))
     with serve(config, store) as base:
         for path, row in (("/screen/4", ".cw-row"), ("/screen/9", ".cw-map-inc")):
             page = page_factory()
             page.goto(base + path)
-            # hours with their minutes: "1 j" stood for anything from 60 to 119 minutes
-            for text, age in (("Tiga jam lalu", "3 j 5 mnt"), ("Dua menit lalu", "2 mnt")):
+            # hours with their minutes: "1 j" stood for anything from 60 to 119 minutes; days
+            # with their hours: "1 h" stood for anything from 24 to 47 hours, one night or two
+            for text, age in (("Tiga jam lalu", "3 j 5 mnt"), ("Dua menit lalu", "2 mnt"), ("Dua malam lalu", "1 h 23 j")):
                 expect(page.locator(row, has_text=text).locator(".cw-age-cell")).to_have_text(age, timeout=30_000)
 
 
