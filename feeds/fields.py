@@ -52,6 +52,10 @@ class Context(Protocol):
         """The latest acceptable message time."""
         ...
 
+    def now(self) -> datetime:
+        """The time now, on the clock the horizon is counted from."""
+        ...
+
     def kecamatan(self, attrs: dict[str, Any], lat: float | None, lon: float | None) -> str | None:
         """The district an entity is in, by name or by position."""
         ...
@@ -181,7 +185,14 @@ class Fields:
             return None
         return self.check_time(key, value)
 
-    def check_time(self, key: str, value: Any) -> datetime:
+    def check_time(self, key: str, value: Any, until_now: bool = False) -> datetime:
+        """``value`` as a time; ``until_now``: a time still to come is read as now (the end of
+        a period not yet over, by which the value it carries stands now), not refused."""
+        if until_now and isinstance(value, str):
+            moment = parse_time(value)
+            now = self.normalizer.now()
+            if moment is not None and moment > now:
+                return now
         if not isinstance(value, str):
             raise wrong(key, "an ISO 8601 date-time string", value)
         moment = parse_time(value)

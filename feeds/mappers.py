@@ -255,9 +255,11 @@ def _kpi(f: Fields, source: str) -> KpiReading:
 
 
 def _period_end(f: Fields) -> datetime:
+    """When a KPI without a modification time stood: its period's end, or now while the period
+    is not over ("this month so far", sent on the 5th, was dead-lettered as from the future)."""
     period = f.attrs.get("calculationPeriod")
     if isinstance(period, dict) and period.get("to") is not None:
-        return f.check_time("calculationPeriod.to", period["to"])
+        return f.check_time("calculationPeriod.to", period["to"], until_now=True)
     raise Rejected(Reason.MISSING_FIELD, "dateModified (or modifiedAt, updatedAt, calculationPeriod.to)")
 
 

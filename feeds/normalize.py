@@ -105,6 +105,9 @@ class Normalizer:
         """The latest acceptable message time: now plus the allowed clock skew."""
         return self.clock() + self.max_future
 
+    def now(self) -> datetime:
+        return self.clock()
+
     def kecamatan(self, attrs: dict[str, Any], lat: float | None, lon: float | None) -> str | None:
         """An explicit district name wins when it names a known district; else the map decides."""
         if self.districts is None:

@@ -961,3 +961,26 @@ def test_an_attribute_whose_type_is_not_text_is_a_wrong_type_not_a_decoder_error
     reason still, but with a whole traceback logged for every such message."""
     refused = reject(normalizer, {**ALERT, "category": {"type": ["Property"], "value": ["traffic"]}})
     assert refused.reason is Reason.WRONG_TYPE
+
+
+@pytest.mark.parametrize(
+    ("period", "now", "observed"),
+    [
+        # this month so far, sent on the 5th: its value stands now, not on the 31st
+        ({"from": "2026-12-01", "to": "2026-12-31"}, "2026-12-05T03:00:00+00:00", "2026-12-05T03:00:00+00:00"),
+        # a period "to" today, date only (00:00 UTC, 07:00 WIB), sent at 06:00 WIB
+        ({"from": "2026-12-01", "to": "2026-12-05"}, "2026-12-04T23:00:00+00:00", "2026-12-04T23:00:00+00:00"),
+        # a period that has ended stands at its end, as before
+        ({"from": "2026-11-01", "to": "2026-11-30"}, "2026-12-05T03:00:00+00:00", "2026-11-30T00:00:00+00:00"),
+    ],
+)
+def test_a_kpi_of_a_period_not_yet_over_is_read_as_of_now(
+    districts: Districts, period: dict[str, str], now: str, observed: str
+) -> None:
+    """A KPI without dateModified is timed by its period's end. "New business licences this
+    month", sent on the 5th with the month as its period, was dead-lettered as future_time,
+    and so was a period ending today sent before 07:00 WIB."""
+    at = datetime.fromisoformat(now)
+    normalizer = Normalizer(districts, BBOX, MAX_BYTES, MAX_FUTURE_S, clock=lambda: at)
+    event = normalizer.decode(encode(with_(KPI, dateModified=..., calculationPeriod=period)))
+    assert event.observed_at.isoformat() == observed
