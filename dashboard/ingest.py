@@ -46,6 +46,8 @@ LIFECYCLE_KINDS = ("incident", "report")
 #: the cap. These kinds never age out otherwise: a burst of made-up ids (a misconfigured
 #: gauge numbering its readings) that filled a cap kept every new real one out for good.
 SILENT_GIVES_WAY_S = 7 * 86_400
+#: Compare-and-swap tries to move an incident's opening earlier against concurrent writes.
+OPENING_TRIES = 5
 #: Each lifecycle kind's resolved items, the longest resolved first (``trim_resolved``).
 RESOLVED_INDEX = {"incident": INCIDENTS_RESOLVED, "report": REPORTS_RESOLVED}
 
@@ -81,10 +83,13 @@ class CityState:
         observed = event.observed_at.timestamp()
         kind = event.kind
         shown = doc
+        before: dict[str, Any] = {}
+        record: dict[str, Any] | None = None
         if kind == "incident":  # the operators' record laid over it, as the wall shows it
             got = self.store.get_each({"incident": [doc["id"]], OPS_KIND: [doc["id"]]})
             record = got[OPS_KIND].get(doc["id"])
-            doc = _with_field_times(doc, got["incident"].get(doc["id"]) or {}, record)
+            before = got["incident"].get(doc["id"]) or {}
+            doc = _with_field_times(doc, before, record)
             shown = merged(doc, record)
         cap = self.caps.get(kind)
         rows = rows_for(kind, shown, self.config)
@@ -113,8 +118,30 @@ class CityState:
                 changed = upsert()
             except CapReached:
                 raise Rejected(Reason.TOO_MANY_ENTITIES, f"{kind}: {cap} distinct ids kept; a new one is refused") from None
+        if not changed and kind == "incident" and before and _opening(doc) < _opening(before):
+            changed = self._opened_earlier(event.id, doc, record)
         self._maybe_housekeep()
         return changed
+
+    def _opened_earlier(self, incident_id: str, late: dict[str, Any], record: dict[str, Any] | None) -> bool:
+        """An older message, refused, may still know that the incident began earlier than the
+        stored one says: the creation (dateIssued 10:00) arriving after an update that had no
+        dateIssued (so read as opened at its own 10:20). Age and SLA count from the start, so
+        the stored incident takes the earlier opening, and nothing else of the older message."""
+        late_opened = _opening(late)
+        for _ in range(OPENING_TRIES):
+            stamped = self.store.read_stamped("incident", incident_id)
+            if stamped is None:
+                return False
+            stamp, stored = stamped
+            if late_opened >= _opening(stored):
+                return False
+            doc = {**stored, "opened_at": late.get("opened_at") or late["observed_at"]}
+            if self.store.swap(
+                "incident", incident_id, stamp, stamp, doc, rows_for("incident", merged(doc, record), self.config)
+            ):
+                return True
+        return False
 
     def _make_room(self, kind: str, cap: int, observed: float) -> bool:
         """Room for one new id: resolved items of a lifecycle kind go, down to ``cap - 1``; of
@@ -237,6 +264,11 @@ def _with_field_times(doc: dict[str, Any], before: dict[str, Any], record: dict[
         was_resolved = merged(before, record).get("status") == "resolved" if before else False
         out["resolved_at"] = (before.get("resolved_at") if was_resolved else None) or doc["observed_at"]
     return out
+
+
+def _opening(doc: dict[str, Any]) -> float:
+    """When an incident began, as its document says (epoch seconds)."""
+    return ts(doc.get("opened_at") or doc["observed_at"])
 
 
 def _ticker_line(event: Event, doc: dict[str, Any]) -> dict[str, Any] | None:

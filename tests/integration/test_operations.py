@@ -565,6 +565,22 @@ def test_an_action_on_an_alert_stamped_ahead_is_recorded_when_it_was_done(config
     assert build_picture(store, config, now=clock.now).wall.takeovers == []  # the answered Alert does not win
 
 
+def test_a_creation_arriving_after_its_update_still_tells_when_the_incident_opened(store: StateStore, config: Config) -> None:
+    """The field acknowledged a critical Alert at 10:20 in a message without dateIssued, and it
+    arrived before the creation (10:00), which was then refused as older: the incident read as
+    opened at 10:20 and acknowledged in 0 s, within the 5 minutes it had missed by 15."""
+    clock = Clock(now=START.timestamp() + 25 * 60)
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("L", 20, status="acknowledged", opened_min=20))  # the update, first
+    state.accept(alert("L", 0))  # the creation, late
+    detail = desk_on(store, config, clock).incident("L")
+    assert (detail["status"], detail["opened_at"]) == ("acknowledged", "2026-12-01T03:00:00+00:00")
+    assert (detail["sla"]["acknowledge_took_s"], detail["sla"]["acknowledge_met"]) == (1_200, False)
+    assert open_row(store, config, "L", clock.now).since == "2026-12-01T03:00:00+00:00"  # the wall's age counts from 10:00
+    frame = incidents_frame(store, config, clock.now).to_dict(orient="records")
+    assert [(r["id"], r["ack_min"]) for r in frame] == [("L", 20.0)]
+
+
 def frames_severity(store: MemoryStore, config: Config, now: float) -> list[str]:
     return [r["severity"] for r in incidents_frame(store, config, now).to_dict(orient="records")]
 
