@@ -67,6 +67,10 @@ class Action:
     assignee_seen: str | None = None
 
 
+#: The lifecycle's stages in order (``feeds.events.IncidentStatus``).
+LIFECYCLE = {"new": 0, "acknowledged": 1, "dispatched": 2, "resolved": 3}
+
+
 def iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat()
 
@@ -82,11 +86,14 @@ def merged(incident: dict[str, Any], record: dict[str, Any] | None) -> dict[str,
         return incident
     observed = ts(incident["observed_at"]) if incident.get("observed_at") else 0.0
     out = dict(incident)
-    # An operator's resolution stands until an operator reopens it: a field system still sending
-    # an earlier stage of it ("acknowledged") after the resolve had put it back on the wall
-    # with nothing in its history to say why.
-    if record.get("status") and (record.get("status_at", 0.0) >= observed or record["status"] == "resolved"):
-        out["status"] = record["status"]
+    # The field moves an incident on, never back: an operator's stage stands against a later
+    # message that says an earlier one. A field system that knows nothing of the desk re-sent
+    # "new" after an operator's acknowledgement and put it back as unseen, firing its takeover
+    # again; one still sending "acknowledged" after an operator's resolve put it back on the
+    # wall, with nothing in its history to say why. A later stage from the field shows.
+    status = record.get("status")
+    if status and (record.get("status_at", 0.0) >= observed or _stage(status) > _stage(out.get("status"))):
+        out["status"] = status
     if record.get("severity") and record.get("severity_at", 0.0) >= observed:
         out["severity"] = record["severity"]
     if record.get("assignee"):
@@ -101,6 +108,11 @@ def merged(incident: dict[str, Any], record: dict[str, Any] | None) -> dict[str,
     elif out.get("status") != "resolved":
         out.pop("resolved_at", None)  # the field's, from before an operator reopened it
     return out
+
+
+def _stage(status: str | None) -> int:
+    """How far along its lifecycle a status is (an unknown one counts as new)."""
+    return LIFECYCLE.get(status or "new", 0)
 
 
 def merge_all(incidents: dict[str, dict[str, Any]], records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -35,7 +35,7 @@ from dashboard.read_models import (
 from dashboard.store.base import SeriesPoint, StateStore, entity_series, kpi_series
 from dashboard.wall_control import ID as WALL_ID
 from dashboard.wall_control import KIND as WALL_KIND
-from dashboard.wall_control import wall_part
+from dashboard.wall_control import STAGES, wall_part
 from feeds.events import SEVERITY_RANK
 from layouts.mayor.figures import shown
 from layouts.picture import CityPicture
@@ -66,7 +66,6 @@ from layouts.sections import (
 
 Made = TypeVar("Made")
 
-STAGES = ("Normal", "Waspada", "Siaga", "Awas")
 #: A last arrival this far in the future is no sign of life: the clock was set back (an NTP
 #: step) after it was stamped, and a feed that died then looked fresh for as long as the step
 #: plus its limit. Closer than this, it is two hosts' clocks that differ a little.

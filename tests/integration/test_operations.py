@@ -219,6 +219,23 @@ def test_an_operators_resolution_stands_against_later_field_stages_until_reopene
     assert open_row(store, config, "S1", clock.now).status == "dispatched", "after the reopen the field's stages show again"
 
 
+def test_a_field_that_says_new_again_does_not_undo_an_operators_acknowledgement(store: StateStore, config: Config) -> None:
+    """A field system that knows nothing of the desk re-sent "new" two minutes after an
+    operator acknowledged a critical Alert: it stood as unseen again and took over screen 10
+    once more. The field moves an incident on, never back; a later stage from it shows."""
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("N1", 0, severity="critical"))
+    desk = desk_on(store, config, clock)
+    clock.now = START.timestamp() + 60
+    desk.act("N1", Action("acknowledge"), OPERATOR)
+    state.accept(alert("N1", 3, status="new", severity="critical"))  # the field's re-send, newer than the action
+    assert open_row(store, config, "N1", clock.now).status == "acknowledged"
+    assert build_picture(store, config, now=clock.now).wall.takeovers == []
+    state.accept(alert("N1", 5, status="dispatched", severity="critical"))
+    assert open_row(store, config, "N1", clock.now).status == "dispatched"
+
+
 def test_housekeeping_drops_incidents_resolved_by_operators_and_their_records(store: StateStore, config: Config) -> None:
     clock = Clock()
     state = CityState(store, config, clock=clock)
