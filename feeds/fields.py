@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 from feeds.events import Reason, Rejected
 from feeds.payload import json_kind
 from feeds.text import clean, is_clean
-from feeds.timestamps import parse_time
+from feeds.timestamps import names_zone, parse_time
 
 if TYPE_CHECKING:
     from feeds.channels import ChannelRule
@@ -201,7 +201,8 @@ class Fields:
         if self._horizon is None:
             self._horizon = self.normalizer.horizon()
         if moment > self._horizon:
-            raise Rejected(Reason.FUTURE_TIME, f"{key}: {moment.isoformat()} is ahead of the clock")
+            unzoned = "" if names_zone(value) else " (it names no time zone, so it was read as UTC: send its offset, e.g. +07:00)"
+            raise Rejected(Reason.FUTURE_TIME, f"{key}: {moment.isoformat()} is ahead of the clock{unzoned}")
         if moment < EARLIEST_TIME:
             raise Rejected(Reason.INVALID_VALUE, f"{key}: {moment.isoformat()} is before {EARLIEST_TIME.year}")
         return moment

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-__all__ = ["parse_time"]
+__all__ = ["names_zone", "parse_time"]
 
 _TIME_TEXT_MAX = 64
 _OFFSET_THEN_Z = re.compile(r"[+-]\d{2}:?\d{2}[Zz]$")
@@ -38,6 +38,18 @@ def parse_time(text: str) -> datetime | None:
         return moment.astimezone(UTC)
     except OverflowError:
         return None
+
+
+def names_zone(text: str) -> bool:
+    """Whether a stamp ``parse_time`` reads names its zone; one that does not was read as UTC.
+    For the reason a stamp is refused: a producer sending its local time without an offset
+    (14:00 in WIB) is seven hours "ahead" and should be told why."""
+    moment: datetime | None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = _parse_noisy_time(text)
+    return moment is not None and moment.tzinfo is not None
 
 
 def _parse_noisy_time(text: str) -> datetime | None:

@@ -538,8 +538,16 @@ def test_future_time(normalizer: Normalizer) -> None:
     assert normalizer.decode(encode(with_(FLOOD, observationDateTime=near))).observed_at == datetime.fromisoformat(near)
     # a future time in a secondary field is as wrong as in the main one
     assert reject(normalizer, with_(OPEN311, updated_datetime=late)).reason is Reason.FUTURE_TIME
-    # local time without a zone is read as UTC: 06:59 WIB written without +07:00 is "the future"
-    assert reject(normalizer, with_(WASTE, dateObserved="2026-11-22T06:59:00")).reason is Reason.FUTURE_TIME
+    # local time without a zone is read as UTC: 06:59 WIB written without +07:00 is "the future",
+    # and the reason says so, for the producer who sends it
+    unzoned = reject(normalizer, with_(WASTE, dateObserved="2026-11-22T06:59:00"))
+    assert (unzoned.reason, unzoned.detail) == (
+        Reason.FUTURE_TIME,
+        "dateObserved: 2026-11-22T06:59:00+00:00 is ahead of the clock"
+        " (it names no time zone, so it was read as UTC: send its offset, e.g. +07:00)",
+    )
+    zoned = reject(normalizer, with_(WASTE, dateObserved="2026-11-22T13:59:00+07:00"))
+    assert zoned.detail == "dateObserved: 2026-11-22T06:59:00+00:00 is ahead of the clock"
 
 
 def test_clock_is_read_per_message(districts: Districts) -> None:
