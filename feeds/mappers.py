@@ -66,7 +66,7 @@ def _alert(f: Fields, source: str) -> Incident:
     """
     entity_id = f.entity_id()
     category = f.text("category", required=True)
-    observed = f.time("dateModified", "modifiedAt", "dateIssued", "dateCreated", "validFrom", required=True)
+    observed = f.time("dateModified", "modifiedAt", "dateIssued", "dateCreated", "validFrom", "observedAt", required=True)
     lat, lon = f.location()
     return Incident(
         id=entity_id,
@@ -89,7 +89,7 @@ def _flood_monitoring(f: Fields, source: str) -> WaterLevel:
     """FloodMonitoring -> WaterLevel; the station, not the entity, identifies the gauge."""
     entity_id = f.entity_id()
     level = f.metres("currentLevel", required=True)
-    observed = f.time("observationDateTime", "dateObserved", "dateModified", "modifiedAt", required=True)
+    observed = f.time("observationDateTime", "dateObserved", "dateModified", "modifiedAt", "observedAt", required=True)
     lat, lon = f.location()
     return WaterLevel(
         id=entity_id,
@@ -112,7 +112,7 @@ def _water_observed(f: Fields, source: str) -> WaterLevel:
     entity_id = f.entity_id()
     lat, lon = f.location(required=True)
     level = f.metres("waterLevel", "height", required=True)
-    observed = f.time("dateObserved", required=True)
+    observed = f.time("dateObserved", "observedAt", required=True)
     return WaterLevel(
         id=entity_id,
         observed_at=observed,
@@ -176,7 +176,7 @@ def _waste_container(f: Fields, source: str) -> WasteFill:
     entity_id = f.entity_id()
     fill = _fill(f.number("fillingLevel", required=True))  # type: ignore[arg-type]
     lat, lon = f.location(required=True)
-    observed = f.time("dateObserved", "dateModified", "modifiedAt", "dateUpdated", "binLoggedTime", required=True)
+    observed = f.time("dateObserved", "dateModified", "modifiedAt", "dateUpdated", "binLoggedTime", "observedAt", required=True)
     return WasteFill(
         id=entity_id,
         observed_at=observed,
@@ -203,7 +203,9 @@ def _queue_monitor(f: Fields, source: str) -> QueueReading:
     """QueueMonitor -> QueueReading, one MPP counter line."""
     entity_id = f.entity_id()
     agency = f.text("officeName", "name", required=True)
-    observed = f.time("dateModified", "modifiedAt", "dateObserved", "observationDateTime", "dateCreated", required=True)
+    observed = f.time(
+        "dateModified", "modifiedAt", "dateObserved", "observationDateTime", "dateCreated", "observedAt", required=True
+    )
     _line_priority(f)
     wait = f.number("averageWaitingTime")
     if wait is not None and wait < 0:
@@ -240,7 +242,7 @@ def _kpi(f: Fields, source: str) -> KpiReading:
     """KeyPerformanceIndicator -> KpiReading; the value must be a number to be plotted."""
     entity_id = f.entity_id()
     value = f.number("kpiValue", required=True)
-    observed = f.time("dateModified", "modifiedAt", "updatedAt", "dateObserved")
+    observed = f.time("dateModified", "modifiedAt", "updatedAt", "dateObserved", "observedAt")
     if observed is None:
         observed = _period_end(f)
     return KpiReading(

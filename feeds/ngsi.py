@@ -11,12 +11,18 @@ upstream examples put ``{"type": "string", "value": ...}`` inside NGSI-LD entiti
 An attribute counts as wrapped when it is an object with a ``type`` and a ``value`` (or
 ``object``/``languageMap``); a GeoJSON point ``{"type": "Point", "coordinates": ...}`` or a
 postal address ``{"type": "PostalAddress", ...}`` has no ``value`` and stays as it is.
+
+NGSI-LD brokers stamp each property with when it was measured (``observedAt``) and may send
+no ``dateObserved`` at all; the latest of those stamps is kept as ``observedAt``, which the
+mappers read after the model's own time fields.
 """
 
 from __future__ import annotations
 
 from enum import Enum
 from typing import Any, NamedTuple
+
+from feeds.timestamps import parse_time
 
 __all__ = ["Form", "Unwrapped", "unwrap", "LD_ATTRIBUTE_TYPES"]
 
@@ -65,6 +71,7 @@ def unwrap(entity: dict[str, Any]) -> Unwrapped:
     units: dict[str, str] = {}
     ld = "@context" in entity
     wrapped = False
+    observed: list[Any] = []
     for key, raw in entity.items():
         if key in _KEEP:
             attrs[key] = raw
@@ -75,6 +82,8 @@ def unwrap(entity: dict[str, Any]) -> Unwrapped:
             wrapped = True
             ld = ld or (isinstance(raw["type"], str) and raw["type"] in LD_ATTRIBUTE_TYPES)
             attrs[key] = _attribute_value(raw)
+            if "observedAt" in raw:
+                observed.append(raw["observedAt"])
             if "unitCode" in raw or "metadata" in raw:
                 unit = _unit_code(raw)
                 if unit:
@@ -90,12 +99,24 @@ def unwrap(entity: dict[str, Any]) -> Unwrapped:
                 units[key] = unit
         elif isinstance(raw, list) and raw and all(isinstance(x, dict) and "type" in x and _has_value(x) for x in raw):
             wrapped = ld = True  # an NGSI-LD multi-attribute: several instances told apart by datasetId
-            attrs[key] = _attribute_value(_default_instance(raw))
+            instance = _default_instance(raw)
+            attrs[key] = _attribute_value(instance)
+            if "observedAt" in instance:
+                observed.append(instance["observedAt"])
         elif isinstance(raw, dict) and "@value" in raw:
             attrs[key] = raw["@value"]
         else:
             attrs[key] = raw
+    if observed and "observedAt" not in attrs:
+        attrs["observedAt"] = _latest(observed)
     return Unwrapped(attrs, _form(ld, wrapped), units)
+
+
+def _latest(stamps: list[Any]) -> Any:
+    """The latest of the properties' ``observedAt``; the first as sent when none reads as a
+    time, so the mapper refuses it by name."""
+    read = [(moment, stamp) for stamp in stamps if isinstance(stamp, str) and (moment := parse_time(stamp))]
+    return max(read, key=lambda pair: pair[0])[1] if read else stamps[0]
 
 
 def _has_value(attribute: dict[str, Any]) -> bool:

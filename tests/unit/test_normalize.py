@@ -550,6 +550,22 @@ def test_future_time(normalizer: Normalizer) -> None:
     assert zoned.detail == "dateObserved: 2026-11-22T06:59:00+00:00 is ahead of the clock"
 
 
+def test_an_ngsi_ld_property_stamped_with_observed_at_times_the_reading(normalizer: Normalizer) -> None:
+    """NGSI-LD brokers stamp each property with when it was measured and may send no
+    ``dateObserved`` at all: such a reading was dead-lettered as missing its time."""
+    entity = as_form(with_(WATER, dateObserved=...), "ld-normalized")
+    entity["waterLevel"]["observedAt"] = "2026-11-21T16:40:00Z"
+    entity["height"]["observedAt"] = "2026-11-21T23:55:00+07:00"  # the later one, in WIB
+    assert normalizer.decode(encode(entity)).observed_at == datetime(2026, 11, 21, 16, 55, tzinfo=UTC)
+    # the model's own time, when sent, still decides
+    entity["dateObserved"] = {"type": "Property", "value": {"@type": "DateTime", "@value": "2026-11-21T16:50:00Z"}}
+    assert normalizer.decode(encode(entity)).observed_at == datetime(2026, 11, 21, 16, 50, tzinfo=UTC)
+    # a stamp that is no time is refused by name, as any other
+    del entity["dateObserved"]
+    entity["waterLevel"]["observedAt"] = entity["height"]["observedAt"] = "soon"
+    assert reject(normalizer, entity).detail == "observedAt: not an ISO 8601 time: 'soon'"
+
+
 def test_clock_is_read_per_message(districts: Districts) -> None:
     now = [NOW]
     normalizer = Normalizer(districts, BBOX, MAX_BYTES, 0, clock=lambda: now[0])
