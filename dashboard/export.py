@@ -127,10 +127,16 @@ def summary_document(picture: CityPicture, settings: ViewSettings, printed_at: f
 
 def file_name(settings: ViewSettings, moment: float, ext: str = "pdf") -> str:
     """``ringkasan-kota-pekanbaru-2024-07-05-1432-WIB.pdf``: sorts by date in a downloads folder."""
-    local = datetime.fromtimestamp(moment, ZoneInfo(settings.timezone))
-    city = re.sub(r"[^a-z0-9]+", "-", settings.city_name.lower()).strip("-")
-    label = re.sub(r"[^A-Za-z0-9]+", "", settings.timezone_label) or "local"
-    return f"{t('file', settings.language)}-{city}-{local:%Y-%m-%d-%H%M}-{label}.{ext}"
+    return dated_name(t("file", settings.language), settings.city_name, settings.timezone, settings.timezone_label, moment, ext)
+
+
+def dated_name(stem: str, city_name: str, timezone: str, timezone_label: str, moment: float, ext: str) -> str:
+    """``<stem>-kota-pekanbaru-2024-07-05-1432-WIB.<ext>``: a download that says whose it is and
+    when it was made, in the city's time, and sorts by date in a downloads folder."""
+    local = datetime.fromtimestamp(moment, ZoneInfo(timezone))
+    city = re.sub(r"[^a-z0-9]+", "-", city_name.lower()).strip("-")
+    label = re.sub(r"[^A-Za-z0-9]+", "", timezone_label) or "local"
+    return f"{stem}-{city}-{local:%Y-%m-%d-%H%M}-{label}.{ext}"
 
 
 def print_pdf(document: str, chromium: str, timeout: float = PRINT_TIMEOUT_S) -> bytes:

@@ -7,6 +7,7 @@ with size limits and no unknown keys, so a malformed request gets a 422 that nam
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal, cast
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
@@ -17,6 +18,7 @@ from dashboard import shift_report
 from dashboard.audit import to_csv
 from dashboard.auth import Principal, reader, writer
 from dashboard.desk import Desk
+from dashboard.export import dated_name
 from dashboard.incident_ops import Action, ActionError, Actor
 from dashboard.reader import PictureCache
 from feeds.fields import ID_MAX
@@ -140,15 +142,16 @@ def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
         frames = shift_report.build(desk.store, desk.config, period)
         if format == "json":
             return shift_report.as_json(frames)
-        name = f"citywall-report-{period}"
+        city = desk.config.city
+        name = dated_name(f"citywall-report-{period}", city.name, city.timezone, city.timezone_label, time.time(), format)
         if format == "csv":
             return Response(
                 shift_report.as_csv(frames),
                 media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
             )
         return Response(
             shift_report.as_xlsx(frames),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

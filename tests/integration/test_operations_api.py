@@ -10,11 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import urllib.parse
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -135,10 +138,20 @@ def test_shift_report_downloads(app: tuple[str, CityState, dict[str, requests.Se
     assert s["operator"].get(f"{base}/api/v1/report", timeout=30).status_code == 403
     report = s["supervisor"].get(f"{base}/api/v1/report?period=week", timeout=30).json()
     assert [(r["agency"], r["incidents"], r["acknowledged"]) for r in report["by_agency"]] == [("Dishub", 1, 1)]
+    days = {datetime.now(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%d")}  # the city's day, before and after
     as_csv = s["supervisor"].get(f"{base}/api/v1/report?period=day&format=csv", timeout=30)
-    assert as_csv.headers["content-type"].startswith("text/csv") and "# by_agency" in as_csv.text
     as_xlsx = s["supervisor"].get(f"{base}/api/v1/report?period=shift&format=xlsx", timeout=30)
+    days.add(datetime.now(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%d"))
+    assert as_csv.headers["content-type"].startswith("text/csv") and "# by_agency" in as_csv.text
     assert as_xlsx.content[:2] == b"PK"
+    # a supervisor's downloads say whose report, which period and when, in the city's time
+    for answer, stem, ext in ((as_csv, "citywall-report-day", "csv"), (as_xlsx, "citywall-report-shift", "xlsx")):
+        named = re.fullmatch(
+            rf'attachment; filename="{stem}-kota-pekanbaru-(\d{{4}}-\d{{2}}-\d{{2}})-\d{{4}}-WIB\.{ext}"',
+            answer.headers["content-disposition"],
+        )
+        assert named is not None, answer.headers["content-disposition"]
+        assert named.group(1) in days
 
 
 def as_a_link(session: requests.Session) -> requests.Session:
