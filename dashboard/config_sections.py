@@ -48,6 +48,10 @@ GONE_CITY_KEYS = {
 GONE_THRESHOLD_KEYS = {"incident_sla_min": "set each severity's resolve_min in operations.sla"}
 
 
+#: Indonesia's zone labels and the UTC offset (hours) each stands for.
+INDONESIAN_LABELS = {"WIB": 7, "WITA": 8, "WIT": 9}
+
+
 class City(Strict):
     name: str
     slug: str = Field(pattern=r"^[a-z0-9_-]+$")
@@ -85,6 +89,24 @@ class City(Strict):
         except (ZoneInfoNotFoundError, ValueError, TypeError, OSError, RecursionError):  # its own check says what is wrong
             return data
         return {**data, "timezone_label": label or zone}
+
+    @model_validator(mode="after")
+    def _indonesian_label_fits_the_zone(self) -> City:
+        """WIB, WITA and WIT each mean one offset: a config copied from a WIB city and moved
+        to Asia/Makassar kept ``timezone_label: WIB`` and printed WITA times as WIB, an hour
+        off to anyone who reads the label. A label in the city's own words is its business."""
+        offset_h = INDONESIAN_LABELS.get(self.timezone_label.strip().upper())
+        if offset_h is None:
+            return self
+        now = datetime.now(self.tz)
+        utc_offset = now.utcoffset()
+        if utc_offset is not None and utc_offset.total_seconds() != offset_h * 3600:
+            own = now.tzname() or self.timezone
+            raise ValueError(
+                f"timezone_label {self.timezone_label!r} is not the label of {self.timezone} ({own}):"
+                " write the zone's own or leave timezone_label out"
+            )
+        return self
 
     @property
     def tz(self) -> ZoneInfo:

@@ -787,6 +787,37 @@ def test_the_time_zone_names_itself_unless_the_config_names_it(tmp_path: Path, z
 
 
 @pytest.mark.parametrize(
+    ("zone", "label", "own"),
+    [
+        ("Asia/Makassar", "WIB", "WITA"),
+        ("Asia/Jakarta", "wita", "WIB"),
+        ("Asia/Jayapura", "WITA", "WIT"),
+        ("Asia/Pontianak", "WIT", "WIB"),
+    ],
+)
+def test_an_indonesian_label_of_another_zone_is_refused(tmp_path: Path, zone: str, label: str, own: str) -> None:
+    """A config copied from a WIB city (Pariaman's names its label) and moved to Asia/Makassar
+    showed "20:36 WIB" on the clock, the ages and the report: a time an hour off to anyone
+    who reads the label."""
+
+    def edit(tree: dict[str, Any]) -> None:
+        tree["city"].update(timezone=zone, timezone_label=label)
+
+    message = error_of(write_config(tmp_path, edit))
+    assert f"city: timezone_label {label!r} is not the label of {zone} ({own})" in message
+
+
+@pytest.mark.parametrize(
+    ("zone", "label"), [("Asia/Makassar", "WITA"), ("Asia/Pontianak", "WIB"), ("Asia/Makassar", "Waktu Makassar")]
+)
+def test_a_label_that_fits_the_zone_or_is_the_citys_own_words_is_kept(tmp_path: Path, zone: str, label: str) -> None:
+    def edit(tree: dict[str, Any]) -> None:
+        tree["city"].update(timezone=zone, timezone_label=label)
+
+    assert load_config(write_config(tmp_path, edit), environ={}).city.timezone_label == label
+
+
+@pytest.mark.parametrize(
     ("key", "value", "why"),
     [
         ("bbox", [101.323, 0.42039, 101.60535, 0.691], "the districts' own extent is used"),
