@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from dashboard.config import WEEKDAYS, Config
+from dashboard.config import WEEKDAYS, Config, DrainageLevels
 from feeds.city import AgencySpec, Channel, CityProfile, MessageKpi, MppHours, Place, StationSite, WasteSite, mqtt_topic_for
 
 
@@ -79,7 +79,13 @@ def city_profile(config: Config) -> CityProfile:
         destinations=tuple(sim.destinations),
         sources=dict(sim.sources),
         drainage_provider=sim.drainage_provider,
+        drainage_levels=_levels(config.thresholds.drainage),
+        station_levels={code: _levels(levels) for code, levels in config.thresholds.drainage_stations.items()},
     )
+
+
+def _levels(levels: DrainageLevels) -> tuple[float, float, float]:
+    return (levels.waspada, levels.siaga, levels.awas)
 
 
 def simulator_for(config: Config, rng_seed: int | None = None, clock: Callable[[], datetime] | None = None) -> Any:

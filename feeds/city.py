@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol
 
+from feeds.sim_catalog import AWAS_M, SIAGA_M, WASPADA_M
+
 
 class DistrictsLike(Protocol):
     """What the simulator needs from ``feeds.geo.Districts``: names and points inside them."""
@@ -145,6 +147,13 @@ class CityProfile:
     destinations: tuple[str, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)  # alert category -> source name
     drainage_provider: str = ""
+    #: Waspada, Siaga and Awas in metres: the city's default, then per station code
+    drainage_levels: tuple[float, float, float] = (WASPADA_M, SIAGA_M, AWAS_M)
+    station_levels: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+
+    def levels_of(self, code: str) -> tuple[float, float, float]:
+        """The stages the dashboard judges this gauge by, so the simulated water reaches them."""
+        return self.station_levels.get(code, self.drainage_levels)
 
     @property
     def locality(self) -> str:

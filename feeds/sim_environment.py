@@ -13,6 +13,7 @@ import random
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from feeds.city import CityProfile
+from feeds.sim_catalog import AWAS_M
 from feeds.sim_state import _Container, _Station
 
 
@@ -28,27 +29,32 @@ class Environment:
     _rain_until: datetime | None
 
     def _make_stations(self) -> list[_Station]:
-        """Per-station hydrology, fixed by station code so the city is the same every run."""
+        """Per-station hydrology, fixed by station code so the city is the same every run.
+
+        Depths are drawn for Awas at 2.5 m and scaled to the station's own Awas, so a city
+        whose drains are Awas at 1.2 m, or a river at 6 m, sees its stages as often as
+        Pekanbaru sees its own."""
         out = []
         for site in self.city.stations:
             r = random.Random(f"station:{site.code}")
+            k = self.city.levels_of(site.code)[2] / AWAS_M
             if site.river:  # a river: high base, slow rise, stays up for hours
                 st = _Station(
                     site,
-                    base=r.uniform(0.9, 1.2),
-                    gain=r.uniform(0.01, 0.014),
+                    base=r.uniform(0.9, 1.2) * k,
+                    gain=r.uniform(0.01, 0.014) * k,
                     tau_h=r.uniform(8, 12),
                     rain_factor=r.uniform(0.9, 1.2),
-                    reference=4.5,
+                    reference=4.5 * k,
                 )
             else:  # urban drains and small rivers: flashy
                 st = _Station(
                     site,
-                    base=r.uniform(0.25, 0.6),
-                    gain=r.uniform(0.045, 0.06),
+                    base=r.uniform(0.25, 0.6) * k,
+                    gain=r.uniform(0.045, 0.06) * k,
                     tau_h=r.uniform(1.2, 2.0),
                     rain_factor=r.uniform(0.8, 1.3),
-                    reference=3.5,
+                    reference=3.5 * k,
                 )
             out.append(st)
         return out

@@ -18,12 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from feeds.city import CityProfile, MessageKpi
 from feeds.sim_catalog import (
     ALERT_SOURCES,
-    AWAS_M,
     INCIDENT_STAGES,
     QUEUE_CONTEXT,
     REPORT_STAGES,
-    SIAGA_M,
-    WASPADA_M,
     WASTE_CONTEXT,
     WIB,
     Payload,
@@ -115,9 +112,14 @@ class SdmPayloads(MppQueues):
         }
 
     def _drainage_payload(self, st: _Station, iso: str) -> Payload:
-        """FloodMonitoring, NGSI-v2 keyValues; the level carries +-5 mm of sensor noise."""
+        """FloodMonitoring, NGSI-v2 keyValues; the level carries +-5 mm of sensor noise.
+
+        No ``alertLevel`` / ``dangerLevel``: a gauge's own levels outrank the config's default,
+        so sending Pekanbaru's 2.0 / 2.5 m judged every demo city by them. The simulated gauges
+        are the city's own, judged by its ``thresholds``; the status says the same."""
         level = round(max(0.0, st.level + self._rng.uniform(-0.005, 0.005)), 3)
-        status = "Awas" if level >= AWAS_M else "Siaga" if level >= SIAGA_M else "Waspada" if level >= WASPADA_M else "Normal"
+        waspada, siaga, awas = self.city.levels_of(st.site.code)
+        status = "Awas" if level >= awas else "Siaga" if level >= siaga else "Waspada" if level >= waspada else "Normal"
         site = st.site
         return {
             "id": st.entity_id,
@@ -125,8 +127,6 @@ class SdmPayloads(MppQueues):
             "stationID": site.code,
             "name": site.name,
             "currentLevel": level,
-            "alertLevel": SIAGA_M,
-            "dangerLevel": AWAS_M,
             "referenceLevel": st.reference,
             "measuredDistance": round(st.reference - level, 3),
             "floodLevelStatus": status,

@@ -21,6 +21,7 @@ import pytest
 import shapely
 
 from dashboard.config import load_config
+from dashboard.picture import stage_of, station_levels
 from dashboard.simulation import city_profile
 from feeds.channels import ChannelRule
 from feeds.city import MppHours
@@ -30,6 +31,7 @@ from feeds.publish import publish_mqtt
 from feeds.sim_catalog import INCIDENT_STAGES, REPORT_STAGES, TOPICS, TYPE_OF_TOPIC, WASPADA_M, WIB, iso_z
 from feeds.sim_mpp import mpp_day_fraction
 from feeds.simulator import CitySimulator
+from tests.support.configs import write_config
 
 REPO = Path(__file__).resolve().parents[2]
 GEOJSON = REPO / "assets" / "pekanbaru_kecamatan.geojson"
@@ -316,7 +318,7 @@ def test_values_are_within_the_smart_data_model_enums(traffic: tuple[list[tuple[
             assert p["resolutionStatus"] in RESOLUTION and p["categoryCode"] in {"drainage", "waste"}
         elif p["type"] == "FloodMonitoring":
             assert 0 <= p["currentLevel"] < p["referenceLevel"]
-            assert (p["alertLevel"], p["dangerLevel"]) == (2.0, 2.5)
+            assert "alertLevel" not in p and "dangerLevel" not in p  # the city's thresholds judge its gauges
         elif p["type"] == "WasteContainer":
             assert 0 <= p["fillingLevel"] <= 1 and p["id"].startswith("urn:ngsi-ld:WasteContainer:TPS-")
             assert p["@context"] == [SDM_CONTEXT.format("WasteManagement"), NGSI_LD_CORE_CONTEXT]
@@ -448,6 +450,37 @@ def test_thresholds_are_crossed_now_and_then(districts: Districts) -> None:
             days_over[day] = days_over.get(day, False) or payload["currentLevel"] >= WASPADA_M
     assert len(days_over) >= 6
     assert 1 <= sum(days_over.values()) < len(days_over)
+
+
+def test_the_gauges_are_judged_by_the_citys_own_drainage_levels(districts: Districts, tmp_path: Path) -> None:
+    """A city whose drains go Waspada at 1.0 m and whose river gauge PKU-DR-01 is Awas only
+    at 4.0 m: its demo judged every gauge by Pekanbaru's 1.5 / 2.0 / 2.5 m, because the
+    simulated gauges sent those as their own levels, which outrank the config's default."""
+
+    def edit(tree: dict[str, Any]) -> None:
+        tree["thresholds"]["drainage"] = {"waspada": 1.0, "siaga": 1.6, "awas": 2.2}
+        tree["thresholds"]["drainage_stations"] = {"PKU-DR-01": {"waspada": 2.0, "siaga": 3.0, "awas": 4.0}}
+
+    config = load_config(write_config(tmp_path, edit), environ={})
+    own = {"PKU-DR-01": (2.0, 3.0, 4.0)}
+    clock = FakeClock(wib(date(2025, 3, 12), 13, 0))
+    profile = dataclasses.replace(city_profile(config), districts=districts, channels=())
+    sim = CitySimulator(profile, rng_seed=7, clock=clock)
+    normalizer = Normalizer(districts, districts.bounds, 64 * 1024, 0, clock=clock)
+    sim.initial_state()
+    sim.start_rain(mm_per_h=35, minutes=90)
+    judged: Counter[str] = Counter()
+    for topic, payload in run(sim, clock, hours=5, step_s=60):
+        if topic != "drainage":
+            continue
+        event = normalizer.decode(json.dumps(payload))
+        doc = {"station_id": payload["stationID"], **dataclasses.asdict(event)}
+        levels = station_levels(doc, config)
+        assert (levels.waspada, levels.siaga, levels.awas) == own.get(payload["stationID"], (1.0, 1.6, 2.2))
+        stage = stage_of(payload["currentLevel"], levels)
+        assert payload["floodLevelStatus"] == stage, payload
+        judged[stage] += 1
+    assert judged["Normal"] and judged["Waspada"] + judged["Siaga"] + judged["Awas"]
 
 
 # --------------------------------------------------------------------------------------
