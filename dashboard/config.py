@@ -176,10 +176,12 @@ def check_places(config: Config, file: Path | str = "config") -> None:
     for path, name in where:
         if districts.match(name) is None:
             raise ConfigError(f"{file}: {dotted(path)}: no district of that name in city.districts_geojson")
-    # a gauge or a TPS copied from another city's config lies far outside this one
+    # a gauge, a TPS or an MPP copied from another city's config lies far outside this one
     lon_min, lat_min, lon_max, lat_max = districts.bounds
-    sites = [("stations", i, s.lat, s.lon) for i, s in enumerate(sim.stations)]
-    sites += [("waste_sites", i, w.lat, w.lon) for i, w in enumerate(sim.waste_sites)]
-    for kind, i, lat, lon in sites:
+    sites = [(f"simulation.stations.{i}", s.lat, s.lon) for i, s in enumerate(sim.stations)]
+    sites += [(f"simulation.waste_sites.{i}", w.lat, w.lon) for i, w in enumerate(sim.waste_sites)]
+    if config.mpp.location is not None:  # the demo's queues are published from there
+        sites.append(("mpp.location", *config.mpp.location))
+    for key, lat, lon in sites:
         if not (lat_min - NEAR_DEG <= lat <= lat_max + NEAR_DEG and lon_min - NEAR_DEG <= lon <= lon_max + NEAR_DEG):
-            raise ConfigError(f"{file}: simulation.{kind}.{i}: lat {lat}, lon {lon} is outside the city's districts")
+            raise ConfigError(f"{file}: {key}: lat {lat}, lon {lon} is outside the city's districts")

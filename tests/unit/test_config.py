@@ -188,6 +188,20 @@ def test_a_waste_site_is_in_a_district_of_the_city(tmp_path: Path, site: dict[st
     assert expected in message
 
 
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ([-0.6265, 100.1196], "mpp.location: lat -0.6265, lon 100.1196 is outside the city's districts"),  # Pariaman's
+        ([101.44406, 0.51374], "mpp.location: lat 101.44406, lon 0.51374 is outside the city's districts"),  # lon, lat
+    ],
+)
+def test_the_mpp_is_in_the_city(tmp_path: Path, location: list[float], expected: str) -> None:
+    """A config copied from another city kept that city's MPP, and the demo's queues were
+    published from there, counted as outside the districts on feed health."""
+    message = error_of(write(tmp_path, lambda c: c["mpp"].update(location=location)))
+    assert expected in message
+
+
 def test_a_place_the_districts_lack_is_named(tmp_path: Path) -> None:
     def edit(c):
         c["simulation"] = {"stations": [{"code": "X-1", "name": "Pos", "district": "Atlantis", "lat": 0.5, "lon": 101.4}]}
