@@ -49,6 +49,7 @@ def build_normalizer(config: Config) -> Any:
         max_payload_bytes=config.feeds.max_payload_bytes,
         max_future_s=config.feeds.max_future_s,
         channels=[ChannelRule(c.name, tuple(c.topics), tuple(c.streams), dict(c.categories)) for c in config.complaints],
+        language=config.city.language,
     )
 
 

@@ -41,6 +41,7 @@ LD_ATTRIBUTE_TYPES = frozenset(
 _KEEP = ("id", "type")
 _DROP = frozenset({"@context"})
 _VALUE_KEYS = ("value", "object", "languageMap", "vocab", "json", "valueList", "objectList")
+#: A ``languageMap`` is read in the first of these it has, then in any; a city names its own first.
 _PREFERRED_LANGUAGES = ("id", "en")
 
 
@@ -61,8 +62,9 @@ class Unwrapped(NamedTuple):
     units: dict[str, str]
 
 
-def unwrap(entity: dict[str, Any]) -> Unwrapped:
+def unwrap(entity: dict[str, Any], languages: tuple[str, ...] = _PREFERRED_LANGUAGES) -> Unwrapped:
     """Flatten one entity; ``id`` and ``type`` are kept as given and ``@context`` is dropped.
+    A ``languageMap`` gives its text in the first of ``languages`` it has.
 
     Never raises on odd shapes: anything it cannot recognise is passed through unchanged, and
     the normalizer, which knows what each field should be, rejects it with a precise reason.
@@ -81,7 +83,7 @@ def unwrap(entity: dict[str, Any]) -> Unwrapped:
         if type(raw) is dict and "value" in raw and "type" in raw:  # the common wrapped case, first
             wrapped = True
             ld = ld or (isinstance(raw["type"], str) and raw["type"] in LD_ATTRIBUTE_TYPES)
-            attrs[key] = _attribute_value(raw)
+            attrs[key] = _attribute_value(raw, languages)
             if "observedAt" in raw:
                 observed.append(raw["observedAt"])
             if "unitCode" in raw or "metadata" in raw:
@@ -93,14 +95,14 @@ def unwrap(entity: dict[str, Any]) -> Unwrapped:
         elif isinstance(raw, dict) and "type" in raw and _has_value(raw):
             wrapped = True
             ld = ld or (isinstance(raw["type"], str) and raw["type"] in LD_ATTRIBUTE_TYPES)
-            attrs[key] = _attribute_value(raw)
+            attrs[key] = _attribute_value(raw, languages)
             unit = _unit_code(raw)
             if unit:
                 units[key] = unit
         elif isinstance(raw, list) and raw and all(isinstance(x, dict) and "type" in x and _has_value(x) for x in raw):
             wrapped = ld = True  # an NGSI-LD multi-attribute: several instances told apart by datasetId
             instance = _default_instance(raw)
-            attrs[key] = _attribute_value(instance)
+            attrs[key] = _attribute_value(instance, languages)
             if "observedAt" in instance:
                 observed.append(instance["observedAt"])
         elif isinstance(raw, dict) and "@value" in raw:
@@ -123,7 +125,7 @@ def _has_value(attribute: dict[str, Any]) -> bool:
     return any(k in attribute for k in _VALUE_KEYS)
 
 
-def _attribute_value(attribute: dict[str, Any]) -> Any:
+def _attribute_value(attribute: dict[str, Any], languages: tuple[str, ...] = _PREFERRED_LANGUAGES) -> Any:
     """The plain value of one wrapped attribute, whichever of the NGSI spellings carries it."""
     kind = attribute.get("type")
     if "value" in attribute:
@@ -133,7 +135,7 @@ def _attribute_value(attribute: dict[str, Any]) -> Any:
     elif "object" in attribute:
         value = attribute["object"]
     elif "languageMap" in attribute:
-        value = _pick_language(attribute["languageMap"])
+        value = _pick_language(attribute["languageMap"], languages)
     else:
         value = next(attribute[k] for k in _VALUE_KEYS if k in attribute)
     if isinstance(value, dict) and "@value" in value:
@@ -148,10 +150,10 @@ def _default_instance(instances: list[dict[str, Any]]) -> dict[str, Any]:
     return next((x for x in instances if "datasetId" not in x), instances[0])
 
 
-def _pick_language(language_map: Any) -> Any:
+def _pick_language(language_map: Any, languages: tuple[str, ...]) -> Any:
     if not isinstance(language_map, dict) or not language_map:
         return language_map
-    for language in _PREFERRED_LANGUAGES:
+    for language in languages:
         if language in language_map:
             return language_map[language]
     return next(iter(language_map.values()))

@@ -73,8 +73,12 @@ class Normalizer:
         max_future_s: int,
         clock: Callable[[], datetime] = now_utc,
         channels: Sequence[ChannelRule] = (),
+        language: str = "id",
     ) -> None:
         self.channels = tuple(channels)
+        #: a text sent in several languages is read in the city's first (an English wall
+        #: showed the Indonesian of every LanguageProperty)
+        self.languages = (language, *(x for x in ("id", "en") if x != language))
         self.districts = districts
         self.bbox = bbox
         self.max_payload_bytes = max_payload_bytes
@@ -93,7 +97,7 @@ class Normalizer:
     def from_entity(self, entity: dict[str, Any], origin: str = "") -> Decoded:
         """Map an already parsed JSON object (the checks after "not an object")."""
         canonical, mapper = route(entity.get("type"))
-        flat = unwrap(entity)
+        flat = unwrap(entity, self.languages)
         fields = Fields(flat.attrs, flat.units, self)
         if origin and self.channels:
             fields.channel = next((c for c in self.channels if c.matches(origin)), None)

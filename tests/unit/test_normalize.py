@@ -941,6 +941,19 @@ def test_unwrap_ld_language_map_and_multi_attribute() -> None:
     assert flat.form is Form.LD_NORMALIZED
 
 
+@pytest.mark.parametrize(("language", "expected"), [("en", "Flooded road"), ("id", "Jalan tergenang")])
+def test_a_language_map_is_read_in_the_citys_language(language: str, expected: str) -> None:
+    """An English city's wall showed the Indonesian text of every LanguageProperty: the
+    normalizer took ``id`` first whatever ``city.language`` said."""
+    from dashboard.config import load_config
+    from dashboard.runtime import build_normalizer
+
+    normalizer = build_normalizer(load_config(environ={"CITYWALL_LANGUAGE": language}))
+    entity = as_form(ALERT, "ld-normalized")
+    entity["description"] = {"type": "LanguageProperty", "languageMap": {"id": "Jalan tergenang", "en": "Flooded road"}}
+    assert normalizer.decode(encode(entity)).description == expected
+
+
 def test_unwrap_ld_key_values_detected_by_context() -> None:
     assert unwrap(as_form(KPI, "ld-keyValues")).form is Form.LD_KEY_VALUES
     assert unwrap(KPI).form is Form.V2_KEY_VALUES
