@@ -102,6 +102,10 @@ def _check_config(config: Config, args: argparse.Namespace) -> int:
     )
     if not config.operations.agencies:  # valid, but the console's "assign" offers nobody
         print(f"{path}: warning: operations.agencies is empty: operators cannot assign an incident to anyone")
+    idle = config.idle_screens()
+    if idle:  # valid (a screen kept for a CCTV input), but a black LCD looks dead
+        which = f"screens {', '.join(map(str, idle))} show" if len(idle) > 1 else f"screen {idle[0]} shows"
+        print(f"{path}: warning: {which} nothing (no panel, span or playlist)")
     if config.feeds.mqtt.member and not config.feeds.mqtt.shared_group:  # valid, but each member takes every message
         print(f"{path}: warning: feeds.mqtt.member is set but shared_group is not: every ingest member takes every message")
     return 0

@@ -150,6 +150,13 @@ class Config(Strict):
         (r0, c0), (r1, c1) = self.wall.position(span.top_left), self.wall.position(span.bottom_right)
         return [r * self.wall.columns + c + 1 for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
 
+    def idle_screens(self) -> list[int]:
+        """Screens no panel, span or playlist fills: they stay black, which on a wall reads
+        as a dead LCD (check-config warns; a screen kept for another input is allowed)."""
+        used = {n for n, panels in self.screens.items() if panels} | set(self.playlists)
+        used |= {n for span in self.spans for n in self.span_screens(span)}
+        return [n for n in range(1, self.wall.screen_count + 1) if n not in used]
+
     def span_at(self, screen: int) -> Span | None:
         return next((s for s in self.spans if screen in self.span_screens(s)), None)
 

@@ -664,6 +664,24 @@ def test_check_config_warns_when_no_agency_can_be_assigned(tmp_path: Path) -> No
     assert "warning" not in run_cli("check-config", str(DEFAULT_CONFIG)).stdout
 
 
+def test_check_config_warns_of_a_screen_that_shows_nothing(tmp_path: Path) -> None:
+    """A 4 x 3 wall whose screens list left screen 5 out passed with "ok": the LCD stayed
+    black, which on a wall reads as a dead screen. It may be meant (a CCTV input), so it
+    is a warning that names the screens."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["wall"].update(columns=4, rows=3)
+        c["screens"] = {1: ["clock", "kpis"], 4: ["incident_queue"], 8: ["drainage"], 9: ["mpp"], 10: []}
+        c["spans"] = [{"panel": "incidents_map", "top_left": 2, "bottom_right": 7}]
+        c["playlists"] = {11: {"panels": ["waste", "ticker"], "every_s": 20}}
+        c["operations"].update(presets=[], takeovers=[])
+
+    path = write(tmp_path, edit)
+    done = run_cli("check-config", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == [f"{path}: warning: screens 5, 10, 12 show nothing (no panel, span or playlist)"]
+
+
 def test_check_config_fails_with_one_line(tmp_path: Path) -> None:
     path = write(tmp_path, lambda c: c["screens"].update({25: ["clock"]}))
     done = run_cli("check-config", str(path))
