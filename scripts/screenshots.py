@@ -69,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         with serve(city.config, city.store) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
             shots = [(f"{prefix}wall-preview.png", f"/wall?scale={scale}", "the whole wall at quarter scale", (width, height))]
-            own = [(f"screen-{n:02d}.png", f"/screen/{n}", f"screen {n}") for n in range(1, wall.screen_count + 1)]
+            # a screen that shows nothing never gets ready; check-config warns of it
+            idle = set(config.idle_screens())
+            own = [
+                (f"screen-{n:02d}.png", f"/screen/{n}", f"screen {n}") for n in range(1, wall.screen_count + 1) if n not in idle
+            ]
             shots += [
                 (prefix + name, path, what, (wall.screen_width_px, wall.screen_height_px))
                 for name, path, what in (own if other else SHOTS)
