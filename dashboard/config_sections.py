@@ -325,6 +325,15 @@ class MppTargets(Strict):
             raise ValueError(f"closes ({self.closes:%H:%M}) must be after opens ({self.opens:%H:%M})")
         return self
 
+    @model_validator(mode="after")
+    def _busy_on_open_days(self) -> MppTargets:
+        """A busy day the MPP is closed is a target that never applies: the default Monday and
+        Friday kept by a city open Saturday to Thursday meant another busy day was forgotten."""
+        closed = [day for day in self.busy_weekdays if day not in self.open_weekdays]
+        if closed:
+            raise ValueError(f"busy_weekdays {', '.join(closed)}: the MPP is not open that day (open_weekdays)")
+        return self
+
     @property
     def agency_count(self) -> int:
         return len(self.agencies) if isinstance(self.agencies, list) else self.agencies

@@ -188,6 +188,17 @@ def test_a_waste_site_is_in_a_district_of_the_city(tmp_path: Path, site: dict[st
     assert expected in message
 
 
+def test_a_busy_day_the_mpp_is_closed_is_refused(tmp_path: Path) -> None:
+    """A city whose MPP opens Saturday to Thursday kept the default busy days (Monday and
+    Friday): Friday's busy target could never apply, and check-config said "ok"."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["mpp"].update(open_weekdays=["saturday", "sunday", "monday", "tuesday", "wednesday", "thursday"])
+        c["mpp"].pop("busy_weekdays")
+
+    assert "mpp: busy_weekdays friday: the MPP is not open that day (open_weekdays)" in error_of(write(tmp_path, edit))
+
+
 @pytest.mark.parametrize(
     ("location", "expected"),
     [
@@ -315,7 +326,7 @@ LEAVES: dict[str, tuple[str, Any]] = {
     "mpp.location": ("[0.5, 101.4]", [0.5, 101.4]),
     "mpp.opens": ("07:30", "07:30:00"),
     "mpp.closes": ("15:00", "15:00:00"),
-    "mpp.open_weekdays": ('["monday", "saturday"]', ["monday", "saturday"]),
+    "mpp.open_weekdays": ('["tuesday", "saturday"]', ["tuesday", "saturday"]),  # the busy day above is open
     "mpp.closed_dates": ('["2026-12-25"]', ["2026-12-25"]),
     "pillars": (json.dumps(BASE["pillars"][::-1]), ("ids", SHIPPED_PILLAR_IDS[::-1])),
     "complaints": ("[]", []),
