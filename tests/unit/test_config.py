@@ -850,6 +850,12 @@ def test_an_indonesian_label_of_another_zone_is_refused(tmp_path: Path, zone: st
     assert f"city: timezone_label {label!r} is not the label of {zone} ({own})" in message
 
 
+def test_the_shipped_config_moved_to_another_zone_takes_that_zones_label() -> None:
+    """The shipped config named its label (WIB), so a site that set only the zone (the
+    README's step 3, or CITYWALL_CITY__TIMEZONE) kept WIB on a WITA clock."""
+    assert load_config(environ={"CITYWALL_CITY__TIMEZONE": "Asia/Makassar"}).city.timezone_label == "WITA"
+
+
 @pytest.mark.parametrize(
     ("zone", "label"), [("Asia/Makassar", "WITA"), ("Asia/Pontianak", "WIB"), ("Asia/Makassar", "Waktu Makassar")]
 )
