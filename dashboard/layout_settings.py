@@ -10,6 +10,7 @@ import json
 from datetime import time
 
 from dashboard.config import Config
+from dashboard.kpis import DERIVED
 from layouts.ports import PillarInfo, Span, ViewSettings, WallGeometry
 
 
@@ -30,6 +31,7 @@ def view_settings(config: Config) -> ViewSettings:
         reload_at=wall.reload_at.strftime("%H:%M") if wall.reload_at else None,
         districts_geojson=_geojson(config),
         pillars=tuple(PillarInfo(p.id, p.label(config.city.language), p.icon) for p in config.pillars),
+        kpi_families=tuple(sorted({"kpis" if k.source == "message" else DERIVED[k.id].family for _, k in config.kpis()})),
         presets={p.name: {n: tuple(names) for n, names in p.screens.items()} for p in config.operations.presets},
         mpp_hours=(config.mpp.opens.hour, _closing_hour(config.mpp.closes)),
     )

@@ -116,6 +116,9 @@ class ViewSettings:
     reload_at: str | None = "03:00"
     districts_geojson: dict[str, Any] | None = None
     pillars: tuple[PillarInfo, ...] = ()
+    #: the families the pillars' KPIs come from: "kpis" for KeyPerformanceIndicator messages,
+    #: a stream's family for a derived KPI ("incidents", "mpp", ...)
+    kpi_families: tuple[str, ...] = ("kpis",)
 
     def pillar(self, pillar_id: str) -> PillarInfo:
         found = next((p for p in self.pillars if p.id == pillar_id), None)

@@ -28,7 +28,8 @@ BANDS = {"clock": 200}
 
 def panel_block(name: str, instance: str, settings: ViewSettings) -> html.Div:
     module = panels.load(name)
-    return frame(name, module.FAMILY, instance, settings.language, module.body(instance, settings))
+    family = module.family(settings) if hasattr(module, "family") else module.FAMILY  # some follow the city's config
+    return frame(name, family, instance, settings.language, module.body(instance, settings))
 
 
 def grid_style(names: tuple[str, ...]) -> tuple[dict[str, str], list[dict[str, str]]]:

@@ -102,7 +102,12 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     return {
         "alarms": alarms(picture),
         "has_data": bool(fresh),
-        "sources": [{"family": f, "updated_at": fresh[f].updated_at, "day": day} for f in SOURCES if f in fresh],
+        # a city whose KPIs all come from the streams has no KPI feed: "never, delayed" for ever
+        "sources": [
+            {"family": f, "updated_at": fresh[f].updated_at, "day": day}
+            for f in SOURCES
+            if f in fresh and (f != "kpis" or f in settings.kpi_families)
+        ],
         "feeds": shown_feeds,
         "feeds_known": bool(feeds),
         "ticker_events": len(picture.ticker),

@@ -25,6 +25,13 @@ from layouts.tree import attrs
 FAMILY = "kpis"
 
 
+def family(settings: ViewSettings) -> str:
+    """The KPI feed's family, or for a city whose KPIs all come from the streams the newest of
+    their feeds ("drainage+incidents+mpp"): nobody sends such a city KeyPerformanceIndicator
+    messages, and its board stood "data delayed" for ever waiting for them."""
+    return FAMILY if FAMILY in settings.kpi_families or not settings.kpi_families else "+".join(settings.kpi_families)
+
+
 def body(instance: str, settings: ViewSettings) -> list[Any]:
     return live_part("kpis", instance, "cw-kpis")
 

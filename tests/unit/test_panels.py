@@ -31,6 +31,7 @@ from layouts.panels import clock, drainage, feed_health, incident_queue, inciden
 from layouts.picture import CityPicture
 from layouts.ports import PillarInfo, Span, ViewSettings, WallGeometry
 from layouts.screens import grid_style, screen_body, screen_content, span_size
+from layouts.screens import panel_block as screen_panel
 from layouts.sections import (
     CityInfo,
     ContainerRow,
@@ -50,6 +51,7 @@ from layouts.sections import (
     WasteSection,
 )
 from layouts.tree import keyed_delta, to_tree
+from tests.support.configs import write_config
 from tests.support.trees import texts
 from tests.support.views import gauge as station
 
@@ -559,6 +561,31 @@ def test_ticker_newest_first_in_wib() -> None:
     text = joined(ticker.render(ticker.view(sample_picture(), s), s))
     assert text.index("Sampah menumpuk") < text.index("Kebakaran rumah")
     assert "14:31" in text and "▣ sampah" in text and "◆ KRITIS" in text
+
+
+def derived_only(tree: dict[str, Any]) -> None:
+    """The shipped city with pillars whose KPIs all come from the streams: no KPI feed at all."""
+    kpi = {"open_incidents": "incidents", "mpp_on_pace": "mpp", "drainage_stations_in_alert": "drainage"}
+    tree["pillars"] = [
+        {"id": f"p{i}", "name": {"id": f"P{i}", "en": f"P{i}"}, "kpis": [{"id": k, "name": {"en": k}, "target": 1}]}
+        for i, k in enumerate(kpi)
+    ]
+
+
+def test_a_board_of_derived_kpis_ages_with_the_feeds_they_come_from(tmp_path: Path) -> None:
+    """A city whose KPIs all come from the streams (README: they "need no feed") had its KPI
+    board striped "data delayed" for ever and a "KPIs: never, delayed" row on feed health,
+    waiting for KeyPerformanceIndicator messages nobody sends."""
+    s = view_settings(load_config(write_config(tmp_path, derived_only), environ={}))
+    root = screen_panel("kpis", "t", s)
+    assert getattr(root, "data-family") == "drainage+incidents+mpp"
+    assert [x["family"] for x in feed_health.view(sample_picture(), s)["sources"]] == ["incidents", "drainage", "waste", "mpp"]
+
+
+def test_a_board_with_a_kpi_feed_ages_with_that_feed() -> None:
+    s = view_settings(load_config(environ={}))
+    assert getattr(screen_panel("kpis", "t", s), "data-family") == "kpis"
+    assert "kpis" in [x["family"] for x in feed_health.view(sample_picture(), s)["sources"]]
 
 
 def test_clock_reads_like_a_wall_clock_in_both_languages() -> None:
