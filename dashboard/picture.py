@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from datetime import time as dt_time
 from typing import Any, TypeVar
 
 from dashboard.config import Config, DrainageLevels, Kpi
@@ -470,24 +471,30 @@ def mpp_part(store: StateStore, config: Config, now: float) -> MppSection:
         name=config.mpp.name,
         services=config.mpp.services,
         agencies_total=config.mpp.agency_count,
-        hourly=_hourly(store, [d["id"] for d in today], midnight, local_now),
+        hourly=_hourly(store, [d["id"] for d in today], midnight, local_now, config.mpp.opens),
         due_now=due,
         pace_pct=round_half_up(100 * served / due, 1) if due else None,
     )
 
 
-def _hourly(store: StateStore, ids: list[str], midnight: datetime, local_now: datetime) -> list[HourServed]:
-    """Permits served per local hour, from each counter's cumulative series since midnight."""
+def _hourly(store: StateStore, ids: list[str], midnight: datetime, local_now: datetime, opens: dt_time) -> list[HourServed]:
+    """Permits served per local hour, from each counter's cumulative series since midnight.
+
+    A counter first heard of today later than an hour after opening carries tickets served
+    at times nobody saw: they count in "served today", in no hour. A demo begun at 20:10
+    drew the day's 700 as one bar at 20:00, four hours after the MPP closed."""
     start = midnight.timestamp()
+    first_counted = start + (opens.hour + 1) * 3_600 + opens.minute * 60
     hours = local_now.hour + 1
     per_hour = [0.0] * hours
     for entity_id in ids:
         last_by_hour: dict[int, float] = {}
-        for t, value in store.series(entity_series("queue", entity_id), since=start):
+        points = [(t, v) for t, v in store.series(entity_series("queue", entity_id), since=start) if t >= start]
+        for t, value in points:
             hour = int((t - start) // 3_600)
-            if 0 <= hour < hours:
+            if hour < hours:
                 last_by_hour[hour] = value
-        previous = 0.0
+        previous = points[0][1] if points and points[0][0] > first_counted else 0.0
         for hour in range(hours):
             if hour in last_by_hour:
                 per_hour[hour] += max(0.0, last_by_hour[hour] - previous)

@@ -601,3 +601,34 @@ def test_a_waste_report_closed_by_a_clock_behind_the_one_that_opened_it_took_no_
     )  # fmt: skip
     waste = build_picture(store, config, now=now).waste
     assert (waste.reports_resolved, waste.reports_resolved_within_sla, waste.median_resolve_h) == (1, 1, 0.0)
+
+
+def _served_per_hour(readings: list[tuple[int, int, int]]) -> dict[int, int]:
+    """The MPP's hourly bars for one counter's readings (local hour, minute, served today),
+    on a Wednesday of the shipped city (open 08:00-16:00 WIB), seen at the last reading."""
+    config = load_config(environ={})
+    moments = [datetime(2026, 12, 2, h, m, tzinfo=config.city.tz).timestamp() for h, m, _ in readings]
+    store = MemoryStore()
+    for moment, (_, _, served) in zip(moments, readings, strict=True):
+        CityState(store, config, clock=lambda moment=moment: moment).accept(
+            QueueReading(
+                id="mpp-q", observed_at=datetime.fromtimestamp(moment, UTC), source_type="QueueMonitor",
+                agency="dpmptsp", served_today=served,
+            )
+        )  # fmt: skip
+    mpp = build_picture(store, config, now=moments[-1]).mpp
+    assert mpp.served_today == readings[-1][2]
+    return {h.hour: h.served for h in mpp.hourly if h.served}
+
+
+def test_tickets_served_before_the_counter_was_first_heard_are_in_no_hour() -> None:
+    """A demo (or a restart on an emptied store) begun at 20:10 drew the whole day's 700
+    tickets as one bar at 20:00, four hours after the MPP closed: a counter's first reading
+    of the day says how many were served, not when."""
+    assert _served_per_hour([(20, 10, 700)]) == {}
+    assert _served_per_hour([(11, 0, 300), (11, 40, 330), (12, 20, 380)]) == {11: 30, 12: 50}
+
+
+def test_a_counter_heard_from_the_opening_hour_on_has_its_first_tickets_counted() -> None:
+    assert _served_per_hour([(7, 50, 0), (8, 30, 40), (9, 30, 100)]) == {8: 40, 9: 60}
+    assert _served_per_hour([(8, 14, 20), (9, 5, 70)]) == {8: 20, 9: 50}  # silent overnight, first heard at opening
