@@ -25,7 +25,18 @@ def register(pages: Pages, settings: ViewSettings) -> None:
         except ValueError:
             screen = 0
         if not 1 <= screen <= settings.wall.screen_count:
-            return html.Div(f"{t('screen', settings.language)} {n}: 1-{settings.wall.screen_count}", className="cw-error")
+            wall = settings.wall
+            return html.Div(  # a kiosk left on a screen of a bigger wall is told what this one has
+                t(
+                    "screen_not_on_wall",
+                    settings.language,
+                    n=n[:16],
+                    count=wall.screen_count,
+                    columns=wall.columns,
+                    rows=wall.rows,
+                ),
+                className="cw-error",
+            )
         preset = preset if preset in settings.presets else "default"
         content = [screen_content(screen, settings, preset), overlay(screen, "k")]
         if identify not in ("0", "", "false"):

@@ -127,7 +127,7 @@ def test_each_app_knows_its_own_screens(cities: dict[str, tuple[str, MemoryStore
     assert seven["props"]["data-screen"] == "7"
     refused = route(pariaman, "/screen/7")["cw-page"]["children"]
     assert refused["props"]["className"] == "cw-error"
-    assert text_of(refused).endswith("7: 1-6")
+    assert text_of(refused).endswith("7 tidak ada di dinding ini: layarnya 1–6 (3 x 2)")
     assert route(pariaman, "/screen/6")["cw-page"]["children"]["props"]["data-screen"] == "6"
 
 

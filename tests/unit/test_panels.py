@@ -588,6 +588,26 @@ def test_a_board_with_a_kpi_feed_ages_with_that_feed() -> None:
     assert "kpis" in [x["family"] for x in feed_health.view(sample_picture(), s)["sources"]]
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "Screen 30 is not on this wall: its screens are 1–24 (6 x 4)"),
+        ("id", "Layar 30 tidak ada di dinding ini: layarnya 1–24 (6 x 4)"),
+    ],
+)
+def test_a_kiosk_pointed_past_the_wall_is_told_which_screens_there_are(language: str, expected: str) -> None:
+    """A kiosk left at /screen/9 when the city moved to a 3 x 2 wall read "Screen 9: 1-6"."""
+    from layouts.pages import screen
+    from layouts.routing import Pages
+
+    pages = Pages()
+    screen.register(pages, settings(language))
+    found = pages.find("screen/30")
+    assert found is not None
+    page, variables = found
+    assert texts(page.layout(**variables)) == [expected]
+
+
 def test_clock_reads_like_a_wall_clock_in_both_languages() -> None:
     moment = datetime(2024, 7, 5, 7, 32, 9, tzinfo=UTC)
     assert clock.reading(moment, settings()) == {"hm": "14:32", "s": ":09", "date": "Jumat, 5 Juli 2024", "zone": "WIB"}
