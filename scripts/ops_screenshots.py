@@ -6,6 +6,10 @@ through the real ingest path, users one per role, and a few operator actions. De
 headless Chromium then photographs the console (signed in as a supervisor, an incident
 selected), a screen taken over by a critical incident, a screen with a broadcast and an
 incident pushed to it, and the shift report, into ``docs/screenshots/``.
+
+``--config examples/pariaman/config.yaml`` photographs another city instead, into files named
+after its slug: its own districts, agencies, push screen and takeover rule (the takeover shot
+is left out when the city has no rule for critical incidents), in its own language.
 """
 
 from __future__ import annotations
@@ -35,9 +39,27 @@ SUPERVISOR = Actor("supervisor", "supervisor", "session", "127.0.0.1")
 LOGIN = ("supervisor", "screenshot-supervisor-pass")
 
 
-def incident(id: str, severity: str = "high", category: str = "traffic", description: str = "") -> Any:
+#: What the pictures' incidents and broadcast say, in the city's language.
+WORDS = {
+    "id": (
+        "Banjir 80 cm, warga terjebak di {kec}",
+        "Pohon tumbang menutup jalan di {kec}",
+        "Hujan lebat sore ini: siaga genangan di {kec}",
+    ),
+    "en": (
+        "Flood 80 cm deep, residents trapped in {kec}",
+        "Fallen tree blocking the road in {kec}",
+        "Heavy rain this afternoon: watch for flooding in {kec}",
+    ),
+}
+
+
+def incident(
+    id: str, place: tuple[str, float, float], severity: str = "high", category: str = "traffic", description: str = ""
+) -> Any:
     from feeds.events import Incident
 
+    kecamatan, lat, lon = place
     now = datetime.now(UTC) - timedelta(seconds=5)
     return Incident(
         id=id,
@@ -46,9 +68,9 @@ def incident(id: str, severity: str = "high", category: str = "traffic", descrip
         category=category,
         severity=severity,  # type: ignore[arg-type]
         status="new",
-        kecamatan="Sail",
-        lat=0.5125,
-        lon=101.4475,
+        kecamatan=kecamatan,
+        lat=lat,
+        lon=lon,
         description=description,
         opened_at=now,
     )
@@ -68,11 +90,28 @@ def signed_in_context(browser: Any, base: str, width: int, height: int) -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    parser.add_argument("--config", type=Path, default=None, help="another city's config (default: the shipped one)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
 
-    config = load_config(environ={})
+    from dashboard.layout_settings import view_settings
+    from feeds.geo import Districts
+    from layouts.console.detail import push_default
+
+    config = load_config(args.config, environ={})
+    other = args.config is not None
+    prefix = f"{config.city.slug}-" if other else ""
+    districts = Districts.load(config.districts_path())
+    kec = districts.names()[0] if other else "Sail"
+    place = (kec, *districts.centroid(kec)) if other else (kec, 0.5125, 101.4475)
+    flood, tree, rain = (w.format(kec=kec) for w in WORDS[config.city.language])
+    if not other:  # the shipped pictures keep their words
+        flood, tree = "Banjir 80 cm, warga terjebak di Jl. Lintas Timur", "Pohon tumbang menutup Jl. Sudirman"
+        rain = "Hujan lebat sore ini: siaga genangan di Rumbai dan Tampan"
+    agencies = [a.id for a in config.operations.agencies]
+    takeover = next((r.screen for r in config.operations.takeovers if r.kind == "incident" and r.severity == "critical"), None)
+    push_to = push_default(view_settings(config))
     # anonymous reading on, as for a wall of kiosks on a closed network; writing still needs a login
     config = config.model_copy(update={"auth": config.auth.model_copy(update={"anonymous_read": True})})
     city = City(config).replay(hours=2.0)
@@ -81,24 +120,21 @@ def main(argv: list[str] | None = None) -> int:
     open_ids = [d["id"] for d in desk.store.entities("incident").values() if d.get("status") == "new"][:3]
     for i, incident_id in enumerate(open_ids):
         desk.act(incident_id, Action("acknowledge"), SUPERVISOR)
-        if i:
-            desk.act(incident_id, Action("assign", agency=("BPBD", "Dishub")[i % 2]), SUPERVISOR)
-    city.state.accept(
-        incident(
-            "SHOT-CRIT",
-            severity="critical",
-            category="naturalDisaster",
-            description="Banjir 80 cm, warga terjebak di Jl. Lintas Timur",
-        )
-    )
-    city.state.accept(incident("SHOT-PUSH", severity="high", description="Pohon tumbang menutup Jl. Sudirman"))
-    desk.push(4, "SHOT-PUSH", 30, SUPERVISOR)
-    desk.broadcast("ORANGE", "Hujan lebat sore ini: siaga genangan di Rumbai dan Tampan", 60, SUPERVISOR)
+        if i and agencies:
+            desk.act(incident_id, Action("assign", agency=agencies[i % len(agencies)]), SUPERVISOR)
+    city.state.accept(incident("SHOT-CRIT", place, severity="critical", category="naturalDisaster", description=flood))
+    city.state.accept(incident("SHOT-PUSH", place, severity="high", description=tree))
+    desk.push(push_to, "SHOT-PUSH", 30, SUPERVISOR)
+    desk.broadcast("ORANGE", rain, 60, SUPERVISOR)
     city.start()
     try:
         with serve(city.config, city.store) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_binary(), headless=True, args=list(CHROMIUM_ARGS))
-            for name, path in (("takeover-screen-10.png", "/screen/10"), ("pushed-broadcast-screen-04.png", "/screen/4")):
+            screens = [(f"pushed-broadcast-screen-{push_to:02d}.png", f"/screen/{push_to}")]
+            if takeover is not None:
+                screens.insert(0, (f"takeover-screen-{takeover:02d}.png", f"/screen/{takeover}"))
+            for name, path in screens:
+                name = prefix + name
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
                 page.set_default_timeout(120_000)
                 page.goto(base + path)
@@ -115,12 +151,12 @@ def main(argv: list[str] | None = None) -> int:
             page.wait_for_selector('#cw-console-detail [data-incident="SHOT-PUSH"]', state="attached")
             page.wait_for_selector("[data-mini-screen]")
             page.wait_for_timeout(1_500)
-            page.screenshot(path=str(args.out / "console.png"))
-            print("console.png: /console")
+            page.screenshot(path=str(args.out / f"{prefix}console.png"))
+            print(f"{prefix}console.png: /console")
             page.goto(base + "/report?period=shift")
             page.wait_for_selector('[data-report="by_period"]')
-            page.screenshot(path=str(args.out / "shift-report.png"), full_page=True)
-            print("shift-report.png: /report")
+            page.screenshot(path=str(args.out / f"{prefix}shift-report.png"), full_page=True)
+            print(f"{prefix}shift-report.png: /report")
             browser.close()
     finally:
         city.stop()
