@@ -102,6 +102,9 @@ def _check_config(config: Config, args: argparse.Namespace) -> int:
     )
     if not config.operations.agencies:  # valid, but the console's "assign" offers nobody
         print(f"{path}: warning: operations.agencies is empty: operators cannot assign an incident to anyone")
+    missed = config.demo_topics_missed()
+    if missed:  # valid for real feeds, but the demo's own messages would go nowhere
+        print(f"{path}: warning: {_demo_topics_warning(config, missed)}")
     idle = config.idle_screens()
     if idle:  # valid (a screen kept for a CCTV input), but a black LCD looks dead
         which = f"screens {', '.join(map(str, idle))} show" if len(idle) > 1 else f"screen {idle[0]} shows"
@@ -109,6 +112,13 @@ def _check_config(config: Config, args: argparse.Namespace) -> int:
     if config.feeds.mqtt.member and not config.feeds.mqtt.shared_group:  # valid, but each member takes every message
         print(f"{path}: warning: feeds.mqtt.member is set but shared_group is not: every ingest member takes every message")
     return 0
+
+
+def _demo_topics_warning(config: Config, missed: list[str]) -> str:
+    return (
+        f"feeds.mqtt.topics ({', '.join(config.feeds.mqtt.topics)}) take none of {', '.join(missed)},"
+        f" where `citywall demo` publishes: its wall would stay empty (leave topics out for {config.city.slug}/#)"
+    )
 
 
 def _listen(host: str, port: int) -> socket.socket | None:
@@ -286,6 +296,9 @@ def _print_urls(
     if mqtt_url:
         broker = " (embedded broker, MQTT 3.1.1 only)" if embedded else ""
         lines.append(f"  mqtt     {redact(mqtt_url)}{broker}, topics {', '.join(config.feeds.mqtt.topics)}")
+        missed = config.demo_topics_missed()
+        if missed:  # the simulator's messages would go nowhere: say so where the demo is watched
+            lines.append(f"  warning  {_demo_topics_warning(config, missed)}")
     print("\n".join(lines), flush=True)
 
 

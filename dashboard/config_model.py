@@ -150,6 +150,16 @@ class Config(Strict):
         (r0, c0), (r1, c1) = self.wall.position(span.top_left), self.wall.position(span.bottom_right)
         return [r * self.wall.columns + c + 1 for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
 
+    def demo_topics_missed(self) -> list[str]:
+        """The topics ``citywall demo`` publishes (``<slug>/incidents``, ...) that no filter of
+        ``feeds.mqtt.topics`` takes: a config copied from another city kept its topics, and
+        the demo's wall stayed empty. Real feeds may use any topics, so check-config warns."""
+        from feeds.channels import topic_matches
+        from feeds.sim_catalog import TOPICS
+
+        published = [f"{self.city.slug}/{topic}" for topic in TOPICS]
+        return [t for t in published if not any(topic_matches(f, t) for f in self.feeds.mqtt.topics)]
+
     def idle_screens(self) -> list[int]:
         """Screens no panel, span or playlist fills: they stay black, which on a wall reads
         as a dead LCD (check-config warns; a screen kept for another input is allowed)."""

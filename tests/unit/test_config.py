@@ -693,6 +693,20 @@ def test_check_config_warns_of_a_screen_that_shows_nothing(tmp_path: Path) -> No
     assert done.stdout.splitlines()[1:] == [f"{path}: warning: screens 5, 10, 12 show nothing (no panel, span or playlist)"]
 
 
+def test_check_config_warns_when_the_demo_publishes_where_ingest_does_not_listen(tmp_path: Path) -> None:
+    """The shipped config copied for another city kept topics ["pekanbaru/#"]: the demo
+    published contoh/..., ingest took only the complaint app's topic, and the wall stayed
+    empty while check-config said "ok". Real feeds may use any topics, so it warns."""
+    path = write(tmp_path, lambda c: c["city"].update(slug="contoh"))
+    done = run_cli("check-config", str(path))
+    assert done.returncode == 0, done.stderr
+    missed = ", ".join(f"contoh/{t}" for t in ("incidents", "drainage", "waste", "reports", "mpp", "kpi"))
+    assert done.stdout.splitlines()[1:] == [
+        f"{path}: warning: feeds.mqtt.topics (pekanbaru/#) take none of {missed}, where `citywall demo` publishes:"
+        " its wall would stay empty (leave topics out for contoh/#)"
+    ]
+
+
 def test_check_config_fails_with_one_line(tmp_path: Path) -> None:
     path = write(tmp_path, lambda c: c["screens"].update({25: ["clock"]}))
     done = run_cli("check-config", str(path))
