@@ -33,6 +33,7 @@ def city_profile(config: Config) -> CityProfile:
         name=config.city.name,
         districts=districts,
         timezone=config.city.timezone,
+        language=config.city.language,
         region=sim.region,
         organization=sim.organization,
         places={district(n): Place(p.population_k, tuple(p.streets), p.central, p.peri_urban) for n, p in sim.places.items()},

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Protocol
 
 from feeds.sim_catalog import AWAS_M, SIAGA_M, WASPADA_M
+from feeds.sim_words import DESTINATIONS_EN, VEHICLES_EN
 
 
 class DistrictsLike(Protocol):
@@ -128,6 +129,7 @@ class CityProfile:
     name: str  # "Kota Pariaman"
     districts: DistrictsLike
     timezone: str = "Asia/Jakarta"
+    language: str = "id"  # what its generated names and its messages' texts are written in
     region: str = ""
     organization: str = ""
     places: dict[str, Place] = field(default_factory=dict)  # by district name as in the GeoJSON
@@ -171,24 +173,26 @@ class CityProfile:
         if not names:
             raise ValueError("districts has no names: cannot place anything")
         tag = self.id_tag
+        en = self.language == "en"  # an English city's demo said "Pos drainase" and "Instansi 3"
         out = self
         if not out.organization:
-            out = replace(out, organization=f"Pemerintah {self.name}")
+            out = replace(out, organization=f"{'Government of' if en else 'Pemerintah'} {self.name}")
         if not out.drainage_provider:
-            out = replace(out, drainage_provider=f"BPBD {self.name}")
+            out = replace(out, drainage_provider=f"{'Disaster Management Agency of' if en else 'BPBD'} {self.name}")
         if not out.mpp_name:
-            out = replace(out, mpp_name=f"Mal Pelayanan Publik {self.name}")
+            out = replace(out, mpp_name=f"{'Public Service Mall of' if en else 'Mal Pelayanan Publik'} {self.name}")
         if out.mpp_location is None:
             out = replace(out, mpp_location=self.districts.centroid(names[0]))
         if not out.vehicles:
-            out = replace(out, vehicles=GENERIC_VEHICLES)
+            out = replace(out, vehicles=VEHICLES_EN if en else GENERIC_VEHICLES)
         if not out.destinations:
-            out = replace(out, destinations=GENERIC_DESTINATIONS)
+            out = replace(out, destinations=DESTINATIONS_EN if en else GENERIC_DESTINATIONS)
         if not out.stations:
             stations = []
             for i, name in enumerate(names[:12], start=1):
                 lat, lon = self.districts.random_point(name, random.Random(f"station:{self.slug}:{name}"))
-                stations.append(StationSite(f"{tag}-DR-{i:02d}", f"Pos drainase {name}", name, name, lat, lon, i % 4 == 1))
+                title = f"Gauge {name}" if en else f"Pos drainase {name}"
+                stations.append(StationSite(f"{tag}-DR-{i:02d}", title, name, name, lat, lon, i % 4 == 1))
             out = replace(out, stations=tuple(stations))
         if not out.waste_sites:
             sites = []
@@ -196,6 +200,7 @@ class CityProfile:
                 r = random.Random(f"tps:{self.slug}:{name}")
                 for n in (1, 2):
                     lat, lon = self.districts.random_point(name, r)
+                    # "TPS" in English too: a name, like MPP, and "Waste site ..." lost its number to the ellipsis
                     sites.append(WasteSite("", f"TPS {name} {n}", name, name, "", lat, lon))
             out = replace(out, waste_sites=tuple(sites))
         if any(not s.tps_id for s in out.waste_sites):
@@ -210,7 +215,16 @@ class CityProfile:
             out = replace(
                 out,
                 agencies=tuple(
-                    AgencySpec(f"instansi-{i:02d}", f"Instansi {i}", f"Layanan {i}", 1.0, 2, 15, 8) for i in range(1, count + 1)
+                    AgencySpec(
+                        f"instansi-{i:02d}",
+                        f"{'Agency' if en else 'Instansi'} {i}",
+                        f"{'Service' if en else 'Layanan'} {i}",
+                        1.0,
+                        2,
+                        15,
+                        8,
+                    )
+                    for i in range(1, count + 1)
                 ),
             )
         return out

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from feeds.city import Channel, CityProfile, DistrictsLike
 from feeds.sim_catalog import CHANNEL_TEMPLATES, DRY_SEASON_KINDS, INCIDENT_KINDS, REPORT_KINDS
 from feeds.sim_state import _Incident, _Report
+from feeds.sim_words import say
 
 
 class Arrivals:
@@ -113,13 +114,15 @@ class Arrivals:
 
     def _street(self, kec: str) -> str:
         place = self.city.places.get(kec)
-        return self._rng.choice(place.streets) if place and place.streets else f"Kec. {kec}"
+        return (
+            self._rng.choice(place.streets) if place and place.streets else (kec if self.city.language == "en" else f"Kec. {kec}")
+        )
 
     def _fill_template(self, template: str, street: str, kec: str) -> str:
         r = self._rng
         vehicles = self.city.vehicles
         v1, v2 = r.sample(vehicles, 2) if len(vehicles) > 1 else (vehicles[0], vehicles[0])
-        return template.format(
+        return say(template, self.city.language).format(
             street=street,
             kec=kec,
             dest=r.choice(self.city.destinations),
@@ -181,7 +184,7 @@ class Arrivals:
             f"urn:ngsi-ld:IssueReporting:{self._tag}-{self._run_tag}-{self._report_no:06d}",
             f"{channel.id.upper() if channel else 'LPR'}-{self._run_tag}-{self._report_no:06d}",
             topic,
-            label,
+            label if channel else say(label, self.city.language),  # an app's own category stays its own
             self._fill_template(r.choice(templates), street, kec),
             street,
             kec,

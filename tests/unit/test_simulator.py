@@ -483,6 +483,45 @@ def test_the_gauges_are_judged_by_the_citys_own_drainage_levels(districts: Distr
     assert judged["Normal"] and judged["Waspada"] + judged["Siaga"] + judged["Awas"]
 
 
+#: Words of the Indonesian texts that no English one has.
+INDONESIAN = {"di", "dan", "warga", "sekitar", "setinggi", "Kec.", "Pos", "Instansi", "Layanan", "Pemerintah"}
+
+
+def test_an_english_citys_demo_speaks_english(districts: Districts) -> None:
+    """An English city's wall showed "Warga pingsan di Beach Road, ambulans dibutuhkan" and
+    "Pos drainase ..." gauges: the simulator had Indonesian words only."""
+    config = load_config(environ={"CITYWALL_LANGUAGE": "en"})
+    # no complaint app: an app's own categories are the city's words, whatever its language
+    bare = dataclasses.replace(city_profile(config), districts=districts, stations=(), agencies=(), organization="", channels=())
+    profile = bare.complete()
+    clock = FakeClock(wib(date(2025, 3, 12), 13, 0))
+    sim = CitySimulator(profile, rng_seed=7, clock=clock)
+    sim.start_rain(mm_per_h=30, minutes=60)
+    texts = [s.name for s in profile.stations] + [a.office for a in profile.agencies] + [profile.organization]
+    for _, p in sim.initial_state() + run(sim, clock, hours=3, step_s=30):
+        if p["type"] == "Alert":
+            texts.append(p["description"])
+        elif p["type"] in ("IssueReporting", "Open311_ServiceRequest"):
+            texts += [p.get("title") or p.get("service_name", ""), p.get("comments") or p.get("description", "")]
+    kinds = {t.split()[0] for t in texts}
+    assert len(texts) > 100 and len(kinds) > 15
+    said = [t for t in texts if INDONESIAN & set(t.replace(",", " ").split())]
+    assert not said, said[:5]
+
+
+def test_every_simulated_text_has_its_english_with_the_same_blanks() -> None:
+    from string import Formatter
+
+    from feeds.sim_catalog import CHANNEL_TEMPLATES, INCIDENT_KINDS, REPORT_KINDS
+    from feeds.sim_words import ENGLISH
+
+    said = [t for k in INCIDENT_KINDS for t in k.templates] + [t for _, label, ts in REPORT_KINDS for t in (label, *ts)]
+    said += [t for ts in CHANNEL_TEMPLATES.values() for t in ts]
+    for text in said:
+        blanks = {f for _, f, _, _ in Formatter().parse(text) if f}
+        assert {f for _, f, _, _ in Formatter().parse(ENGLISH[text]) if f} == blanks, text
+
+
 # --------------------------------------------------------------------------------------
 # load-test helpers, determinism, cost
 
