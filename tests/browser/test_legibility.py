@@ -1,0 +1,143 @@
+"""Legibility from the operator's seat and on the mayor's hand-held screen, measured in Chromium.
+
+The wall is read from 3-5 m. The signage rule of thumb used here: a character's height (the
+font's em, the CSS font size) at least the viewing distance / 250, so 16 mm at 4 m; one CSS
+pixel of a 55" 1920 x 1080 panel is 0.63 mm, so 16 mm is 25.4 px, taken as 26 px for the
+labels an operator must read to know what a figure means or what state a row is in. Contrast
+is WCAG 2.x: 4.5:1, 3:1 for large text (>= 24 px, or >= 18.66 px bold), against the colour
+actually behind the text: the ancestors' backgrounds composited, the ancestors' opacity
+applied (a stale panel dims its body). The tablet follows the hand-held rule: body text at
+least 16 px.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from dashboard.config import Config, load_config
+from dashboard.local_services import WALL_READY_JS as READY_JS
+from dashboard.local_services import serve
+from dashboard.sample_city import City
+
+pytestmark = pytest.mark.browser
+
+#: px of a 55" 1920 x 1080 panel's active area (1209.6 mm / 1920)
+PX_MM = 1209.6 / 1920
+#: the operator's seat (m) and the signage rule: em >= distance / 250
+DISTANCE_MM = 4000
+LABEL_PX = DISTANCE_MM / 250 / PX_MM  # 25.4 px
+
+#: [selector, text, font px, contrast, large] of every visible text under a root; contrast is
+#: the text's colour (its alpha and every ancestor's opacity applied) over the composited
+#: background behind it.
+TEXTS_JS = r"""
+(rootSel) => {
+  const parse = s => {
+    const m = (s || '').match(/rgba?\(([^)]+)\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const lum = c => {
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const out = [];
+  const root = document.querySelector(rootSel) || document.body;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, el = node.parentElement, text = node.textContent.trim();
+    if (!text || !el || el.closest('script, style, svg')) continue;
+    const cs = getComputedStyle(el);
+    if (cs.visibility === 'hidden') continue;
+    const r = el.getBoundingClientRect();
+    if (!r.width || !r.height) continue;
+    // a glyph's pixel and the pixel beside it, composited as the browser does: the text over
+    // its element's background, each ancestor's background under that, each element's
+    // filter and opacity applied to all it paints, the page's black at the bottom (premultiplied RGBA)
+    const col = parse(cs.color);
+    let p = [col[0] * col[3], col[1] * col[3], col[2] * col[3], col[3]], q = [0, 0, 0, 0];
+    const under = (a, b) => a.map((v, i) => v + b[i] * (1 - a[3]));
+    const gray = (c, amount) => {   // the filter's matrix (Filter Effects 1, grayscale())
+      const k = 1 - amount, [r, g, b, a] = c;
+      return [(0.2126 + 0.7874 * k) * r + (0.7152 - 0.7152 * k) * g + (0.0722 - 0.0722 * k) * b,
+              (0.2126 - 0.2126 * k) * r + (0.7152 + 0.2848 * k) * g + (0.0722 - 0.0722 * k) * b,
+              (0.2126 - 0.2126 * k) * r + (0.7152 - 0.7152 * k) * g + (0.0722 + 0.9278 * k) * b, a];
+    };
+    for (let a = el; a; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      const c = parse(s.backgroundColor) || [0, 0, 0, 0];
+      const b = [c[0] * c[3], c[1] * c[3], c[2] * c[3], c[3]];
+      p = under(p, b); q = under(q, b);
+      // a grayscale filter (a stale panel's body) takes the colour out before the opacity
+      const g = (s.filter || '').match(/grayscale\(([\d.]+)\)/);
+      if (g) { p = gray(p, parseFloat(g[1])); q = gray(q, parseFloat(g[1])); }
+      const o = parseFloat(s.opacity);
+      p = p.map(v => v * o); q = q.map(v => v * o);
+    }
+    p = under(p, [0, 0, 0, 1]); q = under(q, [0, 0, 0, 1]);
+    const fg = p.slice(0, 3), bg = q.slice(0, 3);
+    const size = parseFloat(cs.fontSize), weight = parseInt(cs.fontWeight, 10) || 400;
+    out.push([(el.getAttribute('class') || el.tagName).toString(), text.slice(0, 40), size, ratio(fg, bg),
+              size >= 24 || (size >= 18.66 && weight >= 700)]);
+  }
+  return out;
+}
+"""
+
+
+def contrast_failures(rows: list[list[Any]]) -> list[str]:
+    return [f"{t!r} ({cls}) {size}px {c:.2f}:1" for cls, t, size, c, large in rows if c < (3.0 if large else 4.5)]
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return load_config()
+
+
+@pytest.fixture(scope="module")
+def wall(config: Config) -> Iterator[str]:
+    city = City(config).replay(hours=1.0, step_s=180).start()
+    try:
+        with serve(config, city.store) as base:
+            yield base
+    finally:
+        city.stop()
+
+
+def open_screen(page: Any, url: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_function(READY_JS, timeout=45_000, polling=100)
+
+
+def sizes(page: Any, selector: str) -> list[float]:
+    return page.eval_on_selector_all(
+        selector,
+        "els => els.filter(e => e.getBoundingClientRect().width > 0).map(e => parseFloat(getComputedStyle(e).fontSize))",
+    )
+
+
+@pytest.mark.parametrize("screen", [4, 5, 7, 13, 14])
+def test_stale_panel_keeps_its_words_readable(page_factory: Any, wall: str, screen: int) -> None:
+    """A stale panel dims its body to say so, but keeps every word at AA contrast: the values it
+    keeps are the last known picture, and the hatched border and the badge already say stale."""
+    page = page_factory()
+    open_screen(page, f"{wall}/screen/{screen}")
+    # the state a panel enters when its feed falls silent, set as the page itself sets it
+    page.evaluate("() => document.querySelectorAll('[data-panel]').forEach(p => p.setAttribute('data-stale', 'true'))")
+    rows = page.evaluate(TEXTS_JS, "[data-screen]")
+    assert rows
+    failures = contrast_failures(rows)
+    assert not failures, f"/screen/{screen} stale: " + "; ".join(sorted(set(failures))[:8])
+
+
+@pytest.mark.parametrize("screen", [1, 4, 5, 7, 13, 14])
+def test_fresh_wall_text_meets_aa(page_factory: Any, wall: str, screen: int) -> None:
+    page = page_factory()
+    open_screen(page, f"{wall}/screen/{screen}")
+    failures = contrast_failures(page.evaluate(TEXTS_JS, "[data-screen]"))
+    assert not failures, f"/screen/{screen}: " + "; ".join(sorted(set(failures))[:8])
