@@ -121,6 +121,37 @@ def sizes(page: Any, selector: str) -> list[float]:
     )
 
 
+@pytest.mark.parametrize(
+    ("screen", "selector"),
+    [
+        # what a KPI's figure is: its name, the target it is held to, and its pillar's standing
+        (16, ".cw-kpi-name"),
+        (16, ".cw-kpi-target"),
+        (16, ".cw-standing"),
+        (1, ".cw-kpi-name"),  # the same pillars in half a screen under the clock
+        (1, ".cw-kpi-target"),
+        (1, ".cw-standing"),
+    ],
+)
+def test_wall_labels_meet_the_signage_rule(page_factory: Any, wall: str, screen: int, selector: str) -> None:
+    page = page_factory()
+    open_screen(page, f"{wall}/screen/{screen}")
+    found = sizes(page, selector)
+    assert found, f"no visible {selector} on /screen/{screen}"
+    assert min(found) >= LABEL_PX, (
+        f"/screen/{screen} {selector}: {min(found)} px = {min(found) * PX_MM:.1f} mm, "
+        f"under {DISTANCE_MM / 250:.0f} mm (distance / 250 at {DISTANCE_MM / 1000:.0f} m)"
+    )
+    # the larger words still fit their cells: a state word cut by its ellipsis is no state word
+    cut = page.eval_on_selector_all(
+        selector,
+        "els => els.filter(e => e.getBoundingClientRect().width > 0 && e.scrollWidth > e.clientWidth + 1)"
+        ".map(e => e.textContent)",
+    )
+    if not selector.endswith("-desc") and selector != ".cw-kpi-name":  # long texts end in an ellipsis
+        assert not cut, f"/screen/{screen} {selector}: cut by the cell: {cut[:5]}"
+
+
 @pytest.mark.parametrize("screen", [4, 5, 7, 13, 14])
 def test_stale_panel_keeps_its_words_readable(page_factory: Any, wall: str, screen: int) -> None:
     """A stale panel dims its body to say so, but keeps every word at AA contrast: the values it
