@@ -131,6 +131,14 @@ def sizes(page: Any, selector: str) -> list[float]:
         (1, ".cw-kpi-name"),  # the same pillars in half a screen under the clock
         (1, ".cw-kpi-target"),
         (1, ".cw-standing"),
+        # an incident's row in the queue: how grave, what, and its state (baru, diterima, dikirim)
+        (4, ".cw-row .cw-sev"),
+        (4, ".cw-row .cw-desc"),
+        (4, ".cw-row .cw-status"),
+        # and in the ticker, with what kind of event it is (insiden, laporan)
+        (13, ".cw-tick .cw-status"),
+        (13, ".cw-tick .cw-kind"),
+        (13, ".cw-tick .cw-desc"),
     ],
 )
 def test_wall_labels_meet_the_signage_rule(page_factory: Any, wall: str, screen: int, selector: str) -> None:
