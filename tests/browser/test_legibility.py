@@ -20,7 +20,7 @@ import pytest
 from dashboard.config import Config, load_config
 from dashboard.local_services import WALL_READY_JS as READY_JS
 from dashboard.local_services import serve
-from dashboard.sample_city import City
+from dashboard.sample_city import City, tablet_city
 
 pytestmark = pytest.mark.browser
 
@@ -180,3 +180,33 @@ def test_fresh_wall_text_meets_aa(page_factory: Any, wall: str, screen: int) -> 
     open_screen(page, f"{wall}/screen/{screen}")
     failures = contrast_failures(page.evaluate(TEXTS_JS, "[data-screen]"))
     assert not failures, f"/screen/{screen}: " + "; ".join(sorted(set(failures))[:8])
+
+
+@pytest.fixture(scope="module")
+def tablet() -> Iterator[str]:
+    city = tablet_city(load_config())
+    with serve(city.config, city.store) as base:
+        yield base
+
+
+def open_tablet(page: Any, base: str) -> None:
+    page.goto(f"{base}/tablet", wait_until="domcontentloaded")
+    # filled: the six pillars with their standing, and the headline tiles with their lines
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-pillar] .tb-standing').length === 6"
+        " && !!document.querySelector('[data-headline=flood] .tb-tile-strong')"
+        " && !!document.querySelector('[data-headline=incidents] .tb-chips')",
+        timeout=15_000,
+    )
+
+
+def test_tablet_severity_chip_with_none_open_stays_readable(page_factory: Any, tablet: str) -> None:
+    """'0 kritis' is news to the mayor: a severity with no open incident steps back, at AA."""
+    page = page_factory(820, 1180)
+    open_tablet(page, tablet)
+    # a count of zero, as the page writes it (data-count) when a severity has none open
+    page.evaluate("() => document.querySelectorAll('.tb-chip').forEach(c => c.setAttribute('data-count', '0'))")
+    rows = page.evaluate(TEXTS_JS, "[data-headline=incidents] .tb-chips")
+    assert len(rows) >= 3 * 5, rows  # shape, count and word of every severity
+    failures = contrast_failures(rows)
+    assert not failures, "; ".join(failures[:8])
