@@ -210,3 +210,21 @@ def test_tablet_severity_chip_with_none_open_stays_readable(page_factory: Any, t
     assert len(rows) >= 3 * 5, rows  # shape, count and word of every severity
     failures = contrast_failures(rows)
     assert not failures, "; ".join(failures[:8])
+
+
+@pytest.mark.parametrize(("width", "height"), [(820, 1180), (1180, 820), (390, 844)])
+def test_tablet_body_text_at_least_16px(page_factory: Any, tablet: str, width: int, height: int) -> None:
+    """The headline tiles' labels and lines, the pillars' names and their standing words are what
+    the mayor reads: body text, >= 16 px on a hand-held screen; nothing at all under 12 px;
+    every word at AA."""
+    page = page_factory(width, height)
+    open_tablet(page, tablet)
+    for selector in (".tb-tile-label", ".tb-tile-strong", ".tb-card-name", ".tb-standing"):
+        found = sizes(page, selector)
+        assert found, f"no visible {selector}"
+        assert min(found) >= 16, f"{width}x{height} {selector}: {min(found)} px (needs >= 16)"
+    rows = page.evaluate(TEXTS_JS, ".tb-root")
+    assert rows
+    assert min(r[2] for r in rows) >= 12, [r[:3] for r in rows if r[2] < 12][:5]
+    failures = contrast_failures(rows)
+    assert not failures, "; ".join(failures[:8])
