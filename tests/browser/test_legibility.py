@@ -139,6 +139,11 @@ def sizes(page: Any, selector: str) -> list[float]:
         (13, ".cw-tick .cw-status"),
         (13, ".cw-tick .cw-kind"),
         (13, ".cw-tick .cw-desc"),
+        # what a headline figure counts: "insiden terbuka", "/ 12 pos >= WASPADA", "TPS hampir penuh"
+        (4, ".cw-stat-label"),
+        (5, ".cw-stat-label"),
+        (6, ".cw-stat-label"),
+        (14, ".cw-stat-label"),
     ],
 )
 def test_wall_labels_meet_the_signage_rule(page_factory: Any, wall: str, screen: int, selector: str) -> None:
