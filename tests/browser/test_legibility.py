@@ -233,3 +233,61 @@ def test_tablet_body_text_at_least_16px(page_factory: Any, tablet: str, width: i
     assert min(r[2] for r in rows) >= 12, [r[:3] for r in rows if r[2] < 12][:5]
     failures = contrast_failures(rows)
     assert not failures, "; ".join(failures[:8])
+
+
+#: The progress text's colour against every colour of what lies under its middle that is not
+#: one of its ancestors (the bar's fill, a sibling): its background colour and each colour stop
+#: of its gradient, the text's own background (if any) composited over each.
+OVER_SIBLING_JS = r"""
+(sel) => {
+  const parse = s => {
+    const m = (s || '').match(/rgba?\(([^)]+)\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const lum = c => {
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3]));
+  const text = document.querySelector(sel);
+  const r = text.getBoundingClientRect();
+  const under = document.elementsFromPoint(r.left + r.width / 2, r.top + r.height / 2)
+    .filter(e => e !== text && !e.contains(text))[0];
+  const cs = getComputedStyle(under);
+  const colours = [parse(cs.backgroundColor), ...(cs.backgroundImage.match(/rgba?\([^)]+\)/g) || []).map(parse)]
+    .filter(c => c && c[3] > 0);
+  const own = parse(getComputedStyle(text).backgroundColor) || [0, 0, 0, 0];
+  const fg = parse(getComputedStyle(text).color);
+  return {under: under.className, ratios: colours.map(c => { const bg = over(own, c); return ratio(over(fg, bg), bg); })};
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def mpp_day(config: Config) -> Iterator[str]:
+    """A city replayed from before the MPP opened, so its count runs against today's target."""
+    city = City(config).replay(hours=8.5, step_s=180)
+    with serve(city.config, city.store) as base:
+        yield base
+
+
+@pytest.mark.parametrize("done", [False, True], ids=["on-its-way", "target-met"])
+def test_mpp_progress_percentage_reads_over_its_bar(page_factory: Any, mpp_day: str, done: bool) -> None:
+    """The MPP's 'served against today's target' percentage sits on the end of its bar: over the
+    bar's blue gradient on its way and over its green once met, it must read at 3:1 (28 px
+    bold is large text), whatever the bar's fill under it."""
+    page = page_factory()
+    open_screen(page, f"{mpp_day}/screen/6")
+    page.wait_for_selector(".cw-progress-text")
+    # the bar full under the text, as the page draws it at 100 % (is-done: the target met)
+    page.evaluate(
+        "done => { const f = document.querySelector('.cw-progress-fill'); f.style.width = '100%';"
+        " f.classList.toggle('is-done', done); }",
+        done,
+    )
+    found = page.evaluate(OVER_SIBLING_JS, ".cw-progress-text")
+    assert "cw-progress-fill" in found["under"], found
+    assert found["ratios"] and min(found["ratios"]) >= 3.0, found
