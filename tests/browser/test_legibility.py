@@ -144,6 +144,15 @@ def sizes(page: Any, selector: str) -> list[float]:
         (5, ".cw-stat-label"),
         (6, ".cw-stat-label"),
         (14, ".cw-stat-label"),
+        # the words of a state: a station's stage and the legend that names the stages, the
+        # queue's count per severity, a source's and a feed's health, the map's gravest rows
+        (5, ".cw-stage"),
+        (5, ".cw-legend-item"),
+        (4, ".cw-chip"),
+        (7, ".cw-source-state"),
+        (7, ".cw-feed-state"),
+        (3, ".cw-map-inc .cw-sev"),
+        (3, ".cw-map-inc .cw-age-cell"),
     ],
 )
 def test_wall_labels_meet_the_signage_rule(page_factory: Any, wall: str, screen: int, selector: str) -> None:
