@@ -5,8 +5,9 @@ font's em, the CSS font size) at least the viewing distance / 250, so 16 mm at 4
 pixel of a 55" 1920 x 1080 panel is 0.63 mm, so 16 mm is 25.4 px, taken as 26 px for the
 labels an operator must read to know what a figure means or what state a row is in. Contrast
 is WCAG 2.x: 4.5:1, 3:1 for large text (>= 24 px, or >= 18.66 px bold), against the colour
-actually behind the text: the ancestors' backgrounds composited, the ancestors' opacity
-applied (a stale panel dims its body). The tablet follows the hand-held rule: body text at
+actually behind the text: the ancestors' backgrounds composited, their grayscale filter and
+opacity applied (a stale panel greys and dims its body), and for text laid over a sibling (the
+MPP's percentage on its bar) that sibling's colours and gradient stops. The tablet follows the hand-held rule: body text at
 least 16 px.
 """
 
