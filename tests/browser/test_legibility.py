@@ -31,11 +31,9 @@ PX_MM = 1209.6 / 1920
 DISTANCE_MM = 4000
 LABEL_PX = DISTANCE_MM / 250 / PX_MM  # 25.4 px
 
-#: [selector, text, font px, contrast, large] of every visible text under a root; contrast is
-#: the text's colour (its alpha and every ancestor's opacity applied) over the composited
-#: background behind it.
-TEXTS_JS = r"""
-(rootSel) => {
+#: What both measurements below read colours with: a CSS colour as RGBA, its relative
+#: luminance, and the WCAG contrast ratio of two colours.
+COLOUR_JS = r"""
   const parse = s => {
     const m = (s || '').match(/rgba?\(([^)]+)\)/);
     if (!m) return null;
@@ -47,7 +45,17 @@ TEXTS_JS = r"""
     return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
   };
   const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
-  const out = [];
+"""
+
+#: [selector, text, font px, contrast, large] of every visible text under a root; contrast is
+#: the text's colour (its alpha and every ancestor's opacity applied) over the composited
+#: background behind it.
+TEXTS_JS = (
+    r"""
+(rootSel) => {
+"""
+    + COLOUR_JS
+    + r"""  const out = [];
   const root = document.querySelector(rootSel) || document.body;
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
@@ -89,6 +97,7 @@ TEXTS_JS = r"""
   return out;
 }
 """
+)
 
 
 def contrast_failures(rows: list[list[Any]]) -> list[str]:
@@ -248,20 +257,12 @@ def test_tablet_body_text_at_least_16px(page_factory: Any, tablet: str, width: i
 #: The progress text's colour against every colour of what lies under its middle that is not
 #: one of its ancestors (the bar's fill, a sibling): its background colour and each colour stop
 #: of its gradient, the text's own background (if any) composited over each.
-OVER_SIBLING_JS = r"""
+OVER_SIBLING_JS = (
+    r"""
 (sel) => {
-  const parse = s => {
-    const m = (s || '').match(/rgba?\(([^)]+)\)/);
-    if (!m) return null;
-    const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number);
-    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
-  };
-  const lum = c => {
-    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
-    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
-  };
-  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
-  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3]));
+"""
+    + COLOUR_JS
+    + r"""  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3]));
   const text = document.querySelector(sel);
   const r = text.getBoundingClientRect();
   const under = document.elementsFromPoint(r.left + r.width / 2, r.top + r.height / 2)
@@ -274,6 +275,7 @@ OVER_SIBLING_JS = r"""
   return {under: under.className, ratios: colours.map(c => { const bg = over(own, c); return ratio(over(fg, bg), bg); })};
 }
 """
+)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ scratch; these check the start-up that runs it and a rebuild racing an operator.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,23 +21,15 @@ from dashboard.read_models import INCIDENTS_NEW, INCIDENTS_OPEN, INDEXES, READ_M
 from dashboard.reindex import META, layout_of, rebuild
 from dashboard.runtime import start_ingest
 from dashboard.store.base import IndexRow, StateStore
-from dashboard.store.memory import MemoryStore
-from dashboard.store.redis_store import RedisStore
 from feeds.events import Incident
 
 START = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)
 OPERATOR = Actor("ani", "operator", "session", "127.0.0.1")
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
-def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
-    made: StateStore = (
-        MemoryStore() if request.param == "memory" else RedisStore(request.getfixturevalue("redis_url"), prefix="citywall")
-    )
-    try:
-        yield made
-    finally:
-        made.close()
+@pytest.fixture
+def store(each_store: StateStore) -> StateStore:
+    return each_store
 
 
 @pytest.fixture(scope="module")

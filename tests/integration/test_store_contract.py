@@ -10,7 +10,6 @@ same document whichever backend holds the state.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -31,16 +30,9 @@ from tests.support.helpers import LONG_WAIT_S, WOKEN_S
 T = 1_000_020.0  # a multiple of 60, so bucket arithmetic in the series tests reads plainly
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
-def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
-    """The same test against each backend; the Redis one on the shared, freshly emptied server."""
-    made: StateStore = (
-        MemoryStore() if request.param == "memory" else RedisStore(request.getfixturevalue("redis_url"), prefix="citywall")
-    )
-    try:
-        yield made
-    finally:
-        made.close()
+@pytest.fixture
+def store(each_store: StateStore) -> StateStore:
+    return each_store
 
 
 def ids_of(store: StateStore, kind: str) -> set[str]:

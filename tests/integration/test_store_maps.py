@@ -7,24 +7,15 @@ contract, run against the memory store and a real Redis.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 
 from dashboard.store.base import StateStore
-from dashboard.store.memory import MemoryStore
-from dashboard.store.redis_store import RedisStore
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
-def store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
-    made: StateStore = (
-        MemoryStore() if request.param == "memory" else RedisStore(request.getfixturevalue("redis_url"), prefix="citywall")
-    )
-    try:
-        yield made
-    finally:
-        made.close()
+@pytest.fixture
+def store(each_store: StateStore) -> StateStore:
+    return each_store
 
 
 def test_put_get_all_delete(store: StateStore) -> None:

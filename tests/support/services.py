@@ -30,6 +30,8 @@ import pytest
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
+    from dashboard.store.base import StateStore
+
 from dashboard.local_services import (  # noqa: F401 - re-exported for the tests
     CHROMIUM_ARGS,
     HOST,
@@ -392,6 +394,22 @@ def redis_url(redis_session: RedisServer) -> Iterator[str]:
     finally:
         client.close()
     yield redis_session.url
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
+def each_store(request: pytest.FixtureRequest) -> Iterator[StateStore]:
+    """The same test on each backend: the memory store, and a Redis store on the shared,
+    freshly emptied server (``redis_url``)."""
+    from dashboard.store.memory import MemoryStore
+    from dashboard.store.redis_store import RedisStore
+
+    made: StateStore = (
+        MemoryStore() if request.param == "memory" else RedisStore(request.getfixturevalue("redis_url"), prefix="citywall")
+    )
+    try:
+        yield made
+    finally:
+        made.close()
 
 
 # --------------------------------------------------------------------------
