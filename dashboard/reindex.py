@@ -48,6 +48,16 @@ def layout_of(store: StateStore) -> str | None:
     return store.map_get(META, LAYOUT_KEY)
 
 
+def mark_if_new(store: StateStore) -> bool:
+    """Mark a store that holds no incident or report yet as following this layout, before the
+    feed writes to it: it has no rows of another, and a rebuild racing the first messages
+    would rewrite them for nothing (each a change every page hears of)."""
+    if layout_of(store) is not None or any(store.count(kind) for kind in KINDS):
+        return False
+    store.map_put(META, LAYOUT_KEY, str(READ_MODELS_VERSION))
+    return True
+
+
 def rebuild_if_needed(store: StateStore, config: Config) -> Rebuilt | None:
     """Rebuild when the store's rows follow another layout (or say none: written before the
     store recorded it); None when they are current. The mark is set only once every entity is

@@ -119,6 +119,7 @@ def start_ingest(config: Config, store: StateStore, mqtt_protocol: str | None = 
             ingest.adapters.append(RedisStreamAdapter(config.feeds.redis, normalizer, state))
         if config.feeds.redis.channels:
             ingest.adapters.append(RedisPubSubAdapter(config.feeds.redis, normalizer, state))
+    _mark_a_new_store(store)
     for adapter in ingest.adapters:
         adapter.start()
     for target, name in ((_sample_loop, "kpi-sampler"), (_rebuild_read_models, "read-model-rebuild")):
@@ -126,6 +127,20 @@ def start_ingest(config: Config, store: StateStore, mqtt_protocol: str | None = 
         thread.start()
         ingest.threads.append(thread)
     return ingest
+
+
+def _mark_a_new_store(store: StateStore) -> None:
+    """An empty store follows this release's layout from its first message (``mark_if_new``);
+    a store that does not answer now is left to the rebuild thread, which asks until it does."""
+    from dashboard.reindex import mark_if_new
+    from dashboard.store.redis_store import is_outage
+
+    try:
+        mark_if_new(store)
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        log.warning("the store did not answer at start; the read models' layout is checked when it does")
 
 
 def _rebuild_read_models(store: StateStore, config: Config, stop: threading.Event) -> None:
