@@ -15,7 +15,6 @@ its rows were being made is made again.
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 
@@ -24,14 +23,16 @@ from dashboard.incident_ops import OPS_KIND, merged
 from dashboard.read_models import READ_MODELS_VERSION, rows_for
 from dashboard.store.base import StateStore
 
-log = logging.getLogger("citywall.reindex")
-
 #: The named map where the store says which layout its read models follow.
 META = "store:meta"
 LAYOUT_KEY = "read_models"
 #: The kinds that have read models (``read_models.INDEXES``).
 KINDS = ("incident", "report")
 TRIES = 3
+#: Past every stamp a store holds, and more ids than any cap keeps: ``oldest`` lists them all,
+#: by id alone (reading every document at once would move the whole city in one reply).
+EVER = 1e12
+ENTITIES_MAX = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def rebuild(store: StateStore, config: Config) -> Rebuilt:
     started = time.monotonic()
     rewritten = overtaken = 0
     for kind in KINDS:
-        for entity_id in store.entities(kind):
+        for entity_id in store.oldest(kind, EVER, limit=ENTITIES_MAX):
             if _rewrite(store, config, kind, entity_id):
                 rewritten += 1
             else:
