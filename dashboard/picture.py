@@ -489,7 +489,7 @@ def _hourly(store: StateStore, ids: list[str], midnight: datetime, local_now: da
     per_hour = [0.0] * hours
     for entity_id in ids:
         last_by_hour: dict[int, float] = {}
-        points = [(t, v) for t, v in store.series(entity_series("queue", entity_id), since=start) if t >= start]
+        points = store.series(entity_series("queue", entity_id), since=start)  # none before ``start``
         for t, value in points:
             hour = int((t - start) // 3_600)
             if hour < hours:

@@ -48,22 +48,18 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
 
 
 @functools.lru_cache(maxsize=4_096)
-def local_time(iso: str | None, tz: str) -> str:
-    """``HH:MM`` in the city's zone; the zone label sits once in the panel, not on every line.
+def local_stamp(iso: str | None, tz: str, language: str) -> tuple[str, date | None, str]:
+    """``HH:MM`` in the city's zone (the zone label sits once in the panel, not on every line),
+    the line's date there, and that date as the ticker writes it under an earlier day's time
+    (``4 Des``).
 
     The same lines come back with every frame, and parsing, converting and formatting their
-    times again was about a fifth of the cost of working out ``/screen/13``'s parts."""
-    moment = _local(iso, tz)
-    return moment.strftime("%H:%M") if moment is not None else "–"
-
-
-@functools.lru_cache(maxsize=4_096)
-def local_day(iso: str | None, tz: str, language: str) -> tuple[date | None, str]:
-    """The line's date in the city's zone, and that date as the ticker writes it (``4 Des``)."""
+    times again was about a fifth of the cost of working out ``/screen/13``'s parts: one
+    cached lookup per line gives all three."""
     moment = _local(iso, tz)
     if moment is None:
-        return None, ""
-    return moment.date(), format_date(moment.date(), "d MMM", locale=language)
+        return "–", None, ""
+    return moment.strftime("%H:%M"), moment.date(), format_date(moment.date(), "d MMM", locale=language)
 
 
 def _local(iso: str | None, tz: str) -> datetime | None:
@@ -133,11 +129,11 @@ def _line_of(d: IncidentRow) -> TickerLine:
 def _shown(line: TickerLine, settings: ViewSettings, today: date) -> dict[str, Any]:
     """One line as shown. ``day`` is None on the city's ``today``: at 09:00 a line of
     yesterday's 14:30 read "14:30", an afternoon yet to come or a week ago for all it said."""
-    day, day_text = local_day(line.t, settings.timezone, settings.language)
+    time, day, day_text = local_stamp(line.t, settings.timezone, settings.language)
     return {
         "id": line.id,
         "key": f"{line.id}@{line.t}",
-        "time": local_time(line.t, settings.timezone),
+        "time": time,
         "day": day_text if day is not None and day != today else None,
         "kind": line.kind,
         "severity": line.severity,
