@@ -40,6 +40,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from feeds.batch_window import BatchWindow
 from feeds.health import FeedStats
 from feeds.membership import MemberRegistry, Membership, member_id
 from feeds.mqtt_socket import ReadAheadClient
@@ -103,6 +104,8 @@ class MqttSettings(Protocol):
     def keepalive_s(self) -> int: ...
     @property
     def heartbeat_s(self) -> int: ...
+    @property
+    def hold_ms(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,8 @@ class MqttAdapter:
     # -- set-up ---------------------------------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
-        client = self._bare_client(self.client_id)
+        hold_s = self.config.hold_ms / 1000
+        client = self._bare_client(self.client_id, batch=BatchWindow(hold_s) if hold_s else None)
         client.will_set(self.status_topic, "offline", qos=1, retain=True)
         client.reconnect_delay_set(1, 30)
         client.on_connect = self._on_connect
@@ -259,10 +263,13 @@ class MqttAdapter:
         client.on_message = self._on_message
         return client
 
-    def _bare_client(self, client_id: str, *, reconnect: bool = True) -> mqtt.Client:
+    def _bare_client(
+        self, client_id: str, *, reconnect: bool = True, batch: BatchWindow[mqtt.MQTTMessage] | None = None
+    ) -> mqtt.Client:
         """A client with this feed's protocol, credentials and TLS, and no callbacks yet."""
         client = ReadAheadClient(
             CallbackAPIVersion.VERSION2,
+            batch=batch,
             client_id=client_id,
             protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
             clean_session=None if self._v5 else False,

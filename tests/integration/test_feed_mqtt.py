@@ -315,9 +315,10 @@ def test_a_message_past_the_packet_limit_is_dropped_by_the_broker_and_the_feed_g
 
 
 @pytest.mark.integration
-def test_store_outage_means_redelivery_not_loss(mosquitto: Mosquitto, adapters: Callable[..., MqttAdapter]) -> None:
+@pytest.mark.parametrize("hold_ms", [0, 10])
+def test_store_outage_means_redelivery_not_loss(mosquitto: Mosquitto, adapters: Callable[..., MqttAdapter], hold_ms: int) -> None:
     sink = RecordingSink()
-    adapter = adapters(feed(mosquitto.url), sink)
+    adapter = adapters(feed(mosquitto.url, hold_ms=hold_ms), sink)
     sink.fail = True
     pub = Publisher(mosquitto.host, mosquitto.port)
     try:
@@ -333,6 +334,25 @@ def test_store_outage_means_redelivery_not_loss(mosquitto: Mosquitto, adapters: 
     snap = adapter.stats.snapshot()
     assert snap["store_errors"] >= 1
     assert snap["reconnects"] >= 1  # the reconnect is what makes the broker redeliver
+
+
+@pytest.mark.integration
+def test_a_feed_held_in_windows_stores_every_message_once_in_order(
+    mosquitto: Mosquitto, adapters: Callable[..., MqttAdapter]
+) -> None:
+    """``hold_ms``: a burst far past the broker's 20 unacknowledged messages goes through
+    whole, each message once and in the order sent, every one acknowledged."""
+    sink = RecordingSink()
+    adapter = adapters(feed(mosquitto.url, hold_ms=10), sink)
+    pub = Publisher(mosquitto.host, mosquitto.port)
+    try:
+        pub.publish_many(kpis(0, 3000))
+        assert sink.wait_for(lambda s: len(s.ids) == 3000, 30), f"{len(sink.ids)} of 3000"
+    finally:
+        pub.close()
+    assert [event.id for event in sink.events] == [f"urn:ngsi-ld:KeyPerformanceIndicator:test-{n}" for n in range(3000)]
+    snap = adapter.stats.snapshot()
+    assert (snap["received"], snap["accepted"]) == (3000, 3000)
 
 
 @pytest.mark.integration

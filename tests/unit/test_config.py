@@ -98,6 +98,7 @@ def test_shipped_config_is_valid() -> None:
         ),
         (lambda c: c["wall"].update(reload_at="25:99"), "wall.reload_at:"),
         (lambda c: c["feeds"]["mqtt"].update(member="ingest 1"), "feeds.mqtt.member: String should match pattern"),
+        (lambda c: c["feeds"]["mqtt"].update(hold_ms=200), "feeds.mqtt.hold_ms: Input should be less than or equal to 50"),
     ],
 )
 def test_broken_config_names_key_and_reason(tmp_path: Path, edit, expected: str) -> None:
@@ -282,6 +283,7 @@ LEAVES: dict[str, tuple[str, Any]] = {
     "feeds.mqtt.status_topic": ("uji/status", "uji/status"),
     "feeds.mqtt.keepalive_s": ("60", 60),
     "feeds.mqtt.heartbeat_s": ("7", 7),
+    "feeds.mqtt.hold_ms": ("10", 10),
     "feeds.redis.url": ("redis://127.0.0.1:6380/0", "redis://127.0.0.1:6380/0"),
     "feeds.redis.streams": ('["uji:events"]', ["uji:events"]),
     "feeds.redis.field": ("payload", "payload"),

@@ -45,6 +45,7 @@ def settings(heartbeat_s: int = 1) -> Any:
         status_topic="citywall/status",
         keepalive_s=30,
         heartbeat_s=heartbeat_s,
+        hold_ms=0,
     )
 
 
