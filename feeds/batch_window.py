@@ -1,47 +1,51 @@
-"""A busy feed's messages handed on a few at a time: less CPU for a few ms of latency.
+"""A busy feed's acknowledgements held a few ms: less CPU for a few ms of latency.
 
 Off unless a city sets ``feeds.mqtt.hold_ms``. At 500 Alerts/s a message comes every 2 ms,
 and each one wakes the MQTT thread: a ``select``, a read, paho's turn of its loop, the
 normaliser and the store on caches that the broker, the browser and the web server have
-just filled with their own work. Held while the feed is busy and then handed on together,
-the same messages took the ingest process from 11.7-13.5 % to 7.1-7.8 % of a core in
-``bench/ingest_floor.py`` (``bench/README.md``).
+just filled with their own work, and an acknowledgement sent back.
 
-Most of that is fewer wakes, not warmer caches, and it comes from the broker: Mosquitto,
-like most brokers, leaves Nagle's algorithm on, so while this client's acknowledgements are
-held back the broker gathers what it sends into one write per window. That is also the
-price: every message may wait up to the hold, a critical Alert as much as a water level,
-because the broker holds it before this client can see what it is. With the hold at 10 ms
-a trial's critical Alert took 16-18 ms to show on ``/screen/4`` at 500 Alerts/s where it
-took 13.5-13.8 ms without. A city whose ingest runs short of CPU may choose that; the
-default keeps the latency.
+Every message is still handed on and stored the moment it is read; only its PUBACK waits,
+for ``hold_ms`` at most from the first one held. The broker then gathers what it sends: like
+most brokers, Mosquitto leaves Nagle's algorithm on, so while a client has not answered it
+puts what comes next into one write. The MQTT thread wakes once per window for several
+messages instead of once for each. In ``bench/ingest_floor.py`` at 500 new Alerts/s, 10 ms
+took the ingest process from 11.9-12.2 % to 7.4-7.7 % of a core (Node-RED's whole ingest:
+7.2-7.9 %).
 
-- The first message after a quiet spell goes at once: an idle city waits for nothing, and a
-  feed slower than one message in ``BUSY_S`` is not held at all.
-- Held messages go in the order they came, so the acknowledgements leave in order, as MQTT
-  asks; none is acknowledged before it is stored.
+That is also the price: a message may wait at the broker up to ``hold_ms``, a critical Alert
+as much as a water level, because the broker holds it before this client can see what it
+is (a first version held the messages themselves and let those naming critical severity
+through at once; the broker's wait remained). At 500 new Alerts/s a trial's critical Alert
+took 17.7 ms to show on ``/screen/4`` (p50) where it took 13.5 ms without. A city whose ingest
+runs short of CPU may choose that; the default keeps the latency.
 
-The window only decides; the client that reads (``feeds.mqtt_socket``) holds and hands on.
+- The first message after a quiet spell is acknowledged at once: an idle feed waits for
+  nothing, and a feed slower than one message in ``BUSY_S`` is never held.
+- Acknowledgements leave in the order the messages came, as MQTT asks, and only for messages
+  already stored; held ones for a connection that is lost are dropped with it, and the broker
+  sends those messages again.
+
+The window only decides when; the client that reads (``feeds.mqtt_socket``) holds and sends.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
-
-T = TypeVar("T")
 
 #: A message within this of the one before finds the feed busy (50 a second or more).
 BUSY_S = 0.02
-#: Handed on at once when this many are held. Mosquitto sends a client 20 unacknowledged
+#: Acknowledged at once when this many wait. Mosquitto sends a client 20 unacknowledged
 #: messages at most (``max_inflight_messages``): holding more would stall the broker until
 #: the window ran out.
 MOST = 16
 
 
-class BatchWindow(Generic[T]):
-    """What is held and when it must go: ``add`` says when to hand on, ``take`` empties."""
+class AckWindow:
+    """When the held acknowledgements must go: ``read`` for each message of QoS 1 that came,
+    ``due`` for the seconds left, ``sent`` once they went."""
 
     def __init__(
         self, hold_s: float, *, busy_s: float = BUSY_S, most: int = MOST, clock: Callable[[], float] = time.monotonic
@@ -50,27 +54,28 @@ class BatchWindow(Generic[T]):
         self.busy_s = busy_s
         self.most = most
         self.clock = clock
-        self.held: list[T] = []
-        self._since = 0.0  # when the oldest held message came
-        self._last = -busy_s  # when the last message came
+        self.waiting = 0  # messages read whose acknowledgements have not gone
+        self._since = 0.0  # when the first of them came
+        self._now = False  # one of them came after a quiet spell: they all go at once
+        self._last = -math.inf  # when the last message came
 
-    def add(self, item: T) -> bool:
-        """Hold ``item``; True when everything held should be handed on now."""
+    def read(self) -> None:
         now = self.clock()
-        busy = now - self._last < self.busy_s
+        if now - self._last >= self.busy_s:
+            self._now = True
         self._last = now
-        if not self.held:
+        if not self.waiting:
             self._since = now
-        self.held.append(item)
-        return not busy or len(self.held) >= self.most or now - self._since >= self.hold_s
+        self.waiting += 1
 
-    def wait(self) -> float | None:
-        """Seconds until the held messages must go (0 when overdue), None when none are held."""
-        if not self.held:
+    def due(self) -> float | None:
+        """Seconds until the acknowledgements must go (0: now), None when none wait."""
+        if not self.waiting:
             return None
+        if self._now or self.waiting >= self.most:
+            return 0.0
         return max(0.0, self._since + self.hold_s - self.clock())
 
-    def take(self) -> list[T]:
-        """Everything held, oldest first; the window is empty afterwards."""
-        held, self.held = self.held, []
-        return held
+    def sent(self) -> None:
+        self.waiting = 0
+        self._now = False

@@ -40,7 +40,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from feeds.batch_window import BatchWindow
+from feeds.batch_window import AckWindow
 from feeds.health import FeedStats
 from feeds.membership import MemberRegistry, Membership, member_id
 from feeds.mqtt_socket import ReadAheadClient
@@ -253,7 +253,7 @@ class MqttAdapter:
 
     def _make_client(self) -> mqtt.Client:
         hold_s = self.config.hold_ms / 1000
-        client = self._bare_client(self.client_id, batch=BatchWindow(hold_s) if hold_s else None)
+        client = self._bare_client(self.client_id, ack_window=AckWindow(hold_s) if hold_s else None)
         client.will_set(self.status_topic, "offline", qos=1, retain=True)
         client.reconnect_delay_set(1, 30)
         client.on_connect = self._on_connect
@@ -263,13 +263,11 @@ class MqttAdapter:
         client.on_message = self._on_message
         return client
 
-    def _bare_client(
-        self, client_id: str, *, reconnect: bool = True, batch: BatchWindow[mqtt.MQTTMessage] | None = None
-    ) -> mqtt.Client:
+    def _bare_client(self, client_id: str, *, reconnect: bool = True, ack_window: AckWindow | None = None) -> mqtt.Client:
         """A client with this feed's protocol, credentials and TLS, and no callbacks yet."""
         client = ReadAheadClient(
             CallbackAPIVersion.VERSION2,
-            batch=batch,
+            ack_window=ack_window,
             client_id=client_id,
             protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
             clean_session=None if self._v5 else False,

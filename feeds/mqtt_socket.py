@@ -22,12 +22,9 @@ an eighth of the ingest thread's CPU. Neither writer starts while the other is p
 through a packet, so the stream stays whole when the socket takes only part of a write. An
 ack from another thread goes to paho's queue as before.
 
-With ``feeds.mqtt.hold_ms`` set, a busy feed's plain PUBLISHes are held a few ms and handed
-on together (``feeds.batch_window``): the turn that reads them, or the loop's ``select``
-ending when the window does, hands them on, oldest first and before anything paho's own
-reader hands on, so none overtakes another. On a new connection held messages of QoS 1 are
-dropped (the broker sends them again; they were never acknowledged) and those of QoS 0 are
-handed on.
+With ``feeds.mqtt.hold_ms`` set, a busy feed's PUBACKs are held a few ms and go together
+(``feeds.batch_window``): each message is still handed on and stored as it is read; the turn
+that reads one more, or the loop's ``select`` ending when the window does, sends them.
 
 paho's private parts are touched here and nowhere else. If a paho release renames
 ``_create_socket``, ``_packet_queue`` or ``_send_puback``, these overrides are simply not
@@ -35,7 +32,7 @@ called and paho reads and acknowledges as it always did, and
 ``tests/integration/test_mqtt_socket.py`` fails so that someone notices; if it renames
 ``_in_packet``, ``_handle_on_message``, ``_msgtime_mutex``, ``_out_packet`` or
 ``_sock_send``, which the PUBLISH and ack paths use, every test that receives a message
-fails; if it renames ``_loop``, held messages wait for the next one to come, and
+fails; if it renames ``_loop``, held acks wait for the next message, and
 ``tests/unit/test_batch_window.py`` fails."""
 
 from __future__ import annotations
@@ -45,7 +42,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from feeds.batch_window import BatchWindow
+from feeds.batch_window import AckWindow
 
 SUCCESS = mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
 
@@ -138,19 +135,17 @@ class ReadAheadClient(mqtt.Client):
     A message that came without MQTT 5 properties has ``properties`` None, as under MQTT
     3.1.1, where paho would have given an empty ``Properties``."""
 
-    def __init__(self, *args: Any, batch: BatchWindow[mqtt.MQTTMessage] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, ack_window: AckWindow | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._window = batch  # holds a busy feed's plain PUBLISHes a few ms (``feeds.batch_window``)
+        self._ack_window = ack_window  # holds a busy feed's PUBACKs a few ms (``feeds.batch_window``)
         self._wake_lock = threading.RLock()  # re-entered when a callback publishes
         self._acks = bytearray()  # PUBACKs of this turn, written to the socket as one send
         self._turn = 0  # the thread reading a turn (``threading.get_ident``), 0 between turns
 
     def _create_socket(self) -> Any:
         self._acks.clear()  # a new connection: acks for the old one would name messages it never sent
-        if self._window is not None:  # held ones of QoS 1 come again unasked; those of QoS 0 never would
-            for message in self._window.take():
-                if message.qos == 0:
-                    self._handle_on_message(message)
+        if self._ack_window is not None:
+            self._ack_window.sent()  # dropped with the connection: the broker sends those messages again
         sock = super()._create_socket()
         if self._transport == "websockets":
             return sock  # its wrapper frames and buffers on its own
@@ -180,7 +175,20 @@ class ReadAheadClient(mqtt.Client):
         return SUCCESS
 
     def want_write(self) -> bool:
-        return bool(self._acks) or super().want_write()
+        return self._acks_due() or super().want_write()
+
+    def _acks_due(self) -> bool:
+        """Whether the turn's PUBACKs are to be written now: always, unless a window holds them."""
+        if not self._acks:
+            return False
+        due = self._ack_window.due() if self._ack_window is not None else None
+        return due is None or due <= 0
+
+    def _loop(self, timeout: float = 1.0) -> mqtt.MQTTErrorCode:
+        """paho's turn, its ``select`` ending when held PUBACKs are due: the next turn finds
+        them due (``want_write``) and sends them."""
+        due = self._ack_window.due() if self._ack_window is not None and self._acks else None
+        return super()._loop(timeout if due is None else min(timeout, due))
 
     def loop_write(self) -> mqtt.MQTTErrorCode:
         """The turn's acks in one send, then paho's queue; never in the middle of a packet of
@@ -190,36 +198,24 @@ class ReadAheadClient(mqtt.Client):
             rc = super().loop_write()
             if rc != SUCCESS or (out and out[0]["pos"]):
                 return rc
-        if self._acks:
+        if self._acks_due():
             try:
                 sent = self._sock_send(self._acks)
             except BlockingIOError:
                 return SUCCESS  # the socket is full: ``want_write`` brings this back
             except OSError:
                 self._acks.clear()  # the connection is gone; paho's own read or write reports it
+                if self._ack_window is not None:
+                    self._ack_window.sent()
                 return SUCCESS
             del self._acks[:sent]
             with self._msgtime_mutex:
                 self._last_msg_out = mqtt.time_func()
             if self._acks:
                 return SUCCESS
+            if self._ack_window is not None:
+                self._ack_window.sent()
         return super().loop_write()
-
-    def _loop(self, timeout: float = 1.0) -> mqtt.MQTTErrorCode:
-        """paho's turn, its ``select`` ending when held messages are due, and then those."""
-        window = self._window
-        due = window.wait() if window is not None else None
-        rc = super()._loop(timeout if due is None else min(timeout, due))
-        due = window.wait() if window is not None else None
-        if rc == SUCCESS and due is not None and due <= 0 and self._sock is not None:
-            self._turn = threading.get_ident()
-            try:
-                self._hand_on()
-                if self.want_write():
-                    rc = self.loop_write()
-            finally:
-                self._turn = 0
-        return rc
 
     def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
         sock = self._sock
@@ -238,7 +234,6 @@ class ReadAheadClient(mqtt.Client):
             turns += read
             if rc != SUCCESS or (read and sock.pending() <= 0) or turns >= MAX_PACKETS_PER_TURN:
                 break
-            self._hand_on()  # paho's reader hands a PUBLISH on at once: none may overtake the held ones
             rc = super().loop_read(max_packets)  # any other packet, or the rest of one, paho's way
             turns += 1
             if sock.pending() <= 0:  # also when paho lost the connection (``rc`` says so)
@@ -267,30 +262,15 @@ class ReadAheadClient(mqtt.Client):
             sock.take(end)
             read += 1
             message.timestamp = mqtt.time_func()
-            window = self._window
-            if window is None:
-                rc = self._deliver(message)
-            elif window.add(message):
-                rc = self._hand_on()
+            if message.qos == 1 and self._ack_window is not None:
+                self._ack_window.read()
+            self._handle_on_message(message)
+            if message.qos == 1 and not self._manual_ack:
+                rc = self._send_puback(message.mid)
         if read:
             with self._msgtime_mutex:
                 self._last_msg_in = self._last_bytes_received = mqtt.time_func()
         return read, rc
-
-    def _deliver(self, message: mqtt.MQTTMessage) -> mqtt.MQTTErrorCode:
-        """The callback, then paho's automatic ack when the client has one."""
-        self._handle_on_message(message)
-        if message.qos == 1 and not self._manual_ack:
-            return self._send_puback(message.mid)
-        return SUCCESS
-
-    def _hand_on(self) -> mqtt.MQTTErrorCode:
-        """Every held message, oldest first."""
-        rc = SUCCESS
-        if self._window is not None and self._window.held:
-            for message in self._window.take():
-                rc = self._deliver(message) or rc
-        return rc
 
 
 def plain_publish(first: int, body: bytes, v5: bool) -> mqtt.MQTTMessage | None:

@@ -1,16 +1,18 @@
-"""A busy feed's messages are held a few ms and handed on together, an idle feed's at once
-(``feeds.batch_window``); the client that reads keeps their order, acks each only once it
-was handed on, and hands them on when the window ends without another message."""
+"""A busy feed's PUBACKs are held a few ms and go together, an idle feed's at once
+(``feeds.batch_window``); the client that reads hands every message on as it is read, sends
+the held acks in order when the window ends without another message, and never sends an ack
+for a message before the callback acknowledged it."""
 
 from __future__ import annotations
 
+import select
 import socket
 from collections.abc import Iterator
 
 import paho.mqtt.client as mqtt
 import pytest
 
-from feeds.batch_window import BatchWindow
+from feeds.batch_window import AckWindow
 from feeds.mqtt_socket import ReadAheadClient, ReadAheadSocket
 from tests.unit.test_mqtt_socket import USER_PROPERTY, mqtt_string, puback, publish_packet
 
@@ -28,45 +30,48 @@ def clock() -> Clock:
     return Clock()
 
 
-def window(clock: Clock) -> BatchWindow[str]:
-    return BatchWindow(0.01, busy_s=0.02, most=4, clock=clock)
+def window(clock: Clock, most: int = 4) -> AckWindow:
+    return AckWindow(0.01, busy_s=0.02, most=most, clock=clock)
 
 
-def test_the_first_message_after_a_quiet_spell_goes_at_once(clock: Clock) -> None:
+def test_the_first_message_after_a_quiet_spell_is_acknowledged_at_once(clock: Clock) -> None:
     w = window(clock)
-    assert w.add("a") is True
-    assert w.take() == ["a"]
+    assert w.due() is None
+    w.read()
+    assert w.due() == 0.0
+    w.sent()
+    assert w.due() is None
     clock.now += 0.5  # quiet again
-    assert w.add("b") is True
+    w.read()
+    assert w.due() == 0.0
 
 
-def test_a_busy_feed_s_messages_wait_for_the_window_then_go_in_order(clock: Clock) -> None:
+def test_a_busy_feed_s_acks_wait_for_the_window(clock: Clock) -> None:
     w = window(clock)
-    assert w.add("a") is True
-    w.take()
+    w.read()
+    w.sent()
     clock.now += 0.002
-    assert w.add("b") is False
-    assert w.wait() == pytest.approx(0.01)
+    w.read()
+    assert w.due() == pytest.approx(0.01)
     clock.now += 0.004
-    assert w.add("c") is False
-    assert w.wait() == pytest.approx(0.006)
+    w.read()
+    assert w.due() == pytest.approx(0.006)  # from the first one held
     clock.now += 0.007
-    assert w.wait() == 0.0  # overdue: the reader hands them on without another message
-    assert w.add("d") is True
-    assert w.take() == ["b", "c", "d"]
-    assert w.wait() is None
+    assert w.due() == 0.0
+    w.sent()
+    assert w.due() is None
 
 
 def test_a_full_window_goes_at_once(clock: Clock) -> None:
     w = window(clock)
-    w.add("first")
-    w.take()
-    held = []
-    for name in "abcd":
+    w.read()
+    w.sent()
+    dues = []
+    for _ in range(4):
         clock.now += 0.001
-        held.append(w.add(name))
-    assert held == [False, False, False, True]
-    assert w.take() == ["a", "b", "c", "d"]
+        w.read()
+        dues.append(w.due())
+    assert dues == [pytest.approx(0.01), pytest.approx(0.009), pytest.approx(0.008), 0.0]
 
 
 # -- the client that holds ---------------------------------------------------------------------
@@ -84,12 +89,12 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
 
 
 class Holding:
-    """A client reading one end of a socket pair through a window on a clock of the test's,
+    """A client reading one end of a socket pair with an ack window on the test's clock,
     acknowledging each message from its callback as citywall's adapter does."""
 
-    def __init__(self, ours: socket.socket, clock: Clock) -> None:
-        self.window: BatchWindow[mqtt.MQTTMessage] = BatchWindow(0.01, busy_s=0.02, most=16, clock=clock)
-        self.client = ReadAheadClient(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5, batch=self.window)
+    def __init__(self, ours: socket.socket, clock: Clock, most: int = 16) -> None:
+        self.window = window(clock, most)
+        self.client = ReadAheadClient(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5, ack_window=self.window)
         self.client._sock = ReadAheadSocket(ours)
         self.client.manual_ack_set(True)
         self.payloads: list[bytes] = []
@@ -104,7 +109,7 @@ class Holding:
         assert self.client.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
 
 
-def pending_bytes(sock: socket.socket) -> bytes:
+def sent_back(sock: socket.socket) -> bytes:
     sock.setblocking(False)
     try:
         return sock.recv(1000)
@@ -112,64 +117,68 @@ def pending_bytes(sock: socket.socket) -> bytes:
         return b""
 
 
-def test_held_messages_are_neither_handed_on_nor_acked_until_the_window_ends(
-    pair: tuple[socket.socket, socket.socket], clock: Clock
+def test_held_acks_go_together_when_the_window_ends_and_every_message_was_handed_on_at_once(
+    pair: tuple[socket.socket, socket.socket], clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ours, theirs = pair
     holding = Holding(ours, clock)
     theirs.sendall(publish_packet(b"kota/a", b"1", qos=1, mid=1))
     holding.read()
-    assert holding.payloads == [b"1"]  # after a quiet spell: at once
-    assert theirs.recv(100) == puback(1)
+    assert holding.payloads == [b"1"]
+    assert sent_back(theirs) == puback(1)  # after a quiet spell: at once
     clock.now += 0.002
     theirs.sendall(publish_packet(b"kota/b", b"2", qos=1, mid=2))
     holding.read()
     clock.now += 0.002
     theirs.sendall(publish_packet(b"kota/c", b"3", qos=0) + publish_packet(b"kota/d", b"4", qos=1, mid=3))
     holding.read()
-    assert holding.payloads == [b"1"]
-    assert pending_bytes(theirs) == b""  # nothing acknowledged that is not stored
-    clock.now += 0.01
-    # the loop's select ends when the window does; nothing more came
-    assert holding.client._loop(1.0) == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
     assert holding.payloads == [b"1", b"2", b"3", b"4"]
-    assert theirs.recv(100) == puback(2) + puback(3)
+    assert sent_back(theirs) == b""
+    assert not holding.client.want_write()  # or select would wake at once, for nothing
+    clock.now += 0.003
+    waits: list[float] = []
+    real_select = select.select
+
+    def timed_select(r: list[object], w: list[object], x: list[object], timeout: float) -> object:
+        waits.append(timeout)
+        return real_select(r, w, x, 0)
+
+    monkeypatch.setattr(select, "select", timed_select)
+    # nothing more comes: the loop's select ends when the window does, and the next turn sends
+    assert holding.client._loop(1.0) == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert waits == [pytest.approx(0.005)]  # the first held came at +0.002, the window is 0.01
+    assert sent_back(theirs) == b""
+    clock.now += 0.006
+    assert holding.client._loop(1.0) == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert sent_back(theirs) == puback(2) + puback(3)
 
 
-def test_a_publish_that_paho_reads_does_not_overtake_the_held_ones(
-    pair: tuple[socket.socket, socket.socket], clock: Clock
-) -> None:
+def test_a_message_past_the_window_s_size_sends_the_held_acks(pair: tuple[socket.socket, socket.socket], clock: Clock) -> None:
     ours, theirs = pair
-    holding = Holding(ours, clock)
+    holding = Holding(ours, clock, most=3)
     theirs.sendall(publish_packet(b"kota/a", b"1", qos=1, mid=1))
     holding.read()
-    clock.now += 0.002
+    assert sent_back(theirs) == puback(1)
+    for mid in (2, 3, 4):
+        clock.now += 0.001
+        theirs.sendall(publish_packet(b"kota/x", b"n", qos=1, mid=mid))
+        holding.read()
+    assert sent_back(theirs) == puback(2) + puback(3) + puback(4)
+
+
+def test_an_ack_is_never_sent_for_a_message_the_callback_has_not_acknowledged(
+    pair: tuple[socket.socket, socket.socket], clock: Clock
+) -> None:
+    """The store is down: the adapter does not ack, and the window ending sends nothing."""
+    ours, theirs = pair
+    holding = Holding(ours, clock)
+    holding.client.on_message = lambda client, userdata, message: holding.payloads.append(message.payload)
     user_property = bytes([USER_PROPERTY]) + mqtt_string(b"k") + mqtt_string(b"v")
     theirs.sendall(
-        publish_packet(b"kota/b", b"2", qos=1, mid=2)
-        + publish_packet(b"kota/c", b"3", qos=1, mid=3, properties=user_property)  # paho's reader hands it on at once
+        publish_packet(b"kota/a", b"1", qos=1, mid=1) + publish_packet(b"kota/b", b"2", qos=1, mid=2, properties=user_property)
     )
     holding.read()
-    assert holding.payloads == [b"1", b"2", b"3"]
-    assert theirs.recv(100) == puback(1) + puback(2) + puback(3)
-
-
-def test_on_a_new_connection_held_qos1_messages_are_left_to_the_broker_and_qos0_ones_handed_on(
-    pair: tuple[socket.socket, socket.socket], clock: Clock
-) -> None:
-    ours, theirs = pair
-    holding = Holding(ours, clock)
-    theirs.sendall(publish_packet(b"kota/a", b"1", qos=1, mid=1))
-    holding.read()
-    clock.now += 0.002
-    theirs.sendall(publish_packet(b"kota/b", b"2", qos=1, mid=2) + publish_packet(b"kota/c", b"3", qos=0))
-    holding.read()
-    assert holding.payloads == [b"1"]
-    listener = socket.create_server(("127.0.0.1", 0))
-    try:
-        holding.client._host, holding.client._port = listener.getsockname()
-        holding.client._create_socket().close()  # what paho's reconnect does first
-    finally:
-        listener.close()
-    assert holding.payloads == [b"1", b"3"]  # QoS 1's "2" comes again in the broker's session
-    assert holding.window.held == []
+    clock.now += 1.0
+    assert holding.client._loop(0.0) == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert holding.payloads == [b"1", b"2"]
+    assert sent_back(theirs) == b""
