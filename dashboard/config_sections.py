@@ -178,8 +178,8 @@ class MqttFeed(Strict):
     #: shared-group members record a heartbeat this often; one silent for two is dead and its
     #: session is emptied by a survivor (see feeds/membership.py)
     heartbeat_s: int = Field(default=5, ge=1, le=300)
-    #: while the feed is busy, messages are handed on a few at a time, each held this long at
-    #: most: less CPU, more latency for every message (see feeds/batch_window.py); 0 is off
+    #: while the feed is busy, acknowledgements are held this long at most and sent together:
+    #: less CPU, more latency for every message (see feeds/batch_window.py); 0 is off
     hold_ms: int = Field(default=0, ge=0, le=50)
 
     @field_validator("qos", mode="before")

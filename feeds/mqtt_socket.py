@@ -139,7 +139,7 @@ class ReadAheadClient(mqtt.Client):
         super().__init__(*args, **kwargs)
         self._ack_window = ack_window  # holds a busy feed's PUBACKs a few ms (``feeds.batch_window``)
         self._wake_lock = threading.RLock()  # re-entered when a callback publishes
-        self._acks = bytearray()  # PUBACKs of this turn, written to the socket as one send
+        self._acks = bytearray()  # PUBACKs of this turn (or of a held window), written as one send
         self._turn = 0  # the thread reading a turn (``threading.get_ident``), 0 between turns
 
     def _create_socket(self) -> Any:
