@@ -14,7 +14,7 @@ import pytest
 
 from feeds.batch_window import AckWindow
 from feeds.mqtt_socket import ReadAheadClient, ReadAheadSocket
-from tests.unit.test_mqtt_socket import USER_PROPERTY, mqtt_string, puback, publish_packet
+from tests.support.mqtt_packets import USER_PROPERTY, mqtt_string, puback, publish_packet
 
 
 class Clock:

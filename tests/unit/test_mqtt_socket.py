@@ -11,6 +11,7 @@ import pytest
 
 from feeds.mqtt_socket import ReadAheadClient, ReadAheadSocket
 from tests.support.helpers import CountingSocket
+from tests.support.mqtt_packets import USER_PROPERTY, mqtt_string, puback, publish_packet
 
 
 @pytest.fixture
@@ -69,21 +70,6 @@ def test_everything_else_is_the_socket_s(pair: tuple[socket.socket, CountingSock
 
 
 # -- whole PUBLISH packets taken from the buffer ------------------------------------------------
-
-USER_PROPERTY = 0x26
-
-
-def mqtt_string(text: bytes) -> bytes:
-    return len(text).to_bytes(2, "big") + text
-
-
-def publish_packet(
-    topic: bytes, payload: bytes, *, qos: int = 0, mid: int = 0, retain: bool = False, properties: bytes = b""
-) -> bytes:
-    """A PUBLISH packet as MQTT 5 spells it, written out here rather than by paho."""
-    body = mqtt_string(topic) + (mid.to_bytes(2, "big") if qos else b"") + bytes([len(properties)]) + properties + payload
-    assert len(body) < 128  # one byte of remaining length
-    return bytes([0x30 | qos << 1 | int(retain), len(body)]) + body
 
 
 class Received:
@@ -174,10 +160,6 @@ def acking(ours: CountingSocket) -> Received:
 
     received.client.on_message = on_message
     return received
-
-
-def puback(mid: int) -> bytes:
-    return bytes([0x40, 2]) + mid.to_bytes(2, "big")
 
 
 def test_the_acks_of_a_turn_leave_in_order_in_one_send(pair: tuple[socket.socket, CountingSocket]) -> None:
