@@ -179,7 +179,7 @@ class MqttFeed(Strict):
     #: session is emptied by a survivor (see feeds/membership.py)
     heartbeat_s: int = Field(default=5, ge=1, le=300)
     #: while the feed is busy, acknowledgements are held this long at most and sent together:
-    #: less CPU, more latency for every message (see feeds/batch_window.py); 0 is off
+    #: less CPU, more latency for every message (see feeds/ack_window.py); 0 is off
     hold_ms: int = Field(default=0, ge=0, le=50)
 
     @field_validator("qos", mode="before")

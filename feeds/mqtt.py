@@ -40,7 +40,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from feeds.batch_window import AckWindow
+from feeds.ack_window import AckWindow
 from feeds.health import FeedStats
 from feeds.membership import MemberRegistry, Membership, member_id
 from feeds.mqtt_socket import ReadAheadClient

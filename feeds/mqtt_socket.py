@@ -23,7 +23,7 @@ through a packet, so the stream stays whole when the socket takes only part of a
 ack from another thread goes to paho's queue as before.
 
 With ``feeds.mqtt.hold_ms`` set, a busy feed's PUBACKs are held a few ms and go together
-(``feeds.batch_window``): each message is still handed on and stored as it is read; the turn
+(``feeds.ack_window``): each message is still handed on and stored as it is read; the turn
 that reads one more, or the loop's ``select`` ending when the window does, sends them.
 
 paho's private parts are touched here and nowhere else. If a paho release renames
@@ -33,7 +33,7 @@ called and paho reads and acknowledges as it always did, and
 ``_in_packet``, ``_handle_on_message``, ``_msgtime_mutex``, ``_out_packet`` or
 ``_sock_send``, which the PUBLISH and ack paths use, every test that receives a message
 fails; if it renames ``_loop``, held acks wait for the next message, and
-``tests/unit/test_batch_window.py`` fails."""
+``tests/unit/test_ack_window.py`` fails."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from feeds.batch_window import AckWindow
+from feeds.ack_window import AckWindow
 
 SUCCESS = mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
 
@@ -137,7 +137,7 @@ class ReadAheadClient(mqtt.Client):
 
     def __init__(self, *args: Any, ack_window: AckWindow | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._ack_window = ack_window  # holds a busy feed's PUBACKs a few ms (``feeds.batch_window``)
+        self._ack_window = ack_window  # holds a busy feed's PUBACKs a few ms (``feeds.ack_window``)
         self._wake_lock = threading.RLock()  # re-entered when a callback publishes
         self._acks = bytearray()  # PUBACKs of this turn (or of a held window), written as one send
         self._turn = 0  # the thread reading a turn (``threading.get_ident``), 0 between turns

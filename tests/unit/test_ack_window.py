@@ -1,5 +1,5 @@
 """A busy feed's PUBACKs are held a few ms and go together, an idle feed's at once
-(``feeds.batch_window``); the client that reads hands every message on as it is read, sends
+(``feeds.ack_window``); the client that reads hands every message on as it is read, sends
 the held acks in order when the window ends without another message, and never sends an ack
 for a message before the callback acknowledged it."""
 
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import paho.mqtt.client as mqtt
 import pytest
 
-from feeds.batch_window import AckWindow
+from feeds.ack_window import AckWindow
 from feeds.mqtt_socket import ReadAheadClient, ReadAheadSocket
 from tests.support.mqtt_packets import USER_PROPERTY, mqtt_string, puback, publish_packet
 
