@@ -14,9 +14,11 @@ least 16 px.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from babel.dates import format_date
 
 from dashboard.config import Config, load_config
 from dashboard.local_services import WALL_READY_JS as READY_JS
@@ -204,6 +206,46 @@ def test_fresh_wall_text_meets_aa(page_factory: Any, wall: str, screen: int) -> 
     open_screen(page, f"{wall}/screen/{screen}")
     failures = contrast_failures(page.evaluate(TEXTS_JS, "[data-screen]"))
     assert not failures, f"/screen/{screen}: " + "; ".join(sorted(set(failures))[:8])
+
+
+def alert(n: int, issued: datetime, description: str) -> tuple[str, dict[str, Any]]:
+    return (
+        "incidents",
+        {
+            "id": f"Alert:legible-{n}",
+            "type": "Alert",
+            "category": "traffic",
+            "severity": "high",
+            "location": {"type": "Point", "coordinates": [101.4478, 0.5071]},
+            "dateIssued": issued.isoformat(),
+            "description": description,
+        },
+    )
+
+
+def test_a_ticker_line_from_yesterday_shows_its_day_legibly(page_factory: Any, config: Config) -> None:
+    """After midnight the lines from before it carry their day under the time; that day is
+    read from the same seat as the rest, so it is no smaller than the wall's smallest text
+    (20 px). At 0.62 em it was 16 px, and only a run that crossed midnight saw it."""
+    city = City(config)
+    now = datetime.now(UTC) - city.shift  # the simulator's clock: ``feed`` moves its times on to today
+    accepted = city.feed(
+        [alert(1, now - timedelta(minutes=5), "Antrean hari ini"), alert(2, now - timedelta(hours=30), "Antrean kemarin")]
+    )
+    assert accepted == 2
+    with serve(city.config, city.store) as base:
+        page = page_factory()
+        open_screen(page, f"{base}/screen/13")
+        page.wait_for_function("() => document.body.innerText.includes('Antrean kemarin')", timeout=15_000)
+        days = page.eval_on_selector_all(
+            ".cw-tick-day",
+            "els => els.filter(e => e.getBoundingClientRect().width > 0)"
+            ".map(e => [e.textContent, parseFloat(getComputedStyle(e).fontSize), e.scrollWidth <= e.clientWidth + 1])",
+        )
+    yesterday = (now + city.shift - timedelta(hours=30)).astimezone(config.city.tz)
+    assert [d[0] for d in days] == [format_date(yesterday, "d MMM", locale="id")]
+    assert days[0][1] >= 20, f"the day under a line's time is {days[0][1]} px"
+    assert days[0][2], "the day is cut by its column"
 
 
 @pytest.fixture(scope="module")
