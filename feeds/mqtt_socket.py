@@ -143,9 +143,7 @@ class ReadAheadClient(mqtt.Client):
         self._turn = 0  # the thread reading a turn (``threading.get_ident``), 0 between turns
 
     def _create_socket(self) -> Any:
-        self._acks.clear()  # a new connection: acks for the old one would name messages it never sent
-        if self._ack_window is not None:
-            self._ack_window.sent()  # dropped with the connection: the broker sends those messages again
+        self._drop_acks()  # a new connection: acks for the old one would name messages it never sent
         sock = super()._create_socket()
         if self._transport == "websockets":
             return sock  # its wrapper frames and buffers on its own
@@ -173,6 +171,12 @@ class ReadAheadClient(mqtt.Client):
             return super()._send_puback(mid)  # another thread: paho's queue and its locks
         self._acks += PUBACK + mid.to_bytes(2, "big")
         return SUCCESS
+
+    def _drop_acks(self) -> None:
+        """Forget the unsent PUBACKs with their connection: the broker sends those messages again."""
+        self._acks.clear()
+        if self._ack_window is not None:
+            self._ack_window.sent()
 
     def want_write(self) -> bool:
         return self._acks_due() or super().want_write()
@@ -204,9 +208,7 @@ class ReadAheadClient(mqtt.Client):
             except BlockingIOError:
                 return SUCCESS  # the socket is full: ``want_write`` brings this back
             except OSError:
-                self._acks.clear()  # the connection is gone; paho's own read or write reports it
-                if self._ack_window is not None:
-                    self._ack_window.sent()
+                self._drop_acks()  # the connection is gone; paho's own read or write reports it
                 return SUCCESS
             del self._acks[:sent]
             with self._msgtime_mutex:

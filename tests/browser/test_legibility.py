@@ -24,6 +24,7 @@ from dashboard.config import Config, load_config
 from dashboard.local_services import WALL_READY_JS as READY_JS
 from dashboard.local_services import serve
 from dashboard.sample_city import City, tablet_city
+from tests.support.helpers import alert
 
 pytestmark = pytest.mark.browser
 
@@ -208,19 +209,8 @@ def test_fresh_wall_text_meets_aa(page_factory: Any, wall: str, screen: int) -> 
     assert not failures, f"/screen/{screen}: " + "; ".join(sorted(set(failures))[:8])
 
 
-def alert(n: int, issued: datetime, description: str) -> tuple[str, dict[str, Any]]:
-    return (
-        "incidents",
-        {
-            "id": f"Alert:legible-{n}",
-            "type": "Alert",
-            "category": "traffic",
-            "severity": "high",
-            "location": {"type": "Point", "coordinates": [101.4478, 0.5071]},
-            "dateIssued": issued.isoformat(),
-            "description": description,
-        },
-    )
+def alert_at(issued: datetime, description: str) -> tuple[str, dict[str, Any]]:
+    return "incidents", {**alert(description), "dateIssued": issued.isoformat()}
 
 
 def test_a_ticker_line_from_yesterday_shows_its_day_legibly(page_factory: Any, config: Config) -> None:
@@ -230,7 +220,7 @@ def test_a_ticker_line_from_yesterday_shows_its_day_legibly(page_factory: Any, c
     city = City(config)
     now = datetime.now(UTC) - city.shift  # the simulator's clock: ``feed`` moves its times on to today
     accepted = city.feed(
-        [alert(1, now - timedelta(minutes=5), "Antrean hari ini"), alert(2, now - timedelta(hours=30), "Antrean kemarin")]
+        [alert_at(now - timedelta(minutes=5), "Antrean hari ini"), alert_at(now - timedelta(hours=30), "Antrean kemarin")]
     )
     assert accepted == 2
     with serve(city.config, city.store) as base:
