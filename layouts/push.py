@@ -363,9 +363,11 @@ class _Page:
         return out
 
     def _moved(self, picture: CityPicture, parts: list[tuple[str, str]]) -> bool:
-        """Whether any of ``parts`` shows something other than what this page was sent."""
+        """Whether any of ``parts`` may show something other than what this page was sent.
+
+        A yes that turns out wrong costs one look when the part is due, and nothing is sent."""
         live = self.pusher.live
-        return any(live.view(role, picture)[1] != self.shown.get((role, instance)) for role, instance in parts)
+        return any(live.may_differ(role, picture, self.shown.get((role, instance))) for role, instance in parts)
 
     def _shown(self) -> list[tuple[str, str, str]]:
         """What the page's text parts should show, by digest, for its check (see the module's doc)."""

@@ -227,6 +227,32 @@ def test_a_figure_waits_its_turn_while_the_text_goes_at_once(site: tuple[CitySta
         assert seen == {"incident_queue-content", "incidents_map-content"}
 
 
+def test_a_figure_held_back_goes_by_itself_when_its_turn_comes(site: tuple[CityState, str], monkeypatch: Any) -> None:
+    """A change to the map inside its gap reaches the page when the gap ends, with nothing
+    else happening: no later change, no ask, and the heartbeat (a minute here) far off. The
+    page comes back for what it is owed without working out the map's view to learn that."""
+    monkeypatch.setattr(push, "HEARTBEAT_S", 60.0)
+    monkeypatch.setattr(push, "FIGURE_EVERY_S", 3.0)
+    state, base = site
+    with open_push(base) as ws:
+        ws.send(json.dumps({"parts": [QUEUE, MAP]}))
+        digests: dict[str, str] = {}
+        while set(digests) != {"incident_queue-content", "incidents_map-content"}:
+            body = frame_with_updates(ws)
+            ws.send(json.dumps({"ack": body["v"]}))
+            digests |= {u[0]: u[4] for u in body["u"]}
+        state.accept(alert(30, "Kejadian di peta"))
+        text = frame_with_updates(ws)
+        ws.send(json.dumps({"ack": text["v"]}))
+        assert "incident_queue-content" in roles(text)
+        later = text
+        while "incidents_map-content" not in roles(later):  # each recv waits 20 s at most
+            later = frame_with_updates(ws)
+            ws.send(json.dumps({"ack": later["v"]}))
+        (drawn,) = [u for u in later["u"] if u[0] == "incidents_map-content"]
+        assert drawn[2] == "figure" and drawn[4] != digests["incidents_map-content"], "the map as it is now"
+
+
 def test_asks_for_everything_are_answered_at_most_once_per_gap(site: tuple[CityState, str], monkeypatch: Any) -> None:
     """A page that asks for everything again and again (``resend``) does not make the server
     send its whole claim, figures included, with every frame: within ``RESEND_EVERY_S`` (a
