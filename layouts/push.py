@@ -75,16 +75,16 @@ VERSION_EVERY_S = 0.25
 #: Redrawing the map takes the full wall's browser 60-120 ms (at 500 changes a second it was
 #: once redrawn with every frame). Once a second, a new Alert's frame still landed behind a
 #: redraw often enough to set the wall's p95 (119-134 ms against 81-92 at two seconds); the
-#: map's lists beside it are text and show a new incident at once.
+#: map's most severe list beside it is text and shows a new incident at once.
 FIGURE_EVERY_S = 2.0
-#: A paced text part (``LivePart.paced``: the MPP's queues, the gauges, the incident queue's
-#: counts and lesser rows, the ticker's flow) goes to a page at most this often. Under the
-#: simulator's mix their numbers changed with nearly every frame: 97 % of the full wall's DOM
-#: changes, each frame's text laid out and painted again, with a new Alert's frame waiting
-#: behind them. A critical incident does not wait for them: what shows it at once (the
-#: critical rows of the queue and the ticker) is not paced, and sending the paced parts with
-#: every critical trial Alert made the full wall's frames for it bigger and its p50 3-4 ms
-#: longer.
+#: A paced text part (``LivePart.paced``: the MPP's queues, the gauges, the map's counts, the
+#: incident queue's counts and lesser rows, the ticker's flow) goes to a page at most this often.
+#: Under the simulator's mix their numbers changed with nearly every frame: 97 % of the full
+#: wall's DOM changes, each frame's text laid out and painted again, with a new Alert's frame
+#: waiting behind them. A critical incident does not wait for them: what shows it at once (the
+#: critical rows of the queue and the ticker, the map's most severe list) is not paced, and
+#: sending the paced parts with every critical trial Alert made the full wall's frames for it
+#: bigger and its p50 3-4 ms longer.
 PACED_EVERY_S = 1.0
 #: Paced parts may go this many times in a row before ``PACED_EVERY_S`` holds them back, one
 #: more earned every ``PACED_EVERY_S`` (a token bucket). A busy feed spends the burst within a

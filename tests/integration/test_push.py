@@ -349,6 +349,35 @@ def test_a_paced_part_waits_its_turn_while_the_incidents_go_at_once(site: tuple[
         assert '"333"' in mpp_tree(again) and '"222"' not in mpp_tree(again)
 
 
+MAP_RANK = ["incidents_map-rank", "s2-span"]
+
+
+def test_the_maps_counts_keep_their_pace_while_its_most_severe_list_goes_at_once(
+    site: tuple[CityState, str], monkeypatch: Any
+) -> None:
+    """The map's ranking of kecamatan is paced (a minute here, no burst): each new incident
+    sends the most severe list and not the ranking; the ranking is held, not lost: asked for
+    everything, the page gets it as it is now."""
+    monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
+    monkeypatch.setattr(push, "PACED_BURST", 1)  # no burst: the claim's frame spends the one send
+    state, base = site
+    with open_push(base) as ws:
+        ws.send(json.dumps({"parts": [MAP_LATEST, MAP_RANK]}))
+        first = frame_with_updates(ws)
+        ws.send(json.dumps({"ack": first["v"]}))
+        assert roles(first) == {"incidents_map-top-content", "incidents_map-rank-content"}
+        for n in (1, 2):
+            state.accept(alert(n, f"Kejadian {n}"))
+            body = frame_with_updates(ws)
+            ws.send(json.dumps({"ack": body["v"]}))
+            assert roles(body) == {"incidents_map-top-content"}, f"after incident {n}"
+        ws.send(json.dumps({"resend": 1}))
+        again = frame_with_updates(ws)
+        (was,) = [u[4] for u in first["u"] if u[0] == "incidents_map-rank-content"]
+        (now,) = [u[4] for u in again["u"] if u[0] == "incidents_map-rank-content"]
+        assert now != was, "the ranking with both new incidents counted"
+
+
 def test_a_quiet_page_gets_a_short_burst_of_paced_changes_at_once(site: tuple[CityState, str], monkeypatch: Any) -> None:
     """Paced to a minute here, with a burst of three: the claim's frame spends one send, the
     next two readings of the MPP go at once, and the third waits for the minute. Each reading
