@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import socket
 import ssl
 import threading
@@ -527,8 +528,14 @@ class MqttAdapter:
         return handled
 
     def _maybe_redeliver(self) -> None:
+        """Drop the connection once per failure. Dropped again on every tick, a reconnect that
+        lands on a tick before its CONNACK is read (and with it ``_on_connect``, which clears
+        the failure) was dropped in turn: paho's backoff of 1, 2, 4 s kept the reconnects on the
+        ticks, and a clean-clone run saw nothing redelivered for 10 s."""
         with self._store_lock:
             due = self._store_failing and time.monotonic() >= self._drop_at
+            if due:
+                self._drop_at = math.inf  # the next failure, on the next connection, sets it again
         if not due:
             return
         shutdown = getattr(self._client.socket(), "shutdown", None)  # no socket when not connected

@@ -1,0 +1,43 @@
+"""A store that fails makes the MQTT adapter drop its connection, so that the broker sends
+the unacknowledged messages again: once per failure, never the reconnect that follows."""
+
+from __future__ import annotations
+
+import socket
+from types import SimpleNamespace
+
+import pytest
+
+import feeds.mqtt as mqtt_feed
+from dashboard.config_sections import MqttFeed
+from feeds.mqtt import MqttAdapter
+from tests.support.helpers import RecordingSink, make_normalizer
+
+
+def test_a_failed_store_drops_the_connection_once_and_not_the_reconnect(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The housekeeper looks every second. A reconnect whose CONNACK (which clears the
+    failure) is not read yet when the next look comes must not be dropped in turn: paho's
+    backoff of 1, 2 and 4 s kept landing the reconnects on those looks."""
+    clock = [1000.0]
+    monkeypatch.setattr(mqtt_feed, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    config = MqttFeed(url="mqtt://127.0.0.1:1883", topics=["city/#"], client_id="redelivery-test")
+    adapter = MqttAdapter(config, make_normalizer(), RecordingSink())
+    drops: list[int] = []
+    monkeypatch.setattr(adapter._client, "socket", lambda: SimpleNamespace(shutdown=drops.append))
+
+    adapter._store_failed("city/kpi")
+    adapter._maybe_redeliver()
+    assert drops == [], "not before the failure's delay (1 s for the first)"
+    clock[0] += 1.5
+    adapter._maybe_redeliver()
+    assert drops == [socket.SHUT_RDWR]
+    clock[0] += 1.0
+    adapter._maybe_redeliver()  # the reconnect, its CONNACK not read yet
+    clock[0] += 2.0
+    adapter._maybe_redeliver()
+    assert drops == [socket.SHUT_RDWR], "the reconnect was dropped in turn"
+
+    adapter._store_failed("city/kpi")  # the store fails again, on the new connection: 2 s this time
+    clock[0] += 2.5
+    adapter._maybe_redeliver()
+    assert drops == [socket.SHUT_RDWR, socket.SHUT_RDWR]
