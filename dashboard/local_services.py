@@ -25,6 +25,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -383,13 +384,24 @@ def running_app(config: Config, store: Any, setup: Callable[[Any], None] | None 
 
     wait_until(started, 20, "the web server to start")
     base = f"http://{HOST}:{port}"
-    with urllib.request.urlopen(f"{base}/healthz", timeout=10) as response:
-        response.read()
+    wait_until(lambda: _healthy(base), 20, f"{base}/healthz to answer 200")
     try:
         yield base
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def _healthy(base: str) -> bool:
+    """``/healthz`` answers 200. A worker whose first look at the store failed (a probe timed
+    out on a loaded machine) rightly answers 503 until its next look, a second later; the
+    answer's body names what failed, and ends up in ``wait_until``'s error if it never clears."""
+    try:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=10) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(f"{exc.code}: {exc.read()[:300].decode(errors='replace')}") from exc
+    return True
 
 
 @contextmanager
