@@ -26,6 +26,7 @@ from layouts.tree import attrs, row_tree
 FAMILY = "incidents"
 CATEGORIES = 6
 TOP_ROWS = 18
+MUTED = "var(--cw-muted)"
 
 
 def legend(language: str) -> html.Div:
@@ -91,38 +92,44 @@ def rank_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     names = [d.name for d in cached_plan(settings, None).districts]
     counts = counts_by_district(incidents, names)
     ranked = sorted(zip(names, counts, strict=True), key=lambda nc: (-nc[1], nc[0]))
-    return {"has_data": seen(picture, FAMILY), "ranked": ranked}
+    # Open incidents in no district (a point outside every boundary, or no place at all):
+    # without their own row the ranking added up to less than the total above it.
+    elsewhere = max(incidents.open_count - sum(counts), 0)
+    return {"has_data": seen(picture, FAMILY), "ranked": ranked, "elsewhere": elsewhere}
 
 
 def rank_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     if not shown["has_data"]:
         return [empty(language)]
-    most = max((c for _, c in shown["ranked"]), default=1) or 1
+    elsewhere = shown["elsewhere"]
+    most = max([c for _, c in shown["ranked"]] + [elsewhere, 1])
+    bars = [_rank_row(name, name, count, most, language) for name, count in shown["ranked"]]
+    if elsewhere:
+        # grey, not a district's fill: no district on the map has this colour for them
+        bars.append(_rank_row("_elsewhere", t("no_kecamatan", language), elsewhere, most, language, MUTED))
     return [
         el.Div(t("by_kecamatan", language), className="cw-section-title"),
-        el.Div(
-            [
-                el.Div(
-                    className="cw-bar-row cw-bar-row-compact",
-                    key=name,
-                    children=[
-                        el.Span(name, className="cw-bar-name"),
-                        el.Div(
-                            el.Div(
-                                className="cw-bar-fill",
-                                style={"width": f"{100 * count / most:.1f}%", "background": fill_for(max(count, 1))},
-                            ),
-                            className="cw-bar-track",
-                        ),
-                        el.Span(number(count, language), className="cw-bar-value"),
-                    ],
-                )
-                for name, count in shown["ranked"]
-            ],
-            className="cw-bars cw-fit",
-        ),
+        el.Div(bars, className="cw-bars cw-fit"),
     ]
+
+
+def _rank_row(key: str, name: str, count: int, most: int, language: str, fill: str | None = None) -> Any:
+    return el.Div(
+        className="cw-bar-row cw-bar-row-compact",
+        key=key,
+        children=[
+            el.Span(name, className="cw-bar-name"),
+            el.Div(
+                el.Div(
+                    className="cw-bar-fill",
+                    style={"width": f"{100 * count / most:.1f}%", "background": fill or fill_for(max(count, 1))},
+                ),
+                className="cw-bar-track",
+            ),
+            el.Span(number(count, language), className="cw-bar-value"),
+        ],
+    )
 
 
 def cat_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:

@@ -995,3 +995,30 @@ def test_a_ticker_line_from_an_earlier_day_says_which_day() -> None:
     assert "4 Jul" in joined(ticker.render(ticker.view(picture, s), s))
     english = ticker.view(picture, settings("en"))["lines"]
     assert [row["day"] for row in english] == [None, "4 Jul", "4 Jul"]
+
+
+def test_the_ranking_beside_the_map_adds_up_to_the_open_incidents() -> None:
+    """Two of 796 open incidents were in no district (a point outside every boundary, or no
+    place at all), and the ranking added up to 794 under a total of 796."""
+    from layouts.map_lists import rank_render, rank_view
+
+    picture = sample_picture()
+    placed = rank_render(rank_view(picture, settings()), settings())
+    assert "Tanpa kecamatan" not in joined(placed)
+
+    # one in a kecamatan of another city, one with no kecamatan: six open, four placed
+    by_kecamatan = {**picture.incidents.by_kecamatan, "Pariaman Tengah": 1}
+    incidents = replace(picture.incidents, open_count=6, by_kecamatan=by_kecamatan)
+    rows = rank_render(rank_view(replace(picture, incidents=incidents), settings()), settings())
+    values = [int(node["c"]) for node in _walk_trees(rows) if "cw-bar-value" in str(node.get("p", {}).get("className"))]
+    assert sum(values) == 6
+    assert values[-1] == 2
+    assert joined(rows).endswith("Tanpa kecamatan | 2")
+
+
+def _walk_trees(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, list):
+        return [found for child in node for found in _walk_trees(child)]
+    if not isinstance(node, dict):
+        return []
+    return [node, *_walk_trees(node.get("c"))]
