@@ -20,7 +20,7 @@ from layouts.map_plan import cached_plan
 from layouts.mayor.figures import amount
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
-from layouts.sections import share_pct
+from layouts.sections import IncidentRow, share_pct
 from layouts.tree import attrs, row_tree
 
 FAMILY = "incidents"
@@ -221,29 +221,41 @@ def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
 
 
 def top_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
-    """The most severe open incidents (the picture sorts them), for the screen beside the map."""
+    """The open critical incidents among the most severe (the picture sorts them), under the
+    list's title: the head of the list, as it is most severe first. They go with the frame
+    they change in; the rows under them (``rest_view``) are paced."""
     incidents = picture.incidents
-    rows = [
-        {
-            "id": d.id,
-            "severity": d.severity,
-            "text": d.text,
-            "kecamatan": d.kecamatan or "–",
-            "since": d.since,  # the age is the browser's (``age_cell``)
-        }
-        for d in incidents.open[:TOP_ROWS]
-    ]
+    rows = [_top_shown(d) for d in incidents.open[:TOP_ROWS] if d.severity == "critical"]
     return {"has_data": seen(picture, FAMILY), "rows": rows}
+
+
+def rest_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
+    """The rest of the most severe open incidents, below the critical ones."""
+    return {"rows": [_top_shown(d) for d in picture.incidents.open[:TOP_ROWS] if d.severity != "critical"]}
+
+
+def _top_shown(d: IncidentRow) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "severity": d.severity,
+        "text": d.text,
+        "kecamatan": d.kecamatan or "–",
+        "since": d.since,  # the age is the browser's (``age_cell``)
+    }
 
 
 def top_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     if not shown["has_data"]:
         return [empty(language)]
-    return [
-        el.Div(t("most_severe", language), className="cw-section-title"),
-        el.Div([_top_row(r, language) for r in shown["rows"]], className="cw-map-incs cw-fit"),
-    ]
+    return [el.Div(t("most_severe", language), className="cw-section-title"), *rest_render(shown, settings)]
+
+
+def rest_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
+    """Nothing while there are no rows: the critical ones then have the column."""
+    if not shown["rows"]:
+        return []
+    return [el.Div([_top_row(r, settings.language) for r in shown["rows"]], className="cw-map-incs cw-fit")]
 
 
 @row_tree

@@ -50,7 +50,11 @@ def body(instance: str, settings: ViewSettings) -> list[Any]:
     head = live_part("incidents_map-head", instance, "cw-map-head")
     rank = live_part("incidents_map-rank", instance, "cw-map-rank")
     cats = live_part("incidents_map-cat", instance, "cw-map-cats")
-    latest = live_part("incidents_map-top", instance, "cw-map-top")
+    # the critical rows (with the title) and the rest under them: one list, two parts
+    latest = [
+        *live_part("incidents_map-top", instance, "cw-map-top"),
+        *live_part("incidents_map-top-rest", instance, "cw-map-top-rest"),
+    ]
     status = live_part("incidents_map-status", instance, "cw-map-state")
     if not size or layout.map_box is None:
         return [
@@ -142,8 +146,10 @@ def register(app: Dash, live: LiveParts) -> None:
     The counts (the totals, the lifecycle, the ranking, the categories) are paced, as the
     queue's are: under 500 new Alerts/s each changed with every frame, and making them again
     twenty times a second was the larger part of what a map window cost the server. The most
-    severe list is not: it shows a critical incident at once."""
+    severe list is split as the queue is: its critical rows go at once, the rows under them
+    are paced (made again with every frame, they were most of what was left)."""
     live.add(app, "incidents_map-top", lists.top_view, lists.top_render)
+    live.add(app, "incidents_map-top-rest", lists.rest_view, lists.rest_render, paced=True)
     live.add(app, "incidents_map-status", lists.status_view, lists.status_render, paced=True)
     live.add(app, "incidents_map", map_view, map_patch, prop="figure")
     live.add(app, "incidents_map-head", lists.head_view, lists.head_render, paced=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,8 @@ pytestmark = pytest.mark.integration
 
 QUEUE = ["incident_queue", "s4-0"]
 MAP = ["incidents_map", "s2-span"]
-MAP_LATEST = ["incidents_map-top", "s2-span"]
+MAP_LATEST = ["incidents_map-top", "s2-span"]  # the map's most severe list: its critical rows
+MAP_REST = ["incidents_map-top-rest", "s2-span"]  # and the rows under them, paced
 QUEUE_CRITICAL = ["incident_queue-critical", "s4-0"]
 
 
@@ -169,22 +171,28 @@ def test_a_critical_incident_goes_at_once_and_takes_the_waiting_change_along(
     either_site: tuple[CityState, str], monkeypatch: Any
 ) -> None:
     """Frames to a page are a gap apart (a minute here, once the page has had a change pushed
-    the usual way, so the test does not race a clock): a new high incident waits for the next
-    frame, a critical one sends it now, with the newest state of every part that is not paced
-    (the map's list of the latest incidents) and without those that are (the queue's lesser
-    rows, paced to a minute here, as the gap)."""
+    the usual way, so the test does not race a clock): a critical incident resolved (no longer
+    urgent) waits for the next frame, a new critical one sends it now, with the newest state of
+    every part that is not paced (the map's critical rows: the one gone, the new one there)
+    and without those that are (the queue's lesser rows, paced to a minute here, as the gap)."""
     monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
     monkeypatch.setattr(push, "PACED_BURST", 1)  # no burst: the claim's frame spends the one send
     state, base = either_site
+    for n in (8, 9):  # before any page: no urgent frame to race
+        state.accept(alert(n, f"Kebakaran {n}", severity="critical"))
     with open_push(base) as ws:
         ws.send(json.dumps({"parts": [QUEUE_CRITICAL, QUEUE, MAP_LATEST]}))
         first = frame_with_updates(ws)
         ws.send(json.dumps({"ack": first["v"]}))
+        state.accept(resolved(9))
         state.accept(alert(1, "Kejadian pertama hari ini"))
         second = frame_with_updates(ws)
-        assert roles(second) == {"incidents_map-top-content"}, "the queue's lesser rows wait their turn"
+        assert roles(second) == {"incident_queue-critical-content", "incidents_map-top-content"}, (
+            "the queue's lesser rows wait their turn"
+        )
         monkeypatch.setattr(push, "MIN_GAP_S", 60.0)
         ws.send(json.dumps({"ack": second["v"]}))
+        state.accept(resolved(8))
         state.accept(alert(2, "Kejadian biasa"))
         state.accept(alert(3, "Kejadian kritis", severity="critical"))
         body = frame_with_updates(ws)  # without the early frame, a minute: the receive times out first
@@ -193,7 +201,13 @@ def test_a_critical_incident_goes_at_once_and_takes_the_waiting_change_along(
         assert "Kejadian kritis" in sent["incident_queue-critical-content"]
         assert "Kejadian biasa" not in sent["incident_queue-critical-content"]
         latest = sent["incidents_map-top-content"]
-        assert "Kejadian kritis" in latest and "Kejadian biasa" in latest, "the newest state of the part"
+        assert "Kejadian kritis" in latest and "Kebakaran 8" not in latest, "the newest state of the part"
+
+
+def resolved(n: int) -> Incident:
+    """Alert ``n``, resolved a minute after it was raised."""
+    raised = alert(n, f"Kebakaran {n}", severity="critical")
+    return replace(raised, status="resolved", observed_at=raised.observed_at + timedelta(minutes=1))
 
 
 def roles(body: dict[str, Any]) -> set[str]:
@@ -324,9 +338,9 @@ def queue_reading(waiting: int) -> QueueReading:
 
 def test_a_paced_part_waits_its_turn_while_the_incidents_go_at_once(site: tuple[CityState, str], monkeypatch: Any) -> None:
     """The MPP's numbers go at most every ``PACED_EVERY_S`` (a minute here, so the test does
-    not race a clock): a new reading and then a new incident send the map's list of the latest
-    incidents and not the MPP; the reading is held, not lost: asked for everything, the page
-    gets the newest."""
+    not race a clock): a new reading and then a new critical incident send the map's critical
+    rows and not the MPP; the reading is held, not lost: asked for everything, the page gets
+    the newest."""
     monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
     monkeypatch.setattr(push, "PACED_BURST", 1)  # no burst: the claim's frame spends the one send
     state, base = site
@@ -339,7 +353,7 @@ def test_a_paced_part_waits_its_turn_while_the_incidents_go_at_once(site: tuple[
         assert '"111"' in mpp_tree(first)
         for n, waiting in enumerate((222, 333), start=1):
             state.accept(queue_reading(waiting))
-            state.accept(alert(n, f"Kejadian {n}"))
+            state.accept(alert(n, f"Kejadian {n}", severity="critical"))
             body = frame_with_updates(ws)
             ws.send(json.dumps({"ack": body["v"]}))
             assert roles(body) == {"incidents_map-top-content"}, f"after reading {waiting}"
@@ -352,37 +366,42 @@ def test_a_paced_part_waits_its_turn_while_the_incidents_go_at_once(site: tuple[
 MAP_RANK = ["incidents_map-rank", "s2-span"]
 
 
-def test_the_maps_counts_keep_their_pace_while_its_most_severe_list_goes_at_once(
+def test_the_maps_counts_and_lesser_rows_keep_their_pace_while_its_critical_rows_go_at_once(
     site: tuple[CityState, str], monkeypatch: Any
 ) -> None:
-    """The map's ranking of kecamatan is paced (a minute here, no burst): each new incident
-    sends the most severe list and not the ranking; the ranking is held, not lost: asked for
-    everything, the page gets it as it is now."""
+    """The map's ranking of kecamatan and the rows under its critical ones are paced (a minute
+    here, no burst): each new high and critical incident sends the critical rows alone; the
+    rest is held, not lost: asked for everything, the page gets both as they are now."""
     monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
     monkeypatch.setattr(push, "PACED_BURST", 1)  # no burst: the claim's frame spends the one send
     state, base = site
     with open_push(base) as ws:
-        ws.send(json.dumps({"parts": [MAP_LATEST, MAP_RANK]}))
+        ws.send(json.dumps({"parts": [MAP_LATEST, MAP_REST, MAP_RANK]}))
         first = frame_with_updates(ws)
         ws.send(json.dumps({"ack": first["v"]}))
-        assert roles(first) == {"incidents_map-top-content", "incidents_map-rank-content"}
+        assert roles(first) == {"incidents_map-top-content", "incidents_map-top-rest-content", "incidents_map-rank-content"}
         for n in (1, 2):
             state.accept(alert(n, f"Kejadian {n}"))
+            state.accept(alert(10 + n, f"Kebakaran {n}", severity="critical"))
             body = frame_with_updates(ws)
             ws.send(json.dumps({"ack": body["v"]}))
-            assert roles(body) == {"incidents_map-top-content"}, f"after incident {n}"
+            assert roles(body) == {"incidents_map-top-content"}, f"after incidents {n} and {10 + n}"
+            (rows,) = [json.dumps(u[3]) for u in body["u"]]
+            assert f"Kebakaran {n}" in rows and f"Kejadian {n}" not in rows, "the critical rows alone"
         ws.send(json.dumps({"resend": 1}))
         again = frame_with_updates(ws)
         (was,) = [u[4] for u in first["u"] if u[0] == "incidents_map-rank-content"]
         (now,) = [u[4] for u in again["u"] if u[0] == "incidents_map-rank-content"]
-        assert now != was, "the ranking with both new incidents counted"
+        assert now != was, "the ranking with the new incidents counted"
+        (rest,) = [json.dumps(u[3]) for u in again["u"] if u[0] == "incidents_map-top-rest-content"]
+        assert "Kejadian 1" in rest and "Kejadian 2" in rest, "the lesser rows, held and then sent"
 
 
 def test_a_quiet_page_gets_a_short_burst_of_paced_changes_at_once(site: tuple[CityState, str], monkeypatch: Any) -> None:
     """Paced to a minute here, with a burst of three: the claim's frame spends one send, the
     next two readings of the MPP go at once, and the third waits for the minute. Each reading
-    is followed by a new incident, which is never paced: the reading must arrive no later than
-    the incident. An operator's two actions a second apart reach the wall as they happen; a
+    is followed by a new critical incident, which is never paced: the reading must arrive no
+    later than the incident. An operator's two actions a second apart reach the wall as they happen; a
     busy feed spends the burst and is paced as before."""
     monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
     monkeypatch.setattr(push, "PACED_BURST", 3)
@@ -395,7 +414,7 @@ def test_a_quiet_page_gets_a_short_burst_of_paced_changes_at_once(site: tuple[Ci
         assert roles(first) == {"incidents_map-top-content", "mpp-content"}
         for n, waiting in enumerate((222, 333, 444), start=1):
             state.accept(queue_reading(waiting))
-            state.accept(alert(n, f"Kejadian {n}"))
+            state.accept(alert(n, f"Kejadian {n}", severity="critical"))
             mpp: list[str] = []
             while True:  # the frames until the one that shows the incident
                 body = frame_with_updates(ws)
@@ -416,10 +435,9 @@ HELD = ["ticker-held", "s13-0"]
 def test_a_critical_incident_goes_at_once_as_one_held_line_while_the_flow_and_the_gauges_keep_their_pace(
     site: tuple[CityState, str], monkeypatch: Any
 ) -> None:
-    """The ticker's flow and the MPP are paced (``PACED_EVERY_S``, a minute here): a plain new
-    incident and a new reading send the map's latest incidents alone; a critical incident sends
-    them and the ticker's held lines at once, that line alone, while the flow and the MPP wait
-    their turn."""
+    """The ticker's flow and the MPP are paced (``PACED_EVERY_S``, a minute here): after a plain
+    new incident and a new reading, a critical incident sends the map's critical rows and the
+    ticker's held lines at once, that line alone, while the flow and the MPP wait their turn."""
     monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
     monkeypatch.setattr(push, "PACED_BURST", 1)  # no burst: the claim's frame spends the one send
     state, base = site
@@ -432,13 +450,10 @@ def test_a_critical_incident_goes_at_once_as_one_held_line_while_the_flow_and_th
             "a new claim gets every part"
         )
         state.accept(queue_reading(222))
-        state.accept(alert(1, "Kejadian biasa"))
-        plain = frame_with_updates(ws)
-        ws.send(json.dumps({"ack": plain["v"]}))
-        assert roles(plain) == {"incidents_map-top-content"}, "the flow and the MPP wait their turn"
+        state.accept(alert(1, "Kejadian biasa"))  # paced everywhere: no frame of its own
         state.accept(critical_now("urn:ngsi-ld:Alert:push-2", "Kejadian kritis"))  # held: younger than ten minutes
         urgent = frame_with_updates(ws)
-        assert roles(urgent) == {"incidents_map-top-content", "ticker-held-content"}
+        assert roles(urgent) == {"incidents_map-top-content", "ticker-held-content"}, "the flow and the MPP wait their turn"
         (held,) = [json.dumps(u[3]) for u in urgent["u"] if u[0] == "ticker-held-content"]
         assert "Kejadian kritis" in held and "Kejadian biasa" not in held
 
