@@ -25,25 +25,22 @@ measured. ``growth`` is the ratio of the largest size's figure to the smallest's
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import psutil
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402
-    CHROMIUM_ARGS,
     OBSERVER,
     READY,
     CpuMeter,
     Publisher,
-    chromium,
+    broker_and_browser,
     command_line,
     config_with,
     feed_counts,
@@ -52,7 +49,6 @@ from bench.common import (  # noqa: E402
     machine,
     open_incidents,
     start_citywall,
-    start_mosquitto,
     stop_group,
     trial,
     wait_received,
@@ -170,30 +166,20 @@ def main() -> int:
         "config_change": {"history.open_incidents_max": args.cap},
     }
     started = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="citywall-growth-"))
-    mosquitto, mqtt_port = start_mosquitto(workdir)
     sizes = []
-    try:
+    with broker_and_browser("citywall-growth-", args.keep) as (workdir, mqtt_port, browser):
         config = config_with(workdir, args.cap)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-            for size in args.sizes:
-                row = one_size(browser, workdir, mqtt_port, config, size, args)
-                sizes.append(row)
-                lat = row["latency"]
-                print(
-                    f"{size:>6} open: {row['cpu_us_per_message']} CPU µs/msg (net {row['net_cpu_us_per_message']}), "
-                    f"p95 {lat['p95_ms']} ms, lost {lat['lost']}/{lat['trials']}, received {row['stream']['received']}/"
-                    f"{row['stream']['sent'] + row['stream']['trial_alerts']}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            browser.close()
-    finally:
-        mosquitto.terminate()
-        mosquitto.wait(10)
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+        for size in args.sizes:
+            row = one_size(browser, workdir, mqtt_port, config, size, args)
+            sizes.append(row)
+            lat = row["latency"]
+            print(
+                f"{size:>6} open: {row['cpu_us_per_message']} CPU µs/msg (net {row['net_cpu_us_per_message']}), "
+                f"p95 {lat['p95_ms']} ms, lost {lat['lost']}/{lat['trials']}, received {row['stream']['received']}/"
+                f"{row['stream']['sent'] + row['stream']['trial_alerts']}",
+                file=sys.stderr,
+                flush=True,
+            )
     result["sizes"] = sizes
     first, last = sizes[0], sizes[-1]
     result["growth"] = {

@@ -31,10 +31,12 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +46,7 @@ from dashboard.local_services import chromium_binary, free_port
 
 if TYPE_CHECKING:
     import psutil
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 ROOT = Path(__file__).resolve().parent.parent
 CITYWALL = [sys.executable, "-m", "dashboard.cli"]
@@ -101,6 +103,29 @@ def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
                 return proc, port
         time.sleep(0.05)
     raise RuntimeError("mosquitto did not start")
+
+
+@contextmanager
+def broker_and_browser(prefix: str, keep: bool = False) -> Iterator[tuple[Path, int, Browser]]:
+    """What every whole-product benchmark stands on: a scratch folder, a private Mosquitto on
+    a free loopback port and one headless Chromium. All three go when the block ends, however
+    it ends; the folder (logs, configs) stays with ``keep``."""
+    from playwright.sync_api import sync_playwright
+
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    mosquitto, mqtt_port = start_mosquitto(workdir)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+            try:
+                yield workdir, mqtt_port, browser
+            finally:
+                browser.close()
+    finally:
+        mosquitto.terminate()
+        mosquitto.wait(10)
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def start_citywall(workdir: Path, mqtt_port: int, config: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:

@@ -44,27 +44,24 @@ bounded when a page stops showing anything.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import psutil
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import nodered  # noqa: E402
 from bench.common import (  # noqa: E402
-    CHROMIUM_ARGS,
     LOST_AFTER_S,
     OBSERVER,
     READY,
     CpuMeter,
     Publisher,
-    chromium,
+    broker_and_browser,
     command_line,
     config_with,
     feed_counts,
@@ -75,7 +72,6 @@ from bench.common import (  # noqa: E402
     open_incidents,
     received,
     start_citywall,
-    start_mosquitto,
     stop_group,
     trial,
     wait_received,
@@ -268,15 +264,11 @@ def main() -> int:
     result["pages"] = {p: ABOUT_PAGES.get(p, "") for p in args.pages}
     result["config_change"] = {"history.open_incidents_max": args.cap} if args.cap else None
     started = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="citywall-peer-"))
-    mosquitto, mqtt_port = start_mosquitto(workdir)
-    peer: nodered.NodeRed | None = None
     runs = []
-    try:
+    with broker_and_browser("citywall-peer-", args.keep) as (workdir, mqtt_port, browser):
         config = config_with(workdir, args.cap) if args.cap else None
         peer = nodered.NodeRed(runtime, workdir, mqtt_port)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        try:
             peer_page = open_nodered(browser, peer)
             for path in args.pages:
                 for load in args.loads:
@@ -305,14 +297,8 @@ def main() -> int:
                         file=sys.stderr,
                         flush=True,
                     )
-            browser.close()
-    finally:
-        if peer:
+        finally:
             peer.stop()
-        mosquitto.terminate()
-        mosquitto.wait(10)
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
     result["runs"] = runs
     result["seconds"] = round(time.monotonic() - started)
     return finish(result, args.out, args.json, lambda done: print(table(done["runs"])))

@@ -25,23 +25,20 @@ kept up. All of it on one machine: the browsers share its cores with the server.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import psutil
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import contextlib
 
 from bench.common import (  # noqa: E402
-    CHROMIUM_ARGS,
     LOST_AFTER_S,
     OBSERVER,
     READY,
@@ -49,7 +46,7 @@ from bench.common import (  # noqa: E402
     CpuMeter,
     Publisher,
     arm,
-    chromium,
+    broker_and_browser,
     command_line,
     feed_counts,
     fill_city,
@@ -59,7 +56,6 @@ from bench.common import (  # noqa: E402
     publish_trial,
     seen_at,
     start_citywall,
-    start_mosquitto,
     stop_group,
     wait_received,
 )
@@ -195,28 +191,18 @@ def main() -> int:
         ),
     }
     started = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="citywall-wall-"))
-    mosquitto, mqtt_port = start_mosquitto(workdir)
     runs = []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-            for mode in args.modes:
-                run = run_mode(browser, workdir, mqtt_port, mode, args.trials, args.rate)
-                runs.append(run)
-                a = run["all"]
-                print(
-                    f"{mode:<8} p50 {a['p50_ms']} p95 {a['p95_ms']} max {a['max_ms']} lost {a['lost']}/{a['trials']} "
-                    f"CPU {run['server_cpu_pct_of_one_core']}% received {run['ingest']['received']}/{run['ingest']['sent']}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            browser.close()
-    finally:
-        mosquitto.terminate()
-        mosquitto.wait(10)
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+    with broker_and_browser("citywall-wall-", args.keep) as (workdir, mqtt_port, browser):
+        for mode in args.modes:
+            run = run_mode(browser, workdir, mqtt_port, mode, args.trials, args.rate)
+            runs.append(run)
+            a = run["all"]
+            print(
+                f"{mode:<8} p50 {a['p50_ms']} p95 {a['p95_ms']} max {a['max_ms']} lost {a['lost']}/{a['trials']} "
+                f"CPU {run['server_cpu_pct_of_one_core']}% received {run['ingest']['received']}/{run['ingest']['sent']}",
+                file=sys.stderr,
+                flush=True,
+            )
     result["runs"] = runs
     result["seconds"] = round(time.monotonic() - started)
     return finish(result, args.out, args.json, print_modes)

@@ -27,26 +27,23 @@ its publish is lost. The products take turns, the order swapped each round.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import psutil
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import nodered  # noqa: E402
 from bench.common import (  # noqa: E402
-    CHROMIUM_ARGS,
     LOST_AFTER_S,
     READY,
     CpuMeter,
     Publisher,
-    chromium,
+    broker_and_browser,
     command_line,
     config_with,
     feed_counts,
@@ -56,7 +53,6 @@ from bench.common import (  # noqa: E402
     machine,
     publish_trial,
     start_citywall,
-    start_mosquitto,
     stop_group,
     wait_received,
 )
@@ -203,28 +199,18 @@ def main() -> int:
         "config_change": {"history.open_incidents_max": CAP},
     }
     started = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="citywall-wall-peer-"))
-    mosquitto, mqtt_port = start_mosquitto(workdir)
     runs = []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-            for round_no in range(1, args.rounds + 1):
-                for subject in SUBJECTS if round_no % 2 else SUBJECTS[::-1]:
-                    run = {"round": round_no, **measure(subject, browser, workdir, mqtt_port, runtime, args)}
-                    runs.append(run)
-                    print(
-                        f"round {round_no} {subject:<8} p50 {run['p50_ms']} p95 {run['p95_ms']} lost "
-                        f"{run['lost']}/{run['trials']} CPU {run['server_cpu_pct_of_one_core']} %",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-            browser.close()
-    finally:
-        mosquitto.terminate()
-        mosquitto.wait(10)
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+    with broker_and_browser("citywall-wall-peer-", args.keep) as (workdir, mqtt_port, browser):
+        for round_no in range(1, args.rounds + 1):
+            for subject in SUBJECTS if round_no % 2 else SUBJECTS[::-1]:
+                run = {"round": round_no, **measure(subject, browser, workdir, mqtt_port, runtime, args)}
+                runs.append(run)
+                print(
+                    f"round {round_no} {subject:<8} p50 {run['p50_ms']} p95 {run['p95_ms']} lost "
+                    f"{run['lost']}/{run['trials']} CPU {run['server_cpu_pct_of_one_core']} %",
+                    file=sys.stderr,
+                    flush=True,
+                )
     result["runs"] = runs
     result["seconds"] = round(time.monotonic() - started)
     return finish(result, args.out, args.json, print_runs)
