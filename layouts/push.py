@@ -17,13 +17,13 @@ waits for that answer: a page that renders slower than the city changes gets few
 frames instead of a backlog. Text goes first: when figures changed too, they follow in a
 second frame once the text is on screen, and at most every two seconds (``FIGURE_EVERY_S``).
 Paced text parts (what moves with nearly every message of a busy feed: the MPP's queues, the
-gauges, the waste sites, the counts and lesser rows of the incident queue and of the map's
-most severe list, the ticker's flow) go with the text, but at most once a second
-(``PACED_EVERY_S``) once a short burst (``PACED_BURST``) is spent; the critical rows of the
-queue, the map's list and the ticker, and everything else, go with every frame. Frames to one page are at least
-``frame_gap`` apart, and up to ``QUIET_GAP_MAX_S`` while none of its text moves; an urgent
-change (an open critical incident, ``StateStore.urgent_changes``) sends the next one at once,
-once per gap at most.
+gauges, the waste sites, the counts of the map and of the incident queue, the lesser rows of
+the queue and of the map's most severe list, the ticker's flow) go with the text, but at most
+once a second (``PACED_EVERY_S``) once a short burst (``PACED_BURST``) is spent; the critical
+rows of the queue, the map's list and the ticker, and everything else, go with every frame.
+Frames to one page are at least ``frame_gap`` apart, and up to ``QUIET_GAP_MAX_S`` while none
+of its text moves; an urgent change (an open critical incident, ``StateStore.urgent_changes``)
+sends the next one at once, once per gap at most.
 
 About every heartbeat a frame also says, in ``s``, the digest of every text part the server
 believes the page shows. The page compares them with what it draws and asks for everything
@@ -75,17 +75,17 @@ VERSION_EVERY_S = 0.25
 #: Redrawing the map takes the full wall's browser 60-120 ms (at 500 changes a second it was
 #: once redrawn with every frame). Once a second, a new Alert's frame still landed behind a
 #: redraw often enough to set the wall's p95 (119-134 ms against 81-92 at two seconds); the
-#: map's most severe list beside it is text and shows a new incident at once.
+#: critical rows of the map's most severe list beside it are text and show a new critical
+#: incident at once.
 FIGURE_EVERY_S = 2.0
 #: A paced text part (``LivePart.paced``: the MPP's queues, the gauges, the map's counts, the
-#: lesser rows of the incident queue and of the map's most severe list, the queue's counts, the
-#: ticker's flow) goes to a page at most this often.
-#: Under the simulator's mix their numbers changed with nearly every frame: 97 % of the full
-#: wall's DOM changes, each frame's text laid out and painted again, with a new Alert's frame
-#: waiting behind them. A critical incident does not wait for them: what shows it at once (the
-#: critical rows of the queue, the ticker and the map's most severe list) is not paced, and
-#: sending the paced parts with every critical trial Alert made the full wall's frames for it
-#: bigger and its p50 3-4 ms longer.
+#: queue's counts, the lesser rows of the queue and of the map's most severe list, the
+#: ticker's flow) goes to a page at most this often. Under the simulator's mix their numbers
+#: changed with nearly every frame: 97 % of the full wall's DOM changes, each frame's text
+#: laid out and painted again, with a new Alert's frame waiting behind them. A critical
+#: incident does not wait for them: what shows it at once (the critical rows of the queue, the
+#: ticker and the map's most severe list) is not paced, and sending the paced parts with every
+#: critical trial Alert made the full wall's frames for it bigger and its p50 3-4 ms longer.
 PACED_EVERY_S = 1.0
 #: Paced parts may go this many times in a row before ``PACED_EVERY_S`` holds them back, one
 #: more earned every ``PACED_EVERY_S`` (a token bucket). A busy feed spends the burst within a
