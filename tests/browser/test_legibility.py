@@ -201,6 +201,23 @@ def test_stale_panel_keeps_its_words_readable(page_factory: Any, wall: str, scre
     assert not failures, f"/screen/{screen} stale: " + "; ".join(sorted(set(failures))[:8])
 
 
+@pytest.mark.parametrize(("screen", "row"), [(4, ".cw-row"), (13, ".cw-tick")])
+def test_a_status_word_is_not_coloured_as_a_severity(page_factory: Any, wall: str, screen: int, row: str) -> None:
+    """The queue's row takes its severity's colour; its status word must not, or "DIKIRIM" on a
+    critical row reads red and on a high row orange, as if the status were a severity."""
+    page = page_factory()
+    open_screen(page, f"{wall}/screen/{screen}")
+    seen = page.eval_on_selector_all(
+        f"{row} .cw-status",
+        "els => els.filter(e => e.getBoundingClientRect().width > 0).map(e => [e.className, getComputedStyle(e).color])",
+    )
+    assert len(seen) >= 5, seen
+    # the text colour (#f1f5fa), white for a new one; a resolved one (in the ticker) is green
+    unresolved = {colour for kind, colour in seen if "st-resolved" not in kind}
+    assert unresolved <= {"rgb(241, 245, 250)", "rgb(255, 255, 255)"}, seen
+    assert {colour for kind, colour in seen if "st-resolved" in kind} <= {"rgb(81, 207, 102)"}, seen
+
+
 @pytest.mark.parametrize("screen", [1, 4, 5, 7, 13, 14])
 def test_fresh_wall_text_meets_aa(page_factory: Any, wall: str, screen: int) -> None:
     page = page_factory()
