@@ -60,6 +60,14 @@ class Kpi(_Strict):
     source: Literal["derived", "message"] = "derived"
 
     @model_validator(mode="after")
+    def _percent_in_range(self) -> Kpi:
+        """A share of a whole is 0-100: a target of 500 % was a slip for 50, and the pillar it
+        belongs to stood "bad" for ever with check-config saying ok."""
+        if self.unit.strip() == "%" and not 0 <= self.target <= 100:
+            raise ValueError(f"target {self.target:g} %: a percentage target lies between 0 and 100")
+        return self
+
+    @model_validator(mode="after")
     def _derivable(self) -> Kpi:
         if self.source == "derived" and self.id not in DERIVED_KPIS:
             known = ", ".join(sorted(DERIVED_KPIS))

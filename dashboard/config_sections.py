@@ -329,6 +329,17 @@ class MppTargets(Strict):
         return self
 
     @model_validator(mode="after")
+    def _busy_day_is_busier(self) -> MppTargets:
+        """The two targets swapped (busy 700, normal 1,000) passed, and the tablet then held the
+        quiet days to the higher one and the busy days to the lower."""
+        if self.busy_weekdays and self.permits_busy_day < self.permits_per_day:
+            raise ValueError(
+                f"permits_busy_day ({self.permits_busy_day}) is below permits_per_day ({self.permits_per_day}):"
+                " a busy day's target is the higher one"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _busy_on_open_days(self) -> MppTargets:
         """A busy day the MPP is closed is a target that never applies: the default Monday and
         Friday kept by a city open Saturday to Thursday meant another busy day was forgotten."""

@@ -200,6 +200,29 @@ def test_a_busy_day_the_mpp_is_closed_is_refused(tmp_path: Path) -> None:
     assert "mpp: busy_weekdays friday: the MPP is not open that day (open_weekdays)" in error_of(write(tmp_path, edit))
 
 
+def test_a_busy_day_target_below_a_normal_days_is_refused(tmp_path: Path) -> None:
+    """The two targets swapped passed check-config; the tablet then held the busy days to the
+    lower one."""
+    message = error_of(write(tmp_path, lambda c: c["mpp"].update(permits_per_day=1000, permits_busy_day=700)))
+    assert "mpp: permits_busy_day (700) is below permits_per_day (1000): a busy day's target is the higher one" in message
+
+
+def test_no_busy_days_leaves_the_busy_target_alone(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, lambda c: c["mpp"].update(permits_busy_day=0, busy_weekdays=[])))
+    assert (config.mpp.permits_per_day, config.mpp.permits_busy_day) == (700, 0)
+
+
+@pytest.mark.parametrize("target", [500, -5])
+def test_a_percentage_target_outside_0_to_100_is_refused(tmp_path: Path, target: int) -> None:
+    """A KPI target of 500 % (a slip for 50) passed, and its pillar stood "bad" for ever."""
+
+    def edit(c: dict[str, Any]) -> None:
+        kpi = next(k for p in c["pillars"] for k in p["kpis"] if k.get("unit") == "%")
+        kpi["target"] = target
+
+    assert f"target {target} %: a percentage target lies between 0 and 100" in error_of(write(tmp_path, edit))
+
+
 @pytest.mark.parametrize(
     ("location", "expected"),
     [
