@@ -16,6 +16,7 @@ from typing import Any
 
 from dash import Patch
 
+from layouts.frame import SEVERITY_COLOURS
 from layouts.map_plan import COUNT_SCALE, FLUID_NAME_PX, NAME_PX, MapLayout, cached_plan
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
@@ -23,7 +24,6 @@ from layouts.sections import IncidentsSection
 
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
 SYMBOLS = {"critical": "diamond", "high": "triangle-up", "medium": "circle", "low": "circle-open", "informational": "square-open"}
-COLOURS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#ffd43b", "low": "#66d9e8", "informational": "#ced4da"}
 #: Open-incident bins for the district fill: (lowest count, fill colour). Discrete bins read
 #: better from 4 m than a continuous scale, and stay clear of the severity marker colours.
 BINS = ((0, "#141d2b"), (1, "#22335a"), (3, "#35457f"), (6, "#4d3f8f"), (10, "#6a3596"))
@@ -89,8 +89,8 @@ def base_figure(layout: MapLayout) -> dict[str, Any]:
                 "marker": {
                     "symbol": SYMBOLS[severity],
                     "size": layout.marker_px,
-                    "color": COLOURS[severity],
-                    "line": {"color": COLOURS[severity] if open_symbol else "#0b0f14", "width": 5 if open_symbol else 2},
+                    "color": SEVERITY_COLOURS[severity],
+                    "line": {"color": SEVERITY_COLOURS[severity] if open_symbol else "#0b0f14", "width": 5 if open_symbol else 2},
                 },
             }
         )

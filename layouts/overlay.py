@@ -20,7 +20,7 @@ from urllib.parse import quote
 from dash import Dash, html
 
 from layouts import elements as el
-from layouts.frame import SEVERITY_SHAPES, live_part
+from layouts.frame import SEVERITY_COLOURS, SEVERITY_SHAPES, STAGE_COLOURS, STAGE_SHAPES, live_part
 from layouts.i18n import t
 from layouts.live_parts import LiveParts
 from layouts.picture import CityPicture
@@ -138,22 +138,26 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     if card:
         takeover = shown["takeover"] is not None
         ident = card.get("id") or card.get("incident") or ""
+        # a station in its stage's shape and colour, as on the drainage panel; an incident in its
+        # severity's: the badge, and the pin on the card's map, which was red for any of them
         if card.get("kind") == "station":
-            badge = f"■ {card.get('stage')}"
+            stage = card.get("stage") or "Awas"
+            badge, badge_class, colour = f"{STAGE_SHAPES.get(stage, '■')} {stage}", f"stage-{stage}", STAGE_COLOURS.get(stage)
             sub = f"{t('station', language)} · {card.get('level_m')} m"
         else:
             severity = card.get("severity") or "medium"
             badge = f"{SEVERITY_SHAPES.get(severity, '●')} {t(severity, language)}"
+            badge_class, colour = f"sev-{severity}", SEVERITY_COLOURS.get(severity)
             status = t(card.get("status") or "new", language)
             sub = status + (f" · {t('assignee', language)}: {card['assignee']}" if card.get("assignee") else "")
-        minimap = _minimap(card.get("lat"), card.get("lon"), settings)
+        minimap = _minimap(card.get("lat"), card.get("lon"), settings, colour or SEVERITY_COLOURS["critical"])
         out.append(
             el.Div(
                 className="cw-takeover" if takeover else "cw-pushed",
                 **attrs({"data-takeover" if takeover else "data-pushed": ident}),
                 children=[
                     el.Div(t("takeover" if takeover else "pushed", language), className="cw-card-kicker"),
-                    el.Div(badge, className=f"cw-card-badge sev-{card.get('severity') or 'critical'}"),
+                    el.Div(badge, className=f"cw-card-badge {badge_class}"),
                     el.Div(card.get("title") or ident, className="cw-card-title"),
                     el.Div(" · ".join(x for x in (card.get("where"), card.get("address")) if x), className="cw-card-where"),
                     el.Div(
@@ -166,9 +170,10 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     return out
 
 
-def _minimap(lat: Any, lon: Any, settings: ViewSettings) -> str | None:
-    """The districts around a point and the point, as an SVG data URI: a map zoomed to the
-    incident that needs no tile server and no graph component inside live content."""
+def _minimap(lat: Any, lon: Any, settings: ViewSettings, colour: str) -> str | None:
+    """The districts around a point and the point in ``colour``, as an SVG data URI: a map
+    zoomed to the incident that needs no tile server and no graph component inside live
+    content."""
     if lat is None or lon is None or not settings.districts_geojson:
         return None
     lat, lon = float(lat), float(lon)
@@ -193,8 +198,8 @@ def _minimap(lat: Any, lon: Any, settings: ViewSettings) -> str | None:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}">'
         f'<rect width="{size}" height="{size}" fill="#0b1422"/>'
         f'<path d="{" ".join(paths)}" fill="#15233a" stroke="#8aa0bf" stroke-width="2"/>'
-        f'<circle cx="{size / 2}" cy="{size / 2}" r="60" fill="none" stroke="#ff5a4f" stroke-width="6"/>'
-        f'<circle cx="{size / 2}" cy="{size / 2}" r="16" fill="#ff5a4f"/></svg>'
+        f'<circle cx="{size / 2}" cy="{size / 2}" r="60" fill="none" stroke="{colour}" stroke-width="6"/>'
+        f'<circle cx="{size / 2}" cy="{size / 2}" r="16" fill="{colour}"/></svg>'
     )
     return "data:image/svg+xml;utf8," + quote(svg)
 

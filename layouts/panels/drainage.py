@@ -21,7 +21,7 @@ from dash import Dash
 
 from layouts import charts
 from layouts import elements as el
-from layouts.frame import STAGE_SHAPES, empty, live_part, seen
+from layouts.frame import STAGE_COLOURS, STAGE_SHAPES, empty, live_part, seen
 from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
 from layouts.picture import CityPicture
@@ -34,7 +34,6 @@ TREND_POINTS = 48
 STAGES = ("Normal", "Waspada", "Siaga", "Awas")
 LEVELS = ("waspada", "siaga", "awas")
 ALERTED = ("Siaga", "Awas")  #: the stages the flood banner names
-STAGE_COLOURS = {"Normal": "#51cf66", "Waspada": "#ffd43b", "Siaga": "#ff922b", "Awas": "#ff5c5c"}
 _WORD = re.compile(r"\S+")
 
 
