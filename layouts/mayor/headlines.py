@@ -7,7 +7,7 @@ from typing import Any
 from dash import html
 
 from layouts.frame import SEVERITY_SHAPES, STAGE_SHAPES
-from layouts.i18n import number, t, when
+from layouts.i18n import local_time, number, t, when
 from layouts.ports import ViewSettings
 from layouts.tree import attrs
 
@@ -145,11 +145,14 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
     return [incidents, flood_tile, mpp_tile, waste_tile]
 
 
-def as_of_text(iso: str | None, settings: ViewSettings) -> str:
+def as_of_text(iso: str | None, settings: ViewSettings) -> str | list[Any]:
+    """The as-of line, its time and zone kept on one line: on a phone it broke before "WIB"
+    and left the zone alone under the date."""
     if not iso:
         return t("no_data", settings.language)
-    moment = when(iso, settings.timezone, settings.timezone_label, settings.language, with_date=True)
-    return f"{t('data_as_of', settings.language)} {moment}"
+    day = local_time(iso, settings.timezone, settings.language, "EEEE, d MMMM y")
+    clock = when(iso, settings.timezone, settings.timezone_label, settings.language)
+    return [f"{t('data_as_of', settings.language)} {day} ", html.Span(clock, className="tb-nowrap")]
 
 
 def _flood_line(alert: bool, stage: str) -> str:

@@ -303,6 +303,38 @@ def test_tablet_body_text_at_least_16px(page_factory: Any, tablet: str, width: i
     assert not failures, "; ".join(failures[:8])
 
 
+#: Every word of visible text under a root that the browser broke across two lines: a word is
+#: a run between ordinary spaces, so a phrase held together with no-break spaces counts as one.
+SPLIT_WORDS_JS = r"""
+(rootSel) => {
+  const out = [];
+  const walker = document.createTreeWalker(document.querySelector(rootSel), NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const m of node.data.matchAll(/[^ \n\t]+/g)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const tops = [...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top));
+      if (new Set(tops).size > 1) out.push(m[0]);
+    }
+  }
+  return out;
+}
+"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(360, 740), (390, 844), (820, 1180)])
+def test_tablet_breaks_no_word_and_keeps_the_time_with_its_zone(page_factory: Any, tablet: str, width: int, height: int) -> None:
+    """On a 360-px phone the waste tile wrote "selesai (24 ja" over "m)", its words joined by
+    no-break spaces into one too long for the tile; and "Data per Minggu, 6 Desember 2026
+    06:32" left "WIB" alone on a line under it."""
+    page = page_factory(width, height)
+    open_tablet(page, tablet)
+    assert page.evaluate(SPLIT_WORDS_JS, ".tb-root") == []
+    clock = page.eval_on_selector_all(".tb-asof .tb-nowrap", "els => els.map(e => [e.textContent, e.getClientRects().length])")
+    assert len(clock) == 1 and clock[0][0].endswith(" WIB") and clock[0][1] == 1, clock
+
+
 #: The progress text's colour against every colour of what lies under its middle that is not
 #: one of its ancestors (the bar's fill, a sibling): its background colour and each colour stop
 #: of its gradient, the text's own background (if any) composited over each.
