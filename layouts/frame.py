@@ -32,7 +32,8 @@ ALWAYS_FRESH = frozenset({"clock"})
 SEVERITY_SHAPES = {"critical": "◆", "high": "▲", "medium": "●", "low": "○", "informational": "□"}
 STAGE_SHAPES = {"Normal": "●", "Waspada": "▲", "Siaga": "◆", "Awas": "■"}
 #: And their colours where CSS does not reach (the map's markers, an SVG's pin or line): the
-#: same as ``--cw-critical`` ... and ``.stage-*`` in ``assets/citywall.css``.
+#: same as the ``--cw-critical`` to ``--cw-info`` variables and the ``.stage-*`` rules of
+#: ``assets/citywall.css``.
 SEVERITY_COLOURS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#ffd43b", "low": "#66d9e8", "informational": "#ced4da"}
 STAGE_COLOURS = {"Normal": "#51cf66", "Waspada": "#ffd43b", "Siaga": "#ff922b", "Awas": "#ff5c5c"}
 STANDING_SHAPES = {"veryGood": "✔", "good": "✔", "fair": "▲", "bad": "✖", "veryBad": "✖", "unknown": "?"}
