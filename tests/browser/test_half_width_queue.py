@@ -1,8 +1,10 @@
-"""A queue in half a screen: what happened must still read, not end after twenty letters.
+"""A queue or a ticker in half a screen: what happened must still read, not end after twenty
+letters.
 
 Pariaman's screen 4 holds the queue and the ticker side by side. At 26 px the description
 column there has room for some twenty characters, and every row read "Drainase meluap,
-gena…". A description now takes a second line in half a screen, and no more than two.
+gena…". A description now takes a second line in half a screen, and no more than two; the
+ticker's lines beside it too.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ pytestmark = pytest.mark.browser
 PARIAMAN = Path(__file__).resolve().parents[2] / "examples" / "pariaman" / "config.yaml"
 LONG = "Drainase meluap, genangan 40 cm merendam rumah warga di Kel. Jati Hilir dan Kel. Kampung Perak sejak pagi"
 SHORT = "Pohon tumbang"
-#: the description's height and line height, in px, of the row with this id
-LINES_JS = """(id) => {
-  const desc = document.querySelector(`[data-incident="${id}"] .cw-desc`);
+#: the description's height and line height, in px, of the row with this id (a queue's row
+#: carries ``data-incident``, a ticker's line ``data-event``)
+LINES_JS = """([attr, id]) => {
+  const desc = document.querySelector(`[${attr}="${id}"] .cw-desc`);
   const cs = getComputedStyle(desc);
   return [desc.getBoundingClientRect().height, parseFloat(cs.lineHeight), desc.textContent];
 }"""
@@ -56,13 +59,14 @@ def pariaman() -> Iterator[str]:
         yield base
 
 
-def test_a_long_description_takes_two_lines_in_a_half_screen_queue(page_factory: Any, pariaman: str) -> None:
+@pytest.mark.parametrize("attr", ["data-incident", "data-event"], ids=["queue", "ticker"])
+def test_a_long_description_takes_two_lines_in_half_a_screen(page_factory: Any, pariaman: str, attr: str) -> None:
     page = page_factory(1920, 1080)
     page.goto(f"{pariaman}/screen/4", wait_until="domcontentloaded")
     page.wait_for_function(WALL_READY_JS, timeout=45_000, polling=100)
-    page.wait_for_selector('[data-incident="HALF-LONG"] .cw-desc')
-    height, line, text = page.evaluate(LINES_JS, "HALF-LONG")
+    page.wait_for_selector(f'[{attr}="HALF-LONG"] .cw-desc')
+    height, line, text = page.evaluate(LINES_JS, [attr, "HALF-LONG"])
     assert text == LONG
     assert 1.8 * line <= height <= 2.2 * line, (height, line)  # two lines: no more, no fewer
-    height, line, _ = page.evaluate(LINES_JS, "HALF-SHORT")
+    height, line, _ = page.evaluate(LINES_JS, [attr, "HALF-SHORT"])
     assert height <= 1.2 * line, (height, line)  # a short one keeps its row one line high
