@@ -7,8 +7,10 @@ carries the current preset (``data-wall-preset``); ``assets/wall_control.js`` se
 other than the one the page was drawn with and has Dash's router draw the page again.
 
 A takeover wins over a pushed incident on the same screen: it is what the city's rules say
-cannot wait. Pushes and the broadcast carry an end time and are left out once it passes,
-so they vanish at the next push heartbeat without anyone writing.
+cannot wait. Pushes and the broadcast carry an end time and are left out once it passes, so
+they vanish at the next push heartbeat without anyone writing. The broadcast banner runs
+along the top of every screen but those under the top row of a span: there it lay across
+the middle of the spanned map, over the city centre.
 """
 
 from __future__ import annotations
@@ -105,11 +107,17 @@ def _pushed_card(p: PushedIncident) -> dict[str, Any]:
     )
 
 
+def under_a_spans_top(screen: int, settings: ViewSettings) -> bool:
+    """Whether the screen shows a lower part of a spanned panel (the map's screens 8 and 9)."""
+    span = settings.span_at(screen)
+    return span is not None and settings.wall.position(screen)[0] > settings.wall.position(span.top_left)[0]
+
+
 def view_for(screen: int):
     def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
         wall = picture.wall
         now = time.time()
-        broadcast = wall.broadcast
+        broadcast = wall.broadcast if not under_a_spans_top(screen, settings) else None
         takeover = next((x for x in wall.takeovers if x.screen == screen), None)
         pushed = next((p for p in wall.pushed if p.screen == screen and p.until > now), None)
         return {

@@ -1,4 +1,5 @@
-"""The card a takeover or an operator's push lays over a screen speaks the wall's colours.
+"""What wall control lays over a screen: its card speaks the wall's colours, and its banner
+keeps off the middle of a spanned map.
 
 The card's map pin was red, and a station's badge red with "■", whatever it showed: a high
 incident pushed to a screen read "▲ TINGGI" in orange beside a red pin, and a gauge at
@@ -7,12 +8,16 @@ Siaga, orange on the drainage panel, came up red with Awas's square.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
 
 from layouts import overlay
+from layouts.picture import CityPicture
+from layouts.ports import Span
+from layouts.sections import Broadcast, WallSection
 from tests.support.views import wall_settings
 
 #: One small square district around (0.55, 101.45), so the card draws its map.
@@ -70,3 +75,15 @@ def test_a_station_takeover_shows_its_stage_as_the_drainage_panel_does(stage: st
         id="ST-1", kind="station", stage=stage, title="Pos Sail", where="Sail", level_m=2.1, lat=0.55, lon=101.45
     )
     assert card_of({"takeover": station}) == {"badge": badge, "class": f"cw-card-badge stage-{stage}", "pin": [colour]}
+
+
+def test_the_broadcast_runs_along_the_top_of_a_span_not_across_its_middle() -> None:
+    """The map spans screens 2, 3, 8 and 9 of a 6 x 4 wall: the banner on 8 and 9 lay across
+    the middle of the map, over the city centre. Every other screen keeps it."""
+    settings = wall_settings(spans=(Span("incidents_map", (2, 3, 8, 9), 2, 9),))
+    banner = Broadcast("RED", "Banjir", time.time() + 600, "budi", "")
+    wall = WallSection(presets=[], current="default", broadcast=banner, pushed=[], takeovers=[])
+    picture = CityPicture().but(wall=wall)
+    shown = {n: overlay.view_for(n)(picture, settings)["broadcast"] for n in range(1, 25)}
+    assert sorted(n for n, banner in shown.items() if banner is None) == [8, 9]
+    assert shown[2] == shown[3] == shown[14] == ["RED", "Banjir"]
