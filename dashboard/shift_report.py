@@ -3,8 +3,9 @@
 Response time is the number a city is judged by, so the report leads with it: median and
 90th percentile minutes to acknowledge and to resolve, and the share within the SLA of
 each incident's severity, grouped per shift, per day or per week (city time), plus the same
-by category and by agency. It covers what the store holds (open incidents, and resolved
-ones for ``history.resolved_days``).
+by severity (most severe first: each has its own SLA, and a share for all of them together
+hides a late critical among many timely lesser ones), by category and by agency. It covers
+what the store holds (open incidents, and resolved ones for ``history.resolved_days``).
 
 pandas does the grouping and quantiles; the same frames become the page, the CSV and the
 XLSX (openpyxl), so the three never disagree.
@@ -23,7 +24,8 @@ from dashboard.audit import safe_cell
 from dashboard.config import Config
 from dashboard.incident_ops import OPS_KIND, merge_all, ts
 from dashboard.store.base import StateStore
-from layouts.sections import REPORT_FIGURES, round_half_up, share_pct
+from feeds.events import SEVERITY_RANK
+from layouts.sections import REPORT_FIGURES, REPORT_UNASSIGNED, round_half_up, share_pct
 
 Period = Literal["shift", "day", "week"]
 
@@ -69,7 +71,7 @@ def incidents_frame(store: StateStore, config: Config, now: float) -> pd.DataFra
             {
                 "id": d["id"],
                 "category": d.get("category") or "?",
-                "agency": d.get("assignee") or "-",
+                "agency": d.get("assignee") or REPORT_UNASSIGNED,
                 "severity": severity,
                 "opened": opened,
                 "ack_min": None if acked is None else max(0.0, acked - opened) / 60,
@@ -140,12 +142,20 @@ def summarise(frame: pd.DataFrame, by: str, in_order: bool = False) -> pd.DataFr
     return out[[by, *REPORT_FIGURES]]
 
 
+def _rank(severity: str) -> int:
+    """Most severe first; a severity the feeds did not name (a stored text) after all of them."""
+    return SEVERITY_RANK.get(severity, len(SEVERITY_RANK))
+
+
 def build(store: StateStore, config: Config, period: Period = "day", now: float | None = None) -> dict[str, pd.DataFrame]:
-    """Periods in the order they came (by name, "malam" came before "pagi" of the same day)."""
+    """Periods in the order they came (by name, "malam" came before "pagi" of the same day),
+    severities most severe first."""
     frame = incidents_frame(store, config, time.time() if now is None else now).sort_values("opened", kind="stable")
     frame["period"] = [period_label(t, period, config) for t in frame["opened"]]
+    by_rank = frame.sort_values("severity", key=lambda s: s.map(_rank), kind="stable")
     return {
         "by_period": summarise(frame, "period", in_order=True),
+        "by_severity": summarise(by_rank, "severity", in_order=True),
         "by_category": summarise(frame, "category"),
         "by_agency": summarise(frame, "agency"),
     }

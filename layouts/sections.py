@@ -516,6 +516,8 @@ STANDINGS = ("veryGood", "good", "fair", "bad", "veryBad", "unknown")
 #: The shift report's periods, and the figures each row of its tables carries, in order:
 #: ``dashboard.shift_report`` makes the rows, ``layouts/pages/report.py`` heads the columns.
 REPORT_PERIODS = ("shift", "day", "week")
+#: The agency of incidents nobody was assigned, in the data (the page says it in words).
+REPORT_UNASSIGNED = "-"
 REPORT_FIGURES = (
     "incidents",
     "acknowledged",

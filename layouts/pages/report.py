@@ -1,7 +1,7 @@
 """``/report``: the supervisor's shift report, with its CSV and XLSX downloads.
 
 Minutes to acknowledge and to resolve (median and 90th percentile) and the share within
-SLA, per shift, day or week, then by category and by agency. The numbers come from the
+SLA, per shift, day or week, then by severity, by category and by agency. The numbers come from the
 operations port (pandas in ``dashboard.shift_report``); the downloads are the same tables.
 """
 
@@ -12,23 +12,34 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
+from layouts.frame import SEVERITY_SHAPES
 from layouts.i18n import category_word, number, t
 from layouts.ports import Callbacks, OperationsPort, ViewSettings
 from layouts.routing import Pages
-from layouts.sections import REPORT_FIGURES, REPORT_PERIODS
+from layouts.sections import REPORT_FIGURES, REPORT_PERIODS, REPORT_UNASSIGNED
 from layouts.tree import attrs
 
 #: The catalog key of each table's title and of each column's header (``layouts.i18n``).
-TITLES = {"by_period": "report_by_period", "by_category": "report_by_category", "by_agency": "report_by_agency"}
-HEADERS = {c: f"report_col_{c}" for c in ("period", "category", "agency", *REPORT_FIGURES)}
+TITLES = {
+    "by_period": "report_by_period",
+    "by_severity": "report_by_severity",
+    "by_category": "report_by_category",
+    "by_agency": "report_by_agency",
+}
+HEADERS = {c: f"report_col_{c}" for c in ("period", "severity", "category", "agency", *REPORT_FIGURES)}
 PERIOD_WORDS = {p: f"report_period_{p}" for p in REPORT_PERIODS}
 
 
 def _cell(value: Any, language: str, column: str = "") -> Any:
     """A figure in the city's own way of writing numbers (20,8 and 1.200 in Indonesian), and a
-    category in the wall's words ("Bencana alam"), not the feed's id."""
+    category, a severity or no agency in the wall's words ("Bencana alam", "kritis", "belum
+    ditugaskan"), not the data's codes."""
     if column == "category" and isinstance(value, str):
         return category_word(value, language)
+    if column == "severity" and isinstance(value, str):
+        return t(value, language).lower() if value in SEVERITY_SHAPES else value
+    if column == "agency" and value == REPORT_UNASSIGNED:
+        return t("console_unassigned", language)
     if value is None:
         return "–"
     if isinstance(value, float):
