@@ -369,7 +369,7 @@ def drainage_part(store: StateStore, config: Config) -> DrainageSection:
         trend = store.series(entity_series("water_level", doc["id"]), since=ts(doc["observed_at"]) - 6 * 3_600)
         judged_by = StageLevels(waspada=levels.waspada, siaga=levels.siaga, awas=levels.awas)
         stations.append(GaugeRow.from_doc(doc, stage, judged_by, trend))
-    stations.sort(key=lambda s: (-STAGES.index(s.stage), s.title, s.id))
+    stations.sort(key=_worst_first)
     worst = max((s.stage for s in stations), key=STAGES.index, default="Normal")
     return DrainageSection(
         stations=stations,
@@ -378,6 +378,15 @@ def drainage_part(store: StateStore, config: Config) -> DrainageSection:
         flood_alert=worst in ("Siaga", "Awas"),
         reports_open_by_kecamatan=_open_by_kecamatan(store, "drainage"),
     )
+
+
+def _worst_first(station: GaugeRow) -> tuple[int, float, str, str]:
+    """By stage; within one, by how near the station is to its next stage's line, in metres (at
+    Awas, how far over it). The flood banner names the first stations: by name, it named two
+    stations 2,5 m high and hid a third at 2,8 m behind "+2 lainnya"."""
+    levels = station.levels
+    line = {"Normal": levels.waspada, "Waspada": levels.siaga}.get(station.stage, levels.awas)
+    return (-STAGES.index(station.stage), line - station.level_m, station.title, station.id)
 
 
 def station_levels(doc: dict[str, Any], config: Config) -> DrainageLevels:

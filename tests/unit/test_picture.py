@@ -425,6 +425,33 @@ def test_a_gauge_s_own_levels_too_near_zero_to_be_stages_fall_back_to_the_city_s
     assert picture.to_json()["drainage"]["worst_stage"] == "Normal"
 
 
+def test_within_a_stage_the_station_nearest_its_next_line_or_furthest_over_awas_comes_first() -> None:
+    """The city's lines are 1,5 / 2,0 / 2,5 m; gauge "C" brings its own alert and danger levels
+    of 3,0 and 4,0 m (its Siaga and Awas). By hand: Awas "Z" at 2,8 m is 0,3 m over and "A"
+    at 2,6 m 0,1 m over, so Z leads though A comes first by name; at Siaga "B" (2,4 m, 0,1 m
+    from Awas) before "Y" (2,1 m); "C" at 3,2 m is Siaga by its own lines, 0,8 m from its Awas,
+    after both; of the Normal ones "N2" (1,4 m) is nearer Waspada than "N1" (0,9 m). The flood
+    banner names the first of them."""
+    config = load_config()
+    store = MemoryStore()
+    state = city(store, config)
+    own = replace(water("C", 30, 3.2), alert_level_m=3.0, danger_level_m=4.0)
+    for reading in (water("A", 30, 2.6), water("Z", 30, 2.8), water("Y", 30, 2.1), water("B", 30, 2.4), own):
+        state.accept(reading)
+    state.accept(water("N1", 30, 0.9))
+    state.accept(water("N2", 30, 1.4))
+    stations = build_picture(store, config, now=NOW).drainage.stations
+    assert [(g.id, g.stage) for g in stations] == [
+        ("Z", "Awas"),
+        ("A", "Awas"),
+        ("B", "Siaga"),
+        ("Y", "Siaga"),
+        ("C", "Siaga"),
+        ("N2", "Normal"),
+        ("N1", "Normal"),
+    ]
+
+
 def test_made_up_categories_are_counted_as_other_and_a_city_s_own_by_name() -> None:
     """Every category counted is a tag each picture reads: a feed of unique made-up ones made
     that cost grow with the city. The incident keeps its own word."""
