@@ -110,6 +110,7 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
                 t("stations_up", language, n=number(flood["in_alert"], language), m=number(flood["stations"], language)),
                 className="tb-tile-sub",
             ),
+            *_worst_station(flood.get("worst_station"), language),
         ]
         if flood["seen"]
         else [html.Div("–", className="tb-big"), nd],
@@ -153,6 +154,15 @@ def as_of_text(iso: str | None, settings: ViewSettings) -> str | list[Any]:
     day = local_time(iso, settings.timezone, settings.language, "EEEE, d MMMM y")
     clock = when(iso, settings.timezone, settings.timezone_label, settings.language)
     return [f"{t('data_as_of', settings.language)} {day} ", html.Span(clock, className="tb-nowrap")]
+
+
+def _worst_station(worst: list[Any] | None, language: str) -> list[Any]:
+    """Which station leads the drainage panel, and how high its water stands (see ``summaries``)."""
+    if not worst:
+        return []
+    name, level_cm = worst
+    line = t("worst_station", language, name=name, level=number(level_cm / 100, language, 2))
+    return [html.Div(line, className="tb-tile-sub", **attrs({"data-worst-station": name}))]
 
 
 def _flood_line(alert: bool, stage: str) -> str:

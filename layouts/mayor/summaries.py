@@ -50,6 +50,7 @@ def headline_summary(picture: CityPicture) -> dict[str, Any]:
             "worst": drainage.worst_stage,
             "in_alert": drainage.in_alert,
             "stations": len(drainage.stations),
+            "worst_station": _worst_station(picture),
         },
         "mpp": {
             "seen": seen(picture, "mpp"),
@@ -64,6 +65,17 @@ def headline_summary(picture: CityPicture) -> dict[str, Any]:
         },
         "as_of": data_time(picture),
     }
+
+
+def _worst_station(picture: CityPicture) -> list[Any] | None:
+    """The station that leads the drainage panel, ``[title, level in cm]``, while any is above
+    Normal: "2 of 12 stations above normal" left the mayor asking which, and how high. The
+    level is kept in whole centimetres, as it is written, so a reading that moves it less
+    does not redraw the tiles."""
+    stations = picture.drainage.stations
+    if not stations or stations[0].stage == "Normal":
+        return None
+    return [stations[0].title, round(stations[0].level_m * 100)]
 
 
 def _ts(value: Any) -> float:

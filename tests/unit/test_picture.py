@@ -24,6 +24,7 @@ from dashboard.picture import Sections, _first_new, build_picture, freshness, st
 from dashboard.store.memory import MemoryStore
 from feeds.events import CitizenReport, Incident, QueueReading
 from layouts.live_parts import LivePart, LiveParts
+from layouts.mayor.summaries import headline_summary
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings, WallGeometry
 from tests.support.city import NOW, at, city, feed_city_day, incident, water
@@ -450,6 +451,16 @@ def test_within_a_stage_the_station_nearest_its_next_line_or_furthest_over_awas_
         ("N2", "Normal"),
         ("N1", "Normal"),
     ]
+    assert headline_summary(build_picture(store, config, now=NOW))["flood"]["worst_station"] == ["Pos Z", 280]
+
+
+def test_the_tablet_names_no_worst_station_while_every_one_is_normal() -> None:
+    config = load_config()
+    store = MemoryStore()
+    state = city(store, config)
+    state.accept(water("N1", 30, 1.49))
+    summary = headline_summary(build_picture(store, config, now=NOW))["flood"]
+    assert (summary["worst"], summary["stations"], summary["worst_station"]) == ("Normal", 1, None)
 
 
 def test_made_up_categories_are_counted_as_other_and_a_city_s_own_by_name() -> None:

@@ -313,3 +313,28 @@ def test_the_tablets_flood_tile_never_says_no_alert_under_waspada(worst: str, al
     }
     flood = texts(headline_tiles(view, "id")[1])
     assert flood[2:4] == [t(worst, "id"), line], flood
+
+
+@pytest.mark.parametrize(
+    ("worst", "language", "line"),
+    [
+        (["Jl. Kampung Baru - Bambu Kuning", 280], "id", "Pos terparah: Jl. Kampung Baru - Bambu Kuning, 2,80\u00a0m"),
+        (["Pos Sail", 1205], "en", "Worst station: Pos Sail, 12.05\u00a0m"),
+        (None, "id", None),
+    ],
+)
+def test_the_tablets_flood_tile_names_the_worst_station_and_its_level(
+    worst: list[object] | None, language: str, line: str | None
+) -> None:
+    """ "2 dari 12 pos di atas normal" left the mayor asking which one, and how high."""
+    view = {
+        "incidents": {"seen": False},
+        "flood": {"seen": True, "alert": True, "worst": "Awas", "in_alert": 2, "stations": 12, "worst_station": worst},
+        "mpp": {"seen": False},
+        "waste": {"seen": False},
+    }
+    flood = texts(headline_tiles(view, language)[1])
+    named = [x for x in flood if x.startswith(("Pos terparah", "Worst station"))]
+    assert named == ([line] if line else []), flood
+    if line:
+        assert flood.index(line) == 5, flood  # under "2 of 12 stations above normal"
