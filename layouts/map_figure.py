@@ -3,11 +3,13 @@
 Offline by construction: the districts are plain ``scatter`` polygons on hidden x/y axes
 (longitude, latitude), so no tile server, no map style and no font is ever fetched.
 
-The figure (polygons, one trace of leader lines, label annotations, empty marker traces) is
+The figure (polygons, one trace of leader lines, one of labels, empty marker traces) is
 made when the page is laid out; updates are a ``Patch`` of the district fills, the marker
 positions and the label texts only, and only when those changed. Leaders are a line trace,
 not annotation arrows: plotly measures every arrow against the page's layout each time it
-redraws, which on the wall cost more than everything else an update did.
+redraws, which on the wall cost more than everything else an update did. Labels are a text
+trace under the markers, not annotations, which are drawn over every trace and hid the
+incidents under their boxes.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ SYMBOLS = {"critical": "diamond", "high": "triangle-up", "medium": "circle", "lo
 #: better from 4 m than a continuous scale, and stay clear of the severity marker colours.
 BINS = ((0, "#141d2b"), (1, "#22335a"), (3, "#35457f"), (6, "#4d3f8f"), (10, "#6a3596"))
 FONT = "Liberation Sans, DejaVu Sans, Arial, sans-serif"
+#: A label's halo: its text's outline in the page's darkest colour, legible on every fill.
+LABEL_HALO = "0 0 2px #060a11, 0 0 4px #060a11, 0 0 6px #060a11"
 
 
 def label_text(name: str, count: int | None) -> str:
@@ -38,7 +42,7 @@ def label_text(name: str, count: int | None) -> str:
 
 
 def base_figure(layout: MapLayout) -> dict[str, Any]:
-    """The static figure: district polygons, leader lines, label annotations and marker traces."""
+    """The static figure: district polygons, leader lines, labels and marker traces."""
     data: list[dict[str, Any]] = []
     for d in layout.districts:  # traces 0..n-1: the districts, then one marker trace per severity
         xs: list[float | None] = []
@@ -76,6 +80,7 @@ def base_figure(layout: MapLayout) -> dict[str, Any]:
             "line": {"color": "#dbe4ef", "width": 3},
         }
     )
+    data.append(label_trace(layout))
     for severity in SEVERITIES:
         open_symbol = SYMBOLS[severity].endswith("-open")
         data.append(
@@ -94,27 +99,7 @@ def base_figure(layout: MapLayout) -> dict[str, Any]:
                 },
             }
         )
-    size = NAME_PX if layout.size else FLUID_NAME_PX
-    annotations = []
-    for i, d in enumerate(layout.districts):
-        x, y = layout.labels[i]
-        note: dict[str, Any] = {
-            "x": x,
-            "y": y,
-            "xref": "x",
-            "yref": "y",
-            "text": label_text(d.name, None),
-            "showarrow": False,
-            "font": {"family": FONT, "size": size, "color": "#f1f5fa"},
-            "bgcolor": "rgba(6,10,17,0.72)",
-            "borderpad": 4,
-            "align": "center",
-        }
-        if layout.leaders[i] is not None:
-            note.update(bordercolor="#dbe4ef", borderwidth=1)
-        annotations.append(note)
     fig_layout: dict[str, Any] = {
-        "annotations": annotations,
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "showlegend": False,
@@ -132,6 +117,27 @@ def base_figure(layout: MapLayout) -> dict[str, Any]:
         fig_layout["yaxis"].update(scaleanchor="x", scaleratio=1, constrain="domain")
         fig_layout["xaxis"].update(constrain="domain")
     return {"data": data, "layout": fig_layout}
+
+
+def label_trace(layout: MapLayout) -> dict[str, Any]:
+    """The district labels as one text trace, drawn under the markers.
+
+    Annotations are drawn above every trace: their boxes hid the incidents under them, 6 of
+    78 on the sample city's map, a critical one among them as likely as any. A dark halo
+    (the text's shadow) keeps a label legible on any district's fill without a box."""
+    size = NAME_PX if layout.size else FLUID_NAME_PX
+    return {
+        "type": "scatter",
+        "x": [x for x, _ in layout.labels],
+        "y": [y for _, y in layout.labels],
+        "text": [label_text(d.name, None) for d in layout.districts],
+        "mode": "text",
+        "textposition": "middle center",
+        "textfont": {"family": FONT, "size": size, "color": "#f1f5fa", "shadow": LABEL_HALO},
+        "cliponaxis": False,
+        "hoverinfo": "skip",
+        "name": "labels",
+    }
 
 
 def _fold(name: str) -> str:
@@ -177,9 +183,9 @@ def map_patch(shown: dict[str, Any], settings: ViewSettings) -> Patch:
     patch = Patch()
     for i, count in enumerate(shown["counts"]):
         patch["data"][i]["fillcolor"] = fill_for(count)
-        patch["layout"]["annotations"][i]["text"] = label_text(shown["names"][i], count)
+    patch["data"][n + 1]["text"] = [label_text(name, count) for name, count in zip(shown["names"], shown["counts"], strict=True)]
     for j, severity in enumerate(SEVERITIES):
         xs, ys = shown["markers"][severity]
-        patch["data"][n + 1 + j]["x"] = xs  # after the districts and the leaders
-        patch["data"][n + 1 + j]["y"] = ys
+        patch["data"][n + 2 + j]["x"] = xs  # after the districts, the leaders and the labels
+        patch["data"][n + 2 + j]["y"] = ys
     return patch

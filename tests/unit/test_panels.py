@@ -624,7 +624,7 @@ def test_map_patch_touches_only_fills_labels_and_markers() -> None:
     assert shown["counts"][names.index("Lima Puluh")] == 1  # "Limapuluh" in the feed: matched by folded name
     ops = map_figure.map_patch(shown, s).to_plotly_json()["operations"]
     touched = {(op["location"][0], op["location"][-1]) for op in ops}
-    assert touched == {("data", "fillcolor"), ("layout", "text"), ("data", "x"), ("data", "y")}
+    assert touched == {("data", "fillcolor"), ("data", "text"), ("data", "x"), ("data", "y")}
     assert all(op["operation"] == "Assign" for op in ops)
     base = map_figure.base_figure(map_plan.cached_plan(s, None))
     index = next(i for i, trace in enumerate(base["data"]) if trace["name"] == "critical")
@@ -632,7 +632,10 @@ def test_map_patch_touches_only_fills_labels_and_markers() -> None:
     assert critical["params"]["value"] == [101.44]
     for op in ops:  # every patched trace is the one the base figure has there
         trace = base["data"][op["location"][1]] if op["location"][0] == "data" else None
-        assert trace is None or trace["name"] in names + list(map_figure.SEVERITIES)
+        assert trace is None or trace["name"] in [*names, "labels", *map_figure.SEVERITIES]
+    labels = next(op for op in ops if op["location"][-1] == "text")
+    assert base["data"][labels["location"][1]]["name"] == "labels"
+    assert labels["params"]["value"][names.index("Lima Puluh")] == map_figure.label_text("Lima Puluh", 1)
 
 
 def test_map_figure_is_offline_and_static() -> None:
@@ -642,7 +645,18 @@ def test_map_figure_is_offline_and_static() -> None:
     kinds = {trace["type"] for trace in figure["data"]}
     assert kinds == {"scatter"}, "no tile-based map traces"
     assert "mapbox" not in figure["layout"] and "map" not in figure["layout"]
-    assert len(figure["layout"]["annotations"]) == 15
+    assert "annotations" not in figure["layout"]
+
+
+def test_map_labels_are_drawn_under_every_marker() -> None:
+    """An annotation is drawn above every trace: the labels' boxes hid the incidents under
+    them. As a text trace before the markers, a label is drawn under them instead."""
+    s = settings()
+    figure = map_figure.base_figure(map_plan.cached_plan(s, span_size(s.spans[0], s)))
+    order = [trace["name"] for trace in figure["data"]]
+    labels = figure["data"][order.index("labels")]
+    assert (labels["mode"], len(labels["text"])) == ("text", 15)
+    assert all(order.index("labels") < order.index(severity) for severity in map_figure.SEVERITIES)
 
 
 def test_map_labels_keep_off_the_bezels() -> None:
