@@ -23,7 +23,7 @@ from dash import Dash, html
 
 from layouts import elements as el
 from layouts.frame import SEVERITY_COLOURS, SEVERITY_SHAPES, STAGE_COLOURS, STAGE_SHAPES, live_part
-from layouts.i18n import t
+from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings
@@ -150,8 +150,13 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         # severity's: the badge, and the pin on the card's map, which was red for any of them
         if card.get("kind") == "station":
             stage = card.get("stage") or "Awas"
-            badge, badge_class, colour = f"{STAGE_SHAPES.get(stage, '■')} {stage}", f"stage-{stage}", STAGE_COLOURS.get(stage)
-            sub = f"{t('station', language)} · {card.get('level_m')} m"
+            badge, badge_class, colour = (
+                f"{STAGE_SHAPES.get(stage, '■')} {t(stage, language)}",
+                f"stage-{stage}",
+                STAGE_COLOURS.get(stage),
+            )
+            # the level as the drainage panel writes it ("2,90 m"): the card said "2.9 m" beside it
+            sub = f"{t('station', language)} · {number(card.get('level_m'), language, 2)}\u00a0m"
         else:
             severity = card.get("severity") or "medium"
             badge = f"{SEVERITY_SHAPES.get(severity, '●')} {t(severity, language)}"

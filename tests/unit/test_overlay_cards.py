@@ -18,6 +18,7 @@ from layouts import overlay
 from layouts.picture import CityPicture
 from layouts.ports import Span
 from layouts.sections import Broadcast, WallSection
+from tests.support.trees import texts
 from tests.support.views import wall_settings
 
 #: One small square district around (0.55, 101.45), so the card draws its map.
@@ -46,7 +47,7 @@ def card_of(shown: dict[str, Any]) -> dict[str, Any]:
     badge = next(c for c in card["c"] if c["p"].get("className", "").startswith("cw-card-badge"))
     svg = unquote(next(c for c in card["c"] if c["t"] == "img")["p"]["src"])
     circles = svg[svg.index("<circle") :]
-    return {"badge": badge["c"], "class": badge["p"]["className"], "pin": sorted(set(_colours(circles)))}
+    return {"badge": badge["c"], "class": badge["p"]["className"], "pin": sorted(set(_colours(circles))), "texts": texts(card)}
 
 
 def _colours(svg: str) -> list[str]:
@@ -63,18 +64,21 @@ def test_a_pushed_incident_shows_its_severitys_colour_on_badge_and_pin(severity:
     pushed = overlay._card(
         title="Pohon tumbang", severity=severity, where="Sail", lat=0.55, lon=101.45, status="new", incident="I-1"
     )
-    assert card_of({"pushed": pushed}) == {"badge": badge, "class": f"cw-card-badge sev-{severity}", "pin": [colour]}
+    shown = card_of({"pushed": pushed})
+    assert (shown["badge"], shown["class"], shown["pin"]) == (badge, f"cw-card-badge sev-{severity}", [colour])
 
 
 @pytest.mark.parametrize(
     ("stage", "badge", "colour"),
-    [("Siaga", "◆ Siaga", "#ff922b"), ("Awas", "■ Awas", "#ff5c5c")],
+    [("Siaga", "◆ SIAGA", "#ff922b"), ("Awas", "■ AWAS", "#ff5c5c")],
 )
 def test_a_station_takeover_shows_its_stage_as_the_drainage_panel_does(stage: str, badge: str, colour: str) -> None:
     station = overlay._card(
         id="ST-1", kind="station", stage=stage, title="Pos Sail", where="Sail", level_m=2.1, lat=0.55, lon=101.45
     )
-    assert card_of({"takeover": station}) == {"badge": badge, "class": f"cw-card-badge stage-{stage}", "pin": [colour]}
+    shown = card_of({"takeover": station})
+    assert (shown["badge"], shown["class"], shown["pin"]) == (badge, f"cw-card-badge stage-{stage}", [colour])
+    assert "Pos drainase · 2,10\u00a0m" in shown["texts"]  # as the drainage panel writes a level; it said "2.1 m"
 
 
 def test_the_broadcast_runs_along_the_top_of_a_span_not_across_its_middle() -> None:
