@@ -69,6 +69,8 @@ class Desk:
             )
             if v is not None
         }
+        if action.action in ("escalate", "deescalate"):
+            fields["severity"] = detail["severity"]  # a step up or down names none: the trail says where it went
         self.audit.record(actor, action.action, f"incident/{incident_id}", now, {**fields, "status": detail["status"]})
         self.writeback.publish(
             incident_id,
@@ -130,8 +132,12 @@ class Desk:
         return self._change_wall(actor, "broadcast.clear", {}, lambda r, at: wall_control.clear_broadcast(r))
 
     def push(self, screen: int, incident_id: str, minutes: int, actor: Actor) -> dict[str, Any]:
-        if not self.store.get("incident", [incident_id]):
+        incident = self.incident(incident_id)
+        if incident is None:
             raise ActionError(404, f"no incident {incident_id!r}")
+        if incident["status"] == "resolved":
+            # the screen drops a resolved incident's push at once: it took a colleague's push off for nothing
+            raise ActionError(409, "incident is resolved; reopen it to put it on the wall", "err_already_resolved")
         screens = self.config.wall.screen_count
         detail: dict[str, Any] = {"screen": screen, "incident": incident_id, "minutes": minutes}
 
@@ -145,12 +151,33 @@ class Desk:
     def dismiss(self, screen: int, actor: Actor) -> dict[str, Any]:
         return self._change_wall(actor, "push.dismiss", {"screen": screen}, lambda r, at: wall_control.dismiss(r, screen, at))
 
-    def ack_station(self, station_id: str, actor: Actor) -> dict[str, Any]:
-        if not self.store.get("water_level", [station_id]):
-            raise ActionError(404, f"no station {station_id!r}")
+    def ack_station(self, station: str, actor: Actor) -> dict[str, Any]:
+        """Acknowledge a station's takeover; ``station`` is its entity id or the station id the
+        screens show. Only a station at a takeover rule's stage has one: acknowledged while
+        calm, it would have kept its next alarm off the wall for ``ack_holds_min``."""
+        from dashboard.picture import stage_of, station_levels  # the picture module judges stages
+
+        doc = self._station(station)
+        stage = stage_of(doc["level_m"], station_levels(doc, self.config))
+        floors = [rule.stage for rule in self.ops.takeovers if rule.kind == "station"]
+        if not any(wall_control.STAGES.index(stage) >= wall_control.STAGES.index(floor) for floor in floors):
+            name = doc.get("station_id") or doc["id"]
+            raise ActionError(
+                409, f"station {name} is at {stage}: no takeover to acknowledge", "err_station_calm", station=name, stage=stage
+            )
+        station_id = doc["id"]
         return self._change_wall(
             actor, "takeover.ack", {"station": station_id}, lambda r, at: wall_control.ack_station(r, station_id, at)
         )
+
+    def _station(self, station: str) -> dict[str, Any]:
+        """The stored gauge by entity id, else by its station id (a city has tens of gauges)."""
+        doc = self.store.get("water_level", [station]).get(station)
+        if doc is None:
+            doc = next((d for d in self.store.entities("water_level").values() if d.get("station_id") == station), None)
+        if doc is None:
+            raise ActionError(404, f"no station {station!r}")
+        return doc
 
     def _change_wall(
         self, actor: Actor, what: str, detail: dict[str, Any], change: Callable[[dict[str, Any], float], dict[str, Any]]

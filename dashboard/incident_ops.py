@@ -175,8 +175,12 @@ def apply(
         agency = ops.agency(action.agency or "")
         if agency is None:
             known = ", ".join(a.id for a in ops.agencies) or "none configured"
-            raise ActionError(422, f"unknown agency {action.agency!r} (known: {known})", "err_choose_agency")
+            said = f"unknown agency {action.agency!r}" if action.agency else "an assignment needs an agency"
+            raise ActionError(422, f"{said} (known: {known})", "err_choose_agency")
         assignee = now.get("assignee") or ""
+        if assignee == agency.id and status == "dispatched":
+            # a second press dispatched the same crew again: another write-back to the agency
+            raise ActionError(409, f"incident is already assigned to {agency.id}", "err_already_assigned", agency=agency.id)
         if action.assignee_seen is not None and action.assignee_seen != assignee and assignee != agency.id:
             # two operators assigning one incident at once each read "dispatched" and believed their own agency
             raise ActionError(
@@ -210,9 +214,8 @@ def apply(
             raise ActionError(409, "incident is already resolved", "err_already_resolved")
         codes = {c.code for c in ops.resolution_codes}
         if action.code not in codes:
-            raise ActionError(
-                422, f"unknown resolution code {action.code!r} (known: {', '.join(sorted(codes))})", "err_choose_code"
-            )
+            said = f"unknown resolution code {action.code!r}" if action.code else "resolving needs a resolution code"
+            raise ActionError(422, f"{said} (known: {', '.join(sorted(codes))})", "err_choose_code")
         set_status("resolved")
         rec["resolved_at"], rec["resolution"] = when, action.code
         rec.setdefault("acked_at", when)

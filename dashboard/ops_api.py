@@ -8,7 +8,7 @@ with size limits and no unknown keys, so a malformed request gets a 422 that nam
 from __future__ import annotations
 
 import time
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -26,7 +26,11 @@ from feeds.fields import ID_MAX
 #: An entity id as the feeds take it (``feeds.fields``): up to ``ID_MAX`` characters, none a
 #: control character. A narrower set here left incidents the feed had taken, with a space or
 #: a ``#`` in their id, beyond the API while the console could act on them.
-ID = rf"^[^\x00-\x1f\x7f]{{1,{ID_MAX}}}$"
+#: The length is a limit of its own, apart from the pattern: a 257-character id was answered
+#: with the pattern itself, where "at most 256 characters" says what is wrong.
+ID = r"^[^\x00-\x1f\x7f]*$"
+EntityId = Annotated[str, Field(min_length=1, max_length=ID_MAX, pattern=ID)]
+IdInPath = Annotated[str, Path(min_length=1, max_length=ID_MAX, pattern=ID)]
 
 
 class _Body(BaseModel):
@@ -55,12 +59,12 @@ class BroadcastBody(_Body):
 
 class PushBody(_Body):
     screen: int = Field(ge=1, le=256)
-    incident: str = Field(pattern=ID)
+    incident: EntityId
     minutes: int = Field(default=10, ge=1, le=10_080)
 
 
 class StationAckBody(_Body):
-    station: str = Field(pattern=ID)
+    station: EntityId
 
 
 def actor_of(who: Principal, request: Request) -> Actor:
@@ -78,13 +82,11 @@ def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
     server.add_exception_handler(ActionError, _refused)
 
     @server.post("/api/v1/incidents/{incident_id:path}/actions")
-    def act(
-        body: ActionBody, request: Request, incident_id: str = Path(pattern=ID), who: Principal = Depends(writer("operator"))
-    ) -> Any:
+    def act(body: ActionBody, request: Request, incident_id: IdInPath, who: Principal = Depends(writer("operator"))) -> Any:
         return desk.act(incident_id, Action(**body.model_dump()), actor_of(who, request))
 
     @server.get("/api/v1/incidents/{incident_id:path}")
-    def incident(incident_id: str = Path(pattern=ID), who: Principal = Depends(reader())) -> Any:
+    def incident(incident_id: IdInPath, who: Principal = Depends(reader())) -> Any:
         found = desk.incident(incident_id)
         if found is None:
             raise HTTPException(404, f"no incident {incident_id!r}")

@@ -158,7 +158,7 @@ def takeovers(
             hold = rule.ack_holds_min * 60
             risen = [g for g in stations if STAGES.index(g.stage) >= floor and now - acks.get(f"station:{g.id}", -1e18) > hold]
             if risen:
-                g = max(risen, key=lambda g: (STAGES.index(g.stage), g.level_m))
+                g = risen[0]  # the stations come worst first, in the drainage panel's order
                 fired[rule.screen] = StationTakeover(
                     screen=rule.screen,
                     rule=rule.name,

@@ -76,6 +76,24 @@ def incident(
     )
 
 
+def gauge(place: tuple[str, float, float], level: float) -> Any:
+    """A drainage gauge of the place at ``level`` metres."""
+    from feeds.events import WaterLevel
+
+    kecamatan, lat, lon = place
+    return WaterLevel(
+        id="urn:ngsi-ld:FloodMonitoring:SHOT-GAUGE",
+        observed_at=datetime.now(UTC),
+        source_type="FloodMonitoring",
+        station_id="SHOT-GAUGE",
+        name=f"Pos drainase {kecamatan}",
+        level_m=level,
+        kecamatan=kecamatan,
+        lat=lat,
+        lon=lon,
+    )
+
+
 def signed_in_context(browser: Any, base: str, width: int, height: int) -> Any:
     """A browser context logged in through the real login API, as the supervisor."""
     ctx = browser.new_context(viewport={"width": width, "height": height})
@@ -126,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     city.state.accept(incident("SHOT-PUSH", place, severity="high", description=tree))
     desk.push(push_to, "SHOT-PUSH", 30, SUPERVISOR)
     desk.broadcast("ORANGE", rain, 60, SUPERVISOR)
+    if any(r.kind == "station" for r in config.operations.takeovers):  # the console's acknowledge row
+        city.state.accept(gauge(place, config.thresholds.drainage.awas + 0.3))
     city.start()
     try:
         with serve(city.config, city.store) as base, sync_playwright() as pw:

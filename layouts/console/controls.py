@@ -33,8 +33,8 @@ def out_of_range(value: Any, high: int, word: str, language: str) -> str | None:
     return t(word, language, high=high)
 
 
-#: Refusal fills that are themselves words of the catalog (a status, a severity).
-_WORDED_FILLS = ("state", "severity")
+#: Refusal fills that are themselves words of the catalog (a status, a severity, a stage).
+_WORDED_FILLS = ("state", "severity", "stage")
 
 
 def said(refusal: Any, language: str) -> Any:

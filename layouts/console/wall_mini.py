@@ -4,7 +4,9 @@ The miniature is the wall's grid, each screen labelled with what it shows now: i
 under the current preset, or the takeover or pushed incident that covers it, with the
 broadcast above. It follows the same picture as the screens, so what the desk sees is
 what the wall shows. Preset and broadcast go through ``OperationsPort.wall_action``; the
-port refuses them to anyone below supervisor.
+port refuses them to anyone below supervisor. Under it, each station that has taken a
+screen over has its acknowledge button (an operator's): a takeover's own screen says only
+what happened, and the desk had no way to answer it but the HTTP API.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from dataclasses import replace
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, ctx, dcc, html
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts.console.controls import minutes_box, out_of_range, said
 from layouts.frame import signature
-from layouts.i18n import t
+from layouts.i18n import number, t
 from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
-from layouts.sections import WallPreset, WallSection
+from layouts.sections import StationTakeover, WallPreset, WallSection
 from layouts.tree import attrs
 
 
@@ -45,6 +47,7 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
             dbc.CardBody(
                 [
                     dcc.Store(id="cw-mini-sig", data=None),
+                    dcc.Store(id="cw-mini-preset-seen", data=None),
                     html.Div(id="cw-mini-wall"),
                     html.Hr(),
                     dbc.Row(
@@ -159,7 +162,30 @@ def miniature(wall: WallSection, settings: ViewSettings) -> html.Div:
                 **attrs({"data-preset": preset}),
             ),
             html.Div(cells, className="cw-mini-wall", style={"gridTemplateColumns": f"repeat({settings.wall.columns}, 1fr)"}),
+            *[station_ack(x, settings.language) for x in wall.takeovers if isinstance(x, StationTakeover)],
         ]
+    )
+
+
+def station_ack(takeover: StationTakeover, language: str) -> html.Div:
+    """A station's takeover as the desk answers it: which screen, which station at what stage
+    and level, and the button that acknowledges it for the rule's hold."""
+    level = f"{number(takeover.level_m, language, 2)}\u00a0m" if takeover.level_m is not None else ""
+    return html.Div(
+        [
+            html.Span(t("console_station_takeover", language, screen=takeover.screen, station=takeover.title)),
+            html.Span(f" {t(takeover.stage, language)} {level}", className="cw-mini-stage"),
+            dbc.Button(
+                t("console_ack_station", language),
+                id={"type": "cw-ack-station", "station": takeover.id},
+                color="warning",
+                size="sm",
+                n_clicks=0,
+                className="ms-2",
+            ),
+        ],
+        className="cw-mini-station mt-2",
+        **attrs({"data-station-takeover": takeover.id}),
     )
 
 
@@ -167,13 +193,20 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
     @app.callback(
         Output("cw-mini-wall", "children"),
         Output("cw-mini-sig", "data"),
+        Output("cw-preset-choice", "value"),
+        Output("cw-mini-preset-seen", "data"),
         Input("cw-version", "data"),
         Input("cw-beat-tick", "n_intervals"),
         State("cw-mini-sig", "data"),
+        State("cw-mini-preset-seen", "data"),
     )
-    def _mini(_v: Any, _beat: Any, shown: str | None) -> Any:
+    def _mini(_v: Any, _beat: Any, shown: str | None, preset_seen: str | None) -> Any:
         """Also on the page's heartbeat: a push or broadcast ends by the clock, which changes
-        nothing in the city, so on a quiet night the miniature would show it long after."""
+        nothing in the city, so on a quiet night the miniature would show it long after.
+
+        The preset choice follows the wall when the wall's preset changes (and when the page
+        opens: after a reload it offered the wall's own layout under "Banjir"), never while
+        the wall stays put, or a push would undo what the supervisor was choosing."""
         wall = reader.picture().wall
         now = time.time()
         broadcast = wall.broadcast if wall.broadcast is not None and wall.broadcast.until > now else None
@@ -181,7 +214,23 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         digest = signature(wall.to_json())
         if digest == shown:
             raise PreventUpdate
-        return miniature(wall, settings), digest
+        preset = wall.current or "default"
+        chosen = (preset, preset) if preset != preset_seen else (no_update, no_update)
+        return miniature(wall, settings), digest, *chosen
+
+    @app.callback(
+        Output("cw-wall-msg", "children", allow_duplicate=True),
+        Input({"type": "cw-ack-station", "station": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def _ack_station(_clicks: list[Any]) -> Any:
+        if not (ctx.triggered and ctx.triggered[0].get("value")):
+            raise PreventUpdate  # the buttons were drawn again, not pressed
+        station = ctx.triggered_id["station"]
+        ok, result = port.wall_action("ack_station", {"station": station})
+        if ok:
+            return dbc.Alert(t("console_done", settings.language), color="success", className="py-1")
+        return dbc.Alert(said(result, settings.language), color="danger", className="py-1")
 
     @app.callback(
         Output("cw-wall-msg", "children"),

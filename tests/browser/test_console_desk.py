@@ -23,6 +23,7 @@ from dashboard.incident_ops import Action, Actor
 from dashboard.ingest import CityState
 from dashboard.local_services import running_app
 from dashboard.store.memory import MemoryStore
+from feeds.events import WaterLevel
 from tests.support.auth import add_users
 from tests.support.operations import incident, seed, signed_in_context
 
@@ -328,3 +329,46 @@ def test_an_sla_clock_counts_down_past_its_deadline_on_a_quiet_feed(city: tuple[
     # the resolve clock, 4 hours less the 10 minutes gone: hours and minutes, not "229:57"
     resolve = desk.locator("#cw-console-detail [data-sla-due]").nth(1)
     expect(resolve).to_have_text(re.compile(r"^3 jam (49|50) mnt$"))
+
+
+@pytest.mark.browser
+def test_a_station_takeover_is_acknowledged_from_the_console(city: tuple[CityState, str], desk: Any) -> None:
+    """A gauge at Awas takes screen 11 over until someone acknowledges it; the console showed
+    the takeover on its miniature, but only the HTTP API could acknowledge it."""
+    state, _ = city
+    state.accept(
+        WaterLevel(
+            id="urn:ngsi-ld:FloodMonitoring:PKU-DR-04",
+            observed_at=datetime.now(ZoneInfo("UTC")),
+            source_type="FloodMonitoring",
+            station_id="PKU-DR-04",
+            name="Drainase Sialang Sakti",
+            level_m=2.9,
+            lat=0.5,
+            lon=101.4,
+        )
+    )
+    row = desk.locator('[data-station-takeover="urn:ngsi-ld:FloodMonitoring:PKU-DR-04"]')
+    expect(row).to_contain_text("Layar 11: Drainase Sialang Sakti AWAS 2,90\u00a0m")
+    row.get_by_role("button", name="Terima peringatan pos").click()
+    desk.locator("#cw-wall-msg .alert-success").wait_for()
+    expect(row).to_have_count(0)
+    entry = state.store.audit()[0]
+    assert (entry["action"], entry["who"], entry["detail"]) == (
+        "wall.takeover.ack",
+        "operator",
+        {"station": "urn:ngsi-ld:FloodMonitoring:PKU-DR-04"},
+    )
+
+
+@pytest.mark.browser
+def test_the_preset_choice_opens_on_the_walls_preset(browser: Any, city: tuple[CityState, str]) -> None:
+    """After a reload the choice read the wall's own layout while the wall showed "banjir"."""
+    state, base = city
+    Desk(state.store, state.config).set_preset("banjir", Actor("budi", "supervisor", "session", "127.0.0.1"))
+    ctx = signed_in_context(browser, base, "supervisor")
+    page = ctx.new_page()
+    page.goto(f"{base}/console")
+    page.locator('#cw-mini-preset[data-preset="banjir"]').wait_for(timeout=LOAD_MS)
+    expect(page.locator("#cw-preset-choice")).to_have_value("banjir")
+    ctx.close()

@@ -369,6 +369,86 @@ def test_station_takeover_holds_its_acknowledgement(store: StateStore, config: C
     assert len(build_picture(store, config, now=clock.now + 61 * 60).wall.takeovers) == 1
 
 
+def gauge(station_id: str, level: float, minutes: float = 0) -> WaterLevel:
+    """A gauge whose entity id is a URN and whose station id is what the screens show."""
+    return WaterLevel(
+        id=f"urn:ngsi-ld:FloodMonitoring:{station_id}",
+        observed_at=START + timedelta(minutes=minutes),
+        source_type="FloodMonitoring",
+        station_id=station_id,
+        name=f"Pos {station_id}",
+        level_m=level,
+        lat=0.5,
+        lon=101.4,
+    )
+
+
+def test_a_calm_station_cannot_be_acknowledged_so_its_next_alarm_still_takes_over(store: StateStore, config: Config) -> None:
+    """Screen 11 is taken over by a station at Awas (2,5 m). Acknowledged while at 1,0 m, a
+    station kept its rise to 2,9 m off the wall for the rule's hour."""
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    desk = Desk(store, config, clock=clock)
+    state.accept(gauge("W2", 1.0))
+    with pytest.raises(ActionError) as refused:
+        desk.ack_station("W2", OPERATOR)
+    assert (refused.value.status, refused.value.reason) == (409, "station W2 is at Normal: no takeover to acknowledge")
+    clock.now += 60
+    state.accept(gauge("W2", 2.9, minutes=1))
+    assert [(x.screen, x.id) for x in build_picture(store, config, now=clock.now).wall.takeovers] == [
+        (11, "urn:ngsi-ld:FloodMonitoring:W2")
+    ]
+    desk.ack_station("W2", OPERATOR)  # by the station id the screen shows, not only the entity id
+    assert build_picture(store, config, now=clock.now).wall.takeovers == []
+    with pytest.raises(ActionError) as unknown:
+        desk.ack_station("W9", OPERATOR)
+    assert unknown.value.status == 404
+
+
+def test_a_resolved_incident_is_not_pushed_over_a_live_push(store: StateStore, config: Config) -> None:
+    """The screen drops a resolved incident's push at once: the push of a resolved incident
+    took a colleague's live push off the screen and left the screen with nothing."""
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    desk = Desk(store, config, clock=clock)
+    state.accept(alert("LIVE", 0))
+    state.accept(alert("DONE", 0))
+    clock.now += 60
+    desk.act("DONE", Action("resolve", code="handled"), OPERATOR)
+    desk.push(4, "LIVE", 10, OPERATOR)
+    with pytest.raises(ActionError) as refused:
+        desk.push(4, "DONE", 10, OPERATOR)
+    assert (refused.value.status, refused.value.word) == (409, "err_already_resolved")
+    assert [(p.screen, p.incident) for p in build_picture(store, config, now=clock.now).wall.pushed] == [(4, "LIVE")]
+
+
+def test_assigning_the_agency_it_already_has_is_refused_and_not_dispatched_again(store: StateStore, config: Config) -> None:
+    clock = Clock()
+    CityState(store, config, clock=clock).accept(alert("AG", 0))
+    desk = Desk(store, config, clock=clock)
+    clock.now += 60
+    desk.act("AG", Action("assign", agency="Dishub"), OPERATOR)
+    with pytest.raises(ActionError) as refused:
+        desk.act("AG", Action("assign", agency="Dishub"), OPERATOR)
+    assert (refused.value.status, refused.value.reason) == (409, "incident is already assigned to Dishub")
+    assert [e["action"] for e in store.audit(10)] == ["assign"]
+    assert desk.act("AG", Action("assign", agency="Damkar"), OPERATOR)["assignee"] == "Damkar"  # another agency may take it over
+    with pytest.raises(ActionError) as missing:
+        desk.act("AG", Action("assign"), OPERATOR)
+    assert missing.value.reason.startswith("an assignment needs an agency (known: ")
+
+
+def test_a_step_up_or_down_says_in_the_audit_where_the_severity_went(store: StateStore, config: Config) -> None:
+    clock = Clock()
+    CityState(store, config, clock=clock).accept(alert("SV", 0, severity="high"))
+    desk = Desk(store, config, clock=clock)
+    clock.now += 60
+    desk.act("SV", Action("escalate"), OPERATOR)
+    clock.now += 60
+    desk.act("SV", Action("deescalate"), OPERATOR)
+    assert [(e["action"], e["detail"]["severity"]) for e in store.audit(10)] == [("deescalate", "high"), ("escalate", "critical")]
+
+
 def test_audit_csv_quotes_formulas(config: Config) -> None:
     store = MemoryStore()
     clock = Clock()

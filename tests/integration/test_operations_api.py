@@ -247,7 +247,9 @@ def test_an_id_the_feed_takes_the_api_takes_too(
     assert s["viewer"].get(url, timeout=30).json()["id"] == incident_id
     acted = s["operator"].post(f"{url}/actions", json={"action": "acknowledge"}, timeout=30)
     assert (acted.status_code, acted.json()["status"]) == (200, "acknowledged")
-    assert s["viewer"].get(f"{base}/api/v1/incidents/{'X' * 257}", timeout=30).status_code == 422
+    too_long = s["viewer"].get(f"{base}/api/v1/incidents/{'X' * 257}", timeout=30)
+    assert too_long.status_code == 422
+    assert [e["msg"] for e in too_long.json()["detail"]] == ["String should have at most 256 characters"]
 
 
 @pytest.mark.parametrize("cursor", ["\x00", "-1", "1:2:3", "zz"])
