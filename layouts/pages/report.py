@@ -79,8 +79,10 @@ def tables(report: dict[str, list[dict[str, Any]]], language: str) -> list[Any]:
 def register(app: Callbacks, pages: Pages, settings: ViewSettings, port: OperationsPort) -> None:
     language = settings.language
 
-    def layout(period: str = "day", **_: str) -> html.Div:
-        period = period if period in REPORT_PERIODS else "day"
+    def layout(period: str = "shift", **_: str) -> html.Div:
+        """Opens on the shift, what a supervisor reads at its end: the "shift report" opened on
+        the day."""
+        period = period if period in REPORT_PERIODS else "shift"
         return html.Div(
             className="cw-console cw-report",
             **attrs({"data-page": "report"}),

@@ -554,6 +554,24 @@ def test_the_report_page_says_severities_and_no_agency_in_words() -> None:
     ]
 
 
+@pytest.mark.parametrize(("asked", "shown"), [({}, "shift"), ({"period": "week"}, "week"), ({"period": "year"}, "shift")])
+def test_the_report_page_opens_on_the_shift(config: Config, asked: dict[str, str], shown: str) -> None:
+    from layouts.pages import report
+    from layouts.routing import Pages
+
+    class Callbacks:
+        def callback(self, *_: object, **__: object) -> object:
+            return lambda f: f
+
+    pages = Pages()
+    report.register(Callbacks(), pages, view_settings(config), None)  # type: ignore[arg-type]
+    found = pages.find("report")
+    assert found is not None
+    page, _ = found
+    choice = next(c for c in page.layout(**asked).children if getattr(c, "id", None) == "cw-report-period")
+    assert choice.value == shown
+
+
 def test_an_incident_past_its_sla_still_waiting_counts_as_a_breach(config: Config) -> None:
     """Critical: acknowledge within 5 min, resolve within 60. At 10:50 WIB, A was
     acknowledged after 2 min and resolved after 40; B, opened at 10:00, is still new; C,
