@@ -23,6 +23,9 @@ from layouts.tree import attrs
 SHOWN = 200
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
 STATUSES = ("new", "acknowledged", "dispatched")
+#: The search box filters once typing pauses this long: on Enter only, the list and the box
+#: disagreed (the box said "zzz", the list still showed the last search's rows).
+SEARCH_PAUSE_MS = 300
 
 
 def layout(settings: ViewSettings) -> dbc.Card:
@@ -37,7 +40,10 @@ def layout(settings: ViewSettings) -> dbc.Card:
                         _choice("cw-filter-status", STATUSES, "console_filter_status", language),
                         dbc.Col(
                             dbc.Input(
-                                id="cw-filter-text", placeholder=t("console_filter_search", language), debounce=True, size="sm"
+                                id="cw-filter-text",
+                                placeholder=t("console_filter_search", language),
+                                debounce=SEARCH_PAUSE_MS,
+                                size="sm",
                             ),
                             md=3,
                         ),
@@ -76,7 +82,13 @@ def filtered(
     return out
 
 
-def table(rows: list[IncidentRow], selected: str | None, language: str) -> html.Table:
+def table(rows: list[IncidentRow], selected: str | None, language: str, filtering: bool = False) -> html.Table:
+    """The queue's rows; none says why there are none: a search that matched nothing left an
+    empty table, as if the queue had not loaded."""
+    if not rows:
+        empty = t("console_no_match" if filtering else "console_none_open", language)
+        cell = html.Td(empty, colSpan=6, className="cw-queue-empty text-secondary")
+        return dbc.Table([html.Tbody([html.Tr(cell)])], size="sm", className="cw-console-table")
     body = [
         html.Tr(
             className="cw-selected" if d.id == selected else "",
@@ -119,7 +131,8 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings) -> None
         digest = signature([[d.id, d.status, d.assignee, d.severity, d.description, d.since] for d in rows] + [selected])
         if digest == shown:
             raise PreventUpdate
-        return table(rows, selected, settings.language), digest
+        filtering = bool(severities or statuses or (text or "").strip())
+        return table(rows, selected, settings.language, filtering), digest
 
     @app.callback(Output("cw-console-queue-note", "children"), Input("cw-version", "data"))
     def _note(_: Any) -> str:

@@ -372,3 +372,15 @@ def test_the_preset_choice_opens_on_the_walls_preset(browser: Any, city: tuple[C
     page.locator('#cw-mini-preset[data-preset="banjir"]').wait_for(timeout=LOAD_MS)
     expect(page.locator("#cw-preset-choice")).to_have_value("banjir")
     ctx.close()
+
+
+@pytest.mark.browser
+def test_the_search_filters_as_one_types_and_says_when_nothing_matches(desk: Any) -> None:
+    """The list followed the search box only on Enter: after typing "zzz" it still showed the
+    last search's rows, and a search that matched nothing left an empty table."""
+    desk.fill("#cw-filter-text", "Kejadian A")
+    expect(desk.locator(".cw-console-table tr[data-incident]")).to_have_count(1)
+    expect(desk.locator('.cw-console-table tr[data-incident="DESK-A"]')).to_have_count(1)
+    desk.fill("#cw-filter-text", "zzzz")
+    expect(desk.locator(".cw-console-table .cw-queue-empty")).to_have_text("Tidak ada insiden yang cocok dengan saringan")
+    expect(desk.locator(".cw-console-table tr[data-incident]")).to_have_count(0)
