@@ -55,7 +55,7 @@ class Kpi(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_:.-]+$", max_length=64)
     name: Names = Field(min_length=1)
     unit: str = Field(default="", max_length=16)
-    target: float = Field(strict=True)  # a YAML "true" was read as 1
+    target: float = Field(strict=True, allow_inf_nan=False)  # a YAML "true" was read as 1; .nan stood "bad" for ever
     better: Literal["higher", "lower"] = "higher"
     source: Literal["derived", "message"] = "derived"
 

@@ -12,7 +12,7 @@ import pkgutil
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from dashboard.city_config import ComplaintChannel, Kpi, Pillar, Simulation
 from dashboard.config_errors import KeyPath, LocatedError
@@ -80,6 +80,19 @@ class Config(Strict):
         if "streams" not in redis:
             redis = {**redis, "streams": [f"{slug}:events"]}
         return {**raw, "feeds": {**feeds, "mqtt": mqtt, "redis": redis}}
+
+    @field_validator("screens", "playlists", mode="before")
+    @classmethod
+    def _one_entry_per_screen(cls, given: Any) -> Any:
+        """``24:`` and ``"24":`` are one screen: the later of the two won without a word."""
+        if isinstance(given, dict):
+            seen: dict[str, Any] = {}
+            for key in given:
+                number = str(key).strip()
+                if number in seen:
+                    raise ValueError(f"screen {number} is listed twice (as {seen[number]!r} and {key!r})")
+                seen[number] = key
+        return given
 
     @model_validator(mode="after")
     def _operations_fit_the_wall(self) -> Config:

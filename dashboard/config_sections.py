@@ -10,10 +10,12 @@ that describe the city rather than the product are in ``dashboard.city_config`` 
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any, Literal, cast
+from pathlib import Path
+from typing import Annotated, Any, Literal, cast
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from dashboard.city_config import Agency, CityTime
 
@@ -53,7 +55,7 @@ INDONESIAN_LABELS = {"WIB": 7, "WITA": 8, "WIT": 9}
 
 
 class City(Strict):
-    name: str
+    name: str = Field(min_length=1, max_length=120)
     slug: str = Field(pattern=r"^[a-z0-9_-]+$")
     timezone: str = "Asia/Jakarta"
     #: default: the zone's own abbreviation (WIB, WITA, WIT); it was WIB whatever the zone
@@ -158,14 +160,38 @@ class Tls(Strict):
     key_file: str | None = None
     insecure: bool = False
 
+    @field_validator("ca_file", "cert_file", "key_file")
+    @classmethod
+    def _readable(cls, path: str | None) -> str | None:
+        """A missing file stopped ingest with a traceback that named no key."""
+        if path is not None and not Path(path).is_file():
+            raise ValueError(f"file not found ({path})")
+        return path
+
+
+def mqtt_filter_problem(topic: str) -> str | None:
+    """Why ``topic`` is no MQTT subscription filter, or None: the broker's rules, checked at the
+    door, where a bad one had passed and then stopped ingest with a traceback."""
+    if not topic or len(topic.encode()) > 65_535 or "\x00" in topic:
+        return "must be 1 to 65,535 bytes, without NUL"
+    levels = topic.split("/")
+    for i, level in enumerate(levels):
+        if "#" in level and (level != "#" or i != len(levels) - 1):
+            return "'#' must be a whole level, and the last"
+        if "+" in level and level != "+":
+            return "'+' must be a whole level"
+    return None
+
 
 class MqttFeed(Strict):
     url: str | None = None
     topics: list[str] = Field(default_factory=list)  # empty: "<city.slug>/#"
     qos: Literal[0, 1] = 1
     protocol: Literal["5", "3.1.1"] = "5"
-    client_id: str = "citywall-ingest"
-    shared_group: str | None = None
+    #: a persistent session needs a name; the broker keys the session by it
+    client_id: str = Field(default="citywall-ingest", min_length=1, max_length=128)
+    #: ``$share/<group>/<filter>``: a name of one level, no wildcard
+    shared_group: str | None = Field(default=None, pattern=r"^[^/+#\x00]{1,64}$")
     #: This process's name in the shared group (``citywall-ingest@%i``'s ``%i``): its client id
     #: is then the same after a restart, and the broker gives it back its own session
     member: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
@@ -189,6 +215,23 @@ class MqttFeed(Strict):
         ``"1"`` are the numbers they spell (any other text still fails as "0 or 1")."""
         return int(value) if value in ("0", "1") else value
 
+    @field_validator("topics")
+    @classmethod
+    def _filters(cls, topics: list[str]) -> list[str]:
+        for i, topic in enumerate(topics):
+            problem = mqtt_filter_problem(topic)
+            if problem:
+                raise ValueError(f"item {i} ({topic!r}): {problem}")
+        return topics
+
+    @field_validator("status_topic")
+    @classmethod
+    def _status_topic(cls, topic: str) -> str:
+        """A topic published to: no wildcard (the client refused it when ingest started)."""
+        if not topic or "+" in topic or "#" in topic or "\x00" in topic:
+            raise ValueError(f"{topic!r}: a topic to publish to, without '+' or '#'")
+        return topic
+
     @field_validator("url")
     @classmethod
     def _mqtt_url(cls, value: str | None) -> str | None:
@@ -211,9 +254,16 @@ class RedisFeed(Strict):
 
     @field_validator("url")
     @classmethod
-    def _redis_scheme(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+    def _redis_url(cls, value: str | None) -> str | None:
+        """Parsed as the store's URL is: a ``#`` in the password passed a check of the prefix
+        alone, and the feed then failed to connect, for ever, quoting part of the password."""
+        if value is None:
+            return value
+        if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        from dashboard.store.redis_client import parse
+
+        parse(value)  # ValueError, worded without the URL (it may carry a password)
         return value
 
 
@@ -280,13 +330,18 @@ class DrainageLevels(Strict):
 PanelFamily = Literal["incidents", "drainage", "waste", "mpp", "kpis"]
 
 
+#: Tenants of an MPP at most: Pekanbaru's has 26; a slip of 100,000 made the simulator's
+#: queues pass the store's caps, and -3 made it divide by zero.
+MPP_AGENCIES_MAX = 500
+
+
 def _default_stale_after_family() -> dict[PanelFamily, int]:
     return {"incidents": 300, "waste": 300, "mpp": 900, "kpis": 900}
 
 
 class Thresholds(Strict):
     stale_after_s: int = Field(default=60, ge=1)
-    stale_after_family_s: dict[PanelFamily, int] = Field(default_factory=_default_stale_after_family)
+    stale_after_family_s: dict[PanelFamily, Annotated[int, Field(ge=1)]] = Field(default_factory=_default_stale_after_family)
     drainage: DrainageLevels = DrainageLevels(waspada=1.5, siaga=2.0, awas=2.5)
     drainage_stations: dict[str, DrainageLevels] = Field(default_factory=dict)
     waste_full: float = Field(default=0.8, gt=0, le=1)
@@ -296,6 +351,13 @@ class Thresholds(Strict):
     @classmethod
     def _no_gone_keys(cls, data: Any) -> Any:
         return refuse_gone(data, GONE_THRESHOLD_KEYS)
+
+    @field_validator("stale_after_family_s", mode="before")
+    @classmethod
+    def _families_keep_their_defaults(cls, given: Any) -> Any:
+        """A city that sets one family keeps the others' defaults: setting ``incidents`` alone
+        had left the MPP stale after 60 s instead of its 900."""
+        return {**_default_stale_after_family(), **given} if isinstance(given, dict) else given
 
     def stale_after(self, family: str) -> int:
         """A family's staleness limit, or the general one. Takes any name: the keys are checked
@@ -309,7 +371,12 @@ class MppTargets(Strict):
     busy_weekdays: list[Literal[WEEKDAYS]] = Field(default_factory=lambda: ["monday", "friday"])  # type: ignore[valid-type]
     services: int = Field(default=0, ge=0)
     #: how many tenants, or the tenants themselves (the simulator's queues follow them)
-    agencies: int | list[Agency] = Field(default=0)
+    agencies: Annotated[
+        Annotated[int, Tag("count"), Field(ge=0, le=MPP_AGENCIES_MAX)]
+        | Annotated[list[Agency], Tag("tenants"), Field(max_length=MPP_AGENCIES_MAX)],
+        # one tenant's typo was reported as "mpp.agencies.int: Input should be a valid integer"
+        Discriminator(lambda v: "tenants" if isinstance(v, list) else "count"),
+    ] = Field(default=0)
     name: str = ""  # "Mal Pelayanan Publik Kota Pekanbaru"
     location: tuple[float, float] | None = None  # lat, lon
     #: opening hours (city time) and days: how much of the day's target is due by a moment
@@ -368,6 +435,17 @@ class Server(Strict):
     max_connections: int = Field(default=200, ge=1)  # pushing pages; more fall back to the poll
     screens_expected: int | None = Field(default=None, ge=0)  # default: the wall's screen count
     heartbeat_s: int = Field(default=10, ge=1, le=600)  # how often each open screen reports
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        """An origin is what a browser sends: ``scheme://host[:port]``, nothing after. With a
+        trailing slash, or without the scheme, it never matched, and logins were refused."""
+        for i, origin in enumerate(origins):
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or origin != f"{parts.scheme}://{parts.netloc}":
+                raise ValueError(f"item {i} ({origin!r}): write it as https://host[:port], with nothing after")
+        return origins
 
 
 class Auth(Strict):

@@ -42,6 +42,13 @@ class Sla(_Strict):
     acknowledge_min: int = Field(ge=1)
     resolve_min: int = Field(ge=1)
 
+    @model_validator(mode="after")
+    def _acknowledged_before_resolved(self) -> Sla:
+        """Swapped (acknowledge 60, resolve 5), every incident missed its resolve SLA."""
+        if self.acknowledge_min > self.resolve_min:
+            raise ValueError(f"acknowledge_min ({self.acknowledge_min}) is more than resolve_min ({self.resolve_min})")
+        return self
+
 
 class Preset(_Strict):
     """A named wall layout: the panels each listed screen shows while the preset is current.
@@ -120,6 +127,11 @@ class Operations(_Strict):
             repeated = sorted({n for n in names if names.count(n) > 1})
             if repeated:
                 raise ValueError(f"{field}: names must be unique, repeated: {', '.join(repeated)}")
+        missing = [s for s in SEVERITIES if s not in self.sla]
+        if missing:
+            # a table of critical alone replaced the defaults: every other incident had no SLA
+            # and counted as within it in the report and on the tablet
+            raise ValueError(f"sla: every severity needs its minutes; missing {', '.join(missing)}")
         if not self.resolution_codes:
             raise ValueError("resolution_codes: at least one code is needed to resolve an incident")
         if not self.shifts:

@@ -247,13 +247,22 @@ def _load_cached(path: str) -> Districts:
         raise GeoJsonError("file is not valid JSON, or nested too deep") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
         raise GeoJsonError("not a GeoJSON FeatureCollection")
-    usable = [f for f in doc["features"] if isinstance(f, dict) and _usable(f)]
+    areas = [(i, f) for i, f in enumerate(doc["features"]) if isinstance(f, dict) and _is_area(f)]
+    usable = [f for _, f in areas if _usable(f)]
     if not usable:
         raise GeoJsonError("no Polygon or MultiPolygon feature with a 'nama' property")
+    for i, feature in areas:
+        if not _usable(feature):  # a district under "NAMA" was left off the map without a word
+            keys = ", ".join(sorted(str(k) for k in (feature.get("properties") or {}))[:8]) or "none"
+            raise GeoJsonError(f"feature {i} has no 'nama' property (its properties: {keys})")
     try:
-        districts = Districts([_district(f) for f in usable], source=path)
+        made = [_district(f) for f in usable]
+        districts = Districts(made, source=path)
     except (ValueError, TypeError, AttributeError, KeyError, RecursionError, shapely.errors.ShapelyError) as exc:
         raise GeoJsonError(f"a feature's geometry cannot be read ({type(exc).__name__})") from None
+    flat = [d.name for d in made if d.geometry.area <= 0]
+    if flat:  # coordinates rounded to whole degrees: the map divided by a district's zero size
+        raise GeoJsonError(f"districts without area: {', '.join(flat[:5])} (are the coordinates rounded?)")
     lon_min, lat_min, lon_max, lat_max = districts.bounds
     if not (-180 <= lon_min <= lon_max <= 180 and -90 <= lat_min <= lat_max <= 90):
         # a file written [lat, lon]: the map drew the city on its side, and no point fell in it
@@ -264,10 +273,14 @@ def _load_cached(path: str) -> Districts:
     return districts
 
 
+def _is_area(feature: dict[str, Any]) -> bool:
+    geometry = feature.get("geometry")
+    return isinstance(geometry, dict) and geometry.get("type") in {"Polygon", "MultiPolygon"}
+
+
 def _usable(feature: dict[str, Any]) -> bool:
-    geometry = feature.get("geometry") or {}
     name = (feature.get("properties") or {}).get("nama")
-    return isinstance(name, str) and bool(name.strip()) and geometry.get("type") in {"Polygon", "MultiPolygon"}
+    return isinstance(name, str) and bool(name.strip()) and _is_area(feature)
 
 
 def _district(feature: dict[str, Any]) -> District:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import types
 import typing
+from collections.abc import Callable
 from datetime import time
 from pathlib import Path
 from typing import Any, cast
@@ -23,6 +24,8 @@ from tests.support.configs import write_config
 JSON_VALUE: TypeAdapter[Any] = TypeAdapter(Any)
 
 BASE = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+#: A file that exists, for the keys that name one.
+A_FILE = str(Path(__file__).resolve())
 
 
 write = write_config
@@ -167,8 +170,22 @@ def test_a_simulation_file_has_the_config_files_limits(tmp_path: Path, content: 
             "city.districts_geojson: no Polygon or MultiPolygon",
         ),
         ("[1, 2]", "city.districts_geojson: not a GeoJSON FeatureCollection"),
+        (
+            '{"type": "FeatureCollection", "features": ['
+            '{"type": "Feature", "properties": {"nama": "A"}, "geometry": {"type": "Polygon", '
+            '"coordinates": [[[100, 0], [100.1, 0], [100.1, 0.1], [100, 0]]]}},'
+            '{"type": "Feature", "properties": {"NAMA": "B", "kode": "14.71.02"}, "geometry": {"type": "Polygon", '
+            '"coordinates": [[[100.1, 0], [100.2, 0], [100.2, 0.1], [100.1, 0]]]}}]}',
+            "city.districts_geojson: feature 1 has no 'nama' property (its properties: NAMA, kode)",
+        ),
+        (
+            '{"type": "FeatureCollection", "features": ['
+            '{"type": "Feature", "properties": {"nama": "Pariaman Tengah"}, "geometry": {"type": "Polygon", '
+            '"coordinates": [[[100, -1], [100, -1], [100, -1], [100, -1]]]}}]}',
+            "city.districts_geojson: districts without area: Pariaman Tengah (are the coordinates rounded?)",
+        ),
     ],
-    ids=["not-json", "no-features", "points-only", "not-a-collection"],
+    ids=["not-json", "no-features", "points-only", "not-a-collection", "name-under-another-key", "rounded-to-nothing"],
 )
 def test_unusable_geojson_is_a_config_error(tmp_path: Path, content: str, expected: str) -> None:
     (tmp_path / "bad.geojson").write_text(content, encoding="utf-8")
@@ -299,9 +316,9 @@ LEAVES: dict[str, tuple[str, Any]] = {
     "feeds.mqtt.session_expiry_s": ("600", 600),
     "feeds.mqtt.username": ("operator", "operator"),
     "feeds.mqtt.password": ("pw-from-env", "pw-from-env"),
-    "feeds.mqtt.tls.ca_file": ("/etc/citywall/ca.pem", "/etc/citywall/ca.pem"),
-    "feeds.mqtt.tls.cert_file": ("/etc/citywall/cert.pem", "/etc/citywall/cert.pem"),
-    "feeds.mqtt.tls.key_file": ("/etc/citywall/key.pem", "/etc/citywall/key.pem"),
+    "feeds.mqtt.tls.ca_file": (A_FILE, A_FILE),  # the files must exist
+    "feeds.mqtt.tls.cert_file": (A_FILE, A_FILE),
+    "feeds.mqtt.tls.key_file": (A_FILE, A_FILE),
     "feeds.mqtt.tls.insecure": ("true", True),
     "feeds.mqtt.status_topic": ("uji/status", "uji/status"),
     "feeds.mqtt.keepalive_s": ("60", 60),
@@ -939,3 +956,97 @@ def test_an_ingest_member_without_a_shared_group_has_a_client_id_of_its_own() ->
     assert "warning: feeds.mqtt.member is set but shared_group is not: every ingest member takes every message" in done.stdout
     shipped = Path(__file__).resolve().parents[2] / "deploy" / "citywall.env"
     assert "CITYWALL_MQTT_SHARED_GROUP=ingest" in shipped.read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda c: c["feeds"]["mqtt"].update(topics=["pekanbaru/#/x"]),
+            "feeds.mqtt.topics: item 0 ('pekanbaru/#/x'): '#' must be a whole level, and the last",
+        ),
+        (
+            lambda c: c["feeds"]["mqtt"].update(topics=["a/b+/c"]),
+            "feeds.mqtt.topics: item 0 ('a/b+/c'): '+' must be a whole level",
+        ),
+        (
+            lambda c: c["feeds"]["mqtt"].update(status_topic="citywall/#"),
+            "feeds.mqtt.status_topic: 'citywall/#': a topic to publish to, without '+' or '#'",
+        ),
+        (lambda c: c["feeds"]["mqtt"].update(client_id=""), "feeds.mqtt.client_id: String should have at least 1 character"),
+        (lambda c: c["feeds"]["mqtt"].update(shared_group="a/b"), "feeds.mqtt.shared_group: String should match pattern"),
+        (
+            lambda c: c["feeds"]["mqtt"].update(tls={"ca_file": "/nowhere/ca.pem"}),
+            "feeds.mqtt.tls.ca_file: file not found (/nowhere/ca.pem)",
+        ),
+        (
+            lambda c: c["feeds"]["redis"].update(url="redis://:Rahasia#2026@127.0.0.1:6379/0"),
+            "feeds.redis.url: not a valid redis:// URL (a port or an option is not a number)",
+        ),
+        (
+            lambda c: c["server"].update(allowed_origins=["https://wall.pekanbaru.go.id/"]),
+            "server.allowed_origins: item 0 ('https://wall.pekanbaru.go.id/'): write it as https://host[:port]",
+        ),
+        (
+            lambda c: c["server"].update(allowed_origins=["wall.pekanbaru.go.id"]),
+            "server.allowed_origins: item 0 ('wall.pekanbaru.go.id'): write it as https://host[:port]",
+        ),
+        (
+            lambda c: c["thresholds"].update(stale_after_family_s={"incidents": 0}),
+            "thresholds.stale_after_family_s.incidents: Input should be greater than or equal to 1",
+        ),
+        (
+            lambda c: c["operations"]["sla"]["critical"].update(acknowledge_min=60, resolve_min=5),
+            "operations.sla.critical: acknowledge_min (60) is more than resolve_min (5)",
+        ),
+        (
+            lambda c: c["operations"].update(sla={"critical": {"acknowledge_min": 5, "resolve_min": 60}}),
+            "operations: sla: every severity needs its minutes; missing high, medium, low, informational",
+        ),
+        (lambda c: c["mpp"].update(agencies=-3), "mpp.agencies.count: Input should be greater than or equal to 0"),
+        (lambda c: c["mpp"].update(agencies=100_000), "mpp.agencies.count: Input should be less than or equal to 500"),
+        (lambda c: c["mpp"]["agencies"][0].update(counter=3), "mpp.agencies.tenants.0.counter: unknown key"),
+        (lambda c: c["city"].update(name=""), "city.name: String should have at least 1 character"),
+        (lambda c: c["screens"].update({"24": ["ticker"]}), "screens: screen 24 is listed twice (as 24 and '24')"),
+    ],
+    ids=[
+        "hash-inside",
+        "plus-inside",
+        "status-wildcard",
+        "no-client-id",
+        "group-slash",
+        "missing-ca",
+        "redis-hash-in-password",
+        "origin-slash",
+        "origin-no-scheme",
+        "stale-zero",
+        "sla-swapped",
+        "sla-partial",
+        "tenants-negative",
+        "tenants-huge",
+        "tenant-typo",
+        "no-city-name",
+        "screen-twice",
+    ],
+)
+def test_a_config_that_would_fail_later_is_refused_at_the_door(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], None], expected: str
+) -> None:
+    """Each passed check-config, then stopped ingest or start-up with a traceback, or showed
+    something wrong without a word (found by setting up another city from the shipped file)."""
+    message = error_of(write(tmp_path, edit))
+    assert message.endswith(expected) or f": {expected}" in message, message
+
+
+def test_a_family_left_out_keeps_its_own_staleness_limit(tmp_path: Path) -> None:
+    """Setting ``incidents`` alone left the MPP stale after 60 s instead of its 900."""
+    config = load_config(write(tmp_path, lambda c: c["thresholds"].update(stale_after_family_s={"incidents": 120})), environ={})
+    assert [config.thresholds.stale_after(f) for f in ("incidents", "waste", "mpp", "kpis")] == [120, 300, 900, 900]
+
+
+@pytest.mark.parametrize("target", [float("nan"), float("inf")])
+def test_a_kpi_target_that_is_no_number_is_refused(tmp_path: Path, target: float) -> None:
+    def edit(c: dict[str, Any]) -> None:
+        c["pillars"][0]["kpis"][0]["target"] = target
+
+    assert "target: Input should be a finite number" in error_of(write(tmp_path, edit))
