@@ -114,6 +114,17 @@ def _check_config(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _without_shared_group(config: Config) -> dict[str, Any]:
+    """What the embedded broker needs changed in ``feeds.mqtt``: it speaks MQTT 3.1.1, which has
+    no shared subscriptions, and a ``$share/...`` filter there took no message at all (the
+    demo's wall stayed empty, its feed "connected"). The demo runs one ingest, so none is
+    needed; saying so beats an empty wall."""
+    if not config.feeds.mqtt.shared_group:
+        return {}
+    print("citywall demo: the embedded broker has no shared subscriptions; feeds.mqtt.shared_group is left out", file=sys.stderr)
+    return {"shared_group": None, "member": None}
+
+
 def _demo_topics_warning(config: Config, missed: list[str]) -> str:
     return (
         f"feeds.mqtt.topics ({', '.join(config.feeds.mqtt.topics)}) take none of {', '.join(missed)},"
@@ -144,14 +155,16 @@ def _demo(config: Config, args: argparse.Namespace) -> int:
     protocol = None
     broker = None
     mqtt_url = args.mqtt_url or config.feeds.mqtt.url
+    mqtt = {"url": mqtt_url}
     if not mqtt_url:
         from feeds.broker import EmbeddedBroker
 
         broker = EmbeddedBroker()
         broker.start()
         mqtt_url, protocol = broker.url, broker.protocol
+        mqtt = {"url": mqtt_url, **_without_shared_group(config)}
     config = config.model_copy(
-        update={"feeds": config.feeds.model_copy(update={"mqtt": config.feeds.mqtt.model_copy(update={"url": mqtt_url})})}
+        update={"feeds": config.feeds.model_copy(update={"mqtt": config.feeds.mqtt.model_copy(update=mqtt)})}
     )
     store = open_store(config)
     ingest = start_ingest(config, store, mqtt_protocol=protocol)

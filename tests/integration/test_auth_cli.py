@@ -21,6 +21,7 @@ import requests
 from dashboard.store.memory import MemoryStore
 from tests.support.auth import closed_config, login, running_app
 from tests.support.configs import write_config
+from tests.support.helpers import get_json, wait_until
 from tests.support.services import ANONYMOUS_READ_ENV, CITYWALL_CMD, REPO_ROOT, CitywallProcess, RedisServer, free_port
 
 CLOSED = {ANONYMOUS_READ_ENV: "false"}
@@ -247,3 +248,22 @@ def test_a_taken_port_stops_start_up_before_anything_is_printed(command: str) ->
         f"citywall: cannot listen on 127.0.0.1:{port} (Address already in use); is another citywall there?"
     )
     assert done.stdout == ""
+
+
+def test_the_demo_on_its_embedded_broker_takes_messages_with_a_shared_group_set(
+    citywall_proc: Callable[..., CitywallProcess],
+) -> None:
+    """The embedded broker speaks MQTT 3.1.1, which has no shared subscriptions: with
+    ``feeds.mqtt.shared_group`` set, the demo's feed read "connected" and took nothing."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {ANONYMOUS_READ_ENV: "true", "CITYWALL_FEEDS__MQTT__SHARED_GROUP": "grp", "CITYWALL_MQTT_URL": ""}
+    proc = citywall_proc([*CITYWALL_CMD, "demo", "--port", str(port), "--rate", "50"], env=env)
+    proc.wait_http(f"{base}/healthz", timeout=90)
+    wait_until(
+        lambda: get_json(f"{base}/api/v1/feeds")["feeds"]["mqtt"]["counts"].get("accepted", 0) > 0,
+        60,
+        "the demo's feed takes the simulator's messages",
+        proc=proc,
+    )
+    assert "feeds.mqtt.shared_group is left out" in proc.log_text()
