@@ -111,7 +111,35 @@ def _check_config(config: Config, args: argparse.Namespace) -> int:
         print(f"{path}: warning: {which} nothing (no panel, span or playlist)")
     if config.feeds.mqtt.member and not config.feeds.mqtt.shared_group:  # valid, but each member takes every message
         print(f"{path}: warning: feeds.mqtt.member is set but shared_group is not: every ingest member takes every message")
+    for line in _category_warnings(config):
+        print(f"{path}: warning: {line}")
     return 0
+
+
+def _category_warnings(config: Config) -> list[str]:
+    """Categories the config names that look like a slip for one the Alert data model has.
+
+    Valid (a city may have categories of its own), but ``natural_disaster`` never matches the
+    feeds' ``naturalDisaster``: its SOP never showed, and a takeover on ``banjir`` never fired."""
+    from dashboard.read_models import COUNTED_CATEGORIES
+
+    def folded(name: str) -> str:
+        return "".join(ch for ch in name.lower() if ch.isalnum())
+
+    model = {folded(c): c for c in COUNTED_CATEGORIES}
+    own = set(config.operations.sop) - {"default"}
+    lines = []
+    for key in sorted(own - COUNTED_CATEGORIES):
+        if folded(key) in model:
+            lines.append(f"operations.sop.{key}: the feeds send {model[folded(key)]!r}; this SOP applies to {key!r} only")
+    for i, rule in enumerate(config.operations.takeovers):
+        if rule.category and rule.category not in COUNTED_CATEGORIES | own:
+            hint = f" (did you mean {model[folded(rule.category)]!r}?)" if folded(rule.category) in model else ""
+            lines.append(
+                f"operations.takeovers.{i}.category: {rule.category!r} is neither an Alert category nor one with"
+                f" an SOP of its own: the rule may never fire{hint}"
+            )
+    return lines
 
 
 def _without_shared_group(config: Config) -> dict[str, Any]:

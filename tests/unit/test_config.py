@@ -1050,3 +1050,25 @@ def test_a_kpi_target_that_is_no_number_is_refused(tmp_path: Path, target: float
         c["pillars"][0]["kpis"][0]["target"] = target
 
     assert "target: Input should be a finite number" in error_of(write(tmp_path, edit))
+
+
+def test_check_config_warns_of_a_category_that_looks_like_a_slip(tmp_path: Path) -> None:
+    """Valid, as a city may have categories of its own; but an SOP under ``natural_disaster``
+    never showed (the feeds send ``naturalDisaster``), and a takeover on ``banjir`` never fired."""
+
+    def edit(c: dict[str, Any]) -> None:
+        c["operations"]["sop"]["natural_disaster"] = ["Kirim BPBD"]
+        c["operations"]["takeovers"].append({"name": "banjir", "screen": 12, "kind": "incident", "category": "banjir"})
+        c["operations"]["takeovers"].append({"name": "cuaca", "screen": 13, "kind": "incident", "category": "Weather"})
+
+    path = write(tmp_path, edit)
+    done = run_cli("check-config", str(path), env=dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    warnings = [line.split(": warning: ", 1)[1] for line in done.stdout.splitlines() if ": warning: " in line]
+    assert warnings == [
+        "operations.sop.natural_disaster: the feeds send 'naturalDisaster'; this SOP applies to 'natural_disaster' only",
+        "operations.takeovers.2.category: 'banjir' is neither an Alert category nor one with an SOP of its own:"
+        " the rule may never fire",
+        "operations.takeovers.3.category: 'Weather' is neither an Alert category nor one with an SOP of its own:"
+        " the rule may never fire (did you mean 'weather'?)",
+    ]
