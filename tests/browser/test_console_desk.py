@@ -23,9 +23,8 @@ from dashboard.incident_ops import Action, Actor
 from dashboard.ingest import CityState
 from dashboard.local_services import running_app
 from dashboard.store.memory import MemoryStore
-from feeds.events import WaterLevel
 from tests.support.auth import add_users
-from tests.support.operations import incident, seed, signed_in_context
+from tests.support.operations import gauge, incident, seed, signed_in_context
 
 LOAD_MS = 60_000
 
@@ -336,18 +335,7 @@ def test_a_station_takeover_is_acknowledged_from_the_console(city: tuple[CitySta
     """A gauge at Awas takes screen 11 over until someone acknowledges it; the console showed
     the takeover on its miniature, but only the HTTP API could acknowledge it."""
     state, _ = city
-    state.accept(
-        WaterLevel(
-            id="urn:ngsi-ld:FloodMonitoring:PKU-DR-04",
-            observed_at=datetime.now(ZoneInfo("UTC")),
-            source_type="FloodMonitoring",
-            station_id="PKU-DR-04",
-            name="Drainase Sialang Sakti",
-            level_m=2.9,
-            lat=0.5,
-            lon=101.4,
-        )
-    )
+    state.accept(gauge("PKU-DR-04", 2.9, name="Drainase Sialang Sakti"))
     row = desk.locator('[data-station-takeover="urn:ngsi-ld:FloodMonitoring:PKU-DR-04"]')
     expect(row).to_contain_text("Layar 11: Drainase Sialang Sakti AWAS 2,90\u00a0m")
     row.get_by_role("button", name="Terima peringatan pos").click()

@@ -28,10 +28,11 @@ from dashboard.picture import build_picture
 from dashboard.shift_report import as_csv, as_json, as_xlsx, build, incidents_frame, period_label
 from dashboard.store.base import StateStore
 from dashboard.store.memory import MemoryStore
-from feeds.events import Incident, WaterLevel
+from feeds.events import Incident
 from layouts.console import detail as console_detail
 from layouts.pages.report import tables as report_tables
 from layouts.sections import IncidentRow, share_pct
+from tests.support.operations import gauge
 from tests.support.trees import texts
 
 START = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 WIB
@@ -339,19 +340,10 @@ def test_takeover_fires_for_a_critical_incident_and_clears_on_acknowledge(store:
 def test_station_takeover_holds_its_acknowledgement(store: StateStore, config: Config) -> None:
     clock = Clock()
     state = CityState(store, config, clock=clock)
-    state.accept(
-        WaterLevel(
-            id="W1",
-            observed_at=START,
-            source_type="FloodMonitoring",
-            station_id="W1",
-            name="Pos Sail",
-            level_m=3.1,
-            lat=0.5,
-            lon=101.4,
-        )
-    )
-    assert [(x.screen, x.id) for x in build_picture(store, config, now=clock.now).wall.takeovers] == [(11, "W1")]
+    state.accept(gauge("W1", 3.1, START))
+    assert [(x.screen, x.id) for x in build_picture(store, config, now=clock.now).wall.takeovers] == [
+        (11, "urn:ngsi-ld:FloodMonitoring:W1")
+    ]
     assert list(build_picture(store, config, now=clock.now).wall.to_json()["takeovers"][0]) == [
         "screen",
         "rule",
@@ -364,23 +356,9 @@ def test_station_takeover_holds_its_acknowledgement(store: StateStore, config: C
         "lat",
         "lon",
     ]
-    Desk(store, config, clock=clock).ack_station("W1", OPERATOR)
+    Desk(store, config, clock=clock).ack_station("W1", OPERATOR)  # by its station id
     assert build_picture(store, config, now=clock.now + 59 * 60).wall.takeovers == []
     assert len(build_picture(store, config, now=clock.now + 61 * 60).wall.takeovers) == 1
-
-
-def gauge(station_id: str, level: float, minutes: float = 0) -> WaterLevel:
-    """A gauge whose entity id is a URN and whose station id is what the screens show."""
-    return WaterLevel(
-        id=f"urn:ngsi-ld:FloodMonitoring:{station_id}",
-        observed_at=START + timedelta(minutes=minutes),
-        source_type="FloodMonitoring",
-        station_id=station_id,
-        name=f"Pos {station_id}",
-        level_m=level,
-        lat=0.5,
-        lon=101.4,
-    )
 
 
 def test_a_calm_station_cannot_be_acknowledged_so_its_next_alarm_still_takes_over(store: StateStore, config: Config) -> None:
@@ -389,12 +367,12 @@ def test_a_calm_station_cannot_be_acknowledged_so_its_next_alarm_still_takes_ove
     clock = Clock()
     state = CityState(store, config, clock=clock)
     desk = Desk(store, config, clock=clock)
-    state.accept(gauge("W2", 1.0))
+    state.accept(gauge("W2", 1.0, START))
     with pytest.raises(ActionError) as refused:
         desk.ack_station("W2", OPERATOR)
     assert (refused.value.status, refused.value.reason) == (409, "station W2 is at Normal: no takeover to acknowledge")
     clock.now += 60
-    state.accept(gauge("W2", 2.9, minutes=1))
+    state.accept(gauge("W2", 2.9, START + timedelta(minutes=1)))
     assert [(x.screen, x.id) for x in build_picture(store, config, now=clock.now).wall.takeovers] == [
         (11, "urn:ngsi-ld:FloodMonitoring:W2")
     ]

@@ -11,7 +11,7 @@ from typing import Any
 
 from dashboard.config import Config
 from dashboard.ingest import CityState
-from feeds.events import Incident
+from feeds.events import Incident, WaterLevel
 from tests.support.auth import KNOWN_USERS
 
 
@@ -36,6 +36,20 @@ def incident(
         lon=101.4475,  # type: ignore[arg-type]
         description=description or f"Uji operasi {id}",
         opened_at=now,
+    )
+
+
+def gauge(station_id: str, level: float, observed_at: datetime | None = None, name: str | None = None) -> WaterLevel:
+    """A drainage gauge whose entity id is a URN and whose station id is what the screens show."""
+    return WaterLevel(
+        id=f"urn:ngsi-ld:FloodMonitoring:{station_id}",
+        observed_at=observed_at or datetime.now(UTC),
+        source_type="FloodMonitoring",
+        station_id=station_id,
+        name=name or f"Pos {station_id}",
+        level_m=level,
+        lat=0.5,
+        lon=101.4,
     )
 
 
