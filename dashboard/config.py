@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from dashboard.city_config import Kpi
 from dashboard.config_env import apply, overrides, source_of
-from dashboard.config_errors import ConfigError, dotted, one_line
+from dashboard.config_errors import ConfigError, dotted, kind_of, one_line
 from dashboard.config_model import DEFAULT_CONFIG, Config, available_panels
 from dashboard.config_sections import (
     WEEKDAYS,
@@ -123,8 +123,10 @@ def _read_tree(file: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{file}:{where} not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if raw is None:  # "got NoneType" did not say the file was empty
+        raise ConfigError(f"{file}: the file is empty: a config needs at least the city and pillars sections")
     if not isinstance(raw, dict):
-        raise ConfigError(f"{file}: (top level): must be a mapping of sections, got {type(raw).__name__}")
+        raise ConfigError(f"{file}: (top level): must be a mapping of sections, got {kind_of(raw)}")
     return raw
 
 

@@ -1072,3 +1072,19 @@ def test_check_config_warns_of_a_category_that_looks_like_a_slip(tmp_path: Path)
         "operations.takeovers.3.category: 'Weather' is neither an Alert category nor one with an SOP of its own:"
         " the rule may never fire (did you mean 'weather'?)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "the file is empty: a config needs at least the city and pillars sections"),
+        ("# Kota Pasuruan, belum diisi\n", "the file is empty: a config needs at least the city and pillars sections"),
+        ("- city\n- pillars\n", "(top level): must be a mapping of sections, got a list"),
+    ],
+    ids=["empty", "comments-only", "a-list"],
+)
+def test_a_file_with_no_sections_says_what_it_is(tmp_path: Path, text: str, expected: str) -> None:
+    """An empty file was "must be a mapping of sections, got NoneType"."""
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert error_of(path) == f"{path}: {expected}"
