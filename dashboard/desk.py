@@ -159,8 +159,7 @@ class Desk:
 
         doc = self._station(station)
         stage = stage_of(doc["level_m"], station_levels(doc, self.config))
-        floors = [rule.stage for rule in self.ops.takeovers if rule.kind == "station"]
-        if not any(wall_control.STAGES.index(stage) >= wall_control.STAGES.index(floor) for floor in floors):
+        if not wall_control.station_alarm(self.ops, stage):
             name = doc.get("station_id") or doc["id"]
             raise ActionError(
                 409, f"station {name} is at {stage}: no takeover to acknowledge", "err_station_calm", station=name, stage=stage

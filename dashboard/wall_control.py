@@ -102,6 +102,12 @@ def ack_station(record: dict[str, Any], station_id: str, at: float) -> dict[str,
     return {**record, "acks": {**record.get("acks", {}), f"station:{station_id}": at}}
 
 
+def station_alarm(ops: Operations, stage: str) -> bool:
+    """Whether a station at ``stage`` is at some station rule's stage: only then has it a
+    takeover to acknowledge."""
+    return any(STAGES.index(stage) >= STAGES.index(rule.stage) for rule in ops.takeovers if rule.kind == "station")
+
+
 def active_pushes(record: dict[str, Any], now: float) -> list[dict[str, Any]]:
     return [p for p in record.get("pushed", []) if p["until"] > now]
 

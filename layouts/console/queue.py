@@ -85,10 +85,6 @@ def filtered(
 def table(rows: list[IncidentRow], selected: str | None, language: str, filtering: bool = False) -> html.Table:
     """The queue's rows; none says why there are none: a search that matched nothing left an
     empty table, as if the queue had not loaded."""
-    if not rows:
-        empty = t("console_no_match" if filtering else "console_none_open", language)
-        cell = html.Td(empty, colSpan=6, className="cw-queue-empty text-secondary")
-        return dbc.Table([html.Tbody([html.Tr(cell)])], size="sm", className="cw-console-table")
     body = [
         html.Tr(
             className="cw-selected" if d.id == selected else "",
@@ -104,8 +100,16 @@ def table(rows: list[IncidentRow], selected: str | None, language: str, filterin
             ],
         )
         for d in rows
+    ] or [
+        html.Tr(
+            html.Td(
+                t("console_no_match" if filtering else "console_none_open", language),
+                colSpan=6,
+                className="cw-queue-empty text-secondary",
+            )
+        )
     ]
-    return dbc.Table([html.Tbody(body)], size="sm", hover=True, className="cw-console-table")
+    return dbc.Table([html.Tbody(body)], size="sm", hover=bool(rows), className="cw-console-table")
 
 
 def register(app: Callbacks, reader: CityReader, settings: ViewSettings) -> None:
@@ -128,10 +132,11 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings) -> None
         shown: str | None,
     ) -> Any:
         rows = filtered(reader.picture(), severities, statuses, text)
-        digest = signature([[d.id, d.status, d.assignee, d.severity, d.description, d.since] for d in rows] + [selected])
+        filtering = bool(severities or statuses or (text or "").strip())
+        shown_rows = [[d.id, d.status, d.assignee, d.severity, d.description, d.since] for d in rows]
+        digest = signature([*shown_rows, selected, filtering])  # an empty list's words follow the filters
         if digest == shown:
             raise PreventUpdate
-        filtering = bool(severities or statuses or (text or "").strip())
         return table(rows, selected, settings.language, filtering), digest
 
     @app.callback(Output("cw-console-queue-note", "children"), Input("cw-version", "data"))

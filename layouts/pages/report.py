@@ -1,8 +1,9 @@
 """``/report``: the supervisor's shift report, with its CSV and XLSX downloads.
 
 Minutes to acknowledge and to resolve (median and 90th percentile) and the share within
-SLA, per shift, day or week, then by severity, by category and by agency. The numbers come from the
-operations port (pandas in ``dashboard.shift_report``); the downloads are the same tables.
+SLA, per shift, day or week, then by severity, by category and by agency. The numbers come
+from the operations port (pandas in ``dashboard.shift_report``); the downloads are the same
+tables.
 """
 
 from __future__ import annotations
