@@ -9,6 +9,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import FastAPI, Query
@@ -17,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from dashboard.ingest_members import with_members_merged
+from dashboard.ingest_members import as_deployed
 from dashboard.read_models import INCIDENTS_ALL, INCIDENTS_OPEN, REPORTS_ALL, REPORTS_OPEN, page
 from dashboard.reader import PictureCache
 from layouts.live_parts import PushStats
@@ -62,7 +63,7 @@ def register(server: FastAPI, reader: PictureCache, push: PushStats | None = Non
 
     @server.get("/api/v1/feeds")
     def feeds() -> dict[str, Any]:
-        return {"feeds": with_members_merged(store.feeds()), "last_seen": store.last_seen()}
+        return {"feeds": as_deployed(store.feeds(), datetime.now(UTC)), "last_seen": store.last_seen()}
 
     @server.get("/api/v1/dead-letters")
     def dead_letters(limit: int = Query(100, ge=1, le=10_000)) -> dict[str, Any]:

@@ -12,12 +12,42 @@ really dies later can be emptied by any survivor, not only by the one that once 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dashboard.store.base import StateStore
 
 CLAIMS = "ingest:drain"
+#: A feed (or member) whose process has not written its status for this long is shown as
+#: silent, not connected. Ingest writes it every second and a member every heartbeat, so
+#: this is a killed or hung process: its last "connected" would otherwise stand for ever.
+SILENT_AFTER_S = 15.0
+#: A member may beat less often than every second: it is silent after this many beats.
+SILENT_AFTER_BEATS = 3
+
+
+def as_deployed(feeds: dict[str, dict[str, Any]], now: datetime) -> dict[str, dict[str, Any]]:
+    """The feeds as the wall, the API and the metrics show them at ``now``."""
+    return with_members_merged(with_silence_judged(feeds, now))
+
+
+def with_silence_judged(feeds: dict[str, dict[str, Any]], now: datetime) -> dict[str, dict[str, Any]]:
+    """Each feed that says it is connected but whose writer has not spoken for a while turns
+    ``connected: false`` with ``silent: true``. A status without a time of its own (none is
+    written without one) is left as it is."""
+    out = {}
+    for name, doc in feeds.items():
+        spoke = _moment(doc.get("reported_at")) or _moment(doc.get("heartbeat_at"))
+        if doc.get("connected") and spoke is not None and now - spoke[0] > _silent_after(doc):
+            doc = {**doc, "connected": False, "silent": True}
+        out[name] = doc
+    return out
+
+
+def _silent_after(doc: dict[str, Any]) -> timedelta:
+    beat = doc.get("heartbeat_s")
+    beats = float(beat) * SILENT_AFTER_BEATS if isinstance(beat, int | float) else 0.0
+    return timedelta(seconds=max(SILENT_AFTER_S, beats))
 
 
 def with_members_merged(feeds: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

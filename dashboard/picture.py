@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from dashboard.config import Config, DrainageLevels, Kpi
 from dashboard.incident_ops import OPS_KIND, merge_all
-from dashboard.ingest_members import with_members_merged
+from dashboard.ingest_members import as_deployed
 from dashboard.kpis import DERIVED
 from dashboard.read_models import (
     INCIDENTS_NEW,
@@ -279,7 +279,7 @@ def live_sections(store: StateStore, config: Config, now: float) -> dict[str, An
     fresh = freshness(store.last_seen(), config, now)
     return {
         "generated_at": iso(now),
-        "feeds": with_members_merged(store.feeds()),
+        "feeds": as_deployed(store.feeds(), datetime.fromtimestamp(now, UTC)),
         "freshness": fresh,
         "seen": {family: info.updated_at is not None for family, info in fresh.items()},
     }

@@ -174,7 +174,8 @@ class FeedStats:
         Count keys (only non-zero deltas are sent): ``received``, ``accepted``,
         ``duplicates``, ``rejected`` (total) and ``rejected.<reason>``, ``store_errors``,
         ``reconnects``. They are flat because the sink adds them up key by key. Status keys
-        (replaced, not added): ``connected``, ``last_message_at`` (ISO or None), ``gaps``
+        (replaced, not added): ``connected``, ``last_message_at`` (ISO or None), ``reported_at``
+        (ISO, this flush), ``gaps``
         (the last 20: ``started_at``, ``ended_at``, ``seconds``, ``reason``).
 
         If the sink raises, nothing is marked as flushed, so the same deltas go out with the
@@ -184,7 +185,9 @@ class FeedStats:
         with self._flush_lock:
             with self._lock:
                 totals = dict(self._counts)
-                status = self._status()
+                # when this process last spoke: a killed ingest leaves "connected" standing in
+                # the store, and only the age of this tells the web side it has gone silent
+                status = {**self._status(), "reported_at": self._clock().isoformat()}
             deltas = {k: v - self._flushed.get(k, 0) for k, v in totals.items()}
             sink.record_feed(self.name, {k: v for k, v in deltas.items() if v}, status)
             self._flushed = totals

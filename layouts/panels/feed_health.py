@@ -89,6 +89,7 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
             {
                 "name": name,
                 "connected": bool(feed.get("connected")),
+                "silent": bool(feed.get("silent")),
                 "last": feed.get("last_message_at"),
                 "day": day,
                 "received": int(counts.get("received", 0)),
@@ -215,7 +216,7 @@ def source_row(src: dict[str, Any], settings: ViewSettings) -> el.Tree:
 
 def feed_row(feed: dict[str, Any], settings: ViewSettings) -> el.Tree:
     language = settings.language
-    state = "connected" if feed["connected"] else "disconnected"
+    state = "connected" if feed["connected"] else "silent" if feed.get("silent") else "disconnected"
     last = _last(feed["last"], feed.get("day"), settings) if feed["last"] else t("never", language)
     reasons = ", ".join(f"{reason_word(r, language)} {number(n, language)}" for r, n in feed["reasons"])
     return el.Div(

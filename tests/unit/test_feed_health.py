@@ -169,7 +169,12 @@ def test_snapshot_shape_and_status_passed_to_sink() -> None:
     stats.rejected(Reason.UNKNOWN_TYPE)
     sink = RecordingSink()
     stats.flush_to(sink)
-    assert sink.status["mqtt"] == {"connected": True, "last_message_at": "2025-01-06T08:00:00+00:00", "gaps": []}
+    assert sink.status["mqtt"] == {
+        "connected": True,
+        "last_message_at": "2025-01-06T08:00:00+00:00",
+        "gaps": [],
+        "reported_at": "2025-01-06T08:00:00+00:00",
+    }
     assert stats.snapshot()["rejected"] == {"unknown_type": 1}
 
 

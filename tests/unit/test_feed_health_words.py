@@ -98,3 +98,12 @@ def test_a_last_message_of_an_earlier_day_says_which_day() -> None:
     assert "4 Jul 23:59 WIB" in drawn  # the drainage gauges' last, a minute before midnight
     english = " | ".join(texts(feed_health.render(feed_health.view(picture, settings("en")), settings("en"))))
     assert "3 Jul 14:30 WIB" in english
+
+
+@pytest.mark.parametrize(("language", "word"), [("id", "✖ TIDAK MELAPOR"), ("en", "✖ NOT REPORTING")])
+def test_a_silent_feed_says_its_ingest_is_not_reporting(language: str, word: str) -> None:
+    picture = CityPicture(feeds={"mqtt": {"counts": {}, "connected": False, "silent": True, "last_message_at": None}})
+    row = feed_health.feed_row(feed_health.view(picture, settings(language))["feeds"][0], settings(language))
+    head = row["c"][0]
+    assert texts(head)[1] == word
+    assert "is-silent" in row["p"]["className"]

@@ -137,3 +137,46 @@ def test_a_feed_shared_by_running_members_is_connected_when_one_is_and_shows_the
     assert merged["mqtt@ingest-b"] == feeds["mqtt@ingest-b"]
     alone = with_members_merged({k: v for k, v in feeds.items() if k != "mqtt@ingest-a"})
     assert (alone["mqtt"]["connected"], alone["mqtt"]["last_message_at"]) == (False, "2026-12-05T03:05:09+00:00")
+
+
+def test_a_feed_whose_ingest_stopped_speaking_is_shown_silent_not_connected() -> None:
+    """A killed ingest leaves its last status, "connected", in the store: the wall said
+    TERHUBUNG for as long as nobody looked at the data's age. Its status now carries the time
+    it was written, and a status older than fifteen seconds is judged silent."""
+    from datetime import UTC, datetime, timedelta
+
+    from dashboard.ingest_members import as_deployed
+    from feeds.health import FeedStats
+
+    written = datetime(2026, 12, 6, 5, 0, 0, tzinfo=UTC)
+    store = MemoryStore()
+    stats = FeedStats("mqtt", clock=lambda: written)
+    stats.connected()
+    stats.flush_to(store)
+    assert store.feeds()["mqtt"]["reported_at"] == "2026-12-06T05:00:00+00:00"
+
+    at = as_deployed(store.feeds(), written + timedelta(seconds=14))
+    assert (at["mqtt"]["connected"], at["mqtt"].get("silent")) == (True, None)
+    later = as_deployed(store.feeds(), written + timedelta(seconds=16))
+    assert (later["mqtt"]["connected"], later["mqtt"]["silent"]) == (False, True)
+    assert store.feeds()["mqtt"]["connected"] is True, "the store's record is left as written"
+
+
+def test_a_member_is_silent_after_three_of_its_own_beats_and_takes_the_shared_feed_with_it() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from dashboard.ingest_members import as_deployed
+
+    beat = datetime(2026, 12, 6, 5, 0, 0, tzinfo=UTC)
+    feeds = {
+        "mqtt": {"connected": True, "reported_at": beat.isoformat(), "counts": {}},
+        "mqtt@a": {"state": "running", "connected": True, "heartbeat_at": beat.isoformat(), "heartbeat_s": 10.0},
+        "redis": {"connected": True, "counts": {}},  # no time of its own: left as written
+    }
+    at = as_deployed(feeds, beat + timedelta(seconds=29))
+    assert (at["mqtt"]["connected"], at["mqtt@a"]["connected"]) == (True, True), (
+        "the feed's own status is older than 15 s, but its member, of a 10 s beat, is not silent before 30 s"
+    )
+    gone = as_deployed(feeds, beat + timedelta(seconds=31))
+    assert (gone["mqtt"]["connected"], gone["mqtt@a"]["connected"], gone["mqtt@a"]["silent"]) == (False, False, True)
+    assert gone["redis"] == feeds["redis"]
