@@ -462,9 +462,17 @@
     });
   }
 
+  /* "14:05": the browser's moment ``ms`` on the server's clock, in the city's time zone, for
+   * a notice that says since when (assets/push.js). */
+  function clockAt(ms) {
+    var tz = settings.timezone || "Asia/Jakarta";
+    var at = new Date(ms + (serverNow() * 1000 - Date.now()));
+    return formatter("hm:" + tz, "en-GB", {timeZone: tz, hour: "2-digit", minute: "2-digit", hourCycle: "h23"}).format(at);
+  }
+
   // for tests and for an integrator's console
   window.citywall = {nextReload: nextReload, reloadWhenServerAnswers: reloadWhenServerAnswers, upkeep: upkeep,
-                     reloadAt: function () { return reloadAtMs; }, fresh: fresh};
+                     reloadAt: function () { return reloadAtMs; }, fresh: fresh, clockAt: clockAt};
 
   function start() {
     markPage();

@@ -23,9 +23,16 @@
  * `data-cw-poll-pushed-ms`; when the socket drops it goes back to `data-cw-poll-ms` (`pollAt`).
  *
  * When the server closes the socket because the page's token or sign-in no longer holds
- * (4401, 4403), the page says so across its top (`refused`) and keeps what it shows: a kiosk
+ * (4401, 4403), the page says so across its foot (`refused`) and keeps what it shows: a kiosk
  * whose token was revoked went on looking alive until its panels turned stale. A later socket
  * that opens takes the notice away.
+ *
+ * A refusal can also come before a socket opens: the guard then answers the handshake with a
+ * plain 401, which the browser reports as a drop (1006) like any other. And a server or proxy
+ * that is away leaves the page drawing its last picture as if live. So while no socket has
+ * been open for `PROBE_AFTER_MS`, the page asks for itself every `PROBE_EVERY_MS` (`probe`):
+ * sent to the login form or refused, it shows `refused`; no answer, or a proxy's error, shows
+ * `offline` ("no connection to the server since 14:05"). A socket that opens takes both away.
  *
  * The socket reconnects by itself for ever, with a pause growing to 5 s, and is replaced when
  * it has been silent for three heartbeats, or past one when the poll finds it behind
@@ -41,6 +48,11 @@
   var NUDGE_MS = 2500;
   var FIRST_FRAME_MS = 30000;
   var FIRST_CLAIM_TRIES = 200;  // every 25 ms: the first 5 s
+  // a restart's reconnect takes 1-2 s: only a longer outage is said (tests set it shorter)
+  var PROBE_AFTER_MS = window.CITYWALL_PROBE_MS || 10000;
+  var PROBE_EVERY_MS = PROBE_AFTER_MS;
+  var downSince = Date.now();  // since when no socket has been open; null while one is
+  var probedAt = -Infinity;
   var frames = 0;          // frames on the current socket
   var socket = null;
   var claimed = null;
@@ -161,6 +173,8 @@
     frames = 0;
     ws.onopen = function () {
       refused(false);
+      offline(false);
+      downSince = null;
       pause = 250;
       lastFrame = Date.now();
       console.log('citywall push: connected');
@@ -185,6 +199,7 @@
     };
     ws.onclose = function (event) {
       if (socket === ws) socket = null;
+      if (downSince === null) downSince = Date.now();
       pollAt('plain');
       if (event.code === OFF) {
         off = true;
@@ -195,20 +210,47 @@
     };
   }
 
-  /* The notice across the page's top that the server no longer lets this page in. */
+  /* The notice that the server no longer lets this page in. */
   function refused(on) {
-    var notice = document.getElementById('cw-refused');
-    if (!on) {
-      if (notice) notice.remove();
+    if (on) offline(false);
+    notice('cw-refused', on ? 'screen_refused' : null);
+  }
+
+  /* The notice that the page has had no answer from the server since the socket dropped. */
+  function offline(on) {
+    var clock = window.citywall && window.citywall.clockAt;
+    var since = on && clock ? clock(downSince === null ? Date.now() : downSince) : '';
+    notice('cw-offline', on ? 'screen_offline' : null, {since: since});
+  }
+
+  function notice(id, key, fill) {
+    var el = document.getElementById(id);
+    if (!key) {
+      if (el) el.remove();
       return;
     }
-    if (notice) return;
-    notice = document.createElement('div');
-    notice.id = 'cw-refused';
-    notice.className = 'cw-refused';
-    notice.setAttribute('role', 'alert');
-    notice.textContent = window.citywallWords ? window.citywallWords.word('screen_refused') : '';
-    document.body.appendChild(notice);
+    if (!el) {
+      el = document.createElement('div');
+      el.id = id;
+      el.className = 'cw-notice ' + id;
+      el.setAttribute('role', 'alert');
+      document.body.appendChild(el);
+    }
+    var text = window.citywallWords ? window.citywallWords.word(key, fill) : '';
+    if (el.textContent !== text) el.textContent = text;
+  }
+
+  /* Asks for the page itself, as the kiosk would load it, to tell a refusal from an outage. */
+  function probe() {
+    probedAt = Date.now();
+    fetch(location.href, {cache: 'no-store', credentials: 'same-origin'})
+      .then(function (r) {
+        if (r.status === 401 || r.status === 403 || (r.ok && r.redirected)) refused(true);
+        else if (downSince === null) return;  // a socket opened meanwhile
+        else if (r.ok) offline(false);  // the server answers: the next socket will open
+        else offline(true);             // a proxy's 502 while the server is away
+      })
+      .catch(function () { if (downSince !== null) offline(true); });
   }
 
   function reconnect() {
@@ -239,6 +281,8 @@
     }
   })();
   setInterval(function () {
+    var now = Date.now();
+    if (!off && downSince !== null && now - downSince >= PROBE_AFTER_MS && now - probedAt >= PROBE_EVERY_MS) probe();
     if (!socket) schedule();
     else if (socket.readyState === 1) {
       // the first frame of a big page can take long on a busy machine: it gets more time
@@ -261,6 +305,12 @@
       if (socket && socket.readyState === 1) socket.send('{"resend":1}');
     },
     healed: function () { return healed; },
-    refused: refused
+    refused: refused,
+    offline: offline,
+    /* A callback was refused (assets/session.js): ask the server about this page now, at
+     * most once per probe interval, whether the socket is open or not. */
+    check: function () {
+      if (Date.now() - probedAt >= PROBE_EVERY_MS) probe();
+    }
   };
 })();

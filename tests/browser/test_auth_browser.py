@@ -134,7 +134,7 @@ def test_the_nightly_reload_happens_but_never_into_the_login_form(page_factory: 
         assert second.url == url
 
 
-def test_a_kiosk_whose_token_is_revoked_says_so_across_its_top(page_factory: Callable[..., Any], tmp_path: Path) -> None:
+def test_a_kiosk_whose_token_is_revoked_says_so_across_the_screen(page_factory: Callable[..., Any], tmp_path: Path) -> None:
     """It went on looking alive until its panels turned stale, a minute later, with no word of
     why. The server closes its push when the token no longer holds; the page then says so,
     in the wall's language, and keeps what it shows."""

@@ -18,10 +18,8 @@ uses, so the docs show exactly what is tested.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -38,6 +36,7 @@ from dashboard.local_services import serve
 from dashboard.sample_city import City
 from feeds.events import Incident
 from tests.support.city import critical_now
+from tests.support.proxy import CuttableProxy
 
 HOST = "127.0.0.1"
 ISO = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
@@ -606,81 +605,6 @@ def test_a_kiosk_keeps_no_undo_history(page_factory: Any, wall: tuple[City, str]
     page.locator('[data-panel="incident_queue"] .cw-panel-body', has_text=news).wait_for(timeout=10_000)
 
 
-class _CuttableProxy:
-    """A loopback TCP proxy in front of the app that can drop every connection at once, or
-    refuse new ones for a while: a network loss or a proxy restart, seen from the browser.
-    ``refusing_push`` refuses only the push's websocket: a proxy or firewall that lets plain
-    HTTP through but not the upgrade."""
-
-    def __init__(self, target_port: int) -> None:
-        import socket
-
-        self._socket = socket
-        self.target = target_port
-        self.listener = socket.create_server((HOST, 0))
-        self.port = self.listener.getsockname()[1]
-        self.open: set[Any] = set()
-        self.refusing = threading.Event()
-        self.refusing_push = threading.Event()
-        self.accepted = 0
-        self.refused = 0
-        self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if self.refusing.is_set() or (self.refusing_push.is_set() and self._asks_for_push(client)):
-                client.close()
-                self.refused += 1
-                continue
-            try:
-                upstream = self._socket.create_connection((HOST, self.target))
-            except OSError:  # the app is gone (a test's teardown): as a proxy would, drop the client
-                client.close()
-                continue
-            with self._lock:
-                self.open.update((client, upstream))
-                self.accepted += 1
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    def _asks_for_push(self, client: Any) -> bool:
-        client.settimeout(5)
-        try:
-            head = client.recv(64, self._socket.MSG_PEEK)
-        except OSError:
-            return False
-        finally:
-            client.settimeout(None)
-        return head.startswith(b"GET /_citywall/push")
-
-    def _pipe(self, source: Any, sink: Any) -> None:
-        try:
-            while data := source.recv(65_536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                with contextlib.suppress(OSError):
-                    s.shutdown(self._socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        with self._lock:
-            for s in self.open:
-                with contextlib.suppress(OSError):
-                    s.shutdown(self._socket.SHUT_RDWR)
-            self.open.clear()
-
-    def close(self) -> None:
-        self.listener.close()
-        self.cut()
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("outage", ["cut", "down-for-a-while"])
 def test_the_push_resumes_after_the_websocket_is_dropped(page_factory: Any, config: Config, outage: str) -> None:
@@ -701,7 +625,7 @@ def test_the_push_resumes_after_the_websocket_is_dropped(page_factory: Any, conf
         )
 
     with serve(cfg, city.store) as base:
-        proxy = _CuttableProxy(int(urlsplit(base).port or 0))
+        proxy = CuttableProxy(int(urlsplit(base).port or 0))
         try:
             _open(page, f"http://{HOST}:{proxy.port}/screen/4")
             page.evaluate("window.__marker = 1")
@@ -757,7 +681,7 @@ def test_the_poll_slows_while_the_push_delivers_and_takes_over_when_the_socket_d
         page.wait_for_function(f"() => ({POLL_MS_JS})() === {ms}", timeout=30_000)
 
     with serve(cfg, city.store) as base:
-        proxy = _CuttableProxy(int(urlsplit(base).port or 0))
+        proxy = CuttableProxy(int(urlsplit(base).port or 0))
         try:
             _open(page, f"http://{HOST}:{proxy.port}/screen/4")
             poll_at(5_000)
