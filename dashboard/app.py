@@ -115,6 +115,9 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
         csrf_header_name="X-CSRF-Token",
         on_error=outage_changes_nothing,
     )
+    # the page's language for the browser: an English iPad offered to translate the Indonesian
+    # tablet, and a screen reader could not tell which language it reads
+    app.index_string = app.index_string.replace("<html>", f'<html lang="{settings.language}">', 1)
     # the store's probe ends with the server: an app a test made and dropped went on probing,
     # and on the Redis emptied for the next test wrote a new epoch among that test's keys
     app.server.router.on_shutdown.append(health.stop)

@@ -82,15 +82,22 @@ def kpi_block(k: dict[str, Any], settings: ViewSettings) -> html.Div:
     )
 
 
-def on_target(p: dict[str, Any]) -> tuple[int, int]:
+def on_target(p: dict[str, Any]) -> tuple[int, int, int]:
+    """How many of the pillar's KPIs are on target, how many have a value, and how many it has."""
     known = [k for k in p["kpis"] if k["standing"] != "unknown"]
-    return sum(1 for k in known if k["standing"] in ("good", "veryGood")), len(p["kpis"])
+    return sum(1 for k in known if k["standing"] in ("good", "veryGood")), len(known), len(p["kpis"])
 
 
 def card_body(p: dict[str, Any], language: str) -> list[Any]:
-    """What a pillar card says besides its name: standing, and how many KPIs are on target."""
-    good, total = on_target(p)
-    summary = t("on_target", language, n=good, m=total) if total else t("no_kpis", language)
+    """What a pillar card says besides its name: standing, and how many KPIs are on target.
+    With no KPI known yet it says so: "0 of 2 on target" read as "none on target"."""
+    good, known, total = on_target(p)
+    if not total:
+        summary = t("no_kpis", language)
+    elif not known:
+        summary = t("kpis_unknown", language, m=total)
+    else:
+        summary = t("on_target", language, n=good, m=total)
     dots = [
         html.Span(STANDING_SHAPES.get(k["standing"], "?"), className="tb-dot", **attrs({"data-standing": k["standing"]}))
         for k in p["kpis"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from dash import dcc, html
 
@@ -168,7 +169,7 @@ def print_page(picture: CityPicture, settings: ViewSettings, printed_at: float) 
     pillars = pillar_summaries(picture, settings)
     ids = list(pillars)
     printed = datetime.fromtimestamp(printed_at, UTC).isoformat()
-    return html.Div(
+    page = html.Div(
         className="tb-root tb-print",
         **attrs({"data-range": "all"}),
         children=[
@@ -191,6 +192,7 @@ def print_page(picture: CityPicture, settings: ViewSettings, printed_at: float) 
                                 className="tb-printed",
                             ),
                             html.Div(as_of_text(heads["as_of"], settings), className="tb-asof"),
+                            html.Span(f"⚠ {t('stale', language)}", className="tb-stale"),
                         ],
                     ),
                 ],
@@ -218,3 +220,22 @@ def print_page(picture: CityPicture, settings: ViewSettings, printed_at: float) 
             ],
         ],
     )
+    stale = {family for family, fresh in picture.freshness.items() if fresh.stale}
+    setattr(page, "data-stale", "true" if _mark_stale(page, stale) else "false")
+    return page
+
+
+def _mark_stale(component: Any, stale: set[str]) -> bool:
+    """Marks what the page's script would mark, for paper, which runs none: every tile and
+    KPI line whose feed (``data-stale-for``) has fallen silent. A shared PDF said "no flood
+    alert" of a gauge feed that had been silent for an hour. Whether any was marked."""
+    marked = False
+    family = getattr(component, "data-stale-for", None)
+    if isinstance(family, str):
+        setattr(component, "data-stale", "true" if family in stale else "false")
+        marked = family in stale
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if child is not None and not isinstance(child, str | int | float):
+            marked = _mark_stale(child, stale) or marked
+    return marked

@@ -168,3 +168,19 @@ def test_dcc_location_still_routes_on_the_event_wall_control_sends() -> None:
     assert f'new CustomEvent("{event}")' in (Path(__file__).resolve().parents[2] / "assets" / "wall_control.js").read_text()
     bundle = (Path(dash.__file__).parent / "dcc" / "dash_core_components.js").read_text(encoding="utf-8")
     assert f'window.addEventListener("{event}",' in bundle, "dcc.Location no longer listens: wall_control.js cannot route"
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_every_page_says_its_language(language: str) -> None:
+    """Dash's page shell has a bare ``<html>``: an English iPad offered to translate the
+    Indonesian tablet, and a screen reader could not tell the language."""
+    from dashboard.store.memory import MemoryStore
+    from tests.support.auth import closed_config, running_app
+
+    config = closed_config(anonymous_read=True)
+    config = config.model_copy(update={"city": config.city.model_copy(update={"language": language})})
+    with running_app(config, MemoryStore()) as base:
+        for path in ("/tablet", "/screen/4", "/wall"):
+            page = requests.get(f"{base}{path}", timeout=30)
+            assert page.status_code == 200
+            assert f'<html lang="{language}">' in page.text, path

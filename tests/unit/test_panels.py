@@ -1037,3 +1037,22 @@ def _walk_trees(node: Any) -> list[dict[str, Any]]:
     if not isinstance(node, dict):
         return []
     return [node, *_walk_trees(node.get("c"))]
+
+
+@pytest.mark.parametrize(
+    ("standings", "language", "said"),
+    [
+        (["unknown", "unknown"], "id", "Belum ada nilai untuk 2 KPI"),
+        (["unknown", "unknown"], "en", "No values yet for its 2 KPIs"),
+        (["good", "unknown", "bad"], "id", "1 dari 3 KPI sesuai target"),
+        ([], "id", "Belum ada KPI"),
+    ],
+)
+def test_a_pillar_card_with_no_kpi_known_says_so_not_none_on_target(standings: list[str], language: str, said: str) -> None:
+    """ "0 dari 2 KPI sesuai target" under "? BELUM ADA" read as "none on target" on a quiet
+    Sunday, when the MPP's KPIs had no value."""
+    from layouts.mayor.kpis import card_body
+
+    pillar = {"standing": "unknown", "kpis": [{"standing": s} for s in standings]}
+    _, summary, _ = card_body(pillar, language)
+    assert summary.children == said

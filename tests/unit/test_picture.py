@@ -670,3 +670,44 @@ def test_tickets_served_before_the_counter_was_first_heard_are_in_no_hour() -> N
 def test_a_counter_heard_from_the_opening_hour_on_has_its_first_tickets_counted() -> None:
     assert _served_per_hour([(7, 50, 0), (8, 30, 40), (9, 30, 100)]) == {8: 40, 9: 60}
     assert _served_per_hour([(8, 14, 20), (9, 5, 70)]) == {8: 20, 9: 50}  # silent overnight, first heard at opening
+
+
+def test_the_printed_summary_marks_what_the_tablet_marks_stale() -> None:
+    """The tablet's stale marks are set by its script, and the PDF runs none: a shared PDF
+    said "no flood alert" of gauges silent for an hour, with no warning on it at all."""
+    import re
+
+    from dashboard.export import summary_document
+
+    config = load_config()
+    store = MemoryStore()
+    feed_city_day(store, config)
+    last = max(store.last_seen().values())
+
+    def printed(at: float) -> str:
+        return summary_document(build_picture(store, config, at), settings(), at)
+
+    def marks(document: str) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for tag in re.findall(r"<[^>]*data-stale-for=[^>]*>", document):
+            family = re.search(r'data-stale-for="([^"]+)"', tag)
+            stale = re.search(r'data-stale="([^"]+)"', tag)
+            assert family and stale, tag
+            found.setdefault(stale.group(1), set()).add(family.group(1))
+        return found
+
+    def root_stale(document: str) -> str:
+        (root,) = re.findall(r"<div[^>]*tb-root[^>]*>", document)
+        return dict(re.findall(r'([\w-]+)="([^"]*)"', root))["data-stale"]
+
+    fresh = printed(last + 30)
+    assert marks(fresh).get("true", set()) == set()
+    assert root_stale(fresh) == "false"
+
+    # 10 minutes after the last message: past drainage's 60 s and the incidents' and waste's
+    # 5 minutes (config.yaml), within the MPP's 15 minutes
+    late = printed(last + 600)
+    assert {"drainage", "incidents", "waste"} <= marks(late)["true"]
+    assert "mpp" not in marks(late)["true"]
+    assert root_stale(late) == "true", "the page's header says it too"
+    assert "⚠ DATA TERTUNDA" in late
