@@ -91,8 +91,11 @@ class _Index:
                 self.tags.pop(tag, None)
 
 
-#: Expiring counters kept at most (``count_up``); past it the oldest go first.
-COUNTERS_MAX = 10_000
+#: Expiring counters kept at most per counter name (``count_up``); past it the oldest go
+#: first. Per name: the ended-session marks shared one table with the login throttle's
+#: counters, so a flood of wrong passwords from many addresses pushed them out and a
+#: logged-out session's cookie worked again.
+COUNTERS_MAX = 100_000
 
 
 class MemoryStore:
@@ -320,18 +323,19 @@ class MemoryStore:
             return self._maps[name].pop(key, None) is not None
 
     # --- expiring counters (identity: the login throttle) ---------------------------------
-    @property
-    def _counters(self) -> OrderedDict[tuple[str, str], list[float]]:
-        """(name, key) -> [count, expires at], oldest first; created on first use."""
-        return self.__dict__.setdefault("_expiring", OrderedDict())
+    def _counters(self, name: str) -> OrderedDict[str, list[float]]:
+        """One counter name's key -> [count, expires at], oldest first; made on first use.
+        A name's counters share one time to live, so the oldest is also the first to expire."""
+        tables: dict[str, OrderedDict[str, list[float]]] = self.__dict__.setdefault("_expiring", {})
+        return tables.setdefault(name, OrderedDict())
 
     def count_up(self, name: str, key: str, ttl_s: float) -> int:
         with self._lock:
-            now, counters = self._clock(), self._counters
-            entry = counters.get((name, key))
+            now, counters = self._clock(), self._counters(name)
+            entry = counters.get(key)
             if entry is None or entry[1] <= now:
-                counters.pop((name, key), None)
-                entry = counters[(name, key)] = [0, now + ttl_s]
+                counters.pop(key, None)
+                entry = counters[key] = [0, now + ttl_s]
                 while counters and (len(counters) > COUNTERS_MAX or next(iter(counters.values()))[1] <= now):
                     counters.popitem(last=False)
             entry[0] += 1
@@ -339,12 +343,12 @@ class MemoryStore:
 
     def counted(self, name: str, key: str) -> int:
         with self._lock:
-            entry = self._counters.get((name, key))
+            entry = self._counters(name).get(key)
             return int(entry[0]) if entry is not None and entry[1] > self._clock() else 0
 
     def count_clear(self, name: str, key: str) -> None:
         with self._lock:
-            self._counters.pop((name, key), None)
+            self._counters(name).pop(key, None)
 
     def ping(self) -> bool:
         return True
