@@ -37,8 +37,14 @@ LABEL_HALO = "0 0 2px #060a11, 0 0 4px #060a11, 0 0 6px #060a11"
 def label_text(name: str, count: int | None) -> str:
     """A district label: its name over its open-incident count (bigger), or the name alone."""
     if count is None:
-        return name
-    return f"{name}<br><span style='font-size:{COUNT_SCALE * 100:.0f}%'><b>{count}</b></span>"
+        return plotly_text(name)
+    return f"{plotly_text(name)}<br><span style='font-size:{COUNT_SCALE * 100:.0f}%'><b>{count}</b></span>"
+
+
+def plotly_text(text: str) -> str:
+    """Text as plotly draws it literally: plotly reads a trace's text as a subset of HTML, so
+    a description from the feed with ``<a href=...>`` became a live link in a tooltip."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def base_figure(layout: MapLayout) -> dict[str, Any]:

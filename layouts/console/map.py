@@ -18,6 +18,7 @@ from dash import Input, Output, State, dcc
 from dash.exceptions import PreventUpdate
 
 from layouts.frame import signature
+from layouts.map_figure import plotly_text
 from layouts.picture import CityPicture
 from layouts.ports import Callbacks, CityReader, ViewSettings
 
@@ -74,7 +75,7 @@ def figure(
                 "y": [d.lat for d in pts],
                 "mode": "markers",
                 "marker": {"color": colour, "size": 7},
-                "text": [d.description or d.id for d in pts],
+                "text": [plotly_text(d.description or d.id) for d in pts],
                 "hoverinfo": "text",
                 "name": severity,
             }

@@ -1056,3 +1056,18 @@ def test_a_pillar_card_with_no_kpi_known_says_so_not_none_on_target(standings: l
     pillar = {"standing": "unknown", "kpis": [{"standing": s} for s in standings]}
     _, summary, _ = card_body(pillar, language)
     assert summary.children == said
+
+
+def test_feed_text_in_a_plotly_tooltip_is_drawn_as_text() -> None:
+    """plotly reads a trace's text as a subset of HTML: a description published with an
+    ``<a href>`` became a live link in the console map's tooltip."""
+    from layouts.console.map import figure
+    from layouts.map_figure import label_text
+
+    hostile = '<a href="https://evil.example/phish">Klik</a> & <b>BIG</b>'
+    row = replace(incident(9, "critical", "Sukajadi"), description=hostile)
+    picture = replace(sample_picture(), incidents=replace(sample_picture().incidents, open=[row]))
+    traces = figure(picture, None, settings(), ([], []))["data"]
+    (texts_drawn,) = [t["text"] for t in traces if t.get("name") == "critical"]
+    assert texts_drawn == ['&lt;a href="https://evil.example/phish"&gt;Klik&lt;/a&gt; &amp; &lt;b&gt;BIG&lt;/b&gt;']
+    assert label_text("Bukit <Raya>", 3).startswith("Bukit &lt;Raya&gt;<br>")
