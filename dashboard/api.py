@@ -21,6 +21,7 @@ from prometheus_client.metrics_core import Metric
 from dashboard.ingest_members import as_deployed
 from dashboard.read_models import INCIDENTS_ALL, INCIDENTS_OPEN, REPORTS_ALL, REPORTS_OPEN, page
 from dashboard.reader import PictureCache
+from dashboard.redact import redact_payload
 from layouts.live_parts import PushStats
 from layouts.sections import Page
 
@@ -67,7 +68,7 @@ def register(server: FastAPI, reader: PictureCache, push: PushStats | None = Non
 
     @server.get("/api/v1/dead-letters")
     def dead_letters(limit: int = Query(100, ge=1, le=10_000)) -> dict[str, Any]:
-        return {"dead_letters": store.dead_letters(limit)}
+        return {"dead_letters": [_redacted(letter) for letter in store.dead_letters(limit)]}
 
     @server.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -137,3 +138,9 @@ class _StoreCollector:
             counter = CounterMetricFamily(f"citywall_push_{key}", help_text, labels=["worker"])
             counter.add_metric([self.worker], getattr(self.push, key))
             yield counter
+
+
+def _redacted(letter: dict[str, Any]) -> dict[str, Any]:
+    """A dead letter as a reader sees it: the store keeps the producer's bytes, the API hides
+    the credentials in them."""
+    return {k: redact_payload(v) if k in ("excerpt", "detail", "origin") and isinstance(v, str) else v for k, v in letter.items()}

@@ -51,6 +51,20 @@ def redact(text: str) -> str:
     return _USERINFO.sub(_hide, text)
 
 
+#: A JSON member whose name says it holds a secret, with a string value: ``"password": "x"``.
+_SECRET_MEMBER = re.compile(
+    r'("(?:[A-Za-z_-]*(?:password|passwd|secret|token|api[_-]?key|credential)[A-Za-z_-]*)"\s*:\s*)"(?:[^"\\]|\\.)*"',
+    re.IGNORECASE,
+)
+
+
+def redact_payload(text: str) -> str:
+    """A producer's message as the dead-letter list shows it: URL passwords and the values of
+    members named like secrets hidden. A gateway that sends its own credentials along had
+    them shown to every reader of ``/api/v1/dead-letters``."""
+    return _SECRET_MEMBER.sub(lambda m: f'{m.group(1)}"{MASK}"', redact(text))
+
+
 class RedactingFormatter(logging.Formatter):
     """Formats as usual, then hides credentials: covers messages, arguments and tracebacks."""
 

@@ -277,6 +277,34 @@ def test_a_response_past_the_cap_is_refused() -> None:
         assert status == 500 and b"response over 65536 bytes" in body
 
 
+def test_the_dead_letters_hide_the_credentials_a_producer_sent_along() -> None:
+    """The store keeps the refused bytes as they came; every reader of the list saw a
+    gateway's Redis password and its API key in them."""
+    from feeds.events import DeadLetter, Reason
+
+    store = MemoryStore()
+    sent = '{"type": "Alert", "password": "hunter2", "apiKey": "k-77", "upstream": "redis://:S3cretPW@10.0.0.1:6379", "id": "A"}'
+    CityState(store, configured()).reject(
+        DeadLetter(
+            feed="mqtt",
+            origin="pekanbaru/incidents",
+            reason=Reason.INVALID_VALUE,
+            detail="category: field required",
+            received_at=datetime.now(UTC),
+            excerpt=sent,
+        )
+    )
+    with serve(configured(), store) as url:
+        status, _, body = fetch(url + "/api/v1/dead-letters")
+    assert status == 200
+    (letter,) = json.loads(body)["dead_letters"]
+    assert letter["excerpt"] == (
+        '{"type": "Alert", "password": "***", "apiKey": "***", "upstream": "redis://:***@10.0.0.1:6379", "id": "A"}'
+    )
+    assert (letter["origin"], letter["detail"]) == ("pekanbaru/incidents", "category: field required")
+    assert store.dead_letters()[0]["excerpt"] == sent, "the store keeps what came"
+
+
 #: Dash's own websocket route, and the push's
 WS_PATHS = ["/_dash-ws-callback", "/_citywall/push"]
 
