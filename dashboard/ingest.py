@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from dashboard.config import Config
@@ -26,6 +27,7 @@ from feeds.events import (
     DeadLetter,
     Event,
     Incident,
+    KpiReading,
     QueueReading,
     Reason,
     Rejected,
@@ -68,6 +70,8 @@ class CityState:
             "queue": history.queues_max,
             "kpi": history.kpis_max,
         }
+        # the KPIs messages may set, longest first: "..._tmp" before a KPI named "tmp"
+        self._message_kpis = sorted((k.id for _, k in config.kpis() if k.source == "message"), key=len, reverse=True)
 
     # --- EventSink ------------------------------------------------------------------------
     def accept(self, event: Event) -> bool:
@@ -79,6 +83,8 @@ class CityState:
         past the cap it is the *new* one that is refused, counted and dead-lettered, and feed
         health shows the alarm.
         """
+        if isinstance(event, KpiReading):
+            event = self._named_kpi(event)
         doc = event.to_doc()
         observed = event.observed_at.timestamp()
         kind = event.kind
@@ -122,6 +128,20 @@ class CityState:
             changed = self._opened_earlier(event.id, doc, record)
         self._maybe_housekeep()
         return changed
+
+    def _named_kpi(self, reading: KpiReading) -> KpiReading:
+        """The reading under the configured KPI its id ends with (after ``:``, ``-`` or ``/``),
+        or refused. A KPI whose id was written with a namespace of its own
+        (``...:pekanbaru:ketepatan_bus_tmp``) was counted accepted, never shown, and took a
+        place under the KPI cap."""
+        said = reading.kpi_id
+        for kpi_id in self._message_kpis:
+            if said == kpi_id:
+                return reading
+            if said.endswith(kpi_id) and said[-len(kpi_id) - 1] in ":-/":
+                return replace(reading, kpi_id=kpi_id)
+        known = ", ".join(sorted(self._message_kpis)[:12]) or "none: every KPI of this city is derived"
+        raise Rejected(Reason.INVALID_VALUE, f"id: {said[:80]} names no KPI this city takes by message (known: {known})")
 
     def _opened_earlier(self, incident_id: str, late: dict[str, Any], record: dict[str, Any] | None) -> bool:
         """An older message, refused, may still know that the incident began earlier than the

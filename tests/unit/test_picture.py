@@ -711,3 +711,43 @@ def test_the_printed_summary_marks_what_the_tablet_marks_stale() -> None:
     assert "mpp" not in marks(late)["true"]
     assert root_stale(late) == "true", "the page's header says it too"
     assert "⚠ DATA TERTUNDA" in late
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "indeks_kepuasan_mpp",
+        "pekanbaru:indeks_kepuasan_mpp",
+        "kpi-2026-pekanbaru-indeks_kepuasan_mpp",
+        "dinas/indeks_kepuasan_mpp",
+    ],
+)
+def test_a_kpi_message_lands_on_the_kpi_its_id_ends_with(sent: str) -> None:
+    """The README says a KPI message's id ends with the KPI id; an id with a namespace of its
+    own was counted accepted and never shown."""
+    from feeds.events import KpiReading
+
+    config = load_config()
+    store = MemoryStore()
+    state = CityState(store, config)
+    assert state.accept(
+        KpiReading(
+            id=f"urn:ngsi-ld:KeyPerformanceIndicator:{sent}", observed_at=at(9), source_type="KPI", kpi_id=sent, value=87.5
+        )
+    )
+    picture = build_picture(store, config, NOW)
+    (shown,) = [k for p in picture.kpis.pillars.values() for k in p.kpis if k.id == "indeks_kepuasan_mpp"]
+    assert shown.value == 87.5
+
+
+def test_a_kpi_message_that_names_no_kpi_of_the_city_is_refused_with_the_known_ones() -> None:
+    from feeds.events import KpiReading, Reason, Rejected
+
+    config = load_config()
+    state = CityState(MemoryStore(), config)
+    for sent in ("kepuasan_mpp", "indeks_kepuasan_mpp_2", "xindeks_kepuasan_mpp"):
+        with pytest.raises(Rejected) as refused:
+            state.accept(KpiReading(id=sent, observed_at=at(9), source_type="KPI", kpi_id=sent, value=1.0))
+        assert refused.value.reason is Reason.INVALID_VALUE
+        assert refused.value.detail.startswith(f"id: {sent} names no KPI this city takes by message (known: ")
+        assert "indeks_kepuasan_mpp" in refused.value.detail
