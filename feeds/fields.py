@@ -94,7 +94,7 @@ class Fields:
         if not value or len(value) > ID_MAX:
             raise Rejected(Reason.INVALID_VALUE, f"id: must be 1-{ID_MAX} characters")
         if not is_clean(value):
-            raise Rejected(Reason.BAD_TEXT, "id: holds a control, bidi or unencodable character")
+            raise Rejected(Reason.BAD_TEXT, "id: holds a control, bidi, invisible or unencodable character")
         return value
 
     def ident(self, *keys: str) -> str | None:
@@ -106,7 +106,7 @@ class Fields:
             raise wrong(key, "a string", value)
         value = str(value).strip()
         if not is_clean(value):
-            raise Rejected(Reason.BAD_TEXT, f"{key}: holds a control, bidi or unencodable character")
+            raise Rejected(Reason.BAD_TEXT, f"{key}: holds a control, bidi, invisible or unencodable character")
         return clip(value, ID_MAX)
 
     @overload
@@ -272,6 +272,8 @@ def lat_lon(geometry: Any) -> tuple[float, float]:
     if geometry.get("type") == "Feature":
         return lat_lon(geometry.get("geometry"))
     kind, coordinates = geometry.get("type"), geometry.get("coordinates")
+    if not isinstance(kind, str):  # a list or an object as the type reached the decoder's safety net
+        raise wrong("location.type", "a GeoJSON type name", kind)
     if kind == "Point":
         position = coordinates
     elif kind in POSITION_DEPTH:

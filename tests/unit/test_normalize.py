@@ -1021,3 +1021,20 @@ def test_a_kpi_of_a_period_not_yet_over_is_read_as_of_now(
     normalizer = Normalizer(districts, BBOX, MAX_BYTES, MAX_FUTURE_S, clock=lambda: at)
     event = normalizer.decode(encode(with_(KPI, dateModified=..., calculationPeriod=period)))
     assert event.observed_at.isoformat() == observed
+
+
+@pytest.mark.parametrize("kind", [["Point"], {"value": "Point"}, 7])
+def test_a_location_type_that_is_not_a_name_is_named_as_such(normalizer: Normalizer, kind: Any) -> None:
+    """A list as the type reached the decoder's safety net ("decoder error: TypeError:
+    unhashable type") and logged a traceback per message."""
+    refused = reject(normalizer, with_(ALERT, location={"type": kind, "coordinates": [101.44, 0.5]}))
+    assert refused.reason is Reason.WRONG_TYPE
+    assert refused.detail.startswith("location.type: expected a GeoJSON type name, got ")
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
+def test_an_id_with_a_character_that_draws_nothing_is_refused(normalizer: Normalizer, invisible: str) -> None:
+    """ "A1" and "A1" + U+200B were two incidents that looked the same on every screen."""
+    refused = reject(normalizer, with_(ALERT, id=f"urn:ngsi-ld:Alert:A1{invisible}"))
+    assert refused.reason is Reason.BAD_TEXT
+    assert refused.detail == "id: holds a control, bidi, invisible or unencodable character"
