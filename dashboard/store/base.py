@@ -85,8 +85,12 @@ class StateStore(Protocol):
         rows: tuple[IndexRow, ...] = (),
         urgent: bool = False,
     ) -> bool:
-        """Store ``doc`` if newer than what is stored; then add the series point and the
-        ticker line, bump the version and notify. Returns whether anything changed.
+        """Store ``doc`` if newer than what is stored, or as new with another document (a field
+        system that escalates or resolves an Alert by sending it again, with the same
+        ``dateIssued`` and no ``dateModified``, lost the change); then add the series point and
+        the ticker line, mark the kind's data as just seen, bump the version and notify.
+        Returns whether anything changed. The same message again changes nothing, and is not
+        fresh data: a gateway replaying its buffer kept the wall's panels "fresh".
 
         With ``cap``, a *new* id is refused (``CapReached``, nothing written) when the kind
         already holds ``cap`` entities; updates of known ids always pass. ``rows`` are applied

@@ -133,13 +133,13 @@ class MemoryStore:
         urgent: bool = False,
     ) -> bool:
         with self._lock:
-            self._seen[kind] = time.time()
             entities = self._entities[kind]
             current = entities.stamps.get(entity_id)
-            if current is not None and current >= observed_at:
-                return False
+            if current is not None and (current > observed_at or (current == observed_at and entities.docs[entity_id] == doc)):
+                return False  # older, or the same message again: see ``StateStore.upsert``
             if current is None and cap is not None and len(entities) >= cap:
                 raise CapReached(kind)
+            self._seen[kind] = time.time()  # what changed the city, not what came again
             entities.put(entity_id, observed_at, doc)
             if series is not None:
                 self._add_point(series)

@@ -91,12 +91,15 @@ end
 UPSERT_LUA = (
     LUA_LIB
     + r"""
-local now = redis.call('TIME')
-redis.call('HSET', KEYS[3], ARGV[1], now[1] .. '.' .. string.format('%06d', tonumber(now[2])))
 local stored = redis.call('ZSCORE', KEYS[1], ARGV[2])
-if stored and tonumber(stored) >= tonumber(ARGV[3]) then return 0 end
+if stored then
+  local was, at = tonumber(stored), tonumber(ARGV[3])
+  if was > at or (was == at and redis.call('HGET', KEYS[2], ARGV[2]) == ARGV[4]) then return 0 end
+end
 local cap = tonumber(ARGV[10])
 if not stored and cap >= 0 and redis.call('ZCARD', KEYS[1]) >= cap then return -1 end
+local now = redis.call('TIME')
+redis.call('HSET', KEYS[3], ARGV[1], now[1] .. '.' .. string.format('%06d', tonumber(now[2])))
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
 local nrows = tonumber(ARGV[11])

@@ -54,7 +54,6 @@ def test_same_message_twice_changes_nothing(store: StateStore) -> None:
 def test_older_message_never_overwrites_newer(store: StateStore) -> None:
     assert store.upsert("incident", "i1", T + 100, {"status": "dispatched"}) is True
     assert store.upsert("incident", "i1", T + 50, {"status": "new"}, recent={"late": True}) is False
-    assert store.upsert("incident", "i1", T + 100, {"status": "acknowledged"}) is False, "strictly newer only"
     assert store.entities("incident") == {"i1": {"status": "dispatched"}}
     assert store.recent() == [] and store.version() == 1
     assert store.upsert("incident", "i1", T + 101, {"status": "resolved"}) is True
@@ -200,7 +199,22 @@ def test_record_feed_adds_deltas_and_replaces_status(store: StateStore) -> None:
     assert store.feeds()["mqtt"] == {"counts": {"received": 1}}, "forgotten: it starts again from nothing"
 
 
-def test_last_seen_moves_on_duplicates(store: StateStore) -> None:
+def test_the_same_time_with_another_document_is_a_change(store: StateStore) -> None:
+    """A field system escalates or resolves an Alert by sending it again: the same
+    ``dateIssued``, no ``dateModified``. Taken as a duplicate, the change was lost unseen."""
+    assert store.upsert("incident", "i1", T + 100, {"status": "new", "severity": "high"}) is True
+    changed = store.upsert("incident", "i1", T + 100, {"status": "resolved", "severity": "critical"}, recent={"n": 1})
+    assert changed is True
+    assert store.entities("incident") == {"i1": {"status": "resolved", "severity": "critical"}}
+    assert store.recent() == [{"n": 1}] and store.version() == 2
+    assert store.upsert("incident", "i1", T + 100, {"status": "resolved", "severity": "critical"}) is False
+    assert store.version() == 2
+
+
+def test_last_seen_moves_on_changes_not_on_the_same_message_again(store: StateStore) -> None:
+    """The same message again is no fresh data: a gateway replaying its buffer kept the
+    drainage panel "fresh" for as long as it replayed (the feed's own health still shows it
+    connected, with its last message)."""
     before = time.time()
     store.upsert("water_level", "a", T, {})
     after = time.time()
@@ -209,8 +223,10 @@ def test_last_seen_moves_on_duplicates(store: StateStore) -> None:
     assert before - 0.001 <= first <= after + 0.001, (before, first, after)
     wait_until(lambda: time.time() > first, 5, "the wall clock to move on")
     assert store.upsert("water_level", "a", T, {}) is False
-    second = store.last_seen()["water_level"]
-    assert second > first, "a duplicate still proves the feed alive"
+    assert store.upsert("water_level", "a", T - 60, {"level_m": 2.0}) is False
+    assert store.last_seen()["water_level"] == first
+    assert store.upsert("water_level", "a", T + 60, {"level_m": 1.0}) is True
+    assert store.last_seen()["water_level"] > first
     assert set(store.last_seen()) == {"water_level"}
 
 
@@ -254,7 +270,7 @@ def test_only_a_stored_urgent_change_is_heard_as_one(store: StateStore) -> None:
     listening(store)
     store.upsert("incident", "calm", T, {})
     store.upsert("incident", "hot", T, {}, urgent=True)
-    store.upsert("incident", "hot", T, {"again": True}, urgent=True)  # not newer: not stored
+    store.upsert("incident", "hot", T, {}, urgent=True)  # the same again: not stored
     store.upsert("incident", "hot", T + 1, {"newer": True}, urgent=True)
     store.upsert("incident", "calm", T + 1, {})
     wait_until(lambda: store.urgent_changes() >= 2, WOKEN_S, "two urgent changes heard")
