@@ -161,6 +161,7 @@ class Reason(str, Enum):
     BAD_TEXT = "bad_text"  # an identifier holding a lone surrogate, a control or a bidi character
     STORE_REJECTED = "store_rejected"  # the store refused the message itself (not an outage)
     TOO_MANY_ENTITIES = "too_many_entities"  # a new id past the configured cap for its kind
+    TOO_OLD = "too_old"  # an incident or report not held, older than resolved ones are kept: a replay
 
 
 class Rejected(Exception):

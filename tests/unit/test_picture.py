@@ -751,3 +751,64 @@ def test_a_kpi_message_that_names_no_kpi_of_the_city_is_refused_with_the_known_o
         assert refused.value.reason is Reason.INVALID_VALUE
         assert refused.value.detail.startswith(f"id: {sent} names no KPI this city takes by message (known: ")
         assert "indeks_kepuasan_mpp" in refused.value.detail
+
+
+DAY = 86_400
+
+
+def state_at_now(clock: Any = None, **history: int) -> CityState:
+    """A city whose clock reads ``NOW`` (the test city's own clock stands at 0)."""
+    from dashboard.config_sections import History
+
+    config = load_config()
+    config = config.model_copy(update={"history": History(**{**config.history.model_dump(), **history})})
+    return CityState(MemoryStore(), config, clock=clock or (lambda: NOW))
+
+
+@pytest.mark.parametrize(
+    ("resolved_days", "ago_days", "taken"), [(7, 6.9, True), (7, 7.1, False), (0, 0.9, True), (0, 1.1, False)]
+)
+def test_an_incident_the_city_does_not_hold_older_than_it_keeps_resolved_ones_is_a_replay(
+    resolved_days: int, ago_days: float, taken: bool
+) -> None:
+    """A month-old critical Alert replayed by a gateway came back open and took over a screen;
+    so did the create of one resolved and long since dropped. Not held and older than the
+    city keeps resolved incidents (a day at least): refused, named."""
+    from feeds.events import Reason, Rejected
+
+    state = state_at_now(resolved_days=resolved_days)
+    alert = incident("OLD-1", ago_days * DAY, severity="critical")
+    if taken:
+        assert state.accept(alert) is True
+        return
+    with pytest.raises(Rejected) as refused:
+        state.accept(alert)
+    assert refused.value.reason is Reason.TOO_OLD
+    days = max(resolved_days, 1)
+    assert refused.value.detail == f"incident OLD-1: from {days}+ days ago and not held (resolved ones are kept {days} days)"
+    assert state.store.entities("incident") == {}
+
+
+def test_a_held_incident_takes_a_late_update_and_a_report_is_judged_like_an_incident() -> None:
+    from feeds.events import Reason, Rejected
+    from tests.support.city import Clock
+
+    clock = Clock(NOW - 5 * DAY)
+    state = state_at_now(clock)
+    assert state.accept(incident("HELD", 8 * DAY)) is True, "three days old when it came"
+    clock.now = NOW
+    assert state.accept(incident("HELD", 7.5 * DAY, "acknowledged")) is True, "held: an update, however late"
+    assert state.store.entities("incident")["HELD"]["status"] == "acknowledged"
+
+    late = CitizenReport(
+        id="REP-OLD",
+        observed_at=at(8 * DAY),
+        opened_at=at(8 * DAY),
+        source_type="IssueReporting",
+        topic="waste",
+        category="sampah",
+    )
+    with pytest.raises(Rejected) as refused:
+        state.accept(late)
+    assert refused.value.reason is Reason.TOO_OLD
+    assert state.accept(replace(late, observed_at=at(6 * DAY), opened_at=at(6 * DAY))) is True
