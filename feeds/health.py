@@ -61,7 +61,8 @@ class FeedStats:
     the store already had (redeliveries after a reconnect, a producer resending): a high
     duplicate rate is normal after an outage and alarming otherwise, so it is kept apart.
     A message whose storage failed (``store_failed``) is only counted as received; it will
-    be received again when the broker redelivers it.
+    be received again when the broker redelivers it. A QoS 0 message that came while the store
+    was away is received and ``lost``: nothing sends it again.
     """
 
     def __init__(self, name: str, *, clock: Clock = utc_now, gaps_kept: int = GAPS_KEPT) -> None:
@@ -100,6 +101,13 @@ class FeedStats:
         """A stored event whose point lies in none of the city's districts (shown as such)."""
         with self._lock:
             self._bump("outside_districts")
+
+    def lost(self) -> None:
+        """A QoS 0 message that came while the store was away: the broker never sends it again."""
+        with self._lock:
+            self._bump("received")
+            self._bump("lost")
+            self._last_message_at = self._clock()
 
     def store_failed(self) -> None:
         """The sink raised: the message stays unacknowledged and will come again."""
@@ -164,6 +172,7 @@ class FeedStats:
             "duplicates": counts.get("duplicates", 0),
             "rejected": {k[len(prefix) :]: v for k, v in counts.items() if k.startswith(prefix)},
             "store_errors": counts.get("store_errors", 0),
+            "lost": counts.get("lost", 0),
             "outside_districts": counts.get("outside_districts", 0),
             "reconnects": counts.get("reconnects", 0),
         }
@@ -173,7 +182,7 @@ class FeedStats:
 
         Count keys (only non-zero deltas are sent): ``received``, ``accepted``,
         ``duplicates``, ``rejected`` (total) and ``rejected.<reason>``, ``store_errors``,
-        ``reconnects``. They are flat because the sink adds them up key by key. Status keys
+        ``lost``, ``reconnects``. They are flat because the sink adds them up key by key. Status keys
         (replaced, not added): ``connected``, ``last_message_at`` (ISO or None), ``reported_at``
         (ISO, this flush), ``gaps``
         (the last 20: ``started_at``, ``ended_at``, ``seconds``, ``reason``).

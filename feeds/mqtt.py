@@ -398,8 +398,11 @@ class MqttAdapter:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         with self._store_lock:
-            if self._store_failing:
-                return  # no ack: the broker redelivers after the reconnect
+            failing = self._store_failing
+        if failing:
+            if not msg.qos:  # never sent again: lost, and counted as such rather than by nobody
+                self.stats.lost()
+            return  # no ack: the broker redelivers after the reconnect
         origin = _topic_of(msg)
         if origin == SYS_DROPPED:
             self._broker_dropped(msg.payload)

@@ -98,6 +98,7 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
                 "rejected": rejected,
                 "reasons": reasons[:2],
                 "outside": int(counts.get("outside_districts", 0)),
+                "lost": int(counts.get("lost", 0)),
             }
         )
     return {
@@ -250,6 +251,11 @@ def feed_row(feed: dict[str, Any], settings: ViewSettings) -> el.Tree:
                         [el.B(number(feed["outside"], language)), f" {t('outside_districts', language)}"],
                         className="cw-feed-outside cw-feed-rejected" if feed["outside"] else "cw-feed-outside",
                         **attrs({"data-outside": str(feed["outside"])}),
+                    ),
+                    *(
+                        [el.Span([el.B(number(lost, language)), f" {t('lost', language)}"], className="cw-feed-rejected")]
+                        if (lost := feed.get("lost", 0))
+                        else []
                     ),
                 ],
             ),

@@ -337,6 +337,28 @@ def test_store_outage_means_redelivery_not_loss(mosquitto: Mosquitto, adapters: 
 
 
 @pytest.mark.integration
+def test_qos_0_messages_that_come_while_the_store_is_away_are_counted_lost(
+    mosquitto: Mosquitto, adapters: Callable[..., MqttAdapter]
+) -> None:
+    """They are never sent again, and were counted nowhere: 49 of 50 vanished from every count."""
+    sink = RecordingSink()
+    adapter = adapters(feed(mosquitto.url), sink)
+    sink.fail = True
+    pub = Publisher(mosquitto.host, mosquitto.port)
+    try:
+        pub.publish_many(kpis(0, 1))  # QoS 1: the store fails on it, and the feed holds back
+        assert sink.wait_for(lambda s: s.accept_calls >= 1), "the store was tried"
+        pub.publish_many(kpis(1, 5), qos=0)  # before the reconnect that redelivers the first
+        wait_until(lambda: adapter.stats.snapshot()["lost"] == 5, TIMEOUT, "five QoS 0 messages counted lost")
+        sink.fail = False
+        assert sink.wait_for(lambda s: len(s.ids) == 1, TIMEOUT), "the QoS 1 message came again and was stored"
+    finally:
+        pub.close()
+    snap = adapter.stats.snapshot()
+    assert snap["received"] >= 6 and snap["accepted"] == 1
+
+
+@pytest.mark.integration
 def test_a_feed_held_in_windows_stores_every_message_once_in_order(
     mosquitto: Mosquitto, adapters: Callable[..., MqttAdapter]
 ) -> None:

@@ -161,6 +161,7 @@ def test_snapshot_shape_and_status_passed_to_sink() -> None:
         "duplicates": 0,
         "rejected": {},
         "store_errors": 0,
+        "lost": 0,
         "outside_districts": 0,
         "reconnects": 0,
     }
