@@ -102,6 +102,12 @@ RESEND_EVERY_S = HEARTBEAT_S
 #: A page says which parts it holds and acknowledges frames: nothing it sends is bigger.
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_CLAIMED_PARTS = 1_000
+#: A page sends an answer per frame (twenty a second at most, a few more with urgent ones) and
+#: a claim when its parts change; past this rate, after a burst, it is not a page: the socket
+#: is closed (1008). Twenty clients sending claims of a thousand parts in a loop slowed the
+#: whole worker, its /healthz to 4-6 s; a page closed this way reconnects and claims again.
+MESSAGES_PER_S = 40.0
+MESSAGE_BURST = 120.0
 
 
 def frame_gap(connections: int) -> float:
@@ -204,6 +210,8 @@ class _Page:
         self.wake = asyncio.Event()
         self.answered = asyncio.Event()
         self.claimed = asyncio.Event()
+        self.message_tokens = MESSAGE_BURST  # messages the page may still send now
+        self.messages_counted_at = time.monotonic()
 
     async def listen(self) -> None:
         """The page's messages: which parts it holds, its answers, and asks to resend all."""
@@ -219,6 +227,9 @@ class _Page:
             if len(text) > MAX_MESSAGE_BYTES:
                 await self.websocket.close(code=1009)
                 return
+            if not self._may_send_another():
+                await self.websocket.close(code=1008)
+                return
             try:
                 body = orjson.loads(text)
             except orjson.JSONDecodeError:
@@ -231,6 +242,14 @@ class _Page:
                 self.answered.set()
             if body.get("resend"):
                 self._start_over()
+
+    def _may_send_another(self) -> bool:
+        """A token bucket: ``MESSAGES_PER_S`` after a burst of ``MESSAGE_BURST``."""
+        now = time.monotonic()
+        self.message_tokens = min(MESSAGE_BURST, self.message_tokens + (now - self.messages_counted_at) * MESSAGES_PER_S)
+        self.messages_counted_at = now
+        self.message_tokens -= 1.0
+        return self.message_tokens >= 0.0
 
     def _hold(self, parts: list[tuple[str, str]]) -> None:
         if self.claimed.is_set() and set(parts) == {*self.text_parts, *self.paced_parts, *self.figure_parts}:

@@ -312,6 +312,22 @@ def test_a_message_over_the_limit_closes_the_socket(site: tuple[CityState, str])
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
 
 
+def test_a_client_that_sends_faster_than_any_page_is_closed(site: tuple[CityState, str]) -> None:
+    """A page answers each frame and claims its parts when they change; twenty clients
+    sending big claims in a loop slowed the whole worker. Past a burst, the socket closes."""
+    from layouts.push import MESSAGE_BURST
+
+    _, base = site
+    with open_push(base) as ws:
+        claim = json.dumps({"parts": [QUEUE] * 900})
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(int(MESSAGE_BURST) * 20):
+                ws.send(claim)
+            for _ in range(100):
+                ws.recv(timeout=20)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+
+
 def test_with_the_push_switched_off_the_page_is_told_to_stop() -> None:
     config: Config = load_config()
     config = config.model_copy(update={"server": config.server.model_copy(update={"websocket": False})})
