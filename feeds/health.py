@@ -183,7 +183,8 @@ class FeedStats:
         Count keys (only non-zero deltas are sent): ``received``, ``accepted``,
         ``duplicates``, ``rejected`` (total) and ``rejected.<reason>``, ``store_errors``,
         ``lost``, ``reconnects``. They are flat because the sink adds them up key by key. Status keys
-        (replaced, not added): ``connected``, ``last_message_at`` (ISO or None), ``reported_at``
+        (replaced, not added): ``connected``, ``last_message_at`` (ISO; left out until this
+        process has had a message, so a restart keeps the last one's), ``reported_at``
         (ISO, this flush), ``gaps``
         (the last 20: ``started_at``, ``ended_at``, ``seconds``, ``reason``).
 
@@ -197,6 +198,8 @@ class FeedStats:
                 # when this process last spoke: a killed ingest leaves "connected" standing in
                 # the store, and only the age of this tells the web side it has gone silent
                 status = {**self._status(), "reported_at": self._clock().isoformat()}
+            if status["last_message_at"] is None:  # a restarted ingest: the last one's stands
+                del status["last_message_at"]
             deltas = {k: v - self._flushed.get(k, 0) for k, v in totals.items()}
             sink.record_feed(self.name, {k: v for k, v in deltas.items() if v}, status)
             self._flushed = totals

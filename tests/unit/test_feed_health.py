@@ -148,6 +148,28 @@ def test_only_the_last_twenty_gaps_are_kept() -> None:
     assert stats.snapshot()["reconnects"] == 25
 
 
+def test_a_restarted_ingest_keeps_the_last_message_time_until_it_has_one_of_its_own() -> None:
+    """Each process wrote its whole status: after a restart the wall said "last message:
+    never" beside 825 received."""
+    from dashboard.store.memory import MemoryStore
+
+    store = MemoryStore()
+    before = FeedStats("redis", clock=Clock())
+    before.received()
+    before.flush_to(store)
+    said = store.feeds()["redis"]["last_message_at"]
+    assert said == "2025-01-06T08:00:00+00:00"
+    later = Clock()
+    later.advance(600)
+    after = FeedStats("redis", clock=later)
+    after.connected()
+    after.flush_to(store)
+    assert store.feeds()["redis"]["last_message_at"] == said
+    after.received()
+    after.flush_to(store)
+    assert store.feeds()["redis"]["last_message_at"] == "2025-01-06T08:10:00+00:00"
+
+
 def test_snapshot_shape_and_status_passed_to_sink() -> None:
     clock = Clock()
     stats = FeedStats("mqtt", clock=clock)
