@@ -470,6 +470,13 @@
     return formatter("hm:" + tz, "en-GB", {timeZone: tz, hour: "2-digit", minute: "2-digit", hourCycle: "h23"}).format(at);
   }
 
+  /* The clocks turn as the server's second does: on a plain one-second interval the seconds
+   * shown changed anywhere up to a second after the real ones. */
+  function tickOnTheSecond() {
+    tickClocks();
+    window.setTimeout(tickOnTheSecond, 1005 - Math.floor(serverNow() * 1000) % 1000);
+  }
+
   // for tests and for an integrator's console
   window.citywall = {nextReload: nextReload, reloadWhenServerAnswers: reloadWhenServerAnswers, upkeep: upkeep,
                      reloadAt: function () { return reloadAtMs; }, fresh: fresh, clockAt: clockAt};
@@ -483,7 +490,7 @@
     window.setInterval(fitKiosk, 1000);
     window.setInterval(markPage, 1000);  // a page that only changed its root's class (/wall?scale=0.5 -> /wall)
     window.setInterval(freshen, 1000);
-    window.setInterval(tickClocks, 1000);
+    tickOnTheSecond();
     window.addEventListener("resize", fitKiosk);
     rotate();
   }
