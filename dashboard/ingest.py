@@ -95,12 +95,12 @@ class CityState:
             got = self.store.get_each({"incident": [doc["id"]], OPS_KIND: [doc["id"]]})
             record = got[OPS_KIND].get(doc["id"])
             before = got["incident"].get(doc["id"]) or {}
-            if not before:
-                self._refuse_replay(kind, event.id, observed)
+            if not before and self._older_than_kept(observed):
+                raise self._replay(kind, event.id)
             doc = _with_field_times(doc, before, record)
             shown = merged(doc, record)
-        elif kind == "report" and not self.store.get(kind, [event.id]):
-            self._refuse_replay(kind, event.id, observed)
+        elif kind == "report" and self._older_than_kept(observed) and not self.store.get(kind, [event.id]):
+            raise self._replay(kind, event.id)
         cap = self.caps.get(kind)
         rows = rows_for(kind, shown, self.config)
         urgent = _urgent(kind, shown)
@@ -133,17 +133,21 @@ class CityState:
         self._maybe_housekeep()
         return changed
 
-    def _refuse_replay(self, kind: str, entity_id: str, observed: float) -> None:
+    def _older_than_kept(self, observed: float) -> bool:
+        """Older than the city keeps resolved incidents and reports (a day at least: with
+        ``resolved_days: 0`` nothing is kept)."""
+        return observed < self._clock() - max(self.config.history.resolved_days, 1) * 86_400
+
+    def _replay(self, kind: str, entity_id: str) -> Rejected:
         """An incident or report the city does not hold, older than resolved ones are kept, is
         a replay: a gateway's buffer, a consumer group read again from the start, the create of
         one resolved and long since dropped. Taken, a month-old critical Alert came back open
-        and took over a screen. (At least a day: with ``resolved_days: 0`` nothing is kept.)"""
+        and took over a screen."""
         days = max(self.config.history.resolved_days, 1)
-        if observed < self._clock() - days * 86_400:
-            raise Rejected(
-                Reason.TOO_OLD,
-                f"{kind} {entity_id[:80]}: from {days}+ days ago and not held (resolved ones are kept {days} days)",
-            )
+        return Rejected(
+            Reason.TOO_OLD,
+            f"{kind} {entity_id[:80]}: from {days}+ days ago and not held (resolved ones are kept {days} days)",
+        )
 
     def _named_kpi(self, reading: KpiReading) -> KpiReading:
         """The reading under the configured KPI its id ends with (after ``:``, ``-`` or ``/``),
