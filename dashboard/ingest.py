@@ -70,6 +70,8 @@ class CityState:
             "queue": history.queues_max,
             "kpi": history.kpis_max,
         }
+        # how long resolved incidents and reports are kept: a day at least (with ``0`` nothing is)
+        self._kept_days = max(history.resolved_days, 1)
         # the KPIs messages may set, longest first: "..._tmp" before a KPI named "tmp"
         self._message_kpis = sorted((k.id for _, k in config.kpis() if k.source == "message"), key=len, reverse=True)
 
@@ -134,16 +136,15 @@ class CityState:
         return changed
 
     def _older_than_kept(self, observed: float) -> bool:
-        """Older than the city keeps resolved incidents and reports (a day at least: with
-        ``resolved_days: 0`` nothing is kept)."""
-        return observed < self._clock() - max(self.config.history.resolved_days, 1) * 86_400
+        """Older than the city keeps resolved incidents and reports."""
+        return observed < self._clock() - self._kept_days * 86_400
 
     def _replay(self, kind: str, entity_id: str) -> Rejected:
         """An incident or report the city does not hold, older than resolved ones are kept, is
         a replay: a gateway's buffer, a consumer group read again from the start, the create of
         one resolved and long since dropped. Taken, a month-old critical Alert came back open
         and took over a screen."""
-        days = max(self.config.history.resolved_days, 1)
+        days = self._kept_days
         return Rejected(
             Reason.TOO_OLD,
             f"{kind} {entity_id[:80]}: from {days}+ days ago and not held (resolved ones are kept {days} days)",

@@ -14,6 +14,7 @@ incidents under their boxes.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from dash import Patch
@@ -44,7 +45,7 @@ def label_text(name: str, count: int | None) -> str:
 def plotly_text(text: str) -> str:
     """Text as plotly draws it literally: plotly reads a trace's text as a subset of HTML, so
     a description from the feed with ``<a href=...>`` became a live link in a tooltip."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return html.escape(text, quote=False)
 
 
 def base_figure(layout: MapLayout) -> dict[str, Any]:

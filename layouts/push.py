@@ -43,6 +43,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -143,6 +144,25 @@ class SharedPicture:
         return await asyncio.shield(task)
 
 
+@dataclass
+class TokenBucket:
+    """Sends a page may have: ``per_s`` earned a second, up to ``burst``, full at the start."""
+
+    per_s: float
+    burst: float
+    tokens: float = field(init=False)
+    counted_at: float = field(init=False, default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst
+
+    def level(self, now: float) -> float:
+        """Those left, plus those earned since they were last counted."""
+        self.tokens = min(self.burst, self.tokens + (now - self.counted_at) * self.per_s)
+        self.counted_at = now
+        return self.tokens
+
+
 class Pusher:
     """The push side of one app: the known parts, the shared picture read, the open pages."""
 
@@ -202,16 +222,14 @@ class _Page:
         self.shown: dict[tuple[str, str], str] = {}
         self.figures_at = 0.0  # time.monotonic() of the last figures sent (``FIGURE_EVERY_S``)
         self.early_at = -math.inf  # and of the last frame an urgent change sent early
-        self.paced_tokens = float(PACED_BURST)  # paced sends the page may have now (``PACED_BURST``)
-        self.paced_filled_at = time.monotonic()  # when they were last counted
+        self.paced = TokenBucket(1.0 / PACED_EVERY_S, float(PACED_BURST))  # paced sends (``PACED_BURST``)
         self.quiet = 0  # looks in a row that found no text to send (``QUIET_GAP_MAX_S``)
         self.restarted_at = -math.inf  # time.monotonic() of the last ask for everything answered
         self.restart_later: asyncio.TimerHandle | None = None  # an ask kept for the end of the gap
         self.wake = asyncio.Event()
         self.answered = asyncio.Event()
         self.claimed = asyncio.Event()
-        self.message_tokens = MESSAGE_BURST  # messages the page may still send now
-        self.messages_counted_at = time.monotonic()
+        self.messages = TokenBucket(MESSAGES_PER_S, MESSAGE_BURST)  # what the page may send us
 
     async def listen(self) -> None:
         """The page's messages: which parts it holds, its answers, and asks to resend all."""
@@ -244,12 +262,9 @@ class _Page:
                 self._start_over()
 
     def _may_send_another(self) -> bool:
-        """A token bucket: ``MESSAGES_PER_S`` after a burst of ``MESSAGE_BURST``."""
-        now = time.monotonic()
-        self.message_tokens = min(MESSAGE_BURST, self.message_tokens + (now - self.messages_counted_at) * MESSAGES_PER_S)
-        self.messages_counted_at = now
-        self.message_tokens -= 1.0
-        return self.message_tokens >= 0.0
+        """``MESSAGES_PER_S`` after a burst of ``MESSAGE_BURST``."""
+        self.messages.tokens = self.messages.level(time.monotonic()) - 1.0
+        return self.messages.tokens >= 0.0
 
     def _hold(self, parts: list[tuple[str, str]]) -> None:
         if self.claimed.is_set() and set(parts) == {*self.text_parts, *self.paced_parts, *self.figure_parts}:
@@ -272,7 +287,7 @@ class _Page:
             return
         self.restarted_at = time.monotonic()
         self.shown, self.figures_at = {}, 0.0
-        self.paced_tokens = max(self._paced_tokens(time.monotonic()), 1.0)
+        self.paced.tokens = max(self.paced.level(time.monotonic()), 1.0)
         self.wake.set()
 
     def _start_over_later(self) -> None:
@@ -297,10 +312,10 @@ class _Page:
             last = time.monotonic()
             self.wake.clear()
             text = self._updates(picture, self.text_parts)
-            paced_due = self._paced_tokens(last) >= 1.0
+            paced_due = self.paced.level(last) >= 1.0
             paced = self._updates(picture, self.paced_parts) if paced_due else []
             if paced:
-                self.paced_tokens -= 1.0
+                self.paced.tokens -= 1.0
                 text += paced
             figures_due = last - self.figures_at >= FIGURE_EVERY_S
             figures = self._updates(picture, self.figure_parts) if figures_due else []
@@ -322,20 +337,12 @@ class _Page:
             now = time.monotonic()
             owed = [VERSION_EVERY_S - (now - sent_at)] if version != sent_version else []
             if not paced_due and self._moved(picture, self.paced_parts):
-                owed.append((1.0 - self._paced_tokens(now)) * PACED_EVERY_S)
+                owed.append((1.0 - self.paced.level(now)) * PACED_EVERY_S)
             if not figures_due and self._moved(picture, self.figure_parts):
                 owed.append(FIGURE_EVERY_S - (now - self.figures_at))
             waits = [reader.changed(version, HEARTBEAT_S), self.wake.wait()]
             await _first(listener, *waits, *([asyncio.sleep(max(0.0, min(owed)))] if owed else []))
             await self._pause(reader, last, listener)
-
-    def _paced_tokens(self, now: float) -> float:
-        """The paced sends the page may have at ``now``: those left, plus one for every
-        ``PACED_EVERY_S`` since they were last counted, up to ``PACED_BURST``."""
-        earned = (now - self.paced_filled_at) / PACED_EVERY_S
-        self.paced_tokens = min(float(PACED_BURST), self.paced_tokens + earned)
-        self.paced_filled_at = now
-        return self.paced_tokens
 
     async def _pause(self, reader: CityReader, last: float, listener: asyncio.Future[None]) -> None:
         """The rest of the frame gap since ``last`` (longer after quiet looks), cut short by an
