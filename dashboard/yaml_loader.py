@@ -133,8 +133,10 @@ def _children(node: Any) -> list[Any]:
 
 def read_file(path: Path) -> bytes:
     """A regular file's bytes, at most ``MAX_BYTES`` of them read: a device or a FIFO named as
-    a config file (``/dev/zero``) would otherwise be read for ever."""
-    with open(path, "rb") as handle:
+    a config file (``/dev/zero``) would otherwise be read for ever. Opened without blocking:
+    a plain open of a FIFO waits for a writer, so ``check-config`` on one hung before the
+    check could refuse it."""
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise YamlRefused("not a regular file")
         data = handle.read(MAX_BYTES + 1)

@@ -807,6 +807,15 @@ def test_a_config_file_that_is_a_device_is_refused_at_once() -> None:
     assert str(caught.value) == "/dev/zero: not a regular file"
 
 
+@pytest.mark.timeout(30)
+def test_a_config_file_that_is_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "config.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError) as caught:
+        load_config(fifo, environ={})
+    assert str(caught.value) == f"{fifo}: not a regular file"
+
+
 @pytest.mark.parametrize(
     "edit, key",
     [
