@@ -36,7 +36,7 @@ from dashboard.store.redis_store import is_outage
 from dashboard.writeback import WriteBack
 from dashboard.writeback import from_config as writeback_from_config
 from layouts import live, overlay, panels, routing
-from layouts.dash_compat import run_first_request_setup
+from layouts.dash_compat import no_callback_websocket, run_first_request_setup
 from layouts.i18n import words_holder
 from layouts.live_parts import LiveParts
 from layouts.pages import console, report, screen, tablet, wall
@@ -153,6 +153,7 @@ def create_app(config: Config, store: StateStore, writeback: WriteBack | None = 
     )
     app.server.add_middleware(AuthMiddleware, auth=auth)  # outside all but the limits and headers of _harden
     run_first_request_setup(app)  # a kiosk may boot straight into /screen/N (see layouts.dash_compat)
+    no_callback_websocket(app)  # callbacks go over HTTP, the push over its own socket
     _harden(app, config, health)  # after the set-up, which adds the pages' own clientside callback
     return app
 

@@ -1,6 +1,6 @@
 """The only place that touches Dash's private names; ``tests/test_dash_compat.py`` checks each one.
 
-Dash has no public way to do three things citywall needs, so they are done here, against
+Dash has no public way to do four things citywall needs, so they are done here, against
 Dash's internals, and nowhere else:
 
 - **Run the first-request set-up at start-up.** On the FastAPI backend Dash walks the assets
@@ -11,6 +11,11 @@ Dash's internals, and nowhere else:
 - **Define a component without Dash's component generator.** ``HtmlTree`` (``layouts.tree``)
   is drawn by our own script in ``assets/``; the generator would need a React build for one
   three-prop component. ``component_class`` declares it the way generated classes do.
+- **Do without Dash's websocket for callbacks.** Dash opens it from every page (through a
+  shared worker) whenever its backend can serve one, used or not. This app sends callbacks
+  over HTTP and pushes over a socket of its own (``layouts.push``), so Dash's was a second
+  long-lived socket per browser, open to every reader, whose messages of the wrong shape
+  logged a traceback each. ``no_callback_websocket`` takes its route and the page's cue away.
 - **Read a ``dash.html`` element fast.** Live panels turn thousands of elements into plain
   data on every change; ``Component.to_plotly_json`` (the public way) walks every possible
   prop of every element and made that walk about three times slower. ``html_kind`` reads
@@ -68,6 +73,18 @@ def _run_to_the_end(coroutine: Coroutine[Any, Any, Any]) -> None:
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dash-setup") as pool:
         pool.submit(asyncio.run, coroutine).result()
+
+
+#: Dash's route for websocket callbacks (``no_callback_websocket``)
+CALLBACK_WEBSOCKET_PATH = "/_dash-ws-callback"
+
+
+def no_callback_websocket(app: Dash) -> None:
+    """Remove the route, and the socket's address from the config each page is served
+    (without it the page opens no socket). Before the first page is served."""
+    app.backend.websocket_capability = False
+    routes = app.server.router.routes
+    app.server.router.routes = [r for r in routes if getattr(r, "path", None) != CALLBACK_WEBSOCKET_PATH]
 
 
 def component_class(name: str, namespace: str, props: Sequence[str], module: str, doc: str) -> type[Component]:

@@ -133,7 +133,7 @@ def test_the_origin_check_takes_the_host_a_proxy_forwards(headers: list, accepte
 
     scope = {
         "type": "websocket",
-        "path": "/_dash-ws-callback",
+        "path": "/_citywall/push",
         "client": ("127.0.0.1", 5000),
         "headers": [*headers, (b"origin", b"http://127.0.0.1:8080")],
     }

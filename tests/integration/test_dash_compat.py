@@ -8,10 +8,13 @@ only places that use them.
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import dash
 import pytest
@@ -19,6 +22,8 @@ import requests
 import uvicorn
 from dash import Dash, dcc, html
 from dash.development.base_component import Component
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from dashboard.local_services import HOST, free_port, wait_until
 from layouts import dash_compat
@@ -98,6 +103,38 @@ def test_after_the_set_up_any_page_comes_with_the_assets(tmp_path: Path) -> None
         page = requests.get(f"{base}/screen/4", timeout=30)
     assert page.status_code == 200
     assert "/assets/looks.css" in page.text
+
+
+# --- no_callback_websocket ------------------------------------------------------------------
+def page_config(page: str) -> dict[str, Any]:
+    """The config Dash writes into every page for its renderer."""
+    found = re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', page, re.S)
+    assert found is not None, "no renderer config in the page"
+    config = json.loads(found.group(1))
+    assert isinstance(config, dict)
+    return config
+
+
+def test_dash_still_sends_every_page_to_its_callback_socket(tmp_path: Path) -> None:
+    """Why the socket is taken away: unasked, each page's config names the socket and the
+    worker that opens it. If this fails, Dash stopped: ``no_callback_websocket`` can go."""
+    app = small_app(tmp_path)
+    with served(app) as base:
+        config = page_config(requests.get(f"{base}/", timeout=30).text)
+    assert config["websocket"]["enabled"] is False
+    assert config["websocket"]["url"] == dash_compat.CALLBACK_WEBSOCKET_PATH
+    assert config["websocket"]["worker_url"].endswith(".js")
+
+
+def test_without_the_callback_socket_no_page_names_it_and_no_upgrade_reaches_it(tmp_path: Path) -> None:
+    app = small_app(tmp_path)
+    dash_compat.no_callback_websocket(app)
+    with served(app) as base:
+        config = page_config(requests.get(f"{base}/", timeout=30).text)
+        with pytest.raises(InvalidStatus) as refused:
+            connect(base.replace("http://", "ws://") + dash_compat.CALLBACK_WEBSOCKET_PATH, origin=base, open_timeout=10)
+    assert "websocket" not in config
+    assert refused.value.response.status_code == 403
 
 
 # --- component_class --------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from dashboard.auth.sessions import CookieSigner, shared_secret
 from dashboard.auth.tokens import TokenStore, digest
 from dashboard.auth.users import UserStore
 from dashboard.store.memory import MemoryStore
+from layouts.push import PUSH_PATH
 from tests.support.auth import Credentials, add_users, closed_config, login, running_app
 from tests.support.helpers import beat_callback
 
@@ -328,26 +329,6 @@ def test_dash_callbacks_know_who_called_them(site: dict[str, Any], who: str, exp
     assert r.json()["response"]["test-who"]["children"] == expected
 
 
-def test_websocket_callbacks_know_who_opened_the_socket(site: dict[str, Any]) -> None:
-    s = client(site, "supervisor")
-    base = site["base"]
-    jar = "; ".join(f"{c.name}={c.value}" for c in s.cookies)
-    with connect(
-        base.replace("http://", "ws://") + "/_dash-ws-callback", origin=base, additional_headers={"Cookie": jar}, open_timeout=10
-    ) as ws:
-        ws.send(
-            json.dumps({"type": "callback_request", "requestId": "r1", "rendererId": "t", "payload": callback_payload("-ws")})
-        )
-        deadline = time.monotonic() + 20
-        answer = None
-        while answer is None and time.monotonic() < deadline:
-            message = json.loads(ws.recv(timeout=20))
-            if message.get("requestId") == "r1":
-                answer = message
-    assert answer is not None
-    assert "supervisor/supervisor/session" in json.dumps(answer)
-
-
 def test_bearer_writes_need_no_csrf_token_but_a_wrong_bearer_is_nobody(site: dict[str, Any]) -> None:
     base = site["base"]
     ok = requests.post(
@@ -476,9 +457,7 @@ def test_a_kiosk_cookie_names_its_token_by_signature_not_by_hash(site: dict[str,
 
 
 # --- the websocket ------------------------------------------------------------------------
-def ws_status(
-    site: dict[str, Any], session: requests.Session | None, origin: str | None = None, path: str = "/_dash-ws-callback"
-) -> int:
+def ws_status(site: dict[str, Any], session: requests.Session | None, origin: str | None = None, path: str = PUSH_PATH) -> int:
     """101 when the upgrade is accepted, else the HTTP status the handshake was refused with."""
     base = site["base"]
     url = base.replace("http://", "ws://") + path
@@ -489,25 +468,24 @@ def ws_status(
         if jar:
             headers["Cookie"] = jar
     try:
-        with connect(url, origin=origin or base, additional_headers=headers, open_timeout=10) as ws:
-            if path == "/_dash-ws-callback":
-                ws.send(json.dumps({"type": "heartbeat"}))
-                assert json.loads(ws.recv(timeout=10)) == {"type": "heartbeat_ack"}
+        with connect(url, origin=origin or base, additional_headers=headers, open_timeout=10):
             return 101
     except InvalidStatus as exc:
         return exc.response.status_code
 
 
-def test_websocket_upgrade_needs_an_identity(site: dict[str, Any]) -> None:
+def test_every_reader_kiosks_of_any_scope_included_may_open_the_push_socket(site: dict[str, Any]) -> None:
+    """A kiosk's page is kept current by the push whatever its token's scope; refused, it
+    would be left on the slower poll for good. Nobody may open it without an identity."""
     got = {who: ws_status(site, None if who == "nobody" else client(site, who)) for who in WHO}
     assert got == {who: 401 if who == "nobody" else 101 for who in WHO}
 
 
-def test_every_reader_kiosks_of_any_scope_included_may_open_the_push_socket(site: dict[str, Any]) -> None:
-    """A kiosk's page is kept current by the push whatever its token's scope; refused, it
-    would be left on the slower poll for good."""
-    got = {who: ws_status(site, None if who == "nobody" else client(site, who), path="/_citywall/push") for who in WHO}
-    assert got == {who: 401 if who == "nobody" else 101 for who in WHO}
+def test_dashs_own_callback_socket_is_open_to_nobody(site: dict[str, Any]) -> None:
+    """The app sends callbacks over HTTP: Dash's websocket for them only gave every reader a
+    second long-lived socket, whose messages of the wrong shape logged a traceback each."""
+    got = {who: ws_status(site, None if who == "nobody" else client(site, who), path="/_dash-ws-callback") for who in WHO}
+    assert got == {who: 401 if who == "nobody" else 403 for who in WHO}
 
 
 def test_websocket_with_a_session_refuses_a_foreign_origin(site: dict[str, Any]) -> None:
@@ -556,23 +534,19 @@ def test_an_open_websocket_closes_once_its_token_is_revoked(site: dict[str, Any]
     kiosk = requests.Session()
     assert kiosk.get(f"{base}/screen/11?token={secret}", timeout=30).status_code == 200
     jar = "; ".join(f"{c.name}={c.value}" for c in kiosk.cookies)
-    with connect(
-        base.replace("http://", "ws://") + "/_dash-ws-callback", origin=base, additional_headers={"Cookie": jar}, open_timeout=10
-    ) as ws:
-        ws.send(json.dumps({"type": "heartbeat"}))
-        assert json.loads(ws.recv(timeout=10)) == {"type": "heartbeat_ack"}
+    url = base.replace("http://", "ws://") + PUSH_PATH
+    with connect(url, origin=base, additional_headers={"Cookie": jar}, open_timeout=10) as ws:
+        ws.send(json.dumps({"parts": [["incident_queue-content", "s11-0"]]}))
+        version = json.loads(ws.recv(timeout=20))["v"]
         tokens.revoke("revoked-while-open")
         code = None
         deadline = time.monotonic() + 20
         while code is None and time.monotonic() < deadline:
             try:
-                ws.send(json.dumps({"type": "heartbeat"}))
-                ws.recv(timeout=1)
-            except TimeoutError:
-                continue
+                ws.send(json.dumps({"ack": version}))  # the next frame (a heartbeat at least) waits for it
+                version = json.loads(ws.recv(timeout=5))["v"]
             except ConnectionClosed as closed:
                 code = closed.rcvd.code if closed.rcvd else None
-                break
     assert code == 4401
 
 

@@ -28,6 +28,7 @@ from dashboard.local_services import running_app, serve, wait_until
 from dashboard.reader import PictureCache
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident
+from layouts.push import PUSH_PATH
 from tests.support.auth import closed_config
 from tests.support.helpers import run_async
 
@@ -305,19 +306,14 @@ def test_the_dead_letters_hide_the_credentials_a_producer_sent_along() -> None:
     assert store.dead_letters()[0]["excerpt"] == sent, "the store keeps what came"
 
 
-#: Dash's own websocket route, and the push's
-WS_PATHS = ["/_dash-ws-callback", "/_citywall/push"]
-
-
-def ws_url(base: str, path: str = "/_dash-ws-callback") -> str:
+def ws_url(base: str, path: str = PUSH_PATH) -> str:
     return base.replace("http://", "ws://") + path
 
 
-@pytest.mark.parametrize("path", WS_PATHS)
-def test_websocket_from_another_origin_is_refused(base: str, path: str) -> None:
+def test_websocket_from_another_origin_is_refused(base: str) -> None:
     async def attempt(origin: str) -> bool:
         try:
-            async with websockets.connect(ws_url(base, path), origin=origin, open_timeout=10):
+            async with websockets.connect(ws_url(base), origin=origin, open_timeout=10):
                 return True
         except websockets.InvalidStatus:
             return False
@@ -326,8 +322,7 @@ def test_websocket_from_another_origin_is_refused(base: str, path: str) -> None:
     assert run_async(attempt("http://evil.example")) is False
 
 
-@pytest.mark.parametrize("path", WS_PATHS)
-def test_websocket_connections_per_client_are_limited(path: str) -> None:
+def test_websocket_connections_per_client_are_limited() -> None:
     async def open_many(url: str, n: int, origin: str) -> tuple[int, int]:
         opened: list[Any] = []
         refused = 0
@@ -341,8 +336,8 @@ def test_websocket_connections_per_client_are_limited(path: str) -> None:
         return len(opened), refused
 
     with serve(configured(max_connections_per_client=5), MemoryStore()) as url:
-        assert run_async(open_many(ws_url(url, path), 8, url)) == (5, 3)
-        assert run_async(open_many(ws_url(url, path), 5, url)) == (5, 0)  # closed ones are counted out again
+        assert run_async(open_many(ws_url(url), 8, url)) == (5, 3)
+        assert run_async(open_many(ws_url(url), 5, url)) == (5, 0)  # closed ones are counted out again
 
 
 # ---------------------------------------------------------------------------------------
