@@ -326,6 +326,21 @@ class DrainageLevels(Strict):
         return self
 
 
+class LevelRange(Strict):
+    """The water levels, in metres, that a gauge of this city can read. A reading outside is
+    a failing sensor's error code (9999, -9999) or a unit slip, not a flood: it is
+    dead-lettered, where as a level it raised AWAS on the wall."""
+
+    low: float = -20.0
+    high: float = 50.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LevelRange:
+        if not self.low < self.high:
+            raise ValueError("low must be below high")
+        return self
+
+
 #: The panel families a staleness limit of their own may be set for.
 PanelFamily = Literal["incidents", "drainage", "waste", "mpp", "kpis"]
 
@@ -344,6 +359,7 @@ class Thresholds(Strict):
     stale_after_family_s: dict[PanelFamily, Annotated[int, Field(ge=1)]] = Field(default_factory=_default_stale_after_family)
     drainage: DrainageLevels = DrainageLevels(waspada=1.5, siaga=2.0, awas=2.5)
     drainage_stations: dict[str, DrainageLevels] = Field(default_factory=dict)
+    drainage_range_m: LevelRange = LevelRange()
     waste_full: float = Field(default=0.8, gt=0, le=1)
     waste_report_sla_h: int = Field(default=24, ge=1)
 
@@ -358,6 +374,21 @@ class Thresholds(Strict):
         """A city that sets one family keeps the others' defaults: setting ``incidents`` alone
         had left the MPP stale after 60 s instead of its 900."""
         return {**_default_stale_after_family(), **given} if isinstance(given, dict) else given
+
+    @model_validator(mode="after")
+    def _stages_within_range(self) -> Thresholds:
+        """A stage past the gauges' range could never be reached, nor its flood shown."""
+        span = self.drainage_range_m
+        for where, levels in [
+            ("drainage", self.drainage),
+            *((f"drainage_stations.{k}", v) for k, v in self.drainage_stations.items()),
+        ]:
+            if not (span.low <= levels.waspada and levels.awas <= span.high):
+                raise ValueError(
+                    f"{where}: its levels ({levels.waspada:g} to {levels.awas:g} m) must lie within"
+                    f" drainage_range_m ({span.low:g} to {span.high:g} m)"
+                )
+        return self
 
     def stale_after(self, family: str) -> int:
         """A family's staleness limit, or the general one. Takes any name: the keys are checked

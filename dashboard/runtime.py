@@ -50,6 +50,7 @@ def build_normalizer(config: Config) -> Any:
         max_future_s=config.feeds.max_future_s,
         channels=[ChannelRule(c.name, tuple(c.topics), tuple(c.streams), dict(c.categories)) for c in config.complaints],
         language=config.city.language,
+        level_range=(config.thresholds.drainage_range_m.low, config.thresholds.drainage_range_m.high),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, overload
 
 from feeds.events import Reason, Rejected
 from feeds.payload import json_kind
@@ -58,6 +58,11 @@ class Context(Protocol):
 
     def kecamatan(self, attrs: dict[str, Any], lat: float | None, lon: float | None) -> str | None:
         """The district an entity is in, by name or by position."""
+        ...
+
+    @property
+    def level_range(self) -> tuple[float, float] | None:
+        """The water levels, in metres, a gauge of this city can read (None: any)."""
         ...
 
 
@@ -170,6 +175,22 @@ class Fields:
         if factor is None:
             raise Rejected(Reason.INVALID_VALUE, f"{key}: unit {self.units[key]!r} is not a length")
         return value * factor
+
+    def level(self, *keys: str) -> float:
+        """A gauge's water level in metres, refused outside the city's ``level_range``.
+
+        A gauge that fails reports an error code (9999, -9999) where its level goes. Taken as
+        a level, 9999 m put a station at AWAS on the wall, a flood that was never there."""
+        value = cast(float, self.metres(*keys, required=True))
+        bounds = self.normalizer.level_range
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            key, _ = self.first(*keys)
+            raise Rejected(
+                Reason.INVALID_VALUE,
+                f"{key}: {value:g} m is outside the levels a gauge here reads ({bounds[0]:g} to {bounds[1]:g} m,"
+                " thresholds.drainage_range_m): a sensor's error code?",
+            )
+        return value
 
     @overload
     def time(self, *keys: str, required: Literal[True]) -> datetime: ...

@@ -88,7 +88,7 @@ def _alert(f: Fields, source: str) -> Incident:
 def _flood_monitoring(f: Fields, source: str) -> WaterLevel:
     """FloodMonitoring -> WaterLevel; the station, not the entity, identifies the gauge."""
     entity_id = f.entity_id()
-    level = f.metres("currentLevel", required=True)
+    level = f.level("currentLevel")
     observed = f.time("observationDateTime", "dateObserved", "dateModified", "modifiedAt", "observedAt", required=True)
     lat, lon = f.location()
     return WaterLevel(
@@ -100,7 +100,7 @@ def _flood_monitoring(f: Fields, source: str) -> WaterLevel:
         kecamatan=f.place(lat, lon),
         station_id=f.ident("stationID") or entity_id,
         name=f.text("name"),
-        level_m=level,  # type: ignore[arg-type]
+        level_m=level,
         alert_level_m=f.metres("alertLevel"),
         danger_level_m=f.metres("dangerLevel"),
         status_text=f.text("floodLevelStatus"),
@@ -111,7 +111,7 @@ def _water_observed(f: Fields, source: str) -> WaterLevel:
     """WaterObserved -> WaterLevel; the schema requires location and dateObserved."""
     entity_id = f.entity_id()
     lat, lon = f.location(required=True)
-    level = f.metres("waterLevel", "height", required=True)
+    level = f.level("waterLevel", "height")
     observed = f.time("dateObserved", "observedAt", required=True)
     return WaterLevel(
         id=entity_id,
@@ -122,7 +122,7 @@ def _water_observed(f: Fields, source: str) -> WaterLevel:
         kecamatan=f.place(lat, lon),
         station_id=f.ident("refDevice") or entity_id,
         name=f.text("name"),
-        level_m=level,  # type: ignore[arg-type]
+        level_m=level,
     )
 
 

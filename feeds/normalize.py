@@ -63,6 +63,7 @@ class Normalizer:
     ``districts`` tags located events with their kecamatan (None: no tagging, an explicit
     ``kecamatan`` field is kept as sent). ``bbox`` (lon_min, lat_min, lon_max, lat_max)
     limits the district lookup to the city's box, so far-away points cost one comparison.
+    ``level_range`` (low, high) bounds the water levels a gauge may report, in metres.
     """
 
     def __init__(
@@ -74,6 +75,7 @@ class Normalizer:
         clock: Callable[[], datetime] = now_utc,
         channels: Sequence[ChannelRule] = (),
         language: str = "id",
+        level_range: tuple[float, float] | None = None,
     ) -> None:
         self.channels = tuple(channels)
         #: a text sent in several languages is read in the city's first (an English wall
@@ -84,6 +86,7 @@ class Normalizer:
         self.max_payload_bytes = max_payload_bytes
         self.max_future = timedelta(seconds=max_future_s)
         self.clock = clock
+        self.level_range = level_range
 
     def decode(self, payload: bytes | bytearray | memoryview | str, origin: str = "") -> Event:
         """The event a payload carries; raises ``Rejected`` naming the first problem found.

@@ -357,6 +357,8 @@ LEAVES: dict[str, tuple[str, Any]] = {
         '{"PKU-DR-01": {"waspada": 1, "siaga": 2, "awas": 3}}',
         {"PKU-DR-01": {"waspada": 1.0, "siaga": 2.0, "awas": 3.0}},
     ),
+    "thresholds.drainage_range_m.low": ("-5", -5.0),
+    "thresholds.drainage_range_m.high": ("30", 30.0),
     "thresholds.waste_full": ("0.9", 0.9),
     "thresholds.waste_report_sla_h": ("48", 48),
     "mpp.permits_per_day": ("500", 500),
@@ -527,6 +529,31 @@ def test_a_mapping_key_spelled_in_capitals_in_the_file_is_found_from_a_lower_cas
     path = write(tmp_path, lambda c: c["thresholds"].update(drainage_stations={"PKU-DR-01": levels}))
     config = load_config(path, environ={"CITYWALL_THRESHOLDS__DRAINAGE_STATIONS__PKU-DR-01__AWAS": "4.5"})
     assert config.thresholds.drainage_stations == {"PKU-DR-01": DrainageLevels(waspada=1.0, siaga=2.0, awas=4.5)}
+
+
+def test_the_gauges_range_has_a_default_and_holds_every_stage(tmp_path: Path) -> None:
+    assert (load_config(DEFAULT_CONFIG, environ={}).thresholds.drainage_range_m.model_dump()) == {"low": -20.0, "high": 50.0}
+    upside_down = write(tmp_path, lambda c: c["thresholds"].update(drainage_range_m={"low": 5, "high": 2}))
+    assert "thresholds.drainage_range_m: low must be below high" in error_of(upside_down)
+    station = {"PKU-DR-01": {"waspada": 1.0, "siaga": 2.0, "awas": 80.0}}
+    unreachable = write(tmp_path, lambda c: c["thresholds"].update(drainage_stations=station))
+    assert "drainage_stations.PKU-DR-01: its levels (1 to 80 m) must lie within drainage_range_m (-20 to 50 m)" in error_of(
+        unreachable
+    )
+
+
+def test_the_feeds_refuse_a_level_outside_the_configured_range(tmp_path: Path) -> None:
+    from dashboard.runtime import build_normalizer
+    from feeds.events import Reason, Rejected
+
+    path = write(tmp_path, lambda c: c["thresholds"].update(drainage_range_m={"low": -5, "high": 8}))
+    normalizer = build_normalizer(load_config(path, environ={}))
+    gauge = {"id": "PKU-DR-07", "type": "FloodMonitoring", "observationDateTime": "2026-11-21T23:55:00+07:00"}
+    assert normalizer.decode(json.dumps({**gauge, "currentLevel": 7.5})).level_m == 7.5
+    with pytest.raises(Rejected) as refused:
+        normalizer.decode(json.dumps({**gauge, "currentLevel": 9}))
+    assert refused.value.reason is Reason.INVALID_VALUE
+    assert "(-5 to 8 m, thresholds.drainage_range_m)" in refused.value.detail
 
 
 def test_lists_are_json_and_replace_the_files_list() -> None:

@@ -782,6 +782,38 @@ def test_water_level_in_centimetres_is_converted(normalizer: Normalizer) -> None
     assert reject(normalizer, entity).reason is Reason.INVALID_VALUE
 
 
+@pytest.mark.parametrize(
+    ("model", "field", "value", "unit", "taken"),
+    [
+        (FLOOD, "currentLevel", 9999, "MTR", None),  # a failing sensor's error code
+        (FLOOD, "currentLevel", -9999, "MTR", None),
+        (WATER, "waterLevel", 50.5, "MTR", None),
+        (WATER, "waterLevel", 50.0, "MTR", 50.0),  # the edges are levels
+        (FLOOD, "currentLevel", -20.0, "MTR", -20.0),
+        (FLOOD, "currentLevel", 4999, "CMT", 49.99),  # judged in metres, after the unit
+    ],
+)
+def test_a_level_no_gauge_of_the_city_reads_is_refused_naming_the_range(
+    districts: Districts, model: dict[str, Any], field: str, value: float, unit: str, taken: float | None
+) -> None:
+    gauges = Normalizer(districts, BBOX, MAX_BYTES, MAX_FUTURE_S, clock=lambda: NOW, level_range=(-20.0, 50.0))
+    entity = as_form(model, "ld-normalized")
+    entity[field] = {"type": "Property", "value": value, "unitCode": unit}
+    if taken is not None:
+        assert gauges.decode(encode(entity)).level_m == pytest.approx(taken)
+        return
+    refused = reject(gauges, entity)
+    assert refused.reason is Reason.INVALID_VALUE
+    assert refused.detail == (
+        f"{field}: {value:g} m is outside the levels a gauge here reads (-20 to 50 m, thresholds.drainage_range_m):"
+        " a sensor's error code?"
+    )
+
+
+def test_without_a_range_any_level_is_taken(normalizer: Normalizer) -> None:
+    assert normalizer.decode(encode(with_(FLOOD, currentLevel=9999))).level_m == 9999
+
+
 def test_water_observed_height_when_no_water_level(normalizer: Normalizer) -> None:
     assert normalizer.decode(encode(with_(WATER, waterLevel=...))).level_m == 9.9
 
