@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dashboard.auth.csrf import HEADER as CSRF_HEADER
 from dashboard.auth.csrf import origin_allowed, token_matches
 from dashboard.auth.principal import Principal
+from dashboard.auth.refusal import not_this_page_html
 from dashboard.auth.service import CACHE_S, AuthService, NeedsLookup, Resolved
 from dashboard.store.redis_store import is_outage
 from dashboard.web_security import send_json
@@ -80,6 +81,13 @@ def kiosk_may_read(principal: Principal, path: str) -> bool:
     if principal.scope == "tablet":  # the tablet's one-tap summary is an API download
         return path.rstrip("/") == "/tablet" or path.startswith("/api/v1/summary.")
     return False
+
+
+def own_page(principal: Principal) -> str:
+    """The page a scoped kiosk token is for."""
+    if principal.scope == "screen":
+        return f"/screen/{principal.screen}"
+    return "/tablet" if principal.scope == "tablet" else "/wall"
 
 
 class AuthMiddleware:
@@ -137,7 +145,11 @@ class AuthMiddleware:
                 return _redirect_to_login(scope)
             return _json(401, "login or token required", {"www-authenticate": "Bearer"})
         if who.is_kiosk and not kiosk_may_read(who, path):
-            return _ws_close(WS_FORBIDDEN) if websocket else _json(403, "this token may not read this page")
+            if websocket:
+                return _ws_close(WS_FORBIDDEN)
+            if method in ("GET", "HEAD") and _is_page(path):
+                return _html(403, not_this_page_html(own_page(who)))
+            return _json(403, "this token may not read this page")
         if resolved.session is not None and (websocket or method not in SAFE_METHODS):
             allowed = origin_allowed(headers, self.auth.allowed_origins)
             if not allowed:
@@ -224,6 +236,17 @@ def _json(status: int, detail: str, extra: dict[str, str] | None = None) -> ASGI
 
     async def respond(scope: Scope, receive: Receive, send: Send) -> None:
         await send_json(send, status, {"detail": detail}, headers)
+
+    return respond
+
+
+def _html(status: int, page: str) -> ASGIApp:
+    body = page.encode()
+    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+
+    async def respond(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": [*headers, (b"cache-control", b"no-store")]})
+        await send({"type": "http.response.body", "body": body})
 
     return respond
 

@@ -221,6 +221,21 @@ def test_dash_callbacks_by_identity(site: dict[str, Any]) -> None:
     assert {who: drawn(site, who, "/console") for who in WHO} == expected("console", ("screen4", "wall", "tablet"))
 
 
+@pytest.mark.parametrize(
+    ("who", "path", "own"), [("tablet", "/wall", "/tablet"), ("screen4", "/screen/5", "/screen/4"), ("wall", "/tablet", "/wall")]
+)
+def test_a_kiosk_on_a_page_not_its_own_gets_a_page_that_says_so_and_links_its_own(
+    site: dict[str, Any], who: str, path: str, own: str
+) -> None:
+    """It got the guard's JSON refusal: a line of raw text on a wall screen."""
+    page = client(site, who).get(site["base"] + path, timeout=30)
+    assert (page.status_code, page.headers["content-type"]) == (403, "text/html; charset=utf-8")
+    assert "Token ini bukan untuk halaman ini / This token is not for this page" in page.text
+    assert f'<a href="{own}">{own}</a>' in page.text
+    api = client(site, who).get(site["base"] + "/api/v1/incidents", timeout=30)
+    assert (api.status_code, api.json()) == (403, {"detail": "this token may not read this page"})
+
+
 #: The console's queue list: a read-only callback of a page a scoped kiosk may not show.
 CONSOLE_QUEUE_CALLBACK = {
     "output": "..cw-console-queue.children...cw-console-queue-sig.data..",
