@@ -40,17 +40,17 @@ def register(server: FastAPI, auth: AuthService) -> None:
     def login(body: LoginRequest, request: Request) -> JSONResponse:
         """Sets the session cookie; the body carries the CSRF token to send as ``X-CSRF-Token``.
         A login from a foreign origin is refused, so no other site can log a browser in; one
-        from an address with too many wrong tries, or while too many are being checked, is
-        answered 429 (``throttle``)."""
+        from an address with too many wrong tries or too many tries in at once, or for which
+        no check came free in time, is answered 429 (``throttle``)."""
         service = service_of(request)
         if not origin_allowed({k.lower(): v for k, v in request.headers.items()}, service.allowed_origins):
             raise HTTPException(403, "request from a foreign origin")
         address = request.client.host if request.client is not None else ""
         if throttle.blocked(address, body.username):  # until its window ends: at most WINDOW_S
             raise HTTPException(429, "too many wrong passwords: try again later", headers={"retry-after": f"{WINDOW_S:.0f}"})
-        if not throttle.begin():  # the checks running now end within a second
-            raise HTTPException(429, "too many logins at once: try again in a moment", headers={"retry-after": "1"})
         done = None
+        if not throttle.begin(address):  # this address's share is in, or no check came free in WAIT_S
+            raise HTTPException(429, "too many logins at once: try again in a moment", headers={"retry-after": "1"})
         try:
             done = service.login(body.username, body.password)
         finally:

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ from dashboard.auth.users import UserStore
 from dashboard.store.memory import MemoryStore
 from layouts.push import PUSH_PATH
 from tests.support.auth import Credentials, add_users, closed_config, login, running_app
-from tests.support.helpers import beat_callback
+from tests.support.helpers import beat_callback, wait_until
 
 #: The pages router callback: what a browser POSTs to render /wall.
 PAGE_CALLBACK = {
@@ -394,6 +395,49 @@ def test_ten_wrong_passwords_from_one_address_make_the_next_try_wait() -> None:
         right = requests.post(url, json={"username": creds.name, "password": creds.password}, headers=origin, timeout=30)
     assert codes == [401] * 10
     assert (right.status_code, right.headers.get("retry-after")) == (429, "900"), "the longest the wait lasts: 15 minutes"
+
+
+def test_many_logins_at_once_from_one_address_leave_checks_for_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While one address keeps six wrong passwords in flight, an operator logging in from
+    another address gets in: answered "too many" at once, the wrong ones had held every check.
+
+    Its own app. The wrong passwords' checks are held open until the operator's answer is in
+    (slow checks, as on a loaded server), so that their overlap does not hang on timing. The
+    addresses come in ``X-Forwarded-For``, which uvicorn takes from a peer on 127.0.0.1."""
+    store = MemoryStore()
+    creds = add_users(store)["operator"]
+    release = threading.Event()
+    held: list[str] = []
+
+    def hold_wrong_ones(app: Any) -> None:
+        auth = app.server.state.citywall_auth
+        check = auth.login
+
+        def login(name: str, password: str) -> Any:
+            if password == "salah":
+                held.append(name)
+                release.wait(60)
+            return check(name, password)
+
+        monkeypatch.setattr(auth, "login", login)
+
+    with running_app(closed_config(), store, setup=hold_wrong_ones) as base:
+
+        def attempt(address: str, password: str) -> int:
+            headers = {"Origin": base, "X-Forwarded-For": address}
+            body = {"username": creds.name, "password": password}
+            return requests.post(f"{base}/api/v1/login", json=body, headers=headers, timeout=60).status_code
+
+        with ThreadPoolExecutor(6) as pool:
+            wrong = [pool.submit(attempt, "203.0.113.7", "salah") for _ in range(6)]
+            try:
+                wait_until(lambda: len(held) + sum(f.done() for f in wrong) == 6, 30, "each wrong try held or answered")
+                right = attempt("198.51.100.20", creds.password)
+            finally:
+                release.set()
+            answers = sorted(f.result() for f in wrong)
+    assert right == 200
+    assert answers == [401, 401, 429, 429, 429, 429], "two of that address's tries in at once, the rest refused"
 
 
 def test_login_sets_a_signed_httponly_samesite_session(site: dict[str, Any]) -> None:

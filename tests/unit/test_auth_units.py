@@ -14,13 +14,14 @@ from dashboard.auth.guard import CURRENT, kiosk_may_read
 from dashboard.auth.maps import FileMaps
 from dashboard.auth.principal import ANONYMOUS
 from dashboard.auth.routes import safe_next
-from dashboard.auth.throttle import LoginThrottle
+from dashboard.auth.throttle import CONCURRENT, QUEUE, LoginThrottle
 from dashboard.auth.tokens import TokenError, TokenStore, digest
 from dashboard.auth.users import UserError, UserStore
 from dashboard.config import load_config
 from dashboard.console_port import ConsolePort
 from dashboard.desk import Desk
 from dashboard.ingest import CityState
+from dashboard.local_services import wait_until
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident
 
@@ -170,7 +171,7 @@ def test_wrong_passwords_for_a_name_from_one_address_are_limited_and_its_right_o
     throttle = LoginThrottle(MemoryStore(clock=lambda: now[0]))
 
     def attempt(address: str, name: str, right: bool = False) -> None:
-        assert throttle.begin()
+        assert throttle.begin(address)
         throttle.end(address, name, succeeded=right)
 
     for _ in range(9):
@@ -202,22 +203,131 @@ def test_wrong_passwords_for_a_name_from_one_address_are_limited_and_its_right_o
 def test_wrong_passwords_spread_over_names_are_limited_per_address() -> None:
     throttle = LoginThrottle(MemoryStore())
     for n in range(29):
-        assert throttle.begin()
+        assert throttle.begin("10.0.0.3")
         throttle.end("10.0.0.3", f"name-{n}", succeeded=False)
     assert not throttle.blocked("10.0.0.3", "someone")
-    assert throttle.begin()
+    assert throttle.begin("10.0.0.3")
     throttle.end("10.0.0.3", "name-29", succeeded=False)
-    assert throttle.begin()
+    assert throttle.begin("10.0.0.3")
     throttle.end("10.0.0.3", "viewer", succeeded=True)
     assert (throttle.blocked("10.0.0.3", "someone"), throttle.blocked("10.0.0.4", "someone")) == (True, False)
 
 
 def test_only_so_many_password_checks_run_at_once() -> None:
-    throttle = LoginThrottle(MemoryStore())
-    taken = [throttle.begin() for _ in range(5)]
+    throttle = LoginThrottle(MemoryStore(), wait_s=0)
+    taken = [throttle.begin(f"10.0.0.{n}") for n in range(5)]
     assert taken == [True, True, True, True, False]
     throttle.end("10.0.0.1", "viewer", succeeded=True)
-    assert throttle.begin()
+    assert throttle.begin("10.0.0.5")
+
+
+class Try:
+    """One login try on its own thread, as the server runs them: it waits for a check (or is
+    refused) and holds a check it got until ``done``, so the test decides when each ends."""
+
+    def __init__(self, throttle: LoginThrottle, address: str) -> None:
+        self.answer: bool | None = None
+        self._release = threading.Event()
+
+        def run() -> None:
+            self.answer = throttle.begin(address)
+            if self.answer:
+                self._release.wait()
+                throttle.end(address, "viewer", succeeded=True)
+
+        self._thread = threading.Thread(target=run, name=f"login-try-{address}", daemon=True)
+        self._thread.start()
+
+    def done(self) -> None:
+        self._release.set()
+        self._thread.join(timeout=30)
+        assert not self._thread.is_alive()
+
+
+def checked(tries: list[Try], throttle: LoginThrottle, waiting: int) -> None:
+    """Until each of ``tries`` has its check and ``waiting`` tries wait in line."""
+    wait_until(lambda: all(t.answer for t in tries) and throttle.waiting == waiting, 30, f"checks taken, {waiting} waiting")
+
+
+def test_a_try_finding_every_check_busy_waits_in_line_for_one() -> None:
+    """Refused at once, a few clients' wrong passwords kept real logins out; first come, first served."""
+    throttle = LoginThrottle(MemoryStore(), wait_s=120)
+    held = [Try(throttle, f"10.0.0.{n}") for n in range(4)]
+    checked(held, throttle, waiting=0)
+    first = Try(throttle, "10.0.1.1")
+    checked([], throttle, waiting=1)
+    second = Try(throttle, "10.0.1.2")
+    checked([], throttle, waiting=2)
+    try:
+        assert (first.answer, second.answer) == (None, None)
+        held[0].done()
+        checked([first], throttle, waiting=1)
+        assert second.answer is None, "the first in line has the check that came free"
+        held[1].done()
+        checked([second], throttle, waiting=0)
+    finally:
+        for t in [*held, first, second]:
+            t.done()
+
+
+def test_an_address_past_its_share_is_refused_at_once_while_others_get_in() -> None:
+    """One client sending many tries together took every check, and everyone else waited."""
+    throttle = LoginThrottle(MemoryStore(), wait_s=120)
+    mine = [Try(throttle, "10.0.0.1") for _ in range(2)]
+    checked(mine, throttle, waiting=0)
+    assert not throttle.begin("10.0.0.1"), "two checks are free, but not for a third try from this address"
+    others = [Try(throttle, "10.0.0.2"), Try(throttle, "10.0.0.3")]
+    checked(others, throttle, waiting=0)
+    line = [Try(throttle, "10.0.0.4") for _ in range(2)]
+    checked([], throttle, waiting=2)
+    tries = [*mine, *others, *line]
+    try:
+        assert not throttle.begin("10.0.0.4"), "a try waiting in line counts in its address's share"
+        assert throttle.waiting == 2, "refused before the tries in line could wait out theirs"
+        mine[0].done()
+        checked(line[:1], throttle, waiting=1)
+        tries.append(Try(throttle, "10.0.0.1"))
+        checked([], throttle, waiting=2)  # its share came back with the check that ended: it waits in line
+    finally:
+        for t in tries:
+            t.done()
+
+
+def test_a_wait_that_runs_out_is_refused_and_leaves_nothing_behind() -> None:
+    throttle = LoginThrottle(MemoryStore(), wait_s=0.05)
+    assert [throttle.begin(f"10.0.0.{n}") for n in range(4)] == [True] * 4
+    assert [throttle.begin("10.0.1.1"), throttle.begin("10.0.1.1")] == [False, False]
+    assert (throttle.waiting, throttle._held) == (0, {f"10.0.0.{n}": 1 for n in range(4)})
+    throttle.end("10.0.0.0", "viewer", succeeded=True)
+    throttle.end("10.0.0.1", "viewer", succeeded=True)
+    assert [throttle.begin("10.0.1.1"), throttle.begin("10.0.1.1")] == [True, True], "no check and no share was kept"
+
+
+def test_a_wait_ended_by_an_error_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    throttle = LoginThrottle(MemoryStore(), wait_s=120)
+    assert [throttle.begin(f"10.0.0.{n}") for n in range(4)] == [True] * 4
+
+    def interrupted(*_: object) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(throttle._turn, "wait_for", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        throttle.begin("10.0.1.1")
+    assert (throttle.waiting, throttle._held) == (0, {f"10.0.0.{n}": 1 for n in range(4)})
+
+
+def test_only_so_many_tries_wait_in_line() -> None:
+    throttle = LoginThrottle(MemoryStore(), wait_s=120)
+    held = [Try(throttle, f"10.0.0.{n}") for n in range(CONCURRENT)]
+    checked(held, throttle, waiting=0)
+    line = [Try(throttle, f"10.0.1.{n}") for n in range(QUEUE)]
+    checked([], throttle, waiting=QUEUE)
+    try:
+        assert not throttle.begin("10.0.2.1"), "the line is full"
+        assert throttle.waiting == QUEUE, "refused before the tries in line could wait out theirs"
+    finally:
+        for t in [*held, *line]:
+            t.done()
 
 
 def test_the_console_asks_anonymous_readers_to_sign_in_and_viewers_for_the_role() -> None:
