@@ -16,6 +16,7 @@ Everything here is pure: a record in, a record out, or an ``ActionError`` that s
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -94,7 +95,7 @@ def merged(incident: dict[str, Any], record: dict[str, Any] | None) -> dict[str,
     status = record.get("status")
     if status and (record.get("status_at", 0.0) >= observed or _stage(status) > _stage(out.get("status"))):
         out["status"] = status
-    if record.get("severity") and record.get("severity_at", 0.0) >= observed:
+    if record.get("severity") and record.get("severity_at", 0.0) >= _severity_said_at(incident, observed):
         out["severity"] = record["severity"]
     if record.get("assignee"):
         out["assignee"] = record["assignee"]
@@ -108,6 +109,15 @@ def merged(incident: dict[str, Any], record: dict[str, Any] | None) -> dict[str,
     elif out.get("status") != "resolved":
         out.pop("resolved_at", None)  # the field's, from before an operator reopened it
     return out
+
+
+def _severity_said_at(incident: dict[str, Any], observed: float) -> float:
+    """When the field last named the incident's severity (``dashboard.ingest``): never, for
+    one that came without; its own time, for a document stored before this was kept."""
+    if "severity_at" not in incident:
+        return observed
+    said = incident["severity_at"]
+    return ts(said) if said else -math.inf
 
 
 def _stage(status: str | None) -> int:

@@ -99,7 +99,7 @@ class CityState:
             before = got["incident"].get(doc["id"]) or {}
             if not before and self._older_than_kept(observed):
                 raise self._replay(kind, event.id)
-            doc = _with_field_times(doc, before, record)
+            doc = _with_field_times(_with_field_severity(doc, before), before, record)
             shown = merged(doc, record)
         elif kind == "report" and self._older_than_kept(observed) and not self.store.get(kind, [event.id]):
             raise self._replay(kind, event.id)
@@ -285,6 +285,26 @@ class CityState:
         )
 
 
+def _with_field_severity(doc: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """An incident with the severity the field last named, and when (``severity_at``; None:
+    never); ``before`` is the stored one.
+
+    A message that names no severity (a status update, a field system re-sending a few
+    attributes) was read as "medium": it took a critical incident down to medium on the wall,
+    and undid an operator's escalation made before it. It now leaves the incident's severity
+    as it was, and an operator's stands until the field names one after it
+    (``incident_ops.merged``)."""
+    out = dict(doc)
+    if out.pop("severity_said", True):
+        out["severity_at"] = doc["observed_at"]
+    elif before:
+        out["severity"] = before.get("severity", out["severity"])
+        out["severity_at"] = before.get("severity_at")
+    else:
+        out["severity_at"] = None
+    return out
+
+
 def _with_field_times(doc: dict[str, Any], before: dict[str, Any], record: dict[str, Any] | None) -> dict[str, Any]:
     """An incident with when the field itself moved it on: ``acked_at`` from the first
     message past "new" (kept if the field says "new" again), ``resolved_at`` from the
@@ -320,7 +340,7 @@ def _ticker_line(event: Event, doc: dict[str, Any]) -> dict[str, Any] | None:
             "t": doc["observed_at"],
             "kind": "incident",
             "id": event.id,
-            "severity": event.severity,
+            "severity": doc["severity"],  # the incident's, when the message named none
             "status": event.status,
             "kecamatan": event.kecamatan,
             "text": text[:160],

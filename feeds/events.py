@@ -65,6 +65,9 @@ class Incident(Event, Located):
     category: str
     sub_category: str | None = None
     severity: Severity = "medium"
+    #: False when the message named no severity (a status update): the incident then keeps
+    #: the one it has (``dashboard.ingest``) instead of taking this default
+    severity_said: bool = True
     status: IncidentStatus = "new"
     description: str = ""
     address: str | None = None

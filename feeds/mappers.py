@@ -78,6 +78,7 @@ def _alert(f: Fields, source: str) -> Incident:
         category=category,
         sub_category=f.text("subCategory"),
         severity=f.enum("severity", _SEVERITY, "medium"),
+        severity_said=f.attrs.get("severity") not in (None, ""),
         status=f.enum("status", _INCIDENT_STATUS, "new"),
         description=f.text("description", limit=DESCRIPTION_MAX) or "",
         address=address_text(f.attrs),

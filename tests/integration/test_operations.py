@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -236,6 +236,28 @@ def test_a_field_that_says_new_again_does_not_undo_an_operators_acknowledgement(
     assert build_picture(store, config, now=clock.now).wall.takeovers == []
     state.accept(alert("N1", 5, status="dispatched", severity="critical"))
     assert open_row(store, config, "N1", clock.now).status == "dispatched"
+
+
+def test_a_field_message_naming_no_severity_keeps_the_incidents_and_the_operators(store: StateStore, config: Config) -> None:
+    """A status update without a severity was read as "medium": it took a critical incident
+    down on the wall, and undid an operator's escalation made before it."""
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("V1", 0, severity="critical"))
+    state.accept(replace(alert("V1", 2, status="acknowledged", severity="medium"), severity_said=False))
+    assert open_row(store, config, "V1", clock.now).severity == "critical"
+    state.accept(alert("V2", 0, severity="high"))
+    clock.now = START.timestamp() + 60
+    desk_on(store, config, clock).act("V2", Action("escalate"), OPERATOR)
+    state.accept(replace(alert("V2", 3, status="dispatched", severity="medium"), severity_said=False))
+    assert (open_row(store, config, "V2", clock.now).severity, open_row(store, config, "V2", clock.now).status) == (
+        "critical",
+        "dispatched",
+    )
+    state.accept(alert("V2", 4, status="dispatched", severity="low"))  # the field names one after the escalation
+    assert open_row(store, config, "V2", clock.now).severity == "low"
+    state.accept(replace(alert("V3", 0, severity="medium"), severity_said=False))  # new, and naming none
+    assert open_row(store, config, "V3", clock.now).severity == "medium"
 
 
 def test_housekeeping_drops_incidents_resolved_by_operators_and_their_records(store: StateStore, config: Config) -> None:

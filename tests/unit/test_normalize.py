@@ -814,6 +814,14 @@ def test_without_a_range_any_level_is_taken(normalizer: Normalizer) -> None:
     assert normalizer.decode(encode(with_(FLOOD, currentLevel=9999))).level_m == 9999
 
 
+def test_an_alert_says_whether_it_named_a_severity(normalizer: Normalizer) -> None:
+    """One that names none (a status update) must not read as a "medium" the field never said."""
+    assert normalizer.decode(encode(ALERT)).severity_said is True
+    for missing in (..., None, ""):
+        unsaid = normalizer.decode(encode(with_(ALERT, severity=missing)))
+        assert (unsaid.severity, unsaid.severity_said) == ("medium", False)
+
+
 def test_water_observed_height_when_no_water_level(normalizer: Normalizer) -> None:
     assert normalizer.decode(encode(with_(WATER, waterLevel=...))).level_m == 9.9
 
