@@ -273,6 +273,9 @@ class Feeds(Strict):
     max_payload_bytes: int = Field(default=64 * 1024, ge=256, le=16 * 1024 * 1024)
     max_future_s: int = Field(default=300, ge=0)
     dead_letters_kept: int = Field(default=500, ge=0, le=10_000)
+    #: how a time stamp that names no zone is read: ``utc`` as NGSI has it, or ``city``, in the
+    #: city's ``timezone``, for field systems that send their local time without an offset
+    zoneless_times: Literal["utc", "city"] = "utc"
 
 
 class Store(Strict):

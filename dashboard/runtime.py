@@ -38,6 +38,9 @@ def open_store(config: Config) -> StateStore:
 
 
 def build_normalizer(config: Config) -> Any:
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
     from feeds.channels import ChannelRule
     from feeds.geo import Districts
     from feeds.normalize import Normalizer
@@ -51,6 +54,7 @@ def build_normalizer(config: Config) -> Any:
         channels=[ChannelRule(c.name, tuple(c.topics), tuple(c.streams), dict(c.categories)) for c in config.complaints],
         language=config.city.language,
         level_range=(config.thresholds.drainage_range_m.low, config.thresholds.drainage_range_m.high),
+        zoneless=ZoneInfo(config.city.timezone) if config.feeds.zoneless_times == "city" else UTC,
     )
 
 

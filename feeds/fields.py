@@ -10,7 +10,7 @@ failure names the field it is about.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, overload
 
 from feeds.events import Reason, Rejected
@@ -40,6 +40,11 @@ __all__ = [
 
 ID_MAX = 256
 NAME_MAX = 120
+#: Said of a stamp from the future that names no zone, read as UTC: most likely local time.
+UNZONED = (
+    " (it names no time zone, so it was read as UTC: send its offset, e.g. +07:00,"
+    " or set feeds.zoneless_times: city if the field sends local time)"
+)
 DESCRIPTION_MAX = 500
 ADDRESS_MAX = 200
 DETAIL_SAMPLE = 40
@@ -58,6 +63,11 @@ class Context(Protocol):
 
     def kecamatan(self, attrs: dict[str, Any], lat: float | None, lon: float | None) -> str | None:
         """The district an entity is in, by name or by position."""
+        ...
+
+    @property
+    def zoneless(self) -> tzinfo:
+        """The zone a time stamp that names none is read in."""
         ...
 
     @property
@@ -210,19 +220,19 @@ class Fields:
         """``value`` as a time; ``until_now``: a time still to come is read as now (the end of
         a period not yet over, by which the value it carries stands now), not refused."""
         if until_now and isinstance(value, str):
-            moment = parse_time(value)
+            moment = parse_time(value, self.normalizer.zoneless)
             now = self.normalizer.now()
             if moment is not None and moment > now:
                 return now
         if not isinstance(value, str):
             raise wrong(key, "an ISO 8601 date-time string", value)
-        moment = parse_time(value)
+        moment = parse_time(value, self.normalizer.zoneless)
         if moment is None:
             raise Rejected(Reason.INVALID_VALUE, f"{key}: not an ISO 8601 time: {sample(value)}")
         if self._horizon is None:
             self._horizon = self.normalizer.horizon()
         if moment > self._horizon:
-            unzoned = "" if names_zone(value) else " (it names no time zone, so it was read as UTC: send its offset, e.g. +07:00)"
+            unzoned = "" if names_zone(value) or self.normalizer.zoneless is not UTC else UNZONED
             raise Rejected(Reason.FUTURE_TIME, f"{key}: {moment.isoformat()} is ahead of the clock{unzoned}")
         if moment < EARLIEST_TIME:
             raise Rejected(Reason.INVALID_VALUE, f"{key}: {moment.isoformat()} is before {EARLIEST_TIME.year}")

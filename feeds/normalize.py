@@ -30,7 +30,7 @@ needs the city and the clock: the district map and the future-time horizon.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 from feeds.channels import ChannelRule
@@ -63,7 +63,8 @@ class Normalizer:
     ``districts`` tags located events with their kecamatan (None: no tagging, an explicit
     ``kecamatan`` field is kept as sent). ``bbox`` (lon_min, lat_min, lon_max, lat_max)
     limits the district lookup to the city's box, so far-away points cost one comparison.
-    ``level_range`` (low, high) bounds the water levels a gauge may report, in metres.
+    ``level_range`` (low, high) bounds the water levels a gauge may report, in metres;
+    ``zoneless`` is the zone a time stamp naming none is read in.
     """
 
     def __init__(
@@ -76,6 +77,7 @@ class Normalizer:
         channels: Sequence[ChannelRule] = (),
         language: str = "id",
         level_range: tuple[float, float] | None = None,
+        zoneless: tzinfo = UTC,
     ) -> None:
         self.channels = tuple(channels)
         #: a text sent in several languages is read in the city's first (an English wall
@@ -87,6 +89,7 @@ class Normalizer:
         self.max_future = timedelta(seconds=max_future_s)
         self.clock = clock
         self.level_range = level_range
+        self.zoneless = zoneless
 
     def decode(self, payload: bytes | bytearray | memoryview | str, origin: str = "") -> Event:
         """The event a payload carries; raises ``Rejected`` naming the first problem found.

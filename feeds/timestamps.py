@@ -8,7 +8,7 @@ every mapper's idea of "when" the same.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 __all__ = ["names_zone", "parse_time"]
 
@@ -16,12 +16,13 @@ _TIME_TEXT_MAX = 64
 _OFFSET_THEN_Z = re.compile(r"[+-]\d{2}:?\d{2}[Zz]$")
 
 
-def parse_time(text: str) -> datetime | None:
+def parse_time(text: str, zoneless: tzinfo = UTC) -> datetime | None:
     """ISO 8601 (with or without zone, fractions, date-only) as an aware UTC datetime, or None.
 
-    A missing zone means UTC. An offset followed by a stray ``Z`` ("-08:00Z", seen in the
-    upstream Open311 example) is read as the offset: both name a zone and the offset is the
-    more specific.
+    A missing zone means ``zoneless``: UTC, as NGSI has it, unless the city says its field
+    systems send their local time (``feeds.zoneless_times``). An offset followed by a stray
+    ``Z`` ("-08:00Z", seen in the upstream Open311 example) is read as the offset: both name a
+    zone and the offset is the more specific.
     """
     if len(text) > _TIME_TEXT_MAX:
         return None
@@ -33,7 +34,9 @@ def parse_time(text: str) -> datetime | None:
         if moment is None:
             return None
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
+        moment = moment.replace(tzinfo=zoneless)
+        if zoneless is UTC:
+            return moment
     try:
         return moment.astimezone(UTC)
     except OverflowError:
@@ -41,9 +44,10 @@ def parse_time(text: str) -> datetime | None:
 
 
 def names_zone(text: str) -> bool:
-    """Whether a stamp ``parse_time`` reads names its zone; one that does not was read as UTC.
-    For the reason a stamp is refused: a producer sending its local time without an offset
-    (14:00 in WIB) is seven hours "ahead" and should be told why."""
+    """Whether a stamp ``parse_time`` reads names its zone; one that does not was read in the
+    zone for stamps without one. For the reason a stamp is refused: a producer sending its
+    local time without an offset (14:00 in WIB) where UTC is assumed is seven hours "ahead"
+    and should be told why."""
     moment: datetime | None
     try:
         moment = datetime.fromisoformat(text)

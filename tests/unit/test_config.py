@@ -333,6 +333,7 @@ LEAVES: dict[str, tuple[str, Any]] = {
     "feeds.max_payload_bytes": ("4096", 4096),
     "feeds.max_future_s": ("60", 60),
     "feeds.dead_letters_kept": ("100", 100),
+    "feeds.zoneless_times": ("city", "city"),
     "store.url": ("redis://127.0.0.1:6380/1", "redis://127.0.0.1:6380/1"),
     "store.key_prefix": ("uji", "uji"),
     "history.series_points": ("720", 720),
@@ -554,6 +555,18 @@ def test_the_feeds_refuse_a_level_outside_the_configured_range(tmp_path: Path) -
         normalizer.decode(json.dumps({**gauge, "currentLevel": 9}))
     assert refused.value.reason is Reason.INVALID_VALUE
     assert "(-5 to 8 m, thresholds.drainage_range_m)" in refused.value.detail
+
+
+def test_a_city_may_read_stamps_without_a_zone_as_its_local_time(tmp_path: Path) -> None:
+    from dashboard.runtime import build_normalizer
+
+    assert load_config(DEFAULT_CONFIG, environ={}).feeds.zoneless_times == "utc"
+    path = write(tmp_path, lambda c: c["feeds"].update(zoneless_times="city"))
+    normalizer = build_normalizer(load_config(path, environ={}))  # Pekanbaru: Asia/Jakarta
+    alert = {"id": "A-1", "type": "Alert", "category": "traffic", "dateIssued": "2026-11-21T16:00:00"}
+    assert normalizer.decode(json.dumps(alert)).observed_at.isoformat() == "2026-11-21T09:00:00+00:00"
+    wrong = write(tmp_path, lambda c: c["feeds"].update(zoneless_times="wib"))
+    assert "feeds.zoneless_times: Input should be 'utc' or 'city'" in error_of(wrong)
 
 
 def test_lists_are_json_and_replace_the_files_list() -> None:

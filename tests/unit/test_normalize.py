@@ -12,6 +12,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -544,10 +545,25 @@ def test_future_time(normalizer: Normalizer) -> None:
     assert (unzoned.reason, unzoned.detail) == (
         Reason.FUTURE_TIME,
         "dateObserved: 2026-11-22T06:59:00+00:00 is ahead of the clock"
-        " (it names no time zone, so it was read as UTC: send its offset, e.g. +07:00)",
+        " (it names no time zone, so it was read as UTC: send its offset, e.g. +07:00,"
+        " or set feeds.zoneless_times: city if the field sends local time)",
     )
     zoned = reject(normalizer, with_(WASTE, dateObserved="2026-11-22T13:59:00+07:00"))
     assert zoned.detail == "dateObserved: 2026-11-22T06:59:00+00:00 is ahead of the clock"
+
+
+def test_a_city_whose_field_sends_local_time_reads_stamps_without_a_zone_in_its_own(districts: Districts) -> None:
+    """``feeds.zoneless_times: city``. Read as UTC, 06:59 WIB without its offset was seven hours
+    ahead, and refused as from the future; a date alone was 07:00 WIB of that day."""
+    local = Normalizer(districts, BBOX, MAX_BYTES, MAX_FUTURE_S, clock=lambda: NOW, zoneless=ZoneInfo("Asia/Jakarta"))
+    assert local.decode(encode(with_(WASTE, dateObserved="2026-11-22T06:59:00"))).observed_at == datetime(
+        2026, 11, 21, 23, 59, tzinfo=UTC
+    )
+    assert local.decode(encode(with_(WASTE, dateObserved="2026-11-21"))).observed_at == datetime(2026, 11, 20, 17, tzinfo=UTC)
+    zoned = local.decode(encode(with_(WASTE, dateObserved="2026-11-21T16:00:00Z"))).observed_at
+    assert zoned == datetime(2026, 11, 21, 16, tzinfo=UTC), "a stamp that names its zone is read in it"
+    late = reject(local, with_(WASTE, dateObserved="2026-11-22T07:59:00"))
+    assert (late.reason, late.detail) == (Reason.FUTURE_TIME, "dateObserved: 2026-11-22T00:59:00+00:00 is ahead of the clock")
 
 
 def test_an_ngsi_ld_property_stamped_with_observed_at_times_the_reading(normalizer: Normalizer) -> None:
@@ -906,6 +922,22 @@ def test_bbox_limits_the_lookup(districts: Districts) -> None:
 )
 def test_parse_time(text: str, expected: str) -> None:
     parsed = parse_time(text)
+    assert parsed is not None and parsed.tzinfo is UTC
+    assert parsed == datetime.fromisoformat(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-21T16:00:00", "2026-11-21T09:00:00+00:00"),
+        ("2026-11-21", "2026-11-20T17:00:00+00:00"),
+        ("2026-11-21 16:00:00", "2026-11-21T09:00:00+00:00"),
+        ("2026-11-21T09:00:00Z", "2026-11-21T09:00:00+00:00"),
+        ("2026-11-21T16:00:00+08:00", "2026-11-21T08:00:00+00:00"),
+    ],
+)
+def test_parse_time_in_a_zone_for_stamps_that_name_none(text: str, expected: str) -> None:
+    parsed = parse_time(text, ZoneInfo("Asia/Jakarta"))
     assert parsed is not None and parsed.tzinfo is UTC
     assert parsed == datetime.fromisoformat(expected)
 
