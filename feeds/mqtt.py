@@ -52,6 +52,9 @@ from feeds.text import safe_excerpt
 log = logging.getLogger(__name__)
 
 STORE_RETRY_MAX_S = 30.0
+#: The reason a feed's outage gives when ingest dropped the connection itself, because the
+#: store refused what came: only a new connection makes the broker send it again.
+STORE_DROP_REASON = "reconnecting: the store was unavailable, the broker sends again what it did not take"
 #: Emptying a dead member's session ends when nothing has come for this long after the
 #: unsubscribe (the broker sends a resumed session's messages at once), or at the limit.
 DRAIN_QUIET_S = 1.0
@@ -236,6 +239,7 @@ class MqttAdapter:
         self._store_failing = False
         self._store_failures = 0
         self._drop_at = 0.0
+        self._dropped_for_store = False  # the next disconnect is ours, for the store's sake
         self._housekeeper: threading.Thread | None = None
         self._client = self._make_client()
         self.membership: Membership | None = None
@@ -393,7 +397,9 @@ class MqttAdapter:
         if self._stopping:
             return
         log.warning("%s: disconnected: %s", self.stats.name, reason)
-        self.stats.disconnected(str(reason))
+        # the drop that makes the broker send again: paho names it "Unspecified error"
+        said, self._dropped_for_store = (STORE_DROP_REASON if self._dropped_for_store else str(reason)), False
+        self.stats.disconnected(said)
         self._flush()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
@@ -544,6 +550,7 @@ class MqttAdapter:
         shutdown = getattr(self._client.socket(), "shutdown", None)  # no socket when not connected
         if shutdown is None:
             return
+        self._dropped_for_store = True
         with contextlib.suppress(OSError):  # paho sees a lost connection and reconnects
             shutdown(socket.SHUT_RDWR)
 

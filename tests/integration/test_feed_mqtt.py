@@ -25,7 +25,7 @@ import pytest
 from dashboard.config import MqttFeed
 from dashboard.local_services import wait_until
 from feeds.broker import EmbeddedBroker
-from feeds.mqtt import MqttAdapter, packet_limit, parse_url, subscription_filters
+from feeds.mqtt import STORE_DROP_REASON, MqttAdapter, packet_limit, parse_url, subscription_filters
 from tests.support.helpers import RecordingSink, kpi_payload, make_normalizer
 from tests.support.services import REPO_ROOT, Mosquitto
 
@@ -334,6 +334,7 @@ def test_store_outage_means_redelivery_not_loss(mosquitto: Mosquitto, adapters: 
     snap = adapter.stats.snapshot()
     assert snap["store_errors"] >= 1
     assert snap["reconnects"] >= 1  # the reconnect is what makes the broker redeliver
+    assert snap["gaps"][0]["reason"] == STORE_DROP_REASON, "paho calls it an unspecified error"
 
 
 @pytest.mark.integration
