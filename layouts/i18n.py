@@ -61,6 +61,21 @@ def catalog(language: str) -> Mapping[str, str]:
     return MappingProxyType({str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy})
 
 
+def age_words(seconds: float, language: str) -> str:
+    """A length of time the way the screens write an age ("2 h 5 min"), as ``assets/citywall.js``
+    does in the browser: days and hours past a day, hours and minutes past an hour."""
+    s = max(0, int(seconds))
+    if s >= 86_400:
+        text = t("age_days", language, n=s // 86_400)
+        return text + (f" {t('age_hours', language, n=s % 86_400 // 3_600)}" if s % 86_400 >= 3_600 else "")
+    if s >= 3_600:
+        text = t("age_hours", language, n=s // 3_600)
+        return text + (f" {t('age_minutes', language, n=s % 3_600 // 60)}" if s % 3_600 >= 60 else "")
+    if s >= 60:
+        return t("age_minutes", language, n=s // 60)
+    return t("age_seconds", language, n=s)
+
+
 def word_or_code(prefix: str, code: str, language: str) -> str:
     """The catalog's word for ``<prefix>_<code>`` when it has one, else the code as it came:
     for sets the feeds or another version may extend (categories, dead-letter reasons), where

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from layouts.i18n import number, t
+from layouts.i18n import age_words, number, t
 from layouts.ports import ViewSettings
 from layouts.sections import round_half_up
 
@@ -61,12 +61,22 @@ def delta_amount(size: float, scale: float, unit: str, language: str) -> str:
     return f"{text} {unit}" if unit else text
 
 
+def covered_text(s: dict[str, Any], range_: str, language: str) -> str:
+    """How long the change was measured over: the span ("24 h"), or, while the history is
+    shorter than nine tenths of it, the time since its first point ("12 min"). A KPI five
+    minutes old read "up 3 over 24 h" on the mayor's tablet."""
+    covered = s["end"] - s.get("first_at", s["start"])
+    if covered >= 0.9 * (s["end"] - s["start"]):
+        return t(f"span_short_{range_}", language)
+    return age_words(covered, language)
+
+
 def change_text(s: dict[str, Any], k: dict[str, Any], range_: str, language: str) -> tuple[str, str]:
     """How the KPI moved over the span, and whether that is good: ("▲ up 5 over 24 h", "worse")."""
     first, last = s["first"], s["last"]
     delta = last - first
     scale = max(abs(k["target"] or 0), abs(last), 1.0)
-    within = t("in_span", language, span=t(f"span_short_{range_}", language))
+    within = t("in_span", language, span=covered_text(s, range_, language))
     if abs(delta) < 0.01 * scale:
         return f"● {t('steady', language)} {within}", "steady"
     up = delta > 0

@@ -10,6 +10,8 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from layouts import charts
+from layouts.i18n import age_words
+from layouts.mayor.figures import change_text
 from layouts.mayor.trends import BLANK_SVG, trend_svg
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -65,3 +67,23 @@ def test_text_that_a_uri_cannot_carry_is_escaped() -> None:
     uri = charts.data_uri(["<path d='M0 0' stroke='#fff' opacity='50%'/>"], 10, 10)
     assert "#" not in uri and "<" not in uri and ">" not in uri
     assert unquote(uri.split(",", 1)[1]).count("50%") == 1
+
+
+def day(first_at: float) -> dict[str, float]:
+    """A day's span ending at 86,400, its first point at ``first_at``, rising 10 to 13."""
+    return {"start": 0.0, "end": 86_400.0, "first_at": first_at, "first": 10.0, "last": 13.0}
+
+
+KPI = {"target": 20.0, "better": "higher", "unit": ""}
+
+
+def test_a_change_says_the_time_it_was_measured_over_when_the_history_is_short() -> None:
+    """A KPI five minutes old read "up 3 over 24 h" on the mayor's tablet."""
+    assert change_text(day(86_400 - 300), KPI, "day", "en") == ("▲ up 3 over 5 min", "better")
+    assert change_text(day(86_400 - 7_500), KPI, "day", "id")[0] == "▲ naik 3 dalam 2 j 5 mnt"
+    assert change_text(day(8_000), KPI, "day", "en")[0] == "▲ up 3 over 24 h", "nine tenths of the span is the span"
+
+
+def test_ages_are_written_as_the_screens_write_them() -> None:
+    said = [age_words(s, "en") for s in (0, 59, 60, 3_599, 3_600, 3_660, 86_399, 86_400, 90_000, 2 * 86_400 + 59)]
+    assert said == ["0 s", "59 s", "1 min", "59 min", "1 h", "1 h 1 min", "23 h 59 min", "1 d", "1 d 1 h", "2 d"]
