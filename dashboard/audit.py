@@ -43,9 +43,10 @@ class AuditTrail:
 
 def to_csv(entries: list[dict[str, Any]]) -> str:
     """One row per entry, ``detail`` as compact JSON; cells that a spreadsheet would run as a
-    formula are prefixed with a quote (CSV injection)."""
+    formula are prefixed with a quote (CSV injection), and every cell is quoted, for the
+    spreadsheets that separate cells with ``;`` (``shift_report.as_csv``)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerow(COLUMNS)
     for entry in entries:
         row = [entry.get(c, "") for c in COLUMNS[:-1]] + [json.dumps(entry.get("detail", {}), ensure_ascii=False, sort_keys=True)]

