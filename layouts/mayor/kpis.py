@@ -106,7 +106,16 @@ def card_body(p: dict[str, Any], language: str) -> list[Any]:
         standing_badge(p["standing"], language),
         html.Div(summary, className="tb-card-sub"),
         html.Div(dots, className="tb-dots", **attrs({"aria-hidden": "true"})),
+        *card_stale_marks(p, language),
     ]
+
+
+def card_stale_marks(p: dict[str, Any], language: str) -> list[Any]:
+    """One hidden mark per feed the pillar's KPIs are counted from, shown once that feed falls
+    silent (``data-stale-for``, kept by ``assets/citywall.js``; the CSS shows one however many).
+    A card read "BAIK" from numbers an hour old, with the warning only on the KPI lines inside."""
+    families = sorted({k["family"] for k in p["kpis"] if k["updated_at"] and k["family"] != "kpis"})
+    return [html.Div(f"⚠ {t('stale', language)}", className="tb-card-stale", **attrs({"data-stale-for": f})) for f in families]
 
 
 def pillar_title(pillar: str, settings: ViewSettings) -> list[Any]:

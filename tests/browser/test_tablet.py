@@ -478,6 +478,11 @@ def test_a_silent_feed_is_marked_on_its_tile_and_kpis_and_an_unheard_one_claims_
         assert updated.get_attribute("data-stale-for") == "incidents"
         monthly = page.locator('[data-kpi="realisasi_pad"] .tb-kpi-updated').first
         assert monthly.get_attribute("data-stale-for") is None  # a KPI sent on its own rhythm
+        # the card of the pillar counted from the silent feed says so, once; one sent by message does not
+        living = page.locator('[data-pillar="living"] .tb-card-stale')
+        assert [m.get_attribute("data-stale") for m in living.all()] == ["true"]
+        assert [m.is_visible() for m in living.all()] == [True] and "DATA TERTUNDA" in living.first.inner_text()
+        assert page.locator('[data-pillar="economy"] .tb-card-stale').count() == 0
         drainage = page.locator('[data-kpi="drainage_stations_in_alert"]').first
         assert drainage.get_attribute("data-standing") == "unknown"
         assert drainage.locator(".tb-value").inner_text() == "–"
