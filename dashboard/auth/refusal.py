@@ -14,7 +14,8 @@ from layouts.i18n import t
 
 
 def both(key: str) -> str:
-    """A word in Indonesian and English at once, escaped for HTML."""
+    """A word in Indonesian and English at once, escaped for HTML: the login page and this
+    one know no one's language yet, so neither is assumed."""
     return html.escape(f"{t(key, 'id')} / {t(key, 'en')}", quote=True)
 
 

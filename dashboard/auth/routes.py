@@ -19,10 +19,10 @@ from dashboard.auth.csrf import origin_allowed
 from dashboard.auth.deps import reader, service_of
 from dashboard.auth.passwords import MAX_LENGTH
 from dashboard.auth.principal import Principal
+from dashboard.auth.refusal import both
 from dashboard.auth.service import AuthService
 from dashboard.auth.sessions import Session
 from dashboard.auth.throttle import WINDOW_S
-from layouts.i18n import t
 
 
 class LoginRequest(BaseModel):
@@ -98,11 +98,6 @@ def safe_next(target: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/wall"
     return target[:2_048]
-
-
-def both(key: str) -> str:
-    """A word in Indonesian and English at once: nobody is known yet, so neither language is assumed."""
-    return html.escape(f"{t(key, 'id')} / {t(key, 'en')}", quote=True)
 
 
 def login_html(next_path: str) -> str:
