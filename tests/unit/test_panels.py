@@ -1053,8 +1053,8 @@ def test_a_pillar_card_with_no_kpi_known_says_so_not_none_on_target(standings: l
     Sunday, when the MPP's KPIs had no value."""
     from layouts.mayor.kpis import card_body
 
-    pillar = {"standing": "unknown", "kpis": [{"standing": s} for s in standings]}
-    _, summary, _ = card_body(pillar, language)
+    pillar = {"standing": "unknown", "kpis": [{"standing": s, "updated_at": None, "family": "incidents"} for s in standings]}
+    summary = card_body(pillar, language)[1]
     assert summary.children == said
 
 
