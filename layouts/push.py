@@ -162,6 +162,13 @@ class TokenBucket:
         self.counted_at = now
         return self.tokens
 
+    def take(self, now: float) -> bool:
+        """One spent, if one is left."""
+        if self.level(now) < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
 
 class Pusher:
     """The push side of one app: the known parts, the shared picture read, the open pages."""
@@ -245,7 +252,7 @@ class _Page:
             if len(text) > MAX_MESSAGE_BYTES:
                 await self.websocket.close(code=1009)
                 return
-            if not self._may_send_another():
+            if not self.messages.take(time.monotonic()):  # past MESSAGES_PER_S, after MESSAGE_BURST
                 await self.websocket.close(code=1008)
                 return
             try:
@@ -260,11 +267,6 @@ class _Page:
                 self.answered.set()
             if body.get("resend"):
                 self._start_over()
-
-    def _may_send_another(self) -> bool:
-        """``MESSAGES_PER_S`` after a burst of ``MESSAGE_BURST``."""
-        self.messages.tokens = self.messages.level(time.monotonic()) - 1.0
-        return self.messages.tokens >= 0.0
 
     def _hold(self, parts: list[tuple[str, str]]) -> None:
         if self.claimed.is_set() and set(parts) == {*self.text_parts, *self.paced_parts, *self.figure_parts}:
