@@ -11,13 +11,37 @@
 (function () {
   "use strict";
   var SIGNED_IN_PAGES = '[data-page="console"], [data-page="report"]';
+  var KIOSK_KEY = "citywall_kiosk";
   var plainFetch = window.fetch;
   var leaving = false;
+  var openedOnToken = false;
+
+  /* A kiosk address carries its token (`?token=`), and the first answer sets the kiosk cookie
+   * that every later request carries. Left in the tablet's address bar, the token showed in
+   * any photo of the tablet and in its history, where anyone could copy the mayor's access;
+   * it is taken out of the address as soon as the page starts. The tab remembers that it was
+   * opened on a token, so a refused tablet says so instead of asking for a sign-in that nobody
+   * holding it has. Wall screens keep it: they show no address bar, and their nightly reload
+   * on the token's own address renews the cookie, so a screen left alone for weeks outlives
+   * a cookie the server no longer knows (a new secret key, a desk's sign-out). */
+  (function forgetTokenInTabletAddress() {
+    var params = new URLSearchParams(window.location.search);
+    if (!/^\/tablet\/?$/.test(window.location.pathname) || !params.has("token")) return;
+    openedOnToken = true;
+    try { window.sessionStorage.setItem(KIOSK_KEY, "1"); } catch (e) { /* storage off: this load still knows */ }
+    params.delete("token");
+    var query = params.toString();
+    window.history.replaceState(window.history.state, "", window.location.pathname + (query ? "?" + query : "") + window.location.hash);
+  })();
+
+  function onKioskToken() {
+    if (openedOnToken) return true;
+    try { return window.sessionStorage.getItem(KIOSK_KEY) === "1"; } catch (e) { return false; }
+  }
 
   function signedIn() {
     if (document.querySelector(SIGNED_IN_PAGES)) return true;
-    var tablet = document.querySelector('[data-panel="tablet"]');
-    return !!tablet && !new URLSearchParams(window.location.search).has("token");
+    return !!document.querySelector('[data-panel="tablet"]') && !onKioskToken();
   }
 
   window.fetch = function (input, init) {

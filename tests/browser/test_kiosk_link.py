@@ -133,3 +133,30 @@ def test_a_signed_in_tablet_whose_session_ended_goes_to_the_login(page_factory: 
 
         page.context.clear_cookies(name="citywall_session")
         page.wait_for_url("**/login?next=%2Ftablet", timeout=30_000)
+
+
+def test_a_tablet_on_a_kiosk_token_hides_it_and_says_so_when_refused(page_factory: Callable[..., Any]) -> None:
+    """The mayor's tablet shows an address bar: its token leaves it as the page starts, the
+    tablet reads on its cookie after a reload, and once the token is revoked it says it is
+    refused, where a signed-in tablet would go to the login form."""
+    config = closed_config()
+    city = City(config).replay(hours=1.0, step_s=180)
+    tokens = TokenStore(city.store)
+    token, secret = tokens.create("kiosk", scope="tablet", name="tablet-mayor")
+    with running_app(config, city.store) as base:
+        page = page_factory(1180, 820)
+        page.goto(f"{base}/tablet?token={secret}&pillar=economy")
+        page.wait_for_selector('[data-pillar=economy][aria-expanded="true"]', timeout=20_000)
+        assert page.url == f"{base}/tablet?pillar=economy"
+        assert secret not in page.evaluate("() => window.history.length + ' ' + window.location.href")
+
+        page.reload()
+        page.wait_for_selector('[data-pillar=economy][aria-expanded="true"]', timeout=20_000)
+        assert page.url == f"{base}/tablet?pillar=economy"
+
+        assert len(tokens.revoke(token.id)) == 1
+        # two refused callbacks: the page has read the first one's answer before the second
+        for _ in range(2):
+            page.wait_for_event("response", lambda r: r.status == 401 and "/_dash-update-component" in r.url, timeout=60_000)
+        page.locator("#cw-refused").wait_for(timeout=30_000)
+        assert urlsplit(page.url).path == "/tablet", "no sign-in form for a tablet on a token"
