@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -29,7 +30,13 @@ MAX_WORKERS = 64
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    given = getattr(args, "config_option", None)
+    if given is not None:
+        if args.config is not None and args.config != given:
+            parser.error("check-config: give the config file once (as a path or as --config)")
+        args.config = given
     install_logging(logging.INFO if args.verbose else logging.WARNING, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = load_config(args.config)
@@ -71,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a config file and exit")
     # the file to check is the one loaded: loading the default first blamed it for this one's errors
     check.add_argument("config", nargs="?", default=None, metavar="path", help="config file (default: as --config)")
+    check.add_argument(
+        "--config", dest="config_option", default=None, metavar="path", help="the same, as the other commands take it"
+    )
     check.set_defaults(run=_check_config)
     return parser
 
@@ -113,7 +123,27 @@ def _check_config(config: Config, args: argparse.Namespace) -> int:
         print(f"{path}: warning: feeds.mqtt.member is set but shared_group is not: every ingest member takes every message")
     for line in _category_warnings(config):
         print(f"{path}: warning: {line}")
+    boundaries = _boundaries_warning(config)
+    if boundaries:  # valid, but the wall then showed one city's name over another's map
+        print(f"{path}: warning: {boundaries}")
     return 0
+
+
+def _boundaries_warning(config: Config) -> str | None:
+    """The districts file names another city than ``city.name``: a config copied from one
+    city to the next kept the first one's map, and nothing said so."""
+    from feeds.geo import Districts, name_key
+
+    def city_key(name: str) -> str:
+        return name_key(re.sub(r"^\s*(?:kota|kabupaten|kab\.?)\s+", "", name, flags=re.IGNORECASE))
+
+    said = Districts.load(config.districts_path()).city_names()
+    if not said or city_key(config.city.name) in {city_key(name) for name in said}:
+        return None
+    return (
+        f"city.districts_geojson: its districts say they lie in {', '.join(sorted(said)[:3])}, not in "
+        f"{config.city.name} (city.name): another city's boundaries?"
+    )
 
 
 def _category_warnings(config: Config) -> list[str]:

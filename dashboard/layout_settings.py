@@ -6,11 +6,11 @@ app by the factory. A panel's ``view()`` is something else: what it reads of the
 
 from __future__ import annotations
 
-import json
 from datetime import time
 
 from dashboard.config import Config
 from dashboard.kpis import DERIVED
+from feeds.geo import Districts
 from layouts.ports import PillarInfo, Span, ViewSettings, WallGeometry
 
 
@@ -43,5 +43,7 @@ def _closing_hour(closes: time) -> int:
 
 
 def _geojson(config: Config) -> dict | None:
+    """The districts as the map draws them: one outline per district, kept to a size that
+    every map update can carry (``feeds.geo.Districts.drawing``)."""
     path = config.districts_path()
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    return Districts.load(path).drawing() if path.exists() else None

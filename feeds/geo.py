@@ -21,13 +21,13 @@ import math
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import shapely
-from shapely.geometry import shape
+from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 __all__ = ["District", "Districts", "GeoJsonError", "Uniform", "name_key"]
@@ -41,6 +41,11 @@ _CELL_DEG = 0.002  # ~220 m at the equator: 19k cells for Pekanbaru, built in we
 _CELLS_MAX = 250_000
 #: A districts file is a city's boundaries: a few MB at most (Pekanbaru's is 0.2 MB).
 GEOJSON_MAX_BYTES = 16 * 1024 * 1024
+#: Outline points the map draws at most (Pekanbaru's file has 2,408): enough for every
+#: screen's map at the wall's full width, small enough to send with each map update.
+DRAWING_MAX_POINTS = 20_000
+#: Where a feature says which city or regency it lies in.
+CITY_PROPERTIES = ("kabupaten_kota",)
 _OUTSIDE = -1
 _BORDER = -2
 
@@ -72,6 +77,12 @@ class District:
     geometry: BaseGeometry
     inside: tuple[float, float]  # (lat, lon)
     aliases: frozenset[str]
+    properties: dict[str, Any] = field(default_factory=dict, compare=False)  # the file's, of its first part
+
+    def area_km2(self) -> float:
+        """The area, from degrees at the district's latitude: close enough to shade a map by."""
+        km_per_deg = 111.32
+        return float(self.geometry.area * km_per_deg**2 * math.cos(math.radians(self.inside[0])))
 
 
 class Districts:
@@ -104,7 +115,7 @@ class Districts:
     @classmethod
     def from_geojson(cls, doc: dict[str, Any], source: str = "") -> Districts:
         """Build from an already parsed FeatureCollection (tests, other cities, no file)."""
-        return cls([_district(f) for f in doc.get("features", []) if _usable(f)], source)
+        return cls(_districts([f for f in doc.get("features", []) if _usable(f)]), source)
 
     # queries --------------------------------------------------------------------------
 
@@ -151,6 +162,41 @@ class Districts:
     def geometry(self, name: str) -> BaseGeometry:
         """The (prepared) shapely geometry of a district, for callers that draw or measure."""
         return self._get(name).geometry
+
+    def city_names(self) -> set[str]:
+        """The city or regency the file's features say they belong to (``kabupaten_kota``, as
+        the shipped files and BPS-derived ones have it), so a config that points at another
+        city's boundaries can be told; empty when the file does not say."""
+        return {
+            d.properties[key].strip()
+            for d in self._districts
+            for key in CITY_PROPERTIES
+            if isinstance(d.properties.get(key), str) and d.properties[key].strip()
+        }
+
+    def drawing(self, max_points: int = DRAWING_MAX_POINTS) -> dict[str, Any]:
+        """The districts as the map draws them: a FeatureCollection with one feature per
+        district (the parts of one split over several features joined), each keeping its
+        first part's properties, with a label point inside it, and simplified until the
+        outlines hold at most ``max_points`` points. Every screen's map carries the outlines:
+        a surveyed file of 12 MB sent 11 MB with every map update."""
+        tolerance = 0.0
+        geometries = [d.geometry for d in self._districts]
+        lon_min, lat_min, lon_max, lat_max = self.bounds
+        while sum(shapely.get_num_coordinates(g) for g in geometries) > max_points:
+            tolerance = tolerance * 2 or max(lon_max - lon_min, lat_max - lat_min) / 20_000
+            geometries = [shapely.simplify(d.geometry, tolerance, preserve_topology=True) for d in self._districts]
+        features = []
+        for district, geometry in zip(self._districts, geometries, strict=True):
+            properties = {**district.properties, "nama": district.name}
+            if not isinstance(properties.get("label_lat"), (int, float)) or not isinstance(
+                properties.get("label_lon"), (int, float)
+            ):
+                properties["label_lat"], properties["label_lon"] = district.inside
+            if not isinstance(properties.get("area_km2_geom"), (int, float)):
+                properties["area_km2_geom"] = district.area_km2()
+            features.append({"type": "Feature", "properties": properties, "geometry": mapping(geometry)})
+        return {"type": "FeatureCollection", "features": features}
 
     # helpers --------------------------------------------------------------------------
 
@@ -253,10 +299,13 @@ def _load_cached(path: str) -> Districts:
         raise GeoJsonError("no Polygon or MultiPolygon feature with a 'nama' property")
     for i, feature in areas:
         if not _usable(feature):  # a district under "NAMA" was left off the map without a word
-            keys = ", ".join(sorted(str(k) for k in (feature.get("properties") or {}))[:8]) or "none"
+            props = feature.get("properties") or {}
+            if "nama" in props:
+                raise GeoJsonError(f"feature {i}: its 'nama' is not a name ({_kind(props['nama'])})")
+            keys = ", ".join(sorted(str(k) for k in props)[:8]) or "none"
             raise GeoJsonError(f"feature {i} has no 'nama' property (its properties: {keys})")
     try:
-        made = [_district(f) for f in usable]
+        made = _districts(usable)
         districts = Districts(made, source=path)
     except (ValueError, TypeError, AttributeError, KeyError, RecursionError, shapely.errors.ShapelyError) as exc:
         raise GeoJsonError(f"a feature's geometry cannot be read ({type(exc).__name__})") from None
@@ -283,24 +332,59 @@ def _usable(feature: dict[str, Any]) -> bool:
     return isinstance(name, str) and bool(name.strip()) and _is_area(feature)
 
 
-def _district(feature: dict[str, Any]) -> District:
-    props = feature["properties"]
-    geometry = shape(feature["geometry"])
-    if not geometry.is_valid:
-        geometry = shapely.make_valid(geometry)
+def _kind(value: Any) -> str:
+    """What a JSON value is, in words, for an error about it."""
+    if isinstance(value, str):
+        return "empty text"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number: write it as text"
+    return {type(None): "null", list: "a list", dict: "an object"}.get(type(value), "not text")
+
+
+def _districts(features: list[dict[str, Any]]) -> list[District]:
+    """One district per name, in file order. A district split over several features of one
+    name (a mainland and its islets, as exports often write them) is one district: kept
+    apart, only the last part counted, its gauges and incidents all landed on that part, and
+    the map listed the name once per part."""
+    parts: dict[str, list[dict[str, Any]]] = {}
+    for feature in features:
+        parts.setdefault(name_key(feature["properties"]["nama"]), []).append(feature)
+    return [_district(group) for group in parts.values()]
+
+
+def _district(parts: list[dict[str, Any]]) -> District:
+    props = parts[0]["properties"]
+    geometries = [shape(part["geometry"]) for part in parts]
+    geometries = [g if g.is_valid else shapely.make_valid(g) for g in geometries]
+    geometry = geometries[0] if len(geometries) == 1 else shapely.union_all(geometries)
     name = props["nama"].strip()
-    aliases = {name_key(name)}
-    for extra in ("nama_kemendagri", "kode"):
-        if isinstance(props.get(extra), str) and props[extra].strip():
-            aliases.add(name_key(props[extra]))
-    return District(name=name, geometry=geometry, inside=_inside_point(geometry, props), aliases=frozenset(aliases))
+    aliases = set()
+    for part in parts:
+        for key in ("nama", "nama_kemendagri", "kode"):
+            value = part["properties"].get(key)
+            if isinstance(value, str) and value.strip():
+                aliases.add(name_key(value))
+    props = dict(props)
+    if len(parts) > 1:  # the first part's area is not the district's
+        areas = [part["properties"].get("area_km2_geom") for part in parts]
+        props.pop("area_km2_geom", None)
+        if all(isinstance(a, (int, float)) for a in areas):
+            props["area_km2_geom"] = sum(areas)
+    return District(
+        name=name, geometry=geometry, inside=_inside_point(geometry, props), aliases=frozenset(aliases), properties=props
+    )
 
 
 def _inside_point(geometry: BaseGeometry, props: dict[str, Any]) -> tuple[float, float]:
+    """The file's centroid when it lies inside; else a point inside the largest part, so a
+    district's label and markers stand on its mainland, not in the sea between its islands."""
     lat, lon = props.get("centroid_lat"), props.get("centroid_lon")
     if isinstance(lat, (int, float)) and isinstance(lon, (int, float)) and shapely.contains_xy(geometry, lon, lat):
         return float(lat), float(lon)
-    point = geometry.centroid
-    if not geometry.contains(point):
-        point = geometry.point_on_surface()
+    largest = max(getattr(geometry, "geoms", [geometry]), key=lambda part: part.area)
+    point = largest.centroid
+    if not largest.contains(point):
+        point = largest.point_on_surface()
     return point.y, point.x

@@ -757,6 +757,32 @@ def test_check_config_warns_when_no_agency_can_be_assigned(tmp_path: Path) -> No
     assert "warning" not in run_cli("check-config", str(DEFAULT_CONFIG)).stdout
 
 
+def test_check_config_warns_of_another_citys_boundaries(tmp_path: Path) -> None:
+    """A config copied from Pekanbaru to Pasuruan, its name changed and its map not, passed
+    with "ok": the wall showed "Kota Pasuruan" over Pekanbaru's fifteen kecamatan."""
+    path = write(tmp_path, lambda c: c["city"].update(name="Kota Pasuruan"))
+    done = run_cli("check-config", "--config", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == [
+        f"{path}: warning: city.districts_geojson: its districts say they lie in Kota Pekanbaru, not in Kota Pasuruan "
+        "(city.name): another city's boundaries?"
+    ]
+    spelled_otherwise = write(tmp_path, lambda c: c["city"].update(name="PEKANBARU"))
+    assert "warning" not in run_cli("check-config", str(spelled_otherwise)).stdout
+
+
+def test_check_config_takes_its_file_as_every_command_does(tmp_path: Path) -> None:
+    """``check-config --config PATH`` was refused ("unrecognized arguments") where every other
+    command takes ``--config``."""
+    done = run_cli("check-config", "--config", str(DEFAULT_CONFIG))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{DEFAULT_CONFIG}: ok (Kota Pekanbaru")
+    other = write(tmp_path, lambda c: None)
+    done = run_cli("check-config", str(DEFAULT_CONFIG), "--config", str(other))
+    assert done.returncode == 2
+    assert "give the config file once" in done.stderr
+
+
 def test_check_config_warns_of_a_screen_that_shows_nothing(tmp_path: Path) -> None:
     """A 4 x 3 wall whose screens list left screen 5 out passed with "ok": the LCD stayed
     black, which on a wall reads as a dead screen. It may be meant (a CCTV input), so it

@@ -214,3 +214,80 @@ def test_a_stray_feature_far_away_makes_the_cells_coarser_not_the_grid_huge() ->
         "Nyasar",
         None,
     )
+
+
+def _box(x: float, y: float, size: float) -> list[list[list[float]]]:
+    return [[[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]]
+
+
+def _area(name: str, *rings: list[list[list[float]]], **props: Any) -> dict[str, Any]:
+    geometry = (
+        {"type": "Polygon", "coordinates": rings[0]} if len(rings) == 1 else {"type": "MultiPolygon", "coordinates": list(rings)}
+    )
+    return {"type": "Feature", "properties": {"nama": name, **props}, "geometry": geometry}
+
+
+def test_a_district_split_over_features_of_one_name_is_one_district() -> None:
+    """Exports often write a mainland and its islets as features of one name: each part was a
+    district of its own, and only the last (an islet) answered to the name."""
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            _area("Pantai", _box(100.0, -1.0, 0.1), area_km2_geom=120.0),
+            _area("Darat", _box(100.1, -1.0, 0.1)),
+            _area("Kec. PANTAI", _box(99.8, -1.0, 0.01), area_km2_geom=1.5),  # an islet, spelled otherwise
+        ],
+    }
+    districts = Districts.from_geojson(doc)
+    assert districts.names() == ["Pantai", "Darat"]
+    assert districts.kecamatan_at(-0.995, 99.805) == "Pantai"  # on the islet
+    assert districts.kecamatan_at(-0.95, 100.05) == "Pantai"  # on the mainland
+    lat, lon = districts.centroid("Pantai")
+    assert (100.0 < lon < 100.1) and (-1.0 < lat < -0.9), "the label stands on the mainland, not between the parts"
+    rng = random.Random(3)
+    points = [districts.random_point("Pantai", rng) for _ in range(400)]
+    assert all(districts.kecamatan_at(la, lo) == "Pantai" for la, lo in points)
+    assert sum(lo > 100.0 for _, lo in points) > 380, "points spread by area: the mainland is 100 times the islet"
+
+    drawn = districts.drawing()
+    assert [f["properties"]["nama"] for f in drawn["features"]] == ["Pantai", "Darat"]
+    pantai = drawn["features"][0]
+    assert pantai["geometry"]["type"] == "MultiPolygon"
+    assert len(pantai["geometry"]["coordinates"]) == 2
+    assert pantai["properties"]["area_km2_geom"] == 121.5
+    assert (pantai["properties"]["label_lat"], pantai["properties"]["label_lon"]) == (lat, lon)
+
+
+def test_the_drawing_keeps_to_its_point_budget() -> None:
+    """A surveyed outline of 60,000 points went whole into every map update."""
+    import math
+
+    ring = [
+        [100.0 + 0.1 * math.cos(2 * math.pi * i / 60_000), -1.0 + 0.1 * math.sin(2 * math.pi * i / 60_000)] for i in range(60_000)
+    ]
+    ring.append(ring[0])
+    districts = Districts.from_geojson({"type": "FeatureCollection", "features": [_area("Bulat", [ring])]})
+    drawn = districts.drawing(max_points=2_000)["features"][0]["geometry"]["coordinates"][0]
+    assert 100 < len(drawn) <= 2_000
+    area = 0.5 * abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(drawn, drawn[1:], strict=False)))
+    assert area == pytest.approx(math.pi * 0.1**2, rel=0.01)
+    assert len(districts.drawing()["features"][0]["geometry"]["coordinates"][0]) <= 20_000
+
+
+def test_the_files_own_city_is_read() -> None:
+    doc = {"type": "FeatureCollection", "features": [_area("A", _box(100.0, -1.0, 0.1), kabupaten_kota="Kota Padang ")]}
+    assert Districts.from_geojson(doc).city_names() == {"Kota Padang"}
+    assert Districts.load(KECAMATAN).city_names() == {"Kota Pekanbaru"}
+
+
+@pytest.mark.parametrize(
+    ("nama", "said"), [(1377, "a number: write it as text"), ("  ", "empty text"), (None, "null"), (["A"], "a list")]
+)
+def test_a_nama_that_is_not_a_name_is_named(tmp_path: Path, nama: Any, said: str) -> None:
+    doc = {"type": "FeatureCollection", "features": [_area("A", _box(100.0, -1.0, 0.1)), _area("B", _box(100.2, -1.0, 0.1))]}
+    doc["features"][1]["properties"]["nama"] = nama
+    path = tmp_path / f"nama-{len(said)}.geojson"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(GeoJsonError) as caught:
+        Districts.load(path)
+    assert str(caught.value) == f"feature 1: its 'nama' is not a name ({said})"
