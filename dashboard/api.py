@@ -6,6 +6,7 @@ Routes live on the FastAPI server that Dash runs on, so one port serves pages an
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import FastAPI, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -33,6 +35,23 @@ CURSOR_MAX = 600
 #: A cursor is a read model's key (``dashboard.read_models``): an ordering part, ``|``, an id.
 #: Anything else was taken silently, answering the first page or an empty one.
 CURSOR = r"^[^|\x00-\x1f\x7f]*\|[^\x00-\x1f\x7f]+$"
+#: What each list's keys begin with (``dashboard.read_models``): open incidents with their
+#: severity's rank and a fixed-width time, open reports with the time, every list "all" with
+#: the id alone. A cursor of another list, or "abc|def", answered an empty page whose ``next``
+#: was null, which reads as the end of the list.
+CURSOR_OF = {
+    INCIDENTS_OPEN: re.compile(r"\d\d{11}\.\d{3}\|"),
+    REPORTS_OPEN: re.compile(r"\d{11}\.\d{3}\|"),
+    INCIDENTS_ALL: re.compile(r"\|"),
+    REPORTS_ALL: re.compile(r"\|"),
+}
+
+
+def _checked(cursor: str | None, index: str) -> str | None:
+    if cursor is not None and not CURSOR_OF[index].match(cursor):
+        msg = "not a cursor of this list: pass the `next` of a page of the same list and status"
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "cursor"), "msg": msg}])
+    return cursor
 
 
 def register(server: FastAPI, reader: PictureCache, push: PushStats | None = None) -> None:
@@ -49,7 +68,8 @@ def register(server: FastAPI, reader: PictureCache, push: PushStats | None = Non
         cursor: str | None = Query(None, max_length=CURSOR_MAX, pattern=CURSOR),
     ) -> dict[str, Any]:
         """Every incident, a page at a time: open ones most urgent first, or all by id."""
-        items, after = page(store, INCIDENTS_OPEN if status == "open" else INCIDENTS_ALL, cursor, limit)
+        index = INCIDENTS_OPEN if status == "open" else INCIDENTS_ALL
+        items, after = page(store, index, _checked(cursor, index), limit)
         return Page(items=items, next=after).to_json()
 
     @server.get("/api/v1/reports")
@@ -59,7 +79,8 @@ def register(server: FastAPI, reader: PictureCache, push: PushStats | None = Non
         cursor: str | None = Query(None, max_length=CURSOR_MAX, pattern=CURSOR),
     ) -> dict[str, Any]:
         """Every citizen report, a page at a time: open ones newest first, or all by id."""
-        items, after = page(store, REPORTS_OPEN if status == "open" else REPORTS_ALL, cursor, limit)
+        index = REPORTS_OPEN if status == "open" else REPORTS_ALL
+        items, after = page(store, index, _checked(cursor, index), limit)
         return Page(items=items, next=after).to_json()
 
     @server.get("/api/v1/feeds")

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import urllib.parse
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ import requests
 
 from dashboard.ingest import CityState
 from dashboard.store.memory import MemoryStore
+from feeds.events import CitizenReport
 from tests.support.auth import KNOWN_USERS, add_users, closed_config, login, running_app
 from tests.support.operations import config_with, incident
 
@@ -262,3 +263,38 @@ def test_a_cursor_that_no_page_gave_is_refused(app: tuple[str, CityState, dict[s
         assert [e["loc"] for e in answer.json()["detail"]] == [["query", "cursor"]]
     first = s["viewer"].get(f"{base}/api/v1/incidents", params={"status": "all", "limit": 1}, timeout=30).json()
     assert s["viewer"].get(f"{base}/api/v1/incidents", params={"status": "all", "cursor": first["next"]}, timeout=30).ok
+
+
+def test_a_cursor_of_another_list_is_refused(app: tuple[str, CityState, dict[str, requests.Session]]) -> None:
+    """A cursor of the "all" list used on the open one, or "abc|def", answered an empty page
+    whose ``next`` was null: the client took it for the end of the list."""
+    base, state, s = app
+    now = datetime.now(UTC)
+    for n in (1, 2, 3):
+        state.accept(incident(f"CUR-{n}", ago_s=n))
+        state.accept(
+            CitizenReport(
+                id=f"REP-{n}", observed_at=now - timedelta(seconds=n), source_type="IssueReporting", topic="waste",
+                category="sampah", opened_at=now - timedelta(seconds=n), kecamatan="Sail",
+            )
+        )  # fmt: skip
+
+    def get(path: str, status: str, cursor: str | None = None) -> requests.Response:
+        params = {"status": status, "limit": 1, **({"cursor": cursor} if cursor else {})}
+        return s["viewer"].get(f"{base}/api/v1/{path}", params=params, timeout=30)
+
+    for path in ("incidents", "reports"):
+        cursors = {status: get(path, status).json()["next"] for status in ("open", "all")}
+        assert all(cursors.values()), (path, cursors)
+        for status, other in (("open", "all"), ("all", "open")):
+            assert get(path, status, cursors[status]).ok, (path, status)
+            for cursor in (cursors[other], "abc|def", "1|zzz"):
+                answer = get(path, status, cursor)
+                assert answer.status_code == 422, (path, status, cursor)
+                assert answer.json()["detail"] == [
+                    {
+                        "type": "value_error",
+                        "loc": ["query", "cursor"],
+                        "msg": "not a cursor of this list: pass the `next` of a page of the same list and status",
+                    }
+                ]
