@@ -49,6 +49,9 @@ class ConsolePort:
         who = self._principal()
         return (who.name, who.role) if who is not None and who.via != "anonymous" else None
 
+    def may(self, role: str) -> bool:
+        return not isinstance(self._actor(role), ActionError)
+
     def _actor(self, role: str) -> Actor | ActionError:
         who = self._principal()
         if who is None or who.via == "anonymous":  # with reading open, an ended session reads as anonymous

@@ -89,10 +89,8 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                 [
                     dcc.Store(id="cw-console-detail-sig", data=None),
                     dcc.Store(id="cw-detail-seen", data=None),  # the incident the detail shows and its assignee
-                    html.Div(
-                        id="cw-console-detail", children=html.Div(t("console_select_hint", language), className="text-secondary")
-                    ),
-                    html.Hr(),
+                    # the actions first, then the incident: below it, the buttons moved down with
+                    # each note and SOP step, and a long history took them off a 1080-line screen
                     dbc.Row(
                         [
                             dbc.Col(button("cw-act-acknowledge", "warning"), width="auto"),
@@ -183,16 +181,49 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                         className="g-2 align-items-center",
                     ),
                     html.Div(id="cw-console-msg", className="mt-2", role="status"),
+                    html.Hr(),
+                    html.Div(
+                        id="cw-console-detail", children=html.Div(t("console_select_hint", language), className="text-secondary")
+                    ),
                 ]
             ),
         ]
     )
 
 
-def render(detail: dict[str, Any] | None, settings: ViewSettings, now: float | None = None) -> Any:
+#: The history's word for each action the desk records (``dashboard.incident_ops.ACTIONS``).
+HISTORY_WORDS = {
+    action: f"history_{action}"
+    for action in ("acknowledge", "assign", "note", "escalate", "deescalate", "resolve", "reopen", "tick", "untick")
+}
+
+
+def history_words(entry: dict[str, Any], language: str, codes: dict[str, str]) -> str:
+    """What one history entry says, in the console's language: the action and what it set
+    (the new status, the agency, the severity, the resolution's label, the SOP step counted
+    from 1). It read ``assign status=dispatched agency=Dishub``, the desk's own ids."""
+    action = str(entry.get("action", ""))
+    said = [t(HISTORY_WORDS[action], language) if action in HISTORY_WORDS else action]
+    if "step" in entry:
+        said[0] += f" {int(entry['step']) + 1}"
+    if entry.get("agency"):
+        said.append(str(entry["agency"]))
+    if entry.get("code"):
+        said.append(codes.get(str(entry["code"]), str(entry["code"])))
+    if entry.get("severity"):
+        said.append(t(str(entry["severity"]), language))
+    if entry.get("status"):
+        said.append(f"→ {t(str(entry['status']), language)}")
+    return " · ".join(said)
+
+
+def render(
+    detail: dict[str, Any] | None, settings: ViewSettings, now: float | None = None, codes: dict[str, str] | None = None
+) -> Any:
     """The selected incident. Its history and SOP ticks are on the city's clock, with the day
     for those before the city's day at ``now`` (default: the time now): an incident open since
-    yesterday listed yesterday's 23:55 after this morning's 00:10 as if both were today's."""
+    yesterday listed yesterday's 23:55 after this morning's 00:10 as if both were today's.
+    ``codes`` gives the resolution codes' labels."""
     language = settings.language
     now = time.time() if now is None else now
     if not detail:
@@ -232,8 +263,7 @@ def render(detail: dict[str, Any] | None, settings: ViewSettings, now: float | N
     history = [
         html.Li(
             [
-                f"{at(h['at'], 'HH:mm:ss')} {h['by']} ({h['role']}) {h['action']}"
-                + "".join(f" {k}={h[k]}" for k in ("status", "agency", "severity", "code", "step") if k in h),
+                f"{at(h['at'], 'HH:mm:ss')} {h['by']} ({h['role']}) " + history_words(h, language, codes or {}),
                 # a note's own text direction stays inside it (``bdi``): a right-to-left override
                 # in one turned the rest of its history line around
                 *((" – ", html.Bdi(str(h["text"]))) if h.get("text") else ()),
@@ -289,6 +319,7 @@ def render(detail: dict[str, Any] | None, settings: ViewSettings, now: float | N
 
 def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: OperationsPort) -> None:
     language = settings.language
+    codes = {c["code"]: c["label"] for c in port.choices().get("codes", [])}
 
     @app.callback(
         Output("cw-console-detail", "children"),
@@ -309,7 +340,7 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         if digest == shown:
             raise PreventUpdate
         seen = {"id": selected, "assignee": detail.get("assignee") or ""} if detail else None
-        return render(detail, settings, now), digest, seen
+        return render(detail, settings, now, codes), digest, seen
 
     @app.callback(
         Output("cw-console-msg", "children"),

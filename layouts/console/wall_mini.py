@@ -39,7 +39,10 @@ def level_options(levels: list[str], language: str) -> list[dict[str, str]]:
     return [{"label": t(level, language), "value": level} for level in levels]
 
 
-def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
+def layout(settings: ViewSettings, choices: dict[str, Any], supervisor: bool = True) -> dbc.Card:
+    """``supervisor``: whether the person at the desk may drive the wall. An operator sees
+    the controls greyed out with the reason beside them: they were offered, and each press
+    only answered that it needs a supervisor."""
     language = settings.language
     return dbc.Card(
         [
@@ -50,73 +53,87 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                     dcc.Store(id="cw-mini-preset-seen", data=None),
                     html.Div(id="cw-mini-wall"),
                     html.Hr(),
-                    dbc.Row(
+                    html.Small(t("console_wall_supervisor_only", language), className="text-secondary d-block mb-2")
+                    if not supervisor
+                    else None,
+                    html.Fieldset(
                         [
-                            dbc.Col(
-                                dbc.Select(
-                                    id="cw-preset-choice",
-                                    options=[
-                                        {"label": preset_label(p, language), "value": p.name} for p in choices.get("presets", [])
-                                    ],
-                                    value="default",
-                                    size="sm",
-                                ),
-                                md=6,
+                            dbc.Row(
+                                [
+                                    dbc.Col(
+                                        dbc.Select(
+                                            id="cw-preset-choice",
+                                            options=[
+                                                {"label": preset_label(p, language), "value": p.name}
+                                                for p in choices.get("presets", [])
+                                            ],
+                                            value="default",
+                                            size="sm",
+                                        ),
+                                        md=6,
+                                    ),
+                                    dbc.Col(
+                                        dbc.Button(
+                                            t("console_switch_preset", language), id="cw-preset-apply", size="sm", n_clicks=0
+                                        ),
+                                        width="auto",
+                                    ),
+                                ],
+                                className="g-2 mb-2 align-items-center",
                             ),
-                            dbc.Col(
-                                dbc.Button(t("console_switch_preset", language), id="cw-preset-apply", size="sm", n_clicks=0),
-                                width="auto",
+                            dbc.Row(
+                                [
+                                    dbc.Col(
+                                        dbc.Select(
+                                            id="cw-broadcast-level",
+                                            options=level_options(choices.get("levels", []), language),
+                                            value="ORANGE",
+                                            size="sm",
+                                        ),
+                                        md=3,
+                                    ),
+                                    dbc.Col(
+                                        dbc.Input(
+                                            id="cw-broadcast-text",
+                                            placeholder=t("console_broadcast_text", language),
+                                            maxLength=280,
+                                            size="sm",
+                                        ),
+                                        md=6,
+                                    ),
+                                    dbc.Col(
+                                        minutes_box(
+                                            "cw-broadcast-minutes", choices.get("broadcast_minutes_max", 720), 30, language
+                                        ),
+                                        md=3,
+                                    ),
+                                ],
+                                className="g-2 mb-2 align-items-center",
+                            ),
+                            dbc.Row(
+                                [
+                                    dbc.Col(
+                                        dbc.Button(
+                                            t("console_broadcast", language),
+                                            id="cw-broadcast-send",
+                                            color="danger",
+                                            size="sm",
+                                            n_clicks=0,
+                                        ),
+                                        width="auto",
+                                    ),
+                                    dbc.Col(
+                                        dbc.Button(
+                                            t("console_clear_broadcast", language), id="cw-broadcast-clear", size="sm", n_clicks=0
+                                        ),
+                                        width="auto",
+                                    ),
+                                ],
+                                className="g-2 align-items-center",
                             ),
                         ],
-                        className="g-2 mb-2 align-items-center",
-                    ),
-                    dbc.Row(
-                        [
-                            dbc.Col(
-                                dbc.Select(
-                                    id="cw-broadcast-level",
-                                    options=level_options(choices.get("levels", []), language),
-                                    value="ORANGE",
-                                    size="sm",
-                                ),
-                                md=3,
-                            ),
-                            dbc.Col(
-                                dbc.Input(
-                                    id="cw-broadcast-text",
-                                    placeholder=t("console_broadcast_text", language),
-                                    maxLength=280,
-                                    size="sm",
-                                ),
-                                md=6,
-                            ),
-                            dbc.Col(
-                                minutes_box("cw-broadcast-minutes", choices.get("broadcast_minutes_max", 720), 30, language),
-                                md=3,
-                            ),
-                        ],
-                        className="g-2 mb-2 align-items-center",
-                    ),
-                    dbc.Row(
-                        [
-                            dbc.Col(
-                                dbc.Button(
-                                    t("console_broadcast", language),
-                                    id="cw-broadcast-send",
-                                    color="danger",
-                                    size="sm",
-                                    n_clicks=0,
-                                ),
-                                width="auto",
-                            ),
-                            dbc.Col(
-                                dbc.Button(
-                                    t("console_clear_broadcast", language), id="cw-broadcast-clear", size="sm", n_clicks=0
-                                ),
-                                width="auto",
-                            ),
-                        ],
-                        className="g-2 align-items-center",
+                        disabled=not supervisor,
+                        id="cw-wall-controls",
                     ),
                     html.Div(id="cw-wall-msg", className="mt-2", role="status"),
                 ]

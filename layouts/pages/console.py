@@ -54,7 +54,7 @@ def register(app: Callbacks, pages: Pages, reader: CityReader, settings: ViewSet
                                     [
                                         detail.layout(settings, choices),
                                         html.Div(className="mb-2"),
-                                        wall_mini.layout(settings, choices),
+                                        wall_mini.layout(settings, choices, supervisor=port.may("supervisor")),
                                     ],
                                     lg=5,
                                 ),

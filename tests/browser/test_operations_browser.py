@@ -240,9 +240,11 @@ def test_supervisor_preset_and_broadcast_reach_open_screens(city: tuple[CityStat
     assert "Lalu lintas" in categories and "traffic" not in categories, categories  # the wall's words, not the feed's ids
 
     operator = console(contexts, base, "operator")
-    choose(operator, "cw-preset-choice", "banjir")
-    operator.click("#cw-preset-apply")
-    operator.locator("#cw-wall-msg", has_text="supervisor").wait_for()  # refused: the role it needs
+    # an operator is shown the wall's controls greyed out, with why (the server refuses them anyway);
+    # they were offered, and each press only answered that it needs a supervisor
+    operator.get_by_text("Tata letak dan siaran dinding hanya untuk supervisor.").wait_for()
+    for control in ("#cw-preset-choice", "#cw-preset-apply", "#cw-broadcast-text", "#cw-broadcast-send", "#cw-broadcast-clear"):
+        assert operator.locator(control).is_disabled(), control
     # the report is for supervisors: an operator is told so, and offered no download that would answer 403
     operator.goto(f"{base}/report?period=day")
     operator.locator("#cw-report-tables", has_text="supervisor").wait_for()

@@ -23,7 +23,7 @@ from dash import Patch, html
 from dashboard.config import load_config
 from dashboard.layout_settings import view_settings
 from layouts import map_figure, map_plan, panels
-from layouts.console.detail import push_default
+from layouts.console.detail import history_words, push_default
 from layouts.frame import frame, signature
 from layouts.i18n import when_lately
 from layouts.pages.report import tables as report_tables
@@ -1071,3 +1071,20 @@ def test_feed_text_in_a_plotly_tooltip_is_drawn_as_text() -> None:
     (texts_drawn,) = [t["text"] for t in traces if t.get("name") == "critical"]
     assert texts_drawn == ['&lt;a href="https://evil.example/phish"&gt;Klik&lt;/a&gt; &amp; &lt;b&gt;BIG&lt;/b&gt;']
     assert label_text("Bukit <Raya>", 3).startswith("Bukit &lt;Raya&gt;<br>")
+
+
+@pytest.mark.parametrize(
+    ("entry", "language", "said"),
+    [
+        ({"action": "assign", "status": "dispatched", "agency": "Dishub"}, "id", "menugaskan · Dishub · → dikirim"),
+        ({"action": "tick", "step": 0}, "id", "mencentang langkah 1"),
+        ({"action": "resolve", "status": "resolved", "code": "handled"}, "id", "menyelesaikan · Ditangani · → selesai"),
+        ({"action": "deescalate", "severity": "high"}, "en", "de-escalated · HIGH"),
+        ({"action": "resolve", "code": "gone"}, "en", "resolved · gone"),
+        ({"action": "merge"}, "en", "merge"),
+    ],
+)
+def test_a_history_entry_reads_in_the_consoles_language(entry: dict[str, Any], language: str, said: str) -> None:
+    """The history read ``assign status=dispatched agency=Dishub`` and ``tick step=0``: the
+    desk's ids, in English on an Indonesian console, its SOP steps counted from 0."""
+    assert history_words(entry, language, {"handled": "Ditangani"}) == said
