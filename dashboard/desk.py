@@ -129,7 +129,7 @@ class Desk:
         )
 
     def clear_broadcast(self, actor: Actor) -> dict[str, Any]:
-        return self._change_wall(actor, "broadcast.clear", {}, lambda r, at: wall_control.clear_broadcast(r))
+        return self._change_wall(actor, "broadcast.clear", {}, lambda r, at: wall_control.clear_broadcast(r, at))
 
     def push(self, screen: int, incident_id: str, minutes: int, actor: Actor) -> dict[str, Any]:
         incident = self.incident(incident_id)
@@ -149,7 +149,10 @@ class Desk:
         return {**wall, "replaced": detail["replaced"]}
 
     def dismiss(self, screen: int, actor: Actor) -> dict[str, Any]:
-        return self._change_wall(actor, "push.dismiss", {"screen": screen}, lambda r, at: wall_control.dismiss(r, screen, at))
+        screens = self.config.wall.screen_count
+        return self._change_wall(
+            actor, "push.dismiss", {"screen": screen}, lambda r, at: wall_control.dismiss(r, screen, screens, at)
+        )
 
     def ack_station(self, station: str, actor: Actor) -> dict[str, Any]:
         """Acknowledge a station's takeover; ``station`` is its entity id or the station id the

@@ -66,7 +66,11 @@ def set_broadcast(
     return {**record, "broadcast": broadcast}
 
 
-def clear_broadcast(record: dict[str, Any]) -> dict[str, Any]:
+def clear_broadcast(record: dict[str, Any], at: float) -> dict[str, Any]:
+    """Refused when no banner is showing: a press answered "done" and wrote to the audit
+    each time, as if a banner had been taken down."""
+    if active_broadcast(record, at) is None:
+        raise ActionError(409, "no broadcast is showing", "err_nothing_broadcast")
     return {**record, "broadcast": None}
 
 
@@ -91,7 +95,9 @@ def replaced_by_push(record: dict[str, Any], screen: int, incident_id: str, at: 
     return None
 
 
-def dismiss(record: dict[str, Any], screen: int, at: float) -> dict[str, Any]:
+def dismiss(record: dict[str, Any], screen: int, screens: int, at: float) -> dict[str, Any]:
+    if not 1 <= screen <= screens:  # as a push to it is refused: "nothing is pushed to screen 99" hid the slip
+        raise ActionError(422, f"screen must be 1-{screens}")
     pushed = active_pushes(record, at)
     if not any(p["screen"] == screen for p in pushed):
         raise ActionError(409, f"nothing is pushed to screen {screen}", "err_nothing_pushed", screen=str(screen))

@@ -296,6 +296,13 @@ def test_wall_control_preset_broadcast_push_and_expiry(store: StateStore, config
         desk.broadcast("PURPLE", "x", 5, SUPERVISOR)
     desk.clear_broadcast(SUPERVISOR)
     assert build_picture(store, config, now=clock.now).wall.broadcast is None
+    # nothing left to clear, a screen the wall lacks: refused, and nothing written to the audit
+    with pytest.raises(ActionError) as nothing:
+        desk.clear_broadcast(SUPERVISOR)
+    assert (nothing.value.status, nothing.value.word) == (409, "err_nothing_broadcast")
+    with pytest.raises(ActionError) as no_screen:
+        desk.dismiss(99, SUPERVISOR)
+    assert (no_screen.value.status, str(no_screen.value)) == (422, "screen must be 1-24")
     actions = [e["action"] for e in store.audit(10)]
     assert actions == ["wall.broadcast.clear", "wall.push", "wall.broadcast", "wall.preset"]
 
