@@ -166,9 +166,16 @@ def _choice(component_id: str, values: tuple[str, ...], placeholder: str, langua
             placeholder=t(placeholder, language),
             labels=_dropdown_words(language),
             className="text-dark",
+            # Dash's 200 px showed three of the five severities: the rest needed a scroll inside
+            maxHeight=MENU_MAX_PX,
         ),
         md=3,
     )
+
+
+#: Tall enough for every choice a filter has (five severities, four statuses) under the
+#: dropdown's own search and "select all".
+MENU_MAX_PX = 360
 
 
 def _dropdown_words(language: str) -> dcc.Dropdown.Labels:
