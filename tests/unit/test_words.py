@@ -22,6 +22,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from dashboard.auth.routes import login_html
+from layouts import report_words
 from layouts.console import detail, queue, wall_mini
 from layouts.i18n import LANGUAGES, WORDS_ID, catalog, catalog_path, t, words_holder
 from layouts.mayor.headlines import headline_tiles, pillars_heading
@@ -250,7 +251,7 @@ def test_the_console_and_the_report_speak_the_configured_language(language: str)
         "levels": ["RED"],
     }
     console = text_of([detail.layout(settings, choices), queue.layout(settings), wall_mini.layout(settings, choices)])
-    row = dict.fromkeys(report.HEADERS, 1)
+    row = dict.fromkeys(report_words.HEADERS, 1)
     shown = text_of(report.tables({"by_period": [row], "by_category": [row], "by_agency": [row]}, language))
     other = "en" if language == "id" else "id"
     assert [w for w in CONSOLE_WORDS[language] if w not in console] == []
@@ -261,7 +262,7 @@ def test_the_console_and_the_report_speak_the_configured_language(language: str)
 
 def test_the_keys_the_console_and_the_report_look_up_by_table_are_in_both_catalogs() -> None:
     """Keys kept in tables (not literal ``t(...)`` calls, which the scan above checks)."""
-    keys = {b[1] for b in detail.BUTTONS.values()} | set(report.TITLES.values()) | set(report.HEADERS.values())
+    keys = {b[1] for b in detail.BUTTONS.values()} | set(report_words.TITLES.values()) | set(report_words.HEADERS.values())
     keys |= set(report.PERIOD_WORDS.values())
     assert len(keys) == 27
     for language in LANGUAGES:
