@@ -6,6 +6,8 @@ plain ``urllib`` and ``websockets`` clients. The CSP in a real Chromium: browser
 
 from __future__ import annotations
 
+import asyncio
+import http.client
 import json
 import logging
 import stat
@@ -137,6 +139,47 @@ def test_request_headers_are_limited_before_the_login_is_asked(base: str) -> Non
     assert answer.startswith(b"HTTP/1.1 400 "), answer
     status, _, _ = fetch(base + "/healthz", headers={"X-Pad": "a" * 8_000})  # a big but sane header passes
     assert status == 200
+
+
+def test_a_request_head_that_does_not_come_is_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that opened connections and sent a byte now and then, or nothing, held each one
+    for ever, without a login: a few hundred took the worker's file descriptors. A request
+    whose head has not come within the limit is closed; one that comes in time is answered,
+    and so is a kept-alive connection's next request."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from dashboard.http_head import HeadTimedH11
+
+    monkeypatch.setattr(HeadTimedH11, "head_timeout_s", 1.0)
+    with serve(load_config(), MemoryStore()) as url:
+        where = urlsplit(url)
+        silent = socket.create_connection((where.hostname, where.port), timeout=30)
+        trickle = socket.create_connection((where.hostname, where.port), timeout=30)
+        kept = http.client.HTTPConnection(where.hostname or "", where.port, timeout=30)
+        with silent, trickle:
+            trickle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and no end of the head
+            assert silent.recv(100) == b"", "closed, having sent nothing"
+            assert trickle.recv(100) == b"", "closed, its head unfinished"
+        for _ in range(2):  # a kept-alive connection whose heads come in time is answered each time
+            kept.request("GET", "/healthz")
+            answer = kept.getresponse()
+            assert (answer.status, json.loads(answer.read())["status"]) == (200, "ok")
+        assert kept.sock is not None
+        kept.sock.sendall(b"GET /healthz HTTP/1.1\r\n")  # its next head, unfinished: timed afresh
+        assert kept.sock.recv(100) == b""
+        kept.close()
+
+        async def live_past_the_limit() -> int:
+            """A websocket is no head in waiting: it answers pings past the limit."""
+            async with websockets.connect(ws_url(url), origin=url, open_timeout=10) as ws:
+                pongs, until = 0, time.monotonic() + 3 * HeadTimedH11.head_timeout_s
+                while time.monotonic() < until:
+                    await asyncio.wait_for(await ws.ping(), timeout=10)
+                    pongs += 1
+                return pongs
+
+        assert run_async(live_past_the_limit()) > 0
 
 
 @pytest.mark.parametrize(
