@@ -126,6 +126,7 @@ def start_ingest(config: Config, store: StateStore, mqtt_protocol: str | None = 
         if config.feeds.redis.channels:
             ingest.adapters.append(RedisPubSubAdapter(config.feeds.redis, normalizer, state))
     _mark_a_new_store(store)
+    _carry_on_feed_history(store, ingest.adapters, sole_writer=not (config.feeds.mqtt.member or config.feeds.mqtt.shared_group))
     for adapter in ingest.adapters:
         adapter.start()
     for target, name in ((_sample_loop, "kpi-sampler"), (_rebuild_read_models, "read-model-rebuild")):
@@ -170,6 +171,23 @@ def _rebuild_read_models(store: StateStore, config: Config, stop: threading.Even
                 done.seconds,
             )
         return
+
+
+def _carry_on_feed_history(store: StateStore, adapters: list[Any], sole_writer: bool) -> None:
+    """Each feed's outage history goes on from what the last ingest process stored: a restart
+    emptied it, and with it the record of the night's outages. A store that cannot be read
+    now starts the history afresh, as before."""
+    from dashboard.store.redis_store import is_outage
+
+    try:
+        stored = store.feeds()
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        log.warning("the store is unavailable: each feed's outage history starts afresh")
+        return
+    for adapter in adapters:
+        adapter.stats.carry_on(stored.get(adapter.stats.name), sole_writer=sole_writer)
 
 
 def _sample_loop(store: StateStore, config: Config, stop: threading.Event) -> None:

@@ -27,12 +27,25 @@ from feeds.events import Reason
 from feeds.sink import EventSink
 
 GAPS_KEPT = 20
+#: The reason of the gap between the last process's last report and this one's connection.
+RESTART_REASON = "ingest was not running (stopped or restarted)"
 
 Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _moment(value: Any) -> datetime | None:
+    """An ISO time from the store, with its zone; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 @dataclass
@@ -42,6 +55,16 @@ class _Gap:
     started: datetime
     reason: str
     ended: datetime | None = None
+
+    @classmethod
+    def from_doc(cls, doc: Any) -> _Gap | None:
+        """A gap as ``to_doc`` wrote it; None for anything else (a store written by hand)."""
+        if not isinstance(doc, dict):
+            return None
+        started = _moment(doc.get("started_at"))
+        if started is None:
+            return None
+        return cls(started=started, reason=str(doc.get("reason") or ""), ended=_moment(doc.get("ended_at")))
 
     def to_doc(self) -> dict[str, Any]:
         seconds = None if self.ended is None else round((self.ended - self.started).total_seconds(), 3)
@@ -113,6 +136,27 @@ class FeedStats:
         """The sink raised: the message stays unacknowledged and will come again."""
         with self._lock:
             self._bump("store_errors")
+
+    # -- the process before this one -------------------------------------------------------
+
+    def carry_on(self, previous: dict[str, Any] | None, *, sole_writer: bool = True) -> None:
+        """Take up the outage history the last process left in the store (``previous``: this
+        feed's stored status), so a restart no longer empties it.
+
+        A gap the last process left open ends when it last reported. As ``sole_writer`` (no
+        other ingest process feeds this feed), the time from that report until this process
+        connects is a gap too: nobody was taking the feed's messages."""
+        if not previous:
+            return
+        gaps = [gap for gap in map(_Gap.from_doc, previous.get("gaps") or []) if gap is not None]
+        last_report = _moment(previous.get("reported_at"))
+        for gap in gaps:
+            if gap.ended is None:
+                gap.ended = max(gap.started, last_report) if last_report else gap.started
+        if sole_writer and last_report is not None:
+            gaps.append(_Gap(started=last_report, reason=RESTART_REASON))
+        with self._lock:
+            self._gaps.extend(gaps[-(self._gaps.maxlen or len(gaps)) :])
 
     # -- connection -----------------------------------------------------------------------
 

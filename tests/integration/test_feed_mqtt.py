@@ -562,3 +562,39 @@ def test_tls_verifies_the_broker_unless_told_not_to(tmp_path: Path) -> None:
         for adapter in made:
             adapter.stop()
         broker.stop()
+
+
+def test_an_ingest_restart_carries_the_outage_history_on(mosquitto: Mosquitto) -> None:
+    """``start_ingest`` takes up what the last process stored: its gaps, and the time no ingest
+    ran, which closes when this one connects. A restart had emptied the history."""
+    from dashboard.config import load_config
+    from dashboard.runtime import start_ingest
+    from dashboard.store.memory import MemoryStore
+
+    config = load_config(environ={})
+    config = config.model_copy(
+        update={"feeds": config.feeds.model_copy(update={"mqtt": config.feeds.mqtt.model_copy(update={"url": mosquitto.url})})}
+    )
+    store = MemoryStore()
+    outage = {
+        "started_at": "2026-12-01T01:00:00+00:00",
+        "ended_at": "2026-12-01T01:02:00+00:00",
+        "seconds": 120.0,
+        "reason": "broker unreachable",
+    }
+    store.record_feed("mqtt", {}, {"connected": True, "gaps": [outage], "reported_at": "2026-12-01T02:00:00+00:00"})
+    began = datetime.now(UTC)
+    ingest = start_ingest(config, store)
+    try:
+        (adapter,) = ingest.adapters
+        assert adapter.wait_connected(10)
+        gaps = adapter.stats.snapshot()["gaps"]
+        assert gaps[0] == outage
+        assert (gaps[1]["started_at"], gaps[1]["reason"]) == (
+            "2026-12-01T02:00:00+00:00",
+            "ingest was not running (stopped or restarted)",
+        )
+        assert datetime.fromisoformat(gaps[1]["ended_at"]) >= began, "closed when this process connected"
+        assert len(gaps) == 2
+    finally:
+        ingest.stop()

@@ -268,3 +268,46 @@ def test_pipeline_lets_store_failures_through() -> None:
         pipeline.handle(b"[]", "s")
     snap = stats.snapshot()
     assert (snap["received"], snap["accepted"], snap["rejected"], snap["store_errors"]) == (2, 0, {}, 2)
+
+
+def test_a_restarted_ingest_carries_on_the_outage_history() -> None:
+    """A restart emptied the feed's outage history, and with it the record of the night's
+    outages. The next process takes it up from the store; as the feed's only ingest, the time
+    until it connects is a gap too, and a gap the last one left open ends at its last report."""
+    from dashboard.store.memory import MemoryStore
+
+    store = MemoryStore()
+    clock = Clock()
+    before = FeedStats("mqtt", clock=clock)
+    before.connected()
+    clock.advance(60)
+    before.disconnected("broker unreachable")
+    clock.advance(5)
+    before.connected()
+    clock.advance(30)
+    before.disconnected("connection lost")  # and the process is killed while down
+    clock.advance(10)
+    before.flush_to(store)  # its last report: 08:01:45
+
+    clock.advance(120)  # two minutes with no ingest running
+    after = FeedStats("mqtt", clock=clock)
+    after.carry_on(store.feeds()["mqtt"])
+    clock.advance(3)
+    after.connected()
+    assert after.snapshot()["gaps"] == [
+        {"started_at": "2025-01-06T08:01:00+00:00", "ended_at": "2025-01-06T08:01:05+00:00", "seconds": 5.0,
+         "reason": "broker unreachable"},
+        {"started_at": "2025-01-06T08:01:35+00:00", "ended_at": "2025-01-06T08:01:45+00:00", "seconds": 10.0,
+         "reason": "connection lost"},
+        {"started_at": "2025-01-06T08:01:45+00:00", "ended_at": "2025-01-06T08:03:48+00:00", "seconds": 123.0,
+         "reason": "ingest was not running (stopped or restarted)"},
+    ]  # fmt: skip
+    assert after.snapshot()["reconnects"] == 0, "this process's first connection is not a reconnect"
+
+    member = FeedStats("mqtt", clock=clock)  # one of several ingest processes: the others took the feed meanwhile
+    member.carry_on(store.feeds()["mqtt"], sole_writer=False)
+    assert [g["reason"] for g in member.snapshot()["gaps"]] == ["broker unreachable", "connection lost"]
+    nothing = FeedStats("mqtt", clock=clock)
+    nothing.carry_on({"gaps": [{"started_at": "yesterday"}, "x", None], "reported_at": 5})  # a store written by hand
+    nothing.carry_on(None)
+    assert nothing.snapshot()["gaps"] == []
