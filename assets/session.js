@@ -44,9 +44,38 @@
     return !!document.querySelector('[data-panel="tablet"]') && !onKioskToken();
   }
 
+  /* An action the desk sent (acknowledge, assign, a push, a broadcast: every callback that
+   * answers in the console's or the wall card's message line) that got no answer, or a
+   * server's error, said nothing at all: with the server away, a press looked taken. It now
+   * says, at the top, that the action may not have gone through; the next action that is
+   * answered takes the notice away. */
+  var ACTION_OUTPUT = /cw-(?:console|wall)-msg\.children/;  // in the request's "output"
+
+  function isAction(url, init) {
+    return url.indexOf("/_dash-update-component") !== -1 && !!init && typeof init.body === "string" && ACTION_OUTPUT.test(init.body);
+  }
+
+  function notSent(on) {
+    var el = document.getElementById("cw-not-sent");
+    if (!on) {
+      if (el) el.remove();
+      return;
+    }
+    if (!el) {
+      el = document.createElement("div");
+      el.id = "cw-not-sent";
+      el.className = "cw-notice cw-not-sent";
+      el.setAttribute("role", "alert");
+      document.body.appendChild(el);
+    }
+    el.textContent = window.citywallWords ? window.citywallWords.word("console_not_sent") : "";
+  }
+
   window.fetch = function (input, init) {
+    var url = input && input.url ? input.url : String(input);  // a string, a URL or a Request
+    var action = isAction(url, init);
     return plainFetch.apply(window, arguments).then(function (response) {
-      var url = input && input.url ? input.url : String(input);  // a string, a URL or a Request
+      if (action && response.status !== 401) notSent(response.status >= 500);
       if (response.status === 401 && !leaving && url.indexOf("/_dash-update-component") !== -1) {
         if (signedIn()) {
           leaving = true;
@@ -56,6 +85,9 @@
         }
       }
       return response;
+    }, function (error) {
+      if (action) notSent(true);
+      throw error;
     });
   };
 })();

@@ -9,7 +9,7 @@ shown absent by a later one that must, so no test waits for nothing to happen.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -372,3 +372,41 @@ def test_the_search_filters_as_one_types_and_says_when_nothing_matches(desk: Any
     desk.fill("#cw-filter-text", "zzzz")
     expect(desk.locator(".cw-console-table .cw-queue-empty")).to_have_text("Tidak ada insiden yang cocok dengan saringan")
     expect(desk.locator(".cw-console-table tr[data-incident]")).to_have_count(0)
+
+
+@pytest.mark.browser
+def test_an_action_that_gets_no_answer_says_it_may_not_have_gone(city: tuple[CityState, str], desk: Any) -> None:
+    """With the server away a press said nothing, and looked taken. The console now says the
+    action may not have gone through; the next answered action takes that away."""
+    state, _ = city
+    select(desk, "DESK-A")
+    notice = desk.locator("#cw-not-sent")
+    said = "Tindakan belum tentu terkirim: server tidak menjawab. Periksa kejadiannya, lalu coba lagi."
+
+    def failing(answer: Callable[[Any], None]) -> Callable[[Any], None]:
+        """The server gone as the action is sent: the action's request fails, the rest pass."""
+        return lambda route: answer(route) if "cw-console-msg.children" in (route.request.post_data or "") else route.continue_()
+
+    callbacks = "**/_dash-update-component*"
+    desk.route(callbacks, failing(lambda route: route.abort("connectionrefused")))
+    desk.click("#cw-act-acknowledge")
+    expect(notice).to_have_text(said)
+    assert notice.get_attribute("role") == "alert"
+    desk.unroute(callbacks)
+
+    notice.evaluate("el => el.remove()")
+    # the buttons a failed request left disabled come back with the next change the page hears
+    state.accept(incident("DESK-C", severity="low", description="Kejadian C"))
+    expect(desk.locator("#cw-act-escalate")).to_be_enabled()
+    desk.route(callbacks, failing(lambda route: route.fulfill(status=502, body="Bad Gateway")))  # a proxy's answer
+    desk.click("#cw-act-escalate")
+    expect(notice).to_have_text(said)
+    desk.unroute(callbacks)
+    assert actions(state, "DESK-A") == [], "neither reached the server"
+    state.accept(incident("DESK-D", severity="low", description="Kejadian D"))
+    expect(desk.locator("#cw-act-acknowledge")).to_be_enabled()
+
+    desk.click("#cw-act-acknowledge")
+    confirmed(desk, "diterima")
+    expect(notice).to_have_count(0)
+    assert actions(state, "DESK-A") == ["acknowledge"]
