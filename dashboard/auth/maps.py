@@ -22,7 +22,7 @@ class NamedMaps(Protocol):
 
     def map_all(self, name: str) -> dict[str, str]: ...
 
-    def map_put(self, name: str, key: str, value: str, *, only_new: bool = False) -> bool: ...
+    def map_put(self, name: str, key: str, value: str, *, only_new: bool = False, replacing: str | None = None) -> bool: ...
 
     def map_delete(self, name: str, key: str) -> bool: ...
 
@@ -54,10 +54,10 @@ class FileMaps:
     def map_all(self, name: str) -> dict[str, str]:
         return dict(self._read().get(name, {}))
 
-    def map_put(self, name: str, key: str, value: str, *, only_new: bool = False) -> bool:
+    def map_put(self, name: str, key: str, value: str, *, only_new: bool = False, replacing: str | None = None) -> bool:
         with self._locked() as data:
             entries = data.setdefault(name, {})
-            if only_new and key in entries:
+            if (only_new and key in entries) or (replacing is not None and entries.get(key) != replacing):
                 return False
             entries[key] = value
             return True

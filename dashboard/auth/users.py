@@ -87,15 +87,19 @@ class UserStore:
         return sorted((_load(raw) for raw in self.maps.map_all(USERS).values()), key=lambda u: u.name)
 
     def authenticate(self, name: str, password: str) -> User | None:
-        """The user when the password matches; the same work (one Argon2 verify) when not."""
-        user = self.get(name) if len(name) <= 64 else None
+        """The user when the password matches; the same work (one Argon2 verify) when not.
+
+        A hash made with older parameters is made again, and written only if the record is
+        still the one read: a password changed (or a user removed) during the verify, some
+        50-100 ms, was undone by the rehash's write of the old password."""
+        raw = self.maps.map_get(USERS, name) if len(name) <= 64 and NAME_RE.match(name) else None
+        user = None if raw is None else _load(raw)
         if not passwords.verify(user.hash if user else None, password):
             return None
-        assert user is not None
+        assert user is not None and raw is not None
         if passwords.needs_rehash(user.hash):
-            self.maps.map_put(
-                USERS, name, _dump(User(user.name, user.role, passwords.hash_password(password), user.stamp, user.created))
-            )
+            again = User(user.name, user.role, passwords.hash_password(password), user.stamp, user.created)
+            self.maps.map_put(USERS, name, _dump(again), replacing=raw)
         return user
 
     def _existing(self, name: str) -> User:

@@ -193,9 +193,10 @@ class StateStore(Protocol):
 
     def map_all(self, name: str) -> dict[str, str]: ...
 
-    def map_put(self, name: str, key: str, value: str, *, only_new: bool = False) -> bool:
-        """Set ``key``; with ``only_new`` only when it is absent (first writer wins).
-        Returns whether the value was written."""
+    def map_put(self, name: str, key: str, value: str, *, only_new: bool = False, replacing: str | None = None) -> bool:
+        """Set ``key``; with ``only_new`` only when it is absent (first writer wins); with
+        ``replacing`` only while it still holds that value (compare-and-set: a write made from
+        what was read loses to one made meanwhile). Returns whether the value was written."""
         ...
 
     def map_delete(self, name: str, key: str) -> bool:

@@ -310,10 +310,10 @@ class MemoryStore:
         with self._lock:
             return dict(self._maps[name])
 
-    def map_put(self, name: str, key: str, value: str, *, only_new: bool = False) -> bool:
+    def map_put(self, name: str, key: str, value: str, *, only_new: bool = False, replacing: str | None = None) -> bool:
         with self._lock:
             entries = self._maps[name]
-            if only_new and key in entries:
+            if (only_new and key in entries) or (replacing is not None and entries.get(key) != replacing):
                 return False
             entries[key] = value
             return True

@@ -189,3 +189,10 @@ bump(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[7])
 return 1
 """
 )
+
+# KEYS: the named map; ARGV: key, the value it must still hold, the new value
+MAP_REPLACE_LUA = r"""
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+"""

@@ -101,7 +101,7 @@ from dashboard.store import redis_client
 from dashboard.store.base import CapReached, IndexRow, SeriesPoint, bucket, entity_series
 from dashboard.store.redis_changes import RETRY_BASE_S, RETRY_CAP_S, ChangeListener
 from dashboard.store.redis_keys import KeyLayout
-from dashboard.store.redis_scripts import ADD_POINT_LUA, DELETE_LUA, SWAP_LUA, TRIM_LUA, UPSERT_LUA
+from dashboard.store.redis_scripts import ADD_POINT_LUA, DELETE_LUA, MAP_REPLACE_LUA, SWAP_LUA, TRIM_LUA, UPSERT_LUA
 from feeds.sink import StoreUnavailable
 
 #: ``MemoryStore`` keeps its ticker and dead letters in deques with these ``maxlen``; a larger
@@ -134,6 +134,7 @@ class RedisStore:
         self._delete = self._client.register_script(DELETE_LUA)
         self._trim = self._client.register_script(TRIM_LUA)
         self._swap = self._client.register_script(SWAP_LUA)
+        self._map_replace = self._client.register_script(MAP_REPLACE_LUA)
         self._listener = ChangeListener(self._client, self._channel)
         self._probe = redis_client.connect(
             url,
@@ -452,10 +453,13 @@ class RedisStore:
     def map_all(self, name: str) -> dict[str, str]:
         return dict(_text_map(self._client.hgetall(self.keys.named_map(name))))
 
-    def map_put(self, name: str, key: str, value: str, *, only_new: bool = False) -> bool:
-        """HSETNX for ``only_new``: atomic, so two workers generating a secret agree on one."""
+    def map_put(self, name: str, key: str, value: str, *, only_new: bool = False, replacing: str | None = None) -> bool:
+        """HSETNX for ``only_new``: atomic, so two workers generating a secret agree on one;
+        a script for ``replacing``, which compares and sets in one step on the server."""
         if only_new:
             return bool(self._client.hsetnx(self.keys.named_map(name), key, value))
+        if replacing is not None:
+            return bool(self._map_replace(keys=[self.keys.named_map(name)], args=[key, replacing, value]))
         self._client.hset(self.keys.named_map(name), key, value)
         return True
 

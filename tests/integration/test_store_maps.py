@@ -68,3 +68,14 @@ def test_only_new_has_exactly_one_winner(store: StateStore) -> None:
     winners = [value for value, won in results if won]
     assert len(winners) == 1
     assert store.map_get("auth:meta", "secret") == winners[0]
+
+
+def test_replacing_writes_only_over_the_value_read(store: StateStore) -> None:
+    """Compare-and-set: a write made from what was read loses to one made meanwhile."""
+    store.map_put("auth:users", "ani", "hash-1")
+    assert store.map_put("auth:users", "ani", "hash-1 again", replacing="hash-1") is True
+    assert store.map_get("auth:users", "ani") == "hash-1 again"
+    assert store.map_put("auth:users", "ani", "stale", replacing="hash-1") is False
+    assert store.map_get("auth:users", "ani") == "hash-1 again"
+    assert store.map_put("auth:users", "gone", "x", replacing="hash-1") is False
+    assert store.map_get("auth:users", "gone") is None, "nothing is made where nothing was"

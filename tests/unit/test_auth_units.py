@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -386,3 +387,55 @@ def test_an_identity_looked_up_before_stands_while_the_store_is_away(monkeypatch
     assert auth.resolve({}, {}, seen).principal is not None
     with pytest.raises(redis.ConnectionError):
         auth.resolve({}, {}, unseen)
+
+
+def _with_an_old_hash(maps: Any, name: str, password: str) -> UserStore:
+    """A user whose hash was made with weaker Argon2 parameters than today's."""
+    import json
+
+    from argon2 import PasswordHasher
+
+    users = UserStore(maps)
+    users.add(name, "operator", password)
+    record = json.loads(maps.map_get("auth:users", name))
+    record["hash"] = PasswordHasher(time_cost=1, memory_cost=8_192, parallelism=1).hash(password)
+    maps.map_put("auth:users", name, json.dumps(record))
+    return users
+
+
+@pytest.mark.parametrize("kind", ["memory", "file"])
+def test_a_login_upgrades_an_old_hash(kind: str, tmp_path: Path) -> None:
+    from dashboard.auth import passwords
+
+    maps: Any = MemoryStore() if kind == "memory" else FileMaps(tmp_path / "users.json")
+    users = _with_an_old_hash(maps, "ani", "sandi-lama-1")
+    stored = users.get("ani")
+    assert stored is not None and passwords.needs_rehash(stored.hash)
+    assert users.authenticate("ani", "sandi-lama-1") is not None
+    upgraded = users.get("ani")
+    assert upgraded is not None and not passwords.needs_rehash(upgraded.hash)
+    assert users.authenticate("ani", "sandi-lama-1") is not None
+
+
+@pytest.mark.parametrize("kind", ["memory", "file"])
+def test_a_password_changed_during_a_login_is_not_undone_by_its_rehash(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The login read the record, spent 50-100 ms verifying, then wrote the old password's new
+    hash over a password an admin had changed meanwhile: the old password worked again."""
+    from dashboard.auth import passwords
+
+    maps: Any = MemoryStore() if kind == "memory" else FileMaps(tmp_path / "users.json")
+    users = _with_an_old_hash(maps, "ani", "sandi-lama-1")
+    verify = passwords.verify
+
+    def changed_meanwhile(stored: str | None, password: str) -> bool:
+        result = verify(stored, password)
+        UserStore(maps).passwd("ani", "sandi-baru-2")  # another worker, during the verify
+        return result
+
+    monkeypatch.setattr(passwords, "verify", changed_meanwhile)
+    assert users.authenticate("ani", "sandi-lama-1") is not None, "the password was right when it was checked"
+    monkeypatch.setattr(passwords, "verify", verify)
+    assert users.authenticate("ani", "sandi-baru-2") is not None
+    assert users.authenticate("ani", "sandi-lama-1") is None
