@@ -44,6 +44,8 @@ GEOJSON_MAX_BYTES = 16 * 1024 * 1024
 #: Outline points the map draws at most (Pekanbaru's file has 2,408): enough for every
 #: screen's map at the wall's full width, small enough to send with each map update.
 DRAWING_MAX_POINTS = 20_000
+#: The coarsest the map's outlines get while every ring is kept: a hundredth of the city.
+_SIMPLIFY_MOST = 0.01
 #: Where a feature says which city or regency it lies in.
 CITY_PROPERTIES = ("kabupaten_kota",)
 _OUTSIDE = -1
@@ -177,26 +179,35 @@ class Districts:
     def drawing(self, max_points: int = DRAWING_MAX_POINTS) -> dict[str, Any]:
         """The districts as the map draws them: a FeatureCollection with one feature per
         district (the parts of one split over several features joined), each keeping its
-        first part's properties, with a label point inside it, and simplified until the
-        outlines hold at most ``max_points`` points. Every screen's map carries the outlines:
-        a surveyed file of 12 MB sent 11 MB with every map update."""
-        tolerance = 0.0
-        geometries = [d.geometry for d in self._districts]
-        lon_min, lat_min, lon_max, lat_max = self.bounds
-        while sum(shapely.get_num_coordinates(g) for g in geometries) > max_points:
-            tolerance = tolerance * 2 or max(lon_max - lon_min, lat_max - lat_min) / 20_000
-            geometries = [shapely.simplify(d.geometry, tolerance, preserve_topology=True) for d in self._districts]
+        first part's properties, with a label point inside it, and its outline simplified
+        until they all hold at most ``max_points`` points. Every screen's map carries the
+        outlines: a surveyed file of 12 MB sent 11 MB with every map update."""
         features = []
-        for district, geometry in zip(self._districts, geometries, strict=True):
+        for district, geometry in zip(self._districts, self._outlines(max_points), strict=True):
             properties = {**district.properties, "nama": district.name}
-            if not isinstance(properties.get("label_lat"), (int, float)) or not isinstance(
-                properties.get("label_lon"), (int, float)
-            ):
+            if not all(isinstance(properties.get(k), (int, float)) for k in ("label_lat", "label_lon")):
                 properties["label_lat"], properties["label_lon"] = district.inside
             if not isinstance(properties.get("area_km2_geom"), (int, float)):
                 properties["area_km2_geom"] = district.area_km2()
             features.append({"type": "Feature", "properties": properties, "geometry": mapping(geometry)})
         return {"type": "FeatureCollection", "features": features}
+
+    def _outlines(self, max_points: int) -> list[BaseGeometry]:
+        """The districts' shapes within ``max_points``, the tolerance doubled until they fit.
+        Kept whole (``preserve_topology``), each ring keeps at least four points, so a file of
+        thousands of islets never fits that way: past ``_SIMPLIFY_MOST`` of the city's extent,
+        rings that shrink to nothing are let go (a tiny islet), and what is left is drawn even
+        if it is still over (the loop kept doubling the tolerance for ever)."""
+        geometries = [d.geometry for d in self._districts]
+        lon_min, lat_min, lon_max, lat_max = self.bounds
+        extent = max(lon_max - lon_min, lat_max - lat_min)
+        tolerance = extent / 20_000
+        while sum(shapely.get_num_coordinates(g) for g in geometries) > max_points:
+            if tolerance > extent * _SIMPLIFY_MOST:
+                return [shapely.simplify(d.geometry, tolerance / 2, preserve_topology=False) for d in self._districts]
+            geometries = [shapely.simplify(d.geometry, tolerance, preserve_topology=True) for d in self._districts]
+            tolerance *= 2
+        return geometries
 
     # helpers --------------------------------------------------------------------------
 
@@ -355,26 +366,56 @@ def _districts(features: list[dict[str, Any]]) -> list[District]:
 
 
 def _district(parts: list[dict[str, Any]]) -> District:
-    props = parts[0]["properties"]
     geometries = [shape(part["geometry"]) for part in parts]
     geometries = [g if g.is_valid else shapely.make_valid(g) for g in geometries]
     geometry = geometries[0] if len(geometries) == 1 else shapely.union_all(geometries)
-    name = props["nama"].strip()
-    aliases = set()
-    for part in parts:
-        for key in ("nama", "nama_kemendagri", "kode"):
-            value = part["properties"].get(key)
-            if isinstance(value, str) and value.strip():
-                aliases.add(name_key(value))
-    props = dict(props)
-    if len(parts) > 1:  # the first part's area is not the district's
-        areas = [part["properties"].get("area_km2_geom") for part in parts]
-        props.pop("area_km2_geom", None)
-        if all(isinstance(a, (int, float)) for a in areas):
-            props["area_km2_geom"] = sum(areas)
+    props = _joined_properties([part["properties"] for part in parts])
     return District(
-        name=name, geometry=geometry, inside=_inside_point(geometry, props), aliases=frozenset(aliases), properties=props
+        name=props["nama"].strip(),
+        geometry=geometry,
+        inside=_inside_point(geometry, props),
+        aliases=frozenset(_aliases([part["properties"] for part in parts])),
+        properties=props,
     )
+
+
+def _aliases(parts: list[dict[str, Any]]) -> set[str]:
+    """The folded names a district answers to: its name, its Kemendagri name and its code, in
+    any of its parts."""
+    found = set()
+    for props in parts:
+        for key in ("nama", "nama_kemendagri", "kode"):
+            value = props.get(key)
+            if isinstance(value, str) and value.strip():
+                found.add(name_key(value))
+    return found
+
+
+#: What a part says of itself alone: the district of several parts has its own, or none.
+_PART_ONLY = ("centroid_lat", "centroid_lon", "centroid_inside", "label_lat", "label_lon")
+
+
+def _joined_properties(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first part's properties, with what only held for that part made the district's:
+    the areas added up and the kelurahan of every part listed, its centroid and label point
+    left out (an islet listed first put the district's label and markers on the islet)."""
+    props = dict(parts[0])
+    if len(parts) == 1:
+        return props
+    for key in _PART_ONLY:
+        props.pop(key, None)
+    areas = [part.get("area_km2_geom") for part in parts]
+    props.pop("area_km2_geom", None)
+    if all(isinstance(a, (int, float)) for a in areas):
+        props["area_km2_geom"] = sum(areas)
+    if all(isinstance(part.get("kelurahan"), list) for part in parts):
+        props["kelurahan"] = list(dict.fromkeys(k for part in parts for k in part["kelurahan"]))
+        if "jumlah_kelurahan" in props:
+            props["jumlah_kelurahan"] = len(props["kelurahan"])
+    else:
+        props.pop("kelurahan", None)
+        props.pop("jumlah_kelurahan", None)
+    return props
 
 
 def _inside_point(geometry: BaseGeometry, props: dict[str, Any]) -> tuple[float, float]:

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shapely
+from shapely.geometry import shape
 
 from feeds.geo import GEOJSON_MAX_BYTES, Districts, GeoJsonError, name_key
 
@@ -291,3 +293,29 @@ def test_a_nama_that_is_not_a_name_is_named(tmp_path: Path, nama: Any, said: str
     with pytest.raises(GeoJsonError) as caught:
         Districts.load(path)
     assert str(caught.value) == f"feature 1: its 'nama' is not a name ({said})"
+
+
+def test_a_district_whose_islet_comes_first_stands_on_its_mainland() -> None:
+    """The first part's centroid and label were kept for the joined district: with the islet
+    listed first, its label and markers stood on the islet."""
+    islet = _area("Pantai", _box(99.8, -1.0, 0.01), centroid_lat=-0.995, centroid_lon=99.805, label_lat=-0.995,
+                  label_lon=99.805, kelurahan=["Pulau"], jumlah_kelurahan=1)  # fmt: skip
+    mainland = _area("Pantai", _box(100.0, -1.0, 0.1), kelurahan=["Pasar", "Pantai"], jumlah_kelurahan=2)
+    districts = Districts.from_geojson({"type": "FeatureCollection", "features": [islet, mainland]})
+    lat, lon = districts.centroid("Pantai")
+    assert (100.0 < lon < 100.1) and (-1.0 < lat < -0.9)
+    (drawn,) = districts.drawing()["features"]
+    assert 100.0 < drawn["properties"]["label_lon"] < 100.1
+    assert (drawn["properties"]["kelurahan"], drawn["properties"]["jumlah_kelurahan"]) == (["Pulau", "Pasar", "Pantai"], 3)
+    assert "centroid_lat" not in drawn["properties"]
+
+
+def test_a_district_of_many_islets_is_drawn_within_the_budget() -> None:
+    """Kept whole, every ring keeps four points: 60 islets can never fit 200 points, and the
+    tolerance doubled for ever (the app hung at start). Islets too small to see are let go."""
+    islets = [_box(100.2 + 0.002 * i, -1.0, 0.0005)[0] for i in range(60)]
+    doc = {"type": "FeatureCollection", "features": [_area("Kepulauan", _box(100.0, -1.0, 0.1), *[[ring] for ring in islets])]}
+    districts = Districts.from_geojson(doc)
+    geometry = shape(districts.drawing(max_points=200)["features"][0]["geometry"])
+    assert shapely.get_num_coordinates(geometry) <= 200
+    assert geometry.area == pytest.approx(0.1 * 0.1, rel=0.05), "the main island is still drawn"
