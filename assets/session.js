@@ -18,8 +18,8 @@
 
   /* A kiosk address carries its token (`?token=`), and the first answer sets the kiosk cookie
    * that every later request carries. Left in the tablet's address bar, the token showed in
-   * any photo of the tablet and in its history, where anyone could copy the mayor's access;
-   * it is taken out of the address as soon as the page starts. The tab remembers that it was
+   * any photo of the tablet, where anyone could copy the mayor's access; it is taken out of
+   * the address (and of this tab's entry in its history) as soon as the page starts. The tab remembers that it was
    * opened on a token, so a refused tablet says so instead of asking for a sign-in that nobody
    * holding it has. Wall screens keep it: they show no address bar, and their nightly reload
    * on the token's own address renews the cookie, so a screen left alone for weeks outlives
@@ -45,14 +45,23 @@
   }
 
   /* An action the desk sent (acknowledge, assign, a push, a broadcast: every callback that
-   * answers in the console's or the wall card's message line) that got no answer, or a
-   * server's error, said nothing at all: with the server away, a press looked taken. It now
-   * says, at the top, that the action may not have gone through; the next action that is
-   * answered takes the notice away. */
+   * answers in the console's or the wall card's message line) that got no answer, or an
+   * error, said nothing at all: with the server away, a press looked taken, and its buttons
+   * stayed greyed (Dash undoes ``running`` only when an answer comes). It now says, at the
+   * top, that the action may not have been recorded, and gives the buttons back; the next
+   * action that is answered takes the notice away. Only a request sent just after a press or
+   * a key counts: the wall card's station buttons, drawn again, send one of their own, and
+   * a 204 (nothing to do) judges nothing. */
   var ACTION_OUTPUT = /cw-(?:console|wall)-msg\.children/;  // in the request's "output"
+  var PRESSED_WITHIN_MS = 3000;
+  var pressedAt = -Infinity;
+  ["pointerdown", "keydown"].forEach(function (type) {
+    document.addEventListener(type, function () { pressedAt = Date.now(); }, true);
+  });
 
   function isAction(url, init) {
-    return url.indexOf("/_dash-update-component") !== -1 && !!init && typeof init.body === "string" && ACTION_OUTPUT.test(init.body);
+    return url.indexOf("/_dash-update-component") !== -1 && Date.now() - pressedAt < PRESSED_WITHIN_MS &&
+      !!init && typeof init.body === "string" && ACTION_OUTPUT.test(init.body);
   }
 
   function notSent(on) {
@@ -69,13 +78,22 @@
       document.body.appendChild(el);
     }
     el.textContent = window.citywallWords ? window.citywallWords.word("console_not_sent") : "";
+    // after Dash has handled the failure itself: through its own store, so that the next
+    // press greys them again while it runs
+    setTimeout(function () {
+      var setProps = window.dash_clientside && window.dash_clientside.set_props;
+      if (!setProps) return;
+      document.querySelectorAll('button[id^="cw-act-"][disabled]').forEach(function (button) {
+        setProps(button.id, {disabled: false});
+      });
+    }, 0);
   }
 
   window.fetch = function (input, init) {
     var url = input && input.url ? input.url : String(input);  // a string, a URL or a Request
     var action = isAction(url, init);
     return plainFetch.apply(window, arguments).then(function (response) {
-      if (action && response.status !== 401) notSent(response.status >= 500);
+      if (action && response.status !== 401 && response.status !== 204) notSent(!response.ok);
       if (response.status === 401 && !leaving && url.indexOf("/_dash-update-component") !== -1) {
         if (signedIn()) {
           leaving = true;
