@@ -14,6 +14,7 @@ import socket
 import sys
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ def start_ingest(config: Config, store: StateStore, mqtt_protocol: str | None = 
         if config.feeds.redis.channels:
             ingest.adapters.append(RedisPubSubAdapter(config.feeds.redis, normalizer, state))
     _mark_a_new_store(store)
-    _carry_on_feed_history(store, ingest.adapters, sole_writer=not (config.feeds.mqtt.member or config.feeds.mqtt.shared_group))
+    _carry_on_feed_history(store, ingest.adapters)
     for adapter in ingest.adapters:
         adapter.start()
     for target, name in ((_sample_loop, "kpi-sampler"), (_rebuild_read_models, "read-model-rebuild")):
@@ -173,10 +174,11 @@ def _rebuild_read_models(store: StateStore, config: Config, stop: threading.Even
         return
 
 
-def _carry_on_feed_history(store: StateStore, adapters: list[Any], sole_writer: bool) -> None:
+def _carry_on_feed_history(store: StateStore, adapters: list[Any]) -> None:
     """Each feed's outage history goes on from what the last ingest process stored: a restart
     emptied it, and with it the record of the night's outages. A store that cannot be read
     now starts the history afresh, as before."""
+    from dashboard.ingest_members import SILENT_AFTER_S
     from dashboard.store.redis_store import is_outage
 
     try:
@@ -187,7 +189,7 @@ def _carry_on_feed_history(store: StateStore, adapters: list[Any], sole_writer: 
         log.warning("the store is unavailable: each feed's outage history starts afresh")
         return
     for adapter in adapters:
-        adapter.stats.carry_on(stored.get(adapter.stats.name), sole_writer=sole_writer)
+        adapter.stats.carry_on(stored.get(adapter.stats.name), silent_after=timedelta(seconds=SILENT_AFTER_S))
 
 
 def _sample_loop(store: StateStore, config: Config, stop: threading.Event) -> None:

@@ -20,7 +20,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from feeds.events import Reason
@@ -139,13 +139,15 @@ class FeedStats:
 
     # -- the process before this one -------------------------------------------------------
 
-    def carry_on(self, previous: dict[str, Any] | None, *, sole_writer: bool = True) -> None:
+    def carry_on(self, previous: dict[str, Any] | None, *, silent_after: timedelta) -> None:
         """Take up the outage history the last process left in the store (``previous``: this
         feed's stored status), so a restart no longer empties it.
 
-        A gap the last process left open ends when it last reported. As ``sole_writer`` (no
-        other ingest process feeds this feed), the time from that report until this process
-        connects is a gap too: nobody was taking the feed's messages."""
+        A gap the last process left open ends when it last reported. When nothing has reported
+        on this feed for ``silent_after`` (the time after which the wall calls a feed silent),
+        the time from that last report until this process connects is a gap too: nobody was
+        taking the feed's messages. A fresher report means another ingest process feeds it
+        (a shared subscription, a consumer group), or this one came straight back."""
         if not previous:
             return
         gaps = [gap for gap in map(_Gap.from_doc, previous.get("gaps") or []) if gap is not None]
@@ -153,7 +155,7 @@ class FeedStats:
         for gap in gaps:
             if gap.ended is None:
                 gap.ended = max(gap.started, last_report) if last_report else gap.started
-        if sole_writer and last_report is not None:
+        if last_report is not None and self._clock() - last_report > silent_after:
             gaps.append(_Gap(started=last_report, reason=RESTART_REASON))
         with self._lock:
             self._gaps.extend(gaps[-(self._gaps.maxlen or len(gaps)) :])
@@ -177,7 +179,9 @@ class FeedStats:
         with self._lock:
             if not self._connected:
                 if self._gaps and self._gaps[-1].ended is None:
-                    self._gaps[-1].reason = reason
+                    open_gap = self._gaps[-1]  # why it goes on; a restart's keeps that it was one
+                    restart = open_gap.reason.startswith(RESTART_REASON)
+                    open_gap.reason = f"{RESTART_REASON}, then: {reason}" if restart else reason
                 return
             self._connected = False
             self._gaps.append(_Gap(started=self._clock(), reason=reason))

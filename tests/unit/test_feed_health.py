@@ -291,7 +291,7 @@ def test_a_restarted_ingest_carries_on_the_outage_history() -> None:
 
     clock.advance(120)  # two minutes with no ingest running
     after = FeedStats("mqtt", clock=clock)
-    after.carry_on(store.feeds()["mqtt"])
+    after.carry_on(store.feeds()["mqtt"], silent_after=timedelta(seconds=15))
     clock.advance(3)
     after.connected()
     assert after.snapshot()["gaps"] == [
@@ -304,10 +304,27 @@ def test_a_restarted_ingest_carries_on_the_outage_history() -> None:
     ]  # fmt: skip
     assert after.snapshot()["reconnects"] == 0, "this process's first connection is not a reconnect"
 
-    member = FeedStats("mqtt", clock=clock)  # one of several ingest processes: the others took the feed meanwhile
-    member.carry_on(store.feeds()["mqtt"], sole_writer=False)
-    assert [g["reason"] for g in member.snapshot()["gaps"]] == ["broker unreachable", "connection lost"]
+    after.flush_to(store)
+    clock.advance(10)  # another ingest process reported 10 s ago: it fed the feed meanwhile
+    member = FeedStats("mqtt", clock=clock)
+    member.carry_on(store.feeds()["mqtt"], silent_after=timedelta(seconds=15))
+    assert [g["reason"] for g in member.snapshot()["gaps"]] == [
+        "broker unreachable",
+        "connection lost",
+        "ingest was not running (stopped or restarted)",
+    ], "the history, and no gap of its own"
     nothing = FeedStats("mqtt", clock=clock)
-    nothing.carry_on({"gaps": [{"started_at": "yesterday"}, "x", None], "reported_at": 5})  # a store written by hand
-    nothing.carry_on(None)
+    nothing.carry_on({"gaps": [{"started_at": "yesterday"}, "x", None], "reported_at": 5}, silent_after=timedelta(0))
+    nothing.carry_on(None, silent_after=timedelta(0))
     assert nothing.snapshot()["gaps"] == []
+
+
+def test_a_restart_gap_keeps_saying_it_was_one_when_the_connection_fails_too() -> None:
+    clock = Clock()
+    stats = FeedStats("mqtt", clock=clock)
+    stats.carry_on({"gaps": [], "reported_at": "2025-01-06T07:00:00+00:00"}, silent_after=timedelta(seconds=15))
+    stats.disconnected("broker unreachable")
+    stats.disconnected("connection refused")
+    assert [g["reason"] for g in stats.snapshot()["gaps"]] == [
+        "ingest was not running (stopped or restarted), then: connection refused"
+    ]
