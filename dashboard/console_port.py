@@ -50,6 +50,7 @@ class ConsolePort:
         return (who.name, who.role) if who is not None and who.via != "anonymous" else None
 
     def may(self, role: str) -> bool:
+        """What the page offers follows who is at the desk; the actions still check the role."""
         return not isinstance(self._actor(role), ActionError)
 
     def _actor(self, role: str) -> Actor | ActionError:

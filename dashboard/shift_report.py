@@ -202,10 +202,15 @@ def as_xlsx(frames: dict[str, pd.DataFrame], language: str) -> bytes:
         for name, frame in frames.items():
             said = frame.copy()
             for column in said.columns:
-                said[column] = [report_words.word(value, str(column), language) for value in said[column]]
+                said[column] = [_said(value, str(column), language) for value in said[column]]
             said.columns = [report_words.header(str(c), language) for c in said.columns]
             _as_text_cells(said).to_excel(writer, sheet_name=_sheet_name(report_words.title(name, language)), index=False)
     return out.getvalue()
+
+
+def _said(value: Any, column: str, language: str) -> Any:
+    said = report_words.word(value, column, language)
+    return value if said is None else said
 
 
 def _sheet_name(text: str) -> str:

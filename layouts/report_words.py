@@ -32,13 +32,13 @@ def header(column: str, language: str) -> str:
     return t(HEADERS[column], language) if column in HEADERS else column
 
 
-def word(value: Any, column: str, language: str) -> Any:
+def word(value: Any, column: str, language: str) -> str | None:
     """A category, a severity or no agency in the wall's words ("Bencana alam", "kritis",
-    "belum ditugaskan"), not the data's codes; any other value as it is."""
+    "belum ditugaskan"), not the data's codes; None for a value that has no word."""
     if column == "category" and isinstance(value, str):
         return category_word(value, language)
     if column == "severity" and isinstance(value, str):
         return t(value, language).lower() if value in SEVERITY_SHAPES else value
     if column == "agency" and value == REPORT_UNASSIGNED:
         return t("console_unassigned", language)
-    return value
+    return None

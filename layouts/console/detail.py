@@ -204,8 +204,8 @@ def history_words(entry: dict[str, Any], language: str, codes: dict[str, str]) -
     from 1). It read ``assign status=dispatched agency=Dishub``, the desk's own ids."""
     action = str(entry.get("action", ""))
     said = [t(HISTORY_WORDS[action], language) if action in HISTORY_WORDS else action]
-    if "step" in entry:
-        said[0] += f" {int(entry['step']) + 1}"
+    if isinstance(entry.get("step"), int):
+        said[0] += f" {entry['step'] + 1}"
     if entry.get("agency"):
         said.append(str(entry["agency"]))
     if entry.get("code"):

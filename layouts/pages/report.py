@@ -27,7 +27,7 @@ def _cell(value: Any, language: str, column: str = "") -> Any:
     """A figure in the city's own way of writing numbers (20,8 and 1.200 in Indonesian), and a
     category, a severity or no agency in the wall's words (``layouts.report_words``)."""
     said = word(value, column, language)
-    if said is not value:
+    if said is not None:
         return said
     if value is None:
         return "–"
