@@ -194,7 +194,7 @@ class Districts:
 
     def _outlines(self, max_points: int) -> list[BaseGeometry]:
         """The districts' shapes within ``max_points``, the tolerance doubled until they fit.
-        Kept whole (``preserve_topology``), each ring keeps at least four points, so a file of
+        Kept whole, each ring keeps at least four points, so a file of
         thousands of islets never fits that way: past ``_SIMPLIFY_MOST`` of the city's extent,
         rings that shrink to nothing are let go (a tiny islet), and what is left is drawn even
         if it is still over (the loop kept doubling the tolerance for ever)."""
@@ -205,7 +205,7 @@ class Districts:
         while sum(shapely.get_num_coordinates(g) for g in geometries) > max_points:
             if tolerance > extent * _SIMPLIFY_MOST:
                 return [shapely.simplify(d.geometry, tolerance / 2, preserve_topology=False) for d in self._districts]
-            geometries = [shapely.simplify(d.geometry, tolerance, preserve_topology=True) for d in self._districts]
+            geometries = _simplified(self._districts, tolerance)
             tolerance *= 2
         return geometries
 
@@ -341,6 +341,18 @@ def _is_area(feature: dict[str, Any]) -> bool:
 def _usable(feature: dict[str, Any]) -> bool:
     name = (feature.get("properties") or {}).get("nama")
     return isinstance(name, str) and bool(name.strip()) and _is_area(feature)
+
+
+def _simplified(districts: list[District], tolerance: float) -> list[BaseGeometry]:
+    """The districts simplified as one coverage: a border two of them share is simplified
+    once, the same for both, where each simplified alone left slivers of sea between them. A
+    file whose shapes are no coverage (a part that ``make_valid`` turned into a line beside
+    its polygon) has each simplified alone."""
+    shapes = [d.geometry for d in districts]
+    try:
+        return list(shapely.coverage_simplify(shapes, tolerance))
+    except (TypeError, shapely.errors.ShapelyError):
+        return [shapely.simplify(g, tolerance, preserve_topology=True) for g in shapes]
 
 
 def _kind(value: Any) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import shapely
-from shapely.geometry import shape
+from shapely.geometry import Polygon, shape
 
 from feeds.geo import GEOJSON_MAX_BYTES, Districts, GeoJsonError, name_key
 
@@ -319,3 +319,19 @@ def test_a_district_of_many_islets_is_drawn_within_the_budget() -> None:
     geometry = shape(districts.drawing(max_points=200)["features"][0]["geometry"])
     assert shapely.get_num_coordinates(geometry) <= 200
     assert geometry.area == pytest.approx(0.1 * 0.1, rel=0.05), "the main island is still drawn"
+
+
+def test_a_simplified_border_is_the_same_line_for_both_districts() -> None:
+    """Each district simplified alone moved its side of a shared border its own way: slivers
+    of sea showed between them on the map."""
+    import math
+
+    border = [[100.1 + 0.0003 * math.sin(i / 7), -1.0 + 0.1 * i / 5_000] for i in range(5_001)]
+    west = [[100.0, -1.0], *border, [100.0, -0.9], [100.0, -1.0]]
+    east = [*border, [100.2, -0.9], [100.2, -1.0], border[0]]
+    assert all(Polygon(ring).is_valid for ring in (west, east))
+    doc = {"type": "FeatureCollection", "features": [_area("Barat", [west]), _area("Timur", [east])]}
+    drawn = [shape(f["geometry"]) for f in Districts.from_geojson(doc).drawing(max_points=1_000)["features"]]
+    assert shapely.get_num_coordinates(drawn[0]) + shapely.get_num_coordinates(drawn[1]) <= 1_000
+    assert drawn[0].intersection(drawn[1]).area == pytest.approx(0, abs=1e-12), "no overlap"
+    assert drawn[0].union(drawn[1]).area == pytest.approx(0.2 * 0.1, rel=1e-3), "and no gap"
