@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dashboard.store.base import StateStore
+from feeds.timestamps import stored_time
 
 CLAIMS = "ingest:drain"
 #: A feed (or member) whose process has not written its status for this long is shown as
@@ -77,13 +78,8 @@ def with_members_merged(feeds: dict[str, dict[str, Any]]) -> dict[str, dict[str,
 
 def _moment(value: Any) -> tuple[datetime, str] | None:
     """An ISO time with its text, or None for anything else (an older writer's leftovers)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return (moment, value) if moment.tzinfo is not None else None
+    moment = stored_time(value)
+    return None if moment is None else (moment, value)
 
 
 class StoreMembers:

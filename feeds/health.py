@@ -25,6 +25,7 @@ from typing import Any
 
 from feeds.events import Reason
 from feeds.sink import EventSink
+from feeds.timestamps import stored_time
 
 GAPS_KEPT = 20
 #: The reason of the gap between the last process's last report and this one's connection.
@@ -35,17 +36,6 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _moment(value: Any) -> datetime | None:
-    """An ISO time from the store, with its zone; None for anything else."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
 
 
 @dataclass
@@ -61,10 +51,10 @@ class _Gap:
         """A gap as ``to_doc`` wrote it; None for anything else (a store written by hand)."""
         if not isinstance(doc, dict):
             return None
-        started = _moment(doc.get("started_at"))
+        started = stored_time(doc.get("started_at"))
         if started is None:
             return None
-        return cls(started=started, reason=str(doc.get("reason") or ""), ended=_moment(doc.get("ended_at")))
+        return cls(started=started, reason=str(doc.get("reason") or ""), ended=stored_time(doc.get("ended_at")))
 
     def to_doc(self) -> dict[str, Any]:
         seconds = None if self.ended is None else round((self.ended - self.started).total_seconds(), 3)
@@ -151,7 +141,7 @@ class FeedStats:
         if not previous:
             return
         gaps = [gap for gap in map(_Gap.from_doc, previous.get("gaps") or []) if gap is not None]
-        last_report = _moment(previous.get("reported_at"))
+        last_report = stored_time(previous.get("reported_at"))
         for gap in gaps:
             if gap.ended is None:
                 gap.ended = max(gap.started, last_report) if last_report else gap.started

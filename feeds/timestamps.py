@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, tzinfo
 
-__all__ = ["names_zone", "parse_time"]
+__all__ = ["names_zone", "parse_time", "stored_time"]
 
 _TIME_TEXT_MAX = 64
 _OFFSET_THEN_Z = re.compile(r"[+-]\d{2}:?\d{2}[Zz]$")
@@ -69,3 +69,15 @@ def _parse_noisy_time(text: str) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         return None
+
+
+def stored_time(value: object) -> datetime | None:
+    """An ISO time as this product writes it into the store (``isoformat`` with its zone);
+    None for anything else: a stored status outlives the release that wrote it."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
