@@ -606,18 +606,35 @@ def kpi_month_point(kpi_id: str, t: float, value: float) -> SeriesPoint:
 
 
 def sample_kpis(store: StateStore, config: Config, now: float | None = None) -> int:
-    """Write every KPI's current value into its day (1 min) and month (1 h) series."""
+    """Write every KPI's current value into its day (1 min) and month (1 h) series.
+
+    A KPI counted from a feed that has fallen silent is not written: its value is the last
+    one heard, and writing it every minute drew a flat line to "now" on the mayor's tablet,
+    "steady over 6 min" beside "0 stations in alert" with the gauges' feed dead. The line now
+    stops where the data stopped. A KPI sent as a message of its own keeps its own rhythm (a
+    month's revenue holds until the next), and is written as before."""
     now = time.time() if now is None else now
     picture = build_picture(store, config, now)
     written = 0
     for block in picture.kpis.pillars.values():
         for kpi in block.kpis:
-            if kpi.value is None:
+            if kpi.value is None or _silent(picture, kpi.family, now):
                 continue
             store.add_point(kpi_day_point(kpi.id, now, float(kpi.value)))
             store.add_point(kpi_month_point(kpi.id, now, float(kpi.value)))
             written += 1
     return written
+
+
+def _silent(picture: CityPicture, family: str, now: float) -> bool:
+    """Whether the feed a KPI is counted from has gone quiet past its limit, or never spoke.
+    Data stamped after ``now`` (another process's clock ahead of this one's) is not silence."""
+    if family == "kpis":
+        return False
+    fresh = picture.freshness.get(family)
+    if fresh is None or fresh.updated_at is None:
+        return True
+    return now - ts(fresh.updated_at) > fresh.stale_after_s
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -812,3 +812,27 @@ def test_a_held_incident_takes_a_late_update_and_a_report_is_judged_like_an_inci
         state.accept(late)
     assert refused.value.reason is Reason.TOO_OLD
     assert state.accept(replace(late, observed_at=at(6 * DAY), opened_at=at(6 * DAY))) is True
+
+
+def test_a_silent_feeds_kpis_are_not_sampled_on() -> None:
+    """The minute sampler wrote a KPI's last value every minute after its feed died: the
+    tablet drew "steady" up to "now" beside "0 stations in alert" with the gauges silent. A
+    KPI sent as its own message keeps its rhythm and is sampled as before."""
+    from dashboard.picture import kpi_series, sample_kpis
+    from feeds.events import KpiReading
+
+    config = load_config(environ={})
+    store = MemoryStore()
+    state = CityState(store, config)
+    heard = time.time()
+    state.accept(water("PS-SAIL", 0, 1.2, "Pos Sail"))
+    state.accept(KpiReading(id="KPI-PAD", observed_at=datetime.fromtimestamp(heard, UTC), source_type="KeyPerformanceIndicator",
+                            kpi_id="realisasi_pad", value=72.5))  # fmt: skip
+    limit = config.thresholds.stale_after("drainage")
+    sample_kpis(store, config, heard + 5)
+    sample_kpis(store, config, heard + limit + 120)  # the gauges silent past their limit
+
+    drainage = [t for t, _ in store.series(kpi_series("drainage_stations_in_alert"))]
+    revenue = [t for t, _ in store.series(kpi_series("realisasi_pad"))]
+    assert len(drainage) == 1 and drainage[0] <= heard + 5, "the line stops where the gauges stopped"
+    assert len(revenue) == 2, "a month's revenue holds until the next"
