@@ -82,15 +82,20 @@ def _ts(value: Any) -> float:
     return datetime.fromisoformat(value).timestamp() if isinstance(value, str) else float(value)
 
 
-def trend_summary(points: list[Any], span_s: int, buckets: int, now: float) -> dict[str, Any]:
+def trend_summary(points: list[Any], span_s: int, buckets: int, now: float, current: float | None = None) -> dict[str, Any]:
     """One trend span: points thinned to ``buckets`` steps (last value of each), plus the facts.
 
-    The last value of a step (not the mean) keeps the end of the line equal to the value
-    shown as "now"; low and high come from every stored point, so a short spike still counts.
+    ``current``, the value the tablet shows beside the chart, ends the line: the points are
+    sampled once a minute, and "74 … highest 73" stood beside a line that ended at 72. The
+    last value of a step (not the mean) keeps it there; low and high come from every stored
+    point, so a short spike still counts. Without ``current`` (its feed is silent) the line
+    ends where the data did.
     """
     start = now - span_s
     raw = [(float(p[0]), float(p[1])) for p in points or [] if p and p[1] is not None and float(p[0]) >= start]
     raw.sort()
+    if current is not None and raw:
+        raw.append((max(now, raw[-1][0]), float(current)))
     if len(raw) < 2:
         return {"start": start, "end": now, "points": [], "first": None, "last": None, "lo": None, "hi": None}
     step = span_s / buckets
@@ -129,6 +134,9 @@ def pillar_summaries(picture: CityPicture, settings: ViewSettings | None = None)
         kpis = []
         for k in block.kpis if block is not None else []:
             series = {"day": k.trend.day, "month": k.trend.month}
+            fresh = picture.freshness.get(k.family)
+            heard = k.family == "kpis" or (fresh is not None and not fresh.stale)
+            current = float(k.value) if heard and isinstance(k.value, int | float) else None
             kpis.append(
                 {
                     "id": k.id,
@@ -140,7 +148,7 @@ def pillar_summaries(picture: CityPicture, settings: ViewSettings | None = None)
                     "standing": k.standing,
                     "updated_at": k.updated_at,
                     "family": k.family,
-                    "trends": {r: trend_summary(series[src], span, n, now) for r, (span, src, n) in RANGES.items()},
+                    "trends": {r: trend_summary(series[src], span, n, now, current) for r, (span, src, n) in RANGES.items()},
                 }
             )
         out[p] = {"id": p, "standing": block.standing if block is not None else "unknown", "kpis": kpis}

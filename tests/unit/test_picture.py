@@ -836,3 +836,40 @@ def test_a_silent_feeds_kpis_are_not_sampled_on() -> None:
     revenue = [t for t, _ in store.series(kpi_series("realisasi_pad"))]
     assert len(drainage) == 1 and drainage[0] <= heard + 5, "the line stops where the gauges stopped"
     assert len(revenue) == 2, "a month's revenue holds until the next"
+
+
+def test_a_trend_ends_at_the_value_shown_beside_it() -> None:
+    """The value is live, the points a minute's sample: "74 … highest 73" stood beside a line
+    that ended lower. Its feed silent, the line ends where the data did."""
+    from layouts.mayor.summaries import trend_summary
+
+    now = 1_800_000_000.0
+    points = [[now - 180, 70.0], [now - 120, 73.0], [now - 60, 72.0]]
+    shown = trend_summary(points, 86_400, 48, now, current=74.0)
+    assert (shown["last"], shown["hi"], shown["lo"], shown["first"]) == (74.0, 74.0, 70.0, 70.0)
+    assert shown["points"][-1] == [now, 74.0]
+    silent = trend_summary(points, 86_400, 48, now)
+    assert (silent["last"], silent["hi"], silent["points"][-1]) == (72.0, 73.0, [now - 60, 72.0])
+    assert trend_summary([], 86_400, 48, now, current=74.0)["points"] == [], "no history is not made of the value alone"
+
+
+def test_the_tablets_trends_end_at_the_value_while_its_feed_speaks() -> None:
+    from layouts.mayor.summaries import pillar_summaries
+    from layouts.sections import Freshness, KpiEntry, KpisSection, KpiTrend, PillarBlock
+
+    now = 1_800_000_000.0
+    day = [(now - 180, 70.0), (now - 120, 73.0)]
+
+    def entry(kpi_id: str, family: str) -> KpiEntry:
+        return KpiEntry(kpi_id, kpi_id, "", 74.0, 80.0, "higher", "fair", "2027-01-15T08:00:00+00:00", KpiTrend(day, []), family)
+
+    picture = CityPicture(
+        generated_at=datetime.fromtimestamp(now, UTC).isoformat(),
+        kpis=KpisSection(
+            {"living": PillarBlock("Living", "home", [entry("open", "incidents"), entry("gauges", "drainage")], "fair")}
+        ),
+        freshness={"incidents": Freshness("x", False, 300), "drainage": Freshness("x", True, 60)},
+    )
+    kpis = {k["id"]: k["trends"]["day"] for k in pillar_summaries(picture)["living"]["kpis"]}
+    assert (kpis["open"]["last"], kpis["open"]["hi"]) == (74.0, 74.0)
+    assert (kpis["gauges"]["last"], kpis["gauges"]["hi"]) == (73.0, 73.0), "the gauges are silent: no value added"
