@@ -382,15 +382,17 @@
   }
 
   // --- kiosk upkeep ----------------------------------------------------------------------
-  /* True when the server would draw this very page again. A page whose token or session no
-   * longer holds is sent on to the login form, which fetch follows to a 200: reloading then
-   * left a screen with no keyboard on that form, where the page it showed, stale marks and
-   * all, at least says what it last knew. */
+  /* True when the server would draw this very page again. A page whose token no longer holds
+   * gets a 401 page saying so, and one whose session ended is sent on to the login form,
+   * which fetch follows to a 200: reloading into either left a screen with no keyboard on
+   * it, where the page it showed, stale marks and all, at least says what it last knew. */
   function serverAnswers() {
     return fetch(window.location.href, {cache: "no-store", credentials: "same-origin"})
       .then(function (r) {
-        if (r.ok && r.redirected) {
-          console.warn("citywall: the server sends this page to " + new URL(r.url).pathname + "; staying");
+        var refused = r.status === 401 || r.status === 403;  // its address no longer valid (the guard's page)
+        if ((r.ok && r.redirected) || refused) {
+          console.warn("citywall: the server " + (refused ? "no longer lets this page in (" + r.status + ")"
+            : "sends this page to " + new URL(r.url).pathname) + "; staying");
           if (window.citywall_push) window.citywall_push.refused(true);
         }
         return r.ok && !r.redirected;

@@ -37,8 +37,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dashboard.auth.csrf import HEADER as CSRF_HEADER
 from dashboard.auth.csrf import origin_allowed, token_matches
 from dashboard.auth.principal import Principal
-from dashboard.auth.refusal import not_this_page_html
-from dashboard.auth.service import CACHE_S, AuthService, NeedsLookup, Resolved
+from dashboard.auth.refusal import address_not_valid_html, not_this_page_html
+from dashboard.auth.service import CACHE_S, KIOSK_COOKIE, AuthService, NeedsLookup, Resolved
 from dashboard.store.redis_store import is_outage
 from dashboard.web_security import send_json
 
@@ -142,6 +142,8 @@ class AuthMiddleware:
             if websocket:
                 return _ws_close(WS_UNAUTHORIZED)
             if method in ("GET", "HEAD") and _is_page(path):
+                if query_token(scope) is not None or KIOSK_COOKIE in parse_cookies(headers):
+                    return _html(401, address_not_valid_html(_login_location(scope)))
                 return _redirect_to_login(scope)
             return _json(401, "login or token required", {"www-authenticate": "Bearer"})
         if who.is_kiosk and not kiosk_may_read(who, path):
@@ -251,13 +253,18 @@ def _html(status: int, page: str) -> ASGIApp:
     return respond
 
 
-def _redirect_to_login(scope: Scope) -> ASGIApp:
-    """A browser asking for a page goes to the login, and comes back to the page after it."""
+def _login_location(scope: Scope) -> str:
+    """The login, set to come back to the page asked for (without its token)."""
     target = scope["path"]
     query = [(k, v) for k, vs in parse_qs(scope.get("query_string", b"").decode("latin-1")).items() for v in vs if k != "token"]
     if query:
         target += "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in query)
-    location = "/login?next=" + quote(target, safe="")
+    return "/login?next=" + quote(target, safe="")
+
+
+def _redirect_to_login(scope: Scope) -> ASGIApp:
+    """A browser asking for a page goes to the login, and comes back to the page after it."""
+    location = _login_location(scope)
 
     async def respond(scope: Scope, receive: Receive, send: Send) -> None:
         await send(

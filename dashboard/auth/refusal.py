@@ -1,4 +1,4 @@
-"""The page a kiosk token gets for a page that is not its own.
+"""The pages a kiosk gets when its token does not open the page it asked for.
 
 A browser that opened ``/wall`` with the tablet's token got the guard's JSON refusal: a line
 of raw text on a wall screen, saying nothing of what to open instead. It gets this page: what
@@ -22,7 +22,17 @@ def both(key: str) -> str:
 def not_this_page_html(own: str) -> str:
     """The refusal, with a link to ``own``, the page the token is for (a path of this site)."""
     link = html.escape(own, quote=True)
-    return _PAGE.format(title=both("token_other_page_title"), body=both("token_other_page"), link=link)
+    return _PAGE.format(title=both("token_other_page_title"), body=both("token_other_page"), link=link, text=link)
+
+
+def address_not_valid_html(login: str) -> str:
+    """For a page asked for with a token, or a kiosk's cookie, that the server does not know
+    (revoked, or made by a server set up anew): a kiosk or the mayor's tablet went to the
+    login form, where nobody in front of it can sign in. It says what happened, and links the
+    login (``login``, a path of this site) for staff who can."""
+    link = html.escape(login, quote=True)
+    title, body = both("address_not_valid_title"), both("address_not_valid")
+    return _PAGE.format(title=title, body=body, link=link, text=both("console_sign_in"))
 
 
 _PAGE = """<!doctype html>
@@ -42,7 +52,7 @@ _PAGE = """<!doctype html>
 <main data-page="token-refused">
   <h1>{title}</h1>
   <p>{body}</p>
-  <p><a href="{link}">{link}</a></p>
+  <p><a href="{link}">{text}</a></p>
 </main>
 </body>
 </html>

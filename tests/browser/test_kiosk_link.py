@@ -104,7 +104,7 @@ def test_a_kiosk_refused_as_it_reconnects_says_it_is_refused(
     assert len(tokens.revoke(token.id)) == 1
     direct = url.replace(f":{proxy.port}/", f":{proxy.target}/")
     # past the guard's short memory of who a token is: the next handshake itself is refused
-    wait_until(lambda: requests.get(direct, allow_redirects=False, timeout=10).status_code == 303, 15, "the token refused")
+    wait_until(lambda: requests.get(direct, allow_redirects=False, timeout=10).status_code == 401, 15, "the token refused")
     accepted = proxy.accepted
     proxy.refusing.clear()
     wait_until(lambda: proxy.accepted > accepted, 30, "the page came back through the proxy")

@@ -147,11 +147,30 @@ def test_reads_by_identity(site: dict[str, Any], who: str) -> None:
 
 
 def test_a_page_without_login_redirects_to_the_login_and_back(site: dict[str, Any]) -> None:
-    r = requests.get(site["base"] + "/screen/7?lang=en&token=not-a-token", allow_redirects=False, timeout=30)
+    r = requests.get(site["base"] + "/screen/7?lang=en", allow_redirects=False, timeout=30)
     assert r.status_code == 303
     assert r.headers["location"] == "/login?next=%2Fscreen%2F7%3Flang%3Den"
     page = requests.get(site["base"] + r.headers["location"], timeout=30).text
     assert 'data-next="/screen/7?lang=en"' in page
+
+
+@pytest.mark.parametrize(
+    ("token", "cookie"), [("not-a-token", None), (None, "not-signed-here"), ("not-a-token", "not-signed-here")]
+)
+def test_a_page_asked_for_with_an_unknown_token_says_its_address_is_not_valid(
+    site: dict[str, Any], token: str | None, cookie: str | None
+) -> None:
+    """A kiosk, or the mayor's tablet, whose token was revoked or whose server was set up anew
+    went to the login form on its next load, where nobody in front of it can sign in."""
+    params = {"lang": "en", **({"token": token} if token else {})}
+    cookies = {"citywall_kiosk": cookie} if cookie else {}
+    r = requests.get(site["base"] + "/screen/7", params=params, cookies=cookies, allow_redirects=False, timeout=30)
+    assert (r.status_code, r.headers["content-type"]) == (401, "text/html; charset=utf-8")
+    assert "Alamat layar ini tidak berlaku lagi / This screen&#x27;s address is no longer valid" in r.text
+    assert '<a href="/login?next=%2Fscreen%2F7%3Flang%3Den">masuk / sign in</a>' in r.text
+    assert "not-a-token" not in r.text
+    api = requests.get(site["base"] + "/api/v1/incidents", params=params, cookies=cookies, timeout=30)
+    assert (api.status_code, api.json()) == (401, {"detail": "login or token required"})
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/x", "//evil.example/x", "javascript:alert(1)", "/\\evil.example"])
@@ -504,7 +523,7 @@ def test_password_change_and_removal_end_sessions_and_revocation_ends_tokens(sit
     assert kiosk.get(f"{base}/_dash-layout", timeout=30).status_code == 200
     assert [t.name for t in tokens.revoke("temp-screen")] == ["temp-screen"]
     assert wait_for_status(lambda: kiosk.get(f"{base}/_dash-layout", timeout=30).status_code, 401) == 401
-    assert kiosk.get(f"{base}/screen/9", allow_redirects=False, timeout=30).status_code == 303
+    assert kiosk.get(f"{base}/screen/9", allow_redirects=False, timeout=30).status_code == 401  # says its address is not valid
 
 
 def test_a_kiosk_cookie_names_its_token_by_signature_not_by_hash(site: dict[str, Any]) -> None:
