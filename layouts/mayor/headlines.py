@@ -14,6 +14,10 @@ from layouts.tree import attrs
 #: Pillar counts the catalog has a word for (``count_3`` .. ``count_8``); the config allows these.
 COUNTED = range(3, 9)
 
+#: Before the small words after a big figure ("/ 700", "selesai (24 jam)"): they are an
+#: inline-block, which drops a plain leading space, and the tile read "0selesai".
+NO_BREAK = "\u00a0"
+
 
 def pillars_heading(count: int, language: str) -> str:
     """ "Enam pilar kota cerdas" for Pekanbaru, "Lima pilar ..." for a city with five."""
@@ -59,7 +63,7 @@ def mpp_body(mpp: dict[str, Any], language: str) -> list[Any]:
         html.Div(
             [
                 html.Span(number(mpp["served"], language)),
-                html.Small(f" / {number(mpp['target'], language)}", className="tb-of"),
+                html.Small(f"{NO_BREAK}/ {number(mpp['target'], language)}", className="tb-of"),
             ],
             className="tb-big",
         ),
@@ -132,7 +136,7 @@ def headline_tiles(v: dict[str, Any], language: str) -> list[Any]:
             html.Div(
                 [
                     html.Span(number(waste["resolved"], language)),
-                    html.Small(f" {t('resolved_24h', language)}", className="tb-of"),
+                    html.Small(f"{NO_BREAK}{t('resolved_24h', language)}", className="tb-of"),
                 ],
                 className="tb-big",
             ),

@@ -339,3 +339,16 @@ def test_the_tablets_flood_tile_names_the_worst_station_and_its_level(
     assert named == ([line] if line else []), flood
     if line:
         assert flood.index(line) == 5, flood  # under "2 of 12 stations above normal"
+
+
+def test_a_tiles_figure_and_its_words_stay_apart() -> None:
+    """The small words after a big figure are an inline-block, which dropped their leading
+    space: the tablet and its PDF read "0selesai (24 jam)"."""
+    view = {
+        "incidents": {"seen": False},
+        "flood": {"seen": True, "alert": False, "worst": "Normal", "in_alert": 0, "stations": 4},
+        "mpp": {"seen": False},
+        "waste": {"seen": True, "resolved": 0, "open": 3},
+    }
+    waste = texts(headline_tiles(view, "id")[3])
+    assert "".join(waste[1:3]) == "0\u00a0selesai (24\u00a0jam)", waste  # the catalog keeps "24 jam" together
