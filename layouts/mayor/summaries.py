@@ -115,6 +115,18 @@ def trend_summary(points: list[Any], span_s: int, buckets: int, now: float, curr
     }
 
 
+def _started_when_it_did(trends: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The week's and month's hourly points are stored at the start of their hour: a history
+    seven minutes old read "steady over 1 h 5 min" there. When the day's minute points began
+    within that first hour, they say when the history really began."""
+    began = trends["day"].get("first_at")
+    for name in ("week", "month"):
+        hourly = trends[name].get("first_at")
+        if began is not None and hourly is not None and 0 <= began - hourly < 3_600:
+            trends[name]["first_at"] = began
+    return trends
+
+
 def pillar_ids(settings: ViewSettings | None, picture: CityPicture | None = None) -> list[str]:
     """The city's pillars in its config's order; without settings, the picture's order."""
     if settings is not None and settings.pillars:
@@ -148,7 +160,9 @@ def pillar_summaries(picture: CityPicture, settings: ViewSettings | None = None)
                     "standing": k.standing,
                     "updated_at": k.updated_at,
                     "family": k.family,
-                    "trends": {r: trend_summary(series[src], span, n, now, current) for r, (span, src, n) in RANGES.items()},
+                    "trends": _started_when_it_did(
+                        {r: trend_summary(series[src], span, n, now, current) for r, (span, src, n) in RANGES.items()}
+                    ),
                 }
             )
         out[p] = {"id": p, "standing": block.standing if block is not None else "unknown", "kpis": kpis}

@@ -873,3 +873,25 @@ def test_the_tablets_trends_end_at_the_value_while_its_feed_speaks() -> None:
     kpis = {k["id"]: k["trends"]["day"] for k in pillar_summaries(picture)["living"]["kpis"]}
     assert (kpis["open"]["last"], kpis["open"]["hi"]) == (74.0, 74.0)
     assert (kpis["gauges"]["last"], kpis["gauges"]["hi"]) == (73.0, 73.0), "the gauges are silent: no value added"
+
+
+def test_a_young_historys_week_says_how_long_it_really_is() -> None:
+    """Hourly points stand at the start of their hour: seven minutes of history read "steady
+    over 1 h 5 min" on the week and the month."""
+    from layouts.mayor.figures import covered_text
+    from layouts.mayor.summaries import pillar_summaries
+    from layouts.sections import Freshness, KpiEntry, KpisSection, KpiTrend, PillarBlock
+
+    now = 1_800_000_000.0  # 08:00 UTC, a whole hour
+    began = now + 25 * 60  # 08:25
+    later = began + 7 * 60
+    day = [(began, 91.4), (began + 240, 91.5)]
+    month = [(now, 91.5)]  # the hour's point, stored at 08:00
+    kpi = KpiEntry("mpp", "MPP", "", 91.5, 85.0, "higher", "good", None, KpiTrend(day, month), "kpis")
+    picture = CityPicture(
+        generated_at=datetime.fromtimestamp(later, UTC).isoformat(),
+        kpis=KpisSection({"people": PillarBlock("People", "people", [kpi], "good")}),
+        freshness={"kpis": Freshness("x", False, 3600)},
+    )
+    trends = pillar_summaries(picture)["people"]["kpis"][0]["trends"]
+    assert [covered_text(trends[r], r, "en") for r in ("day", "week", "month")] == ["7 min", "7 min", "7 min"]
