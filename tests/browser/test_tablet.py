@@ -35,6 +35,7 @@ from dashboard.store.memory import MemoryStore
 from feeds.events import Incident, KpiReading
 from layouts.i18n import catalog, number, t
 from layouts.mayor.page import EXPORT_PDF
+from tests.support.city import water
 
 pytestmark = pytest.mark.browser
 
@@ -486,3 +487,24 @@ def test_a_silent_feed_is_marked_on_its_tile_and_kpis_and_an_unheard_one_claims_
         drainage = page.locator('[data-kpi="drainage_stations_in_alert"]').first
         assert drainage.get_attribute("data-standing") == "unknown"
         assert drainage.locator(".tb-value").inner_text() == "–"
+
+
+def test_a_silent_gauge_feeds_normal_turns_grey_and_a_warning_keeps_its_colour(page_factory: Any) -> None:
+    """With the gauges' feed dead, the flood tile kept "NORMAL" in large green beside "no flood
+    alert": only a small chip said the data was late. A stage of warning keeps its colour."""
+    config = load_config()
+    thresholds = config.thresholds.model_copy(update={"stale_after_family_s": {"drainage": 1}})
+    config = config.model_copy(update={"thresholds": thresholds})
+
+    def silent_tile(level_m: float) -> tuple[str, str]:
+        store = MemoryStore()
+        CityState(store, config).accept(water("PS-SAIL", 0, level_m, "Pos Sail"))
+        with serve(config, store) as base:
+            page = page_factory(1180, 820)
+            page.goto(f"{base}/tablet")
+            stage = page.locator('[data-headline="flood"][data-stale="true"] .tb-stage')
+            stage.wait_for(timeout=15_000)
+            return str(stage.get_attribute("data-stage")), str(stage.evaluate("el => getComputedStyle(el).color"))
+
+    assert silent_tile(0.4) == ("Normal", "rgb(93, 106, 122)")  # the page's muted grey (#5d6a7a), not green
+    assert silent_tile(9.0) == ("Awas", "rgb(198, 40, 40)")  # its red (#c62828) kept: the danger is not known to be over
