@@ -19,9 +19,9 @@
   /* A kiosk address carries its token (`?token=`), and the first answer sets the kiosk cookie
    * that every later request carries. Left in the tablet's address bar, the token showed in
    * any photo of the tablet, where anyone could copy the mayor's access; it is taken out of
-   * the address (and of this tab's entry in its history) as soon as the page starts. The tab remembers that it was
-   * opened on a token, so a refused tablet says so instead of asking for a sign-in that nobody
-   * holding it has. Wall screens keep it: they show no address bar, and their nightly reload
+   * the address (and of this tab's entry in its history) as soon as the page starts. The tab
+   * remembers that it was opened on a token, so a refused tablet says so instead of asking
+   * for a sign-in that nobody holding it has. Wall screens keep it: they show no address bar, and their nightly reload
    * on the token's own address renews the cookie, so a screen left alone for weeks outlives
    * a cookie the server no longer knows (a new secret key, a desk's sign-out). */
   (function forgetTokenInTabletAddress() {
