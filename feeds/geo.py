@@ -178,10 +178,10 @@ class Districts:
 
     def drawing(self, max_points: int = DRAWING_MAX_POINTS) -> dict[str, Any]:
         """The districts as the map draws them: a FeatureCollection with one feature per
-        district (the parts of one split over several features joined), each keeping its
-        first part's properties, with a label point inside it, and its outline simplified
-        until they all hold at most ``max_points`` points. Every screen's map carries the
-        outlines: a surveyed file of 12 MB sent 11 MB with every map update."""
+        district (the parts of one split over several features joined, with their joined
+        properties), a label point inside each, and outlines simplified until they all hold
+        at most ``max_points`` points. Every screen's map carries the outlines: a surveyed
+        file of 12 MB sent 11 MB with every map update."""
         features = []
         for district, geometry in zip(self._districts, self._outlines(max_points), strict=True):
             properties = {**district.properties, "nama": district.name}
@@ -194,10 +194,10 @@ class Districts:
 
     def _outlines(self, max_points: int) -> list[BaseGeometry]:
         """The districts' shapes within ``max_points``, the tolerance doubled until they fit.
-        Kept whole, each ring keeps at least four points, so a file of
-        thousands of islets never fits that way: past ``_SIMPLIFY_MOST`` of the city's extent,
-        rings that shrink to nothing are let go (a tiny islet), and what is left is drawn even
-        if it is still over (the loop kept doubling the tolerance for ever)."""
+        Kept whole, each ring keeps at least four points, so a file of thousands of islets
+        never fits that way: past ``_SIMPLIFY_MOST`` of the city's extent, rings that shrink
+        to nothing are let go (a tiny islet), and what is left is drawn even if it is still
+        over (the loop had doubled the tolerance for ever)."""
         geometries = [d.geometry for d in self._districts]
         lon_min, lat_min, lon_max, lat_max = self.bounds
         extent = max(lon_max - lon_min, lat_max - lat_min)
