@@ -14,6 +14,7 @@ from typing import Any
 
 from dashboard.incident_ops import Actor, iso
 from dashboard.store.base import StateStore
+from feeds.text import BIDI_CONTROL
 
 COLUMNS = ("at", "who", "role", "via", "origin", "action", "target", "detail")
 
@@ -43,8 +44,9 @@ class AuditTrail:
 
 def to_csv(entries: list[dict[str, Any]]) -> str:
     """One row per entry, ``detail`` as compact JSON; cells that a spreadsheet would run as a
-    formula are prefixed with a quote (CSV injection), and every cell is quoted, for the
-    spreadsheets that separate cells with ``;`` (``shift_report.as_csv``)."""
+    formula are prefixed with a quote (CSV injection), a bidi control is written as its
+    escape, and every cell is quoted, for the spreadsheets that separate cells with ``;``
+    (``shift_report.as_csv``)."""
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerow(COLUMNS)
@@ -55,9 +57,14 @@ def to_csv(entries: list[dict[str, Any]]) -> str:
 
 
 def safe_cell(value: str) -> str:
-    """A cell a spreadsheet shows as text: one that starts like a formula gets a leading
-    quote. What feeds and operators write (a category, a note) reaches supervisors' exports,
-    and ``=HYPERLINK(...)`` in one would send the sheet's figures elsewhere when opened."""
+    """A cell a spreadsheet shows as text and as it was typed.
+
+    One that starts like a formula gets a leading quote: what feeds and operators write (a
+    category, a note) reaches supervisors' exports, and ``=HYPERLINK(...)`` in one would send
+    the sheet's figures elsewhere when opened. A bidi control becomes its escape (``\\u202e``):
+    an operator's note is kept as typed, and a right-to-left override in it would make the
+    auditor's sheet show the note, or the cells after it, in another order than was written."""
+    value = BIDI_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
     if value == "-":
         return value  # a lone dash (no agency yet) is no formula, and "'-" read as a typo
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["clean", "encodable", "is_clean", "clip", "safe_excerpt"]
+__all__ = ["BIDI_CONTROL", "clean", "encodable", "is_clean", "clip", "safe_excerpt"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 #: C0 controls (tab, newline and carriage return included: one-line fields), DEL and C1.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 #: Embeddings, overrides and isolates, plus the implicit marks that can reorder a label.
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _UNSAFE = re.compile("[\ud800-\udfff\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 #: ``_UNSAFE`` and the characters that draw nothing: fine in free text (an emoji's joiner), not
 #: in an identifier, where "A1" and "A1\u200b" were two incidents that looked the same on every
@@ -54,7 +54,7 @@ def clean(text: str) -> str:
         return text  # the common case costs one scan
     text = _SURROGATE.sub("\ufffd", text)
     text = _CONTROL.sub(" ", text)
-    return _BIDI.sub("", text)
+    return BIDI_CONTROL.sub("", text)
 
 
 def encodable(text: str) -> str:

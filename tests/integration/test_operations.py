@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -468,6 +469,22 @@ def test_audit_csv_quotes_formulas(config: Config) -> None:
     assert rows[0] == ["at", "who", "role", "via", "origin", "action", "target", "detail"]
     assert rows[1][:7] == ["2026-12-01T03:01:00+00:00", "'=cmd", "operator", "session", "127.0.0.1", "note", "incident/G1"]
     assert '"text": "=HYPERLINK' in rows[1][7]
+
+
+def test_audit_csv_writes_a_bidi_control_as_its_escape_and_keeps_the_note_as_typed(config: Config) -> None:
+    """A right-to-left override in a note would show the auditor's cells in another order
+    than was written; the export shows it as an escape, and its JSON still reads as typed."""
+    store = MemoryStore()
+    clock = Clock()
+    CityState(store, config, clock=clock).accept(alert("B1", 0))
+    clock.now += 60
+    note = "pompa \u202eaman\u202c selesai"
+    Desk(store, config, clock=clock).act("B1", Action("note", text=note), Actor("ani", "operator", "session", "10.0.0.5"))
+    exported = to_csv(store.audit(10))
+    assert [c for c in exported if c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"] == []
+    detail = list(csv.reader(io.StringIO(exported)))[1][7]
+    assert "pompa \\u202eaman\\u202c selesai" in detail
+    assert json.loads(detail)["text"] == "pompa \u202eaman\u202c selesai"
 
 
 def test_exports_quote_every_text_cell_for_spreadsheets_that_split_at_semicolons(config: Config) -> None:
