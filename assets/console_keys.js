@@ -9,6 +9,8 @@
  * An action key acts only once the detail shows the incident last chosen: pressed right after
  * j, "r" went out before the page had taken the new selection, and resolved the last one.
  *
+ * A note pasted longer than the box takes is cut by the browser; the desk says so.
+ *
  * Choosing a row, by a click or by j / k, is done here. It was a Dash callback on the rows'
  * clicks, and two rows chosen before Dash ran it (j j) were merged into one call that took
  * the first. In the same step the last incident's choices (agency, resolution code, note,
@@ -54,6 +56,16 @@
     next.click();
     next.scrollIntoView({block: "nearest"});
   }
+  // A paste longer than the note's room is cut by the browser (maxLength) without a word:
+  // the desk says so, with the limit, where its answers show, before the cut note is sent.
+  document.addEventListener("paste", function (e) {
+    var field = e.target;
+    if (!field || field.id !== "cw-act-text" || !(field.maxLength > 0) || !e.clipboardData) return;
+    var room = field.maxLength - field.value.length + (field.selectionEnd - field.selectionStart);
+    if (e.clipboardData.getData("text").length <= room) return;
+    var most = field.maxLength.toLocaleString(document.documentElement.lang || undefined);
+    window.dash_clientside.set_props("cw-console-msg", {children: window.citywallWords.word("console_note_cut", {max: most})});
+  }, true);
   document.addEventListener("keydown", function (e) {
     if (!document.querySelector('[data-page="console"]') || e.ctrlKey || e.metaKey || e.altKey) return;
     var target = e.target;

@@ -255,6 +255,32 @@ def test_a_kept_note_leaves_the_box_empty(city: tuple[CityState, str], desk: Any
 
 
 @pytest.mark.browser
+def test_a_note_pasted_longer_than_the_box_takes_says_it_was_cut(browser: Any, city: tuple[CityState, str]) -> None:
+    """The box takes 1,000 characters; a longer paste was cut without a word."""
+    ctx = signed_in_context(browser, city[1], "operator")
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=city[1])
+    page = ctx.new_page()
+    page.set_default_timeout(LOAD_MS)
+    page.goto(f"{city[1]}/console")
+    page.wait_for_selector(".cw-console-table tr[data-incident]")
+    select(page, "DESK-A")
+    page.evaluate("navigator.clipboard.writeText('pompa ' + 'x'.repeat(994) + 'AKHIR')")
+    page.focus("#cw-act-text")
+    page.keyboard.press("Control+V")
+    expect(page.locator("#cw-console-msg")).to_have_text(
+        "Catatan terpotong: paling banyak 1.000 karakter. Periksa ujungnya sebelum menyimpan."
+    )
+    assert page.input_value("#cw-act-text") == "pompa " + "x" * 994
+    page.fill("#cw-act-text", "")
+    page.evaluate("navigator.clipboard.writeText('pompa 2 menyala')")
+    page.keyboard.press("Control+V")
+    assert page.input_value("#cw-act-text") == "pompa 2 menyala"
+    page.keyboard.press("Enter")
+    expect(page.locator("#cw-msg-ok")).to_have_text("Tambah catatan: disimpan")  # the notice made way for the answer
+    ctx.close()
+
+
+@pytest.mark.browser
 @pytest.mark.parametrize(
     ("screen", "minutes", "said"),
     [
