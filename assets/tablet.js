@@ -5,6 +5,8 @@
  *   the open section right under the tapped card's row) and each card's aria-expanded.
  * exportBusy: printing takes a second or two, so the PDF button shows it is working and
  *   nobody taps twice.
+ * Escape closes an open pillar, as its close button does (a tablet with a keyboard cover, or
+ *   the page on a desk).
  */
 (function () {
   "use strict";
@@ -41,4 +43,11 @@
       return window.dash_clientside.no_update;
     }
   };
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape" || e.defaultPrevented) return;
+    var close = document.getElementById("tb-close");
+    var root = close && close.closest ? close.closest(".tb-root") : null;
+    if (root && root.getAttribute("data-open")) close.click();
+  });
 })();

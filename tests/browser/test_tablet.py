@@ -246,6 +246,10 @@ def test_tablet_at_size(site: str, city: City, page_factory: Any, size: tuple[in
     check_layout(page, size, "id")
     page.click("#tb-close")
     page.locator("#tb-detail").wait_for(state="hidden", timeout=3_000)
+    open_pillar(page, "economy", "id", city)
+    page.keyboard.press("Escape")  # closes it as the button does
+    page.locator("#tb-detail").wait_for(state="hidden", timeout=3_000)
+    assert page.get_attribute("[data-pillar=economy]", "aria-expanded") == "false"
     assert not errors, errors
     assert not outside, outside
 
