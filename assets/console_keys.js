@@ -64,7 +64,9 @@
     var room = field.maxLength - field.value.length + (field.selectionEnd - field.selectionStart);
     if (e.clipboardData.getData("text").length <= room) return;
     var most = field.maxLength.toLocaleString(document.documentElement.lang || undefined);
-    window.dash_clientside.set_props("cw-console-msg", {children: window.citywallWords.word("console_note_cut", {max: most})});
+    var said = window.citywallWords.word("console_note_cut", {max: most});
+    window.dash_clientside.set_props("cw-console-msg", {children: {namespace: "dash_html_components", type: "Div",
+      props: {id: "cw-msg-cut", className: "alert alert-warning py-1", role: "alert", children: said}}});
   }, true);
   document.addEventListener("keydown", function (e) {
     if (!document.querySelector('[data-page="console"]') || e.ctrlKey || e.metaKey || e.altKey) return;

@@ -267,7 +267,7 @@ def test_a_note_pasted_longer_than_the_box_takes_says_it_was_cut(browser: Any, c
     page.evaluate("navigator.clipboard.writeText('pompa ' + 'x'.repeat(994) + 'AKHIR')")
     page.focus("#cw-act-text")
     page.keyboard.press("Control+V")
-    expect(page.locator("#cw-console-msg")).to_have_text(
+    expect(page.locator("#cw-console-msg #cw-msg-cut")).to_have_text(
         "Catatan terpotong: paling banyak 1.000 karakter. Periksa ujungnya sebelum menyimpan."
     )
     assert page.input_value("#cw-act-text") == "pompa " + "x" * 994
