@@ -2,10 +2,10 @@
 # changes (stamp files), so repeated `make test` / `make demo` start fast.
 
 # The distribution's python3 when it is 3.11 or newer, else the first python3 on PATH.
-# Debian and Ubuntu build theirs with profile-guided and link-time optimisation, and it is the
-# interpreter the production install (README) and the container image's (python:3.11-slim)
-# are like; a python3 built from source without those (pyenv's default) took a fifth more CPU
-# per message of the feed here (bench/README.md). `make PYTHON=...` picks another.
+# Debian and Ubuntu build theirs with profile-guided and link-time optimisation; the
+# production install (README) runs on it, and the container image on python:3.11-slim, built
+# the same way. A python3 built from source without those (pyenv's default) took a quarter to a
+# third more CPU per message of the feed here (bench/README.md). `make PYTHON=...` picks another.
 SYSTEM_PYTHON := $(shell /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo /usr/bin/python3)
 PYTHON ?= $(or $(SYSTEM_PYTHON),python3)
 VENV := .venv
