@@ -58,15 +58,32 @@
   }
   // A paste longer than the note's room is cut by the browser (maxLength) without a word:
   // the desk says so, with the limit, where its answers show, before the cut note is sent.
+  // What the paste would have added is known at the paste; whether it was cut, only once it is
+  // in (the browser drops a trailing line break and joins lines first), so a paste sets the
+  // length it brings and the input that follows compares. The next input that fits takes the
+  // warning away.
+  var pasted = null;  // {before: the box's length less the selection, length: the paste's}
+  function sayCut(field) {
+    var most = field.maxLength.toLocaleString(document.documentElement.lang || undefined);
+    window.dash_clientside.set_props("cw-console-msg", {children: {namespace: "dash_html_components", type: "Div",
+      props: {id: "cw-msg-cut", className: "alert alert-warning py-1", role: "alert",
+              children: window.citywallWords.word("console_note_cut", {max: most})}}});
+  }
   document.addEventListener("paste", function (e) {
     var field = e.target;
     if (!field || field.id !== "cw-act-text" || !(field.maxLength > 0) || !e.clipboardData) return;
-    var room = field.maxLength - field.value.length + (field.selectionEnd - field.selectionStart);
-    if (e.clipboardData.getData("text").length <= room) return;
-    var most = field.maxLength.toLocaleString(document.documentElement.lang || undefined);
-    var said = window.citywallWords.word("console_note_cut", {max: most});
-    window.dash_clientside.set_props("cw-console-msg", {children: {namespace: "dash_html_components", type: "Div",
-      props: {id: "cw-msg-cut", className: "alert alert-warning py-1", role: "alert", children: said}}});
+    var text = e.clipboardData.getData("text").replace(/[\r\n]+$/, "").replace(/\r\n|\r|\n/g, " ");
+    pasted = {before: field.value.length - ((field.selectionEnd || 0) - (field.selectionStart || 0)), length: text.length};
+    if (text.length && pasted.before >= field.maxLength) { pasted = null; sayCut(field); }  // nothing goes in, no input follows
+  }, true);
+  document.addEventListener("input", function (e) {
+    var field = e.target;
+    if (!field || field.id !== "cw-act-text") return;
+    var paste = e.inputType === "insertFromPaste" ? pasted : null;
+    pasted = null;
+    // a cut leaves the box full, and what went in short of what was pasted
+    if (paste && field.value.length >= field.maxLength && field.value.length - paste.before < paste.length) sayCut(field);
+    else if (document.getElementById("cw-msg-cut")) window.dash_clientside.set_props("cw-console-msg", {children: null});
   }, true);
   document.addEventListener("keydown", function (e) {
     if (!document.querySelector('[data-page="console"]') || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -75,7 +92,7 @@
     var typing = target && (/^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) || target.isContentEditable ||
                           (target.closest && target.closest(".dash-dropdown") !== null));
     if (typing) {
-      if (e.key === "Enter" && !e.repeat && target.id === "cw-act-text") { click("cw-act-note"); }
+      if (e.key === "Enter" && !e.repeat && !e.isComposing && target.id === "cw-act-text") { click("cw-act-note"); }
       if (e.key === "Escape") target.blur();
       return;
     }
