@@ -48,6 +48,10 @@
     if (e.key !== "Escape" || e.defaultPrevented) return;
     var close = document.getElementById("tb-close");
     var root = close && close.closest ? close.closest(".tb-root") : null;
-    if (root && root.getAttribute("data-open")) close.click();
+    var open = root ? root.getAttribute("data-open") : "";
+    if (!open) return;
+    var card = root.querySelector('[data-pillar="' + open + '"]');
+    close.click();
+    if (card && card.focus) card.focus();  // not lost to the page with the detail it was in
   });
 })();

@@ -250,6 +250,7 @@ def test_tablet_at_size(site: str, city: City, page_factory: Any, size: tuple[in
     page.keyboard.press("Escape")  # closes it as the button does
     page.locator("#tb-detail").wait_for(state="hidden", timeout=3_000)
     assert page.get_attribute("[data-pillar=economy]", "aria-expanded") == "false"
+    assert page.evaluate("document.activeElement.getAttribute('data-pillar')") == "economy"
     assert not errors, errors
     assert not outside, outside
 
