@@ -1,12 +1,16 @@
 # Entry points for people and CI. The venv is rebuilt only when pyproject.toml
 # changes (stamp files), so repeated `make test` / `make demo` start fast.
 
-# The distribution's python3 when it is 3.11 or newer, else the first python3 on PATH.
-# Debian and Ubuntu build theirs with profile-guided and link-time optimisation; the
-# production install (README) runs on it, and the container image on python:3.11-slim, built
-# the same way. A python3 built from source without those (pyenv's default) took a quarter to a
-# third more CPU per message of the feed here (bench/README.md). `make PYTHON=...` picks another.
-SYSTEM_PYTHON := $(shell /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo /usr/bin/python3)
+# The distribution's python3 when it is 3.11 or newer and can make a virtualenv, else the first
+# python3 on PATH. Debian and Ubuntu build theirs with profile-guided and link-time
+# optimisation; the production install (README) runs on it, and the container image on
+# python:3.11-slim, built the same way. A python3 built from source without those (pyenv's
+# default) took about a third more CPU per message of the feed here (8 to 45 % in six paired
+# runs, bench/README.md). One without python3-venv yet is passed over, so that a machine with
+# a Python of its own is not asked for sudo; a stock Debian's, alone on its machine, still
+# gets python3-venv installed below. `make PYTHON=...` picks another for a new .venv (remove
+# the old one first).
+SYSTEM_PYTHON := $(shell /usr/bin/python3 -c 'import sys, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo /usr/bin/python3)
 PYTHON ?= $(or $(SYSTEM_PYTHON),python3)
 VENV := .venv
 PYTEST_ARGS ?= -q -ra
