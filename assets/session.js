@@ -21,9 +21,10 @@
    * any photo of the tablet, where anyone could copy the mayor's access; it is taken out of
    * the address (and of this tab's entry in its history) as soon as the page starts. The tab
    * remembers that it was opened on a token, so a refused tablet says so instead of asking
-   * for a sign-in that nobody holding it has. Wall screens keep it: they show no address bar, and their nightly reload
-   * on the token's own address renews the cookie, so a screen left alone for weeks outlives
-   * a cookie the server no longer knows (a new secret key, a desk's sign-out). */
+   * for a sign-in that nobody holding it has. Wall screens keep it: they show no address
+   * bar, and their nightly reload on the token's own address renews the cookie, so a screen
+   * left alone for weeks outlives a cookie the server no longer knows (a new secret key, a
+   * desk's sign-out). */
   (function forgetTokenInTabletAddress() {
     var params = new URLSearchParams(window.location.search);
     if (!/^\/tablet\/?$/.test(window.location.pathname) || !params.has("token")) return;

@@ -27,19 +27,23 @@ import re
 
 __all__ = ["BIDI_CONTROL", "clean", "encodable", "is_clean", "clip", "safe_excerpt"]
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+#: The character ranges each pattern below is made of, spelled once.
+_SURROGATES = "\ud800-\udfff"
 #: C0 controls (tab, newline and carriage return included: one-line fields), DEL and C1.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROLS = "\x00-\x1f\x7f-\x9f"
 #: Embeddings, overrides and isolates, plus the implicit marks that can reorder a label.
-BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-_UNSAFE = re.compile("[\ud800-\udfff\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_BIDI = "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+#: Zero-width space, joiners, word joiner, BOM: they draw nothing.
+_INVISIBLE = "\u200b-\u200d\u2060\ufeff"
+
+_SURROGATE = re.compile(f"[{_SURROGATES}]")
+_CONTROL = re.compile(f"[{_CONTROLS}]")
+BIDI_CONTROL = re.compile(f"[{_BIDI}]")
+_UNSAFE = re.compile(f"[{_SURROGATES}{_CONTROLS}{_BIDI}]")
 #: ``_UNSAFE`` and the characters that draw nothing: fine in free text (an emoji's joiner), not
 #: in an identifier, where "A1" and "A1\u200b" were two incidents that looked the same on every
 #: screen.
-_NOT_IN_AN_ID = re.compile(
-    "[\ud800-\udfff\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"  # _UNSAFE's
-    "\u200b-\u200d\u2060\ufeff]"  # zero-width space, joiners, word joiner, BOM
-)
+_NOT_IN_AN_ID = re.compile(f"[{_SURROGATES}{_CONTROLS}{_BIDI}{_INVISIBLE}]")
 
 
 def is_clean(text: str) -> bool:
