@@ -91,16 +91,6 @@ class CityPicture:
             object.__setattr__(self, name, value)
             return value
 
-    def heard(self, family: str) -> bool:
-        """Whether the feed a KPI of ``family`` is counted from still speaks: one that has gone
-        quiet past its limit, or never spoke, holds a last value nobody sent again. A KPI sent
-        as a message of its own (``kpis``) keeps its own rhythm: a month's revenue holds until
-        the next."""
-        if family == "kpis":
-            return True
-        fresh = self.freshness.get(family)
-        return fresh is not None and not fresh.stale
-
     @property
     def original(self) -> CityPicture:
         """The picture this one is a copy of (``but``), else itself. The reader builds one per

@@ -146,7 +146,9 @@ def pillar_summaries(picture: CityPicture, settings: ViewSettings | None = None)
         kpis = []
         for k in block.kpis if block is not None else []:
             series = {"day": k.trend.day, "month": k.trend.month}
-            current = float(k.value) if picture.heard(k.family) and isinstance(k.value, int | float) else None
+            fresh = picture.freshness.get(k.family)
+            heard = k.family == "kpis" or (fresh is not None and not fresh.stale)
+            current = float(k.value) if heard and isinstance(k.value, int | float) else None
             kpis.append(
                 {
                     "id": k.id,
