@@ -41,6 +41,7 @@ from feeds.events import SEVERITY_RANK
 from layouts.mayor.figures import shown
 from layouts.picture import CityPicture
 from layouts.sections import (
+    JUDGED,
     STANDINGS,
     CityInfo,
     ContainerRow,
@@ -469,6 +470,7 @@ def mpp_part(store: StateStore, config: Config, now: float) -> MppSection:
     avg_wait = sum(w * n for w, n in waits) / sum(n for _, n in waits) if waits else None
     target = mpp_target(config, local_now)
     due = mpp_due(config, local_now, target)
+    opens, closes = (t.hour * 60 + t.minute for t in (config.mpp.opens, config.mpp.closes))
     return MppSection(
         agencies=[CounterRow.from_doc(d) for d in today],
         served_today=served,
@@ -483,6 +485,7 @@ def mpp_part(store: StateStore, config: Config, now: float) -> MppSection:
         hourly=_hourly(store, [d["id"] for d in today], midnight, local_now, config.mpp.opens),
         due_now=due,
         pace_pct=round_half_up(100 * served / due, 1) if due else None,
+        open_now=bool(target) and opens <= local_now.hour * 60 + local_now.minute < closes,
     )
 
 
@@ -525,9 +528,11 @@ def kpis_part(
     entries: dict[str, list[KpiEntry]] = {p.id: [] for p in config.pillars}
     for pillar, kpi in config.kpis():
         value: float | None
+        closed = False
         if kpi.source == "derived":
             family = DERIVED[kpi.id].family
             value, updated = _derived(picture, kpi.id, family)
+            closed = value is None and updated is not None and DERIVED[kpi.id].closed(picture)
         else:
             family, doc = "kpis", received.get(kpi.id)
             value, updated = (doc["value"], doc["observed_at"]) if doc else (None, None)
@@ -539,7 +544,7 @@ def kpis_part(
                 value=value,
                 target=kpi.target,
                 better=kpi.better,
-                standing=standing(value, kpi),
+                standing="closed" if closed else standing(value, kpi),
                 updated_at=updated,
                 family=family,
                 trend=trends[kpi.id] if trends is not None else _trend(store, kpi.id, now),
@@ -585,8 +590,11 @@ def standing(value: float | None, kpi: Kpi) -> str:
 
 
 def _worst(standings: list[str]) -> str:
-    known = [s for s in standings if s != "unknown"]
-    return max(known, key=STANDINGS.index) if known else "unknown"
+    """The worst judged standing; a pillar whose KPIs are all closed now is closed too."""
+    known = [s for s in standings if s in JUDGED]
+    if known:
+        return max(known, key=STANDINGS.index)
+    return "closed" if standings and all(s == "closed" for s in standings) else "unknown"
 
 
 def _trend(store: StateStore, kpi_id: str, now: float) -> KpiTrend:

@@ -36,7 +36,13 @@ STAGE_SHAPES = {"Normal": "●", "Waspada": "▲", "Siaga": "◆", "Awas": "■"
 #: ``assets/citywall.css``.
 SEVERITY_COLOURS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#ffd43b", "low": "#66d9e8", "informational": "#ced4da"}
 STAGE_COLOURS = {"Normal": "#51cf66", "Waspada": "#ffd43b", "Siaga": "#ff922b", "Awas": "#ff5c5c"}
-STANDING_SHAPES = {"veryGood": "✔", "good": "✔", "fair": "▲", "bad": "✖", "veryBad": "✖", "unknown": "?"}
+STANDING_SHAPES = {"veryGood": "✔", "good": "✔", "fair": "▲", "bad": "✖", "veryBad": "✖", "unknown": "?", "closed": "–"}
+
+
+def standing_word(standing: str, language: str) -> str:
+    """A standing's word. ``closed`` is said in capitals like the others, where the counters'
+    word of the same id is the lower-case "tutup" of a table cell."""
+    return t("standing_closed" if standing == "closed" else standing, language)
 
 
 def frame_id(panel: str, family: str, instance: str) -> dict[str, str]:

@@ -449,6 +449,9 @@ class MppSection:
     #: the morning's share, not by the whole day's target
     due_now: int = 0
     pace_pct: float | None = None
+    #: whether the MPP serves now (an open day, between opening and closing): at night and on
+    #: a closed day its KPIs have no value, and the tablet says "closed", not "no data yet"
+    open_now: bool = False
 
     @classmethod
     def empty(cls) -> MppSection:
@@ -510,8 +513,12 @@ class KpisSection:
         return cls(pillars={})
 
 
-#: A KPI's standing against its target, in the Smart Data Model's words, best first.
-STANDINGS = ("veryGood", "good", "fair", "bad", "veryBad", "unknown")
+#: A KPI's standing against its target, in the Smart Data Model's words, best first; then the
+#: two that judge nothing: ``unknown`` (no value yet) and ``closed`` (no value because what it
+#: measures is closed now: the MPP at night or on a holiday).
+STANDINGS = ("veryGood", "good", "fair", "bad", "veryBad", "unknown", "closed")
+#: The standings that say how a KPI stands against its target.
+JUDGED = STANDINGS[:5]
 
 #: The shift report's periods, and the figures each row of its tables carries, in order:
 #: ``dashboard.shift_report`` makes the rows, ``layouts/pages/report.py`` heads the columns.

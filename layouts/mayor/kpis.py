@@ -7,12 +7,13 @@ from typing import Any
 
 from dash import html
 
-from layouts.frame import STANDING_SHAPES
+from layouts.frame import STANDING_SHAPES, standing_word
 from layouts.i18n import t, when_lately
 from layouts.mayor.figures import amount, target_text
 from layouts.mayor.summaries import RANGES
 from layouts.mayor.trends import part_id, trend_block
 from layouts.ports import ViewSettings
+from layouts.sections import JUDGED
 from layouts.tree import attrs
 
 #: The icons the tablet can draw (CSS masks in ``assets/tablet.css``); ``grid`` is the default.
@@ -24,7 +25,7 @@ def standing_badge(standing: str, language: str) -> html.Span:
     return html.Span(
         [
             html.Span(STANDING_SHAPES.get(standing, "?"), className="tb-shape", **attrs({"aria-hidden": "true"})),
-            html.Span(t(standing, language), className="tb-word"),
+            html.Span(standing_word(standing, language), className="tb-word"),
         ],
         className="tb-standing",
         **attrs({"data-standing": standing}),
@@ -83,8 +84,8 @@ def kpi_block(k: dict[str, Any], settings: ViewSettings) -> html.Div:
 
 
 def on_target(p: dict[str, Any]) -> tuple[int, int, int]:
-    """How many of the pillar's KPIs are on target, how many have a value, and how many it has."""
-    known = [k for k in p["kpis"] if k["standing"] != "unknown"]
+    """How many of the pillar's KPIs are on target, how many are judged, and how many it has."""
+    known = [k for k in p["kpis"] if k["standing"] in JUDGED]
     return sum(1 for k in known if k["standing"] in ("good", "veryGood")), len(known), len(p["kpis"])
 
 
@@ -95,7 +96,7 @@ def card_body(p: dict[str, Any], language: str) -> list[Any]:
     if not total:
         summary = t("no_kpis", language)
     elif not known:
-        summary = t("kpis_unknown", language, m=total)
+        summary = t("kpis_closed" if p["standing"] == "closed" else "kpis_unknown", language, m=total)
     else:
         summary = t("on_target", language, n=good, m=total)
     dots = [

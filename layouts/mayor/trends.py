@@ -25,6 +25,7 @@ STANDING_COLOURS = {
     "bad": "#c62828",
     "veryBad": "#c62828",
     "unknown": "#6b7785",
+    "closed": "#6b7785",
 }
 GOOD_SIDE = "#2f7d32"
 LINE = "#1f4e8c"

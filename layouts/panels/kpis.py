@@ -14,7 +14,7 @@ from typing import Any
 from dash import Dash
 
 from layouts import elements as el
-from layouts.frame import STANDING_SHAPES, empty, live_part, seen
+from layouts.frame import STANDING_SHAPES, empty, live_part, seen, standing_word
 from layouts.i18n import t
 from layouts.live_parts import LiveParts
 from layouts.mayor.figures import amount
@@ -68,6 +68,7 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
 
 def kpi_row(k: dict[str, Any], language: str) -> el.Tree:
     sign = "≥" if k["better"] == "higher" else "≤"
+    closed = k["standing"] == "closed"  # the MPP at night: "tutup" in place of the figure, not "– ?"
     return el.Div(
         className=f"cw-kpi standing-{k['standing']}",
         key=k["id"],  # keyed: an incident that moves one KPI sends that row, not the card
@@ -77,8 +78,14 @@ def kpi_row(k: dict[str, Any], language: str) -> el.Tree:
             el.Div(
                 className="cw-kpi-line",
                 children=[
-                    el.Span(amount(k["value"], k["unit"], language), className="cw-kpi-value cw-headline"),
-                    el.Span(f"{STANDING_SHAPES.get(k['standing'], '?')}", className=f"cw-kpi-shape standing-{k['standing']}"),
+                    el.Span(
+                        t("closed", language) if closed else amount(k["value"], k["unit"], language),
+                        className="cw-kpi-value cw-headline",
+                    ),
+                    el.Span(
+                        "" if closed else STANDING_SHAPES.get(k["standing"], "?"),
+                        className=f"cw-kpi-shape standing-{k['standing']}",
+                    ),
                     el.Span(
                         f"{t('target', language)} {sign} {amount(k['target'], k['unit'], language)}", className="cw-kpi-target"
                     ),
@@ -100,7 +107,7 @@ def pillar_card(p: dict[str, Any], language: str) -> el.Tree:
                 children=[
                     el.Span(p["name"], className="cw-pillar-name"),
                     el.Span(
-                        f"{STANDING_SHAPES.get(standing, '?')} {t(standing, language)}",
+                        f"{STANDING_SHAPES.get(standing, '?')} {standing_word(standing, language)}",
                         className=f"cw-standing standing-{standing}",
                     ),
                 ],

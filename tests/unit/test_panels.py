@@ -1045,6 +1045,9 @@ def _walk_trees(node: Any) -> list[dict[str, Any]]:
         (["unknown", "unknown"], "id", "Belum ada nilai untuk 2 KPI"),
         (["unknown", "unknown"], "en", "No values yet for its 2 KPIs"),
         (["good", "unknown", "bad"], "id", "1 dari 3 KPI sesuai target"),
+        (["good", "closed"], "id", "1 dari 2 KPI sesuai target"),
+        (["closed", "closed"], "id", "Tutup saat ini: 2 KPI-nya tanpa nilai"),
+        (["closed", "closed"], "en", "Closed now: no values for its 2 KPIs"),
         ([], "id", "Belum ada KPI"),
     ],
 )
@@ -1053,9 +1056,29 @@ def test_a_pillar_card_with_no_kpi_known_says_so_not_none_on_target(standings: l
     Sunday, when the MPP's KPIs had no value."""
     from layouts.mayor.kpis import card_body
 
-    pillar = {"standing": "unknown", "kpis": [{"standing": s, "updated_at": None, "family": "incidents"} for s in standings]}
+    closed = bool(standings) and set(standings) == {"closed"}
+    pillar = {
+        "standing": "closed" if closed else "unknown",
+        "kpis": [{"standing": s, "updated_at": None, "family": "incidents"} for s in standings],
+    }
     summary = card_body(pillar, language)[1]
     assert summary.children == said
+
+
+def test_a_kpi_of_a_service_closed_now_says_closed_on_the_wall_and_the_tablet() -> None:
+    """On a Sunday the MPP's KPIs read "– ?" on the wall and "BELUM ADA" (no data yet) on the
+    mayor's tablet, as if a feed had failed."""
+    from layouts.mayor.kpis import kpi_facts
+
+    row = {"id": "k", "name": "Izin MPP", "value": None, "target": 100, "unit": "%", "better": "higher", "standing": "closed"}
+    assert texts(kpis.kpi_row(row, "id"))[1:] == ["tutup", "", "target ≥ 100%"]
+    assert texts(kpis.kpi_row(row, "en"))[1:3] == ["closed", ""]
+    card = {"id": "governance", "name": "Tata Kelola", "standing": "closed", "kpis": [row]}
+    assert texts(kpis.pillar_card(card, "id"))[:2] == ["Tata Kelola", "– TUTUP"]
+    badge = kpi_facts({**row, "updated_at": None, "family": "mpp"}, settings())[0].children[1]
+    assert [part.children for part in badge.children] == ["–", "TUTUP"]
+    unknown = {**row, "standing": "unknown"}
+    assert texts(kpis.kpi_row(unknown, "id"))[1:3] == ["–", "?"]
 
 
 def test_feed_text_in_a_plotly_tooltip_is_drawn_as_text() -> None:

@@ -12,6 +12,7 @@ import json
 import time
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from layouts.mayor.summaries import headline_summary
 from layouts.picture import CityPicture
 from layouts.ports import ViewSettings, WallGeometry
 from tests.support.city import NOW, at, city, feed_city_day, incident, water
+from tests.support.configs import write_config
 from tests.support.helpers import get_json
 
 FAMILIES = ["incidents", "drainage", "waste", "mpp", "kpis"]
@@ -98,6 +100,7 @@ def test_api_state_keeps_its_top_level_and_section_keys() -> None:
         "hourly",
         "due_now",
         "pace_pct",
+        "open_now",
     ]
     assert state["mpp"]["hourly"] == [] or list(state["mpp"]["hourly"][0]) == ["hour", "served"]
     assert list(state["reports"]) == ["open", "open_by_topic", "open_by_channel"]
@@ -546,20 +549,24 @@ def test_the_tablets_share_within_sla_judges_by_the_shift_reports_table() -> Non
 
 
 @pytest.mark.parametrize(
-    ("local", "served", "due", "pace", "word"),
+    ("local", "served", "due", "pace", "word", "open_now"),
     [
         # Tuesday 1 Dec 2026, target 700, open 08:00-16:00 WIB: 480 minutes; good from 100 %, fair from 85 %
-        (datetime(2026, 12, 1, 7, 50), 0, 0, None, "unknown"),  # before opening nothing is due or judged
-        (datetime(2026, 12, 1, 10, 0), 150, 175, 85.7, "fair"),  # 120 of 480 min: 700 / 4 = 175; 150 / 175
-        (datetime(2026, 12, 1, 12, 0), 360, 350, 102.9, "good"),  # half the day: 350 due; 360 / 350
-        (datetime(2026, 12, 1, 17, 0), 650, 700, 92.9, "fair"),  # after closing, the whole target
-        (datetime(2026, 12, 5, 10, 0), 0, 0, None, "unknown"),  # Saturday: closed
+        (datetime(2026, 12, 1, 7, 50), 0, 0, None, "closed", False),  # before opening nothing is due or judged
+        (datetime(2026, 12, 1, 8, 0), 0, 0, None, "unknown", True),  # open, but nothing due in its first minute
+        (datetime(2026, 12, 1, 10, 0), 150, 175, 85.7, "fair", True),  # 120 of 480 min: 700 / 4 = 175; 150 / 175
+        (datetime(2026, 12, 1, 12, 0), 360, 350, 102.9, "good", True),  # half the day: 350 due; 360 / 350
+        (datetime(2026, 12, 1, 15, 59), 650, 699, 93.0, "fair", True),  # a minute before closing
+        (datetime(2026, 12, 1, 17, 0), 650, 700, 92.9, "fair", False),  # after closing, the whole target
+        (datetime(2026, 12, 5, 10, 0), 0, 0, None, "closed", False),  # Saturday: closed all day
     ],
 )
 def test_the_mpp_is_judged_by_the_share_of_its_target_due_by_now(
-    local: datetime, served: int, due: int, pace: float | None, word: str
+    local: datetime, served: int, due: int, pace: float | None, word: str, open_now: bool
 ) -> None:
-    """A morning was judged against the whole day's target: the MPP was 'bad' every morning."""
+    """A morning was judged against the whole day's target: the MPP was 'bad' every morning.
+    Before it opens and on a day it does not, there is nothing to judge: the tablet said
+    "BELUM ADA" (no data yet) all weekend, as if a feed were missing; it now says closed."""
     config = load_config()
     moment = local.replace(tzinfo=config.city.tz).timestamp()
     store = MemoryStore()
@@ -572,8 +579,53 @@ def test_the_mpp_is_judged_by_the_share_of_its_target_due_by_now(
     picture = build_picture(store, config, now=moment)
     assert (picture.mpp.due_now, picture.mpp.pace_pct) == (due, pace)
     assert picture.mpp.target == (0 if local.weekday() == 5 else 700)  # a Saturday has no target
+    assert picture.mpp.open_now is open_now
     kpi = _kpi(picture, "mpp_on_pace")
     assert (kpi.value, kpi.standing) == (pace, word)
+
+
+def test_the_mpps_kpis_are_closed_while_it_is_and_unknown_while_its_feed_is_silent(tmp_path: Path) -> None:
+    """A Saturday (1 Dec 2026 was a Tuesday): the MPP's three KPIs have no value. With its
+    feed heard they are closed, and a pillar of nothing else is too; with no MPP feed ever
+    heard nobody knows, and they stay unknown."""
+
+    def mpp_pillar(tree: dict[str, Any]) -> None:
+        kpis = [{"id": k, "name": {"id": k}, "unit": "%", "target": 90} for k in ("mpp_target_attainment", "mpp_avg_wait_min")]
+        tree["pillars"][0]["kpis"] = [tree["pillars"][0]["kpis"][0], *kpis]  # the MPP's three, nothing else
+
+    config = load_config(write_config(tmp_path, mpp_pillar))
+    saturday = datetime(2026, 12, 5, 10, 0, tzinfo=config.city.tz).timestamp()
+    mpp_kpis = ("mpp_on_pace", "mpp_target_attainment", "mpp_avg_wait_min")
+    silent = build_picture(MemoryStore(), config, now=saturday)
+    assert [_kpi(silent, k).standing for k in mpp_kpis] == ["unknown"] * 3
+    store = MemoryStore()
+    CityState(store, config, clock=lambda: saturday).accept(
+        QueueReading(
+            id="mpp-q", observed_at=datetime.fromtimestamp(saturday - 60, UTC), source_type="QueueMonitor",
+            agency="dpmptsp", avg_wait_min=0.0, open=False,
+        )
+    )  # fmt: skip
+    heard = build_picture(store, config, now=saturday)
+    assert [(_kpi(heard, k).value, _kpi(heard, k).standing) for k in mpp_kpis] == [(None, "closed")] * 3
+    assert _kpi(heard, "open_incidents").standing == "unknown"  # no incident feed heard: not closed
+    assert heard.kpis.pillars["governance"].standing == "closed"
+    assert silent.kpis.pillars["governance"].standing == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("standings", "pillar"),
+    [
+        (["closed", "closed"], "closed"),
+        (["closed", "good"], "good"),
+        (["closed", "unknown"], "unknown"),
+        (["bad", "closed", "fair"], "bad"),
+        ([], "unknown"),
+    ],
+)
+def test_a_pillar_stands_by_its_judged_kpis_and_is_closed_only_when_all_of_them_are(standings: list[str], pillar: str) -> None:
+    from dashboard.picture import _worst
+
+    assert _worst(standings) == pillar
 
 
 def test_the_average_wait_is_of_the_counters_open_now() -> None:
