@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.config import Config
-from dashboard.http_head import HeadTimedH11
+from dashboard.http_deadlines import TimedH11
 from dashboard.ingest import CityState
 from dashboard.picture import sample_kpis
 from dashboard.store.base import StateStore
@@ -215,7 +215,7 @@ def _sample_loop(store: StateStore, config: Config, stop: threading.Event) -> No
 MAX_HEAD_BYTES = 64 * 1024
 UVICORN_OPTIONS: dict[str, Any] = {
     "log_level": "warning",
-    "http": HeadTimedH11,  # h11, with a time limit on a request's head (``dashboard.http_head``)
+    "http": TimedH11,  # h11, with time limits on a request's head and body (``dashboard.http_deadlines``)
     "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
     "ws_ping_interval": 20,
     "ws_ping_timeout": 20,

@@ -149,9 +149,9 @@ def test_a_request_head_that_does_not_come_is_cut_off(monkeypatch: pytest.Monkey
     import socket
     from urllib.parse import urlsplit
 
-    from dashboard.http_head import HeadTimedH11
+    from dashboard.http_deadlines import TimedH11
 
-    monkeypatch.setattr(HeadTimedH11, "head_timeout_s", 1.0)
+    monkeypatch.setattr(TimedH11, "head_timeout_s", 1.0)
     with serve(load_config(), MemoryStore()) as url:
         where = urlsplit(url)
         silent = socket.create_connection((where.hostname, where.port), timeout=30)
@@ -173,13 +173,40 @@ def test_a_request_head_that_does_not_come_is_cut_off(monkeypatch: pytest.Monkey
         async def live_past_the_limit() -> int:
             """A websocket is no head in waiting: it answers pings past the limit."""
             async with websockets.connect(ws_url(url), origin=url, open_timeout=10) as ws:
-                pongs, until = 0, time.monotonic() + 3 * HeadTimedH11.head_timeout_s
+                pongs, until = 0, time.monotonic() + 3 * TimedH11.head_timeout_s
                 while time.monotonic() < until:
                     await asyncio.wait_for(await ws.ping(), timeout=10)
                     pongs += 1
                 return pongs
 
         assert run_async(live_past_the_limit()) > 0
+
+
+def test_a_request_body_that_does_not_come_is_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With its head in time, a client could announce a body and send a byte of it now and
+    then: the connection was held for ever, before any login. A body that has not come
+    within the limit is closed; one that comes in time, in parts, is answered."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from dashboard.http_deadlines import TimedH11
+
+    monkeypatch.setattr(TimedH11, "body_timeout_s", 1.0)
+    monkeypatch.setattr(TimedH11, "head_timeout_s", 60.0)  # so that only the body's limit can cut
+    body = b'{"username": "nobody", "password": "not-the-password"}'
+    head = b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head += b"Content-Length: %d\r\n\r\n" % len(body)
+    with serve(load_config(), MemoryStore()) as url:
+        where = urlsplit(url)
+        trickle = socket.create_connection((where.hostname, where.port), timeout=30)
+        prompt = socket.create_connection((where.hostname, where.port), timeout=30)
+        with trickle, prompt:
+            trickle.sendall(head + body[:10])  # 10 of the bytes it announced
+            assert trickle.recv(100) == b"", "closed, its body unfinished"
+            prompt.sendall(head)
+            for part in (body[:20], body[20:40], body[40:]):  # the body in three sends
+                prompt.sendall(part)
+            assert prompt.recv(12) == b"HTTP/1.1 401"  # answered: no such user
 
 
 @pytest.mark.parametrize(
