@@ -2,7 +2,10 @@
  *
  * toggle: opens and closes pillars and switches the trend span with no server trip, so the
  *   page answers at once, offline too. It sets the root's data-open / data-range (CSS shows
- *   the open section right under the tapped card's row) and each card's aria-expanded.
+ *   the open section right under the tapped card's row) and each card's aria-expanded, and
+ *   writes the open pillar into the address (?pillar=...), so that the link the mayor's staff
+ *   copy, and a reload, land on the pillar on screen. The address is replaced, not added to:
+ *   Back still leaves the page rather than stepping through every pillar tapped.
  * exportBusy: printing takes a second or two, so the PDF button shows it is working and
  *   nobody taps twice.
  * Escape closes an open pillar, as its close button does (a tablet with a keyboard cover, or
@@ -10,6 +13,14 @@
  */
 (function () {
   "use strict";
+
+  function remember(pillar) {
+    if (!window.URL || !window.history || !window.history.replaceState) return;
+    var url = new URL(window.location.href);
+    if (pillar) url.searchParams.set("pillar", pillar); else url.searchParams.delete("pillar");
+    if (url.href !== window.location.href) window.history.replaceState(window.history.state, "", url.href);
+  }
+
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.citywall_tablet = {
     toggle: function (clicks, closeClicks, range, open) {
@@ -25,6 +36,7 @@
       var cards = c.outputs_list[2] || [];
       var expanded = cards.map(function (o) { return o.id.pillar === next ? "true" : "false"; });
       var index = expanded.indexOf("true");
+      remember(next);
       if (next && next !== open) {
         window.setTimeout(function () {
           var el = document.getElementById("tb-detail");

@@ -243,14 +243,22 @@ def test_tablet_at_size(site: str, city: City, page_factory: Any, size: tuple[in
     }, heads["flood"]
     # open the pillar with the most KPIs, then check the page again with it open
     open_pillar(page, "people", "id", city)
+    assert page.url == f"{site}/tablet?pillar=people"  # a copied link lands on the pillar on screen
     check_layout(page, size, "id")
     page.click("#tb-close")
     page.locator("#tb-detail").wait_for(state="hidden", timeout=3_000)
+    assert page.url == f"{site}/tablet"
     open_pillar(page, "economy", "id", city)
     page.keyboard.press("Escape")  # closes it as the button does
     page.locator("#tb-detail").wait_for(state="hidden", timeout=3_000)
     assert page.get_attribute("[data-pillar=economy]", "aria-expanded") == "false"
     assert page.evaluate("document.activeElement.getAttribute('data-pillar')") == "economy"
+    page.click("[data-pillar=living]")
+    page.locator("[data-pillar-detail=living]").wait_for(state="visible", timeout=3_000)
+    page.reload()  # the address the tap wrote opens that pillar again
+    page.locator("[data-pillar-detail=living]").wait_for(state="visible", timeout=10_000)
+    assert page.get_attribute("[data-pillar=living]", "aria-expanded") == "true"
+    assert page.url == f"{site}/tablet?pillar=living"
     assert not errors, errors
     assert not outside, outside
 
