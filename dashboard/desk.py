@@ -72,6 +72,8 @@ class Desk:
         if action.action in ("escalate", "deescalate"):
             fields["severity"] = detail["severity"]  # a step up or down names none: the trail says where it went
         self.audit.record(actor, action.action, f"incident/{incident_id}", now, {**fields, "status": detail["status"]})
+        if action.action in ("resolve", "reopen"):
+            self._end_pushes(incident_id, actor)
         self.writeback.publish(
             incident_id,
             {
@@ -147,6 +149,17 @@ class Desk:
 
         wall = self._change_wall(actor, "push", detail, change)
         return {**wall, "replaced": detail["replaced"]}
+
+    def _end_pushes(self, incident_id: str, actor: Actor) -> None:
+        """A push is over once its incident is resolved. The screens drop it at once, but its
+        minutes ran on in the wall's record, and a reopen put the incident back on the wall
+        unasked; a reopen from the desk also ends a push the field's resolve left behind."""
+        stamped = self.store.read_stamped(wall_control.KIND, wall_control.ID)
+        pushed = wall_control.active_pushes(stamped[1], self._clock()) if stamped else []
+        if any(p["incident"] == incident_id for p in pushed):
+            self._change_wall(
+                actor, "push.end", {"incident": incident_id}, lambda r, at: wall_control.end_pushes_of(r, incident_id, at)
+            )
 
     def dismiss(self, screen: int, actor: Actor) -> dict[str, Any]:
         screens = self.config.wall.screen_count

@@ -104,6 +104,11 @@ def dismiss(record: dict[str, Any], screen: int, screens: int, at: float) -> dic
     return {**record, "pushed": [p for p in pushed if p["screen"] != screen]}
 
 
+def end_pushes_of(record: dict[str, Any], incident_id: str, at: float) -> dict[str, Any]:
+    """The wall without any push of ``incident_id``."""
+    return {**record, "pushed": [p for p in active_pushes(record, at) if p["incident"] != incident_id]}
+
+
 def ack_station(record: dict[str, Any], station_id: str, at: float) -> dict[str, Any]:
     return {**record, "acks": {**record.get("acks", {}), f"station:{station_id}": at}}
 

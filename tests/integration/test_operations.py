@@ -310,18 +310,42 @@ def test_wall_control_preset_broadcast_push_and_expiry(store: StateStore, config
 
 def test_a_push_ends_when_its_incident_is_resolved(store: StateStore, config: Config) -> None:
     """A resolved incident stayed pushed on its screen, "selesai", for the rest of its minutes,
-    in place of the screen's own panels."""
+    in place of the screen's own panels; and once that was fixed, a reopen within those
+    minutes put it back on the wall, unasked."""
     clock = Clock()
-    CityState(store, config, clock=clock).accept(alert("P1", 0, severity="high"))
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("P1", 0, severity="high"))
+    state.accept(alert("P2", 1, severity="high"))
     desk = desk_on(store, config, clock)
     desk.push(4, "P1", 10, OPERATOR)
-    assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["P1"]
+    desk.push(5, "P2", 10, OPERATOR)
+    assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["P1", "P2"]
     clock.now += 60
     desk.act("P1", Action("resolve", code="handled"), OPERATOR)
-    assert build_picture(store, config, now=clock.now).wall.pushed == []
+    assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["P2"]
+    assert store.audit(1)[0]["action"] == "wall.push.end"
     clock.now += 60
     desk.act("P1", Action("reopen"), OPERATOR)
-    assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["P1"], "within its minutes"
+    assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["P2"], "off until pushed again"
+    assert store.audit(1)[0]["action"] == "reopen", "nothing more to end"
+    desk.push(4, "P1", 10, OPERATOR)
+    assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["P1", "P2"]
+
+
+def test_a_reopen_ends_the_push_that_the_fields_resolve_left(store: StateStore, config: Config) -> None:
+    """The field resolved a pushed incident (the screen dropped it); an operator reopened it
+    within the push's minutes, and it came back on the wall."""
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("F1", 0, severity="high"))
+    desk = desk_on(store, config, clock)
+    desk.push(4, "F1", 10, OPERATOR)
+    clock.now += 60
+    state.accept(alert("F1", 1, severity="high", status="resolved"))
+    assert build_picture(store, config, now=clock.now).wall.pushed == []
+    clock.now += 60
+    desk.act("F1", Action("reopen"), OPERATOR)
+    assert build_picture(store, config, now=clock.now).wall.pushed == []
 
 
 def test_a_push_over_another_incidents_push_says_whose_it_took_off(store: StateStore, config: Config) -> None:
