@@ -7,11 +7,18 @@
  * token go to /login, which brings the user back here once signed in. A wall screen, or a
  * tablet on a kiosk token, has no one to sign in: it asks the server about itself
  * (`citywall_push.check`, assets/push.js), which says across the page that it is refused.
+ *
+ * The console's and the report's sign-out button (#cw-sign-out, layouts/console/account.py) posts
+ * the sign-out with the CSRF token, as every write does, and goes to the login page, which
+ * brings the next person back to this page. Should the server not answer, the page says the
+ * sign-out may not have gone through and stays: a desk that only looked signed out would let
+ * the next person act under the last one's name.
  */
 (function () {
   "use strict";
   var SIGNED_IN_PAGES = '[data-page="console"], [data-page="report"]';
   var KIOSK_KEY = "citywall_kiosk";
+  var CSRF_COOKIE = "citywall_csrf";  // dashboard/auth/csrf.py
   var plainFetch = window.fetch;
   var leaving = false;
   var openedOnToken = false;
@@ -89,6 +96,28 @@
       });
     }, 0);
   }
+
+  function cookie(name) {
+    var found = document.cookie.split("; ").filter(function (c) { return c.indexOf(name + "=") === 0; })[0];
+    return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+  }
+
+  document.addEventListener("click", function (e) {
+    var button = e.target && e.target.closest ? e.target.closest("#cw-sign-out") : null;
+    if (!button) return;
+    button.disabled = true;
+    var back = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
+    plainFetch("/api/v1/logout", {method: "POST", credentials: "same-origin", headers: {"X-CSRF-Token": cookie(CSRF_COOKIE)}})
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        leaving = true;
+        window.location.assign(back);
+      })
+      .catch(function () {
+        button.disabled = false;
+        notSent(true);
+      });
+  });
 
   window.fetch = function (input, init) {
     var url = input && input.url ? input.url : String(input);  // a string, a URL or a Request

@@ -15,6 +15,7 @@ from dash import Input, Output, dcc, html
 
 from layouts.console import detail, queue, wall_mini
 from layouts.console import map as console_map
+from layouts.console.account import signed_in_line
 from layouts.i18n import t
 from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
 from layouts.routing import Pages
@@ -70,8 +71,7 @@ def register(app: Callbacks, pages: Pages, reader: CityReader, settings: ViewSet
 
     @app.callback(Output("cw-console-who", "children"), Input("cw-console-selected", "id"))
     def _who(_: Any) -> Any:
-        who = port.whoami()
-        return f"{who[0]} ({who[1]})" if who else html.A(t("console_sign_in", language), href="/login", className="link-light")
+        return signed_in_line(port, language)
 
     queue.register(app, reader, settings)
     detail.register(app, reader, settings, port)

@@ -13,6 +13,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
+from layouts.console.account import signed_in_line
 from layouts.i18n import number, t
 from layouts.ports import Callbacks, OperationsPort, ViewSettings
 from layouts.report_words import header, title, word
@@ -76,7 +77,13 @@ def register(app: Callbacks, pages: Pages, settings: ViewSettings, port: Operati
             className="cw-console cw-report",
             **attrs({"data-page": "report"}),
             children=[
-                html.H3(t("report_heading", language, city=settings.city_name)),
+                html.Div(
+                    [
+                        html.H3(t("report_heading", language, city=settings.city_name), className="me-auto mb-0"),
+                        html.Span(id="cw-report-who", className="text-light"),
+                    ],
+                    className="d-flex align-items-center mb-2",
+                ),
                 dbc.RadioItems(
                     id="cw-report-period",
                     options=[{"label": t(PERIOD_WORDS[p], language), "value": p} for p in REPORT_PERIODS],
@@ -89,6 +96,10 @@ def register(app: Callbacks, pages: Pages, settings: ViewSettings, port: Operati
         )
 
     pages.add("report", "/report", layout, title=f"{t('report_title', language)} – {settings.city_name}")
+
+    @app.callback(Output("cw-report-who", "children"), Input("cw-report-who", "id"))
+    def _who(_: Any) -> Any:
+        return signed_in_line(port, language)
 
     @app.callback(
         Output("cw-report-tables", "children"), Output("cw-report-links", "children"), Input("cw-report-period", "value")

@@ -166,6 +166,31 @@ def test_a_desk_whose_session_ended_under_open_reading_is_shown_the_way_to_the_l
 
 
 @pytest.mark.browser
+def test_the_desk_signs_out_and_the_next_person_signs_in(city: tuple[CityState, str], contexts: Any) -> None:
+    """A shared desk had no way to sign out: the next shift worked under the last operator's
+    name until the session ran out."""
+    state, base = city
+    desk = console(contexts, base, "operator")
+    expect(desk.locator("#cw-console-who .cw-who-name")).to_have_text("operator (operator)")
+    desk.click("#cw-sign-out")
+    desk.wait_for_url("**/login?next=%2Fconsole")
+    assert desk.context.request.get(f"{base}/api/v1/me").status == 200  # reading is open here: as nobody
+    assert desk.context.request.get(f"{base}/api/v1/me").json()["via"] == "anonymous"
+    desk.goto(f"{base}/console")
+    expect(desk.locator("#cw-console-who a")).to_have_attribute("href", "/login")
+    desk.click('.cw-console-table tr[data-incident="SEED-1"]')
+    desk.wait_for_selector('#cw-console-detail [data-incident="SEED-1"]')
+    desk.click("#cw-act-acknowledge")  # the desk no longer acts as the operator who left
+    expect(desk.locator("#cw-msg-error")).to_have_text("Masuk dulu · masuk")
+    assert state.store.get("incident", ["SEED-1"])["SEED-1"]["status"] == "new"
+    report = contexts("supervisor")
+    report.goto(f"{base}/report")
+    expect(report.locator("#cw-report-who .cw-who-name")).to_have_text("supervisor (supervisor)")
+    report.click("#cw-sign-out")
+    report.wait_for_url("**/login?next=%2Freport")
+
+
+@pytest.mark.browser
 def test_operator_acknowledges_and_assigns_and_an_open_kiosk_follows(city: tuple[CityState, str], contexts: Any) -> None:
     state, base = city
     state.accept(incident("OPS-1", severity="high", description="Pohon tumbang di Jl. Sudirman"))
