@@ -286,17 +286,20 @@ class CityState:
 
 
 def _with_field_severity(doc: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
-    """An incident with the severity the field last named, and when (``severity_at``; None:
-    never); ``before`` is the stored one.
+    """An incident with the severity the field last named, and when it named it (``severity_at``;
+    None: never); ``before`` is the stored one.
 
     A message that names no severity (a status update, a field system re-sending a few
     attributes) was read as "medium": it took a critical incident down to medium on the wall,
     and undid an operator's escalation made before it. It now leaves the incident's severity
-    as it was, and an operator's stands until the field names one after it
-    (``incident_ops.merged``)."""
+    as it was, and an operator's stands until the field names another one after it
+    (``incident_ops.merged``). A message that names the severity the field named before is
+    no new judgement either: field systems repeat theirs with every status update, and an
+    operator's escalation went back down at the next one, minutes later, unsaid."""
     out = dict(doc)
     if out.pop("severity_said", True):
-        out["severity_at"] = doc["observed_at"]
+        repeated = bool(before) and before.get("severity") == out["severity"] and before.get("severity_at") is not None
+        out["severity_at"] = before["severity_at"] if repeated else doc["observed_at"]
     elif before:
         out["severity"] = before.get("severity", out["severity"])
         out["severity_at"] = before.get("severity_at")

@@ -241,7 +241,8 @@ def test_a_field_that_says_new_again_does_not_undo_an_operators_acknowledgement(
 
 def test_a_field_message_naming_no_severity_keeps_the_incidents_and_the_operators(store: StateStore, config: Config) -> None:
     """A status update without a severity was read as "medium": it took a critical incident
-    down on the wall, and undid an operator's escalation made before it."""
+    down on the wall, and undid an operator's escalation made before it. So did one that
+    repeated the field's own severity, as field systems do with every update."""
     clock = Clock()
     state = CityState(store, config, clock=clock)
     state.accept(alert("V1", 0, severity="critical"))
@@ -255,7 +256,9 @@ def test_a_field_message_naming_no_severity_keeps_the_incidents_and_the_operator
         "critical",
         "dispatched",
     )
-    state.accept(alert("V2", 4, status="dispatched", severity="low"))  # the field names one after the escalation
+    state.accept(alert("V2", 4, status="dispatched", severity="high"))  # the field's own, repeated: no new judgement
+    assert open_row(store, config, "V2", clock.now).severity == "critical"
+    state.accept(alert("V2", 5, status="dispatched", severity="low"))  # the field names another after the escalation
     assert open_row(store, config, "V2", clock.now).severity == "low"
     state.accept(replace(alert("V3", 0, severity="medium"), severity_said=False))  # new, and naming none
     assert open_row(store, config, "V3", clock.now).severity == "medium"
