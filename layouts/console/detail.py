@@ -32,6 +32,8 @@ BUTTONS = {  # id -> (action, the catalog key of its label, shortcut)
 }
 
 
+#: The most of an incident's title that the desk's answer line quotes.
+TITLE_SHOWN = 80
 #: The severity badge in the colours of the wall's queue (``assets/citywall.css``): it was red
 #: for every severity.
 BADGE_COLORS = {"critical": "#ff5c5c", "high": "#ff922b", "medium": "#ffd43b", "low": "#66d9e8", "informational": "#ced4da"}
@@ -447,7 +449,10 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
             return dbc.Alert(said(result, language), color="danger", className="py-1")
         replaced = result.get("replaced")
         if replaced:
-            words = t("console_on_screen_replaced", language, screen=screen, incident=replaced["incident"], by=replaced["by"])
+            # by its title, as the wall's miniature shows it: its full id meant nothing at the desk
+            title = (port.incident(replaced["incident"]) or {}).get("description") or replaced["incident"]
+            title = title if len(title) <= TITLE_SHOWN else title[: TITLE_SHOWN - 1] + "…"
+            words = t("console_on_screen_replaced", language, screen=screen, incident=title, by=replaced["by"])
             return dbc.Alert(html.Bdi(words), color="warning", className="py-1", id="cw-msg-replaced")
         return dbc.Alert(t("console_on_screen", language, screen=screen), color="success", className="py-1")
 

@@ -309,7 +309,7 @@ def test_takeover_fires_on_a_critical_incident_and_clears_on_acknowledge(city: t
     desk.fill("#cw-push-screen", "10")
     desk.click("#cw-act-push")
     screen.wait_for_selector('[data-pushed="OPS-CRIT"] img.cw-card-map', timeout=FOLLOW_MS * 3)
-    expect(desk.locator("#cw-msg-replaced")).to_have_text("di layar 10, menggantikan SEED-0 (dikirim budi)")
+    expect(desk.locator("#cw-msg-replaced")).to_have_text("di layar 10, menggantikan “Uji operasi SEED-0” yang ditaruh budi")
     # taken off from the console before its minutes are up (only the API could)
     desk.click("#cw-act-unpush")
     expect(desk.locator("#cw-msg-ok")).to_have_text("dilepas dari layar 10")
