@@ -453,6 +453,12 @@ class MppSection:
     #: a closed day its KPIs have no value, and the tablet says "closed", not "no data yet"
     open_now: bool = False
 
+    @property
+    def before_opening(self) -> bool:
+        """An open day, before the MPP's hours: "0 / 1,000, 0.0 %" at midnight read as a missed
+        target, where nothing is due yet."""
+        return bool(self.target) and not self.open_now and not self.due_now
+
     @classmethod
     def empty(cls) -> MppSection:
         return cls(

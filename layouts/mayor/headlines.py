@@ -51,7 +51,8 @@ def _tile(name: str, label: str, body: list[Any], stale_for: str | None, languag
 
 
 def mpp_body(mpp: dict[str, Any], language: str) -> list[Any]:
-    """Permits served against today's target; on a closed day, that it is closed."""
+    """Permits served against today's target; on a closed day, that it is closed, and before
+    its hours, that it has not opened yet."""
     if not mpp["target"]:
         return [
             html.Div(number(mpp["served"], language), className="tb-big"),
@@ -59,14 +60,17 @@ def mpp_body(mpp: dict[str, Any], language: str) -> list[Any]:
         ]
     pct = mpp["pct"]
     width = min(100.0, float(pct or 0))
+    count = html.Div(
+        [
+            html.Span(number(mpp["served"], language)),
+            html.Small(f"{NO_BREAK}/ {number(mpp['target'], language)}", className="tb-of"),
+        ],
+        className="tb-big",
+    )
+    if mpp.get("before_opening"):
+        return [count, html.Div(t("mpp_not_open_yet", language), className="tb-tile-sub")]
     return [
-        html.Div(
-            [
-                html.Span(number(mpp["served"], language)),
-                html.Small(f"{NO_BREAK}/ {number(mpp['target'], language)}", className="tb-of"),
-            ],
-            className="tb-big",
-        ),
+        count,
         html.Div(
             html.Div(className="progress-bar", style={"width": f"{width:.0f}%"}),
             className="progress tb-progress",

@@ -57,6 +57,7 @@ def headline_summary(picture: CityPicture) -> dict[str, Any]:
             "served": mpp.served_today,
             "target": mpp.target,
             "pct": mpp.attainment_pct,
+            "before_opening": mpp.before_opening,
         },
         "waste": {
             "seen": seen(picture, "waste"),

@@ -104,6 +104,7 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
         "served": mpp.served_today,
         "target": mpp.target,
         "pct": mpp.attainment_pct,
+        "before_opening": mpp.before_opening,
         "waiting": mpp.waiting,
         "serving": mpp.serving,
         "avg_wait": mpp.avg_wait_min,
@@ -213,7 +214,9 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
                             className="cw-mpp-count",
                         ),
                         *(
-                            _against_target(pct, language)
+                            [el.Div(t("mpp_not_open_yet", language), className="cw-stat-label")]
+                            if shown["before_opening"]
+                            else _against_target(pct, language)
                             if target
                             else [el.Div(t("mpp_closed_today", language), className="cw-stat-label")]
                         ),

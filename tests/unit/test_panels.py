@@ -213,6 +213,9 @@ def sample_picture() -> CityPicture:
             attainment_pct=58.9,
             name="Mal Pelayanan Publik",
             hourly=[HourServed(hour=h, served=0 if h < 8 else 50 + h) for h in range(15)],
+            due_now=525,  # 14:00 of 08:00-16:00
+            pace_pct=78.5,
+            open_now=True,
         ),
         kpis=KpisSection(
             pillars={
@@ -498,6 +501,24 @@ def test_a_closed_mpp_says_so_instead_of_counting_against_a_target() -> None:
     closed = replace(sample_picture(), mpp=replace(sample_picture().mpp, served_today=0, target=0, attainment_pct=None))
     text = joined(mpp.render(mpp.view(closed, s), s))
     assert "MPP tutup hari ini" in text and " / " not in text.split("MPP tutup")[0]
+
+
+def test_an_mpp_not_open_yet_says_so_instead_of_a_missed_target() -> None:
+    """At midnight before a Monday the wall and the tablet read "0 / 1.000" at "0,0%" of the
+    day's target: a missed target, where nothing was due yet."""
+    from layouts.mayor.headlines import mpp_body
+
+    s = settings()
+    night = replace(
+        sample_picture().mpp, served_today=0, target=1000, attainment_pct=0.0, due_now=0, pace_pct=None, open_now=False
+    )
+    text = joined(mpp.render(mpp.view(replace(sample_picture(), mpp=night), s), s))
+    assert "0 |  / 1.000 | MPP belum buka hari ini" in text and "%" not in text.split("menunggu")[0], text
+    tile = {"served": 0, "target": 1000, "pct": 0.0, "before_opening": True}
+    assert texts(mpp_body(tile, "id")) == ["0", "\u00a0/ 1.000", "MPP belum buka hari ini"]
+    opening = replace(night, open_now=True)  # 08:00: open, its first minute's share not yet due
+    assert "0,0%" in joined(mpp.render(mpp.view(replace(sample_picture(), mpp=opening), s), s))
+    assert "0,0%" in texts(mpp_body({**tile, "before_opening": False}, "id"))[-1]
 
 
 def test_kpis_pillars_by_their_configured_names() -> None:
