@@ -104,7 +104,9 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                                     placeholder=t("console_agency_choice", language),
                                     size="sm",
                                 ),
-                                md=3,
+                                # what is left of the row: on a 1920-wide desk room for "Dishub –
+                                # Dinas Perhubungan", which a quarter of the row cut
+                                style={"minWidth": "10rem"},
                             ),
                             dbc.Col(button("cw-act-assign", "primary"), width="auto"),
                             dbc.Col(button("cw-act-escalate"), width="auto"),
