@@ -3,9 +3,9 @@
 uvicorn waits for a request's line and headers, and for its body, for as long as the client
 takes: a client that opened connections and sent a byte now and then (or nothing) held each
 one, and a few hundred of them took the worker's file descriptors, without a login (they
-never reach the guard). A head has ``HEAD_TIMEOUT_S`` from the connection, or from the first
-byte of the next request on a kept-alive one; a body ``BODY_TIMEOUT_S`` from the end of its
-head, whole (the guard caps its size: the largest body allowed by default, 1 MiB, needs
+never reach the guard). A head has ``HEAD_TIMEOUT_S`` from the connection, or on a kept-alive
+one from the end of the answer before it; a body ``BODY_TIMEOUT_S`` from the end of its head,
+whole (the guard caps its size: the largest body allowed by default, 1 MiB, needs
 35 KiB/s; a callback's, 256 KiB, under 9). nginx cuts such clients off in the deploy
 (``client_header_timeout``, ``client_body_timeout``); a ``demo`` or a ``serve`` reached
 directly has only this. The answer is not timed here, and a websocket, once upgraded, has
@@ -42,8 +42,10 @@ class TimedH11(H11Protocol):
         super().connection_made(transport)
         self._arm("head")
 
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+    def handle_events(self) -> None:
+        """Where uvicorn reads requests: for bytes just received, and for a pipelined request
+        once the one before it is answered (which ``data_received`` never sees)."""
+        super().handle_events()
         self._arm(self._awaited())
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -186,6 +186,7 @@ def test_a_request_body_that_does_not_come_is_cut_off(monkeypatch: pytest.Monkey
     """With its head in time, a client could announce a body and send a byte of it now and
     then: the connection was held for ever, before any login. A body that has not come
     within the limit is closed; one that comes in time, in parts, is answered."""
+    import select
     import socket
     from urllib.parse import urlsplit
 
@@ -200,11 +201,23 @@ def test_a_request_body_that_does_not_come_is_cut_off(monkeypatch: pytest.Monkey
         where = urlsplit(url)
         trickle = socket.create_connection((where.hostname, where.port), timeout=30)
         prompt = socket.create_connection((where.hostname, where.port), timeout=30)
-        with trickle, prompt:
-            trickle.sendall(head + body[:10])  # 10 of the bytes it announced
+        piped = socket.create_connection((where.hostname, where.port), timeout=30)
+        with trickle, prompt, piped:
+            trickle.sendall(head)
+            for byte in body[:6]:  # a byte every 0.3 s: the limit is for the whole body, not between bytes
+                trickle.sendall(bytes([byte]))
+                ready, _, _ = select.select([trickle], [], [], 0.3)
+                if ready:
+                    break
             assert trickle.recv(100) == b"", "closed, its body unfinished"
+            # a request behind an answered one on the same connection, its body never coming
+            piped.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + head)
+            answers = b""
+            while chunk := piped.recv(65_536):
+                answers += chunk
+            assert answers.startswith(b"HTTP/1.1 200") and answers.count(b"HTTP/1.1") == 1, answers[:200]
             prompt.sendall(head)
-            for part in (body[:20], body[20:40], body[40:]):  # the body in three sends
+            for part in (body[:20], body[20:40], body[40:]):  # the body in three sends, in time
                 prompt.sendall(part)
             assert prompt.recv(12) == b"HTTP/1.1 401"  # answered: no such user
 
