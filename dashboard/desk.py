@@ -11,6 +11,7 @@ without importing ``dashboard``.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,8 @@ from dashboard.incident_ops import OPS_KIND, Action, ActionError, Actor
 from dashboard.read_models import incident_rows
 from dashboard.store.base import StateStore
 from dashboard.writeback import WriteBack
+
+log = logging.getLogger("citywall.desk")
 
 SWAP_TRIES = 20
 
@@ -72,8 +75,6 @@ class Desk:
         if action.action in ("escalate", "deescalate"):
             fields["severity"] = detail["severity"]  # a step up or down names none: the trail says where it went
         self.audit.record(actor, action.action, f"incident/{incident_id}", now, {**fields, "status": detail["status"]})
-        if action.action in ("resolve", "reopen"):
-            self._end_pushes(incident_id, actor)
         self.writeback.publish(
             incident_id,
             {
@@ -89,6 +90,8 @@ class Desk:
                 **fields,
             },
         )
+        if action.action in ("resolve", "reopen"):
+            self._end_pushes(incident_id, actor)
         return detail
 
     def incident(self, incident_id: str) -> dict[str, Any] | None:
@@ -153,13 +156,20 @@ class Desk:
     def _end_pushes(self, incident_id: str, actor: Actor) -> None:
         """A push is over once its incident is resolved. The screens drop it at once, but its
         minutes ran on in the wall's record, and a reopen put the incident back on the wall
-        unasked; a reopen from the desk also ends a push the field's resolve left behind."""
+        unasked; a reopen from the desk also ends a push the field's resolve left behind. The
+        action itself is done and sent on by now: a wall that keeps changing under this is
+        logged, not answered as the action's failure (the screens drop a resolved incident's
+        push anyway)."""
         stamped = self.store.read_stamped(wall_control.KIND, wall_control.ID)
         pushed = wall_control.active_pushes(stamped[1], self._clock()) if stamped else []
-        if any(p["incident"] == incident_id for p in pushed):
+        if not any(p["incident"] == incident_id for p in pushed):
+            return
+        try:
             self._change_wall(
                 actor, "push.end", {"incident": incident_id}, lambda r, at: wall_control.end_pushes_of(r, incident_id, at)
             )
+        except ActionError as error:
+            log.warning("the push of %s stays on the wall's record: %s", incident_id, error)
 
     def dismiss(self, screen: int, actor: Actor) -> dict[str, Any]:
         screens = self.config.wall.screen_count

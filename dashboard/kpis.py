@@ -23,12 +23,18 @@ class DerivedKpi:
     #: incidents" or "0 % of today's permits" is not news, and the KPI has no value
     family: str
     value: Callable[[CityPicture], float | None]
-    #: whether a value of none means that what it measures is closed now, not that nothing is
-    #: known: the MPP's KPIs at night and on a closed day
+    #: whether what it measures is closed now, so that its value says nothing: the MPP's
+    #: permits before it opens and on a day it is closed, its waiting time outside its hours
     closed: Callable[[CityPicture], bool] = lambda p: False
 
 
-def _mpp_closed(p: CityPicture) -> bool:
+def _mpp_not_started(p: CityPicture) -> bool:
+    """No permit is due yet today: "0 % of the target" at midnight is no missed target. After
+    closing, the day's figures stand and are judged."""
+    return p.mpp.before_opening or not p.mpp.target
+
+
+def _mpp_not_serving(p: CityPicture) -> bool:
     return not p.mpp.open_now
 
 
@@ -43,17 +49,17 @@ DERIVED: dict[str, DerivedKpi] = {
         "open incidents of category traffic (count)", "incidents", lambda p: p.incidents.by_category.get("traffic", 0)
     ),
     "mpp_target_attainment": DerivedKpi(
-        "MPP permits served today against today's target (%)", "mpp", lambda p: p.mpp.attainment_pct, _mpp_closed
+        "MPP permits served today against today's target (%)", "mpp", lambda p: p.mpp.attainment_pct, _mpp_not_started
     ),
     "mpp_on_pace": DerivedKpi(
         "MPP permits served today against the share of today's target due by now, at an even pace"
         " over the opening hours (%; none before opening and on closed days)",
         "mpp",
         lambda p: p.mpp.pace_pct,
-        _mpp_closed,
+        _mpp_not_started,
     ),
     "mpp_avg_wait_min": DerivedKpi(
-        "average waiting time over MPP agencies now (minutes)", "mpp", lambda p: p.mpp.avg_wait_min, _mpp_closed
+        "average waiting time over MPP agencies now (minutes)", "mpp", lambda p: p.mpp.avg_wait_min, _mpp_not_serving
     ),
     "waste_reports_resolved_24h": DerivedKpi(
         "share of the waste reports resolved in the last 24 h that took at most the waste SLA (%)",

@@ -436,22 +436,36 @@ def waste_part(store: StateStore, config: Config, now: float) -> WasteSection:
 
 
 # --- MPP ------------------------------------------------------------------------------------
+def mpp_open_on(config: Config, day: datetime) -> bool:
+    """Whether the MPP opens on ``day`` at all: not on a weekday it keeps closed, nor on a
+    public holiday."""
+    return day.strftime("%A").lower() in config.mpp.open_weekdays and day.date() not in config.mpp.closed_dates
+
+
 def mpp_target(config: Config, day: datetime) -> int:
     """The day's permits target: none on a day the MPP is closed (it stood 'bad' every weekend
     and every public holiday)."""
-    weekday = day.strftime("%A").lower()
-    if weekday not in config.mpp.open_weekdays or day.date() in config.mpp.closed_dates:
+    if not mpp_open_on(config, day):
         return 0
-    return config.mpp.permits_busy_day if weekday in config.mpp.busy_weekdays else config.mpp.permits_per_day
+    busy = day.strftime("%A").lower() in config.mpp.busy_weekdays
+    return config.mpp.permits_busy_day if busy else config.mpp.permits_per_day
+
+
+def _minute_of_day(t: dt_time | datetime) -> int:
+    return t.hour * 60 + t.minute
 
 
 def mpp_due(config: Config, local_now: datetime, target: int) -> int:
     """The share of ``target`` due by ``local_now`` at an even pace over the opening hours
     (a closed day's target is none already)."""
-    mpp = config.mpp
-    opens, closes = (t.hour * 60 + t.minute for t in (mpp.opens, mpp.closes))
-    minute = local_now.hour * 60 + local_now.minute
-    return round(target * min(1.0, max(0.0, (minute - opens) / (closes - opens))))
+    opens, closes = _minute_of_day(config.mpp.opens), _minute_of_day(config.mpp.closes)
+    return round(target * min(1.0, max(0.0, (_minute_of_day(local_now) - opens) / (closes - opens))))
+
+
+def mpp_open_now(config: Config, local_now: datetime) -> bool:
+    """Whether the MPP serves at ``local_now``: an open day, between opening and closing."""
+    minute = _minute_of_day(local_now)
+    return mpp_open_on(config, local_now) and _minute_of_day(config.mpp.opens) <= minute < _minute_of_day(config.mpp.closes)
 
 
 def mpp_part(store: StateStore, config: Config, now: float) -> MppSection:
@@ -470,7 +484,6 @@ def mpp_part(store: StateStore, config: Config, now: float) -> MppSection:
     avg_wait = sum(w * n for w, n in waits) / sum(n for _, n in waits) if waits else None
     target = mpp_target(config, local_now)
     due = mpp_due(config, local_now, target)
-    opens, closes = (t.hour * 60 + t.minute for t in (config.mpp.opens, config.mpp.closes))
     return MppSection(
         agencies=[CounterRow.from_doc(d) for d in today],
         served_today=served,
@@ -485,7 +498,7 @@ def mpp_part(store: StateStore, config: Config, now: float) -> MppSection:
         hourly=_hourly(store, [d["id"] for d in today], midnight, local_now, config.mpp.opens),
         due_now=due,
         pace_pct=round_half_up(100 * served / due, 1) if due else None,
-        open_now=bool(target) and opens <= local_now.hour * 60 + local_now.minute < closes,
+        open_now=mpp_open_now(config, local_now),
     )
 
 
@@ -532,7 +545,7 @@ def kpis_part(
         if kpi.source == "derived":
             family = DERIVED[kpi.id].family
             value, updated = _derived(picture, kpi.id, family)
-            closed = value is None and updated is not None and DERIVED[kpi.id].closed(picture)
+            closed = updated is not None and DERIVED[kpi.id].closed(picture)
         else:
             family, doc = "kpis", received.get(kpi.id)
             value, updated = (doc["value"], doc["observed_at"]) if doc else (None, None)

@@ -524,7 +524,7 @@ class KpisSection:
 #: measures is closed now: the MPP at night or on a holiday).
 STANDINGS = ("veryGood", "good", "fair", "bad", "veryBad", "unknown", "closed")
 #: The standings that say how a KPI stands against its target.
-JUDGED = STANDINGS[:5]
+JUDGED = ("veryGood", "good", "fair", "bad", "veryBad")
 
 #: The shift report's periods, and the figures each row of its tables carries, in order:
 #: ``dashboard.shift_report`` makes the rows, ``layouts/pages/report.py`` heads the columns.

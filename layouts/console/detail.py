@@ -452,7 +452,8 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         replaced = result.get("replaced")
         if replaced:
             # by its title, as the wall's miniature shows it: its full id meant nothing at the desk
-            title = (port.incident(replaced["incident"]) or {}).get("description") or replaced["incident"]
+            other = port.incident(replaced["incident"]) or {}
+            title = other.get("description") or other.get("category") or replaced["incident"]
             title = title if len(title) <= TITLE_SHOWN else title[: TITLE_SHOWN - 1] + "…"
             words = t("console_on_screen_replaced", language, screen=screen, incident=title, by=replaced["by"])
             return dbc.Alert(html.Bdi(words), color="warning", className="py-1", id="cw-msg-replaced")

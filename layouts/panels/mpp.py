@@ -168,6 +168,15 @@ def size_note(shown: dict[str, Any], language: str) -> list[Any]:
     return [el.Span(f" · {text}", className="cw-mpp-size")] if text else []
 
 
+def _day_so_far(shown: dict[str, Any], pct: float, language: str) -> list[Any]:
+    """Under the count: the share of today's target, or why there is none to show."""
+    if not shown["target"]:
+        return [el.Div(t("mpp_closed_today", language), className="cw-stat-label")]
+    if shown["before_opening"]:
+        return [el.Div(t("mpp_not_open_yet", language), className="cw-stat-label")]
+    return _against_target(pct, language)
+
+
 def _against_target(pct: float, language: str) -> list[Any]:
     return [
         el.Div(f"{t('served_today', language)} · {t('target_today', language)}", className="cw-stat-label"),
@@ -213,13 +222,7 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
                             ],
                             className="cw-mpp-count",
                         ),
-                        *(
-                            [el.Div(t("mpp_not_open_yet", language), className="cw-stat-label")]
-                            if shown["before_opening"]
-                            else _against_target(pct, language)
-                            if target
-                            else [el.Div(t("mpp_closed_today", language), className="cw-stat-label")]
-                        ),
+                        *_day_so_far(shown, pct, language),
                     ],
                 ),
                 el.Div(

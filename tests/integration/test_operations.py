@@ -262,6 +262,14 @@ def test_a_field_message_naming_no_severity_keeps_the_incidents_and_the_operator
     assert open_row(store, config, "V2", clock.now).severity == "low"
     state.accept(replace(alert("V3", 0, severity="medium"), severity_said=False))  # new, and naming none
     assert open_row(store, config, "V3", clock.now).severity == "medium"
+    # a de-escalation holds the same way: the field repeating "critical" is its old judgement
+    state.accept(alert("V4", 0, severity="critical"))
+    desk_on(store, config, clock).act("V4", Action("deescalate"), OPERATOR)
+    state.accept(alert("V4", 6, status="dispatched", severity="critical"))
+    assert open_row(store, config, "V4", clock.now).severity == "high"
+    state.accept(alert("V4", 7, status="dispatched", severity="medium"))
+    state.accept(alert("V4", 8, status="dispatched", severity="critical"))  # the field raises it again itself
+    assert open_row(store, config, "V4", clock.now).severity == "critical"
 
 
 def test_housekeeping_drops_incidents_resolved_by_operators_and_their_records(store: StateStore, config: Config) -> None:
@@ -322,7 +330,8 @@ def test_a_push_ends_when_its_incident_is_resolved(store: StateStore, config: Co
     desk = desk_on(store, config, clock)
     desk.push(4, "P1", 10, OPERATOR)
     desk.push(5, "P2", 10, OPERATOR)
-    assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["P1", "P2"]
+    desk.push(6, "P1", 10, OPERATOR)  # one incident on two screens
+    assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["P1", "P2", "P1"]
     clock.now += 60
     desk.act("P1", Action("resolve", code="handled"), OPERATOR)
     assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["P2"]

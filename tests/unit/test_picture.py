@@ -611,6 +611,25 @@ def test_the_mpps_kpis_are_closed_while_it_is_and_unknown_while_its_feed_is_sile
     assert heard.kpis.pillars["governance"].standing == "closed"
     assert silent.kpis.pillars["governance"].standing == "unknown"
 
+    def on_tuesday(hour: int) -> list[tuple[float | None, str]]:
+        """The three at ``hour`` on Tuesday 1 Dec 2026, 300 permits served by then."""
+        moment = datetime(2026, 12, 1, hour, 0, tzinfo=config.city.tz).timestamp()
+        store = MemoryStore()
+        CityState(store, config, clock=lambda: moment).accept(
+            QueueReading(
+                id="mpp-q", observed_at=datetime.fromtimestamp(moment - 60, UTC), source_type="QueueMonitor",
+                agency="dpmptsp", served_today=300 if hour > 8 else 0, avg_wait_min=12.0, waiting=4, open=8 <= hour < 16,
+            )
+        )  # fmt: skip
+        picture = build_picture(store, config, now=moment)
+        return [(_kpi(picture, k).value, _kpi(picture, k).standing) for k in mpp_kpis]
+
+    # before opening "0 % of the target" is no missed target; by day all three are judged
+    # (target 90 for each here); after closing the day's permits stand, the wait is closed
+    assert on_tuesday(7) == [(None, "closed"), (0.0, "closed"), (None, "closed")]
+    assert on_tuesday(12) == [(85.7, "fair"), (42.9, "bad"), (12.0, "bad")]  # 300 / 350 due, 300 / 700
+    assert on_tuesday(17) == [(42.9, "bad"), (42.9, "bad"), (None, "closed")]
+
 
 @pytest.mark.parametrize(
     ("standings", "pillar"),
