@@ -286,8 +286,8 @@ class CityState:
 
 
 def _with_field_severity(doc: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
-    """An incident with the severity the field last named, and when it named it (``severity_at``;
-    None: never); ``before`` is the stored one.
+    """An incident with the severity the field last named, and since when it has named it
+    (``severity_at``: the message that first named it; None: never); ``before`` is the stored one.
 
     A message that names no severity (a status update, a field system re-sending a few
     attributes) was read as "medium": it took a critical incident down to medium on the wall,

@@ -449,8 +449,8 @@ class MppSection:
     #: the morning's share, not by the whole day's target
     due_now: int = 0
     pace_pct: float | None = None
-    #: whether the MPP serves now (an open day, between opening and closing): at night and on
-    #: a closed day its KPIs have no value, and the tablet says "closed", not "no data yet"
+    #: whether the MPP serves now (an open day, between opening and closing): outside that its
+    #: KPIs stand closed (``dashboard.kpis``), not "no data yet" or a missed target
     open_now: bool = False
 
     @property
