@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from typing import Any
 
 import pytest
@@ -361,8 +362,11 @@ OVER_SIBLING_JS = (
 
 @pytest.fixture(scope="module")
 def mpp_day(config: Config) -> Iterator[str]:
-    """A city replayed from before the MPP opened, so its count runs against today's target."""
-    city = City(config).replay(hours=8.5, step_s=180)
+    """A city replayed from before the MPP opened, so its count runs against today's target.
+    Its MPP serves round the clock: before its hours the panel says it has not opened yet, in
+    place of the bar, and this test runs at any hour."""
+    mpp = config.mpp.model_copy(update={"opens": dt_time(0, 0), "closes": dt_time(23, 59)})
+    city = City(config.model_copy(update={"mpp": mpp})).replay(hours=8.5, step_s=180)
     with serve(city.config, city.store) as base:
         yield base
 
