@@ -97,6 +97,16 @@
     }, 0);
   }
 
+  /* A refused sign-out is no failure when there was no session left to end (its hours ran
+   * out, or it was ended elsewhere): the server then says who is here without one. */
+  function stillSignedIn() {
+    return plainFetch("/api/v1/me", {credentials: "same-origin"}).then(function (me) {
+      if (me.status === 401) return false;
+      if (!me.ok) throw new Error(String(me.status));
+      return me.json().then(function (who) { return who.via === "session"; });
+    });
+  }
+
   function cookie(name) {
     var found = document.cookie.split("; ").filter(function (c) { return c.indexOf(name + "=") === 0; })[0];
     return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
@@ -109,7 +119,10 @@
     var back = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
     plainFetch("/api/v1/logout", {method: "POST", credentials: "same-origin", headers: {"X-CSRF-Token": cookie(CSRF_COOKIE)}})
       .then(function (response) {
-        if (!response.ok) throw new Error(String(response.status));
+        return response.ok || stillSignedIn().then(function (still) { return !still; });
+      })
+      .then(function (out) {
+        if (!out) throw new Error("sign-out refused");
         leaving = true;
         window.location.assign(back);
       })
