@@ -39,12 +39,6 @@ STAGE_COLOURS = {"Normal": "#51cf66", "Waspada": "#ffd43b", "Siaga": "#ff922b", 
 STANDING_SHAPES = {"veryGood": "✔", "good": "✔", "fair": "▲", "bad": "✖", "veryBad": "✖", "unknown": "?", "closed": "–"}
 
 
-def standing_word(standing: str, language: str) -> str:
-    """A standing's word. ``closed`` is said in capitals like the others, where the counters'
-    word of the same id is the lower-case "tutup" of a table cell."""
-    return t("standing_closed" if standing == "closed" else standing, language)
-
-
 def frame_id(panel: str, family: str, instance: str) -> dict[str, str]:
     return {"role": "frame", "panel": panel, "family": family, "instance": instance}
 

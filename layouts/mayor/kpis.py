@@ -7,7 +7,7 @@ from typing import Any
 
 from dash import html
 
-from layouts.frame import STANDING_SHAPES, standing_word
+from layouts.frame import STANDING_SHAPES
 from layouts.i18n import t, when_lately
 from layouts.mayor.figures import amount, target_text
 from layouts.mayor.summaries import RANGES
@@ -25,7 +25,7 @@ def standing_badge(standing: str, language: str) -> html.Span:
     return html.Span(
         [
             html.Span(STANDING_SHAPES.get(standing, "?"), className="tb-shape", **attrs({"aria-hidden": "true"})),
-            html.Span(standing_word(standing, language), className="tb-word"),
+            html.Span(t(standing, language), className="tb-word"),
         ],
         className="tb-standing",
         **attrs({"data-standing": standing}),

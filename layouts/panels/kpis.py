@@ -14,7 +14,7 @@ from typing import Any
 from dash import Dash
 
 from layouts import elements as el
-from layouts.frame import STANDING_SHAPES, empty, live_part, seen, standing_word
+from layouts.frame import STANDING_SHAPES, empty, live_part, seen
 from layouts.i18n import t
 from layouts.live_parts import LiveParts
 from layouts.mayor.figures import amount
@@ -79,7 +79,7 @@ def kpi_row(k: dict[str, Any], language: str) -> el.Tree:
                 className="cw-kpi-line",
                 children=[
                     el.Span(
-                        t("closed", language) if closed else amount(k["value"], k["unit"], language),
+                        t("closed_now", language) if closed else amount(k["value"], k["unit"], language),
                         className="cw-kpi-value cw-headline",
                     ),
                     el.Span(
@@ -107,7 +107,7 @@ def pillar_card(p: dict[str, Any], language: str) -> el.Tree:
                 children=[
                     el.Span(p["name"], className="cw-pillar-name"),
                     el.Span(
-                        f"{STANDING_SHAPES.get(standing, '?')} {standing_word(standing, language)}",
+                        f"{STANDING_SHAPES.get(standing, '?')} {t(standing, language)}",
                         className=f"cw-standing standing-{standing}",
                     ),
                 ],

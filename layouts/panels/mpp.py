@@ -153,7 +153,7 @@ def agency_row(a: dict[str, Any], language: str) -> el.Tree:
             el.Span(a["name"], className="cw-agency-name"),
             el.Span(number(a["waiting"], language), className="cw-agency-num cw-agency-waiting"),
             el.Span(number(a["served"], language), className="cw-agency-num"),
-            el.Span(wait if a["open"] else t("closed", language), className="cw-agency-num"),
+            el.Span(wait if a["open"] else t("closed_now", language), className="cw-agency-num"),
         ],
     )
 
