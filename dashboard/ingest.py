@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from dashboard.config import Config
-from dashboard.incident_ops import OPS_KIND, merged
+from dashboard.incident_ops import OPS_KIND, iso, merged
 from dashboard.picture import ts
 from dashboard.read_models import INCIDENTS_RESOLVED, INDEXES, REPORTS_RESOLVED, rows_for
 from dashboard.store.base import CapReached, SeriesPoint, StateStore, entity_series
@@ -100,6 +100,7 @@ class CityState:
             if not before and self._older_than_kept(observed):
                 raise self._replay(kind, event.id)
             doc = _with_field_times(_with_field_severity(doc, before), before, record)
+            doc = _with_field_reopening(doc, before, record, self._clock())
             shown = merged(doc, record)
         elif kind == "report" and self._older_than_kept(observed) and not self.store.get(kind, [event.id]):
             raise self._replay(kind, event.id)
@@ -327,6 +328,23 @@ def _with_field_times(doc: dict[str, Any], before: dict[str, Any], record: dict[
     if status == "resolved":
         was_resolved = merged(before, record).get("status") == "resolved" if before else False
         out["resolved_at"] = (before.get("resolved_at") if was_resolved else None) or doc["observed_at"]
+    return out
+
+
+def _with_field_reopening(
+    doc: dict[str, Any], before: dict[str, Any], record: dict[str, Any] | None, heard_at: float
+) -> dict[str, Any]:
+    """An incident with when the city last heard the field reopen it (``reopened_at``, this
+    process's clock, as a push's time is): the wall ends a push made before it
+    (``dashboard.wall_control.wall_part``). The field's resolve takes a pushed incident off
+    its screen at once, but the push's minutes run on in the wall's record, and a reopen
+    from the field within them put it back on the wall, unasked."""
+    out = dict(doc)
+    was_resolved = bool(before) and merged(before, record).get("status") == "resolved"
+    if was_resolved and merged(doc, record).get("status") != "resolved":
+        out["reopened_at"] = iso(heard_at)
+    elif before.get("reopened_at"):
+        out["reopened_at"] = before["reopened_at"]
     return out
 
 

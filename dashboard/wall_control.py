@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboard.incident_ops import ActionError, iso
+from dashboard.incident_ops import ActionError, iso, ts
 from dashboard.ops_config import SEVERITIES, Operations
 from layouts.sections import (
     Broadcast,
@@ -119,6 +119,13 @@ def station_alarm(ops: Operations, stage: str) -> bool:
     return any(STAGES.index(stage) >= STAGES.index(rule.stage) for rule in ops.takeovers if rule.kind == "station")
 
 
+def _reopened_since(incident: dict[str, Any], push: dict[str, Any]) -> bool:
+    """Whether the field reopened the incident after it was pushed (``dashboard.ingest``): its
+    resolve in between ended the push, as an operator's resolve does."""
+    reopened, pushed = incident.get("reopened_at"), push.get("at")
+    return isinstance(reopened, str) and isinstance(pushed, str) and bool(pushed) and ts(reopened) > ts(pushed)
+
+
 def active_pushes(record: dict[str, Any], now: float) -> list[dict[str, Any]]:
     return [p for p in record.get("pushed", []) if p["until"] > now]
 
@@ -209,7 +216,7 @@ def wall_part(
     pushed = []
     for p in active_pushes(record, now):
         d = incidents.get(p["incident"]) or {}
-        if d.get("status") == "resolved":
+        if d.get("status") == "resolved" or _reopened_since(d, p):
             continue  # done with: the screen goes back to its panels, not "resolved" for the push's minutes
         pushed.append(
             PushedIncident(

@@ -360,6 +360,32 @@ def test_a_reopen_ends_the_push_that_the_fields_resolve_left(store: StateStore, 
     assert build_picture(store, config, now=clock.now).wall.pushed == []
 
 
+def test_the_fields_resolve_ends_a_push_that_its_reopen_does_not_bring_back(store: StateStore, config: Config) -> None:
+    """The field resolved a pushed incident and reopened it within the push's minutes: it came
+    back on its screen, unasked. A push made after the reopen shows, and an incident that was
+    never resolved keeps its push through the field's other updates."""
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("G1", 0, severity="high"))
+    state.accept(alert("G2", 0, severity="high"))
+    desk = desk_on(store, config, clock)
+    desk.push(4, "G1", 10, OPERATOR)
+    desk.push(5, "G2", 10, OPERATOR)
+    clock.now += 60
+    state.accept(alert("G1", 1, severity="high", status="resolved"))
+    state.accept(alert("G2", 1, severity="high", status="dispatched"))
+    assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["G2"]
+    clock.now += 60
+    state.accept(alert("G1", 2, severity="high", status="dispatched"))
+    state.accept(alert("G2", 2, severity="critical", status="dispatched"))
+    assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["G2"], "not back after the reopen"
+    clock.now += 60
+    state.accept(alert("G1", 3, severity="critical", status="dispatched"))
+    assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["G2"], "nor after a later update"
+    desk.push(4, "G1", 10, OPERATOR)
+    assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["G1", "G2"]
+
+
 def test_a_push_over_another_incidents_push_says_whose_it_took_off(store: StateStore, config: Config) -> None:
     """A push put over a colleague's push on the same screen went by unsaid: the colleague's
     incident left the wall and nobody was told."""
