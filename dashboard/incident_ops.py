@@ -274,9 +274,24 @@ def detail(incident: dict[str, Any], record: dict[str, Any] | None, ops: Operati
         "assignee": shown.get("assignee"),
         "sop": steps,
         "notes": list(rec.get("notes", [])),
-        "history": list(rec.get("history", [])),
+        "history": with_field_severity(list(rec.get("history", [])), incident, rec),
         "sla": sla_clock(shown, ops, now),
     }
+
+
+def with_field_severity(history: list[dict[str, Any]], incident: dict[str, Any], record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The history with the field's severity, where the field named it after an operator's
+    escalation or de-escalation and so took over (``merged``). The wall showed the field's
+    severity while the history ended at the operator's, with nothing to say why. Only the
+    field's latest severity is known (the incident keeps no more), and it is placed by the
+    field's own clock."""
+    said_at = incident.get("severity_at")
+    if not record.get("severity") or not said_at or ts(said_at) <= record.get("severity_at", 0.0):
+        return history
+    at = ts(said_at)
+    entry = {"at": iso(at), "by": "field", "role": "field", "action": "field_severity", "severity": incident.get("severity")}
+    before = [h for h in history if ts(h["at"]) <= at]
+    return [*before, entry, *history[len(before) :]]
 
 
 def sla_clock(incident: dict[str, Any], ops: Operations, now: float) -> dict[str, Any]:

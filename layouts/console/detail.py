@@ -198,7 +198,18 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
 #: The history's word for each action the desk records (``dashboard.incident_ops.ACTIONS``).
 HISTORY_WORDS = {
     action: f"history_{action}"
-    for action in ("acknowledge", "assign", "note", "escalate", "deescalate", "resolve", "reopen", "tick", "untick")
+    for action in (
+        "acknowledge",
+        "assign",
+        "note",
+        "escalate",
+        "deescalate",
+        "resolve",
+        "reopen",
+        "tick",
+        "untick",
+        "field_severity",  # not the desk's: the field named another severity after an operator's
+    )
 }
 
 
@@ -219,6 +230,11 @@ def history_words(entry: dict[str, Any], language: str, codes: dict[str, str]) -
     if entry.get("status"):
         said.append(f"→ {t(str(entry['status']), language)}")
     return " · ".join(said)
+
+
+def who(entry: dict[str, Any], language: str) -> str:
+    """Who made a history entry: a name and role, or the field's word for what it said itself."""
+    return t("history_by_field", language) if entry.get("role") == "field" else f"{entry['by']} ({entry['role']})"
 
 
 def render(
@@ -267,7 +283,7 @@ def render(
     history = [
         html.Li(
             [
-                f"{at(h['at'], 'HH:mm:ss')} {h['by']} ({h['role']}) " + history_words(h, language, codes or {}),
+                f"{at(h['at'], 'HH:mm:ss')} {who(h, language)} " + history_words(h, language, codes or {}),
                 # a note's own text direction stays inside it (``bdi``): a right-to-left override
                 # in one turned the rest of its history line around
                 *((" – ", html.Bdi(str(h["text"]))) if h.get("text") else ()),

@@ -272,6 +272,33 @@ def test_a_field_message_naming_no_severity_keeps_the_incidents_and_the_operator
     assert open_row(store, config, "V4", clock.now).severity == "critical"
 
 
+def test_the_history_says_when_the_field_took_the_severity_back(store: StateStore, config: Config) -> None:
+    """The field named another severity after an operator's escalation: the wall showed the
+    field's, while the incident's history ended at the escalation, with nothing to say why."""
+    clock = Clock(now=START.timestamp() + 60)  # 10:01 WIB
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("H1", 0, severity="high"))
+    desk = desk_on(store, config, clock)
+    desk.act("H1", Action("escalate"), OPERATOR)
+    state.accept(alert("H1", 3, status="dispatched", severity="high"))  # its own again: no new judgement
+    assert [h["action"] for h in desk.incident("H1")["history"]] == ["escalate"]
+    clock.now = START.timestamp() + 6 * 60
+    desk.act("H1", Action("note", text="Tim sudah di lokasi"), OPERATOR)
+    state.accept(alert("H1", 5, status="dispatched", severity="low"))  # another, 10:05 on the field's clock
+    history = desk.incident("H1")["history"]
+    assert [(h["action"], h.get("severity")) for h in history] == [
+        ("escalate", "critical"),
+        ("field_severity", "low"),
+        ("note", None),
+    ]
+    assert history[1]["at"] == "2026-12-01T03:05:00+00:00"
+    drawn = texts(console_detail.render(desk.incident("H1"), view_settings(config), now=clock.now))
+    assert "10:05:00 lapangan menetapkan tingkat · RENDAH" in drawn
+    clock.now += 60
+    desk.act("H1", Action("escalate"), OPERATOR)  # the operator's again, over the field's
+    assert [h["action"] for h in desk.incident("H1")["history"]] == ["escalate", "note", "escalate"]
+
+
 def test_housekeeping_drops_incidents_resolved_by_operators_and_their_records(store: StateStore, config: Config) -> None:
     clock = Clock()
     state = CityState(store, config, clock=clock)
