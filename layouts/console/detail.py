@@ -191,7 +191,8 @@ def layout(settings: ViewSettings, choices: dict[str, Any]) -> dbc.Card:
                     ),
                 ]
             ),
-        ]
+        ],
+        className="cw-console-detail-card",
     )
 
 

@@ -58,6 +58,7 @@ def register(app: Callbacks, pages: Pages, reader: CityReader, settings: ViewSet
                                         wall_mini.layout(settings, choices, supervisor=port.may("supervisor")),
                                     ],
                                     lg=5,
+                                    className="cw-console-side",
                                 ),
                             ],
                             className="g-2",

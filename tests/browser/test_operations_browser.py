@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from dashboard.config import Config, load_config
 from dashboard.desk import Desk
-from dashboard.incident_ops import Actor
+from dashboard.incident_ops import Action, Actor
 from dashboard.ingest import CityState
 from dashboard.local_services import serve
 from dashboard.store.memory import MemoryStore
@@ -343,3 +343,29 @@ def test_a_pushed_incident_with_a_long_description_keeps_its_place_and_status_on
     for part in (".cw-card-title", ".cw-card-where", ".cw-card-sub"):
         box = card.locator(part).bounding_box()
         assert box is not None and box["y"] + box["height"] <= 1080, (part, box)
+
+
+@pytest.mark.browser
+def test_a_long_history_leaves_the_broadcast_buttons_on_a_desk_browsers_screen(
+    city: tuple[CityState, str], contexts: Any
+) -> None:
+    """A desk browser has about 950 lines of a 1080-line monitor, its own bars taking the rest.
+    The incident's detail had a fixed share of the window, and with it the wall's card put the
+    broadcast buttons below the fold: a supervisor scrolled the page to send a warning."""
+    state, base = city
+    state.accept(incident("OPS-NOTES", severity="high", description="Genangan di Jl. Sudirman"))
+    desk_api = Desk(state.store, state.config)
+    for n in range(14):
+        desk_api.act("OPS-NOTES", Action("note", text=f"Catatan {n}: tim masih di lokasi"), Actor(name="ani", role="operator"))
+    page = contexts("supervisor", 1920, 950)
+    page.goto(f"{base}/console")
+    page.click('.cw-console-table tr[data-incident="OPS-NOTES"]')
+    page.wait_for_selector('#cw-console-detail [data-incident="OPS-NOTES"] .cw-history li >> nth=13')
+    for button in ("#cw-broadcast-send", "#cw-broadcast-clear", "#cw-preset-apply"):
+        box = page.locator(button).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 950, (button, box)
+    assert page.evaluate("document.documentElement.scrollHeight") == 950, "the page itself does not scroll"
+    detail = page.evaluate(
+        "(() => { const d = document.getElementById('cw-console-detail'); return [d.scrollHeight, d.clientHeight]; })()"
+    )
+    assert detail[0] > detail[1] >= 100, detail  # the history scrolls inside the detail, which still shows its head
