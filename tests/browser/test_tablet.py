@@ -39,7 +39,8 @@ from tests.support.city import water
 
 pytestmark = pytest.mark.browser
 
-SIZES = [(820, 1180), (1180, 820), (390, 844)]
+#: An iPad upright and on its side, a phone, and that phone at 150 % zoom (390 / 1.5 = 260 px).
+SIZES = [(820, 1180), (1180, 820), (390, 844), (260, 563)]
 #: A KPI value as the tablet writes it: digits with grouping, at most two decimals, an optional unit.
 VALUE = re.compile(r"\d{1,3}(?:[.,]\d{3})*(?:[.,]\d{1,2})?(?:%| \S+)?")
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
@@ -106,8 +107,27 @@ PAGE_JS = """
   document.querySelectorAll('[data-headline]').forEach(el => {
     heads[el.getAttribute('data-headline')] = (el.querySelector('.tb-big') || {}).textContent || '';
   });
+  // what is cut: a card, the span's buttons or the detail wider than its box, or a word of
+  // the city's name or a pillar's broken across two lines
+  const cut = Array.from(document.querySelectorAll('[data-pillar], .tb-detail, .tb-range'))
+    .filter(el => visible(el) && el.scrollWidth > el.clientWidth + 1)
+    .map(el => (el.getAttribute('data-pillar') || el.className).toString().slice(0, 40));
+  document.querySelectorAll('.tb-city, .tb-card-name').forEach(el => {
+    const words = (el.textContent || '').split(/\\s+/).filter(Boolean);
+    const text = el.firstChild && el.firstChild.nodeType === 3 ? el.firstChild : null;
+    if (!text) return;
+    let at = 0;
+    for (const word of words) {
+      const start = text.data.indexOf(word, at);
+      at = start + word.length;
+      const range = document.createRange();
+      range.setStart(text, start);
+      range.setEnd(text, at);
+      if (new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top))).size > 1) cut.push('word ' + word);
+    }
+  });
   const exp = document.querySelector('a[data-export]');
-  return {scrollWidth: doc.scrollWidth, bodyScrollWidth: document.body.scrollWidth, vw, small, hoverOnly, cards, heads,
+  return {scrollWidth: doc.scrollWidth, bodyScrollWidth: document.body.scrollWidth, vw, small, hoverOnly, cards, heads, cut,
           font: getComputedStyle(document.querySelector('.tb-root')).fontFamily,
           export: exp ? exp.getAttribute('href') : null,
           updated: document.querySelector('[data-panel=tablet]').getAttribute('data-updated-at')};
@@ -145,6 +165,7 @@ def check_layout(page: Any, size: tuple[int, int], language: str) -> dict[str, A
     )
     assert not facts["small"], f"tap targets under 44 x 44 at {size}: {facts['small']}"
     assert not facts["hoverOnly"], f"information only on hover: {facts['hoverOnly']}"
+    assert not facts["cut"], f"cut at {size}: {facts['cut']}"
     assert "Liberation Sans" in facts["font"], "tablet.css is not applied"
     cards = facts["cards"]
     assert [c["pillar"] for c in cards] == list(PILLARS)
