@@ -34,11 +34,13 @@ def header(column: str, language: str) -> str:
 
 def word(value: Any, column: str, language: str) -> str | None:
     """A category, a severity or no agency in the wall's words ("Bencana alam", "kritis",
-    "belum ditugaskan"), not the data's codes; None for a value that has no word."""
+    "tanpa instansi"), not the data's codes; None for a value that has no word."""
     if column == "category" and isinstance(value, str):
         return category_word(value, language)
     if column == "severity" and isinstance(value, str):
         return t(value, language).lower() if value in SEVERITY_SHAPES else value
     if column == "agency" and value == REPORT_UNASSIGNED:
-        return t("console_unassigned", language)
+        # not "belum ditugaskan": most of these were dispatched or resolved by the field, whose
+        # messages name no agency, while the wall showed them "dikirim"
+        return t("agency_unnamed", language)
     return None

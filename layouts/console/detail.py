@@ -233,6 +233,16 @@ def history_words(entry: dict[str, Any], language: str, codes: dict[str, str]) -
     return " · ".join(said)
 
 
+def assignee_words(detail: dict[str, Any], language: str) -> str:
+    """The agency the incident went to; with none, whether one is still to be given. An incident
+    the field dispatched or resolved names none (its messages carry no agency), and beside the
+    status "dikirim", "belum ditugaskan" said the opposite of what had happened."""
+    if detail.get("assignee"):
+        return f"→ {detail['assignee']}"
+    moved_on = detail.get("status") in ("dispatched", "resolved")
+    return t("agency_unnamed" if moved_on else "console_unassigned", language)
+
+
 def who(entry: dict[str, Any], language: str) -> str:
     """Who made a history entry: a name and role, or the field's word for what it said itself."""
     return t("history_by_field", language) if entry.get("role") == "field" else f"{entry['by']} ({entry['role']})"
@@ -310,7 +320,7 @@ def render(
                         **attrs({"data-status": detail["status"]}),
                     ),
                     html.Span(
-                        f"→ {detail['assignee']}" if detail.get("assignee") else t("console_unassigned", language),
+                        assignee_words(detail, language),
                         id="cw-detail-assignee",
                     ),
                 ],

@@ -634,7 +634,7 @@ def test_shift_report_medians_p90_and_sla(config: Config) -> None:
 
 def test_the_reports_spreadsheet_says_what_its_page_says() -> None:
     """The XLSX said ``naturalDisaster``, ``critical``, ``-`` and ``ack_median_min`` beside a page
-    that said "Bencana alam", "kritis", "belum ditugaskan" and its headers; the CSV keeps the
+    that said "Bencana alam", "kritis", "tanpa instansi" and its headers; the CSV keeps the
     codes, for programs."""
     frames = {
         "by_severity": pd.DataFrame([{"severity": "critical", "incidents": 3, "ack_median_min": 4.5}]),
@@ -647,7 +647,7 @@ def test_the_reports_spreadsheet_says_what_its_page_says() -> None:
     assert rows["Per tingkat"][1] == ["kritis", 3, 4.5]
     assert rows["Per tingkat"][0][:2] == ["tingkat", "kejadian"]
     assert rows["Per kategori"] == [["kategori", "kejadian"], ["Bencana alam", 2]]
-    assert rows["Per instansi"][1:] == [["belum ditugaskan", 5], ["BPBD", 1]]
+    assert rows["Per instansi"][1:] == [["tanpa instansi", 5], ["BPBD", 1]]
     assert openpyxl.load_workbook(io.BytesIO(as_xlsx(frames, "en"))).sheetnames == ["By severity", "By category", "By agency"]
     assert '"naturalDisaster",2' in as_csv(frames)
 
@@ -696,7 +696,7 @@ def test_the_report_page_says_severities_and_no_agency_in_words() -> None:
         "Per instansi",
         "instansi",
         "kejadian",
-        "belum ditugaskan",
+        "tanpa instansi",
         "3",
         "Dishub",
         "1",
@@ -949,3 +949,28 @@ def test_the_queue_lists_the_newest_opened_first_within_a_severity(store: StateS
     state.accept(alert("LOW", 30, severity="low", opened_min=30))
     open_rows = build_picture(store, config, now=clock.now).incidents.open
     assert [row.id for row in open_rows] == ["NEW", "OLD", "LOW"]
+
+
+def test_the_console_says_no_agency_was_named_for_an_incident_the_field_dispatched(config: Config) -> None:
+    """Beside the status "dikirim", an incident the field dispatched (its messages name no
+    agency) read "belum ditugaskan", not yet assigned: the opposite of what had happened."""
+    store = MemoryStore()
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("N1", 0))
+    state.accept(alert("N2", 0))
+    state.accept(alert("N2", 1, status="dispatched"))
+    state.accept(alert("N3", 0))
+    desk = desk_on(store, config, clock)
+    desk.act("N3", Action("assign", agency="BPBD"), OPERATOR)
+
+    def status_and_assignee(incident_id: str) -> list[str]:
+        return texts(console_detail.render(desk.incident(incident_id), view_settings(config), now=clock.now))[2:4]
+
+    assert [status_and_assignee(i) for i in ("N1", "N2", "N3")] == [
+        ["baru", "belum ditugaskan"],
+        ["dikirim", "tanpa instansi"],
+        ["dikirim", "→ BPBD"],
+    ]
+    desk.act("N1", Action("resolve", code="handled"), OPERATOR)
+    assert status_and_assignee("N1") == ["selesai", "tanpa instansi"]
