@@ -19,7 +19,7 @@ from typing import Any
 from dashboard import incident_ops, wall_control
 from dashboard.audit import AuditTrail
 from dashboard.config import Config
-from dashboard.incident_ops import OPS_KIND, Action, ActionError, Actor
+from dashboard.incident_ops import OPS_KIND, Action, ActionError, Actor, merge_all
 from dashboard.read_models import incident_rows
 from dashboard.store.base import StateStore
 from dashboard.writeback import WriteBack
@@ -148,7 +148,8 @@ class Desk:
 
         def change(record: dict[str, Any], at: float) -> dict[str, Any]:
             detail["replaced"] = wall_control.replaced_by_push(record, screen, incident_id, at)
-            return wall_control.push(record, screen, incident_id, minutes, screens, self.ops, actor.name, at)
+            reopened = incident.get("reopened_at")
+            return wall_control.push(record, screen, incident_id, minutes, screens, self.ops, actor.name, at, reopened)
 
         wall = self._change_wall(actor, "push", detail, change)
         return {**wall, "replaced": detail["replaced"]}
@@ -211,13 +212,20 @@ class Desk:
             stamped = self.store.read_stamped(wall_control.KIND, wall_control.ID)
             stamp, record = stamped if stamped else (None, wall_control.empty())
             at = self._after(stamp)
-            updated = change(record, at)
+            updated = change(self._without_over(record, at), at)
             if self.store.swap(wall_control.KIND, wall_control.ID, stamp, at, updated):
                 break
         else:
             raise ActionError(409, "the wall kept changing; try again", "err_try_again")
         self.audit.record(actor, f"wall.{what}", "wall", at, detail)
         return self.wall()
+
+    def _without_over(self, record: dict[str, Any], at: float) -> dict[str, Any]:
+        """The wall's record as the screens show it: a push that is over (``wall_control.showing``)
+        neither is replaced nor can be taken off."""
+        ids = [p["incident"] for p in record.get("pushed", []) if isinstance(p, dict) and p.get("incident")]
+        incidents = merge_all(self.store.get("incident", ids), self.store.get(OPS_KIND, ids)) if ids else {}
+        return wall_control.without_over(record, incidents, at)
 
     def _after(self, stamp: float | None) -> float:
         """Now, but always after the stored stamp, so a record's stamps only grow."""

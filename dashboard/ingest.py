@@ -334,11 +334,12 @@ def _with_field_times(doc: dict[str, Any], before: dict[str, Any], record: dict[
 def _with_field_reopening(
     doc: dict[str, Any], before: dict[str, Any], record: dict[str, Any] | None, heard_at: float
 ) -> dict[str, Any]:
-    """An incident with when the city last heard the field reopen it (``reopened_at``, this
-    process's clock, as a push's time is): the wall ends a push made before it
+    """An incident with when the city last heard the field reopen it (``reopened_at``): a push
+    keeps the value it found, and the wall ends one whose incident has been reopened since
     (``dashboard.wall_control.wall_part``). The field's resolve takes a pushed incident off
-    its screen at once, but the push's minutes run on in the wall's record, and a reopen
-    from the field within them put it back on the wall, unasked."""
+    its screen at once, but the push's minutes ran on in the wall's record, and a reopen
+    from the field within them put it back on the wall, unasked. The value is compared, never
+    ordered, so the clocks of ingest and of the desk need not agree."""
     out = dict(doc)
     was_resolved = bool(before) and merged(before, record).get("status") == "resolved"
     if was_resolved and merged(doc, record).get("status") != "resolved":

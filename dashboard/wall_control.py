@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboard.incident_ops import ActionError, iso, ts
+from dashboard.incident_ops import ActionError, iso
 from dashboard.ops_config import SEVERITIES, Operations
 from layouts.sections import (
     Broadcast,
@@ -75,14 +75,23 @@ def clear_broadcast(record: dict[str, Any], at: float) -> dict[str, Any]:
 
 
 def push(
-    record: dict[str, Any], screen: int, incident_id: str, minutes: int, screens: int, ops: Operations, by: str, at: float
+    record: dict[str, Any],
+    screen: int,
+    incident_id: str,
+    minutes: int,
+    screens: int,
+    ops: Operations,
+    by: str,
+    at: float,
+    reopened: str | None = None,
 ) -> dict[str, Any]:
+    """``reopened``: the incident's ``reopened_at`` as the push found it (``wall_part``)."""
     if not 1 <= screen <= screens:
         raise ActionError(422, f"screen must be 1-{screens}")
     if not 1 <= minutes <= ops.push_max_min:
         raise ActionError(422, f"minutes must be 1-{ops.push_max_min}")
     kept = [p for p in active_pushes(record, at) if p["screen"] != screen]
-    entry = {"screen": screen, "incident": incident_id, "until": at + minutes * 60, "by": by, "at": iso(at)}
+    entry = {"screen": screen, "incident": incident_id, "until": at + minutes * 60, "by": by, "at": iso(at), "reopened": reopened}
     return {**record, "pushed": sorted(kept + [entry], key=lambda p: p["screen"])}
 
 
@@ -119,11 +128,19 @@ def station_alarm(ops: Operations, stage: str) -> bool:
     return any(STAGES.index(stage) >= STAGES.index(rule.stage) for rule in ops.takeovers if rule.kind == "station")
 
 
-def _reopened_since(incident: dict[str, Any], push: dict[str, Any]) -> bool:
-    """Whether the field reopened the incident after it was pushed (``dashboard.ingest``): its
-    resolve in between ended the push, as an operator's resolve does."""
-    reopened, pushed = incident.get("reopened_at"), push.get("at")
-    return isinstance(reopened, str) and isinstance(pushed, str) and bool(pushed) and ts(reopened) > ts(pushed)
+def showing(push: dict[str, Any], incident: dict[str, Any]) -> bool:
+    """Whether a push still shows its incident: not once it is resolved (the screen goes back
+    to its panels, not "resolved" for the push's minutes), nor after the field reopened it
+    since the push (``dashboard.ingest``), which put it back on the wall unasked."""
+    return incident.get("status") != "resolved" and incident.get("reopened_at") == push.get("reopened")
+
+
+def without_over(record: dict[str, Any], incidents: dict[str, dict[str, Any]], now: float) -> dict[str, Any]:
+    """The record without the pushes that are over: past their minutes, or no longer
+    ``showing``. A push over a screen whose push no longer showed said it took that one
+    off, and taking it off answered "done" for a screen showing its own panels."""
+    kept = [p for p in active_pushes(record, now) if showing(p, incidents.get(p["incident"]) or {})]
+    return {**record, "pushed": kept}
 
 
 def active_pushes(record: dict[str, Any], now: float) -> list[dict[str, Any]]:
@@ -216,8 +233,8 @@ def wall_part(
     pushed = []
     for p in active_pushes(record, now):
         d = incidents.get(p["incident"]) or {}
-        if d.get("status") == "resolved" or _reopened_since(d, p):
-            continue  # done with: the screen goes back to its panels, not "resolved" for the push's minutes
+        if not showing(p, d):
+            continue
         pushed.append(
             PushedIncident(
                 screen=p["screen"],

@@ -409,8 +409,14 @@ def test_the_fields_resolve_ends_a_push_that_its_reopen_does_not_bring_back(stor
     clock.now += 60
     state.accept(alert("G1", 3, severity="critical", status="dispatched"))
     assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["G2"], "nor after a later update"
-    desk.push(4, "G1", 10, OPERATOR)
+    with pytest.raises(ActionError) as nothing:  # the screen shows its own panels: nothing to take off
+        desk.dismiss(4, OPERATOR)
+    assert nothing.value.status == 409
+    assert desk.push(4, "G1", 10, OPERATOR)["replaced"] is None, "it took nothing off the screen"
     assert [p.incident for p in build_picture(store, config, now=clock.now).wall.pushed] == ["G1", "G2"]
+    state.accept(alert("G1", 4, severity="critical", status="resolved"))
+    clock.now += 60
+    assert desk.push(4, "G2", 10, OPERATOR)["replaced"] is None, "nor did the next, over a resolved one"
 
 
 def test_a_push_over_another_incidents_push_says_whose_it_took_off(store: StateStore, config: Config) -> None:
