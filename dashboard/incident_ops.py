@@ -161,7 +161,10 @@ def apply(
     if action.text is not None and len(action.text) > TEXT_MAX:
         raise ActionError(422, f"text is longer than {TEXT_MAX} characters")
     rec: dict[str, Any] = {"notes": [], "history": [], "sop": {}, **(record or {})}
-    rec["notes"], rec["history"], rec["sop"] = list(rec["notes"]), list(rec["history"]), dict(rec["sop"])
+    rec["notes"], rec["sop"] = list(rec["notes"]), dict(rec["sop"])
+    rec["history"] = with_field_severity(list(rec["history"]), incident, rec)
+    if incident.get("severity_at"):
+        rec["field_severity_told"] = incident["severity_at"]  # told, or no news: only a later one is
     now = merged(incident, record)
     status, severity = now.get("status") or "new", now.get("severity") or "medium"
     when = iso(at if done_at is None else done_at)
@@ -282,16 +285,21 @@ def detail(incident: dict[str, Any], record: dict[str, Any] | None, ops: Operati
 def with_field_severity(history: list[dict[str, Any]], incident: dict[str, Any], record: dict[str, Any]) -> list[dict[str, Any]]:
     """The history with the field's severity, where the field named it after an operator's
     escalation or de-escalation and so took over (``merged``). The wall showed the field's
-    severity while the history ended at the operator's, with nothing to say why. Only the
-    field's latest severity is known (the incident keeps no more), and it is placed by the
-    field's own clock."""
+    severity while the history ended at the operator's, with nothing to say why.
+
+    Until the next action at the desk the entry is derived when read; that action writes it
+    into the record (``apply``, ``field_severity_told``), so a later escalation does not take
+    it away again. Only the field's latest severity is known (the incident keeps no more); it
+    is placed by the field's own clock."""
     said_at = incident.get("severity_at")
-    if not record.get("severity") or not said_at or ts(said_at) <= record.get("severity_at", 0.0):
+    if not said_at or not record.get("severity") or record.get("field_severity_told") == said_at:
         return history
     at = ts(said_at)
+    if at <= record.get("severity_at", 0.0):
+        return history
     entry = {"at": iso(at), "by": "field", "role": "field", "action": "field_severity", "severity": incident.get("severity")}
-    before = [h for h in history if ts(h["at"]) <= at]
-    return [*before, entry, *history[len(before) :]]
+    later = next((n for n, h in enumerate(history) if isinstance(h.get("at"), str) and ts(h["at"]) > at), len(history))
+    return [*history[:later], entry, *history[later:]]
 
 
 def sla_clock(incident: dict[str, Any], ops: Operations, now: float) -> dict[str, Any]:

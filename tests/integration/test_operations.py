@@ -22,7 +22,7 @@ import pytest
 from dashboard.audit import to_csv
 from dashboard.config import Config, load_config
 from dashboard.desk import Desk
-from dashboard.incident_ops import Action, ActionError, Actor
+from dashboard.incident_ops import Action, ActionError, Actor, with_field_severity
 from dashboard.ingest import CityState
 from dashboard.layout_settings import view_settings
 from dashboard.picture import build_picture
@@ -295,8 +295,24 @@ def test_the_history_says_when_the_field_took_the_severity_back(store: StateStor
     drawn = texts(console_detail.render(desk.incident("H1"), view_settings(config), now=clock.now))
     assert "10:05:00 lapangan menetapkan tingkat · RENDAH" in drawn
     clock.now += 60
-    desk.act("H1", Action("escalate"), OPERATOR)  # the operator's again, over the field's
-    assert [h["action"] for h in desk.incident("H1")["history"]] == ["escalate", "note", "escalate"]
+    desk.act("H1", Action("escalate"), OPERATOR)  # the operator's again, over the field's: the field's stays told
+    history = desk.incident("H1")["history"]
+    assert [(h["action"], h.get("severity")) for h in history] == [
+        ("escalate", "critical"),
+        ("field_severity", "low"),
+        ("note", None),
+        ("escalate", "medium"),
+    ]
+    assert [h["action"] for h in store.read_stamped("incident_ops", "H1")[1]["history"]] == [  # kept, not derived
+        "escalate",
+        "field_severity",
+        "note",
+        "escalate",
+    ]
+    state.accept(alert("H1", 8, status="dispatched", severity="low"))  # its own again, after the escalation
+    assert [h["action"] for h in desk.incident("H1")["history"]][-1] == "escalate"
+    state.accept(alert("H1", 9, status="dispatched", severity="high"))
+    assert [(h["action"], h.get("severity")) for h in desk.incident("H1")["history"]][-1] == ("field_severity", "high")
 
 
 def test_housekeeping_drops_incidents_resolved_by_operators_and_their_records(store: StateStore, config: Config) -> None:
@@ -980,3 +996,26 @@ def test_the_console_says_no_agency_was_named_for_an_incident_the_field_dispatch
     ]
     desk.act("N1", Action("resolve", code="handled"), OPERATOR)
     assert status_and_assignee("N1") == ["selesai", "tanpa instansi"]
+
+
+def test_the_fields_severity_goes_into_a_history_out_of_order_without_losing_an_entry() -> None:
+    """Entries are stamped by each web worker's clock, so a history may be out of order; the
+    field's entry went in by counting the earlier ones, which dropped one entry and doubled
+    another."""
+    history = [
+        {"at": "2026-12-01T03:00:00+00:00", "action": "escalate", "severity": "critical"},
+        {"at": "2026-12-01T03:05:00+00:00", "action": "note"},
+        {"at": "2026-12-01T03:03:00+00:00", "action": "tick"},
+    ]
+    incident = {"severity": "low", "severity_at": "2026-12-01T03:04:00Z"}
+    record = {"severity": "critical", "severity_at": START.timestamp()}
+    placed = with_field_severity(history, incident, record)
+    assert [h["action"] for h in placed] == ["escalate", "field_severity", "note", "tick"]
+    assert placed[1] == {
+        "at": "2026-12-01T03:04:00+00:00",
+        "by": "field",
+        "role": "field",
+        "action": "field_severity",
+        "severity": "low",
+    }
+    assert with_field_severity(history, incident, {**record, "field_severity_told": "2026-12-01T03:04:00Z"}) == history
