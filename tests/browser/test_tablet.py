@@ -220,12 +220,26 @@ def expected_heads(city: City, language: str) -> dict[str, str]:
     return {"incidents": number(open_incidents, language), "mpp": number(served, language), "waste": number(resolved, language)}
 
 
+#: How far below the bottom of the tapped card's row its KPIs open (px).
+UNDER_ITS_ROW_JS = """
+(pillar) => {
+  const card = document.querySelector(`[data-pillar=${pillar}]`).getBoundingClientRect();
+  const row = Array.from(document.querySelectorAll('[data-pillar]')).map(c => c.getBoundingClientRect())
+    .filter(r => Math.abs(r.top - card.top) < 2);
+  const detail = document.querySelector(`[data-pillar-detail=${pillar}]`).closest('.tb-detail').getBoundingClientRect();
+  return Math.round(detail.top - Math.max(...row.map(r => r.bottom)));
+}
+"""
+
+
 def open_pillar(page: Any, pillar: str, language: str, city: City) -> None:
     """Tap a pillar: its KPIs appear with value, target and a visible trend; the span toggles."""
     page.click(f"[data-pillar={pillar}]")
     detail = page.locator(f"[data-pillar-detail={pillar}]")
     detail.wait_for(state="visible", timeout=5_000)
     assert page.get_attribute(f"[data-pillar={pillar}]", "aria-expanded") == "true"
+    gap = page.evaluate(UNDER_ITS_ROW_JS, pillar)
+    assert 0 <= gap <= 40, f"the KPIs of {pillar} open {gap} px from the bottom of its row"
     configured = [k for p, k in city.config.kpis() if p == pillar]
     kpis = detail.locator(".tb-kpi")
     assert kpis.count() == len(configured)
