@@ -639,7 +639,7 @@ def sample_kpis(store: StateStore, config: Config, now: float | None = None) -> 
     written = 0
     for block in picture.kpis.pillars.values():
         for kpi in block.kpis:
-            if kpi.value is None or _silent(picture, kpi.family):
+            if kpi.value is None or _silent(picture, kpi.family, now):
                 continue
             store.add_point(kpi_day_point(kpi.id, now, float(kpi.value)))
             store.add_point(kpi_month_point(kpi.id, now, float(kpi.value)))
@@ -647,15 +647,15 @@ def sample_kpis(store: StateStore, config: Config, now: float | None = None) -> 
     return written
 
 
-def _silent(picture: CityPicture, family: str) -> bool:
-    """Whether the feed a KPI is counted from is stale as the screens and the tablet say it
-    (``freshness``: quiet past its limit, never heard, or last heard far ahead of the clock).
-    By a rule of its own, the sampler drew a trend on as heard beside a tablet that marked the
-    same feed stale."""
+def _silent(picture: CityPicture, family: str, now: float) -> bool:
+    """Whether the feed a KPI is counted from has gone quiet past its limit, or never spoke.
+    Data stamped after ``now`` (another process's clock ahead of this one's) is not silence."""
     if family == "kpis":
         return False
     fresh = picture.freshness.get(family)
-    return fresh is None or fresh.updated_at is None or fresh.stale
+    if fresh is None or fresh.updated_at is None:
+        return True
+    return now - ts(fresh.updated_at) > fresh.stale_after_s
 
 
 # --- helpers --------------------------------------------------------------------------------

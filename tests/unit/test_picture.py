@@ -21,7 +21,7 @@ from dashboard.city_config import Kpi
 from dashboard.config import load_config
 from dashboard.ingest import CityState
 from dashboard.local_services import serve
-from dashboard.picture import Sections, _first_new, build_picture, freshness, sample_kpis, standing
+from dashboard.picture import Sections, _first_new, build_picture, freshness, standing
 from dashboard.store.memory import MemoryStore
 from feeds.events import CitizenReport, Incident, QueueReading
 from layouts.live_parts import LivePart, LiveParts
@@ -693,22 +693,6 @@ def test_a_last_arrival_ahead_of_the_clock_is_stale() -> None:
         "the clock set back a minute": True,
         "silent too long": True,
     }
-
-
-def test_the_minute_sampler_judges_a_feed_ahead_of_the_clock_as_the_tablet_does() -> None:
-    """The tablet marked a feed stale when its last arrival lay a minute ahead of the clock (the
-    clock set back), while the minute sampler went on drawing its KPIs' trend as if heard."""
-    config = load_config(environ={})
-    store = MemoryStore()
-    CityState(store, config).accept(water("P1", 0, 1.2))  # only the gauges: the one KPI counted from them
-    arrived = store.last_seen()["water_level"]
-    limit = config.thresholds.stale_after("drainage")
-    clocks = {"just after": arrived + 1, "a host a little ahead": arrived - 4, "set back a minute": arrived - 60}
-    clocks_and_later = {**clocks, "silent too long": arrived + limit + 1}
-    written = {name: sample_kpis(store, config, now=now) for name, now in clocks_and_later.items()}
-    assert written == {"just after": 1, "a host a little ahead": 1, "set back a minute": 0, "silent too long": 0}
-    stale = {name: build_picture(store, config, now=now).freshness["drainage"].stale for name, now in clocks.items()}
-    assert stale == {"just after": False, "a host a little ahead": False, "set back a minute": True}
 
 
 def test_a_waste_report_closed_by_a_clock_behind_the_one_that_opened_it_took_no_time() -> None:
