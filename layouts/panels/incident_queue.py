@@ -98,7 +98,10 @@ def _row(d: dict[str, Any], language: str) -> el.Tree:
             el.Span(d["text"], className="cw-desc"),
             el.Span(d["kecamatan"], className="cw-where"),
             el.Span(
-                t(d["status"], language) + (f" · {d['assignee']}" if d.get("assignee") else ""),
+                # the agency on a line of its own: "DIKIRIM · SATPOLPP" on one was cut to "DIKIRIM · …"
+                [t(d["status"], language), el.Span(d["assignee"], className="cw-status-to")]
+                if d.get("assignee")
+                else t(d["status"], language),
                 className=f"cw-status st-{d['status']}",
             ),
             age_cell(d["since"]),

@@ -208,7 +208,12 @@ def test_operator_acknowledges_and_assigns_and_an_open_kiosk_follows(city: tuple
     desk.click("#cw-act-assign")
     desk.wait_for_selector('#cw-console-detail [data-status="dispatched"]')
     screen.wait_for_selector('[data-incident="OPS-1"][data-status="dispatched"]', timeout=FOLLOW_MS)
-    assert "BPBD" in screen.inner_text('[data-incident="OPS-1"] .cw-status')
+    assert screen.inner_text('[data-incident="OPS-1"] .cw-status') == "DIKIRIM\nBPBD"
+    cut = screen.evaluate(
+        """[...document.querySelectorAll('[data-incident="OPS-1"] .cw-status, [data-incident="OPS-1"] .cw-status-to')]
+           .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+    )
+    assert cut == [], cut  # "DIKIRIM · BPBD" on one line was cut to "DIKIRIM · …"
     assert desk.inner_text("#cw-detail-assignee") == "→ BPBD"
     assert desk.inner_text("#cw-msg-ok") == "Tugaskan: dikirim → BPBD"  # to whom, when two assign at once
     assert screen.evaluate("window.__sameDocument") is True
