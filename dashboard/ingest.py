@@ -115,7 +115,7 @@ class CityState:
                 observed,
                 doc,
                 series=self._series_point(event, observed),
-                recent=_ticker_line(event, doc),
+                recent=_ticker_line(event, shown),
                 recent_keep=self.config.history.ticker_events,
                 cap=cap,
                 rows=rows,
@@ -354,22 +354,25 @@ def _opening(doc: dict[str, Any]) -> float:
     return ts(doc.get("opened_at") or doc["observed_at"])
 
 
-def _ticker_line(event: Event, doc: dict[str, Any]) -> dict[str, Any] | None:
-    """A short line for the ticker: only the events an operator would want to read."""
+def _ticker_line(event: Event, shown: dict[str, Any]) -> dict[str, Any] | None:
+    """A short line for the ticker: only the events an operator would want to read. An
+    incident's line says its severity and status as the wall shows them after the message
+    (``shown``: the operators' record laid over it): a field message that repeated an earlier
+    stage read "DITERIMA" on the ticker beside "DIKIRIM · SatpolPP" in the queue."""
     if isinstance(event, Incident):
         text = event.description or event.category
         return {
-            "t": doc["observed_at"],
+            "t": shown["observed_at"],
             "kind": "incident",
             "id": event.id,
-            "severity": doc["severity"],  # the incident's, when the message named none
-            "status": event.status,
+            "severity": shown["severity"],  # the incident's, when the message named none
+            "status": shown.get("status") or event.status,
             "kecamatan": event.kecamatan,
             "text": text[:160],
         }
     if isinstance(event, CitizenReport):
         return {
-            "t": doc["observed_at"],
+            "t": shown["observed_at"],
             "kind": "report",
             "id": event.id,
             "topic": event.topic,

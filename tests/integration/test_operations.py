@@ -1019,3 +1019,21 @@ def test_the_fields_severity_goes_into_a_history_out_of_order_without_losing_an_
         "severity": "low",
     }
     assert with_field_severity(history, incident, {**record, "field_severity_told": "2026-12-01T03:04:00Z"}) == history
+
+
+def test_the_ticker_says_what_the_queue_says_after_a_field_message(store: StateStore, config: Config) -> None:
+    """An operator dispatched an incident and escalated it; the field then re-sent its own
+    earlier stage. The queue showed "DIKIRIM · SatpolPP" and "kritis", the ticker's line for
+    that message "DITERIMA" and "tinggi"."""
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("T1", 0, severity="high"))
+    desk = desk_on(store, config, clock)
+    desk.act("T1", Action("assign", agency="SatpolPP"), OPERATOR)
+    desk.act("T1", Action("escalate"), OPERATOR)
+    state.accept(alert("T1", 1, severity="high", status="acknowledged"))
+    picture = build_picture(store, config, now=clock.now)
+    line = next(line for line in picture.ticker if line.id == "T1")
+    assert (line.status, line.severity) == ("dispatched", "critical")
+    row = open_row(store, config, "T1", clock.now)
+    assert (row.status, row.severity, row.assignee) == ("dispatched", "critical", "SatpolPP")
