@@ -249,6 +249,8 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         el.Div(
             className="cw-mpp-agencies",
             children=[
+                # "terpanjang": the rows are the longest queues, as many as the screen holds, of
+                # the 26 the note counts; "Antrean per instansi" beside 12 rows read as all of them
                 el.Div([t("queue_by_agency", language), *size_note(shown, language)], className="cw-section-title"),
                 header,
                 el.Div([agency_row(a, language) for a in shown["agencies"]], className="cw-agency-rows cw-fit"),
