@@ -38,9 +38,15 @@
       var index = expanded.indexOf("true");
       remember(next);
       if (next && next !== open) {
+        // When the opened KPIs do not all show, the tapped card goes to the top with its KPIs
+        // under it. Scrolled to the KPIs themselves, a phone lost the card above the screen,
+        // and with it which pillar was open.
         window.setTimeout(function () {
           var el = document.getElementById("tb-detail");
-          if (el && el.scrollIntoView) el.scrollIntoView({block: "nearest", behavior: "smooth"});
+          var card = document.querySelector('[data-pillar="' + next + '"]');
+          if (!el || !card || !card.scrollIntoView) return;
+          var r = el.getBoundingClientRect();
+          if (r.top < 0 || r.bottom > window.innerHeight) card.scrollIntoView({block: "start", behavior: "smooth"});
         }, 60);
       }
       return [next, range || "day", expanded, index < 0 ? "" : String(index)];

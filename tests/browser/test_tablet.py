@@ -232,6 +232,17 @@ UNDER_ITS_ROW_JS = """
 """
 
 
+#: Whether the opened KPIs show whole, or else the tapped card is at the top of the screen with
+#: its KPIs under it.
+CARD_AND_KPIS_ON_SCREEN_JS = """
+(pillar) => {
+  const card = document.querySelector(`[data-pillar=${pillar}]`).getBoundingClientRect();
+  const detail = document.getElementById('tb-detail').getBoundingClientRect();
+  return (detail.top >= 0 && detail.bottom <= window.innerHeight) || Math.abs(card.top) <= 1;
+}
+"""
+
+
 def open_pillar(page: Any, pillar: str, language: str, city: City) -> None:
     """Tap a pillar: its KPIs appear with value, target and a visible trend; the span toggles."""
     page.click(f"[data-pillar={pillar}]")
@@ -240,6 +251,8 @@ def open_pillar(page: Any, pillar: str, language: str, city: City) -> None:
     assert page.get_attribute(f"[data-pillar={pillar}]", "aria-expanded") == "true"
     gap = page.evaluate(UNDER_ITS_ROW_JS, pillar)
     assert 0 <= gap <= 40, f"the KPIs of {pillar} open {gap} px from the bottom of its row"
+    # the tapped card stays on screen, its KPIs starting under it (a phone scrolled it away)
+    page.wait_for_function(CARD_AND_KPIS_ON_SCREEN_JS, arg=pillar, timeout=3_000)
     configured = [k for p, k in city.config.kpis() if p == pillar]
     kpis = detail.locator(".tb-kpi")
     assert kpis.count() == len(configured)
