@@ -214,8 +214,13 @@ def demo(
     city = Demo(key, config, base, mosquitto, proc)
     message_kpis = {k.id for _, k in config.kpis() if k.source == "message"}
 
+    published: list[bool] = []
+
     def filled() -> bool:
         s = city.state()
+        if not published and any(feed.get("connected") is True for feed in s["feeds"].values()):
+            publish_simulated_alert(city)  # once ingest has subscribed: before, the broker keeps it for nobody
+            published.append(True)
         valued = {k["id"] for b in s["kpis"]["pillars"].values() for k in b["kpis"] if k["value"] is not None}
         return (
             s["incidents"]["open_count"] > 0
@@ -255,8 +260,24 @@ def publish_complaint(city: Demo) -> tuple[str, str]:
         "observationDateTime": now,
         "dateModified": now,
     }
+    publish(city, topic, payload)
+    return entity_id, channel.name
+
+
+def publish_simulated_alert(city: Demo) -> None:
+    """One Alert made by the city's own simulator (its streets, a point in one of its
+    districts), so the city has an open incident however its random start went: about one
+    start in 30 of the simulated Pariaman had none, and a new one comes about every 8 minutes,
+    so the wait below failed by chance."""
+    from dashboard.simulation import simulator_for
+
+    payload = next(simulator_for(city.config, rng_seed=1).unique_alerts(1, prefix="CITY"))
+    publish(city, f"{city.config.city.slug}/incidents", payload)
+
+
+def publish(city: Demo, topic: str, payload: dict[str, Any]) -> None:
     host, port = city.mosquitto.url.removeprefix("mqtt://").split(":")
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"complaint-{uuid.uuid4().hex[:8]}")
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-{uuid.uuid4().hex[:8]}")
     client.connect(host, int(port))
     client.loop_start()
     try:
@@ -264,7 +285,6 @@ def publish_complaint(city: Demo) -> tuple[str, str]:
     finally:
         client.disconnect()
         client.loop_stop()
-    return entity_id, channel.name
 
 
 def expected_mpp_target(config: Config) -> tuple[int, datetime]:
