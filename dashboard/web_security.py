@@ -198,7 +198,16 @@ class WebSecurity:
             return True
         if origin in self.limits.allowed_origins:
             return True
-        return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
+        return _netloc(origin).lower() == headers.get("host", "").lower()
+
+
+def _netloc(origin: str) -> str:
+    """The host and port an ``Origin`` names; "" for one that is no URL at all (``http://[``
+    made ``urlsplit`` raise, and any visitor's write a 500 with a traceback in the log)."""
+    try:
+        return urlsplit(origin).netloc
+    except ValueError:
+        return ""
 
 
 def replaying(body: bytes, receive: Receive) -> Receive:

@@ -32,5 +32,8 @@ def origin_allowed(headers: Mapping[str, str], allowed: Iterable[str] = ()) -> b
         return True
     if origin in set(allowed):
         return True
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # not a URL at all ("http://["): no origin this server knows
+        return False
     return parts.scheme in ("http", "https") and bool(parts.netloc) and parts.netloc == headers.get("host")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from dashboard.auth import ROLES, Principal
+from dashboard.auth.csrf import origin_allowed
 from dashboard.auth.guard import CURRENT, kiosk_may_read
 from dashboard.auth.maps import FileMaps
 from dashboard.auth.principal import ANONYMOUS
@@ -439,3 +440,12 @@ def test_a_password_changed_during_a_login_is_not_undone_by_its_rehash(
     monkeypatch.setattr(passwords, "verify", verify)
     assert users.authenticate("ani", "sandi-baru-2") is not None
     assert users.authenticate("ani", "sandi-lama-1") is None
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [("http://wall:8050", True), ("https://evil.example", False), ("http://[", False), ("wall:8050", False)],
+)
+def test_a_write_s_origin_must_be_this_host_and_a_url(origin: str, allowed: bool) -> None:
+    """``http://[`` made the URL parser raise inside the login's check."""
+    assert origin_allowed({"origin": origin, "host": "wall:8050"}) is allowed

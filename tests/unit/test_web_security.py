@@ -337,6 +337,25 @@ def test_a_write_from_another_origin_is_refused(base: str) -> None:
     assert status != 403
 
 
+def test_an_origin_that_is_no_url_is_refused_with_a_reason(base: str, caplog: pytest.LogCaptureFixture) -> None:
+    """``Origin: http://[`` made the URL parser raise: any visitor got a 500, and the log a
+    traceback, for each request."""
+    with caplog.at_level(logging.ERROR):
+        status, _, answer = fetch(base + "/healthz", data=b"{}", headers={"Origin": "http://["}, method="POST")
+        refused = run_async(_handshake_refused(ws_url(base), "http://["))
+    assert (status, json.loads(answer)) == (403, {"error": "origin not allowed"})
+    assert refused is True
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def _handshake_refused(url: str, origin: str) -> bool:
+    try:
+        async with websockets.connect(url, origin=origin, open_timeout=10):  # type: ignore[arg-type]
+            return False
+    except websockets.InvalidStatus:
+        return True
+
+
 def test_allowed_origins_admit_a_proxy_origin() -> None:
     with serve(configured(allowed_origins=["https://wall.example.go.id"]), MemoryStore()) as url:
         status, _, _ = fetch(
