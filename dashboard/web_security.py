@@ -47,6 +47,8 @@ from urllib.parse import urlsplit
 from dash.fingerprint import check_fingerprint
 from starlette.routing import Match
 
+from dashboard.callback_shape import callback_refusal
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -57,8 +59,6 @@ CALLBACK_PATHS = ("/_dash-update-component",)
 #: Where Dash serves the scripts of its component packages: ``<package>/<file>``.
 SCRIPTS_PATH = "/_dash-component-suites/"
 API_PATH = "/api/"
-#: A callback's ids, inputs and states nest a few levels (a pattern's list of dicts of ids).
-MAX_CALLBACK_DEPTH = 32
 API_DOC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -293,6 +293,10 @@ class KnownRoutes:
         if scope["type"] == "http":
             path = scope["path"]
             if scope["method"] == "POST" and path.startswith(CALLBACK_PATHS):
+                if not _headers(scope).get("content-type", "").startswith("application/json"):
+                    # Dash reads the body only then: any other type was a 500
+                    await send_json(send, 415, {"error": "a Dash callback request is sent as application/json"})
+                    return
                 body = await _read_body(receive, sys.maxsize)  # bounded outside: see the docstring
                 if body is None:
                     return  # the client left
@@ -326,51 +330,6 @@ async def send_json(send: Send, status: int, body: dict[str, Any], extra: Iterab
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
-
-
-def callback_refusal(body: bytes, callbacks: Mapping[str, Any] | None = None) -> str | None:
-    """Why ``body`` cannot be a request for one of ``callbacks`` (the app's, by output), or
-    None. Dash indexes into whatever comes, so ``{}``, ``[]`` or ``null``, an output it does
-    not have or an input short was a 500 with nothing in the log."""
-    try:
-        request = json.loads(body)
-    except (ValueError, RecursionError):
-        return "the body is not JSON"
-    if not isinstance(request, dict):
-        return "the body is not a JSON object"
-    if not isinstance(request.get("output"), str):
-        return "no output named"
-    if not isinstance(request.get("outputs"), (dict, list)):
-        return "no outputs listed"
-    for key in ("inputs", "state", "changedPropIds"):
-        if not isinstance(request.get(key, []), list):
-            return f"{key} is not a list"
-    if _depth(request) > MAX_CALLBACK_DEPTH:
-        return f"nested deeper than {MAX_CALLBACK_DEPTH} levels"
-    if callbacks is None:
-        return None
-    declared = callbacks.get(request["output"])
-    if declared is None:
-        return "no such callback"
-    for key in ("inputs", "state"):
-        want, got = len(declared.get(key, [])), request.get(key, [])
-        if len(got) != want:
-            return f"the callback takes {want} {key}, not {len(got)}"
-        if not all(isinstance(item, (dict, list)) for item in got):
-            return f"an entry of {key} is neither an object nor a list"
-    return None
-
-
-def _depth(value: Any) -> int:
-    """How deep ``value`` nests, without recursion (a deep one must not exhaust the stack)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, (dict, list)):
-            deepest = max(deepest, level)
-            if level <= MAX_CALLBACK_DEPTH:
-                stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
-    return deepest
 
 
 def _headers(scope: Scope) -> dict[str, str]:

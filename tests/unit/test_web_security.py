@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import websockets
+from dash import Input, Output
 
 from dashboard.config import Config, load_config
 from dashboard.export import PrinterBusy, SummaryPrinter
@@ -260,7 +261,7 @@ def test_a_callback_the_app_does_not_have_or_with_inputs_missing_is_told_why(bas
     for body, reason in [
         ({**request, "output": "nope.children"}, "no such callback"),
         ({**request, "inputs": request["inputs"][:1]}, "the callback takes 2 inputs, not 1"),
-        ({**request, "inputs": [5, 6]}, "an entry of inputs is neither an object nor a list"),
+        ({**request, "inputs": [5, 6]}, "inputs[0] is not an object"),
     ]:
         status, _, answer = fetch(
             base + "/_dash-update-component", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
@@ -272,17 +273,121 @@ def test_a_callback_the_app_does_not_have_or_with_inputs_missing_is_told_why(bas
     assert status == 200, "the whole request is served"
 
 
-def test_a_callback_that_fails_is_logged(base: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_callback_that_fails_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     """Dash answers a callback's error with a bare 500 and writes nothing: a real fault in a
     panel would go unseen."""
-    request = router_request(base)
-    request["inputs"] = [{**i, "value": {"not": "a path"}} if i["property"] == "pathname" else i for i in request["inputs"]]
-    with caplog.at_level(logging.ERROR, logger="citywall.callbacks"):
+
+    def failing(app: Any) -> None:
+        @app.callback(Output("cw-test-out", "children"), Input("cw-test-in", "n_clicks"))
+        def fail(_: int | None) -> str:
+            raise RuntimeError("a fault in a panel")
+
+    body = {
+        "output": "cw-test-out.children",
+        "outputs": {"id": "cw-test-out", "property": "children"},
+        "inputs": [{"id": "cw-test-in", "property": "n_clicks", "value": 1}],
+        "changedPropIds": ["cw-test-in.n_clicks"],
+    }
+    with (
+        running_app(load_config(), MemoryStore(), setup=failing) as url,
+        caplog.at_level(logging.ERROR, logger="citywall.callbacks"),
+    ):
         status, _, _ = fetch(
-            base + "/_dash-update-component", data=json.dumps(request).encode(), headers={"Content-Type": "application/json"}
+            url + "/_dash-update-component", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
         )
     assert status == 500
     assert [r.getMessage().split(":")[0] for r in caplog.records if r.name == "citywall.callbacks"] == ["a callback failed"]
+
+
+def poll_request(base: str) -> dict[str, Any]:
+    """A well-formed request for the poll's callback (its inputs a count, a pattern for every
+    part holder), as the app lists it: no part holder on this page."""
+    _, _, listed = fetch(base + "/_dash-dependencies")
+    poll = next(
+        c for c in json.loads(listed) if any(i["property"] == "n_intervals" and i["id"] == "cw-tick" for i in c["inputs"])
+    )
+
+    def entry(dependency: dict[str, Any], value: Any) -> Any:
+        return [] if dependency["id"].startswith("{") else {**dependency, "value": value}
+
+    outputs = [o.rsplit(".", 1) for o in poll["output"].strip(".").split("...")]
+    return {
+        "output": poll["output"],
+        "outputs": [[] if i.startswith("{") else {"id": i, "property": p} for i, p in outputs],
+        "inputs": [entry(i, 3) for i in poll["inputs"]],
+        "state": [entry(d, None) for d in poll["state"]],
+        "changedPropIds": ["cw-tick.n_intervals"],
+    }
+
+
+def test_each_entry_of_a_callback_request_is_held_against_the_callback(base: str) -> None:
+    """Dash took entries as they came: a list where an object belongs, an input under another
+    name, a path that is a number or a count that is text each made it or the callback raise,
+    a bare 500 for the page."""
+    router, poll = router_request(base), poll_request(base)
+    pathname = next(i for i, d in enumerate(router["inputs"]) if d["property"] == "pathname")
+    pattern = next(i for i, d in enumerate(poll["state"]) if isinstance(d, list))
+
+    def changed(request: dict[str, Any], key: str, at: int, entry: Any) -> dict[str, Any]:
+        return {**request, key: [entry if i == at else e for i, e in enumerate(request[key])]}
+
+    cases = [
+        (
+            changed(router, "inputs", pathname, {**router["inputs"][pathname], "value": 5}),
+            f"inputs[{pathname}]: pathname is not text",
+        ),
+        (
+            changed(router, "inputs", pathname, {**router["inputs"][pathname], "value": "x"}),
+            f"inputs[{pathname}]: the pathname does not start with /",
+        ),
+        (
+            changed(router, "inputs", pathname, {**router["inputs"][pathname], "property": "hash"}),
+            f"inputs[{pathname}] is not the property pathname",
+        ),
+        (
+            changed(router, "inputs", pathname, {**router["inputs"][pathname], "id": "cw-other"}),
+            f"inputs[{pathname}] is not the component the callback takes",
+        ),
+        ({**router, "outputs": router["outputs"][:1]}, "the callback has 2 outputs"),
+        ({**router, "outputs": [1, 2]}, "outputs[0] is not an object"),
+        ({**router, "changedPropIds": [1]}, "an entry of changedPropIds is not text"),
+        (changed(poll, "inputs", 0, {**poll["inputs"][0], "value": "A"}), "inputs[0]: n_intervals is not a whole number"),
+        (changed(poll, "inputs", 0, {**poll["inputs"][0], "value": True}), "inputs[0]: n_intervals is not a whole number"),
+        (
+            changed(poll, "state", pattern, {"id": {"role": "cw-has-parts", "page": "x"}, "property": "data"}),
+            f"state[{pattern}] is not a list",
+        ),
+        (
+            changed(poll, "state", pattern, [{"id": {"role": "other", "page": "x"}, "property": "data"}]),
+            f"state[{pattern}] is not the component the callback takes",
+        ),
+        (
+            changed(poll, "state", pattern, [{"id": {"role": "cw-has-parts"}, "property": "data"}]),
+            f"state[{pattern}] is not the component the callback takes",
+        ),
+    ]
+    for body, reason in cases:
+        status, _, answer = fetch(
+            base + "/_dash-update-component", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        assert (status, json.loads(answer)) == (400, {"error": f"not a Dash callback request: {reason}"}), reason
+    for body in (
+        router,
+        poll,
+        changed(poll, "state", pattern, [{"id": {"role": "cw-has-parts", "page": "x"}, "property": "data"}]),
+    ):
+        status, _, _ = fetch(
+            base + "/_dash-update-component", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        assert status in (200, 204), "a well-formed request is served"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "Application/JSON", "application/x-www-form-urlencoded"])
+def test_a_callback_request_that_is_not_sent_as_json_is_told_so(base: str, content_type: str) -> None:
+    """Dash reads a callback's body only when it comes as ``application/json``; any other was a 500."""
+    body = json.dumps(router_request(base)).encode()
+    status, _, answer = fetch(base + "/_dash-update-component", data=body, headers={"Content-Type": content_type})
+    assert (status, json.loads(answer)) == (415, {"error": "a Dash callback request is sent as application/json"})
 
 
 @pytest.mark.parametrize("path", ["/_dash-component-suites/nopkg/x.js", "/_dash-component-suites/dash/nofile.js"])
