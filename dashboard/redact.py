@@ -65,11 +65,27 @@ def redact_payload(text: str) -> str:
     return _SECRET_MEMBER.sub(lambda m: f'{m.group(1)}"{MASK}"', redact(text))
 
 
+#: The most of one log record that is written: a traceback takes a few thousand characters,
+#: while a request's 260 KB path quoted in an error message wrote 260 KB to the log.
+MAX_RECORD_CHARS = 16_384
+#: What starts every line of a record after its first (a traceback's, a message's own).
+CONTINUED = "\n  | "
+
+
 class RedactingFormatter(logging.Formatter):
-    """Formats as usual, then hides credentials: covers messages, arguments and tracebacks."""
+    """Formats as usual, then hides credentials (in messages, arguments and tracebacks) and
+    keeps the record one entry of the log.
+
+    A record's later lines are marked, so that text from a request (a path quoted in an
+    exception's message) cannot start a line of its own that reads like another record: a
+    kiosk token was enough to write "CRITICAL citywall.auth: ..." lines of one's choosing.
+    A record past ``MAX_RECORD_CHARS`` is cut, saying how much."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        text = redact(super().format(record))
+        if len(text) > MAX_RECORD_CHARS:
+            text = f"{text[:MAX_RECORD_CHARS]} [... {len(text) - MAX_RECORD_CHARS} more characters cut]"
+        return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", CONTINUED)
 
 
 def install(level: int, fmt: str) -> None:

@@ -215,6 +215,9 @@ def _sample_loop(store: StateStore, config: Config, stop: threading.Event) -> No
 MAX_HEAD_BYTES = 64 * 1024
 UVICORN_OPTIONS: dict[str, Any] = {
     "log_level": "warning",
+    # no logging set-up of uvicorn's own: its records (a request's traceback) go through the
+    # root handler that ``dashboard.redact.install`` made, redacted and kept one entry each
+    "log_config": None,
     "http": TimedH11,  # h11, with time limits on a request's head and body (``dashboard.http_deadlines``)
     "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
     "ws_ping_interval": 20,

@@ -58,6 +58,23 @@ def test_log_lines_and_tracebacks_are_redacted() -> None:
     assert "redis://:***@127.0.0.1" in text and "mqtt://user:***@broker.local" in text
 
 
+def test_a_record_stays_one_entry_of_the_log_and_a_bounded_one() -> None:
+    """A path quoted in an exception's message wrote lines that read as records of their own,
+    and a 260 KB one 260 KB of log."""
+    forged = "/x\r\n2026-01-01 00:00:00,000 CRITICAL citywall.auth: injected"
+    record = logging.LogRecord("citywall.callbacks", logging.ERROR, __file__, 1, "a callback failed", (), None)
+    try:
+        raise ValueError(forged + "\n" + "y" * 100_000)
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    lines = RedactingFormatter("%(levelname)s %(name)s: %(message)s").format(record).split("\n")
+    assert lines[0] == "ERROR citywall.callbacks: a callback failed"
+    assert [line[:4] for line in lines[1:]] == ["  | "] * (len(lines) - 1)
+    assert "  | 2026-01-01 00:00:00,000 CRITICAL citywall.auth: injected" in lines
+    assert lines[-1].endswith(" more characters cut]")
+    assert sum(len(line) for line in lines) < 17_000
+
+
 # ---------------------------------------------------------------------------------------
 # config errors: the key and the reason, never the value
 
@@ -241,3 +258,20 @@ def test_an_uncaught_exception_is_printed_redacted() -> None:
     assert done.returncode == 1
     assert done.stderr.count("redis://default:***@127.0.0.1") == 2
     assert SECRET not in done.stderr
+
+
+def test_the_web_server_s_own_records_are_redacted_too() -> None:
+    """uvicorn wrote its records (a request's traceback among them) through handlers of its
+    own, past the redaction and as lines of their own."""
+    code = (
+        "import logging, uvicorn\nfrom dashboard.redact import install\nfrom dashboard.runtime import UVICORN_OPTIONS\n"
+        "install(30, '%(levelname)s %(name)s: %(message)s')\n"
+        "uvicorn.Config(lambda scope, receive, send: None, **UVICORN_OPTIONS).load()\n"
+        f"logging.getLogger('uvicorn.error').error('Exception in ASGI application: {URLS[1]}\\nCRITICAL forged')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"ERROR uvicorn.error: Exception in ASGI application: {redact(URLS[1])}",
+        "  | CRITICAL forged",
+    ]
