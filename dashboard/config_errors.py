@@ -8,6 +8,7 @@ password, and a wrong type is described by its kind ("got text"), not echoed.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,17 +54,40 @@ def one_line(file: Path | str, exc: ValidationError, source_of: Callable[[KeyPat
     ``source_of`` may add where a key's value came from (an environment variable), placed
     right after the key path so that a cut message still shows it.
     """
-    error: dict[str, Any] = dict(exc.errors()[0])  # pydantic's ErrorDetails, as a plain dict
+    errors = [dict(e) for e in exc.errors()]  # pydantic's ErrorDetails, as plain dicts
+    error = _first_to_tell(errors)
     located = (error.get("ctx") or {}).get("error")
     if isinstance(located, LocatedError):
         path, reason = located.path, located.reason
     else:
-        path = tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
+        path = _key_path(error)
         reason = _reason(error)
+        if error["type"] == "extra_forbidden":
+            reason += _meant(path, [_key_path(e) for e in errors if e["type"] == "missing"])
     source = source_of(path) if source_of is not None else ""
     more = len(exc.errors()) - 1
     suffix = f" (and {more} more)" if more > 0 else ""
     return f"{file}: {dotted(path)}{source}: {reason}{suffix}"
+
+
+def _first_to_tell(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """An unknown key before any other error: a key spelt wrong is also a required key
+    missing, and "city.districts_geojson: required key is missing" sent the integrator
+    looking for a key that was there, one letter off."""
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+
+
+def _key_path(error: dict[str, Any]) -> KeyPath:
+    return tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
+
+
+def _meant(path: KeyPath, missing: list[KeyPath]) -> str:
+    """The hint ' (did you mean X?)' when a key the same section lacks is spelt nearly the same."""
+    if not path or not isinstance(path[-1], str):
+        return ""
+    near = [m[-1] for m in missing if m[:-1] == path[:-1] and isinstance(m[-1], str)]
+    match = difflib.get_close_matches(path[-1], near, n=1, cutoff=0.75)
+    return f" (did you mean {match[0]}?)" if match else ""
 
 
 def _reason(error: dict[str, Any]) -> str:

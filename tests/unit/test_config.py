@@ -109,6 +109,26 @@ def test_broken_config_names_key_and_reason(tmp_path: Path, edit, expected: str)
     assert expected in message
 
 
+def test_a_key_spelt_wrong_is_named_not_the_key_it_was_meant_to_be(tmp_path: Path) -> None:
+    """A key one letter off is also a required key missing, and pydantic lists that first:
+    "city.districts_geojson: required key is missing (and 1 more)" named the key that was
+    there and hid the one that was wrong."""
+
+    def misspelt(c: dict[str, Any]) -> None:
+        c["city"]["districts_geojsn"] = c["city"].pop("districts_geojson")
+
+    def renamed(c: dict[str, Any]) -> None:
+        c["citty"] = c.pop("city")
+
+    for edit, told in [
+        (misspelt, "city.districts_geojsn: unknown key (did you mean districts_geojson?) (and 1 more)"),
+        (renamed, "citty: unknown key (did you mean city?) (and 1 more)"),
+        (lambda c: c["city"].update(colour="red"), "city.colour: unknown key"),
+    ]:
+        path = write(tmp_path, edit)
+        assert error_of(path) == f"{path}: {told}"
+
+
 def test_an_unknown_derived_kpi_is_told_every_derived_name_uncut(tmp_path: Path) -> None:
     """The line was cut at 300 characters, inside the list, and the advice after it was lost."""
     message = error_of(write(tmp_path, lambda c: c["pillars"][0]["kpis"][0].update(id="made_up_kpi")))
