@@ -304,7 +304,12 @@ def _load_cached(path: str) -> Districts:
         raise GeoJsonError("file is not valid JSON, or nested too deep") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
         raise GeoJsonError("not a GeoJSON FeatureCollection")
-    areas = [(i, f) for i, f in enumerate(doc["features"]) if isinstance(f, dict) and _is_area(f)]
+    for i, feature in enumerate(doc["features"]):
+        if not (isinstance(feature, dict) and _is_area(feature)):
+            # a district drawn as a point or a line, or with no geometry, was left off the map
+            # and out of every count without a word, and check-config said ok
+            raise GeoJsonError(f"feature {i}: {_shape_of(feature)}, not a Polygon or MultiPolygon")
+    areas = list(enumerate(doc["features"]))
     usable = [f for _, f in areas if _usable(f)]
     if not usable:
         raise GeoJsonError("no Polygon or MultiPolygon feature with a 'nama' property")
@@ -336,6 +341,18 @@ def _load_cached(path: str) -> Districts:
 def _is_area(feature: dict[str, Any]) -> bool:
     geometry = feature.get("geometry")
     return isinstance(geometry, dict) and geometry.get("type") in {"Polygon", "MultiPolygon"}
+
+
+def _shape_of(feature: Any) -> str:
+    """What a feature that is no area holds instead, in GeoJSON's words."""
+    if not isinstance(feature, dict):
+        kind = {type(None): "null", list: "a list", str: "text"}.get(type(feature), "a number")
+        return f"{kind} instead of a feature"
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, dict):
+        return "no geometry"
+    said = geometry.get("type")
+    return f"geometry {said}" if isinstance(said, str) and len(said) <= 40 else "a geometry without a type"
 
 
 def _usable(feature: dict[str, Any]) -> bool:

@@ -187,7 +187,7 @@ def test_a_simulation_file_has_the_config_files_limits(tmp_path: Path, content: 
         (
             '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"nama": "A"}, '
             '"geometry": {"type": "Point", "coordinates": [100, 0]}}]}',
-            "city.districts_geojson: no Polygon or MultiPolygon",
+            "city.districts_geojson: feature 0: geometry Point, not a Polygon or MultiPolygon",
         ),
         ("[1, 2]", "city.districts_geojson: not a GeoJSON FeatureCollection"),
         (

@@ -185,6 +185,31 @@ def test_a_hostile_districts_file_is_one_reason(tmp_path: Path, content: str, re
     assert reason in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("feature", "told"),
+    [
+        (
+            {"type": "Feature", "properties": {"nama": "B"}, "geometry": {"type": "Point", "coordinates": [101.5, 0.5]}},
+            "geometry Point",
+        ),
+        (
+            {"type": "Feature", "properties": {"nama": "B"}, "geometry": {"type": "polygon", "coordinates": []}},
+            "geometry polygon",
+        ),
+        ({"type": "Feature", "properties": {"nama": "B"}, "geometry": None}, "no geometry"),
+        ([101.5, 0.5], "a list instead of a feature"),
+    ],
+)
+def test_a_district_that_is_no_area_is_named_not_dropped(tmp_path: Path, feature: Any, told: str) -> None:
+    """A kecamatan drawn as a point, with its type in lower case or with no geometry was left
+    off the map and out of every count without a word, and check-config said ok."""
+    path = tmp_path / "districts.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [_square("A", 101.4, 0.5), feature]}))
+    with pytest.raises(GeoJsonError) as caught:
+        Districts.load(path)
+    assert str(caught.value) == f"feature 1: {told}, not a Polygon or MultiPolygon"
+
+
 def test_a_districts_file_written_latitude_first_is_refused(tmp_path: Path) -> None:
     """Bontang at [0.13, 117.5] written [lat, lon]: the map lay on its side and no point fell in it."""
     path = tmp_path / "districts.geojson"
