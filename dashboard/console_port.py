@@ -17,7 +17,27 @@ from dash.exceptions import MissingCallbackContextException
 from dashboard import auth, shift_report
 from dashboard.desk import Desk
 from dashboard.incident_ops import Action, ActionError, Actor
+from dashboard.ops_bodies import (
+    ActionBody,
+    BodyError,
+    BroadcastBody,
+    DismissBody,
+    NoBody,
+    PresetBody,
+    PushBody,
+    StationAckBody,
+    lenient,
+)
 
+#: What each wall action carries (``dashboard.ops_bodies``), as the API's routes take it.
+WALL_BODIES: dict[str, type[Any]] = {
+    "preset": PresetBody,
+    "broadcast": BroadcastBody,
+    "clear_broadcast": NoBody,
+    "push": PushBody,
+    "dismiss": DismissBody,
+    "ack_station": StationAckBody,
+}
 WALL_ROLES = {
     "preset": "supervisor",
     "broadcast": "supervisor",
@@ -75,12 +95,13 @@ class ConsolePort:
         actor = self._actor("operator")
         if isinstance(actor, ActionError):
             return False, actor
-        known: dict[str, Any] = {
-            k: action.get(k) for k in ("action", "agency", "text", "severity", "code", "step", "assignee_seen")
-        }
+        known = {k: action.get(k) for k in ("action", "agency", "text", "severity", "code", "step", "assignee_seen")}
         try:
-            return True, self.desk.act(incident_id, Action(**known), actor)
-        except (ActionError, TypeError) as error:
+            body = lenient(ActionBody, known)
+            if not isinstance(incident_id, str):
+                raise BodyError("the incident is not named")
+            return True, self.desk.act(incident_id, Action(**body.model_dump()), actor)
+        except (ActionError, BodyError) as error:
             return False, _refusal(error)
 
     def wall_action(self, what: str, args: dict[str, Any]) -> tuple[bool, Any]:
@@ -91,21 +112,23 @@ class ConsolePort:
         if isinstance(actor, ActionError):
             return False, actor
         try:
-            if what == "preset":
-                return True, self.desk.set_preset(str(args.get("preset")), actor)
-            if what == "broadcast":
-                return True, self.desk.broadcast(
-                    str(args.get("level")), str(args.get("text") or ""), int(args.get("minutes") or 30), actor
-                )
-            if what == "clear_broadcast":
-                return True, self.desk.clear_broadcast(actor)
-            if what == "push":
-                return True, self.desk.push(int(args["screen"]), str(args["incident"]), int(args.get("minutes") or 10), actor)
-            if what == "dismiss":
-                return True, self.desk.dismiss(int(args["screen"]), actor)
-            return True, self.desk.ack_station(str(args.get("station")), actor)
-        except (ActionError, KeyError, ValueError, TypeError) as error:
+            body = lenient(WALL_BODIES[what], {**args, "text": args.get("text") or ""} if what == "broadcast" else args)
+            return True, self._on_wall(body, actor)
+        except (ActionError, BodyError) as error:
             return False, _refusal(error)
+
+    def _on_wall(self, body: Any, actor: Actor) -> Any:
+        if isinstance(body, PresetBody):
+            return self.desk.set_preset(body.preset, actor)
+        if isinstance(body, BroadcastBody):
+            return self.desk.broadcast(body.level, body.text, body.minutes, actor)
+        if isinstance(body, PushBody):
+            return self.desk.push(body.screen, body.incident, body.minutes, actor)
+        if isinstance(body, DismissBody):
+            return self.desk.dismiss(body.screen, actor)
+        if isinstance(body, StationAckBody):
+            return self.desk.ack_station(body.station, actor)
+        return self.desk.clear_broadcast(actor)
 
     def report(self, period: str) -> dict[str, list[dict[str, Any]]]:
         who = self._principal()

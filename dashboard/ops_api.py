@@ -8,11 +8,10 @@ with size limits and no unknown keys, so a malformed request gets a 422 that nam
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any, Literal, cast
+from typing import Any, Literal, cast
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from dashboard import shift_report
 from dashboard.audit import to_csv
@@ -20,51 +19,8 @@ from dashboard.auth import Principal, reader, writer
 from dashboard.desk import Desk
 from dashboard.export import dated_name
 from dashboard.incident_ops import Action, ActionError, Actor
+from dashboard.ops_bodies import ActionBody, BroadcastBody, IdInPath, PresetBody, PushBody, StationAckBody
 from dashboard.reader import PictureCache
-from feeds.fields import ID_MAX
-
-#: An entity id as the feeds take it (``feeds.fields``): up to ``ID_MAX`` characters, none a
-#: control character. A narrower set here left incidents the feed had taken, with a space or
-#: a ``#`` in their id, beyond the API while the console could act on them.
-#: The length is a limit of its own, apart from the pattern: a 257-character id was answered
-#: with the pattern itself, where "at most 256 characters" says what is wrong.
-ID = r"^[^\x00-\x1f\x7f]*$"
-EntityId = Annotated[str, Field(min_length=1, max_length=ID_MAX, pattern=ID)]
-IdInPath = Annotated[str, Path(min_length=1, max_length=ID_MAX, pattern=ID)]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ActionBody(_Body):
-    action: str = Field(max_length=32)
-    agency: str | None = Field(default=None, max_length=64)
-    text: str | None = Field(default=None, max_length=1_000)
-    severity: str | None = Field(default=None, max_length=32)
-    code: str | None = Field(default=None, max_length=64)
-    step: int | None = Field(default=None, ge=0, le=1_000)
-    assignee_seen: str | None = Field(default=None, max_length=64)
-
-
-class PresetBody(_Body):
-    preset: str = Field(max_length=64)
-
-
-class BroadcastBody(_Body):
-    level: Literal["GREEN", "ORANGE", "RED"]
-    text: str = Field(min_length=1, max_length=280)
-    minutes: int = Field(default=30, ge=1, le=10_080)
-
-
-class PushBody(_Body):
-    screen: int = Field(ge=1, le=256)
-    incident: EntityId
-    minutes: int = Field(default=10, ge=1, le=10_080)
-
-
-class StationAckBody(_Body):
-    station: EntityId
 
 
 def actor_of(who: Principal, request: Request) -> Actor:

@@ -71,6 +71,25 @@ def test_incident_actions_need_an_operator(app: tuple[str, CityState, dict[str, 
     ]
 
 
+def test_the_api_takes_values_of_their_own_type_only(app: tuple[str, CityState, dict[str, requests.Session]]) -> None:
+    """``{"screen": true}`` pushed to screen 1, and a note could hold NUL or a mark that turns
+    the direction of the text after it around."""
+    base, _, s = app
+    refused = [
+        (s["operator"].post(f"{base}/api/v1/wall/push", json=body, timeout=30), field)
+        for body, field in [({"screen": True, "incident": "API-1"}, "screen"), ({"screen": "2", "incident": "API-1"}, "screen")]
+    ]
+    url = f"{base}/api/v1/incidents/API-1/actions"
+    refused += [
+        (s["operator"].post(url, json={"action": "note", "text": text}, timeout=30), "text") for text in ("a\x00b", "a\u202eb")
+    ]
+    refused.append((s["operator"].post(url, json={"action": "tick", "step": 1.5}, timeout=30), "step"))
+    assert [(r.status_code, r.json()["detail"][0]["loc"]) for r, _ in refused] == [(422, ["body", f]) for _, f in refused]
+    assert s["viewer"].get(f"{base}/api/v1/wall", timeout=30).json()["pushed"] == []
+    noted = s["operator"].post(url, json={"action": "note", "text": "baris satu\nbaris dua\tdan tab"}, timeout=30)
+    assert (noted.status_code, noted.json()["notes"][-1]["text"]) == (200, "baris satu\nbaris dua\tdan tab")
+
+
 def test_audit_is_for_supervisors_and_exports_csv(app: tuple[str, CityState, dict[str, requests.Session]]) -> None:
     base, _, s = app
     s["operator"].post(f"{base}/api/v1/incidents/API-1/actions", json={"action": "note", "text": "dicek"}, timeout=30)

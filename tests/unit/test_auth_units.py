@@ -449,3 +449,46 @@ def test_a_password_changed_during_a_login_is_not_undone_by_its_rehash(
 def test_a_write_s_origin_must_be_this_host_and_a_url(origin: str, allowed: bool) -> None:
     """``http://[`` made the URL parser raise inside the login's check."""
     assert origin_allowed({"origin": origin, "host": "wall:8050"}) is allowed
+
+
+def test_the_console_refuses_values_of_the_wrong_shape_in_plain_words() -> None:
+    """The console's values reached the desk as the browser sent them: a list as a code came
+    back as "unhashable type: 'list'", a dict as a note's text was a 500, and a dict as a
+    broadcast's text went on the wall as "{'a': 1}"."""
+    config = load_config()
+    store = MemoryStore()
+    CityState(store, config).accept(
+        Incident(id="d-3", observed_at=datetime(2026, 12, 4, 8, tzinfo=UTC), source_type="Alert", category="fire")
+    )
+    desk = Desk(store, config)
+    port = ConsolePort(desk)
+    reset = CURRENT.set(Principal("s", "supervisor", "session"))
+    try:
+        answers = [
+            port.act("d-3", {"action": "resolve", "code": ["handled"]}),
+            port.act("d-3", {"action": "note", "text": {"a": 1}}),
+            port.act("d-3", {"action": "note", "text": "ok\u202eevil"}),
+            port.act({"id": "d-3"}, {"action": "acknowledge"}),  # type: ignore[arg-type]
+            port.wall_action("broadcast", {"level": "RED", "text": {"a": 1}, "minutes": 5}),
+            port.wall_action("preset", {"preset": {"a": 1}}),
+            port.wall_action("push", {"screen": [1], "incident": "d-3", "minutes": 5}),
+        ]
+        reasons = [(ok, result.status, result.reason) for ok, result in answers]
+        kept = [
+            port.act("d-3", {"action": "note", "text": "baris satu\nbaris dua"}),
+            port.wall_action("push", {"screen": "3", "incident": "d-3"}),
+        ]
+    finally:
+        CURRENT.reset(reset)
+    assert reasons == [
+        (False, 422, "code: Input should be a valid string"),
+        (False, 422, "text: Input should be a valid string"),
+        (False, 422, "text: holds a control character"),
+        (False, 422, "the incident is not named"),
+        (False, 422, "text: Input should be a valid string"),
+        (False, 422, "preset: Input should be a valid string"),
+        (False, 422, "screen: Input should be a valid integer"),
+    ]
+    assert [ok for ok, _ in kept] == [True, True]
+    assert [n["text"] for n in desk.incident("d-3")["notes"]] == ["baris satu\nbaris dua"]
+    assert sorted(e["action"] for e in desk.audit.entries(100)) == ["note", "wall.push"]  # what was refused left no trace
