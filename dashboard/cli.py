@@ -25,6 +25,8 @@ from dashboard.redact import redact
 EXIT_CONFIG = 2
 #: The web port is taken (before anything was started or printed).
 EXIT_NO_PORT = 3
+#: The configured store does not answer at start (a web server cannot run without one).
+EXIT_NO_STORE = 4
 DEMO_RATE = 20.0
 MAX_WORKERS = 64
 
@@ -43,7 +45,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"citywall: config error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
-    return int(args.run(config, args) or 0)
+    try:
+        return int(args.run(config, args) or 0)
+    except Exception as exc:  # the store went away under a command that needs it
+        from dashboard.store.redis_store import is_outage
+
+        if not is_outage(exc):
+            raise
+        print(_no_store(config, exc), file=sys.stderr)
+        return EXIT_NO_STORE
+
+
+def _no_store(config: Config, exc: BaseException | None = None) -> str:
+    why = f" ({type(exc).__name__})" if exc is not None else ""
+    return f"citywall: store.url: no answer from {redact(config.store.url)}{why}; is it running, and is the address right?"
+
+
+def _store_answers(config: Config, store: Any) -> bool:
+    """Whether the store answers, told in one line when not: the web side reads its sessions'
+    secret and its users from it at once, and a Redis that was not there yet ended a start
+    with seven tracebacks."""
+    if store.ping():
+        return True
+    print(_no_store(config), file=sys.stderr)
+    return False
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -225,6 +250,10 @@ def _demo(config: Config, args: argparse.Namespace) -> int:
         update={"feeds": config.feeds.model_copy(update={"mqtt": config.feeds.mqtt.model_copy(update=mqtt)})}
     )
     store = open_store(config)
+    if not _store_answers(config, store):
+        if broker is not None:
+            broker.stop()
+        return EXIT_NO_STORE
     ingest = start_ingest(config, store, mqtt_protocol=protocol)
     if args.rate > 0:
         _start_simulator(config, mqtt_url, args.rate, stop)
@@ -263,8 +292,11 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
     sock = _listen(host, port)
     if sock is None:
         return EXIT_NO_PORT
+    store = open_store(config)
+    if not _store_answers(config, store):
+        return EXIT_NO_STORE
     _print_urls(config, host, port)
-    serve(create_app(config, open_store(config)), sock)
+    serve(create_app(config, store), sock)
     return 0
 
 

@@ -275,3 +275,19 @@ def test_the_web_server_s_own_records_are_redacted_too() -> None:
         f"ERROR uvicorn.error: Exception in ASGI application: {redact(URLS[1])}",
         "  | CRITICAL forged",
     ]
+
+
+@pytest.mark.parametrize("command", [["serve"], ["demo", "--rate", "0"], ["users", "list"]])
+def test_a_store_that_does_not_answer_at_start_is_one_line(command: list[str]) -> None:
+    """A Redis not there yet ended ``serve`` and ``demo`` with seven tracebacks."""
+    port = free_port()  # nothing listens on it
+    if command[0] in ("serve", "demo"):
+        command = [*command, "--port", str(free_port())]
+    env = {**os.environ, "CITYWALL_STORE__URL": f"redis://:{SECRET}@127.0.0.1:{port}/0"}
+    done = subprocess.run([*CITYWALL_CMD, *command], capture_output=True, text=True, timeout=120, env=env)
+    cause = " (ConnectionError)" if command[0] == "users" else ""
+    assert (done.returncode, done.stderr) == (
+        4,
+        f"citywall: store.url: no answer from redis://:***@127.0.0.1:{port}/0{cause}; is it running, and is the address right?\n",
+    )
+    assert SECRET not in done.stdout
