@@ -155,9 +155,11 @@ def _shown_path(path: Path) -> str:
     return text if len(text) <= 200 else "…" + text[-199:]
 
 
-#: How far past the districts' extent a configured site may lie (about 5 km): the published
-#: boundaries are approximate, and a river gauge may stand just outside them.
-NEAR_DEG = 0.05
+#: How far outside every district a configured site may lie: the published boundaries are
+#: approximate, and a river gauge may stand on the far bank. The city's extent plus 5 km, as
+#: it was, let a gauge 2 km south of a city 8 km across through, and tagged it with the
+#: district nearest the message's point.
+NEAR_KM = 1.0
 
 
 def check_places(config: Config, file: Path | str = "config") -> None:
@@ -178,12 +180,18 @@ def check_places(config: Config, file: Path | str = "config") -> None:
     for path, name in where:
         if districts.match(name) is None:
             raise ConfigError(f"{file}: {dotted(path)}: no district of that name in city.districts_geojson")
-    # a gauge, a TPS or an MPP copied from another city's config lies far outside this one
-    lon_min, lat_min, lon_max, lat_max = districts.bounds
-    sites = [(f"simulation.stations.{i}", s.lat, s.lon) for i, s in enumerate(sim.stations)]
-    sites += [(f"simulation.waste_sites.{i}", w.lat, w.lon) for i, w in enumerate(sim.waste_sites)]
+    # a gauge, a TPS or an MPP copied from another city's config lies outside this one, and a
+    # site whose point lies in another district than it names is counted under the other
+    sites: list[tuple[str, float, float, str | None]] = [
+        (f"simulation.stations.{i}", s.lat, s.lon, s.district) for i, s in enumerate(sim.stations)
+    ]
+    sites += [(f"simulation.waste_sites.{i}", w.lat, w.lon, w.district) for i, w in enumerate(sim.waste_sites)]
     if config.mpp.location is not None:  # the demo's queues are published from there
-        sites.append(("mpp.location", *config.mpp.location))
-    for key, lat, lon in sites:
-        if not (lat_min - NEAR_DEG <= lat <= lat_max + NEAR_DEG and lon_min - NEAR_DEG <= lon <= lon_max + NEAR_DEG):
-            raise ConfigError(f"{file}: {key}: lat {lat}, lon {lon} is outside the city's districts")
+        sites.append(("mpp.location", *config.mpp.location, None))
+    for key, lat, lon, named in sites:
+        away = districts.km_from(lat, lon)
+        if away > NEAR_KM:
+            raise ConfigError(f"{file}: {key}: lat {lat}, lon {lon} is {away:.1f} km outside the city's districts")
+        at = districts.kecamatan_at(lat, lon)
+        if named is not None and at is not None and at != districts.match(named):
+            raise ConfigError(f"{file}: {key}: lat {lat}, lon {lon} lies in {at}, not in {named}")

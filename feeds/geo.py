@@ -138,6 +138,16 @@ class Districts:
         """True when the point lies inside (or on the border of) one of the districts."""
         return self._index_at(lat, lon) >= 0
 
+    def km_from(self, lat: float, lon: float) -> float:
+        """How far the point lies from the nearest district, in km along the ground (0 inside):
+        for checking the places a config names, not for every message."""
+        if self.contains_city(lat, lon):
+            return 0.0
+        point = shapely.Point(lon, lat)
+        nearest = min((shapely.shortest_line(d.geometry, point) for d in self._districts), key=lambda line: line.length)
+        (lon_a, lat_a), (lon_b, lat_b) = nearest.coords
+        return _ground_km(lat_a, lon_a, lat_b, lon_b)
+
     def match(self, name: str) -> str | None:
         """The canonical district name for a free-text name, or None when it names none of them."""
         return self._by_key.get(name_key(name))
@@ -336,6 +346,14 @@ def _load_cached(path: str) -> Districts:
             " GeoJSON positions are [longitude, latitude]"
         )
     return districts
+
+
+def _ground_km(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> float:
+    """The great-circle distance between two points (haversine, on a sphere of Earth's mean radius)."""
+    phi_a, phi_b = math.radians(lat_a), math.radians(lat_b)
+    d_phi, d_lambda = phi_b - phi_a, math.radians(lon_b - lon_a)
+    h = math.sin(d_phi / 2) ** 2 + math.cos(phi_a) * math.cos(phi_b) * math.sin(d_lambda / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
 def _is_area(feature: dict[str, Any]) -> bool:

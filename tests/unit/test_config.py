@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -217,7 +218,7 @@ def test_unusable_geojson_is_a_config_error(tmp_path: Path, content: str, expect
     ("site", "expected"),
     [
         ({"district": "Atlantis", "lat": 0.5, "lon": 101.4}, "simulation.waste_sites.0.district: no district of that name"),
-        ({"district": "Sail", "lat": 0.13, "lon": 117.5}, "simulation.waste_sites.0: lat 0.13, lon 117.5 is outside"),
+        ({"district": "Sail", "lat": 0.13, "lon": 117.5}, "simulation.waste_sites.0: lat 0.13, lon 117.5 is 1"),
     ],
 )
 def test_a_waste_site_is_in_a_district_of_the_city(tmp_path: Path, site: dict[str, Any], expected: str) -> None:
@@ -261,17 +262,59 @@ def test_a_percentage_target_outside_0_to_100_is_refused(tmp_path: Path, target:
 
 
 @pytest.mark.parametrize(
-    ("location", "expected"),
-    [
-        ([-0.6265, 100.1196], "mpp.location: lat -0.6265, lon 100.1196 is outside the city's districts"),  # Pariaman's
-        ([101.44406, 0.51374], "mpp.location: lat 101.44406, lon 0.51374 is outside the city's districts"),  # lon, lat
-    ],
+    ("location", "far_km"),
+    [([-0.6265, 100.1196], 150), ([101.44406, 0.51374], 5_000)],  # Pariaman's; and lon, lat the wrong way round
 )
-def test_the_mpp_is_in_the_city(tmp_path: Path, location: list[float], expected: str) -> None:
+def test_the_mpp_is_in_the_city(tmp_path: Path, location: list[float], far_km: float) -> None:
     """A config copied from another city kept that city's MPP, and the demo's queues were
     published from there, counted as outside the districts on feed health."""
     message = error_of(write(tmp_path, lambda c: c["mpp"].update(location=location)))
-    assert expected in message
+    told = message.split("mpp.location: ", 1)[1]
+    prefix = f"lat {location[0]}, lon {location[1]} is "
+    assert told.startswith(prefix) and told.endswith(" km outside the city's districts"), told
+    assert float(told[len(prefix) :].split()[0]) > far_km
+
+
+def _southern_tip() -> tuple[float, float]:
+    """The city's southernmost corner (lat, lon), read from the shipped districts file."""
+    doc = json.loads((DEFAULT_CONFIG.parent / "assets" / "pekanbaru_kecamatan.geojson").read_text())
+    corners = [
+        (lat, lon)
+        for feature in doc["features"]
+        for polygon in (
+            feature["geometry"]["coordinates"]
+            if feature["geometry"]["type"] == "MultiPolygon"
+            else [feature["geometry"]["coordinates"]]
+        )
+        for ring in polygon
+        for lon, lat in ring
+    ]
+    return min(corners)
+
+
+def test_a_site_outside_the_districts_or_in_another_district_is_named(tmp_path: Path) -> None:
+    """The districts' extent plus 5 km let a gauge 2 km outside a small city through, and a
+    gauge that names one district but stands in another was counted under the other."""
+    lat, lon = _southern_tip()
+    simulation = yaml.safe_load((DEFAULT_CONFIG.parent / "pekanbaru-simulation.yaml").read_text())
+    station = simulation["stations"][0]
+    other = next(s["district"] for s in simulation["stations"] if s["district"] != station["district"])
+
+    def first_station(**change: Any) -> Path:
+        def edit(c: dict[str, Any]) -> None:
+            c["simulation"] = copy.deepcopy(simulation)
+            c["simulation"]["stations"][0].update(change)
+
+        return write(tmp_path, edit)
+
+    far = error_of(first_station(lat=round(lat - 0.02, 6), lon=lon))  # 2.2 km south of the southernmost corner
+    assert f"simulation.stations.0: lat {round(lat - 0.02, 6)}, lon {lon} is 2." in far, far
+    assert far.endswith(" km outside the city's districts")
+    load_config(first_station(lat=round(lat - 0.004, 6), lon=lon), environ={})  # 0.4 km off: a gauge on the far bank
+    wrong = error_of(first_station(district=other))
+    assert wrong.endswith(
+        f"simulation.stations.0: lat {station['lat']}, lon {station['lon']} lies in {station['district']}, not in {other}"
+    )
 
 
 def test_a_place_the_districts_lack_is_named(tmp_path: Path) -> None:
