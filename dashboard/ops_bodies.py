@@ -28,9 +28,9 @@ ID = r"^[^\x00-\x1f\x7f]*$"
 EntityId = Annotated[str, Field(min_length=1, max_length=ID_MAX, pattern=ID)]
 IdInPath = Annotated[str, Path(min_length=1, max_length=ID_MAX, pattern=ID)]
 #: Free text an operator writes (a note, a broadcast): lines and tabs, but no other control
-#: character and none of the marks that turn the direction of the text around it, which
-#: would make a note read otherwise on the console, in the audit and in the shift report.
-TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]*$"
+#: character. Marks of writing direction are text (a note may quote Arabic); the console
+#: isolates them (``<bdi>``) and the CSV exports write them escaped.
+TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 
 class _Body(BaseModel):

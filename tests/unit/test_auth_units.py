@@ -467,7 +467,7 @@ def test_the_console_refuses_values_of_the_wrong_shape_in_plain_words() -> None:
         answers = [
             port.act("d-3", {"action": "resolve", "code": ["handled"]}),
             port.act("d-3", {"action": "note", "text": {"a": 1}}),
-            port.act("d-3", {"action": "note", "text": "ok\u202eevil"}),
+            port.act("d-3", {"action": "note", "text": "ok\x00evil"}),
             port.act({"id": "d-3"}, {"action": "acknowledge"}),  # type: ignore[arg-type]
             port.wall_action("broadcast", {"level": "RED", "text": {"a": 1}, "minutes": 5}),
             port.wall_action("preset", {"preset": {"a": 1}}),
