@@ -173,14 +173,10 @@ class WebSecurity:
     # --- websocket ------------------------------------------------------------------------
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = (scope.get("client") or ("?", 0))[0]
-        total = sum(self.open_sockets.values())
-        if (
-            not self._origin_ok(_headers(scope))
-            or self.open_sockets.get(client, 0) >= self.limits.max_connections_per_client
-            or total >= self.limits.max_connections
-        ):
+        refused = self._socket_refusal(scope, client)
+        if refused is not None:
             await receive()  # websocket.connect
-            await send({"type": "websocket.close", "code": 1008})
+            await refuse_websocket(scope, send, *refused, key="error")
             return
         self.open_sockets[client] = self.open_sockets.get(client, 0) + 1
         try:
@@ -191,6 +187,16 @@ class WebSecurity:
                 self.open_sockets[client] = left
             else:
                 del self.open_sockets[client]
+
+    def _socket_refusal(self, scope: Scope, client: str) -> tuple[int, str] | None:
+        """Why a websocket handshake is refused (its status and reason), or None."""
+        if not self._origin_ok(_headers(scope)):
+            return 403, "origin not allowed"
+        if self.open_sockets.get(client, 0) >= self.limits.max_connections_per_client:
+            return 429, "too many connections from this address"
+        if sum(self.open_sockets.values()) >= self.limits.max_connections:
+            return 503, "too many connections"
+        return None
 
     def _origin_ok(self, headers: dict[str, str]) -> bool:
         origin = headers.get("origin")
@@ -208,6 +214,19 @@ def _netloc(origin: str) -> str:
         return urlsplit(origin).netloc
     except ValueError:
         return ""
+
+
+async def refuse_websocket(scope: Scope, send: Send, status: int, reason: str, key: str = "detail", code: int = 1008) -> None:
+    """Refuse a websocket's upgrade: with the server's denial-response extension (uvicorn has
+    it) the handshake gets a real status and the reason as JSON, as HTTP routes do; otherwise
+    a close before accept, which the server turns into a bare 403."""
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": code})
+        return
+    body = json.dumps({key: reason}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+    await send({"type": "websocket.http.response.body", "body": body})
 
 
 def replaying(body: bytes, receive: Receive) -> Receive:

@@ -23,7 +23,6 @@ the role themselves through ``current_principal``).
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +39,7 @@ from dashboard.auth.principal import Principal
 from dashboard.auth.refusal import address_not_valid_html, not_this_page_html
 from dashboard.auth.service import CACHE_S, KIOSK_COOKIE, AuthService, NeedsLookup, Resolved
 from dashboard.store.redis_store import is_outage
-from dashboard.web_security import send_json
+from dashboard.web_security import refuse_websocket, send_json
 
 PUBLIC_PATHS = frozenset({"/login", "/api/v1/login", "/healthz", "/favicon.ico", "/_favicon.ico"})
 #: A file under the assets or Dash's component scripts (``/_dash-component-suites/<package>/<file>``):
@@ -287,24 +286,12 @@ def _store_away(websocket: bool) -> ASGIApp:
 
 
 def _ws_close(code: int, status: int | None = None, detail: str | None = None) -> ASGIApp:
-    """Refusing the upgrade: with the server's denial-response extension (uvicorn has it) the
-    handshake gets a real 401, 403 or 503, as HTTP routes do; otherwise a close before
-    accept, which the server turns into a 403."""
+    """Refusing the upgrade with a real 401, 403 or 503 and the reason (``refuse_websocket``)."""
     status = status or (401 if code == WS_UNAUTHORIZED else 403)
-    body = json.dumps({"detail": detail or ("login or token required" if status == 401 else "forbidden")}).encode()
+    reason = detail or ("login or token required" if status == 401 else "forbidden")
 
     async def respond(scope: Scope, receive: Receive, send: Send) -> None:
-        if "websocket.http.response" in scope.get("extensions", {}):
-            await send(
-                {
-                    "type": "websocket.http.response.start",
-                    "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-                }
-            )
-            await send({"type": "websocket.http.response.body", "body": body})
-        else:
-            await send({"type": "websocket.close", "code": code})
+        await refuse_websocket(scope, send, status, reason, code=code)
 
     return respond
 

@@ -447,18 +447,10 @@ def test_an_origin_that_is_no_url_is_refused_with_a_reason(base: str, caplog: py
     traceback, for each request."""
     with caplog.at_level(logging.ERROR):
         status, _, answer = fetch(base + "/healthz", data=b"{}", headers={"Origin": "http://["}, method="POST")
-        refused = run_async(_handshake_refused(ws_url(base), "http://["))
+        refused = run_async(_handshake(ws_url(base), "http://["))
     assert (status, json.loads(answer)) == (403, {"error": "origin not allowed"})
-    assert refused is True
+    assert refused == (403, b'{"error": "origin not allowed"}')
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
-
-
-async def _handshake_refused(url: str, origin: str) -> bool:
-    try:
-        async with websockets.connect(url, origin=origin, open_timeout=10):  # type: ignore[arg-type]
-            return False
-    except websockets.InvalidStatus:
-        return True
 
 
 def test_allowed_origins_admit_a_proxy_origin() -> None:
@@ -518,15 +510,18 @@ def ws_url(base: str, path: str = PUSH_PATH) -> str:
 
 
 def test_websocket_from_another_origin_is_refused(base: str) -> None:
-    async def attempt(origin: str) -> bool:
-        try:
-            async with websockets.connect(ws_url(base), origin=origin, open_timeout=10):
-                return True
-        except websockets.InvalidStatus:
-            return False
+    """Refused with its reason: the handshake was a bare 403 with an empty body."""
+    assert run_async(_handshake(ws_url(base), base)) == (101, b"")
+    assert run_async(_handshake(ws_url(base), "http://evil.example")) == (403, b'{"error": "origin not allowed"}')
 
-    assert run_async(attempt(base)) is True
-    assert run_async(attempt("http://evil.example")) is False
+
+async def _handshake(url: str, origin: str) -> tuple[int, bytes]:
+    """The handshake's status and, when refused, the body that says why."""
+    try:
+        async with websockets.connect(url, origin=origin, open_timeout=10):  # type: ignore[arg-type]
+            return 101, b""
+    except websockets.InvalidStatus as refused:
+        return refused.response.status_code, refused.response.body or b""
 
 
 def test_websocket_connections_per_client_are_limited() -> None:
@@ -542,9 +537,18 @@ def test_websocket_connections_per_client_are_limited() -> None:
             await ws.close()
         return len(opened), refused
 
+    async def one_past(url: str, origin: str) -> tuple[int, bytes]:
+        held = [await websockets.connect(url, origin=origin, open_timeout=10) for _ in range(5)]
+        try:
+            return await _handshake(url, origin)
+        finally:
+            for ws in held:
+                await ws.close()
+
     with serve(configured(max_connections_per_client=5), MemoryStore()) as url:
         assert run_async(open_many(ws_url(url), 8, url)) == (5, 3)
         assert run_async(open_many(ws_url(url), 5, url)) == (5, 0)  # closed ones are counted out again
+        assert run_async(one_past(ws_url(url), url)) == (429, b'{"error": "too many connections from this address"}')
 
 
 # ---------------------------------------------------------------------------------------
