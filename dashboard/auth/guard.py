@@ -145,6 +145,8 @@ class AuthMiddleware:
                     return _html(401, address_not_valid_html(_login_location(scope)))
                 return _redirect_to_login(scope)
             return _json(401, "login or token required", {"www-authenticate": "Bearer"})
+        if who.is_kiosk and not websocket and method not in SAFE_METHODS and path != CALLBACK_PATH:
+            return _json(403, "kiosk tokens only read")  # told first: a scoped one heard "may not read this page"
         if who.is_kiosk and not kiosk_may_read(who, path):
             if websocket:
                 return _ws_close(WS_FORBIDDEN)
@@ -157,11 +159,8 @@ class AuthMiddleware:
                 return _ws_close(WS_FORBIDDEN) if websocket else _json(403, "request from a foreign origin")
             if not websocket and not token_matches(headers.get(CSRF_HEADER), resolved.session.csrf):
                 return _json(403, "missing or wrong CSRF token (send the login's csrf_token as X-CSRF-Token)")
-        if not websocket and method not in SAFE_METHODS and path != CALLBACK_PATH:
-            if who.via == "anonymous":
-                return _json(403, "reading is open to everyone; writing needs a login or token")
-            if who.is_kiosk:
-                return _json(403, "kiosk tokens only read")
+        if who.via == "anonymous" and not websocket and method not in SAFE_METHODS and path != CALLBACK_PATH:
+            return _json(403, "reading is open to everyone; writing needs a login or token")
         return None
 
     def _rechecked(self, send: Send, scope: Scope, headers: dict[str, str], first: Resolved) -> Send:

@@ -254,6 +254,8 @@ def test_a_kiosk_on_a_page_not_its_own_gets_a_page_that_says_so_and_links_its_ow
     assert f'<a href="{own}">{own}</a>' in page.text
     api = client(site, who).get(site["base"] + "/api/v1/incidents", timeout=30)
     assert (api.status_code, api.json()) == (403, {"detail": "this token may not read this page"})
+    write = client(site, who).post(site["base"] + "/api/v1/incidents/X-1/actions", json={"action": "acknowledge"}, timeout=30)
+    assert (write.status_code, write.json()) == (403, {"detail": "kiosk tokens only read"})  # not "may not read this page"
 
 
 #: The console's queue list: a read-only callback of a page a scoped kiosk may not show.
