@@ -130,11 +130,17 @@ def _mqtt_url(value: str) -> str:
 
 def _check_config(config: Config, args: argparse.Namespace) -> int:
     path = config_path(args.config)
+    from feeds.geo import Districts
+
     panels = {p for ps in config.screens.values() for p in ps} | {s.panel for s in config.spans}
+    districts = Districts.load(config.districts_path())  # read and checked as the config loaded
     print(
-        f"{path}: ok ({config.city.name}, {config.wall.columns}x{config.wall.rows} wall, "
+        f"{path}: ok ({config.city.name}, {len(districts)} kecamatan, {config.wall.columns}x{config.wall.rows} wall, "
         f"{len(panels)} panel kinds, {len(config.pillars)} pillars, {len(config.kpis())} KPIs, store {config.store.backend})"
     )
+    joined = districts.joined()
+    if joined:  # by design (a mainland and its islets), but a copied feature left unrenamed reads the same
+        print(f"{path}: warning: city.districts_geojson: features of one name make one district: {', '.join(joined)}")
     if not config.operations.agencies:  # valid, but the console's "assign" offers nobody
         print(f"{path}: warning: operations.agencies is empty: operators cannot assign an incident to anyone")
     missed = config.demo_topics_missed()

@@ -80,6 +80,7 @@ class District:
     inside: tuple[float, float]  # (lat, lon)
     aliases: frozenset[str]
     properties: dict[str, Any] = field(default_factory=dict, compare=False)  # the file's, of its first part
+    parts: int = 1  # the features of its name that make it
 
     def area_km2(self) -> float:
         """The area, from degrees at the district's latitude: close enough to shade a map by."""
@@ -147,6 +148,10 @@ class Districts:
         nearest = min((shapely.shortest_line(d.geometry, point) for d in self._districts), key=lambda line: line.length)
         (lon_a, lat_a), (lon_b, lat_b) = nearest.coords
         return _ground_km(lat_a, lon_a, lat_b, lon_b)
+
+    def joined(self) -> list[str]:
+        """The districts made of more than one feature of their name, in file order."""
+        return [d.name for d in self._districts if d.parts > 1]
 
     def match(self, name: str) -> str | None:
         """The canonical district name for a free-text name, or None when it names none of them."""
@@ -307,7 +312,7 @@ def _load_cached(path: str) -> Districts:
     if len(raw) > GEOJSON_MAX_BYTES:
         raise GeoJsonError(f"file is larger than {GEOJSON_MAX_BYTES // (1024 * 1024)} MiB")
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        doc = json.loads(raw.decode("utf-8-sig"))  # a BOM (as Windows tools write it) is no error
     except UnicodeDecodeError:
         raise GeoJsonError("file is not UTF-8") from None
     except (ValueError, RecursionError):
@@ -423,6 +428,7 @@ def _district(parts: list[dict[str, Any]]) -> District:
         inside=_inside_point(geometry, props),
         aliases=frozenset(_aliases([part["properties"] for part in parts])),
         properties=props,
+        parts=len(parts),
     )
 
 

@@ -778,7 +778,7 @@ def test_check_config_reads_the_environment(tmp_path: Path) -> None:
     env = {**os.environ, "CITYWALL_WALL__ROWS": "5", "CITYWALL_CITY__NAME": "Kota Uji"}
     done = run_cli("check-config", str(DEFAULT_CONFIG), env=env)
     assert done.returncode == 0, done.stderr
-    assert "ok (Kota Uji, 6x5 wall" in done.stdout
+    assert "ok (Kota Uji, 15 kecamatan, 6x5 wall" in done.stdout
     done = run_cli("check-config", str(DEFAULT_CONFIG), env={**os.environ, "CITYWALL_WALL__COLUMNS": "five"})
     assert done.returncode == 2
     prefix = f"citywall: config error: {DEFAULT_CONFIG}: wall.columns (from CITYWALL_WALL__COLUMNS): "
@@ -788,7 +788,7 @@ def test_check_config_reads_the_environment(tmp_path: Path) -> None:
     other = write(tmp_path, lambda c: c["city"].update(name="Kota Lain"))
     done = run_cli("check-config", str(other), env={**os.environ, "CITYWALL_WALL__COLUMNS": "five"})
     assert done.stderr.strip().startswith(f"citywall: config error: {other}: wall.columns (from CITYWALL_WALL__COLUMNS): ")
-    assert run_cli("check-config", str(other)).stdout.startswith(f"{other}: ok (Kota Lain, 6x4 wall")
+    assert run_cli("check-config", str(other)).stdout.startswith(f"{other}: ok (Kota Lain, 15 kecamatan, 6x4 wall")
 
 
 def test_config_env_var_selects_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -804,7 +804,22 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 def test_check_config_ok() -> None:
     done = run_cli("check-config", str(DEFAULT_CONFIG))
     assert done.returncode == 0, done.stderr
-    assert "ok (Kota Pekanbaru, 6x4 wall" in done.stdout
+    assert "ok (Kota Pekanbaru, 15 kecamatan, 6x4 wall" in done.stdout
+
+
+def test_check_config_warns_when_features_of_one_name_make_one_district(tmp_path: Path) -> None:
+    """Joining them is by design (a mainland and its islets), but a feature copied and left
+    unrenamed joined two kecamatan into one, and check-config said ok."""
+    doc = json.loads((DEFAULT_CONFIG.parent / "assets" / "pekanbaru_kecamatan.geojson").read_text())
+    doc["features"][1]["properties"]["nama"] = doc["features"][0]["properties"]["nama"]
+    (tmp_path / "districts.geojson").write_text(json.dumps(doc))
+    path = write(tmp_path, lambda c: c["city"].update(districts_geojson="districts.geojson") or c.pop("simulation"))
+    done = run_cli("check-config", str(path))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"{path}: ok (Kota Pekanbaru, 14 kecamatan, ")
+    name = doc["features"][0]["properties"]["nama"]
+    assert f"{path}: warning: city.districts_geojson: features of one name make one district: {name}" in lines
 
 
 def test_check_config_warns_when_no_agency_can_be_assigned(tmp_path: Path) -> None:

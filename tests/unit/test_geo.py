@@ -210,6 +210,13 @@ def test_a_district_that_is_no_area_is_named_not_dropped(tmp_path: Path, feature
     assert str(caught.value) == f"feature 1: {told}, not a Polygon or MultiPolygon"
 
 
+def test_a_districts_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """A file saved by a Windows tool starts with a BOM, and was refused as "not valid JSON"."""
+    path = tmp_path / "districts.geojson"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"type": "FeatureCollection", "features": [_square("A", 101.4, 0.5)]}).encode())
+    assert Districts.load(path).names() == ["A"]
+
+
 def test_a_districts_file_written_latitude_first_is_refused(tmp_path: Path) -> None:
     """Bontang at [0.13, 117.5] written [lat, lon]: the map lay on its side and no point fell in it."""
     path = tmp_path / "districts.geojson"
