@@ -24,20 +24,22 @@ TEXT_PROPERTIES = frozenset({"pathname", "search", "hash", "href"})
 COUNT_PROPERTIES = frozenset({"n_clicks", "n_intervals", "n_submit", "n_blur"})
 
 
-def callback_refusal(body: bytes, callbacks: Mapping[str, Any] | None = None) -> str | None:
-    """Why ``body`` cannot be a request for one of ``callbacks`` (the app's, by output), or
-    None. Without ``callbacks`` (no login yet) only the outer shape is checked, so a visitor
-    learns nothing of the app's callbacks."""
+def callback_refusal(body: bytes, callbacks: Mapping[str, Any]) -> str | None:
+    """Why ``body`` cannot be a request for one of ``callbacks`` (the app's, by output), or None."""
     try:
         request = json.loads(body)
     except (ValueError, RecursionError):
         return "the body is not JSON"
     refused = _outer_refusal(request)
-    if refused is not None or callbacks is None:
+    if refused is not None:
         return refused
     declared = callbacks.get(request["output"])
-    if declared is None:
+    if declared is None or declared.get("callback") is None:  # a clientside one runs in the browser alone
         return "no such callback"
+    if declared.get("no_output"):  # the renderer sends no outputs at all for it
+        return None if request.get("outputs") in (None, [], {}) else "the callback has no outputs"
+    if not isinstance(request.get("outputs"), (dict, list)):
+        return "no outputs listed"
     return _outputs_refusal(request["outputs"], declared.get("output")) or _inputs_refusal(request, declared)
 
 
@@ -46,8 +48,6 @@ def _outer_refusal(request: Any) -> str | None:
         return "the body is not a JSON object"
     if not isinstance(request.get("output"), str):
         return "no output named"
-    if not isinstance(request.get("outputs"), (dict, list)):
-        return "no outputs listed"
     for key in ("inputs", "state", "changedPropIds"):
         if not isinstance(request.get(key, []), list):
             return f"{key} is not a list"
@@ -98,6 +98,8 @@ def _entry_refusal(entry: Any, want_id: str, want_property: str, where: str) -> 
     for item in entry if many else [entry]:
         if not isinstance(item, dict):
             return f"{where} is not an object"
+        if item.get("allow_optional") is True and item.get("value") is None:
+            continue  # an optional entry whose component is not on the page: the renderer sends the spec itself
         said = item.get("property")
         # an output more than one callback may write is sent as "children@<the callback's hash>"
         if not isinstance(said, str) or said.partition("@")[0] != want_property:

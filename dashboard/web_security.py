@@ -18,11 +18,12 @@ and does not see websockets), installed outermost by the app factory:
   ``Origin`` (scripts, probes) pass: they gain nothing a browser would lend them. Behind a
   reverse proxy, "this host" is the one in ``X-Forwarded-Host`` when the proxy sends it
   (see ``_public_host``), so ``proxy_set_header Host $host`` does not break the websocket.
-* **Dash's own routes** answer a request they cannot serve with 400 or 404 and the reason
-  (``KnownRoutes``, inside the login, so only someone signed in learns which callbacks
-  exist): a callback the app does not have, or with too few or too many inputs, and a
-  script of a package or a file Dash does not serve. Dash answered each with a bare 500 and
-  logged nothing, which would also hide a real fault among them.
+* **Dash's own routes** answer a request they cannot serve with 400, 404 or 415 and the
+  reason (``KnownRoutes``, inside the login, so only someone signed in learns which
+  callbacks exist): a callback the app does not have, or whose outputs, inputs or states do
+  not match the ones it declared (``dashboard.callback_shape``), a callback body not sent as
+  JSON, and a script of a package or a file Dash does not serve. Dash answered each with a
+  bare 500 and logged nothing, which would also hide a real fault among them.
 * **Websocket connections** are counted per client address and in total; past either
   limit the handshake is refused. Each open page holds one, so the limit per client must
   stay above the number of screens one controller shows (24 on the reference wall).
