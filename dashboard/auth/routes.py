@@ -94,7 +94,10 @@ def register(server: FastAPI, auth: AuthService) -> None:
 
 def safe_next(target: str) -> str:
     """Only a path on this site: an open redirect would make the login page a phishing aid."""
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # "http://[": no URL at all, and a 500 on the login page, for anyone
+        return "/wall"
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/wall"
     return target[:2_048]

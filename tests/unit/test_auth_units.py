@@ -82,6 +82,8 @@ def test_where_a_kiosk_may_read(scope: str | None, screen: int | None, allowed: 
         ("/\\evil.example", "/wall"),
         ("javascript:alert(1)", "/wall"),
         ("wall", "/wall"),
+        ("http://[", "/wall"),
+        ("//[", "/wall"),
     ],
 )
 def test_login_returns_only_to_this_site(target: str, expected: str) -> None:
