@@ -18,7 +18,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from dashboard.config import Config, ConfigError, config_path, load_config
+from dashboard.config import Config, ConfigError, config_path, load_config, sites_elsewhere
 from dashboard.redact import install as install_logging
 from dashboard.redact import redact
 
@@ -152,7 +152,7 @@ def _check_config(config: Config, args: argparse.Namespace) -> int:
         print(f"{path}: warning: {which} nothing (no panel, span or playlist)")
     if config.feeds.mqtt.member and not config.feeds.mqtt.shared_group:  # valid, but each member takes every message
         print(f"{path}: warning: feeds.mqtt.member is set but shared_group is not: every ingest member takes every message")
-    for line in _category_warnings(config):
+    for line in (*_category_warnings(config), *sites_elsewhere(config)):
         print(f"{path}: warning: {line}")
     boundaries = _boundaries_warning(config)
     if boundaries:  # valid, but the wall then showed one city's name over another's map
@@ -291,16 +291,17 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    if args.workers > 1:
+    store = open_store(config)
+    if not _store_answers(config, store):
+        return EXIT_NO_STORE
+    if args.workers > 1:  # each worker opens its own
+        store.close()
         _print_urls(config, host, port)
         serve_workers(config_path(args.config), host, port, args.workers)
         return 0
     sock = _listen(host, port)
     if sock is None:
         return EXIT_NO_PORT
-    store = open_store(config)
-    if not _store_answers(config, store):
-        return EXIT_NO_STORE
     _print_urls(config, host, port)
     serve(create_app(config, store), sock)
     return 0

@@ -11,9 +11,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 #: A config error is one line on a terminal; a longer one is cut (it never carries a value).
 ERROR_MAX = 500
@@ -48,7 +49,12 @@ def dotted(path: KeyPath) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 
 
-def one_line(file: Path | str, exc: ValidationError, source_of: Callable[[KeyPath], str] | None = None) -> str:
+def one_line(
+    file: Path | str,
+    exc: ValidationError,
+    source_of: Callable[[KeyPath], str] | None = None,
+    model: type[BaseModel] | None = None,
+) -> str:
     """The first error, as ``file: key.path: reason``; pydantic's own text is too long for a terminal.
 
     ``source_of`` may add where a key's value came from (an environment variable), placed
@@ -63,7 +69,7 @@ def one_line(file: Path | str, exc: ValidationError, source_of: Callable[[KeyPat
         path = _key_path(error)
         reason = _reason(error)
         if error["type"] == "extra_forbidden":
-            reason += _meant(path, [_key_path(e) for e in errors if e["type"] == "missing"])
+            reason += _meant(path[-1], _known_keys(model, path[:-1]) if model is not None else [])
     source = source_of(path) if source_of is not None else ""
     more = len(exc.errors()) - 1
     suffix = f" (and {more} more)" if more > 0 else ""
@@ -81,13 +87,43 @@ def _key_path(error: dict[str, Any]) -> KeyPath:
     return tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]")))
 
 
-def _meant(path: KeyPath, missing: list[KeyPath]) -> str:
-    """The hint ' (did you mean X?)' when a key the same section lacks is spelt nearly the same."""
-    if not path or not isinstance(path[-1], str):
-        return ""
-    near = [m[-1] for m in missing if m[:-1] == path[:-1] and isinstance(m[-1], str)]
-    match = difflib.get_close_matches(path[-1], near, n=1, cutoff=0.75)
+def _meant(key: Any, known: list[str]) -> str:
+    """The hint ' (did you mean X?)' when a key its section has is spelt nearly the same."""
+    match = difflib.get_close_matches(key, known, n=1, cutoff=0.75) if isinstance(key, str) else []
     return f" (did you mean {match[0]}?)" if match else ""
+
+
+def _known_keys(model: type[BaseModel], path: KeyPath) -> list[str]:
+    """The keys of the section at ``path`` of ``model``'s tree (none when it is no section)."""
+    kind: Any = model
+    for part in path:
+        kind = _inside(_section(kind), part)
+    section = _section(kind)
+    return list(section.model_fields) if section is not None else []
+
+
+def _section(kind: Any) -> Any:
+    """``kind`` with what wraps a section taken off (Optional, Annotated, a union with a section)."""
+    while get_origin(kind) is Annotated:
+        kind = get_args(kind)[0]
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        return kind
+    if get_origin(kind) in (Union, UnionType):
+        return next((k for k in map(_section, get_args(kind)) if k is not None), None)
+    return None if get_origin(kind) is None else kind
+
+
+def _inside(kind: Any, part: Any) -> Any:
+    """What one step of a key path leads to: a field of a section, an item of a list or a map."""
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        field = kind.model_fields.get(part) if isinstance(part, str) else None
+        return field.annotation if field is not None else None
+    args = get_args(kind)
+    if get_origin(kind) in (list, tuple, set, frozenset) and args:
+        return args[0]
+    if get_origin(kind) is dict and len(args) == 2:
+        return args[1]
+    return None
 
 
 def _reason(error: dict[str, Any]) -> str:

@@ -30,7 +30,7 @@ IdInPath = Annotated[str, Path(min_length=1, max_length=ID_MAX, pattern=ID)]
 #: Free text an operator writes (a note, a broadcast): lines and tabs, but no other control
 #: character. Marks of writing direction are text (a note may quote Arabic); the console
 #: isolates them (``<bdi>``) and the CSV exports write them escaped.
-TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 
 
 class _Body(BaseModel):

@@ -70,6 +70,10 @@ def redact_payload(text: str) -> str:
 MAX_RECORD_CHARS = 16_384
 #: What starts every line of a record after its first (a traceback's, a message's own).
 CONTINUED = "\n  | "
+#: Whatever a reader of the log may take for the end of a line (``str.splitlines`` does).
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+#: The other control characters but the tab: written as ``\xNN``.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
 
 
 class RedactingFormatter(logging.Formatter):
@@ -82,10 +86,11 @@ class RedactingFormatter(logging.Formatter):
     A record past ``MAX_RECORD_CHARS`` is cut, saying how much."""
 
     def format(self, record: logging.LogRecord) -> str:
-        text = redact(super().format(record))
+        text = _LINE_BREAK.sub(CONTINUED, redact(super().format(record)))
+        text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)  # a terminal's escapes, written out
         if len(text) > MAX_RECORD_CHARS:
             text = f"{text[:MAX_RECORD_CHARS]} [... {len(text) - MAX_RECORD_CHARS} more characters cut]"
-        return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", CONTINUED)
+        return text
 
 
 def install(level: int, fmt: str) -> None:

@@ -369,7 +369,7 @@ def _is_area(feature: dict[str, Any]) -> bool:
 def _shape_of(feature: Any) -> str:
     """What a feature that is no area holds instead, in GeoJSON's words."""
     if not isinstance(feature, dict):
-        kind = {type(None): "null", list: "a list", str: "text"}.get(type(feature), "a number")
+        kind = {type(None): "null", list: "a list", str: "text", bool: "true or false"}.get(type(feature), "a number")
         return f"{kind} instead of a feature"
     geometry = feature.get("geometry")
     if not isinstance(geometry, dict):

@@ -73,6 +73,11 @@ def test_a_record_stays_one_entry_of_the_log_and_a_bounded_one() -> None:
     assert "  | 2026-01-01 00:00:00,000 CRITICAL citywall.auth: injected" in lines
     assert lines[-1].endswith(" more characters cut]")
     assert sum(len(line) for line in lines) < 17_000
+    # other line breaks a log reader honours, a terminal's escapes, and many short lines
+    record = logging.LogRecord("citywall", logging.ERROR, __file__, 1, "x%s", ("\u2028a\x85b\x0bc\x1b[2Kd\te",), None)
+    assert RedactingFormatter("%(message)s").format(record).split("\n") == ["x", "  | a", "  | b", "  | c\\x1b[2Kd\te"]
+    record = logging.LogRecord("citywall", logging.ERROR, __file__, 1, "%s", ("\n" * 100_000,), None)
+    assert len(RedactingFormatter("%(message)s").format(record)) < 16_500
 
 
 # ---------------------------------------------------------------------------------------
@@ -277,7 +282,7 @@ def test_the_web_server_s_own_records_are_redacted_too() -> None:
     ]
 
 
-@pytest.mark.parametrize("command", [["serve"], ["demo", "--rate", "0"], ["users", "list"]])
+@pytest.mark.parametrize("command", [["serve"], ["serve", "--workers", "2"], ["demo", "--rate", "0"], ["users", "list"]])
 def test_a_store_that_does_not_answer_at_start_is_one_line(command: list[str]) -> None:
     """A Redis not there yet ended ``serve`` and ``demo`` with seven tracebacks."""
     port = free_port()  # nothing listens on it

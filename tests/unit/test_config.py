@@ -125,6 +125,11 @@ def test_a_key_spelt_wrong_is_named_not_the_key_it_was_meant_to_be(tmp_path: Pat
         (misspelt, "city.districts_geojsn: unknown key (did you mean districts_geojson?) (and 1 more)"),
         (renamed, "citty: unknown key (did you mean city?) (and 1 more)"),
         (lambda c: c["city"].update(colour="red"), "city.colour: unknown key"),
+        (lambda c: c["server"].update(max_body_byte=1024), "server.max_body_byte: unknown key (did you mean max_body_bytes?)"),
+        (
+            lambda c: c["pillars"][0]["kpis"][0].update(targte=1),
+            "pillars.0.kpis.0.targte: unknown key (did you mean target?)",
+        ),
     ]:
         path = write(tmp_path, edit)
         assert error_of(path) == f"{path}: {told}"
@@ -293,8 +298,8 @@ def _southern_tip() -> tuple[float, float]:
 
 
 def test_a_site_outside_the_districts_or_in_another_district_is_named(tmp_path: Path) -> None:
-    """The districts' extent plus 5 km let a gauge 2 km outside a small city through, and a
-    gauge that names one district but stands in another was counted under the other."""
+    """The districts' extent plus 5 km let a gauge 2 km outside a small city through; a gauge
+    that names one district but stands in another was counted under the other, unsaid."""
     lat, lon = _southern_tip()
     simulation = yaml.safe_load((DEFAULT_CONFIG.parent / "pekanbaru-simulation.yaml").read_text())
     station = simulation["stations"][0]
@@ -311,10 +316,12 @@ def test_a_site_outside_the_districts_or_in_another_district_is_named(tmp_path: 
     assert f"simulation.stations.0: lat {round(lat - 0.02, 6)}, lon {lon} is 2." in far, far
     assert far.endswith(" km outside the city's districts")
     load_config(first_station(lat=round(lat - 0.004, 6), lon=lon), environ={})  # 0.4 km off: a gauge on the far bank
-    wrong = error_of(first_station(district=other))
-    assert wrong.endswith(
-        f"simulation.stations.0: lat {station['lat']}, lon {station['lon']} lies in {station['district']}, not in {other}"
-    )
+    elsewhere = first_station(district=other)
+    load_config(elsewhere, environ={})  # it runs: a gauge a few metres over a border is no broken config
+    done = run_cli("check-config", str(elsewhere))
+    assert done.returncode == 0, done.stderr
+    told = f"simulation.stations.0: lat {station['lat']}, lon {station['lon']} lies in {station['district']}, not in {other}"
+    assert f"{elsewhere}: warning: {told}" in done.stdout.splitlines()
 
 
 def test_a_place_the_districts_lack_is_named(tmp_path: Path) -> None:
@@ -905,7 +912,7 @@ def test_start_up_stops_on_broken_config(tmp_path: Path, command: str) -> None:
     path = write(tmp_path, lambda c: c["wall"].update(colums=6))
     done = run_cli(command, "--config", str(path))
     assert done.returncode == 2
-    assert done.stderr.strip().endswith("wall.colums: unknown key")
+    assert done.stderr.strip().endswith("wall.colums: unknown key (did you mean columns?)")
     assert done.stdout == ""
 
 
