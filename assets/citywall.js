@@ -254,8 +254,12 @@
     var outer = box.getBoundingClientRect();
     var scale = box.offsetHeight ? outer.height / box.offsetHeight : 1;   // the /wall preview is scaled
     var cs = window.getComputedStyle(box);
-    var bottom = outer.top + (box.clientTop + box.clientHeight - parseFloat(cs.paddingBottom)) * scale + 1 + (below || 0);
-    var right = outer.left + (box.clientLeft + box.clientWidth - parseFloat(cs.paddingRight)) * scale + 1;
+    /* The inner edges from the outer ones, less the border and padding: offsetHeight is
+     * rounded, so a box 649.625 px high (under the broadcast banner) read as scaled by
+     * 0.9994, and its right edge, measured from the left across the whole width, fell short
+     * of every row's by a pixel: all rows but the first were cut. */
+    var bottom = outer.bottom - (parseFloat(cs.borderBottomWidth) + parseFloat(cs.paddingBottom)) * scale + 1 + (below || 0);
+    var right = outer.right - (parseFloat(cs.borderRightWidth) + parseFloat(cs.paddingRight)) * scale + 1;
     var kids = box.children;
     for (var i = 1; i < kids.length; i++) {
       var r = kids[i].getBoundingClientRect();

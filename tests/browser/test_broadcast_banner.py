@@ -93,6 +93,28 @@ def test_the_banner_leaves_the_queues_title_count_and_chips_in_view_on_screen_4(
 
 
 @pytest.mark.browser
+def test_a_list_a_fraction_of_a_pixel_high_shows_every_row_that_fits(base: str, open_page: Any) -> None:
+    """Under the banner the queue's box came out 649.625 px high, and the fitting read every row
+    after the first as running past its right edge: one or two rows of thirteen showed. The
+    box is given that height here, as the banner gave it in the demo."""
+    page = open_page(f"{base}/screen/4", 1920, 1080)
+    page.wait_for_function("() => document.querySelectorAll('.cw-queue [data-incident]').length === 6")
+    page.add_style_tag(content=".cw-queue { max-height: 301.625px }")
+    page.set_viewport_size({"width": 1920, "height": 1079})  # the page fits its lists again on a resize
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.wait_for_function("() => document.querySelector('.cw-queue').getBoundingClientRect().height === 301.625")
+    queue = box(page, ".cw-queue")
+    rows = page.locator(".cw-queue [data-incident]")
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")  # the fit's frame
+    shown = [b for b in (rows.nth(i).bounding_box() for i in range(rows.count())) if b is not None]
+    height = shown[0]["height"]
+    assert len(shown) >= 2, f"{len(shown)} of 6 rows shown in a box {queue['height']} px high, rows {height:.0f} px"
+    last = max(b["y"] + b["height"] for b in shown)
+    assert last <= queue["y"] + queue["height"] + 1, "a row shown runs past the box"
+    assert len(shown) == 6 or queue["y"] + queue["height"] - last < height, "another row would have fitted"
+
+
+@pytest.mark.browser
 def test_on_the_whole_wall_the_banner_leaves_screen_1s_clock_and_the_maps_title_in_view(base: str, open_page: Any) -> None:
     page = open_page(f"{base}/wall?scale=0.25", 1600, 1000)
     page.wait_for_selector('.cw-tile[data-screen="1"] .cw-clock-hm')
