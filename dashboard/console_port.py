@@ -139,5 +139,12 @@ class ConsolePort:
 
 
 def _refusal(error: Exception) -> ActionError:
-    """Every refusal as an ``ActionError``: the console says its ``word``, or its reason."""
-    return error if isinstance(error, ActionError) else ActionError(422, str(error))
+    """Every refusal as an ``ActionError``: the console says its ``word``, or its reason. A
+    value of the wrong shape has a word too: pydantic's English ("text: holds a control
+    character") showed in an Indonesian console."""
+    if isinstance(error, ActionError):
+        return error
+    if isinstance(error, BodyError):
+        word = "err_text_control" if error.control else "err_bad_value"
+        return ActionError(422, str(error), word, field=error.field)
+    return ActionError(422, str(error))

@@ -120,6 +120,15 @@ def _severity_said_at(incident: dict[str, Any], observed: float) -> float:
     return ts(said) if said else -math.inf
 
 
+#: Characters that take no room: a note of them alone was saved, and showed as a blank line.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def _visible(text: str) -> bool:
+    """Whether ``text`` shows anything: more than white space and zero-width characters."""
+    return bool(text.translate(_INVISIBLE).strip())
+
+
 def _stage(status: str | None) -> int:
     """How far along its lifecycle a status is (an unknown one counts as new)."""
     return LIFECYCLE.get(status or "new", 0)
@@ -206,7 +215,7 @@ def apply(
         rec.setdefault("acked_by", actor.name)
         entry["agency"] = agency.id
     elif kind == "note":
-        if not (action.text or "").strip():
+        if not _visible(action.text or ""):
             raise ActionError(422, "a note needs text", "err_note_text")
     elif kind in ("escalate", "deescalate"):
         rank = SEVERITIES.index(severity) if severity in SEVERITIES else 2

@@ -83,9 +83,17 @@ def lenient(model: type[_Body], values: dict[str, Any]) -> _Body:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "the request"
-        said = "holds a control character" if first["type"] == "string_pattern_mismatch" else first["msg"]
-        raise BodyError(f"{where}: {said}") from None
+        control = first["type"] == "string_pattern_mismatch"
+        said = "holds a control character" if control else first["msg"]
+        raise BodyError(f"{where}: {said}", where, control) from None
 
 
 class BodyError(ValueError):
-    """A write whose values are not of the shape it needs: the first problem, in plain words."""
+    """A write whose values are not of the shape it needs: the first problem, in plain words,
+    and which field (``field``) and whether a control character was the problem (``control``),
+    for the console to say it in the desk's language."""
+
+    def __init__(self, reason: str, field: str = "", control: bool = False) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.control = control

@@ -156,6 +156,7 @@ def test_rules_refuse_what_does_not_apply(store: StateStore, config: Config) -> 
         (Action("resolve", code="nope"), 422),
         (Action("reopen"), 409),
         (Action("note", text="  "), 422),
+        (Action("note", text="\u200b\u200b \ufeff"), 422),  # zero-width only: saved, and shown as a blank note
         (Action("escalate", severity="low"), 422),
         (Action("tick", step=99), 422),
         (Action("fly"), 422),

@@ -26,6 +26,7 @@ from dashboard.ingest import CityState
 from dashboard.local_services import wait_until
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident
+from layouts.console.controls import said
 
 
 def test_roles_form_a_ladder() -> None:
@@ -476,6 +477,7 @@ def test_the_console_refuses_values_of_the_wrong_shape_in_plain_words() -> None:
             port.wall_action("push", {"screen": [1], "incident": "d-3", "minutes": 5}),
         ]
         reasons = [(ok, result.status, result.reason) for ok, result in answers]
+        said_id = [said(result, "id") for _, result in answers[1:3]]
         kept = [
             port.act("d-3", {"action": "note", "text": "baris satu\nbaris dua"}),
             port.wall_action("push", {"screen": "3", "incident": "d-3"}),
@@ -491,6 +493,7 @@ def test_the_console_refuses_values_of_the_wrong_shape_in_plain_words() -> None:
         (False, 422, "preset: Input should be a valid string"),
         (False, 422, "screen: Input should be a valid integer"),
     ]
+    assert said_id == ["Isian text tidak sah", "Teks memuat karakter kendali; hapus lalu kirim lagi"]  # the desk's words
     assert [ok for ok, _ in kept] == [True, True]
     assert [n["text"] for n in desk.incident("d-3")["notes"]] == ["baris satu\nbaris dua"]
     assert sorted(e["action"] for e in desk.audit.entries(100)) == ["note", "wall.push"]  # what was refused left no trace
