@@ -9,7 +9,7 @@
  * An action key acts only once the detail shows the incident last chosen: pressed right after
  * j, "r" went out before the page had taken the new selection, and resolved the last one.
  *
- * A note pasted longer than the box takes is cut by the browser; the desk says so.
+ * A note or a broadcast pasted longer than its box takes is cut by the browser; the desk says so.
  *
  * Choosing a row, by a click or by j / k, is done here. It was a Dash callback on the rows'
  * clicks, and two rows chosen before Dash ran it (j j) were merged into one call that took
@@ -56,34 +56,45 @@
     next.click();
     next.scrollIntoView({block: "nearest"});
   }
-  // A paste longer than the note's room is cut by the browser (maxLength) without a word:
-  // the desk says so, with the limit, where its answers show, before the cut note is sent.
-  // What the paste would have added is known at the paste; whether it was cut, only once it is
-  // in (the browser drops a trailing line break and joins lines first), so a paste sets the
-  // length it brings and the input that follows compares. The next input that fits takes the
-  // warning away.
+  // A paste longer than a box's room (a note's, a broadcast's) is cut by the browser
+  // (maxLength) without a word: the desk says so, with the limit, where that box's answers
+  // show, before the cut text is sent. What the paste would have added is known at the paste;
+  // whether it was cut, only once it is in (the browser drops a trailing line break and joins
+  // lines first), so a paste sets the length it brings and the input that follows compares.
+  // The next input that fits takes the warning away.
+  var CUT_SAID = {  // box -> where its answers show, and the word
+    "cw-act-text": {at: "cw-console-msg", word: "console_note_cut"},
+    "cw-broadcast-text": {at: "cw-wall-msg", word: "console_broadcast_cut"}
+  };
   var pasted = null;  // {before: the box's length less the selection, length: the paste's}
   function sayCut(field) {
     var most = field.maxLength.toLocaleString(document.documentElement.lang || undefined);
-    window.dash_clientside.set_props("cw-console-msg", {children: {namespace: "dash_html_components", type: "Div",
+    window.dash_clientside.set_props(CUT_SAID[field.id].at, {children: {namespace: "dash_html_components", type: "Div",
       props: {id: "cw-msg-cut", className: "alert alert-warning py-1", role: "alert",
-              children: window.citywallWords.word("console_note_cut", {max: most})}}});
+              children: window.citywallWords.word(CUT_SAID[field.id].word, {max: most})}}});
+  }
+  function cutBox(field) {
+    return field && CUT_SAID.hasOwnProperty(field.id) && field.maxLength > 0 ? field : null;
   }
   document.addEventListener("paste", function (e) {
-    var field = e.target;
-    if (!field || field.id !== "cw-act-text" || !(field.maxLength > 0) || !e.clipboardData) return;
+    var field = cutBox(e.target);
+    if (!field || !e.clipboardData) return;
     var text = e.clipboardData.getData("text").replace(/[\r\n]+$/, "").replace(/\r\n|\r|\n/g, " ");
     pasted = {before: field.value.length - ((field.selectionEnd || 0) - (field.selectionStart || 0)), length: text.length};
     if (text.length && pasted.before >= field.maxLength) { pasted = null; sayCut(field); }  // nothing goes in, no input follows
   }, true);
   document.addEventListener("input", function (e) {
-    var field = e.target;
-    if (!field || field.id !== "cw-act-text") return;
+    var field = cutBox(e.target);
+    if (!field) return;
     var paste = e.inputType === "insertFromPaste" ? pasted : null;
     pasted = null;
-    // a cut leaves the box full, and what went in short of what was pasted
-    if (paste && field.value.length >= field.maxLength && field.value.length - paste.before < paste.length) sayCut(field);
-    else if (document.getElementById("cw-msg-cut")) window.dash_clientside.set_props("cw-console-msg", {children: null});
+    // a cut leaves the box full, or one short when what did not fit began with a character
+    // that takes two places (an emoji), and what went in short of what was pasted
+    var full = field.value.length >= field.maxLength - 1;
+    if (paste && full && field.value.length - paste.before < paste.length) sayCut(field);
+    else if (document.querySelector("#" + CUT_SAID[field.id].at + " #cw-msg-cut")) {
+      window.dash_clientside.set_props(CUT_SAID[field.id].at, {children: null});
+    }
   }, true);
   document.addEventListener("keydown", function (e) {
     if (!document.querySelector('[data-page="console"]') || e.ctrlKey || e.metaKey || e.altKey) return;

@@ -296,6 +296,40 @@ def test_a_note_pasted_longer_than_the_box_takes_says_it_was_cut(browser: Any, c
 
 
 @pytest.mark.browser
+def test_a_broadcast_pasted_too_long_and_a_note_cut_at_an_emoji_say_so(browser: Any, city: tuple[CityState, str]) -> None:
+    """The broadcast box kept 280 of 370 characters without a word; and a note whose cut fell
+    on an emoji (two places in the box) left the box one short of full, which read as no cut."""
+    _, base = city
+    ctx = signed_in_context(browser, base, "supervisor")
+    try:
+        ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+        page = ctx.new_page()
+        page.set_default_timeout(LOAD_MS)
+        page.goto(f"{base}/console")
+        page.wait_for_selector(".cw-console-table tr[data-incident]")
+
+        def paste(box: str, text: str) -> None:
+            page.evaluate("(text) => navigator.clipboard.writeText(text)", text)
+            page.focus(box)
+            page.keyboard.press("Control+A")
+            page.keyboard.press("Control+V")
+
+        paste("#cw-broadcast-text", "Siaga banjir " + "x" * 357)
+        expect(page.locator("#cw-wall-msg #cw-msg-cut")).to_have_text(
+            "Siaran terpotong: paling banyak 280 karakter. Periksa ujungnya sebelum mengirim."
+        )
+        assert len(page.input_value("#cw-broadcast-text")) == 280
+        paste("#cw-broadcast-text", "Hujan reda")
+        expect(page.locator("#cw-wall-msg #cw-msg-cut")).to_have_count(0)
+        select(page, "DESK-A")
+        paste("#cw-act-text", "a" * 999 + "\U0001f691")
+        expect(page.locator("#cw-console-msg #cw-msg-cut")).to_have_count(1)
+        assert page.input_value("#cw-act-text") == "a" * 999
+    finally:
+        ctx.close()
+
+
+@pytest.mark.browser
 @pytest.mark.parametrize(
     ("screen", "minutes", "said"),
     [
