@@ -130,6 +130,12 @@ def view_for(screen: int):
     return view
 
 
+#: A broadcast longer than two lines of the strip's letters hold (about 110 characters at
+#: 48 px on a 1920-px screen) takes a taller strip in smaller letters: at 280 characters the
+#: wall showed the first 130 and an ellipsis.
+LONG_BROADCAST = 110
+
+
 def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
     language = settings.language
     out: list[Any] = [el.Span(className="cw-preset-mark", **attrs({"data-wall-preset": shown["preset"]}))]
@@ -138,7 +144,7 @@ def render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
         out.append(
             el.Div(
                 [el.Span(t(level, language), className="cw-broadcast-level"), el.Span(text, className="cw-broadcast-text")],
-                className=f"cw-broadcast lvl-{level}",
+                className=f"cw-broadcast lvl-{level}" + (" cw-broadcast-long" if len(text) > LONG_BROADCAST else ""),
                 **attrs({"data-broadcast": level}),
             )
         )

@@ -130,3 +130,23 @@ def test_the_orange_banner_says_siaga_in_the_colour_the_drainage_rows_give_siaga
     assert page.inner_text('[data-broadcast="ORANGE"] .cw-broadcast-level') == "SIAGA"
     edge = page.eval_on_selector('[data-broadcast="ORANGE"]', "e => getComputedStyle(e).borderBottomColor")
     assert edge == "rgb(255, 146, 43)"  # --cw-high, the colour of .stage-Siaga
+
+
+@pytest.mark.browser
+def test_a_broadcast_of_280_characters_shows_whole_and_leaves_the_queue_in_view(config: Config, open_page: Any) -> None:
+    """The strip held two lines of 48 px: a broadcast of 280 characters showed its first 130 and
+    an ellipsis."""
+    words = "Siaga banjir: warga di bantaran Sungai Siak diminta mengungsi ke posko terdekat, ikuti arahan petugas. "
+    text = (words * 3)[:280]
+    store = MemoryStore()
+    add_users(store)
+    seed(CityState(store, config))
+    Desk(store, config).broadcast("ORANGE", text, 30, Actor("budi", "supervisor"))
+    with serve(config, store) as url:
+        page = open_page(f"{url}/screen/4", 1920, 1080)
+        page.wait_for_selector('[data-screen="4"] .cw-chip')
+        shown = page.locator('[data-broadcast="ORANGE"] .cw-broadcast-text')
+        assert shown.inner_text() == text
+        assert shown.evaluate("el => el.scrollHeight <= el.clientHeight + 1"), "the text runs past its lines"
+        gaps = below(page, '[data-broadcast="ORANGE"]', ".cw-panel-title", ".cw-queue-summary .cw-headline", ".cw-chip")
+        assert [s for s, gap in gaps.items() if gap < 0] == [], gaps
