@@ -8,13 +8,14 @@ tables.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
 from layouts.console.account import signed_in_line
-from layouts.i18n import number, t
+from layouts.i18n import number, t, when
 from layouts.ports import Callbacks, OperationsPort, ViewSettings
 from layouts.report_words import header, title, word
 from layouts.routing import Pages
@@ -22,6 +23,9 @@ from layouts.sections import REPORT_PERIODS
 from layouts.tree import attrs
 
 PERIOD_WORDS = {p: f"report_period_{p}" for p in REPORT_PERIODS}
+#: How often a report page left open is made again: it stayed as first drawn while the
+#: CSV downloaded beside it had moved on.
+REFRESH_MS = 60_000
 
 
 def _cell(value: Any, language: str, column: str = "") -> Any:
@@ -91,7 +95,10 @@ def register(app: Callbacks, pages: Pages, settings: ViewSettings, port: Operati
                     inline=True,
                 ),
                 html.Div(id="cw-report-links", className="my-2"),
-                dcc.Loading(html.Div(id="cw-report-tables")),
+                html.Div(id="cw-report-as-of", className="text-secondary small"),
+                dcc.Loading(html.Div(id="cw-report-tables"), delay_show=500),  # no spinner flash at each refresh
+                # the report of a page left open moves on with the city, and says as of when
+                dcc.Interval(id="cw-report-tick", interval=REFRESH_MS),
             ],
         )
 
@@ -102,14 +109,20 @@ def register(app: Callbacks, pages: Pages, settings: ViewSettings, port: Operati
         return signed_in_line(port, language)
 
     @app.callback(
-        Output("cw-report-tables", "children"), Output("cw-report-links", "children"), Input("cw-report-period", "value")
+        Output("cw-report-tables", "children"),
+        Output("cw-report-links", "children"),
+        Output("cw-report-as-of", "children"),
+        Input("cw-report-period", "value"),
+        Input("cw-report-tick", "n_intervals"),
     )
-    def _report(period: str) -> Any:
+    def _report(period: str, _: int | None) -> Any:
         report = port.report(period)
         if not report:  # not a supervisor: the downloads would answer 403 (an operator was offered them)
-            return tables(report, language), []
+            return tables(report, language), [], None
+        now = datetime.now(UTC)
+        as_of = t("report_as_of", language, time=when(now.isoformat(), settings.timezone, settings.timezone_label, language))
         links = [
             html.A("CSV", href=f"/api/v1/report?period={period}&format=csv", className="btn btn-sm btn-outline-light me-2"),
             html.A("XLSX", href=f"/api/v1/report?period={period}&format=xlsx", className="btn btn-sm btn-outline-light"),
         ]
-        return tables(report, language), links
+        return tables(report, language), links, as_of

@@ -261,6 +261,25 @@ def test_a_double_click_on_clear_clears_once_and_says_so(city: tuple[CityState, 
 
 
 @pytest.mark.browser
+def test_a_report_left_open_moves_on_with_the_city_and_says_as_of_when(
+    city: tuple[CityState, str], contexts: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It stayed as first drawn: 54 incidents on the page while the API and its CSV said 55."""
+    import layouts.pages.report as report_page
+
+    monkeypatch.setattr(report_page, "REFRESH_MS", 300)  # a minute as shipped
+    state, base = city
+    desk = contexts("supervisor")
+    desk.goto(f"{base}/report?period=day")
+    severities = desk.locator('[data-report="by_severity"]')
+    expect(severities).to_contain_text("sedang", ignore_case=True)
+    assert "kritis" not in severities.inner_text().lower()
+    expect(desk.locator("#cw-report-as-of")).to_contain_text("Per ")
+    state.accept(incident("REPORT-LATE", severity="critical"))
+    expect(severities).to_contain_text("kritis", ignore_case=True, timeout=FOLLOW_MS * 10)
+
+
+@pytest.mark.browser
 def test_supervisor_preset_and_broadcast_reach_open_screens(city: tuple[CityState, str], contexts: Any) -> None:
     _, base = city
     screens = {n: kiosk(contexts, base, n) for n in (4, 17)}
