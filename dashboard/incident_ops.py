@@ -218,6 +218,8 @@ def apply(
         if not _visible(action.text or ""):
             raise ActionError(422, "a note needs text", "err_note_text")
     elif kind in ("escalate", "deescalate"):
+        if status == "resolved":  # "+" on a resolved incident moved it to another row of the shift report
+            raise ActionError(409, "incident is resolved; reopen it first", "err_reopen_first")
         rank = SEVERITIES.index(severity) if severity in SEVERITIES else 2
         if action.severity is not None:
             if action.severity not in SEVERITIES:

@@ -176,6 +176,21 @@ def test_rules_refuse_what_does_not_apply(store: StateStore, config: Config) -> 
     assert len(store.audit(100)) == 1
 
 
+def test_a_resolved_incident_keeps_its_severity_until_reopened(store: StateStore, config: Config) -> None:
+    """The "+" on a resolved incident said "Naikkan: KRITIS" and moved it to another row of the
+    shift report; a tired operator's slip, as a colleague had resolved it."""
+    clock = Clock()
+    CityState(store, config, clock=clock).accept(alert("R1", 0, severity="high"))
+    desk = desk_on(store, config, clock)
+    desk.act("R1", Action("resolve", code="handled"), OPERATOR)
+    for kind in ("escalate", "deescalate"):
+        with pytest.raises(ActionError) as caught:
+            desk.act("R1", Action(kind), OPERATOR)
+        assert (caught.value.status, caught.value.word) == (409, "err_reopen_first")
+    desk.act("R1", Action("reopen"), OPERATOR)
+    assert desk.act("R1", Action("escalate"), OPERATOR)["severity"] == "critical"
+
+
 def test_severity_sop_resolve_reopen_and_the_history(store: StateStore, config: Config) -> None:
     clock = Clock()
     CityState(store, config, clock=clock).accept(alert("C1", 0, severity="high", category="traffic"))
