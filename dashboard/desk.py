@@ -45,7 +45,7 @@ class Desk:
         """Apply ``action``; return the incident's detail. Raises ``ActionError``."""
         incident = self.store.get("incident", [incident_id]).get(incident_id)
         if incident is None:
-            raise ActionError(404, f"no incident {incident_id!r}")
+            raise ActionError(404, f"no incident {incident_id!r}", "err_no_incident")
         for _ in range(SWAP_TRIES):
             stamped = self.store.read_stamped(OPS_KIND, incident_id)
             stamp, record = stamped if stamped else (None, None)
@@ -139,7 +139,7 @@ class Desk:
     def push(self, screen: int, incident_id: str, minutes: int, actor: Actor) -> dict[str, Any]:
         incident = self.incident(incident_id)
         if incident is None:
-            raise ActionError(404, f"no incident {incident_id!r}")
+            raise ActionError(404, f"no incident {incident_id!r}", "err_no_incident")
         if incident["status"] == "resolved":
             # the screen drops a resolved incident's push at once: it took a colleague's push off for nothing
             raise ActionError(409, "incident is resolved; reopen it to put it on the wall", "err_already_resolved")

@@ -259,7 +259,9 @@ def apply(
             )
         key = str(action.step)
         if (kind == "tick") == (key in rec["sop"]):
-            raise ActionError(409, f"step {action.step} is already {'done' if kind == 'tick' else 'open'}")
+            done = kind == "tick"
+            word = "err_step_done" if done else "err_step_open"
+            raise ActionError(409, f"step {action.step} is already {'done' if done else 'open'}", word, step=str(action.step + 1))
         if kind == "tick":
             rec["sop"][key] = {"by": actor.name, "at": when}
         else:

@@ -49,7 +49,7 @@ def empty() -> dict[str, Any]:
 def set_preset(record: dict[str, Any], name: str, ops: Operations, by: str, at: float) -> dict[str, Any]:
     if name != "default" and ops.preset(name) is None:
         known = ", ".join(["default", *(p.name for p in ops.presets)])
-        raise ActionError(422, f"unknown preset {name!r} (known: {known})")
+        raise ActionError(422, f"unknown preset {name!r} (known: {known})", "err_unknown_preset")
     return {**record, "preset": name, "preset_by": by, "preset_at": iso(at)}
 
 
@@ -57,11 +57,13 @@ def set_broadcast(
     record: dict[str, Any], level: str, text: str, minutes: int, ops: Operations, by: str, at: float
 ) -> dict[str, Any]:
     if level not in LEVELS:
-        raise ActionError(422, f"level must be one of {', '.join(LEVELS)}")
+        raise ActionError(422, f"level must be one of {', '.join(LEVELS)}", "err_broadcast_level")
     if not text.strip() or len(text) > TEXT_MAX:
         raise ActionError(422, f"text must be 1-{TEXT_MAX} characters", "err_broadcast_text", high=str(TEXT_MAX))
     if not 1 <= minutes <= ops.broadcast_max_min:
-        raise ActionError(422, f"minutes must be 1-{ops.broadcast_max_min}")
+        raise ActionError(
+            422, f"minutes must be 1-{ops.broadcast_max_min}", "console_minutes_range", high=str(ops.broadcast_max_min)
+        )
     broadcast = {"level": level, "text": text.strip(), "until": at + minutes * 60, "by": by, "at": iso(at)}
     return {**record, "broadcast": broadcast}
 
@@ -87,9 +89,9 @@ def push(
 ) -> dict[str, Any]:
     """``reopened``: the incident's ``reopened_at`` as the push found it (``wall_part``)."""
     if not 1 <= screen <= screens:
-        raise ActionError(422, f"screen must be 1-{screens}")
+        raise ActionError(422, f"screen must be 1-{screens}", "console_screen_range", high=str(screens))
     if not 1 <= minutes <= ops.push_max_min:
-        raise ActionError(422, f"minutes must be 1-{ops.push_max_min}")
+        raise ActionError(422, f"minutes must be 1-{ops.push_max_min}", "console_minutes_range", high=str(ops.push_max_min))
     kept = [p for p in active_pushes(record, at) if p["screen"] != screen]
     entry = {"screen": screen, "incident": incident_id, "until": at + minutes * 60, "by": by, "at": iso(at), "reopened": reopened}
     return {**record, "pushed": sorted(kept + [entry], key=lambda p: p["screen"])}
@@ -106,7 +108,7 @@ def replaced_by_push(record: dict[str, Any], screen: int, incident_id: str, at: 
 
 def dismiss(record: dict[str, Any], screen: int, screens: int, at: float) -> dict[str, Any]:
     if not 1 <= screen <= screens:  # as a push to it is refused: "nothing is pushed to screen 99" hid the slip
-        raise ActionError(422, f"screen must be 1-{screens}")
+        raise ActionError(422, f"screen must be 1-{screens}", "console_screen_range", high=str(screens))
     pushed = active_pushes(record, at)
     if not any(p["screen"] == screen for p in pushed):
         raise ActionError(409, f"nothing is pushed to screen {screen}", "err_nothing_pushed", screen=str(screen))

@@ -497,3 +497,36 @@ def test_the_console_refuses_values_of_the_wrong_shape_in_plain_words() -> None:
     assert [ok for ok, _ in kept] == [True, True]
     assert [n["text"] for n in desk.incident("d-3")["notes"]] == ["baris satu\nbaris dua"]
     assert sorted(e["action"] for e in desk.audit.entries(100)) == ["note", "wall.push"]  # what was refused left no trace
+
+
+def test_the_desks_refusals_that_the_widgets_rarely_let_through_are_in_the_desks_words() -> None:
+    """An unknown preset, a screen or minutes out of range, an incident gone and a step ticked
+    twice answered in English in an Indonesian console ("step 0 is already done")."""
+    config = load_config()
+    store = MemoryStore()
+    CityState(store, config).accept(
+        Incident(id="d-4", observed_at=datetime(2026, 12, 4, 8, tzinfo=UTC), source_type="Alert", category="fire")
+    )
+    port = ConsolePort(Desk(store, config))
+    reset = CURRENT.set(Principal("s", "supervisor", "session"))
+    try:
+        assert port.act("d-4", {"action": "tick", "step": 0})[0] is True
+        answers = [
+            port.wall_action("preset", {"preset": "tidak-ada"}),
+            port.wall_action("push", {"screen": 99, "incident": "d-4"}),
+            port.wall_action("push", {"screen": 3, "incident": "d-4", "minutes": 500}),
+            port.act("hilang", {"action": "acknowledge"}),
+            port.act("d-4", {"action": "tick", "step": 0}),
+            port.act("d-4", {"action": "untick", "step": 1}),
+        ]
+    finally:
+        CURRENT.reset(reset)
+    assert [ok for ok, _ in answers] == [False] * 6
+    assert [said(result, "id") for _, result in answers] == [
+        "Tata letak itu tidak dikenal",
+        "Layar harus bilangan bulat 1–24",
+        "Menit harus bilangan bulat 1–240",
+        "Kejadian itu tidak ada (lagi)",
+        "Langkah 1 sudah dicentang",
+        "Langkah 2 belum dicentang",
+    ]
