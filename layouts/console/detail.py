@@ -21,9 +21,6 @@ from layouts.i18n import category_word, day_start, local_time_lately, t
 from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
 from layouts.tree import attrs
 
-#: Pushing and taking off, while one runs: a double click on "take off" took the push off,
-#: then said in red that nothing was pushed.
-PUSH_RUNNING = [(Output("cw-act-push", "disabled"), True, False), (Output("cw-act-unpush", "disabled"), True, False)]
 BUTTONS = {  # id -> (action, the catalog key of its label, shortcut)
     "cw-act-acknowledge": ("acknowledge", "console_act_acknowledge", "a"),
     "cw-act-assign": ("assign", "console_act_assign", "g"),
@@ -464,7 +461,6 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         State("cw-push-screen", "value"),
         State("cw-push-minutes", "value"),
         prevent_initial_call=True,
-        running=PUSH_RUNNING,
     )
     def _push(clicks: int | None, selected: str | None, screen: Any, minutes: Any) -> Any:
         if not clicks:
@@ -495,7 +491,6 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         Input("cw-act-unpush", "n_clicks"),
         State("cw-push-screen", "value"),
         prevent_initial_call=True,
-        running=PUSH_RUNNING,
     )
     def _unpush(clicks: int | None, screen: Any) -> Any:
         """Takes a push off its screen before its minutes are up: until then only the API could."""

@@ -26,9 +26,6 @@ from layouts.ports import Callbacks, CityReader, OperationsPort, ViewSettings
 from layouts.sections import StationTakeover, WallPreset, WallSection
 from layouts.tree import attrs
 
-#: The wall controls' buttons, held while one of them runs.
-WALL_BUTTONS = ("cw-preset-apply", "cw-broadcast-send", "cw-broadcast-clear")
-
 
 def preset_label(preset: WallPreset, language: str) -> str:
     """A preset as the desk reads it: the config's label, not its slug; the wall's own layout
@@ -262,8 +259,6 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         State("cw-broadcast-text", "value"),
         State("cw-broadcast-minutes", "value"),
         prevent_initial_call=True,
-        # a double click on "clear" cleared the banner, then said in red that none was showing
-        running=[(Output(ident, "disabled"), True, False) for ident in WALL_BUTTONS],
     )
     def _control(_a: Any, _b: Any, _c: Any, preset: str, level: str, text: str | None, minutes: Any) -> Any:
         if not (ctx.triggered and ctx.triggered[0].get("value")):

@@ -235,32 +235,6 @@ def test_operator_acknowledges_and_assigns_and_an_open_kiosk_follows(city: tuple
 
 
 @pytest.mark.browser
-def test_a_double_click_on_clear_clears_once_and_says_so(city: tuple[CityState, str], contexts: Any) -> None:
-    """The second click went out while the first was answered: the banner was cleared, then the
-    console said in red that no broadcast was showing. The first click's request is held here
-    until the second click has been made, as a slow answer holds it."""
-    _, base = city
-    desk = console(contexts, base, "supervisor")
-    desk.fill("#cw-broadcast-text", "Uji klik ganda")
-    desk.click("#cw-broadcast-send")
-    desk.wait_for_selector("#cw-wall-ok")
-    held: list[Any] = []
-    desk.route(
-        lambda url: "/_dash-update-component" in url,
-        lambda route: held.append(route) if '"cw-broadcast-clear"' in (route.request.post_data or "") else route.continue_(),
-    )
-    with desk.expect_request(lambda r: "_dash-update-component" in r.url and '"cw-broadcast-clear"' in (r.post_data or "")):
-        desk.click("#cw-broadcast-clear")
-    desk.wait_for_function("() => document.getElementById('cw-broadcast-clear').disabled", timeout=FOLLOW_MS * 5)
-    desk.click("#cw-broadcast-clear", force=True)  # the double click's second, on the button as it is now
-    assert len(held) == 1
-    held[0].continue_()
-    desk.wait_for_selector("#cw-wall-msg:not([data-dash-is-loading]) #cw-wall-ok")
-    assert len(held) == 1, "the second click sent a request of its own"
-    assert desk.locator("#cw-wall-msg .alert-danger").count() == 0, desk.inner_text("#cw-wall-msg")
-
-
-@pytest.mark.browser
 def test_a_report_left_open_moves_on_with_the_city_and_says_as_of_when(
     city: tuple[CityState, str], contexts: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
