@@ -8,6 +8,7 @@ shown absent by a later one that must, so no test waits for nothing to happen.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -254,27 +255,38 @@ def test_a_kept_note_leaves_the_box_empty(city: tuple[CityState, str], desk: Any
     assert actions(state, "DESK-A") == ["note"]
 
 
+def console_with_clipboard(browser: Any, base: str, role: str) -> tuple[Any, Any]:
+    """A signed-in desk whose page may write and read the clipboard, on the console."""
+    ctx = signed_in_context(browser, base, role)
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    page = ctx.new_page()
+    page.set_default_timeout(LOAD_MS)
+    page.goto(f"{base}/console")
+    page.wait_for_selector(".cw-console-table tr[data-incident]")
+    return ctx, page
+
+
+def paste_into(page: Any, box: str, text: str) -> None:
+    """``text`` pasted over what ``box`` holds, as a desk pastes: through the clipboard."""
+    page.evaluate("(text) => navigator.clipboard.writeText(text)", text)
+    page.focus(box)
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Control+V")
+
+
 @pytest.mark.browser
 def test_a_note_pasted_longer_than_the_box_takes_says_it_was_cut(browser: Any, city: tuple[CityState, str]) -> None:
     """The box takes 1,000 characters; a longer paste was cut without a word. A paste that
     fits says nothing, the lines of a copied text and its last line break included, and takes
     the warning away; so does choosing another incident."""
     state, base = city
-    ctx = signed_in_context(browser, base, "operator")
+    ctx, page = console_with_clipboard(browser, base, "operator")
     try:
-        ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
-        page = ctx.new_page()
-        page.set_default_timeout(LOAD_MS)
-        page.goto(f"{base}/console")
-        page.wait_for_selector(".cw-console-table tr[data-incident]")
         select(page, "DESK-A")
         cut = page.locator("#cw-console-msg #cw-msg-cut")
 
         def paste(text: str) -> None:
-            page.evaluate("(text) => navigator.clipboard.writeText(text)", text)
-            page.focus("#cw-act-text")
-            page.keyboard.press("Control+A")
-            page.keyboard.press("Control+V")
+            paste_into(page, "#cw-act-text", text)
 
         paste("pompa " + "x" * 994 + "AKHIR")
         expect(cut).to_have_text("Catatan terpotong: paling banyak 1.000 karakter. Periksa ujungnya sebelum menyimpan.")
@@ -300,19 +312,9 @@ def test_a_broadcast_pasted_too_long_and_a_note_cut_at_an_emoji_say_so(browser: 
     """The broadcast box kept 280 of 370 characters without a word; and a note whose cut fell
     on an emoji (two places in the box) left the box one short of full, which read as no cut."""
     _, base = city
-    ctx = signed_in_context(browser, base, "supervisor")
+    ctx, page = console_with_clipboard(browser, base, "supervisor")
     try:
-        ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
-        page = ctx.new_page()
-        page.set_default_timeout(LOAD_MS)
-        page.goto(f"{base}/console")
-        page.wait_for_selector(".cw-console-table tr[data-incident]")
-
-        def paste(box: str, text: str) -> None:
-            page.evaluate("(text) => navigator.clipboard.writeText(text)", text)
-            page.focus(box)
-            page.keyboard.press("Control+A")
-            page.keyboard.press("Control+V")
+        paste = functools.partial(paste_into, page)
 
         paste("#cw-broadcast-text", "Siaga banjir " + "x" * 357)
         expect(page.locator("#cw-wall-msg #cw-msg-cut")).to_have_text(
