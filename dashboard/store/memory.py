@@ -376,6 +376,7 @@ class MemoryStore:
                 return False
             entities.put(entity_id, observed_at, doc)
             self._apply_rows(rows)
+            self._urgent += 1  # a person's action (see StateStore.swap)
             self._bump(kind)
             return True
 

@@ -185,7 +185,7 @@ end
 redis.call('ZADD', KEYS[1], ARGV[5], ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[6])
 apply_rows(5, 9, tonumber(ARGV[8]))
-bump(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[7])
+bump(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[7], true)  -- a person's action: urgent
 return 1
 """
 )

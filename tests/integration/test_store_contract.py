@@ -279,6 +279,17 @@ def test_only_a_stored_urgent_change_is_heard_as_one(store: StateStore) -> None:
     assert store.urgent_changes() == 3, "the calm changes and the refused one are not urgent"
 
 
+def test_a_swap_is_a_persons_action_and_urgent_and_a_refused_one_is_not(store: StateStore) -> None:
+    """A preset or a broadcast waited up to 250 ms for a quiet screen's next frame."""
+    listening(store)
+    assert store.swap("wall_control", "wall", None, T, {"preset": "banjir"}) is True
+    assert store.swap("wall_control", "wall", None, T + 1, {"preset": "other"}) is False  # the stamp moved on
+    wait_until(lambda: store.urgent_changes() >= 1, WOKEN_S, "the swap heard")
+    store.upsert("incident", "marker", T, {}, urgent=True)  # heard after everything above
+    wait_until(lambda: store.urgent_changes() >= 2, WOKEN_S, "the marker heard")
+    assert store.urgent_changes() == 2, "the refused swap is not urgent"
+
+
 def test_an_urgent_change_ends_a_wait_for_a_later_version(store: StateStore) -> None:
     """The Redis store hears an urgent change by a message that can come after its version
     was read; a waiter learns of it all the same (``dashboard.reader``'s watcher)."""
