@@ -47,7 +47,7 @@
   var SILENT_MS = 7000;    // the server sends at least every 2 s
   var NUDGE_MS = 2500;
   var FIRST_FRAME_MS = 30000;
-  var FIRST_CLAIM_TRIES = 200;  // every 25 ms: the first 5 s
+  var QUICK_CLAIM_TRIES = 200;  // every 25 ms: 5 s
   // a restart's reconnect takes 1-2 s: only a longer outage is said (tests set it shorter)
   var PROBE_AFTER_MS = window.CITYWALL_PROBE_MS || 10000;
   var PROBE_EVERY_MS = PROBE_AFTER_MS;
@@ -267,19 +267,31 @@
     connect();
   }
 
-  // The socket opens while the layout is still being drawn; the parts go as soon as it is.
-  // Looked for every 25 ms for the first seconds only: a page with no live parts (the tablet,
-  // the console) never claims, and then woke 40 times a second for weeks. Later claims (a
-  // page drawn late, a change of page) go with the once-a-second check below.
+  // A new layout's parts go as soon as it is drawn: the socket opens while the first layout is
+  // still being drawn, and a client-side navigation (a preset's redraw, assets/wall_control.js)
+  // draws another. Each time, the parts are looked for every 25 ms for a few seconds, until they
+  // have been claimed (or the page turns out to hold none: the tablet, the console); looked for
+  // all the time, a page woke 40 times a second for weeks. With only the once-a-second check
+  // below, a screen showed a new preset's panels empty for up to a second.
+  var quickTries = 0;
+  var quickFrom = null;    // what was claimed when the new layout was asked for
+  function quickClaim() {
+    if (quickTries <= 0) return;
+    quickTries -= 1;
+    claim();
+    if (claimed !== null && claimed !== quickFrom) quickTries = 0;
+    else setTimeout(quickClaim, 25);
+  }
+  function claimSoon() {
+    var idle = quickTries <= 0;
+    quickFrom = claimed;
+    quickTries = QUICK_CLAIM_TRIES;
+    if (idle) quickClaim();
+  }
   connect();
-  var firstClaims = 0;
-  (function firstClaim() {
-    if (claimed === null && firstClaims < FIRST_CLAIM_TRIES) {
-      firstClaims += 1;
-      claim();
-      setTimeout(firstClaim, 25);
-    }
-  })();
+  claimSoon();
+  window.addEventListener('_dashprivate_pushstate', claimSoon);
+  window.addEventListener('popstate', claimSoon);
   setInterval(function () {
     var now = Date.now();
     if (!off && downSince !== null && now - downSince >= PROBE_AFTER_MS && now - probedAt >= PROBE_EVERY_MS) probe();
