@@ -1,10 +1,11 @@
-"""A queue or a ticker in half a screen: what happened must still read, not end after twenty
-letters.
+"""Panels in half a screen: what a row says must still read, not end after twenty letters.
 
-Pariaman's screen 4 holds the queue and the ticker side by side. At 26 px the description
-column there has room for some twenty characters, and every row read "Drainase meluap,
-gena…". A description now takes a second line in half a screen, and no more than two; the
-ticker's lines beside it too.
+Pariaman's screens hold two panels each. At 26 px the queue's description column on screen 4
+has room for some twenty characters, and every row read "Drainase meluap, gena…". A
+description now takes a second line in half a screen, and no more than two; the ticker's lines
+beside it too. Each row also says where, under its severity: the kecamatan column was dropped.
+On screen 5 the drainage stations' names read whole and the stages' legend stays; on screen 6
+the MPP's table keeps its title, its column heads and its average wait.
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ LINES_JS = """([attr, id]) => {
 }"""
 
 
+#: The visible elements matching the selector that show less than their text: [text, ...].
+CUT_JS = """(selector) => [...document.querySelectorAll(selector)]
+  .filter(e => e.getBoundingClientRect().width > 0 && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+#: The text of the visible elements matching the selector.
+SHOWN_JS = """(selector) => [...document.querySelectorAll(selector)]
+  .filter(e => e.getBoundingClientRect().width > 0).map(e => e.textContent)"""
+
+
 def incident(incident_id: str, description: str) -> Incident:
     now = datetime.now(UTC) - timedelta(seconds=5)
     return Incident(
@@ -46,6 +55,7 @@ def incident(incident_id: str, description: str) -> Incident:
         severity="high",
         status="new",
         description=description,
+        kecamatan="Pariaman Selatan",
     )
 
 
@@ -70,3 +80,37 @@ def test_a_long_description_takes_two_lines_in_half_a_screen(page_factory: Any, 
     assert 1.8 * line <= height <= 2.2 * line, (height, line)  # two lines: no more, no fewer
     height, line, _ = page.evaluate(LINES_JS, [attr, "HALF-SHORT"])
     assert height <= 1.2 * line, (height, line)  # a short one keeps its row one line high
+
+
+@pytest.mark.parametrize("attr", ["data-incident", "data-event"], ids=["queue", "ticker"])
+def test_a_row_in_half_a_screen_says_where(page_factory: Any, pariaman: str, attr: str) -> None:
+    page = page_factory(1920, 1080)
+    page.goto(f"{pariaman}/screen/4", wait_until="domcontentloaded")
+    page.wait_for_function(WALL_READY_JS, timeout=45_000, polling=100)
+    page.wait_for_selector(f'[{attr}="HALF-LONG"] .cw-where')
+    assert page.evaluate(SHOWN_JS, f'[{attr}="HALF-LONG"] .cw-where') == ["Pariaman Selatan"]
+    assert page.evaluate(CUT_JS, f"[{attr}] .cw-where") == []
+
+
+def test_drainage_in_half_a_screen_names_its_stations_whole_and_keeps_its_legend(page_factory: Any, pariaman: str) -> None:
+    page = page_factory(1920, 1080)
+    page.goto(f"{pariaman}/screen/5", wait_until="domcontentloaded")
+    page.wait_for_function(WALL_READY_JS, timeout=45_000, polling=100)
+    page.wait_for_selector("[data-station] .cw-station-name")
+    names = page.evaluate(SHOWN_JS, "[data-station] .cw-station-name")
+    assert len(names) == 4 and all(n.startswith("Pos drainase Pariaman ") for n in names), names
+    assert page.evaluate(CUT_JS, "[data-station] .cw-station-name > span") == []  # "Pos draina… Tengah"
+    assert page.evaluate(SHOWN_JS, ".cw-drainage-summary .cw-legend-item") == ["● NORMAL", "▲ WASPADA", "◆ SIAGA", "■ AWAS"]
+
+
+def test_the_mpp_in_half_a_screen_keeps_its_title_its_heads_and_the_average_wait(page_factory: Any, pariaman: str) -> None:
+    page = page_factory(1920, 1080)
+    page.goto(f"{pariaman}/screen/6", wait_until="domcontentloaded")
+    page.wait_for_function(WALL_READY_JS, timeout=45_000, polling=100)
+    page.wait_for_selector(".cw-agency-rows .cw-agency")
+    heads = page.evaluate(SHOWN_JS, ".cw-agency-head > span")
+    assert heads == ["instansi", "menunggu", "dilayani", "rerata tunggu"], heads  # upper case by the CSS
+    assert page.evaluate(CUT_JS, ".cw-agency-head > span, .cw-mpp-agencies > .cw-section-title") == []
+    waits = page.evaluate(SHOWN_JS, ".cw-agency-rows .cw-agency > :nth-child(4)")
+    assert waits and all(w.endswith(" mnt") for w in waits), waits
+    assert page.evaluate(SHOWN_JS, ".cw-mpp-chart") != []  # the hourly curve stays, under the table
