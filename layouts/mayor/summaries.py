@@ -21,8 +21,8 @@ FAMILIES = "incidents+drainage+waste+mpp+kpis"
 #: Trend spans: how far back, which stored series, and how many points the chart keeps.
 RANGES: dict[str, tuple[int, str, int]] = {
     "day": (86_400, "day", 96),  # 1-min points -> 15-min steps
-    "week": (7 * 86_400, "month", 112),  # hourly points -> 90-min steps
-    "month": (31 * 86_400, "month", 124),  # hourly points -> 6-h steps
+    "week": (7 * 86_400, "month", 112),  # hourly points, the last day's by the minute -> 90-min steps
+    "month": (31 * 86_400, "month", 124),  # the same -> 6-h steps
 }
 #: A picture before anything arrived: what the skeleton is drawn from.
 EMPTY = CityPicture()
@@ -116,16 +116,17 @@ def trend_summary(points: list[Any], span_s: int, buckets: int, now: float, curr
     }
 
 
-def _started_when_it_did(trends: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The week's and month's hourly points are stored at the start of their hour: a history
-    seven minutes old read "steady over 1 h 5 min" there. When the day's minute points began
-    within that first hour, they say when the history really began."""
-    began = trends["day"].get("first_at")
-    for name in ("week", "month"):
-        hourly = trends[name].get("first_at")
-        if began is not None and hourly is not None and 0 <= began - hourly < 3_600:
-            trends[name]["first_at"] = began
-    return trends
+def _hours_then_minutes(day: list[Any], month: list[Any]) -> list[Any]:
+    """The week's and the month's points: the hourly ones up to where the day's minute points
+    begin, then those. Hourly points alone, one an hour stored at its start, lost what moved
+    within an hour, so the same two minutes read "down 1, lowest 42, highest 43" on the day
+    and "steady, lowest 42, highest 42" on the week; and a history seven minutes old read
+    "steady over 1 h 5 min" there."""
+    minutes = [p for p in day or [] if p and p[1] is not None]
+    if not minutes:
+        return month
+    begins = min(float(p[0]) for p in minutes)
+    return [p for p in month or [] if p and float(p[0]) + 3_600 <= begins] + minutes
 
 
 def pillar_ids(settings: ViewSettings | None, picture: CityPicture | None = None) -> list[str]:
@@ -146,7 +147,7 @@ def pillar_summaries(picture: CityPicture, settings: ViewSettings | None = None)
         block = pillars.get(p)
         kpis = []
         for k in block.kpis if block is not None else []:
-            series = {"day": k.trend.day, "month": k.trend.month}
+            series = {"day": k.trend.day, "month": _hours_then_minutes(k.trend.day, k.trend.month)}
             fresh = picture.freshness.get(k.family)
             heard = k.family == "kpis" or (fresh is not None and not fresh.stale)
             current = float(k.value) if heard and isinstance(k.value, int | float) else None
@@ -161,9 +162,7 @@ def pillar_summaries(picture: CityPicture, settings: ViewSettings | None = None)
                     "standing": k.standing,
                     "updated_at": k.updated_at,
                     "family": k.family,
-                    "trends": _started_when_it_did(
-                        {r: trend_summary(series[src], span, n, now, current) for r, (span, src, n) in RANGES.items()}
-                    ),
+                    "trends": {r: trend_summary(series[src], span, n, now, current) for r, (span, src, n) in RANGES.items()},
                 }
             )
         out[p] = {"id": p, "standing": block.standing if block is not None else "unknown", "kpis": kpis}

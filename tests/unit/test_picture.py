@@ -966,3 +966,27 @@ def test_a_young_historys_week_says_how_long_it_really_is() -> None:
     )
     trends = pillar_summaries(picture)["people"]["kpis"][0]["trends"]
     assert [covered_text(trends[r], r, "en") for r in ("day", "week", "month")] == ["7 min", "7 min", "7 min"]
+
+
+def test_the_week_and_the_month_see_what_the_day_saw() -> None:
+    """The same two minutes read "down 1, lowest 42, highest 43" on the day and "steady,
+    lowest 42, highest 42" on the week: the week took one point an hour."""
+    from layouts.mayor.summaries import pillar_summaries
+    from layouts.sections import Freshness, KpiEntry, KpisSection, KpiTrend, PillarBlock
+
+    now = 1_800_000_000.0 + 40 * 60  # 08:40 UTC
+    day = [(now - 150, 43.0), (now - 90, 55.0), (now - 30, 42.0)]  # a spike within the hour
+    hour = 1_800_000_000.0
+    month = [(hour - 3 * 3_600, 50.0), (hour - 2 * 3_600, 48.0), (hour, 41.0)]  # 05:00, 06:00 and 08:00
+    kpi = KpiEntry("open", "Open", "", 42.0, 40.0, "lower", "fair", None, KpiTrend(day, month), "incidents")
+    picture = CityPicture(
+        generated_at=datetime.fromtimestamp(now, UTC).isoformat(),
+        kpis=KpisSection({"living": PillarBlock("Living", "home", [kpi], "fair")}),
+        freshness={"incidents": Freshness("x", False, 300)},
+    )
+    trends = pillar_summaries(picture)["living"]["kpis"][0]["trends"]
+    assert (trends["day"]["first"], trends["day"]["lo"], trends["day"]["hi"]) == (43.0, 42.0, 55.0)
+    for span in ("week", "month"):
+        # the hours before the minutes began (05:00, 06:00), then the minutes; 08:00's hour is theirs
+        assert (trends[span]["first"], trends[span]["lo"], trends[span]["hi"]) == (50.0, 42.0, 55.0), span
+        assert trends[span]["first_at"] == hour - 3 * 3_600, span
