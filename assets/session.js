@@ -132,10 +132,25 @@
       });
   });
 
+  /* Dash's renderer reads a refused callback's body twice (once for an expired JWT, then for
+   * its error), and the second read threw "body stream already read" as an uncaught error, on
+   * every poll of a refused kiosk: the page's heartbeat counted them as script errors. Its
+   * body is read once here and kept for every later read. */
+  function readableTwice(response) {
+    var text = null;
+    response.text = function () {
+      if (text === null) text = Response.prototype.text.call(response);
+      return text;
+    };
+    response.json = function () { return response.text().then(JSON.parse); };
+    return response;
+  }
+
   window.fetch = function (input, init) {
     var url = input && input.url ? input.url : String(input);  // a string, a URL or a Request
     var action = isAction(url, init);
     return plainFetch.apply(window, arguments).then(function (response) {
+      if (!response.ok && url.indexOf("/_dash-update-component") !== -1) readableTwice(response);
       if (action && response.status !== 401 && response.status !== 204) notSent(!response.ok);
       if (response.status === 401 && !leaving && url.indexOf("/_dash-update-component") !== -1) {
         if (signedIn()) {
