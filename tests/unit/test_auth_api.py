@@ -166,7 +166,12 @@ def test_a_page_asked_for_with_an_unknown_token_says_its_address_is_not_valid(
     cookies = {"citywall_kiosk": cookie} if cookie else {}
     r = requests.get(site["base"] + "/screen/7", params=params, cookies=cookies, allow_redirects=False, timeout=30)
     assert (r.status_code, r.headers["content-type"]) == (401, "text/html; charset=utf-8")
-    assert "Alamat layar ini tidak berlaku lagi / This screen&#x27;s address is no longer valid" in r.text
+    assert (
+        "<title>citywall – Alamat layar ini tidak berlaku lagi / This screen&#x27;s address is no longer valid</title>" in r.text
+    )
+    # each language a paragraph of its own: run together, the Indonesian stopped mid-sentence into the English
+    assert '<section lang="id"><h1>Alamat layar ini tidak berlaku lagi</h1><p>Token pada alamat ini dicabut' in r.text
+    assert '<section lang="en"><h2>This screen&#x27;s address is no longer valid</h2><p>The token in this address' in r.text
     assert '<a href="/login?next=%2Fscreen%2F7%3Flang%3Den">masuk / sign in</a>' in r.text
     assert "not-a-token" not in r.text
     api = requests.get(site["base"] + "/api/v1/incidents", params=params, cookies=cookies, timeout=30)
