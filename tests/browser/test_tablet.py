@@ -315,7 +315,7 @@ COUNT_FIRST_CLAIMS = """
 window.__firstClaims = 0;
 const setTimeoutBefore = window.setTimeout;
 window.setTimeout = function (callback, ...rest) {
-  if (callback && callback.name === 'firstClaim') window.__firstClaims += 1;
+  if (callback && callback.name === 'quickClaim') window.__firstClaims += 1;
   return setTimeoutBefore.call(this, callback, ...rest);
 };
 """
