@@ -251,6 +251,9 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
 
     @app.callback(
         Output("cw-wall-msg", "children"),
+        # the preset the desk last saw on the wall is the one just applied: the miniature's
+        # next look, which can come a second later, then finds nothing new to follow
+        Output("cw-mini-preset-seen", "data", allow_duplicate=True),
         Input("cw-preset-apply", "n_clicks"),
         Input("cw-broadcast-send", "n_clicks"),
         Input("cw-broadcast-clear", "n_clicks"),
@@ -264,17 +267,19 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         if not (ctx.triggered and ctx.triggered[0].get("value")):
             raise PreventUpdate
         trigger = ctx.triggered_id
+        seen: Any = no_update
         if trigger == "cw-preset-apply":
             ok, result = port.wall_action("preset", {"preset": preset})
+            seen = preset if ok else no_update
         elif trigger == "cw-broadcast-send":
             wrong = out_of_range(
                 minutes, port.choices().get("broadcast_minutes_max", 720), "console_minutes_range", settings.language
             )
             if wrong:
-                return dbc.Alert(wrong, color="danger", className="py-1")
+                return dbc.Alert(wrong, color="danger", className="py-1"), seen
             ok, result = port.wall_action("broadcast", {"level": level, "text": text, "minutes": minutes})
         else:
             ok, result = port.wall_action("clear_broadcast", {})
         if ok:
-            return dbc.Alert(t("console_done", settings.language), color="success", className="py-1", id="cw-wall-ok")
-        return dbc.Alert(said(result, settings.language), color="danger", className="py-1")
+            return dbc.Alert(t("console_done", settings.language), color="success", className="py-1", id="cw-wall-ok"), seen
+        return dbc.Alert(said(result, settings.language), color="danger", className="py-1"), seen

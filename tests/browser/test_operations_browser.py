@@ -12,8 +12,9 @@ machine, not on a slow product. These tests wait as long as a change that does c
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from dashboard.ingest import CityState
 from dashboard.local_services import serve
 from dashboard.store.memory import MemoryStore
 from tests.support.auth import add_users
+from tests.support.helpers import wait_until
 from tests.support.operations import incident, open_config, seed, signed_in_context
 
 FOLLOW_MS = 15_000  # a change that never comes, not a speed: bench/action_follow.py measures that
@@ -80,6 +82,13 @@ def console(make: Any, base: str, role: str) -> Any:
 
 def choose(page: Any, select_id: str, value: str) -> None:
     page.select_option(f"#{select_id}", value)
+
+
+def pumped(page: Any, check: Callable[[], bool]) -> bool:
+    """``check()`` once the page's events (a route's handler, say) have had 20 ms to run: a
+    plain sleep lets none of them run."""
+    page.wait_for_timeout(20)
+    return check()
 
 
 #: Whether each of the console's and the tablet's stylesheets is switched off on the page.
@@ -279,6 +288,47 @@ def test_a_screen_claims_a_new_presets_panels_as_soon_as_it_draws_them(city: tup
     page.wait_for_selector(
         '[data-page-preset="default"] [data-panel="incident_queue"] .cw-panel-body > :not(:empty)', timeout=FOLLOW_MS
     )
+
+
+@pytest.mark.browser
+def test_a_preset_chosen_right_after_another_is_the_one_applied(city: tuple[CityState, str], contexts: Any) -> None:
+    """The desk's miniature follows the wall's preset into the choice box, and learns of a change
+    with its next poll. When that look's answer came after a second preset was chosen, it put the
+    first back, and applying applied the first again: in a clean-clone run the screens never went
+    back to the default after a flood preset. Here the answer of the miniature's first look after
+    the first preset is held, and delivered once the second is chosen."""
+    state, base = city
+    desk = console(contexts, base, "supervisor")
+    desk.locator('#cw-mini-preset[data-preset="default"]').wait_for()
+    held: list[tuple[Any, Any]] = []
+    holding = [False]
+
+    def hold_the_miniatures_answer(route: Any) -> None:
+        if holding[0] and "cw-mini-wall" in (route.request.post_data or ""):
+            held.append((route, route.fetch()))  # answered by the server now, delivered later
+        else:
+            route.continue_()
+
+    callbacks = re.compile(r"/_dash-update-component")  # with a hash after it
+    desk.route(callbacks, hold_the_miniatures_answer)
+    holding[0] = True
+    choose(desk, "cw-preset-choice", "banjir")
+    desk.click("#cw-preset-apply")
+    desk.wait_for_selector("#cw-wall-ok")
+    wait_until(lambda: pumped(desk, lambda: bool(held)), 30, "the miniature's look after the preset")
+    holding[0] = False
+    choose(desk, "cw-preset-choice", "default")
+    for route, answer in held:
+        route.fulfill(response=answer)
+    desk.locator('#cw-mini-preset[data-preset="banjir"]').wait_for(timeout=FOLLOW_MS)  # the late answer, drawn
+    desk.click("#cw-preset-apply")
+
+    def presets() -> list[str]:
+        return [e["detail"]["preset"] for e in reversed(state.store.audit()) if e["action"] == "wall.preset"]
+
+    wait_until(lambda: pumped(desk, lambda: len(presets()) == 2), 30, "the second preset applied")
+    assert presets() == ["banjir", "default"]
+    desk.unroute(callbacks)
 
 
 @pytest.mark.browser
