@@ -154,12 +154,13 @@ def register(
         beat: Any = None,
         has_parts: list[Any] | None = None,
     ) -> tuple[Any, Any, Any]:
+        # Dash runs callbacks on the event loop: store I/O goes to a thread, or one slow
+        # Redis answer would hold up every page and /healthz of this worker (the heartbeat's
+        # write did, 5-15 s a request with Redis down and three pages open)
         if on_beat is not None and beat is not None:
-            on_beat(beat)
+            await asyncio.to_thread(on_beat, beat)
         if push and has_parts and (pushed is None or pushed < 0) and (ticks or 0) < PUSH_GRACE_TICKS:
             return no_update, no_update, no_update  # a new page: its push is on its way
-        # Dash runs callbacks on the event loop: store I/O goes to a thread, or one slow
-        # Redis answer would hold up every page and /healthz of this worker
         version = await asyncio.to_thread(reader.version)
         if version in (known, pushed):
             return no_update, no_update, no_update
