@@ -57,17 +57,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _no_store(config: Config, exc: BaseException | None = None) -> str:
+    from dashboard.store.redis_store import is_refused_login
+
     why = f" ({type(exc).__name__})" if exc is not None else ""
+    if exc is not None and is_refused_login(exc):
+        return (
+            f"citywall: store.url: {redact(config.store.url)} refused the user or password{why}; "
+            "are they right in store.url (or CITYWALL_STORE__URL)?"
+        )
     return f"citywall: store.url: no answer from {redact(config.store.url)}{why}; is it running, and is the address right?"
 
 
 def _store_answers(config: Config, store: Any) -> bool:
     """Whether the store answers, told in one line when not: the web side reads its sessions'
     secret and its users from it at once, and a Redis that was not there yet ended a start
-    with seven tracebacks."""
-    if store.ping():
+    with seven tracebacks. A password Redis refused was told as "no answer"."""
+    problem = store.ping_error()
+    if problem is None:
         return True
-    print(_no_store(config), file=sys.stderr)
+    print(_no_store(config, problem), file=sys.stderr)
     return False
 
 
@@ -317,7 +325,10 @@ def _ingest(config: Config, _: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    ingest = start_ingest(config, open_store(config))
+    store = open_store(config)
+    if not _store_answers(config, store):  # it joined the feed's shared group and held messages it never stored
+        return EXIT_NO_STORE
+    ingest = start_ingest(config, store)
     print(f"citywall ingest: {len(ingest.adapters)} feed(s) -> {redact(config.store.url)}", flush=True)
     _wait_for_signal()
     ingest.stop()

@@ -217,6 +217,10 @@ class StateStore(Protocol):
 
     def ping(self) -> bool: ...
 
+    def ping_error(self) -> Exception | None:
+        """Why the store does not answer (None when it does): a start-up says it in one line."""
+        ...
+
     def health_check(self) -> dict[str, Any]:
         """``version``, ``epoch``, ``reset_at`` (epoch s or None), ``reset_now``, ``previous_epoch``,
         answered within about a second or raised; see ``dashboard.health``."""

@@ -353,6 +353,9 @@ class MemoryStore:
     def ping(self) -> bool:
         return True
 
+    def ping_error(self) -> Exception | None:
+        return None
+
     def close(self) -> None:
         """Nothing to release: the memory dies with the process."""
 

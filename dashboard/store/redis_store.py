@@ -94,7 +94,15 @@ from typing import Any, cast
 
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
-from redis.exceptions import BusyLoadingError, ConnectionError, OutOfMemoryError, RedisError, ResponseError, TimeoutError
+from redis.exceptions import (
+    AuthenticationError,
+    BusyLoadingError,
+    ConnectionError,
+    OutOfMemoryError,
+    RedisError,
+    ResponseError,
+    TimeoutError,
+)
 from redis.retry import Retry
 
 from dashboard.store import redis_client
@@ -484,10 +492,14 @@ class RedisStore:
 
     def ping(self) -> bool:
         """False rather than an exception: health checks want an answer, not a traceback."""
+        return self.ping_error() is None
+
+    def ping_error(self) -> Exception | None:
         try:
-            return bool(self._client.ping())
-        except (RedisError, OSError):
-            return False
+            self._client.ping()
+        except (RedisError, OSError) as exc:
+            return exc
+        return None
 
     def close(self) -> None:
         """Disconnecting the pool also breaks the listener out of its blocking read."""
@@ -595,6 +607,15 @@ def _writing() -> Iterator[None]:
             raise
         name = type(exc).__name__ if isinstance(exc, _UNAVAILABLE_ERRORS) else _reply_code(cast(ResponseError, exc))
         raise StoreUnavailable(f"redis: {name}") from exc
+
+
+def is_refused_login(exc: BaseException) -> bool:
+    """Whether Redis answered and refused the user or the password in the store's URL. redis-py
+    makes that a ``ConnectionError``, so it read as an outage: a start said "no answer", and
+    ``citywall ingest`` retried for ever."""
+    return isinstance(exc, AuthenticationError) or (
+        isinstance(exc, ResponseError) and _reply_code(exc) in ("NOAUTH", "WRONGPASS")
+    )
 
 
 def is_outage(exc: BaseException) -> bool:

@@ -282,17 +282,42 @@ def test_the_web_server_s_own_records_are_redacted_too() -> None:
     ]
 
 
-@pytest.mark.parametrize("command", [["serve"], ["serve", "--workers", "2"], ["demo", "--rate", "0"], ["users", "list"]])
-def test_a_store_that_does_not_answer_at_start_is_one_line(command: list[str]) -> None:
-    """A Redis not there yet ended ``serve`` and ``demo`` with seven tracebacks."""
-    port = free_port()  # nothing listens on it
+STORE_COMMANDS = [["serve"], ["serve", "--workers", "2"], ["demo", "--rate", "0"], ["users", "list"], ["ingest"]]
+
+
+def at_start(command: list[str], store_url: str) -> subprocess.CompletedProcess[str]:
+    """``citywall <command>`` on ``store_url``, with a port to listen on and a feed to read."""
     if command[0] in ("serve", "demo"):
         command = [*command, "--port", str(free_port())]
-    env = {**os.environ, "CITYWALL_STORE__URL": f"redis://:{SECRET}@127.0.0.1:{port}/0"}
-    done = subprocess.run([*CITYWALL_CMD, *command], capture_output=True, text=True, timeout=120, env=env)
-    cause = " (ConnectionError)" if command[0] == "users" else ""
+    env = {
+        **os.environ,
+        "CITYWALL_STORE__URL": store_url,
+        "CITYWALL_MQTT_URL": f"mqtt://127.0.0.1:{free_port()}",  # ingest's feed: never reached
+    }
+    return subprocess.run([*CITYWALL_CMD, *command], capture_output=True, text=True, timeout=120, env=env)
+
+
+@pytest.mark.parametrize("command", STORE_COMMANDS)
+def test_a_store_that_does_not_answer_at_start_is_one_line(command: list[str]) -> None:
+    """A Redis not there yet ended ``serve`` and ``demo`` with seven tracebacks; ``ingest`` ran
+    on, joined the feed's shared group, and held back messages it could not store."""
+    port = free_port()  # nothing listens on it
+    done = at_start(command, f"redis://:{SECRET}@127.0.0.1:{port}/0")
     assert (done.returncode, done.stderr) == (
         4,
-        f"citywall: store.url: no answer from redis://:***@127.0.0.1:{port}/0{cause}; is it running, and is the address right?\n",
+        f"citywall: store.url: no answer from redis://:***@127.0.0.1:{port}/0 (ConnectionError); "
+        "is it running, and is the address right?\n",
+    )
+    assert SECRET not in done.stdout
+
+
+@pytest.mark.parametrize("command", STORE_COMMANDS)
+def test_a_store_that_refuses_the_password_says_so_at_start(command: list[str], redis_session: RedisServer) -> None:
+    """Redis answered and refused the login, and the start said "no answer ... is it running?"."""
+    done = at_start(command, f"redis://ghost:{SECRET}@{redis_session.host}:{redis_session.port}/0")
+    assert (done.returncode, done.stderr) == (
+        4,
+        f"citywall: store.url: redis://ghost:***@{redis_session.host}:{redis_session.port}/0 refused the user or "
+        "password (AuthenticationError); are they right in store.url (or CITYWALL_STORE__URL)?\n",
     )
     assert SECRET not in done.stdout
