@@ -69,11 +69,17 @@ def pariaman() -> Iterator[str]:
         yield base
 
 
+def opened(page_factory: Any, base: str, screen: int) -> Any:
+    """``/screen/<screen>`` of Pariaman's wall at a monitor's size, drawn."""
+    page = page_factory(1920, 1080)
+    page.goto(f"{base}/screen/{screen}", wait_until="domcontentloaded")
+    page.wait_for_function(WALL_READY_JS, timeout=45_000, polling=100)
+    return page
+
+
 @pytest.mark.parametrize("attr", ["data-incident", "data-event"], ids=["queue", "ticker"])
 def test_a_long_description_takes_two_lines_in_half_a_screen(page_factory: Any, pariaman: str, attr: str) -> None:
-    page = page_factory(1920, 1080)
-    page.goto(f"{pariaman}/screen/4", wait_until="domcontentloaded")
-    page.wait_for_function(WALL_READY_JS, timeout=45_000, polling=100)
+    page = opened(page_factory, pariaman, 4)
     page.wait_for_selector(f'[{attr}="HALF-LONG"] .cw-desc')
     height, line, text = page.evaluate(LINES_JS, [attr, "HALF-LONG"])
     assert text == LONG
@@ -84,18 +90,14 @@ def test_a_long_description_takes_two_lines_in_half_a_screen(page_factory: Any, 
 
 @pytest.mark.parametrize("attr", ["data-incident", "data-event"], ids=["queue", "ticker"])
 def test_a_row_in_half_a_screen_says_where(page_factory: Any, pariaman: str, attr: str) -> None:
-    page = page_factory(1920, 1080)
-    page.goto(f"{pariaman}/screen/4", wait_until="domcontentloaded")
-    page.wait_for_function(WALL_READY_JS, timeout=45_000, polling=100)
+    page = opened(page_factory, pariaman, 4)
     page.wait_for_selector(f'[{attr}="HALF-LONG"] .cw-where')
     assert page.evaluate(SHOWN_JS, f'[{attr}="HALF-LONG"] .cw-where') == ["Pariaman Selatan"]
     assert page.evaluate(CUT_JS, f"[{attr}] .cw-where") == []
 
 
 def test_drainage_in_half_a_screen_names_its_stations_whole_and_keeps_its_legend(page_factory: Any, pariaman: str) -> None:
-    page = page_factory(1920, 1080)
-    page.goto(f"{pariaman}/screen/5", wait_until="domcontentloaded")
-    page.wait_for_function(WALL_READY_JS, timeout=45_000, polling=100)
+    page = opened(page_factory, pariaman, 5)
     page.wait_for_selector("[data-station] .cw-station-name")
     names = page.evaluate(SHOWN_JS, "[data-station] .cw-station-name")
     assert len(names) == 4 and all(n.startswith("Pos drainase Pariaman ") for n in names), names
@@ -104,9 +106,7 @@ def test_drainage_in_half_a_screen_names_its_stations_whole_and_keeps_its_legend
 
 
 def test_the_mpp_in_half_a_screen_keeps_its_title_its_heads_and_the_average_wait(page_factory: Any, pariaman: str) -> None:
-    page = page_factory(1920, 1080)
-    page.goto(f"{pariaman}/screen/6", wait_until="domcontentloaded")
-    page.wait_for_function(WALL_READY_JS, timeout=45_000, polling=100)
+    page = opened(page_factory, pariaman, 6)
     page.wait_for_selector(".cw-agency-rows .cw-agency")
     heads = page.evaluate(SHOWN_JS, ".cw-agency-head > span")
     assert heads == ["instansi", "menunggu", "dilayani", "rerata tunggu"], heads  # upper case by the CSS
