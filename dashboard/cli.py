@@ -27,6 +27,8 @@ EXIT_CONFIG = 2
 EXIT_NO_PORT = 3
 #: The configured store does not answer at start (a web server cannot run without one).
 EXIT_NO_STORE = 4
+#: ``simulate``: the broker or Redis it was to publish to does not answer.
+EXIT_NO_TARGET = 5
 DEMO_RATE = 20.0
 MAX_WORKERS = 64
 
@@ -336,6 +338,8 @@ def _ingest(config: Config, _: argparse.Namespace) -> int:
 
 
 def _simulate(config: Config, args: argparse.Namespace) -> int:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     from dashboard.simulation import simulator_for
     from feeds import publish
 
@@ -349,6 +353,7 @@ def _simulate(config: Config, args: argparse.Namespace) -> int:
             )
         else:
             url = args.url or config.feeds.redis.url or "redis://127.0.0.1:6379/0"
+            _redis_answers(url)  # a Redis away later is waited for; one away at the start is a mistake
             sent = publish.publish_redis(
                 url,
                 config.feeds.redis.streams[0],
@@ -363,11 +368,25 @@ def _simulate(config: Config, args: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as exc:
         print(f"citywall simulate: --url: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except (OSError, RedisConnectionError) as exc:  # the broker or the Redis is not there
+        print(f"citywall simulate: {redact(url)}: {redact(str(exc))}; is it running, and is the address right?", file=sys.stderr)
+        return EXIT_NO_TARGET
     print(f"citywall simulate: sent {sent} messages to {redact(url)}")
     return 0
 
 
 # --- helpers ----------------------------------------------------------------------------------
+def _redis_answers(url: str) -> None:
+    """Raise redis-py's ``ConnectionError`` unless the Redis at ``url`` answers a PING."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
 def _start_simulator(config: Config, mqtt_url: str, rate: float, stop: threading.Event) -> None:
     from dashboard.simulation import simulator_for
     from feeds import publish

@@ -155,8 +155,11 @@ def _password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline()
         return line[:-1] if line.endswith("\n") else line
+    if not sys.stdin.isatty():  # a script's call: getpass warned, echoed, and ended in a traceback
+        raise UserError("no password given: type it at a terminal, or pass it with --password-stdin")
     first = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != first:
+    again = getpass.getpass("again: ")
+    if again != first:
         raise UserError("the passwords differ")
     return first
 

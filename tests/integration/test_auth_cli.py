@@ -129,6 +129,12 @@ def test_user_commands_say_what_is_wrong_and_never_echo_the_password(redis_url: 
     )
     again = citywall("users", "add", "ani", "--role", "admin", "--password-stdin", env=env, stdin="long-enough-2\n")
     assert again.returncode == 1 and "exists" in again.stderr
+    no_terminal = citywall("users", "add", "budi", "--role", "operator", env=env, stdin="")  # a script, no --password-stdin
+    assert (no_terminal.returncode, no_terminal.stderr.splitlines()[-1]) == (
+        1,
+        "citywall users: no password given: type it at a terminal, or pass it with --password-stdin",
+    ), no_terminal.stderr
+    assert "Traceback" not in no_terminal.stderr
     missing = citywall("users", "remove", "nobody", env=env)
     assert missing.returncode == 1 and "no user named 'nobody'" in missing.stderr
     bad_screen = citywall("tokens", "create", "--role", "kiosk", "--screen", "99", env=env)

@@ -213,6 +213,19 @@ def test_a_broker_url_the_client_cannot_take_is_named_without_its_password(url: 
         assert b"Hunter" not in done.stdout + done.stderr, argv
 
 
+@pytest.mark.parametrize("scheme", ["mqtt", "redis"])
+def test_simulate_to_nothing_listening_is_one_line(scheme: str) -> None:
+    """It ended in a 13-line traceback."""
+    url = f"{scheme}://bob:{SECRET}@127.0.0.1:{free_port()}" + ("/0" if scheme == "redis" else "")
+    argv = ["simulate", "--to", scheme, "--url", url, "--duration", "1"]
+    done = subprocess.run([*CITYWALL_CMD, *argv], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 5, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"citywall simulate: {redact(url)}: "), lines
+    assert lines[0].endswith("; is it running, and is the address right?"), lines
+    assert SECRET not in done.stdout + done.stderr
+
+
 # ---------------------------------------------------------------------------------------
 # what the commands print
 
