@@ -158,8 +158,7 @@ def _password(from_stdin: bool) -> str:
     if not sys.stdin.isatty():  # a script's call: getpass warned, echoed, and ended in a traceback
         raise UserError("no password given: type it at a terminal, or pass it with --password-stdin")
     first = getpass.getpass("password: ")
-    again = getpass.getpass("again: ")
-    if again != first:
+    if getpass.getpass("again: ") != first:
         raise UserError("the passwords differ")
     return first
 

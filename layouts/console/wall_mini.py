@@ -267,19 +267,18 @@ def register(app: Callbacks, reader: CityReader, settings: ViewSettings, port: O
         if not (ctx.triggered and ctx.triggered[0].get("value")):
             raise PreventUpdate
         trigger = ctx.triggered_id
-        seen: Any = no_update
         if trigger == "cw-preset-apply":
             ok, result = port.wall_action("preset", {"preset": preset})
-            seen = preset if ok else no_update
         elif trigger == "cw-broadcast-send":
             wrong = out_of_range(
                 minutes, port.choices().get("broadcast_minutes_max", 720), "console_minutes_range", settings.language
             )
             if wrong:
-                return dbc.Alert(wrong, color="danger", className="py-1"), seen
+                return dbc.Alert(wrong, color="danger", className="py-1"), no_update
             ok, result = port.wall_action("broadcast", {"level": level, "text": text, "minutes": minutes})
         else:
             ok, result = port.wall_action("clear_broadcast", {})
-        if ok:
-            return dbc.Alert(t("console_done", settings.language), color="success", className="py-1", id="cw-wall-ok"), seen
-        return dbc.Alert(said(result, settings.language), color="danger", className="py-1"), seen
+        if not ok:
+            return dbc.Alert(said(result, settings.language), color="danger", className="py-1"), no_update
+        seen = preset if trigger == "cw-preset-apply" else no_update
+        return dbc.Alert(t("console_done", settings.language), color="success", className="py-1", id="cw-wall-ok"), seen

@@ -946,12 +946,26 @@ def test_the_tablets_trends_end_at_the_value_while_its_feed_speaks() -> None:
     assert (kpis["gauges"]["last"], kpis["gauges"]["hi"]) == (73.0, 73.0), "the gauges are silent: no value added"
 
 
+def tablet_trends(kpi: Any, at: float) -> dict[str, Any]:
+    """The tablet's three trend spans of ``kpi``, alone on its pillar, in a picture made at
+    ``at`` with the KPI's feed speaking."""
+    from layouts.mayor.summaries import pillar_summaries
+    from layouts.sections import Freshness, KpisSection, PillarBlock
+
+    picture = CityPicture(
+        generated_at=datetime.fromtimestamp(at, UTC).isoformat(),
+        kpis=KpisSection({"pillar": PillarBlock("Pillar", "home", [kpi], kpi.standing)}),
+        freshness={kpi.family: Freshness("x", False, 3600)},
+    )
+    trends: dict[str, Any] = pillar_summaries(picture)["pillar"]["kpis"][0]["trends"]
+    return trends
+
+
 def test_a_young_historys_week_says_how_long_it_really_is() -> None:
     """Hourly points stand at the start of their hour: seven minutes of history read "steady
     over 1 h 5 min" on the week and the month."""
     from layouts.mayor.figures import covered_text
-    from layouts.mayor.summaries import pillar_summaries
-    from layouts.sections import Freshness, KpiEntry, KpisSection, KpiTrend, PillarBlock
+    from layouts.sections import KpiEntry, KpiTrend
 
     now = 1_800_000_000.0  # 08:00 UTC, a whole hour
     began = now + 25 * 60  # 08:25
@@ -959,32 +973,21 @@ def test_a_young_historys_week_says_how_long_it_really_is() -> None:
     day = [(began, 91.4), (began + 240, 91.5)]
     month = [(now, 91.5)]  # the hour's point, stored at 08:00
     kpi = KpiEntry("mpp", "MPP", "", 91.5, 85.0, "higher", "good", None, KpiTrend(day, month), "kpis")
-    picture = CityPicture(
-        generated_at=datetime.fromtimestamp(later, UTC).isoformat(),
-        kpis=KpisSection({"people": PillarBlock("People", "people", [kpi], "good")}),
-        freshness={"kpis": Freshness("x", False, 3600)},
-    )
-    trends = pillar_summaries(picture)["people"]["kpis"][0]["trends"]
+    trends = tablet_trends(kpi, later)
     assert [covered_text(trends[r], r, "en") for r in ("day", "week", "month")] == ["7 min", "7 min", "7 min"]
 
 
 def test_the_week_and_the_month_see_what_the_day_saw() -> None:
     """The same two minutes read "down 1, lowest 42, highest 43" on the day and "steady,
     lowest 42, highest 42" on the week: the week took one point an hour."""
-    from layouts.mayor.summaries import pillar_summaries
-    from layouts.sections import Freshness, KpiEntry, KpisSection, KpiTrend, PillarBlock
+    from layouts.sections import KpiEntry, KpiTrend
 
     now = 1_800_000_000.0 + 40 * 60  # 08:40 UTC
     day = [(now - 150, 43.0), (now - 90, 55.0), (now - 30, 42.0)]  # a spike within the hour
     hour = 1_800_000_000.0
     month = [(hour - 3 * 3_600, 50.0), (hour - 2 * 3_600, 48.0), (hour, 41.0)]  # 05:00, 06:00 and 08:00
     kpi = KpiEntry("open", "Open", "", 42.0, 40.0, "lower", "fair", None, KpiTrend(day, month), "incidents")
-    picture = CityPicture(
-        generated_at=datetime.fromtimestamp(now, UTC).isoformat(),
-        kpis=KpisSection({"living": PillarBlock("Living", "home", [kpi], "fair")}),
-        freshness={"incidents": Freshness("x", False, 300)},
-    )
-    trends = pillar_summaries(picture)["living"]["kpis"][0]["trends"]
+    trends = tablet_trends(kpi, now)
     assert (trends["day"]["first"], trends["day"]["lo"], trends["day"]["hi"]) == (43.0, 42.0, 55.0)
     for span in ("week", "month"):
         # the hours before the minutes began (05:00, 06:00), then the minutes; 08:00's hour is theirs
