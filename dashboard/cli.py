@@ -353,7 +353,6 @@ def _simulate(config: Config, args: argparse.Namespace) -> int:
             )
         else:
             url = args.url or config.feeds.redis.url or "redis://127.0.0.1:6379/0"
-            _redis_answers(url)  # a Redis away later is waited for; one away at the start is a mistake
             sent = publish.publish_redis(
                 url,
                 config.feeds.redis.streams[0],
@@ -376,17 +375,6 @@ def _simulate(config: Config, args: argparse.Namespace) -> int:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-def _redis_answers(url: str) -> None:
-    """Raise redis-py's ``ConnectionError`` unless the Redis at ``url`` answers a PING."""
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
-    try:
-        client.ping()
-    finally:
-        client.close()
-
-
 def _start_simulator(config: Config, mqtt_url: str, rate: float, stop: threading.Event) -> None:
     from dashboard.simulation import simulator_for
     from feeds import publish

@@ -240,6 +240,9 @@ def publish_redis(
     Entries go in pipelined batches with ``MAXLEN ~ maxlen`` so the stream stays bounded
     cheaply. On a connection error the batch is retried after a backoff, so a Redis
     restart means a pause and possibly a duplicate (the store's upsert absorbs it), not a loss.
+    A Redis that does not answer at the start raises redis-py's ``ConnectionError`` at once, as
+    ``publish_mqtt`` does for its broker: that is a wrong address, not a restart, and the
+    retries ran for ever whatever ``duration_s`` said.
     """
     import redis
 
@@ -254,6 +257,7 @@ def publish_redis(
         return n
 
     try:
+        client.ping()
         burst, rest = _source(simulator, messages, rate)
         send_batch(burst)
         _paced(rate, duration_s, stop, rest, send_batch)
