@@ -20,7 +20,7 @@ import pytest
 from dashboard.config import load_config
 from dashboard.local_services import WALL_READY_JS, serve
 from dashboard.sample_city import City
-from feeds.events import Incident
+from feeds.events import Incident, QueueReading
 
 pytestmark = pytest.mark.browser
 
@@ -59,12 +59,30 @@ def incident(incident_id: str, description: str) -> Incident:
     )
 
 
+def serving(city: City) -> list[QueueReading]:
+    """Every counter of the replayed MPP, open now with an average wait.
+
+    The replay ends at the clock's time of day: from 12:00 to 13:00 WIB (the break), after
+    16:00 and before 08:00 every counter read "tutup", and the wait column had no figure to
+    show. The readings are newer than the replay's last, which ended now."""
+    now = datetime.now(UTC)
+    return [
+        QueueReading(
+            id=doc["id"], observed_at=now, source_type="QueueMonitor", agency=doc["agency"],
+            waiting=40 + i, serving=2, served_today=100, avg_wait_min=12.5 + i, open=True,
+        )
+        for i, doc in enumerate(sorted(city.store.entities("queue").values(), key=lambda d: d["id"]))
+    ]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def pariaman() -> Iterator[str]:
     config = load_config(PARIAMAN)
     city = City(config).replay(hours=0.5, step_s=300)
     city.state.accept(incident("HALF-LONG", LONG))
     city.state.accept(incident("HALF-SHORT", SHORT))
+    for reading in serving(city):
+        city.state.accept(reading)
     with serve(config, city.store) as base:
         yield base
 
