@@ -237,9 +237,9 @@ def test_a_ticker_line_from_yesterday_shows_its_day_legibly(page_factory: Any, c
     (20 px). At 0.62 em it was 16 px, and only a run that crossed midnight saw it."""
     city = City(config)
     now = datetime.now(UTC) - city.shift  # the simulator's clock: ``feed`` moves its times on to today
-    accepted = city.feed(
-        [alert_at(now - timedelta(minutes=5), "Antrean hari ini"), alert_at(now - timedelta(hours=30), "Antrean kemarin")]
-    )
+    midnight = datetime.now(config.city.tz).replace(hour=0, minute=0, second=0, microsecond=0) - city.shift
+    today = max(now - timedelta(minutes=5), midnight)  # in the first minutes after midnight, still today
+    accepted = city.feed([alert_at(today, "Antrean hari ini"), alert_at(now - timedelta(hours=30), "Antrean kemarin")])
     assert accepted == 2
     with serve(city.config, city.store) as base:
         page = page_factory()
