@@ -119,6 +119,9 @@ class QueueReading(Event):
     served_today: int = 0
     avg_wait_min: float | None = None
     open: bool = True
+    #: not serving for a while (``Suspended``: the midday break, say) while people keep
+    #: waiting; a paused counter is not open, but the wall says "jeda", not "tutup"
+    paused: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -45,7 +45,11 @@ _INCIDENT_STATUS = {
     "resolved": "resolved", "closed": "resolved", "selesai": "resolved",
 }  # fmt: skip
 _REPORT_RESOLVED = frozenset({"closed", "resolved", "selesai", "done"})
-_SERVICE_OPEN = {"open": True, "buka": True, "closed": False, "suspended": False, "tutup": False, "ditutup": False}
+_SERVICE = {
+    "open": "open", "buka": "open",
+    "closed": "closed", "tutup": "closed", "ditutup": "closed",
+    "suspended": "paused", "jeda": "paused", "istirahat": "paused",
+}  # fmt: skip
 _STANDING = {
     "verygood": "veryGood", "sangatbaik": "veryGood",
     "good": "good", "baik": "good",
@@ -209,6 +213,7 @@ def _queue_monitor(f: Fields, source: str) -> QueueReading:
     )
     _line_priority(f)
     wait = f.number("averageWaitingTime")
+    state = _service_state(f)
     if wait is not None and wait < 0:
         raise Rejected(Reason.INVALID_VALUE, "averageWaitingTime: must not be negative")
     return QueueReading(
@@ -221,7 +226,8 @@ def _queue_monitor(f: Fields, source: str) -> QueueReading:
         serving=f.count("ticketsBeingServed") or 0,
         served_today=f.count("ticketServed") or 0,
         avg_wait_min=wait,
-        open=_service_open(f),
+        open=state == "open",
+        paused=state == "paused",
     )
 
 
@@ -232,11 +238,12 @@ def _line_priority(f: Fields) -> None:
         to_float("linePriority", value)
 
 
-def _service_open(f: Fields) -> bool:
+def _service_state(f: Fields) -> str:
+    """``open``, ``closed`` or ``paused``: some feeds send a plain boolean for open."""
     value = f.attrs.get("serviceStatus")
     if isinstance(value, bool):
-        return value
-    return bool(f.enum("serviceStatus", _SERVICE_OPEN, True))
+        return "open" if value else "closed"
+    return str(f.enum("serviceStatus", _SERVICE, "open"))
 
 
 def _kpi(f: Fields, source: str) -> KpiReading:

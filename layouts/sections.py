@@ -410,6 +410,7 @@ class CounterRow:
     served_today: int
     avg_wait_min: float | None
     open: bool
+    paused: bool  #: stopped for a while (the break), people still waiting
     source_type: str
     observed_at: str
 
@@ -424,6 +425,7 @@ class CounterRow:
             served_today=doc.get("served_today") or 0,
             avg_wait_min=doc.get("avg_wait_min"),
             open=doc.get("open", True),
+            paused=doc.get("paused", False),
             source_type=doc.get("source_type") or "",
             observed_at=doc["observed_at"],
         )

@@ -118,6 +118,7 @@ def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
                 "served": a.served_today,
                 "wait": a.avg_wait_min,
                 "open": a.open,
+                "paused": a.paused,
             }
             for a in agencies[:AGENCIES]
         ],
@@ -146,14 +147,19 @@ def chart_patch(served: list[int], settings: ViewSettings) -> Patch:
 
 
 def agency_row(a: dict[str, Any], language: str) -> el.Tree:
-    wait = "–" if a["wait"] is None else f"{number(a['wait'], language)} {t('min_short', language)}"
+    """A counter closed for the day reads "tutup"; one paused for the midday break reads
+    "jeda", and the people waiting at it stay in its row."""
+    if a["open"]:
+        wait = "–" if a["wait"] is None else f"{number(a['wait'], language)} {t('min_short', language)}"
+    else:
+        wait = t("paused_now" if a["paused"] else "closed_now", language)
     return el.Div(
         className="cw-agency" + ("" if a["open"] else " is-closed"),
         children=[
             el.Span(a["name"], className="cw-agency-name"),
             el.Span(number(a["waiting"], language), className="cw-agency-num cw-agency-waiting"),
             el.Span(number(a["served"], language), className="cw-agency-num"),
-            el.Span(wait if a["open"] else t("closed_now", language), className="cw-agency-num"),
+            el.Span(wait, className="cw-agency-num"),
         ],
     )
 

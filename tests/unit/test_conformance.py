@@ -96,7 +96,7 @@ _OPEN311 = {
 # The Leon coordinates are [lat, lon] but plausible either way; a queue reading has no place.
 _QUEUE = {
     "agency": "Tourist Office", "service": "Visit reservations.", "waiting": 12, "served_today": 45,
-    "serving": 0, "avg_wait_min": None, "open": True, "observed_at": t("2021-03-22T11:10:05+00:00"),
+    "serving": 0, "avg_wait_min": None, "open": True, "paused": False, "observed_at": t("2021-03-22T11:10:05+00:00"),
     "source_type": "QueueMonitor",
 }  # fmt: skip
 

@@ -756,11 +756,16 @@ def test_line_priority_bool_or_int(normalizer: Normalizer, priority: Any) -> Non
 
 
 @pytest.mark.parametrize(
-    ("status", "is_open"),
-    [("Open", True), ("Closed", False), ("Suspended", False), ("tutup", False), ("Buka", True), (False, False)],
-)
-def test_queue_service_status(normalizer: Normalizer, status: Any, is_open: bool) -> None:
-    assert normalizer.decode(encode(with_(QUEUE, serviceStatus=status))).open is is_open
+    ("status", "is_open", "paused"),
+    [
+        ("Open", True, False), ("Closed", False, False), ("Suspended", False, True), ("tutup", False, False),
+        ("Buka", True, False), ("istirahat", False, True), (False, False, False), (True, True, False), (..., True, False),
+    ],
+)  # fmt: skip
+def test_queue_service_status(normalizer: Normalizer, status: Any, is_open: bool, paused: bool) -> None:
+    """A paused counter (the midday break) is not open, but it is not closed for the day either."""
+    reading = normalizer.decode(encode(with_(QUEUE, serviceStatus=status)))
+    assert (reading.open, reading.paused) == (is_open, paused)
 
 
 def test_queue_agency_falls_back_to_name(normalizer: Normalizer) -> None:

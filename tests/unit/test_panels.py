@@ -132,6 +132,7 @@ def counter(
         served_today=served_today,
         avg_wait_min=avg_wait_min,
         open=True,
+        paused=False,
         source_type="QueueMonitor",
         observed_at=NOW,
     )
@@ -501,6 +502,25 @@ def test_a_closed_mpp_says_so_instead_of_counting_against_a_target() -> None:
     closed = replace(sample_picture(), mpp=replace(sample_picture().mpp, served_today=0, target=0, attainment_pct=None))
     text = joined(mpp.render(mpp.view(closed, s), s))
     assert "MPP tutup hari ini" in text and " / " not in text.split("MPP tutup")[0]
+
+
+def test_a_counter_paused_for_the_break_says_so_and_one_closed_for_the_day_says_tutup() -> None:
+    """From 12:00 to 13:00 every counter read "tutup" beside the people still waiting at it,
+    as if the MPP had shut for the day."""
+    s = settings()
+    rows = [
+        replace(counter("q1", "Disdukcapil", 14, 0, 120, 22.5), open=False, paused=True),
+        replace(counter("q2", "Samsat", 3, 0, 80, None), open=False),
+        counter("q3", "BPJS", 2, 1, 60, 9.0),
+    ]
+    picture = replace(sample_picture(), mpp=replace(sample_picture().mpp, agencies=rows))
+    shown = mpp.view(picture, s)
+    assert [(texts(mpp.agency_row(a, "id"))) for a in shown["agencies"]] == [
+        ["Disdukcapil", "14", "120", "jeda"],
+        ["Samsat", "3", "80", "tutup"],
+        ["BPJS", "2", "60", "9 mnt"],
+    ]
+    assert texts(mpp.agency_row(shown["agencies"][0], "en"))[-1] == "paused"
 
 
 def test_an_mpp_not_open_yet_says_so_instead_of_a_missed_target() -> None:
