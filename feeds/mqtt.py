@@ -234,6 +234,7 @@ class MqttAdapter:
         self._ready = threading.Event()
         self._halt = threading.Event()
         self._stopping = False
+        self._unreachable_told = False  # said once per outage that the broker does not answer
         self._subscribe_mid: int | None = None
         self._store_lock = threading.Lock()
         self._store_failing = False
@@ -365,6 +366,7 @@ class MqttAdapter:
             return
         with self._store_lock:
             self._store_failing = False
+        self._unreachable_told = False
         client.publish(self.status_topic, "online", qos=1, retain=True)
         qos = self.config.qos
         _, self._subscribe_mid = client.subscribe([(topic, qos) for topic in self._filters] + [(SYS_DROPPED, 0)])
@@ -390,7 +392,17 @@ class MqttAdapter:
         self._ready.set()
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        """paho retries on its own, silently: an ingest started with its broker down said
+        nothing at all. Said once per outage, not once per retry."""
         self.stats.disconnected("connect failed")
+        if not self._unreachable_told and not self._stopping:
+            self._unreachable_told = True
+            log.warning(
+                "%s: no answer from the broker at %s:%s; trying again every few seconds",
+                self.stats.name,
+                self.endpoint.host,
+                self.endpoint.port,
+            )
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any) -> None:
         self._ready.clear()

@@ -202,6 +202,42 @@ def test_messages_sent_while_ingest_is_down_arrive(
 
 
 @pytest.mark.integration
+def test_a_broker_that_does_not_answer_is_said_once_per_outage(mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture) -> None:
+    """An ingest started with its broker down said nothing while paho retried in silence.
+    It now says so once, not at every retry, and again after the next outage."""
+    unanswered = "no answer from the broker at"
+    failures = threading.Semaphore(0)
+    mosquitto.stop()
+    url = mosquitto.url.replace("mqtt://", "mqtt://ingest:s3cret-pass@")
+    adapter = MqttAdapter(feed(url), make_normalizer(), RecordingSink())
+    told = adapter._on_connect_fail  # counted as well as run: a second failure must say nothing
+
+    def counted(client: Any, userdata: Any) -> None:
+        told(client, userdata)
+        failures.release()
+
+    caplog.set_level("WARNING", logger="feeds.mqtt")
+    adapter._client.on_connect_fail = counted
+    try:
+        adapter.start()
+        for _ in range(2):  # paho's first try and its first retry
+            assert failures.acquire(timeout=TIMEOUT), "paho never tried the broker"
+        said = [r.getMessage() for r in caplog.records if unanswered in r.getMessage()]
+        assert said == [f"mqtt: {unanswered} {mosquitto.host}:{mosquitto.port}; trying again every few seconds"]
+        mosquitto.start()
+        assert adapter.wait_connected(TIMEOUT), "connected once the broker came"
+        while failures.acquire(blocking=False):  # the first outage's later retries
+            pass
+        mosquitto.stop()
+        assert failures.acquire(timeout=TIMEOUT), "paho never retried after the second outage"
+        said = [r.getMessage() for r in caplog.records if unanswered in r.getMessage()]
+        assert len(said) == 2, said
+        assert not [r for r in caplog.records if "s3cret" in r.getMessage()]
+    finally:
+        adapter.stop()
+
+
+@pytest.mark.integration
 @pytest.mark.parametrize("broker_keeps_state", [True, False], ids=["persistent-broker", "broker-lost-sessions"])
 def test_broker_restart_reconnects_resubscribes_and_shows_a_gap(
     mosquitto: Mosquitto, broker_keeps_state: bool, adapters: Callable[..., MqttAdapter]
