@@ -189,7 +189,7 @@ def apply(
             raise ActionError(409, f"incident is {status}, not new", "err_not_new", state=status)
         set_status("acknowledged")
         rec.setdefault("acked_at", when)
-        rec.setdefault("acked_severity", severity)  # its SLA is the one of that moment
+        rec.setdefault("acked_severity", _waited_as(rec, severity))  # its SLA is the one of that moment
         rec.setdefault("acked_by", actor.name)
     elif kind == "assign":
         if status == "resolved":
@@ -211,7 +211,7 @@ def apply(
         set_status("dispatched")
         rec["assignee"] = agency.id
         rec.setdefault("acked_at", when)
-        rec.setdefault("acked_severity", severity)  # its SLA is the one of that moment
+        rec.setdefault("acked_severity", _waited_as(rec, severity))  # its SLA is the one of that moment
         rec.setdefault("acked_by", actor.name)
         entry["agency"] = agency.id
     elif kind == "note":
@@ -231,6 +231,8 @@ def apply(
             raise ActionError(409, f"severity is already {severity}", "err_severity_end", severity=severity)
         if (kind == "escalate" and target >= rank) or (kind == "deescalate" and target <= rank):
             raise ActionError(422, f"{kind} from {severity} to {SEVERITIES[target]} goes the wrong way")
+        if not now.get("acked_at"):
+            rec["waited_as"] = _waited_as(rec, severity)
         rec["severity"], rec["severity_at"] = SEVERITIES[target], at
         entry["severity"] = SEVERITIES[target]
     elif kind == "resolve":
@@ -243,7 +245,7 @@ def apply(
         set_status("resolved")
         rec["resolved_at"], rec["resolution"] = when, action.code
         rec.setdefault("acked_at", when)
-        rec.setdefault("acked_severity", severity)  # its SLA is the one of that moment
+        rec.setdefault("acked_severity", _waited_as(rec, severity))  # its SLA is the one of that moment
         entry["code"] = action.code
     elif kind == "reopen":
         if status != "resolved":
@@ -272,6 +274,17 @@ def apply(
         rec["notes"] = (rec["notes"] + [{"at": when, "by": actor.name, "text": action.text}])[-ops.notes_kept :]
     rec["history"] = (rec["history"] + [entry])[-ops.history_kept :]
     return rec
+
+
+def _waited_as(rec: dict[str, Any], severity: str) -> str:
+    """The most severe level an incident held while it waited for its acknowledgement.
+
+    Its acknowledgement is judged by that level's SLA: a critical left for half an hour,
+    then lowered to informational and acknowledged, counted as informational's and in time.
+    An operator who finds a critical misclassified acknowledges it, then lowers it."""
+    before = rec.get("waited_as")
+    ranks = [SEVERITIES.index(s) for s in (before, severity) if s in SEVERITIES]
+    return SEVERITIES[min(ranks)] if ranks else severity
 
 
 def detail(incident: dict[str, Any], record: dict[str, Any] | None, ops: Operations, now: float) -> dict[str, Any]:

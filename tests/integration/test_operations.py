@@ -800,6 +800,33 @@ def test_an_acknowledgement_is_judged_by_the_severity_it_was_given_then(config: 
     assert frames_severity(store, config, clock.now) == ["critical"]
 
 
+def test_an_acknowledgement_after_lowering_is_judged_by_the_severity_it_waited_at(config: Config) -> None:
+    """Critical: acknowledge within 5 min; informational: within 240. A critical left 30
+    minutes, lowered to informational, then acknowledged, counted as in time, and the shift
+    read better than before. It waited as a critical: 30 > 5, late. Raised and lowered back
+    before its acknowledgement, a medium is judged as the critical it was for a while (6 > 5)."""
+    store = MemoryStore()
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    state.accept(alert("H", 0, severity="critical"))
+    state.accept(alert("M", 0, severity="medium"))
+    desk = Desk(store, config, clock=clock)
+    for minute, incident_id, action in (
+        (2, "M", Action("escalate", severity="critical")),
+        (3, "M", Action("deescalate", severity="medium")),
+        (6, "M", Action("acknowledge")),
+        (30, "H", Action("deescalate", severity="informational")),
+        (31, "H", Action("acknowledge")),
+    ):
+        clock.now = START.timestamp() + minute * 60
+        desk.act(incident_id, action, OPERATOR)
+    rows = build(store, config, "shift", now=clock.now)["by_severity"].to_dict(orient="records")
+    assert [(r["severity"], r["acknowledged"], r["ack_within_sla_pct"]) for r in rows] == [
+        ("medium", 1, 0.0),
+        ("informational", 1, 0.0),
+    ]
+
+
 def test_the_fields_own_acknowledgement_and_resolution_count_from_when_it_said_so(store: StateStore, config: Config) -> None:
     """Medium (acknowledge within 30 min, resolve within 720), all opened at 10:00 WIB, the
     report read at 10:00 + 900 min. By hand:
