@@ -120,7 +120,12 @@ def register(app: Callbacks, pages: Pages, settings: ViewSettings, port: Operati
         if not report:  # not a supervisor: the downloads would answer 403 (an operator was offered them)
             return tables(report, language), [], None
         now = datetime.now(UTC)
-        as_of = t("report_as_of", language, time=when(now.isoformat(), settings.timezone, settings.timezone_label, language))
+        # with its date: a printed report read the next morning said only "Per 12:55 WIB"
+        as_of = t(
+            "report_as_of",
+            language,
+            time=when(now.isoformat(), settings.timezone, settings.timezone_label, language, with_date=True),
+        )
         links = [
             html.A("CSV", href=f"/api/v1/report?period={period}&format=csv", className="btn btn-sm btn-outline-light me-2"),
             html.A("XLSX", href=f"/api/v1/report?period={period}&format=xlsx", className="btn btn-sm btn-outline-light"),

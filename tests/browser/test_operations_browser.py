@@ -263,6 +263,38 @@ def test_a_report_left_open_moves_on_with_the_city_and_says_as_of_when(
     expect(severities).to_contain_text("kritis", ignore_case=True, timeout=FOLLOW_MS)
 
 
+#: Of the report as printed: the table cells' text and background colours, the visible
+#: buttons and period words, and the line saying as of when.
+PRINTED_JS = """() => {
+  const cells = [...document.querySelectorAll('[data-report] td')].map(td => {
+    const cs = getComputedStyle(td);
+    return [cs.color, cs.backgroundColor];
+  });
+  const shown = sel => [...document.querySelectorAll(sel)].filter(e => e.getBoundingClientRect().width > 0)
+    .map(e => e.textContent.trim());
+  return {cells, buttons: shown('.cw-report .btn'), periods: shown('.cw-report .form-check'),
+          asOf: document.querySelector('#cw-report-as-of').textContent};
+}"""
+
+
+@pytest.mark.browser
+def test_the_printed_report_is_dark_on_white_without_the_pages_controls(city: tuple[CityState, str], contexts: Any) -> None:
+    """Printed, the dark stripes came out black and the rows between them light grey on white;
+    the CSV, XLSX and sign-out buttons and all three period choices were printed; and "Per
+    12:55 WIB" gave no date for a report read the next morning."""
+    _, base = city
+    desk = contexts("supervisor")
+    desk.goto(f"{base}/report?period=day")
+    desk.wait_for_selector('[data-report="by_period"] td')
+    expect(desk.locator("#cw-report-links .btn")).to_have_count(2)
+    desk.emulate_media(media="print")
+    printed = desk.evaluate(PRINTED_JS)
+    assert printed["cells"] and {color for color, _ in printed["cells"]} == {"rgb(0, 0, 0)"}, printed["cells"][:4]
+    assert {bg for _, bg in printed["cells"]} <= {"rgb(255, 255, 255)", "rgb(238, 238, 238)"}, printed["cells"][:4]
+    assert (printed["buttons"], printed["periods"]) == ([], ["hari"])
+    assert re.search(r"\b20\d\d\b", printed["asOf"]), printed["asOf"]  # "Per Senin, 7 Desember 2026 12:55 WIB"
+
+
 #: The page's own once-a-second check (assets/push.js) switched off: what it would claim late
 #: must be claimed when the new layout is drawn.
 NO_PERIODIC_CLAIM = """(() => {
