@@ -9,7 +9,8 @@ presets and broadcast.
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, cast
 
 from dash import ctx
 from dash.exceptions import MissingCallbackContextException
@@ -28,6 +29,7 @@ from dashboard.ops_bodies import (
     StationAckBody,
     lenient,
 )
+from layouts.sections import ShiftReport
 
 #: What each wall action carries (``dashboard.ops_bodies``), as the API's routes take it.
 WALL_BODIES: dict[str, type[Any]] = {
@@ -130,12 +132,18 @@ class ConsolePort:
             return self.desk.ack_station(body.station, actor)
         return self.desk.clear_broadcast(actor)
 
-    def report(self, period: str) -> dict[str, list[dict[str, Any]]]:
+    def report(self, period: str, at: str | None = None) -> ShiftReport | None:
         who = self._principal()
         if who is None or not who.can("supervisor"):
-            return {}
-        chosen = period if period in ("shift", "day", "week") else "day"
-        return shift_report.as_json(shift_report.build(self.desk.store, self.desk.config, chosen))  # type: ignore[arg-type]
+            return None
+        kind = cast(shift_report.Period, period if period in ("shift", "day", "week") else "day")
+        try:
+            at = None if at is None else shift_report.checked_at(at, kind, self.desk.config)
+        except shift_report.PeriodError:
+            at = None  # a period of the other kind, left in the choice as the kind changed
+        now = time.time()
+        frames = shift_report.build(self.desk.store, self.desk.config, kind, now=now, at=at)
+        return ShiftReport(shift_report.covered(kind, self.desk.config, now, at), shift_report.as_json(frames))
 
 
 def _refusal(error: Exception) -> ActionError:

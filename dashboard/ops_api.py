@@ -7,6 +7,7 @@ with size limits and no unknown keys, so a malformed request gets a 422 that nam
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, Literal, cast
 
@@ -95,13 +96,20 @@ def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
     def report(
         period: Literal["shift", "day", "week"] = "day",
         format: Literal["json", "csv", "xlsx"] = "json",
+        at: str | None = Query(None, max_length=shift_report.AT_MAX),
         who: Principal = Depends(reader("supervisor")),
     ) -> Any:
-        frames = shift_report.build(desk.store, desk.config, period)
+        try:
+            chosen = None if at is None else shift_report.checked_at(at, period, desk.config)
+        except shift_report.PeriodError as exc:
+            raise HTTPException(422, str(exc)) from None
+        now = time.time()
+        frames = shift_report.build(desk.store, desk.config, period, now=now, at=chosen)
         if format == "json":
-            return shift_report.as_json(frames)
+            return {"covers": shift_report.covered(period, desk.config, now, chosen), **shift_report.as_json(frames)}
         city = desk.config.city
-        name = dated_name(f"citywall-report-{period}", city.name, city.timezone, city.timezone_label, time.time(), format)
+        stem = f"citywall-report-{period}" + (f"-{re.sub(r'[^A-Za-z0-9-]+', '-', chosen)}" if chosen else "")
+        name = dated_name(stem, city.name, city.timezone, city.timezone_label, time.time(), format)
         if format == "csv":
             return Response(
                 shift_report.as_csv(frames),

@@ -2,10 +2,12 @@
 
 Response time is the number a city is judged by, so the report leads with it: median and
 90th percentile minutes to acknowledge and to resolve, and the share within the SLA of
-each incident's severity, grouped per shift, per day or per week (city time), plus the same
-by severity (most severe first: each has its own SLA, and a share for all of them together
-hides a late critical among many timely lesser ones), by category and by agency. It covers
-what the store holds (open incidents, and resolved ones for ``history.resolved_days``).
+each incident's severity, grouped per shift, per day or per week (city time). The periods
+cover what the store holds (open incidents, and resolved ones for ``history.resolved_days``),
+every one of those days listed, an empty one too. The same figures by severity (most severe
+first: each has its own SLA, and a share for all of them together hides a late critical among
+many timely lesser ones), by category and by agency cover one period: the current one, or the
+one asked for. An incident counts in the period it opened in.
 
 pandas does the grouping and quantiles; the same frames become the page, the CSV and the
 XLSX (openpyxl), so the three never disagree.
@@ -15,8 +17,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, cast
 
 import pandas as pd
@@ -107,6 +111,66 @@ def period_label(opened: float, period: Period, config: Config) -> str:
     return f"{day:%Y-%m-%d} {current.name}"
 
 
+#: A period's label, as ``period_label`` writes it: ``2026-12-07``, ``2026-W50`` or
+#: ``2026-12-07 pagi`` (a shift's name is at most 40 characters).
+AT_MAX = 52
+_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+class PeriodError(ValueError):
+    """A period asked for that is no label of the kind asked for; its text says what one is."""
+
+
+def checked_at(at: str, period: Period, config: Config) -> str:
+    """``at`` if it names a period of this kind, else ``PeriodError`` saying what would."""
+    names = [s.name for s in config.operations.shifts]
+    said = {
+        "day": "a day as 2026-12-07",
+        "week": "an ISO week as 2026-W50",
+        "shift": f"a day and a shift as 2026-12-07 {names[0]} (shifts: {', '.join(names)})",
+    }[period]
+    if len(at) <= AT_MAX:
+        if period == "week" and (m := _WEEK.match(at)) and 1 <= int(m.group(2)) <= 53:
+            return at
+        day, _, name = at.partition(" ")
+        if _DAY.match(day) and _is_date(day) and (period == "day" and not name or period == "shift" and name in names):
+            return at
+    raise PeriodError(f"at: expected {said}")
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _starts(period: Period, config: Config, first: datetime, last: datetime) -> Iterator[datetime]:
+    """Every moment a period of this kind begins, from the day before ``first`` to ``last``'s day."""
+    shifts = sorted(config.operations.shifts, key=lambda s: s.start)
+    day = first.date() - timedelta(days=1)
+    while day <= last.date():
+        if period == "shift":
+            yield from (datetime.combine(day, s.start, tzinfo=config.city.tz) for s in shifts)
+        elif period == "day" or day.weekday() == 0:
+            yield datetime.combine(day, datetime.min.time(), tzinfo=config.city.tz)
+        day += timedelta(days=1)
+
+
+def period_labels(start: float, now: float, period: Period, config: Config) -> list[str]:
+    """The labels of every period from the one holding ``start`` to the one holding ``now``."""
+    tz = config.city.tz
+    labels = [period_label(start, period, config)]
+    for moment in _starts(period, config, datetime.fromtimestamp(start, tz), datetime.fromtimestamp(now, tz)):
+        if start < moment.timestamp() <= now:
+            label = period_label(moment.timestamp(), period, config)
+            if label != labels[-1]:
+                labels.append(label)
+    return labels
+
+
 def _summary(group: pd.DataFrame) -> pd.Series:
     ack, res = group["ack_min"].dropna(), group["resolve_min"].dropna()
     acked, resolved = group.dropna(subset=["ack_min"]), group.dropna(subset=["resolve_min"])
@@ -149,18 +213,49 @@ def _rank(severity: str) -> int:
     return SEVERITY_RANK.get(severity, len(SEVERITY_RANK))
 
 
-def build(store: StateStore, config: Config, period: Period = "day", now: float | None = None) -> dict[str, pd.DataFrame]:
+def build(
+    store: StateStore, config: Config, period: Period = "day", now: float | None = None, at: str | None = None
+) -> dict[str, pd.DataFrame]:
     """Periods in the order they came (by name, "malam" came before "pagi" of the same day),
-    severities most severe first."""
-    frame = incidents_frame(store, config, time.time() if now is None else now).sort_values("opened", kind="stable")
+    severities most severe first; the breakdowns of the period ``at`` (``checked_at``), by
+    default the one ``now`` is in."""
+    now = time.time() if now is None else now
+    frame = incidents_frame(store, config, now).sort_values("opened", kind="stable")
     frame["period"] = [period_label(t, period, config) for t in frame["opened"]]
-    by_rank = frame.sort_values("severity", key=lambda s: s.map(_rank), kind="stable")
+    chosen = frame[frame["period"] == covered(period, config, now, at)]
+    by_rank = chosen.sort_values("severity", key=lambda s: s.map(_rank), kind="stable")
     return {
-        "by_period": summarise(frame, "period", in_order=True),
+        "by_period": _every_period(summarise(frame, "period", in_order=True), frame, period, config, now),
         "by_severity": summarise(by_rank, "severity", in_order=True),
-        "by_category": summarise(frame, "category"),
-        "by_agency": summarise(frame, "agency"),
+        "by_category": summarise(chosen, "category"),
+        "by_agency": summarise(chosen, "agency"),
     }
+
+
+def covered(period: Period, config: Config, now: float, at: str | None = None) -> str:
+    """The period the breakdowns cover: the one asked for, or the one ``now`` is in."""
+    return at or period_label(now, period, config)
+
+
+def _every_period(rows: pd.DataFrame, frame: pd.DataFrame, period: Period, config: Config, now: float) -> pd.DataFrame:
+    """``rows`` with a row of nothing for each period of the kept history that had no incident:
+    the list went from "12-05 siang" to "12-06 siang", and two empty shifts read as missing.
+    Before the kept history (an incident open for weeks) only the periods with incidents show."""
+    if rows.empty:
+        return rows
+    kept_from = max(float(frame["opened"].iloc[0]), now - max(config.history.resolved_days, 1) * 86_400)
+    recent = period_labels(kept_from, now, period, config)
+    known = set(recent)
+    first_opened = frame.groupby("period", sort=False)["opened"].min()
+    unlisted = [label for label in rows["period"] if label not in known]
+    older = [label for label in unlisted if first_opened[label] < kept_from]
+    later = [label for label in unlisted if first_opened[label] >= kept_from]  # opened "after" now: a clock ahead
+    nothing = {"incidents": 0, "acknowledged": 0, "resolved": 0}
+    filled = rows.set_index("period").reindex(older + recent + later)
+    for column, value in nothing.items():
+        filled[column] = filled[column].fillna(value).astype(int)
+    filled = filled.astype(object).where(filled.notna(), None)
+    return filled.rename_axis("period").reset_index()[["period", *REPORT_FIGURES]]
 
 
 def _plain(value: Any) -> Any:

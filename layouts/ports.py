@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from layouts.picture import CityPicture
+from layouts.sections import ShiftReport
 
 
 class CityReader(Protocol):
@@ -68,7 +69,10 @@ class OperationsPort(Protocol):
 
     def wall_action(self, what: str, args: dict[str, Any]) -> tuple[bool, Any]: ...
 
-    def report(self, period: str) -> dict[str, list[dict[str, Any]]]: ...
+    def report(self, period: str, at: str | None = None) -> ShiftReport | None:
+        """The report for a supervisor, with its breakdowns of the period ``at`` (the current
+        one when it is None or no period of that kind); None for anyone else."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -533,6 +533,18 @@ JUDGED = ("veryGood", "good", "fair", "bad", "veryBad")
 REPORT_PERIODS = ("shift", "day", "week")
 #: The agency of incidents nobody was assigned, in the data (the page says it in words).
 REPORT_UNASSIGNED = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftReport:
+    """The report's tables (rows of figures, as the API answers them) and the period that the
+    breakdowns by severity, category and agency cover (``2026-12-07 pagi``); the first
+    table lists every period."""
+
+    covers: str
+    tables: dict[str, list[dict[str, Any]]]
+
+
 REPORT_FIGURES = (
     "incidents",
     "acknowledged",

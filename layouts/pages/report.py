@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, callback_context, dcc, html
 
 from layouts.console.account import signed_in_line
 from layouts.i18n import number, t, when
@@ -23,6 +24,8 @@ from layouts.sections import REPORT_PERIODS
 from layouts.tree import attrs
 
 PERIOD_WORDS = {p: f"report_period_{p}" for p in REPORT_PERIODS}
+#: The choice of the breakdowns' period that follows the current one as time moves on.
+CURRENT = "current"
 #: How often a report page left open is made again: it stayed as first drawn while the
 #: CSV downloaded beside it had moved on.
 REFRESH_MS = 60_000
@@ -43,12 +46,14 @@ def _cell(value: Any, language: str, column: str = "") -> Any:
     return value
 
 
-def tables(report: dict[str, list[dict[str, Any]]], language: str) -> list[Any]:
+def tables(report: dict[str, list[dict[str, Any]]], language: str, covers: str | None = None) -> list[Any]:
+    """Each table under its title; the breakdowns' titles name the period they cover."""
     if not report:
         return [dbc.Alert(t("report_for_supervisors", language), color="warning")]
     out: list[Any] = []
     for name, rows in report.items():
-        out.append(html.H5(title(name, language), className="mt-3"))
+        heading = title(name, language) + (f" · {covers}" if covers and name != "by_period" else "")
+        out.append(html.H5(heading, className="mt-3"))
         if not rows:
             out.append(html.P("–"))
             continue
@@ -94,6 +99,14 @@ def register(app: Callbacks, pages: Pages, settings: ViewSettings, port: Operati
                     value=period,
                     inline=True,
                 ),
+                html.Div(
+                    [
+                        html.Label(t("report_breakdowns_of", language), htmlFor="cw-report-at", className="me-2"),
+                        # the periods the report lists, newest first; the breakdowns cover the one chosen
+                        dbc.Select(id="cw-report-at", size="sm", className="cw-report-at", value=CURRENT),
+                    ],
+                    className="d-flex align-items-center my-2",
+                ),
                 html.Div(id="cw-report-links", className="my-2"),
                 html.Div(id="cw-report-as-of", className="text-secondary small"),
                 dcc.Loading(html.Div(id="cw-report-tables"), delay_show=500),  # no spinner flash at each refresh
@@ -112,13 +125,25 @@ def register(app: Callbacks, pages: Pages, settings: ViewSettings, port: Operati
         Output("cw-report-tables", "children"),
         Output("cw-report-links", "children"),
         Output("cw-report-as-of", "children"),
+        Output("cw-report-at", "options"),
+        Output("cw-report-at", "value"),
         Input("cw-report-period", "value"),
+        Input("cw-report-at", "value"),
         Input("cw-report-tick", "n_intervals"),
     )
-    def _report(period: str, _: int | None) -> Any:
-        report = port.report(period)
-        if not report:  # not a supervisor: the downloads would answer 403 (an operator was offered them)
-            return tables(report, language), [], None
+    def _report(period: str, at: str | None, _: int | None) -> Any:
+        """A new kind of period starts on its current one; a period chosen stays chosen as the
+        page refreshes (the current shift moves on at its end, a chosen one does not)."""
+        if callback_context.triggered_id == "cw-report-period" or at == CURRENT:
+            at = None
+        report = port.report(period, at)
+        if report is None:  # not a supervisor: the downloads would answer 403 (an operator was offered them)
+            return tables({}, language), [], None, [], CURRENT
+        pinned = report.covers if at else CURRENT
+        listed = [row["period"] for row in report.tables.get("by_period", [])][::-1]
+        current = f"{t('report_current', language)} · {report.covers if not at else listed[0] if listed else ''}"
+        options = [{"label": current, "value": CURRENT}, *({"label": p, "value": p} for p in listed)]
+        query = urlencode({"period": period, **({"at": report.covers} if at else {})})
         now = datetime.now(UTC)
         # with its date: a printed report read the next morning said only "Per 12:55 WIB"
         as_of = t(
@@ -127,7 +152,7 @@ def register(app: Callbacks, pages: Pages, settings: ViewSettings, port: Operati
             time=when(now.isoformat(), settings.timezone, settings.timezone_label, language, with_date=True),
         )
         links = [
-            html.A("CSV", href=f"/api/v1/report?period={period}&format=csv", className="btn btn-sm btn-outline-light me-2"),
-            html.A("XLSX", href=f"/api/v1/report?period={period}&format=xlsx", className="btn btn-sm btn-outline-light"),
+            html.A("CSV", href=f"/api/v1/report?{query}&format=csv", className="btn btn-sm btn-outline-light me-2"),
+            html.A("XLSX", href=f"/api/v1/report?{query}&format=xlsx", className="btn btn-sm btn-outline-light"),
         ]
-        return tables(report, language), links, as_of
+        return tables(report.tables, language, report.covers), links, as_of, options, pinned

@@ -263,6 +263,26 @@ def test_a_report_left_open_moves_on_with_the_city_and_says_as_of_when(
     expect(severities).to_contain_text("kritis", ignore_case=True, timeout=FOLLOW_MS)
 
 
+@pytest.mark.browser
+def test_the_reports_breakdowns_name_their_period_and_a_chosen_one_stays(city: tuple[CityState, str], contexts: Any) -> None:
+    """The breakdowns by severity, category and agency cover the current period, and say which;
+    one chosen stays chosen, and the downloads are of it; another kind of period starts on its
+    current one again."""
+    _, base = city
+    desk = contexts("supervisor")
+    desk.goto(f"{base}/report?period=day")
+    desk.wait_for_selector('[data-report="by_period"] td')
+    current = desk.locator('[data-report="by_period"] tbody tr:last-child td:first-child').inner_text()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", current), current
+    expect(desk.locator("h5", has_text="Per tingkat")).to_have_text(f"Per tingkat · {current}")
+    assert desk.locator("#cw-report-at option[value=current]").text_content() == f"sekarang · {current}"
+    desk.select_option("#cw-report-at", current)
+    expect(desk.locator("#cw-report-links a").first).to_have_attribute("href", re.compile(rf"at={current}&"))
+    desk.locator("label", has_text="minggu").click()
+    expect(desk.locator("h5", has_text="Per tingkat")).to_have_text(re.compile(r"Per tingkat · \d{4}-W\d{2}$"))
+    expect(desk.locator("#cw-report-links a").first).to_have_attribute("href", "/api/v1/report?period=week&format=csv")
+
+
 #: Of the report as printed: the table cells' text and background colours, the visible
 #: buttons and period words, and the line saying as of when.
 PRINTED_JS = """() => {

@@ -26,7 +26,7 @@ from dashboard.incident_ops import Action, ActionError, Actor, with_field_severi
 from dashboard.ingest import CityState
 from dashboard.layout_settings import view_settings
 from dashboard.picture import build_picture
-from dashboard.shift_report import as_csv, as_json, as_xlsx, build, incidents_frame, period_label
+from dashboard.shift_report import Period, PeriodError, as_csv, as_json, as_xlsx, build, checked_at, incidents_frame, period_label
 from dashboard.store.base import StateStore
 from dashboard.store.memory import MemoryStore
 from feeds.events import Incident
@@ -976,6 +976,48 @@ def test_shifts_are_listed_in_the_order_they_came(config: Config) -> None:
         state.accept(alert(f"S{n}", minutes, opened_min=minutes))
     periods = build(store, config, "shift", now=START.timestamp() + 14 * 3600)["by_period"]["period"].tolist()
     assert periods == ["2026-12-01 pagi", "2026-12-01 siang", "2026-12-01 malam"]
+
+
+def test_every_shift_is_listed_and_the_breakdowns_cover_one(config: Config) -> None:
+    """P opened at 10:00 WIB on 1 December (pagi), N at 00:00 on the 2nd (the 1st's malam,
+    high); read at 10:00 on the 2nd. By hand: the shifts are the 1st's pagi (1), siang (0),
+    malam (1) and the 2nd's pagi (0); the empty siang had no row and read as missing. The
+    breakdowns counted both incidents, whatever shift was read; they now cover the current
+    shift (nothing yet), or the one asked for (N alone)."""
+    store = MemoryStore()
+    clock = Clock()
+    state = CityState(store, config, clock=clock)
+    clock.now = START.timestamp() + 24 * 3600
+    state.accept(alert("P", 0, severity="critical"))
+    state.accept(alert("N", 14 * 60, severity="high", opened_min=14 * 60))
+    frames = build(store, config, "shift", now=clock.now)
+    assert [(r["period"], r["incidents"], r["ack_median_min"]) for r in frames["by_period"].to_dict(orient="records")] == [
+        ("2026-12-01 pagi", 1, None),
+        ("2026-12-01 siang", 0, None),
+        ("2026-12-01 malam", 1, None),
+        ("2026-12-02 pagi", 0, None),
+    ]
+    assert [len(frames[name]) for name in ("by_severity", "by_category", "by_agency")] == [0, 0, 0]
+    malam = build(store, config, "shift", now=clock.now, at=checked_at("2026-12-01 malam", "shift", config))
+    assert [(r["severity"], r["incidents"]) for r in malam["by_severity"].to_dict(orient="records")] == [("high", 1)]
+    assert as_json(malam)["by_period"] == as_json(frames)["by_period"]  # the list of periods stays whole
+
+
+@pytest.mark.parametrize(
+    ("at", "period", "good"),
+    [
+        ("2026-12-01 pagi", "shift", True), ("2026-12-01 sore", "shift", False), ("2026-12-01", "shift", False),
+        ("2026-12-01", "day", True), ("2026-02-30", "day", False), ("2026-12-01 pagi", "day", False),
+        ("2026-W50", "week", True), ("2026-W54", "week", False), ("2026-12-01", "week", False), ("x" * 500, "day", False),
+    ],
+)  # fmt: skip
+def test_a_period_asked_for_must_be_one_of_its_kind(config: Config, at: str, period: Period, good: bool) -> None:
+    if good:
+        assert checked_at(at, period, config) == at
+    else:
+        with pytest.raises(PeriodError, match=r"^at: expected ") as refused:
+            checked_at(at, period, config)
+        assert at not in str(refused.value)  # named, not echoed
 
 
 def test_an_incident_without_an_agency_exports_as_a_plain_dash() -> None:

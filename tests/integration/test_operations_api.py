@@ -172,6 +172,28 @@ def test_shift_report_downloads(app: tuple[str, CityState, dict[str, requests.Se
         assert named.group(1) in days
 
 
+def test_the_report_covers_the_period_asked_for(app: tuple[str, CityState, dict[str, requests.Session]]) -> None:
+    """The breakdowns cover one period: the current one, or ``at``; a period of another kind, or
+    no period at all, is refused with what one looks like, and the input is not said back."""
+    base, _, s = app
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%d")
+    answer = s["supervisor"].get(f"{base}/api/v1/report", params={"period": "day"}, timeout=30).json()
+    asked = s["supervisor"].get(f"{base}/api/v1/report", params={"period": "day", "at": answer["covers"]}, timeout=30)
+    assert answer["covers"] in {today, datetime.now(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%d")}
+    assert (asked.status_code, asked.json()["covers"]) == (200, answer["covers"])
+    assert answer["covers"] in [row["period"] for row in answer["by_period"]]
+    as_csv = s["supervisor"].get(
+        f"{base}/api/v1/report", params={"period": "day", "at": "2026-01-31", "format": "csv"}, timeout=30
+    )
+    assert "citywall-report-day-2026-01-31-kota-pekanbaru-" in as_csv.headers["content-disposition"]
+    for period, at in (("day", "2026-12-01 pagi"), ("shift", "2026-12-01 <script>"), ("week", "W49x")):
+        refused = s["supervisor"].get(f"{base}/api/v1/report", params={"period": period, "at": at}, timeout=30)
+        assert refused.status_code == 422, (period, at, refused.text)
+        assert "at: expected" in refused.text and at not in refused.text
+    long = s["supervisor"].get(f"{base}/api/v1/report", params={"period": "day", "at": "9" * 10_000}, timeout=30)
+    assert long.status_code == 422 and "9" * 100 not in long.text
+
+
 def as_a_link(session: requests.Session) -> requests.Session:
     """The session's cookie alone: what a browser sends when a page's plain link is followed."""
     plain = requests.Session()
