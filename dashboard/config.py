@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,29 @@ def _shown_path(path: Path) -> str:
 NEAR_KM = 1.0
 
 
+#: How far, in hours, a city's zone may be from its sun's (its longitude / 15). Indonesia's are
+#: within an hour of theirs, and a neighbouring zone is no further off than that slack allows, so
+#: this catches only the zone from elsewhere: ``Etc/GMT+7`` (which is UTC-7) for a city at 112.9
+#: degrees east is 14 hours off.
+ZONE_SLACK_H = 3.0
+
+
+def _check_zone(config: Config, longitudes: list[float], file: Path | str) -> None:
+    """The zone must be one a city at these longitudes can keep: a valid zone on the wrong side of
+    the world passed, and every clock, shift, opening hour and nightly reload ran 14 hours off."""
+    if not longitudes:
+        return
+    lon = sum(longitudes) / len(longitudes)
+    offset = datetime.now(config.city.tz).utcoffset()
+    hours = offset.total_seconds() / 3600 if offset is not None else 0.0
+    if abs(hours - lon / 15) > ZONE_SLACK_H:
+        raise ConfigError(
+            f"{file}: city.timezone: {config.city.timezone} is UTC{hours:+g}, but the districts lie at"
+            f" longitude {lon:.1f} (the sun's time there is about UTC{lon / 15:+.1f}); Indonesia's zones are"
+            " Asia/Jakarta (WIB), Asia/Pontianak (WIB), Asia/Makassar (WITA) and Asia/Jayapura (WIT)"
+        )
+
+
 def check_places(config: Config, file: Path | str = "config") -> None:
     """The districts GeoJSON must be readable and hold polygons, and every place the config
     names must be one of its districts: otherwise the map is blank and points land nowhere."""
@@ -173,6 +197,7 @@ def check_places(config: Config, file: Path | str = "config") -> None:
         raise ConfigError(f"{file}: city.districts_geojson: {exc} ({_shown_path(config.districts_path())})") from None
     except (OSError, ValueError, RuntimeError):  # a NUL in the name, "~nosuchuser/...", a name too long
         raise ConfigError(f"{file}: city.districts_geojson: not a path this machine can open") from None
+    _check_zone(config, [districts.centroid(name)[1] for name in districts.names()], file)
     sim = config.simulation
     where: list[tuple[tuple[Any, ...], str]] = [(("simulation", "places", name), name) for name in sim.places]
     where += [(("simulation", "stations", i, "district"), s.district) for i, s in enumerate(sim.stations)]

@@ -101,6 +101,10 @@ def test_shipped_config_is_valid() -> None:
             "complaints.0.categories.Lainnya: Input should be 'drainage'",
         ),
         (lambda c: c["wall"].update(reload_at="25:99"), "wall.reload_at:"),
+        # a zone that exists, on the other side of the world (Etc/GMT+7 is UTC-7); Pekanbaru lies
+        # at 101.4 degrees east, its sun's time about UTC+6.8
+        (lambda c: c["city"].update(timezone="Etc/GMT+7"), "city.timezone: Etc/GMT+7 is UTC-7, but the districts lie"),
+        (lambda c: c["city"].update(timezone="Africa/Abidjan"), "city.timezone: Africa/Abidjan is UTC+0, but"),  # no DST
         (lambda c: c["feeds"]["mqtt"].update(member="ingest 1"), "feeds.mqtt.member: String should match pattern"),
         (lambda c: c["feeds"]["mqtt"].update(hold_ms=200), "feeds.mqtt.hold_ms: Input should be less than or equal to 50"),
     ],
