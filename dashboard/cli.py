@@ -148,26 +148,37 @@ def _check_config(config: Config, args: argparse.Namespace) -> int:
         f"{path}: ok ({config.city.name}, {len(districts)} kecamatan, {config.wall.columns}x{config.wall.rows} wall, "
         f"{len(panels)} panel kinds, {len(config.pillars)} pillars, {len(config.kpis())} KPIs, store {config.store.backend})"
     )
-    joined = districts.joined()
+    for line in config_warnings(config):
+        print(f"{path}: warning: {line}")
+    return 0
+
+
+def config_warnings(config: Config, demo: bool = True) -> list[str]:
+    """What is valid but likely a mistake. ``check-config`` says it, and so do ``demo`` and
+    ``serve`` as they start: a wall with twelve blank screens, or another city's map, started
+    without a word. ``demo``: whether the simulator's topics matter (not to ``serve``)."""
+    from feeds.geo import Districts
+
+    out = []
+    joined = Districts.load(config.districts_path()).joined()
     if joined:  # by design (a mainland and its islets), but a copied feature left unrenamed reads the same
-        print(f"{path}: warning: city.districts_geojson: features of one name make one district: {', '.join(joined)}")
+        out.append(f"city.districts_geojson: features of one name make one district: {', '.join(joined)}")
     if not config.operations.agencies:  # valid, but the console's "assign" offers nobody
-        print(f"{path}: warning: operations.agencies is empty: operators cannot assign an incident to anyone")
+        out.append("operations.agencies is empty: operators cannot assign an incident to anyone")
     missed = config.demo_topics_missed()
-    if missed:  # valid for real feeds, but the demo's own messages would go nowhere
-        print(f"{path}: warning: {_demo_topics_warning(config, missed)}")
+    if missed and demo:  # valid for real feeds, but the demo's own messages would go nowhere
+        out.append(_demo_topics_warning(config, missed))
     idle = config.idle_screens()
     if idle:  # valid (a screen kept for a CCTV input), but a black LCD looks dead
         which = f"screens {', '.join(map(str, idle))} show" if len(idle) > 1 else f"screen {idle[0]} shows"
-        print(f"{path}: warning: {which} nothing (no panel, span or playlist)")
+        out.append(f"{which} nothing (no panel, span or playlist)")
     if config.feeds.mqtt.member and not config.feeds.mqtt.shared_group:  # valid, but each member takes every message
-        print(f"{path}: warning: feeds.mqtt.member is set but shared_group is not: every ingest member takes every message")
-    for line in (*_category_warnings(config), *sites_elsewhere(config)):
-        print(f"{path}: warning: {line}")
+        out.append("feeds.mqtt.member is set but shared_group is not: every ingest member takes every message")
+    out += [*_category_warnings(config), *sites_elsewhere(config)]
     boundaries = _boundaries_warning(config)
     if boundaries:  # valid, but the wall then showed one city's name over another's map
-        print(f"{path}: warning: {boundaries}")
-    return 0
+        out.append(boundaries)
+    return out
 
 
 def _boundaries_warning(config: Config) -> str | None:
@@ -424,9 +435,8 @@ def _print_urls(
     if mqtt_url:
         broker = " (embedded broker, MQTT 3.1.1 only)" if embedded else ""
         lines.append(f"  mqtt     {redact(mqtt_url)}{broker}, topics {', '.join(config.feeds.mqtt.topics)}")
-        missed = config.demo_topics_missed()
-        if missed:  # the simulator's messages would go nowhere: say so where the demo is watched
-            lines.append(f"  warning  {_demo_topics_warning(config, missed)}")
+    # said where the wall is started and watched, not only by check-config
+    lines += [f"  warning  {line}" for line in config_warnings(config, demo=mqtt_url is not None)]
     print("\n".join(lines), flush=True)
 
 

@@ -846,6 +846,28 @@ def test_check_config_warns_when_no_agency_can_be_assigned(tmp_path: Path) -> No
     assert "warning" not in run_cli("check-config", str(DEFAULT_CONFIG)).stdout
 
 
+def test_the_demo_and_serve_say_check_configs_warnings_as_they_start(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A wall with no agencies, or twelve blank screens, started without a word: only
+    check-config said so, and a city's IT person runs the demo, not check-config. ``serve``
+    leaves out the warning about the simulator's topics, which only the demo publishes on."""
+    from dashboard.cli import _print_urls
+
+    def edit(tree: dict[str, Any]) -> None:
+        tree["operations"]["agencies"] = []
+        tree["feeds"]["mqtt"]["topics"] = ["elsewhere/#"]
+
+    config = load_config(write(tmp_path, edit), environ={})
+    _print_urls(config, "127.0.0.1", 8050, mqtt_url="mqtt://127.0.0.1:1883")
+    demo = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  warning  ")]
+    _print_urls(config, "127.0.0.1", 8050)
+    serve = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  warning  ")]
+    agencies = "  warning  operations.agencies is empty: operators cannot assign an incident to anyone"
+    assert [line.split(" (")[0] for line in demo] == [agencies, "  warning  feeds.mqtt.topics"]
+    assert serve == [agencies]
+    _print_urls(load_config(environ={}), "127.0.0.1", 8050, mqtt_url="mqtt://127.0.0.1:1883")
+    assert "warning" not in capsys.readouterr().out
+
+
 def test_check_config_warns_of_another_citys_boundaries(tmp_path: Path) -> None:
     """A config copied from Pekanbaru to Pasuruan, its name changed and its map not, passed
     with "ok": the wall showed "Kota Pasuruan" over Pekanbaru's fifteen kecamatan."""
