@@ -29,6 +29,8 @@ EXIT_NO_PORT = 3
 EXIT_NO_STORE = 4
 #: ``simulate``: the broker or Redis it was to publish to does not answer.
 EXIT_NO_TARGET = 5
+#: Stopped with Ctrl-C (SIGINT), after the same clean stop as SIGTERM's: a shell's 128 + 2.
+EXIT_INTERRUPTED = 130
 DEMO_RATE = 20.0
 MAX_WORKERS = 64
 
@@ -49,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     try:
         return int(args.run(config, args) or 0)
+    except KeyboardInterrupt:  # uvicorn stops cleanly, then raises it again: it ended every demo in a traceback
+        return EXIT_INTERRUPTED
     except Exception as exc:  # the store went away under a command that needs it
         from dashboard.store.redis_store import is_outage
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import time
 import urllib.request
@@ -99,3 +100,7 @@ def test_demo_on_embedded_broker_serves_moving_data(citywall_proc) -> None:
             assert response.status == 200
     with urllib.request.urlopen(f"{base}/wall", timeout=5) as response:
         assert response.status == 200
+    # Ctrl-C, as a person ends a demo: a clean stop, not a traceback ending in KeyboardInterrupt
+    proc.kill(signal.SIGINT)
+    assert proc.proc is not None and proc.proc.wait(timeout=30) == 130
+    assert "Traceback" not in proc.log_text(), proc.log_text()[-2000:]
