@@ -326,15 +326,17 @@ def _load_cached(path: str) -> Districts:
             raise GeoJsonError(f"feature {i}: {_shape_of(feature)}, not a Polygon or MultiPolygon")
     areas = list(enumerate(doc["features"]))
     usable = [f for _, f in areas if _usable(f)]
-    if not usable:
-        raise GeoJsonError("no Polygon or MultiPolygon feature with a 'nama' property")
+    if not usable:  # which names the file has: "NAMOBJ" or "name" for a file from another source
+        first = ""
+        if areas:
+            first = f" (the first feature's properties: {_keys(areas[0][1].get('properties') or {})})"
+        raise GeoJsonError(f"no Polygon or MultiPolygon feature with a 'nama' property{first}")
     for i, feature in areas:
         if not _usable(feature):  # a district under "NAMA" was left off the map without a word
             props = feature.get("properties") or {}
             if "nama" in props:
                 raise GeoJsonError(f"feature {i}: its 'nama' is not a name ({_kind(props['nama'])})")
-            keys = ", ".join(sorted(str(k) for k in props)[:8]) or "none"
-            raise GeoJsonError(f"feature {i} has no 'nama' property (its properties: {keys})")
+            raise GeoJsonError(f"feature {i} has no 'nama' property (its properties: {_keys(props)})")
     try:
         made = _districts(usable)
         districts = Districts(made, source=path)
@@ -393,6 +395,11 @@ def _simplified(districts: list[District], tolerance: float) -> list[BaseGeometr
         return list(shapely.coverage_simplify(shapes, tolerance))
     except (TypeError, shapely.errors.ShapelyError):
         return [shapely.simplify(g, tolerance, preserve_topology=True) for g in shapes]
+
+
+def _keys(props: dict[str, Any]) -> str:
+    """A feature's property names, the first eight in order, each cut to 40 characters."""
+    return ", ".join(sorted(str(k)[:40] for k in props)[:8]) or "none"
 
 
 def _kind(value: Any) -> str:

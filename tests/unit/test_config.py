@@ -200,6 +200,13 @@ def test_a_simulation_file_has_the_config_files_limits(tmp_path: Path, content: 
             "city.districts_geojson: feature 0: geometry Point, not a Polygon or MultiPolygon",
         ),
         ("[1, 2]", "city.districts_geojson: not a GeoJSON FeatureCollection"),
+        (  # a file from another source names its districts otherwise: say what it has
+            '{"type": "FeatureCollection", "features": ['
+            '{"type": "Feature", "properties": {"NAMOBJ": "A", "WADMKK": "Kota Pasuruan"}, "geometry": {"type": "Polygon", '
+            '"coordinates": [[[100, 0], [100.1, 0], [100.1, 0.1], [100, 0]]]}}]}',
+            "city.districts_geojson: no Polygon or MultiPolygon feature with a 'nama' property"
+            " (the first feature's properties: NAMOBJ, WADMKK)",
+        ),
         (
             '{"type": "FeatureCollection", "features": ['
             '{"type": "Feature", "properties": {"nama": "A"}, "geometry": {"type": "Polygon", '
