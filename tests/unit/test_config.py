@@ -222,7 +222,15 @@ def test_a_simulation_file_has_the_config_files_limits(tmp_path: Path, content: 
             "city.districts_geojson: districts without area: Pariaman Tengah (are the coordinates rounded?)",
         ),
     ],
-    ids=["not-json", "no-features", "points-only", "not-a-collection", "name-under-another-key", "rounded-to-nothing"],
+    ids=[
+        "not-json",
+        "no-features",
+        "points-only",
+        "not-a-collection",
+        "named-otherwise",
+        "name-under-another-key",
+        "rounded-to-nothing",
+    ],
 )
 def test_unusable_geojson_is_a_config_error(tmp_path: Path, content: str, expected: str) -> None:
     (tmp_path / "bad.geojson").write_text(content, encoding="utf-8")
