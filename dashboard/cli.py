@@ -15,7 +15,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from dashboard.config import Config, ConfigError, config_path, load_config, sites_elsewhere
@@ -182,6 +182,49 @@ def config_warnings(config: Config, demo: bool = True) -> list[str]:
     boundaries = _boundaries_warning(config)
     if boundaries:  # valid, but the wall then showed one city's name over another's map
         out.append(boundaries)
+    out += _other_city_warnings(config)
+    return out
+
+
+#: "Kota Pariaman", "Kabupaten Kampar": how a config names a city or a regency in its texts.
+_PLACE = re.compile(r"\b(Kota|Kabupaten|Kab\.)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*)?)")
+
+
+def _other_city_warnings(config: Config) -> list[str]:
+    """Texts that name another city than ``city.name``: a config copied from Pariaman's and
+    half edited kept "BPBD Kota Pariaman" in the console, the MPP's name and the demo's
+    organisation, and check-config said ok."""
+    own = _PLACE.search(config.city.name)
+    own_name = own.group(2) if own else config.city.name
+
+    def walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                yield from walk(inner, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, list):
+            for i, inner in enumerate(value):
+                yield from walk(inner, f"{path}.{i}")
+        elif isinstance(value, str) and path != "city.name":
+            for match in _PLACE.finditer(value):
+                if not match.group(2).lower().startswith(own_name.split()[0].lower()):
+                    yield path, f"{match.group(1)} {match.group(2)}"
+
+    out = []
+    found = list(walk(config.model_dump(mode="json"), ""))
+    if found:
+        places = ", ".join(sorted({place for _, place in found}))
+        keys = ", ".join(dict.fromkeys(path for path, _ in found[:6]))
+        out.append(f"{keys} name {places}, not {config.city.name} (city.name): copied from another city's config?")
+    # a complaint channel's topics left at the other city's ("pariaman/lapor/#"): the demo publishes
+    # where the config says and looks fine, while the city's own app sends under its own slug
+    own_topics = all(t.split("/")[0] == config.city.slug for t in config.feeds.mqtt.topics or [f"{config.city.slug}/#"])
+    for i, channel in enumerate(config.complaints):
+        away = [t for t in channel.topics if t.split("/")[0] not in (config.city.slug, "+", "#")]
+        if away and own_topics:
+            out.append(
+                f"complaints.{i}.topics: {', '.join(away)} not under {config.city.slug}/, where the city's other"
+                " feeds arrive: copied from another city's config?"
+            )
     return out
 
 

@@ -883,15 +883,42 @@ def test_the_demo_and_serve_say_check_configs_warnings_as_they_start(tmp_path: P
     assert "warning" not in capsys.readouterr().out
 
 
+def test_check_config_warns_of_another_citys_names_and_topics_left_in(tmp_path: Path) -> None:
+    """A config copied from another city and half edited kept "BPBD Kota Pariaman" in the
+    console and its complaint app's topics under pariaman/, and check-config said ok."""
+
+    def edit(tree: dict[str, Any]) -> None:
+        tree["operations"]["agencies"][0]["name"] = "BPBD Kota Pariaman"
+        tree["mpp"]["name"] = "Mal Pelayanan Publik Kota Pariaman"
+        tree["complaints"][0]["topics"] = ["pariaman/lapor/#"]
+
+    path = write(tmp_path, edit)
+    done = run_cli("check-config", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == [
+        f"{path}: warning: mpp.name, operations.agencies.0.name name Kota Pariaman, not Kota Pekanbaru (city.name):"
+        " copied from another city's config?",
+        f"{path}: warning: complaints.0.topics: pariaman/lapor/# not under pekanbaru/, where the city's other feeds"
+        " arrive: copied from another city's config?",
+    ]
+
+
 def test_check_config_warns_of_another_citys_boundaries(tmp_path: Path) -> None:
     """A config copied from Pekanbaru to Pasuruan, its name changed and its map not, passed
     with "ok": the wall showed "Kota Pasuruan" over Pekanbaru's fifteen kecamatan."""
     path = write(tmp_path, lambda c: c["city"].update(name="Kota Pasuruan"))
     done = run_cli("check-config", "--config", str(path))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[1:] == [
+    assert done.stdout.splitlines()[1] == (
         f"{path}: warning: city.districts_geojson: its districts say they lie in Kota Pekanbaru, not in Kota Pasuruan "
         "(city.name): another city's boundaries?"
+    )
+    # and the MPP's offices still named after the first city (the first six are named)
+    offices = [f"mpp.agencies.{i}.office" for i, a in enumerate(load_config(path).mpp.agencies) if "Kota Pekanbaru" in a.office]
+    assert len(offices) > 6
+    assert done.stdout.splitlines()[2:] == [
+        f"{path}: warning: {', '.join(offices[:6])} name Kota Pekanbaru, not Kota Pasuruan (city.name):"
+        " copied from another city's config?"
     ]
     spelled_otherwise = write(tmp_path, lambda c: c["city"].update(name="PEKANBARU"))
     assert "warning" not in run_cli("check-config", str(spelled_otherwise)).stdout
