@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from dashboard.ops_config import SEVERITIES, Operations
 
@@ -103,6 +103,8 @@ def merged(incident: dict[str, Any], record: dict[str, Any] | None) -> dict[str,
         out["acked_at"] = record["acked_at"]  # whoever acknowledged first: the field or an operator
         if record.get("acked_severity"):
             out["acked_severity"] = record["acked_severity"]
+    if record.get("late_as"):  # the report judges the acknowledgement at the level it was late at
+        out["late_as"] = record["late_as"]
     if record.get("resolved_at") and out.get("status") == "resolved":
         out["resolved_at"] = record["resolved_at"]
         out["resolution"] = record.get("resolution")
@@ -189,7 +191,7 @@ def apply(
             raise ActionError(409, f"incident is {status}, not new", "err_not_new", state=status)
         set_status("acknowledged")
         rec.setdefault("acked_at", when)
-        rec.setdefault("acked_severity", _waited_as(rec, severity))  # its SLA is the one of that moment
+        rec.setdefault("acked_severity", severity)  # its SLA is the one of that moment
         rec.setdefault("acked_by", actor.name)
     elif kind == "assign":
         if status == "resolved":
@@ -211,7 +213,7 @@ def apply(
         set_status("dispatched")
         rec["assignee"] = agency.id
         rec.setdefault("acked_at", when)
-        rec.setdefault("acked_severity", _waited_as(rec, severity))  # its SLA is the one of that moment
+        rec.setdefault("acked_severity", severity)  # its SLA is the one of that moment
         rec.setdefault("acked_by", actor.name)
         entry["agency"] = agency.id
     elif kind == "note":
@@ -232,7 +234,7 @@ def apply(
         if (kind == "escalate" and target >= rank) or (kind == "deescalate" and target <= rank):
             raise ActionError(422, f"{kind} from {severity} to {SEVERITIES[target]} goes the wrong way")
         if not now.get("acked_at"):
-            rec["waited_as"] = _waited_as(rec, severity)
+            rec["late_as"] = _late_as(rec, now, severity, ops, at if done_at is None else done_at)
         rec["severity"], rec["severity_at"] = SEVERITIES[target], at
         entry["severity"] = SEVERITIES[target]
     elif kind == "resolve":
@@ -245,7 +247,7 @@ def apply(
         set_status("resolved")
         rec["resolved_at"], rec["resolution"] = when, action.code
         rec.setdefault("acked_at", when)
-        rec.setdefault("acked_severity", _waited_as(rec, severity))  # its SLA is the one of that moment
+        rec.setdefault("acked_severity", severity)  # its SLA is the one of that moment
         entry["code"] = action.code
     elif kind == "reopen":
         if status != "resolved":
@@ -276,15 +278,27 @@ def apply(
     return rec
 
 
-def _waited_as(rec: dict[str, Any], severity: str) -> str:
-    """The most severe level an incident held while it waited for its acknowledgement.
+def _late_as(rec: dict[str, Any], incident: dict[str, Any], severity: str, ops: Operations, when: float) -> str | None:
+    """The most severe level at which the incident, still unacknowledged, was already past that
+    level's acknowledgement SLA when an operator changed its level (None: never).
 
-    Its acknowledgement is judged by that level's SLA: a critical left for half an hour,
-    then lowered to informational and acknowledged, counted as informational's and in time.
-    An operator who finds a critical misclassified acknowledges it, then lowers it."""
-    before = rec.get("waited_as")
-    ranks = [SEVERITIES.index(s) for s in (before, severity) if s in SEVERITIES]
-    return SEVERITIES[min(ranks)] if ranks else severity
+    A critical left 30 minutes, then lowered to informational and acknowledged, counted as
+    informational's and in time, and the shift's share went up. Its acknowledgement is now
+    judged at the level it was late at (``shift_report.incidents_frame``). One lowered within
+    its level's SLA (a critical found misclassified in its first minute) is judged at the
+    new level, as before."""
+    late = rec.get("late_as")
+    limits = ops.sla.get(cast(Any, severity))
+    waited_min = (when - ts(incident.get("opened_at") or incident["observed_at"])) / 60
+    if limits is not None and waited_min > limits.acknowledge_min:
+        late = more_severe(late, severity)
+    return late
+
+
+def more_severe(a: str | None, b: str | None) -> str | None:
+    """The more severe of two levels; a level the desk does not know counts as the least."""
+    ranks = [(SEVERITIES.index(s) if s in SEVERITIES else len(SEVERITIES), s) for s in (a, b) if s]
+    return min(ranks)[1] if ranks else None
 
 
 def detail(incident: dict[str, Any], record: dict[str, Any] | None, ops: Operations, now: float) -> dict[str, Any]:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from dashboard.audit import safe_cell
 from dashboard.config import Config
-from dashboard.incident_ops import OPS_KIND, merge_all, ts
+from dashboard.incident_ops import OPS_KIND, merge_all, more_severe, ts
 from dashboard.store.base import StateStore
 from feeds.events import SEVERITY_RANK
 from layouts import report_words
@@ -56,7 +56,8 @@ def incidents_frame(store: StateStore, config: Config, now: float) -> pd.DataFra
 
     The acknowledgement is judged by the SLA of the severity the incident had when it was
     acknowledged: one raised to critical after a timely acknowledgement did not miss the
-    critical five minutes. One still waiting past its SLA at ``now`` is overdue, a breach
+    critical five minutes. One lowered while it was already late at its level is judged at
+    that level (``incident_ops._late_as``), still waiting or not. One still waiting past its SLA at ``now`` is overdue, a breach
     already: leaving those out made the worst cases vanish from the shares."""
     merged = merge_all(store.entities("incident"), store.entities(OPS_KIND))
     sla = cast(dict[str, Any], config.operations.sla)  # looked up by stored text
@@ -69,7 +70,8 @@ def incidents_frame(store: StateStore, config: Config, now: float) -> pd.DataFra
         acked = ts(d["acked_at"]) if d.get("acked_at") else resolved
         severity = d.get("severity") or "medium"
         limits = sla.get(severity)
-        ack_limits = sla.get(d.get("acked_severity") or severity)
+        # the level it was acknowledged at, or the more severe one it was late at before a lowering
+        ack_limits = sla.get(more_severe(d.get("late_as"), d.get("acked_severity")) or severity)
         ack_sla = ack_limits.acknowledge_min if ack_limits else None
         resolve_sla = limits.resolve_min if limits else None
         waited = max(0.0, now - opened) / 60

@@ -800,30 +800,38 @@ def test_an_acknowledgement_is_judged_by_the_severity_it_was_given_then(config: 
     assert frames_severity(store, config, clock.now) == ["critical"]
 
 
-def test_an_acknowledgement_after_lowering_is_judged_by_the_severity_it_waited_at(config: Config) -> None:
-    """Critical: acknowledge within 5 min; informational: within 240. A critical left 30
-    minutes, lowered to informational, then acknowledged, counted as in time, and the shift
-    read better than before. It waited as a critical: 30 > 5, late. Raised and lowered back
-    before its acknowledgement, a medium is judged as the critical it was for a while (6 > 5)."""
+def test_an_incident_lowered_when_already_late_is_judged_at_the_level_it_was_late_at(config: Config) -> None:
+    """Critical: acknowledge within 5 min; informational: within 240; medium: within 30. By hand:
+    - H, critical, lowered to informational at 30 (25 minutes late) and acknowledged at 31:
+      late. It counted as informational's and in time, and the shift's share went up.
+    - W, the same lowering at 30, still waiting at 120: overdue, a breach already.
+    - C, critical, found misclassified and lowered at 1 (in time), acknowledged at 100: in time
+      against informational's 240.
+    - M, medium, raised to critical at 2 and lowered back at 3 (in time for a critical),
+      acknowledged at 6: in time against medium's 30.
+    By severity at 120: informational H, W, C: 2 acknowledged, 1 of 3 in time; medium M: 1 of 1."""
     store = MemoryStore()
     clock = Clock()
     state = CityState(store, config, clock=clock)
-    state.accept(alert("H", 0, severity="critical"))
-    state.accept(alert("M", 0, severity="medium"))
+    for incident_id, severity in (("H", "critical"), ("W", "critical"), ("C", "critical"), ("M", "medium")):
+        state.accept(alert(incident_id, 0, severity=severity))
     desk = Desk(store, config, clock=clock)
     for minute, incident_id, action in (
+        (1, "C", Action("deescalate", severity="informational")),
         (2, "M", Action("escalate", severity="critical")),
         (3, "M", Action("deescalate", severity="medium")),
         (6, "M", Action("acknowledge")),
         (30, "H", Action("deescalate", severity="informational")),
+        (30, "W", Action("deescalate", severity="informational")),
         (31, "H", Action("acknowledge")),
+        (100, "C", Action("acknowledge")),
     ):
         clock.now = START.timestamp() + minute * 60
         desk.act(incident_id, action, OPERATOR)
-    rows = build(store, config, "shift", now=clock.now)["by_severity"].to_dict(orient="records")
-    assert [(r["severity"], r["acknowledged"], r["ack_within_sla_pct"]) for r in rows] == [
-        ("medium", 1, 0.0),
-        ("informational", 1, 0.0),
+    rows = build(store, config, "shift", now=START.timestamp() + 120 * 60)["by_severity"].to_dict(orient="records")
+    assert [(r["severity"], r["incidents"], r["acknowledged"], r["ack_within_sla_pct"]) for r in rows] == [
+        ("medium", 1, 1, 100.0),
+        ("informational", 3, 2, 33.3),
     ]
 
 
