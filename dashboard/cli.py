@@ -186,16 +186,36 @@ def config_warnings(config: Config, demo: bool = True) -> list[str]:
     return out
 
 
-#: "Kota Pariaman", "Kabupaten Kampar": how a config names a city or a regency in its texts.
-_PLACE = re.compile(r"\b(Kota|Kabupaten|Kab\.)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*)?)")
+#: "Kota Pariaman", "Kabupaten Kampar", "Kota Administrasi Jakarta Timur": how a config names
+#: a city or a regency in its texts (a name is one or two capitalised words).
+_PLACE = re.compile(r"\b(Kota(?:\s+Administrasi)?|Kabupaten|Kab\.)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*)?)")
+#: Where a config names its own city's bodies: the desk's agencies, the MPP and its tenants'
+#: offices, the complaint apps and the demo's organisation. KPI names are left out ("Kota
+#: Layak Anak" is a national programme, not a city).
+_NAMING = ("operations.agencies", "mpp", "complaints", "simulation.organization")
+
+
+def _city_key(name: str) -> str:
+    """ "Kota Pekanbaru", "PEKANBARU" and "kota pekanbaru" alike: the name without its prefix."""
+    from feeds.geo import name_key
+
+    return name_key(re.sub(r"^\s*(?:kota(?:\s+administrasi)?|kabupaten|kab\.?)\s+", "", name, flags=re.IGNORECASE))
 
 
 def _other_city_warnings(config: Config) -> list[str]:
     """Texts that name another city than ``city.name``: a config copied from Pariaman's and
     half edited kept "BPBD Kota Pariaman" in the console, the MPP's name and the demo's
-    organisation, and check-config said ok."""
-    own = _PLACE.search(config.city.name)
-    own_name = own.group(2) if own else config.city.name
+    organisation, and check-config said ok. A kecamatan called "Kota ..." (Kota Tengah in
+    Gorontalo) is one of the city's own districts, not another city."""
+    from feeds.geo import Districts
+
+    own = _city_key(config.city.name)
+    districts = Districts.load(config.districts_path())
+
+    def elsewhere(match: re.Match[str]) -> bool:
+        named = _city_key(match.group(2))
+        ours = bool(own) and (own.startswith(named) or named.startswith(own))
+        return not ours and districts.match(match.group(0)) is None
 
     def walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
         if isinstance(value, dict):
@@ -204,10 +224,8 @@ def _other_city_warnings(config: Config) -> list[str]:
         elif isinstance(value, list):
             for i, inner in enumerate(value):
                 yield from walk(inner, f"{path}.{i}")
-        elif isinstance(value, str) and path != "city.name":
-            for match in _PLACE.finditer(value):
-                if not match.group(2).lower().startswith(own_name.split()[0].lower()):
-                    yield path, f"{match.group(1)} {match.group(2)}"
+        elif isinstance(value, str) and path.startswith(_NAMING):
+            yield from ((path, match.group(0)) for match in _PLACE.finditer(value) if elsewhere(match))
 
     out = []
     found = list(walk(config.model_dump(mode="json"), ""))
@@ -231,13 +249,10 @@ def _other_city_warnings(config: Config) -> list[str]:
 def _boundaries_warning(config: Config) -> str | None:
     """The districts file names another city than ``city.name``: a config copied from one
     city to the next kept the first one's map, and nothing said so."""
-    from feeds.geo import Districts, name_key
-
-    def city_key(name: str) -> str:
-        return name_key(re.sub(r"^\s*(?:kota|kabupaten|kab\.?)\s+", "", name, flags=re.IGNORECASE))
+    from feeds.geo import Districts
 
     said = Districts.load(config.districts_path()).city_names()
-    if not said or city_key(config.city.name) in {city_key(name) for name in said}:
+    if not said or _city_key(config.city.name) in {_city_key(name) for name in said}:
         return None
     return (
         f"city.districts_geojson: its districts say they lie in {', '.join(sorted(said)[:3])}, not in "

@@ -176,8 +176,10 @@ def _check_zone(config: Config, longitudes: list[float], file: Path | str) -> No
     if not longitudes:
         return
     lon = sum(longitudes) / len(longitudes)
-    offset = datetime.now(config.city.tz).utcoffset()
-    hours = offset.total_seconds() / 3600 if offset is not None else 0.0
+    year = datetime.now(config.city.tz).year  # winter's and summer's offsets: a zone with DST is judged by either
+    offsets = [datetime(year, month, 1, tzinfo=config.city.tz).utcoffset() for month in (1, 7)]
+    hours_each = [o.total_seconds() / 3600 if o is not None else 0.0 for o in offsets]
+    hours = min(hours_each, key=lambda h: abs(h - lon / 15))
     if abs(hours - lon / 15) > ZONE_SLACK_H:
         raise ConfigError(
             f"{file}: city.timezone: {config.city.timezone} is UTC{hours:+g}, but the districts lie at"

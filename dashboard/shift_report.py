@@ -133,12 +133,21 @@ def checked_at(at: str, period: Period, config: Config) -> str:
         "shift": f"a day and a shift as 2026-12-07 {names[0]} (shifts: {', '.join(names)})",
     }[period]
     if len(at) <= AT_MAX:
-        if period == "week" and (m := _WEEK.match(at)) and 1 <= int(m.group(2)) <= 53:
+        if period == "week" and (m := _WEEK.match(at)) and _is_week(int(m.group(1)), int(m.group(2))):
             return at
         day, _, name = at.partition(" ")
         if _DAY.match(day) and _is_date(day) and (period == "day" and not name or period == "shift" and name in names):
             return at
     raise PeriodError(f"at: expected {said}")
+
+
+def _is_week(year: int, week: int) -> bool:
+    """An ISO week the year has: 2026 has a week 53, 2025 none."""
+    try:
+        date.fromisocalendar(year, week, 1)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_date(text: str) -> bool:

@@ -398,7 +398,7 @@ def _simplified(districts: list[District], tolerance: float) -> list[BaseGeometr
 
 
 def _keys(props: dict[str, Any]) -> str:
-    """A feature's property names, the first eight in order, each cut to 40 characters."""
+    """A feature's property names, the first eight in alphabetical order, each cut to 40 characters."""
     return ", ".join(sorted(str(k)[:40] for k in props)[:8]) or "none"
 
 

@@ -398,7 +398,7 @@ class MqttAdapter:
         if not self._unreachable_told and not self._stopping:
             self._unreachable_told = True
             log.warning(
-                "%s: no answer from the broker at %s:%s; trying again every few seconds",
+                "%s: no answer from the broker at %s:%s; trying again, every 1 to 30 s",
                 self.stats.name,
                 self.endpoint.host,
                 self.endpoint.port,

@@ -143,7 +143,8 @@ def register(app: Callbacks, pages: Pages, settings: ViewSettings, port: Operati
         listed = [row["period"] for row in report.tables.get("by_period", [])][::-1]
         current = f"{t('report_current', language)} · {report.covers if not at else listed[0] if listed else ''}"
         options = [{"label": current, "value": CURRENT}, *({"label": p, "value": p} for p in listed)]
-        query = urlencode({"period": period, **({"at": report.covers} if at else {})})
+        # the period shown, always: a file downloaded a minute later had moved on to the next shift
+        query = urlencode({"period": period, "at": report.covers})
         now = datetime.now(UTC)
         # with its date: a printed report read the next morning said only "Per 12:55 WIB"
         as_of = t(

@@ -280,7 +280,9 @@ def test_the_reports_breakdowns_name_their_period_and_a_chosen_one_stays(city: t
     expect(desk.locator("#cw-report-links a").first).to_have_attribute("href", re.compile(rf"at={current}&"))
     desk.locator("label", has_text="minggu").click()
     expect(desk.locator("h5", has_text="Per tingkat")).to_have_text(re.compile(r"Per tingkat · \d{4}-W\d{2}$"))
-    expect(desk.locator("#cw-report-links a").first).to_have_attribute("href", "/api/v1/report?period=week&format=csv")
+    expect(desk.locator("#cw-report-links a").first).to_have_attribute(
+        "href", re.compile(r"^/api/v1/report\?period=week&at=\d{4}-W\d{2}&format=csv$")
+    )
 
 
 #: Of the report as printed: the table cells' text and background colours, the visible

@@ -1016,7 +1016,8 @@ def test_every_shift_is_listed_and_the_breakdowns_cover_one(config: Config) -> N
     [
         ("2026-12-01 pagi", "shift", True), ("2026-12-01 sore", "shift", False), ("2026-12-01", "shift", False),
         ("2026-12-01", "day", True), ("2026-02-30", "day", False), ("2026-12-01 pagi", "day", False),
-        ("2026-W50", "week", True), ("2026-W54", "week", False), ("2026-12-01", "week", False), ("x" * 500, "day", False),
+        ("2026-W50", "week", True), ("2026-W53", "week", True), ("2025-W53", "week", False),
+        ("2026-W54", "week", False), ("2026-12-01", "week", False), ("x" * 500, "day", False),
     ],
 )  # fmt: skip
 def test_a_period_asked_for_must_be_one_of_its_kind(config: Config, at: str, period: Period, good: bool) -> None:

@@ -903,6 +903,34 @@ def test_check_config_warns_of_another_citys_names_and_topics_left_in(tmp_path: 
     ]
 
 
+@pytest.mark.parametrize(
+    ("city", "agency", "warned"),
+    [
+        ("kota pekanbaru", "Kantor Imigrasi Kota Pekanbaru", False),  # the city's name in lower case
+        ("PEKANBARU", "BPBD Kota Pekanbaru", False),
+        ("Kota Pekanbaru", "Dinas Kabupaten Kampar", True),
+        ("Kota Administrasi Jakarta Selatan", "Suku Dinas Kota Administrasi Jakarta Selatan", False),
+        ("Kota Administrasi Jakarta Selatan", "Suku Dinas Kota Administrasi Jakarta Timur", True),
+    ],
+)
+def test_another_citys_name_is_told_apart_from_the_citys_own(tmp_path: Path, city: str, agency: str, warned: bool) -> None:
+    """Case, a "Kota Administrasi" prefix and a KPI that names a national programme ("Kota
+    Layak Anak") are no other city."""
+    from dashboard.cli import _other_city_warnings
+
+    def edit(tree: dict[str, Any]) -> None:
+        tree["city"]["name"] = city
+        tree["operations"]["agencies"][0]["name"] = agency
+        tree["pillars"][0]["kpis"][0]["name"] = {"id": "Kota Layak Anak", "en": "Child-friendly city"}
+        for tenant in tree["mpp"].get("agencies", []):
+            tenant["office"] = tenant["office"].replace("Kota Pekanbaru", city)
+
+    said = _other_city_warnings(load_config(write(tmp_path, edit), environ={}))
+    keys = [key for line in said for key in line.split(" name ")[0].split(", ")]
+    assert ("operations.agencies.0.name" in keys) is warned, said
+    assert not [key for key in keys if key.startswith("pillars")], said
+
+
 def test_check_config_warns_of_another_citys_boundaries(tmp_path: Path) -> None:
     """A config copied from Pekanbaru to Pasuruan, its name changed and its map not, passed
     with "ok": the wall showed "Kota Pasuruan" over Pekanbaru's fifteen kecamatan."""
