@@ -931,6 +931,20 @@ def test_another_citys_name_is_told_apart_from_the_citys_own(tmp_path: Path, cit
     assert not [key for key in keys if key.startswith("pillars")], said
 
 
+def test_a_zone_with_daylight_saving_is_judged_by_either_of_its_offsets() -> None:
+    """Pacific/Auckland is UTC+13 in its summer (December) and UTC+12 in its winter. Districts
+    at 140 degrees east keep a sun time of UTC+9.3: 3.7 hours from the summer offset, 2.7 from
+    the winter one, within the three allowed. Judged by today's offset, the check passed or
+    failed with the season; at 100 degrees east (UTC+6.7) both are too far."""
+    from dashboard.config import _check_zone
+
+    shipped = load_config(environ={})
+    auckland = shipped.model_copy(update={"city": shipped.city.model_copy(update={"timezone": "Pacific/Auckland"})})
+    _check_zone(auckland, [140.0], "config.yaml")  # no error
+    with pytest.raises(ConfigError, match=r"^config\.yaml: city\.timezone: Pacific/Auckland is UTC\+1[23], but"):
+        _check_zone(auckland, [100.0], "config.yaml")
+
+
 def test_check_config_warns_of_another_citys_boundaries(tmp_path: Path) -> None:
     """A config copied from Pekanbaru to Pasuruan, its name changed and its map not, passed
     with "ok": the wall showed "Kota Pasuruan" over Pekanbaru's fifteen kecamatan."""
