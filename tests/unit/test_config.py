@@ -916,7 +916,7 @@ def test_check_config_warns_of_another_citys_names_and_topics_left_in(tmp_path: 
 def test_another_citys_name_is_told_apart_from_the_citys_own(tmp_path: Path, city: str, agency: str, warned: bool) -> None:
     """Case, a "Kota Administrasi" prefix and a KPI that names a national programme ("Kota
     Layak Anak") are no other city."""
-    from dashboard.cli import _other_city_warnings
+    from dashboard.config_warnings import _other_city_warnings
 
     def edit(tree: dict[str, Any]) -> None:
         tree["city"]["name"] = city
