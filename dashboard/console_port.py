@@ -9,7 +9,6 @@ presets and broadcast.
 
 from __future__ import annotations
 
-import time
 from typing import Any, cast
 
 from dash import ctx
@@ -138,12 +137,10 @@ class ConsolePort:
             return None
         kind = cast(shift_report.Period, period if period in ("shift", "day", "week") else "day")
         try:
-            at = None if at is None else shift_report.checked_at(at, kind, self.desk.config)
-        except shift_report.PeriodError:
-            at = None  # a period of the other kind, left in the choice as the kind changed
-        now = time.time()
-        frames = shift_report.build(self.desk.store, self.desk.config, kind, now=now, at=at)
-        return ShiftReport(shift_report.covered(kind, self.desk.config, now, at), shift_report.as_json(frames))
+            covers, frames = shift_report.of_period(self.desk.store, self.desk.config, kind, at)
+        except shift_report.PeriodError:  # a period of the other kind, left in the choice as the kind changed
+            covers, frames = shift_report.of_period(self.desk.store, self.desk.config, kind)
+        return ShiftReport(covers, shift_report.as_json(frames))
 
 
 def _refusal(error: Exception) -> ActionError:

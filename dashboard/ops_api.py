@@ -99,17 +99,16 @@ def register(server: FastAPI, desk: Desk, cache: PictureCache) -> None:
         at: str | None = Query(None, max_length=shift_report.AT_MAX),
         who: Principal = Depends(reader("supervisor")),
     ) -> Any:
+        now = time.time()
         try:
-            chosen = None if at is None else shift_report.checked_at(at, period, desk.config)
+            covers, frames = shift_report.of_period(desk.store, desk.config, period, at, now)
         except shift_report.PeriodError as exc:
             raise HTTPException(422, str(exc)) from None
-        now = time.time()
-        frames = shift_report.build(desk.store, desk.config, period, now=now, at=chosen)
         if format == "json":
-            return {"covers": shift_report.covered(period, desk.config, now, chosen), **shift_report.as_json(frames)}
+            return {"covers": covers, **shift_report.as_json(frames)}
         city = desk.config.city
-        stem = f"citywall-report-{period}" + (f"-{re.sub(r'[^A-Za-z0-9-]+', '-', chosen)}" if chosen else "")
-        name = dated_name(stem, city.name, city.timezone, city.timezone_label, time.time(), format)
+        stem = f"citywall-report-{period}" + (f"-{re.sub(r'[^A-Za-z0-9-]+', '-', covers)}" if at else "")
+        name = dated_name(stem, city.name, city.timezone, city.timezone_label, now, format)
         if format == "csv":
             return Response(
                 shift_report.as_csv(frames),

@@ -243,6 +243,16 @@ def build(
     }
 
 
+def of_period(
+    store: StateStore, config: Config, period: Period, at: str | None = None, now: float | None = None
+) -> tuple[str, dict[str, pd.DataFrame]]:
+    """The period the breakdowns cover and the report's tables: ``at`` once checked
+    (``PeriodError`` if it is no period of this kind), or the current one."""
+    now = time.time() if now is None else now
+    chosen = None if at is None else checked_at(at, period, config)
+    return covered(period, config, now, chosen), build(store, config, period, now=now, at=chosen)
+
+
 def covered(period: Period, config: Config, now: float, at: str | None = None) -> str:
     """The period the breakdowns cover: the one asked for, or the one ``now`` is in."""
     return at or period_label(now, period, config)
