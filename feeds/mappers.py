@@ -38,6 +38,8 @@ _SEVERITY = {
     "high": "high", "tinggi": "high",
     "critical": "critical", "kritis": "critical",
 }  # fmt: skip
+#: The words a feed may name the critical severity with (``feeds.gather`` looks for them).
+CRITICAL_WORDS = tuple(word for word, level in _SEVERITY.items() if level == "critical")
 _INCIDENT_STATUS = {
     "new": "new", "open": "new", "baru": "new",
     "acknowledged": "acknowledged", "diterima": "acknowledged",

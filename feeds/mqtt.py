@@ -42,7 +42,9 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from feeds.ack_window import AckWindow
+from feeds.gather import Gather, urgent_marks
 from feeds.health import FeedStats
+from feeds.mappers import CRITICAL_WORDS
 from feeds.membership import MemberRegistry, Membership, member_id
 from feeds.mqtt_socket import ReadAheadClient
 from feeds.pipeline import ORIGIN_MAX, Decoder, Pipeline
@@ -110,6 +112,8 @@ class MqttSettings(Protocol):
     def heartbeat_s(self) -> int: ...
     @property
     def hold_ms(self) -> int: ...
+    @property
+    def gather_ms(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -258,8 +262,12 @@ class MqttAdapter:
     # -- set-up ---------------------------------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
-        hold_s = self.config.hold_ms / 1000
-        client = self._bare_client(self.client_id, ack_window=AckWindow(hold_s) if hold_s else None)
+        hold_s, gather_s = self.config.hold_ms / 1000, self.config.gather_ms / 1000
+        client = self._bare_client(
+            self.client_id,
+            ack_window=AckWindow(hold_s) if hold_s else None,
+            gather=Gather(gather_s, urgent_marks(CRITICAL_WORDS)) if gather_s else None,
+        )
         client.will_set(self.status_topic, "offline", qos=1, retain=True)
         client.reconnect_delay_set(1, 30)
         client.on_connect = self._on_connect
@@ -269,11 +277,19 @@ class MqttAdapter:
         client.on_message = self._on_message
         return client
 
-    def _bare_client(self, client_id: str, *, reconnect: bool = True, ack_window: AckWindow | None = None) -> mqtt.Client:
+    def _bare_client(
+        self,
+        client_id: str,
+        *,
+        reconnect: bool = True,
+        ack_window: AckWindow | None = None,
+        gather: Gather | None = None,
+    ) -> mqtt.Client:
         """A client with this feed's protocol, credentials and TLS, and no callbacks yet."""
         client = ReadAheadClient(
             CallbackAPIVersion.VERSION2,
             ack_window=ack_window,
+            gather=gather,
             client_id=client_id,
             protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
             clean_session=None if self._v5 else False,

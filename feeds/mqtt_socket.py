@@ -22,6 +22,10 @@ an eighth of the ingest thread's CPU. Neither writer starts while the other is p
 through a packet, so the stream stays whole when the socket takes only part of a write. An
 ack from another thread goes to paho's queue as before.
 
+Once a turn has read a message, the next one first gathers what comes for a few ms
+(``feeds.gather``): a busy feed's messages are handed on together, one naming a critical
+severity at once.
+
 With ``feeds.mqtt.hold_ms`` set, a busy feed's PUBACKs are held a few ms and go together
 (``feeds.ack_window``): each message is still handed on and stored as it is read; the turn
 that reads one more, or the loop's ``select`` ending when the window does, sends them.
@@ -32,17 +36,22 @@ called and paho reads and acknowledges as it always did, and
 ``tests/integration/test_mqtt_socket.py`` fails so that someone notices; if it renames
 ``_in_packet``, ``_handle_on_message``, ``_msgtime_mutex``, ``_out_packet`` or
 ``_sock_send``, which the PUBLISH and ack paths use, every test that receives a message
-fails; if it renames ``_loop``, held acks wait for the next message, and
-``tests/unit/test_ack_window.py`` fails."""
+fails; if it renames ``_loop``, held acks wait for the next message and a busy feed is not
+gathered, and ``tests/unit/test_ack_window.py`` and ``tests/unit/test_mqtt_socket.py`` fail."""
 
 from __future__ import annotations
 
+import contextlib
+import select
+import socket
 import threading
+import time
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
 from feeds.ack_window import AckWindow
+from feeds.gather import Gather
 
 SUCCESS = mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
 
@@ -53,6 +62,8 @@ MAX_PACKETS_PER_TURN = 256
 #: A PUBACK's fixed header (remaining length 2: the packet id, no reason code), the same under
 #: MQTT 3.1.1 and 5.
 PUBACK = bytes((mqtt.PUBACK, 2))
+#: Linux's; elsewhere the kernel's own timing stays.
+QUICK_ACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 
 
 class ReadAheadSocket:
@@ -102,19 +113,38 @@ class ReadAheadSocket:
 
         None when the packet is not all here yet, or when its length is malformed (paho's
         reader reports that)."""
-        buffer, at = self._buffer, self._at
-        end = len(buffer)
-        length, shift, i = 0, 0, at + 1
-        while True:
-            if i >= end or shift > 21:
-                return None
-            byte = buffer[i]
-            i += 1
-            length |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                break
-            shift += 7
-        return (buffer[at], i, i + length) if i + length <= end else None
+        return _packet_at(self._buffer, self._at)
+
+    def packets(self, most: int) -> int:
+        """The whole packets in the buffer, counted up to ``most``."""
+        count, at = 0, self._at
+        while count < most and (packet := _packet_at(self._buffer, at)) is not None:
+            count, at = count + 1, packet[2]
+        return count
+
+    def gather(self, until: float, gather: Gather) -> None:
+        """Add what comes to the buffer until ``until`` (``time.monotonic()``), ``gather.most``
+        whole packets are in, or what came holds one of ``gather.marks`` (``feeds.gather``).
+
+        Each read is acknowledged at TCP level at once, so that the broker sends the next
+        message without waiting for our answer. A closed peer or a socket error ends the
+        wait: paho's own read then meets it and reports the connection lost."""
+        while self.packets(gather.most) < gather.most:
+            if not (self._inner_pending and self._inner_pending()):  # an SSL socket's own buffer first
+                left = until - time.monotonic()
+                if left <= 0 or not select.select([self._sock], [], [], left)[0]:
+                    return
+            try:
+                chunk = self._sock.recv(READ_CHUNK)
+            except OSError:  # would block (SSL's want-read included), or an error paho will see again
+                return
+            if not chunk:
+                return
+            _quick_ack(self._sock)
+            kept = len(self._buffer) - self._at
+            self._buffer, self._at = self._buffer[self._at :] + chunk, 0
+            if gather.urgent(self._buffer[max(kept - gather.overlap, 0) :]):
+                return
 
     def peek(self, start: int, end: int) -> bytes:
         """The buffer's bytes from ``start`` to ``end``, left in the buffer."""
@@ -128,6 +158,30 @@ class ReadAheadSocket:
         return getattr(self._sock, name)
 
 
+def _packet_at(buffer: bytes, at: int) -> tuple[int, int, int] | None:
+    """The first byte, body start and end of the whole packet at ``at``, else None."""
+    end = len(buffer)
+    length, shift, i = 0, 0, at + 1
+    while True:
+        if i >= end or shift > 21:
+            return None
+        byte = buffer[i]
+        i += 1
+        length |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            break
+        shift += 7
+    return (buffer[at], i, i + length) if i + length <= end else None
+
+
+def _quick_ack(sock: Any) -> None:
+    """Acknowledge what was read now, not after the kernel's delayed-ACK timer (Linux; a
+    socket of another family or system keeps its own timing)."""
+    if QUICK_ACK is not None:
+        with contextlib.suppress(OSError):  # not TCP (a test's socket pair)
+            sock.setsockopt(socket.IPPROTO_TCP, QUICK_ACK, 1)
+
+
 class ReadAheadClient(mqtt.Client):
     """paho's client on a :class:`ReadAheadSocket`: a turn of its loop drains what was read
     and sends the acks at once, and nothing it queues for itself wakes it through its pipe.
@@ -135,9 +189,11 @@ class ReadAheadClient(mqtt.Client):
     A message that came without MQTT 5 properties has ``properties`` None, as under MQTT
     3.1.1, where paho would have given an empty ``Properties``."""
 
-    def __init__(self, *args: Any, ack_window: AckWindow | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, ack_window: AckWindow | None = None, gather: Gather | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._ack_window = ack_window  # holds a busy feed's PUBACKs a few ms (``feeds.ack_window``)
+        self._gather = gather  # gathers a busy feed's messages a few ms (``feeds.gather``)
+        self._busy = False  # the last turn read a message: the next gathers first
         self._wake_lock = threading.RLock()  # re-entered when a callback publishes
         self._acks = bytearray()  # PUBACKs of this turn (or of a held window), written as one send
         self._turn = 0  # the thread reading a turn (``threading.get_ident``), 0 between turns
@@ -192,6 +248,16 @@ class ReadAheadClient(mqtt.Client):
         """paho's turn, its ``select`` ending when held PUBACKs are due: the next turn finds
         them due (``want_write``) and sends them."""
         due = self._ack_window.due() if self._ack_window is not None and self._acks else None
+        sock = self._sock
+        if (
+            self._busy
+            and self._gather is not None
+            and isinstance(sock, ReadAheadSocket)
+            and not self._acks
+            and not self.want_write()
+        ):
+            self._busy = False  # a window that brings nothing leaves the next message to go at once
+            sock.gather(time.monotonic() + self._gather.hold_s, self._gather)
         return super()._loop(timeout if due is None else min(timeout, due))
 
     def loop_write(self) -> mqtt.MQTTErrorCode:
@@ -270,6 +336,7 @@ class ReadAheadClient(mqtt.Client):
             if message.qos == 1 and not self._manual_ack:
                 rc = self._send_puback(message.mid)
         if read:
+            self._busy = True
             with self._msgtime_mutex:
                 self._last_msg_in = self._last_bytes_received = mqtt.time_func()
         return read, rc

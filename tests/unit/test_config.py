@@ -413,6 +413,7 @@ LEAVES: dict[str, tuple[str, Any]] = {
     "feeds.mqtt.keepalive_s": ("60", 60),
     "feeds.mqtt.heartbeat_s": ("7", 7),
     "feeds.mqtt.hold_ms": ("10", 10),
+    "feeds.mqtt.gather_ms": ("5", 5),
     "feeds.redis.url": ("redis://127.0.0.1:6380/0", "redis://127.0.0.1:6380/0"),
     "feeds.redis.streams": ('["uji:events"]', ["uji:events"]),
     "feeds.redis.field": ("payload", "payload"),

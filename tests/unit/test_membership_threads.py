@@ -46,6 +46,7 @@ def settings(heartbeat_s: int = 1) -> Any:
         keepalive_s=30,
         heartbeat_s=heartbeat_s,
         hold_ms=0,
+        gather_ms=20,
     )
 
 

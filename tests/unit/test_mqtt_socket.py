@@ -4,11 +4,15 @@ whole PUBLISH packets reach the callback as paho's own reader would hand them on
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 
 import paho.mqtt.client as mqtt
 import pytest
 
+from feeds.gather import Gather, urgent_marks
+from feeds.mappers import CRITICAL_WORDS
 from feeds.mqtt_socket import ReadAheadClient, ReadAheadSocket
 from tests.support.helpers import CountingSocket
 from tests.support.mqtt_packets import USER_PROPERTY, mqtt_string, puback, publish_packet
@@ -209,3 +213,98 @@ def test_a_full_socket_gets_every_packet_whole_and_the_acks_in_order(pair: tuple
         assert client.loop_write() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
     assert not client.want_write()
     assert theirs.recv(100) == ping + ping + puback(31) + puback(32)
+
+
+# -- a busy feed's messages gathered (feeds.gather) ---------------------------------------------
+
+AN_HOUR = 3600.0
+MARKS = urgent_marks(CRITICAL_WORDS)
+
+
+def returns(work: Callable[[], object]) -> bool:
+    """Whether ``work`` came back within half a minute: each wait below is told to last an hour,
+    so one that ends did so for its reason, not its deadline."""
+    done = threading.Event()
+    threading.Thread(target=lambda: (work(), done.set()), daemon=True).start()
+    return done.wait(30)
+
+
+def alert(n: int, severity: bytes) -> bytes:
+    return publish_packet(b"kota/incidents", b'{"id":"A%d","severity":"%s"}' % (n, severity), qos=1, mid=n)
+
+
+def test_the_words_that_end_a_wait_are_the_critical_severity_s_in_the_usual_cases() -> None:
+    gather = Gather(0.02, MARKS)
+    for text in (b'"critical"', b'"Critical"', b'"CRITICAL"', b'"kritis"', b'"Kritis"', b'"KRITIS"'):
+        assert gather.urgent(b'{"severity":' + text + b"}"), text
+    for text in (b'"high"', b'"medium"', b'"informational"', b'"tinggi"'):
+        assert not gather.urgent(b'{"severity":' + text + b"}"), text
+
+
+def test_a_critical_message_ends_the_wait_even_cut_across_two_reads(pair: tuple[socket.socket, CountingSocket]) -> None:
+    theirs, counting = pair
+    sock = ReadAheadSocket(counting)
+    first, critical = alert(1, b"high"), alert(2, b"critical")
+    cut = critical.index(b"cri") + 3
+    theirs.sendall(first + critical[:cut])
+    assert sock.fill()  # what came first is in the buffer: "cri" at its end
+    theirs.sendall(critical[cut:])
+    assert returns(lambda: sock.gather(time.monotonic() + AN_HOUR, Gather(AN_HOUR, MARKS)))
+    assert sock.packets(10) == 2
+    assert sock.recv(1000) == first + critical
+
+
+def test_a_wait_ends_once_the_broker_s_window_is_nearly_full(pair: tuple[socket.socket, CountingSocket]) -> None:
+    """The broker sends 20 unacknowledged messages at most: waiting for more would stall it."""
+    theirs, counting = pair
+    sock = ReadAheadSocket(counting)
+    theirs.sendall(b"".join(alert(n, b"low") for n in range(1, 5)))
+    assert returns(lambda: sock.gather(time.monotonic() + AN_HOUR, Gather(AN_HOUR, MARKS, most=4)))
+    assert sock.packets(10) == 4
+
+
+def test_a_wait_keeps_what_came_when_its_time_is_up_or_the_peer_closes(pair: tuple[socket.socket, CountingSocket]) -> None:
+    theirs, counting = pair
+    sock = ReadAheadSocket(counting)
+    theirs.sendall(alert(1, b"low"))
+    sock.gather(time.monotonic() + 0.05, Gather(0.05, MARKS))
+    theirs.sendall(alert(2, b"low"))
+    theirs.close()
+    assert returns(lambda: sock.gather(time.monotonic() + AN_HOUR, Gather(AN_HOUR, MARKS)))
+    assert sock.recv(1000) == alert(1, b"low") + alert(2, b"low")
+    assert sock.recv(1000) == b""  # paho reads this as the connection lost
+
+
+class Telling(CountingSocket):
+    """Says when it was read from: the test then knows what a read has taken."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__(sock)
+        self.read = threading.Event()
+
+    def recv(self, size: int) -> bytes:
+        data = super().recv(size)
+        self.read.set()
+        return data
+
+
+def test_a_turn_that_read_a_message_gathers_before_the_next(pair: tuple[socket.socket, CountingSocket]) -> None:
+    theirs, counting = pair
+    telling = Telling(counting.sock)
+    received = acking(telling)
+    client = received.client
+    client._gather = Gather(AN_HOUR, MARKS)
+    theirs.sendall(alert(1, b"high"))
+    assert returns(lambda: client._loop(0.0))  # the first after a quiet spell: at once
+    assert [m.mid for m in received.messages] == [1]
+    assert theirs.recv(100) == puback(1)
+    telling.read.clear()
+    theirs.sendall(alert(2, b"low") + alert(3, b"medium"))
+    gathered = threading.Event()
+    threading.Thread(target=lambda: (client._loop(0.0), gathered.set()), daemon=True).start()
+    assert telling.read.wait(30)  # the two are read; the turn waits for more
+    theirs.sendall(alert(4, b"critical"))  # ends the wait
+    assert gathered.wait(30)
+    assert [m.mid for m in received.messages] == [1, 2, 3, 4]
+    assert theirs.recv(100) == puback(2) + puback(3) + puback(4)
+    assert telling.sends == 2  # the acks of each turn in one send
