@@ -62,6 +62,9 @@ MAX_PACKETS_PER_TURN = 256
 #: A PUBACK's fixed header (remaining length 2: the packet id, no reason code), the same under
 #: MQTT 3.1.1 and 5.
 PUBACK = bytes((mqtt.PUBACK, 2))
+#: A gathering wait ends once this much is in: big messages gain nothing from waiting, and
+#: each read copies what is already held.
+GATHER_MAX_BYTES = 4 * READ_CHUNK
 #: Linux's; elsewhere the kernel's own timing stays.
 QUICK_ACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 
@@ -124,12 +127,13 @@ class ReadAheadSocket:
 
     def gather(self, until: float, gather: Gather) -> None:
         """Add what comes to the buffer until ``until`` (``time.monotonic()``), ``gather.most``
-        whole packets are in, or what came holds one of ``gather.marks`` (``feeds.gather``).
+        whole packets or ``GATHER_MAX_BYTES`` are in, or what came holds one of
+        ``gather.marks`` (``feeds.gather``).
 
         Each read is acknowledged at TCP level at once, so that the broker sends the next
         message without waiting for our answer. A closed peer or a socket error ends the
         wait: paho's own read then meets it and reports the connection lost."""
-        while self.packets(gather.most) < gather.most:
+        while len(self._buffer) - self._at < GATHER_MAX_BYTES and self.packets(gather.most) < gather.most:
             if not (self._inner_pending and self._inner_pending()):  # an SSL socket's own buffer first
                 left = until - time.monotonic()
                 if left <= 0 or not select.select([self._sock], [], [], left)[0]:
@@ -200,6 +204,7 @@ class ReadAheadClient(mqtt.Client):
 
     def _create_socket(self) -> Any:
         self._drop_acks()  # a new connection: acks for the old one would name messages it never sent
+        self._busy = False  # nor does a new connection wait for what the old one was sent
         sock = super()._create_socket()
         if self._transport == "websockets":
             return sock  # its wrapper frames and buffers on its own

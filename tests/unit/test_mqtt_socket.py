@@ -13,7 +13,7 @@ import pytest
 
 from feeds.gather import Gather, urgent_marks
 from feeds.mappers import CRITICAL_WORDS
-from feeds.mqtt_socket import ReadAheadClient, ReadAheadSocket
+from feeds.mqtt_socket import GATHER_MAX_BYTES, READ_CHUNK, ReadAheadClient, ReadAheadSocket
 from tests.support.helpers import CountingSocket
 from tests.support.mqtt_packets import USER_PROPERTY, mqtt_string, puback, publish_packet
 
@@ -308,3 +308,16 @@ def test_a_turn_that_read_a_message_gathers_before_the_next(pair: tuple[socket.s
     assert [m.mid for m in received.messages] == [1, 2, 3, 4]
     assert theirs.recv(100) == puback(2) + puback(3) + puback(4)
     assert telling.sends == 2  # the acks of each turn in one send
+
+
+def test_a_wait_ends_once_a_big_message_fills_the_buffer(pair: tuple[socket.socket, CountingSocket]) -> None:
+    """Nothing is gained by waiting with a quarter of a megabyte in, and every read copies it."""
+    theirs, counting = pair
+    sock = ReadAheadSocket(counting)
+    size = GATHER_MAX_BYTES + READ_CHUNK
+    header = bytes([0x30]) + bytes([0x80 | (size & 0x7F), 0x80 | (size >> 7 & 0x7F), size >> 14])  # one PUBLISH, not all here
+    writer = threading.Thread(target=lambda: theirs.sendall(header + b"x" * size), daemon=True)
+    writer.start()
+    assert returns(lambda: sock.gather(time.monotonic() + AN_HOUR, Gather(AN_HOUR, MARKS)))
+    assert sock.packets(10) == 0
+    assert sock.pending() >= GATHER_MAX_BYTES
