@@ -207,9 +207,9 @@ class MqttFeed(Strict):
     #: while the feed is busy, acknowledgements are held this long at most and sent together:
     #: less CPU, more latency for every message (see feeds/ack_window.py); 0 is off
     hold_ms: int = Field(default=0, ge=0, le=50)
-    #: once a message came, what comes next is read for this long before it is handled, a
-    #: message naming a critical severity ending the wait: less CPU for a busy feed, the
-    #: critical incidents as soon as before (see feeds/gather.py); 0 is off
+    #: once a message came, what comes next is read for this long at most before it is
+    #: handled, a message naming a critical severity ending the wait: less CPU for a busy
+    #: feed (see feeds/gather.py); 0 is off, and so is a hold_ms above 0
     gather_ms: int = Field(default=20, ge=0, le=50)
 
     @field_validator("qos", mode="before")

@@ -1,34 +1,38 @@
 """A busy feed's messages gathered a few ms and handled together; one naming a critical
-severity at once.
+severity as soon as it comes.
 
 At 500 Alerts/s a message comes every 2 ms, and each one woke the MQTT thread to run the
 normaliser, the store and the read models alone, on caches that the broker, the browser and
 the web server had just filled with their own work: about three times the CPU the same code
 takes when messages come back to back. So once a turn of the MQTT loop has read a message,
-the next turn first reads what comes for ``hold_ms`` (``feeds.mqtt.gather_ms``) into the
-socket's buffer, and then hands all of it on in one go. In ``bench/peer_latency.py`` at 500
-new Alerts/s, 20 ms took citywall from 17.9-18.2 % of a core to 13.3 % (Node-RED's: 13.3 %).
+the next turn first reads what comes for ``feeds.mqtt.gather_ms`` into the socket's buffer,
+and then hands all of it on in one go. In ``bench/peer_latency.py`` at 500 new Alerts/s, 20 ms
+took citywall from 17.5-17.8 % of a core to 13.7-13.9 % (``bench/README.md``).
 
-What this must not cost:
+What this must not cost, and what ends a wait early:
 
-- **A critical incident waits for nothing.** The bytes are searched as they come, before
-  any parsing, for a word that names the critical severity (``feeds.mappers``'s, in lower or
-  upper case after the first letter, so "critical", "Critical" and "CRITICAL" all stop it),
-  and the wait ends at the first one. A message that changes a critical incident without
-  naming its severity, or one that merely mentions the word, is at worst handed on
-  ``hold_ms`` later or sooner: nothing is lost or reordered either way.
-- **The broker waits for nothing.** Every read is acknowledged at TCP level at once
-  (``TCP_QUICKACK``): like most brokers, Mosquitto leaves Nagle's algorithm on and would hold
-  the next message until our side answered, the critical one included. (Holding the PUBACKs
-  instead, ``feeds.ack_window``, lets exactly that happen, for less CPU and more latency.)
-- **The rate is not capped.** The wait also ends once ``MOST`` whole packets are in: the
-  broker sends a client 20 unacknowledged messages at most, and PUBACKs go only after the
-  messages are stored, so waiting for more would stall the feed until the window ran out.
-- **A quiet feed waits for nothing:** only a turn that read a message gathers after it, so the
-  first message after a pause is handed on as it comes.
+- **A critical incident.** The bytes are searched as they come, before any parsing, for a
+  word that names the critical severity (``feeds.mappers``'s, in lower or upper case after
+  the first letter, so "critical", "Critical" and "CRITICAL" all end it), and the wait ends
+  at the first one. A message that changes a critical incident without naming its severity
+  waits like any other; one that merely holds the letters ("arthritis") ends the wait early.
+  Nothing is lost or reordered either way.
+- **The broker's patience.** Each read during a wait is acknowledged at TCP level at once
+  (``TCP_QUICKACK``, on Linux): like most brokers, Mosquitto leaves Nagle's algorithm on and
+  would hold the next message, a critical one too, until our side answered. (Holding the
+  PUBACKs instead, ``feeds.ack_window``, lets exactly that happen, for less CPU and more
+  latency; with it set, messages are not gathered.)
+- **The feed's rate.** PUBACKs go only once the messages are stored, and a broker sends a
+  client only so many unacknowledged ones (Mosquitto 20, others 10): a wait ends once
+  ``MOST`` whole packets are in, and once nothing has come for ``QUIET_S``, so a broker that
+  allows fewer is answered after that pause, not after the whole window.
+- **A quiet feed:** only a turn that read a message gathers after it, so the first message
+  after a pause is handed on as it comes.
+- **Another thread's publish or disconnect,** which ends the wait too.
 
 Pages do not show the difference: the push sends a page at most twenty frames a second and
 the parts that move with every message of a busy feed once a second (``layouts.push``).
+A connection over websockets is not gathered (paho's own wrapper reads it).
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ from dataclasses import dataclass
 
 #: Whole packets that end a wait: under Mosquitto's 20 unacknowledged messages a client.
 MOST = 16
+#: Nothing new for this long ends a wait: at 500 messages a second one comes every 2 ms, and a
+#: broker that waits for our acknowledgements sends nothing at all.
+QUIET_S = 0.005
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class Gather:
     hold_s: float
     marks: tuple[bytes, ...]
     most: int = MOST
+    quiet_s: float = QUIET_S
 
     @property
     def overlap(self) -> int:

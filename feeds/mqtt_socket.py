@@ -125,18 +125,26 @@ class ReadAheadSocket:
             count, at = count + 1, packet[2]
         return count
 
-    def gather(self, until: float, gather: Gather) -> None:
+    def gather(self, until: float, gather: Gather, wake: Any = None) -> None:
         """Add what comes to the buffer until ``until`` (``time.monotonic()``), ``gather.most``
-        whole packets or ``GATHER_MAX_BYTES`` are in, or what came holds one of
-        ``gather.marks`` (``feeds.gather``).
+        whole packets or ``GATHER_MAX_BYTES`` are in, nothing has come for ``gather.quiet_s``,
+        what is held names a critical severity (``gather.marks``), or ``wake`` (paho's pipe:
+        a publish or a disconnect from another thread) is readable. ``feeds.gather`` says why.
 
-        Each read is acknowledged at TCP level at once, so that the broker sends the next
-        message without waiting for our answer. A closed peer or a socket error ends the
+        Each read here is acknowledged at TCP level at once, so that the broker sends the
+        next message without waiting for our answer. A closed peer or a socket error ends the
         wait: paho's own read then meets it and reports the connection lost."""
+        if gather.urgent(self._buffer[self._at :]):  # left over from the last turn
+            return
+        watched = [self._sock] if wake is None else [self._sock, wake]
         while len(self._buffer) - self._at < GATHER_MAX_BYTES and self.packets(gather.most) < gather.most:
             if not (self._inner_pending and self._inner_pending()):  # an SSL socket's own buffer first
-                left = until - time.monotonic()
-                if left <= 0 or not select.select([self._sock], [], [], left)[0]:
+                left = min(until - time.monotonic(), gather.quiet_s)
+                try:
+                    ready = select.select(watched, [], [], left)[0] if left > 0 else []
+                except (OSError, ValueError):  # a socket closed under us: paho's select reports it
+                    return
+                if self._sock not in ready:
                     return
             try:
                 chunk = self._sock.recv(READ_CHUNK)
@@ -254,16 +262,17 @@ class ReadAheadClient(mqtt.Client):
         them due (``want_write``) and sends them."""
         due = self._ack_window.due() if self._ack_window is not None and self._acks else None
         sock = self._sock
-        if (
-            self._busy
-            and self._gather is not None
-            and isinstance(sock, ReadAheadSocket)
-            and not self._acks
-            and not self.want_write()
-        ):
+        if self._busy and self._gather is not None and isinstance(sock, ReadAheadSocket) and self._may_gather():
             self._busy = False  # a window that brings nothing leaves the next message to go at once
-            sock.gather(time.monotonic() + self._gather.hold_s, self._gather)
+            sock.gather(time.monotonic() + min(self._gather.hold_s, timeout), self._gather, self._sockpairR)
         return super()._loop(timeout if due is None else min(timeout, due))
+
+    def _may_gather(self) -> bool:
+        """Not while paho is part-way through reading a packet (the rest would wait for a
+        window, though what came first may have named a critical severity), nor while it has
+        anything to write, nor with a window that holds the acks (``feeds.ack_window``):
+        that one gathers at the broker instead."""
+        return self._in_packet["command"] == 0 and self._ack_window is None and not self.want_write()
 
     def loop_write(self) -> mqtt.MQTTErrorCode:
         """The turn's acks in one send, then paho's queue; never in the middle of a packet of

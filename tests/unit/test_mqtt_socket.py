@@ -7,10 +7,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import paho.mqtt.client as mqtt
 import pytest
 
+from feeds.ack_window import AckWindow
 from feeds.gather import Gather, urgent_marks
 from feeds.mappers import CRITICAL_WORDS
 from feeds.mqtt_socket import GATHER_MAX_BYTES, READ_CHUNK, ReadAheadClient, ReadAheadSocket
@@ -221,12 +223,21 @@ AN_HOUR = 3600.0
 MARKS = urgent_marks(CRITICAL_WORDS)
 
 
+def patient(**changes: int | float) -> Gather:
+    """A window of an hour that no pause ends: a wait below ends for the reason its test names."""
+    return replace(Gather(AN_HOUR, MARKS, quiet_s=AN_HOUR), **changes)
+
+
 def returns(work: Callable[[], object]) -> bool:
-    """Whether ``work`` came back within half a minute: each wait below is told to last an hour,
-    so one that ends did so for its reason, not its deadline."""
+    """Whether ``work`` came back within half a minute: each wait below may last an hour, so
+    one that ends did so for its reason, not its deadline."""
     done = threading.Event()
     threading.Thread(target=lambda: (work(), done.set()), daemon=True).start()
     return done.wait(30)
+
+
+def gathers(sock: ReadAheadSocket, gather: Gather, wake: object = None) -> bool:
+    return returns(lambda: sock.gather(time.monotonic() + gather.hold_s, gather, wake))
 
 
 def alert(n: int, severity: bytes) -> bytes:
@@ -241,17 +252,28 @@ def test_the_words_that_end_a_wait_are_the_critical_severity_s_in_the_usual_case
         assert not gather.urgent(b'{"severity":' + text + b"}"), text
 
 
-def test_a_critical_message_ends_the_wait_even_cut_across_two_reads(pair: tuple[socket.socket, CountingSocket]) -> None:
+@pytest.mark.parametrize(("word", "cut"), [(w, c) for w in (b"critical", b"KRITIS") for c in range(1, len(w))])
+def test_a_critical_message_ends_the_wait_wherever_a_read_cuts_its_word(
+    pair: tuple[socket.socket, CountingSocket], word: bytes, cut: int
+) -> None:
     theirs, counting = pair
     sock = ReadAheadSocket(counting)
-    first, critical = alert(1, b"high"), alert(2, b"critical")
-    cut = critical.index(b"cri") + 3
-    theirs.sendall(first + critical[:cut])
-    assert sock.fill()  # what came first is in the buffer: "cri" at its end
-    theirs.sendall(critical[cut:])
-    assert returns(lambda: sock.gather(time.monotonic() + AN_HOUR, Gather(AN_HOUR, MARKS)))
-    assert sock.packets(10) == 2
+    first, critical = alert(1, b"high"), alert(2, word)
+    at = critical.index(word) + cut
+    theirs.sendall(first + critical[:at])
+    assert sock.fill()  # what came first is in the buffer, the word's start at its end
+    theirs.sendall(critical[at:])
+    assert gathers(sock, patient())
     assert sock.recv(1000) == first + critical
+
+
+def test_a_critical_message_left_in_the_buffer_ends_the_wait_at_once(pair: tuple[socket.socket, CountingSocket]) -> None:
+    theirs, counting = pair
+    sock = ReadAheadSocket(counting)
+    theirs.sendall(alert(1, b"critical"))
+    assert sock.fill()
+    assert gathers(sock, patient())
+    assert sock.packets(10) == 1
 
 
 def test_a_wait_ends_once_the_broker_s_window_is_nearly_full(pair: tuple[socket.socket, CountingSocket]) -> None:
@@ -259,20 +281,53 @@ def test_a_wait_ends_once_the_broker_s_window_is_nearly_full(pair: tuple[socket.
     theirs, counting = pair
     sock = ReadAheadSocket(counting)
     theirs.sendall(b"".join(alert(n, b"low") for n in range(1, 5)))
-    assert returns(lambda: sock.gather(time.monotonic() + AN_HOUR, Gather(AN_HOUR, MARKS, most=4)))
+    assert gathers(sock, patient(most=4))
     assert sock.packets(10) == 4
+
+
+def test_a_pause_ends_the_wait(pair: tuple[socket.socket, CountingSocket]) -> None:
+    """A broker that allows fewer unacknowledged messages than ``most`` sends nothing more
+    until it has our acks: the wait ends after a pause, not after the window."""
+    theirs, counting = pair
+    sock = ReadAheadSocket(counting)
+    theirs.sendall(alert(1, b"low") + alert(2, b"low"))
+    assert gathers(sock, patient(quiet_s=0.05))
+    assert sock.recv(1000) == alert(1, b"low") + alert(2, b"low")
+
+
+def test_another_thread_s_publish_ends_the_wait(pair: tuple[socket.socket, CountingSocket]) -> None:
+    theirs, counting = pair
+    sock = ReadAheadSocket(counting)
+    wake_r, wake_w = socket.socketpair()
+    with wake_r, wake_w:
+        wake_w.send(b"x")  # what paho writes to its pipe for a publish from another thread
+        assert gathers(sock, patient(), wake_r)
+        assert wake_r.recv(1) == b"x"  # left for paho's own select
 
 
 def test_a_wait_keeps_what_came_when_its_time_is_up_or_the_peer_closes(pair: tuple[socket.socket, CountingSocket]) -> None:
     theirs, counting = pair
     sock = ReadAheadSocket(counting)
     theirs.sendall(alert(1, b"low"))
-    sock.gather(time.monotonic() + 0.05, Gather(0.05, MARKS))
+    assert gathers(sock, patient(hold_s=0.05))
     theirs.sendall(alert(2, b"low"))
     theirs.close()
-    assert returns(lambda: sock.gather(time.monotonic() + AN_HOUR, Gather(AN_HOUR, MARKS)))
+    assert gathers(sock, patient())
     assert sock.recv(1000) == alert(1, b"low") + alert(2, b"low")
     assert sock.recv(1000) == b""  # paho reads this as the connection lost
+
+
+def test_a_wait_ends_once_a_big_message_fills_the_buffer(pair: tuple[socket.socket, CountingSocket]) -> None:
+    """Nothing is gained by waiting with a quarter of a megabyte in, and every read copies it."""
+    theirs, counting = pair
+    sock = ReadAheadSocket(counting)
+    size = GATHER_MAX_BYTES + READ_CHUNK
+    header = bytes([0x30]) + bytes([0x80 | (size & 0x7F), 0x80 | (size >> 7 & 0x7F), size >> 14])  # one PUBLISH, not all here
+    writer = threading.Thread(target=lambda: theirs.sendall(header + b"x" * size), daemon=True)
+    writer.start()
+    assert gathers(sock, patient())
+    assert sock.packets(10) == 0
+    assert sock.pending() >= GATHER_MAX_BYTES
 
 
 class Telling(CountingSocket):
@@ -293,15 +348,15 @@ def test_a_turn_that_read_a_message_gathers_before_the_next(pair: tuple[socket.s
     telling = Telling(counting.sock)
     received = acking(telling)
     client = received.client
-    client._gather = Gather(AN_HOUR, MARKS)
+    client._gather = patient()
     theirs.sendall(alert(1, b"high"))
-    assert returns(lambda: client._loop(0.0))  # the first after a quiet spell: at once
+    assert returns(lambda: client._loop(AN_HOUR))  # the first after a quiet spell: at once
     assert [m.mid for m in received.messages] == [1]
     assert theirs.recv(100) == puback(1)
     telling.read.clear()
     theirs.sendall(alert(2, b"low") + alert(3, b"medium"))
     gathered = threading.Event()
-    threading.Thread(target=lambda: (client._loop(0.0), gathered.set()), daemon=True).start()
+    threading.Thread(target=lambda: (client._loop(AN_HOUR), gathered.set()), daemon=True).start()
     assert telling.read.wait(30)  # the two are read; the turn waits for more
     theirs.sendall(alert(4, b"critical"))  # ends the wait
     assert gathered.wait(30)
@@ -310,14 +365,32 @@ def test_a_turn_that_read_a_message_gathers_before_the_next(pair: tuple[socket.s
     assert telling.sends == 2  # the acks of each turn in one send
 
 
-def test_a_wait_ends_once_a_big_message_fills_the_buffer(pair: tuple[socket.socket, CountingSocket]) -> None:
-    """Nothing is gained by waiting with a quarter of a megabyte in, and every read copies it."""
+def test_no_wait_while_paho_reads_a_packet_part_way(pair: tuple[socket.socket, CountingSocket]) -> None:
+    """A read that ended inside a critical Alert, after its word: paho holds the first part,
+    and the rest goes as soon as it comes."""
     theirs, counting = pair
-    sock = ReadAheadSocket(counting)
-    size = GATHER_MAX_BYTES + READ_CHUNK
-    header = bytes([0x30]) + bytes([0x80 | (size & 0x7F), 0x80 | (size >> 7 & 0x7F), size >> 14])  # one PUBLISH, not all here
-    writer = threading.Thread(target=lambda: theirs.sendall(header + b"x" * size), daemon=True)
-    writer.start()
-    assert returns(lambda: sock.gather(time.monotonic() + AN_HOUR, Gather(AN_HOUR, MARKS)))
-    assert sock.packets(10) == 0
-    assert sock.pending() >= GATHER_MAX_BYTES
+    received = acking(counting)
+    client = received.client
+    client._gather = patient()
+    critical = publish_packet(b"kota/incidents", b'{"severity":"critical","id":"A2","description":"banjir"}', qos=1, mid=2)
+    at = critical.index(b"critical") + len(b"critical") + 2
+    theirs.sendall(alert(1, b"low") + critical[:at])
+    assert returns(lambda: client._loop(AN_HOUR))
+    assert [m.mid for m in received.messages] == [1]
+    theirs.sendall(critical[at:])
+    assert returns(lambda: client._loop(AN_HOUR))
+    assert [m.mid for m in received.messages] == [1, 2]
+
+
+def test_no_wait_where_the_acks_are_held(pair: tuple[socket.socket, CountingSocket]) -> None:
+    """``feeds.mqtt.hold_ms`` gathers at the broker; both at once would wait twice."""
+    theirs, counting = pair
+    received = acking(counting)
+    client = received.client
+    client._gather = patient()
+    client._ack_window = AckWindow(0.0)
+    theirs.sendall(alert(1, b"low"))
+    assert returns(lambda: client._loop(AN_HOUR))
+    theirs.sendall(alert(2, b"low"))
+    assert returns(lambda: client._loop(AN_HOUR))
+    assert [m.mid for m in received.messages] == [1, 2]
