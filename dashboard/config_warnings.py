@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from dashboard.config import Config, sites_elsewhere
@@ -39,6 +40,11 @@ def config_warnings(config: Config, demo: bool = True) -> list[str]:
     boundaries = _boundaries_warning(config)
     if boundaries:  # valid, but the wall then showed one city's name over another's map
         out.append(boundaries)
+    if not _has_licence(config.districts_path().parent):  # the README asks for it beside them
+        out.append(
+            "city.districts_geojson: no licence file beside it (a name starting LICENSE, LICENCE or"
+            " COPYING): the boundaries' terms go with every copy of them"
+        )
     out += _other_city_warnings(config)
     return out
 
@@ -115,6 +121,19 @@ def _boundaries_warning(config: Config) -> str | None:
         f"city.districts_geojson: its districts say they lie in {', '.join(sorted(said)[:3])}, not in "
         f"{config.city.name} (city.name): another city's boundaries?"
     )
+
+
+#: How a data set's licence file is named: LICENSE, LICENCE-boundaries-MIT.txt, COPYING.
+_LICENCE = re.compile(r"^(licen[cs]e|copying)", re.IGNORECASE)
+
+
+def _has_licence(folder: Path) -> bool:
+    """Whether a licence file sits in ``folder``. Boundaries are somebody's data under terms
+    that must travel with them; a folder that cannot be listed is not judged."""
+    try:
+        return any(_LICENCE.match(entry.name) for entry in folder.iterdir())
+    except OSError:
+        return True
 
 
 def _category_warnings(config: Config) -> list[str]:

@@ -849,6 +849,24 @@ def test_check_config_warns_when_features_of_one_name_make_one_district(tmp_path
     assert f"{path}: warning: city.districts_geojson: features of one name make one district: {name}" in lines
 
 
+def test_check_config_warns_of_boundaries_without_their_licence(tmp_path: Path) -> None:
+    """The README asks for the data's licence file beside the boundaries; a folder without one
+    passed with "ok"."""
+    boundaries = tmp_path / "districts.geojson"
+    boundaries.write_bytes((DEFAULT_CONFIG.parent / "assets" / "pekanbaru_kecamatan.geojson").read_bytes())
+    path = write(tmp_path, lambda c: c["city"].update(districts_geojson="districts.geojson") or c.pop("simulation"))
+    warning = (
+        f"{path}: warning: city.districts_geojson: no licence file beside it (a name starting LICENSE, LICENCE or"
+        " COPYING): the boundaries' terms go with every copy of them"
+    )
+    assert warning in run_cli("check-config", str(path)).stdout.splitlines()
+    (tmp_path / "LICENCE-boundaries.txt").write_text("MIT", encoding="utf-8")
+    done = run_cli("check-config", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "licence" not in done.stdout
+    assert "licence" not in run_cli("check-config", str(DEFAULT_CONFIG)).stdout  # the shipped boundaries have theirs
+
+
 def test_check_config_warns_when_no_agency_can_be_assigned(tmp_path: Path) -> None:
     """A new city left without operations.agencies passed with 'ok', and its console's assign
     offered nobody. It still runs (a wall can be watched without a desk), with a warning."""
