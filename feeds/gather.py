@@ -7,7 +7,8 @@ the web server had just filled with their own work: about three times the CPU th
 takes when messages come back to back. So once a turn of the MQTT loop has read a message,
 the next turn first reads what comes for ``feeds.mqtt.gather_ms`` into the socket's buffer,
 and then hands all of it on in one go. In ``bench/peer_latency.py`` at 500 new Alerts/s, 20 ms
-took citywall from 17.5-17.8 % of a core to 13.7-13.9 % (``bench/README.md``).
+took citywall from 17.2-17.8 % of a core to 13.7-14.3 % in seven paired runs on ``/screen/4``
+(``bench/README.md``).
 
 What this must not cost, and what ends a wait early:
 
