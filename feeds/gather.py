@@ -24,9 +24,9 @@ What this must not cost, and what ends a wait early:
   PUBACKs instead, ``feeds.ack_window``, lets exactly that happen, for less CPU and more
   latency; with it set, messages are not gathered.)
 - **The feed's rate.** PUBACKs go only once the messages are stored, and a broker sends a
-  client only so many unacknowledged ones (Mosquitto 20, others 10): a wait ends once
-  ``MOST`` whole packets are in, and once nothing has come for ``QUIET_S``, so a broker that
-  allows fewer is answered after that pause, not after the whole window.
+  client only so many unacknowledged ones (Mosquitto 20 by default, some brokers fewer): a
+  wait ends once ``MOST`` whole packets are in, and once nothing has come for ``QUIET_S``, so
+  a broker that allows fewer is answered after that pause, not after the whole window.
 - **A quiet feed:** only a turn that read a message gathers after it, so the first message
   after a pause is handed on as it comes.
 - **Another thread's publish or disconnect,** which ends the wait too.
