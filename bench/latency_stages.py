@@ -122,8 +122,9 @@ def trial(page: Any, mqtt_port: int) -> Row:
     return before, published, seen, page.evaluate("window.__recv")
 
 
-def measure(page_path: str, trials: int, peer: bool = False) -> dict[str, dict[str, list[float]]]:
-    """Stages by product: ``citywall`` always, ``nodered`` with ``peer``."""
+def measure(page_path: str, trials: int, peer: bool = False, keep: Path | None = None) -> dict[str, dict[str, list[float]]]:
+    """Stages by product: ``citywall`` always, ``nodered`` with ``peer``; with ``keep``, the
+    server's stamps are copied there (``bench/wire_times.py`` reads them)."""
     sys.path.insert(0, str(ROOT))
     from playwright.sync_api import sync_playwright
 
@@ -180,6 +181,8 @@ def measure(page_path: str, trials: int, peer: bool = False) -> dict[str, dict[s
         mosquitto.terminate()
         mosquitto.wait(10)
     stamps = [(line.split()[0], float(line.split()[1])) for line in trace.read_text().splitlines() if line.strip()]
+    if keep is not None:
+        shutil.copyfile(trace, keep)
     shutil.rmtree(workdir, ignore_errors=True)
     return {name: _stages(product_rows, stamps if name == "citywall" else []) for name, product_rows in rows.items()}
 
@@ -210,8 +213,9 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--page", default="/screen/4")
     parser.add_argument("--peer", action="store_true", help="Node-RED Dashboard 2.0 on the same broker, trials alternating")
+    parser.add_argument("--trace", type=Path, help="keep the server's stage stamps in this file (for bench/wire_times.py)")
     args = parser.parse_args()
-    by_product = measure(args.page, args.trials, args.peer)
+    by_product = measure(args.page, args.trials, args.peer, args.trace)
     for product, stages in by_product.items():
         page = args.page if product == "citywall" else "its text widget"
         seen = len(stages.get("visible", []))

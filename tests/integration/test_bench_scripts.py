@@ -10,6 +10,7 @@ Node-RED itself is not installed here: that is a 400 MB download, run with the b
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ import pytest
 
 from bench.common import INCIDENT_TOPIC, latency_stats
 from bench.nodered import LABEL, flow
+from bench.wire_times import packets, trials, with_stages
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,6 +34,44 @@ def test_latency_stats_use_the_nearest_rank() -> None:
     assert stats == {"trials": 22, "shown": 20, "lost": 2, "p50_ms": 105.0, "p95_ms": 190.0, "max_ms": 200.0}
     assert latency_stats([30.0, 10.0])["p95_ms"] == 30.0  # few trials: the largest, never below the median
     assert latency_stats([None])["p50_ms"] is None
+
+
+def _capture(*sent: tuple[float, int, int, bytes]) -> bytes:
+    """A libpcap file of Ethernet frames (as ``tcpdump -i lo`` writes): time in s, ports, TCP payload."""
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    for at, source, destination, payload in sent:
+        tcp = struct.pack(">HHIIBBHHH", source, destination, 0, 0, 5 << 4, 0x18, 65535, 0, 0) + payload
+        ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0, b"\x7f\0\0\x01", b"\x7f\0\0\x01") + tcp
+        frame = bytes(12) + b"\x08\x00" + ip
+        out += struct.pack("<IIII", int(at), round(at % 1 * 1e6), len(frame), len(frame)) + frame
+    return out
+
+
+def test_wire_times_finds_each_product_s_frame_of_a_trial(tmp_path: Path) -> None:
+    text = b"Uji latensi 0123456789"
+    capture = _capture(
+        (100.000, 40000, 1883, b"\x32publish " + text),  # mosquitto_pub to the broker
+        (100.0001, 1883, 50001, b"\x32to one " + text),
+        (100.0004, 1883, 50002, b"\x32to the other " + text),
+        (100.0010, 1880, 60001, b"\x81\x20" + b'42["msg",{"payload":"' + text + b'"}]'),
+        # citywall's frame for the trial comes in the segment after one of its others
+        (100.0030, 8050, 60002, b"\x81\x10" + b'{"v":7,"u":[]}' + b"\x81\x30" + b'{"v":8,"u":[["q",' + text + b"]]}"),
+    )
+    by_trial = trials(packets(capture))
+    times = by_trial["0123456789"]
+    assert {name: round(at - times["published"], 3) for name, at in times.items()} == {
+        "published": 0.0,
+        "delivered": 0.4,
+        "node-red frame": 1.0,
+        "citywall frame": 3.0,
+    }
+    trace = tmp_path / "stages.txt"
+    trace.write_text("stored 99999.0\nstored 100000.5\nrendered 100002.0\nrendered 100002.5\nws_send 100004.0\n")
+    with_stages(by_trial, trace)
+    # the first stamp of each stage between the publish and citywall's frame
+    assert times["citywall stored"] == 100000.5
+    assert times["citywall rendered"] == 100002.0
+    assert "citywall ws_send" not in times
 
 
 def test_the_peer_flow_shows_the_latest_alert_description() -> None:

@@ -1,0 +1,142 @@
+"""When each server sent a trial Alert's text, read off the loopback wire: both products on one clock.
+
+The browser-side stamps of ``bench/latency_stages.py`` cannot tell the server from the socket
+and the page, and Node-RED's server cannot be stamped at all. A packet capture can: in a
+``--peer`` run every trial Alert goes from ``mosquitto_pub`` to the one broker, from it to
+both products' MQTT clients, and from each product's web server to its page in a websocket
+frame that carries the Alert's text in the clear. So, for each trial, the capture gives when
+the broker had the PUBLISH, when it wrote it to each subscriber, and when each server's frame
+left, all on the kernel's clock; citywall's stage stamps (``--trace``, ``time.time()``) are on
+the same clock and fall in between.
+
+    tcpdump -i lo -s 0 -U -w /tmp/wire.pcap &   # as root
+    python bench/latency_stages.py --trials 30 --page /screen/4 --peer --trace /tmp/stages.txt
+    kill %1
+    python bench/wire_times.py /tmp/wire.pcap --trace /tmp/stages.txt
+
+Under load (``bench/peer_latency.py --loads alerts``) the frames are found the same way; the
+stage stamps of the other messages would be mixed in, so leave out ``--trace`` there.
+
+A frame is citywall's when its JSON starts ``{"v":`` (``layouts.push``) and Node-RED's when
+it is a Socket.IO event (``42[``). Times are ms since the broker had the trial's PUBLISH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import struct
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The trial Alerts' text (``bench/common.py``'s ``trial``): its id is the trial's.
+NEEDLE = re.compile(rb"Uji latensi ([0-9a-f]{10})")
+#: Bytes before the IP header, by the capture's link type: Ethernet, BSD loopback, Linux cooked v1 and v2.
+LINK_HEADER = {1: 14, 0: 4, 113: 16, 276: 20}
+#: What starts each product's frames, just after the websocket header.
+PRODUCTS = {"citywall": b'{"v":', "node-red": b"42["}
+
+
+@dataclass(frozen=True)
+class Packet:
+    at_ms: float
+    source: int
+    destination: int
+    payload: bytes
+
+
+def packets(capture: bytes) -> list[Packet]:
+    """The TCP packets over IPv4 in a libpcap file (micro- or nanosecond stamps, either byte order)."""
+    magic = capture[:4]
+    order = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    tick = 1e-6 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1e-3
+    link = struct.unpack(order + "I", capture[20:24])[0]
+    skip = LINK_HEADER.get(link)
+    if skip is None:
+        raise SystemExit(f"link type {link} is not read here (capture on lo with tcpdump)")
+    out, at = [], 24
+    while at + 16 <= len(capture):
+        seconds, fraction, kept, _ = struct.unpack(order + "IIII", capture[at : at + 16])
+        ip = capture[at + 16 + skip : at + 16 + kept]
+        at += 16 + kept
+        if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:  # IPv4, TCP
+            continue
+        tcp = ip[(ip[0] & 0x0F) * 4 :]
+        if len(tcp) < 20:
+            continue
+        source, destination = struct.unpack(">HH", tcp[:4])
+        out.append(Packet(seconds * 1e3 + fraction * tick, source, destination, tcp[(tcp[12] >> 4) * 4 :]))
+    return out
+
+
+def trials(capture: list[Packet]) -> dict[str, dict[str, float]]:
+    """Per trial: when the broker had it, wrote it to its last subscriber, and each product's frame left."""
+    seen: dict[str, list[tuple[Packet, int]]] = defaultdict(list)
+    for packet in capture:
+        for match in NEEDLE.finditer(packet.payload):
+            seen[match.group(1).decode()].append((packet, match.start()))
+    out: dict[str, dict[str, float]] = {}
+    for trial, found in seen.items():
+        first = found[0][0]  # mosquitto_pub to the broker
+        broker = first.destination
+        times = {"published": first.at_ms}
+        delivered = [p.at_ms for p, _ in found if p.source == broker]
+        if delivered:
+            times["delivered"] = max(delivered)
+        for packet, offset in found:
+            if broker in (packet.source, packet.destination):
+                continue
+            product = _product(packet.payload, offset)
+            if product is not None and f"{product} frame" not in times:
+                times[f"{product} frame"] = packet.at_ms
+        out[trial] = times
+    return out
+
+
+def _product(payload: bytes, offset: int) -> str | None:
+    """Whose frame holds the text at ``offset``: the product whose frame start comes last before it."""
+    starts = {product: payload.rfind(start, 0, offset) for product, start in PRODUCTS.items()}
+    product, at = max(starts.items(), key=lambda item: item[1])
+    return product if at >= 0 else None
+
+
+def with_stages(by_trial: dict[str, dict[str, float]], trace: Path) -> None:
+    """Each citywall stage's first stamp between the trial's publish and citywall's frame (idle runs)."""
+    stamps = [(name, float(at)) for name, at in (line.split() for line in trace.read_text().splitlines() if line.strip())]
+    for times in by_trial.values():
+        end = times.get("citywall frame")
+        if end is None:
+            continue
+        for name, at in stamps:
+            key = f"citywall {name}"
+            if times["published"] <= at <= end and key not in times:
+                times[key] = at
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("capture", type=Path, help="a libpcap file of the loopback during the run")
+    parser.add_argument("--trace", type=Path, help="citywall's stage stamps (bench/latency_stages.py --trace)")
+    args = parser.parse_args()
+    by_trial = trials(packets(args.capture.read_bytes()))
+    if args.trace is not None:
+        with_stages(by_trial, args.trace)
+    since: dict[str, list[float]] = defaultdict(list)
+    for times in by_trial.values():
+        for name, at in times.items():
+            if name != "published":
+                since[name].append(at - times["published"])
+    print(f"{len(by_trial)} trials; ms since the broker had the trial's PUBLISH")
+    for name, values in sorted(since.items(), key=lambda item: statistics.median(item[1])):
+        values.sort()
+        p90 = values[max(0, int(0.9 * len(values)) - 1)]
+        print(f"  {name:<28} p50 {statistics.median(values):6.2f}   p90 {p90:6.2f}   (n={len(values)})")
+    print(f"\npython bench/wire_times.py {' '.join(sys.argv[1:])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
