@@ -5,25 +5,29 @@ and the page, and Node-RED's server cannot be stamped at all. A packet capture c
 ``--peer`` run every trial Alert goes from ``mosquitto_pub`` to the one broker, from it to
 both products' MQTT clients, and from each product's web server to its page in a websocket
 frame that carries the Alert's text in the clear. So, for each trial, the capture gives when
-the broker had the PUBLISH, when it wrote it to each subscriber, and when each server's frame
+the PUBLISH went to the broker, when the broker wrote it to each subscriber, and when each server's frame
 left, all on the kernel's clock; citywall's stage stamps (``--trace``, ``time.time()``) are on
 the same clock and fall in between.
 
-    tcpdump -i lo -s 0 -U -w /tmp/wire.pcap &   # as root
+    tcpdump -i lo -s 0 -U -w /tmp/wire.pcap & capture=$!   # tcpdump, as root
     python bench/latency_stages.py --trials 30 --page /screen/4 --peer --trace /tmp/stages.txt
-    kill %1
+    kill $capture
     python bench/wire_times.py /tmp/wire.pcap --trace /tmp/stages.txt
 
 Under load (``bench/peer_latency.py --loads alerts``) the frames are found the same way; the
 stage stamps of the other messages would be mixed in, so leave out ``--trace`` there.
 
-A frame is citywall's when its JSON starts ``{"v":`` (``layouts.push``) and Node-RED's when
-it is a Socket.IO event (``42[``). Times are ms since the broker had the trial's PUBLISH.
+A web server's connection is citywall's when its frames' JSON starts ``{"v":``
+(``layouts.push``) and Node-RED's when they are Socket.IO events (``42[``); a trial's frame is
+the first packet from it that holds the trial's text (a text cut across two packets is
+missed). Times are ms since the trial's PUBLISH crossed the loopback to the broker; IPv4
+only, as every benchmark here talks to 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import statistics
 import struct
@@ -73,34 +77,42 @@ def packets(capture: bytes) -> list[Packet]:
 
 
 def trials(capture: list[Packet]) -> dict[str, dict[str, float]]:
-    """Per trial: when the broker had it, wrote it to its last subscriber, and each product's frame left."""
-    seen: dict[str, list[tuple[Packet, int]]] = defaultdict(list)
+    """Per trial: when its PUBLISH crossed the loopback, when the broker had written it to
+    every subscriber (the first write to each, so a retransmission does not count), and when
+    each product's first frame holding its text left."""
+    seen: dict[str, list[Packet]] = defaultdict(list)
     for packet in capture:
         for match in NEEDLE.finditer(packet.payload):
-            seen[match.group(1).decode()].append((packet, match.start()))
+            seen[match.group(1).decode()].append(packet)
+    servers = _servers(capture)
     out: dict[str, dict[str, float]] = {}
     for trial, found in seen.items():
-        first = found[0][0]  # mosquitto_pub to the broker
-        broker = first.destination
-        times = {"published": first.at_ms}
-        delivered = [p.at_ms for p, _ in found if p.source == broker]
-        if delivered:
-            times["delivered"] = max(delivered)
-        for packet, offset in found:
-            if broker in (packet.source, packet.destination):
-                continue
-            product = _product(packet.payload, offset)
+        broker = found[0].destination  # mosquitto_pub to the broker
+        times = {"published": found[0].at_ms}
+        first_write: dict[int, float] = {}
+        for packet in found:
+            if packet.source == broker:
+                first_write.setdefault(packet.destination, packet.at_ms)
+            product = servers.get(packet.source)
             if product is not None and f"{product} frame" not in times:
                 times[f"{product} frame"] = packet.at_ms
+        if first_write:
+            times["delivered"] = max(first_write.values())
         out[trial] = times
     return out
 
 
-def _product(payload: bytes, offset: int) -> str | None:
-    """Whose frame holds the text at ``offset``: the product whose frame start comes last before it."""
-    starts = {product: payload.rfind(start, 0, offset) for product, start in PRODUCTS.items()}
-    product, at = max(starts.items(), key=lambda item: item[1])
-    return product if at >= 0 else None
+def _servers(capture: list[Packet]) -> dict[int, str]:
+    """Each web server's port, by the product whose frames start there: a connection's first
+    frame tells it, wherever a trial's text falls later (in a frame's second segment, say)."""
+    servers: dict[int, str] = {}
+    for packet in capture:
+        if packet.source in servers:
+            continue
+        for product, start in PRODUCTS.items():
+            if start in packet.payload[:16]:  # just after a websocket frame's header
+                servers[packet.source] = product
+    return servers
 
 
 def with_stages(by_trial: dict[str, dict[str, float]], trace: Path) -> None:
@@ -129,10 +141,13 @@ def main() -> int:
         for name, at in times.items():
             if name != "published":
                 since[name].append(at - times["published"])
-    print(f"{len(by_trial)} trials; ms since the broker had the trial's PUBLISH")
+    if not by_trial:
+        print("no trial Alert found: a capture of IPv4 on the loopback, as libpcap (tcpdump -w), taken during the run?")
+        return 1
+    print(f"{len(by_trial)} trials; ms since the trial's PUBLISH crossed the loopback to the broker")
     for name, values in sorted(since.items(), key=lambda item: statistics.median(item[1])):
         values.sort()
-        p90 = values[max(0, int(0.9 * len(values)) - 1)]
+        p90 = values[math.ceil(0.9 * len(values)) - 1]  # the nearest rank, as bench/common.py's p95
         print(f"  {name:<28} p50 {statistics.median(values):6.2f}   p90 {p90:6.2f}   (n={len(values)})")
     print(f"\npython bench/wire_times.py {' '.join(sys.argv[1:])}")
     return 0

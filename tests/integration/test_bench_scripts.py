@@ -36,26 +36,44 @@ def test_latency_stats_use_the_nearest_rank() -> None:
     assert latency_stats([None])["p50_ms"] is None
 
 
-def _capture(*sent: tuple[float, int, int, bytes]) -> bytes:
-    """A libpcap file of Ethernet frames (as ``tcpdump -i lo`` writes): time in s, ports, TCP payload."""
-    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+#: libpcap flavours: byte order, stamps' unit, link type and its header's size.
+FLAVOURS = [("<", 1e6, 1, 14), (">", 1e9, 1, 14), ("<", 1e6, 113, 16), ("<", 1e9, 0, 4)]
+
+
+def _capture(flavour: tuple[str, float, int, int], *sent: tuple[float, int, int, bytes]) -> bytes:
+    """A libpcap file of the given flavour: each packet's time in s, its ports and TCP payload.
+    The IP and TCP headers carry options, which a reader must step over by their lengths."""
+    order, per_second, link, header = flavour
+    magic = 0xA1B2C3D4 if per_second == 1e6 else 0xA1B23C4D
+    out = struct.pack(order + "IHHiIII", magic, 2, 4, 0, 0, 65535, link)
     for at, source, destination, payload in sent:
-        tcp = struct.pack(">HHIIBBHHH", source, destination, 0, 0, 5 << 4, 0x18, 65535, 0, 0) + payload
-        ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0, b"\x7f\0\0\x01", b"\x7f\0\0\x01") + tcp
-        frame = bytes(12) + b"\x08\x00" + ip
-        out += struct.pack("<IIII", int(at), round(at % 1 * 1e6), len(frame), len(frame)) + frame
+        tcp = struct.pack(">HHIIBBHHH", source, destination, 0, 0, 6 << 4, 0x18, 65535, 0, 0) + bytes(4) + payload
+        body = bytes(4) + tcp  # 4 bytes of IP options
+        ip = struct.pack(">BBHHHBBH4s4s", 0x46, 0, 20 + len(body), 0, 0, 64, 6, 0, b"\x7f\0\0\x01", b"\x7f\0\0\x01") + body
+        frame = bytes(header) + ip
+        seconds = int(at)
+        out += struct.pack(order + "IIII", seconds, round((at - seconds) * per_second), len(frame), len(frame)) + frame
     return out
 
 
-def test_wire_times_finds_each_product_s_frame_of_a_trial(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_wire_times_finds_each_product_s_frame_of_a_trial(tmp_path: Path, flavour: tuple[str, float, int, int]) -> None:
     text = b"Uji latensi 0123456789"
+    broker, citywall, node_red = 41883, 8050, 1880
     capture = _capture(
-        (100.000, 40000, 1883, b"\x32publish " + text),  # mosquitto_pub to the broker
-        (100.0001, 1883, 50001, b"\x32to one " + text),
-        (100.0004, 1883, 50002, b"\x32to the other " + text),
-        (100.0010, 1880, 60001, b"\x81\x20" + b'42["msg",{"payload":"' + text + b'"}]'),
-        # citywall's frame for the trial comes in the segment after one of its others
-        (100.0030, 8050, 60002, b"\x81\x10" + b'{"v":7,"u":[]}' + b"\x81\x30" + b'{"v":8,"u":[["q",' + text + b"]]}"),
+        flavour,
+        # each connection's first frame, before the trial: it tells whose connection it is
+        (99.000, citywall, 60002, b"\x81\x0e" + b'{"v":6,"u":[]}'),
+        (99.001, node_red, 60001, b"\x81\x0e" + b'42["ping",{}]'),
+        (100.000, 40000, broker, b"\x32publish " + text),  # mosquitto_pub to the broker
+        (100.0001, broker, 50001, b"\x32to one " + text),
+        (100.0004, broker, 50002, b"\x32to the other " + text),
+        (100.0010, node_red, 60001, b"\x81\x30" + b'42["msg",{"meta":{"v":1},"payload":"' + text + b'"}]'),
+        # citywall's frame for the trial: its start in one packet, the text in the next
+        (100.0029, citywall, 60002, b"\x81\x7e\x10\x00" + b'{"v":7,"u":[["q",'),
+        (100.0030, citywall, 60002, b"[" + text + b"]]}"),
+        (100.2000, broker, 50001, b"\x32to one, again " + text),  # a retransmission
+        (100.5000, citywall, 60002, b"\x81\x30" + b'{"v":8,"u":[["q",' + text + b"]]}"),  # sent again later
     )
     by_trial = trials(packets(capture))
     times = by_trial["0123456789"]
