@@ -40,6 +40,8 @@ from pathlib import Path
 NEEDLE = re.compile(rb"Uji latensi ([0-9a-f]{10})")
 #: Bytes before the IP header, by the capture's link type: Ethernet, BSD loopback, Linux cooked v1 and v2.
 LINK_HEADER = {1: 14, 0: 4, 113: 16, 276: 20}
+#: A libpcap file's first bytes: microsecond or nanosecond stamps, in either byte order.
+MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
 #: What starts each product's frames, just after the websocket header.
 PRODUCTS = {"citywall": b'{"v":', "node-red": b"42["}
 
@@ -55,6 +57,8 @@ class Packet:
 def packets(capture: bytes) -> list[Packet]:
     """The TCP packets over IPv4 in a libpcap file (micro- or nanosecond stamps, either byte order)."""
     magic = capture[:4]
+    if magic not in MAGICS:
+        raise SystemExit("not a libpcap file (a pcapng one? tcpdump -w writes libpcap)")
     order = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
     tick = 1e-6 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1e-3
     link = struct.unpack(order + "I", capture[20:24])[0]

@@ -92,6 +92,11 @@ def test_wire_times_finds_each_product_s_frame_of_a_trial(tmp_path: Path, flavou
     assert "citywall ws_send" not in times
 
 
+def test_wire_times_refuses_what_is_not_a_libpcap_file() -> None:
+    with pytest.raises(SystemExit, match="not a libpcap file"):
+        packets(b"\x0a\x0d\x0d\x0a" + bytes(28))  # pcapng's first block
+
+
 def test_the_peer_flow_shows_the_latest_alert_description() -> None:
     nodes = {n["id"]: n for n in flow(18830)}
     mqtt_in = next(n for n in nodes.values() if n["type"] == "mqtt in")
