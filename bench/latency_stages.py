@@ -180,11 +180,16 @@ def measure(page_path: str, trials: int, peer: bool = False, keep: Path | None =
         demo.wait(10)
         mosquitto.terminate()
         mosquitto.wait(10)
-    stamps = [(line.split()[0], float(line.split()[1])) for line in trace.read_text().splitlines() if line.strip()]
+    stamps = read_stamps(trace)
     if keep is not None:
         shutil.copyfile(trace, keep)
     shutil.rmtree(workdir, ignore_errors=True)
     return {name: _stages(product_rows, stamps if name == "citywall" else []) for name, product_rows in rows.items()}
+
+
+def read_stamps(trace: Path) -> list[tuple[str, float]]:
+    """The instrumented server's stamps, in the order written: each a stage's name and ms since the epoch."""
+    return [(name, float(at)) for name, at in (line.split() for line in trace.read_text().splitlines() if line.strip())]
 
 
 def _stages(rows: list[Row], stamps: list[tuple[str, float]]) -> dict[str, list[float]]:

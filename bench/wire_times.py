@@ -36,12 +36,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.latency_stages import read_stamps  # noqa: E402
+
 #: The trial Alerts' text (``bench/common.py``'s ``trial``): its id is the trial's.
 NEEDLE = re.compile(rb"Uji latensi ([0-9a-f]{10})")
 #: Bytes before the IP header, by the capture's link type: Ethernet, BSD loopback, Linux cooked v1 and v2.
 LINK_HEADER = {1: 14, 0: 4, 113: 16, 276: 20}
-#: A libpcap file's first bytes: microsecond or nanosecond stamps, in either byte order.
-MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+#: A libpcap file's first bytes: its byte order, and what a stamp's fraction counts in ms.
+MAGICS = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-3),  # microseconds
+    b"\xa1\xb2\xc3\xd4": (">", 1e-3),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-6),  # nanoseconds
+    b"\xa1\xb2\x3c\x4d": (">", 1e-6),
+}
 #: What starts each product's frames, just after the websocket header.
 PRODUCTS = {"citywall": b'{"v":', "node-red": b"42["}
 
@@ -56,11 +64,9 @@ class Packet:
 
 def packets(capture: bytes) -> list[Packet]:
     """The TCP packets over IPv4 in a libpcap file (micro- or nanosecond stamps, either byte order)."""
-    magic = capture[:4]
-    if magic not in MAGICS:
+    if capture[:4] not in MAGICS:
         raise SystemExit("not a libpcap file (a pcapng one? tcpdump -w writes libpcap)")
-    order = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-    tick = 1e-6 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1e-3
+    order, tick = MAGICS[capture[:4]]
     link = struct.unpack(order + "I", capture[20:24])[0]
     skip = LINK_HEADER.get(link)
     if skip is None:
@@ -121,7 +127,7 @@ def _servers(capture: list[Packet]) -> dict[int, str]:
 
 def with_stages(by_trial: dict[str, dict[str, float]], trace: Path) -> None:
     """Each citywall stage's first stamp between the trial's publish and citywall's frame (idle runs)."""
-    stamps = [(name, float(at)) for name, at in (line.split() for line in trace.read_text().splitlines() if line.strip())]
+    stamps = read_stamps(trace)
     for times in by_trial.values():
         end = times.get("citywall frame")
         if end is None:
@@ -138,6 +144,9 @@ def main() -> int:
     parser.add_argument("--trace", type=Path, help="citywall's stage stamps (bench/latency_stages.py --trace)")
     args = parser.parse_args()
     by_trial = trials(packets(args.capture.read_bytes()))
+    if not by_trial:
+        print("no trial Alert found: a capture of IPv4 on the loopback, as libpcap (tcpdump -w), taken during the run?")
+        return 1
     if args.trace is not None:
         with_stages(by_trial, args.trace)
     since: dict[str, list[float]] = defaultdict(list)
@@ -145,9 +154,6 @@ def main() -> int:
         for name, at in times.items():
             if name != "published":
                 since[name].append(at - times["published"])
-    if not by_trial:
-        print("no trial Alert found: a capture of IPv4 on the loopback, as libpcap (tcpdump -w), taken during the run?")
-        return 1
     print(f"{len(by_trial)} trials; ms since the trial's PUBLISH crossed the loopback to the broker")
     for name, values in sorted(since.items(), key=lambda item: statistics.median(item[1])):
         values.sort()
