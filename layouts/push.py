@@ -21,6 +21,10 @@ gauges, the waste sites, the counts of the map and of the incident queue, the le
 the queue and of the map's most severe list, the ticker's flow) go with the text, but at most
 once a second (``PACED_EVERY_S``) once a short burst (``PACED_BURST``) is spent; the critical
 rows of the queue, the map's list and the ticker, and everything else, go with every frame.
+When a change moves both kinds on a page already drawn, the parts that are not paced go in a
+frame of their own before the paced ones are even worked out: in a quiet city the paced parts
+are due with every change, and working them out and drawing them held a new critical
+incident's row back (``bench/README.md``).
 Frames to one page are at least ``frame_gap`` apart, and up to ``QUIET_GAP_MAX_S`` while none
 of its text moves; an urgent change (an open critical incident, ``StateStore.urgent_changes``)
 sends the next one at once, once per gap at most.
@@ -313,14 +317,18 @@ class _Page:
             fresh = picture.freshness
             last = time.monotonic()
             self.wake.clear()
+            drawn = bool(self.shown)  # the page shows what it was sent, not a claim or an ask for everything
             text = self._updates(picture, self.text_parts)
+            moved = bool(text)
             paced_due = self.paced.level(last) >= 1.0
+            if drawn and text and paced_due and self.paced_parts:  # what is not paced goes first (the module doc)
+                await self._send(version, text, None)
+                sent_version, sent_at, text = version, last, []
             paced = self._updates(picture, self.paced_parts) if paced_due else []
             if paced:
                 self.paced.tokens -= 1.0
                 text += paced
-            figures_due = last - self.figures_at >= FIGURE_EVERY_S
-            figures = self._updates(picture, self.figure_parts) if figures_due else []
+                moved = True
             # A new version goes out even when none of this page's parts moved (the poll reads
             # from it that the push is alive), but such a bare number at most every
             # VERSION_EVERY_S; and something goes at least every heartbeat (the page's watchdog).
@@ -331,8 +339,11 @@ class _Page:
                 await self._send(version, text, fresh_message, self._shown() if check else None)
                 sent_version, fresh_sent, sent_at = version, fresh, last
                 checked_at = last if check else checked_at
-            self.quiet = 0 if text else min(self.quiet + 1, 8)
-            if figures:  # after the text is on screen: a figure's redraw must not hold the text up
+            self.quiet = 0 if moved else min(self.quiet + 1, 8)
+            # after the text is on screen: a figure's redraw must not hold the text up
+            figures_due = last - self.figures_at >= FIGURE_EVERY_S
+            figures = self._updates(picture, self.figure_parts) if figures_due else []
+            if figures:
                 self.figures_at = last
                 await self._send(version, figures, None)
             # what is still owed (a bare version, a paced part or a figure not yet due) is come back for in time

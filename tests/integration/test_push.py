@@ -7,7 +7,7 @@ so each test knows exactly what happened between two frames.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -416,9 +416,9 @@ def test_the_maps_counts_and_lesser_rows_keep_their_pace_while_its_critical_rows
 def test_a_quiet_page_gets_a_short_burst_of_paced_changes_at_once(site: tuple[CityState, str], monkeypatch: Any) -> None:
     """Paced to a minute here, with a burst of three: the claim's frame spends one send, the
     next two readings of the MPP go at once, and the third waits for the minute. Each reading
-    is followed by a new critical incident, which is never paced: the reading must arrive no
-    later than the incident. An operator's two actions a second apart reach the wall as they happen; a
-    busy feed spends the burst and is paced as before."""
+    is followed by a new critical incident, which is never paced and goes no later than the
+    reading. An operator's two actions a second apart reach the wall as they happen; a busy
+    feed spends the burst and is paced as before."""
     monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
     monkeypatch.setattr(push, "PACED_BURST", 3)
     state, base = site
@@ -428,20 +428,62 @@ def test_a_quiet_page_gets_a_short_burst_of_paced_changes_at_once(site: tuple[Ci
         first = frame_with_updates(ws)
         ws.send(json.dumps({"ack": first["v"]}))
         assert roles(first) == {"incidents_map-top-content", "mpp-content"}
-        for n, waiting in enumerate((222, 333, 444), start=1):
+        for n, waiting in enumerate((222, 333), start=1):
             state.accept(queue_reading(waiting))
             state.accept(alert(n, f"Kejadian {n}", severity="critical"))
-            mpp: list[str] = []
-            while True:  # the frames until the one that shows the incident
-                body = frame_with_updates(ws)
-                ws.send(json.dumps({"ack": body["v"]}))
-                mpp += [mpp_tree(body)] if "mpp-content" in roles(body) else []
-                if any(f"Kejadian {n}" in json.dumps(u[3]) for u in body["u"] if u[0] == "incidents_map-top-content"):
-                    break
-            if waiting < 444:
-                assert any(f'"{waiting}"' in tree for tree in mpp), f"reading {waiting} went at once"
-            else:
-                assert mpp == [], "the burst is spent: the MPP waits its turn"
+            bodies = frames_until(ws, lambda seen, n=n, w=waiting: shows_incident(seen, n) and shows_reading(seen, w))
+            incident_at = next(i for i, b in enumerate(bodies) if shows_incident([b], n))
+            reading_at = next(i for i, b in enumerate(bodies) if shows_reading([b], waiting))
+            assert incident_at <= reading_at, f"incident {n} no later than reading {waiting}"
+        state.accept(queue_reading(444))
+        state.accept(alert(3, "Kejadian 3", severity="critical"))
+        bodies = frames_until(ws, lambda seen: shows_incident(seen, 3))
+        # a last incident: a frame that followed the third one's would be in by the time it shows
+        state.accept(alert(4, "Kejadian 4", severity="critical"))
+        bodies += frames_until(ws, lambda seen: shows_incident(seen, 4))
+        assert not shows_reading(bodies, 444), "the burst is spent: the MPP waits its turn"
+
+
+def test_a_critical_row_goes_before_the_paced_parts_that_moved_with_it(site: tuple[CityState, str]) -> None:
+    """On a page already drawn, a change that moves a part that is not paced and one that is,
+    both due, sends them in two frames: the critical row alone first, then the MPP's reading.
+    A claim's first frame still holds everything."""
+    state, base = site
+    state.accept(queue_reading(111))
+    with open_push(base) as ws:
+        ws.send(json.dumps({"parts": [MAP_LATEST, MPP]}))
+        first = frame_with_updates(ws)
+        ws.send(json.dumps({"ack": first["v"]}))
+        assert roles(first) == {"incidents_map-top-content", "mpp-content"}, "a new claim gets every part at once"
+        state.accept(queue_reading(222))
+        state.accept(alert(1, "Kejadian kritis", severity="critical"))
+        row = frame_with_updates(ws)
+        ws.send(json.dumps({"ack": row["v"]}))
+        assert roles(row) == {"incidents_map-top-content"}, "the critical row alone"
+        assert "Kejadian kritis" in json.dumps(row["u"])
+        reading = frame_with_updates(ws)
+        assert roles(reading) == {"mpp-content"} and '"222"' in mpp_tree(reading), "then the reading, at once"
+        assert reading["v"] == row["v"], "both from the same picture"
+
+
+def frames_until(ws: ClientConnection, done: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:
+    """The frames with parts, each answered, until ``done`` holds of all of them so far."""
+    bodies: list[dict[str, Any]] = []
+    for _ in range(200):
+        body = frame_with_updates(ws)
+        ws.send(json.dumps({"ack": body["v"]}))
+        bodies.append(body)
+        if done(bodies):
+            return bodies
+    raise AssertionError("not done in 200 frames")
+
+
+def shows_incident(bodies: list[dict[str, Any]], n: int) -> bool:
+    return any(f"Kejadian {n}" in json.dumps(u[3]) for b in bodies for u in b["u"] if u[0] == "incidents_map-top-content")
+
+
+def shows_reading(bodies: list[dict[str, Any]], waiting: int) -> bool:
+    return any(f'"{waiting}"' in mpp_tree(b) for b in bodies if "mpp-content" in roles(b))
 
 
 TICKER = ["ticker", "s13-0"]
