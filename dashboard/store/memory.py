@@ -62,25 +62,26 @@ class _Index:
     def __init__(self) -> None:
         self.keys: SortedList = SortedList()
         self.entries: dict[str, tuple[str, tuple[str, ...]]] = {}  # id -> (key, tags)
-        self.docs: dict[str, dict[str, Any]] = {}  # id -> row, apart for the collector (see _Entities)
-        self.ids: dict[str, str] = {}  # key -> id
+        #: key -> row, apart for the collector (see _Entities); by key, not by id, so a page of
+        #: the top rows is one lookup a row: every new incident reads the top two hundred
+        self.rows: dict[str, dict[str, Any]] = {}
         self.tags: dict[str, int] = {}
 
     def apply(self, row: IndexRow) -> None:
         old = self.entries.pop(row.id, None)
         if old is not None:
             self.keys.remove(old[0])
-            del self.ids[old[0]], self.docs[row.id]
+            del self.rows[old[0]]
             self._count(old[1], -1)
         if row.key is not None:
             self.entries[row.id] = (row.key, row.tags)
-            self.docs[row.id] = row.doc or {}
+            self.rows[row.key] = row.doc or {}
             self.keys.add(row.key)
-            self.ids[row.key] = row.id
             self._count(row.tags, 1)
 
     def page(self, start: int, limit: int) -> list[tuple[str, dict[str, Any]]]:
-        return [(k, self.docs[self.ids[k]]) for k in self.keys[start : start + limit]]
+        rows = self.rows
+        return [(k, rows[k]) for k in self.keys[start : start + limit]]
 
     def _count(self, tags: tuple[str, ...], delta: int) -> None:
         for tag in tags:
