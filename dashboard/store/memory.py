@@ -53,7 +53,7 @@ class _Entities:
 
 
 class _Index:
-    """One read model (see ``IndexRow``): keys in order, each id's row, and counts per tag.
+    """One read model (see ``IndexRow``): keys in order, each key's row, and counts per tag.
 
     A ``SortedList`` keeps insert, remove and rank lookups at O(log n), so keeping the queue
     of 20,000 open incidents current costs the same per message as keeping 100.

@@ -418,45 +418,55 @@ def test_a_quiet_page_gets_a_short_burst_of_paced_changes_at_once(site: tuple[Ci
     next two readings of the MPP go at once, and the third waits for the minute. Each reading
     is followed by a new critical incident, which is never paced and goes no later than the
     reading. An operator's two actions a second apart reach the wall as they happen; a busy
-    feed spends the burst and is paced as before."""
+    feed spends the burst and is paced as before.
+
+    The page answers its last frame only once both changes of a round are in: the push waits
+    for that answer, so its next look sees the two together however slow the machine."""
     monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
     monkeypatch.setattr(push, "PACED_BURST", 3)
     state, base = site
     state.accept(queue_reading(111))
     with open_push(base) as ws:
         ws.send(json.dumps({"parts": [MAP_LATEST, MPP]}))
-        first = frame_with_updates(ws)
-        ws.send(json.dumps({"ack": first["v"]}))
-        assert roles(first) == {"incidents_map-top-content", "mpp-content"}
+        last = frame_with_updates(ws)
+        assert roles(last) == {"incidents_map-top-content", "mpp-content"}
         for n, waiting in enumerate((222, 333), start=1):
             state.accept(queue_reading(waiting))
             state.accept(alert(n, f"Kejadian {n}", severity="critical"))
+            ws.send(json.dumps({"ack": last["v"]}))
             bodies = frames_until(ws, lambda seen, n=n, w=waiting: shows_incident(seen, n) and shows_reading(seen, w))
+            last = bodies[-1]
             incident_at = next(i for i, b in enumerate(bodies) if shows_incident([b], n))
             reading_at = next(i for i, b in enumerate(bodies) if shows_reading([b], waiting))
             assert incident_at <= reading_at, f"incident {n} no later than reading {waiting}"
         state.accept(queue_reading(444))
         state.accept(alert(3, "Kejadian 3", severity="critical"))
+        ws.send(json.dumps({"ack": last["v"]}))
         bodies = frames_until(ws, lambda seen: shows_incident(seen, 3))
-        # a last incident: a frame that followed the third one's would be in by the time it shows
+        # a last incident, the third's frame still unanswered: a frame of the MPP's would come
+        # after that answer and before this incident's frame
         state.accept(alert(4, "Kejadian 4", severity="critical"))
+        ws.send(json.dumps({"ack": bodies[-1]["v"]}))
         bodies += frames_until(ws, lambda seen: shows_incident(seen, 4))
         assert not shows_reading(bodies, 444), "the burst is spent: the MPP waits its turn"
 
 
-def test_a_critical_row_goes_before_the_paced_parts_that_moved_with_it(site: tuple[CityState, str]) -> None:
+def test_a_critical_row_goes_before_the_paced_parts_that_moved_with_it(site: tuple[CityState, str], monkeypatch: Any) -> None:
     """On a page already drawn, a change that moves a part that is not paced and one that is,
     both due, sends them in two frames: the critical row alone first, then the MPP's reading.
-    A claim's first frame still holds everything."""
+    A claim's first frame still holds everything. The claim's frame is answered only once both
+    changes are in, so the push's next look sees them together."""
+    monkeypatch.setattr(push, "PACED_EVERY_S", 60.0)
+    monkeypatch.setattr(push, "PACED_BURST", 3)  # the claim's frame spends one: the reading is due
     state, base = site
     state.accept(queue_reading(111))
     with open_push(base) as ws:
         ws.send(json.dumps({"parts": [MAP_LATEST, MPP]}))
         first = frame_with_updates(ws)
-        ws.send(json.dumps({"ack": first["v"]}))
         assert roles(first) == {"incidents_map-top-content", "mpp-content"}, "a new claim gets every part at once"
         state.accept(queue_reading(222))
         state.accept(alert(1, "Kejadian kritis", severity="critical"))
+        ws.send(json.dumps({"ack": first["v"]}))
         row = frame_with_updates(ws)
         ws.send(json.dumps({"ack": row["v"]}))
         assert roles(row) == {"incidents_map-top-content"}, "the critical row alone"
@@ -467,14 +477,15 @@ def test_a_critical_row_goes_before_the_paced_parts_that_moved_with_it(site: tup
 
 
 def frames_until(ws: ClientConnection, done: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:
-    """The frames with parts, each answered, until ``done`` holds of all of them so far."""
+    """The frames with parts until ``done`` holds of all of them so far, each answered but the
+    last: the caller answers it once it has made its next changes."""
     bodies: list[dict[str, Any]] = []
     for _ in range(200):
         body = frame_with_updates(ws)
-        ws.send(json.dumps({"ack": body["v"]}))
         bodies.append(body)
         if done(bodies):
             return bodies
+        ws.send(json.dumps({"ack": body["v"]}))
     raise AssertionError("not done in 200 frames")
 
 
