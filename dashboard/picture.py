@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from datetime import time as dt_time
 from typing import Any, TypeVar
@@ -110,7 +110,7 @@ def build_picture(
 
 
 #: The picture's sections read from the store when first asked for; the rest are read at once.
-LAZY_SECTIONS = ("city", "incidents", "drainage", "waste", "mpp", "reports", "ticker", "kpis", "wall")
+LAZY_SECTIONS = ("city", "incidents", "critical", "drainage", "waste", "mpp", "reports", "ticker", "kpis", "wall")
 #: The sections the derived KPIs are computed from (``dashboard.kpis.DERIVED``); their feeds'
 #: last deliveries (``freshness``) also go into what the KPIs show.
 KPI_INPUTS = ("incidents", "reports", "drainage", "waste", "mpp")
@@ -130,8 +130,8 @@ class _Reading:
         self.moved = store.kind_versions()
         self.minute = int(now // 60)  # what was resolved in the last 24 hours shrinks as time passes
 
-    def _get(self, name: str, extra: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-        return self.sections.get(name, self.moved, extra, build)
+    def _get(self, name: str, extra: tuple[Any, ...], build: Callable[[], Any], keep_equal: bool = False) -> Any:
+        return self.sections.get(name, self.moved, extra, build, keep_equal)
 
     def city(self, _: CityPicture) -> CityInfo:
         city = self.config.city
@@ -140,6 +140,10 @@ class _Reading:
     def incidents(self, _: CityPicture) -> IncidentsSection:
         made = self.sections.rows_made
         return self._get("incidents", (self.minute,), lambda: incidents_part(self.store, self.config, self.now, made))
+
+    def critical(self, _: CityPicture) -> Sequence[IncidentRow]:
+        made = self.sections.critical_made
+        return self._get("critical", (), lambda: critical_part(self.store, made), keep_equal=True)
 
     def reports(self, _: CityPicture) -> ReportsSection:
         return self._get("reports", (), lambda: reports_part(self.store, self.config))
@@ -164,7 +168,8 @@ class _Reading:
 
     def wall(self, picture: CityPicture) -> WallSection:
         drainage = picture.drainage
-        return self._get("wall", (id(drainage),), lambda: build_wall_part(self.store, self.config, self.now, drainage))
+        build = lambda: build_wall_part(self.store, self.config, self.now, drainage)  # noqa: E731
+        return self._get("wall", (id(drainage),), build, keep_equal=True)
 
 
 class Sections:
@@ -173,7 +178,11 @@ class Sections:
     A section is rebuilt only when one of its kinds' versions moved (``SECTION_KINDS``) or
     one of its ``extra`` inputs changed (the minute, for what counts "today"); otherwise the
     same object is handed out again. Incidents at 500 a second then rebuild the incidents
-    section, from its read models, and leave drainage, waste and the MPP alone.
+    section, from its read models, and leave drainage, waste and the MPP alone. A small
+    section that most of those incidents leave as it was (the critical ones, the wall's) is
+    also handed out again when rebuilt equal: the views that read only it are then known
+    unchanged by identity (``layouts.live_parts``), where every look at a page worked them
+    out again.
 
     Lazy pictures build their sections in whichever thread reads them first (the event loop,
     a callback's thread), so one lock, re-entered by a section built from others (the KPIs),
@@ -185,16 +194,22 @@ class Sections:
         self._lock = threading.RLock()
         #: The ticker's lines by the stored line they were made from (``ticker_lines``).
         self.ticker_made: dict[int, tuple[dict[str, Any], TickerLine]] = {}
-        #: And the incidents' rows by their stored document (``incidents_part``).
+        #: And the incidents' rows by their stored document (``incidents_part``), the critical
+        #: ones' apart (``critical_part``).
         self.rows_made: dict[int, tuple[dict[str, Any], IncidentRow]] = {}
+        self.critical_made: dict[int, tuple[dict[str, Any], IncidentRow]] = {}
 
-    def get(self, name: str, moved: dict[str, int], extra: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    def get(
+        self, name: str, moved: dict[str, int], extra: tuple[Any, ...], build: Callable[[], Any], keep_equal: bool = False
+    ) -> Any:
         key = (*(moved.get(kind, 0) for kind in SECTION_KINDS[name]), *extra)
         with self._lock:
             hit = self._built.get(name)
             if hit is not None and hit[0] == key:
                 return hit[1]
             value = build()
+            if keep_equal and hit is not None and hit[1] == value:
+                value = hit[1]
             self._built[name] = (key, value)
             return value
 
@@ -202,6 +217,7 @@ class Sections:
 #: The kinds each section is made of (see ``Sections``).
 SECTION_KINDS: dict[str, tuple[str, ...]] = {
     "incidents": ("incident", OPS_KIND),
+    "critical": ("incident", OPS_KIND),
     "reports": ("report",),
     "drainage": ("water_level", "report"),
     "waste": ("waste_fill", "report"),
@@ -322,6 +338,21 @@ def incidents_part(
         resolved_24h=store.index_count(INCIDENTS_RESOLVED, low=day_ago),
         resolved_within_sla_24h=store.index_count(INCIDENTS_RESOLVED_SLA, low=day_ago),
     )
+
+
+#: Past the open index's critical keys: they begin with the critical rank (``incident_rows``).
+CRITICAL_END = str(SEVERITY_RANK["critical"] + 1)
+
+
+def critical_part(store: StateStore, made: dict[int, tuple[dict[str, Any], IncidentRow]] | None = None) -> TopRows:
+    """The open critical incidents, most urgent first, ``TOP_ROWS`` at most: the head of the
+    open incidents' index (most severe first), counted and read on its own, in O(log n + the
+    critical ones). A row that changed between the count and the read is left out by its
+    severity."""
+    count = store.index_count(INCIDENTS_OPEN, high=CRITICAL_END)
+    page = store.index_page(INCIDENTS_OPEN, limit=min(count, TOP_ROWS)) if count else []
+    docs = [doc for _, doc in page if doc.get("severity") == "critical"]
+    return TopRows(docs, _reusing(made, IncidentRow.from_doc))
 
 
 def _reusing(

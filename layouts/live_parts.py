@@ -89,13 +89,16 @@ class _Reads:
         if self.read is not None:
             if name in SECTIONS:
                 self.read.add(name)
-            else:
+            elif name not in OF_THE_SECOND or self._picture.generated_at is None:  # by hand: read now
                 self.read = None
         return getattr(self._picture, name)
 
 
 #: The picture's fields: what a view may be recorded as reading.
 SECTIONS = frozenset(f.name for f in fields(CityPicture))
+#: What tells only the picture's second (``generated_at``), which a view is kept for anyway:
+#: the ticker's held lines read their age with it, and were worked out again at every look.
+OF_THE_SECOND = frozenset({"read_at"})
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from layouts.i18n import category_word, number, t
 from layouts.map_figure import BINS, SEVERITIES, counts_by_district, fill_for
 from layouts.map_plan import cached_plan
 from layouts.mayor.figures import amount
-from layouts.picture import CityPicture
+from layouts.picture import CityPicture, critical_rows
 from layouts.ports import ViewSettings
 from layouts.sections import IncidentRow, share_pct
 from layouts.tree import attrs, row_tree
@@ -221,11 +221,10 @@ def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
 
 
 def top_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
-    """The open critical incidents among the most severe (the picture sorts them), under the
-    list's title: the head of the list, as it is most severe first. They go with the frame
+    """The open critical incidents, under the list's title: the head of the list, as it is
+    most severe first. They go with the frame
     they change in; the rows under them (``rest_view``) are paced."""
-    incidents = picture.incidents
-    rows = [_top_shown(d) for d in incidents.open[:TOP_ROWS] if d.severity == "critical"]
+    rows = [_top_shown(d) for d in critical_rows(picture)[:TOP_ROWS]]
     return {"has_data": seen(picture, FAMILY), "rows": rows}
 
 

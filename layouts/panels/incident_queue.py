@@ -24,7 +24,7 @@ from layouts import elements as el
 from layouts.frame import SEVERITY_SHAPES, age_cell, empty, live_part, seen
 from layouts.i18n import number, t
 from layouts.live_parts import LiveParts
-from layouts.picture import CityPicture
+from layouts.picture import CityPicture, critical_rows
 from layouts.ports import ViewSettings
 from layouts.sections import IncidentRow
 from layouts.tree import attrs, row_tree
@@ -56,9 +56,8 @@ def head_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
 
 
 def critical_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
-    """The open critical incidents among the top rows: the head of the list, as the list is
-    most severe first."""
-    return {"rows": [_shown(d) for d in picture.incidents.open[:ROWS] if d.severity == "critical"]}
+    """The open critical incidents: the head of the list, as the list is most severe first."""
+    return {"rows": [_shown(d) for d in critical_rows(picture)[:ROWS]]}
 
 
 def view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from layouts import elements as el
 from layouts.frame import SEVERITY_SHAPES, empty, live_part, seen
 from layouts.i18n import t
 from layouts.live_parts import LiveParts
-from layouts.picture import CityPicture
+from layouts.picture import CityPicture, critical_rows
 from layouts.ports import ViewSettings
 from layouts.sections import IncidentRow, TickerLine
 from layouts.tree import attrs, row_tree
@@ -100,12 +100,11 @@ def held_lines(picture: CityPicture) -> list[TickerLine]:
     """The open critical incidents younger than ``CRITICAL_HOLD_S`` at the picture's reading,
     newest first, ``CRITICAL_ROWS`` at most, as ticker lines.
 
-    The open incidents come most severe first, newest first (the picture's order), so the
-    critical ones are at the head and the scan stops at the first other."""
+    The critical ones come newest first (the picture's order)."""
     now = picture.read_at()
     held: list[TickerLine] = []
-    for d in picture.incidents.open:
-        if d.severity != "critical" or len(held) >= CRITICAL_ROWS:
+    for d in critical_rows(picture):
+        if len(held) >= CRITICAL_ROWS:
             break
         if d.age_at(now) <= CRITICAL_HOLD_S:
             held.append(_line_of(d))

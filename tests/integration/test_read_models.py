@@ -27,7 +27,7 @@ from dashboard.config import Config, load_config
 from dashboard.desk import Desk
 from dashboard.incident_ops import Action, ActionError, Actor, merged
 from dashboard.ingest import CityState
-from dashboard.picture import incidents_part, reports_part, waste_part
+from dashboard.picture import critical_part, incidents_part, reports_part, waste_part
 from dashboard.read_models import INCIDENTS_ALL, INCIDENTS_OPEN, INDEXES, READ_MODELS_VERSION, REPORTS_ALL, REPORTS_OPEN, page
 from dashboard.reindex import layout_of, rebuild_if_needed
 from dashboard.store.base import IndexRow, StateStore
@@ -184,6 +184,7 @@ def incidents_from_scratch(store: StateStore, now: float) -> dict[str, Any]:
     ]
     return {
         "open": [d["id"] for d in open_],
+        "critical": [d["id"] for d in open_ if d["severity"] == "critical"],
         "by_severity": dict(Counter(d["severity"] for d in open_)),
         "by_status": dict(Counter(d["status"] for d in open_)),
         "by_kecamatan": dict(Counter(d.get("kecamatan") or "?" for d in open_)),
@@ -269,6 +270,7 @@ def assert_read_models_match(store: StateStore, config: Config) -> None:
     shown = incidents_part(store, config, now)
     expected = incidents_from_scratch(store, now)
     assert [d.id for d in shown.open] == expected["open"]
+    assert [d.id for d in critical_part(store)] == expected["critical"]
     assert shown.open_count == len(expected["open"])
     for name in (
         "by_severity",

@@ -1152,3 +1152,31 @@ def test_a_history_entry_reads_in_the_consoles_language(entry: dict[str, Any], l
     """The history read ``assign status=dispatched agency=Dishub`` and ``tick step=0``: the
     desk's ids, in English on an Indonesian console, its SOP steps counted from 0."""
     assert history_words(entry, language, {"handled": "Ditangani"}) == said
+
+
+def test_the_tickers_held_lines_are_worked_out_once_for_each_second_of_the_picture() -> None:
+    """The held lines read their age at the picture's reading: a view that asks the picture's
+    time is kept while its second and sections are, like any other. It was worked out again at
+    every look at the page, up to twenty times a second."""
+    from layouts.live_parts import LivePart, LiveParts
+
+    calls: list[str | None] = []
+
+    def counted(picture: CityPicture, s: ViewSettings) -> dict[str, Any]:
+        calls.append(picture.generated_at)
+        return ticker.held_view(picture, s)
+
+    live = LiveParts(reader=None, settings=settings())  # type: ignore[arg-type]  # views only
+    live.parts["ticker-held"] = LivePart(counted, ticker.held_render)
+    first = sample_picture()
+    shown, _ = live.view("ticker-held", first)
+    assert [line["id"] for line in shown["lines"]] == [first.incidents.open[0].id]
+    live.view("ticker-held", replace(first, version=43))  # the city moved elsewhere, same second
+    assert calls == [NOW]
+    later = "2024-07-05T07:32:01+00:00"
+    live.view("ticker-held", replace(first, version=44, generated_at=later))
+    assert calls == [NOW, later]
+    by_hand = replace(first, generated_at=None)  # no time of its own: read now, every time
+    live.view("ticker-held", by_hand)
+    live.view("ticker-held", by_hand)
+    assert calls == [NOW, later, None, None]

@@ -121,3 +121,33 @@ def test_a_quiet_city_still_sees_the_clock_move_what_counts_the_last_24_hours() 
     later = reader.picture()
     assert later.version == first.version, "nothing was written in between"
     assert later.incidents.resolved_24h == 0
+
+
+def test_the_critical_rows_stay_the_same_object_while_only_lesser_incidents_come() -> None:
+    """What the critical rows' views read is kept by identity while lesser incidents come, so
+    a look at a page at 500 new incidents a second does not work those views out again; a
+    critical incident, or one that stops being critical, makes new rows."""
+    config = load_config()
+    store = MemoryStore()
+    state = city(store, config)
+    reader = PictureCache(store, config, clock=lambda: NOW)
+    state.accept(incident("urn:ngsi-ld:Alert:A", ago=600, severity="critical"))
+    first = reader.picture()
+    assert [d.id for d in first.critical or []] == ["urn:ngsi-ld:Alert:A"]
+
+    state.accept(incident("urn:ngsi-ld:Alert:B", ago=300, severity="high"))
+    second = reader.picture()
+    assert second.version == first.version + 1
+    assert second.incidents is not first.incidents, "the incidents section moved"
+    assert [d.id for d in second.incidents.open] == ["urn:ngsi-ld:Alert:A", "urn:ngsi-ld:Alert:B"]
+    assert second.critical is first.critical
+    assert second.wall is first.wall
+
+    state.accept(incident("urn:ngsi-ld:Alert:C", ago=60, severity="critical"))
+    third = reader.picture()
+    assert [d.id for d in third.critical or []] == ["urn:ngsi-ld:Alert:C", "urn:ngsi-ld:Alert:A"]
+
+    state.accept(incident("urn:ngsi-ld:Alert:A", ago=30, status="resolved", severity="critical"))
+    fourth = reader.picture()
+    assert [d.id for d in fourth.critical or []] == ["urn:ngsi-ld:Alert:C"]
+    assert "critical" not in fourth.to_json(), "the API's state keeps its shape: the rows are in incidents.open"
