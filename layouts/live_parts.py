@@ -200,16 +200,6 @@ class LiveParts:
         )
         return shown, digest
 
-    def may_differ(self, role: str, picture: CityPicture, shown: str | None) -> bool:
-        """Whether the part may show something other than ``shown`` in this picture, known
-        without computing its view: its last view was of other data, or differs.
-
-        For a page that only needs to know whether to come back for a part later (a figure
-        not yet due): under 500 new Alerts/s, working out the map's view with every frame to
-        learn just that cost the map's window most of its own view, twenty times a second."""
-        hit = self._views.get(role)
-        return hit is None or hit.digest != shown or not hit.still(picture)
-
     def update(self, role: str, digest: str, since: str | None = None) -> Any:
         """The prop value that brings a copy showing ``since`` (a digest, or None) to ``digest``."""
         return self._update(role, digest, since)[0]

@@ -22,11 +22,13 @@ gauges, the waste sites, the counts of the map and of the incident queue, the le
 the queue and of the map's most severe list, the ticker's flow) go with the text, but at most
 once a second (``PACED_EVERY_S``) once a short burst (``PACED_BURST``) is spent; the critical
 rows of the queue, the map's list and the ticker, and everything else, go with every frame.
-When a change moves both kinds on a page already drawn, and the paced ones are due, the parts
-that are not paced go in a frame of their own before the paced ones are worked out. In a quiet
-city the paced parts are due with nearly every change, and a new critical incident's frame
-waited for them: with a cold cache, 0.96-1.24 ms of work before `/screen/4`'s frame instead of
-0.68-0.75 (``bench/README.md``).
+When a change moves a part that is not paced on a page already drawn, and the paced ones are
+due, it goes in a frame of its own before the paced ones are worked out. In a quiet city the
+paced parts are due with nearly every change, and a new critical incident's frame waited for
+them: with a cold cache, 0.96-1.24 ms of work before `/screen/4`'s frame instead of 0.68-0.75
+(``bench/README.md``). Whether the paced parts (or the figures) may have moved is told by the
+picture's version and second alone: asked of their views, it built the sections they read, the
+incidents' two hundred rows among them, at every look.
 Frames to one page are at least ``frame_gap`` apart, and up to ``QUIET_GAP_MAX_S`` while none
 of its text moves; an urgent change (an open critical incident, ``StateStore.urgent_changes``)
 sends the next one at once, once per gap at most.
@@ -234,6 +236,10 @@ class _Page:
         self.figure_parts: list[tuple[str, str]] = []
         self.shown: dict[tuple[str, str], str] = {}
         self.figures_at = 0.0  # time.monotonic() of the last figures sent (``FIGURE_EVERY_S``)
+        #: The (version, second) of the picture the paced parts, and the figures, were last worked
+        #: out from: until the picture moves on they are as sent, known without working any out
+        self.paced_seen: tuple[int, str | None] | None = None
+        self.figures_seen: tuple[int, str | None] | None = None
         self.early_at = -math.inf  # and of the last frame an urgent change sent early
         self.paced = TokenBucket(1.0 / PACED_EVERY_S, float(PACED_BURST))  # paced sends (``PACED_BURST``)
         self.quiet = 0  # looks in a row that found no text to send (``QUIET_GAP_MAX_S``)
@@ -295,6 +301,7 @@ class _Page:
             return
         self.restarted_at = time.monotonic()
         self.shown, self.figures_at = {}, 0.0
+        self.paced_seen = self.figures_seen = None
         self.paced.tokens = max(self.paced.level(time.monotonic()), 1.0)
         self.wake.set()
 
@@ -316,6 +323,7 @@ class _Page:
                 await _first(listener, asyncio.sleep(HEARTBEAT_S))
                 continue
             version = picture.version
+            seen = (version, picture.generated_at)
             fresh = picture.freshness
             last = time.monotonic()
             self.wake.clear()
@@ -323,10 +331,13 @@ class _Page:
             text = self._updates(picture, self.text_parts)
             moved = bool(text)
             paced_due = self.paced.level(last) >= 1.0
-            if drawn and text and paced_due and self._moved(picture, self.paced_parts):  # text first (the module doc)
-                await self._send(version, text, None)
-                sent_version, sent_at, text = version, last, []
+            if drawn and text and paced_due and self.paced_parts and seen != self.paced_seen:  # text first (the module doc)
+                first_fresh = self.pusher.freshness(picture) if fresh != fresh_sent else None
+                await self._send(version, text, first_fresh)
+                sent_version, fresh_sent, sent_at, text = version, fresh, last, []
             paced = self._updates(picture, self.paced_parts) if paced_due else []
+            if paced_due:
+                self.paced_seen = seen
             if paced:
                 self.paced.tokens -= 1.0
                 text += paced
@@ -345,15 +356,17 @@ class _Page:
             # after the text is on screen: a figure's redraw must not hold the text up
             figures_due = last - self.figures_at >= FIGURE_EVERY_S
             figures = self._updates(picture, self.figure_parts) if figures_due else []
+            if figures_due:
+                self.figures_seen = seen
             if figures:
                 self.figures_at = last
                 await self._send(version, figures, None)
             # what is still owed (a bare version, a paced part or a figure not yet due) is come back for in time
             now = time.monotonic()
             owed = [VERSION_EVERY_S - (now - sent_at)] if version != sent_version else []
-            if not paced_due and self._moved(picture, self.paced_parts):
+            if not paced_due and self.paced_parts and seen != self.paced_seen:
                 owed.append((1.0 - self.paced.level(now)) * PACED_EVERY_S)
-            if not figures_due and self._moved(picture, self.figure_parts):
+            if not figures_due and self.figure_parts and seen != self.figures_seen:
                 owed.append(FIGURE_EVERY_S - (now - self.figures_at))
             waits = [reader.changed(version, HEARTBEAT_S), self.wake.wait()]
             await _first(listener, *waits, *([asyncio.sleep(max(0.0, min(owed)))] if owed else []))
@@ -403,13 +416,6 @@ class _Page:
             live.stats.batches += 1
             live.stats.parts += len(out)
         return out
-
-    def _moved(self, picture: CityPicture, parts: list[tuple[str, str]]) -> bool:
-        """Whether any of ``parts`` may show something other than what this page was sent.
-
-        A yes that turns out wrong costs one look when the part is due, and nothing is sent."""
-        live = self.pusher.live
-        return any(live.may_differ(role, picture, self.shown.get((role, instance))) for role, instance in parts)
 
     def _shown(self) -> list[tuple[str, str, str]]:
         """What the page's text parts should show, by digest, for its check (see the module's doc)."""
