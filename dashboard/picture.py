@@ -100,7 +100,7 @@ def build_picture(
     """
     now = time.time() if now is None else now
     version = store.version()
-    reading = _Reading(store, config, now, sections if sections is not None else Sections())
+    reading = _Reading(store, config, now, sections if sections is not None else Sections(), whole=not lazy)
     picture = CityPicture.lazily(
         {name: getattr(reading, name) for name in LAZY_SECTIONS},
         version=version,
@@ -122,8 +122,9 @@ class _Reading:
     then the one an eager reading would have made, unless its kinds moved in between; it is
     then newer than the picture's version, which a reading may always be."""
 
-    def __init__(self, store: StateStore, config: Config, now: float, sections: Sections) -> None:
+    def __init__(self, store: StateStore, config: Config, now: float, sections: Sections, whole: bool = True) -> None:
         self.store = store
+        self.whole = whole  # every section is read now (``settle``): the incidents' among them
         self.config = config
         self.now = now
         self.sections = sections
@@ -141,9 +142,16 @@ class _Reading:
         made = self.sections.rows_made
         return self._get("incidents", (self.minute,), lambda: incidents_part(self.store, self.config, self.now, made))
 
-    def critical(self, _: CityPicture) -> Sequence[IncidentRow]:
-        made = self.sections.critical_made
-        return self._get("critical", (), lambda: critical_part(self.store, made), keep_equal=True)
+    def critical(self, picture: CityPicture) -> Sequence[IncidentRow]:
+        """Read apart from the incidents when the picture is read lazily; a picture read whole
+        (a store over the network) takes them from the incidents' rows it reads anyway."""
+
+        def build() -> Sequence[IncidentRow]:
+            if self.whole:
+                return [d for d in picture.incidents.open if d.severity == "critical"]
+            return critical_part(self.store, self.sections.critical_made)
+
+        return self._get("critical", (), build, keep_equal=True)
 
     def reports(self, _: CityPicture) -> ReportsSection:
         return self._get("reports", (), lambda: reports_part(self.store, self.config))
@@ -347,8 +355,9 @@ CRITICAL_END = str(SEVERITY_RANK["critical"] + 1)
 def critical_part(store: StateStore, made: dict[int, tuple[dict[str, Any], IncidentRow]] | None = None) -> TopRows:
     """The open critical incidents, most urgent first, ``TOP_ROWS`` at most: the head of the
     open incidents' index (most severe first), counted and read on its own, in O(log n + the
-    critical ones). A row that changed between the count and the read is left out by its
-    severity."""
+    critical ones). A row that stopped being critical between the count and the read is left
+    out by its severity; one that became critical then leaves the last one out until the
+    next picture, which its write asks for."""
     count = store.index_count(INCIDENTS_OPEN, high=CRITICAL_END)
     page = store.index_page(INCIDENTS_OPEN, limit=min(count, TOP_ROWS)) if count else []
     docs = [doc for _, doc in page if doc.get("severity") == "critical"]

@@ -76,8 +76,8 @@ class PushStats:
 
 class _Reads:
     """The picture, noting which sections a view reads; anything but a section (``to_json``,
-    say) counts as reading all. Views are typed against ``CityPicture`` and read attributes,
-    which this forwards."""
+    say) counts as reading all, except what tells only the picture's second (``OF_THE_SECOND``).
+    Views are typed against ``CityPicture`` and read attributes, which this forwards."""
 
     __slots__ = ("_picture", "read")
 
@@ -89,7 +89,7 @@ class _Reads:
         if self.read is not None:
             if name in SECTIONS:
                 self.read.add(name)
-            elif name not in OF_THE_SECOND or self._picture.generated_at is None:  # by hand: read now
+            elif name not in OF_THE_SECOND or not self._picture.generated_at:  # by hand: read now
                 self.read = None
         return getattr(self._picture, name)
 

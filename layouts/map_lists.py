@@ -222,8 +222,8 @@ def status_render(shown: dict[str, Any], settings: ViewSettings) -> list[Any]:
 
 def top_view(picture: CityPicture, settings: ViewSettings) -> dict[str, Any]:
     """The open critical incidents, under the list's title: the head of the list, as it is
-    most severe first. They go with the frame
-    they change in; the rows under them (``rest_view``) are paced."""
+    most severe first. They go with the frame they change in; the rows under them
+    (``rest_view``) are paced."""
     rows = [_top_shown(d) for d in critical_rows(picture)[:TOP_ROWS]]
     return {"has_data": seen(picture, FAMILY), "rows": rows}
 

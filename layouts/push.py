@@ -287,6 +287,7 @@ class _Page:
         self.text_parts = [p for p in parts if live[p[0]].is_tree and not live[p[0]].paced]
         self.paced_parts = [p for p in parts if live[p[0]].is_tree and live[p[0]].paced]
         self.figure_parts = [p for p in parts if not live[p[0]].is_tree]
+        self.paced_seen = self.figures_seen = None  # the new ones were never worked out
         self.claimed.set()
         self._start_over()
         self.wake.set()  # newly claimed parts are not in ``shown``: they go at once either way

@@ -10,6 +10,7 @@ import asyncio
 import threading
 
 from dashboard.config import load_config
+from dashboard.picture import build_picture
 from dashboard.reader import PictureCache
 from dashboard.store.memory import MemoryStore
 from layouts.picture import CityPicture
@@ -151,3 +152,6 @@ def test_the_critical_rows_stay_the_same_object_while_only_lesser_incidents_come
     fourth = reader.picture()
     assert [d.id for d in fourth.critical or []] == ["urn:ngsi-ld:Alert:C"]
     assert "critical" not in fourth.to_json(), "the API's state keeps its shape: the rows are in incidents.open"
+    whole = build_picture(store, config, NOW, lazy=False)  # as a store over the network is read
+    assert [d.id for d in whole.critical or []] == ["urn:ngsi-ld:Alert:C"]
+    assert whole.critical == [d for d in whole.incidents.open if d.severity == "critical"]
