@@ -39,7 +39,7 @@ from dashboard.wall_control import KIND as WALL_KIND
 from dashboard.wall_control import STAGES, wall_part
 from feeds.events import SEVERITY_RANK
 from layouts.mayor.figures import shown
-from layouts.picture import CityPicture
+from layouts.picture import CRITICAL_SHOWN, CityPicture
 from layouts.sections import (
     JUDGED,
     STANDINGS,
@@ -148,7 +148,7 @@ class _Reading:
 
         def build() -> Sequence[IncidentRow]:
             if self.whole:
-                return [d for d in picture.incidents.open if d.severity == "critical"]
+                return [d for d in picture.incidents.open if d.severity == "critical"][:CRITICAL_SHOWN]
             return critical_part(self.store, self.sections.critical_made)
 
         return self._get("critical", (), build, keep_equal=True)
@@ -353,13 +353,14 @@ CRITICAL_END = str(SEVERITY_RANK["critical"] + 1)
 
 
 def critical_part(store: StateStore, made: dict[int, tuple[dict[str, Any], IncidentRow]] | None = None) -> TopRows:
-    """The open critical incidents, most urgent first, ``TOP_ROWS`` at most: the head of the
-    open incidents' index (most severe first), counted and read on its own, in O(log n + the
-    critical ones). A row that stopped being critical between the count and the read is left
-    out by its severity; one that became critical then leaves the last one out until the
-    next picture, which its write asks for."""
+    """The open critical incidents, most urgent first, ``CRITICAL_SHOWN`` at most: the head of
+    the open incidents' index (most severe first), counted and read on its own, in O(log n +
+    the rows shown): a city with a hundred critical incidents open read them all at every
+    look. A row that stopped being critical between the count and the read is left out by
+    its severity; one that became critical then leaves the last one out until the next
+    picture, which its write asks for."""
     count = store.index_count(INCIDENTS_OPEN, high=CRITICAL_END)
-    page = store.index_page(INCIDENTS_OPEN, limit=min(count, TOP_ROWS)) if count else []
+    page = store.index_page(INCIDENTS_OPEN, limit=min(count, CRITICAL_SHOWN)) if count else []
     docs = [doc for _, doc in page if doc.get("severity") == "critical"]
     return TopRows(docs, _reusing(made, IncidentRow.from_doc))
 

@@ -48,8 +48,8 @@ class CityPicture:
     version: int = -1
     city: CityInfo = field(default_factory=CityInfo)
     incidents: IncidentsSection = field(default_factory=IncidentsSection.empty)
-    #: The open critical incidents, most urgent first: the head of ``incidents.open``, read on
-    #: its own. Read it through ``critical_rows``. None in a picture built by hand (a factory,
+    #: The open critical incidents, most urgent first, ``CRITICAL_SHOWN`` at most: the head of
+    #: ``incidents.open``, read on its own. Read it through ``critical_rows``. None in a picture built by hand (a factory,
     #: not a default: a default is a class attribute, which a lazy picture would find first).
     critical: Sequence[IncidentRow] | None = field(default_factory=lambda: None)
     drainage: DrainageSection = field(default_factory=DrainageSection.empty)
@@ -142,18 +142,23 @@ class CityPicture:
         return out
 
 
+#: The most critical rows a panel shows: the map's list 18, the queue 14, the ticker's held
+#: lines 8 (the newest, which come first).
+CRITICAL_SHOWN = 20
+
+
 def critical_rows(picture: CityPicture) -> Sequence[IncidentRow]:
-    """The open critical incidents, most urgent first.
+    """The open critical incidents, most urgent first, ``CRITICAL_SHOWN`` at most.
 
     The rows a critical incident changes go to the screens with the frame it comes in, at up
     to 500 new incidents a second. Read from the whole incidents section, every look at a
     page rebuilt that section's two hundred rows and counts for the few rows it showed;
-    ``critical`` is read from the store's index on its own, in O(critical incidents). A
+    ``critical`` is read from the store's index on its own, in O(log n + the rows shown). A
     picture built by hand has none: its incidents' critical head stands in."""
     rows = picture.critical
     if rows is not None:
         return rows
-    return [d for d in picture.incidents.open if d.severity == "critical"]
+    return [d for d in picture.incidents.open if d.severity == "critical"][:CRITICAL_SHOWN]
 
 
 def _known(names: Mapping[str, Any]) -> None:
@@ -163,4 +168,4 @@ def _known(names: Mapping[str, Any]) -> None:
         raise TypeError(f"CityPicture has no field {sorted(unknown)[0]!r}")
 
 
-__all__ = ["CityPicture", "critical_rows", "plain"]
+__all__ = ["CRITICAL_SHOWN", "CityPicture", "critical_rows", "plain"]

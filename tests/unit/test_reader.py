@@ -13,7 +13,9 @@ from dashboard.config import load_config
 from dashboard.picture import build_picture
 from dashboard.reader import PictureCache
 from dashboard.store.memory import MemoryStore
-from layouts.picture import CityPicture
+from layouts import map_lists
+from layouts.panels import incident_queue, ticker
+from layouts.picture import CRITICAL_SHOWN, CityPicture
 from layouts.push import SharedPicture
 from tests.support.city import NOW, city, incident
 from tests.support.helpers import run_async
@@ -155,3 +157,18 @@ def test_the_critical_rows_stay_the_same_object_while_only_lesser_incidents_come
     whole = build_picture(store, config, NOW, lazy=False)  # as a store over the network is read
     assert [d.id for d in whole.critical or []] == ["urn:ngsi-ld:Alert:C"]
     assert whole.critical == [d for d in whole.incidents.open if d.severity == "critical"]
+
+
+def test_the_critical_rows_are_the_newest_a_panel_can_show_however_many_are_open() -> None:
+    """A hundred critical incidents open were all read at every look at a page that shows
+    eighteen at most."""
+    config = load_config()
+    store = MemoryStore()
+    state = city(store, config)
+    for n in range(CRITICAL_SHOWN + 5):
+        state.accept(incident(f"urn:ngsi-ld:Alert:c{n:02d}", ago=3_000 - n, severity="critical"))
+    state.accept(incident("urn:ngsi-ld:Alert:lesser", ago=10, severity="high"))
+    rows = PictureCache(store, config, clock=lambda: NOW).picture().critical or []
+    newest = [f"urn:ngsi-ld:Alert:c{n:02d}" for n in range(CRITICAL_SHOWN + 4, 4, -1)]
+    assert [d.id for d in rows] == newest
+    assert max(incident_queue.ROWS, map_lists.TOP_ROWS, ticker.CRITICAL_ROWS) <= CRITICAL_SHOWN
