@@ -39,7 +39,7 @@ from dashboard.wall_control import KIND as WALL_KIND
 from dashboard.wall_control import STAGES, wall_part
 from feeds.events import SEVERITY_RANK
 from layouts.mayor.figures import shown
-from layouts.picture import CRITICAL_SHOWN, CityPicture
+from layouts.picture import CRITICAL_SHOWN, CityPicture, critical_head
 from layouts.sections import (
     JUDGED,
     STANDINGS,
@@ -148,7 +148,7 @@ class _Reading:
 
         def build() -> Sequence[IncidentRow]:
             if self.whole:
-                return [d for d in picture.incidents.open if d.severity == "critical"][:CRITICAL_SHOWN]
+                return critical_head(picture.incidents)
             return critical_part(self.store, self.sections.critical_made)
 
         return self._get("critical", (), build, keep_equal=True)

@@ -156,9 +156,12 @@ def critical_rows(picture: CityPicture) -> Sequence[IncidentRow]:
     ``critical`` is read from the store's index on its own, in O(log n + the rows shown). A
     picture built by hand has none: its incidents' critical head stands in."""
     rows = picture.critical
-    if rows is not None:
-        return rows
-    return [d for d in picture.incidents.open if d.severity == "critical"][:CRITICAL_SHOWN]
+    return rows if rows is not None else critical_head(picture.incidents)
+
+
+def critical_head(incidents: IncidentsSection) -> list[IncidentRow]:
+    """The critical rows among the incidents' top rows, ``CRITICAL_SHOWN`` at most."""
+    return [d for d in incidents.open if d.severity == "critical"][:CRITICAL_SHOWN]
 
 
 def _known(names: Mapping[str, Any]) -> None:
@@ -168,4 +171,4 @@ def _known(names: Mapping[str, Any]) -> None:
         raise TypeError(f"CityPicture has no field {sorted(unknown)[0]!r}")
 
 
-__all__ = ["CRITICAL_SHOWN", "CityPicture", "critical_rows", "plain"]
+__all__ = ["CRITICAL_SHOWN", "CityPicture", "critical_head", "critical_rows", "plain"]
