@@ -16,6 +16,7 @@ into a ``FeedStats``.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -83,6 +84,7 @@ class FeedStats:
         self._clock = clock
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
+        self._flush_failing = False  # the last flush failed, and that was said
         self._counts: dict[str, int] = {}
         self._flushed: dict[str, int] = {}
         self._connected = False
@@ -214,6 +216,21 @@ class FeedStats:
             "outside_districts": counts.get("outside_districts", 0),
             "reconnects": counts.get("reconnects", 0),
         }
+
+    def flush_or_tell(self, sink: EventSink, log: logging.Logger) -> None:
+        """``flush_to``, a failure said once with its traceback and again only after a flush
+        went through. Adapters flush every second: a Redis outage of an hour was 3,600
+        warnings with a traceback each, which buried the one line that said what happened."""
+        try:
+            self.flush_to(sink)
+        except Exception:
+            if not self._flush_failing:
+                log.warning("%s: could not record feed health; said again once it is recorded", self.name, exc_info=True)
+            self._flush_failing = True
+            return
+        if self._flush_failing:
+            self._flush_failing = False
+            log.warning("%s: feed health recorded again", self.name)
 
     def flush_to(self, sink: EventSink) -> None:
         """Hand the sink what changed since the last successful flush.

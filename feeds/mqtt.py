@@ -472,8 +472,17 @@ class MqttAdapter:
             self._store_failures += 1
             delay = min(2.0 ** (self._store_failures - 1), STORE_RETRY_MAX_S)
             self._drop_at = time.monotonic() + delay
+            failures = self._store_failures
         where = safe_excerpt(origin, ORIGIN_MAX)  # a topic is anyone's text: no line breaks of its own in the log
-        log.exception("%s: store failed on a message from %s; retrying in %.0f s", self.stats.name, where, delay)
+        # the cause with the first failure of an outage; each retry's traceback was the same one
+        log.error(
+            "%s: store failed on a message from %s (%d in a row); retrying in %.0f s",
+            self.stats.name,
+            where,
+            failures,
+            delay,
+            exc_info=failures == 1,
+        )
 
     def _housekeep(self) -> None:
         while not self._halt.wait(self._flush_every_s):
@@ -583,10 +592,7 @@ class MqttAdapter:
             shutdown(socket.SHUT_RDWR)
 
     def _flush(self) -> None:
-        try:
-            self.stats.flush_to(self.sink)
-        except Exception:
-            log.warning("%s: could not record feed health", self.stats.name, exc_info=True)
+        self.stats.flush_or_tell(self.sink, log)
 
 
 def _topic_of(msg: mqtt.MQTTMessage) -> str:

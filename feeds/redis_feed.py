@@ -174,10 +174,7 @@ class _RedisAdapter:
 
     def _flush(self) -> None:
         self._last_flush = time.monotonic()
-        try:
-            self.stats.flush_to(self.sink)
-        except Exception:
-            log.warning("%s: could not record feed health", self.stats.name, exc_info=True)
+        self.stats.flush_or_tell(self.sink, log)
 
 
 class RedisStreamAdapter(_RedisAdapter):
@@ -381,6 +378,7 @@ class RedisPubSubAdapter(_RedisAdapter):
         self.patterns = [c for c in config.channels if _is_pattern(c)]
         if not (self.channels or self.patterns):
             raise ValueError("feeds.redis.channels is empty")
+        self._lost_in_a_row = 0  # messages the store refused since the last it took
 
     def _session(self) -> None:
         client = self._connect(read_timeout=None)  # health checks (PING) catch a dead link
@@ -408,11 +406,24 @@ class RedisPubSubAdapter(_RedisAdapter):
             client.close()
 
     def _deliver(self, channel: str, data: bytes) -> None:
+        """A message the store refuses is gone: there is nothing to redeliver from. Each is
+        counted as a store error; the log says the first of a run with its cause and then
+        every hundredth, where a busy channel's outage was a traceback for every message."""
         try:
             self.pipeline.handle(data, channel)
         except Exception:
-            # Nothing to redeliver from: the message is gone. Counted as a store error.
-            log.exception("%s: store failed; a pub/sub message from %s is lost", self.stats.name, channel)
+            self._lost_in_a_row += 1
+            lost = self._lost_in_a_row
+            if lost == 1 or lost % 100 == 0:
+                log.error(
+                    "%s: store failed; a pub/sub message from %s is lost (%d in a row)",
+                    self.stats.name,
+                    channel,
+                    lost,
+                    exc_info=lost == 1,
+                )
+            return
+        self._lost_in_a_row = 0
 
 
 def _stream_batches(reply: Any) -> list[tuple[str, list[Entry]]]:

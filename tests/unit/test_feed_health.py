@@ -8,6 +8,7 @@ arrived and was stored".
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -107,6 +108,40 @@ def test_failed_flush_is_sent_again() -> None:
     stats.accepted(True)
     stats.flush_to(sink)
     assert sink.feeds["redis"] == {"received": 2, "accepted": 2}
+
+
+class Flaky(RecordingSink):
+    """A store that is away while ``fail`` is set."""
+
+    fail = False
+
+    def record_feed(self, feed: str, counts: dict[str, int], status: dict[str, Any]) -> None:
+        if self.fail:
+            raise ConnectionError("store down")
+        super().record_feed(feed, counts, status)
+
+
+def test_an_outage_is_said_once_with_its_cause_and_its_end_once(caplog: pytest.LogCaptureFixture) -> None:
+    log = logging.getLogger("feeds.test")
+    sink, stats = Flaky(), FeedStats("mqtt")
+    stats.received()
+    sink.fail = True
+    with caplog.at_level(logging.WARNING, logger="feeds.test"):
+        for _ in range(5):  # five seconds of flushes into a store that is away
+            stats.flush_or_tell(sink, log)
+        sink.fail = False
+        stats.flush_or_tell(sink, log)
+        stats.flush_or_tell(sink, log)
+        sink.fail = True  # the next outage is said again
+        stats.flush_or_tell(sink, log)
+    said = [(r.getMessage(), r.exc_info is not None) for r in caplog.records]
+    assert said == [
+        ("mqtt: could not record feed health; said again once it is recorded", True),
+        ("mqtt: feed health recorded again", False),
+        ("mqtt: could not record feed health; said again once it is recorded", True),
+    ]
+    assert "store down" in caplog.records[0].exc_text
+    assert sink.feeds["mqtt"] == {"received": 1}  # nothing lost to the failed flushes
 
 
 def test_gaps_record_when_and_how_long() -> None:

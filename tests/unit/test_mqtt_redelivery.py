@@ -3,6 +3,7 @@ the unacknowledged messages again: once per failure, never the reconnect that fo
 
 from __future__ import annotations
 
+import logging
 import socket
 from types import SimpleNamespace
 
@@ -41,3 +42,23 @@ def test_a_failed_store_drops_the_connection_once_and_not_the_reconnect(monkeypa
     clock[0] += 2.5
     adapter._maybe_redeliver()
     assert drops == [socket.SHUT_RDWR, socket.SHUT_RDWR]
+
+
+def test_an_outage_s_cause_is_told_once_and_each_retry_in_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    """Each retry's traceback was the first one again: a Redis outage of an hour was a
+    hundred of them around the lines that said what happened."""
+    config = MqttFeed(url="mqtt://127.0.0.1:1883", topics=["city/#"], client_id="outage-log-test")
+    adapter = MqttAdapter(config, make_normalizer(), RecordingSink())
+    with caplog.at_level(logging.ERROR, logger="feeds.mqtt"):
+        for _ in range(3):
+            try:
+                raise ConnectionError("redis away")
+            except ConnectionError:
+                adapter._store_failed("city/kpi")
+    told = [(r.getMessage(), bool(r.exc_info)) for r in caplog.records]
+    assert told == [
+        ("mqtt: store failed on a message from city/kpi (1 in a row); retrying in 1 s", True),
+        ("mqtt: store failed on a message from city/kpi (2 in a row); retrying in 2 s", False),
+        ("mqtt: store failed on a message from city/kpi (3 in a row); retrying in 4 s", False),
+    ]
+    assert "redis away" in caplog.records[0].exc_text

@@ -1,0 +1,33 @@
+"""A store that is away loses a pub/sub feed's messages; the log says so without a traceback each."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from dashboard.config_sections import RedisFeed
+from feeds.redis_feed import RedisPubSubAdapter
+from tests.support.helpers import RecordingSink, kpi_payload, make_normalizer
+
+
+def test_a_run_of_lost_messages_is_told_with_its_cause_once_then_every_hundredth(caplog: pytest.LogCaptureFixture) -> None:
+    sink = RecordingSink()
+    adapter = RedisPubSubAdapter(RedisFeed(url="redis://127.0.0.1:6379/0", channels=["kota:events"]), make_normalizer(), sink)
+    sink.fail = True
+    with caplog.at_level(logging.ERROR, logger="feeds.redis_feed"):
+        for n in range(250):
+            adapter._deliver("kota:events", kpi_payload(n))
+        sink.fail = False
+        adapter._deliver("kota:events", kpi_payload(250))  # the store is back: the next run is told afresh
+        sink.fail = True
+        adapter._deliver("kota:events", kpi_payload(251))
+    told = [(r.getMessage(), bool(r.exc_info)) for r in caplog.records]
+    lost = "redis-pubsub: store failed; a pub/sub message from kota:events is lost"
+    assert told == [
+        (f"{lost} (1 in a row)", True),
+        (f"{lost} (100 in a row)", False),
+        (f"{lost} (200 in a row)", False),
+        (f"{lost} (1 in a row)", True),
+    ]
+    assert adapter.stats.snapshot()["store_errors"] == 251
