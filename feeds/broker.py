@@ -35,40 +35,57 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-#: amqtt's loggers that tell of each message a client left unacknowledged.
-UNACKED_LOGGERS = ("amqtt.broker", "amqtt.mqtt.protocol.handler")
+#: amqtt's loggers that tell of each message a client left unacknowledged: the protocol
+#: handler once per message (counted), the broker again with a traceback (dropped).
+HANDLER_LOGGER, BROKER_LOGGER = "amqtt.mqtt.protocol.handler", "amqtt.broker"
+UNACKED_LOGGERS = (BROKER_LOGGER, HANDLER_LOGGER)
 UNACKED = "Timeout waiting for PUBACK"
 
 
 class Unacked(logging.Filter):
-    """One line a minute for the messages a client left unacknowledged, with how many it
-    stands for, where amqtt says each one twice, once with a traceback.
+    """One line a minute at most for the messages a client left unacknowledged, with how many
+    it stands for, where amqtt says each one twice, once as an error with a traceback.
 
     Ingest holds its acknowledgements while the store is away, so that the broker sends those
-    messages again (``feeds.mqtt``). Under the demo's simulator a minute of a Redis outage was
-    some 2,500 lines of amqtt's, around the one line of ours that said what happened."""
+    messages again (``feeds.mqtt``). Under the demo's simulator 30 s of a Redis outage was
+    some 1,300 lines of amqtt's, around the few of ours that said what happened."""
 
     EVERY_S = 60.0
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self._clock = clock
+        self._lock = threading.Lock()
         self._said_at = -self.EVERY_S
-        self._held = 0
+        self._held = 0  # messages not said since the last line
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if UNACKED not in record.getMessage():
+        try:
+            unacked = UNACKED in record.getMessage()
+        except Exception:  # a record amqtt got wrong: its handler reports it as usual
             return True
-        now = self._clock()
-        if now - self._said_at < self.EVERY_S:
-            self._held += 1
-            return False
-        held, self._held, self._said_at = self._held, 0, now
-        record.msg = "the embedded broker waits for acknowledgements (ingest holds them while the store is away)%s"
-        record.args = (f"; {held} more such in the last minute" if held else "",)
-        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        if not unacked:
+            return True
+        if record.name != HANDLER_LOGGER:
+            return False  # the same message again, from the broker's task
+        with self._lock:
+            now = self._clock()
+            if now - self._said_at < self.EVERY_S:
+                self._held += 1
+                return False
+            held, self._held, self._said_at = self._held, 0, now
+        record.msg = (
+            "a client has not acknowledged a message in time (ingest holds its acknowledgements while the store is away)%s"
+        )
+        record.args = (f"; {held} more since the last such line" if held else "",)
         record.exc_info, record.exc_text = None, None
         return True
+
+    def held(self) -> int:
+        """Messages not said yet, and forgotten: the count for a last line."""
+        with self._lock:
+            held, self._held = self._held, 0
+        return held
 
 
 class EmbeddedBroker:
@@ -102,14 +119,14 @@ class EmbeddedBroker:
         """Run the broker thread and block until it accepts connections (or failed)."""
         if self._thread is not None:
             return
-        for name in UNACKED_LOGGERS:
-            logging.getLogger(name).addFilter(self._unacked)
+        self._quiet_amqtt(True)
         self._thread = threading.Thread(target=self._run, name="embedded-mqtt-broker", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
             raise TimeoutError(f"embedded MQTT broker did not start on {self.host}:{self.port} within {timeout:.0f}s")
         if self._error is not None:
             self._thread = None
+            self._quiet_amqtt(False)
             raise RuntimeError(f"embedded MQTT broker failed on {self.host}:{self.port}: {self._error}") from self._error
         log.info("embedded MQTT broker listening on %s", self.url)
 
@@ -149,8 +166,18 @@ class EmbeddedBroker:
                 log.warning("embedded MQTT broker did not shut down cleanly", exc_info=True)
             loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout)
+        self._quiet_amqtt(False)
+
+    def _quiet_amqtt(self, on: bool) -> None:
+        """The ``Unacked`` filter on amqtt's loggers while this broker runs; taken off, it
+        says how many unacknowledged messages it held back since its last line."""
         for name in UNACKED_LOGGERS:
-            logging.getLogger(name).removeFilter(self._unacked)
+            if on:
+                logging.getLogger(name).addFilter(self._unacked)
+            else:
+                logging.getLogger(name).removeFilter(self._unacked)
+        if not on and (held := self._unacked.held()):
+            log.warning("a client left %d more messages unacknowledged before the broker stopped", held)
         self._thread = None
         self._loop = None
         self._broker = None

@@ -67,6 +67,10 @@ class _Gap:
         }
 
 
+#: A flush that keeps failing is said again every this many tries (ten minutes at one a second).
+FLUSH_TOLD_EVERY = 600
+
+
 class FeedStats:
     """Counters and connection history of one adapter, safe to update from any thread.
 
@@ -84,7 +88,7 @@ class FeedStats:
         self._clock = clock
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
-        self._flush_failing = False  # the last flush failed, and that was said
+        self._flush_failures = 0  # flushes failed in a row
         self._counts: dict[str, int] = {}
         self._flushed: dict[str, int] = {}
         self._connected = False
@@ -218,19 +222,27 @@ class FeedStats:
         }
 
     def flush_or_tell(self, sink: EventSink, log: logging.Logger) -> None:
-        """``flush_to``, a failure said once with its traceback and again only after a flush
-        went through. Adapters flush every second: a Redis outage of an hour was 3,600
-        warnings with a traceback each, which buried the one line that said what happened."""
+        """``flush_to``, its failure said with the traceback the first time, then in one line
+        every ``FLUSH_TOLD_EVERY`` failures, and its recovery once. Adapters flush every
+        second: a Redis outage of an hour was 3,600 warnings with a traceback each, which
+        buried the one line that said what happened."""
         try:
             self.flush_to(sink)
-        except Exception:
-            if not self._flush_failing:
-                log.warning("%s: could not record feed health; said again once it is recorded", self.name, exc_info=True)
-            self._flush_failing = True
+        except Exception as exc:
+            with self._lock:
+                self._flush_failures += 1
+                failures = self._flush_failures
+            if failures == 1:
+                log.warning("%s: could not record feed health", self.name, exc_info=True)
+            elif failures % FLUSH_TOLD_EVERY == 0:
+                log.warning(
+                    "%s: still cannot record feed health (%d tries): %s: %s", self.name, failures, type(exc).__name__, exc
+                )
             return
-        if self._flush_failing:
-            self._flush_failing = False
-            log.warning("%s: feed health recorded again", self.name)
+        with self._lock:
+            failures, self._flush_failures = self._flush_failures, 0
+        if failures:
+            log.warning("%s: feed health recorded again after %d failed tries", self.name, failures)
 
     def flush_to(self, sink: EventSink) -> None:
         """Hand the sink what changed since the last successful flush.

@@ -448,8 +448,8 @@ class MqttAdapter:
             return
         try:
             self.pipeline.handle(msg.payload, origin)
-        except Exception:
-            self._store_failed(origin)
+        except Exception as exc:
+            self._store_failed(origin, exc)
             return
         with self._store_lock:
             self._store_failures = 0
@@ -465,7 +465,7 @@ class MqttAdapter:
 
     # -- store failure and housekeeping ----------------------------------------------------
 
-    def _store_failed(self, origin: str) -> None:
+    def _store_failed(self, origin: str, exc: BaseException | None = None) -> None:
         """Stop acking; schedule a reconnect so the broker redelivers what we did not ack."""
         with self._store_lock:
             self._store_failing = True
@@ -474,14 +474,18 @@ class MqttAdapter:
             self._drop_at = time.monotonic() + delay
             failures = self._store_failures
         where = safe_excerpt(origin, ORIGIN_MAX)  # a topic is anyone's text: no line breaks of its own in the log
-        # the cause with the first failure of an outage; each retry's traceback was the same one
+        if failures == 1:  # the cause, with its traceback, once an outage; each retry's was the same again
+            log.error(
+                "%s: store failed on a message from %s; retrying in %.0f s", self.stats.name, where, delay, exc_info=exc or True
+            )
+            return
         log.error(
-            "%s: store failed on a message from %s (%d in a row); retrying in %.0f s",
+            "%s: store failed on a message from %s (%d in a row): %s; retrying in %.0f s",
             self.stats.name,
             where,
             failures,
+            safe_excerpt(f"{type(exc).__name__}: {exc}" if exc is not None else "?", ORIGIN_MAX),
             delay,
-            exc_info=failures == 1,
         )
 
     def _housekeep(self) -> None:

@@ -407,23 +407,29 @@ class RedisPubSubAdapter(_RedisAdapter):
 
     def _deliver(self, channel: str, data: bytes) -> None:
         """A message the store refuses is gone: there is nothing to redeliver from. Each is
-        counted as a store error; the log says the first of a run with its cause and then
-        every hundredth, where a busy channel's outage was a traceback for every message."""
+        counted as a store error; the log says the first of a run with its cause, then every
+        hundredth in one line, and the run's end, where a busy channel's outage was a
+        traceback for every message."""
         try:
             self.pipeline.handle(data, channel)
-        except Exception:
+        except Exception as exc:
             self._lost_in_a_row += 1
             lost = self._lost_in_a_row
-            if lost == 1 or lost % 100 == 0:
+            if lost == 1:
+                log.error("%s: store failed; a pub/sub message from %s is lost", self.stats.name, channel, exc_info=True)
+            elif lost % 100 == 0:
                 log.error(
-                    "%s: store failed; a pub/sub message from %s is lost (%d in a row)",
+                    "%s: store failed; %d pub/sub messages lost in a row, the last from %s: %s: %s",
                     self.stats.name,
-                    channel,
                     lost,
-                    exc_info=lost == 1,
+                    channel,
+                    type(exc).__name__,
+                    exc,
                 )
             return
-        self._lost_in_a_row = 0
+        if self._lost_in_a_row:
+            log.warning("%s: the store takes messages again, after %d lost in a row", self.stats.name, self._lost_in_a_row)
+            self._lost_in_a_row = 0
 
 
 def _stream_batches(reply: Any) -> list[tuple[str, list[Entry]]]:

@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
-from feeds.broker import UNACKED_LOGGERS, EmbeddedBroker, Unacked
+from feeds.broker import BROKER_LOGGER, HANDLER_LOGGER, UNACKED_LOGGERS, EmbeddedBroker, Unacked
+
+SAID = "a client has not acknowledged a message in time (ingest holds its acknowledgements while the store is away)"
 
 
 class Clock:
@@ -18,51 +20,63 @@ class Clock:
         return self.now
 
 
-def amqtt_record(message: str, level: int = logging.ERROR) -> logging.LogRecord:
+def handler_record(mid: int) -> logging.LogRecord:
+    """What amqtt's protocol handler says of one message, as it says it."""
+    return logging.LogRecord(
+        HANDLER_LOGGER, logging.WARNING, __file__, 1, f"Timeout waiting for PUBACK for packet ID {mid}", None, None
+    )
+
+
+def broker_record(mid: int, message: str | None = None) -> logging.LogRecord:
+    """What amqtt's broker says of the same message again: an error with a traceback."""
     try:
-        raise TimeoutError(message)
-    except TimeoutError:
-        exc_info = sys.exc_info()
-    return logging.LogRecord("amqtt.broker", level, __file__, 1, "Task failed and will be skipped: %s", (message,), exc_info)
+        raise TimeoutError(message or f"Timeout waiting for PUBACK for packet ID {mid}")
+    except TimeoutError as exc:
+        text = f"Task failed and will be skipped: <Task finished exception={exc!r}>"
+        return logging.LogRecord(BROKER_LOGGER, logging.ERROR, __file__, 1, text, None, sys.exc_info())
 
 
 def test_a_minute_of_unacknowledged_messages_is_one_line_saying_how_many() -> None:
     clock = Clock()
     unacked = Unacked(clock)
-    first = amqtt_record("Timeout waiting for PUBACK for packet ID 48")
+    first = handler_record(48)
     assert unacked.filter(first)
-    assert first.getMessage() == "the embedded broker waits for acknowledgements (ingest holds them while the store is away)"
-    assert (first.levelname, first.exc_info) == ("WARNING", None)
+    assert (first.getMessage(), first.exc_info) == (SAID, None)
+    assert not unacked.filter(broker_record(48))  # the same message again
     kept = []
-    for mid in range(49, 149):  # a hundred more, twice each, within the minute
+    for mid in range(49, 149):  # a hundred more within the minute
         clock.now += 0.5
-        kept += [unacked.filter(amqtt_record(f"Timeout waiting for PUBACK for packet ID {mid}")) for _ in range(2)]
+        kept += [unacked.filter(handler_record(mid)), unacked.filter(broker_record(mid))]
     assert kept == [False] * 200
     clock.now = 1000.0 + Unacked.EVERY_S
-    later = amqtt_record("Timeout waiting for PUBACK for packet ID 149", logging.WARNING)
+    later = handler_record(149)
     assert unacked.filter(later)
-    assert later.getMessage().endswith("; 200 more such in the last minute")
+    assert later.getMessage() == f"{SAID}; 100 more since the last such line"
+    assert unacked.held() == 0
 
 
 def test_everything_else_amqtt_says_goes_through_as_it_was() -> None:
     unacked = Unacked(Clock())
-    assert unacked.filter(amqtt_record("Timeout waiting for PUBACK for packet ID 1"))
-    other = amqtt_record("Connection lost", logging.ERROR)
+    assert unacked.filter(handler_record(1))
+    other = broker_record(2, "Connection lost")
     assert unacked.filter(other)
-    assert (other.getMessage(), other.levelname) == ("Task failed and will be skipped: Connection lost", "ERROR")
-    assert other.exc_info is not None
+    assert other.getMessage().startswith("Task failed and will be skipped:")
+    assert (other.levelname, bool(other.exc_info)) == ("ERROR", True)
+    wrong = logging.LogRecord(HANDLER_LOGGER, logging.WARNING, __file__, 1, "%d of %d", ("x",), None)
+    assert unacked.filter(wrong)  # a record that cannot be formatted is the handler's to report
 
 
-def test_the_broker_quiets_amqtt_while_it_runs(caplog: pytest.LogCaptureFixture) -> None:
+def test_the_broker_quiets_amqtt_while_it_runs_and_says_what_it_held_when_it_stops(caplog: pytest.LogCaptureFixture) -> None:
     broker = EmbeddedBroker()
     broker.start()
     try:
         with caplog.at_level(logging.WARNING):
-            for name in UNACKED_LOGGERS:
-                for mid in range(3):
-                    logging.getLogger(name).warning("Timeout waiting for PUBACK for packet ID %d", mid)
+            for mid in range(3):
+                logging.getLogger(HANDLER_LOGGER).warning("Timeout waiting for PUBACK for packet ID %d", mid)
+                logging.getLogger(BROKER_LOGGER).error("Task failed: Timeout waiting for PUBACK for packet ID %d", mid)
     finally:
-        broker.stop()
-    said = [r.getMessage() for r in caplog.records if r.name in UNACKED_LOGGERS]
-    assert said == ["the embedded broker waits for acknowledgements (ingest holds them while the store is away)"]
-    assert all(unacked not in logging.getLogger(name).filters for name in UNACKED_LOGGERS for unacked in [broker._unacked])
+        with caplog.at_level(logging.WARNING):
+            broker.stop()
+    said = [r.getMessage() for r in caplog.records if r.name in (*UNACKED_LOGGERS, "feeds.broker")]
+    assert said == [SAID, "a client left 2 more messages unacknowledged before the broker stopped"]
+    assert all(broker._unacked not in logging.getLogger(name).filters for name in UNACKED_LOGGERS)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import feeds.health as feeds_health
 from feeds.events import Event, KpiReading, Reason, Rejected
 from feeds.health import FeedStats
 from feeds.pipeline import Pipeline
@@ -121,24 +122,29 @@ class Flaky(RecordingSink):
         super().record_feed(feed, counts, status)
 
 
-def test_an_outage_is_said_once_with_its_cause_and_its_end_once(caplog: pytest.LogCaptureFixture) -> None:
+def test_an_outage_is_said_with_its_cause_then_now_and_then_and_its_end_once(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feeds_health, "FLUSH_TOLD_EVERY", 3)
     log = logging.getLogger("feeds.test")
     sink, stats = Flaky(), FeedStats("mqtt")
     stats.received()
     sink.fail = True
     with caplog.at_level(logging.WARNING, logger="feeds.test"):
-        for _ in range(5):  # five seconds of flushes into a store that is away
+        for _ in range(7):  # seven seconds of flushes into a store that is away
             stats.flush_or_tell(sink, log)
         sink.fail = False
         stats.flush_or_tell(sink, log)
         stats.flush_or_tell(sink, log)
-        sink.fail = True  # the next outage is said again
+        sink.fail = True  # the next outage is said again, with its cause
         stats.flush_or_tell(sink, log)
-    said = [(r.getMessage(), r.exc_info is not None) for r in caplog.records]
+    said = [(r.getMessage(), bool(r.exc_info)) for r in caplog.records]
     assert said == [
-        ("mqtt: could not record feed health; said again once it is recorded", True),
-        ("mqtt: feed health recorded again", False),
-        ("mqtt: could not record feed health; said again once it is recorded", True),
+        ("mqtt: could not record feed health", True),
+        ("mqtt: still cannot record feed health (3 tries): ConnectionError: store down", False),
+        ("mqtt: still cannot record feed health (6 tries): ConnectionError: store down", False),
+        ("mqtt: feed health recorded again after 7 failed tries", False),
+        ("mqtt: could not record feed health", True),
     ]
     assert "store down" in caplog.records[0].exc_text
     assert sink.feeds["mqtt"] == {"received": 1}  # nothing lost to the failed flushes

@@ -11,11 +11,11 @@ from feeds.redis_feed import RedisPubSubAdapter
 from tests.support.helpers import RecordingSink, kpi_payload, make_normalizer
 
 
-def test_a_run_of_lost_messages_is_told_with_its_cause_once_then_every_hundredth(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_run_of_lost_messages_is_told_with_its_cause_then_every_hundredth_and_its_end(caplog: pytest.LogCaptureFixture) -> None:
     sink = RecordingSink()
     adapter = RedisPubSubAdapter(RedisFeed(url="redis://127.0.0.1:6379/0", channels=["kota:events"]), make_normalizer(), sink)
     sink.fail = True
-    with caplog.at_level(logging.ERROR, logger="feeds.redis_feed"):
+    with caplog.at_level(logging.WARNING, logger="feeds.redis_feed"):
         for n in range(250):
             adapter._deliver("kota:events", kpi_payload(n))
         sink.fail = False
@@ -23,11 +23,15 @@ def test_a_run_of_lost_messages_is_told_with_its_cause_once_then_every_hundredth
         sink.fail = True
         adapter._deliver("kota:events", kpi_payload(251))
     told = [(r.getMessage(), bool(r.exc_info)) for r in caplog.records]
-    lost = "redis-pubsub: store failed; a pub/sub message from kota:events is lost"
+    first = ("redis-pubsub: store failed; a pub/sub message from kota:events is lost", True)
+    run = (
+        "redis-pubsub: store failed; {} pub/sub messages lost in a row, the last from kota:events: ConnectionError: store is down"
+    )
     assert told == [
-        (f"{lost} (1 in a row)", True),
-        (f"{lost} (100 in a row)", False),
-        (f"{lost} (200 in a row)", False),
-        (f"{lost} (1 in a row)", True),
+        first,
+        (run.format(100), False),
+        (run.format(200), False),
+        ("redis-pubsub: the store takes messages again, after 250 lost in a row", False),
+        first,
     ]
     assert adapter.stats.snapshot()["store_errors"] == 251
