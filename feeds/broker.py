@@ -167,6 +167,10 @@ class EmbeddedBroker:
             loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout)
         self._quiet_amqtt(False)
+        self._thread = None
+        self._loop = None
+        self._broker = None
+        self._ready.clear()
 
     def _quiet_amqtt(self, on: bool) -> None:
         """The ``Unacked`` filter on amqtt's loggers while this broker runs; taken off, it
@@ -178,10 +182,6 @@ class EmbeddedBroker:
                 logging.getLogger(name).removeFilter(self._unacked)
         if not on and (held := self._unacked.held()):
             log.warning("a client left %d more messages unacknowledged before the broker stopped", held)
-        self._thread = None
-        self._loop = None
-        self._broker = None
-        self._ready.clear()
 
     def __enter__(self) -> EmbeddedBroker:
         self.start()
