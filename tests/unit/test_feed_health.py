@@ -90,13 +90,16 @@ def test_deltas_from_two_processes_add_up() -> None:
     assert sink.flushes == 4
 
 
-def test_failed_flush_is_sent_again() -> None:
-    class Flaky(RecordingSink):
-        def record_feed(self, feed: str, counts: dict[str, int], status: dict[str, Any]) -> None:
-            if self.fail:
-                raise ConnectionError("store down")
-            super().record_feed(feed, counts, status)
+class Flaky(RecordingSink):
+    """A store that is away while ``fail`` is set."""
 
+    def record_feed(self, feed: str, counts: dict[str, int], status: dict[str, Any]) -> None:
+        if self.fail:
+            raise ConnectionError("store down")
+        super().record_feed(feed, counts, status)
+
+
+def test_failed_flush_is_sent_again() -> None:
     sink = Flaky()
     stats = FeedStats("redis")
     stats.received()
@@ -109,17 +112,6 @@ def test_failed_flush_is_sent_again() -> None:
     stats.accepted(True)
     stats.flush_to(sink)
     assert sink.feeds["redis"] == {"received": 2, "accepted": 2}
-
-
-class Flaky(RecordingSink):
-    """A store that is away while ``fail`` is set."""
-
-    fail = False
-
-    def record_feed(self, feed: str, counts: dict[str, int], status: dict[str, Any]) -> None:
-        if self.fail:
-            raise ConnectionError("store down")
-        super().record_feed(feed, counts, status)
 
 
 def test_an_outage_is_said_with_its_cause_then_now_and_then_and_its_end_once(
