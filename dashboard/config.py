@@ -113,6 +113,11 @@ def _read_tree(file: Path) -> dict[str, Any]:
     try:
         raw = load_yaml_bytes(read_file(file))
     except FileNotFoundError:
+        if file == DEFAULT_CONFIG:  # an installed package: the default names a file beside its code
+            raise ConfigError(
+                f"{file}: file not found: no config was given, and this installation has no default city;"
+                " pass --config PATH or set CITYWALL_CONFIG to a city's config.yaml"
+            ) from None
         raise ConfigError(f"{file}: file not found") from None
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read: {exc.strerror or type(exc).__name__}") from None

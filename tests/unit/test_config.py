@@ -365,7 +365,21 @@ def test_not_a_mapping(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    assert "file not found" in error_of(tmp_path / "absent.yaml")
+    assert error_of(tmp_path / "absent.yaml") == f"{tmp_path / 'absent.yaml'}: file not found"
+
+
+def test_an_installation_without_a_city_says_how_to_name_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pip-installed package's default is a path beside its code, where no config.yaml was
+    installed: the error named that path and nothing else to do."""
+    absent = tmp_path / "site-packages" / "config.yaml"
+    monkeypatch.setattr("dashboard.config.DEFAULT_CONFIG", absent)
+    monkeypatch.delenv("CITYWALL_CONFIG", raising=False)
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ={})
+    assert str(caught.value) == (
+        f"{absent}: file not found: no config was given, and this installation has no default city;"
+        " pass --config PATH or set CITYWALL_CONFIG to a city's config.yaml"
+    )
 
 
 # ---------------------------------------------------------------------------------------
