@@ -115,8 +115,8 @@ def _read_tree(file: Path) -> dict[str, Any]:
     except FileNotFoundError:
         if file == DEFAULT_CONFIG:  # an installed package: the default names a file beside its code
             raise ConfigError(
-                f"{file}: file not found: no config was given, and this installation has no default city;"
-                " pass --config PATH or set CITYWALL_CONFIG to a city's config.yaml"
+                f"{file}: file not found (the default, read when neither --config nor CITYWALL_CONFIG names a"
+                " file; an installed citywall has none of its own: name a city's config.yaml with either)"
             ) from None
         raise ConfigError(f"{file}: file not found") from None
     except OSError as exc:

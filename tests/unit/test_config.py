@@ -377,8 +377,8 @@ def test_an_installation_without_a_city_says_how_to_name_one(tmp_path: Path, mon
     with pytest.raises(ConfigError) as caught:
         load_config(environ={})
     assert str(caught.value) == (
-        f"{absent}: file not found: no config was given, and this installation has no default city;"
-        " pass --config PATH or set CITYWALL_CONFIG to a city's config.yaml"
+        f"{absent}: file not found (the default, read when neither --config nor CITYWALL_CONFIG names a"
+        " file; an installed citywall has none of its own: name a city's config.yaml with either)"
     )
 
 
