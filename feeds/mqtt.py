@@ -465,7 +465,7 @@ class MqttAdapter:
 
     # -- store failure and housekeeping ----------------------------------------------------
 
-    def _store_failed(self, origin: str, exc: BaseException | None = None) -> None:
+    def _store_failed(self, origin: str, exc: BaseException) -> None:
         """Stop acking; schedule a reconnect so the broker redelivers what we did not ack."""
         with self._store_lock:
             self._store_failing = True
@@ -475,16 +475,14 @@ class MqttAdapter:
             failures = self._store_failures
         where = safe_excerpt(origin, ORIGIN_MAX)  # a topic is anyone's text: no line breaks of its own in the log
         if failures == 1:  # the cause, with its traceback, once an outage; each retry's was the same again
-            log.error(
-                "%s: store failed on a message from %s; retrying in %.0f s", self.stats.name, where, delay, exc_info=exc or True
-            )
+            log.error("%s: store failed on a message from %s; retrying in %.0f s", self.stats.name, where, delay, exc_info=exc)
             return
         log.error(
             "%s: store failed on a message from %s (%d in a row): %s; retrying in %.0f s",
             self.stats.name,
             where,
             failures,
-            safe_excerpt(f"{type(exc).__name__}: {exc}" if exc is not None else "?", ORIGIN_MAX),
+            safe_excerpt(f"{type(exc).__name__}: {exc}", ORIGIN_MAX),
             delay,
         )
 

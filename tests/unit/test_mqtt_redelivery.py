@@ -29,7 +29,7 @@ def test_a_failed_store_drops_the_connection_once_and_not_the_reconnect(monkeypa
     drops: list[int] = []
     monkeypatch.setattr(adapter._client, "socket", lambda: SimpleNamespace(shutdown=drops.append))
 
-    adapter._store_failed("city/kpi")
+    adapter._store_failed("city/kpi", ConnectionError("store is down"))
     adapter._maybe_redeliver()
     assert drops == [], "not before the failure's delay (1 s for the first)"
     clock[0] += 1.5
@@ -41,7 +41,8 @@ def test_a_failed_store_drops_the_connection_once_and_not_the_reconnect(monkeypa
     adapter._maybe_redeliver()
     assert drops == [socket.SHUT_RDWR], "the reconnect was dropped in turn"
 
-    adapter._store_failed("city/kpi")  # the store fails again, on the new connection: 2 s this time
+    # the store fails again, on the new connection: 2 s this time
+    adapter._store_failed("city/kpi", ConnectionError("store is down"))
     clock[0] += 2.5
     adapter._maybe_redeliver()
     assert drops == [socket.SHUT_RDWR, socket.SHUT_RDWR]
