@@ -42,6 +42,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from feeds.ack_window import AckWindow
+from feeds.events import Event, Rejected
 from feeds.gather import Gather, urgent_marks
 from feeds.health import FeedStats
 from feeds.mappers import CRITICAL_WORDS
@@ -246,6 +247,7 @@ class MqttAdapter:
         self._drop_at = 0.0
         self._dropped_for_store = False  # the next disconnect is ours, for the store's sake
         self._housekeeper: threading.Thread | None = None
+        self._ahead: dict[int, tuple[mqtt.MQTTMessage, Event | Rejected]] = {}  # ``_decode_turn``
         self._client = self._make_client()
         self.membership: Membership | None = None
         if elastic and members is not None:
@@ -261,7 +263,7 @@ class MqttAdapter:
 
     # -- set-up ---------------------------------------------------------------------------
 
-    def _make_client(self) -> mqtt.Client:
+    def _make_client(self) -> ReadAheadClient:
         hold_s, gather_s = self.config.hold_ms / 1000, self.config.gather_ms / 1000
         client = self._bare_client(
             self.client_id,
@@ -275,6 +277,7 @@ class MqttAdapter:
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
+        client.on_turn = self._decode_turn
         return client
 
     def _bare_client(
@@ -284,7 +287,7 @@ class MqttAdapter:
         reconnect: bool = True,
         ack_window: AckWindow | None = None,
         gather: Gather | None = None,
-    ) -> mqtt.Client:
+    ) -> ReadAheadClient:
         """A client with this feed's protocol, credentials and TLS, and no callbacks yet."""
         client = ReadAheadClient(
             CallbackAPIVersion.VERSION2,
@@ -430,7 +433,22 @@ class MqttAdapter:
         self.stats.disconnected(said)
         self._flush()
 
+    def _decode_turn(self, messages: list[mqtt.MQTTMessage]) -> None:
+        """A turn's field messages decoded before the first is stored (``Pipeline.decode``
+        says why); ``_on_message`` takes each one's result. Kept with the message itself, so
+        no other message can be mistaken for it, and only until the next turn."""
+        with self._store_lock:
+            failing = self._store_failing
+        ahead: dict[int, tuple[mqtt.MQTTMessage, Event | Rejected]] = {}
+        if not failing:  # nothing is handled until the store is back
+            for msg in messages:
+                origin = _topic_of(msg)
+                if origin != SYS_DROPPED and not origin.startswith(self._own_prefixes):
+                    ahead[id(msg)] = (msg, self.pipeline.decode(msg.payload, origin))
+        self._ahead = ahead
+
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        ahead = self._ahead.pop(id(msg), None)  # the entry holds ``msg``: no other object has its id
         with self._store_lock:
             failing = self._store_failing
         if failing:
@@ -447,7 +465,7 @@ class MqttAdapter:
             client.ack(msg.mid, msg.qos)  # our own presence and write-back messages, caught by a broad filter
             return
         try:
-            self.pipeline.handle(msg.payload, origin)
+            self.pipeline.handle(msg.payload, origin, ahead[1] if ahead is not None else None)
         except Exception as exc:
             self._store_failed(origin, exc)
             return

@@ -13,7 +13,9 @@ usually are) is then cut from the buffer here and handed to paho's callback disp
 read by paho's reader. paho reads a packet through a dozen calls and builds an empty
 ``Properties`` object for each one under MQTT 5; at 500 Alerts/s that was about a sixth of
 the ingest thread's CPU. Any other packet (an ack, a ping, QoS 2, a PUBLISH with properties,
-one that is malformed) goes to paho's reader as before.
+one that is malformed) goes to paho's reader as before. A turn's run of plain PUBLISHes is
+first shown whole to ``on_turn``, where the feed decodes them all before it stores the first
+(``feeds.pipeline``).
 
 The PUBACKs of a turn are four bytes each, added to one buffer in the order the messages
 came and written with one send when the turn ends. paho queues each ack as a packet of its
@@ -46,6 +48,7 @@ import select
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -209,6 +212,10 @@ class ReadAheadClient(mqtt.Client):
         self._wake_lock = threading.RLock()  # re-entered when a callback publishes
         self._acks = bytearray()  # PUBACKs of this turn (or of a held window), written as one send
         self._turn = 0  # the thread reading a turn (``threading.get_ident``), 0 between turns
+        #: Called in the client's thread with a turn's messages, before any is handed to
+        #: ``on_message``: the feed decodes them all before it stores the first
+        #: (``feeds.pipeline.Pipeline.decode``). It must not raise.
+        self.on_turn: Callable[[list[mqtt.MQTTMessage]], None] | None = None
 
     def _create_socket(self) -> Any:
         self._drop_acks()  # a new connection: acks for the old one would name messages it never sent
@@ -325,35 +332,45 @@ class ReadAheadClient(mqtt.Client):
         return rc
 
     def _read_publishes(self, sock: ReadAheadSocket, most: int) -> tuple[int, mqtt.MQTTErrorCode]:
-        """Hand on the plain PUBLISH packets at the head of the buffer, as paho's reader would.
+        """Hand on the plain PUBLISH packets at the head of the buffer, as paho's reader would,
+        after ``on_turn`` has seen them all.
 
         Stops at the first packet that is not one, not all here, or past ``most``; returns how
-        many were handed on and paho's result code."""
+        many were taken and paho's result code."""
         if self._in_packet["command"] != 0 or not sock.fill():
             return 0, SUCCESS  # paho is part-way through a packet, or nothing came
-        v5 = self._protocol == mqtt.MQTTv5
-        read, rc = 0, SUCCESS
-        while read < most and rc == SUCCESS and self._sock is sock:  # a callback may reconnect
-            packet = sock.whole_packet()
-            if packet is None:
+        messages = self._take_publishes(sock, most)
+        if not messages:
+            return 0, SUCCESS
+        if self.on_turn is not None:
+            self.on_turn(messages)
+        rc = SUCCESS
+        for message in messages:
+            if rc != SUCCESS or self._sock is not sock:  # a callback reconnected: the rest comes again
                 break
-            first, start, end = packet
-            message = plain_publish(first, sock.peek(start, end), v5) if first & 0xF0 == mqtt.PUBLISH else None
-            if message is None:
-                break
-            sock.take(end)
-            read += 1
-            message.timestamp = mqtt.time_func()
             if message.qos == 1 and self._ack_window is not None:
                 self._ack_window.read()
             self._handle_on_message(message)
             if message.qos == 1 and not self._manual_ack:
                 rc = self._send_puback(message.mid)
-        if read:
-            self._busy = True
-            with self._msgtime_mutex:
-                self._last_msg_in = self._last_bytes_received = mqtt.time_func()
-        return read, rc
+        self._busy = True
+        with self._msgtime_mutex:
+            self._last_msg_in = self._last_bytes_received = mqtt.time_func()
+        return len(messages), rc
+
+    def _take_publishes(self, sock: ReadAheadSocket, most: int) -> list[mqtt.MQTTMessage]:
+        """The plain PUBLISH packets at the head of the buffer, up to ``most``, taken from it."""
+        v5 = self._protocol == mqtt.MQTTv5
+        messages: list[mqtt.MQTTMessage] = []
+        while len(messages) < most and (packet := sock.whole_packet()) is not None:
+            first, start, end = packet
+            message = plain_publish(first, sock.peek(start, end), v5) if first & 0xF0 == mqtt.PUBLISH else None
+            if message is None:
+                break
+            sock.take(end)
+            message.timestamp = mqtt.time_func()
+            messages.append(message)
+        return messages
 
 
 def plain_publish(first: int, body: bytes, v5: bool) -> mqtt.MQTTMessage | None:

@@ -33,7 +33,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from feeds.backoff import Backoff
-from feeds.events import Reason
+from feeds.events import Event, Reason, Rejected
 from feeds.health import FeedStats
 from feeds.pipeline import Decoder, Pipeline
 from feeds.sink import EventSink
@@ -320,9 +320,10 @@ class RedisStreamAdapter(_RedisAdapter):
         fails, the handled ones are still acknowledged and the rest stay pending."""
         self._budget(entries)
         done: list[bytes] = []
+        ahead = [self._decode(stream, entry_id, fields) for entry_id, fields in entries]  # ``Pipeline.decode`` says why
         try:
-            for entry_id, fields in entries:
-                if self._handle(stream, entry_id, fields):
+            for (entry_id, fields), decoded in zip(entries, ahead, strict=True):
+                if self._handle(stream, entry_id, fields, decoded):
                     self._store_retry.reset()
                 done.append(entry_id)
         except StoreDown:
@@ -338,7 +339,12 @@ class RedisStreamAdapter(_RedisAdapter):
         size = sum(len(k) + len(v) for _, fields in entries for k, v in (fields or {}).items())
         self._count = 1 if size > READ_BUDGET_BYTES else min(self.count, self._count * 2)
 
-    def _handle(self, stream: str, entry_id: bytes, fields: dict[bytes, bytes] | None) -> bool:
+    def _decode(self, stream: str, entry_id: bytes, fields: dict[bytes, bytes] | None) -> Event | Rejected | None:
+        """What the entry's payload says, before any entry of the read is stored; None without one."""
+        payload = fields.get(self.field) if fields else None
+        return None if payload is None else self.pipeline.decode(payload, f"{stream}#{_text(entry_id)}")
+
+    def _handle(self, stream: str, entry_id: bytes, fields: dict[bytes, bytes] | None, decoded: Event | Rejected | None) -> bool:
         """False for an entry deleted while pending (nothing to handle, only to ack)."""
         if not fields:
             return False
@@ -351,7 +357,7 @@ class RedisStreamAdapter(_RedisAdapter):
                     b"", origin, Reason.MISSING_FIELD, f"stream entry has no field {_text(self.field)!r} (has: {known})"
                 )
             else:
-                self.pipeline.handle(payload, origin)
+                self.pipeline.handle(payload, origin, decoded)
         except Exception as exc:
             log.error("%s: store failed on %s: %s; the entry stays pending", self.stats.name, origin, exc)
             raise StoreDown from exc

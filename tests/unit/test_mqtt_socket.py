@@ -186,6 +186,36 @@ def test_the_acks_of_a_turn_leave_in_order_in_one_send(pair: tuple[socket.socket
     assert not received.client.want_write()
 
 
+def test_a_turn_s_publishes_are_shown_together_before_the_first_is_handed_on(
+    pair: tuple[socket.socket, CountingSocket],
+) -> None:
+    """``on_turn`` sees the plain PUBLISHes at the head of the buffer, and only those: a
+    packet paho reads itself (one with properties) ends the run, and what follows it is a
+    turn of its own."""
+    theirs, counting = pair
+    received = acking(counting)
+    calls: list[str] = []
+    received.client.on_turn = lambda messages: calls.append("turn " + " ".join(m.payload.decode() for m in messages))
+    seen = received.client.on_message
+    assert seen is not None
+
+    def on_message(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        calls.append(message.payload.decode())
+        seen(client, userdata, message)
+
+    received.client.on_message = on_message
+    user_property = bytes([USER_PROPERTY]) + mqtt_string(b"k") + mqtt_string(b"v")
+    theirs.sendall(
+        publish_packet(b"kota/a", b"1", qos=1, mid=31)
+        + publish_packet(b"kota/b", b"2", qos=0)
+        + publish_packet(b"kota/c", b"3", qos=1, mid=32, properties=user_property)  # read by paho
+        + publish_packet(b"kota/d", b"4", qos=1, mid=33)
+    )
+    assert received.client.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert calls == ["turn 1 2", "1", "2", "3", "turn 4", "4"]
+    assert theirs.recv(100) == puback(31) + puback(32) + puback(33)
+
+
 def test_an_ack_outside_a_turn_goes_paho_s_way(pair: tuple[socket.socket, CountingSocket]) -> None:
     """As from a thread of the application's: with no loop thread running, paho writes it at
     once (the turn's buffer would hold it until a turn that may never come)."""
