@@ -68,7 +68,7 @@ class Pipeline:
         try:
             return self.normalizer.decode(payload, origin)
         except Rejected as exc:
-            return exc
+            return exc.with_traceback(None)  # kept a while: not with the frames it was raised in
         except Exception as exc:  # a decoder bug must not stop the feed for everyone else
             log.exception("decoder failed on a message from %s", safe_excerpt(origin, ORIGIN_MAX))  # a topic is anyone's text
             return Rejected(Reason.INVALID_VALUE, f"decoder error: {type(exc).__name__}: {exc}")
