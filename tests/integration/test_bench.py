@@ -130,3 +130,26 @@ def test_bench_store_runs_as_a_script_and_prints_a_table_and_the_command() -> No
     ).stdout
     assert "memory at 10/50/100%" in text
     assert "command: python bench/store_soak.py --events 200 --backend memory" in text
+
+
+def test_bench_decode_ahead_runs_as_a_script_and_prints_both_ways_and_the_command(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "decode-ahead.json"
+    text = subprocess.run(
+        [sys.executable, "bench/decode_ahead.py", "--messages", "40", "--batches", "10", "--passes", "1", "--out", str(out)],
+        cwd=root,
+        check=True,
+        timeout=240,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "| in turn | " in text and "| ahead 10 | " in text
+    assert f"command: python bench/decode_ahead.py --messages 40 --batches 10 --passes 1 --out {out}" in text
+    result = json.loads(out.read_text())
+    assert sorted(result["cpu_us_per_message"]) == ["ahead_10", "in_turn"]
+    for figure in result["cpu_us_per_message"].values():
+        assert_positive(figure)
+    assert result["messages"] == 40
