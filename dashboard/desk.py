@@ -60,6 +60,7 @@ class Desk:
                 break
         else:
             raise ActionError(409, "the incident kept changing; try again", "err_try_again")
+        self._kept_current(incident_id, at, incident, updated)
         detail = incident_ops.detail(incident, updated, self.ops, now)
         fields = {
             k: v
@@ -93,6 +94,20 @@ class Desk:
         if action.action in ("resolve", "reopen"):
             self._end_pushes(incident_id, actor)
         return detail
+
+    def _kept_current(self, incident_id: str, at: float, incident: dict[str, Any], record: dict[str, Any]) -> None:
+        """The record written again with rows built from the incident as it is now, if a field
+        message changed it between this action's read and its write: the other half of
+        ``dashboard.ingest.CityState._kept_current``. Without it, a severity the field raised
+        to critical meanwhile stayed out of the queue's rows until the incident's next message."""
+        for _ in range(SWAP_TRIES):
+            fresh = self.store.get("incident", [incident_id]).get(incident_id)
+            if fresh is None or fresh == incident:
+                return
+            incident = fresh
+            rows = incident_rows(incident_ops.merged(incident, record), self.config)
+            if not self.store.swap(OPS_KIND, incident_id, at, at, record, rows):
+                return  # another action was stored since, and looks again itself
 
     def incident(self, incident_id: str) -> dict[str, Any] | None:
         incident = self.store.get("incident", [incident_id]).get(incident_id)

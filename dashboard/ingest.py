@@ -50,6 +50,8 @@ LIFECYCLE_KINDS = ("incident", "report")
 SILENT_GIVES_WAY_S = 7 * 86_400
 #: Compare-and-swap tries to move an incident's opening earlier against concurrent writes.
 OPENING_TRIES = 5
+#: Looks at the operators' record after writing an incident (``CityState._kept_current``).
+CURRENT_TRIES = 5
 #: Each lifecycle kind's resolved items, the longest resolved first (``trim_resolved``).
 RESOLVED_INDEX = {"incident": INCIDENTS_RESOLVED, "report": REPORTS_RESOLVED}
 
@@ -93,14 +95,14 @@ class CityState:
         shown = doc
         before: dict[str, Any] = {}
         record: dict[str, Any] | None = None
+        field = doc  # what the message itself says
         if kind == "incident":  # the operators' record laid over it, as the wall shows it
             got = self.store.get_each({"incident": [doc["id"]], OPS_KIND: [doc["id"]]})
             record = got[OPS_KIND].get(doc["id"])
             before = got["incident"].get(doc["id"]) or {}
             if not before and self._older_than_kept(observed):
                 raise self._replay(kind, event.id)
-            doc = _with_field_times(_with_field_severity(doc, before), before, record)
-            doc = _with_field_reopening(doc, before, record, self._clock())
+            doc = self._incident_doc(field, before, record)
             shown = merged(doc, record)
         elif kind == "report" and self._older_than_kept(observed) and not self.store.get(kind, [event.id]):
             raise self._replay(kind, event.id)
@@ -133,8 +135,37 @@ class CityState:
                 raise Rejected(Reason.TOO_MANY_ENTITIES, f"{kind}: {cap} distinct ids kept; a new one is refused") from None
         if not changed and kind == "incident" and before and _opening(doc) < _opening(before):
             changed = self._opened_earlier(event.id, doc, record)
+        elif changed and kind == "incident" and before:  # a new incident has no record yet: no action could race it
+            self._kept_current(event.id, observed, field, before, record)
         self._maybe_housekeep()
         return changed
+
+    def _incident_doc(self, field: dict[str, Any], before: dict[str, Any], record: dict[str, Any] | None) -> dict[str, Any]:
+        """The incident a field message makes of the stored one (``before``), given the operators' record."""
+        doc = _with_field_times(_with_field_severity(field, before), before, record)
+        return _with_field_reopening(doc, before, record, self._clock())
+
+    def _kept_current(
+        self, incident_id: str, observed: float, field: dict[str, Any], before: dict[str, Any], record: dict[str, Any] | None
+    ) -> None:
+        """The incident written again, with its rows, if the operators' record changed between
+        this message's read of it and its write.
+
+        Ingest builds an incident's rows from the record it read, and the desk builds them from
+        the incident it read (``dashboard.desk``). A field message and an operator's action on
+        one incident at the same moment left the rows of whichever wrote last without the
+        other's change: the queue showed an incident the operator had acknowledged as new
+        until its next message. So each writer looks at the other's side again after its own
+        write, until it stands still; whichever writes last then builds from both."""
+        for _ in range(CURRENT_TRIES):
+            fresh = self.store.get(OPS_KIND, [incident_id]).get(incident_id)
+            if fresh == record:
+                return
+            record = fresh
+            doc = self._incident_doc(field, before, record)
+            rows = rows_for("incident", merged(doc, record), self.config)
+            if not self.store.swap("incident", incident_id, observed, observed, doc, rows):
+                return  # a newer message was written since, and looks again itself
 
     def _older_than_kept(self, observed: float) -> bool:
         """Older than the city keeps resolved incidents and reports."""
