@@ -96,7 +96,7 @@ def test_a_turn_is_decoded_whole_before_its_first_message_is_stored(pair: tuple[
         + publish_packet(b"citywall/status/other", b"online", qos=1, mid=3)  # another member's presence
         + publish_packet(b"kota/a", alert("C3"), qos=1, mid=4)
     )
-    assert adapter._client.loop_read() == 0
+    assert adapter._client.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
     assert told.said == ["decode A1", "decode B2", "decode C3", "store A1", "store C3"]
     assert [e.id for e in sink.events] == ["A1", "C3"]
     assert [(letter.origin, letter.reason) for letter in sink.letters] == [("kota/a", Reason.MISSING_FIELD)]
