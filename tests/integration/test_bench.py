@@ -13,6 +13,8 @@ import os
 import platform
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,18 @@ def run_json(capsys: pytest.CaptureFixture[str], main: Any, argv: list[str]) -> 
     """Run a benchmark's ``main(<argv> --json)`` in-process; the one JSON object it prints."""
     assert main([*argv, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
+
+
+def run_script(script: str, *args: str) -> str:
+    """A benchmark run as bench/README.md says: a script of its own, from the checkout; what it printed."""
+    return subprocess.run(
+        [sys.executable, script, *args],
+        cwd=Path(__file__).resolve().parents[2],
+        check=True,
+        timeout=240,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def test_bench_ingest_tiny(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -116,36 +130,14 @@ def test_bench_store_redis_tiny(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_bench_store_runs_as_a_script_and_prints_a_table_and_the_command() -> None:
     """As bench/README.md says to run it: a script of its own, from the checkout."""
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[2]
-    text = subprocess.run(
-        [sys.executable, "bench/store_soak.py", "--events", "200", "--days", "0.01"],
-        cwd=root,
-        check=True,
-        timeout=240,
-        capture_output=True,
-        text=True,
-    ).stdout
+    text = run_script("bench/store_soak.py", "--events", "200", "--days", "0.01")
     assert "memory at 10/50/100%" in text
     assert "command: python bench/store_soak.py --events 200 --backend memory" in text
 
 
 def test_bench_decode_ahead_runs_as_a_script_and_prints_both_ways_and_the_command(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[2]
     out = tmp_path / "decode-ahead.json"
-    text = subprocess.run(
-        [sys.executable, "bench/decode_ahead.py", "--messages", "40", "--batches", "10", "--passes", "1", "--out", str(out)],
-        cwd=root,
-        check=True,
-        timeout=240,
-        capture_output=True,
-        text=True,
-    ).stdout
+    text = run_script("bench/decode_ahead.py", "--messages", "40", "--batches", "10", "--passes", "1", "--out", str(out))
     assert "| in turn | " in text and "| ahead 10 | " in text
     assert f"command: python bench/decode_ahead.py --messages 40 --batches 10 --passes 1 --out {out}" in text
     result = json.loads(out.read_text())

@@ -16,6 +16,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -594,3 +595,16 @@ def citywall_proc(tmp_path: Path) -> Iterator[Callable[..., CitywallProcess]]:
     finally:
         for proc in started:
             proc.terminate(timeout=5.0)
+
+
+@pytest.fixture
+def socket_pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    """(ours, theirs): two connected sockets, ours non-blocking as a client's is, for a client
+    that reads one end while the test writes the other as its broker."""
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    try:
+        yield ours, theirs
+    finally:
+        ours.close()
+        theirs.close()

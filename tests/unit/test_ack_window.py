@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import select
 import socket
-from collections.abc import Iterator
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -77,17 +76,6 @@ def test_a_full_window_goes_at_once(clock: Clock) -> None:
 # -- the client that holds ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
-    ours, theirs = socket.socketpair()
-    ours.setblocking(False)
-    try:
-        yield ours, theirs
-    finally:
-        ours.close()
-        theirs.close()
-
-
 class Holding:
     """A client reading one end of a socket pair with an ack window on the test's clock,
     acknowledging each message from its callback as citywall's adapter does."""
@@ -118,9 +106,9 @@ def sent_back(sock: socket.socket) -> bytes:
 
 
 def test_held_acks_go_together_when_the_window_ends_and_every_message_was_handed_on_at_once(
-    pair: tuple[socket.socket, socket.socket], clock: Clock, monkeypatch: pytest.MonkeyPatch
+    socket_pair: tuple[socket.socket, socket.socket], clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ours, theirs = pair
+    ours, theirs = socket_pair
     holding = Holding(ours, clock)
     theirs.sendall(publish_packet(b"kota/a", b"1", qos=1, mid=1))
     holding.read()
@@ -153,8 +141,10 @@ def test_held_acks_go_together_when_the_window_ends_and_every_message_was_handed
     assert sent_back(theirs) == puback(2) + puback(3)
 
 
-def test_a_message_past_the_window_s_size_sends_the_held_acks(pair: tuple[socket.socket, socket.socket], clock: Clock) -> None:
-    ours, theirs = pair
+def test_a_message_past_the_window_s_size_sends_the_held_acks(
+    socket_pair: tuple[socket.socket, socket.socket], clock: Clock
+) -> None:
+    ours, theirs = socket_pair
     holding = Holding(ours, clock, most=3)
     theirs.sendall(publish_packet(b"kota/a", b"1", qos=1, mid=1))
     holding.read()
@@ -167,10 +157,10 @@ def test_a_message_past_the_window_s_size_sends_the_held_acks(pair: tuple[socket
 
 
 def test_an_ack_is_never_sent_for_a_message_the_callback_has_not_acknowledged(
-    pair: tuple[socket.socket, socket.socket], clock: Clock
+    socket_pair: tuple[socket.socket, socket.socket], clock: Clock
 ) -> None:
     """The store is down: the adapter does not ack, and the window ending sends nothing."""
-    ours, theirs = pair
+    ours, theirs = socket_pair
     holding = Holding(ours, clock)
     holding.client.on_message = lambda client, userdata, message: holding.payloads.append(message.payload)
     user_property = bytes([USER_PROPERTY]) + mqtt_string(b"k") + mqtt_string(b"v")

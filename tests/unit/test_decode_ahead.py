@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import paho.mqtt.client as mqtt
-import pytest
 
 from dashboard.config_sections import MqttFeed, RedisFeed
 from feeds.events import Event, Reason
@@ -66,17 +64,6 @@ def _ident(payload: bytes | bytearray | str) -> str:
         return "?"
 
 
-@pytest.fixture
-def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
-    ours, theirs = socket.socketpair()
-    ours.setblocking(False)
-    try:
-        yield theirs, ours
-    finally:
-        ours.close()
-        theirs.close()
-
-
 def adapter_on(ours: socket.socket, told: Told, sink: RecordingSink) -> MqttAdapter:
     """The real adapter, its client reading one end of a socket pair as if connected."""
     config = MqttFeed(url="mqtt://127.0.0.1:1883", topics=["kota/#"], client_id="ahead-test")
@@ -85,8 +72,8 @@ def adapter_on(ours: socket.socket, told: Told, sink: RecordingSink) -> MqttAdap
     return adapter
 
 
-def test_a_turn_is_decoded_whole_before_its_first_message_is_stored(pair: tuple[socket.socket, socket.socket]) -> None:
-    theirs, ours = pair
+def test_a_turn_is_decoded_whole_before_its_first_message_is_stored(socket_pair: tuple[socket.socket, socket.socket]) -> None:
+    ours, theirs = socket_pair
     told = Told()
     sink = TellingSink(told)
     adapter = adapter_on(ours, told, sink)
@@ -105,10 +92,10 @@ def test_a_turn_is_decoded_whole_before_its_first_message_is_stored(pair: tuple[
     assert adapter._ahead == {}
 
 
-def test_a_store_that_fails_mid_turn_leaves_the_rest_unacknowledged(pair: tuple[socket.socket, socket.socket]) -> None:
+def test_a_store_that_fails_mid_turn_leaves_the_rest_unacknowledged(socket_pair: tuple[socket.socket, socket.socket]) -> None:
     """Decoded ahead or not, nothing after the failure is stored or acknowledged: the broker
     sends it again after the reconnect."""
-    theirs, ours = pair
+    ours, theirs = socket_pair
     told = Told()
     sink = TellingSink(told, fail_on="B2")
     adapter = adapter_on(ours, told, sink)
